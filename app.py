@@ -1,0 +1,47 @@
+"""DataTruth Streamlit app: sign-in, workspace switcher and navigation over the pages/ folder."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from datatruth.errors import UserError
+from datatruth.settings import load_settings
+from datatruth.ui.context import WORKSPACE_KEY
+from datatruth.ui.render import show_error
+from datatruth.ui.shell import sign_in, visible_pages
+from datatruth.workspace.registry import list_workspaces
+
+st.set_page_config(page_title="DataTruth", page_icon="📊", layout="wide")
+settings = load_settings()
+
+try:
+    user, local_mode = sign_in(settings)
+except UserError as err:
+    show_error(err)
+    st.stop()
+
+summaries = [w for w in list_workspaces(settings) if w.valid]
+if not summaries:
+    st.warning("No valid workspace found. Create one with `datatruth workspace create NAME --warehouse URL`.")
+    st.stop()
+names = [w.name for w in summaries]
+titles = {w.name: w.title for w in summaries}
+# The choice is remembered in the URL (?ws=...) so a reload or a shared link keeps it.
+remembered = st.session_state.get(WORKSPACE_KEY) or st.query_params.get("ws") or settings.default_workspace
+index = names.index(remembered) if remembered in names else 0
+with st.sidebar:
+    chosen = st.selectbox("Workspace", names, index=index, format_func=lambda n: titles[n], key="ws_switcher")
+    st.session_state[WORKSPACE_KEY] = chosen
+    st.query_params["ws"] = chosen
+    if local_mode:
+        st.caption("🔓 Local single-user mode: no sign-in (no credentials file configured).")
+    else:
+        st.caption(f"Signed in as **{user}**")
+
+try:
+    pages = visible_pages(settings, chosen, user)
+except UserError as err:
+    show_error(err)
+    st.stop()
+nav = st.navigation([st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path) for p in pages])
+nav.run()

@@ -1,0 +1,49 @@
+"""Structured logging that never writes query results or secrets."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+
+_SECRET_KEYS = re.compile(r"(password|passwd|secret|token|api[_-]?key|cookie)", re.I)
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)([^@\s]+)(@)")
+_FORBIDDEN_FIELDS = {"rows", "frame", "result", "data"}
+
+
+def scrub(value: object) -> object:
+    """Mask passwords inside URLs; used on every logged field."""
+    if isinstance(value, str):
+        return _URL_PASSWORD.sub(r"\1***\3", value)
+    return value
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, with only the whitelisted `fields` extra."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Render a record as JSON, dropping result rows and masking secrets."""
+        payload: dict[str, object] = {
+            "ts": self.formatTime(record), "level": record.levelname,
+            "logger": record.name, "msg": scrub(record.getMessage()),
+        }
+        for key, value in (getattr(record, "fields", None) or {}).items():
+            if key in _FORBIDDEN_FIELDS:
+                continue  # results never reach logs, whatever a caller passes
+            payload[key] = "***" if _SECRET_KEYS.search(key) else scrub(value)
+        return json.dumps(payload, default=str)
+
+
+def get_logger(name: str) -> logging.Logger:
+    """Return a logger under the `datatruth` namespace."""
+    return logging.getLogger(f"datatruth.{name}")
+
+
+def configure(level: str = "INFO") -> None:
+    """Install the JSON formatter on the datatruth logger (idempotent)."""
+    root = logging.getLogger("datatruth")
+    root.setLevel(level)
+    if not any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(JsonFormatter())
+        root.addHandler(handler)

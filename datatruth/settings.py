@@ -1,0 +1,106 @@
+"""Every process-wide setting, declared once with its environment variable, default and help."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from datatruth.errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Setting:
+    """Declaration of one setting."""
+
+    env: str
+    default: str
+    help: str
+
+
+SETTINGS: dict[str, Setting] = {
+    "data_dir": Setting("DATATRUTH_DATA_DIR", ".datatruth",
+                        "Runtime state (warehouse files, caches, indexes), one subfolder per workspace."),
+    "workspaces_dir": Setting("DATATRUTH_WORKSPACES_DIR", "workspaces",
+                              "Folder holding workspaces/<name>/workspace.yaml."),
+    "store_url": Setting("DATATRUTH_STORE_URL", "",
+                         "SQLAlchemy URL of the metadata store; empty means SQLite at <data_dir>/metadata.sqlite."),
+    "default_workspace": Setting("DATATRUTH_DEFAULT_WORKSPACE", "retail", "Workspace opened when none is named."),
+    "credentials_path": Setting("DATATRUTH_CREDENTIALS", "",
+                                "Path of the login credentials YAML (outside the repo); empty means local single-user mode."),
+    "cookie_key": Setting("DATATRUTH_COOKIE_KEY", "", "Secret key for login cookies; required in hosted mode."),
+    "hosted": Setting("DATATRUTH_HOSTED", "false", "true for a shared team deployment: logins and a strong cookie key are required."),
+    "chroma_url": Setting("DATATRUTH_CHROMA_URL", "", "URL of a chroma server; empty means an embedded index per workspace."),
+    "log_level": Setting("DATATRUTH_LOG_LEVEL", "INFO", "Log level for structured logs."),
+    "upload_max_mb": Setting("DATATRUTH_UPLOAD_MAX_MB", "200", "Largest file accepted by workspace load and the upload widget."),
+    "local_user": Setting("DATATRUTH_LOCAL_USER", "local", "User name in local single-user mode."),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings for this process."""
+
+    data_dir: Path
+    workspaces_dir: Path
+    store_url: str
+    default_workspace: str
+    credentials_path: Path | None
+    cookie_key: str
+    hosted: bool
+    chroma_url: str
+    log_level: str
+    upload_max_mb: int
+    local_user: str
+
+    def workspace_data_dir(self, workspace: str) -> Path:
+        """Folder for one workspace's runtime state (created on demand)."""
+        path = self.data_dir / workspace
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def resolved_store_url(self) -> str:
+        """The metadata store URL, defaulting to a SQLite file in the data dir."""
+        if self.store_url:
+            return self.store_url
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{(self.data_dir / 'metadata.sqlite').resolve()}"
+
+
+def _path(value: str) -> Path:
+    p = Path(value).expanduser()
+    return p if p.is_absolute() else (REPO_ROOT / p)
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Read settings from the environment (or `env`), applying declared defaults."""
+    source = os.environ if env is None else env
+    raw = {name: source.get(s.env, s.default) for name, s in SETTINGS.items()}
+    try:
+        upload = int(raw["upload_max_mb"])
+    except ValueError:
+        raise ConfigError(f"{SETTINGS['upload_max_mb'].env} must be a whole number of megabytes",
+                          f"got {raw['upload_max_mb']!r}") from None
+    settings = Settings(
+        data_dir=_path(raw["data_dir"]),
+        workspaces_dir=_path(raw["workspaces_dir"]),
+        store_url=raw["store_url"],
+        default_workspace=raw["default_workspace"],
+        credentials_path=_path(raw["credentials_path"]) if raw["credentials_path"] else None,
+        cookie_key=raw["cookie_key"],
+        hosted=raw["hosted"].strip().lower() in ("1", "true", "yes"),
+        chroma_url=raw["chroma_url"],
+        log_level=raw["log_level"].upper(),
+        upload_max_mb=upload,
+        local_user=raw["local_user"],
+    )
+    assert {f.name for f in fields(Settings)} == set(SETTINGS), "declare each setting once"
+    return settings
+
+
+def settings_help() -> str:
+    """A table of every setting, its environment variable, default and meaning."""
+    rows = [f"{s.env:<28} default={s.default!r:<14} {s.help}" for s in SETTINGS.values()]
+    return "\n".join(rows)

@@ -1,0 +1,77 @@
+"""Open the metadata store (SQLite by default, PostgreSQL when DATATRUTH_STORE_URL says so) and migrate it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import sqlalchemy as sa
+
+from datatruth.errors import UserError
+from datatruth.settings import Settings, load_settings
+from datatruth.store.migrations import migrate
+
+_OPEN: dict[str, Store] = {}
+_LOCK = threading.Lock()
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC now, the one timestamp convention of the store."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Store:
+    """A migrated metadata store; repositories in this package take it plus the workspace explicitly."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        kwargs: dict = {"future": True}
+        if url.startswith("sqlite"):
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        else:
+            kwargs["pool_pre_ping"] = True
+        self.engine = sa.create_engine(url, **kwargs)
+        if url.startswith("sqlite"):
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        try:
+            migrate(self.engine)
+        except sa.exc.OperationalError as err:
+            raise UserError(f"cannot open the metadata store: {str(err.orig).strip()}",
+                            "check DATATRUTH_STORE_URL and that the database is running") from None
+
+    @property
+    def dialect(self) -> str:
+        """SQLAlchemy dialect name of the store (sqlite or postgresql)."""
+        return self.engine.dialect.name
+
+    def begin(self) -> sa.engine.base.Connection:
+        """A transaction context (use as `with store.begin() as conn:`)."""
+        return self.engine.begin()
+
+    def connect(self) -> sa.engine.base.Connection:
+        """A read connection context."""
+        return self.engine.connect()
+
+    def dispose(self) -> None:
+        """Close pooled connections."""
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
+    cursor = dbapi_conn.cursor()  # type: ignore[attr-defined]
+    # WAL lets several app sessions read while one writes; foreign keys are off by default in SQLite.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def open_store(url: str | None = None, settings: Settings | None = None) -> Store:
+    """Return the (cached) store for `url` or the configured one, migrating it on first open."""
+    if url is None:
+        url = (settings or load_settings()).resolved_store_url()
+    with _LOCK:
+        store = _OPEN.get(url)
+        if store is None:
+            store = _OPEN[url] = Store(url)
+        return store

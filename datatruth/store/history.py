@@ -1,0 +1,74 @@
+"""Question history per workspace and user; also the source of truth for rate limits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from datatruth.store.engine import Store, utcnow
+from datatruth.store.schema import question_history
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One asked question (never its result rows)."""
+
+    id: int
+    workspace: str
+    username: str
+    session_id: str
+    question: str
+    sql: str | None
+    plan: dict[str, Any] | None
+    model_version: str | None
+    row_count: int | None
+    elapsed_ms: float | None
+    cached: bool
+    error: str | None
+    at: dt.datetime
+
+
+def add(store: Store, workspace: str, username: str, question: str, *, session_id: str = "", sql: str | None = None,
+        plan: dict[str, Any] | None = None, model_version: str | None = None, row_count: int | None = None,
+        elapsed_ms: float | None = None, cached: bool = False, error: str | None = None) -> int:
+    """Record a question and return its id."""
+    with store.begin() as c:
+        result = c.execute(question_history.insert().values(
+            workspace=workspace, username=username, session_id=session_id, question=question, sql=sql, plan=plan,
+            model_version=model_version, row_count=row_count, elapsed_ms=elapsed_ms, cached=cached, error=error,
+            at=utcnow()))
+        return int(result.inserted_primary_key[0])
+
+
+def recent(store: Store, workspace: str, username: str | None = None, session_id: str | None = None,
+           limit: int = 50) -> list[HistoryEntry]:
+    """Newest questions of a workspace, optionally of one user or chat session."""
+    q = sa.select(question_history).where(question_history.c.workspace == workspace)
+    if username:
+        q = q.where(question_history.c.username == username)
+    if session_id:
+        q = q.where(question_history.c.session_id == session_id)
+    q = q.order_by(question_history.c.id.desc()).limit(limit)
+    with store.connect() as c:
+        return [HistoryEntry(**row._mapping) for row in c.execute(q)]
+
+
+def get(store: Store, workspace: str, entry_id: int) -> HistoryEntry | None:
+    """One entry, only if it belongs to this workspace."""
+    q = sa.select(question_history).where(question_history.c.workspace == workspace, question_history.c.id == entry_id)
+    with store.connect() as c:
+        row = c.execute(q).first()
+    return HistoryEntry(**row._mapping) if row else None
+
+
+def count_since(store: Store, workspace: str, username: str, since: dt.datetime) -> tuple[int, dt.datetime | None]:
+    """How many questions the user asked in this workspace since `since`, and when the oldest of them was."""
+    q = sa.select(sa.func.count(), sa.func.min(question_history.c.at)).where(
+        question_history.c.workspace == workspace, question_history.c.username == username,
+        question_history.c.at >= since)
+    with store.connect() as c:
+        count, oldest = c.execute(q).one()
+    return int(count), oldest

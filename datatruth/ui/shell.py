@@ -1,0 +1,62 @@
+"""The app shell's decisions: which pages exist, who sees them, and sign-in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from datatruth import access
+from datatruth.errors import UserError
+from datatruth.settings import Settings
+from datatruth.store import open_store
+from datatruth.store.users import seed_from_config
+from datatruth.ui.context import USER_KEY
+from datatruth.workspace.registry import load_config
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """A page of the app and the least action needed to see it."""
+
+    path: str
+    title: str
+    icon: str
+    url_path: str
+    action: str
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("pages/ask.py", "Ask", "💬", "ask", "ask"),
+    PageSpec("pages/dashboards.py", "Dashboards", "📌", "dashboards", "read"),
+    PageSpec("pages/semantic_layer.py", "Semantic layer", "🧭", "semantic", "read"),
+    PageSpec("pages/quality.py", "Quality", "✅", "quality", "read"),
+    PageSpec("pages/incidents.py", "Incidents", "🚨", "incidents", "read"),
+    PageSpec("pages/slow_queries.py", "Slow queries", "🐢", "slow-queries", "read"),
+    PageSpec("pages/admin.py", "Admin", "⚙️", "admin", "admin"),
+)
+
+
+def visible_pages(settings: Settings, workspace: str, user: str) -> list[PageSpec]:
+    """Pages this user may open in this workspace (the same checks guard the core functions)."""
+    store = open_store(settings=settings)
+    seed_from_config(store, workspace, load_config(workspace, settings).members)
+    pages = [p for p in PAGES if access.can(store, workspace, user, p.action)]
+    if not pages:
+        raise UserError(f"'{user}' is not a member of this workspace", "pick another workspace or ask an admin to invite you")
+    return pages
+
+
+def sign_in(settings: Settings) -> tuple[str, bool]:
+    """Return (user, local_mode); shows the login form and stops the script until signed in."""
+    if settings.credentials_path is None:
+        if settings.hosted:
+            raise UserError("hosted mode needs a credentials file", "set DATATRUTH_CREDENTIALS to the login YAML path")
+        return settings.local_user, True
+    from datatruth.auth import login_form
+
+    user = login_form(settings)
+    if user is None:
+        st.stop()
+    st.session_state[USER_KEY] = user
+    return user, False

@@ -1,0 +1,1 @@
+"""Workspaces: the tenants of DataTruth, each described by workspaces/<name>/workspace.yaml."""

@@ -1,0 +1,319 @@
+"""Parse and validate workspace.yaml into a frozen WorkspaceConfig, collecting every issue with its line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from datatruth.errors import ConfigError
+from datatruth.yamlsource import Issue, KeyPath, YamlDoc, load_yaml
+
+ROLES = ("admin", "analyst", "viewer")
+INCIDENT_ROLES = ("owner", "maintainer", "reviewer", "viewer")
+LLM_PROVIDERS = ("none", "openai", "azure", "ollama")
+NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+_VAR_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_SECRET_KEY_RE = re.compile(r"(password|passwd|secret|token|api_key|apikey)$", re.I)
+_URL_PASSWORD_RE = re.compile(r"^[a-z0-9+]+://[^:/@\s]+:([^@\s]+)@", re.I)
+
+
+@dataclass(frozen=True)
+class LLMConfig:
+    """Which LLM (if any) the planner may ask, and how."""
+
+    provider: str = "none"
+    model: str = ""
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    api_version: str | None = None
+    timeout_s: float = 20.0
+    max_retries: int = 2
+    allow_raw_sql: bool = False
+
+    @property
+    def enabled(self) -> bool:
+        """True when a provider other than `none` is configured."""
+        return self.provider != "none"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-workspace guard rails."""
+
+    row_cap: int = 10_000
+    timeout_s: float = 30.0
+    questions_per_user_per_hour: int = 100
+    cache_ttl_s: int = 3600
+    upper_tier_users: tuple[str, ...] = ()
+    upper_tier_questions_per_hour: int = 1000
+
+
+@dataclass(frozen=True)
+class Member:
+    """One user's roles in a workspace."""
+
+    user: str
+    role: str = "viewer"
+    incident_role: str = "viewer"
+
+
+@dataclass(frozen=True)
+class WorkspaceConfig:
+    """A validated workspace.yaml."""
+
+    name: str
+    path: Path
+    title: str
+    description: str
+    warehouse_url: str
+    demo: str | None
+    semantic_models: tuple[Path, ...]
+    checks_file: Path | None
+    llm: LLMConfig
+    limits: Limits
+    clock: dt.date | None  # None means "today"
+    members: tuple[Member, ...]
+    webhook_url: str | None = None
+    allow_raw_samples: bool = False
+    sensitive_columns: tuple[str, ...] = ()
+    exposed_tables: tuple[str, ...] = ()  # empty: every table of the warehouse
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def directory(self) -> Path:
+        """The folder holding workspace.yaml."""
+        return self.path.parent
+
+    def today(self) -> dt.date:
+        """The date 'today' means for this workspace (pinned clock or the real date)."""
+        return self.clock or dt.date.today()
+
+    def role_of(self, user: str) -> str | None:
+        """The workspace role of `user`, or None when not a member."""
+        for member in self.members:
+            if member.user == user:
+                return member.role
+        return None
+
+
+_TOP_KEYS = {"title", "description", "warehouse", "demo", "semantic_models", "checks", "llm", "limits",
+             "clock", "members", "webhook_url", "allow_raw_samples", "sensitive_columns", "exposed_tables"}
+_LLM_KEYS = {"provider", "model", "base_url", "api_key_env", "api_version", "timeout_s", "max_retries", "allow_raw_sql"}
+_LIMIT_KEYS = {"row_cap", "timeout_s", "questions_per_user_per_hour", "cache_ttl_s", "upper_tier_users",
+               "upper_tier_questions_per_hour"}
+_MEMBER_KEYS = {"user", "role", "incident_role"}
+
+
+class _Collector:
+    """Gathers issues while reading one document, so validation reports all of them at once."""
+
+    def __init__(self, doc: YamlDoc, env: dict[str, str]) -> None:
+        self.doc = doc
+        self.env = env
+        self.issues: list[Issue] = []
+
+    def add(self, keys: KeyPath, message: str, hint: str = "") -> None:
+        self.issues.append(self.doc.issue(keys, message, hint))
+
+    def unknown_keys(self, mapping: dict, allowed: set[str], keys: KeyPath) -> None:
+        for key in mapping:
+            if key not in allowed:
+                close = _closest(str(key), allowed)
+                hint = f"did you mean '{close}'?" if close else f"allowed keys: {', '.join(sorted(allowed))}"
+                self.add(keys + (key,), f"unknown key '{key}'", hint)
+
+    def interpolate(self, value: Any, keys: KeyPath) -> Any:
+        """Replace ${VAR} and ${VAR:-default} from the environment; an unset variable is an issue."""
+        if not isinstance(value, str):
+            return value
+
+        def repl(match: re.Match[str]) -> str:
+            name, default = match.group(1), match.group(2)
+            if name in self.env:
+                return self.env[name]
+            if default is not None:
+                return default
+            self.add(keys, f"environment variable {name} is not set",
+                     f"export {name}=... before starting, or write ${{{name}:-default}}")
+            return ""
+
+        return _VAR_RE.sub(repl, value)
+
+    def typed(self, mapping: dict, key: str, kind: type | tuple[type, ...], default: Any, keys: KeyPath) -> Any:
+        if key not in mapping or mapping[key] is None:
+            return default
+        value = mapping[key]
+        if kind in (float, (int, float)) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value) if kind is float else value
+        if isinstance(value, bool) and kind is not bool:
+            self.add(keys + (key,), f"'{key}' must be {_kind_name(kind)}, not a boolean")
+            return default
+        if not isinstance(value, kind):
+            self.add(keys + (key,), f"'{key}' must be {_kind_name(kind)}, got {type(value).__name__} {value!r}")
+            return default
+        return value
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    names = {int: "a whole number", float: "a number", str: "text", bool: "true or false", list: "a list", dict: "a mapping"}
+    if isinstance(kind, tuple):
+        return " or ".join(names.get(k, k.__name__) for k in kind)
+    return names.get(kind, kind.__name__)
+
+
+def _closest(word: str, options: set[str]) -> str | None:
+    from rapidfuzz import process
+
+    best = process.extractOne(word, sorted(options), score_cutoff=70)
+    return best[0] if best else None
+
+
+def _check_literal_secrets(c: _Collector, node: Any, keys: KeyPath) -> None:
+    """Refuse secrets written into the YAML: they must come from ${VAR}."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(value, str) and _SECRET_KEY_RE.search(str(key)) and value and not _VAR_RE.fullmatch(value.strip()):
+                c.add(keys + (key,), f"'{key}' holds a literal secret",
+                      f"write {key}: ${{SOME_ENV_VAR}} and set that variable in the environment")
+            _check_literal_secrets(c, value, keys + (key,))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            _check_literal_secrets(c, value, keys + (i,))
+    elif isinstance(node, str):
+        match = _URL_PASSWORD_RE.match(node)
+        if match and not _VAR_RE.fullmatch(match.group(1)):
+            c.add(keys, "a URL holds a literal password",
+                  "put the password in an environment variable and write it as ${VAR} inside the URL")
+
+
+def parse_workspace(path: Path, env: dict[str, str] | None = None, data_dir: Path | None = None) -> WorkspaceConfig:
+    """Read workspace.yaml; raise ConfigError listing every issue (with line) when it is invalid."""
+    env = dict(os.environ) if env is None else env
+    doc = load_yaml(path)
+    c = _Collector(doc, env)
+    name = path.parent.name
+    raw = doc.data
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path} must be a mapping of settings", "start with 'title: ...'",
+                          [doc.issue((), "top level is not a mapping")])
+    if not NAME_RE.match(name):
+        c.add((), f"workspace folder name '{name}' is not a valid workspace name",
+              "use lower-case letters, digits, '-' or '_' (max 40), starting with a letter")
+    c.unknown_keys(raw, _TOP_KEYS, ())
+    _check_literal_secrets(c, raw, ())
+
+    title = c.typed(raw, "title", str, name, ())
+    description = c.typed(raw, "description", str, "", ())
+    demo = c.typed(raw, "demo", str, None, ())
+    if demo is not None and demo not in ("retail", "flights"):
+        c.add(("demo",), f"unknown demo '{demo}'", "use 'retail' or 'flights', or remove the key")
+
+    warehouse = c.typed(raw, "warehouse", dict, {}, ())
+    c.unknown_keys(warehouse, {"url"}, ("warehouse",))
+    url = c.interpolate(c.typed(warehouse, "url", str, "", ("warehouse",)), ("warehouse", "url"))
+    ws_data = (data_dir or Path(".datatruth")) / name
+    if not url:
+        url = f"duckdb:///{ws_data / 'warehouse.duckdb'}"
+    url = url.replace("{data_dir}", str(ws_data))
+
+    models: list[Path] = []
+    for i, item in enumerate(c.typed(raw, "semantic_models", list, [], ())):
+        if not isinstance(item, str):
+            c.add(("semantic_models", i), "each semantic model entry must be a path")
+            continue
+        p = (path.parent / item).resolve()
+        if not p.exists():
+            c.add(("semantic_models", i), f"semantic model path '{item}' does not exist",
+                  f"paths are relative to {path.parent}; create the file or fix the path")
+        models.append(p)
+
+    checks_file = None
+    checks = c.typed(raw, "checks", str, None, ())
+    if checks is not None:
+        checks_file = (path.parent / checks).resolve()
+        if not checks_file.exists():
+            c.add(("checks",), f"checks file '{checks}' does not exist", "create it or remove the 'checks' key")
+
+    llm_raw = c.typed(raw, "llm", dict, {}, ())
+    c.unknown_keys(llm_raw, _LLM_KEYS, ("llm",))
+    provider = c.typed(llm_raw, "provider", str, "none", ("llm",))
+    if provider not in LLM_PROVIDERS:
+        c.add(("llm", "provider"), f"unknown LLM provider '{provider}'", f"use one of {', '.join(LLM_PROVIDERS)}")
+    api_key_env = c.typed(llm_raw, "api_key_env", str, "OPENAI_API_KEY", ("llm",))
+    if api_key_env and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", api_key_env):
+        c.add(("llm", "api_key_env"), "api_key_env must be the NAME of an environment variable, not the key itself",
+              "write e.g. api_key_env: OPENAI_API_KEY and export the key there")
+    llm = LLMConfig(
+        provider=provider,
+        model=c.typed(llm_raw, "model", str, "", ("llm",)),
+        base_url=c.interpolate(c.typed(llm_raw, "base_url", str, None, ("llm",)), ("llm", "base_url")),
+        api_key_env=api_key_env,
+        api_version=c.typed(llm_raw, "api_version", str, None, ("llm",)),
+        timeout_s=c.typed(llm_raw, "timeout_s", float, 20.0, ("llm",)),
+        max_retries=c.typed(llm_raw, "max_retries", int, 2, ("llm",)),
+        allow_raw_sql=c.typed(llm_raw, "allow_raw_sql", bool, False, ("llm",)),
+    )
+    if llm.provider in ("openai", "azure", "ollama") and not llm.model:
+        c.add(("llm",), f"LLM provider '{provider}' needs a model", "add 'model: <name>' under llm")
+
+    lim_raw = c.typed(raw, "limits", dict, {}, ())
+    c.unknown_keys(lim_raw, _LIMIT_KEYS, ("limits",))
+    limits = Limits(
+        row_cap=c.typed(lim_raw, "row_cap", int, 10_000, ("limits",)),
+        timeout_s=c.typed(lim_raw, "timeout_s", float, 30.0, ("limits",)),
+        questions_per_user_per_hour=c.typed(lim_raw, "questions_per_user_per_hour", int, 100, ("limits",)),
+        cache_ttl_s=c.typed(lim_raw, "cache_ttl_s", int, 3600, ("limits",)),
+        upper_tier_users=tuple(c.typed(lim_raw, "upper_tier_users", list, [], ("limits",))),
+        upper_tier_questions_per_hour=c.typed(lim_raw, "upper_tier_questions_per_hour", int, 1000, ("limits",)),
+    )
+    for key in ("row_cap", "timeout_s", "questions_per_user_per_hour"):
+        if getattr(limits, key) <= 0:
+            c.add(("limits", key), f"'{key}' must be greater than zero")
+
+    clock: dt.date | None = None
+    clock_raw = raw.get("clock", "today")
+    if isinstance(clock_raw, dt.date):
+        clock = clock_raw
+    elif clock_raw in (None, "today"):
+        clock = None
+    elif isinstance(clock_raw, str):
+        try:
+            clock = dt.date.fromisoformat(clock_raw)
+        except ValueError:
+            c.add(("clock",), f"clock '{clock_raw}' is not a date", "write 'today' or a date like 2024-12-31")
+    else:
+        c.add(("clock",), "clock must be 'today' or a date like 2024-12-31")
+
+    members: list[Member] = []
+    for i, item in enumerate(c.typed(raw, "members", list, [], ())):
+        if not isinstance(item, dict) or "user" not in item:
+            c.add(("members", i), "each member needs 'user' and 'role'", "e.g. - {user: ana, role: analyst}")
+            continue
+        c.unknown_keys(item, _MEMBER_KEYS, ("members", i))
+        role = item.get("role", "viewer")
+        if role not in ROLES:
+            c.add(("members", i, "role"), f"unknown role '{role}'", f"use one of {', '.join(ROLES)}")
+        incident_role = item.get("incident_role", "viewer")
+        if incident_role not in INCIDENT_ROLES:
+            c.add(("members", i, "incident_role"), f"unknown incident role '{incident_role}'",
+                  f"use one of {', '.join(INCIDENT_ROLES)}")
+        members.append(Member(str(item["user"]), str(role), str(incident_role)))
+
+    webhook = c.interpolate(c.typed(raw, "webhook_url", str, None, ()), ("webhook_url",)) or None
+    config = WorkspaceConfig(
+        name=name, path=path, title=title, description=description, warehouse_url=url, demo=demo,
+        semantic_models=tuple(models), checks_file=checks_file, llm=llm, limits=limits, clock=clock,
+        members=tuple(members), webhook_url=webhook,
+        allow_raw_samples=c.typed(raw, "allow_raw_samples", bool, False, ()),
+        sensitive_columns=tuple(str(x) for x in c.typed(raw, "sensitive_columns", list, [], ())),
+        exposed_tables=tuple(str(x).lower() for x in c.typed(raw, "exposed_tables", list, [], ())),
+    )
+    if c.issues:
+        raise ConfigError(f"{path} has {len(c.issues)} problem(s)", "fix each line listed and reload", c.issues)
+    return config

@@ -1,0 +1,149 @@
+"""Find, load and create workspaces; a Workspace bundles its config with its runtime resources."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import yaml
+
+from datatruth.errors import ConfigError, NotFound, UserError
+from datatruth.settings import Settings, load_settings
+from datatruth.workspace.config import NAME_RE, WorkspaceConfig, parse_workspace
+
+if TYPE_CHECKING:
+    from datatruth.warehouse.engine import Warehouse
+
+
+@dataclass(frozen=True)
+class WorkspaceSummary:
+    """A line in `workspace list`: enough to pick one without opening its warehouse."""
+
+    name: str
+    title: str
+    warehouse: str
+    demo: str | None
+    valid: bool
+    problem: str | None = None
+
+
+class Workspace:
+    """A loaded workspace: its validated config and lazily opened resources, scoped to its own data dir."""
+
+    def __init__(self, config: WorkspaceConfig, settings: Settings) -> None:
+        self.config = config
+        self.settings = settings
+
+    @property
+    def name(self) -> str:
+        """The workspace id (its folder name)."""
+        return self.config.name
+
+    @property
+    def data_dir(self) -> Path:
+        """This workspace's own runtime folder."""
+        return self.settings.workspace_data_dir(self.name)
+
+    @cached_property
+    def warehouse(self) -> Warehouse:
+        """The hardened, read-only warehouse connection (opened on first use)."""
+        from datatruth.warehouse.engine import open_warehouse
+
+        return open_warehouse(self.config.warehouse_url, read_only=True, timeout_s=self.config.limits.timeout_s,
+                              allowed_directories=[str(self.data_dir)])
+
+    def exposed_tables(self) -> frozenset[str]:
+        """Tables this workspace may query: the configured list, or every table in its warehouse."""
+        if self.config.exposed_tables:
+            return frozenset(self.config.exposed_tables)
+        return frozenset(t.lower() for t in self.warehouse.table_names())
+
+    def close(self) -> None:
+        """Release the warehouse connection if it was opened."""
+        if "warehouse" in self.__dict__:
+            self.warehouse.close()
+            del self.__dict__["warehouse"]
+
+
+def _workspace_file(settings: Settings, name: str) -> Path:
+    return settings.workspaces_dir / name / "workspace.yaml"
+
+
+def workspace_names(settings: Settings | None = None) -> list[str]:
+    """Names of every folder under the workspaces dir that holds a workspace.yaml."""
+    settings = settings or load_settings()
+    if not settings.workspaces_dir.is_dir():
+        return []
+    return sorted(p.parent.name for p in settings.workspaces_dir.glob("*/workspace.yaml"))
+
+
+def list_workspaces(settings: Settings | None = None) -> list[WorkspaceSummary]:
+    """Summaries of all workspaces, including invalid ones with their first problem."""
+    settings = settings or load_settings()
+    out = []
+    for name in workspace_names(settings):
+        try:
+            cfg = parse_workspace(_workspace_file(settings, name), data_dir=settings.data_dir)
+        except ConfigError as err:
+            out.append(WorkspaceSummary(name, name, "", None, False, str(err.issues[0]) if err.issues else err.message))
+            continue
+        out.append(WorkspaceSummary(name, cfg.title, _safe_url(cfg.warehouse_url), cfg.demo, True))
+    return out
+
+
+def _safe_url(url: str) -> str:
+    return re.sub(r"(://[^:/@]+:)[^@]+@", r"\1***@", url)
+
+
+def load_config(name: str, settings: Settings | None = None) -> WorkspaceConfig:
+    """Parse one workspace's config (NotFound when the workspace does not exist)."""
+    settings = settings or load_settings()
+    path = _workspace_file(settings, name)
+    if not path.exists():
+        known = ", ".join(workspace_names(settings)) or "none yet"
+        raise NotFound(f"workspace '{name}' does not exist", f"known workspaces: {known}; create one with "
+                       "`datatruth workspace create NAME --warehouse URL`")
+    return parse_workspace(path, data_dir=settings.data_dir)
+
+
+def load_workspace(name: str | None = None, settings: Settings | None = None) -> Workspace:
+    """Load a workspace by name (default from settings), building its demo warehouse if it is missing."""
+    settings = settings or load_settings()
+    config = load_config(name or settings.default_workspace, settings)
+    ws = Workspace(config, settings)
+    if config.demo:
+        from datatruth.demo.build import ensure_demo
+
+        ensure_demo(ws)
+    return ws
+
+
+def create_workspace(name: str, *, warehouse_url: str = "", title: str = "", semantic_models: list[str] | None = None,
+                     settings: Settings | None = None, replace: bool = False, admin: str | None = None) -> Path:
+    """Write workspaces/<name>/workspace.yaml for a new workspace and return its path."""
+    settings = settings or load_settings()
+    if not NAME_RE.match(name):
+        raise UserError(f"'{name}' is not a valid workspace name",
+                        "use lower-case letters, digits, '-' or '_' (max 40), starting with a letter")
+    path = _workspace_file(settings, name)
+    if path.exists() and not replace:
+        raise UserError(f"workspace '{name}' already exists at {path}", "pick another name or pass --replace")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc: dict = {"title": title or name.replace("_", " ").title()}
+    if warehouse_url:
+        doc["warehouse"] = {"url": warehouse_url}
+    doc["semantic_models"] = semantic_models or []
+    doc["clock"] = "today"
+    doc["limits"] = {"row_cap": 10000, "timeout_s": 30, "questions_per_user_per_hour": 100}
+    doc["llm"] = {"provider": "none"}
+    doc["members"] = [{"user": admin or settings.local_user, "role": "admin", "incident_role": "owner"}]
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    try:
+        parse_workspace(path, data_dir=settings.data_dir)
+    except ConfigError:
+        path.unlink()
+        raise
+    return path
