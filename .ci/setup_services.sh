@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Configure the local PostgreSQL and MariaDB for the slow-query triage tests.
+# Configure the local PostgreSQL and MariaDB for the slow-query triage tests, and install the
+# headless browser the end-to-end tests drive (Debian's chromium, no Playwright download).
 #
 # Idempotent and non-interactive; meant to run as root on a fresh CI machine (and again on a
 # machine where it already ran, where it changes nothing and restarts nothing).
 #   PostgreSQL: pg_stat_statements preloaded (needs a restart), hypopg installed.
 #   MariaDB:    performance_schema on (needs a restart), so statement digests are collected.
+#   Chromium:   /usr/bin/chromium and chromium-driver for tests/browser (Playwright uses this binary).
 # Each restart happens only when the setting is not yet live.
 set -euo pipefail
 
@@ -91,5 +93,14 @@ setup_mariadb() {
     log "MariaDB: performance_schema=$(mysql_q "SELECT @@performance_schema")"
 }
 
+setup_chromium() {
+    # tests/browser launch this binary through Playwright; `playwright install` is never run.
+    apt_install chromium
+    apt_install chromium-driver
+    if [ ! -x /usr/bin/chromium ]; then log "chromium did not install to /usr/bin/chromium"; return 1; fi
+    log "chromium: $(/usr/bin/chromium --version 2>/dev/null || echo 'installed')"
+}
+
 setup_postgres
 setup_mariadb
+setup_chromium

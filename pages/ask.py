@@ -1,17 +1,193 @@
-"""Ask page: Ask a question in plain words and get a governed answer"""
+"""Ask page: a plain-words question in, a governed answer out (numbers, SQL, plan, chart, explanation)."""
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 import streamlit as st
 
-from datatruth.errors import UserError
-from datatruth.ui.context import page_context
-from datatruth.ui.render import empty_state, show_error
+from datatruth.ask.answer import Answer
+from datatruth.ask.pipeline import ask, run_sql, suggestion_kind
+from datatruth.dashboards.service import pin
+from datatruth.errors import PlanningError, UserError
+from datatruth.insights.forecast import add_forecast
+from datatruth.store import feedback, history
+from datatruth.ui.context import PageContext, page_context
+from datatruth.ui.render import empty_state, show_error, table
+
+EXAMPLES = {
+    "retail": ["revenue by month last year", "top 5 products by revenue this year", "AOV by channel last quarter"],
+    "flights": ["average departure delay by airline", "cancellation rate by month", "flights from JFK by month"],
+}
+
+
+def _chat_key(ctx: PageContext) -> str:
+    return f"ask_chat:{ctx.workspace.name}:{ctx.user}"
+
+
+def _session_id(ctx: PageContext) -> str:
+    key = f"ask_session:{ctx.workspace.name}:{ctx.user}"
+    if key not in st.session_state:
+        st.session_state[key] = uuid.uuid4().hex[:12]
+    return st.session_state[key]
+
+
+def _turns(ctx: PageContext) -> list[dict[str, Any]]:
+    return st.session_state.setdefault(_chat_key(ctx), [])
+
+
+def _target_kind(ctx: PageContext, target: str) -> str:
+    return suggestion_kind(ctx.workspace, ctx.store, target)
+
+
+def _ask(ctx: PageContext, question: str, follow_up: bool) -> None:
+    turns = _turns(ctx)
+    previous = next((t["answer"].plan for t in reversed(turns) if t.get("answer") is not None), None)
+    try:
+        answer = ask(ctx.workspace, question, user=ctx.user, store=ctx.store, session_id=_session_id(ctx),
+                     previous=previous if follow_up else None)
+        turns.append({"question": question, "answer": answer})
+    except PlanningError as err:
+        turns.append({"question": question, "error": err})
+    except UserError as err:
+        turns.append({"question": question, "error": err})
+
+
+def _render_answer(ctx: PageContext, answer: Answer, index: int) -> None:
+    st.markdown(answer.explanation)
+    for insight in answer.insights:
+        st.markdown(f"- {insight.text}")
+    if answer.chart is not None:
+        chart = answer.chart
+        if st.toggle("Forecast", key=f"forecast-{index}", help="Exponential smoothing on the series; drawn "
+                     "dashed, never mixed into the actual numbers"):
+            chart = add_forecast(answer) or chart
+            if chart is answer.chart:
+                st.caption("Not enough history for a forecast (needs a time series of two seasons or 24 points).")
+        st.plotly_chart(chart, use_container_width=True, key=f"chart-{index}")
+    table(answer.frame, "answer", key=f"table-{index}")
+    source = "cache" if answer.cached else "warehouse"
+    extra = " · truncated at the row cap" if answer.truncated else ""
+    st.caption(f"{answer.row_count:,} row(s) from the {source} in {answer.elapsed_ms:.0f} ms · model "
+               f"{answer.model_version or 'n/a'} · planned by {answer.plan_source}{extra}")
+    with st.expander("SQL"):
+        st.code(answer.sql, language="sql")
+    if answer.plan is not None:
+        with st.expander("Plan and evidence"):
+            st.markdown(f"**{answer.plan.describe()}**")
+            rows = [{"phrase": e.phrase, "kind": e.kind, "matched": e.target, "how": e.method,
+                     "score": round(e.score, 2)} for e in answer.plan.evidence]
+            if rows:
+                st.dataframe(rows, hide_index=True, use_container_width=True)
+    if answer.plan is not None and ctx.can("edit_dashboard"):
+        with st.popover("📌 Pin to a dashboard"):
+            board = st.text_input("Dashboard", value="My dashboard", key=f"pin-board-{index}")
+            title = st.text_input("Tile title", value=answer.question, key=f"pin-title-{index}")
+            if st.button("Pin", key=f"pin-{index}"):
+                pin(ctx.store, ctx.workspace, ctx.user, board, title, answer.question, answer.plan)
+                st.toast(f"Pinned to '{board}'.")
+    if answer.history_id is not None:
+        good, bad, _ = st.columns([1, 1, 6])
+        if good.button("👍", key=f"up-{index}", help="This answer is right"):
+            feedback.record_feedback(ctx.store, ctx.workspace.name, ctx.user, "right", history_id=answer.history_id)
+            if answer.plan is not None and ctx.can("edit_model"):
+                feedback.add_verified_question(ctx.store, ctx.workspace.name, ctx.user, answer.question,
+                                               plan=answer.plan.to_dict(), sql=answer.sql)
+            st.toast("Thanks — recorded as right.")
+        if bad.button("👎", key=f"down-{index}", help="This answer is wrong"):
+            feedback.record_feedback(ctx.store, ctx.workspace.name, ctx.user, "wrong", history_id=answer.history_id)
+            st.toast("Thanks — recorded as wrong; an analyst will look at it.")
+
+
+def _render_error(ctx: PageContext, question: str, err: UserError, index: int) -> None:
+    show_error(err)
+    if not isinstance(err, PlanningError) or not err.suggestions:
+        return
+    term = err.unmatched[0] if err.unmatched else ""
+    st.markdown("Did you mean:")
+    cols = st.columns(min(len(err.suggestions), 4))
+    for i, suggestion in enumerate(err.suggestions[:4]):
+        if cols[i].button(suggestion, key=f"dym-{index}-{i}"):
+            if term:
+                # The planner picks learned synonyms up on the next question (in every process).
+                feedback.learn_synonym(ctx.store, ctx.workspace.name, ctx.user, term, _target_kind(ctx, suggestion),
+                                       suggestion)
+            retry = question.replace(term, suggestion.replace("__", " ")) if term else f"{question} {suggestion}"
+            _ask(ctx, retry, follow_up=False)
+            st.rerun()
+
+
+def _earlier(ctx: PageContext) -> None:
+    entries = [e for e in history.recent(ctx.store, ctx.workspace.name, ctx.user, limit=30)
+               if e.session_id != _session_id(ctx)]
+    if not entries:
+        return
+    with st.expander(f"Earlier questions ({len(entries)})"):
+        for entry in entries:
+            left, right = st.columns([5, 1])
+            status = f"error: {entry.error}" if entry.error else f"{entry.row_count or 0} row(s)"
+            left.markdown(f"**{entry.question}** — {status} · {entry.at:%Y-%m-%d %H:%M}")
+            if right.button("Ask again", key=f"again-{entry.id}"):
+                _ask(ctx, entry.question, follow_up=False)
+                st.rerun()
+
+
+def _ask_tab(ctx: PageContext) -> None:
+    turns = _turns(ctx)
+    _earlier(ctx)
+    if not turns:
+        examples = EXAMPLES.get(ctx.workspace.config.demo or "", [])
+        hint = ("Try: " + " · ".join(f"*{e}*" for e in examples)) if examples else \
+            "Name a metric, optionally a breakdown and a period, e.g. *revenue by month last year*."
+        empty_state("Ask a question in plain words", hint)
+    for index, turn in enumerate(turns):
+        with st.chat_message("user"):
+            st.markdown(turn["question"])
+        with st.chat_message("assistant"):
+            if "answer" in turn:
+                _render_answer(ctx, turn["answer"], index)
+            else:
+                _render_error(ctx, turn["question"], turn["error"], index)
+    follow_up = st.toggle("Follow up on the previous answer", value=True, key="ask_follow_up",
+                          help="'only online', 'what about 2024?', 'and by month' refine the last answer")
+    question = st.chat_input("Ask a question, e.g. revenue by month last year")
+    if question:
+        _ask(ctx, question, follow_up)
+        st.rerun()
+
+
+def _sql_tab(ctx: PageContext) -> None:
+    st.caption("One read-only SELECT over this workspace's tables; guarded, row-capped and audited.")
+    sql = st.text_area("SQL", height=160, key="ask_sql_text", placeholder="SELECT ... FROM ...")
+    if st.button("Run", key="ask_sql_run", type="primary") and sql.strip():
+        try:
+            st.session_state["ask_sql_answer"] = run_sql(ctx.workspace, sql, user=ctx.user, store=ctx.store)
+        except UserError as err:
+            st.session_state.pop("ask_sql_answer", None)
+            show_error(err)
+    answer = st.session_state.get("ask_sql_answer")
+    if answer is not None:
+        if answer.chart is not None:
+            st.plotly_chart(answer.chart, use_container_width=True, key="sql-chart")
+        table(answer.frame, "query", key="sql-table")
+        st.caption(f"{answer.row_count:,} row(s) from the {'cache' if answer.cached else 'warehouse'} in "
+                   f"{answer.elapsed_ms:.0f} ms")
+        with st.expander("SQL as run (after the guard)"):
+            st.code(answer.sql, language="sql")
+
 
 st.title("Ask")
 try:
     ctx = page_context()
     st.caption(f"Workspace: {ctx.workspace.config.title}")
-    empty_state("Ask a question in plain words and get a governed answer", " a number, the SQL behind it, a chart and an explanation.:The ask pipeline arrives with the Ask issue.")
+    if ctx.can("sql"):
+        ask_tab, sql_tab = st.tabs(["Ask", "SQL"])
+        with ask_tab:
+            _ask_tab(ctx)
+        with sql_tab:
+            _sql_tab(ctx)
+    else:
+        _ask_tab(ctx)
 except UserError as err:
     show_error(err)

@@ -1,17 +1,196 @@
-"""Dashboards page: Pin answers to dashboards, share them and refresh them on a schedule."""
+"""Dashboards page: pinned answers as a grid of tiles, with filters, ordering, refresh, share links and exports."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from datatruth.dashboards import alerts, export, service
+from datatruth.dashboards.run import CategoryFilter, Filters, TileRun, run_dashboard
 from datatruth.errors import UserError
+from datatruth.insights.forecast import add_forecast
 from datatruth.ui.context import page_context
 from datatruth.ui.render import empty_state, show_error
 
-st.title("Dashboards")
-try:
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _int_param(name: str) -> int | None:
+    raw = st.query_params.get(name)
+    return int(raw) if raw and str(raw).isdigit() else None
+
+
+def _filters_panel(ctx, board, saved: Filters) -> Filters:
+    """Date range and categorical filters; 'Apply' is for this session, 'Save' for everyone (editors)."""
+    key = f"dash-filters-{board.id}"
+    current = Filters.from_dict(st.session_state.get(key)) if key in st.session_state else saved
+    with st.expander("Filters" + ("" if current.empty else " (active)"), expanded=not current.empty):
+        from datatruth.ask.pipeline import workspace_resources
+
+        layer = workspace_resources(ctx.workspace, ctx.store).layer
+        categorical = [d.name for d in layer.dimensions() if not d.dimension.is_time] if layer else []
+        use_dates = st.checkbox("Limit dates", value=current.start is not None or current.end is not None,
+                                key=f"{key}-use-dates")
+        left, right = st.columns(2)
+        today = ctx.workspace.config.today()
+        start = left.date_input("From", value=current.start or today.replace(month=1, day=1), key=f"{key}-start")
+        end = right.date_input("To (inclusive)", value=current.end or today, key=f"{key}-end")
+        dims = st.multiselect("Filter by", categorical, default=[c.dimension for c in current.categories
+                                                                 if c.dimension in categorical], key=f"{key}-dims")
+        cats = []
+        for dim in dims:
+            before = next((", ".join(c.values) for c in current.categories if c.dimension == dim), "")
+            text = st.text_input(f"{dim} is one of (comma-separated)", value=before, key=f"{key}-{dim}")
+            values = tuple(v.strip() for v in text.split(",") if v.strip())
+            if values:
+                cats.append(CategoryFilter(dim, values))
+        chosen = Filters(start if use_dates else None, end if use_dates else None, tuple(cats))
+        a, b, c = st.columns(3)
+        if a.button("Apply", key=f"{key}-apply"):
+            Filters.from_dict(chosen.to_dict())  # the same checks as saved filters (end after start)
+            st.session_state[key] = chosen.to_dict()
+            current = chosen
+        if b.button("Clear", key=f"{key}-clear"):
+            st.session_state[key] = Filters().to_dict()
+            current = Filters()
+        if ctx.can("edit_dashboard") and c.button("Save for everyone", key=f"{key}-save"):
+            service.save_filters(ctx.store, ctx.workspace.name, ctx.user, board.id, chosen)
+            st.session_state[key] = chosen.to_dict()
+            current = chosen
+            st.toast("Filters saved on the dashboard")
+    return current
+
+
+def _tile(ctx, run: TileRun, index: int, count: int, can_edit: bool) -> None:
+    tile, answer = run.tile, run.answer
+    with st.container(border=True):
+        st.subheader(tile.title)
+        if run.stale:
+            st.warning(f"This tile no longer matches the semantic model: {run.error}")
+            st.caption(run.hint)
+            if can_edit and tile.question and st.button("Re-plan from its question", key=f"replan-{tile.id}"):
+                service.replan(ctx.store, ctx.workspace, ctx.user, tile.id)
+                st.rerun()
+        elif answer is None:
+            st.error(run.error)
+            if run.hint:
+                st.caption(f"💡 {run.hint}")
+        else:
+            forecast = None
+            if tile.kind != "table" and answer.chart is not None:
+                if st.toggle("Forecast", key=f"fc-{tile.id}", help="exponential smoothing, 80/95% interval"):
+                    forecast = add_forecast(answer)
+                    if forecast is None:
+                        st.caption("Not enough history for a forecast (needs 2 seasons or 24 periods).")
+                st.plotly_chart(forecast or answer.chart, key=f"chart-{tile.id}", config={"displaylogo": False})
+            else:
+                st.dataframe(answer.frame.head(1000), hide_index=True, use_container_width=True)
+            st.caption(answer.explanation)
+            left, right = st.columns(2)
+            name = export.safe_name(tile.title)
+            for col, fmt, mime in ((left, "csv", "text/csv"), (right, "xlsx", XLSX)):
+                col.download_button(f"⬇ {fmt.upper()}", export.data_bytes(answer.frame, fmt), f"{name}.{fmt}", mime,
+                                    key=f"dl-{fmt}-{tile.id}", on_click=export.record_export,
+                                    args=(ctx.store, ctx.workspace.name, ctx.user, f"tile:{tile.id}", fmt,
+                                          answer.row_count))
+        notes = [f"model {tile.model_version or '?'}"]
+        if answer is not None:
+            notes.append("cached" if answer.cached else f"ran in {answer.elapsed_ms:,.0f} ms")
+        notes += [f"filter: {a}" for a in run.applied]
+        st.caption(" · ".join(notes))
+        for skipped in run.skipped:
+            st.caption(f"⚠ not applied: {skipped}")
+        if tile.alert:
+            st.caption(f"🔔 alert when {alerts.AlertRule.from_dict(tile.alert).describe()}")
+        st.caption(f"Link: `{service.share_link(ctx.workspace.name, tile.dashboard_id, tile.id)}`")
+        if can_edit:
+            up, down, remove = st.columns(3)
+            if up.button("⬆", key=f"up-{tile.id}", disabled=index == 0, help="move up"):
+                service.move_tile(ctx.store, ctx.workspace.name, ctx.user, tile.id, -1)
+                st.rerun()
+            if down.button("⬇", key=f"down-{tile.id}", disabled=index == count - 1, help="move down"):
+                service.move_tile(ctx.store, ctx.workspace.name, ctx.user, tile.id, +1)
+                st.rerun()
+            if remove.button("🗑", key=f"rm-{tile.id}", help="remove the tile"):
+                service.remove_tile(ctx.store, ctx.workspace.name, ctx.user, tile.id)
+                st.rerun()
+            with st.expander("Alert"):
+                rule_text = st.text_input("Alert when", key=f"alert-{tile.id}", placeholder="on_time_rate < 75%")
+                a, b = st.columns(2)
+                if a.button("Set alert", key=f"set-alert-{tile.id}") and rule_text.strip():
+                    service.set_alert(ctx.store, ctx.workspace.name, ctx.user, tile.id, alerts.parse_rule(rule_text))
+                    st.rerun()
+                if tile.alert and b.button("Remove alert", key=f"del-alert-{tile.id}"):
+                    service.set_alert(ctx.store, ctx.workspace.name, ctx.user, tile.id, None)
+                    st.rerun()
+
+
+def main() -> None:
+    """Render the page."""
     ctx = page_context()
     st.caption(f"Workspace: {ctx.workspace.config.title}")
-    empty_state("Pin answers to dashboards, share them and refresh them on a schedule.", "Dashboards arrive with the dashboards issue.")
+    link_ws = st.query_params.get("ws")
+    link_board, link_tile = _int_param("dashboard"), _int_param("tile")
+    if link_board is not None and link_ws and link_ws != ctx.workspace.name:
+        # The link belongs to another workspace: check membership there, then ask to switch.
+        service.open_shared(ctx.store, link_ws, ctx.user, link_board)
+        st.warning(f"This link opens a dashboard of workspace '{link_ws}'; pick that workspace in the sidebar.")
+    boards = service.list_dashboards(ctx.store, ctx.workspace.name, ctx.user)
+    can_edit = ctx.can("edit_dashboard")
+    if can_edit:
+        with st.sidebar.form("new-dashboard", clear_on_submit=True):
+            new_name = st.text_input("New dashboard")
+            if st.form_submit_button("Create") and new_name.strip():
+                board = service.create_dashboard(ctx.store, ctx.workspace.name, ctx.user, new_name)
+                st.session_state["dash-new"] = board.id
+                st.rerun()
+    if st.session_state.get("dash-new") is not None:
+        # Select the new dashboard before the selector is drawn (its state cannot change afterwards).
+        st.session_state["dash-select"] = st.session_state.pop("dash-new")
+    if not boards:
+        empty_state("No dashboards yet.", "Ask a question on the Ask page and pin the answer, or run "
+                    f'`datatruth dashboards pin -w {ctx.workspace.name} "Sales" "revenue by month"`.')
+        return
+    ids = [b.id for b in boards]
+    names = {b.id: b.name for b in boards}
+    link = f"{link_board}:{link_tile}"
+    if link_board is not None and link_board not in ids and link_ws in (None, ctx.workspace.name):
+        st.warning(f"The shared dashboard {link_board} does not exist (any more) in this workspace.")
+    if link_board in ids and st.session_state.get("dash-link") != link:
+        # A shared link picks the dashboard once; after that the selector is the user's again.
+        st.session_state["dash-link"] = link
+        st.session_state["dash-select"] = link_board
+    if st.session_state.get("dash-select") not in ids:
+        st.session_state["dash-select"] = ids[0]
+    chosen = st.selectbox("Dashboard", ids, format_func=lambda i: names[i], key="dash-select")
+    single = link_tile if link_board == chosen else None
+    view = service.open_shared(ctx.store, ctx.workspace.name, ctx.user, chosen, single)
+    if single is not None:
+        st.caption("Showing one shared tile.")
+        if st.button("Show the whole dashboard"):
+            del st.query_params["tile"]
+            st.rerun()
+    filters = _filters_panel(ctx, view.dashboard, Filters.from_dict(view.dashboard.filters))
+    top = st.columns([1, 1, 2])
+    refresh = top[0].button("🔄 Refresh", help="re-run every tile, bypassing the cache")
+    if top[1].button("Prepare HTML export"):
+        st.session_state[f"html-{chosen}"] = export.export_dashboard_html(ctx.workspace, ctx.store, ctx.user, chosen)
+    if f"html-{chosen}" in st.session_state:
+        top[1].download_button("⬇ HTML", st.session_state[f"html-{chosen}"], f"{export.safe_name(names[chosen])}.html",
+                               "text/html", on_click="ignore", key=f"dl-html-{chosen}")
+    top[2].caption(f"Share: `{service.share_link(ctx.workspace.name, chosen)}` (members of this workspace only)")
+    run = run_dashboard(ctx.workspace, ctx.store, ctx.user, chosen, filters, refresh=refresh)
+    shown = [t for t in run.tiles if t.tile.id in {v.id for v in view.tiles}]
+    if not shown:
+        empty_state("This dashboard has no tiles yet.", "Pin an answer from the Ask page.")
+        return
+    columns = st.columns(2)
+    for i, tile_run in enumerate(shown):
+        with columns[i % 2]:
+            _tile(ctx, tile_run, i, len(shown), view.can_edit)
+
+
+st.title("Dashboards")
+try:
+    main()
 except UserError as err:
     show_error(err)

@@ -1,17 +1,179 @@
-"""Quality page: Profiles, six quality dimensions, declarative checks and schema history for this workspace's tables."""
+"""Quality page: workspace score, six dimensions, tables ranked, drill-down, trends, schema history, reports."""
 
 from __future__ import annotations
 
+import time
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
 from datatruth.errors import UserError
+from datatruth.quality import overview as qo
+from datatruth.quality.report import DEFAULT_SAMPLE_ROWS, report_job, report_path, start_report
+from datatruth.quality.runner import run_checks
+from datatruth.quality.spec import DIMENSIONS
 from datatruth.ui.context import page_context
-from datatruth.ui.render import empty_state, show_error
+from datatruth.ui.render import download_buttons, empty_state, show_error
 
-st.title("Quality")
+st.title("✅ Data quality")
+
+
+def gauge(title: str, value: float | None) -> go.Figure:
+    """A 0-100 gauge (grey when nothing measured the dimension)."""
+    fig = go.Figure(go.Indicator(
+        mode="gauge+number", value=value if value is not None else 0, title={"text": title},
+        number={"suffix": "" if value is not None else " (n/a)"},
+        gauge={"axis": {"range": [0, 100]}, "bar": {"color": "#2e7d32" if (value or 0) >= 95 else
+                                                          "#f9a825" if (value or 0) >= 80 else "#c62828"}}))
+    fig.update_layout(height=180, margin={"l": 10, "r": 10, "t": 40, "b": 0})
+    return fig
+
+
+def run_now(ctx) -> None:
+    bar = st.progress(0.0, text="starting")
+    result = run_checks(ctx.workspace, ctx.store, progress=lambda f, m: bar.progress(min(1.0, f), text=m),
+                        user=ctx.user)
+    bar.empty()
+    st.success(f"Run {result.run_id}: {len(result.outcomes)} checks, {len(result.failed)} failed.")
+
+
+def header(ctx, ov: qo.QualityOverview) -> None:
+    cols = st.columns(7)
+    cols[0].plotly_chart(gauge("Workspace", ov.workspace_score), width="stretch", key="g-ws")
+    for col, dim in zip(cols[1:], DIMENSIONS, strict=True):
+        col.plotly_chart(gauge(dim.title(), ov.dimensions.get(dim)), width="stretch", key=f"g-{dim}")
+
+
+def checks_section(ov: qo.QualityOverview) -> None:
+    st.subheader("Checks of the latest run")
+    frame = pd.DataFrame([{"status": o.status, "severity": o.severity, "check": o.check_name, "table": o.table,
+                           "column": o.column, "metric": o.metric_value, "threshold": o.threshold,
+                           "message": o.message} for o in ov.outcomes])
+    if frame.empty:
+        st.caption("No checks in this run.")
+        return
+    frame = frame.sort_values(["status", "severity"], key=lambda s: s.map(
+        {"error": 0, "fail": 1, "pass": 2, "critical": 0, "warning": 1, "info": 2}))
+    st.dataframe(frame, width="stretch", hide_index=True)
+    download_buttons(frame, "quality_checks", key="checks-dl")
+
+
+def tables_section(ov: qo.QualityOverview) -> None:
+    st.subheader("Tables ranked by score")
+    rows = [{"table": t, "score": s, **{d: dims.get(d) for d in DIMENSIONS}} for t, s, dims in ov.tables]
+    st.dataframe(pd.DataFrame(rows), width="stretch", hide_index=True)
+
+
+def trends_section(ctx, ov: qo.QualityOverview) -> None:
+    st.subheader("Trends over runs")
+    left, right = st.columns(2)
+    if ov.score_trend:
+        frame = pd.DataFrame([{"at": p.at, "score": p.value} for p in ov.score_trend])
+        left.plotly_chart(px.line(frame, x="at", y="score", markers=True, title="Workspace score"),
+                          width="stretch")
+    names = sorted({o.check_name for o in ov.outcomes})
+    if names:
+        pick = right.selectbox("Check", names, key="trend-check")
+        points = qo.check_trend(ctx.store, ctx.workspace.name, pick)
+        frame = pd.DataFrame([{"at": p.at, "value": p.value, "status": p.status} for p in points])
+        if not frame.empty:
+            right.plotly_chart(px.line(frame, x="at", y="value", markers=True, color_discrete_sequence=["#1565c0"],
+                                       title=f"{pick} metric"), width="stretch")
+
+
+@st.cache_data(ttl=600, show_spinner="Profiling in the warehouse…")
+def _detail(_ctx, workspace: str, table: str, run_id: str | None) -> qo.TableDetail:
+    # Keyed by workspace, table and run so a new run (or another workspace) profiles again.
+    return qo.table_detail(_ctx.workspace, _ctx.store, table)
+
+
+def drill_down(ctx, ov: qo.QualityOverview) -> None:
+    st.subheader("Drill down")
+    tables = [t for t, _, _ in ov.tables]
+    if not tables:
+        return
+    table = st.selectbox("Table", tables, key="dd-table")
+    detail = _detail(ctx, ctx.workspace.name, table, ov.run_id)
+    prof = detail.profile
+    st.caption(f"{prof.row_count:,} rows · time column {prof.time_column or '—'} · newest {prof.newest or '—'} · "
+               f"{prof.duplicate_rows if prof.duplicate_rows is not None else '—'} duplicate rows · "
+               f"profiled with {prof.queries} SQL queries in {prof.seconds:.2f} s")
+    cols = pd.DataFrame([{
+        "column": c.name, "type": c.type, "null %": round(100 * c.null_share, 2), "distinct": c.distinct,
+        "approx": c.distinct_approximate, "min": str(c.min), "max": str(c.max), "mean": c.mean,
+        "low quality": c.low_quality, "top shape": c.shapes[0][0] if c.shapes else None} for c in prof.columns])
+    st.dataframe(cols, width="stretch", hide_index=True)
+    column = st.selectbox("Column", [c.name for c in prof.columns], key="dd-col")
+    cp = prof.column(column)
+    if cp.kind == "numeric":
+        bins = qo.column_distribution(ctx.workspace, table, column)
+        frame = pd.DataFrame([{"from": lo, "to": hi, "rows": n} for lo, hi, n in bins])
+        if not frame.empty:
+            st.plotly_chart(px.bar(frame, x="from", y="rows", title=f"Distribution of {column}"),
+                            width="stretch")
+    elif cp.top_values or cp.shapes:
+        data = cp.top_values or cp.shapes
+        frame = pd.DataFrame([{"value": str(v), "rows": n} for v, n in data])
+        st.plotly_chart(px.bar(frame, x="value", y="rows", title=f"Top values of {column}" if cp.top_values
+                               else f"Value shapes of {column}"), width="stretch")
+    if detail.failed:
+        st.markdown("**Failed checks**")
+        for o in detail.failed:
+            with st.expander(f"{o.severity} · {o.check_name}: {o.message}"):
+                if o.example_rows:
+                    st.dataframe(pd.DataFrame(list(o.example_rows)), width="stretch", hide_index=True)
+                st.json(o.detail, expanded=False)
+    st.markdown("**Schema history**")
+    if not detail.schema_versions:
+        st.caption("No schema versions yet: every run snapshots the schema.")
+    for v in reversed(detail.schema_versions):
+        verdict = v.compatibility or "first version"
+        label = f"v{v.version} · {v.created_at:%Y-%m-%d %H:%M} · {verdict}{' · BREAKING' if v.breaking else ''}"
+        with st.expander(label):
+            if v.changes:
+                st.dataframe(pd.DataFrame([c.__dict__ for c in v.changes]), width="stretch", hide_index=True)
+            st.dataframe(pd.DataFrame(v.columns, columns=["column", "type", "nullable"]), width="stretch",
+                         hide_index=True)
+    report_section(ctx, table)
+
+
+def report_section(ctx, table: str) -> None:
+    st.markdown("**Full report (ydata-profiling on a SQL sample)**")
+    rows = st.number_input("Sample rows", min_value=1000, max_value=1_000_000, value=DEFAULT_SAMPLE_ROWS, step=10_000,
+                           key="rep-rows")
+    job = report_job(ctx.workspace, table)
+    if st.button("Build report", key="rep-go", disabled=job is not None and not job.done):
+        job = start_report(ctx.workspace, table, int(rows))
+    if job is not None and not job.done:
+        st.progress(job.progress, text=job.message)
+        time.sleep(1.0)
+        st.rerun()
+    if job is not None and job.error is not None:
+        show_error(job.error)
+    path = report_path(ctx.workspace, table)
+    if path.exists():
+        st.download_button("⬇ Download HTML report", path.read_bytes(), f"{ctx.workspace.name}_{table}_report.html",
+                           "text/html", key="rep-dl")
+
+
 try:
     ctx = page_context()
     st.caption(f"Workspace: {ctx.workspace.config.title}")
-    empty_state("Profiles, six quality dimensions, declarative checks and schema history for this workspace's tables.", "Run checks with `datatruth quality run -w WORKSPACE` once the quality issue lands.")
+    if ctx.can("run_checks") and st.button("▶ Run checks now", type="primary"):
+        run_now(ctx)
+    ov = qo.overview(ctx.store, ctx.workspace.name)
+    if ov.empty:
+        empty_state("No quality runs yet",
+                    "Press **Run checks now** (analysts and admins), or run "
+                    f"`datatruth quality run -w {ctx.workspace.name}` from a shell or cron. Checks live in "
+                    f"`workspaces/{ctx.workspace.name}/checks.yaml`.")
+    else:
+        header(ctx, ov)
+        tables_section(ov)
+        checks_section(ov)
+        trends_section(ctx, ov)
+        drill_down(ctx, ov)
 except UserError as err:
     show_error(err)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from datatruth.cli.common import print_json, progress_to_stderr, settings
 from datatruth.errors import UserError
@@ -31,9 +32,18 @@ def _build(args: argparse.Namespace) -> int:
     from datatruth.demo.build import build_summary, ensure_demo
 
     s = settings()
-    names = args.workspace or [w.name for w in list_workspaces(s) if w.demo]
-    if not names:
-        raise UserError("no demo workspaces found", f"expected workspaces/retail and workspaces/flights under {s.workspaces_dir}")
+    if args.workspace:
+        names = args.workspace
+    else:
+        summaries = list_workspaces(s)
+        names = [w.name for w in summaries if w.demo]
+        broken = [f"{w.name}: {w.problem}" for w in summaries if not w.valid]
+        # An unrelated broken workspace must not stop the demos from building; say so and go on.
+        for problem in broken:
+            print(f"warning: skipping invalid workspace {problem}", file=sys.stderr)
+        if not names:
+            hint = "fix the files named above" if broken else f"expected workspaces/retail and workspaces/flights under {s.workspaces_dir}"
+            raise UserError("no valid demo workspaces found", hint)
     for name in names:
         config = load_config(name, s)
         if not config.demo:

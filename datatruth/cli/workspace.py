@@ -1,10 +1,12 @@
-"""`datatruth workspace ...`: list, show and create workspaces."""
+"""`datatruth workspace ...`: list, show, create (from a URL, a dbt project or a draft) and load files."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from datatruth.cli.common import print_json, settings
+from datatruth.cli.common import print_json, progress_to_stderr, settings
+from datatruth.errors import UserError
 from datatruth.workspace.registry import create_workspace, list_workspaces, load_config
 
 EPILOG = """\
@@ -12,6 +14,9 @@ Examples:
   datatruth workspace list --json
   datatruth workspace show retail
   datatruth workspace create sales --warehouse 'postgresql+psycopg://analyst:${PGPASSWORD}@db/sales'
+  datatruth workspace create sales --warehouse 'postgresql+psycopg://analyst:${PGPASSWORD}@db/sales' --draft-model
+  datatruth workspace create acme --from-dbt dbt/models --load-csv dbt/seeds --ref-map ref_map.yaml
+  datatruth workspace load mydata sales.csv targets.xlsx --dry-run
 """
 
 
@@ -40,7 +45,32 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="SQLAlchemy URL of the warehouse (default: an embedded DuckDB file in the data dir)")
     create.add_argument("--title", default="", help="human-readable title")
     create.add_argument("--replace", action="store_true", help="overwrite an existing workspace.yaml")
+    create.add_argument("--from-dbt", default=None, metavar="DIR",
+                        help="import the dbt MetricFlow semantic models under DIR (needs --load-csv)")
+    create.add_argument("--load-csv", default=None, metavar="DATA_DIR",
+                        help="with --from-dbt: load every DATA_DIR/<File>.csv as table <file> into a new DuckDB")
+    create.add_argument("--ref-map", default=None, metavar="FILE",
+                        help="with --from-dbt: YAML mapping dbt ref() names to table names where they differ")
+    create.add_argument("--draft-model", action="store_true",
+                        help="draft a semantic model from the warehouse's tables, keys and types, write it next "
+                             "to workspace.yaml and validate it")
     create.set_defaults(func=_create)
+
+    load = wsub.add_parser("load", help="load CSV, Excel, Parquet or JSON files into a workspace's DuckDB",
+                           description="Each file becomes a table named after it (lower-cased). Types are "
+                                       "inferred; rows that cannot be read are listed with their line numbers, "
+                                       "never dropped silently. Use --dry-run to see the types first and --type "
+                                       "to correct them.",
+                           epilog="Examples:\n  datatruth workspace load mydata sales.csv --dry-run\n"
+                                  "  datatruth workspace load mydata sales.csv --type sales.zip=VARCHAR",
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    load.add_argument("name")
+    load.add_argument("files", nargs="+", metavar="FILE")
+    load.add_argument("--dry-run", action="store_true", help="only infer types and find bad rows; load nothing")
+    load.add_argument("--type", action="append", default=[], metavar="TABLE.COLUMN=TYPE",
+                      help="confirm or correct a column type, e.g. sales.zip=VARCHAR (repeatable)")
+    load.add_argument("--json", action="store_true", help="print a JSON report")
+    load.set_defaults(func=_load)
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -85,7 +115,105 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _create(args: argparse.Namespace) -> int:
+    if args.from_dbt:
+        return _create_from_dbt(args)
+    if args.load_csv or args.ref_map:
+        raise UserError("--load-csv and --ref-map go with --from-dbt", "add --from-dbt DIR, or drop them")
     path = create_workspace(args.name, warehouse_url=args.warehouse, title=args.title, settings=settings(),
                             replace=args.replace)
     print(f"created {path}")
+    if args.draft_model:
+        return _draft(args, path)
+    return 0
+
+
+def _create_from_dbt(args: argparse.Namespace) -> int:
+    from datatruth.semantic.dbt_import import build_from_dbt, import_report
+
+    if not args.load_csv:
+        raise UserError("--from-dbt needs --load-csv DATA_DIR", "name the folder holding the seed CSV files")
+    if args.warehouse or args.draft_model:
+        raise UserError("--from-dbt builds its own DuckDB warehouse and model",
+                        "drop --warehouse and --draft-model")
+    built = build_from_dbt(args.name, Path(args.from_dbt), Path(args.load_csv), args.ref_map, args.replace,
+                           settings(), progress=progress_to_stderr)
+    print(f"created {built.path}")
+    for line in import_report(built.result):
+        print(line)
+    print(f"loaded {len(built.load.tables)} table(s) into {built.load.database}; "
+          f"{built.load.rejected_count} row(s) rejected")
+    for table in built.load.tables:
+        for row in table.rejected:
+            print(f"  rejected {row}")
+    for change in built.type_changes:
+        print(f"typed: {change}")
+    return _validate_report(args.name)
+
+
+def _draft(args: argparse.Namespace, path: Path) -> int:
+    from datatruth.semantic.draft import draft_model
+
+    cfg = load_config(args.name, settings())
+    draft = draft_model(cfg.warehouse_url)
+    folder = path.parent / "semantic_models"
+    folder.mkdir(exist_ok=True)
+    target = folder / "draft.yaml"
+    target.write_text(draft.text, encoding="utf-8")
+    create_workspace(args.name, warehouse_url=args.warehouse, title=args.title, settings=settings(),
+                     replace=True, semantic_models=["semantic_models"])
+    print(f"drafted {target} from {len(draft.tables)} table(s); review it before use")
+    for note in draft.notes:
+        print(f"note: {note}")
+    return _validate_report(args.name)
+
+
+def _validate_report(name: str) -> int:
+    from datatruth.semantic.validate import validate_workspace
+    from datatruth.workspace.registry import load_workspace
+
+    ws = load_workspace(name, settings())
+    try:
+        issues = validate_workspace(ws)
+    finally:
+        ws.close()
+    if issues:
+        print(f"the model has {len(issues)} issue(s):")
+        for issue in issues:
+            print(f"  {issue}")
+        return 1
+    print("the model is valid")
+    return 0
+
+
+def _parse_types(items: list[str]) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for item in items:
+        target, _, kind = item.partition("=")
+        table, _, column = target.partition(".")
+        if not (table and column and kind):
+            raise UserError(f"--type {item!r} must read TABLE.COLUMN=TYPE", "e.g. --type sales.zip=VARCHAR")
+        out.setdefault(table.lower(), {})[column.lower()] = kind
+    return out
+
+
+def _load(args: argparse.Namespace) -> int:
+    from datatruth.workspace.load_files import load_files
+
+    report = load_files(args.name, args.files, settings(), progress=progress_to_stderr,
+                        confirm_types=_parse_types(args.type), dry_run=args.dry_run)
+    if args.json:
+        print_json({"workspace": report.workspace, "database": report.database, "dry_run": report.dry_run,
+                    "tables": [{"table": t.table, "source": t.source, "rows": t.rows, "types": t.types(),
+                                "rejected": [{"line": r.line, "column": r.column, "error": r.error, "text": r.text}
+                                             for r in t.rejected]} for t in report.tables]})
+        return 0
+    verb = "would load" if report.dry_run else "loaded"
+    for t in report.tables:
+        print(f"{verb} {t.source} → table {t.table}: {t.rows:,} rows, {len(t.rejected)} rejected")
+        for col in t.columns:
+            print(f"    {col.name:<30} {col.type}")
+        for row in t.rejected:
+            print(f"  rejected {row}")
+    if report.dry_run:
+        print("nothing was loaded; correct types with --type TABLE.COLUMN=TYPE and run again without --dry-run")
     return 0

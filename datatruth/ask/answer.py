@@ -1,0 +1,113 @@
+"""The Answer of a question (frozen) and its JSON form, the stable contract of `datatruth ask --json`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from datatruth.semantic.plan import QueryPlan
+
+ROLES = ("dimension", "time", "metric")
+FORMATS = ("currency", "percent", "number")
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    """One output column: its name, what it is (dimension, time or metric), its number format and label."""
+
+    name: str
+    role: str = "dimension"
+    format: str | None = None
+    label: str = ""
+
+    @property
+    def title(self) -> str:
+        """The label shown to people (the name with spaces when no label is set)."""
+        return self.label or self.name.replace("__", " ").replace("_", " ")
+
+
+@dataclass(frozen=True)
+class Insight:
+    """One observation about a result, computed from its rows."""
+
+    kind: str  # change | trend | outlier | share
+    text: str
+    column: str = ""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """Everything a face shows for one question: numbers, SQL, plan, chart, words and provenance."""
+
+    question: str
+    plan: QueryPlan | None
+    sql: str
+    frame: pd.DataFrame
+    columns: tuple[ColumnInfo, ...]
+    row_count: int
+    cached: bool
+    elapsed_ms: float
+    explanation: str
+    insights: tuple[Insight, ...] = ()
+    chart: dict[str, Any] | None = None
+    model_version: str = ""
+    from_semantic_layer: bool = True
+    history_id: int | None = None
+    truncated: bool = False
+    plan_source: str = "deterministic"
+
+    def to_json(self) -> dict[str, Any]:
+        """The CLI contract: question, sql, plan, columns, rows, row_count, cached, elapsed_ms, explanation."""
+        return {
+            "question": self.question,
+            "sql": self.sql,
+            "plan": self.plan.to_dict() if self.plan else None,
+            "columns": [c.name for c in self.columns],
+            "rows": frame_rows(self.frame),
+            "row_count": self.row_count,
+            "cached": self.cached,
+            "elapsed_ms": round(self.elapsed_ms, 3),
+            "explanation": self.explanation,
+            "insights": [i.text for i in self.insights],
+            "model_version": self.model_version,
+            "truncated": self.truncated,
+        }
+
+
+def json_value(value: Any) -> Any:
+    """One cell as JSON: numbers stay numbers (Decimal → int/float), dates → ISO text, NaN → null."""
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, decimal.Decimal):
+        if not value.is_finite():
+            return None
+        return int(value) if value == value.to_integral_value() and value.as_tuple().exponent >= 0 else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        return None if math.isnan(number) or math.isinf(number) else number
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat() if value == value.normalize() else value.isoformat()
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta | pd.Timedelta):
+        return pd.Timedelta(value).total_seconds()
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
+
+
+def frame_rows(frame: pd.DataFrame) -> list[list[Any]]:
+    """Rows of a frame as lists in column order, each cell converted with `json_value`."""
+    return [[json_value(v) for v in row] for row in frame.itertuples(index=False, name=None)]

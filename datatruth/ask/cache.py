@@ -1,0 +1,240 @@
+"""The per-workspace result cache, keyed by (compiled SQL, semantic model version, warehouse identity).
+
+Storage choice: one Parquet file per entry, named by the SHA-256 of its key, under
+`<workspace data dir>/cache/<model version tag>/`. A DuckDB database file allows only one writing
+process at a time, and the app runs several sessions and processes (Streamlit replicas, CLI runs,
+notebooks) against the same cache; with one file per entry a writer never blocks a reader: entries are
+written to a temporary file and moved into place with an atomic rename, readers see either nothing or a
+whole entry, and a reader that loses a race with a delete simply misses. Entry metadata (key parts,
+creation time, truncation) lives in the Parquet file's own schema metadata, so an entry is one file.
+Parquet keeps column types exactly (DECIMAL, DATE, TIMESTAMP) and any DuckDB can query the folder
+(`SELECT * FROM 'cache/*/*.parquet'`) when someone wants to inspect it.
+
+Invalidation: the model version is part of the key *and* of the folder, so a new version never sees old
+entries, and `purge_other_versions` (called by the pipeline whenever it loads a new model state) deletes
+the folders of old versions in one step. Entries older than
+the TTL are misses and are deleted when met. Hits and misses are appended as one byte each to an
+`events` file (O_APPEND writes of one byte are atomic), which gives a hit rate across processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+_META_KEY = b"datatruth.cache"
+_HIT, _MISS = b"h", b"m"
+MAX_ENTRIES_PER_VERSION = 5000
+
+
+@dataclass(frozen=True)
+class CacheKey:
+    """What identifies a cached result."""
+
+    sql: str
+    model_version: str
+    identity: str
+
+    @property
+    def digest(self) -> str:
+        """The file name of the entry (hash of all three parts)."""
+        raw = json.dumps([self.sql, self.model_version, self.identity]).encode()
+        return hashlib.sha256(raw).hexdigest()
+
+    @property
+    def version_tag(self) -> str:
+        """The folder of this model version."""
+        return "v-" + hashlib.sha256(self.model_version.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class CachedResult:
+    """A cache hit."""
+
+    frame: pd.DataFrame
+    truncated: bool
+    created_at: float
+    age_s: float
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    """What the Admin page shows about a cache."""
+
+    entries: int
+    bytes: int
+    versions: int
+    hits: int
+    misses: int
+
+    @property
+    def hit_rate(self) -> float:
+        """Hits over lookups since the last clear (0 when there were none)."""
+        lookups = self.hits + self.misses
+        return self.hits / lookups if lookups else 0.0
+
+
+def _ignore_missing(_func: Callable[..., Any], _path: str, exc_info: tuple) -> None:
+    # Another process may delete the same stale entries at the same moment; anything else is a real error.
+    if not issubclass(exc_info[0], FileNotFoundError):
+        raise exc_info[1]
+
+
+class ResultCache:
+    """Results of guarded SQL, shared safely by every process that uses the same workspace data dir."""
+
+    def __init__(self, directory: Path, ttl_s: int) -> None:
+        self.directory = Path(directory)
+        self.ttl_s = ttl_s
+
+    @property
+    def enabled(self) -> bool:
+        """False when the workspace sets cache_ttl_s to 0."""
+        return self.ttl_s > 0
+
+    def _path(self, key: CacheKey) -> Path:
+        return self.directory / key.version_tag / f"{key.digest}.parquet"
+
+    def _event(self, kind: bytes) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.directory / "events", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, kind)
+        finally:
+            os.close(fd)
+
+    def get(self, key: CacheKey, now: float | None = None) -> CachedResult | None:
+        """The cached result for `key` if present and younger than the TTL, else None (a miss)."""
+        if not self.enabled:
+            return None
+        now = time.time() if now is None else now
+        path = self._path(key)
+        try:
+            # ParquetFile skips the dataset layer of read_table (a tenth of the time for small entries), and a
+            # thread pool only adds scheduling jitter on a busy machine.
+            with pq.ParquetFile(path) as parquet:
+                table = parquet.read(use_threads=False)
+        except FileNotFoundError:
+            self._event(_MISS)
+            return None
+        meta = json.loads((table.schema.metadata or {}).get(_META_KEY, b"{}"))
+        created = float(meta.get("created_at", 0.0))
+        # The digest could in theory collide; the stored key parts make a hit exact.
+        same = [meta.get("sql"), meta.get("model_version"), meta.get("identity")] == [key.sql, key.model_version,
+                                                                                       key.identity]
+        if not same or now - created > self.ttl_s:
+            self._remove(path)
+            self._event(_MISS)
+            return None
+        self._event(_HIT)
+        frame = table.to_pandas(use_threads=False)
+        frame.columns = list(meta.get("columns") or frame.columns)
+        return CachedResult(frame, bool(meta.get("truncated")), created, now - created)
+
+    def put(self, key: CacheKey, frame: pd.DataFrame, truncated: bool = False, now: float | None = None) -> bool:
+        """Store a result; False when it cannot be stored as Parquet (e.g. duplicate column names)."""
+        if not self.enabled or frame.columns.duplicated().any():
+            return False
+        now = time.time() if now is None else now
+        plain = frame.copy()
+        plain.columns = [str(c) for c in plain.columns]
+        try:
+            table = pa.Table.from_pandas(plain, preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            return False  # a column mixing types; such a result is simply not cached
+        meta = {"sql": key.sql, "model_version": key.model_version, "identity": key.identity, "created_at": now,
+                "truncated": truncated, "columns": [str(c) for c in frame.columns]}
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), _META_KEY: json.dumps(meta).encode()})
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.stem}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
+        pq.write_table(table, tmp)
+        os.replace(tmp, path)
+        self._trim(path.parent)
+        return True
+
+    def _remove(self, path: Path) -> None:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass  # another process removed it first
+
+    def _trim(self, folder: Path) -> None:
+        # Counting a folder costs a directory scan; do it on a small share of writes only.
+        if uuid.uuid4().int % 50:
+            return
+        entries = list(folder.glob("*.parquet"))
+        if len(entries) <= MAX_ENTRIES_PER_VERSION:
+            return
+        entries.sort(key=lambda p: p.stat().st_mtime if p.exists() else 0)
+        for path in entries[: len(entries) - MAX_ENTRIES_PER_VERSION]:
+            self._remove(path)
+
+    def purge_other_versions(self, keep_versions: Iterable[str]) -> int:
+        """Delete the entries of every model version not in `keep_versions`; return how many folders went."""
+        keep = {CacheKey("", version, "").version_tag for version in keep_versions}
+        removed = 0
+        if not self.directory.is_dir():
+            return 0
+        for folder in self.directory.iterdir():
+            if folder.is_dir() and folder.name.startswith("v-") and folder.name not in keep:
+                shutil.rmtree(folder, onerror=_ignore_missing)
+                removed += 1
+        return removed
+
+    def purge_expired(self, now: float | None = None) -> int:
+        """Delete entries older than the TTL (by file time); return how many."""
+        now = time.time() if now is None else now
+        removed = 0
+        for path in self.directory.glob("v-*/*.parquet"):
+            try:
+                old = now - path.stat().st_mtime > self.ttl_s
+            except FileNotFoundError:
+                continue
+            if old:
+                self._remove(path)
+                removed += 1
+        return removed
+
+    def stats(self) -> CacheStats:
+        """Entries, bytes, model versions held, and hits/misses since the last clear."""
+        entries = size = 0
+        for path in self.directory.glob("v-*/*.parquet"):
+            try:
+                size += path.stat().st_size
+            except FileNotFoundError:
+                continue
+            entries += 1
+        versions = len(list(self.directory.glob("v-*"))) if self.directory.is_dir() else 0
+        events = self.directory / "events"
+        raw = events.read_bytes() if events.exists() else b""
+        return CacheStats(entries, size, versions, raw.count(_HIT), raw.count(_MISS))
+
+    def clear(self) -> int:
+        """Delete every entry and the hit counters; return how many entries were removed."""
+        removed = self.stats().entries
+        if self.directory.is_dir():
+            shutil.rmtree(self.directory, onerror=_ignore_missing)
+        return removed
+
+
+def cache_for(data_dir: Path, ttl_s: int) -> ResultCache:
+    """The cache of a workspace whose runtime folder is `data_dir`."""
+    return ResultCache(Path(data_dir) / "cache", ttl_s)
+
+
+def workspace_cache(ws: Any) -> ResultCache:
+    """The result cache of a loaded workspace (for the Admin page: `.stats()`, `.clear()`)."""
+    return cache_for(ws.data_dir, ws.config.limits.cache_ttl_s)

@@ -1,0 +1,162 @@
+"""A plain-words explanation of a result, built only from the numbers and labels in the result itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from datatruth.ask.answer import ColumnInfo
+
+GRAIN_SUFFIXES = ("hour", "day", "week", "month", "quarter", "year", "day_of_week")
+_MAX_LISTED = 3
+
+
+def as_number(value: Any) -> float | None:
+    """A cell as a float, or None when it is missing or not a number."""
+    if value is None or isinstance(value, bool | np.bool_ | str):
+        return None
+    if isinstance(value, decimal.Decimal | int | float | np.integer | np.floating):
+        number = float(value)
+        return None if math.isnan(number) or math.isinf(number) else number
+    return None
+
+
+def metric_values(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A metric column as floats (NaN where missing or not a number), without per-cell pandas overhead."""
+    series = frame[column]
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        return series.to_numpy(dtype=float, na_value=np.nan)
+    return np.array([np.nan if (n := as_number(v)) is None else n for v in series.tolist()], dtype=float)
+
+
+def format_value(value: Any, fmt: str | None = None) -> str:
+    """A number in the metric's format: currency $1,234.50, percent 12.5% (from a fraction), number 1,234."""
+    number = as_number(value)
+    if number is None:
+        return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+    if fmt == "currency":
+        sign = "-" if number < 0 else ""
+        return f"{sign}${abs(number):,.2f}"
+    if fmt == "percent":
+        return f"{number * 100:,.2f}%"
+    if float(number).is_integer():
+        return f"{int(number):,}"
+    return f"{number:,.2f}"
+
+
+def grain_of(column: ColumnInfo) -> str | None:
+    """The time grain encoded in a column name such as metric_time__month."""
+    for grain in sorted(GRAIN_SUFFIXES, key=len, reverse=True):
+        if column.name.endswith(f"__{grain}"):
+            return grain
+    return None
+
+
+def format_label(value: Any, column: ColumnInfo) -> str:
+    """A dimension value as text; time values at the grain of their column (2025, 2025-Q1, 2025-03, 2025-03-01)."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return "(blank)"
+    if isinstance(value, dt.date | pd.Timestamp):
+        stamp = pd.Timestamp(value)
+        grain = grain_of(column)
+        if grain == "year":
+            return f"{stamp.year}"
+        if grain == "quarter":
+            return f"{stamp.year}-Q{stamp.quarter}"
+        if grain == "month":
+            return f"{stamp.year}-{stamp.month:02d}"
+        if grain == "hour" or (stamp != stamp.normalize()):
+            return stamp.isoformat(sep=" ", timespec="minutes")
+        return stamp.date().isoformat()
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """How a result is laid out: its dimension, time and metric columns."""
+
+    dimensions: tuple[ColumnInfo, ...]
+    times: tuple[ColumnInfo, ...]
+    metrics: tuple[ColumnInfo, ...]
+
+    @property
+    def labels(self) -> tuple[ColumnInfo, ...]:
+        """Every non-metric column, time first."""
+        return self.times + self.dimensions
+
+
+def shape_of(frame: pd.DataFrame, columns: tuple[ColumnInfo, ...]) -> Shape:
+    """Split the columns of a result by role (only columns present in the frame)."""
+    present = [c for c in columns if c.name in frame.columns]
+    return Shape(tuple(c for c in present if c.role == "dimension"), tuple(c for c in present if c.role == "time"),
+                 tuple(c for c in present if c.role == "metric"))
+
+
+def _row_label(frame: pd.DataFrame, pos: int, shape: Shape) -> str:
+    return " / ".join(format_label(frame[c.name].iat[pos], c) for c in shape.labels)
+
+
+def explain(frame: pd.DataFrame, columns: tuple[ColumnInfo, ...], subject: str = "") -> str:
+    """Describe the result in a few sentences; every number quoted is a cell of the frame."""
+    if frame.empty:
+        return "No rows matched this question."
+    shape = shape_of(frame, columns)
+    if not shape.metrics:
+        return f"The result lists {_plural(frame, shape)}." if shape.labels else "The query returned rows but no measures."
+    prefix = f"{subject[:1].upper()}{subject[1:]}: " if subject else ""
+    if not shape.labels:
+        parts = [f"{m.title} is {format_value(frame[m.name].iat[0], m.format)}" for m in shape.metrics]
+        return prefix + "; ".join(parts) + "."
+    if len(frame) == 1:
+        parts = [f"{m.title} is {format_value(frame[m.name].iat[0], m.format)}" for m in shape.metrics]
+        return f"{prefix}for {_row_label(frame, 0, shape)}, " + "; ".join(parts) + "."
+    sentences = []
+    for metric in shape.metrics:
+        sentences.append(_describe_metric(frame, shape, metric))
+    return prefix + " ".join(s for s in sentences if s)
+
+
+def _plural(frame: pd.DataFrame, shape: Shape) -> str:
+    names = ", ".join(c.title for c in shape.labels)
+    return f"values of {names}"
+
+
+def _describe_metric(frame: pd.DataFrame, shape: Shape, metric: ColumnInfo) -> str:
+    values = metric_values(frame, metric.name)
+    valid = np.flatnonzero(~np.isnan(values))
+    if valid.size == 0:
+        return f"{metric.title} is blank in every row."
+    fmt = metric.format
+    cell = frame[metric.name]
+
+    def quoted(pos: int) -> str:
+        return format_value(cell.iat[pos], fmt)
+
+    hi = int(valid[np.argmax(values[valid])])
+    lo = int(valid[np.argmin(values[valid])])
+    time = shape.times[0] if shape.times and not shape.dimensions else None
+    stamps = frame[time.name] if time is not None else None
+    order = [] if stamps is None else sorted((pos for pos in valid.tolist() if not pd.isna(stamps.iat[pos])),
+                                            key=lambda pos: stamps.iat[pos])
+    if time is not None and stamps is not None and len(order) >= 2:
+        first, last = order[0], order[-1]
+        text = (f"{metric.title} went from {quoted(first)} in {format_label(stamps.iat[first], time)}"
+                f" to {quoted(last)} in {format_label(stamps.iat[last], time)}")
+        if len(order) > 2:
+            text += (f"; the highest was {quoted(hi)} in {_row_label(frame, hi, shape)} and the lowest "
+                     f"{quoted(lo)} in {_row_label(frame, lo, shape)}")
+        return text + "."
+    # Stable descending order: ties keep the row order of the result.
+    ranked = valid[np.argsort(-values[valid], kind="stable")]
+    listed = ", ".join(f"{_row_label(frame, int(pos), shape)} ({quoted(int(pos))})" for pos in ranked[:_MAX_LISTED])
+    text = f"Highest {metric.title}: {listed}"
+    if len(ranked) > _MAX_LISTED:
+        bottom = int(ranked[-1])
+        text += f"; lowest: {_row_label(frame, bottom, shape)} ({quoted(bottom)})"
+    return text + "."

@@ -1,0 +1,102 @@
+"""Insights computed from a result's rows: change vs the previous period, trend, outliers, share of total."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from datatruth.ask.answer import ColumnInfo, Insight
+from datatruth.ask.explain import Shape, format_label, format_value, metric_values, shape_of
+
+MAX_OUTLIERS = 3
+# A trend must move the series by at least this share of its mean from the first to the last point.
+TREND_MIN_MOVE = 0.05
+OUTLIER_MIN_ROWS = 8
+OUTLIER_Z = 2.0
+
+
+def find_insights(frame: pd.DataFrame, columns: tuple[ColumnInfo, ...]) -> tuple[Insight, ...]:
+    """All insights that the shape of the result supports, metric by metric."""
+    if frame.empty or len(frame) < 2:
+        return ()
+    shape = shape_of(frame, columns)
+    found: list[Insight] = []
+    for metric in shape.metrics:
+        values = metric_values(frame, metric.name)
+        if np.count_nonzero(~np.isnan(values)) < 2:
+            continue
+        if shape.times and not shape.dimensions:
+            found += _time_insights(frame, shape, metric, values)
+        found += _outliers(frame, shape, metric, values)
+        if shape.dimensions and not shape.times:
+            found += _share(frame, shape, metric, values)
+    return tuple(found)
+
+
+def _label(frame: pd.DataFrame, shape: Shape, pos: int) -> str:
+    return " / ".join(format_label(frame[c.name].iat[pos], c) for c in shape.labels) or f"row {pos + 1}"
+
+
+def _time_insights(frame: pd.DataFrame, shape: Shape, metric: ColumnInfo, values: np.ndarray) -> list[Insight]:
+    time = shape.times[0]
+    stamps = frame[time.name]
+    order = sorted((pos for pos in range(len(values)) if not np.isnan(values[pos]) and not pd.isna(stamps.iat[pos])),
+                   key=lambda pos: stamps.iat[pos])
+    if len(order) < 2:
+        return []
+    series = values[order]
+    prev, last = order[-2], order[-1]
+    out = []
+    if series[-2]:
+        change = (series[-1] - series[-2]) / abs(series[-2])
+        word = "up" if change > 0 else "down" if change < 0 else "unchanged"
+        out.append(Insight("change", f"{metric.title} is {word} {abs(change) * 100:.1f}% in "
+                           f"{format_label(stamps.iat[last], time)} vs {format_label(stamps.iat[prev], time)} "
+                           f"({format_value(frame[metric.name].iat[last], metric.format)} vs "
+                           f"{format_value(frame[metric.name].iat[prev], metric.format)}).", metric.name))
+    if len(order) >= 3:
+        slope = float(np.polyfit(np.arange(len(series)), series, 1)[0])
+        mean = float(np.abs(series).mean())
+        move = slope * (len(series) - 1) / mean if mean else 0.0
+        if abs(move) < TREND_MIN_MOVE:
+            text = f"{metric.title} is roughly flat over the {len(series)} periods shown."
+        else:
+            direction = "upward" if move > 0 else "downward"
+            text = (f"{metric.title} has an {direction} trend over the {len(series)} periods shown "
+                    f"(about {abs(move) * 100:.0f}% of its average from first to last by a linear fit).")
+        out.append(Insight("trend", text, metric.name))
+    return out
+
+
+def _outliers(frame: pd.DataFrame, shape: Shape, metric: ColumnInfo, values: np.ndarray) -> list[Insight]:
+    present = np.flatnonzero(~np.isnan(values))
+    data = values[present]
+    if data.size < OUTLIER_MIN_ROWS or data.std() == 0:
+        return []
+    q1, q3 = np.percentile(data, [25, 75])
+    iqr = q3 - q1
+    z = (data - data.mean()) / data.std()
+    median = float(np.median(data))
+    # Both tests must agree: Tukey fences alone flag too much in skewed data, z alone misses in small sets.
+    flagged = np.flatnonzero(((data < q1 - 1.5 * iqr) | (data > q3 + 1.5 * iqr)) & (np.abs(z) >= OUTLIER_Z))
+    out = []
+    for k in flagged[np.argsort(-np.abs(z[flagged]), kind="stable")][:MAX_OUTLIERS]:
+        pos = int(present[k])
+        side = "unusually high" if data[k] > median else "unusually low"
+        out.append(Insight("outlier", f"{_label(frame, shape, pos)} is {side} for {metric.title}: "
+                           f"{format_value(frame[metric.name].iat[pos], metric.format)} "
+                           f"(z-score {z[k]:.1f}, outside the interquartile fences).", metric.name))
+    return out
+
+
+def _share(frame: pd.DataFrame, shape: Shape, metric: ColumnInfo, values: np.ndarray) -> list[Insight]:
+    data = np.nan_to_num(values, nan=0.0)
+    if metric.format == "percent" or (data < 0).any() or metric.name.endswith("__share"):
+        return []  # shares of a ratio or of signed values are meaningless
+    total = float(data.sum())
+    if total <= 0:
+        return []
+    top = int(np.argmax(data))
+    return [Insight("share", f"{_label(frame, shape, top)} accounts for {data[top] / total * 100:.1f}% of the "
+                    f"{metric.title} shown ({format_value(frame[metric.name].iat[top], metric.format)} of "
+                    f"{format_value(total, metric.format)}).", metric.name)]

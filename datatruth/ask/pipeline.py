@@ -1,0 +1,455 @@
+"""The Ask pipeline: a question in, an Answer out, as a list of named stages over frozen state.
+
+    access → rate_limit → plan → compile → guard → execute (result cache or warehouse) → answer → record
+
+Each stage is a small function `AskState -> AskState`; `ask()` runs them in order and times each one.
+`run_sql()` is the analyst's raw-SQL path: the same guard, cache and answer stages, no planner.
+
+LLM hook: an `LLMPlanner` (question, layer, PlanContext) -> QueryPlan | None, passed to `ask()` or installed
+with `register_llm_planner()`, is tried only when the workspace configures an LLM and the deterministic
+planner cannot plan the question (no network call for questions the rules answer). Its plan is compiled
+like any input; when it returns None or names things the model lacks, the rules' PlanningError (with
+its suggestions) is what the user sees.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+import pandas as pd
+
+from datatruth import access
+from datatruth.ask import ratelimit
+from datatruth.ask.answer import Answer, ColumnInfo
+from datatruth.ask.cache import CacheKey, ResultCache, cache_for
+from datatruth.ask.charts import choose_chart
+from datatruth.ask.explain import explain
+from datatruth.ask.insights import find_insights
+from datatruth.errors import PlanningError, UserError
+from datatruth.semantic.model import TIME_GRAINS, SemanticLayer
+from datatruth.semantic.plan import QueryPlan
+from datatruth.store import audit, history
+from datatruth.store.engine import Store
+from datatruth.workspace.registry import Workspace
+
+RAW_SQL_VERSION = "raw-sql"
+
+
+@dataclass(frozen=True)
+class PlanContext:
+    """What an LLM planner is told besides the question: workspace, previous plan, why the rules failed."""
+
+    workspace: str
+    today: str
+    previous: QueryPlan | None = None
+    deterministic_error: PlanningError | None = None
+
+
+LLMPlanner = Callable[[str, SemanticLayer, PlanContext], "QueryPlan | None"]
+
+
+class Planner(Protocol):
+    """The deterministic planner (datatruth.ask.planner)."""
+
+    def plan(self, question: str, previous: QueryPlan | None = None) -> QueryPlan: ...
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What a workspace needs for every question, built once per process and model state."""
+
+    layer: SemanticLayer | None  # None for raw SQL
+    cache: ResultCache
+    allowed_tables: frozenset[str]
+    version_label: str = ""  # "v3" from the stored semantic versions; the content hash keys the cache
+
+
+@dataclass(frozen=True)
+class AskRequest:
+    """The question and who asks it."""
+
+    ws: Workspace
+    question: str
+    user: str
+    store: Store
+    session_id: str = ""
+    previous: QueryPlan | None = None
+    refresh: bool = False
+    llm_planner: LLMPlanner | None = None
+
+
+@dataclass(frozen=True)
+class AskState:
+    """Everything known so far about one question; each stage returns a copy with more filled in."""
+
+    request: AskRequest
+    started: float
+    resources: Resources | None = None
+    plan: QueryPlan | None = None
+    plan_source: str = "deterministic"
+    rules_error: PlanningError | None = None  # why the rules failed when the LLM planned instead
+    compiled: Any = None  # datatruth.semantic.compiler.CompiledQuery
+    sql: str = ""
+    model_version: str = ""
+    frame: pd.DataFrame | None = None
+    truncated: bool = False
+    cached: bool = False
+    answer: Answer | None = None
+    timings: tuple[tuple[str, float], ...] = ()
+
+
+# -- resources, built once per workspace and model state ---------------------------------------------------
+
+_RESOURCES: dict[tuple, Resources] = {}
+_RESOURCES_LOCK = threading.Lock()
+_LLM_HOOK: list[LLMPlanner] = []
+
+
+def register_llm_planner(planner: LLMPlanner | None) -> None:
+    """Install (or with None remove) the LLM planner tried when the rules cannot plan and an LLM is configured."""
+    _LLM_HOOK.clear()
+    if planner is not None:
+        _LLM_HOOK.append(planner)
+
+
+def _model_state(ws: Workspace, store: Store) -> tuple:
+    # Files can change under a running app (the Semantic Layer page saves them); their sizes and times
+    # say when to reload, and the stored version number says when a restore happened.
+    parts: list[Any] = []
+    for root in ws.config.semantic_models:
+        files = sorted(Path(root).rglob("*.y*ml")) if Path(root).is_dir() else [Path(root)]
+        for path in files:
+            if path.exists():
+                stat = path.stat()
+                parts.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return tuple(parts)
+
+
+def workspace_resources(ws: Workspace, store: Store) -> Resources:
+    """The activated semantic layer, result cache and exposed tables of a workspace (memoised)."""
+    key = (ws.name, id(ws), _model_state(ws, store))
+    with _RESOURCES_LOCK:
+        found = _RESOURCES.get(key)
+    if found is not None:
+        return found
+    from datatruth.semantic.validate import activate
+
+    layer = activate(ws)
+    label = layer.version_hash
+    if importlib.util.find_spec("datatruth.semantic.versions") is not None:
+        from datatruth.semantic.versions import current_version
+
+        # Also records a new version when the files changed on disk; resources are rebuilt on such a change.
+        label = f"v{current_version(store, ws)}"
+    cache = cache_for(ws.data_dir, ws.config.limits.cache_ttl_s)
+    cache.purge_other_versions((layer.version_hash, RAW_SQL_VERSION))
+    resources = Resources(layer, cache, frozenset(ws.exposed_tables()), label)
+    with _RESOURCES_LOCK:
+        for old in [k for k in _RESOURCES if k[:2] == key[:2]]:
+            del _RESOURCES[old]
+        _RESOURCES[key] = resources
+    return resources
+
+
+_SQL_RESOURCES: dict[tuple, Resources] = {}
+
+
+def sql_resources(ws: Workspace) -> Resources:
+    """Cache and exposed tables for raw SQL (no semantic layer or planner needed)."""
+    key = (ws.name, id(ws))
+    with _RESOURCES_LOCK:
+        found = _SQL_RESOURCES.get(key)
+    if found is None:
+        found = Resources(None, cache_for(ws.data_dir, ws.config.limits.cache_ttl_s),
+                          frozenset(ws.exposed_tables()))
+        with _RESOURCES_LOCK:
+            _SQL_RESOURCES[key] = found
+    return found
+
+
+def forget_workspace(ws: Workspace) -> None:
+    """Drop the memoised layer, cache handle and exposed tables (e.g. after tables were added)."""
+    with _RESOURCES_LOCK:
+        for old in [k for k in _RESOURCES if k[:2] == (ws.name, id(ws))]:
+            del _RESOURCES[old]
+        _SQL_RESOURCES.pop((ws.name, id(ws)), None)
+
+
+# -- stages ------------------------------------------------------------------------------------------------
+
+def stage_access(state: AskState) -> AskState:
+    """The user must be allowed to ask here; then load the workspace's resources."""
+    req = state.request
+    if not req.question.strip():
+        raise UserError("the question is empty", "type a question, e.g. 'revenue by month last year'")
+    access.require(req.store, req.ws.name, req.user, "ask")
+    return replace(state, resources=workspace_resources(req.ws, req.store))
+
+
+def stage_rate_limit(state: AskState) -> AskState:
+    """Refuse the question when the user's hourly quota is used up."""
+    req = state.request
+    ratelimit.check(req.store, req.ws.name, req.ws.config.limits, req.user)
+    return state
+
+
+def planner_for(ws: Workspace, store: Store, layer: SemanticLayer) -> Planner:
+    """The workspace's deterministic planner, backed by the vector index for words fuzzy matching can't place."""
+    from datatruth.ask.planner import build_planner
+    from datatruth.vector.index import MeaningPlanner, term_resolver
+
+    # The rules planner is memoised by model version and learned synonyms; the resolver only loads the
+    # embedding model when a word stays unplaced, so answerable questions never pay for it.
+    return MeaningPlanner(build_planner(ws, store=store, layer=layer), term_resolver(ws, store=store, layer=layer))
+
+
+_LLM_PLANNERS: dict[tuple[str, int], LLMPlanner] = {}
+
+
+def _llm_for(req: AskRequest) -> LLMPlanner | None:
+    """The LLM planner to try: the caller's, a registered hook, or the workspace's own when it configures one."""
+    if req.llm_planner is not None:
+        return req.llm_planner
+    if _LLM_HOOK:
+        return _LLM_HOOK[0]
+    if not req.ws.config.llm.enabled:
+        return None
+    key = (req.ws.name, id(req.ws))
+    with _RESOURCES_LOCK:
+        if key not in _LLM_PLANNERS:
+            from datatruth.llm.planner import LLMQueryPlanner
+
+            _LLM_PLANNERS[key] = LLMQueryPlanner(req.ws, store=req.store)
+        return _LLM_PLANNERS[key]
+
+
+def stage_plan(state: AskState) -> AskState:
+    """Words → QueryPlan: the rules first; an LLM (when configured and installed) only when they fail."""
+    req, res = state.request, state.resources
+    assert res is not None and res.layer is not None
+    try:
+        planner = planner_for(req.ws, req.store, res.layer)
+        return replace(state, plan=planner.plan(req.question, previous=req.previous))
+    except PlanningError as err:
+        llm = _llm_for(req)
+        if llm is None or not req.ws.config.llm.enabled:
+            raise
+        context = PlanContext(req.ws.name, req.ws.config.today().isoformat(), req.previous, err)
+        plan = llm(req.question, res.layer, context)
+        if plan is None:
+            raise
+        # The LLM's plan is checked like any input: the compile stage rejects unknown names.
+        return replace(state, plan=plan, plan_source="llm", rules_error=err)
+
+
+def stage_compile(state: AskState) -> AskState:
+    """QueryPlan → SQL in the warehouse's dialect."""
+    from datatruth.semantic.compiler import compile_plan
+
+    res = state.resources
+    assert res is not None and res.layer is not None and state.plan is not None
+    try:
+        compiled = compile_plan(state.plan, res.layer, state.request.ws.warehouse.dialect)
+    except UserError as err:
+        if state.rules_error is None:
+            raise
+        # An LLM plan that names things the model lacks is refused; the rules' own explanation is more useful.
+        rules = state.rules_error
+        raise PlanningError(rules.message, f"{rules.hint} (the LLM's plan was rejected too: {err.message})".strip(),
+                            rules.suggestions, rules.unmatched) from err
+    return replace(state, compiled=compiled, sql=compiled.sql, model_version=compiled.model_version)
+
+
+@functools.lru_cache(maxsize=4096)
+def _guarded(sql: str, dialect: str, tables: frozenset[str], row_cap: int) -> str:
+    from datatruth.sql.guard import guard_sql
+
+    return guard_sql(sql, dialect, allowed_tables=tables, row_cap=row_cap)
+
+
+def stage_guard(state: AskState) -> AskState:
+    """Only one read-only SELECT over exposed tables, with the row cap, may run."""
+    ws, res = state.request.ws, state.resources
+    assert res is not None
+    # Same SQL, tables and cap give the same verdict, so verdicts are memoised (a warm answer stays fast).
+    # The guard caps at row_cap + 1 so the executor, which keeps row_cap rows, can tell that rows were cut.
+    return replace(state, sql=_guarded(state.sql, ws.warehouse.dialect, res.allowed_tables,
+                                       ws.config.limits.row_cap + 1))
+
+
+def stage_execute(state: AskState) -> AskState:
+    """Serve the result from the cache when fresh, else run it on the warehouse and cache it."""
+    ws, res = state.request.ws, state.resources
+    assert res is not None
+    key = CacheKey(state.sql, state.model_version, ws.warehouse.identity)
+    if not state.request.refresh:
+        hit = res.cache.get(key)
+        if hit is not None:
+            return replace(state, frame=hit.frame, truncated=hit.truncated, cached=True)
+    limits = ws.config.limits
+    result = ws.warehouse.run(state.sql, row_cap=limits.row_cap, timeout_s=limits.timeout_s)
+    res.cache.put(key, result.frame, result.truncated)
+    return replace(state, frame=result.frame, truncated=result.truncated, cached=False)
+
+
+def column_infos(compiled: Any, plan: QueryPlan | None) -> tuple[ColumnInfo, ...]:
+    """The compiler's output columns with time columns told apart from other dimensions."""
+    time_columns = {d.column for d in plan.dimensions if d.grain in TIME_GRAINS} if plan else set()
+    out = []
+    for col in compiled.columns:
+        role = "time" if col.role == "dimension" and col.name in time_columns else col.role
+        out.append(ColumnInfo(col.name, role, col.format, col.label))
+    return tuple(out)
+
+
+def infer_columns(frame: pd.DataFrame) -> tuple[ColumnInfo, ...]:
+    """Roles of raw-SQL result columns from their types: dates are time, numbers are metrics."""
+    out = []
+    for name in frame.columns:
+        series = frame[name]
+        sample = series.dropna().head(1).tolist()
+        if pd.api.types.is_datetime64_any_dtype(series) or (sample and hasattr(sample[0], "isoformat")):
+            role = "time"
+        elif pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series) or (
+                sample and type(sample[0]).__name__ == "Decimal"):
+            role = "metric"
+        else:
+            role = "dimension"
+        out.append(ColumnInfo(str(name), role, "number" if role == "metric" else None))
+    return tuple(out)
+
+
+def stage_answer(state: AskState) -> AskState:
+    """Chart, insights and explanation from the frame."""
+    req = state.request
+    assert state.frame is not None
+    frame = state.frame
+    columns = column_infos(state.compiled, state.plan) if state.compiled is not None else infer_columns(frame)
+    title = ", ".join(c.title for c in columns if c.role == "metric")
+    answer = Answer(
+        question=req.question, plan=state.plan, sql=state.sql, frame=frame, columns=columns, row_count=len(frame),
+        cached=state.cached, elapsed_ms=(time.perf_counter() - state.started) * 1000,
+        explanation=explain(frame, columns), insights=find_insights(frame, columns),
+        chart=choose_chart(frame, columns, title[:80]),
+        model_version=(state.resources.version_label if state.resources and state.resources.version_label
+                       else state.model_version),
+        from_semantic_layer=state.compiled is not None, truncated=state.truncated, plan_source=state.plan_source)
+    return replace(state, answer=answer)
+
+
+def stage_record(state: AskState) -> AskState:
+    """Write the question to the history (which also feeds the rate limit)."""
+    req, answer = state.request, state.answer
+    assert answer is not None
+    entry = history.add(req.store, req.ws.name, req.user, req.question, session_id=req.session_id, sql=answer.sql,
+                        plan=answer.plan.to_dict() if answer.plan else None, model_version=answer.model_version,
+                        row_count=answer.row_count, elapsed_ms=answer.elapsed_ms, cached=answer.cached)
+    return replace(state, answer=replace(answer, history_id=entry))
+
+
+STAGES: tuple[tuple[str, Callable[[AskState], AskState]], ...] = (
+    ("access", stage_access),
+    ("rate_limit", stage_rate_limit),
+    ("plan", stage_plan),
+    ("compile", stage_compile),
+    ("guard", stage_guard),
+    ("execute", stage_execute),
+    ("answer", stage_answer),
+    ("record", stage_record),
+)
+# A failure in these stages is still written to the history: it counted as a question.
+_RECORDED_FAILURES = {"plan", "compile", "guard", "execute", "answer"}
+
+
+def run_stages(state: AskState, stages: tuple[tuple[str, Callable[[AskState], AskState]], ...]) -> AskState:
+    """Run `stages` in order, timing each; a failed question is recorded in the history before re-raising."""
+    for name, stage in stages:
+        began = time.perf_counter()
+        try:
+            state = stage(state)
+        except UserError as err:
+            if name in _RECORDED_FAILURES:
+                req = state.request
+                history.add(req.store, req.ws.name, req.user, req.question, session_id=req.session_id,
+                            sql=state.sql or None, plan=state.plan.to_dict() if state.plan else None,
+                            elapsed_ms=(time.perf_counter() - state.started) * 1000, error=err.message[:500])
+            raise
+        state = replace(state, timings=state.timings + ((name, (time.perf_counter() - began) * 1000),))
+    return state
+
+
+def ask(ws: Workspace, question: str, *, user: str, store: Store, session_id: str = "",
+        previous: QueryPlan | None = None, refresh: bool = False, llm_planner: LLMPlanner | None = None) -> Answer:
+    """Answer a plain-words question from the workspace's warehouse through its semantic layer."""
+    request = AskRequest(ws, question.strip(), user, store, session_id, previous, refresh, llm_planner)
+    state = run_stages(AskState(request, time.perf_counter()), STAGES)
+    assert state.answer is not None
+    return state.answer
+
+
+def plan_only(ws: Workspace, question: str, *, store: Store, previous: QueryPlan | None = None) -> tuple[QueryPlan, str]:
+    """Plan and compile without running (no quota, no history): for benchmarks and the plan preview."""
+    request = AskRequest(ws, question.strip(), "", store, previous=previous)
+    state = AskState(request, time.perf_counter(), resources=workspace_resources(ws, store))
+    state = stage_compile(stage_plan(state))
+    assert state.plan is not None
+    return state.plan, state.sql
+
+
+# -- raw SQL -----------------------------------------------------------------------------------------------
+
+def stage_sql_access(state: AskState) -> AskState:
+    """Only analysts and admins may run their own SQL; every run is audited."""
+    req = state.request
+    if not req.question.strip():
+        raise UserError("the SQL is empty", "type one SELECT statement")
+    access.require(req.store, req.ws.name, req.user, "sql")
+    audit.record(req.store, req.ws.name, req.user, "sql.run", req.question[:400])
+    return replace(state, resources=sql_resources(req.ws), sql=req.question, model_version=RAW_SQL_VERSION)
+
+
+SQL_STAGES: tuple[tuple[str, Callable[[AskState], AskState]], ...] = (
+    ("access", stage_sql_access),
+    ("guard", stage_guard),
+    ("execute", stage_execute),
+    ("answer", stage_answer),
+)
+
+
+def run_sql(ws: Workspace, sql: str, *, user: str, store: Store, refresh: bool = False) -> Answer:
+    """Run an analyst's own SQL through the guard and the cache (audited; not a semantic-layer answer)."""
+    request = AskRequest(ws, sql.strip(), user, store, refresh=refresh)
+    state = run_stages(AskState(request, time.perf_counter()), SQL_STAGES)
+    assert state.answer is not None
+    return state.answer
+
+
+def suggestion_kind(ws: Workspace, store: Store, target: str) -> str:
+    """Whether a "did you mean" choice names a metric, a dimension or a value (for learning a synonym)."""
+    layer = workspace_resources(ws, store).layer
+    if layer is not None and layer.has_metric(target):
+        return "metric"
+    if layer is not None and layer.has_dimension(target):
+        return "dimension"
+    return "value"
+
+
+def stage_names() -> list[str]:
+    """The names of the Ask stages, in order (shown in docs and timings)."""
+    return [name for name, _ in STAGES]
+
+
+def timings_of(state: AskState) -> dict[str, float]:
+    """Milliseconds per stage of a finished state."""
+    return dict(state.timings)
+
+
+__all__ = ["Answer", "AskState", "PlanContext", "Resources", "ask", "column_infos", "forget_workspace",
+           "plan_only", "register_llm_planner", "run_sql", "run_stages", "workspace_resources"]

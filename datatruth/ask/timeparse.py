@@ -1,0 +1,438 @@
+"""Time phrases in a question → a TimeRange, a grain and a comparison, resolved against the workspace clock.
+
+Pure functions: `parse_time(text, today)` finds every time phrase ("in 2024", "Q3 2023", "last 30 days",
+"YTD", "between March and May", "by month", "year over year", "2023 vs 2024", …), resolves it against
+`today` and reports the character spans it consumed, so the planner can read the remaining words.
+Conventions: ranges are half-open [start, end); "last quarter" is the previous complete calendar quarter;
+"this year"/"YTD" runs from the start of the period through today; "last 30 days" ends with today; a month or
+quarter named without a year is the most recent one that has started.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from datatruth.semantic.plan import TimeRange
+
+_MONTHS = {"january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7, "august": 8,
+           "september": 9, "october": 10, "november": 11, "december": 12, "jan": 1, "feb": 2, "mar": 3,
+           "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sept": 9, "sep": 9, "oct": 10, "nov": 11, "dec": 12}
+_MONTH_NAMES = ("", "January", "February", "March", "April", "May", "June", "July", "August", "September",
+                "October", "November", "December")
+# Words that are also ordinary English: they count as a month only with a preposition or a year.
+_AMBIGUOUS_MONTHS = {"may", "mar", "jan", "jun", "jul", "aug", "sep", "oct", "nov", "dec", "feb", "apr", "sept"}
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+                 "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30,
+                 "sixty": 60, "ninety": 90, "a": 1, "an": 1}
+_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
+             "last": 4}
+_UNITS = ("day", "week", "month", "quarter", "year")
+# A number followed by one of these is a quantity, not a year ("more than 2000 miles").
+_QUANTITY_WORDS = {"miles", "mile", "mi", "km", "minutes", "minute", "min", "mins", "hours", "hrs", "seconds",
+                   "dollars", "usd", "units", "items", "orders", "flights", "customers", "seats", "feet", "ft",
+                   "percent", "pct", "times", "rows", "people", "passengers", "products"}
+_COMPARATOR_WORDS = {"than", "over", "above", "under", "below", "least", "most", "top", "bottom", "first",
+                     "exceeding", "exceeds", "equals", "equal", "limit", "best", "worst"}
+
+_MONTH = ("(?:january|february|march|april|may|june|july|august|september|october|november|december|"
+          "sept|jan|feb|mar|apr|jun|jul|aug|sep|oct|nov|dec)")
+_YEAR = r"(?:19|20)\d{2}"
+_NUM = r"(?:\d+|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + ")"
+_PREP = r"(?:(?:in|during|for|of|on)\s+(?:the\s+)?)"
+
+
+def _point(p: str) -> str:
+    """A regex for one calendar point (a date, a quarter, a month or a year) with group names prefixed by p."""
+    return (rf"(?:(?P<{p}iso>\d{{4}}-\d{{2}}-\d{{2}})"
+            rf"|q(?P<{p}q>[1-4])(?:\s+(?:of\s+)?(?P<{p}qy>{_YEAR}))?"
+            rf"|(?P<{p}m>{_MONTH})(?:\s+(?P<{p}my>{_YEAR}))?"
+            rf"|(?P<{p}y>{_YEAR}))")
+
+
+@dataclass(frozen=True)
+class TimeMatch:
+    """The time words of a question: range, grain and comparison, and the character spans they used."""
+
+    time_range: TimeRange | None = None
+    grain: str | None = None
+    comparison: str | None = None
+    spans: tuple[tuple[int, int], ...] = ()
+    phrases: tuple[str, ...] = ()
+    parts: tuple[tuple[str, str], ...] = ()  # (range | grain | comparison, phrase) in reading order
+    to_date: str | None = None  # "YTD"/"month to date" (not "this year"): the unit counted up to today
+
+    def phrase_of(self, kind: str) -> str:
+        """The words that gave the range, the grain or the comparison (joined by '; ')."""
+        return "; ".join(p for k, p in self.parts if k == kind)
+
+
+@dataclass(frozen=True)
+class _Hit:
+    """What one rule read from one match."""
+
+    time_range: TimeRange | None = None
+    grain: str | None = None
+    comparison: str | None = None
+    weak_grain: bool = False  # "over time": a grain only when nothing more specific was said
+    to_date: str | None = None
+
+
+# -- calendar arithmetic -----------------------------------------------------------------------------------
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """`day` shifted by whole months, clamped to the end of the target month."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    last = (dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(day.day, last))
+
+
+def period_start(day: dt.date, unit: str) -> dt.date:
+    """The first day of the calendar `unit` (week = ISO week from Monday) holding `day`."""
+    if unit == "day":
+        return day
+    if unit == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if unit == "month":
+        return day.replace(day=1)
+    if unit == "quarter":
+        return dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+    return dt.date(day.year, 1, 1)
+
+
+def shift(day: dt.date, unit: str, count: int) -> dt.date:
+    """`day` moved by `count` units."""
+    if unit == "day":
+        return day + dt.timedelta(days=count)
+    if unit == "week":
+        return day + dt.timedelta(weeks=count)
+    return add_months(day, count * {"month": 1, "quarter": 3, "year": 12}[unit])
+
+
+def _quarter_label(start: dt.date) -> str:
+    return f"Q{(start.month - 1) // 3 + 1} {start.year}"
+
+
+def _unit_label(start: dt.date, unit: str) -> str:
+    if unit == "year":
+        return str(start.year)
+    if unit == "quarter":
+        return _quarter_label(start)
+    if unit == "month":
+        return f"{_MONTH_NAMES[start.month]} {start.year}"
+    if unit == "week":
+        return f"week of {start.isoformat()}"
+    return start.isoformat()
+
+
+# -- points: a year, a quarter, a month or a date ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Point:
+    """One calendar point read from the text; `year` is None when the words gave none."""
+
+    unit: str
+    year: int | None
+    index: int = 1  # month or quarter number
+    day: dt.date | None = None
+
+    def resolved(self, today: dt.date, year: int | None = None) -> tuple[dt.date, dt.date]:
+        """[start, end) of the point; without a year, the most recent one that has started (or `year`)."""
+        if self.day is not None:
+            return self.day, self.day + dt.timedelta(days=1)
+        y = self.year or year
+        if self.unit == "year":
+            start = dt.date(y or today.year, 1, 1)
+            return start, dt.date(start.year + 1, 1, 1)
+        month = self.index if self.unit == "month" else (self.index - 1) * 3 + 1
+        if y is None:
+            y = today.year if dt.date(today.year, month, 1) <= today else today.year - 1
+        start = dt.date(y, month, 1)
+        return start, shift(start, self.unit, 1)
+
+    def label(self, start: dt.date) -> str:
+        return _unit_label(start, self.unit)
+
+
+def _read_point(m: re.Match[str], p: str) -> _Point | None:
+    g = m.groupdict()
+    if g.get(p + "iso"):
+        try:
+            return _Point("day", None, day=dt.date.fromisoformat(g[p + "iso"]))
+        except ValueError:
+            return None
+    if g.get(p + "q"):
+        return _Point("quarter", int(g[p + "qy"]) if g.get(p + "qy") else None, int(g[p + "q"]))
+    if g.get(p + "m"):
+        return _Point("month", int(g[p + "my"]) if g.get(p + "my") else None, _MONTHS[g[p + "m"]])
+    if g.get(p + "y"):
+        return _Point("year", int(g[p + "y"]))
+    return None
+
+
+# -- rules ------------------------------------------------------------------------------------------------
+
+Rule = tuple[re.Pattern[str], Callable[[re.Match[str], dt.date, str], "_Hit | None"]]
+
+
+def _comparison_year(m: re.Match[str], today: dt.date, text: str) -> _Hit:
+    return _Hit(comparison="same_period_last_year")
+
+
+def _comparison_previous(m: re.Match[str], today: dt.date, text: str) -> _Hit:
+    unit = m.groupdict().get("unit")
+    grain = {"mom": "month", "qoq": "quarter", "wow": "week", "dod": "day"}.get(m.group(0).strip(), unit)
+    if grain == "year":
+        return _Hit(comparison="same_period_last_year")
+    return _Hit(comparison="previous_period", grain=grain)
+
+
+def _versus(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
+    a, b = _read_point(m, "a_"), _read_point(m, "b_")
+    if a is None or b is None:
+        return None
+    (a0, a1), (b0, b1) = a.resolved(today, b.year), b.resolved(today, a.year)
+    (e0, e1), (l0, l1), later = ((a0, a1), (b0, b1), b) if a0 <= b0 else ((b0, b1), (a0, a1), a)
+    label = f"{a.label(a0)} vs {b.label(b0)}"
+    if a.unit == b.unit and shift(e0, "year", 1) == l0 and a.unit != "year":
+        return _Hit(TimeRange(l0, l1, label, later.unit), comparison="same_period_last_year")
+    if a.unit == b.unit and e1 == l0:
+        comparison = "same_period_last_year" if a.unit == "year" else "previous_period"
+        return _Hit(TimeRange(l0, l1, label, later.unit), comparison=comparison)
+    # Periods that are not neighbours: ask for both, one row per period.
+    return _Hit(TimeRange(e0, l1, label, a.unit), grain=a.unit if a.unit != "day" else None)
+
+
+def _between(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
+    a, b = _read_point(m, "a_"), _read_point(m, "b_")
+    if a is None or b is None:
+        return None
+    if a.year is None and b.year is not None:
+        b0, b1 = b.resolved(today)
+        a0, _ = a.resolved(today, b0.year)
+        if a0 > b0:
+            a0, _ = a.resolved(today, b0.year - 1)
+    else:
+        a0, _ = a.resolved(today)
+        b0, b1 = b.resolved(today, a0.year if b.unit != "year" else None)
+        if b0 < a0 and b.year is None:
+            b0, b1 = b.resolved(today, a0.year + 1)
+    if b1 <= a0:
+        return None
+    label = f"{a.label(a0)} to {b.label(b0)}"
+    if a.unit == b.unit and a.unit in ("month", "quarter") and a0.year == b0.year:
+        label = f"{a.label(a0).rsplit(' ', 1)[0]} to {b.label(b0)}"
+    return _Hit(TimeRange(a0, b1, label, a.unit if a.unit == b.unit else None))
+
+
+def _since(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
+    a = _read_point(m, "a_")
+    if a is None:
+        return None
+    a0, a1 = a.resolved(today)
+    word = m.group("word")
+    end = today + dt.timedelta(days=1)
+    if word in ("before", "until", "till", "prior to"):
+        return _Hit(TimeRange(None, a0, f"before {a.label(a0)}"))
+    start = a1 if word == "after" else a0
+    if start >= end:
+        return None
+    return _Hit(TimeRange(start, end, f"{word} {a.label(a0)}"))
+
+
+def _rolling(m: re.Match[str], today: dt.date, text: str) -> _Hit:
+    raw = m.group("n") or "1"
+    n = int(raw) if raw.isdigit() else _NUMBER_WORDS[raw]
+    unit = m.group("unit")
+    end = today + dt.timedelta(days=1)
+    start = shift(end, unit, -n)
+    plural = unit + ("s" if n != 1 else "")
+    return _Hit(TimeRange(start, end, f"last {n} {plural}", unit))
+
+
+def _to_date(m: re.Match[str], today: dt.date, text: str) -> _Hit:
+    word = m.group(0)
+    unit = next((u for u in ("year", "month", "quarter", "week") if u in word), None)
+    if unit is None:
+        unit = {"y": "year", "m": "month", "q": "quarter", "w": "week"}[word[0]]
+    start = period_start(today, unit)
+    return _Hit(TimeRange(start, today + dt.timedelta(days=1), f"{unit} to date ({_unit_label(start, unit)})",
+                          unit), to_date=unit if "this" not in word and "current" not in word else None)
+
+
+def _previous_period(m: re.Match[str], today: dt.date, text: str) -> _Hit:
+    unit = m.group("unit")
+    end = period_start(today, unit)
+    start = shift(end, unit, -1)
+    return _Hit(TimeRange(start, end, f"last {unit} ({_unit_label(start, unit)})", unit))
+
+
+def _day_word(m: re.Match[str], today: dt.date, text: str) -> _Hit:
+    day = today if m.group(0) == "today" else today - dt.timedelta(days=1)
+    return _Hit(TimeRange(day, day + dt.timedelta(days=1), f"{m.group(0)} ({day.isoformat()})", "day"))
+
+
+def _relative_year(word: str | None, today: dt.date) -> int | None:
+    if word is None or word in ("the year", "this year"):
+        return None
+    if word == "last year":
+        return today.year - 1
+    return int(word)
+
+
+def _part_of_year(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
+    unit = "quarter" if m.group("kind") == "quarter" else "half"
+    index = _ORDINALS[m.group("ord")] if m.group("ord") else int(m.group("num"))
+    if unit == "half" and index > 2:
+        return None
+    year = _relative_year(re.sub(r"\s+", " ", m.group("year")) if m.group("year") else None, today)
+    months = 3 if unit == "quarter" else 6
+    first_month = (index - 1) * months + 1
+    if year is None:
+        year = today.year if dt.date(today.year, first_month, 1) <= today else today.year - 1
+    start = dt.date(year, first_month, 1)
+    label = f"Q{index} {year}" if unit == "quarter" else f"H{index} {year}"
+    return _Hit(TimeRange(start, add_months(start, months), label, "quarter" if unit == "quarter" else None))
+
+
+def _single_point(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
+    a = _read_point(m, "a_")
+    if a is None:
+        return None
+    before = text[:m.start()].split()[-1:] if not m.group("prep") else []
+    after = text[m.end():].split()[:1]
+    if a.unit == "year":
+        if (before and before[0] in _COMPARATOR_WORDS | {">", "<", ">=", "<=", "="}) or \
+                (after and after[0] in _QUANTITY_WORDS):
+            return None
+    if a.unit == "month" and a.year is None and not m.group("prep") and m.group("a_m") in _AMBIGUOUS_MONTHS:
+        return None
+    a0, a1 = a.resolved(today)
+    return _Hit(TimeRange(a0, a1, a.label(a0), a.unit if a.unit != "day" else "day"))
+
+
+def _grain(m: re.Match[str], today: dt.date, text: str) -> _Hit:
+    word = m.group("g")
+    if "week" in word and ("day" in word or "weekday" in word):
+        return _Hit(grain="day_of_week")
+    if word.startswith("weekday"):
+        return _Hit(grain="day_of_week")
+    stem = {"hourly": "hour", "daily": "day", "date": "day", "weekly": "week", "monthly": "month",
+            "quarterly": "quarter", "yearly": "year", "annually": "year", "annual": "year"}.get(word, word)
+    return _Hit(grain=stem.rstrip("s"))
+
+
+def _weak_grain(m: re.Match[str], today: dt.date, text: str) -> _Hit:
+    return _Hit(grain="month", weak_grain=True)
+
+
+def _year_q(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
+    if m.group("rq"):
+        year = int(m.group("ry"))
+        start = dt.date(year, (int(m.group("rq")) - 1) * 3 + 1, 1)
+        return _Hit(TimeRange(start, add_months(start, 3), _quarter_label(start), "quarter"))
+    return _single_point(m, today, text)
+
+
+_COMPARE_WORDS = r"(?:vs\.?|versus|compared\s+(?:to|with)|against|relative\s+to)"
+_RULES: list[Rule] = [
+    (re.compile(r"\b(?:year[\s-]*over[\s-]*year|yoy|y/y|year[\s-]on[\s-]year|"
+                + _COMPARE_WORDS + r"\s+(?:the\s+)?(?:same\s+(?:period|time)\s+)?(?:last|previous|prior|a)\s+year"
+                r"(?:'s)?|(?:than|from)\s+(?:the\s+)?same\s+(?:period|time)\s+last\s+year|"
+                r"same\s+(?:period|time)\s+last\s+year)\b"), _comparison_year),
+    (re.compile(r"\b(?:(?P<unit>month|quarter|week|day)[\s-]*over[\s-]*(?:month|quarter|week|day)|mom|qoq|wow|"
+                r"m/m|q/q|period[\s-]*over[\s-]*period|" + _COMPARE_WORDS +
+                r"\s+(?:the\s+)?(?:(?:previous|prior|preceding|last)\s+(?:period|month|quarter|week)|"
+                r"(?:period|month|quarter|week|year)\s+before|(?:previous|prior|preceding)\s+one))\b"),
+     _comparison_previous),
+    (re.compile(rf"\b{_point('a_')}\s+{_COMPARE_WORDS}\s+{_point('b_')}\b"), _versus),
+    (re.compile(rf"\b(?:between|from)\s+{_point('a_')}\s+(?:and|to|through|until|till|-)\s+{_point('b_')}\b"),
+     _between),
+    (re.compile(rf"\b{_point('a_')}\s*(?:-|to|through|thru)\s*{_point('b_')}\b"), _between),
+    (re.compile(rf"\b(?P<word>since|after|before|until|till|prior to)\s+{_point('a_')}\b"), _since),
+    (re.compile(rf"\b(?:{_PREP})?(?:(?P<ord>first|second|third|fourth|1st|2nd|3rd|4th)\s+(?P<kind>quarter|half)"
+                rf"|(?P<kind2>h)(?P<num>[12])(?=\s|$))(?:\s+(?:of\s+)?(?P<year>{_YEAR}|the\s+year|this\s+year|"
+                rf"last\s+year))?\b"), _part_of_year),
+    (re.compile(rf"\b(?:{_PREP})?(?:last|past|previous|prior|trailing|recent)\s+(?P<n>{_NUM})\s+"
+                rf"(?P<unit>day|week|month|quarter|year)s?\b"), _rolling),
+    (re.compile(r"\b(?:(?:in|over|during)\s+)?(?:the\s+)?past\s+(?P<n>)(?P<unit>day|week|month|quarter|year)\b"),
+     _rolling),
+    (re.compile(r"\b(?:ytd|mtd|qtd|wtd|(?:year|month|quarter|week)[\s-]to[\s-]date|"
+                r"(?:so\s+far\s+)?(?:this|current)\s+(?:year|month|quarter|week)(?:\s+so\s+far)?)\b"), _to_date),
+    (re.compile(r"\b(?:(?:in|during|for|over)\s+)?(?:the\s+)?(?:last|previous|prior)\s+"
+                r"(?P<unit>week|month|quarter|year)\b"), _previous_period),
+    (re.compile(r"\b(?:today|yesterday)\b"), _day_word),
+    (re.compile(rf"\b(?P<prep>{_PREP})?(?:(?P<ry>{_YEAR})\s*-?\s*q(?P<rq>[1-4])|{_point('a_')})\b"),
+     _year_q),
+    (re.compile(r"\b(?:by|per|each|every|for\s+each|for\s+every|across|over)\s+(?:the\s+)?"
+                r"(?P<g>day\s+of\s+(?:the\s+)?week|weekdays?|week\s*days?|hours?|days?|dates?|weeks?|months?|"
+                r"quarters?|years?)\b(?!\s+of\s+(?:the\s+)?(?:day|week|month|year))"), _grain),
+    (re.compile(r"\b(?P<g>hourly|daily|weekly|monthly|quarterly|yearly|annually|annual)\b"), _grain),
+    # "which month", "busiest day of the week": the grain is asked for; the ranking word stays for the planner
+    (re.compile(r"\b(?:which|what|busiest|best|worst|peak|quietest|slowest|top|highest|lowest|strongest|weakest)"
+                r"\s+(?P<span>(?P<g>day\s+of\s+(?:the\s+)?week|weekday|hour|day|week|month|quarter|year)s?)\b"
+                r"(?!\s+(?:to\s+date|over))"), _grain),
+    (re.compile(r"\b(?:over\s+time|trends?|trending|time\s+series)\b"), _weak_grain),
+]
+
+
+def _overlaps(span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
+    return any(span[0] < b and a < span[1] for a, b in taken)
+
+
+def parse_time(text: str, today: dt.date) -> TimeMatch:
+    """Find the time phrases of `text` (lower-cased by the caller or here) and resolve them against `today`."""
+    text = text.lower()
+    taken: list[tuple[int, int]] = []
+    phrases: list[str] = []
+    ranges: list[TimeRange] = []
+    grain: str | None = None
+    weak: str | None = None
+    comparison: str | None = None
+    to_date: str | None = None
+    parts: list[tuple[int, str, str]] = []
+    for pattern, handler in _RULES:
+        for m in pattern.finditer(text):
+            span = m.span("span") if "span" in pattern.groupindex else m.span()
+            if span[0] == span[1] or _overlaps(span, taken):
+                continue
+            hit = handler(m, today, text)
+            if hit is None:
+                continue
+            taken.append(span)
+            phrase = text[span[0]:span[1]].strip()
+            phrases.append(phrase)
+            if hit.time_range is not None:
+                ranges.append(hit.time_range)
+                parts.append((span[0], "range", phrase))
+                to_date = to_date or hit.to_date
+            if hit.grain and hit.weak_grain:
+                weak = weak or hit.grain
+                parts.append((span[0], "grain", phrase))
+            elif hit.grain:
+                grain = grain or hit.grain
+                parts.append((span[0], "grain", phrase))
+            if hit.comparison:
+                comparison = comparison or hit.comparison
+                parts.append((span[0], "comparison", phrase))
+    ordered = tuple((kind, phrase) for _, kind, phrase in sorted(parts))
+    return TimeMatch(_combine(ranges), grain or weak, comparison, tuple(sorted(taken)), tuple(phrases), ordered,
+                     to_date)
+
+
+def _combine(ranges: list[TimeRange]) -> TimeRange | None:
+    """One range from several phrases: their union ("in 2023 and 2024")."""
+    if not ranges:
+        return None
+    if len(ranges) == 1:
+        return ranges[0]
+    starts = [r.start for r in ranges]
+    ends = [r.end for r in ranges]
+    start = None if None in starts else min(s for s in starts if s)
+    end = None if None in ends else max(e for e in ends if e)
+    grains = {r.grain for r in ranges}
+    return TimeRange(start, end, " and ".join(r.label for r in ranges), grains.pop() if len(grains) == 1 else None)

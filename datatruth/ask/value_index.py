@@ -1,0 +1,292 @@
+"""The value index: distinct values of low-cardinality categorical dimensions, so "in Texas" finds its column.
+
+Values come first from the model's `sample_values`, then from `SELECT DISTINCT` run in the warehouse for each
+categorical dimension (skipping sensitive columns and dimensions with more distinct values than the cap).
+Names and codes are both indexed ("United Air Lines Inc." and "UA"). The index lives in memory as dicts keyed by
+normalised text, with rapidfuzz over a bounded candidate list for typos, and is persisted as JSON under the
+workspace data dir, keyed by the semantic model's version so a changed model rebuilds it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlglot
+from rapidfuzz import fuzz, process
+from sqlglot import exp
+
+from datatruth.ask.vocabulary import STOP_WORDS, Word, normalize
+from datatruth.errors import UserError
+from datatruth.semantic.model import SemanticLayer, SemanticModel
+
+FORMAT_VERSION = 1
+MAX_DISTINCT = 2000
+_MAX_VALUE_WORDS = 6
+# Short codes ("TX", "UA", "JFK") collide with English words; they count only when written in capitals
+# or right after a preposition that introduces a place or a party.
+_CODE_CUES = {"from", "to", "in", "at", "for", "via", "into", "out", "of", "by", "and", "or", "vs", "than"}
+
+Fetch = Callable[[str], list[tuple[Any, ...]]]
+
+
+@dataclass(frozen=True)
+class ValueCandidate:
+    """One dimension holding a matched value."""
+
+    dimension: str
+    value: str
+
+
+@dataclass(frozen=True)
+class ValueHit:
+    """Words [start, end) of a question that name one or more values of dimensions."""
+
+    start: int
+    end: int
+    phrase: str
+    candidates: tuple[ValueCandidate, ...]
+    score: float
+    method: str  # exact | code | compact | partial | fuzzy
+
+
+@dataclass
+class ValueIndex:
+    """Distinct values per dimension with lookups by normalised text, compact text and single words."""
+
+    version: str
+    values: dict[str, list[str]] = field(default_factory=dict)  # dimension -> raw values
+    numeric: dict[str, str] = field(default_factory=dict)  # dimension -> "int" | "float"
+    skipped: dict[str, str] = field(default_factory=dict)  # dimension -> why it has no values
+    samples: dict[str, list[str]] = field(default_factory=dict)  # dimension -> the model's sample values
+    ranges: dict[str, list[float]] = field(default_factory=dict)  # numeric dimension -> [min, max] seen
+
+    def __post_init__(self) -> None:
+        self._exact: dict[str, list[ValueCandidate]] = {}
+        self._compact: dict[str, list[ValueCandidate]] = {}
+        self._word: dict[str, list[ValueCandidate]] = {}
+        for dim, raws in self.values.items():
+            for raw in raws:
+                key = normalize(raw)
+                if not key:
+                    continue
+                cand = ValueCandidate(dim, raw)
+                _add(self._exact, key, cand)
+                _add(self._compact, key.replace(" ", ""), cand)
+                for word in set(key.split()):
+                    if len(word) >= 4 and word not in STOP_WORDS:
+                        _add(self._word, word, cand)
+        # Typos rarely hit the first letter: bucketing by it keeps fuzzy search to a short list.
+        self._fuzzy_keys: dict[str, list[str]] = {}
+        for key in sorted(self._exact):
+            if len(key) >= 4:
+                self._fuzzy_keys.setdefault(key[0], []).append(key)
+        self.max_words = min(_MAX_VALUE_WORDS, max((len(k.split()) for k in self._exact), default=1))
+
+    @property
+    def size(self) -> int:
+        """How many values are indexed."""
+        return sum(len(v) for v in self.values.values())
+
+    def dimensions_with(self, text: str) -> list[ValueCandidate]:
+        """Exact candidates for a value written as `text`."""
+        return list(self._exact.get(normalize(text), ()))
+
+    def matches(self, words: Sequence[Word], free: Sequence[bool], vocabulary_words: frozenset[str] = frozenset(),
+                fuzzy: bool = True) -> list[ValueHit]:
+        """Candidate value mentions among the free words: exact and compact first, then partial and fuzzy."""
+        hits: list[ValueHit] = []
+        n = len(words)
+        covered = [False] * n
+        shouting = all(w.raw.isupper() for w in words if w.raw.isalpha())
+        for i in range(n):
+            if not free[i]:
+                continue
+            for j in range(min(n, i + self.max_words), i, -1):
+                if not all(free[i:j]):
+                    continue
+                key = " ".join(w.norm for w in words[i:j])
+                cands = self._exact.get(key)
+                method = "exact"
+                if not cands:
+                    cands = self._compact.get(key.replace(" ", "").replace("-", ""))
+                    method = "compact"
+                if not cands:
+                    continue
+                if j - i == 1 and not self._single_word_ok(words, i, shouting):
+                    continue
+                if j - i == 1 and len(key) <= 3:
+                    method = "code"
+                hits.append(ValueHit(i, j, " ".join(w.raw for w in words[i:j]), tuple(cands),
+                                     1.0 if method != "compact" else 0.95, method))
+                for k in range(i, j):
+                    covered[k] = True
+        for i in range(n):
+            word = words[i]
+            if not free[i] or covered[i] or word.norm in STOP_WORDS or word.norm in vocabulary_words:
+                continue
+            if len(word.norm) < 4 or not word.norm.isalpha():
+                continue
+            cands = self._partial(word.norm)
+            # a word inside a longer name ("pilots" in "Pilot Point Airport") must look like a name: capitalised,
+            # or after a word that introduces a place or a party ("to denver")
+            named = (word.raw[:1].isupper() and i > 0 and not shouting) or (i > 0 and words[i - 1].lower in _CODE_CUES)
+            if cands and named:
+                hits.append(ValueHit(i, i + 1, word.raw, tuple(cands), 0.8, "partial"))
+                covered[i] = True
+                continue
+            if fuzzy and not cands and named:
+                hit = self._fuzzy(words, i, free, covered)
+                if hit is not None:
+                    hits.append(hit)
+                    for k in range(hit.start, hit.end):
+                        covered[k] = True
+        return hits
+
+    def _partial(self, word: str) -> list[ValueCandidate]:
+        """Values containing `word`, per dimension: the model's sample values when some match, else all of them
+        (a word shared by many values of a dimension, like "international", names none of them)."""
+        by_dim: dict[str, list[ValueCandidate]] = {}
+        for cand in self._word.get(word, ()):
+            by_dim.setdefault(cand.dimension, []).append(cand)
+        out: list[ValueCandidate] = []
+        for dim, cands in by_dim.items():
+            samples = set(self.samples.get(dim, ()))
+            preferred = [c for c in cands if c.value in samples]
+            if preferred:
+                out += preferred
+            elif len(cands) <= 8:
+                out += cands
+        return out
+
+    def is_value_word(self, word: str) -> bool:
+        """True when a normalised word is a whole value or part of one."""
+        return word in self._exact or word in self._word
+
+    def _single_word_ok(self, words: Sequence[Word], i: int, shouting: bool) -> bool:
+        word = words[i]
+        if word.norm in STOP_WORDS or len(word.norm) <= 3:
+            if word.raw.isupper() and not shouting and len(word.raw) >= 2:
+                return True
+            previous = words[i - 1].lower if i > 0 else ""
+            return word.norm not in STOP_WORDS and previous in _CODE_CUES and len(word.norm) >= 2
+        return True
+
+    def _fuzzy(self, words: Sequence[Word], i: int, free: Sequence[bool], covered: Sequence[bool]) -> ValueHit | None:
+        best: ValueHit | None = None
+        for j in (i + 2, i + 1):
+            if j > len(words) or not all(free[i:j]) or any(covered[i:j]):
+                continue
+            key = " ".join(w.norm for w in words[i:j])
+            if any(w.norm in STOP_WORDS for w in words[i:j]):
+                continue
+            found = process.extractOne(key, self._fuzzy_keys.get(key[0], []), scorer=fuzz.ratio, score_cutoff=86)
+            if found is None:
+                continue
+            score = round(found[1] / 100, 3)
+            if best is None or score > best.score:
+                best = ValueHit(i, j, " ".join(w.raw for w in words[i:j]), tuple(self._exact[found[0]]), score,
+                                "fuzzy")
+        return best
+
+    # -- persistence -----------------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The index as JSON-able data."""
+        return {"format": FORMAT_VERSION, "version": self.version, "values": self.values, "numeric": self.numeric,
+                "skipped": self.skipped, "samples": self.samples, "ranges": self.ranges}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ValueIndex:
+        """Read an index written by `to_dict`."""
+        return cls(str(data["version"]), {k: list(v) for k, v in data["values"].items()}, dict(data["numeric"]),
+                   dict(data.get("skipped", {})), {k: list(v) for k, v in data.get("samples", {}).items()},
+                   {k: [float(x) for x in v] for k, v in data.get("ranges", {}).items()})
+
+
+def _add(index: dict[str, list[ValueCandidate]], key: str, cand: ValueCandidate) -> None:
+    bucket = index.setdefault(key, [])
+    if cand not in bucket:
+        bucket.append(cand)
+
+
+def _source(model: SemanticModel, dialect: str) -> exp.Expression:
+    if model.sql:
+        return exp.Subquery(this=sqlglot.parse_one(model.sql, read=dialect), alias=exp.TableAlias(
+            this=exp.to_identifier(model.name)))
+    return exp.alias_(exp.to_table(model.table, dialect=dialect), model.name, table=True)
+
+
+def distinct_sql(model: SemanticModel, expr: str, limit: int, dialect: str = "duckdb") -> str:
+    """SELECT DISTINCT of one dimension expression over its model (at most `limit` rows)."""
+    column = sqlglot.parse_one(expr, read=dialect)
+    query = (exp.select(exp.alias_(column, "v")).distinct().from_(_source(model, dialect))
+             .where(exp.Not(this=exp.Is(this=column.copy(), expression=exp.Null()))).limit(limit))
+    return query.sql(dialect=dialect)
+
+
+def _is_sensitive(model: SemanticModel, expr: str, sensitive: Iterable[str]) -> bool:
+    names = {s.lower() for s in sensitive}
+    column = expr.strip().lower()
+    return f"{model.table.lower()}.{column}" in names or column in names or f"{model.name}.{column}" in names
+
+
+def build_value_index(layer: SemanticLayer, fetch: Fetch | None, *, dialect: str = "duckdb",
+                      max_distinct: int = MAX_DISTINCT, sensitive: Iterable[str] = ()) -> ValueIndex:
+    """Collect values of every categorical dimension: sample values, then distinct values from the warehouse."""
+    sensitive = tuple(sensitive)
+    values: dict[str, list[str]] = {}
+    numeric: dict[str, str] = {}
+    skipped: dict[str, str] = {}
+    samples: dict[str, list[str]] = {}
+    ranges: dict[str, list[float]] = {}
+    for qd in layer.dimensions():
+        dim, model = qd.dimension, qd.model
+        if dim.is_time:
+            continue
+        if _is_sensitive(model, dim.expr, sensitive):
+            skipped[qd.name] = "sensitive column"
+            continue
+        found = list(dict.fromkeys(str(v) for v in dim.sample_values))
+        if found:
+            samples[qd.name] = list(found)
+        if fetch is not None:
+            try:
+                rows = fetch(distinct_sql(model, dim.expr, max_distinct + 1, dialect))
+            except UserError as err:  # one broken dimension must not cost the planner every other value
+                skipped[qd.name] = f"could not read values: {err.message}"
+                rows = []
+            sample = [r[0] for r in rows if r and r[0] is not None]
+            kinds = {type(v).__name__ for v in sample[:50]}
+            if sample and kinds <= {"int", "float", "Decimal"}:
+                numeric[qd.name] = "int" if kinds == {"int"} else "float"
+                if len(rows) <= max_distinct:  # all values seen: the range is exact
+                    ranges[qd.name] = [float(min(sample)), float(max(sample))]
+                continue
+            if len(rows) > max_distinct:
+                skipped[qd.name] = f"more than {max_distinct} distinct values"
+            else:
+                found += [str(v) for v in sample if not isinstance(v, bool)]
+        if found:
+            values[qd.name] = list(dict.fromkeys(found))
+    return ValueIndex(layer.version_hash, values, numeric, skipped, samples, ranges)
+
+
+def load_or_build(path: Path, layer: SemanticLayer, fetch: Fetch | None, **kwargs: Any) -> ValueIndex:
+    """The index saved at `path` if it was built for this model version, else a fresh one (saved there)."""
+    if path.is_file():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            data = None  # a torn write: rebuild below
+        if isinstance(data, dict) and data.get("format") == FORMAT_VERSION and data.get("version") == layer.version_hash:
+            return ValueIndex.from_dict(data)
+    index = build_value_index(layer, fetch, **kwargs)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(index.to_dict(), ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+    return index

@@ -1,0 +1,377 @@
+"""The words of a semantic layer: names, labels and synonyms of metrics, dimensions and measures, matched in a question.
+
+A question's words are normalised (lower case, underscores and punctuation to spaces, plurals to singular),
+then corrected word by word (abbreviation table, a general abbreviation rule, rapidfuzz for typos, metaphone /
+NYSIIS for words that sound alike) and finally matched against the vocabulary's phrases, longest first.
+Every match remembers the words it read, its score and the method, so the planner can show its evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import jellyfish
+from rapidfuzz import fuzz, process
+
+from datatruth.semantic.model import SemanticLayer
+
+# Common business shorthands; the general rule in `_abbreviates` covers the rest.
+ABBREVIATIONS = {
+    "rev": "revenue", "revs": "revenue", "cust": "customer", "custs": "customer", "qty": "quantity",
+    "avg": "average", "amt": "amount", "pct": "percent", "perc": "percent", "num": "number",
+    "cnt": "count", "tot": "total", "ttl": "total", "prod": "product", "cat": "category", "disc": "discount",
+    "mkt": "marketing", "mktg": "marketing", "dist": "distance", "dep": "departure", "arr": "arrival",
+    "dest": "destination", "orig": "origin", "temp": "temperature", "med": "median", "yr": "year",
+    "mo": "month", "qtr": "quarter", "wk": "week", "hr": "hour", "max": "maximum", "min": "minimum",
+    "canc": "cancellation", "cxl": "cancellation", "del": "delay", "dly": "delay", "ret": "return",
+    "aov": "average order value", "ppl": "people", "info": "information", "acct": "account",
+    "mgn": "margin", "gm": "gross margin", "seg": "segment", "reg": "region", "sub": "subcategory",
+}
+# Words that carry no meaning for matching names; never corrected, never reported as unplaced.
+STOP_WORDS = frozenset("""
+a an the of for in on at to from by per each every with without and or is are was were be been being
+what which who whom whose how many much show me give list tell find get display plot chart please i we you
+our my us your it its this that these those there their do does did have has had can could would should
+will shall may might all any some total overall number count value values data there here as than then
+over under above below between across into onto out off up down via vs versus compared compare against
+when where why whats what's s t per day days just only also too so such very about around roughly
+during since until till before after ago did done break breakdown split grouped group broken
+""".split())
+
+
+def singular(word: str) -> str:
+    """A crude but stable singular of one lower-case word (applied to questions and vocabulary alike)."""
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "xes", "ches", "shes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is", "ous")):
+        return word[:-1]
+    return word
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word of a question: as written, lower-cased, and normalised (singular)."""
+
+    raw: str
+    lower: str
+    norm: str
+    start: int = 0  # character offsets in the question
+    end: int = 0
+
+
+_RAW_TOKEN = re.compile(r"[A-Za-z0-9%$#][A-Za-z0-9%$#'.&]*|[/+*]|(?<=\s)-(?=\s)")
+
+
+def split_words(text: str) -> list[Word]:
+    """The words of `text` (underscores and punctuation split words; a trailing 's is dropped)."""
+    out = []
+    for m in _RAW_TOKEN.finditer(text.replace("_", " ")):
+        word = m.group(0) if m.group(0) in "/+*-" else m.group(0).strip(".'-&")
+        if word.lower().endswith("'s"):
+            word = word[:-2]
+        word = word.replace("'", "")
+        if word:
+            out.append(Word(word, word.lower(), singular(word.lower()), m.start(), m.end()))
+    return out
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-cased, singular words of `text` (underscores and punctuation split words)."""
+    return [w.norm for w in split_words(text)]
+
+
+def normalize(text: str) -> str:
+    """`text` as normalised words joined by single spaces."""
+    return " ".join(tokens(text))
+
+
+@dataclass(frozen=True)
+class Term:
+    """One phrase of the vocabulary and what it names."""
+
+    phrase: str  # normalised words
+    kind: str  # metric | dimension | measure
+    target: str  # metric name, qualified dimension name or measure name
+    source: str  # name | label | synonym | learned | entity
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A question word read as another word of the vocabulary."""
+
+    word: str
+    becomes: str
+    score: float
+    method: str  # abbreviation | fuzzy | phonetic
+
+
+@dataclass(frozen=True)
+class Match:
+    """A run of question words [start, end) that names a vocabulary term."""
+
+    start: int
+    end: int
+    phrase: str  # the words as the user wrote them (after normalisation)
+    term: Term
+    score: float
+    method: str
+
+
+# Small words people add or drop inside a name; structural words (by, for, in, and) are never skipped.
+_LOOSE_WORDS = frozenset({"a", "an", "the", "of", "to"})
+
+
+def _loose_key(words: Sequence[str]) -> str:
+    return " ".join(w for w in words if w not in _LOOSE_WORDS)
+
+
+def _skeleton_abbreviates(short: str, word: str) -> bool:
+    """True when `short` is a plausible abbreviation of `word`: same first letter and in-order letters,
+    and either a prefix (cust → customer) or sharing the last letter (qty → quantity, mktg → marketing)."""
+    if len(short) < 3 or len(short) >= len(word) or short[0] != word[0]:
+        return False
+    if word.startswith(short):
+        return True
+    # a longer word with letters missing is more likely a typo ("revnue") than a shorthand; fuzzy handles it
+    if len(short) > 4 or short[-1] != word[-1]:
+        return False
+    it = iter(word)
+    return all(ch in it for ch in short)
+
+
+class Vocabulary:
+    """Every name a question may use for a metric, dimension or measure, with matching helpers."""
+
+    def __init__(self, terms: Iterable[Term]) -> None:
+        self.terms: tuple[Term, ...] = tuple(terms)
+        self.by_phrase: dict[str, list[Term]] = {}
+        for term in self.terms:
+            bucket = self.by_phrase.setdefault(term.phrase, [])
+            if term not in bucket:
+                bucket.append(term)
+        self.max_words = max((len(p.split()) for p in self.by_phrase), default=1)
+        self.words: frozenset[str] = frozenset(w for p in self.by_phrase for w in p.split())
+        self._word_list = sorted(self.words)
+        self._phonetic: dict[str, list[str]] = {}
+        for word in self._word_list:
+            if len(word) >= 4 and word.isalpha():
+                for key in (jellyfish.metaphone(word), jellyfish.nysiis(word)):
+                    self._phonetic.setdefault(key, []).append(word)
+        self._phrases = sorted(self.by_phrase)
+        # the same phrase without its small words: "average time to settle a claim" ~ "avg time to settle claim"
+        self._content: dict[str, list[Term]] = {}
+        for term in self.terms:
+            key = _loose_key(term.phrase.split())
+            if len(key.split()) >= 2 and term not in self._content.get(key, []):
+                self._content.setdefault(key, []).append(term)
+        self._containing: dict[str, set[str]] = {}
+        for phrase in self._phrases:
+            for word in phrase.split():
+                self._containing.setdefault(word, set()).add(phrase)
+        self._cache: dict[str, Correction | None] = {}
+
+    # -- word level --------------------------------------------------------------------------------------------
+    def correct(self, word: str) -> Correction | None:
+        """Read an unknown word as a vocabulary word (abbreviation, typo, sound-alike), or None."""
+        if word in self._cache:
+            return self._cache[word]
+        found = self._correct(word)
+        self._cache[word] = found
+        return found
+
+    def _correct(self, word: str) -> Correction | None:
+        if word in self.words or not word.isalpha():
+            return None
+        expansion = ABBREVIATIONS.get(word)
+        if expansion is not None:
+            first = expansion.split()
+            if all(w in self.words for w in first):
+                return Correction(word, expansion, 0.9, "abbreviation")
+        if word in STOP_WORDS or len(word) < 3:
+            return None
+        shorts = [w for w in self._word_list if _skeleton_abbreviates(word, w)]
+        if len(shorts) == 1:
+            return Correction(word, shorts[0], 0.8, "abbreviation")
+        if len(word) >= 4:
+            best = process.extractOne(word, self._word_list, scorer=fuzz.ratio, score_cutoff=80)
+            if best is not None and (best[1] >= 85 or (len(word) >= 6 and best[1] >= 80)):
+                return Correction(word, best[0], round(best[1] / 100, 3), "fuzzy")
+            if word.isalpha():
+                for key in (jellyfish.metaphone(word), jellyfish.nysiis(word)):
+                    sounds = self._phonetic.get(key, [])
+                    if len(sounds) == 1 and fuzz.ratio(word, sounds[0]) >= 60:
+                        return Correction(word, sounds[0], 0.75, "phonetic")
+        return None
+
+    # -- phrase level ------------------------------------------------------------------------------------------
+    def lookup(self, phrase: str) -> list[Term]:
+        """Terms spelled exactly `phrase` (normalised)."""
+        return list(self.by_phrase.get(phrase, ()))
+
+    def matches(self, words: Sequence[str], free: Sequence[bool], kinds: Iterable[str] | None = None) -> list[Match]:
+        """Every phrase match over the free words, exact and corrected (candidates; the caller picks)."""
+        allowed = set(kinds) if kinds else None
+        corrected: list[tuple[str, Correction | None]] = []
+        for word in words:
+            fix = self.correct(word)
+            corrected.append((fix.becomes if fix else word, fix))
+        out: list[Match] = []
+        n = len(words)
+        for i in range(n):
+            if not free[i]:
+                continue
+            for j in range(i + 1, min(n, i + self.max_words) + 1):
+                if not free[j - 1]:
+                    break
+                phrase = " ".join(c[0] for c in corrected[i:j])
+                terms = self.by_phrase.get(phrase)
+                expanded = [ABBREVIATIONS.get(c[0]) if c[1] is None else None for c in corrected[i:j]]
+                fixes_extra: list[Correction] = []
+                if not terms and any(expanded):
+                    # a shorthand that is also a vocabulary word ("pct" in gross_margin_pct) may still be short
+                    long = " ".join(e or c[0] for e, c in zip(expanded, corrected[i:j], strict=True))
+                    terms = self.by_phrase.get(long)
+                    if terms:
+                        phrase = long
+                        fixes_extra = [Correction(c[0], e, 0.9, "abbreviation")
+                                       for e, c in zip(expanded, corrected[i:j], strict=True) if e]
+                partial = False
+                loose = False
+                words_ij = phrase.split()
+                if not terms and j - i >= 3 and words_ij[0] not in STOP_WORDS and words_ij[-1] not in STOP_WORDS:
+                    terms = self._content.get(_loose_key(words_ij))
+                    loose = bool(terms)
+                if not terms and j - i >= 2:
+                    terms = self._within(words_ij)
+                    partial = bool(terms)
+                if not terms:
+                    continue
+                fixes = [c[1] for c in corrected[i:j] if c[1] is not None] + (fixes_extra if terms else [])
+                if fixes:
+                    score = min(f.score for f in fixes)
+                    method = fixes[0].method if len({f.method for f in fixes}) == 1 else "corrected"
+                else:
+                    score, method = 1.0, "exact"
+                if partial:
+                    score, method = round(score * 0.85, 3), "partial"
+                elif loose:
+                    score = round(score * 0.95, 3)
+                if all(w in STOP_WORDS for w in phrase.split()) and not fixes:
+                    continue
+                for term in terms:
+                    if allowed is None or term.kind in allowed:
+                        how = method if method != "exact" else ("synonym" if term.source == "synonym" else
+                                                                "learned" if term.source == "learned" else "exact")
+                        out.append(Match(i, j, " ".join(words[i:j]), term, score, how))
+        return out
+
+    def _within(self, words: list[str]) -> list[Term]:
+        """Terms of one target whose phrase holds these words in order, with at most two more words
+        ("median delay" → "median departure delay"); empty when none or several targets fit."""
+        if any(w in STOP_WORDS for w in words):
+            return []
+        pools = [self._containing.get(w, set()) for w in words]
+        found: list[Term] = []
+        for phrase in set.intersection(*pools) if pools else set():
+            parts = phrase.split()
+            if len(parts) > len(words) + 2:
+                continue
+            it = iter(parts)
+            if all(w in it for w in words):
+                found += self.by_phrase[phrase]
+        # one metric among the fits wins ("loss payments" → loss_payment_amount, not has_loss_payment)
+        for kind in ("metric", "dimension", "measure"):
+            of_kind = [t for t in found if t.kind == kind]
+            if len({t.target for t in of_kind}) == 1:
+                return of_kind
+            if of_kind:
+                return []
+        return []
+
+    def nearest(self, text: str, kinds: Iterable[str] = ("metric", "dimension"), limit: int = 5) -> list[str]:
+        """The names closest to `text` (for 'did you mean'), best first."""
+        allowed = set(kinds)
+        phrase = normalize(text)
+        found: list[str] = []
+        for cand, _score, _ in process.extract(phrase, self._phrases, scorer=fuzz.WRatio, limit=limit * 4,
+                                                score_cutoff=50):
+            for term in self.by_phrase[cand]:
+                if term.kind in allowed and term.target not in found:
+                    found.append(term.target)
+        return found[:limit]
+
+
+def _dimension_phrases(layer: SemanticLayer) -> Iterable[Term]:
+    for qd in layer.dimensions():
+        entity, _, local = qd.name.partition("__")
+        dim = qd.dimension
+        yield Term(normalize(local), "dimension", qd.name, "name")
+        yield Term(normalize(f"{entity} {local}"), "dimension", qd.name, "name")
+        if dim.label:
+            yield Term(normalize(dim.label), "dimension", qd.name, "label")
+        for syn in dim.synonyms:
+            yield Term(normalize(syn), "dimension", qd.name, "synonym")
+        # The entity's own name stands for its name column: "top customers" → customer__name.
+        if not dim.is_time and local in ("name", f"{entity}_name", entity, "title"):
+            yield Term(normalize(entity), "dimension", qd.name, "entity")
+    yield from _entity_identifiers(layer)
+
+
+def _entity_identifiers(layer: SemanticLayer) -> Iterable[Term]:
+    """Entities stand for their best label column ("by claim" → the claim's name, else its number or code),
+    whether named like `claim_identifier` or plainly `policy`, when the model has no plain `name` dimension."""
+    # A plain entity word that already names a metric ("flights") keeps meaning the metric.
+    metric_words = {normalize(text) for m in layer.metrics for text in (m.name, m.label, *m.synonyms) if text}
+    for model in layer.models:
+        prefix = model.prefix
+        base = re.sub(r"_(identifier|id|key|code)$", "", prefix)
+        if base == prefix and (normalize(base) in metric_words or any(
+                not d.is_time and d.name in ("name", f"{prefix}_name", prefix, "title") for d in model.dimensions)):
+            continue  # a plain entity name with a name column is handled by that dimension above
+        choices = []
+        for dim in model.dimensions:
+            words = dim.name.split("_")
+            if dim.is_time or base.split("_")[-1] not in words:
+                continue
+            for rank, tail in enumerate(("name", "title", "number", "code")):
+                if words[-1] == tail:
+                    choices.append((rank, dim.name))
+        if choices:
+            yield Term(normalize(base), "dimension", f"{prefix}__{min(choices)[1]}", "entity")
+
+
+def build_vocabulary(layer: SemanticLayer, learned: Iterable[object] = ()) -> Vocabulary:
+    """The vocabulary of a layer plus learned synonyms (objects with .term, .target_kind, .target)."""
+    terms: list[Term] = []
+    for metric in layer.metrics:
+        terms.append(Term(normalize(metric.name), "metric", metric.name, "name"))
+        if metric.label:
+            terms.append(Term(normalize(metric.label), "metric", metric.name, "label"))
+        for syn in metric.synonyms:
+            terms.append(Term(normalize(syn), "metric", metric.name, "synonym"))
+    terms += _dimension_phrases(layer)
+    for model in layer.models:
+        for measure in model.measures:
+            terms.append(Term(normalize(measure.name), "measure", measure.name, "name"))
+            for syn in measure.synonyms:
+                terms.append(Term(normalize(syn), "measure", measure.name, "synonym"))
+    for item in learned:
+        kind = str(getattr(item, "target_kind", "metric"))
+        target = str(getattr(item, "target", ""))
+        known = (layer.has_metric(target) if kind == "metric" else layer.has_dimension(target)
+                 if kind == "dimension" else False)
+        if known:
+            terms.append(Term(normalize(str(getattr(item, "term", ""))), kind, target, "learned"))
+    # Names written with shorthands ("avg_dep_delay") also answer to the long words ("average departure delay").
+    for term in list(terms):
+        words = term.phrase.split()
+        if any(w in ABBREVIATIONS for w in words):
+            long = normalize(" ".join(ABBREVIATIONS.get(w, w) for w in words))
+            terms.append(Term(long, term.kind, term.target, term.source))
+    return Vocabulary(t for t in terms if t.phrase)

@@ -1,0 +1,133 @@
+"""Export a dashboard to one self-contained HTML file, and a tile's data to CSV or Excel; every export is audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import io
+import re
+from typing import Any
+
+import pandas as pd
+
+from datatruth import access
+from datatruth.dashboards.run import DashboardRun, TileRun, run_dashboard
+from datatruth.errors import UserError
+from datatruth.store import audit
+from datatruth.store import dashboards as repo
+from datatruth.store.engine import Store
+from datatruth.workspace.registry import Workspace
+
+DATA_FORMATS = ("csv", "xlsx")
+MAX_HTML_ROWS = 200
+_STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#1f2933;background:#f7f8fa}
+h1{margin:0 0 4px} .meta{color:#616e7c;font-size:13px;margin-bottom:16px}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(460px,1fr));gap:16px}
+.tile{background:#fff;border:1px solid #e4e7eb;border-radius:8px;padding:12px;overflow:auto}
+.tile h2{font-size:16px;margin:0 0 6px} .note{color:#616e7c;font-size:12px} .stale{color:#b44d12}
+table{border-collapse:collapse;font-size:12px} td,th{border-bottom:1px solid #e4e7eb;padding:3px 8px;text-align:left}
+"""
+
+
+def safe_name(text: str) -> str:
+    """A file-name-safe version of a title (letters, digits, - and _)."""
+    cleaned = re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-")  # a file name, not SQL
+    return cleaned[:60] or "export"
+
+
+def data_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
+    """A frame as CSV or .xlsx bytes."""
+    if fmt == "csv":
+        return frame.to_csv(index=False).encode("utf-8")
+    if fmt == "xlsx":
+        buffer = io.BytesIO()
+        with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+            frame.to_excel(writer, index=False, sheet_name="data")
+        return buffer.getvalue()
+    raise UserError(f"unknown export format '{fmt}'", f"use one of {', '.join(DATA_FORMATS)}")
+
+
+def record_export(store: Store, ws_name: str, user: str, target: str, fmt: str, rows: int | None = None) -> None:
+    """Check the user may export, then write the export to the audit log."""
+    access.require(store, ws_name, user, "export")
+    audit.record(store, ws_name, user, "dashboard.export", target, {"format": fmt, "rows": rows})
+
+
+def export_tile_data(ws: Workspace, store: Store, user: str, tile_id: int, fmt: str) -> tuple[str, bytes]:
+    """One tile's current data (with the dashboard's saved filters) as (file name, bytes); audited."""
+    access.require(store, ws.name, user, "export")
+    tile = repo.get_tile(store, ws.name, tile_id)
+    board_run = run_dashboard(ws, store, user, tile.dashboard_id)
+    found = next(r for r in board_run.tiles if r.tile.id == tile_id)
+    if found.answer is None:
+        raise UserError(f"tile {tile_id} has no data to export: {found.error}", found.hint)
+    payload = data_bytes(found.answer.frame, fmt)
+    record_export(store, ws.name, user, f"tile:{tile_id}", fmt, found.answer.row_count)
+    return f"{safe_name(tile.title)}.{fmt}", payload
+
+
+def export_dashboard_html(ws: Workspace, store: Store, user: str, dashboard_id: int, refresh: bool = False) -> str:
+    """The dashboard as one HTML file with plotly.js inlined (opens offline); audited."""
+    access.require(store, ws.name, user, "export")
+    run = run_dashboard(ws, store, user, dashboard_id, refresh=refresh)
+    page = dashboard_html(run, ws.config.title)
+    record_export(store, ws.name, user, f"dashboard:{dashboard_id}", "html", sum(t.answer.row_count for t in run.tiles
+                                                                                 if t.answer is not None))
+    return page
+
+
+def _figure_html(spec: dict[str, Any], with_library: bool, div_id: str) -> str:
+    import plotly.graph_objects as go
+
+    figure = go.Figure(spec)
+    # plotly.js is inlined once, with the first chart; later charts reuse it. No CDN, no network.
+    return figure.to_html(full_html=False, include_plotlyjs=True if with_library else False, div_id=div_id,
+                          config={"displaylogo": False})
+
+
+def _tile_html(run: TileRun, with_library: bool) -> tuple[str, bool]:
+    """One tile's HTML and whether it used (inlined) plotly.js."""
+    title = html.escape(run.tile.title)
+    parts = [f'<section class="tile"><h2>{title}</h2>']
+    used = False
+    if run.answer is None:
+        css = "stale" if run.stale else "note"
+        parts.append(f'<p class="{css}">{html.escape(run.error)}</p>')
+    else:
+        answer = run.answer
+        if run.tile.kind != "table" and answer.chart is not None:
+            parts.append(_figure_html(answer.chart, with_library, f"tile-{run.tile.id}"))
+            used = with_library
+        else:
+            # to_html escapes cell text; a table never carries script.
+            parts.append(answer.frame.head(MAX_HTML_ROWS).to_html(index=False, border=0, escape=True))
+            if answer.row_count > MAX_HTML_ROWS:
+                parts.append(f'<p class="note">First {MAX_HTML_ROWS} of {answer.row_count:,} rows.</p>')
+        if answer.explanation:
+            parts.append(f'<p class="note">{html.escape(answer.explanation)}</p>')
+    notes = [*(f"filter: {a}" for a in run.applied), *(f"not applied: {s}" for s in run.skipped)]
+    if notes:
+        parts.append(f'<p class="note">{html.escape("; ".join(notes))}</p>')
+    parts.append("</section>")
+    return "".join(parts), used
+
+
+def dashboard_html(run: DashboardRun, workspace_title: str) -> str:
+    """A standalone HTML document for a rendered dashboard."""
+    tiles_html = []
+    need_library = True
+    for tile_run in run.tiles:
+        block, used = _tile_html(tile_run, need_library)
+        need_library = need_library and not used
+        tiles_html.append(block)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    filters = run.filters.to_dict() if not run.filters.empty else None
+    meta = f"{html.escape(workspace_title)} · exported {stamp}"
+    if filters:
+        meta += f" · filters: {html.escape(str(filters))}"
+    name = html.escape(run.dashboard.name)
+    return ("<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
+            f"<title>{name}</title><style>{_STYLE}</style></head><body>"
+            f"<h1>{name}</h1><div class=\"meta\">{meta}</div>"
+            f"<div class=\"grid\">{''.join(tiles_html) or '<p>No tiles yet.</p>'}</div></body></html>")

@@ -1,0 +1,1 @@
+"""Insights computed on top of an answer: forecasts of time series."""

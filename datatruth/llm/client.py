@@ -1,0 +1,195 @@
+"""A chat client for JSON answers: OpenAI, Azure OpenAI or any OpenAI-compatible server (Ollama, vLLM).
+
+It asks for structured output (`response_format` json_schema) and falls back to json_object for servers that
+lack json_schema. Timeouts, retries with exponential backoff (honouring Retry-After), and refusals are handled
+here; callers get a ChatReply or an LLMUnavailable / LLMRefused error, never a half answer. The API key is
+read from the environment variable NAMED in the workspace config and never logged or put in an error.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from datatruth.errors import UserError
+from datatruth.workspace.config import LLMConfig
+
+log = logging.getLogger(__name__)
+
+OLLAMA_URL = "http://localhost:11434/v1"
+MAX_BACKOFF_S = 8.0
+_PLACEHOLDER_KEY = "not-needed"  # local OpenAI-compatible servers ignore the key, but the client wants one
+
+
+class LLMUnavailable(UserError):
+    """The LLM could not be reached, was too slow, or kept failing after retries."""
+
+
+class LLMRefused(UserError):
+    """The LLM declined to answer."""
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """One JSON-answer request: instructions, the user turn, and the JSON schema the answer must follow."""
+
+    system: str
+    user: str
+    schema: Mapping[str, Any]
+    schema_name: str = "answer"
+
+
+@dataclass(frozen=True)
+class ChatReply:
+    """The text the model returned, and how it was obtained."""
+
+    content: str
+    model: str
+    mode: str  # json_schema | json_object
+    attempts: int
+    elapsed_ms: float
+
+
+def _api_key(config: LLMConfig, env: Mapping[str, str]) -> str:
+    key = env.get(config.api_key_env, "") if config.api_key_env else ""
+    if key:
+        return key
+    if config.provider == "ollama" or (config.provider == "openai" and config.base_url):
+        return _PLACEHOLDER_KEY
+    raise LLMUnavailable(f"the LLM API key is not set (environment variable {config.api_key_env or '?'} is empty)",
+                         f"export {config.api_key_env or 'OPENAI_API_KEY'}=... or set llm.provider: none")
+
+
+def build_openai_client(config: LLMConfig, env: Mapping[str, str] | None = None) -> Any:
+    """The `openai` client for a workspace's LLM settings (retries are done by LLMClient, not the library)."""
+    import openai
+
+    env = os.environ if env is None else env
+    key = _api_key(config, env)
+    if config.provider == "azure":
+        if not config.base_url or not config.api_version:
+            raise LLMUnavailable("Azure OpenAI needs llm.base_url (the endpoint) and llm.api_version",
+                                 "e.g. base_url: https://NAME.openai.azure.com, api_version: 2024-10-21")
+        return openai.AzureOpenAI(azure_endpoint=config.base_url, api_version=config.api_version, api_key=key,
+                                  timeout=config.timeout_s, max_retries=0)
+    base_url = config.base_url or (OLLAMA_URL if config.provider == "ollama" else None)
+    return openai.OpenAI(api_key=key, base_url=base_url, timeout=config.timeout_s, max_retries=0)
+
+
+def _retry_after(err: Exception) -> float | None:
+    response = getattr(err, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value:
+            try:
+                return float(value) * scale
+            except ValueError:
+                return None
+    return None
+
+
+class LLMClient:
+    """Sends ChatRequests to the configured model with timeout, retries and json_schema → json_object fallback."""
+
+    def __init__(self, config: LLMConfig, *, env: Mapping[str, str] | None = None, backoff_s: float = 0.5,
+                 sleep: Callable[[float], None] = time.sleep, client: Any = None) -> None:
+        if not config.enabled:
+            raise LLMUnavailable("no LLM is configured for this workspace", "set llm.provider and llm.model")
+        self.config = config
+        self.backoff_s = backoff_s
+        self._sleep = sleep
+        self._client = client or build_openai_client(config, env)
+        self._json_schema_ok = True
+        self._lock = threading.Lock()
+
+    def complete_json(self, request: ChatRequest) -> ChatReply:
+        """Ask for a JSON answer; LLMUnavailable after the retries, LLMRefused when the model declines."""
+        import openai
+
+        started = time.perf_counter()
+        attempts = 0
+        last: Exception | None = None
+        for attempt in range(self.config.max_retries + 1):
+            attempts += 1
+            mode = "json_schema" if self._json_schema_ok else "json_object"
+            try:
+                content = self._send(request, mode)
+                return ChatReply(content, self.config.model, mode, attempts, (time.perf_counter() - started) * 1000)
+            except openai.BadRequestError as err:
+                if mode == "json_schema" and _mentions_response_format(err):
+                    # An OpenAI-compatible server without structured output: ask for plain JSON instead.
+                    log.info("LLM server rejected json_schema; falling back to json_object")
+                    with self._lock:
+                        self._json_schema_ok = False
+                    try:
+                        content = self._send(request, "json_object")
+                    except openai.APIError as second:
+                        raise LLMUnavailable(f"the LLM rejected the request: {_short(second)}",
+                                             "check llm.model and that the server speaks the OpenAI API") from second
+                    return ChatReply(content, self.config.model, "json_object", attempts + 1,
+                                     (time.perf_counter() - started) * 1000)
+                raise LLMUnavailable(f"the LLM rejected the request: {_short(err)}",
+                                     "check llm.model and that the server speaks the OpenAI API") from err
+            except (openai.APITimeoutError, openai.APIConnectionError, openai.RateLimitError,
+                    openai.InternalServerError) as err:
+                last = err
+                if attempt < self.config.max_retries:
+                    wait = _retry_after(err)
+                    if wait is None:
+                        wait = self.backoff_s * (2 ** attempt)
+                    log.info("LLM attempt %d failed (%s); retrying in %.2f s", attempts, type(err).__name__, wait)
+                    self._sleep(min(wait, MAX_BACKOFF_S))
+            except openai.APIStatusError as err:  # 401/403/404 and friends: retrying will not help
+                raise LLMUnavailable(f"the LLM answered HTTP {err.status_code}: {_short(err)}",
+                                     "check llm.base_url, llm.model and the API key variable") from err
+            except openai.APIError as err:  # e.g. a reply body that is not an OpenAI response at all
+                raise LLMUnavailable(f"the LLM server's reply was not understood: {_short(err)}",
+                                     "check that llm.base_url points at an OpenAI-compatible API") from err
+        assert last is not None
+        kind = "timed out" if isinstance(last, openai.APITimeoutError) else f"failed ({type(last).__name__})"
+        raise LLMUnavailable(f"the LLM {kind} after {attempts} attempt(s)",
+                             f"the timeout is {self.config.timeout_s:g} s (llm.timeout_s); try again later") from last
+
+    def _send(self, request: ChatRequest, mode: str) -> str:
+        from openai.types.chat import ChatCompletion
+
+        if mode == "json_schema":
+            response_format: dict[str, Any] = {"type": "json_schema", "json_schema": {
+                "name": request.schema_name, "schema": dict(request.schema), "strict": False}}
+        else:
+            response_format = {"type": "json_object"}
+        completion = self._client.chat.completions.create(
+            model=self.config.model, temperature=0,
+            messages=[{"role": "system", "content": request.system}, {"role": "user", "content": request.user}],
+            response_format=response_format)
+        if not isinstance(completion, ChatCompletion):
+            # A non-JSON body (a proxy's HTML error page) comes back from the library as plain text.
+            raise LLMUnavailable("the LLM server's reply was not an OpenAI chat completion",
+                                 "check that llm.base_url points at an OpenAI-compatible API (often ending in /v1)")
+        if not completion.choices:
+            raise LLMUnavailable("the LLM returned no answer", "try again, or check the model name")
+        choice = completion.choices[0]
+        refusal = getattr(choice.message, "refusal", None)
+        if refusal or choice.finish_reason == "content_filter":
+            raise LLMRefused(f"the LLM declined: {str(refusal or 'content filter')[:200]}",
+                             "rephrase the question in terms of the workspace's metrics")
+        content = choice.message.content
+        if not content or not content.strip():
+            raise LLMRefused("the LLM returned an empty answer", "rephrase the question")
+        return content
+
+
+def _mentions_response_format(err: Exception) -> bool:
+    text = str(getattr(err, "message", "") or err).lower()
+    return "response_format" in text or "json_schema" in text
+
+
+def _short(err: Exception) -> str:
+    # The library's message can quote the request; only the first line, trimmed, reaches the user.
+    return str(getattr(err, "message", "") or err).splitlines()[0][:200]

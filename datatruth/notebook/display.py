@@ -1,0 +1,73 @@
+"""Render answers and reports inline in a notebook: explanation, chart, SQL and plan, widgets."""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Callable
+
+from IPython.display import HTML, Markdown, display
+
+from datatruth.ask.answer import Answer
+from datatruth.errors import PlanningError
+
+MAX_TABLE_ROWS = 50
+
+
+def show_answer(answer: Answer, *, chart: bool = True, sql: bool = False, plan: bool = False) -> None:
+    """Display the explanation, chart and an expandable SQL/plan block for one answer."""
+    source = "" if answer.from_semantic_layer else " · <b>not from the semantic layer</b>"
+    cached = " · cached" if answer.cached else ""
+    display(HTML(f"<div><b>{html.escape(answer.question)}</b><br>{html.escape(answer.explanation)}"
+                 f"<br><small>{answer.row_count:,} row(s) · {answer.elapsed_ms:.0f} ms{cached}{source}</small></div>"))
+    for insight in answer.insights:
+        display(Markdown(f"- {insight.text}"))
+    if chart and answer.chart:
+        import plotly.graph_objects as go
+
+        display(go.Figure(answer.chart))
+    plan_text = json.dumps(answer.plan.to_dict(), indent=2, default=str) if answer.plan else ""
+    if sql or plan:
+        if sql:
+            display(Markdown(f"```sql\n{answer.sql}\n```"))
+        if plan and plan_text:
+            display(Markdown(f"```json\n{plan_text}\n```"))
+    else:
+        block = f"<details><summary>SQL</summary><pre>{html.escape(answer.sql)}</pre></details>"
+        if plan_text:
+            block += f"<details><summary>Plan</summary><pre>{html.escape(plan_text)}</pre></details>"
+        display(HTML(block))
+    if answer.row_count > MAX_TABLE_ROWS:
+        display(Markdown(f"_The table below shows the first rows; the returned DataFrame holds all "
+                         f"{answer.row_count:,}._"))
+
+
+def suggestion_buttons(err: PlanningError, on_pick: Callable[[str], None]) -> None:
+    """Show "did you mean" options as buttons; a click re-asks with the choice (and teaches a synonym)."""
+    import ipywidgets as widgets
+
+    display(HTML(f"<b>{html.escape(err.message)}</b><br><small>{html.escape(err.hint)}</small>"))
+    buttons = []
+    for option in err.suggestions[:8]:
+        button = widgets.Button(description=str(option)[:40], tooltip=f"did you mean {option}?")
+        button.on_click(lambda _b, o=option: on_pick(o))
+        buttons.append(button)
+    if buttons:
+        display(widgets.HBox(buttons))
+
+
+def feedback_buttons(on_feedback: Callable[[str], None]) -> None:
+    """Thumbs up / down, recorded like the app's feedback."""
+    import ipywidgets as widgets
+
+    up = widgets.Button(description="👍 right", layout=widgets.Layout(width="90px"))
+    down = widgets.Button(description="👎 wrong", layout=widgets.Layout(width="90px"))
+    note = widgets.Label("")
+
+    def click(kind: str) -> None:
+        on_feedback(kind)
+        note.value = "thanks, recorded"
+
+    up.on_click(lambda _b: click("right"))
+    down.on_click(lambda _b: click("wrong"))
+    display(widgets.HBox([up, down, note]))

@@ -1,0 +1,106 @@
+"""What the quality page shows, read from the store (and the warehouse for drill-downs) in one call each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from datatruth.quality import schema_registry
+from datatruth.quality.outcome import CheckOutcome
+from datatruth.quality.profile import TableProfile, histogram, profile_table
+from datatruth.quality.source import open_source
+from datatruth.store import checks as check_store
+from datatruth.store.engine import Store
+from datatruth.store.schema import check_runs
+
+if TYPE_CHECKING:
+    from datatruth.workspace.registry import Workspace
+
+
+@dataclass(frozen=True)
+class QualityOverview:
+    """The newest run of a workspace: scores, outcomes and run history."""
+
+    run_id: str | None
+    workspace_score: float | None
+    dimensions: dict[str, float | None]
+    tables: tuple[tuple[str, float | None, dict[str, float | None]], ...]  # ranked worst first
+    outcomes: tuple[CheckOutcome, ...]
+    runs: tuple[check_store.RunSummary, ...]
+    score_trend: tuple[check_store.MetricPoint, ...]
+
+    @property
+    def empty(self) -> bool:
+        """True when the workspace has never run its checks."""
+        return self.run_id is None
+
+
+@dataclass(frozen=True)
+class TableDetail:
+    """Drill-down of one table: live profile, failed checks with examples, schema history."""
+
+    table: str
+    profile: TableProfile
+    failed: tuple[CheckOutcome, ...]
+    outcomes: tuple[CheckOutcome, ...]
+    schema_versions: tuple[schema_registry.SchemaVersion, ...]
+
+
+def overview(store: Store, workspace: str) -> QualityOverview:
+    """Scores and outcomes of the newest run, plus the workspace score trend."""
+    runs = tuple(check_store.runs(store, workspace, limit=50))
+    q = (sa.select(check_runs.c.run_id).where(check_runs.c.workspace == workspace,
+                                              check_runs.c.check_name == "score:")
+         .order_by(check_runs.c.id.desc()).limit(1))
+    with store.connect() as c:
+        row = c.execute(q).first()
+    if row is None and not runs:
+        return QualityOverview(None, None, {}, (), (), (), ())
+    run_id = row[0] if row else runs[0].run_id
+    sq = sa.select(check_runs.c.table_name, check_runs.c.metric_value, check_runs.c.detail).where(
+        check_runs.c.workspace == workspace, check_runs.c.run_id == run_id, check_runs.c.check_type == "score")
+    with store.connect() as c:
+        scores = list(c.execute(sq))
+    ws_row = next((r for r in scores if r[0] is None), None)
+    tables = sorted(((r[0], r[1], dict((r[2] or {}).get("dimensions", {}))) for r in scores if r[0] is not None),
+                    key=lambda t: (t[1] is None, t[1] or 0))
+    return QualityOverview(
+        run_id=run_id, workspace_score=ws_row[1] if ws_row else None,
+        dimensions=dict((ws_row[2] or {}).get("dimensions", {})) if ws_row else {},
+        tables=tuple(tables), outcomes=tuple(check_store.run_outcomes(store, workspace, run_id)), runs=runs,
+        score_trend=tuple(check_store.metric_history(store, workspace, "score:")))
+
+
+def table_detail(ws: Workspace, store: Store, table: str) -> TableDetail:
+    """Profile one table now and gather its newest outcomes and schema versions."""
+    from datatruth.quality.runner import workspace_now
+
+    source = open_source(ws)
+    try:
+        prof = profile_table(source, table, now=workspace_now(ws))
+    finally:
+        source.close()
+    latest: dict[str, CheckOutcome] = {}
+    for run in check_store.runs(store, ws.name, limit=20)[::-1]:
+        for o in check_store.run_outcomes(store, ws.name, run.run_id):
+            if o.table == table:
+                latest[o.check_name] = o
+    outcomes = tuple(latest.values())
+    return TableDetail(table, prof, tuple(o for o in outcomes if o.failed), outcomes,
+                       tuple(schema_registry.history(store, ws.name, table)))
+
+
+def column_distribution(ws: Workspace, table: str, column: str, bins: int = 30) -> list[tuple[Any, Any, int]]:
+    """Histogram bins (low, high, count) of a numeric column, computed in SQL."""
+    source = open_source(ws)
+    try:
+        return histogram(source, table, column, bins)
+    finally:
+        source.close()
+
+
+def check_trend(store: Store, workspace: str, check_name: str) -> list[check_store.MetricPoint]:
+    """Metric values of one check over runs, oldest first."""
+    return check_store.metric_history(store, workspace, check_name)

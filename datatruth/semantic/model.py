@@ -1,0 +1,696 @@
+"""The semantic model format: frozen dataclasses for entities, dimensions, measures and metrics, and the loader.
+
+A workspace's semantic layer is read from one or more YAML files (or folders of them). Each file may hold
+`semantic_models:`, `metrics:` and `verified_questions:`; see docs/semantic_format.md. Structural problems
+(unknown keys, wrong types, missing fields, bad enum values) are collected over all files and raised
+together as one ConfigError whose issues carry file:line. Semantic checks against the warehouse live in
+datatruth/semantic/validate.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any
+
+from datatruth.errors import ConfigError, NotFound
+from datatruth.yamlsource import Issue, KeyPath, YamlDoc, load_yaml, parse_yaml
+
+ENTITY_TYPES = ("primary", "foreign", "unique", "natural")
+DIMENSION_TYPES = ("categorical", "time")
+# Truncation grains, finest first; `day_of_week` is a date part (1 = Monday … 7 = Sunday), not a truncation.
+TIME_GRAINS = ("hour", "day", "week", "month", "quarter", "year")
+DATE_PARTS = ("day_of_week",)
+GRAINS = TIME_GRAINS + DATE_PARTS
+AGGREGATIONS = ("sum", "count", "count_distinct", "avg", "min", "max", "median", "percentile")
+METRIC_TYPES = ("simple", "ratio", "derived", "cumulative")
+FORMATS = ("currency", "percent", "number")
+WINDOW_UNITS = ("hour", "day", "week", "month", "quarter", "year")
+METRIC_TIME = "metric_time"
+SEPARATOR = "__"
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+_WINDOW_RE = re.compile(r"^\s*(\d+)\s+([a-z]+?)s?\s*$")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an item was written: its file, the line of the item, and the line of each of its keys."""
+
+    file: str
+    line: int | None
+    key_lines: tuple[tuple[str, int], ...] = ()
+
+    def at(self, key: str | None = None) -> int | None:
+        """The line of `key` inside the item, else the item's own line."""
+        for name, line in self.key_lines:
+            if name == key:
+                return line
+        return self.line
+
+    def issue(self, message: str, hint: str = "", key: str | None = None) -> Issue:
+        """An Issue located at this item (or one of its keys)."""
+        return Issue(self.file, self.at(key), message, hint)
+
+
+_NO_ORIGIN = Origin("", None)
+
+
+def _origin_field() -> Any:
+    # Origins are not content: two identical models in different files hash and compare equal.
+    return field(default=_NO_ORIGIN, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A key of a semantic model; models sharing an entity name can be joined (foreign → primary/unique).
+
+    `expr` is a column, a SQL expression, or a tuple of them for a composite key (joined pairwise).
+    """
+
+    name: str
+    type: str
+    expr: str | tuple[str, ...]
+    description: str = ""
+    origin: Origin = _origin_field()
+
+    @property
+    def key_exprs(self) -> tuple[str, ...]:
+        """The key as a tuple of SQL expressions (one for a simple key)."""
+        return self.expr if isinstance(self.expr, tuple) else (self.expr,)
+
+    @property
+    def is_unique_side(self) -> bool:
+        """True when each key value appears at most once in the model (a join *to* it cannot fan out)."""
+        return self.type in ("primary", "unique", "natural")
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A column (or expression) to group or filter by; time dimensions have a finest granularity."""
+
+    name: str
+    type: str
+    expr: str
+    time_granularity: str | None = None
+    description: str = ""
+    synonyms: tuple[str, ...] = ()
+    sample_values: tuple[str, ...] = ()
+    label: str = ""
+    origin: Origin = _origin_field()
+
+    @property
+    def is_time(self) -> bool:
+        """True for a time dimension."""
+        return self.type == "time"
+
+
+@dataclass(frozen=True)
+class Measure:
+    """An aggregation over one model's rows; metrics are built from measures."""
+
+    name: str
+    agg: str
+    expr: str
+    percentile: float | None = None
+    filter: str | None = None
+    agg_time_dimension: str | None = None
+    description: str = ""
+    synonyms: tuple[str, ...] = ()
+    origin: Origin = _origin_field()
+
+
+@dataclass(frozen=True)
+class ModelDefaults:
+    """Defaults of a semantic model (the time dimension its measures are counted on)."""
+
+    agg_time_dimension: str | None = None
+
+
+@dataclass(frozen=True)
+class SemanticModel:
+    """One table (or SQL expression of a table) with its entities, dimensions and measures."""
+
+    name: str
+    table: str
+    description: str = ""
+    entities: tuple[Entity, ...] = ()
+    dimensions: tuple[Dimension, ...] = ()
+    measures: tuple[Measure, ...] = ()
+    defaults: ModelDefaults = ModelDefaults()
+    origin: Origin = _origin_field()
+    sql: str | None = None  # a SELECT used as a derived table instead of `table`
+
+    @property
+    def primary_entity(self) -> Entity | None:
+        """The model's primary entity (the first `primary`, else the first `unique`/`natural`)."""
+        for kinds in (("primary",), ("unique", "natural")):
+            for entity in self.entities:
+                if entity.type in kinds:
+                    return entity
+        return None
+
+    @property
+    def prefix(self) -> str:
+        """The prefix of this model's qualified dimension names: its primary entity, else the model name."""
+        entity = self.primary_entity
+        return entity.name if entity else self.name
+
+    def entity(self, name: str) -> Entity | None:
+        """The entity called `name`, or None."""
+        return next((e for e in self.entities if e.name == name), None)
+
+    def dimension(self, name: str) -> Dimension | None:
+        """The dimension called `name` (local name), or None."""
+        return next((d for d in self.dimensions if d.name == name), None)
+
+    def measure(self, name: str) -> Measure | None:
+        """The measure called `name`, or None."""
+        return next((m for m in self.measures if m.name == name), None)
+
+    def agg_time_dimension_name(self, measure: Measure) -> str | None:
+        """The qualified name of the time dimension a measure is counted on (own setting, model default,
+        else the model's only time dimension)."""
+        name = measure.agg_time_dimension or self.defaults.agg_time_dimension
+        if name is None:
+            times = [d for d in self.dimensions if d.is_time]
+            return f"{self.prefix}{SEPARATOR}{times[0].name}" if len(times) == 1 else None
+        return name if SEPARATOR in name else f"{self.prefix}{SEPARATOR}{name}"
+
+
+@dataclass(frozen=True)
+class MetricInput:
+    """An input of a derived metric: another metric, optionally shifted in time and/or renamed."""
+
+    name: str
+    alias: str | None = None
+    offset_window: str | None = None
+    filter: str | None = None
+
+    @property
+    def ref(self) -> str:
+        """The name the derived metric's expression uses for this input."""
+        return self.alias or self.name
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A named business number: simple (one measure), ratio, derived (expression) or cumulative."""
+
+    name: str
+    type: str
+    label: str = ""
+    description: str = ""
+    synonyms: tuple[str, ...] = ()
+    format: str = "number"
+    measure: str | None = None
+    numerator: str | None = None
+    denominator: str | None = None
+    expr: str | None = None
+    metrics: tuple[MetricInput, ...] = ()
+    window: str | None = None
+    grain_to_date: str | None = None
+    filter: str | None = None
+    time_dimension: str | None = None
+    origin: Origin = _origin_field()
+
+    @property
+    def title(self) -> str:
+        """The label, else the name with spaces."""
+        return self.label or self.name.replace("_", " ")
+
+    @property
+    def window_parts(self) -> tuple[int, str] | None:
+        """The cumulative window as (count, unit), e.g. '7 days' → (7, 'day')."""
+        return parse_window(self.window) if self.window else None
+
+    def input_metrics(self) -> tuple[str, ...]:
+        """Names of the metrics this metric is computed from (ratio parts or derived inputs)."""
+        if self.type == "ratio":
+            return tuple(n for n in (self.numerator, self.denominator) if n)
+        if self.type == "derived":
+            return tuple(i.name for i in self.metrics)
+        return ()
+
+
+@dataclass(frozen=True)
+class VerifiedQuestion:
+    """A question whose answer a person checked: its plan (QueryPlan as a dict) or SQL."""
+
+    question: str
+    plan: Mapping[str, Any] | None = None
+    sql: str | None = None
+    origin: Origin = _origin_field()
+
+
+@dataclass(frozen=True)
+class QualifiedDimension:
+    """A dimension addressed by its qualified name `entity__dimension`, with the model that holds it."""
+
+    name: str
+    model: SemanticModel
+    dimension: Dimension
+
+
+def parse_window(text: str) -> tuple[int, str] | None:
+    """Parse '7 days' / '3 month' into (7, 'day'); None when it does not read as count + unit."""
+    match = _WINDOW_RE.match(text.lower())
+    if not match or match.group(2) not in WINDOW_UNITS or int(match.group(1)) < 1:
+        return None
+    return int(match.group(1)), match.group(2)
+
+
+def _plain(value: Any) -> Any:
+    """Content of a dataclass tree as JSON-able data, leaving out origins."""
+    if is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value) if f.name != "origin"}
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class SemanticLayer:
+    """Every semantic model, metric and verified question of a workspace, with lookups."""
+
+    models: tuple[SemanticModel, ...] = ()
+    metrics: tuple[Metric, ...] = ()
+    verified_questions: tuple[VerifiedQuestion, ...] = ()
+    source_files: tuple[str, ...] = ()
+    _index: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        models = {}
+        for m in self.models:
+            models.setdefault(m.name, m)
+        metrics = {}
+        for m in self.metrics:
+            metrics.setdefault(m.name, m)
+        measures: dict[str, tuple[SemanticModel, Measure]] = {}
+        dims: dict[str, QualifiedDimension] = {}
+        for model in self.models:
+            for measure in model.measures:
+                measures.setdefault(measure.name, (model, measure))
+            for dim in model.dimensions:
+                qualified = f"{model.prefix}{SEPARATOR}{dim.name}"
+                dims.setdefault(qualified, QualifiedDimension(qualified, model, dim))
+        self._index.update(models=models, metrics=metrics, measures=measures, dimensions=dims)
+
+    def memo(self, key: str, factory: Any) -> Any:
+        """A value derived from this layer, computed once (the join graph, parsed expressions)."""
+        cache = self._index.setdefault("memo", {})
+        if key not in cache:
+            cache[key] = factory()
+        return cache[key]
+
+    # -- lookups ---------------------------------------------------------------------------------------
+    def model(self, name: str) -> SemanticModel:
+        """The semantic model called `name` (NotFound otherwise)."""
+        try:
+            return self._index["models"][name]
+        except KeyError:
+            raise NotFound(f"semantic model '{name}' does not exist", _near(name, self._index["models"])) from None
+
+    def metric(self, name: str) -> Metric:
+        """The metric called `name` (NotFound with the nearest names otherwise)."""
+        try:
+            return self._index["metrics"][name]
+        except KeyError:
+            raise NotFound(f"metric '{name}' does not exist", _near(name, self._index["metrics"])) from None
+
+    def has_metric(self, name: str) -> bool:
+        """True when a metric called `name` exists."""
+        return name in self._index["metrics"]
+
+    def measure(self, name: str) -> tuple[SemanticModel, Measure]:
+        """The measure called `name` with the model that holds it (NotFound otherwise)."""
+        try:
+            return self._index["measures"][name]
+        except KeyError:
+            raise NotFound(f"measure '{name}' does not exist", _near(name, self._index["measures"])) from None
+
+    def dimension(self, qualified_name: str) -> QualifiedDimension:
+        """The dimension called `entity__dimension` (NotFound with the nearest names otherwise)."""
+        try:
+            return self._index["dimensions"][qualified_name]
+        except KeyError:
+            raise NotFound(f"dimension '{qualified_name}' does not exist",
+                           _near(qualified_name, self._index["dimensions"])) from None
+
+    def has_dimension(self, qualified_name: str) -> bool:
+        """True when `qualified_name` is a dimension (metric_time is not listed here)."""
+        return qualified_name in self._index["dimensions"]
+
+    def dimensions(self) -> tuple[QualifiedDimension, ...]:
+        """Every dimension with its qualified name, in file order."""
+        return tuple(self._index["dimensions"].values())
+
+    def metric_names(self) -> tuple[str, ...]:
+        """Every metric name, in file order."""
+        return tuple(self._index["metrics"])
+
+    def measures_for(self, metric_name: str) -> tuple[str, ...]:
+        """Names of the measures a metric is computed from, following ratio/derived inputs (no repeats)."""
+        out: list[str] = []
+        self._collect_measures(metric_name, out, set())
+        return tuple(out)
+
+    def _collect_measures(self, name: str, out: list[str], seen: set[str]) -> None:
+        if name in seen:  # a cycle; validate() reports it
+            return
+        seen.add(name)
+        metric = self.metric(name)
+        if metric.measure and metric.type in ("simple", "cumulative"):
+            if metric.measure not in out:
+                out.append(metric.measure)
+        for child in metric.input_metrics():
+            self._collect_measures(child, out, seen)
+
+    def models_for(self, metric_name: str) -> tuple[SemanticModel, ...]:
+        """The semantic models that hold the measures of a metric."""
+        out: list[SemanticModel] = []
+        for measure in self.measures_for(metric_name):
+            model = self.measure(measure)[0]
+            if model not in out:
+                out.append(model)
+        return tuple(out)
+
+    @property
+    def version_hash(self) -> str:
+        """A stable short hash of the layer's content (not of file names, order of keys or comments)."""
+        cached = self._index.get("hash")
+        if cached is None:
+            content = {"models": _plain(self.models), "metrics": _plain(self.metrics),
+                       "verified_questions": _plain(self.verified_questions)}
+            text = json.dumps(content, sort_keys=True, default=str, separators=(",", ":"))
+            cached = hashlib.sha256(text.encode()).hexdigest()[:16]
+            self._index["hash"] = cached
+        return cached
+
+    def to_dict(self) -> dict[str, Any]:
+        """The layer as plain data in the YAML format (for writing back or diffing)."""
+        return {"semantic_models": _plain(self.models), "metrics": _plain(self.metrics),
+                "verified_questions": _plain(self.verified_questions)}
+
+
+def _near(word: str, options: Iterable[str]) -> str:
+    from rapidfuzz import process
+
+    names = sorted(options)
+    found = [m[0] for m in process.extract(word, names, limit=3, score_cutoff=60)]
+    if found:
+        return "did you mean " + " or ".join(f"'{n}'" for n in found) + "?"
+    return "known: " + ", ".join(names[:20]) if names else "the semantic layer is empty"
+
+
+# -- loading -----------------------------------------------------------------------------------------------
+
+_TOP_KEYS = {"semantic_models", "metrics", "verified_questions"}
+_MODEL_KEYS = {"name", "table", "sql", "description", "entities", "dimensions", "measures", "defaults"}
+_DEFAULT_KEYS = {"agg_time_dimension"}
+_ENTITY_KEYS = {"name", "type", "expr", "description"}
+_DIMENSION_KEYS = {"name", "type", "expr", "time_granularity", "description", "synonyms", "sample_values",
+                   "label", "type_params"}
+_MEASURE_KEYS = {"name", "agg", "expr", "percentile", "filter", "agg_time_dimension", "description", "synonyms"}
+_METRIC_KEYS = {"name", "type", "label", "description", "synonyms", "format", "measure", "numerator",
+                "denominator", "expr", "metrics", "window", "grain_to_date", "filter", "time_dimension"}
+_INPUT_KEYS = {"name", "alias", "offset_window", "filter"}
+_QUESTION_KEYS = {"question", "plan", "sql"}
+
+
+class _Reader:
+    """Reads one YamlDoc into dataclasses, collecting issues instead of stopping at the first."""
+
+    def __init__(self, doc: YamlDoc) -> None:
+        self.doc = doc
+        self.issues: list[Issue] = []
+
+    def add(self, keys: KeyPath, message: str, hint: str = "") -> None:
+        self.issues.append(self.doc.issue(keys, message, hint))
+
+    def origin(self, keys: KeyPath, item: Mapping[str, Any]) -> Origin:
+        lines = tuple((str(k), self.doc.lines[keys + (k,)]) for k in item if keys + (k,) in self.doc.lines)
+        return Origin(self.doc.path, self.doc.line(*keys), lines)
+
+    def mapping(self, value: Any, keys: KeyPath, allowed: set[str], what: str) -> dict[str, Any] | None:
+        if not isinstance(value, dict):
+            self.add(keys, f"{what} must be a mapping of keys, got {type(value).__name__}")
+            return None
+        for key in value:
+            if key not in allowed:
+                self.add(keys + (key,), f"unknown key '{key}' in {what}", _near(str(key), allowed))
+        return value
+
+    def items(self, raw: Mapping[str, Any], key: str, keys: KeyPath) -> list[tuple[KeyPath, Any]]:
+        value = raw.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.add(keys + (key,), f"'{key}' must be a list, got {type(value).__name__}")
+            return []
+        return [(keys + (key, i), item) for i, item in enumerate(value)]
+
+    def text(self, raw: Mapping[str, Any], key: str, keys: KeyPath, required: bool = False,
+             default: str | None = None) -> str | None:
+        value = raw.get(key)
+        if value is None:
+            if required:
+                self.add(keys, f"missing required key '{key}'")
+            return default
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            self.add(keys + (key,), f"'{key}' must be text, got {type(value).__name__}")
+            return default
+        return str(value)
+
+    def name(self, raw: Mapping[str, Any], keys: KeyPath) -> str:
+        value = self.text(raw, "name", keys, required=True, default="")
+        if value and not NAME_RE.match(value):
+            self.add(keys + ("name",), f"name '{value}' must be lower_snake_case (a-z, 0-9, _; starting with a letter)")
+        if value and SEPARATOR in value:
+            self.add(keys + ("name",), f"name '{value}' must not contain '{SEPARATOR}'",
+                     "the double underscore separates entity and dimension in qualified names")
+        return value or ""
+
+    def choice(self, raw: Mapping[str, Any], key: str, keys: KeyPath, options: tuple[str, ...],
+               required: bool = False, default: str | None = None) -> str | None:
+        value = self.text(raw, key, keys, required=required, default=None)
+        if value is None:
+            return default
+        value = value.lower()
+        if value not in options:
+            self.add(keys + (key,), f"'{key}' must be one of {', '.join(options)}, got '{value}'")
+            return default
+        return value
+
+    def strings(self, raw: Mapping[str, Any], key: str, keys: KeyPath) -> tuple[str, ...]:
+        value = raw.get(key)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or any(isinstance(v, dict | list) or v is None for v in value):
+            self.add(keys + (key,), f"'{key}' must be a list of texts")
+            return ()
+        return tuple(str(v) for v in value)
+
+    # -- items ---------------------------------------------------------------------------------------
+    def model(self, keys: KeyPath, value: Any) -> SemanticModel | None:
+        raw = self.mapping(value, keys, _MODEL_KEYS, "a semantic model")
+        if raw is None:
+            return None
+        name = self.name(raw, keys)
+        table = self.text(raw, "table", keys, default="") or ""
+        sql = self.text(raw, "sql", keys)
+        if bool(table) == bool(sql):
+            self.add(keys, "a semantic model needs exactly one of 'table' or 'sql'")
+        defaults = ModelDefaults()
+        if raw.get("defaults") is not None:
+            d = self.mapping(raw["defaults"], keys + ("defaults",), _DEFAULT_KEYS, "defaults")
+            if d is not None:
+                defaults = ModelDefaults(self.text(d, "agg_time_dimension", keys + ("defaults",)))
+        entities = tuple(e for k, v in self.items(raw, "entities", keys) if (e := self.entity(k, v)))
+        dims = tuple(d for k, v in self.items(raw, "dimensions", keys) if (d := self.dimension(k, v)))
+        measures = tuple(m for k, v in self.items(raw, "measures", keys) if (m := self.measure(k, v)))
+        return SemanticModel(name, table, self.text(raw, "description", keys, default="") or "", entities, dims,
+                             measures, defaults, self.origin(keys, raw), sql)
+
+    def entity(self, keys: KeyPath, value: Any) -> Entity | None:
+        raw = self.mapping(value, keys, _ENTITY_KEYS, "an entity")
+        if raw is None:
+            return None
+        name = self.name(raw, keys)
+        kind = self.choice(raw, "type", keys, ENTITY_TYPES, required=True, default="foreign") or "foreign"
+        expr: str | tuple[str, ...] = name
+        raw_expr = raw.get("expr")
+        if isinstance(raw_expr, list):
+            if not raw_expr or any(not isinstance(x, str) for x in raw_expr):
+                self.add(keys + ("expr",), "a composite entity 'expr' must be a non-empty list of column expressions")
+            else:
+                expr = tuple(raw_expr) if len(raw_expr) > 1 else raw_expr[0]
+        elif raw_expr is not None:
+            expr = self.text(raw, "expr", keys, default=name) or name
+        return Entity(name, kind, expr, self.text(raw, "description", keys, default="") or "", self.origin(keys, raw))
+
+    def dimension(self, keys: KeyPath, value: Any) -> Dimension | None:
+        raw = self.mapping(value, keys, _DIMENSION_KEYS, "a dimension")
+        if raw is None:
+            return None
+        name = self.name(raw, keys)
+        kind = self.choice(raw, "type", keys, DIMENSION_TYPES, required=True, default="categorical") or "categorical"
+        grain = self.choice(raw, "time_granularity", keys, TIME_GRAINS)
+        params = raw.get("type_params")
+        if params is not None:  # MetricFlow spelling: type_params: {time_granularity: day}
+            p = self.mapping(params, keys + ("type_params",), {"time_granularity"}, "type_params")
+            if p is not None:
+                grain = self.choice(p, "time_granularity", keys + ("type_params",), TIME_GRAINS) or grain
+        if kind == "time" and grain is None:
+            grain = "day"
+        if kind != "time" and grain is not None:
+            self.add(keys + ("time_granularity",), "only time dimensions have a time_granularity",
+                     "set type: time or remove time_granularity")
+        return Dimension(name, kind, self.text(raw, "expr", keys, default=name) or name, grain,
+                         self.text(raw, "description", keys, default="") or "", self.strings(raw, "synonyms", keys),
+                         self.strings(raw, "sample_values", keys), self.text(raw, "label", keys, default="") or "",
+                         self.origin(keys, raw))
+
+    def measure(self, keys: KeyPath, value: Any) -> Measure | None:
+        raw = self.mapping(value, keys, _MEASURE_KEYS, "a measure")
+        if raw is None:
+            return None
+        name = self.name(raw, keys)
+        agg = self.choice(raw, "agg", keys, AGGREGATIONS, required=True, default="sum") or "sum"
+        percentile = raw.get("percentile")
+        if percentile is not None and (isinstance(percentile, bool) or not isinstance(percentile, int | float)
+                                       or not 0 <= percentile <= 1):
+            self.add(keys + ("percentile",), "'percentile' must be a number between 0 and 1, e.g. 0.9")
+            percentile = None
+        if agg == "percentile" and percentile is None and "percentile" not in raw:
+            self.add(keys, "a percentile measure needs 'percentile' (between 0 and 1)")
+        if agg == "median":
+            percentile = 0.5
+        default_expr = "1" if agg == "count" else name
+        return Measure(name, agg, self.text(raw, "expr", keys, default=default_expr) or default_expr,
+                       float(percentile) if percentile is not None else None, self.text(raw, "filter", keys),
+                       self.text(raw, "agg_time_dimension", keys),
+                       self.text(raw, "description", keys, default="") or "", self.strings(raw, "synonyms", keys),
+                       self.origin(keys, raw))
+
+    def metric(self, keys: KeyPath, value: Any) -> Metric | None:
+        raw = self.mapping(value, keys, _METRIC_KEYS, "a metric")
+        if raw is None:
+            return None
+        name = self.name(raw, keys)
+        kind = self.choice(raw, "type", keys, METRIC_TYPES, required=True, default="simple") or "simple"
+        inputs: list[MetricInput] = []
+        for k, v in self.items(raw, "metrics", keys):
+            if isinstance(v, str):
+                inputs.append(MetricInput(v))
+                continue
+            item = self.mapping(v, k, _INPUT_KEYS, "a metric input")
+            if item is not None:
+                inputs.append(MetricInput(self.text(item, "name", k, required=True, default="") or "",
+                                          self.text(item, "alias", k), self.text(item, "offset_window", k),
+                                          self.text(item, "filter", k)))
+        needs = {"simple": ("measure",), "cumulative": ("measure",), "ratio": ("numerator", "denominator"),
+                 "derived": ("expr",)}[kind]
+        for key in needs:
+            if raw.get(key) is None:
+                self.add(keys, f"a {kind} metric needs '{key}'")
+        if kind == "derived" and not inputs:
+            self.add(keys, "a derived metric needs 'metrics' (the inputs its expr uses)")
+        window = self.text(raw, "window", keys)
+        if window is not None and parse_window(window) is None:
+            self.add(keys + ("window",), f"window '{window}' must read as '<count> <unit>'",
+                     f"e.g. '7 days' or '3 months'; units: {', '.join(WINDOW_UNITS)}")
+        if kind != "cumulative" and (window or raw.get("grain_to_date")):
+            self.add(keys + ("window" if window else "grain_to_date",), "only cumulative metrics take a window "
+                     "or grain_to_date")
+        for key in ("measure", "numerator", "denominator", "expr"):
+            if raw.get(key) is not None and key not in needs:
+                self.add(keys + (key,), f"a {kind} metric does not use '{key}'")
+        return Metric(name, kind, self.text(raw, "label", keys, default="") or "",
+                      self.text(raw, "description", keys, default="") or "", self.strings(raw, "synonyms", keys),
+                      self.choice(raw, "format", keys, FORMATS, default="number") or "number",
+                      self.text(raw, "measure", keys), self.text(raw, "numerator", keys),
+                      self.text(raw, "denominator", keys), self.text(raw, "expr", keys), tuple(inputs), window,
+                      self.choice(raw, "grain_to_date", keys, TIME_GRAINS), self.text(raw, "filter", keys),
+                      self.text(raw, "time_dimension", keys), self.origin(keys, raw))
+
+    def question(self, keys: KeyPath, value: Any) -> VerifiedQuestion | None:
+        raw = self.mapping(value, keys, _QUESTION_KEYS, "a verified question")
+        if raw is None:
+            return None
+        plan = raw.get("plan")
+        if plan is not None and not isinstance(plan, dict):
+            self.add(keys + ("plan",), "'plan' must be a mapping (a QueryPlan)")
+            plan = None
+        sql = self.text(raw, "sql", keys)
+        if (plan is None) == (sql is None):
+            self.add(keys, "a verified question needs exactly one of 'plan' or 'sql'")
+        return VerifiedQuestion(self.text(raw, "question", keys, required=True, default="") or "", plan, sql,
+                                self.origin(keys, raw))
+
+
+def _model_files(paths: Iterable[str | Path], issues: list[Issue]) -> list[Path]:
+    files: list[Path] = []
+    for entry in paths:
+        p = Path(entry)
+        if p.is_dir():
+            found = sorted(x for x in p.rglob("*") if x.suffix in (".yaml", ".yml") and x.is_file())
+            if not found:
+                issues.append(Issue(str(p), None, "folder holds no *.yaml semantic model files"))
+            files += found
+        elif p.is_file():
+            files.append(p)
+        else:
+            issues.append(Issue(str(p), None, "semantic model path does not exist"))
+    return files
+
+
+def read_documents(docs: Iterable[YamlDoc]) -> tuple[SemanticLayer, list[Issue]]:
+    """Turn parsed YAML documents into a SemanticLayer plus every structural issue found."""
+    models: list[SemanticModel] = []
+    metrics: list[Metric] = []
+    questions: list[VerifiedQuestion] = []
+    issues: list[Issue] = []
+    files: list[str] = []
+    for doc in docs:
+        files.append(doc.path)
+        reader = _Reader(doc)
+        if doc.data is None:
+            continue
+        raw = reader.mapping(doc.data, (), _TOP_KEYS, "a semantic model file")
+        if raw is not None:
+            models += [m for k, v in reader.items(raw, "semantic_models", ()) if (m := reader.model(k, v))]
+            metrics += [m for k, v in reader.items(raw, "metrics", ()) if (m := reader.metric(k, v))]
+            questions += [q for k, v in reader.items(raw, "verified_questions", ()) if (q := reader.question(k, v))]
+        issues += reader.issues
+    return SemanticLayer(tuple(models), tuple(metrics), tuple(questions), tuple(files)), issues
+
+
+def load_semantic_model(paths: Iterable[str | Path]) -> SemanticLayer:
+    """Load model files/folders into a SemanticLayer; raise ConfigError listing every structural issue."""
+    issues: list[Issue] = []
+    docs: list[YamlDoc] = []
+    for path in _model_files(paths, issues):
+        try:
+            docs.append(load_yaml(path))
+        except ConfigError as err:
+            issues += err.issues
+    layer, more = read_documents(docs)
+    issues += more
+    if issues:
+        raise ConfigError(f"the semantic model has {len(issues)} problem(s)", "fix each line listed and reload",
+                          issues)
+    return layer
+
+
+def parse_semantic_text(text: str, path: str = "<upload>") -> SemanticLayer:
+    """Parse one semantic model file's text (uploads, editor buffers); ConfigError on structural issues."""
+    layer, issues = read_documents([parse_yaml(text, path)])
+    if issues:
+        raise ConfigError(f"{path} has {len(issues)} problem(s)", "fix each line listed and try again", issues)
+    return layer

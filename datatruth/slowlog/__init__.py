@@ -1,0 +1,1 @@
+"""Slow-query triage: parse MySQL/PostgreSQL slow logs, fingerprint, aggregate and report."""

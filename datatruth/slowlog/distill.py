@@ -1,0 +1,132 @@
+"""The "distilled" form of a statement shown in the profile's Item column: verbs plus tables.
+
+Like pt-query-digest's distill ("SELECT film", "INSERT SELECT abtemp.coxed foo",
+"SHOW INDEX"), but read from the sqlglot AST: the verbs come from the statement
+and its nested statements, the tables from its table nodes, in order.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
+_DIGITS = re.compile(r"(_?)[0-9]+")  # applied to table *names*, to merge tbl1/tbl2 shards
+_SHOW_ALIASES = {"INDEXES": "INDEX", "KEYS": "INDEX", "SCHEMAS": "DATABASES", "STORAGE ENGINES": "ENGINES",
+                 "CREATE SCHEMA": "CREATE DATABASE"}
+
+
+@contextmanager
+def _quiet_sqlglot() -> Iterator[None]:
+    """sqlglot logs a warning for every statement it keeps as a raw Command; that is expected here."""
+    logger = logging.getLogger("sqlglot")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _table_name(table: exp.Table) -> str:
+    parts = [p for p in (table.args.get("db"), table.this) if p is not None]
+    name = ".".join(p.name for p in parts)
+    return _DIGITS.sub(r"\1?", name)
+
+
+def _tables(tree: exp.Expression) -> list[str]:
+    names: list[str] = []
+    for table in tree.find_all(exp.Table):
+        if not table.name:
+            continue
+        name = _table_name(table)
+        if not names or names[-1] != name:
+            names.append(name)
+    return names
+
+
+def _verbs(tree: exp.Expression, first: str) -> list[str]:
+    verbs = [first]
+    if isinstance(tree, exp.Insert):
+        if isinstance(tree.expression, exp.Query):
+            verbs.append("SELECT")
+        if tree.args.get("conflict"):
+            verbs.append("UPDATE")
+    elif isinstance(tree, exp.Update | exp.Delete) and tree.find(exp.Select):
+        verbs.append("SELECT")
+    elif isinstance(tree, exp.Union):
+        verbs = ["SELECT", "UNION"]
+    return verbs
+
+
+def _show(tree: exp.Show) -> str:
+    what = str(tree.this).upper()
+    if what == "ENGINE" and tree.args.get("target") is not None:
+        what = f"{tree.args['target'].name.upper()} STATUS"
+    if tree.args.get("global_"):
+        what = f"GLOBAL {what}"
+    return "SHOW " + _SHOW_ALIASES.get(what, what)
+
+
+def _from_tree(tree: exp.Expression) -> str:
+    if isinstance(tree, exp.Show):
+        return _show(tree)
+    if isinstance(tree, exp.Use):
+        return "USE"
+    if isinstance(tree, exp.Command):
+        verb = str(tree.this).split()[0].upper()
+        raw = tree.expression
+        rest = raw.name if isinstance(raw, exp.Expression) else str(raw or "")
+        if verb == "CALL" and rest:
+            return f"CALL {rest.split('(')[0].strip()}"
+        if verb == "REPLACE" and rest:
+            # sqlglot keeps REPLACE as raw text; its grammar is INSERT's.
+            return "REPLACE" + _from_sql("INSERT " + rest)[len("INSERT"):]
+        return verb
+    if isinstance(tree, exp.Create | exp.Drop | exp.Alter):
+        kind = str(tree.args.get("kind") or "").upper()
+        verb = type(tree).__name__.upper()
+        tables = _tables(tree)
+        return " ".join([verb] + ([kind] if kind else []) + tables[:1])
+    if isinstance(tree, exp.TruncateTable):
+        return " ".join(["TRUNCATE TABLE"] + _tables(tree)[:1])
+    first = {exp.Transaction: "BEGIN", exp.Commit: "COMMIT", exp.Rollback: "ROLLBACK", exp.Set: "SET"}.get(type(tree))
+    if first:
+        return first
+    name = type(tree).__name__.upper()
+    verb = {"SELECT": "SELECT", "INSERT": "INSERT", "UPDATE": "UPDATE", "DELETE": "DELETE"}.get(name)
+    if verb is None and isinstance(tree, exp.Query):
+        verb = "SELECT"
+    if verb is None:
+        return name
+    return " ".join(_verbs(tree, verb) + _tables(tree))
+
+
+@lru_cache(maxsize=4096)
+def _from_sql(sql: str) -> str:
+    try:
+        with _quiet_sqlglot():
+            trees = sqlglot.parse(sql, read="mysql")
+    except SqlglotError:
+        words = sql.split()
+        return words[0].upper() if words and words[0].isalpha() else ""
+    trees = [t for t in trees if t is not None]
+    if not trees:
+        return ""
+    return _from_tree(trees[0])
+
+
+def distill(sql: str) -> str:
+    """A short 'VERB table ...' label for a statement, e.g. 'SELECT film' or 'SHOW STATUS'."""
+    text = sql.strip()
+    if text.startswith("administrator command:"):
+        return text.replace("administrator command:", "ADMIN", 1).upper()
+    if text.lower().startswith("start"):
+        return "START" if text.lower() == "start" else _from_sql(text)
+    return _from_sql(text)

@@ -1,0 +1,1 @@
+"""SQL inspection: the read-only guard and its per-dialect deny lists."""

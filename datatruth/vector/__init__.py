@@ -1,0 +1,1 @@
+"""The vector index of a workspace: fields, metrics, synonyms, values and verified questions, embedded offline."""

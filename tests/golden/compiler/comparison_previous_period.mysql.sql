@@ -1,0 +1,68 @@
+WITH q_order_items_1 AS (
+  SELECT
+    DATE_SUB(DATE(orders.order_date), INTERVAL (
+      DAYOFMONTH(orders.order_date) - 1
+    ) DAY) AS metric_time__month,
+    SUM(order_items.amount) AS sales_total
+  FROM order_items AS order_items
+  LEFT JOIN orders AS orders
+    ON order_items.order_id = orders.order_id
+  WHERE
+    orders.order_date >= CAST('2025-04-01' AS DATE)
+    AND orders.order_date < CAST('2025-07-01' AS DATE)
+  GROUP BY
+    DATE_SUB(DATE(orders.order_date), INTERVAL (
+      DAYOFMONTH(orders.order_date) - 1
+    ) DAY)
+), answer AS (
+  SELECT
+    q_order_items_1.metric_time__month AS metric_time__month,
+    q_order_items_1.sales_total AS sales
+  FROM q_order_items_1
+), p_order_items_1 AS (
+  SELECT
+    CAST(DATE_ADD(
+      DATE_SUB(DATE(orders.order_date), INTERVAL (
+        DAYOFMONTH(orders.order_date) - 1
+      ) DAY),
+      INTERVAL '3' MONTH
+    ) AS DATE) AS metric_time__month,
+    SUM(order_items.amount) AS sales_total
+  FROM order_items AS order_items
+  LEFT JOIN orders AS orders
+    ON order_items.order_id = orders.order_id
+  WHERE
+    orders.order_date >= CAST('2025-01-01' AS DATE)
+    AND orders.order_date < CAST('2025-04-01' AS DATE)
+  GROUP BY
+    CAST(DATE_ADD(
+      DATE_SUB(DATE(orders.order_date), INTERVAL (
+        DAYOFMONTH(orders.order_date) - 1
+      ) DAY),
+      INTERVAL '3' MONTH
+    ) AS DATE)
+), previous AS (
+  SELECT
+    p_order_items_1.metric_time__month AS metric_time__month,
+    p_order_items_1.sales_total AS sales
+  FROM p_order_items_1
+), final AS (
+  SELECT
+    answer.metric_time__month AS metric_time__month,
+    answer.sales AS sales,
+    previous.sales AS sales__previous,
+    (
+      CAST(answer.sales AS DOUBLE) - CAST(previous.sales AS DOUBLE)
+    ) / NULLIF(previous.sales, 0) AS sales__change_pct
+  FROM answer
+  LEFT JOIN previous
+    ON previous.metric_time__month <=> answer.metric_time__month
+)
+SELECT
+  final.metric_time__month,
+  final.sales,
+  final.sales__previous,
+  final.sales__change_pct
+FROM final
+ORDER BY
+  CASE WHEN final.metric_time__month IS NULL THEN 1 ELSE 0 END, final.metric_time__month ASC

@@ -1,0 +1,19 @@
+WITH q_orders_1 AS (
+  SELECT
+    MAKEDATE(YEAR(orders.order_date), 1) AS metric_time__year,
+    COUNT(DISTINCT CASE WHEN orders.channel = 'Online' THEN orders.order_id END) AS order_count__online_orders,
+    COUNT(DISTINCT orders.order_id) AS order_count
+  FROM orders AS orders
+  GROUP BY
+    MAKEDATE(YEAR(orders.order_date), 1)
+)
+SELECT
+  q_orders_1.metric_time__year AS metric_time__year,
+  (
+    CAST(q_orders_1.order_count__online_orders AS DOUBLE)
+  ) / NULLIF((
+    CAST(q_orders_1.order_count AS DOUBLE)
+  ), 0) AS online_share
+FROM q_orders_1
+ORDER BY
+  CASE WHEN q_orders_1.metric_time__year IS NULL THEN 1 ELSE 0 END, q_orders_1.metric_time__year ASC

@@ -1,0 +1,18 @@
+WITH q_order_items_1 AS (
+  SELECT
+    products.category AS product__category,
+    SUM(order_items.amount) AS sales_total,
+    SUM(order_items.quantity) AS units_total
+  FROM order_items AS order_items
+  LEFT JOIN products AS products
+    ON order_items.product_id = products.product_id
+  GROUP BY
+    products.category
+)
+SELECT
+  q_order_items_1.product__category AS product__category,
+  q_order_items_1.sales_total AS sales,
+  q_order_items_1.units_total AS units
+FROM q_order_items_1
+ORDER BY
+  q_order_items_1.product__category ASC

@@ -1,0 +1,30 @@
+WITH q_order_items_1 AS (
+  SELECT
+    customers.region AS customer__region,
+    SUM(order_items.amount) AS sales_total
+  FROM order_items AS order_items
+  LEFT JOIN orders AS orders
+    ON order_items.order_id = orders.order_id
+  LEFT JOIN customers AS customers
+    ON orders.customer_id = customers.customer_id
+  GROUP BY
+    customers.region
+), answer AS (
+  SELECT
+    q_order_items_1.customer__region AS customer__region,
+    q_order_items_1.sales_total AS sales
+  FROM q_order_items_1
+), final AS (
+  SELECT
+    answer.customer__region AS customer__region,
+    answer.sales AS sales,
+    CAST(answer.sales AS DOUBLE PRECISION) / NULLIF(SUM(answer.sales) OVER (), 0) AS sales__share
+  FROM answer
+)
+SELECT
+  final.customer__region,
+  final.sales,
+  final.sales__share
+FROM final
+ORDER BY
+  final.customer__region ASC

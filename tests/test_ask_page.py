@@ -1,0 +1,82 @@
+"""The Ask page: empty state, a question answered in the chat with SQL and table, feedback, the SQL tab."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+from test_ask_pipeline import isolate
+
+from datatruth.store import feedback, history
+
+REPO = Path(__file__).resolve().parent.parent
+PAGE = str(REPO / "pages" / "ask.py")
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    isolate(monkeypatch, tmp_path)
+    monkeypatch.chdir(REPO)
+    from datatruth.settings import load_settings
+    from datatruth.store import open_store
+
+    return open_store(settings=load_settings())
+
+
+def test_ask_page_answers_a_question_and_takes_feedback(env) -> None:
+    store = env
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception
+    assert any("Ask a question in plain words" in i.value for i in at.info)
+    assert [t.label for t in at.tabs] == ["Ask", "SQL"]  # the local user is an admin
+    at.chat_input[0].set_value("orders by channel in 2025").run()
+    assert not at.exception
+    assert any("Highest Orders" in m.value for m in at.markdown)
+    assert at.dataframe and len(at.dataframe[0].value) == 2
+    assert any("SELECT" in c.value.upper() for c in at.code)
+    entry = history.recent(store, "retail", "local")[0]
+    assert entry.question == "orders by channel in 2025" and entry.error is None
+    next(b for b in at.button if b.label == "👍").click().run()
+    assert not at.exception
+    with store.connect() as conn:
+        from datatruth.store.schema import feedback as fb
+
+        kinds = [r.kind for r in conn.execute(fb.select())]
+    assert kinds == ["right"]
+    assert feedback.verified(store, "retail")[0]["question"] == "orders by channel in 2025"
+
+
+def test_ask_page_shows_a_planning_error_with_choices(env) -> None:
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at.chat_input[0].set_value("zorblax by channel").run()
+    assert not at.exception
+    assert at.error and "metric" in at.error[0].value
+    labels = [b.label for b in at.button]
+    assert "revenue" in labels  # a "did you mean" choice
+    next(b for b in at.button if b.label == "revenue").click().run()
+    assert not at.exception
+    assert any("Highest Revenue" in m.value for m in at.markdown)  # re-asked with the choice
+    learned = {(s.term, s.target) for s in feedback.synonyms(env, "retail")}
+    assert ("zorblax", "revenue") in learned
+
+
+def test_sql_tab_runs_guarded_sql(env) -> None:
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at.text_area(key="ask_sql_text").input("SELECT COUNT(*) AS n FROM stores")
+    at.button(key="ask_sql_run").click().run()
+    assert not at.exception
+    assert any(len(d.value) == 1 for d in at.dataframe)
+    at.text_area(key="ask_sql_text").input("DROP TABLE stores")
+    at.button(key="ask_sql_run").click().run()
+    assert at.error
+
+
+def test_viewers_get_no_sql_tab(env) -> None:
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.session_state["dt_user"] = "vic"  # a signed-in viewer of the retail workspace
+    at.run()
+    assert not at.exception
+    assert not at.tabs and not [t for t in at.text_area if t.key == "ask_sql_text"]
+    at.chat_input[0].set_value("orders in 2025").run()
+    assert not at.exception and any("Orders is" in m.value for m in at.markdown)
