@@ -66,10 +66,26 @@ def load_credentials(path: Path, repo_root: Path | None = None) -> dict:
     return data
 
 
+COOKIE_PLACEHOLDER = "not stored here: read from DATATRUTH_COOKIE_KEY"
+
+
+def _with_cookie_section(data: dict) -> dict:
+    # streamlit-authenticator reads cookie settings from the file it is given; the real key never goes there.
+    data["cookie"] = {"name": COOKIE_NAME, "key": COOKIE_PLACEHOLDER, "expiry_days": 1}
+    return data
+
+
+def ensure_cookie_section(path: Path) -> None:
+    """Give a credentials file the cookie section the sign-in library expects (with a placeholder key)."""
+    data = yaml.safe_load(path.read_text()) or {}
+    if (data.get("cookie") or {}).get("key") != COOKIE_PLACEHOLDER:
+        path.write_text(yaml.safe_dump(_with_cookie_section(data), sort_keys=True))
+
+
 def invite_user(path: Path, username: str, name: str, email: str, password: str, roles: list[str] | None = None) -> None:
     """Add (or reset) a user in the credentials file with a bcrypt-hashed password."""
     data = yaml.safe_load(path.read_text()) if path.exists() else {}
-    data = data or {}
+    data = _with_cookie_section(data or {})
     data.setdefault("credentials", {}).setdefault("usernames", {})[username] = {
         "name": name, "email": email, "password": hash_password(password), "roles": roles or [],
         "failed_login_attempts": 0, "logged_in": False,
@@ -102,8 +118,13 @@ def login_form(settings: Settings) -> str | None:
     check_cookie_key(settings)
     load_credentials(settings.credentials_path, REPO_ROOT)
     # The path (not a dict) makes the library persist failed attempts, so lockout survives restarts and replicas.
+    # Given a path, the library also takes its cookie settings from the file, so the file carries a placeholder
+    # and the real key (from the environment) is set on the cookie model in memory only.
+    ensure_cookie_section(settings.credentials_path)
     authenticator = stauth.Authenticate(str(settings.credentials_path), COOKIE_NAME, settings.cookie_key,
                                         cookie_expiry_days=1, auto_hash=False)
+    cookies = authenticator.cookie_controller.cookie_model
+    cookies.cookie_name, cookies.cookie_key, cookies.cookie_expiry_days = COOKIE_NAME, settings.cookie_key, 1
     st.session_state["dt_authenticator"] = authenticator
     store = open_store(settings=settings)
     try:

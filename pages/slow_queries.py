@@ -121,7 +121,7 @@ def detail(ctx, cls: repo.StoredClass) -> None:
 
 try:
     context = page_context()
-    if context.can("run_checks"):
+    if context.can("upload"):
         intake(context)
     ranking(context)
 except UserError as err:

@@ -103,7 +103,12 @@ def test_replicas_share_history_incidents_and_model(replicas: tuple[Any, Any, An
     box = a.get_by_test_id("stChatInputTextArea")
     box.fill("revenue by month last year")
     box.press("Enter")
-    a.get_by_test_id("stPlotlyChart").first.wait_for()
+    # The first question of a fresh process also builds its value and vector indexes: allow it time.
+    answer = a.get_by_test_id("stChatMessage").nth(1)
+    answer.wait_for(timeout=180_000)
+    e2e.wait_idle(a, timeout_ms=180_000)
+    e2e.screenshot(a, "hosted-a-answer")
+    answer.get_by_test_id("stPlotlyChart").first.wait_for(timeout=30_000)
     assert [e.question for e in history.recent(store, "retail", "ana", limit=1)] == ["revenue by month last year"]
     _open(b, "Dashboards", "Dashboards")
     _open(b, "Ask", "Ask")
@@ -166,3 +171,20 @@ def test_hosted_mode_refuses_without_credentials_or_strong_key(case: str, tmp_pa
     assert not at.exception
     assert any(expected in e.value for e in at.error), [e.value for e in at.error]
     assert not at.chat_input and not at.tabs, "nothing of the app is served"
+
+
+def test_sign_in_form_renders_for_a_credentials_file_from_users_invite(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The login form appears for a credentials file written by `datatruth users invite` and a strong key."""
+    import secrets
+
+    monkeypatch.chdir(REPO)
+    creds = tmp_path / "secrets" / "credentials.yaml"
+    invite_user(creds, "ana", "Ana", "", "ana-password-1")
+    for key, value in {"DATATRUTH_HOSTED": "true", "DATATRUTH_DATA_DIR": str(tmp_path / "data"),
+                       "DATATRUTH_CREDENTIALS": str(creds), "DATATRUTH_COOKIE_KEY": secrets.token_urlsafe(48)}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("DATATRUTH_STORE_URL", raising=False)
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()
+    assert not at.exception, at.exception[0].message if at.exception else ""
+    assert {"Username", "Password"} <= {t.label for t in at.text_input}

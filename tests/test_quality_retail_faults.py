@@ -54,7 +54,7 @@ def test_fault_sizes(runs) -> None:
     assert by["price_outlier_spike_price_to_cost"].example_rows
     assert by["phone_format_drift_customers_phone_format"].detail["shapes"][1][0] == "+9-9-9-9"
     # sensitive columns are masked in example rows
-    assert all(r["email"] in (None, "•••") for r in by["duplicate_customers_email_unique"].example_rows)
+    assert all(r["email"] in (None, "•••") for r in by["duplicate_customers_name_email_unique"].example_rows)
 
 
 @pytest.mark.parametrize("check", ["cancelled_flights_missing_dep_time", "planes_missing_year",

@@ -113,3 +113,14 @@ def test_incidents_are_per_workspace(env, capsys: pytest.CaptureFixture[str]) ->
         service.acknowledge(store, "flights", iid, "admin", "not mine")
     assert main(["incidents", "show", str(iid), "-w", "flights"]) == 2
     assert "does not exist in workspace 'flights'" in capsys.readouterr().err
+
+
+def test_questions_are_audited_with_sql_but_never_rows(env) -> None:
+    from datatruth.store import audit
+
+    retail, _, store, _ = env
+    answer = ask(retail, "orders by channel last year", user="ana", store=store)
+    entry = next(e for e in audit.entries(store, "retail", action="ask") if e.target == "orders by channel last year")
+    assert entry.username == "ana" and entry.detail["sql"] == answer.sql
+    cells = {str(v) for row in answer.frame.itertuples(index=False) for v in row}
+    assert not any(cell in str(entry.detail) for cell in cells if len(cell) > 3)

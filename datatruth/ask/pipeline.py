@@ -351,6 +351,9 @@ def stage_record(state: AskState) -> AskState:
     entry = history.add(req.store, req.ws.name, req.user, req.question, session_id=req.session_id, sql=answer.sql,
                         plan=answer.plan.to_dict() if answer.plan else None, model_version=answer.model_version,
                         row_count=answer.row_count, elapsed_ms=answer.elapsed_ms, cached=answer.cached)
+    # The audit keeps the question and its SQL, never the result rows.
+    audit.record(req.store, req.ws.name, req.user, "ask", req.question[:400],
+                 {"sql": answer.sql[:4000], "history_id": entry, "plan_source": state.plan_source})
     return replace(state, answer=replace(answer, history_id=entry))
 
 
@@ -380,6 +383,8 @@ def run_stages(state: AskState, stages: tuple[tuple[str, Callable[[AskState], As
                 history.add(req.store, req.ws.name, req.user, req.question, session_id=req.session_id,
                             sql=state.sql or None, plan=state.plan.to_dict() if state.plan else None,
                             elapsed_ms=(time.perf_counter() - state.started) * 1000, error=err.message[:500])
+                audit.record(req.store, req.ws.name, req.user, "ask.failed", req.question[:400],
+                             {"stage": name, "error": err.message[:500], "sql": (state.sql or "")[:4000]})
             raise
         state = replace(state, timings=state.timings + ((name, (time.perf_counter() - began) * 1000),))
     return state
