@@ -123,7 +123,8 @@ def _float(value: Any) -> float | None:
 
 
 def _aggregate_query(source: Source, table: str, columns: tuple[ColumnInfo, ...], approximate: bool,
-                     sampled: _SampleStats | None = None) -> tuple[exp.Select, list[tuple[str, str, str | None]]]:
+                     sampled: _SampleStats | None = None, formats: bool = True
+                     ) -> tuple[exp.Select, list[tuple[str, str, str | None]]]:
     """One SELECT computing every per-column aggregate; returns it and (column, stat, arg) per output slot.
 
     With `sampled` (big DuckDB tables) means and standard deviations come from sums shifted by the sample's
@@ -168,7 +169,7 @@ def _aggregate_query(source: Source, table: str, columns: tuple[ColumnInfo, ...]
             add(c.name, "min_length", exp.Min(this=length))
             add(c.name, "max_length", exp.Max(this=length))
             add(c.name, "mean_length", exp.Avg(this=sp.as_double(length)))
-            if not approximate:
+            if formats and not approximate:
                 for fmt, pattern in sp.FORMAT_CLASSES.items():
                     add(c.name, "format", sp.count_if(sp.regex_match(d, ref, pattern)), fmt)
     return exp.select(*items).from_(source.table(table)), slots
@@ -282,15 +283,14 @@ def _key_column(columns: tuple[ColumnInfo, ...], stats: dict[str, dict[str, Any]
     return min(candidates, key=lambda c: (_KEY_PREFERENCE[c.kind], -int(stats[c.name]["distinct"]))).name
 
 
-def _distinct_hashes(source: Source, table: str, column: str) -> int:
-    """Exact COUNT(DISTINCT HASH(column)): collisions only lower it, so reaching the row count proves uniqueness."""
-    key_hash = exp.Anonymous(this="HASH", expressions=[sp.col(column)])
-    q = exp.select(exp.Count(this=exp.Distinct(expressions=[key_hash]))).from_(source.table(table))
-    return int(source.rows(q)[0][0] or 0)
+def _distinct_count(source: Source, table: str, column: str) -> int:
+    """Exact COUNT(DISTINCT column)."""
+    ref = sp.col(column)
+    return int(source.rows(exp.select(exp.Count(this=exp.Distinct(expressions=[ref]))).from_(source.table(table)))[0][0])
 
 
 def _shifted_moments(center: float, shifted_sum: Any, shifted_squares: Any, n: int) -> tuple[float | None, float | None]:
-    """Mean and sample standard deviation from sums of (x - center); a center near the mean keeps them exact."""
+    """Mean and sample standard deviation from sums of (x - center); a center near the mean avoids cancellation."""
     if not n or shifted_sum is None:
         return None, None
     s1, s2 = float(shifted_sum), float(shifted_squares)
@@ -373,8 +373,9 @@ def profile_table(source: Source, table: str, *, now: dt.datetime | None = None,
                   time_column: str | None = None, sample_rows: int = 20_000) -> TableProfile:
     """Profile every column of `table` with SQL pushed down to the warehouse.
 
-    Tables above `approx_above` rows get approximate distinct counts and take quantiles, format classes and
-    shapes from a random sample of `sample_rows` rows; counts, NULLs, min/max, mean, stddev, lengths, top
+    On DuckDB, tables above `approx_above` rows get HyperLogLog distinct counts and quantiles from a random
+    sample of `sample_rows` rows; format classes and shapes come from a sample on any table larger than the
+    sample (on PostgreSQL/MySQL above `approx_above`). Counts, NULLs, min/max, mean, stddev, lengths, top
     values and the duplicate-row count stay exact at every size.
     """
     import time as _time
@@ -397,7 +398,13 @@ def profile_table(source: Source, table: str, *, now: dt.datetime | None = None,
         strings = [c.name for c in columns if c.kind == "string"]
         sampled_patterns = _sampled_patterns(source, table, strings, sample_rows, n_rows)
         queries += 2 if strings else 0
-    query, slots = _aggregate_query(source, table, columns, approximate, sampled)
+    elif source.dialect == "duckdb" and n_rows > sample_rows and any(c.kind == "string" for c in columns):
+        # Mid-sized DuckDB tables keep exact statistics, but regexes over every string would make them slower
+        # to profile than big tables: formats and shapes come from the same kind of sample.
+        sampled_patterns = _sample_stats(source, table, tuple(c for c in columns if c.kind == "string"),
+                                         sample_rows, n_rows).patterns
+        queries += 1
+    query, slots = _aggregate_query(source, table, columns, approximate, sampled, formats=not sampled_patterns)
     values = source.rows(query)[0]
     stats: dict[str, dict[str, Any]] = {c.name: {"quantiles": {}, "formats": {}} for c in columns}
     for (column, stat, arg), value in zip(slots[1:], values[1:], strict=True):
@@ -448,11 +455,15 @@ def profile_table(source: Source, table: str, *, now: dt.datetime | None = None,
     age = (now - newest).total_seconds() / 3600 if newest else None
     dups = None
     if duplicates and n_rows:
-        # A column whose every value differs makes every row differ: one cheap exact COUNT DISTINCT on the
-        # likeliest key usually settles it without hashing whole rows.
-        key = _key_column(columns, stats, n_rows) if sampled is not None else None
-        dups = 0 if key is not None and _distinct_hashes(source, table, key) == n_rows else None
-        queries += 1 if key is not None else 0
+        # A column whose every value differs makes every row differ. Exact distinct counts show such a column
+        # for free; with estimates, one exact COUNT DISTINCT on the likeliest key usually settles it without
+        # grouping whole rows.
+        exact_distinct = not (approximate and source.dialect == "duckdb")
+        if exact_distinct and any(int(stats[c.name].get("distinct") or 0) == n_rows for c in columns):
+            dups = 0
+        elif not exact_distinct and (key := _key_column(columns, stats, n_rows)) is not None:
+            queries += 1
+            dups = 0 if _distinct_count(source, table, key) == n_rows else None
         if dups is None:
             dups = duplicate_row_count(source, table)
             queries += 1
