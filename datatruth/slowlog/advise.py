@@ -11,14 +11,14 @@ import json
 import statistics
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlglot import exp
 
-from datatruth.errors import UserError, WarehouseError
+from datatruth.errors import UserError
+from datatruth.slowlog.dbconn import connect
 from datatruth.slowlog.explain import (
     check_plannable,
     describe_tables,
@@ -194,17 +194,6 @@ def _reduction(before: float, after: float) -> float:
     return 0.0 if before <= 0 else round(100.0 * (before - after) / before, 2)
 
 
-@contextmanager
-def _connection(url: str) -> Iterator[sa.Connection]:
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect() as conn:
-            yield conn
-    except sa.exc.OperationalError as err:
-        raise WarehouseError(f"cannot reach {engine.url.render_as_string(hide_password=True)}: "
-                             f"{str(err.orig).strip().splitlines()[0]}", "check the URL and that the server runs") from err
-    finally:
-        engine.dispose()
 
 
 # --------------------------------------------------------------------------------------------
@@ -214,7 +203,7 @@ def _connection(url: str) -> Iterator[sa.Connection]:
 def prove_pg_hypopg(url: str, sql: str, candidates: Sequence[IndexCandidate]) -> list[IndexAdvice]:
     """Compare planner total cost without and with each candidate as a hypothetical (hypopg) index."""
     advice: list[IndexAdvice] = []
-    with _connection(url) as conn:
+    with connect(url) as conn:
         if conn.execute(sa.text("SELECT 1 FROM pg_extension WHERE extname = 'hypopg'")).scalar() is None:
             raise AdviceError("the hypopg extension is not installed in this database",
                               "install postgresql-<version>-hypopg and run CREATE EXTENSION hypopg")
@@ -287,7 +276,7 @@ def prove_mysql_scratch(url: str, sql: str, candidates: Sequence[IndexCandidate]
     timed = isinstance(tree, exp.Select | exp.Union)
     scratch = f"datatruth_scratch_{uuid.uuid4().hex[:10]}"
     advice: list[IndexAdvice] = []
-    with _connection(url) as conn:
+    with connect(url) as conn:
         current = conn.execute(sa.text("SELECT DATABASE()")).scalar()
         try:
             run_raw(conn, f"CREATE DATABASE `{scratch}`")
@@ -378,7 +367,7 @@ def prove_duckdb_scratch(url: str, sql: str, candidates: Sequence[IndexCandidate
     tree = check_plannable(sql, "duckdb")
     scratch = f"datatruth_scratch_{uuid.uuid4().hex[:10]}"
     advice: list[IndexAdvice] = []
-    with _connection(url) as conn:
+    with connect(url) as conn:
         run_raw(conn, f"ATTACH ':memory:' AS {scratch}")
         conn.commit()       # a rollback must not undo the ATTACH: the DETACH below relies on it
         try:

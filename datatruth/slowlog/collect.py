@@ -6,15 +6,14 @@ counted (seconds), `attributes["calls"]` says how many calls, rows_* are totals 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
 
-from datatruth.errors import UserError, WarehouseError
+from datatruth.errors import UserError
+from datatruth.slowlog.dbconn import connect
 from datatruth.slowlog.events import SlowEvent
 
 PICOSECONDS = 1e12
@@ -56,17 +55,6 @@ class Snapshot:
     rows: tuple[StatementStat, ...]
 
 
-@contextmanager
-def _connect(url: str) -> Iterator[sa.Connection]:
-    engine = sa.create_engine(url, pool_pre_ping=False)
-    try:
-        with engine.connect() as conn:
-            yield conn
-    except sa.exc.OperationalError as err:
-        raise WarehouseError(f"cannot reach {engine.url.render_as_string(hide_password=True)}: "
-                             f"{str(err.orig).strip().splitlines()[0]}", "check the URL and that the server runs") from err
-    finally:
-        engine.dispose()
 
 
 def _safe_url(url: str) -> str:
@@ -83,7 +71,7 @@ _PGSS_HINT = ("add pg_stat_statements to shared_preload_libraries (ALTER SYSTEM 
 
 def snapshot_pg_stat_statements(url: str) -> Snapshot:
     """Read every pg_stat_statements row of the server at `url` (a SQLAlchemy PostgreSQL URL)."""
-    with _connect(url) as conn:
+    with connect(url) as conn:
         installed = conn.execute(sa.text(
             "SELECT extversion FROM pg_extension WHERE extname = 'pg_stat_statements'")).scalar()
         if installed is None:
@@ -253,7 +241,7 @@ def collect_mysql(url: str, source: str = "auto", schema: str | None = None, sin
     """Collect statement statistics from MariaDB/MySQL: performance_schema digests or mysql.slow_log."""
     if source not in ("auto", "digest", "slow_log"):
         raise UserError(f"unknown MySQL collector source {source!r}", "use auto, digest or slow_log")
-    with _connect(url) as conn:
+    with connect(url) as conn:
         settings = conn.execute(sa.text(
             "SELECT @@performance_schema, @@slow_query_log, @@log_output")).one()
         perf_schema, slow_log_on, log_output = bool(int(settings[0])), bool(int(settings[1])), str(settings[2])

@@ -7,31 +7,20 @@ and its nested statements, the tables from its table nodes, in order.
 
 from __future__ import annotations
 
-import logging
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import lru_cache
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
+from datatruth.slowlog.rules import quiet_sqlglot
+
 _DIGITS = re.compile(r"(_?)[0-9]+")  # applied to table *names*, to merge tbl1/tbl2 shards
 _SHOW_ALIASES = {"INDEXES": "INDEX", "KEYS": "INDEX", "SCHEMAS": "DATABASES", "STORAGE ENGINES": "ENGINES",
                  "CREATE SCHEMA": "CREATE DATABASE"}
 
 
-@contextmanager
-def _quiet_sqlglot() -> Iterator[None]:
-    """sqlglot logs a warning for every statement it keeps as a raw Command; that is expected here."""
-    logger = logging.getLogger("sqlglot")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
 
 
 def _table_name(table: exp.Table) -> str:
@@ -111,7 +100,7 @@ def _from_tree(tree: exp.Expression) -> str:
 @lru_cache(maxsize=4096)
 def _from_sql(sql: str) -> str:
     try:
-        with _quiet_sqlglot():
+        with quiet_sqlglot():
             trees = sqlglot.parse(sql, read="mysql")
     except SqlglotError:
         words = sql.split()

@@ -8,14 +8,14 @@ every string in a returned plan is redacted.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlglot import exp
 
 from datatruth.errors import GuardRejected, UserError, WarehouseError
+from datatruth.slowlog.dbconn import connect
 from datatruth.slowlog.redact import redact_sample
 from datatruth.slowlog.rules import Finding, SchemaInfo, Severity, parse_quietly, quiet_sqlglot, tables_of
 
@@ -139,17 +139,6 @@ def _redact_plan(value: object, dialect: str) -> object:
     return value
 
 
-@contextmanager
-def _connection(url: str) -> Iterator[sa.Connection]:
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect() as conn:
-            yield conn
-    except sa.exc.OperationalError as err:
-        raise WarehouseError(f"cannot reach {engine.url.render_as_string(hide_password=True)}: "
-                             f"{str(err.orig).strip().splitlines()[0]}", "check the URL and that the server runs") from err
-    finally:
-        engine.dispose()
 
 
 # --------------------------------------------------------------------------------------------
@@ -315,7 +304,7 @@ def explain(url: str, sql: str, dialect: str | None = None, schema: SchemaInfo |
     if schema is None:
         # Plan row counts are rows *after* the filter; the table's own size says whether a scan hurts.
         schema = describe_tables(url, sql, dialect)
-    with _connection(url) as conn:
+    with connect(url) as conn:
         try:
             if engine == "postgres":
                 plan = explain_json_pg(conn, sql)
@@ -366,7 +355,7 @@ def describe_tables(url: str, sql: str, dialect: str | None = None) -> SchemaInf
         return SchemaInfo()
     rows: dict[str, int] = {}
     kinds: dict[str, dict[str, str]] = {}
-    with _connection(url) as conn:
+    with connect(url) as conn:
         for table in tables_of(tree):
             schema_name, _, name = table.rpartition(".")
             if engine == "postgres":
