@@ -86,8 +86,8 @@ def _page(chromium: Any, app: Any, app_env: Any, user: str) -> Any:
 
 
 def _open(page: Any, title: str, heading: str) -> None:
-    e2e.sidebar_nav(page, title)
-    page.get_by_role("heading", name=heading).first.wait_for()
+    e2e.wait_idle(page)
+    e2e.sidebar_nav(page, title, heading)
     e2e.wait_idle(page)
 
 

@@ -205,9 +205,26 @@ def screenshot(page: Any, name: str) -> Path:
     return path
 
 
-def sidebar_nav(page: Any, title: str) -> None:
-    """Click a page in the sidebar navigation (keeps the Streamlit session, like a person does)."""
-    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title).click()
+def sidebar_nav(page: Any, title: str, heading: str | None = None) -> None:
+    """Click a page in the sidebar navigation (keeps the Streamlit session, like a person does).
+
+    With `heading`, wait for it; a click that lands while Streamlit finishes a rerun can be dropped by the
+    frontend, so, like a person, click again (at most three times).
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    link = page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title)
+    for attempt in range(3):
+        link.click()
+        if heading is None:
+            return
+        try:
+            page.get_by_role("heading", name=heading).first.wait_for(timeout=15_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+            wait_idle(page)
 
 
 # -- fixtures ------------------------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 import yaml
 from browser.conftest import (
-    WAIT_MS,
     AppEnv,
     RunningApp,
     login,
@@ -47,8 +46,8 @@ def _sign_in(page: Any, app: RunningApp, app_env: AppEnv, user: str) -> None:
 
 
 def _open(page: Any, title: str) -> None:
-    sidebar_nav(page, title)
-    page.get_by_role("heading", name=PAGE_TITLES[title]).first.wait_for()
+    wait_idle(page)
+    sidebar_nav(page, title, PAGE_TITLES[title])
     wait_idle(page)
 
 
@@ -271,8 +270,7 @@ def test_admin_page_and_load_times(app: RunningApp, app_env: AppEnv, new_page: A
         order = list(PAGE_TITLES)
         for nav_title in order[1:] + order[:1]:  # the current page first moves away
             started = time.perf_counter()
-            sidebar_nav(page, nav_title)
-            page.get_by_role("heading", name=PAGE_TITLES[nav_title]).first.wait_for(timeout=WAIT_MS)
+            sidebar_nav(page, nav_title, PAGE_TITLES[nav_title])
             first = time.perf_counter() - started
             wait_idle(page, settle_ms=0)  # the heading shows the new run has started
             done = time.perf_counter() - started
