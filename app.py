@@ -6,7 +6,7 @@ import streamlit as st
 
 from datatruth.errors import UserError
 from datatruth.settings import load_settings
-from datatruth.ui.context import WORKSPACE_KEY
+from datatruth.ui.context import WORKSPACE_KEY, chosen_workspace
 from datatruth.ui.render import show_error
 from datatruth.ui.shell import sign_in, visible_pages
 from datatruth.workspace.registry import list_workspaces
@@ -27,8 +27,7 @@ if not summaries:
 names = [w.name for w in summaries]
 titles = {w.name: w.title for w in summaries}
 # The choice is remembered in the URL (?ws=...) so a reload or a shared link keeps it.
-remembered = st.session_state.get(WORKSPACE_KEY) or st.query_params.get("ws") or settings.default_workspace
-index = names.index(remembered) if remembered in names else 0
+index = names.index(chosen_workspace(settings, names))
 with st.sidebar:
     chosen = st.selectbox("Workspace", names, index=index, format_func=lambda n: titles[n], key="ws_switcher")
     st.session_state[WORKSPACE_KEY] = chosen

@@ -90,12 +90,12 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from datatruth.workspace.registry import _safe_url
+    from datatruth.logs import scrub
 
     cfg = load_config(args.name, settings())
     info = {
         "name": cfg.name, "title": cfg.title, "description": cfg.description.strip(),
-        "warehouse": _safe_url(cfg.warehouse_url), "demo": cfg.demo,
+        "warehouse": str(scrub(cfg.warehouse_url)), "demo": cfg.demo,
         "semantic_models": [str(p) for p in cfg.semantic_models],
         "checks": str(cfg.checks_file) if cfg.checks_file else None,
         "llm": {"provider": cfg.llm.provider, "model": cfg.llm.model, "base_url": cfg.llm.base_url,

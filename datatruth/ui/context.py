@@ -41,6 +41,17 @@ def _workspace(name: str, data_dir: str, workspaces_dir: str) -> Workspace:
     return ws
 
 
+def open_workspace(settings: Settings, name: str) -> Workspace:
+    """The process-wide Workspace for `name`, with its members seeded into the store once."""
+    return _workspace(name, str(settings.data_dir), str(settings.workspaces_dir))
+
+
+def chosen_workspace(settings: Settings, names: list[str]) -> str:
+    """The workspace this session works in: the switcher's choice, else the link's ?ws=, else the default."""
+    chosen = st.session_state.get(WORKSPACE_KEY) or st.query_params.get("ws") or settings.default_workspace
+    return chosen if chosen in names or not names else names[0]
+
+
 def current_user(settings: Settings) -> tuple[str, bool]:
     """The signed-in user, or the local single-user when no credentials file is configured."""
     user = st.session_state.get(USER_KEY)
@@ -52,10 +63,6 @@ def current_user(settings: Settings) -> tuple[str, bool]:
 def page_context() -> PageContext:
     """Resolve the page context from session state (workspace switcher choice, login)."""
     settings = load_settings()
-    names = workspace_names(settings)
-    chosen = st.session_state.get(WORKSPACE_KEY) or st.query_params.get("ws") or settings.default_workspace
-    if chosen not in names and names:
-        chosen = names[0]
-    ws = _workspace(chosen, str(settings.data_dir), str(settings.workspaces_dir))
+    ws = open_workspace(settings, chosen_workspace(settings, workspace_names(settings)))
     user, local = current_user(settings)
     return PageContext(ws, user, open_store(settings=settings), settings, local)

@@ -10,9 +10,7 @@ from datatruth import access
 from datatruth.errors import UserError
 from datatruth.settings import Settings
 from datatruth.store import open_store
-from datatruth.store.users import seed_from_config
-from datatruth.ui.context import USER_KEY
-from datatruth.workspace.registry import load_config
+from datatruth.ui.context import USER_KEY, open_workspace
 
 
 @dataclass(frozen=True)
@@ -40,7 +38,7 @@ PAGES: tuple[PageSpec, ...] = (
 def visible_pages(settings: Settings, workspace: str, user: str) -> list[PageSpec]:
     """Pages this user may open in this workspace (the same checks guard the core functions)."""
     store = open_store(settings=settings)
-    seed_from_config(store, workspace, load_config(workspace, settings).members)
+    open_workspace(settings, workspace)  # seeds the workspace.yaml members once per process, not per rerun
     pages = [p for p in PAGES if access.can(store, workspace, user, p.action)]
     if not pages:
         raise UserError(f"'{user}' is not a member of this workspace", "pick another workspace or ask an admin to invite you")

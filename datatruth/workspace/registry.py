@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING
 import yaml
 
 from datatruth.errors import ConfigError, NotFound, UserError
+from datatruth.logs import scrub
 from datatruth.settings import Settings, load_settings
 from datatruth.workspace.config import NAME_RE, WorkspaceConfig, parse_workspace
 
@@ -90,12 +90,8 @@ def list_workspaces(settings: Settings | None = None) -> list[WorkspaceSummary]:
         except ConfigError as err:
             out.append(WorkspaceSummary(name, name, "", None, False, str(err.issues[0]) if err.issues else err.message))
             continue
-        out.append(WorkspaceSummary(name, cfg.title, _safe_url(cfg.warehouse_url), cfg.demo, True))
+        out.append(WorkspaceSummary(name, cfg.title, str(scrub(cfg.warehouse_url)), cfg.demo, True))
     return out
-
-
-def _safe_url(url: str) -> str:
-    return re.sub(r"(://[^:/@]+:)[^@]+@", r"\1***@", url)
 
 
 def load_config(name: str, settings: Settings | None = None) -> WorkspaceConfig:
