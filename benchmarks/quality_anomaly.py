@@ -1,6 +1,6 @@
 """Benchmark: ROC-AUC of the default outlier detector on the ODDS data sets next to pyod's published table.
 
-Usage: python benchmarks/quality_anomaly.py [--corpora /work/shared/corpora]
+Usage: python benchmarks/quality_anomaly.py [--corpora ../shared/corpora]
 Prints a markdown table (our ROC-AUC vs pyod's roc.csv, same detector column).
 """
 

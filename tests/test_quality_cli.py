@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from datatruth.cli.main import main
+
+REPO = Path(__file__).resolve().parent.parent
+SCRIPT = Path(sys.executable).parent / "datatruth"
 
 CHECKS = """\
 checks:
@@ -36,7 +40,7 @@ def env(tmp_path_factory) -> dict[str, str]:
     root = tmp_path_factory.mktemp("quality_cli")
     ws_dir = root / "workspaces" / "flights"
     ws_dir.mkdir(parents=True)
-    config = yaml.safe_load(Path("/work/main/workspaces/flights/workspace.yaml").read_text())
+    config = yaml.safe_load((REPO / "workspaces" / "flights" / "workspace.yaml").read_text())
     config["semantic_models"] = []
     (ws_dir / "workspace.yaml").write_text(yaml.safe_dump(config))
     (ws_dir / "checks.yaml").write_text(CHECKS)
@@ -89,7 +93,7 @@ def test_bad_checks_file_lists_every_issue(cli_env, capsys, tmp_path) -> None:
 
 
 def test_installed_script(env) -> None:
-    result = subprocess.run(["/work/main/.venv/bin/datatruth", "quality", "run", "-w", "flights", "--table",
+    result = subprocess.run([str(SCRIPT), "quality", "run", "-w", "flights", "--table",
                              "airlines", "--json"], capture_output=True, text=True, env={**os.environ, **env},
                             timeout=300)
     assert result.returncode == 0, result.stderr

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from datatruth.demo.retail import generate_retail  # noqa: F401  (the fault list lives there)
@@ -10,6 +12,7 @@ from datatruth.settings import load_settings
 from datatruth.store import open_store
 from datatruth.workspace.registry import load_workspace
 
+REPO = Path(__file__).resolve().parent.parent
 FAULTS = ["missing_emails", "duplicate_customers", "late_orders", "price_outlier_spike", "phone_format_drift"]
 
 
@@ -17,7 +20,7 @@ FAULTS = ["missing_emails", "duplicate_customers", "late_orders", "price_outlier
 def runs(tmp_path_factory):
     """One quality run of each demo workspace, built into a tmp data dir."""
     tmp = tmp_path_factory.mktemp("quality_demo")
-    settings = load_settings({"DATATRUTH_DATA_DIR": str(tmp), "DATATRUTH_WORKSPACES_DIR": "/work/main/workspaces"})
+    settings = load_settings({"DATATRUTH_DATA_DIR": str(tmp), "DATATRUTH_WORKSPACES_DIR": str(REPO / "workspaces")})
     store = open_store(settings=settings)
     out: dict = {"settings": settings}
     for name in ("retail", "flights"):
