@@ -36,6 +36,8 @@ SETTINGS: dict[str, Setting] = {
     "log_level": Setting("DATATRUTH_LOG_LEVEL", "INFO", "Log level for structured logs."),
     "upload_max_mb": Setting("DATATRUTH_UPLOAD_MAX_MB", "200", "Largest file accepted by workspace load and the upload widget."),
     "local_user": Setting("DATATRUTH_LOCAL_USER", "local", "User name in local single-user mode."),
+    "base_url": Setting("DATATRUTH_BASE_URL", "http://localhost:8501",
+                        "Address people open the app at (with any path prefix); share links start with it."),
 }
 
 
@@ -54,6 +56,7 @@ class Settings:
     log_level: str
     upload_max_mb: int
     local_user: str
+    base_url: str
 
     def workspace_data_dir(self, workspace: str) -> Path:
         """Folder for one workspace's runtime state (created on demand)."""
@@ -72,6 +75,17 @@ class Settings:
 def _path(value: str) -> Path:
     p = Path(value).expanduser()
     return p if p.is_absolute() else (REPO_ROOT / p)
+
+
+def _base_url(value: str) -> str:
+    from urllib.parse import urlsplit
+
+    text = value.strip().rstrip("/")
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(f"{SETTINGS['base_url'].env} must be an http(s) address such as https://datatruth.example.com",
+                          f"got {value!r}; include any path prefix the app is served under, nothing after it")
+    return text
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -95,6 +109,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         log_level=raw["log_level"].upper(),
         upload_max_mb=upload,
         local_user=raw["local_user"],
+        base_url=_base_url(raw["base_url"]),
     )
     assert {f.name for f in fields(Settings)} == set(SETTINGS), "declare each setting once"
     return settings

@@ -8,10 +8,12 @@ from typing import Any
 import streamlit as st
 
 from datatruth.ask.answer import Answer
-from datatruth.ask.pipeline import ask, run_sql, suggestion_kind
-from datatruth.dashboards.service import pin
+from datatruth.ask.pipeline import ask, run_sql, suggestion_kind, workspace_resources
+from datatruth.ask.present import file_stem
+from datatruth.dashboards.service import pin_answer
 from datatruth.errors import PlanningError, UserError
 from datatruth.insights.forecast import add_forecast
+from datatruth.semantic.labels import describe_plan, label_words
 from datatruth.store import feedback, history
 from datatruth.ui.context import PageContext, page_context
 from datatruth.ui.render import empty_state, show_error, table
@@ -66,7 +68,9 @@ def _render_answer(ctx: PageContext, answer: Answer, index: int) -> None:
             if chart is answer.chart:
                 st.caption("Not enough history for a forecast (needs a time series of two seasons or 24 points).")
         st.plotly_chart(chart, use_container_width=True, key=f"chart-{index}")
-    table(answer.frame, "answer", key=f"table-{index}")
+    layer = workspace_resources(ctx.workspace, ctx.store).layer if answer.plan is not None else None
+    described = describe_plan(answer.plan, layer) if answer.plan is not None else ""
+    table(answer.frame, file_stem(described, answer.question), key=f"table-{index}", columns=answer.columns)
     source = "cache" if answer.cached else "warehouse"
     extra = " · truncated at the row cap" if answer.truncated else ""
     st.caption(f"{answer.row_count:,} row(s) from the {source} in {answer.elapsed_ms:.0f} ms · model "
@@ -75,27 +79,31 @@ def _render_answer(ctx: PageContext, answer: Answer, index: int) -> None:
         st.code(answer.sql, language="sql")
     if answer.plan is not None:
         with st.expander("Plan and evidence"):
-            st.markdown(f"**{answer.plan.describe()}**")
-            rows = [{"phrase": e.phrase, "kind": e.kind, "matched": e.target, "how": e.method,
+            st.markdown(f"**{described}**")
+            rows = [{"phrase": e.phrase, "kind": e.kind, "matched": label_words(layer, e.target), "how": e.method,
                      "score": round(e.score, 2)} for e in answer.plan.evidence]
             if rows:
                 st.dataframe(rows, hide_index=True, use_container_width=True)
     if answer.plan is not None and ctx.can("edit_dashboard"):
-        with st.popover("📌 Pin to a dashboard"):
+        with st.popover("Pin to a dashboard", icon=":material/keep:"):
             board = st.text_input("Dashboard", value="My dashboard", key=f"pin-board-{index}")
             title = st.text_input("Tile title", value=answer.question, key=f"pin-title-{index}")
             if st.button("Pin", key=f"pin-{index}"):
-                pin(ctx.store, ctx.workspace, ctx.user, board, title, answer.question, answer.plan)
-                st.toast(f"Pinned to '{board}'.")
+                pinned = pin_answer(ctx.store, ctx.workspace, ctx.user, board, title, answer.question, answer.plan)
+                if pinned.added:
+                    st.toast(f"Pinned to '{board}'.", icon=":material/keep:")
+                else:
+                    st.info(f"This answer is already on '{board}' as '{pinned.tile.title}'; it was not added twice.",
+                            icon=":material/info:")
     if answer.history_id is not None:
         good, bad, _ = st.columns([1, 1, 6])
-        if good.button("👍", key=f"up-{index}", help="This answer is right"):
+        if good.button("Right", key=f"up-{index}", help="This answer is right", icon=":material/thumb_up:"):
             feedback.record_feedback(ctx.store, ctx.workspace.name, ctx.user, "right", history_id=answer.history_id)
             if answer.plan is not None and ctx.can("edit_model"):
                 feedback.add_verified_question(ctx.store, ctx.workspace.name, ctx.user, answer.question,
                                                plan=answer.plan.to_dict(), sql=answer.sql)
             st.toast("Thanks — recorded as right.")
-        if bad.button("👎", key=f"down-{index}", help="This answer is wrong"):
+        if bad.button("Wrong", key=f"down-{index}", help="This answer is wrong", icon=":material/thumb_down:"):
             feedback.record_feedback(ctx.store, ctx.workspace.name, ctx.user, "wrong", history_id=answer.history_id)
             st.toast("Thanks — recorded as wrong; an analyst will look at it.")
 
@@ -170,7 +178,8 @@ def _sql_tab(ctx: PageContext) -> None:
     if answer is not None:
         if answer.chart is not None:
             st.plotly_chart(answer.chart, use_container_width=True, key="sql-chart")
-        table(answer.frame, "query", key="sql-table")
+        table(answer.frame, file_stem(answer.question.splitlines()[0] if answer.question else "", "query"),
+              key="sql-table", columns=answer.columns)
         st.caption(f"{answer.row_count:,} row(s) from the {'cache' if answer.cached else 'warehouse'} in "
                    f"{answer.elapsed_ms:.0f} ms")
         with st.expander("SQL as run (after the guard)"):

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
+from datatruth.ask.charts import untitled
+from datatruth.ask.present import file_stem, present
 from datatruth.dashboards import alerts, export, service
 from datatruth.dashboards.run import CategoryFilter, Filters, TileRun, run_dashboard
 from datatruth.errors import UserError
 from datatruth.insights.forecast import add_forecast
+from datatruth.semantic.labels import column_label, label_words
 from datatruth.ui.context import page_context
-from datatruth.ui.render import empty_state, show_error
+from datatruth.ui.render import column_config, empty_state, show_error
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -35,11 +38,13 @@ def _filters_panel(ctx, board, saved: Filters) -> Filters:
         start = left.date_input("From", value=current.start or today.replace(month=1, day=1), key=f"{key}-start")
         end = right.date_input("To (inclusive)", value=current.end or today, key=f"{key}-end")
         dims = st.multiselect("Filter by", categorical, default=[c.dimension for c in current.categories
-                                                                 if c.dimension in categorical], key=f"{key}-dims")
+                                                                 if c.dimension in categorical], key=f"{key}-dims",
+                              format_func=lambda d: column_label(layer, d))
         cats = []
         for dim in dims:
             before = next((", ".join(c.values) for c in current.categories if c.dimension == dim), "")
-            text = st.text_input(f"{dim} is one of (comma-separated)", value=before, key=f"{key}-{dim}")
+            text = st.text_input(f"{column_label(layer, dim)} is one of (comma-separated)", value=before,
+                                 key=f"{key}-{dim}")
             values = tuple(v.strip() for v in text.split(",") if v.strip())
             if values:
                 cats.append(CategoryFilter(dim, values))
@@ -62,6 +67,9 @@ def _filters_panel(ctx, board, saved: Filters) -> Filters:
 
 def _tile(ctx, run: TileRun, index: int, count: int, can_edit: bool) -> None:
     tile, answer = run.tile, run.answer
+    from datatruth.ask.pipeline import workspace_resources
+
+    layer = workspace_resources(ctx.workspace, ctx.store).layer
     with st.container(border=True):
         st.subheader(tile.title)
         if run.stale:
@@ -73,7 +81,7 @@ def _tile(ctx, run: TileRun, index: int, count: int, can_edit: bool) -> None:
         elif answer is None:
             st.error(run.error)
             if run.hint:
-                st.caption(f"💡 {run.hint}")
+                st.caption(f":material/lightbulb: {run.hint}")
         else:
             forecast = None
             if tile.kind != "table" and answer.chart is not None:
@@ -81,36 +89,41 @@ def _tile(ctx, run: TileRun, index: int, count: int, can_edit: bool) -> None:
                     forecast = add_forecast(answer)
                     if forecast is None:
                         st.caption("Not enough history for a forecast (needs 2 seasons or 24 periods).")
-                st.plotly_chart(forecast or answer.chart, key=f"chart-{tile.id}", config={"displaylogo": False})
+                st.plotly_chart(untitled(forecast or answer.chart), key=f"chart-{tile.id}",
+                                config={"displaylogo": False})
             else:
-                st.dataframe(answer.frame.head(1000), hide_index=True, use_container_width=True)
+                shown = present(answer.frame.head(1000), answer.columns)
+                st.dataframe(shown.frame, hide_index=True, width="stretch", column_config=column_config(shown.styles))
             st.caption(answer.explanation)
             left, right = st.columns(2)
-            name = export.safe_name(tile.title)
-            for col, fmt, mime in ((left, "csv", "text/csv"), (right, "xlsx", XLSX)):
-                col.download_button(f"⬇ {fmt.upper()}", export.data_bytes(answer.frame, fmt), f"{name}.{fmt}", mime,
+            name = file_stem(tile.title, tile.question or "")
+            for col, fmt, mime, label in ((left, "csv", "text/csv", "CSV"), (right, "xlsx", XLSX, "Excel")):
+                col.download_button(label, export.data_bytes(answer.frame, fmt, answer.columns, tile.title),
+                                    f"{name}.{fmt}", mime, icon=":material/download:",
                                     key=f"dl-{fmt}-{tile.id}", on_click=export.record_export,
                                     args=(ctx.store, ctx.workspace.name, ctx.user, f"tile:{tile.id}", fmt,
                                           answer.row_count))
         notes = [f"model {tile.model_version or '?'}"]
         if answer is not None:
             notes.append("cached" if answer.cached else f"ran in {answer.elapsed_ms:,.0f} ms")
-        notes += [f"filter: {a}" for a in run.applied]
+        notes += [f"filter: {label_words(layer, a)}" for a in run.applied]
         st.caption(" · ".join(notes))
         for skipped in run.skipped:
-            st.caption(f"⚠ not applied: {skipped}")
+            st.caption(f":material/warning: not applied: {label_words(layer, skipped)}")
         if tile.alert:
-            st.caption(f"🔔 alert when {alerts.AlertRule.from_dict(tile.alert).describe()}")
-        st.caption(f"Link: `{service.share_link(ctx.workspace.name, tile.dashboard_id, tile.id)}`")
+            st.caption(f":material/notifications: alert when {alerts.AlertRule.from_dict(tile.alert).describe()}")
+        st.caption(f"Link: `{service.share_link(ctx.workspace.name, tile.dashboard_id, tile.id, ctx.settings.base_url)}`")
         if can_edit:
             up, down, remove = st.columns(3)
-            if up.button("⬆", key=f"up-{tile.id}", disabled=index == 0, help="move up"):
+            if up.button("Up", icon=":material/arrow_upward:", key=f"up-{tile.id}", disabled=index == 0,
+                         help="move up"):
                 service.move_tile(ctx.store, ctx.workspace.name, ctx.user, tile.id, -1)
                 st.rerun()
-            if down.button("⬇", key=f"down-{tile.id}", disabled=index == count - 1, help="move down"):
+            if down.button("Down", icon=":material/arrow_downward:", key=f"down-{tile.id}", disabled=index == count - 1,
+                           help="move down"):
                 service.move_tile(ctx.store, ctx.workspace.name, ctx.user, tile.id, +1)
                 st.rerun()
-            if remove.button("🗑", key=f"rm-{tile.id}", help="remove the tile"):
+            if remove.button("Remove", icon=":material/delete:", key=f"rm-{tile.id}", help="remove the tile"):
                 service.remove_tile(ctx.store, ctx.workspace.name, ctx.user, tile.id)
                 st.rerun()
             with st.expander("Alert"):
@@ -171,13 +184,14 @@ def main() -> None:
             st.rerun()
     filters = _filters_panel(ctx, view.dashboard, Filters.from_dict(view.dashboard.filters))
     top = st.columns([1, 1, 2])
-    refresh = top[0].button("🔄 Refresh", help="re-run every tile, bypassing the cache")
+    refresh = top[0].button("Refresh", icon=":material/refresh:", help="re-run every tile, bypassing the cache")
     if top[1].button("Prepare HTML export"):
         st.session_state[f"html-{chosen}"] = export.export_dashboard_html(ctx.workspace, ctx.store, ctx.user, chosen)
     if f"html-{chosen}" in st.session_state:
-        top[1].download_button("⬇ HTML", st.session_state[f"html-{chosen}"], f"{export.safe_name(names[chosen])}.html",
-                               "text/html", on_click="ignore", key=f"dl-html-{chosen}")
-    top[2].caption(f"Share: `{service.share_link(ctx.workspace.name, chosen)}` (members of this workspace only)")
+        top[1].download_button("HTML", st.session_state[f"html-{chosen}"], f"{file_stem(names[chosen])}.html",
+                               "text/html", on_click="ignore", key=f"dl-html-{chosen}", icon=":material/download:")
+    top[2].caption(f"Share: `{service.share_link(ctx.workspace.name, chosen, base_url=ctx.settings.base_url)}` "
+                   "(members of this workspace only)")
     run = run_dashboard(ctx.workspace, ctx.store, ctx.user, chosen, filters, refresh=refresh)
     shown = [t for t in run.tiles if t.tile.id in {v.id for v in view.tiles}]
     if not shown:

@@ -32,12 +32,12 @@ def test_ask_page_answers_a_question_and_takes_feedback(env) -> None:
     assert [t.label for t in at.tabs] == ["Ask", "SQL"]  # the local user is an admin
     at.chat_input[0].set_value("orders by channel in 2025").run()
     assert not at.exception
-    assert any("Highest Orders" in m.value for m in at.markdown)
+    assert any("Highest orders" in m.value for m in at.markdown)
     assert at.dataframe and len(at.dataframe[0].value) == 2
     assert any("SELECT" in c.value.upper() for c in at.code)
     entry = history.recent(store, "retail", "local")[0]
     assert entry.question == "orders by channel in 2025" and entry.error is None
-    next(b for b in at.button if b.label == "👍").click().run()
+    next(b for b in at.button if b.label == "Right").click().run()
     assert not at.exception
     with store.connect() as conn:
         from datatruth.store.schema import feedback as fb
@@ -56,7 +56,7 @@ def test_ask_page_shows_a_planning_error_with_choices(env) -> None:
     assert "revenue" in labels  # a "did you mean" choice
     next(b for b in at.button if b.label == "revenue").click().run()
     assert not at.exception
-    assert any("Highest Revenue" in m.value for m in at.markdown)  # re-asked with the choice
+    assert any("Highest revenue" in m.value for m in at.markdown)  # re-asked with the choice
     learned = {(s.term, s.target) for s in feedback.synonyms(env, "retail")}
     assert ("zorblax", "revenue") in learned
 

@@ -295,7 +295,7 @@ def test_html_export_is_standalone_escaped_and_audited(retail) -> None:
     assert not parser.links
     assert page.count("plotly.js v") >= 1 and "Plotly.newPlot" in page  # the library itself is inlined
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Revenue" in page and "<script>alert(1)" not in page
-    assert "order__channel" in page and "<table" in page  # the table tile
+    assert "<th>Sales channel</th>" in page and "<table" in page and "order__channel" not in page  # labels
     (entry,) = audit.entries(store, "retail", username="vic", action="dashboard.export", limit=1)
     assert entry.target == f"dashboard:{chart.dashboard_id}" and entry.detail["format"] == "html"
 
@@ -305,12 +305,14 @@ def test_tile_data_export_round_trips_and_is_audited(retail, fmt: str) -> None:
     ws, store = retail
     tile = pin_question(ws, store, "ana", unique("Data"), "orders by channel in 2025")
     name, payload = export.export_tile_data(ws, store, "vic", tile.id, fmt)
-    assert name.endswith(f".{fmt}")
+    assert name == f"orders-by-channel-in-2025.{fmt}"  # the file says what it holds
     frame = pd.read_csv(io.BytesIO(payload)) if fmt == "csv" else pd.read_excel(io.BytesIO(payload))
     answer = run.run_dashboard(ws, store, "vic", tile.dashboard_id).tiles[0].answer
     assert answer is not None
-    assert frame["order__channel"].tolist() == answer.frame["order__channel"].tolist()
-    assert frame["orders"].tolist() == answer.frame["orders"].tolist()
+    assert list(frame.columns) == ["Sales channel", "Orders"]  # labels, not model names
+    assert frame["Sales channel"].tolist() == answer.frame["order__channel"].tolist()
+    assert frame["Orders"].tolist() == answer.frame["orders"].tolist()
+    assert pd.api.types.is_integer_dtype(frame["Orders"])  # numbers, not text
     entry = audit.entries(store, "retail", username="vic", action="dashboard.export", limit=1)[0]
     assert entry.target == f"tile:{tile.id}" and entry.detail == {"format": fmt, "rows": answer.row_count}
 

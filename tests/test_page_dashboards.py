@@ -120,7 +120,7 @@ def test_filters_from_the_page_apply_to_tiles_with_the_dimension(env) -> None:
     bars = json.loads(charts[0].proto.spec)["data"][0]
     assert sorted(bars["x"]) == ["South", "West"]
     captions = " ".join(c.value for c in at.caption)
-    assert "filter: customer__region in (West, South)" in captions
-    assert "not applied: customer__region in (West, South)" in captions  # the marketing spend tile
+    assert "filter: Customer region in (West, South)" in captions
+    assert "not applied: Customer region in (West, South)" in captions  # the marketing spend tile
     assert spend.dashboard_id == region.dashboard_id
     assert repo.get(store, "retail", region.dashboard_id).filters is None  # 'Apply' is not 'Save'

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from datatruth.semantic.labels import humanize
 from datatruth.semantic.plan import QueryPlan
 
 ROLES = ("dimension", "time", "metric")
@@ -19,17 +20,22 @@ FORMATS = ("currency", "percent", "number")
 
 @dataclass(frozen=True)
 class ColumnInfo:
-    """One output column: its name, what it is (dimension, time or metric), its number format and label."""
+    """One output column: its name, what it is (dimension, time or metric), its number format and label.
+
+    `additive` says whether the values of disjoint rows add up to a meaningful total (sum and count
+    metrics); None when unknown (raw SQL), where only percents are treated as not additive.
+    """
 
     name: str
     role: str = "dimension"
     format: str | None = None
     label: str = ""
+    additive: bool | None = None
 
     @property
     def title(self) -> str:
-        """The label shown to people (the name with spaces when no label is set)."""
-        return self.label or self.name.replace("__", " ").replace("_", " ")
+        """The label shown to people (the name as words when no label is set)."""
+        return self.label or humanize(self.name)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from datatruth.ask.answer import ColumnInfo
+from datatruth.semantic.labels import in_sentence
 
 GRAIN_SUFFIXES = ("hour", "day", "week", "month", "quarter", "year", "day_of_week")
 _MAX_LISTED = 3
@@ -58,13 +59,27 @@ def grain_of(column: ColumnInfo) -> str | None:
     return None
 
 
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def weekday_name(value: Any) -> str | None:
+    """The name of an ISO day of week (1 = Monday … 7 = Sunday), or None when `value` is not one."""
+    number = as_number(value)
+    if number is None or not float(number).is_integer() or not 1 <= number <= 7:
+        return None
+    return WEEKDAYS[int(number) - 1]
+
+
 def format_label(value: Any, column: ColumnInfo) -> str:
-    """A dimension value as text; time values at the grain of their column (2025, 2025-Q1, 2025-03, 2025-03-01)."""
+    """A dimension value as text; time values at the grain of their column (2025, 2025-Q1, 2025-03, 2025-03-01),
+    days of the week by name."""
     if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         return "(blank)"
+    grain = grain_of(column)
+    if grain == "day_of_week":
+        return weekday_name(value) or str(value)
     if isinstance(value, dt.date | pd.Timestamp):
         stamp = pd.Timestamp(value)
-        grain = grain_of(column)
         if grain == "year":
             return f"{stamp.year}"
         if grain == "quarter":
@@ -155,7 +170,7 @@ def _describe_metric(frame: pd.DataFrame, shape: Shape, metric: ColumnInfo) -> s
     # Stable descending order: ties keep the row order of the result.
     ranked = valid[np.argsort(-values[valid], kind="stable")]
     listed = ", ".join(f"{_row_label(frame, int(pos), shape)} ({quoted(int(pos))})" for pos in ranked[:_MAX_LISTED])
-    text = f"Highest {metric.title}: {listed}"
+    text = f"Highest {in_sentence(metric.title)}: {listed}"
     if len(ranked) > _MAX_LISTED:
         bottom = int(ranked[-1])
         text += f"; lowest: {_row_label(frame, bottom, shape)} ({quoted(bottom)})"

@@ -7,12 +7,28 @@ import pandas as pd
 
 from datatruth.ask.answer import ColumnInfo, Insight
 from datatruth.ask.explain import Shape, format_label, format_value, metric_values, shape_of
+from datatruth.semantic.labels import in_sentence
+from datatruth.semantic.model import SEPARATOR
 
 MAX_OUTLIERS = 3
 # A trend must move the series by at least this share of its mean from the first to the last point.
 TREND_MIN_MOVE = 0.05
 OUTLIER_MIN_ROWS = 8
 OUTLIER_Z = 2.0
+# Columns a comparison adds next to each metric: they restate it, so they get no insights of their own.
+_HELPER_SUFFIXES = (f"{SEPARATOR}previous", f"{SEPARATOR}change_pct")
+
+
+def is_helper_column(column: ColumnInfo) -> bool:
+    """True for a comparison's previous-period and change columns."""
+    return column.name.endswith(_HELPER_SUFFIXES)
+
+
+def is_additive(column: ColumnInfo) -> bool:
+    """True when the values of separate rows add up to a total (sums and counts; never percents or averages)."""
+    if column.format == "percent" or column.name.endswith(f"{SEPARATOR}share"):
+        return False
+    return column.additive if column.additive is not None else True
 
 
 def find_insights(frame: pd.DataFrame, columns: tuple[ColumnInfo, ...]) -> tuple[Insight, ...]:
@@ -22,6 +38,8 @@ def find_insights(frame: pd.DataFrame, columns: tuple[ColumnInfo, ...]) -> tuple
     shape = shape_of(frame, columns)
     found: list[Insight] = []
     for metric in shape.metrics:
+        if is_helper_column(metric):
+            continue
         values = metric_values(frame, metric.name)
         if np.count_nonzero(~np.isnan(values)) < 2:
             continue
@@ -47,13 +65,20 @@ def _time_insights(frame: pd.DataFrame, shape: Shape, metric: ColumnInfo, values
     series = values[order]
     prev, last = order[-2], order[-1]
     out = []
-    if series[-2]:
+    quoted = (f"({format_value(frame[metric.name].iat[last], metric.format)} vs "
+              f"{format_value(frame[metric.name].iat[prev], metric.format)})")
+    periods = f"in {format_label(stamps.iat[last], time)} vs {format_label(stamps.iat[prev], time)}"
+    if metric.format == "percent":
+        # A rate moves by percentage points; "down 95%" of a percent reads as nonsense.
+        points = (series[-1] - series[-2]) * 100
+        word = "up" if points > 0 else "down" if points < 0 else "unchanged"
+        amount = f" {abs(points):.1f} percentage points" if points else ""
+        out.append(Insight("change", f"{metric.title} is {word}{amount} {periods} {quoted}.", metric.name))
+    elif series[-2]:
         change = (series[-1] - series[-2]) / abs(series[-2])
         word = "up" if change > 0 else "down" if change < 0 else "unchanged"
-        out.append(Insight("change", f"{metric.title} is {word} {abs(change) * 100:.1f}% in "
-                           f"{format_label(stamps.iat[last], time)} vs {format_label(stamps.iat[prev], time)} "
-                           f"({format_value(frame[metric.name].iat[last], metric.format)} vs "
-                           f"{format_value(frame[metric.name].iat[prev], metric.format)}).", metric.name))
+        amount = f" {abs(change) * 100:.1f}%" if change else ""
+        out.append(Insight("change", f"{metric.title} is {word}{amount} {periods} {quoted}.", metric.name))
     if len(order) >= 3:
         slope = float(np.polyfit(np.arange(len(series)), series, 1)[0])
         mean = float(np.abs(series).mean())
@@ -61,8 +86,8 @@ def _time_insights(frame: pd.DataFrame, shape: Shape, metric: ColumnInfo, values
         if abs(move) < TREND_MIN_MOVE:
             text = f"{metric.title} is roughly flat over the {len(series)} periods shown."
         else:
-            direction = "upward" if move > 0 else "downward"
-            text = (f"{metric.title} has an {direction} trend over the {len(series)} periods shown "
+            direction = "an upward" if move > 0 else "a downward"
+            text = (f"{metric.title} has {direction} trend over the {len(series)} periods shown "
                     f"(about {abs(move) * 100:.0f}% of its average from first to last by a linear fit).")
         out.append(Insight("trend", text, metric.name))
     return out
@@ -91,12 +116,12 @@ def _outliers(frame: pd.DataFrame, shape: Shape, metric: ColumnInfo, values: np.
 
 def _share(frame: pd.DataFrame, shape: Shape, metric: ColumnInfo, values: np.ndarray) -> list[Insight]:
     data = np.nan_to_num(values, nan=0.0)
-    if metric.format == "percent" or (data < 0).any() or metric.name.endswith("__share"):
-        return []  # shares of a ratio or of signed values are meaningless
+    if not is_additive(metric) or (data < 0).any():
+        return []  # shares of an average, a ratio, a distinct count or of signed values are meaningless
     total = float(data.sum())
     if total <= 0:
         return []
     top = int(np.argmax(data))
     return [Insight("share", f"{_label(frame, shape, top)} accounts for {data[top] / total * 100:.1f}% of the "
-                    f"{metric.title} shown ({format_value(frame[metric.name].iat[top], metric.format)} of "
+                    f"total {in_sentence(metric.title)} shown ({format_value(frame[metric.name].iat[top], metric.format)} of "
                     f"{format_value(total, metric.format)}).", metric.name)]

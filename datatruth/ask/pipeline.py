@@ -305,7 +305,7 @@ def column_infos(compiled: Any, plan: QueryPlan | None) -> tuple[ColumnInfo, ...
     out = []
     for col in compiled.columns:
         role = "time" if col.role == "dimension" and col.name in time_columns else col.role
-        out.append(ColumnInfo(col.name, role, col.format, col.label))
+        out.append(ColumnInfo(col.name, role, col.format, col.label, col.additive if col.role == "metric" else None))
     return tuple(out)
 
 

@@ -172,10 +172,15 @@ def _pin(args: argparse.Namespace) -> int:
     user = _user(args)
     rule = alerts.parse_rule(args.alert, args.severity) if args.alert else None
     plan, _sql = plan_only(ws, args.question, store=store)
-    tile = service.pin(store, ws, user, args.dashboard, args.title or args.question, args.question, plan, kind=args.kind)
+    pinned = service.pin_answer(store, ws, user, args.dashboard, args.title or args.question, args.question, plan,
+                                kind=args.kind)
+    tile = pinned.tile
     if rule is not None:
         service.set_alert(store, ws.name, user, tile.id, rule)
-    print(f"pinned tile {tile.id} to dashboard #{tile.dashboard_id}: {plan.describe()}")
+    if pinned.added:
+        print(f"pinned tile {tile.id} to dashboard #{tile.dashboard_id}: {plan.describe()}")
+    else:
+        print(f"already pinned as tile {tile.id} ('{tile.title}') on dashboard #{tile.dashboard_id}; not added twice")
     print(f"share: {service.share_link(ws.name, tile.dashboard_id, tile.id)}")
     return 0
 

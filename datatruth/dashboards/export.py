@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import io
 import re
 from typing import Any
 
 import pandas as pd
 
 from datatruth import access
-from datatruth.dashboards.run import DashboardRun, TileRun, run_dashboard
+from datatruth.ask.answer import ColumnInfo
+from datatruth.ask.charts import untitled
+from datatruth.ask.present import as_text, csv_bytes, excel_bytes, file_stem
+from datatruth.dashboards.run import DashboardRun, Filters, TileRun, run_dashboard
 from datatruth.errors import UserError
+from datatruth.semantic.labels import humanize
 from datatruth.store import audit
 from datatruth.store import dashboards as repo
 from datatruth.store.engine import Store
@@ -20,6 +23,7 @@ from datatruth.workspace.registry import Workspace
 
 DATA_FORMATS = ("csv", "xlsx")
 MAX_HTML_ROWS = 200
+CHART_HEIGHT = 380  # px: tiles hold a chart of this height unless its layout names one
 _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#1f2933;background:#f7f8fa}
 h1{margin:0 0 4px} .meta{color:#616e7c;font-size:13px;margin-bottom:16px}
@@ -36,15 +40,12 @@ def safe_name(text: str) -> str:
     return cleaned[:60] or "export"
 
 
-def data_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
-    """A frame as CSV or .xlsx bytes."""
+def data_bytes(frame: pd.DataFrame, fmt: str, columns: tuple[ColumnInfo, ...] = (), title: str = "") -> bytes:
+    """A frame as CSV or .xlsx bytes: labelled headers; in Excel numeric cells in their metric's format."""
     if fmt == "csv":
-        return frame.to_csv(index=False).encode("utf-8")
+        return csv_bytes(frame, columns)
     if fmt == "xlsx":
-        buffer = io.BytesIO()
-        with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-            frame.to_excel(writer, index=False, sheet_name="data")
-        return buffer.getvalue()
+        return excel_bytes(frame, columns, sheet=title or "data", title=title)
     raise UserError(f"unknown export format '{fmt}'", f"use one of {', '.join(DATA_FORMATS)}")
 
 
@@ -62,9 +63,9 @@ def export_tile_data(ws: Workspace, store: Store, user: str, tile_id: int, fmt: 
     found = next(r for r in board_run.tiles if r.tile.id == tile_id)
     if found.answer is None:
         raise UserError(f"tile {tile_id} has no data to export: {found.error}", found.hint)
-    payload = data_bytes(found.answer.frame, fmt)
+    payload = data_bytes(found.answer.frame, fmt, found.answer.columns, tile.title)
     record_export(store, ws.name, user, f"tile:{tile_id}", fmt, found.answer.row_count)
-    return f"{safe_name(tile.title)}.{fmt}", payload
+    return f"{file_stem(tile.title)}.{fmt}", payload
 
 
 def export_dashboard_html(ws: Workspace, store: Store, user: str, dashboard_id: int, refresh: bool = False) -> str:
@@ -77,13 +78,23 @@ def export_dashboard_html(ws: Workspace, store: Store, user: str, dashboard_id: 
     return page
 
 
+def chart_height(spec: dict[str, Any]) -> int:
+    """The pixel height a chart is drawn at: its own layout height, else CHART_HEIGHT."""
+    height = (spec.get("layout") or {}).get("height")
+    return int(height) if isinstance(height, int | float) and height > 0 else CHART_HEIGHT
+
+
 def _figure_html(spec: dict[str, Any], with_library: bool, div_id: str) -> str:
     import plotly.graph_objects as go
 
+    height = chart_height(spec)
     figure = go.Figure(spec)
+    figure.update_layout(height=height, autosize=True)
+    # The div gets a height in pixels: "100%" of a tile that has no height of its own collapses the chart.
     # plotly.js is inlined once, with the first chart; later charts reuse it. No CDN, no network.
     return figure.to_html(full_html=False, include_plotlyjs=True if with_library else False, div_id=div_id,
-                          config={"displaylogo": False})
+                          default_height=f"{height}px", default_width="100%",
+                          config={"displaylogo": False, "responsive": True})
 
 
 def _tile_html(run: TileRun, with_library: bool) -> tuple[str, bool]:
@@ -97,11 +108,12 @@ def _tile_html(run: TileRun, with_library: bool) -> tuple[str, bool]:
     else:
         answer = run.answer
         if run.tile.kind != "table" and answer.chart is not None:
-            parts.append(_figure_html(answer.chart, with_library, f"tile-{run.tile.id}"))
+            parts.append(_figure_html(untitled(answer.chart), with_library, f"tile-{run.tile.id}"))
             used = with_library
         else:
             # to_html escapes cell text; a table never carries script.
-            parts.append(answer.frame.head(MAX_HTML_ROWS).to_html(index=False, border=0, escape=True))
+            parts.append(as_text(answer.frame.head(MAX_HTML_ROWS), answer.columns).to_html(index=False, border=0,
+                                                                                          escape=True))
             if answer.row_count > MAX_HTML_ROWS:
                 parts.append(f'<p class="note">First {MAX_HTML_ROWS} of {answer.row_count:,} rows.</p>')
         if answer.explanation:
@@ -113,6 +125,18 @@ def _tile_html(run: TileRun, with_library: bool) -> tuple[str, bool]:
     return "".join(parts), used
 
 
+def filters_text(filters: Filters) -> str:
+    """Dashboard filters in words: 'dates 2026-01-01 to 2026-03-31; Customer region is West or South'."""
+    parts = []
+    if filters.start or filters.end:
+        parts.append(f"dates {filters.start or '…'} to {filters.end or '…'}")
+    for cat in filters.categories:
+        values = list(cat.values)
+        shown = values[0] if len(values) == 1 else ", ".join(values[:-1]) + " or " + values[-1]
+        parts.append(f"{humanize(cat.dimension)} is {shown}")
+    return "; ".join(parts)
+
+
 def dashboard_html(run: DashboardRun, workspace_title: str) -> str:
     """A standalone HTML document for a rendered dashboard."""
     tiles_html = []
@@ -122,10 +146,9 @@ def dashboard_html(run: DashboardRun, workspace_title: str) -> str:
         need_library = need_library and not used
         tiles_html.append(block)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    filters = run.filters.to_dict() if not run.filters.empty else None
     meta = f"{html.escape(workspace_title)} · exported {stamp}"
-    if filters:
-        meta += f" · filters: {html.escape(str(filters))}"
+    if not run.filters.empty:
+        meta += f" · filters: {html.escape(filters_text(run.filters))}"
     name = html.escape(run.dashboard.name)
     return ("<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
             f"<title>{name}</title><style>{_STYLE}</style></head><body>"

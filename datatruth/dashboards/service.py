@@ -5,7 +5,7 @@ Viewers (and every other member) may open a dashboard; analysts and admins edit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -83,17 +83,46 @@ def open_shared(store: Store, ws_name: str, user: str, dashboard_id: int, tile_i
 
 
 def share_link(ws_name: str, dashboard_id: int, tile_id: int | None = None, base_url: str = "") -> str:
-    """A link to the Dashboards page that opens this dashboard (or one tile) for members of the workspace."""
+    """An absolute link to the Dashboards page that opens this dashboard (or one tile) for members of the
+    workspace; the address comes from the DATATRUTH_BASE_URL setting unless `base_url` is given."""
     params: dict[str, Any] = {"ws": ws_name, "dashboard": dashboard_id}
     if tile_id is not None:
         params["tile"] = tile_id
-    base = base_url.rstrip("/") + "/dashboards" if base_url else "dashboards"
-    return f"{base}?{urlencode(params)}"
+    if not base_url:
+        from datatruth.settings import load_settings
+
+        base_url = load_settings().base_url
+    return f"{base_url.rstrip('/')}/dashboards?{urlencode(params)}"
+
+
+@dataclass(frozen=True)
+class PinOutcome:
+    """The tile an answer is on, and whether this pin added it (False: the same plan was already there)."""
+
+    tile: repo.Tile
+    added: bool
+
+
+def _same_plan(stored: dict[str, Any], plan: QueryPlan) -> bool:
+    try:
+        other = QueryPlan.from_dict(stored)
+    except UserError:
+        return False
+    # The evidence explains how words were read; two pins of the same numbers are the same tile.
+    return replace(other, evidence=()) == replace(plan, evidence=())
 
 
 def pin(store: Store, ws: Workspace, user: str, dashboard: int | str, title: str, question: str,
         plan: QueryPlan | dict[str, Any], kind: str = "auto") -> repo.Tile:
-    """Pin an answer's plan (not its rows) with the model version; a dashboard named but missing is created."""
+    """Pin an answer's plan (not its rows) with the model version; a dashboard named but missing is created.
+
+    Pinning a plan the dashboard already shows returns that tile instead of adding a duplicate."""
+    return pin_answer(store, ws, user, dashboard, title, question, plan, kind).tile
+
+
+def pin_answer(store: Store, ws: Workspace, user: str, dashboard: int | str, title: str, question: str,
+               plan: QueryPlan | dict[str, Any], kind: str = "auto") -> PinOutcome:
+    """Like `pin`, and say whether a tile was added or the same plan was already on the dashboard."""
     _require_edit(store, ws.name, user)
     if kind not in KINDS:
         raise UserError(f"unknown tile kind '{kind}'", f"use one of {', '.join(KINDS)}")
@@ -107,18 +136,22 @@ def pin(store: Store, ws: Workspace, user: str, dashboard: int | str, title: str
     board = None
     if isinstance(dashboard, str) and not dashboard.isdigit():
         board = repo.find(store, ws.name, dashboard)
+    elif dashboard is not None:
+        board = repo.get(store, ws.name, int(dashboard))
+    if board is not None:
+        for existing in repo.tiles_of(store, ws.name, board.id):
+            if _same_plan(existing.plan, query_plan):
+                return PinOutcome(existing, False)
     with store.begin() as conn:
-        if board is None and isinstance(dashboard, str) and not dashboard.isdigit():
-            board = repo.create(store, ws.name, dashboard, user, conn=conn)
+        if board is None:
+            board = repo.create(store, ws.name, str(dashboard), user, conn=conn)
             audit.record(store, ws.name, user, "dashboard.create", str(board.id), {"name": board.name}, conn=conn)
-        elif board is None:
-            board = repo.get(store, ws.name, int(dashboard))
         tile = repo.add_tile(store, ws.name, board.id, title=(title or question or query_plan.describe()).strip()[:300],
                              question=question.strip() or None, plan=query_plan.to_dict(), model_version=version,
                              kind=kind, conn=conn)
         audit.record(store, ws.name, user, "dashboard.pin", str(tile.id),
                      {"dashboard_id": board.id, "question": question[:200], "model_version": version}, conn=conn)
-    return tile
+    return PinOutcome(tile, True)
 
 
 def replan(store: Store, ws: Workspace, user: str, tile_id: int) -> repo.Tile:

@@ -116,10 +116,11 @@ class DataTruthMagics(Magics):
         if args.output:
             self.shell.user_ns[args.output] = answer.frame
         if getattr(args, "pin", None) and answer.plan is not None:
-            from datatruth.dashboards.service import pin
+            from datatruth.dashboards.service import pin_answer
 
-            pin(s.store, ws, s.user, args.pin, question, question, answer.plan)
-            print(f"pinned to dashboard '{args.pin}'")
+            pinned = pin_answer(s.store, ws, s.user, args.pin, question, question, answer.plan)
+            print(f"pinned to dashboard '{args.pin}'" if pinned.added else
+                  f"already on dashboard '{args.pin}' as '{pinned.tile.title}'; not added twice")
         return answer.frame
 
     @magic_arguments()

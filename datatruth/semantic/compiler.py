@@ -18,6 +18,7 @@ from sqlglot.errors import ParseError
 from datatruth.errors import NotFound, UserError
 from datatruth.semantic import sqlparts as sp
 from datatruth.semantic.joins import JoinGraph, JoinStep
+from datatruth.semantic.labels import dimension_label, humanize, metric_label
 from datatruth.semantic.model import (
     METRIC_TIME,
     SEPARATOR,
@@ -39,6 +40,7 @@ class OutputColumn:
     role: str  # "dimension" or "metric"
     format: str | None = None  # currency / percent / number for metrics
     label: str = ""
+    additive: bool = False  # a metric whose values of disjoint groups add up (sum/count): shares make sense
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,8 @@ class _Group:
 
 
 _CACHE_SIZE = 512
+# Aggregations whose group values add up to the total over the groups (a count distinct does not).
+ADDITIVE_AGGREGATIONS = ("sum", "count")
 
 
 def compile_plan(plan: QueryPlan, layer: SemanticLayer, dialect: str) -> CompiledQuery:
@@ -139,9 +143,10 @@ class _Compiler:
         current = self._core("q", plan.time_range)
         ctes = list(current.ctes)
         select_cols: list[tuple[str, exp.Expression]] = []
-        out_columns = [OutputColumn(d.column, "dimension") for d in self.dims]
+        out_columns = [OutputColumn(d.column, "dimension", label=dimension_label(self.layer, d.ref.name, d.grain))
+                       for d in self.dims]
         out_columns += [self._metric_column(name) for name in plan.metrics]
-        out_columns += [OutputColumn(n, "metric", "number", n.replace("_", " ")) for n in adhoc_names]
+        out_columns += [OutputColumn(n, "metric", "number", humanize(n)) for n in adhoc_names]
         extras = bool(plan.comparison or plan.share_of_total)
         if not extras:
             select = current.select
@@ -166,17 +171,21 @@ class _Compiler:
                     change = exp.Div(this=exp.Paren(this=exp.Sub(this=_double(now), expression=_double(before))),
                                      expression=_nullif_zero(before))
                     select_cols += [(f"{name}{SEPARATOR}previous", before), (f"{name}{SEPARATOR}change_pct", change)]
-                    fmt = self._metric_column(name).format if name in plan.metrics else "number"
-                    out_columns += [OutputColumn(f"{name}{SEPARATOR}previous", "metric", fmt, f"{name} (previous)"),
+                    base = self._metric_column(name) if name in plan.metrics else OutputColumn(
+                        name, "metric", "number", humanize(name))
+                    out_columns += [OutputColumn(f"{name}{SEPARATOR}previous", "metric", base.format,
+                                                 f"{base.label} (previous period)", base.additive),
                                     OutputColumn(f"{name}{SEPARATOR}change_pct", "metric", "percent",
-                                                 f"{name} change")]
+                                                 f"{base.label} change")]
             if plan.share_of_total:
                 for name in outputs:
                     value = sp.col(name, "answer")
                     total = exp.Window(this=exp.Sum(this=value.copy()))
                     share = exp.Div(this=_double(value), expression=_nullif_zero(total))
                     select_cols.append((f"{name}{SEPARATOR}share", share))
-                    out_columns.append(OutputColumn(f"{name}{SEPARATOR}share", "metric", "percent", f"{name} share"))
+                    label = self._metric_column(name).label if name in plan.metrics else humanize(name)
+                    out_columns.append(OutputColumn(f"{name}{SEPARATOR}share", "metric", "percent", f"{label} share",
+                                                    True))
             inner = _select([_alias(e, n) for n, e in select_cols], from_, joins)
             ctes.append(_cte("final", inner))
             select = _select([sp.col(n, "final") for n, _ in select_cols], exp.Table(this=sp.ident("final")))
@@ -189,7 +198,10 @@ class _Compiler:
 
     def _metric_column(self, name: str) -> OutputColumn:
         metric = self.layer.metric(name)
-        return OutputColumn(name, "metric", metric.format, metric.title)
+        additive = False
+        if metric.type in ("simple", "cumulative") and metric.measure:
+            additive = self.layer.measure(metric.measure)[1].agg in ADDITIVE_AGGREGATIONS
+        return OutputColumn(name, "metric", metric.format, metric_label(self.layer, name), additive)
 
     def _resolve_dim(self, ref: DimensionRef) -> _Dim:
         if ref.name == METRIC_TIME:

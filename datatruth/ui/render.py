@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import io
-
 import pandas as pd
 import streamlit as st
 
+from datatruth.ask.answer import ColumnInfo
+from datatruth.ask.present import XLSX_MIME, csv_bytes, present
+from datatruth.ask.present import excel_bytes as answer_excel_bytes
 from datatruth.errors import UserError
 
 
@@ -14,35 +15,41 @@ def show_error(err: UserError) -> None:
     """Render a UserError with its hint (never a traceback)."""
     st.error(err.message)
     if err.hint:
-        st.caption(f"💡 {err.hint}")
+        st.caption(f":material/lightbulb: {err.hint}")
     for issue in getattr(err, "issues", [])[:50]:
         st.markdown(f"- `{issue}`")
 
 
 def empty_state(title: str, next_step: str) -> None:
     """Say what this area will show and what to do next."""
-    st.info(f"**{title}**\n\n{next_step}")
+    st.info(f"**{title}**\n\n{next_step}", icon=":material/info:")
 
 
-def excel_bytes(frame: pd.DataFrame, sheet: str = "data") -> bytes:
-    """The frame as an .xlsx file in memory."""
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        frame.to_excel(writer, index=False, sheet_name=sheet[:31])
-    return buffer.getvalue()
+def excel_bytes(frame: pd.DataFrame, sheet: str = "data", columns: tuple[ColumnInfo, ...] = ()) -> bytes:
+    """The frame as an .xlsx file in memory (numbers as numeric cells, in their metric's format when known)."""
+    return answer_excel_bytes(frame, columns, sheet)
 
 
-def download_buttons(frame: pd.DataFrame, name: str, key: str) -> None:
-    """CSV and Excel download buttons for a table."""
+def download_buttons(frame: pd.DataFrame, name: str, key: str, columns: tuple[ColumnInfo, ...] = ()) -> None:
+    """CSV and Excel download buttons for a table; `name` is the file name without extension."""
     left, right = st.columns(2)
-    left.download_button("⬇ CSV", frame.to_csv(index=False).encode(), f"{name}.csv", "text/csv", key=f"{key}-csv")
-    right.download_button("⬇ Excel", excel_bytes(frame), f"{name}.xlsx",
-                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}-xlsx")
+    left.download_button("CSV", csv_bytes(frame, columns), f"{name}.csv", "text/csv", key=f"{key}-csv",
+                         icon=":material/download:")
+    right.download_button("Excel", excel_bytes(frame, name[:31], columns), f"{name}.xlsx", XLSX_MIME,
+                          key=f"{key}-xlsx", icon=":material/download:")
 
 
-def table(frame: pd.DataFrame, name: str, key: str, max_rows: int = 1000) -> None:
-    """A dataframe with downloads; large frames show the first rows and say so."""
-    st.dataframe(frame.head(max_rows), use_container_width=True, hide_index=True)
+def column_config(styles: dict) -> dict:
+    """Streamlit number columns in each metric's format (money, percent, whole or decimal numbers)."""
+    return {label: st.column_config.NumberColumn(label, format=style.streamlit) for label, style in styles.items()}
+
+
+def table(frame: pd.DataFrame, name: str, key: str, max_rows: int = 1000,
+          columns: tuple[ColumnInfo, ...] = ()) -> None:
+    """A dataframe with downloads; with `columns`, labelled headers and formatted numbers. Large frames show
+    the first rows and say so."""
+    shown = present(frame.head(max_rows), columns)
+    st.dataframe(shown.frame, width="stretch", hide_index=True, column_config=column_config(shown.styles))
     if len(frame) > max_rows:
         st.caption(f"Showing the first {max_rows:,} of {len(frame):,} rows; the downloads hold all of them.")
-    download_buttons(frame, name, key)
+    download_buttons(frame, name, key, columns)
