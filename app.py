@@ -11,7 +11,7 @@ from datatruth.ui.render import show_error
 from datatruth.ui.shell import sign_in, visible_pages
 from datatruth.workspace.registry import list_workspaces
 
-st.set_page_config(page_title="DataTruth", page_icon="📊", layout="wide")
+st.set_page_config(page_title="DataTruth", page_icon=":material/fact_check:", layout="wide")
 settings = load_settings()
 
 try:
@@ -33,7 +33,7 @@ with st.sidebar:
     st.session_state[WORKSPACE_KEY] = chosen
     st.query_params["ws"] = chosen
     if local_mode:
-        st.caption("🔓 Local single-user mode: no sign-in (no credentials file configured).")
+        st.caption(":material/lock_open: Local single-user mode: no sign-in (no credentials file configured).")
     else:
         st.caption(f"Signed in as **{user}**")
 

@@ -131,7 +131,7 @@ def login_form(settings: Settings) -> str | None:
         authenticator.login(location="main", max_login_attempts=MAX_LOGIN_ATTEMPTS, key="dt_login")
     except LoginError as err:
         st.error(f"{err}. This account is locked.")
-        st.caption("💡 Ask an administrator to unlock it (`datatruth users unlock NAME`).")
+        st.caption(":material/lightbulb: Ask an administrator to unlock it (`datatruth users unlock NAME`).")
         audit.record(store, "_global", st.session_state.get("dt_login_user", "?"), "auth.locked", "")
         return None
     status = st.session_state.get("authentication_status")

@@ -14,7 +14,8 @@ from datatruth.ui.context import PageContext, page_context
 from datatruth.ui.render import empty_state, show_error
 from datatruth.workspace.config import INCIDENT_ROLES, LLM_PROVIDERS, ROLES
 
-STATUS_ICON = {"ok": "🟢", "error": "🔴", "off": "⚪", "not installed": "🟡"}
+STATUS_ICON = {"ok": ":green[:material/check_circle:]", "error": ":red[:material/error:]",
+               "off": ":gray[:material/radio_button_unchecked:]", "not installed": ":orange[:material/warning:]"}
 
 
 def workspace_tab(ctx: PageContext) -> None:
@@ -153,8 +154,9 @@ def audit_tab(ctx: PageContext) -> None:
     frame = pd.DataFrame(admin.audit_rows(found))
     st.dataframe(frame, hide_index=True, width="stretch")
     st.caption(f"{len(frame):,} entr{'y' if len(frame) == 1 else 'ies'}, newest first.")
-    st.download_button("⬇ CSV", frame.to_csv(index=False).encode(),
-                       f"audit-{ctx.workspace.name}-{dt.date.today():%Y%m%d}.csv", "text/csv", key="adm-audit-csv")
+    st.download_button("CSV", frame.to_csv(index=False).encode(),
+                       f"audit-{ctx.workspace.name}-{dt.date.today():%Y%m%d}.csv", "text/csv", key="adm-audit-csv",
+                       icon=":material/download:")
 
 
 def cache_tab(ctx: PageContext) -> None:
@@ -181,11 +183,11 @@ def health_tab(ctx: PageContext) -> None:
         st.caption("Checks the metadata store, the warehouse, the vector index and the LLM of this workspace.")
         return
     for check in checks:
-        st.markdown(f"{STATUS_ICON.get(check.status, '⚪')} **{check.component}** — {check.status} "
+        st.markdown(f"{STATUS_ICON.get(check.status, ':gray[:material/help:]')} **{check.component}** — {check.status} "
                     f"({check.elapsed_ms:.0f} ms)  \n{check.detail}")
 
 
-st.title("⚙️ Admin")
+st.title("Admin")
 try:
     ctx = page_context()
     st.caption(f"Workspace: {ctx.workspace.config.title}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
 from datatruth.errors import UserError
@@ -12,8 +11,15 @@ from datatruth.store import incidents as repo
 from datatruth.store.engine import utcnow
 from datatruth.ui.context import page_context
 from datatruth.ui.render import empty_state, show_error, table
+from datatruth.ui.trend import trend_figure
 
-st.title("🚨 Incidents")
+st.title("Incidents")
+PICK_KEY = "incident-pick"
+FOCUS_KEY = "incident-focus"  # the incident just acted on: it stays open even when it leaves the filters
+FLASH_KEY = "incident-flash"  # the confirmation of the last action, shown after the rerun
+SELECT_NEXT_KEY = "incident-select-next"  # set by an action: select the focused incident on the next run
+DONE = {"comment": "Comment added to", "acknowledge": "Acknowledged", "resolve": "Resolved", "assign": "Assigned",
+        "expected": "Marked as expected:", "false_positive": "Marked as a false positive:", "wont_fix": "Marked won't fix:"}
 
 
 def board() -> None:
@@ -47,10 +53,14 @@ def board() -> None:
                            "dataset": i.table_name, "owner": i.owner, "occurrences": i.occurrences,
                            "age (h)": round((now - i.opened_at).total_seconds() / 3600, 1),
                            "opened": i.opened_at} for i in shown])
-    if frame.empty:
+    focus = st.session_state.get(FOCUS_KEY)
+    if frame.empty and focus is None:
         st.info("No incident matches these filters. Clear a filter to see more.")
         return
-    table(frame, f"incidents-{ws}", key="incidents-table")
+    if not frame.empty:
+        table(frame, f"incidents-{ws}", key="incidents-table")
+    else:
+        st.info("No incident matches these filters; the one you just changed stays open below.")
 
     if ctx.can("incident_ack"):
         with st.expander("Bulk acknowledge"):
@@ -62,8 +72,18 @@ def board() -> None:
                 st.success(f"Acknowledged {len(done)} incident(s).")
                 st.rerun()
 
-    chosen = st.selectbox("Open an incident", [i.id for i in shown],
-                          format_func=lambda x: next(f"#{i.id} {i.title}" for i in shown if i.id == x))
+    options = [i.id for i in shown]
+    titles = {i.id: f"#{i.id} {i.title}" for i in items}
+    if focus is not None and focus in titles and focus not in options:
+        options.insert(0, focus)  # after "resolve" the incident leaves the active filter; it stays selected
+        titles[focus] += " (no longer matches the filters)"
+    if st.session_state.pop(SELECT_NEXT_KEY, None) is not None and focus in options:
+        st.session_state[PICK_KEY] = focus
+    elif st.session_state.get(PICK_KEY) not in options:
+        st.session_state.pop(PICK_KEY, None)
+    if not options:
+        return
+    chosen = st.selectbox("Open an incident", options, format_func=lambda x: titles.get(x, f"#{x}"), key=PICK_KEY)
     detail(ctx, chosen)
 
 
@@ -76,15 +96,18 @@ def detail(ctx, incident_id: int) -> None:
     timeline = repo.events(ctx.store, ws, incident_id)
     points = [{"at": e.at, "value": (e.detail or {}).get("metric_value")} for e in timeline
               if e.kind in ("opened", "occurrence", "reopened") and (e.detail or {}).get("metric_value") is not None]
+    flash = st.session_state.pop(FLASH_KEY, None)
+    if flash and flash[0] == inc.id:
+        st.success(flash[1], icon=":material/check_circle:")
     left, right = st.columns([3, 2])
     with left:
         if points:
-            fig = px.line(pd.DataFrame(points), x="at", y="value", markers=True, title="Failing metric over time")
-            st.plotly_chart(fig, use_container_width=True)
+            st.plotly_chart(trend_figure([(p["at"], p["value"]) for p in points], "Failing metric over time",
+                                         "measured value"), width="stretch")
         rows = (inc.detail or {}).get("example_rows") or []
         if rows:
             st.markdown("**Example rows** (sensitive columns masked)")
-            st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+            st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     with right:
         st.markdown("**Timeline**")
         for e in timeline:
@@ -115,10 +138,15 @@ def actions(ctx, inc: repo.Incident) -> None:
             elif action == "resolve":
                 service.resolve(ctx.store, ws, inc.id, ctx.user, comment)
             elif action == "assign":
-                service.assign(ctx.store, ws, inc.id, owner.strip(), ctx.user)
+                service.assign(ctx.store, ws, inc.id, owner, ctx.user)
             else:
                 service.set_outcome(ctx.store, ws, inc.id, action, ctx.user, comment)
-            st.success("Done.")
+            after = repo.get(ctx.store, ws, inc.id)
+            to = f" to {after.owner}" if action == "assign" else ""
+            st.session_state[FOCUS_KEY] = inc.id
+            st.session_state[SELECT_NEXT_KEY] = inc.id
+            st.session_state[FLASH_KEY] = (inc.id, f"{DONE.get(action, 'Updated')} incident #{inc.id}{to}; "
+                                                   f"status now {after.status}.")
             st.rerun()
 
 

@@ -6,9 +6,9 @@ import time
 
 import pandas as pd
 import plotly.express as px
-import plotly.graph_objects as go
 import streamlit as st
 
+from datatruth.ask.present import file_stem
 from datatruth.errors import UserError
 from datatruth.quality import overview as qo
 from datatruth.quality.report import DEFAULT_SAMPLE_ROWS, report_job, report_path, start_report
@@ -16,19 +16,9 @@ from datatruth.quality.runner import run_checks
 from datatruth.quality.spec import DIMENSIONS
 from datatruth.ui.context import page_context
 from datatruth.ui.render import download_buttons, empty_state, show_error
+from datatruth.ui.trend import gauge_figure, trend_figure
 
-st.title("✅ Data quality")
-
-
-def gauge(title: str, value: float | None) -> go.Figure:
-    """A 0-100 gauge (grey when nothing measured the dimension)."""
-    fig = go.Figure(go.Indicator(
-        mode="gauge+number", value=value if value is not None else 0, title={"text": title},
-        number={"suffix": "" if value is not None else " (n/a)"},
-        gauge={"axis": {"range": [0, 100]}, "bar": {"color": "#2e7d32" if (value or 0) >= 95 else
-                                                          "#f9a825" if (value or 0) >= 80 else "#c62828"}}))
-    fig.update_layout(height=180, margin={"l": 10, "r": 10, "t": 40, "b": 0})
-    return fig
+st.title("Data quality")
 
 
 def run_now(ctx) -> None:
@@ -41,9 +31,19 @@ def run_now(ctx) -> None:
 
 def header(ctx, ov: qo.QualityOverview) -> None:
     cols = st.columns(7)
-    cols[0].plotly_chart(gauge("Workspace", ov.workspace_score), width="stretch", key="g-ws")
-    for col, dim in zip(cols[1:], DIMENSIONS, strict=True):
-        col.plotly_chart(gauge(dim.title(), ov.dimensions.get(dim)), width="stretch", key=f"g-{dim}")
+    for col, gauge in zip(cols, ov.gauges(DIMENSIONS), strict=True):
+        # The title is text above the chart: inside a narrow plotly figure it was cut ("Completenes").
+        col.markdown(f"**{gauge.title}**" + (f"  \n:red[{gauge.critical_failed} critical failing]"
+                                             if gauge.critical_failed else "  \n&nbsp;"))
+        col.plotly_chart(gauge_figure(gauge), width="stretch", key=f"g-{gauge.title.lower()}")
+        if gauge.capped:
+            col.caption(f"measured {gauge.measured:.1f}, capped at {qo.CRITICAL_CAP:.0f}")
+    critical = ov.critical_failures
+    if critical:
+        names = ", ".join(f"**{o.check_name}**" for o in critical[:6]) + (" …" if len(critical) > 6 else "")
+        st.error(f"{len(critical)} critical check(s) fail: {names}. Scores are capped at {qo.CRITICAL_CAP:.0f} "
+                 "until they pass; they are listed first below and have incidents on the Incidents page.",
+                 icon=":material/error:")
 
 
 def checks_section(ov: qo.QualityOverview) -> None:
@@ -54,10 +54,9 @@ def checks_section(ov: qo.QualityOverview) -> None:
     if frame.empty:
         st.caption("No checks in this run.")
         return
-    frame = frame.sort_values(["status", "severity"], key=lambda s: s.map(
-        {"error": 0, "fail": 1, "pass": 2, "critical": 0, "warning": 1, "info": 2}))
+    # ov.outcomes is ranked: failed and erroring first, critical before warning before info.
     st.dataframe(frame, width="stretch", hide_index=True)
-    download_buttons(frame, "quality_checks", key="checks-dl")
+    download_buttons(frame, file_stem(f"quality checks run {ov.run_id}"), key="checks-dl")
 
 
 def tables_section(ov: qo.QualityOverview) -> None:
@@ -70,17 +69,15 @@ def trends_section(ctx, ov: qo.QualityOverview) -> None:
     st.subheader("Trends over runs")
     left, right = st.columns(2)
     if ov.score_trend:
-        frame = pd.DataFrame([{"at": p.at, "score": p.value} for p in ov.score_trend])
-        left.plotly_chart(px.line(frame, x="at", y="score", markers=True, title="Workspace score"),
-                          width="stretch")
+        left.plotly_chart(trend_figure([(p.at, p.value) for p in ov.score_trend], "Workspace score (measured)",
+                                       "score", (0, 100)), width="stretch")
     names = sorted({o.check_name for o in ov.outcomes})
     if names:
         pick = right.selectbox("Check", names, key="trend-check")
         points = qo.check_trend(ctx.store, ctx.workspace.name, pick)
-        frame = pd.DataFrame([{"at": p.at, "value": p.value, "status": p.status} for p in points])
-        if not frame.empty:
-            right.plotly_chart(px.line(frame, x="at", y="value", markers=True, color_discrete_sequence=["#1565c0"],
-                                       title=f"{pick} metric"), width="stretch")
+        if points:
+            right.plotly_chart(trend_figure([(p.at, p.value) for p in points], f"{pick}: measured value", "value"),
+                               width="stretch")
 
 
 @st.cache_data(ttl=600, show_spinner="Profiling in the warehouse…")
@@ -154,14 +151,15 @@ def report_section(ctx, table: str) -> None:
         show_error(job.error)
     path = report_path(ctx.workspace, table)
     if path.exists():
-        st.download_button("⬇ Download HTML report", path.read_bytes(), f"{ctx.workspace.name}_{table}_report.html",
-                           "text/html", key="rep-dl")
+        st.download_button("Download HTML report", path.read_bytes(),
+                           f"{ctx.workspace.name}-{table}-profile-report.html", "text/html", key="rep-dl",
+                           icon=":material/download:")
 
 
 try:
     ctx = page_context()
     st.caption(f"Workspace: {ctx.workspace.config.title}")
-    if ctx.can("run_checks") and st.button("▶ Run checks now", type="primary"):
+    if ctx.can("run_checks") and st.button("Run checks now", type="primary", icon=":material/play_arrow:"):
         run_now(ctx)
     ov = qo.overview(ctx.store, ctx.workspace.name)
     if ov.empty:
@@ -171,8 +169,8 @@ try:
                     f"`workspaces/{ctx.workspace.name}/checks.yaml`.")
     else:
         header(ctx, ov)
-        tables_section(ov)
         checks_section(ov)
+        tables_section(ov)
         trends_section(ctx, ov)
         drill_down(ctx, ov)
 except UserError as err:

@@ -12,7 +12,7 @@ from datatruth.ui.context import PageContext, page_context
 from datatruth.ui.render import empty_state, show_error, table
 from datatruth.workspace.load_files import load_uploads
 
-st.title("🧭 Semantic layer")
+st.title("Semantic layer")
 
 
 def browse(layer: SemanticLayer, files: dict[str, str]) -> None:
@@ -127,7 +127,7 @@ def history(ctx: PageContext) -> None:
 
 def upload(ctx: PageContext) -> None:
     """Bring your own files: infer types, show bad rows, then load into the workspace's DuckDB."""
-    with st.expander("📥 Load files (CSV, Excel, Parquet, JSON)"):
+    with st.expander("Load files (CSV, Excel, Parquet, JSON)", icon=":material/upload_file:"):
         picked = st.file_uploader("Files", accept_multiple_files=True, key="load-files",
                                   help=f"Up to {ctx.settings.upload_max_mb} MB each; one table per file.")
         if not picked:
@@ -140,7 +140,7 @@ def upload(ctx: PageContext) -> None:
             st.markdown(f"**{t.table}** ← {t.source}: {t.rows:,} rows, {len(t.rejected)} rejected")
             st.dataframe([{"column": c.name, "type": c.type} for c in t.columns], hide_index=True)
             for row in t.rejected[:20]:
-                st.caption(f"⚠ {row}")
+                st.caption(f":material/warning: {row}")
         if st.button("Load into the warehouse", type="primary", key="load-go"):
             bar = st.progress(0.0, text="Loading…")
             done = load_uploads(ctx.workspace, uploads, user=ctx.user, store=ctx.store,

@@ -16,7 +16,7 @@ from datatruth.store import slowqueries as repo
 from datatruth.ui.context import page_context
 from datatruth.ui.render import empty_state, show_error, table
 
-st.title("🐢 Slow queries")
+st.title("Slow queries")
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
 
 

@@ -26,7 +26,7 @@ EDIT_WORDS = ("save", "delete", "run checks", "apply", "restore", "create", "inv
 ADMIN_ONLY = {
     "pages/ask.py": ("tab", "SQL"),
     "pages/semantic_layer.py": ("button", "Save"),
-    "pages/quality.py": ("button", "▶ Run checks now"),
+    "pages/quality.py": ("button", "Run checks now"),
     "pages/incidents.py": ("button", "Apply"),
     "pages/slow_queries.py": ("radio", "Format"),
     "pages/admin.py": ("tab", "Users and roles"),

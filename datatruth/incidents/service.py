@@ -13,7 +13,7 @@ from datatruth import access
 from datatruth.errors import UserError
 from datatruth.incidents import notify
 from datatruth.quality.outcome import CheckOutcome
-from datatruth.store import audit
+from datatruth.store import audit, users
 from datatruth.store import incidents as repo
 from datatruth.store.engine import Store
 
@@ -255,9 +255,17 @@ def _close(store: Store, ws_name: str, incident_id: int, user: str, status: str,
 
 
 def assign(store: Store, ws_name: str, incident_id: int, owner: str, user: str) -> repo.Incident:
-    """Give an incident an owner (maintainers and owners); the new owner must be a member."""
+    """Give an incident an owner (maintainers and owners); the new owner must be an active member."""
     access.require(store, ws_name, user, "incident_manage")
-    access.require(store, ws_name, owner, "read")
+    owner = owner.strip()
+    members = sorted(m.username for m in users.list_memberships(store, ws_name) if m.active)
+    choices = f"members of '{ws_name}': {', '.join(members)}" if members else "invite the person to the workspace first"
+    if not owner:
+        raise UserError("type the user name of the person who should own this incident", choices)
+    if owner not in members:
+        # The assigner is allowed; the name they typed is not someone who could work on the incident.
+        raise UserError(f"'{owner}' is not an active member of workspace '{ws_name}', so cannot own the incident",
+                        choices)
     with store.begin() as conn:
         inc = repo.lock(conn, ws_name, incident_id)
         repo.update(conn, ws_name, incident_id, owner=owner)

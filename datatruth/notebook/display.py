@@ -23,9 +23,7 @@ def show_answer(answer: Answer, *, chart: bool = True, sql: bool = False, plan: 
     for insight in answer.insights:
         display(Markdown(f"- {insight.text}"))
     if chart and answer.chart:
-        import plotly.graph_objects as go
-
-        display(go.Figure(answer.chart))
+        display(chart_bundle(answer.chart), raw=True)
     plan_text = json.dumps(answer.plan.to_dict(), indent=2, default=str) if answer.plan else ""
     if sql or plan:
         if sql:
@@ -40,6 +38,24 @@ def show_answer(answer: Answer, *, chart: bool = True, sql: bool = False, plan: 
     if answer.row_count > MAX_TABLE_ROWS:
         display(Markdown(f"_The table below shows the first rows; the returned DataFrame holds all "
                          f"{answer.row_count:,}._"))
+
+
+def chart_bundle(spec: dict) -> dict:
+    """The chart for Jupyter: interactive (plotly's MIME type) with a PNG of it beside, which front ends
+    without plotly.js (nbconvert's HTML, notebook viewers) show instead of nothing."""
+    import base64
+
+    import plotly.graph_objects as go
+
+    from datatruth.ask.static_chart import render_png
+
+    figure = go.Figure(spec).to_plotly_json()
+    bundle: dict = {"application/vnd.plotly.v1+json": {**figure, "config": {"displaylogo": False}},
+                    "text/plain": f"<chart: {((spec.get('layout') or {}).get('title') or {}).get('text', '')}>"}
+    png = render_png(spec)
+    if png is not None:
+        bundle["image/png"] = base64.b64encode(png).decode("ascii")
+    return bundle
 
 
 def suggestion_buttons(err: PlanningError, on_pick: Callable[[str], None]) -> None:
@@ -60,8 +76,8 @@ def feedback_buttons(on_feedback: Callable[[str], None]) -> None:
     """Thumbs up / down, recorded like the app's feedback."""
     import ipywidgets as widgets
 
-    up = widgets.Button(description="👍 right", layout=widgets.Layout(width="90px"))
-    down = widgets.Button(description="👎 wrong", layout=widgets.Layout(width="90px"))
+    up = widgets.Button(description="right", icon="thumbs-up", layout=widgets.Layout(width="90px"))
+    down = widgets.Button(description="wrong", icon="thumbs-down", layout=widgets.Layout(width="90px"))
     note = widgets.Label("")
 
     def click(kind: str) -> None:

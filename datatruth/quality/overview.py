@@ -19,6 +19,49 @@ if TYPE_CHECKING:
     from datatruth.workspace.registry import Workspace
 
 
+# A failing critical check caps what the score can read: below the amber band, so it never looks healthy.
+CRITICAL_CAP = 79.0
+GREEN_FROM, AMBER_FROM = 95.0, 80.0
+_STATUS_ORDER = {"error": 0, "fail": 1, "pass": 2}
+_SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+
+
+@dataclass(frozen=True)
+class Gauge:
+    """One score as the page shows it: measured value, the value shown (capped when critical checks fail)."""
+
+    title: str
+    measured: float | None
+    critical_failed: int = 0
+
+    @property
+    def shown(self) -> float | None:
+        """The measured score, capped at CRITICAL_CAP while a critical check behind it fails."""
+        if self.measured is None or not self.critical_failed:
+            return self.measured
+        return min(self.measured, CRITICAL_CAP)
+
+    @property
+    def capped(self) -> bool:
+        """True when the shown score is lower than the measured one because of failing critical checks."""
+        return self.shown is not None and self.measured is not None and self.shown < self.measured
+
+    @property
+    def colour(self) -> str:
+        """red, amber, green, or grey when nothing measured it."""
+        if self.critical_failed:
+            return "red"
+        if self.shown is None:
+            return "grey"
+        return "green" if self.shown >= GREEN_FROM else "amber" if self.shown >= AMBER_FROM else "red"
+
+
+def rank_outcomes(outcomes: tuple[CheckOutcome, ...] | list[CheckOutcome]) -> tuple[CheckOutcome, ...]:
+    """Failed and erroring checks first, critical before warning before info, then by name."""
+    return tuple(sorted(outcomes, key=lambda o: (_STATUS_ORDER.get(o.status, 0), _SEVERITY_ORDER.get(o.severity, 0),
+                                                 o.check_name)))
+
+
 @dataclass(frozen=True)
 class QualityOverview:
     """The newest run of a workspace: scores, outcomes and run history."""
@@ -35,6 +78,20 @@ class QualityOverview:
     def empty(self) -> bool:
         """True when the workspace has never run its checks."""
         return self.run_id is None
+
+    @property
+    def critical_failures(self) -> tuple[CheckOutcome, ...]:
+        """Critical checks that failed (or could not run) in this run."""
+        return tuple(o for o in self.outcomes if o.failed and o.severity == "critical")
+
+    def gauges(self, dimensions: tuple[str, ...]) -> tuple[Gauge, ...]:
+        """The workspace gauge, then one per dimension; a failing critical check reddens and caps its own
+        dimension and the workspace."""
+        critical = self.critical_failures
+        per_dim = {d: sum(1 for o in critical if str(o.detail.get("dimension", "")) == d) for d in dimensions}
+        out = [Gauge("Workspace", self.workspace_score, len(critical))]
+        out += [Gauge(d.title(), self.dimensions.get(d), per_dim[d]) for d in dimensions]
+        return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -69,7 +126,7 @@ def overview(store: Store, workspace: str) -> QualityOverview:
     return QualityOverview(
         run_id=run_id, workspace_score=ws_row[1] if ws_row else None,
         dimensions=dict((ws_row[2] or {}).get("dimensions", {})) if ws_row else {},
-        tables=tuple(tables), outcomes=tuple(check_store.run_outcomes(store, workspace, run_id)), runs=runs,
+        tables=tuple(tables), outcomes=rank_outcomes(check_store.run_outcomes(store, workspace, run_id)), runs=runs,
         score_trend=tuple(check_store.metric_history(store, workspace, "score:")))
 
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from datatruth import access
 from datatruth.errors import ConfigError, NotFound, UserError
@@ -219,17 +218,32 @@ def catalog(layer: SemanticLayer, query: str = "") -> Catalog:
 
 def edit_metric(files: dict[str, str], metric: str, *, description: str, synonyms: list[str],
                 format: str) -> dict[str, str]:
-    """The one changed file after setting a metric's description, synonyms and format (comments are not kept)."""
+    """The one changed file after setting a metric's description, synonyms and format.
+
+    Only the lines of the keys whose value changed are rewritten; comments, order, quoting and every other
+    line of the file stay as they were (see datatruth.semantic.yaml_roundtrip)."""
+    from datatruth.semantic import yaml_roundtrip as rt
+
+    cleaned = [s.strip() for s in synonyms if s.strip()]
     for name, text in sorted(files.items()):
-        data = yaml.safe_load(text) or {}
-        for item in data.get("metrics") or [] if isinstance(data, dict) else []:
-            if isinstance(item, dict) and item.get("name") == metric:
-                for key, value in (("description", description.strip()),
-                                   ("synonyms", [s.strip() for s in synonyms if s.strip()]),
-                                   ("format", format)):
-                    if value:
-                        item[key] = value
-                    else:
-                        item.pop(key, None)
-                return {name: yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110)}
+        entry = _metric_entry(text, metric)
+        if entry is None:
+            continue
+        changes: dict[str, object] = {"description": description.strip() or rt.REMOVE,
+                                      "synonyms": cleaned or rt.REMOVE}
+        if format != "number" or "format" in entry:
+            changes["format"] = format  # "number" is the default: not written into an entry that never named it
+        changed = rt.set_entry_fields(text, "metrics", metric, changes)
+        if changed is not None:
+            return {name: changed}
     raise NotFound(f"metric '{metric}' is not in any model file", "reload the page; the files may have changed")
+
+
+def _metric_entry(text: str, metric: str) -> dict | None:
+    from datatruth.semantic.yaml_roundtrip import load
+
+    data = load(text)
+    for item in (data.get("metrics") or []) if isinstance(data, dict) else []:
+        if isinstance(item, dict) and item.get("name") == metric:
+            return item
+    return None

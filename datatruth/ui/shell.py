@@ -25,13 +25,13 @@ class PageSpec:
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("pages/ask.py", "Ask", "💬", "ask", "ask"),
-    PageSpec("pages/dashboards.py", "Dashboards", "📌", "dashboards", "read"),
-    PageSpec("pages/semantic_layer.py", "Semantic layer", "🧭", "semantic", "read"),
-    PageSpec("pages/quality.py", "Quality", "✅", "quality", "read"),
-    PageSpec("pages/incidents.py", "Incidents", "🚨", "incidents", "read"),
-    PageSpec("pages/slow_queries.py", "Slow queries", "🐢", "slow-queries", "read"),
-    PageSpec("pages/admin.py", "Admin", "⚙️", "admin", "admin"),
+    PageSpec("pages/ask.py", "Ask", ":material/chat:", "ask", "ask"),
+    PageSpec("pages/dashboards.py", "Dashboards", ":material/dashboard:", "dashboards", "read"),
+    PageSpec("pages/semantic_layer.py", "Semantic layer", ":material/schema:", "semantic", "read"),
+    PageSpec("pages/quality.py", "Quality", ":material/verified:", "quality", "read"),
+    PageSpec("pages/incidents.py", "Incidents", ":material/notification_important:", "incidents", "read"),
+    PageSpec("pages/slow_queries.py", "Slow queries", ":material/speed:", "slow-queries", "read"),
+    PageSpec("pages/admin.py", "Admin", ":material/settings:", "admin", "admin"),
 )
 
 

@@ -8,10 +8,11 @@ rows that cannot be read are never silently dropped: each one comes back with it
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -371,6 +372,11 @@ def load_directory_csvs(ws_name: str, data_dir: Path, settings: Settings | None 
     return load_files(ws_name, files, settings, progress=progress)
 
 
+def _without_folder(text: str, folder: Path) -> str:
+    """`text` naming uploaded files by their names only, never by the server folder they were saved in."""
+    return text.replace(f"{folder}{os.sep}", "").replace(str(folder), "the upload")
+
+
 def load_uploads(ws: Workspace, uploads: Sequence[tuple[str, bytes]], *, user: str, store: Store,
                  progress: Progress | None = None, confirm_types: Mapping[str, Mapping[str, str]] | None = None,
                  dry_run: bool = False) -> LoadReport:
@@ -398,8 +404,16 @@ def load_uploads(ws: Workspace, uploads: Sequence[tuple[str, bytes]], *, user: s
             forget_workspace(ws)
         result = load_files(ws.name, paths, ws.settings, progress=progress, confirm_types=confirm_types,
                             dry_run=dry_run)
+    except UserError as err:
+        # The person uploaded "sales.csv"; the server's scratch folder means nothing to them (and leaks a path).
+        err.message, err.hint = _without_folder(err.message, folder), _without_folder(err.hint, folder)
+        err.args = (err.message,)
+        raise
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    result = replace(result, database=Path(result.database).name, tables=tuple(
+        replace(t, source=Path(t.source).name, rejected=tuple(replace(r, file=Path(r.file).name) for r in t.rejected))
+        for t in result.tables))
     if not dry_run:
         audit.record(store, ws.name, user, "data.load", ", ".join(t.table for t in result.tables),
                      {"rows": sum(t.rows for t in result.tables), "rejected": result.rejected_count})
