@@ -67,7 +67,7 @@ def _render_answer(ctx: PageContext, answer: Answer, index: int) -> None:
             chart = add_forecast(answer) or chart
             if chart is answer.chart:
                 st.caption("Not enough history for a forecast (needs a time series of two seasons or 24 points).")
-        st.plotly_chart(chart, use_container_width=True, key=f"chart-{index}")
+        st.plotly_chart(chart, width="stretch", key=f"chart-{index}")
     layer = workspace_resources(ctx.workspace, ctx.store).layer if answer.plan is not None else None
     described = describe_plan(answer.plan, layer) if answer.plan is not None else ""
     table(answer.frame, file_stem(described, answer.question), key=f"table-{index}", columns=answer.columns)
@@ -83,7 +83,7 @@ def _render_answer(ctx: PageContext, answer: Answer, index: int) -> None:
             rows = [{"phrase": e.phrase, "kind": e.kind, "matched": label_words(layer, e.target), "how": e.method,
                      "score": round(e.score, 2)} for e in answer.plan.evidence]
             if rows:
-                st.dataframe(rows, hide_index=True, use_container_width=True)
+                st.dataframe(rows, hide_index=True, width="stretch")
     if answer.plan is not None and ctx.can("edit_dashboard"):
         with st.popover("Pin to a dashboard", icon=":material/keep:"):
             board = st.text_input("Dashboard", value="My dashboard", key=f"pin-board-{index}")
@@ -177,7 +177,7 @@ def _sql_tab(ctx: PageContext) -> None:
     answer = st.session_state.get("ask_sql_answer")
     if answer is not None:
         if answer.chart is not None:
-            st.plotly_chart(answer.chart, use_container_width=True, key="sql-chart")
+            st.plotly_chart(answer.chart, width="stretch", key="sql-chart")
         table(answer.frame, file_stem(answer.question.splitlines()[0] if answer.question else "", "query"),
               key="sql-table", columns=answer.columns)
         st.caption(f"{answer.row_count:,} row(s) from the {'cache' if answer.cached else 'warehouse'} in "

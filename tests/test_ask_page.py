@@ -80,3 +80,37 @@ def test_viewers_get_no_sql_tab(env) -> None:
     assert not at.tabs and not [t for t in at.text_area if t.key == "ask_sql_text"]
     at.chat_input[0].set_value("orders in 2025").run()
     assert not at.exception and any("Orders is" in m.value for m in at.markdown)
+
+
+def test_answer_reads_with_labels_and_formatted_numbers(env) -> None:
+    import json
+
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at.chat_input[0].set_value("revenue by month last quarter vs previous period").run()
+    assert not at.exception
+    table = at.dataframe[0]
+    assert list(table.value.columns) == ["Month", "Revenue", "Revenue (previous period)", "Revenue change"]
+    assert table.value["Month"].tolist() == ["2026-07", "2026-08", "2026-09"]
+    formats = {name: spec["type_config"]["format"] for name, spec in json.loads(table.proto.columns).items()
+               if "type_config" in spec}
+    assert formats == {"Revenue": "dollar", "Revenue (previous period)": "dollar", "Revenue change": "percent"}
+    plan = [m.value for m in at.markdown if m.value.startswith("**Revenue by month")]
+    assert plan == ["**Revenue by month, for last quarter (Q3 2026), compared with the previous period**"]
+    matched = at.dataframe[1].value["matched"].tolist()  # the evidence table of the plan panel
+    assert not [m for m in matched if "__" in m or "metric_time" in m], matched
+    assert [b.label for b in at.get("download_button")] == ["CSV", "Excel"]
+
+
+def test_pinning_twice_says_so_instead_of_adding_a_duplicate(env) -> None:
+    from datatruth.store import dashboards as boards
+
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at.chat_input[0].set_value("revenue by channel in 2025").run()
+    at.text_input(key="pin-board-0").input("Weekly")
+    at.button(key="pin-0").click().run()
+    assert not at.exception
+    at.button(key="pin-0").click().run()
+    assert not at.exception
+    assert any("already on 'Weekly'" in i.value and "not added twice" in i.value for i in at.info)
+    board = boards.find(env, "retail", "Weekly")
+    assert board is not None and len(boards.tiles_of(env, "retail", board.id)) == 1

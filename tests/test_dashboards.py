@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -21,7 +22,7 @@ import pytest
 
 from datatruth.ask import pipeline
 from datatruth.dashboards import alerts, export, run, service
-from datatruth.errors import NotFound, PermissionDenied, UserError
+from datatruth.errors import ConfigError, NotFound, PermissionDenied, UserError
 from datatruth.semantic.plan import QueryPlan
 from datatruth.settings import Settings, load_settings
 from datatruth.store import audit
@@ -503,3 +504,47 @@ def test_repository_on_postgres(pg_store: Store) -> None:
     with pg_store.begin() as conn:
         repo.delete(pg_store, "retail", board.id, conn)
     assert repo.list_all(pg_store, "retail") == [] and repo.list_all(pg_store, "flights") == [other]
+
+
+# -- issue 19: duplicates, absolute links, export chart heights ------------------------------------------------
+
+def test_pinning_the_same_answer_twice_keeps_one_tile(retail) -> None:
+    ws, store = retail
+    board = unique("Twice")
+    first = pipeline.ask(ws, "revenue by month in 2025", user="ana", store=store)
+    again = pipeline.ask(ws, "revenue per month in 2025", user="ana", store=store)  # same numbers, other words
+    added = service.pin_answer(store, ws, "ana", board, "Revenue", first.question, first.plan)
+    repeat = service.pin_answer(store, ws, "ana", board, "Revenue again", again.question, again.plan)
+    assert added.added and not repeat.added and repeat.tile.id == added.tile.id
+    other = service.pin_answer(store, ws, "ana", board, "Orders", "orders by month in 2025",
+                               pipeline.plan_only(ws, "orders by month in 2025", store=store)[0])
+    assert other.added
+    assert [t.title for t in repo.tiles_of(store, "retail", added.tile.dashboard_id)] == ["Revenue", "Orders"]
+    pins = audit.entries(store, "retail", username="ana", action="dashboard.pin", limit=50)
+    assert sum(1 for e in pins if e.detail.get("dashboard_id") == added.tile.dashboard_id) == 2
+
+
+def test_share_links_are_absolute_from_the_base_url_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATATRUTH_BASE_URL", "https://datatruth.example.com/team/")
+    assert service.share_link("retail", 3, 7) == "https://datatruth.example.com/team/dashboards?ws=retail&dashboard=3&tile=7"
+    monkeypatch.delenv("DATATRUTH_BASE_URL")
+    assert service.share_link("retail", 3).startswith("http://localhost:8501/dashboards?")
+    for bad in ("datatruth.example.com", "ftp://x", "https://x/?a=1"):
+        with pytest.raises(ConfigError, match="DATATRUTH_BASE_URL"):
+            load_settings({"DATATRUTH_BASE_URL": bad})
+
+
+def test_export_gives_every_chart_a_height_in_pixels(retail) -> None:
+    ws, store = retail
+    board = unique("Heights")
+    for question in ("revenue by month in 2025", "revenue in 2025", "orders by channel in 2025"):
+        pin_question(ws, store, "ana", board, question)
+    board_id = service.resolve(store, "retail", board).id
+    page = export.export_dashboard_html(ws, store, "ana", board_id)
+    # plotly wraps each chart in a div of the given size; "100%" of a tile without a height collapsed it.
+    heights = re.findall(r'<div style="height:(\d+)px; width:100%;">', page)
+    assert len(heights) == 3 and all(int(h) >= 200 for h in heights), heights
+    assert '<div style="height:100%' not in page
+    # The tile shows its title once, above the chart: the chart's own title is dropped.
+    assert page.count(">revenue in 2025</h2>") == 1
+    assert not re.search(r'"title":\{"text":"Revenue"\},"(template|xaxis|yaxis)', page)  # the layout's own title

@@ -215,3 +215,25 @@ def test_app_upload_works_while_the_warehouse_is_open_and_needs_a_role(settings,
     assert table.rows == 2 and [r.line for r in table.rejected] == [3]
     assert {"sales_data", "orders_2024"} <= ws.exposed_tables()  # reopened on next use, new table visible
     assert audit.entries(store, "mine", action="data.load")[0].username == "ana"
+
+
+def test_upload_messages_name_the_uploaded_file_never_the_server_folder(settings, sales_csv: Path) -> None:
+    from datatruth.store import open_store
+    from datatruth.store.users import set_membership
+    from datatruth.workspace.load_files import load_uploads
+    from datatruth.workspace.registry import load_workspace
+
+    store = open_store(settings=settings)
+    set_membership(store, "mine", "ana", "analyst", actor="admin")
+    load_files("mine", [sales_csv], settings)
+    ws = load_workspace("mine", settings)
+    with pytest.raises(UserError) as caught:
+        load_uploads(ws, [("notes.docx", b"not a table")], user="ana", store=store, dry_run=True)
+    said = f"{caught.value.message} {caught.value.hint} {caught.value}"
+    assert "notes.docx: unknown format '.docx'" in said
+    assert str(settings.data_dir) not in said and "upload-" not in said
+    report = load_uploads(ws, [("orders_2024.csv", b"id,amount\n1,10.5\n2,oops\n")], user="ana", store=store,
+                          dry_run=True, confirm_types={"orders_2024": {"amount": "DOUBLE"}})
+    (table,) = report.tables
+    assert table.source == "orders_2024.csv" and [r.file for r in table.rejected] == ["orders_2024.csv"]
+    assert str(settings.data_dir) not in f"{table.source} {table.rejected[0]} {report.database}"

@@ -132,3 +132,13 @@ def test_notebook_executes(name: str, data_dir: Path, tmp_path: Path, monkeypatc
     client.execute()
     errors = [o for cell in book.cells for o in cell.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
+    # Exported to HTML (nbconvert), where plotly.js does not run, every chart still shows: as its PNG.
+    from nbconvert import HTMLExporter
+
+    charts = [o for cell in book.cells for o in cell.get("outputs", [])
+              if "application/vnd.plotly.v1+json" in o.get("data", {})]
+    assert all("image/png" in o["data"] for o in charts)
+    page, _ = HTMLExporter().from_notebook_node(book)
+    assert page.count("data:image/png;base64,") >= len(charts)
+    if name.startswith("01_"):
+        assert charts, "the getting-started notebook draws charts"

@@ -124,3 +124,16 @@ def test_filters_from_the_page_apply_to_tiles_with_the_dimension(env) -> None:
     assert "not applied: Customer region in (West, South)" in captions  # the marketing spend tile
     assert spend.dashboard_id == region.dashboard_id
     assert repo.get(store, "retail", region.dashboard_id).filters is None  # 'Apply' is not 'Save'
+
+
+def test_share_links_on_the_page_are_absolute(env, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws, store = env
+    monkeypatch.setenv("DATATRUTH_BASE_URL", "https://dt.example.com")
+    tile = pin(ws, store, "Absolute", "revenue by month")
+    at = page(dashboard=str(tile.dashboard_id))
+    assert not at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert f"https://dt.example.com/dashboards?ws=retail&dashboard={tile.dashboard_id}&tile={tile.id}" in captions
+    assert "`dashboards?ws=" not in captions
+    assert [b.label for b in at.button if b.key and b.key.startswith(("up-", "down-", "rm-"))][:3] == \
+        ["Up", "Down", "Remove"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -102,3 +103,24 @@ def test_non_member_is_told_so(retail: None) -> None:
     at = _run("pages/semantic_layer.py", "stranger")
     assert not at.exception
     assert not [b for b in at.button if "save" in b.label.lower()]
+
+
+# Pictographs and dingbats need an emoji font; headless browsers and many servers have none and draw boxes.
+EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F]")
+UI_SOURCES = ["app.py", "pages/*.py", "datatruth/ui/*.py", "datatruth/auth.py", "datatruth/notebook/*.py"]
+
+
+def test_no_emoji_in_what_the_app_and_notebooks_show() -> None:
+    found = []
+    for pattern in UI_SOURCES:
+        for path in sorted(REPO.glob(pattern)):
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+                if EMOJI.search(line):
+                    found.append(f"{path.relative_to(REPO)}:{number}: {line.strip()[:80]}")
+    assert not found, "use Streamlit's :material/...: icons instead of emoji:\n" + "\n".join(found)
+    assert all(p.icon.startswith(":material/") for p in PAGES)
+
+
+def test_the_emoji_rule_catches_emoji() -> None:
+    assert EMOJI.search("st.title('\u2705 Data quality')") and EMOJI.search("\U0001F4CC Pin")
+    assert not EMOJI.search("cost 3.0 \u2192 1.0, :material/download: CSV")

@@ -39,6 +39,26 @@ def _title(layout: dict[str, Any], key: str = "title") -> str:
     return str(title.get("text", "")) if isinstance(title, dict) else str(title)
 
 
+def _seq(values: Any) -> list[Any]:
+    """A trace's x or y as a list (plotly figures built by plotly express hold numpy arrays)."""
+    if values is None:
+        return []
+    if isinstance(values, dict):
+        # plotly packs numeric arrays as {"dtype": "f8", "bdata": base64}; only flat ones are drawn here.
+        if "bdata" not in values or "," in str(values.get("shape", "")):
+            raise _Undrawable
+        import base64
+
+        import numpy as np
+
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(str(values["dtype"]))).tolist()
+    return values.tolist() if hasattr(values, "tolist") else list(values)
+
+
+class _Undrawable(Exception):
+    """A spec this renderer does not draw."""
+
+
 def _axis_key(trace: dict[str, Any]) -> str:
     axis = str(trace.get("yaxis") or "y")
     return "yaxis" if axis == "y" else f"yaxis{axis[1:]}"
@@ -46,6 +66,13 @@ def _axis_key(trace: dict[str, Any]) -> str:
 
 def render_png(spec: dict[str, Any]) -> bytes | None:
     """The chart as PNG bytes, or None for a spec this renderer does not draw (the interactive chart stays)."""
+    try:
+        return _render(spec)
+    except _Undrawable:
+        return None
+
+
+def _render(spec: dict[str, Any]) -> bytes | None:
     import matplotlib
 
     matplotlib.use("Agg")  # no display: a kernel or a server
@@ -54,9 +81,12 @@ def render_png(spec: dict[str, Any]) -> bytes | None:
 
     data = spec.get("data") or []
     layout = spec.get("layout") or {}
-    kinds = {trace.get("type") for trace in data}
+    kinds = {trace.get("type", "scatter") for trace in data}
     if not data or not kinds <= {"indicator", "scatter", "bar"} or ("indicator" in kinds and len(kinds) > 1):
         return None
+    if any(t.get("orientation") == "h" or len(_seq(t.get("x"))) != len(_seq(t.get("y")))
+           for t in data if t.get("type") != "indicator"):
+        return None  # horizontal bars, histograms and the like: the interactive chart only
     if kinds == {"indicator"}:
         figure = _kpi(plt, data, layout)
     else:
@@ -64,7 +94,7 @@ def render_png(spec: dict[str, Any]) -> bytes | None:
         by_axis = {"yaxis": axes}
         categories: list[str] = []
         for trace in data:
-            for x in trace.get("x") or []:
+            for x in _seq(trace.get("x")):
                 if str(x) not in categories:
                     categories.append(str(x))
         position = {c: i for i, c in enumerate(categories)}
@@ -80,8 +110,8 @@ def render_png(spec: dict[str, Any]) -> bytes | None:
                 by_axis[key] = twin
             target = by_axis[key]
             colour = _PALETTE[number % len(_PALETTE)]
-            xs = [position[str(x)] for x in trace.get("x") or []]
-            ys = [float("nan") if y is None else y for y in trace.get("y") or []]
+            xs = [position[str(x)] for x in _seq(trace.get("x"))]
+            ys = [float("nan") if y is None else y for y in _seq(trace.get("y"))]
             name = str(trace.get("name") or "")
             if trace.get("type") == "bar":
                 offset = (bar_index - (len(bars) - 1) / 2) * width

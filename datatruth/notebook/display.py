@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Callable
+from typing import Any
 
 from IPython.display import HTML, Markdown, display
 
@@ -56,6 +57,33 @@ def chart_bundle(spec: dict) -> dict:
     if png is not None:
         bundle["image/png"] = base64.b64encode(png).decode("ascii")
     return bundle
+
+
+STATIC_RENDERER = "datatruth_png"
+
+
+def register_static_fallback(ipython: Any = None) -> None:
+    """Make every plotly figure the notebook shows carry a PNG beside plotly's JSON: nbconvert's HTML and
+    notebook viewers cannot run plotly.js and would show nothing. Figures this renderer cannot draw keep only
+    the interactive form. Uses plotly's own renderer registry (plotly.io.renderers)."""
+    import plotly.io as pio
+    from plotly.io.base_renderers import MimetypeRenderer
+
+    from datatruth.ask.static_chart import render_png
+
+    class StaticFallback(MimetypeRenderer):
+        """A plotly renderer that adds image/png (drawn with matplotlib, no browser or kaleido needed)."""
+
+        def to_mimebundle(self, fig_dict: dict) -> dict:
+            import base64
+
+            png = render_png(fig_dict)
+            return {"image/png": base64.b64encode(png).decode("ascii")} if png else {}
+
+    pio.renderers[STATIC_RENDERER] = StaticFallback()
+    current = pio.renderers.default or "plotly_mimetype"
+    if STATIC_RENDERER not in current.split("+"):
+        pio.renderers.default = f"{current}+{STATIC_RENDERER}"
 
 
 def suggestion_buttons(err: PlanningError, on_pick: Callable[[str], None]) -> None:

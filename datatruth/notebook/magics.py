@@ -194,8 +194,12 @@ def _option(parts: list[str], flag: str) -> str | None:
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    """Register the magics with a shell (called by `%load_ext datatruth`)."""
+    """Register the magics with a shell (called by `%load_ext datatruth`), and give plotly figures a PNG
+    beside their interactive form so that exported notebooks (nbconvert HTML) keep their charts."""
     ipython.register_magics(DataTruthMagics)
+    from datatruth.notebook.display import register_static_fallback
+
+    register_static_fallback(ipython)
 
 
 __all__ = ["DataTruthMagics", "display", "load_ipython_extension"]

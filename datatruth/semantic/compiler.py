@@ -200,7 +200,11 @@ class _Compiler:
         metric = self.layer.metric(name)
         additive = False
         if metric.type in ("simple", "cumulative") and metric.measure:
-            additive = self.layer.measure(metric.measure)[1].agg in ADDITIVE_AGGREGATIONS
+            model, measure = self.layer.measure(metric.measure)
+            key = model.primary_entity
+            # Counting distinct keys of the model's own rows adds up too: every row falls in exactly one group.
+            additive = measure.agg in ADDITIVE_AGGREGATIONS or (
+                measure.agg == "count_distinct" and key is not None and key.expr == measure.expr)
         return OutputColumn(name, "metric", metric.format, metric_label(self.layer, name), additive)
 
     def _resolve_dim(self, ref: DimensionRef) -> _Dim:

@@ -1,0 +1,76 @@
+"""The Quality page never reads healthy while a critical check fails (issue 19, finding 9)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+from test_ask_pipeline import isolate
+
+from datatruth.quality import overview as qo
+from datatruth.quality.outcome import CheckOutcome
+from datatruth.quality.spec import DIMENSIONS
+from datatruth.settings import load_settings
+from datatruth.store import checks as check_store
+from datatruth.store import open_store
+from datatruth.ui.trend import trend_figure
+
+REPO = Path(__file__).resolve().parent.parent
+PAGE = str(REPO / "pages" / "quality.py")
+DIMS = {d: 99.5 for d in DIMENSIONS}
+
+
+def _outcome(name: str, status: str, severity: str, dimension: str) -> CheckOutcome:
+    return CheckOutcome(name, "not_null", "stores", "city", status, severity, None, 0.0 if status == "pass" else 3.0,
+                        "0", f"{name}: {status}", detail={"dimension": dimension})
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    isolate(monkeypatch, tmp_path)
+    monkeypatch.chdir(REPO)
+    store = open_store(settings=load_settings())
+    at = dt.datetime(2026, 10, 30, 2, 32, 55, 212500)
+    outcomes = [_outcome("stores_city_known", "pass", "warning", "completeness"),
+                _outcome("stores_region_valid", "pass", "critical", "validity"),
+                _outcome("stores_name_unique", "fail", "warning", "uniqueness"),
+                _outcome("stores_city_not_null", "fail", "critical", "completeness")]
+    check_store.save_outcomes(store, "retail", "run-1", outcomes, at, at)
+    check_store.save_scores(store, "retail", "run-1", {"": {"score": 99.6, "dimensions": DIMS},
+                                                       "stores": {"score": 99.6, "dimensions": DIMS}}, at)
+    return store
+
+
+def test_gauges_cap_and_redden_on_a_failing_critical_check(store) -> None:
+    ov = qo.overview(store, "retail")
+    gauges = {g.title: g for g in ov.gauges(DIMENSIONS)}
+    assert gauges["Workspace"].measured == 99.6 and gauges["Workspace"].shown == qo.CRITICAL_CAP
+    assert gauges["Workspace"].colour == "red" and gauges["Completeness"].colour == "red"
+    assert gauges["Completeness"].critical_failed == 1 and gauges["Uniqueness"].critical_failed == 0
+    assert gauges["Uniqueness"].colour == "green"  # a failing warning check does not redden the dimension
+    assert [o.check_name for o in ov.outcomes] == ["stores_city_not_null", "stores_name_unique",
+                                                   "stores_region_valid", "stores_city_known"]
+
+
+def test_page_shows_the_failure_first_and_whole_titles(store) -> None:
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.title[0].value == "Data quality"
+    assert any("1 critical check(s) fail" in e.value and "stores_city_not_null" in e.value for e in at.error)
+    titles = [m.value.split("**")[1] for m in at.markdown if m.value.startswith("**")][:7]
+    assert titles == ["Workspace", "Freshness", "Completeness", "Accuracy", "Consistency", "Validity", "Uniqueness"]
+    assert any("critical failing" in m.value for m in at.markdown if m.value.startswith("**Completeness"))
+    assert any(f"capped at {qo.CRITICAL_CAP:.0f}" in c.value for c in at.caption)
+    checks = next(d.value for d in at.dataframe if "check" in d.value.columns)
+    assert checks["check"].tolist()[:2] == ["stores_city_not_null", "stores_name_unique"]
+    assert list(checks["status"])[:2] == ["fail", "fail"] and checks["severity"].iloc[0] == "critical"
+
+
+def test_one_run_trend_has_readable_ticks() -> None:
+    one = trend_figure([(dt.datetime(2026, 10, 30, 2, 32, 55, 212500), 99.6)], "Workspace score", "score", (0, 100))
+    assert one.layout.xaxis.type == "category" and list(one.data[0].x) == ["2026-10-30 02:32"]
+    two = trend_figure([(dt.datetime(2026, 10, 30, 2, 32, 55), 99.6), (dt.datetime(2026, 10, 30, 2, 32, 58), 98.0)],
+                       "Workspace score", "score")
+    assert len(set(two.data[0].x)) == 2  # two runs in one minute stay two points
