@@ -62,7 +62,8 @@ def _render_answer(ctx: PageContext, answer: Answer, index: int) -> None:
         st.markdown(f"- {insight.text}")
     if answer.chart is not None:
         chart = answer.chart
-        if st.toggle("Forecast", key=f"forecast-{index}", help="Exponential smoothing on the series; drawn "
+        over_time = any(t.get("type") == "scatter" for t in chart.get("data", []))  # no forecast of a number card
+        if over_time and st.toggle("Forecast", key=f"forecast-{index}", help="Exponential smoothing on the series; drawn "
                      "dashed, never mixed into the actual numbers"):
             chart = add_forecast(answer) or chart
             if chart is answer.chart:

@@ -85,7 +85,9 @@ def _tile(ctx, run: TileRun, index: int, count: int, can_edit: bool) -> None:
         else:
             forecast = None
             if tile.kind != "table" and answer.chart is not None:
-                if st.toggle("Forecast", key=f"fc-{tile.id}", help="exponential smoothing, 80/95% interval"):
+                # A forecast needs a series over time; a number card or bars have none.
+                over_time = any(t.get("type") == "scatter" for t in answer.chart.get("data", []))
+                if over_time and st.toggle("Forecast", key=f"fc-{tile.id}", help="exponential smoothing, 80/95% interval"):
                     forecast = add_forecast(answer)
                     if forecast is None:
                         st.caption("Not enough history for a forecast (needs 2 seasons or 24 periods).")

@@ -101,9 +101,12 @@ def detail(ctx, incident_id: int) -> None:
         st.success(flash[1], icon=":material/check_circle:")
     left, right = st.columns([3, 2])
     with left:
-        if points:
+        if len(points) > 1:
             st.plotly_chart(trend_figure([(p["at"], p["value"]) for p in points], "Failing metric over time",
                                          "measured value"), width="stretch")
+        elif points:  # one measurement is a number, not a trend
+            st.caption(f"Measured {points[0]['value']:,.4g} at {points[0]['at']:%Y-%m-%d %H:%M} UTC; a chart "
+                       "appears once the check has failed again.")
         rows = (inc.detail or {}).get("example_rows") or []
         if rows:
             st.markdown("**Example rows** (sensitive columns masked)")
@@ -128,7 +131,8 @@ def actions(ctx, inc: repo.Incident) -> None:
             choices.append("acknowledge")
         if ctx.can("incident_manage"):
             choices += ["resolve", "assign", "expected", "false_positive", "wont_fix"]
-        action = st.radio("Action", choices, horizontal=True)
+        action = st.radio("Action", choices, horizontal=True,
+                          format_func=lambda c: {"false_positive": "false positive", "wont_fix": "won't fix"}.get(c, c))
         owner = st.text_input("Assign to (user name)") if "assign" in choices else ""
         if st.form_submit_button("Apply"):
             if action == "comment":

@@ -70,7 +70,7 @@ def trends_section(ctx, ov: qo.QualityOverview) -> None:
     left, right = st.columns(2)
     if ov.score_trend:
         left.plotly_chart(trend_figure([(p.at, p.value) for p in ov.score_trend], "Workspace score (measured)",
-                                       "score", (0, 100)), width="stretch")
+                                       "score", (0, 103)), width="stretch")
     names = sorted({o.check_name for o in ov.outcomes})
     if names:
         pick = right.selectbox("Check", names, key="trend-check")
@@ -99,7 +99,9 @@ def drill_down(ctx, ov: qo.QualityOverview) -> None:
                f"profiled with {prof.queries} SQL queries in {prof.seconds:.2f} s")
     cols = pd.DataFrame([{
         "column": c.name, "type": c.type, "null %": round(100 * c.null_share, 2), "distinct": c.distinct,
-        "approx": c.distinct_approximate, "min": str(c.min), "max": str(c.max), "mean": c.mean,
+        "approx": c.distinct_approximate, "min": None if c.min is None else str(c.min),
+        "max": None if c.max is None else str(c.max),
+        "mean": round(c.mean, 2) if c.kind == "numeric" and c.mean is not None else None,
         "low quality": c.low_quality, "top shape": c.shapes[0][0] if c.shapes else None} for c in prof.columns])
     st.dataframe(cols, width="stretch", hide_index=True)
     column = st.selectbox("Column", [c.name for c in prof.columns], key="dd-col")

@@ -152,12 +152,12 @@ def upload(ctx: PageContext) -> None:
 
 try:
     ctx = page_context()
-    if ctx.can("upload") and ctx.workspace.config.warehouse_url.startswith("duckdb:///"):
-        upload(ctx)
     files = versions.files_on_disk(ctx.workspace)
     version = versions.current_version(ctx.store, ctx.workspace)
     role = "" if ctx.can("edit_model") else " · read-only"
     st.caption(f"Workspace: {ctx.workspace.config.title} · model version v{version}{role}")
+    if ctx.can("upload") and ctx.workspace.config.warehouse_url.startswith("duckdb:///"):
+        upload(ctx)
     if not files:
         empty_state("This workspace has no semantic model yet",
                     "Draft one from the database with `datatruth workspace create NAME --warehouse URL "

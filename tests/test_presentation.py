@@ -114,7 +114,7 @@ def test_number_styles_per_renderer() -> None:
     money, percent = number_style("currency"), number_style("percent")
     whole, decimals = number_style("number", [17283, 5]), number_style("number", [21.9055478749])
     assert (money.streamlit, money.excel, money.prefix) == ("dollar", '"$"#,##0.00', "$")
-    assert (percent.streamlit, percent.excel, percent.d3) == ("percent", "0.00%", ".2%")
+    assert (percent.streamlit, percent.excel, percent.d3) == ("%.2f%%", "0.00%", ".2%")
     assert (whole.streamlit, whole.excel) == ("%,d", "#,##0")
     assert (decimals.streamlit, decimals.d3) == ("%,.2f", ",.2f")
 
@@ -136,7 +136,9 @@ def test_tables_tiles_charts_and_text_are_formatted(demos) -> None:
     assert re.fullmatch(r"\$\d{1,3}(,\d{3})+\.\d\d", as_text(money.frame, money.columns)["Revenue"].iloc[0])
     assert money.chart["layout"]["yaxis"]["tickprefix"] == "$"
     rate = _ask(demos, "flights", "cancellation rate by month")
-    assert present(rate.frame, rate.columns).styles["Cancellation rate"].streamlit == "percent"
+    shown = present(rate.frame, rate.columns)
+    assert shown.styles["Cancellation rate"].streamlit == "%.2f%%"  # 27.00%, never 27% next to 5.06%
+    assert shown.frame["Cancellation rate"].iloc[0] == pytest.approx(rate.frame.iloc[0, 1] * 100)
     assert rate.chart["layout"]["yaxis"]["tickformat"].endswith("%")
     assert re.search(r"\d+\.\d\d%", rate.explanation)
 

@@ -68,7 +68,8 @@ def _axis_layout(axes: dict[str, tuple[str, NumberStyle, list[str]]], single_tit
         layout[key] = spec
     if len(axes) > 1:
         layout["xaxis_domain"] = [0, 1.0 - 0.08 * max(0, extra)]
-        layout["legend"] = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0}
+        # Below the plot: above it, the legend ran into the title.
+        layout["legend"] = {"orientation": "h", "yanchor": "top", "y": -0.22, "x": 0}
     return layout
 
 
@@ -76,7 +77,7 @@ def _layout(title: str, **extra: Any) -> dict[str, Any]:
     domain = extra.pop("xaxis_domain", None)
     if domain is not None:
         extra["xaxis"] = {**extra.get("xaxis", {}), "domain": domain}
-    margin = {"l": 60, "r": 60 if "yaxis2" in extra else 20, "t": 60, "b": 50}
+    margin = {"l": 60, "r": 60 if "yaxis2" in extra else 20, "t": 60, "b": 90 if "legend" in extra else 50}
     return {"title": {"text": title}, "margin": margin, **extra}
 
 
@@ -85,7 +86,7 @@ def untitled(spec: dict[str, Any]) -> dict[str, Any]:
     layout = {**spec.get("layout", {})}
     layout.pop("title", None)
     margin = {**layout.get("margin", {})}
-    margin["t"] = 40 if "legend" in layout else 20
+    margin["t"] = 20
     layout["margin"] = margin
     return {**spec, "layout": layout}
 

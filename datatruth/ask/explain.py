@@ -133,6 +133,8 @@ def explain(frame: pd.DataFrame, columns: tuple[ColumnInfo, ...], subject: str =
         return f"{prefix}for {_row_label(frame, 0, shape)}, " + "; ".join(parts) + "."
     sentences = []
     for metric in shape.metrics:
+        if metric.name.endswith("__previous"):
+            continue  # the previous period is in the table; its change column says how it compares
         sentences.append(_describe_metric(frame, shape, metric))
     return prefix + " ".join(s for s in sentences if s)
 

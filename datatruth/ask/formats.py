@@ -27,7 +27,9 @@ class NumberStyle:
 
 
 CURRENCY = NumberStyle(",.2f", ",.0f", "$", "dollar", '"$"#,##0.00')
-PERCENT = NumberStyle(".2%", ".1%", "", "percent", "0.00%")
+# Streamlit's "percent" preset drops trailing zeros (27% next to 5.06%): tables get the value times 100
+# (see datatruth.ask.present) and a fixed two decimals.
+PERCENT = NumberStyle(".2%", ".1%", "", "%.2f%%", "0.00%")
 WHOLE = NumberStyle(",.0f", ",.0f", "", "%,d", "#,##0")
 DECIMAL = NumberStyle(",.2f", ",.2~f", "", "%,.2f", "#,##0.00")
 

@@ -76,6 +76,8 @@ def present(frame: pd.DataFrame, columns: tuple[ColumnInfo, ...]) -> Presented:
         if info.role == "metric":
             series = _numeric(series)
             styles[label] = number_style(info.format, series.tolist())
+            if info.format == "percent" and pd.api.types.is_numeric_dtype(series):
+                series = series.astype("float64") * 100  # shown as 27.00%: the table's format has no scaling
         elif _reads_as_period(info):
             series = pd.Series([format_label(v, info) for v in series.tolist()], index=series.index, dtype="object")
         out[label] = series

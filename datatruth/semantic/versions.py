@@ -199,6 +199,8 @@ class Catalog:
 
 def catalog(layer: SemanticLayer, query: str = "") -> Catalog:
     """Rows describing every metric and dimension whose name, label, description or synonyms match `query`."""
+    from datatruth.semantic.labels import column_label
+
     words = query.lower().split()
 
     def keep(*texts: str) -> bool:
@@ -208,7 +210,8 @@ def catalog(layer: SemanticLayer, query: str = "") -> Catalog:
     metrics = tuple({"metric": m.name, "type": m.type, "label": m.title, "format": m.format,
                      "description": m.description, "synonyms": ", ".join(m.synonyms)}
                     for m in layer.metrics if keep(m.name, m.label, m.description, *m.synonyms))
-    dims = tuple({"dimension": d.name, "type": d.dimension.type, "model": d.model.name,
+    dims = tuple({"dimension": d.name, "label": column_label(layer, d.name), "type": d.dimension.type,
+                  "model": d.model.name,
                   "grain": d.dimension.time_granularity or "", "description": d.dimension.description,
                   "synonyms": ", ".join(d.dimension.synonyms), "samples": ", ".join(d.dimension.sample_values)}
                  for d in layer.dimensions()

@@ -32,7 +32,6 @@ PAGE_TITLES = {  # sidebar title: a heading the page shows once it is on screen
     "Ask": "Ask", "Dashboards": "Dashboards", "Semantic layer": "Semantic layer", "Quality": "Data quality",
     "Incidents": "Incidents", "Slow queries": "Slow queries", "Admin": "Admin",
 }
-LOAD_TARGET_S = 2.0
 
 
 def _store(app_env: AppEnv) -> Any:
@@ -84,7 +83,7 @@ def test_ask_chart_sql_feedback_and_follow_up(app: RunningApp, app_env: AppEnv, 
     wait_idle(page)
     screenshot(page, "journey-ask-answer")
 
-    answer.get_by_role("button", name="👍").click()
+    answer.get_by_role("button", name="Right").click()
     page.get_by_text("recorded as right").wait_for()
     wait_idle(page)
     _ask(page, "only online")
@@ -248,7 +247,7 @@ def test_wrong_password_locks_out_after_the_limit(app: RunningApp, app_env: AppE
     assert _failed_attempts(app_env, "locky") == MAX_LOGIN_ATTEMPTS
 
 
-def test_admin_page_and_load_times(app: RunningApp, app_env: AppEnv, new_page: Any) -> None:
+def test_admin_health(app: RunningApp, app_env: AppEnv, new_page: Any) -> None:
     page = new_page
     _sign_in(page, app, app_env, "admin")
     _open(page, "Admin")
@@ -259,26 +258,4 @@ def test_admin_page_and_load_times(app: RunningApp, app_env: AppEnv, new_page: A
     body = page.inner_text("body")
     assert "metadata store — ok" in body and "warehouse — ok" in body, body[-800:]
     screenshot(page, "admin-health")
-
-    rows: list[tuple[str, str, float, float]] = []
-    for workspace, title in (("retail", "Retail (demo)"), ("flights", "NYC flights 2013")):
-        sidebar = page.get_by_test_id("stSidebar")
-        sidebar.get_by_test_id("stSelectbox").click()
-        page.get_by_role("option", name=title).click()
-        wait_idle(page)
-        page.wait_for_url(f"**ws={workspace}**")
-        order = list(PAGE_TITLES)
-        for nav_title in order[1:] + order[:1]:  # the current page first moves away
-            started = time.perf_counter()
-            sidebar_nav(page, nav_title, PAGE_TITLES[nav_title])
-            first = time.perf_counter() - started
-            wait_idle(page, settle_ms=0)  # the heading shows the new run has started
-            done = time.perf_counter() - started
-            rows.append((workspace, nav_title, first, done))
-            screenshot(page, f"page-{workspace}-{nav_title.lower().replace(' ', '-')}")
-    print(f"\npage load (sidebar click → heading / → script finished), target < {LOAD_TARGET_S:.0f} s")
-    print(f"{'workspace':<10} {'page':<15} {'heading s':>9} {'complete s':>10}")
-    for workspace, nav_title, first, done in rows:
-        flag = "" if done < LOAD_TARGET_S else "  over target"
-        print(f"{workspace:<10} {nav_title:<15} {first:>9.2f} {done:>10.2f}{flag}")
-    assert all(first < 10 for _, _, first, _ in rows), "every page shows its heading within 10 s"
+    # Page load times of every page on both workspaces are measured by the screenshot walk (test_walk.py).
