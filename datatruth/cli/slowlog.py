@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import sys
 from collections.abc import Iterator
@@ -73,7 +72,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Rank the query classes of a slow-query log by total time and report them.",
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=ANALYZE_EPILOG,
     )
-    analyze.add_argument("file", help="slow log file (plain or .gz)")
+    analyze.add_argument("file", help="slow log file (plain, .gz, .bz2 or .xz)")
     analyze.add_argument("--format", choices=("auto", "mysql", "postgres"), default="auto",
                          help="log format (default: detect from the content)")
     analyze.add_argument("--json", action="store_true", help="print the report as one JSON document")
@@ -127,21 +126,11 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _head(path: Path) -> bytes:
-    with open(path, "rb") as fh:
-        head = fh.read(_SNIFF_BYTES)
-    if head[:2] == b"\x1f\x8b":
-        try:
-            with gzip.open(path, "rb") as gz:
-                head = gz.read(_SNIFF_BYTES)
-        except (OSError, EOFError):
-            return b""
-    return head
-
-
 def _detect(path: Path) -> str:
-    """'mysql' or 'postgres' from the first 64 KiB of the file."""
-    head = _head(path)
+    """'mysql' or 'postgres' from the first 64 KiB of the file (decompressed)."""
+    from datatruth.slowlog.logfile import head_bytes
+
+    head = head_bytes(path, _SNIFF_BYTES)
     if b"# Query_time:" in head or b"# User@Host:" in head:
         return "mysql"
     from datatruth.slowlog import pg_log  # another module's detector also knows csv/json logs

@@ -366,7 +366,11 @@ def _sniff(lines: list[str]) -> str | None:
 
 
 def detect_format(path: str | Path) -> str:
-    """Tell which slow-log format a file holds: mysql, postgres-stderr, postgres-csv or postgres-json."""
+    """Tell which slow-log format a file holds: mysql, postgres-stderr, postgres-csv or postgres-json.
+
+    Messages name the file, never the folder it sits in (an upload lives in a server temp folder).
+    """
+    name = Path(path).name
     problems = _Problems([])
     lines: list[str] = []
     for raw in _read_lines(path, problems):
@@ -374,12 +378,16 @@ def detect_format(path: str | Path) -> str:
         if len(lines) >= SAMPLE_LINES:
             break
     if not any(line.strip() for line in lines):
-        raise LogFormatError(f"{path} is empty" + (" or unreadable" if problems.count else ""),
+        damaged = [p for p in problems.sink if p.message.startswith("compressed input is damaged")]
+        if damaged:
+            raise LogFormatError(f"{name} is a damaged compressed file: it could not be decompressed",
+                                 "copy the log again, or compress it again from the original")
+        raise LogFormatError(f"{name} is empty" + (" or unreadable" if problems.count else ""),
                              "point at the slow-query log itself (plain or .gz/.bz2/.xz)")
     found = _sniff(lines)
     if found is None:
         raise LogFormatError(
-            f"{path} is not a slow-query log this tool can read",
+            f"{name} is not a slow-query log this tool can read",
             "give a MySQL/MariaDB slow log, or a PostgreSQL log written with log_min_duration_statement "
             "(stderr with a log_line_prefix, csvlog or jsonlog), plain or .gz/.bz2/.xz",
         )

@@ -14,6 +14,8 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from datatruth.slowlog.aggregate import ClassStats
+from datatruth.slowlog.events import MAX_ANALYSED_CHARS
+from datatruth.slowlog.fingerprint import too_deep
 from datatruth.slowlog.redact import redact_sample
 
 T = TypeVar("T")
@@ -117,7 +119,13 @@ def quiet_sqlglot() -> Iterator[None]:
 
 
 def parse_quietly(sql: str, dialect: str) -> exp.Expression | None:
-    """Parse one statement with sqlglot; None when it does not parse or is not understood."""
+    """Parse one statement with sqlglot; None when it does not parse, is not understood or nests too deep.
+
+    Only the first MAX_ANALYSED_CHARS are offered: longer samples are cut (and then usually do not
+    parse), which bounds the parser's memory and time.
+    """
+    if len(sql) > MAX_ANALYSED_CHARS or too_deep(sql):
+        return None
     with quiet_sqlglot():
         try:
             tree = sqlglot.parse_one(sql, read=dialect)
