@@ -37,9 +37,11 @@ Examples:
   datatruth slowlog fingerprint "SELECT * FROM t WHERE id IN (1, 2, 3)"
       -> select * from t where id in(?+)
   datatruth slowlog fingerprint --style sqlglot --dialect postgres "SELECT * FROM t WHERE a = 'x'"
+  datatruth slowlog fingerprint --style pg "SELECT a # b FROM t WHERE x = 1"
   datatruth slowlog fingerprint --batch queries.jsonl > fingerprints.jsonl
 
 --style pt (default) gives pt-fingerprint's text and the Query ID pt-query-digest shows;
+--style pg classes a PostgreSQL statement the way `analyze` does for PostgreSQL logs;
 --style sqlglot normalises through the sqlglot parse tree (falls back to pt when the
 statement does not parse). --batch reads JSON lines {"sql": ...} and writes one
 {"fingerprint": ..., "query_id": ...} line per input line, in order.
@@ -93,8 +95,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=FINGERPRINT_EPILOG,
     )
     fingerprint.add_argument("sql", nargs="?", help="the SQL statement (omit with --batch)")
-    fingerprint.add_argument("--style", choices=("pt", "sqlglot"), default="pt",
-                             help="pt (pt-fingerprint compatible, default) or sqlglot (AST based)")
+    fingerprint.add_argument("--style", choices=("pt", "pg", "sqlglot"), default="pt",
+                             help="pt (pt-fingerprint compatible, default), pg (PostgreSQL's lexer: '#' is an "
+                                  "operator) or sqlglot (AST based)")
     fingerprint.add_argument("--dialect", default="mysql", help="sqlglot dialect for --style sqlglot (default: mysql)")
     fingerprint.add_argument("--json", action="store_true", help="print {fingerprint, query_id} as JSON")
     fingerprint.add_argument("--batch", metavar="FILE",
@@ -209,13 +212,30 @@ def _collect(args: argparse.Namespace) -> int:
 
 
 def _one_fingerprint(sql: str, style: str, dialect: str) -> tuple[str, str]:
-    from datatruth.slowlog.fingerprint import fingerprint_pt, fingerprint_sqlglot, query_id
+    from datatruth.slowlog.fingerprint import fingerprint_pg, fingerprint_pt, fingerprint_sqlglot, query_id
 
-    fp = fingerprint_pt(sql) if style == "pt" else fingerprint_sqlglot(sql, dialect)
+    if style == "pt":
+        fp = fingerprint_pt(sql)
+    elif style == "pg":
+        fp = fingerprint_pg(sql)
+    else:
+        fp = fingerprint_sqlglot(sql, dialect)
     return fp, query_id(fp)
 
 
+def _check_dialect(dialect: str) -> None:
+    from sqlglot.dialects.dialect import Dialect
+
+    try:
+        Dialect.get_or_raise(dialect)
+    except ValueError as err:
+        raise UserError(f"unknown SQL dialect {dialect!r}",
+                        "use a sqlglot dialect name such as mysql, postgres, duckdb or snowflake") from err
+
+
 def _fingerprint(args: argparse.Namespace) -> int:
+    if args.style == "sqlglot":
+        _check_dialect(args.dialect)
     if args.batch:
         if args.sql:
             raise UserError("give either SQL or --batch FILE, not both", "drop the SQL argument")

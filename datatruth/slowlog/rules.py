@@ -406,9 +406,20 @@ def rule_rows_examined_ratio(ctx: RuleContext) -> Iterable[Finding]:
 
 
 def rule_n_plus_one(ctx: RuleContext) -> Iterable[Finding]:
-    """Many tiny calls of one class in a short window: a loop issuing one query per item (N+1)."""
+    """Many tiny calls of one class in a short window: a loop issuing one query per item (N+1).
+
+    Only statements that read or write table rows can be an item loop: BEGIN, END, COMMIT, SET and
+    other session statements are many and fast in every healthy application.
+    """
     stats = ctx.stats
-    if stats is None:
+    tree = ctx.tree
+    if stats is None or tree is None or not tables_of(tree):
+        return
+    if isinstance(tree, exp.Query):
+        advice = "fetch the items in one query (IN list or JOIN)"
+    elif isinstance(tree, exp.Insert | exp.Update | exp.Delete):
+        advice = "write the items in one statement (multi-row INSERT, or UPDATE/DELETE ... WHERE key IN (...))"
+    else:
         return
     calls = _calls(stats)
     if calls < ctx.thresholds.burst_min_calls:
@@ -424,7 +435,7 @@ def rule_n_plus_one(ctx: RuleContext) -> Iterable[Finding]:
         return
     yield Finding("n_plus_one", Severity.HIGH if calls >= 10 * ctx.thresholds.burst_min_calls else Severity.MEDIUM,
                   f"{int(calls)} calls averaging {mean * 1000:.2f} ms within {window:.0f} s look like one query "
-                  "per item in a loop; fetch the items in one query (IN list or JOIN)",
+                  f"per item in a loop; {advice}",
                   f"calls={int(calls)} mean_ms={mean * 1000:.3f} window_s={window:.0f} rate_per_s={rate:.1f}")
 
 
