@@ -155,10 +155,12 @@ def _pg_events(path: Path, problems: list[ParseProblem]) -> Iterator[SlowEvent]:
 
 def _print_problems(problems: list[ParseProblem], path: str) -> None:
     shown = problems[:50]
-    for problem in shown:
+    # A log cut short or a damaged archive is always said, however many problems came first.
+    ends = [p for p in problems[50:] if p.message.startswith("truncated")]
+    for problem in shown + ends:
         print(f"warning: {path}:{problem.line}: {problem.message}", file=sys.stderr)
-    if len(problems) > len(shown):
-        print(f"warning: ... and {len(problems) - len(shown)} more problems", file=sys.stderr)
+    if len(problems) > len(shown) + len(ends):
+        print(f"warning: ... and {len(problems) - len(shown) - len(ends)} more problems", file=sys.stderr)
 
 
 def _report(aggregator: Aggregator, count: int, args: argparse.Namespace, source: str,

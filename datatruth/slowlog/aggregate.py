@@ -303,7 +303,7 @@ class _Class:
         self.users: dict[str, int] = {}
         self.hosts: dict[str, int] = {}
         self.sample: SlowEvent | EventRow | None = None  # a hot-path row until it is frozen
-        self.sample_qt = -1.0
+        self.sample_qt = -math.inf  # a logged time can be negative (clock steps); it still makes a sample
         self.max_pos: int | None = None
         self.cut = 0
         self.pending: list[EventRow] = []  # hot-path rows not yet accounted (see Aggregator.add_row)

@@ -373,13 +373,10 @@ def _pg_tokens(sql: str) -> list[_Tok]:
     """PostgreSQL's own lexer (pglast) as normaliser tokens; pglast.parser.ParseError when it cannot lex."""
     from pglast import parser
 
-    data = sql.encode("utf-8")
-    ascii_only = len(data) == len(sql)
     tokens: list[_Tok] = []
     previous_end = -1
     for token in parser.scan(sql):
-        # Offsets are bytes; most statements are ASCII, where they are character offsets too.
-        text = sql[token.start:token.end + 1] if ascii_only else data[token.start:token.end + 1].decode("utf-8")
+        text = sql[token.start:token.end + 1]  # pglast turns libpg_query's byte offsets into str offsets
         spaced = token.start > previous_end + 1
         previous_end = token.end
         name = token.name
