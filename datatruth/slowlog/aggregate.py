@@ -273,7 +273,7 @@ def _distribution(n: int, low: float, high: float, buckets: Mapping[int, int]) -
                 _BUCKET_VALUES[idx] + _BUCKET_VALUES[prev]) / 2
         value = _BUCKET_VALUES[idx]
         total += count * value
-        squares += count * value * value
+        squares += (value * value) * count  # pt: ($bucket_val ** 2) * $val, in that order
         prev = idx
     variance = squares / n - (total / n) ** 2
     stddev = math.sqrt(variance) if variance > 0 else 0.0

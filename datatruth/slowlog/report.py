@@ -9,6 +9,7 @@ shown, unless raw samples were explicitly allowed.
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -120,20 +121,41 @@ def _time_range(first: datetime | None, last: datetime | None) -> str | None:
 
 
 def _qps(count: int, total: float, first: datetime | None, last: datetime | None) -> tuple[float, float]:
-    if first is None or last is None or last <= first:
+    # pt measures the time range in whole seconds (its Unix timestamps drop the fraction).
+    if first is None or last is None:
         return 0.0, 0.0
-    span = (last - first).total_seconds()
+    span = (last.replace(microsecond=0) - first.replace(microsecond=0)).total_seconds()
+    if span <= 0:
+        return 0.0, 0.0
     return count / span, total / span
 
 
+_IP = re.compile(r"(?:\d+\.){3}\d+")
+_MAX_STRING = 10  # pt shortens each listed name to this many characters (addresses excepted)
+
+
 def _strings(label: str, pairs: tuple[tuple[str, int], ...], count: int) -> str:
+    """A 'Databases/Hosts/Users' line as pt writes it: as many values as fit in the line, then '... N more'."""
     if not pairs:
         return f"# {label}".rstrip()
     if len(pairs) == 1:
-        return f"# {label:<12} {pairs[0][0]}"
-    shown = [f"{name} ({n}/{int(n * 100 / count)}%)" for name, n in pairs[:3]]
-    more = f"... {len(pairs) - 3} more" if len(pairs) > 3 else ""
-    return f"# {label:<12} {', '.join(shown)}{(' ' + more) if more else ''}"
+        name = pairs[0][0]
+        if len(name) > _LINE_LENGTH - 30:
+            name = name[: _LINE_LENGTH - 30] + "..."
+        return f"# {label:<12} {name}"
+    line = ""
+    shown = 0
+    for name, n in pairs:
+        text = name if _IP.search(name) or len(name) <= _MAX_STRING else name[:_MAX_STRING] + "..."
+        text += f" ({n}/{percentage_of(n, count)}%)"
+        if len(line) + len(text) > _LINE_LENGTH - 27:
+            break
+        line += text + ", "
+        shown += 1
+    line = line.removesuffix(", ")
+    if shown < len(pairs):
+        line += f"... {len(pairs) - shown} more"
+    return f"# {label:<12} {line}"
 
 
 def _metric_rows(
