@@ -9,7 +9,6 @@ each metric keeps a histogram of 1000 logarithmic buckets, 5% apart, starting at
 from __future__ import annotations
 
 import math
-import struct
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -19,7 +18,7 @@ from functools import reduce
 from operator import add, itemgetter
 
 from datatruth.errors import UserError
-from datatruth.slowlog.events import EventRow, SlowEvent, event_from_row
+from datatruth.slowlog.events import EventRow, SlowEvent, as_datetime, event_from_row
 from datatruth.slowlog.fingerprint import PtFingerprinter, SourceFingerprinter, query_id
 from datatruth.slowlog.mysql_log import NO_QUERY
 
@@ -57,21 +56,13 @@ def _bucket(value: float) -> int:
 
 
 def _first_value_of_bucket(k: int) -> float:
-    """The smallest double whose _bucket is at least k, found by bisecting the doubles' bit patterns."""
-    def bits(x: float) -> int:
-        return struct.unpack("<q", struct.pack("<d", x))[0]
-
-    def value(b: int) -> float:
-        return struct.unpack("<d", struct.pack("<q", b))[0]
-
-    lo, hi = bits(_MIN_BUCKET), bits(1e300)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if _bucket(value(mid)) >= k:
-            hi = mid
-        else:
-            lo = mid + 1
-    return value(lo)
+    """The smallest double whose _bucket is at least k: the formula's inverse, then a few ulps either way."""
+    value = max(_MIN_BUCKET, math.exp((k - _BUCKET_OFFSET) * _LOG_BUCKET))
+    while _bucket(value) < k:
+        value = math.nextafter(value, math.inf)
+    while value > _MIN_BUCKET and _bucket(below := math.nextafter(value, 0.0)) >= k:
+        value = below
+    return value
 
 
 _BOUNDS: list[float] = []  # _BOUNDS[k - 1]: first value of bucket k; built on first use (~15 ms)
@@ -438,15 +429,7 @@ class Aggregator:
 _CLASS_BATCH = 2048  # rows a class gathers before they are accounted
 _PENDING_ROWS = 65_536  # rows waiting in all classes before every class is flushed (about 30 MB)
 _QUERY, _QT, _LT, _RS, _RX, _TS, _USER, _HOST, _DB, _POS = (itemgetter(i) for i in range(10))
-
-
-def _count_batch(counter: dict[str, int], keys: Iterable[str | None]) -> None:
-    """_count for each key in order (None and empty skipped); same admissions as one at a time."""
-    for key, n in Counter(filter(None, keys)).items():
-        if key in counter or len(counter) < MAX_DISTINCT_STRINGS:
-            counter[key] = counter.get(key, 0) + n
-        else:
-            counter["(other)"] = counter.get("(other)", 0) + n
+_STRINGS = itemgetter(8, 6, 7)
 
 
 def _flush_rows(cls: _Class) -> None:
@@ -462,14 +445,32 @@ def _flush_rows(cls: _Class) -> None:
     cls.size.add_batch(list(map(len, map(_QUERY, rows))))
     stamps = list(filter(None, map(_TS, rows)))
     if stamps:
-        first, last = min(stamps), max(stamps)
+        try:
+            # Rows carry the usual ISO stamps as text of one fixed width, which sorts like the time.
+            first, last = min(stamps), max(stamps)
+        except TypeError:  # text and datetimes mixed (a log that changes its clock format)
+            stamps = [as_datetime(stamp) for stamp in stamps]
+            first, last = min(stamps), max(stamps)
+        first, last = as_datetime(first), as_datetime(last)
         if cls.first is None or first < cls.first:
             cls.first = first
         if cls.last is None or last > cls.last:
             cls.last = last
-    _count_batch(cls.dbs, map(_DB, rows))
-    _count_batch(cls.users, map(_USER, rows))
-    _count_batch(cls.hosts, map(_HOST, rows))
+    # One count of (db, user, host) instead of three: few combinations, split up afterwards in
+    # first-seen order, so the same values are admitted under MAX_DISTINCT_STRINGS.
+    dbs: dict[str, int] = {}
+    users: dict[str, int] = {}
+    hosts: dict[str, int] = {}
+    for (db, user, host), k in Counter(map(_STRINGS, rows)).items():
+        if db:
+            dbs[db] = dbs.get(db, 0) + k
+        if user:
+            users[user] = users.get(user, 0) + k
+        if host:
+            hosts[host] = hosts.get(host, 0) + k
+    _merge_counts(cls.dbs, dbs)
+    _merge_counts(cls.users, users)
+    _merge_counts(cls.hosts, hosts)
     far = max(map(_POS, rows))
     if cls.max_pos is None or far > cls.max_pos:
         cls.max_pos = far

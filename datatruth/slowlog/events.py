@@ -46,9 +46,15 @@ class SlowEvent:
 # The hot path of the MySQL reader hands the aggregator plain tuples instead of SlowEvents (building a
 # frozen dataclass per event was a tenth of the run time); the few rows that become a class's sample
 # are turned into SlowEvents by event_from_row.
-# (query, query_time, lock_time, rows_sent, rows_examined, ts, user, host, db, pos_in_log, ip, thread_id, timestamp)
-EventRow = tuple[str, float, float, int, int, "datetime | None", str, "str | None", "str | None", int,
+# (query, query_time, lock_time, rows_sent, rows_examined, ts, user, host, db, pos_in_log, ip, thread_id, timestamp);
+# ts is a datetime, or the usual ISO text 'YYYY-MM-DDTHH:MM:SS.ffffff' (fixed width, so it sorts like the time).
+EventRow = tuple[str, float, float, int, int, "datetime | str | None", str, "str | None", "str | None", int,
                  str, "str | None", "str | None"]
+
+
+def as_datetime(stamp: datetime | str | None) -> datetime | None:
+    """A row's time as a datetime: rows keep the usual 'YYYY-MM-DDTHH:MM:SS.ffffff' as text until needed."""
+    return datetime.fromisoformat(stamp) if isinstance(stamp, str) else stamp
 
 
 def event_from_row(row: EventRow) -> SlowEvent:
@@ -59,7 +65,7 @@ def event_from_row(row: EventRow) -> SlowEvent:
         attrs["Thread_id"] = int(tid)
     if stamp:
         attrs["timestamp"] = int(stamp)
-    return SlowEvent(query, qt, lt, rs, rx, ts, user, host, db, pos, attrs, "mysql")
+    return SlowEvent(query, qt, lt, rs, rx, as_datetime(ts), user, host, db, pos, attrs, "mysql")
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from datatruth.slowlog.events import (
     EventRow,
     ParseProblem,
     SlowEvent,
+    as_datetime,
     event_from_row,
     usable_number,
 )
@@ -92,6 +93,7 @@ class _Reader:
         self.lines = lines  # newlines handed out so far
         self.read_error: str | None = None
         self.last_cut: int | None = None  # full length of the record just handed out, when it was cut
+        self.plain = False  # the queued records hold no NUL byte and no server banner
 
     def _read(self) -> bytes:
         if self._eof:
@@ -115,10 +117,15 @@ class _Reader:
             data = self._read()
             if not data:
                 return False
-            parts = (self._buf + data).split(_SEP)
+            joined = self._buf + data
+            # One look at the whole chunk spares each record the search for NUL bytes and banners.
+            self.plain = not (b"\x00" in joined or b"ort:" in joined or b"Version" in joined
+                              or b"Command" in joined)
+            parts = joined.split(_SEP)
             self._buf = parts.pop()
             self._pieces.extend(parts)
             if len(self._buf) > self._max + len(_SEP):
+                self.plain = False
                 self._skip_long_record()
         return True
 
@@ -159,7 +166,14 @@ class _Reader:
 
     def record(self) -> tuple[bytes, bool] | None:
         """The next record without its separator and whether one followed it; None when done."""
-        if not self._pieces and not self._fill():
+        pieces = self._pieces
+        if pieces and type(pieces[0]) is bytes:  # the common case, inline
+            piece = pieces.popleft()
+            self.last_cut = None
+            self.tell += len(piece) + 3  # len(_SEP)
+            self.lines += piece.count(b"\n") + 1
+            return piece, True
+        if not pieces and not self._fill():
             if not self._buf:
                 return None
             piece, self._buf = self._buf, b""
@@ -360,16 +374,19 @@ _FAST = re.compile("#" + _FAST_BODY, re.ASCII)
 _FAST_AFTER_SEP = re.compile(_FAST_BODY, re.ASCII)
 
 
-def _fast_row(m: re.Match[str], stmt: str, pos_in_log: int, last_ts: datetime | None,
+def _fast_row(m: re.Match[str], stmt: str, pos_in_log: int, last_ts: datetime | str | None,
               last_db: str | None) -> EventRow:
     """The event row for a record matched by _FAST (same values the general path gives)."""
     ts_text, frac, zone, user, host, ip, tid, qt, lt, rs, rx, db, stamp = m.groups()
+    ts: datetime | str | None
     if not ts_text:
         ts = last_ts
     elif ts_text[4] == "-":
-        # datetime.fromisoformat is C code; "Z" is UTC already, other offsets are applied.
         if zone is None or zone == "Z":
-            ts = datetime.fromisoformat(ts_text + frac[:7]) if frac else datetime.fromisoformat(ts_text)
+            # UTC or as logged: 5.7+ writes six decimals, kept as text (it sorts like the time) and
+            # parsed only for the few rows that need a datetime; other widths are parsed now.
+            ts = ts_text + frac if frac and len(frac) == 7 else (
+                datetime.fromisoformat(ts_text + frac[:7]) if frac else datetime.fromisoformat(ts_text))
         else:
             ts = _parse_ts_parts(ts_text, frac, zone)
     else:
@@ -560,7 +577,7 @@ def _normalise(stmt: str) -> str:
 
 def _events(
     reader: _Reader, sink: list[ParseProblem], embed: tuple[re.Pattern[str], re.Pattern[str]] | None,
-    fast: bool = True, state: ScanState | None = None, last_ts: datetime | None = None,
+    fast: bool = True, state: ScanState | None = None, last_ts: datetime | str | None = None,
     last_db: str | None = None, on_row: RowSink | None = None,
 ) -> Iterator[SlowEvent]:
     """The record loop. With a `state` the caller judges emptiness; without, this raises for non-logs."""
@@ -588,8 +605,8 @@ def _events(
             if had_sep and fast and cut_from is None:
                 # The common record: one event in the usual layout, nothing odd in it.
                 quick = fast_match(stmt) if stmt.startswith("#") else fast_after_sep(stmt)
-                if quick is not None and "\x00" not in stmt and not (
-                        ("ort:" in stmt or "Version" in stmt or "Command" in stmt) and _BANNER.search(stmt)):
+                if quick is not None and (reader.plain or "\x00" not in stmt and not (
+                        ("ort:" in stmt or "Version" in stmt or "Command" in stmt) and _BANNER.search(stmt))):
                     start_pos, pos_in_log = pos_in_log, reader.tell
                     row = _fast_row(quick, stmt, start_pos, last_ts, last_db)
                     last_ts = row[5]
@@ -704,7 +721,7 @@ def _events(
         # MySQL writes "# Time:" only when the second changes and "use db;" only when the
         # database differs from the last one written to the log: later events share both.
         if rec.ts is None:
-            rec.ts = last_ts
+            rec.ts = as_datetime(last_ts)
         else:
             last_ts = rec.ts
         produced += 1
