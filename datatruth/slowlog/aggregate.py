@@ -437,11 +437,11 @@ def _flush_rows(cls: _Class) -> None:
     rows, cls.pending = cls.pending, []
     n = len(rows)
     cls.count += n
-    qts = list(map(_QT, rows))
+    qts = list(map(float, map(_QT, rows)))
     cls.qt.add_batch(qts)
-    cls.lt.add_batch(list(map(_LT, rows)))
-    cls.rs.add_batch(list(map(_RS, rows)))
-    cls.re.add_batch(list(map(_RX, rows)))
+    cls.lt.add_batch(list(map(float, map(_LT, rows))))
+    cls.rs.add_batch(list(map(int, map(_RS, rows))))
+    cls.re.add_batch(list(map(int, map(_RX, rows))))
     cls.size.add_batch(list(map(len, map(_QUERY, rows))))
     stamps = list(filter(None, map(_TS, rows)))
     if stamps:

@@ -47,8 +47,9 @@ class SlowEvent:
 # frozen dataclass per event was a tenth of the run time); the few rows that become a class's sample
 # are turned into SlowEvents by event_from_row.
 # (query, query_time, lock_time, rows_sent, rows_examined, ts, user, host, db, pos_in_log, ip, thread_id, timestamp);
-# ts is a datetime, or the usual ISO text 'YYYY-MM-DDTHH:MM:SS.ffffff' (fixed width, so it sorts like the time).
-EventRow = tuple[str, float, float, int, int, "datetime | str | None", str, "str | None", "str | None", int,
+# the four numbers are the logged digits (text), ts is a datetime or the usual ISO text
+# 'YYYY-MM-DDTHH:MM:SS.ffffff' (fixed width, so it sorts like the time).
+EventRow = tuple[str, str, str, str, str, "datetime | str | None", str, "str | None", "str | None", int,
                  str, "str | None", "str | None"]
 
 
@@ -65,7 +66,8 @@ def event_from_row(row: EventRow) -> SlowEvent:
         attrs["Thread_id"] = int(tid)
     if stamp:
         attrs["timestamp"] = int(stamp)
-    return SlowEvent(query, qt, lt, rs, rx, as_datetime(ts), user, host, db, pos, attrs, "mysql")
+    return SlowEvent(query, float(qt), float(lt), int(rs), int(rx), as_datetime(ts), user, host, db, pos, attrs,
+                     "mysql")
 
 
 @dataclass(frozen=True)

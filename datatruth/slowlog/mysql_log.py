@@ -391,7 +391,8 @@ def _fast_row(m: re.Match[str], stmt: str, pos_in_log: int, last_ts: datetime | 
             ts = _parse_ts_parts(ts_text, frac, zone)
     else:
         ts = _parse_ts_parts(ts_text, None, None)
-    return (stmt[m.end():], float(qt), float(lt), int(rs), int(rx), ts, user, host or ip or None,
+    # The numbers stay text: the aggregator converts a whole batch at once (map(float, ...) runs in C).
+    return (stmt[m.end():], qt, lt, rs, rx, ts, user, host or ip or None,
             ((_strip_db(db) or None) if db else None) or last_db, pos_in_log, ip, tid, stamp)
 
 
