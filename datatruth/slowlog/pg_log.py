@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 MAX_PROBLEMS = 200          # past this, one summary problem stands for the rest
 SAMPLE_LINES = 400          # lines looked at to pick a log_line_prefix
+SAMPLE_BYTES = 4 << 20      # ... and at most this much text, however long the lines
+SAMPLE_LINE_CHARS = 2048    # the prefix and severity sit at the start of a line: the rest is not tried
 _READ_STEP = 1 << 20        # an over-long line is skipped in steps of this size
 
 # --------------------------------------------------------------------------------------------
@@ -199,7 +201,7 @@ def _candidate_patterns() -> list[LinePattern]:
 
 def detect_prefix(lines: Iterable[str]) -> LinePattern | None:
     """Pick the known log_line_prefix (or the generic one) that recognises the most sample lines."""
-    sample = [line for line in lines if line.strip()][:SAMPLE_LINES]
+    sample = [line[:SAMPLE_LINE_CHARS] for line in lines if line.strip()][:SAMPLE_LINES]
     if not sample:
         return None
     best: tuple[int, int, int] | None = None
@@ -373,9 +375,11 @@ def detect_format(path: str | Path) -> str:
     name = Path(path).name
     problems = _Problems([])
     lines: list[str] = []
+    size = 0
     for raw in _read_lines(path, problems):
         lines.append(raw.text)
-        if len(lines) >= SAMPLE_LINES:
+        size += len(raw.text)
+        if len(lines) >= SAMPLE_LINES or size > SAMPLE_BYTES:
             break
     if not any(line.strip() for line in lines):
         damaged = [p for p in problems.sink if p.message.startswith("compressed input is damaged")]
@@ -650,12 +654,8 @@ def _file_year(path_or_stream: str | Path | IO) -> int:
 
 def _iter_stderr(lines: Iterator[RawLine], problems: _Problems, prefix: str | None,
                  year: int) -> Iterator[PgLogRecord]:
-    head: list[RawLine] = []
-    for raw in lines:
-        head.append(raw)
-        if len(head) >= SAMPLE_LINES:
-            break
-    pattern = _pick_pattern([raw.text for raw in head], prefix)
+    head = _head(lines, SAMPLE_LINES)
+    pattern = _pick_pattern([raw.text[:SAMPLE_LINE_CHARS] for raw in head], prefix)
     if pattern is None:
         problems.add(head[0].number if head else 1,
                      "no line looks like a PostgreSQL log line; pass the server's log_line_prefix")
@@ -666,6 +666,18 @@ def _iter_stderr(lines: Iterator[RawLine], problems: _Problems, prefix: str | No
     yield from assembler.flush()
     if not assembler.seen_record:
         problems.add(1, f"no line matched the log_line_prefix {pattern.describe()}")
+
+
+def _head(lines: Iterator[RawLine], count: int) -> list[RawLine]:
+    """The first `count` lines, or fewer when they hold more than SAMPLE_BYTES of text (lines can be 1 MiB)."""
+    head: list[RawLine] = []
+    size = 0
+    for raw in lines:
+        head.append(raw)
+        size += len(raw.text)
+        if len(head) >= count or size > SAMPLE_BYTES:
+            break
+    return head
 
 
 def _pick_pattern(sample: list[str], prefix: str | None) -> LinePattern | None:
@@ -800,11 +812,7 @@ def iter_pg_records(path_or_stream: str | Path | IO, problems: list | None = Non
     source = str(path_or_stream) if isinstance(path_or_stream, str | Path) else "stream"
     year = _file_year(path_or_stream)
     lines = _read_lines(path_or_stream, sink)
-    head: list[RawLine] = []
-    for raw in lines:
-        head.append(raw)
-        if len(head) >= 50:
-            break
+    head = _head(lines, 50)
     found = log_format or _sniff([raw.text for raw in head])
     if found == "mysql":
         sink.add(1, "this is a MySQL/MariaDB slow log, not a PostgreSQL log; read it with the MySQL parser")
