@@ -429,7 +429,20 @@ class Aggregator:
 _CLASS_BATCH = 2048  # rows a class gathers before they are accounted
 _PENDING_ROWS = 65_536  # rows waiting in all classes before every class is flushed (about 30 MB)
 _QUERY, _QT, _LT, _RS, _RX, _TS, _USER, _HOST, _DB, _POS = (itemgetter(i) for i in range(10))
-_STRINGS = itemgetter(8, 6, 7)
+_USER_HOST = itemgetter(13)
+_USER_HOSTS: dict[str, tuple[str, str | None]] = {}  # bounded memo of _user_and_host
+
+
+def _user_and_host(user_host: str) -> tuple[str, str | None]:
+    """'app[app] @ web-1 [10.0.0.1]' -> ('app', 'web-1'); the host is the address when no name was logged."""
+    found = _USER_HOSTS.get(user_host)
+    if found is None:
+        user, _, rest = user_host.partition("[")
+        name, _, address = rest.partition("] @ ")[2].rpartition(" [")
+        found = (user, name or address[:-1] or None)
+        if len(_USER_HOSTS) < 10_000:
+            _USER_HOSTS[user_host] = found
+    return found
 
 
 def _flush_rows(cls: _Class) -> None:
@@ -456,18 +469,17 @@ def _flush_rows(cls: _Class) -> None:
             cls.first = first
         if cls.last is None or last > cls.last:
             cls.last = last
-    # One count of (db, user, host) instead of three: few combinations, split up afterwards in
-    # first-seen order, so the same values are admitted under MAX_DISTINCT_STRINGS.
-    dbs: dict[str, int] = {}
+    # Users and hosts are counted through the logged 'user[user] @ host [ip]' text (one count, not two),
+    # then split in first-seen order, so the same values are admitted under MAX_DISTINCT_STRINGS.
     users: dict[str, int] = {}
     hosts: dict[str, int] = {}
-    for (db, user, host), k in Counter(map(_STRINGS, rows)).items():
-        if db:
-            dbs[db] = dbs.get(db, 0) + k
-        if user:
-            users[user] = users.get(user, 0) + k
+    for user_host, k in Counter(map(_USER_HOST, rows)).items():
+        user, host = _user_and_host(user_host)
+        users[user] = users.get(user, 0) + k
         if host:
             hosts[host] = hosts.get(host, 0) + k
+    dbs = Counter(map(_DB, rows))
+    dbs.pop(None, None)
     _merge_counts(cls.dbs, dbs)
     _merge_counts(cls.users, users)
     _merge_counts(cls.hosts, hosts)

@@ -46,11 +46,12 @@ class SlowEvent:
 # The hot path of the MySQL reader hands the aggregator plain tuples instead of SlowEvents (building a
 # frozen dataclass per event was a tenth of the run time); the few rows that become a class's sample
 # are turned into SlowEvents by event_from_row.
-# (query, query_time, lock_time, rows_sent, rows_examined, ts, user, host, db, pos_in_log, ip, thread_id, timestamp);
-# the four numbers are the logged digits (text), ts is a datetime or the usual ISO text
-# 'YYYY-MM-DDTHH:MM:SS.ffffff' (fixed width, so it sorts like the time).
+# (query, query_time, lock_time, rows_sent, rows_examined, ts, user, host, db, pos_in_log, ip, thread_id, timestamp,
+#  user_host); the four numbers are the logged digits (text), ts is a datetime or the usual ISO text
+# 'YYYY-MM-DDTHH:MM:SS.ffffff' (fixed width, so it sorts like the time), user_host the logged
+# 'user[user] @ host [ip]' (one string to count instead of two).
 EventRow = tuple[str, str, str, str, str, "datetime | str | None", str, "str | None", "str | None", int,
-                 str, "str | None", "str | None"]
+                 str, "str | None", "str | None", str]
 
 
 def as_datetime(stamp: datetime | str | None) -> datetime | None:
@@ -60,7 +61,7 @@ def as_datetime(stamp: datetime | str | None) -> datetime | None:
 
 def event_from_row(row: EventRow) -> SlowEvent:
     """The SlowEvent a MySQL hot-path row stands for (same fields the general parser would give)."""
-    query, qt, lt, rs, rx, ts, user, host, db, pos, ip, tid, stamp = row
+    query, qt, lt, rs, rx, ts, user, host, db, pos, ip, tid, stamp, _user_host = row
     attrs: dict[str, object] = {"ip": ip}
     if tid:
         attrs["Thread_id"] = int(tid)

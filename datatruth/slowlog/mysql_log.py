@@ -360,7 +360,7 @@ def _strip_db(db: str) -> str:
 _FAST_BODY = (
     r"(?: Time: (?P<ts>\d{6} [ \d]\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)"
     r"(?P<frac>\.\d{1,9})?(?P<zone>Z|[+-]\d\d:?\d\d)?\n#)?"
-    r" User@Host: (?P<user>[^\[\n]++)\[[^\]\n]*+\] @ (?P<host>\S*+) \[(?P<ip>[^\]\n]*+)\]"
+    r" User@Host: (?P<uh>(?P<user>[^\[\n]++)\[[^\]\n]*+\] @ (?P<host>\S*+) \[(?P<ip>[^\]\n]*+)\])"
     r"(?:[ \t]++Id:[ \t]*+(?P<tid>\d{1,18}))?[ \t]*+\n"
     r"# Query_time: (?P<qt>\d{1,12}(?:\.\d{1,12})?)[ \t]++Lock_time: (?P<lt>\d{1,12}(?:\.\d{1,12})?)"
     r"[ \t]++Rows_sent: (?P<rs>\d{1,15})[ \t]++Rows_examined: (?P<re>\d{1,15})[ \t]*+\n"
@@ -377,7 +377,7 @@ _FAST_AFTER_SEP = re.compile(_FAST_BODY, re.ASCII)
 def _fast_row(m: re.Match[str], stmt: str, pos_in_log: int, last_ts: datetime | str | None,
               last_db: str | None) -> EventRow:
     """The event row for a record matched by _FAST (same values the general path gives)."""
-    ts_text, frac, zone, user, host, ip, tid, qt, lt, rs, rx, db, stamp = m.groups()
+    ts_text, frac, zone, uh, user, host, ip, tid, qt, lt, rs, rx, db, stamp = m.groups()
     ts: datetime | str | None
     if not ts_text:
         ts = last_ts
@@ -393,7 +393,7 @@ def _fast_row(m: re.Match[str], stmt: str, pos_in_log: int, last_ts: datetime | 
         ts = _parse_ts_parts(ts_text, None, None)
     # The numbers stay text: the aggregator converts a whole batch at once (map(float, ...) runs in C).
     return (stmt[m.end():], qt, lt, rs, rx, ts, user, host or ip or None,
-            ((_strip_db(db) or None) if db else None) or last_db, pos_in_log, ip, tid, stamp)
+            ((_strip_db(db) or None) if db else None) or last_db, pos_in_log, ip, tid, stamp, uh)
 
 
 _METRIC_KEYS = ("Query_time", "Lock_time", "Rows_sent", "Rows_examined")
