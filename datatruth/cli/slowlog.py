@@ -85,8 +85,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     analyze.add_argument("--raw-samples", action="store_true",
                          help="show sample statements with their literals (personal data is still masked)")
     analyze.add_argument("--jobs", type=_positive_int, default=None,
-                         help="processes for large plain MySQL logs (default: the CPUs available, max 8; "
-                              "1 = a single streaming pass)")
+                         help="processes for large plain MySQL logs (default: one per free CPU, i.e. the CPUs "
+                              "available minus the 1-minute load, at least 1, at most 8; 1 = a single pass)")
     analyze.set_defaults(func=_analyze)
 
     fingerprint = sub.add_parser(
