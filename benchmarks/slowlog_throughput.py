@@ -2,9 +2,10 @@
 
 Generates a deterministic MySQL 5.7-style slow log (default 400,000 events over a few
 hundred query classes with varying literals), runs datatruth (one process, then two)
-and pt-query-digest on it in the same run, each --repeat times interleaved, and prints a markdown table of medians (with ranges) of wall
-time, events/s, CPU time and peak RSS, the speed-up against pt, and whether every run
-put the same query classes (by Query ID) in the same top-10 order as pt.
+and pt-query-digest on it in the same run, each --repeat times interleaved, and prints
+a markdown table of medians (with ranges) of wall time, events/s, CPU time and peak RSS,
+the speed-up against pt, and whether every run put the same query classes (by Query ID)
+in the same top-10 order as pt.
 
     .venv/bin/python benchmarks/slowlog_throughput.py [--events 400000] [--repeat 3] [--seed 7] [--keep DIR]
 
