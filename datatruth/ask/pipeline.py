@@ -37,6 +37,7 @@ from datatruth.semantic.model import TIME_GRAINS, SemanticLayer
 from datatruth.semantic.plan import QueryPlan
 from datatruth.store import audit, history
 from datatruth.store.engine import Store
+from datatruth.warehouse import dataversion
 from datatruth.workspace.registry import Workspace
 
 RAW_SQL_VERSION = "raw-sql"
@@ -288,7 +289,9 @@ def stage_execute(state: AskState) -> AskState:
     """Serve the result from the cache when fresh, else run it on the warehouse and cache it."""
     ws, res = state.request.ws, state.resources
     assert res is not None
-    key = CacheKey(state.sql, state.model_version, ws.warehouse.identity)
+    # The data version makes results of data that has since changed (a load, a rewritten DuckDB file) misses.
+    key = CacheKey(state.sql, state.model_version,
+                   f"{ws.warehouse.identity}#{dataversion.stamp(ws.data_dir, ws.config.warehouse_url)}")
     if not state.request.refresh:
         hit = res.cache.get(key)
         if hit is not None:
