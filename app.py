@@ -20,7 +20,9 @@ except UserError as err:
     show_error(err)
     st.stop()
 
-summaries = [w for w in list_workspaces(settings) if w.valid]
+listed = list_workspaces(settings)
+summaries = [w for w in listed if w.valid]
+broken = [w for w in listed if not w.valid]  # one broken workspace.yaml must not hide the others
 if not summaries:
     st.warning("No valid workspace found. Create one with `datatruth workspace create NAME --warehouse URL`.")
     st.stop()
@@ -32,6 +34,10 @@ with st.sidebar:
     chosen = st.selectbox("Workspace", names, index=index, format_func=lambda n: titles[n], key="ws_switcher")
     st.session_state[WORKSPACE_KEY] = chosen
     st.query_params["ws"] = chosen
+    for bad in broken:
+        # The problem names server paths, so only its existence is shown; `workspace list` gives the details.
+        st.caption(f"⚠️ Workspace **{bad.name}** is not available: its settings have problems "
+                   "(`datatruth workspace list` shows them)")
     if local_mode:
         st.caption("🔓 Local single-user mode: no sign-in (no credentials file configured).")
     else:

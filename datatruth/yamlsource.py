@@ -320,4 +320,7 @@ def load_yaml(path: str | Path) -> YamlDoc:
     except UnicodeDecodeError:
         raise ConfigError(f"{p} is not UTF-8 text", "save the file as UTF-8",
                           [Issue(str(p), None, "not UTF-8")]) from None
+    except (OSError, ValueError) as err:  # permission denied, a name with a NUL byte, …
+        raise ConfigError(f"{p} cannot be read: {getattr(err, 'strerror', None) or err}",
+                          "check the file's permissions and name", [Issue(str(p), None, "cannot be read")]) from None
     return parse_yaml(text, str(p))

@@ -210,8 +210,12 @@ def _check_ranges(c: _Collector, llm: LLMConfig, limits: Limits) -> None:
     for (section, key), (low, high) in RANGES.items():
         value = getattr(llm if section == "llm" else limits, key)
         if not math.isfinite(value) or not low <= value <= high:
-            c.add((section, key), f"'{key}' is {value!r}; it must be between {low:g} and {high:,g}",
+            c.add((section, key), f"'{key}' is {value!r}; it must be between {_number(low)} and {_number(high)}",
                   "use a finite number in that range")
+
+
+def _number(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
 
 
 def _is_user_name(value: Any) -> bool:

@@ -81,14 +81,15 @@ def workspace_names(settings: Settings | None = None) -> list[str]:
 
 
 def list_workspaces(settings: Settings | None = None) -> list[WorkspaceSummary]:
-    """Summaries of all workspaces, including invalid ones with their first problem."""
+    """Summaries of all workspaces, including invalid ones with their first problem (one never hides the others)."""
     settings = settings or load_settings()
     out = []
     for name in workspace_names(settings):
         try:
             cfg = parse_workspace(_workspace_file(settings, name), data_dir=settings.data_dir)
-        except ConfigError as err:
-            out.append(WorkspaceSummary(name, name, "", None, False, str(err.issues[0]) if err.issues else err.message))
+        except UserError as err:
+            issues = getattr(err, "issues", None)
+            out.append(WorkspaceSummary(name, name, "", None, False, str(issues[0]) if issues else err.message))
             continue
         out.append(WorkspaceSummary(name, cfg.title, str(scrub(cfg.warehouse_url)), cfg.demo, True))
     return out
