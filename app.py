@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from datatruth import logs
 from datatruth.errors import UserError
 from datatruth.settings import load_settings
 from datatruth.ui.context import WORKSPACE_KEY, chosen_workspace
@@ -13,6 +14,11 @@ from datatruth.workspace.registry import list_workspaces
 
 st.set_page_config(page_title="DataTruth", page_icon="📊", layout="wide")
 settings = load_settings()
+try:
+    logs.configure(settings.log_level)
+except UserError as err:
+    show_error(err)
+    st.stop()
 
 try:
     user, local_mode = sign_in(settings)
