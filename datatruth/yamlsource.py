@@ -37,7 +37,9 @@ KeyPath = tuple[str | int, ...]
 MAX_DEPTH = 64  # lists and mappings inside each other; real settings files stay under 10
 MAX_ALIAS_VALUES = 10_000  # values that aliases may repeat in one file, over all aliases
 MAX_YAML_BYTES = 10_000_000
-_STANDARD_TAG = "tag:yaml.org,2002:"
+# YAML's own types (what a safe loader builds); python/* and any local tag are refused.
+_ALLOWED_TAGS = frozenset(f"tag:yaml.org,2002:{name}" for name in (
+    "str", "int", "float", "bool", "null", "map", "seq", "timestamp", "binary", "merge", "set", "omap", "pairs"))
 _DEEP_HINT = "settings are at most a few levels deep; flatten the structure"
 
 
@@ -175,7 +177,7 @@ def _guard_events(events: Any) -> None:
             continue
         line = _line(event)
         tag = getattr(event, "tag", None)
-        if tag is not None and str(tag) not in ("!", "") and not str(tag).startswith(_STANDARD_TAG):
+        if tag is not None and str(tag) not in ("!", "") and str(tag) not in _ALLOWED_TAGS:
             raise _Refused(line, f"unknown YAML tag '{tag}'",
                            "settings files use plain values; remove the tag (or quote the value)")
         is_key = bool(stack) and stack[-1].is_map and stack[-1].children % 2 == 0
