@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-DATATRUTH = REPO / ".venv" / "bin" / "datatruth"
+PYTHON = REPO / ".venv" / "bin" / "python"
 
 
 def alias_bomb(levels: int, under: str) -> str:
@@ -31,12 +31,21 @@ def alias_bomb(levels: int, under: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Each process reports its own high-water mark (VmHWM): ru_maxrss would carry the forking parent's over exec.
+_HWM = ("hwm = next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM'))\n"
+        "sys.stderr.write(f'@@VmHWM {hwm}\\n')\n")
+OURS = "import sys\nfrom datatruth.cli.main import main\ntry:\n    raise SystemExit(main(sys.argv[1:]))\nfinally:\n" + \
+    "".join(f"    {line}\n" for line in _HWM.splitlines())
+PEER = "import sys, yaml\ntry:\n    yaml.load(open(sys.argv[1]).read(), Loader=yaml.CSafeLoader)\nfinally:\n" + \
+    "".join(f"    {line}\n" for line in _HWM.splitlines())
+
+
 def measure(argv: list[str], env: dict[str, str]) -> tuple[float, float, int]:
-    """(wall seconds, peak RSS MB, exit code) of one process."""
+    """(wall seconds, peak RSS MB, exit code) of one process running `argv` (python -c CODE args…)."""
     started = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    return time.perf_counter() - started, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+    proc = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
+    hwm = proc.stderr.rpartition("@@VmHWM ")[2].split()[0]
+    return time.perf_counter() - started, int(hwm) / 1024, proc.returncode
 
 
 def loader_ms(path: Path) -> float:
@@ -86,9 +95,8 @@ def main() -> None:
               "PyYAML safe_load wall s | PyYAML peak MB |")
         print("|---|---|---:|---:|---:|---:|---:|---:|")
         for label, command, path, args in cases:
-            ours = measure([str(DATATRUTH), *args], env)
-            peer = measure([sys.executable, "-c", "import sys, yaml; yaml.load(open(sys.argv[1]).read(), "
-                            "Loader=yaml.CSafeLoader)", str(path)], env)
+            ours = measure([str(PYTHON), "-c", OURS, *args], env)
+            peer = measure([sys.executable, "-c", PEER, str(path)], env)
             print(f"| {label} | `{command}` | {ours[0]:.2f} | {ours[1]:.0f} | {ours[2]} | {loader_ms(path):.1f} | "
                   f"{peer[0]:.2f} | {peer[1]:.0f}{'' if peer[2] == 0 else ' (error)'} |")
 
