@@ -36,6 +36,7 @@ import sqlalchemy as sa
 
 from datatruth.errors import NotFound, UserError
 from datatruth.settings import Settings, load_settings
+from datatruth.workspace.registry import STAGING_PREFIX
 
 if TYPE_CHECKING:
     from datatruth.store.engine import Store
@@ -45,7 +46,7 @@ Progress = Callable[[float, str], None]
 FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".xlsx": "excel", ".xls": "excel", ".parquet": "parquet",
            ".pq": "parquet", ".json": "json", ".jsonl": "json", ".ndjson": "json"}
 _NAME_CLEAN = re.compile(r"[^a-z0-9_]+")
-_STAGE_PREFIX = "_dt_load_"  # staging tables; leftovers of a killed load are dropped by the next load
+_STAGE_PREFIX = STAGING_PREFIX  # staging tables; leftovers of a killed load are dropped by the next load
 _SNIFF_BYTES = 65_536
 # Files at least this big report progress while DuckDB reads them (polled from its query progress).
 PROGRESS_MIN_BYTES = 5_000_000
@@ -705,7 +706,9 @@ def load_directory_csvs(ws_name: str, data_dir: Path, settings: Settings | None 
         if Path(data_dir).is_dir() else []
     if not files:
         raise UserError(f"no CSV files in {data_dir}", "point --load-csv at the folder holding the seed CSV files")
-    return load_files(ws_name, files, settings, progress=progress)
+    # Seeds build a new warehouse (a re-import starts from an empty file): a header-only seed is a real,
+    # empty table there, not a table about to lose its rows.
+    return load_files(ws_name, files, settings, progress=progress, allow_empty=True)
 
 
 def load_uploads(ws: Workspace, uploads: Sequence[tuple[str, bytes]], *, user: str, store: Store,

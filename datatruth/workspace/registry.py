@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from datatruth.warehouse.engine import Warehouse
 
 
+STAGING_PREFIX = "_dt_load_"  # tables `workspace load` builds before it swaps them in
+
+
 @dataclass(frozen=True)
 class WorkspaceSummary:
     """A line in `workspace list`: enough to pick one without opening its warehouse."""
@@ -59,7 +62,8 @@ class Workspace:
         """Tables this workspace may query: the configured list, or every table in its warehouse."""
         if self.config.exposed_tables:
             return frozenset(self.config.exposed_tables)
-        return frozenset(t.lower() for t in self.warehouse.table_names())
+        # A load's staging tables (a killed load may leave one until the next load) are not the workspace's data.
+        return frozenset(t.lower() for t in self.warehouse.table_names() if not t.lower().startswith(STAGING_PREFIX))
 
     def close(self) -> None:
         """Release the warehouse connection if it was opened."""

@@ -250,3 +250,21 @@ def test_a_load_through_the_script_reports_json(ws, env, tmp_path: Path) -> None
                             capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["tables"][0]["encoding"] == "utf-8"
+
+
+def test_a_left_over_staging_table_is_never_exposed_and_goes_at_the_next_load(ws, tmp_path: Path) -> None:
+    from datatruth.workspace.registry import load_workspace
+
+    path = tmp_path / "t.csv"
+    path.write_text("id\n1\n")
+    load_files("mine", [path], ws)
+    con = duckdb.connect(str(ws.data_dir / "mine" / "warehouse.duckdb"))
+    con.execute("CREATE TABLE _dt_load_deadbeef_0 AS SELECT 42 AS half_loaded")  # what kill -9 can leave
+    con.close()
+    workspace = load_workspace("mine", ws)
+    try:
+        assert workspace.exposed_tables() == {"t"}
+    finally:
+        workspace.close()
+    load_files("mine", [path], ws, replace=True)
+    assert _tables(ws) == {"t"}
