@@ -274,19 +274,16 @@ def _sheet_sources(path: Path) -> list[_Source]:
 
 def _excel_call(path: Path, read: Callable[[], object]) -> object:
     """Run a workbook read; an unreadable workbook becomes a UserError instead of a library traceback."""
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         return read()
     except ImportError:
         raise UserError(f"{path.name}: reading {path.suffix} workbooks needs a package that is not installed",
                         "save the workbook as .xlsx") from None
-    except (zipfile.BadZipFile, ValueError, KeyError, OSError, EOFError) as err:
+    except (zipfile.BadZipFile, InvalidFileException, ValueError, KeyError, OSError, EOFError) as err:
         raise UserError(f"is not a readable Excel workbook ({type(err).__name__}: {str(err)[:120]})",
                         "open it in Excel or LibreOffice and save it again as .xlsx") from None
-    except Exception as err:  # noqa: BLE001 - openpyxl raises its own InvalidFileException and friends
-        if type(err).__module__.startswith("openpyxl"):
-            raise UserError(f"is not a readable Excel workbook ({str(err)[:120]})",
-                            "open it in Excel or LibreOffice and save it again as .xlsx") from None
-        raise
 
 
 def _read_relation(con: duckdb.DuckDBPyConnection, src: _Source, index: int,
