@@ -203,6 +203,9 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
 }
 
 
+CLOCK_RANGE = (dt.date(1900, 1, 1), dt.date(2999, 12, 31))
+
+
 def _check_ranges(c: _Collector, llm: LLMConfig, limits: Limits) -> None:
     """Every number setting is finite and inside its range (see RANGES)."""
     import math
@@ -322,6 +325,10 @@ def parse_workspace(path: Path, env: dict[str, str] | None = None, data_dir: Pat
             c.add(("clock",), f"clock '{clock_raw}' is not a date", "write 'today' or a date like 2024-12-31")
     else:
         c.add(("clock",), "clock must be 'today' or a date like 2024-12-31")
+    if clock is not None and not CLOCK_RANGE[0] <= clock <= CLOCK_RANGE[1]:
+        c.add(("clock",), f"clock {clock.isoformat()} is outside {CLOCK_RANGE[0].year}-{CLOCK_RANGE[1].year}",
+              "pin a date between those years (date arithmetic for 'last year' needs room on both sides)")
+        clock = None
 
     members: list[Member] = []
     for i, item in enumerate(c.typed(raw, "members", list, [], ())):
