@@ -36,6 +36,7 @@ def _parse(tmp_path: Path, text: str):
     ("members: [{user: [a, b], role: admin}]", "member user must be a name"),
     ("clock: 2013-02-30", "clock '2013-02-30' is not a date"),  # was a ValueError traceback
     ("clock: 2013-13-01", "clock '2013-13-01' is not a date"),
+    ("clock: 0001-01-01", "clock 0001-01-01 is outside 1900-2999"),  # 'last year' would be year 0
 ])
 def test_out_of_range_values_are_located_issues(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ConfigError) as err:
