@@ -16,6 +16,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError
 
 from datatruth.errors import NotFound, UserError
+from datatruth.semantic import dialects
 from datatruth.semantic import sqlparts as sp
 from datatruth.semantic.joins import JoinGraph, JoinStep
 from datatruth.semantic.model import (
@@ -86,18 +87,18 @@ _CACHE_SIZE = 512
 
 
 def compile_plan(plan: QueryPlan, layer: SemanticLayer, dialect: str) -> CompiledQuery:
-    """Compile a plan to SQL in `dialect` (duckdb, postgres, mysql); UserError for plans the model cannot answer.
+    """Compile a plan to SQL in `dialect` (duckdb, postgres, mysql, spark); UserError for plans the model cannot answer.
 
     Results are cached per layer (a repeated question costs a dict lookup); treat `CompiledQuery.ast` as
     read-only — copy it before transforming.
     """
-    name = sp.normalize_dialect(dialect)
+    name = dialects.target_dialect(dialect)
     cache: dict[tuple[QueryPlan, str], CompiledQuery] = layer.memo("compiled", dict)
     # evidence explains the plan but does not change the SQL
     key = (replace(plan, evidence=()), name)
     found = cache.get(key)
     if found is None:
-        found = _Compiler(plan, layer, name).run()
+        found = dialects.retarget(_Compiler(plan, layer, dialects.build_dialect(name)).run(), name)
         if len(cache) >= _CACHE_SIZE:
             cache.pop(next(iter(cache)))
         cache[key] = found

@@ -28,7 +28,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from datatruth.errors import NotFound, QueryTimeout, UserError, WarehouseError
 
 DIALECT_OF_DRIVER = {"duckdb": "duckdb", "postgresql": "postgres", "postgres": "postgres", "mysql": "mysql",
-                     "mariadb": "mysql", "sqlite": "sqlite"}
+                     "mariadb": "mysql", "sqlite": "sqlite", "hive": "spark"}
 # Server-side limits should fire first; the client watchdog is the second wall for servers.
 SERVER_GRACE_S = 0.5
 _cursor_ids = itertools.count(1)
@@ -432,6 +432,15 @@ def _sqlite_read_only(action: int, arg1: str | None, arg2: str | None, _db: str 
 _BACKENDS: dict[str, type[_Backend]] = {"duckdb": _DuckDB, "postgres": _Postgres, "mysql": _MySQL, "sqlite": _SQLite}
 
 
+def _backend_class(kind: str) -> type[_Backend]:
+    """The backend for a dialect; Spark's lives in its own module and is imported only when used."""
+    if kind == "spark":
+        from datatruth.warehouse.spark import SparkBackend
+
+        return SparkBackend
+    return _BACKENDS[kind]
+
+
 def _first_line(err: BaseException) -> str:
     lines = str(getattr(err, "orig", None) or err).strip().splitlines()
     return lines[0][:300] if lines else type(err).__name__
@@ -447,7 +456,7 @@ class Warehouse:
 
     @property
     def dialect(self) -> str:
-        """The sqlglot dialect name: duckdb, postgres, mysql or sqlite."""
+        """The sqlglot dialect name: duckdb, postgres, mysql, sqlite or spark."""
         return self._backend.dialect
 
     @property
@@ -545,14 +554,15 @@ def open_warehouse(url: str, *, read_only: bool = True, timeout_s: float = 30,
         parsed = make_url(url)
     except sa_exc.ArgumentError as err:
         raise WarehouseError(f"'{url}' is not a valid warehouse URL",
-                             "write it like duckdb:///path/file.duckdb or postgresql+psycopg://user@host/db") from err
+                             "write it like duckdb:///path/file.duckdb, postgresql+psycopg://user@host/db or "
+                             "hive://user@host:10000/db (Spark)") from err
     kind = DIALECT_OF_DRIVER.get(parsed.get_backend_name())
     if kind is None:
         raise WarehouseError(f"unsupported warehouse type '{parsed.get_backend_name()}'",
                              f"use one of: {', '.join(sorted(set(DIALECT_OF_DRIVER.values())))}")
     if timeout_s <= 0:
         raise UserError(f"timeout must be positive, got {timeout_s!r}", "pass a timeout in seconds")
-    backend = _BACKENDS[kind](parsed, read_only, float(timeout_s), allowed_directories)
+    backend = _backend_class(kind)(parsed, read_only, float(timeout_s), allowed_directories)
     try:
         engine = sa.create_engine(parsed, **backend.engine_kwargs())
     except (sa_exc.ArgumentError, ImportError) as err:
