@@ -37,8 +37,9 @@ ensure_java() {
     command -v java >/dev/null 2>&1 && return 0
     log "installing a Java runtime (openjdk-17-jre-headless)"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -q openjdk-17-jre-headless >/dev/null 2>&1 || {
-        apt-get update -q >/dev/null && apt-get install -y -q openjdk-17-jre-headless >/dev/null; }
+    # setup_services.sh may be installing packages at the same time: wait for the dpkg lock.
+    local apt=(apt-get -o DPkg::Lock::Timeout=300 install -y -q openjdk-17-jre-headless)
+    "${apt[@]}" >/dev/null 2>&1 || { apt-get -o DPkg::Lock::Timeout=300 update -q >/dev/null && "${apt[@]}" >/dev/null; }
 }
 
 ensure_pyspark() {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -71,7 +72,12 @@ def spark_url() -> str:
     import spark_flights
 
     url = os.environ.get(SPARK_URL_VAR, spark_flights.DEFAULT_URL)
+    # CI starts the server in the background at the beginning of the run; wait for it here, not there.
+    deadline = time.monotonic() + float(os.environ.get("DATATRUTH_SPARK_WAIT_S", "0"))
     problem = spark_flights.unreachable(url)
+    while problem and time.monotonic() < deadline:
+        time.sleep(2)
+        problem = spark_flights.unreachable(url)
     if problem:
         message = f"Spark Thrift server at {url}: {problem}; {spark_flights.START_HINT}"
         if os.environ.get("CI") == "true":

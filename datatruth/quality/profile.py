@@ -350,10 +350,11 @@ def _group_counts(source: Source, table: str | exp.Expression, key: exp.Expressi
 def duplicate_row_count(source: Source, table: str, columns: list[str] | None = None) -> int:
     """Exact number of surplus rows: rows that repeat an earlier row over `columns` (default all columns)."""
     names = columns or [c.name for c in source.columns(table)]
-    if source.dialect == "duckdb" and columns is None:
+    if source.dialect in ("duckdb", "spark") and columns is None:
         # Equal rows hash equally, so as many distinct row hashes as rows proves there are no duplicates;
         # only when hashes repeat is the exact (and costlier) GROUP BY needed.
-        row_hash = exp.Anonymous(this="HASH", expressions=[exp.column("t")])
+        row_hash = (exp.Anonymous(this="HASH", expressions=[exp.column("t")]) if source.dialect == "duckdb"
+                    else exp.Anonymous(this="XXHASH64", expressions=[sp.col(n) for n in names]))
         q = exp.select(exp.Count(this=exp.Star()), exp.Count(this=exp.Distinct(expressions=[row_hash]))) \
             .from_(source.table(table).as_("t"))
         total, hashes = source.rows(q)[0]

@@ -24,7 +24,7 @@ from typing import Any
 
 import sqlglot
 from pyhive.exc import OperationalError
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, Engine
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from TCLIService.ttypes import TOperationState
@@ -41,8 +41,8 @@ SESSION_SETTINGS = {
 # The client watchdog only marks a run as timed out after this much more than the deadline: the poll loop
 # cancels the query itself, in the thread that owns the connection.
 WATCHDOG_SLACK_S = 30.0
-_POLL_FIRST_S = 0.005
-_POLL_MAX_S = 0.2
+_POLL_FIRST_S = 0.002
+_POLL_MAX_S = 0.05  # a status call costs ~1 ms; a long pause would add up to its length to every answer
 
 
 _RUNNING = (TOperationState.INITIALIZED_STATE, TOperationState.RUNNING_STATE, TOperationState.PENDING_STATE)
@@ -202,6 +202,11 @@ class SparkBackend(_Backend):
     dialect = "spark"
     default_schema_sql = "current_database()"
 
+    def __init__(self, url: URL, read_only: bool, timeout_s: float, allowed_directories: Sequence[str]) -> None:
+        super().__init__(url, read_only, timeout_s, allowed_directories)
+        # The timeout each live DBAPI connection's session holds (keyed by id; set again on every new one).
+        self._session_timeouts: dict[int, dict[str, str]] = {}
+
     def engine_kwargs(self) -> dict[str, Any]:
         return {"pool_pre_ping": True}
 
@@ -211,7 +216,9 @@ class SparkBackend(_Backend):
         event.listen(engine, "connect", self._session)
 
     def _session(self, raw: Any, _record: Any) -> None:
-        apply_session(raw, {**SESSION_SETTINGS, **self._timeout_setting(self.timeout_s)})
+        setting = self._timeout_setting(self.timeout_s)
+        apply_session(raw, {**SESSION_SETTINGS, **setting})
+        self._session_timeouts[id(raw)] = setting
 
     @staticmethod
     def _timeout_setting(timeout_s: float) -> dict[str, str]:
@@ -227,8 +234,11 @@ class SparkBackend(_Backend):
     def execute(self, raw: Any, sql: str, timeout_s: float) -> Any:
         if self.read_only:
             _single_select(sql)
-        # Re-assert on every run: a pooled connection keeps whatever timeout the previous run set.
-        apply_session(raw, self._timeout_setting(timeout_s))
+        # A pooled connection keeps the timeout its previous run set: change it only when it differs.
+        setting = self._timeout_setting(timeout_s)
+        if self._session_timeouts.get(id(raw)) != setting:
+            apply_session(raw, setting)
+            self._session_timeouts[id(raw)] = setting
         return _TypedCursor(run_async(raw, sql, timeout_s))
 
     def cancel(self, raw: Any) -> Callable[[], None]:
