@@ -83,6 +83,8 @@ def _write_workspaces(root: Path, spark_url: str) -> None:
     source = yaml.safe_load((REPO_ROOT / "workspaces" / "flights" / "workspace.yaml").read_text(encoding="utf-8"))
     source["semantic_models"] = [str((REPO_ROOT / "semantic_models" / "flights").resolve())]
     source["checks"] = str((REPO_ROOT / "workspaces" / "flights" / "checks.yaml").resolve())
+    # Every question bank is asked in one session: lift the per-user hourly question limit for these copies.
+    source["limits"] = {**source.get("limits", {}), "questions_per_user_per_hour": 1_000_000}
     spark = {k: v for k, v in source.items() if k != "demo"}
     spark["title"] = "NYC flights 2013 on Spark"
     spark["warehouse"] = {"url": spark_url}
