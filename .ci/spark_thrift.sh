@@ -68,6 +68,8 @@ start() {
     local home; home="$(spark_home)"
     mkdir -p "$RUN_DIR/warehouse" "$RUN_DIR/local"
     # SPARK_LOCAL_IP keeps the driver on loopback; the UI is off, so the Thrift port is the only listener.
+    # It runs in its own folder, where Spark leaves derby.log and other droppings.
+    cd "$RUN_DIR"
     SPARK_HOME="$home" SPARK_LOCAL_IP=127.0.0.1 nohup "$home/bin/spark-submit" \
         --master 'local[2]' \
         --driver-memory "${DATATRUTH_SPARK_MEMORY:-2g}" \
