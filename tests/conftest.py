@@ -86,9 +86,12 @@ def spark_url() -> str:
     return url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def spark_flights(spark_url: str, tmp_path_factory: pytest.TempPathFactory):
-    """The flights workspace on DuckDB and on Spark (same data as parquet tables), with settings pointed at both."""
+    """The flights workspace on DuckDB and on Spark (same data as parquet tables), with settings pointed at both.
+
+    Module scope: the settings point at temporary folders only while the module that asked runs.
+    """
     import spark_flights as sf
 
     root = tmp_path_factory.mktemp("spark_flights")

@@ -88,6 +88,9 @@ def _write_workspaces(root: Path, spark_url: str) -> None:
     spark = {k: v for k, v in source.items() if k != "demo"}
     spark["title"] = "NYC flights 2013 on Spark"
     spark["warehouse"] = {"url": spark_url}
+    # Profiles run under the workspace timeout, as on PostgreSQL; a 2-core machine shared with other jobs needs
+    # more than the flights workspace's 30 s for the widest one (the timeout test passes its own 2 s).
+    spark["limits"] = {**source["limits"], "timeout_s": 180}
     for name, doc in ((DUCK, source), (SPARK, spark)):
         (root / name).mkdir(parents=True, exist_ok=True)
         (root / name / "workspace.yaml").write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
