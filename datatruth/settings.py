@@ -36,6 +36,17 @@ SETTINGS: dict[str, Setting] = {
     "log_level": Setting("DATATRUTH_LOG_LEVEL", "INFO", "Log level for structured logs."),
     "upload_max_mb": Setting("DATATRUTH_UPLOAD_MAX_MB", "200", "Largest file accepted by workspace load and the upload widget."),
     "local_user": Setting("DATATRUTH_LOCAL_USER", "local", "User name in local single-user mode."),
+    "workspace_env": Setting("DATATRUTH_WORKSPACE_ENV", "",
+                             "Environment variables a workspace may read (${VAR}, llm.api_key_env): comma-separated "
+                             "name patterns, {WS} is the workspace name in upper case, 'ws:PATTERN' limits an entry "
+                             "to one workspace; empty means any in local single-user mode and DATATRUTH_WS_{WS}_* "
+                             "with logins."),
+    "llm_base_urls": Setting("DATATRUTH_LLM_BASE_URLS", "",
+                             "Comma-separated LLM base URLs (prefixes) workspaces may use; in hosted mode a "
+                             "workspace's llm.base_url must be one of them (empty: only the providers' defaults)."),
+    "warehouse_root": Setting("DATATRUTH_WAREHOUSE_ROOT", "",
+                              "Folder that warehouse files (DuckDB, SQLite) named by a workspace admin must be in; "
+                              "empty means anywhere in local single-user mode and none with logins."),
 }
 
 
@@ -54,6 +65,14 @@ class Settings:
     log_level: str
     upload_max_mb: int
     local_user: str
+    workspace_env: str
+    llm_base_urls: str
+    warehouse_root: Path | None
+
+    @property
+    def team_mode(self) -> bool:
+        """True when people sign in (a credentials file, or hosted mode): the operator is not the user."""
+        return self.hosted or self.credentials_path is not None
 
     def workspace_data_dir(self, workspace: str) -> Path:
         """Folder for one workspace's runtime state (created on demand)."""
@@ -95,6 +114,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         log_level=raw["log_level"].upper(),
         upload_max_mb=upload,
         local_user=raw["local_user"],
+        workspace_env=raw["workspace_env"],
+        llm_base_urls=raw["llm_base_urls"],
+        warehouse_root=_path(raw["warehouse_root"]) if raw["warehouse_root"] else None,
     )
     assert {f.name for f in fields(Settings)} == set(SETTINGS), "declare each setting once"
     return settings

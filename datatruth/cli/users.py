@@ -7,7 +7,7 @@ import getpass
 import os
 
 from datatruth.auth import hash_password, invite_user, unlock_user
-from datatruth.cli.common import settings
+from datatruth.cli.common import settings, workspace_name
 from datatruth.errors import UserError
 from datatruth.store import open_store
 from datatruth.store.users import set_membership
@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     inv.add_argument("username")
     inv.add_argument("--name", default="")
     inv.add_argument("--email", default="")
-    inv.add_argument("-w", "--workspace", required=True, help="workspace to add the user to")
+    inv.add_argument("-w", "--workspace", type=workspace_name, required=True, help="workspace to add the user to")
     inv.add_argument("--role", default="viewer", choices=("admin", "analyst", "viewer"))
     inv.add_argument("--incident-role", default="viewer", choices=("owner", "maintainer", "reviewer", "viewer"))
     inv.add_argument("--actor", default=os.environ.get("USER", "cli"), help="who is doing this (for the audit log)")
@@ -35,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     role = usub.add_parser("role", help="change a user's role in a workspace")
     role.add_argument("username")
     role.add_argument("role", choices=("admin", "analyst", "viewer"))
-    role.add_argument("-w", "--workspace", required=True)
+    role.add_argument("-w", "--workspace", type=workspace_name, required=True)
     role.add_argument("--incident-role", default="viewer", choices=("owner", "maintainer", "reviewer", "viewer"))
     role.add_argument("--actor", default=os.environ.get("USER", "cli"))
     role.set_defaults(func=_role)
