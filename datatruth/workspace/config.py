@@ -61,6 +61,8 @@ class Limits:
     cache_ttl_s: int = 3600
     upper_tier_users: tuple[str, ...] = ()
     upper_tier_questions_per_hour: int = 1000
+    memory_mb: int = 1024  # DuckDB warehouses: memory per process (spilling to disk is capped at 4x this)
+    threads: int = 2  # DuckDB warehouses: worker threads per process
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,7 @@ _TOP_KEYS = {"title", "description", "warehouse", "demo", "semantic_models", "ch
              "clock", "members", "webhook_url", "allow_raw_samples", "sensitive_columns", "exposed_tables"}
 _LLM_KEYS = {"provider", "model", "base_url", "api_key_env", "api_version", "timeout_s", "max_retries", "allow_raw_sql"}
 _LIMIT_KEYS = {"row_cap", "timeout_s", "questions_per_user_per_hour", "cache_ttl_s", "upper_tier_users",
-               "upper_tier_questions_per_hour"}
+               "upper_tier_questions_per_hour", "memory_mb", "threads"}
 _MEMBER_KEYS = {"user", "role", "incident_role"}
 
 
@@ -312,8 +314,10 @@ def parse_workspace(path: Path, env: dict[str, str] | None = None, data_dir: Pat
         cache_ttl_s=c.typed(lim_raw, "cache_ttl_s", int, 3600, ("limits",)),
         upper_tier_users=tuple(c.typed(lim_raw, "upper_tier_users", list, [], ("limits",))),
         upper_tier_questions_per_hour=c.typed(lim_raw, "upper_tier_questions_per_hour", int, 1000, ("limits",)),
+        memory_mb=c.typed(lim_raw, "memory_mb", int, Limits.memory_mb, ("limits",)),
+        threads=c.typed(lim_raw, "threads", int, Limits.threads, ("limits",)),
     )
-    for key in ("row_cap", "timeout_s", "questions_per_user_per_hour"):
+    for key in ("row_cap", "timeout_s", "questions_per_user_per_hour", "memory_mb", "threads"):
         if getattr(limits, key) <= 0:
             c.add(("limits", key), f"'{key}' must be greater than zero")
 

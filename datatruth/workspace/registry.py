@@ -53,8 +53,10 @@ class Workspace:
         """The hardened, read-only warehouse connection (opened on first use)."""
         from datatruth.warehouse.engine import open_warehouse
 
-        return open_warehouse(self.config.warehouse_url, read_only=True, timeout_s=self.config.limits.timeout_s,
-                              allowed_directories=[str(self.data_dir)])
+        limits = self.config.limits
+        return open_warehouse(self.config.warehouse_url, read_only=True, timeout_s=limits.timeout_s,
+                              allowed_directories=[str(self.data_dir)], memory_mb=limits.memory_mb,
+                              threads=limits.threads)
 
     def exposed_tables(self) -> frozenset[str]:
         """Tables this workspace may query: the configured list, or every table in its warehouse."""
