@@ -98,7 +98,7 @@ def _show(args: argparse.Namespace) -> int:
         "warehouse": str(scrub(cfg.warehouse_url)), "demo": cfg.demo,
         "semantic_models": [str(p) for p in cfg.semantic_models],
         "checks": str(cfg.checks_file) if cfg.checks_file else None,
-        "llm": {"provider": cfg.llm.provider, "model": cfg.llm.model, "base_url": cfg.llm.base_url,
+        "llm": {"provider": cfg.llm.provider, "model": cfg.llm.model, "base_url": scrub(cfg.llm.base_url),
                 "api_key_env": cfg.llm.api_key_env},
         "limits": {"row_cap": cfg.limits.row_cap, "timeout_s": cfg.limits.timeout_s,
                    "questions_per_user_per_hour": cfg.limits.questions_per_user_per_hour,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from datatruth.logs import get_logger
+from datatruth.logs import get_logger, mask_url
 from datatruth.store import incidents as repo
 from datatruth.store.engine import Store
 
@@ -62,7 +62,10 @@ def send(store: Store, workspace: str, url: str, event: str, incident: repo.Inci
             status, error = None, f"{type(err).__name__}: {err}"
         if attempt < retries:
             time.sleep(backoff_s * 2 ** (attempt - 1))
-    repo.record_delivery(store, workspace, incident.id, event, url, status, attempt, error)
+    # The webhook URL is a secret (Slack's path is the credential): the log keeps only its host.
+    shown = mask_url(url)
+    error = error.replace(url, shown) if error else error
+    repo.record_delivery(store, workspace, incident.id, event, shown, status, attempt, error)
     if error:
         log.warning("webhook delivery failed", extra={"fields": {"workspace": workspace, "incident": incident.id,
                                                                  "event": event, "error": error}})
