@@ -123,7 +123,7 @@ def test_quality_profiles_mask_sensitive_values(retail) -> None:
 
     ws, store, _ = retail
     profile = table_detail(ws, store, "customers").profile
-    email = profile.column("email")
-    assert email.min in (MASK, None) and email.max in (MASK, None)
-    assert all(v == MASK for v, _ in email.top_values)
+    names = profile.column("customer_name")  # frequent names were listed as top values, for every role
+    assert names.top_values and all(v == MASK for v, _ in names.top_values)
+    assert names.min in (MASK, None) and names.max in (MASK, None)
     assert profile.column("region").top_values and profile.column("region").top_values[0][0] != MASK
