@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from datatruth.errors import ConfigError
 
@@ -44,6 +45,12 @@ SETTINGS: dict[str, Setting] = {
     "llm_base_urls": Setting("DATATRUTH_LLM_BASE_URLS", "",
                              "Comma-separated LLM base URLs (prefixes) workspaces may use; in hosted mode a "
                              "workspace's llm.base_url must be one of them (empty: only the providers' defaults)."),
+    "max_row_cap": Setting("DATATRUTH_MAX_ROW_CAP", "100000",
+                           "Ceiling on any workspace's limits.row_cap (rows one query may return)."),
+    "max_timeout_s": Setting("DATATRUTH_MAX_TIMEOUT_S", "300",
+                             "Ceiling on any workspace's limits.timeout_s (seconds one query may run)."),
+    "max_memory_mb": Setting("DATATRUTH_MAX_MEMORY_MB", "4096",
+                             "Ceiling on any workspace's limits.memory_mb (DuckDB memory per process)."),
     "warehouse_root": Setting("DATATRUTH_WAREHOUSE_ROOT", "",
                               "Folder that warehouse files (DuckDB, SQLite) named by a workspace admin must be in; "
                               "empty means anywhere in local single-user mode and none with logins."),
@@ -67,6 +74,9 @@ class Settings:
     local_user: str
     workspace_env: str
     llm_base_urls: str
+    max_row_cap: int
+    max_timeout_s: float
+    max_memory_mb: int
     warehouse_root: Path | None
 
     @property
@@ -93,15 +103,22 @@ def _path(value: str) -> Path:
     return p if p.is_absolute() else (REPO_ROOT / p)
 
 
+def _number(raw: dict[str, str], name: str, kind: type[int] | type[float]) -> Any:
+    try:
+        value = kind(raw[name])
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ConfigError(f"{SETTINGS[name].env} must be a positive {'whole ' if kind is int else ''}number",
+                          f"got {raw[name]!r}; the default is {SETTINGS[name].default}")
+    return value
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Read settings from the environment (or `env`), applying declared defaults."""
     source = os.environ if env is None else env
     raw = {name: source.get(s.env, s.default) for name, s in SETTINGS.items()}
-    try:
-        upload = int(raw["upload_max_mb"])
-    except ValueError:
-        raise ConfigError(f"{SETTINGS['upload_max_mb'].env} must be a whole number of megabytes",
-                          f"got {raw['upload_max_mb']!r}") from None
+    upload = _number(raw, "upload_max_mb", int)
     settings = Settings(
         data_dir=_path(raw["data_dir"]),
         workspaces_dir=_path(raw["workspaces_dir"]),
@@ -116,6 +133,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         local_user=raw["local_user"],
         workspace_env=raw["workspace_env"],
         llm_base_urls=raw["llm_base_urls"],
+        max_row_cap=_number(raw, "max_row_cap", int),
+        max_timeout_s=_number(raw, "max_timeout_s", float),
+        max_memory_mb=_number(raw, "max_memory_mb", int),
         warehouse_root=_path(raw["warehouse_root"]) if raw["warehouse_root"] else None,
     )
     assert {f.name for f in fields(Settings)} == set(SETTINGS), "declare each setting once"

@@ -101,6 +101,9 @@ def test_saved_llm_settings_cannot_name_a_server_secret(team) -> None:
                                                               llm_api_key_env=variable))
         assert any(variable in i.message and "may not read" in i.message for i in caught.value.issues)
         assert ws.config.path.read_text() == before
+    with pytest.raises(ConfigError) as caught:
+        admin.update_settings(store, ws, "mallory", _edit(ws, row_cap=10**9, timeout_s=10**6))
+    assert {i.message.split("'")[1] for i in caught.value.issues} == {"row_cap", "timeout_s"}, "the server's ceilings"
     made = admin.update_settings(store, ws, "mallory", _edit(ws, llm_provider="openai", llm_model="m",
                                                              llm_api_key_env="DATATRUTH_WS_SHOP__OPENAI_KEY"))
     assert made.llm.api_key_env == "DATATRUTH_WS_SHOP__OPENAI_KEY", "the workspace's own prefix is allowed"

@@ -320,6 +320,15 @@ def parse_workspace(path: Path, env: dict[str, str] | None = None, data_dir: Pat
     for key in ("row_cap", "timeout_s", "questions_per_user_per_hour", "memory_mb", "threads"):
         if getattr(limits, key) <= 0:
             c.add(("limits", key), f"'{key}' must be greater than zero")
+    # The operator's ceilings: a workspace admin edits limits, but never past what the server allows.
+    ceilings = {"row_cap": (settings.max_row_cap, "DATATRUTH_MAX_ROW_CAP"),
+                "timeout_s": (settings.max_timeout_s, "DATATRUTH_MAX_TIMEOUT_S"),
+                "memory_mb": (settings.max_memory_mb, "DATATRUTH_MAX_MEMORY_MB"),
+                "threads": (os.cpu_count() or 1, "the number of cores")}
+    for key, (ceiling, source) in ceilings.items():
+        if getattr(limits, key) > ceiling:
+            c.add(("limits", key), f"'{key}' {getattr(limits, key):g} is above this server's ceiling {ceiling:g}",
+                  f"use at most {ceiling:g} (set by {source})")
 
     clock: dt.date | None = None
     clock_raw = raw.get("clock", "today")
