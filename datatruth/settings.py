@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from datatruth.errors import ConfigError
+from datatruth.errors import ConfigError, UserError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# A workspace name is an identifier, never a path: it names folders under the data and workspaces dirs.
+WORKSPACE_NAME_RE = re.compile(r"[a-z][a-z0-9_-]{0,39}")
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,9 @@ class Settings:
 
     def workspace_data_dir(self, workspace: str) -> Path:
         """Folder for one workspace's runtime state (created on demand)."""
+        if not WORKSPACE_NAME_RE.fullmatch(workspace):
+            raise UserError(f"{workspace[:60]!r} is not a valid workspace name",
+                            "use lower-case letters, digits, '-' or '_' (max 40), starting with a letter")
         path = self.data_dir / workspace
         path.mkdir(parents=True, exist_ok=True)
         return path

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from datatruth.errors import ConfigError
-from datatruth.settings import Settings, load_settings
+from datatruth.settings import WORKSPACE_NAME_RE, Settings, load_settings
 from datatruth.workspace.boundary import (
     VAR_RE,
     EnvPolicy,
@@ -24,7 +24,7 @@ from datatruth.yamlsource import Issue, KeyPath, YamlDoc, load_yaml
 ROLES = ("admin", "analyst", "viewer")
 INCIDENT_ROLES = ("owner", "maintainer", "reviewer", "viewer")
 LLM_PROVIDERS = ("none", "openai", "azure", "ollama")
-NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+NAME_RE = WORKSPACE_NAME_RE
 _VAR_RE = VAR_RE
 _SECRET_KEY_RE = re.compile(r"(password|passwd|secret|token|api_key|apikey)$", re.I)
 _SECRET_QUERY_RE = re.compile(r"(password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|credential)",
@@ -243,7 +243,7 @@ def parse_workspace(path: Path, env: dict[str, str] | None = None, data_dir: Pat
     if not isinstance(raw, dict):
         raise ConfigError(f"{path} must be a mapping of settings", "start with 'title: ...'",
                           [doc.issue((), "top level is not a mapping")])
-    if not NAME_RE.match(name):
+    if not NAME_RE.fullmatch(name):
         c.add((), f"workspace folder name '{name}' is not a valid workspace name",
               "use lower-case letters, digits, '-' or '_' (max 40), starting with a letter")
     c.unknown_keys(raw, _TOP_KEYS, ())
