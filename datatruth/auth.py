@@ -213,9 +213,10 @@ def login_form(settings: Settings) -> str | None:
         if not st.session_state.get("dt_login_audited"):
             audit.record(store, "_global", user, "auth.login", "")
             st.session_state["dt_login_audited"] = True
-            # Start the signed-in app afresh: this run has already drawn the sign-in form (the library
-            # reruns by itself only when it owns the credentials file, which it no longer does).
-            st.rerun()
+            # Start the signed-in app afresh once the cookie is set, as the library does by itself only when
+            # it owns the credentials file (which it no longer does).
+            if authenticator.cookie_controller.get_cookie():
+                st.rerun()
         with st.sidebar:
             authenticator.logout("Sign out", location="sidebar", key="dt_logout")
         return user

@@ -124,7 +124,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Read settings from the environment (or `env`), applying declared defaults."""
     source = os.environ if env is None else env
     raw = {name: source.get(s.env, s.default) for name, s in SETTINGS.items()}
-    upload = _number(raw, "upload_max_mb", int)
+    try:
+        upload = int(raw["upload_max_mb"])
+    except ValueError:
+        raise ConfigError(f"{SETTINGS['upload_max_mb'].env} must be a whole number of megabytes",
+                          f"got {raw['upload_max_mb']!r}") from None
     settings = Settings(
         data_dir=_path(raw["data_dir"]),
         workspaces_dir=_path(raw["workspaces_dir"]),
