@@ -23,8 +23,6 @@ VAR_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 APP_PREFIX = "DATATRUTH_"
 WORKSPACE_PREFIX = "DATATRUTH_WS_"
 TEAM_DEFAULT_ENV = "DATATRUTH_WS_{WS}__*"
-OPENAI_DEFAULT_URL = "https://api.openai.com/v1"
-OLLAMA_DEFAULT_URL = "http://localhost:11434/v1"
 FILE_BACKENDS = ("duckdb", "sqlite")
 DEFAULT_PORTS = {"postgresql": 5432, "postgres": 5432, "mysql": 3306, "mariadb": 3306}
 _LOOPBACK = {"localhost", "127.0.0.1", "::1", ""}
@@ -131,7 +129,9 @@ def llm_endpoint_refusal(settings: Settings, provider: str, base_url: str | None
         return None
     if not base_url and provider == "openai":
         return None  # the provider's own endpoint
-    url = base_url or (OLLAMA_DEFAULT_URL if provider == "ollama" else "")
+    from datatruth.llm.client import OLLAMA_URL  # late: the client module imports the workspace config
+
+    url = base_url or (OLLAMA_URL if provider == "ollama" else "")
     scheme, host, path = _normal_url(url)
     for allowed in listed:
         a_scheme, a_host, a_path = _normal_url(allowed)
