@@ -70,6 +70,8 @@ class Outcome:
     @property
     def clear(self) -> bool:
         """It answered, or said what was wrong without a traceback."""
+        if self.exit_code is None:
+            return False  # killed: it said nothing in time
         return self.exit_code == 0 or (bool(self.message) and "Traceback" not in self.message)
 
 
@@ -146,7 +148,7 @@ def run_case(case: Case, timeout_s: float) -> Outcome:
     peak = max(peak, usage.ru_maxrss / 1024)
     stderr = b"".join(err_chunks).decode(errors="replace").strip()
     lines = [ln.strip() for ln in stderr.splitlines()
-             if ln.strip() and not ln.startswith("[") and not ln.startswith("|")]  # drop progress and table lines
+             if ln.strip() and not ln.startswith(("[", "|")) and "%" not in ln[:5]]  # no progress or table lines
     message = " / ".join(lines[:2])[:160] if lines else ""
     if "Traceback" in stderr:
         message = "Traceback: " + (lines[-1][:140] if lines else "")
