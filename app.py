@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from datatruth import logs
 from datatruth.errors import UserError
 from datatruth.settings import load_settings
 from datatruth.ui.context import WORKSPACE_KEY, chosen_workspace
@@ -13,6 +14,11 @@ from datatruth.workspace.registry import list_workspaces
 
 st.set_page_config(page_title="DataTruth", page_icon="📊", layout="wide")
 settings = load_settings()
+try:
+    logs.configure(settings.log_level)
+except UserError as err:
+    show_error(err)
+    st.stop()
 
 try:
     user, local_mode = sign_in(settings)
@@ -20,7 +26,9 @@ except UserError as err:
     show_error(err)
     st.stop()
 
-summaries = [w for w in list_workspaces(settings) if w.valid]
+listed = list_workspaces(settings)
+summaries = [w for w in listed if w.valid]
+broken = [w for w in listed if not w.valid]  # one broken workspace.yaml must not hide the others
 if not summaries:
     st.warning("No valid workspace found. Create one with `datatruth workspace create NAME --warehouse URL`.")
     st.stop()
@@ -32,6 +40,10 @@ with st.sidebar:
     chosen = st.selectbox("Workspace", names, index=index, format_func=lambda n: titles[n], key="ws_switcher")
     st.session_state[WORKSPACE_KEY] = chosen
     st.query_params["ws"] = chosen
+    for bad in broken:
+        # The problem names server paths, so only its existence is shown; `workspace list` gives the details.
+        st.caption(f"⚠️ Workspace **{bad.name}** is not available: its settings have problems "
+                   "(`datatruth workspace list` shows them)")
     if local_mode:
         st.caption("🔓 Local single-user mode: no sign-in (no credentials file configured).")
     else:

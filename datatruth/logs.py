@@ -55,11 +55,30 @@ def get_logger(name: str) -> logging.Logger:
     return logging.getLogger(f"datatruth.{name}")
 
 
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# Libraries whose warnings are about their own internals (sqlglot's "falling back to parsing as a Command"):
+# each face reports the real outcome in its own words, so these never reach a user's terminal.
+_QUIET_LIBRARIES = ("sqlglot",)
+
+
 def configure(level: str = "INFO") -> None:
-    """Install the JSON formatter on the datatruth logger (idempotent)."""
+    """Send the datatruth loggers to stderr as JSON lines at `level` (from DATATRUTH_LOG_LEVEL); idempotent."""
+    from datatruth.errors import ConfigError
+
+    name = str(level).strip().upper()
+    if name not in LEVELS:
+        raise ConfigError(f"DATATRUTH_LOG_LEVEL is {level!r}, which is not a log level",
+                          f"use one of {', '.join(LEVELS)}")
     root = logging.getLogger("datatruth")
-    root.setLevel(level)
+    root.setLevel(name)
+    root.propagate = False  # one line per record, even when the host application configures the root logger
     if not any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
         handler = logging.StreamHandler()
         handler.setFormatter(JsonFormatter())
         root.addHandler(handler)
+    for library in _QUIET_LIBRARIES:
+        quiet = logging.getLogger(library)
+        if not quiet.handlers:
+            # A NullHandler stops Python's last-resort handler from printing the library's warnings on stderr;
+            # records still propagate to whatever the host application configured.
+            quiet.addHandler(logging.NullHandler())

@@ -137,13 +137,18 @@ def upload(ctx: PageContext) -> None:
         uploads = [(f.name, f.getvalue()) for f in picked]
         check = load_uploads(ctx.workspace, uploads, user=ctx.user, store=ctx.store, dry_run=True)
         for t in check.tables:
-            st.markdown(f"**{t.table}** ← {t.source}: {t.rows:,} rows, {len(t.rejected)} rejected")
+            replaces = " · replaces the existing table" if t.replaces else ""
+            st.markdown(f"**{t.table}** ← {t.source}: {t.rows:,} rows, {len(t.rejected)} rejected{replaces}")
             st.dataframe([{"column": c.name, "type": c.type} for c in t.columns], hide_index=True)
             for row in t.rejected[:20]:
                 st.caption(f"⚠ {row}")
+        for note in check.notes:
+            st.caption(f"ℹ {note}")
+        replace = st.checkbox("Replace existing tables", key="load-replace") if any(
+            t.replaces for t in check.tables) else False
         if st.button("Load into the warehouse", type="primary", key="load-go"):
             bar = st.progress(0.0, text="Loading…")
-            done = load_uploads(ctx.workspace, uploads, user=ctx.user, store=ctx.store,
+            done = load_uploads(ctx.workspace, uploads, user=ctx.user, store=ctx.store, replace=replace,
                                 progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
             st.success(f"Loaded {len(done.tables)} table(s); {done.rejected_count} row(s) rejected. Draft a model "
                        f"for them with `datatruth workspace create NAME --warehouse URL --draft-model`, or add "

@@ -22,6 +22,7 @@ import pytest
 from datatruth.ask import pipeline
 from datatruth.dashboards import alerts, export, run, service
 from datatruth.errors import NotFound, PermissionDenied, UserError
+from datatruth.incidents import notify
 from datatruth.semantic.plan import QueryPlan
 from datatruth.settings import Settings, load_settings
 from datatruth.store import audit
@@ -395,6 +396,7 @@ def test_alert_breach_opens_an_incident_calls_the_webhook_and_recovery_resolves(
         incident = incident_repo.get(store, "flights", incident_id)
         assert incident.source == "alert" and incident.dedup_key == alerts.dedup_key(kpi)
         assert "on_time_rate" in incident.title and incident.status == "open"
+        notify.flush(timeout_s=60)  # deliveries run in the background
         assert [m["datatruth"]["event"] for m in _Receiver.received] == ["opened"]
 
         second = alerts.refresh(store, ws, "local", kpi.dashboard_id)  # still breached: same incident
@@ -404,6 +406,7 @@ def test_alert_breach_opens_an_incident_calls_the_webhook_and_recovery_resolves(
         third = alerts.refresh(store, ws, "local", kpi.dashboard_id)
         assert third.fired == () and third.incidents.resolved == (incident_id,)
         assert incident_repo.get(store, "flights", incident_id).status == "resolved"
+        notify.flush(timeout_s=60)
         assert [m["datatruth"]["event"] for m in _Receiver.received] == ["opened", "resolved"]
     finally:
         pipeline.forget_workspace(ws)

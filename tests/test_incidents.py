@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from datatruth.cli.main import main
 from datatruth.errors import PermissionDenied, UserError
-from datatruth.incidents import service
+from datatruth.incidents import notify, service
 from datatruth.quality.outcome import CheckOutcome
 from datatruth.settings import load_settings
 from datatruth.store import audit
@@ -162,6 +162,7 @@ def test_webhook_on_open_escalate_resolve_with_retries(store: Store, tmp_path: P
     service.process_outcomes(store, ws, [outcome("emails_not_null")])
     service.process_outcomes(store, ws, [outcome("emails_not_null")])
     service.process_outcomes(store, ws, [outcome("emails_not_null", "pass")])
+    notify.flush(timeout_s=60)  # deliveries run in the background
     events = [m["datatruth"]["event"] for m in _Receiver.received]
     assert events == ["opened", "escalated", "resolved"]
     assert all("text" in m and m["blocks"] for m in _Receiver.received)
@@ -174,6 +175,7 @@ def test_webhook_on_open_escalate_resolve_with_retries(store: Store, tmp_path: P
 def test_webhook_failure_is_logged_not_raised(store: Store, tmp_path: Path) -> None:
     ws = make_ws(tmp_path, webhook="http://127.0.0.1:9/unreachable")
     service.process_outcomes(store, ws, [outcome("emails_not_null")])
+    notify.flush(timeout_s=60)
     (delivery,) = repo.deliveries(store, "retail")
     assert delivery["status_code"] is None and delivery["attempts"] == 3 and delivery["error"]
     assert delivery["url"] == "http://127.0.0.1:9/***" and "unreachable" not in delivery["error"]

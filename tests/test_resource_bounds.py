@@ -63,8 +63,7 @@ def test_workspace_limits_set_memory_and_threads(tmp_path: Path) -> None:
     (folder / "workspace.yaml").write_text(yaml.safe_dump(doc))
     with pytest.raises(ConfigError) as bad:
         load_workspace("shop", settings)
-    assert {i.message for i in bad.value.issues} == {"'memory_mb' must be greater than zero",
-                                                      "'threads' must be greater than zero"}
+    assert {i.message.split(";")[0] for i in bad.value.issues} == {"'memory_mb' is 0", "'threads' is -1"}
 
 
 def test_workspace_limits_stay_under_the_operators_ceilings(tmp_path: Path) -> None:
@@ -72,7 +71,7 @@ def test_workspace_limits_stay_under_the_operators_ceilings(tmp_path: Path) -> N
     folder = tmp_path / "workspaces" / "shop"
     folder.mkdir(parents=True)
     doc = {"warehouse": {"url": "duckdb:///:memory:"}, "members": [{"user": "local", "role": "admin"}],
-           "limits": {"row_cap": 50_000_000, "timeout_s": 86_400, "memory_mb": 200_000, "threads": 4096}}
+           "limits": {"row_cap": 900_000, "timeout_s": 3_000, "memory_mb": 200_000, "threads": 1000}}
     (folder / "workspace.yaml").write_text(yaml.safe_dump(doc))
     env = {"DATATRUTH_DATA_DIR": str(tmp_path / "data"), "DATATRUTH_WORKSPACES_DIR": str(tmp_path / "workspaces")}
     with pytest.raises(ConfigError) as caught:
@@ -80,10 +79,10 @@ def test_workspace_limits_stay_under_the_operators_ceilings(tmp_path: Path) -> N
     found = {i.message.split("'")[1]: i for i in caught.value.issues}
     assert set(found) == {"row_cap", "timeout_s", "memory_mb", "threads"}
     assert "DATATRUTH_MAX_ROW_CAP" in found["row_cap"].hint
-    roomy = {**env, "DATATRUTH_MAX_ROW_CAP": "60000000", "DATATRUTH_MAX_TIMEOUT_S": "90000",
+    roomy = {**env, "DATATRUTH_MAX_ROW_CAP": "1000000", "DATATRUTH_MAX_TIMEOUT_S": "3600",
              "DATATRUTH_MAX_MEMORY_MB": "250000"}
     doc["limits"]["threads"] = 1
     (folder / "workspace.yaml").write_text(yaml.safe_dump(doc))
-    assert load_workspace("shop", load_settings(roomy)).config.limits.row_cap == 50_000_000
+    assert load_workspace("shop", load_settings(roomy)).config.limits.row_cap == 900_000
     with pytest.raises(ConfigError, match="DATATRUTH_MAX_ROW_CAP"):
         load_settings({"DATATRUTH_MAX_ROW_CAP": "lots"})

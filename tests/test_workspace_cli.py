@@ -115,7 +115,8 @@ def test_load_files(env, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert main(["workspace", "load", "mine", str(csv), "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "would load" in out and "nothing was loaded" in out and "rejected Scores.csv:4" in out
-    assert main(["workspace", "load", "mine", str(csv), "--type", "scores.score=VARCHAR", "--json"]) == 0
+    # Rows were rejected: the good ones load, and the exit code (1) tells a script the load was partial.
+    assert main(["workspace", "load", "mine", str(csv), "--type", "scores.score=VARCHAR", "--json"]) == 1
     report = json.loads(capsys.readouterr().out)
     table = report["tables"][0]
     assert table["table"] == "scores" and table["rows"] == 2 and table["types"]["score"] == "VARCHAR"

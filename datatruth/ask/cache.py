@@ -13,16 +13,23 @@ Parquet keeps column types exactly (DECIMAL, DATE, TIMESTAMP) and any DuckDB can
 Invalidation: the model version is part of the key *and* of the folder, so a new version never sees old
 entries, and `purge_other_versions` (called by the pipeline whenever it loads a new model state) deletes
 the folders of old versions in one step. Entries older than
-the TTL are misses and are deleted when met. Hits and misses are appended as one byte each to an
-`events` file (O_APPEND writes of one byte are atomic), which gives a hit rate across processes.
+the TTL are misses and are deleted when met. The key also holds the warehouse's data version
+(`datatruth.warehouse.dataversion`): a `workspace load` gives the workspace a new one and clears the cache,
+and for a DuckDB file any change of the file changes it too. An entry that cannot be read (truncated,
+empty, random bytes) is a miss and is removed, so the next run writes a good one.
+
+Hits and misses are two counters in a fixed-size `counters` file, updated under an exclusive lock
+(flock), which gives a hit rate across processes without a file that grows with every lookup.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import shutil
+import struct
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -35,7 +42,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 _META_KEY = b"datatruth.cache"
-_HIT, _MISS = b"h", b"m"
+_HIT, _MISS = 0, 1
+_COUNTERS = struct.Struct("<QQ")  # hits, misses
 MAX_ENTRIES_PER_VERSION = 5000
 
 
@@ -107,16 +115,30 @@ class ResultCache:
     def _path(self, key: CacheKey) -> Path:
         return self.directory / key.version_tag / f"{key.digest}.parquet"
 
-    def _event(self, kind: bytes) -> None:
+    def _event(self, kind: int) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.directory / "events", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(self.directory / "counters", os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            os.write(fd, kind)
+            fcntl.flock(fd, fcntl.LOCK_EX)  # released by close; other processes wait a few microseconds
+            counts = list(_read_counters(fd))
+            counts[kind] += 1
+            os.pwrite(fd, _COUNTERS.pack(*counts), 0)
+        finally:
+            os.close(fd)
+
+    def _counters(self) -> tuple[int, int]:
+        try:
+            fd = os.open(self.directory / "counters", os.O_RDONLY)
+        except FileNotFoundError:
+            return 0, 0
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            return _read_counters(fd)
         finally:
             os.close(fd)
 
     def get(self, key: CacheKey, now: float | None = None) -> CachedResult | None:
-        """The cached result for `key` if present and younger than the TTL, else None (a miss)."""
+        """The cached result for `key` if present, readable and younger than the TTL, else None (a miss)."""
         if not self.enabled:
             return None
         now = time.time() if now is None else now
@@ -126,21 +148,27 @@ class ResultCache:
             # thread pool only adds scheduling jitter on a busy machine.
             with pq.ParquetFile(path) as parquet:
                 table = parquet.read(use_threads=False)
+            meta = json.loads((table.schema.metadata or {}).get(_META_KEY, b"{}"))
+            created = float(meta.get("created_at", 0.0))
+            columns = list(meta.get("columns") or table.column_names)
         except FileNotFoundError:
             self._event(_MISS)
             return None
-        meta = json.loads((table.schema.metadata or {}).get(_META_KEY, b"{}"))
-        created = float(meta.get("created_at", 0.0))
+        except (pa.ArrowException, OSError, ValueError, TypeError, AttributeError):
+            # Truncated, empty or overwritten: a miss, and the entry goes so the next run stores a good one.
+            self._remove(path)
+            self._event(_MISS)
+            return None
         # The digest could in theory collide; the stored key parts make a hit exact.
         same = [meta.get("sql"), meta.get("model_version"), meta.get("identity")] == [key.sql, key.model_version,
                                                                                        key.identity]
-        if not same or now - created > self.ttl_s:
+        if not same or now - created > self.ttl_s or len(columns) != table.num_columns:
             self._remove(path)
             self._event(_MISS)
             return None
         self._event(_HIT)
         frame = table.to_pandas(use_threads=False)
-        frame.columns = list(meta.get("columns") or frame.columns)
+        frame.columns = columns
         return CachedResult(frame, bool(meta.get("truncated")), created, now - created)
 
     def put(self, key: CacheKey, frame: pd.DataFrame, truncated: bool = False, now: float | None = None) -> bool:
@@ -218,9 +246,9 @@ class ResultCache:
                 continue
             entries += 1
         versions = len(list(self.directory.glob("v-*"))) if self.directory.is_dir() else 0
-        events = self.directory / "events"
-        raw = events.read_bytes() if events.exists() else b""
-        return CacheStats(entries, size, versions, raw.count(_HIT), raw.count(_MISS))
+        (self.directory / "events").unlink(missing_ok=True)  # the unbounded log of earlier versions
+        hits, misses = self._counters()
+        return CacheStats(entries, size, versions, hits, misses)
 
     def clear(self) -> int:
         """Delete every entry and the hit counters; return how many entries were removed."""
@@ -228,6 +256,11 @@ class ResultCache:
         if self.directory.is_dir():
             shutil.rmtree(self.directory, onerror=_ignore_missing)
         return removed
+
+
+def _read_counters(fd: int) -> tuple[int, int]:
+    raw = os.pread(fd, _COUNTERS.size, 0)
+    return _COUNTERS.unpack(raw) if len(raw) == _COUNTERS.size else (0, 0)
 
 
 def cache_for(data_dir: Path, ttl_s: int) -> ResultCache:

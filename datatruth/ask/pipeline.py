@@ -38,6 +38,7 @@ from datatruth.semantic.model import TIME_GRAINS, SemanticLayer
 from datatruth.semantic.plan import QueryPlan
 from datatruth.store import audit, history
 from datatruth.store.engine import Store
+from datatruth.warehouse import dataversion
 from datatruth.workspace.registry import Workspace
 
 RAW_SQL_VERSION = "raw-sql"
@@ -104,6 +105,7 @@ class AskState:
     cached: bool = False
     answer: Answer | None = None
     timings: tuple[tuple[str, float], ...] = ()
+    history_id: int | None = None  # the history entry the rate limit took for this question
 
 
 # -- resources, built once per workspace and model state ---------------------------------------------------
@@ -195,10 +197,11 @@ def stage_access(state: AskState) -> AskState:
 
 
 def stage_rate_limit(state: AskState) -> AskState:
-    """Refuse the question when the user's hourly quota is used up."""
+    """Take the question from the user's hourly quota (refused when used up); check and count are one step."""
     req = state.request
-    ratelimit.check(req.store, req.ws.name, req.ws.config.limits, req.user)
-    return state
+    entry, _quota = ratelimit.take(req.store, req.ws.name, req.ws.config.limits, req.user, req.question,
+                                   session_id=req.session_id)
+    return replace(state, history_id=entry)
 
 
 def planner_for(ws: Workspace, store: Store, layer: SemanticLayer) -> Planner:
@@ -289,7 +292,9 @@ def stage_execute(state: AskState) -> AskState:
     """Serve the result from the cache when fresh, else run it on the warehouse and cache it."""
     ws, res = state.request.ws, state.resources
     assert res is not None
-    key = CacheKey(state.sql, state.model_version, ws.warehouse.identity)
+    # The data version makes results of data that has since changed (a load, a rewritten DuckDB file) misses.
+    key = CacheKey(state.sql, state.model_version,
+                   f"{ws.warehouse.identity}#{dataversion.stamp(ws.data_dir, ws.config.warehouse_url)}")
     if not state.request.refresh:
         hit = res.cache.get(key)
         if hit is not None:
@@ -350,13 +355,22 @@ def stage_record(state: AskState) -> AskState:
     """Write the question to the history (which also feeds the rate limit)."""
     req, answer = state.request, state.answer
     assert answer is not None
-    entry = history.add(req.store, req.ws.name, req.user, req.question, session_id=req.session_id, sql=answer.sql,
-                        plan=answer.plan.to_dict() if answer.plan else None, model_version=answer.model_version,
-                        row_count=answer.row_count, elapsed_ms=answer.elapsed_ms, cached=answer.cached)
+    entry = _record_outcome(state, sql=answer.sql, plan=answer.plan.to_dict() if answer.plan else None,
+                            model_version=answer.model_version, row_count=answer.row_count,
+                            elapsed_ms=answer.elapsed_ms, cached=answer.cached)
     # The audit keeps the question and its SQL, never the result rows.
     audit.record(req.store, req.ws.name, req.user, "ask", req.question[:400],
                  {"sql": answer.sql[:4000], "history_id": entry, "plan_source": state.plan_source})
     return replace(state, answer=replace(answer, history_id=entry))
+
+
+def _record_outcome(state: AskState, **outcome: Any) -> int:
+    """Complete the history entry the rate limit took (or add one when no quota stage ran); return its id."""
+    req = state.request
+    if state.history_id is not None:
+        history.complete(req.store, req.ws.name, state.history_id, **outcome)
+        return state.history_id
+    return history.add(req.store, req.ws.name, req.user, req.question, session_id=req.session_id, **outcome)
 
 
 STAGES: tuple[tuple[str, Callable[[AskState], AskState]], ...] = (
@@ -380,11 +394,10 @@ def run_stages(state: AskState, stages: tuple[tuple[str, Callable[[AskState], As
         try:
             state = stage(state)
         except UserError as err:
-            if name in _RECORDED_FAILURES:
+            if name in _RECORDED_FAILURES or state.history_id is not None:
                 req = state.request
-                history.add(req.store, req.ws.name, req.user, req.question, session_id=req.session_id,
-                            sql=state.sql or None, plan=state.plan.to_dict() if state.plan else None,
-                            elapsed_ms=(time.perf_counter() - state.started) * 1000, error=err.message[:500])
+                _record_outcome(state, sql=state.sql or None, plan=state.plan.to_dict() if state.plan else None,
+                                elapsed_ms=(time.perf_counter() - state.started) * 1000, error=err.message[:500])
                 audit.record(req.store, req.ws.name, req.user, "ask.failed", req.question[:400],
                              {"stage": name, "error": err.message[:500], "sql": (state.sql or "")[:4000]})
             raise
@@ -422,11 +435,23 @@ def stage_sql_access(state: AskState) -> AskState:
     return replace(state, resources=sql_resources(req.ws), sql=req.question, model_version=RAW_SQL_VERSION)
 
 
+def stage_sql_record(state: AskState) -> AskState:
+    """Complete the raw-SQL run's history entry (it counts against the same hourly quota as questions)."""
+    answer = state.answer
+    assert answer is not None
+    entry = _record_outcome(state, sql=answer.sql, model_version=answer.model_version, row_count=answer.row_count,
+                            elapsed_ms=answer.elapsed_ms, cached=answer.cached)
+    return replace(state, answer=replace(answer, history_id=entry))
+
+
+# Raw SQL shares the question quota: every run that reaches the guard counts, successful or not.
 SQL_STAGES: tuple[tuple[str, Callable[[AskState], AskState]], ...] = (
     ("access", stage_sql_access),
+    ("rate_limit", stage_rate_limit),
     ("guard", stage_guard),
     ("execute", stage_execute),
     ("answer", stage_answer),
+    ("record", stage_sql_record),
 )
 
 

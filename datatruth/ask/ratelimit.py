@@ -1,4 +1,8 @@
-"""Questions per user per hour, counted from the question history (so every process sees the same count)."""
+"""Questions per user per hour, counted from the question history (so every process sees the same count).
+
+Questions and raw SQL runs share the quota: every run that reaches the planner or the guard counts, whether
+it succeeds or fails; a run refused before (no permission, empty, quota used up) does not.
+"""
 
 from __future__ import annotations
 
@@ -41,13 +45,38 @@ def quota(store: Store, workspace: str, limits: Limits, user: str, now: dt.datet
 
 
 def check(store: Store, workspace: str, limits: Limits, user: str, now: dt.datetime | None = None) -> Quota:
-    """Raise RateLimited (saying when the window frees up) when the user has no question left this hour."""
+    """Raise RateLimited (saying when the window frees up) when the user has no question left this hour.
+
+    Only a look: two processes may both pass it. To take a question from the quota use `take`.
+    """
     q = quota(store, workspace, limits, user, now)
     if q.remaining <= 0:
-        raise RateLimited(f"you have asked {q.used} questions in the last hour, the limit in this workspace is "
-                          f"{q.limit}; try again in {_duration(q.resets_in_s)}",
-                          "ask a workspace admin to add you to limits.upper_tier_users if you need more")
+        raise _limited(q)
     return q
+
+
+def take(store: Store, workspace: str, limits: Limits, user: str, question: str, *,
+         session_id: str = "") -> tuple[int, Quota]:
+    """Take one question from the user's hourly quota and record it in the history, atomically.
+
+    Returns the history entry (to complete with the outcome) and the quota before it; RateLimited when none
+    is left. Check and record are one serialised step, so concurrent processes cannot exceed the limit.
+    """
+    now = utcnow()
+    limit = limit_for(limits, user)
+    entry, used, oldest = history.reserve(store, workspace, user, question, limit=limit, since=now - WINDOW,
+                                          session_id=session_id)
+    resets = max((oldest + WINDOW - now).total_seconds(), 0.0) if oldest is not None else 0.0
+    q = Quota(limit, used, resets)
+    if entry is None:
+        raise _limited(q)
+    return entry, q
+
+
+def _limited(q: Quota) -> RateLimited:
+    return RateLimited(f"you have asked {q.used} questions in the last hour, the limit in this workspace is "
+                       f"{q.limit}; try again in {_duration(q.resets_in_s)}",
+                       "ask a workspace admin to add you to limits.upper_tier_users if you need more")
 
 
 def _duration(seconds: float) -> str:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 from datatruth.cli.common import print_json, settings, workspace_name
+from datatruth.errors import UserError
 
 EXIT_ALERT = 1
+EXIT_BROKEN = 2  # a workspace could not be refreshed (the others were)
 
 EPILOG = """\
 Examples:
@@ -27,7 +30,9 @@ show, export or refresh re-runs the plan through the compiler, the SQL guard and
 
 `refresh` re-runs every tile bypassing the cache and checks tile alerts. A breached alert opens (or
 updates) an incident and calls the workspace webhook; a recovered one resolves it.
-Exit codes of refresh: 0 all quiet, 1 an alert fired or an alert tile could not be evaluated, 2 an error.
+Exit codes of refresh: 0 all quiet, 1 an alert fired or an alert tile could not be evaluated, 2 an error
+(with every workspace: a workspace whose settings are broken is skipped and named on stderr, the others
+are still refreshed, and the exit code is 2).
 The acting user comes from --user, else $DATATRUTH_USER, else the local user.
 """
 
@@ -208,18 +213,30 @@ def _refresh(args: argparse.Namespace) -> int:
     from datatruth.workspace.registry import workspace_names
 
     if args.dashboard and not args.workspace:
-        from datatruth.errors import UserError
-
         raise UserError("--dashboard needs --workspace", "e.g. datatruth dashboards refresh -w retail --dashboard Sales")
     names = [args.workspace] if args.workspace else workspace_names(settings())
     user = _user(args)
     reports = []
+    broken: list[tuple[str, UserError]] = []
     for name in names:
-        ws, store = _open(name)
-        board_id = service.resolve(store, ws.name, args.dashboard).id if args.dashboard else None
-        reports.append(alerts.refresh(store, ws, user, board_id))
+        try:
+            ws, store = _open(name)
+            board_id = service.resolve(store, ws.name, args.dashboard).id if args.dashboard else None
+            reports.append(alerts.refresh(store, ws, user, board_id))
+        except UserError as err:
+            if args.workspace:
+                raise
+            # One broken workspace must not stop the scheduled refresh of all the others: report it, go on.
+            broken.append((name, err))
     fired = sum(len(r.fired) for r in reports)
     unevaluated = sum(len(r.unevaluated) for r in reports)
+    for name, err in broken:
+        problem = err.issues[0] if getattr(err, "issues", None) else err.message
+        print(f"{name}: NOT refreshed: {problem}", file=sys.stderr)
+    if broken:
+        exit_code = EXIT_BROKEN
+    else:
+        exit_code = EXIT_ALERT if fired or unevaluated else 0
     if args.json:
         print_json([{"workspace": r.workspace, "tiles_refreshed": r.tiles_refreshed,
                      "alerts": [{"tile_id": a.tile.id, "dashboard_id": a.tile.dashboard_id, "rule": a.rule.describe(),
@@ -227,7 +244,8 @@ def _refresh(args: argparse.Namespace) -> int:
                                  "problem": a.problem or None} for a in r.alerts],
                      "incidents": {"opened": list(r.incidents.opened), "appended": list(r.incidents.appended),
                                    "resolved": list(r.incidents.resolved), "reopened": list(r.incidents.reopened)}}
-                    for r in reports])
+                    for r in reports] + [{"workspace": name, "error": err.message, "hint": err.hint}
+                                         for name, err in broken])
     else:
         for r in reports:
             print(f"{r.workspace}: refreshed {r.tiles_refreshed} tile(s), checked {len(r.alerts)} alert(s)")
@@ -236,4 +254,4 @@ def _refresh(args: argparse.Namespace) -> int:
             inc = r.incidents
             if inc.opened or inc.reopened or inc.resolved:
                 print(f"  incidents opened {list(inc.opened)} reopened {list(inc.reopened)} resolved {list(inc.resolved)}")
-    return EXIT_ALERT if fired or unevaluated else 0
+    return exit_code

@@ -42,11 +42,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def configure_logging() -> None:
+    """Structured logs on stderr at DATATRUTH_LOG_LEVEL (a bad level is a UserError like any bad setting)."""
+    from datatruth import logs
+    from datatruth.settings import load_settings
+
+    logs.configure(load_settings().log_level)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; a UserError becomes a message on stderr and exit code 2."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        configure_logging()
         return int(args.func(args) or 0)
     except UserError as err:
         print(f"error: {err.message}", file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from datatruth.cli.common import print_json, progress_to_stderr, settings, workspace_name
@@ -60,15 +61,22 @@ def register(sub: argparse._SubParsersAction) -> None:
                            description="Each file becomes a table named after it (lower-cased). Types are "
                                        "inferred; rows that cannot be read are listed with their line numbers, "
                                        "never dropped silently. Use --dry-run to see the types first and --type "
-                                       "to correct them.",
+                                       "to correct them. A load is all or nothing: an existing table is replaced only "
+                                       "with --replace, a table that would come out empty is refused without "
+                                       "--allow-empty, and when anything is refused no table changes. Every sheet of "
+                                       "a workbook becomes a table. Exit code: 0 loaded, 1 loaded but some rows were "
+                                       "rejected (listed), 2 nothing loaded.",
                            epilog="Examples:\n  datatruth workspace load mydata sales.csv --dry-run\n"
-                                  "  datatruth workspace load mydata sales.csv --type sales.zip=VARCHAR",
+                                  "  datatruth workspace load mydata sales.csv --type sales.zip=VARCHAR\n"
+                                  "  datatruth workspace load mydata sales.csv --replace",
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     load.add_argument("name", type=workspace_name)
     load.add_argument("files", nargs="+", metavar="FILE")
     load.add_argument("--dry-run", action="store_true", help="only infer types and find bad rows; load nothing")
     load.add_argument("--type", action="append", default=[], metavar="TABLE.COLUMN=TYPE",
                       help="confirm or correct a column type, e.g. sales.zip=VARCHAR (repeatable)")
+    load.add_argument("--replace", action="store_true", help="replace tables that already exist")
+    load.add_argument("--allow-empty", action="store_true", help="allow a table to be loaded with no rows")
     load.add_argument("--json", action="store_true", help="print a JSON report")
     load.set_defaults(func=_load)
 
@@ -200,20 +208,32 @@ def _load(args: argparse.Namespace) -> int:
     from datatruth.workspace.load_files import load_files
 
     report = load_files(args.name, args.files, settings(), progress=progress_to_stderr,
-                        confirm_types=_parse_types(args.type), dry_run=args.dry_run)
+                        confirm_types=_parse_types(args.type), dry_run=args.dry_run, replace=args.replace,
+                        allow_empty=args.allow_empty)
+    # Rejected rows are a partial load: scripts must be able to tell (exit 1), the list says which rows.
+    status = 1 if report.rejected_count and not report.dry_run else 0
     if args.json:
         print_json({"workspace": report.workspace, "database": report.database, "dry_run": report.dry_run,
-                    "tables": [{"table": t.table, "source": t.source, "rows": t.rows, "types": t.types(),
+                    "notes": list(report.notes),
+                    "tables": [{"table": t.table, "source": t.source, "sheet": t.sheet, "rows": t.rows,
+                                "replaces": t.replaces, "encoding": t.encoding, "types": t.types(),
                                 "rejected": [{"line": r.line, "column": r.column, "error": r.error, "text": r.text}
                                              for r in t.rejected]} for t in report.tables]})
-        return 0
+        return status
     verb = "would load" if report.dry_run else "loaded"
     for t in report.tables:
-        print(f"{verb} {t.source} → table {t.table}: {t.rows:,} rows, {len(t.rejected)} rejected")
+        sheet = f" [sheet {t.sheet}]" if t.sheet else ""
+        action = (" (would replace the existing table)" if report.dry_run else " (replaced the existing table)") \
+            if t.replaces else ""
+        print(f"{verb} {t.source}{sheet} → table {t.table}: {t.rows:,} rows, {len(t.rejected)} rejected{action}")
         for col in t.columns:
             print(f"    {col.name:<30} {col.type}")
         for row in t.rejected:
             print(f"  rejected {row}")
+    for note in report.notes:
+        print(f"note: {note}")
     if report.dry_run:
         print("nothing was loaded; correct types with --type TABLE.COLUMN=TYPE and run again without --dry-run")
-    return 0
+    elif status:
+        print(f"{report.rejected_count} row(s) were rejected and not loaded (listed above)", file=sys.stderr)
+    return status

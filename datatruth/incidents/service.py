@@ -185,8 +185,9 @@ def _notify(store: Store, ws: Workspace, notifications: list[tuple[str, int]]) -
     if not ws.config.webhook_url:
         return
     for event, incident_id in notifications:
-        notify.send(store, ws.name, ws.config.webhook_url, event, repo.get(store, ws.name, incident_id),
-                    ws.config.title)
+        # In the background: an unreachable receiver must not hold up the page or the run that opened it.
+        notify.deliver(store, ws.name, ws.config.webhook_url, event, repo.get(store, ws.name, incident_id),
+                       ws.config.title)
 
 
 def _now() -> dt.datetime:

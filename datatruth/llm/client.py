@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 OLLAMA_URL = "http://localhost:11434/v1"
 MAX_BACKOFF_S = 8.0
+MAX_REPLY_DEPTH = 32  # a QueryPlan or SQL reply nests 4-5 levels; deeper is a broken or hostile reply
 _PLACEHOLDER_KEY = "not-needed"  # local OpenAI-compatible servers ignore the key, but the client wants one
 
 
@@ -182,7 +183,34 @@ class LLMClient:
         content = choice.message.content
         if not content or not content.strip():
             raise LLMRefused("the LLM returned an empty answer", "rephrase the question")
+        depth = json_depth(content)
+        if depth > MAX_REPLY_DEPTH:
+            # json.loads would recurse once per level (RecursionError past ~1,000); no answer is that deep.
+            raise LLMUnavailable(f"the LLM's reply nests JSON {depth} levels deep (at most {MAX_REPLY_DEPTH} are "
+                                 "read); it was treated as a bad reply", "ask again; rephrasing usually helps")
         return content
+
+
+def json_depth(text: str) -> int:
+    """How deeply arrays and objects nest in JSON text, counted without parsing (strings are skipped)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+    return deepest
 
 
 def _mentions_response_format(err: Exception) -> bool:

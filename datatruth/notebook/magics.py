@@ -194,6 +194,13 @@ def _option(parts: list[str], flag: str) -> str | None:
 
 def load_ipython_extension(ipython: Any) -> None:
     """Register the magics with a shell (called by `%load_ext datatruth`)."""
+    from datatruth import logs
+    from datatruth.settings import load_settings
+
+    try:
+        logs.configure(load_settings().log_level)
+    except UserError as err:
+        raise UsageError(err.render()) from None
     ipython.register_magics(DataTruthMagics)
 
 

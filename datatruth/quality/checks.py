@@ -444,7 +444,7 @@ def _type_matches(want: str, got: str, dialect: str, type_kind: Callable[[str], 
     try:
         norm_want = exp.DataType.build(want, dialect=dialect).sql(dialect).upper()
         norm_got = exp.DataType.build(got, dialect=dialect).sql(dialect).upper()
-    except (sqlglot.errors.ParseError, ValueError):
+    except (sqlglot.errors.SqlglotError, ValueError):
         return want.upper() == got.upper()
     return norm_want == norm_got or norm_got.startswith(norm_want + "(")
 

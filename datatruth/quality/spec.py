@@ -193,7 +193,7 @@ def _validate_params(kind: str, raw: Mapping[str, Any], at: KeyPath, issues: _Is
                 for fname, text in raw["expressions"].items():
                     try:
                         tree = parse_where(str(text))
-                    except (sqlglot.errors.ParseError, ValueError) as err:
+                    except (sqlglot.errors.SqlglotError, ValueError) as err:
                         issues.add(at + ("expressions", fname), f"cannot parse expression: {str(err).splitlines()[0]}")
                         continue
                     if tree.find(exp.Func) is not None and not all(
@@ -212,7 +212,7 @@ def _validate_params(kind: str, raw: Mapping[str, Any], at: KeyPath, issues: _Is
     if "where" in raw:
         try:
             parse_where(str(raw["where"]))
-        except (sqlglot.errors.ParseError, ValueError) as err:
+        except (sqlglot.errors.SqlglotError, ValueError) as err:
             issues.add(at + ("where",), f"cannot use this filter: {str(err).splitlines()[0]}",
                        "write a boolean expression over the table's columns, e.g. dep_time IS NULL")
 

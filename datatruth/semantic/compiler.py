@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from sqlglot import exp
-from sqlglot.errors import ParseError
+from sqlglot.errors import ParseError, SqlglotError
 
 from datatruth.errors import NotFound, UserError
 from datatruth.semantic import sqlparts as sp
@@ -97,7 +97,13 @@ def compile_plan(plan: QueryPlan, layer: SemanticLayer, dialect: str) -> Compile
     key = (replace(plan, evidence=()), name)
     found = cache.get(key)
     if found is None:
-        found = _Compiler(plan, layer, name).run()
+        try:
+            found = _Compiler(plan, layer, name).run()
+        except SqlglotError as err:
+            # An expression in the model files is not SQL (validation reports it with its file and line).
+            raise UserError(f"the semantic model has an expression that is not valid SQL: "
+                            f"{str(err).splitlines()[0][:200]}",
+                            "run `datatruth semantic validate` to see which file and line, and fix it") from None
         if len(cache) >= _CACHE_SIZE:
             cache.pop(next(iter(cache)))
         cache[key] = found

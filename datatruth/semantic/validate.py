@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError
+from sqlglot.errors import SqlglotError
 
 from datatruth.errors import ConfigError, UserError
 from datatruth.semantic import sqlparts as sp
@@ -169,7 +169,7 @@ def _references(layer: SemanticLayer) -> list[Issue]:
 def _derived_expr(metric: Metric) -> list[Issue]:
     try:
         tree = sqlglot.parse_one(metric.expr or "")
-    except ParseError as err:
+    except SqlglotError as err:
         return [metric.origin.issue(f"metric '{metric.name}': expr is not valid SQL: {_first_line(err)}", "", "expr")]
     refs = {i.ref for i in metric.metrics}
     return [metric.origin.issue(f"metric '{metric.name}': expr uses '{c.name}', which is not one of its inputs",
@@ -316,7 +316,7 @@ def _verified_questions(layer: SemanticLayer) -> list[Issue]:
         elif q.sql is not None:
             try:
                 sqlglot.parse_one(q.sql)
-            except ParseError as err:
+            except SqlglotError as err:
                 issues.append(q.origin.issue(f"verified question '{q.question}': sql does not parse: "
                                              f"{_first_line(err)}", "", "sql"))
     return issues
@@ -347,7 +347,7 @@ def _expressions(layer: SemanticLayer, schema: dict[str, dict[str, str]] | None)
         for what, text, origin, key, is_time in exprs:
             try:
                 tree = sp.parse_expr(text)
-            except ParseError as err:
+            except SqlglotError as err:
                 issues.append(origin.issue(f"{what} of model '{model.name}': expression does not parse: "
                                            f"{_first_line(err)}", "write plain SQL over the model's columns", key))
                 continue
@@ -407,7 +407,7 @@ def _model_columns(model: SemanticModel, schema: dict[str, dict[str, str]] | Non
     if model.sql:
         try:
             tree = sqlglot.parse_one(model.sql)
-        except ParseError as err:
+        except SqlglotError as err:
             issues.append(model.origin.issue(f"model '{model.name}': sql does not parse: {_first_line(err)}", "",
                                              "sql"))
             return None

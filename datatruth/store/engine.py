@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 
@@ -52,9 +55,45 @@ class Store:
         """A read connection context."""
         return self.engine.connect()
 
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[sa.Connection]:
+        """A transaction that no other process runs at the same time for the same `name` (check-then-act safe).
+
+        PostgreSQL: an advisory transaction lock keyed by `name`. SQLite: BEGIN IMMEDIATE (the database's
+        write lock, so one such transaction at a time whatever the name).
+        """
+        with exclusive_transaction(self.engine, name) as conn:
+            yield conn
+
     def dispose(self) -> None:
         """Close pooled connections."""
         self.engine.dispose()
+
+
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit advisory-lock key for `name` (PostgreSQL's pg_advisory_* take a bigint)."""
+    return int.from_bytes(hashlib.sha256(f"datatruth:{name}".encode()).digest()[:8], "big", signed=True)
+
+
+@contextmanager
+def exclusive_transaction(engine: sa.Engine, name: str) -> Iterator[sa.Connection]:
+    """Run a transaction serialised across processes (see Store.exclusive); commits, or rolls back on error."""
+    if engine.dialect.name == "sqlite":
+        # pysqlite would start a deferred transaction only at the first write, after our reads: take the
+        # write lock at BEGIN instead, so "read, decide, write" cannot interleave with another process.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.exec_driver_sql("ROLLBACK")
+                raise
+            conn.exec_driver_sql("COMMIT")
+        return
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(lock_key(name))))
+        yield conn
 
 
 def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:

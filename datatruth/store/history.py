@@ -72,3 +72,34 @@ def count_since(store: Store, workspace: str, username: str, since: dt.datetime)
     with store.connect() as c:
         count, oldest = c.execute(q).one()
     return int(count), oldest
+
+
+def reserve(store: Store, workspace: str, username: str, question: str, *, limit: int, since: dt.datetime,
+            session_id: str = "") -> tuple[int | None, int, dt.datetime | None]:
+    """Count the user's questions since `since` and, when under `limit`, record this one: one atomic step.
+
+    Returns (id of the new entry or None when the limit is reached, count before it, oldest counted time).
+    Several processes asking for the same user at once are serialised (an advisory lock on PostgreSQL, the
+    write lock on SQLite), so a limit of 10 lets exactly 10 through; `complete` fills in the outcome later.
+    """
+    q = sa.select(sa.func.count(), sa.func.min(question_history.c.at)).where(
+        question_history.c.workspace == workspace, question_history.c.username == username,
+        question_history.c.at >= since)
+    with store.exclusive(f"quota:{workspace}:{username}") as c:
+        count, oldest = c.execute(q).one()
+        if int(count) >= limit:
+            return None, int(count), oldest
+        result = c.execute(question_history.insert().values(
+            workspace=workspace, username=username, session_id=session_id, question=question, at=utcnow()))
+        return int(result.inserted_primary_key[0]), int(count), oldest
+
+
+def complete(store: Store, workspace: str, entry_id: int, **outcome: Any) -> None:
+    """Fill in the outcome (sql, plan, row_count, elapsed_ms, cached, error, …) of a reserved entry."""
+    allowed = {"sql", "plan", "model_version", "row_count", "elapsed_ms", "cached", "error", "question"}
+    unknown = set(outcome) - allowed
+    if unknown:
+        raise TypeError(f"unknown history fields: {sorted(unknown)}")
+    with store.begin() as c:
+        c.execute(question_history.update().where(question_history.c.workspace == workspace,
+                                                  question_history.c.id == entry_id).values(**outcome))

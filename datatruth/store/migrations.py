@@ -54,15 +54,19 @@ def current_version(conn: sa.Connection) -> int:
 
 
 def migrate(engine: sa.Engine) -> list[int]:
-    """Apply every pending migration in order, each in its own transaction; return those applied."""
+    """Apply every pending migration in order, each in its own transaction; return those applied.
+
+    Safe when several processes start together on a fresh store: every step runs in a transaction that
+    only one process at a time may hold (an advisory lock on PostgreSQL, the write lock on SQLite), and
+    re-reads the applied version inside it, so each migration runs exactly once.
+    """
+    from datatruth.store.engine import exclusive_transaction
+
     applied: list[int] = []
-    with engine.begin() as conn:
+    with exclusive_transaction(engine, "migrations") as conn:
         version_table.create(conn, checkfirst=True)
     for migration in MIGRATIONS:
-        with engine.begin() as conn:
-            if engine.dialect.name == "postgresql":
-                # Two app replicas starting together must not both run the same migration.
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(724519)"))
+        with exclusive_transaction(engine, "migrations") as conn:
             if current_version(conn) >= migration.version:
                 continue
             migration.apply(conn)

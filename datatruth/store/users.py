@@ -24,13 +24,27 @@ class Membership:
     active: bool
 
 
+def _insert_if_missing(c: sa.Connection, table: sa.Table, conflict: list[str], **values: object) -> None:
+    """INSERT … ON CONFLICT DO NOTHING: two processes adding the same row both succeed, one row results."""
+    if c.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif c.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # other stores: check first (they are not used concurrently in tests or docs)
+        where = [table.c[k] == values[k] for k in conflict]
+        if c.execute(sa.select(table.c.id).where(*where)).first() is None:
+            c.execute(table.insert().values(**values))
+        return
+    c.execute(insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict))
+
+
 def ensure_user(store: Store, username: str, display_name: str = "", email: str | None = None,
                 conn: sa.Connection | None = None) -> None:
-    """Create the user row if it does not exist yet."""
+    """Create the user row if it does not exist yet (safe when several processes do it at once)."""
     def run(c: sa.Connection) -> None:
         if c.execute(sa.select(users.c.id).where(users.c.username == username)).first() is None:
-            c.execute(users.insert().values(username=username, display_name=display_name or username, email=email,
-                                            active=True, created_at=utcnow()))
+            _insert_if_missing(c, users, ["username"], username=username, display_name=display_name or username,
+                               email=email, active=True, created_at=utcnow())
     if conn is not None:
         run(conn)
     else:
@@ -47,14 +61,12 @@ def set_membership(store: Store, workspace: str, username: str, role: str, incid
         raise UserError(f"unknown incident role '{incident_role}'", f"use one of {', '.join(INCIDENT_ROLES)}")
     with store.begin() as c:
         ensure_user(store, username, conn=c)
-        row = c.execute(sa.select(memberships.c.id).where(memberships.c.workspace == workspace,
-                                                          memberships.c.username == username)).first()
-        if row is None:
-            c.execute(memberships.insert().values(workspace=workspace, username=username, role=role,
-                                                  incident_role=incident_role, created_at=utcnow()))
-        else:
-            c.execute(memberships.update().where(memberships.c.id == row.id).values(role=role,
-                                                                                    incident_role=incident_role))
+        # Insert-if-missing then update: correct even when another process adds the same membership meanwhile.
+        _insert_if_missing(c, memberships, ["workspace", "username"], workspace=workspace, username=username,
+                           role=role, incident_role=incident_role, created_at=utcnow())
+        c.execute(memberships.update().where(memberships.c.workspace == workspace,
+                                             memberships.c.username == username).values(role=role,
+                                                                                        incident_role=incident_role))
         audit.record(store, workspace, actor, "admin.membership", username,
                      {"role": role, "incident_role": incident_role}, conn=c)
 
@@ -90,12 +102,14 @@ def list_memberships(store: Store, workspace: str) -> list[Membership]:
 
 
 def seed_from_config(store: Store, workspace: str, members: tuple) -> None:
-    """Create memberships listed in workspace.yaml that the store does not know yet (never downgrades)."""
+    """Create memberships listed in workspace.yaml that the store does not know yet (never downgrades).
+
+    Several processes open a new workspace at once (app replicas, CLI runs): the rows are upserts that keep
+    what is there, so they cannot collide on the unique keys.
+    """
     with store.begin() as c:
         for member in members:
             ensure_user(store, member.user, conn=c)
-            exists = c.execute(sa.select(memberships.c.id).where(memberships.c.workspace == workspace,
-                                                                 memberships.c.username == member.user)).first()
-            if exists is None:
-                c.execute(memberships.insert().values(workspace=workspace, username=member.user, role=member.role,
-                                                      incident_role=member.incident_role, created_at=utcnow()))
+            _insert_if_missing(c, memberships, ["workspace", "username"], workspace=workspace,
+                               username=member.user, role=member.role, incident_role=member.incident_role,
+                               created_at=utcnow())

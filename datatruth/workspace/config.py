@@ -226,6 +226,44 @@ def _url_query(text: str) -> list[tuple[str, str]]:
     return parse_qsl(urlsplit(text).query, keep_blank_values=True)
 
 
+# Value ranges: outside them a setting is refused with its line rather than quietly breaking queries
+# (an infinite timeout disarms the watchdog, NaN fails every comparison, a huge row cap overflows LIMIT).
+RANGES: dict[tuple[str, str], tuple[float, float]] = {
+    ("limits", "row_cap"): (1, 1_000_000),
+    ("limits", "timeout_s"): (0.1, 3600),
+    ("limits", "questions_per_user_per_hour"): (1, 1_000_000),
+    ("limits", "upper_tier_questions_per_hour"): (1, 1_000_000),
+    ("limits", "memory_mb"): (1, 1_000_000),
+    ("limits", "threads"): (1, 1024),
+    ("limits", "cache_ttl_s"): (0, 30 * 86400),
+    ("llm", "timeout_s"): (0.1, 600),
+    ("llm", "max_retries"): (0, 10),
+}
+
+
+CLOCK_RANGE = (dt.date(1900, 1, 1), dt.date(2999, 12, 31))
+
+
+def _check_ranges(c: _Collector, llm: LLMConfig, limits: Limits) -> None:
+    """Every number setting is finite and inside its range (see RANGES)."""
+    import math
+
+    for (section, key), (low, high) in RANGES.items():
+        value = getattr(llm if section == "llm" else limits, key)
+        if not math.isfinite(value) or not low <= value <= high:
+            c.add((section, key), f"'{key}' is {value!r}; it must be between {_number(low)} and {_number(high)}",
+                  "use a finite number in that range")
+
+
+def _number(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
+
+
+def _is_user_name(value: Any) -> bool:
+    """A member's user is non-empty text (YAML `null`, lists and mappings are not names)."""
+    return isinstance(value, str) and bool(value.strip())
+
+
 def parse_workspace(path: Path, env: dict[str, str] | None = None, data_dir: Path | None = None,
                     settings: Settings | None = None) -> WorkspaceConfig:
     """Read workspace.yaml; raise ConfigError listing every issue (with line) when it is invalid.
@@ -317,9 +355,7 @@ def parse_workspace(path: Path, env: dict[str, str] | None = None, data_dir: Pat
         memory_mb=c.typed(lim_raw, "memory_mb", int, Limits.memory_mb, ("limits",)),
         threads=c.typed(lim_raw, "threads", int, Limits.threads, ("limits",)),
     )
-    for key in ("row_cap", "timeout_s", "questions_per_user_per_hour", "memory_mb", "threads"):
-        if getattr(limits, key) <= 0:
-            c.add(("limits", key), f"'{key}' must be greater than zero")
+    _check_ranges(c, llm, limits)
     # The operator's ceilings: a workspace admin edits limits, but never past what the server allows.
     ceilings = {"row_cap": (settings.max_row_cap, "DATATRUTH_MAX_ROW_CAP"),
                 "timeout_s": (settings.max_timeout_s, "DATATRUTH_MAX_TIMEOUT_S"),
@@ -332,7 +368,9 @@ def parse_workspace(path: Path, env: dict[str, str] | None = None, data_dir: Pat
 
     clock: dt.date | None = None
     clock_raw = raw.get("clock", "today")
-    if isinstance(clock_raw, dt.date):
+    if isinstance(clock_raw, dt.datetime):
+        clock = clock_raw.date()  # a pinned clock is a day; a time of day would make "today" a datetime
+    elif isinstance(clock_raw, dt.date):
         clock = clock_raw
     elif clock_raw in (None, "today"):
         clock = None
@@ -343,11 +381,19 @@ def parse_workspace(path: Path, env: dict[str, str] | None = None, data_dir: Pat
             c.add(("clock",), f"clock '{clock_raw}' is not a date", "write 'today' or a date like 2024-12-31")
     else:
         c.add(("clock",), "clock must be 'today' or a date like 2024-12-31")
+    if clock is not None and not CLOCK_RANGE[0] <= clock <= CLOCK_RANGE[1]:
+        c.add(("clock",), f"clock {clock.isoformat()} is outside {CLOCK_RANGE[0].year}-{CLOCK_RANGE[1].year}",
+              "pin a date between those years (date arithmetic for 'last year' needs room on both sides)")
+        clock = None
 
     members: list[Member] = []
     for i, item in enumerate(c.typed(raw, "members", list, [], ())):
         if not isinstance(item, dict) or "user" not in item:
             c.add(("members", i), "each member needs 'user' and 'role'", "e.g. - {user: ana, role: analyst}")
+            continue
+        if not _is_user_name(item["user"]):
+            c.add(("members", i, "user"), f"member user must be a name, got {item['user']!r}",
+                  "write e.g. user: ana (an empty or null user would be stored as the text 'None')")
             continue
         c.unknown_keys(item, _MEMBER_KEYS, ("members", i))
         role = item.get("role", "viewer")

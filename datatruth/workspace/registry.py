@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from datatruth.warehouse.engine import Warehouse
 
 
+STAGING_PREFIX = "_dt_load_"  # tables `workspace load` builds before it swaps them in
+
+
 @dataclass(frozen=True)
 class WorkspaceSummary:
     """A line in `workspace list`: enough to pick one without opening its warehouse."""
@@ -62,7 +65,8 @@ class Workspace:
         """Tables this workspace may query: the configured list, or every table in its warehouse."""
         if self.config.exposed_tables:
             return frozenset(self.config.exposed_tables)
-        return frozenset(t.lower() for t in self.warehouse.table_names())
+        # A load's staging tables (a killed load may leave one until the next load) are not the workspace's data.
+        return frozenset(t.lower() for t in self.warehouse.table_names() if not t.lower().startswith(STAGING_PREFIX))
 
     def close(self) -> None:
         """Release the warehouse connection if it was opened."""
@@ -96,14 +100,15 @@ def workspace_names(settings: Settings | None = None) -> list[str]:
 
 
 def list_workspaces(settings: Settings | None = None) -> list[WorkspaceSummary]:
-    """Summaries of all workspaces, including invalid ones with their first problem."""
+    """Summaries of all workspaces, including invalid ones with their first problem (one never hides the others)."""
     settings = settings or load_settings()
     out = []
     for name in workspace_names(settings):
         try:
             cfg = parse_workspace(_workspace_file(settings, name), data_dir=settings.data_dir, settings=settings)
-        except ConfigError as err:
-            out.append(WorkspaceSummary(name, name, "", None, False, str(err.issues[0]) if err.issues else err.message))
+        except UserError as err:
+            issues = getattr(err, "issues", None)
+            out.append(WorkspaceSummary(name, name, "", None, False, str(issues[0]) if issues else err.message))
             continue
         out.append(WorkspaceSummary(name, cfg.title, str(scrub(cfg.warehouse_url)), cfg.demo, True))
     return out
