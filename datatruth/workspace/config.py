@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -362,8 +363,10 @@ def parse_workspace(path: Path, env: dict[str, str] | None = None, data_dir: Pat
                 "memory_mb": (settings.max_memory_mb, "DATATRUTH_MAX_MEMORY_MB"),
                 "threads": (os.cpu_count() or 1, "the number of cores")}
     for key, (ceiling, source) in ceilings.items():
-        if getattr(limits, key) > ceiling:
-            c.add(("limits", key), f"'{key}' {getattr(limits, key):g} is above this server's ceiling {ceiling:g}",
+        value = getattr(limits, key)
+        low, high = RANGES[("limits", key)]
+        if math.isfinite(value) and low <= value <= high and value > ceiling:  # else the range issue says it
+            c.add(("limits", key), f"'{key}' {value:g} is above this server's ceiling {ceiling:g}",
                   f"use at most {ceiling:g} (set by {source})")
 
     clock: dt.date | None = None
