@@ -7,6 +7,7 @@
 #   PostgreSQL: pg_stat_statements preloaded (needs a restart), hypopg installed.
 #   MariaDB:    performance_schema on (needs a restart), so statement digests are collected.
 #   Chromium:   /usr/bin/chromium and chromium-driver for tests/browser (Playwright uses this binary).
+#   percona-toolkit: pt-query-digest, the peer the slow-log digest is checked against.
 # Each restart happens only when the setting is not yet live.
 set -euo pipefail
 
@@ -101,6 +102,13 @@ setup_chromium() {
     log "chromium: $(/usr/bin/chromium --version 2>/dev/null || echo 'installed')"
 }
 
+setup_percona_toolkit() {
+    # tests/test_slowlog_vs_pt.py compares `slowlog analyze` with pt-query-digest in the same run.
+    apt_install percona-toolkit
+    log "pt-query-digest: $(command -v pt-query-digest || echo missing)"
+}
+
 setup_postgres
 setup_mariadb
 setup_chromium
+setup_percona_toolkit

@@ -1,12 +1,13 @@
 """Throughput of `datatruth slowlog analyze` against pt-query-digest on the same generated slow log.
 
 Generates a deterministic MySQL 5.7-style slow log (default 400,000 events over a few
-hundred query classes with varying literals), runs datatruth (single process, then with
-its default number of processes) and pt-query-digest on it in the same run, and prints a
-markdown table with wall time, events/s and peak RSS of each, plus whether they put the
-same query classes (by Query ID) in their top 10.
+hundred query classes with varying literals), runs datatruth (one process, then two)
+and pt-query-digest on it in the same run, each --repeat times interleaved, and prints
+a markdown table of medians (with ranges) of wall time, events/s, CPU time and peak RSS,
+the speed-up against pt, and whether every run put the same query classes (by Query ID)
+in the same top-10 order as pt.
 
-    .venv/bin/python benchmarks/slowlog_throughput.py [--events 400000] [--seed 7] [--keep DIR]
+    .venv/bin/python benchmarks/slowlog_throughput.py [--events 400000] [--repeat 3] [--seed 7] [--keep DIR]
 
 pt-query-digest comes from Debian's percona-toolkit package
 (`apt-get install -y percona-toolkit`); without it only datatruth is measured.
@@ -20,6 +21,7 @@ import random
 import re
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,8 +31,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-from datatruth.slowlog.parallel import default_jobs  # noqa: E402
 
 DATATRUTH = REPO / ".venv" / "bin" / "datatruth"
 
@@ -180,12 +180,38 @@ def _measure(tool: str, argv: list[str]) -> Run:
     return Run(tool, seconds, cpu, peak_kb / 1024, tuple(_ID.findall(proc.stdout)[:10]))
 
 
+@dataclass(frozen=True)
+class Summary:
+    """Medians and ranges of one tool's repeated runs."""
+
+    tool: str
+    runs: tuple[Run, ...]
+
+    def median(self, pick: str) -> float:
+        """Median of one measure (seconds, cpu_seconds, peak_rss_mb) over the runs."""
+        return statistics.median(getattr(run, pick) for run in self.runs)
+
+    def span(self, pick: str) -> tuple[float, float]:
+        """Smallest and largest value of one measure over the runs."""
+        values = [getattr(run, pick) for run in self.runs]
+        return min(values), max(values)
+
+
+def _row(summary: Summary, events: int) -> str:
+    wall, cpu = summary.median("seconds"), summary.median("cpu_seconds")
+    low, high = summary.span("seconds")
+    rates = sorted(events / run.seconds for run in summary.runs)
+    return (f"| {summary.tool} | {wall:.2f} ({low:.2f}–{high:.2f}) | {events / wall:,.0f} "
+            f"({rates[0]:,.0f}–{rates[-1]:,.0f}) | {cpu:.2f} | {events / cpu:,.0f} | {summary.median('peak_rss_mb'):.0f} |")
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Generate the log, time both tools on it, print the markdown table."""
+    """Generate the log, time every tool on it --repeat times (interleaved), print the markdown table."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=400_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--classes", type=int, default=300)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each tool, interleaved (default: 3)")
     parser.add_argument("--keep", type=Path, help="write the log here and keep it")
     args = parser.parse_args(argv)
 
@@ -199,36 +225,53 @@ def main(argv: list[str] | None = None) -> int:
               f"in {time.perf_counter() - t0:.1f}s: {log_path}", file=sys.stderr)
 
         analyze = [str(DATATRUTH), "slowlog", "analyze", str(log_path), "--limit", "10"]
-        runs = [_measure("datatruth slowlog analyze --jobs 1", analyze + ["--jobs", "1"]),
-                _measure(f"datatruth slowlog analyze (default: {default_jobs()} jobs)", analyze)]
+        tools: list[tuple[str, list[str]]] = [
+            ("datatruth slowlog analyze --jobs 1", analyze + ["--jobs", "1"]),
+            ("datatruth slowlog analyze --jobs 2", analyze + ["--jobs", "2"]),
+        ]
         pt = shutil.which("pt-query-digest")
         if pt:
-            runs.append(_measure("pt-query-digest", [pt, "--limit", "10", str(log_path)]))
+            tools.append(("pt-query-digest", [pt, "--limit", "10", str(log_path)]))
         else:
             print("pt-query-digest not found (apt-get install -y percona-toolkit); measuring datatruth only",
                   file=sys.stderr)
+        load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        runs: dict[str, list[Run]] = {name: [] for name, _ in tools}
+        for round_no in range(args.repeat):
+            for name, command in tools:  # interleaved, so a busy minute hits every tool alike
+                run = _measure(name, command)
+                runs[name].append(run)
+                print(f"round {round_no + 1}: {name}: {run.seconds:.2f} s wall, {run.cpu_seconds:.2f} s CPU",
+                      file=sys.stderr)
+        load_after = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        summaries = [Summary(name, tuple(found)) for name, found in runs.items()]
 
-        print(f"\nSlow-log analysis, {args.events:,} events ({size_mb:.0f} MB), "
-              f"{os.cpu_count()} CPU(s), same file, same run\n")
-        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        print(f"\nSlow-log analysis, {args.events:,} events ({size_mb:.0f} MB), {os.cpu_count()} CPU(s), same file, "
+              f"same run; medians of {args.repeat} interleaved runs (range in brackets)\n")
         print("| tool | wall time (s) | events/s (wall) | CPU time (s) | events/CPU-s | peak RSS (MB) |")
         print("| --- | ---: | ---: | ---: | ---: | ---: |")
-        for run in runs:
-            print(f"| {run.tool} | {run.seconds:.2f} | {args.events / run.seconds:,.0f} | {run.cpu_seconds:.2f} "
-                  f"| {args.events / run.cpu_seconds:,.0f} | {run.peak_rss_mb:.0f} |")
-        print(f"\n(1-minute load average at the end: {load:.1f}; wall times are only comparable on an idle machine)")
-        if len(runs) == 3:
-            single, parallel, theirs = runs
-            print(f"\nspeed-up vs pt-query-digest: {theirs.seconds / single.seconds:.2f}x with --jobs 1, "
-                  f"{theirs.seconds / parallel.seconds:.2f}x with the default jobs")
+        for summary in summaries:
+            print(_row(summary, args.events))
+        print(f"\n(1-minute load average: {load_before:.1f} before, {load_after:.1f} after; with other work on "
+              "the machine wall times stretch, and a second job only helps when a core is free)")
+        single, parallel = summaries[0], summaries[1]
+        print(f"\n{parallel.tool} vs --jobs 1: {single.median('seconds') / parallel.median('seconds'):.2f}x "
+              "(median wall)")
+        if len(summaries) == 3:
+            theirs = summaries[2]
+            for ours in (single, parallel):
+                ratios = sorted(t.seconds / o.seconds for t, o in zip(theirs.runs, ours.runs, strict=True))
+                print(f"speed-up of {ours.tool} vs pt-query-digest: {theirs.median('seconds') / ours.median('seconds'):.2f}x "
+                      f"(median wall; per round {ratios[0]:.2f}–{ratios[-1]:.2f}x), "
+                      f"{theirs.median('cpu_seconds') / ours.median('cpu_seconds'):.2f}x in CPU time")
             agree = True
             for ours in (single, parallel):
-                same = ours.top_ids == theirs.top_ids
-                same_set = set(ours.top_ids) == set(theirs.top_ids)
-                agree = agree and same_set
-                print(f"{ours.tool}: top-10 query IDs identical to pt's in order: {same}; same set: {same_set}")
+                same = all(run.top_ids == theirs.runs[0].top_ids for run in ours.runs)
+                same_set = all(set(run.top_ids) == set(theirs.runs[0].top_ids) for run in ours.runs)
+                agree = agree and same
+                print(f"{ours.tool}: top-10 query IDs identical to pt's, in order, in every run: {same}")
                 if not same_set:
-                    print(f"  datatruth: {ours.top_ids}\n  pt:        {theirs.top_ids}")
+                    print(f"  datatruth: {ours.runs[0].top_ids}\n  pt:        {theirs.runs[0].top_ids}")
             return 0 if agree else 1
         return 0
     finally:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
-from pathlib import Path
 
 import pandas as pd
 import plotly.express as px
@@ -27,11 +25,8 @@ def intake(ctx) -> None:
         upload = st.file_uploader("MySQL/MariaDB slow log or PostgreSQL log (plain, .gz or .bz2)")
         if upload is not None and st.button("Analyse log", type="primary"):
             with st.spinner(f"Reading {upload.name}…"):
-                folder = Path(tempfile.mkdtemp(dir=ctx.workspace.data_dir))
-                path = folder / Path(upload.name).name
-                path.write_bytes(upload.getvalue())
-                triage = service.triage_file(path, fmt, allow_raw=ctx.workspace.config.allow_raw_samples)
-                path.unlink()
+                triage = service.triage_upload(upload.name, upload.getvalue(), ctx.workspace.data_dir, fmt,
+                                               allow_raw=ctx.workspace.config.allow_raw_samples)
                 saved = service.save(ctx.store, ctx.workspace, triage, ctx.user)
             if triage.problems:
                 st.warning(f"{len(triage.problems)} part(s) of the log could not be read; the rest was analysed. "
@@ -47,7 +42,7 @@ def intake(ctx) -> None:
 
             resolved = os.path.expandvars(url)
             with st.spinner("Collecting…"):
-                triage = service.triage_events(collect(resolved), "collector",
+                triage = service.triage_events(collect(resolved), service.collector_source(resolved),
                                                allow_raw=ctx.workspace.config.allow_raw_samples)
                 saved = service.save(ctx.store, ctx.workspace, triage, ctx.user)
             st.session_state["slow_snapshot"] = saved.snapshot_id
@@ -91,10 +86,15 @@ def detail(ctx, cls: repo.StoredClass) -> None:
     st.code(cls.sample or cls.fingerprint, language="sql")
     for f in cls.findings or []:
         st.markdown(f"- **{f['severity']}** `{f['rule']}`: {f['reason']}")
-    history = repo.trend(ctx.store, ctx.workspace.name, cls.query_id)
-    if len(history) > 1:
-        st.plotly_chart(px.line(pd.DataFrame(history), x="taken_at", y="total_time", markers=True,
-                                title="Total time across snapshots"), use_container_width=True)
+    lines = service.trend_lines(ctx.store, ctx.workspace.name, cls.query_id)
+    if any(len(line.taken_at) > 1 for line in lines):
+        frame = pd.DataFrame([{"snapshot taken": when, "total time (s)": total, "source": line.source}
+                              for line in lines for when, total in zip(line.taken_at, line.total_time, strict=True)])
+        st.plotly_chart(px.line(frame, x="snapshot taken", y="total time (s)", color="source", markers=True,
+                                title="Total time across snapshots of the same source"), use_container_width=True)
+    elif len(lines) > 1:
+        st.caption(f"This class is in {len(lines)} unrelated uploads; a trend needs two snapshots of the same "
+                   "log or server.")
     with st.expander("Plan and proven index advice"):
         st.caption("Runs EXPLAIN (never on a write) and proves an index on a scratch copy or with hypothetical "
                    "indexes (PostgreSQL hypopg). Production tables are never changed.")

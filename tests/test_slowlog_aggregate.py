@@ -207,3 +207,36 @@ def test_collector_events_count_their_calls(corpora: Path) -> None:
     assert stats.query_time.max == pytest.approx(0.2) and stats.query_time.min == pytest.approx(0.1)
     assert stats.rows_sent is not None and stats.rows_sent.total == 40
     assert "calls" not in dict(stats.extra) and "mean_time" not in dict(stats.extra)
+
+
+def test_batch_buckets_equal_the_formula() -> None:
+    """The C-level batch counting (bisect on exact bounds) puts every value in _bucket's bucket."""
+    import math
+    import random
+
+    rng = random.Random(5)
+    aggregate_module._bucket_counts([1.0])  # builds the bounds
+    bounds = aggregate_module._BOUNDS
+    values = ([10 ** rng.uniform(-9, 17) for _ in range(50_000)] + [rng.randint(0, 10**9) for _ in range(20_000)]
+              + bounds + [math.nextafter(b, 0.0) for b in bounds] + [0.0, -1.0, 1e-300])
+    want: dict[int, int] = {}
+    for value in values:
+        want[aggregate_module._bucket(value)] = want.get(aggregate_module._bucket(value), 0) + 1
+    assert aggregate_module._bucket_counts(values) == want
+
+
+def test_hot_path_rows_aggregate_exactly_like_events(tmp_path: Path, monkeypatch) -> None:
+    """Rows accounted in batches give the very same result (sums, buckets, samples) as one event at a time."""
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from slowlog_throughput import generate
+
+    log = tmp_path / "gen.log"
+    generate(log, events=8000, seed=9, classes=60)
+    monkeypatch.setattr(aggregate_module, "_CLASS_BATCH", 97)  # many flushes, of odd sizes
+    monkeypatch.setattr(aggregate_module, "_PENDING_ROWS", 1000)
+    batched = Aggregator()
+    count = batched.add_all(iter_mysql_events(log, [], on_row=batched.add_row))
+    assert count + batched.rows == 8000 and 0 < count < 20  # administrator commands take the general path
+    single = Aggregator()
+    single.add_all(iter_mysql_events(log, []))
+    assert batched.result() == single.result()

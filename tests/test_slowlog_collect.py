@@ -24,6 +24,11 @@ from datatruth.slowlog.collect import (
 SUFFIX = f"{os.getpid()}_{int(time.time() * 1000) % 1_000_000}"
 
 
+def _database(url: str) -> str:
+    """The database a test URL names (each helper runs on its own, e.g. test_<name>)."""
+    return str(sa.make_url(url).database)
+
+
 @pytest.fixture()
 def pg_schema(pg_url: str):  # noqa: ANN201 - yields the schema name
     name = f"slowlog_collect_{SUFFIX}"
@@ -54,7 +59,7 @@ def test_pg_stat_statements_delta_counts_the_workload(pg_url: str, pg_schema: st
     counted = by_text["grp = $1"]
     assert counted.attributes["calls"] == 25
     assert counted.rows_sent == 25                    # one count(*) row per call
-    assert counted.source == "pg_stat_statements" and counted.db == "test" and counted.user == "postgres"
+    assert counted.source == "pg_stat_statements" and counted.db == _database(pg_url) and counted.user == "postgres"
     listed = by_text["id < $1"]
     assert listed.attributes["calls"] == 3 and listed.rows_sent == 3 * 49
     assert 0 < listed.query_time < 5 and listed.attributes["mean_time"] == pytest.approx(listed.query_time / 3)
@@ -138,19 +143,19 @@ def test_mysql_digests(mysql_url: str, mysql_table: str) -> None:
     with engine.connect() as conn:
         if not conn.execute(sa.text("SELECT @@performance_schema")).scalar():
             pytest.fail("performance_schema is off: run .ci/setup_services.sh")
-    before = {e.attributes["digest"]: e for e in collect_mysql(mysql_url, source="digest", schema="test")}
+    before = {e.attributes["digest"]: e for e in collect_mysql(mysql_url, source="digest", schema=_database(mysql_url))}
     with engine.connect() as conn:
         for grp in range(12):
             conn.execute(sa.text(f"SELECT count(*) FROM {mysql_table} WHERE grp = :g"), {"g": grp % 10}).scalar()
     engine.dispose()
-    after = collect_mysql(mysql_url, source="digest", schema="test")
+    after = collect_mysql(mysql_url, source="digest", schema=_database(mysql_url))
     ours = [e for e in after if mysql_table in e.query and "count" in e.query.lower()]
     assert len(ours) == 1
     event = ours[0]
     old = before.get(event.attributes["digest"])
     calls = event.attributes["calls"] - (old.attributes["calls"] if old else 0)
     assert calls == 12
-    assert "?" in event.query and event.source == "performance_schema" and event.db == "test"
+    assert "?" in event.query and event.source == "performance_schema" and event.db == _database(mysql_url)
     assert event.rows_examined >= 12 * 2000 and event.attributes["full_scans"] >= 12
 
 
@@ -187,7 +192,7 @@ def test_mysql_slow_log_table(mysql_url: str, mysql_table: str) -> None:
     # ids 1..99 by primary-key range: grp 0 has 9 of them, grp 1..4 have 10 each.
     assert sorted(e.rows_sent for e in selects) == [9, 10, 10, 10, 10]
     assert all(e.rows_examined == 99 and e.host == "127.0.0.1" for e in selects)
-    assert all(e.user == "root" and e.db == "test" and e.source == "mysql" for e in selects)
+    assert all(e.user == "root" and e.db == _database(mysql_url) and e.source == "mysql" for e in selects)
     assert all(e.attributes["collector"] == "slow_log_table" for e in selects)
     assert all(e.query_time >= 0 and e.ts is not None and e.ts >= start for e in selects)
 

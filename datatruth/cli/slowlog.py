@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import sys
 from collections.abc import Iterator
@@ -38,9 +37,11 @@ Examples:
   datatruth slowlog fingerprint "SELECT * FROM t WHERE id IN (1, 2, 3)"
       -> select * from t where id in(?+)
   datatruth slowlog fingerprint --style sqlglot --dialect postgres "SELECT * FROM t WHERE a = 'x'"
+  datatruth slowlog fingerprint --style pg "SELECT a # b FROM t WHERE x = 1"
   datatruth slowlog fingerprint --batch queries.jsonl > fingerprints.jsonl
 
 --style pt (default) gives pt-fingerprint's text and the Query ID pt-query-digest shows;
+--style pg classes a PostgreSQL statement the way `analyze` does for PostgreSQL logs;
 --style sqlglot normalises through the sqlglot parse tree (falls back to pt when the
 statement does not parse). --batch reads JSON lines {"sql": ...} and writes one
 {"fingerprint": ..., "query_id": ...} line per input line, in order.
@@ -73,7 +74,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Rank the query classes of a slow-query log by total time and report them.",
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=ANALYZE_EPILOG,
     )
-    analyze.add_argument("file", help="slow log file (plain or .gz)")
+    analyze.add_argument("file", help="slow log file (plain, .gz, .bz2 or .xz)")
     analyze.add_argument("--format", choices=("auto", "mysql", "postgres"), default="auto",
                          help="log format (default: detect from the content)")
     analyze.add_argument("--json", action="store_true", help="print the report as one JSON document")
@@ -84,8 +85,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     analyze.add_argument("--raw-samples", action="store_true",
                          help="show sample statements with their literals (personal data is still masked)")
     analyze.add_argument("--jobs", type=_positive_int, default=None,
-                         help="processes for large plain MySQL logs (default: the CPUs available, max 8; "
-                              "1 = a single streaming pass)")
+                         help="processes for large plain MySQL logs (default: one per free CPU, i.e. the CPUs "
+                              "available minus the 1-minute load, at least 1, at most 8; 1 = a single pass)")
     analyze.set_defaults(func=_analyze)
 
     fingerprint = sub.add_parser(
@@ -94,8 +95,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=FINGERPRINT_EPILOG,
     )
     fingerprint.add_argument("sql", nargs="?", help="the SQL statement (omit with --batch)")
-    fingerprint.add_argument("--style", choices=("pt", "sqlglot"), default="pt",
-                             help="pt (pt-fingerprint compatible, default) or sqlglot (AST based)")
+    fingerprint.add_argument("--style", choices=("pt", "pg", "sqlglot"), default="pt",
+                             help="pt (pt-fingerprint compatible, default), pg (PostgreSQL's lexer: '#' is an "
+                                  "operator) or sqlglot (AST based)")
     fingerprint.add_argument("--dialect", default="mysql", help="sqlglot dialect for --style sqlglot (default: mysql)")
     fingerprint.add_argument("--json", action="store_true", help="print {fingerprint, query_id} as JSON")
     fingerprint.add_argument("--batch", metavar="FILE",
@@ -127,21 +129,11 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _head(path: Path) -> bytes:
-    with open(path, "rb") as fh:
-        head = fh.read(_SNIFF_BYTES)
-    if head[:2] == b"\x1f\x8b":
-        try:
-            with gzip.open(path, "rb") as gz:
-                head = gz.read(_SNIFF_BYTES)
-        except (OSError, EOFError):
-            return b""
-    return head
-
-
 def _detect(path: Path) -> str:
-    """'mysql' or 'postgres' from the first 64 KiB of the file."""
-    head = _head(path)
+    """'mysql' or 'postgres' from the first 64 KiB of the file (decompressed)."""
+    from datatruth.slowlog.logfile import head_bytes
+
+    head = head_bytes(path, _SNIFF_BYTES)
     if b"# Query_time:" in head or b"# User@Host:" in head:
         return "mysql"
     from datatruth.slowlog import pg_log  # another module's detector also knows csv/json logs
@@ -163,10 +155,12 @@ def _pg_events(path: Path, problems: list[ParseProblem]) -> Iterator[SlowEvent]:
 
 def _print_problems(problems: list[ParseProblem], path: str) -> None:
     shown = problems[:50]
-    for problem in shown:
+    # A log cut short or a damaged archive is always said, however many problems came first.
+    ends = [p for p in problems[50:] if p.message.startswith("truncated")]
+    for problem in shown + ends:
         print(f"warning: {path}:{problem.line}: {problem.message}", file=sys.stderr)
-    if len(problems) > len(shown):
-        print(f"warning: ... and {len(problems) - len(shown)} more problems", file=sys.stderr)
+    if len(problems) > len(shown) + len(ends):
+        print(f"warning: ... and {len(problems) - len(shown) - len(ends)} more problems", file=sys.stderr)
 
 
 def _report(aggregator: Aggregator, count: int, args: argparse.Namespace, source: str,
@@ -220,13 +214,30 @@ def _collect(args: argparse.Namespace) -> int:
 
 
 def _one_fingerprint(sql: str, style: str, dialect: str) -> tuple[str, str]:
-    from datatruth.slowlog.fingerprint import fingerprint_pt, fingerprint_sqlglot, query_id
+    from datatruth.slowlog.fingerprint import fingerprint_pg, fingerprint_pt, fingerprint_sqlglot, query_id
 
-    fp = fingerprint_pt(sql) if style == "pt" else fingerprint_sqlglot(sql, dialect)
+    if style == "pt":
+        fp = fingerprint_pt(sql)
+    elif style == "pg":
+        fp = fingerprint_pg(sql)
+    else:
+        fp = fingerprint_sqlglot(sql, dialect)
     return fp, query_id(fp)
 
 
+def _check_dialect(dialect: str) -> None:
+    from sqlglot.dialects.dialect import Dialect
+
+    try:
+        Dialect.get_or_raise(dialect)
+    except ValueError as err:
+        raise UserError(f"unknown SQL dialect {dialect!r}",
+                        "use a sqlglot dialect name such as mysql, postgres, duckdb or snowflake") from err
+
+
 def _fingerprint(args: argparse.Namespace) -> int:
+    if args.style == "sqlglot":
+        _check_dialect(args.dialect)
     if args.batch:
         if args.sql:
             raise UserError("give either SQL or --batch FILE, not both", "drop the SQL argument")

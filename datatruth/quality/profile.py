@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -477,6 +477,21 @@ def profile_table(source: Source, table: str, *, now: dt.datetime | None = None,
     return TableProfile(table=table, row_count=n_rows, columns=tuple(profiles), time_column=tcol, newest=newest,
                         age_hours=age, duplicate_rows=dups, profiled_at=now,
                         seconds=_time.perf_counter() - started, queries=queries)
+
+
+def masked_profile(profile: TableProfile, sensitive: Iterable[str]) -> TableProfile:
+    """The profile with min, max and top values of the workspace's sensitive columns masked (shown to every role)."""
+    from dataclasses import replace
+
+    from datatruth.sql.sensitive import is_sensitive, marked, mask_value
+
+    marks = marked(sensitive)
+    if not marks:
+        return profile
+    columns = tuple(replace(c, min=mask_value(c.min), max=mask_value(c.max),
+                            top_values=tuple((mask_value(v), n) for v, n in c.top_values))
+                    if is_sensitive(profile.table, c.name, marks) else c for c in profile.columns)
+    return replace(profile, columns=columns)
 
 
 def histogram(source: Source, table: str, column: str, bins: int = 30) -> list[tuple[float, float, int]]:

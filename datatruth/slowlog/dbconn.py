@@ -19,6 +19,16 @@ def connect(url: str) -> Iterator[sa.Connection]:
             yield conn
     except sa.exc.OperationalError as err:
         raise WarehouseError(f"cannot reach {engine.url.render_as_string(hide_password=True)}: "
-                             f"{str(err.orig).strip().splitlines()[0]}", "check the URL and that the server runs") from err
+                             f"{_first_line(err)}", "check the URL and that the server runs") from err
+    except sa.exc.DBAPIError as err:
+        # The server refused a statement (a table that is not there, no privilege): say so, not a traceback.
+        raise WarehouseError(f"{engine.url.render_as_string(hide_password=True)} refused a statement: "
+                             f"{_first_line(err)}",
+                             "check that the query's tables exist in this database and the user may read them") from err
     finally:
         engine.dispose()
+
+
+def _first_line(err: sa.exc.DBAPIError) -> str:
+    text = str(err.orig).strip()
+    return text.splitlines()[0] if text else type(err.orig).__name__

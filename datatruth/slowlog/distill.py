@@ -14,6 +14,8 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
+from datatruth.slowlog.events import MAX_ANALYSED_CHARS
+from datatruth.slowlog.fingerprint import too_deep
 from datatruth.slowlog.rules import quiet_sqlglot
 
 _DIGITS = re.compile(r"(_?)[0-9]+")  # applied to table *names*, to merge tbl1/tbl2 shards
@@ -97,25 +99,31 @@ def _from_tree(tree: exp.Expression) -> str:
     return " ".join(_verbs(tree, verb) + _tables(tree))
 
 
+def _first_word(sql: str) -> str:
+    words = sql.split(maxsplit=1)
+    return words[0].upper() if words and words[0].isalpha() else ""
+
+
 @lru_cache(maxsize=4096)
-def _from_sql(sql: str) -> str:
+def _from_sql(sql: str, dialect: str = "mysql") -> str:
+    if too_deep(sql):
+        return _first_word(sql)
     try:
         with quiet_sqlglot():
-            trees = sqlglot.parse(sql, read="mysql")
+            trees = sqlglot.parse(sql, read=dialect)
     except SqlglotError:
-        words = sql.split()
-        return words[0].upper() if words and words[0].isalpha() else ""
+        return _first_word(sql)
     trees = [t for t in trees if t is not None]
     if not trees:
         return ""
     return _from_tree(trees[0])
 
 
-def distill(sql: str) -> str:
+def distill(sql: str, dialect: str = "mysql") -> str:
     """A short 'VERB table ...' label for a statement, e.g. 'SELECT film' or 'SHOW STATUS'."""
-    text = sql.strip()
+    text = sql[:MAX_ANALYSED_CHARS].strip()
     if text.startswith("administrator command:"):
         return text.replace("administrator command:", "ADMIN", 1).upper()
     if text.lower().startswith("start"):
-        return "START" if text.lower() == "start" else _from_sql(text)
-    return _from_sql(text)
+        return "START" if text.lower() == "start" else _from_sql(text, dialect)
+    return _from_sql(text, dialect)

@@ -7,24 +7,34 @@ record, header lines ("# Time:", "# User@Host:", "# Query_time: ..." and friends
 other line to the end is the statement. Keeping the same record model means
 `pos_in_log` (and so "at byte N" in reports) agrees with pt-query-digest.
 
-Input may be a path, a binary or text stream, and may be gzip-compressed.
+Input may be a path, a binary or text stream, and may be gzip, bzip2 or xz compressed
+(the opener is shared with the PostgreSQL reader: `logfile.py`). A statement longer than
+MAX_EVENT_BYTES keeps only its first MAX_EVENT_BYTES (and says so in a ParseProblem).
 Unreadable parts become `ParseProblem`s with a line number; the parser raises
 `LogFormatError` only when the input has content but not one slow-log event.
 """
 
 from __future__ import annotations
 
-import gzip
 import io
 import re
-import zlib
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO
 
 from datatruth.errors import LogFormatError
-from datatruth.slowlog.events import ParseProblem, SlowEvent
+from datatruth.slowlog.events import (
+    MAX_EVENT_BYTES,
+    EventRow,
+    ParseProblem,
+    SlowEvent,
+    as_datetime,
+    event_from_row,
+    usable_number,
+)
+from datatruth.slowlog.logfile import COMPRESSION_ERRORS, OpenedLog, open_log, read_some
 
 _SEP = b";\n#"
 _LINE_END = b";\n"
@@ -55,88 +65,175 @@ _fast_path = True  # tests switch this off to check the general path reads the s
 TRUNCATED = "truncated"  # a problem message starting with this marks the log as cut short
 
 
-class _Reader:
-    """Reads a binary stream up to a separator, like Perl's readline with $/ set, tracking the offset."""
+class _Cut(bytes):
+    """The kept head of a record that was longer than the reader's limit, with what was dropped."""
 
-    def __init__(self, fh: IO[bytes], tell: int = 0, lines: int = 0, limit: int | None = None) -> None:
+    full_length: int
+    newlines: int
+    has_sep: bool
+
+
+class _Reader:
+    """Cuts a binary stream into records at the separator (Perl's readline with $/ set), tracking the offset.
+
+    Records are split off a megabyte at a time with bytes.split (C speed) and handed out one by
+    one. A record longer than `max_record` keeps only its head; the rest is scanned for the next
+    separator and dropped, so a 150 MB statement never sits in memory.
+    """
+
+    def __init__(self, fh: IO[bytes], tell: int = 0, lines: int = 0, limit: int | None = None,
+                 max_record: int = MAX_EVENT_BYTES) -> None:
         self._fh = fh
-        self._buf = b""
-        self._pos = 0  # start of the unread part of _buf (index, so no per-record copying)
+        self._buf = b""  # unread bytes after the last separator found so far
+        self._pieces: deque[bytes] = deque()  # whole records (separator removed), in order
         self._eof = False
         self._left = limit  # bytes still allowed from fh (a worker reads only its slice)
+        self._max = max_record
         self.tell = tell  # offset of the next byte handed out
         self.lines = lines  # newlines handed out so far
         self.read_error: str | None = None
+        self.last_cut: int | None = None  # full length of the record just handed out, when it was cut
+        self.plain = False  # the queued records hold no NUL byte and no server banner
 
-    def _fill(self) -> bool:
+    def _read(self) -> bytes:
         if self._eof:
-            return False
+            return b""
         try:
             want = _CHUNK if self._left is None else min(_CHUNK, self._left)
-            # read1 hands out what gzip has decompressed so far, so a cut-off file keeps it.
-            reader = self._fh.read1 if isinstance(self._fh, gzip.GzipFile) else self._fh.read
-            data = reader(want) if want > 0 else b""
+            data = read_some(self._fh, want) if want > 0 else b""
             if self._left is not None:
                 self._left -= len(data)
-        except (EOFError, zlib.error, gzip.BadGzipFile) as err:
-            # A gzip file cut short: keep what was decompressed, report the rest.
-            self.read_error = f"{TRUNCATED}: compressed input ended early ({err})"
+        except COMPRESSION_ERRORS as err:
+            # A damaged or cut-off archive: keep what was decompressed, report the rest.
+            self.read_error = f"{TRUNCATED}: compressed input is damaged or ended early ({type(err).__name__})"
             data = b""
         if not data:
             self._eof = True
-            return False
-        self._buf = self._buf[self._pos:] + data
-        self._pos = 0
+        return data
+
+    def _fill(self) -> bool:
+        """Read on until at least one whole record (or the end) is queued; False at the end of input."""
+        while not self._pieces:
+            data = self._read()
+            if not data:
+                return False
+            joined = self._buf + data
+            # One look at the whole chunk spares each record the search for NUL bytes and banners.
+            self.plain = not (b"\x00" in joined or b"ort:" in joined or b"Version" in joined
+                              or b"Command" in joined)
+            parts = joined.split(_SEP)
+            self._buf = parts.pop()
+            self._pieces.extend(parts)
+            if len(self._buf) > self._max + len(_SEP):
+                self.plain = False
+                self._skip_long_record()
         return True
 
-    @property
-    def at_eof(self) -> bool:
-        """True once every byte of the input has been handed out."""
-        return self._eof and self._pos >= len(self._buf)
-
-    def read(self, sep: bytes) -> bytes | None:
-        """Return the bytes up to and including `sep` (or the rest at end of input); None when done."""
-        search_from = self._pos
+    def _skip_long_record(self) -> None:
+        """Keep the head of the over-long record in _buf, drop the rest up to its separator."""
+        head = self._buf[: self._max]
+        dropped = self._buf[self._max:]
+        full = len(self._buf)
+        newlines = self._buf.count(b"\n")
+        tail = dropped[-(len(_SEP) - 1):]
         while True:
-            idx = self._buf.find(sep, search_from)
+            data = self._read()
+            if not data:
+                cut = _Cut(head)
+                cut.full_length, cut.newlines, cut.has_sep = full, newlines, False
+                self._pieces.append(cut)
+                self._buf = b""
+                return
+            window = tail + data
+            idx = window.find(_SEP)
             if idx >= 0:
-                end = idx + len(sep)
-                out = self._buf[self._pos:end]
-                self._pos = end
-                break
-            search_from = max(0, len(self._buf) - self._pos - len(sep) + 1)
-            if not self._fill():
-                if self._pos >= len(self._buf):
-                    return None
-                out = self._buf[self._pos:]
-                self._pos = len(self._buf)
-                break
+                used = idx - len(tail)  # bytes of `data` before the separator (may be negative)
+                full += used
+                newlines += data.count(b"\n", 0, max(used, 0)) - (tail[used:].count(b"\n") if used < 0 else 0)
+                cut = _Cut(head)
+                cut.full_length, cut.newlines, cut.has_sep = full, newlines, True
+                self._pieces.append(cut)
+                rest = window[idx + len(_SEP):]
+                parts = rest.split(_SEP)
+                self._buf = parts.pop()
+                self._pieces.extend(parts)
+                if len(self._buf) > self._max + len(_SEP):
+                    self._skip_long_record()
+                return
+            full += len(data)
+            newlines += data.count(b"\n")
+            tail = window[-(len(_SEP) - 1):]
+
+    def record(self) -> tuple[bytes, bool] | None:
+        """The next record without its separator and whether one followed it; None when done."""
+        pieces = self._pieces
+        if pieces and type(pieces[0]) is bytes:  # the common case, inline
+            piece = pieces.popleft()
+            self.last_cut = None
+            self.tell += len(piece) + 3  # len(_SEP)
+            self.lines += piece.count(b"\n") + 1
+            return piece, True
+        if not pieces and not self._fill():
+            if not self._buf:
+                return None
+            piece, self._buf = self._buf, b""
+            self._account(piece, False)
+            return piece, False
+        piece = self._pieces.popleft()
+        # A queued record was followed by a separator, except a cut one that ran to the end of input.
+        sep = piece.has_sep if type(piece) is _Cut else True
+        self._account(piece, sep)
+        return piece, sep
+
+    def _account(self, piece: bytes, sep: bool) -> None:
+        if type(piece) is _Cut:
+            self.last_cut = piece.full_length
+            self.tell += piece.full_length + (len(_SEP) if sep else 0)
+            self.lines += piece.newlines + sep
+        else:
+            self.last_cut = None
+            self.tell += len(piece) + (len(_SEP) if sep else 0)
+            self.lines += piece.count(b"\n") + sep
+
+    def read_line(self) -> bytes | None:
+        """The bytes up to and including the next ';\\n' (or the rest at the end); None when done."""
+        if not self._pieces and not self._fill() and not self._buf:
+            return None
+        if self._pieces:
+            piece = self._pieces.popleft()
+            i = piece.find(_LINE_END)
+            if i >= 0:
+                out = piece[: i + len(_LINE_END)]
+                self._pieces.appendleft(piece[i + len(_LINE_END):])
+            else:
+                # The line ends in the separator: its '#' starts the next record.
+                out = piece + _LINE_END
+                if self._pieces:
+                    self._pieces[0] = b"#" + self._pieces[0]
+                else:
+                    self._buf = b"#" + self._buf
+        else:
+            i = self._buf.find(_LINE_END)
+            cut = len(self._buf) if i < 0 else i + len(_LINE_END)
+            out, self._buf = self._buf[:cut], self._buf[cut:]
+        self.last_cut = None
         self.tell += len(out)
         self.lines += out.count(b"\n")
         return out
 
+    @property
+    def at_eof(self) -> bool:
+        """True once every byte of the input has been handed out."""
+        return self._eof and not self._pieces and not self._buf
 
-def _open(src: str | Path | IO) -> tuple[IO[bytes], bool]:
-    """Open a path or wrap a stream as binary, transparently un-gzipping; returns (stream, owned)."""
-    if isinstance(src, str | Path):
-        path = Path(src)
-        if not path.is_file():
-            raise LogFormatError(f"slow log not found: {path}", "check the path and that it is a file")
-        raw: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed by the caller's finally
-        owned = True
-    elif isinstance(src, io.TextIOBase):
-        raw = io.BytesIO(src.read().encode("utf-8"))
-        owned = False
-    else:
-        raw = src
-        owned = False
-    head = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
-    if not head and hasattr(raw, "seek") and raw.seekable():
-        head = raw.read(2)
-        raw.seek(0)
-    if head == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=raw, mode="rb"), True
-    return raw, owned
+
+def _open(src: str | Path | IO) -> OpenedLog:
+    """Open a path or wrap a stream as binary, decompressing gzip/bzip2/xz (LogFormatError if missing)."""
+    if isinstance(src, str | Path) and not Path(src).is_file():
+        raise LogFormatError(f"slow log not found: {Path(src).name}", "check the path and that it is a file")
+    if isinstance(src, io.TextIOBase):
+        return open_log(io.BytesIO(src.read().encode("utf-8")))
+    return open_log(src)
 
 
 def _number(value: str) -> object:
@@ -256,57 +353,63 @@ def _strip_db(db: str) -> str:
 
 
 # The layout nearly every server writes, matched in one go. Anything else (Percona
-# extended attributes, admin commands, odd orders) takes the general line-by-line path;
-# tests check that both paths read the same events.
-_FAST = re.compile(
-    r"#(?: Time: (?P<ts>\d{6} [ \d]\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)"
-    r"(?P<frac>\.\d+)?(?P<zone>Z|[+-]\d\d:?\d\d)?\n#)?"
-    r" User@Host: (?P<user>[^\[\n]+)\[[^\]\n]*\] @ (?P<host>\S*) \[(?P<ip>[^\]\n]*)\]"
-    r"(?:\s+Id:\s*(?P<tid>\d+))?[ \t]*\n"
-    r"# Query_time: (?P<qt>\d+(?:\.\d+)?)\s+Lock_time: (?P<lt>\d+(?:\.\d+)?)"
-    r"\s+Rows_sent: (?P<rs>\d+)\s+Rows_examined: (?P<re>\d+)[ \t]*\n"
-    r"(?:use (?P<db>[^;\n]+);\n)?"
-    r"(?:SET timestamp=(?P<stamp>\d+);\n)?"
+# extended attributes, admin commands, odd orders, absurd numbers) takes the general
+# line-by-line path; tests check that both paths read the same events. Quantifiers are
+# possessive (no backtracking) and the numbers bounded, so a value like 1e400 or a
+# 400-digit time falls through to the general path, which reports it.
+_FAST_BODY = (
+    r"(?: Time: (?P<ts>\d{6} [ \d]\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)"
+    r"(?P<frac>\.\d{1,9})?(?P<zone>Z|[+-]\d\d:?\d\d)?\n#)?"
+    r" User@Host: (?P<uh>(?P<user>[^\[\n]++)\[[^\]\n]*+\] @ (?P<host>\S*+) \[(?P<ip>[^\]\n]*+)\])"
+    r"(?:[ \t]++Id:[ \t]*+(?P<tid>\d{1,18}))?[ \t]*+\n"
+    r"# Query_time: (?P<qt>\d{1,12}(?:\.\d{1,12})?)[ \t]++Lock_time: (?P<lt>\d{1,12}(?:\.\d{1,12})?)"
+    r"[ \t]++Rows_sent: (?P<rs>\d{1,15})[ \t]++Rows_examined: (?P<re>\d{1,15})[ \t]*+\n"
+    r"(?:use (?P<db>[^;\n]++);\n)?"
+    r"(?:SET timestamp=(?P<stamp>\d{1,18});\n)?"
     r"(?!#|use |SET (?:last_insert_id|insert_id|timestamp))(?=[^\n])"
 )
+# re.ASCII: \d and \s need no Unicode tables here (a fifth faster); odd text takes the general path.
+_FAST = re.compile("#" + _FAST_BODY, re.ASCII)
+# The same after a separator, which ate the record's leading '#' (saves gluing it back on).
+_FAST_AFTER_SEP = re.compile(_FAST_BODY, re.ASCII)
 
 
-def _fast_event(m: re.Match[str], stmt: str, pos_in_log: int, last_ts: datetime | None,
-                last_db: str | None) -> SlowEvent:
-    """Build the event for a record matched by _FAST (same result as the general path)."""
-    ts_text, frac, zone, user, host, ip, tid, qt, lt, rs, rx, db, stamp = m.groups()
+def _fast_row(m: re.Match[str], stmt: str, pos_in_log: int, last_ts: datetime | str | None,
+              last_db: str | None) -> EventRow:
+    """The event row for a record matched by _FAST (same values the general path gives)."""
+    ts_text, frac, zone, uh, user, host, ip, tid, qt, lt, rs, rx, db, stamp = m.groups()
+    ts: datetime | str | None
     if not ts_text:
         ts = last_ts
     elif ts_text[4] == "-":
-        # datetime.fromisoformat is C code; "Z" is UTC already, other offsets are applied.
         if zone is None or zone == "Z":
-            ts = datetime.fromisoformat(ts_text + frac) if frac else datetime.fromisoformat(ts_text)
+            # UTC or as logged: 5.7+ writes six decimals, kept as text (it sorts like the time) and
+            # parsed only for the few rows that need a datetime; other widths are parsed now.
+            ts = ts_text + frac if frac and len(frac) == 7 else (
+                datetime.fromisoformat(ts_text + frac[:7]) if frac else datetime.fromisoformat(ts_text))
         else:
             ts = _parse_ts_parts(ts_text, frac, zone)
     else:
         ts = _parse_ts_parts(ts_text, None, None)
-    attrs: dict[str, object] = {"ip": ip}
-    if tid:
-        attrs["Thread_id"] = int(tid)
-    if stamp:
-        attrs["timestamp"] = int(stamp)
-    return SlowEvent(
-        stmt[m.end():],
-        float(qt),
-        float(lt),
-        int(rs),
-        int(rx),
-        ts,
-        user,
-        host or ip or None,
-        ((_strip_db(db) or None) if db else None) or last_db,
-        pos_in_log,
-        attrs,
-        "mysql",
-    )
+    # The numbers stay text: the aggregator converts a whole batch at once (map(float, ...) runs in C).
+    return (stmt[m.end():], qt, lt, rs, rx, ts, user, host or ip or None,
+            ((_strip_db(db) or None) if db else None) or last_db, pos_in_log, ip, tid, stamp, uh)
 
 
-def _to_event(rec: _Record, pos_in_log: int, last_db: str | None = None) -> SlowEvent:
+_METRIC_KEYS = ("Query_time", "Lock_time", "Rows_sent", "Rows_examined")
+
+
+def _unusable_number(props: dict[str, str]) -> str | None:
+    """The first logged number that is no measurement (inf, nan, 1e400, 30 digits), as 'key: value'."""
+    for key, value in props.items():
+        if key in ("ts", "user", "host", "ip", "db", "cmd", "Client", "Time", "Schema"):
+            continue
+        if _FLOAT.match(value) and not usable_number(float(value)):
+            return f"{key}: {value[:40]}"
+    return None
+
+
+def _to_event(rec: _Record, pos_in_log: int, last_db: str | None = None, cut_from: int | None = None) -> SlowEvent:
     """Turn a finished record into a SlowEvent; the four classic metrics become typed fields."""
     props = rec.props
     attrs: dict[str, object] = {}
@@ -350,21 +453,29 @@ def _to_event(rec: _Record, pos_in_log: int, last_db: str | None = None) -> Slow
         pos_in_log=pos_in_log,
         attributes=attrs,
         source="mysql",
+        cut_from=cut_from,
     )
+
+
+RowSink = Callable[[EventRow], None]
 
 
 def iter_mysql_slice(
     path: Path, start: int, end: int, problems: list[ParseProblem], state: ScanState,
-    last_ts: datetime | None = None, last_db: str | None = None,
+    last_ts: datetime | None = None, last_db: str | None = None, on_row: RowSink | None = None,
 ) -> Iterator[SlowEvent]:
-    """Events of the records in bytes [start, end) of a plain file; `start` must be a record boundary."""
+    """Events of the records in bytes [start, end) of a plain file; `start` must be a record boundary.
+
+    With `on_row`, records in the common layout go to it as EventRows (in file order with the
+    events yielded) instead of being yielded.
+    """
     with open(path, "rb") as fh:
         lines = 0
         while fh.tell() < start:
             lines += fh.read(min(_CHUNK * 8, start - fh.tell())).count(b"\n")
         reader = _Reader(fh, tell=start, lines=lines, limit=end - start)
         yield from _events(reader, problems, None, fast=_fast_path, state=state, last_ts=last_ts,
-                           last_db=last_db)
+                           last_db=last_db, on_row=on_row)
 
 
 def context_before(path: Path, offset: int) -> tuple[datetime | None, str | None]:
@@ -400,20 +511,25 @@ def iter_mysql_events(
     stream_or_path: str | Path | IO,
     problems: list[ParseProblem] | None = None,
     embedded_attributes: tuple[str, str] | None = None,
+    on_row: RowSink | None = None,
+    max_event_bytes: int = MAX_EVENT_BYTES,
 ) -> Iterator[SlowEvent]:
-    """Yield SlowEvents from a MySQL slow log (path or stream, plain or gzip); append problems to `problems`.
+    """Yield SlowEvents from a MySQL slow log (path or stream, plain/gzip/bzip2/xz); append problems to `problems`.
 
     `embedded_attributes` = (pattern, capture): like pt-query-digest --embedded-attributes,
     `pattern` finds a comment in the statement and `capture` pulls (name, value) pairs from it.
+    With `on_row`, records in the common layout go to it as EventRows instead of being yielded.
     """
     sink: list[ParseProblem] = problems if problems is not None else []
     embed = (re.compile(embedded_attributes[0]), re.compile(embedded_attributes[1])) if embedded_attributes else None
-    fh, owned = _open(stream_or_path)
+    opened = _open(stream_or_path)
     try:
-        yield from _events(_Reader(fh), sink, embed, fast=embed is None and _fast_path)
+        assert opened.binary is not None
+        reader = _Reader(opened.binary, max_record=max_event_bytes)
+        yield from _events(reader, sink, embed, fast=embed is None and _fast_path,
+                           on_row=on_row if embed is None else None)
     finally:
-        if owned:
-            fh.close()
+        opened.close()
 
 
 class ScanState:
@@ -441,10 +557,29 @@ def not_a_slow_log_error(problems: list[ParseProblem]) -> LogFormatError:
     )
 
 
+def _cut_problem(line: int, full: int, kept: int) -> ParseProblem:
+    return ParseProblem(line, f"an event of {full:,} bytes: only its first {kept:,} bytes were kept, and its "
+                              "class was fingerprinted from them (its Query ID may differ from pt-query-digest's)")
+
+
+def _normalise(stmt: str) -> str:
+    """Give a record its '#' back (eaten by the separator) and drop the statement terminator, as pt does."""
+    if not stmt.startswith("#"):
+        stmt = "#" + stmt
+    # pt: s/;\n#?\Z//, where \Z may sit before a final newline.
+    if stmt.endswith(";\n#"):
+        return stmt[:-3]
+    if stmt.endswith(";\n"):
+        return stmt[:-2]
+    if stmt.endswith((";\n\n", ";\n#\n")):
+        return stmt[: stmt.rindex(";\n")] + "\n"
+    return stmt
+
+
 def _events(
     reader: _Reader, sink: list[ParseProblem], embed: tuple[re.Pattern[str], re.Pattern[str]] | None,
-    fast: bool = True, state: ScanState | None = None, last_ts: datetime | None = None,
-    last_db: str | None = None,
+    fast: bool = True, state: ScanState | None = None, last_ts: datetime | str | None = None,
+    last_db: str | None = None, on_row: RowSink | None = None,
 ) -> Iterator[SlowEvent]:
     """The record loop. With a `state` the caller judges emptiness; without, this raises for non-logs."""
     pending: list[tuple[str, int]] = []  # (record text, first line number)
@@ -452,15 +587,41 @@ def _events(
     produced = 0
     saw_content = saw_header = False
     pos_in_log = reader.tell
+    fast_match = _FAST.match
+    fast_after_sep = _FAST_AFTER_SEP.match
     while True:
+        cut_from: int | None = None
         if pending:
             stmt, line_no = pending.pop(0)
         else:
             line_no = reader.lines + 1
-            raw = reader.read(_SEP)
-            if raw is None:
+            got = reader.record()
+            if got is None:
                 break
-            stmt = raw.decode("utf-8", "replace")
+            piece, had_sep = got
+            stmt = piece.decode("utf-8", "replace")
+            cut_from = reader.last_cut
+            if cut_from is not None:
+                sink.append(_cut_problem(line_no, cut_from, len(piece)))
+            if had_sep and fast and cut_from is None:
+                # The common record: one event in the usual layout, nothing odd in it.
+                quick = fast_match(stmt) if stmt.startswith("#") else fast_after_sep(stmt)
+                if quick is not None and (reader.plain or "\x00" not in stmt and not (
+                        ("ort:" in stmt or "Version" in stmt or "Command" in stmt) and _BANNER.search(stmt))):
+                    start_pos, pos_in_log = pos_in_log, reader.tell
+                    row = _fast_row(quick, stmt, start_pos, last_ts, last_db)
+                    last_ts = row[5]
+                    if quick["db"]:
+                        last_db = row[8]
+                    produced += 1
+                    saw_content = True
+                    if on_row is not None:
+                        on_row(row)
+                    else:
+                        yield event_from_row(row)
+                    continue
+            if had_sep:
+                stmt += ";\n#"
         start_pos = pos_in_log
         pos_in_log = reader.tell
         if stmt.strip():
@@ -487,39 +648,36 @@ def _events(
                 first_line += chunk.count("\n")
             pending[0:0] = later
 
-        if not stmt.startswith("#"):
-            stmt = "#" + stmt
-        # Drop the statement terminator (pt: s/;\n#?\Z//, where \Z may sit before a final newline).
-        if stmt.endswith(";\n#"):
-            stmt = stmt[:-3]
-        elif stmt.endswith(";\n"):
-            stmt = stmt[:-2]
-        elif stmt.endswith((";\n\n", ";\n#\n")):
-            stmt = stmt[: stmt.rindex(";\n")] + "\n"
+        stmt = _normalise(stmt)
 
-        if fast:
-            quick = _FAST.match(stmt)
+        if fast and cut_from is None:
+            quick = fast_match(stmt)
             if quick is not None:
-                event = _fast_event(quick, stmt, start_pos, last_ts, last_db)
-                last_ts = event.ts
-                last_db = event.db if quick["db"] else last_db
+                row = _fast_row(quick, stmt, start_pos, last_ts, last_db)
+                last_ts = row[5]
+                if quick["db"]:
+                    last_db = row[8]
                 produced += 1
                 saw_content = True
-                yield event
+                if on_row is not None:
+                    on_row(row)
+                else:
+                    yield event_from_row(row)
                 continue
 
         rec = _Record()
         _scan(stmt, rec)
         if rec.need_more:
             next_line = reader.lines + 1
-            nxt = reader.read(_LINE_END)
+            nxt = reader.read_line()
             if nxt is not None:
                 text = nxt.decode("utf-8", "replace")
                 if _NULL_QUERY_NEXT.match(text):
                     # The server logged headers without a statement; the next event
                     # is already under way, so hand it back as a pending record.
-                    rest = reader.read(_SEP)
-                    pending.append((text + (rest.decode("utf-8", "replace") if rest else ""), next_line))
+                    got = reader.record()
+                    rest = (got[0] + (_SEP if got[1] else b"")) if got else b""
+                    pending.append((text + rest.decode("utf-8", "replace"), next_line))
                     rec.arg = NO_QUERY
                     rec.props["cmd"] = "Query"
                 else:
@@ -551,6 +709,11 @@ def _events(
                 what = "event header without a statement; skipped"
             sink.append(ParseProblem(line_no, what))
             continue
+        bad = _unusable_number(rec.props)
+        if bad is not None:
+            sink.append(ParseProblem(line_no, f"{bad} is not a usable number (too large, or not finite); "
+                                              "event skipped"))
+            continue
         if embed is not None:
             found = embed[0].search(rec.arg)
             if found:
@@ -559,11 +722,11 @@ def _events(
         # MySQL writes "# Time:" only when the second changes and "use db;" only when the
         # database differs from the last one written to the log: later events share both.
         if rec.ts is None:
-            rec.ts = last_ts
+            rec.ts = as_datetime(last_ts)
         else:
             last_ts = rec.ts
         produced += 1
-        event = _to_event(rec, start_pos, last_db)
+        event = _to_event(rec, start_pos, last_db, cut_from)
         if "db" in rec.props:
             last_db = _strip_db(rec.props["db"]) or last_db
         yield event

@@ -4,18 +4,30 @@ Slices end on record boundaries chosen so that no record needs to look past its
 slice (the line before the boundary is a statement line, not a header), each slice
 starts with the clock of the last '# Time:' line before it, and the partial
 aggregates are merged in file order, so the result equals a single pass.
+
+Each worker is a forked process that parses one slice and sends back one result on
+its own pipe; there is no task queue to wait on. A worker exits as soon as its parent
+dies (a kill -9 of `slowlog analyze` leaves nothing behind): the kernel signals it
+(Linux PR_SET_PDEATHSIG), and a watchdog thread checks the parent elsewhere.
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+import signal
+import sys
+import threading
+import time
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 
+from datatruth.errors import UserError
 from datatruth.slowlog.aggregate import Aggregator
 from datatruth.slowlog.events import ParseProblem
+from datatruth.slowlog.logfile import file_compression
 from datatruth.slowlog.mysql_log import (
     ScanState,
     context_before,
@@ -28,6 +40,8 @@ MIN_PARALLEL_BYTES = 16 << 20  # below this, starting processes costs more than 
 MAX_JOBS = 8
 _SEP = b";\n#"
 _HEADER_STARTS = (b"#", b"use ", b"SET ")
+_PR_SET_PDEATHSIG = 1
+_WATCH_EVERY_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -42,12 +56,18 @@ class SliceResult:
 
 
 def default_jobs() -> int:
-    """How many processes to use: the CPUs this process may run on, at most MAX_JOBS."""
+    """How many processes to use: one per free CPU (CPUs this process may use minus the load), 1 to MAX_JOBS.
+
+    A second process only helps when a core is free: on a busy machine it just shares this one's
+    CPU time, and the slicing and merging are paid for nothing (measured: benchmarks/slowlog_throughput.py).
+    """
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cpus = os.cpu_count() or 1
-    return max(1, min(MAX_JOBS, cpus))
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    free = int(cpus - load)  # cores nobody else is using; this run takes one of them
+    return max(1, min(MAX_JOBS, cpus, free + 1))
 
 
 def _boundary_after(path: Path, offset: int, size: int) -> int | None:
@@ -81,31 +101,94 @@ def plan_slices(path: Path, jobs: int) -> list[tuple[int, int]]:
 
 
 def _run_slice(path: str, start: int, end: int) -> SliceResult:
-    """Worker: parse and aggregate one slice."""
+    """Parse and aggregate one slice (in a worker, or in the parent for the first slice)."""
     problems: list[ParseProblem] = []
     state = ScanState()
     clock, database = context_before(Path(path), start) if start else (None, None)
     aggregator = Aggregator()
-    count = aggregator.add_all(iter_mysql_slice(Path(path), start, end, problems, state, clock, database))
-    return SliceResult(aggregator, tuple(problems), count, state.saw_content, state.saw_header)
+    count = aggregator.add_all(iter_mysql_slice(Path(path), start, end, problems, state, clock, database,
+                                                on_row=aggregator.add_row))
+    aggregator.flush()
+    return SliceResult(aggregator, tuple(problems), count + aggregator.rows, state.saw_content, state.saw_header)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Make this worker end when `parent` ends: a kernel signal on Linux, a watchdog thread everywhere."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent:
+                os._exit(1)
+            time.sleep(_WATCH_EVERY_S)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+
+def _worker(parent: int, conn: Connection, path: str, start: int, end: int) -> None:
+    """Process body: arm the parent watch, parse the slice, send ('ok', result) or ('error', exception)."""
+    _die_with_parent(parent)
+    try:
+        payload: tuple[str, object] = ("ok", _run_slice(path, start, end))
+    except Exception as err:  # noqa: BLE001 - sent to the parent, which raises it again
+        payload = ("error", err)
+    conn.send(payload)
+    conn.close()
+
+
+def _collect(proc: multiprocessing.process.BaseProcess, conn: Connection) -> SliceResult:
+    """The result a worker sent, or the error it met; a worker that died says how."""
+    try:
+        kind, value = conn.recv()
+    except EOFError:
+        proc.join()
+        raise UserError(f"a worker process stopped before it finished its part of the log (exit code {proc.exitcode})",
+                        "run again with --jobs 1, which reads the log in this process") from None
+    finally:
+        conn.close()
+    proc.join()
+    if kind == "error":
+        assert isinstance(value, BaseException)
+        raise value
+    assert isinstance(value, SliceResult)
+    return value
 
 
 def aggregate_mysql_file(path: Path, jobs: int | None = None) -> tuple[Aggregator, list[ParseProblem], int]:
     """Aggregate a MySQL slow log, in parallel when it is a large plain file; returns (aggregator, problems, events)."""
     jobs = default_jobs() if jobs is None else max(1, jobs)
-    is_gzip = path.open("rb").read(2) == b"\x1f\x8b"
-    if jobs == 1 or is_gzip or path.stat().st_size < MIN_PARALLEL_BYTES:
+    methods = multiprocessing.get_all_start_methods()
+    if (jobs == 1 or "fork" not in methods or path.stat().st_size < MIN_PARALLEL_BYTES
+            or file_compression(path) is not None):
         problems: list[ParseProblem] = []
         aggregator = Aggregator()
-        count = aggregator.add_all(iter_mysql_events(path, problems))
-        return aggregator, problems, count
+        count = aggregator.add_all(iter_mysql_events(path, problems, on_row=aggregator.add_row))
+        return aggregator, problems, count + aggregator.rows
 
     slices = plan_slices(path, jobs)
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    with ProcessPoolExecutor(max_workers=len(slices) - 1 or 1, mp_context=context) as pool:
-        futures = [pool.submit(_run_slice, str(path), start, end) for start, end in slices[1:]]
+    # fork: the workers start at once with everything imported; no pickled task is sent to them.
+    context = multiprocessing.get_context("fork")
+    parent = os.getpid()
+    workers: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
+    try:
+        for start, end in slices[1:]:
+            receive, send = context.Pipe(duplex=False)
+            proc = context.Process(target=_worker, args=(parent, send, str(path), start, end), daemon=True)
+            proc.start()
+            send.close()  # only the worker writes; its end closing tells us when it is gone
+            workers.append((proc, receive))
         # The first slice runs here while the workers run the others.
-        results = [_run_slice(str(path), *slices[0])] + [f.result() for f in futures]
+        results = [_run_slice(str(path), *slices[0])]
+        results += [_collect(proc, conn) for proc, conn in workers]
+    finally:
+        for proc, _conn in workers:
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
 
     merged = results[0].aggregator
     for later in results[1:]:

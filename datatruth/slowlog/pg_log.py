@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import bz2
 import csv
 import functools
-import gzip
 import io
 import json
 import logging
-import lzma
 import re
-import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -20,13 +16,16 @@ from typing import IO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from datatruth.errors import LogFormatError
-from datatruth.slowlog.events import ParseProblem, SlowEvent
+from datatruth.slowlog.events import MAX_EVENT_BYTES, ParseProblem, SlowEvent, usable_number
+from datatruth.slowlog.logfile import COMPRESSION_ERRORS, open_log
 
 log = logging.getLogger(__name__)
 
 MAX_PROBLEMS = 200          # past this, one summary problem stands for the rest
 SAMPLE_LINES = 400          # lines looked at to pick a log_line_prefix
-_COMPRESSION_ERRORS = (EOFError, OSError, zlib.error, lzma.LZMAError)
+SAMPLE_BYTES = 4 << 20      # ... and at most this much text, however long the lines
+SAMPLE_LINE_CHARS = 2048    # the prefix and severity sit at the start of a line: the rest is not tried
+_READ_STEP = 1 << 20        # an over-long line is skipped in steps of this size
 
 # --------------------------------------------------------------------------------------------
 # Records: one PostgreSQL log message with its DETAIL/HINT/CONTEXT/STATEMENT lines attached.
@@ -60,6 +59,7 @@ class PgLogRecord:
     context: str | None = None
     statement: str | None = None
     log_format: str = "stderr"
+    cut_from: int | None = None     # the message's length when only its first MAX_EVENT_BYTES were kept
 
 
 # --------------------------------------------------------------------------------------------
@@ -201,7 +201,7 @@ def _candidate_patterns() -> list[LinePattern]:
 
 def detect_prefix(lines: Iterable[str]) -> LinePattern | None:
     """Pick the known log_line_prefix (or the generic one) that recognises the most sample lines."""
-    sample = [line for line in lines if line.strip()][:SAMPLE_LINES]
+    sample = [line[:SAMPLE_LINE_CHARS] for line in lines if line.strip()][:SAMPLE_LINES]
     if not sample:
         return None
     best: tuple[int, int, int] | None = None
@@ -239,33 +239,6 @@ class RawLine:
     offset: int
     text: str
     complete: bool = True           # False: the input ended without a newline
-
-
-def _open_binary(path_or_stream: str | Path | IO, opened: list[IO]) -> tuple[IO[bytes] | None, IO[str] | None]:
-    """Open a path or wrap a stream; files this opens are appended to `opened` for the caller to close."""
-    if isinstance(path_or_stream, str | Path):
-        path = Path(path_or_stream)
-        if not path.is_file():
-            raise LogFormatError(f"log file {path} does not exist", "check the path")
-        raw: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed by the caller through `opened`
-        opened.append(raw)
-    elif isinstance(path_or_stream, io.TextIOBase):
-        return None, path_or_stream
-    else:
-        raw = path_or_stream
-    buffered = raw if hasattr(raw, "peek") else io.BufferedReader(raw)  # type: ignore[arg-type]
-    magic = buffered.peek(6)[:6]
-    wrapper: IO[bytes] | None = None
-    if magic.startswith(b"\x1f\x8b"):
-        wrapper = gzip.GzipFile(fileobj=buffered)
-    elif magic.startswith(b"BZh"):
-        wrapper = bz2.BZ2File(buffered)
-    elif magic.startswith(b"\xfd7zXZ\x00"):
-        wrapper = lzma.LZMAFile(buffered)
-    if wrapper is None:
-        return buffered, None
-    opened.append(wrapper)
-    return wrapper, None
 
 
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13)) + b"\x7f"
@@ -311,22 +284,40 @@ class _Problems:
                         source, self.count, self.sink[0].line, self.sink[0].message)
 
 
-def _read_lines(path_or_stream: str | Path | IO, problems: _Problems) -> Iterator[RawLine]:
-    opened: list[IO] = []
-    binary, text = _open_binary(path_or_stream, opened)
+def _read_lines(path_or_stream: str | Path | IO, problems: _Problems,
+                max_line: int = MAX_EVENT_BYTES) -> Iterator[RawLine]:
+    """Physical lines of a log (plain or compressed); a line over `max_line` bytes keeps only its head."""
+    opened = open_log(path_or_stream)
     number = offset = 0
-    if text is not None:
-        for line in text:
-            number += 1
-            yield RawLine(number, offset, line.rstrip("\r\n"), line.endswith("\n"))
-            offset += len(line.encode("utf-8", "replace"))
-        return
-    assert binary is not None
     try:
+        if opened.text is not None:
+            for line in opened.text:
+                number += 1
+                if len(line) > max_line:
+                    problems.add(number, f"a line of {len(line):,} characters: only its first {max_line:,} were kept")
+                    line = line[:max_line] + ("\n" if line.endswith("\n") else "")
+                yield RawLine(number, offset, line.rstrip("\r\n"), line.endswith("\n"))
+                offset += len(line.encode("utf-8", "replace"))
+            return
+        binary = opened.binary
+        assert binary is not None
         while True:
             try:
-                data = binary.readline()
-            except _COMPRESSION_ERRORS as err:
+                data = binary.readline(max_line + 1)
+                length = len(data)
+                if length > max_line and not data.endswith(b"\n"):
+                    # Over-long: keep the head, read past the rest of the line without keeping it.
+                    data = data[:max_line]
+                    ended = False
+                    while not ended:
+                        more = binary.readline(_READ_STEP)
+                        if not more:
+                            break
+                        length += len(more)
+                        ended = more.endswith(b"\n")
+                    data += b"\n" if ended else b""
+                    problems.add(number + 1, f"a line of {length:,} bytes: only its first {max_line:,} were kept")
+            except COMPRESSION_ERRORS as err:
                 problems.add(number + 1, f"compressed input is damaged or truncated ({type(err).__name__}); "
                                          "stopped reading here")
                 return
@@ -334,15 +325,14 @@ def _read_lines(path_or_stream: str | Path | IO, problems: _Problems) -> Iterato
                 return
             number += 1
             start = offset
-            offset += len(data)
+            offset += length
             if _is_binary(data):
                 problems.add(number, "binary data (not log text); line skipped")
                 yield RawLine(number, start, "", complete=False)
                 continue
             yield RawLine(number, start, _decode(data).rstrip("\r\n"), data.endswith(b"\n"))
     finally:
-        for handle in reversed(opened):
-            handle.close()
+        opened.close()
 
 
 # --------------------------------------------------------------------------------------------
@@ -378,20 +368,30 @@ def _sniff(lines: list[str]) -> str | None:
 
 
 def detect_format(path: str | Path) -> str:
-    """Tell which slow-log format a file holds: mysql, postgres-stderr, postgres-csv or postgres-json."""
+    """Tell which slow-log format a file holds: mysql, postgres-stderr, postgres-csv or postgres-json.
+
+    Messages name the file, never the folder it sits in (an upload lives in a server temp folder).
+    """
+    name = Path(path).name
     problems = _Problems([])
     lines: list[str] = []
+    size = 0
     for raw in _read_lines(path, problems):
         lines.append(raw.text)
-        if len(lines) >= SAMPLE_LINES:
+        size += len(raw.text)
+        if len(lines) >= SAMPLE_LINES or size > SAMPLE_BYTES:
             break
     if not any(line.strip() for line in lines):
-        raise LogFormatError(f"{path} is empty" + (" or unreadable" if problems.count else ""),
+        damaged = [p for p in problems.sink if p.message.startswith("compressed input is damaged")]
+        if damaged:
+            raise LogFormatError(f"{name} is a damaged compressed file: it could not be decompressed",
+                                 "copy the log again, or compress it again from the original")
+        raise LogFormatError(f"{name} is empty" + (" or unreadable" if problems.count else ""),
                              "point at the slow-query log itself (plain or .gz/.bz2/.xz)")
     found = _sniff(lines)
     if found is None:
         raise LogFormatError(
-            f"{path} is not a slow-query log this tool can read",
+            f"{name} is not a slow-query log this tool can read",
             "give a MySQL/MariaDB slow log, or a PostgreSQL log written with log_min_duration_statement "
             "(stderr with a log_line_prefix, csvlog or jsonlog), plain or .gz/.bz2/.xz",
         )
@@ -492,6 +492,12 @@ class _StderrAssembler:
         self.log_format = log_format
         self.year = year
         self.current: dict | None = None
+        # Text fields are gathered as lists of lines and joined once at the end (adding each line to a
+        # growing string is quadratic), up to max_text characters per record; the rest is counted.
+        self.texts: dict[str, list[str]] = {}
+        self.size = 0
+        self.dropped = 0
+        self.max_text = MAX_EVENT_BYTES
         self.last_field = "message"
         self.seen_record = False
 
@@ -535,8 +541,7 @@ class _StderrAssembler:
                 self.problems.add(raw.number, "line does not start with the log_line_prefix "
                                               f"({self.pattern.describe()}); skipped")
             return
-        key = self.last_field
-        self.current[key] = (self.current.get(key) or "") + "\n" + text
+        self._add_text(self.last_field, text, continued=True)
         if not raw.complete:
             self.current["incomplete"] = raw.number
 
@@ -548,13 +553,27 @@ class _StderrAssembler:
         assert self.current is not None
         key = {"DETAIL": "detail", "HINT": "hint", "CONTEXT": "context", "STATEMENT": "statement",
                "QUERY": "context", "LOCATION": "context"}[level]
-        previous = self.current.get(key)
-        self.current[key] = message if previous is None else previous + "\n" + message
+        self._add_text(key, message, continued=key in self.texts)
         self.last_field = key
 
+    def _add_text(self, key: str, text: str, continued: bool) -> None:
+        room = self.max_text - self.size
+        if room <= 0 or self.dropped:
+            self.dropped += len(text) + 1
+            return
+        if len(text) > room:
+            self.dropped += len(text) - room
+            text = text[:room]
+        self.size += len(text) + 1
+        parts = self.texts.setdefault(key, [])
+        if continued and not parts:
+            parts.append("")  # the field so far was empty: the line still starts on a new line
+        parts.append(text)
+
     def _start(self, raw: RawLine, groups: dict, ts_override: datetime | None) -> dict:
-        fields: dict = {"line": raw.number, "offset": raw.offset, "level": groups["level"],
-                        "message": groups["msg"], "extra": {}}
+        fields: dict = {"line": raw.number, "offset": raw.offset, "level": groups["level"], "extra": {}}
+        self.texts, self.size, self.dropped = {}, 0, 0
+        self._add_text("message", groups["msg"], continued=False)
         if not raw.complete:
             fields["incomplete"] = raw.number
         pid = groups.get("pid") or groups.get("sys_pid")
@@ -612,6 +631,14 @@ class _StderrAssembler:
         if self.current is None:
             return
         fields, self.current = self.current, None
+        for key, parts in self.texts.items():
+            fields[key] = "\n".join(parts)
+        fields.setdefault("message", "")
+        if self.dropped:
+            self.problems.add(fields["line"], f"a message of more than {self.max_text:,} characters: only its first "
+                                              f"{self.max_text:,} were kept")
+            fields["cut_from"] = self.size + self.dropped
+        self.texts, self.size, self.dropped = {}, 0, 0
         incomplete = fields.pop("incomplete", None)
         if incomplete is not None:
             self.problems.add(incomplete, "the input ends in the middle of a line (truncated?)")
@@ -627,12 +654,8 @@ def _file_year(path_or_stream: str | Path | IO) -> int:
 
 def _iter_stderr(lines: Iterator[RawLine], problems: _Problems, prefix: str | None,
                  year: int) -> Iterator[PgLogRecord]:
-    head: list[RawLine] = []
-    for raw in lines:
-        head.append(raw)
-        if len(head) >= SAMPLE_LINES:
-            break
-    pattern = _pick_pattern([raw.text for raw in head], prefix)
+    head = _head(lines, SAMPLE_LINES)
+    pattern = _pick_pattern([raw.text[:SAMPLE_LINE_CHARS] for raw in head], prefix)
     if pattern is None:
         problems.add(head[0].number if head else 1,
                      "no line looks like a PostgreSQL log line; pass the server's log_line_prefix")
@@ -643,6 +666,18 @@ def _iter_stderr(lines: Iterator[RawLine], problems: _Problems, prefix: str | No
     yield from assembler.flush()
     if not assembler.seen_record:
         problems.add(1, f"no line matched the log_line_prefix {pattern.describe()}")
+
+
+def _head(lines: Iterator[RawLine], count: int) -> list[RawLine]:
+    """The first `count` lines, or fewer when they hold more than SAMPLE_BYTES of text (lines can be 1 MiB)."""
+    head: list[RawLine] = []
+    size = 0
+    for raw in lines:
+        head.append(raw)
+        size += len(raw.text)
+        if len(head) >= count or size > SAMPLE_BYTES:
+            break
+    return head
 
 
 def _pick_pattern(sample: list[str], prefix: str | None) -> LinePattern | None:
@@ -777,11 +812,7 @@ def iter_pg_records(path_or_stream: str | Path | IO, problems: list | None = Non
     source = str(path_or_stream) if isinstance(path_or_stream, str | Path) else "stream"
     year = _file_year(path_or_stream)
     lines = _read_lines(path_or_stream, sink)
-    head: list[RawLine] = []
-    for raw in lines:
-        head.append(raw)
-        if len(head) >= 50:
-            break
+    head = _head(lines, 50)
     found = log_format or _sniff([raw.text for raw in head])
     if found == "mysql":
         sink.add(1, "this is a MySQL/MariaDB slow log, not a PostgreSQL log; read it with the MySQL parser")
@@ -877,10 +908,10 @@ def _event(record: PgLogRecord, ms: float, kind: str, name: str | None, sql: str
     attributes.update(record.extra)
     return SlowEvent(query=sql.strip(), query_time=ms / 1000.0, ts=record.ts, user=record.user,
                      host=record.host, db=record.db, pos_in_log=record.offset,
-                     attributes=attributes, source="postgres")
+                     attributes=attributes, source="postgres", cut_from=record.cut_from)
 
 
-def events_from_records(records: Iterable[PgLogRecord]) -> Iterator[SlowEvent]:
+def events_from_records(records: Iterable[PgLogRecord], problems: list | None = None) -> Iterator[SlowEvent]:
     """Turn log records into SlowEvents: 'duration: X ms statement|execute' (+ log_duration pairs)."""
     # log_statement + log_duration write the text and the time as two messages of one backend.
     waiting: dict[int | None, _Pending] = {}
@@ -892,6 +923,12 @@ def events_from_records(records: Iterable[PgLogRecord]) -> Iterator[SlowEvent]:
         if m:
             ms = float(m.group("ms"))
             kind = m.group("kind")
+            if not usable_number(ms):
+                if problems is not None:
+                    problems.append(ParseProblem(record.line, f"duration {m.group('ms')[:40]} ms is not a usable "
+                                                              "number (too large); event skipped"))
+                waiting.pop(record.pid, None)
+                continue
             if kind is None:
                 pending = waiting.pop(record.pid, None)
                 if pending is not None and pending.sql.strip():
@@ -915,4 +952,4 @@ def events_from_records(records: Iterable[PgLogRecord]) -> Iterator[SlowEvent]:
 def iter_pg_events(path_or_stream: str | Path | IO, problems: list | None = None,
                    prefix: str | None = None) -> Iterator[SlowEvent]:
     """Read timed statements from a PostgreSQL log (stderr/csvlog/jsonlog, plain or compressed)."""
-    yield from events_from_records(iter_pg_records(path_or_stream, problems, prefix))
+    yield from events_from_records(iter_pg_records(path_or_stream, problems, prefix), problems)

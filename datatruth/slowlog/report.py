@@ -9,12 +9,15 @@ shown, unless raw samples were explicitly allowed.
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from datatruth.slowlog.aggregate import Aggregate, ClassStats, MetricStats
 from datatruth.slowlog.distill import distill
+from datatruth.slowlog.events import MAX_ANALYSED_CHARS, MAX_EVENT_BYTES, SlowEvent
+from datatruth.slowlog.fingerprint import PG_SOURCES
 
 _LINE_LENGTH = 74
 _LABEL_WIDTH = 12
@@ -69,14 +72,29 @@ def percentage_of(part: float, whole: float) -> str:
     return f"{int((part * 100) / (whole or 1))}"
 
 
-def _redactor(allow_raw: bool) -> Callable[[str], str]:
-    """The other team's redaction stage when installed; imported lazily to keep this module light."""
-    try:
-        module = importlib.import_module("datatruth.slowlog.redact")
-    except ModuleNotFoundError:
-        return lambda sql: sql
-    redact = module.redact_sample
-    return lambda sql: redact(sql, allow_raw=allow_raw)
+def _dialect(event: SlowEvent) -> str:
+    return "postgres" if event.source in PG_SOURCES else "mysql"
+
+
+def _redactor(allow_raw: bool) -> Callable[[SlowEvent], str]:
+    """Redacts a class's sample for display, showing at most MAX_ANALYSED_CHARS of it."""
+    redact = importlib.import_module("datatruth.slowlog.redact").redact_sample
+
+    def shown(event: SlowEvent) -> str:
+        text = redact(event.query[:MAX_ANALYSED_CHARS], allow_raw=allow_raw, dialect=_dialect(event))
+        left = (event.cut_from or len(event.query)) - MAX_ANALYSED_CHARS
+        return text + (f"\n/* ... {left:,} more characters not shown */" if left > 0 else "")
+
+    return shown
+
+
+def cut_note(agg: Aggregate) -> str | None:
+    """The sentence that says how many events were cut before fingerprinting, when any were."""
+    if not agg.cut_events:
+        return None
+    return (f"{agg.cut_events:,} event(s) longer than {MAX_EVENT_BYTES // 1024:,} KiB: only their first "
+            f"{MAX_EVENT_BYTES // 1024:,} KiB were kept and fingerprinted, so their Query IDs may differ "
+            "from pt-query-digest's")
 
 
 def _metric_line(label: str, pct: str, stats: MetricStats, is_time: bool) -> str:
@@ -103,20 +121,41 @@ def _time_range(first: datetime | None, last: datetime | None) -> str | None:
 
 
 def _qps(count: int, total: float, first: datetime | None, last: datetime | None) -> tuple[float, float]:
-    if first is None or last is None or last <= first:
+    # pt measures the time range in whole seconds (its Unix timestamps drop the fraction).
+    if first is None or last is None:
         return 0.0, 0.0
-    span = (last - first).total_seconds()
+    span = (last.replace(microsecond=0) - first.replace(microsecond=0)).total_seconds()
+    if span <= 0:
+        return 0.0, 0.0
     return count / span, total / span
 
 
+_IP = re.compile(r"(?:\d+\.){3}\d+")
+_MAX_STRING = 10  # pt shortens each listed name to this many characters (addresses excepted)
+
+
 def _strings(label: str, pairs: tuple[tuple[str, int], ...], count: int) -> str:
+    """A 'Databases/Hosts/Users' line as pt writes it: as many values as fit in the line, then '... N more'."""
     if not pairs:
         return f"# {label}".rstrip()
     if len(pairs) == 1:
-        return f"# {label:<12} {pairs[0][0]}"
-    shown = [f"{name} ({n}/{int(n * 100 / count)}%)" for name, n in pairs[:3]]
-    more = f"... {len(pairs) - 3} more" if len(pairs) > 3 else ""
-    return f"# {label:<12} {', '.join(shown)}{(' ' + more) if more else ''}"
+        name = pairs[0][0]
+        if len(name) > _LINE_LENGTH - 30:
+            name = name[: _LINE_LENGTH - 30] + "..."
+        return f"# {label:<12} {name}"
+    line = ""
+    shown = 0
+    for name, n in pairs:
+        text = name if _IP.search(name) or len(name) <= _MAX_STRING else name[:_MAX_STRING] + "..."
+        text += f" ({n}/{percentage_of(n, count)}%)"
+        if len(line) + len(text) > _LINE_LENGTH - 27:
+            break
+        line += text + ", "
+        shown += 1
+    line = line.removesuffix(", ")
+    if shown < len(pairs):
+        line += f"... {len(pairs) - shown} more"
+    return f"# {label:<12} {line}"
 
 
 def _metric_rows(
@@ -177,12 +216,12 @@ def _profile(agg: Aggregate, classes: tuple[ClassStats, ...]) -> list[str]:
         share = (cls.query_time.total * 100 / total) if total else 0.0
         lines.append(
             f"# {rank:>4} {'0x' + cls.query_id:<35} {cls.query_time.total:>7.4f} {share:>4.1f}% "
-            f"{cls.count:>5} {cls.query_time.avg:>6.4f} {cls.variance_to_mean:>5.2f} {distill(cls.sample.query)}"
+            f"{cls.count:>5} {cls.query_time.avg:>6.4f} {cls.variance_to_mean:>5.2f} {distill(cls.sample.query, _dialect(cls.sample))}"
         )
     return lines
 
 
-def _class_detail(rank: int, agg: Aggregate, cls: ClassStats, redact: Callable[[str], str]) -> list[str]:
+def _class_detail(rank: int, agg: Aggregate, cls: ClassStats, redact: Callable[[SlowEvent], str]) -> list[str]:
     qps, conc = _qps(cls.count, cls.query_time.total, cls.first_seen, cls.last_seen)
     lines = [
         f"# Query {rank}: {shorten(qps, 1000)} QPS, {shorten(conc, 1000)}x concurrency, "
@@ -223,7 +262,10 @@ def _class_detail(rank: int, agg: Aggregate, cls: ClassStats, redact: Callable[[
         if n and not bar:
             bar = "#"
         lines.append(f"# {label}  {bar}".rstrip())
-    lines.append(redact(cls.sample.query) + "\\G")
+    if cls.cut_events:
+        lines.append(f"# Cut: {cls.cut_events} event(s) over {MAX_EVENT_BYTES // 1024:,} KiB, fingerprinted from "
+                     f"their first {MAX_EVENT_BYTES // 1024:,} KiB only")
+    lines.append(redact(cls.sample) + "\\G")
     return lines
 
 
@@ -234,7 +276,8 @@ def render_text(agg: Aggregate, options: ReportOptions | None = None) -> str:
         return "\n# No events processed.\n"
     classes = agg.classes[: opts.limit] if opts.limit else agg.classes
     redact = _redactor(opts.allow_raw)
-    out = [""] + _overall(agg) + [""] + _profile(agg, classes)
+    note = cut_note(agg)
+    out = [""] + _overall(agg) + ([f"# Note: {note}"] if note else []) + [""] + _profile(agg, classes)
     for rank, cls in enumerate(classes, 1):
         out += [""] + _class_detail(rank, agg, cls, redact)
     return "\n".join(out) + "\n"
@@ -262,6 +305,8 @@ def render_json(agg: Aggregate, options: ReportOptions | None = None) -> dict[st
         "global": {
             "events": agg.events,
             "unique": agg.unique,
+            "cut_events": agg.cut_events,
+            "max_event_bytes": MAX_EVENT_BYTES,
             "first_seen": _iso(agg.first_seen),
             "last_seen": _iso(agg.last_seen),
             "metrics": {
@@ -278,8 +323,9 @@ def render_json(agg: Aggregate, options: ReportOptions | None = None) -> dict[st
                 "rank": rank,
                 "query_id": cls.query_id,
                 "fingerprint": cls.fingerprint,
-                "distill": distill(cls.sample.query),
+                "distill": distill(cls.sample.query, _dialect(cls.sample)),
                 "count": cls.count,
+                "cut_events": cls.cut_events,
                 "variance_to_mean": cls.variance_to_mean,
                 "first_seen": _iso(cls.first_seen),
                 "last_seen": _iso(cls.last_seen),
@@ -297,7 +343,7 @@ def render_json(agg: Aggregate, options: ReportOptions | None = None) -> dict[st
                 "hosts": dict(cls.hosts),
                 "histogram": list(cls.histogram),
                 "sample": {
-                    "query": redact(cls.sample.query),
+                    "query": redact(cls.sample),
                     "pos_in_log": cls.sample.pos_in_log,
                     "ts": _iso(cls.sample.ts),
                     "query_time": cls.sample.query_time,

@@ -14,6 +14,8 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from datatruth.slowlog.aggregate import ClassStats
+from datatruth.slowlog.events import MAX_ANALYSED_CHARS
+from datatruth.slowlog.fingerprint import too_deep
 from datatruth.slowlog.redact import redact_sample
 
 T = TypeVar("T")
@@ -117,7 +119,13 @@ def quiet_sqlglot() -> Iterator[None]:
 
 
 def parse_quietly(sql: str, dialect: str) -> exp.Expression | None:
-    """Parse one statement with sqlglot; None when it does not parse or is not understood."""
+    """Parse one statement with sqlglot; None when it does not parse, is not understood or nests too deep.
+
+    Only the first MAX_ANALYSED_CHARS are offered: longer samples are cut (and then usually do not
+    parse), which bounds the parser's memory and time.
+    """
+    if len(sql) > MAX_ANALYSED_CHARS or too_deep(sql):
+        return None
     with quiet_sqlglot():
         try:
             tree = sqlglot.parse_one(sql, read=dialect)
@@ -398,9 +406,20 @@ def rule_rows_examined_ratio(ctx: RuleContext) -> Iterable[Finding]:
 
 
 def rule_n_plus_one(ctx: RuleContext) -> Iterable[Finding]:
-    """Many tiny calls of one class in a short window: a loop issuing one query per item (N+1)."""
+    """Many tiny calls of one class in a short window: a loop issuing one query per item (N+1).
+
+    Only statements that read or write table rows can be an item loop: BEGIN, END, COMMIT, SET and
+    other session statements are many and fast in every healthy application.
+    """
     stats = ctx.stats
-    if stats is None:
+    tree = ctx.tree
+    if stats is None or tree is None or not tables_of(tree):
+        return
+    if isinstance(tree, exp.Query):
+        advice = "fetch the items in one query (IN list or JOIN)"
+    elif isinstance(tree, exp.Insert | exp.Update | exp.Delete):
+        advice = "write the items in one statement (multi-row INSERT, or UPDATE/DELETE ... WHERE key IN (...))"
+    else:
         return
     calls = _calls(stats)
     if calls < ctx.thresholds.burst_min_calls:
@@ -416,7 +435,7 @@ def rule_n_plus_one(ctx: RuleContext) -> Iterable[Finding]:
         return
     yield Finding("n_plus_one", Severity.HIGH if calls >= 10 * ctx.thresholds.burst_min_calls else Severity.MEDIUM,
                   f"{int(calls)} calls averaging {mean * 1000:.2f} ms within {window:.0f} s look like one query "
-                  "per item in a loop; fetch the items in one query (IN list or JOIN)",
+                  f"per item in a loop; {advice}",
                   f"calls={int(calls)} mean_ms={mean * 1000:.3f} window_s={window:.0f} rate_per_s={rate:.1f}")
 
 

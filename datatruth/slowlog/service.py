@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from datatruth.errors import LogFormatError
+from datatruth.errors import LogFormatError, UserError
 from datatruth.slowlog.aggregate import Aggregate, ClassStats, aggregate
-from datatruth.slowlog.events import ParseProblem, SlowEvent
+from datatruth.slowlog.events import MAX_ANALYSED_CHARS, ParseProblem, SlowEvent
+from datatruth.slowlog.fingerprint import readable_fingerprint
 from datatruth.slowlog.redact import redact_sample, redact_text
 from datatruth.slowlog.rules import ClassAnalysis, analyze_class
 from datatruth.store import audit
@@ -61,7 +65,7 @@ def detect_log_format(path: Path) -> str:
 def read_events(path: Path, fmt: str, problems: list[ParseProblem]) -> Iterator[SlowEvent]:
     """Stream events from a MySQL or PostgreSQL log; unreadable parts become problems with line numbers."""
     if not path.exists():
-        raise LogFormatError(f"{path} does not exist", "check the path")
+        raise LogFormatError(f"{path.name} does not exist", "check the path")
     if fmt == "auto":
         fmt = detect_log_format(path)
     if fmt == "postgres":
@@ -81,7 +85,8 @@ def triage_events(events: Iterable[SlowEvent], source: str, *, limit: int | None
     for rank, cls in enumerate(agg.classes, start=1):
         dialect = DIALECT_OF_SOURCE.get(cls.sample.source, "mysql")
         triaged.append(TriagedClass(rank, cls, analyze_class(cls, dialect=dialect),
-                                    redact_sample(cls.sample.query, allow_raw=allow_raw, dialect=dialect)))
+                                    redact_sample(cls.sample.query[:MAX_ANALYSED_CHARS], allow_raw=allow_raw,
+                                                  dialect=dialect)))
     return Triage(source, agg, tuple(triaged), tuple(problems))
 
 
@@ -97,6 +102,37 @@ def triage_file(path: Path, fmt: str = "auto", **kwargs: Any) -> Triage:
     return result
 
 
+def triage_upload(name: str, data: bytes, folder: Path, fmt: str = "auto", **kwargs: Any) -> Triage:
+    """Triage an uploaded log: kept in a private temp folder under `folder` only while it is read.
+
+    Messages name the uploaded file only, never the server's temp path; the copy is removed
+    whatever happens.
+    """
+    filename = Path(name).name or "upload.log"
+    if not data:
+        raise LogFormatError(f"{filename} is empty", "upload the slow-query log itself (plain or .gz/.bz2/.xz)")
+    folder.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="slowlog-upload-", dir=folder))
+    try:
+        path = scratch / filename
+        path.write_bytes(data)
+        return triage_file(path, fmt, **kwargs)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def collector_source(url: str) -> str:
+    """A snapshot's source for a live collector: the server and database, never the password."""
+    import sqlalchemy as sa
+
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError as err:
+        raise UserError("the database URL cannot be read", "write it like postgresql+psycopg://user@host/db") from err
+    where = f"{parsed.host or 'local'}/{parsed.database or ''}".rstrip("/")
+    return f"collector {where}"[:40]
+
+
 def _stats_json(cls: ClassStats) -> dict[str, Any]:
     def metric(m: Any) -> dict[str, float] | None:
         return None if m is None else {"total": m.total, "avg": m.avg, "min": m.min, "max": m.max, "p95": m.p95,
@@ -106,7 +142,10 @@ def _stats_json(cls: ClassStats) -> dict[str, Any]:
             "first_seen": cls.first_seen.isoformat() if cls.first_seen else None,
             "last_seen": cls.last_seen.isoformat() if cls.last_seen else None,
             "databases": [list(x) for x in cls.databases], "users": [list(x) for x in cls.users],
-            "hosts": [[redact_text(h), n] for h, n in cls.hosts]}
+            "hosts": [[redact_text(h), n] for h, n in cls.hosts],
+            # pt-query-digest's own fingerprint, from which the Query ID is computed.
+            "pt_fingerprint": redact_text(cls.fingerprint[:MAX_ANALYSED_CHARS]),
+            "cut_events": cls.cut_events}
 
 
 def save(store: Store, ws: Workspace, triage: Triage, user: str, *, open_incidents: bool = True) -> Triage:
@@ -114,7 +153,7 @@ def save(store: Store, ws: Workspace, triage: Triage, user: str, *, open_inciden
     rows = []
     for t in triage.classes:
         rows.append({
-            "query_id": t.stats.query_id, "fingerprint": redact_text(t.stats.fingerprint), "calls": t.stats.count,
+            "query_id": t.stats.query_id, "fingerprint": display_fingerprint(t.stats), "calls": t.stats.count,
             "total_time": t.stats.query_time.total, "stats": _stats_json(t.stats), "sample": t.sample,
             "severity": t.severity,
             "findings": [{"rule": f.rule, "severity": str(f.severity), "reason": f.reason, "evidence": f.evidence}
@@ -131,6 +170,32 @@ def save(store: Store, ws: Workspace, triage: Triage, user: str, *, open_inciden
         for cls in critical:
             open_incident(store, ws, cls)
     return Triage(triage.source, triage.aggregate, triage.classes, triage.problems, snap)
+
+
+def display_fingerprint(stats: ClassStats) -> str:
+    """The class as people read it in the app and the store: names whole (`db?.tbl_?`), literals as ?."""
+    dialect = DIALECT_OF_SOURCE.get(stats.sample.source, "mysql")
+    return redact_text(readable_fingerprint(stats.sample.query, dialect))
+
+
+@dataclass(frozen=True)
+class TrendLine:
+    """One class's total time in the snapshots of one source (one log file or one server), oldest first."""
+
+    source: str
+    taken_at: tuple[datetime, ...]
+    total_time: tuple[float, ...]
+    calls: tuple[int, ...]
+
+
+def trend_lines(store: Store, workspace: str, query_id: str) -> tuple[TrendLine, ...]:
+    """A class's history, one line per source: snapshots of unrelated logs are never joined into one line."""
+    by_source: dict[str, list[dict[str, Any]]] = {}
+    for point in repo.trend(store, workspace, query_id):
+        by_source.setdefault(point["source"], []).append(point)
+    return tuple(TrendLine(source, tuple(p["taken_at"] for p in points), tuple(p["total_time"] for p in points),
+                           tuple(p["calls"] for p in points))
+                 for source, points in by_source.items())
 
 
 def open_incident(store: Store, ws: Workspace, cls: repo.StoredClass, user: str | None = None) -> int | None:
