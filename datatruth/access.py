@@ -15,6 +15,8 @@ ACTIONS = {
     "read": ("role", "viewer"),
     "sql": ("role", "analyst"),
     "edit_model": ("role", "analyst"),
+    "teach": ("role", "analyst"),  # learned synonyms and verified questions change answers for everyone
+    "see_sensitive": ("role", "admin"),  # raw values of a workspace's sensitive_columns
     "upload": ("role", "analyst"),
     "run_checks": ("role", "analyst"),
     "export": ("role", "viewer"),

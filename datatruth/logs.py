@@ -8,14 +8,30 @@ import re
 
 _SECRET_KEYS = re.compile(r"(password|passwd|secret|token|api[_-]?key|cookie)", re.I)
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)([^@\s]+)(@)")
+_QUERY_SECRET = re.compile(r"([?&][^=&\s]*(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|"
+                           r"credential)[^=&\s]*=)([^&#\s]+)", re.I)
 _FORBIDDEN_FIELDS = {"rows", "frame", "result", "data"}
 
 
 def scrub(value: object) -> object:
-    """Mask passwords inside URLs; used on every logged field."""
+    """Mask passwords inside URLs (user:password@ and ?password=...); used on every logged field."""
     if isinstance(value, str):
-        return _URL_PASSWORD.sub(r"\1***\3", value)
+        return _QUERY_SECRET.sub(r"\1***", _URL_PASSWORD.sub(r"\1***\3", value))
     return value
+
+
+def mask_url(url: str) -> str:
+    """Only scheme, host and port of a URL whose path or query is itself a secret (a webhook): https://host/***."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "***"
+    rest = "/***" if (parts.path not in ("", "/") or parts.query or parts.fragment) else ""
+    return f"{parts.scheme}://{host}{port}{rest}" if parts.scheme else "***"
 
 
 class JsonFormatter(logging.Formatter):

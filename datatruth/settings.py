@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
-from datatruth.errors import ConfigError
+from datatruth.errors import ConfigError, UserError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# A workspace name is an identifier, never a path: it names folders under the data and workspaces dirs.
+WORKSPACE_NAME_RE = re.compile(r"[a-z][a-z0-9_-]{0,39}")
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,23 @@ SETTINGS: dict[str, Setting] = {
     "local_user": Setting("DATATRUTH_LOCAL_USER", "local", "User name in local single-user mode."),
     "base_url": Setting("DATATRUTH_BASE_URL", "http://localhost:8501",
                         "Address people open the app at (with any path prefix); share links start with it."),
+    "workspace_env": Setting("DATATRUTH_WORKSPACE_ENV", "",
+                             "Environment variables a workspace may read (${VAR}, llm.api_key_env): comma-separated "
+                             "name patterns, {WS} is the workspace name in upper case, 'ws:PATTERN' limits an entry "
+                             "to one workspace; empty means any in local single-user mode and DATATRUTH_WS_{WS}_* "
+                             "with logins."),
+    "llm_base_urls": Setting("DATATRUTH_LLM_BASE_URLS", "",
+                             "Comma-separated LLM base URLs (prefixes) workspaces may use; in hosted mode a "
+                             "workspace's llm.base_url must be one of them (empty: only the providers' defaults)."),
+    "max_row_cap": Setting("DATATRUTH_MAX_ROW_CAP", "100000",
+                           "Ceiling on any workspace's limits.row_cap (rows one query may return)."),
+    "max_timeout_s": Setting("DATATRUTH_MAX_TIMEOUT_S", "300",
+                             "Ceiling on any workspace's limits.timeout_s (seconds one query may run)."),
+    "max_memory_mb": Setting("DATATRUTH_MAX_MEMORY_MB", "4096",
+                             "Ceiling on any workspace's limits.memory_mb (DuckDB memory per process)."),
+    "warehouse_root": Setting("DATATRUTH_WAREHOUSE_ROOT", "",
+                              "Folder that warehouse files (DuckDB, SQLite) named by a workspace admin must be in; "
+                              "empty means anywhere in local single-user mode and none with logins."),
 }
 
 
@@ -57,9 +78,23 @@ class Settings:
     upload_max_mb: int
     local_user: str
     base_url: str
+    workspace_env: str
+    llm_base_urls: str
+    max_row_cap: int
+    max_timeout_s: float
+    max_memory_mb: int
+    warehouse_root: Path | None
+
+    @property
+    def team_mode(self) -> bool:
+        """True when people sign in (a credentials file, or hosted mode): the operator is not the user."""
+        return self.hosted or self.credentials_path is not None
 
     def workspace_data_dir(self, workspace: str) -> Path:
         """Folder for one workspace's runtime state (created on demand)."""
+        if not WORKSPACE_NAME_RE.fullmatch(workspace):
+            raise UserError(f"{workspace[:60]!r} is not a valid workspace name",
+                            "use lower-case letters, digits, '-' or '_' (max 40), starting with a letter")
         path = self.data_dir / workspace
         path.mkdir(parents=True, exist_ok=True)
         return path
@@ -88,6 +123,17 @@ def _base_url(value: str) -> str:
     return text
 
 
+def _number(raw: dict[str, str], name: str, kind: type[int] | type[float]) -> Any:
+    try:
+        value = kind(raw[name])
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ConfigError(f"{SETTINGS[name].env} must be a positive {'whole ' if kind is int else ''}number",
+                          f"got {raw[name]!r}; the default is {SETTINGS[name].default}")
+    return value
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Read settings from the environment (or `env`), applying declared defaults."""
     source = os.environ if env is None else env
@@ -110,6 +156,12 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         upload_max_mb=upload,
         local_user=raw["local_user"],
         base_url=_base_url(raw["base_url"]),
+        workspace_env=raw["workspace_env"],
+        llm_base_urls=raw["llm_base_urls"],
+        max_row_cap=_number(raw, "max_row_cap", int),
+        max_timeout_s=_number(raw, "max_timeout_s", float),
+        max_memory_mb=_number(raw, "max_memory_mb", int),
+        warehouse_root=_path(raw["warehouse_root"]) if raw["warehouse_root"] else None,
     )
     assert {f.name for f in fields(Settings)} == set(SETTINGS), "declare each setting once"
     return settings

@@ -31,10 +31,17 @@ def workspace_tab(ctx: PageContext) -> None:
         l1, l2, l3 = st.columns(3)
         provider = l1.selectbox("LLM provider", LLM_PROVIDERS, index=LLM_PROVIDERS.index(current.llm_provider))
         model = l2.text_input("Model", current.llm_model)
-        key_env = l3.text_input("API key variable", current.llm_api_key_env,
-                                help="The NAME of an environment variable holding the key; the key is never stored.")
+        key_vars = admin.key_variables(ctx.settings, ctx.workspace.name, current.llm_api_key_env)
+        key_help = "The NAME of an environment variable holding the key; the key is never stored."
+        key_env = (l3.text_input("API key variable", current.llm_api_key_env, help=key_help) if key_vars is None else
+                   l3.selectbox("API key variable", key_vars, index=key_vars.index(current.llm_api_key_env),
+                                help=key_help + " The operator decides which variables this workspace may use."))
         l4, l5, l6 = st.columns(3)
-        base_url = l4.text_input("Base URL (OpenAI-compatible servers, Azure endpoint)", current.llm_base_url)
+        endpoints = admin.llm_endpoints(ctx.settings, current.llm_base_url)
+        url_label = "Base URL (OpenAI-compatible servers, Azure endpoint)"
+        base_url = (l4.text_input(url_label, current.llm_base_url) if endpoints is None else
+                    l4.selectbox(url_label, endpoints, index=endpoints.index(current.llm_base_url),
+                                 format_func=lambda u: u or "(the provider's own)"))
         llm_timeout = l5.number_input("LLM timeout (s)", min_value=1.0, value=float(current.llm_timeout_s))
         raw_sql = l6.checkbox("LLM may propose raw SQL (guarded)", value=current.llm_allow_raw_sql)
         edit = admin.SettingsEdit(int(row_cap), float(timeout), int(per_hour), int(ttl), provider, model.strip(),
@@ -50,7 +57,7 @@ def workspace_tab(ctx: PageContext) -> None:
         except UserError as err:
             show_error(err)
     if tested:
-        result = admin.check_llm(ctx.store, ctx.workspace.name, ctx.user, edit.llm_config())
+        result = admin.check_llm(ctx.store, ctx.workspace.name, ctx.user, edit.llm_config(), settings=ctx.settings)
         (st.success if result.ok else st.error)(f"LLM {'ok' if result.ok else 'error'}: {result.message}")
 
     st.subheader("Create a workspace")
@@ -66,7 +73,8 @@ def workspace_tab(ctx: PageContext) -> None:
         create = b2.form_submit_button("Create workspace", type="primary")
     try:
         if check:
-            show_connection(admin.check_connection(ctx.store, ctx.workspace.name, ctx.user, url))
+            show_connection(admin.check_connection(ctx.store, ctx.workspace.name, ctx.user, url, settings=ctx.settings,
+                                                   name=name.strip()))
         if create:
             made = admin.create_from_url(ctx.store, ctx.settings, ctx.workspace.name, ctx.user, name=name.strip(),
                                          url=url, title=title.strip())

@@ -100,7 +100,7 @@ def _render_answer(ctx: PageContext, answer: Answer, index: int) -> None:
         good, bad, _ = st.columns([1, 1, 6])
         if good.button("Right", key=f"up-{index}", help="This answer is right", icon=":material/thumb_up:"):
             feedback.record_feedback(ctx.store, ctx.workspace.name, ctx.user, "right", history_id=answer.history_id)
-            if answer.plan is not None and ctx.can("edit_model"):
+            if answer.plan is not None and ctx.can("teach"):
                 feedback.add_verified_question(ctx.store, ctx.workspace.name, ctx.user, answer.question,
                                                plan=answer.plan.to_dict(), sql=answer.sql)
             st.toast("Thanks — recorded as right.")
@@ -120,8 +120,8 @@ def _render_error(ctx: PageContext, question: str, err: UserError, index: int) -
         if cols[i].button(suggestion, key=f"dym-{index}-{i}"):
             if term:
                 # The planner picks learned synonyms up on the next question (in every process).
-                feedback.learn_synonym(ctx.store, ctx.workspace.name, ctx.user, term, _target_kind(ctx, suggestion),
-                                       suggestion)
+                feedback.confirm_choice(ctx.store, ctx.workspace.name, ctx.user, term, _target_kind(ctx, suggestion),
+                                        suggestion)
             retry = question.replace(term, suggestion.replace("__", " ")) if term else f"{question} {suggestion}"
             _ask(ctx, retry, follow_up=False)
             st.rerun()

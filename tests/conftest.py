@@ -1,8 +1,9 @@
-"""Shared fixtures: the corpora folder, and the local PostgreSQL and MariaDB test databases."""
+"""Shared fixtures: the corpora folder, the local PostgreSQL and MariaDB test databases, and a Spark server."""
 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("DATATRUTH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 MYSQL_URL = os.environ.get("DATATRUTH_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
+SPARK_URL_VAR = "DATATRUTH_TEST_SPARK_URL"
 
 
 def _corpora_path() -> Path:
@@ -62,3 +64,47 @@ def pg_url() -> str:
 def mysql_url() -> str:
     """SQLAlchemy URL of the local MariaDB `test` database (fails under CI when down)."""
     return _service(MYSQL_URL, "MariaDB")
+
+
+@pytest.fixture(scope="session")
+def spark_url() -> str:
+    """hive:// URL of a Spark Thrift server (DATATRUTH_TEST_SPARK_URL); a failure under CI, a skip elsewhere."""
+    import spark_flights
+
+    url = os.environ.get(SPARK_URL_VAR, spark_flights.DEFAULT_URL)
+    # CI starts the server in the background at the beginning of the run; wait for it here, not there.
+    deadline = time.monotonic() + float(os.environ.get("DATATRUTH_SPARK_WAIT_S", "0"))
+    problem = spark_flights.unreachable(url)
+    while problem and time.monotonic() < deadline:
+        time.sleep(2)
+        problem = spark_flights.unreachable(url)
+    if problem:
+        message = f"Spark Thrift server at {url}: {problem}; {spark_flights.START_HINT}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return url
+
+
+@pytest.fixture(scope="module")
+def spark_flights(spark_url: str, tmp_path_factory: pytest.TempPathFactory):
+    """The flights workspace on DuckDB and on Spark (same data as parquet tables), with settings pointed at both.
+
+    Module scope: the settings point at temporary folders only while the module that asked runs.
+    """
+    import spark_flights as sf
+
+    root = tmp_path_factory.mktemp("spark_flights")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("DATATRUTH_DATA_DIR", str(root / "data"))
+    patch.setenv("DATATRUTH_WORKSPACES_DIR", str(root / "workspaces"))
+    patch.setenv("DATATRUTH_STORE_URL", f"sqlite:///{root / 'metadata.sqlite'}")
+    patch.setenv("DATATRUTH_LOCAL_USER", "local")
+    pair = None
+    try:
+        pair = sf.load(spark_url, root)
+        yield pair
+    finally:
+        if pair is not None:
+            sf.drop(spark_url, pair.database)
+        patch.undo()

@@ -364,6 +364,20 @@ def webhook() -> Iterator[str]:
     server.shutdown()
 
 
+def test_a_viewer_cannot_refresh_alerts(flights) -> None:
+    # Issue 14, finding 5: a refresh opens and resolves incidents for everyone, so it needs the analyst role.
+    ws, store = flights
+    board = unique("Viewer refresh")
+    kpi = pin_question(ws, store, "ana", board, "on time rate")
+    service.set_alert(store, "flights", "ana", kpi.id, alerts.parse_rule("on_time_rate < 200%"))
+    before = len(incident_repo.search(store, "flights"))
+    for user in ("vic", "stranger"):
+        with pytest.raises(PermissionDenied):
+            alerts.refresh(store, ws, user, kpi.dashboard_id)
+    assert len(incident_repo.search(store, "flights")) == before
+    assert alerts.refresh(store, ws, "ana", kpi.dashboard_id).fired, "an analyst may"
+
+
 def test_alert_breach_opens_an_incident_calls_the_webhook_and_recovery_resolves(settings: Settings, flights,
                                                                                 webhook: str) -> None:
     base, store = flights

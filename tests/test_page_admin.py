@@ -46,11 +46,13 @@ def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     folder.mkdir(parents=True)
     (folder / "workspace.yaml").write_text(yaml.safe_dump({
         "title": "Shop", "warehouse": {"url": f"duckdb:///{wh}"}, "semantic_models": [],
-        "llm": {"provider": "none"}, "limits": {"row_cap": 500, "timeout_s": 10},
+        "llm": {"provider": "none", "api_key_env": "DATATRUTH_WS_SHOP__OPENAI_KEY"},
+        "limits": {"row_cap": 500, "timeout_s": 10},
         "members": [{"user": "local", "role": "admin", "incident_role": "owner"},
                     {"user": "ana", "role": "analyst"}, {"user": "vic", "role": "viewer"}]}, sort_keys=False))
     for key, value in {"DATATRUTH_DATA_DIR": tmp_path / "data", "DATATRUTH_WORKSPACES_DIR": tmp_path / "workspaces",
-                       "DATATRUTH_DEFAULT_WORKSPACE": "shop", "DATATRUTH_CREDENTIALS": tmp_path / "creds.yaml"}.items():
+                       "DATATRUTH_DEFAULT_WORKSPACE": "shop", "DATATRUTH_CREDENTIALS": tmp_path / "creds.yaml",
+                       "DATATRUTH_WAREHOUSE_ROOT": tmp_path}.items():
         monkeypatch.setenv(key, str(value))
     monkeypatch.delenv("DATATRUTH_STORE_URL", raising=False)
     monkeypatch.chdir(REPO)
@@ -112,7 +114,7 @@ def test_connection_errors_are_for_people(shop, tmp_path: Path) -> None:
     with pytest.raises(WarehouseError):
         admin.check_connection(store, "shop", "local", f"postgresql+psycopg://nobody@127.0.0.1:{_free_port()}/x")
     with pytest.raises(UserError, match="not set"):
-        admin.check_connection(store, "shop", "local", "postgresql+psycopg://a:${DT_ADMIN_TEST_UNSET}@h/db")
+        admin.check_connection(store, "shop", "local", "postgresql+psycopg://a:${DATATRUTH_WS_SHOP__UNSET}@h/db")
     with pytest.raises(UserError, match="empty"):
         admin.check_connection(store, "shop", "local", "  ")
 

@@ -82,12 +82,29 @@ def test_semantic_versions_number_and_dedupe(store: Store) -> None:
 
 
 def test_feedback_and_synonyms(store: Store) -> None:
+    users.set_membership(store, "alpha", "ana", "analyst", actor="admin")
     feedback.learn_synonym(store, "alpha", "ana", "Income", "metric", "revenue")
     feedback.learn_synonym(store, "alpha", "ana", "income", "metric", "gross_margin")
     assert [(s.term, s.target) for s in feedback.synonyms(store, "alpha")] == [("income", "gross_margin")]
     assert feedback.synonyms(store, "beta") == []
     fid = feedback.record_feedback(store, "alpha", "ana", "right", history_id=1)
     assert fid > 0
+
+
+def test_only_analysts_teach_the_workspace(store: Store) -> None:
+    # A viewer taught "sales" -> cost and changed "sales by region" for every user (issue 14, finding 5).
+    users.set_membership(store, "alpha", "vic", "viewer", actor="admin")
+    users.set_membership(store, "alpha", "ana", "analyst", actor="admin")
+    for teach in (lambda u: feedback.learn_synonym(store, "alpha", u, "sales", "metric", "cost"),
+                  lambda u: feedback.add_verified_question(store, "alpha", u, "sales by region", sql="SELECT 1")):
+        for user in ("vic", "stranger"):
+            with pytest.raises(PermissionDenied):
+                teach(user)
+    assert feedback.synonyms(store, "alpha") == [] and feedback.verified(store, "alpha") == []
+    assert not feedback.confirm_choice(store, "alpha", "vic", "Sales", "metric", "cost"), "kept as a suggestion"
+    assert feedback.synonyms(store, "alpha") == []
+    assert feedback.confirm_choice(store, "alpha", "ana", "sales", "metric", "revenue")
+    assert [(s.term, s.target) for s in feedback.synonyms(store, "alpha")] == [("sales", "revenue")]
 
 
 def test_roles_enforced_in_core(store: Store) -> None:

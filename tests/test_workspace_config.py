@@ -92,6 +92,32 @@ def test_literal_password_in_url_is_refused(tmp_path: Path) -> None:
     assert issue.line == 2 and "literal password" in issue.message and "${VAR}" in issue.hint
 
 
+@pytest.mark.parametrize("url", ["postgresql://bob@db/x?password=hunter2", "mysql+pymysql://bob@db/x?sslmode=a&PWD=hunter2",
+                                 "https://llm.internal/v1?api_key=hunter2"])
+def test_literal_secret_in_url_query_is_refused(tmp_path: Path, url: str) -> None:
+    # Issue 14, finding 9: ?password=hunter2 was accepted and printed by `workspace show`.
+    path = write(tmp_path, f"warehouse:\n  url: {url}\nllm: {{base_url: '{url}'}}\n")
+    with pytest.raises(ConfigError) as info:
+        parse_workspace(path, env={})
+    assert [i.line for i in info.value.issues] == [2, 3]
+    assert all("literal secret in its query" in i.message and "${" in i.hint for i in info.value.issues)
+    ok = write(tmp_path, "warehouse:\n  url: postgresql://bob@db/x?password=${PW}&sslmode=require\n")
+    assert parse_workspace(ok, env={"PW": "hunter2"}).warehouse_url.endswith("password=hunter2&sslmode=require")
+
+
+def test_workspace_show_masks_query_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from datatruth.cli.main import main
+
+    write(tmp_path, "warehouse:\n  url: postgresql://bob@db/x?password=${PW}\n"
+                    "llm: {provider: none, base_url: 'http://u:${PW}@llm/v1?token=${PW}'}\n")
+    monkeypatch.setenv("DATATRUTH_WORKSPACES_DIR", str(tmp_path))
+    monkeypatch.setenv("PW", "hunter2")
+    assert main(["workspace", "show", "sales", "--json"]) == 0
+    shown = capsys.readouterr().out
+    assert "hunter2" not in shown and "password=***" in shown and "token=***" in shown
+
+
 def test_syntax_error_names_line(tmp_path: Path) -> None:
     path = write(tmp_path, "title: x\nlimits:\n  row_cap: 5\n bad: [\n")
     with pytest.raises(ConfigError) as info:

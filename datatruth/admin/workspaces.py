@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -21,12 +20,13 @@ from datatruth import access
 from datatruth.ask.cache import CacheStats, workspace_cache
 from datatruth.auth import MAX_LOGIN_ATTEMPTS, invite_user, unlock_user
 from datatruth.errors import ConfigError, NotFound, UserError
-from datatruth.settings import Settings
+from datatruth.settings import Settings, load_settings
 from datatruth.store import audit, users
 from datatruth.store.audit import AuditEntry
 from datatruth.store.engine import Store
-from datatruth.workspace.config import LLMConfig, WorkspaceConfig, parse_workspace
-from datatruth.workspace.registry import Workspace, create_workspace
+from datatruth.workspace.boundary import allowed_llm_urls, check_warehouse_url, env_policy, expand
+from datatruth.workspace.config import LLMConfig, WorkspaceConfig, llm_refusals, parse_workspace
+from datatruth.workspace.registry import Workspace, check_workspace_name, create_workspace
 from datatruth.yamlsource import Issue
 
 PROBE_TIMEOUT_S = 10.0
@@ -63,25 +63,14 @@ class CreatedWorkspace:
     report: ConnectionReport
 
 
-def _expand(url: str, env: Mapping[str, str] | None) -> str:
-    """Resolve ${VAR} in a URL from the environment; the unresolved form is what gets written to YAML."""
-    source = os.environ if env is None else env
-    missing: list[str] = []
-
-    def repl(match: re.Match[str]) -> str:
-        name, default = match.group(1), match.group(2)
-        if name in source:
-            return source[name]
-        if default is not None:
-            return default
-        missing.append(name)
-        return ""
-
-    resolved = re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}", repl, url)
-    if missing:
-        raise UserError(f"environment variable(s) {', '.join(missing)} are not set on the server",
-                        "export them before starting the app; secrets are never stored in workspace.yaml")
-    return resolved
+def _expand(url: str, workspace: str, settings: Settings, env: Mapping[str, str] | None) -> str:
+    """Resolve ${VAR} in a URL with the variables the operator lets `workspace` read; YAML keeps the ${VAR} form."""
+    resolved, problems = expand(url, workspace, env_policy(settings), env)
+    if problems:
+        message, hint = problems[0]
+        raise UserError(message + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""),
+                        hint + "; secrets are never stored in workspace.yaml")
+    return resolved.replace("{data_dir}", str(settings.data_dir / workspace))
 
 
 def introspect(url: str) -> ConnectionReport:
@@ -105,19 +94,29 @@ def introspect(url: str) -> ConnectionReport:
                             truncated=len(names) > MAX_TABLES_SHOWN)
 
 
-def check_connection(store: Store, workspace: str, user: str, url: str,
-                    env: Mapping[str, str] | None = None) -> ConnectionReport:
-    """Admin-only: try a warehouse URL (with ${VAR} resolved) and introspect its schema."""
+def check_connection(store: Store, workspace: str, user: str, url: str, env: Mapping[str, str] | None = None,
+                     *, settings: Settings | None = None, name: str = "") -> ConnectionReport:
+    """Admin-only: try a warehouse URL for workspace `name` (default: this one) and introspect its schema.
+
+    ${VAR} is resolved with the variables the operator allows that workspace, and the URL must stay inside
+    the operator's boundary (no other workspace's files, no metadata store, files only under the root).
+    """
     access.require(store, workspace, user, "admin")
     if not url.strip():
         raise UserError("the warehouse URL is empty", "e.g. postgresql+psycopg://analyst:${PGPASSWORD}@db/sales")
-    return introspect(_expand(url.strip(), env))
+    settings = settings or load_settings()
+    target = name.strip() or workspace
+    resolved = _expand(url.strip(), target, settings, env)
+    check_warehouse_url(settings, resolved, target)
+    return introspect(resolved)
 
 
 def create_from_url(store: Store, settings: Settings, workspace: str, user: str, *, name: str, url: str,
                     title: str = "", env: Mapping[str, str] | None = None) -> CreatedWorkspace:
     """Admin-only: test the URL, write workspaces/<name>/workspace.yaml with `user` as its admin, audit both ends."""
-    report = check_connection(store, workspace, user, url, env)
+    access.require(store, workspace, user, "admin")
+    check_workspace_name(name)
+    report = check_connection(store, workspace, user, url, env, settings=settings, name=name)
     path = create_workspace(name, warehouse_url=url.strip(), title=title, settings=settings, admin=user)
     users.set_membership(store, name, user, "admin", "owner", actor=user)
     detail = {"tables": len(report.tables), "dialect": report.dialect}
@@ -181,7 +180,7 @@ def update_settings(store: Store, ws: Workspace, user: str, edit: SettingsEdit) 
     candidate.write_text(yaml.safe_dump(_apply(doc, edit), sort_keys=False, allow_unicode=True), encoding="utf-8")
     try:
         # Validate the exact file that will replace the current one; a bad edit never reaches disk.
-        parse_workspace(candidate, data_dir=ws.settings.data_dir)
+        parse_workspace(candidate, data_dir=ws.settings.data_dir, settings=ws.settings)
     except ConfigError as err:
         candidate.unlink()
         issues = [_rename_issue(i, path) for i in err.issues]
@@ -190,7 +189,25 @@ def update_settings(store: Store, ws: Workspace, user: str, edit: SettingsEdit) 
     changed = {k: [getattr(before, k), getattr(edit, k)] for k in before.__dataclass_fields__
                if getattr(before, k) != getattr(edit, k)}
     audit.record(store, ws.name, user, "admin.workspace_settings", ws.name, {"changed": changed})
-    return parse_workspace(path, data_dir=ws.settings.data_dir)
+    return parse_workspace(path, data_dir=ws.settings.data_dir, settings=ws.settings)
+
+
+def key_variables(settings: Settings, workspace: str, current: str = "",
+                  env: Mapping[str, str] | None = None) -> tuple[str, ...] | None:
+    """The API key variables an admin may pick (names only, never values); None when any name may be typed."""
+    if not settings.team_mode and not settings.workspace_env.strip():
+        return None  # local single-user mode: the user is the operator
+    policy = env_policy(settings)
+    names = sorted(n for n in (os.environ if env is None else env) if policy.allows(workspace, n))
+    return tuple(dict.fromkeys([current, *names]))
+
+
+def llm_endpoints(settings: Settings, current: str = "") -> tuple[str, ...] | None:
+    """The LLM base URLs an admin may pick ('' is the provider's own); None when any URL may be typed."""
+    listed = allowed_llm_urls(settings)
+    if not settings.hosted and not listed:
+        return None
+    return tuple(dict.fromkeys([current, "", *listed]))
 
 
 def _rename_issue(issue: Issue, path: Path) -> Issue:
@@ -241,9 +258,13 @@ def _short(text: str) -> str:
 
 
 def check_llm(store: Store, workspace: str, user: str, config: LLMConfig,
-             env: Mapping[str, str] | None = None) -> LLMCheck:
-    """Admin-only: the "test LLM" button: is the model reachable with these settings?"""
+              env: Mapping[str, str] | None = None, *, settings: Settings | None = None) -> LLMCheck:
+    """Admin-only: the "test LLM" button: is the model reachable with these settings (inside the boundary)?"""
     access.require(store, workspace, user, "admin")
+    refusals = llm_refusals(settings or load_settings(), workspace, config)
+    if refusals:
+        message, hint = next(iter(refusals.values()))
+        return LLMCheck(False, f"{message}: {hint}", 0.0)
     return probe_llm(config, env=env)
 
 

@@ -32,6 +32,7 @@ from datatruth.ask.cache import CacheKey, ResultCache, cache_for
 from datatruth.ask.charts import choose_chart
 from datatruth.ask.explain import explain
 from datatruth.ask.insights import find_insights
+from datatruth.ask.masking import masked_for
 from datatruth.errors import PlanningError, UserError
 from datatruth.semantic.model import TIME_GRAINS, SemanticLayer
 from datatruth.semantic.plan import QueryPlan
@@ -335,7 +336,8 @@ def stage_answer(state: AskState) -> AskState:
     """Chart, insights and explanation from the frame."""
     req = state.request
     assert state.frame is not None
-    frame = state.frame
+    # Sensitive columns are masked by role before anything (chart, insights, explanation) is built from rows.
+    frame = masked_for(req.ws, req.store, req.user, state.sql, state.frame)
     columns = column_infos(state.compiled, state.plan) if state.compiled is not None else infer_columns(frame)
     title = ", ".join(c.title for c in columns if c.role == "metric")
     answer = Answer(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from datatruth.cli.common import print_json, settings
+from datatruth.cli.common import print_json, settings, workspace_name
 from datatruth.errors import PlanningError, UserError
 from datatruth.semantic.plan import QueryPlan
 from datatruth.store.engine import Store
@@ -95,7 +95,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "through its semantic layer, and show the answer with its SQL.",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("question", nargs="?", help="the question, in quotes")
-    p.add_argument("-w", "--workspace", default=None, help="workspace name (default: DATATRUTH_DEFAULT_WORKSPACE)")
+    p.add_argument("-w", "--workspace", type=workspace_name, default=None, help="workspace name (default: DATATRUTH_DEFAULT_WORKSPACE)")
     p.add_argument("--json", action="store_true", help="print one JSON object per question (the stable contract)")
     p.add_argument("--batch", type=Path, metavar="FILE", help="read one question per line from FILE ('-' = stdin)")
     p.add_argument("--refresh", action="store_true", help="ignore the result cache and run on the warehouse")

@@ -6,7 +6,7 @@ import argparse
 import csv
 import sys
 
-from datatruth.cli.common import print_json, settings
+from datatruth.cli.common import print_json, settings, workspace_name
 from datatruth.store import audit, open_store
 
 
@@ -18,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        epilog="Examples:\n  datatruth audit -w retail --action semantic\n"
                               "  datatruth audit -w retail --csv > audit.csv",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("-w", "--workspace", required=True, help="workspace name (use _global for sign-ins)")
+    p.add_argument("-w", "--workspace", required=True, type=_scope, help="workspace name (use _global for sign-ins)")
     p.add_argument("--user", default=None, help="only this user's actions")
     p.add_argument("--action", default=None, help="only actions starting with this prefix, e.g. incident")
     p.add_argument("--limit", type=int, default=200)
@@ -45,3 +45,8 @@ def _run(args: argparse.Namespace) -> int:
         for r in records:
             print(f"{r['at']}  {r['user']:<12} {r['action']:<24} {r['target']}")
     return 0
+
+
+def _scope(value: str) -> str:
+    # Sign-ins are audited under the pseudo-workspace _global; anything else must be a workspace name.
+    return value if value == "_global" else workspace_name(value)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from datatruth.cli.common import print_json, settings
+from datatruth.cli.common import print_json, settings, workspace_name
 from datatruth.errors import UserError
 
 EXIT_ALERT = 1
@@ -46,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     dsub.required = True
 
     def common(cmd: argparse.ArgumentParser, default_ws: bool = True) -> None:
-        cmd.add_argument("-w", "--workspace", default=None,
+        cmd.add_argument("-w", "--workspace", type=workspace_name, default=None,
                          help="workspace (default: the default workspace" + ("" if default_ws else
                                                                              "; refresh: every workspace") + ")")
         cmd.add_argument("--user", default=None, help="acting user (default: $DATATRUTH_USER or the local user)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from datatruth.cli.common import print_json, progress_to_stderr, settings
+from datatruth.cli.common import print_json, progress_to_stderr, settings, workspace_name
 from datatruth.errors import UserError
 from datatruth.workspace.registry import Workspace, list_workspaces, load_config
 
@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     dsub = p.add_subparsers(dest="demo_command", metavar="ACTION")
     dsub.required = True
     build = dsub.add_parser("build", help="build demo warehouses that are missing or stale")
-    build.add_argument("--workspace", "-w", action="append", default=None,
+    build.add_argument("--workspace", "-w", type=workspace_name, action="append", default=None,
                        help="only this workspace (repeatable; default: every demo workspace)")
     build.add_argument("--force", action="store_true", help="rebuild even when up to date")
     build.add_argument("--seed", type=int, default=None, help="random seed for the retail generator")

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
-from datatruth.cli.common import print_json
+from datatruth.cli.common import print_json, workspace_name
 from datatruth.errors import UserError
 from datatruth.sql.denylist import DIALECTS
 from datatruth.sql.guard import check_sql
@@ -50,7 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("sql", nargs="?", default=None, help="the SQL in quotes, or '-' to read it from stdin")
     p.add_argument("--dialect", choices=DIALECTS, default=None,
                    help="SQL dialect of the warehouse (default with --workspace: the workspace's warehouse)")
-    p.add_argument("-w", "--workspace", default=None,
+    p.add_argument("-w", "--workspace", type=workspace_name, default=None,
                    help="only allow the tables this workspace exposes (also sets the dialect and row cap)")
     p.add_argument("--row-cap", type=int, default=None, help="apply LIMIT N to the outermost query in the shown SQL")
     p.add_argument("--json", action="store_true", help="print the verdict as one JSON object")

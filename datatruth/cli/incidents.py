@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from datatruth.cli.common import print_json, settings
+from datatruth.cli.common import print_json, settings, workspace_name
 from datatruth.incidents import service
 from datatruth.store import incidents as repo
 from datatruth.store import open_store
@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     isub.required = True
 
     def common(cmd: argparse.ArgumentParser) -> None:
-        cmd.add_argument("-w", "--workspace", default=None, help="workspace (default: the default workspace)")
+        cmd.add_argument("-w", "--workspace", type=workspace_name, default=None, help="workspace (default: the default workspace)")
         cmd.add_argument("--user", default=None, help="acting user (default: $DATATRUTH_USER or the local user)")
 
     lst = isub.add_parser("list", help="list incidents")

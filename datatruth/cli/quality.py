@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from datatruth.cli.common import print_json, progress_to_stderr, settings
+from datatruth.cli.common import print_json, progress_to_stderr, settings, workspace_name
 
 EPILOG = """\
 Examples:
@@ -29,17 +29,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     qsub.required = True
     run = qsub.add_parser("run", help="run the checks (progress on stderr)", epilog=EPILOG,
                           formatter_class=argparse.RawDescriptionHelpFormatter)
-    run.add_argument("--workspace", "-w", required=True, help="workspace name, e.g. retail")
+    run.add_argument("--workspace", "-w", type=workspace_name, required=True, help="workspace name, e.g. retail")
     run.add_argument("--table", "-t", default=None, help="only profile and check this table")
     run.add_argument("--json", action="store_true", help="print the run as one JSON document on stdout")
     run.set_defaults(func=_run)
     prof = qsub.add_parser("profile", help="profile one table in the warehouse (no checks, nothing stored)")
-    prof.add_argument("--workspace", "-w", required=True)
+    prof.add_argument("--workspace", "-w", type=workspace_name, required=True)
     prof.add_argument("--table", "-t", required=True)
     prof.add_argument("--json", action="store_true")
     prof.set_defaults(func=_profile)
     val = qsub.add_parser("validate", help="validate checks.yaml against the warehouse and report every issue")
-    val.add_argument("--workspace", "-w", required=True)
+    val.add_argument("--workspace", "-w", type=workspace_name, required=True)
     val.set_defaults(func=_validate)
 
 

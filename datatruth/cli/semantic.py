@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from datatruth.cli.common import print_json, settings
+from datatruth.cli.common import print_json, settings, workspace_name
 from datatruth.errors import UserError
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _workspace_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-w", "--workspace", default=None, metavar="NAME",
+    parser.add_argument("-w", "--workspace", type=workspace_name, default=None, metavar="NAME",
                         help="workspace name (default: DATATRUTH_DEFAULT_WORKSPACE)")
 
 

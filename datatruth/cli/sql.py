@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from datatruth.cli.common import print_json
+from datatruth.cli.common import print_json, workspace_name
 from datatruth.errors import UserError
 
 EPILOG = """\
@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Run your own SQL through the guard, the result cache and the audit log.",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("sql", help="the statement in quotes, or '-' to read it from stdin")
-    p.add_argument("-w", "--workspace", default=None, help="workspace name (default: DATATRUTH_DEFAULT_WORKSPACE)")
+    p.add_argument("-w", "--workspace", type=workspace_name, default=None, help="workspace name (default: DATATRUTH_DEFAULT_WORKSPACE)")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.add_argument("--refresh", action="store_true", help="ignore the result cache")
     p.set_defaults(func=_handle)

@@ -6,11 +6,12 @@ import argparse
 import getpass
 import os
 
-from datatruth.auth import hash_password, invite_user, unlock_user
-from datatruth.cli.common import settings
-from datatruth.errors import UserError
+from datatruth.auth import generate_cookie_key, hash_password, invite_user, unlock_user, user_exists
+from datatruth.cli.common import settings, workspace_name
+from datatruth.errors import NotFound, UserError
 from datatruth.store import open_store
-from datatruth.store.users import set_membership
+from datatruth.store.users import membership, set_membership
+from datatruth.workspace.registry import load_config
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     inv.add_argument("username")
     inv.add_argument("--name", default="")
     inv.add_argument("--email", default="")
-    inv.add_argument("-w", "--workspace", required=True, help="workspace to add the user to")
+    inv.add_argument("-w", "--workspace", type=workspace_name, required=True, help="workspace to add the user to")
     inv.add_argument("--role", default="viewer", choices=("admin", "analyst", "viewer"))
     inv.add_argument("--incident-role", default="viewer", choices=("owner", "maintainer", "reviewer", "viewer"))
     inv.add_argument("--actor", default=os.environ.get("USER", "cli"), help="who is doing this (for the audit log)")
@@ -35,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     role = usub.add_parser("role", help="change a user's role in a workspace")
     role.add_argument("username")
     role.add_argument("role", choices=("admin", "analyst", "viewer"))
-    role.add_argument("-w", "--workspace", required=True)
+    role.add_argument("-w", "--workspace", type=workspace_name, required=True)
     role.add_argument("--incident-role", default="viewer", choices=("owner", "maintainer", "reviewer", "viewer"))
     role.add_argument("--actor", default=os.environ.get("USER", "cli"))
     role.set_defaults(func=_role)
@@ -44,6 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     unlock.set_defaults(func=_unlock)
     hp = usub.add_parser("hash-password", help="print a bcrypt hash of DATATRUTH_NEW_PASSWORD (or a prompt)")
     hp.set_defaults(func=_hash)
+    ck = usub.add_parser("cookie-key", help="print a new random cookie key for DATATRUTH_COOKIE_KEY")
+    ck.set_defaults(func=_cookie_key)
 
 
 def _password() -> str:
@@ -65,6 +68,7 @@ def _credentials_path():
 
 def _invite(args: argparse.Namespace) -> int:
     s = _credentials_path()
+    load_config(args.workspace, s)  # the workspace must exist before anyone is invited to it
     invite_user(s.credentials_path, args.username, args.name or args.username, args.email, _password())
     set_membership(open_store(settings=s), args.workspace, args.username, args.role, args.incident_role, actor=args.actor)
     print(f"invited {args.username} to {args.workspace} as {args.role}")
@@ -72,8 +76,14 @@ def _invite(args: argparse.Namespace) -> int:
 
 
 def _role(args: argparse.Namespace) -> int:
-    set_membership(open_store(settings=settings()), args.workspace, args.username, args.role, args.incident_role,
-                   actor=args.actor)
+    s = settings()
+    load_config(args.workspace, s)
+    store = open_store(settings=s)
+    # A role is given to someone who exists: a sign-in in the credentials file, or already a member here.
+    if not user_exists(s.credentials_path, args.username) and membership(store, args.workspace, args.username) is None:
+        raise NotFound(f"user '{args.username}' does not exist",
+                       f"invite them first: datatruth users invite {args.username} -w {args.workspace}")
+    set_membership(store, args.workspace, args.username, args.role, args.incident_role, actor=args.actor)
     print(f"{args.username} is now {args.role} in {args.workspace}")
     return 0
 
@@ -87,4 +97,9 @@ def _unlock(args: argparse.Namespace) -> int:
 
 def _hash(args: argparse.Namespace) -> int:
     print(hash_password(_password()))
+    return 0
+
+
+def _cookie_key(args: argparse.Namespace) -> int:
+    print(generate_cookie_key())
     return 0

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from datatruth.cli.common import print_json, progress_to_stderr, settings
+from datatruth.cli.common import print_json, progress_to_stderr, settings, workspace_name
 from datatruth.errors import UserError
 from datatruth.workspace.registry import create_workspace, list_workspaces, load_config
 
@@ -34,14 +34,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     lst.set_defaults(func=_list)
 
     show = wsub.add_parser("show", help="show one workspace's settings (secrets masked)")
-    show.add_argument("name")
+    show.add_argument("name", type=workspace_name)
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(func=_show)
 
     create = wsub.add_parser("create", help="create a workspace from a warehouse URL",
                              description="Write workspaces/NAME/workspace.yaml. Put secrets in the environment and "
                                          "refer to them as ${VAR} in the URL.")
-    create.add_argument("name")
+    create.add_argument("name", type=workspace_name)
     create.add_argument("--warehouse", default="", metavar="URL",
                         help="SQLAlchemy URL of the warehouse (default: an embedded DuckDB file in the data dir)")
     create.add_argument("--title", default="", help="human-readable title")
@@ -70,7 +70,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                   "  datatruth workspace load mydata sales.csv --type sales.zip=VARCHAR\n"
                                   "  datatruth workspace load mydata sales.csv --replace",
                            formatter_class=argparse.RawDescriptionHelpFormatter)
-    load.add_argument("name")
+    load.add_argument("name", type=workspace_name)
     load.add_argument("files", nargs="+", metavar="FILE")
     load.add_argument("--dry-run", action="store_true", help="only infer types and find bad rows; load nothing")
     load.add_argument("--type", action="append", default=[], metavar="TABLE.COLUMN=TYPE",
@@ -106,7 +106,7 @@ def _show(args: argparse.Namespace) -> int:
         "warehouse": str(scrub(cfg.warehouse_url)), "demo": cfg.demo,
         "semantic_models": [str(p) for p in cfg.semantic_models],
         "checks": str(cfg.checks_file) if cfg.checks_file else None,
-        "llm": {"provider": cfg.llm.provider, "model": cfg.llm.model, "base_url": cfg.llm.base_url,
+        "llm": {"provider": cfg.llm.provider, "model": cfg.llm.model, "base_url": scrub(cfg.llm.base_url),
                 "api_key_env": cfg.llm.api_key_env},
         "limits": {"row_cap": cfg.limits.row_cap, "timeout_s": cfg.limits.timeout_s,
                    "questions_per_user_per_hour": cfg.limits.questions_per_user_per_hour,

@@ -202,7 +202,8 @@ def refresh(store: Store, ws: Workspace, user: str, dashboard_id: int | None = N
     """Re-run every tile (bypassing the cache) of one or all dashboards, then check alerts and open incidents."""
     from datatruth import access
 
-    access.require(store, ws.name, user, "read")
+    # A refresh opens and resolves incidents for everyone: the same role as running the quality checks.
+    access.require(store, ws.name, user, "run_checks")
     boards = [repo.get(store, ws.name, dashboard_id)] if dashboard_id is not None else repo.list_all(store, ws.name)
     outcomes: list[AlertOutcome] = []
     count = 0

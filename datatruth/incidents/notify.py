@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import httpx
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
-from datatruth.logs import get_logger
+from datatruth.logs import get_logger, mask_url
 from datatruth.store import incidents as repo
 from datatruth.store.engine import Store
 
@@ -114,7 +114,10 @@ def send(store: Store, workspace: str, url: str, event: str, incident: repo.Inci
     except httpx.HTTPError as err:
         status, error = None, f"{type(err).__name__}: {err}"
     attempts = int(retrying.statistics.get("attempt_number", 1))
-    repo.record_delivery(store, workspace, incident.id, event, url, status, attempts, error)
+    # The webhook URL is a secret (Slack's path is the credential): the log keeps only its host.
+    shown = mask_url(url)
+    error = error.replace(url, shown) if error else error
+    repo.record_delivery(store, workspace, incident.id, event, shown, status, attempts, error)
     if error:
         log.warning("webhook delivery failed", extra={"fields": {"workspace": workspace, "incident": incident.id,
                                                                  "event": event, "error": error}})

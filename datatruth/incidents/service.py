@@ -98,7 +98,9 @@ def redact_rows(rows: Iterable[dict[str, Any]], table: str | None, sensitive: Se
 
 
 def _mask(text: str) -> str:
-    return (text[:1] + "•••") if text else text
+    from datatruth.sql.sensitive import MASK
+
+    return MASK if text else text  # one mask everywhere; a first letter is already a hint
 
 
 def _escalated(severity: str) -> str:

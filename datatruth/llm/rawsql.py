@@ -75,11 +75,11 @@ def parse_sql_reply(content: str) -> str:
 
 
 def _stage_access(state: pipeline.AskState) -> pipeline.AskState:
-    """Anyone who may ask may get an LLM-written answer: it passes the same guard as every query."""
+    """LLM-written SQL is raw SQL: it needs the analyst role, like SQL typed by hand."""
     req = state.request
     if not req.question.strip():
         raise UserError("the question is empty", "type a question")
-    access.require(req.store, req.ws.name, req.user, "ask")
+    access.require(req.store, req.ws.name, req.user, "sql")
     return replace(state, resources=pipeline.sql_resources(req.ws), model_version=pipeline.RAW_SQL_VERSION)
 
 
@@ -126,6 +126,7 @@ def answer(ws: Workspace, question: str, *, user: str, store: Store, planner: An
     try:
         return pipeline.ask(ws, question, user=user, store=store, llm_planner=planner, session_id=session_id)
     except PlanningError:
-        if not (ws.config.llm.enabled and ws.config.llm.allow_raw_sql):
+        # A viewer keeps the planner's own answer (what it understood, the choices): raw SQL is for analysts.
+        if not (ws.config.llm.enabled and ws.config.llm.allow_raw_sql and access.can(store, ws.name, user, "sql")):
             raise
     return ask_raw_sql(ws, question, user=user, store=store, client=client, session_id=session_id)

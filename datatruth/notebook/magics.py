@@ -87,7 +87,7 @@ class DataTruthMagics(Magics):
 
     def _ask(self, question: str, args: Any) -> pd.DataFrame | None:
         from datatruth.ask.pipeline import ask, suggestion_kind
-        from datatruth.store.feedback import learn_synonym, record_feedback
+        from datatruth.store.feedback import confirm_choice, record_feedback
 
         s = self.session
         ws = s.workspace(args.workspace)
@@ -101,7 +101,7 @@ class DataTruthMagics(Magics):
                 # Choosing an option is feedback: the unplaced word becomes a synonym of the choice.
                 if problem.unmatched:
                     kind = suggestion_kind(ws, s.store, option)
-                    learn_synonym(s.store, ws.name, s.user, problem.unmatched[0], kind, option)
+                    confirm_choice(s.store, ws.name, s.user, problem.unmatched[0], kind, option)
                     self._ask(question.replace(problem.unmatched[0], option), args)
                 else:
                     self._ask(f"{question} {option}", args)

@@ -28,7 +28,10 @@ def quality_report(ws: Workspace, table: str) -> pd.DataFrame:
 
             raise NotFound(f"table '{table}' is not in workspace '{ws.name}'",
                            f"tables: {', '.join(sorted(source.table_names()))}")
-        profile = profile_table(source, table)
+        from datatruth.quality.profile import masked_profile
+        from datatruth.quality.runner import sensitive_of
+
+        profile = masked_profile(profile_table(source, table), sensitive_of(ws))
     finally:
         source.close()
     score = score_table(profile, [])

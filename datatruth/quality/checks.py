@@ -228,7 +228,7 @@ def check_latency(ctx: CheckContext, spec: CheckSpec) -> CheckOutcome:
     """Rows whose load time (column) trails their event time (event_column) by more than max_latency."""
     loaded, event = sp.col(str(spec.column)), sp.col(str(spec.params["event_column"]))
     limit_h = float(parse_hours(spec.params["max_latency"]) or 0)
-    lag = exp.Sub(this=sp.epoch(loaded), expression=sp.epoch(event))
+    lag = exp.Sub(this=sp.epoch(loaded, ctx.source.dialect), expression=sp.epoch(event, ctx.source.dialect))
     bad = exp.GT(this=lag, expression=sp.lit(limit_h * 3600))
     q = exp.select(exp.Count(this=exp.Star()), sp.count_if(bad), exp.Max(this=lag)).from_(_table(ctx, spec))
     where = _filter(spec)

@@ -132,11 +132,12 @@ def overview(store: Store, workspace: str) -> QualityOverview:
 
 def table_detail(ws: Workspace, store: Store, table: str) -> TableDetail:
     """Profile one table now and gather its newest outcomes and schema versions."""
-    from datatruth.quality.runner import workspace_now
+    from datatruth.quality.profile import masked_profile
+    from datatruth.quality.runner import sensitive_of, workspace_now
 
     source = open_source(ws)
     try:
-        prof = profile_table(source, table, now=workspace_now(ws))
+        prof = masked_profile(profile_table(source, table, now=workspace_now(ws)), sensitive_of(ws))
     finally:
         source.close()
     latest: dict[str, CheckOutcome] = {}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,7 +148,7 @@ def _aggregate_query(source: Source, table: str, columns: tuple[ColumnInfo, ...]
             add(c.name, "min", exp.Min(this=ref))
             add(c.name, "max", exp.Max(this=ref))
         if sampled is not None and c.kind in ("numeric", "temporal"):
-            value = sp.as_double(ref) if c.kind == "numeric" else sp.epoch(ref)
+            value = sp.as_double(ref) if c.kind == "numeric" else sp.epoch(ref, d)
             center = sp.as_double(sp.lit(sampled.centers.get(c.name) or 0.0))  # a DOUBLE, not a DECIMAL literal
             shifted = exp.Paren(this=exp.Sub(this=value, expression=center))
             add(c.name, "shifted_sum", exp.Sum(this=shifted))
@@ -157,13 +157,17 @@ def _aggregate_query(source: Source, table: str, columns: tuple[ColumnInfo, ...]
         if c.kind == "numeric":
             add(c.name, "mean", exp.Avg(this=sp.as_double(ref)))
             add(c.name, "stddev", exp.StddevSamp(this=sp.as_double(ref)))
+            together = sp.quantile_array(d, sp.as_double(ref), QUANTILES, approximate)
+            if together is not None:
+                add(c.name, "quantile_array", together)
+                continue
             for q in QUANTILES:
                 qe = sp.quantile(d, sp.as_double(ref), q, approximate)
                 if qe is not None:
                     add(c.name, "quantile", qe, str(q))
         elif c.kind == "temporal":
-            add(c.name, "mean", exp.Avg(this=sp.epoch(ref)))
-            add(c.name, "stddev", exp.StddevSamp(this=sp.epoch(ref)))
+            add(c.name, "mean", exp.Avg(this=sp.epoch(ref, d)))
+            add(c.name, "stddev", exp.StddevSamp(this=sp.epoch(ref, d)))
         elif c.kind == "string":
             length = sp.char_length(ref)
             add(c.name, "min_length", exp.Min(this=length))
@@ -232,7 +236,7 @@ def _sample_stats(source: Source, table: str, columns: tuple[ColumnInfo, ...], s
                           exp.Avg(this=sp.as_double(ref))]
                 slots += [(c.name, "quantiles", None), (c.name, "center", None)]
             elif c.kind == "temporal":
-                items.append(exp.Avg(this=sp.epoch(ref)))
+                items.append(exp.Avg(this=sp.epoch(ref, d)))
                 slots.append((c.name, "center", None))
             else:
                 items.append(exp.Count(this=ref))
@@ -311,7 +315,7 @@ def _sampled_patterns(source: Source, table: str, columns: list[str], size: int,
     for c in columns:
         items.append(exp.Count(this=sp.col(c)))
         items += [sp.count_if(sp.regex_match(d, sp.col(c), p)) for p in sp.FORMAT_CLASSES.values()]
-    fq = exp.select(*items).from_("s").with_("s", as_=sample, materialized=d in ("duckdb", "postgres"))
+    fq = exp.select(*items).from_("s").with_("s", as_=sample, materialized=d in ("duckdb", "postgres") or None)
     row = source.rows(fq)[0]
     width = 1 + len(sp.FORMAT_CLASSES)
     branches = []
@@ -323,7 +327,7 @@ def _sampled_patterns(source: Source, table: str, columns: list[str], size: int,
     for b in branches[1:]:
         union = exp.union(union, b, distinct=False)
     sq = exp.select("c", "v", "n").from_(union.subquery("u")).with_("s", as_=sample,
-                                                                      materialized=d in ("duckdb", "postgres"))
+                                                                      materialized=d in ("duckdb", "postgres") or None)
     shapes: dict[str, list[tuple[str, int]]] = {c: [] for c in columns}
     for c, v, n in source.rows(sq):
         shapes[str(c)].append((str(v), int(n)))
@@ -346,10 +350,11 @@ def _group_counts(source: Source, table: str | exp.Expression, key: exp.Expressi
 def duplicate_row_count(source: Source, table: str, columns: list[str] | None = None) -> int:
     """Exact number of surplus rows: rows that repeat an earlier row over `columns` (default all columns)."""
     names = columns or [c.name for c in source.columns(table)]
-    if source.dialect == "duckdb" and columns is None:
+    if source.dialect in ("duckdb", "spark") and columns is None:
         # Equal rows hash equally, so as many distinct row hashes as rows proves there are no duplicates;
         # only when hashes repeat is the exact (and costlier) GROUP BY needed.
-        row_hash = exp.Anonymous(this="HASH", expressions=[exp.column("t")])
+        row_hash = (exp.Anonymous(this="HASH", expressions=[exp.column("t")]) if source.dialect == "duckdb"
+                    else exp.Anonymous(this="XXHASH64", expressions=[sp.col(n) for n in names]))
         q = exp.select(exp.Count(this=exp.Star()), exp.Count(this=exp.Distinct(expressions=[row_hash]))) \
             .from_(source.table(table).as_("t"))
         total, hashes = source.rows(q)[0]
@@ -411,6 +416,8 @@ def profile_table(source: Source, table: str, *, now: dt.datetime | None = None,
         s = stats[column]
         if stat == "quantile":
             s["quantiles"][arg] = _float(value)
+        elif stat == "quantile_array":
+            s["quantiles"].update({str(q): _float(v) for q, v in zip(QUANTILES, value or [], strict=False)})
         elif stat == "format":
             s["formats"][arg] = int(value or 0)
         else:
@@ -442,7 +449,7 @@ def profile_table(source: Source, table: str, *, now: dt.datetime | None = None,
             queries += 1
         profiles.append(ColumnProfile(
             name=c.name, type=c.type, kind=c.kind, count=n_rows, nulls=n_rows - nonnull, distinct=distinct,
-            distinct_approximate=approximate and source.dialect == "duckdb",
+            distinct_approximate=approximate and source.dialect in sp.APPROXIMATE_DIALECTS,
             min=s.get("min"), max=s.get("max"), mean=mean, stddev=stddev,
             quantiles={k: v for k, v in quantiles.items() if v is not None}, top_values=top,
             min_length=s.get("min_length"), max_length=s.get("max_length"),
@@ -458,7 +465,7 @@ def profile_table(source: Source, table: str, *, now: dt.datetime | None = None,
         # A column whose every value differs makes every row differ. Exact distinct counts show such a column
         # for free; with estimates, one exact COUNT DISTINCT on the likeliest key usually settles it without
         # grouping whole rows.
-        exact_distinct = not (approximate and source.dialect == "duckdb")
+        exact_distinct = not (approximate and source.dialect in sp.APPROXIMATE_DIALECTS)
         if exact_distinct and any(int(stats[c.name].get("distinct") or 0) == n_rows for c in columns):
             dups = 0
         elif not exact_distinct and (key := _key_column(columns, stats, n_rows)) is not None:
@@ -470,6 +477,21 @@ def profile_table(source: Source, table: str, *, now: dt.datetime | None = None,
     return TableProfile(table=table, row_count=n_rows, columns=tuple(profiles), time_column=tcol, newest=newest,
                         age_hours=age, duplicate_rows=dups, profiled_at=now,
                         seconds=_time.perf_counter() - started, queries=queries)
+
+
+def masked_profile(profile: TableProfile, sensitive: Iterable[str]) -> TableProfile:
+    """The profile with min, max and top values of the workspace's sensitive columns masked (shown to every role)."""
+    from dataclasses import replace
+
+    from datatruth.sql.sensitive import is_sensitive, marked, mask_value
+
+    marks = marked(sensitive)
+    if not marks:
+        return profile
+    columns = tuple(replace(c, min=mask_value(c.min), max=mask_value(c.max),
+                            top_values=tuple((mask_value(v), n) for v, n in c.top_values))
+                    if is_sensitive(profile.table, c.name, marks) else c for c in profile.columns)
+    return replace(profile, columns=columns)
 
 
 def histogram(source: Source, table: str, column: str, bins: int = 30) -> list[tuple[float, float, int]]:

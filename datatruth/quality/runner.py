@@ -12,7 +12,7 @@ from datatruth.errors import ConfigError, NotFound
 from datatruth.quality import schema_registry
 from datatruth.quality.checks import CheckContext, run_check
 from datatruth.quality.outcome import CheckOutcome
-from datatruth.quality.profile import TableProfile, profile_table
+from datatruth.quality.profile import TableProfile, masked_profile, profile_table
 from datatruth.quality.scores import WorkspaceScore, score_workspace
 from datatruth.quality.source import Source, open_source
 from datatruth.quality.spec import CheckSuite, load_checks, validate_against
@@ -65,7 +65,8 @@ def load_suite(ws: Workspace, source: Source, tables: list[str]) -> CheckSuite:
     return suite
 
 
-def _sensitive(ws: Workspace) -> frozenset[str]:
+def sensitive_of(ws: Workspace) -> frozenset[str]:
+    """The columns whose values quality results store masked (none when allow_raw_samples is on)."""
     if ws.config.allow_raw_samples:
         return frozenset()
     return frozenset(s.lower() for s in ws.config.sensitive_columns)
@@ -110,10 +111,10 @@ def run_checks(ws: Workspace, store: Store, *, table: str | None = None, progres
                 breaking[t] = [f"{c.kind} {c.detail}" for c in version.changes if c.breaking] or ["incompatible change"]
             done += 1
             report(done / steps, f"profiling {t}")
-            profiles.append(profile_table(source, t, now=now))
+            profiles.append(masked_profile(profile_table(source, t, now=now), sensitive_of(ws)))
             done += 1
         ctx = CheckContext(
-            source=source, workspace=ws.name, run_id=run_id, now=now, sensitive=_sensitive(ws),
+            source=source, workspace=ws.name, run_id=run_id, now=now, sensitive=sensitive_of(ws),
             history=lambda name: [p.value for p in check_store.metric_history(store, ws.name, name)
                                   if p.value is not None],
             baseline_get=lambda name: check_store.get_baseline(store, ws.name, name),

@@ -10,12 +10,14 @@ import sqlalchemy as sa
 import sqlglot.expressions as exp
 
 from datatruth.errors import NotFound, WarehouseError
+from datatruth.sql import sparksql
 
 if TYPE_CHECKING:
     from datatruth.workspace.registry import Workspace
 
 # SQLAlchemy dialect name -> sqlglot dialect name.
-_DIALECTS = {"duckdb": "duckdb", "postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite"}
+_DIALECTS = {"duckdb": "duckdb", "postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite",
+             "hive": "spark"}
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ def type_kind(type_name: str) -> str:
     name = type_name.upper()
     if name.startswith("BOOL") or name == "TINYINT(1)":
         return "boolean"
-    if "INTERVAL" in name:
+    if "INTERVAL" in name or name.startswith(("ARRAY", "MAP", "STRUCT", "VARIANT")):
         return "other"
     if any(k in name for k in ("INT", "DECIMAL", "NUMERIC", "DOUBLE", "FLOAT", "REAL", "SERIAL")):
         return "numeric"
@@ -75,14 +77,24 @@ class Source:
 
     def query(self, query: exp.Expression | str) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Run one SELECT and return its column names and every row."""
-        sql = query if isinstance(query, str) else query.sql(self.dialect)
+        sql = query if isinstance(query, str) else self._render(query)
         try:
             with self.engine.connect() as conn:
+                if self.dialect == "spark":
+                    from datatruth.warehouse import spark
+
+                    return spark.run_query(conn.connection.dbapi_connection, sql)
                 result = conn.exec_driver_sql(sql)
                 return list(result.keys()), [tuple(r) for r in result.fetchall()]
-        except sa.exc.DBAPIError as err:
-            raise WarehouseError(f"the warehouse rejected a quality query: {str(err.orig).strip().splitlines()[0]}",
+        except (sa.exc.DBAPIError, self.engine.dialect.loaded_dbapi.Error) as err:
+            reason = str(getattr(err, "orig", None) or err).strip().splitlines()
+            raise WarehouseError(f"the warehouse rejected a quality query: {reason[0] if reason else err!r}",
                                  f"query was: {sql[:300]}") from None
+
+    def _render(self, query: exp.Expression) -> str:
+        if self.dialect == "spark":
+            return sparksql.prepare(query.copy()).sql("spark")
+        return query.sql(self.dialect)
 
     def _schema_expr(self) -> str:
         # The current schema of the connection, unless one was named (MySQL calls it the database).
@@ -101,7 +113,12 @@ class Source:
                                  "check that the warehouse is reachable") from None
 
     def table_names(self) -> list[str]:
-        """Tables (and views) in the schema, from information_schema (portable across the three engines)."""
+        """Tables (and views) in the schema, from information_schema (SHOW TABLES on Spark)."""
+        if self.dialect == "spark":
+            from datatruth.warehouse import spark
+
+            with self.engine.connect() as conn:
+                return spark.list_tables(conn.connection.dbapi_connection, self.schema)
         rows = self._catalog("SELECT table_name FROM information_schema.tables "
                              f"WHERE table_schema = {self._schema_expr()}")
         return sorted({str(r[0]) for r in rows})
@@ -111,10 +128,18 @@ class Source:
         if table not in self._columns:
             # information_schema rather than SQLAlchemy reflection: duckdb_engine's reflection
             # queries pg_catalog tables DuckDB does not have.
-            rows = self._catalog(
-                "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
-                f"WHERE table_schema = {self._schema_expr()} AND table_name = :table ORDER BY ordinal_position",
-                table=table)
+            if self.dialect == "spark":
+                from datatruth.warehouse import spark
+
+                # DESCRIBE says nothing of nullability: every column may hold NULLs.
+                with self.engine.connect() as conn:
+                    described = spark.describe(conn.connection.dbapi_connection, table, self.schema)
+                rows = [(name, dtype, "YES") for name, dtype in described]
+            else:
+                rows = self._catalog(
+                    "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
+                    f"WHERE table_schema = {self._schema_expr()} AND table_name = :table ORDER BY ordinal_position",
+                    table=table)
             if not rows:
                 raise NotFound(f"table '{table}' does not exist in the warehouse",
                                f"known tables: {', '.join(self.table_names())}")

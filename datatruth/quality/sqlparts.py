@@ -17,6 +17,10 @@ FORMAT_CLASSES: dict[str, str] = {
 }
 
 
+# Dialects whose big-table profiles use HyperLogLog distinct counts (DuckDB, Spark's HLL++).
+APPROXIMATE_DIALECTS = frozenset({"duckdb", "spark"})
+
+
 def col(name: str) -> exp.Column:
     """A quoted column reference."""
     return exp.column(name, quoted=True)
@@ -49,8 +53,10 @@ def char_length(expr: exp.Expression) -> exp.Expression:
     return exp.Length(this=expr)
 
 
-def epoch(expr: exp.Expression) -> exp.Expression:
-    """Seconds since 1970 for a date or timestamp."""
+def epoch(expr: exp.Expression, dialect: str = "") -> exp.Expression:
+    """Seconds since 1970 for a date or timestamp (Spark: UNIX_TIMESTAMP, in the session's UTC)."""
+    if dialect == "spark":
+        return exp.TimeToUnix(this=expr)
     return exp.Extract(this=exp.var("EPOCH"), expression=expr)
 
 
@@ -60,13 +66,30 @@ def quantile(dialect: str, expr: exp.Expression, q: float, approximate: bool) ->
         return None
     if dialect == "duckdb" and approximate:
         return exp.Anonymous(this="APPROX_QUANTILE", expressions=[expr, lit(q)])
+    if dialect == "spark":
+        # PERCENTILE is exact; PERCENTILE_APPROX only where the profile says its figures are estimates.
+        return exp.ApproxQuantile(this=expr, quantile=lit(q)) if approximate else exp.Quantile(this=expr, quantile=lit(q))
     return exp.WithinGroup(this=exp.PercentileCont(this=lit(q)), expression=exp.Order(expressions=[exp.Ordered(this=expr)]))
+
+
+def quantile_array(dialect: str, expr: exp.Expression, qs: tuple[float, ...], approximate: bool
+                   ) -> exp.Expression | None:
+    """All quantiles of a column as one array-valued aggregate, where that is much cheaper (Spark); else None."""
+    if dialect != "spark":
+        return None
+    points = exp.Array(expressions=[lit(q) for q in qs])
+    # One call per column: Spark keeps a separate sketch (or value buffer) for each call.
+    return exp.ApproxQuantile(this=expr, quantile=points) if approximate else exp.Quantile(this=expr, quantile=points)
 
 
 def distinct_count(dialect: str, expr: exp.Expression, approximate: bool) -> exp.Expression:
     """COUNT(DISTINCT expr), or the dialect's HyperLogLog estimate when approximate and available."""
-    if approximate and dialect == "duckdb":
+    if approximate and dialect in APPROXIMATE_DIALECTS:
         return exp.ApproxDistinct(this=expr)
+    if dialect == "spark":
+        # Exact as well, but one pass: several COUNT(DISTINCT)s in one Spark query expand every row once per
+        # column (a 26k-row, 15-column profile took 28 s that way, 3 s with sets).
+        return exp.ArraySize(this=exp.ArrayUniqueAgg(this=expr))
     return exp.Count(this=exp.Distinct(expressions=[expr]))
 
 

@@ -16,6 +16,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, SqlglotError
 
 from datatruth.errors import NotFound, UserError
+from datatruth.semantic import dialects
 from datatruth.semantic import sqlparts as sp
 from datatruth.semantic.joins import JoinGraph, JoinStep
 from datatruth.semantic.labels import dimension_label, humanize, metric_label
@@ -90,19 +91,19 @@ ADDITIVE_AGGREGATIONS = ("sum", "count")
 
 
 def compile_plan(plan: QueryPlan, layer: SemanticLayer, dialect: str) -> CompiledQuery:
-    """Compile a plan to SQL in `dialect` (duckdb, postgres, mysql); UserError for plans the model cannot answer.
+    """Compile a plan to SQL in `dialect` (duckdb, postgres, mysql, spark); UserError for plans the model cannot answer.
 
     Results are cached per layer (a repeated question costs a dict lookup); treat `CompiledQuery.ast` as
     read-only — copy it before transforming.
     """
-    name = sp.normalize_dialect(dialect)
+    name = dialects.target_dialect(dialect)
     cache: dict[tuple[QueryPlan, str], CompiledQuery] = layer.memo("compiled", dict)
     # evidence explains the plan but does not change the SQL
     key = (replace(plan, evidence=()), name)
     found = cache.get(key)
     if found is None:
         try:
-            found = _Compiler(plan, layer, name).run()
+            found = dialects.retarget(_Compiler(plan, layer, dialects.build_dialect(name)).run(), name)
         except SqlglotError as err:
             # An expression in the model files is not SQL (validation reports it with its file and line).
             raise UserError(f"the semantic model has an expression that is not valid SQL: "

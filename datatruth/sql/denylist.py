@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-DIALECTS: tuple[str, ...] = ("duckdb", "postgres", "mysql", "sqlite")
+DIALECTS: tuple[str, ...] = ("duckdb", "postgres", "mysql", "sqlite", "spark")
 
 # Why a name is denied; the guard quotes these words in its reason.
 FILES = "reads or writes files on the server"
@@ -73,6 +73,14 @@ DENIED_FUNCTIONS: Mapping[str, Mapping[str, str]] = {
         "sqlite_compileoption_used": SETTINGS, "sqlite_offset": SETTINGS, "changes": ENGINE,
         "last_insert_rowid": ENGINE, "total_changes": ENGINE,
     },
+    # Spark runs Java and reads any path its process can: no read-only session stops these.
+    "spark": {
+        "reflect": CODE, "java_method": CODE, "try_reflect": CODE, "input_file_name": FILES,
+        "input_file_block_start": FILES, "input_file_block_length": FILES, "from_protobuf": FILES,
+        "to_protobuf": FILES, "from_xml": FILES, "schema_of_xml": FILES, "secret": SETTINGS,
+        "try_secret": SETTINGS, "list_secrets": SETTINGS, "http_request": NETWORK, "vector_search": NETWORK,
+        "cloud_files_state": FILES, "remote_query": NETWORK,
+    },
 }
 
 # A function whose lower-case name starts with one of these is denied (families of admin functions).
@@ -84,6 +92,10 @@ DENIED_FUNCTION_PREFIXES: Mapping[str, Mapping[str, str]] = {
                  "brin_": ENGINE, "binary_upgrade_": ENGINE},
     "mysql": {"sys_": CODE, "lib_mysqludf": CODE, "ps_": SETTINGS, "master_": SLEEP, "source_": SLEEP},
     "sqlite": {"sqlite_": SETTINGS, "pragma_": SETTINGS, "fts3_": CODE},
+    # xpath*: XML parsers may resolve external entities (files, URLs); read_*: read_files, read_kafka and kin
+    # (Databricks); ai_*: Databricks AI functions send rows to a model endpoint.
+    "spark": {"java_": CODE, "reflect": CODE, "read_": FILES, "input_file": FILES, "xpath": FILES,
+              "ai_": NETWORK, "http_": NETWORK, "secret": SETTINGS},
 }
 
 # Functions allowed in FROM / JOIN / LATERAL position; anything else there is refused.
@@ -95,6 +107,8 @@ ALLOWED_TABLE_FUNCTIONS: Mapping[str, frozenset[str]] = {
                            "generate_subscripts", "json_to_recordset", "jsonb_to_recordset"}),
     "mysql": frozenset({"json_table"}),
     "sqlite": frozenset({"json_each", "json_tree", "generate_series"}),
+    "spark": frozenset({"range", "explode", "explode_outer", "posexplode", "posexplode_outer", "inline",
+                        "inline_outer", "stack", "json_tuple"}),
 }
 
 # Functions sqlglot parses as `Anonymous` (it has no model for them) that are known to be harmless.
@@ -130,6 +144,18 @@ ALLOWED_UNTYPED_FUNCTIONS: Mapping[str, frozenset[str]] = {
     "mysql": frozenset(),
     # CPU and memory heavy but side-effect free: the timeout stops them.
     "sqlite": frozenset({"randomblob", "zeroblob", "unicode", "likely", "unlikely", "likelihood"}),
+    # Spark built-ins sqlglot parses as unknown functions.
+    "spark": frozenset({
+        "weekday", "make_date", "stack", "json_tuple", "format_number", "timestamp_seconds", "timestamp_millis",
+        "try_avg", "try_sum", "bround", "pmod", "positive", "hypot", "array_union", "array_repeat",
+        "arrays_overlap", "map_values", "map_concat", "forall", "zip_with", "transform_keys", "transform_values",
+        "map_filter", "every", "some", "histogram_numeric", "spark_partition_id", "monotonically_increasing_id",
+        "nullifzero", "zeroifnull", "make_dt_interval", "make_ym_interval", "make_timestamp_ntz",
+        "make_timestamp_ltz", "to_timestamp_ntz", "to_timestamp_ltz", "try_to_timestamp", "try_to_number",
+        "to_varchar", "date_part", "datepart", "crc32", "xxhash64", "hash", "version", "isnull", "isnotnull",
+        "inline_outer", "range", "cardinality", "get", "try_to_binary", "btrim", "octet_length", "regexp",
+        "make_valid_utf8", "is_valid_utf8", "try_make_timestamp", "unix_seconds", "unix_millis", "unix_date",
+    }),
 }
 
 # Statements that are never a read-only query; the keyword names the reason shown to the user.
@@ -151,6 +177,9 @@ DENIED_COMMANDS: Mapping[str, str] = {
     "SHOW": "reads settings", "DESCRIBE": "describes objects outside SELECT", "SUMMARIZE": "scans outside SELECT",
     "KILL": "kills sessions", "FLUSH": "changes server state", "ANALYZE": "writes statistics",
     "LISTEN": "subscribes to notifications", "NOTIFY": "sends notifications",
+    "ADD": "adds a jar, file or archive to the server (native code)", "MSCK": "rewrites table metadata",
+    "CACHE": "changes the server's cache", "UNCACHE": "changes the server's cache",
+    "CLEAR": "changes the server's cache",
 }
 
 # Schemas that are never queried through the guard (credentials, sessions, server internals).
@@ -159,6 +188,8 @@ SYSTEM_SCHEMAS: Mapping[str, frozenset[str]] = {
     "postgres": frozenset({"pg_catalog", "pg_toast", "pg_temp", "pg_temp_1", "pg_toast_temp_1"}),
     "mysql": frozenset({"mysql", "performance_schema", "sys"}),
     "sqlite": frozenset({"temp"}),
+    # global_temp is shared by every session of the server; system holds Databricks' audit and billing tables.
+    "spark": frozenset({"global_temp", "system", "sys"}),
 }
 
 # Unqualified table names with these prefixes are system catalogs (PostgreSQL finds pg_catalog through
@@ -168,6 +199,8 @@ SYSTEM_TABLE_PREFIXES: Mapping[str, tuple[str, ...]] = {
     "postgres": ("pg_",),
     "mysql": (),
     "sqlite": ("pragma_",),
+    # Other engines' catalogs: a Spark catalog that federates PostgreSQL or DuckDB (JDBC) would expose them.
+    "spark": ("pg_", "duckdb_", "sqlite_", "pragma_"),
 }
 
 # Catalog views a query may browse when no workspace restricts the tables (own catalog only).
@@ -187,6 +220,7 @@ CATALOG_BROWSING: Mapping[str, frozenset[str]] = {
                         "information_schema.table_constraints", "information_schema.key_column_usage",
                         "information_schema.referential_constraints", "information_schema.statistics"}),
     "sqlite": frozenset({"sqlite_master", "sqlite_schema"}),
+    "spark": frozenset(),  # Spark has no information_schema (SHOW/DESCRIBE are statements, refused)
 }
 
 # Names that always count as a system catalog, whatever the mode.
@@ -200,6 +234,13 @@ DEFAULT_SCHEMAS: Mapping[str, frozenset[str]] = {
     "postgres": frozenset({"public"}),
     "mysql": frozenset(),
     "sqlite": frozenset({"main"}),
+    "spark": frozenset({"default"}),
+}
+
+# Spark reads a file when a table name is qualified with a data source: SELECT * FROM parquet.`/path`.
+FILE_SOURCES: Mapping[str, frozenset[str]] = {
+    "spark": frozenset({"parquet", "csv", "json", "orc", "avro", "text", "binaryfile", "delta", "jdbc", "xml",
+                        "iceberg", "hudi", "libsvm", "image", "protobuf", "kafka"}),
 }
 
 

@@ -19,7 +19,7 @@ from sqlglot.errors import ErrorLevel, SqlglotError
 from sqlglot.tokens import Token, TokenType
 
 from datatruth.errors import GuardRejected, UserError
-from datatruth.sql import denylist
+from datatruth.sql import denylist, sparksql
 
 MAX_SQL_CHARS = 100_000
 CAPPED_ALIAS = "guard_capped"
@@ -129,7 +129,7 @@ def _check_lexemes(draft: _Draft) -> _Draft:
 def _check_tokens(text: str, tokens: Sequence[Token], dialect: str) -> None:
     """Refuse characters and quoting whose meaning depends on the engine or its settings."""
     position = 0
-    for token in tokens:
+    for index, token in enumerate(tokens):
         _check_gap(text[position:token.start])
         raw = text[token.start:token.end + 1]
         position = token.end + 1
@@ -149,7 +149,53 @@ def _check_tokens(text: str, tokens: Sequence[Token], dialect: str) -> None:
         if dialect == "postgres" and token.token_type == TokenType.STRING and "\\'" in raw:
             raise _reject("a backslash before a quote in a PostgreSQL string depends on "
                           "standard_conforming_strings", "double the quote ('') instead of escaping it")
+        if dialect == "spark":
+            _check_spark_token(token, raw, tokens[index - 1] if index else None)
     _check_gap(text[position:])
+    if dialect == "spark" and any(_has_nested_comment(t) for t in _gaps(text, tokens)):
+        raise _reject("nested block comments are not allowed: Spark ends them where other readers do not",
+                      "remove the comment")
+    if dialect == "spark" and "${" in text:
+        # The Thrift server expands ${env:NAME}, ${system:name} and ${hiveconf:name} anywhere in the text
+        # (quotes included) before parsing, unless spark.sql.variable.substitute is off.
+        raise _reject("${...} is not allowed in Spark SQL: the server replaces it with environment variables "
+                      "and settings", "remove the ${...}; write the value itself")
+
+
+def _gaps(text: str, tokens: Sequence[Token]) -> list[str]:
+    """The text between tokens (whitespace and comments)."""
+    ends = [-1] + [t.end for t in tokens]
+    starts = [t.start for t in tokens] + [len(text)]
+    return [text[e + 1:s] for e, s in zip(ends, starts, strict=True)]
+
+
+def _check_spark_token(token: Token, raw: str, previous: Token | None) -> None:
+    """Quoting whose meaning depends on a Spark setting or version."""
+    if raw.startswith('"'):
+        raise _reject("double-quoted text is ambiguous in Spark SQL (a string, or a name when "
+                      "spark.sql.ansi.doubleQuotedIdentifiers is on)",
+                      "use 'single quotes' for strings and `backticks` for names")
+    if token.token_type not in _STRING_TOKENS:
+        return
+    if "\\" in raw:
+        raise _reject("a backslash in a Spark string means different things depending on "
+                      "spark.sql.parser.escapedStringLiterals", "write the string without backslashes")
+    if previous is not None and previous.token_type in _STRING_TOKENS and previous.end + 1 == token.start:
+        raise _reject("a doubled quote inside a Spark string is an escaped quote in Spark 4 but two "
+                      "concatenated strings in earlier versions", "write the quote as CHR(39): "
+                      "CONCAT('O', CHR(39), 'Reilly')")
+
+
+def _has_nested_comment(gap: str) -> bool:
+    """True when a block comment opens another one inside it (Spark nests them, most engines do not)."""
+    start = gap.find("/*")
+    while start >= 0:
+        end = gap.find("*/", start + 2)
+        inner = gap.find("/*", start + 2)
+        if inner >= 0 and (end < 0 or inner < end):
+            return True
+        start = gap.find("/*", end + 2) if end >= 0 else -1
+    return False
 
 
 def _parse(draft: _Draft) -> _Draft:
@@ -183,7 +229,7 @@ def _check_statement(draft: _Draft) -> _Draft:
     if isinstance(tree, (exp.Select, exp.SetOperation, exp.Values)):
         return dataclasses.replace(draft, tree=tree)
     keyword = _statement_keyword(tree, draft)
-    why = denylist.DENIED_COMMANDS.get(keyword, "is not a read-only query")
+    why = denylist.DENIED_COMMANDS.get(keyword.split(" ")[0], "is not a read-only query")
     raise _reject(f"only a read-only query (SELECT, WITH or VALUES) is allowed; {keyword} {why}")
 
 
@@ -202,6 +248,8 @@ def _node_reason(node: exp.Expression) -> str:
         return "server variables (@@name) read settings"
     if isinstance(node, exp.Command):
         return f"{node.this} is not a read-only query"
+    if isinstance(node, exp.QueryTransform):
+        return "SELECT TRANSFORM ... USING runs a shell command on the server"
     return f"unsupported SQL construct ({node.key})"
 
 
@@ -261,7 +309,7 @@ def _check_functions(draft: _Draft) -> _Draft:
                           "only known built-in functions are allowed; user-defined functions are refused")
         if _in_table_position(func):
             allowed = denylist.ALLOWED_TABLE_FUNCTIONS.get(dialect, frozenset())
-            if not (isinstance(func, _TABLE_FUNCTION_CLASSES) or (untyped and shown in allowed)):
+            if not (isinstance(func, _TABLE_FUNCTION_CLASSES) or shown in allowed):
                 raise _reject(f"table function {shown}() is not allowed in FROM",
                               f"allowed table functions: {', '.join(sorted(allowed)) or 'none'}")
     return draft
@@ -335,6 +383,10 @@ def _check_table(table: exp.Table, draft: _Draft) -> str | None:
     name = ".".join(_normalise_part(p, dialect) for p in parts)
     if len(parts) == 1 and _is_cte_reference(table, name, dialect):
         return None
+    sources = denylist.FILE_SOURCES.get(dialect, frozenset())
+    if len(parts) > 1 and parts[-2].name.lower() in sources:
+        raise _reject(f"{table.sql(dialect)[:60]} reads a file directly ({parts[-2].name}.`path`)",
+                      "query the workspace's tables by name; files are never read through the guard")
     if dialect == "postgres":
         # Render the name PostgreSQL resolves: sqlglot may quote a keyword-like name on output, and a quoted
         # "Orders" is not the orders that was checked.
@@ -451,8 +503,9 @@ def _render(draft: _Draft) -> _Draft:
     bugs but doubles the guard's cost.)
     """
     dialect = Dialect.get_or_raise(draft.dialect)
+    tree = sparksql.prepare(draft.tree) if draft.dialect == "spark" else draft.tree
     try:
-        rendered = _generate(draft.tree, draft.dialect)
+        rendered = _generate(tree, draft.dialect)
         tokens = dialect.tokenize(rendered)
     except (SqlglotError, RecursionError) as err:
         raise _reject(f"the query could not be rendered safely in {draft.dialect}: {_first_line(err)}",
@@ -464,6 +517,9 @@ def _render(draft: _Draft) -> _Draft:
     except GuardRejected as err:
         raise _reject(f"the query cannot be written for {draft.dialect} without ambiguity: {err.message}",
                       "avoid line breaks and control characters inside strings") from err
+    if sparksql.approximate_calls(tokens) > sparksql.approximate_calls(list(draft.tokens)):
+        raise _reject(f"the query would run as an approximate aggregate in {draft.dialect}",
+                      "use an exact aggregate the warehouse supports (e.g. percentile(x, 0.5) on Spark)")
     if draft.row_cap is not None and not _cap_is_outermost(tokens):
         raise _reject(f"the query uses a construct {draft.dialect} does not support natively, so the row cap "
                       "cannot be applied to it", "rewrite the query in the warehouse's own SQL dialect")

@@ -33,7 +33,10 @@ def record_feedback(store: Store, workspace: str, username: str, kind: str, *, h
 
 
 def learn_synonym(store: Store, workspace: str, username: str, term: str, target_kind: str, target: str) -> None:
-    """Remember that `term` means `target` in this workspace (the newest teaching wins)."""
+    """Analysts and admins: remember that `term` means `target` in this workspace (the newest teaching wins)."""
+    from datatruth import access
+
+    access.require(store, workspace, username, "teach")
     term = term.strip().lower()
     with store.begin() as c:
         c.execute(learned_synonyms.delete().where(learned_synonyms.c.workspace == workspace,
@@ -41,6 +44,17 @@ def learn_synonym(store: Store, workspace: str, username: str, term: str, target
         c.execute(learned_synonyms.insert().values(workspace=workspace, term=term, target_kind=target_kind,
                                                    target=target, username=username, at=utcnow()))
         audit.record(store, workspace, username, "feedback.synonym", term, {"target": target}, conn=c)
+
+
+def confirm_choice(store: Store, workspace: str, username: str, term: str, target_kind: str, target: str) -> bool:
+    """A user picked `target` for `term`: an analyst's pick teaches the synonym; a viewer's is kept as a suggestion."""
+    from datatruth import access
+
+    if access.can(store, workspace, username, "teach"):
+        learn_synonym(store, workspace, username, term, target_kind, target)
+        return True
+    record_feedback(store, workspace, username, "synonym", term=term.strip().lower(), target=target)
+    return False
 
 
 def synonyms(store: Store, workspace: str) -> list[LearnedSynonym]:
@@ -53,7 +67,10 @@ def synonyms(store: Store, workspace: str) -> list[LearnedSynonym]:
 
 def add_verified_question(store: Store, workspace: str, username: str, question: str,
                           plan: dict[str, Any] | None = None, sql: str | None = None) -> int:
-    """Keep a question marked right as a trusted example."""
+    """Analysts and admins: keep a question marked right as a trusted example for everyone."""
+    from datatruth import access
+
+    access.require(store, workspace, username, "teach")
     with store.begin() as c:
         result = c.execute(verified_questions.insert().values(workspace=workspace, question=question, plan=plan,
                                                               sql=sql, username=username, at=utcnow()))

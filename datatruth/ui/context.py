@@ -11,7 +11,7 @@ from datatruth.settings import Settings, load_settings
 from datatruth.store import open_store
 from datatruth.store.engine import Store
 from datatruth.store.users import seed_from_config
-from datatruth.workspace.registry import Workspace, load_workspace, workspace_names
+from datatruth.workspace.registry import Workspace, check_workspace_name, load_workspace, workspace_names
 
 WORKSPACE_KEY = "dt_workspace"
 USER_KEY = "dt_user"
@@ -49,7 +49,10 @@ def open_workspace(settings: Settings, name: str) -> Workspace:
 def chosen_workspace(settings: Settings, names: list[str]) -> str:
     """The workspace this session works in: the switcher's choice, else the link's ?ws=, else the default."""
     chosen = st.session_state.get(WORKSPACE_KEY) or st.query_params.get("ws") or settings.default_workspace
-    return chosen if chosen in names or not names else names[0]
+    if names:
+        return chosen if chosen in names else names[0]
+    # No workspace listed: whatever the link says is still only ever a name, never a path.
+    return check_workspace_name(chosen)
 
 
 def current_user(settings: Settings) -> tuple[str, bool]:

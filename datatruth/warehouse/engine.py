@@ -28,9 +28,13 @@ from sqlalchemy.engine import URL, Engine, make_url
 from datatruth.errors import NotFound, QueryTimeout, UserError, WarehouseError
 
 DIALECT_OF_DRIVER = {"duckdb": "duckdb", "postgresql": "postgres", "postgres": "postgres", "mysql": "mysql",
-                     "mariadb": "mysql", "sqlite": "sqlite"}
+                     "mariadb": "mysql", "sqlite": "sqlite", "hive": "spark"}
 # Server-side limits should fire first; the client watchdog is the second wall for servers.
 SERVER_GRACE_S = 0.5
+# Per-process DuckDB bounds unless the workspace sets limits.memory_mb / limits.threads: DuckDB's own default
+# is 80% of RAM and every core, which lets one question take the machine from everyone else.
+DUCKDB_MEMORY_MB = 1024
+DUCKDB_THREADS = 2
 _cursor_ids = itertools.count(1)
 
 
@@ -112,6 +116,10 @@ class _Backend:
         """True when `err` is the server stopping a query for running too long."""
         return False
 
+    def is_out_of_memory(self, err: BaseException) -> bool:
+        """True when `err` is the engine refusing a query for needing more memory than it may use."""
+        return False
+
     def finish(self, raw: Any, cursor: Any) -> None:
         """Release the cursor and end the (read-only) transaction."""
         close = getattr(cursor, "close", None)
@@ -147,6 +155,8 @@ class _Backend:
 
 class _DuckDB(_Backend):
     dialect = "duckdb"
+    memory_mb = DUCKDB_MEMORY_MB
+    threads = DUCKDB_THREADS
 
     def _path(self) -> str:
         return self.url.database or ":memory:"
@@ -176,6 +186,9 @@ class _DuckDB(_Backend):
             directories = [os.path.join(os.path.abspath(d), "") for d in self.allowed_directories]
             listed = ", ".join("'" + d.replace("'", "''") + "'" for d in directories)
             raw.execute(f"SET allowed_directories = [{listed}]")
+            raw.execute(f"SET memory_limit = '{int(self.memory_mb)}MB'")
+            raw.execute(f"SET max_temp_directory_size = '{4 * int(self.memory_mb)}MB'")  # spilling is bounded too
+            raw.execute(f"SET threads = {int(self.threads)}")
             raw.execute("SET enable_external_access = false")
             raw.execute("SET python_enable_replacements = false")
             raw.execute("SET lock_configuration = true")
@@ -198,6 +211,11 @@ class _DuckDB(_Backend):
 
     def cancel(self, raw: Any) -> Callable[[], None]:
         return raw.interrupt
+
+    def is_out_of_memory(self, err: BaseException) -> bool:
+        import duckdb
+
+        return isinstance(err, duckdb.OutOfMemoryException)
 
     def watchdog_delay(self, timeout_s: float) -> float:
         return timeout_s
@@ -432,6 +450,15 @@ def _sqlite_read_only(action: int, arg1: str | None, arg2: str | None, _db: str 
 _BACKENDS: dict[str, type[_Backend]] = {"duckdb": _DuckDB, "postgres": _Postgres, "mysql": _MySQL, "sqlite": _SQLite}
 
 
+def _backend_class(kind: str) -> type[_Backend]:
+    """The backend for a dialect; Spark's lives in its own module and is imported only when used."""
+    if kind == "spark":
+        from datatruth.warehouse.spark import SparkBackend
+
+        return SparkBackend
+    return _BACKENDS[kind]
+
+
 def _first_line(err: BaseException) -> str:
     lines = str(getattr(err, "orig", None) or err).strip().splitlines()
     return lines[0][:300] if lines else type(err).__name__
@@ -447,7 +474,7 @@ class Warehouse:
 
     @property
     def dialect(self) -> str:
-        """The sqlglot dialect name: duckdb, postgres, mysql or sqlite."""
+        """The sqlglot dialect name: duckdb, postgres, mysql, sqlite or spark."""
         return self._backend.dialect
 
     @property
@@ -491,6 +518,10 @@ class Warehouse:
                 raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped",
                                    "narrow the question (fewer rows, a shorter period) or ask an admin to "
                                    "raise the workspace timeout") from err
+            if backend.is_out_of_memory(cause):
+                raise WarehouseError("the query needed more memory than this workspace allows",
+                                     "narrow the question (fewer rows, fewer groups) or ask an admin to raise "
+                                     "limits.memory_mb in workspace.yaml") from err
             if dog is None:
                 raise WarehouseError(f"cannot connect to {self.identity}: {_first_line(err)}",
                                      "check that the database is running and the warehouse URL is right") from err
@@ -539,20 +570,24 @@ class Warehouse:
 
 
 def open_warehouse(url: str, *, read_only: bool = True, timeout_s: float = 30,
-                   allowed_directories: Sequence[str] = ()) -> Warehouse:
+                   allowed_directories: Sequence[str] = (), memory_mb: int = DUCKDB_MEMORY_MB,
+                   threads: int = DUCKDB_THREADS) -> Warehouse:
     """Open a hardened connection to the warehouse at `url` (SQLAlchemy URL) and check that it answers."""
     try:
         parsed = make_url(url)
     except sa_exc.ArgumentError as err:
         raise WarehouseError(f"'{url}' is not a valid warehouse URL",
-                             "write it like duckdb:///path/file.duckdb or postgresql+psycopg://user@host/db") from err
+                             "write it like duckdb:///path/file.duckdb, postgresql+psycopg://user@host/db or "
+                             "hive://user@host:10000/db (Spark)") from err
     kind = DIALECT_OF_DRIVER.get(parsed.get_backend_name())
     if kind is None:
         raise WarehouseError(f"unsupported warehouse type '{parsed.get_backend_name()}'",
                              f"use one of: {', '.join(sorted(set(DIALECT_OF_DRIVER.values())))}")
     if timeout_s <= 0:
         raise UserError(f"timeout must be positive, got {timeout_s!r}", "pass a timeout in seconds")
-    backend = _BACKENDS[kind](parsed, read_only, float(timeout_s), allowed_directories)
+    backend = _backend_class(kind)(parsed, read_only, float(timeout_s), allowed_directories)
+    if isinstance(backend, _DuckDB):
+        backend.memory_mb, backend.threads = memory_mb, threads
     try:
         engine = sa.create_engine(parsed, **backend.engine_kwargs())
     except (sa_exc.ArgumentError, ImportError) as err:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -10,14 +11,25 @@ from pathlib import Path
 from typing import Any
 
 from datatruth.errors import ConfigError
+from datatruth.settings import WORKSPACE_NAME_RE, Settings, load_settings
+from datatruth.workspace.boundary import (
+    VAR_RE,
+    EnvPolicy,
+    env_policy,
+    env_refusal,
+    expand,
+    llm_endpoint_refusal,
+)
 from datatruth.yamlsource import Issue, KeyPath, YamlDoc, load_yaml
 
 ROLES = ("admin", "analyst", "viewer")
 INCIDENT_ROLES = ("owner", "maintainer", "reviewer", "viewer")
 LLM_PROVIDERS = ("none", "openai", "azure", "ollama")
-NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
-_VAR_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+NAME_RE = WORKSPACE_NAME_RE
+_VAR_RE = VAR_RE
 _SECRET_KEY_RE = re.compile(r"(password|passwd|secret|token|api_key|apikey)$", re.I)
+_SECRET_QUERY_RE = re.compile(r"(password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|credential)",
+                              re.I)
 _URL_PASSWORD_RE = re.compile(r"^[a-z0-9+]+://[^:/@\s]+:([^@\s]+)@", re.I)
 
 
@@ -50,6 +62,8 @@ class Limits:
     cache_ttl_s: int = 3600
     upper_tier_users: tuple[str, ...] = ()
     upper_tier_questions_per_hour: int = 1000
+    memory_mb: int = 1024  # DuckDB warehouses: memory per process (spilling to disk is capped at 4x this)
+    threads: int = 2  # DuckDB warehouses: worker threads per process
 
 
 @dataclass(frozen=True)
@@ -100,20 +114,37 @@ class WorkspaceConfig:
         return None
 
 
+def llm_refusals(settings: Settings, workspace: str, llm: LLMConfig) -> dict[str, tuple[str, str]]:
+    """What the operator's boundary refuses in these LLM settings: the key variable and the endpoint."""
+    out: dict[str, tuple[str, str]] = {}
+    if not llm.enabled:
+        return out
+    if llm.api_key_env:
+        refused = env_refusal(env_policy(settings), workspace, llm.api_key_env)
+        if refused is not None:
+            out["api_key_env"] = refused
+    endpoint = llm_endpoint_refusal(settings, llm.provider, llm.base_url)
+    if endpoint is not None:
+        out["base_url"] = endpoint
+    return out
+
+
 _TOP_KEYS = {"title", "description", "warehouse", "demo", "semantic_models", "checks", "llm", "limits",
              "clock", "members", "webhook_url", "allow_raw_samples", "sensitive_columns", "exposed_tables"}
 _LLM_KEYS = {"provider", "model", "base_url", "api_key_env", "api_version", "timeout_s", "max_retries", "allow_raw_sql"}
 _LIMIT_KEYS = {"row_cap", "timeout_s", "questions_per_user_per_hour", "cache_ttl_s", "upper_tier_users",
-               "upper_tier_questions_per_hour"}
+               "upper_tier_questions_per_hour", "memory_mb", "threads"}
 _MEMBER_KEYS = {"user", "role", "incident_role"}
 
 
 class _Collector:
     """Gathers issues while reading one document, so validation reports all of them at once."""
 
-    def __init__(self, doc: YamlDoc, env: dict[str, str]) -> None:
+    def __init__(self, doc: YamlDoc, env: dict[str, str], workspace: str, policy: EnvPolicy) -> None:
         self.doc = doc
         self.env = env
+        self.workspace = workspace
+        self.policy = policy
         self.issues: list[Issue] = []
 
     def add(self, keys: KeyPath, message: str, hint: str = "") -> None:
@@ -127,21 +158,13 @@ class _Collector:
                 self.add(keys + (key,), f"unknown key '{key}'", hint)
 
     def interpolate(self, value: Any, keys: KeyPath) -> Any:
-        """Replace ${VAR} and ${VAR:-default} from the environment; an unset variable is an issue."""
+        """Replace ${VAR} and ${VAR:-default} from the environment; an unset or disallowed variable is an issue."""
         if not isinstance(value, str):
             return value
-
-        def repl(match: re.Match[str]) -> str:
-            name, default = match.group(1), match.group(2)
-            if name in self.env:
-                return self.env[name]
-            if default is not None:
-                return default
-            self.add(keys, f"environment variable {name} is not set",
-                     f"export {name}=... before starting, or write ${{{name}:-default}}")
-            return ""
-
-        return _VAR_RE.sub(repl, value)
+        resolved, problems = expand(value, self.workspace, self.policy, self.env)
+        for message, hint in problems:
+            self.add(keys, message, hint)
+        return resolved
 
     def typed(self, mapping: dict, key: str, kind: type | tuple[type, ...], default: Any, keys: KeyPath) -> Any:
         if key not in mapping or mapping[key] is None:
@@ -188,6 +211,20 @@ def _check_literal_secrets(c: _Collector, node: Any, keys: KeyPath) -> None:
         if match and not _VAR_RE.fullmatch(match.group(1)):
             c.add(keys, "a URL holds a literal password",
                   "put the password in an environment variable and write it as ${VAR} inside the URL")
+        for key, value in _url_query(node):
+            if _SECRET_QUERY_RE.search(key) and value and not _VAR_RE.fullmatch(value):
+                c.add(keys, f"a URL holds a literal secret in its query ('{key}=...')",
+                      f"write {key}=${{SOME_ENV_VAR}} and set that variable in the environment")
+
+
+def _url_query(text: str) -> list[tuple[str, str]]:
+    """The query parameters of a URL-looking string, unquoted (empty for anything else)."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    if "://" not in text or "?" not in text:
+        return []
+    # ${VAR} stays intact: parse the query text itself, not a URL rebuilt from it.
+    return parse_qsl(urlsplit(text).query, keep_blank_values=True)
 
 
 # Value ranges: outside them a setting is refused with its line rather than quietly breaking queries
@@ -197,6 +234,8 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("limits", "timeout_s"): (0.1, 3600),
     ("limits", "questions_per_user_per_hour"): (1, 1_000_000),
     ("limits", "upper_tier_questions_per_hour"): (1, 1_000_000),
+    ("limits", "memory_mb"): (1, 1_000_000),
+    ("limits", "threads"): (1, 1024),
     ("limits", "cache_ttl_s"): (0, 30 * 86400),
     ("llm", "timeout_s"): (0.1, 600),
     ("llm", "max_retries"): (0, 10),
@@ -226,19 +265,24 @@ def _is_user_name(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
-def parse_workspace(path: Path, env: dict[str, str] | None = None, data_dir: Path | None = None) -> WorkspaceConfig:
-    """Read workspace.yaml; raise ConfigError listing every issue (with line) when it is invalid."""
+def parse_workspace(path: Path, env: dict[str, str] | None = None, data_dir: Path | None = None,
+                    settings: Settings | None = None) -> WorkspaceConfig:
+    """Read workspace.yaml; raise ConfigError listing every issue (with line) when it is invalid.
+
+    The operator's boundary (which variables, which LLM endpoints) comes from `settings`, by default from `env`.
+    """
     env = dict(os.environ) if env is None else env
+    settings = settings or load_settings(env)
     doc = load_yaml(path)
-    c = _Collector(doc, env)
     name = path.parent.name
+    c = _Collector(doc, env, name, env_policy(settings))
     raw = doc.data
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{path} must be a mapping of settings", "start with 'title: ...'",
                           [doc.issue((), "top level is not a mapping")])
-    if not NAME_RE.match(name):
+    if not NAME_RE.fullmatch(name):
         c.add((), f"workspace folder name '{name}' is not a valid workspace name",
               "use lower-case letters, digits, '-' or '_' (max 40), starting with a letter")
     c.unknown_keys(raw, _TOP_KEYS, ())
@@ -297,6 +341,8 @@ def parse_workspace(path: Path, env: dict[str, str] | None = None, data_dir: Pat
     )
     if llm.provider in ("openai", "azure", "ollama") and not llm.model:
         c.add(("llm",), f"LLM provider '{provider}' needs a model", "add 'model: <name>' under llm")
+    for key, refused in llm_refusals(settings, name, llm).items():
+        c.add(("llm", key), *refused)
 
     lim_raw = c.typed(raw, "limits", dict, {}, ())
     c.unknown_keys(lim_raw, _LIMIT_KEYS, ("limits",))
@@ -307,8 +353,21 @@ def parse_workspace(path: Path, env: dict[str, str] | None = None, data_dir: Pat
         cache_ttl_s=c.typed(lim_raw, "cache_ttl_s", int, 3600, ("limits",)),
         upper_tier_users=tuple(c.typed(lim_raw, "upper_tier_users", list, [], ("limits",))),
         upper_tier_questions_per_hour=c.typed(lim_raw, "upper_tier_questions_per_hour", int, 1000, ("limits",)),
+        memory_mb=c.typed(lim_raw, "memory_mb", int, Limits.memory_mb, ("limits",)),
+        threads=c.typed(lim_raw, "threads", int, Limits.threads, ("limits",)),
     )
     _check_ranges(c, llm, limits)
+    # The operator's ceilings: a workspace admin edits limits, but never past what the server allows.
+    ceilings = {"row_cap": (settings.max_row_cap, "DATATRUTH_MAX_ROW_CAP"),
+                "timeout_s": (settings.max_timeout_s, "DATATRUTH_MAX_TIMEOUT_S"),
+                "memory_mb": (settings.max_memory_mb, "DATATRUTH_MAX_MEMORY_MB"),
+                "threads": (os.cpu_count() or 1, "the number of cores")}
+    for key, (ceiling, source) in ceilings.items():
+        value = getattr(limits, key)
+        low, high = RANGES[("limits", key)]
+        if math.isfinite(value) and low <= value <= high and value > ceiling:  # else the range issue says it
+            c.add(("limits", key), f"'{key}' {value:g} is above this server's ceiling {ceiling:g}",
+                  f"use at most {ceiling:g} (set by {source})")
 
     clock: dt.date | None = None
     clock_raw = raw.get("clock", "today")

@@ -12,6 +12,7 @@ import yaml
 from datatruth.errors import ConfigError, NotFound, UserError
 from datatruth.logs import scrub
 from datatruth.settings import Settings, load_settings
+from datatruth.workspace.boundary import env_token
 from datatruth.workspace.config import NAME_RE, WorkspaceConfig, parse_workspace
 
 if TYPE_CHECKING:
@@ -55,8 +56,10 @@ class Workspace:
         """The hardened, read-only warehouse connection (opened on first use)."""
         from datatruth.warehouse.engine import open_warehouse
 
-        return open_warehouse(self.config.warehouse_url, read_only=True, timeout_s=self.config.limits.timeout_s,
-                              allowed_directories=[str(self.data_dir)])
+        limits = self.config.limits
+        return open_warehouse(self.config.warehouse_url, read_only=True, timeout_s=limits.timeout_s,
+                              allowed_directories=[str(self.data_dir)], memory_mb=limits.memory_mb,
+                              threads=limits.threads)
 
     def exposed_tables(self) -> frozenset[str]:
         """Tables this workspace may query: the configured list, or every table in its warehouse."""
@@ -72,8 +75,20 @@ class Workspace:
             del self.__dict__["warehouse"]
 
 
+NAME_HINT = "use lower-case letters, digits, '-' or '_' (max 40), starting with a letter, e.g. retail"
+
+
+def check_workspace_name(name: object) -> str:
+    """Return `name` when it is a valid workspace identifier; UserError otherwise (never a path)."""
+    if not isinstance(name, str) or not NAME_RE.fullmatch(name):
+        shown = repr(name)[:60]
+        raise UserError(f"{shown} is not a valid workspace name", NAME_HINT)
+    return name
+
+
 def _workspace_file(settings: Settings, name: str) -> Path:
-    return settings.workspaces_dir / name / "workspace.yaml"
+    # Names are identifiers: '../x' or '/abs/dir' must never become a path to another folder.
+    return settings.workspaces_dir / check_workspace_name(name) / "workspace.yaml"
 
 
 def workspace_names(settings: Settings | None = None) -> list[str]:
@@ -81,7 +96,7 @@ def workspace_names(settings: Settings | None = None) -> list[str]:
     settings = settings or load_settings()
     if not settings.workspaces_dir.is_dir():
         return []
-    return sorted(p.parent.name for p in settings.workspaces_dir.glob("*/workspace.yaml"))
+    return sorted(p.parent.name for p in settings.workspaces_dir.glob("*/workspace.yaml") if NAME_RE.fullmatch(p.parent.name))
 
 
 def list_workspaces(settings: Settings | None = None) -> list[WorkspaceSummary]:
@@ -90,7 +105,7 @@ def list_workspaces(settings: Settings | None = None) -> list[WorkspaceSummary]:
     out = []
     for name in workspace_names(settings):
         try:
-            cfg = parse_workspace(_workspace_file(settings, name), data_dir=settings.data_dir)
+            cfg = parse_workspace(_workspace_file(settings, name), data_dir=settings.data_dir, settings=settings)
         except UserError as err:
             issues = getattr(err, "issues", None)
             out.append(WorkspaceSummary(name, name, "", None, False, str(issues[0]) if issues else err.message))
@@ -107,7 +122,7 @@ def load_config(name: str, settings: Settings | None = None) -> WorkspaceConfig:
         known = ", ".join(workspace_names(settings)) or "none yet"
         raise NotFound(f"workspace '{name}' does not exist", f"known workspaces: {known}; create one with "
                        "`datatruth workspace create NAME --warehouse URL`")
-    return parse_workspace(path, data_dir=settings.data_dir)
+    return parse_workspace(path, data_dir=settings.data_dir, settings=settings)
 
 
 def load_workspace(name: str | None = None, settings: Settings | None = None) -> Workspace:
@@ -126,12 +141,13 @@ def create_workspace(name: str, *, warehouse_url: str = "", title: str = "", sem
                      settings: Settings | None = None, replace: bool = False, admin: str | None = None) -> Path:
     """Write workspaces/<name>/workspace.yaml for a new workspace and return its path."""
     settings = settings or load_settings()
-    if not NAME_RE.match(name):
-        raise UserError(f"'{name}' is not a valid workspace name",
-                        "use lower-case letters, digits, '-' or '_' (max 40), starting with a letter")
     path = _workspace_file(settings, name)
     if path.exists() and not replace:
         raise UserError(f"workspace '{name}' already exists at {path}", "pick another name or pass --replace")
+    twin = next((n for n in workspace_names(settings) if n != name and env_token(n) == env_token(name)), None)
+    if twin is not None:
+        raise UserError(f"'{name}' would share environment variables (DATATRUTH_WS_{env_token(name)}__*) with "
+                        f"workspace '{twin}'", "pick a name that differs by more than '-' versus '_'")
     path.parent.mkdir(parents=True, exist_ok=True)
     doc: dict = {"title": title or name.replace("_", " ").title()}
     if warehouse_url:
@@ -143,7 +159,7 @@ def create_workspace(name: str, *, warehouse_url: str = "", title: str = "", sem
     doc["members"] = [{"user": admin or settings.local_user, "role": "admin", "incident_role": "owner"}]
     path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
     try:
-        parse_workspace(path, data_dir=settings.data_dir)
+        parse_workspace(path, data_dir=settings.data_dir, settings=settings)
     except ConfigError:
         path.unlink()
         raise

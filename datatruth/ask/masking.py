@@ -1,0 +1,58 @@
+"""Sensitive columns by role: who sees the raw values of a workspace's `sensitive_columns`, and the masked frame.
+
+One rule for every face that shows rows (answers, the SQL tab, LLM-written SQL, dashboards, exports): unless
+the workspace sets `allow_raw_samples: true`, only roles with `see_sensitive` (admins) see raw values;
+everyone else sees them masked. Example rows kept with quality checks and incidents are masked when they are
+stored, for every role, because they outlive the request and are sent to webhooks.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from datatruth import access
+from datatruth.errors import NotFound
+from datatruth.sql.sensitive import columns_to_mask, mask_frame, referenced_tables
+
+if TYPE_CHECKING:
+    from datatruth.store.engine import Store
+    from datatruth.workspace.registry import Workspace
+
+_SCHEMAS: dict[tuple[str, int, str], dict[str, str]] = {}
+_LOCK = threading.Lock()
+
+
+def sees_sensitive(ws: Workspace, store: Store, user: str) -> bool:
+    """True when `user` may see raw values of the workspace's sensitive columns."""
+    if not ws.config.sensitive_columns or ws.config.allow_raw_samples:
+        return True
+    return access.can(store, ws.name, user, "see_sensitive")
+
+
+def _schema(ws: Workspace, tables: frozenset[str]) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for table in sorted(tables):
+        key = (ws.name, id(ws), table.lower())
+        with _LOCK:
+            found = _SCHEMAS.get(key)
+        if found is None:
+            try:
+                found = dict(ws.warehouse.columns(table))
+            except NotFound:
+                continue  # not a warehouse table (a table function): nothing to expand
+            with _LOCK:
+                _SCHEMAS[key] = found
+        out[table] = found
+    return out
+
+
+def masked_for(ws: Workspace, store: Store, user: str, sql: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` as `user` may see it: result columns derived from sensitive columns masked unless their role may."""
+    if frame.empty or sees_sensitive(ws, store, user):
+        return frame
+    dialect = ws.warehouse.dialect
+    schema = _schema(ws, referenced_tables(sql, dialect))
+    return mask_frame(frame, columns_to_mask(sql, dialect, ws.config.sensitive_columns, frame.columns, schema))
