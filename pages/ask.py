@@ -8,7 +8,7 @@ from typing import Any
 import streamlit as st
 
 from datatruth.ask.answer import Answer
-from datatruth.ask.pipeline import ask, run_sql, suggestion_kind, workspace_resources
+from datatruth.ask.pipeline import ask, learnable_choice, run_sql, suggestion_kind, workspace_resources
 from datatruth.ask.present import file_stem
 from datatruth.dashboards.service import pin_answer
 from datatruth.errors import PlanningError, UserError
@@ -57,6 +57,13 @@ def _ask(ctx: PageContext, question: str, follow_up: bool) -> None:
 
 
 def _render_answer(ctx: PageContext, answer: Answer, index: int) -> None:
+    if answer.interpretation:
+        # what the question was read as comes before any number, so a misreading is seen first
+        followed = next((e.target for e in (answer.plan.evidence if answer.plan else ()) if e.method == "followup"),
+                        "")
+        st.info(f"**Read as:** {answer.interpretation}", icon=":material/manage_search:")
+        if followed:
+            st.caption(f"A follow-up: it changes the previous question ({followed.removeprefix('follow-up of: ')}).")
     st.markdown(answer.explanation)
     for insight in answer.insights:
         st.markdown(f"- {insight.text}")
@@ -110,16 +117,35 @@ def _render_answer(ctx: PageContext, answer: Answer, index: int) -> None:
 
 
 def _render_error(ctx: PageContext, question: str, err: UserError, index: int) -> None:
-    show_error(err)
-    if not isinstance(err, PlanningError) or not err.suggestions:
+    if not isinstance(err, PlanningError):
+        show_error(err)
         return
-    term = err.unmatched[0] if err.unmatched else ""
-    st.markdown("Did you mean:")
+    # a refusal says what was understood and offers questions that can be answered, each planned already
+    st.warning(err.message.split("; I understood:")[0].split(" (I understood:")[0])
+    if err.interpretation:
+        st.markdown(f"**I understood:** {err.interpretation}")
+    if err.hint and not err.choices:
+        st.caption(err.hint)
+    term = err.unmatched[0] if len(err.unmatched) == 1 else ""
+    if err.choices:
+        st.markdown("**You could ask:**")
+        for i, choice in enumerate(err.choices[:4]):
+            if st.button(choice, key=f"choice-{index}-{i}"):
+                learned = learnable_choice(ctx.workspace, ctx.store, question, term, choice)
+                if learned is not None:
+                    # the planner picks learned synonyms up on the next question (in every process)
+                    feedback.confirm_choice(ctx.store, ctx.workspace.name, ctx.user, term, learned[0], learned[1])
+                _ask(ctx, choice, follow_up=False)
+                st.rerun()
+        return
+    if not err.suggestions:
+        return
+    st.markdown("Close names:")
     cols = st.columns(min(len(err.suggestions), 4))
     for i, suggestion in enumerate(err.suggestions[:4]):
         if cols[i].button(suggestion, key=f"dym-{index}-{i}"):
             if term:
-                # The planner picks learned synonyms up on the next question (in every process).
+                # the planner picks learned synonyms up on the next question (in every process)
                 feedback.confirm_choice(ctx.store, ctx.workspace.name, ctx.user, term, _target_kind(ctx, suggestion),
                                         suggestion)
             retry = question.replace(term, suggestion.replace("__", " ")) if term else f"{question} {suggestion}"

@@ -124,7 +124,8 @@ def _numbers_in(text: str, frame: pd.DataFrame, columns: tuple[ColumnInfo, ...])
     # Labels (dimension values and dates) are quoted from the frame too; take them out before reading numbers.
     labels = {format_label(v, c) for c in columns if c.role != "metric" for v in frame[c.name]}
     for label in sorted(labels, key=len, reverse=True):  # "store 11" before "store 1"
-        text = text.replace(label, " ")
+        # whole labels only: a key "4" is not the 4 inside "$1,045,817.56"
+        text = re.sub(rf"(?<![\w$.,]){re.escape(label)}(?![\w]|[.,]\d)", " ", text)
     for column in columns:
         text = text.replace(column.title, " ")
     return _NUMBER.findall(text)

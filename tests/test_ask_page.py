@@ -33,6 +33,9 @@ def test_ask_page_answers_a_question_and_takes_feedback(env) -> None:
     at.chat_input[0].set_value("orders by channel in 2025").run()
     assert not at.exception
     assert any("Highest orders" in m.value for m in at.markdown)
+    # the reading comes first, in labels: what was counted, split by what, over which period
+    read = [i.value for i in at.info if "Read as:" in i.value]
+    assert read and "Orders by sales channel, 2025" in read[0]
     assert at.dataframe and len(at.dataframe[0].value) == 2
     assert any("SELECT" in c.value.upper() for c in at.code)
     entry = history.recent(store, "retail", "local")[0]
@@ -51,11 +54,14 @@ def test_ask_page_shows_a_planning_error_with_choices(env) -> None:
     at = AppTest.from_file(PAGE, default_timeout=120).run()
     at.chat_input[0].set_value("zorblax by channel").run()
     assert not at.exception
-    assert at.error and "metric" in at.error[0].value
+    assert at.warning and "zorblax" in at.warning[0].value  # the words it could not place
+    assert any("I understood:" in m.value and "Sales channel" in m.value for m in at.markdown)
     labels = [b.label for b in at.button]
-    assert "revenue" in labels  # a "did you mean" choice
-    next(b for b in at.button if b.label == "revenue").click().run()
+    assert "revenue by channel" in labels  # a question it can answer, offered as a choice
+    next(b for b in at.button if b.label == "revenue by channel").click().run()
     assert not at.exception
+    follow = [i.value for i in at.info if "Read as:" in i.value]
+    assert follow and "Revenue by sales channel" in follow[-1]
     assert any("Highest revenue" in m.value for m in at.markdown)  # re-asked with the choice
     learned = {(s.term, s.target) for s in feedback.synonyms(env, "retail")}
     assert ("zorblax", "revenue") in learned

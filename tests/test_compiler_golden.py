@@ -318,6 +318,81 @@ def exp_week(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame({"metric_time__week": g.index, "orders": g.values})
 
 
+def exp_list_orders(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    o = d["orders"].merge(d["customers"], on="customer_id")
+    o = o[o["region"] == "North"].sort_values("order_id").head(5)
+    return pd.DataFrame({"order__order_id": o["order_id"].values, "order__channel": o["channel"].values,
+                         "order__order_date__day": pd.to_datetime(o["order_date"]).values})
+
+
+def exp_list_top_items(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    items = _items(d).sort_values(["amount", "item_id"], ascending=[False, True]).head(4)
+    return pd.DataFrame({"item__item_id": items["item_id"].values, "product__category": items["category"].values,
+                         "item__amount": items["amount"].values})
+
+
+def exp_min_max(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    g = _items(d).groupby("channel")["amount"]
+    return pd.DataFrame({"order__channel": g.min().index, "amount_min": g.min().values, "amount_max": g.max().values})
+
+
+def exp_distinct_buyers(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    items = _items(d)
+    g = items.groupby("category")["customer_id"].nunique()
+    return pd.DataFrame({"product__category": g.index, "buyers": g.values})
+
+
+def exp_avg_quantity(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    g = _items(d).groupby("category")["quantity"].mean()
+    return pd.DataFrame({"product__category": g.index, "quantity_avg": g.values})
+
+
+def exp_condition(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    counts = d["orders"].groupby("customer_id")["order_id"].nunique()
+    keep = set(counts[counts > 6].index)
+    items = _items(d)
+    g = items[items["customer_id"].isin(keep)].groupby("region", dropna=False)["amount"].sum()
+    return pd.DataFrame({"customer__region": g.index, "sales": g.values})
+
+
+def exp_periods(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    items = _items(d)
+    day = pd.to_datetime(items["order_date"])
+    rows = []
+    for label, start, end in (("Q1 2024", "2024-01-01", "2024-04-01"), ("Q1 2025", "2025-01-01", "2025-04-01")):
+        keep = (day >= pd.Timestamp(start)) & (day < pd.Timestamp(end))
+        rows.append((label, pd.Timestamp(start), items[keep]["amount"].sum()))
+    return pd.DataFrame(rows, columns=["period", "period_start", "sales"])
+
+
+def exp_winter_months(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    o = d["orders"]
+    keep = pd.to_datetime(o["order_date"]).dt.month.isin([12, 1, 2])
+    return pd.DataFrame({"orders": [o[keep]["order_id"].nunique()]})
+
+
+def exp_range_parts(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    o = d["orders"]
+    day = pd.to_datetime(o["order_date"])
+    keep = ((day >= "2024-01-01") & (day < "2024-02-01")) | ((day >= "2024-12-01") & (day < "2025-01-01"))
+    return pd.DataFrame({"orders": [o[keep]["order_id"].nunique()]})
+
+
+def exp_share_slice(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    items = _items(d)
+    total = items["amount"].sum()
+    online = items[items["channel"] == "Online"]["amount"].sum()
+    return pd.DataFrame({"order__channel": ["Online"], "sales": [online], "sales__share": [online / total]})
+
+
+def exp_top_customers(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    items = _items(d)
+    g = items.groupby(["customer_id", "region"], dropna=False)["amount"].sum().reset_index()
+    g = g.sort_values(["amount", "customer_id"], ascending=[False, True]).head(3)
+    return pd.DataFrame({"customer__customer_id": g["customer_id"].values, "customer__region": g["region"].values,
+                         "sales": g["amount"].values})
+
+
 CASES: dict[str, tuple[dict[str, Any], Callable[[dict[str, pd.DataFrame]], pd.DataFrame] | None]] = {
     "simple_total": ({"metrics": ["sales"]}, None),
     "join_two_hops": ({"metrics": ["sales"], "dimensions": ["customer__region"]}, exp_by_region),
@@ -385,6 +460,39 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[dict[str, pd.DataFrame]], pd.Da
     "time_dimension_override": ({"metrics": ["orders", "sales"], "dimensions": ["metric_time:year"],
                                  "time_dimension": "customer__signup_date"}, None),
     "new_customers": ({"metrics": ["new_customers"], "dimensions": ["metric_time:year"]}, None),
+    # lists (no metric): distinct rows of the dimensions, from one model and the models it joins to
+    "list_rows": ({"metrics": [], "dimensions": ["order__order_id", "order__channel", "order__order_date"],
+                   "filters": [{"dimension": "customer__region", "op": "=", "values": ["North"]}],
+                   "order": [{"key": "order__order_id"}], "limit": 5}, exp_list_orders),
+    "list_entity_top": ({"metrics": [], "entity": "order_items",
+                         "dimensions": ["item__item_id", "product__category", "item__amount"],
+                         "order": [{"key": "item__amount", "descending": True}], "limit": 4}, exp_list_top_items),
+    # aggregates of a column, of an entity key, and of a column of another model
+    "aggregate_min_max": ({"metrics": [], "dimensions": ["order__channel"], "aggregates": [
+        {"name": "amount_min", "function": "min", "dimension": "item__amount"},
+        {"name": "amount_max", "function": "max", "dimension": "item__amount"}]}, exp_min_max),
+    "aggregate_distinct_entity": ({"metrics": [], "dimensions": ["product__category"], "aggregates": [
+        {"name": "buyers", "function": "count_distinct", "dimension": "customer__customer_id",
+         "over": "order_items"}]}, exp_distinct_buyers),
+    "aggregate_avg_column": ({"metrics": [], "dimensions": ["product__category"], "aggregates": [
+        {"name": "quantity_avg", "function": "avg", "dimension": "item__quantity"}]}, exp_avg_quantity),
+    # a condition on a metric per member, compiled as a semi-join over the same filters and time
+    "condition_on_metric": ({"metrics": ["sales"], "dimensions": ["customer__region"], "conditions": [
+        {"dimension": "customer__customer_id", "metric": "orders", "op": ">", "values": [6]}]}, exp_condition),
+    "periods": ({"metrics": ["sales"], "periods": [
+        {"start": "2024-01-01", "end": "2024-04-01", "label": "Q1 2024"},
+        {"start": "2025-01-01", "end": "2025-04-01", "label": "Q1 2025"}]}, exp_periods),
+    "filter_month_of_year": ({"metrics": ["orders"], "filters": [
+        {"dimension": "metric_time", "op": "in", "values": [12, 1, 2], "grain": "month_of_year"}]},
+        exp_winter_months),
+    "time_range_parts": ({"metrics": ["orders"], "time_range": {
+        "start": "2024-01-01", "end": "2025-01-01", "parts": [["2024-01-01", "2024-02-01"],
+                                                             ["2024-12-01", "2025-01-01"]]}}, exp_range_parts),
+    "share_of_a_slice": ({"metrics": ["sales"], "dimensions": ["order__channel"], "share_of_total": True,
+                          "result_filters": [{"dimension": "order__channel", "op": "=", "values": ["Online"]}]},
+                         exp_share_slice),
+    "entity_by_key": ({"metrics": ["sales"], "dimensions": ["customer__customer_id", "customer__region"],
+                       "order": [{"key": "sales", "descending": True}], "limit": 3}, exp_top_customers),
 }
 
 

@@ -422,7 +422,9 @@ def test_alert_by_category_fires_when_any_row_breaches(flights) -> None:
     assert answer is not None
     worst = answer.frame.sort_values("on_time_rate").iloc[0]
     check = alerts.evaluate(alerts.AlertRule("on_time_rate", "<", float(worst["on_time_rate"]) + 1e-9), answer)
-    assert check.breached and check.where == worst["airline__carrier"] and check.shown().endswith("%")
+    # the breaching row is named by its key and its label ("F9, Frontier Airlines Inc.")
+    assert check.breached and check.where == f"{worst['airline__carrier']}, {worst['airline__name']}"
+    assert check.shown().endswith("%")
     assert not alerts.evaluate(alerts.AlertRule("on_time_rate", "<", float(worst["on_time_rate"])), answer).breached
 
 
@@ -453,7 +455,7 @@ def test_cli_pin_list_show_export_refresh(env: dict[str, str], monkeypatch: pyte
     assert listed[board]["tiles"] == 1
     assert main(["dashboards", "show", "-w", "flights", board, "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
-    assert shown["tiles"][0]["answer"]["columns"] == ["airline__carrier", "on_time_rate"]
+    assert shown["tiles"][0]["answer"]["columns"] == ["airline__carrier", "airline__name", "on_time_rate"]
     target = tmp_path / "ops.html"
     assert main(["dashboards", "export", "-w", "flights", board, "-o", str(target)]) == 0
     assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")

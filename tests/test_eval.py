@@ -2,43 +2,23 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from eval.evalset import compare, load_set, run_set, summary
+from eval.evalset import compare, import_acme, isolated_env, load_set, run_set, summary
 
 REPO = Path(__file__).resolve().parent.parent
 THRESHOLD = 0.95
 
 
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp: Path, workspace: str) -> None:
-    # Reuse the demo warehouse already built in the repo (read-only copy) so the test stays fast; without it
-    # the workspace loader builds one in the temporary data dir.
-    built = REPO / ".datatruth" / workspace
-    if (built / "warehouse.duckdb").exists() and (built / "warehouse.build.json").exists():
-        (tmp / workspace).mkdir(parents=True, exist_ok=True)
-        for name in ("warehouse.duckdb", "warehouse.build.json"):
-            shutil.copy2(built / name, tmp / workspace / name)
-        # The planner's value index is rebuilt when missing or stale; a fresh copy saves seconds per test.
-        if (built / "ask" / "value_index.json").exists():
-            (tmp / workspace / "ask").mkdir(exist_ok=True)
-            shutil.copy2(built / "ask" / "value_index.json", tmp / workspace / "ask" / "value_index.json")
-    monkeypatch.setenv("DATATRUTH_DATA_DIR", str(tmp))
-    monkeypatch.setenv("DATATRUTH_STORE_URL", f"sqlite:///{tmp / 'metadata.sqlite'}")
-    monkeypatch.setenv("DATATRUTH_LOCAL_USER", "local")
+    for key, value in isolated_env(tmp, workspace).items():
+        monkeypatch.setenv(key, value)
 
 
 def _acme_env(monkeypatch: pytest.MonkeyPatch, tmp: Path, corpora: Path) -> None:
-    from datatruth.semantic.dbt_import import create_from_dbt
-    from datatruth.settings import load_settings
-
-    monkeypatch.setenv("DATATRUTH_DATA_DIR", str(tmp / "data"))
-    monkeypatch.setenv("DATATRUTH_WORKSPACES_DIR", str(tmp / "workspaces"))
-    monkeypatch.setenv("DATATRUTH_STORE_URL", f"sqlite:///{tmp / 'metadata.sqlite'}")
-    monkeypatch.setenv("DATATRUTH_LOCAL_USER", "local")
-    src = corpora / "acme_insurance"
-    create_from_dbt("acme", src / "semantic_models", src / "data", src / "ref_map.yaml", settings=load_settings())
+    _isolated_env(monkeypatch, tmp, "acme")
+    import_acme(corpora)
 
 
 @pytest.mark.slow
@@ -96,3 +76,39 @@ def test_eval_sets_are_big_and_cover_every_phrase_class(name: str) -> None:
 ])
 def test_compare(gold: list, got: list, ordered: bool, ok: bool) -> None:
     assert (compare(gold, got, ordered) == "") is ok
+
+
+BANKS = ["bank_retail", "bank_flights", pytest.param("bank_acme", marks=pytest.mark.corpus)]
+MAX_WRONG = 0.02  # a wrong number is the worst answer: at most 2% of a bank
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", BANKS)
+def test_question_bank_is_rarely_wrong_and_refuses_well(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        request: pytest.FixtureRequest,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """Banks written before the planner rework by people who did not write it: correct / refused / wrong are
+    printed; the test fails when more than 2% are wrong, or when a refusal does not say what was understood and
+    offer at least one question that can be answered."""
+    from datatruth.cli.ask import open_context
+
+    evalset = load_set(name)
+    if evalset.workspace == "acme":
+        _acme_env(monkeypatch, tmp_path, request.getfixturevalue("corpora"))
+    else:
+        _isolated_env(monkeypatch, tmp_path, evalset.workspace)
+    ws, store, user = open_context(evalset.workspace)
+    try:
+        results = run_set(ws, store, user, evalset)
+    finally:
+        ws.close()
+    line = summary(name, results)
+    wrong = [f"{r.case.id} {r.case.question!r}: {r.reason}" for r in results if r.outcome == "wrong"]
+    with capsys.disabled():
+        print(f"\n{line}")
+        for item in wrong:
+            print("  WRONG", item)
+    assert len(wrong) <= MAX_WRONG * len(results), line + "\n" + "\n".join(wrong)
+    bare = [r.case.id for r in results if r.payload and "error" in r.payload and
+            not (r.payload.get("interpretation") and r.payload.get("choices"))]
+    assert bare == [], f"refusals without an interpretation or a choice: {bare}"

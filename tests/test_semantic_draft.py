@@ -121,6 +121,8 @@ def test_draft_from_a_live_database(database) -> None:
     assert notes.dimension("body") is None
     assert notes.defaults.agg_time_dimension == "order__ordered_at"  # borrowed from the parent
 
+    # a date named after a verb is what that verb is about: "orders ordered in March" (validated below)
+    assert [(ph.words, ph.dimension) for ph in layer.phrasings] == [(("ordered",), "order__ordered_at")]
     assert {m.name for m in orders.measures} == {"total_amount", "avg_amount", "orders_count"}
     assert {m.name for m in layer.metrics} >= {"total_amount", "orders_count", "customers_count"}
     assert validate(layer, _schema_of(url, schema)) == []
@@ -185,3 +187,17 @@ def test_snake(raw: str, name: str) -> None:
                                              ("addresses", "address"), ("status", "status"), ("boxes", "box"), ("boss", "boss")])
 def test_singular(plural: str, one: str) -> None:
     assert singular(plural) == one
+
+
+def test_phrasings_are_proposed_from_verbs_of_dates_and_yes_no_columns() -> None:
+    from datatruth.semantic.draft import propose_phrasings
+
+    models = [{"name": "shipments", "entities": [{"name": "shipment", "type": "primary", "expr": "id"}],
+               "dimensions": [{"name": "shipped_at", "type": "time"}, {"name": "created_date", "type": "time"},
+                              {"name": "signup_date", "type": "time"},
+                              {"name": "is_express", "type": "categorical", "sample_values": [True, False]},
+                              {"name": "is_region", "type": "categorical", "sample_values": ["West"]}]}]
+    got = propose_phrasings(models)
+    assert [(p["words"], p["dimension"], p.get("op")) for p in got] == [
+        (["shipped"], "shipment__shipped_at", None), (["created"], "shipment__created_date", None),
+        (["express"], "shipment__is_express", "=")]

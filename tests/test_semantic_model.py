@@ -164,7 +164,7 @@ def test_plan_shorthands() -> None:
 
 @pytest.mark.parametrize("data, message", [
     ("revenue", "expected an object"),
-    ({}, "a plan needs at least one metric"),
+    ({}, "a plan needs a metric, an aggregate, or dimensions to list"),
     ({"metrics": "revenue"}, "metrics: expected a list"),
     ({"metrics": [1]}, r"metrics\[0\]: expected non-empty text"),
     ({"metrics": ["m"], "sql": "SELECT 1"}, "unknown key"),

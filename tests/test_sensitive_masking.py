@@ -65,12 +65,14 @@ def test_answers_mask_by_role(retail) -> None:
     ws, store, _ = retail
     question = "top 5 customers by revenue last year"
     admin = ask(ws, question, user="admin", store=store)
-    assert MASK not in admin.frame.iloc[:, 0].tolist(), "admins see the names"
-    names = {str(v) for v in admin.frame.iloc[:, 0]}
+    # customers are grouped by id (not sensitive) and shown with their name (sensitive)
+    assert MASK not in admin.frame["customer__name"].tolist(), "admins see the names"
+    names = {str(v) for v in admin.frame["customer__name"]}
     for user in ("ana", "vic"):
         answer = ask(ws, question, user=user, store=store)
-        assert answer.frame.iloc[:, 0].tolist() == [MASK] * len(answer.frame)
-        assert answer.frame.iloc[:, 1].tolist() == admin.frame.iloc[:, 1].tolist(), "numbers are not masked"
+        assert answer.frame["customer__name"].tolist() == [MASK] * len(answer.frame)
+        for column in ("customer__customer_id", "revenue"):
+            assert answer.frame[column].tolist() == admin.frame[column].tolist(), "keys and numbers are not masked"
         shown = answer.explanation + repr(answer.insights) + repr(answer.chart)
         assert not any(n in shown for n in names), "no name reaches the explanation, insights or chart"
 
@@ -95,7 +97,7 @@ def test_dashboard_tiles_and_exports_mask_for_viewers(retail) -> None:
     question = "top 5 customers by revenue last year"
     plan = ask(ws, question, user="ana", store=store).plan
     tile = service.pin(store, ws, "ana", "Top customers (masking)", "Top customers", question, plan)
-    names = {str(v) for v in ask(ws, question, user="admin", store=store).frame.iloc[:, 0]}
+    names = {str(v) for v in ask(ws, question, user="admin", store=store).frame["customer__name"]}
     for fmt in ("csv", "xlsx"):
         _, payload = export.export_tile_data(ws, store, "vic", tile.id, fmt)
         assert payload and not any(n.encode() in payload for n in names)
@@ -112,7 +114,8 @@ def test_ask_page_masks_for_a_viewer(retail) -> None:
     at.run()
     at.chat_input[0].set_value("top 5 customers by revenue last year").run()
     assert not at.exception
-    names = {str(v) for v in ask(ws, "top 5 customers by revenue last year", user="admin", store=store).frame.iloc[:, 0]}
+    names = {str(v) for v in ask(ws, "top 5 customers by revenue last year", user="admin",
+                                 store=store).frame["customer__name"]}
     shown = " ".join(str(d.value.to_numpy().ravel().tolist()) for d in at.dataframe) + " ".join(
         m.value for m in at.markdown)
     assert MASK in shown and not any(n in shown for n in names)

@@ -109,20 +109,15 @@ def test_comparisons(text: str, comparison: str) -> None:
     assert found.time_range is None, "'last year' inside a comparison is not the range"
 
 
-def test_two_neighbouring_years_compare_the_later_with_the_previous() -> None:
+def test_periods_side_by_side_are_each_kept() -> None:
+    """"2023 vs 2024", "Q1 2024 vs Q1 2025", "2021 vs 2024": one row per period, no range across them."""
     found = parse_time("revenue 2023 vs 2024", OCT31)
-    assert found.time_range is not None
-    assert (found.time_range.start, found.time_range.end) == (D(2024, 1, 1), D(2025, 1, 1))
-    assert found.comparison == "same_period_last_year"
+    assert found.time_range is None and found.comparison is None
+    assert [(p.start, p.end) for p in found.periods] == [(D(2023, 1, 1), D(2024, 1, 1)), (D(2024, 1, 1), D(2025, 1, 1))]
     q = parse_time("Q1 2024 vs Q1 2025", OCT31)
-    assert q.time_range is not None and q.time_range.start == D(2025, 1, 1) and q.comparison == "same_period_last_year"
-
-
-def test_distant_years_become_a_range_by_year() -> None:
-    found = parse_time("2021 vs 2024", OCT31)
-    assert found.time_range is not None
-    assert (found.time_range.start, found.time_range.end) == (D(2021, 1, 1), D(2025, 1, 1))
-    assert found.grain == "year" and found.comparison is None
+    assert [p.start for p in q.periods] == [D(2024, 1, 1), D(2025, 1, 1)]
+    far = parse_time("2021 vs 2024", OCT31)
+    assert [p.label for p in far.periods] == ["2021", "2024"]
 
 
 @pytest.mark.parametrize("text", ["flights longer than 2000 miles", "top 2020 customers", "more than 1999 orders",

@@ -64,8 +64,8 @@ def test_build_collects_names_codes_and_numeric_columns(small: duckdb.DuckDBPyCo
     index = build_value_index(layer, _fetch(small), max_distinct=50, sensitive=["shops.owner"])
     assert set(index.values["store__state"]) == {"Ohio", "Texas", "New York", "Indiana", "Oregon"}
     assert set(index.values["store__state_code"]) == {"TX", "NY", "IN", "OR"}
-    assert index.numeric == {"store__floors": "int"}
-    assert index.ranges == {"store__floors": [0.0, 2.0]}
+    assert index.numeric["store__floors"] == "int" and index.ranges["store__floors"] == [0.0, 2.0]
+    assert set(index.numeric) == {"store__floors", "store__id"}  # the entity key is a column too
     assert index.skipped["store__owner"] == "sensitive column"
     assert "more than 50" in index.skipped["store__sku"]
     assert "store__opened" not in index.values  # time dimensions are not values

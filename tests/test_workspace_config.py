@@ -42,7 +42,7 @@ clock: today
     assert cfg.warehouse_url == "postgresql+psycopg://analyst:s3cret@db.internal/sales"
     assert cfg.llm.base_url == "http://127.0.0.1:9999/v1" and cfg.llm.enabled
     assert cfg.clock is None and cfg.today() == dt.date.today()
-    assert cfg.limits.questions_per_user_per_hour == 100
+    assert cfg.limits.questions_per_user_per_hour == 600
 
 
 def test_empty_warehouse_defaults_to_duckdb_in_data_dir(tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ class ColumnInfo:
     format: str | None = None
     label: str = ""
     additive: bool | None = None
+    names: str = ""  # on an entity key column: the column that names its members (customer id → customer name)
 
     @property
     def title(self) -> str:
@@ -67,11 +68,13 @@ class Answer:
     history_id: int | None = None
     truncated: bool = False
     plan_source: str = "deterministic"
+    interpretation: str = ""  # the question as understood, in words with labels (shown above the numbers)
 
     def to_json(self) -> dict[str, Any]:
         """The CLI contract: question, sql, plan, columns, rows, row_count, cached, elapsed_ms, explanation."""
         return {
             "question": self.question,
+            "interpretation": self.interpretation,
             "sql": self.sql,
             "plan": self.plan.to_dict() if self.plan else None,
             "columns": [c.name for c in self.columns],

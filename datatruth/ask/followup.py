@@ -1,15 +1,20 @@
 """Follow-up questions: "now by channel", "only 2024", "top 5 instead", "and margin?", "what about Texas".
 
-A follow-up is read like any question but may name no metric; its parts are then merged into the previous
-plan. The first words say how: "and/also/plus" add (metrics, dimensions), "now/instead/what about" replace,
-"only/just" narrow (filters, time), "same for …" keeps the analysis and changes the subset.
+A question is a follow-up only when it reads as one: it opens with a follow-up word ("now", "and", "what about",
+"same for", "only"), ends with "instead", leans on a pronoun ("show it by month"), or names nothing to compute
+and does not start like a question of its own. Anything else is planned alone, even when the caller passes the
+previous plan. A follow-up is read like any question but may name no metric; its parts are then merged into the
+previous plan: "and/also/plus" add (metrics, dimensions), "now/instead/what about" replace, "only/just" narrow
+(filters, time), "same for …" keeps the analysis and changes the subset.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from datatruth.ask.planner import PlanningContext, assemble, default_time_dimension, reachable, read_question
+from datatruth.ask.assemble import default_time_dimension, reachable
+from datatruth.ask.planner import compile_problems, finish, read_question
+from datatruth.ask.reading import PlanningContext
 from datatruth.ask.vocabulary import split_words
 from datatruth.errors import PlanningError
 from datatruth.semantic.model import METRIC_TIME
@@ -48,30 +53,50 @@ def mode_of(question: str) -> FollowupMode:
                         same=_starts(lowered, _SAME))
 
 
+_STANDALONE_STARTS = ("what", "which", "how", "who", "list", "show", "give", "tell", "when", "where", "top",
+                      "bottom", "the", "number", "count", "total", "average", "median")
+_PRONOUNS = {"it", "that", "those", "them", "these", "this"}
+
+
 def is_followup(question: str, ctx: PlanningContext) -> bool:
-    """True when the question continues the previous one: a follow-up opener, 'instead', or no metric named."""
-    lowered = " ".join(w.lower for w in split_words(question))
+    """True when the question reads as continuing the previous one (see the module docstring)."""
+    words = [w.lower for w in split_words(question)]
+    lowered = " ".join(words)
     if _starts(lowered, _OPENERS) or " instead" in f" {lowered}":
         return True
-    d = read_question(question, ctx, require_metric=False)
-    return not any(p.kind in ("metric", "measure") for p in d.picks) and not d.adhoc
+    if words[:1] and words[0] in ("show", "break", "split", "plot", "chart", "sort", "rank") and \
+            set(words[1:3]) & _PRONOUNS:
+        return True
+    try:
+        d = read_question(question, ctx)
+    except PlanningError:  # a question the reader refuses is decided (and refused) by the normal planner
+        return False
+    if words and words[0] in _STANDALONE_STARTS:
+        # "top 5" on its own names nothing to rank: it can only rank the previous answer
+        return words[0] in ("top", "bottom") and d.ranking is not None and not d.picks and not d.aggs
+    return not any(p.kind in ("metric", "measure", "entity", "phrasing") for p in d.picks) and not d.adhoc and \
+        not d.aggs and not d.definitions
 
 
 def merge_followup(previous: QueryPlan, question: str, ctx: PlanningContext) -> QueryPlan:
     """The previous plan changed by a follow-up question (raises PlanningError for words it cannot place)."""
     mode = mode_of(question)
     context = list(previous.metrics) + [m for a in previous.adhoc_metrics for m in _names_in(a.expr, ctx)]
-    d = read_question(question, ctx, require_metric=False)
-    new = assemble(d, ctx, context_metrics=context)
+    d = read_question(question, ctx)
+    # openers and pronouns are part of a follow-up: they are placed here, the rest must be placed by the reader
+    for i, w in enumerate(d.words):
+        if w.lower in ("now", "instead", "also", "same", "rather", "then", "about", "what", "how", "but", "it",
+                       "that", "those", "them", "these", "this", "add", "include", "switch", "change", "limit",
+                       "restrict", "filter", "only", "just", "thing", "break", "split"):
+            d = d.mark(i, i + 1)
+    new = finish(d, ctx, context, followup=True)
     if not (new.metrics or new.adhoc_metrics or new.dimensions or new.filters or new.time_range or new.comparison
-            or new.share_of_total or new.order or new.limit):
-        ignored = [e.phrase for e in new.evidence if e.method == "ignored"]
+            or new.share_of_total or new.order or new.limit or new.aggregates or new.periods):
         raise PlanningError(f"I could not read a change to the previous question in '{question}'",
                             "ask e.g. 'now by region', 'only 2024', 'and orders?' or a full question",
-                            suggestions=list(ctx.vocabulary.nearest(question, ("metric", "dimension"), 5)),
-                            unmatched=" ".join(ignored).split())
+                            suggestions=list(ctx.vocabulary.nearest(question, ("metric", "dimension"), 5)))
     metrics, adhoc = _merge_metrics(previous, new, mode)
-    if not metrics and not adhoc:
+    if not metrics and not adhoc and not (new.aggregates or previous.aggregates):
         raise PlanningError("the follow-up leaves no metric to compute", "name a metric, e.g. 'and revenue?'",
                             suggestions=list(ctx.layer.metric_names()[:5]))
     dims = _merge_dimensions(previous, new, mode, d.time.grain is not None)
@@ -90,10 +115,18 @@ def merge_followup(previous: QueryPlan, question: str, ctx: PlanningContext) -> 
         raise PlanningError(f"{', '.join(all_metrics)} cannot be placed in time: no time dimension",
                             "ask without the time words")
     note = Evidence(question, "other", f"follow-up of: {previous.describe()}", 1.0, "followup")
-    return QueryPlan(metrics, dims, filters, new.time_range or previous.time_range,
+    aggregates = new.aggregates or (previous.aggregates if not new.metrics else ())
+    merged = QueryPlan(metrics, dims, filters, new.time_range or (None if new.periods else previous.time_range),
                      new.time_dimension or previous.time_dimension, new.comparison or previous.comparison,
                      new.share_of_total or previous.share_of_total, order, limit, adhoc,
-                     (note,) + new.evidence)
+                     (note,) + new.evidence, aggregates, new.conditions or previous.conditions,
+                     new.periods or (previous.periods if not new.time_range else ()),
+                     new.result_filters or previous.result_filters, previous.entity)
+    problems = compile_problems(merged, ctx)
+    if problems:
+        raise PlanningError(f"the follow-up cannot be answered: {problems[0]}",
+                            "ask the whole question, e.g. 'revenue by month in 2025'", interpretation="")
+    return merged
 
 
 def _names_in(expr: str, ctx: PlanningContext) -> list[str]:

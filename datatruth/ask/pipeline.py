@@ -7,9 +7,11 @@ Each stage is a small function `AskState -> AskState`; `ask()` runs them in orde
 
 LLM hook: an `LLMPlanner` (question, layer, PlanContext) -> QueryPlan | None, passed to `ask()` or installed
 with `register_llm_planner()`, is tried only when the workspace configures an LLM and the deterministic
-planner cannot plan the question (no network call for questions the rules answer). Its plan is compiled
-like any input; when it returns None or names things the model lacks, the rules' PlanningError (with
-its suggestions) is what the user sees.
+planner refuses the question or answers it through a low-confidence reading (a typo, a partial name, a
+meaning from the vector index); questions the rules read with confidence never call it. Its plan is checked
+like any input (names, consistency, compile); when it returns None or fails a check, the rules' outcome
+(their refusal with its choices, or their low-confidence plan) stands. Every answer carries an
+interpretation in words that says who planned it.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from datatruth.ask.charts import choose_chart
 from datatruth.ask.explain import explain
 from datatruth.ask.insights import find_insights
 from datatruth.ask.masking import masked_for
+from datatruth.ask.members import label_columns, shown, with_labels
 from datatruth.errors import PlanningError, UserError
 from datatruth.semantic.model import TIME_GRAINS, SemanticLayer
 from datatruth.semantic.plan import QueryPlan
@@ -52,6 +55,7 @@ class PlanContext:
     today: str
     previous: QueryPlan | None = None
     deterministic_error: PlanningError | None = None
+    rules_plan: QueryPlan | None = None  # the rules' plan when it rests on a low-confidence reading
 
 
 LLMPlanner = Callable[[str, SemanticLayer, PlanContext], "QueryPlan | None"]
@@ -97,6 +101,7 @@ class AskState:
     plan: QueryPlan | None = None
     plan_source: str = "deterministic"
     rules_error: PlanningError | None = None  # why the rules failed when the LLM planned instead
+    interpretation: str = ""
     compiled: Any = None  # datatruth.semantic.compiler.CompiledQuery
     sql: str = ""
     model_version: str = ""
@@ -192,8 +197,17 @@ def stage_access(state: AskState) -> AskState:
     req = state.request
     if not req.question.strip():
         raise UserError("the question is empty", "type a question, e.g. 'revenue by month last year'")
+    from datatruth.ask.planner import check_length
+
     access.require(req.store, req.ws.name, req.user, "ask")
-    return replace(state, resources=workspace_resources(req.ws, req.store))
+    resources = workspace_resources(req.ws, req.store)
+    try:
+        check_length(req.question)  # before the quota: an essay or SQL text is not a question
+    except PlanningError as err:
+        if resources.layer is None:
+            raise
+        raise planner_for(req.ws, req.store, resources.layer).complete(err, req.question) from None
+    return replace(state, resources=resources)
 
 
 def stage_rate_limit(state: AskState) -> AskState:
@@ -206,12 +220,13 @@ def stage_rate_limit(state: AskState) -> AskState:
 
 def planner_for(ws: Workspace, store: Store, layer: SemanticLayer) -> Planner:
     """The workspace's deterministic planner, backed by the vector index for words fuzzy matching can't place."""
+    from datatruth.ask.meaning import ChoicePlanner
     from datatruth.ask.planner import build_planner
-    from datatruth.vector.index import MeaningPlanner, term_resolver
+    from datatruth.vector.index import term_resolver
 
     # The rules planner is memoised by model version and learned synonyms; the resolver only loads the
-    # embedding model when a word stays unplaced, so answerable questions never pay for it.
-    return MeaningPlanner(build_planner(ws, store=store, layer=layer), term_resolver(ws, store=store, layer=layer))
+    # embedding model when a word stays unplaced, and what it finds is offered as a choice, never answered.
+    return ChoicePlanner(build_planner(ws, store=store, layer=layer), term_resolver(ws, store=store, layer=layer))
 
 
 _LLM_PLANNERS: dict[tuple[str, int], LLMPlanner] = {}
@@ -235,22 +250,33 @@ def _llm_for(req: AskRequest) -> LLMPlanner | None:
 
 
 def stage_plan(state: AskState) -> AskState:
-    """Words → QueryPlan: the rules first; an LLM (when configured and installed) only when they fail."""
+    """Words → QueryPlan: the rules first; an LLM (when configured) when they refuse or read with low confidence."""
+    from datatruth.ask.consistency import check_plan
+    from datatruth.ask.planner import interpretation_of, low_confidence
+
     req, res = state.request, state.resources
     assert res is not None and res.layer is not None
+    llm = _llm_for(req) if req.ws.config.llm.enabled else None
     try:
         planner = planner_for(req.ws, req.store, res.layer)
-        return replace(state, plan=planner.plan(req.question, previous=req.previous))
+        plan = planner.plan(req.question, previous=req.previous)
     except PlanningError as err:
-        llm = _llm_for(req)
-        if llm is None or not req.ws.config.llm.enabled:
+        if llm is None:
             raise
         context = PlanContext(req.ws.name, req.ws.config.today().isoformat(), req.previous, err)
-        plan = llm(req.question, res.layer, context)
-        if plan is None:
+        proposed = llm(req.question, res.layer, context)
+        if proposed is None or check_plan(proposed, res.layer):
             raise
         # The LLM's plan is checked like any input: the compile stage rejects unknown names.
-        return replace(state, plan=plan, plan_source="llm", rules_error=err)
+        return replace(state, plan=proposed, plan_source="llm", rules_error=err,
+                       interpretation=interpretation_of(proposed, res.layer, "llm"))
+    if llm is not None and low_confidence(plan):
+        context = PlanContext(req.ws.name, req.ws.config.today().isoformat(), req.previous, None, plan)
+        proposed = llm(req.question, res.layer, context)
+        if proposed is not None and not check_plan(proposed, res.layer):
+            return replace(state, plan=proposed, plan_source="llm",
+                           interpretation=interpretation_of(proposed, res.layer, "llm"))
+    return replace(state, plan=plan, interpretation=interpretation_of(plan, res.layer))
 
 
 def stage_compile(state: AskState) -> AskState:
@@ -339,16 +365,28 @@ def stage_answer(state: AskState) -> AskState:
     # Sensitive columns are masked by role before anything (chart, insights, explanation) is built from rows.
     frame = masked_for(req.ws, req.store, req.user, state.sql, state.frame)
     columns = column_infos(state.compiled, state.plan) if state.compiled is not None else infer_columns(frame)
+    layer = state.resources.layer if state.resources is not None else None
+    if state.plan is not None and layer is not None:
+        columns = with_labels(columns, label_columns(state.plan, layer))
+    # people read members by label (the key only where labels repeat); the answer keeps every column
+    view, view_columns = shown(frame, columns)
     title = ", ".join(c.title for c in columns if c.role == "metric")
     answer = Answer(
         question=req.question, plan=state.plan, sql=state.sql, frame=frame, columns=columns, row_count=len(frame),
         cached=state.cached, elapsed_ms=(time.perf_counter() - state.started) * 1000,
-        explanation=explain(frame, columns), insights=find_insights(frame, columns),
-        chart=choose_chart(frame, columns, title[:80]),
+        explanation=explain(view, view_columns), insights=find_insights(view, view_columns),
+        chart=choose_chart(view, view_columns, title[:80]),
         model_version=(state.resources.version_label if state.resources and state.resources.version_label
                        else state.model_version),
-        from_semantic_layer=state.compiled is not None, truncated=state.truncated, plan_source=state.plan_source)
+        from_semantic_layer=state.compiled is not None, truncated=state.truncated, plan_source=state.plan_source,
+        interpretation=_with_row_cap(state.interpretation or "Your SQL, run as written (not from the semantic "
+                                                            "layer)", state.truncated, req.ws.config.limits.row_cap))
     return replace(state, answer=answer)
+
+
+def _with_row_cap(text: str, truncated: bool, cap: int) -> str:
+    """The interpretation, saying when the row cap cut the result."""
+    return f"{text} — showing the first {cap:,} rows (the workspace's row cap)" if truncated else text
 
 
 def stage_record(state: AskState) -> AskState:
@@ -418,6 +456,9 @@ def plan_only(ws: Workspace, question: str, *, store: Store, previous: QueryPlan
     """Plan and compile without running (no quota, no history): for benchmarks and the plan preview."""
     request = AskRequest(ws, question.strip(), "", store, previous=previous)
     state = AskState(request, time.perf_counter(), resources=workspace_resources(ws, store))
+    from datatruth.ask.planner import check_length
+
+    check_length(question)
     state = stage_compile(stage_plan(state))
     assert state.plan is not None
     return state.plan, state.sql
@@ -471,6 +512,28 @@ def suggestion_kind(ws: Workspace, store: Store, target: str) -> str:
     if layer is not None and layer.has_dimension(target):
         return "dimension"
     return "value"
+
+
+def learnable_choice(ws: Workspace, store: Store, question: str, term: str, choice: str) -> tuple[str, str] | None:
+    """(kind, name) when a choice is the question with the unplaced `term` replaced by the label or name of one
+    metric or dimension: picking it teaches that `term` means that name. None for any other choice."""
+    if not term or term not in question:
+        return None
+    start = question.index(term)
+    before, after = question[:start], question[start + len(term):]
+    if not (choice.startswith(before) and choice.endswith(after)) or len(choice) <= len(before) + len(after):
+        return None
+    words = choice[len(before):len(choice) - len(after)].strip().lower()
+    layer = workspace_resources(ws, store).layer
+    if layer is None:
+        return None
+    for m in layer.metrics:
+        if words in {m.name.replace("_", " "), (m.label or "").lower()}:
+            return "metric", m.name
+    for qd in layer.dimensions():
+        if words in {qd.dimension.name.replace("_", " "), (qd.dimension.label or "").lower()}:
+            return "dimension", qd.name
+    return None
 
 
 def stage_names() -> list[str]:

@@ -14,6 +14,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from datatruth.semantic.plan import TimeRange
 
@@ -37,6 +38,7 @@ _QUANTITY_WORDS = {"miles", "mile", "mi", "km", "minutes", "minute", "min", "min
 _COMPARATOR_WORDS = {"than", "over", "above", "under", "below", "least", "most", "top", "bottom", "first",
                      "exceeding", "exceeds", "equals", "equal", "limit", "best", "worst"}
 
+MIN_YEAR, MAX_YEAR = 1900, 2100  # dates outside these years are refused: no warehouse holds them
 _MONTH = ("(?:january|february|march|april|may|june|july|august|september|october|november|december|"
           "sept|jan|feb|mar|apr|jun|jul|aug|sep|oct|nov|dec)")
 _YEAR = r"(?:19|20)\d{2}"
@@ -53,6 +55,22 @@ def _point(p: str) -> str:
 
 
 @dataclass(frozen=True)
+class TimeHit:
+    """One time phrase: its character span and what it said (a range, months of the year, periods compared)."""
+
+    start: int
+    end: int
+    phrase: str
+    time_range: TimeRange | None = None
+    months: tuple[int, ...] = ()
+    periods: tuple[TimeRange, ...] = ()
+    grain: str | None = None
+    comparison: str | None = None
+    explicit: bool = False  # the comparison named its other period with a compare word ("vs last year")
+    points: tuple[TimeRange, ...] = ()  # "from Q3 to Q4": the two periods a range was built from
+
+
+@dataclass(frozen=True)
 class TimeMatch:
     """The time words of a question: range, grain and comparison, and the character spans they used."""
 
@@ -63,6 +81,12 @@ class TimeMatch:
     phrases: tuple[str, ...] = ()
     parts: tuple[tuple[str, str], ...] = ()  # (range | grain | comparison, phrase) in reading order
     to_date: str | None = None  # "YTD"/"month to date" (not "this year"): the unit counted up to today
+    hits: tuple[TimeHit, ...] = ()
+    months: tuple[int, ...] = ()  # months of every year ("in winter"): a month-of-year filter
+    months_label: str = ""
+    periods: tuple[TimeRange, ...] = ()  # periods compared side by side ("June vs July")
+    explicit_comparison: bool = False
+    errors: tuple[str, ...] = ()  # dates that do not exist or lie outside any data ("2024-02-30")
 
     def phrase_of(self, kind: str) -> str:
         """The words that gave the range, the grain or the comparison (joined by '; ')."""
@@ -78,6 +102,11 @@ class _Hit:
     comparison: str | None = None
     weak_grain: bool = False  # "over time": a grain only when nothing more specific was said
     to_date: str | None = None
+    months: tuple[int, ...] = ()
+    months_label: str = ""
+    periods: tuple[TimeRange, ...] = ()
+    explicit: bool = False
+    points: tuple[TimeRange, ...] = ()  # "from Q3 to Q4": the two periods the range was built from
 
 
 # -- calendar arithmetic -----------------------------------------------------------------------------------
@@ -162,9 +191,10 @@ def _read_point(m: re.Match[str], p: str) -> _Point | None:
     g = m.groupdict()
     if g.get(p + "iso"):
         try:
-            return _Point("day", None, day=dt.date.fromisoformat(g[p + "iso"]))
+            day = dt.date.fromisoformat(g[p + "iso"])
         except ValueError:
             return None
+        return _Point("day", None, day=day) if MIN_YEAR <= day.year <= MAX_YEAR else None
     if g.get(p + "q"):
         return _Point("quarter", int(g[p + "qy"]) if g.get(p + "qy") else None, int(g[p + "q"]))
     if g.get(p + "m"):
@@ -179,32 +209,32 @@ def _read_point(m: re.Match[str], p: str) -> _Point | None:
 Rule = tuple[re.Pattern[str], Callable[[re.Match[str], dt.date, str], "_Hit | None"]]
 
 
+_COMPARE_RE = re.compile(r"\b(?:vs\.?|versus|compared|against|relative)\b")
+
+
 def _comparison_year(m: re.Match[str], today: dt.date, text: str) -> _Hit:
-    return _Hit(comparison="same_period_last_year")
+    return _Hit(comparison="same_period_last_year", explicit=bool(_COMPARE_RE.search(m.group(0))))
 
 
 def _comparison_previous(m: re.Match[str], today: dt.date, text: str) -> _Hit:
     unit = m.groupdict().get("unit")
     grain = {"mom": "month", "qoq": "quarter", "wow": "week", "dod": "day"}.get(m.group(0).strip(), unit)
+    explicit = bool(_COMPARE_RE.search(m.group(0)))
     if grain == "year":
-        return _Hit(comparison="same_period_last_year")
-    return _Hit(comparison="previous_period", grain=grain)
+        return _Hit(comparison="same_period_last_year", explicit=explicit)
+    return _Hit(comparison="previous_period", grain=None if explicit else grain, explicit=explicit)
 
 
 def _versus(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
+    """Two calendar points compared ("Q3 2026 vs Q3 2025", "June compared with July"): one row per period."""
     a, b = _read_point(m, "a_"), _read_point(m, "b_")
     if a is None or b is None:
         return None
     (a0, a1), (b0, b1) = a.resolved(today, b.year), b.resolved(today, a.year)
-    (e0, e1), (l0, l1), later = ((a0, a1), (b0, b1), b) if a0 <= b0 else ((b0, b1), (a0, a1), a)
-    label = f"{a.label(a0)} vs {b.label(b0)}"
-    if a.unit == b.unit and shift(e0, "year", 1) == l0 and a.unit != "year":
-        return _Hit(TimeRange(l0, l1, label, later.unit), comparison="same_period_last_year")
-    if a.unit == b.unit and e1 == l0:
-        comparison = "same_period_last_year" if a.unit == "year" else "previous_period"
-        return _Hit(TimeRange(l0, l1, label, later.unit), comparison=comparison)
-    # Periods that are not neighbours: ask for both, one row per period.
-    return _Hit(TimeRange(e0, l1, label, a.unit), grain=a.unit if a.unit != "day" else None)
+    first, second = TimeRange(a0, a1, a.label(a0), a.unit), TimeRange(b0, b1, b.label(b0), b.unit)
+    if a0 < b1 and b0 < a1:
+        return None  # overlapping periods compare nothing
+    return _Hit(periods=(first, second))
 
 
 def _between(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
@@ -226,7 +256,10 @@ def _between(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
     label = f"{a.label(a0)} to {b.label(b0)}"
     if a.unit == b.unit and a.unit in ("month", "quarter") and a0.year == b0.year:
         label = f"{a.label(a0).rsplit(' ', 1)[0]} to {b.label(b0)}"
-    return _Hit(TimeRange(a0, b1, label, a.unit if a.unit == b.unit else None))
+    first = TimeRange(a0, a.resolved(today, b0.year if a.year is None else None)[1], a.label(a0), a.unit)
+    second = TimeRange(b0, b1, b.label(b0), b.unit)
+    return _Hit(TimeRange(a0, b1, label, a.unit if a.unit == b.unit else None),
+                points=(first, second) if a.unit == b.unit else ())
 
 
 def _since(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
@@ -244,10 +277,13 @@ def _since(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
     return _Hit(TimeRange(start, end, f"{word} {a.label(a0)}"))
 
 
-def _rolling(m: re.Match[str], today: dt.date, text: str) -> _Hit:
+def _rolling(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
     raw = m.group("n") or "1"
     n = int(raw) if raw.isdigit() else _NUMBER_WORDS[raw]
     unit = m.group("unit")
+    days = n * {"day": 1, "week": 7, "month": 31, "quarter": 92, "year": 366}[unit]
+    if n < 1 or today.year - days / 366 < MIN_YEAR:
+        return None  # "last 100000 years" reaches before any data; reported as an impossible period
     end = today + dt.timedelta(days=1)
     start = shift(end, unit, -n)
     plural = unit + ("s" if n != 1 else "")
@@ -338,21 +374,73 @@ def _year_q(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
     return _single_point(m, today, text)
 
 
+def _month_list(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
+    """"December, January and February (2013)": each month (the most recent one, or of the year given)."""
+    names = re.findall(_MONTH, m.group("months"))
+    year = int(m.group("ly")) if m.group("ly") else None
+    pieces = []
+    for name in names:
+        start, end = _Point("month", year, _MONTHS[name]).resolved(today)
+        pieces.append(TimeRange(start, end, _unit_label(start, "month"), "month"))
+    if len(pieces) < 2:
+        return None
+    return _Hit(_union(pieces))
+
+
+def _union(pieces: list[TimeRange]) -> TimeRange:
+    """One range covering pieces; its parts keep the gaps between pieces that do not touch."""
+    ordered = sorted(pieces, key=lambda r: (r.start or dt.date.min))
+    merged: list[list[dt.date]] = []
+    for r in ordered:
+        assert r.start and r.end
+        if merged and r.start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], r.end)
+        else:
+            merged.append([r.start, r.end])
+    label = ", ".join(r.label for r in pieces[:-1]) + " and " + pieces[-1].label
+    grains = {r.grain for r in pieces}
+    parts = tuple((a, b) for a, b in merged) if len(merged) > 1 else ()
+    return TimeRange(merged[0][0], merged[-1][1], label, grains.pop() if len(grains) == 1 else None, parts)
+
+
+def _day_rule(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
+    """"31 October 2026", "October 31, 2026", "the 1st of January 2013": one day (a range of days is left to
+    the range rules, or unread)."""
+    if re.search(r"\b(?:from|between)\s*$", text[:m.start()]):
+        return None
+    g = m.groupdict()
+    month = _MONTHS[g.get("dm") or g.get("md") or ""]
+    day = int(g.get("dd") or g.get("mdd") or 0)
+    year_text = g.get("dy") or g.get("mdy")
+    year = int(year_text) if year_text else today.year
+    try:
+        start = dt.date(year, month, day)
+    except ValueError:
+        return None
+    if year_text is None and start > today:
+        start = start.replace(year=year - 1)
+    return _Hit(TimeRange(start, start + dt.timedelta(days=1), start.strftime("%-d %B %Y"), "day"))
+
+
 _COMPARE_WORDS = r"(?:vs\.?|versus|compared\s+(?:to|with)|against|relative\s+to)"
 _RULES: list[Rule] = [
     (re.compile(r"\b(?:year[\s-]*over[\s-]*year|yoy|y/y|year[\s-]on[\s-]year|"
-                + _COMPARE_WORDS + r"\s+(?:the\s+)?(?:same\s+(?:period|time)\s+)?(?:last|previous|prior|a)\s+year"
-                r"(?:'s)?|(?:than|from)\s+(?:the\s+)?same\s+(?:period|time)\s+last\s+year|"
-                r"same\s+(?:period|time)\s+last\s+year)\b"), _comparison_year),
+                + _COMPARE_WORDS + r"\s+(?:the\s+)?(?:same\s+(?:period|time|quarter|month|week|months|weeks)\s+"
+                r"(?:of\s+)?)?(?:(?:the\s+)?(?:last|previous|prior|a)\s+year|one\s+year\s+(?:ago|earlier|before))"
+                r"(?:'s)?|(?:than|from)\s+(?:the\s+)?same\s+(?:period|time|quarter|month|week)\s+last\s+year|"
+                r"same\s+(?:period|time|quarter|month|week)\s+(?:of\s+)?(?:the\s+)?(?:last|previous|prior)\s+year)\b"),
+     _comparison_year),
     (re.compile(r"\b(?:(?P<unit>month|quarter|week|day)[\s-]*over[\s-]*(?:month|quarter|week|day)|mom|qoq|wow|"
                 r"m/m|q/q|period[\s-]*over[\s-]*period|" + _COMPARE_WORDS +
                 r"\s+(?:the\s+)?(?:(?:previous|prior|preceding|last)\s+(?:period|month|quarter|week)|"
                 r"(?:period|month|quarter|week|year)\s+before|(?:previous|prior|preceding)\s+one))\b"),
      _comparison_previous),
-    (re.compile(rf"\b{_point('a_')}\s+{_COMPARE_WORDS}\s+{_point('b_')}\b"), _versus),
+    (re.compile(rf"\b{_point('a_')}\s*,?\s+{_COMPARE_WORDS}\s+(?:the\s+)?{_point('b_')}\b"), _versus),
     (re.compile(rf"\b(?:between|from)\s+{_point('a_')}\s+(?:and|to|through|until|till|-)\s+{_point('b_')}\b"),
      _between),
     (re.compile(rf"\b{_point('a_')}\s*(?:-|to|through|thru)\s*{_point('b_')}\b"), _between),
+    (re.compile(rf"\b(?:(?:in|during|for|of)\s+)?(?P<months>{_MONTH}(?:\s*(?:,|and|or|&|,\s*and|,\s*or)\s*{_MONTH})+)"
+                rf"(?:\s+(?:of\s+)?(?P<ly>{_YEAR}))?\b"), _month_list),
     (re.compile(rf"\b(?P<word>since|after|before|until|till|prior to)\s+{_point('a_')}\b"), _since),
     (re.compile(rf"\b(?:{_PREP})?(?:(?P<ord>first|second|third|fourth|1st|2nd|3rd|4th)\s+(?P<kind>quarter|half)"
                 rf"|(?P<kind2>h)(?P<num>[12])(?=\s|$))(?:\s+(?:of\s+)?(?P<year>{_YEAR}|the\s+year|this\s+year|"
@@ -366,6 +454,9 @@ _RULES: list[Rule] = [
     (re.compile(r"\b(?:(?:in|during|for|over)\s+)?(?:the\s+)?(?:last|previous|prior)\s+"
                 r"(?P<unit>week|month|quarter|year)\b"), _previous_period),
     (re.compile(r"\b(?:today|yesterday)\b"), _day_word),
+    (re.compile(rf"\b(?:on\s+)?(?:the\s+)?(?P<dd>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<dm>{_MONTH})"
+                rf"(?:,?\s+(?P<dy>{_YEAR}))?\b|\b(?:on\s+)?(?P<md>{_MONTH})\s+(?P<mdd>\d{{1,2}})(?:st|nd|rd|th)?"
+                rf"(?:,?\s+(?P<mdy>{_YEAR}))?\b(?!\s*(?:-|to|through|thru|until|till|and)\b)"), _day_rule),
     (re.compile(rf"\b(?P<prep>{_PREP})?(?:(?P<ry>{_YEAR})\s*-?\s*q(?P<rq>[1-4])|{_point('a_')})\b"),
      _year_q),
     (re.compile(r"\b(?:by|per|each|every|for\s+each|for\s+every|across|over)\s+(?:the\s+)?"
@@ -384,18 +475,144 @@ def _overlaps(span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
     return any(span[0] < b and a < span[1] for a, b in taken)
 
 
-def parse_time(text: str, today: dt.date) -> TimeMatch:
-    """Find the time phrases of `text` (lower-cased by the caller or here) and resolve them against `today`."""
-    text = text.lower()
+_ISO_LIKE = re.compile(r"\b(\d{3,5})-(\d{1,2})-(\d{1,2})\b")
+_YEAR_LIKE = re.compile(r"\b(?:in|during|for|since|before|after|until|of|year)\s+(\d{4,6})\b")
+_ROLLING_LIKE = re.compile(r"\b(?:last|past|previous|prior|trailing)\s+(\d+)\s+(day|week|month|quarter|year)s?\b")
+
+
+def impossible_dates(text: str, today: dt.date) -> list[str]:
+    """Dates and periods in `text` that do not exist or lie outside any data, each as a message."""
+    found = []
+    for m in _ISO_LIKE.finditer(text):
+        try:
+            day = dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            found.append(f"{m.group(0)} is not a date of the calendar")
+            continue
+        if not MIN_YEAR <= day.year <= MAX_YEAR:
+            found.append(f"{m.group(0)} is outside the years {MIN_YEAR}-{MAX_YEAR} any data can hold")
+    for m in _YEAR_LIKE.finditer(text):
+        year = int(m.group(1))
+        if not MIN_YEAR <= year <= MAX_YEAR and not text[m.end():].lstrip().startswith(tuple(_QUANTITY_WORDS)):
+            found.append(f"the year {year} is outside the years {MIN_YEAR}-{MAX_YEAR} any data can hold")
+    for m in _ROLLING_LIKE.finditer(text):
+        n, unit = int(m.group(1)), m.group(2)
+        days = n * {"day": 1, "week": 7, "month": 31, "quarter": 92, "year": 366}[unit]
+        if n < 1 or today.year - days / 366 < MIN_YEAR:
+            found.append(f"'{m.group(0)}' reaches back before {MIN_YEAR}, earlier than any data")
+    return found
+
+
+_VERB_SEASONS = frozenset({"fall", "spring"})  # season names that are also verbs need a time word around them
+
+
+@lru_cache(maxsize=64)
+def _season_rule(names: tuple[tuple[str, tuple[int, ...]], ...]) -> re.Pattern[str]:
+    words = "|".join(sorted((re.escape(n) for n, _ in names), key=len, reverse=True))
+    return re.compile(rf"\b(?:(?:in|during|for|over|of)\s+)?(?:the\s+)?(?:(?P<rel>last|this|previous|past|current)\s+)?"
+                      rf"(?P<season>{words})(?:\s+(?:months?\s+)?(?:of\s+)?(?P<y>{_YEAR}))?\b")
+
+
+def _season(m: re.Match[str], today: dt.date, names: dict[str, tuple[int, ...]]) -> _Hit | None:
+    """A named set of months: every year when no year is said, else that year's (winter 2025 = Dec 2024-Feb
+    2025); "last winter" is the most recent one that has ended, "this summer" the one of this year."""
+    word = m.group("season")
+    if word in _VERB_SEASONS and not (m.group("y") or m.group("rel") or
+                                      re.match(r"(?:in|during|for|over|of|the)\s", m.group(0).lower())):
+        return None  # "which policy does claim 12 fall under": a verb, not autumn
+    months = names[word]
+    label = f"{word} ({', '.join(_MONTH_NAMES[i] for i in months)})"
+    year = int(m.group("y")) if m.group("y") else None
+    rel = m.group("rel")
+    if year is None and rel is None:
+        return _Hit(months=months, months_label=f"{label} of every year")
+    contiguous = all((b - a) % 12 == 1 for a, b in zip(months, months[1:], strict=False))
+    if not contiguous:
+        return None
+    first = months[0]
+    wraps = first > months[-1]  # winter starts in the year before
+    if year is None:
+        year = today.year + (1 if wraps and today.month >= first else 0)
+        end_try = add_months(dt.date(year - (1 if wraps else 0), first, 1), len(months))
+        if rel in ("last", "previous", "past") and end_try > today:
+            year -= 1
+    start = dt.date(year - (1 if wraps else 0), first, 1)
+    end = add_months(start, len(months))
+    return _Hit(TimeRange(start, end, f"{word} {year} ({_unit_label(start, 'month')} to "
+                                      f"{_unit_label(add_months(end, -1), 'month')})", None))
+
+
+_SHORT = {"yr": "year", "yrs": "years", "qtr": "quarter", "qtrs": "quarters", "mth": "month", "mths": "months",
+          "wk": "week", "wks": "weeks", "ytd": "ytd"}
+_WORD = re.compile(r"[a-z]+")
+
+
+def _corrected(text: str) -> tuple[str, list[int]]:
+    """The text with time shorthands spelled out ("last yr") and month names with typos mended ("Agust"), and
+    for each character of the result the index of the character it came from (so spans map back)."""
+    from rapidfuzz import fuzz, process
+
+    out: list[str] = []
+    where: list[int] = []
+    last = 0
+    months = [m for m in _MONTHS if len(m) > 3]
+    for m in _WORD.finditer(text):
+        word = m.group(0)
+        new = _SHORT.get(word)
+        if new is None and len(word) >= 5 and word not in _MONTHS:
+            found = process.extractOne(word, months, scorer=fuzz.ratio, score_cutoff=85)
+            new = found[0] if found else None
+        if new is None:
+            continue
+        out.append(text[last:m.start()])
+        where += range(last, m.start())
+        out.append(new)
+        where += [m.start() + min(k, len(word) - 1) for k in range(len(new))]
+        last = m.end()
+    out.append(text[last:])
+    where += range(last, len(text))
+    where.append(len(text))
+    return "".join(out), where
+
+
+def parse_time(text: str, today: dt.date, periods: tuple[tuple[str, tuple[int, ...]], ...] = ()) -> TimeMatch:
+    """Find the time phrases of `text` (lower-cased by the caller or here) and resolve them against `today`.
+
+    `periods` are named month sets ("winter" → (12, 1, 2)), each name lower-case."""
+    original = text.lower()
+    text, where = _corrected(original)
+    match = _parse(text, today, periods)
+    if text == original:
+        return match
+    # spans were found in the mended text: map them back onto the question as written
+    spans = tuple((where[a], where[b - 1] + 1) for a, b in match.spans)
+    hits = tuple(TimeHit(where[h.start], where[h.end - 1] + 1, h.phrase, h.time_range, h.months, h.periods, h.grain,
+                         h.comparison, h.explicit, h.points) for h in match.hits)
+    return TimeMatch(match.time_range, match.grain, match.comparison, spans, match.phrases, match.parts,
+                     match.to_date, hits, match.months, match.months_label, match.periods, match.explicit_comparison,
+                     tuple(impossible_dates(original, today)))
+
+
+def _parse(text: str, today: dt.date, periods: tuple[tuple[str, tuple[int, ...]], ...]) -> TimeMatch:
+    """parse_time over text already lower-cased and mended."""
     taken: list[tuple[int, int]] = []
     phrases: list[str] = []
     ranges: list[TimeRange] = []
+    hits: list[TimeHit] = []
     grain: str | None = None
     weak: str | None = None
     comparison: str | None = None
     to_date: str | None = None
+    months: tuple[int, ...] = ()
+    months_label = ""
+    compared: tuple[TimeRange, ...] = ()
+    explicit = False
     parts: list[tuple[int, str, str]] = []
-    for pattern, handler in _RULES:
+    rules: list[Rule] = list(_RULES)
+    if periods:
+        names = dict(periods)
+        rules.insert(2, (_season_rule(periods), lambda m, t, x: _season(m, t, names)))
+    for pattern, handler in rules:
         for m in pattern.finditer(text):
             span = m.span("span") if "span" in pattern.groupindex else m.span()
             if span[0] == span[1] or _overlaps(span, taken):
@@ -406,10 +623,18 @@ def parse_time(text: str, today: dt.date) -> TimeMatch:
             taken.append(span)
             phrase = text[span[0]:span[1]].strip()
             phrases.append(phrase)
+            hits.append(TimeHit(span[0], span[1], phrase, hit.time_range, hit.months, hit.periods, hit.grain,
+                                hit.comparison, hit.explicit, hit.points))
             if hit.time_range is not None:
                 ranges.append(hit.time_range)
                 parts.append((span[0], "range", phrase))
                 to_date = to_date or hit.to_date
+            if hit.months:
+                months, months_label = hit.months, hit.months_label
+                parts.append((span[0], "range", phrase))
+            if hit.periods:
+                compared = compared or hit.periods
+                parts.append((span[0], "range", phrase))
             if hit.grain and hit.weak_grain:
                 weak = weak or hit.grain
                 parts.append((span[0], "grain", phrase))
@@ -418,18 +643,25 @@ def parse_time(text: str, today: dt.date) -> TimeMatch:
                 parts.append((span[0], "grain", phrase))
             if hit.comparison:
                 comparison = comparison or hit.comparison
+                explicit = explicit or hit.explicit
                 parts.append((span[0], "comparison", phrase))
     ordered = tuple((kind, phrase) for _, kind, phrase in sorted(parts))
     return TimeMatch(_combine(ranges), grain or weak, comparison, tuple(sorted(taken)), tuple(phrases), ordered,
-                     to_date)
+                     to_date, tuple(sorted(hits, key=lambda h: h.start)), months, months_label, compared, explicit,
+                     tuple(impossible_dates(text, today)))
 
 
 def _combine(ranges: list[TimeRange]) -> TimeRange | None:
-    """One range from several phrases: their union ("in 2023 and 2024")."""
+    """One range from several phrases: their union ("in 2023 and 2024"), with gaps kept ("January and March")."""
     if not ranges:
         return None
     if len(ranges) == 1:
         return ranges[0]
+    if all(r.start and r.end and not r.parts for r in ranges):
+        inner = [r for r in ranges if all(o.start <= r.start and r.end <= o.end for o in ranges)]  # type: ignore[operator]
+        if inner:
+            return inner[0]  # "year to date … in 2026": the narrower phrase restates the wider one
+        return _union(ranges)
     starts = [r.start for r in ranges]
     ends = [r.end for r in ranges]
     start = None if None in starts else min(s for s in starts if s)

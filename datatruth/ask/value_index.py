@@ -24,7 +24,7 @@ from datatruth.ask.vocabulary import STOP_WORDS, Word, normalize
 from datatruth.errors import UserError
 from datatruth.semantic.model import SemanticLayer, SemanticModel
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MAX_DISTINCT = 2000
 _MAX_VALUE_WORDS = 6
 # Short codes ("TX", "UA", "JFK") collide with English words; they count only when written in capitals
@@ -64,11 +64,18 @@ class ValueIndex:
     skipped: dict[str, str] = field(default_factory=dict)  # dimension -> why it has no values
     samples: dict[str, list[str]] = field(default_factory=dict)  # dimension -> the model's sample values
     ranges: dict[str, list[float]] = field(default_factory=dict)  # numeric dimension -> [min, max] seen
+    aliases: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # dimension -> {other name: values}
 
     def __post_init__(self) -> None:
         self._exact: dict[str, list[ValueCandidate]] = {}
         self._compact: dict[str, list[ValueCandidate]] = {}
         self._word: dict[str, list[ValueCandidate]] = {}
+        for dim, names in self.aliases.items():
+            for alias, raws in names.items():
+                key = normalize(alias)
+                for raw in raws if key else ():
+                    _add(self._exact, key, ValueCandidate(dim, raw))
+                    _add(self._compact, key.replace(" ", ""), ValueCandidate(dim, raw))
         for dim, raws in self.values.items():
             for raw in raws:
                 key = normalize(raw)
@@ -80,6 +87,12 @@ class ValueIndex:
                 for word in set(key.split()):
                     if len(word) >= 4 and word not in STOP_WORDS:
                         _add(self._word, word, cand)
+        self._prefix: dict[str, list[ValueCandidate]] = {}
+        for key, cands in list(self._exact.items()):
+            parts = key.split()
+            for k in range(2, len(parts)):
+                for cand in cands:
+                    _add(self._prefix, " ".join(parts[:k]), cand)
         # Typos rarely hit the first letter: bucketing by it keeps fuzzy search to a short list.
         self._fuzzy_keys: dict[str, list[str]] = {}
         for key in sorted(self._exact):
@@ -115,6 +128,9 @@ class ValueIndex:
                 if not cands:
                     cands = self._compact.get(key.replace(" ", "").replace("-", ""))
                     method = "compact"
+                if not cands and j - i >= 2:
+                    cands = self._prefix.get(key)  # "Endeavor Air" for "Endeavor Air Inc."
+                    method = "prefix"
                 if not cands:
                     continue
                 if j - i == 1 and not self._single_word_ok(words, i, shouting):
@@ -122,7 +138,7 @@ class ValueIndex:
                 if j - i == 1 and len(key) <= 3:
                     method = "code"
                 hits.append(ValueHit(i, j, " ".join(w.raw for w in words[i:j]), tuple(cands),
-                                     1.0 if method != "compact" else 0.95, method))
+                                     1.0 if method not in ("compact", "prefix") else 0.95, method))
                 for k in range(i, j):
                     covered[k] = True
         for i in range(n):
@@ -134,9 +150,21 @@ class ValueIndex:
             cands = self._partial(word.norm)
             # a word inside a longer name ("pilots" in "Pilot Point Airport") must look like a name: capitalised,
             # or after a word that introduces a place or a party ("to denver")
-            named = (word.raw[:1].isupper() and i > 0 and not shouting) or (i > 0 and words[i - 1].lower in _CODE_CUES)
-            if cands and named:
+            # the first word of a question is capitalised anyway; it names a value only as the first of a list
+            # ("Southwest vs JetBlue")
+            leads_list = i == 0 and (word.possessive or i + 1 < n and words[i + 1].lower in ("vs", "versus", "or",
+                                                                                            "and", "&"))
+            capital = word.raw[:1].isupper() and (i > 0 or leads_list) and not shouting
+            named = capital or (i > 0 and words[i - 1].lower in _CODE_CUES)
+            if cands and capital:  # one word of a longer name counts only when written as a name
+                # "pilot" in "by pilot" is not "Pilot Point Airport"
                 hits.append(ValueHit(i, i + 1, word.raw, tuple(cands), 0.8, "partial"))
+                covered[i] = True
+                continue
+            leading = [c for c in cands if normalize(c.value).split()[:1] == [word.norm]]
+            if len({c.value for c in leading}) == 1 and named and i > 0 and words[i - 1].lower not in ("by", "and", "or", "vs", "than"):
+                # "from newark", "for jetblue": in lower case, a place word only when it starts the name
+                hits.append(ValueHit(i, i + 1, word.raw, tuple(leading), 0.75, "partial"))
                 covered[i] = True
                 continue
             if fuzzy and not cands and named:
@@ -172,6 +200,10 @@ class ValueIndex:
         if word.norm in STOP_WORDS or len(word.norm) <= 3:
             if word.raw.isupper() and not shouting and len(word.raw) >= 2:
                 return True
+            # a capitalised word inside a list of values ("Search, Social and Display") names a value
+            if word.raw[:1].isupper() and not shouting and i > 0 and len(word.raw) >= 4 and \
+                    words[i - 1].lower in ("and", "or", "&", "vs", "versus", "nor"):
+                return True
             previous = words[i - 1].lower if i > 0 else ""
             return word.norm not in STOP_WORDS and previous in _CODE_CUES and len(word.norm) >= 2
         return True
@@ -197,14 +229,15 @@ class ValueIndex:
     def to_dict(self) -> dict[str, Any]:
         """The index as JSON-able data."""
         return {"format": FORMAT_VERSION, "version": self.version, "values": self.values, "numeric": self.numeric,
-                "skipped": self.skipped, "samples": self.samples, "ranges": self.ranges}
+                "skipped": self.skipped, "samples": self.samples, "ranges": self.ranges, "aliases": self.aliases}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ValueIndex:
         """Read an index written by `to_dict`."""
         return cls(str(data["version"]), {k: list(v) for k, v in data["values"].items()}, dict(data["numeric"]),
                    dict(data.get("skipped", {})), {k: list(v) for k, v in data.get("samples", {}).items()},
-                   {k: [float(x) for x in v] for k, v in data.get("ranges", {}).items()})
+                   {k: [float(x) for x in v] for k, v in data.get("ranges", {}).items()},
+                   {k: {a: list(v) for a, v in names.items()} for k, names in data.get("aliases", {}).items()})
 
 
 def _add(index: dict[str, list[ValueCandidate]], key: str, cand: ValueCandidate) -> None:
@@ -243,10 +276,17 @@ def build_value_index(layer: SemanticLayer, fetch: Fetch | None, *, dialect: str
     skipped: dict[str, str] = {}
     samples: dict[str, list[str]] = {}
     ranges: dict[str, list[float]] = {}
+    aliases: dict[str, dict[str, list[str]]] = {}
+    # a column of a composite key (flights' origin, carrier) holds another entity's key: its values are read
+    # as that entity's (origin airport, airline), never as the bare column
+    composite = {k for e in layer.entities() if len(keys := layer.entity_keys(e)) > 1 for k in keys}
     for qd in layer.dimensions():
         dim, model = qd.dimension, qd.model
-        if dim.is_time:
+        if dim.is_time or (dim.implicit and qd.name in composite):
             continue
+        for value, names in dim.value_synonyms:
+            for alias in names:
+                aliases.setdefault(qd.name, {}).setdefault(alias, []).append(value)
         if _is_sensitive(model, dim.expr, sensitive):
             skipped[qd.name] = "sensitive column"
             continue
@@ -272,7 +312,7 @@ def build_value_index(layer: SemanticLayer, fetch: Fetch | None, *, dialect: str
                 found += [str(v) for v in sample if not isinstance(v, bool)]
         if found:
             values[qd.name] = list(dict.fromkeys(found))
-    return ValueIndex(layer.version_hash, values, numeric, skipped, samples, ranges)
+    return ValueIndex(layer.version_hash, values, numeric, skipped, samples, ranges, aliases)
 
 
 def load_or_build(path: Path, layer: SemanticLayer, fetch: Fetch | None, **kwargs: Any) -> ValueIndex:

@@ -63,21 +63,25 @@ class Word:
     norm: str
     start: int = 0  # character offsets in the question
     end: int = 0
+    possessive: bool = False  # written with 's ("Delta's")
 
 
-_RAW_TOKEN = re.compile(r"[A-Za-z0-9%$#][A-Za-z0-9%$#'.&]*|[/+*]|(?<=\s)-(?=\s)")
+_RAW_TOKEN = re.compile(r"\$?\d{1,3}(?:,\d{3})+(?:\.\d+)?%?|[A-Za-z0-9%$#][A-Za-z0-9%$#'.&]*|[/+*]|(?<=\s)-(?=\s)"
+                        r"|>=|<=|[<>=]")
 
 
 def split_words(text: str) -> list[Word]:
     """The words of `text` (underscores and punctuation split words; a trailing 's is dropped)."""
     out = []
     for m in _RAW_TOKEN.finditer(text.replace("_", " ")):
-        word = m.group(0) if m.group(0) in "/+*-" else m.group(0).strip(".'-&")
-        if word.lower().endswith("'s"):
+        word = m.group(0) if m.group(0) in ("/", "+", "*", "-", ">=", "<=", "<", ">", "=") else \
+            m.group(0).strip(".'-&")
+        possessive = word.lower().endswith("'s")
+        if possessive:
             word = word[:-2]
         word = word.replace("'", "")
         if word:
-            out.append(Word(word, word.lower(), singular(word.lower()), m.start(), m.end()))
+            out.append(Word(word, word.lower(), singular(word.lower()), m.start(), m.end(), possessive))
     return out
 
 
@@ -96,9 +100,9 @@ class Term:
     """One phrase of the vocabulary and what it names."""
 
     phrase: str  # normalised words
-    kind: str  # metric | dimension | measure
-    target: str  # metric name, qualified dimension name or measure name
-    source: str  # name | label | synonym | learned | entity
+    kind: str  # metric | dimension | measure | entity | concept | phrasing
+    target: str  # metric name, qualified dimension name, measure, entity, concept name or phrasing index
+    source: str  # name | label | synonym | learned | entity | phrasing
 
 
 @dataclass(frozen=True)
@@ -124,7 +128,7 @@ class Match:
 
 
 # Small words people add or drop inside a name; structural words (by, for, in, and) are never skipped.
-_LOOSE_WORDS = frozenset({"a", "an", "the", "of", "to"})
+_LOOSE_WORDS = frozenset({"a", "an", "the"})
 
 
 def _loose_key(words: Sequence[str]) -> str:
@@ -247,6 +251,11 @@ class Vocabulary:
                 if not terms and j - i >= 3 and words_ij[0] not in STOP_WORDS and words_ij[-1] not in STOP_WORDS:
                     terms = self._content.get(_loose_key(words_ij))
                     loose = bool(terms)
+                if j - i >= 2 and terms and all(t.kind == "model" for t in terms):
+                    # "loss reserves" names the loss_reserve table, and partly the loss reserve amount: keep both
+                    wider = [t for t in self._within(words_ij) if t.kind != "model"]
+                    for term in wider:
+                        out.append(Match(i, j, " ".join(words[i:j]), term, 0.85, "partial"))
                 if not terms and j - i >= 2:
                     terms = self._within(words_ij)
                     partial = bool(terms)
@@ -294,6 +303,20 @@ class Vocabulary:
                 return []
         return []
 
+    def containing(self, words: list[str], kind: str, extra: int = 2) -> list[Term]:
+        """Every term of a kind whose phrase holds these words in order with at most `extra` more words
+        ("expiration date" → "policy expiration date"); unlike matching, several targets may come back."""
+        pools = [self._containing.get(w, set()) for w in words]
+        found: list[Term] = []
+        for phrase in set.intersection(*pools) if pools else set():
+            parts = phrase.split()
+            if len(parts) > len(words) + extra:
+                continue
+            it = iter(parts)
+            if all(w in it for w in words):
+                found += [t for t in self.by_phrase[phrase] if t.kind == kind]
+        return found
+
     def nearest(self, text: str, kinds: Iterable[str] = ("metric", "dimension"), limit: int = 5) -> list[str]:
         """The names closest to `text` (for 'did you mean'), best first."""
         allowed = set(kinds)
@@ -307,43 +330,71 @@ class Vocabulary:
         return found[:limit]
 
 
+_ID_WORDS = ("id", "identifier", "number", "code", "key", "no")
+
+
 def _dimension_phrases(layer: SemanticLayer) -> Iterable[Term]:
+    composite = {k for e in layer.entities() if len(keys := layer.entity_keys(e)) > 1 for k in keys}
     for qd in layer.dimensions():
+        if qd.dimension.implicit and qd.name in composite:
+            continue  # a column of a composite key is only shown in lists of its entity, never named alone
         entity, _, local = qd.name.partition("__")
         dim = qd.dimension
-        yield Term(normalize(local), "dimension", qd.name, "name")
-        yield Term(normalize(f"{entity} {local}"), "dimension", qd.name, "name")
+        names = [normalize(local), normalize(f"{entity} {local}")]
+        yield from (Term(n, "dimension", qd.name, "name") for n in names)
         if dim.label:
             yield Term(normalize(dim.label), "dimension", qd.name, "label")
         for syn in dim.synonyms:
             yield Term(normalize(syn), "dimension", qd.name, "synonym")
-        # The entity's own name stands for its name column: "top customers" → customer__name.
-        if not dim.is_time and local in ("name", f"{entity}_name", entity, "title"):
-            yield Term(normalize(entity), "dimension", qd.name, "entity")
-    yield from _entity_identifiers(layer)
+        # a dimension holding identifiers answers to "<name> id" ("agent id", "policy holder id")
+        if not dim.is_time and not any(normalize(local).endswith(w) for w in _ID_WORDS):
+            for base in {normalize(local), normalize(dim.label)} - {""}:
+                for word in ("id", "identifier", "number"):
+                    yield Term(f"{base} {word}", "dimension", qd.name, "entity")
 
 
-def _entity_identifiers(layer: SemanticLayer) -> Iterable[Term]:
-    """Entities stand for their best label column ("by claim" → the claim's name, else its number or code),
-    whether named like `claim_identifier` or plainly `policy`, when the model has no plain `name` dimension."""
-    # A plain entity word that already names a metric ("flights") keeps meaning the metric.
-    metric_words = {normalize(text) for m in layer.metrics for text in (m.name, m.label, *m.synonyms) if text}
+def entity_words(layer: SemanticLayer, entity: str) -> set[str]:
+    """The normalised phrases naming an entity: its name (without an _id/_identifier suffix), label, synonyms
+    and the name of the model that owns it."""
+    model = layer.entity_model(entity)
+    words = {normalize(entity), normalize(re.sub(r"_(identifier|id|key|code)$", "", entity))}
+    if model is not None:
+        words.add(normalize(model.name))
+        owner = model.primary_entity
+        if owner is not None:
+            words |= {normalize(owner.label)} | {normalize(s) for s in owner.synonyms}
+    return {w for w in words if w}
+
+
+def _entity_phrases(layer: SemanticLayer) -> Iterable[Term]:
+    from datatruth.ask.assemble import identifying_dimension
+
+    for entity in layer.entities():
+        keys = layer.entity_keys(entity)
+        for phrase in entity_words(layer, entity):
+            yield Term(phrase, "entity", entity, "name")
+            # "claim number", "customer id": the entity's identifying column
+            if len(keys) == 1:
+                for word in ("id", "identifier", "key"):
+                    yield Term(f"{phrase} {word}", "dimension", keys[0], "name")
+                number = identifying_dimension(layer, entity) or keys[0]
+                for word in ("number", "no", "code"):
+                    yield Term(f"{phrase} {word}", "dimension", number, "name")
+    entity_names = set(layer.entities())
     for model in layer.models:
-        prefix = model.prefix
-        base = re.sub(r"_(identifier|id|key|code)$", "", prefix)
-        if base == prefix and (normalize(base) in metric_words or any(
-                not d.is_time and d.name in ("name", f"{prefix}_name", prefix, "title") for d in model.dimensions)):
-            continue  # a plain entity name with a name column is handled by that dimension above
-        choices = []
-        for dim in model.dimensions:
-            words = dim.name.split("_")
-            if dim.is_time or base.split("_")[-1] not in words:
-                continue
-            for rank, tail in enumerate(("name", "title", "number", "code")):
-                if words[-1] == tail:
-                    choices.append((rank, dim.name))
-        if choices:
-            yield Term(normalize(base), "dimension", f"{prefix}__{min(choices)[1]}", "entity")
+        owner = model.primary_entity
+        if owner is not None and normalize(model.name) in entity_words(layer, owner.name) | {normalize(owner.name)}:
+            continue  # "orders" keyed by order: the entity's own word already names its rows
+        if (owner is None or owner.name != model.name) and model.name not in entity_names:
+            # a table read under another entity's key ("fire_claim" keyed by policy): its name names its rows
+            yield Term(normalize(model.name), "model", model.name, "name")
+    for concept in layer.concepts:
+        for text in (concept.name, concept.label, *concept.synonyms):
+            if text:
+                yield Term(normalize(text), "concept", concept.name, "name")
+    for i, phrasing in enumerate(layer.phrasings):
+        for text in phrasing.words:
+            yield Term(normalize(text), "phrasing", str(i), "phrasing")
 
 
 def build_vocabulary(layer: SemanticLayer, learned: Iterable[object] = ()) -> Vocabulary:
@@ -356,6 +407,7 @@ def build_vocabulary(layer: SemanticLayer, learned: Iterable[object] = ()) -> Vo
         for syn in metric.synonyms:
             terms.append(Term(normalize(syn), "metric", metric.name, "synonym"))
     terms += _dimension_phrases(layer)
+    terms += _entity_phrases(layer)
     for model in layer.models:
         for measure in model.measures:
             terms.append(Term(normalize(measure.name), "measure", measure.name, "name"))

@@ -31,9 +31,12 @@ Batch files hold one question per line; blank lines and lines starting with # ar
 starting with "+" is a follow-up of the line before it ("+ only in Texas", "+ and by channel").
 
 JSON output (one object per question, on one line):
-  {"question", "sql", "plan", "columns", "rows", "row_count", "cached", "elapsed_ms", "explanation", ...}
-  rows are lists in column order; numbers stay numbers, dates are ISO text.
-  On failure: {"question", "error", "hint", "suggestions", "unmatched"} and exit code 2.
+  {"question", "interpretation", "sql", "plan", "columns", "rows", "row_count", "cached", "elapsed_ms",
+   "explanation", ...}
+  interpretation is the question as understood, in words; rows are lists in column order; numbers stay
+  numbers, dates are ISO text.
+  On failure: {"question", "error", "hint", "suggestions", "unmatched", "interpretation" (what was understood
+  so far), "choices" (questions that can be answered instead)} and exit code 2.
 """
 
 
@@ -69,9 +72,10 @@ def ask_one(ws: Any, store: Store, user: str, question: str, previous: QueryPlan
         answer = ask(ws, question, user=user, store=store, session_id=session_id, previous=previous, refresh=refresh)
     except UserError as err:
         payload: dict[str, Any] = {"question": question, "error": err.message, "hint": err.hint,
-                                   "suggestions": [], "unmatched": []}
+                                   "suggestions": [], "unmatched": [], "interpretation": "", "choices": []}
         if isinstance(err, PlanningError):
             payload["suggestions"], payload["unmatched"] = err.suggestions, err.unmatched
+            payload["interpretation"], payload["choices"] = err.interpretation, err.choices
         return Asked(payload, None, False)
     return Asked(answer.to_json(), answer.plan, True, answer)
 
@@ -139,11 +143,13 @@ def _print_readable(asked: Asked, several: bool) -> None:
         print(f"error: {p['error']}", file=sys.stderr)
         if p.get("hint"):
             print(f"hint: {p['hint']}", file=sys.stderr)
-        if p.get("suggestions"):
+        if p.get("choices"):
+            print("you could ask: " + " | ".join(p["choices"]), file=sys.stderr)
+        elif p.get("suggestions"):
             print("did you mean: " + ", ".join(p["suggestions"]), file=sys.stderr)
         return
-    if asked.plan is not None:
-        print(f"plan: {asked.plan.describe()}")
+    if p.get("interpretation"):
+        print(f"understood: {p['interpretation']}")
     print(p["explanation"])
     for insight in p.get("insights", []):
         print(f"  • {insight}")

@@ -58,9 +58,20 @@ def plan_issues(plan: QueryPlan, layer: SemanticLayer) -> list[str]:
 
     issues += [f"unknown dimension '{d.name}'" for d in plan.dimensions if not known_dim(d.name)]
     issues += [f"unknown filter dimension '{f.dimension}'" for f in plan.filters if not known_dim(f.dimension)]
+    issues += [f"unknown result filter dimension '{f.dimension}'" for f in plan.result_filters
+               if not known_dim(f.dimension)]
     if plan.time_dimension and not known_dim(plan.time_dimension):
         issues.append(f"unknown time dimension '{plan.time_dimension}'")
-    columns = set(plan.metrics) | {d.column for d in plan.dimensions} | {d.name for d in plan.dimensions}
+    issues += [f"unknown aggregate column '{a.dimension}'" for a in plan.aggregates
+               if a.dimension == METRIC_TIME or not layer.has_dimension(a.dimension)]
+    issues += [f"unknown aggregate model '{a.over}'" for a in plan.aggregates
+               if a.over is not None and a.over not in {m.name for m in layer.models}]
+    issues += [f"unknown condition metric '{c.metric}'" for c in plan.conditions if c.metric not in metrics]
+    issues += [f"unknown condition dimension '{c.dimension}'" for c in plan.conditions
+               if not layer.has_dimension(c.dimension)]
+    if plan.entity is not None and plan.entity not in {m.name for m in layer.models}:
+        issues.append(f"unknown model '{plan.entity}'")
+    columns = set(plan.outputs) | {d.column for d in plan.dimensions} | {d.name for d in plan.dimensions}
     issues += [f"order key '{o.key}' is not an output column" for o in plan.order if o.key not in columns]
     return issues
 

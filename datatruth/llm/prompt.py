@@ -16,7 +16,7 @@ from typing import Any
 
 from datatruth.llm.client import ChatRequest
 from datatruth.semantic.model import GRAINS, METRIC_TIME, SemanticLayer
-from datatruth.semantic.plan import COMPARISONS, FILTER_OPS
+from datatruth.semantic.plan import AGGREGATE_FUNCTIONS, COMPARISONS, FILTER_OPS
 
 MAX_TEXT = 300  # characters of one data string shown to the model
 MAX_SAMPLES = 10
@@ -133,6 +133,19 @@ def plan_schema(layer: SemanticLayer) -> dict[str, Any]:
             "order": {"type": "array", "items": {"type": "object", "properties": {
                 "key": {"type": "string"}, "descending": {"type": "boolean"}}, "required": ["key"]}},
             "limit": {"type": ["integer", "null"], "minimum": 1},
+            "aggregates": {"type": "array", "items": {"type": "object", "properties": {
+                "name": {"type": "string"}, "function": {"type": "string", "enum": list(AGGREGATE_FUNCTIONS)},
+                "dimension": {"type": "string", "enum": dims[:-1] if METRIC_TIME in dims else dims},
+                "percentile": {"type": ["number", "null"]}, "label": {"type": "string"}},
+                "required": ["name", "function", "dimension"]}},
+            "conditions": {"type": "array", "items": {"type": "object", "properties": {
+                "dimension": {"type": "string", "enum": dims}, "metric": {"type": "string",
+                                                                          "enum": list(layer.metric_names())},
+                "op": {"type": "string", "enum": [">", ">=", "<", "<=", "=", "!="]},
+                "values": {"type": "array", "items": value}}, "required": ["dimension", "metric", "op", "values"]}},
+            "periods": {"type": "array", "items": {"type": "object", "properties": {
+                "start": {"type": "string"}, "end": {"type": "string"}, "label": {"type": "string"}},
+                "required": ["start", "end"]}},
         },
         "required": ["metrics"],
     }
@@ -158,7 +171,13 @@ def plan_prompt(question: str, layer: SemanticLayer, part: CatalogSlice, *, toda
         "You translate one business question into a query plan for a semantic layer. You never write SQL.",
         'Reply with one JSON object: {"plan": <plan or null>, "reason": "<one short sentence>"}.',
         "A plan is {metrics: [names], dimensions: [{name, grain}], filters: [{dimension, op, values}], "
-        "time_range: {start, end, label}, comparison, share_of_total, order: [{key, descending}], limit}.",
+        "time_range: {start, end, label}, comparison, share_of_total, order: [{key, descending}], limit, "
+        "aggregates: [{name, function, dimension}], conditions: [{dimension, metric, op, values}], "
+        "periods: [{start, end, label}]}.",
+        "A list of rows has no metrics: only dimensions (e.g. every policy number with its dates). An aggregate "
+        "computes a function over one dimension's column (e.g. max of a distance); a condition keeps the members "
+        "of an entity whose metric passes a test (customers with more than 10 orders); periods are compared "
+        "side by side, one row each (Q3 2026 vs Q3 2025).",
         "Use ONLY metric and dimension names listed in the catalog, spelled exactly. Never invent a name. "
         "If the question cannot be answered with them, reply with plan null and say why in reason.",
         f"Dimensions are named entity__dimension; to group by time use {{\"name\": \"{METRIC_TIME}\", "

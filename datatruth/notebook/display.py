@@ -19,7 +19,8 @@ def show_answer(answer: Answer, *, chart: bool = True, sql: bool = False, plan: 
     """Display the explanation, chart and an expandable SQL/plan block for one answer."""
     source = "" if answer.from_semantic_layer else " · <b>not from the semantic layer</b>"
     cached = " · cached" if answer.cached else ""
-    display(HTML(f"<div><b>{html.escape(answer.question)}</b><br>{html.escape(answer.explanation)}"
+    read = f"<br><i>Read as: {html.escape(answer.interpretation)}</i>" if answer.interpretation else ""
+    display(HTML(f"<div><b>{html.escape(answer.question)}</b>{read}<br>{html.escape(answer.explanation)}"
                  f"<br><small>{answer.row_count:,} row(s) · {answer.elapsed_ms:.0f} ms{cached}{source}</small></div>"))
     for insight in answer.insights:
         display(Markdown(f"- {insight.text}"))
@@ -90,10 +91,11 @@ def suggestion_buttons(err: PlanningError, on_pick: Callable[[str], None]) -> No
     """Show "did you mean" options as buttons; a click re-asks with the choice (and teaches a synonym)."""
     import ipywidgets as widgets
 
-    display(HTML(f"<b>{html.escape(err.message)}</b><br><small>{html.escape(err.hint)}</small>"))
+    understood = f"<br>I understood: {html.escape(err.interpretation)}" if err.interpretation else ""
+    display(HTML(f"<b>{html.escape(err.message)}</b>{understood}<br><small>{html.escape(err.hint)}</small>"))
     buttons = []
-    for option in err.suggestions[:8]:
-        button = widgets.Button(description=str(option)[:40], tooltip=f"did you mean {option}?")
+    for option in (err.choices or err.suggestions)[:8]:
+        button = widgets.Button(description=str(option)[:40], tooltip=f"ask: {option}")
         button.on_click(lambda _b, o=option: on_pick(o))
         buttons.append(button)
     if buttons:

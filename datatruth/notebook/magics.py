@@ -86,7 +86,7 @@ class DataTruthMagics(Magics):
         return self._ask(question, args)
 
     def _ask(self, question: str, args: Any) -> pd.DataFrame | None:
-        from datatruth.ask.pipeline import ask, suggestion_kind
+        from datatruth.ask.pipeline import ask, learnable_choice, suggestion_kind
         from datatruth.store.feedback import confirm_choice, record_feedback
 
         s = self.session
@@ -98,11 +98,18 @@ class DataTruthMagics(Magics):
             problem = err
 
             def pick(option: str) -> None:
-                # Choosing an option is feedback: the unplaced word becomes a synonym of the choice.
-                if problem.unmatched:
+                # a choice is a whole question; when it only swaps the unplaced word for a name, that word is
+                # learned as a synonym of the name
+                term = problem.unmatched[0] if len(problem.unmatched) == 1 else ""
+                if option in problem.choices:
+                    learned = learnable_choice(ws, s.store, question, term, option)
+                    if learned is not None:
+                        confirm_choice(s.store, ws.name, s.user, term, learned[0], learned[1])
+                    self._ask(option, args)
+                elif term:
                     kind = suggestion_kind(ws, s.store, option)
-                    confirm_choice(s.store, ws.name, s.user, problem.unmatched[0], kind, option)
-                    self._ask(question.replace(problem.unmatched[0], option), args)
+                    confirm_choice(s.store, ws.name, s.user, term, kind, option)
+                    self._ask(question.replace(term, option), args)
                 else:
                     self._ask(f"{question} {option}", args)
 

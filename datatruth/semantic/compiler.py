@@ -1,15 +1,19 @@
 """Compile a QueryPlan against the semantic layer into one SQL statement (a sqlglot AST) for a dialect.
 
-Stages: resolve (names → model objects) → groups (measures by model and time dimension) → group CTEs
-(each aggregates its own model at the requested grain, joining only many-to-one dimension models, so a
-one-to-many join can never double count) → combine (union of dimension keys, null-safe LEFT JOIN of each
-group) → metric expressions (ratio, derived, cumulative, ad-hoc) → extras (comparison, share) → order/limit.
+Stages, each a function over frozen state:
+  resolve   names → model objects: dimensions, the metrics needed, ad-hoc trees, aggregates (→ `_Plan`)
+  groups    measures and aggregates by model and time dimension (→ `_Groups`)
+  core      one CTE per group (each aggregates its own model at the requested grain, joining only
+            many-to-one models, so a one-to-many join can never double count) → union of dimension keys,
+            null-safe LEFT JOIN of each group → metric expressions (ratio, derived, cumulative, ad-hoc)
+  finish    comparison, share, result filters → order and limit
+A plan with no metric and no aggregate lists distinct rows of its dimensions from one model instead.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 from sqlglot import exp
@@ -21,16 +25,21 @@ from datatruth.semantic import sqlparts as sp
 from datatruth.semantic.joins import JoinGraph, JoinStep
 from datatruth.semantic.labels import dimension_label, humanize, metric_label
 from datatruth.semantic.model import (
+    DATE_PARTS,
     METRIC_TIME,
     SEPARATOR,
     TIME_GRAINS,
     Dimension,
     Measure,
     Metric,
+    QualifiedDimension,
     SemanticLayer,
     SemanticModel,
 )
-from datatruth.semantic.plan import DimensionRef, Filter, QueryPlan, TimeRange
+from datatruth.semantic.plan import Aggregate, Condition, DimensionRef, Filter, QueryPlan, TimeRange
+
+PERIOD = "period"
+PERIOD_START = "period_start"
 
 
 @dataclass(frozen=True)
@@ -57,32 +66,65 @@ class CompiledQuery:
 
 @dataclass(frozen=True)
 class _Dim:
-    """A plan dimension resolved: its output column, and how to reach it from a group's model."""
+    """A plan dimension resolved: its output column and how to compute it from a group's model."""
 
     ref: DimensionRef
     column: str
     grain: str | None
-    qualified: str | None  # None for metric_time (resolved per group)
+    qualified: str | None  # None for metric_time and the period columns (resolved per group)
+    kind: str = "plain"  # plain | time (metric_time) | period | period_start
 
 
 @dataclass(frozen=True)
 class _Agg:
-    """One aggregate a group CTE computes: a measure under optional metric-level filters."""
+    """One aggregate a group CTE computes: a measure under metric filters, or an aggregate of a dimension."""
 
     alias: str
-    measure: Measure
-    filters: tuple[str, ...]
+    function: str
+    expr: str | None = None  # a measure's SQL over the group's model
+    dimension: str | None = None  # or a dimension reached from the group's model
+    percentile: float | None = None
+    filters: tuple[str, ...] = ()
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Group:
-    """Measures sharing a model and a time dimension (and, for cumulative metrics, the same window)."""
+    """Aggregates sharing a model and a time dimension (and, for cumulative metrics, the same window)."""
 
     name: str
     model: SemanticModel
     time_dim: str | None
     cumulative: Metric | None
-    aggs: list[_Agg] = field(default_factory=list)
+    aggs: tuple[_Agg, ...]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The plan with its names resolved against the layer."""
+
+    plan: QueryPlan
+    layer: SemanticLayer
+    dialect: str
+    graph: JoinGraph
+    dims: tuple[_Dim, ...]
+    time_grain: str | None
+    needed: tuple[str, ...]  # metrics in dependency order
+    adhoc: tuple[tuple[str, exp.Expression], ...]
+
+
+@dataclass(frozen=True)
+class _Groups:
+    """The groups of a plan and where each metric's or aggregate's value is found: name → (group, alias)."""
+
+    groups: tuple[_Group, ...]
+    where: Mapping[str, tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class _Core:
+    ctes: tuple[exp.CTE, ...]
+    select: exp.Select
+    outputs: tuple[tuple[str, exp.Expression], ...]
 
 
 _CACHE_SIZE = 512
@@ -91,7 +133,8 @@ ADDITIVE_AGGREGATIONS = ("sum", "count")
 
 
 def compile_plan(plan: QueryPlan, layer: SemanticLayer, dialect: str) -> CompiledQuery:
-    """Compile a plan to SQL in `dialect` (duckdb, postgres, mysql, spark); UserError for plans the model cannot answer.
+    """Compile a plan to SQL in `dialect` (duckdb, postgres, mysql, spark); UserError for plans the model cannot
+    answer.
 
     Results are cached per layer (a repeated question costs a dict lookup); treat `CompiledQuery.ast` as
     read-only — copy it before transforming.
@@ -103,7 +146,7 @@ def compile_plan(plan: QueryPlan, layer: SemanticLayer, dialect: str) -> Compile
     found = cache.get(key)
     if found is None:
         try:
-            found = dialects.retarget(_Compiler(plan, layer, dialects.build_dialect(name)).run(), name)
+            found = dialects.retarget(_compile(plan, layer, dialects.build_dialect(name)), name)
         except SqlglotError as err:
             # An expression in the model files is not SQL (validation reports it with its file and line).
             raise UserError(f"the semantic model has an expression that is not valid SQL: "
@@ -115,523 +158,743 @@ def compile_plan(plan: QueryPlan, layer: SemanticLayer, dialect: str) -> Compile
     return found
 
 
-class _Compiler:
-    def __init__(self, plan: QueryPlan, layer: SemanticLayer, dialect: str) -> None:
-        self.plan = plan
-        self.layer = layer
-        self.dialect = dialect
-        self.graph = JoinGraph.of(layer)
+def _compile(plan: QueryPlan, layer: SemanticLayer, dialect: str) -> CompiledQuery:
+    resolved = resolve(plan, layer, dialect)
+    if plan.is_list:
+        select, columns = list_query(resolved)
+    else:
+        select, columns = aggregate_query(resolved)
+    sql = select.sql(dialect=dialect, pretty=True, copy=False)
+    return CompiledQuery(sql, select, dialect, columns, layer.version_hash)
 
-    # -- stage 1: resolve ---------------------------------------------------------------------------------
-    def run(self) -> CompiledQuery:
-        plan = self.plan
-        for name in plan.metrics:
-            self.layer.metric(name)
-        self.dims = [self._resolve_dim(d) for d in plan.dimensions]
-        columns = [d.column for d in self.dims]
-        if len(set(columns)) != len(columns):
-            raise UserError("the plan asks for the same dimension twice", "remove the repeated dimension")
-        self.time_grain = next((d.grain for d in self.dims if d.qualified is None), None)
-        for f in plan.filters:
-            self._filter_target(f)
-        adhoc_names = [a.name for a in plan.adhoc_metrics]
-        self.adhoc = {a.name: self._parse_adhoc(a.name, a.expr) for a in plan.adhoc_metrics}
-        outputs = list(plan.metrics) + adhoc_names
-        if len(set(outputs)) != len(outputs) or set(outputs) & set(columns):
-            raise UserError("the plan names the same output column twice", "give ad-hoc metrics distinct names")
-        needed: list[str] = []
-        for name in list(plan.metrics) + [n for tree in self.adhoc.values() for n in _refs(tree)]:
-            self._collect(name, needed, ())
-        self.needed = needed
-        if plan.comparison and not (plan.time_range and plan.time_range.start and plan.time_range.end):
-            raise UserError("a comparison needs a time range with a start and an end",
-                            "ask for a period, e.g. 'last quarter vs previous period'")
 
-        current = self._core("q", plan.time_range)
-        ctes = list(current.ctes)
-        select_cols: list[tuple[str, exp.Expression]] = []
-        out_columns = [OutputColumn(d.column, "dimension", label=dimension_label(self.layer, d.ref.name, d.grain))
-                       for d in self.dims]
-        out_columns += [self._metric_column(name) for name in plan.metrics]
-        out_columns += [OutputColumn(n, "metric", "number", humanize(n)) for n in adhoc_names]
-        extras = bool(plan.comparison or plan.share_of_total)
-        if not extras:
-            select = current.select
-            order_exprs = dict(current.outputs)
-        else:
-            ctes.append(_cte("answer", current.select))
-            answer_cols = [(n, sp.col(n, "answer")) for n, _ in current.outputs]
-            select_cols += answer_cols
-            from_ = exp.Table(this=sp.ident("answer"))
-            joins: list[exp.Join] = []
-            if plan.comparison:
-                assert plan.time_range is not None
-                n, unit, prev_range = self._comparison_shift(plan.time_range)
-                previous = self._core("p", prev_range, key_shift=(n, unit))
-                ctes += previous.ctes
-                ctes.append(_cte("previous", previous.select))
-                on = [_null_safe_eq(sp.col(d.column, "previous"), sp.col(d.column, "answer")) for d in self.dims]
-                joins.append(exp.Join(this=exp.Table(this=sp.ident("previous")), side="LEFT",
-                                      on=_and(on) if on else exp.true()))
-                for name in outputs:
-                    now, before = sp.col(name, "answer"), sp.col(name, "previous")
-                    change = exp.Div(this=exp.Paren(this=exp.Sub(this=_double(now), expression=_double(before))),
-                                     expression=_nullif_zero(before))
-                    select_cols += [(f"{name}{SEPARATOR}previous", before), (f"{name}{SEPARATOR}change_pct", change)]
-                    base = self._metric_column(name) if name in plan.metrics else OutputColumn(
-                        name, "metric", "number", humanize(name))
-                    out_columns += [OutputColumn(f"{name}{SEPARATOR}previous", "metric", base.format,
-                                                 f"{base.label} (previous period)", base.additive),
-                                    OutputColumn(f"{name}{SEPARATOR}change_pct", "metric", "percent",
-                                                 f"{base.label} change")]
-            if plan.share_of_total:
-                for name in outputs:
-                    value = sp.col(name, "answer")
-                    total = exp.Window(this=exp.Sum(this=value.copy()))
-                    share = exp.Div(this=_double(value), expression=_nullif_zero(total))
-                    select_cols.append((f"{name}{SEPARATOR}share", share))
-                    label = self._metric_column(name).label if name in plan.metrics else humanize(name)
-                    out_columns.append(OutputColumn(f"{name}{SEPARATOR}share", "metric", "percent", f"{label} share",
-                                                    True))
-            inner = _select([_alias(e, n) for n, e in select_cols], from_, joins)
-            ctes.append(_cte("final", inner))
-            select = _select([sp.col(n, "final") for n, _ in select_cols], exp.Table(this=sp.ident("final")))
-            order_exprs = {n: sp.col(n, "final") for n, _ in select_cols}
-        select = self._order_limit(select, order_exprs, [c.name for c in out_columns])
-        if ctes:
-            select.set(_WITH, exp.With(expressions=ctes))
-        sql = select.sql(dialect=self.dialect, pretty=True, copy=False)
-        return CompiledQuery(sql, select, self.dialect, tuple(out_columns), self.layer.version_hash)
+# -- stage 1: resolve ---------------------------------------------------------------------------------------
 
-    def _metric_column(self, name: str) -> OutputColumn:
-        metric = self.layer.metric(name)
-        additive = False
-        if metric.type in ("simple", "cumulative") and metric.measure:
-            model, measure = self.layer.measure(metric.measure)
-            key = model.primary_entity
-            # Counting distinct keys of the model's own rows adds up too: every row falls in exactly one group.
-            additive = measure.agg in ADDITIVE_AGGREGATIONS or (
-                measure.agg == "count_distinct" and key is not None and key.expr == measure.expr)
-        return OutputColumn(name, "metric", metric.format, metric_label(self.layer, name), additive)
+def resolve(plan: QueryPlan, layer: SemanticLayer, dialect: str) -> _Plan:
+    """Check every name of the plan and resolve dimensions, metrics and ad-hoc expressions."""
+    for name in plan.metrics:
+        layer.metric(name)
+    dims: list[_Dim] = []
+    if plan.periods:
+        dims += [_Dim(DimensionRef(PERIOD), PERIOD, None, None, "period"),
+                 _Dim(DimensionRef(PERIOD_START), PERIOD_START, None, None, "period_start")]
+    dims += [_resolve_dim(layer, d) for d in plan.dimensions]
+    columns = [d.column for d in dims]
+    if len(set(columns)) != len(columns):
+        raise UserError("the plan asks for the same dimension twice", "remove the repeated dimension")
+    time_grain = next((d.grain for d in dims if d.kind == "time"), None)
+    for f in plan.filters + plan.result_filters:
+        _check_filter(layer, f)
+    for a in plan.aggregates:
+        _check_aggregate(layer, a)
+    for c in plan.conditions:
+        _check_condition(layer, c)
+    adhoc = tuple((a.name, _parse_adhoc(layer, plan, a.name, a.expr)) for a in plan.adhoc_metrics)
+    outputs = list(plan.outputs)
+    if len(set(outputs)) != len(outputs) or set(outputs) & set(columns):
+        raise UserError("the plan names the same output column twice", "give ad-hoc metrics distinct names")
+    needed: list[str] = []
+    aggregate_names = {a.name for a in plan.aggregates}
+    for name in list(plan.metrics) + [n for _, tree in adhoc for n in _refs(tree) if n not in aggregate_names]:
+        _collect(layer, name, needed, ())
+    if plan.comparison and not (plan.time_range and plan.time_range.start and plan.time_range.end):
+        raise UserError("a comparison needs a time range with a start and an end",
+                        "ask for a period, e.g. 'last quarter vs previous period'")
+    if plan.periods and (plan.comparison or plan.time_range is not None and plan.time_range.parts):
+        raise UserError("compared periods cannot be combined with another comparison",
+                        "ask for the periods alone, e.g. 'revenue Q3 2026 vs Q3 2025'")
+    if plan.is_list and (plan.comparison or plan.share_of_total or plan.conditions or plan.periods):
+        raise UserError("a list of rows has no comparison, share or condition on a metric",
+                        "name a metric to compute, or drop the comparison")
+    return _Plan(plan, layer, dialect, JoinGraph.of(layer), tuple(dims), time_grain, tuple(needed), adhoc)
 
-    def _resolve_dim(self, ref: DimensionRef) -> _Dim:
-        if ref.name == METRIC_TIME:
-            grain = ref.grain or "day"
-            return _Dim(ref, f"{METRIC_TIME}{SEPARATOR}{grain}", grain, None)
-        qd = self.layer.dimension(ref.name)
-        if qd.dimension.is_time:
-            grain = ref.grain or qd.dimension.time_granularity or "day"
-            return _Dim(ref, f"{ref.name}{SEPARATOR}{grain}", grain, ref.name)
-        if ref.grain:
-            raise UserError(f"'{ref.name}' is not a time dimension, so it has no grain",
-                            "drop the grain or pick a time dimension")
-        return _Dim(ref, ref.name, None, ref.name)
 
-    def _filter_target(self, f: Filter) -> None:
-        if f.dimension != METRIC_TIME:
-            qd = self.layer.dimension(f.dimension)
-            if f.grain and not qd.dimension.is_time:
-                raise UserError(f"'{f.dimension}' is not a time dimension, so a filter on it has no grain")
+def _resolve_dim(layer: SemanticLayer, ref: DimensionRef) -> _Dim:
+    if ref.name == METRIC_TIME:
+        grain = ref.grain or "day"
+        return _Dim(ref, f"{METRIC_TIME}{SEPARATOR}{grain}", grain, None, "time")
+    qd = layer.dimension(ref.name)
+    if qd.dimension.is_time:
+        grain = ref.grain or qd.dimension.time_granularity or "day"
+        return _Dim(ref, f"{ref.name}{SEPARATOR}{grain}", grain, ref.name)
+    if ref.grain:
+        raise UserError(f"'{ref.name}' is not a time dimension, so it has no grain",
+                        "drop the grain or pick a time dimension")
+    return _Dim(ref, ref.name, None, ref.name)
 
-    def _parse_adhoc(self, name: str, text: str) -> exp.Expression:
-        try:
-            tree = sp.parse_expr(text)
-        except ParseError:
-            raise UserError(f"ad-hoc metric '{name}' is not an arithmetic expression: {text!r}",
-                            "write it like 'loss_payments + loss_reserves'") from None
-        allowed = (exp.Column, exp.Identifier, exp.Literal, exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Paren, exp.Neg)
-        for node in tree.walk():
-            if not isinstance(node, allowed):
-                raise UserError(f"ad-hoc metric '{name}' may only use + - * / and parentheses over metric names",
-                                f"found {node.key} in {text!r}")
-        for ref in _refs(tree):
-            if not self.layer.has_metric(ref):
-                raise NotFound(f"ad-hoc metric '{name}' uses '{ref}', which is not a metric",
-                               "use metric names from the semantic model")
-        return tree
 
-    def _collect(self, name: str, out: list[str], stack: tuple[str, ...]) -> None:
-        if name in stack:
-            raise UserError(f"metric '{name}' depends on itself ({' → '.join(stack + (name,))})",
-                            "fix the metric definitions; validation reports this as a cycle")
-        metric = self.layer.metric(name)
-        for child in metric.input_metrics():
-            self._collect(child, out, stack + (name,))
-        for inp in metric.metrics:
-            if inp.offset_window:
-                raise UserError(f"metric '{name}' uses offset_window, which the compiler does not support",
-                                "ask for comparison: previous_period in the plan instead")
-        if name not in out:
-            out.append(name)
+def _check_filter(layer: SemanticLayer, f: Filter) -> None:
+    if f.dimension != METRIC_TIME:
+        qd = layer.dimension(f.dimension)
+        if f.grain and not qd.dimension.is_time:
+            raise UserError(f"'{f.dimension}' is not a time dimension, so a filter on it has no grain")
 
-    # -- stage 2: groups and their CTEs ---------------------------------------------------------------------
-    def _groups(self) -> tuple[list[_Group], dict[str, tuple[_Group, _Agg]]]:
-        groups: dict[tuple[str, str | None, str | None], _Group] = {}
-        where: dict[str, tuple[_Group, _Agg]] = {}
-        for name in self.needed:
-            metric = self.layer.metric(name)
-            if metric.type not in ("simple", "cumulative"):
-                continue
-            assert metric.measure is not None
-            model, measure = self.layer.measure(metric.measure)
-            time_dim = self._time_dim(model, measure, metric)
-            cumulative = metric if metric.type == "cumulative" else None
-            if cumulative and measure.agg not in ("sum", "count"):
-                raise UserError(f"cumulative metric '{name}' needs an additive measure (sum or count), "
-                                f"not {measure.agg}", "use a sum or count measure")
-            key = (model.name, time_dim, name if cumulative else None)
-            group = groups.get(key)
-            if group is None:
-                group = _Group("", model, time_dim, cumulative)  # named below, in order
-                groups[key] = group
-            filters = (metric.filter,) if metric.filter else ()
-            agg = next((a for a in group.aggs if a.measure == measure and a.filters == filters), None)
-            if agg is None:
-                agg = _Agg(f"{measure.name}" + (f"{SEPARATOR}{name}" if filters else ""), measure, filters)
-                group.aggs.append(agg)
-            where[name] = (group, agg)
-        ordered = list(groups.values())
-        for i, group in enumerate(ordered, start=1):
-            group.name = f"{group.model.name}_{i}"
-        return ordered, where
 
-    def _time_dim(self, model: SemanticModel, measure: Measure, metric: Metric) -> str | None:
-        override = self.plan.time_dimension or metric.time_dimension
-        if override:
-            if SEPARATOR not in override and override != METRIC_TIME:
-                override = f"{model.prefix}{SEPARATOR}{override}"
-            qd = self.layer.dimension(override)
-            if not qd.dimension.is_time:
-                raise UserError(f"time dimension '{override}' is not a time dimension")
-            return override
-        return model.agg_time_dimension_name(measure)
+def _check_aggregate(layer: SemanticLayer, a: Aggregate) -> None:
+    layer.dimension(a.dimension)
+    if a.over is not None:
+        layer.model(a.over)
+    if a.function == "percentile" and a.percentile is None:
+        raise UserError(f"aggregate '{a.name}' needs a percentile between 0 and 1")
 
-    def _reach(self, group: _Group, qualified: str, joins: dict[str, JoinStep], why: str) -> exp.Expression:
-        """The SQL of a dimension as seen from a group's model, recording the joins it needs."""
-        qd = self.layer.dimension(qualified)
-        return self._reach_model(group, qd.model, qd.dimension, joins, why)
 
-    def _reach_model(self, group: _Group, target: SemanticModel, dim: Dimension, joins: dict[str, JoinStep],
-                     why: str) -> exp.Expression:
-        if target.name != group.model.name:
-            path = self.graph.path(group.model.name, target.name)
-            if path is None:
-                fan = self.graph.fans_out(group.model.name, target.name)
-                detail = ("it is on the 'many' side of a one-to-many join and would double count" if fan
-                          else "no entity links the two models")
-                raise UserError(f"{why}: '{target.prefix}{SEPARATOR}{dim.name}' cannot be reached from model "
-                                f"'{group.model.name}' ({detail})",
-                                "pick a dimension of a model the metric's table joins to (many-to-one)")
-            steps = list(path.steps)
-            expr, alias = dim.expr, target.name
-            # A dimension that is the join key itself is read from the foreign key on the near side: it holds
-            # the same value for matched rows, keeps it for rows whose key has no match (instead of collapsing
-            # them into one NULL group), and saves the join.
-            while steps and (near := _key_on_near_side(steps[-1], expr)) is not None:
-                expr, alias = near, steps.pop().source
-            for step in steps:
-                joins.setdefault(step.target, step)
-            return sp.qualified(expr, alias)
+def _check_condition(layer: SemanticLayer, c: Condition) -> None:
+    layer.dimension(c.dimension)
+    layer.metric(c.metric)
+
+
+def _parse_adhoc(layer: SemanticLayer, plan: QueryPlan, name: str, text: str) -> exp.Expression:
+    try:
+        tree = sp.parse_expr(text)
+    except ParseError:
+        raise UserError(f"ad-hoc metric '{name}' is not an arithmetic expression: {text!r}",
+                        "write it like 'loss_payments + loss_reserves'") from None
+    allowed = (exp.Column, exp.Identifier, exp.Literal, exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Paren, exp.Neg)
+    for node in tree.walk():
+        if not isinstance(node, allowed):
+            raise UserError(f"ad-hoc metric '{name}' may only use + - * / and parentheses over metric names",
+                            f"found {node.key} in {text!r}")
+    aggregates = {a.name for a in plan.aggregates}
+    for ref in _refs(tree):
+        if not layer.has_metric(ref) and ref not in aggregates:
+            raise NotFound(f"ad-hoc metric '{name}' uses '{ref}', which is not a metric",
+                           "use metric names from the semantic model")
+    return tree
+
+
+def _collect(layer: SemanticLayer, name: str, out: list[str], stack: tuple[str, ...]) -> None:
+    if name in stack:
+        raise UserError(f"metric '{name}' depends on itself ({' → '.join(stack + (name,))})",
+                        "fix the metric definitions; validation reports this as a cycle")
+    metric = layer.metric(name)
+    for child in metric.input_metrics():
+        _collect(layer, child, out, stack + (name,))
+    for inp in metric.metrics:
+        if inp.offset_window:
+            raise UserError(f"metric '{name}' uses offset_window, which the compiler does not support",
+                            "ask for comparison: previous_period in the plan instead")
+    if name not in out:
+        out.append(name)
+
+
+# -- stage 2: groups ----------------------------------------------------------------------------------------
+
+def groups_of(p: _Plan) -> _Groups:
+    """Measures and aggregates grouped by model and time dimension; each gets a CTE."""
+    specs: dict[tuple[str, str | None, str | None], tuple[SemanticModel, str | None, Metric | None, list[_Agg]]] = {}
+    where: dict[str, tuple[tuple[str, str | None, str | None], str]] = {}
+    for name in p.needed:
+        metric = p.layer.metric(name)
+        if metric.type not in ("simple", "cumulative"):
+            continue
+        assert metric.measure is not None
+        model, measure = p.layer.measure(metric.measure)
+        time_dim = _time_dim(p, model, measure, metric)
+        cumulative = metric if metric.type == "cumulative" else None
+        if cumulative and measure.agg not in ("sum", "count"):
+            raise UserError(f"cumulative metric '{name}' needs an additive measure (sum or count), "
+                            f"not {measure.agg}", "use a sum or count measure")
+        key = (model.name, time_dim, name if cumulative else None)
+        aggs = specs.setdefault(key, (model, time_dim, cumulative, []))[3]
+        filters = (metric.filter,) if metric.filter else ()
+        agg = next((a for a in aggs if a.expr == measure.expr and a.function == measure.agg
+                    and a.filters == ((measure.filter,) if measure.filter else ()) + filters
+                    and a.percentile == measure.percentile), None)
+        if agg is None:
+            agg = _Agg(measure.name + (f"{SEPARATOR}{name}" if filters else ""), measure.agg, measure.expr,
+                       None, measure.percentile, ((measure.filter,) if measure.filter else ()) + filters)
+            aggs.append(agg)
+        where[name] = (key, agg.alias)
+    for a in p.plan.aggregates:
+        model = p.layer.model(a.over) if a.over else p.layer.dimension(a.dimension).model
+        time_dim = _model_time_dim(p, model)
+        key = (model.name, time_dim, None)
+        aggs = specs.setdefault(key, (model, time_dim, None, []))[3]
+        agg = _Agg(a.name, a.function, None, a.dimension, a.percentile)
+        aggs.append(agg)
+        where[a.name] = (key, agg.alias)
+    groups: list[_Group] = []
+    names: dict[tuple[str, str | None, str | None], str] = {}
+    for i, (key, (model, time_dim, cumulative, aggs)) in enumerate(specs.items(), start=1):
+        names[key] = f"{model.name}_{i}"
+        groups.append(_Group(names[key], model, time_dim, cumulative, tuple(aggs)))
+    return _Groups(tuple(groups), {n: (names[k], alias) for n, (k, alias) in where.items()})
+
+
+def _time_dim(p: _Plan, model: SemanticModel, measure: Measure, metric: Metric) -> str | None:
+    override = p.plan.time_dimension or metric.time_dimension
+    if override:
+        if SEPARATOR not in override and override != METRIC_TIME:
+            override = f"{model.prefix}{SEPARATOR}{override}"
+        qd = p.layer.dimension(override)
+        if not qd.dimension.is_time:
+            raise UserError(f"time dimension '{override}' is not a time dimension")
+        return override
+    return model.agg_time_dimension_name(measure)
+
+
+def _model_time_dim(p: _Plan, model: SemanticModel) -> str | None:
+    """The time dimension rows of a model are placed in time by (for aggregates of its columns)."""
+    if p.plan.time_dimension and p.layer.has_dimension(p.plan.time_dimension):
+        return p.plan.time_dimension
+    return model.agg_time_dimension_name(Measure("", "count", "1"))
+
+
+# -- stage 3: group CTEs and the core select ------------------------------------------------------------------
+
+class _Joins:
+    """The many-to-one joins one SELECT needs, collected while its expressions are built."""
+
+    def __init__(self) -> None:
+        self.steps: dict[str, JoinStep] = {}
+
+    def add(self, step: JoinStep) -> None:
+        self.steps.setdefault(step.target, step)
+
+
+def _reach(p: _Plan, model: SemanticModel, qualified: str, joins: _Joins, why: str) -> exp.Expression:
+    """The SQL of a dimension as seen from a model's rows, recording the joins it needs."""
+    qd = p.layer.dimension(qualified)
+    return _reach_model(p, model, qd.model, qd.dimension, joins, why)
+
+
+def _reach_model(p: _Plan, source: SemanticModel, target: SemanticModel, dim: Dimension, joins: _Joins,
+                 why: str) -> exp.Expression:
+    if target.name == source.name:
         return sp.qualified(dim.expr, target.name)
+    path = p.graph.path(source.name, target.name)
+    if path is None:
+        fan = p.graph.fans_out(source.name, target.name)
+        detail = ("it is on the 'many' side of a one-to-many join and would double count" if fan
+                  else "no entity links the two models")
+        raise UserError(f"{why}: '{target.prefix}{SEPARATOR}{dim.name}' cannot be reached from model "
+                        f"'{source.name}' ({detail})",
+                        "pick a dimension of a model the metric's table joins to (many-to-one)")
+    steps = list(path.steps)
+    expr, alias = dim.expr, target.name
+    # A dimension that is the join key itself is read from the foreign key on the near side: it holds
+    # the same value for matched rows, keeps it for rows whose key has no match (instead of collapsing
+    # them into one NULL group), and saves the join.
+    while steps and (near := _key_on_near_side(steps[-1], expr)) is not None:
+        expr, alias = near, steps.pop().source
+    for step in steps:
+        joins.add(step)
+    return sp.qualified(expr, alias)
 
-    def _time_expr(self, group: _Group, joins: dict[str, JoinStep], why: str) -> tuple[exp.Expression, Dimension]:
-        if group.time_dim is None:
-            metrics = ", ".join(sorted({n for n in self.needed if self._group_of(n) is group}))
-            raise UserError(f"{why}: metric(s) {metrics} have no time dimension",
-                            "set agg_time_dimension on the measure or its model, or drop the time part of the question")
-        qd = self.layer.dimension(group.time_dim)
-        return self._reach(group, group.time_dim, joins, why), qd.dimension
 
-    def _group_of(self, name: str) -> _Group | None:
-        found = getattr(self, "_where", {}).get(name)
-        return found[0] if found else None
+def _time_expr(p: _Plan, group: _Group, joins: _Joins, why: str) -> exp.Expression:
+    if group.time_dim is None:
+        raise UserError(f"{why}: the rows of model '{group.model.name}' have no time dimension",
+                        "set agg_time_dimension on the measure or its model, or drop the time part of the question")
+    return _reach(p, group.model, group.time_dim, joins, why)
 
-    def _group_cte(self, group: _Group, time_range: TimeRange | None, prefix: str,
-                   key_shift: tuple[int, str] | None) -> list[exp.CTE]:
-        joins: dict[str, JoinStep] = {}
-        dim_exprs: list[tuple[str, exp.Expression]] = []
-        time_expr: exp.Expression | None = None
-        time_dim: Dimension | None = None
-        period: exp.Expression | None = None
-        for d in self.dims:
-            if d.qualified is None:
-                time_expr, time_dim = self._time_expr(group, joins, "grouping by metric_time")
-                assert d.grain is not None
-                expr = sp.truncate(time_expr, d.grain, self.dialect)
-                if d.grain in TIME_GRAINS:
-                    period = expr.copy()
-                cumulates = group.cumulative is not None
-                if key_shift and d.grain in TIME_GRAINS and not cumulates:
-                    # rows of the earlier period are labelled with the period they are compared to
-                    expr = sp.shift(expr, key_shift[0], key_shift[1], self.dialect, timestamp=d.grain == "hour")
-            else:
-                expr = self._reach(group, d.qualified, joins, "grouping")
-                if d.grain:
-                    expr = sp.truncate(expr, d.grain, self.dialect)
-            dim_exprs.append((d.column, expr))
 
-        conditions = [self._filter_sql(group, f, joins) for f in self.plan.filters]
-        start = time_range.start if time_range else None
-        end = time_range.end if time_range else None
-        if group.cumulative is not None and time_range is not None:
-            start = self._cumulative_start(group.cumulative, start, end)
-        if start or end:
-            if time_expr is None:
-                time_expr, time_dim = self._time_expr(group, joins, "applying the time range")
-            if start:
-                conditions.append(exp.GTE(this=time_expr.copy(), expression=sp.date_literal(start)))
-            if end:
-                conditions.append(exp.LT(this=time_expr.copy(), expression=sp.date_literal(end)))
-        if period is None and time_range and time_range.start:
-            period = sp.date_literal(time_range.start)
-
-        aggs = [(a.alias, self._aggregate(group, a, joins, period)) for a in group.aggs]
-        base = group.model
-        source: exp.Expression
-        if base.sql:
-            source = exp.Subquery(this=sp.parse_expr(base.sql).copy(), alias=exp.TableAlias(this=sp.ident(base.name)))
-        else:
-            source = _table(base.table, base.name)
-        select = _select([_alias(e, n) for n, e in dim_exprs + aggs], source,
-                         [self._join(step, target) for target, step in joins.items()],
-                         _and(conditions) if conditions else None, [e.copy() for _, e in dim_exprs])
-        name = f"{prefix}_{group.name}"
-        if group.cumulative is None or self.time_grain is None or self.time_grain not in TIME_GRAINS:
-            if group.cumulative is not None and self.time_grain == "day_of_week":
-                raise UserError(f"cumulative metric '{group.cumulative.name}' cannot be grouped by day of week",
-                                "use a calendar grain such as day, week or month")
-            return [_cte(name, select)]
-        cumulated = self._cumulate(group, f"{name}_base", time_range, key_shift)
-        return [_cte(f"{name}_base", select), _cte(name, cumulated)]
-
-    def _cumulative_start(self, metric: Metric, start: dt.date | None, end: dt.date | None) -> dt.date | None:
-        """Rows a cumulative metric reads: everything before the range end, or only its window/grain-to-date."""
-        if self.time_grain in TIME_GRAINS:
-            return None  # the window is applied per period in _cumulate; the range is applied there too
-        if end is None:
-            return start
-        last = end - dt.timedelta(days=1)
-        if metric.window_parts:
-            n, unit = metric.window_parts
-            return _minus(end, n, unit)
-        if metric.grain_to_date:
-            return sp.truncate_date(last, metric.grain_to_date)
+def _range_condition(p: _Plan, value: exp.Expression, tr: TimeRange) -> exp.Expression | None:
+    pieces = []
+    for start, end in tr.pieces():
+        parts = []
+        if start:
+            parts.append(exp.GTE(this=value.copy(), expression=sp.date_literal(start)))
+        if end:
+            parts.append(exp.LT(this=value.copy(), expression=sp.date_literal(end)))
+        if parts:
+            pieces.append(_and(parts))
+    if not pieces:
         return None
+    return _or(pieces)
 
-    def _cumulate(self, group: _Group, base: str, time_range: TimeRange | None,
-                  key_shift: tuple[int, str] | None) -> exp.Select:
-        """Running totals per period by a self-join of the period rows (gap-proof and portable).
 
-        For the earlier side of a comparison the periods are shifted only here, after accumulating, so that
-        windows and grain-to-date boundaries are those of the real calendar.
-        """
-        metric = group.cumulative
-        assert metric is not None and self.time_grain is not None
-        time_col = f"{METRIC_TIME}{SEPARATOR}{self.time_grain}"
-        cur, prev = "cur", "prev"
-        on = [_null_safe_eq(sp.col(d.column, prev), sp.col(d.column, cur)) for d in self.dims
-              if d.column != time_col]
-        on.append(exp.LTE(this=sp.col(time_col, prev), expression=sp.col(time_col, cur)))
-        if metric.window_parts:
-            n, unit = metric.window_parts
-            lower = sp.shift(sp.col(time_col, cur), -n, unit, self.dialect, timestamp=self.time_grain == "hour")
-            on.append(exp.GT(this=sp.col(time_col, prev), expression=lower))
-        if metric.grain_to_date:
-            on.append(exp.GTE(this=sp.col(time_col, prev),
-                              expression=sp.truncate(sp.col(time_col, cur), metric.grain_to_date, self.dialect)))
-        cols: list[exp.Expression] = []
-        for d in self.dims:
-            value: exp.Expression = sp.col(d.column, cur)
-            if key_shift and d.column == time_col:
-                value = sp.shift(value, key_shift[0], key_shift[1], self.dialect, timestamp=self.time_grain == "hour")
-            cols.append(_alias(value, d.column))
-        cols += [_alias(exp.Sum(this=sp.col(a.alias, prev)), a.alias) for a in group.aggs]
-        where = None
-        if time_range and time_range.start:
-            first = sp.truncate_date(time_range.start, self.time_grain)
-            where = exp.GTE(this=sp.col(time_col, cur), expression=sp.date_literal(first))
-        return _select(cols, _table(base, cur), [exp.Join(this=_table(base, prev), on=_and(on))], where,
-                       [sp.col(d.column, cur) for d in self.dims])
+def _period_case(p: _Plan, value: exp.Expression, label: bool) -> exp.Expression:
+    """CASE that names (or dates) the compared period a row falls in."""
+    ifs = []
+    for tr in p.plan.periods:
+        assert tr.start and tr.end
+        cond = _and([exp.GTE(this=value.copy(), expression=sp.date_literal(tr.start)),
+                     exp.LT(this=value.copy(), expression=sp.date_literal(tr.end))])
+        result = exp.Literal.string(tr.describe()) if label else sp.date_literal(tr.start)
+        ifs.append(exp.If(this=cond, true=result))
+    return exp.Case(ifs=ifs)
 
-    def _join(self, step: JoinStep, target: str) -> exp.Expression:
-        model = self.layer.model(target)
-        if model.sql:
-            table: exp.Expression = exp.Subquery(this=sp.parse_expr(model.sql).copy(),
-                                                 alias=exp.TableAlias(this=sp.ident(target)))
+
+def _group_cte(p: _Plan, group: _Group, time_range: TimeRange | None, prefix: str,
+               key_shift: tuple[int, str] | None) -> list[exp.CTE]:
+    joins = _Joins()
+    dim_exprs: list[tuple[str, exp.Expression]] = []
+    time_expr: exp.Expression | None = None
+    period: exp.Expression | None = None
+    for d in p.dims:
+        if d.kind == "time":
+            time_expr = _time_expr(p, group, joins, "grouping by metric_time")
+            assert d.grain is not None
+            expr = sp.truncate(time_expr, d.grain, p.dialect)
+            if d.grain in TIME_GRAINS:
+                period = expr.copy()
+            if key_shift and d.grain in TIME_GRAINS and group.cumulative is None:
+                # rows of the earlier period are labelled with the period they are compared to
+                expr = sp.shift(expr, key_shift[0], key_shift[1], p.dialect, timestamp=d.grain == "hour")
+        elif d.kind in ("period", "period_start"):
+            time_expr = _time_expr(p, group, joins, "comparing periods")
+            expr = _period_case(p, time_expr, d.kind == "period")
         else:
-            table = _table(model.table, target)
-        conds = [exp.EQ(this=sp.qualified(a, step.source), expression=sp.qualified(b, step.target))
-                 for a, b in zip(step.source_exprs, step.target_exprs, strict=True)]
-        return exp.Join(this=table, on=_and(conds), side="LEFT")
+            assert d.qualified is not None
+            expr = _reach(p, group.model, d.qualified, joins, "grouping")
+            if d.grain:
+                expr = sp.truncate(expr, d.grain, p.dialect)
+        dim_exprs.append((d.column, expr))
 
-    def _aggregate(self, group: _Group, agg: _Agg, joins: dict[str, JoinStep],
-                   period: exp.Expression | None) -> exp.Expression:
-        measure = agg.measure
-        value = sp.qualified(measure.expr, group.model.name)
-        filters = [f for f in (measure.filter, *agg.filters) if f]
-        if filters:
-            cond = _and([self._model_predicate(group, f, period) for f in filters])
-            value = exp.Case(ifs=[exp.If(this=cond, true=value)])
-        if measure.agg == "sum":
-            return exp.Sum(this=value)
-        if measure.agg == "count":
-            return exp.Count(this=value)
-        if measure.agg == "count_distinct":
-            return exp.Count(this=exp.Distinct(expressions=[value]))
-        if measure.agg == "avg":
-            return exp.Avg(this=value)
-        if measure.agg == "min":
-            return exp.Min(this=value)
-        if measure.agg == "max":
-            return exp.Max(this=value)
-        return sp.percentile(value, measure.percentile if measure.percentile is not None else 0.5, self.dialect,
-                             measure.agg)
+    conditions = [_filter_sql(p, group.model, group, f, joins) for f in p.plan.filters]
+    conditions += [_condition_sql(p, group.model, c, joins, i) for i, c in enumerate(p.plan.conditions)]
+    start = time_range.start if time_range else None
+    end = time_range.end if time_range else None
+    if group.cumulative is not None and time_range is not None:
+        start = _cumulative_start(p, group.cumulative, start, end)
+    if start or end:
+        if time_expr is None:
+            time_expr = _time_expr(p, group, joins, "applying the time range")
+        assert time_range is not None
+        bounded = TimeRange(start, end, parts=time_range.parts if start == time_range.start else ())
+        cond = _range_condition(p, time_expr, bounded)
+        if cond is not None:
+            conditions.append(cond)
+    if p.plan.periods:
+        if time_expr is None:
+            time_expr = _time_expr(p, group, joins, "comparing periods")
+        conditions.append(_or([c for tr in p.plan.periods if (c := _range_condition(p, time_expr, tr)) is not None]))
+    if period is None and time_range and time_range.start:
+        period = sp.date_literal(time_range.start)
 
-    def _model_predicate(self, group: _Group, text: str, period: exp.Expression | None) -> exp.Expression:
-        tree = sp.qualified(text, group.model.name)
-        for node in list(tree.find_all(exp.Column)):
-            if node.name == sp.PERIOD_START and not node.table:
-                node.replace(period.copy() if period is not None else exp.Null())
-        return tree
+    aggs = [(a.alias, _aggregate(p, group, a, joins, period)) for a in group.aggs]
+    select = _select([_alias(e, n) for n, e in dim_exprs + aggs], _source(group.model),
+                     [_join(p, step, target) for target, step in joins.steps.items()],
+                     _and(conditions) if conditions else None, [e.copy() for _, e in dim_exprs])
+    name = f"{prefix}_{group.name}"
+    if group.cumulative is None or p.time_grain is None or p.time_grain not in TIME_GRAINS:
+        if group.cumulative is not None and p.time_grain in DATE_PARTS:
+            raise UserError(f"cumulative metric '{group.cumulative.name}' cannot be grouped by "
+                            f"{p.time_grain.replace('_', ' ')}",
+                            "use a calendar grain such as day, week or month")
+        if group.cumulative is not None and p.plan.periods:
+            raise UserError(f"cumulative metric '{group.cumulative.name}' cannot be compared across periods",
+                            "ask for the running total by month instead")
+        return [_cte(name, select)]
+    cumulated = _cumulate(p, group, f"{name}_base", time_range, key_shift)
+    return [_cte(f"{name}_base", select), _cte(name, cumulated)]
 
-    def _filter_sql(self, group: _Group, f: Filter, joins: dict[str, JoinStep]) -> exp.Expression:
-        if f.dimension == METRIC_TIME:
-            target, _ = self._time_expr(group, joins, "filtering on metric_time")
+
+def _cumulative_start(p: _Plan, metric: Metric, start: dt.date | None, end: dt.date | None) -> dt.date | None:
+    """Rows a cumulative metric reads: everything before the range end, or only its window/grain-to-date."""
+    if p.time_grain in TIME_GRAINS:
+        return None  # the window is applied per period in _cumulate; the range is applied there too
+    if end is None:
+        return start
+    last = end - dt.timedelta(days=1)
+    if metric.window_parts:
+        n, unit = metric.window_parts
+        return _minus(end, n, unit)
+    if metric.grain_to_date:
+        return sp.truncate_date(last, metric.grain_to_date)
+    return None
+
+
+def _cumulate(p: _Plan, group: _Group, base: str, time_range: TimeRange | None,
+              key_shift: tuple[int, str] | None) -> exp.Select:
+    """Running totals per period by a self-join of the period rows (gap-proof and portable).
+
+    For the earlier side of a comparison the periods are shifted only here, after accumulating, so that
+    windows and grain-to-date boundaries are those of the real calendar.
+    """
+    metric = group.cumulative
+    assert metric is not None and p.time_grain is not None
+    time_col = f"{METRIC_TIME}{SEPARATOR}{p.time_grain}"
+    cur, prev = "cur", "prev"
+    on = [_null_safe_eq(sp.col(d.column, prev), sp.col(d.column, cur)) for d in p.dims if d.column != time_col]
+    on.append(exp.LTE(this=sp.col(time_col, prev), expression=sp.col(time_col, cur)))
+    if metric.window_parts:
+        n, unit = metric.window_parts
+        lower = sp.shift(sp.col(time_col, cur), -n, unit, p.dialect, timestamp=p.time_grain == "hour")
+        on.append(exp.GT(this=sp.col(time_col, prev), expression=lower))
+    if metric.grain_to_date:
+        on.append(exp.GTE(this=sp.col(time_col, prev),
+                          expression=sp.truncate(sp.col(time_col, cur), metric.grain_to_date, p.dialect)))
+    cols: list[exp.Expression] = []
+    for d in p.dims:
+        value: exp.Expression = sp.col(d.column, cur)
+        if key_shift and d.column == time_col:
+            value = sp.shift(value, key_shift[0], key_shift[1], p.dialect, timestamp=p.time_grain == "hour")
+        cols.append(_alias(value, d.column))
+    cols += [_alias(exp.Sum(this=sp.col(a.alias, prev)), a.alias) for a in group.aggs]
+    where = None
+    if time_range and time_range.start:
+        first = sp.truncate_date(time_range.start, p.time_grain)
+        where = exp.GTE(this=sp.col(time_col, cur), expression=sp.date_literal(first))
+    return _select(cols, _table(base, cur), [exp.Join(this=_table(base, prev), on=_and(on))], where,
+                   [sp.col(d.column, cur) for d in p.dims])
+
+
+def _source(model: SemanticModel) -> exp.Expression:
+    if model.sql:
+        return exp.Subquery(this=sp.parse_expr(model.sql).copy(), alias=exp.TableAlias(this=sp.ident(model.name)))
+    return _table(model.table, model.name)
+
+
+def _join(p: _Plan, step: JoinStep, target: str) -> exp.Expression:
+    model = p.layer.model(target)
+    conds = [exp.EQ(this=sp.qualified(a, step.source), expression=sp.qualified(b, step.target))
+             for a, b in zip(step.source_exprs, step.target_exprs, strict=True)]
+    return exp.Join(this=_source(model), on=_and(conds), side="LEFT")
+
+
+def _aggregate(p: _Plan, group: _Group, agg: _Agg, joins: _Joins, period: exp.Expression | None) -> exp.Expression:
+    if agg.dimension is not None:
+        value = _reach(p, group.model, agg.dimension, joins, f"aggregating {agg.alias}")
+        if holds_years(p.layer.dimension(agg.dimension)):
+            value = sp.truncate(value, "year_number", p.dialect)  # "the oldest year built" is a year, not a date
+    else:
+        value = sp.qualified(agg.expr or "1", group.model.name)
+    if agg.filters:
+        cond = _and([_model_predicate(group, f, period) for f in agg.filters])
+        value = exp.Case(ifs=[exp.If(this=cond, true=value)])
+    if agg.function == "sum":
+        return exp.Sum(this=value)
+    if agg.function == "count":
+        return exp.Count(this=value)
+    if agg.function == "count_distinct":
+        return exp.Count(this=exp.Distinct(expressions=[value]))
+    if agg.function == "avg":
+        # MySQL averages integers as DECIMAL with 4 places; a double averages alike on every engine
+        return exp.Avg(this=_double(value))
+    if agg.function == "min":
+        return exp.Min(this=value)
+    if agg.function == "max":
+        return exp.Max(this=value)
+    return sp.percentile(value, agg.percentile if agg.percentile is not None else 0.5, p.dialect, agg.function)
+
+
+def holds_years(qd: QualifiedDimension) -> bool:
+    """A date column that stands for a year ("year_built" stored as 1960-01-01): aggregated as the year."""
+    return qd.dimension.is_time and "year" in qd.dimension.name.lower().split("_")
+
+
+def _model_predicate(group: _Group, text: str, period: exp.Expression | None) -> exp.Expression:
+    tree = sp.qualified(text, group.model.name)
+    for node in list(tree.find_all(exp.Column)):
+        if node.name == sp.PERIOD_START and not node.table:
+            node.replace(period.copy() if period is not None else exp.Null())
+    return tree
+
+
+def _filter_sql(p: _Plan, model: SemanticModel, group: _Group | None, f: Filter, joins: _Joins) -> exp.Expression:
+    if f.dimension == METRIC_TIME:
+        if group is None:
+            raise UserError("a list of rows cannot be filtered on metric_time", "filter on a named date instead")
+        target = _time_expr(p, group, joins, "filtering on metric_time")
+    else:
+        target = _reach(p, model, f.dimension, joins, "filtering")
+    if f.grain:
+        target = sp.truncate(target, f.grain, p.dialect)
+    is_time = (f.dimension == METRIC_TIME or p.layer.dimension(f.dimension).dimension.is_time) and \
+        f.grain not in DATE_PARTS
+    return _compare(target, f.op, [sp.value_literal(_as_date(v) if is_time else v) for v in f.values])
+
+
+def _compare(target: exp.Expression, op: str, values: list[exp.Expression]) -> exp.Expression:
+    if op == "=":
+        return exp.EQ(this=target, expression=values[0])
+    if op == "!=":
+        return exp.NEQ(this=target, expression=values[0])
+    if op in ("<", "<=", ">", ">="):
+        cls = {"<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}[op]
+        return cls(this=target, expression=values[0])
+    if op == "in":
+        return exp.In(this=target, expressions=values)
+    if op == "not_in":
+        return exp.Not(this=exp.In(this=target, expressions=values))
+    if op == "between":
+        return exp.Between(this=target, low=values[0], high=values[1])
+    if op == "like":
+        return exp.Like(this=target, expression=values[0])
+    if op == "is_null":
+        return exp.Is(this=target, expression=exp.Null())
+    return exp.Not(this=exp.Is(this=target, expression=exp.Null()))
+
+
+def _condition_sql(p: _Plan, model: SemanticModel, c: Condition, joins: _Joins, index: int) -> exp.Expression:
+    """`member IN (members whose metric passes)`: the metric computed per member over the same filters and
+    time as the rest of the plan."""
+    sub = QueryPlan(metrics=(c.metric,), dimensions=(DimensionRef(c.dimension),), filters=p.plan.filters,
+                    time_range=p.plan.time_range, time_dimension=p.plan.time_dimension)
+    inner = _compile(sub, p.layer, p.dialect).ast.copy()
+    inner.set("order", None)  # a set of members has no order
+    alias = f"condition_{index + 1}"
+    test = _compare(sp.col(c.metric, alias), c.op, [sp.value_literal(v) for v in c.values])
+    members = _select([sp.col(c.dimension, alias)],
+                      exp.Subquery(this=inner, alias=exp.TableAlias(this=sp.ident(alias))), where=test)
+    target = _reach(p, model, c.dimension, joins, "testing a condition")
+    return exp.In(this=target, query=exp.Subquery(this=members))
+
+
+def _core(p: _Plan, g: _Groups, prefix: str, time_range: TimeRange | None,
+          key_shift: tuple[int, str] | None = None) -> _Core:
+    ctes: list[exp.CTE] = []
+    for group in g.groups:
+        ctes += _group_cte(p, group, time_range, prefix, key_shift)
+    names = [f"{prefix}_{grp.name}" for grp in g.groups]
+    dim_cols = [d.column for d in p.dims]
+    joins: list[exp.Join] = []
+    if len(names) == 1:
+        source: exp.Expression = exp.Table(this=sp.ident(names[0]))
+        key_table = names[0]
+    elif dim_cols:
+        key_table = f"{prefix}_keys"
+        union: exp.Expression = _select([sp.col(c) for c in dim_cols], exp.Table(this=sp.ident(names[0])))
+        for n in names[1:]:
+            part = _select([sp.col(c) for c in dim_cols], exp.Table(this=sp.ident(n)))
+            union = exp.Union(this=union, expression=part, distinct=True)
+        ctes.append(_cte(key_table, union))
+        source = exp.Table(this=sp.ident(key_table))
+        joins = [exp.Join(this=exp.Table(this=sp.ident(n)), side="LEFT",
+                          on=_and([_null_safe_eq(sp.col(c, n), sp.col(c, key_table)) for c in dim_cols]))
+                 for n in names]
+    else:
+        source = exp.Table(this=sp.ident(names[0]))
+        key_table = names[0]
+        joins = [exp.Join(this=exp.Table(this=sp.ident(n)), kind="CROSS") for n in names[1:]]
+
+    memo: dict[str, exp.Expression] = {}
+
+    def value_of(name: str) -> exp.Expression:
+        if name in memo:
+            return memo[name].copy()
+        if name in g.where and not p.layer.has_metric(name) or \
+                name in g.where and p.layer.metric(name).type in ("simple", "cumulative"):
+            group_name, alias = g.where[name]
+            result: exp.Expression = sp.col(alias, f"{prefix}_{group_name}")
         else:
-            target = self._reach(group, f.dimension, joins, "filtering")
-        if f.grain:
-            target = sp.truncate(target, f.grain, self.dialect)
-        is_time = f.dimension == METRIC_TIME or self.layer.dimension(f.dimension).dimension.is_time
-        values = [sp.value_literal(_as_date(v) if is_time else v) for v in f.values]
-        op = f.op
-        if op == "=":
-            return exp.EQ(this=target, expression=values[0])
-        if op == "!=":
-            return exp.NEQ(this=target, expression=values[0])
-        if op in ("<", "<=", ">", ">="):
-            cls = {"<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}[op]
-            return cls(this=target, expression=values[0])
-        if op == "in":
-            return exp.In(this=target, expressions=values)
-        if op == "not_in":
-            return exp.Not(this=exp.In(this=target, expressions=values))
-        if op == "between":
-            return exp.Between(this=target, low=values[0], high=values[1])
-        if op == "like":
-            return exp.Like(this=target, expression=values[0])
-        if op == "is_null":
-            return exp.Is(this=target, expression=exp.Null())
-        return exp.Not(this=exp.Is(this=target, expression=exp.Null()))
-
-    # -- stage 3: combine groups and compute metrics --------------------------------------------------------
-    def _core(self, prefix: str, time_range: TimeRange | None,
-              key_shift: tuple[int, str] | None = None) -> _Core:
-        groups, where = self._groups()
-        self._where = where
-        ctes: list[exp.CTE] = []
-        for group in groups:
-            ctes += self._group_cte(group, time_range, prefix, key_shift)
-        names = [f"{prefix}_{g.name}" for g in groups]
-        dim_cols = [d.column for d in self.dims]
-        if len(groups) == 1:
-            source: exp.Expression = exp.Table(this=sp.ident(names[0]))
-            key_of: Callable[[str], exp.Expression] = lambda c: sp.col(c, names[0])  # noqa: E731
-            joins: list[exp.Join] = []
-        elif dim_cols:
-            keys = f"{prefix}_keys"
-            union: exp.Expression = _select([sp.col(c) for c in dim_cols], exp.Table(this=sp.ident(names[0])))
-            for n in names[1:]:
-                part = _select([sp.col(c) for c in dim_cols], exp.Table(this=sp.ident(n)))
-                union = exp.Union(this=union, expression=part, distinct=True)
-            ctes.append(_cte(keys, union))
-            source = exp.Table(this=sp.ident(keys))
-            key_of = lambda c: sp.col(c, keys)  # noqa: E731
-            joins = [exp.Join(this=exp.Table(this=sp.ident(n)), side="LEFT",
-                              on=_and([_null_safe_eq(sp.col(c, n), sp.col(c, keys)) for c in dim_cols]))
-                     for n in names]
-        else:
-            source = exp.Table(this=sp.ident(names[0]))
-            key_of = lambda c: sp.col(c, names[0])  # noqa: E731
-            joins = [exp.Join(this=exp.Table(this=sp.ident(n)), kind="CROSS") for n in names[1:]]
-
-        memo: dict[str, exp.Expression] = {}
-
-        def metric_expr(name: str) -> exp.Expression:
-            if name in memo:
-                return memo[name].copy()
-            metric = self.layer.metric(name)
-            if metric.type in ("simple", "cumulative"):
-                group, agg = where[name]
-                result: exp.Expression = sp.col(agg.alias, f"{prefix}_{group.name}")
-            elif metric.type == "ratio":
+            metric = p.layer.metric(name)
+            if metric.type == "ratio":
                 assert metric.numerator and metric.denominator
-                result = exp.Div(this=_double(metric_expr(metric.numerator)),
-                                 expression=_nullif_zero(metric_expr(metric.denominator)))
+                result = exp.Div(this=_double(value_of(metric.numerator)),
+                                 expression=_nullif_zero(value_of(metric.denominator)))
             else:
                 assert metric.expr is not None
                 refs = {i.ref: i.name for i in metric.metrics}
-                result = _substitute(sp.parse_expr(metric.expr), refs, metric_expr)
-            memo[name] = result
-            return result.copy()
+                result = _substitute(sp.parse_expr(metric.expr), refs, value_of)
+        memo[name] = result
+        return result.copy()
 
-        outputs: list[tuple[str, exp.Expression]] = [(c, key_of(c)) for c in dim_cols]
-        outputs += [(name, metric_expr(name)) for name in self.plan.metrics]
-        for name, tree in self.adhoc.items():
-            outputs.append((name, _substitute(tree, {r: r for r in _refs(tree)}, metric_expr)))
-        select = _select([_alias(e, n) for n, e in outputs], source, joins)
-        return _Core(ctes, select, outputs)
+    outputs: list[tuple[str, exp.Expression]] = [(c, sp.col(c, key_table)) for c in dim_cols]
+    outputs += [(name, value_of(name)) for name in p.plan.metrics]
+    for name, tree in p.adhoc:
+        outputs.append((name, _substitute(tree, {r: r for r in _refs(tree)}, value_of)))
+    outputs += [(a.name, value_of(a.name)) for a in p.plan.aggregates]
+    select = _select([_alias(e, n) for n, e in outputs], source, joins)
+    return _Core(tuple(ctes), select, tuple(outputs))
 
-    # -- stage 4: comparison, order and limit ---------------------------------------------------------------
-    def _comparison_shift(self, tr: TimeRange) -> tuple[int, str, TimeRange]:
-        """How far back the compared period is, as (n, unit) applied to both the range and the period keys."""
-        assert tr.start and tr.end
-        grain = self.time_grain
-        fine = grain in ("hour", "day", "week", "day_of_week")
-        if self.plan.comparison == "same_period_last_year":
-            n, unit = (364, "day") if fine else (12, "month")
+
+# -- stage 4: comparison, share, order and limit ----------------------------------------------------------------
+
+def aggregate_query(p: _Plan) -> tuple[exp.Select, tuple[OutputColumn, ...]]:
+    """The SQL of a plan with metrics or aggregates, and its output columns."""
+    plan = p.plan
+    g = groups_of(p)
+    current = _core(p, g, "q", plan.time_range)
+    ctes = list(current.ctes)
+    out_columns = [_dimension_column(p, d) for d in p.dims]
+    out_columns += [_metric_column(p.layer, name) for name in plan.metrics]
+    out_columns += [OutputColumn(n, "metric", "number", humanize(n)) for n, _ in p.adhoc]
+    out_columns += [OutputColumn(a.name, "metric", "number", a.label or a.name.replace("_", " "))
+                    for a in plan.aggregates]
+    outputs = list(plan.outputs)
+    if not (plan.comparison or plan.share_of_total or plan.result_filters):
+        select = current.select
+        order_exprs = dict(current.outputs)
+    else:
+        ctes.append(_cte("answer", current.select))
+        select_cols: list[tuple[str, exp.Expression]] = [(n, sp.col(n, "answer")) for n, _ in current.outputs]
+        joins: list[exp.Join] = []
+        if plan.comparison:
+            assert plan.time_range is not None
+            n, unit, prev_range = _comparison_shift(p, plan.time_range)
+            previous = _core(p, g, "p", prev_range, key_shift=(n, unit))
+            ctes += previous.ctes
+            ctes.append(_cte("previous", previous.select))
+            on = [_null_safe_eq(sp.col(d.column, "previous"), sp.col(d.column, "answer")) for d in p.dims]
+            joins.append(exp.Join(this=exp.Table(this=sp.ident("previous")), side="LEFT",
+                                  on=_and(on) if on else exp.true()))
+            for name in outputs:
+                now, before = sp.col(name, "answer"), sp.col(name, "previous")
+                change = exp.Div(this=exp.Paren(this=exp.Sub(this=_double(now), expression=_double(before))),
+                                 expression=_nullif_zero(before))
+                select_cols += [(f"{name}{SEPARATOR}previous", before), (f"{name}{SEPARATOR}change_pct", change)]
+                column = next(c for c in out_columns if c.name == name)
+                out_columns += [OutputColumn(f"{name}{SEPARATOR}previous", "metric", column.format,
+                                             f"{column.label} (previous period)", column.additive),
+                                OutputColumn(f"{name}{SEPARATOR}change_pct", "metric", "percent",
+                                             f"{column.label} change")]
+        if plan.share_of_total:
+            for name in outputs:
+                value = sp.col(name, "answer")
+                total = exp.Window(this=exp.Sum(this=value.copy()))
+                share = exp.Div(this=_double(value), expression=_nullif_zero(total))
+                select_cols.append((f"{name}{SEPARATOR}share", share))
+                column = next(c for c in out_columns if c.name == name)
+                out_columns.append(OutputColumn(f"{name}{SEPARATOR}share", "metric", "percent",
+                                                f"{column.label} share", True))
+        inner = _select([_alias(e, n) for n, e in select_cols], exp.Table(this=sp.ident("answer")), joins)
+        ctes.append(_cte("final", inner))
+        where = None
+        if plan.result_filters:
+            where = _and([_result_filter(p, f) for f in plan.result_filters])
+        select = _select([sp.col(n, "final") for n, _ in select_cols], exp.Table(this=sp.ident("final")),
+                         where=where)
+        order_exprs = {n: sp.col(n, "final") for n, _ in select_cols}
+    select = _order_limit(p, select, order_exprs, [c.name for c in out_columns])
+    if ctes:
+        select.set(_WITH, exp.With(expressions=ctes))
+    return select, tuple(out_columns)
+
+
+def _result_filter(p: _Plan, f: Filter) -> exp.Expression:
+    column = next((d.column for d in p.dims if d.qualified == f.dimension), None)
+    if column is None:
+        raise UserError(f"a result filter on '{f.dimension}' needs that dimension in the result",
+                        "group by the dimension the filter names")
+    return _compare(sp.col(column, "final"), f.op, [sp.value_literal(v) for v in f.values])
+
+
+def _dimension_column(p: _Plan, d: _Dim) -> OutputColumn:
+    if d.kind == "period":
+        return OutputColumn(d.column, "dimension", None, "Period")
+    if d.kind == "period_start":
+        return OutputColumn(d.column, "dimension", None, "Period start")
+    if d.kind == "time":
+        return OutputColumn(d.column, "dimension", None, dimension_label(p.layer, METRIC_TIME, d.grain))
+    assert d.qualified is not None
+    return OutputColumn(d.column, "dimension", None, dimension_label(p.layer, d.qualified, d.grain))
+
+
+def _metric_column(layer: SemanticLayer, name: str) -> OutputColumn:
+    metric = layer.metric(name)
+    additive = False
+    if metric.type in ("simple", "cumulative") and metric.measure:
+        model, measure = layer.measure(metric.measure)
+        key = model.primary_entity
+        # counting distinct keys of the model's own rows adds up too: every row falls in exactly one group
+        additive = measure.agg in ADDITIVE_AGGREGATIONS or (
+            measure.agg == "count_distinct" and key is not None and key.expr == measure.expr)
+    return OutputColumn(name, "metric", metric.format, metric_label(layer, name), additive)
+
+
+def _comparison_shift(p: _Plan, tr: TimeRange) -> tuple[int, str, TimeRange]:
+    """How far back the compared period is, as (n, unit) applied to both the range and the period keys."""
+    assert tr.start and tr.end
+    grain = p.time_grain
+    fine = grain in ("hour", "day", "week") or grain in DATE_PARTS
+    if p.plan.comparison == "same_period_last_year":
+        n, unit = (364, "day") if fine else (12, "month")
+    else:
+        aligned = tr.start.day == 1 and tr.end.day == 1
+        months = (tr.end.year - tr.start.year) * 12 + tr.end.month - tr.start.month
+        if fine or not aligned:
+            days = (tr.end - tr.start).days
+            if grain == "week":
+                days = -(-days // 7) * 7
+            n, unit = days, "day"
         else:
-            aligned = tr.start.day == 1 and tr.end.day == 1
-            months = (tr.end.year - tr.start.year) * 12 + tr.end.month - tr.start.month
-            if fine or not aligned:
-                days = (tr.end - tr.start).days
-                if grain == "week":
-                    days = -(-days // 7) * 7
-                n, unit = days, "day"
-            else:
-                n, unit = months, "month"
-                if grain == "quarter":
-                    n = -(-n // 3) * 3
-                elif grain == "year":
-                    n = -(-n // 12) * 12
-        prev = TimeRange(_minus(tr.start, n, unit), _minus(tr.end, n, unit), f"{tr.describe()} (previous)", tr.grain)
-        return n, unit, prev
-
-    def _order_limit(self, select: exp.Select, exprs: dict[str, exp.Expression], names: list[str]) -> exp.Select:
-        order: list[exp.Ordered] = []
-        used: set[str] = set()
-        for o in self.plan.order:
-            if o.key not in exprs:
-                raise UserError(f"cannot sort by '{o.key}': it is not a column of the result",
-                                f"columns: {', '.join(names)}")
-            order.append(exp.Ordered(this=exprs[o.key].copy(), desc=o.descending))
-            used.add(o.key)
-        # dimension columns break ties so the row order is the same on every engine
-        for d in self.dims:
-            if d.column not in used:
-                order.append(exp.Ordered(this=exprs[d.column].copy(), desc=False))
-        if order:
-            select.set("order", exp.Order(expressions=order))
-        if self.plan.limit is not None:
-            select.set("limit", exp.Limit(expression=exp.Literal.number(self.plan.limit)))
-        return select
+            n, unit = months, "month"
+            if grain == "quarter":
+                n = -(-n // 3) * 3
+            elif grain == "year":
+                n = -(-n // 12) * 12
+    prev = TimeRange(_minus(tr.start, n, unit), _minus(tr.end, n, unit), f"{tr.describe()} (previous)", tr.grain)
+    return n, unit, prev
 
 
-@dataclass(frozen=True)
-class _Core:
-    ctes: list[exp.CTE]
-    select: exp.Select
-    outputs: list[tuple[str, exp.Expression]]
+def _order_limit(p: _Plan, select: exp.Select, exprs: dict[str, exp.Expression], names: list[str]) -> exp.Select:
+    order: list[exp.Ordered] = []
+    used: set[str] = set()
+    for o in p.plan.order:
+        if o.key not in exprs:
+            raise UserError(f"cannot sort by '{o.key}': it is not a column of the result",
+                            f"columns: {', '.join(names)}")
+        # rows without a value never rank first ("longest delay" ignores flights without one)
+        order.append(exp.Ordered(this=exprs[o.key].copy(), desc=o.descending, nulls_first=False))
+        used.add(o.key)
+    # dimension columns break ties so the row order is the same on every engine
+    for d in p.dims:
+        if d.column not in used:
+            order.append(exp.Ordered(this=exprs[d.column].copy(), desc=False, nulls_first=False))
+    if order:
+        select.set("order", exp.Order(expressions=order))
+    if p.plan.limit is not None:
+        select.set("limit", exp.Limit(expression=exp.Literal.number(p.plan.limit)))
+    return select
 
+
+# -- lists of rows ------------------------------------------------------------------------------------------
+
+def list_query(p: _Plan) -> tuple[exp.Select, tuple[OutputColumn, ...]]:
+    """Distinct rows of the plan's dimensions, read from one model and the models it joins to."""
+    plan = p.plan
+    if not p.dims:
+        raise UserError("a list needs at least one column", "name what to list, e.g. 'list policies with dates'")
+    if any(d.kind != "plain" for d in p.dims):
+        raise UserError("a list of rows is grouped by no period", "ask for a metric by month instead")
+    base = _list_base(p)
+    joins = _Joins()
+    exprs: list[tuple[str, exp.Expression]] = []
+    for d in p.dims:
+        assert d.qualified is not None
+        expr = _reach(p, base, d.qualified, joins, "listing")
+        if d.grain:
+            expr = sp.truncate(expr, d.grain, p.dialect)
+        exprs.append((d.column, expr))
+    conditions = [_filter_sql(p, base, None, f, joins) for f in plan.filters]
+    if plan.time_range is not None:
+        time_dim = _model_time_dim(p, base)
+        if time_dim is None:
+            raise UserError(f"the rows of '{base.name}' have no date to place them in time",
+                            "drop the period, or filter on a named date")
+        cond = _range_condition(p, _reach(p, base, time_dim, joins, "applying the time range"), plan.time_range)
+        if cond is not None:
+            conditions.append(cond)
+    select = _select([_alias(e, n) for n, e in exprs], _source(base),
+                     [_join(p, step, target) for target, step in joins.steps.items()],
+                     _and(conditions) if conditions else None)
+    select.set("distinct", exp.Distinct())
+    order_exprs = {n: e for n, e in exprs}
+    select = _order_limit(p, select, {n: sp.col(n) for n in order_exprs}, list(order_exprs))
+    columns = tuple(_dimension_column(p, d) for d in p.dims)
+    return select, columns
+
+
+def _list_base(p: _Plan) -> SemanticModel:
+    """The model whose rows a list reads: the plan's entity, else the first model that reaches every column."""
+    needed = [d.qualified for d in p.dims if d.qualified] + [f.dimension for f in p.plan.filters
+                                                             if f.dimension != METRIC_TIME]
+    if p.plan.entity:
+        try:
+            base = p.layer.model(p.plan.entity)
+        except NotFound:
+            base = p.layer.entity_model(p.plan.entity)
+            if base is None:
+                raise
+        return base
+    own = [p.layer.dimension(n).model for n in needed]
+    candidates = own + [m for m in p.layer.models if m not in own]
+    for model in candidates:
+        if all(_reaches(p, model, n) for n in needed):
+            return model
+    raise UserError("no single table holds or joins to every column asked for",
+                    "list columns of one thing at a time (e.g. a policy and its dates)")
+
+
+def _reaches(p: _Plan, model: SemanticModel, qualified: str) -> bool:
+    target = p.layer.dimension(qualified).model
+    return target.name == model.name or p.graph.path(model.name, target.name) is not None
+
+
+# -- small helpers ------------------------------------------------------------------------------------------
 
 def _key_on_near_side(step: JoinStep, expr: str) -> str | None:
     """The source-side expression of a join key column when `expr` is one of the target's key expressions."""
@@ -670,13 +933,13 @@ def _refs(tree: exp.Expression) -> list[str]:
 
 
 def _substitute(tree: exp.Expression, refs: dict[str, str],
-                metric_expr: Callable[[str], exp.Expression]) -> exp.Expression:
+                value_of: Callable[[str], exp.Expression]) -> exp.Expression:
     """Replace each input name in an arithmetic expression with its metric's SQL (as doubles when dividing)."""
     divides = any(isinstance(n, exp.Div) for n in tree.walk())
 
     def swap(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Column) and not node.table and node.name in refs:
-            inner = metric_expr(refs[node.name])
+            inner = value_of(refs[node.name])
             return exp.Paren(this=_double(inner) if divides else inner)
         if isinstance(node, exp.Column):
             raise UserError(f"'{node.name}' in a metric expression is not one of its input metrics",
@@ -726,6 +989,16 @@ def _and(conditions: list[exp.Expression]) -> exp.Expression:
     for cond in wrapped[1:]:
         result = exp.And(this=result, expression=cond)
     return result
+
+
+def _or(conditions: list[exp.Expression]) -> exp.Expression:
+    """Conditions joined with OR, in parentheses so they sit safely next to AND."""
+    if len(conditions) == 1:
+        return conditions[0]
+    result = conditions[0]
+    for cond in conditions[1:]:
+        result = exp.Or(this=result, expression=cond)
+    return exp.Paren(this=result)
 
 
 def _double(e: exp.Expression) -> exp.Expression:

@@ -311,7 +311,45 @@ def _build(tables: list[TableInfo], notes: list[str]) -> dict[str, Any]:
         models.append(model)
         metrics += [{"name": m["name"], "type": "simple", "measure": m["name"]} for m in measures]
     _borrow_time(models, notes)
-    return {"semantic_models": models, "metrics": metrics}
+    content: dict[str, Any] = {"semantic_models": models, "metrics": metrics}
+    phrasings = propose_phrasings(models)
+    if phrasings:
+        content["phrasings"] = phrasings
+        notes.append(f"proposed {len(phrasings)} phrasing(s) from column names (verbs of dates, yes/no columns); "
+                     "keep the ones your users say")
+    return content
+
+
+_DATE_SUFFIXES = ("_at", "_date", "_on", "_time", "_ts")
+_FLAG_PREFIXES = ("is_", "has_", "was_")
+
+
+def propose_phrasings(models: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Phrasings a drafted model can start with: a date named after a verb ("shipped_at") is what that verb
+    is about ("orders shipped in 2025"), and a yes/no column ("is_cancelled") is the condition its word names
+    ("cancelled orders"). Only words read from column names; the review decides which stay."""
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for model in models:
+        primary = next((e for e in model.get("entities", []) if e["type"] == "primary"), None)
+        prefix = primary["name"] if primary else model["name"]
+        for dim in model.get("dimensions", []):
+            name = dim["name"]
+            if dim["type"] == "time":
+                stem = next((name[: -len(s)] for s in _DATE_SUFFIXES if name.endswith(s)), "")
+                words = stem.replace("_", " ").strip()
+                if words.split()[:1] and words.split()[0].endswith("ed") and words not in seen:
+                    seen.add(words)
+                    out.append({"words": [words], "dimension": f"{prefix}__{name}",
+                                "description": f"a date next to '{words}' is the {name.replace('_', ' ')}"})
+            elif name.startswith(_FLAG_PREFIXES) and set(map(str, dim.get("sample_values", []))) <= {
+                    "True", "False", "true", "false", "1", "0"}:
+                words = name.split("_", 1)[1].replace("_", " ")
+                if words and words not in seen:
+                    seen.add(words)
+                    out.append({"words": [words], "dimension": f"{prefix}__{name}", "op": "=", "values": [True],
+                                "description": f"{words}: {name.replace('_', ' ')} is true"})
+    return out
 
 
 def _borrow_time(models: list[dict[str, Any]], notes: list[str]) -> None:

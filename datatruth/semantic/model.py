@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +22,10 @@ from datatruth.yamlsource import Issue, KeyPath, YamlDoc, load_yaml, parse_yaml
 
 ENTITY_TYPES = ("primary", "foreign", "unique", "natural")
 DIMENSION_TYPES = ("categorical", "time")
-# Truncation grains, finest first; `day_of_week` is a date part (1 = Monday … 7 = Sunday), not a truncation.
+# Truncation grains, finest first. Date parts are not truncations: `day_of_week` (1 = Monday … 7 = Sunday),
+# `month_of_year` (1-12), `quarter_of_year` (1-4) and `hour_of_day` (0-23) repeat every week, year or day.
 TIME_GRAINS = ("hour", "day", "week", "month", "quarter", "year")
-DATE_PARTS = ("day_of_week",)
+DATE_PARTS = ("day_of_week", "month_of_year", "quarter_of_year", "hour_of_day")
 GRAINS = TIME_GRAINS + DATE_PARTS
 AGGREGATIONS = ("sum", "count", "count_distinct", "avg", "min", "max", "median", "percentile")
 METRIC_TYPES = ("simple", "ratio", "derived", "cumulative")
@@ -32,6 +33,8 @@ FORMATS = ("currency", "percent", "number")
 WINDOW_UNITS = ("hour", "day", "week", "month", "quarter", "year")
 METRIC_TIME = "metric_time"
 SEPARATOR = "__"
+_DATE_PART_COLUMNS = {"year", "quarter", "month", "week", "day", "hour", "minute", "second", "weekday", "dow"}
+ROWS_SUFFIX = "_rows"
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _WINDOW_RE = re.compile(r"^\s*(\d+)\s+([a-z]+?)s?\s*$")
 
@@ -76,6 +79,14 @@ class Entity:
     expr: str | tuple[str, ...]
     description: str = ""
     origin: Origin = _origin_field()
+    label: str = ""
+    synonyms: tuple[str, ...] = ()
+    display: tuple[str, ...] = ()  # dimensions shown when rows of this entity are listed
+
+    @property
+    def title(self) -> str:
+        """The label, else the name with spaces."""
+        return self.label or self.name.replace("_", " ")
 
     @property
     def key_exprs(self) -> tuple[str, ...]:
@@ -101,6 +112,9 @@ class Dimension:
     sample_values: tuple[str, ...] = ()
     label: str = ""
     origin: Origin = _origin_field()
+    unit: str | None = None  # a unit of datatruth.semantic.units (minutes, miles, percent, …)
+    implicit: bool = field(default=False, compare=False)  # provided by the layer (an entity key), not written
+    value_synonyms: tuple[tuple[str, tuple[str, ...]], ...] = ()  # other names of values: BOS ← Boston, Logan
 
     @property
     def is_time(self) -> bool:
@@ -247,6 +261,49 @@ class VerifiedQuestion:
 
 
 @dataclass(frozen=True)
+class Phrasing:
+    """Words people use for something of the model: a verb or adjective ("fly", "early", "raining", "busy").
+
+    One phrasing says what its words mean: a metric (`metric`), the rows of a model a verb is recorded in
+    (`model`: "planes that flew" are planes found in flights), a dimension (`dimension`: a number, date or value
+    next to the words is about it: "3 hours late", "signed up in 2026"), a condition (`dimension` with `op` and
+    `values`: "arrived early" is arr_delay < 0), or a ranking (`ranking: growth`: "grew fastest").
+    """
+
+    words: tuple[str, ...]
+    metric: str | None = None
+    model: str | None = None
+    dimension: str | None = None
+    op: str | None = None
+    values: tuple[Any, ...] = ()
+    ranking: str | None = None
+    description: str = ""
+    origin: Origin = _origin_field()
+
+
+@dataclass(frozen=True)
+class NamedPeriod:
+    """A named set of months ("winter" = December, January, February), matched by its name and synonyms."""
+
+    name: str
+    months: tuple[int, ...]
+    synonyms: tuple[str, ...] = ()
+    origin: Origin = _origin_field()
+
+
+@dataclass(frozen=True)
+class Concept:
+    """A thing people name with one word that is several dimensions: a route is an origin and a destination."""
+
+    name: str
+    dimensions: tuple[str, ...]
+    label: str = ""
+    synonyms: tuple[str, ...] = ()
+    description: str = ""
+    origin: Origin = _origin_field()
+
+
+@dataclass(frozen=True)
 class QualifiedDimension:
     """A dimension addressed by its qualified name `entity__dimension`, with the model that holds it."""
 
@@ -266,12 +323,17 @@ def parse_window(text: str) -> tuple[int, str] | None:
 def _plain(value: Any) -> Any:
     """Content of a dataclass tree as JSON-able data, leaving out origins."""
     if is_dataclass(value):
-        return {f.name: _plain(getattr(value, f.name)) for f in fields(value) if f.name != "origin"}
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value) if f.name not in ("origin", "implicit")}
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
+
+
+def _declared(model: SemanticModel) -> SemanticModel:
+    """A model without the dimensions the loader adds by itself (entity keys, undeclared columns)."""
+    return replace(model, dimensions=tuple(d for d in model.dimensions if not d.implicit))
 
 
 @dataclass(frozen=True)
@@ -282,6 +344,12 @@ class SemanticLayer:
     metrics: tuple[Metric, ...] = ()
     verified_questions: tuple[VerifiedQuestion, ...] = ()
     source_files: tuple[str, ...] = ()
+    phrasings: tuple[Phrasing, ...] = ()
+    periods: tuple[NamedPeriod, ...] = ()
+    concepts: tuple[Concept, ...] = ()
+    # (model, column, SQL type) of table columns the model does not declare, read from the warehouse when the
+    # layer is activated: "the average loss ratio" works on a loss_ratio column nobody modelled
+    columns: tuple[tuple[str, str, str], ...] = ()
     _index: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -293,13 +361,69 @@ class SemanticLayer:
             metrics.setdefault(m.name, m)
         measures: dict[str, tuple[SemanticModel, Measure]] = {}
         dims: dict[str, QualifiedDimension] = {}
+        keys: dict[str, tuple[str, ...]] = {}
         for model in self.models:
             for measure in model.measures:
                 measures.setdefault(measure.name, (model, measure))
             for dim in model.dimensions:
                 qualified = f"{model.prefix}{SEPARATOR}{dim.name}"
                 dims.setdefault(qualified, QualifiedDimension(qualified, model, dim))
-        self._index.update(models=models, metrics=metrics, measures=measures, dimensions=dims)
+        self._column_dimensions(models, dims)
+        # an entity's key lives in the model named after it when there is one (dbt imports key several role
+        # models by the same entity), else in the first model where it is primary
+        for model in sorted(self.models, key=lambda m: m.primary_entity is None or m.primary_entity.name != m.name):
+            entity = model.primary_entity
+            if entity is None or entity.name in keys:
+                continue
+            keys[entity.name] = tuple(self._key_dimension(model, expr, dims) for expr in entity.key_exprs)
+        for model in self.models:
+            # every model can be counted row by row ("number of fire claim records"), named <model>_rows
+            name = f"{model.name}{ROWS_SUFFIX}"
+            if name not in metrics and name not in measures:
+                measures[name] = (model, Measure(name, "count", "1", description=f"Rows of {model.name}."))
+                metrics[name] = Metric(name, "simple", f"Number of {model.name.replace('_', ' ')} rows",
+                                       f"Rows of {model.name}.", measure=name)
+        self._index.update(models=models, metrics=metrics, measures=measures, dimensions=dims, keys=keys)
+
+    def _column_dimensions(self, models: dict[str, SemanticModel], dims: dict[str, QualifiedDimension]) -> None:
+        """Implicit dimensions for undeclared table columns (not keys, not already a dimension's expression)."""
+        from datatruth.semantic.units import unit_from_name
+
+        for model_name, column, kind in self.columns:
+            model = models.get(model_name)
+            if model is None or model.sql or not NAME_RE.match(column) or SEPARATOR in column:
+                continue
+            taken = {d.expr.lower() for d in model.dimensions} | {x.lower() for e in model.entities
+                                                                   for x in e.key_exprs}
+            qualified = f"{model.prefix}{SEPARATOR}{column}"
+            # date-part columns (year, month, hour, minute…) repeat the model's time; read as a grain instead
+            if column.lower() in taken or qualified in dims or column.lower() in _DATE_PART_COLUMNS:
+                continue
+            lower = kind.lower()
+            is_time = lower.startswith(("date", "timestamp", "datetime"))
+            grain = ("hour" if lower.startswith(("timestamp", "datetime")) else "day") if is_time else None
+            unit = None if is_time else unit_from_name(column)
+            dims[qualified] = QualifiedDimension(qualified, model, Dimension(
+                column, "time" if is_time else "categorical", column, grain, label=column.replace("_", " "),
+                description=f"Column {model.table}.{column} (not described in the model).", unit=unit,
+                implicit=True))
+
+    def _key_dimension(self, model: SemanticModel, expr: str, dims: dict[str, QualifiedDimension]) -> str:
+        """The qualified dimension holding one column of a model's primary key; an implicit one is added when
+        the model declares none, so every entity can be grouped and counted by its key."""
+        entity = model.primary_entity
+        composite = entity is not None and len(entity.key_exprs) > 1
+        for d in model.dimensions:
+            if d.expr == expr and (composite or not d.is_time):
+                return f"{model.prefix}{SEPARATOR}{d.name}"
+        local = expr if NAME_RE.match(expr) and SEPARATOR not in expr else f"{model.prefix}_key"
+        qualified = f"{model.prefix}{SEPARATOR}{local}"
+        if qualified not in dims:
+            title = entity.title if entity else model.name
+            label = f"{title[:1].upper()}{title[1:]} id" if not composite else local.replace("_", " ").capitalize()
+            dims[qualified] = QualifiedDimension(qualified, model, Dimension(
+                local, "categorical", expr, label=label, description=f"The key of {model.name}.", implicit=True))
+        return qualified
 
     def memo(self, key: str, factory: Any) -> Any:
         """A value derived from this layer, computed once (the join graph, parsed expressions)."""
@@ -347,12 +471,25 @@ class SemanticLayer:
         return qualified_name in self._index["dimensions"]
 
     def dimensions(self) -> tuple[QualifiedDimension, ...]:
-        """Every dimension with its qualified name, in file order."""
+        """Every dimension with its qualified name, in file order (implicit key dimensions after their model's)."""
         return tuple(self._index["dimensions"].values())
 
+    def entity_keys(self, entity: str) -> tuple[str, ...]:
+        """The qualified dimensions holding an entity's key (one per key column), or () for an unknown entity."""
+        return self._index["keys"].get(entity, ())
+
+    def entities(self) -> tuple[str, ...]:
+        """Every entity that is the primary key of a model."""
+        return tuple(self._index["keys"])
+
+    def entity_model(self, entity: str) -> SemanticModel | None:
+        """The model where an entity is the primary key, or None."""
+        keys = self.entity_keys(entity)
+        return self.dimension(keys[0]).model if keys else None
+
     def metric_names(self) -> tuple[str, ...]:
-        """Every metric name, in file order."""
-        return tuple(self._index["metrics"])
+        """Every declared metric name, in file order (the implicit <model>_rows counts are not listed)."""
+        return tuple(m.name for m in self.metrics if self._index["metrics"].get(m.name) is m)
 
     def measures_for(self, metric_name: str) -> tuple[str, ...]:
         """Names of the measures a metric is computed from, following ratio/derived inputs (no repeats)."""
@@ -386,7 +523,9 @@ class SemanticLayer:
         cached = self._index.get("hash")
         if cached is None:
             content = {"models": _plain(self.models), "metrics": _plain(self.metrics),
-                       "verified_questions": _plain(self.verified_questions)}
+                       "verified_questions": _plain(self.verified_questions), "phrasings": _plain(self.phrasings),
+                       "periods": _plain(self.periods), "concepts": _plain(self.concepts),
+                       "columns": [list(c) for c in self.columns]}
             text = json.dumps(content, sort_keys=True, default=str, separators=(",", ":"))
             cached = hashlib.sha256(text.encode()).hexdigest()[:16]
             self._index["hash"] = cached
@@ -394,8 +533,14 @@ class SemanticLayer:
 
     def to_dict(self) -> dict[str, Any]:
         """The layer as plain data in the YAML format (for writing back or diffing)."""
-        return {"semantic_models": _plain(self.models), "metrics": _plain(self.metrics),
-                "verified_questions": _plain(self.verified_questions)}
+        models = _plain(tuple(_declared(m) for m in self.models))
+        for model in models:
+            for dim in model["dimensions"]:
+                # the YAML maps each value to its other names; the dataclass keeps ordered pairs
+                dim["value_synonyms"] = {value: list(names) for value, names in dim["value_synonyms"]}
+        return {"semantic_models": models, "metrics": _plain(self.metrics),
+                "verified_questions": _plain(self.verified_questions), "phrasings": _plain(self.phrasings),
+                "periods": _plain(self.periods), "concepts": _plain(self.concepts)}
 
 
 def _near(word: str, options: Iterable[str]) -> str:
@@ -410,12 +555,17 @@ def _near(word: str, options: Iterable[str]) -> str:
 
 # -- loading -----------------------------------------------------------------------------------------------
 
-_TOP_KEYS = {"semantic_models", "metrics", "verified_questions"}
+_TOP_KEYS = {"semantic_models", "metrics", "verified_questions", "phrasings", "periods", "concepts"}
 _MODEL_KEYS = {"name", "table", "sql", "description", "entities", "dimensions", "measures", "defaults"}
 _DEFAULT_KEYS = {"agg_time_dimension"}
-_ENTITY_KEYS = {"name", "type", "expr", "description"}
+_ENTITY_KEYS = {"name", "type", "expr", "description", "label", "synonyms", "display"}
 _DIMENSION_KEYS = {"name", "type", "expr", "time_granularity", "description", "synonyms", "sample_values",
-                   "label", "type_params"}
+                   "label", "type_params", "unit", "value_synonyms"}
+_PHRASING_KEYS = {"words", "metric", "model", "dimension", "op", "values", "ranking", "description"}
+_PERIOD_KEYS = {"name", "months", "synonyms"}
+_CONCEPT_KEYS = {"name", "dimensions", "label", "synonyms", "description"}
+RANKINGS = ("growth", "decline")
+PHRASING_OPS = ("=", "!=", "<", "<=", ">", ">=", "in", "not_in", "is_null", "not_null")
 _MEASURE_KEYS = {"name", "agg", "expr", "percentile", "filter", "agg_time_dimension", "description", "synonyms"}
 _METRIC_KEYS = {"name", "type", "label", "description", "synonyms", "format", "measure", "numerator",
                 "denominator", "expr", "metrics", "window", "grain_to_date", "filter", "time_dimension"}
@@ -532,7 +682,9 @@ class _Reader:
                 expr = tuple(raw_expr) if len(raw_expr) > 1 else raw_expr[0]
         elif raw_expr is not None:
             expr = self.text(raw, "expr", keys, default=name) or name
-        return Entity(name, kind, expr, self.text(raw, "description", keys, default="") or "", self.origin(keys, raw))
+        return Entity(name, kind, expr, self.text(raw, "description", keys, default="") or "", self.origin(keys, raw),
+                      self.text(raw, "label", keys, default="") or "", self.strings(raw, "synonyms", keys),
+                      self.strings(raw, "display", keys))
 
     def dimension(self, keys: KeyPath, value: Any) -> Dimension | None:
         raw = self.mapping(value, keys, _DIMENSION_KEYS, "a dimension")
@@ -551,10 +703,26 @@ class _Reader:
         if kind != "time" and grain is not None:
             self.add(keys + ("time_granularity",), "only time dimensions have a time_granularity",
                      "set type: time or remove time_granularity")
+        from datatruth.semantic.units import UNIT_NAMES
+
+        unit = self.choice(raw, "unit", keys, UNIT_NAMES)
+        if unit and kind == "time":
+            self.add(keys + ("unit",), "a time dimension has no unit", "remove unit or make it categorical")
         return Dimension(name, kind, self.text(raw, "expr", keys, default=name) or name, grain,
                          self.text(raw, "description", keys, default="") or "", self.strings(raw, "synonyms", keys),
                          self.strings(raw, "sample_values", keys), self.text(raw, "label", keys, default="") or "",
-                         self.origin(keys, raw))
+                         self.origin(keys, raw), unit, value_synonyms=self.value_synonyms(raw, keys))
+
+    def value_synonyms(self, raw: Mapping[str, Any], keys: KeyPath) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        value = raw.get("value_synonyms")
+        if value is None:
+            return ()
+        if not isinstance(value, dict) or any(not isinstance(v, list) or any(isinstance(x, dict | list)
+                                                                           for x in v) for v in value.values()):
+            self.add(keys + ("value_synonyms",), "'value_synonyms' maps each value to a list of other names",
+                     "e.g. value_synonyms: {BOS: [Boston, Logan]}")
+            return ()
+        return tuple((str(k), tuple(str(x) for x in v)) for k, v in value.items())
 
     def measure(self, keys: KeyPath, value: Any) -> Measure | None:
         raw = self.mapping(value, keys, _MEASURE_KEYS, "a measure")
@@ -634,6 +802,55 @@ class _Reader:
                                 self.origin(keys, raw))
 
 
+    def phrasing(self, keys: KeyPath, value: Any) -> Phrasing | None:
+        raw = self.mapping(value, keys, _PHRASING_KEYS, "a phrasing")
+        if raw is None:
+            return None
+        words = self.strings(raw, "words", keys)
+        if not words:
+            self.add(keys, "a phrasing needs 'words': the words people use, e.g. [arrived early, early]")
+        meaning = {k: self.text(raw, k, keys) for k in ("metric", "model", "dimension")}
+        op = self.choice(raw, "op", keys, PHRASING_OPS)
+        ranking = self.choice(raw, "ranking", keys, RANKINGS)
+        values = raw.get("values")
+        if values is not None and (not isinstance(values, list) or any(isinstance(v, dict | list) for v in values)):
+            self.add(keys + ("values",), "'values' must be a list of numbers or texts")
+            values = None
+        if not any(meaning.values()) and ranking is None:
+            self.add(keys, "a phrasing needs one of 'metric', 'model', 'dimension' or 'ranking'")
+        if op is not None and not meaning["dimension"]:
+            self.add(keys + ("op",), "'op' needs a 'dimension' to test", "add dimension: entity__name")
+        if op in ("is_null", "not_null") and values:
+            self.add(keys + ("values",), f"'{op}' takes no values")
+        if op is not None and op not in ("is_null", "not_null") and not values:
+            self.add(keys + ("values",), f"'{op}' needs 'values'")
+        return Phrasing(words, meaning["metric"], meaning["model"], meaning["dimension"], op, tuple(values or ()),
+                        ranking, self.text(raw, "description", keys, default="") or "", self.origin(keys, raw))
+
+    def period(self, keys: KeyPath, value: Any) -> NamedPeriod | None:
+        raw = self.mapping(value, keys, _PERIOD_KEYS, "a named period")
+        if raw is None:
+            return None
+        months = raw.get("months")
+        if not isinstance(months, list) or not months or any(
+                isinstance(m, bool) or not isinstance(m, int) or not 1 <= m <= 12 for m in months):
+            self.add(keys + ("months",), "'months' must be a list of month numbers 1-12, e.g. [12, 1, 2]")
+            months = []
+        return NamedPeriod(self.text(raw, "name", keys, required=True, default="") or "", tuple(months),
+                           self.strings(raw, "synonyms", keys), self.origin(keys, raw))
+
+    def concept(self, keys: KeyPath, value: Any) -> Concept | None:
+        raw = self.mapping(value, keys, _CONCEPT_KEYS, "a concept")
+        if raw is None:
+            return None
+        dims = self.strings(raw, "dimensions", keys)
+        if len(dims) < 2:
+            self.add(keys + ("dimensions",), "a concept names two or more dimensions (qualified names)")
+        return Concept(self.name(raw, keys), dims, self.text(raw, "label", keys, default="") or "",
+                       self.strings(raw, "synonyms", keys), self.text(raw, "description", keys, default="") or "",
+                       self.origin(keys, raw))
+
+
 def _model_files(paths: Iterable[str | Path], issues: list[Issue]) -> list[Path]:
     files: list[Path] = []
     for entry in paths:
@@ -655,6 +872,9 @@ def read_documents(docs: Iterable[YamlDoc]) -> tuple[SemanticLayer, list[Issue]]
     models: list[SemanticModel] = []
     metrics: list[Metric] = []
     questions: list[VerifiedQuestion] = []
+    phrasings: list[Phrasing] = []
+    periods: list[NamedPeriod] = []
+    concepts: list[Concept] = []
     issues: list[Issue] = []
     files: list[str] = []
     for doc in docs:
@@ -667,8 +887,13 @@ def read_documents(docs: Iterable[YamlDoc]) -> tuple[SemanticLayer, list[Issue]]
             models += [m for k, v in reader.items(raw, "semantic_models", ()) if (m := reader.model(k, v))]
             metrics += [m for k, v in reader.items(raw, "metrics", ()) if (m := reader.metric(k, v))]
             questions += [q for k, v in reader.items(raw, "verified_questions", ()) if (q := reader.question(k, v))]
+            phrasings += [p for k, v in reader.items(raw, "phrasings", ()) if (p := reader.phrasing(k, v))]
+            periods += [p for k, v in reader.items(raw, "periods", ()) if (p := reader.period(k, v))]
+            concepts += [c for k, v in reader.items(raw, "concepts", ()) if (c := reader.concept(k, v))]
         issues += reader.issues
-    return SemanticLayer(tuple(models), tuple(metrics), tuple(questions), tuple(files)), issues
+    layer = SemanticLayer(tuple(models), tuple(metrics), tuple(questions), tuple(files), tuple(phrasings),
+                          tuple(periods), tuple(concepts))
+    return layer, issues
 
 
 def load_semantic_model(paths: Iterable[str | Path]) -> SemanticLayer:

@@ -1,6 +1,9 @@
 """The QueryPlan: what to compute (metrics, dimensions, filters, time), produced by the planner and shown in the UI.
 
-A plan never holds SQL. It round-trips through JSON (`to_dict` / `QueryPlan.from_dict`); `from_dict` checks
+A plan asks for one of three shapes: named metrics (and ad-hoc arithmetic over them), aggregates of a column
+("shortest distance", "how many distinct planes"), or — with neither — a list of distinct rows of its dimensions
+("list every policy with its dates"). Dimensions are qualified names (`customer__region`), `metric_time`, or an
+entity's key (`customer__customer_id`, which the layer provides for every primary entity). A plan never holds SQL. It round-trips through JSON (`to_dict` / `QueryPlan.from_dict`); `from_dict` checks
 every type and raises UserError with a clear message, because LLM output arrives through it.
 """
 
@@ -15,6 +18,7 @@ from datatruth.errors import UserError
 from datatruth.semantic.model import GRAINS, METRIC_TIME
 
 FILTER_OPS = ("=", "!=", "in", "not_in", "<", "<=", ">", ">=", "between", "like", "is_null", "not_null")
+AGGREGATE_FUNCTIONS = ("count", "count_distinct", "sum", "avg", "min", "max", "median", "percentile")
 COMPARISONS = ("previous_period", "same_period_last_year")
 EVIDENCE_KINDS = ("metric", "dimension", "filter", "time", "order", "limit", "comparison", "other")
 _OP_ALIASES = {"==": "=", "<>": "!=", "not in": "not_in", "is null": "is_null", "is not null": "not_null",
@@ -58,12 +62,18 @@ class Filter:
 
 @dataclass(frozen=True)
 class TimeRange:
-    """A half-open date range [start, end); either bound may be open."""
+    """A half-open date range [start, end); either bound may be open. `parts` splits it into pieces with gaps
+    ("December, January and February": three months, not the year they span)."""
 
     start: dt.date | None = None
     end: dt.date | None = None  # exclusive
     label: str = ""
     grain: str | None = None  # the grain the words named ("last quarter" → quarter), informational
+    parts: tuple[tuple[dt.date, dt.date], ...] = ()
+
+    def pieces(self) -> tuple[tuple[dt.date | None, dt.date | None], ...]:
+        """The [start, end) pieces the range covers: its parts, else the range itself."""
+        return self.parts or ((self.start, self.end),)
 
     def describe(self) -> str:
         """The range as short text."""
@@ -95,6 +105,35 @@ class AdhocMetric:
 
 
 @dataclass(frozen=True)
+class Aggregate:
+    """An aggregate of one column (or of an entity's key) over the rows of a model: "shortest distance" is
+    min of flight__distance; "how many distinct planes" is count_distinct of plane__tailnum over flights."""
+
+    name: str  # the output column
+    function: str  # one of AGGREGATE_FUNCTIONS
+    dimension: str  # a qualified dimension (an entity key for counts of an entity)
+    over: str | None = None  # the semantic model whose rows are aggregated (default: the dimension's own)
+    percentile: float | None = None  # for function percentile (median is 0.5)
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Condition:
+    """Keep only the members of an entity whose metric meets a test, counted like the rest of the plan:
+    "customers with more than 10 orders" is Condition(customer__customer_id, orders, >, (10,))."""
+
+    dimension: str  # the entity key (or any dimension) whose members are tested
+    metric: str
+    op: str
+    values: tuple[Scalar, ...]
+
+    def describe(self) -> str:
+        """The condition as short text."""
+        shown = " and ".join(str(v) for v in self.values)
+        return f"{self.dimension} with {self.metric} {self.op} {shown}"
+
+
+@dataclass(frozen=True)
 class Evidence:
     """Why the planner chose something: the phrase it read and what it matched."""
 
@@ -120,6 +159,21 @@ class QueryPlan:
     limit: int | None = None
     adhoc_metrics: tuple[AdhocMetric, ...] = ()
     evidence: tuple[Evidence, ...] = ()
+    aggregates: tuple[Aggregate, ...] = ()
+    conditions: tuple[Condition, ...] = ()
+    periods: tuple[TimeRange, ...] = ()  # compared periods: one row per period, labelled
+    result_filters: tuple[Filter, ...] = ()  # applied to result rows after shares are computed
+    entity: str | None = None  # list questions: the model whose rows are listed (default: chosen by the compiler)
+
+    @property
+    def is_list(self) -> bool:
+        """True when the plan lists rows (no metric and no aggregate)."""
+        return not (self.metrics or self.adhoc_metrics or self.aggregates)
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        """The names of the computed columns: metrics, ad-hoc metrics and aggregates."""
+        return self.metrics + tuple(a.name for a in self.adhoc_metrics) + tuple(a.name for a in self.aggregates)
 
     def time_grain(self) -> DimensionRef | None:
         """The metric_time dimension asked for, if any."""
@@ -127,18 +181,24 @@ class QueryPlan:
 
     def describe(self) -> str:
         """One readable line, e.g. 'revenue by customer__region, metric_time (month) where … for 2025'."""
-        what = ", ".join(list(self.metrics) + [a.name for a in self.adhoc_metrics])
+        what = ", ".join(self.outputs) or "rows of " + ", ".join(d.name for d in self.dimensions)
         parts = [what]
         if self.dimensions:
             parts.append("by " + ", ".join(f"{d.name} ({d.grain})" if d.grain else d.name for d in self.dimensions))
         if self.filters:
             parts.append("where " + " and ".join(f.describe() for f in self.filters))
+        if self.conditions:
+            parts.append("for " + " and ".join(c.describe() for c in self.conditions))
+        if self.periods:
+            parts.append("in " + " vs ".join(p.describe() for p in self.periods))
         if self.time_range:
             parts.append("for " + self.time_range.describe())
         if self.comparison:
             parts.append("vs " + self.comparison.replace("_", " "))
         if self.share_of_total:
             parts.append("as share of total")
+        if self.result_filters:
+            parts.append("keeping " + " and ".join(f.describe() for f in self.result_filters))
         if self.order:
             parts.append("sorted by " + ", ".join(o.key + (" desc" if o.descending else "") for o in self.order))
         if self.limit is not None:
@@ -148,16 +208,25 @@ class QueryPlan:
     def to_dict(self) -> dict[str, Any]:
         """The plan as JSON-able data (dates as ISO text); `from_dict` reads it back."""
         out: dict[str, Any] = {"metrics": list(self.metrics)}
+        if self.aggregates:
+            out["aggregates"] = [{"name": a.name, "function": a.function, "dimension": a.dimension,
+                                  **({"over": a.over} if a.over else {}),
+                                  **({"percentile": a.percentile} if a.percentile is not None else {}),
+                                  **({"label": a.label} if a.label else {})} for a in self.aggregates]
         if self.dimensions:
             out["dimensions"] = [{"name": d.name, **({"grain": d.grain} if d.grain else {})} for d in self.dimensions]
         if self.filters:
-            out["filters"] = [{"dimension": f.dimension, "op": f.op, "values": [_json_value(v) for v in f.values],
-                               **({"grain": f.grain} if f.grain else {})} for f in self.filters]
+            out["filters"] = [_filter_dict(f) for f in self.filters]
+        if self.conditions:
+            out["conditions"] = [{"dimension": c.dimension, "metric": c.metric, "op": c.op,
+                                  "values": [_json_value(v) for v in c.values]} for c in self.conditions]
         if self.time_range:
-            tr = self.time_range
-            out["time_range"] = {"start": tr.start.isoformat() if tr.start else None,
-                                 "end": tr.end.isoformat() if tr.end else None, "label": tr.label, "grain": tr.grain}
-        for key in ("time_dimension", "comparison", "limit"):
+            out["time_range"] = _range_dict(self.time_range)
+        if self.periods:
+            out["periods"] = [_range_dict(p) for p in self.periods]
+        if self.result_filters:
+            out["result_filters"] = [_filter_dict(f) for f in self.result_filters]
+        for key in ("time_dimension", "comparison", "limit", "entity"):
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
         if self.share_of_total:
@@ -181,8 +250,22 @@ def _json_value(value: Scalar) -> Any:
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
+def _filter_dict(f: Filter) -> dict[str, Any]:
+    return {"dimension": f.dimension, "op": f.op, "values": [_json_value(v) for v in f.values],
+            **({"grain": f.grain} if f.grain else {})}
+
+
+def _range_dict(tr: TimeRange) -> dict[str, Any]:
+    out: dict[str, Any] = {"start": tr.start.isoformat() if tr.start else None,
+                           "end": tr.end.isoformat() if tr.end else None, "label": tr.label, "grain": tr.grain}
+    if tr.parts:
+        out["parts"] = [[a.isoformat(), b.isoformat()] for a, b in tr.parts]
+    return out
+
+
 _PLAN_KEYS = {"metrics", "dimensions", "filters", "time_range", "time_dimension", "comparison", "share_of_total",
-              "order", "limit", "adhoc_metrics", "evidence"}
+              "order", "limit", "adhoc_metrics", "evidence", "aggregates", "conditions", "periods", "result_filters",
+              "entity"}
 
 
 class _Reader:
@@ -248,8 +331,8 @@ class _Reader:
             a = self.mapping(item, f"adhoc_metrics[{i}]", {"name", "expr"})
             adhoc.append(AdhocMetric(self.text(a.get("name"), f"adhoc_metrics[{i}].name") or "",
                                      self.text(a.get("expr"), f"adhoc_metrics[{i}].expr") or ""))
-        if not metrics and not adhoc:
-            raise self.fail("metrics", "a plan needs at least one metric")
+        aggregates = [self.aggregate(item, f"aggregates[{i}]")
+                      for i, item in enumerate(self.items(raw.get("aggregates"), "aggregates"))]
         dims = []
         for i, item in enumerate(self.items(raw.get("dimensions"), "dimensions")):
             if isinstance(item, str):
@@ -259,18 +342,22 @@ class _Reader:
             d = self.mapping(item, f"dimensions[{i}]", {"name", "grain"})
             dims.append(DimensionRef(self.text(d.get("name"), f"dimensions[{i}].name") or "",
                                      self.grain(d.get("grain"), f"dimensions[{i}].grain")))
+        if not metrics and not adhoc and not aggregates and not dims:
+            raise self.fail("metrics", "a plan needs a metric, an aggregate, or dimensions to list")
         filters = [self.filter(item, f"filters[{i}]") for i, item in enumerate(self.items(raw.get("filters"),
                                                                                           "filters"))]
+        conditions = [self.condition(item, f"conditions[{i}]")
+                      for i, item in enumerate(self.items(raw.get("conditions"), "conditions"))]
+        result_filters = [self.filter(item, f"result_filters[{i}]")
+                          for i, item in enumerate(self.items(raw.get("result_filters"), "result_filters"))]
         time_range = None
         if raw.get("time_range") is not None:
-            tr = self.mapping(raw["time_range"], "time_range", {"start", "end", "label", "grain"})
-            start, end = self.date(tr.get("start"), "time_range.start"), self.date(tr.get("end"), "time_range.end")
-            if start and end and end <= start:
-                raise self.fail("time_range", f"end {end} must be after start {start} (end is exclusive)")
-            label = tr.get("label") or ""
-            if not isinstance(label, str):
-                raise self.fail("time_range.label", "expected text")
-            time_range = TimeRange(start, end, label, self.grain(tr.get("grain"), "time_range.grain"))
+            time_range = self.time_range(raw["time_range"], "time_range")
+        periods = [self.time_range(item, f"periods[{i}]")
+                   for i, item in enumerate(self.items(raw.get("periods"), "periods"))]
+        for i, p in enumerate(periods):
+            if p.start is None or p.end is None:
+                raise self.fail(f"periods[{i}]", "a compared period needs a start and an end")
         comparison = self.text(raw.get("comparison"), "comparison", optional=True)
         if comparison is not None and comparison not in COMPARISONS:
             raise self.fail("comparison", f"unknown comparison {comparison!r}", f"one of: {', '.join(COMPARISONS)}")
@@ -301,7 +388,57 @@ class _Reader:
                                      str(e.get("target", "")), float(score), str(e.get("method", "exact"))))
         return QueryPlan(metrics, tuple(dims), tuple(filters), time_range,
                          self.text(raw.get("time_dimension"), "time_dimension", optional=True), comparison, share,
-                         tuple(order), limit, tuple(adhoc), tuple(evidence))
+                         tuple(order), limit, tuple(adhoc), tuple(evidence), tuple(aggregates), tuple(conditions),
+                         tuple(periods), tuple(result_filters), self.text(raw.get("entity"), "entity", optional=True))
+
+    def time_range(self, value: Any, where: str) -> TimeRange:
+        tr = self.mapping(value, where, {"start", "end", "label", "grain", "parts"})
+        start, end = self.date(tr.get("start"), f"{where}.start"), self.date(tr.get("end"), f"{where}.end")
+        if start and end and end <= start:
+            raise self.fail(where, f"end {end} must be after start {start} (end is exclusive)")
+        label = tr.get("label") or ""
+        if not isinstance(label, str):
+            raise self.fail(f"{where}.label", "expected text")
+        parts = []
+        for i, item in enumerate(self.items(tr.get("parts"), f"{where}.parts")):
+            pair = self.items(item, f"{where}.parts[{i}]")
+            if len(pair) != 2:
+                raise self.fail(f"{where}.parts[{i}]", "expected [start, end]")
+            a, b = self.date(pair[0], f"{where}.parts[{i}][0]"), self.date(pair[1], f"{where}.parts[{i}][1]")
+            if a is None or b is None or b <= a:
+                raise self.fail(f"{where}.parts[{i}]", "expected [start, end] with end after start")
+            parts.append((a, b))
+        return TimeRange(start, end, label, self.grain(tr.get("grain"), f"{where}.grain"), tuple(parts))
+
+    def aggregate(self, item: Any, where: str) -> Aggregate:
+        a = self.mapping(item, where, {"name", "function", "dimension", "over", "percentile", "label"})
+        function = (self.text(a.get("function"), f"{where}.function") or "").lower()
+        if function not in AGGREGATE_FUNCTIONS:
+            raise self.fail(f"{where}.function", f"unknown aggregate {function!r}",
+                            f"one of: {', '.join(AGGREGATE_FUNCTIONS)}")
+        p = a.get("percentile")
+        if p is not None and (isinstance(p, bool) or not isinstance(p, int | float) or not 0 <= p <= 1):
+            raise self.fail(f"{where}.percentile", f"expected a number between 0 and 1, got {p!r}")
+        if function == "percentile" and p is None:
+            raise self.fail(f"{where}.percentile", "a percentile aggregate needs 'percentile' (0-1)")
+        label = a.get("label") or ""
+        if not isinstance(label, str):
+            raise self.fail(f"{where}.label", "expected text")
+        return Aggregate(self.text(a.get("name"), f"{where}.name") or "", function,
+                         self.text(a.get("dimension"), f"{where}.dimension") or "",
+                         self.text(a.get("over"), f"{where}.over", optional=True),
+                         0.5 if function == "median" else (float(p) if p is not None else None), label)
+
+    def condition(self, item: Any, where: str) -> Condition:
+        c = self.mapping(item, where, {"dimension", "metric", "op", "values", "value"})
+        f = self.filter({"dimension": c.get("dimension"), "op": c.get("op"),
+                         **({"values": c["values"]} if "values" in c else {}),
+                         **({"value": c["value"]} if "value" in c else {})}, where)
+        if f.op not in ("=", "!=", "<", "<=", ">", ">=", "between"):
+            raise self.fail(f"{where}.op", f"a condition on a metric compares numbers; {f.op!r} does not")
+        if any(isinstance(v, bool) or not isinstance(v, int | float) for v in f.values):
+            raise self.fail(f"{where}.values", "a condition on a metric compares with numbers")
+        return Condition(f.dimension, self.text(c.get("metric"), f"{where}.metric") or "", f.op, f.values)
 
     def filter(self, item: Any, where: str) -> Filter:
         f = self.mapping(item, where, {"dimension", "op", "values", "value", "grain"})

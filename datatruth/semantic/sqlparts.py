@@ -23,9 +23,15 @@ PERIOD_START = "__period_start__"
 _PERIOD_RE = re.compile(r"\{\{\s*period_start\s*\}\}")
 
 _TRUNC = {
-    "duckdb": {"hour": "DATE_TRUNC('hour', __x__)", "dow": "ISODOW(__x__)",
+    "duckdb": {"hour": "DATE_TRUNC('hour', __x__)", "dow": "ISODOW(__x__)", "month_of_year": "MONTH(__x__)",
+               "year_number": "YEAR(__x__)",
+               "quarter_of_year": "QUARTER(__x__)", "hour_of_day": "HOUR(__x__)",
                **{g: f"CAST(DATE_TRUNC('{g}', __x__) AS DATE)" for g in ("day", "week", "month", "quarter", "year")}},
     "postgres": {"hour": "DATE_TRUNC('hour', __x__)", "dow": "CAST(EXTRACT(ISODOW FROM __x__) AS INTEGER)",
+                 "month_of_year": "CAST(EXTRACT(MONTH FROM __x__) AS INTEGER)",
+                 "year_number": "CAST(EXTRACT(YEAR FROM __x__) AS INTEGER)",
+                 "quarter_of_year": "CAST(EXTRACT(QUARTER FROM __x__) AS INTEGER)",
+                 "hour_of_day": "CAST(EXTRACT(HOUR FROM __x__) AS INTEGER)",
                  **{g: f"CAST(DATE_TRUNC('{g}', __x__) AS DATE)" for g in ("day", "week", "month", "quarter", "year")}},
     "mysql": {"hour": "CAST(DATE_FORMAT(__x__, '%Y-%m-%d %H:00:00') AS DATETIME)",
               "day": "DATE(__x__)",
@@ -33,7 +39,9 @@ _TRUNC = {
               "month": "DATE_SUB(DATE(__x__), INTERVAL (DAYOFMONTH(__x__) - 1) DAY)",
               "quarter": "DATE_ADD(MAKEDATE(YEAR(__x__), 1), INTERVAL (QUARTER(__x__) - 1) QUARTER)",
               "year": "MAKEDATE(YEAR(__x__), 1)",
-              "dow": "WEEKDAY(__x__) + 1"},
+              "dow": "WEEKDAY(__x__) + 1", "month_of_year": "MONTH(__x__)", "quarter_of_year": "QUARTER(__x__)",
+              "year_number": "YEAR(__x__)",
+              "hour_of_day": "HOUR(__x__)"},
 }
 _SHIFT = {
     "duckdb": "CAST(__x__ + INTERVAL '{n}' {unit} AS {cast})",
@@ -84,7 +92,8 @@ def fill(text: str, dialect: str, value: exp.Expression) -> exp.Expression:
 
 
 def truncate(value: exp.Expression, grain: str, dialect: str) -> exp.Expression:
-    """The expression truncated to a time grain (a DATE for day and coarser), or its ISO day of week."""
+    """The expression truncated to a time grain (a DATE for day and coarser), or a date part (day of week,
+    month of year, quarter of year, hour of day) as a number."""
     key = "dow" if grain == "day_of_week" else grain
     return fill(_TRUNC[dialect][key], dialect, value)
 

@@ -40,7 +40,7 @@ def validate(layer: SemanticLayer, warehouse_columns: Schema | None = None) -> l
     """Every problem of the layer; with `warehouse_columns` (table → {column: type}) also tables and columns."""
     checks: list[Callable[[SemanticLayer], list[Issue]]] = [
         _duplicates, _references, _cycles, _entity_shapes, _join_paths, _ratio_parts, _time_metrics,
-        _verified_questions,
+        _verified_questions, _language,
     ]
     issues: list[Issue] = []
     for check in checks:
@@ -327,6 +327,47 @@ class _Ref:
         self.name = name
 
 
+def _language(layer: SemanticLayer) -> list[Issue]:
+    """Phrasings, named periods, concepts and entity display lists name things that exist."""
+    issues: list[Issue] = []
+    dims = {qd.name for qd in layer.dimensions()}
+    models = {m.name for m in layer.models}
+    metrics = set(layer.metric_names())
+
+    def dim_issue(origin: Origin, what: str, name: str, key: str) -> None:
+        if name not in dims:
+            issues.append(origin.issue(f"{what} names dimension '{name}', which does not exist",
+                                       _near(name, dims), key))
+
+    for p in layer.phrasings:
+        what = f"phrasing {list(p.words)}"
+        if p.metric and p.metric not in metrics:
+            issues.append(p.origin.issue(f"{what} names metric '{p.metric}', which does not exist",
+                                         _near(p.metric, metrics), "metric"))
+        if p.model and p.model not in models:
+            issues.append(p.origin.issue(f"{what} names model '{p.model}', which does not exist",
+                                         _near(p.model, models), "model"))
+        if p.dimension:
+            dim_issue(p.origin, what, p.dimension, "dimension")
+    seen: dict[str, Origin] = {}
+    for period in layer.periods:
+        for word in (period.name, *period.synonyms):
+            key = word.strip().lower()
+            if key in seen:
+                issues.append(period.origin.issue(f"named period '{word}' is defined twice",
+                                                  f"first at {seen[key].file}:{seen[key].line}", "name"))
+            seen.setdefault(key, period.origin)
+    for concept in layer.concepts:
+        for name in concept.dimensions:
+            dim_issue(concept.origin, f"concept '{concept.name}'", name, "dimensions")
+    for model in layer.models:
+        for entity in model.entities:
+            for name in entity.display:
+                qualified = name if SEPARATOR in name else f"{model.prefix}{SEPARATOR}{name}"
+                dim_issue(entity.origin, f"entity '{entity.name}' display", qualified, "display")
+    return issues
+
+
 # -- tables and columns ------------------------------------------------------------------------------------
 def _expressions(layer: SemanticLayer, schema: dict[str, dict[str, str]] | None) -> list[Issue]:
     """Every expression parses; with a schema, every table and column it names exists."""
@@ -492,8 +533,27 @@ def validate_workspace(ws: Workspace) -> list[Issue]:
 def activate(ws: Workspace) -> SemanticLayer:
     """The workspace's semantic layer, only if it has no issue at all (ConfigError listing them otherwise)."""
     layer = load_semantic_model(ws.config.semantic_models)
-    issues = validate(layer, warehouse_schema(ws))
+    schema = warehouse_schema(ws)
+    issues = validate(layer, schema)
     if issues:
         raise ConfigError(f"the semantic model of workspace '{ws.name}' has {len(issues)} problem(s) and was not "
                           "activated", "fix each line listed; the previous model stays in use", issues)
-    return layer
+    return with_columns(layer, schema, ws.config.sensitive_columns)
+
+
+def with_columns(layer: SemanticLayer, schema: Schema, sensitive: Iterable[str] = ()) -> SemanticLayer:
+    """The layer with the warehouse columns its models do not declare (sensitive columns left out)."""
+    from dataclasses import replace
+
+    hidden = {s.lower() for s in sensitive}
+    lowered = _lower_schema(schema)
+    columns = []
+    for model in layer.models:
+        if model.sql or not model.table:
+            continue
+        table = model.table.lower().split(".")[-1]
+        for column, kind in lowered.get(table, {}).items():
+            if f"{table}.{column}" in hidden or column in hidden:
+                continue
+            columns.append((model.name, column, kind))
+    return replace(layer, columns=tuple(columns))

@@ -58,7 +58,7 @@ class Limits:
 
     row_cap: int = 10_000
     timeout_s: float = 30.0
-    questions_per_user_per_hour: int = 100
+    questions_per_user_per_hour: int = 600
     cache_ttl_s: int = 3600
     upper_tier_users: tuple[str, ...] = ()
     upper_tier_questions_per_hour: int = 1000
@@ -349,7 +349,7 @@ def parse_workspace(path: Path, env: dict[str, str] | None = None, data_dir: Pat
     limits = Limits(
         row_cap=c.typed(lim_raw, "row_cap", int, 10_000, ("limits",)),
         timeout_s=c.typed(lim_raw, "timeout_s", float, 30.0, ("limits",)),
-        questions_per_user_per_hour=c.typed(lim_raw, "questions_per_user_per_hour", int, 100, ("limits",)),
+        questions_per_user_per_hour=c.typed(lim_raw, "questions_per_user_per_hour", int, 600, ("limits",)),
         cache_ttl_s=c.typed(lim_raw, "cache_ttl_s", int, 3600, ("limits",)),
         upper_tier_users=tuple(c.typed(lim_raw, "upper_tier_users", list, [], ("limits",))),
         upper_tier_questions_per_hour=c.typed(lim_raw, "upper_tier_questions_per_hour", int, 1000, ("limits",)),

@@ -154,7 +154,7 @@ def create_workspace(name: str, *, warehouse_url: str = "", title: str = "", sem
         doc["warehouse"] = {"url": warehouse_url}
     doc["semantic_models"] = semantic_models or []
     doc["clock"] = "today"
-    doc["limits"] = {"row_cap": 10000, "timeout_s": 30, "questions_per_user_per_hour": 100}
+    doc["limits"] = {"row_cap": 10000, "timeout_s": 30, "questions_per_user_per_hour": 600}
     doc["llm"] = {"provider": "none"}
     doc["members"] = [{"user": admin or settings.local_user, "role": "admin", "incident_role": "owner"}]
     path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")

@@ -1,5 +1,9 @@
 """Load an evaluation set, run it through the CLI's code path, and compare each answer with its gold SQL.
 
+Each answer is one of three outcomes: correct, refused (an error with suggestions — the product said it
+could not answer) or wrong (rows that do not match the gold, or a number for a question that must be refused,
+`expect: refuse`). A wrong answer is far worse than a refusal: the user trusts the number.
+
 Frames are compared by values, not by column names: every gold column must match one answer column
 (the answer may carry extra columns, e.g. the previous period next to a comparison), the row counts must
 be equal, and rows must match as a multiset — or in order when the case says `ordered: true`.
@@ -10,6 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
+import shutil
+import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +28,8 @@ from datatruth.ask.answer import frame_rows
 from datatruth.cli.ask import ask_one
 
 EVAL_DIR = Path(__file__).resolve().parent
+REPO = EVAL_DIR.parent.parent
+BANKS = ("bank_retail", "bank_flights", "bank_acme")
 REL_TOL = 1e-6
 ABS_TOL = 1e-6
 
@@ -34,6 +44,7 @@ class EvalCase:
     ordered: bool = False
     follows: str | None = None
     classes: tuple[str, ...] = ()
+    expect: str = "answer"  # or "refuse": the product must not answer with a number
 
 
 @dataclass(frozen=True)
@@ -53,13 +64,16 @@ class CaseResult:
     ok: bool
     reason: str = ""
     sql: str = ""
+    outcome: str = ""  # correct | refused | wrong
+    payload: dict[str, Any] | None = None
 
 
 def load_set(name: str) -> EvalSet:
     """Read tests/eval/<name>.yaml."""
     raw = yaml.safe_load((EVAL_DIR / f"{name}.yaml").read_text(encoding="utf-8"))
-    cases = tuple(EvalCase(str(c["id"]), str(c["question"]), str(c["sql"]), bool(c.get("ordered", False)),
-                           c.get("follows"), tuple(c.get("classes") or ())) for c in raw["cases"])
+    cases = tuple(EvalCase(str(c["id"]), str(c["question"]), str(c.get("sql") or ""), bool(c.get("ordered", False)),
+                           c.get("follows"), tuple(c.get("classes") or ()), str(c.get("expect", "answer")))
+                  for c in raw["cases"])
     return EvalSet(raw["set"], raw["workspace"], cases)
 
 
@@ -166,15 +180,91 @@ def run_set(ws: Any, store: Any, user: str, evalset: EvalSet) -> list[CaseResult
         previous = plans.get(case.follows) if case.follows else None
         asked = ask_one(ws, store, user, case.question, previous=previous, session_id=f"eval-{evalset.name}")
         if not asked.ok:
-            results.append(CaseResult(case, False, f"error: {asked.payload['error']}"))
+            ok = case.expect == "refuse"
+            results.append(CaseResult(case, ok, f"error: {asked.payload['error']}", "",
+                                      "correct" if ok else "refused", asked.payload))
             continue
         plans[case.id] = asked.plan
+        if case.expect == "refuse":
+            results.append(CaseResult(case, False, "answered a question that must be refused",
+                                      asked.payload["sql"], "wrong", asked.payload))
+            continue
         reason = compare(gold_rows(ws, case.sql), asked.payload["rows"], case.ordered)
-        results.append(CaseResult(case, not reason, reason, asked.payload["sql"]))
+        results.append(CaseResult(case, not reason, reason, asked.payload["sql"], "wrong" if reason else "correct",
+                                  asked.payload))
     return results
 
 
+def counts(results: list[CaseResult]) -> dict[str, int]:
+    """How many answers were correct, refused and wrong."""
+    return {kind: sum(r.outcome == kind for r in results) for kind in ("correct", "refused", "wrong")}
+
+
 def summary(name: str, results: list[CaseResult]) -> str:
-    """One line: set, correct/total and accuracy."""
-    ok = sum(r.ok for r in results)
-    return f"EVAL {name}: {ok}/{len(results)} correct = {ok / max(len(results), 1):.1%}"
+    """One line: set, correct / refused / wrong and accuracy."""
+    n = counts(results)
+    total = max(len(results), 1)
+    return (f"EVAL {name}: {n['correct']}/{len(results)} correct = {n['correct'] / total:.1%}, "
+            f"{n['refused']} refused, {n['wrong']} wrong = {n['wrong'] / total:.1%}")
+
+
+def isolated_env(tmp: Path, workspace: str, corpora: Path | None = None) -> dict[str, str]:
+    """Environment for running a set in `tmp`: its own store and data dir, the demo warehouse copied in (or,
+    for acme, imported from the corpus), so evaluation never touches a user's history or rate limit."""
+    env = {"DATATRUTH_DATA_DIR": str(tmp / "data"), "DATATRUTH_STORE_URL": f"sqlite:///{tmp / 'metadata.sqlite'}",
+           "DATATRUTH_LOCAL_USER": "local"}
+    if workspace == "acme":
+        env["DATATRUTH_WORKSPACES_DIR"] = str(tmp / "workspaces")
+        return env
+    built = REPO / ".datatruth" / workspace
+    target = tmp / "data" / workspace
+    if (built / "warehouse.duckdb").exists() and (built / "warehouse.build.json").exists():
+        # a read-only copy of the demo warehouse keeps the run fast; without it the loader builds one
+        target.mkdir(parents=True, exist_ok=True)
+        for name in ("warehouse.duckdb", "warehouse.build.json"):
+            shutil.copy2(built / name, target / name)
+    return env
+
+
+def import_acme(corpora: Path) -> None:
+    """Create the acme workspace from the ACME corpus (dbt models + CSV seeds) in the current environment."""
+    from datatruth.semantic.dbt_import import create_from_dbt
+    from datatruth.settings import load_settings
+
+    src = corpora / "acme_insurance"
+    create_from_dbt("acme", src / "semantic_models", src / "data", src / "ref_map.yaml", settings=load_settings())
+
+
+def evaluate(name: str, corpora: Path | None = None) -> list[CaseResult]:
+    """Run set `name` in the current environment (see `isolated_env`) and return every case's result."""
+    from datatruth.cli.ask import open_context
+
+    evalset = load_set(name)
+    if evalset.workspace == "acme":
+        assert corpora is not None, "the acme sets need the corpora folder"
+        import_acme(corpora)
+    ws, store, user = open_context(evalset.workspace)
+    try:
+        return run_set(ws, store, user, evalset)
+    finally:
+        ws.close()
+
+
+def main(argv: list[str]) -> int:
+    """`python -m eval.evalset NAME [--verbose]` from tests/: run one set in a temporary folder and print it."""
+    name = argv[0]
+    verbose = "--verbose" in argv
+    corpora = Path(os.environ.get("DATATRUTH_CORPORA", REPO.parent / "shared" / "corpora"))
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ.update(isolated_env(Path(tmp), load_set(name).workspace, corpora))
+        results = evaluate(name, corpora)
+    for r in results:
+        if verbose and r.outcome != "correct":
+            detail = r.reason if r.outcome == "wrong" else (r.payload or {}).get("error", "")
+            print(f"  {r.outcome.upper():8} {r.case.id} {r.case.question!r}: {str(detail)[:240]}")
+    print(summary(name, results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -130,11 +130,6 @@ _TIME_WORDS = ["last", "this", "next", "previous", "past", "year", "quarter", "q
                "rolling", "12", "-", "/", "2024-02-30", "2023-13-01", "first", "half", "of", "in", "over", "the"]
 
 
-# Known (issue 18 note): parse_time raises ValueError/OverflowError ("year … is out of range", "date value out of
-# range") when a phrase moves a date past year 1 or 9999 ("last 9999 years", "last 1000000 days"). The module is
-# the planner's (being rewritten by its owner); test_known_time_phrase_tracebacks pins the inputs and fails as
-# soon as they are fixed, and then this allowance must go too.
-_KNOWN_DATE_RANGE_BUG = True
 
 
 @budget(600)
@@ -144,27 +139,16 @@ def test_fuzz_time_phrases(text: str, today: dt.date) -> None:
     """parse_time: a TimeMatch or a UserError, for any text and any clock a workspace may have."""
     from datatruth.ask.timeparse import parse_time
 
-    try:
-        parse_time(text, today)
-    except UserError:
-        pass
-    except (ValueError, OverflowError) as err:
-        if not (_KNOWN_DATE_RANGE_BUG and "out of range" in str(err)):
-            raise
+    parse_time(text, today)  # impossible dates come back in .errors, never as an exception
 
 
-@pytest.mark.xfail(strict=True, raises=(ValueError, OverflowError),
-                   reason="known: timeparse does date arithmetic past year 1/9999 (reported in the issue 18 note)")
 @pytest.mark.parametrize("text", ["revenue last 9999 years", "orders in the last 30000 months",
-                                  "flights in the last 1000000 days"])
-def test_known_time_phrase_tracebacks(text: str) -> None:
-    """The failing inputs the fuzz found; strict: this fails (XPASS) once parse_time refuses them cleanly."""
+                                  "flights in the last 1000000 days", "revenue on 2024-02-30", "revenue in 9999"])
+def test_impossible_time_phrases_are_reported(text: str) -> None:
+    """The inputs the fuzz once found crashing: now each is a reported impossible date, never a traceback."""
     from datatruth.ask.timeparse import parse_time
 
-    try:
-        parse_time(text, dt.date(2024, 5, 1))
-    except UserError:
-        pass
+    assert parse_time(text, dt.date(2024, 5, 1)).errors
 
 
 # -- upload readers -----------------------------------------------------------------------------------------

@@ -1,0 +1,2396 @@
+"""Turn a reading of a question (a Draft) into a QueryPlan: decide what each name, value, number and time phrase
+does in the question, and collect every reading that cannot hold.
+
+A builder walks the steps in order — definitions, phrasings, metrics, entities, numbers, aggregates, values,
+time, ranking, share — each placing the words it uses and adding to the plan. Problems (a number bound to a
+column that cannot take it, two filters on one thing that cannot both hold, a share over the wrong total) are
+collected, not thrown one by one: the planner refuses with all of them and what was understood so far.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from datatruth.ask.reading import Draft, NumberSpan, Pick, PlanningContext, number_of
+from datatruth.ask.timeparse import TimeHit, period_start, shift
+from datatruth.ask.value_index import ValueCandidate
+from datatruth.ask.vocabulary import entity_words, normalize, tokens
+from datatruth.semantic.model import (
+    METRIC_TIME,
+    TIME_GRAINS,
+    Phrasing,
+    QualifiedDimension,
+    SemanticLayer,
+    SemanticModel,
+)
+from datatruth.semantic.plan import (
+    AdhocMetric,
+    Aggregate,
+    Condition,
+    DimensionRef,
+    Evidence,
+    Filter,
+    OrderBy,
+    QueryPlan,
+    TimeRange,
+)
+from datatruth.semantic.units import convert, unit, unit_of_word
+
+_NEGATION_WORDS = {"excluding", "exclude", "except", "not", "without", "but", "other", "apart", "besides", "aside",
+                   "ignoring", "non", "outside", "no"}
+_FROM_CUES = {"from", "out", "departing", "leaving", "origin", "originating", "depart", "left", "leave"}
+_TO_CUES = {"to", "into", "arriving", "bound", "destination", "towards", "toward", "arrive", "landing", "landed"}
+_HOLDER_WORDS = {"with", "who", "that", "having", "which", "whose", "where"}
+_ARRIVAL_VERBS = {"arrive", "arrived", "arrives", "arriving", "land", "landed", "lands", "landing", "bound"}
+_SKIP_BEFORE = {"of", "is", "was", "were", "are", "with", "a", "an", "the", "that", "had", "has", "have", "having",
+                "be", "been", "by", "who", "which"}
+_ID_COLUMNS = ("name", "title", "label", "number", "code", "faa", "carrier", "id", "identifier", "key")
+_PLURAL_DEFAULT_LIMIT = 10
+_RECENCY = {"recent", "latest", "newest", "earliest", "oldest", "last", "first"}
+
+
+@dataclass(frozen=True)
+class Assembled:
+    """The plan of a question, the reading with the words assembly placed, and what could not hold."""
+
+    plan: QueryPlan
+    draft: Draft
+    problems: tuple[str, ...] = ()
+    low_confidence: tuple[Evidence, ...] = ()
+    rewrites: tuple[str, ...] = ()  # questions close to this one that would settle a problem, to offer as choices
+
+
+def metric_models(layer: SemanticLayer, metric: str) -> tuple[str, ...]:
+    """Names of the models holding the measures of a metric."""
+    return tuple(m.name for m in layer.models_for(metric))
+
+
+def default_time_dimension(layer: SemanticLayer, metric: str) -> str | None:
+    """The qualified time dimension a metric is counted on (its first measure's), or None."""
+    m = layer.metric(metric)
+    for measure in layer.measures_for(metric):
+        model, meas = layer.measure(measure)
+        if m.time_dimension:
+            return f"{model.prefix}__{m.time_dimension}" if "__" not in m.time_dimension else m.time_dimension
+        name = model.agg_time_dimension_name(meas)
+        if name:
+            return name
+    return None
+
+
+def model_time_dimension(layer: SemanticLayer, model_name: str) -> str | None:
+    """The time dimension a model's rows are placed in time by (its default agg_time_dimension)."""
+    from datatruth.semantic.model import Measure
+
+    return layer.model(model_name).agg_time_dimension_name(Measure("", "count", "1"))
+
+
+def reaches(ctx: PlanningContext, source: str, dimension: str) -> bool:
+    """True when a model reaches a dimension's model by many-to-one joins (or holds it)."""
+    target = ctx.layer.dimension(dimension).model.name
+    return target == source or ctx.graph.path(source, target) is not None
+
+
+def reachable(ctx: PlanningContext, dimension: str, metrics: Iterable[str]) -> bool:
+    """True when every model of every metric reaches the dimension's model by many-to-one joins."""
+    return all(reaches(ctx, model, dimension) for metric in metrics for model in metric_models(ctx.layer, metric))
+
+
+def _distance(ctx: PlanningContext, dimension: str, models: Sequence[str]) -> int:
+    target = ctx.layer.dimension(dimension).model.name
+    total = 0
+    for model in models:
+        if model != target:
+            path = ctx.graph.path(model, target)
+            total += len(path.steps) if path else 99
+    return total
+
+
+def is_numeric(ctx: PlanningContext, dimension: str) -> bool:
+    """True when a dimension holds numbers (declared with a unit, or numbers seen in the warehouse)."""
+    qd = ctx.layer.dimension(dimension)
+    return bool(qd.dimension.unit) or dimension in ctx.values.numeric
+
+
+def label_dimension(ctx: PlanningContext, entity: str) -> str | None:
+    """The dimension that names an entity's members for people ("customer__name"), or None."""
+    model = ctx.layer.entity_model(entity)
+    if model is None:
+        return None
+    keys = set(ctx.layer.entity_keys(entity))
+    base = entity.split("_")[0]
+    choices = []
+    for dim in model.dimensions:
+        if dim.is_time or f"{model.prefix}__{dim.name}" in keys:
+            continue
+        words = dim.name.split("_")
+        for rank, tail in enumerate(("name", "title", "label", "number", "code")):
+            # "name", "customer_name", "company_claim_number": a name or number of this entity
+            if words[-1] == tail and (len(words) == 1 or base in words or entity in words or
+                                      tail in ("name", "title")):
+                choices.append((rank, len(words), dim.name))
+    if not choices:
+        return None
+    return f"{model.prefix}__{min(choices)[2]}"
+
+
+def identifying_dimension(layer: SemanticLayer, entity: str) -> str | None:
+    """The column holding an entity's number or code for people ("company_claim_number"), or None."""
+    model = layer.entity_model(entity)
+    if model is None:
+        return None
+    base = entity.split("_")[0]
+    for dim in model.dimensions:
+        words = dim.name.split("_")
+        if not dim.is_time and words[-1] in ("number", "code", "no") and (base in words or len(words) == 1):
+            return f"{model.prefix}__{dim.name}"
+    return None
+
+
+def entity_dimensions(ctx: PlanningContext, entity: str) -> list[DimensionRef]:
+    """Grouping by an entity: its key (so members who share a name stay apart) and its label."""
+    refs = [DimensionRef(k, _key_grain(ctx, k)) for k in ctx.layer.entity_keys(entity)]
+    label = label_dimension(ctx, entity)
+    if label and all(r.name != label for r in refs):
+        refs.append(DimensionRef(label))
+    return refs
+
+
+def _key_grain(ctx: PlanningContext, name: str) -> str | None:
+    dim = ctx.layer.dimension(name).dimension
+    return (dim.time_granularity or "day") if dim.is_time else None
+
+
+def display_dimensions(ctx: PlanningContext, entity: str) -> list[DimensionRef]:
+    """The columns shown when rows of an entity are listed: its declared `display`, else key, label and the
+    keys of the entities it points to."""
+    model = ctx.layer.entity_model(entity)
+    if model is None:
+        return []
+    owner = model.primary_entity
+    if owner is not None and owner.display:
+        out = []
+        for name in owner.display:
+            qualified = name if "__" in name else f"{model.prefix}__{name}"
+            out.append(DimensionRef(qualified, _key_grain(ctx, qualified)))
+        return out
+    refs = entity_dimensions(ctx, entity)
+    for e in model.entities:
+        if e.type == "foreign" and len(e.key_exprs) == 1:
+            keys = ctx.layer.entity_keys(e.name)
+            if len(keys) == 1 and reaches(ctx, model.name, keys[0]) and all(r.name != keys[0] for r in refs):
+                refs.append(DimensionRef(keys[0]))
+    return refs[:8]
+
+
+class _Builder:
+    """Collects the plan while assembly decides what each read piece of the question does."""
+
+    def __init__(self, d: Draft, ctx: PlanningContext, context_metrics: Sequence[str]) -> None:
+        self.d = d
+        self.ctx = ctx
+        self.layer = ctx.layer
+        self.context_metrics = list(context_metrics)
+        self.metrics: list[str] = []
+        self.adhoc: list[AdhocMetric] = list(d.adhoc)
+        self.aggregates: list[Aggregate] = []
+        self.dims: list[DimensionRef] = []
+        self.filters: list[Filter] = []
+        self.conditions: list[Condition] = []
+        self.result_filters: list[Filter] = []
+        self.periods: list[TimeRange] = []
+        self.time_range: TimeRange | None = None
+        self.time_dimension: str | None = None
+        self.order: list[OrderBy] = []
+        self.limit: int | None = None
+        self.entity: str | None = None
+        self.over: str | None = None
+        self.comparison = d.comparison
+        self.share = d.share
+        self.notes: list[Evidence] = list(d.evidence)
+        self.low: list[Evidence] = []
+        self.problems: list[str] = []
+        self.placed: set[int] = set()
+        self.roles: dict[int, str] = {}  # pick start → role decided (group, subject, describes, bound, …)
+        self.picks: list[Pick] = list(d.picks)
+        self.group_entities: list[str] = []
+        self.list_entity: str | None = None
+        self.value_dims: dict[str, list[tuple[Pick, list[ValueCandidate]]]] = {}
+        self.bound_dims: dict[int, str] = {}  # pick start → the dimension a phrasing/dimension pick stands for
+        self.phrasing_filters: dict[int, Filter] = {}
+        self.defined: dict[str, AdhocMetric] = {}
+        self.growth_metric: str | None = None
+        self.in_parens = _parenthesized(d)
+        self.metric_ranges: list[TimeRange] = []
+        self.rewrites: list[str] = []
+
+    # -- helpers --------------------------------------------------------------------------------------------
+    def place(self, start: int, end: int) -> None:
+        self.placed.update(range(start, end))
+
+    def models(self) -> list[str]:
+        """The models the plan computes over (metrics, aggregates, ad-hoc inputs, or the context's)."""
+        names: list[str] = []
+        for m in self.all_metrics():
+            names += [x for x in metric_models(self.layer, m) if x not in names]
+        for a in self.aggregates:
+            model = a.over or self.over or self.layer.dimension(a.dimension).model.name
+            if model not in names:
+                names.append(model)
+        if not names and self.over:
+            names.append(self.over)
+        return names
+
+    def all_metrics(self) -> list[str]:
+        inputs = [m for a in self.adhoc for m in _names_in(a.expr, self.layer)]
+        out = self.metrics + [m for m in inputs if m not in self.metrics]
+        return out or list(self.context_metrics)
+
+    def reach_ok(self, dimension: str) -> bool:
+        models = self.models()
+        return not models or all(reaches(self.ctx, m, dimension) for m in models)
+
+    def prev_pick(self, p: Pick) -> Pick | None:
+        before = [q for q in self.picks if q.end <= p.start]
+        return before[-1] if before else None
+
+    def next_pick(self, p: Pick) -> Pick | None:
+        return next((q for q in self.picks if q.start >= p.end), None)
+
+    def words_between(self, a: int, b: int) -> list[str]:
+        return [self.d.lower(k) for k in range(a, b)]
+
+    def phrasing(self, p: Pick) -> Phrasing:
+        return self.layer.phrasings[int(p.targets[0])]
+
+    def group_position(self, p: Pick) -> bool:
+        """True when words before a pick ask to group by it: 'by X', 'per X', 'each X', 'which X', 'top 5 X',
+        or 'and X' after a grouped name ("per airline and origin"); the cue words are placed."""
+        d = self.d
+        lowers = [w.lower for w in d.words]
+        if p.start in self.in_parens:
+            return False
+        prev = self.prev_pick(p)
+        if prev is not None and self.roles.get(prev.start) == "group" and prev.kind in ("entity", "dimension",
+                                                                                      "concept") and \
+                all(w in ("and", "&") for w in lowers[prev.end:p.start]) and \
+                (lowers[prev.end:p.start] or "," in d.gap(p.start)):
+            self.place(prev.end, p.start)
+            return True
+        if lowers[p.start - 1:p.start] in (["and"], ["&"]) and p.start >= 2 and d.used[p.start - 2] and \
+                self._grain_word_at(p.start - 2):
+            self.place(p.start - 1, p.start)
+            return True  # "by month and origin": the grain was read as time, the next name groups too
+        for cue in self.ctx.lexicon.group_cues:
+            k = len(cue)
+            if p.start - k >= 0 and tuple(lowers[p.start - k:p.start]) == cue:
+                if cue == ("by",) and self._agentive_by(p):
+                    return False
+                self.place(p.start - k, p.start)
+                return True
+        previous = d.lower(p.start - 1)
+        if previous in ("which", "what", "each", "every"):
+            return True
+        r = d.ranking
+        if r is not None and r.word in ("most", "least", "fewest", "more", "less") and p.kind in (
+                "metric", "measure") and (r.end == p.start or (r.end == p.start - 1 and previous == "the")):
+            return False  # "the most orders" counts orders; it does not rank them
+        if r is not None and (r.end == p.start or (r.end == p.start - 1 and previous == "the")):
+            return True
+        if r is not None and r.end < p.start and (p.kind in ("entity", "concept") or p.alt("entity")) and all(
+                (q := d.pick_at(k)) is not None and (q.kind == "value" or q.kind == "dimension" and not any(
+                    is_numeric(self.ctx, t) or self.layer.dimension(t).dimension.is_time for t in q.targets) or
+                    q.kind == "phrasing" and not self._direct_target(p)) or
+                d.lower(k) in self.ctx.lexicon.function_words | {"-", "single"} and not d.used[k]
+                for k in range(r.end, p.start)):
+            return True  # "top 3 Beauty products", "top 5 Corporate-segment customers"
+        if number_of(previous) is not None and d.ranking is not None and not d.used[p.start - 1]:
+            return True
+        # "which 5 customers", "the 3 airlines": a number in front of the noun, with a ranking elsewhere
+        if d.lower(p.start - 2) in ("which", "what", "the") and number_of(previous) is not None:
+            return True
+        return False
+
+    def _grain_word_at(self, i: int, cues: Sequence[str] = ("by", "per", "each")) -> bool:
+        """True when word i ends a time grain asked for with a group cue ("by month", "per week")."""
+        m = self.d.time
+        if not m.grain:
+            return False
+        w = self.d.words[i]
+        pattern = r"\b(" + "|".join(cues) + r")\b"
+        return any(a < w.end <= b and re.search(pattern, self.d.question[a:b].lower()) for a, b in m.spans)
+
+    # -- steps ----------------------------------------------------------------------------------------------
+    def verbs(self) -> None:
+        """"did we make", "they use": a light verb right after its subject pronoun is a verb, even when the
+        model also has a name spelled that way (make = brand)."""
+        lex = self.ctx.lexicon
+        for p in list(self.picks):
+            if p.end - p.start == 1 and self.d.lower(p.start - 1) in _SUBJECT_PRONOUNS and \
+                    self.d.lower(p.start) in lex.light_verbs and p.kind not in ("metric", "phrasing"):
+                self.picks.remove(p)
+                self.place(p.start, p.end)
+                self.notes.append(Evidence(p.phrase, "other", "a verb here", 1.0, "grammar"))
+
+    def definitions(self) -> None:
+        d = self.d
+        for definition in d.definitions:
+            metric = AdhocMetric(definition.name, definition.expr)
+            self.defined[definition.name] = metric
+            self.notes.append(Evidence(definition.phrase, "metric", f"{definition.label} = {definition.expr}", 1.0,
+                                       "defined in the question"))
+            words = tokens(definition.label)
+            norms = [w.norm for w in d.words]
+            found = False
+            for i in range(len(norms) - len(words) + 1):
+                inside = definition.start <= i < definition.end
+                if norms[i:i + len(words)] == words and not inside and not (
+                        definition.start <= i + len(words) - 1 < definition.end):
+                    self.place(i, i + len(words))
+                    self.picks = [p for p in self.picks if p.end <= i or p.start >= i + len(words)]
+                    found = True
+            self.adhoc.append(metric)
+            if not found:
+                self.notes.append(Evidence(definition.label, "other", "computed as defined", 1.0, "defined"))
+
+    def phrasings(self) -> None:
+        for p in list(self.picks):
+            if p.kind != "phrasing":
+                continue
+            ph = self.phrasing(p)
+            self.place(p.start, p.end)
+            self.roles[p.start] = "phrasing"
+            if ph.model:
+                self.over = self.over or ph.model
+            if ph.ranking and ph.metric:
+                self.comparison = self.comparison or "previous_period"
+                self.d = replace(self.d, growth=True)
+            if ph.metric and not ph.ranking:
+                self.picks[self.picks.index(p)] = replace(p, kind="metric", targets=(ph.metric,), method="phrasing")
+                continue
+            if ph.metric and ph.ranking:
+                self.growth_metric = ph.metric
+            if ph.dimension:
+                self.bound_dims[p.start] = ph.dimension
+                if ph.op:
+                    values = tuple(_scalar(v) for v in ph.values)
+                    self.phrasing_filters[p.start] = Filter(ph.dimension, ph.op, values)
+            self.notes.append(Evidence(p.phrase, "filter" if ph.op else "other",
+                                       _describe_phrasing(ph), p.score, "phrasing"))
+
+    def metrics_step(self) -> None:
+        """Metric picks become metrics, unless they are the subject of another metric, an entity being grouped,
+        listed or counted, or a column being aggregated."""
+        d = self.d
+        if self.list_question():
+            # in a list, a metric word that names a column of the rows is that column ("…, with air time")
+            listed = self._listed_model()
+            for p in list(self.picks):
+                columns = [t for t in p.alt("dimension") if is_numeric(self.ctx, t) and
+                           (listed is None or reaches(self.ctx, listed, t))]
+                if p.kind == "metric" and columns and not p.alt("entity"):
+                    self.picks[self.picks.index(p)] = replace(p, kind="dimension", targets=tuple(columns))
+        metric_picks = [p for p in self.picks if p.kind in ("metric", "measure")]
+        for p in metric_picks:
+            idx = self.picks.index(p)
+            entity = p.alt("entity")
+            column = [t for t in p.alt("dimension") if is_numeric(self.ctx, t)]
+            listed = self._listed_model() if self.list_question() else None
+            column = [t for t in column if listed is None or reaches(self.ctx, listed, t)]
+            if self._aggregated(p) and column:
+                self.picks[idx] = replace(p, kind="dimension", targets=tuple(column))
+                continue
+            if entity and (self.group_position(p) or self._holds_condition(p) or self._is_counted_entity(p)):
+                self.picks[idx] = replace(p, kind="entity", targets=entity)
+                continue
+            if entity and self._listed_entity(p):
+                self.picks[idx] = replace(p, kind="entity", targets=entity)
+                continue
+            if entity and d.lower(p.start - 1) in ("any", "single"):
+                self.picks[idx] = replace(p, kind="entity", targets=entity)  # "of any flight": the population
+                continue
+        metric_picks = [p for p in self.picks if p.kind in ("metric", "measure")]
+        counted = [p for p in self.picks if p.kind == "entity" and self._is_counted_entity(p)]
+        if counted and len(metric_picks) == 1 and not self.over and not self.adhoc:
+            # "how many distinct customers made a return": the return is where the customers are counted
+            p = metric_picks[0]
+            model = metric_models(self.layer, p.targets[0]) if p.kind == "metric" else ()
+            if model and self.layer.metric(p.targets[0]).type == "simple" and not self.layer.metric(
+                    p.targets[0]).filter:
+                self.over = model[0]
+                self.place(p.start, p.end)
+                self.roles[p.start] = "relation"
+                self.picks.remove(p)
+                self.notes.append(Evidence(p.phrase, "other", f"counted over {model[0]} rows", p.score, "relation"))
+                metric_picks = []
+        if self.over:
+            metric_picks = [q for q in (self._verb_metric(p) for p in metric_picks) if q.kind != "counted"]
+        subjects = _subject_nouns(d, metric_picks)
+        for p in metric_picks:
+            # "median refund amount of the returns": the rows an aggregate is taken over
+            if any(a.end <= p.start for a in d.aggs) and d.lower(p.start - 1) in ("of", "the", "among") and \
+                    d.lower(p.start - 2) in ("of", "among", "across", "") and not self.metrics:
+                subjects.add(id(p))
+        if self.growth_metric and not metric_picks and not self.adhoc:
+            self.metrics.append(self.growth_metric)
+            self.notes.append(Evidence("grew", "metric", self.growth_metric, 0.9, "phrasing"))
+        for p in metric_picks:
+            if id(p) in subjects:
+                self.place(p.start, p.end)
+                self.roles[p.start] = "subject"
+                self.notes.append(Evidence(p.phrase, "other", "describes what is counted", p.score, p.method))
+                self.picks[self.picks.index(p)] = replace(p, kind="subject")
+                continue
+            if p.kind == "measure":
+                name = next((m for t in p.targets if (m := _metric_of_measure(self.layer, t))), None)
+                if name is None:
+                    continue
+            else:
+                name = p.targets[0]
+            self.place(p.start, p.end)
+            self.roles[p.start] = "metric"
+            if name not in self.metrics:
+                self.metrics.append(name)
+                self.notes.append(Evidence(p.phrase, "metric", name, p.score, p.method))
+                if p.score < 0.85 or p.method in ("partial", "phonetic", "meaning"):
+                    self.low.append(Evidence(p.phrase, "metric", name, p.score, p.method))
+
+    def _verb_metric(self, p: Pick) -> Pick:
+        """"units were returned": the verb says the rows are returns; the metric named must count those rows
+        (returned units), else the question mixes two tables and is refused."""
+        if p.kind != "metric" or self.over is None:
+            return p
+        models = metric_models(self.layer, p.targets[0])
+        if self.over in models or not models:
+            return p
+        kind = self._metric_kind(p.targets[0])
+        if kind == "count_distinct":
+            counted = self._members_over(p, self.over)
+            if counted is not None:
+                return counted
+        words = set(tokens(p.targets[0])) | set(tokens(self.layer.metric(p.targets[0]).title))
+        # the same kind of number on the verb's rows: a sum for a sum, a count for a count
+        same = [m.name for m in self.layer.metrics if self.over in metric_models(self.layer, m.name) and
+                words & (set(tokens(m.name)) | set(tokens(m.title))) and self._metric_kind(m.name) == kind]
+        if len(same) == 1:
+            swapped = replace(p, targets=(same[0],), method="verb")
+            self.picks[self.picks.index(p)] = swapped
+            self.notes.append(Evidence(p.phrase, "metric", same[0], 0.9, "verb"))
+            return swapped
+        return p
+
+    def _members_over(self, p: Pick, over: str) -> Pick | None:
+        """"customers who bought Beauty products": a metric counting distinct members is counted again over the
+        verb's rows (distinct counts do not double count), so filters on those rows apply."""
+        metric = self.layer.metric(p.targets[0])
+        if metric.type != "simple" or not metric.measure or metric.filter:
+            return None
+        model, measure = self.layer.measure(metric.measure)
+        if measure.filter:
+            return None
+        entity = next((e for e in model.entities if e.key_exprs == (measure.expr,)), None)
+        keys = self.layer.entity_keys(entity.name) if entity is not None else []
+        if len(keys) != 1 or not reaches(self.ctx, over, keys[0]):
+            return None
+        self.aggregates.append(Aggregate(metric.name, "count_distinct", keys[0], over, None, metric.title))
+        self.place(p.start, p.end)
+        self.roles[p.start] = "counted"
+        self.picks.remove(p)
+        self.notes.append(Evidence(p.phrase, "metric", f"distinct {entity.name} over {over} rows", p.score,
+                                   "verb"))
+        if p.score < 0.85 or p.method in ("partial", "phonetic", "meaning", "fuzzy"):
+            self.low.append(Evidence(p.phrase, "metric", metric.name, p.score, p.method))
+        return replace(p, kind="counted")
+
+    def _metric_kind(self, metric: str) -> str:
+        """A simple metric's aggregation (sum, count, count_distinct, …), else the metric's type."""
+        m = self.layer.metric(metric)
+        if m.type == "simple" and m.measure:
+            agg = self.layer.measure(m.measure)[1].agg
+            return "count" if agg == "count" else agg
+        return m.type
+
+    def _aggregated(self, p: Pick) -> bool:
+        d = self.d
+        agg = next((a for a in d.aggs if a.end <= p.start and all(
+            d.lower(k) in ("the", "of", "a") for k in range(a.end, p.start))), None)
+        if agg is not None:
+            return True
+        r = d.ranking
+        return r is not None and r.end <= p.start and all(d.lower(k) in ("the", "of", "a")
+                                                           for k in range(r.end, p.start))
+
+    def _holds_condition(self, p: Pick) -> bool:
+        """"customers with more than 5 orders": the word before 'with' holds a condition on a metric (the number
+        is followed by a metric, not by a column like "a discount of at least 20%")."""
+        d = self.d
+        if d.lower(p.end) not in _HOLDER_WORDS:
+            return False
+        span = next((s for s in d.numbers if s.start > p.end), None)
+        if span is None:
+            return False
+        after = next((q for q in self.picks if q.start >= span.end), None)
+        return after is not None and after.kind in ("metric", "measure") and all(
+            d.lower(k) in ("of", "the", "a") for k in range(span.end, after.start)) and not [
+            t for t in after.alt("dimension") if is_numeric(self.ctx, t)]
+
+    def _is_counted_entity(self, p: Pick) -> bool:
+        return any(a.end <= p.start and a.function in ("count", "count_distinct") and a.distinct and all(
+            self.d.lower(k) in ("the", "of", "a") for k in range(a.end, p.start)) for a in self.d.aggs)
+
+    def list_question(self) -> bool:
+        """A question that lists rows: it opens with a list verb, or names a number of rows of an entity ("the 5
+        flights with …"), and asks for no aggregate."""
+        d = self.d
+        if d.aggs or self.adhoc or d.definitions:
+            return False
+        if d.lower(0) in ("list", "show", "display", "give", "name", "enumerate"):
+            return True
+        for p in self.picks:
+            entity = p.targets if p.kind == "entity" else p.alt("entity")
+            if entity and p.start > 0 and number_of(d.lower(p.start - 1)) is not None and \
+                    not d.used[p.start - 1] and d.lower(p.start - 2) in ("the", "which", "what", "") and \
+                    d.lower(p.end) in ("with", "that", "who", "whose", "where", "having"):
+                return True
+        return False
+
+    def _listed_model(self) -> str | None:
+        """The model of the entity a list question names ("the 5 customers who …" → customers), or None."""
+        for p in self.picks:
+            entity = p.targets if p.kind == "entity" else p.alt("entity")
+            if entity:
+                model = self.layer.entity_model(entity[0])
+                return model.name if model else None
+        return None
+
+    def _listed_entity(self, p: Pick) -> bool:
+        """A metric word naming an entity in a question that asks for rows ("list the flights …")."""
+        d = self.d
+        if d.lower(0) in ("list", "show", "display", "give", "name", "enumerate") and \
+                all(d.lower(k) in ("the", "all", "every", "me", "us", "each") for k in range(1, p.start)):
+            return True  # "list the orders placed …": the rows listed, whatever else is shown with them
+        others = [q for q in self.picks if q.kind in ("metric", "measure") and q is not p]
+        if others or d.aggs or self.adhoc:
+            return False
+        first = d.lower(0)
+        return first in ("list", "show", "display", "give", "name", "enumerate") and d.ranking is None or \
+            (d.ranking is not None and any(number_of(d.lower(k)) is not None for k in range(max(0, p.start - 2),
+                                                                                            p.start)))
+
+    def _per_unit(self, p: Pick) -> bool:
+        """"average quantity per order line": 'per' + the entity whose rows the averaged column lives on names
+        the averaging unit, not a grouping."""
+        d = self.d
+        if d.lower(p.start - 1) != "per":
+            return False
+        model = self.layer.entity_model(p.targets[0])
+        for a in d.aggs:
+            if a.function not in ("avg", "median") or a.end > p.start:
+                continue
+            target = next((q for q in self.picks if q.start >= a.end), None)
+            if target is None:
+                continue
+            columns = [t for t in ((target.targets if target.kind == "dimension" else ()) +
+                                   target.alt("dimension")) if is_numeric(self.ctx, t)]
+            if model is not None and any(self.layer.dimension(c).model.name == model.name for c in columns):
+                return True
+        return False
+
+    def model_words(self) -> None:
+        """"fire claim records": the name of a table whose rows the question is about (a model without an
+        entity of its own name); its rows are what is aggregated or listed."""
+        for p in list(self.picks):
+            if p.kind != "model":
+                continue
+            self.place(p.start, p.end)
+            self.roles[p.start] = "model"
+            self.over = self.over or p.targets[0]
+            k = p.start - 1
+            while k >= 0 and self.d.lower(k) in ("the", "all", "its", "their"):
+                k -= 1
+            if self.d.lower(k) in ("across", "among", "over", "of", "in", "for"):
+                self.place(k, k + 1)  # "across the fire claim records": over its rows
+            self.notes.append(Evidence(p.phrase, "other", f"rows of {p.targets[0]}", p.score, p.method))
+
+    def entities(self) -> None:
+        for p in list(self.picks):
+            if p.kind != "entity":
+                continue
+            entity = p.targets[0]
+            self.place(p.start, p.end)
+            if p.start in self.in_parens and not self.group_position(p):
+                self.roles[p.start] = "restated"
+                continue
+            if self.d.lower(p.start - 1) in ("any", "single", "all") and not self.group_position(p):
+                self.roles[p.start] = "population"  # "the longest air time of any flight"
+                continue
+            if self._per_unit(p):
+                self.place(p.start - 1, p.start)
+                self.roles[p.start] = "unit"
+                self.notes.append(Evidence(f"per {p.phrase}", "other", f"averaged over each {entity}", 1.0, "unit"))
+                continue
+            listed = self.list_question() and self._listed_entity(p) and not self.group_entities
+            if (self.group_position(p) or listed) and not self._is_counted(p):
+                # "list the orders … with their order total": one row per order, with the number beside it
+                self.roles[p.start] = "group"
+                if entity not in self.group_entities:
+                    self.group_entities.append(entity)
+                self.notes.append(Evidence(p.phrase, "dimension", f"each {entity} (by its key)", p.score, p.method))
+            else:
+                self.roles[p.start] = "entity"
+
+    def _is_counted(self, p: Pick) -> bool:
+        return any(a.end <= p.start and all(self.d.lower(k) in ("the", "of", "a") or self.d.used[k]
+                                            for k in range(a.end, p.start)) and a.function in ("count",
+                                                                                              "count_distinct")
+                   for a in self.d.aggs)
+
+    def superlatives(self) -> None:
+        """A superlative right before a column, with nothing to rank ("the shortest flight distance", "the latest
+        order date"), asks for the column's maximum or minimum."""
+        d = self.d
+        r = d.ranking
+        if r is None or r.limit is not None:
+            return
+        target = next((p for p in self.picks if p.start >= r.end), None)
+        if target is None or target.kind != "dimension" or not all(
+                d.lower(k) in ("the", "of", "a") for k in range(r.end, target.start)):
+            return
+        grouped = [p for p in self.picks if p is not target and p.kind in ("entity", "concept", "dimension") and
+                   (self.group_position(p) or p.kind == "entity" and self.roles.get(p.start) == "group")]
+        if grouped or self.metrics:
+            return
+        from datatruth.ask.reading import AggWord
+
+        function = "max" if r.direction in ("high", "best") else "min"
+        self.d = replace(d, aggs=tuple(sorted(d.aggs + (AggWord(r.start, r.end, function, r.word),),
+                                              key=lambda a: a.start)), ranking=None)
+        self.place(r.start, r.end)
+
+    def _times(self, a: object) -> bool:
+        """"how many times did United flight 1545 operate": the number of rows of the verb's table."""
+        d = self.d
+        end = getattr(a, "end", 0)
+        if getattr(a, "function", "") != "count" or d.lower(end) != "times":
+            return False
+        model = self.over or (self._listed_model() or "")
+        counts = [m.name for m in self.layer.metrics if m.type == "simple" and not m.filter and m.measure and
+                  self.layer.measure(m.measure)[0].name == model and
+                  self.layer.measure(m.measure)[1].agg == "count" and not self.layer.measure(m.measure)[1].filter]
+        if not counts:
+            return False
+        self.place(getattr(a, "start", 0), end + 1)
+        if counts[0] not in self.metrics:
+            self.metrics.append(counts[0])
+        self.notes.append(Evidence("how many times", "metric", counts[0], 1.0, "count of rows"))
+        return True
+
+    def aggregates_step(self) -> None:
+        d = self.d
+        for a in d.aggs:
+            if self._times(a):
+                continue
+            target = next((p for p in self.picks if p.start >= a.end and not (
+                p.kind == "value" and any(q.start >= p.end and q.kind != "value" for q in self.picks))), None)
+            if target is None:
+                self.problems.append(f"'{a.phrase}' is not followed by something to compute it over")
+                continue
+            self.place(a.start, a.end)
+            function = a.function
+            r = self.d.ranking
+            if function == "count" and r is not None and r.limit is None and \
+                    r.end in (a.start, a.start - 1) and target.kind == "dimension" and \
+                    all(is_numeric(self.ctx, t) for t in target.targets[:1]):
+                # "the largest number of seats": the column holds the number; take its maximum
+                function = "max" if r.direction in ("high", "best") else "min"
+                self.place(r.start, r.end)
+                self.d = replace(self.d, ranking=None)
+            if target.kind == "model" and function in ("count", "count_distinct"):
+                rows = f"{target.targets[0]}_rows"  # "number of fire claim records": the table's rows
+                if self.layer.has_metric(rows):
+                    self.metrics.append(rows)
+                    self.roles[target.start] = "counted"
+                    self.notes.append(Evidence(f"{a.phrase} {target.phrase}", "metric", rows, 1.0, "rows"))
+                    continue
+            if target.kind == "entity":
+                entity = target.targets[0]
+                keys = self.layer.entity_keys(entity)
+                if function not in ("count", "count_distinct") or len(keys) != 1:
+                    if function in ("count", "count_distinct"):
+                        self.problems.append(f"I cannot count {target.phrase} one by one (it has no single key)")
+                    else:
+                        self.problems.append(f"'{a.phrase} {target.phrase}' does not say which number of "
+                                             f"{target.phrase} to take the {function} of")
+                    continue
+                name = f"{entity}_count"
+                self.aggregates.append(Aggregate(name, "count_distinct", keys[0], self.over, None,
+                                                 f"Number of {_plural(target.phrase)}"))
+                self.roles[target.start] = "counted"
+                self.notes.append(Evidence(f"{a.phrase} {target.phrase}", "metric", f"count distinct {entity}", 1.0,
+                                           "aggregate"))
+                continue
+            if target.kind == "dimension" and function == "count" and not a.distinct and all(
+                    (self.layer.dimension(t).dimension.unit or "") == "count" for t in target.targets[:1]):
+                continue  # "number of seats": the column already holds the number
+            if target.kind == "dimension":
+                dim = target.targets[0]
+                numeric = is_numeric(self.ctx, dim)
+                if function in ("avg", "sum", "median") and not numeric:
+                    self.problems.append(f"{target.phrase} is not a number, so it has no {function}")
+                    continue
+                if function == "count":
+                    function = "count_distinct"
+                name = f"{dim.split('__', 1)[1]}_{function}"
+                column = self.layer.dimension(dim).dimension.label or target.phrase
+                label = f"{_FUNCTION_LABEL[function]} {column[:1].lower() + column[1:] if column[1:2].islower() else column}"
+                self.aggregates.append(Aggregate(name, function, dim, None, 0.5 if function == "median" else None,
+                                                 label.strip()))
+                self.roles[target.start] = "aggregated"
+                self.place(target.start, target.end)
+                self.notes.append(Evidence(f"{a.phrase} {target.phrase}", "metric", f"{function} of {dim}",
+                                           target.score, "aggregate"))
+                if target.score < 0.85:
+                    self.low.append(Evidence(target.phrase, "dimension", dim, target.score, target.method))
+                continue
+            if target.kind == "metric" and function in ("avg",) and self.d.lower(target.end) == "per":
+                continue  # "average revenue per customer": read with the per-entity ratio below
+            if target.kind == "metric" and function in ("sum", "count"):
+                continue
+            self.problems.append(f"'{a.phrase}' of {target.phrase} is not something I can compute "
+                                 f"({target.phrase} is already a {self._kind_word(target)})")
+
+    def _kind_word(self, p: Pick) -> str:
+        return {"metric": "metric", "dimension": "column", "value": "value"}.get(p.kind, p.kind)
+
+    def numbers(self) -> None:
+        for span in self.d.numbers:
+            self.place(span.start, span.end)
+            if span.start in self.in_parens and span.comparator == "" and self._restates_phrasing(span):
+                continue
+            self._bind_number(span)
+
+    def _restates_phrasing(self, span: NumberSpan) -> bool:
+        """"below freezing (32°F)": a bare number in parentheses after a phrasing names its threshold again."""
+        prev = [p for p in self.picks if p.end <= span.start and p.kind == "phrasing" and p.start in
+                self.phrasing_filters]
+        if not prev:
+            return False
+        f = self.phrasing_filters[prev[-1].start]
+        return len(f.values) == 1 and isinstance(f.values[0], int | float) and \
+            abs(float(f.values[0]) - span.values[0]) < 1e-9
+
+    def _bind_number(self, span: NumberSpan) -> None:
+        d = self.d
+        after = next((p for p in self.picks if p.start >= span.end), None)
+        if after is not None and not all(d.lower(k) in ("of", "the", "a", "in") for k in range(span.end,
+                                                                                               after.start)):
+            after = None
+        k = span.start - 1
+        while k >= 0 and d.lower(k) in _SKIP_BEFORE and not d.used[k]:
+            k -= 1
+        before = next((p for p in self.picks if p.start <= k < p.end), None)
+        if after is not None and before is not None and after.kind == "phrasing" and before.kind == "phrasing":
+            # "arrived more than two hours late": the words around the number make one phrasing
+            joined = [t for t in self.ctx.vocabulary.lookup(normalize(f"{before.phrase} {after.phrase}"))
+                      if t.kind == "phrasing"]
+            if joined:
+                ph = self.layer.phrasings[int(joined[0].target)]
+                if ph.dimension:
+                    self.bound_dims[after.start] = ph.dimension
+                    self.place(before.start, before.end)
+                    self.phrasing_filters.pop(before.start, None)
+        if (before is None or not self._can_take_number(before)) and (
+                after is None or not self._can_take_number(after)):
+            # "visibility at the origin airport was below 1 mile": the nearest column a number fits, a few words
+            # back, never across another number
+            floor = max([s.end for s in d.numbers if s.end <= span.start] + [span.start - 7, 0])
+            back = [p for p in self.picks if floor <= p.start and p.end <= span.start and self._can_take_number(p)]
+            before = back[-1] if back else before
+        for target in (after, before):
+            if target is None:
+                continue
+            bound = self._number_target(span, target)
+            if bound:
+                return
+        dim = self._dimension_by_unit(span)
+        if dim is not None:
+            self._number_filter(span, dim, None)
+            return
+        self.problems.append(f"I could not tell what '{span.phrase}' is about")
+
+    def _can_take_number(self, p: Pick) -> bool:
+        """True when a pick can be what a number is about: a numeric column, a phrasing with one, or a metric."""
+        if p.kind == "phrasing":
+            return p.start in self.bound_dims and is_numeric(self.ctx, self.bound_dims[p.start]) or \
+                bool(self.phrasing(p).metric)
+        if p.kind == "dimension":
+            return any(is_numeric(self.ctx, t) for t in p.targets)
+        return p.kind in ("metric", "measure")
+
+    def _number_target(self, span: NumberSpan, p: Pick) -> bool:
+        if p.kind == "phrasing" and p.start in self.bound_dims:
+            dim = self.bound_dims[p.start]
+            if self.layer.dimension(dim).dimension.is_time or not is_numeric(self.ctx, dim):
+                return False  # "physical stores had more than 2,600 orders": the number is not the store type's
+            default = self.phrasing_filters.pop(p.start, None)
+            if default is not None and default.op in ("<", "<=") and default.values == (0,):
+                # "at least half an hour early": early is a negative delay, so the number counts backwards
+                flipped = {">=": "<=", ">": "<", "<=": ">=", "<": ">", "=": "="}[span.op] \
+                    if span.op in (">=", ">", "<=", "<", "=") else span.op
+                span = replace(span, op=flipped, values=tuple(-v for v in span.values))
+            return self._number_filter(span, dim, p)
+        if p.kind == "phrasing" and self.phrasing(p).metric:
+            p = replace(p, kind="metric", targets=(self.phrasing(p).metric,))
+        if p.kind == "dimension":
+            dims = [t for t in p.targets if is_numeric(self.ctx, t)]
+            if not dims:
+                return False
+            self.place(p.start, p.end)
+            self.roles[p.start] = "bound"
+            return self._number_filter(span, dims[0], p)
+        if p.kind in ("metric", "measure") and [t for t in p.alt("dimension") if is_numeric(self.ctx, t)]:
+            column = [t for t in p.alt("dimension") if is_numeric(self.ctx, t)][0]
+            column_unit = unit(self.layer.dimension(column).dimension.unit or "count")
+            if span.unit is None or span.unit.name == "count" or (
+                    column_unit is not None and column_unit.kind == span.unit.kind):
+                self.place(p.start, p.end)
+                self.roles[p.start] = "bound"
+                if p.targets[0] in self.metrics:
+                    self.metrics.remove(p.targets[0])
+                self.picks[self.picks.index(p)] = replace(p, kind="dimension", targets=(column,))
+                return self._number_filter(span, column, p)
+        if p.kind in ("metric", "measure"):
+            holder = self._condition_holder(p, span)
+            metric = p.targets[0] if p.kind == "metric" else _metric_of_measure(self.layer, p.targets[0])
+            if metric is None:
+                return False
+            if holder is None:
+                return False
+            if span.unit is not None and span.unit.name not in ("count", "currency"):
+                return False  # "flights of at least 1,000 miles": the miles are a column's, not a count's
+            self.place(p.start, p.end)
+            self.roles[p.start] = "condition"
+            if p.targets[0] in self.metrics:
+                self.metrics.remove(p.targets[0])
+            values = tuple(_clean(v) for v in span.values)
+            self.conditions.append(Condition(holder, metric, span.op, values))
+            self.notes.append(Evidence(f"{p.phrase} {span.phrase}", "filter",
+                                       f"{holder} with {metric} {span.op} {values[0]}", 1.0, "condition"))
+            return True
+        return False
+
+    def _condition_holder(self, metric_pick: Pick, span: NumberSpan) -> str | None:
+        """The members a condition on a metric is about: the entity or dimension before 'with'/'who'/'that',
+        else what the question groups by or counts ("which products had revenue above $700,000", "how many
+        customers placed more than 15 orders")."""
+        d = self.d
+        k = min(span.start, metric_pick.start) - 1
+        while k >= 0 and d.lower(k) in _SKIP_BEFORE | {"at", "least", "than", "more", "over"} | \
+                self.ctx.lexicon.light_verbs | self.ctx.lexicon.relation_verbs and not any(
+                p.start <= k < p.end for p in self.picks):
+            k -= 1
+        holder = next((p for p in self.picks if p.start <= k < p.end), None)
+        if holder is None or holder.kind not in ("entity", "dimension", "concept") and not holder.alt("entity"):
+            grouped = [p for p in self.picks if p.kind in ("entity", "dimension", "concept") and
+                       self.roles.get(p.start) in ("group", "counted")]
+            if len(grouped) != 1:
+                return None
+            holder = grouped[0]
+        if holder.kind == "concept":
+            return None
+        if holder.kind == "entity" or holder.alt("entity"):
+            entity = holder.targets[0] if holder.kind == "entity" else holder.alt("entity")[0]
+            keys = self.layer.entity_keys(entity)
+            if len(keys) == 1:
+                if holder.kind != "entity":
+                    self.picks[self.picks.index(holder)] = replace(holder, kind="entity", targets=(entity,))
+                    self.place(holder.start, holder.end)
+                return keys[0]
+        if holder.kind == "dimension":
+            return holder.targets[0]
+        return None
+
+    def _number_filter(self, span: NumberSpan, dim: str, p: Pick | None) -> bool:
+        qd = self.layer.dimension(dim)
+        target_unit = unit(qd.dimension.unit) if qd.dimension.unit else None
+        values: list[float] = list(span.values)
+        if span.unit is not None and span.unit.name != "count":
+            if target_unit is None:
+                if not _year_like(qd) or span.unit.name != "years":
+                    self.problems.append(f"'{span.phrase}' is in {span.unit.label}, but {_title(qd)} has no unit "
+                                         f"to compare it with")
+                    return True
+            else:
+                converted = [convert(v, span.unit, target_unit) for v in values]
+                if any(v is None for v in converted):
+                    self.problems.append(f"'{span.phrase}' is in {span.unit.label}, but {_title(qd)} is in "
+                                         f"{target_unit.label}")
+                    return True
+                values = [v for v in converted if v is not None]
+        elif target_unit is not None and target_unit.name == "fraction" and span.comparator and \
+                any(v > 1 for v in values):
+            values = [v / 100 for v in values]  # "discount over 15" against fractions: 15 percent
+        clean = tuple(_clean(round(v, 10)) for v in values)
+        op = span.op
+        f = Filter(dim, op, clean)
+        self.filters.append(f)
+        unit_text = f" {target_unit.label}" if target_unit and target_unit.name not in ("count", "fraction") else ""
+        self.notes.append(Evidence(span.phrase if p is None else f"{p.phrase} {span.phrase}", "filter",
+                                   f"{dim} {op} {' and '.join(str(v) for v in clean)}{unit_text}",
+                                   1.0 if p is not None else 0.8, "number"))
+        return True
+
+    def _dimension_by_unit(self, span: NumberSpan) -> str | None:
+        """A number with a unit and no named column: the one reachable numeric column in that unit."""
+        if span.unit is None or span.unit.name == "count":
+            return None
+        found = []
+        for qd in self.layer.dimensions():
+            u = unit(qd.dimension.unit) if qd.dimension.unit else None
+            if u is not None and u.kind == span.unit.kind and self.reach_ok(qd.name):
+                found.append(qd.name)
+        own = [f for f in found if self.layer.dimension(f).model.name in self.models()]
+        found = own if len(own) == 1 else found  # "flights of at least 1,000 miles": the flight's own distance
+        return found[0] if len(found) == 1 else None
+
+    def dimensions(self) -> None:
+        describing = self._describing()
+        r = self.d.ranking
+        listing = not (self.metrics or self.adhoc or self.aggregates)
+        for p in list(self.picks):
+            if p.kind != "dimension" or p.start in self.roles:
+                continue
+            self.place(p.start, p.end)
+            if p.start in describing:
+                self.roles[p.start] = "describes"
+                continue
+            if listing and r is not None and r.end <= p.start and all(
+                    self.d.lower(k) in ("the", "of", "a") for k in range(r.end, p.start)):
+                self.roles[p.start] = "ranked"  # "the 5 flights with the longest arrival delay"
+                continue
+            if p.start in self.in_parens and not self.group_position(p):
+                self.roles[p.start] = "restated"  # "(precipitation above zero at the scheduled hour)"
+                continue
+            if self.d.lower(p.start - 1) in ("a", "an", "any", "no") and not self.group_position(p):
+                self.problems.append(f"'{self.d.text(p.start - 1, p.end)}' reads as a condition on "
+                                     f"{p.phrase}, which I cannot apply without a value")
+                continue
+            target = self._choose_dimension(p)
+            if target is None:
+                continue
+            qd = self.layer.dimension(target)
+            self.roles[p.start] = "group"
+            if p.score < 0.85 or p.method in ("partial", "phonetic", "meaning"):
+                self.low.append(Evidence(p.phrase, "dimension", target, p.score, p.method))
+            if qd.dimension.is_time:
+                defaults = {default_time_dimension(self.layer, m) for m in self.all_metrics()}
+                if target in defaults and not self.d.time.grain:
+                    grain = qd.dimension.time_granularity or "day"
+                    self._add_dim(DimensionRef(METRIC_TIME, grain), p.phrase, f"{METRIC_TIME} by {grain}")
+                    continue
+                if target in defaults:
+                    continue
+                self._add_dim(DimensionRef(target, self.d.time.grain or qd.dimension.time_granularity or "day"),
+                              p.phrase, target)
+                continue
+            self._add_dim(DimensionRef(target), p.phrase, target, p.score, p.method)
+
+    def _add_dim(self, ref: DimensionRef, phrase: str, what: str, score: float = 1.0, method: str = "name") -> None:
+        if ref not in self.dims:
+            self.dims.append(ref)
+            self.notes.append(Evidence(phrase, "dimension", what, score, method if score < 1.0 else "name"))
+
+    def _describing(self) -> set[int]:
+        """Dimension words right next to a value of theirs ("Sports category", "state of Texas") name the value's
+        column instead of asking for a grouping."""
+        out: set[int] = set()
+        picks = self.picks
+        for k, p in enumerate(picks):
+            if p.kind != "dimension" or self.group_position(p):
+                continue
+            for q in (picks[k - 1] if k > 0 else None, picks[k + 1] if k + 1 < len(picks) else None):
+                if q is None or q.kind != "value":
+                    continue
+                gap = range(q.end, p.start) if q.end <= p.start else range(p.end, q.start)
+                if all(self.d.lower(i) in ("of", "the", "=", "is", "in") for i in gap) and \
+                        any(c.dimension in p.targets for c in q.values):
+                    out.add(p.start)
+                    break
+        return out
+
+    def _anchor_models(self, p: Pick) -> list[str]:
+        """Models the question is about besides this pick: entities named, and dimensions read without doubt."""
+        out: list[str] = []
+        for q in self.picks:
+            if q is p:
+                continue
+            if q.kind == "entity":
+                model = self.layer.entity_model(q.targets[0])
+                if model is not None and model.name not in out:
+                    out.append(model.name)
+            elif q.kind == "dimension" and len(q.targets) == 1:
+                name = self.layer.dimension(q.targets[0]).model.name
+                if name not in out:
+                    out.append(name)
+        return out
+
+    def _choose_dimension(self, p: Pick) -> str | None:
+        models = self.models()
+        if not models:
+            # a list: prefer the column of the model the other words are about ("policy number with its
+            # expiration date" → the policy's own expiration date, not another table's)
+            anchors = self._anchor_models(p)
+            wider = [t.target for t in self.ctx.vocabulary.containing([w.norm for w in self.d.words[p.start:p.end]],
+                                                                       "dimension")]
+            taken = {r.name for r in self.dims}
+            own = [t for t in p.targets if self.layer.dimension(t).model.name in anchors and t not in taken] or \
+                [t for t in wider if self.layer.dimension(t).model.name in anchors and t not in taken
+                 and t not in p.targets]
+            if own:
+                return min(own, key=lambda t: anchors.index(self.layer.dimension(t).model.name))
+            joined = [t for t in p.targets if any(reaches(self.ctx, a, t) for a in anchors)]
+            return (joined or list(p.targets))[0]
+        ok = [t for t in p.targets if all(reaches(self.ctx, m, t) for m in models) or self._hostable(t)]
+        if ok:
+            return min(ok, key=lambda t: (_distance(self.ctx, t, models), p.targets.index(t)))
+        words = set(tokens(p.phrase))
+        wider = {t.target for t in self.ctx.vocabulary.terms if t.kind == "dimension" and
+                 words < set(t.phrase.split()) and all(reaches(self.ctx, m, t.target) for m in models)}
+        if len(wider) == 1:
+            return wider.pop()
+        self.problems.append(f"{p.phrase} cannot be combined with {', '.join(self.all_metrics()) or 'this'}: "
+                             "no join path links them")
+        return None
+
+    def _merge_adjacent_values(self) -> None:
+        """"Chicago O'Hare": two value words written together name the values both match."""
+        d = self.d
+        out: list[Pick] = []
+        for p in self.picks:
+            prev = out[-1] if out else None
+            if prev is not None and prev.kind == "value" and p.kind == "value" and prev.end == p.start and \
+                    not d.gap(p.start).strip():
+                both = [c for c in prev.values if c in p.values]
+                if both:
+                    out[-1] = replace(prev, end=p.end, phrase=f"{prev.phrase} {p.phrase}", values=tuple(both),
+                                      score=max(prev.score, p.score))
+                    continue
+            out.append(p)
+        self.picks = out
+
+    def literals(self) -> None:
+        """"claim 12312701", "flight 1545", "tail number N725MQ", "postal code 78704 or 78751": codes and
+        numbers written right after an entity or an identifying column are values of it (not in the value
+        index: there are too many to list), compared as text."""
+        d = self.d
+        for p in list(self.picks):
+            if p.kind not in ("entity", "dimension", "subject") and not p.alt("entity"):
+                continue
+            if p.kind == "subject" and not p.alt("entity"):
+                continue
+            dim = self._literal_column(p)
+            if dim is None:
+                continue
+            found: list[str] = []
+            k = p.end
+            versus = False
+            while k < len(d.words) and not d.used[k] and k not in self.placed:
+                raw = d.words[k].raw
+                if _is_code(raw) and (not found or _same_shape(found[0], raw)):
+                    found.append(raw)
+                    self.place(k, k + 1)
+                    k += 1
+                    continue
+                if found and d.lower(k) in ("and", "or", "vs", "versus", "&") or (found and "," in d.gap(k)):
+                    versus = versus or d.lower(k) in ("vs", "versus")
+                    if d.lower(k) in ("and", "or", "vs", "versus", "&"):
+                        self.place(k, k + 1)
+                    k += 1 if d.lower(k) in ("and", "or", "vs", "versus", "&") else 0
+                    if k < len(d.words) and d.norm(k) in {w.norm for w in d.words[p.start:p.end]}:
+                        self.place(k, k + 1)  # "claim 1 vs claim 2": the name again
+                        k += 1
+                    if k < len(d.words) and _is_code(d.words[k].raw):
+                        continue
+                break
+            if not found:
+                continue
+            self.place(p.start, p.end)
+            self.roles[p.start] = "literal"
+            if p.kind in ("metric", "measure") and p.targets[0] in self.metrics:
+                self.metrics.remove(p.targets[0])  # "claims 12312701 and 12312702" names claims, not their count
+            if p.kind != "dimension":
+                self.picks[self.picks.index(p)] = replace(p, kind="dimension", targets=(dim,))
+            op = "=" if len(found) == 1 else "in"
+            self.filters.append(Filter(dim, op, tuple(found)))
+            if versus or (len(found) > 1 and self._per_member()):
+                self._add_dim(DimensionRef(dim), p.phrase, f"one row per {dim}")
+            self.notes.append(Evidence(f"{p.phrase} {' '.join(found)}", "filter", f"{dim} {op} {', '.join(found)}",
+                                       0.9, "literal"))
+
+    def _literal_column(self, p: Pick) -> str | None:
+        if p.kind == "dimension":
+            dim = p.targets[0]
+            return None if self.layer.dimension(dim).dimension.is_time else dim
+        entity = p.targets[0] if p.kind == "entity" else p.alt("entity")[0]
+        keys = self.layer.entity_keys(entity)
+        return identifying_dimension(self.layer, entity) or (keys[0] if len(keys) == 1 else None)
+
+    def values(self) -> None:
+        self._merge_adjacent_values()
+        value_picks = [p for p in self.picks if p.kind == "value"]
+        inner = self._apposition(value_picks)
+        for p in value_picks:
+            self.place(p.start, p.end)
+            if p.start in inner:
+                self.roles[p.start] = "restated"
+                continue
+            chosen = self._choose_value_dimension(p)
+            if chosen is None:
+                continue
+            dim, cands = chosen
+            self.value_dims.setdefault(dim, []).append((p, cands))
+            if p.score < 0.9 or p.method in ("fuzzy", "partial"):
+                self.low.append(Evidence(p.phrase, "filter", f"{dim} = {cands[0].value}", p.score, p.method))
+        for dim, items in self.value_dims.items():
+            values = tuple(dict.fromkeys(c.value for _, c_list in items for c in c_list))
+            negated = any(self._negated(p) for p, _ in items)
+            heads = {self._chain_head(p).start for p, _ in items}
+            by_list = any(self.d.lower(h - 1) == "by" for h in heads)
+            if by_list:
+                for h in heads:
+                    self.place(h - 1, h)
+            versus = len(items) > 1 and (self._versus(items) or self._per_member() or by_list or
+                                         (self._and_list(items) and not negated and not self._asks_total()))
+            op = ("!=" if negated else "=") if len(values) == 1 else ("not_in" if negated else "in")
+            self.filters.append(Filter(dim, op, values))
+            for p, c_list in items:
+                self.notes.append(Evidence(p.phrase, "filter", f"{dim} {op} {', '.join(c.value for c in c_list)}",
+                                           p.score, p.method))
+            if versus and not negated:
+                self._add_dim(DimensionRef(dim), " vs ".join(p.phrase for p, _ in items), f"one row per {dim}")
+        self._check_same_entity_filters()
+        self._restated_keys()
+
+    def _negated(self, p: Pick) -> bool:
+        d = self.d
+        k = p.start - 1
+        # walk back over the list this value is part of ("excluding the Midwest and the online shop")
+        while k >= 0 and (d.lower(k) in self.ctx.lexicon.list_words or d.lower(k) in ("the", "a", "an") or
+                          (d.pick_at(k) is not None and d.pick_at(k).kind in ("value", "entity", "dimension"))):
+            k -= 1
+        lowers = [w.lower for w in d.words]
+        for back in range(k, max(-1, k - 3), -1):
+            phrase = self.ctx.lexicon.starts(lowers, back, self.ctx.lexicon.negations)
+            if phrase is not None and back + len(phrase) > k:
+                self.place(back, back + len(phrase))
+                return True
+        return False
+
+    def _versus(self, items: list[tuple[Pick, list[ValueCandidate]]]) -> bool:
+        d = self.d
+        lex = self.ctx.lexicon
+        ordered = sorted(items, key=lambda x: x[0].start)
+        found = False
+        for (a, _), (b, _) in zip(ordered, ordered[1:], strict=False):
+            between = [d.lower(k) for k in range(a.end, b.start)]
+            for phrase in lex.versus:
+                if tuple(between[:len(phrase)]) == phrase:
+                    self.place(a.end, a.end + len(phrase))
+                    found = True
+        return found
+
+    def _apposition(self, value_picks: list[Pick]) -> set[int]:
+        """"to Chicago (ORD or MDW)", "to Boston or Washington National (BOS or DCA)": values in parentheses
+        restate the list before them; the outer values are then read from the parentheses (which take the
+        outer list's role, "to"). Returns the starts of the restated outer picks."""
+        d = self.d
+        restated: set[int] = set()
+        for k, q in enumerate(value_picks):
+            if k == 0 or "(" not in d.gap(q.start):
+                continue
+            p = value_picks[k - 1]
+            if any(not d.used[i] and d.lower(i) not in self.ctx.lexicon.list_words for i in range(p.end, q.start)):
+                continue
+            inner_dims = {c.dimension.split("__")[0] for c in q.values}
+            outer = [x for x in value_picks[:k] if self._chain_head(x) is self._chain_head(p)]
+            outer_dims = {c.dimension.split("__")[0] for x in outer for c in x.values}
+            if inner_dims & outer_dims:
+                for x in outer:
+                    restated.add(x.start)
+                self.notes.append(Evidence(" ".join(x.phrase for x in outer), "other",
+                                           f"restated by '({q.phrase} …)'", 1.0, "apposition"))
+        return restated
+
+    def _and_list(self, items: list[tuple[Pick, list[ValueCandidate]]]) -> bool:
+        """"for United, Delta and American": several values joined by 'and' (not 'or') ask for each of them."""
+        d = self.d
+        ordered = sorted((p for p, _ in items), key=lambda p: p.start)
+        joins = [[d.lower(k) for k in range(a.end, b.start)] for a, b in zip(ordered, ordered[1:], strict=False)]
+        words = {w for j in joins for w in j}
+        return bool(joins) and "or" not in words and ("and" in words or "&" in words) and \
+            words <= {"and", "&", "the"}
+
+    def _asks_total(self) -> bool:
+        """"… in total", "combined", "as a single figure": one number for the whole list."""
+        lowers = [w.lower for w in self.d.words]
+        pairs = set(zip(lowers, lowers[1:], strict=False))
+        return bool({"combined", "altogether", "together"} & set(lowers)) or bool(
+            {("in", "total"), ("single", "figure"), ("one", "figure"), ("one", "number"), ("as", "whole"),
+             ("all", "together")} & pairs)
+
+    def _per_member(self) -> bool:
+        """True when the question asks for one row per listed value ("…, one figure for each")."""
+        d = self.d
+        lowers = [w.lower for w in d.words]
+        for i in range(len(lowers)):
+            phrase = self.ctx.lexicon.starts(lowers, i, self.ctx.lexicon.per_member)
+            if phrase is None or any(d.used[i:i + len(phrase)]) or any(
+                    i <= k < i + len(phrase) for k in self.placed):
+                continue
+            nxt = next((q for q in self.picks if q.start >= i + len(phrase)), None)
+            if nxt is not None and nxt.start == i + len(phrase) and nxt.kind != "value":
+                continue  # "for each region" is a group cue, read with its name
+            self.place(i, i + len(phrase))
+            return True
+        return False
+
+    def _choose_value_dimension(self, p: Pick) -> tuple[str, list[ValueCandidate]] | None:
+        d = self.d
+        by_dim: dict[str, list[ValueCandidate]] = {}
+        for c in p.values:
+            by_dim.setdefault(c.dimension, []).append(c)
+        named = [q for q in self.picks if q.kind == "dimension" and q.start in self.roles and
+                 self.roles[q.start] == "describes" and (q.end == p.start or q.start == p.end or
+                                                         abs(q.start - p.end) <= 2 or abs(p.start - q.end) <= 2)]
+        narrowed = {t for q in named for t in q.targets} & set(by_dim)
+        if narrowed:
+            by_dim = {k: v for k, v in by_dim.items() if k in narrowed}
+        models = self.models()
+        ok = [dim for dim in by_dim if all(reaches(self.ctx, m, dim) for m in models) or self._hostable(dim)]
+        if not ok:
+            shown = ", ".join(sorted({c.value for c in p.values})[:4])
+            self.problems.append(f"'{p.phrase}' is a value of {', '.join(by_dim)} ({shown}), which "
+                                 f"{', '.join(self.all_metrics()) or 'the question'} cannot be filtered by")
+            return None
+        head = self._chain_head(p)
+        # the cue words of this list: after the previous value (another list's cue is not this one's)
+        previous = max((q.end for q in self.picks if q.kind == "value" and q.end <= head.start), default=0)
+        before = {d.lower(k) for k in range(max(previous, head.start - 3), head.start)}
+        after = d.lower(p.end)
+        mentioned = {t for q in self.picks if q.kind == "entity" for t in q.targets}
+        mentioned |= {self.layer.dimension(self.bound_dims[s]).model.prefix for s in self.bound_dims}
+
+        arriving = any(d.lower(k) in _ARRIVAL_VERBS for k in range(0, head.start)) and \
+            d.lower(head.start - 1) in ("at", "in", "into")
+
+        def role(dim: str) -> int:
+            name = dim.lower()
+            is_from = "origin" in name or "from" in name or "departure" in name
+            is_to = "dest" in name or "arrival" in name
+            if arriving and not before & _FROM_CUES:
+                return 0 if is_to else 1
+            if d.lower(head.start - 1) in _FROM_CUES or (before & _FROM_CUES and not before & _TO_CUES):
+                return 0 if is_from else 1
+            if d.lower(head.start - 1) in _TO_CUES or before & _TO_CUES:
+                return 0 if is_to else 1
+            if after in ("to", "-", "→"):
+                return 0 if is_from else 1
+            return 0 if is_from else 1 if is_to else 0
+
+        def entity_first(dim: str) -> int:
+            return 0 if dim.split("__")[0] in mentioned else 1
+
+        taken = {x for x, items in self.value_dims.items() if all(self._chain_head(q) is not head
+                                                                for q, _ in items)}
+
+        order = sorted(ok, key=lambda dim: (role(dim), dim in taken, entity_first(dim), -_exact_case(p, by_dim[dim]),
+                                            _distance(self.ctx, dim, models) if models else 0,
+                                            list(by_dim).index(dim)))
+        for k in (head.start - 1, head.start - 2):
+            if d.lower(k) in _FROM_CUES | _TO_CUES:
+                self.place(k, k + 1)
+        return order[0], by_dim[order[0]]
+
+    def _hostable(self, dim: str) -> bool:
+        """With only aggregates of columns (no metric), some model must reach the columns and this dimension."""
+        if self.all_metrics() or not self.aggregates or self.over:
+            return False
+        return any(reaches(self.ctx, m.name, dim) and all(reaches(self.ctx, m.name, a.dimension)
+                                                         for a in self.aggregates) for m in self.layer.models)
+
+    def _chain_head(self, p: Pick) -> Pick:
+        """The first value of the list a value belongs to ("to ORD or MDW": MDW's list starts at ORD)."""
+        d = self.d
+        values = [q for q in self.picks if q.kind == "value"]
+        head = p
+        while True:
+            before = [q for q in values if q.end <= head.start]
+            if not before:
+                return head
+            q = before[-1]
+            between = [d.lower(k) for k in range(q.end, head.start)]
+            if "," in d.gap(head.start) and not between and self._opens_versus(head):
+                return head  # "to Denver, Newark vs LaGuardia": the pair after the comma is a list of its own
+            if all(w in self.ctx.lexicon.list_words or w in ("vs", "versus", "compared", "against")
+                   for w in between):
+                head = q  # joined by list words, a comma, a parenthesis, or written next to it as one name
+                continue
+            return head
+
+    def _restated_keys(self) -> None:
+        """"distinct planes (tail numbers)": a key or label in parentheses right after its entity restates it."""
+        d = self.d
+        for q in self.picks:
+            if q.kind != "dimension" or "(" not in d.gap(q.start):
+                continue
+            p = self.prev_pick(q)
+            if p is None or p.kind != "entity" or p.end != q.start:
+                continue
+            entity = p.targets[0]
+            own = set(self.layer.entity_keys(entity)) | {label_dimension(self.ctx, entity)}
+            if set(q.targets) & own or any(self._holds_key(t, entity) for t in q.targets):
+                self.roles[q.start] = "restated"
+                self.place(q.start, q.end)
+                self.dims = [r for r in self.dims if r.name not in q.targets]
+
+    def _opens_versus(self, p: Pick) -> bool:
+        """True when a value is the first of an "A vs B" pair."""
+        d = self.d
+        return d.lower(p.end) in ("vs", "versus") or (d.lower(p.end) == "compared" and d.lower(p.end + 1) in (
+            "with", "to"))
+
+    def _agentive_by(self, p: Pick) -> bool:
+        """"orders placed on 31 October by customers in Utah": 'by' after a verb names who did it, when the
+        question lists rows; it does not group them."""
+        d = self.d
+        if not self.list_question():
+            return False
+        lex = self.ctx.lexicon
+        for k in range(p.start - 2, max(-1, p.start - 8), -1):
+            word = d.lower(k)
+            if word in lex.light_verbs or word in lex.relation_verbs:
+                return True
+            if d.pick_at(k) is not None and d.pick_at(k).kind in ("entity", "metric"):
+                return False
+        return False
+
+    def _direct_target(self, p: Pick) -> bool:
+        """True when another name is asked for directly ("which state", "top 3 states"), so a noun further on
+        ("biggest-spending customers") is not what is ranked."""
+        d = self.d
+        r = d.ranking
+        for q in self.picks:
+            if q is p or q.kind not in ("entity", "dimension", "concept"):
+                continue
+            if d.lower(q.start - 1) in ("which", "what") or (r is not None and r.end == q.start) or \
+                    number_of(d.lower(q.start - 1)) is not None and d.lower(q.start - 2) == "top":
+                return True
+        return False
+
+    def _holds_key(self, dimension: str, entity: str) -> bool:
+        """True when a dimension is the column holding an entity's key in another model (flights.tailnum)."""
+        qd = self.layer.dimension(dimension)
+        e = qd.model.entity(entity)
+        return e is not None and e.key_exprs == (qd.dimension.expr,)
+
+    def _check_same_entity_filters(self) -> None:
+        """Two filters naming members of one entity through different identifying columns ("SAN" and
+        "San Francisco Intl") hold together only for the same member; the words must say so, or I refuse."""
+        identifying: dict[str, list[str]] = {}
+        for dim in self.value_dims:
+            prefix, _, local = dim.partition("__")
+            if any(local.endswith(w) or local == w for w in _ID_COLUMNS) or \
+                    dim in {k for e in self.layer.entities() for k in self.layer.entity_keys(e)}:
+                identifying.setdefault(prefix, []).append(dim)
+        for prefix, dims in identifying.items():
+            if len(dims) > 1:
+                shown = " and ".join(f"{dim} = {', '.join(c.value for _, cl in self.value_dims[dim] for c in cl)}"
+                                     for dim in dims)
+                self.problems.append(f"the question names {prefix.replace('_', ' ')} twice in different ways "
+                                     f"({shown}); they cannot both hold unless they are the same one")
+
+    def bind_times(self) -> None:
+        """Time phrases next to a named date ("signed up in 2026", "built before 1990") filter that date; the
+        others are the metric's own time, combined in `time`."""
+        d = self.d
+        metric_ranges: list[TimeRange] = []
+        for hit in d.time.hits:
+            if hit.time_range is None:
+                continue
+            if d.growth and len(hit.points) == 2 and hit.points[0].end == hit.points[1].start:
+                metric_ranges += list(hit.points)  # "from Q3 to Q4" compares, it does not add up
+                continue
+            target = self._time_target(hit)
+            if target is None:
+                metric_ranges.append(hit.time_range)
+                continue
+            self._time_filter(target, hit.time_range)
+        self.metric_ranges = metric_ranges
+
+    def time(self) -> None:
+        d = self.d
+        m = d.time
+        metric_ranges = list(self.metric_ranges)
+        if d.growth and len(metric_ranges) == 2 and metric_ranges[0].end == metric_ranges[1].start and \
+                metric_ranges[0].grain == metric_ranges[1].grain:
+            # "grew from the third quarter to the fourth": the later period against the one before it
+            self.time_range = metric_ranges[1]
+            self.comparison = "previous_period"
+            metric_ranges = []
+        if len(metric_ranges) == 1:
+            self.time_range = metric_ranges[0]
+        elif metric_ranges:
+            from datatruth.ask.timeparse import _combine
+
+            self.time_range = _combine(metric_ranges)
+        if m.months:
+            if self.time_range is not None and not self.time_range.parts and _covers_year(self.time_range):
+                pass  # "in 2025 winter months": the year bounds the months
+            elif self.time_range is not None and self.time_range.parts:
+                # "winter (December, January and February)": the listed months restate the season
+                months = {p[0].month for p in self.time_range.parts for p in [p]} | {
+                    mo for a, b in self.time_range.parts for mo in _months_between(a, b)}
+                if months == set(m.months):
+                    self.time_range = None
+            self.filters.append(Filter(METRIC_TIME, "in", tuple(m.months), "month_of_year"))
+            self.notes.append(Evidence(m.months_label, "time", m.months_label, 1.0, "named period"))
+        if m.periods:
+            self.periods = list(m.periods)
+        if self.comparison and m.explicit_comparison and not d.growth:
+            base = self.time_range or _default_comparison_range(self.comparison, m.grain, self.ctx.today)
+            if base.start and base.end and m.grain:
+                # "revenue by month last quarter vs previous period": each month beside its counterpart
+                self.time_range = base
+            elif base.start and base.end:
+                # "revenue last quarter vs the previous quarter": one row per period
+                other = _shifted(base, self.comparison)
+                self.periods = [replace(base, label=base.describe()), other]
+                self.time_range = None
+                self.comparison = None
+        elif self.comparison and self.time_range is None:
+            self.time_range = _default_comparison_range(self.comparison, m.grain, self.ctx.today)
+            self.notes.append(Evidence("", "time", self.time_range.describe(), 1.0, "default for comparison"))
+        grain = m.grain
+        if grain:
+            defaults = {default_time_dimension(self.layer, x) for x in self.all_metrics()} - {None}
+            if not defaults and self.aggregates:
+                defaults = {model_time_dimension(self.layer, a.over or self.layer.dimension(a.dimension).model.name)
+                            for a in self.aggregates} - {None}
+            finer = _finer_dimension(self.ctx, grain, defaults, self.all_metrics())
+            if finer is not None:
+                self._add_dim(finer, grain, finer.column)
+            elif not any(r.name == METRIC_TIME for r in self.dims):
+                self.dims.insert(0, DimensionRef(METRIC_TIME, grain))
+        uses_time = self.time_range is not None or grain or self.comparison or self.periods or m.months
+        if uses_time and not self._has_time():
+            self.problems.append(f"{', '.join(self.all_metrics()) or 'this'} cannot be placed in time: "
+                                 "no date to count it on")
+
+    def _has_time(self) -> bool:
+        if self.all_metrics():
+            return all(default_time_dimension(self.layer, x) for x in self.all_metrics())
+        for a in self.aggregates:
+            model = a.over or self.layer.dimension(a.dimension).model.name
+            if model_time_dimension(self.layer, model) is None:
+                return False
+        if not self.aggregates and self.list_entity:
+            return model_time_dimension(self.layer, self._list_model()) is not None
+        return True
+
+    def _time_target(self, hit: TimeHit) -> str | None:
+        """The dimension a time phrase is about when the words before it name one ("signed up in 2026",
+        "built before 1990", "opened after 2020"); None for the metric's own time."""
+        d = self.d
+        first = next((i for i, w in enumerate(d.words) if w.end > hit.start), None)
+        if first is None:
+            return None
+        k = first - 1
+        while k >= 0 and d.lower(k) in _SKIP_BEFORE | {"in", "on", "during", "before", "after", "since", "until"} \
+                and not any(p.start <= k < p.end for p in self.picks):
+            k -= 1
+        p = next((q for q in self.picks if q.start <= k < q.end), None)
+        if p is None:
+            return None
+        if p.kind == "phrasing" and p.start in self.bound_dims:
+            bound = self.layer.dimension(self.bound_dims[p.start])
+            if bound.dimension.is_time or _year_like(bound):
+                return self.bound_dims[p.start]  # "signed up in 2026", "built before 1990"
+            return None  # "left late in May": May is the flights' own time
+        if p.kind == "dimension":
+            dims = [t for t in p.targets if self.layer.dimension(t).dimension.is_time or
+                    _year_like(self.layer.dimension(t))]
+            if dims:
+                self.place(p.start, p.end)
+                self.roles[p.start] = "bound"
+                return dims[0]
+        return None
+
+    def _time_filter(self, dim: str, tr: TimeRange) -> None:
+        qd = self.layer.dimension(dim)
+        if qd.dimension.is_time:
+            pieces = []
+            if tr.start:
+                pieces.append(Filter(dim, ">=", (tr.start,)))
+            if tr.end:
+                pieces.append(Filter(dim, "<", (tr.end,)))
+            self.filters += pieces
+        else:
+            if tr.start and tr.start.month == 1 and tr.start.day == 1:
+                self.filters.append(Filter(dim, ">=", (tr.start.year,)))
+            if tr.end:
+                last = tr.end.year if (tr.end.month, tr.end.day) == (1, 1) else tr.end.year + 1
+                self.filters.append(Filter(dim, "<", (last,)))
+        self.notes.append(Evidence(tr.describe(), "filter", f"{dim} in {tr.describe()}", 1.0, "time of another date"))
+
+    def groups_and_lists(self) -> None:
+        """With no metric, the question lists rows (of an entity, or of the columns named); else entities asked
+        for by a group cue become key + label dimensions."""
+        computed = self.metrics or self.adhoc or self.aggregates
+        if not computed and self.conditions:
+            # "which products had revenue above $700,000": show the metric the members were tested on
+            self.metrics = list(dict.fromkeys(c.metric for c in self.conditions))
+            for p in self.picks:
+                if p.kind == "entity" and self.roles.get(p.start) in ("entity", "group"):
+                    if p.targets[0] not in self.group_entities:
+                        self.group_entities.append(p.targets[0])
+                    self.roles[p.start] = "group"
+            computed = True
+        if not computed:
+            for i, w in enumerate(self.d.words):
+                if w.lower in self.ctx.lexicon.relation_verbs:
+                    self.place(i, i + 1)
+            entities = [p for p in self.picks if p.kind == "entity" and self.roles.get(p.start) in ("entity", "group")]
+            if not entities and self.over and self.dims:
+                self.entity = self.over  # "list the fire claim records with …": rows of that table
+            if entities:
+                entity = entities[0].targets[0]
+                self.list_entity = entity
+                self.entity = self._list_model()
+                if self.over and self.over != self.entity:
+                    # "the planes Hawaiian Airlines flew": the rows are the verb's (flights), read for planes
+                    self.entity = self.over
+                if not self._explicit_columns():
+                    base = display_dimensions(self.ctx, entity)
+                else:
+                    base = entity_dimensions(self.ctx, entity)  # the named columns, with what they belong to
+                named = []
+                for q in self.picks:
+                    # "…, with carrier, origin and destination": other entities named are their keys
+                    if q.kind == "entity" and q.targets[0] != entity and self.roles.get(q.start) == "entity":
+                        if len(self.layer.entity_keys(q.targets[0])) == 1:
+                            named += entity_dimensions(self.ctx, q.targets[0])
+                            self.roles[q.start] = "column"
+                own_keys = self.layer.entity_keys(entity)
+                if len(own_keys) == 1:
+                    # "which planes …? show tail number": flights' tailnum holds the plane's key; list the key
+                    self.dims = [DimensionRef(own_keys[0]) if r.name != METRIC_TIME and
+                                 self._holds_key(r.name, entity) else r for r in self.dims]
+                self.dims = base + [r for r in dict.fromkeys(self.dims + named) if r not in base]
+                if any(r.name == METRIC_TIME for r in self.dims) and not self.context_metrics:
+                    # "products by month": rows are listed one by one; a month splits a number, not a list
+                    self.problems.append(f"'{entities[0].phrase}' are listed one by one; a split by time needs a "
+                                         f"number, e.g. 'number of {entities[0].phrase} …' or a metric")
+                    self.rewrites += [f"{self._metric_words(m)} {self.d.question.strip()}"
+                                      for m in self._metrics_reaching([r for r in self.dims
+                                                                       if r.name != METRIC_TIME])[:3]]
+            else:
+                for entity in self.group_entities:
+                    self.dims += [r for r in entity_dimensions(self.ctx, entity) if r not in self.dims]
+                named = [p for p in self.picks if self.roles.get(p.start) == "group" and p.kind in ("dimension",
+                                                                                                   "concept")]
+                only_time = bool(self.dims) and all(r.name == METRIC_TIME for r in self.dims) and \
+                    not self.context_metrics
+                if only_time and not named:
+                    self.problems.append("the question asks for a split by time, but names no number to split")
+                    self.rewrites += [f"{self._metric_words(m)} {self.d.question.strip()}"
+                                      for m in self.layer.metric_names()[:3]]
+                elif named and not self.context_metrics and all(self.d.lower(p.start - 1) in ("by", "per")
+                                                                for p in named):
+                    # "by region in 2025": a split asked for, of nothing
+                    self.problems.append(f"'{self.d.text(named[0].start - 1, named[0].end)}' splits a number, "
+                                         "but the question names none")
+                    self.rewrites += [f"{self._metric_words(m)} {self.d.question.strip()}"
+                                      for m in self._metrics_reaching(self.dims)[:3]]
+            return
+        for entity in self.group_entities:
+            for ref in entity_dimensions(self.ctx, entity):
+                if ref not in self.dims:
+                    self.dims.append(ref)
+            # rows without a member (no plane, no customer) are not one of them: "top 5 planes" skips them
+            for key in self.layer.entity_keys(entity):
+                if Filter(key, "not_null") not in self.filters:
+                    self.filters.append(Filter(key, "not_null"))
+
+    def to_date_totals(self) -> None:
+        """"year to date revenue by month": by a grain, 'to date' asks for the running total that restarts each
+        year (the model's cumulative metric of that measure), not for the months' own figures."""
+        phrases = " ".join(self.d.time.phrases).lower()
+        grain = next((r.grain for r in self.dims if r.name == METRIC_TIME and r.grain), None)
+        if grain is None or len(self.metrics) != 1 or self.adhoc or self.aggregates:
+            return
+        to_date = next((g for g, words in _TO_DATE.items() if any(w in phrases for w in words)), None)
+        metric = self.layer.metric(self.metrics[0])
+        if to_date is None or metric.type != "simple" or not metric.measure or metric.filter:
+            return
+        running = [m.name for m in self.layer.metrics if m.type == "cumulative" and m.measure == metric.measure
+                   and m.grain_to_date == to_date and not m.filter]
+        if len(running) != 1:
+            return
+        self.metrics = running
+        self.notes.append(Evidence(f"{to_date} to date", "metric", running[0], 1.0, "running total by " + grain))
+
+    def summed_columns(self) -> None:
+        """"qty by brand": a numeric column asked for per group with no aggregate word means the metric that
+        totals that column; with no such metric the question must say how to aggregate (a list is never it)."""
+        if self.metrics or self.adhoc or self.aggregates or self.conditions or self.list_entity:
+            return
+        named = [p for p in self.picks if p.kind in ("dimension", "entity") and
+                 self.roles.get(p.start) in ("group", "entity")]
+        if len(named) < 2:
+            return
+        head, rest = named[0], named[1:]
+        if head.kind == "entity":
+            self._counted_entity(head, rest)
+            return
+        target = next((t for t in head.targets if self.layer.has_dimension(t)), None)
+        if target is None or not is_numeric(self.ctx, target) or self.group_position(head) or not all(
+                self.group_position(p) for p in rest):
+            return
+        qd = self.layer.dimension(target)
+        words = {w.lower for w in self.d.words}
+        if not qd.dimension.unit or words & {"list", "all", "every", "each", "enumerate"}:
+            return  # ids and codes hold numbers too; 'list …' / 'for each …' asks for the rows
+        column = qd.dimension.expr or qd.dimension.name
+        totals = [m.name for m in self.layer.metrics if m.type == "simple" and m.measure and
+                  self.layer.measure(m.measure)[0].name == qd.model.name and
+                  self.layer.measure(m.measure)[1].agg == "sum" and
+                  (self.layer.measure(m.measure)[1].expr or m.measure) == column]
+        ref = next((r for r in self.dims if r.name == target), None)
+        if len(totals) != 1:
+            self.problems.append(f"'{head.phrase}' is a column of numbers: say how to combine it per group, "
+                                 f"e.g. 'total {head.phrase}' or 'average {head.phrase}'")
+            self.rewrites += [self.d.replaced(head.start, head.end, f"{how} {head.phrase}")
+                              for how in ("total", "average")]
+            return
+        if ref is not None:
+            self.dims.remove(ref)
+        self.metrics.append(totals[0])
+        self.roles[head.start] = "metric"
+        self.low.append(Evidence(head.phrase, "metric", totals[0], 0.8, "total of the column"))
+        self.notes.append(Evidence(head.phrase, "metric", totals[0], 0.8, "total of the column"))
+
+    def _counted_entity(self, head: Pick, rest: list[Pick]) -> None:
+        """"planes by manufacturer": members of an entity split by something count them (a list would not be
+        split); "list planes by manufacturer" still lists."""
+        words = {w.lower for w in self.d.words}
+        if words & {"list", "all", "every", "show", "display", "which", "what"} or head.start in self.in_parens or \
+                self.d.ranking is not None or any(p.alt("metric") for p in rest):
+            return
+        if (self.d.lower(head.start - 1),) in self.ctx.lexicon.group_cues or not all(
+                self.group_position(p) and self.d.lower(p.start - 1) in ("by", "per") for p in rest):
+            return
+        entity = head.targets[0]
+        keys = self.layer.entity_keys(entity)
+        if len(keys) != 1:
+            return
+        self.aggregates.append(Aggregate(f"{entity}_count", "count_distinct", keys[0], self.over, None,
+                                         f"Number of {_plural(head.phrase)}"))
+        self.roles[head.start] = "counted"
+        self.place(head.start, head.end)
+        self.notes.append(Evidence(head.phrase, "metric", f"count distinct {entity}", 0.9, "members counted"))
+
+    def _column_metric(self, column: str) -> str | None:
+        """"which airline had the worst arrival delay": a column of other rows (flights) ranks the members listed
+        through the one metric the model computes from that column; with none, or several, the question must say
+        which figure ranks."""
+        qd = self.layer.dimension(column)
+        expr = qd.dimension.expr or qd.dimension.name
+        found = []
+        for m in self.layer.metrics:
+            if m.type == "simple" and m.measure and not m.filter:
+                owner, measure = self.layer.measure(m.measure)
+                if owner.name == qd.model.name and measure.expr == expr and not measure.filter and \
+                        measure.agg in ("avg", "sum", "median"):
+                    found.append(m.name)
+        self.dims = [r for r in self.dims if r.name != column]
+        self.filters = [f for f in self.filters if not (f.dimension == column and f.op == "not_null")]
+        if len(found) != 1:
+            shown = qd.dimension.label or column
+            self.problems.append(f"'{shown}' belongs to each of many rows per member: say which figure ranks them, "
+                                 f"e.g. the average or the total")
+            pick = next((p for p in self.picks if column in p.targets), None)
+            if pick is not None:
+                self.rewrites += [self.d.replaced(pick.start, pick.end, f"{how} {pick.phrase}")
+                                  for how in ("average", "median", "total")]
+            return None
+        self.metrics.append(found[0])
+        self.notes.append(Evidence(qd.dimension.label or column, "metric", found[0], 0.9, "ranked by the column's metric"))
+        self._list_to_group()
+        return found[0]
+
+    def _list_to_group(self) -> None:
+        """The entity that was to be listed becomes the grouping of a metric found later (ranking)."""
+        entity = self.list_entity
+        assert entity is not None
+        self.group_entities.append(entity)
+        self.dims = entity_dimensions(self.ctx, entity)
+        for key in self.layer.entity_keys(entity):
+            if Filter(key, "not_null") not in self.filters:
+                self.filters.append(Filter(key, "not_null"))
+        self.list_entity = None
+        self.entity = None
+
+    def _row_counts(self, model: str) -> list[str]:
+        """The metrics that count a model's rows with no condition: declared ones first, then `<model>_rows`."""
+        out = []
+        for m in self.layer.metrics:
+            if m.type == "simple" and m.measure and not m.filter:
+                owner, measure = self.layer.measure(m.measure)
+                if owner.name == model and measure.agg == "count" and measure.expr in (None, "1", "*") and \
+                        not measure.filter:
+                    out.append(m.name)
+        if self.layer.has_metric(f"{model}_rows"):
+            out.append(f"{model}_rows")
+        return out
+
+    def _metric_words(self, metric: str) -> str:
+        m = self.layer.metric(metric)
+        label = m.label or metric.replace("_", " ")
+        return label if label[1:2].isupper() else label[:1].lower() + label[1:]
+
+    def _metrics_reaching(self, dims: Sequence[DimensionRef]) -> list[str]:
+        """The declared metrics that can be split by every dimension given (for choices)."""
+        return [m for m in self.layer.metric_names()
+                if all(reaches(self.ctx, model, r.name) for model in metric_models(self.layer, m)
+                       for r in dims if r.name != METRIC_TIME)]
+
+    def _explicit_columns(self) -> bool:
+        return any(self.roles.get(p.start) == "group" and p.kind == "dimension" for p in self.picks)
+
+    def _prefix(self, entity: str) -> str:
+        model = self.layer.entity_model(entity)
+        return model.prefix if model else entity
+
+    def _list_model(self) -> str:
+        model = self.layer.entity_model(self.list_entity or "")
+        return model.name if model else ""
+
+    def ranking(self) -> None:
+        d = self.d
+        r = d.ranking
+        outputs = self.metrics + [a.name for a in self.adhoc] + [a.name for a in self.aggregates]
+        if d.growth and outputs and (r is not None or self.growth_metric):
+            key = f"{outputs[0]}__change_pct"
+            descending = r is None or r.direction != "low"
+            if r is not None:
+                self.place(r.start, r.end)
+            self.order = [OrderBy(key, descending)]
+            self.limit = (r.limit if r is not None else None) or self._limit_from_words() or 1
+            return
+        if r is None:
+            return
+        self.place(r.start, r.end)
+        following = not outputs and bool(self.context_metrics)
+        if following:
+            outputs = list(self.context_metrics)  # "top 5 instead": the previous question's first metric ranks
+        target = self._order_target(outputs)
+        if target is None and not outputs and self.list_entity is None and not self.dims:
+            return
+        direction = r.direction
+        if direction in ("best", "worst"):
+            lower_better = any(w in (target or "") for w in self.ctx.lexicon.lower_is_better)
+            direction = "high" if (direction == "best") != lower_better else "low"
+        if target is None:
+            busy = [t for t in self.ctx.vocabulary.lookup(normalize(r.word)) if t.kind == "phrasing" and
+                    self.layer.phrasings[int(t.target)].metric]
+            if busy:
+                # "the busiest route": busy is a number of the model (flights)
+                metric = self.layer.phrasings[int(busy[0].target)].metric
+                assert metric is not None
+                self.metrics.append(metric)
+                target = metric
+                self.notes.append(Evidence(r.word, "metric", metric, 0.9, "phrasing"))
+                if self.list_entity is not None:
+                    self._list_to_group()
+        if target is None and self.list_entity is not None:
+            by = next((p for p in self.picks if p.start > r.end and self.d.lower(p.start - 1) == "by" and
+                       p.kind != "metric" and len(p.alt("metric")) == 1), None)
+            if by is not None:
+                # "top 3 destinations by flights": 'flights' after 'by' ranks, as the metric it also names
+                target = by.alt("metric")[0]
+                self.metrics.append(target)
+                self.place(by.start - 1, by.end)
+                self.roles[by.start] = "metric"
+                self.notes.append(Evidence(by.phrase, "metric", target, 1.0, "ranked by"))
+                self._list_to_group()
+        if target is None and self.over and r.word in ("most", "least", "fewest") and r.limit is None and \
+                self.list_entity is not None:
+            counts = self._row_counts(self.over)
+            if counts:
+                # "which airline flies the most": the verb's rows (flights) are what is counted
+                target = counts[0]
+                self.metrics.append(target)
+                self.notes.append(Evidence(r.word, "metric", target, 0.9, "rows of the verb"))
+                self._list_to_group()
+        if target is None:
+            self.problems.append(f"'{r.word}' does not say by what to rank")
+            for m in self._metrics_reaching(self.dims)[:4]:
+                if r.word in ("most", "least", "fewest", "highest", "lowest", "biggest", "smallest"):
+                    self.rewrites.append(self.d.replaced(r.start, r.end, f"{self.d.text(r.start, r.end)} "
+                                                                         f"{self._metric_words(m)}"))
+                else:
+                    self.rewrites.append(f"{self.d.question.rstrip(' ?.')} by {self._metric_words(m)}")
+            return
+        if self.list_entity is not None and self.layer.has_dimension(target) and \
+                not reaches(self.ctx, self._list_model(), target):
+            target = self._column_metric(target)
+            if target is None:
+                return
+        self.order = [OrderBy(target, direction == "high")]
+        self.limit = r.limit if r.limit is not None else self._limit_from_words()
+        if following:
+            return
+        if not self.dims and not self.list_entity and (self.limit is None or self.limit == 1):
+            self.problems.append(f"'{r.word}' ranks, but nothing in the question says what is ranked "
+                                 f"(the {r.word} what: which month, which store, which order?)")
+        if self.limit is not None and self.limit > 1 and not self.dims and not self.list_entity:
+            self.problems.append(f"'{r.word}' asks for several rows but nothing in the question splits the "
+                                 "answer into rows (top 3 what?)")
+        if outputs and self.limit is not None:
+            # "which tail number flew the most": rows without a tail number are not one of them
+            for ref in self.dims:
+                if ref.name != METRIC_TIME and Filter(ref.name, "not_null") not in self.filters:
+                    self.filters.append(Filter(ref.name, "not_null"))
+        self.notes.append(Evidence(r.word, "order", f"{target} {'desc' if direction == 'high' else 'asc'}", 1.0,
+                                   "keyword"))
+
+    def _order_target(self, outputs: list[str]) -> str | None:
+        d = self.d
+        for p in self.picks:
+            if p.kind == "metric" and d.lower(p.start - 1) in ("by", "on") and p.targets[0] in outputs:
+                return p.targets[0]
+        r = d.ranking
+        for p in self.picks:
+            # "the 3 longest routes … by distance": a numeric column of the rows, after 'by'
+            if r is not None and p.kind == "dimension" and p.start > r.end and d.lower(p.start - 1) == "by" and \
+                    is_numeric(self.ctx, p.targets[0]) and DimensionRef(p.targets[0]) in self.dims:
+                return p.targets[0]
+        recent_entity = self.list_entity or (self.group_entities[0] if len(self.group_entities) == 1 else None)
+        if d.ranking is not None and d.ranking.word in _RECENCY and recent_entity is not None:
+            # "the 5 most recent orders": by the date of the rows listed, latest first
+            model = self.layer.entity_model(recent_entity)
+            time_dim = _finest_time(self.layer, model) if model else None
+            if time_dim is not None:
+                grain = self.layer.dimension(time_dim).dimension.time_granularity or "day"
+                ref = DimensionRef(time_dim, grain)
+                if ref not in self.dims:
+                    self.dims.append(ref)
+                return ref.column
+        if outputs:
+            return outputs[0]
+        if self.list_entity is not None or (self.dims and not outputs):
+            # "the 5 flights with the longest arrival delay", "the 3 longest routes by distance": the column
+            # after the ranking word, else the one after 'by'
+            after = [p for p in self.picks if p.kind == "dimension" and d.ranking and p.start >= d.ranking.end
+                     and self.roles.get(p.start) in ("ranked", "group")]
+            ranked = [p for p in after if self.roles.get(p.start) == "ranked"] or \
+                [p for p in after if d.lower(p.start - 1) == "by"]
+            col = ranked[0] if ranked else None
+            if col is not None:
+                target = col.targets[0]
+                ref = DimensionRef(target)
+                if ref not in self.dims:
+                    self.dims.append(ref)
+                self.filters.append(Filter(target, "not_null"))
+                return target
+        return None
+
+    def _limit_from_words(self) -> int | None:
+        d = self.d
+        for p in self.picks:
+            if p.kind in ("entity", "dimension", "concept") and self.roles.get(p.start) in ("group", "entity"):
+                previous = d.lower(p.start - 1)
+                value = number_of(previous)
+                if value is not None and value >= 1 and value == int(value) and not d.used[p.start - 1]:
+                    self.place(p.start - 1, p.start)
+                    return int(value)
+        group = [p for p in self.picks if p.kind in ("entity", "dimension", "concept") and
+                 self.roles.get(p.start) in ("group", "entity")]
+        if group:
+            plural = any(w.raw.lower() != w.norm for w in d.words[group[0].start:group[0].end])
+            return _PLURAL_DEFAULT_LIMIT if plural else 1
+        hit = next((h for h in d.time.hits if h.grain), None)
+        if hit is not None:
+            first = next((i for i, w in enumerate(d.words) if w.end > hit.start), None)
+            before = d.lower(first - 1) if first else ""
+            if before in self.ctx.lexicon.high | self.ctx.lexicon.low | {"which", "what"} or (
+                    d.ranking is not None and d.ranking.end == first):
+                return 1 if not hit.phrase.endswith("s") else _PLURAL_DEFAULT_LIMIT  # "quietest month"
+        return None
+
+    def concepts(self) -> None:
+        for p in list(self.picks):
+            if p.kind != "concept":
+                continue
+            concept = next(c for c in self.layer.concepts if c.name == p.targets[0])
+            self.place(p.start, p.end)
+            if p.start in self.in_parens:
+                self.roles[p.start] = "restated"
+                continue
+            self.group_position(p)  # places 'by'/'per' in front of it
+            self.roles[p.start] = "group"
+            for name in concept.dimensions:
+                self._add_dim(DimensionRef(name), p.phrase, f"{concept.name}: {name}")
+
+    def phrasing_filters_step(self) -> None:
+        for start, f in self.phrasing_filters.items():
+            negated = self.d.lower(start - 1) in ("not", "never", "non") or (
+                self.d.lower(start - 1) in ("weren't", "wasn't", "didn't", "were", "was") and
+                self.d.lower(start - 2) in ("not",))
+            if negated:
+                self.place(start - 1, start)
+                f = _negate(f)
+            self.filters.append(f)
+
+    def share_step(self) -> None:
+        if not self.share:
+            return
+        additive = all(_additive(self.layer, m) for m in self.metrics) and not self.adhoc
+        if not additive:
+            self.problems.append("a share of total needs numbers that add up (a count or a sum); "
+                                 f"{', '.join(self.metrics)} does not")
+            return
+        grouped = {r.name for r in self.dims}
+        if grouped:
+            return
+        slices = [f for f in self.filters if f.op in ("=", "in") and f.dimension != METRIC_TIME and
+                  (f.dimension in self.value_dims or f in self.phrasing_filters.values())]
+        if not slices:
+            self.problems.append("a share needs a part to compare with the whole, e.g. 'share of revenue from "
+                                 "online' or 'share of revenue by region'")
+            return
+        for f in slices:
+            self.filters.remove(f)
+            self.dims.append(DimensionRef(f.dimension))
+            self.result_filters.append(f)
+        self.notes.append(Evidence("share", "comparison", "share of the total over every "
+                                   + ", ".join(f.dimension for f in slices), 1.0, "share"))
+
+    def per_entity(self) -> None:
+        """"average revenue per customer": a metric divided by the number of distinct members."""
+        d = self.d
+        for p in list(self.picks):
+            if p.kind != "entity" or d.lower(p.start - 1) != "per":
+                continue
+            if self.roles.get(p.start) == "group" and not self._per_is_ratio(p):
+                continue
+            entity = p.targets[0]
+            keys = self.layer.entity_keys(entity)
+            # "average quantity per order line": the aggregate's own rows; nothing to divide
+            if self.aggregates and all(self.layer.dimension(a.dimension).model.primary_entity and
+                                       self.layer.dimension(a.dimension).model.primary_entity.name == entity
+                                       for a in self.aggregates):
+                self.place(p.start - 1, p.end)
+                continue
+            if not self.metrics or len(keys) != 1:
+                continue
+            metric = self.metrics[0]
+            count = Aggregate(f"{entity}_count", "count_distinct", keys[0], None, None,
+                              f"Number of {_plural(p.phrase)}")
+            if not any(reaches(self.ctx, m, keys[0]) for m in metric_models(self.layer, metric)):
+                continue
+            self.aggregates.append(replace(count, over=metric_models(self.layer, metric)[0]))
+            name = f"{metric}_per_{entity}"
+            self.adhoc.append(AdhocMetric(name, f"{metric} / {count.name}"))
+            self.metrics.remove(metric)
+            self.place(p.start - 1, p.end)
+            for a in d.aggs:
+                if a.end <= p.start and a.function == "avg":
+                    self.place(a.start, a.end)
+            self.notes.append(Evidence(f"{metric} per {p.phrase}", "metric", f"{metric} / distinct {entity}", 1.0,
+                                       "per entity"))
+
+    def _per_is_ratio(self, p: Pick) -> bool:
+        """"revenue per order line by category" divides; "claims per catastrophe" groups. 'per <entity>' right
+        after a metric divides when the question also groups by something else, or the metric is not a count."""
+        prev = self.prev_pick(p)
+        if prev is None or prev.kind not in ("metric", "measure") or prev.end != p.start - 1 or not self.metrics:
+            return False
+        others = [q for q in self.picks if q is not p and q.kind in ("dimension", "entity", "concept") and
+                  self.d.lower(q.start - 1) in ("by", "across", "each")] or \
+            [i for i in range(len(self.d.words)) if self._grain_word_at(i, ("by",))]
+        metric = self.layer.metric(self.metrics[0])
+        agg = self.layer.measure(metric.measure)[1].agg if metric.type == "simple" and metric.measure else (
+            "sum" if _additive(self.layer, metric.name) else "")
+        # a sum divided per member ("revenue per customer"); a count only when the answer is also split by
+        # something else ("orders per customer by segment"); an average or a rate per member is a grouping
+        averaged = any(a.function == "avg" and a.end <= prev.start for a in self.d.aggs)
+        if agg == "sum" and not others and not averaged:
+            # "expense reserves per claim": one figure per claim, or the average per claim? both are common
+            self.problems.append(f"'{self.d.text(prev.start, p.end)}' can mean one figure for each {p.phrase} or "
+                                 f"the average per {p.phrase}")
+            self.rewrites += [self.d.replaced(p.start - 1, p.end, f"by {p.phrase}"),
+                              self.d.replaced(prev.start, prev.end, f"average {prev.phrase}")]
+            return False
+        if agg == "sum" or (agg in ("count", "count_distinct") and others):
+            self.roles[p.start] = "per"
+            self.group_entities = [e for e in self.group_entities if e != p.targets[0]]
+            return True
+        return False
+
+    def over_models(self) -> None:
+        """Choose the rows each aggregate is computed over: the verb's model ("planes that flew" → flights),
+        else the column's own model when it reaches every filter, else a model that reaches everything."""
+        needed = [f.dimension for f in self.filters if f.dimension != METRIC_TIME] + \
+                 [r.name for r in self.dims if r.name != METRIC_TIME]
+        out = []
+        for a in self.aggregates:
+            if a.over is not None:
+                out.append(a)
+                continue
+            own = self.layer.dimension(a.dimension).model.name
+            candidates = ([self.over] if self.over else []) + [own] + [m.name for m in self.layer.models]
+            chosen = next((m for m in candidates if reaches(self.ctx, m, a.dimension) and
+                           all(reaches(self.ctx, m, n) for n in needed)), None)
+            if chosen is None:
+                self.problems.append(f"no table holds {a.label or a.dimension} together with every filter asked")
+                out.append(a)
+                continue
+            if chosen != own and a.function in ("sum", "avg", "median"):
+                self.notes.append(Evidence(a.label, "other", f"over each row of {chosen}", 0.9, "aggregate rows"))
+            out.append(replace(a, over=chosen if chosen != own else None))
+        self.aggregates = out
+
+    def unused_entities(self) -> None:
+        """An entity named but given nothing to do (not grouped, counted, listed, tested, nor the model of any
+        filter or number asked) is a word the plan would drop: say so instead of answering without it."""
+        if not (self.metrics or self.adhoc or self.aggregates):
+            return
+        used_models = set(self.models())
+        for f in self.filters + self.result_filters:
+            if f.dimension != METRIC_TIME:
+                used_models.add(self.layer.dimension(f.dimension).model.name)
+        for c in self.conditions:
+            used_models.add(self.layer.dimension(c.dimension).model.name)
+        for a in self.aggregates:
+            used_models.add(self.layer.dimension(a.dimension).model.name)
+        tested = {self.layer.dimension(f.dimension).model.name for f in self.filters + self.result_filters
+                  if f.dimension != METRIC_TIME}
+        for p in self.picks:
+            if p.kind != "entity" or self.roles.get(p.start) != "entity":
+                continue
+            # "visibility at the origin airport", "the plane with tail number N725MQ": the entity says whose
+            # column a filter tests
+            if any(self.layer.model(x).entity(p.targets[0]) is not None for x in tested):
+                continue
+            entity = p.targets[0]
+            model = self.layer.entity_model(entity)
+            if model is None or model.name in used_models:
+                continue
+            # the entity of the rows a metric counts ("flights" next to the flights metric) is its subject
+            if any(model.name == m.name or (m.primary_entity is not None and m.primary_entity.name == entity) for m in
+                   (self.layer.model(x) for x in self.models())):
+                continue
+            self.problems.append(f"I read '{p.phrase}' as {entity.replace('_', ' ')} but the question does not say "
+                                 "what to do with it (group by it, count it, or filter it)")
+
+    def trailing_each(self) -> None:
+        """"…? show each with its number of flights", "give the count for each": with a grouping asked, a
+        closing 'each' repeats it."""
+        if not self.dims:
+            return
+        lowers = [w.lower for w in self.d.words]
+        for i, w in enumerate(lowers):
+            if w in ("each", "every") and not self.d.used[i] and i not in self.placed and \
+                    not any(q.start == i + 1 for q in self.picks):
+                self.place(i, i + 1)
+
+    def unit_mentions(self) -> None:
+        """"…, in minutes": a unit named for the answer must be the unit of the column computed."""
+        d = self.d
+        columns = [a.dimension for a in self.aggregates] + [r.name for r in self.dims if r.name != METRIC_TIME]
+        units = {unit(self.layer.dimension(c).dimension.unit) for c in columns
+                 if self.layer.has_dimension(c) and self.layer.dimension(c).dimension.unit}
+        if self.share or self.comparison or any(self.layer.metric(m).format == "percent" for m in self.metrics):
+            units.add(unit("percent"))
+        for i, w in enumerate(d.words):
+            if d.used[i] or i in self.placed or d.lower(i - 1) not in ("in", "as"):
+                continue
+            said = unit_of_word(w.lower)
+            if said is None or said.name == "count":
+                continue
+            if any(u is not None and u.name == said.name for u in units):
+                self.place(i, i + 1)
+            elif any(u is not None and u.kind == said.kind for u in units):
+                self.problems.append(f"the answer comes in {next(u.label for u in units if u)}, "
+                                     f"not {said.label}; ask without 'in {w.raw}'")
+                self.place(i, i + 1)
+
+    # -- the plan -------------------------------------------------------------------------------------------
+    def plan(self) -> QueryPlan:
+        time_dimension = None
+        if not self.metrics and not self.adhoc and self.aggregates and self.time_range is not None:
+            time_dimension = None
+        return QueryPlan(tuple(self.metrics), tuple(self.dims), tuple(self.filters), self.time_range, time_dimension,
+                         self.comparison, self.share and not self.problems and bool(self.dims), tuple(self.order),
+                         self.limit, tuple(self.adhoc), tuple(self.notes), tuple(self.aggregates),
+                         tuple(self.conditions), tuple(self.periods), tuple(self.result_filters), self.entity)
+
+
+_FUNCTION_LABEL = {"avg": "Average", "median": "Median", "min": "Minimum", "max": "Maximum", "sum": "Total",
+                   "count": "Number of", "count_distinct": "Number of distinct", "percentile": "Percentile of"}
+
+
+def assemble(d: Draft, ctx: PlanningContext, context_metrics: Sequence[str] = ()) -> Assembled:
+    """Decide what each read piece does and build the QueryPlan; problems are collected, not raised."""
+    b = _Builder(d, ctx, context_metrics)
+    b.verbs()
+    b.definitions()
+    b.phrasings()
+    b.model_words()
+    b.literals()
+    b.metrics_step()
+    b.entities()
+    b.concepts()
+    b.superlatives()
+    b.aggregates_step()
+    b.numbers()
+    b.per_entity()
+    b.bind_times()
+    b.dimensions()
+    b.values()
+    b.phrasing_filters_step()
+    b.time()
+    b.to_date_totals()
+    b.summed_columns()
+    b.groups_and_lists()
+    b.ranking()
+    b.share_step()
+    b.over_models()
+    b.unused_entities()
+    b.trailing_each()
+    b.unit_mentions()
+    plan = b.plan()
+    draft = b.d
+    for i in b.placed:
+        draft = draft.mark(i, i + 1)
+    return Assembled(plan, draft, tuple(b.problems), tuple(b.low), tuple(b.rewrites))
+
+
+# -- small helpers ---------------------------------------------------------------------------------------------
+
+_TO_DATE = {"year": ("year to date", "ytd", "so far this year"), "quarter": ("quarter to date", "qtd"),
+            "month": ("month to date", "mtd")}
+_SUBJECT_PRONOUNS = frozenset({"we", "they", "you", "i", "he", "she", "it"})
+
+
+def _same_shape(a: str, b: str) -> bool:
+    """Two codes of one kind: both numbers or both codes, of similar length ("12312701 vs 12312702")."""
+    return a.isdigit() == b.isdigit() and min(len(a), len(b)) * 2 >= max(len(a), len(b))
+
+
+def _is_code(raw: str) -> bool:
+    """A code or number written as a value: digits ("12312701"), or capitals with digits ("N725MQ")."""
+    text = raw.replace("-", "")
+    return bool(text) and text.isalnum() and (text.isdigit() or (any(c.isdigit() for c in text) and
+                                                                 text.upper() == text))
+
+
+def _parenthesized(d: Draft) -> set[int]:
+    """Indices of the words written inside parentheses."""
+    inside: set[int] = set()
+    depth = 0
+    for i in range(len(d.words)):
+        gap = d.gap(i) if i else d.question[:d.words[0].start]
+        depth += gap.count("(") - gap.count(")")
+        depth = max(depth, 0)
+        if depth:
+            inside.add(i)
+    return inside
+
+
+def _names_in(expr: str, layer: SemanticLayer) -> list[str]:
+    return [w for w in expr.replace("(", " ").replace(")", " ").split() if layer.has_metric(w)]
+
+
+def _metric_of_measure(layer: SemanticLayer, measure: str) -> str | None:
+    for metric in layer.metrics:
+        if metric.type == "simple" and metric.measure == measure and not metric.filter:
+            return metric.name
+    return None
+
+
+def _subject_nouns(d: Draft, picks: list[Pick]) -> set[int]:
+    """A metric word that only describes what another metric is computed over is not a second metric:
+    'cancellation rate for flights to Chicago', 'how many flights were cancelled' (flights is the subject of
+    cancelled_flights), 'gross profit for Corporate customers'."""
+    subjects: set[int] = set()
+    list_words = {"and", "or", "vs", "versus", "plus", "with", "minus", "per", "/", "+", "-", "*", "over", "to",
+                  "times", "divided", "compared"}
+    for p in picks:
+        if p.kind != "metric" or len(picks) - len(subjects) < 2:
+            continue
+        earlier = [q for q in picks if q.end <= p.start and id(q) not in subjects] or \
+            [q for q in d.picks if q.end <= p.start and q.kind == "entity"]
+        before = p.start - 1
+        while before >= 0 and (q := d.pick_at(before)) is not None and q.kind == "value":
+            before = q.start - 1  # "for Corporate customers": the values describe the subject
+        if earlier and d.lower(before) in ("for", "of", "on", "among", "from", "by"):
+            subjects.add(id(p))
+            continue
+        own = set(tokens(p.targets[0]))
+        for q in picks:
+            if q is p or id(q) in subjects:
+                continue
+            between = {d.lower(i) for i in range(min(p.end, q.end), max(p.start, q.start))}
+            if own < set(tokens(q.targets[0])) and not between & list_words:
+                subjects.add(id(p))
+                break
+    return subjects
+
+
+def _exact_case(p: Pick, cands: Sequence[ValueCandidate]) -> int:
+    return int(any(c.value == p.phrase for c in cands))
+
+
+def _scalar(value: object) -> str | int | float | bool:
+    if isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def _clean(value: float) -> int | float:
+    return int(value) if value == int(value) else value
+
+
+def _title(qd: QualifiedDimension) -> str:
+    return qd.dimension.label or qd.dimension.name.replace("_", " ")
+
+
+_GRAIN_ORDER = ("second", "minute", "hour", "day", "week", "month", "quarter", "year")
+
+
+def _finest_time(layer: SemanticLayer, model: SemanticModel) -> str | None:
+    """The model's most precise time column ("the most recent orders" are ordered by the order timestamp, so
+    that orders of one day are not tied); the model's own time dimension when none is finer."""
+    default = model_time_dimension(layer, model.name)
+    times = [d for d in model.dimensions if d.is_time]
+    if not times:
+        return default
+    rank = {g: i for i, g in enumerate(_GRAIN_ORDER)}
+    best = min(times, key=lambda d: rank.get(d.time_granularity or "day", 3))
+    own = layer.dimension(default).dimension if default else None
+    if own is not None and rank.get(own.time_granularity or "day", 3) <= rank.get(best.time_granularity or "day", 3):
+        return default
+    return f"{model.prefix}__{best.name}"
+
+
+def _year_like(qd: QualifiedDimension) -> bool:
+    """A numeric column holding years ("year built")."""
+    words = set(tokens(" ".join([qd.dimension.name, qd.dimension.label])))
+    return "year" in words and not qd.dimension.is_time
+
+
+def _plural(phrase: str) -> str:
+    return phrase if phrase.endswith("s") else phrase + "s"
+
+
+def _describe_phrasing(ph: Phrasing) -> str:
+    if ph.op:
+        shown = " and ".join(str(v) for v in ph.values)
+        return f"{ph.dimension} {ph.op} {shown}".strip()
+    if ph.model:
+        return f"rows of {ph.model}"
+    if ph.dimension:
+        return f"about {ph.dimension}"
+    if ph.ranking:
+        return f"ranked by {ph.ranking} of {ph.metric}"
+    return ph.metric or ""
+
+
+def _negate(f: Filter) -> Filter:
+    flipped = {"=": "!=", "!=": "=", "<": ">=", "<=": ">", ">": "<=", ">=": "<", "in": "not_in", "not_in": "in",
+               "is_null": "not_null", "not_null": "is_null"}
+    return replace(f, op=flipped.get(f.op, f.op))
+
+
+def _additive(layer: SemanticLayer, metric: str) -> bool:
+    m = layer.metric(metric)
+    if m.type != "simple":
+        return m.type == "derived" and all(_additive(layer, x) for x in m.input_metrics()) and \
+            all(op not in (m.expr or "") for op in "/*")
+    if m.measure is None:
+        return False
+    return layer.measure(m.measure)[1].agg in ("sum", "count", "count_distinct")
+
+
+def _covers_year(tr: TimeRange) -> bool:
+    return bool(tr.start and tr.end and tr.start.month == 1 and tr.start.day == 1 and
+                (tr.end - tr.start).days >= 365)
+
+
+def _months_between(a: dt.date, b: dt.date) -> list[int]:
+    out = []
+    day = a
+    while day < b:
+        out.append(day.month)
+        day = shift(day, "month", 1)
+    return out
+
+
+def _shifted(tr: TimeRange, comparison: str) -> TimeRange:
+    """The period a range is compared with: the same span a year earlier, or the span just before it."""
+    assert tr.start and tr.end
+    if comparison == "same_period_last_year":
+        start, end = shift(tr.start, "year", -1), shift(tr.end, "year", -1)
+        return TimeRange(start, end, f"same period a year earlier ({start.isoformat()} to "
+                                     f"{(end - dt.timedelta(days=1)).isoformat()})", tr.grain)
+    months = (tr.end.year - tr.start.year) * 12 + tr.end.month - tr.start.month
+    if tr.start.day == 1 and tr.end.day == 1 and months > 0:
+        start, end = shift(tr.start, "month", -months), tr.start
+    else:
+        days = (tr.end - tr.start).days
+        start, end = tr.start - dt.timedelta(days=days), tr.start
+    return TimeRange(start, end, f"previous period ({start.isoformat()} to "
+                                 f"{(end - dt.timedelta(days=1)).isoformat()})", tr.grain)
+
+
+def _default_comparison_range(comparison: str, grain: str | None, today: dt.date) -> TimeRange:
+    """A comparison needs a period: this year to date vs last year, else the last complete period."""
+    if comparison == "same_period_last_year":
+        start = period_start(today, "year")
+        return TimeRange(start, today + dt.timedelta(days=1), f"year to date ({start.year})", "year")
+    unit_name = grain if grain in ("week", "month", "quarter", "year") else "month"
+    end = period_start(today, unit_name)
+    start = shift(end, unit_name, -1)
+    return TimeRange(start, end, f"last {unit_name} ({start.isoformat()} to "
+                                 f"{(end - dt.timedelta(days=1)).isoformat()})", unit_name)
+
+
+def _finer_dimension(ctx: PlanningContext, grain: str, default_time: set[str],
+                     metrics: Sequence[str]) -> DimensionRef | None:
+    """'by hour' on metrics counted on a date: a categorical dimension named like the grain ('departure hour'),
+    else a time dimension of the same model stored finely enough ('order time' at hour)."""
+    if grain not in TIME_GRAINS or not default_time:
+        return None
+    stored = [ctx.layer.dimension(t).dimension.time_granularity or "day" for t in default_time]
+    if all(TIME_GRAINS.index(grain) >= TIME_GRAINS.index(s) for s in stored):
+        return None
+    for term in ctx.vocabulary.lookup(grain):
+        if term.kind == "dimension" and not ctx.layer.dimension(term.target).dimension.is_time and \
+                reachable(ctx, term.target, metrics):
+            return DimensionRef(term.target)
+    models = {ctx.layer.dimension(t).model.name for t in default_time}
+    for qd in ctx.layer.dimensions():
+        if qd.dimension.is_time and qd.model.name in models and \
+                TIME_GRAINS.index(qd.dimension.time_granularity or "day") <= TIME_GRAINS.index(grain):
+            return DimensionRef(qd.name, grain)
+    return None
+
+
+def entity_phrases(layer: SemanticLayer, entity: str) -> set[str]:
+    """Normalised words naming an entity (for the interpretation and the follow-up reader)."""
+    return entity_words(layer, entity) | {normalize(entity)}

@@ -1,0 +1,230 @@
+"""The interpretation: a plan said back in plain words with the model's labels, shown above every answer.
+
+"Flights, where departure delay > 180 minutes, in 2013" — or, for a refusal, what was understood so far. Low
+confidence readings are named ("reading 'delayed' as departure delay"), as are follow-ups, the planner that
+planned (the rules, an LLM or a verified question) and the row cap when it cut the result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from datatruth.semantic.model import METRIC_TIME, SemanticLayer
+from datatruth.semantic.plan import Evidence, Filter, QueryPlan, TimeRange
+from datatruth.semantic.units import unit
+
+_OPS = {"=": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥", "in": "is", "not_in": "is not",
+        "between": "between", "like": "like", "is_null": "is empty", "not_null": "is not empty"}
+_GRAINS = {"hour": "hour", "day": "day", "week": "week", "month": "month", "quarter": "quarter", "year": "year",
+           "day_of_week": "day of the week", "month_of_year": "month of the year",
+           "quarter_of_year": "quarter of the year", "hour_of_day": "hour of the day"}
+_MONTHS = ("", "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+_WEEKDAYS = ("", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def dimension_label(layer: SemanticLayer, name: str, grain: str | None = None) -> str:
+    """The label people read for a dimension (or metric_time at a grain)."""
+    if name == METRIC_TIME:
+        return _GRAINS.get(grain or "day", grain or "day")
+    if not layer.has_dimension(name):
+        return name.replace("__", " ").replace("_", " ")
+    dim = layer.dimension(name).dimension
+    text = dim.label or dim.name.replace("_", " ")
+    if grain and dim.is_time and grain != (dim.time_granularity or "day"):
+        text += f" ({_GRAINS.get(grain, grain)})"
+    return text[:1].upper() + text[1:] if text else name
+
+
+def metric_label(layer: SemanticLayer, plan: QueryPlan, name: str) -> str:
+    """The label of a metric, ad-hoc metric or aggregate of a plan."""
+    if layer.has_metric(name):
+        return layer.metric(name).title
+    for a in plan.aggregates:
+        if a.name == name:
+            return a.label or name.replace("_", " ")
+    for a in plan.adhoc_metrics:
+        if a.name == name:
+            return f"{a.name.replace('_', ' ')} ({_expr_words(layer, a.expr, plan)})"
+    return name.replace("_", " ")
+
+
+def _expr_words(layer: SemanticLayer, expr: str, plan: QueryPlan | None = None) -> str:
+    counted = {a.name: (a.label or a.name).lower() for a in plan.aggregates} if plan is not None else {}
+    words = []
+    for token in expr.split():
+        if layer.has_metric(token):
+            words.append(layer.metric(token).title.lower())
+        elif token in counted:
+            words.append(counted[token])  # "number of orders", not its column name
+        else:
+            words.append({"+": "plus", "-": "minus", "/": "divided by", "*": "times"}.get(token, token))
+    return " ".join(words)
+
+
+def _value_text(value: object, layer: SemanticLayer, f: Filter) -> str:
+    if f.grain == "month_of_year" and isinstance(value, int) and 1 <= value <= 12:
+        return _MONTHS[value]
+    if f.grain == "day_of_week" and isinstance(value, int) and 1 <= value <= 7:
+        return _WEEKDAYS[value]
+    if isinstance(value, dt.date):
+        return value.strftime("%-d %b %Y")
+    if isinstance(value, str):
+        return f"'{value}'"
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}" if abs(value) >= 10000 else str(value)
+    return str(value)
+
+
+def filter_words(layer: SemanticLayer, f: Filter) -> str:
+    """One filter in words: "departure delay > 180 minutes", "airline is 'JetBlue Airways'"."""
+    label = dimension_label(layer, f.dimension, None) if f.dimension != METRIC_TIME else (
+        _GRAINS.get(f.grain or "day", "date"))
+    label = label[:1].lower() + label[1:] if label[:2] != label[:2].upper() else label
+    suffix = ""
+    if f.dimension != METRIC_TIME and layer.has_dimension(f.dimension):
+        u = layer.dimension(f.dimension).dimension.unit
+        found = unit(u) if u else None
+        if found is not None and found.name not in ("count", "fraction", "currency"):
+            suffix = f" {found.label}"
+    values = [_value_text(v, layer, f) for v in f.values]
+    if f.dimension != METRIC_TIME and layer.has_dimension(f.dimension) and \
+            layer.dimension(f.dimension).dimension.unit == "fraction":
+        values = [f"{float(v) * 100:g}%" if isinstance(v, int | float) else s for v, s in zip(f.values, values,
+                                                                                             strict=True)]
+    if f.dimension != METRIC_TIME and layer.has_dimension(f.dimension) and \
+            layer.dimension(f.dimension).dimension.unit == "currency":
+        values = [f"${float(v):,.2f}".replace(".00", "") if isinstance(v, int | float) else s
+                  for v, s in zip(f.values, values, strict=True)]
+    op = _OPS.get(f.op, f.op)
+    if f.op in ("is_null", "not_null"):
+        return f"{label} {op}"
+    if f.op in ("in", "not_in"):
+        joined = ", ".join(values[:-1]) + " or " + values[-1] if len(values) > 1 else values[0]
+        return f"{label} {op} {joined}"
+    if f.op == "between":
+        return f"{label} between {values[0]} and {values[1]}{suffix}"
+    return f"{label} {op} {values[0]}{suffix}"
+
+
+def range_words(tr: TimeRange) -> str:
+    """A time range as people read it: its label when the planner named it, else its dates."""
+    if tr.label:
+        return tr.label
+    if tr.start and tr.end:
+        last = tr.end - dt.timedelta(days=1)
+        return f"{tr.start.strftime('%-d %b %Y')} – {last.strftime('%-d %b %Y')}"
+    if tr.start:
+        return f"since {tr.start.strftime('%-d %b %Y')}"
+    if tr.end:
+        return f"before {tr.end.strftime('%-d %b %Y')}"
+    return "all time"
+
+
+def interpret(plan: QueryPlan, layer: SemanticLayer, *, source: str = "rules", followed: str = "",
+              low: Sequence[Evidence] = (), verified: str = "") -> str:
+    """The plan in plain words, with labels, e.g. "Flights, where departure delay > 180 minutes, in 2013"."""
+    parts: list[str] = []
+    outputs = [metric_label(layer, plan, n) for n in plan.outputs]
+    dims = [d for d in plan.dimensions]
+    if plan.is_list:
+        shown = [dimension_label(layer, d.name, d.grain) for d in dims]
+        what = f"Listing {plan.entity.replace('_', ' ') + ' rows: ' if plan.entity else ''}" + ", ".join(shown)
+    else:
+        what = " and ".join(outputs) if len(outputs) <= 2 else ", ".join(outputs[:-1]) + " and " + outputs[-1]
+        by = []
+        owners = {k: e for e in layer.entities() for k in layer.entity_keys(e)}
+        done: set[str] = set()
+        for d in dims:
+            if d.name in done:
+                continue
+            if d.name in owners:
+                entity = owners[d.name]
+                keys_of = layer.entity_keys(entity)
+                done.update(keys_of)
+                model = layer.entity_model(entity)
+                owner = model.primary_entity if model else None
+                title = (owner.title if owner else entity.replace("_", " ")).lower()
+                label_dims = [x.name for x in dims if x.name not in keys_of and x.name.split("__")[0] ==
+                              keys_of[0].split("__")[0]]
+                done.update(label_dims[:1])
+                key_words = " + ".join(dimension_label(layer, k).lower() for k in keys_of)
+                by.append(f"{title} (each {key_words}" + (f", shown with its {dimension_label(layer, label_dims[0]).lower()})"
+                                                            if label_dims else ")"))
+            elif d.name == METRIC_TIME:
+                by.append(_GRAINS.get(d.grain or "day", d.grain or "day"))
+            else:
+                by.append(dimension_label(layer, d.name, d.grain).lower()
+                          if not dimension_label(layer, d.name, d.grain)[:2].isupper()
+                          else dimension_label(layer, d.name, d.grain))
+        if by:
+            what += " by " + ", ".join(by)
+    parts.append(what)
+    grouped = {d.name for d in plan.dimensions}
+    # "each customer" already says rows without a customer are left out: no need to repeat it
+    conditions = [filter_words(layer, f) for f in plan.filters
+                  if not (f.op == "not_null" and f.dimension in grouped and not plan.is_list)]
+    conditions += [f"{dimension_label(layer, c.dimension).lower()} with {metric_label(layer, plan, c.metric).lower()} "
+                   f"{_OPS.get(c.op, c.op)} {' and '.join(_value_text(v, layer, Filter(c.dimension, c.op)) for v in c.values)}"
+                   for c in plan.conditions]
+    if conditions:
+        parts.append("where " + " and ".join(conditions))
+    for a in plan.aggregates:
+        if a.over:
+            parts.append(f"{a.label.lower() or a.name} counted over {a.over.replace('_', ' ')} rows")
+    if plan.periods:
+        parts.append("comparing " + " with ".join(range_words(p) for p in plan.periods) + ", one row each")
+    elif plan.time_range is not None:
+        parts.append(range_words(plan.time_range))
+    if plan.comparison:
+        parts.append("vs the " + ("same period a year earlier" if plan.comparison == "same_period_last_year"
+                                  else "previous period"))
+    if plan.share_of_total:
+        scope = ", ".join(dimension_label(layer, f.dimension).lower() for f in plan.result_filters)
+        parts.append("as a share of the total" + (f" over every {scope}" if scope else ""))
+    if plan.result_filters:
+        parts.append("showing " + " and ".join(filter_words(layer, f) for f in plan.result_filters))
+    if plan.order:
+        o = plan.order[0]
+        key = o.key.replace("__change_pct", "")
+        label = metric_label(layer, plan, key) if key in plan.outputs else dimension_label(layer, key)
+        column = next((d for d in plan.dimensions if d.column == key), None)
+        if column is not None:
+            label = dimension_label(layer, column.name, column.grain)  # a column ranks: its label, not its name
+        change = " change" if o.key.endswith("__change_pct") else ""
+        if column is not None and column.grain and plan.limit is not None:
+            parts.append(f"the {plan.limit} {'latest' if o.descending else 'earliest'} by {label.lower()}")
+        elif plan.limit is not None:
+            parts.append(f"{'top' if o.descending else 'bottom'} {plan.limit} by {label.lower()}{change}")
+        else:
+            parts.append(f"sorted by {label.lower()}{change}{' (highest first)' if o.descending else ''}")
+    elif plan.limit is not None:
+        parts.append(f"first {plan.limit}")
+    text = ", ".join(parts)
+    notes = []
+    for e in low:
+        notes.append(f"reading '{e.phrase}' as {_target_words(layer, e)}")
+    if followed:
+        notes.append(f"following up on: {followed}")
+    if verified:
+        notes.append(verified)
+    if source == "llm":
+        notes.append("planned by the workspace's LLM and checked against the semantic model")
+    if notes:
+        text += " (" + "; ".join(notes) + ")"
+    return text
+
+
+def _target_words(layer: SemanticLayer, e: Evidence) -> str:
+    if e.kind == "metric" and layer.has_metric(e.target):
+        return layer.metric(e.target).title.lower()
+    if e.kind == "dimension" and layer.has_dimension(e.target):
+        return dimension_label(layer, e.target).lower()
+    if e.kind == "filter":
+        dim, _, rest = e.target.partition(" ")
+        if layer.has_dimension(dim):
+            return f"{dimension_label(layer, dim).lower()} {rest}"
+    return e.target.replace("__", " ").replace("_", " ")

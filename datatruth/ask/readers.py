@@ -1,0 +1,670 @@
+"""The planner's reading stages: each places some words of a question and records what it read.
+
+    definitions → time → numbers → ranking → share and growth → names → aggregates → arithmetic
+
+Each stage is `Draft, PlanningContext -> Draft`. None of them decides the plan: `assemble` does, once every
+word has been read. A stage never drops a word silently: what it cannot read stays unplaced.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
+
+from datatruth.ask.reading import (
+    AggWord,
+    Definition,
+    Draft,
+    NumberSpan,
+    Pick,
+    PlanningContext,
+    Ranking,
+    number_of,
+)
+from datatruth.ask.timeparse import parse_time
+from datatruth.ask.vocabulary import STOP_WORDS, normalize
+from datatruth.errors import PlanningError
+from datatruth.semantic.model import METRIC_TIME
+from datatruth.semantic.plan import AdhocMetric, Evidence
+from datatruth.semantic.units import unit_of_word
+
+_POST_COMPARATORS = {("or", "more"): ">=", ("or", "greater"): ">=", ("or", "above"): ">=", ("or", "longer"): ">=",
+                     ("or", "higher"): ">=", ("and", "up"): ">=", ("and", "above"): ">=", ("and", "over"): ">=",
+                     ("or", "over"): ">=", ("plus",): ">=", ("or", "less"): "<=", ("or", "fewer"): "<=",
+                     ("or", "below"): "<=", ("or", "shorter"): "<=", ("or", "lower"): "<=", ("or", "under"): "<=",
+                     ("and", "under"): "<=", ("and", "below"): "<="}
+
+
+# -- definitions --------------------------------------------------------------------------------------------
+
+_DEFINITION_START = {"where", "with", "if", "assuming", "given"}
+# words that introduce a definition right after a comma or a parenthesis ("…, defined as A minus B")
+_APPOSITIVE = (("defined", "as"), ("i.e",), ("ie",), ("i", "e"), ("that", "is"), ("meaning",), ("which", "is"),
+               ("computed", "as"), ("calculated", "as"), ("namely",), ("aka",))
+
+
+def read_definitions(d: Draft, ctx: PlanningContext) -> Draft:
+    """A metric defined in the question: "…, where total loss means loss payments plus expense payments",
+    "catch-up by airline, defined as average departure delay minus average arrival delay", or with
+    parentheses "(gross sales - revenue) / gross sales". The defined words are read as that metric."""
+    n = len(d.words)
+    lowers = [w.lower for w in d.words]
+    definitions: list[Definition] = []
+    i = 0
+    while i < n:
+        found = _named_definition(d, ctx, lowers, i) or _appositive_definition(d, ctx, lowers, i)
+        if found is None:
+            i += 1
+            continue
+        start, name_start, name_end, stop, (expr, inputs) = found
+        label = d.text(name_start, name_end) if name_end > name_start else ""
+        name = re.sub(r"[^a-z0-9]+", "_", normalize(label)).strip("_") or f"defined_{len(definitions) + 1}"
+        definitions.append(Definition(name, label or name.replace("_", " "), expr, inputs, d.text(start, stop),
+                                      start, stop))
+        d = d.mark(start, stop).note(Evidence(d.text(start, stop), "metric", f"{name} = {expr}", 1.0, "defined"))
+        i = stop
+    return replace(d, definitions=tuple(definitions)) if definitions else d
+
+
+def _clause_end(d: Draft, lowers: list[str], start: int) -> int:
+    """Where a definition's expression ends: a comma, a semicolon, a closing parenthesis it did not open, the end
+    of the question, or the next clause word."""
+    depth = d.gap(start).count("(") - d.gap(start).count(")") if start < len(lowers) else 0
+    stop = start
+    n = len(lowers)
+    while stop < n:
+        gap = d.gap(stop) if stop > start else ""
+        depth += gap.count("(") - gap.count(")")
+        if stop > start and ("," in gap or ";" in gap or depth < 0):
+            break
+        if lowers[stop] in _DEFINITION_START and stop > start:
+            break
+        stop += 1
+    return stop
+
+
+def _named_definition(d: Draft, ctx: PlanningContext, lowers: list[str], i: int) -> tuple | None:
+    """"where NAME means|is|=|is defined as EXPR"."""
+    n = len(lowers)
+    if not (lowers[i] in _DEFINITION_START or "," in d.gap(i) or "(" in d.gap(i)):
+        return None
+    first = i + 1 if lowers[i] in _DEFINITION_START else i
+    for k in range(first + 1, min(n, first + 7)):
+        word = ctx.lexicon.starts(lowers, k, ctx.lexicon.definition_words)
+        if word is None:
+            continue
+        if any(w in ("what", "which", "how") for w in lowers[first:k]):
+            return None
+        end = k + len(word)
+        stop = _clause_end(d, lowers, end)
+        parsed = _arithmetic_of(d, ctx, end, stop)
+        return (i, first, k, stop, parsed) if parsed is not None else None
+    return None
+
+
+def _appositive_definition(d: Draft, ctx: PlanningContext, lowers: list[str], i: int) -> tuple | None:
+    """"NAME …, defined as EXPR" / "NAME, i.e. EXPR": the name is the words the question opens with."""
+    if i == 0 or not ("," in d.gap(i) or "(" in d.gap(i)):
+        return None
+    for phrase in _APPOSITIVE:
+        if tuple(lowers[i:i + len(phrase)]) == phrase:
+            end = i + len(phrase)
+            stop = _clause_end(d, lowers, end)
+            parsed = _arithmetic_of(d, ctx, end, stop)
+            if parsed is None:
+                return None
+            # the defined name: the opening words up to the first comma or clause word, when they name no metric
+            name_end = 0
+            while name_end < i and lowers[name_end] not in ("by", "per", "for", "in", "of", "from", "to", "during",
+                                                             "each", "across") and "," not in d.gap(name_end + 1):
+                name_end += 1
+            name_end = min(name_end + 1, i) if name_end < i and "," in d.gap(name_end + 1) else name_end
+            start_name = 1 if lowers[0] in ("what", "show", "the", "list", "give") else 0
+            return (i, start_name, name_end, stop, parsed)
+    return None
+
+
+def _arithmetic_of(d: Draft, ctx: PlanningContext, start: int, stop: int) -> tuple[str, tuple[str, ...]] | None:
+    """Metric names joined by arithmetic words (with parentheses), as an expression over metric names; None when
+    the words are not that."""
+    lowers = [w.lower for w in d.words[:stop]]
+    parts: list[str] = []
+    inputs: list[str] = []
+    i = start
+    depth = 0
+    expect_operand = True
+    while i < stop:
+        gap = d.gap(i) if i > start else ""
+        if expect_operand:
+            opened = gap.count("(") + (1 if i == start and "(" in d.gap(i) else 0)
+            parts += ["("] * opened
+            depth += opened
+            if (lowers[i] in ("the", "a", "of", "total", "its", "their", "all") or d.used[i]) and i + 1 < stop:
+                i += 1  # articles, and time words ("2025 revenue") read by the time stage
+                continue
+            found = None
+            for j in range(min(stop, i + 6), i, -1):
+                if any(")" in d.gap(k) or "(" in d.gap(k) for k in range(i + 1, j)):
+                    continue  # a name never spans a parenthesis
+                metric = _metric_named(ctx, " ".join(w.norm for w in d.words[i:j]))
+                if metric:
+                    found = (j, metric)
+                    break
+            if found is None:
+                return None
+            i, metric = found
+            parts.append(metric)
+            inputs.append(metric)
+            expect_operand = False
+            continue
+        closed = gap.count(")")
+        if closed:
+            if closed > depth:
+                return None
+            parts += [")"] * closed
+            depth -= closed
+        op = ctx.lexicon.starts(lowers, i, [p for p, _ in ctx.lexicon.arithmetic])
+        if op is None:
+            return None
+        parts.append(dict(ctx.lexicon.arithmetic)[op])
+        i += len(op)
+        expect_operand = True
+    tail = d.gap(stop) if stop < len(d.words) else d.question[d.words[stop - 1].end:] if stop else ""
+    closing = min(tail.count(")"), depth)
+    parts += [")"] * closing
+    depth -= closing
+    if expect_operand or len(inputs) < 2 or depth != 0:
+        return None
+    return " ".join(parts), tuple(inputs)
+
+
+def _metric_named(ctx: PlanningContext, phrase: str) -> str | None:
+    """The metric (or the simple metric of a measure) a phrase names exactly or by a close spelling."""
+    for term in ctx.vocabulary.lookup(phrase):
+        if term.kind == "metric":
+            return term.target
+        if term.kind == "measure":
+            simple = next((m.name for m in ctx.layer.metrics if m.type == "simple" and m.measure == term.target
+                           and not m.filter), None)
+            if simple:
+                return simple
+    words = phrase.split()
+    matches = ctx.vocabulary.matches(words, [True] * len(words), ("metric",))
+    full = [m for m in matches if m.start == 0 and m.end == len(words) and m.score >= 0.85]
+    targets = {m.term.target for m in full}
+    return targets.pop() if len(targets) == 1 else None
+
+
+# -- time ---------------------------------------------------------------------------------------------------
+
+_TIME_PREPOSITIONS = frozenset({"over", "across", "throughout", "within", "during"})
+
+
+def read_time(d: Draft, ctx: PlanningContext) -> Draft:
+    """Resolve time phrases against the workspace clock and mark their words; impossible dates are refused."""
+    periods = tuple((normalize(word), p.months) for p in ctx.lexicon.periods for word in (p.name, *p.synonyms))
+    match = parse_time(d.question, ctx.today, periods)
+    if match.errors:
+        raise PlanningError(f"I cannot read the time in this question: {match.errors[0]}",
+                            "write a real date between 1900 and 2100, e.g. 2024-02-29, 'in March 2025' or "
+                            "'last 30 days'", unmatched=[], interpretation="")
+    for a, b in match.spans:
+        hit = [i for i, w in enumerate(d.words) if w.start < b and a < w.end]
+        if hit:
+            d = d.mark(hit[0], hit[-1] + 1)
+            # "over the last 7 days", "across 2024": the preposition belongs to the time phrase
+            k = hit[0] - 1
+            while k > 0 and d.lower(k) in ("the", "a", "this", "that") and not d.used[k]:
+                k -= 1
+            if k >= 0 and d.lower(k) in _TIME_PREPOSITIONS and not d.used[k]:
+                d = d.mark(k, k + 1)
+    notes = []
+    if match.time_range is not None:
+        notes.append(Evidence(match.phrase_of("range"), "time", match.time_range.describe(), 1.0, "timeparse"))
+    if match.grain:
+        notes.append(Evidence(match.phrase_of("grain"), "time", f"{METRIC_TIME} by {match.grain}", 1.0, "timeparse"))
+    if match.comparison:
+        notes.append(Evidence(match.phrase_of("comparison"), "comparison", match.comparison, 1.0, "timeparse"))
+    return replace(d, time=match, comparison=match.comparison).note(*notes)
+
+
+# -- numbers ------------------------------------------------------------------------------------------------
+
+def read_numbers(d: Draft, ctx: PlanningContext) -> Draft:
+    """Comparators with their numbers and units: "more than 3 hours", "at least 20%", "two or more hours"."""
+    lowers = [w.lower for w in d.words]
+    n = len(lowers)
+    spans: list[NumberSpan] = []
+    i = 0
+    while i < n:
+        if d.used[i]:
+            i += 1
+            continue
+        phrase = ctx.lexicon.starts(lowers, i, [p for p, _ in ctx.lexicon.comparators])
+        if phrase is not None and not any(d.used[i:i + len(phrase)]):
+            op = dict(ctx.lexicon.comparators)[phrase]
+            j = i + len(phrase)
+            if lowers[j:j + 1] == ["the"]:
+                j += 1
+            value = number_of(lowers[j]) if j < n and not d.used[j] else None
+            if value is not None:
+                values = [value]
+                end = j + 1
+                if op == "between":
+                    if end + 1 < n and lowers[end] in ("and", "to", "-") and number_of(lowers[end + 1]) is not None:
+                        values.append(number_of(lowers[end + 1]) or 0.0)
+                        end += 2
+                    else:
+                        i += 1
+                        continue
+                unit, end = _unit_after(d, end, lowers[j])
+                post = _post_comparator(lowers, end)
+                spans.append(NumberSpan(i, end, op, tuple(values), unit, d.text(i, end), j, " ".join(phrase)))
+                d = d.mark(i, end)
+                i = end
+                continue
+        value = number_of(lowers[i])
+        if value is not None and not d.used[i]:
+            post = _post_comparator(lowers, i + 1)
+            if post is not None:
+                op, k = post
+                unit, end = _unit_after(d, i + 1 + k, lowers[i])
+                spans.append(NumberSpan(i, end, op, (value,), unit, d.text(i, end), i, " ".join(lowers[i + 1:i + 1 + k])))
+                d = d.mark(i, end)
+                i = end
+                continue
+            unit, end = _unit_after(d, i + 1, lowers[i])
+            if unit is not None and end > i + 1 and unit.name != "count":
+                # a number with a unit but no comparator ("flights 3 hours late"): equality, shown as such
+                spans.append(NumberSpan(i, end, "=", (value,), unit, d.text(i, end), i))
+                d = d.mark(i, end)
+                i = end
+                continue
+        i += 1
+    return replace(d, numbers=tuple(spans)) if spans else d
+
+
+def _unit_after(d: Draft, end: int, number_word: str) -> tuple[Any, int]:
+    """The unit of a number: written in the number ("20%", "$500") or as the next word ("3 hours")."""
+    if number_word.endswith("%"):
+        return unit_of_word("%"), end
+    if number_word.startswith("$"):
+        return unit_of_word("$"), end
+    if end + 1 < len(d.words) and d.lower(end) in ("a", "an") and unit_of_word(d.lower(end + 1)) is not None and \
+            number_word in ("half", "quarter"):
+        end += 1  # "half an hour"
+    if end < len(d.words) and not d.used[end]:
+        unit = unit_of_word(d.lower(end))
+        # "3 m" or "5 s" alone are too short to be units unless written right after the number
+        if unit is not None and (len(d.lower(end)) > 1 or d.gap(end) == ""):
+            return unit, end + 1
+        if d.lower(end) == "per" and d.lower(end + 1) == "cent":
+            return unit_of_word("percent"), end + 2
+    return None, end
+
+
+def _post_comparator(lowers: list[str], at: int) -> tuple[str, int] | None:
+    for words, op in sorted(_POST_COMPARATORS.items(), key=lambda kv: -len(kv[0])):
+        if tuple(lowers[at:at + len(words)]) == words:
+            return op, len(words)
+    return None
+
+
+# -- ranking ------------------------------------------------------------------------------------------------
+
+def read_ranking(d: Draft, ctx: PlanningContext) -> Draft:
+    """Top/bottom N, best/worst, most/least, superlatives ("longest"), and explicit sort words. A question may
+    rank twice in the same direction ("biggest-spending …? top 3 states …"): the two readings become one, the
+    limit from whichever gives one; rankings that pull opposite ways are left unplaced, so the planner refuses."""
+    found: list[Ranking] = []
+    lex = ctx.lexicon
+    n = len(d.words)
+    for i in range(n):
+        if d.used[i] or any(r.start <= i < r.end for r in found):
+            continue
+        word = d.norm(i)
+        if word not in lex.high | lex.low and d.lower(i) not in lex.high | lex.low:
+            continue
+        if d.lower(i) in ("most", "least", "more", "less") and d.lower(i - 1) == "at":
+            continue
+        direction = "best" if word == "best" else "worst" if word == "worst" else \
+            "high" if (word in lex.high or d.lower(i) in lex.high) else "low"
+        start, end, limit = i, i + 1, None
+        after = number_of(d.lower(i + 1)) if i + 1 < n and not d.used[i + 1] else None
+        before = number_of(d.lower(i - 1)) if i > 0 and not d.used[i - 1] else None
+        if after is not None and after >= 1 and after == int(after) and d.lower(i + 1) != "half":
+            limit, end = int(after), i + 2
+        elif before is not None and before >= 1 and before == int(before) and d.lower(i - 1) != "half":
+            limit, start = int(before), i - 1
+        if d.lower(i + 1) in ("common", "frequent", "frequently", "popular", "often", "used") and \
+                d.lower(i) in ("most", "least"):
+            end = max(end, i + 2)
+        found.append(Ranking(start, end, direction, d.lower(i), limit))
+    for i in range(n):
+        if found or d.used[i]:
+            break
+        if d.lower(i) in ("ascending", "asc", "descending", "desc"):
+            desc = d.lower(i).startswith("desc")
+            found.append(Ranking(i, i + 1, "high" if desc else "low", d.lower(i)))
+        elif d.lower(i) in ("sorted", "ordered", "ranked", "sort") and d.lower(i + 1) == "by":
+            found.append(Ranking(i, i + 2, "high", d.lower(i)))
+    if not found:
+        return d
+    first = found[0]
+    polarity = {"best": "high", "worst": "low"}
+    agree = [r for r in found[1:] if polarity.get(r.direction, r.direction) == polarity.get(first.direction,
+                                                                                          first.direction)]
+    limits = {r.limit for r in [first, *agree] if r.limit is not None}
+    if len(limits) > 1:
+        agree = []
+    end = first.end
+    for r in sorted(agree, key=lambda r: r.start):
+        if r.start == end:
+            end = r.end  # "most recent", "most expensive": one ranking of two words
+    ranking = replace(first, end=end, limit=next(iter(limits), None),
+                      word=d.lower(end - 1) if end > first.end else first.word)
+    for r in [first, *agree]:
+        d = d.mark(r.start, r.end)
+    notes = [Evidence(d.text(first.start, first.end), "order", ranking.direction, 1.0, "keyword")]
+    if ranking.limit is not None:
+        notes.append(Evidence(str(ranking.limit), "limit", str(ranking.limit), 1.0, "keyword"))
+    return replace(d, ranking=ranking).note(*notes)
+
+
+# -- share and growth ---------------------------------------------------------------------------------------
+
+_SHARE_PHRASES = (("share", "of", "total"), ("%", "of", "total"), ("percent", "of", "total"),
+                  ("percentage", "of", "total"), ("proportion", "of", "total"), ("fraction", "of", "total"),
+                  ("share", "of"), ("percentage", "of"), ("percent", "of"), ("proportion", "of"),
+                  ("fraction", "of"), ("what", "share"), ("what", "percentage"), ("what", "percent"),
+                  ("what", "proportion"), ("what", "fraction"), ("share",), ("mix",), ("contribution",),
+                  ("breakdown", "in", "percent"), ("percentage",), ("proportion",))
+_GROWTH_WORDS = {"growth", "grow", "grew", "grown", "growing", "change", "changed", "increase", "increased",
+                 "decrease", "decreased", "decline", "declined", "evolution", "rise", "rose", "fell", "drop",
+                 "dropped", "gain", "gained", "improve", "improved"}
+_FAST_WORDS = {"fastest", "most", "quickest", "biggest", "largest", "least", "slowest", "smallest", "best", "worst",
+               "more", "less"}
+
+
+def read_share_and_growth(d: Draft, ctx: PlanningContext) -> Draft:
+    """'share of total' / '% of total' and growth words ('growth', 'change' → previous period)."""
+    lowers = [w.lower for w in d.words]
+    for phrase in _SHARE_PHRASES:
+        k = len(phrase)
+        for i in range(len(lowers) - k + 1):
+            if tuple(lowers[i:i + k]) == phrase and not any(d.used[i:i + k]) and not _starts_a_name(d, ctx, i):
+                mark_from = i + 1 if phrase[0] == "what" else i
+                d = d.mark(mark_from, i + k)
+                return _growth(replace(d, share=True).note(
+                    Evidence(" ".join(phrase), "comparison", "share_of_total", 1.0, "keyword")), ctx)
+    return _growth(d, ctx)
+
+
+def _starts_a_name(d: Draft, ctx: PlanningContext, i: int) -> bool:
+    """True when word i is part of a multi-word vocabulary phrase ("share cancelled", "on-time percentage")."""
+    norms = [w.norm for w in d.words]
+    for a in range(max(0, i - 3), i + 1):
+        for b in range(max(a + 2, i + 1), min(len(norms), a + 4) + 1):
+            if ctx.vocabulary.lookup(" ".join(norms[a:b])):
+                return True
+    return False
+
+
+def _growth(d: Draft, ctx: PlanningContext) -> Draft:
+    for i, w in enumerate(d.words):
+        if not d.used[i] and w.lower in _GROWTH_WORDS and w.norm not in ctx.vocabulary.words and \
+                not ctx.values.is_value_word(w.norm):
+            d = d.mark(i, i + 1)
+            grows = d.ranking is not None and d.ranking.start in (i + 1, i - 1, i - 2) or \
+                d.lower(i + 1) in _FAST_WORDS or d.lower(i - 1) in _FAST_WORDS
+            if grows and d.lower(i + 1) in _FAST_WORDS and d.ranking is None:
+                direction = "low" if d.lower(i + 1) in ("least", "slowest", "smallest", "worst", "less") else "high"
+                d = replace(d.mark(i + 1, i + 2), ranking=Ranking(i + 1, i + 2, direction, d.lower(i + 1)))
+            if d.lower(i) in ("fell", "drop", "dropped", "decline", "declined", "decrease", "decreased") and \
+                    d.ranking is not None and d.ranking.direction == "high":
+                d = replace(d, ranking=replace(d.ranking, direction="low"))
+            if d.comparison is None:
+                d = replace(d, comparison="previous_period", growth=grows)
+                return d.note(Evidence(w.raw, "comparison", "previous_period", 1.0, "keyword"))
+            return replace(d, growth=grows)
+    return d
+
+
+# -- names --------------------------------------------------------------------------------------------------
+
+_KIND_RANK = {"metric": 0.0, "entity": 0.5, "dimension": 1.0, "concept": 1.0, "model": 1.5, "value": 2.0,
+              "phrasing": 2.5, "measure": 3.0}
+_SOURCE_RANK = {"name": 0, "label": 1, "synonym": 2, "learned": 0, "phrasing": 2, "entity": 3}
+
+
+def _group_cue(d: Draft, ctx: PlanningContext, start: int) -> bool:
+    lowers = [w.lower for w in d.words]
+    for cue in ctx.lexicon.group_cues:
+        k = len(cue)
+        if start - k >= 0 and tuple(lowers[start - k:start]) == cue:
+            return True
+    return lowers[start - 1:start] in (["which"], ["what"], ["each"], ["every"]) if start > 0 else False
+
+
+def _rank(d: Draft, ctx: PlanningContext, start: int, kind: str, kinds_here: set[str]) -> float:
+    previous = d.lower(start - 1)
+    ranked = d.ranking is not None and (d.ranking.end == start or number_of(previous) is not None and
+                                        not d.used[start - 1]) and \
+        d.ranking.word not in ("most", "least", "fewest", "more", "less")  # "the most orders" counts orders
+    cue = _group_cue(d, ctx, start) or ranked
+    if kind in ("dimension", "entity", "concept") and cue:
+        return -1.0 + (0.25 if kind == "dimension" and "entity" in kinds_here else 0.0)
+    if kind == "metric" and cue and kinds_here & {"dimension", "entity", "concept"}:
+        return 2.5
+    if kind == "value" and previous in ("in", "at", "from", "to", "for", "via", "only", "excluding", "except",
+                                        "not", "without", "and", "or", "of", "on", "with", "into", "vs", "versus"):
+        return 0.4
+    return _KIND_RANK[kind]
+
+
+def read_names(d: Draft, ctx: PlanningContext) -> Draft:
+    """Metric, dimension, entity, concept, phrasing, measure and value names among the free words, longest and
+    best match first; each chosen pick remembers the other readings of its words."""
+    free = [not u for u in d.used]
+    norms = [w.norm for w in d.words]
+    lex = ctx.lexicon
+    by_span: dict[tuple[int, int, str], list[Any]] = {}
+    for m in ctx.vocabulary.matches(norms, free):
+        one_word = m.end - m.start == 1
+        if one_word and (norms[m.start] in STOP_WORDS or norms[m.start] in lex.function_words) and \
+                not _group_cue(d, ctx, m.start) and m.method in ("exact", "synonym", "learned"):
+            continue  # "did we make" is not the brand synonym "make" unless asked "by make"
+        if m.method not in ("exact", "synonym", "learned") and any(
+                norms[k] in lex.words or d.lower(k) in lex.words for k in range(m.start, m.end)
+                if k < len(norms) and m.end - m.start == 1):
+            continue  # a word of the lexicon ("median", "most") is never a typo of a name
+        by_span.setdefault((m.start, m.end, m.term.kind), []).append(m)
+    cands: list[Pick] = []
+    kinds_at: dict[tuple[int, int], set[str]] = {}
+    for (start, end, kind), ms in by_span.items():
+        kinds_at.setdefault((start, end), set()).add(kind)
+        ms.sort(key=lambda m: (_SOURCE_RANK.get(m.term.source, 4), -m.score))
+        targets = tuple(dict.fromkeys(m.term.target for m in ms))
+        best = max(ms, key=lambda m: m.score)
+        # a table's name is the weakest reading of its words: a metric or column named alike wins
+        score = best.score * 0.8 if kind == "model" else best.score
+        cands.append(Pick(start, end, kind, targets, d.text(start, end), score, best.method))
+    for hit in ctx.values.matches(d.words, free, ctx.vocabulary.words):
+        kinds_at.setdefault((hit.start, hit.end), set()).add("value")
+        cands.append(Pick(hit.start, hit.end, "value", (), hit.phrase, hit.score, hit.method, hit.candidates))
+    # a partial reading ("stores opened" inside "store opened date") loses to exact readings of its words
+    exact_words = {k for p in cands if p.method in ("exact", "synonym", "learned", "code") and p.score >= 1.0
+                   for k in range(p.start, p.end)}
+    cands = [p for p in cands if p.method != "partial" or not all(k in exact_words for k in range(p.start, p.end))]
+    readings: dict[tuple[int, int], list[tuple[str, tuple[str, ...]]]] = {}
+    for p in cands:
+        readings.setdefault((p.start, p.end), []).append((p.kind, p.targets))
+
+    def key(p: Pick) -> tuple[float, float, float]:
+        return (-(p.end - p.start), -round(p.score, 2), _rank(d, ctx, p.start, p.kind, kinds_at[(p.start, p.end)]))
+
+    chosen: list[Pick] = []
+    taken = [False] * len(d.words)
+    for p in sorted(cands, key=key):
+        if any(taken[p.start:p.end]):
+            continue
+        others = tuple((k, t) for k, t in readings[(p.start, p.end)] if k != p.kind)
+        chosen.append(replace(p, alts=others))
+        for k in range(p.start, p.end):
+            taken[k] = True
+    chosen.sort(key=lambda p: p.start)
+    chosen += _coordinated(d, ctx, chosen, taken)
+    chosen.sort(key=lambda p: p.start)
+    for p in chosen:
+        d = d.mark(p.start, p.end)
+    return replace(d, picks=tuple(chosen))
+
+
+def _coordinated(d: Draft, ctx: PlanningContext, chosen: list[Pick], taken: list[bool]) -> list[Pick]:
+    """"effective and expiration dates": a word joined by 'and'/'or'/',' to a longer name shares its last word
+    ("effective date"); read it as that name when the vocabulary knows it."""
+    out: list[Pick] = []
+    for p in chosen:
+        if p.end - p.start < 2 or p.kind not in ("dimension", "metric"):
+            continue
+        k = p.start - 1
+        if d.lower(k) not in ("and", "or") and "," not in d.gap(p.start):
+            continue
+        i = k - 1 if d.lower(k) in ("and", "or") else p.start - 1
+        if i < 0 or taken[i] or d.used[i]:
+            continue
+        words = [d.norm(i), *[w.norm for w in d.words[p.end - 1:p.end]]]
+        exact = [t.target for t in ctx.vocabulary.lookup(" ".join(words)) if t.kind == p.kind]
+        wider = [t.target for t in ctx.vocabulary.containing(words, p.kind)]
+        targets = tuple(dict.fromkeys(exact + wider))
+        if targets:
+            out.append(Pick(i, i + 1, p.kind, targets, f"{d.words[i].raw} {d.words[p.end - 1].raw}",
+                            1.0 if exact else 0.85, "coordinated"))
+            taken[i] = True
+    return out
+
+
+# -- aggregates ---------------------------------------------------------------------------------------------
+
+def read_aggregates(d: Draft, ctx: PlanningContext) -> Draft:
+    """Aggregate words in front of a name: "average", "median", "how many distinct", "total", "number of"."""
+    lex = ctx.lexicon
+    lowers = [w.lower for w in d.words]
+    norms = [w.norm for w in d.words]
+    found: list[AggWord] = []
+    i = 0
+    n = len(lowers)
+    while i < n:
+        if d.used[i] and not (d.ranking and d.ranking.start <= i < d.ranking.end):
+            i += 1
+            continue
+        phrase = lex.starts(lowers, i, [p for p, _ in lex.aggregates])
+        if phrase is None or (d.ranking and d.ranking.start <= i < d.ranking.end):
+            i += 1
+            continue
+        function = dict(lex.aggregates)[phrase]
+        end = i + len(phrase)
+        distinct = False
+        while end < n and (norms[end] in lex.distinct_words or lowers[end] in ("of", "the")) and not d.used[end]:
+            distinct = distinct or norms[end] in lex.distinct_words
+            end += 1
+        target = next((p for p in d.picks if p.start >= end), None)
+        if target is None or any(not d.used[k] and lowers[k] not in ("of", "the", "a") and
+                                 lowers[k] not in lex.function_words for k in range(end, target.start)):
+            i += 1
+            continue
+        if function in ("count", "sum") and target.kind == "metric" and not distinct:
+            d = d.mark(i, end)  # "number of flights", "total revenue": the metric already counts or sums
+            i = end
+            continue
+        if distinct and function in ("count", "sum"):
+            function = "count_distinct"
+        found.append(AggWord(i, end, function, d.text(i, end), distinct))
+        d = d.mark(i, end)
+        i = end
+    # "distinct" alone in front of a name: "distinct customers who bought …" (in a list it means distinct rows)
+    listing = d.lower(0) in ("list", "show", "display", "give", "name")
+    for i in range(n if not listing else 0):
+        if not d.used[i] and norms[i] in lex.distinct_words:
+            target = next((p for p in d.picks if p.start == i + 1), None)
+            if target is not None:
+                found.append(AggWord(i, i + 1, "count_distinct", d.words[i].raw, True))
+                d = d.mark(i, i + 1)
+    return replace(d, aggs=tuple(sorted(found, key=lambda a: a.start))) if found else d
+
+
+# -- arithmetic between metrics -------------------------------------------------------------------------------
+
+_ARITH_NAMES = {"+": "plus", "-": "minus", "/": "per", "*": "times"}
+
+
+def read_arithmetic(d: Draft, ctx: PlanningContext) -> Draft:
+    """'revenue minus cost', 'sum of A and B', 'ratio of A to B' → ad-hoc metrics over two metric names."""
+    picks = list(d.picks)
+    adhoc: list[AdhocMetric] = list(d.adhoc)
+    inputs: list[str] = list(d.adhoc_inputs)
+    notes: list[Evidence] = []
+    ops = {"plus": "+", "+": "+", "minus": "-", "-": "-", "less": "-", "divided by": "/", "/": "/", "over": "/",
+           "times": "*", "*": "*", "multiplied by": "*"}
+    i = 0
+    while i < len(picks) - 1:
+        a, b = picks[i], picks[i + 1]
+        if a.kind != "metric" or b.kind != "metric":
+            i += 1
+            continue
+        between = " ".join(d.lower(k) for k in range(a.end, b.start))
+        before = " ".join(d.lower(k) for k in range(max(0, a.start - 3), a.start))
+        op = ops.get(between)
+        if between == "and" and re.search(r"\b(sum|total)\s+of(\s+the)?$|\bcombined$", before):
+            op = "+"
+        elif between == "and" and re.search(r"\bdifference\s+between(\s+the)?$", before):
+            op = "-"
+        elif between == "to" and re.search(r"\bratio\s+of(\s+the)?$", before):
+            op = "/"
+        if op is None:
+            i += 1
+            continue
+        left, right = a.targets[0], b.targets[0]
+        name = f"{left}_{_ARITH_NAMES[op]}_{right}"
+        adhoc.append(AdhocMetric(name, f"{left} {op} {right}"))
+        inputs += [left, right]
+        span_start = a.start
+        for k in range(max(0, a.start - 3), a.start):
+            if d.lower(k) in ("sum", "total", "difference", "ratio", "of", "between", "the"):
+                span_start = min(span_start, k)
+                break
+        d = d.mark(span_start, b.end)
+        notes.append(Evidence(d.text(span_start, b.end), "metric", f"{left} {op} {right}", min(a.score, b.score),
+                              "arithmetic"))
+        del picks[i:i + 2]
+    return replace(d, picks=tuple(picks), adhoc=tuple(adhoc), adhoc_inputs=tuple(inputs)).note(*notes)
+
+
+def unplaced(d: Draft, ctx: PlanningContext) -> list[int]:
+    """Indices of words no stage placed and that are not function words, light verbs or list words."""
+    lex = ctx.lexicon
+    out = []
+    for i, w in enumerate(d.words):
+        if d.used[i]:
+            continue
+        if i == 0 and w.lower in ("where", "when"):
+            out.append(i)  # "where do …", "when did …" ask for a place or a time: something must answer it
+            continue
+        if w.lower in lex.function_words or w.norm in lex.function_words or w.lower in lex.light_verbs or \
+                w.norm in lex.light_verbs or w.lower in lex.list_words or w.lower in lex.relation_verbs:
+            continue
+        out.append(i)
+    return out
+
+
+def runs(indices: Iterable[int]) -> list[list[int]]:
+    """Consecutive runs of word indices."""
+    out: list[list[int]] = []
+    for i in sorted(set(indices)):
+        if out and out[-1][-1] == i - 1:
+            out[-1].append(i)
+        else:
+            out.append([i])
+    return out

@@ -1,0 +1,189 @@
+"""The planner's reading of a question so far (a frozen Draft): its words, which are placed, and what was read.
+
+Each reading stage takes a Draft and returns a new one with more words placed. A word is placed when a stage
+reads it as part of something (a name, a value, a time phrase, a number with its unit, a comparator, a
+ranking, an aggregate, a list or a function word); words left unplaced at the end make the planner refuse.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from datatruth.ask.lexicon import Lexicon
+from datatruth.ask.timeparse import TimeMatch
+from datatruth.ask.value_index import ValueCandidate, ValueIndex
+from datatruth.ask.vocabulary import Vocabulary, Word
+from datatruth.semantic.joins import JoinGraph
+from datatruth.semantic.model import SemanticLayer
+from datatruth.semantic.plan import Evidence
+from datatruth.semantic.units import Unit
+
+_NUMBER_WORDS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+                 "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+                 "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30,
+                 "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+                 "hundred": 100, "thousand": 1000, "half": 0.5, "dozen": 12}
+
+
+def number_of(word: str) -> float | None:
+    """The number a word writes ("1,000", "$5k", "20%", "two", "2.5"), or None."""
+    text = word.lower().strip()
+    if text in _NUMBER_WORDS:
+        return float(_NUMBER_WORDS[text])
+    text = text.lstrip("$").rstrip("%")
+    scale = 1.0
+    if text[-1:] in ("k", "m", "b") and text[:-1].replace(",", "").replace(".", "", 1).isdigit():
+        scale = {"k": 1e3, "m": 1e6, "b": 1e9}[text[-1]]
+        text = text[:-1]
+    text = text.replace(",", "")
+    if not text or text.count(".") > 1 or not text.replace(".", "", 1).isdigit():
+        return None
+    return float(text) * scale
+
+
+@dataclass(frozen=True)
+class Pick:
+    """One reading of words [start, end): a metric, dimension, entity, concept, measure, value or phrasing."""
+
+    start: int
+    end: int
+    kind: str  # metric | dimension | entity | concept | measure | value | phrasing | subject
+    targets: tuple[str, ...]  # names, best first (values: unused; phrasings: their index as text)
+    phrase: str
+    score: float
+    method: str
+    values: tuple[ValueCandidate, ...] = ()
+    alts: tuple[tuple[str, tuple[str, ...]], ...] = ()  # other readings of the same words: (kind, targets)
+
+    def alt(self, kind: str) -> tuple[str, ...]:
+        """The targets of this span read as another kind, or ()."""
+        return next((t for k, t in self.alts if k == kind), ())
+
+
+@dataclass(frozen=True)
+class NumberSpan:
+    """A number with its comparator and unit: "more than 3 hours", "at least 20%", "between 100 and 200"."""
+
+    start: int  # first word (the comparator when there is one)
+    end: int
+    op: str  # = != < <= > >= between
+    values: tuple[float, ...]
+    unit: Unit | None
+    phrase: str
+    number_at: int  # the first number word
+    comparator: str = ""  # the comparator's words ("" when none was written)
+
+
+@dataclass(frozen=True)
+class AggWord:
+    """An aggregate word: "average", "median", "how many distinct", "longest" (max), "total"."""
+
+    start: int
+    end: int
+    function: str  # avg | median | min | max | sum | count | count_distinct
+    phrase: str
+    distinct: bool = False
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A metric defined in the question: "total loss, where total loss means loss payments plus expense
+    payments". `name` is the defined words (normalised), `expr` the arithmetic over metric names."""
+
+    name: str
+    label: str
+    expr: str
+    inputs: tuple[str, ...]
+    phrase: str
+    start: int = 0  # the words of the definition clause
+    end: int = 0
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Top/bottom N, most/least, best/worst, or an explicit sort: direction and optional limit."""
+
+    start: int
+    end: int
+    direction: str  # high | low | best | worst
+    word: str
+    limit: int | None = None
+
+
+@dataclass(frozen=True)
+class PlanningContext:
+    """What planning a question needs besides its words."""
+
+    layer: SemanticLayer
+    vocabulary: Vocabulary
+    values: ValueIndex
+    today: dt.date
+    lexicon: Lexicon
+    graph: JoinGraph = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "graph", JoinGraph.of(self.layer))
+
+
+@dataclass(frozen=True)
+class Draft:
+    """The planner's reading so far; each stage returns a new Draft."""
+
+    question: str
+    words: tuple[Word, ...]
+    used: tuple[bool, ...]
+    time: TimeMatch = TimeMatch()
+    ranking: Ranking | None = None
+    share: bool = False
+    comparison: str | None = None
+    picks: tuple[Pick, ...] = ()
+    numbers: tuple[NumberSpan, ...] = ()
+    aggs: tuple[AggWord, ...] = ()
+    definitions: tuple[Definition, ...] = ()
+    adhoc: tuple[Any, ...] = ()  # AdhocMetric from arithmetic between metric names
+    adhoc_inputs: tuple[str, ...] = ()
+    growth: bool = False  # "grew fastest": rank by change against the previous period
+    evidence: tuple[Evidence, ...] = ()
+
+    def lower(self, i: int) -> str:
+        """The lower-case word at i, or '' outside the question."""
+        return self.words[i].lower if 0 <= i < len(self.words) else ""
+
+    def norm(self, i: int) -> str:
+        """The normalised (singular) word at i, or '' outside the question."""
+        return self.words[i].norm if 0 <= i < len(self.words) else ""
+
+    def gap(self, i: int) -> str:
+        """The characters between word i-1 and word i (punctuation such as ',', '(' or ')')."""
+        if i <= 0 or i > len(self.words):
+            return ""
+        end = self.words[i].start if i < len(self.words) else len(self.question)
+        return self.question[self.words[i - 1].end:end]
+
+    def mark(self, start: int, end: int) -> Draft:
+        """The draft with words [start, end) used."""
+        used = list(self.used)
+        for k in range(max(0, start), min(end, len(used))):
+            used[k] = True
+        return replace(self, used=tuple(used))
+
+    def note(self, *items: Evidence) -> Draft:
+        """The draft with more evidence."""
+        return replace(self, evidence=self.evidence + items)
+
+    def text(self, start: int, end: int) -> str:
+        """The words [start, end) as written."""
+        return " ".join(w.raw for w in self.words[max(0, start):end])
+
+    def replaced(self, start: int, end: int, text: str) -> str:
+        """The question with words [start, end) written as `text` (the rest as typed)."""
+        if start >= end or start < 0 or end > len(self.words):
+            return self.question
+        left, right = self.question[:self.words[start].start], self.question[self.words[end - 1].end:]
+        return " ".join((left.rstrip() + " " + text + " " + right.lstrip()).split())
+
+    def pick_at(self, i: int) -> Pick | None:
+        """The pick covering word i, or None."""
+        return next((p for p in self.picks if p.start <= i < p.end), None)
