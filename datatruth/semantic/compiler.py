@@ -820,10 +820,8 @@ def _order_limit(p: _Plan, select: exp.Select, exprs: dict[str, exp.Expression],
         # rows without a value never rank first ("longest delay" ignores flights without one)
         order.append(exp.Ordered(this=exprs[o.key].copy(), desc=o.descending, nulls_first=False))
         used.add(o.key)
-    # dimension columns break ties so the row order is the same on every engine; names before keys, so members
-    # that tie read alphabetically (and a cut through a tie keeps the ones a reader would look for first)
-    keys = {k for e in p.layer.entities() for k in p.layer.entity_keys(e)}
-    for d in sorted(p.dims, key=lambda d: d.qualified in keys):
+    # dimension columns break ties so the row order is the same on every engine
+    for d in p.dims:
         if d.column not in used:
             order.append(exp.Ordered(this=exprs[d.column].copy(), desc=False, nulls_first=False))
     if order:

@@ -19,6 +19,6 @@ SELECT
 FROM q_order_items_1
 ORDER BY
   q_order_items_1.sales_total DESC,
-  q_order_items_1.customer__region ASC,
-  q_order_items_1.customer__customer_id ASC
+  q_order_items_1.customer__customer_id ASC,
+  q_order_items_1.customer__region ASC
 LIMIT 3

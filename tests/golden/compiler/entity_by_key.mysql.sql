@@ -19,6 +19,6 @@ SELECT
 FROM q_order_items_1
 ORDER BY
   q_order_items_1.sales_total DESC,
-  CASE WHEN q_order_items_1.customer__region IS NULL THEN 1 ELSE 0 END, q_order_items_1.customer__region ASC,
-  CASE WHEN q_order_items_1.customer__customer_id IS NULL THEN 1 ELSE 0 END, q_order_items_1.customer__customer_id ASC
+  CASE WHEN q_order_items_1.customer__customer_id IS NULL THEN 1 ELSE 0 END, q_order_items_1.customer__customer_id ASC,
+  CASE WHEN q_order_items_1.customer__region IS NULL THEN 1 ELSE 0 END, q_order_items_1.customer__region ASC
 LIMIT 3

@@ -7,6 +7,6 @@ LEFT JOIN products AS products
   ON order_items.product_id = products.product_id
 ORDER BY
   item__amount DESC,
-  product__category ASC,
-  item__item_id ASC
+  item__item_id ASC,
+  product__category ASC
 LIMIT 4
