@@ -118,6 +118,10 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             'qty by brand',
             'quantity by category in 2025',
         ],
+        "a phrasing listed with a value of its column": [
+            'orders online vs in store in 2025',
+            'in-store or online revenue last quarter',
+        ],
         "members of an entity split by a grouping": [
             'products by category',
             'list products by category',

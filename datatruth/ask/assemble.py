@@ -112,7 +112,12 @@ def _distance(ctx: PlanningContext, dimension: str, models: Sequence[str]) -> in
 def is_numeric(ctx: PlanningContext, dimension: str) -> bool:
     """True when a dimension holds numbers (declared with a unit, or numbers seen in the warehouse)."""
     qd = ctx.layer.dimension(dimension)
-    return bool(qd.dimension.unit) or dimension in ctx.values.numeric
+    return bool(qd.dimension.unit) or ctx.values.numeric.get(dimension, "bool") != "bool"
+
+
+def is_yes_no(ctx: PlanningContext, dimension: str) -> bool:
+    """True when a dimension holds only true/false (seen in the warehouse)."""
+    return ctx.values.numeric.get(dimension) == "bool"
 
 
 def label_dimension(ctx: PlanningContext, entity: str) -> str | None:
@@ -357,6 +362,7 @@ class _Builder:
                 self.notes.append(Evidence(definition.label, "other", "computed as defined", 1.0, "defined"))
 
     def phrasings(self) -> None:
+        self._phrasings_as_values()
         for p in list(self.picks):
             if p.kind != "phrasing":
                 continue
@@ -380,6 +386,41 @@ class _Builder:
                     self.phrasing_filters[p.start] = Filter(ph.dimension, ph.op, values)
             self.notes.append(Evidence(p.phrase, "filter" if ph.op else "other",
                                        _describe_phrasing(ph), p.score, "phrasing"))
+
+    def _phrasings_as_values(self) -> None:
+        """"online vs in-store", "in-store or online": a phrasing that names one value of a column, listed with
+        another value of that column, is that value, so the list (and 'vs', one row per value) reads as one."""
+        lex = self.ctx.lexicon
+
+        def value_of(p: Pick) -> ValueCandidate | None:
+            if p.kind != "phrasing":
+                return None
+            ph = self.phrasing(p)
+            if ph.metric or ph.model or ph.ranking or ph.op != "=" or len(ph.values) != 1 or not ph.dimension:
+                return None
+            return ValueCandidate(ph.dimension, str(_scalar(ph.values[0])))
+
+        def dims(p: Pick) -> set[str]:
+            own = value_of(p)
+            return {own.dimension} if own else {c.dimension for c in p.values} if p.kind == "value" else set()
+
+        picks = sorted(self.picks, key=lambda p: p.start)
+        convert: set[int] = set()
+        narrow: dict[int, set[str]] = {}
+        for a, b in zip(picks, picks[1:], strict=False):
+            between = tuple(self.d.lower(k) for k in range(a.end, b.start))
+            listed = bool(between) and (set(between) <= {"or", "and", "&"} or between in lex.versus)
+            shared = dims(a) & dims(b)
+            if listed and (value_of(a) or value_of(b)) and shared:
+                convert |= {p.start for p in (a, b) if value_of(p)}
+                # the value listed with the phrasing is of the phrasing's column ("online" is a store type here)
+                narrow.update({p.start: shared for p in (a, b) if not value_of(p)})
+        for k, p in enumerate(self.picks):
+            found = value_of(p) if p.start in convert else None
+            if found is not None:
+                self.picks[k] = replace(p, kind="value", values=(found,), method="phrasing")
+            elif p.start in narrow and p.kind == "value":
+                self.picks[k] = replace(p, values=tuple(c for c in p.values if c.dimension in narrow[p.start]))
 
     def metrics_step(self) -> None:
         """Metric picks become metrics, unless they are the subject of another metric, an entity being grouped,
@@ -974,6 +1015,12 @@ class _Builder:
             if p.start in self.in_parens and not self.group_position(p):
                 self.roles[p.start] = "restated"  # "(precipitation above zero at the scheduled hour)"
                 continue
+            if not listing and not self.group_position(p) and any(f.dimension in p.targets and f.op in ("<", "<=", ">", ">=", "between")
+                                                  for f in self.filters):
+                self.roles[p.start] = "restated"  # "more than 10 miles from the nearest fire station": the column
+                continue
+            if self._yes_no_condition(p):
+                continue
             if self.d.lower(p.start - 1) in ("a", "an", "any", "no") and not self.group_position(p):
                 self.problems.append(f"'{self.d.text(p.start - 1, p.end)}' reads as a condition on "
                                      f"{p.phrase}, which I cannot apply without a value")
@@ -1002,6 +1049,60 @@ class _Builder:
         if ref not in self.dims:
             self.dims.append(ref)
             self.notes.append(Evidence(phrase, "dimension", what, score, method if score < 1.0 else "name"))
+
+    def _yes_no_condition(self, p: Pick) -> bool:
+        """"with a fireplace" / "without one" / "no fireplace" on a yes/no column: the column is true (false);
+        "with a fireplace vs without one" asks for one row per side."""
+        d = self.d
+        targets = [t for t in p.targets if is_yes_no(self.ctx, t)]
+        if not targets or self.group_position(p):
+            return False
+        k = p.start - 1
+        while k >= 0 and d.lower(k) in ("a", "an", "any") and not d.used[k]:
+            k -= 1
+        if d.lower(k) in ("with", "has", "have", "had", "having"):
+            yes, first = True, k
+        elif d.lower(k) in ("without", "no", "lacking"):
+            yes, first = False, k
+        elif k < p.start - 1:
+            yes, first = True, k + 1  # "claims of buildings that have a fireplace" … "a fireplace" alone
+        elif self._negated_after(p):
+            yes, first = True, p.start  # "fireplace vs no fireplace"
+        else:
+            return False
+        dim = targets[0]
+        self.place(first, p.end)
+        self.roles[p.start] = "bound"
+        # "… vs without one", "… vs no fireplace", "… or not": both sides, one row each
+        j = p.end
+        lowers = [w.lower for w in d.words]
+        versus = self._negated_after(p)
+        if versus:
+            end = j + versus
+            while end < len(lowers) and (lowers[end] in ("one", "it", "them", "a", "an", "any") or
+                                         d.pick_at(end) is p or (d.pick_at(end) is not None and
+                                                                 dim in d.pick_at(end).targets)):
+                end += 1
+            self.place(j, end)
+            for q in self.picks:
+                if j <= q.start < end:
+                    self.roles[q.start] = "restated"
+            self._add_dim(DimensionRef(dim), d.text(first, end), f"one row per {dim} (yes and no)")
+            return True
+        self.filters.append(Filter(dim, "=", (yes,)))
+        self.notes.append(Evidence(d.text(first, p.end), "filter", f"{dim} = {yes}", 1.0, "yes/no"))
+        return True
+
+    def _negated_after(self, p: Pick) -> int:
+        """How many words after a pick say "vs not" / "vs without" / "vs no" / "or not" (0 when they do not)."""
+        lowers = [w.lower for w in self.d.words]
+        j = p.end
+        versus = next((ph for ph in self.ctx.lexicon.versus if tuple(lowers[j:j + len(ph)]) == ph), None)
+        if versus is None and tuple(lowers[j:j + 2]) == ("or", "not"):
+            versus = ("or",)
+        if versus is not None and self.d.lower(j + len(versus)) in ("without", "no", "not", "with"):
+            return len(versus) + 1
+        return 0
 
     def _describing(self) -> set[int]:
         """Dimension words right next to a value of theirs ("Sports category", "state of Texas") name the value's

@@ -24,7 +24,7 @@ from datatruth.ask.vocabulary import STOP_WORDS, Word, normalize
 from datatruth.errors import UserError
 from datatruth.semantic.model import SemanticLayer, SemanticModel
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 MAX_DISTINCT = 2000
 _MAX_VALUE_WORDS = 6
 # Short codes ("TX", "UA", "JFK") collide with English words; they count only when written in capitals
@@ -60,7 +60,7 @@ class ValueIndex:
 
     version: str
     values: dict[str, list[str]] = field(default_factory=dict)  # dimension -> raw values
-    numeric: dict[str, str] = field(default_factory=dict)  # dimension -> "int" | "float"
+    numeric: dict[str, str] = field(default_factory=dict)  # dimension -> "int" | "float" | "bool"
     skipped: dict[str, str] = field(default_factory=dict)  # dimension -> why it has no values
     samples: dict[str, list[str]] = field(default_factory=dict)  # dimension -> the model's sample values
     ranges: dict[str, list[float]] = field(default_factory=dict)  # numeric dimension -> [min, max] seen
@@ -301,6 +301,9 @@ def build_value_index(layer: SemanticLayer, fetch: Fetch | None, *, dialect: str
                 rows = []
             sample = [r[0] for r in rows if r and r[0] is not None]
             kinds = {type(v).__name__ for v in sample[:50]}
+            if sample and kinds == {"bool"}:
+                numeric[qd.name] = "bool"  # a yes/no column: "with a fireplace", "without one"
+                continue
             if sample and kinds <= {"int", "float", "Decimal"}:
                 numeric[qd.name] = "int" if kinds == {"int"} else "float"
                 if len(rows) <= max_distinct:  # all values seen: the range is exact

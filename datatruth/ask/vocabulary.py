@@ -259,6 +259,16 @@ class Vocabulary:
                 if not terms and j - i >= 2:
                     terms = self._within(words_ij)
                     partial = bool(terms)
+                if not terms and j - i >= 2:
+                    # a name written as one word ("firestation") asked as two ("fire station")
+                    for m in range(len(words_ij) - 1):
+                        joined = words_ij[:m] + [words_ij[m] + words_ij[m + 1]] + words_ij[m + 2:]
+                        if joined[m] in self.words and len(joined[m]) >= 7:
+                            terms = self.by_phrase.get(" ".join(joined)) or (
+                                self._within(joined) if len(joined) >= 2 else [])
+                            partial = bool(terms) and " ".join(joined) not in self.by_phrase
+                            if terms:
+                                break
                 if not terms:
                     continue
                 fixes = [c[1] for c in corrected[i:j] if c[1] is not None] + (fixes_extra if terms else [])
@@ -341,6 +351,10 @@ def _dimension_phrases(layer: SemanticLayer) -> Iterable[Term]:
         entity, _, local = qd.name.partition("__")
         dim = qd.dimension
         names = [normalize(local), normalize(f"{entity} {local}")]
+        # a column counting things answers to the things: "8 firefighters" is number_of_firefighters = 8
+        counted = re.sub(r"^(number|num|count|no) of ", "", normalize(local))
+        if counted != normalize(local) and counted:
+            names.append(counted)
         yield from (Term(n, "dimension", qd.name, "name") for n in names)
         if dim.label:
             yield Term(normalize(dim.label), "dimension", qd.name, "label")

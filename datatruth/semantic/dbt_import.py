@@ -23,6 +23,7 @@ import yaml
 from sqlglot import exp
 
 from datatruth.errors import ConfigError, UserError
+from datatruth.semantic.units import unit_from_name
 from datatruth.settings import Settings, load_settings
 from datatruth.workspace.load_files import LoadReport, Progress
 from datatruth.yamlsource import Issue, YamlDoc, load_yaml
@@ -204,6 +205,9 @@ def _convert_model(raw: Mapping[str, Any], doc: YamlDoc, keys: tuple, ctx: _Cont
         grain = (dim.get("type_params") or {}).get("time_granularity") or dim.get("time_granularity")
         if kind == "time":
             item["time_granularity"] = str(grain or "day").lower()
+        elif unit_from_name(item["name"]):
+            # dbt has no units; a name ending in _miles or _minutes says it ("10 miles from the fire station")
+            item["unit"] = unit_from_name(item["name"])
         for key in ("label", "description"):
             if dim.get(key):
                 item[key] = str(dim[key]).strip()
