@@ -184,8 +184,14 @@ def _ask_tab(ctx: PageContext) -> None:
                 _render_answer(ctx, turn["answer"], index)
             else:
                 _render_error(ctx, turn["question"], turn["error"], index)
-    follow_up = st.toggle("Follow up on the previous answer", value=True, key="ask_follow_up",
-                          help="'only online', 'what about 2024?', 'and by month' refine the last answer")
+    last = next((t["question"] for t in reversed(turns) if t.get("answer") is not None), None)
+    follow_up = False
+    if last is not None:
+        # only a question that reads as one ('only online', 'what about 2024?', 'and by month') changes the
+        # answer it names here; any other question is read on its own
+        follow_up = st.toggle(f"Follow-ups refine: “{last}”", value=True, key="ask_follow_up",
+                              help="'only online', 'what about 2024?', 'and by month' change this answer; other "
+                                   "questions are read on their own. Turn off to read every question on its own.")
     question = st.chat_input("Ask a question, e.g. revenue by month last year")
     if question:
         _ask(ctx, question, follow_up)

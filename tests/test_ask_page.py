@@ -120,3 +120,18 @@ def test_pinning_twice_says_so_instead_of_adding_a_duplicate(env) -> None:
     assert any("already on 'Weekly'" in i.value and "not added twice" in i.value for i in at.info)
     board = boards.find(env, "retail", "Weekly")
     assert board is not None and len(boards.tiles_of(env, "retail", board.id)) == 1
+
+
+def test_follow_up_toggle_names_what_it_refines_and_leaves_other_questions_alone(env) -> None:
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.toggle  # nothing to follow up on yet
+    at.chat_input[0].set_value("revenue by channel in 2025").run()
+    assert not at.exception
+    assert at.toggle and "revenue by channel in 2025" in at.toggle[0].label and at.toggle[0].value
+    at.chat_input[0].set_value("only in Texas").run()
+    read = [i.value for i in at.info if "Read as:" in i.value]
+    assert "Texas" in read[-1] and "sales channel" in read[-1]  # refined the answer the toggle names
+    assert any("follow-up" in c.value for c in at.caption)
+    at.chat_input[0].set_value("orders by month last quarter").run()
+    read = [i.value for i in at.info if "Read as:" in i.value]
+    assert "Texas" not in read[-1] and "sales channel" not in read[-1]  # a new question is read on its own
