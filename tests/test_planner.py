@@ -118,6 +118,17 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             'qty by brand',
             'quantity by category in 2025',
         ],
+        "distinct members counted over rows that have a date": [
+            'how many distinct brands were sold last quarter',
+            'number of distinct products sold by month in 2025',
+        ],
+        "the subject of a verb is not a second count": [
+            'how many orders did customers in Ohio place last year',
+        ],
+        "which + narrowing words + members": [
+            'which Corporate customers had the most revenue last quarter',
+            'which physical stores had the most returns in 2025',
+        ],
         "a phrasing listed with a value of its column": [
             'orders online vs in store in 2025',
             'in-store or online revenue last quarter',

@@ -299,6 +299,13 @@ class _Builder:
         previous = d.lower(p.start - 1)
         if previous in ("which", "what", "each", "every"):
             return True
+        if p.kind in ("entity", "concept") or p.alt("entity"):
+            # "which physical store", "which Texas customers": words narrowing the noun sit between
+            k = p.start - 1
+            while k >= 0 and (q := d.pick_at(k)) is not None and q.kind in ("phrasing", "value"):
+                k = q.start - 1
+            if k < p.start - 1 and d.lower(k) in ("which", "what"):
+                return True
         r = d.ranking
         if r is not None and r.word in ("most", "least", "fewest", "more", "less") and p.kind in (
                 "metric", "measure") and (r.end == p.start or (r.end == p.start - 1 and previous == "the")):
@@ -452,6 +459,11 @@ class _Builder:
                 continue
             if entity and d.lower(p.start - 1) in ("any", "single"):
                 self.picks[idx] = replace(p, kind="entity", targets=entity)  # "of any flight": the population
+                continue
+            if entity and d.lower(p.start - 1) in ("did", "do", "does") and p.start >= 3:
+                # "how many brands did customers in Ohio buy": the subject of the verb, not a second count
+                self.picks[idx] = replace(p, kind="entity", targets=entity)
+                self.place(p.start - 1, p.start)
                 continue
         metric_picks = [p for p in self.picks if p.kind in ("metric", "measure")]
         counted = [p for p in self.picks if p.kind == "entity" and self._is_counted_entity(p)]
@@ -1594,8 +1606,11 @@ class _Builder:
         if self.all_metrics():
             return all(default_time_dimension(self.layer, x) for x in self.all_metrics())
         for a in self.aggregates:
-            model = a.over or self.layer.dimension(a.dimension).model.name
-            if model_time_dimension(self.layer, model) is None:
+            if a.over is None:
+                if self._rows_of(a, timed=True) is None:
+                    return False
+                continue
+            if model_time_dimension(self.layer, a.over) is None:
                 return False
         if not self.aggregates and self.list_entity:
             return model_time_dimension(self.layer, self._list_model()) is not None
@@ -2145,17 +2160,15 @@ class _Builder:
     def over_models(self) -> None:
         """Choose the rows each aggregate is computed over: the verb's model ("planes that flew" → flights),
         else the column's own model when it reaches every filter, else a model that reaches everything."""
-        needed = [f.dimension for f in self.filters if f.dimension != METRIC_TIME] + \
-                 [r.name for r in self.dims if r.name != METRIC_TIME]
+        timed = bool(self.time_range is not None or self.periods or self.comparison or
+                     any(r.name == METRIC_TIME for r in self.dims))
         out = []
         for a in self.aggregates:
             if a.over is not None:
                 out.append(a)
                 continue
             own = self.layer.dimension(a.dimension).model.name
-            candidates = ([self.over] if self.over else []) + [own] + [m.name for m in self.layer.models]
-            chosen = next((m for m in candidates if reaches(self.ctx, m, a.dimension) and
-                           all(reaches(self.ctx, m, n) for n in needed)), None)
+            chosen = self._rows_of(a, timed)
             if chosen is None:
                 self.problems.append(f"no table holds {a.label or a.dimension} together with every filter asked")
                 out.append(a)
@@ -2164,6 +2177,18 @@ class _Builder:
                 self.notes.append(Evidence(a.label, "other", f"over each row of {chosen}", 0.9, "aggregate rows"))
             out.append(replace(a, over=chosen if chosen != own else None))
         self.aggregates = out
+
+    def _rows_of(self, a: Aggregate, timed: bool) -> str | None:
+        """The model an aggregate is computed over: the verb's model, else the column's own, else any model that
+        reaches the column and every filter and grouping; with a period asked, only a model placed in time
+        ("distinct brands sold in 2025" counts brands over order lines, which have a date)."""
+        needed = [f.dimension for f in self.filters if f.dimension != METRIC_TIME] + \
+                 [r.name for r in self.dims if r.name != METRIC_TIME]
+        own = self.layer.dimension(a.dimension).model.name
+        candidates = ([self.over] if self.over else []) + [own] + [m.name for m in self.layer.models]
+        return next((m for m in candidates if reaches(self.ctx, m, a.dimension) and
+                     all(reaches(self.ctx, m, n) for n in needed) and
+                     (not timed or model_time_dimension(self.layer, m) is not None)), None)
 
     def unused_entities(self) -> None:
         """An entity named but given nothing to do (not grouped, counted, listed, tested, nor the model of any
