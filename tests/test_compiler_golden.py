@@ -355,6 +355,16 @@ def exp_condition(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame({"customer__region": g.index, "sales": g.values})
 
 
+def exp_condition_pair(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    o = d["orders"].merge(d["customers"][["customer_id", "region"]], on="customer_id", how="left")
+    counts = o.groupby(["region", "channel"])["order_id"].nunique()
+    keep = set(counts[counts > 24].index)
+    items = _items(d)
+    items = items[[(r, c) in keep for r, c in zip(items["region"], items["channel"], strict=True)]]
+    g = items.groupby(["region", "channel"])["amount"].sum().reset_index()
+    return pd.DataFrame({"customer__region": g["region"], "order__channel": g["channel"], "sales": g["amount"]})
+
+
 def exp_periods(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     items = _items(d)
     day = pd.to_datetime(items["order_date"])
@@ -479,6 +489,10 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[dict[str, pd.DataFrame]], pd.Da
     # a condition on a metric per member, compiled as a semi-join over the same filters and time
     "condition_on_metric": ({"metrics": ["sales"], "dimensions": ["customer__region"], "conditions": [
         {"dimension": "customer__customer_id", "metric": "orders", "op": ">", "values": [6]}]}, exp_condition),
+    # a member named by two columns (a route: origin + destination) tested as one
+    "condition_on_a_pair": ({"metrics": ["sales"], "dimensions": ["customer__region", "order__channel"],
+                             "conditions": [{"dimension": "customer__region", "together": ["order__channel"],
+                                             "metric": "orders", "op": ">", "values": [24]}]}, exp_condition_pair),
     "periods": ({"metrics": ["sales"], "periods": [
         {"start": "2024-01-01", "end": "2024-04-01", "label": "Q1 2024"},
         {"start": "2025-01-01", "end": "2025-04-01", "label": "Q1 2025"}]}, exp_periods),

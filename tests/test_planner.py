@@ -162,6 +162,10 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         ],
     },
     "flights": {
+        "a condition on a member named by two columns": [
+            'routes with fewer than 10 flights in December',
+            'which routes from Newark had more than 4,000 flights',
+        ],
         "regression (questions of the first planner)": [
             'flights by carrier',
             'worst 5 airlines by on-time rate',

@@ -929,19 +929,23 @@ class _Builder:
             if p.targets[0] in self.metrics:
                 self.metrics.remove(p.targets[0])
             values = tuple(_clean(v) for v in span.values)
-            self.conditions.append(Condition(holder, metric, span.op, values))
+            self.conditions.append(Condition(holder[0], metric, span.op, values, holder[1:]))
             self.notes.append(Evidence(f"{p.phrase} {span.phrase}", "filter",
-                                       f"{holder} with {metric} {span.op} {values[0]}", 1.0, "condition"))
+                                       f"{' + '.join(holder)} with {metric} {span.op} {values[0]}", 1.0, "condition"))
             return True
         return False
 
-    def _condition_holder(self, metric_pick: Pick, span: NumberSpan) -> str | None:
-        """The members a condition on a metric is about: the entity or dimension before 'with'/'who'/'that',
-        else what the question groups by or counts ("which products had revenue above $700,000", "how many
-        customers placed more than 15 orders")."""
+    def _condition_holder(self, metric_pick: Pick, span: NumberSpan) -> tuple[str, ...] | None:
+        """The members a condition on a metric is about, as the columns naming one member: the entity or
+        dimension before 'with'/'who'/'that', else what the question groups by or counts ("which products had
+        revenue above $700,000", "how many customers placed more than 15 orders", "routes with more than 5,000
+        flights": origin + destination)."""
         d = self.d
         k = min(span.start, metric_pick.start) - 1
-        while k >= 0 and d.lower(k) in _SKIP_BEFORE | {"at", "least", "than", "more", "over"} | \
+        metric = self.layer.metric(metric_pick.targets[0]) if metric_pick.kind == "metric" else None
+        # "have a total premium above 50,000": 'total' restates a sum, it asks nothing more
+        total = {"total"} if metric is None or _additive(self.layer, metric.name) else set()
+        while k >= 0 and d.lower(k) in _SKIP_BEFORE | total | {"at", "least", "than", "more", "over"} | \
                 self.ctx.lexicon.light_verbs | self.ctx.lexicon.relation_verbs and not any(
                 p.start <= k < p.end for p in self.picks):
             k -= 1
@@ -953,17 +957,18 @@ class _Builder:
                 return None
             holder = grouped[0]
         if holder.kind == "concept":
-            return None
+            concept = next(c for c in self.layer.concepts if c.name == holder.targets[0])
+            return tuple(concept.dimensions) or None
         if holder.kind == "entity" or holder.alt("entity"):
             entity = holder.targets[0] if holder.kind == "entity" else holder.alt("entity")[0]
             keys = self.layer.entity_keys(entity)
-            if len(keys) == 1:
+            if keys:
                 if holder.kind != "entity":
                     self.picks[self.picks.index(holder)] = replace(holder, kind="entity", targets=(entity,))
                     self.place(holder.start, holder.end)
-                return keys[0]
+                return tuple(keys)
         if holder.kind == "dimension":
-            return holder.targets[0]
+            return (holder.targets[0],)
         return None
 
     def _number_filter(self, span: NumberSpan, dim: str, p: Pick | None) -> bool:

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from datatruth.semantic.model import METRIC_TIME, SemanticLayer
-from datatruth.semantic.plan import Evidence, Filter, QueryPlan, TimeRange
+from datatruth.semantic.plan import Condition, Evidence, Filter, QueryPlan, TimeRange
 from datatruth.semantic.units import unit
 
 _OPS = {"=": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥", "in": "is", "not_in": "is not",
@@ -167,7 +167,7 @@ def interpret(plan: QueryPlan, layer: SemanticLayer, *, source: str = "rules", f
     # "each customer" already says rows without a customer are left out: no need to repeat it
     conditions = [filter_words(layer, f) for f in plan.filters
                   if not (f.op == "not_null" and f.dimension in grouped and not plan.is_list)]
-    conditions += [f"{dimension_label(layer, c.dimension).lower()} with {metric_label(layer, plan, c.metric).lower()} "
+    conditions += [f"{_members(layer, c)} with {metric_label(layer, plan, c.metric).lower()} "
                    f"{_OPS.get(c.op, c.op)} {' and '.join(_value_text(v, layer, Filter(c.dimension, c.op)) for v in c.values)}"
                    for c in plan.conditions]
     if conditions:
@@ -228,3 +228,14 @@ def _target_words(layer: SemanticLayer, e: Evidence) -> str:
         if layer.has_dimension(dim):
             return f"{dimension_label(layer, dim).lower()} {rest}"
     return e.target.replace("__", " ").replace("_", " ")
+
+
+def _members(layer: SemanticLayer, c: Condition) -> str:
+    """Who a condition tests: "customer id", or "each route (origin airport and destination airport)"."""
+    if not c.together:
+        return dimension_label(layer, c.dimension).lower()
+    names = (c.dimension, *c.together)
+    concept = next((x for x in layer.concepts if tuple(x.dimensions) == names), None)
+    shown = " and ".join(dimension_label(layer, n).lower() for n in names)
+    return f"each {(concept.label or concept.name).lower()} ({shown})" if concept else f"each {shown}"
+

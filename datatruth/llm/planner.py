@@ -67,8 +67,8 @@ def plan_issues(plan: QueryPlan, layer: SemanticLayer) -> list[str]:
     issues += [f"unknown aggregate model '{a.over}'" for a in plan.aggregates
                if a.over is not None and a.over not in {m.name for m in layer.models}]
     issues += [f"unknown condition metric '{c.metric}'" for c in plan.conditions if c.metric not in metrics]
-    issues += [f"unknown condition dimension '{c.dimension}'" for c in plan.conditions
-               if not layer.has_dimension(c.dimension)]
+    issues += [f"unknown condition dimension '{name}'" for c in plan.conditions for name in (c.dimension, *c.together)
+               if not layer.has_dimension(name)]
     if plan.entity is not None and plan.entity not in {m.name for m in layer.models}:
         issues.append(f"unknown model '{plan.entity}'")
     columns = set(plan.outputs) | {d.column for d in plan.dimensions} | {d.name for d in plan.dimensions}

@@ -142,7 +142,9 @@ def plan_schema(layer: SemanticLayer) -> dict[str, Any]:
                 "dimension": {"type": "string", "enum": dims}, "metric": {"type": "string",
                                                                           "enum": list(layer.metric_names())},
                 "op": {"type": "string", "enum": [">", ">=", "<", "<=", "=", "!="]},
-                "values": {"type": "array", "items": value}}, "required": ["dimension", "metric", "op", "values"]}},
+                "values": {"type": "array", "items": value},
+                "together": {"type": "array", "items": {"type": "string", "enum": dims}}},
+                "required": ["dimension", "metric", "op", "values"]}},
             "periods": {"type": "array", "items": {"type": "object", "properties": {
                 "start": {"type": "string"}, "end": {"type": "string"}, "label": {"type": "string"}},
                 "required": ["start", "end"]}},
@@ -172,11 +174,12 @@ def plan_prompt(question: str, layer: SemanticLayer, part: CatalogSlice, *, toda
         'Reply with one JSON object: {"plan": <plan or null>, "reason": "<one short sentence>"}.',
         "A plan is {metrics: [names], dimensions: [{name, grain}], filters: [{dimension, op, values}], "
         "time_range: {start, end, label}, comparison, share_of_total, order: [{key, descending}], limit, "
-        "aggregates: [{name, function, dimension}], conditions: [{dimension, metric, op, values}], "
+        "aggregates: [{name, function, dimension}], conditions: [{dimension, metric, op, values, together}], "
         "periods: [{start, end, label}]}.",
         "A list of rows has no metrics: only dimensions (e.g. every policy number with its dates). An aggregate "
         "computes a function over one dimension's column (e.g. max of a distance); a condition keeps the members "
-        "of an entity whose metric passes a test (customers with more than 10 orders); periods are compared "
+        "of an entity whose metric passes a test (customers with more than 10 orders; 'together' names the other "
+        "columns of a member named by several, e.g. a route's destination); periods are compared "
         "side by side, one row each (Q3 2026 vs Q3 2025).",
         "Use ONLY metric and dimension names listed in the catalog, spelled exactly. Never invent a name. "
         "If the question cannot be answered with them, reply with plan null and say why in reason.",

@@ -239,7 +239,8 @@ def _check_aggregate(layer: SemanticLayer, a: Aggregate) -> None:
 
 
 def _check_condition(layer: SemanticLayer, c: Condition) -> None:
-    layer.dimension(c.dimension)
+    for name in (c.dimension, *c.together):
+        layer.dimension(name)
     layer.metric(c.metric)
 
 
@@ -621,12 +622,20 @@ def _compare(target: exp.Expression, op: str, values: list[exp.Expression]) -> e
 def _condition_sql(p: _Plan, model: SemanticModel, c: Condition, joins: _Joins, index: int) -> exp.Expression:
     """`member IN (members whose metric passes)`: the metric computed per member over the same filters and
     time as the rest of the plan."""
-    sub = QueryPlan(metrics=(c.metric,), dimensions=(DimensionRef(c.dimension),), filters=p.plan.filters,
+    names = (c.dimension, *c.together)
+    sub = QueryPlan(metrics=(c.metric,), dimensions=tuple(DimensionRef(n) for n in names), filters=p.plan.filters,
                     time_range=p.plan.time_range, time_dimension=p.plan.time_dimension)
     inner = _compile(sub, p.layer, p.dialect).ast.copy()
     inner.set("order", None)  # a set of members has no order
     alias = f"condition_{index + 1}"
     test = _compare(sp.col(c.metric, alias), c.op, [sp.value_literal(v) for v in c.values])
+    if c.together:
+        # a member named by several columns (a route): EXISTS with each column equal, which every engine runs
+        same = [exp.EQ(this=sp.col(n, alias), expression=_reach(p, model, n, joins, "testing a condition"))
+                for n in names]
+        found = _select([exp.Literal.number(1)], exp.Subquery(this=inner, alias=exp.TableAlias(this=sp.ident(alias))),
+                        where=_and([test, *same]))
+        return exp.Exists(this=found)
     members = _select([sp.col(c.dimension, alias)],
                       exp.Subquery(this=inner, alias=exp.TableAlias(this=sp.ident(alias))), where=test)
     target = _reach(p, model, c.dimension, joins, "testing a condition")

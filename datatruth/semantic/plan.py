@@ -126,11 +126,14 @@ class Condition:
     metric: str
     op: str
     values: tuple[Scalar, ...]
+    # more dimensions that, with `dimension`, name one member: a route is an origin and a destination
+    together: tuple[str, ...] = ()
 
     def describe(self) -> str:
         """The condition as short text."""
         shown = " and ".join(str(v) for v in self.values)
-        return f"{self.dimension} with {self.metric} {self.op} {shown}"
+        who = " + ".join((self.dimension, *self.together))
+        return f"{who} with {self.metric} {self.op} {shown}"
 
 
 @dataclass(frozen=True)
@@ -219,7 +222,9 @@ class QueryPlan:
             out["filters"] = [_filter_dict(f) for f in self.filters]
         if self.conditions:
             out["conditions"] = [{"dimension": c.dimension, "metric": c.metric, "op": c.op,
-                                  "values": [_json_value(v) for v in c.values]} for c in self.conditions]
+                                  "values": [_json_value(v) for v in c.values],
+                                  **({"together": list(c.together)} if c.together else {})}
+                                 for c in self.conditions]
         if self.time_range:
             out["time_range"] = _range_dict(self.time_range)
         if self.periods:
@@ -430,7 +435,7 @@ class _Reader:
                          0.5 if function == "median" else (float(p) if p is not None else None), label)
 
     def condition(self, item: Any, where: str) -> Condition:
-        c = self.mapping(item, where, {"dimension", "metric", "op", "values", "value"})
+        c = self.mapping(item, where, {"dimension", "metric", "op", "values", "value", "together"})
         f = self.filter({"dimension": c.get("dimension"), "op": c.get("op"),
                          **({"values": c["values"]} if "values" in c else {}),
                          **({"value": c["value"]} if "value" in c else {})}, where)
@@ -438,7 +443,10 @@ class _Reader:
             raise self.fail(f"{where}.op", f"a condition on a metric compares numbers; {f.op!r} does not")
         if any(isinstance(v, bool) or not isinstance(v, int | float) for v in f.values):
             raise self.fail(f"{where}.values", "a condition on a metric compares with numbers")
-        return Condition(f.dimension, self.text(c.get("metric"), f"{where}.metric") or "", f.op, f.values)
+        together = tuple(self.text(x, f"{where}.together[{i}]") or ""
+                         for i, x in enumerate(self.items(c.get("together"), f"{where}.together")))
+        return Condition(f.dimension, self.text(c.get("metric"), f"{where}.metric") or "", f.op, f.values,
+                         together)
 
     def filter(self, item: Any, where: str) -> Filter:
         f = self.mapping(item, where, {"dimension", "op", "values", "value", "grain"})

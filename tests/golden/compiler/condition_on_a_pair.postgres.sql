@@ -1,0 +1,50 @@
+WITH q_order_items_1 AS (
+  SELECT
+    customers.region AS customer__region,
+    orders.channel AS order__channel,
+    SUM(order_items.amount) AS sales_total
+  FROM order_items AS order_items
+  LEFT JOIN orders AS orders
+    ON order_items.order_id = orders.order_id
+  LEFT JOIN customers AS customers
+    ON orders.customer_id = customers.customer_id
+  WHERE
+    EXISTS(
+      SELECT
+        1
+      FROM (
+        WITH q_orders_1 AS (
+          SELECT
+            customers.region AS customer__region,
+            orders.channel AS order__channel,
+            COUNT(DISTINCT orders.order_id) AS order_count
+          FROM orders AS orders
+          LEFT JOIN customers AS customers
+            ON orders.customer_id = customers.customer_id
+          GROUP BY
+            customers.region,
+            orders.channel
+        )
+        SELECT
+          q_orders_1.customer__region AS customer__region,
+          q_orders_1.order__channel AS order__channel,
+          q_orders_1.order_count AS orders
+        FROM q_orders_1
+      ) AS condition_1
+      WHERE
+        condition_1.orders > 24
+        AND condition_1.customer__region = customers.region
+        AND condition_1.order__channel = orders.channel
+    )
+  GROUP BY
+    customers.region,
+    orders.channel
+)
+SELECT
+  q_order_items_1.customer__region AS customer__region,
+  q_order_items_1.order__channel AS order__channel,
+  q_order_items_1.sales_total AS sales
+FROM q_order_items_1
+ORDER BY
+  q_order_items_1.customer__region ASC,
+  q_order_items_1.order__channel ASC
