@@ -129,6 +129,10 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             'which Corporate customers had the most revenue last quarter',
             'which physical stores had the most returns in 2025',
         ],
+        "a definition whose figures repeat the question's period, with verbs": [
+            'refund share for last quarter, i.e. refunds paid last quarter divided by revenue earned last quarter',
+            'gross sales minus refunds in 2025, defined as gross sales made in 2025 minus refunds paid in 2025',
+        ],
         "a phrasing listed with a value of its column": [
             'orders online vs in store in 2025',
             'in-store or online revenue last quarter',
@@ -257,6 +261,9 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
 # Questions that must be refused, each with an interpretation so far and at least one choice that plans.
 UNANSWERABLE: dict[str, dict[str, list[str]]] = {
     "retail": {
+        "a definition naming a period other than the question's": [
+            'return cost ratio, defined as refunds paid in Q1 2025 divided by revenue in Q2 2025',
+        ],
         "names the model does not have": [
             'what is the weather on mars',
             'revenue by favourite colour',

@@ -50,8 +50,8 @@ _LOW_METHODS = ("partial", "phonetic", "meaning", "fuzzy", "corrected")
 
 Stage = Callable[[Draft, PlanningContext], Draft]
 STAGES: tuple[tuple[str, Stage], ...] = (
+    ("time", read_time),  # first: time words inside a definition ("refunds paid in 2025") are the question's
     ("definitions", read_definitions),
-    ("time", read_time),
     ("numbers", read_numbers),
     ("ranking", read_ranking),
     ("share_and_growth", read_share_and_growth),

@@ -62,7 +62,7 @@ def read_definitions(d: Draft, ctx: PlanningContext) -> Draft:
         label = d.text(name_start, name_end) if name_end > name_start else ""
         name = re.sub(r"[^a-z0-9]+", "_", normalize(label)).strip("_") or f"defined_{len(definitions) + 1}"
         definitions.append(Definition(name, label or name.replace("_", " "), expr, inputs, d.text(start, stop),
-                                      start, stop))
+                                      start, stop, (name_start, name_end)))
         d = d.mark(start, stop).note(Evidence(d.text(start, stop), "metric", f"{name} = {expr}", 1.0, "defined"))
         i = stop
     return replace(d, definitions=tuple(definitions)) if definitions else d
@@ -100,7 +100,7 @@ def _named_definition(d: Draft, ctx: PlanningContext, lowers: list[str], i: int)
         end = k + len(word)
         stop = _clause_end(d, lowers, end)
         parsed = _arithmetic_of(d, ctx, end, stop)
-        return (i, first, k, stop, parsed) if parsed is not None else None
+        return (i, first, k, stop, parsed) if parsed is not None and _one_period(d, end, stop) else None
     return None
 
 
@@ -113,7 +113,7 @@ def _appositive_definition(d: Draft, ctx: PlanningContext, lowers: list[str], i:
             end = i + len(phrase)
             stop = _clause_end(d, lowers, end)
             parsed = _arithmetic_of(d, ctx, end, stop)
-            if parsed is None:
+            if parsed is None or not _one_period(d, end, stop):
                 return None
             # the defined name: the opening words up to the first comma or clause word, when they name no metric
             name_end = 0
@@ -124,6 +124,23 @@ def _appositive_definition(d: Draft, ctx: PlanningContext, lowers: list[str], i:
             start_name = 1 if lowers[0] in ("what", "show", "the", "list", "give") else 0
             return (i, start_name, name_end, stop, parsed)
     return None
+
+
+def _one_period(d: Draft, start: int, stop: int) -> bool:
+    """True unless a definition names a period of its own that differs from another period of the question
+    ("refunds paid in 2024 divided by 2025 revenue" is two periods, which one plan cannot hold)."""
+    if stop <= start:
+        return True
+    a, b = d.words[start].start, d.words[stop - 1].end
+    inside = [h for h in d.time.hits if a <= h.start < b]
+    if not inside:
+        return True
+    ranges = {(h.time_range.start, h.time_range.end) if h.time_range else None for h in d.time.hits}
+    return len(ranges) == 1 and None not in ranges and not any(h.months or h.periods for h in d.time.hits)
+
+
+_OPERAND_VERBS = frozenset({"paid", "out", "made", "placed", "sold", "earned", "booked", "recorded", "received",
+                            "spent", "issued", "generated", "collected", "reserved", "in", "during", "for"})
 
 
 def _arithmetic_of(d: Draft, ctx: PlanningContext, start: int, stop: int) -> tuple[str, tuple[str, ...]] | None:
@@ -158,6 +175,10 @@ def _arithmetic_of(d: Draft, ctx: PlanningContext, start: int, stop: int) -> tup
             parts.append(metric)
             inputs.append(metric)
             expect_operand = False
+            continue
+        # "refunds paid out in 2025": a verb after a figure, and time words the time stage reads, add nothing
+        if not gap.count(")") and (d.used[i] or lowers[i] in _OPERAND_VERBS):
+            i += 1
             continue
         closed = gap.count(")")
         if closed:
@@ -394,12 +415,18 @@ def read_share_and_growth(d: Draft, ctx: PlanningContext) -> Draft:
     for phrase in _SHARE_PHRASES:
         k = len(phrase)
         for i in range(len(lowers) - k + 1):
-            if tuple(lowers[i:i + k]) == phrase and not any(d.used[i:i + k]) and not _starts_a_name(d, ctx, i):
+            if tuple(lowers[i:i + k]) == phrase and not any(d.used[i:i + k]) and not _starts_a_name(d, ctx, i) \
+                    and not _in_defined_name(d, i):
                 mark_from = i + 1 if phrase[0] == "what" else i
                 d = d.mark(mark_from, i + k)
                 return _growth(replace(d, share=True).note(
                     Evidence(" ".join(phrase), "comparison", "share_of_total", 1.0, "keyword")), ctx)
     return _growth(d, ctx)
+
+
+def _in_defined_name(d: Draft, i: int) -> bool:
+    """True when word i is part of a name the question defines ("refund share, i.e. …" asks for no share)."""
+    return any(a <= i < b for a, b in (x.named for x in d.definitions))
 
 
 def _starts_a_name(d: Draft, ctx: PlanningContext, i: int) -> bool:
@@ -611,7 +638,7 @@ def read_arithmetic(d: Draft, ctx: PlanningContext) -> Draft:
     i = 0
     while i < len(picks) - 1:
         a, b = picks[i], picks[i + 1]
-        if a.kind != "metric" or b.kind != "metric":
+        if a.kind != "metric" or b.kind != "metric" or _in_defined_name(d, a.start):
             i += 1
             continue
         between = " ".join(d.lower(k) for k in range(a.end, b.start))

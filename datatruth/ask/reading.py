@@ -99,6 +99,7 @@ class Definition:
     phrase: str
     start: int = 0  # the words of the definition clause
     end: int = 0
+    named: tuple[int, int] = (0, 0)  # the words of the defined name ("refund share"), read as that metric only
 
 
 @dataclass(frozen=True)
