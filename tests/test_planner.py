@@ -133,6 +133,10 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             'refund share for last quarter, i.e. refunds paid last quarter divided by revenue earned last quarter',
             'gross sales minus refunds in 2025, defined as gross sales made in 2025 minus refunds paid in 2025',
         ],
+        "one total per another ('revenue per unit sold')": [
+            'gross sales per unit sold by brand in 2025',
+            'refunds per return by month last quarter',
+        ],
         "a phrasing listed with a value of its column": [
             'orders online vs in store in 2025',
             'in-store or online revenue last quarter',
@@ -166,6 +170,10 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         ],
     },
     "flights": {
+        "'per flight' restates the rows an average or a column is taken over": [
+            'average arrival delay per flight by destination',
+            'air time per flight by origin in July',
+        ],
         "a condition on a member named by two columns": [
             'routes with fewer than 10 flights in December',
             'which routes from Newark had more than 4,000 flights',
@@ -261,6 +269,9 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
 # Questions that must be refused, each with an interpretation so far and at least one choice that plans.
 UNANSWERABLE: dict[str, dict[str, list[str]]] = {
     "retail": {
+        "an average divided by a total means nothing": [
+            'average order value per unit sold by category',
+        ],
         "a definition naming a period other than the question's": [
             'return cost ratio, defined as refunds paid in Q1 2025 divided by revenue in Q2 2025',
         ],

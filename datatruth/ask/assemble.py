@@ -20,6 +20,7 @@ from datatruth.ask.value_index import ValueCandidate
 from datatruth.ask.vocabulary import entity_words, normalize, tokens
 from datatruth.semantic.model import (
     METRIC_TIME,
+    ROWS_SUFFIX,
     TIME_GRAINS,
     Phrasing,
     QualifiedDimension,
@@ -1785,10 +1786,19 @@ class _Builder:
         if not qd.dimension.unit or words & {"list", "all", "every", "each", "enumerate"}:
             return  # ids and codes hold numbers too; 'list …' / 'for each …' asks for the rows
         column = qd.dimension.expr or qd.dimension.name
-        totals = [m.name for m in self.layer.metrics if m.type == "simple" and m.measure and
+        # "distance per flight by origin": each row of the column's model is one flight, so the figure per
+        # flight is the column's average
+        own = next((q for q in rest if q.kind == "entity" and q.start == head.end + 1 and
+                    self.d.lower(head.end) == "per" and self.layer.entity_model(q.targets[0]) is qd.model), None)
+        how = ("avg", "median") if own is not None else ("sum",)
+        totals = [m.name for m in self.layer.metrics if m.type == "simple" and m.measure and not m.filter and
                   self.layer.measure(m.measure)[0].name == qd.model.name and
-                  self.layer.measure(m.measure)[1].agg == "sum" and
+                  self.layer.measure(m.measure)[1].agg == how[0] and
                   (self.layer.measure(m.measure)[1].expr or m.measure) == column]
+        if own is not None and len(totals) == 1:
+            self.roles[own.start] = "per"
+            self.group_entities = [e for e in self.group_entities if e != own.targets[0]]
+            self.place(own.start - 1, own.end)
         ref = next((r for r in self.dims if r.name == target), None)
         if len(totals) != 1:
             self.problems.append(f"'{head.phrase}' is a column of numbers: say how to combine it per group, "
@@ -2106,6 +2116,8 @@ class _Builder:
         for p in list(self.picks):
             if p.kind != "entity" or d.lower(p.start - 1) != "per":
                 continue
+            if self.roles.get(p.start) == "group" and self._per_own_row(p):
+                continue
             if self.roles.get(p.start) == "group" and not self._per_is_ratio(p):
                 continue
             entity = p.targets[0]
@@ -2115,6 +2127,8 @@ class _Builder:
                                        self.layer.dimension(a.dimension).model.primary_entity.name == entity
                                        for a in self.aggregates):
                 self.place(p.start - 1, p.end)
+                continue
+            if self.metrics and len(keys) > 1 and self._per_row_ratio(p):
                 continue
             if not self.metrics or len(keys) != 1:
                 continue
@@ -2133,6 +2147,45 @@ class _Builder:
                     self.place(a.start, a.end)
             self.notes.append(Evidence(f"{metric} per {p.phrase}", "metric", f"{metric} / distinct {entity}", 1.0,
                                        "per entity"))
+
+    def _per_own_row(self, p: Pick) -> bool:
+        """"average distance per flight by carrier": an average over the rows of the entity named after 'per'
+        is already per member; the words restate it and split nothing."""
+        prev = self.prev_pick(p)
+        model = self.layer.entity_model(p.targets[0])
+        if prev is None or model is None or not self.metrics or prev.end != p.start - 1:
+            return False
+        for name in self.metrics:
+            metric = self.layer.metric(name)
+            if metric.type != "simple" or not metric.measure or self.layer.measure(metric.measure)[1].agg not in (
+                    "avg", "median") or list(metric_models(self.layer, name)) != [model.name]:
+                return False
+        self.roles[p.start] = "per"
+        self.group_entities = [e for e in self.group_entities if e != p.targets[0]]
+        self.place(p.start - 1, p.end)
+        self.notes.append(Evidence(f"per {p.phrase}", "other", f"each row of {model.name} is one {p.phrase}", 1.0,
+                                   "per entity"))
+        return True
+
+    def _per_row_ratio(self, p: Pick) -> bool:
+        """"distance per flight by origin": a member named by several columns is one row of its model, so the
+        metric is divided by the number of those rows."""
+        entity = p.targets[0]
+        model = self.layer.entity_model(entity)
+        rows = f"{model.name}{ROWS_SUFFIX}" if model is not None else ""
+        metric = self.metrics[0]
+        if not rows or not self.layer.has_metric(rows) or model.name not in metric_models(self.layer, metric):
+            return False
+        name = f"{metric}_per_{entity}"
+        self.adhoc.append(AdhocMetric(name, f"{metric} / {rows}"))
+        self.metrics.remove(metric)
+        self.place(p.start - 1, p.end)
+        for a in self.d.aggs:
+            if a.end <= p.start and a.function == "avg":
+                self.place(a.start, a.end)
+        self.notes.append(Evidence(f"{metric} per {p.phrase}", "metric", f"{metric} / rows of {model.name}", 1.0,
+                                   "per entity"))
+        return True
 
     def _per_is_ratio(self, p: Pick) -> bool:
         """"revenue per order line by category" divides; "claims per catastrophe" groups. 'per <entity>' right

@@ -424,6 +424,13 @@ def read_share_and_growth(d: Draft, ctx: PlanningContext) -> Draft:
     return _growth(d, ctx)
 
 
+def _adds_up(ctx: PlanningContext, metric: str) -> bool:
+    """True for a total or a count (a sum of rows), whose ratio to another total means something."""
+    m = ctx.layer.metric(metric)
+    return m.type == "simple" and bool(m.measure) and ctx.layer.measure(m.measure)[1].agg in (
+        "sum", "count", "count_distinct")
+
+
 def _in_defined_name(d: Draft, i: int) -> bool:
     """True when word i is part of a name the question defines ("refund share, i.e. …" asks for no share)."""
     return any(a <= i < b for a, b in (x.named for x in d.definitions))
@@ -650,6 +657,9 @@ def read_arithmetic(d: Draft, ctx: PlanningContext) -> Draft:
             op = "-"
         elif between == "to" and re.search(r"\bratio\s+of(\s+the)?$", before):
             op = "/"
+        elif between == "per" and not b.alt("entity") and not b.alt("dimension") and \
+                _adds_up(ctx, a.targets[0]) and _adds_up(ctx, b.targets[0]):
+            op = "/"  # "revenue per unit sold", "marketing spend per new customer": one total over another
         if op is None:
             i += 1
             continue
