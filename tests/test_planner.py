@@ -170,6 +170,11 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         ],
     },
     "flights": {
+        "the longest / earliest of one row: the column's maximum or minimum, per group or ranking members": [
+            'which airline had the longest departure delay',
+            'longest arrival delay by origin in June',
+            'the earliest year built of each manufacturer',
+        ],
         "'per flight' restates the rows an average or a column is taken over": [
             'average arrival delay per flight by destination',
             'air time per flight by origin in July',
@@ -313,7 +318,7 @@ UNANSWERABLE: dict[str, dict[str, list[str]]] = {
             'top 5 airports by departures',
         ],
         "a column of other rows that does not say how to rank": [
-            'which airline had the longest departure delay',
+            'which airline had the biggest departure delay',
         ],
         "a name given nothing to do": [
             'flights in March and origin',

@@ -715,7 +715,12 @@ class _Builder:
             return
         grouped = [p for p in self.picks if p is not target and p.kind in ("entity", "concept", "dimension") and
                    (self.group_position(p) or p.kind == "entity" and self.roles.get(p.start) == "group")]
-        if grouped or self.metrics:
+        # "the longest departure delay by carrier", "maximum delay of each airline": the column's maximum per
+        # group; "which carrier had the longest delay" still ranks the carriers
+        per_group = bool(grouped) and all(p.start >= target.end and d.lower(p.start - 1) in (
+            "by", "per", "each", "every") for p in grouped) and not {"which", "what", "who", "whose"} & {
+            w.lower for w in d.words}
+        if (grouped and not per_group) or self.metrics:
             return
         from datatruth.ask.reading import AggWord
 
@@ -1833,12 +1838,23 @@ class _Builder:
         self.place(head.start, head.end)
         self.notes.append(Evidence(head.phrase, "metric", f"count distinct {entity}", 0.9, "members counted"))
 
-    def _column_metric(self, column: str) -> str | None:
+    def _column_metric(self, column: str, word: str = "", direction: str = "high") -> str | None:
         """"which airline had the worst arrival delay": a column of other rows (flights) ranks the members listed
         through the one metric the model computes from that column; with none, or several, the question must say
-        which figure ranks."""
+        which figure ranks. "Which carrier had the longest delay": an extreme of one row is the column's maximum
+        (minimum) per member."""
         qd = self.layer.dimension(column)
         expr = qd.dimension.expr or qd.dimension.name
+        if word in _EXTREME_WORDS and is_numeric(self.ctx, column):
+            function = "max" if direction in ("high", "best") else "min"
+            name = f"{function}_{column.split('__')[-1]}"
+            label = f"{'Maximum' if function == 'max' else 'Minimum'} {(qd.dimension.label or column).lower()}"
+            self.dims = [r for r in self.dims if r.name != column]
+            self.filters = [f for f in self.filters if not (f.dimension == column and f.op == "not_null")]
+            self.aggregates.append(Aggregate(name, function, column, None, None, label))
+            self.notes.append(Evidence(word, "metric", f"{function} of {column}", 1.0, "extreme of one row"))
+            self._list_to_group()
+            return name
         found = []
         for m in self.layer.metrics:
             if m.type == "simple" and m.measure and not m.filter:
@@ -1977,7 +1993,7 @@ class _Builder:
             return
         if self.list_entity is not None and self.layer.has_dimension(target) and \
                 not reaches(self.ctx, self._list_model(), target):
-            target = self._column_metric(target)
+            target = self._column_metric(target, r.word, direction)
             if target is None:
                 return
         self.order = [OrderBy(target, direction == "high")]
@@ -2365,6 +2381,11 @@ def assemble(d: Draft, ctx: PlanningContext, context_metrics: Sequence[str] = ()
 
 
 # -- small helpers ---------------------------------------------------------------------------------------------
+
+# superlatives that name one row's extreme ("the longest delay" is the longest single delay), unlike best/worst
+# ("highest refunds", "biggest spenders" are totals: those words rank by the metric)
+_EXTREME_WORDS = frozenset({"longest", "shortest", "earliest", "latest", "oldest", "newest", "maximum", "minimum",
+                            "max", "min", "farthest", "furthest", "heaviest", "lightest"})
 
 _TO_DATE = {"year": ("year to date", "ytd", "so far this year"), "quarter": ("quarter to date", "qtd"),
             "month": ("month to date", "mtd")}
