@@ -133,6 +133,10 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             'refund share for last quarter, i.e. refunds paid last quarter divided by revenue earned last quarter',
             'gross sales minus refunds in 2025, defined as gross sales made in 2025 minus refunds paid in 2025',
         ],
+        "'online orders' after a preposition describes the rows, it is not a second figure": [
+            'gross sales excluding online orders in 2025',
+            'units sold in in-store orders by brand',
+        ],
         "one total per another ('revenue per unit sold')": [
             'gross sales per unit sold by brand in 2025',
             'refunds per return by month last quarter',

@@ -2441,9 +2441,10 @@ def _subject_nouns(d: Draft, picks: list[Pick]) -> set[int]:
         earlier = [q for q in picks if q.end <= p.start and id(q) not in subjects] or \
             [q for q in d.picks if q.end <= p.start and q.kind == "entity"]
         before = p.start - 1
-        while before >= 0 and (q := d.pick_at(before)) is not None and q.kind == "value":
-            before = q.start - 1  # "for Corporate customers": the values describe the subject
-        if earlier and d.lower(before) in ("for", "of", "on", "among", "from", "by"):
+        while before >= 0 and (q := d.pick_at(before)) is not None and q.kind in ("value", "phrasing"):
+            before = q.start - 1  # "for Corporate customers", "in in-store orders": the values describe the subject
+        if earlier and d.lower(before) in ("for", "of", "on", "among", "from", "by", "in", "excluding", "except",
+                                           "without"):
             subjects.add(id(p))
             continue
         own = set(tokens(p.targets[0]))

@@ -270,6 +270,9 @@ def read_numbers(d: Draft, ctx: PlanningContext) -> Draft:
             if lowers[j:j + 1] == ["the"]:
                 j += 1
             value = number_of(lowers[j]) if j < n and not d.used[j] else None
+            if value is None and j + 1 < n and lowers[j] in ("a", "an") and unit_of_word(lowers[j + 1]) is not None \
+                    and unit_of_word(lowers[j + 1]).name not in ("count", "currency") and not d.used[j + 1]:
+                value = 1.0  # "more than an hour", "over a mile"
             if value is not None:
                 values = [value]
                 end = j + 1
