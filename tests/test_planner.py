@@ -133,6 +133,9 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             'refund share for last quarter, i.e. refunds paid last quarter divided by revenue earned last quarter',
             'gross sales minus refunds in 2025, defined as gross sales made in 2025 minus refunds paid in 2025',
         ],
+        "a plural that names an entity is not a value of another column ('stores' is not 'Store')": [
+            'orders of stores in Ohio in 2025',
+        ],
         "'online orders' after a preposition describes the rows, it is not a second figure": [
             'gross sales excluding online orders in 2025',
             'units sold in in-store orders by brand',

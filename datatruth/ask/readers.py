@@ -495,6 +495,9 @@ def _rank(d: Draft, ctx: PlanningContext, start: int, kind: str, kinds_here: set
         return -1.0 + (0.25 if kind == "dimension" and "entity" in kinds_here else 0.0)
     if kind == "metric" and cue and kinds_here & {"dimension", "entity", "concept"}:
         return 2.5
+    if kind == "value" and "entity" in kinds_here and d.lower(start).endswith("s") and \
+            not ctx.values.is_value_word(d.lower(start)):
+        return 0.6  # "stores in Florida": the plural names the stores, not the value 'Store' of a column
     if kind == "value" and previous in ("in", "at", "from", "to", "for", "via", "only", "excluding", "except",
                                         "not", "without", "and", "or", "of", "on", "with", "into", "vs", "versus"):
         return 0.4
