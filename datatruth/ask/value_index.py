@@ -84,7 +84,10 @@ class ValueIndex:
                 cand = ValueCandidate(dim, raw)
                 _add(self._exact, key, cand)
                 _add(self._compact, key.replace(" ", ""), cand)
-                for word in set(key.split()):
+                # in a path-like value ("Pacific/Honolulu") the parts before the last '/' are a namespace many
+                # values share: only the last part names this one ("Honolulu", never "Pacific")
+                named = normalize(raw.rsplit("/", 1)[-1]) if "/" in raw else key
+                for word in set(named.split()):
                     if len(word) >= 4 and word not in STOP_WORDS:
                         _add(self._word, word, cand)
         self._prefix: dict[str, list[ValueCandidate]] = {}
