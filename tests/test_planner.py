@@ -140,6 +140,10 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             'gross sales excluding online orders in 2025',
             'units sold in in-store orders by brand',
         ],
+        "members with at least one ('customers with a return')": [
+            'how many customers had a return last quarter',
+            'revenue from orders with a return in 2025',
+        ],
         "one total per another ('revenue per unit sold')": [
             'gross sales per unit sold by brand in 2025',
             'refunds per return by month last quarter',

@@ -830,6 +830,22 @@ class _Builder:
             if span.start in self.in_parens and span.comparator == "" and self._restates_phrasing(span):
                 continue
             self._bind_number(span)
+        self._having_one()
+
+    def _having_one(self) -> None:
+        """"customers with a return", "stores that had any refunds": members with at least one — a condition
+        that the count (or total) is above zero, not a second figure beside the first."""
+        d = self.d
+        for p in list(self.picks):
+            if p.kind != "metric" or p.start < 2 or not _additive(self.layer, p.targets[0]):
+                continue
+            k = p.start - 1
+            if d.lower(k) not in ("a", "an", "any") or d.used[k] or d.lower(k - 1) not in (
+                    "with", "had", "has", "have", "having", "made", "placed", "filed"):
+                continue
+            span = NumberSpan(k, k + 1, ">", (0.0,), None, d.text(k, p.end), k)
+            if self._number_target(span, p):
+                self.place(k, k + 1)
 
     def _restates_phrasing(self, span: NumberSpan) -> bool:
         """"below freezing (32°F)": a bare number in parentheses after a phrasing names its threshold again."""
