@@ -140,6 +140,9 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             'gross sales excluding online orders in 2025',
             'units sold in in-store orders by brand',
         ],
+        "an unqualified column of something the question names ('per store by region': the store's)": [
+            'orders per store by region in 2025',
+        ],
         "members with at least one ('customers with a return')": [
             'how many customers had a return last quarter',
             'revenue from orders with a return in 2025',

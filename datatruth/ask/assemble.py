@@ -1195,7 +1195,12 @@ class _Builder:
             return (joined or list(p.targets))[0]
         ok = [t for t in p.targets if all(reaches(self.ctx, m, t) for m in models) or self._hostable(t)]
         if ok:
-            return min(ok, key=lambda t: (_distance(self.ctx, t, models), p.targets.index(t)))
+            # "revenue per store by region": a column of something the question names (the store's region)
+            # before the nearest one (the customer's)
+            named = {t for q in self.picks if q is not p for t in (q.targets if q.kind == "entity" else q.alt("entity"))}
+            named |= {self.bound_dims[s].split("__")[0] for s in self.bound_dims}
+            return min(ok, key=lambda t: (t.split("__")[0] not in named, _distance(self.ctx, t, models),
+                                          p.targets.index(t)))
         words = set(tokens(p.phrase))
         wider = {t.target for t in self.ctx.vocabulary.terms if t.kind == "dimension" and
                  words < set(t.phrase.split()) and all(reaches(self.ctx, m, t.target) for m in models)}
