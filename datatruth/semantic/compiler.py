@@ -625,9 +625,9 @@ def _condition_sql(p: _Plan, model: SemanticModel, c: Condition, joins: _Joins, 
     names = (c.dimension, *c.together)
     sub = QueryPlan(metrics=(c.metric,), dimensions=tuple(DimensionRef(n) for n in names), filters=p.plan.filters,
                     time_range=p.plan.time_range, time_dimension=p.plan.time_dimension)
-    inner = _compile(sub, p.layer, p.dialect).ast.copy()
-    inner.set("order", None)  # a set of members has no order
     alias = f"condition_{index + 1}"
+    inner = _renamed_ctes(_compile(sub, p.layer, p.dialect).ast.copy(), f"{alias}_")
+    inner.set("order", None)  # a set of members has no order
     test = _compare(sp.col(c.metric, alias), c.op, [sp.value_literal(v) for v in c.values])
     if c.together:
         # a member named by several columns (a route): EXISTS with each column equal, which every engine runs
@@ -640,6 +640,21 @@ def _condition_sql(p: _Plan, model: SemanticModel, c: Condition, joins: _Joins, 
                       exp.Subquery(this=inner, alias=exp.TableAlias(this=sp.ident(alias))), where=test)
     target = _reach(p, model, c.dimension, joins, "testing a condition")
     return exp.In(this=target, query=exp.Subquery(this=members))
+
+
+def _renamed_ctes(tree: exp.Expression, prefix: str) -> exp.Expression:
+    """The query with its CTE names prefixed: a nested WITH may not reuse the outer query's names (Spark
+    refuses DUPLICATED_CTE_NAMES), and the two name the same shapes (q_orders_1)."""
+    names = {cte.alias for cte in tree.find_all(exp.CTE)}
+    for cte in tree.find_all(exp.CTE):
+        cte.set("alias", exp.TableAlias(this=sp.ident(prefix + cte.alias)))
+    for table in tree.find_all(exp.Table):
+        if table.name in names and not table.db:
+            table.set("this", sp.ident(prefix + table.name))
+    for column in tree.find_all(exp.Column):
+        if column.table in names:
+            column.set("table", sp.ident(prefix + column.table))
+    return tree
 
 
 def _core(p: _Plan, g: _Groups, prefix: str, time_range: TimeRange | None,

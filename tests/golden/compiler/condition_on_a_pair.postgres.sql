@@ -13,7 +13,7 @@ WITH q_order_items_1 AS (
       SELECT
         1
       FROM (
-        WITH q_orders_1 AS (
+        WITH condition_1_q_orders_1 AS (
           SELECT
             customers.region AS customer__region,
             orders.channel AS order__channel,
@@ -26,10 +26,10 @@ WITH q_order_items_1 AS (
             orders.channel
         )
         SELECT
-          q_orders_1.customer__region AS customer__region,
-          q_orders_1.order__channel AS order__channel,
-          q_orders_1.order_count AS orders
-        FROM q_orders_1
+          condition_1_q_orders_1.customer__region AS customer__region,
+          condition_1_q_orders_1.order__channel AS order__channel,
+          condition_1_q_orders_1.order_count AS orders
+        FROM condition_1_q_orders_1
       ) AS condition_1
       WHERE
         condition_1.orders > 24

@@ -12,7 +12,7 @@ WITH q_order_items_1 AS (
       SELECT
         condition_1.customer__customer_id
       FROM (
-        WITH q_orders_1 AS (
+        WITH condition_1_q_orders_1 AS (
           SELECT
             orders.customer_id AS customer__customer_id,
             COUNT(DISTINCT orders.order_id) AS order_count
@@ -21,9 +21,9 @@ WITH q_order_items_1 AS (
             orders.customer_id
         )
         SELECT
-          q_orders_1.customer__customer_id AS customer__customer_id,
-          q_orders_1.order_count AS orders
-        FROM q_orders_1
+          condition_1_q_orders_1.customer__customer_id AS customer__customer_id,
+          condition_1_q_orders_1.order_count AS orders
+        FROM condition_1_q_orders_1
       ) AS condition_1
       WHERE
         condition_1.orders > 6
