@@ -630,12 +630,12 @@ def _condition_sql(p: _Plan, model: SemanticModel, c: Condition, joins: _Joins, 
     inner.set("order", None)  # a set of members has no order
     test = _compare(sp.col(c.metric, alias), c.op, [sp.value_literal(v) for v in c.values])
     if c.together:
-        # a member named by several columns (a route): EXISTS with each column equal, which every engine runs
-        same = [exp.EQ(this=sp.col(n, alias), expression=_reach(p, model, n, joins, "testing a condition"))
-                for n in names]
-        found = _select([exp.Literal.number(1)], exp.Subquery(this=inner, alias=exp.TableAlias(this=sp.ident(alias))),
-                        where=_and([test, *same]))
-        return exp.Exists(this=found)
+        # a member named by several columns (a route): the row of them IN the rows that pass (uncorrelated, so an
+        # output column named like an outer table, "flights", cannot be mistaken for it)
+        members = _select([sp.col(n, alias) for n in names],
+                          exp.Subquery(this=inner, alias=exp.TableAlias(this=sp.ident(alias))), where=test)
+        targets = [_reach(p, model, n, joins, "testing a condition") for n in names]
+        return exp.In(this=exp.Tuple(expressions=targets), query=exp.Subquery(this=members))
     members = _select([sp.col(c.dimension, alias)],
                       exp.Subquery(this=inner, alias=exp.TableAlias(this=sp.ident(alias))), where=test)
     target = _reach(p, model, c.dimension, joins, "testing a condition")

@@ -9,9 +9,10 @@ WITH q_order_items_1 AS (
   LEFT JOIN customers AS customers
     ON orders.customer_id = customers.customer_id
   WHERE
-    EXISTS(
+    (customers.region, orders.channel) IN (
       SELECT
-        1
+        condition_1.customer__region,
+        condition_1.order__channel
       FROM (
         WITH condition_1_q_orders_1 AS (
           SELECT
@@ -33,8 +34,6 @@ WITH q_order_items_1 AS (
       ) AS condition_1
       WHERE
         condition_1.orders > 24
-        AND condition_1.customer__region = customers.region
-        AND condition_1.order__channel = orders.channel
     )
   GROUP BY
     customers.region,
