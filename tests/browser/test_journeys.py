@@ -51,9 +51,22 @@ def _open(page: Any, title: str) -> None:
 
 
 def _ask(page: Any, question: str) -> None:
-    box = page.get_by_test_id("stChatInputTextArea")
-    box.fill(question)
-    box.press("Enter")
+    """Type a question and send it; a rerun that lands between typing and Enter clears the box, so retry."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    asked = page.get_by_test_id("stChatMessage").filter(has_text=question)
+    before = asked.count()
+    for _ in range(3):
+        wait_idle(page)
+        box = page.get_by_test_id("stChatInputTextArea")
+        box.fill(question)
+        box.press("Enter")
+        try:
+            asked.nth(before).wait_for(timeout=20_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError(f"the question {question!r} was not sent")
 
 
 def _chart_in(answer: Any) -> None:
@@ -98,6 +111,34 @@ def test_ask_chart_sql_feedback_and_follow_up(app: RunningApp, app_env: AppEnv, 
     assert all(e.error is None for e in asked[:2]), [e.error for e in asked[:2]]
     assert "online" in (asked[0].sql or "").lower(), "the follow-up keeps the metric and adds the filter"
     assert any(v["question"] == "revenue by month last year" for v in feedback.verified(store, "retail"))
+
+
+def test_ask_shows_its_reading_above_the_numbers_and_a_refusal_offers_choices(app: RunningApp, app_env: AppEnv,
+                                                                              new_page: Any) -> None:
+    page = new_page
+    _sign_in(page, app, app_env, "ana")
+    page.get_by_role("heading", name="Ask").first.wait_for()
+    _ask(page, "top 10 customers by revenue last quarter")
+    answer = page.get_by_test_id("stChatMessage").nth(1)
+    answer.wait_for(timeout=180_000)
+    wait_idle(page, timeout_ms=180_000)
+    reading = answer.get_by_text("Read as:").first
+    reading.wait_for()
+    text = answer.inner_text()
+    assert "Revenue by customer (each customer id" in text and "top 10" in text, text[:600]
+    table = answer.get_by_test_id("stPlotlyChart").or_(answer.get_by_test_id("stDataFrame")).first
+    table.wait_for()
+    assert reading.bounding_box()["y"] < table.bounding_box()["y"], "the reading comes before the numbers"
+    _ask(page, "zorblax by channel")
+    refusal = page.get_by_test_id("stChatMessage").nth(3)
+    refusal.get_by_text("I understood:").first.wait_for(timeout=60_000)
+    assert "zorblax" in refusal.inner_text()
+    choice = refusal.get_by_role("button", name="revenue by channel")
+    choice.wait_for()
+    screenshot(page, "journey-ask-refusal-choices")
+    choice.click()
+    wait_idle(page, timeout_ms=120_000)
+    page.get_by_text("Revenue by sales channel").first.wait_for(timeout=60_000)
 
 
 def test_edit_metric_description_makes_a_new_version(app: RunningApp, app_env: AppEnv, new_page: Any) -> None:
