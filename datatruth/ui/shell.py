@@ -7,10 +7,14 @@ from dataclasses import dataclass
 import streamlit as st
 
 from datatruth import access
+from datatruth.ask import warmup
 from datatruth.errors import UserError
 from datatruth.settings import Settings
 from datatruth.store import open_store
 from datatruth.ui.context import USER_KEY, open_workspace
+
+# What the first answer on a page needs besides the workspace: the chart library Streamlit draws with.
+WARM_MODULES = ("plotly.io", "plotly.graph_objects")
 
 
 @dataclass(frozen=True)
@@ -58,3 +62,36 @@ def sign_in(settings: Settings) -> tuple[str, bool]:
         st.stop()
     st.session_state[USER_KEY] = user
     return user, False
+
+
+def warm_workspace(settings: Settings, name: str) -> warmup.Warmup | None:
+    """Start warming a workspace in the background (once per process); None when it cannot be opened.
+
+    A workspace that cannot be opened is left alone here: the switcher and the pages say what is wrong.
+    """
+    try:
+        ws = open_workspace(settings, name)
+    except UserError:
+        return None
+    return warmup.start(ws, open_store(settings=settings), WARM_MODULES)
+
+
+def warmup_progress(warm: warmup.Warmup | None) -> None:
+    """While the workspace warms up, a progress bar in the sidebar that follows it (then one rerun clears it)."""
+    if warm is None:
+        return
+    status = warm.status()
+    if status.finished:
+        if status.error:
+            st.sidebar.caption(f":material/warning: Preparing {status.workspace} stopped: {status.error}")
+        return
+
+    @st.fragment(run_every=0.5)
+    def follow() -> None:
+        now = warm.status()
+        if now.finished:
+            st.rerun()
+        st.progress(now.fraction, text=f"Preparing {now.workspace}: {now.step}…")
+
+    with st.sidebar:
+        follow()
