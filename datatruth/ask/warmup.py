@@ -1,8 +1,8 @@
 """Warming a workspace in the background, so the first question of a new app process does not pay for it.
 
 A fresh process would otherwise do all of this on its first question: open the warehouse, activate the
-semantic layer (or read its snapshot), build the planner and its value index, load the SQL dialect and the
-chart library. `start()` runs these steps, in order, on a daemon thread, once per process and workspace;
+semantic layer (or read its snapshot), build the planner and its value index, compile a first query (the SQL
+dialect, compiler and guard) and import what the pages draw with. `start()` runs these steps, in order, on a daemon thread, once per process and workspace;
 `status()` says which step runs and how far along it is, for a progress bar. The steps fill the same
 process-wide memos the pipeline reads (datatruth.ask.pipeline, datatruth.ask.planner), so the question that
 follows finds them ready. A step that fails stops the warm-up with its message; the question then meets the
@@ -45,7 +45,7 @@ class Step:
 
 
 def steps(ws: Any, store: Any, modules: tuple[str, ...] = ()) -> tuple[Step, ...]:
-    """The warm-up steps of a workspace: warehouse, semantic layer, planner, SQL dialect, then `modules`."""
+    """The warm-up steps of a workspace: warehouse, semantic layer, planner, a first query, then `modules`."""
     from datatruth.ask import pipeline
 
     def layer() -> object:
@@ -55,13 +55,22 @@ def steps(ws: Any, store: Any, modules: tuple[str, ...] = ()) -> tuple[Step, ...
         resources = pipeline.workspace_resources(ws, store)
         return pipeline.planner_for(ws, store, resources.layer) if resources.layer is not None else None
 
-    def dialect() -> object:
-        from sqlglot.dialects.dialect import Dialect
+    def first_query() -> object:
+        # Compiling and guarding one plan loads the SQL dialect, compiler and guard; nothing is run with it.
+        from datatruth.semantic.plan import QueryPlan
 
-        return Dialect.get_or_raise(ws.warehouse.dialect)
+        resources = pipeline.workspace_resources(ws, store)
+        if resources.layer is None or not resources.layer.metrics:
+            return None
+        plan = QueryPlan(metrics=(resources.layer.metrics[0].name,))
+        request = pipeline.AskRequest(ws, plan.describe(), "", store)
+        state = pipeline.AskState(request, time.perf_counter(), resources=resources, plan=plan)
+        return pipeline.stage_guard(pipeline.stage_compile(state))
 
-    out = [Step("opening the warehouse", lambda: ws.warehouse), Step("activating the semantic model", layer),
-           Step("building the planner and its value index", planner), Step("loading the SQL dialect", dialect)]
+    out = [Step("opening the warehouse", lambda: ws.warehouse.run("SELECT 1", row_cap=1)),
+           Step("activating the semantic model", layer),
+           Step("building the planner and its value index", planner),
+           Step("compiling a first query", first_query)]
     out += [Step(f"loading {name}", lambda name=name: importlib.import_module(name)) for name in modules]
     return tuple(out)
 

@@ -13,8 +13,10 @@ from datatruth.settings import Settings
 from datatruth.store import open_store
 from datatruth.ui.context import USER_KEY, open_workspace
 
-# What the first answer on a page needs besides the workspace: the chart library Streamlit draws with.
-WARM_MODULES = ("plotly.io", "plotly.graph_objects")
+# What the first answer and the first visit of each page import besides the workspace's own resources.
+WARM_MODULES = ("plotly.io", "plotly.graph_objects", "plotly.express", "datatruth.dashboards.tiles",
+                "datatruth.quality.overview", "datatruth.quality.report", "datatruth.incidents.service",
+                "datatruth.insights.forecast", "datatruth.slowlog.service")
 
 
 @dataclass(frozen=True)
