@@ -51,7 +51,7 @@ with st.sidebar:
         st.caption(":material/lock_open: Local single-user mode: no sign-in (no credentials file configured).")
     else:
         st.caption(f"Signed in as **{user}**")
-warmup_progress(warm_workspace(settings, chosen))
+    progress_slot = st.empty()
 
 try:
     pages = visible_pages(settings, chosen, user)
@@ -60,3 +60,5 @@ except UserError as err:
     st.stop()
 nav = st.navigation([st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path) for p in pages])
 nav.run()
+# After the page: its content is on screen while the sidebar follows the warm-up of this workspace.
+warmup_progress(warm_workspace(settings, chosen), progress_slot)

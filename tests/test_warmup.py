@@ -88,22 +88,61 @@ def test_a_failing_step_stops_the_warm_up_with_its_message() -> None:
     assert ran == ["one"]
 
 
-def _sidebar_progress() -> None:
-    import threading as th
+class Slot:
+    """Records what warmup_progress draws in its placeholder."""
+
+    def __init__(self) -> None:
+        self.drawn: list[str] = []
+
+    def progress(self, fraction: float, text: str) -> None:
+        self.drawn.append(f"{fraction:.2f} {text}")
+
+    def caption(self, text: str) -> None:
+        self.drawn.append(f"caption {text}")
+
+    def empty(self) -> None:
+        self.drawn.append("empty")
+
+
+def test_the_sidebar_follows_the_warm_up_until_it_is_done() -> None:
+    from datatruth.ui.shell import warmup_progress
+
+    release = threading.Event()
+    warm = warmup.Warmup("retail", (warmup.Step("opening the warehouse", lambda: None),
+                                    warmup.Step("activating the semantic model", lambda: release.wait(60))))
+    warm.start()
+    threading.Timer(1.0, release.set).start()
+    slot = Slot()
+    warmup_progress(warm, slot)
+    assert "0.50 Preparing retail: activating the semantic model…" in slot.drawn
+    assert slot.drawn[-1] == "empty" and warm.status().finished
+
+
+def test_the_sidebar_says_why_a_warm_up_stopped() -> None:
+    from datatruth.ui.shell import warmup_progress
+
+    def broken() -> None:
+        raise UserError("the warehouse is not reachable", "start it")
+
+    warm = warmup.Warmup("flights", (warmup.Step("opening the warehouse", broken),))
+    warm.start()
+    slot = Slot()
+    warmup_progress(warm, slot)
+    assert slot.drawn[-1] == "caption :material/warning: Preparing flights stopped: the warehouse is not reachable"
+
+
+def _app_with_progress() -> None:
+    import streamlit as st
 
     from datatruth.ask import warmup as wu
     from datatruth.ui.shell import warmup_progress
 
-    gate, entered = th.Event(), th.Event()
-    warm = wu.Warmup("retail", (wu.Step("activating the semantic model", lambda: entered.set() or gate.wait(30)),))
+    warm = wu.Warmup("retail", (wu.Step("opening the warehouse", lambda: None),))
     warm.start()
-    entered.wait(30)
-    warmup_progress(warm)
-    gate.set()
+    warmup_progress(warm, st.sidebar.empty())
+    st.write("page done")
 
 
-def test_the_app_shows_the_warm_up_in_the_sidebar() -> None:
-    at = AppTest.from_function(_sidebar_progress, default_timeout=60).run()
-    assert not at.exception
-    texts = [str(getattr(e, "proto", "")) for e in at.sidebar]
-    assert any("Preparing retail: activating the semantic model" in t for t in texts), texts
+def test_the_app_script_ends_once_the_warm_up_is_done() -> None:
+    at = AppTest.from_function(_app_with_progress, default_timeout=60).run()
+    assert not at.exception and at.markdown[0].value == "page done"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 
@@ -78,22 +80,20 @@ def warm_workspace(settings: Settings, name: str) -> warmup.Warmup | None:
     return warmup.start(ws, open_store(settings=settings), WARM_MODULES)
 
 
-def warmup_progress(warm: warmup.Warmup | None) -> None:
-    """While the workspace warms up, a progress bar in the sidebar that follows it (then one rerun clears it)."""
+def warmup_progress(warm: warmup.Warmup | None, slot: Any, limit_s: float = 120.0) -> None:
+    """Follow a warm-up in `slot` (a placeholder) until it finishes, then clear it or say why it stopped.
+
+    Called at the end of the app script: the page is on screen, and this run ends when the warm-up does.
+    A click or a question meanwhile starts a new run, as during any long run, so nothing typed is lost.
+    """
     if warm is None:
         return
+    deadline = time.monotonic() + limit_s
     status = warm.status()
-    if status.finished:
-        if status.error:
-            st.sidebar.caption(f":material/warning: Preparing {status.workspace} stopped: {status.error}")
-        return
-
-    @st.fragment(run_every=0.5)
-    def follow() -> None:
-        now = warm.status()
-        if now.finished:
-            st.rerun()
-        st.progress(now.fraction, text=f"Preparing {now.workspace}: {now.step}…")
-
-    with st.sidebar:
-        follow()
+    while not status.finished and time.monotonic() < deadline:
+        slot.progress(status.fraction, text=f"Preparing {status.workspace}: {status.step}…")
+        status = warm.wait(timeout=0.25)
+    if status.error:
+        slot.caption(f":material/warning: Preparing {status.workspace} stopped: {status.error}")
+    elif status.finished:
+        slot.empty()
