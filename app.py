@@ -9,7 +9,7 @@ from datatruth.errors import UserError
 from datatruth.settings import load_settings
 from datatruth.ui.context import WORKSPACE_KEY, chosen_workspace
 from datatruth.ui.render import show_error
-from datatruth.ui.shell import sign_in, visible_pages
+from datatruth.ui.shell import sign_in, visible_pages, warm_workspace, warmup_progress
 from datatruth.workspace.registry import list_workspaces
 
 st.set_page_config(page_title="DataTruth", page_icon=":material/fact_check:", layout="wide")
@@ -19,6 +19,9 @@ try:
 except UserError as err:
     show_error(err)
     st.stop()
+
+# The default workspace warms up in the background (once per process) while the person signs in.
+warm_workspace(settings, settings.default_workspace)
 
 try:
     user, local_mode = sign_in(settings)
@@ -48,6 +51,7 @@ with st.sidebar:
         st.caption(":material/lock_open: Local single-user mode: no sign-in (no credentials file configured).")
     else:
         st.caption(f"Signed in as **{user}**")
+    progress_slot = st.empty()
 
 try:
     pages = visible_pages(settings, chosen, user)
@@ -56,3 +60,5 @@ except UserError as err:
     st.stop()
 nav = st.navigation([st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path) for p in pages])
 nav.run()
+# After the page: its content is on screen while the sidebar follows the warm-up of this workspace.
+warmup_progress(warm_workspace(settings, chosen), progress_slot)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+
 import streamlit as st
 
 from datatruth.ask.charts import untitled
 from datatruth.ask.present import file_stem, present
 from datatruth.dashboards import alerts, export, service
-from datatruth.dashboards.run import CategoryFilter, Filters, TileRun, run_dashboard
+from datatruth.dashboards.run import CategoryFilter, Filters, TileRun
+from datatruth.dashboards.tiles import render_dashboard
 from datatruth.errors import UserError
 from datatruth.insights.forecast import add_forecast
 from datatruth.semantic.labels import column_label, label_words
@@ -65,7 +69,7 @@ def _filters_panel(ctx, board, saved: Filters) -> Filters:
     return current
 
 
-def _tile(ctx, run: TileRun, index: int, count: int, can_edit: bool) -> None:
+def _tile(ctx, run: TileRun, index: int, count: int, can_edit: bool, rendered_at: float | None) -> None:
     tile, answer = run.tile, run.answer
     from datatruth.ask.pipeline import workspace_resources
 
@@ -100,7 +104,9 @@ def _tile(ctx, run: TileRun, index: int, count: int, can_edit: bool) -> None:
             left, right = st.columns(2)
             name = file_stem(tile.title, tile.question or "")
             for col, fmt, mime, label in ((left, "csv", "text/csv", "CSV"), (right, "xlsx", XLSX, "Excel")):
-                col.download_button(label, export.data_bytes(answer.frame, fmt, answer.columns, tile.title),
+                # built when clicked: an Excel workbook per tile would cost ~0.1 s of every page load
+                col.download_button(label, functools.partial(export.data_bytes, answer.frame, fmt, answer.columns,
+                                                             tile.title),
                                     f"{name}.{fmt}", mime, icon=":material/download:",
                                     key=f"dl-{fmt}-{tile.id}", on_click=export.record_export,
                                     args=(ctx.store, ctx.workspace.name, ctx.user, f"tile:{tile.id}", fmt,
@@ -108,6 +114,8 @@ def _tile(ctx, run: TileRun, index: int, count: int, can_edit: bool) -> None:
         notes = [f"model {tile.model_version or '?'}"]
         if answer is not None:
             notes.append("cached" if answer.cached else f"ran in {answer.elapsed_ms:,.0f} ms")
+        if rendered_at is not None:
+            notes.append(f"as of {dt.datetime.fromtimestamp(rendered_at, dt.UTC):%H:%M:%S} UTC")
         notes += [f"filter: {label_words(layer, a)}" for a in run.applied]
         st.caption(" · ".join(notes))
         for skipped in run.skipped:
@@ -186,7 +194,8 @@ def main() -> None:
             st.rerun()
     filters = _filters_panel(ctx, view.dashboard, Filters.from_dict(view.dashboard.filters))
     top = st.columns([1, 1, 2])
-    refresh = top[0].button("Refresh", icon=":material/refresh:", help="re-run every tile, bypassing the cache")
+    refresh = top[0].button("Refresh", icon=":material/refresh:",
+                            help="re-run every tile on the warehouse (tiles otherwise show their last render)")
     if top[1].button("Prepare HTML export"):
         st.session_state[f"html-{chosen}"] = export.export_dashboard_html(ctx.workspace, ctx.store, ctx.user, chosen)
     if f"html-{chosen}" in st.session_state:
@@ -194,7 +203,7 @@ def main() -> None:
                                "text/html", on_click="ignore", key=f"dl-html-{chosen}", icon=":material/download:")
     top[2].caption(f"Share: `{service.share_link(ctx.workspace.name, chosen, base_url=ctx.settings.base_url)}` "
                    "(members of this workspace only)")
-    run = run_dashboard(ctx.workspace, ctx.store, ctx.user, chosen, filters, refresh=refresh)
+    run, rendered = render_dashboard(ctx.workspace, ctx.store, ctx.user, chosen, filters, refresh=refresh)
     shown = [t for t in run.tiles if t.tile.id in {v.id for v in view.tiles}]
     if not shown:
         empty_state("This dashboard has no tiles yet.", "Pin an answer from the Ask page.")
@@ -202,7 +211,7 @@ def main() -> None:
     columns = st.columns(2)
     for i, tile_run in enumerate(shown):
         with columns[i % 2]:
-            _tile(ctx, tile_run, i, len(shown), view.can_edit)
+            _tile(ctx, tile_run, i, len(shown), view.can_edit, rendered.get(tile_run.tile.id))
 
 
 st.title("Dashboards")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import streamlit as st
 
-from datatruth.errors import UserError
+from datatruth.errors import NotFound, UserError
 from datatruth.incidents import service
 from datatruth.store import incidents as repo
 from datatruth.store.engine import utcnow
@@ -18,6 +20,7 @@ PICK_KEY = "incident-pick"
 FOCUS_KEY = "incident-focus"  # the incident just acted on: it stays open even when it leaves the filters
 FLASH_KEY = "incident-flash"  # the confirmation of the last action, shown after the rerun
 SELECT_NEXT_KEY = "incident-select-next"  # set by an action: select the focused incident on the next run
+SHOWN_ROWS = 500  # the board lists the newest matches; the filters narrow it
 DONE = {"comment": "Comment added to", "acknowledge": "Acknowledged", "resolve": "Resolved", "assign": "Assigned",
         "expected": "Marked as expected:", "false_positive": "Marked as a false positive:", "wont_fix": "Marked won't fix:"}
 
@@ -32,23 +35,23 @@ def board() -> None:
     c3.metric("Mean time to acknowledge", f"{stats.mean_minutes_to_ack:.0f} min" if stats.mean_minutes_to_ack is not None else "—")
     c4.metric("Mean time to resolve", f"{stats.mean_minutes_to_resolve:.0f} min" if stats.mean_minutes_to_resolve is not None else "—")
 
-    items = repo.search(ctx.store, ws, limit=2000)
-    if not items:
+    if not sum(stats.by_status.values()):
         empty_state("No incidents yet", "Failed quality checks, schema breaks and critical slow queries open incidents "
                     "here. Run the checks on the Quality page or with `datatruth quality run -w " + ws + "`.")
         return
+    facets = repo.facets(ctx.store, ws)
     f1, f2, f3, f4, f5 = st.columns(5)
     status = f1.multiselect("Status", repo.STATUSES, default=list(repo.ACTIVE))
     severity = f2.multiselect("Severity", service.SEVERITY_ORDER, default=[])
-    tables = sorted({i.table_name for i in items if i.table_name})
-    table_pick = f3.multiselect("Dataset", tables, default=[])
-    owners = sorted({i.owner for i in items if i.owner})
-    owner_pick = f4.multiselect("Owner", owners, default=[])
+    table_pick = f3.multiselect("Dataset", facets.tables, default=[])
+    owner_pick = f4.multiselect("Owner", facets.owners, default=[])
     max_age = f5.number_input("Max age (days)", min_value=0, value=0, help="0 shows every age")
     now = utcnow()
-    shown = [i for i in items if (not status or i.status in status) and (not severity or i.severity in severity)
-             and (not table_pick or i.table_name in table_pick) and (not owner_pick or i.owner in owner_pick)
-             and (not max_age or (now - i.opened_at).days <= max_age)]
+    # The filters run in the store's SQL (as `datatruth incidents list` does); only the rows shown are read.
+    filters = {"status": status, "severity": severity, "table": table_pick, "owner": owner_pick,
+               "opened_since": now - dt.timedelta(days=int(max_age) + 1) if max_age else None}
+    shown = repo.search(ctx.store, ws, limit=SHOWN_ROWS, with_detail=False, **filters)
+    matching = repo.count(ctx.store, ws, **filters) if len(shown) == SHOWN_ROWS else len(shown)
     frame = pd.DataFrame([{"id": i.id, "title": i.title, "severity": i.severity, "status": i.status,
                            "dataset": i.table_name, "owner": i.owner, "occurrences": i.occurrences,
                            "age (h)": round((now - i.opened_at).total_seconds() / 3600, 1),
@@ -58,6 +61,8 @@ def board() -> None:
         st.info("No incident matches these filters. Clear a filter to see more.")
         return
     if not frame.empty:
+        if matching > len(shown):
+            st.caption(f"The newest {len(shown):,} of {matching:,} matching incidents; narrow the filters to see others.")
         table(frame, f"incidents-{ws}", key="incidents-table")
     else:
         st.info("No incident matches these filters; the one you just changed stays open below.")
@@ -73,10 +78,11 @@ def board() -> None:
                 st.rerun()
 
     options = [i.id for i in shown]
-    titles = {i.id: f"#{i.id} {i.title}" for i in items}
-    if focus is not None and focus in titles and focus not in options:
-        options.insert(0, focus)  # after "resolve" the incident leaves the active filter; it stays selected
-        titles[focus] += " (no longer matches the filters)"
+    titles = {i.id: f"#{i.id} {i.title}" for i in shown}
+    kept = _focused(ctx, focus) if focus is not None and focus not in options else None
+    if kept is not None:  # after "resolve" the incident leaves the active filter; it stays selected
+        options.insert(0, kept.id)
+        titles[kept.id] = f"#{kept.id} {kept.title} (no longer matches the filters)"
     if st.session_state.pop(SELECT_NEXT_KEY, None) is not None and focus in options:
         st.session_state[PICK_KEY] = focus
     elif st.session_state.get(PICK_KEY) not in options:
@@ -85,6 +91,13 @@ def board() -> None:
         return
     chosen = st.selectbox("Open an incident", options, format_func=lambda x: titles.get(x, f"#{x}"), key=PICK_KEY)
     detail(ctx, chosen)
+
+
+def _focused(ctx, incident_id: int) -> repo.Incident | None:
+    try:
+        return repo.get(ctx.store, ctx.workspace.name, incident_id)
+    except NotFound:  # the incident acted on belongs to the workspace shown before
+        return None
 
 
 def detail(ctx, incident_id: int) -> None:

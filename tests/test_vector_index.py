@@ -12,7 +12,8 @@ from fake_openai import build_shop
 from datatruth.errors import UserError
 from datatruth.store.feedback import add_verified_question, learn_synonym
 from datatruth.vector import index as vindex
-from datatruth.vector.embedder import DIMENSIONS, MiniLMEmbeddingFunction, default_embedder, model_files
+from datatruth.vector.chroma_function import MiniLMEmbeddingFunction
+from datatruth.vector.embedder import DIMENSIONS, default_embedder, model_files
 from datatruth.vector.index import Entry, VectorIndex, collection_name, open_index, term_resolver
 
 

@@ -147,9 +147,10 @@ def workspace_resources(ws: Workspace, store: Store) -> Resources:
         found = _RESOURCES.get(key)
     if found is not None:
         return found
+    from datatruth.ask import snapshot
     from datatruth.semantic.validate import activate
 
-    layer = activate(ws)
+    layer, tables = snapshot.activated_layer(ws, key[2], lambda: (activate(ws), frozenset(ws.exposed_tables())))
     label = layer.version_hash
     if importlib.util.find_spec("datatruth.semantic.versions") is not None:
         from datatruth.semantic.versions import current_version
@@ -158,7 +159,7 @@ def workspace_resources(ws: Workspace, store: Store) -> Resources:
         label = f"v{current_version(store, ws)}"
     cache = cache_for(ws.data_dir, ws.config.limits.cache_ttl_s)
     cache.purge_other_versions((layer.version_hash, RAW_SQL_VERSION))
-    resources = Resources(layer, cache, frozenset(ws.exposed_tables()), label)
+    resources = Resources(layer, cache, tables, label)
     with _RESOURCES_LOCK:
         for old in [k for k in _RESOURCES if k[:2] == key[:2]]:
             del _RESOURCES[old]

@@ -304,7 +304,11 @@ def context_for(layer: SemanticLayer, value_index: ValueIndex, today: dt.date,
 def plan_question(question: str, layer: SemanticLayer, *, today: dt.date, value_index: ValueIndex,
                   synonyms: Iterable[Any] = (), previous: QueryPlan | None = None) -> QueryPlan:
     """Plan one question; with `previous`, a question that reads as a follow-up ("now by channel") is merged."""
-    ctx = context_for(layer, value_index, today, synonyms)
+    return plan_in_context(question, context_for(layer, value_index, today, synonyms), previous)
+
+
+def plan_in_context(question: str, ctx: PlanningContext, previous: QueryPlan | None = None) -> QueryPlan:
+    """Plan one question with a ready planning context (a planner's own, which may come from a snapshot)."""
     try:
         if not question.strip():
             raise PlanningError("the question is empty", "ask e.g. 'revenue by month last year'")
@@ -379,8 +383,7 @@ class Planner:
 
     def plan(self, question: str, previous: QueryPlan | None = None) -> QueryPlan:
         """Plan a question (a follow-up of `previous` when it reads like one); PlanningError when it cannot."""
-        return plan_question(question, self.layer, today=self.today, value_index=self.value_index,
-                             synonyms=self.synonyms, previous=previous)
+        return plan_in_context(question, self.context, previous)
 
 
 _PLANNERS: dict[tuple[str, str, str, tuple[tuple[str, str, str], ...], dt.date], Planner] = {}
@@ -414,10 +417,17 @@ def build_planner(ws: Any, store: Any = None, layer: SemanticLayer | None = None
            tuple(sorted((s.term, s.target_kind, s.target) for s in learned)), today)
     planner = _PLANNERS.get(key)
     if planner is None:
+        from datatruth.ask import snapshot
+
         path = ws.data_dir / "ask" / "value_index.json"
-        index = load_or_build(path, layer, _warehouse_fetch(ws), dialect=ws.warehouse.dialect,
-                              sensitive=ws.config.sensitive_columns)
-        planner = Planner(layer, index, today, learned)
+        learned_key = key[3]
+        planner = snapshot.load(snapshot.planner_path(ws), snapshot.planner_key(ws, layer, learned_key, path))
+        if planner is None:
+            index = load_or_build(path, layer, _warehouse_fetch(ws), dialect=ws.warehouse.dialect,
+                                  sensitive=ws.config.sensitive_columns)
+            planner = Planner(layer, index, today, learned)
+            # keyed after the build: the value index file it is keyed by may have just been written
+            snapshot.save(snapshot.planner_path(ws), snapshot.planner_key(ws, layer, learned_key, path), planner)
         if len(_PLANNERS) > 16:
             _PLANNERS.clear()
         _PLANNERS[key] = planner

@@ -279,13 +279,19 @@ def assign(store: Store, ws_name: str, incident_id: int, owner: str, user: str) 
 
 def board_stats(store: Store, ws_name: str) -> BoardStats:
     """Counts by status and severity, and mean minutes to acknowledge and to resolve."""
-    items = repo.search(store, ws_name, limit=10_000)
-    ack = [(i.acknowledged_at - i.opened_at).total_seconds() / 60 for i in items if i.acknowledged_at]
-    res = [(i.resolved_at - i.opened_at).total_seconds() / 60 for i in items if i.resolved_at]
+    counts = repo.status_counts(store, ws_name)
+    by_status: Counter[str] = Counter()
+    by_severity: Counter[str] = Counter()
+    for (status, severity), n in counts.items():
+        by_status[status] += n
+        if status in repo.ACTIVE:
+            by_severity[severity] += n
+    ack = [(at - opened).total_seconds() / 60 for opened, at in repo.response_times(store, ws_name, "acknowledged")]
+    res = [(at - opened).total_seconds() / 60 for opened, at in repo.response_times(store, ws_name, "resolved")]
     return BoardStats(
-        by_status=dict(Counter(i.status for i in items)),
-        by_severity=dict(Counter(i.severity for i in items if i.status in repo.ACTIVE)),
-        active=sum(1 for i in items if i.status in repo.ACTIVE),
+        by_status=dict(by_status),
+        by_severity=dict(by_severity),
+        active=sum(by_status[s] for s in repo.ACTIVE),
         mean_minutes_to_ack=round(statistics.fmean(ack), 1) if ack else None,
         mean_minutes_to_resolve=round(statistics.fmean(res), 1) if res else None,
     )
@@ -293,8 +299,9 @@ def board_stats(store: Store, ws_name: str) -> BoardStats:
 
 def excluded_points(store: Store, ws_name: str, check_name: str) -> list[dict[str, Any]]:
     """Occurrences of a check that people closed as false positive or expected: keep them out of training."""
-    closed = {i.id for i in repo.search(store, ws_name, limit=10_000)
-              if i.dedup_key == f"check:{check_name}" and i.status in ("false_positive", "expected")}
+    closed = {i.id for i in repo.search(store, ws_name, status=("false_positive", "expected"), limit=10_000,
+                                        with_detail=False)
+              if i.dedup_key == f"check:{check_name}"}
     points = []
     for ev in repo.events_of_kind(store, ws_name, f"check:{check_name}", ("opened", "occurrence", "reopened")):
         if ev.incident_id in closed:

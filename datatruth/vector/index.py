@@ -15,11 +15,14 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from datatruth.errors import UserError
 from datatruth.semantic.model import SemanticLayer
-from datatruth.vector.embedder import MODEL_ID, MiniLMEmbeddingFunction
+from datatruth.vector.embedder import MODEL_ID
+
+if TYPE_CHECKING:
+    from datatruth.vector.chroma_function import MiniLMEmbeddingFunction
 
 KINDS = ("metric", "dimension", "synonym", "value", "question")
 INDEX_FORMAT = "1"  # bump when the entry layout changes, so old collections are rebuilt
@@ -152,6 +155,9 @@ class VectorIndex:
 
     def __init__(self, workspace: str, workspace_dir: Path, *, chroma_url: str = "",
                  embedding: MiniLMEmbeddingFunction | None = None) -> None:
+        # chromadb (seconds to import) is loaded only when an index is opened, never for planning alone.
+        from datatruth.vector.chroma_function import MiniLMEmbeddingFunction
+
         self.workspace = workspace
         self._embedding = embedding or MiniLMEmbeddingFunction()
         self._client = _client(workspace_dir, chroma_url)

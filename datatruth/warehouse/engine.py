@@ -27,6 +27,10 @@ from sqlalchemy.engine import URL, Engine, make_url
 
 from datatruth.errors import NotFound, QueryTimeout, UserError, WarehouseError
 
+# duckdb-engine registers its dialect as a setuptools entry point; naming it here spares SQLAlchemy a scan of
+# every installed package's metadata on the first DuckDB connection of a process.
+sa.dialects.registry.register("duckdb", "duckdb_engine", "Dialect")
+
 DIALECT_OF_DRIVER = {"duckdb": "duckdb", "postgresql": "postgres", "postgres": "postgres", "mysql": "mysql",
                      "mariadb": "mysql", "sqlite": "sqlite", "hive": "spark"}
 # Server-side limits should fire first; the client watchdog is the second wall for servers.
