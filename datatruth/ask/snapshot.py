@@ -38,11 +38,13 @@ _CODE_STAMP: list[str] = []
 
 
 def code_stamp() -> str:
-    """A hash of the package's source files (path, size, modification time): new code never reads old pickles."""
+    """A hash of the package's source and data files (path, size, modification time): new code never reads old
+    pickles."""
     if not _CODE_STAMP:
         root = Path(__file__).resolve().parent.parent
         h = hashlib.sha256(f"{FORMAT}|{sys.version}|{pickle.HIGHEST_PROTOCOL}".encode())
-        for path in sorted(root.rglob("*.py")):
+        # the package's data files count too: the planner reads its word lists from ask/lexicon.yaml
+        for path in sorted([*root.rglob("*.py"), *root.rglob("*.yaml")]):
             info = path.stat()
             h.update(f"{path.relative_to(root)}|{info.st_size}|{info.st_mtime_ns}\n".encode())
         _CODE_STAMP.append(h.hexdigest()[:24])
