@@ -44,6 +44,7 @@ __all__ = ["MAX_QUESTION_CHARS", "Planner", "PlanningContext", "build_planner", 
 
 MAX_QUESTION_CHARS = 500  # a question, not an essay: longer text is refused before any reading
 MAX_CHOICES = 3
+_MAX_CHOICE_CHARS = 120
 # a quote closing a value followed by OR/AND, or a number compared with a number: SQL written into a question
 _TAUTOLOGY = re.compile(r"'\s*(?:or|and)\s|\b(\d+)'?\s*=\s*'?(\d+)\b", re.IGNORECASE)
 _LOW_METHODS = ("partial", "phonetic", "meaning", "fuzzy", "corrected")
@@ -340,8 +341,8 @@ def _completed(err: PlanningError, question: str, ctx: PlanningContext) -> Plann
     out: list[str] = []
     for text in candidates:
         text = _tidy(text)
-        if not text or text == question or text in out:
-            continue
+        if not text or text == question or text in out or len(text) > _MAX_CHOICE_CHARS:
+            continue  # a choice is a short question to click, never a paragraph
         if not _answerable(text, ctx):
             continue
         out.append(text)
