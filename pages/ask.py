@@ -56,6 +56,11 @@ def _ask(ctx: PageContext, question: str, follow_up: bool) -> None:
         turns.append({"question": question, "error": err})
 
 
+# who planned an answer, in words (the stable codes stay in the JSON contract)
+_PLANNED_BY = {"deterministic": "the rules", "llm": "the LLM, checked against the model",
+               "llm-sql": "the LLM as raw SQL (not through the semantic layer)"}
+
+
 def _render_answer(ctx: PageContext, answer: Answer, index: int) -> None:
     if answer.interpretation:
         # what the question was read as comes before any number, so a misreading is seen first
@@ -81,8 +86,9 @@ def _render_answer(ctx: PageContext, answer: Answer, index: int) -> None:
     table(answer.frame, file_stem(described, answer.question), key=f"table-{index}", columns=answer.columns)
     source = "cache" if answer.cached else "warehouse"
     extra = " · truncated at the row cap" if answer.truncated else ""
+    planner = _PLANNED_BY.get(answer.plan_source, answer.plan_source)
     st.caption(f"{answer.row_count:,} row(s) from the {source} in {answer.elapsed_ms:.0f} ms · model "
-               f"{answer.model_version or 'n/a'} · planned by {answer.plan_source}{extra}")
+               f"{answer.model_version or 'n/a'} · planned by {planner}{extra}")
     with st.expander("SQL"):
         st.code(answer.sql, language="sql")
     if answer.plan is not None:
