@@ -107,9 +107,11 @@ def group(asked: Iterable[Asked], similar: int = SIMILAR) -> list[SuggestionGrou
             home.append(text)
     groups = []
     for _head, members in founders:
-        items = [a for t in members for a in by_text[t]]
-        wordings = sorted({a.question.strip() for t in members for a in by_text[t][:1]},
-                          key=lambda q: -len(by_text[_norm(q)]))
+        items = sorted((a for t in members for a in by_text[t]), key=lambda a: a.at, reverse=True)
+        counts: dict[str, int] = {}
+        for a in items:
+            counts[a.question.strip()] = counts.get(a.question.strip(), 0) + 1
+        wordings = sorted(counts, key=lambda q: -counts[q])  # ties: the most recent first (items are newest first)
         groups.append(SuggestionGroup(
             question=wordings[0], variants=tuple(wordings), count=len(items), users=len({a.user for a in items}),
             refused=sum(not a.wrong for a in items), wrong=sum(a.wrong for a in items),
