@@ -21,6 +21,10 @@ from datatruth.ui.context import PageContext, page_context
 from datatruth.ui.render import empty_state, show_error, table
 
 
+PLANNED_BY = {"deterministic": "the rules", "verified": "a verified question", "llm": "the LLM",
+              "llm-sql": "the LLM (its own SQL)"}
+
+
 def _chat_key(ctx: PageContext) -> str:
     return f"ask_chat:{ctx.workspace.name}:{ctx.user}"
 
@@ -79,7 +83,7 @@ def _render_answer(ctx: PageContext, answer: Answer, index: int) -> None:
     source = "cache" if answer.cached else "warehouse"
     extra = " · truncated at the row cap" if answer.truncated else ""
     st.caption(f"{answer.row_count:,} row(s) from the {source} in {answer.elapsed_ms:.0f} ms · model "
-               f"{answer.model_version or 'n/a'} · planned by {answer.plan_source}{extra}")
+               f"{answer.model_version or 'n/a'} · planned by {PLANNED_BY.get(answer.plan_source, answer.plan_source)}{extra}")
     with st.expander("SQL"):
         st.code(answer.sql, language="sql")
     if answer.plan is not None:

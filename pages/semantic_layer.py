@@ -71,7 +71,8 @@ def proposals_tab(ctx: PageContext, layer: SemanticLayer | None) -> None:
                 st.session_state["sem-teach-note"] = f"#{p.id}: " + review.accept(ctx.workspace, ctx.store,
                                                                                    ctx.user, p.id)
             except UserError as err:
-                show_error(err)
+                show_error(err)  # shown where it happened; the proposal stays open
+                continue
             st.rerun()
         if reject_col.button("Reject", key=f"prop-reject-{p.id}", icon=":material/close:"):
             review.reject(ctx.workspace, ctx.store, ctx.user, p.id)

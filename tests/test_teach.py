@@ -318,3 +318,18 @@ def test_llm_proposals_arrive_as_reviewable_items(tmp_path: Path, monkeypatch: p
         finally:
             pipeline.forget_workspace(ws)
             ws.close()
+
+
+def test_a_paraphrase_of_a_verified_question_proposes_nothing_and_duplicates_are_refused(teach) -> None:
+    from datatruth.errors import UserError
+
+    ws, store, _models = teach
+    answer = _ask(ws, store, "ana", "revenue by month in 2024")  # the shipped "Revenue by month last year"
+    assert answer.plan_source == "verified"
+    marked = review.mark_right(ws, store, "ana", answer.history_id)
+    assert marked.proposal is None and marked.already_verified and "already comes from" in marked.message
+    same = proposals.add(store, "retail", "ana", "verified_question",
+                         {"question": "Revenue by month  LAST year", "plan": {"metrics": ["revenue"]}}, "right")
+    with pytest.raises(UserError, match="already a verified question"):
+        review.accept(ws, store, "admin", same.id)
+    assert proposals.get(store, "retail", same.id).status == "proposed"

@@ -32,6 +32,7 @@ class Marked:
 
     feedback_id: int
     proposal: Proposal | None = None
+    already_verified: bool = False
 
     @property
     def message(self) -> str:
@@ -39,6 +40,8 @@ class Marked:
         if self.proposal is not None:
             return ("Thanks — proposed as a verified question. It answers your own similar questions now, and "
                     "everyone's once an admin accepts it.")
+        if self.already_verified:
+            return "Thanks — recorded; this answer already comes from a verified question."
         return "Thanks — recorded."
 
 
@@ -69,6 +72,8 @@ def mark_right(ws: Workspace, store: Store, user: str, history_id: int) -> Marke
     fid = feedback.record_feedback(store, ws.name, user, "right", history_id=history_id)
     if entry.error or not entry.plan or not access.can(store, ws.name, user, "teach"):
         return Marked(fid)
+    if any(isinstance(e, dict) and e.get("method") == "verified" for e in entry.plan.get("evidence") or ()):
+        return Marked(fid, already_verified=True)  # a paraphrase of a verified question adds nothing new
     payload = {"question": entry.question, "plan": clean_plan(dict(entry.plan))}
     return Marked(fid, proposals.add(store, ws.name, user, "verified_question", payload, "right",
                                      history_id=history_id))
@@ -165,6 +170,11 @@ def _apply(ws: Workspace, store: Store, admin: str, p: Proposal) -> str:
         return f"'{data['term']}' now means {data['target']} for everyone"
     files = versions.files_on_disk(ws)
     if p.kind == "verified_question":
+        layer = versions.layer_of(files)
+        wanted = " ".join(str(data["question"]).lower().split())
+        if any(" ".join(q.question.lower().split()) == wanted for q in layer.verified_questions):
+            raise UserError(f"\"{data['question']}\" is already a verified question of the model",
+                            "reject this proposal, or edit the existing entry in the Edit tab")
         entry = {"question": data["question"], "plan": clean_plan(dict(data["plan"])), "verified_by": p.proposer,
                  "verified_at": p.created_at.date() if isinstance(p.created_at, dt.datetime) else p.created_at}
         changed = append_entry(files, "verified_questions", entry)
