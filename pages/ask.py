@@ -20,7 +20,6 @@ from datatruth.teach import review
 from datatruth.ui.context import PageContext, page_context
 from datatruth.ui.render import empty_state, show_error, table
 
-
 PLANNED_BY = {"deterministic": "the rules", "verified": "a verified question", "llm": "the LLM",
               "llm-sql": "the LLM (its own SQL)"}
 
