@@ -33,12 +33,13 @@ HAND_SQL = {
         JOIN orders o USING (order_id)
         WHERE o.order_date >= DATE '2026-07-01' AND o.order_date < DATE '2026-10-01' GROUP BY 1 ORDER BY 1""",
     "Which airlines had the highest cancellation rate?": """
-        SELECT a.name, AVG(CASE WHEN f.dep_time IS NULL THEN 1.0 ELSE 0.0 END) AS r FROM flights f
-        JOIN airlines a ON a.carrier = f.carrier GROUP BY 1 ORDER BY r DESC LIMIT 10""",
+        SELECT a.carrier, a.name, AVG(CASE WHEN f.dep_time IS NULL THEN 1.0 ELSE 0.0 END) AS r FROM flights f
+        JOIN airlines a ON a.carrier = f.carrier GROUP BY 1, 2 ORDER BY r DESC LIMIT 10""",
     "Average departure delay by month": """
         SELECT DATE_TRUNC('month', flight_date), AVG(dep_delay) FROM flights GROUP BY 1 ORDER BY 1""",
     "Average departure delay by airline": """
-        SELECT a.name, AVG(f.dep_delay) FROM flights f JOIN airlines a ON a.carrier = f.carrier GROUP BY 1 ORDER BY 1""",
+        SELECT a.carrier, a.name, AVG(f.dep_delay) FROM flights f JOIN airlines a ON a.carrier = f.carrier
+        GROUP BY 1, 2 ORDER BY 1""",
     "Cancellation rate by month": """
         SELECT DATE_TRUNC('month', flight_date), AVG(CASE WHEN dep_time IS NULL THEN 1.0 ELSE 0.0 END)
         FROM flights GROUP BY 1 ORDER BY 1""",
