@@ -13,6 +13,7 @@ from datatruth.semantic import versions
 from datatruth.semantic.model import FORMATS, GRAINS, METRIC_TIME, SemanticLayer
 from datatruth.store import proposals
 from datatruth.teach import review
+from datatruth.teach.author import draft_proposals
 from datatruth.teach.suggestions import SuggestionGroup, answer_as, ask_again, suggestions
 from datatruth.teach.views import proposal_rows, teach_targets, verified_rows
 from datatruth.ui.context import PageContext, page_context
@@ -55,6 +56,18 @@ def proposals_tab(ctx: PageContext, layer: SemanticLayer | None) -> None:
     items = proposals.pending(ctx.store, ctx.workspace.name, proposer=None if admin else ctx.user)
     st.caption("Marking an answer right proposes a verified question; choosing a \"did you mean\" proposes a synonym. "
                "A proposal answers its proposer's own questions at once, and everyone's once an admin accepts it.")
+    if admin and ctx.workspace.config.llm.enabled and st.button(
+            "Ask the LLM for proposals", key="prop-llm", icon=":material/auto_awesome:",
+            help="Synonyms, phrasings, descriptions and verified questions from the schema and sample values; "
+                 "each is checked against the model and waits here for review"):
+        try:
+            drafted = draft_proposals(ctx.workspace, ctx.store, ctx.user)
+            st.session_state["sem-teach-note"] = (f"The LLM proposed {len(drafted.proposed)} item(s) to review; "
+                                                  f"{len(drafted.dropped)} named nothing in the model and were "
+                                                  "dropped.")
+            st.rerun()
+        except UserError as err:
+            show_error(err)
     if not items:
         empty_state("No open proposals", "Proposals appear here when analysts mark answers right or pick a choice.")
         return

@@ -333,3 +333,30 @@ def test_a_paraphrase_of_a_verified_question_proposes_nothing_and_duplicates_are
     with pytest.raises(UserError, match="already a verified question"):
         review.accept(ws, store, "admin", same.id)
     assert proposals.get(store, "retail", same.id).status == "proposed"
+
+
+def test_the_proposals_tab_asks_the_llm_for_proposals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fake_openai import KEY_ENV, KEY_VALUE, FakeOpenAI, Reply, build_shop, llm_settings
+    from streamlit.testing.v1 import AppTest
+
+    with FakeOpenAI() as server:
+        ws, _store = build_shop(tmp_path, llm=llm_settings(server))
+        try:
+            for key, value in {"DATATRUTH_DATA_DIR": str(tmp_path / "data"), KEY_ENV: KEY_VALUE,
+                               "DATATRUTH_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+                               "DATATRUTH_STORE_URL": f"sqlite:///{tmp_path / 'metadata.sqlite'}",
+                               "DATATRUTH_LOCAL_USER": "local", "DATATRUTH_DEFAULT_WORKSPACE": "shop"}.items():
+                monkeypatch.setenv(key, value)
+            monkeypatch.chdir(REPO)
+            server.push(Reply(content=json.dumps({"synonyms": [{"term": "takings", "target": "revenue"},
+                                                               {"term": "margin", "target": "gross_margin"}],
+                                                  "phrasings": [], "descriptions": [], "verified_questions": []})))
+            at = AppTest.from_file(str(REPO / "pages" / "semantic_layer.py"), default_timeout=120).run()
+            assert not at.exception
+            at.button(key="prop-llm").click().run()
+            assert not at.exception
+            assert any("The LLM proposed 1 item(s)" in s.value and "1 named nothing" in s.value for s in at.success)
+            assert any("'takings' means revenue" in m.value and "from the LLM" in m.value for m in at.markdown)
+        finally:
+            pipeline.forget_workspace(ws)
+            ws.close()
