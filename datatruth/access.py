@@ -15,7 +15,8 @@ ACTIONS = {
     "read": ("role", "viewer"),
     "sql": ("role", "analyst"),
     "edit_model": ("role", "analyst"),
-    "teach": ("role", "analyst"),  # learned synonyms and verified questions change answers for everyone
+    "teach": ("role", "analyst"),  # propose a synonym or verified question (it changes only the proposer's answers)
+    "review_teaching": ("role", "admin"),  # accept a proposal: then it changes answers for everyone
     "see_sensitive": ("role", "admin"),  # raw values of a workspace's sensitive_columns
     "upload": ("role", "analyst"),
     "run_checks": ("role", "analyst"),

@@ -10,18 +10,18 @@ import streamlit as st
 from datatruth.ask.answer import Answer
 from datatruth.ask.pipeline import ask, learnable_choice, run_sql, suggestion_kind, workspace_resources
 from datatruth.ask.present import file_stem
+from datatruth.ask.verified import onboarding_questions
 from datatruth.dashboards.service import pin_answer
 from datatruth.errors import PlanningError, UserError
 from datatruth.insights.forecast import add_forecast
 from datatruth.semantic.labels import describe_plan, label_words
 from datatruth.store import feedback, history
+from datatruth.teach import review
 from datatruth.ui.context import PageContext, page_context
 from datatruth.ui.render import empty_state, show_error, table
 
-EXAMPLES = {
-    "retail": ["revenue by month last year", "top 5 products by revenue this year", "AOV by channel last quarter"],
-    "flights": ["average departure delay by airline", "cancellation rate by month", "flights from JFK by month"],
-}
+PLANNED_BY = {"deterministic": "the rules", "verified": "a verified question", "llm": "the LLM",
+              "llm-sql": "the LLM (its own SQL)"}
 
 
 def _chat_key(ctx: PageContext) -> str:
@@ -56,11 +56,6 @@ def _ask(ctx: PageContext, question: str, follow_up: bool) -> None:
         turns.append({"question": question, "error": err})
 
 
-# who planned an answer, in words (the stable codes stay in the JSON contract)
-_PLANNED_BY = {"deterministic": "the rules", "llm": "the LLM, checked against the model",
-               "llm-sql": "the LLM as raw SQL (not through the semantic layer)"}
-
-
 def _render_answer(ctx: PageContext, answer: Answer, index: int) -> None:
     if answer.interpretation:
         # what the question was read as comes before any number, so a misreading is seen first
@@ -86,7 +81,7 @@ def _render_answer(ctx: PageContext, answer: Answer, index: int) -> None:
     table(answer.frame, file_stem(described, answer.question), key=f"table-{index}", columns=answer.columns)
     source = "cache" if answer.cached else "warehouse"
     extra = " · truncated at the row cap" if answer.truncated else ""
-    planner = _PLANNED_BY.get(answer.plan_source, answer.plan_source)
+    planner = PLANNED_BY.get(answer.plan_source, answer.plan_source)
     st.caption(f"{answer.row_count:,} row(s) from the {source} in {answer.elapsed_ms:.0f} ms · model "
                f"{answer.model_version or 'n/a'} · planned by {planner}{extra}")
     with st.expander("SQL"):
@@ -112,14 +107,11 @@ def _render_answer(ctx: PageContext, answer: Answer, index: int) -> None:
     if answer.history_id is not None:
         good, bad, _ = st.columns([1, 1, 6])
         if good.button("Right", key=f"up-{index}", help="This answer is right", icon=":material/thumb_up:"):
-            feedback.record_feedback(ctx.store, ctx.workspace.name, ctx.user, "right", history_id=answer.history_id)
-            if answer.plan is not None and ctx.can("teach"):
-                feedback.add_verified_question(ctx.store, ctx.workspace.name, ctx.user, answer.question,
-                                               plan=answer.plan.to_dict(), sql=answer.sql)
-            st.toast("Thanks — recorded as right.")
+            marked = review.mark_right(ctx.workspace, ctx.store, ctx.user, answer.history_id)
+            st.toast(marked.message)
         if bad.button("Wrong", key=f"down-{index}", help="This answer is wrong", icon=":material/thumb_down:"):
-            feedback.record_feedback(ctx.store, ctx.workspace.name, ctx.user, "wrong", history_id=answer.history_id)
-            st.toast("Thanks — recorded as wrong; an analyst will look at it.")
+            review.mark_wrong(ctx.workspace, ctx.store, ctx.user, answer.history_id)
+            st.toast("Thanks — recorded as wrong; an admin will see it among the suggestions.")
 
 
 def _render_error(ctx: PageContext, question: str, err: UserError, index: int) -> None:
@@ -178,10 +170,15 @@ def _ask_tab(ctx: PageContext) -> None:
     turns = _turns(ctx)
     _earlier(ctx)
     if not turns:
-        examples = EXAMPLES.get(ctx.workspace.config.demo or "", [])
-        hint = ("Try: " + " · ".join(f"*{e}*" for e in examples)) if examples else \
+        starters = onboarding_questions(workspace_resources(ctx.workspace, ctx.store).layer)
+        hint = "Start with a question the workspace's owners checked:" if starters else \
             "Name a metric, optionally a breakdown and a period, e.g. *revenue by month last year*."
         empty_state("Ask a question in plain words", hint)
+        cols = st.columns(2)
+        for i, starter in enumerate(starters):
+            if cols[i % 2].button(starter, key=f"starter-{i}", icon=":material/verified:"):
+                _ask(ctx, starter, follow_up=False)
+                st.rerun()
     for index, turn in enumerate(turns):
         with st.chat_message("user"):
             st.markdown(turn["question"])

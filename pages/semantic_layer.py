@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
 from datatruth.errors import ConfigError, UserError
 from datatruth.semantic import versions
 from datatruth.semantic.model import FORMATS, GRAINS, METRIC_TIME, SemanticLayer
+from datatruth.store import proposals
+from datatruth.teach import review
+from datatruth.teach.author import draft_proposals
+from datatruth.teach.suggestions import SuggestionGroup, answer_as, ask_again, suggestions
+from datatruth.teach.views import proposal_rows, teach_targets, verified_rows
 from datatruth.ui.context import PageContext, page_context
 from datatruth.ui.render import empty_state, show_error, table
 from datatruth.workspace.load_files import load_uploads
@@ -30,6 +38,120 @@ def browse(layer: SemanticLayer, files: dict[str, str]) -> None:
     else:
         st.info("No dimension matches the search.")
     st.caption(f"{len(files)} model file(s): " + ", ".join(sorted(files)))
+
+
+def verified(layer: SemanticLayer) -> None:
+    rows = verified_rows(layer)
+    if not rows:
+        empty_state("No verified questions yet", "Mark a right answer on the Ask page to propose one, or add "
+                    "`verified_questions:` to a model file.")
+        return
+    st.caption("Questions a person checked. A new question that reads the same (another period or value is fine) "
+               "is answered from its checked plan; starters are offered on the Ask page.")
+    table(pd.DataFrame(rows), "verified-questions", key="sem-verified")
+
+
+def proposals_tab(ctx: PageContext, layer: SemanticLayer | None) -> None:
+    admin = ctx.can("review_teaching")
+    items = proposals.pending(ctx.store, ctx.workspace.name, proposer=None if admin else ctx.user)
+    st.caption("Marking an answer right proposes a verified question; choosing a \"did you mean\" proposes a synonym. "
+               "A proposal answers its proposer's own questions at once, and everyone's once an admin accepts it.")
+    if admin and ctx.workspace.config.llm.enabled and st.button(
+            "Ask the LLM for proposals", key="prop-llm", icon=":material/auto_awesome:",
+            help="Synonyms, phrasings, descriptions and verified questions from the schema and sample values; "
+                 "each is checked against the model and waits here for review"):
+        try:
+            drafted = draft_proposals(ctx.workspace, ctx.store, ctx.user)
+            st.session_state["sem-teach-note"] = (f"The LLM proposed {len(drafted.proposed)} item(s) to review; "
+                                                  f"{len(drafted.dropped)} named nothing in the model and were "
+                                                  "dropped.")
+            st.rerun()
+        except UserError as err:
+            show_error(err)
+    if not items:
+        empty_state("No open proposals", "Proposals appear here when analysts mark answers right or pick a choice.")
+        return
+    rows = proposal_rows(items, layer)
+    if not admin:
+        table(pd.DataFrame(rows), "my-proposals", key="sem-my-proposals")
+        return
+    for p, row in zip(items, rows, strict=True):
+        left, accept_col, reject_col = st.columns([6, 1, 1])
+        left.markdown(f"**#{p.id} {row['kind']}** — {row['proposal']}  \n_by {row['by']}, from {row['from']}, "
+                      f"{row['on']}_")
+        if accept_col.button("Accept", key=f"prop-accept-{p.id}", icon=":material/check:"):
+            try:
+                st.session_state["sem-teach-note"] = f"#{p.id}: " + review.accept(ctx.workspace, ctx.store,
+                                                                                   ctx.user, p.id)
+            except UserError as err:
+                show_error(err)  # shown where it happened; the proposal stays open
+                continue
+            st.rerun()
+        if reject_col.button("Reject", key=f"prop-reject-{p.id}", icon=":material/close:"):
+            review.reject(ctx.workspace, ctx.store, ctx.user, p.id)
+            st.rerun()
+
+
+def suggestions_tab(ctx: PageContext, layer: SemanticLayer) -> None:
+    if not ctx.can("review_teaching"):
+        st.info("Admins see the questions that were refused or marked wrong here, and teach the workspace from them.")
+        return
+    groups = suggestions(ctx.workspace, ctx.store, ctx.user)
+    if not groups:
+        empty_state("No refused or wrong questions", "Questions the Ask page refused or people marked wrong in the "
+                    "last 90 days are grouped here by similarity.")
+        return
+    targets = teach_targets(layer)
+    for i, g in enumerate(groups):
+        with st.expander(f"{g.question} — asked {g.count}× by {g.users} · {g.status}", expanded=i < 3):
+            _suggestion(ctx, g, i, targets)
+
+
+def _suggestion(ctx: PageContext, g: SuggestionGroup, i: int, targets: list[tuple[str, str, str]]) -> None:
+    if len(g.variants) > 1:
+        st.caption("Also asked as: " + " · ".join(g.variants[1:6]))
+    if g.failed_words:
+        st.markdown("**Words that failed:** " + ", ".join(f"`{w}`" for w in g.failed_words))
+    if g.understood:
+        st.markdown(f"**Understood:** {g.understood}")
+    if g.answer:
+        st.markdown(f"**Read now as:** {g.answer}")
+    teach = partial(review.teach_now, ctx.workspace, ctx.store, ctx.user)
+    if g.failed_words:
+        c1, c2, c3 = st.columns([2, 3, 2])
+        word = c1.selectbox("Word", g.failed_words, key=f"sug-word-{i}")
+        target = c2.selectbox("Means", range(len(targets)), format_func=lambda k: targets[k][2], key=f"sug-target-{i}")
+        if c3.button("Add synonym", key=f"sug-syn-{i}"):
+            kind, name, _label = targets[target]
+            _teach(ctx, g.question, partial(teach, "synonym", {"term": word.lower(), "target_kind": kind,
+                                                               "target": name}))
+        metrics = [t for t in targets if t[0] == "metric"]
+        c4, c5, c6 = st.columns([2, 3, 2])
+        words = c4.text_input("Phrasing words (comma-separated)", value=word, key=f"sug-phr-words-{i}")
+        means = c5.selectbox("Stands for the metric", range(len(metrics)), format_func=lambda k: metrics[k][2],
+                             key=f"sug-phr-metric-{i}")
+        if c6.button("Add phrasing", key=f"sug-phr-{i}") and words.strip():
+            _teach(ctx, g.question, partial(teach, "phrasing", {
+                "words": [w.strip() for w in words.split(",") if w.strip()], "metric": metrics[means][1]}))
+    if g.choices:
+        c7, c8 = st.columns([5, 2])
+        choice = c7.selectbox("Answer it as", g.choices, key=f"sug-choice-{i}")
+        if c8.button("Add verified question", key=f"sug-vq-{i}"):
+            _teach(ctx, g.question, partial(answer_as, ctx.workspace, ctx.store, ctx.user, g.question, choice))
+    if st.button("Ask again", key=f"sug-again-{i}", icon=":material/refresh:"):
+        st.session_state["sem-teach-note"] = ask_again(ctx.workspace, ctx.store, ctx.user, g.question)
+        st.rerun()
+
+
+def _teach(ctx: PageContext, question: str, action: Callable[[], str]) -> None:
+    """Run one teaching action, then ask the question again and keep both outcomes for the next run."""
+    try:
+        done = action()
+    except UserError as err:
+        show_error(err)
+        return
+    st.session_state["sem-teach-note"] = f"{done}. {ask_again(ctx.workspace, ctx.store, ctx.user, question)}"
+    st.rerun()
 
 
 def edit(ctx: PageContext, layer: SemanticLayer | None, files: dict[str, str]) -> None:
@@ -177,12 +299,31 @@ try:
 except ConfigError as err:
     layer, problem = None, err
 
-tab_browse, tab_edit, tab_preview, tab_history = st.tabs(["Browse", "Edit", "Preview SQL", "History"])
+note = st.session_state.pop("sem-teach-note", None)
+if note:
+    st.success(note, icon=":material/school:")
+tab_browse, tab_verified, tab_proposals, tab_suggestions, tab_edit, tab_preview, tab_history = st.tabs(
+    ["Browse", "Verified questions", "Proposals", "Suggestions", "Edit", "Preview SQL", "History"])
 with tab_browse:
     if layer is not None:
         browse(layer, files)
     elif problem is not None:
         show_error(problem)
+with tab_verified:
+    if layer is not None:
+        verified(layer)
+    elif problem is not None:
+        st.info("Fix the model in the Edit tab to see its verified questions.")
+with tab_proposals:
+    proposals_tab(ctx, layer)
+with tab_suggestions:
+    if layer is not None:
+        try:
+            suggestions_tab(ctx, layer)
+        except UserError as err:
+            show_error(err)
+    elif problem is not None:
+        st.info("Fix the model in the Edit tab to see suggestions.")
 with tab_edit:
     edit(ctx, layer, files)
 with tab_preview:

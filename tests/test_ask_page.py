@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from test_ask_pipeline import isolate
 
-from datatruth.store import feedback, history
+from datatruth.store import feedback, history, proposals
 
 REPO = Path(__file__).resolve().parent.parent
 PAGE = str(REPO / "pages" / "ask.py")
@@ -47,7 +47,9 @@ def test_ask_page_answers_a_question_and_takes_feedback(env) -> None:
 
         kinds = [r.kind for r in conn.execute(fb.select())]
     assert kinds == ["right"]
-    assert feedback.verified(store, "retail")[0]["question"] == "orders by channel in 2025"
+    [proposed] = proposals.pending(store, "retail")  # a proposal, for an admin to review
+    assert (proposed.kind, proposed.payload["question"], proposed.proposer) == (
+        "verified_question", "orders by channel in 2025", "local")
 
 
 def test_ask_page_shows_a_planning_error_with_choices(env) -> None:
@@ -63,8 +65,9 @@ def test_ask_page_shows_a_planning_error_with_choices(env) -> None:
     follow = [i.value for i in at.info if "Read as:" in i.value]
     assert follow and "Revenue by sales channel" in follow[-1]
     assert any("Highest revenue" in m.value for m in at.markdown)  # re-asked with the choice
-    learned = {(s.term, s.target) for s in feedback.synonyms(env, "retail")}
-    assert ("zorblax", "revenue") in learned
+    # proposed: it applies to the one who chose it, and to everyone once an admin accepts it
+    assert feedback.synonyms(env, "retail") == []
+    assert ("zorblax", "revenue") in {(s.term, s.target) for s in feedback.synonyms_for(env, "retail", "local")}
 
 
 def test_sql_tab_runs_guarded_sql(env) -> None:

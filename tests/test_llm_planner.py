@@ -55,7 +55,8 @@ def shop(shop_ws, server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch):
     # "income") out of the way, so the question reaches the LLM exactly when the rules fail.
     from datatruth.ask.planner import build_planner
 
-    monkeypatch.setattr(pipeline, "planner_for", lambda ws, store, layer: build_planner(ws, store=store, layer=layer))
+    monkeypatch.setattr(pipeline, "planner_for", lambda ws, store, layer, user=None: build_planner(
+        ws, store=store, layer=layer, user=user))
     server.reset()
     ws, store = shop_ws
     planner = LLMQueryPlanner(ws, store=store, client=LLMClient(ws.config.llm, backoff_s=0.01))
@@ -75,7 +76,7 @@ def test_llm_answers_what_the_rules_cannot(shop) -> None:
     assert answer.plan_source == "llm" and answer.from_semantic_layer
     assert answer.plan.metrics == ("revenue",) and answer.plan.evidence[0].method == "llm"
     rules = pipeline.ask(ws, "revenue by region in 2025", user="local", store=store)
-    assert rules.plan_source == "deterministic"
+    assert rules.plan_source == "verified"  # the shop's verified "Sales by region in 2025": no LLM either
     assert answer.frame.equals(rules.frame) and answer.sql == rules.sql
     sent = fake.requests[0]
     assert sent.path == "/v1/chat/completions" and sent.headers["authorization"] == f"Bearer {KEY_VALUE}"
@@ -132,7 +133,8 @@ def test_bad_llm_answers_leave_the_rules_outcome_intact(shop, reply: Reply, outc
     # a question the rules answer gets the very same frame whether or not the LLM is configured and broken
     with_config = pipeline.ask(ws, "revenue by region", user="local", store=store, llm_planner=planner)
     ws_plain = pipeline.ask(ws, "revenue by region", user="local", store=store, refresh=True)
-    assert with_config.plan_source == "deterministic" and with_config.frame.equals(ws_plain.frame)
+    # (from the shop's verified "Sales by region in 2025", for all time: no LLM is asked either)
+    assert with_config.plan_source == "verified" and with_config.frame.equals(ws_plain.frame)
 
 
 def test_retries_with_backoff_after_500_and_429(shop) -> None:

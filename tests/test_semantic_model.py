@@ -43,7 +43,9 @@ def test_retail_lookups(retail) -> None:
     assert retail.measures_for("gross_margin_pct") == ("revenue_amount", "cost_amount")
     assert retail.model("returns").prefix == "return"
     assert set(retail.source_files) == {str(RETAIL / "retail.yaml"), str(RETAIL / "metrics.yaml")}
-    assert len(retail.verified_questions) == 3
+    assert len(retail.verified_questions) == 6
+    assert sum(q.onboarding for q in retail.verified_questions) == 5
+    assert {q.verified_by for q in retail.verified_questions} == {"datatruth"}
 
 
 def test_lookup_misses_suggest_names(retail) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 from datatruth.errors import ConfigError
 from datatruth.semantic.model import load_semantic_model
@@ -133,6 +134,40 @@ verified_questions:
     issues = validate(parse_semantic_text(layer_text, "shop_q.yaml"))
     assert len(issues) == 1 and "shipping by product category" in issues[0].message
     assert "one-to-many" in issues[0].message and issues[0].file == "shop_q.yaml"
+
+
+def test_verified_question_fields_are_checked_and_round_trip() -> None:
+    from datatruth.errors import ConfigError
+    from datatruth.semantic.model import parse_semantic_text
+
+    base = (FIXTURES / "shop.yaml").read_text(encoding="utf-8")
+    good = base + """
+verified_questions:
+  - question: sales by region
+    plan: {metrics: [sales], dimensions: [{name: customer__region}]}
+    verified_by: ana
+    verified_at: 2026-11-02
+    onboarding: true
+  - question: orders as SQL
+    sql: SELECT COUNT(*) FROM orders
+    onboarding: true
+"""
+    layer = parse_semantic_text(good, "shop_v.yaml")
+    first = layer.verified_questions[0]
+    assert (first.verified_by, first.verified_at.isoformat(), first.onboarding) == ("ana", "2026-11-02", True)
+    assert first.credit == "by ana, 2026-11-02"
+    again = parse_semantic_text(yaml.safe_dump(layer.to_dict(), sort_keys=False), "again.yaml")
+    assert again.verified_questions == layer.verified_questions and again.version_hash == layer.version_hash
+    [issue] = validate(layer)
+    assert "onboarding question 'orders as SQL' needs a plan" in issue.message and issue.file == "shop_v.yaml"
+    with pytest.raises(ConfigError) as err:
+        parse_semantic_text(base + """
+verified_questions:
+  - {question: q, plan: {metrics: [sales]}, verified_at: last tuesday, onboarding: maybe, verifed_by: x}
+""", "bad.yaml")
+    messages = " | ".join(i.message for i in err.value.issues)
+    assert "'verified_at' must be a date" in messages and "'onboarding' must be true or false" in messages
+    assert "unknown key 'verifed_by'" in messages
 
 
 def _workspace(tmp_path: Path, model: Path) -> object:

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from datatruth import access
 from datatruth.errors import NotFound, PermissionDenied
-from datatruth.store import audit, feedback, history, semantic_versions, users
+from datatruth.store import audit, feedback, history, proposals, semantic_versions, users
 from datatruth.store.engine import Store
 from datatruth.store.migrations import MIGRATIONS, current_version
 
@@ -82,29 +82,37 @@ def test_semantic_versions_number_and_dedupe(store: Store) -> None:
 
 
 def test_feedback_and_synonyms(store: Store) -> None:
-    users.set_membership(store, "alpha", "ana", "analyst", actor="admin")
-    feedback.learn_synonym(store, "alpha", "ana", "Income", "metric", "revenue")
-    feedback.learn_synonym(store, "alpha", "ana", "income", "metric", "gross_margin")
+    users.set_membership(store, "alpha", "ada", "admin", actor="admin")
+    feedback.learn_synonym(store, "alpha", "ada", "Income", "metric", "revenue")
+    feedback.learn_synonym(store, "alpha", "ada", "income", "metric", "gross_margin")
     assert [(s.term, s.target) for s in feedback.synonyms(store, "alpha")] == [("income", "gross_margin")]
     assert feedback.synonyms(store, "beta") == []
-    fid = feedback.record_feedback(store, "alpha", "ana", "right", history_id=1)
+    fid = feedback.record_feedback(store, "alpha", "ada", "right", history_id=1)
     assert fid > 0
 
 
-def test_only_analysts_teach_the_workspace(store: Store) -> None:
-    # A viewer taught "sales" -> cost and changed "sales by region" for every user (issue 14, finding 5).
+def test_only_admins_teach_the_workspace_and_analysts_propose(store: Store) -> None:
+    # A viewer taught "sales" -> cost and changed "sales by region" for every user (issue 14, finding 5); since
+    # issue 17 an analyst's teaching is a proposal that changes only the analyst's own questions until accepted.
     users.set_membership(store, "alpha", "vic", "viewer", actor="admin")
     users.set_membership(store, "alpha", "ana", "analyst", actor="admin")
     for teach in (lambda u: feedback.learn_synonym(store, "alpha", u, "sales", "metric", "cost"),
                   lambda u: feedback.add_verified_question(store, "alpha", u, "sales by region", sql="SELECT 1")):
-        for user in ("vic", "stranger"):
+        for user in ("vic", "ana", "stranger"):
             with pytest.raises(PermissionDenied):
                 teach(user)
     assert feedback.synonyms(store, "alpha") == [] and feedback.verified(store, "alpha") == []
-    assert not feedback.confirm_choice(store, "alpha", "vic", "Sales", "metric", "cost"), "kept as a suggestion"
-    assert feedback.synonyms(store, "alpha") == []
+    assert not feedback.confirm_choice(store, "alpha", "vic", "Sales", "metric", "cost"), "only recorded"
+    assert feedback.synonyms(store, "alpha") == [] and feedback.synonyms_for(store, "alpha", "vic") == []
+    assert proposals.listed(store, "alpha") == []
     assert feedback.confirm_choice(store, "alpha", "ana", "sales", "metric", "revenue")
-    assert [(s.term, s.target) for s in feedback.synonyms(store, "alpha")] == [("sales", "revenue")]
+    assert feedback.synonyms(store, "alpha") == [], "a proposal changes nothing for everyone"
+    assert [(s.term, s.target) for s in feedback.synonyms_for(store, "alpha", "ana")] == [("sales", "revenue")]
+    assert feedback.synonyms_for(store, "alpha", "vic") == []
+    [open_one] = proposals.pending(store, "alpha")
+    assert (open_one.kind, open_one.proposer, open_one.source) == ("synonym", "ana", "choice")
+    assert feedback.confirm_choice(store, "alpha", "ana", "sales", "metric", "revenue")
+    assert len(proposals.pending(store, "alpha")) == 1, "the same proposal twice is one proposal"
 
 
 def test_roles_enforced_in_core(store: Store) -> None:

@@ -207,7 +207,7 @@ def stage_access(state: AskState) -> AskState:
     except PlanningError as err:
         if resources.layer is None:
             raise
-        raise planner_for(req.ws, req.store, resources.layer).complete(err, req.question) from None
+        raise planner_for(req.ws, req.store, resources.layer, user=req.user).complete(err, req.question) from None
     return replace(state, resources=resources)
 
 
@@ -219,15 +219,33 @@ def stage_rate_limit(state: AskState) -> AskState:
     return replace(state, history_id=entry)
 
 
-def planner_for(ws: Workspace, store: Store, layer: SemanticLayer) -> Planner:
-    """The workspace's deterministic planner, backed by the vector index for words fuzzy matching can't place."""
+def planner_for(ws: Workspace, store: Store, layer: SemanticLayer, user: str | None = None) -> Planner:
+    """The workspace's deterministic planner (with `user`'s own proposed synonyms), backed by the vector index for
+    words fuzzy matching can't place."""
     from datatruth.ask.meaning import ChoicePlanner
     from datatruth.ask.planner import build_planner
     from datatruth.vector.index import term_resolver
 
     # The rules planner is memoised by model version and learned synonyms; the resolver only loads the
     # embedding model when a word stays unplaced, and what it finds is offered as a choice, never answered.
-    return ChoicePlanner(build_planner(ws, store=store, layer=layer), term_resolver(ws, store=store, layer=layer))
+    return ChoicePlanner(build_planner(ws, store=store, layer=layer, user=user),
+                         term_resolver(ws, store=store, layer=layer))
+
+
+def verified_answer(req: AskRequest, layer: SemanticLayer) -> Any:
+    """The verified question (of the model, or the asker's own open proposal) that answers this question with its
+    period and values filled in, or None. Follow-ups of a previous answer are left to the planner."""
+    from datatruth.ask.followup import is_followup
+    from datatruth.ask.planner import build_planner
+    from datatruth.ask.verified import candidates_for, match
+
+    candidates = candidates_for(layer, req.store, req.ws.name, req.user)
+    if not candidates:
+        return None
+    ctx = build_planner(req.ws, store=req.store, layer=layer, user=req.user).context
+    if req.previous is not None and is_followup(req.question, ctx):
+        return None
+    return match(req.question, ctx, candidates)
 
 
 _LLM_PLANNERS: dict[tuple[str, int], LLMPlanner] = {}
@@ -253,13 +271,19 @@ def _llm_for(req: AskRequest) -> LLMPlanner | None:
 def stage_plan(state: AskState) -> AskState:
     """Words → QueryPlan: the rules first; an LLM (when configured) when they refuse or read with low confidence."""
     from datatruth.ask.consistency import check_plan
+    from datatruth.ask.interpret import interpret
     from datatruth.ask.planner import interpretation_of, low_confidence
 
     req, res = state.request, state.resources
     assert res is not None and res.layer is not None
+    found = verified_answer(req, res.layer)
+    if found is not None:
+        # checked like every plan (consistency and compile in the matcher, the guard after it)
+        return replace(state, plan=found.plan, plan_source="verified",
+                       interpretation=interpret(found.plan, res.layer, verified=found.candidate.note))
     llm = _llm_for(req) if req.ws.config.llm.enabled else None
     try:
-        planner = planner_for(req.ws, req.store, res.layer)
+        planner = planner_for(req.ws, req.store, res.layer, user=req.user)
         plan = planner.plan(req.question, previous=req.previous)
     except PlanningError as err:
         if llm is None:

@@ -401,18 +401,19 @@ def _warehouse_fetch(ws: Any) -> Callable[[str], list[tuple[Any, ...]]]:
     return fetch
 
 
-def build_planner(ws: Any, store: Any = None, layer: SemanticLayer | None = None) -> Planner:
-    """The cached planner of a workspace: its semantic layer, learned synonyms (from `store`) and value index
-    (persisted under the workspace data dir, rebuilt when the model version changes)."""
+def build_planner(ws: Any, store: Any = None, layer: SemanticLayer | None = None, user: str | None = None) -> Planner:
+    """The cached planner of a workspace: its semantic layer, learned synonyms (from `store`: the accepted ones and
+    `user`'s own open proposals) and value index (persisted under the workspace data dir, rebuilt when the model
+    version changes)."""
     from datatruth.semantic.model import load_semantic_model
 
     if layer is None:
         layer = load_semantic_model(ws.config.semantic_models)
     learned: tuple[Any, ...] = ()
     if store is not None:
-        from datatruth.store.feedback import synonyms as learned_synonyms
+        from datatruth.store.feedback import synonyms_for
 
-        learned = tuple(learned_synonyms(store, ws.name))
+        learned = tuple(synonyms_for(store, ws.name, user))
     today = ws.config.today()
     key = (ws.name, str(ws.data_dir), layer.version_hash,
            tuple(sorted((s.term, s.target_kind, s.target) for s in learned)), today)

@@ -102,8 +102,8 @@ def suggestion_buttons(err: PlanningError, on_pick: Callable[[str], None]) -> No
         display(widgets.HBox(buttons))
 
 
-def feedback_buttons(on_feedback: Callable[[str], None]) -> None:
-    """Thumbs up / down, recorded like the app's feedback."""
+def feedback_buttons(on_feedback: Callable[[str], str | None]) -> None:
+    """Thumbs up / down, recorded like the app's feedback; the label shows what the click did."""
     import ipywidgets as widgets
 
     up = widgets.Button(description="right", icon="thumbs-up", layout=widgets.Layout(width="90px"))
@@ -111,8 +111,7 @@ def feedback_buttons(on_feedback: Callable[[str], None]) -> None:
     note = widgets.Label("")
 
     def click(kind: str) -> None:
-        on_feedback(kind)
-        note.value = "thanks, recorded"
+        note.value = on_feedback(kind) or "thanks, recorded"
 
     up.on_click(lambda _b: click("right"))
     down.on_click(lambda _b: click("wrong"))

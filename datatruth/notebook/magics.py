@@ -49,6 +49,14 @@ class DataTruthMagics(Magics):
             self.session.workspace_name = name
         ws = self.session.workspace()
         print(f"workspace: {ws.name} — {ws.config.title} (acting as {self.session.user})")
+        from datatruth.ask.pipeline import workspace_resources
+        from datatruth.ask.verified import onboarding_questions
+
+        starters = onboarding_questions(workspace_resources(ws, self.session.store).layer)
+        if starters:
+            print("questions to start with (checked by the workspace's owners):")
+            for starter in starters:
+                print(f"  %ask {starter}")
         return ws.name
 
     @line_magic
@@ -87,7 +95,8 @@ class DataTruthMagics(Magics):
 
     def _ask(self, question: str, args: Any) -> pd.DataFrame | None:
         from datatruth.ask.pipeline import ask, learnable_choice, suggestion_kind
-        from datatruth.store.feedback import confirm_choice, record_feedback
+        from datatruth.store.feedback import confirm_choice
+        from datatruth.teach import review
 
         s = self.session
         ws = s.workspace(args.workspace)
@@ -118,8 +127,10 @@ class DataTruthMagics(Magics):
         if answer.plan is not None:
             s.previous[ws.name] = answer.plan
         show.show_answer(answer, chart=not args.no_chart, sql=args.sql, plan=args.plan)
-        show.feedback_buttons(lambda kind: record_feedback(s.store, ws.name, s.user, kind,
-                                                           history_id=answer.history_id))
+        if answer.history_id is not None:
+            entry = answer.history_id
+            show.feedback_buttons(lambda kind: (review.mark_right(ws, s.store, s.user, entry) if kind == "right" else
+                                                review.mark_wrong(ws, s.store, s.user, entry)).message)
         if args.output:
             self.shell.user_ns[args.output] = answer.frame
         if getattr(args, "pin", None) and answer.plan is not None:

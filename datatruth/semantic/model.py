@@ -9,6 +9,7 @@ datatruth/semantic/validate.py.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -252,12 +253,24 @@ class Metric:
 
 @dataclass(frozen=True)
 class VerifiedQuestion:
-    """A question whose answer a person checked: its plan (QueryPlan as a dict) or SQL."""
+    """A question whose answer a person checked: its plan (QueryPlan as a dict), who checked it and when, and
+    whether it is offered as a starter (onboarding). `sql` is the older form, kept only as an LLM example:
+    a question with SQL is never used to answer, because its SQL cannot pass the planner's checks."""
 
     question: str
     plan: Mapping[str, Any] | None = None
     sql: str | None = None
     origin: Origin = _origin_field()
+    verified_by: str = ""
+    verified_at: dt.date | None = None
+    onboarding: bool = False
+
+    @property
+    def credit(self) -> str:
+        """Who verified it and when, in words: "by ana, 2026-11-02" ("" when neither is known)."""
+        parts = [f"by {self.verified_by}" if self.verified_by else "",
+                 self.verified_at.isoformat() if self.verified_at else ""]
+        return ", ".join(p for p in parts if p)
 
 
 @dataclass(frozen=True)
@@ -570,7 +583,7 @@ _MEASURE_KEYS = {"name", "agg", "expr", "percentile", "filter", "agg_time_dimens
 _METRIC_KEYS = {"name", "type", "label", "description", "synonyms", "format", "measure", "numerator",
                 "denominator", "expr", "metrics", "window", "grain_to_date", "filter", "time_dimension"}
 _INPUT_KEYS = {"name", "alias", "offset_window", "filter"}
-_QUESTION_KEYS = {"question", "plan", "sql"}
+_QUESTION_KEYS = {"question", "plan", "sql", "verified_by", "verified_at", "onboarding"}
 
 
 class _Reader:
@@ -636,6 +649,20 @@ class _Reader:
             self.add(keys + (key,), f"'{key}' must be one of {', '.join(options)}, got '{value}'")
             return default
         return value
+
+    def date(self, raw: Mapping[str, Any], key: str, keys: KeyPath) -> dt.date | None:
+        value = raw.get(key)
+        if value is None:
+            return None
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            self.add(keys + (key,), f"'{key}' must be a date (YYYY-MM-DD), got '{value}'")
+            return None
 
     def strings(self, raw: Mapping[str, Any], key: str, keys: KeyPath) -> tuple[str, ...]:
         value = raw.get(key)
@@ -798,8 +825,13 @@ class _Reader:
         sql = self.text(raw, "sql", keys)
         if (plan is None) == (sql is None):
             self.add(keys, "a verified question needs exactly one of 'plan' or 'sql'")
+        onboarding = raw.get("onboarding", False)
+        if not isinstance(onboarding, bool):
+            self.add(keys + ("onboarding",), "'onboarding' must be true or false")
+            onboarding = False
         return VerifiedQuestion(self.text(raw, "question", keys, required=True, default="") or "", plan, sql,
-                                self.origin(keys, raw))
+                                self.origin(keys, raw), self.text(raw, "verified_by", keys, default="") or "",
+                                self.date(raw, "verified_at", keys), onboarding)
 
 
     def phrasing(self, keys: KeyPath, value: Any) -> Phrasing | None:

@@ -299,6 +299,10 @@ def _time_metrics(layer: SemanticLayer) -> list[Issue]:
 def _verified_questions(layer: SemanticLayer) -> list[Issue]:
     issues: list[Issue] = []
     for q in layer.verified_questions:
+        if q.onboarding and q.plan is None:
+            issues.append(q.origin.issue(f"onboarding question '{q.question}' needs a plan",
+                                         "a starter is answered from its plan; SQL cannot pass the planner's checks",
+                                         "onboarding"))
         if q.plan is not None:
             try:
                 plan = QueryPlan.from_dict(dict(q.plan))

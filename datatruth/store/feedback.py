@@ -32,45 +32,70 @@ def record_feedback(store: Store, workspace: str, username: str, kind: str, *, h
         return int(result.inserted_primary_key[0])
 
 
-def learn_synonym(store: Store, workspace: str, username: str, term: str, target_kind: str, target: str) -> None:
-    """Analysts and admins: remember that `term` means `target` in this workspace (the newest teaching wins)."""
+def learn_synonym(store: Store, workspace: str, username: str, term: str, target_kind: str, target: str, *,
+                  taught_by: str | None = None) -> None:
+    """Admins: make `term` mean `target` for everyone in this workspace (the newest teaching wins).
+
+    `taught_by` is who proposed it when an admin accepts someone else's proposal."""
     from datatruth import access
 
-    access.require(store, workspace, username, "teach")
+    access.require(store, workspace, username, "review_teaching")
     term = term.strip().lower()
     with store.begin() as c:
         c.execute(learned_synonyms.delete().where(learned_synonyms.c.workspace == workspace,
                                                   learned_synonyms.c.term == term))
         c.execute(learned_synonyms.insert().values(workspace=workspace, term=term, target_kind=target_kind,
-                                                   target=target, username=username, at=utcnow()))
+                                                   target=target, username=taught_by or username, at=utcnow()))
         audit.record(store, workspace, username, "feedback.synonym", term, {"target": target}, conn=c)
 
 
 def confirm_choice(store: Store, workspace: str, username: str, term: str, target_kind: str, target: str) -> bool:
-    """A user picked `target` for `term`: an analyst's pick teaches the synonym; a viewer's is kept as a suggestion."""
+    """A user picked `target` for `term`. An analyst's or admin's pick proposes the synonym (it applies to their own
+    questions until an admin accepts it); a viewer's is only recorded. True when a proposal was made."""
     from datatruth import access
+    from datatruth.store import proposals
 
-    if access.can(store, workspace, username, "teach"):
-        learn_synonym(store, workspace, username, term, target_kind, target)
-        return True
-    record_feedback(store, workspace, username, "synonym", term=term.strip().lower(), target=target)
-    return False
+    term = term.strip().lower()
+    record_feedback(store, workspace, username, "synonym", term=term, target=target)
+    if not term or not access.can(store, workspace, username, "teach"):
+        return False
+    proposals.add(store, workspace, username, "synonym", {"term": term, "target_kind": target_kind, "target": target},
+                  "choice")
+    return True
 
 
 def synonyms(store: Store, workspace: str) -> list[LearnedSynonym]:
-    """All learned synonyms of one workspace."""
+    """The accepted learned synonyms of one workspace (they apply to everyone)."""
     q = sa.select(learned_synonyms.c.term, learned_synonyms.c.target_kind, learned_synonyms.c.target,
                   learned_synonyms.c.username).where(learned_synonyms.c.workspace == workspace)
     with store.connect() as c:
         return [LearnedSynonym(**row._mapping) for row in c.execute(q)]
 
 
+def synonyms_for(store: Store, workspace: str, username: str | None) -> list[LearnedSynonym]:
+    """The synonyms that apply to one user's questions: the accepted ones, and the user's own open proposals
+    (which win for that user over an accepted teaching of the same word)."""
+    from datatruth.store import proposals
+
+    out = {s.term: s for s in synonyms(store, workspace)}
+    if username:
+        for p in proposals.pending(store, workspace, proposer=username, kind="synonym"):
+            if p.source == "llm":
+                continue  # an LLM's proposal applies to nobody before an admin accepts it
+            term = str(p.payload.get("term", "")).strip().lower()
+            if term:
+                out[term] = LearnedSynonym(term, str(p.payload.get("target_kind", "")), str(p.payload.get("target", "")),
+                                           username)
+    return sorted(out.values(), key=lambda s: s.term)
+
+
 def add_verified_question(store: Store, workspace: str, username: str, question: str,
                           plan: dict[str, Any] | None = None, sql: str | None = None) -> int:
-    """Analysts and admins: keep a question marked right as a trusted example for everyone."""
+    """Admins: keep a question with its plan or SQL as an example for the LLM and the vector index (questions
+    that answer others live in the semantic model's `verified_questions:`; see datatruth.teach.review)."""
     from datatruth import access
 
-    access.require(store, workspace, username, "teach")
+    access.require(store, workspace, username, "review_teaching")
     with store.begin() as c:
         result = c.execute(verified_questions.insert().values(workspace=workspace, question=question, plan=plan,
                                                               sql=sql, username=username, at=utcnow()))

@@ -40,9 +40,14 @@ def _dashboards(conn: sa.Connection) -> None:
     schema.metadata.create_all(conn, tables=[schema.dashboards, schema.tiles])
 
 
+def _proposals(conn: sa.Connection) -> None:
+    schema.metadata.create_all(conn, tables=[schema.proposals])
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial tables", _initial),
     Migration(2, "dashboards and tiles", _dashboards),
+    Migration(3, "proposals to teach a workspace", _proposals),
 )
 
 

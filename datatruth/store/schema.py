@@ -96,6 +96,25 @@ verified_questions = sa.Table(
     _ts("at", nullable=False),
 )
 
+# What people (or the workspace's LLM, on an admin's request) propose to teach a workspace: a synonym, a verified
+# question, a phrasing or a description. A proposal changes only its proposer's own questions until an admin
+# accepts it; then it changes everyone's (synonyms in learned_synonyms, the rest in the semantic model files).
+proposals = sa.Table(
+    "proposals", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("workspace", sa.String(80), nullable=False, index=True),
+    sa.Column("kind", sa.String(30), nullable=False),  # synonym | verified_question | phrasing | description
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("proposer", sa.String(80), nullable=False),
+    sa.Column("source", sa.String(20), nullable=False),  # right | choice | suggestion | llm
+    sa.Column("status", sa.String(20), nullable=False, index=True),  # proposed | accepted | rejected
+    sa.Column("history_id", sa.Integer, nullable=True),
+    sa.Column("decided_by", sa.String(80), nullable=True),
+    sa.Column("note", sa.Text, nullable=True),
+    _ts("created_at", nullable=False),
+    _ts("decided_at", nullable=True),
+)
+
 semantic_versions = sa.Table(
     "semantic_versions", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),

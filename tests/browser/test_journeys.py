@@ -24,7 +24,7 @@ from browser.conftest import (
 )
 
 from datatruth.auth import MAX_LOGIN_ATTEMPTS
-from datatruth.store import feedback, history, incidents, open_store, semantic_versions
+from datatruth.store import history, incidents, open_store, proposals, semantic_versions
 
 pytestmark = pytest.mark.slow
 
@@ -97,7 +97,8 @@ def test_ask_chart_sql_feedback_and_follow_up(app: RunningApp, app_env: AppEnv, 
     screenshot(page, "journey-ask-answer")
 
     answer.get_by_role("button", name="Right").click()
-    page.get_by_text("recorded as right").wait_for()
+    # a shipped verified question ("Revenue by month last year") answered it: nothing new to propose
+    page.get_by_text("already comes from a verified question").wait_for()
     wait_idle(page)
     _ask(page, "only online")
     follow_up = page.get_by_test_id("stChatMessage").nth(3)
@@ -110,7 +111,58 @@ def test_ask_chart_sql_feedback_and_follow_up(app: RunningApp, app_env: AppEnv, 
     assert [e.question for e in asked[:2]] == ["only online", "revenue by month last year"]
     assert all(e.error is None for e in asked[:2]), [e.error for e in asked[:2]]
     assert "online" in (asked[0].sql or "").lower(), "the follow-up keeps the metric and adds the filter"
-    assert any(v["question"] == "revenue by month last year" for v in feedback.verified(store, "retail"))
+    assert not [p for p in proposals.pending(store, "retail") if p.payload["question"] == "revenue by month last year"]
+
+
+def _other_person(browser: Any) -> Any:
+    """A page in a browser context of its own (its own sign-in cookie), closed with the browser."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(60_000)
+    return context.new_page()
+
+
+def test_thumbs_up_accepted_by_an_admin_answers_another_users_paraphrase(app: RunningApp, app_env: AppEnv,
+                                                                          new_page: Any, browser: Any) -> None:
+    page = new_page
+    _sign_in(page, app, app_env, "ana")
+    page.get_by_role("heading", name="Ask").first.wait_for()
+    _ask(page, "gross margin in the South by month last year")
+    answer = page.get_by_test_id("stChatMessage").nth(1)
+    answer.wait_for(timeout=180_000)
+    wait_idle(page, timeout_ms=180_000)
+    answer.get_by_role("button", name="Right").click()
+    page.get_by_text("proposed as a verified question").wait_for()
+    wait_idle(page)
+    store = _store(app_env)
+    [proposal] = [p for p in proposals.pending(store, "retail") if p.payload["question"].startswith("gross margin")]
+
+    admin = _other_person(browser)
+    _sign_in(admin, app, app_env, "admin")
+    _open(admin, "Semantic layer")
+    admin.get_by_role("tab", name="Proposals").click()
+    admin.get_by_text(f"#{proposal.id} verified question").wait_for()
+    admin.locator(f".st-key-prop-accept-{proposal.id} button").click()
+    admin.get_by_text("saved into the semantic model").wait_for()
+    wait_idle(admin)
+    screenshot(admin, "journey-teach-accepted")
+    assert proposals.get(store, "retail", proposal.id).status == "accepted"
+
+    viewer = _other_person(browser)
+    _sign_in(viewer, app, app_env, "vic")
+    viewer.get_by_role("heading", name="Ask").first.wait_for()
+    _ask(viewer, "what was gross margin in the West by month in 2024?")
+    reply = viewer.get_by_test_id("stChatMessage").nth(1)
+    reply.wait_for(timeout=180_000)
+    wait_idle(viewer, timeout_ms=180_000)
+    reading = reply.get_by_test_id("stAlert").filter(has_text="Read as:").first
+    reading.wait_for()
+    text = reading.inner_text()
+    assert "from a verified question, by ana" in text and "West" in text and "2024" in text, text
+    screenshot(viewer, "journey-teach-paraphrase")
+    asked = history.recent(store, "retail", "vic", limit=1)[0]
+    assert asked.error is None and "West" in (asked.sql or "")
+    admin.context.close()
+    viewer.context.close()
 
 
 def test_ask_shows_its_reading_above_the_numbers_and_a_refusal_offers_choices(app: RunningApp, app_env: AppEnv,

@@ -45,7 +45,8 @@ def test_deeply_nested_json_from_the_llm_falls_back_to_the_rules(tmp_path: Path,
     from datatruth.errors import PlanningError
 
     monkeypatch.setenv(KEY_ENV, KEY_VALUE)
-    monkeypatch.setattr(pipeline, "planner_for", lambda ws, store, layer: build_planner(ws, store=store, layer=layer))
+    monkeypatch.setattr(pipeline, "planner_for", lambda ws, store, layer, user=None: build_planner(
+        ws, store=store, layer=layer, user=user))
     with FakeOpenAI() as server:
         ws, store = build_shop(tmp_path, llm=llm_settings(server, timeout_s=2, max_retries=0))
         try:

@@ -1,0 +1,1 @@
+"""Teaching a workspace: feedback turned into reviewed proposals, suggestions from what people asked, LLM drafts."""
