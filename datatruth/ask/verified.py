@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -27,6 +28,7 @@ from datatruth.errors import PlanningError, UserError
 from datatruth.semantic.model import SemanticLayer
 from datatruth.semantic.plan import Evidence, Filter, QueryPlan, TimeRange
 
+_TO_DATE = re.compile(r"\bto date\b|\b[ymq]td\b|\bso far\b")
 THRESHOLD = 0.8  # the weakest pair of differing plain words must be at least this close
 WORD_SPELLING = 85  # rapidfuzz ratio at which two plain words are the same word misspelt
 _SIGNIFICANT = frozenset({"not", "no", "without", "excluding", "except", "never", "than", "more", "less", "fewer",
@@ -135,14 +137,22 @@ def _reduce(d: Draft, ctx: PlanningContext) -> Reading:
             tokens.add(token)
 
     time_range, time_phrase = None, ""
+    slots = 0
     for hit in d.time.hits:
         words = [i for i, w in enumerate(d.words) if w.start < hit.end and hit.start < w.end]
-        simple = hit.time_range is not None and not (hit.grain or hit.comparison or hit.months or hit.periods)
+        # "year to date" is a range that also asks for a running total: a meaning, never a slot to refill
+        to_date = bool(_TO_DATE.search(hit.phrase.lower()))
+        simple = hit.time_range is not None and not (hit.grain or hit.comparison or hit.months or hit.periods or
+                                                     to_date)
         if not words:
             continue
         if simple:
             time_range, time_phrase = hit.time_range, hit.phrase
+            slots += 1
             cover(words[0], words[-1] + 1, None)
+            continue
+        if to_date:
+            cover(words[0], words[-1] + 1, "time:to_date")
             continue
         parts = [f"grain:{hit.grain}" if hit.grain else "", f"comparison:{hit.comparison}" if hit.comparison else "",
                  f"months:{','.join(map(str, hit.months))}" if hit.months else "",
@@ -166,6 +176,8 @@ def _reduce(d: Draft, ctx: PlanningContext) -> Reading:
         cover(a.start, a.end, f"aggregate:{a.function}:{a.distinct}")
     for definition in d.definitions:
         cover(definition.start, definition.end, f"definition:{definition.name}:{definition.expr}")
+    if slots > 1:
+        tokens.add(f"time_slots:{slots}")  # two periods in one question are not one period to refill
     if d.share:
         tokens.add("share")
     if d.growth:

@@ -24,13 +24,14 @@ Examples:
 """
 
 # Each command lives in datatruth.cli.<name>, whose `register` adds it. The one-line help is repeated here so
-# that `datatruth --help` and every other command's parse import one command module, not all twelve (their
+# that `datatruth --help` and every other command's parse import one command module, not all thirteen (their
 # imports cost ~0.6 s); tests/test_cli_main.py checks this table against the modules.
 COMMANDS: dict[str, str] = {
     "ask": "answer a question in plain words (or a batch of them)",
     "audit": "show or export the audit log of a workspace",
     "dashboards": "pinned answers: list, show, pin, export, refresh and alert",
     "demo": "build the demo warehouses (retail, flights)",
+    "feedback": "mark answers right or wrong; review proposals and suggestions",
     "guard": "check SQL with the read-only SQL guard",
     "incidents": "the incident board from the command line",
     "quality": "data-quality checks, profiles and scores",
