@@ -193,6 +193,9 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             'average arrival delay per flight by destination',
             'air time per flight by origin in July',
         ],
+        "a column named beside the phrasing that tests it, and a threshold restated with its unit": [
+            'flights out of JFK while the temperature was below freezing (32°F)',
+        ],
         "a condition on a member named by two columns": [
             'routes with fewer than 10 flights in December',
             'which routes from Newark had more than 4,000 flights',

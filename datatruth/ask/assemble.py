@@ -1054,8 +1054,9 @@ class _Builder:
             if p.start in self.in_parens and not self.group_position(p):
                 self.roles[p.start] = "restated"  # "(precipitation above zero at the scheduled hour)"
                 continue
-            if not listing and not self.group_position(p) and any(f.dimension in p.targets and f.op in ("<", "<=", ">", ">=", "between")
-                                                  for f in self.filters):
+            if not listing and not self.group_position(p) and any(
+                    f.dimension in p.targets and f.op in ("<", "<=", ">", ">=", "between")
+                    for f in [*self.filters, *self.phrasing_filters.values()]):
                 self.roles[p.start] = "restated"  # "more than 10 miles from the nearest fire station": the column
                 continue
             if self._yes_no_condition(p):

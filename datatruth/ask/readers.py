@@ -321,8 +321,8 @@ def _unit_after(d: Draft, end: int, number_word: str) -> tuple[Any, int]:
         end += 1  # "half an hour"
     if end < len(d.words) and not d.used[end]:
         unit = unit_of_word(d.lower(end))
-        # "3 m" or "5 s" alone are too short to be units unless written right after the number
-        if unit is not None and (len(d.lower(end)) > 1 or d.gap(end) == ""):
+        # "3 m" or "5 s" alone are too short to be units unless written right after the number ("32°F" too)
+        if unit is not None and (len(d.lower(end)) > 1 or d.gap(end).strip() in ("", "°")):
             return unit, end + 1
         if d.lower(end) == "per" and d.lower(end + 1) == "cent":
             return unit_of_word("percent"), end + 2
