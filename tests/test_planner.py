@@ -196,6 +196,9 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         "a column named beside the phrasing that tests it, and a threshold restated with its unit": [
             'flights out of JFK while the temperature was below freezing (32°F)',
         ],
+        "a list of an entity's rows 'with code and name' (the key and label it shows)": [
+            'list the origin airports with their code and name',
+        ],
         "a condition on a member named by two columns": [
             'routes with fewer than 10 flights in December',
             'which routes from Newark had more than 4,000 flights',

@@ -2330,6 +2330,21 @@ class _Builder:
                     not any(q.start == i + 1 for q in self.picks):
                 self.place(i, i + 1)
 
+    def listed_keys(self) -> None:
+        """"list airlines with code and name": in a list of an entity's rows, 'code' / 'id' / 'number' after
+        'with' or 'and' asks for its key, which the rows already show."""
+        if self.list_entity is None or self.metrics or self.aggregates:
+            return
+        keys = set(self.layer.entity_keys(self.list_entity))
+        if not keys & {r.name for r in self.dims}:
+            return
+        d = self.d
+        for i, w in enumerate(d.words):
+            if w.lower in ("code", "codes", "id", "ids", "identifier", "key", "number") and not d.used[i] and \
+                    i not in self.placed and (d.lower(i - 1) in ("with", "and", "its", "their", "the") or
+                                              "," in d.gap(i)) and d.pick_at(i) is None:
+                self.place(i, i + 1)
+
     def unit_mentions(self) -> None:
         """"…, in minutes": a unit named for the answer must be the unit of the column computed."""
         d = self.d
@@ -2394,6 +2409,7 @@ def assemble(d: Draft, ctx: PlanningContext, context_metrics: Sequence[str] = ()
     b.over_models()
     b.unused_entities()
     b.trailing_each()
+    b.listed_keys()
     b.unit_mentions()
     plan = b.plan()
     draft = b.d
