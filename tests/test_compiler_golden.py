@@ -365,6 +365,16 @@ def exp_condition_pair(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame({"customer__region": g["region"], "order__channel": g["channel"], "sales": g["amount"]})
 
 
+def exp_filtered_inputs(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    items = _items(d)
+    rows = []
+    for region, part in items.groupby("region", dropna=False):
+        big = part[part["quantity"] >= 3]["amount"].sum()
+        online_orders = part[part["channel"] == "Online"]["order_id"].nunique()
+        rows.append((region, big / online_orders))
+    return pd.DataFrame(rows, columns=["customer__region", "big_sales_per_online_order"])
+
+
 def exp_periods(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     items = _items(d)
     day = pd.to_datetime(items["order_date"])
@@ -493,6 +503,15 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[dict[str, pd.DataFrame]], pd.Da
     "condition_on_a_pair": ({"metrics": ["sales"], "dimensions": ["customer__region", "order__channel"],
                              "conditions": [{"dimension": "customer__region", "together": ["order__channel"],
                                              "metric": "orders", "op": ">", "values": [24]}]}, exp_condition_pair),
+    # figures defined in the question over some rows ("sales of lines with 3 or more items divided by online
+    # orders"): each filter inside its own aggregate, one from the items' model, one from the orders'
+    "filtered_inputs": ({"metrics": [], "dimensions": ["customer__region"], "adhoc_metrics": [
+        {"name": "big_sales_per_online_order", "expr": "big_sales / online_orders", "inputs": [
+            {"name": "big_sales", "metric": "sales",
+             "filters": [{"dimension": "item__quantity", "op": ">=", "values": [3]}]},
+            {"name": "online_orders", "metric": "orders",
+             "filters": [{"dimension": "order__channel", "op": "=", "values": ["Online"]}]}]}]},
+        exp_filtered_inputs),
     "periods": ({"metrics": ["sales"], "periods": [
         {"start": "2024-01-01", "end": "2024-04-01", "label": "Q1 2024"},
         {"start": "2025-01-01", "end": "2025-04-01", "label": "Q1 2025"}]}, exp_periods),

@@ -147,6 +147,9 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             'how many customers had a return last quarter',
             'revenue from orders with a return in 2025',
         ],
+        "a definition whose figures carry their own condition": [
+            'discounted share by category, defined as revenue of discounted order lines divided by revenue',
+        ],
         "one total per another ('revenue per unit sold')": [
             'gross sales per unit sold by brand in 2025',
             'refunds per return by month last quarter',
@@ -195,6 +198,9 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         ],
         "a column named beside the phrasing that tests it, and a threshold restated with its unit": [
             'flights out of JFK while the temperature was below freezing (32°F)',
+        ],
+        "a definition whose figures carry their own condition": [
+            'long-haul share by origin, i.e. flights longer than 1000 miles divided by flights, in 2013',
         ],
         "a list of an entity's rows 'with code and name' (the key and label it shows)": [
             'list the origin airports with their code and name',
@@ -332,6 +338,9 @@ UNANSWERABLE: dict[str, dict[str, list[str]]] = {
     "flights": {
         "one word of a path-like value names no value ('Pacific' is not 'Pacific/Honolulu')": [
             'average arrival delay of flights to the Pacific zone',
+        ],
+        "a figure of a definition with a verb but no condition ('flights that departed' may exclude cancelled ones)": [
+            'late share by carrier, defined as flights that left more than 15 minutes late divided by flights that departed',
         ],
         "names the model does not have": [
             'what is the weather on mars',

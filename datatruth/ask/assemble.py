@@ -251,7 +251,8 @@ class _Builder:
         return names
 
     def all_metrics(self) -> list[str]:
-        inputs = [m for a in self.adhoc for m in _names_in(a.expr, self.layer)]
+        inputs = [m for a in self.adhoc for m in _names_in(a.expr, self.layer)] + \
+            [i.metric for a in self.adhoc for i in a.inputs]
         out = self.metrics + [m for m in inputs if m not in self.metrics]
         return out or list(self.context_metrics)
 
@@ -351,7 +352,7 @@ class _Builder:
     def definitions(self) -> None:
         d = self.d
         for definition in d.definitions:
-            metric = AdhocMetric(definition.name, definition.expr)
+            metric = AdhocMetric(definition.name, definition.expr, definition.filtered)
             self.defined[definition.name] = metric
             self.notes.append(Evidence(definition.phrase, "metric", f"{definition.label} = {definition.expr}", 1.0,
                                        "defined in the question"))

@@ -52,6 +52,11 @@ def metric_label(layer: SemanticLayer, plan: QueryPlan, name: str) -> str:
 
 def _expr_words(layer: SemanticLayer, expr: str, plan: QueryPlan | None = None) -> str:
     counted = {a.name: (a.label or a.name).lower() for a in plan.aggregates} if plan is not None else {}
+    # a figure over some rows reads with its filters: "flights (where departure delay > 15 minutes)"
+    counted |= {i.name: f"{layer.metric(i.metric).title.lower()} (where "
+                        f"{' and '.join(filter_words(layer, f) for f in i.filters)})"
+                for a in (plan.adhoc_metrics if plan is not None else ()) for i in a.inputs
+                if layer.has_metric(i.metric)}
     words = []
     for token in expr.split():
         if layer.has_metric(token):

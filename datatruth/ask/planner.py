@@ -120,6 +120,15 @@ def finish(d: Draft, ctx: PlanningContext, context_metrics: Sequence[str] = (), 
     raise _refusal(d, ctx, built, left, problems, with_choices)
 
 
+def plan_fragment(text: str, ctx: PlanningContext) -> QueryPlan | None:
+    """A part of a question read as a question of its own ("flights that left more than 15 minutes late"),
+    or None when it does not read fully (no choices are built for it)."""
+    try:
+        return finish(read_question(text, ctx), ctx, with_choices=False)
+    except PlanningError:
+        return None
+
+
 def _refusal(d: Draft, ctx: PlanningContext, built: Assembled, left: list[int], problems: list[str],
              with_choices: bool) -> PlanningError:
     words = [d.words[i].raw for i in left]

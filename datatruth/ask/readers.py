@@ -27,7 +27,7 @@ from datatruth.ask.timeparse import parse_time
 from datatruth.ask.vocabulary import STOP_WORDS, normalize
 from datatruth.errors import PlanningError
 from datatruth.semantic.model import METRIC_TIME
-from datatruth.semantic.plan import AdhocMetric, Evidence
+from datatruth.semantic.plan import AdhocMetric, Evidence, FilteredInput
 from datatruth.semantic.units import unit_of_word
 
 _POST_COMPARATORS = {("or", "more"): ">=", ("or", "greater"): ">=", ("or", "above"): ">=", ("or", "longer"): ">=",
@@ -58,11 +58,11 @@ def read_definitions(d: Draft, ctx: PlanningContext) -> Draft:
         if found is None:
             i += 1
             continue
-        start, name_start, name_end, stop, (expr, inputs) = found
+        start, name_start, name_end, stop, (expr, inputs, filtered) = found
         label = d.text(name_start, name_end) if name_end > name_start else ""
         name = re.sub(r"[^a-z0-9]+", "_", normalize(label)).strip("_") or f"defined_{len(definitions) + 1}"
         definitions.append(Definition(name, label or name.replace("_", " "), expr, inputs, d.text(start, stop),
-                                      start, stop, (name_start, name_end)))
+                                      start, stop, (name_start, name_end), filtered))
         d = d.mark(start, stop).note(Evidence(d.text(start, stop), "metric", f"{name} = {expr}", 1.0, "defined"))
         i = stop
     return replace(d, definitions=tuple(definitions)) if definitions else d
@@ -143,12 +143,15 @@ _OPERAND_VERBS = frozenset({"paid", "out", "made", "placed", "sold", "earned", "
                             "spent", "issued", "generated", "collected", "reserved", "in", "during", "for"})
 
 
-def _arithmetic_of(d: Draft, ctx: PlanningContext, start: int, stop: int) -> tuple[str, tuple[str, ...]] | None:
-    """Metric names joined by arithmetic words (with parentheses), as an expression over metric names; None when
-    the words are not that."""
+def _arithmetic_of(d: Draft, ctx: PlanningContext, start: int, stop: int
+                   ) -> tuple[str, tuple[str, ...], tuple[FilteredInput, ...]] | None:
+    """Metric names joined by arithmetic words (with parentheses), as an expression over metric names; a figure
+    with its own condition ("flights that left more than 15 minutes late") is planned like a question of its
+    own and becomes a filtered input. None when the words are not that."""
     lowers = [w.lower for w in d.words[:stop]]
     parts: list[str] = []
     inputs: list[str] = []
+    filtered: list[FilteredInput] = []
     i = start
     depth = 0
     expect_operand = True
@@ -169,8 +172,21 @@ def _arithmetic_of(d: Draft, ctx: PlanningContext, start: int, stop: int) -> tup
                 if metric:
                     found = (j, metric)
                     break
-            if found is None:
-                return None
+            ops = [p for p, _ in ctx.lexicon.arithmetic]
+            if found is None or (found[0] < stop and ")" not in d.gap(found[0]) and
+                                 ctx.lexicon.starts(lowers, found[0], ops) is None and
+                                 not (d.used[found[0]] or lowers[found[0]] in _OPERAND_VERBS)):
+                # "flights that left more than 15 minutes late divided by …": a figure with its own condition
+                sub = _filtered_operand(d, ctx, i, stop, len(filtered) + 1)
+                if sub is None:
+                    return None
+                i, name, one = sub
+                parts.append(one.name if one is not None else name)
+                inputs.append(name)
+                if one is not None:
+                    filtered.append(one)
+                expect_operand = False
+                continue
             i, metric = found
             parts.append(metric)
             inputs.append(metric)
@@ -198,7 +214,43 @@ def _arithmetic_of(d: Draft, ctx: PlanningContext, start: int, stop: int) -> tup
     depth -= closing
     if expect_operand or len(inputs) < 2 or depth != 0:
         return None
-    return " ".join(parts), tuple(inputs)
+    return " ".join(parts), tuple(inputs), tuple(filtered)
+
+
+# the operators that end a figure with its own condition ("over", "per", "and" may sit inside one)
+_OPERAND_ENDS = (("divided", "by"), ("minus",), ("plus",), ("times",), ("multiplied", "by"), ("/",), ("+",),
+                 ("*",))
+
+
+def _filtered_operand(d: Draft, ctx: PlanningContext, start: int, stop: int,
+                      number: int) -> tuple[int, str, FilteredInput | None] | None:
+    """Words from `start` up to the next operator, read as a question of their own: one simple metric with
+    filters and nothing else (the question's own period may be repeated). None otherwise."""
+    from datatruth.ask.planner import plan_fragment
+
+    lowers = [w.lower for w in d.words]
+    end = start
+    while end < stop and not any(tuple(lowers[end:end + len(op)]) == op for op in _OPERAND_ENDS) and \
+            not (end > start and (")" in d.gap(end) or "(" in d.gap(end))):
+        end += 1
+    if end - start < 2:
+        return None
+    plan = plan_fragment(d.text(start, end), ctx)
+    if plan is None or len(plan.metrics) != 1 or plan.adhoc_metrics or plan.aggregates or plan.dimensions or \
+            plan.conditions or plan.periods or plan.comparison or plan.share_of_total:
+        return None
+    metric = ctx.layer.metric(plan.metrics[0])
+    if metric.type != "simple" or metric.measure is None:
+        return None
+    if plan.time_range is not None and (d.time.time_range is None or
+                                        (plan.time_range.start, plan.time_range.end) !=
+                                        (d.time.time_range.start, d.time.time_range.end)):
+        return None  # a period of its own: one plan has one period
+    if not plan.filters:
+        # "flights that departed": a verb the model reads as the rows themselves may still mean a subset (a
+        # cancelled flight did not depart); a figure with words but no condition is not read
+        return None
+    return end, metric.name, FilteredInput(f"{metric.name}_where_{number}", metric.name, plan.filters)
 
 
 def _metric_named(ctx: PlanningContext, phrase: str) -> str | None:

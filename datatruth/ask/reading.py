@@ -17,7 +17,7 @@ from datatruth.ask.value_index import ValueCandidate, ValueIndex
 from datatruth.ask.vocabulary import Vocabulary, Word
 from datatruth.semantic.joins import JoinGraph
 from datatruth.semantic.model import SemanticLayer
-from datatruth.semantic.plan import Evidence
+from datatruth.semantic.plan import Evidence, FilteredInput
 from datatruth.semantic.units import Unit
 
 _NUMBER_WORDS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -100,6 +100,7 @@ class Definition:
     start: int = 0  # the words of the definition clause
     end: int = 0
     named: tuple[int, int] = (0, 0)  # the words of the defined name ("refund share"), read as that metric only
+    filtered: tuple[FilteredInput, ...] = ()  # figures of the expression counted over some rows
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,10 @@ def plan_issues(plan: QueryPlan, layer: SemanticLayer) -> list[str]:
                if a.dimension == METRIC_TIME or not layer.has_dimension(a.dimension)]
     issues += [f"unknown aggregate model '{a.over}'" for a in plan.aggregates
                if a.over is not None and a.over not in {m.name for m in layer.models}]
+    issues += [f"unknown metric '{i.metric}' in ad-hoc input '{i.name}'" for a in plan.adhoc_metrics
+               for i in a.inputs if i.metric not in metrics]
+    issues += [f"unknown filter dimension '{f.dimension}' in ad-hoc input '{i.name}'" for a in plan.adhoc_metrics
+               for i in a.inputs for f in i.filters if f.dimension != METRIC_TIME and not layer.has_dimension(f.dimension)]
     issues += [f"unknown condition metric '{c.metric}'" for c in plan.conditions if c.metric not in metrics]
     issues += [f"unknown condition dimension '{name}'" for c in plan.conditions for name in (c.dimension, *c.together)
                if not layer.has_dimension(name)]

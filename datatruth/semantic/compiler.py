@@ -36,7 +36,15 @@ from datatruth.semantic.model import (
     SemanticLayer,
     SemanticModel,
 )
-from datatruth.semantic.plan import Aggregate, Condition, DimensionRef, Filter, QueryPlan, TimeRange
+from datatruth.semantic.plan import (
+    Aggregate,
+    Condition,
+    DimensionRef,
+    Filter,
+    FilteredInput,
+    QueryPlan,
+    TimeRange,
+)
 
 PERIOD = "period"
 PERIOD_START = "period_start"
@@ -85,6 +93,7 @@ class _Agg:
     dimension: str | None = None  # or a dimension reached from the group's model
     percentile: float | None = None
     filters: tuple[str, ...] = ()
+    where: tuple[Filter, ...] = ()  # an ad-hoc figure's own filters (any reachable dimension)
 
 
 @dataclass(frozen=True)
@@ -194,7 +203,10 @@ def resolve(plan: QueryPlan, layer: SemanticLayer, dialect: str) -> _Plan:
     if len(set(outputs)) != len(outputs) or set(outputs) & set(columns):
         raise UserError("the plan names the same output column twice", "give ad-hoc metrics distinct names")
     needed: list[str] = []
-    aggregate_names = {a.name for a in plan.aggregates}
+    aggregate_names = {a.name for a in plan.aggregates} | {i.name for a in plan.adhoc_metrics for i in a.inputs}
+    for a in plan.adhoc_metrics:
+        for i in a.inputs:
+            _check_input(layer, i)
     for name in list(plan.metrics) + [n for _, tree in adhoc for n in _refs(tree) if n not in aggregate_names]:
         _collect(layer, name, needed, ())
     if plan.comparison and not (plan.time_range and plan.time_range.start and plan.time_range.end):
@@ -230,6 +242,15 @@ def _check_filter(layer: SemanticLayer, f: Filter) -> None:
             raise UserError(f"'{f.dimension}' is not a time dimension, so a filter on it has no grain")
 
 
+def _check_input(layer: SemanticLayer, i: FilteredInput) -> None:
+    metric = layer.metric(i.metric)
+    if metric.type != "simple" or metric.measure is None:
+        raise UserError(f"'{i.name}' counts '{i.metric}' over some rows, which needs a simple metric",
+                        "filter a metric computed from one measure")
+    for f in i.filters:
+        _check_filter(layer, f)
+
+
 def _check_aggregate(layer: SemanticLayer, a: Aggregate) -> None:
     layer.dimension(a.dimension)
     if a.over is not None:
@@ -255,7 +276,7 @@ def _parse_adhoc(layer: SemanticLayer, plan: QueryPlan, name: str, text: str) ->
         if not isinstance(node, allowed):
             raise UserError(f"ad-hoc metric '{name}' may only use + - * / and parentheses over metric names",
                             f"found {node.key} in {text!r}")
-    aggregates = {a.name for a in plan.aggregates}
+    aggregates = {a.name for a in plan.aggregates} | {i.name for a in plan.adhoc_metrics for i in a.inputs}
     for ref in _refs(tree):
         if not layer.has_metric(ref) and ref not in aggregates:
             raise NotFound(f"ad-hoc metric '{name}' uses '{ref}', which is not a metric",
@@ -306,6 +327,18 @@ def groups_of(p: _Plan) -> _Groups:
                        None, measure.percentile, ((measure.filter,) if measure.filter else ()) + filters)
             aggs.append(agg)
         where[name] = (key, agg.alias)
+    for adhoc in p.plan.adhoc_metrics:
+        for inp in adhoc.inputs:
+            metric = p.layer.metric(inp.metric)
+            assert metric.measure is not None
+            model, measure = p.layer.measure(metric.measure)
+            key = (model.name, _time_dim(p, model, measure, metric), None)
+            aggs = specs.setdefault(key, (model, key[1], None, []))[3]
+            agg = _Agg(f"{measure.name}{SEPARATOR}{inp.name}", measure.agg, measure.expr, None, measure.percentile,
+                       ((measure.filter,) if measure.filter else ()) + ((metric.filter,) if metric.filter else ()),
+                       inp.filters)
+            aggs.append(agg)
+            where[inp.name] = (key, agg.alias)
     for a in p.plan.aggregates:
         model = p.layer.model(a.over) if a.over else p.layer.dimension(a.dimension).model
         time_dim = _model_time_dim(p, model)
@@ -552,8 +585,9 @@ def _aggregate(p: _Plan, group: _Group, agg: _Agg, joins: _Joins, period: exp.Ex
             value = sp.truncate(value, "year_number", p.dialect)  # "the oldest year built" is a year, not a date
     else:
         value = sp.qualified(agg.expr or "1", group.model.name)
-    if agg.filters:
-        cond = _and([_model_predicate(group, f, period) for f in agg.filters])
+    if agg.filters or agg.where:
+        cond = _and([_model_predicate(group, f, period) for f in agg.filters] +
+                    [_filter_sql(p, group.model, group, f, joins) for f in agg.where])
         value = exp.Case(ifs=[exp.If(this=cond, true=value)])
     if agg.function == "sum":
         return exp.Sum(this=value)

@@ -97,11 +97,23 @@ class OrderBy:
 
 
 @dataclass(frozen=True)
+class FilteredInput:
+    """A figure of an ad-hoc metric: a simple metric counted only over rows that pass filters ("flights that
+    left more than 15 minutes late" is flights where dep_delay > 15)."""
+
+    name: str  # the name the ad-hoc expression uses
+    metric: str
+    filters: tuple[Filter, ...]
+
+
+@dataclass(frozen=True)
 class AdhocMetric:
-    """A one-off arithmetic metric over metric names, e.g. loss_payments + loss_reserves."""
+    """A one-off arithmetic metric over metric names, e.g. loss_payments + loss_reserves; `inputs` name figures
+    computed over a subset of rows."""
 
     name: str
     expr: str
+    inputs: tuple[FilteredInput, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -239,7 +251,9 @@ class QueryPlan:
         if self.order:
             out["order"] = [{"key": o.key, "descending": o.descending} for o in self.order]
         if self.adhoc_metrics:
-            out["adhoc_metrics"] = [{"name": a.name, "expr": a.expr} for a in self.adhoc_metrics]
+            out["adhoc_metrics"] = [{"name": a.name, "expr": a.expr, **({"inputs": [
+                {"name": i.name, "metric": i.metric, "filters": [_filter_dict(f) for f in i.filters]}
+                for i in a.inputs]} if a.inputs else {})} for a in self.adhoc_metrics]
         if self.evidence:
             out["evidence"] = [{"phrase": e.phrase, "kind": e.kind, "target": e.target, "score": e.score,
                                 "method": e.method} for e in self.evidence]
@@ -333,9 +347,17 @@ class _Reader:
                                                                                            "metrics")))
         adhoc = []
         for i, item in enumerate(self.items(raw.get("adhoc_metrics"), "adhoc_metrics")):
-            a = self.mapping(item, f"adhoc_metrics[{i}]", {"name", "expr"})
+            a = self.mapping(item, f"adhoc_metrics[{i}]", {"name", "expr", "inputs"})
+            inputs = []
+            for k, raw_input in enumerate(self.items(a.get("inputs"), f"adhoc_metrics[{i}].inputs")):
+                where = f"adhoc_metrics[{i}].inputs[{k}]"
+                one = self.mapping(raw_input, where, {"name", "metric", "filters"})
+                inputs.append(FilteredInput(self.text(one.get("name"), f"{where}.name") or "",
+                                            self.text(one.get("metric"), f"{where}.metric") or "",
+                                            tuple(self.filter(f, f"{where}.filters[{j}]") for j, f in
+                                                  enumerate(self.items(one.get("filters"), f"{where}.filters")))))
             adhoc.append(AdhocMetric(self.text(a.get("name"), f"adhoc_metrics[{i}].name") or "",
-                                     self.text(a.get("expr"), f"adhoc_metrics[{i}].expr") or ""))
+                                     self.text(a.get("expr"), f"adhoc_metrics[{i}].expr") or "", tuple(inputs)))
         aggregates = [self.aggregate(item, f"aggregates[{i}]")
                       for i, item in enumerate(self.items(raw.get("aggregates"), "aggregates"))]
         dims = []
