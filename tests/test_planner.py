@@ -199,6 +199,10 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         "a column named beside the phrasing that tests it, and a threshold restated with its unit": [
             'flights out of JFK while the temperature was below freezing (32°F)',
         ],
+        "times of day on hhmm columns, bound by the verb that names the column": [
+            'flights from JFK scheduled to depart before 6:30 am',
+            'how many flights actually departed between 11 pm and midnight in December',
+        ],
         "a definition whose figures carry their own condition": [
             'long-haul share by origin, i.e. flights longer than 1000 miles divided by flights, in 2013',
         ],
@@ -341,6 +345,9 @@ UNANSWERABLE: dict[str, dict[str, list[str]]] = {
         ],
         "a figure of a definition with a verb but no condition ('flights that departed' may exclude cancelled ones)": [
             'late share by carrier, defined as flights that left more than 15 minutes late divided by flights that departed',
+        ],
+        "a time of day with no column named (scheduled or actual departure?)": [
+            'flights leaving LaGuardia after 9 pm',
         ],
         "names the model does not have": [
             'what is the weather on mars',

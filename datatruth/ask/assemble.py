@@ -1018,7 +1018,8 @@ class _Builder:
         op = span.op
         f = Filter(dim, op, clean)
         self.filters.append(f)
-        unit_text = f" {target_unit.label}" if target_unit and target_unit.name not in ("count", "fraction") else ""
+        unit_text = f" {target_unit.label}" if target_unit and target_unit.name not in ("count", "fraction", "hhmm") \
+            else ""
         self.notes.append(Evidence(span.phrase if p is None else f"{p.phrase} {span.phrase}", "filter",
                                    f"{dim} {op} {' and '.join(str(v) for v in clean)}{unit_text}",
                                    1.0 if p is not None else 0.8, "number"))

@@ -93,9 +93,12 @@ def filter_words(layer: SemanticLayer, f: Filter) -> str:
     if f.dimension != METRIC_TIME and layer.has_dimension(f.dimension):
         u = layer.dimension(f.dimension).dimension.unit
         found = unit(u) if u else None
-        if found is not None and found.name not in ("count", "fraction", "currency"):
+        if found is not None and found.name not in ("count", "fraction", "currency", "hhmm"):
             suffix = f" {found.label}"
     values = [_value_text(v, layer, f) for v in f.values]
+    if f.dimension != METRIC_TIME and layer.has_dimension(f.dimension) and \
+            layer.dimension(f.dimension).dimension.unit == "hhmm":
+        values = [_clock_text(v) if isinstance(v, int | float) else s for v, s in zip(f.values, values, strict=True)]
     if f.dimension != METRIC_TIME and layer.has_dimension(f.dimension) and \
             layer.dimension(f.dimension).dimension.unit == "fraction":
         values = [f"{float(v) * 100:g}%" if isinstance(v, int | float) else s for v, s in zip(f.values, values,
@@ -243,4 +246,14 @@ def _members(layer: SemanticLayer, c: Condition) -> str:
     concept = next((x for x in layer.concepts if tuple(x.dimensions) == names), None)
     shown = " and ".join(dimension_label(layer, n).lower() for n in names)
     return f"each {(concept.label or concept.name).lower()} ({shown})" if concept else f"each {shown}"
+
+
+def _clock_text(hhmm: float) -> str:
+    """2230 → "10:30 pm", 2400 → "midnight"."""
+    hour, minute = divmod(int(hhmm), 100)
+    if hour % 24 == 0 and minute == 0:
+        return "midnight"
+    if hour == 12 and minute == 0:
+        return "noon"
+    return f"{(hour - 1) % 12 + 1}:{minute:02d} {'am' if hour % 24 < 12 else 'pm'}"
 

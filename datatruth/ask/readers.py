@@ -305,11 +305,83 @@ def read_time(d: Draft, ctx: PlanningContext) -> Draft:
 
 # -- numbers ------------------------------------------------------------------------------------------------
 
+_CLOCK_COMPARATORS = ((("at", "or", "after"), ">="), (("at", "or", "before"), "<="), (("no", "earlier", "than"), ">="),
+                      (("no", "later", "than"), "<="), (("later", "than"), ">"), (("earlier", "than"), "<"),
+                      (("after",), ">"), (("before",), "<"), (("until",), "<="), (("by",), "<="), (("at",), "="))
+
+
+def _clock_at(d: Draft, i: int) -> tuple[float, int] | None:
+    """A time of day starting at word i ("10 pm", "10:30 pm", "6am", "noon", "midnight", "22:00") as minutes
+    after midnight, with the index after it; None when the words are not one."""
+    n = len(d.words)
+    word = d.lower(i) if i < n else ""
+    if word in ("noon", "midday"):
+        return 720.0, i + 1
+    if word == "midnight":
+        return 0.0, i + 1
+    m = re.fullmatch(r"(\d{1,2})(am|pm)", word)
+    hour_text, half = (m.group(1), m.group(2)) if m else (word, "")
+    if not hour_text.isdigit() or not 0 <= int(hour_text) <= 24:
+        return None
+    hour, minute, end = int(hour_text), 0, i + 1
+    if end < n and d.gap(end) == ":" and d.lower(end).isdigit() and len(d.lower(end)) == 2:
+        minute, end = int(d.lower(end)), end + 1
+        if minute > 59:
+            return None
+    if not half and end < n and d.lower(end) in ("am", "pm", "a.m.", "p.m."):
+        half, end = d.lower(end)[0] + "m", end + 1
+    if half:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if half == "pm" else 0)
+    elif end == i + 1:
+        return None  # a bare number is not a time of day
+    if hour > 23 and not (hour == 24 and minute == 0):
+        return None
+    return float(hour * 60 + minute), end
+
+
+def _read_clock(d: Draft) -> tuple[Draft, list[NumberSpan]]:
+    """"at or after 10 pm", "before 6:30 am", "between 6 am and 9 am": times of day compared, in minutes."""
+    lowers = [w.lower for w in d.words]
+    spans: list[NumberSpan] = []
+    clock = unit_of_word("pm")
+    i = 0
+    while i < len(lowers):
+        if d.used[i]:
+            i += 1
+            continue
+        if lowers[i] == "between":
+            a = _clock_at(d, i + 1)
+            if a is not None and a[1] < len(lowers) and lowers[a[1]] in ("and", "to"):
+                b = _clock_at(d, a[1] + 1)
+                if b is not None and b[0] == 0 and a[0] > 0:
+                    b = (1440.0, b[1])  # "between 11 pm and midnight": the end of the day (2400)
+                if b is not None and not any(d.used[i:b[1]]):
+                    spans.append(NumberSpan(i, b[1], "between", (a[0], b[0]), clock, d.text(i, b[1]), i + 1,
+                                            "between"))
+                    d = d.mark(i, b[1])
+                    i = b[1]
+                    continue
+        for words, op in _CLOCK_COMPARATORS:
+            if tuple(lowers[i:i + len(words)]) != words:
+                continue
+            found = _clock_at(d, i + len(words))
+            if found is not None and not any(d.used[i:found[1]]):
+                spans.append(NumberSpan(i, found[1], op, (found[0],), clock, d.text(i, found[1]), i + len(words),
+                                        " ".join(words)))
+                d = d.mark(i, found[1])
+                i = found[1] - 1
+            break
+        i += 1
+    return d, spans
+
+
 def read_numbers(d: Draft, ctx: PlanningContext) -> Draft:
     """Comparators with their numbers and units: "more than 3 hours", "at least 20%", "two or more hours"."""
+    d, spans = _read_clock(d)
     lowers = [w.lower for w in d.words]
     n = len(lowers)
-    spans: list[NumberSpan] = []
     i = 0
     while i < n:
         if d.used[i]:

@@ -38,6 +38,9 @@ UNITS: tuple[Unit, ...] = (
     Unit("mph", "speed", 1.0, ("mph", "miles per hour"), "mph"),
     Unit("fahrenheit", "temperature", 1.0, ("degree", "degrees", "°f", "fahrenheit", "f"), "°F"),
     Unit("count", "count", 1.0, (), ""),
+    # a time of day: questions say "10 pm" (read as minutes after midnight); columns hold it as hhmm (2200)
+    Unit("clock", "clock", 1.0, ("am", "pm", "a.m.", "p.m."), "time of day"),
+    Unit("hhmm", "clock", 1.0, (), "hhmm"),
 )
 UNIT_NAMES = tuple(u.name for u in UNITS)
 _BY_NAME = {u.name: u for u in UNITS}
@@ -75,4 +78,7 @@ def convert(value: float, source: Unit, target: Unit) -> float | None:
     """`value` in `source` units expressed in `target` units; None when the kinds differ."""
     if source.kind != target.kind:
         return None
+    if source.kind == "clock" and source.name != target.name:
+        minutes = int(round(value))
+        return float(minutes // 60 * 100 + minutes % 60) if target.name == "hhmm" else None
     return value * source.factor / target.factor
