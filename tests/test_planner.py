@@ -147,6 +147,10 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             'how many customers had a return last quarter',
             'revenue from orders with a return in 2025',
         ],
+        "'not from the West', 'the store with the most orders'": [
+            'revenue not from the South region in 2025',
+            'the brand with the most units sold last quarter',
+        ],
         "a definition whose figures carry their own condition": [
             'discounted share by category, defined as revenue of discounted order lines divided by revenue',
         ],

@@ -314,6 +314,11 @@ class _Builder:
             return False  # "the most orders" counts orders; it does not rank them
         if r is not None and (r.end == p.start or (r.end == p.start - 1 and previous == "the")):
             return True
+        if r is not None and r.start > p.end and (p.kind in ("entity", "concept") or p.alt("entity")) and \
+                r.word not in ("top", "bottom") and 0 < r.start - p.end <= 3 and \
+                all(d.lower(k) in ("with", "the", "that", "had", "has", "having", "who", "which")
+                    for k in range(p.end, r.start)):
+            return True  # "the store with the most orders": the store is what the ranking picks
         if r is not None and r.end < p.start and (p.kind in ("entity", "concept") or p.alt("entity")) and all(
                 (q := d.pick_at(k)) is not None and (q.kind == "value" or q.kind == "dimension" and not any(
                     is_numeric(self.ctx, t) or self.layer.dimension(t).dimension.is_time for t in q.targets) or
@@ -1329,6 +1334,8 @@ class _Builder:
         while k >= 0 and (d.lower(k) in self.ctx.lexicon.list_words or d.lower(k) in ("the", "a", "an") or
                           (d.pick_at(k) is not None and d.pick_at(k).kind in ("value", "entity", "dimension"))):
             k -= 1
+        if k >= 1 and d.lower(k) in ("from", "in", "at", "for", "to") and not d.used[k]:
+            k -= 1  # "not from the West", "not in Texas"
         lowers = [w.lower for w in d.words]
         for back in range(k, max(-1, k - 3), -1):
             phrase = self.ctx.lexicon.starts(lowers, back, self.ctx.lexicon.negations)
