@@ -203,6 +203,10 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         "a column named beside the phrasing that tests it, and a threshold restated with its unit": [
             'flights out of JFK while the temperature was below freezing (32°F)',
         ],
+        "a count column after 'with', and an entity's word before a label": [
+            'flights on planes with 2 engines by origin',
+            'average departure delay by plane engine type',
+        ],
         "times of day on hhmm columns, bound by the verb that names the column": [
             'flights from JFK scheduled to depart before 6:30 am',
             'how many flights actually departed between 11 pm and midnight in December',

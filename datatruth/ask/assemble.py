@@ -837,6 +837,24 @@ class _Builder:
                 continue
             self._bind_number(span)
         self._having_one()
+        self._counted_equalities()
+
+    def _counted_equalities(self) -> None:
+        """"planes with 2 engines", "orders with 3 items": a bare number right before a column that counts
+        things is that count."""
+        d = self.d
+        for p in self.picks:
+            if p.kind != "dimension" or p.start < 2 or d.used[p.start - 1] or p.start - 1 in self.placed:
+                continue
+            value = number_of(d.lower(p.start - 1))
+            column = next((t for t in p.targets if self.layer.dimension(t).dimension.unit == "count"), None)
+            if value is None or column is None or d.lower(p.start - 2) not in ("with", "had", "has", "have", "of"):
+                continue
+            self.place(p.start - 1, p.end)
+            self.roles[p.start] = "bound"
+            self.filters.append(Filter(column, "=", (_clean(value),)))
+            self.notes.append(Evidence(d.text(p.start - 1, p.end), "filter", f"{column} = {_clean(value)}", 1.0,
+                                       "number"))
 
     def _having_one(self) -> None:
         """"customers with a return", "stores that had any refunds": members with at least one — a condition

@@ -358,6 +358,9 @@ def _dimension_phrases(layer: SemanticLayer) -> Iterable[Term]:
         yield from (Term(n, "dimension", qd.name, "name") for n in names)
         if dim.label:
             yield Term(normalize(dim.label), "dimension", qd.name, "label")
+            # "plane engine type": the entity's word in front of the label, as people write it
+            if not normalize(dim.label).startswith(normalize(entity)):
+                yield Term(normalize(f"{entity} {dim.label}"), "dimension", qd.name, "label")
         for syn in dim.synonyms:
             yield Term(normalize(syn), "dimension", qd.name, "synonym")
         # a dimension holding identifiers answers to "<name> id" ("agent id", "policy holder id")
