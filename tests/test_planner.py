@@ -203,6 +203,10 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         "a column named beside the phrasing that tests it, and a threshold restated with its unit": [
             'flights out of JFK while the temperature was below freezing (32°F)',
         ],
+        "an attribute 'of its' owner ('the name of the airline'), never a count ('the number of the flights')": [
+            'average arrival delay by the name of the airline in July',
+            'the number of the flights from JFK in July',
+        ],
         "a count column after 'with', and an entity's word before a label": [
             'flights on planes with 2 engines by origin',
             'average departure delay by plane engine type',

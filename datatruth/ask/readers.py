@@ -655,6 +655,7 @@ def read_names(d: Draft, ctx: PlanningContext) -> Draft:
         # a table's name is the weakest reading of its words: a metric or column named alike wins
         score = best.score * 0.8 if kind == "model" else best.score
         cands.append(Pick(start, end, kind, targets, d.text(start, end), score, best.method))
+    cands += _reordered(d, ctx, free, kinds_at)
     for hit in ctx.values.matches(d.words, free, ctx.vocabulary.words):
         kinds_at.setdefault((hit.start, hit.end), set()).add("value")
         cands.append(Pick(hit.start, hit.end, "value", (), hit.phrase, hit.score, hit.method, hit.candidates))
@@ -684,6 +685,35 @@ def read_names(d: Draft, ctx: PlanningContext) -> Draft:
     for p in chosen:
         d = d.mark(p.start, p.end)
     return replace(d, picks=tuple(chosen))
+
+
+_NOT_ATTRIBUTES = frozenset({"number", "count", "total", "amount", "sum", "average", "share", "percentage", "rate",
+                             "most", "least", "all", "none", "each", "any", "some", "half", "rest", "top", "bottom"})
+
+
+def _reordered(d: Draft, ctx: PlanningContext, free: list[bool],
+               kinds_at: dict[tuple[int, int], set[str]]) -> list[Pick]:
+    """"the name of its catastrophe", "the code of the airline": an attribute 'of' its owner names the column
+    the model calls "catastrophe name" / "airline code"."""
+    out: list[Pick] = []
+    norms = [w.norm for w in d.words]
+    n = len(norms)
+    for i in range(n - 3):
+        # only an owner named with its/their/the, and never a count ("the number of the orders" counts them)
+        if not free[i] or norms[i + 1] != "of" or norms[i + 2] not in ("its", "their", "the", "each") or \
+                norms[i] in _NOT_ATTRIBUTES:
+            continue
+        k = i + 3
+        for j in range(min(n, k + 3), k, -1):
+            if not all(free[i:j]):
+                continue
+            phrase = " ".join(norms[k:j] + [norms[i]])
+            terms = [t for t in ctx.vocabulary.lookup(phrase) if t.kind == "dimension"]
+            if len({t.target for t in terms}) == 1:
+                kinds_at.setdefault((i, j), set()).add("dimension")
+                out.append(Pick(i, j, "dimension", (terms[0].target,), d.text(i, j), 1.0, "exact"))
+                break
+    return out
 
 
 def _coordinated(d: Draft, ctx: PlanningContext, chosen: list[Pick], taken: list[bool]) -> list[Pick]:
