@@ -24,22 +24,27 @@ def _acme_env(monkeypatch: pytest.MonkeyPatch, tmp: Path, corpora: Path) -> None
     import_acme(corpora)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("name", ["retail", "flights", pytest.param("acme", marks=pytest.mark.corpus)])
-def test_eval_set_accuracy(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                           request: pytest.FixtureRequest, capsys: pytest.CaptureFixture[str]) -> None:
+def _run(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> list:
+    """Every case of a question set answered in an isolated copy of its workspace (ACME imported first)."""
     from datatruth.cli.ask import open_context
 
     evalset = load_set(name)
-    if name == "acme":
+    if evalset.workspace == "acme":
         _acme_env(monkeypatch, tmp_path, request.getfixturevalue("corpora"))
     else:
         _isolated_env(monkeypatch, tmp_path, evalset.workspace)
     ws, store, user = open_context(evalset.workspace)
     try:
-        results = run_set(ws, store, user, evalset)
+        return run_set(ws, store, user, evalset)
     finally:
         ws.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["retail", "flights", pytest.param("acme", marks=pytest.mark.corpus)])
+def test_eval_set_accuracy(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                           request: pytest.FixtureRequest, capsys: pytest.CaptureFixture[str]) -> None:
+    results = _run(name, tmp_path, monkeypatch, request)
     line = summary(name, results)
     failing = [f"{r.case.id} {r.case.question!r}: {r.reason}" for r in results if not r.ok]
     with capsys.disabled():  # the summary line is shown on every run, not only on failure
@@ -94,18 +99,7 @@ def test_question_bank_is_rarely_wrong_and_refuses_well(name: str, tmp_path: Pat
     """Banks written before the planner rework by people who did not write it: correct / refused / wrong are
     printed; the test fails when more than 2% are wrong, or when a refusal does not say what was understood and
     offer at least one question that can be answered."""
-    from datatruth.cli.ask import open_context
-
-    evalset = load_set(name)
-    if evalset.workspace == "acme":
-        _acme_env(monkeypatch, tmp_path, request.getfixturevalue("corpora"))
-    else:
-        _isolated_env(monkeypatch, tmp_path, evalset.workspace)
-    ws, store, user = open_context(evalset.workspace)
-    try:
-        results = run_set(ws, store, user, evalset)
-    finally:
-        ws.close()
+    results = _run(name, tmp_path, monkeypatch, request)
     line = summary(name, results)
     wrong = [f"{r.case.id} {r.case.question!r}: {r.reason}" for r in results if r.outcome == "wrong"]
     with capsys.disabled():

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from datatruth.ask.reading import Draft, NumberSpan, Pick, PlanningContext, number_of
+from datatruth.ask.reading import Draft, NumberSpan, Pick, PlanningContext, additive, number_of
 from datatruth.ask.timeparse import TimeHit, period_start, shift
 from datatruth.ask.value_index import ValueCandidate
 from datatruth.ask.vocabulary import entity_words, normalize, tokens
@@ -861,7 +861,7 @@ class _Builder:
         that the count (or total) is above zero, not a second figure beside the first."""
         d = self.d
         for p in list(self.picks):
-            if p.kind != "metric" or p.start < 2 or not _additive(self.layer, p.targets[0]):
+            if p.kind != "metric" or p.start < 2 or not additive(self.layer, p.targets[0]):
                 continue
             k = p.start - 1
             if d.lower(k) not in ("a", "an", "any") or d.used[k] or d.lower(k - 1) not in (
@@ -990,7 +990,7 @@ class _Builder:
         k = min(span.start, metric_pick.start) - 1
         metric = self.layer.metric(metric_pick.targets[0]) if metric_pick.kind == "metric" else None
         # "have a total premium above 50,000": 'total' restates a sum, it asks nothing more
-        total = {"total"} if metric is None or _additive(self.layer, metric.name) else set()
+        total = {"total"} if metric is None or additive(self.layer, metric.name) else set()
         while k >= 0 and d.lower(k) in _SKIP_BEFORE | total | {"at", "least", "than", "more", "over"} | \
                 self.ctx.lexicon.light_verbs | self.ctx.lexicon.relation_verbs and not any(
                 p.start <= k < p.end for p in self.picks):
@@ -1898,8 +1898,7 @@ class _Builder:
             function = "max" if direction in ("high", "best") else "min"
             name = f"{function}_{column.split('__')[-1]}"
             label = f"{'Maximum' if function == 'max' else 'Minimum'} {(qd.dimension.label or column).lower()}"
-            self.dims = [r for r in self.dims if r.name != column]
-            self.filters = [f for f in self.filters if not (f.dimension == column and f.op == "not_null")]
+            self._unlist(column)
             self.aggregates.append(Aggregate(name, function, column, None, None, label))
             self.notes.append(Evidence(word, "metric", f"{function} of {column}", 1.0, "extreme of one row"))
             self._list_to_group()
@@ -1911,8 +1910,7 @@ class _Builder:
                 if owner.name == qd.model.name and measure.expr == expr and not measure.filter and \
                         measure.agg in ("avg", "sum", "median"):
                     found.append(m.name)
-        self.dims = [r for r in self.dims if r.name != column]
-        self.filters = [f for f in self.filters if not (f.dimension == column and f.op == "not_null")]
+        self._unlist(column)
         if len(found) != 1:
             shown = qd.dimension.label or column
             self.problems.append(f"'{shown}' belongs to each of many rows per member: say which figure ranks them, "
@@ -1926,6 +1924,11 @@ class _Builder:
         self.notes.append(Evidence(qd.dimension.label or column, "metric", found[0], 0.9, "ranked by the column's metric"))
         self._list_to_group()
         return found[0]
+
+    def _unlist(self, column: str) -> None:
+        """A column that ranks the members is computed per member, not listed (nor required on each row)."""
+        self.dims = [r for r in self.dims if r.name != column]
+        self.filters = [f for f in self.filters if not (f.dimension == column and f.op == "not_null")]
 
     def _list_to_group(self) -> None:
         """The entity that was to be listed becomes the grouping of a metric found later (ranking)."""
@@ -2154,8 +2157,8 @@ class _Builder:
     def share_step(self) -> None:
         if not self.share:
             return
-        additive = all(_additive(self.layer, m) for m in self.metrics) and not self.adhoc
-        if not additive:
+        adds_up = all(additive(self.layer, m) for m in self.metrics) and not self.adhoc
+        if not adds_up:
             self.problems.append("a share of total needs numbers that add up (a count or a sum); "
                                  f"{', '.join(self.metrics)} does not")
             return
@@ -2203,15 +2206,17 @@ class _Builder:
             if not any(reaches(self.ctx, m, keys[0]) for m in metric_models(self.layer, metric)):
                 continue
             self.aggregates.append(replace(count, over=metric_models(self.layer, metric)[0]))
-            name = f"{metric}_per_{entity}"
-            self.adhoc.append(AdhocMetric(name, f"{metric} / {count.name}"))
-            self.metrics.remove(metric)
-            self.place(p.start - 1, p.end)
-            for a in d.aggs:
-                if a.end <= p.start and a.function == "avg":
-                    self.place(a.start, a.end)
-            self.notes.append(Evidence(f"{metric} per {p.phrase}", "metric", f"{metric} / distinct {entity}", 1.0,
-                                       "per entity"))
+            self._divided_per(p, metric, count.name, f"distinct {entity}")
+
+    def _divided_per(self, p: Pick, metric: str, denominator: str, what: str) -> None:
+        """The metric becomes metric / denominator for "per <p>"; an 'average' in front of it is that division."""
+        self.adhoc.append(AdhocMetric(f"{metric}_per_{p.targets[0]}", f"{metric} / {denominator}"))
+        self.metrics.remove(metric)
+        self.place(p.start - 1, p.end)
+        for a in self.d.aggs:
+            if a.end <= p.start and a.function == "avg":
+                self.place(a.start, a.end)
+        self.notes.append(Evidence(f"{metric} per {p.phrase}", "metric", f"{metric} / {what}", 1.0, "per entity"))
 
     def _per_own_row(self, p: Pick) -> bool:
         """"average distance per flight by carrier": an average over the rows of the entity named after 'per'
@@ -2241,15 +2246,7 @@ class _Builder:
         metric = self.metrics[0]
         if not rows or not self.layer.has_metric(rows) or model.name not in metric_models(self.layer, metric):
             return False
-        name = f"{metric}_per_{entity}"
-        self.adhoc.append(AdhocMetric(name, f"{metric} / {rows}"))
-        self.metrics.remove(metric)
-        self.place(p.start - 1, p.end)
-        for a in self.d.aggs:
-            if a.end <= p.start and a.function == "avg":
-                self.place(a.start, a.end)
-        self.notes.append(Evidence(f"{metric} per {p.phrase}", "metric", f"{metric} / rows of {model.name}", 1.0,
-                                   "per entity"))
+        self._divided_per(p, metric, rows, f"rows of {model.name}")
         return True
 
     def _per_is_ratio(self, p: Pick) -> bool:
@@ -2263,7 +2260,7 @@ class _Builder:
             [i for i in range(len(self.d.words)) if self._grain_word_at(i, ("by",))]
         metric = self.layer.metric(self.metrics[0])
         agg = self.layer.measure(metric.measure)[1].agg if metric.type == "simple" and metric.measure else (
-            "sum" if _additive(self.layer, metric.name) else "")
+            "sum" if additive(self.layer, metric.name) else "")
         # a sum divided per member ("revenue per customer"); a count only when the answer is also split by
         # something else ("orders per customer by segment"); an average or a rate per member is a grouping
         averaged = any(a.function == "avg" and a.end <= prev.start for a in self.d.aggs)
@@ -2586,16 +2583,6 @@ def _negate(f: Filter) -> Filter:
     flipped = {"=": "!=", "!=": "=", "<": ">=", "<=": ">", ">": "<=", ">=": "<", "in": "not_in", "not_in": "in",
                "is_null": "not_null", "not_null": "is_null"}
     return replace(f, op=flipped.get(f.op, f.op))
-
-
-def _additive(layer: SemanticLayer, metric: str) -> bool:
-    m = layer.metric(metric)
-    if m.type != "simple":
-        return m.type == "derived" and all(_additive(layer, x) for x in m.input_metrics()) and \
-            all(op not in (m.expr or "") for op in "/*")
-    if m.measure is None:
-        return False
-    return layer.measure(m.measure)[1].agg in ("sum", "count", "count_distinct")
 
 
 def _covers_year(tr: TimeRange) -> bool:

@@ -21,6 +21,7 @@ from datatruth.ask.reading import (
     Pick,
     PlanningContext,
     Ranking,
+    additive,
     number_of,
 )
 from datatruth.ask.timeparse import parse_time
@@ -552,10 +553,8 @@ def read_share_and_growth(d: Draft, ctx: PlanningContext) -> Draft:
 
 
 def _adds_up(ctx: PlanningContext, metric: str) -> bool:
-    """True for a total or a count (a sum of rows), whose ratio to another total means something."""
-    m = ctx.layer.metric(metric)
-    return m.type == "simple" and bool(m.measure) and ctx.layer.measure(m.measure)[1].agg in (
-        "sum", "count", "count_distinct")
+    """True for one total or count (a sum of rows), whose ratio to another total means something."""
+    return ctx.layer.metric(metric).type == "simple" and additive(ctx.layer, metric)
 
 
 def _in_defined_name(d: Draft, i: int) -> bool:

@@ -189,3 +189,15 @@ class Draft:
     def pick_at(self, i: int) -> Pick | None:
         """The pick covering word i, or None."""
         return next((p for p in self.picks if p.start <= i < p.end), None)
+
+
+def additive(layer: SemanticLayer, metric: str) -> bool:
+    """True for a total or a count (or sums and differences of them): its values of disjoint rows add up."""
+    m = layer.metric(metric)
+    if m.type != "simple":
+        return m.type == "derived" and all(additive(layer, x) for x in m.input_metrics()) and \
+            all(op not in (m.expr or "") for op in "/*")
+    if m.measure is None:
+        return False
+    return layer.measure(m.measure)[1].agg in ("sum", "count", "count_distinct")
+
