@@ -124,25 +124,27 @@ def test_layer_entries_cover_every_kind(shop) -> None:
     assert len({e.key for e in entries}) == len(entries)
 
 
-def test_meaning_planner_re_plans_words_the_rules_cannot_place(shop) -> None:
+def test_a_meaning_from_the_index_is_offered_as_a_choice_never_answered(shop) -> None:
+    from datatruth.ask.meaning import ChoicePlanner
     from datatruth.ask.planner import build_planner
     from datatruth.errors import PlanningError
-    from datatruth.vector.index import MeaningPlanner
 
     ws, store = shop
     rules = build_planner(ws, store=store)
     with pytest.raises(PlanningError) as err:
         rules.plan("what was our income by region in 2025")
     assert err.value.unmatched == ["income"]
-    planner = MeaningPlanner(rules, term_resolver(ws, store=store))
-    plan = planner.plan("what was our income by region in 2025")
+    planner = ChoicePlanner(rules, term_resolver(ws, store=store))
+    with pytest.raises(PlanningError) as offered:
+        planner.plan("what was our income by region in 2025")
+    choice = offered.value.choices[0]
+    assert choice == "what was our revenue by region in 2025"  # the index's reading, in the model's words
     direct = rules.plan("revenue by region in 2025")
-    assert dataclasses.replace(plan, evidence=()) == dataclasses.replace(direct, evidence=())
-    assert plan.metrics == ("revenue",) and plan.evidence[-1].method == "meaning"
-    assert plan.evidence[-1].phrase == "income" and plan.evidence[-1].target == "revenue"
+    assert dataclasses.replace(planner.plan(choice), evidence=()) == dataclasses.replace(direct, evidence=())
     with pytest.raises(PlanningError) as still:
         planner.plan("what was our volcano by region")
     assert "volcano" in still.value.message
+    assert not any("volcano" in c for c in still.value.choices)
 
 
 def test_a_reopened_collection_embeds_with_our_model_not_chromas_default(tmp_path: Path) -> None:
