@@ -191,6 +191,16 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         ],
     },
     "flights": {
+        "presence and sign of a column ('a recorded arrival delay', 'no tail number', 'a negative delay')": [
+            'flights with a negative arrival delay',
+            'how many flights have a recorded arrival delay',
+            'flights with no tail number by origin',
+            'early-arrival rate by origin, i.e. flights with a negative arrival delay divided by flights with a '
+            'recorded arrival delay',
+        ],
+        "a figure the model defines with a phrasing ('flights that departed' have a departure time)": [
+            'late share by carrier, defined as flights that left more than 15 minutes late divided by flights that departed',
+        ],
         "the longest / earliest of one row: the column's maximum or minimum, per group or ranking members": [
             'which airline had the longest departure delay',
             'longest arrival delay by origin in June',
@@ -355,8 +365,11 @@ UNANSWERABLE: dict[str, dict[str, list[str]]] = {
         "one word of a path-like value names no value ('Pacific' is not 'Pacific/Honolulu')": [
             'average arrival delay of flights to the Pacific zone',
         ],
-        "a figure of a definition with a verb but no condition ('flights that departed' may exclude cancelled ones)": [
-            'late share by carrier, defined as flights that left more than 15 minutes late divided by flights that departed',
+        "'with an air time': recorded, or above zero?": [
+            'how many flights have an air time',
+        ],
+        "a figure of a definition with a verb but no condition ('flights that flew' may exclude cancelled ones)": [
+            'late share by carrier, defined as flights that left more than 15 minutes late divided by flights that flew',
         ],
         "a time of day with no column named (scheduled or actual departure?)": [
             'flights leaving LaGuardia after 9 pm',

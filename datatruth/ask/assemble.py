@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from datatruth.ask.interpret import dimension_label
 from datatruth.ask.reading import Draft, NumberSpan, Pick, PlanningContext, additive, number_of
 from datatruth.ask.timeparse import TimeHit, period_start, shift
 from datatruth.ask.value_index import ValueCandidate
@@ -871,6 +872,55 @@ class _Builder:
             if self._number_target(span, p):
                 self.place(k, k + 1)
 
+    def presence(self) -> None:
+        """"flights with a recorded arrival delay" (the column holds a value), "with no tail number" (it is
+        empty), "with a negative arrival delay" (below zero): a condition on one column, never a second figure.
+        A bare "with an arrival delay" could mean either a recorded delay or one above zero: refused with both."""
+        d = self.d
+        for p in list(self.picks):
+            # (no group_position check: it places cue words, and a pick after 'with' is never grouped)
+            if p.kind not in ("metric", "measure", "dimension") or p.start < 2 or d.used[p.start - 1]:
+                continue
+            own = p.targets if p.kind == "dimension" else ()
+            columns = [t for t in (*own, *p.alt("dimension")) if not is_yes_no(self.ctx, t)]
+            if not columns:
+                continue
+            k = p.start - 1
+            qualifier = d.lower(k) if d.lower(k) in _PRESENT_WORDS or d.lower(k) in _SIGN_WORDS else None
+            k -= 1 if qualifier else 0
+            while k > 0 and d.lower(k) in ("a", "an", "any") and not d.used[k]:
+                k -= 1
+            lead = d.lower(k)
+            if lead in _HAVE_WORDS:
+                empty = False
+            elif lead in ("without", "no", "missing", "lacking"):
+                empty = True
+                k -= 1 if lead == "no" and d.lower(k - 1) in _HAVE_WORDS else 0
+            else:
+                continue
+            column = columns[0]
+            if qualifier is None and not empty:
+                if p.kind == "dimension" or additive(self.layer, p.targets[0]):
+                    continue  # "customers with a return": at least one (read with the numbers)
+                phrase = d.text(k, p.end)
+                self.problems.append(f"'{phrase}' could mean {p.phrase} is recorded or {p.phrase} is above zero")
+                article = p.start - 1 if d.lower(p.start - 1) in ("a", "an") else p.start
+                self.rewrites += [d.replaced(article, p.end, f"a recorded {p.phrase}"),
+                                  d.replaced(k, p.end, f"{d.lower(k)} {p.phrase} above 0")]
+                self.place(k, p.end)
+                self.picks.remove(p)
+                continue
+            if qualifier in _SIGN_WORDS:
+                if empty or not is_numeric(self.ctx, column):
+                    continue
+                f = Filter(column, _SIGN_WORDS[qualifier], (0,))
+            else:
+                f = Filter(column, "is_null" if empty else "not_null", ())
+            self.place(k, p.end)
+            self.picks.remove(p)
+            self.filters.append(f)
+            self.notes.append(Evidence(d.text(k, p.end), "filter", f"{column} {f.op}", 1.0, "presence"))
+
     def _restates_phrasing(self, span: NumberSpan) -> bool:
         """"below freezing (32°F)": a bare number in parentheses after a phrasing names its threshold again."""
         prev = [p for p in self.picks if p.end <= span.start and p.kind == "phrasing" and p.start in
@@ -1443,10 +1493,14 @@ class _Builder:
             by_dim = {k: v for k, v in by_dim.items() if k in narrowed}
         models = self.models()
         ok = [dim for dim in by_dim if all(reaches(self.ctx, m, dim) for m in models) or self._hostable(dim)]
+        if not ok and (keyed := self._entity_and_key(p, models)):
+            by_dim, ok = keyed, list(keyed)
         if not ok:
             shown = ", ".join(sorted({c.value for c in p.values})[:4])
-            self.problems.append(f"'{p.phrase}' is a value of {', '.join(by_dim)} ({shown}), which "
-                                 f"{', '.join(self.all_metrics()) or 'the question'} cannot be filtered by")
+            columns = ", ".join(dimension_label(self.layer, dim).lower() for dim in by_dim)
+            figures = ", ".join(self._metric_words(m) for m in self.all_metrics()) or "the question"
+            self.problems.append(f"'{p.phrase}' is a value of {columns} ({shown}), which {figures} cannot be "
+                                 f"filtered by")
             return None
         head = self._chain_head(p)
         # the cue words of this list: after the previous value (another list's cue is not this one's)
@@ -1486,6 +1540,22 @@ class _Builder:
             if d.lower(k) in _FROM_CUES | _TO_CUES:
                 self.place(k, k + 1)
         return order[0], by_dim[order[0]]
+
+    def _entity_and_key(self, p: Pick, models: Sequence[str]) -> dict[str, list[ValueCandidate]]:
+        """"policy 31003000336" read as one value of another column (an agreement named "Policy 31003000336")
+        that the question cannot reach: the entity's word, then a code of that entity (as `literals` reads it)."""
+        d = self.d
+        for cut in range(p.start + 1, p.end):
+            if not all(_is_code(d.words[k].raw) for k in range(cut, p.end)):
+                continue
+            for term in self.ctx.vocabulary.lookup(normalize(d.text(p.start, cut))):
+                if term.kind != "entity":
+                    continue
+                keys = self.layer.entity_keys(term.target)
+                dim = identifying_dimension(self.layer, term.target) or (keys[0] if len(keys) == 1 else None)
+                if dim is not None and all(reaches(self.ctx, m, dim) for m in models):
+                    return {dim: [ValueCandidate(dim, d.text(cut, p.end))]}
+        return {}
 
     def _hostable(self, dim: str) -> bool:
         """With only aggregates of columns (no metric), some model must reach the columns and this dimension."""
@@ -2413,6 +2483,7 @@ def assemble(d: Draft, ctx: PlanningContext, context_metrics: Sequence[str] = ()
     b.phrasings()
     b.model_words()
     b.literals()
+    b.presence()
     b.metrics_step()
     b.entities()
     b.concepts()
@@ -2451,6 +2522,10 @@ _EXTREME_WORDS = frozenset({"longest", "shortest", "earliest", "latest", "oldest
 
 _TO_DATE = {"year": ("year to date", "ytd", "so far this year"), "quarter": ("quarter to date", "qtd"),
             "month": ("month to date", "mtd")}
+# words that say a column holds a value ("a recorded arrival delay"), or which side of zero it is on
+_PRESENT_WORDS = frozenset({"recorded", "known", "reported", "valid", "logged", "measured", "available"})
+_SIGN_WORDS = {"negative": "<", "positive": ">"}
+_HAVE_WORDS = frozenset({"with", "has", "have", "had", "having"})
 _SUBJECT_PRONOUNS = frozenset({"we", "they", "you", "i", "he", "she", "it"})
 
 

@@ -41,6 +41,7 @@ _POST_COMPARATORS = {("or", "more"): ">=", ("or", "greater"): ">=", ("or", "abov
 # -- definitions --------------------------------------------------------------------------------------------
 
 _DEFINITION_START = {"where", "with", "if", "assuming", "given"}
+_DEFINING = frozenset({"is", "means", "mean", "=", "defined", "equals", "being", "as"})
 # words that introduce a definition right after a comma or a parenthesis ("…, defined as A minus B")
 _APPOSITIVE = (("defined", "as"), ("i.e",), ("ie",), ("i", "e"), ("that", "is"), ("meaning",), ("which", "is"),
                ("computed", "as"), ("calculated", "as"), ("namely",), ("aka",))
@@ -80,8 +81,9 @@ def _clause_end(d: Draft, lowers: list[str], start: int) -> int:
         depth += gap.count("(") - gap.count(")")
         if stop > start and ("," in gap or ";" in gap or depth < 0):
             break
-        if lowers[stop] in _DEFINITION_START and stop > start:
-            break
+        if lowers[stop] in _DEFINITION_START and stop > start and (
+                lowers[stop] != "with" or any(w in _DEFINING for w in lowers[stop + 1:stop + 7])):
+            break  # "…, where X is …" starts the next definition; "flights with a negative delay" does not
         stop += 1
     return stop
 
