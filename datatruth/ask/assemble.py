@@ -1723,7 +1723,15 @@ class _Builder:
                 defaults = {model_time_dimension(self.layer, a.over or self.layer.dimension(a.dimension).model.name)
                             for a in self.aggregates} - {None}
             finer = _finer_dimension(self.ctx, grain, defaults, self.all_metrics())
-            if finer is not None:
+            named = self._grain_of_named_time()
+            if named is not None:
+                # "by month of signup date": the grain is that date's, not the metric's own
+                self.dims = [r for r in self.dims if r.name != named]
+                self._add_dim(DimensionRef(named, grain), grain, named)
+            elif any(r.name != METRIC_TIME and r.grain == grain and self.layer.dimension(r.name).dimension.is_time
+                     for r in self.dims):
+                pass  # "by the month they were opened": the named date already carries the grain
+            elif finer is not None:
                 self._add_dim(finer, grain, finer.column)
             elif not any(r.name == METRIC_TIME for r in self.dims):
                 self.dims.insert(0, DimensionRef(METRIC_TIME, grain))
@@ -1731,6 +1739,19 @@ class _Builder:
         if uses_time and not self._has_time():
             self.problems.append(f"{', '.join(self.all_metrics()) or 'this'} cannot be placed in time: "
                                  "no date to count it on")
+
+    def _grain_of_named_time(self) -> str | None:
+        """The date a grain is asked of: "by month of signup date", "per week of the open date"."""
+        d = self.d
+        for p in self.picks:
+            if p.kind != "dimension" or not self.layer.dimension(p.targets[0]).dimension.is_time:
+                continue
+            k = p.start - 1
+            while k > 0 and d.lower(k) in ("of", "the"):
+                k -= 1
+            if k < p.start - 1 and d.lower(p.start - 1) != "the" and self._grain_word_at(k):
+                return p.targets[0]
+        return None
 
     def _has_time(self) -> bool:
         if self.all_metrics():

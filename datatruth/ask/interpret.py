@@ -63,6 +63,8 @@ def _expr_words(layer: SemanticLayer, expr: str, plan: QueryPlan | None = None) 
             words.append(layer.metric(token).title.lower())
         elif token in counted:
             words.append(counted[token])  # "number of orders", not its column name
+        elif token[:1].isalpha():
+            words.append(token.replace("_", " "))  # a measure of the model: its name as words
         else:
             words.append({"+": "plus", "-": "minus", "/": "divided by", "*": "times"}.get(token, token))
     return " ".join(words)

@@ -120,8 +120,9 @@ def _appositive_definition(d: Draft, ctx: PlanningContext, lowers: list[str], i:
                 return None
             # the defined name: the opening words up to the first comma or clause word, when they name no metric
             name_end = 0
-            while name_end < i and lowers[name_end] not in ("by", "per", "for", "in", "of", "from", "to", "during",
-                                                             "each", "across") and "," not in d.gap(name_end + 1):
+            while name_end < i and (lowers[name_end] not in ("by", "per", "for", "in", "of", "from", "to", "during",
+                                                              "each", "across") or d.gap(name_end) == "-") and \
+                    "," not in d.gap(name_end + 1):  # "paid-to-reserved ratio": one hyphenated name
                 name_end += 1
             name_end = min(name_end + 1, i) if name_end < i and "," in d.gap(name_end + 1) else name_end
             start_name = 1 if lowers[0] in ("what", "show", "the", "list", "give") else 0
@@ -142,6 +143,8 @@ def _one_period(d: Draft, start: int, stop: int) -> bool:
     return len(ranges) == 1 and None not in ranges and not any(h.months or h.periods for h in d.time.hits)
 
 
+# "the sum of A and B", "the difference between A and B": two figures joined by 'and'
+_PAIRED = {("sum", "of"): "+", ("difference", "between"): "-", ("total", "of"): "+", ("product", "of"): "*"}
 _OPERAND_VERBS = frozenset({"paid", "out", "made", "placed", "sold", "earned", "booked", "recorded", "received",
                             "spent", "issued", "generated", "collected", "reserved", "in", "during", "for"})
 
@@ -158,12 +161,20 @@ def _arithmetic_of(d: Draft, ctx: PlanningContext, start: int, stop: int
     i = start
     depth = 0
     expect_operand = True
+    pair: list[str] = []  # "the sum of A and B": the operator its 'and' stands for, until B is read
     while i < stop:
         gap = d.gap(i) if i > start else ""
         if expect_operand:
             opened = gap.count("(") + (1 if i == start and "(" in d.gap(i) else 0)
             parts += ["("] * opened
             depth += opened
+            joined = _PAIRED.get(tuple(lowers[i:i + 2]))
+            if joined and not pair and i + 2 < stop:
+                parts.append("(")
+                depth += 1
+                pair = [joined, "open"]
+                i += 2
+                continue
             if (lowers[i] in ("the", "a", "of", "total", "its", "their", "all") or d.used[i]) and i + 1 < stop:
                 i += 1  # articles, and time words ("2025 revenue") read by the time stage
                 continue
@@ -205,12 +216,28 @@ def _arithmetic_of(d: Draft, ctx: PlanningContext, start: int, stop: int
                 return None
             parts += [")"] * closed
             depth -= closed
+        if pair and pair[1] == "second":
+            parts.append(")")  # "the sum of A and B": B read, the pair closes
+            depth -= 1
+            pair = []
+        if pair and lowers[i] == "and":
+            parts.append(pair[0])
+            pair[1] = "second"
+            i += 1
+            expect_operand = True
+            continue
         op = ctx.lexicon.starts(lowers, i, [p for p, _ in ctx.lexicon.arithmetic])
         if op is None:
             return None
         parts.append(dict(ctx.lexicon.arithmetic)[op])
         i += len(op)
         expect_operand = True
+    if pair and pair[1] == "second" and not expect_operand:
+        parts.append(")")
+        depth -= 1
+        pair = []
+    if pair:
+        return None
     tail = d.gap(stop) if stop < len(d.words) else d.question[d.words[stop - 1].end:] if stop else ""
     closing = min(tail.count(")"), depth)
     parts += [")"] * closing

@@ -363,11 +363,38 @@ def _dimension_phrases(layer: SemanticLayer) -> Iterable[Term]:
                 yield Term(normalize(f"{entity} {dim.label}"), "dimension", qd.name, "label")
         for syn in dim.synonyms:
             yield Term(normalize(syn), "dimension", qd.name, "synonym")
+        if dim.is_time:
+            yield from (Term(n, "dimension", qd.name, "verb") for n in _event_phrases(normalize(local)))
         # a dimension holding identifiers answers to "<name> id" ("agent id", "policy holder id")
         if not dim.is_time and not any(normalize(local).endswith(w) for w in _ID_WORDS):
             for base in {normalize(local), normalize(dim.label)} - {""}:
                 for word in ("id", "identifier", "number"):
                     yield Term(f"{base} {word}", "dimension", qd.name, "entity")
+
+
+# verbs of events whose dates a model records ("claim_open_date"): the date answers to the verb ("the date it
+# was opened", "by the month they were closed"); a closed list, as "ordered" or "returned" mean other things
+_EVENT_VERBS = {"open": ("opened", "opening"), "close": ("closed", "closing"), "reopen": ("reopened", "reopening"),
+                "report": ("reported", "reporting"), "settle": ("settled", "settling"),
+                "cancel": ("cancelled", "cancelling"), "register": ("registered", "registration"),
+                "file": ("filed", "filing"), "issue": ("issued", "issuing"), "expire": ("expired", "expiring"),
+                "renew": ("renewed", "renewal"), "approve": ("approved", "approval"),
+                "submit": ("submitted", "submission"), "resolve": ("resolved", "resolution"),
+                "ship": ("shipped", "shipping"), "deliver": ("delivered", "delivery"), "hire": ("hired", "hiring")}
+
+
+def _event_phrases(local: str) -> list[str]:
+    """What people call the date of an event: "claim open date" → "opened", "date it was opened", "opening
+    date"."""
+    words = local.split()
+    if not words or words[-1] != "date":
+        return []
+    verb = next((w for w in words[:-1] if w in _EVENT_VERBS), None)
+    if verb is None:
+        return []
+    done, noun = _EVENT_VERBS[verb]
+    return [done, f"date {done}", f"{done} date", f"date it was {done}", f"date they were {done}",
+            f"{noun} date", f"date of {noun}"]
 
 
 def entity_words(layer: SemanticLayer, entity: str) -> set[str]:

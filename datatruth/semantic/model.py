@@ -86,8 +86,10 @@ class Entity:
 
     @property
     def title(self) -> str:
-        """The label, else the name with spaces."""
-        return self.label or self.name.replace("_", " ")
+        """The label, else the name with spaces (a label written as an identifier, `loss_reserve_amount`, too)."""
+        if self.label and not ("_" in self.label and " " not in self.label):
+            return self.label
+        return (self.label or self.name).replace("_", " ")
 
     @property
     def key_exprs(self) -> tuple[str, ...]:
@@ -234,8 +236,10 @@ class Metric:
 
     @property
     def title(self) -> str:
-        """The label, else the name with spaces."""
-        return self.label or self.name.replace("_", " ")
+        """The label, else the name with spaces (a label written as an identifier, `loss_reserve_amount`, too)."""
+        if self.label and not ("_" in self.label and " " not in self.label):
+            return self.label
+        return (self.label or self.name).replace("_", " ")
 
     @property
     def window_parts(self) -> tuple[int, str] | None:
