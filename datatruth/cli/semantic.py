@@ -110,7 +110,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _import_dbt(args: argparse.Namespace) -> int:
-    from datatruth.semantic.dbt_import import import_dbt, import_report, write_import
+    from datatruth.semantic.dbt import import_dbt, import_report, write_import
 
     result = import_dbt(Path(args.dir), args.ref_map, dialect=args.dialect)
     written = write_import(result, Path(args.out))

@@ -136,7 +136,7 @@ def _create(args: argparse.Namespace) -> int:
 
 
 def _create_from_dbt(args: argparse.Namespace) -> int:
-    from datatruth.semantic.dbt_import import build_from_dbt, import_report
+    from datatruth.semantic.dbt import build_from_dbt, import_report
 
     if not args.load_csv:
         raise UserError("--from-dbt needs --load-csv DATA_DIR", "name the folder holding the seed CSV files")
