@@ -151,6 +151,13 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             'revenue not from the South region in 2025',
             'the brand with the most units sold last quarter',
         ],
+        "a grain asked of a named date groups by that date ('by month of signup date')": [
+            'revenue by month of signup date in 2025',
+        ],
+        "'the sum of A and B', 'the difference between A and B' inside a definition": [
+            'refund share, i.e. refunds divided by the sum of revenue and refunds',
+            'margin, defined as the difference between revenue and cost',
+        ],
         "a definition whose figures carry their own condition": [
             'discounted share by category, defined as revenue of discounted order lines divided by revenue',
         ],

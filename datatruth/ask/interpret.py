@@ -67,7 +67,7 @@ def _expr_words(layer: SemanticLayer, expr: str, plan: QueryPlan | None = None) 
             words.append(token.replace("_", " "))  # a measure of the model: its name as words
         else:
             words.append({"+": "plus", "-": "minus", "/": "divided by", "*": "times"}.get(token, token))
-    return " ".join(words)
+    return " ".join(words).replace("( ", "(").replace(" )", ")")
 
 
 def _value_text(value: object, layer: SemanticLayer, f: Filter) -> str:

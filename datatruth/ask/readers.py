@@ -244,7 +244,17 @@ def _arithmetic_of(d: Draft, ctx: PlanningContext, start: int, stop: int
     depth -= closing
     if expect_operand or len(inputs) < 2 or depth != 0:
         return None
-    return " ".join(parts), tuple(inputs), tuple(filtered)
+    return " ".join(_unwrapped(parts)), tuple(inputs), tuple(filtered)
+
+
+def _unwrapped(parts: list[str]) -> list[str]:
+    """The expression without one pair of parentheses around all of it ("(A - B)" is "A - B")."""
+    depth = 0
+    for k, part in enumerate(parts):
+        depth += (part == "(") - (part == ")")
+        if depth == 0 and k < len(parts) - 1:
+            return parts
+    return parts[1:-1] if parts[:1] == ["("] else parts
 
 
 # the operators that end a figure with its own condition ("over", "per", "and" may sit inside one)
