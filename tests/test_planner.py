@@ -372,6 +372,9 @@ UNANSWERABLE: dict[str, dict[str, list[str]]] = {
         "one word of a path-like value names no value ('Pacific' is not 'Pacific/Honolulu')": [
             'average arrival delay of flights to the Pacific zone',
         ],
+        "a unit the answer does not come in ('delay in hours' is kept in minutes)": [
+            'average departure delay in hours',
+        ],
         "'with an air time': recorded, or above zero?": [
             'how many flights have an air time',
         ],

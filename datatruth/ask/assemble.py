@@ -48,7 +48,7 @@ _TO_CUES = {"to", "into", "arriving", "bound", "destination", "towards", "toward
 _HOLDER_WORDS = {"with", "who", "that", "having", "which", "whose", "where"}
 _ARRIVAL_VERBS = {"arrive", "arrived", "arrives", "arriving", "land", "landed", "lands", "landing", "bound"}
 _SKIP_BEFORE = {"of", "is", "was", "were", "are", "with", "a", "an", "the", "that", "had", "has", "have", "having",
-                "be", "been", "by", "who", "which"}
+                "be", "been", "by", "who", "which", "entries", "records", "rows"}
 _ID_COLUMNS = ("name", "title", "label", "number", "code", "faa", "carrier", "id", "identifier", "key")
 _PLURAL_DEFAULT_LIMIT = 10
 _RECENCY = {"recent", "latest", "newest", "earliest", "oldest", "last", "first"}
@@ -709,6 +709,21 @@ class _Builder:
                                                                                               "count_distinct")
                    for a in self.d.aggs)
 
+    def extreme_rows(self) -> None:
+        """"the largest single claim amount": a superlative before an entity whose words also name its own number
+        column, with no figure to rank by, is about that column (read by `superlatives`), not the entity."""
+        d = self.d
+        r = d.ranking
+        if r is None or r.limit is not None or any(p.kind in ("metric", "measure") for p in self.picks):
+            return
+        target = next((p for p in self.picks if p.start >= r.end), None)
+        if target is None or target.kind != "entity" or not all(
+                d.lower(k) in ("the", "of", "a", "single", "one") for k in range(r.end, target.start)):
+            return
+        own = self._own_number_column(target)
+        if own:
+            self.picks[self.picks.index(target)] = replace(target, kind="dimension", targets=tuple(own))
+
     def superlatives(self) -> None:
         """A superlative right before a column, with nothing to rank ("the shortest flight distance", "the latest
         order date"), asks for the column's maximum or minimum."""
@@ -718,7 +733,7 @@ class _Builder:
             return
         target = next((p for p in self.picks if p.start >= r.end), None)
         if target is None or target.kind != "dimension" or not all(
-                d.lower(k) in ("the", "of", "a") for k in range(r.end, target.start)):
+                d.lower(k) in ("the", "of", "a", "single", "one") for k in range(r.end, target.start)):
             return
         grouped = [p for p in self.picks if p is not target and p.kind in ("entity", "concept", "dimension") and
                    (self.group_position(p) or p.kind == "entity" and self.roles.get(p.start) == "group")]
@@ -977,7 +992,15 @@ class _Builder:
                 bool(self.phrasing(p).metric)
         if p.kind == "dimension":
             return any(is_numeric(self.ctx, t) for t in p.targets)
+        if p.kind == "entity":
+            return bool(self._own_number_column(p))
         return p.kind in ("metric", "measure")
+
+    def _own_number_column(self, p: Pick) -> list[str]:
+        """"claim amount entries of 2,000 or more": the entity's words also name a number column of its own."""
+        models = {m.name for e in p.targets if (m := self.layer.entity_model(e)) is not None}
+        return [t for t in p.alt("dimension") if is_numeric(self.ctx, t) and
+                self.layer.dimension(t).model.name in models]
 
     def _number_target(self, span: NumberSpan, p: Pick) -> bool:
         if p.kind == "phrasing" and p.start in self.bound_dims:
@@ -1000,6 +1023,8 @@ class _Builder:
             self.place(p.start, p.end)
             self.roles[p.start] = "bound"
             return self._number_filter(span, dims[0], p)
+        if p.kind == "entity" and (own := self._own_number_column(p)):
+            return self._number_filter(span, own[0], p)
         if p.kind in ("metric", "measure") and [t for t in p.alt("dimension") if is_numeric(self.ctx, t)]:
             column = [t for t in p.alt("dimension") if is_numeric(self.ctx, t)][0]
             column_unit = unit(self.layer.dimension(column).dimension.unit or "count")
@@ -1121,6 +1146,17 @@ class _Builder:
             self.place(p.start, p.end)
             if p.start in describing:
                 self.roles[p.start] = "describes"
+                continue
+            said = unit_of_word(p.phrase.lower()) if p.end - p.start == 1 and self.d.lower(p.start - 1) == "in" \
+                else None
+            shown = [u for m in self.metrics if (u := unit(self._metric_unit(m) or ""))]
+            if said is not None and any(u.kind == said.kind for u in shown):
+                # "average departure delay in hours": the unit of the answer, not a grouping by hour
+                if not any(u.name == said.name for u in shown):
+                    self.problems.append(f"the answer comes in {shown[0].label}, not {said.label}; ask without "
+                                         f"'in {p.phrase}'")
+                    self.rewrites.append(self.d.replaced(p.start - 1, p.end, ""))
+                self.roles[p.start] = "unit"
                 continue
             if listing and r is not None and r.end <= p.start and all(
                     self.d.lower(k) in ("the", "of", "a") for k in range(r.end, p.start)):
@@ -2468,6 +2504,7 @@ class _Builder:
                  if self.layer.has_dimension(c) and self.layer.dimension(c).dimension.unit}
         if self.share or self.comparison or any(self.layer.metric(m).format == "percent" for m in self.metrics):
             units.add(unit("percent"))
+        units |= {unit(u) for m in self.metrics if (u := self._metric_unit(m))}
         for i, w in enumerate(d.words):
             if d.used[i] or i in self.placed or d.lower(i - 1) not in ("in", "as"):
                 continue
@@ -2480,6 +2517,22 @@ class _Builder:
                 self.problems.append(f"the answer comes in {next(u.label for u in units if u)}, "
                                      f"not {said.label}; ask without 'in {w.raw}'")
                 self.place(i, i + 1)
+
+    def _metric_unit(self, metric: str) -> str | None:
+        """The unit of a simple metric's values: its column's declared unit, or the unit of a date difference
+        (`DATEDIFF(close, open, DAY)` counts days)."""
+        m = self.layer.metric(metric)
+        if m.type != "simple" or not m.measure:
+            return None
+        model, measure = self.layer.measure(m.measure)
+        if measure.agg not in ("sum", "avg", "min", "max", "median", "percentile"):
+            return None
+        expr = measure.expr.strip().lower()
+        column = next((d for d in model.dimensions if d.expr.strip().lower() == expr and d.unit), None)
+        if column is not None:
+            return column.unit
+        found = _DATE_DIFF.search(expr)
+        return f"{found.group(1) or found.group(2)}s" if found else None
 
     # -- the plan -------------------------------------------------------------------------------------------
     def plan(self) -> QueryPlan:
@@ -2505,6 +2558,7 @@ def assemble(d: Draft, ctx: PlanningContext, context_metrics: Sequence[str] = ()
     b.model_words()
     b.literals()
     b.presence()
+    b.extreme_rows()
     b.metrics_step()
     b.entities()
     b.concepts()
@@ -2547,6 +2601,7 @@ _TO_DATE = {"year": ("year to date", "ytd", "so far this year"), "quarter": ("qu
 _PRESENT_WORDS = frozenset({"recorded", "known", "reported", "valid", "logged", "measured", "available"})
 _SIGN_WORDS = {"negative": "<", "positive": ">"}
 _HAVE_WORDS = frozenset({"with", "has", "have", "had", "having"})
+_DATE_DIFF = re.compile(r"\bdate_?diff\s*\(\s*(?:'(day|hour|minute|second)'|[^()]*,\s*(day|hour|minute|second)\s*\))")
 _SUBJECT_PRONOUNS = frozenset({"we", "they", "you", "i", "he", "she", "it"})
 
 

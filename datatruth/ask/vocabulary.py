@@ -365,6 +365,11 @@ def _dimension_phrases(layer: SemanticLayer) -> Iterable[Term]:
             yield Term(normalize(syn), "dimension", qd.name, "synonym")
         if dim.is_time:
             yield from (Term(n, "dimension", qd.name, "verb") for n in _event_phrases(normalize(local)))
+        # "year_built": the year answers to its verb ("buildings built before 1980", "built in 1999")
+        parts = normalize(local).split()
+        if len(parts) == 2 and "year" in parts and (verb := parts[1 - parts.index("year")]) != "year" and (
+                verb.endswith("ed") or verb in _IRREGULAR_DONE):
+            yield Term(verb, "dimension", qd.name, "verb")
         # a dimension holding identifiers answers to "<name> id" ("agent id", "policy holder id")
         if not dim.is_time and not any(normalize(local).endswith(w) for w in _ID_WORDS):
             for base in {normalize(local), normalize(dim.label)} - {""}:
@@ -381,6 +386,9 @@ _EVENT_VERBS = {"open": ("opened", "opening"), "close": ("closed", "closing"), "
                 "renew": ("renewed", "renewal"), "approve": ("approved", "approval"),
                 "submit": ("submitted", "submission"), "resolve": ("resolved", "resolution"),
                 "ship": ("shipped", "shipping"), "deliver": ("delivered", "delivery"), "hire": ("hired", "hiring")}
+
+
+_IRREGULAR_DONE = frozenset({"built", "made", "born", "sold", "bought", "paid", "begun", "won", "lost", "held"})
 
 
 def _event_phrases(local: str) -> list[str]:
