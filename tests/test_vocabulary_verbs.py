@@ -1,4 +1,5 @@
-"""Names of dates and years answer to the verbs of their events ("the date it was opened", "built before 1980")."""
+"""Names of dates and years answer to the verbs of their events ("the date it was opened", "built before 1980");
+the first line of an address to "street address"."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ semantic_models:
       - {name: claim_open_date, type: time, time_granularity: day}
       - {name: year_built, type: categorical}
       - {name: year_code, type: categorical}
+      - {name: line_1_address, type: categorical}
     measures: [{name: claim_count, agg: count, expr: "1"}]
 metrics: [{name: claims, type: simple, measure: claim_count}]
 """
@@ -39,4 +41,5 @@ def test_vocabulary_reads_event_verbs_and_year_verbs(tmp_path: Path) -> None:
     assert {t.target for t in vocab.lookup("opened")} == {"claim__claim_open_date"}
     assert {t.target for t in vocab.lookup("date it was opened")} == {"claim__claim_open_date"}
     assert {t.target for t in vocab.lookup("built")} == {"claim__year_built"}
+    assert {t.target for t in vocab.lookup("street address")} == {"claim__line_1_address"}
     assert not vocab.lookup("code") or all(t.method != "verb" for t in vocab.lookup("code"))

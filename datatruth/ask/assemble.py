@@ -862,15 +862,26 @@ class _Builder:
         for p in self.picks:
             if p.kind != "dimension" or p.start < 2 or d.used[p.start - 1] or p.start - 1 in self.placed:
                 continue
-            value = number_of(d.lower(p.start - 1))
-            column = next((t for t in p.targets if self.layer.dimension(t).dimension.unit == "count"), None)
-            if value is None or column is None or d.lower(p.start - 2) not in ("with", "had", "has", "have", "of"):
+            column = next((t for t in p.targets if _counts_things(self.layer.dimension(t))), None)
+            # "with 5, 6 or 7 firefighters": the numbers listed before the column, each a value of it
+            values: list[int | float] = []
+            k = p.start - 1
+            while k > 0 and not d.used[k] and k not in self.placed:
+                value = number_of(d.lower(k))
+                if value is not None:
+                    values.insert(0, _clean(value))
+                elif not values or d.lower(k) not in ("or", "and") and "," not in d.gap(k + 1):
+                    break
+                k -= 1
+            if not values or column is None or d.lower(k) not in ("with", "had", "has", "have", "of") or \
+                    number_of(d.lower(k + 1)) is None:
                 continue
-            self.place(p.start - 1, p.end)
+            self.place(k + 1, p.end)
             self.roles[p.start] = "bound"
-            self.filters.append(Filter(column, "=", (_clean(value),)))
-            self.notes.append(Evidence(d.text(p.start - 1, p.end), "filter", f"{column} = {_clean(value)}", 1.0,
-                                       "number"))
+            self.filters.append(Filter(column, "=" if len(values) == 1 else "in", tuple(values)))
+            if len(values) > 1 and self._per_member():
+                self._add_dim(DimensionRef(column), p.phrase, f"one row per {column}")
+            self.notes.append(Evidence(d.text(k + 1, p.end), "filter", f"{column} in {values}", 1.0, "number"))
 
     def _having_one(self) -> None:
         """"customers with a return", "stores that had any refunds": members with at least one — a condition
@@ -2705,6 +2716,13 @@ def _finest_time(layer: SemanticLayer, model: SemanticModel) -> str | None:
     if own is not None and rank.get(own.time_granularity or "day", 3) <= rank.get(best.time_granularity or "day", 3):
         return default
     return f"{model.prefix}__{best.name}"
+
+
+def _counts_things(qd: QualifiedDimension) -> bool:
+    """A column that counts things: declared in counts, or named so ("number_of_firefighters", "seat_count")."""
+    name = normalize(qd.dimension.name)
+    return qd.dimension.unit == "count" or name.startswith(("number of ", "num ", "count of ", "no of ")) or \
+        name.endswith(" count")
 
 
 def _year_like(qd: QualifiedDimension) -> bool:
