@@ -249,7 +249,7 @@ def _add(index: dict[str, list[ValueCandidate]], key: str, cand: ValueCandidate)
         bucket.append(cand)
 
 
-def _source(model: SemanticModel, dialect: str) -> exp.Expression:
+def _source(model: SemanticModel, dialect: str) -> exp.Expr:
     if model.sql:
         return exp.Subquery(this=sqlglot.parse_one(model.sql, read=dialect), alias=exp.TableAlias(
             this=exp.to_identifier(model.name)))

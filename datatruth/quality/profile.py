@@ -323,7 +323,7 @@ def _sampled_patterns(source: Source, table: str, columns: list[str], size: int,
         shape = sp.shape(d, sp.col(c))
         branches.append(exp.select(sp.lit(c).as_("c"), shape.as_("v"), exp.Count(this=exp.Star()).as_("n"))
                         .from_("s").where(exp.Not(this=exp.Is(this=sp.col(c), expression=exp.Null()))).group_by(shape))
-    union: exp.Expression = branches[0]
+    union: exp.Query = branches[0]
     for b in branches[1:]:
         union = exp.union(union, b, distinct=False)
     sq = exp.select("c", "v", "n").from_(union.subquery("u")).with_("s", as_=sample,

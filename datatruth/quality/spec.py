@@ -96,7 +96,7 @@ def parse_hours(text: Any) -> float | None:
     return None
 
 
-def parse_where(text: str, dialect: str = "duckdb") -> exp.Expression:
+def parse_where(text: str, dialect: str = "duckdb") -> exp.Expr:
     """Parse a row filter; only a boolean expression over the table's own columns is allowed."""
     tree = sqlglot.parse_one(text, read=dialect)
     if isinstance(tree, exp.Query) or tree.find(exp.Query, exp.Subquery, exp.Command) is not None:

@@ -361,7 +361,7 @@ def _borrow_time(models: list[dict[str, Any]], notes: list[str]) -> None:
         for ent in model.get("entities", []):
             parent = primary.get(ent["name"]) if ent["type"] == "foreign" else None
             time = (parent or {}).get("defaults", {}).get("agg_time_dimension")
-            if time:
+            if time and parent is not None:  # a time implies a parent; the check tells the type checker
                 model["defaults"] = {"agg_time_dimension": f"{ent['name']}__{time}"}
                 notes.append(f"{model['table']}: no date column; measures are counted on {parent['table']}.{time}")
                 break

@@ -222,9 +222,9 @@ def _entity_shapes(layer: SemanticLayer) -> list[Issue]:
         holders = [m for m in layer.models if (e := m.entity(name)) and e.is_unique_side]
         users = [m for m in layer.models if (e := m.entity(name)) and not e.is_unique_side]
         if users and not holders:
-            entity = users[0].entity(name)
-            assert entity is not None
-            issues.append(entity.origin.issue(
+            foreign = users[0].entity(name)
+            assert foreign is not None
+            issues.append(foreign.origin.issue(
                 f"foreign entity '{name}' of model '{users[0].name}' has no model where it is primary or unique",
                 "add the model that owns this key, or remove the entity"))
     return issues
