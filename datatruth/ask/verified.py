@@ -126,7 +126,7 @@ def read_for_matching(question: str, ctx: PlanningContext) -> Reading | None:
     return _reduce(d, ctx)
 
 
-def _reduce(d: Draft, ctx: PlanningContext) -> Reading:
+def _reduce(d: Draft, ctx: PlanningContext) -> Reading:  # noqa: C901 - one cover() per kind of placed word, read top to bottom
     covered = [False] * len(d.words)
     tokens: set[str] = set()
 

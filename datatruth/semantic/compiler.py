@@ -450,7 +450,7 @@ def _period_case(p: _Plan, value: exp.Expression, label: bool) -> exp.Expression
     return exp.Case(ifs=ifs)
 
 
-def _group_cte(p: _Plan, group: _Group, time_range: TimeRange | None, prefix: str,
+def _group_cte(p: _Plan, group: _Group, time_range: TimeRange | None, prefix: str,  # noqa: C901 - one branch per dimension kind, then the CTE in SQL order
                key_shift: tuple[int, str] | None) -> list[exp.CTE]:
     joins = _Joins()
     dim_exprs: list[tuple[str, exp.Expression]] = []

@@ -233,7 +233,7 @@ def _is_categorical(info: TableInfo, col: ColumnInfo) -> bool:
     return 0 < n <= MAX_CATEGORIES and (n <= info.row_count / 2 or info.row_count <= 2 * MAX_CATEGORIES)
 
 
-def _build(tables: list[TableInfo], notes: list[str]) -> dict[str, Any]:
+def _build(tables: list[TableInfo], notes: list[str]) -> dict[str, Any]:  # noqa: C901 - entities, then dimensions and measures of each table, as the YAML
     entity_of = {t.name: _entity_name(t) for t in tables if t.primary_key}
     by_entity = {v: k for k, v in entity_of.items()}
     measure_names: dict[str, int] = {}

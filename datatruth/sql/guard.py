@@ -373,7 +373,7 @@ def _table_parts(table: exp.Table) -> list[exp.Identifier]:
     return present
 
 
-def _check_table(table: exp.Table, draft: _Draft) -> str | None:
+def _check_table(table: exp.Table, draft: _Draft) -> str | None:  # noqa: C901 - each rule a table reference must pass, in the order they apply
     """Check one table reference; return its normalised name, or None for a CTE or a table function."""
     dialect = draft.dialect
     if isinstance(table.this, exp.Func):

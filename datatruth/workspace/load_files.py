@@ -554,7 +554,7 @@ def _transcoded(src: _Source, folder: Path) -> Path:
     return target
 
 
-def load_files(ws_name: str, files: Iterable[str | Path], settings: Settings | None = None,
+def load_files(ws_name: str, files: Iterable[str | Path], settings: Settings | None = None,  # noqa: C901 - the load's stages in order, in one transaction
                progress: Progress | None = None, confirm_types: Mapping[str, Mapping[str, str]] | None = None,
                dry_run: bool = False, replace: bool = False, allow_empty: bool = False,
                known_tables: Iterable[str] | None = None) -> LoadReport:
