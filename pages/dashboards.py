@@ -69,7 +69,7 @@ def _filters_panel(ctx, board, saved: Filters) -> Filters:
     return current
 
 
-def _tile(ctx, run: TileRun, index: int, count: int, can_edit: bool, rendered_at: float | None) -> None:
+def _tile(ctx, run: TileRun, index: int, count: int, can_edit: bool, rendered_at: float | None) -> None:  # noqa: C901 - one tile drawn top to bottom: stale, failed or answered
     tile, answer = run.tile, run.answer
     from datatruth.ask.pipeline import workspace_resources
 

@@ -98,7 +98,9 @@ def json_value(value: Any) -> Any:
     if isinstance(value, decimal.Decimal):
         if not value.is_finite():
             return None
-        return int(value) if value == value.to_integral_value() and value.as_tuple().exponent >= 0 else float(value)
+        exponent = value.as_tuple().exponent  # an int for finite values ('n'/'N'/'F' only for NaN and infinity)
+        integral = value == value.to_integral_value() and isinstance(exponent, int) and exponent >= 0
+        return int(value) if integral else float(value)
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, float | np.floating):

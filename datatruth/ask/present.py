@@ -153,7 +153,7 @@ def excel_bytes(frame: pd.DataFrame, columns: tuple[ColumnInfo, ...], sheet: str
         else:
             formats.append(_EXCEL_DATE_FORMATS.get(grain_of(info) or "", None) if info.role == "time" else None)
     for row in frame.itertuples(index=False, name=None):
-        values = []
+        values: list[object] = []
         for info, value in zip(infos, row, strict=True):
             grain = grain_of(info)
             if grain in ("quarter", "day_of_week") and value is not None:

@@ -112,7 +112,7 @@ class ValueIndex:
         """Exact candidates for a value written as `text`."""
         return list(self._exact.get(normalize(text), ()))
 
-    def matches(self, words: Sequence[Word], free: Sequence[bool], vocabulary_words: frozenset[str] = frozenset(),
+    def matches(self, words: Sequence[Word], free: Sequence[bool], vocabulary_words: frozenset[str] = frozenset(),  # noqa: C901 - exact, compact, prefix then single-word passes, in ranked order
                 fuzzy: bool = True) -> list[ValueHit]:
         """Candidate value mentions among the free words: exact and compact first, then partial and fuzzy."""
         hits: list[ValueHit] = []
@@ -249,7 +249,7 @@ def _add(index: dict[str, list[ValueCandidate]], key: str, cand: ValueCandidate)
         bucket.append(cand)
 
 
-def _source(model: SemanticModel, dialect: str) -> exp.Expression:
+def _source(model: SemanticModel, dialect: str) -> exp.Expr:
     if model.sql:
         return exp.Subquery(this=sqlglot.parse_one(model.sql, read=dialect), alias=exp.TableAlias(
             this=exp.to_identifier(model.name)))

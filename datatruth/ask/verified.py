@@ -126,7 +126,7 @@ def read_for_matching(question: str, ctx: PlanningContext) -> Reading | None:
     return _reduce(d, ctx)
 
 
-def _reduce(d: Draft, ctx: PlanningContext) -> Reading:
+def _reduce(d: Draft, ctx: PlanningContext) -> Reading:  # noqa: C901 - one cover() per kind of placed word, read top to bottom
     covered = [False] * len(d.words)
     tokens: set[str] = set()
 
@@ -284,7 +284,8 @@ def match(question: str, ctx: PlanningContext, candidates: Sequence[Candidate],
         slotted = _slot_plan(plan, asked, verified)
         if slotted is None or not _passes_checks(slotted, ctx):
             continue
-        evidence = (Evidence(question, "other", f"verified question: {cand.question}", round(score, 3), "verified"),)
+        evidence: tuple[Evidence, ...] = (
+            Evidence(question, "other", f"verified question: {cand.question}", round(score, 3), "verified"),)
         if asked.time is not None:
             evidence += (Evidence(asked.time_phrase, "time", asked.time.describe(), 1.0, "timeparse"),)
         best = VerifiedMatch(cand, replace(slotted, evidence=evidence), score)

@@ -235,8 +235,9 @@ def _refresh(args: argparse.Namespace) -> int:
             broken.append((name, err))
     fired = sum(len(r.fired) for r in reports)
     unevaluated = sum(len(r.unevaluated) for r in reports)
-    for name, err in broken:
-        problem = err.issues[0] if getattr(err, "issues", None) else err.message
+    for name, error in broken:
+        issues = getattr(error, "issues", None)
+        problem = issues[0] if issues else error.message
         print(f"{name}: NOT refreshed: {problem}", file=sys.stderr)
     if broken:
         exit_code = EXIT_BROKEN

@@ -74,7 +74,9 @@ def parse_rule(text: str, severity: str = "warning") -> AlertRule:
     except sqlglot.errors.ParseError:
         tree = None
     op = _AST_OPS.get(type(tree)) if tree is not None else None
-    if op is None or not isinstance(tree.left, exp.Column) or not isinstance(tree.right, exp.Literal | exp.Neg):
+    # Every operator in _AST_OPS is a Binary; the isinstance check only tells the type checker so.
+    if (op is None or not isinstance(tree, exp.Binary) or not isinstance(tree.left, exp.Column)
+            or not isinstance(tree.right, exp.Literal | exp.Neg)):
         raise UserError(f"cannot read the alert rule '{text}'", "write METRIC OPERATOR NUMBER, e.g. on_time_rate < 75%")
     number = float(tree.right.this.this if isinstance(tree.right, exp.Neg) else tree.right.this)
     if isinstance(tree.right, exp.Neg):

@@ -214,7 +214,7 @@ def generate_retail(end: dt.date, seed: int = DEFAULT_SEED, target_lines: int = 
     perm = rng.permutation(n_products)
     prod_idx = perm[rng.choice(n_products, size=n_lines, p=pop / pop.sum())]
     qty = 1 + rng.poisson(0.45, size=n_lines)
-    price = products["unit_price"].to_numpy()[prod_idx]
+    line_price = products["unit_price"].to_numpy()[prod_idx]
     cost = products["unit_cost"].to_numpy()[prod_idx]
     line_month = month[order_day[line_order]]
     promo = np.where(line_month >= 11, 0.35, 0.18)
@@ -223,12 +223,12 @@ def generate_retail(end: dt.date, seed: int = DEFAULT_SEED, target_lines: int = 
     spike_day = np.datetime64(end - dt.timedelta(days=90), "D")
     spike_products = perm[:3]
     spike = (order_date[line_order] == spike_day) & np.isin(prod_idx, spike_products)
-    price = np.where(spike, price * 100, price)
-    net = np.round(qty * price * (1 - disc), 2)
+    line_price = np.where(spike, line_price * 100, line_price)
+    net = np.round(qty * line_price * (1 - disc), 2)
     order_lines = pd.DataFrame({
         "order_line_id": np.arange(1, n_lines + 1), "order_id": order_id[line_order],
         "product_id": products["product_id"].to_numpy()[prod_idx], "quantity": qty,
-        "unit_price": np.round(price, 2), "unit_cost": cost, "discount_pct": disc, "net_amount": net,
+        "unit_price": np.round(line_price, 2), "unit_cost": cost, "discount_pct": disc, "net_amount": net,
     })
     faults.append(PlantedFault("price_outlier_spike", "order_lines", "unit_price",
                                f"{int(spike.sum())} order lines on {spike_day} carry prices 100x the list price"))
@@ -249,7 +249,7 @@ def generate_retail(end: dt.date, seed: int = DEFAULT_SEED, target_lines: int = 
 
     # --- marketing spend -------------------------------------------------------------------------
     months = pd.period_range(start=start, end=end, freq="M")
-    mrows = []
+    mrows: list[tuple[object, ...]] = []
     base = {"Search": 42000, "Social": 30000, "Email": 6000, "Display": 15000, "Affiliate": 9000}
     for i, m in enumerate(months):
         season = 1.35 if m.month in (11, 12) else 1.0

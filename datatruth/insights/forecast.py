@@ -204,7 +204,8 @@ def add_forecast(answer: Any, periods: int | None = None) -> dict[str, Any] | No
          "y": [anchor_y, *result.mean], "line": {"dash": "dash"},
          "hovertemplate": "%{x}: %{y:,.2f} (forecast)<extra></extra>"},
     ]
-    spec = {"data": [*answer.chart["data"], *traces], "layout": dict(answer.chart.get("layout", {}))}
+    spec: dict[str, Any] = {"data": [*answer.chart["data"], *traces],
+                            "layout": dict(answer.chart.get("layout", {}))}
     title = spec["layout"].get("title", {}).get("text", "")
     spec["layout"]["title"] = {"text": f"{title} — forecast: {result.method}".strip(" —")}
     spec["layout"]["meta"] = {"forecast_method": result.method, "forecast_periods": len(result.steps)}

@@ -42,7 +42,7 @@ def _table(ctx: CheckContext, spec: CheckSpec) -> exp.Table:
     return ctx.source.table(str(spec.table))
 
 
-def _filter(spec: CheckSpec, *conds: exp.Expression | None) -> exp.Expression | None:
+def _filter(spec: CheckSpec, *conds: exp.Expr | None) -> exp.Expr | None:
     parts = [c for c in conds if c is not None]
     if spec.where:
         parts.append(exp.Paren(this=parse_where(spec.where)))
@@ -57,7 +57,7 @@ def _scalar(ctx: CheckContext, q: exp.Expression) -> Any:
     return ctx.source.rows(q)[0][0]
 
 
-def _examples(ctx: CheckContext, spec: CheckSpec, cond: exp.Expression | None,
+def _examples(ctx: CheckContext, spec: CheckSpec, cond: exp.Expr | None,
               order: list[exp.Expression] | None = None) -> tuple[dict[str, Any], ...]:
     """A few failing rows with sensitive columns masked."""
     q = exp.select("*").from_(_table(ctx, spec))
@@ -161,7 +161,7 @@ def check_accepted_values(ctx: CheckContext, spec: CheckSpec) -> CheckOutcome:
     return _share_check(ctx, spec, bad, "are not among the accepted values")
 
 
-def _bound(ctx: CheckContext, spec: CheckSpec, value: Any) -> exp.Expression:
+def _bound(ctx: CheckContext, spec: CheckSpec, value: Any) -> exp.Expr:
     kind = ctx.source.column(str(spec.table), str(spec.column)).kind
     if kind == "temporal" and isinstance(value, str | dt.date):
         return exp.cast(sp.lit(str(value)), exp.DataType.build("DATE"))
@@ -289,7 +289,8 @@ def check_volume(ctx: CheckContext, spec: CheckSpec) -> CheckOutcome:
         days = [start + dt.timedelta(days=i) for i in range((last - start).days + 1)]
         series = [(d, counts.get(d, 0)) for d in days]
         current_day, current = series[-1]
-        training = [n for d, n in series[:-1] if p.get("seasonality", "none") == "none" or d.weekday() == current_day.weekday()]
+        training: list[float] = [n for d, n in series[:-1]
+                                 if p.get("seasonality", "none") == "none" or d.weekday() == current_day.weekday()]
         label = f"{current_day}"
     else:
         # No time column: judge this run's row count against the counts stored by earlier runs.
@@ -311,7 +312,7 @@ def check_volume(ctx: CheckContext, spec: CheckSpec) -> CheckOutcome:
                     training_size=len(training), rows=current)
 
 
-def _distribution(ctx: CheckContext, spec: CheckSpec, where: exp.Expression | None, edges: list[float] | None,
+def _distribution(ctx: CheckContext, spec: CheckSpec, where: exp.Expr | None, edges: list[float] | None,
                   kind: str) -> dict[str, float]:
     """Shares per bin (numeric, by `edges`) or per value (categorical), computed in SQL."""
     ref = sp.col(str(spec.column))
@@ -336,7 +337,7 @@ def psi(expected: dict[str, float], actual: dict[str, float], eps: float = 1e-4)
     return total
 
 
-def _sample_values(ctx: CheckContext, spec: CheckSpec, where: exp.Expression | None, size: int) -> list[float]:
+def _sample_values(ctx: CheckContext, spec: CheckSpec, where: exp.Expr | None, size: int) -> list[float]:
     ref = sp.col(str(spec.column))
     cond = exp.and_(_not_null(ref), *([where] if where is not None else []))
     q = sp.sample_query(ctx.source.dialect, _table(ctx, spec), [sp.as_double(ref)], size, cond)
@@ -374,18 +375,18 @@ def check_drift(ctx: CheckContext, spec: CheckSpec) -> CheckOutcome:
             sample = sorted(_sample_values(ctx, spec, base_where if base_where is not None else cur_where, size))
             if sample:
                 edges = sorted({sample[min(len(sample) - 1, int(len(sample) * i / bins))] for i in range(1, bins)})
-        baseline = _distribution(ctx, spec, base_where if base_where is not None else cur_where, edges, kind)
+        base_shares = _distribution(ctx, spec, base_where if base_where is not None else cur_where, edges, kind)
         if base_where is None:
-            ctx.baseline_put(spec.name, {"method": "psi", "edges": edges, "shares": baseline})
+            ctx.baseline_put(spec.name, {"method": "psi", "edges": edges, "shares": base_shares})
             return _outcome(ctx, spec, True, 0.0, "baseline stored", "baseline stored; drift is measured from the next run")
     else:
-        edges, baseline = stored.get("edges"), dict(stored.get("shares", {}))
-    current = _distribution(ctx, spec, cur_where, edges, kind)
-    value = psi(baseline, current)
+        edges, base_shares = stored.get("edges"), dict(stored.get("shares", {}))
+    current_shares = _distribution(ctx, spec, cur_where, edges, kind)
+    value = psi(base_shares, current_shares)
     limit = float(p.get("threshold", 0.2))
     return _outcome(ctx, spec, value <= limit, value, f"PSI <= {limit:g}",
                     f"PSI of {spec.table}.{spec.column} against its baseline is {value:.3f}",
-                    baseline=baseline, current=current)
+                    baseline=base_shares, current=current_shares)
 
 
 def check_referential(ctx: CheckContext, spec: CheckSpec) -> CheckOutcome:

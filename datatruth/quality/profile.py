@@ -209,7 +209,7 @@ class _SampleStats:
     patterns: dict[str, Patterns]
 
 
-def _sample_stats(source: Source, table: str, columns: tuple[ColumnInfo, ...], size: int, total: int
+def _sample_stats(source: Source, table: str, columns: tuple[ColumnInfo, ...], size: int, total: int  # noqa: C901 - one query slot per column kind, read top to bottom
                   ) -> _SampleStats:
     """Everything the big-table profile takes from samples, in one query.
 
@@ -323,7 +323,7 @@ def _sampled_patterns(source: Source, table: str, columns: list[str], size: int,
         shape = sp.shape(d, sp.col(c))
         branches.append(exp.select(sp.lit(c).as_("c"), shape.as_("v"), exp.Count(this=exp.Star()).as_("n"))
                         .from_("s").where(exp.Not(this=exp.Is(this=sp.col(c), expression=exp.Null()))).group_by(shape))
-    union: exp.Expression = branches[0]
+    union: exp.Query = branches[0]
     for b in branches[1:]:
         union = exp.union(union, b, distinct=False)
     sq = exp.select("c", "v", "n").from_(union.subquery("u")).with_("s", as_=sample,
@@ -373,7 +373,7 @@ def row_count(source: Source, table: str) -> int:
     return int(source.rows(exp.select(exp.Count(this=exp.Star())).from_(source.table(table)))[0][0])
 
 
-def profile_table(source: Source, table: str, *, now: dt.datetime | None = None, top_k: int = 10,
+def profile_table(source: Source, table: str, *, now: dt.datetime | None = None, top_k: int = 10,  # noqa: C901 - sampling choice, one query, then one row per column
                   approx_above: int = APPROX_DISTINCT_ABOVE, duplicates: bool = True,
                   time_column: str | None = None, sample_rows: int = 20_000) -> TableProfile:
     """Profile every column of `table` with SQL pushed down to the warehouse.

@@ -142,8 +142,8 @@ def score_table(profile: TableProfile, outcomes: list[CheckOutcome]) -> TableSco
     for c in columns:
         if c.low_quality:
             table_dims["completeness"][1].append(f"{c.column} is low quality: more than 50% NULL")
-    dims = tuple(DimensionScore(d, _mean(v), tuple(e)) for d, (v, e) in table_dims.items())
-    return TableScore(profile.table, _mean(d.score for d in dims), dims, tuple(columns))
+    dim_scores = tuple(DimensionScore(d, _mean(v), tuple(e)) for d, (v, e) in table_dims.items())
+    return TableScore(profile.table, _mean(d.score for d in dim_scores), dim_scores, tuple(columns))
 
 
 def score_workspace(profiles: Iterable[TableProfile], outcomes: Iterable[CheckOutcome]) -> WorkspaceScore:
@@ -154,7 +154,7 @@ def score_workspace(profiles: Iterable[TableProfile], outcomes: Iterable[CheckOu
     tables = [score_table(p, by_table.get(p.table, [])) for p in profiles]
     dims = []
     for d in DIMENSIONS:
-        per = [(t.table, t.dimension(d).score) for t in tables if t.dimension(d).score is not None]
+        per = [(t.table, score) for t in tables if (score := t.dimension(d).score) is not None]
         worst = sorted(per, key=lambda x: x[1])[:3]
         dims.append(DimensionScore(d, _mean(s for _, s in per),
                                    tuple(f"{t}: {s:.1f}" for t, s in worst)))

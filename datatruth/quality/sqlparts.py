@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sqlglot
 import sqlglot.expressions as exp
 
@@ -26,7 +28,7 @@ def col(name: str) -> exp.Column:
     return exp.column(name, quoted=True)
 
 
-def lit(value: object) -> exp.Expression:
+def lit(value: object) -> exp.Expr:
     """A literal (string, number, bool or NULL)."""
     return exp.convert(value)
 
@@ -38,12 +40,12 @@ def regex_match(dialect: str, expr: exp.Expression, pattern: str) -> exp.Express
     return exp.RegexpLike(this=expr, expression=lit(pattern))
 
 
-def count_if(cond: exp.Expression) -> exp.Expression:
+def count_if(cond: exp.Expr) -> exp.Expression:
     """SUM(CASE WHEN cond THEN 1 ELSE 0 END): portable conditional count."""
     return exp.Sum(this=exp.Case(ifs=[exp.If(this=cond, true=lit(1))], default=lit(0)))
 
 
-def as_double(expr: exp.Expression) -> exp.Expression:
+def as_double(expr: exp.Expr) -> exp.Expression:
     """Cast to a floating type so averages of integers and decimals come back as floats."""
     return exp.cast(expr, exp.DataType.build("DOUBLE"))
 
@@ -104,8 +106,8 @@ def shape(dialect: str, expr: exp.Expression) -> exp.Expression:
     return replace(replace(expr, "[A-Za-z]+", "a"), "[0-9]+", "9")
 
 
-def sample_query(dialect: str, table: exp.Table, columns: list[exp.Expression], size: int,
-                 where: exp.Expression | None = None, seed: int = 7) -> exp.Select:
+def sample_query(dialect: str, table: exp.Table, columns: Sequence[exp.Expr], size: int,
+                 where: exp.Expr | None = None, seed: int = 7) -> exp.Select:
     """A random sample of about `size` rows taken in SQL (reservoir on DuckDB, random order elsewhere)."""
     q = exp.select(*columns).from_(table)
     if where is not None:
@@ -122,12 +124,12 @@ def render(query: exp.Expression, dialect: str) -> str:
     return query.sql(dialect)
 
 
-def block_sample_query(dialect: str, table: exp.Table, columns: list[exp.Expression], size: int,
-                       total: int) -> exp.Expression:
+def block_sample_query(dialect: str, table: exp.Table, columns: Sequence[exp.Expr], size: int,
+                       total: int) -> exp.Query:
     """About `size` rows read as whole storage blocks (cheap on big tables); reservoir sampling elsewhere."""
     percent = min(100.0, 100.0 * size / max(total, 1))
     if dialect == "duckdb" and percent < 100:
         cols = ", ".join(c.sql("duckdb") for c in columns)
         text = f"SELECT {cols} FROM {table.sql('duckdb')} USING SAMPLE {percent:.4f} PERCENT (system, 7)"
-        return sqlglot.parse_one(text, read="duckdb")
+        return sqlglot.parse_one(text, read="duckdb")  # type: ignore[return-value]  # the text is a SELECT
     return sample_query(dialect, table, columns, size)

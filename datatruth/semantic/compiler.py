@@ -13,7 +13,7 @@ A plan with no metric and no aggregate lists distinct rows of its dimensions fro
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from sqlglot import exp
@@ -204,8 +204,8 @@ def resolve(plan: QueryPlan, layer: SemanticLayer, dialect: str) -> _Plan:
         raise UserError("the plan names the same output column twice", "give ad-hoc metrics distinct names")
     needed: list[str] = []
     aggregate_names = {a.name for a in plan.aggregates} | {i.name for a in plan.adhoc_metrics for i in a.inputs}
-    for a in plan.adhoc_metrics:
-        for i in a.inputs:
+    for adhoc_metric in plan.adhoc_metrics:
+        for i in adhoc_metric.inputs:
             _check_input(layer, i)
     for name in list(plan.metrics) + [n for _, tree in adhoc for n in _refs(tree) if n not in aggregate_names]:
         _collect(layer, name, needed, ())
@@ -426,7 +426,7 @@ def _time_expr(p: _Plan, group: _Group, joins: _Joins, why: str) -> exp.Expressi
 def _range_condition(p: _Plan, value: exp.Expression, tr: TimeRange) -> exp.Expression | None:
     pieces = []
     for start, end in tr.pieces():
-        parts = []
+        parts: list[exp.Expression] = []
         if start:
             parts.append(exp.GTE(this=value.copy(), expression=sp.date_literal(start)))
         if end:
@@ -450,7 +450,7 @@ def _period_case(p: _Plan, value: exp.Expression, label: bool) -> exp.Expression
     return exp.Case(ifs=ifs)
 
 
-def _group_cte(p: _Plan, group: _Group, time_range: TimeRange | None, prefix: str,
+def _group_cte(p: _Plan, group: _Group, time_range: TimeRange | None, prefix: str,  # noqa: C901 - one branch per dimension kind, then the CTE in SQL order
                key_shift: tuple[int, str] | None) -> list[exp.CTE]:
     joins = _Joins()
     dim_exprs: list[tuple[str, exp.Expression]] = []
@@ -571,7 +571,7 @@ def _source(model: SemanticModel) -> exp.Expression:
     return _table(model.table, model.name)
 
 
-def _join(p: _Plan, step: JoinStep, target: str) -> exp.Expression:
+def _join(p: _Plan, step: JoinStep, target: str) -> exp.Join:
     model = p.layer.model(target)
     conds = [exp.EQ(this=sp.qualified(a, step.source), expression=sp.qualified(b, step.target))
              for a, b in zip(step.source_exprs, step.target_exprs, strict=True)]
@@ -638,8 +638,8 @@ def _compare(target: exp.Expression, op: str, values: list[exp.Expression]) -> e
     if op == "!=":
         return exp.NEQ(this=target, expression=values[0])
     if op in ("<", "<=", ">", ">="):
-        cls = {"<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}[op]
-        return cls(this=target, expression=values[0])
+        comparisons: dict[str, type[exp.Expression]] = {"<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
+        return comparisons[op](this=target, expression=values[0])
     if op == "in":
         return exp.In(this=target, expressions=values)
     if op == "not_in":
@@ -932,7 +932,7 @@ def _list_base(p: _Plan) -> SemanticModel:
                                                              if f.dimension != METRIC_TIME]
     if p.plan.entity:
         try:
-            base = p.layer.model(p.plan.entity)
+            return p.layer.model(p.plan.entity)
         except NotFound:
             base = p.layer.entity_model(p.plan.entity)
             if base is None:
@@ -1039,7 +1039,7 @@ def _table(name: str, alias: str) -> exp.Table:
     return table
 
 
-def _and(conditions: list[exp.Expression]) -> exp.Expression:
+def _and(conditions: Sequence[exp.Expression]) -> exp.Expression:
     """Conditions joined with AND, left to right."""
     # an OR inside a model filter must keep its own parentheses next to AND
     wrapped = [exp.Paren(this=c) if isinstance(c, exp.Or | exp.Xor) else c for c in conditions]

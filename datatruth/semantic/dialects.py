@@ -42,7 +42,7 @@ def build_dialect(target: str) -> str:
     return BUILT_FROM.get(target, target)
 
 
-def rewrite(tree: exp.Expression, target: str) -> exp.Expression:
+def rewrite(tree: exp.Expr, target: str) -> exp.Expr:
     """The tree (rewritten in place) in a form that renders as correct SQL for `target`."""
     if target != "spark":
         return tree
@@ -96,7 +96,7 @@ def _lift_qualify(select: exp.Select) -> exp.Select:
         if key in inner.arg_types:
             inner.set(key, None)
     names = [_output_name(p) for p in inner.expressions]
-    hidden: list[exp.Expression] = []
+    hidden: list[exp.Expr] = []
 
     def hide(expr: exp.Expression, prefix: str) -> exp.Column:
         alias = f"_{_QUALIFY_ALIAS}_{prefix}{len(hidden) + 1}"

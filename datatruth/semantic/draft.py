@@ -233,7 +233,7 @@ def _is_categorical(info: TableInfo, col: ColumnInfo) -> bool:
     return 0 < n <= MAX_CATEGORIES and (n <= info.row_count / 2 or info.row_count <= 2 * MAX_CATEGORIES)
 
 
-def _build(tables: list[TableInfo], notes: list[str]) -> dict[str, Any]:
+def _build(tables: list[TableInfo], notes: list[str]) -> dict[str, Any]:  # noqa: C901 - entities, then dimensions and measures of each table, as the YAML
     entity_of = {t.name: _entity_name(t) for t in tables if t.primary_key}
     by_entity = {v: k for k, v in entity_of.items()}
     measure_names: dict[str, int] = {}
@@ -361,7 +361,7 @@ def _borrow_time(models: list[dict[str, Any]], notes: list[str]) -> None:
         for ent in model.get("entities", []):
             parent = primary.get(ent["name"]) if ent["type"] == "foreign" else None
             time = (parent or {}).get("defaults", {}).get("agg_time_dimension")
-            if time:
+            if time and parent is not None:  # a time implies a parent; the check tells the type checker
                 model["defaults"] = {"agg_time_dimension": f"{ent['name']}__{time}"}
                 notes.append(f"{model['table']}: no date column; measures are counted on {parent['table']}.{time}")
                 break

@@ -370,12 +370,12 @@ class SemanticLayer:
     _index: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        models = {}
+        models: dict[str, SemanticModel] = {}
         for m in self.models:
             models.setdefault(m.name, m)
-        metrics = {}
-        for m in self.metrics:
-            metrics.setdefault(m.name, m)
+        metrics: dict[str, Metric] = {}
+        for metric in self.metrics:
+            metrics.setdefault(metric.name, metric)
         measures: dict[str, tuple[SemanticModel, Measure]] = {}
         dims: dict[str, QualifiedDimension] = {}
         keys: dict[str, tuple[str, ...]] = {}
@@ -693,7 +693,7 @@ class _Reader:
             if d is not None:
                 defaults = ModelDefaults(self.text(d, "agg_time_dimension", keys + ("defaults",)))
         entities = tuple(e for k, v in self.items(raw, "entities", keys) if (e := self.entity(k, v)))
-        dims = tuple(d for k, v in self.items(raw, "dimensions", keys) if (d := self.dimension(k, v)))
+        dims = tuple(dim for k, v in self.items(raw, "dimensions", keys) if (dim := self.dimension(k, v)))
         measures = tuple(m for k, v in self.items(raw, "measures", keys) if (m := self.measure(k, v)))
         return SemanticModel(name, table, self.text(raw, "description", keys, default="") or "", entities, dims,
                              measures, defaults, self.origin(keys, raw), sql)
@@ -921,10 +921,10 @@ def read_documents(docs: Iterable[YamlDoc]) -> tuple[SemanticLayer, list[Issue]]
         raw = reader.mapping(doc.data, (), _TOP_KEYS, "a semantic model file")
         if raw is not None:
             models += [m for k, v in reader.items(raw, "semantic_models", ()) if (m := reader.model(k, v))]
-            metrics += [m for k, v in reader.items(raw, "metrics", ()) if (m := reader.metric(k, v))]
+            metrics += [metric for k, v in reader.items(raw, "metrics", ()) if (metric := reader.metric(k, v))]
             questions += [q for k, v in reader.items(raw, "verified_questions", ()) if (q := reader.question(k, v))]
             phrasings += [p for k, v in reader.items(raw, "phrasings", ()) if (p := reader.phrasing(k, v))]
-            periods += [p for k, v in reader.items(raw, "periods", ()) if (p := reader.period(k, v))]
+            periods += [period for k, v in reader.items(raw, "periods", ()) if (period := reader.period(k, v))]
             concepts += [c for k, v in reader.items(raw, "concepts", ()) if (c := reader.concept(k, v))]
         issues += reader.issues
     layer = SemanticLayer(tuple(models), tuple(metrics), tuple(questions), tuple(files), tuple(phrasings),

@@ -341,7 +341,7 @@ class _Reader:
             return value
         raise self.fail(where, f"a filter value must be text, a number, a boolean or a date, got {value!r}")
 
-    def plan(self, data: Any) -> QueryPlan:
+    def plan(self, data: Any) -> QueryPlan:  # noqa: C901 - one branch per plan field, read top to bottom
         raw = self.mapping(data, "plan", _PLAN_KEYS)
         metrics = tuple(self.text(m, f"metrics[{i}]") or "" for i, m in enumerate(self.items(raw.get("metrics"),
                                                                                            "metrics")))

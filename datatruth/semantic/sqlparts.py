@@ -77,7 +77,8 @@ def normalize_dialect(dialect: str) -> str:
 
 @lru_cache(maxsize=256)
 def _template(text: str, dialect: str) -> exp.Expression:
-    return sqlglot.parse_one(text, read=dialect)
+    # Every parsed node is an exp.Expression; sqlglot types parse_one with their common base, exp.Expr.
+    return sqlglot.parse_one(text, read=dialect)  # type: ignore[return-value]
 
 
 def fill(text: str, dialect: str, value: exp.Expression) -> exp.Expression:
@@ -116,7 +117,7 @@ def percentile(value: exp.Expression, p: float, dialect: str, agg_name: str) -> 
 
 @lru_cache(maxsize=4096)
 def _parse_model_expr(text: str) -> exp.Expression:
-    return sqlglot.parse_one(_PERIOD_RE.sub(PERIOD_START, text))
+    return sqlglot.parse_one(_PERIOD_RE.sub(PERIOD_START, text))  # type: ignore[return-value]  # as _template
 
 
 def parse_expr(text: str) -> exp.Expression:

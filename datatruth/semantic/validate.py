@@ -126,7 +126,7 @@ def _time_dimension_ok(layer: SemanticLayer, model: SemanticModel, name: str) ->
     return None
 
 
-def _references(layer: SemanticLayer) -> list[Issue]:
+def _references(layer: SemanticLayer) -> list[Issue]:  # noqa: C901 - one reference check per kind of member
     issues: list[Issue] = []
     measures = {me.name for m in layer.models for me in m.measures}
     metrics = {m.name for m in layer.metrics}
@@ -222,9 +222,9 @@ def _entity_shapes(layer: SemanticLayer) -> list[Issue]:
         holders = [m for m in layer.models if (e := m.entity(name)) and e.is_unique_side]
         users = [m for m in layer.models if (e := m.entity(name)) and not e.is_unique_side]
         if users and not holders:
-            entity = users[0].entity(name)
-            assert entity is not None
-            issues.append(entity.origin.issue(
+            foreign = users[0].entity(name)
+            assert foreign is not None
+            issues.append(foreign.origin.issue(
                 f"foreign entity '{name}' of model '{users[0].name}' has no model where it is primary or unique",
                 "add the model that owns this key, or remove the entity"))
     return issues
@@ -373,7 +373,7 @@ def _language(layer: SemanticLayer) -> list[Issue]:
 
 
 # -- tables and columns ------------------------------------------------------------------------------------
-def _expressions(layer: SemanticLayer, schema: dict[str, dict[str, str]] | None) -> list[Issue]:
+def _expressions(layer: SemanticLayer, schema: dict[str, dict[str, str]] | None) -> list[Issue]:  # noqa: C901 - collects every model expression, then checks each one
     """Every expression parses; with a schema, every table and column it names exists."""
     issues: list[Issue] = []
     for model in layer.models:

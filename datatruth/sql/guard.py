@@ -48,7 +48,7 @@ _ALLOWED_NODES: frozenset[type[exp.Expression]] = frozenset({
     exp.JSONPathWildcard, exp.JSONPathSlice, exp.JSONPathUnion, exp.JSONPathSelector, exp.JSONPathRecursive,
     exp.JSONPathFilter, exp.IndexTableHint,
 })
-_OPERATOR_BASES: tuple[type[exp.Expression], ...] = (exp.Binary, exp.Unary)
+_OPERATOR_BASES: tuple[type[exp.Expr], ...] = (exp.Binary, exp.Unary)
 
 # Functions sqlglot does not model: the name is all the guard knows, so they need the allow-list.
 _UNTYPED_FUNCTIONS: tuple[type[exp.Expression], ...] = (
@@ -84,9 +84,16 @@ class _Draft:
     allowed_tables: frozenset[str] | None
     row_cap: int | None
     tokens: tuple[Token, ...] = ()
-    tree: exp.Expression | None = None
+    tree: exp.Expr | None = None
     tables: tuple[str, ...] = ()
     rendered: str | None = None
+
+    @property
+    def parsed(self) -> exp.Expr:
+        """The tree, for the stages after 'parse' (which always sets it)."""
+        if self.tree is None:
+            raise AssertionError("a guard stage ran before the SQL was parsed")
+        return self.tree
 
 
 def _reject(message: str, hint: str = "") -> GuardRejected:
@@ -214,7 +221,7 @@ def _parse(draft: _Draft) -> _Draft:
     return dataclasses.replace(draft, tree=real[0])
 
 
-def _statement_keyword(tree: exp.Expression, draft: _Draft) -> str:
+def _statement_keyword(tree: exp.Expr, draft: _Draft) -> str:
     if isinstance(tree, exp.Command):
         return str(tree.this).upper()
     if isinstance(tree, exp.Column):
@@ -223,7 +230,7 @@ def _statement_keyword(tree: exp.Expression, draft: _Draft) -> str:
 
 
 def _check_statement(draft: _Draft) -> _Draft:
-    tree = draft.tree
+    tree = draft.parsed
     while isinstance(tree, exp.Subquery) and not tree.alias and isinstance(tree.this, exp.Query):
         tree = tree.this
     if isinstance(tree, (exp.Select, exp.SetOperation, exp.Values)):
@@ -233,7 +240,7 @@ def _check_statement(draft: _Draft) -> _Draft:
     raise _reject(f"only a read-only query (SELECT, WITH or VALUES) is allowed; {keyword} {why}")
 
 
-def _node_reason(node: exp.Expression) -> str:
+def _node_reason(node: exp.Expr) -> str:
     if isinstance(node, exp.Into):
         return "SELECT ... INTO writes a table, a variable or a file"
     if isinstance(node, exp.Lock):
@@ -254,7 +261,7 @@ def _node_reason(node: exp.Expression) -> str:
 
 
 def _check_nodes(draft: _Draft) -> _Draft:
-    for node in draft.tree.walk():
+    for node in draft.parsed.walk():
         if isinstance(node, exp.Select) and not node.expressions:
             raise _reject("not allowed: a SELECT without a column list", "name the columns to return")
         if isinstance(node, (exp.From, exp.Join)) and isinstance(node.this, (exp.Select, exp.SetOperation)):
@@ -287,7 +294,7 @@ def _in_table_position(func: exp.Func) -> bool:
 
 def _check_functions(draft: _Draft) -> _Draft:
     dialect = draft.dialect
-    for func in draft.tree.find_all(exp.Func):
+    for func in draft.parsed.find_all(exp.Func):
         names = _function_names(func)
         shown = names[0] if names else func.key
         if isinstance(func.parent, exp.Dot) and func.arg_key == "expression":
@@ -337,7 +344,7 @@ def _is_cte_reference(table: exp.Table, name: str, dialect: str) -> bool:
     In a CTE body only earlier CTEs are visible (and the CTE itself under RECURSIVE); anything the
     rules leave unclear is treated as a table, which is the side that gets checked.
     """
-    previous: exp.Expression = table
+    previous: exp.Expr = table
     node = table.parent
     entered: exp.With | None = None
     while node is not None:
@@ -366,7 +373,7 @@ def _table_parts(table: exp.Table) -> list[exp.Identifier]:
     return present
 
 
-def _check_table(table: exp.Table, draft: _Draft) -> str | None:
+def _check_table(table: exp.Table, draft: _Draft) -> str | None:  # noqa: C901 - each rule a table reference must pass, in the order they apply
     """Check one table reference; return its normalised name, or None for a CTE or a table function."""
     dialect = draft.dialect
     if isinstance(table.this, exp.Func):
@@ -426,20 +433,20 @@ def _check_table(table: exp.Table, draft: _Draft) -> str | None:
 
 def _check_tables(draft: _Draft) -> _Draft:
     seen: dict[str, None] = {}
-    for table in draft.tree.find_all(exp.Table):
+    for table in draft.parsed.find_all(exp.Table):
         name = _check_table(table, draft)
         if name is not None:
             seen.setdefault(name)
     return dataclasses.replace(draft, tables=tuple(seen))
 
 
-def _literal_int(node: exp.Expression | None) -> int | None:
+def _literal_int(node: exp.Expr | None) -> int | None:
     if isinstance(node, exp.Literal) and not node.is_string and node.this.isdigit():
         return int(node.this)
     return None
 
 
-def _wrap(tree: exp.Expression, cap: int) -> exp.Expression:
+def _wrap(tree: exp.Expr, cap: int) -> exp.Expr:
     """SELECT * FROM (<query>) AS guard_capped LIMIT cap, for shapes whose own limit cannot be edited."""
     alias = exp.TableAlias(this=exp.to_identifier(CAPPED_ALIAS))
     outer = exp.Select(expressions=[exp.Star()], from_=exp.From(this=exp.Subquery(this=tree, alias=alias)))
@@ -448,7 +455,7 @@ def _wrap(tree: exp.Expression, cap: int) -> exp.Expression:
 
 
 def _apply_row_cap(draft: _Draft) -> _Draft:
-    cap, tree = draft.row_cap, draft.tree
+    cap, tree = draft.row_cap, draft.parsed
     if cap is None:
         return draft
     if isinstance(tree, exp.Values):
@@ -458,19 +465,19 @@ def _apply_row_cap(draft: _Draft) -> _Draft:
         tree.set("limit", exp.Limit(expression=exp.Literal.number(cap)))
     elif isinstance(limit, exp.Limit) and _literal_int(limit.expression) is not None and not limit.args.get(
             "expressions") and not limit.args.get("offset"):
-        if _literal_int(limit.expression) > cap:
+        if (_literal_int(limit.expression) or 0) > cap:  # not None: checked just above
             limit.set("expression", exp.Literal.number(cap))
     elif isinstance(limit, exp.Fetch) and _literal_int(limit.args.get("count")) is not None and not (
             limit.args.get("limit_options") and (limit.args["limit_options"].args.get("percent")
                                                  or limit.args["limit_options"].args.get("with_ties"))):
-        if _literal_int(limit.args.get("count")) > cap:
+        if (_literal_int(limit.args.get("count")) or 0) > cap:  # not None: checked just above
             limit.set("count", exp.Literal.number(cap))
     else:
         tree = _wrap(tree, cap)
     return dataclasses.replace(draft, tree=tree)
 
 
-def _generate(tree: exp.Expression, dialect: str) -> str:
+def _generate(tree: exp.Expr, dialect: str) -> str:
     return tree.sql(dialect=dialect, comments=False, unsupported_level=ErrorLevel.RAISE)
 
 
@@ -503,7 +510,7 @@ def _render(draft: _Draft) -> _Draft:
     bugs but doubles the guard's cost.)
     """
     dialect = Dialect.get_or_raise(draft.dialect)
-    tree = sparksql.prepare(draft.tree) if draft.dialect == "spark" else draft.tree
+    tree = sparksql.prepare(draft.parsed) if draft.dialect == "spark" else draft.parsed
     try:
         rendered = _generate(tree, draft.dialect)
         tokens = dialect.tokenize(rendered)

@@ -72,7 +72,7 @@ def _leaf_sources(node: Any) -> set[tuple[str, str]]:
 def _lineage(sql: str, dialect: str, marks: frozenset[str],
              schema_items: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]) -> tuple[frozenset[str], frozenset[str]]:
     """(result columns derived from a sensitive column, result columns whose lineage was worked out), lower case."""
-    schema = {table: dict(columns) for table, columns in schema_items} or None
+    schema: dict[str, object] | None = {table: dict(columns) for table, columns in schema_items} or None
     try:
         tree = qualify(sqlglot.parse_one(sql, dialect=dialect), schema=schema, dialect=dialect,
                        validate_qualify_columns=False)
@@ -83,12 +83,14 @@ def _lineage(sql: str, dialect: str, marks: frozenset[str],
         return frozenset(), frozenset()
     sensitive: set[str] = set()
     resolved: set[str] = set()
-    for select in tree.selects:
+    # Only a query (or CREATE ... AS query) has a scope, and each of those has selects.
+    for select in tree.selects:  # type: ignore[attr-defined]
         name = select.alias_or_name
         if isinstance(select, exp.Star) or not name:
             continue  # a star qualify could not expand (a table without a schema): its columns stay unknown
         try:
-            sources = _leaf_sources(lineage(name, tree, schema=schema, dialect=dialect, scope=scope,
+            # sqlglot types lineage's schema as required, but None (no known tables) works as for qualify.
+            sources = _leaf_sources(lineage(name, tree, schema=schema, dialect=dialect, scope=scope,  # type: ignore[arg-type]
                                             trim_selects=False))
         except (SqlglotError, KeyError, ValueError):
             continue

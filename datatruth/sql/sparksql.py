@@ -59,7 +59,7 @@ def _plain_strings(node: exp.Expression) -> exp.Expression:
     return exp.Concat(expressions=pieces) if len(pieces) > 1 else pieces[0]
 
 
-def prepare(tree: exp.Expression) -> exp.Expression:
+def prepare(tree: exp.Expr) -> exp.Expr:
     """The tree (changed in place) with exact percentiles and quote-free strings, ready to render as Spark."""
     return tree.transform(_exact, copy=False).transform(_plain_strings, copy=False)
 

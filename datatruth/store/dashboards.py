@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from datatruth.errors import NotFound, UserError
-from datatruth.store.engine import Store, utcnow
+from datatruth.store.engine import Store, inserted_id, utcnow
 from datatruth.store.schema import dashboards, tiles
 
 
@@ -57,11 +57,12 @@ def create(store: Store, workspace: str, name: str, owner: str, conn: sa.Connect
         raise UserError("a dashboard needs a name", "e.g. 'Weekly sales'")
     if find(store, workspace, name) is not None:
         raise UserError(f"workspace '{workspace}' already has a dashboard called '{name}'", "pick another name")
-    values = {"workspace": workspace, "name": name, "filters": None, "owner": owner, "created_at": utcnow()}
+    values: dict[str, Any] = {"workspace": workspace, "name": name, "filters": None, "owner": owner,
+                              "created_at": utcnow()}
 
     def run(c: sa.Connection) -> int:
         try:
-            return int(c.execute(dashboards.insert().values(**values)).inserted_primary_key[0])
+            return inserted_id(c.execute(dashboards.insert().values(**values)))
         except sa.exc.IntegrityError:
             # Two sessions created the same name at once; the unique constraint decided.
             raise UserError(f"workspace '{workspace}' already has a dashboard called '{name}'",
@@ -127,10 +128,11 @@ def add_tile(store: Store, workspace: str, dashboard_id: int, *, title: str, que
     def run(c: sa.Connection) -> Tile:
         last = c.execute(sa.select(sa.func.max(tiles.c.position)).where(
             tiles.c.workspace == workspace, tiles.c.dashboard_id == dashboard_id)).scalar()
-        values = {"workspace": workspace, "dashboard_id": dashboard_id, "title": title, "question": question,
-                  "plan": plan, "model_version": model_version, "kind": kind,
-                  "position": 0 if last is None else int(last) + 1, "alert": None, "created_at": utcnow()}
-        new_id = int(c.execute(tiles.insert().values(**values)).inserted_primary_key[0])
+        values: dict[str, Any] = {
+            "workspace": workspace, "dashboard_id": dashboard_id, "title": title, "question": question,
+            "plan": plan, "model_version": model_version, "kind": kind,
+            "position": 0 if last is None else int(last) + 1, "alert": None, "created_at": utcnow()}
+        new_id = inserted_id(c.execute(tiles.insert().values(**values)))
         return Tile(id=new_id, **values)
 
     if conn is not None:

@@ -6,7 +6,8 @@ import datetime as dt
 import hashlib
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -21,6 +22,14 @@ _LOCK = threading.Lock()
 def utcnow() -> dt.datetime:
     """Naive UTC now, the one timestamp convention of the store."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def inserted_id(result: sa.CursorResult[Any]) -> int:
+    """The integer primary key of the row a single-row INSERT just added."""
+    key = result.inserted_primary_key
+    # SQLAlchemy types the key as Optional: it is None only for statements that are not single-row INSERTs.
+    assert key is not None, "inserted_id() needs the result of a single-row INSERT"
+    return int(key[0])
 
 
 class Store:
@@ -47,7 +56,7 @@ class Store:
         """SQLAlchemy dialect name of the store (sqlite or postgresql)."""
         return self.engine.dialect.name
 
-    def begin(self) -> sa.engine.base.Connection:
+    def begin(self) -> AbstractContextManager[sa.Connection]:
         """A transaction context (use as `with store.begin() as conn:`)."""
         return self.engine.begin()
 

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from datatruth.store import audit
-from datatruth.store.engine import Store, utcnow
+from datatruth.store.engine import Store, inserted_id, utcnow
 from datatruth.store.schema import feedback, learned_synonyms, verified_questions
 
 
@@ -29,7 +29,7 @@ def record_feedback(store: Store, workspace: str, username: str, kind: str, *, h
         result = c.execute(feedback.insert().values(workspace=workspace, username=username, history_id=history_id,
                                                     kind=kind, term=term, target=target, comment=comment, at=utcnow()))
         audit.record(store, workspace, username, f"feedback.{kind}", str(history_id or term or ""), None, conn=c)
-        return int(result.inserted_primary_key[0])
+        return inserted_id(result)
 
 
 def learn_synonym(store: Store, workspace: str, username: str, term: str, target_kind: str, target: str, *,
@@ -100,7 +100,7 @@ def add_verified_question(store: Store, workspace: str, username: str, question:
         result = c.execute(verified_questions.insert().values(workspace=workspace, question=question, plan=plan,
                                                               sql=sql, username=username, at=utcnow()))
         audit.record(store, workspace, username, "feedback.verified_question", question[:200], None, conn=c)
-        return int(result.inserted_primary_key[0])
+        return inserted_id(result)
 
 
 def verified(store: Store, workspace: str) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from datatruth.store.engine import Store, utcnow
+from datatruth.store.engine import Store, inserted_id, utcnow
 from datatruth.store.schema import question_history
 
 
@@ -40,7 +40,7 @@ def add(store: Store, workspace: str, username: str, question: str, *, session_i
             workspace=workspace, username=username, session_id=session_id, question=question, sql=sql, plan=plan,
             model_version=model_version, row_count=row_count, elapsed_ms=elapsed_ms, cached=cached, error=error,
             at=utcnow()))
-        return int(result.inserted_primary_key[0])
+        return inserted_id(result)
 
 
 def recent(store: Store, workspace: str, username: str | None = None, session_id: str | None = None,
@@ -91,7 +91,7 @@ def reserve(store: Store, workspace: str, username: str, question: str, *, limit
             return None, int(count), oldest
         result = c.execute(question_history.insert().values(
             workspace=workspace, username=username, session_id=session_id, question=question, at=utcnow()))
-        return int(result.inserted_primary_key[0]), int(count), oldest
+        return inserted_id(result), int(count), oldest
 
 
 def complete(store: Store, workspace: str, entry_id: int, **outcome: Any) -> None:

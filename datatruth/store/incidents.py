@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from datatruth.errors import NotFound
-from datatruth.store.engine import Store, utcnow
+from datatruth.store.engine import Store, inserted_id, utcnow
 from datatruth.store.schema import incident_events, incidents, webhook_deliveries
 
 ACTIVE = ("open", "acknowledged")
@@ -88,7 +88,7 @@ def insert(conn: sa.Connection, workspace: str, *, source: str, dedup_key: str, 
         workspace=workspace, source=source, dedup_key=dedup_key, title=title[:400], severity=severity,
         table_name=table_name, status="open", owner=owner, occurrences=1, detail=detail, row_version=1,
         opened_at=now, updated_at=now))
-    return int(result.inserted_primary_key[0])
+    return inserted_id(result)
 
 
 def update(conn: sa.Connection, workspace: str, incident_id: int, **values: Any) -> None:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from datatruth.errors import NotFound, UserError
 from datatruth.store import audit
-from datatruth.store.engine import Store, utcnow
+from datatruth.store.engine import Store, inserted_id, utcnow
 from datatruth.store.schema import proposals
 
 KINDS = ("synonym", "verified_question", "phrasing", "description")
@@ -52,7 +52,7 @@ def add(store: Store, workspace: str, proposer: str, kind: str, payload: dict[st
         result = c.execute(proposals.insert().values(
             workspace=workspace, kind=kind, payload=payload, proposer=proposer, source=source, status="proposed",
             history_id=history_id, created_at=utcnow()))
-        new_id = int(result.inserted_primary_key[0])
+        new_id = inserted_id(result)
         audit.record(store, workspace, proposer, "teach.propose", f"{kind} #{new_id}",
                      {"source": source, "payload": payload}, conn=c)
     return get(store, workspace, new_id)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 metadata = sa.MetaData()
 
 
-def _ts(name: str, **kw: object) -> sa.Column:
+def _ts(name: str, **kw: Any) -> sa.Column:
     return sa.Column(name, sa.DateTime(timezone=False), **kw)
 
 

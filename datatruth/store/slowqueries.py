@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from datatruth.errors import NotFound
-from datatruth.store.engine import Store, utcnow
+from datatruth.store.engine import Store, inserted_id, utcnow
 from datatruth.store.schema import slow_classes, slow_samples, slow_snapshots
 
 
@@ -42,13 +42,13 @@ class Snapshot:
 def save_snapshot(store: Store, workspace: str, source: str, events: int, classes: list[dict[str, Any]]) -> int:
     """Store a snapshot with its classes (each: query_id, fingerprint, calls, total_time, stats, sample, severity, findings, samples)."""
     with store.begin() as c:
-        snap = int(c.execute(slow_snapshots.insert().values(workspace=workspace, source=source[:40], events=events,
-                                                            taken_at=utcnow())).inserted_primary_key[0])
+        snap = inserted_id(c.execute(slow_snapshots.insert().values(workspace=workspace, source=source[:40],
+                                                                    events=events, taken_at=utcnow())))
         for cls in classes:
-            class_id = int(c.execute(slow_classes.insert().values(
+            class_id = inserted_id(c.execute(slow_classes.insert().values(
                 workspace=workspace, snapshot_id=snap, query_id=cls["query_id"], fingerprint=cls["fingerprint"],
                 calls=cls["calls"], total_time=cls["total_time"], stats=cls["stats"], sample=cls.get("sample"),
-                severity=cls.get("severity"), findings=cls.get("findings"))).inserted_primary_key[0])
+                severity=cls.get("severity"), findings=cls.get("findings"))))
             for sample in cls.get("samples", ()):
                 c.execute(slow_samples.insert().values(workspace=workspace, class_id=class_id, **sample))
     return snap

@@ -29,7 +29,8 @@ def _insert_if_missing(c: sa.Connection, table: sa.Table, conflict: list[str], *
     if c.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     elif c.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
+        # The SQLite insert is a different class with the same on_conflict_do_nothing() as PostgreSQL's.
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
     else:  # other stores: check first (they are not used concurrently in tests or docs)
         where = [table.c[k] == values[k] for k in conflict]
         if c.execute(sa.select(table.c.id).where(*where)).first() is None:

@@ -6,15 +6,18 @@ Importing this module imports chromadb, which takes seconds: only the vector ind
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from chromadb.api.types import EmbeddingFunction
 
 from datatruth.vector.embedder import MODEL_ID, Embedder, default_embedder
 
+if TYPE_CHECKING:  # a type alias of recent chromadb releases, needed only by the checker
+    from chromadb.api.types import Space
 
-class MiniLMEmbeddingFunction(EmbeddingFunction):  # type: ignore[misc]
+
+class MiniLMEmbeddingFunction(EmbeddingFunction):
     """chromadb EmbeddingFunction around the installed MiniLM model (used instead of chroma's downloading default)."""
 
     def __init__(self, embedder: Embedder | None = None) -> None:
@@ -36,11 +39,11 @@ class MiniLMEmbeddingFunction(EmbeddingFunction):  # type: ignore[misc]
         """The name chromadb stores in the collection configuration."""
         return "datatruth-minilm-int8"
 
-    def default_space(self) -> str:
+    def default_space(self) -> Space:
         """Vectors are unit length, so cosine is the natural distance."""
         return "cosine"
 
-    def supported_spaces(self) -> list[str]:
+    def supported_spaces(self) -> list[Space]:
         """Distances that make sense for unit vectors."""
         return ["cosine", "ip", "l2"]
 

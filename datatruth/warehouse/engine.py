@@ -355,7 +355,8 @@ class _MySQL(_Backend):
                 return
             killer = engine.raw_connection()
             try:
-                with killer.cursor() as cur:
+                # pymysql's cursor is a context manager; the DB-API cursor type SQLAlchemy declares is not.
+                with killer.cursor() as cur:  # type: ignore[attr-defined]
                     cur.execute(f"KILL QUERY {thread_id}")
             finally:
                 killer.close()

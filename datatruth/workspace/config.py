@@ -265,7 +265,7 @@ def _is_user_name(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
-def parse_workspace(path: Path, env: dict[str, str] | None = None, data_dir: Path | None = None,
+def parse_workspace(path: Path, env: dict[str, str] | None = None, data_dir: Path | None = None,  # noqa: C901 - one section of workspace.yaml after another
                     settings: Settings | None = None) -> WorkspaceConfig:
     """Read workspace.yaml; raise ConfigError listing every issue (with line) when it is invalid.
 

@@ -29,7 +29,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import duckdb
 import pandas as pd
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from datatruth.workspace.registry import Workspace
 
 Progress = Callable[[float, str], None]
+_T = TypeVar("_T")
 FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".xlsx": "excel", ".xls": "excel", ".parquet": "parquet",
            ".pq": "parquet", ".json": "json", ".jsonl": "json", ".ndjson": "json"}
 _NAME_CLEAN = re.compile(r"[^a-z0-9_]+")
@@ -273,7 +274,7 @@ def _sheet_sources(path: Path) -> list[_Source]:
             for name in names]
 
 
-def _excel_call(path: Path, read: Callable[[], object]) -> object:
+def _excel_call(path: Path, read: Callable[[], _T]) -> _T:
     """Run a workbook read; an unreadable workbook becomes a UserError instead of a library traceback."""
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -553,7 +554,7 @@ def _transcoded(src: _Source, folder: Path) -> Path:
     return target
 
 
-def load_files(ws_name: str, files: Iterable[str | Path], settings: Settings | None = None,
+def load_files(ws_name: str, files: Iterable[str | Path], settings: Settings | None = None,  # noqa: C901 - the load's stages in order, in one transaction
                progress: Progress | None = None, confirm_types: Mapping[str, Mapping[str, str]] | None = None,
                dry_run: bool = False, replace: bool = False, allow_empty: bool = False,
                known_tables: Iterable[str] | None = None) -> LoadReport:
@@ -610,7 +611,9 @@ def load_files(ws_name: str, files: Iterable[str | Path], settings: Settings | N
                 staged[src.table] = target
             loaded = _load_one(con, src, i, confirmed.get(src.table, {}), target, dry_run,
                                _transcoded(src, scratch),
-                               lambda done, i=i, src=src: report((i + done) * share, f"reading {src.path.name}: "
+                               # the defaults bind this iteration's i and src, which the checker cannot type
+                               lambda done, i=i, src=src: report((i + done) * share,  # type: ignore[misc]
+                                                                 f"reading {src.path.name}: "
                                                                  f"{done:.0%}"))
             if loaded.rows == 0 and src.skip_if_empty:
                 notes.append(f"sheet '{src.sheet}' of {src.path.name} is empty and was skipped")
