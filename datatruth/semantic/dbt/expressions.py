@@ -17,7 +17,7 @@ class Unsupported(Exception):
     """A construct that cannot be carried over; the stage that meets it notes it and skips the item."""
 
 
-def normalize_tree(tree: exp.Expression) -> exp.Expression:
+def normalize_tree(tree: exp.Expr) -> exp.Expr:
     """Lower-case unquoted identifiers: tables are loaded with lower-case columns, and PostgreSQL folds too."""
     for ident in tree.find_all(exp.Identifier):
         if not ident.quoted:
@@ -35,7 +35,7 @@ def portable_sql(text: Any, dialect: str) -> str:
     return normalize_tree(tree).sql()
 
 
-def parse_portable(text: str) -> exp.Expression:
+def parse_portable(text: str) -> exp.Expr:
     """An already converted (portable) expression of the model, as a tree."""
     return normalize_tree(sqlglot.parse_one(text))
 

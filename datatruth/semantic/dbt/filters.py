@@ -83,7 +83,7 @@ def _flatten(value: Any) -> Iterator[Any]:
         yield value
 
 
-def _conditions(text: str, calls: list[_Call], dialect: str) -> list[exp.Expression]:
+def _conditions(text: str, calls: list[_Call], dialect: str) -> list[exp.Expr]:
     """The AND-ed conditions of one filter text, its Jinja calls replaced by numbered placeholder columns."""
 
     def placeholder(match: re.Match[str]) -> str:
@@ -103,7 +103,7 @@ def _conditions(text: str, calls: list[_Call], dialect: str) -> list[exp.Express
     return list(parsed.flatten()) if isinstance(parsed, exp.And) else [parsed]
 
 
-def _rewrite(part: exp.Expression, calls: list[_Call], home: ModelInfo, catalog: Catalog) -> exp.Expression:
+def _rewrite(part: exp.Expr, calls: list[_Call], home: ModelInfo, catalog: Catalog) -> exp.Expr:
     """One condition with its placeholders replaced; a condition on another model becomes a semi-join."""
     used = sorted({_index(c) for c in part.find_all(exp.Column) if c.name.startswith(_PLACEHOLDER)})
     resolved = {i: _resolve(calls[i], home, catalog) for i in used}
@@ -125,7 +125,7 @@ def _index(column: exp.Column) -> int:
     return int(column.name.rsplit("_", 1)[1])
 
 
-def _resolve(call: _Call, home: ModelInfo, catalog: Catalog) -> tuple[ModelInfo, exp.Expression]:
+def _resolve(call: _Call, home: ModelInfo, catalog: Catalog) -> tuple[ModelInfo, exp.Expr]:
     """The model owning a Jinja call's dimension or entity, and the call's expression over that model."""
     if call.kind == "Metric":
         raise Unsupported("metric filters ({{ Metric(...) }}) are not supported")
@@ -159,21 +159,21 @@ def _find_dimension(catalog: Catalog, prefix: str, dim: str, home: ModelInfo) ->
     raise Unsupported(f"dimension '{prefix}__{dim}' is not defined by any semantic model")
 
 
-def _truncated(value: exp.Expression, grain: str | None) -> exp.Expression:
+def _truncated(value: exp.Expr, grain: str | None) -> exp.Expr:
     if not grain or grain == "day":
         return value
     return sqlglot.parse_one(f"DATE_TRUNC('{grain.lower()}', x)").transform(
         lambda node: value.copy() if isinstance(node, exp.Column) and node.name == "x" else node)
 
 
-def _qualify(tree: exp.Expression, alias: str) -> exp.Expression:
+def _qualify(tree: exp.Expr, alias: str) -> exp.Expr:
     for column in list(tree.find_all(exp.Column)):
         if not column.table:
             column.set("table", exp.to_identifier(alias))
     return tree
 
 
-def _semi_join(home: ModelInfo, other: ModelInfo, condition: exp.Expression, alias: str) -> exp.Expression:
+def _semi_join(home: ModelInfo, other: ModelInfo, condition: exp.Expr, alias: str) -> exp.Expr:
     """`home_key IN (SELECT alias.key FROM other AS alias WHERE condition)` over their shared entity."""
     shared = [n for n in home.entities if n in other.entities and other.entities[n][0] in _KEYS]
     if other.prefix in shared:

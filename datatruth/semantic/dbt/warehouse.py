@@ -150,7 +150,7 @@ def _key_types(result: DbtImport, types: ColumnTypes) -> dict[str, str]:
         cols = types.get(model["table"], {})
         for ent in model.get("entities", []):
             col = plain_column(ent.get("expr"), ent["name"])
-            if col in cols and not cols[col][1] and ent["type"] in _KEYS:
+            if col is not None and col in cols and not cols[col][1] and ent["type"] in _KEYS:
                 key_types.setdefault(ent["name"], cols[col][0])
     return key_types
 
@@ -160,7 +160,7 @@ def _time_repairs(model: dict[str, Any], cols: Mapping[str, tuple[str, bool]],
     changes = []
     for dim in model.get("dimensions", []):
         col = plain_column(dim.get("expr"), dim["name"])
-        if dim["type"] != "time" or col not in cols:
+        if dim["type"] != "time" or col is None or col not in cols:
             continue
         kind, empty = cols[col]
         if empty and "DATE" not in kind and "TIME" not in kind:
@@ -176,7 +176,7 @@ def _measure_repairs(model: dict[str, Any], cols: Mapping[str, tuple[str, bool]]
                      alters: dict[tuple[str, str], str]) -> None:
     for mea in model.get("measures", []):
         col = plain_column(mea.get("expr"), mea["name"])
-        if col in cols and cols[col][1] and cols[col][0] == "VARCHAR" and mea["agg"] not in ("count",
+        if col is not None and col in cols and cols[col][1] and cols[col][0] == "VARCHAR" and mea["agg"] not in ("count",
                                                                                               "count_distinct"):
             alters[(model["table"], col)] = "DOUBLE"
 
@@ -186,7 +186,7 @@ def _key_repairs(model: dict[str, Any], cols: Mapping[str, tuple[str, bool]], ke
     for ent in model.get("entities", []):
         col = plain_column(ent.get("expr"), ent["name"])
         wanted = key_types.get(ent["name"])
-        if col in cols and cols[col][1] and wanted and cols[col][0] != wanted:
+        if col is not None and col in cols and cols[col][1] and wanted and cols[col][0] != wanted:
             alters[(model["table"], col)] = wanted
 
 
@@ -294,14 +294,14 @@ def _split_one(model: dict[str, Any], cols: Mapping[str, tuple[str, bool]],
     """The role models of one model with their code column (and its key demoted), or [] when not a role table."""
     primaries = [e for e in model.get("entities", []) if e["type"] == "primary"]
     key = plain_column(primaries[0].get("expr"), primaries[0]["name"]) if len(primaries) == 1 else None
-    if key not in cols or cols[key][1]:
+    if key is None or key not in cols or cols[key][1]:
         return []
     total, distinct = ctx.con.execute(f'SELECT COUNT(*), COUNT(DISTINCT "{key}") FROM "{model["table"]}"'
                                       ).fetchall()[0]
     if total == distinct:
         return []
     categorical = [c for d in model.get("dimensions", []) if d["type"] == "categorical"
-                   for c in [plain_column(d.get("expr"), d["name"])]]
+                   for c in [plain_column(d.get("expr"), d["name"])] if c is not None]
     codes = [c for c in categorical if c in cols and c != key]
     labelled = {c: labels for c in dict.fromkeys(codes) if (labels := _role_labels(ctx.types, ctx.read, c, ctx.con))}
     primaries[0]["type"] = "foreign"  # not unique in the data: joining to it as one-to-one would repeat rows
