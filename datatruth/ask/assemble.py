@@ -274,7 +274,7 @@ class _Builder:
     def phrasing(self, p: Pick) -> Phrasing:
         return self.layer.phrasings[int(p.targets[0])]
 
-    def group_position(self, p: Pick) -> bool:
+    def group_position(self, p: Pick) -> bool:  # noqa: C901 - one rule per cue that asks to group, tried in order
         """True when words before a pick ask to group by it: 'by X', 'per X', 'each X', 'which X', 'top 5 X',
         or 'and X' after a grouped name ("per airline and origin"); the cue words are placed."""
         d = self.d
@@ -437,7 +437,7 @@ class _Builder:
             elif p.start in narrow and p.kind == "value":
                 self.picks[k] = replace(p, values=tuple(c for c in p.values if c.dimension in narrow[p.start]))
 
-    def metrics_step(self) -> None:
+    def metrics_step(self) -> None:  # noqa: C901 - one rule per role a metric word can take, tried in order
         """Metric picks become metrics, unless they are the subject of another metric, an entity being grouped,
         listed or counted, or a column being aggregated."""
         d = self.d
@@ -553,8 +553,8 @@ class _Builder:
         if measure.filter:
             return None
         entity = next((e for e in model.entities if e.key_exprs == (measure.expr,)), None)
-        keys = self.layer.entity_keys(entity.name) if entity is not None else []
-        if len(keys) != 1 or not reaches(self.ctx, over, keys[0]):
+        keys = self.layer.entity_keys(entity.name) if entity is not None else ()
+        if entity is None or len(keys) != 1 or not reaches(self.ctx, over, keys[0]):
             return None
         self.aggregates.append(Aggregate(metric.name, "count_distinct", keys[0], over, None, metric.title))
         self.place(p.start, p.end)
@@ -769,7 +769,7 @@ class _Builder:
         self.notes.append(Evidence("how many times", "metric", counts[0], 1.0, "count of rows"))
         return True
 
-    def aggregates_step(self) -> None:
+    def aggregates_step(self) -> None:  # noqa: C901 - one branch per kind of name an aggregate word applies to
         d = self.d
         for a in d.aggs:
             if self._times(a):
@@ -1013,7 +1013,7 @@ class _Builder:
         return [t for t in p.alt("dimension") if is_numeric(self.ctx, t) and
                 self.layer.dimension(t).model.name in models]
 
-    def _number_target(self, span: NumberSpan, p: Pick) -> bool:
+    def _number_target(self, span: NumberSpan, p: Pick) -> bool:  # noqa: C901 - one branch per kind of pick a number can be about
         if p.kind == "phrasing" and p.start in self.bound_dims:
             dim = self.bound_dims[p.start]
             if self.layer.dimension(dim).dimension.is_time or not is_numeric(self.ctx, dim):
@@ -1025,8 +1025,8 @@ class _Builder:
                     if span.op in (">=", ">", "<=", "<", "=") else span.op
                 span = replace(span, op=flipped, values=tuple(-v for v in span.values))
             return self._number_filter(span, dim, p)
-        if p.kind == "phrasing" and self.phrasing(p).metric:
-            p = replace(p, kind="metric", targets=(self.phrasing(p).metric,))
+        if p.kind == "phrasing" and (said := self.phrasing(p).metric):
+            p = replace(p, kind="metric", targets=(said,))
         if p.kind == "dimension":
             dims = [t for t in p.targets if is_numeric(self.ctx, t)]
             if not dims:
@@ -1147,7 +1147,7 @@ class _Builder:
         found = own if len(own) == 1 else found  # "flights of at least 1,000 miles": the flight's own distance
         return found[0] if len(found) == 1 else None
 
-    def dimensions(self) -> None:
+    def dimensions(self) -> None:  # noqa: C901 - one rule per role a column word can take, tried in order
         describing = self._describing()
         r = self.d.ranking
         listing = not (self.metrics or self.adhoc or self.aggregates)
@@ -1242,8 +1242,7 @@ class _Builder:
         if versus:
             end = j + versus
             while end < len(lowers) and (lowers[end] in ("one", "it", "them", "a", "an", "any") or
-                                         d.pick_at(end) is p or (d.pick_at(end) is not None and
-                                                                 dim in d.pick_at(end).targets)):
+                                         (at := d.pick_at(end)) is p or (at is not None and dim in at.targets)):
                 end += 1
             self.place(j, end)
             for q in self.picks:
@@ -1320,15 +1319,16 @@ class _Builder:
         if ok:
             # "revenue per store by region": a column of something the question names (the store's region)
             # before the nearest one (the customer's)
-            named = {t for q in self.picks if q is not p for t in (q.targets if q.kind == "entity" else q.alt("entity"))}
+            named = {t for q in self.picks if q is not p
+                     for t in (q.targets if q.kind == "entity" else q.alt("entity"))}
             named |= {self.bound_dims[s].split("__")[0] for s in self.bound_dims}
             return min(ok, key=lambda t: (t.split("__")[0] not in named, _distance(self.ctx, t, models),
                                           p.targets.index(t)))
         words = set(tokens(p.phrase))
-        wider = {t.target for t in self.ctx.vocabulary.terms if t.kind == "dimension" and
-                 words < set(t.phrase.split()) and all(reaches(self.ctx, m, t.target) for m in models)}
-        if len(wider) == 1:
-            return wider.pop()
+        longer = {t.target for t in self.ctx.vocabulary.terms if t.kind == "dimension" and
+                  words < set(t.phrase.split()) and all(reaches(self.ctx, m, t.target) for m in models)}
+        if len(longer) == 1:
+            return longer.pop()
         self.problems.append(f"{p.phrase} cannot be combined with {', '.join(self.all_metrics()) or 'this'}: "
                              "no join path links them")
         return None
@@ -1447,7 +1447,7 @@ class _Builder:
         k = p.start - 1
         # walk back over the list this value is part of ("excluding the Midwest and the online shop")
         while k >= 0 and (d.lower(k) in self.ctx.lexicon.list_words or d.lower(k) in ("the", "a", "an") or
-                          (d.pick_at(k) is not None and d.pick_at(k).kind in ("value", "entity", "dimension"))):
+                          ((at := d.pick_at(k)) is not None and at.kind in ("value", "entity", "dimension"))):
             k -= 1
         if k >= 1 and d.lower(k) in ("from", "in", "at", "for", "to") and not d.used[k]:
             k -= 1  # "not from the West", "not in Texas"
@@ -1663,7 +1663,7 @@ class _Builder:
             word = d.lower(k)
             if word in lex.light_verbs or word in lex.relation_verbs:
                 return True
-            if d.pick_at(k) is not None and d.pick_at(k).kind in ("entity", "metric"):
+            if (at := d.pick_at(k)) is not None and at.kind in ("entity", "metric"):
                 return False
         return False
 
@@ -1720,7 +1720,7 @@ class _Builder:
             self._time_filter(target, hit.time_range)
         self.metric_ranges = metric_ranges
 
-    def time(self) -> None:
+    def time(self) -> None:  # noqa: C901 - one branch per time construct: range, months, periods, comparison, grain
         d = self.d
         m = d.time
         metric_ranges = list(self.metric_ranges)
@@ -1765,10 +1765,10 @@ class _Builder:
             self.notes.append(Evidence("", "time", self.time_range.describe(), 1.0, "default for comparison"))
         grain = m.grain
         if grain:
-            defaults = {default_time_dimension(self.layer, x) for x in self.all_metrics()} - {None}
+            defaults = {t for x in self.all_metrics() if (t := default_time_dimension(self.layer, x)) is not None}
             if not defaults and self.aggregates:
-                defaults = {model_time_dimension(self.layer, a.over or self.layer.dimension(a.dimension).model.name)
-                            for a in self.aggregates} - {None}
+                defaults = {t for a in self.aggregates if (t := model_time_dimension(
+                    self.layer, a.over or self.layer.dimension(a.dimension).model.name)) is not None}
             finer = _finer_dimension(self.ctx, grain, defaults, self.all_metrics())
             named = self._grain_of_named_time()
             if named is not None:
@@ -1859,10 +1859,10 @@ class _Builder:
                 self.filters.append(Filter(dim, "<", (last,)))
         self.notes.append(Evidence(tr.describe(), "filter", f"{dim} in {tr.describe()}", 1.0, "time of another date"))
 
-    def groups_and_lists(self) -> None:
+    def groups_and_lists(self) -> None:  # noqa: C901 - lists and groupings share the checks on what the question names
         """With no metric, the question lists rows (of an entity, or of the columns named); else entities asked
         for by a group cue become key + label dimensions."""
-        computed = self.metrics or self.adhoc or self.aggregates
+        computed = bool(self.metrics or self.adhoc or self.aggregates)
         if not computed and self.conditions:
             # "which products had revenue above $700,000": show the metric the members were tested on
             self.metrics = list(dict.fromkeys(c.metric for c in self.conditions))
@@ -1913,18 +1913,18 @@ class _Builder:
             else:
                 for entity in self.group_entities:
                     self.dims += [r for r in entity_dimensions(self.ctx, entity) if r not in self.dims]
-                named = [p for p in self.picks if self.roles.get(p.start) == "group" and p.kind in ("dimension",
+                split = [p for p in self.picks if self.roles.get(p.start) == "group" and p.kind in ("dimension",
                                                                                                    "concept")]
                 only_time = bool(self.dims) and all(r.name == METRIC_TIME for r in self.dims) and \
                     not self.context_metrics
-                if only_time and not named:
+                if only_time and not split:
                     self.problems.append("the question asks for a split by time, but names no number to split")
                     self.rewrites += [f"{self._metric_words(m)} {self.d.question.strip()}"
                                       for m in self.layer.metric_names()[:3]]
-                elif named and not self.context_metrics and all(self.d.lower(p.start - 1) in ("by", "per")
-                                                                for p in named):
+                elif split and not self.context_metrics and all(self.d.lower(p.start - 1) in ("by", "per")
+                                                                for p in split):
                     # "by region in 2025": a split asked for, of nothing
-                    self.problems.append(f"'{self.d.text(named[0].start - 1, named[0].end)}' splits a number, "
+                    self.problems.append(f"'{self.d.text(split[0].start - 1, split[0].end)}' splits a number, "
                                          "but the question names none")
                     self.rewrites += [f"{self._metric_words(m)} {self.d.question.strip()}"
                                       for m in self._metrics_reaching(self.dims)[:3]]
@@ -2115,7 +2115,7 @@ class _Builder:
         model = self.layer.entity_model(self.list_entity or "")
         return model.name if model else ""
 
-    def ranking(self) -> None:
+    def ranking(self) -> None:  # noqa: C901 - one branch per ranking construct: limit, direction, target
         d = self.d
         r = d.ranking
         outputs = self.metrics + [a.name for a in self.adhoc] + [a.name for a in self.aggregates]
@@ -2329,9 +2329,8 @@ class _Builder:
             entity = p.targets[0]
             keys = self.layer.entity_keys(entity)
             # "average quantity per order line": the aggregate's own rows; nothing to divide
-            if self.aggregates and all(self.layer.dimension(a.dimension).model.primary_entity and
-                                       self.layer.dimension(a.dimension).model.primary_entity.name == entity
-                                       for a in self.aggregates):
+            if self.aggregates and all((own := self.layer.dimension(a.dimension).model.primary_entity) is not None
+                                       and own.name == entity for a in self.aggregates):
                 self.place(p.start - 1, p.end)
                 continue
             if self.metrics and len(keys) > 1 and self._per_row_ratio(p):
@@ -2382,7 +2381,7 @@ class _Builder:
         model = self.layer.entity_model(entity)
         rows = f"{model.name}{ROWS_SUFFIX}" if model is not None else ""
         metric = self.metrics[0]
-        if not rows or not self.layer.has_metric(rows) or model.name not in metric_models(self.layer, metric):
+        if model is None or not self.layer.has_metric(rows) or model.name not in metric_models(self.layer, metric):
             return False
         self._divided_per(p, metric, rows, f"rows of {model.name}")
         return True
@@ -2393,9 +2392,9 @@ class _Builder:
         prev = self.prev_pick(p)
         if prev is None or prev.kind not in ("metric", "measure") or prev.end != p.start - 1 or not self.metrics:
             return False
-        others = [q for q in self.picks if q is not p and q.kind in ("dimension", "entity", "concept") and
-                  self.d.lower(q.start - 1) in ("by", "across", "each")] or \
-            [i for i in range(len(self.d.words)) if self._grain_word_at(i, ("by",))]
+        others: list[object] = [q for q in self.picks if q is not p and q.kind in ("dimension", "entity", "concept")
+                                and self.d.lower(q.start - 1) in ("by", "across", "each")]
+        others = others or [i for i in range(len(self.d.words)) if self._grain_word_at(i, ("by",))]
         metric = self.layer.metric(self.metrics[0])
         agg = self.layer.measure(metric.measure)[1].agg if metric.type == "simple" and metric.measure else (
             "sum" if additive(self.layer, metric.name) else "")
@@ -2511,8 +2510,8 @@ class _Builder:
         """"…, in minutes": a unit named for the answer must be the unit of the column computed."""
         d = self.d
         columns = [a.dimension for a in self.aggregates] + [r.name for r in self.dims if r.name != METRIC_TIME]
-        units = {unit(self.layer.dimension(c).dimension.unit) for c in columns
-                 if self.layer.has_dimension(c) and self.layer.dimension(c).dimension.unit}
+        units = {unit(u) for c in columns if self.layer.has_dimension(c) and
+                 (u := self.layer.dimension(c).dimension.unit)}
         if self.share or self.comparison or any(self.layer.metric(m).format == "percent" for m in self.metrics):
             units.add(unit("percent"))
         units |= {unit(u) for m in self.metrics if (u := self._metric_unit(m))}

@@ -44,9 +44,9 @@ def metric_label(layer: SemanticLayer, plan: QueryPlan, name: str) -> str:
     for a in plan.aggregates:
         if a.name == name:
             return a.label or name.replace("_", " ")
-    for a in plan.adhoc_metrics:
-        if a.name == name:
-            return f"{a.name.replace('_', ' ')} ({_expr_words(layer, a.expr, plan)})"
+    for adhoc in plan.adhoc_metrics:
+        if adhoc.name == name:
+            return f"{adhoc.name.replace('_', ' ')} ({_expr_words(layer, adhoc.expr, plan)})"
     return name.replace("_", " ")
 
 
@@ -134,7 +134,7 @@ def range_words(tr: TimeRange) -> str:
     return "all time"
 
 
-def interpret(plan: QueryPlan, layer: SemanticLayer, *, source: str = "rules", followed: str = "",
+def interpret(plan: QueryPlan, layer: SemanticLayer, *, source: str = "rules", followed: str = "",  # noqa: C901 - one clause of the reading per plan field, in reading order
               low: Sequence[Evidence] = (), verified: str = "") -> str:
     """The plan in plain words, with labels, e.g. "Flights, where departure delay > 180 minutes, in 2013"."""
     parts: list[str] = []

@@ -144,12 +144,12 @@ def _one_period(d: Draft, start: int, stop: int) -> bool:
 
 
 # "the sum of A and B", "the difference between A and B": two figures joined by 'and'
-_PAIRED = {("sum", "of"): "+", ("difference", "between"): "-", ("total", "of"): "+", ("product", "of"): "*"}
+_PAIRED: dict[tuple[str, ...], str] = {("sum", "of"): "+", ("difference", "between"): "-", ("total", "of"): "+", ("product", "of"): "*"}
 _OPERAND_VERBS = frozenset({"paid", "out", "made", "placed", "sold", "earned", "booked", "recorded", "received",
                             "spent", "issued", "generated", "collected", "reserved", "in", "during", "for"})
 
 
-def _arithmetic_of(d: Draft, ctx: PlanningContext, start: int, stop: int
+def _arithmetic_of(d: Draft, ctx: PlanningContext, start: int, stop: int  # noqa: C901 - a small parser of arithmetic words whose states read together
                    ) -> tuple[str, tuple[str, ...], tuple[FilteredInput, ...]] | None:
     """Metric names joined by arithmetic words (with parentheses), as an expression over metric names; a figure
     with its own condition ("flights that left more than 15 minutes late") is planned like a question of its
@@ -434,8 +434,9 @@ def read_numbers(d: Draft, ctx: PlanningContext) -> Draft:
             if lowers[j:j + 1] == ["the"]:
                 j += 1
             value = number_of(lowers[j]) if j < n and not d.used[j] else None
-            if value is None and j + 1 < n and lowers[j] in ("a", "an") and unit_of_word(lowers[j + 1]) is not None \
-                    and unit_of_word(lowers[j + 1]).name not in ("count", "currency") and not d.used[j + 1]:
+            if value is None and j + 1 < n and lowers[j] in ("a", "an") and \
+                    (said := unit_of_word(lowers[j + 1])) is not None and said.name not in ("count", "currency") \
+                    and not d.used[j + 1]:
                 value = 1.0  # "more than an hour", "over a mile"
             if value is not None:
                 values = [value]
@@ -502,7 +503,7 @@ def _post_comparator(lowers: list[str], at: int) -> tuple[str, int] | None:
 
 # -- ranking ------------------------------------------------------------------------------------------------
 
-def read_ranking(d: Draft, ctx: PlanningContext) -> Draft:
+def read_ranking(d: Draft, ctx: PlanningContext) -> Draft:  # noqa: C901 - one rule per shape of ranking phrase
     """Top/bottom N, best/worst, most/least, superlatives ("longest"), and explicit sort words. A question may
     rank twice in the same direction ("biggest-spending …? top 3 states …"): the two readings become one, the
     limit from whichever gives one; rankings that pull opposite ways are left unplaced, so the planner refuses."""

@@ -218,7 +218,7 @@ class Vocabulary:
         """Terms spelled exactly `phrase` (normalised)."""
         return list(self.by_phrase.get(phrase, ()))
 
-    def matches(self, words: Sequence[str], free: Sequence[bool], kinds: Iterable[str] | None = None) -> list[Match]:
+    def matches(self, words: Sequence[str], free: Sequence[bool], kinds: Iterable[str] | None = None) -> list[Match]:  # noqa: C901 - exact, compact, prefix, partial and fuzzy matches tried in turn
         """Every phrase match over the free words, exact and corrected (candidates; the caller picks)."""
         allowed = set(kinds) if kinds else None
         corrected: list[tuple[str, Correction | None]] = []
