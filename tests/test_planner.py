@@ -151,6 +151,9 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             'revenue not from the South region in 2025',
             'the brand with the most units sold last quarter',
         ],
+        "separate periods of a named date are those periods, never the span between them": [
+            'revenue from customers who signed up in January or March 2025',
+        ],
         "a grain asked of a named date groups by that date ('by month of signup date')": [
             'revenue by month of signup date in 2025',
         ],
@@ -338,6 +341,9 @@ UNANSWERABLE: dict[str, dict[str, list[str]]] = {
         ],
         "a definition naming a period other than the question's": [
             'return cost ratio, defined as refunds paid in Q1 2025 divided by revenue in Q2 2025',
+        ],
+        "separate periods of a named date beside another period": [
+            'revenue by month from customers who signed up in January or March 2025',
         ],
         "names the model does not have": [
             'what is the weather on mars',

@@ -42,4 +42,4 @@ def test_vocabulary_reads_event_verbs_and_year_verbs(tmp_path: Path) -> None:
     assert {t.target for t in vocab.lookup("date it was opened")} == {"claim__claim_open_date"}
     assert {t.target for t in vocab.lookup("built")} == {"claim__year_built"}
     assert {t.target for t in vocab.lookup("street address")} == {"claim__line_1_address"}
-    assert not vocab.lookup("code") or all(t.method != "verb" for t in vocab.lookup("code"))
+    assert not vocab.lookup("code") or all(t.source != "verb" for t in vocab.lookup("code"))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from datatruth.ask.interpret import dimension_label
 from datatruth.ask.reading import Draft, NumberSpan, Pick, PlanningContext, additive, number_of
-from datatruth.ask.timeparse import TimeHit, period_start, shift
+from datatruth.ask.timeparse import TimeHit, combine_ranges, period_start, shift
 from datatruth.ask.value_index import ValueCandidate
 from datatruth.ask.vocabulary import entity_words, normalize, tokens
 from datatruth.semantic.model import (
@@ -211,6 +211,7 @@ class _Builder:
         self.periods: list[TimeRange] = []
         self.time_range: TimeRange | None = None
         self.time_dimension: str | None = None
+        self.date_pieces: list[tuple[str, TimeRange]] = []  # separate periods of a named date, placed by `time`
         self.order: list[OrderBy] = []
         self.limit: int | None = None
         self.entity: str | None = None
@@ -708,6 +709,21 @@ class _Builder:
                                             for k in range(a.end, p.start)) and a.function in ("count",
                                                                                               "count_distinct")
                    for a in self.d.aggs)
+
+    def verb_subjects(self) -> None:
+        """"buildings built before 1980": a plural noun right before the verb of a column (year_built) names
+        what the verb is about, which the column already says; it adds no condition of its own."""
+        d = self.d
+        for p in self.picks:
+            k = p.start - 1
+            if p.kind != "dimension" or k < 0 or d.used[k] or k in self.placed or d.pick_at(k) is not None or \
+                    d.lower(k) in self.ctx.lexicon.function_words or not d.lower(k).endswith("s") or \
+                    not d.lower(k).isalpha():
+                continue
+            if any(t.source == "verb" and t.target in p.targets for t in self.ctx.vocabulary.lookup(
+                    normalize(p.phrase))):
+                self.place(k, k + 1)
+                self.notes.append(Evidence(d.text(k, p.end), "other", f"what is {p.phrase}", 0.9, "verb subject"))
 
     def extreme_rows(self) -> None:
         """"the largest single claim amount": a superlative before an entity whose words also name its own number
@@ -1410,8 +1426,13 @@ class _Builder:
         self._merge_adjacent_values()
         value_picks = [p for p in self.picks if p.kind == "value"]
         inner = self._apposition(value_picks)
+        lowers = [w.lower for w in self.d.words]
+        asks_each = {i + k for i in range(len(lowers)) if (ph := self.ctx.lexicon.starts(
+            lowers, i, self.ctx.lexicon.per_member)) and len(ph) > 2 for k in range(len(ph))}
         for p in value_picks:
             self.place(p.start, p.end)
+            if p.start in asks_each:
+                continue  # "for each of those years": the words ask for one row each, they name no value
             if p.start in inner:
                 self.roles[p.start] = "restated"
                 continue
@@ -1517,6 +1538,10 @@ class _Builder:
         lowers = [w.lower for w in d.words]
         for i in range(len(lowers)):
             phrase = self.ctx.lexicon.starts(lowers, i, self.ctx.lexicon.per_member)
+            if phrase is not None and any(d.used[i:i + len(phrase)]):
+                # "for each of those years": the time reader took "years"; the words before it still ask
+                free = next(k for k in range(len(phrase)) if d.used[i + k])
+                phrase = phrase[:free] if phrase[:free] in self.ctx.lexicon.per_member else None
             if phrase is None or any(d.used[i:i + len(phrase)]) or any(
                     i <= k < i + len(phrase) for k in self.placed):
                 continue
@@ -1707,6 +1732,8 @@ class _Builder:
         others are the metric's own time, combined in `time`."""
         d = self.d
         metric_ranges: list[TimeRange] = []
+        bound: dict[str, list[TimeRange]] = {}
+        previous: tuple[str, int] | None = None
         for hit in d.time.hits:
             if hit.time_range is None:
                 continue
@@ -1714,10 +1741,17 @@ class _Builder:
                 metric_ranges += list(hit.points)  # "from Q3 to Q4" compares, it does not add up
                 continue
             target = self._time_target(hit)
+            between = d.question[previous[1]:hit.start].strip(" ,").lower() if previous else "-"
+            if target is None and previous and between in ("", "or", "and", "and/or"):
+                target = previous[0]  # "built in 1999, 2000 or 2016": the list goes on about the same date
+            previous = (target, hit.end) if target is not None else None
             if target is None:
                 metric_ranges.append(hit.time_range)
                 continue
-            self._time_filter(target, hit.time_range)
+            bound.setdefault(target, []).append(hit.time_range)
+        for target, ranges in bound.items():
+            # "built in 1999, 2000 or 2016": phrases of one date are one set of periods, never all at once
+            self._time_filter(target, combine_ranges(ranges) if len(ranges) > 1 else ranges[0])
         self.metric_ranges = metric_ranges
 
     def time(self) -> None:  # noqa: C901 - one branch per time construct: range, months, periods, comparison, grain
@@ -1733,9 +1767,7 @@ class _Builder:
         if len(metric_ranges) == 1:
             self.time_range = metric_ranges[0]
         elif metric_ranges:
-            from datatruth.ask.timeparse import _combine
-
-            self.time_range = _combine(metric_ranges)
+            self.time_range = combine_ranges(metric_ranges)
         if m.months:
             if self.time_range is not None and not self.time_range.parts and _covers_year(self.time_range):
                 pass  # "in 2025 winter months": the year bounds the months
@@ -1783,6 +1815,19 @@ class _Builder:
             elif not any(r.name == METRIC_TIME for r in self.dims):
                 self.dims.insert(0, DimensionRef(METRIC_TIME, grain))
         uses_time = self.time_range is not None or grain or self.comparison or self.periods or m.months
+        for dim, tr in self.date_pieces:
+            if uses_time or len(self.date_pieces) > 1:
+                self.problems.append(f"{tr.describe()} are separate periods of {dimension_label(self.layer, dim).lower()}"
+                                     f", which I cannot combine with another period in one question")
+                continue
+            # the only period of the question, on another date than the metric's: the plan's period, on that date
+            self.time_range, self.time_dimension = tr, dim
+            if self._per_member():
+                # "…, for each of those years": one row per period, on that date
+                self._add_dim(DimensionRef(dim, tr.grain or self.layer.dimension(dim).dimension.time_granularity
+                                           or "day"), tr.describe(), f"one row per {dim}")
+            self.notes.append(Evidence(tr.describe(), "time", f"{dim} in {tr.describe()}", 1.0, "time of another date"))
+            return
         if uses_time and not self._has_time():
             self.problems.append(f"{', '.join(self.all_metrics()) or 'this'} cannot be placed in time: "
                                  "no date to count it on")
@@ -1844,6 +1889,9 @@ class _Builder:
 
     def _time_filter(self, dim: str, tr: TimeRange) -> None:
         qd = self.layer.dimension(dim)
+        if tr.parts:
+            self._pieces_filter(dim, tr)
+            return
         if qd.dimension.is_time:
             pieces = []
             if tr.start:
@@ -1858,6 +1906,22 @@ class _Builder:
                 last = tr.end.year if (tr.end.month, tr.end.day) == (1, 1) else tr.end.year + 1
                 self.filters.append(Filter(dim, "<", (last,)))
         self.notes.append(Evidence(tr.describe(), "filter", f"{dim} in {tr.describe()}", 1.0, "time of another date"))
+
+    def _pieces_filter(self, dim: str, tr: TimeRange) -> None:
+        """Separate periods of a named date ("signed up in January or March", "built in 1999, 2000 or 2016"):
+        whole years of a column of years are a list of values; pieces of a date become the plan's period on
+        that date (`time`), never the span from the first piece to the last."""
+        qd = self.layer.dimension(dim)
+        whole_years = all((a.month, a.day, b.month, b.day) == (1, 1, 1, 1) for a, b in tr.parts)
+        if not qd.dimension.is_time and whole_years:
+            years = tuple(y for a, b in tr.parts for y in range(a.year, b.year))
+            self.filters.append(Filter(dim, "in" if len(years) > 1 else "=", years))
+            self.notes.append(Evidence(tr.describe(), "filter", f"{dim} in {years}", 1.0, "time of another date"))
+        elif qd.dimension.is_time:
+            self.date_pieces.append((dim, tr))
+        else:
+            self.problems.append(f"{tr.describe()} names several periods of {dimension_label(self.layer, dim).lower()}"
+                                 f", which holds no dates I can split that way")
 
     def groups_and_lists(self) -> None:  # noqa: C901 - lists and groupings share the checks on what the question names
         """With no metric, the question lists rows (of an entity, or of the columns named); else entities asked
@@ -2546,10 +2610,8 @@ class _Builder:
 
     # -- the plan -------------------------------------------------------------------------------------------
     def plan(self) -> QueryPlan:
-        time_dimension = None
-        if not self.metrics and not self.adhoc and self.aggregates and self.time_range is not None:
-            time_dimension = None
-        return QueryPlan(tuple(self.metrics), tuple(self.dims), tuple(self.filters), self.time_range, time_dimension,
+        return QueryPlan(tuple(self.metrics), tuple(self.dims), tuple(self.filters), self.time_range,
+                         self.time_dimension,
                          self.comparison, self.share and not self.problems and bool(self.dims), tuple(self.order),
                          self.limit, tuple(self.adhoc), tuple(self.notes), tuple(self.aggregates),
                          tuple(self.conditions), tuple(self.periods), tuple(self.result_filters), self.entity)
@@ -2568,6 +2630,7 @@ def assemble(d: Draft, ctx: PlanningContext, context_metrics: Sequence[str] = ()
     b.model_words()
     b.literals()
     b.presence()
+    b.verb_subjects()
     b.extreme_rows()
     b.metrics_step()
     b.entities()

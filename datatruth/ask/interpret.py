@@ -76,7 +76,9 @@ def _value_text(value: object, layer: SemanticLayer, f: Filter) -> str:
     if f.grain == "day_of_week" and isinstance(value, int) and 1 <= value <= 7:
         return _WEEKDAYS[value]
     if isinstance(value, dt.date):
-        return value.strftime("%-d %b %Y")
+        yearly = layer.has_dimension(f.dimension) and layer.dimension(f.dimension).dimension.time_granularity == "year"
+        # a column of years ("year built") reads in years: "year built < 1980", not "< 1 Jan 1980"
+        return str(value.year) if yearly and (value.month, value.day) == (1, 1) else value.strftime("%-d %b %Y")
     if isinstance(value, str):
         return f"'{value}'"
     if isinstance(value, float):
@@ -187,6 +189,10 @@ def interpret(plan: QueryPlan, layer: SemanticLayer, *, source: str = "rules", f
             parts.append(f"{a.label.lower() or a.name} counted over {a.over.replace('_', ' ')} rows")
     if plan.periods:
         parts.append("comparing " + " with ".join(range_words(p) for p in plan.periods) + ", one row each")
+    elif plan.time_range is not None and plan.time_dimension and layer.has_dimension(plan.time_dimension):
+        # the period is of another date than the metric's own ("signup date in January and March 2025")
+        parts.append(f"where {dimension_label(layer, plan.time_dimension).lower()} is in "
+                     f"{range_words(plan.time_range)}")
     elif plan.time_range is not None:
         parts.append(range_words(plan.time_range))
     if plan.comparison:

@@ -646,12 +646,12 @@ def _parse(text: str, today: dt.date, periods: tuple[tuple[str, tuple[int, ...]]
                 explicit = explicit or hit.explicit
                 parts.append((span[0], "comparison", phrase))
     ordered = tuple((kind, phrase) for _, kind, phrase in sorted(parts))
-    return TimeMatch(_combine(ranges), grain or weak, comparison, tuple(sorted(taken)), tuple(phrases), ordered,
+    return TimeMatch(combine_ranges(ranges), grain or weak, comparison, tuple(sorted(taken)), tuple(phrases), ordered,
                      to_date, tuple(sorted(hits, key=lambda h: h.start)), months, months_label, compared, explicit,
                      tuple(impossible_dates(text, today)))
 
 
-def _combine(ranges: list[TimeRange]) -> TimeRange | None:
+def combine_ranges(ranges: list[TimeRange]) -> TimeRange | None:
     """One range from several phrases: their union ("in 2023 and 2024"), with gaps kept ("January and March")."""
     if not ranges:
         return None
@@ -662,6 +662,10 @@ def _combine(ranges: list[TimeRange]) -> TimeRange | None:
         if inner:
             return inner[0]  # "year to date … in 2026": the narrower phrase restates the wider one
         return _union(ranges)
+    if all(a and b for r in ranges for a, b in r.pieces()):
+        # "1999, 2000 or 2016" read as "1999" and "2000 or 2016": the union of every piece, gaps kept
+        return _union([TimeRange(a, b, r.label if len(r.pieces()) == 1 else str(a.year) if (a.month, a.day) == (1, 1)
+                                 else a.isoformat(), r.grain) for r in ranges for a, b in r.pieces()])
     starts = [r.start for r in ranges]
     ends = [r.end for r in ranges]
     start = None if None in starts else min(s for s in starts if s)

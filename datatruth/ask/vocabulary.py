@@ -367,7 +367,7 @@ def _dimension_phrases(layer: SemanticLayer) -> Iterable[Term]:
             yield from (Term(n, "dimension", qd.name, "verb") for n in _event_phrases(normalize(local)))
         # the first line of an address is what people call the street address
         if re.fullmatch(r"(address line ?1|line ?1 address|address ?1|street address line)", normalize(local)):
-            yield from (Term(n, "dimension", qd.name, "synonym") for n in ("street address", "street"))
+            yield Term("street address", "dimension", qd.name, "synonym")
         # "year_built": the year answers to its verb ("buildings built before 1980", "built in 1999")
         parts = normalize(local).split()
         if len(parts) == 2 and "year" in parts and (verb := parts[1 - parts.index("year")]) != "year" and (
