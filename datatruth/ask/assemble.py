@@ -2579,6 +2579,12 @@ class _Builder:
         if self.share or self.comparison or any(self.layer.metric(m).format == "percent" for m in self.metrics):
             units.add(unit("percent"))
         units |= {unit(u) for m in self.metrics if (u := self._metric_unit(m))}
+        if any(self.layer.metric(m).format == "currency" for m in self.metrics) or any(
+                u is not None and u.name == "currency" for u in units):
+            # "brought in the most money", "spend money on": money is what the figure is counted in
+            for i, w in enumerate(d.words):
+                if w.lower in ("money", "cash") and not d.used[i] and i not in self.placed:
+                    self.place(i, i + 1)
         for i, w in enumerate(d.words):
             if d.used[i] or i in self.placed or d.lower(i - 1) not in ("in", "as"):
                 continue
