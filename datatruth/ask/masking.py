@@ -8,22 +8,17 @@ stored, for every role, because they outlive the request and are sent to webhook
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from datatruth import access
+from datatruth import access, resources
 from datatruth.errors import NotFound
 from datatruth.sql.sensitive import columns_to_mask, mask_frame, referenced_tables
 
 if TYPE_CHECKING:
     from datatruth.store.engine import Store
     from datatruth.workspace.registry import Workspace
-
-_SCHEMAS: dict[tuple[str, int, str], dict[str, str]] = {}
-_LOCK = threading.Lock()
-
 
 def sees_sensitive(ws: Workspace, store: Store, user: str) -> bool:
     """True when `user` may see raw values of the workspace's sensitive columns."""
@@ -34,18 +29,13 @@ def sees_sensitive(ws: Workspace, store: Store, user: str) -> bool:
 
 def _schema(ws: Workspace, tables: frozenset[str]) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
+    stamp = resources.workspace_stamp(ws)
     for table in sorted(tables):
-        key = (ws.name, id(ws), table.lower())
-        with _LOCK:
-            found = _SCHEMAS.get(key)
-        if found is None:
-            try:
-                found = dict(ws.warehouse.columns(table))
-            except NotFound:
-                continue  # not a warehouse table (a table function): nothing to expand
-            with _LOCK:
-                _SCHEMAS[key] = found
-        out[table] = found
+        try:
+            out[table] = resources.get("table-columns", ws.name, lambda t=table: dict(ws.warehouse.columns(t)),
+                                       slot=(stamp, table.lower()))
+        except NotFound:
+            continue  # not a warehouse table (a table function): nothing to expand
     return out
 
 

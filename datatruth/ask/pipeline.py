@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -27,7 +26,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from datatruth import access
+from datatruth import access, resources
 from datatruth.ask import ratelimit
 from datatruth.ask.answer import Answer, ColumnInfo
 from datatruth.ask.cache import CacheKey, ResultCache, cache_for
@@ -115,8 +114,6 @@ class AskState:
 
 # -- resources, built once per workspace and model state ---------------------------------------------------
 
-_RESOURCES: dict[tuple, Resources] = {}
-_RESOURCES_LOCK = threading.Lock()
 _LLM_HOOK: list[LLMPlanner] = []
 
 
@@ -142,15 +139,16 @@ def _model_state(ws: Workspace, store: Store) -> tuple:
 
 def workspace_resources(ws: Workspace, store: Store) -> Resources:
     """The activated semantic layer, result cache and exposed tables of a workspace (memoised)."""
-    key = (ws.name, id(ws), _model_state(ws, store))
-    with _RESOURCES_LOCK:
-        found = _RESOURCES.get(key)
-    if found is not None:
-        return found
+    state = _model_state(ws, store)
+    return resources.get("layer", ws.name, lambda: _build_resources(ws, store, state),
+                         slot=resources.workspace_stamp(ws), version=state)
+
+
+def _build_resources(ws: Workspace, store: Store, state: tuple) -> Resources:
     from datatruth.ask import snapshot
     from datatruth.semantic.validate import activate
 
-    layer, tables = snapshot.activated_layer(ws, key[2], lambda: (activate(ws), frozenset(ws.exposed_tables())))
+    layer, tables = snapshot.activated_layer(ws, state, lambda: (activate(ws), frozenset(ws.exposed_tables())))
     label = layer.version_hash
     if importlib.util.find_spec("datatruth.semantic.versions") is not None:
         from datatruth.semantic.versions import current_version
@@ -159,36 +157,14 @@ def workspace_resources(ws: Workspace, store: Store) -> Resources:
         label = f"v{current_version(store, ws)}"
     cache = cache_for(ws.data_dir, ws.config.limits.cache_ttl_s)
     cache.purge_other_versions((layer.version_hash, RAW_SQL_VERSION))
-    resources = Resources(layer, cache, tables, label)
-    with _RESOURCES_LOCK:
-        for old in [k for k in _RESOURCES if k[:2] == key[:2]]:
-            del _RESOURCES[old]
-        _RESOURCES[key] = resources
-    return resources
-
-
-_SQL_RESOURCES: dict[tuple, Resources] = {}
+    return Resources(layer, cache, tables, label)
 
 
 def sql_resources(ws: Workspace) -> Resources:
     """Cache and exposed tables for raw SQL (no semantic layer or planner needed)."""
-    key = (ws.name, id(ws))
-    with _RESOURCES_LOCK:
-        found = _SQL_RESOURCES.get(key)
-    if found is None:
-        found = Resources(None, cache_for(ws.data_dir, ws.config.limits.cache_ttl_s),
-                          frozenset(ws.exposed_tables()))
-        with _RESOURCES_LOCK:
-            _SQL_RESOURCES[key] = found
-    return found
-
-
-def forget_workspace(ws: Workspace) -> None:
-    """Drop the memoised layer, cache handle and exposed tables (e.g. after tables were added)."""
-    with _RESOURCES_LOCK:
-        for old in [k for k in _RESOURCES if k[:2] == (ws.name, id(ws))]:
-            del _RESOURCES[old]
-        _SQL_RESOURCES.pop((ws.name, id(ws)), None)
+    return resources.get("sql", ws.name, lambda: Resources(None, cache_for(ws.data_dir, ws.config.limits.cache_ttl_s),
+                                                         frozenset(ws.exposed_tables())),
+                         slot=resources.workspace_stamp(ws))
 
 
 # -- stages ------------------------------------------------------------------------------------------------
@@ -201,14 +177,14 @@ def stage_access(state: AskState) -> AskState:
     from datatruth.ask.planner import check_length
 
     access.require(req.store, req.ws.name, req.user, "ask")
-    resources = workspace_resources(req.ws, req.store)
+    found = workspace_resources(req.ws, req.store)
     try:
         check_length(req.question)  # before the quota: an essay or SQL text is not a question
     except PlanningError as err:
-        if resources.layer is None:
+        if found.layer is None:
             raise
-        raise planner_for(req.ws, req.store, resources.layer, user=req.user).complete(err, req.question) from None
-    return replace(state, resources=resources)
+        raise planner_for(req.ws, req.store, found.layer, user=req.user).complete(err, req.question) from None
+    return replace(state, resources=found)
 
 
 def stage_rate_limit(state: AskState) -> AskState:
@@ -248,9 +224,6 @@ def verified_answer(req: AskRequest, layer: SemanticLayer) -> Any:
     return match(req.question, ctx, candidates)
 
 
-_LLM_PLANNERS: dict[tuple[str, int], LLMPlanner] = {}
-
-
 def _llm_for(req: AskRequest) -> LLMPlanner | None:
     """The LLM planner to try: the caller's, a registered hook, or the workspace's own when it configures one."""
     if req.llm_planner is not None:
@@ -259,13 +232,10 @@ def _llm_for(req: AskRequest) -> LLMPlanner | None:
         return _LLM_HOOK[0]
     if not req.ws.config.llm.enabled:
         return None
-    key = (req.ws.name, id(req.ws))
-    with _RESOURCES_LOCK:
-        if key not in _LLM_PLANNERS:
-            from datatruth.llm.planner import LLMQueryPlanner
+    from datatruth.llm.planner import LLMQueryPlanner
 
-            _LLM_PLANNERS[key] = LLMQueryPlanner(req.ws, store=req.store)
-        return _LLM_PLANNERS[key]
+    return resources.get("llm-planner", req.ws.name, lambda: LLMQueryPlanner(req.ws, store=req.store),
+                         slot=resources.workspace_stamp(req.ws))
 
 
 def stage_plan(state: AskState) -> AskState:
@@ -571,5 +541,5 @@ def timings_of(state: AskState) -> dict[str, float]:
     return dict(state.timings)
 
 
-__all__ = ["Answer", "AskState", "PlanContext", "Resources", "ask", "column_infos", "forget_workspace",
+__all__ = ["Answer", "AskState", "PlanContext", "Resources", "ask", "column_infos",
            "plan_only", "register_llm_planner", "run_sql", "run_stages", "workspace_resources"]

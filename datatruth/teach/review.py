@@ -17,7 +17,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from datatruth import access
+from datatruth import access, resources
 from datatruth.errors import NotFound, PermissionDenied, UserError
 from datatruth.semantic.plan import QueryPlan
 from datatruth.store import feedback, history, proposals
@@ -140,9 +140,7 @@ def accept(ws: Workspace, store: Store, admin: str, proposal_id: int) -> str:
         raise UserError(f"proposal #{p.id} is already {p.status}", "reload the list of proposals")
     done = _apply(ws, store, admin, p)
     proposals.decide(store, ws.name, p.id, admin, "accepted")
-    from datatruth.ask.pipeline import forget_workspace
-
-    forget_workspace(ws)  # the next question reads the new model and synonyms
+    resources.invalidate(ws.name)  # the next question reads the new model and synonyms
     return done
 
 
