@@ -18,6 +18,7 @@ from datatruth.ask.reading import Draft, NumberSpan, Pick, PlanningContext, addi
 from datatruth.ask.timeparse import TimeHit, period_start, shift
 from datatruth.ask.value_index import ValueCandidate
 from datatruth.ask.vocabulary import entity_words, normalize, tokens
+from datatruth.errors import InternalError, present
 from datatruth.semantic.model import (
     METRIC_TIME,
     ROWS_SUFFIX,
@@ -1932,8 +1933,7 @@ class _Builder:
 
     def _list_to_group(self) -> None:
         """The entity that was to be listed becomes the grouping of a metric found later (ranking)."""
-        entity = self.list_entity
-        assert entity is not None
+        entity = present(self.list_entity, "the entity being listed")
         self.group_entities.append(entity)
         self.dims = entity_dimensions(self.ctx, entity)
         for key in self.layer.entity_keys(entity):
@@ -2008,7 +2008,7 @@ class _Builder:
             if busy:
                 # "the busiest route": busy is a number of the model (flights)
                 metric = self.layer.phrasings[int(busy[0].target)].metric
-                assert metric is not None
+                assert metric is not None  # narrows the type only: `busy` keeps phrasings that name a metric
                 self.metrics.append(metric)
                 target = metric
                 self.notes.append(Evidence(r.word, "metric", metric, 0.9, "phrasing"))
@@ -2601,7 +2601,8 @@ def _months_between(a: dt.date, b: dt.date) -> list[int]:
 
 def _shifted(tr: TimeRange, comparison: str) -> TimeRange:
     """The period a range is compared with: the same span a year earlier, or the span just before it."""
-    assert tr.start and tr.end
+    if tr.start is None or tr.end is None:
+        raise InternalError(f"an open-ended time range has no period to compare with: {tr}")
     if comparison == "same_period_last_year":
         start, end = shift(tr.start, "year", -1), shift(tr.end, "year", -1)
         return TimeRange(start, end, f"same period a year earlier ({start.isoformat()} to "

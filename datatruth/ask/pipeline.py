@@ -35,7 +35,7 @@ from datatruth.ask.explain import explain
 from datatruth.ask.insights import find_insights
 from datatruth.ask.masking import masked_for
 from datatruth.ask.members import label_columns, shown, with_labels
-from datatruth.errors import PlanningError, UserError
+from datatruth.errors import PlanningError, UserError, present
 from datatruth.semantic.model import TIME_GRAINS, SemanticLayer
 from datatruth.semantic.plan import QueryPlan
 from datatruth.store import audit, history
@@ -162,9 +162,10 @@ def _build_resources(ws: Workspace, store: Store, state: tuple) -> Resources:
 
 def sql_resources(ws: Workspace) -> Resources:
     """Cache and exposed tables for raw SQL (no semantic layer or planner needed)."""
-    return resources.get("sql", ws.name, lambda: Resources(None, cache_for(ws.data_dir, ws.config.limits.cache_ttl_s),
-                                                         frozenset(ws.exposed_tables())),
-                         slot=resources.workspace_stamp(ws))
+    def build() -> Resources:
+        return Resources(None, cache_for(ws.data_dir, ws.config.limits.cache_ttl_s), frozenset(ws.exposed_tables()))
+
+    return resources.get("sql", ws.name, build, slot=resources.workspace_stamp(ws))
 
 
 # -- stages ------------------------------------------------------------------------------------------------
@@ -244,44 +245,44 @@ def stage_plan(state: AskState) -> AskState:
     from datatruth.ask.interpret import interpret
     from datatruth.ask.planner import interpretation_of, low_confidence
 
-    req, res = state.request, state.resources
-    assert res is not None and res.layer is not None
-    found = verified_answer(req, res.layer)
+    req, res = state.request, present(state.resources, "the workspace's resources (stage_access runs first)")
+    layer = present(res.layer, "the semantic layer")
+    found = verified_answer(req, layer)
     if found is not None:
         # checked like every plan (consistency and compile in the matcher, the guard after it)
         return replace(state, plan=found.plan, plan_source="verified",
-                       interpretation=interpret(found.plan, res.layer, verified=found.candidate.note))
+                       interpretation=interpret(found.plan, layer, verified=found.candidate.note))
     llm = _llm_for(req) if req.ws.config.llm.enabled else None
     try:
-        planner = planner_for(req.ws, req.store, res.layer, user=req.user)
+        planner = planner_for(req.ws, req.store, layer, user=req.user)
         plan = planner.plan(req.question, previous=req.previous)
     except PlanningError as err:
         if llm is None:
             raise
         context = PlanContext(req.ws.name, req.ws.config.today().isoformat(), req.previous, err)
-        proposed = llm(req.question, res.layer, context)
-        if proposed is None or check_plan(proposed, res.layer):
+        proposed = llm(req.question, layer, context)
+        if proposed is None or check_plan(proposed, layer):
             raise
         # The LLM's plan is checked like any input: the compile stage rejects unknown names.
         return replace(state, plan=proposed, plan_source="llm", rules_error=err,
-                       interpretation=interpretation_of(proposed, res.layer, "llm"))
+                       interpretation=interpretation_of(proposed, layer, "llm"))
     if llm is not None and low_confidence(plan):
         context = PlanContext(req.ws.name, req.ws.config.today().isoformat(), req.previous, None, plan)
-        proposed = llm(req.question, res.layer, context)
-        if proposed is not None and not check_plan(proposed, res.layer):
+        proposed = llm(req.question, layer, context)
+        if proposed is not None and not check_plan(proposed, layer):
             return replace(state, plan=proposed, plan_source="llm",
-                           interpretation=interpretation_of(proposed, res.layer, "llm"))
-    return replace(state, plan=plan, interpretation=interpretation_of(plan, res.layer))
+                           interpretation=interpretation_of(proposed, layer, "llm"))
+    return replace(state, plan=plan, interpretation=interpretation_of(plan, layer))
 
 
 def stage_compile(state: AskState) -> AskState:
     """QueryPlan → SQL in the warehouse's dialect."""
     from datatruth.semantic.compiler import compile_plan
 
-    res = state.resources
-    assert res is not None and res.layer is not None and state.plan is not None
+    res = present(state.resources, "the workspace's resources (stage_access runs first)")
+    layer, plan = present(res.layer, "the semantic layer"), present(state.plan, "the plan (stage_plan runs first)")
     try:
-        compiled = compile_plan(state.plan, res.layer, state.request.ws.warehouse.dialect)
+        compiled = compile_plan(plan, layer, state.request.ws.warehouse.dialect)
     except UserError as err:
         if state.rules_error is None:
             raise
@@ -301,8 +302,7 @@ def _guarded(sql: str, dialect: str, tables: frozenset[str], row_cap: int) -> st
 
 def stage_guard(state: AskState) -> AskState:
     """Only one read-only SELECT over exposed tables, with the row cap, may run."""
-    ws, res = state.request.ws, state.resources
-    assert res is not None
+    ws, res = state.request.ws, present(state.resources, "the workspace's resources (stage_access runs first)")
     # Same SQL, tables and cap give the same verdict, so verdicts are memoised (a warm answer stays fast).
     # The guard caps at row_cap + 1 so the executor, which keeps row_cap rows, can tell that rows were cut.
     return replace(state, sql=_guarded(state.sql, ws.warehouse.dialect, res.allowed_tables,
@@ -311,8 +311,7 @@ def stage_guard(state: AskState) -> AskState:
 
 def stage_execute(state: AskState) -> AskState:
     """Serve the result from the cache when fresh, else run it on the warehouse and cache it."""
-    ws, res = state.request.ws, state.resources
-    assert res is not None
+    ws, res = state.request.ws, present(state.resources, "the workspace's resources (stage_access runs first)")
     # The data version makes results of data that has since changed (a load, a rewritten DuckDB file) misses.
     key = CacheKey(state.sql, state.model_version,
                    f"{ws.warehouse.identity}#{dataversion.stamp(ws.data_dir, ws.config.warehouse_url)}")
@@ -356,9 +355,9 @@ def infer_columns(frame: pd.DataFrame) -> tuple[ColumnInfo, ...]:
 def stage_answer(state: AskState) -> AskState:
     """Chart, insights and explanation from the frame."""
     req = state.request
-    assert state.frame is not None
     # Sensitive columns are masked by role before anything (chart, insights, explanation) is built from rows.
-    frame = masked_for(req.ws, req.store, req.user, state.sql, state.frame)
+    raw = present(state.frame, "the result (stage_execute runs first)")
+    frame = masked_for(req.ws, req.store, req.user, state.sql, raw)
     columns = column_infos(state.compiled, state.plan) if state.compiled is not None else infer_columns(frame)
     layer = state.resources.layer if state.resources is not None else None
     if state.plan is not None and layer is not None:
@@ -386,8 +385,7 @@ def _with_row_cap(text: str, truncated: bool, cap: int) -> str:
 
 def stage_record(state: AskState) -> AskState:
     """Write the question to the history (which also feeds the rate limit)."""
-    req, answer = state.request, state.answer
-    assert answer is not None
+    req, answer = state.request, present(state.answer, "the answer (stage_answer runs first)")
     entry = _record_outcome(state, sql=answer.sql, plan=answer.plan.to_dict() if answer.plan else None,
                             model_version=answer.model_version, row_count=answer.row_count,
                             elapsed_ms=answer.elapsed_ms, cached=answer.cached)
@@ -443,8 +441,7 @@ def ask(ws: Workspace, question: str, *, user: str, store: Store, session_id: st
     """Answer a plain-words question from the workspace's warehouse through its semantic layer."""
     request = AskRequest(ws, question.strip(), user, store, session_id, previous, refresh, llm_planner)
     state = run_stages(AskState(request, time.perf_counter()), STAGES)
-    assert state.answer is not None
-    return state.answer
+    return present(state.answer, "the answer (the last stages make it)")
 
 
 def plan_only(ws: Workspace, question: str, *, store: Store, previous: QueryPlan | None = None) -> tuple[QueryPlan, str]:
@@ -455,8 +452,7 @@ def plan_only(ws: Workspace, question: str, *, store: Store, previous: QueryPlan
 
     check_length(question)
     state = stage_compile(stage_plan(state))
-    assert state.plan is not None
-    return state.plan, state.sql
+    return present(state.plan, "the plan"), state.sql
 
 
 # -- raw SQL -----------------------------------------------------------------------------------------------
@@ -473,8 +469,7 @@ def stage_sql_access(state: AskState) -> AskState:
 
 def stage_sql_record(state: AskState) -> AskState:
     """Complete the raw-SQL run's history entry (it counts against the same hourly quota as questions)."""
-    answer = state.answer
-    assert answer is not None
+    answer = present(state.answer, "the answer (stage_answer runs first)")
     entry = _record_outcome(state, sql=answer.sql, model_version=answer.model_version, row_count=answer.row_count,
                             elapsed_ms=answer.elapsed_ms, cached=answer.cached)
     return replace(state, answer=replace(answer, history_id=entry))
@@ -495,8 +490,7 @@ def run_sql(ws: Workspace, sql: str, *, user: str, store: Store, refresh: bool =
     """Run an analyst's own SQL through the guard and the cache (audited; not a semantic-layer answer)."""
     request = AskRequest(ws, sql.strip(), user, store, refresh=refresh)
     state = run_stages(AskState(request, time.perf_counter()), SQL_STAGES)
-    assert state.answer is not None
-    return state.answer
+    return present(state.answer, "the answer (the last stages make it)")
 
 
 def suggestion_kind(ws: Workspace, store: Store, target: str) -> str:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from datatruth.errors import InternalError
 from datatruth.semantic.plan import TimeRange
 
 _MONTHS = {"january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7, "august": 8,
@@ -392,7 +393,8 @@ def _union(pieces: list[TimeRange]) -> TimeRange:
     ordered = sorted(pieces, key=lambda r: (r.start or dt.date.min))
     merged: list[list[dt.date]] = []
     for r in ordered:
-        assert r.start and r.end
+        if r.start is None or r.end is None:
+            raise InternalError(f"an open-ended time range cannot be joined with others: {r}")
         if merged and r.start <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], r.end)
         else:

@@ -32,8 +32,8 @@ class Kept:
 
 
 def _slot(ws: Workspace, user: str, tile: repo.Tile, filters: Filters) -> tuple:
-    return (resources.workspace_stamp(ws), user, tile.id, tile.kind, json.dumps(tile.plan, sort_keys=True, default=str),
-            json.dumps(filters.to_dict(), sort_keys=True, default=str))
+    return (resources.workspace_stamp(ws), user, tile.id, tile.kind,
+            json.dumps(tile.plan, sort_keys=True, default=str), json.dumps(filters.to_dict(), sort_keys=True, default=str))
 
 
 def _version(ws: Workspace, store: Store) -> tuple[str, str]:

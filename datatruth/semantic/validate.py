@@ -223,7 +223,7 @@ def _entity_shapes(layer: SemanticLayer) -> list[Issue]:
         users = [m for m in layer.models if (e := m.entity(name)) and not e.is_unique_side]
         if users and not holders:
             entity = users[0].entity(name)
-            assert entity is not None
+            assert entity is not None  # narrows the type only: `users` keeps models that have this entity
             issues.append(entity.origin.issue(
                 f"foreign entity '{name}' of model '{users[0].name}' has no model where it is primary or unique",
                 "add the model that owns this key, or remove the entity"))
