@@ -26,6 +26,8 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from datatruth.errors import InternalError
+
 T = TypeVar("T")
 
 # The owner of resources that depend only on their content (a vocabulary is the same for every workspace whose
@@ -76,35 +78,42 @@ class ResourceCache:
         self._kinds = dict(kinds)
         self._lock = threading.Lock()  # guards the dicts below; never held while a value is built
         self._held: dict[str, OrderedDict[tuple, _Held]] = {name: OrderedDict() for name in self._kinds}
-        self._building: dict[tuple, threading.Lock] = {}
+        self._building: dict[tuple, threading.Lock] = {}  # slot → the lock its one builder holds
+        self._builders: dict[tuple, int] = {}  # slot → the thread building it
         self._generation: dict[str, int] = {}  # bumped by invalidate(): a build that started before is not kept
-        self.builds = 0  # how many values were built (for tests and the Admin page)
+        self.builds = 0  # how many values were built (for tests)
 
     def get(self, kind: str, workspace: str, build: Callable[[], T], *, slot: Hashable = (),
             version: Hashable = (), fresh: Callable[[T], bool] = _always, keep: Callable[[T], bool] = _always) -> T:
         """The value of a slot for `version`, built with `build()` (once, whoever else asks meanwhile) when absent,
         of another version or no longer `fresh`; a built value is kept only when `keep(value)`.
 
-        `fresh` is called with the cache locked, so it must be cheap (a clock check)."""
+        `fresh` is called with the cache locked, so it must be cheap (a clock check).
+        """
         key = (workspace, slot)
         held = self._held[kind]  # a KeyError here is a bug: every kind is declared in KINDS
+        building, me = (kind, *key), threading.get_ident()
         while True:
             with self._lock:
                 found = held.get(key)
                 if found is not None and found.version == version and fresh(found.value):
                     held.move_to_end(key)
                     return found.value
-                lock = self._building.setdefault((kind, *key), threading.Lock())
+                if self._builders.get(building) == me:
+                    # waiting for ourselves would hang this thread (and every later asker) for good
+                    raise InternalError(f"building the {kind} of workspace {workspace!r} needs that {kind} itself")
+                lock = self._building.setdefault(building, threading.Lock())
             with lock:
                 with self._lock:
-                    if self._building.get((kind, *key)) is not lock:
+                    if self._building.get(building) is not lock:
                         continue  # another thread built (or failed to build) it meanwhile: look again
                     generation = self._generation.get(workspace, 0)
+                    self._builders[building] = me
                 try:
                     value = build()
                 finally:
                     with self._lock:
-                        del self._building[(kind, *key)]
+                        del self._building[building], self._builders[building]
                 with self._lock:
                     self.builds += 1
                     if keep(value) and self._generation.get(workspace, 0) == generation:

@@ -12,6 +12,7 @@ import pytest
 
 from datatruth import resources
 from datatruth.ask import pipeline
+from datatruth.errors import InternalError
 from datatruth.resources import Kind, ResourceCache
 
 REPO = Path(__file__).resolve().parent.parent
@@ -153,6 +154,17 @@ def test_fresh_and_keep_decide_what_is_served_and_kept() -> None:
     assert cache.get("thing", "ws", lambda: "again", fresh=lambda v: False) == "again"
 
 
+def test_a_build_that_asks_for_its_own_slot_fails_instead_of_hanging() -> None:
+    cache = _cache()
+
+    def build() -> object:
+        return cache.get("thing", "retail", build)
+
+    with pytest.raises(InternalError, match="needs that thing itself"):
+        cache.get("thing", "retail", build)
+    assert cache.get("thing", "retail", lambda: "fine") == "fine"  # nothing was left half-built
+
+
 def test_every_declared_kind_is_bounded() -> None:
     assert all(kind.max_slots > 0 for kind in resources.KINDS.values())
 
@@ -199,6 +211,16 @@ def test_invalidate_rebuilds_the_workspace_layer(flights) -> None:
     assert pipeline.workspace_resources(ws, store) is first
     resources.invalidate(ws.name)
     assert pipeline.workspace_resources(ws, store) is not first
+
+
+def test_a_model_edit_replaces_the_layer_of_the_workspace(flights, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws, store, _user = flights
+    first = pipeline.workspace_resources(ws, store)
+    edited = pipeline._model_state(ws, store) + (("edited.yaml", 1, 1),)  # what a saved file changes
+    monkeypatch.setattr(pipeline, "_model_state", lambda _ws, _store: edited)
+    second = pipeline.workspace_resources(ws, store)
+    assert second is not first and pipeline.workspace_resources(ws, store) is second
+    assert resources.CACHE.size("layer") == 1  # the edited model's layer replaced the old one
 
 
 def test_workspaces_loaded_from_the_same_files_share_and_new_settings_do_not(flights) -> None:
