@@ -238,3 +238,16 @@ def test_workspaces_loaded_from_the_same_files_share_and_new_settings_do_not(fli
     finally:
         edited.close()
         twin.close()
+
+
+def test_memos_of_a_vocabulary_are_its_own_and_stay_out_of_snapshots() -> None:
+    import pickle
+
+    from datatruth.ask.vocabulary import build_vocabulary
+    from datatruth.semantic.model import load_semantic_model
+
+    layer = load_semantic_model([REPO / "semantic_models" / "flights"])
+    one, other = build_vocabulary(layer), build_vocabulary(layer)
+    one.memo("verified readings", dict)["flights by origin"] = "a reading"
+    assert other.memo("verified readings", dict) == {}  # keyed by the object itself, never by its id()
+    assert pickle.loads(pickle.dumps(one)).memo("verified readings", dict) == {}
