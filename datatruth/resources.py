@@ -12,9 +12,9 @@ not kept alongside.
 - Each kind keeps at most `Kind.max_slots` slots and evicts the least recently used one.
 - Two threads (Streamlit runs each session in a thread) asking for the same slot build its value once: the
   second waits for the first and is given its value. Builds of different slots run in parallel.
-- `invalidate(workspace)` drops every slot the workspace owns, except kinds that re-check themselves on use
-  (`Kind.invalidated=False`); a value being built while its workspace is invalidated is returned to its caller
-  but not kept.
+- `invalidate(workspace)` drops every slot the workspace owns, except kinds declared `invalidated=False` (a
+  handle that re-syncs itself on every use, a background job); a value being built while its workspace is
+  invalidated is returned to its caller but not kept.
 """
 
 from __future__ import annotations
@@ -81,6 +81,7 @@ class ResourceCache:
         self._building: dict[tuple, threading.Lock] = {}  # slot → the lock its one builder holds
         self._builders: dict[tuple, int] = {}  # slot → the thread building it
         self._generation: dict[str, int] = {}  # bumped by invalidate(): a build that started before is not kept
+        self._epoch = 0  # bumped by clear(), the same for every workspace
         self.builds = 0  # how many values were built (for tests)
 
     def get(self, kind: str, workspace: str, build: Callable[[], T], *, slot: Hashable = (),
@@ -107,7 +108,7 @@ class ResourceCache:
                 with self._lock:
                     if self._building.get(building) is not lock:
                         continue  # another thread built (or failed to build) it meanwhile: look again
-                    generation = self._generation.get(workspace, 0)
+                    generation = (self._epoch, self._generation.get(workspace, 0))
                     self._builders[building] = me
                 try:
                     value = build()
@@ -116,7 +117,7 @@ class ResourceCache:
                         del self._building[building], self._builders[building]
                 with self._lock:
                     self.builds += 1
-                    if keep(value) and self._generation.get(workspace, 0) == generation:
+                    if keep(value) and (self._epoch, self._generation.get(workspace, 0)) == generation:
                         self._put(kind, key, _Held(version, value))
                 return value
 
@@ -149,8 +150,7 @@ class ResourceCache:
     def clear(self) -> None:
         """Drop every slot of every kind and workspace (a fresh process, for tests)."""
         with self._lock:
-            for workspace in {k[0] for slots in self._held.values() for k in slots}:
-                self._generation[workspace] = self._generation.get(workspace, 0) + 1
+            self._epoch += 1
             for slots in self._held.values():
                 slots.clear()
 

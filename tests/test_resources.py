@@ -132,6 +132,17 @@ def test_a_value_built_across_an_invalidation_is_returned_but_not_kept() -> None
     assert cache.peek("thing", "retail") is None
 
 
+def test_a_value_built_across_a_clear_is_not_kept() -> None:
+    cache = _cache()
+
+    def build() -> str:
+        cache.clear()
+        return "old"
+
+    assert cache.get("thing", "retail", build) == "old"
+    assert cache.size("thing") == 0
+
+
 def test_each_kind_keeps_at_most_its_bound_evicting_the_least_recently_used() -> None:
     cache = _cache(max_slots=3)
     for i in range(3):
