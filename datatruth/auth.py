@@ -15,7 +15,7 @@ import bcrypt
 import yaml
 from filelock import FileLock
 
-from datatruth.errors import ConfigError, UserError
+from datatruth.errors import ConfigError, UserError, present
 from datatruth.settings import Settings
 from datatruth.yamlsource import Issue, load_yaml
 
@@ -181,9 +181,8 @@ def login_form(settings: Settings) -> str | None:
     from datatruth.settings import REPO_ROOT
     from datatruth.store import audit, open_store
 
-    assert settings.credentials_path is not None
+    path = present(settings.credentials_path, "the credentials file setting (login_form needs one)")
     check_cookie_key(settings)
-    path = settings.credentials_path
     data = load_credentials(path, REPO_ROOT)
     # The library gets a fresh copy each run, never the path: given a path it writes its whole (possibly stale)
     # copy back, which lost concurrent updates and deleted users invited meanwhile. Changes to the failed-attempt

@@ -1,6 +1,10 @@
-"""One exception tree: a UserError is for people; anything else is a bug."""
+"""One exception tree: a UserError is for people; an InternalError (or anything else) is a bug."""
 
 from __future__ import annotations
+
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 class UserError(Exception):
@@ -76,3 +80,18 @@ class QueryTimeout(WarehouseError):
 
 class LogFormatError(UserError):
     """A log file could not be read (partially or at all)."""
+
+
+class InternalError(RuntimeError):
+    """A state the code relies on does not hold: a bug to report, never a problem the user can fix.
+
+    Raised where an `assert` used to stand: `python -O` strips asserts, and an invariant that stops holding
+    must still stop the request with a message rather than fail later with a confusing one.
+    """
+
+
+def present(value: T | None, what: str) -> T:
+    """`value` when it is not None; InternalError saying that `what` is missing otherwise."""
+    if value is None:
+        raise InternalError(f"{what} is missing (a bug: please report it)")
+    return value

@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from datatruth.errors import ConfigError, UserError
+from datatruth.errors import ConfigError, InternalError, UserError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # A workspace name is an identifier, never a path: it names folders under the data and workspaces dirs.
@@ -163,7 +163,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         max_memory_mb=_number(raw, "max_memory_mb", int),
         warehouse_root=_path(raw["warehouse_root"]) if raw["warehouse_root"] else None,
     )
-    assert {f.name for f in fields(Settings)} == set(SETTINGS), "declare each setting once"
+    if {f.name for f in fields(Settings)} != set(SETTINGS):
+        raise InternalError("declare each setting once: Settings and SETTINGS name different settings")
     return settings
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from datatruth import resources
 from datatruth.ask import pipeline, ratelimit
 from datatruth.errors import GuardRejected, PermissionDenied, PlanningError, RateLimited
 from datatruth.semantic.plan import DimensionRef, QueryPlan
@@ -47,7 +48,7 @@ def retail(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     isolate(monkeypatch, tmp_path)
     ws, store, user = open_context("retail")
     yield ws, store
-    pipeline.forget_workspace(ws)
+    resources.invalidate(ws.name)
     ws.close()
 
 

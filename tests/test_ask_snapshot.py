@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from datatruth import resources
 from datatruth.ask import pipeline, planner, snapshot
 from datatruth.semantic import validate
 from datatruth.store import feedback
@@ -20,10 +21,7 @@ QUESTION = "number of flights by origin"
 
 def _new_process() -> None:
     """Forget what this process memoised, as a fresh `datatruth ask` would not have it."""
-    pipeline._RESOURCES.clear()
-    pipeline._SQL_RESOURCES.clear()
-    planner._PLANNERS.clear()
-    planner._VOCABULARY_CACHE.clear()
+    resources.clear()
 
 
 @pytest.fixture()

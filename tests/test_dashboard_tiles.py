@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from test_dashboards import demo_env
 
+from datatruth import resources
 from datatruth.ask import pipeline
 from datatruth.dashboards import service, tiles
 from datatruth.dashboards.run import CategoryFilter, Filters, TileRun
@@ -31,8 +32,7 @@ def flights(tmp_path: Path) -> Iterator[tuple[Workspace, Store, int, int]]:
         plan, _ = pipeline.plan_only(ws, question, store=store)
         tile_ids.append(service.pin(store, ws, "local", board, question, question, plan).id)
     yield ws, store, service.resolve(store, ws.name, board).id, tile_ids[0]
-    tiles.forget(ws)
-    pipeline.forget_workspace(ws)
+    resources.invalidate(ws.name)
     ws.close()
     store.dispose()
 

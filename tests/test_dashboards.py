@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from datatruth import resources
 from datatruth.ask import pipeline
 from datatruth.dashboards import alerts, export, run, service
 from datatruth.errors import ConfigError, NotFound, PermissionDenied, UserError
@@ -71,7 +72,7 @@ def open_all(settings: Settings, name: str) -> tuple[Workspace, Store]:
 def retail(settings: Settings) -> Iterator[tuple[Workspace, Store]]:
     ws, store = open_all(settings, "retail")
     yield ws, store
-    pipeline.forget_workspace(ws)
+    resources.invalidate(ws.name)
     ws.close()
 
 
@@ -79,7 +80,7 @@ def retail(settings: Settings) -> Iterator[tuple[Workspace, Store]]:
 def flights(settings: Settings) -> Iterator[tuple[Workspace, Store]]:
     ws, store = open_all(settings, "flights")
     yield ws, store
-    pipeline.forget_workspace(ws)
+    resources.invalidate(ws.name)
     ws.close()
 
 
@@ -115,7 +116,7 @@ def test_pinned_answer_survives_a_restart_and_rerenders_from_its_plan(settings: 
         fresh = run.run_dashboard(ws2, store2, "vic", tile.dashboard_id, refresh=True).tiles[0].answer
         assert fresh is not None and not fresh.cached
     finally:
-        pipeline.forget_workspace(ws2)
+        resources.invalidate(ws2.name)
         ws2.close()
         store2.dispose()
     assert [e.action for e in audit.entries(store, "retail", username="ana", action="dashboard.")][:2] == \
@@ -412,7 +413,7 @@ def test_alert_breach_opens_an_incident_calls_the_webhook_and_recovery_resolves(
         notify.flush(timeout_s=60)
         assert [m["datatruth"]["event"] for m in _Receiver.received] == ["opened", "resolved"]
     finally:
-        pipeline.forget_workspace(ws)
+        resources.invalidate(ws.name)
 
 
 def test_alert_by_category_fires_when_any_row_breaches(flights) -> None:

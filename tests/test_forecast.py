@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from test_dashboards import demo_env
 
+from datatruth import resources
 from datatruth.ask import pipeline
 from datatruth.errors import UserError
 from datatruth.insights.forecast import (
@@ -37,7 +38,7 @@ def retail(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Workspace
     store = Store(settings.resolved_store_url())
     seed_from_config(store, ws.name, ws.config.members)
     yield ws, store
-    pipeline.forget_workspace(ws)
+    resources.invalidate(ws.name)
     ws.close()
 
 

@@ -25,6 +25,7 @@ from fake_openai import (
     sql_reply,
 )
 
+from datatruth import resources
 from datatruth.ask import pipeline
 from datatruth.errors import GuardRejected, PermissionDenied, PlanningError, UserError
 from datatruth.llm import rawsql
@@ -49,7 +50,7 @@ def shop_ws(tmp_path_factory: pytest.TempPathFactory, server: FakeOpenAI):
         ws, store = build_shop(tmp_path_factory.mktemp("contain"),
                                llm=llm_settings(server, timeout_s=1, max_retries=0, allow_raw_sql=True))
         yield ws, store
-        pipeline.forget_workspace(ws)
+        resources.invalidate(ws.name)
         ws.close()
 
 

@@ -19,6 +19,7 @@ from fake_openai import (
     refusal_reply,
 )
 
+from datatruth import resources
 from datatruth.ask import pipeline
 from datatruth.errors import PlanningError
 from datatruth.llm import planner as llm_planner_module
@@ -44,7 +45,7 @@ def shop_ws(tmp_path_factory: pytest.TempPathFactory, server: FakeOpenAI):
         mp.setenv(KEY_ENV, KEY_VALUE)
         ws, store = build_shop(tmp_path_factory.mktemp("llm"), llm=llm_settings(server, timeout_s=0.5, max_retries=1))
         yield ws, store
-        pipeline.forget_workspace(ws)
+        resources.invalidate(ws.name)
         ws.close()
 
 
@@ -217,7 +218,7 @@ def test_registered_hook_finds_the_workspace_by_name(shop, monkeypatch: pytest.M
         assert pipeline.ask(ws, UNPLANNABLE, user="local", store=store).plan_source == "llm"
     finally:
         pipeline.register_llm_planner(None)
-        llm_planner_module._BY_WORKSPACE.clear()
+        resources.invalidate(ws.name)
 
 
 @pytest.mark.parametrize(("content", "outcome"), [

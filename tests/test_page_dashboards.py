@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from test_dashboards import demo_env
 
+from datatruth import resources
 from datatruth.ask import pipeline
 from datatruth.dashboards import service
 from datatruth.settings import load_settings
@@ -35,7 +36,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Workspace, S
         store = open_store(settings=settings)
         seed_from_config(store, ws.name, ws.config.members)
         yield ws, store
-        pipeline.forget_workspace(ws)
+        resources.invalidate(ws.name)
         ws.close()
 
 

@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 import pytest
 from test_ask_pipeline import isolate
 
+from datatruth import resources
 from datatruth.ask import pipeline
 from datatruth.ask.answer import Answer, ColumnInfo
 from datatruth.ask.charts import choose_chart, untitled
@@ -44,7 +45,7 @@ def demos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[
             out[name] = (ws, store)
         yield out
         for ws, _store in out.values():
-            pipeline.forget_workspace(ws)
+            resources.invalidate(ws.name)
             ws.close()
 
 

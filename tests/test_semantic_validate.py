@@ -69,6 +69,39 @@ def test_each_rule_reports_every_issue_with_its_line(name: str) -> None:
         assert hits[0].line == line and hits[0].file == str(path), str(hits[0])
 
 
+def test_a_crashing_rule_is_an_issue_and_the_other_rules_still_run(monkeypatch: pytest.MonkeyPatch,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    from datatruth.semantic import validate as validation
+
+    def broken(_layer: object, _schema: object) -> list:
+        raise KeyError("no such thing")
+
+    rules = list(validation.RULES)
+    rules.insert(1, ("broken rule", broken))  # between 'duplicates' and the rules after it
+    monkeypatch.setattr(validation, "RULES", tuple(rules))
+    path = FIXTURES / "bad_duplicates.yaml"
+    issues = validate(load_semantic_model([path]), SCHEMA)
+    crashed = [i for i in issues if "validation rule 'broken rule' crashed" in i.message]
+    assert len(crashed) == 1 and "KeyError" in crashed[0].message and crashed[0].file == str(path)
+    assert "bug in DataTruth" in crashed[0].hint
+    # every issue the rules found without the broken one is still reported, before and after it
+    assert len(issues) == len(EXPECTED["bad_duplicates.yaml"]) + 1
+    for _line, fragment in EXPECTED["bad_duplicates.yaml"]:
+        assert any(fragment in i.message for i in issues), fragment
+    assert "validation rule 'broken rule' crashed" in caplog.text  # with its traceback, for whoever fixes it
+
+
+def test_a_crash_alone_is_an_issue_so_the_model_is_not_activated(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datatruth.semantic import validate as validation
+
+    def broken(_layer: object, _schema: object) -> list:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(validation, "RULES", (("broken rule", broken),))
+    issues = validate(load_semantic_model([FIXTURES / "bad_duplicates.yaml"]), SCHEMA)
+    assert [i.message.split(" (")[0] for i in issues] == ["validation rule 'broken rule' crashed"]
+
+
 def test_structural_problems_are_all_raised_at_load() -> None:
     path = FIXTURES / "bad_structure.yaml"
     with pytest.raises(ConfigError) as info:

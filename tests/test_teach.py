@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from test_ask_pipeline import isolate
 
+from datatruth import resources
 from datatruth.ask import pipeline
 from datatruth.errors import PermissionDenied, PlanningError
 from datatruth.semantic.plan import Filter
@@ -35,7 +36,7 @@ def teach(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     monkeypatch.setenv("DATATRUTH_WORKSPACES_DIR", str(root / "workspaces"))
     ws, store, _user = open_context("retail")
     yield ws, store, root / "semantic_models" / "retail"
-    pipeline.forget_workspace(ws)
+    resources.invalidate(ws.name)
     ws.close()
 
 
@@ -316,7 +317,7 @@ def test_llm_proposals_arrive_as_reviewable_items(tmp_path: Path, monkeypatch: p
             answer = pipeline.ask(ws, "orders by region in 2024", user="vic", store=store)
             assert answer.plan_source == "verified" and "by local" in answer.interpretation
         finally:
-            pipeline.forget_workspace(ws)
+            resources.invalidate(ws.name)
             ws.close()
 
 
@@ -358,5 +359,5 @@ def test_the_proposals_tab_asks_the_llm_for_proposals(tmp_path: Path, monkeypatc
             assert any("The LLM proposed 1 item(s)" in s.value and "1 named nothing" in s.value for s in at.success)
             assert any("'takings' means revenue" in m.value and "from the LLM" in m.value for m in at.markdown)
         finally:
-            pipeline.forget_workspace(ws)
+            resources.invalidate(ws.name)
             ws.close()

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from test_ask_pipeline import isolate
 
+from datatruth import resources
 from datatruth.ask import pipeline
 from datatruth.ask.verified import onboarding_questions
 
@@ -79,5 +80,5 @@ def test_onboarding_questions_are_answered_from_their_verified_plans_correctly(
                     assert str(pd.Timestamp(a).date()) == str(pd.Timestamp(b).date()) if hasattr(b, "year") \
                         else str(a) == str(b), question
     finally:
-        pipeline.forget_workspace(ws)
+        resources.invalidate(ws.name)
         ws.close()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from datatruth import resources
 from datatruth.ask import pipeline, planner, warmup
 from datatruth.errors import UserError
 from datatruth.semantic import validate
@@ -28,11 +29,10 @@ def flights(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     monkeypatch.setenv("DATATRUTH_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("DATATRUTH_STORE_URL", f"sqlite:///{tmp_path / 'metadata.sqlite'}")
     monkeypatch.setenv("DATATRUTH_LOCAL_USER", "local")
-    pipeline._RESOURCES.clear()
-    planner._PLANNERS.clear()
+    resources.clear()
     ws, store, user = open_context("flights")
     yield ws, store, user
-    pipeline.forget_workspace(ws)
+    resources.invalidate(ws.name)
     ws.close()
 
 

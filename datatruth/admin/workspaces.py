@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from datatruth import access
+from datatruth import access, resources
 from datatruth.ask.cache import CacheStats, workspace_cache
 from datatruth.auth import MAX_LOGIN_ATTEMPTS, invite_user, unlock_user
 from datatruth.errors import ConfigError, NotFound, UserError
@@ -186,6 +186,7 @@ def update_settings(store: Store, ws: Workspace, user: str, edit: SettingsEdit) 
         issues = [_rename_issue(i, path) for i in err.issues]
         raise ConfigError(f"the new settings are not valid ({len(issues)} problem(s))", err.hint, issues) from None
     os.replace(candidate, path)
+    resources.invalidate(ws.name)  # what was built with the old limits and LLM settings is not used again
     changed = {k: [getattr(before, k), getattr(edit, k)] for k in before.__dataclass_fields__
                if getattr(before, k) != getattr(edit, k)}
     audit.record(store, ws.name, user, "admin.workspace_settings", ws.name, {"changed": changed})

@@ -19,6 +19,7 @@ from datatruth.ask.reading import Draft, NumberSpan, Pick, PlanningContext, addi
 from datatruth.ask.timeparse import TimeHit, combine_ranges, period_start, shift
 from datatruth.ask.value_index import ValueCandidate
 from datatruth.ask.vocabulary import entity_words, normalize, tokens
+from datatruth.errors import InternalError, present
 from datatruth.semantic.model import (
     METRIC_TIME,
     ROWS_SUFFIX,
@@ -1751,7 +1752,7 @@ class _Builder:
             bound.setdefault(target, []).append(hit.time_range)
         for target, ranges in bound.items():
             # "built in 1999, 2000 or 2016": phrases of one date are one set of periods, never all at once
-            self._time_filter(target, combine_ranges(ranges) if len(ranges) > 1 else ranges[0])
+            self._time_filter(target, combine_ranges(ranges) or ranges[0])
         self.metric_ranges = metric_ranges
 
     def time(self) -> None:  # noqa: C901 - one branch per time construct: range, months, periods, comparison, grain
@@ -2134,8 +2135,7 @@ class _Builder:
 
     def _list_to_group(self) -> None:
         """The entity that was to be listed becomes the grouping of a metric found later (ranking)."""
-        entity = self.list_entity
-        assert entity is not None
+        entity = present(self.list_entity, "the entity being listed")
         self.group_entities.append(entity)
         self.dims = entity_dimensions(self.ctx, entity)
         for key in self.layer.entity_keys(entity):
@@ -2210,7 +2210,7 @@ class _Builder:
             if busy:
                 # "the busiest route": busy is a number of the model (flights)
                 metric = self.layer.phrasings[int(busy[0].target)].metric
-                assert metric is not None
+                assert metric is not None  # narrows the type only: `busy` keeps phrasings that name a metric
                 self.metrics.append(metric)
                 target = metric
                 self.notes.append(Evidence(r.word, "metric", metric, 0.9, "phrasing"))
@@ -2838,7 +2838,8 @@ def _months_between(a: dt.date, b: dt.date) -> list[int]:
 
 def _shifted(tr: TimeRange, comparison: str) -> TimeRange:
     """The period a range is compared with: the same span a year earlier, or the span just before it."""
-    assert tr.start and tr.end
+    if tr.start is None or tr.end is None:
+        raise InternalError(f"an open-ended time range has no period to compare with: {tr}")
     if comparison == "same_period_last_year":
         start, end = shift(tr.start, "year", -1), shift(tr.end, "year", -1)
         return TimeRange(start, end, f"same period a year earlier ({start.isoformat()} to "

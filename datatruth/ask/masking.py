@@ -8,22 +8,18 @@ stored, for every role, because they outlive the request and are sent to webhook
 
 from __future__ import annotations
 
-import threading
+import functools
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from datatruth import access
+from datatruth import access, resources
 from datatruth.errors import NotFound
 from datatruth.sql.sensitive import columns_to_mask, mask_frame, referenced_tables
 
 if TYPE_CHECKING:
     from datatruth.store.engine import Store
     from datatruth.workspace.registry import Workspace
-
-_SCHEMAS: dict[tuple[str, int, str], dict[str, str]] = {}
-_LOCK = threading.Lock()
-
 
 def sees_sensitive(ws: Workspace, store: Store, user: str) -> bool:
     """True when `user` may see raw values of the workspace's sensitive columns."""
@@ -32,20 +28,19 @@ def sees_sensitive(ws: Workspace, store: Store, user: str) -> bool:
     return access.can(store, ws.name, user, "see_sensitive")
 
 
+def _columns(ws: Workspace, table: str) -> dict[str, str]:
+    return dict(ws.warehouse.columns(table))
+
+
 def _schema(ws: Workspace, tables: frozenset[str]) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
+    stamp = resources.workspace_stamp(ws)
     for table in sorted(tables):
-        key = (ws.name, id(ws), table.lower())
-        with _LOCK:
-            found = _SCHEMAS.get(key)
-        if found is None:
-            try:
-                found = dict(ws.warehouse.columns(table))
-            except NotFound:
-                continue  # not a warehouse table (a table function): nothing to expand
-            with _LOCK:
-                _SCHEMAS[key] = found
-        out[table] = found
+        try:
+            out[table] = resources.get("table-columns", ws.name, functools.partial(_columns, ws, table),
+                                       slot=(stamp, table.lower()))
+        except NotFound:
+            continue  # not a warehouse table (a table function): nothing to expand
     return out
 
 

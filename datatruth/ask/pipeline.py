@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -27,7 +26,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from datatruth import access
+from datatruth import access, resources
 from datatruth.ask import ratelimit
 from datatruth.ask.answer import Answer, ColumnInfo
 from datatruth.ask.cache import CacheKey, ResultCache, cache_for
@@ -36,7 +35,7 @@ from datatruth.ask.explain import explain
 from datatruth.ask.insights import find_insights
 from datatruth.ask.masking import masked_for
 from datatruth.ask.members import label_columns, shown, with_labels
-from datatruth.errors import PlanningError, UserError
+from datatruth.errors import PlanningError, UserError, present
 from datatruth.semantic.model import TIME_GRAINS, SemanticLayer
 from datatruth.semantic.plan import QueryPlan
 from datatruth.store import audit, history
@@ -115,8 +114,6 @@ class AskState:
 
 # -- resources, built once per workspace and model state ---------------------------------------------------
 
-_RESOURCES: dict[tuple, Resources] = {}
-_RESOURCES_LOCK = threading.Lock()
 _LLM_HOOK: list[LLMPlanner] = []
 
 
@@ -142,15 +139,16 @@ def _model_state(ws: Workspace, store: Store) -> tuple:
 
 def workspace_resources(ws: Workspace, store: Store) -> Resources:
     """The activated semantic layer, result cache and exposed tables of a workspace (memoised)."""
-    key = (ws.name, id(ws), _model_state(ws, store))
-    with _RESOURCES_LOCK:
-        found = _RESOURCES.get(key)
-    if found is not None:
-        return found
+    state = _model_state(ws, store)
+    return resources.get("layer", ws.name, lambda: _build_resources(ws, store, state),
+                         slot=resources.workspace_stamp(ws), version=state)
+
+
+def _build_resources(ws: Workspace, store: Store, state: tuple) -> Resources:
     from datatruth.ask import snapshot
     from datatruth.semantic.validate import activate
 
-    layer, tables = snapshot.activated_layer(ws, key[2], lambda: (activate(ws), frozenset(ws.exposed_tables())))
+    layer, tables = snapshot.activated_layer(ws, state, lambda: (activate(ws), frozenset(ws.exposed_tables())))
     label = layer.version_hash
     if importlib.util.find_spec("datatruth.semantic.versions") is not None:
         from datatruth.semantic.versions import current_version
@@ -159,36 +157,15 @@ def workspace_resources(ws: Workspace, store: Store) -> Resources:
         label = f"v{current_version(store, ws)}"
     cache = cache_for(ws.data_dir, ws.config.limits.cache_ttl_s)
     cache.purge_other_versions((layer.version_hash, RAW_SQL_VERSION))
-    resources = Resources(layer, cache, tables, label)
-    with _RESOURCES_LOCK:
-        for old in [k for k in _RESOURCES if k[:2] == key[:2]]:
-            del _RESOURCES[old]
-        _RESOURCES[key] = resources
-    return resources
-
-
-_SQL_RESOURCES: dict[tuple, Resources] = {}
+    return Resources(layer, cache, tables, label)
 
 
 def sql_resources(ws: Workspace) -> Resources:
     """Cache and exposed tables for raw SQL (no semantic layer or planner needed)."""
-    key = (ws.name, id(ws))
-    with _RESOURCES_LOCK:
-        found = _SQL_RESOURCES.get(key)
-    if found is None:
-        found = Resources(None, cache_for(ws.data_dir, ws.config.limits.cache_ttl_s),
-                          frozenset(ws.exposed_tables()))
-        with _RESOURCES_LOCK:
-            _SQL_RESOURCES[key] = found
-    return found
+    def build() -> Resources:
+        return Resources(None, cache_for(ws.data_dir, ws.config.limits.cache_ttl_s), frozenset(ws.exposed_tables()))
 
-
-def forget_workspace(ws: Workspace) -> None:
-    """Drop the memoised layer, cache handle and exposed tables (e.g. after tables were added)."""
-    with _RESOURCES_LOCK:
-        for old in [k for k in _RESOURCES if k[:2] == (ws.name, id(ws))]:
-            del _RESOURCES[old]
-        _SQL_RESOURCES.pop((ws.name, id(ws)), None)
+    return resources.get("sql", ws.name, build, slot=resources.workspace_stamp(ws))
 
 
 # -- stages ------------------------------------------------------------------------------------------------
@@ -201,14 +178,14 @@ def stage_access(state: AskState) -> AskState:
     from datatruth.ask.planner import check_length
 
     access.require(req.store, req.ws.name, req.user, "ask")
-    resources = workspace_resources(req.ws, req.store)
+    found = workspace_resources(req.ws, req.store)
     try:
         check_length(req.question)  # before the quota: an essay or SQL text is not a question
     except PlanningError as err:
-        if resources.layer is None:
+        if found.layer is None:
             raise
-        raise planner_for(req.ws, req.store, resources.layer, user=req.user).complete(err, req.question) from None
-    return replace(state, resources=resources)
+        raise planner_for(req.ws, req.store, found.layer, user=req.user).complete(err, req.question) from None
+    return replace(state, resources=found)
 
 
 def stage_rate_limit(state: AskState) -> AskState:
@@ -248,9 +225,6 @@ def verified_answer(req: AskRequest, layer: SemanticLayer) -> Any:
     return match(req.question, ctx, candidates)
 
 
-_LLM_PLANNERS: dict[tuple[str, int], LLMPlanner] = {}
-
-
 def _llm_for(req: AskRequest) -> LLMPlanner | None:
     """The LLM planner to try: the caller's, a registered hook, or the workspace's own when it configures one."""
     if req.llm_planner is not None:
@@ -259,13 +233,10 @@ def _llm_for(req: AskRequest) -> LLMPlanner | None:
         return _LLM_HOOK[0]
     if not req.ws.config.llm.enabled:
         return None
-    key = (req.ws.name, id(req.ws))
-    with _RESOURCES_LOCK:
-        if key not in _LLM_PLANNERS:
-            from datatruth.llm.planner import LLMQueryPlanner
+    from datatruth.llm.planner import LLMQueryPlanner
 
-            _LLM_PLANNERS[key] = LLMQueryPlanner(req.ws, store=req.store)
-        return _LLM_PLANNERS[key]
+    return resources.get("llm-planner", req.ws.name, lambda: LLMQueryPlanner(req.ws, store=req.store),
+                         slot=resources.workspace_stamp(req.ws))
 
 
 def stage_plan(state: AskState) -> AskState:
@@ -274,44 +245,44 @@ def stage_plan(state: AskState) -> AskState:
     from datatruth.ask.interpret import interpret
     from datatruth.ask.planner import interpretation_of, low_confidence
 
-    req, res = state.request, state.resources
-    assert res is not None and res.layer is not None
-    found = verified_answer(req, res.layer)
+    req, res = state.request, present(state.resources, "the workspace's resources (stage_access runs first)")
+    layer = present(res.layer, "the semantic layer")
+    found = verified_answer(req, layer)
     if found is not None:
         # checked like every plan (consistency and compile in the matcher, the guard after it)
         return replace(state, plan=found.plan, plan_source="verified",
-                       interpretation=interpret(found.plan, res.layer, verified=found.candidate.note))
+                       interpretation=interpret(found.plan, layer, verified=found.candidate.note))
     llm = _llm_for(req) if req.ws.config.llm.enabled else None
     try:
-        planner = planner_for(req.ws, req.store, res.layer, user=req.user)
+        planner = planner_for(req.ws, req.store, layer, user=req.user)
         plan = planner.plan(req.question, previous=req.previous)
     except PlanningError as err:
         if llm is None:
             raise
         context = PlanContext(req.ws.name, req.ws.config.today().isoformat(), req.previous, err)
-        proposed = llm(req.question, res.layer, context)
-        if proposed is None or check_plan(proposed, res.layer):
+        proposed = llm(req.question, layer, context)
+        if proposed is None or check_plan(proposed, layer):
             raise
         # The LLM's plan is checked like any input: the compile stage rejects unknown names.
         return replace(state, plan=proposed, plan_source="llm", rules_error=err,
-                       interpretation=interpretation_of(proposed, res.layer, "llm"))
+                       interpretation=interpretation_of(proposed, layer, "llm"))
     if llm is not None and low_confidence(plan):
         context = PlanContext(req.ws.name, req.ws.config.today().isoformat(), req.previous, None, plan)
-        proposed = llm(req.question, res.layer, context)
-        if proposed is not None and not check_plan(proposed, res.layer):
+        proposed = llm(req.question, layer, context)
+        if proposed is not None and not check_plan(proposed, layer):
             return replace(state, plan=proposed, plan_source="llm",
-                           interpretation=interpretation_of(proposed, res.layer, "llm"))
-    return replace(state, plan=plan, interpretation=interpretation_of(plan, res.layer))
+                           interpretation=interpretation_of(proposed, layer, "llm"))
+    return replace(state, plan=plan, interpretation=interpretation_of(plan, layer))
 
 
 def stage_compile(state: AskState) -> AskState:
     """QueryPlan → SQL in the warehouse's dialect."""
     from datatruth.semantic.compiler import compile_plan
 
-    res = state.resources
-    assert res is not None and res.layer is not None and state.plan is not None
+    res = present(state.resources, "the workspace's resources (stage_access runs first)")
+    layer, plan = present(res.layer, "the semantic layer"), present(state.plan, "the plan (stage_plan runs first)")
     try:
-        compiled = compile_plan(state.plan, res.layer, state.request.ws.warehouse.dialect)
+        compiled = compile_plan(plan, layer, state.request.ws.warehouse.dialect)
     except UserError as err:
         if state.rules_error is None:
             raise
@@ -331,8 +302,7 @@ def _guarded(sql: str, dialect: str, tables: frozenset[str], row_cap: int) -> st
 
 def stage_guard(state: AskState) -> AskState:
     """Only one read-only SELECT over exposed tables, with the row cap, may run."""
-    ws, res = state.request.ws, state.resources
-    assert res is not None
+    ws, res = state.request.ws, present(state.resources, "the workspace's resources (stage_access runs first)")
     # Same SQL, tables and cap give the same verdict, so verdicts are memoised (a warm answer stays fast).
     # The guard caps at row_cap + 1 so the executor, which keeps row_cap rows, can tell that rows were cut.
     return replace(state, sql=_guarded(state.sql, ws.warehouse.dialect, res.allowed_tables,
@@ -341,8 +311,7 @@ def stage_guard(state: AskState) -> AskState:
 
 def stage_execute(state: AskState) -> AskState:
     """Serve the result from the cache when fresh, else run it on the warehouse and cache it."""
-    ws, res = state.request.ws, state.resources
-    assert res is not None
+    ws, res = state.request.ws, present(state.resources, "the workspace's resources (stage_access runs first)")
     # The data version makes results of data that has since changed (a load, a rewritten DuckDB file) misses.
     key = CacheKey(state.sql, state.model_version,
                    f"{ws.warehouse.identity}#{dataversion.stamp(ws.data_dir, ws.config.warehouse_url)}")
@@ -386,9 +355,9 @@ def infer_columns(frame: pd.DataFrame) -> tuple[ColumnInfo, ...]:
 def stage_answer(state: AskState) -> AskState:
     """Chart, insights and explanation from the frame."""
     req = state.request
-    assert state.frame is not None
     # Sensitive columns are masked by role before anything (chart, insights, explanation) is built from rows.
-    frame = masked_for(req.ws, req.store, req.user, state.sql, state.frame)
+    raw = present(state.frame, "the result (stage_execute runs first)")
+    frame = masked_for(req.ws, req.store, req.user, state.sql, raw)
     columns = column_infos(state.compiled, state.plan) if state.compiled is not None else infer_columns(frame)
     layer = state.resources.layer if state.resources is not None else None
     if state.plan is not None and layer is not None:
@@ -416,8 +385,7 @@ def _with_row_cap(text: str, truncated: bool, cap: int) -> str:
 
 def stage_record(state: AskState) -> AskState:
     """Write the question to the history (which also feeds the rate limit)."""
-    req, answer = state.request, state.answer
-    assert answer is not None
+    req, answer = state.request, present(state.answer, "the answer (stage_answer runs first)")
     entry = _record_outcome(state, sql=answer.sql, plan=answer.plan.to_dict() if answer.plan else None,
                             model_version=answer.model_version, row_count=answer.row_count,
                             elapsed_ms=answer.elapsed_ms, cached=answer.cached)
@@ -473,8 +441,7 @@ def ask(ws: Workspace, question: str, *, user: str, store: Store, session_id: st
     """Answer a plain-words question from the workspace's warehouse through its semantic layer."""
     request = AskRequest(ws, question.strip(), user, store, session_id, previous, refresh, llm_planner)
     state = run_stages(AskState(request, time.perf_counter()), STAGES)
-    assert state.answer is not None
-    return state.answer
+    return present(state.answer, "the answer (the last stages make it)")
 
 
 def plan_only(ws: Workspace, question: str, *, store: Store, previous: QueryPlan | None = None) -> tuple[QueryPlan, str]:
@@ -485,8 +452,7 @@ def plan_only(ws: Workspace, question: str, *, store: Store, previous: QueryPlan
 
     check_length(question)
     state = stage_compile(stage_plan(state))
-    assert state.plan is not None
-    return state.plan, state.sql
+    return present(state.plan, "the plan"), state.sql
 
 
 # -- raw SQL -----------------------------------------------------------------------------------------------
@@ -503,8 +469,7 @@ def stage_sql_access(state: AskState) -> AskState:
 
 def stage_sql_record(state: AskState) -> AskState:
     """Complete the raw-SQL run's history entry (it counts against the same hourly quota as questions)."""
-    answer = state.answer
-    assert answer is not None
+    answer = present(state.answer, "the answer (stage_answer runs first)")
     entry = _record_outcome(state, sql=answer.sql, model_version=answer.model_version, row_count=answer.row_count,
                             elapsed_ms=answer.elapsed_ms, cached=answer.cached)
     return replace(state, answer=replace(answer, history_id=entry))
@@ -525,8 +490,7 @@ def run_sql(ws: Workspace, sql: str, *, user: str, store: Store, refresh: bool =
     """Run an analyst's own SQL through the guard and the cache (audited; not a semantic-layer answer)."""
     request = AskRequest(ws, sql.strip(), user, store, refresh=refresh)
     state = run_stages(AskState(request, time.perf_counter()), SQL_STAGES)
-    assert state.answer is not None
-    return state.answer
+    return present(state.answer, "the answer (the last stages make it)")
 
 
 def suggestion_kind(ws: Workspace, store: Store, target: str) -> str:
@@ -571,5 +535,5 @@ def timings_of(state: AskState) -> dict[str, float]:
     return dict(state.timings)
 
 
-__all__ = ["Answer", "AskState", "PlanContext", "Resources", "ask", "column_infos", "forget_workspace",
+__all__ = ["Answer", "AskState", "PlanContext", "Resources", "ask", "column_infos",
            "plan_only", "register_llm_planner", "run_sql", "run_stages", "workspace_resources"]

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from datatruth import resources
 from datatruth.ask.assemble import Assembled, assemble, default_time_dimension, metric_models, reachable
 from datatruth.ask.interpret import interpret
 from datatruth.ask.lexicon import default_lexicon
@@ -288,20 +289,12 @@ def _name_words(ctx: PlanningContext, target: str, *, bare: bool = False) -> str
     return target.replace("_", " ")
 
 
-_VOCABULARY_CACHE: dict[tuple[str, tuple[tuple[str, str, str], ...]], Vocabulary] = {}
-
-
 def cached_vocabulary(layer: SemanticLayer, synonyms: Iterable[Any] = ()) -> Vocabulary:
     """The vocabulary of a layer (+ learned synonyms), built once per model version and synonym set."""
     learned = tuple(sorted((str(s.term), str(s.target_kind), str(s.target)) for s in synonyms))
-    key = (layer.version_hash, learned)
-    vocab = _VOCABULARY_CACHE.get(key)
-    if vocab is None:
-        if len(_VOCABULARY_CACHE) > 32:
-            _VOCABULARY_CACHE.clear()
-        vocab = build_vocabulary(layer, synonyms)
-        _VOCABULARY_CACHE[key] = vocab
-    return vocab
+    # Keyed by the model's content, not by a workspace: workspaces with the same model share it.
+    return resources.get("vocabulary", resources.SHARED, lambda: build_vocabulary(layer, synonyms),
+                         slot=(layer.version_hash, learned))
 
 
 def context_for(layer: SemanticLayer, value_index: ValueIndex, today: dt.date,
@@ -396,9 +389,6 @@ class Planner:
         return plan_in_context(question, self.context, previous)
 
 
-_PLANNERS: dict[tuple[str, str, str, tuple[tuple[str, str, str], ...], dt.date], Planner] = {}
-
-
 def _warehouse_fetch(ws: Any) -> Callable[[str], list[tuple[Any, ...]]]:
     def fetch(sql: str) -> list[tuple[Any, ...]]:
         result = ws.warehouse.run(sql, row_cap=MAX_DISTINCT + 1)
@@ -424,25 +414,24 @@ def build_planner(ws: Any, store: Any = None, layer: SemanticLayer | None = None
 
         learned = tuple(synonyms_for(store, ws.name, user))
     today = ws.config.today()
-    key = (ws.name, str(ws.data_dir), layer.version_hash,
-           tuple(sorted((s.term, s.target_kind, s.target) for s in learned)), today)
-    planner = _PLANNERS.get(key)
-    if planner is None:
+    learned_key = tuple(sorted((s.term, s.target_kind, s.target) for s in learned))
+
+    def build() -> Planner:
         from datatruth.ask import snapshot
 
         path = ws.data_dir / "ask" / "value_index.json"
-        learned_key = key[3]
-        planner = snapshot.load(snapshot.planner_path(ws), snapshot.planner_key(ws, layer, learned_key, path))
-        if planner is None:
+        found = snapshot.load(snapshot.planner_path(ws), snapshot.planner_key(ws, layer, learned_key, path))
+        if found is None:
             index = load_or_build(path, layer, _warehouse_fetch(ws), dialect=ws.warehouse.dialect,
                                   sensitive=ws.config.sensitive_columns)
-            planner = Planner(layer, index, today, learned)
+            found = Planner(layer, index, today, learned)
             # keyed after the build: the value index file it is keyed by may have just been written
-            snapshot.save(snapshot.planner_path(ws), snapshot.planner_key(ws, layer, learned_key, path), planner)
-        if len(_PLANNERS) > 16:
-            _PLANNERS.clear()
-        _PLANNERS[key] = planner
-    return planner
+            snapshot.save(snapshot.planner_path(ws), snapshot.planner_key(ws, layer, learned_key, path), found)
+        return found
+
+    # One planner per data dir and synonym set (users' own proposals differ), rebuilt for a new model or day.
+    return resources.get("planner", ws.name, build, slot=(str(ws.data_dir), learned_key),
+                         version=(layer.version_hash, today))
 
 
 def interpretation_of(plan: QueryPlan, layer: SemanticLayer, source: str = "rules") -> str:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from datatruth.errors import InternalError
 from datatruth.semantic.plan import TimeRange
 
 _MONTHS = {"january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7, "august": 8,
@@ -392,7 +393,8 @@ def _union(pieces: list[TimeRange]) -> TimeRange:
     ordered = sorted(pieces, key=lambda r: (r.start or dt.date.min))
     merged: list[list[dt.date]] = []
     for r in ordered:
-        assert r.start and r.end
+        if r.start is None or r.end is None:
+            raise InternalError(f"an open-ended time range cannot be joined with others: {r}")
         if merged and r.start <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], r.end)
         else:
@@ -651,6 +653,11 @@ def _parse(text: str, today: dt.date, periods: tuple[tuple[str, tuple[int, ...]]
                      tuple(impossible_dates(text, today)))
 
 
+def _piece_label(day: dt.date) -> str:
+    """A piece of a range as text: its year when it starts one, else its first day."""
+    return str(day.year) if (day.month, day.day) == (1, 1) else day.isoformat()
+
+
 def combine_ranges(ranges: list[TimeRange]) -> TimeRange | None:
     """One range from several phrases: their union ("in 2023 and 2024"), with gaps kept ("January and March")."""
     if not ranges:
@@ -662,10 +669,11 @@ def combine_ranges(ranges: list[TimeRange]) -> TimeRange | None:
         if inner:
             return inner[0]  # "year to date … in 2026": the narrower phrase restates the wider one
         return _union(ranges)
-    if all(a and b for r in ranges for a, b in r.pieces()):
+    pieces = [(r, a, b) for r in ranges for a, b in r.pieces()]
+    if all(a and b for _, a, b in pieces):
         # "1999, 2000 or 2016" read as "1999" and "2000 or 2016": the union of every piece, gaps kept
-        return _union([TimeRange(a, b, r.label if len(r.pieces()) == 1 else str(a.year) if (a.month, a.day) == (1, 1)
-                                 else a.isoformat(), r.grain) for r in ranges for a, b in r.pieces()])
+        return _union([TimeRange(a, b, r.label if len(r.pieces()) == 1 else _piece_label(a), r.grain)
+                       for r, a, b in pieces if a and b])
     starts = [r.start for r in ranges]
     ends = [r.end for r in ranges]
     start = None if None in starts else min(s for s in starts if s)

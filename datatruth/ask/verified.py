@@ -292,20 +292,20 @@ def match(question: str, ctx: PlanningContext, candidates: Sequence[Candidate],
     return best
 
 
-# Readings of verified questions, per vocabulary (learned synonyms change how they read); the vocabulary object
-# is kept with its reading so that a recycled id can never serve another vocabulary's reading.
-_READINGS: dict[tuple[str, int, str, dt.date], tuple[Any, Reading | None]] = {}
+MAX_READINGS = 2048
 
 
 def _cached_reading(question: str, ctx: PlanningContext) -> Reading | None:
-    key = (question, id(ctx.vocabulary), ctx.layer.version_hash, ctx.today)
-    found = _READINGS.get(key)
-    if found is not None and found[0] is ctx.vocabulary:
-        return found[1]
-    if len(_READINGS) > 2048:
-        _READINGS.clear()
+    # Readings of verified questions are kept with the vocabulary they were read with (learned synonyms change
+    # how they read), so they go when it goes, and no key can point at another vocabulary's readings.
+    readings: dict[tuple[str, str, dt.date], Reading | None] = ctx.vocabulary.memo("verified readings", dict)
+    key = (question, ctx.layer.version_hash, ctx.today)
+    if key in readings:
+        return readings[key]
+    if len(readings) > MAX_READINGS:
+        readings.clear()
     reading = read_for_matching(question, ctx)
-    _READINGS[key] = (ctx.vocabulary, reading)
+    readings[key] = reading
     return reading
 
 

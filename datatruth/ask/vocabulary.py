@@ -9,8 +9,9 @@ Every match remembers the words it read, its score and the method, so the planne
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import jellyfish
 from rapidfuzz import fuzz, process
@@ -179,6 +180,17 @@ class Vocabulary:
             for word in phrase.split():
                 self._containing.setdefault(word, set()).add(phrase)
         self._cache: dict[str, Correction | None] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Memos are derived and remade on use: a planner snapshot does not carry them.
+        return {k: v for k, v in self.__dict__.items() if k != "_memos"}
+
+    def memo(self, key: str, factory: Callable[[], Any]) -> Any:
+        """A value derived from this vocabulary, made once and dropped with it (e.g. readings of verified questions)."""
+        memos = self.__dict__.setdefault("_memos", {})
+        if key not in memos:
+            memos[key] = factory()
+        return memos[key]
 
     # -- word level --------------------------------------------------------------------------------------------
     def correct(self, word: str) -> Correction | None:

@@ -11,6 +11,7 @@ same error, in the place where errors are shown.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import threading
 import time
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from datatruth import resources
 from datatruth.errors import UserError
 from datatruth.logs import get_logger
 
@@ -52,26 +54,26 @@ def steps(ws: Any, store: Any, modules: tuple[str, ...] = ()) -> tuple[Step, ...
         return pipeline.workspace_resources(ws, store)
 
     def planner() -> object:
-        resources = pipeline.workspace_resources(ws, store)
-        return pipeline.planner_for(ws, store, resources.layer) if resources.layer is not None else None
+        found = pipeline.workspace_resources(ws, store)
+        return pipeline.planner_for(ws, store, found.layer) if found.layer is not None else None
 
     def first_query() -> object:
         # Compiling and guarding one plan loads the SQL dialect, compiler and guard; nothing is run with it.
         from datatruth.semantic.plan import QueryPlan
 
-        resources = pipeline.workspace_resources(ws, store)
-        if resources.layer is None or not resources.layer.metrics:
+        found = pipeline.workspace_resources(ws, store)
+        if found.layer is None or not found.layer.metrics:
             return None
-        plan = QueryPlan(metrics=(resources.layer.metrics[0].name,))
+        plan = QueryPlan(metrics=(found.layer.metrics[0].name,))
         request = pipeline.AskRequest(ws, plan.describe(), "", store)
-        state = pipeline.AskState(request, time.perf_counter(), resources=resources, plan=plan)
+        state = pipeline.AskState(request, time.perf_counter(), resources=found, plan=plan)
         return pipeline.stage_guard(pipeline.stage_compile(state))
 
     out = [Step("opening the warehouse", lambda: ws.warehouse.run("SELECT 1", row_cap=1)),
            Step("activating the semantic model", layer),
            Step("building the planner and its value index", planner),
            Step("compiling a first query", first_query)]
-    out += [Step(f"loading {name}", lambda name=name: importlib.import_module(name)) for name in modules]
+    out += [Step(f"loading {name}", functools.partial(importlib.import_module, name)) for name in modules]
     return tuple(out)
 
 
@@ -125,23 +127,14 @@ class Warmup:
         return self.status()
 
 
-_WARMUPS: dict[tuple[str, int], Warmup] = {}
-_WARMUPS_LOCK = threading.Lock()
-
-
 def start(ws: Any, store: Any, modules: tuple[str, ...] = ()) -> Warmup:
-    """Start (once per process and Workspace object) warming `ws` in the background; return its Warmup."""
-    key = (ws.name, id(ws))
-    with _WARMUPS_LOCK:
-        warmup = _WARMUPS.get(key)
-        if warmup is None:
-            warmup = Warmup(ws.name, steps(ws, store, modules))
-            _WARMUPS[key] = warmup
+    """Start (once per process and workspace settings) warming `ws` in the background; return its Warmup."""
+    warmup = resources.get("warmup", ws.name, lambda: Warmup(ws.name, steps(ws, store, modules)),
+                           slot=resources.workspace_stamp(ws))
     warmup.start()
     return warmup
 
 
 def find(ws: Any) -> Warmup | None:
-    """The warm-up started for this Workspace object, if any."""
-    with _WARMUPS_LOCK:
-        return _WARMUPS.get((ws.name, id(ws)))
+    """The warm-up started for this workspace (with these settings), if any."""
+    return resources.peek("warmup", ws.name, slot=resources.workspace_stamp(ws))

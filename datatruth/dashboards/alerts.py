@@ -18,7 +18,7 @@ from sqlglot import exp
 from datatruth.ask.answer import Answer
 from datatruth.ask.explain import as_number, format_label, format_value
 from datatruth.dashboards.run import Filters, TileRun, run_tile
-from datatruth.errors import UserError
+from datatruth.errors import InternalError, UserError, present
 from datatruth.incidents.service import SEVERITY_ORDER, ProcessReport, Signal, process_signals
 from datatruth.store import dashboards as repo
 from datatruth.store.engine import Store
@@ -122,7 +122,8 @@ def evaluate(rule: AlertRule, answer: Answer) -> AlertCheck:
         if check.breached:
             return check
         first = first or check
-    assert first is not None
+    if first is None:  # no row holds the latest period (its time column is empty on every row)
+        return AlertCheck(None, False, "no rows", fmt)
     return first
 
 
@@ -178,7 +179,8 @@ def dedup_key(tile: repo.Tile) -> str:
 
 def outcome_of(tile_run: TileRun) -> AlertOutcome:
     """Evaluate the alert of a rendered tile."""
-    assert tile_run.tile.alert
+    if not tile_run.tile.alert:
+        raise InternalError(f"tile {tile_run.tile.id} has no alert to evaluate")
     rule = AlertRule.from_dict(tile_run.tile.alert)
     if tile_run.answer is None:
         return AlertOutcome(tile_run.tile, rule, None, tile_run.error or "no answer")
@@ -190,8 +192,7 @@ def outcome_of(tile_run: TileRun) -> AlertOutcome:
 
 def signal_of(outcome: AlertOutcome) -> Signal:
     """The incident signal of an evaluated alert (failed when it breached)."""
-    assert outcome.check is not None
-    tile, rule, check = outcome.tile, outcome.rule, outcome.check
+    tile, rule, check = outcome.tile, outcome.rule, present(outcome.check, "the alert's evaluation")
     title = (f"Alert on '{tile.title}': {rule.metric} = {check.shown()}"
              f" ({rule.op} {format_value(rule.value, check.format)})")
     return Signal(source="alert", dedup_key=dedup_key(tile), title=title, severity=rule.severity,

@@ -17,7 +17,7 @@ from typing import Any
 from datatruth import access
 from datatruth.ask import pipeline
 from datatruth.ask.answer import Answer
-from datatruth.errors import UserError
+from datatruth.errors import UserError, present
 from datatruth.semantic.model import SemanticLayer
 from datatruth.semantic.plan import Filter, QueryPlan, TimeRange
 from datatruth.store import dashboards as repo
@@ -111,8 +111,7 @@ def model_version(store: Store, ws: Workspace) -> str:
         from datatruth.semantic.versions import current_version
 
         return f"v{current_version(store, ws)}"
-    layer = pipeline.workspace_resources(ws, store).layer
-    assert layer is not None
+    layer = present(pipeline.workspace_resources(ws, store).layer, "the semantic layer")
     return layer.version_hash
 
 
@@ -173,16 +172,14 @@ def run_plan(ws: Workspace, plan: QueryPlan, *, user: str, store: Store, refresh
     state = pipeline.AskState(request, time.perf_counter(), plan=plan)
     for _name, stage in _RUN_STAGES:
         state = stage(state)
-    assert state.answer is not None
-    return state.answer
+    return present(state.answer, "the answer (the last stages make it)")
 
 
 def run_tile(ws: Workspace, store: Store, user: str, tile: repo.Tile, filters: Filters | None = None,
              refresh: bool = False) -> TileRun:
     """Render one tile: stale when its plan no longer compiles; other user errors are shown on the tile."""
     access.require(store, ws.name, user, "read")
-    layer = pipeline.workspace_resources(ws, store).layer
-    assert layer is not None
+    layer = present(pipeline.workspace_resources(ws, store).layer, "the semantic layer")
     try:
         plan = QueryPlan.from_dict(tile.plan)
     except UserError as err:

@@ -13,7 +13,7 @@ from datatruth import access
 from datatruth.ask import pipeline
 from datatruth.dashboards.alerts import AlertRule
 from datatruth.dashboards.run import Filters, model_version
-from datatruth.errors import NotFound, UserError
+from datatruth.errors import NotFound, UserError, present
 from datatruth.semantic.plan import QueryPlan
 from datatruth.store import audit
 from datatruth.store import dashboards as repo
@@ -127,8 +127,7 @@ def pin_answer(store: Store, ws: Workspace, user: str, dashboard: int | str, tit
     if kind not in KINDS:
         raise UserError(f"unknown tile kind '{kind}'", f"use one of {', '.join(KINDS)}")
     query_plan = plan if isinstance(plan, QueryPlan) else QueryPlan.from_dict(plan)
-    layer = pipeline.workspace_resources(ws, store).layer
-    assert layer is not None
+    layer = present(pipeline.workspace_resources(ws, store).layer, "the semantic layer")
     from datatruth.semantic.compiler import compile_plan
 
     compile_plan(query_plan, layer, ws.warehouse.dialect)  # only a plan the current model answers is pinned

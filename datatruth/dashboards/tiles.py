@@ -10,20 +10,18 @@ time-to-live at most; Refresh runs every tile on the warehouse and keeps the new
 
 from __future__ import annotations
 
+import functools
 import json
-import threading
 import time
 from dataclasses import dataclass, replace
 
-from datatruth import access
+from datatruth import access, resources
 from datatruth.ask import pipeline
 from datatruth.dashboards.run import DashboardRun, Filters, TileRun, run_tile
 from datatruth.store import dashboards as repo
 from datatruth.store.engine import Store
 from datatruth.warehouse import dataversion
 from datatruth.workspace.registry import Workspace
-
-MAX_KEPT = 512
 
 
 @dataclass(frozen=True)
@@ -34,15 +32,18 @@ class Kept:
     at: float
 
 
-_KEPT: dict[tuple, Kept] = {}
-_LOCK = threading.Lock()
+def _slot(ws: Workspace, user: str, tile: repo.Tile, filters: Filters) -> tuple:
+    return (resources.workspace_stamp(ws), user, tile.id, tile.kind,
+            json.dumps(tile.plan, sort_keys=True, default=str), json.dumps(filters.to_dict(), sort_keys=True, default=str))
 
 
-def _key(ws: Workspace, store: Store, user: str, tile: repo.Tile, filters: Filters) -> tuple:
+def _kept(ws: Workspace, store: Store, user: str, tile: repo.Tile, filters: Filters, refresh: bool) -> Kept:
+    return Kept(run_tile(ws, store, user, tile, filters, refresh), time.time())
+
+
+def _version(ws: Workspace, store: Store) -> tuple[str, str]:
     layer = pipeline.workspace_resources(ws, store).layer
-    return (ws.name, id(ws), user, tile.id, tile.kind, json.dumps(tile.plan, sort_keys=True, default=str),
-            json.dumps(filters.to_dict(), sort_keys=True, default=str), layer.version_hash if layer else "",
-            dataversion.stamp(ws.data_dir, ws.config.warehouse_url))
+    return (layer.version_hash if layer else "", dataversion.stamp(ws.data_dir, ws.config.warehouse_url))
 
 
 def render_dashboard(ws: Workspace, store: Store, user: str, dashboard_id: int, filters: Filters | None = None,
@@ -54,24 +55,14 @@ def render_dashboard(ws: Workspace, store: Store, user: str, dashboard_id: int, 
     ttl = ws.config.limits.cache_ttl_s
     runs: list[TileRun] = []
     rendered: dict[int, float] = {}
+    version = _version(ws, store)
     for tile in repo.tiles_of(store, ws.name, dashboard_id):
-        key = _key(ws, store, user, tile, used)
-        with _LOCK:
-            kept = _KEPT.get(key)
-        if kept is None or refresh or time.time() - kept.at > ttl:
-            kept = Kept(run_tile(ws, store, user, tile, used, refresh), time.time())
-            if kept.run.answer is not None or kept.run.stale:  # an error (warehouse down) is retried next time
-                with _LOCK:
-                    if len(_KEPT) >= MAX_KEPT:
-                        _KEPT.clear()
-                    _KEPT[key] = kept
+        kept = resources.get(
+            "tile", ws.name, functools.partial(_kept, ws, store, user, tile, used, refresh),
+            slot=_slot(ws, user, tile, used), version=version,
+            fresh=lambda k: not refresh and time.time() - k.at <= ttl,
+            keep=lambda k: k.run.answer is not None or k.run.stale)  # an error (warehouse down) is retried next time
         runs.append(replace(kept.run, tile=tile))  # the title, position and alert as they are now
         rendered[tile.id] = kept.at
     return DashboardRun(dashboard, used, tuple(runs), access.can(store, ws.name, user, "edit_dashboard")), rendered
 
-
-def forget(ws: Workspace) -> None:
-    """Drop the kept renders of a workspace (e.g. in tests, or after its data was reloaded)."""
-    with _LOCK:
-        for key in [k for k in _KEPT if k[:2] == (ws.name, id(ws))]:
-            del _KEPT[key]

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from datatruth.errors import UserError
+from datatruth.errors import InternalError, UserError
 from datatruth.workspace.config import LLMConfig
 
 log = logging.getLogger(__name__)
@@ -152,7 +152,8 @@ class LLMClient:
             except openai.APIError as err:  # e.g. a reply body that is not an OpenAI response at all
                 raise LLMUnavailable(f"the LLM server's reply was not understood: {_short(err)}",
                                      "check that llm.base_url points at an OpenAI-compatible API") from err
-        assert last is not None
+        if last is None:
+            raise InternalError(f"the LLM client made no attempt (max_retries={self.config.max_retries})")
         kind = "timed out" if isinstance(last, openai.APITimeoutError) else f"failed ({type(last).__name__})"
         raise LLMUnavailable(f"the LLM {kind} after {attempts} attempt(s)",
                              f"the timeout is {self.config.timeout_s:g} s (llm.timeout_s); try again later") from last

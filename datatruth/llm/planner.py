@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass, replace
 from typing import Any
 
+from datatruth import resources
 from datatruth.ask.pipeline import PlanContext
 from datatruth.errors import UserError
 from datatruth.llm.client import ChatRequest, LLMClient, LLMRefused
@@ -196,21 +197,19 @@ class LLMQueryPlanner:
             return None
 
 
-_BY_WORKSPACE: dict[str, LLMQueryPlanner] = {}
-_BY_WORKSPACE_LOCK = threading.Lock()
+def _load_planner(workspace: str) -> LLMQueryPlanner:
+    from datatruth.store import open_store
+    from datatruth.workspace.registry import load_workspace
+
+    ws = load_workspace(workspace)
+    return LLMQueryPlanner(ws, store=open_store(settings=ws.settings))
 
 
 def workspace_hook(question: str, layer: SemanticLayer, context: PlanContext) -> QueryPlan | None:
     """A process-wide hook for `register_llm_planner`: finds the workspace by the name in the context."""
-    with _BY_WORKSPACE_LOCK:
-        planner = _BY_WORKSPACE.get(context.workspace)
-        if planner is None:
-            from datatruth.store import open_store
-            from datatruth.workspace.registry import load_workspace
-
-            ws = load_workspace(context.workspace)
-            planner = LLMQueryPlanner(ws, store=open_store(settings=ws.settings))
-            _BY_WORKSPACE[context.workspace] = planner
+    # The hook knows only the workspace's name: its slot is the name's own, loaded with the process settings.
+    planner = resources.get("llm-planner", context.workspace, lambda: _load_planner(context.workspace),
+                            slot="by-name")
     return planner(question, layer, context)
 
 

@@ -20,7 +20,7 @@ from sqlglot import exp
 from datatruth import access
 from datatruth.ask import pipeline
 from datatruth.ask.answer import Answer
-from datatruth.errors import PlanningError, UserError
+from datatruth.errors import PlanningError, UserError, present
 from datatruth.llm.client import LLMClient
 from datatruth.llm.prompt import ColumnDoc, TableDoc, sql_prompt
 from datatruth.store import audit
@@ -98,9 +98,9 @@ def _writer(client: LLMClient) -> Any:
 
 def _stage_label(state: pipeline.AskState) -> pipeline.AskState:
     """Say plainly that the numbers did not come through the semantic layer."""
-    assert state.answer is not None
-    answer = replace(state.answer, from_semantic_layer=False, plan_source=PLAN_SOURCE,
-                     explanation=f"{LABEL}\n\n{state.answer.explanation}".strip())
+    given = present(state.answer, "the answer (stage_answer runs first)")
+    answer = replace(given, from_semantic_layer=False, plan_source=PLAN_SOURCE,
+                     explanation=f"{LABEL}\n\n{given.explanation}".strip())
     return replace(state, answer=answer)
 
 
@@ -116,8 +116,7 @@ def ask_raw_sql(ws: Workspace, question: str, *, user: str, store: Store, client
               ("label", _stage_label), ("record", pipeline.stage_record))
     request = pipeline.AskRequest(ws, question.strip(), user, store, session_id)
     state = pipeline.run_stages(pipeline.AskState(request, time.perf_counter()), stages)
-    assert state.answer is not None
-    return state.answer
+    return present(state.answer, "the answer (the last stages make it)")
 
 
 def answer(ws: Workspace, question: str, *, user: str, store: Store, planner: Any = None,

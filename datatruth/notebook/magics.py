@@ -132,7 +132,7 @@ class DataTruthMagics(Magics):
             show.feedback_buttons(lambda kind: (review.mark_right(ws, s.store, s.user, entry) if kind == "right" else
                                                 review.mark_wrong(ws, s.store, s.user, entry)).message)
         if args.output:
-            assert self.shell is not None  # IPython sets the shell before it calls a magic
+            assert self.shell is not None  # narrows the type only: IPython sets the shell before it calls a magic
             self.shell.user_ns[args.output] = answer.frame
         if getattr(args, "pin", None) and answer.plan is not None:
             from datatruth.dashboards.service import pin_answer
@@ -157,7 +157,7 @@ class DataTruthMagics(Magics):
         answer = run_sql(s.workspace(args.workspace), cell, user=s.user, store=s.store, refresh=args.refresh)
         show.show_answer(answer, chart=False)
         if args.output:
-            assert self.shell is not None  # IPython sets the shell before it calls a magic
+            assert self.shell is not None  # narrows the type only: IPython sets the shell before it calls a magic
             self.shell.user_ns[args.output] = answer.frame
         return answer.frame
 

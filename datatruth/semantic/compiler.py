@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from sqlglot import exp
 from sqlglot.errors import ParseError, SqlglotError
 
-from datatruth.errors import NotFound, UserError
+from datatruth.errors import InternalError, NotFound, UserError, present
 from datatruth.semantic import dialects
 from datatruth.semantic import sqlparts as sp
 from datatruth.semantic.joins import JoinGraph, JoinStep
@@ -309,8 +309,7 @@ def groups_of(p: _Plan) -> _Groups:
         metric = p.layer.metric(name)
         if metric.type not in ("simple", "cumulative"):
             continue
-        assert metric.measure is not None
-        model, measure = p.layer.measure(metric.measure)
+        model, measure = p.layer.measure(present(metric.measure, f"the measure of metric '{name}'"))
         time_dim = _time_dim(p, model, measure, metric)
         cumulative = metric if metric.type == "cumulative" else None
         if cumulative and measure.agg not in ("sum", "count"):
@@ -330,8 +329,7 @@ def groups_of(p: _Plan) -> _Groups:
     for adhoc in p.plan.adhoc_metrics:
         for inp in adhoc.inputs:
             metric = p.layer.metric(inp.metric)
-            assert metric.measure is not None
-            model, measure = p.layer.measure(metric.measure)
+            model, measure = p.layer.measure(present(metric.measure, f"the measure of metric '{inp.metric}'"))
             key = (model.name, _time_dim(p, model, measure, metric), None)
             aggs = specs.setdefault(key, (model, key[1], None, []))[3]
             agg = _Agg(f"{measure.name}{SEPARATOR}{inp.name}", measure.agg, measure.expr, None, measure.percentile,
@@ -442,7 +440,8 @@ def _period_case(p: _Plan, value: exp.Expression, label: bool) -> exp.Expression
     """CASE that names (or dates) the compared period a row falls in."""
     ifs = []
     for tr in p.plan.periods:
-        assert tr.start and tr.end
+        if tr.start is None or tr.end is None:
+            raise InternalError(f"a compared period is open-ended: {tr}")
         cond = _and([exp.GTE(this=value.copy(), expression=sp.date_literal(tr.start)),
                      exp.LT(this=value.copy(), expression=sp.date_literal(tr.end))])
         result = exp.Literal.string(tr.describe()) if label else sp.date_literal(tr.start)
@@ -459,8 +458,7 @@ def _group_cte(p: _Plan, group: _Group, time_range: TimeRange | None, prefix: st
     for d in p.dims:
         if d.kind == "time":
             time_expr = _time_expr(p, group, joins, "grouping by metric_time")
-            assert d.grain is not None
-            expr = sp.truncate(time_expr, d.grain, p.dialect)
+            expr = sp.truncate(time_expr, present(d.grain, "the grain of the time dimension"), p.dialect)
             if d.grain in TIME_GRAINS:
                 period = expr.copy()
             if key_shift and d.grain in TIME_GRAINS and group.cumulative is None:
@@ -470,8 +468,8 @@ def _group_cte(p: _Plan, group: _Group, time_range: TimeRange | None, prefix: st
             time_expr = _time_expr(p, group, joins, "comparing periods")
             expr = _period_case(p, time_expr, d.kind == "period")
         else:
-            assert d.qualified is not None
-            expr = _reach(p, group.model, d.qualified, joins, "grouping")
+            expr = _reach(p, group.model, present(d.qualified, f"the dimension of column {d.column}"), joins,
+                          "grouping")
             if d.grain:
                 expr = sp.truncate(expr, d.grain, p.dialect)
         dim_exprs.append((d.column, expr))
@@ -485,7 +483,7 @@ def _group_cte(p: _Plan, group: _Group, time_range: TimeRange | None, prefix: st
     if start or end:
         if time_expr is None:
             time_expr = _time_expr(p, group, joins, "applying the time range")
-        assert time_range is not None
+        assert time_range is not None  # narrows the type only: start and end come from time_range
         bounded = TimeRange(start, end, parts=time_range.parts if start == time_range.start else ())
         cond = _range_condition(p, time_expr, bounded)
         if cond is not None:
@@ -537,15 +535,15 @@ def _cumulate(p: _Plan, group: _Group, base: str, time_range: TimeRange | None,
     For the earlier side of a comparison the periods are shifted only here, after accumulating, so that
     windows and grain-to-date boundaries are those of the real calendar.
     """
-    metric = group.cumulative
-    assert metric is not None and p.time_grain is not None
-    time_col = f"{METRIC_TIME}{SEPARATOR}{p.time_grain}"
+    metric = present(group.cumulative, "the cumulative metric of the group")
+    grain = present(p.time_grain, "the time grain of a cumulative metric")
+    time_col = f"{METRIC_TIME}{SEPARATOR}{grain}"
     cur, prev = "cur", "prev"
     on = [_null_safe_eq(sp.col(d.column, prev), sp.col(d.column, cur)) for d in p.dims if d.column != time_col]
     on.append(exp.LTE(this=sp.col(time_col, prev), expression=sp.col(time_col, cur)))
     if metric.window_parts:
         n, unit = metric.window_parts
-        lower = sp.shift(sp.col(time_col, cur), -n, unit, p.dialect, timestamp=p.time_grain == "hour")
+        lower = sp.shift(sp.col(time_col, cur), -n, unit, p.dialect, timestamp=grain == "hour")
         on.append(exp.GT(this=sp.col(time_col, prev), expression=lower))
     if metric.grain_to_date:
         on.append(exp.GTE(this=sp.col(time_col, prev),
@@ -554,12 +552,12 @@ def _cumulate(p: _Plan, group: _Group, base: str, time_range: TimeRange | None,
     for d in p.dims:
         value: exp.Expression = sp.col(d.column, cur)
         if key_shift and d.column == time_col:
-            value = sp.shift(value, key_shift[0], key_shift[1], p.dialect, timestamp=p.time_grain == "hour")
+            value = sp.shift(value, key_shift[0], key_shift[1], p.dialect, timestamp=grain == "hour")
         cols.append(_alias(value, d.column))
     cols += [_alias(exp.Sum(this=sp.col(a.alias, prev)), a.alias) for a in group.aggs]
     where = None
     if time_range and time_range.start:
-        first = sp.truncate_date(time_range.start, p.time_grain)
+        first = sp.truncate_date(time_range.start, grain)
         where = exp.GTE(this=sp.col(time_col, cur), expression=sp.date_literal(first))
     return _select(cols, _table(base, cur), [exp.Join(this=_table(base, prev), on=_and(on))], where,
                    [sp.col(d.column, cur) for d in p.dims])
@@ -730,11 +728,13 @@ def _core(p: _Plan, g: _Groups, prefix: str, time_range: TimeRange | None,
         else:
             metric = p.layer.metric(name)
             if metric.type == "ratio":
-                assert metric.numerator and metric.denominator
+                if not metric.numerator or not metric.denominator:
+                    raise InternalError(f"ratio metric '{name}' has no numerator or denominator")
                 result = exp.Div(this=_double(value_of(metric.numerator)),
                                  expression=_nullif_zero(value_of(metric.denominator)))
             else:
-                assert metric.expr is not None
+                if metric.expr is None:
+                    raise InternalError(f"derived metric '{name}' has no expression")
                 refs = {i.ref: i.name for i in metric.metrics}
                 result = _substitute(sp.parse_expr(metric.expr), refs, value_of)
         memo[name] = result
@@ -771,8 +771,7 @@ def aggregate_query(p: _Plan) -> tuple[exp.Select, tuple[OutputColumn, ...]]:
         select_cols: list[tuple[str, exp.Expression]] = [(n, sp.col(n, "answer")) for n, _ in current.outputs]
         joins: list[exp.Join] = []
         if plan.comparison:
-            assert plan.time_range is not None
-            n, unit, prev_range = _comparison_shift(p, plan.time_range)
+            n, unit, prev_range = _comparison_shift(p, present(plan.time_range, "the time range of a comparison"))
             previous = _core(p, g, "p", prev_range, key_shift=(n, unit))
             ctes += previous.ctes
             ctes.append(_cte("previous", previous.select))
@@ -827,8 +826,8 @@ def _dimension_column(p: _Plan, d: _Dim) -> OutputColumn:
         return OutputColumn(d.column, "dimension", None, "Period start")
     if d.kind == "time":
         return OutputColumn(d.column, "dimension", None, dimension_label(p.layer, METRIC_TIME, d.grain))
-    assert d.qualified is not None
-    return OutputColumn(d.column, "dimension", None, dimension_label(p.layer, d.qualified, d.grain))
+    qualified = present(d.qualified, f"the dimension of column {d.column}")
+    return OutputColumn(d.column, "dimension", None, dimension_label(p.layer, qualified, d.grain))
 
 
 def _metric_column(layer: SemanticLayer, name: str) -> OutputColumn:
@@ -845,7 +844,8 @@ def _metric_column(layer: SemanticLayer, name: str) -> OutputColumn:
 
 def _comparison_shift(p: _Plan, tr: TimeRange) -> tuple[int, str, TimeRange]:
     """How far back the compared period is, as (n, unit) applied to both the range and the period keys."""
-    assert tr.start and tr.end
+    if tr.start is None or tr.end is None:
+        raise InternalError(f"an open-ended time range has no period to compare with: {tr}")
     grain = p.time_grain
     fine = grain in ("hour", "day", "week") or grain in DATE_PARTS
     if p.plan.comparison == "same_period_last_year":
@@ -902,8 +902,7 @@ def list_query(p: _Plan) -> tuple[exp.Select, tuple[OutputColumn, ...]]:
     joins = _Joins()
     exprs: list[tuple[str, exp.Expression]] = []
     for d in p.dims:
-        assert d.qualified is not None
-        expr = _reach(p, base, d.qualified, joins, "listing")
+        expr = _reach(p, base, present(d.qualified, f"the dimension of column {d.column}"), joins, "listing")
         if d.grain:
             expr = sp.truncate(expr, d.grain, p.dialect)
         exprs.append((d.column, expr))

@@ -1,6 +1,7 @@
 """Validate a semantic layer: against itself (names, references, cycles, join paths, time) and the live schema.
 
-`validate` returns every issue it finds (file:line and a hint each); it never stops at the first.
+`validate` returns every issue it finds (file:line and a hint each); it never stops at the first. It runs
+each rule of `RULES` on its own: a rule that crashes (a bug) becomes one issue, and the other rules still run.
 `activate` is the gate a workspace passes before its model is used: any issue raises ConfigError.
 """
 
@@ -15,6 +16,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from datatruth.errors import ConfigError, UserError
+from datatruth.logs import get_logger
 from datatruth.semantic import sqlparts as sp
 from datatruth.semantic.joins import JoinGraph
 from datatruth.semantic.model import (
@@ -34,22 +36,38 @@ if TYPE_CHECKING:
 
 Schema = Mapping[str, Mapping[str, str]]
 _TIME_TYPES = ("date", "time", "timestamp")  # prefixes of date-like column types
+log = get_logger("semantic.validate")
+
+
+Rule = Callable[[SemanticLayer, "dict[str, dict[str, str]] | None"], list[Issue]]
+
+
+def _layer_only(check: Callable[[SemanticLayer], list[Issue]]) -> Rule:
+    return lambda layer, _schema: check(layer)
 
 
 def validate(layer: SemanticLayer, warehouse_columns: Schema | None = None) -> list[Issue]:
     """Every problem of the layer; with `warehouse_columns` (table → {column: type}) also tables and columns."""
-    checks: list[Callable[[SemanticLayer], list[Issue]]] = [
-        _duplicates, _references, _cycles, _entity_shapes, _join_paths, _ratio_parts, _time_metrics,
-        _verified_questions, _language,
-    ]
+    schema = _lower_schema(warehouse_columns) if warehouse_columns is not None else None
     issues: list[Issue] = []
-    for check in checks:
-        issues += check(layer)
-    issues += _expressions(layer, _lower_schema(warehouse_columns) if warehouse_columns is not None else None)
+    for name, rule in RULES:
+        issues += _run_rule(name, rule, layer, schema)
     if not issues:
         # only a consistent layer can be compiled; then every verified plan must compile
-        issues += _verified_plans_compile(layer)
+        issues += _run_rule("verified plans compile", _layer_only(_verified_plans_compile), layer, schema)
     return _unique(issues)
+
+
+def _run_rule(name: str, rule: Rule, layer: SemanticLayer, schema: dict[str, dict[str, str]] | None) -> list[Issue]:
+    """The issues of one rule; a rule that crashes is reported as an issue, so that the other rules still run."""
+    try:
+        return rule(layer, schema)
+    except Exception as err:  # noqa: BLE001 - a bug in one rule becomes an issue; the traceback goes to the log
+        log.exception("validation rule %r crashed", name)
+        where = layer.source_files[0] if layer.source_files else "semantic model"
+        return [Issue(where, None, f"validation rule '{name}' crashed ({type(err).__name__}: {_first_line(err)}); "
+                                   "the other rules still ran",
+                      "this is a bug in DataTruth, not in the model: report it with the model files")]
 
 
 def _verified_plans_compile(layer: SemanticLayer) -> list[Issue]:
@@ -223,7 +241,7 @@ def _entity_shapes(layer: SemanticLayer) -> list[Issue]:
         users = [m for m in layer.models if (e := m.entity(name)) and not e.is_unique_side]
         if users and not holders:
             foreign = users[0].entity(name)
-            assert foreign is not None
+            assert foreign is not None  # narrows the type only: `users` keeps models that have this entity
             issues.append(foreign.origin.issue(
                 f"foreign entity '{name}' of model '{users[0].name}' has no model where it is primary or unique",
                 "add the model that owns this key, or remove the entity"))
@@ -491,7 +509,24 @@ def _near(word: str, options: Iterable[str]) -> str:
     return ("did you mean " + " or ".join(f"'{n}'" for n in found) + "?") if found else ""
 
 
+# -- the rules -------------------------------------------------------------------------------------------
+# The rules, in the order their issues are listed; each sees the layer and the (lower-cased) warehouse schema.
+RULES: tuple[tuple[str, Rule], ...] = (
+    ("duplicates", _layer_only(_duplicates)),
+    ("references", _layer_only(_references)),
+    ("cycles", _layer_only(_cycles)),
+    ("entity shapes", _layer_only(_entity_shapes)),
+    ("join paths", _layer_only(_join_paths)),
+    ("ratio parts", _layer_only(_ratio_parts)),
+    ("time metrics", _layer_only(_time_metrics)),
+    ("verified questions", _layer_only(_verified_questions)),
+    ("language", _layer_only(_language)),
+    ("expressions", _expressions),
+)
+
+
 # -- workspaces --------------------------------------------------------------------------------------------
+
 def warehouse_schema(ws: Workspace) -> dict[str, dict[str, str]]:
     """The live schema of a workspace's warehouse: table → {column: type}."""
     if importlib.util.find_spec("datatruth.warehouse.engine") is not None:

@@ -17,7 +17,7 @@ from datetime import datetime
 from functools import reduce
 from operator import add, itemgetter
 
-from datatruth.errors import UserError
+from datatruth.errors import InternalError, UserError
 from datatruth.slowlog.events import EventRow, SlowEvent, as_datetime, event_from_row
 from datatruth.slowlog.fingerprint import PtFingerprinter, SourceFingerprinter, query_id
 from datatruth.slowlog.mysql_log import NO_QUERY
@@ -623,7 +623,8 @@ def _histogram(buckets: Mapping[int, int]) -> tuple[int, ...]:
 
 
 def _freeze(cls: _Class) -> ClassStats:
-    assert cls.sample is not None  # a class exists only once an event was added
+    if cls.sample is None:  # a class exists only once an event was added
+        raise InternalError(f"query class {cls.fingerprint[:60]!r} has no sample event")
     if isinstance(cls.sample, tuple):
         cls.sample = event_from_row(cls.sample)
     return ClassStats(

@@ -14,7 +14,7 @@ import zlib
 from pathlib import Path
 from typing import IO
 
-from datatruth.errors import LogFormatError
+from datatruth.errors import LogFormatError, present
 
 # What a damaged or cut-off archive raises while it is read (gzip.BadGzipFile is an OSError).
 COMPRESSION_ERRORS: tuple[type[BaseException], ...] = (EOFError, OSError, zlib.error, lzma.LZMAError)
@@ -99,8 +99,8 @@ def read_some(stream: IO[bytes], size: int) -> bytes:
 def head_bytes(path: Path, size: int = 65536) -> bytes:
     """The first `size` bytes of a log, decompressed; empty when the archive cannot be read at all."""
     with open_log(path) as opened:
-        assert opened.binary is not None
+        binary = present(opened.binary, "the opened log's byte stream")
         try:
-            return read_some(opened.binary, size)
+            return read_some(binary, size)
         except COMPRESSION_ERRORS:
             return b""

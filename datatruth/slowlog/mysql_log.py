@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO
 
-from datatruth.errors import LogFormatError
+from datatruth.errors import LogFormatError, present
 from datatruth.slowlog.events import (
     MAX_EVENT_BYTES,
     EventRow,
@@ -524,8 +524,7 @@ def iter_mysql_events(
     embed = (re.compile(embedded_attributes[0]), re.compile(embedded_attributes[1])) if embedded_attributes else None
     opened = _open(stream_or_path)
     try:
-        assert opened.binary is not None
-        reader = _Reader(opened.binary, max_record=max_event_bytes)
+        reader = _Reader(present(opened.binary, "the opened log's byte stream"), max_record=max_event_bytes)
         yield from _events(reader, sink, embed, fast=embed is None and _fast_path,
                            on_row=on_row if embed is None else None)
     finally:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from datatruth.errors import UserError
+from datatruth.errors import InternalError, UserError
 from datatruth.slowlog.aggregate import Aggregator
 from datatruth.slowlog.events import ParseProblem
 from datatruth.slowlog.logfile import file_compression
@@ -151,10 +151,10 @@ def _collect(proc: multiprocessing.process.BaseProcess, conn: Connection) -> Sli
     finally:
         conn.close()
     proc.join()
-    if kind == "error":
-        assert isinstance(value, BaseException)
+    if kind == "error" and isinstance(value, BaseException):
         raise value
-    assert isinstance(value, SliceResult)
+    if kind != "ok" or not isinstance(value, SliceResult):
+        raise InternalError(f"a worker process sent {kind!r} with a {type(value).__name__}")
     return value
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from datatruth.errors import LogFormatError
+from datatruth.errors import LogFormatError, present
 from datatruth.slowlog.events import MAX_EVENT_BYTES, ParseProblem, SlowEvent, usable_number
 from datatruth.slowlog.logfile import COMPRESSION_ERRORS, open_log
 
@@ -299,8 +299,7 @@ def _read_lines(path_or_stream: str | Path | IO, problems: _Problems,
                 yield RawLine(number, offset, line.rstrip("\r\n"), line.endswith("\n"))
                 offset += len(line.encode("utf-8", "replace"))
             return
-        binary = opened.binary
-        assert binary is not None
+        binary = present(opened.binary, "the opened log's byte stream")
         while True:
             try:
                 data = binary.readline(max_line + 1)
@@ -550,7 +549,7 @@ class _StderrAssembler:
         return self.current is not None and (pid is None or self.current["pid"] in (None, int(pid)))
 
     def _attach(self, level: str, message: str) -> None:
-        assert self.current is not None
+        assert self.current is not None  # narrows the type only: both callers check self.current first
         key = {"DETAIL": "detail", "HINT": "hint", "CONTEXT": "context", "STATEMENT": "statement",
                "QUERY": "context", "LOCATION": "context"}[level]
         self._add_text(key, message, continued=key in self.texts)
@@ -785,7 +784,7 @@ def _iter_json(lines: Iterator[RawLine], problems: _Problems, year: int) -> Iter
             if text_pattern is None:
                 text_pattern = detect_prefix([payload]) or compile_pattern(None)
                 assembler = _StderrAssembler(text_pattern, problems, "json", year)
-            assert assembler is not None
+            assert assembler is not None  # narrows the type only: it is set together with text_pattern, above
             ts = None
             if doc.get("timestamp"):
                 ts, _ = parse_pg_timestamp(str(doc["timestamp"]).replace("Z", "+00:00"), None)

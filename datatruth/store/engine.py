@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from datatruth.errors import UserError
+from datatruth.errors import InternalError, UserError
 from datatruth.settings import Settings, load_settings
 from datatruth.store.migrations import migrate
 
@@ -27,8 +27,8 @@ def utcnow() -> dt.datetime:
 def inserted_id(result: sa.CursorResult[Any]) -> int:
     """The integer primary key of the row a single-row INSERT just added."""
     key = result.inserted_primary_key
-    # SQLAlchemy types the key as Optional: it is None only for statements that are not single-row INSERTs.
-    assert key is not None, "inserted_id() needs the result of a single-row INSERT"
+    if key is None:  # SQLAlchemy types the key as Optional: None only for statements that are not single-row INSERTs
+        raise InternalError("inserted_id() needs the result of a single-row INSERT")
     return int(key[0])
 
 

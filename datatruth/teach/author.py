@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from datatruth import access
-from datatruth.errors import UserError
+from datatruth.errors import UserError, present
 from datatruth.llm.client import ChatRequest, LLMClient
 from datatruth.llm.prompt import CatalogSlice, _Fence, _json_line, catalog_lines, data_rule
 from datatruth.semantic.model import METRIC_TIME, SemanticLayer
@@ -133,8 +133,7 @@ def draft_proposals(ws: Workspace, store: Store, admin: str, client: LLMClient |
     from datatruth.teach.review import check_payload
 
     access.require(store, ws.name, admin, "review_teaching")
-    layer = workspace_resources(ws, store).layer
-    assert layer is not None
+    layer = present(workspace_resources(ws, store).layer, "the semantic layer")
     client = client or LLMClient(ws.config.llm)
     reply = client.complete_json(author_prompt(layer, today=ws.config.today().isoformat()))
     try:

@@ -17,8 +17,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from datatruth import access
-from datatruth.errors import NotFound, PermissionDenied, UserError
+from datatruth import access, resources
+from datatruth.errors import NotFound, PermissionDenied, UserError, present
 from datatruth.semantic.plan import QueryPlan
 from datatruth.store import feedback, history, proposals
 from datatruth.store.engine import Store
@@ -107,8 +107,7 @@ def check_payload(ws: Workspace, store: Store, kind: str, payload: dict[str, Any
     from datatruth.ask.pipeline import workspace_resources
     from datatruth.semantic.compiler import compile_plan
 
-    layer = workspace_resources(ws, store).layer
-    assert layer is not None
+    layer = present(workspace_resources(ws, store).layer, "the semantic layer")
     if kind == "synonym":
         target, target_kind = str(payload.get("target", "")), payload.get("target_kind")
         known = layer.has_metric(target) if target_kind == "metric" else (
@@ -140,9 +139,7 @@ def accept(ws: Workspace, store: Store, admin: str, proposal_id: int) -> str:
         raise UserError(f"proposal #{p.id} is already {p.status}", "reload the list of proposals")
     done = _apply(ws, store, admin, p)
     proposals.decide(store, ws.name, p.id, admin, "accepted")
-    from datatruth.ask.pipeline import forget_workspace
-
-    forget_workspace(ws)  # the next question reads the new model and synonyms
+    resources.invalidate(ws.name)  # the next question reads the new model and synonyms
     return done
 
 

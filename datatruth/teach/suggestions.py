@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from datatruth import access
-from datatruth.errors import PlanningError, UserError
+from datatruth.errors import PlanningError, UserError, present
 from datatruth.store.engine import Store, utcnow
 from datatruth.store.schema import feedback, question_history
 from datatruth.workspace.registry import Workspace
@@ -133,8 +133,7 @@ def _read_again(ws: Workspace, store: Store, g: SuggestionGroup) -> SuggestionGr
                        choices=tuple(err.choices))
     except UserError as err:
         return replace(g, status="refused", understood=err.message)
-    layer = workspace_resources(ws, store).layer
-    assert layer is not None
+    layer = present(workspace_resources(ws, store).layer, "the semantic layer")
     return replace(g, status="marked wrong" if g.wrong and not g.refused else "answered now",
                    answer=interpretation_of(plan, layer))
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from datatruth import resources
 from datatruth.errors import UserError
 from datatruth.semantic.model import SemanticLayer
 from datatruth.vector.embedder import MODEL_ID
@@ -241,10 +242,6 @@ class VectorIndex:
         return best
 
 
-_OPEN: dict[tuple[str, str, str], VectorIndex] = {}
-_OPEN_LOCK = threading.Lock()
-
-
 def open_index(ws: Any, *, layer: SemanticLayer | None = None, store: Any = None,
                values: Mapping[str, Sequence[str]] | None = None) -> VectorIndex:
     """The workspace's index, synced with its semantic layer, learned synonyms and verified questions."""
@@ -260,12 +257,8 @@ def open_index(ws: Any, *, layer: SemanticLayer | None = None, store: Any = None
     if values:
         entries += value_entries(values)
     chroma_url = getattr(ws.settings, "chroma_url", "") or ""
-    key = (ws.name, str(ws.data_dir), chroma_url)
-    with _OPEN_LOCK:
-        index = _OPEN.get(key)
-        if index is None:
-            index = VectorIndex(ws.name, ws.data_dir, chroma_url=chroma_url)
-            _OPEN[key] = index
+    index = resources.get("vector-index", ws.name, lambda: VectorIndex(ws.name, ws.data_dir, chroma_url=chroma_url),
+                          slot=(str(ws.data_dir), chroma_url))
     index.sync(entries)
     return index
 

@@ -738,10 +738,10 @@ def load_uploads(ws: Workspace, uploads: Sequence[tuple[str, bytes]], *, user: s
         if not dry_run:
             # One process may hold a DuckDB file with one configuration only: the app's read-only warehouse
             # connection must be released before this read-write load; it reopens on the next question.
-            from datatruth.ask.pipeline import forget_workspace
+            from datatruth import resources
 
             ws.close()
-            forget_workspace(ws)
+            resources.invalidate(ws.name)
         known = ws.exposed_tables() if dry_run else None
         result = load_files(ws.name, paths, ws.settings, progress=progress, confirm_types=confirm_types,
                             dry_run=dry_run, replace=replace, allow_empty=allow_empty, known_tables=known)

@@ -11,6 +11,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from datatruth import resources
 from datatruth.ask import pipeline
 from datatruth.ask.cache import CacheKey, ResultCache, cache_for
 from datatruth.settings import load_settings
@@ -40,7 +41,7 @@ def _run(settings, sql: str = COUNT):
         answer = pipeline.run_sql(ws, sql, user="local", store=store)
         return int(answer.frame.iloc[0, 0]), answer.cached
     finally:
-        pipeline.forget_workspace(ws)
+        resources.invalidate(ws.name)
         ws.close()
 
 

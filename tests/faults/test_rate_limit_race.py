@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
+from datatruth import resources
 from datatruth.ask import pipeline
 from datatruth.errors import GuardRejected, RateLimited
 from datatruth.settings import load_settings
@@ -114,5 +115,5 @@ def test_raw_sql_counts_whether_it_succeeds_or_fails(env: dict[str, str], tmp_pa
         assert len(entries) == LIMIT  # the refused run is not recorded
         assert sum(1 for e in entries if e.error) == 6 and sum(1 for e in entries if e.row_count == 1) == 4
     finally:
-        pipeline.forget_workspace(ws)
+        resources.invalidate(ws.name)
         ws.close()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from datatruth import resources
 from datatruth.cli.main import main
 
 REPO = Path(__file__).resolve().parents[2]
@@ -56,7 +57,7 @@ def test_deeply_nested_json_from_the_llm_falls_back_to_the_rules(tmp_path: Path,
             assert "income" in err.value.message or err.value.suggestions
             assert len(server.requests) == 1
         finally:
-            pipeline.forget_workspace(ws)
+            resources.invalidate(ws.name)
             ws.close()
 
 
