@@ -201,6 +201,13 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         ],
     },
     "flights": {
+        "ranges of days, weeks of a month and named days": [
+            'how many flights were there from July 1 to July 7?',
+            'flights from 1 to 7 July by origin',
+            'flights in the first week of July',
+            'average departure delay on Christmas Day 2013',
+            'flights on Thanksgiving by carrier',
+        ],
         "presence and sign of a column ('a recorded arrival delay', 'no tail number', 'a negative delay')": [
             'flights with a negative arrival delay',
             'how many flights have a recorded arrival delay',
@@ -380,6 +387,9 @@ UNANSWERABLE: dict[str, dict[str, list[str]]] = {
         ],
         "a unit the answer does not come in ('delay in hours' is kept in minutes)": [
             'average departure delay in hours',
+        ],
+        "an ordinal is never read as a name ('first' is not 'frost')": [
+            'flights in the first hour of July',
         ],
         "'with an air time': recorded, or above zero?": [
             'how many flights have an air time',

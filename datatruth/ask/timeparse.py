@@ -424,6 +424,70 @@ def _day_rule(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
     return _Hit(TimeRange(start, start + dt.timedelta(days=1), start.strftime("%-d %B %Y"), "day"))
 
 
+def _day_range(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
+    """"July 1 to 7", "from July 1 to July 7, 2013", "1-7 July": the days from the first through the last."""
+    g = m.groupdict()
+    first_month = _MONTHS[g.get("m1") or g.get("mb") or ""]
+    last_month = _MONTHS[g["m2"]] if g.get("m2") else first_month
+    year_text = g.get("y") or g.get("yb")
+    year = int(year_text) if year_text else today.year
+    try:
+        start = dt.date(year, first_month, int(g.get("d1") or g.get("d1b") or 0))
+        last = dt.date(year, last_month, int(g.get("d2") or g.get("d2b") or 0))
+    except ValueError:
+        return None
+    if year_text is None and start > today:
+        start, last = start.replace(year=year - 1), last.replace(year=year - 1)
+    if last < start:
+        return None
+    label = f"{start.strftime('%-d %B')} to {last.strftime('%-d %B %Y')}"
+    return _Hit(TimeRange(start, last + dt.timedelta(days=1), label, "day"))
+
+
+# named days of the calendar (fixed dates, and US Thanksgiving: the fourth Thursday of November)
+_NAMED_DAYS = {"christmas day": (12, 25), "christmas": (12, 25), "christmas eve": (12, 24),
+               "new year's day": (1, 1), "new years day": (1, 1), "new year's eve": (12, 31),
+               "new years eve": (12, 31), "halloween": (10, 31), "valentine's day": (2, 14),
+               "valentines day": (2, 14), "independence day": (7, 4), "the fourth of july": (7, 4),
+               "fourth of july": (7, 4), "thanksgiving": (11, 0), "thanksgiving day": (11, 0)}
+
+
+_NAMED_DAY_NAMES = "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in sorted(_NAMED_DAYS, key=len, reverse=True))
+
+
+def _named_day(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
+    """"Christmas Day 2013", "on Halloween": that one day (the most recent one when no year is given)."""
+    month, day = _NAMED_DAYS[re.sub(r"\s+", " ", m.group("name").replace("’", "'"))]
+    year = int(m.group("hy")) if m.group("hy") else today.year
+
+    def on(y: int) -> dt.date:
+        if day:
+            return dt.date(y, month, day)
+        first = dt.date(y, month, 1)
+        return first + dt.timedelta(days=(3 - first.weekday()) % 7 + 21)  # the fourth Thursday
+
+    start = on(year)
+    if not m.group("hy") and start > today:
+        start = on(year - 1)
+    return _Hit(TimeRange(start, start + dt.timedelta(days=1), start.strftime("%-d %B %Y"), "day"))
+
+
+def _week_of_month(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
+    """"the first week of July": days 1-7 of the month (the second 8-14, …; the last: its final seven days)."""
+    g = m.groupdict()
+    month = _MONTHS[g["wm"]]
+    year = int(g["wy"]) if g.get("wy") else today.year
+    first = dt.date(year, month, 1)
+    if not g.get("wy") and first > today:
+        first = first.replace(year=year - 1)
+    end_of_month = shift(first, "month", 1)
+    order = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3}
+    start = end_of_month - dt.timedelta(days=7) if g["wo"] == "last" else first + dt.timedelta(days=7 * order[g["wo"]])
+    end = min(start + dt.timedelta(days=7), end_of_month)
+    return _Hit(TimeRange(start, end, f"{start.strftime('%-d')}-{(end - dt.timedelta(days=1)).strftime('%-d %B %Y')}",
+                          "day"))
+
+
 _COMPARE_WORDS = r"(?:vs\.?|versus|compared\s+(?:to|with)|against|relative\s+to)"
 _RULES: list[Rule] = [
     (re.compile(r"\b(?:year[\s-]*over[\s-]*year|yoy|y/y|year[\s-]on[\s-]year|"
@@ -438,6 +502,14 @@ _RULES: list[Rule] = [
                 r"(?:period|month|quarter|week|year)\s+before|(?:previous|prior|preceding)\s+one))\b"),
      _comparison_previous),
     (re.compile(rf"\b{_point('a_')}\s*,?\s+{_COMPARE_WORDS}\s+(?:the\s+)?{_point('b_')}\b"), _versus),
+    (re.compile(rf"\b(?:from\s+|between\s+)?(?P<m1>{_MONTH})\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s*"
+                rf"(?:-|to|through|thru|until|till|and)\s*(?:(?P<m2>{_MONTH})\s+)?(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?"
+                rf"(?:,?\s+(?P<y>{_YEAR}))?\b|\b(?:from\s+|between\s+)?(?:the\s+)?(?P<d1b>\d{{1,2}})(?:st|nd|rd|th)?\s*"
+                rf"(?:-|to|through|thru|until|till|and)\s*(?:the\s+)?(?P<d2b>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?"
+                rf"(?P<mb>{_MONTH})(?:,?\s+(?P<yb>{_YEAR}))?\b"), _day_range),
+    (re.compile(rf"\b(?:on\s+)?(?P<name>{_NAMED_DAY_NAMES})(?:,?\s+(?P<hy>{_YEAR}))?\b"), _named_day),
+    (re.compile(rf"\b(?:(?:in|during|for|over)\s+)?(?:the\s+)?(?P<wo>first|second|third|fourth|1st|2nd|3rd|4th|last)"
+                rf"\s+week\s+of\s+(?P<wm>{_MONTH})(?:\s+(?P<wy>{_YEAR}))?\b"), _week_of_month),
     (re.compile(rf"\b(?:between|from)\s+{_point('a_')}\s+(?:and|to|through|until|till|-)\s+{_point('b_')}\b"),
      _between),
     (re.compile(rf"\b{_point('a_')}\s*(?:-|to|through|thru)\s*{_point('b_')}\b"), _between),

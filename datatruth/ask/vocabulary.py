@@ -30,6 +30,12 @@ ABBREVIATIONS = {
     "aov": "average order value", "ppl": "people", "info": "information", "acct": "account",
     "mgn": "margin", "gm": "gross margin", "seg": "segment", "reg": "region", "sub": "subcategory",
 }
+# Ordinary words that say something of their own: never read as a typo of a name ("first" is not "frost"),
+# so a question that uses one the planner cannot place is refused, not answered with the name.
+NEVER_CORRECTED = frozenset("""
+first second third fourth fifth sixth seventh eighth ninth tenth last next previous prior week weeks weekend
+weekends month months year years quarter quarters half morning evening night noon midnight
+""".split())
 # Words that carry no meaning for matching names; never corrected, never reported as unplaced.
 STOP_WORDS = frozenset("""
 a an the of for in on at to from by per each every with without and or is are was were be been being
@@ -209,7 +215,7 @@ class Vocabulary:
             first = expansion.split()
             if all(w in self.words for w in first):
                 return Correction(word, expansion, 0.9, "abbreviation")
-        if word in STOP_WORDS or len(word) < 3:
+        if word in STOP_WORDS or word in NEVER_CORRECTED or len(word) < 3:
             return None
         shorts = [w for w in self._word_list if _skeleton_abbreviates(word, w)]
         if len(shorts) == 1:
