@@ -212,6 +212,8 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             'flights with a negative arrival delay',
             'how many flights have a recorded arrival delay',
             'flights with no tail number by origin',
+            'how many flights had a departure delay of at least 90 minutes',
+            'flights with an arrival delay over 60 minutes',
             'early-arrival rate by origin, i.e. flights with a negative arrival delay divided by flights with a '
             'recorded arrival delay',
         ],

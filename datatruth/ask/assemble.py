@@ -926,8 +926,8 @@ class _Builder:
                 continue
             own = p.targets if p.kind == "dimension" else ()
             columns = [t for t in (*own, *p.alt("dimension")) if not is_yes_no(self.ctx, t)]
-            if not columns:
-                continue
+            if not columns or any(p.end <= s.start <= p.end + 2 for s in d.numbers):
+                continue  # "had a departure delay of at least 90 minutes": the number says which
             k = p.start - 1
             qualifier = d.lower(k) if d.lower(k) in _PRESENT_WORDS or d.lower(k) in _SIGN_WORDS else None
             k -= 1 if qualifier else 0

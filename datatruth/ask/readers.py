@@ -667,6 +667,9 @@ def _rank(d: Draft, ctx: PlanningContext, start: int, kind: str, kinds_here: set
     return _KIND_RANK[kind]
 
 
+_NAME_KINDS = frozenset({"metric", "measure", "dimension", "entity"})
+
+
 def read_names(d: Draft, ctx: PlanningContext) -> Draft:
     """Metric, dimension, entity, concept, phrasing, measure and value names among the free words, longest and
     best match first; each chosen pick remembers the other readings of its words."""
@@ -702,6 +705,11 @@ def read_names(d: Draft, ctx: PlanningContext) -> Draft:
     exact_words = {k for p in cands if p.method in ("exact", "synonym", "learned", "code") and p.score >= 1.0
                    for k in range(p.start, p.end)}
     cands = [p for p in cands if p.method != "partial" or not all(k in exact_words for k in range(p.start, p.end))]
+    # "flights with an arrival delay": a name that would cut the start off another exact name ("arrival delay")
+    # loses to it; in English the later words head the phrase
+    heads = [q for q in cands if q.kind in _NAME_KINDS and q.method in ("exact", "synonym", "learned")]
+    cands = [p for p in cands if p.kind not in _NAME_KINDS or not any(
+        p.start < q.start < p.end < q.end for q in heads)]
     readings: dict[tuple[int, int], list[tuple[str, tuple[str, ...]]]] = {}
     for p in cands:
         readings.setdefault((p.start, p.end), []).append((p.kind, p.targets))
