@@ -151,6 +151,11 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             'revenue not from the South region in 2025',
             'the brand with the most units sold last quarter',
         ],
+        "the share of a part in each group ('share of orders placed online by month')": [
+            'share of orders placed online by month',
+            'percent of revenue from discounted lines by category',
+            'what share of revenue came from the West region by year',
+        ],
         "separate periods of a named date are those periods, never the span between them": [
             'revenue from customers who signed up in January or March 2025',
         ],
@@ -201,6 +206,11 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         ],
     },
     "flights": {
+        "the share of a part: the part's rows over the whole it belongs to, in each group": [
+            'what percentage of flights from JFK were late',
+            'what share of flights were cancelled in each month',
+            'what share of flights were late',
+        ],
         "ranges of days, weeks of a month and named days": [
             'how many flights were there from July 1 to July 7?',
             'flights from 1 to 7 July by origin',

@@ -36,6 +36,7 @@ from datatruth.semantic.plan import (
     DimensionRef,
     Evidence,
     Filter,
+    FilteredInput,
     OrderBy,
     QueryPlan,
     TimeRange,
@@ -2347,13 +2348,14 @@ class _Builder:
                 self._add_dim(DimensionRef(name), p.phrase, f"{concept.name}: {name}")
 
     def phrasing_filters_step(self) -> None:
-        for start, f in self.phrasing_filters.items():
+        for start, f in list(self.phrasing_filters.items()):
             negated = self.d.lower(start - 1) in ("not", "never", "non") or (
                 self.d.lower(start - 1) in ("weren't", "wasn't", "didn't", "were", "was") and
                 self.d.lower(start - 2) in ("not",))
             if negated:
                 self.place(start - 1, start)
                 f = _negate(f)
+                self.phrasing_filters[start] = f
             self.filters.append(f)
 
     def share_step(self) -> None:
@@ -2365,6 +2367,8 @@ class _Builder:
                                  f"{', '.join(self.metrics)} does not")
             return
         grouped = {r.name for r in self.dims}
+        if self._slice_share(bool(grouped)):
+            return
         if grouped:
             return
         slices = [f for f in self.filters if f.op in ("=", "in") and f.dimension != METRIC_TIME and
@@ -2379,6 +2383,40 @@ class _Builder:
             self.result_filters.append(f)
         self.notes.append(Evidence("share", "comparison", "share of the total over every "
                                    + ", ".join(f.dimension for f in slices), 1.0, "share"))
+
+    def _slice_share(self, grouped: bool) -> bool:
+        """"what percentage of flights from JFK were late", "share of orders placed online by month": the part
+        (after 'were', 'from', 'placed'…) over the whole it is part of (the other filters), in each group — a
+        figure over the part's rows divided by the same figure over all rows, never the part over itself."""
+        metric_pick = next((p for p in self.picks if self.roles.get(p.start) == "metric"), None)
+        if len(self.metrics) != 1 or self.adhoc or self.aggregates or metric_pick is None:
+            return False
+        d = self.d
+        placed = [(s, f) for s, f in self.phrasing_filters.items()]
+        placed += [(q.start, f) for f in self.filters for q, _ in self.value_dims.get(f.dimension, [])]
+
+        def cue(start: int) -> str:
+            k = start - 1
+            while k > metric_pick.end and d.lower(k) in ("the", "a", "an", "all", "any", "not"):
+                k -= 1
+            return d.lower(k) if k >= metric_pick.end else ""
+
+        after = [(s, f) for s, f in placed if s >= metric_pick.end and f in self.filters]
+        parts = [f for s, f in after if cue(s) in _COPULAS] or [f for s, f in after if cue(s) in _PART_CUES]
+        if not parts or not (grouped or any(f.op not in ("=", "in") for f in parts)):
+            return False
+        metric = self.metrics[0]
+        part = FilteredInput(f"{metric}_part", metric, tuple(dict.fromkeys(parts)))
+        for f in parts:
+            if f in self.filters:
+                self.filters.remove(f)
+        name = f"share_of_{metric}"
+        self.metrics = []
+        self.adhoc.append(AdhocMetric(name, f"{part.name} / {metric}", (part,), "percent"))
+        self.share = False
+        self.notes.append(Evidence("share", "comparison", f"{name} = part of {metric} over all of it", 1.0,
+                                   "share of a part"))
+        return True
 
     def per_entity(self) -> None:
         """"average revenue per customer": a metric divided by the number of distinct members."""
@@ -2681,6 +2719,10 @@ _PRESENT_WORDS = frozenset({"recorded", "known", "reported", "valid", "logged", 
 _SIGN_WORDS = {"negative": "<", "positive": ">"}
 _HAVE_WORDS = frozenset({"with", "has", "have", "had", "having"})
 _DATE_DIFF = re.compile(r"\bdate_?diff\s*\(\s*(?:'(day|hour|minute|second)'|[^()]*,\s*(day|hour|minute|second)\s*\))")
+# words before the part a share asks about: "flights … were late" (the whole is in the subject), "revenue from
+# discounted lines", "orders placed online"
+_COPULAS = frozenset({"were", "was", "are", "is", "got", "been", "came", "come", "comes", "went"})
+_PART_CUES = frozenset({"from", "placed", "made", "through", "via", "using", "with"})
 _SUBJECT_PRONOUNS = frozenset({"we", "they", "you", "i", "he", "she", "it"})
 
 

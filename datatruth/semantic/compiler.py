@@ -759,7 +759,8 @@ def aggregate_query(p: _Plan) -> tuple[exp.Select, tuple[OutputColumn, ...]]:
     ctes = list(current.ctes)
     out_columns = [_dimension_column(p, d) for d in p.dims]
     out_columns += [_metric_column(p.layer, name) for name in plan.metrics]
-    out_columns += [OutputColumn(n, "metric", "number", humanize(n)) for n, _ in p.adhoc]
+    formats = {a.name: a.format for a in plan.adhoc_metrics}
+    out_columns += [OutputColumn(n, "metric", formats.get(n) or "number", humanize(n)) for n, _ in p.adhoc]
     out_columns += [OutputColumn(a.name, "metric", "number", a.label or a.name.replace("_", " "))
                     for a in plan.aggregates]
     outputs = list(plan.outputs)

@@ -114,6 +114,7 @@ class AdhocMetric:
     name: str
     expr: str
     inputs: tuple[FilteredInput, ...] = ()
+    format: str = ""  # percent for a share of a slice; "" = a plain number
 
 
 @dataclass(frozen=True)
@@ -253,7 +254,8 @@ class QueryPlan:
         if self.adhoc_metrics:
             out["adhoc_metrics"] = [{"name": a.name, "expr": a.expr, **({"inputs": [
                 {"name": i.name, "metric": i.metric, "filters": [_filter_dict(f) for f in i.filters]}
-                for i in a.inputs]} if a.inputs else {})} for a in self.adhoc_metrics]
+                for i in a.inputs]} if a.inputs else {}), **({"format": a.format} if a.format else {})}
+                for a in self.adhoc_metrics]
         if self.evidence:
             out["evidence"] = [{"phrase": e.phrase, "kind": e.kind, "target": e.target, "score": e.score,
                                 "method": e.method} for e in self.evidence]
@@ -347,7 +349,7 @@ class _Reader:
                                                                                            "metrics")))
         adhoc = []
         for i, item in enumerate(self.items(raw.get("adhoc_metrics"), "adhoc_metrics")):
-            a = self.mapping(item, f"adhoc_metrics[{i}]", {"name", "expr", "inputs"})
+            a = self.mapping(item, f"adhoc_metrics[{i}]", {"name", "expr", "inputs", "format"})
             inputs = []
             for k, raw_input in enumerate(self.items(a.get("inputs"), f"adhoc_metrics[{i}].inputs")):
                 where = f"adhoc_metrics[{i}].inputs[{k}]"
@@ -356,8 +358,12 @@ class _Reader:
                                             self.text(one.get("metric"), f"{where}.metric") or "",
                                             tuple(self.filter(f, f"{where}.filters[{j}]") for j, f in
                                                   enumerate(self.items(one.get("filters"), f"{where}.filters")))))
+            shown = self.text(a.get("format"), f"adhoc_metrics[{i}].format", optional=True) or ""
+            if shown not in ("", "number", "percent", "currency"):
+                raise self.fail(f"adhoc_metrics[{i}].format", "use number, percent or currency")
             adhoc.append(AdhocMetric(self.text(a.get("name"), f"adhoc_metrics[{i}].name") or "",
-                                     self.text(a.get("expr"), f"adhoc_metrics[{i}].expr") or "", tuple(inputs)))
+                                     self.text(a.get("expr"), f"adhoc_metrics[{i}].expr") or "", tuple(inputs),
+                                     shown))
         aggregates = [self.aggregate(item, f"aggregates[{i}]")
                       for i, item in enumerate(self.items(raw.get("aggregates"), "aggregates"))]
         dims = []
