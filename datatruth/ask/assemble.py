@@ -731,16 +731,19 @@ class _Builder:
         """"the largest single claim amount": a superlative before an entity whose words also name its own number
         column, with no figure to rank by, is about that column (read by `superlatives`), not the entity."""
         d = self.d
-        r = d.ranking
-        if r is None or r.limit is not None or any(p.kind in ("metric", "measure") for p in self.picks):
+        if any(p.kind in ("metric", "measure") for p in self.picks):
             return
-        target = next((p for p in self.picks if p.start >= r.end), None)
-        if target is None or target.kind != "entity" or not all(
-                d.lower(k) in ("the", "of", "a", "single", "one") for k in range(r.end, target.start)):
-            return
-        own = self._own_number_column(target)
-        if own:
-            self.picks[self.picks.index(target)] = replace(target, kind="dimension", targets=tuple(own))
+        # "the largest single claim amount" (a ranking word) or "the average claim amount" (an aggregate word)
+        ends = [r.end for r in (d.ranking,) if r is not None and r.limit is None]
+        ends += [a.end for a in d.aggs if a.function not in ("count", "count_distinct")]
+        for end in ends:
+            target = next((p for p in self.picks if p.start >= end), None)
+            if target is None or target.kind != "entity" or not all(
+                    d.lower(k) in ("the", "of", "a", "single", "one", "each") for k in range(end, target.start)):
+                continue
+            own = self._own_number_column(target)
+            if own:
+                self.picks[self.picks.index(target)] = replace(target, kind="dimension", targets=tuple(own))
 
     def superlatives(self) -> None:
         """A superlative right before a column, with nothing to rank ("the shortest flight distance", "the latest
@@ -1567,8 +1570,8 @@ class _Builder:
             by_dim = {k: v for k, v in by_dim.items() if k in narrowed}
         models = self.models()
         ok = [dim for dim in by_dim if all(reaches(self.ctx, m, dim) for m in models) or self._hostable(dim)]
-        if not ok and (keyed := self._entity_and_key(p, models)):
-            by_dim, ok = keyed, list(keyed)
+        if keyed := self._entity_and_key(p, models):
+            by_dim, ok = keyed, list(keyed)  # "policy 31003000336": the policy's own code, not a name like it
         if not ok:
             shown = ", ".join(sorted({c.value for c in p.values})[:4])
             columns = ", ".join(dimension_label(self.layer, dim).lower() for dim in by_dim)
@@ -1616,8 +1619,8 @@ class _Builder:
         return order[0], by_dim[order[0]]
 
     def _entity_and_key(self, p: Pick, models: Sequence[str]) -> dict[str, list[ValueCandidate]]:
-        """"policy 31003000336" read as one value of another column (an agreement named "Policy 31003000336")
-        that the question cannot reach: the entity's word, then a code of that entity (as `literals` reads it)."""
+        """"policy 31003000336" read as one value of another column (an agreement named "Policy 31003000336"):
+        the entity's word, then a code of that entity (as `literals` reads it)."""
         d = self.d
         for cut in range(p.start + 1, p.end):
             if not all(_is_code(d.words[k].raw) for k in range(cut, p.end)):
