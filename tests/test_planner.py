@@ -151,6 +151,9 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             'revenue not from the South region in 2025',
             'the brand with the most units sold last quarter',
         ],
+        "a negation before a light verb ('not placed online')": [
+            'number of orders in 2025 not placed online',
+        ],
         "the share of a part in each group ('share of orders placed online by month')": [
             'share of orders placed online by month',
             'percent of revenue from discounted lines by category',

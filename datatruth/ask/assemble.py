@@ -1477,6 +1477,8 @@ class _Builder:
             k -= 1
         if k >= 1 and d.lower(k) in ("from", "in", "at", "for", "to") and not d.used[k]:
             k -= 1  # "not from the West", "not in Texas"
+        if k >= 1 and d.lower(k) in self.ctx.lexicon.light_verbs and not d.used[k]:
+            k -= 1  # "orders not placed online"
         lowers = [w.lower for w in d.words]
         for back in range(k, max(-1, k - 3), -1):
             phrase = self.ctx.lexicon.starts(lowers, back, self.ctx.lexicon.negations)
