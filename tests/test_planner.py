@@ -209,6 +209,9 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         ],
     },
     "flights": {
+        "a pair of codes joined by a dash is from the first to the second ('the JFK-LAX route')": [
+            'average air time on the JFK-LAX route',
+        ],
         "the share of a part: the part's rows over the whole it belongs to, in each group": [
             'what percentage of flights from JFK were late',
             'what share of flights were cancelled in each month',

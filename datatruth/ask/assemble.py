@@ -47,6 +47,7 @@ _NEGATION_WORDS = {"excluding", "exclude", "except", "not", "without", "but", "o
                    "ignoring", "non", "outside", "no"}
 _FROM_CUES = {"from", "out", "departing", "leaving", "origin", "originating", "depart", "left", "leave"}
 _TO_CUES = {"to", "into", "arriving", "bound", "destination", "towards", "toward", "arrive", "landing", "landed"}
+_PAIR_DASHES = ("-", "–", "→", "->")
 _HOLDER_WORDS = {"with", "who", "that", "having", "which", "whose", "where"}
 _ARRIVAL_VERBS = {"arrive", "arrived", "arrives", "arriving", "land", "landed", "lands", "landing", "bound"}
 _SKIP_BEFORE = {"of", "is", "was", "were", "are", "with", "a", "an", "the", "that", "had", "has", "have", "having",
@@ -1596,6 +1597,8 @@ class _Builder:
             name = dim.lower()
             is_from = "origin" in name or "from" in name or "departure" in name
             is_to = "dest" in name or "arrival" in name
+            if d.gap(head.start).strip() in _PAIR_DASHES and head.start > 0 and d.pick_at(head.start - 1):
+                return 0 if is_to else 1  # "JFK-LAX": the second of a pair is where it goes
             if arriving and not before & _FROM_CUES:
                 return 0 if is_to else 1
             if d.lower(head.start - 1) in _FROM_CUES or (before & _FROM_CUES and not before & _TO_CUES):
@@ -1656,6 +1659,8 @@ class _Builder:
             between = [d.lower(k) for k in range(q.end, head.start)]
             if "," in d.gap(head.start) and not between and self._opens_versus(head):
                 return head  # "to Denver, Newark vs LaGuardia": the pair after the comma is a list of its own
+            if not between and d.gap(head.start).strip() in _PAIR_DASHES:
+                return head  # "the JFK-LAX route": from the first to the second, not a list
             if all(w in self.ctx.lexicon.list_words or w in ("vs", "versus", "compared", "against")
                    for w in between):
                 head = q  # joined by list words, a comma, a parenthesis, or written next to it as one name
