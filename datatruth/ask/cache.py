@@ -32,6 +32,7 @@ import re
 import shutil
 import struct
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -337,9 +338,17 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+_SCRATCH: list[duckdb.DuckDBPyConnection] = []
+_SCRATCH_LOCK = threading.Lock()
+
+
 def _scratch() -> duckdb.DuckDBPyConnection:
-    """A private in-memory DuckDB that reads and writes cache files (never the warehouse's connection)."""
-    return duckdb.connect(":memory:", config={"threads": 1})
+    """A cursor of the process's private in-memory DuckDB that reads and writes cache files (never the
+    warehouse's hardened connection); the database is made once, since creating one takes ~20 ms."""
+    with _SCRATCH_LOCK:
+        if not _SCRATCH:
+            _SCRATCH.append(duckdb.connect(":memory:", config={"threads": 1}))
+        return _SCRATCH[0].cursor()
 
 
 def _arrow_entry(path: Path) -> tuple[dict[str, Any], Any]:
