@@ -10,6 +10,10 @@ creation time, truncation) lives in the Parquet file's own schema metadata, so a
 Parquet keeps column types exactly (DECIMAL, DATE, TIMESTAMP) and any DuckDB can query the folder
 (`SELECT * FROM 'cache/*/*.parquet'`) when someone wants to inspect it.
 
+Two writers, one reader: `put` writes a DataFrame with pyarrow; `put_records` (the CLI's JSON path, which
+never loads pandas or pyarrow) has DuckDB write the rows it returned, with their DuckDB column types in the
+metadata, and `get` casts them back, so a hit holds exactly the values of a fresh run.
+
 Invalidation: the model version is part of the key *and* of the folder, so a new version never sees old
 entries, and `purge_other_versions` (called by the pipeline whenever it loads a new model state) deletes
 the folders of old versions in one step. Entries older than
@@ -327,8 +331,7 @@ class ResultCache:
 
 def _unreadable() -> tuple[type[BaseException], ...]:
     """What reading a truncated, empty or overwritten entry raises (pyarrow's errors once it is loaded)."""
-    errors: tuple[type[BaseException], ...] = (duckdb.Error, OSError, ValueError, TypeError, AttributeError,
-                                               KeyError)
+    errors: tuple[type[BaseException], ...] = (duckdb.Error, OSError, ValueError, TypeError, AttributeError)
     pa = sys.modules.get("pyarrow")
     return (*errors, pa.ArrowException) if pa is not None else errors
 
