@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from datatruth.ask.answer import ColumnInfo
-from datatruth.ask.rows import Rows, cell, is_missing, is_nat
+from datatruth.ask.rows import Rows, cell, cells_at, is_missing, is_nat
 from datatruth.semantic.labels import in_sentence
 
 if TYPE_CHECKING:
@@ -168,20 +168,17 @@ def _describe_metric(frame: pd.DataFrame | Rows, shape: Shape, metric: ColumnInf
     if valid.size == 0:
         return f"{metric.title} is blank in every row."
     fmt = metric.format
+    at = cells_at(frame, metric.name)
 
     def quoted(pos: int) -> str:
-        return format_value(cell(frame, metric.name, pos), fmt)
+        return format_value(at(pos), fmt)
 
     hi = int(valid[np.argmax(values[valid])])
     lo = int(valid[np.argmin(values[valid])])
     time = shape.times[0] if shape.times and not shape.dimensions else None
-
-    def stamp(pos: int) -> Any:
-        assert time is not None
-        return cell(frame, time.name, pos)
-
-    order = [] if time is None else sorted((pos for pos in valid.tolist() if not is_missing(stamp(pos))), key=stamp)
-    if time is not None and len(order) >= 2:
+    stamp = cells_at(frame, time.name) if time is not None else None
+    order = [] if stamp is None else sorted((pos for pos in valid.tolist() if not is_missing(stamp(pos))), key=stamp)
+    if time is not None and stamp is not None and len(order) >= 2:
         first, last = order[0], order[-1]
         text = (f"{metric.title} went from {quoted(first)} in {format_label(stamp(first), time)}"
                 f" to {quoted(last)} in {format_label(stamp(last), time)}")

@@ -8,7 +8,7 @@ import numpy as np
 
 from datatruth.ask.answer import ColumnInfo, Insight
 from datatruth.ask.explain import Shape, format_label, format_value, metric_values, shape_of
-from datatruth.ask.rows import Rows, cell, is_missing
+from datatruth.ask.rows import Rows, cell, cells_at, is_missing
 from datatruth.semantic.labels import in_sentence
 from datatruth.semantic.model import SEPARATOR
 
@@ -62,10 +62,7 @@ def _label(frame: pd.DataFrame | Rows, shape: Shape, pos: int) -> str:
 
 def _time_insights(frame: pd.DataFrame | Rows, shape: Shape, metric: ColumnInfo, values: np.ndarray) -> list[Insight]:
     time = shape.times[0]
-
-    def stamp(pos: int) -> object:
-        return cell(frame, time.name, pos)
-
+    stamp = cells_at(frame, time.name)
     order = sorted((pos for pos in range(len(values)) if not np.isnan(values[pos]) and not is_missing(stamp(pos))),
                    key=stamp)
     if len(order) < 2:

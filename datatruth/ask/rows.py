@@ -15,7 +15,7 @@ import datetime as dt
 import decimal
 import math
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -120,9 +120,14 @@ def rows_of_arrow(table: pa.Table, columns: Sequence[str]) -> Rows | None:
 
 def cell(frame: Any, column: str, pos: int) -> Any:
     """One cell of a DataFrame (`.iat`) or of Rows."""
+    return cells_at(frame, column)(pos)
+
+
+def cells_at(frame: Any, column: str) -> Callable[[int], Any]:
+    """A function from a row position to the cell of `column` there (for loops over the rows of a column)."""
     if isinstance(frame, Rows):
-        return frame.column(column)[pos]
-    return frame[column].iat[pos]
+        return frame.column(column).__getitem__
+    return frame[column].iat.__getitem__
 
 
 def is_missing(value: Any) -> bool:
@@ -130,7 +135,7 @@ def is_missing(value: Any) -> bool:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return True
     pd = sys.modules.get("pandas")
-    return pd is not None and pd.api.types.is_scalar(value) and bool(pd.isna(value))
+    return pd is not None and bool(pd.isna(value))
 
 
 def is_nat(value: Any) -> bool:
