@@ -59,7 +59,7 @@ def test_duckdb_write_fails(duck: tuple[Warehouse, Path]) -> None:
     with pytest.raises(WarehouseError):
         wh.run("INSERT INTO orders VALUES (99, 1)", row_cap=10)
     # Below Warehouse.run's own statement check the connection itself is read-only.
-    raw = wh._engine.raw_connection()
+    raw = wh.engine.raw_connection()
     try:
         with pytest.raises(duckdb.Error, match="read-only"):
             raw.execute("INSERT INTO orders VALUES (99, 1)")
@@ -97,7 +97,7 @@ def test_duckdb_long_query_is_interrupted(duck: tuple[Warehouse, Path]) -> None:
 
 def test_duckdb_configuration_is_locked(tmp_path: Path, duck: tuple[Warehouse, Path]) -> None:
     wh, _ = duck
-    raw = wh._engine.raw_connection()
+    raw = wh.engine.raw_connection()
     try:
         for statement in ("SET enable_external_access = true", "SET lock_configuration = false",
                           "RESET enable_external_access", "SET allowed_directories = ['/']"):

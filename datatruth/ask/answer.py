@@ -5,14 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import math
+import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
+from datatruth.ask.rows import Rows
 from datatruth.semantic.labels import humanize
 from datatruth.semantic.plan import QueryPlan
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ROLES = ("dimension", "time", "metric")
 FORMATS = ("currency", "percent", "number")
@@ -55,7 +59,7 @@ class Answer:
     question: str
     plan: QueryPlan | None
     sql: str
-    frame: pd.DataFrame
+    frame: pd.DataFrame | Rows  # Rows only from the CLI's JSON path (datatruth.ask.lean), which shows no table
     columns: tuple[ColumnInfo, ...]
     row_count: int
     cached: bool
@@ -91,7 +95,9 @@ class Answer:
 
 def json_value(value: Any) -> Any:
     """One cell as JSON: numbers stay numbers (Decimal → int/float), dates → ISO text, NaN → null."""
-    if value is None or value is pd.NaT:
+    # A cell can only be a pandas object once pandas is loaded; the JSON path of the CLI never loads it.
+    pd = sys.modules.get("pandas")
+    if value is None or (pd is not None and value is pd.NaT):
         return None
     if isinstance(value, bool | np.bool_):
         return bool(value)
@@ -106,19 +112,20 @@ def json_value(value: Any) -> Any:
     if isinstance(value, float | np.floating):
         number = float(value)
         return None if math.isnan(number) or math.isinf(number) else number
-    if isinstance(value, pd.Timestamp):
+    if pd is not None and isinstance(value, pd.Timestamp):
         return value.date().isoformat() if value == value.normalize() else value.isoformat()
     if isinstance(value, dt.datetime):
         return value.isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, dt.timedelta | pd.Timedelta):
-        return pd.Timedelta(value).total_seconds()
+    if isinstance(value, dt.timedelta):  # pd.Timedelta is one too
+        return pd.Timedelta(value).total_seconds() if pd is not None else value.total_seconds()
     if isinstance(value, bytes):
         return value.hex()
     return value
 
 
-def frame_rows(frame: pd.DataFrame) -> list[list[Any]]:
+def frame_rows(frame: pd.DataFrame | Rows) -> list[list[Any]]:
     """Rows of a frame as lists in column order, each cell converted with `json_value`."""
-    return [[json_value(v) for v in row] for row in frame.itertuples(index=False, name=None)]
+    records = frame.records() if isinstance(frame, Rows) else frame.itertuples(index=False, name=None)
+    return [[json_value(v) for v in row] for row in records]

@@ -10,6 +10,10 @@ creation time, truncation) lives in the Parquet file's own schema metadata, so a
 Parquet keeps column types exactly (DECIMAL, DATE, TIMESTAMP) and any DuckDB can query the folder
 (`SELECT * FROM 'cache/*/*.parquet'`) when someone wants to inspect it.
 
+Two writers, one reader: `put` writes a DataFrame with pyarrow; `put_records` (the CLI's JSON path, which
+never loads pandas or pyarrow) has DuckDB write the rows it returned, with their DuckDB column types in the
+metadata, and `get` casts them back, so a hit holds exactly the values of a fresh run.
+
 Invalidation: the model version is part of the key *and* of the folder, so a new version never sees old
 entries, and `purge_other_versions` (called by the pipeline whenever it loads a new model state) deletes
 the folders of old versions in one step. Entries older than
@@ -28,23 +32,34 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import struct
+import sys
+import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
+import duckdb
+
+from datatruth.ask.rows import Rows, rows_of, rows_of_arrow
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _META_KEY = b"datatruth.cache"
 _HIT, _MISS = 0, 1
 _COUNTERS = struct.Struct("<QQ")  # hits, misses
 MAX_ENTRIES_PER_VERSION = 5000
+# DuckDB column types whose values `put_records` stores and reads back unchanged. Parquet has no 128-bit
+# integer (DuckDB would write a DOUBLE), so those are stored as DECIMAL(38,0) and cast back.
+_STORABLE = re.compile(r"BOOLEAN|TINYINT|SMALLINT|INTEGER|BIGINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|HUGEINT|"
+                       r"FLOAT|DOUBLE|DECIMAL\(\d{1,2},\d{1,2}\)|VARCHAR|DATE")
+_STORED_AS = {"HUGEINT": "DECIMAL(38,0)"}
 
 
 @dataclass(frozen=True)
@@ -71,7 +86,7 @@ class CacheKey:
 class CachedResult:
     """A cache hit."""
 
-    frame: pd.DataFrame
+    frame: pd.DataFrame | Rows  # Rows only when asked for with get(..., rows=True)
     truncated: bool
     created_at: float
     age_s: float
@@ -137,24 +152,30 @@ class ResultCache:
         finally:
             os.close(fd)
 
-    def get(self, key: CacheKey, now: float | None = None) -> CachedResult | None:
-        """The cached result for `key` if present, readable and younger than the TTL, else None (a miss)."""
+    def get(self, key: CacheKey, now: float | None = None, *, rows: bool = False) -> CachedResult | None:
+        """The cached result for `key` if present, readable and younger than the TTL, else None (a miss).
+
+        With `rows`, the result comes as Rows (no pandas) when its column types allow (see datatruth.ask.rows).
+        """
         if not self.enabled:
             return None
         now = time.time() if now is None else now
         path = self._path(key)
+        table = None
         try:
-            # ParquetFile skips the dataset layer of read_table (a tenth of the time for small entries), and a
-            # thread pool only adds scheduling jitter on a busy machine.
-            with pq.ParquetFile(path) as parquet:
-                table = parquet.read(use_threads=False)
-            meta = json.loads((table.schema.metadata or {}).get(_META_KEY, b"{}"))
+            if rows:
+                meta = _duckdb_meta(path)  # no pyarrow (nor the pandas it loads) to read a typed entry
+                if "types" not in meta:
+                    meta, table = _arrow_entry(path)
+            else:
+                meta, table = _arrow_entry(path)
             created = float(meta.get("created_at", 0.0))
-            columns = list(meta.get("columns") or table.column_names)
+            columns = list(meta.get("columns") or (table.column_names if table is not None else ()))
+            width = len(meta["types"]) if "types" in meta else table.num_columns if table is not None else -1
         except FileNotFoundError:
             self._event(_MISS)
             return None
-        except (pa.ArrowException, OSError, ValueError, TypeError, AttributeError):
+        except _unreadable():
             # Truncated, empty or overwritten: a miss, and the entry goes so the next run stores a good one.
             self._remove(path)
             self._event(_MISS)
@@ -162,17 +183,68 @@ class ResultCache:
         # The digest could in theory collide; the stored key parts make a hit exact.
         same = [meta.get("sql"), meta.get("model_version"), meta.get("identity")] == [key.sql, key.model_version,
                                                                                        key.identity]
-        if not same or now - created > self.ttl_s or len(columns) != table.num_columns:
+        if not same or now - created > self.ttl_s or len(columns) != width:
             self._remove(path)
             self._event(_MISS)
             return None
+        found: pd.DataFrame | Rows | None = None
+        if "types" in meta:
+            try:
+                records = _typed_records(path, meta["types"])
+            except _unreadable():
+                self._remove(path)
+                self._event(_MISS)
+                return None
+            # the warehouse's own values again: Rows, or the DataFrame Warehouse.run would have built
+            found = rows_of(columns, records) if rows else None
+            if found is None:
+                import pandas as pd
+
+                found = pd.DataFrame.from_records(records, columns=columns)
+        elif table is not None:
+            found = rows_of_arrow(table, columns) if rows else None
+            if found is None:
+                pandas_frame = table.to_pandas(use_threads=False)
+                pandas_frame.columns = columns
+                found = pandas_frame
         self._event(_HIT)
-        frame = table.to_pandas(use_threads=False)
-        frame.columns = columns
-        return CachedResult(frame, bool(meta.get("truncated")), created, now - created)
+        assert found is not None  # narrows the type only: each branch above sets it or returns
+        return CachedResult(found, bool(meta.get("truncated")), created, now - created)
+
+    def put_records(self, key: CacheKey, columns: Sequence[str], types: Sequence[str],
+                    records: Sequence[tuple[Any, ...]], truncated: bool = False, now: float | None = None) -> bool:
+        """Store rows as DuckDB returned them, with its column types; False when a type is not storable.
+
+        Written by DuckDB itself (no pyarrow, no pandas), and read back as the same Python values, from which
+        `get` builds what a fresh run builds (Rows, or the DataFrame of Warehouse.run).
+        """
+        if (not self.enabled or not columns or len(set(columns)) != len(columns) or len(types) != len(columns)
+                or not all(_STORABLE.fullmatch(t) for t in types)):
+            return False
+        now = time.time() if now is None else now
+        meta = {"sql": key.sql, "model_version": key.model_version, "identity": key.identity, "created_at": now,
+                "truncated": truncated, "columns": [str(c) for c in columns], "types": list(types)}
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.stem}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
+        values = [list(column) for column in zip(*records, strict=True)] if records else [[] for _ in columns]
+        select = ", ".join(f"unnest(${i + 1}::{_STORED_AS.get(t, t)}[]) AS c{i}" for i, t in enumerate(types))
+        try:
+            with _scratch() as con:
+                con.execute(f"COPY (SELECT {select}) TO {_literal(str(tmp))} (FORMAT parquet, KV_METADATA "
+                            f"{{{_literal(_META_KEY.decode())}: {_literal(json.dumps(meta))}}})", values)
+        except duckdb.Error:
+            tmp.unlink(missing_ok=True)
+            return False  # e.g. a 128-bit integer beyond DECIMAL(38,0): such a result is simply not cached
+        os.replace(tmp, path)
+        self._trim(path.parent)
+        return True
 
     def put(self, key: CacheKey, frame: pd.DataFrame, truncated: bool = False, now: float | None = None) -> bool:
         """Store a result; False when it cannot be stored as Parquet (e.g. duplicate column names)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
         if not self.enabled or frame.columns.duplicated().any():
             return False
         now = time.time() if now is None else now
@@ -256,6 +328,61 @@ class ResultCache:
         if self.directory.is_dir():
             shutil.rmtree(self.directory, onerror=_ignore_missing)
         return removed
+
+
+def _unreadable() -> tuple[type[BaseException], ...]:
+    """What reading a truncated, empty or overwritten entry raises (pyarrow's errors once it is loaded)."""
+    errors: tuple[type[BaseException], ...] = (duckdb.Error, OSError, ValueError, TypeError, AttributeError)
+    pa = sys.modules.get("pyarrow")
+    return (*errors, pa.ArrowException) if pa is not None else errors
+
+
+def _literal(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+_SCRATCH: list[duckdb.DuckDBPyConnection] = []
+_SCRATCH_LOCK = threading.Lock()
+
+
+def _scratch() -> duckdb.DuckDBPyConnection:
+    """A cursor of the process's private in-memory DuckDB that reads and writes cache files (never the
+    warehouse's hardened connection); the database is made once, since creating one takes ~20 ms."""
+    with _SCRATCH_LOCK:
+        if not _SCRATCH:
+            _SCRATCH.append(duckdb.connect(":memory:", config={"threads": 1}))
+        return _SCRATCH[0].cursor()
+
+
+def _arrow_entry(path: Path) -> tuple[dict[str, Any], Any]:
+    """An entry's metadata and its Arrow table, read with pyarrow."""
+    import pyarrow.parquet as pq
+
+    # ParquetFile skips the dataset layer of read_table (a tenth of the time for small entries), and a
+    # thread pool only adds scheduling jitter on a busy machine.
+    with pq.ParquetFile(path) as parquet:
+        table = parquet.read(use_threads=False)
+    return json.loads((table.schema.metadata or {}).get(_META_KEY, b"{}")), table
+
+
+def _duckdb_meta(path: Path) -> dict[str, Any]:
+    """An entry's metadata, read with DuckDB."""
+    if not path.exists():
+        raise FileNotFoundError(path)
+    with _scratch() as con:
+        found = con.execute(f"SELECT decode(value) FROM parquet_kv_metadata({_literal(str(path))}) "
+                            "WHERE decode(key) = ?", [_META_KEY.decode()]).fetchall()
+    return json.loads(found[0][0]) if found else {}
+
+
+def _typed_records(path: Path, types: list[str]) -> list[tuple[Any, ...]]:
+    """The rows of an entry written by `put_records`, cast back to their DuckDB types."""
+    if not all(isinstance(t, str) and _STORABLE.fullmatch(t) for t in types):
+        raise ValueError("an entry names a column type the cache never writes")
+    select = ", ".join(f"CAST(c{i} AS {t})" for i, t in enumerate(types))
+    with _scratch() as con:
+        return con.execute(f"SELECT {select} FROM read_parquet({_literal(str(path))})").fetchall()
 
 
 def _read_counters(fd: int) -> tuple[int, int]:

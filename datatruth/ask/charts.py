@@ -7,13 +7,14 @@ accepts it unchanged and the tests check that it validates.
 
 from __future__ import annotations
 
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from datatruth.ask.answer import ColumnInfo, json_value
 from datatruth.ask.explain import Shape, format_label, shape_of
 from datatruth.ask.formats import NumberStyle, number_style
+
+if TYPE_CHECKING:
+    import pandas as pd  # charts are drawn from DataFrames; the module is imported before any exists
 
 MAX_BAR_CATEGORIES = 50
 MAX_SERIES = 12

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from datatruth.ask.answer import ColumnInfo, Insight
 from datatruth.ask.explain import Shape, format_label, format_value, metric_values, shape_of
+from datatruth.ask.rows import Rows, cell, cells_at, is_missing
 from datatruth.semantic.labels import in_sentence
 from datatruth.semantic.model import SEPARATOR
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MAX_OUTLIERS = 3
 # A trend must move the series by at least this share of its mean from the first to the last point.
@@ -31,7 +36,7 @@ def is_additive(column: ColumnInfo) -> bool:
     return column.additive if column.additive is not None else True
 
 
-def find_insights(frame: pd.DataFrame, columns: tuple[ColumnInfo, ...]) -> tuple[Insight, ...]:
+def find_insights(frame: pd.DataFrame | Rows, columns: tuple[ColumnInfo, ...]) -> tuple[Insight, ...]:
     """All insights that the shape of the result supports, metric by metric."""
     if frame.empty or len(frame) < 2:
         return ()
@@ -51,23 +56,23 @@ def find_insights(frame: pd.DataFrame, columns: tuple[ColumnInfo, ...]) -> tuple
     return tuple(found)
 
 
-def _label(frame: pd.DataFrame, shape: Shape, pos: int) -> str:
-    return " / ".join(format_label(frame[c.name].iat[pos], c) for c in shape.labels) or f"row {pos + 1}"
+def _label(frame: pd.DataFrame | Rows, shape: Shape, pos: int) -> str:
+    return " / ".join(format_label(cell(frame, c.name, pos), c) for c in shape.labels) or f"row {pos + 1}"
 
 
-def _time_insights(frame: pd.DataFrame, shape: Shape, metric: ColumnInfo, values: np.ndarray) -> list[Insight]:
+def _time_insights(frame: pd.DataFrame | Rows, shape: Shape, metric: ColumnInfo, values: np.ndarray) -> list[Insight]:
     time = shape.times[0]
-    stamps = frame[time.name]
-    order = sorted((pos for pos in range(len(values)) if not np.isnan(values[pos]) and not pd.isna(stamps.iat[pos])),
-                   key=lambda pos: stamps.iat[pos])
+    stamp = cells_at(frame, time.name)
+    order = sorted((pos for pos in range(len(values)) if not np.isnan(values[pos]) and not is_missing(stamp(pos))),
+                   key=stamp)
     if len(order) < 2:
         return []
     series = values[order]
     prev, last = order[-2], order[-1]
     out = []
-    quoted = (f"({format_value(frame[metric.name].iat[last], metric.format)} vs "
-              f"{format_value(frame[metric.name].iat[prev], metric.format)})")
-    periods = f"in {format_label(stamps.iat[last], time)} vs {format_label(stamps.iat[prev], time)}"
+    quoted = (f"({format_value(cell(frame, metric.name, last), metric.format)} vs "
+              f"{format_value(cell(frame, metric.name, prev), metric.format)})")
+    periods = f"in {format_label(stamp(last), time)} vs {format_label(stamp(prev), time)}"
     if metric.format == "percent":
         # A rate moves by percentage points; "down 95%" of a percent reads as nonsense.
         points = (series[-1] - series[-2]) * 100
@@ -93,7 +98,7 @@ def _time_insights(frame: pd.DataFrame, shape: Shape, metric: ColumnInfo, values
     return out
 
 
-def _outliers(frame: pd.DataFrame, shape: Shape, metric: ColumnInfo, values: np.ndarray) -> list[Insight]:
+def _outliers(frame: pd.DataFrame | Rows, shape: Shape, metric: ColumnInfo, values: np.ndarray) -> list[Insight]:
     present = np.flatnonzero(~np.isnan(values))
     data = values[present]
     if data.size < OUTLIER_MIN_ROWS or data.std() == 0:
@@ -109,12 +114,12 @@ def _outliers(frame: pd.DataFrame, shape: Shape, metric: ColumnInfo, values: np.
         pos = int(present[k])
         side = "unusually high" if data[k] > median else "unusually low"
         out.append(Insight("outlier", f"{_label(frame, shape, pos)} is {side} for {metric.title}: "
-                           f"{format_value(frame[metric.name].iat[pos], metric.format)} "
+                           f"{format_value(cell(frame, metric.name, pos), metric.format)} "
                            f"(z-score {z[k]:.1f}, outside the interquartile fences).", metric.name))
     return out
 
 
-def _share(frame: pd.DataFrame, shape: Shape, metric: ColumnInfo, values: np.ndarray) -> list[Insight]:
+def _share(frame: pd.DataFrame | Rows, shape: Shape, metric: ColumnInfo, values: np.ndarray) -> list[Insight]:
     data = np.nan_to_num(values, nan=0.0)
     if not is_additive(metric) or (data < 0).any():
         return []  # shares of an average, a ratio, a distinct count or of signed values are meaningless
@@ -123,5 +128,5 @@ def _share(frame: pd.DataFrame, shape: Shape, metric: ColumnInfo, values: np.nda
         return []
     top = int(np.argmax(data))
     return [Insight("share", f"{_label(frame, shape, top)} accounts for {data[top] / total * 100:.1f}% of the "
-                    f"total {in_sentence(metric.title)} shown ({format_value(frame[metric.name].iat[top], metric.format)} of "
+                    f"total {in_sentence(metric.title)} shown ({format_value(cell(frame, metric.name, top), metric.format)} of "
                     f"{format_value(total, metric.format)}).", metric.name)]

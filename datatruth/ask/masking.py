@@ -11,13 +11,13 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 from datatruth import access, resources
+from datatruth.ask.rows import Rows, as_frame
 from datatruth.errors import NotFound
-from datatruth.sql.sensitive import columns_to_mask, mask_frame, referenced_tables
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from datatruth.store.engine import Store
     from datatruth.workspace.registry import Workspace
 
@@ -44,10 +44,14 @@ def _schema(ws: Workspace, tables: frozenset[str]) -> dict[str, dict[str, str]]:
     return out
 
 
-def masked_for(ws: Workspace, store: Store, user: str, sql: str, frame: pd.DataFrame) -> pd.DataFrame:
+def masked_for(ws: Workspace, store: Store, user: str, sql: str, frame: pd.DataFrame | Rows) -> pd.DataFrame | Rows:
     """`frame` as `user` may see it: result columns derived from sensitive columns masked unless their role may."""
     if frame.empty or sees_sensitive(ws, store, user):
         return frame
+    # Column lineage (sqlglot's optimizer) and the masked DataFrame are only needed here.
+    from datatruth.sql.sensitive import columns_to_mask, mask_frame, referenced_tables
+
+    frame = as_frame(frame)
     dialect = ws.warehouse.dialect
     schema = _schema(ws, referenced_tables(sql, dialect))
     return mask_frame(frame, columns_to_mask(sql, dialect, ws.config.sensitive_columns, frame.columns, schema))

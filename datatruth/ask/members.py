@@ -8,13 +8,16 @@ with its key ("Wei Young (#4411)") so that two people are never read as one.
 from __future__ import annotations
 
 from dataclasses import replace
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from datatruth.ask.answer import ColumnInfo
 from datatruth.ask.explain import format_label
+from datatruth.ask.rows import Rows
 from datatruth.semantic.model import SemanticLayer
 from datatruth.semantic.plan import QueryPlan
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def label_columns(plan: QueryPlan, layer: SemanticLayer) -> dict[str, str]:
@@ -39,23 +42,35 @@ def with_labels(columns: tuple[ColumnInfo, ...], pairs: dict[str, str]) -> tuple
     return tuple(replace(c, names=pairs[c.name]) if c.name in pairs else c for c in columns)
 
 
-def shown(frame: pd.DataFrame, columns: tuple[ColumnInfo, ...]) -> tuple[pd.DataFrame, tuple[ColumnInfo, ...]]:
+def shown(frame: pd.DataFrame | Rows, columns: tuple[ColumnInfo, ...]) -> tuple[pd.DataFrame | Rows,
+                                                                                  tuple[ColumnInfo, ...]]:
     """The result as people read it: each key + label pair becomes one label column, and a label that repeats
     among different keys gets its key in brackets. Other columns are unchanged."""
     pairs = {c.name: c.names for c in columns if c.names and c.name in frame.columns and c.names in frame.columns}
     if not pairs:
         return frame, columns
-    out = frame.copy()
-    drop = set()
+    relabelled: dict[str, list[str]] = {}
     for key, label in pairs.items():
         key_col = next(c for c in columns if c.name == key)
         label_col = next(c for c in columns if c.name == label)
-        texts = [format_label(v, label_col) for v in frame[label]]
-        keys = [format_label(v, key_col) for v in frame[key]]
+        texts = [format_label(v, label_col) for v in _cells(frame, label)]
+        keys = [format_label(v, key_col) for v in _cells(frame, key)]
         owners: dict[str, set[str]] = {}
         for text, k in zip(texts, keys, strict=True):
             owners.setdefault(text, set()).add(k)
-        out[label] = [f"{t} (#{k})" if len(owners[t]) > 1 else t for t, k in zip(texts, keys, strict=True)]
-        drop.add(key)
+        relabelled[label] = [f"{t} (#{k})" if len(owners[t]) > 1 else t for t, k in zip(texts, keys, strict=True)]
+    drop = set(pairs)
+    if isinstance(frame, Rows):
+        rows = frame
+        for label, texts in relabelled.items():
+            rows = rows.replaced(label, texts)
+        return rows.without(drop), tuple(c for c in columns if c.name not in drop)
+    out = frame.copy()
+    for label, texts in relabelled.items():
+        out[label] = texts
     out = out.drop(columns=list(drop))
     return out, tuple(c for c in columns if c.name not in drop)
+
+
+def _cells(frame: pd.DataFrame | Rows, column: str) -> list:
+    return frame.column(column) if isinstance(frame, Rows) else list(frame[column])

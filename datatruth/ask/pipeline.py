@@ -22,9 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Protocol
 
 from datatruth import access, resources
 from datatruth.ask import ratelimit
@@ -42,6 +40,9 @@ from datatruth.store import audit, history
 from datatruth.store.engine import Store
 from datatruth.warehouse import dataversion
 from datatruth.workspace.registry import Workspace
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 RAW_SQL_VERSION = "raw-sql"
 
@@ -337,6 +338,8 @@ def column_infos(compiled: Any, plan: QueryPlan | None) -> tuple[ColumnInfo, ...
 
 def infer_columns(frame: pd.DataFrame) -> tuple[ColumnInfo, ...]:
     """Roles of raw-SQL result columns from their types: dates are time, numbers are metrics."""
+    import pandas as pd
+
     out = []
     for name in frame.columns:
         series = frame[name]

@@ -64,9 +64,13 @@ def open_context(workspace: str | None) -> tuple[Any, Store, str]:
 
 
 def ask_one(ws: Any, store: Store, user: str, question: str, previous: QueryPlan | None = None,
-            refresh: bool = False, session_id: str = "cli") -> Asked:
-    """Ask one question and return its JSON payload (an error payload for a UserError)."""
-    from datatruth.ask.pipeline import ask
+            refresh: bool = False, session_id: str = "cli", as_json: bool = False) -> Asked:
+    """Ask one question and return its JSON payload (an error payload for a UserError); `as_json` when only
+    the payload is shown, which lets the answer skip pandas and the chart (datatruth.ask.lean)."""
+    if as_json:
+        from datatruth.ask.lean import ask_rows as ask
+    else:
+        from datatruth.ask.pipeline import ask
 
     try:
         answer = ask(ws, question, user=user, store=store, session_id=session_id, previous=previous, refresh=refresh)
@@ -118,7 +122,7 @@ def _handle(args: argparse.Namespace) -> int:
     failed = False
     previous: QueryPlan | None = None
     for question, follow in lines:
-        asked = ask_one(ws, store, user, question, previous if follow else None, args.refresh)
+        asked = ask_one(ws, store, user, question, previous if follow else None, args.refresh, as_json=args.json)
         previous = asked.plan if asked.ok else None
         failed = failed or not asked.ok
         if args.json:

@@ -152,7 +152,9 @@ def _show(args: argparse.Namespace) -> int:
             if t.hint:
                 print(f"  hint: {t.hint}")
             continue
-        print("  " + t.answer.frame.head(12).to_string(index=False).replace("\n", "\n  "))
+        from datatruth.ask.rows import as_frame
+
+        print("  " + as_frame(t.answer.frame).head(12).to_string(index=False).replace("\n", "\n  "))
         if t.answer.row_count > 12:
             print(f"  … {t.answer.row_count - 12} more row(s)")
         for note in t.skipped:

@@ -76,6 +76,11 @@ def configure_logging() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; a UserError becomes a message on stderr and exit code 2."""
     words = list(sys.argv[1:] if argv is None else argv)
+    if argv is None:
+        # A command runs once and exits. Its imports (SQLAlchemy, sqlglot, DuckDB) leave ~100,000 objects that
+        # live until exit; at the default threshold (700) a one-question run collects ~270 times, frees a few
+        # hundred objects and spends ~0.08 s scanning. Collections still happen, a hundred times less often.
+        gc.set_threshold(100_000, 50, 100)
     try:
         return _run(words)
     finally:

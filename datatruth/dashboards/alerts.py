@@ -17,6 +17,7 @@ from sqlglot import exp
 
 from datatruth.ask.answer import Answer
 from datatruth.ask.explain import as_number, format_label, format_value
+from datatruth.ask.rows import as_frame
 from datatruth.dashboards.run import Filters, TileRun, run_tile
 from datatruth.errors import InternalError, UserError, present
 from datatruth.incidents.service import SEVERITY_ORDER, ProcessReport, Signal, process_signals
@@ -100,7 +101,7 @@ class AlertCheck:
 
 def evaluate(rule: AlertRule, answer: Answer) -> AlertCheck:
     """Compare the answer's latest value(s) of the rule's metric with the threshold."""
-    frame = answer.frame
+    frame = as_frame(answer.frame)  # a dashboard's answers are DataFrames; Rows only come from `ask --json`
     fmt = next((c.format for c in answer.columns if c.name == rule.metric), None)
     if rule.metric not in frame.columns:
         raise UserError(f"the tile has no metric '{rule.metric}'",

@@ -13,6 +13,7 @@ from datatruth import access
 from datatruth.ask.answer import ColumnInfo
 from datatruth.ask.charts import untitled
 from datatruth.ask.present import as_text, csv_bytes, excel_bytes, file_stem
+from datatruth.ask.rows import as_frame
 from datatruth.dashboards.run import DashboardRun, Filters, TileRun, run_dashboard
 from datatruth.errors import UserError
 from datatruth.semantic.labels import humanize
@@ -112,7 +113,7 @@ def _tile_html(run: TileRun, with_library: bool) -> tuple[str, bool]:
             used = with_library
         else:
             # to_html escapes cell text; a table never carries script.
-            parts.append(as_text(answer.frame.head(MAX_HTML_ROWS), answer.columns).to_html(index=False, border=0,
+            parts.append(as_text(as_frame(answer.frame).head(MAX_HTML_ROWS), answer.columns).to_html(index=False, border=0,
                                                                                           escape=True))
             if answer.row_count > MAX_HTML_ROWS:
                 parts.append(f'<p class="note">First {MAX_HTML_ROWS} of {answer.row_count:,} rows.</p>')

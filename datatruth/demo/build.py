@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from datatruth.demo import DEFAULT_SEED, GENERATOR_VERSION
 from datatruth.errors import UserError
 from datatruth.logs import get_logger
 
@@ -57,15 +58,11 @@ def _meta_path(db: Path) -> Path:
 
 
 def _expected_meta(ws: Workspace, seed: int) -> dict:
-    from datatruth.demo.retail import GENERATOR_VERSION
-
     return {"demo": ws.config.demo, "seed": seed, "clock": ws.config.today().isoformat(), "version": GENERATOR_VERSION}
 
 
 def ensure_demo(ws: Workspace, *, force: bool = False, seed: int | None = None, progress: Progress | None = None) -> DemoBuild:
     """Build the workspace's demo warehouse unless an up-to-date one already exists."""
-    from datatruth.demo.retail import DEFAULT_SEED
-
     seed = DEFAULT_SEED if seed is None else seed
     db = _warehouse_path(ws)
     meta_file = _meta_path(db)
@@ -121,8 +118,6 @@ def build_demo(ws: Workspace, *, seed: int, progress: Progress | None = None) ->
     clock = ws.config.today().isoformat()
     meta = {"demo": demo, "seed": seed, "clock": clock, "tables": tables, "checksum": checksum,
             "built_at": dt.datetime.now(dt.UTC).isoformat()}
-    from datatruth.demo.retail import GENERATOR_VERSION
-
     meta["version"] = GENERATOR_VERSION
     _meta_path(db).write_text(json.dumps(meta, indent=2))
     seconds = time.perf_counter() - started

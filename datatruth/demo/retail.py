@@ -8,8 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-GENERATOR_VERSION = 1
-DEFAULT_SEED = 20240601
+from datatruth.demo import DEFAULT_SEED, GENERATOR_VERSION  # noqa: F401  (still importable from here)
 
 # (city, state, state code, region, weight): weights loosely follow metro population.
 CITIES = [

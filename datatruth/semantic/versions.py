@@ -10,8 +10,7 @@ import difflib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from datatruth import access
 from datatruth.errors import ConfigError, NotFound, UserError
@@ -21,6 +20,9 @@ from datatruth.store import semantic_versions as sv
 from datatruth.store.engine import Store
 from datatruth.workspace.registry import Workspace
 from datatruth.yamlsource import Issue, parse_yaml
+
+if TYPE_CHECKING:
+    import pandas as pd  # only the preview's frame; `ask` never needs pandas to read the model version
 
 DISK_AUTHOR = "system"
 

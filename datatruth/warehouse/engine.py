@@ -14,18 +14,21 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Engine, make_url
 
 from datatruth.errors import NotFound, QueryTimeout, UserError, WarehouseError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # duckdb-engine registers its dialect as a setuptools entry point; naming it here spares SQLAlchemy a scan of
 # every installed package's metadata on the first DuckDB connection of a process.
@@ -50,6 +53,23 @@ class QueryResult:
     frame: pd.DataFrame
     truncated: bool
     elapsed_ms: float
+
+
+@dataclass(frozen=True)
+class FetchedRows:
+    """The same as QueryResult with the rows as the driver returned them (tuples), before any DataFrame."""
+
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+    truncated: bool
+    elapsed_ms: float
+    types: tuple[str, ...] = ()  # the engine's column types where it names them (DuckDB: BIGINT, DECIMAL(18,2)...)
+
+    def frame(self) -> pd.DataFrame:
+        """The rows as the DataFrame every answer is built from (pandas is imported here, not before)."""
+        import pandas as pd
+
+        return pd.DataFrame.from_records(self.rows, columns=list(self.columns))
 
 
 class _Watchdog:
@@ -124,6 +144,10 @@ class _Backend:
         """True when `err` is the engine refusing a query for needing more memory than it may use."""
         return False
 
+    def column_types(self, cursor: Any) -> tuple[str, ...]:
+        """The engine's names of the result's column types, when its driver gives them (else none)."""
+        return ()
+
     def finish(self, raw: Any, cursor: Any) -> None:
         """Release the cursor and end the (read-only) transaction."""
         close = getattr(cursor, "close", None)
@@ -165,7 +189,7 @@ class _DuckDB(_Backend):
     def _path(self) -> str:
         return self.url.database or ":memory:"
 
-    def engine_kwargs(self) -> dict[str, Any]:
+    def _connect_args(self) -> dict[str, Any]:
         in_memory = self._path() == ":memory:"
         if not in_memory and not Path(self._path()).exists():
             raise WarehouseError(f"the DuckDB file {self._path()} does not exist",
@@ -176,7 +200,29 @@ class _DuckDB(_Backend):
                                            "autoload_known_extensions": False}}
         if self.read_only and not in_memory:
             args["read_only"] = True
-        return {"connect_args": args}
+        return args
+
+    def open_native(self) -> Any:
+        """The process's hardened duckdb connection to this file; queries run on cursors of it (no SQLAlchemy)."""
+        import duckdb
+
+        raw = duckdb.connect(self._path(), **self._connect_args())
+        try:
+            self._harden(raw, None)
+        except BaseException:
+            raw.close()
+            raise
+        return raw
+
+    def engine_kwargs(self) -> dict[str, Any]:
+        return {"connect_args": self._connect_args()}
+
+    def engine_over(self, native: Any) -> dict[str, Any]:
+        """create_engine arguments whose connections are cursors of `native`: DuckDB lets one process open a
+        file with one configuration only, and duckdb-engine's own connect would add its user agent to it."""
+        from duckdb_engine import ConnectionWrapper
+
+        return {"creator": lambda: ConnectionWrapper(native.cursor())}
 
     def install(self, engine: Engine) -> None:
         event.listen(engine, "connect", self._harden)
@@ -215,6 +261,9 @@ class _DuckDB(_Backend):
 
     def cancel(self, raw: Any) -> Callable[[], None]:
         return raw.interrupt
+
+    def column_types(self, cursor: Any) -> tuple[str, ...]:
+        return tuple(str(d[1]) for d in (cursor.description or ()))
 
     def is_out_of_memory(self, err: BaseException) -> bool:
         import duckdb
@@ -470,12 +519,25 @@ def _first_line(err: BaseException) -> str:
 
 
 class Warehouse:
-    """A hardened connection to one warehouse: run capped queries with a timeout, list tables and columns."""
+    """A hardened connection to one warehouse: run capped queries with a timeout, list tables and columns.
 
-    def __init__(self, engine: Engine, backend: _Backend) -> None:
+    A DuckDB warehouse runs its queries on cursors of one native connection (`native`) and builds its
+    SQLAlchemy engine only when something asks for it (profiling, the catalogue): answering a question then
+    imports neither duckdb-engine nor SQLAlchemy's PostgreSQL dialect that it pulls in.
+    """
+
+    def __init__(self, engine: Engine | None, backend: _Backend, native: Any = None) -> None:
         self._engine = engine
         self._backend = backend
-        self._errors: tuple[type[BaseException], ...] = (engine.dialect.loaded_dbapi.Error, sa_exc.SQLAlchemyError)
+        self._native = native
+        self._engine_lock = threading.Lock()
+        if native is not None:
+            import duckdb
+
+            self._errors: tuple[type[BaseException], ...] = (duckdb.Error, sa_exc.SQLAlchemyError)
+        else:
+            assert engine is not None  # narrows the type only: the caller passes an engine when no native one
+            self._errors = (engine.dialect.loaded_dbapi.Error, sa_exc.SQLAlchemyError)
 
     @property
     def dialect(self) -> str:
@@ -486,7 +548,28 @@ class Warehouse:
     def engine(self) -> Engine:
         """The hardened SQLAlchemy engine; other read-only readers of this warehouse (profiling) share it,
         because one process may hold a DuckDB file with only one configuration."""
+        if self._engine is None:
+            with self._engine_lock:
+                if self._engine is None:
+                    # narrows the type only: _engine is None only for DuckDB, whose native connection is set
+                    assert isinstance(self._backend, _DuckDB) and self._native is not None  # narrows the type only
+                    engine = sa.create_engine(self._backend.url, **self._backend.engine_over(self._native))
+                    self._backend.install(engine)
+                    self._engine = engine
         return self._engine
+
+    @contextmanager
+    def _raw_connection(self) -> Iterator[Any]:
+        """A DBAPI connection for one query: a cursor of the native DuckDB connection, or one from the pool."""
+        if self._native is not None:
+            raw = self._native.cursor()
+            try:
+                yield raw
+            finally:
+                raw.close()
+            return
+        with self.engine.connect() as conn:
+            yield conn.connection.dbapi_connection
 
     @property
     def identity(self) -> str:
@@ -500,6 +583,12 @@ class Warehouse:
 
     def run(self, sql: str, *, row_cap: int, timeout_s: float | None = None) -> QueryResult:
         """Run one query; fetch at most row_cap rows (truncated tells if there were more) within the timeout."""
+        fetched = self.fetch(sql, row_cap=row_cap, timeout_s=timeout_s)
+        return QueryResult(columns=fetched.columns, frame=fetched.frame(), truncated=fetched.truncated,
+                           elapsed_ms=fetched.elapsed_ms)
+
+    def fetch(self, sql: str, *, row_cap: int, timeout_s: float | None = None) -> FetchedRows:
+        """`run` without the DataFrame: the capped rows as tuples, for callers that never need pandas."""
         if isinstance(row_cap, bool) or row_cap < 1:
             raise UserError(f"row cap must be 1 or more, got {row_cap!r}", "pass a positive row_cap")
         timeout = self._backend.timeout_s if timeout_s is None else timeout_s
@@ -509,12 +598,12 @@ class Warehouse:
         started = time.perf_counter()
         dog: _Watchdog | None = None
         try:
-            with self._engine.connect() as conn:
-                raw = conn.connection.dbapi_connection
+            with self._raw_connection() as raw:
                 dog = _Watchdog(backend.watchdog_delay(timeout), backend.cancel(raw), self._errors)
                 with dog:
                     cursor = backend.execute(raw, sql, timeout)
                     columns = tuple(str(d[0]) for d in (cursor.description or ()))
+                    types = backend.column_types(cursor)
                     rows = cursor.fetchmany(row_cap + 1)
                 backend.finish(raw, cursor)
         except self._errors as err:
@@ -538,13 +627,12 @@ class Warehouse:
                                "narrow the question or ask an admin to raise the workspace timeout")
         elapsed_ms = (time.perf_counter() - started) * 1000
         truncated = len(rows) > row_cap
-        frame = pd.DataFrame.from_records([tuple(r) for r in rows[:row_cap]], columns=list(columns))
-        return QueryResult(columns=columns, frame=frame, truncated=truncated, elapsed_ms=elapsed_ms)
+        return FetchedRows(columns, [tuple(r) for r in rows[:row_cap]], truncated, elapsed_ms, types)
 
     def table_names(self) -> frozenset[str]:
         """Tables and views of the warehouse: default schema unqualified, others as schema.table."""
         try:
-            return self._backend.table_names(self._engine)
+            return self._backend.table_names(self.engine)
         except self._errors as err:
             raise WarehouseError(f"cannot list the tables of {self.identity}: {_first_line(err)}",
                                  "check that the database is running and the warehouse URL is right") from err
@@ -552,7 +640,7 @@ class Warehouse:
     def privilege_warnings(self) -> tuple[str, ...]:
         """Privileges of the connected account that would let a query that skipped the guard escape."""
         try:
-            return self._backend.privilege_warnings(self._engine)
+            return self._backend.privilege_warnings(self.engine)
         except self._errors as err:
             raise WarehouseError(f"cannot read the privileges of {self.identity}: {_first_line(err)}",
                                  "check that the database is running") from err
@@ -560,7 +648,7 @@ class Warehouse:
     def columns(self, table: str) -> list[tuple[str, str]]:
         """(name, type) of each column of `table` (optionally schema.table)."""
         try:
-            found = self._backend.columns(self._engine, table)
+            found = self._backend.columns(self.engine, table)
         except self._errors as err:
             raise WarehouseError(f"cannot read the columns of {table}: {_first_line(err)}",
                                  "check that the database is running") from err
@@ -570,8 +658,11 @@ class Warehouse:
         return found
 
     def close(self) -> None:
-        """Close every pooled connection."""
-        self._engine.dispose()
+        """Close every pooled connection (and the native DuckDB connection)."""
+        if self._engine is not None:
+            self._engine.dispose()
+        if self._native is not None:
+            self._native.close()
 
 
 def open_warehouse(url: str, *, read_only: bool = True, timeout_s: float = 30,
@@ -593,6 +684,7 @@ def open_warehouse(url: str, *, read_only: bool = True, timeout_s: float = 30,
     backend = _backend_class(kind)(parsed, read_only, float(timeout_s), allowed_directories)
     if isinstance(backend, _DuckDB):
         backend.memory_mb, backend.threads = memory_mb, threads
+        return _open_duckdb(backend)
     try:
         engine = sa.create_engine(parsed, **backend.engine_kwargs())
     except (sa_exc.ArgumentError, ImportError) as err:
@@ -608,3 +700,16 @@ def open_warehouse(url: str, *, read_only: bool = True, timeout_s: float = 30,
         raise WarehouseError(f"cannot connect to {backend.identity()}: {_first_line(err)}",
                              "check that the database is running and the warehouse URL is right") from err
     return warehouse
+
+
+def _open_duckdb(backend: _DuckDB) -> Warehouse:
+    """A DuckDB warehouse on its native connection, checked to answer; its SQLAlchemy engine comes later."""
+    import duckdb
+
+    try:
+        native = backend.open_native()
+        native.execute("SELECT 1").fetchall()
+    except duckdb.Error as err:
+        raise WarehouseError(f"cannot connect to {backend.identity()}: {_first_line(err)}",
+                             "check that the database is running and the warehouse URL is right") from err
+    return Warehouse(None, backend, native)

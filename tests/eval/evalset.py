@@ -178,7 +178,8 @@ def run_set(ws: Any, store: Any, user: str, evalset: EvalSet) -> list[CaseResult
     results = []
     for case in evalset.cases:
         previous = plans.get(case.follows) if case.follows else None
-        asked = ask_one(ws, store, user, case.question, previous=previous, session_id=f"eval-{evalset.name}")
+        asked = ask_one(ws, store, user, case.question, previous=previous, session_id=f"eval-{evalset.name}",
+                        as_json=True)
         if not asked.ok:
             ok = case.expect == "refuse"
             results.append(CaseResult(case, ok, f"error: {asked.payload['error']}", "",
