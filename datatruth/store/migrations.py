@@ -11,6 +11,7 @@ match, and `tests/test_store_migrations.py` checks that the two agree.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,9 @@ VERSION_TABLE = "datatruth_alembic_version"
 LEGACY_VERSION_TABLE = "datatruth_schema_version"
 # Version N of the hand-written migrations created exactly what revision LEGACY_REVISIONS[N] creates.
 LEGACY_REVISIONS: dict[int, str] = {1: "0001", 2: "0002", 3: "0003"}
+# alembic's `context` (what env.py reads) is one proxy per process: two threads running commands at once, even
+# on different stores, would read each other's connection.
+_ALEMBIC_RUN = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -124,7 +128,8 @@ def migrate(engine: sa.Engine, extra_versions: Sequence[Path] = ()) -> Migrated:
         if step.is_upgrade and not step.is_stamp:
             applied.extend(step.up_revision_ids)
 
-    with exclusive_transaction(engine, "migrations") as conn:
+    # The store's lock first, then the process's: threads of one process on one store queue on the store's.
+    with exclusive_transaction(engine, "migrations") as conn, _ALEMBIC_RUN:
         config = alembic_config(conn, extra_versions)
         config.attributes["on_version_apply"] = record
         adopted = _adopt_legacy(conn, config)
