@@ -4,6 +4,7 @@ adopted without losing a row, and concurrent starts apply each revision once."""
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import json
 import re
@@ -30,6 +31,7 @@ from datatruth.store.migrations import (
     LEGACY_REVISIONS,
     LEGACY_VERSION_TABLE,
     VERSION_TABLE,
+    VERSIONS_DIR,
     Migrated,
     alembic_config,
     current_revision,
@@ -204,6 +206,17 @@ def upgrade_to(engine: sa.Engine, revision: str) -> None:
 def test_the_shipped_revisions_form_one_line() -> None:
     assert SHIPPED[:3] == ("0001", "0002", "0003") and head_revision() == SHIPPED[-1]
     assert tuple(LEGACY_REVISIONS.values()) == SHIPPED[:3]
+
+
+def test_revisions_import_only_alembic_and_sqlalchemy() -> None:
+    # A revision must create what it created the day it was written: reading schema.py (or anything of the
+    # package that moves on) would make the baseline follow later changes, the bug alembic replaced.
+    for path in sorted(VERSIONS_DIR.glob("*.py")):
+        tree = ast.parse(path.read_text())
+        imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+                    for alias in node.names}
+        imported |= {(node.module or "").split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        assert imported <= {"__future__", "alembic", "sqlalchemy"}, (path.name, imported)
 
 
 def test_a_fresh_store_gets_every_revision_once(stores: Stores) -> None:

@@ -10,6 +10,7 @@ match, and `tests/test_store_migrations.py` checks that the two agree.
 
 from __future__ import annotations
 
+import argparse
 import os
 import threading
 from collections.abc import Sequence
@@ -53,7 +54,8 @@ def _option(value: str | Path) -> str:
 
 def alembic_config(connection: sa.Connection | None = None, extra_versions: Sequence[Path] = ()) -> Config:
     """An alembic Config for the shipped environment (no alembic.ini), bound to `connection` for env.py."""
-    config = Config()
+    # quiet: alembic's commands would otherwise print ("Generating ...") from library code.
+    config = Config(cmd_opts=argparse.Namespace(quiet=True))
     config.set_main_option("script_location", _option(ALEMBIC_DIR))
     config.set_main_option("path_separator", "os")
     config.set_main_option("version_locations",
