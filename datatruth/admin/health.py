@@ -41,16 +41,16 @@ def _timed(component: str, probe: Callable[[], tuple[str, str]]) -> HealthCheck:
 
 def check_store(store: Store) -> HealthCheck:
     """The metadata store answers and is migrated."""
-    from datatruth.store.migrations import current_version
+    from datatruth.store.migrations import current_revision
 
     def probe() -> tuple[str, str]:
         try:
             with store.connect() as conn:
                 conn.execute(sa.text("SELECT 1")).fetchall()
-                version = current_version(conn)
+                revision = current_revision(conn)
         except sa.exc.SQLAlchemyError as err:
             return "error", f"{store.dialect}: {str(err).splitlines()[0]}"
-        return "ok", f"{store.dialect} store, schema version {version}"
+        return "ok", f"{store.dialect} store, schema revision {revision}"
 
     return _timed("metadata store", probe)
 

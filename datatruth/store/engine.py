@@ -37,14 +37,7 @@ class Store:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        kwargs: dict = {"future": True}
-        if url.startswith("sqlite"):
-            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
-        else:
-            kwargs["pool_pre_ping"] = True
-        self.engine = sa.create_engine(url, **kwargs)
-        if url.startswith("sqlite"):
-            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.engine = create_store_engine(url)
         try:
             migrate(self.engine)
         except sa.exc.OperationalError as err:
@@ -77,6 +70,19 @@ class Store:
     def dispose(self) -> None:
         """Close pooled connections."""
         self.engine.dispose()
+
+
+def create_store_engine(url: str) -> sa.Engine:
+    """An engine for the store at `url`, set up as the store uses it (SQLite: WAL, foreign keys, busy timeout)."""
+    kwargs: dict = {"future": True}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    else:
+        kwargs["pool_pre_ping"] = True
+    engine = sa.create_engine(url, **kwargs)
+    if url.startswith("sqlite"):
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
 
 
 def lock_key(name: str) -> int:

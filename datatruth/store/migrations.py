@@ -1,80 +1,153 @@
-"""Versioned migrations of the metadata store: an ordered list applied once each, recorded in a version table."""
+"""Versioned migrations of the metadata store, run by alembic from the revisions shipped in this package.
+
+The revisions live in `alembic/versions/` beside this module, one file each, written as explicit operations:
+never derived from `schema.py`, which describes only the newest schema, so a column added later reaches old
+stores through its own revision. Stores made by the hand-written migrations of earlier releases (table
+`datatruth_schema_version`) are adopted: stamped at the revision that matches their version, tables and rows
+left as they are. A new revision starts with `new_revision("what changes")`; `schema.py` is then changed to
+match, and `tests/test_store_migrations.py` checks that the two agree.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import argparse
+import os
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext, MigrationInfo
+from alembic.script import ScriptDirectory
 
-from datatruth.store import schema
+from datatruth.errors import UserError
 
-version_table = sa.Table(
-    "datatruth_schema_version", sa.MetaData(),
-    sa.Column("version", sa.Integer, primary_key=True),
-    sa.Column("name", sa.String(200), nullable=False),
-    sa.Column("applied_at", sa.DateTime, nullable=False, server_default=sa.func.now()),
-)
+ALEMBIC_DIR = Path(__file__).resolve().parent / "alembic"
+VERSIONS_DIR = ALEMBIC_DIR / "versions"
+# Prefixed like every table of ours, so that a store sharing a database with another alembic project keeps
+# its own history.
+VERSION_TABLE = "datatruth_alembic_version"
+LEGACY_VERSION_TABLE = "datatruth_schema_version"
+# Version N of the hand-written migrations created exactly what revision LEGACY_REVISIONS[N] creates.
+LEGACY_REVISIONS: dict[int, str] = {1: "0001", 2: "0002", 3: "0003"}
+# alembic's `context` (what env.py reads) is one proxy per process: two threads running commands at once, even
+# on different stores, would read each other's connection.
+_ALEMBIC_RUN = threading.Lock()
 
 
 @dataclass(frozen=True)
-class Migration:
-    """One schema change, identified by its position in MIGRATIONS."""
+class Migrated:
+    """What one `migrate` call did: the revision a legacy store was stamped at, the revisions applied, the head."""
 
-    version: int
-    name: str
-    apply: Callable[[sa.Connection], None]
-
-
-def _initial(conn: sa.Connection) -> None:
-    # The first version creates every table known at the time; later changes get their own entries.
-    schema.metadata.create_all(conn, tables=[
-        schema.users, schema.memberships, schema.audit_log, schema.question_history, schema.feedback,
-        schema.learned_synonyms, schema.verified_questions, schema.semantic_versions, schema.check_runs,
-        schema.schema_versions, schema.incidents, schema.incident_events, schema.webhook_deliveries,
-        schema.slow_snapshots, schema.slow_classes, schema.slow_samples,
-    ])
+    adopted: str | None
+    applied: tuple[str, ...]
+    head: str
 
 
-def _dashboards(conn: sa.Connection) -> None:
-    schema.metadata.create_all(conn, tables=[schema.dashboards, schema.tiles])
+def _option(value: str | Path) -> str:
+    # Config options go through ConfigParser interpolation: a % in a checkout's path must be doubled.
+    return str(value).replace("%", "%%")
 
 
-def _proposals(conn: sa.Connection) -> None:
-    schema.metadata.create_all(conn, tables=[schema.proposals])
+def alembic_config(connection: sa.Connection | None = None, extra_versions: Sequence[Path] = ()) -> Config:
+    """An alembic Config for the shipped environment (no alembic.ini), bound to `connection` for env.py."""
+    # quiet: alembic's commands would otherwise print ("Generating ...") from library code.
+    config = Config(cmd_opts=argparse.Namespace(quiet=True))
+    config.set_main_option("script_location", _option(ALEMBIC_DIR))
+    config.set_main_option("path_separator", "os")
+    config.set_main_option("version_locations",
+                           os.pathsep.join(_option(p) for p in (VERSIONS_DIR, *extra_versions)))
+    config.attributes["connection"] = connection
+    return config
 
 
-MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "initial tables", _initial),
-    Migration(2, "dashboards and tiles", _dashboards),
-    Migration(3, "proposals to teach a workspace", _proposals),
-)
+def revisions(extra_versions: Sequence[Path] = ()) -> tuple[str, ...]:
+    """Every revision, oldest first."""
+    script_dir = ScriptDirectory.from_config(alembic_config(extra_versions=extra_versions))
+    return tuple(reversed([script.revision for script in script_dir.walk_revisions()]))
 
 
-def current_version(conn: sa.Connection) -> int:
-    """The highest applied migration, 0 for an empty store."""
-    if not sa.inspect(conn).has_table(version_table.name):
+def head_revision(extra_versions: Sequence[Path] = ()) -> str:
+    """The newest revision that `migrate` upgrades to."""
+    head = ScriptDirectory.from_config(alembic_config(extra_versions=extra_versions)).get_current_head()
+    assert head is not None, "the shipped versions directory has no revision"
+    return head
+
+
+def current_revision(conn: sa.Connection) -> str | None:
+    """The revision the store is at, None for an empty store (or a legacy one not yet adopted)."""
+    return MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}).get_current_revision()
+
+
+def _legacy_version(conn: sa.Connection) -> int:
+    if not sa.inspect(conn).has_table(LEGACY_VERSION_TABLE):
         return 0
-    return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(version_table.c.version), 0))).scalar_one())
+    legacy = sa.table(LEGACY_VERSION_TABLE, sa.column("version", sa.Integer))
+    return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(legacy.c.version), 0))).scalar_one())
 
 
-def migrate(engine: sa.Engine) -> list[int]:
-    """Apply every pending migration in order, each in its own transaction; return those applied.
+def _adopt_legacy(conn: sa.Connection, config: Config) -> str | None:
+    # A store that alembic already manages, or that the old code left empty, has nothing to adopt.
+    if current_revision(conn) is not None:
+        return None
+    version = _legacy_version(conn)
+    if version == 0:
+        return None
+    revision = LEGACY_REVISIONS.get(version)
+    if revision is None:
+        raise UserError(f"the metadata store is at schema version {version}, which this DataTruth does not know",
+                        "run the DataTruth release that created it, or point DATATRUTH_STORE_URL at another store")
+    # Only the version row is written: the tables are already those of `revision`. The legacy table is left
+    # as it was, so nothing of the old store is lost.
+    command.stamp(config, revision)
+    return revision
 
-    Safe when several processes start together on a fresh store: every step runs in a transaction that
-    only one process at a time may hold (an advisory lock on PostgreSQL, the write lock on SQLite), and
-    re-reads the applied version inside it, so each migration runs exactly once.
+
+def _check_known(conn: sa.Connection, config: Config) -> None:
+    current = current_revision(conn)
+    known = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+    if current is not None and current not in known:
+        raise UserError(f"the metadata store is at revision {current}, newer than this DataTruth knows",
+                        "upgrade DataTruth, or point DATATRUTH_STORE_URL at another store")
+
+
+def migrate(engine: sa.Engine, extra_versions: Sequence[Path] = ()) -> Migrated:
+    """Adopt a legacy store, then upgrade to the head revision; `extra_versions` adds revision directories.
+
+    Safe when several processes start together on a fresh store: adoption and every pending revision run in
+    one transaction that only one process at a time may hold (an advisory lock on PostgreSQL, the write lock
+    on SQLite), and alembic reads the store's revision inside it, so each revision runs exactly once. Both
+    databases have transactional DDL, so a failing revision leaves the store at the revision it had.
     """
     from datatruth.store.engine import exclusive_transaction
 
-    applied: list[int] = []
-    with exclusive_transaction(engine, "migrations") as conn:
-        version_table.create(conn, checkfirst=True)
-    for migration in MIGRATIONS:
-        with exclusive_transaction(engine, "migrations") as conn:
-            if current_version(conn) >= migration.version:
-                continue
-            migration.apply(conn)
-            conn.execute(version_table.insert().values(version=migration.version, name=migration.name))
-            applied.append(migration.version)
-    return applied
+    applied: list[str] = []
+
+    def record(*, step: MigrationInfo, **_: object) -> None:
+        if step.is_upgrade and not step.is_stamp:
+            applied.extend(step.up_revision_ids)
+
+    # The store's lock first, then the process's: threads of one process on one store queue on the store's.
+    with exclusive_transaction(engine, "migrations") as conn, _ALEMBIC_RUN:
+        config = alembic_config(conn, extra_versions)
+        config.attributes["on_version_apply"] = record
+        adopted = _adopt_legacy(conn, config)
+        _check_known(conn, config)
+        command.upgrade(config, "head")
+        head = current_revision(conn)
+    assert head is not None, "upgrade head left the store without a revision"
+    return Migrated(adopted, tuple(applied), head)
+
+
+def new_revision(message: str, directory: Path = VERSIONS_DIR) -> Path:
+    """Write an empty revision file after the head (id: the next number), for a developer to fill in."""
+    extra = () if directory == VERSIONS_DIR else (directory,)
+    config = alembic_config(extra_versions=extra)
+    numbers = [int(revision) for revision in revisions(extra) if revision.isdigit()]
+    script = command.revision(config, message=message, rev_id=f"{max(numbers, default=0) + 1:04d}",
+                              version_path=str(directory))
+    assert script is not None and not isinstance(script, list)
+    return Path(script.path)

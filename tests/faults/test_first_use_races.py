@@ -3,6 +3,7 @@ pg_type, UNIQUE constraint failed on memberships); migrations and seeding are no
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -12,19 +13,23 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from datatruth.store.migrations import MIGRATIONS
+from datatruth.store.migrations import VERSION_TABLE, head_revision, revisions
 
 PROCESSES = 4
 WORKER = r"""
-import sys, time
-from datatruth.store.engine import Store
+import json, sys, time
+from datatruth.store.engine import Store, create_store_engine
+from datatruth.store.migrations import migrate
 from datatruth.store.users import list_memberships, seed_from_config
 from datatruth.workspace.config import Member
 
 url, start = sys.argv[1], float(sys.argv[2])
 members = tuple(Member(name, "analyst") for name in ("ana", "bob", "cid", "dee", "eve"))
 time.sleep(max(start - time.time(), 0))  # every process starts at the same instant
-store = Store(url)                       # migrates a fresh store
+engine = create_store_engine(url)
+print(json.dumps(migrate(engine).applied))  # migrates a fresh store; reports the revisions this process applied
+engine.dispose()
+store = Store(url)                       # already migrated: applies nothing
 seed_from_config(store, "fresh", members)
 assert len(list_memberships(store, "fresh")) == 5
 """
@@ -32,10 +37,14 @@ assert len(list_memberships(store, "fresh")) == 5
 
 def _start_together(url: str) -> list[subprocess.CompletedProcess]:
     start = time.time() + 4  # time for every interpreter to import before the start line
-    procs = [subprocess.Popen([sys.executable, "-c", WORKER, url, str(start)], stderr=subprocess.PIPE, text=True)
+    procs = [subprocess.Popen([sys.executable, "-c", WORKER, url, str(start)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
              for _ in range(PROCESSES)]
-    return [subprocess.CompletedProcess(p.args, p.wait(timeout=180), "", p.stderr.read() if p.stderr else "")
-            for p in procs]
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=180)
+        results.append(subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
+    return results
 
 
 def _check(url: str) -> None:
@@ -45,12 +54,14 @@ def _check(url: str) -> None:
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
-            versions = conn.execute(sa.text("SELECT version FROM datatruth_schema_version ORDER BY version")).all()
+            stamped = conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).all()
             users = conn.execute(sa.text("SELECT COUNT(*) FROM users")).scalar_one()
             members = conn.execute(sa.text("SELECT COUNT(*) FROM memberships WHERE workspace = 'fresh'")).scalar_one()
     finally:
         engine.dispose()
-    assert [v[0] for v in versions] == [m.version for m in MIGRATIONS]  # each migration ran once
+    applied = sorted(r for result in results for r in json.loads(result.stdout))
+    assert applied == sorted(revisions())  # each revision ran once, in one of the processes
+    assert stamped == [(head_revision(),)]
     assert (users, members) == (5, 5)
 
 
