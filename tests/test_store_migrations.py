@@ -39,6 +39,7 @@ from datatruth.store.migrations import (
     migrate,
     new_revision,
     revisions,
+    shipped_head,
 )
 
 LEGACY_DIR = Path(__file__).parent / "fixtures" / "store"
@@ -395,3 +396,18 @@ def test_new_revision_follows_the_head(tmp_path: Path) -> None:
     text = path.read_text()
     assert f'revision = "{following}"' in text and f'down_revision = "{SHIPPED[-1]}"' in text
     assert head_revision(extra_versions=[tmp_path]) == following
+
+
+def test_the_head_read_from_file_names_is_alembic_s_head() -> None:
+    assert shipped_head() == head_revision()
+
+
+def test_an_up_to_date_store_opens_without_loading_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    migrate(create_store_engine(url))  # brought to the head first (this loads alembic)
+    probe = ("import sys; from datatruth.store.engine import create_store_engine;"
+             "from datatruth.store.migrations import migrate;"
+             f"done = migrate(create_store_engine({url!r}));"
+             "print(done.applied, 'alembic' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["()", "False"]

@@ -44,6 +44,8 @@ from datatruth.workspace.registry import Workspace
 if TYPE_CHECKING:
     import pandas as pd
 
+    from datatruth.ask.meaning import ChoicePlanner
+
 RAW_SQL_VERSION = "raw-sql"
 
 
@@ -197,7 +199,7 @@ def stage_rate_limit(state: AskState) -> AskState:
     return replace(state, history_id=entry)
 
 
-def planner_for(ws: Workspace, store: Store, layer: SemanticLayer, user: str | None = None) -> Planner:
+def planner_for(ws: Workspace, store: Store, layer: SemanticLayer, user: str | None = None) -> ChoicePlanner:
     """The workspace's deterministic planner (with `user`'s own proposed synonyms), backed by the vector index for
     words fuzzy matching can't place."""
     from datatruth.ask.meaning import ChoicePlanner

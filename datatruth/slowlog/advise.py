@@ -89,19 +89,19 @@ def _add(target: list[str], name: str) -> None:
         target.append(name)
 
 
-def _resolve(column: exp.Expression, tree: exp.Expression, schema: SchemaInfo) -> tuple[str, str] | None:
+def _resolve(column: exp.Expr | None, tree: exp.Expr, schema: SchemaInfo) -> tuple[str, str] | None:
     if not isinstance(column, exp.Column) or not column.name:
         return None
     table = column_table(column, tree, schema)
     return (table, column.name) if table else None
 
 
-def _is_value(node: exp.Expression | None) -> bool:
+def _is_value(node: exp.Expr | None) -> bool:
     """A side of a comparison that is fixed for the query: literal, placeholder, or expression of them."""
     return node is not None and not isinstance(node, exp.Column) and node.find(exp.Column) is None
 
 
-def candidate_indexes(sql: str, dialect: str = "postgres", schema: SchemaInfo | None = None) -> list[IndexCandidate]:
+def candidate_indexes(sql: str, dialect: str = "postgres", schema: SchemaInfo | None = None) -> list[IndexCandidate]:  # noqa: C901 - one branch per predicate shape an index can serve, read top to bottom
     """Propose indexes from WHERE equality/range predicates, JOIN keys and ORDER BY columns."""
     schema = schema or SchemaInfo()
     tree = parse_quietly(sql, dialect)
@@ -112,7 +112,7 @@ def candidate_indexes(sql: str, dialect: str = "postgres", schema: SchemaInfo | 
     def slot(table: str) -> _TableColumns:
         return per_table.setdefault(table, _TableColumns([], [], [], []))
 
-    conditions: list[exp.Expression] = [where.this for where in tree.find_all(exp.Where)]
+    conditions: list[exp.Expr] = [where.this for where in tree.find_all(exp.Where)]
     conditions += [join.args["on"] for join in tree.find_all(exp.Join) if join.args.get("on") is not None]
     for condition in conditions:
         for node in condition.find_all(exp.EQ, exp.In, exp.Is, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Between, exp.Like):
@@ -236,11 +236,11 @@ def prove_pg_hypopg(url: str, sql: str, candidates: Sequence[IndexCandidate]) ->
 # scratch copies (MariaDB/MySQL, DuckDB)
 # --------------------------------------------------------------------------------------------
 
-def _retarget(tree: exp.Expression, mapping: dict[str, tuple[str | None, str, str]]) -> exp.Expression:
+def _retarget(tree: exp.Expr, mapping: dict[str, tuple[str | None, str, str]]) -> exp.Expr:
     """Point every base table of the statement at its scratch copy (catalog, schema, name)."""
     ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
 
-    def swap(node: exp.Expression) -> exp.Expression:
+    def swap(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Table) and node.name and node.name.lower() not in ctes:
             key = ".".join(part for part in (node.text("db"), node.name) if part)
             if key in mapping:

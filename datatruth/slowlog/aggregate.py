@@ -465,9 +465,9 @@ def _flush_rows(cls: _Class) -> None:
             stamps = [as_datetime(stamp) for stamp in stamps]
             first, last = min(stamps), max(stamps)
         first, last = as_datetime(first), as_datetime(last)
-        if cls.first is None or first < cls.first:
+        if first is not None and (cls.first is None or first < cls.first):
             cls.first = first
-        if cls.last is None or last > cls.last:
+        if last is not None and (cls.last is None or last > cls.last):
             cls.last = last
     # Users and hosts are counted through the logged 'user[user] @ host [ip]' text (one count, not two),
     # then split in first-seen order, so the same values are admitted under MAX_DISTINCT_STRINGS.
@@ -533,7 +533,7 @@ def _size(event: SlowEvent) -> int:
     return 0 if event.query == NO_QUERY else len(event.query)
 
 
-def _accumulate_common(cls: _Class, event: SlowEvent, qt: float, admin: bool = False) -> None:
+def _accumulate_common(cls: _Class, event: SlowEvent, qt: float, admin: bool = False) -> None:  # noqa: C901 - one accumulation per attribute pt-query-digest reports, kept in its order
     """Attributes, time range, strings and the worst sample (shared by single and collector events)."""
     attributes = event.attributes
     if attributes:

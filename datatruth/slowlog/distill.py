@@ -31,7 +31,7 @@ def _table_name(table: exp.Table) -> str:
     return _DIGITS.sub(r"\1?", name)
 
 
-def _tables(tree: exp.Expression) -> list[str]:
+def _tables(tree: exp.Expr) -> list[str]:
     names: list[str] = []
     for table in tree.find_all(exp.Table):
         if not table.name:
@@ -42,7 +42,7 @@ def _tables(tree: exp.Expression) -> list[str]:
     return names
 
 
-def _verbs(tree: exp.Expression, first: str) -> list[str]:
+def _verbs(tree: exp.Expr, first: str) -> list[str]:
     verbs = [first]
     if isinstance(tree, exp.Insert):
         if isinstance(tree.expression, exp.Query):
@@ -65,7 +65,11 @@ def _show(tree: exp.Show) -> str:
     return "SHOW " + _SHOW_ALIASES.get(what, what)
 
 
-def _from_tree(tree: exp.Expression) -> str:
+_KEYWORDS: dict[type, str] = {exp.Transaction: "BEGIN", exp.Commit: "COMMIT", exp.Rollback: "ROLLBACK",
+                              exp.Set: "SET"}
+
+
+def _from_tree(tree: exp.Expr) -> str:
     if isinstance(tree, exp.Show):
         return _show(tree)
     if isinstance(tree, exp.Use):
@@ -73,7 +77,7 @@ def _from_tree(tree: exp.Expression) -> str:
     if isinstance(tree, exp.Command):
         verb = str(tree.this).split()[0].upper()
         raw = tree.expression
-        rest = raw.name if isinstance(raw, exp.Expression) else str(raw or "")
+        rest = raw.name if isinstance(raw, exp.Expr) else str(raw or "")
         if verb == "CALL" and rest:
             return f"CALL {rest.split('(')[0].strip()}"
         if verb == "REPLACE" and rest:
@@ -87,16 +91,16 @@ def _from_tree(tree: exp.Expression) -> str:
         return " ".join([verb] + ([kind] if kind else []) + tables[:1])
     if isinstance(tree, exp.TruncateTable):
         return " ".join(["TRUNCATE TABLE"] + _tables(tree)[:1])
-    first = {exp.Transaction: "BEGIN", exp.Commit: "COMMIT", exp.Rollback: "ROLLBACK", exp.Set: "SET"}.get(type(tree))
-    if first:
-        return first
+    keyword = _KEYWORDS.get(type(tree))
+    if keyword:
+        return keyword
     name = type(tree).__name__.upper()
-    verb = {"SELECT": "SELECT", "INSERT": "INSERT", "UPDATE": "UPDATE", "DELETE": "DELETE"}.get(name)
-    if verb is None and isinstance(tree, exp.Query):
-        verb = "SELECT"
-    if verb is None:
+    statement = {"SELECT": "SELECT", "INSERT": "INSERT", "UPDATE": "UPDATE", "DELETE": "DELETE"}.get(name)
+    if statement is None and isinstance(tree, exp.Query):
+        statement = "SELECT"
+    if statement is None:
         return name
-    return " ".join(_verbs(tree, verb) + _tables(tree))
+    return " ".join(_verbs(tree, statement) + _tables(tree))
 
 
 def _first_word(sql: str) -> str:
@@ -113,10 +117,10 @@ def _from_sql(sql: str, dialect: str = "mysql") -> str:
             trees = sqlglot.parse(sql, read=dialect)
     except SqlglotError:
         return _first_word(sql)
-    trees = [t for t in trees if t is not None]
-    if not trees:
+    parsed = [t for t in trees if t is not None]
+    if not parsed:
         return ""
-    return _from_tree(trees[0])
+    return _from_tree(parsed[0])
 
 
 def distill(sql: str, dialect: str = "mysql") -> str:

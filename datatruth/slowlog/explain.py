@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlglot import exp
 
-from datatruth.errors import GuardRejected, UserError, WarehouseError
+from datatruth.errors import GuardRejected, UserError, WarehouseError, present
 from datatruth.slowlog.dbconn import connect
 from datatruth.slowlog.redact import redact_sample
 from datatruth.slowlog.rules import Finding, SchemaInfo, Severity, parse_quietly, quiet_sqlglot, tables_of
@@ -64,7 +64,7 @@ class PlanReport:
 # statement preparation
 # --------------------------------------------------------------------------------------------
 
-def _literal(value: object) -> exp.Expression:
+def _literal(value: object) -> exp.Expr:
     if value is None:
         return exp.Null()
     if isinstance(value, bool):
@@ -87,9 +87,9 @@ def fill_parameters(sql: str, params: Mapping[str, object] | Sequence[object], d
     counter = {"next": 0}
     missing: list[str] = []
 
-    def swap(node: exp.Expression) -> exp.Expression:
+    def swap(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Parameter):
-            key = node.this.name if isinstance(node.this, exp.Expression) else str(node.this)
+            key = node.this.name if isinstance(node.this, exp.Expr) else str(node.this)
         elif isinstance(node, exp.Placeholder) and node.this is None:
             counter["next"] += 1
             key = str(counter["next"])
@@ -114,7 +114,7 @@ def has_placeholders(sql: str, dialect: str) -> bool:
     return tree is not None and tree.find(exp.Parameter, exp.Placeholder) is not None
 
 
-def check_plannable(sql: str, dialect: str) -> exp.Expression:
+def check_plannable(sql: str, dialect: str) -> exp.Expr:
     """Parse and allow only one SELECT/INSERT/UPDATE/DELETE statement (EXPLAIN never runs it)."""
     tree = parse_quietly(sql, dialect)
     if tree is None:
@@ -158,7 +158,7 @@ def explain_json_pg(conn: sa.Connection, sql: str) -> dict:
         conn.execute(sa.text("SET TRANSACTION READ ONLY"))
         raw = run_raw(conn, "EXPLAIN (FORMAT JSON, VERBOSE) " + sql).scalar()
         transaction.rollback()
-    document = raw if isinstance(raw, list) else json.loads(raw)
+    document = raw if isinstance(raw, list) else json.loads(present(raw, "EXPLAIN's JSON"))
     return document[0]
 
 
@@ -171,7 +171,7 @@ def explain_json_mysql(conn: sa.Connection, sql: str) -> tuple[dict, float | Non
     finally:
         conn.exec_driver_sql("ROLLBACK")
     cost = float(cost_row[1]) if cost_row is not None else None
-    return json.loads(raw), cost
+    return json.loads(present(raw, "EXPLAIN's JSON")), cost
 
 
 def explain_json_duckdb(conn: sa.Connection, sql: str) -> list:
@@ -309,7 +309,7 @@ def explain(url: str, sql: str, dialect: str | None = None, schema: SchemaInfo |
             if engine == "postgres":
                 plan = explain_json_pg(conn, sql)
                 nodes = pg_nodes(plan)
-                total = float(plan["Plan"]["Total Cost"])
+                total: float | None = float(plan["Plan"]["Total Cost"])
                 document: object = plan
             elif engine == "mysql":
                 document, total = explain_json_mysql(conn, sql)

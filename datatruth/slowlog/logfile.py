@@ -12,7 +12,7 @@ import io
 import lzma
 import zlib
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from datatruth.errors import LogFormatError, present
 
@@ -71,17 +71,18 @@ def open_log(source: str | Path | IO) -> OpenedLog:
         return OpenedLog(None, source, None, owned)
     else:
         raw = source
-    buffered = raw if hasattr(raw, "peek") else io.BufferedReader(raw)  # type: ignore[arg-type]
+    buffered = raw if hasattr(raw, "peek") else io.BufferedReader(raw)  # type: ignore[type-var]  # a raw stream
     if buffered is not raw:
         owned.append(buffered)
     compression = compression_of(buffered.peek(6)[:6])
     wrapper: IO[bytes] | None = None
+    # the decompressors are binary file objects; their stubs type them as BufferedIOBase, not IO[bytes]
     if compression == "gzip":
-        wrapper = gzip.GzipFile(fileobj=buffered, mode="rb")
+        wrapper = cast("IO[bytes]", gzip.GzipFile(fileobj=buffered, mode="rb"))
     elif compression == "bzip2":
-        wrapper = bz2.BZ2File(buffered)
+        wrapper = cast("IO[bytes]", bz2.BZ2File(buffered))
     elif compression == "xz":
-        wrapper = lzma.LZMAFile(buffered)
+        wrapper = cast("IO[bytes]", lzma.LZMAFile(buffered))
     if wrapper is None:
         return OpenedLog(buffered, None, None, owned)
     owned.append(wrapper)

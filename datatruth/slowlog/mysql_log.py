@@ -575,7 +575,7 @@ def _normalise(stmt: str) -> str:
     return stmt
 
 
-def _events(
+def _events(  # noqa: C901 - the slow-log reader's state machine: header, attributes, statement, in one pass for speed
     reader: _Reader, sink: list[ParseProblem], embed: tuple[re.Pattern[str], re.Pattern[str]] | None,
     fast: bool = True, state: ScanState | None = None, last_ts: datetime | str | None = None,
     last_db: str | None = None, on_row: RowSink | None = None,

@@ -183,11 +183,11 @@ def aggregate_mysql_file(path: Path, jobs: int | None = None) -> tuple[Aggregato
             workers.append((proc, receive))
         # The first slice runs here while the workers run the others.
         results = [_run_slice(str(path), *slices[0])]
-        results += [_collect(proc, conn) for proc, conn in workers]
+        results += [_collect(worker, conn) for worker, conn in workers]
     finally:
-        for proc, _conn in workers:
-            if proc.is_alive():
-                proc.kill()
+        for started, _conn in workers:
+            if started.is_alive():
+                started.kill()
                 proc.join()
 
     merged = results[0].aggregator

@@ -121,7 +121,7 @@ def _looks_like_identifier(text: str) -> bool:
         char.isalnum() or char in "_$" for char in text)
 
 
-def mask_literals_text(sql: str) -> str:
+def mask_literals_text(sql: str) -> str:  # noqa: C901 - one scanner over quoted strings, numbers and comments, in one pass for speed
     """Conservative lexical masking of strings, numbers and comments for SQL sqlglot cannot parse."""
     out: list[str] = []
     i, n = 0, len(sql)

@@ -97,7 +97,7 @@ class RuleContext:
 
     sql: str
     dialect: str
-    tree: exp.Expression | None
+    tree: exp.Expr | None
     stats: ClassStats | None
     schema: SchemaInfo
     thresholds: Thresholds
@@ -118,7 +118,7 @@ def quiet_sqlglot() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def parse_quietly(sql: str, dialect: str) -> exp.Expression | None:
+def parse_quietly(sql: str, dialect: str) -> exp.Expr | None:
     """Parse one statement with sqlglot; None when it does not parse, is not understood or nests too deep.
 
     Only the first MAX_ANALYSED_CHARS are offered: longer samples are cut (and then usually do not
@@ -144,7 +144,7 @@ def _table_name(table: exp.Table) -> str:
     return ".".join(part for part in (table.text("db"), table.name) if part)
 
 
-def _aliases(tree: exp.Expression) -> dict[str, str]:
+def _aliases(tree: exp.Expr) -> dict[str, str]:
     """alias (or bare name) -> qualified table name, for every table in the statement."""
     found: dict[str, str] = {}
     for table in tree.find_all(exp.Table):
@@ -156,7 +156,7 @@ def _aliases(tree: exp.Expression) -> dict[str, str]:
     return found
 
 
-def tables_of(tree: exp.Expression) -> list[str]:
+def tables_of(tree: exp.Expr) -> list[str]:
     """Qualified names of the base tables a statement reads or writes (CTE names excluded)."""
     ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
     names: list[str] = []
@@ -167,7 +167,7 @@ def tables_of(tree: exp.Expression) -> list[str]:
     return names
 
 
-def column_table(column: exp.Column, tree: exp.Expression, schema: SchemaInfo) -> str | None:
+def column_table(column: exp.Column, tree: exp.Expr, schema: SchemaInfo) -> str | None:
     """The table a column belongs to: by its qualifier, the only table, or the schema's columns."""
     aliases = _aliases(tree)
     if column.table:
@@ -179,7 +179,7 @@ def column_table(column: exp.Column, tree: exp.Expression, schema: SchemaInfo) -
     return owners[0] if len(owners) == 1 else None
 
 
-def _predicates(tree: exp.Expression) -> Iterator[exp.Expression]:
+def _predicates(tree: exp.Expr) -> Iterator[exp.Expr]:
     """The WHERE, HAVING and JOIN ... ON conditions of every query block."""
     for node in tree.find_all(exp.Where, exp.Having):
         yield node.this
@@ -226,7 +226,7 @@ def rule_leading_wildcard_like(ctx: RuleContext) -> Iterable[Finding]:
                           f"{target} {'ILIKE' if isinstance(node, exp.ILike) else 'LIKE'} '{pattern.this[0]}...'")
 
 
-def _wrapped_column(side: exp.Expression) -> exp.Column | None:
+def _wrapped_column(side: exp.Expr) -> exp.Column | None:
     """A column hidden inside a function, cast or arithmetic on one side of a comparison."""
     if isinstance(side, exp.Column | exp.Literal | exp.Placeholder | exp.Parameter):
         return None
