@@ -45,10 +45,14 @@ with st.sidebar:
     st.query_params["ws"] = chosen
     for bad in broken:
         # The problem names server paths, so only its existence is shown; `workspace list` gives the details.
-        st.caption(f":material/warning: Workspace **{bad.name}** is not available: its settings have problems "
-                   "(`datatruth workspace list` shows them)")
+        st.caption(
+            f":material/warning: Workspace **{bad.name}** is not available: its settings have problems "
+            "(`datatruth workspace list` shows them)"
+        )
     if local_mode:
-        st.caption(":material/lock_open: Local single-user mode: no sign-in (no credentials file configured).")
+        st.caption(
+            ":material/lock_open: Local single-user mode: no sign-in (no credentials file configured)."
+        )
     else:
         st.caption(f"Signed in as **{user}**")
     progress_slot = st.empty()

@@ -84,8 +84,9 @@ def bench_set(name: str, tmp: Path, repeat: int) -> tuple[list[Row], dict[str, i
     ws = load_workspace(evalset.workspace)
     user = "local"
     # The hourly question quota is a policy, not a cost: lift it so that every round runs.
-    ws.config = dataclasses.replace(ws.config, limits=dataclasses.replace(ws.config.limits,
-                                                                          questions_per_user_per_hour=10**9))
+    ws.config = dataclasses.replace(
+        ws.config, limits=dataclasses.replace(ws.config.limits, questions_per_user_per_hour=10**9)
+    )
     store = fresh_store(tmp, ws, f"{name}-plan")
     plan_ms: list[float] = []
     plans: dict[str, object] = {}
@@ -138,7 +139,9 @@ def bench_set(name: str, tmp: Path, repeat: int) -> tuple[list[Row], dict[str, i
         for case, previous in answered:
             began = time.perf_counter()
             # ask() is exactly this; run_stages also hands back the time of each stage.
-            state = run_stages(AskState(AskRequest(ws, case.question, user, store, previous=previous), began), STAGES)
+            state = run_stages(
+                AskState(AskRequest(ws, case.question, user, store, previous=previous), began), STAGES
+            )
             warm_ms.append((time.perf_counter() - began) * 1000)
             assert state.answer is not None and state.answer.cached
             for stage, ms in state.timings:
@@ -148,19 +151,35 @@ def bench_set(name: str, tmp: Path, repeat: int) -> tuple[list[Row], dict[str, i
     rows = [
         Row(name, "plan+compile", len(plan_ms), pct(plan_ms, 0.5), pct(plan_ms, 0.95), "p95 < 30 ms"),
         Row(name, "end-to-end cold", len(cold_ms), pct(cold_ms, 0.5), pct(cold_ms, 0.95)),
-        Row(name, "end-to-end warm (cache)", len(warm_ms), pct(warm_ms, 0.5), pct(warm_ms, 0.95), "p95 < 20 ms"),
-        *[Row(name, f"  warm stage: {stage}", len(ms), pct(ms, 0.5), pct(ms, 0.95)) for stage, ms in warm_stages.items()],
+        Row(
+            name,
+            "end-to-end warm (cache)",
+            len(warm_ms),
+            pct(warm_ms, 0.5),
+            pct(warm_ms, 0.95),
+            "p95 < 20 ms",
+        ),
+        *[
+            Row(name, f"  warm stage: {stage}", len(ms), pct(ms, 0.5), pct(ms, 0.95))
+            for stage, ms in warm_stages.items()
+        ],
         Row(name, "same SQL direct in DuckDB", len(direct_ms), pct(direct_ms, 0.5), pct(direct_ms, 0.95)),
         Row(name, "ratio cold / direct", len(ratios), pct(ratios, 0.5), pct(ratios, 0.95)),
     ]
-    return rows, {"questions": len(evalset.cases), "unplanned": failed,
-                  "median_cold_over_direct": round(statistics.median(cold_ms) / statistics.median(direct_ms), 2)
-                  if direct_ms else 0}
+    return rows, {
+        "questions": len(evalset.cases),
+        "unplanned": failed,
+        "median_cold_over_direct": round(statistics.median(cold_ms) / statistics.median(direct_ms), 2)
+        if direct_ms
+        else 0,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print a table."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeat", type=int, default=3, help="rounds over each question set (default 3)")
     parser.add_argument("--sets", nargs="+", default=["retail", "flights"], help="evaluation sets to run")
     args = parser.parse_args(argv)
@@ -174,12 +193,16 @@ def main(argv: list[str] | None = None) -> int:
         for name in args.sets:
             set_rows, info = bench_set(name, tmp, args.repeat)
             rows += set_rows
-            notes.append(f"{name}: {info['questions']} questions, {info['unplanned']} not plannable (skipped); "
-                         f"median cold / median direct = {info['median_cold_over_direct']}x")
+            notes.append(
+                f"{name}: {info['questions']} questions, {info['unplanned']} not plannable (skipped); "
+                f"median cold / median direct = {info['median_cold_over_direct']}x"
+            )
     print(f"{'set':<9} {'measure':<27} {'n':>5} {'p50':>9} {'p95':>9}  target")
     for r in rows:
         unit = "x" if r.measure.startswith("ratio") else "ms"
-        print(f"{r.set:<9} {r.measure:<27} {r.n:>5} {r.p50:>7.2f}{unit:>2} {r.p95:>7.2f}{unit:>2}  {r.target}")
+        print(
+            f"{r.set:<9} {r.measure:<27} {r.n:>5} {r.p50:>7.2f}{unit:>2} {r.p95:>7.2f}{unit:>2}  {r.target}"
+        )
     for note in notes:
         print(note)
     return 0

@@ -75,8 +75,14 @@ class Series:
 def child_env(data_dir: Path) -> dict[str, str]:
     """The environment of every measured process: this checkout's code, a private data dir, bytecode cached."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env.update({"PYTHONPATH": str(REPO), "DATATRUTH_DATA_DIR": str(data_dir),
-                "DATATRUTH_STORE_URL": f"sqlite:///{data_dir / 'metadata.sqlite'}", "DATATRUTH_LOCAL_USER": "local"})
+    env.update(
+        {
+            "PYTHONPATH": str(REPO),
+            "DATATRUTH_DATA_DIR": str(data_dir),
+            "DATATRUTH_STORE_URL": f"sqlite:///{data_dir / 'metadata.sqlite'}",
+            "DATATRUTH_LOCAL_USER": "local",
+        }
+    )
     return env
 
 
@@ -100,8 +106,12 @@ def prepare(root: Path) -> Path:
     """A private data dir holding copies of the demo warehouses (built with `datatruth demo build` if missing)."""
     built = REPO / ".datatruth"
     if not all((built / ws / "warehouse.build.json").exists() for ws in ("retail", "flights")):
-        subprocess.run([sys.executable, "-m", "datatruth.cli.main", "demo", "build"], cwd=REPO, check=True,
-                       env={**os.environ, "PYTHONPATH": str(REPO), "DATATRUTH_DATA_DIR": str(built)})
+        subprocess.run(
+            [sys.executable, "-m", "datatruth.cli.main", "demo", "build"],
+            cwd=REPO,
+            check=True,
+            env={**os.environ, "PYTHONPATH": str(REPO), "DATATRUTH_DATA_DIR": str(built)},
+        )
     data = root / "data"
     for ws in ("retail", "flights"):
         (data / ws).mkdir(parents=True)
@@ -153,10 +163,12 @@ def cli_rows(data: Path, repeat: int) -> list[tuple[str, Series, Series]]:
         fresh_peer.add(measure_rusage(peer, env))
         help_run.add(measure_rusage(datatruth("--help"), env))
         bare.add(measure_rusage([sys.executable, "-c", "pass"], env))
-    return [(f"`datatruth ask -w flights --refresh --json \"{QUESTION}\"` (new process)", cold, cold_peer),
-            ("the same ask (same runs)", cold, frame_peer),
-            ("the same ask after a model or data change (no snapshots)", fresh, fresh_peer),
-            ("`datatruth --help`", help_run, bare)]
+    return [
+        (f'`datatruth ask -w flights --refresh --json "{QUESTION}"` (new process)', cold, cold_peer),
+        ("the same ask (same runs)", cold, frame_peer),
+        ("the same ask after a model or data change (no snapshots)", fresh, fresh_peer),
+        ("`datatruth --help`", help_run, bare),
+    ]
 
 
 def _ratio(a: Series, b: Series) -> str:
@@ -170,10 +182,13 @@ def print_cli(rows: list[tuple[str, Series, Series]], peers: dict[str, str]) -> 
     for label, mine, peer in rows:
         cpu = f"{statistics.median(mine.cpus):.2f}" if mine.cpus else "—"
         rss = f"{statistics.median(mine.rss):.0f} MB" if mine.rss else "—"
-        print(f"| {label} | {mine.cell()} | {cpu} | {rss} | {peers[peer.name]} | {peer.cell()} | {_ratio(mine, peer)} |")
+        print(
+            f"| {label} | {mine.cell()} | {cpu} | {rss} | {peers[peer.name]} | {peer.cell()} | {_ratio(mine, peer)} |"
+        )
 
 
 # -- the app -------------------------------------------------------------------------------------------------
+
 
 def _browser_helpers() -> Any:
     sys.path.insert(0, str(REPO / "tests"))
@@ -229,22 +244,38 @@ def _busy() -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", "while True: pass"])
 
 
-def app_rows(root: Path, data: Path, repeat: int) -> tuple[list[tuple[str, Series, Series]], dict[tuple[str, str], tuple[Series, Series]]]:
+def app_rows(
+    root: Path, data: Path, repeat: int
+) -> tuple[list[tuple[str, Series, Series]], dict[tuple[str, str], tuple[Series, Series]]]:
     """The first answer of fresh apps (beside the CLI ask of the same question) and every page's load time."""
     conftest, walk = _browser_helpers()
     from playwright.sync_api import sync_playwright
 
     app_env = conftest.prepare_env(root / "app", data)
     seed_log = app_env.root / "walk-slow.log"
-    entries = [walk.ENTRY.format(minute=n, n=n, seconds=1.5 + n / 10, examined=400_000 + n,
-                                 sql=f"SELECT count(*) FROM order_lines WHERE product_id = {n}") for n in range(12)]
+    entries = [
+        walk.ENTRY.format(
+            minute=n,
+            n=n,
+            seconds=1.5 + n / 10,
+            examined=400_000 + n,
+            sql=f"SELECT count(*) FROM order_lines WHERE product_id = {n}",
+        )
+        for n in range(12)
+    ]
     seed_log.write_text(walk.SLOW_LOG.format(entries="".join(entries)))
-    subprocess.run([sys.executable, "-c", walk.SEED, repr(walk.PINS), str(app_env.root), str(seed_log)],
-                   env={**app_env.env, "PYTHONPATH": str(REPO)}, cwd=REPO, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-c", walk.SEED, repr(walk.PINS), str(app_env.root), str(seed_log)],
+        env={**app_env.env, "PYTHONPATH": str(REPO)},
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+    )
     env = {k: v for k, v in app_env.env.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPATH"] = str(REPO)
-    app_env = conftest.AppEnv(app_env.root, app_env.data_dir, app_env.workspaces_dir, app_env.credentials,
-                              app_env.passwords, env)
+    app_env = conftest.AppEnv(
+        app_env.root, app_env.data_dir, app_env.workspaces_dir, app_env.credentials, app_env.passwords, env
+    )
     first, first_peer = Series("first answer"), Series("cli")
     pages: dict[tuple[str, str], tuple[Series, Series]] = {}
     cli = datatruth("ask", "-w", "retail", "--refresh", "--json", APP_QUESTION["retail"])
@@ -272,7 +303,9 @@ def app_rows(root: Path, data: Path, repeat: int) -> tuple[list[tuple[str, Serie
                                 conftest.sidebar_nav(page, title, walk.HEADINGS[title])
                                 conftest.wait_idle(page, settle_ms=0)
                                 _page_ready(page, conftest, walk, title, workspace)
-                                idle, loaded = pages.setdefault((workspace, title), (Series("idle"), Series("busy")))
+                                idle, loaded = pages.setdefault(
+                                    (workspace, title), (Series("idle"), Series("busy"))
+                                )
                                 (loaded if busy else idle).walls.append(time.perf_counter() - began)
                     finally:
                         if burner is not None:
@@ -282,8 +315,13 @@ def app_rows(root: Path, data: Path, repeat: int) -> tuple[list[tuple[str, Serie
             finally:
                 app.stop()
         browser.close()
-    return [(f"first answer of a fresh `streamlit run app.py` (\"{APP_QUESTION['retail']}\", retail)",
-             first, first_peer)], pages
+    return [
+        (
+            f'first answer of a fresh `streamlit run app.py` ("{APP_QUESTION["retail"]}", retail)',
+            first,
+            first_peer,
+        )
+    ], pages
 
 
 def print_pages(pages: dict[tuple[str, str], tuple[Series, Series]]) -> None:
@@ -301,13 +339,20 @@ def print_pages(pages: dict[tuple[str, str], tuple[Series, Series]]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Measure and print the tables."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeat", type=int, default=3, help="rounds (default 3)")
-    parser.add_argument("--app", action="store_true", help="also the app: first answer and page loads (chromium)")
+    parser.add_argument(
+        "--app", action="store_true", help="also the app: first answer and page loads (chromium)"
+    )
     args = parser.parse_args(argv)
-    peers = {"peer": "python + duckdb, same SQL, rows", "peer frame": "python + duckdb, same SQL, pandas frame",
-             "python -c pass": "`python -c pass`",
-             "cli": "`datatruth ask --refresh` of the same question"}
+    peers = {
+        "peer": "python + duckdb, same SQL, rows",
+        "peer frame": "python + duckdb, same SQL, pandas frame",
+        "python -c pass": "`python -c pass`",
+        "cli": "`datatruth ask --refresh` of the same question",
+    }
     with tempfile.TemporaryDirectory(prefix="dt-cold-") as tmp:
         root = Path(tmp)
         data = prepare(root)
@@ -317,12 +362,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.app:
             app, pages = app_rows(root, data, args.repeat)
             rows += app
-        print(f"\n{args.repeat} rounds, interleaved; 1-minute load average at the end of the CLI rounds: "
-              f"{load[0]:.1f} on {os.cpu_count()} cores\n")
+        print(
+            f"\n{args.repeat} rounds, interleaved; 1-minute load average at the end of the CLI rounds: "
+            f"{load[0]:.1f} on {os.cpu_count()} cores\n"
+        )
         print_cli(rows, peers)
         if pages:
-            print("\nPage loads (sidebar click → page finished), median (range) of "
-                  f"{args.repeat} rounds\n")
+            print(f"\nPage loads (sidebar click → page finished), median (range) of {args.repeat} rounds\n")
             print_pages(pages)
     return 0
 

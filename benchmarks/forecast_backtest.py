@@ -55,8 +55,12 @@ def series_of(ws: object, store: object, case: Case) -> pd.Series:
     """The metric of a one-time-column answer as floats in time order."""
     from datatruth.ask.pipeline import ask
 
-    answer = ask(ws, case.question, user=ws.config.members[0].user if ws.config.members else "local",  # type: ignore[attr-defined]
-                 store=store)
+    answer = ask(
+        ws,
+        case.question,
+        user=ws.config.members[0].user if ws.config.members else "local",  # type: ignore[attr-defined]
+        store=store,
+    )
     time_col = next(c.name for c in answer.columns if c.role == "time")
     metric = next(c.name for c in answer.columns if c.role == "metric")
     values = answer.frame.sort_values(time_col)[metric].astype(float).reset_index(drop=True)
@@ -65,20 +69,31 @@ def series_of(ws: object, store: object, case: Case) -> pd.Series:
 
 def backtest(values: pd.Series, case: Case) -> Row:
     """Fit on all but the last `holdout` points and score the forecast of those points."""
-    train, test = values.iloc[:-case.holdout], values.iloc[-case.holdout:]
+    train, test = values.iloc[: -case.holdout], values.iloc[-case.holdout :]
     seasonal = SEASONAL_PERIODS[case.grain]
     began = time.perf_counter()
     result = forecast(train, case.holdout, seasonal)
     seconds = time.perf_counter() - began
     inside = sum(lo <= a <= hi for a, lo, hi in zip(test, result.lower95, result.upper95, strict=True))
-    baseline = seasonal_naive(train, case.holdout, seasonal) if seasonal else tuple([train.iloc[-1]] * case.holdout)
-    return Row(case, len(values), result.method, mape(tuple(test), result.mean), mape(tuple(test), baseline),
-               inside / len(test), seconds)
+    baseline = (
+        seasonal_naive(train, case.holdout, seasonal) if seasonal else tuple([train.iloc[-1]] * case.holdout)
+    )
+    return Row(
+        case,
+        len(values),
+        result.method,
+        mape(tuple(test), result.mean),
+        mape(tuple(test), baseline),
+        inside / len(test),
+        seconds,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run every case and print a Markdown table."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--workspace", default="retail")
     args = parser.parse_args(argv)
     from datatruth.settings import load_settings
@@ -90,14 +105,18 @@ def main(argv: list[str] | None = None) -> int:
     ws = load_workspace(args.workspace, settings)
     store = open_store(settings=settings)
     seed_from_config(store, ws.name, ws.config.members)
-    print("| series | points | held out | chosen model (by AIC) | MAPE | seasonal-naive MAPE | 95% coverage | fit s |")
+    print(
+        "| series | points | held out | chosen model (by AIC) | MAPE | seasonal-naive MAPE | 95% coverage | fit s |"
+    )
     print("|---|---:|---:|---|---:|---:|---:|---:|")
     wins = 0
     for case in CASES:
         row = backtest(series_of(ws, store, case), case)
         wins += row.mape < row.baseline
-        print(f"| {case.question} | {row.points} | {case.holdout} | {row.method} | {row.mape:.1f}% | "
-              f"{row.baseline:.1f}% | {row.coverage95:.0%} | {row.seconds:.2f} |")
+        print(
+            f"| {case.question} | {row.points} | {case.holdout} | {row.method} | {row.mape:.1f}% | "
+            f"{row.baseline:.1f}% | {row.coverage95:.0%} | {row.seconds:.2f} |"
+        )
     print(f"\nbeats seasonal-naive on {wins} of {len(CASES)} series")
     return 0
 

@@ -21,7 +21,9 @@ def main() -> None:
     from scipy.io import loadmat
     from sklearn.metrics import roc_auc_score
 
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--corpora", default=str(Path(__file__).resolve().parents[2] / "shared" / "corpora"))
     parser.add_argument("--detector", default=DEFAULT_DETECTOR)
     args = parser.parse_args()
@@ -36,7 +38,9 @@ def main() -> None:
         try:
             mat = loadmat(path)
         except (NotImplementedError, ValueError):
-            lines.append(f"| {path.stem} | - | - | unreadable (MATLAB v7.3) | {published.get(path.stem, float('nan')):.4f} |")
+            lines.append(
+                f"| {path.stem} | - | - | unreadable (MATLAB v7.3) | {published.get(path.stem, float('nan')):.4f} |"
+            )
             continue
         x, y = np.asarray(mat["X"], dtype=float), np.asarray(mat["y"]).ravel()
         det = make_detector(args.detector, contamination=min(0.5, max(0.01, float(y.mean()))))
@@ -46,8 +50,11 @@ def main() -> None:
         ours_all.append(auc)
         if pub is not None:
             theirs_all.append(pub)
-        lines.append(f"| {path.stem} | {len(y)} | {x.shape[1]} | {auc:.4f} | {pub:.4f} |" if pub is not None else
-                     f"| {path.stem} | {len(y)} | {x.shape[1]} | {auc:.4f} | - |")
+        lines.append(
+            f"| {path.stem} | {len(y)} | {x.shape[1]} | {auc:.4f} | {pub:.4f} |"
+            if pub is not None
+            else f"| {path.stem} | {len(y)} | {x.shape[1]} | {auc:.4f} | - |"
+        )
     lines.append(f"| **mean** | | | {np.mean(ours_all):.4f} | {np.mean(theirs_all):.4f} |")
     print("\n".join(lines))
 

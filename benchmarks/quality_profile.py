@@ -28,8 +28,10 @@ import tempfile
 from pathlib import Path
 
 DUCKDB_LIMITS = {"memory_limit": "512MB", "threads": "2"}
-INCLUDES = ("count, NULLs, distinct, min/max/mean/stddev, quantiles, top values, string lengths, "
-            "format classes and shapes, freshness, exact duplicate-row count")
+INCLUDES = (
+    "count, NULLs, distinct, min/max/mean/stddev, quantiles, top values, string lengths, "
+    "format classes and shapes, freshness, exact duplicate-row count"
+)
 
 
 def _generate(path: Path, rows: int) -> None:
@@ -43,7 +45,9 @@ def _generate(path: Path, rows: int) -> None:
     for i in range(4):
         cols.append(f"(random() * 1000)::INTEGER AS int_{i}")
     for i in range(4):
-        cols.append(f"CASE WHEN random() < 0.05 THEN NULL ELSE 'cat_' || (random() * {10 ** (i + 1)})::INTEGER END AS str_{i}")
+        cols.append(
+            f"CASE WHEN random() < 0.05 THEN NULL ELSE 'cat_' || (random() * {10 ** (i + 1)})::INTEGER END AS str_{i}"
+        )
     cols.append("'user' || range || '@example.org' AS email")
     cols.append("'(212) 555-' || lpad((range % 10000)::VARCHAR, 4, '0') AS phone")
     cols.append("DATE '2020-01-01' + (range % 1500)::INTEGER AS day")
@@ -106,8 +110,10 @@ def _child(kind: str, path: str, rows: int, baseline: str | None) -> None:
     seconds = time.perf_counter() - start
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu = usage.ru_utime + usage.ru_stime - cpu_start
-    sys.stdout.write(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "peak_mb": _peak_mb(usage.ru_maxrss),
-                                 **extra}) + "\n")
+    sys.stdout.write(
+        json.dumps({"seconds": seconds, "cpu_seconds": cpu, "peak_mb": _peak_mb(usage.ru_maxrss), **extra})
+        + "\n"
+    )
 
 
 def _peak_mb(ru_maxrss_kb: int) -> float:
@@ -134,8 +140,13 @@ def _run(kind: str, path: Path, rows: int, baseline: str | None = None) -> dict:
 
 def _summary(runs: list[dict]) -> dict:
     secs = [r["seconds"] for r in runs]
-    return {"median": statistics.median(secs), "min": min(secs), "max": max(secs),
-            "cpu": statistics.median(r["cpu_seconds"] for r in runs), "peak_mb": max(r["peak_mb"] for r in runs)}
+    return {
+        "median": statistics.median(secs),
+        "min": min(secs),
+        "max": max(secs),
+        "cpu": statistics.median(r["cpu_seconds"] for r in runs),
+        "peak_mb": max(r["peak_mb"] for r in runs),
+    }
 
 
 def _cell(m: dict | None) -> str:
@@ -146,7 +157,9 @@ def _cell(m: dict | None) -> str:
 
 def main() -> None:
     """Run the benchmark and print a markdown table."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--ydata-max-rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
@@ -158,8 +171,10 @@ def main() -> None:
         return
     sides = (["before"] if args.baseline else []) + ["datatruth", "ydata"]
     header = " | ".join(f"{side} wall s (range) | {side} CPU s | {side} peak MB" for side in sides)
-    lines = [f"| rows × cols | {header} | speed-up vs ydata, wall (range) |",
-             "|---|" + "---|---|---|" * len(sides) + "---|"]
+    lines = [
+        f"| rows × cols | {header} | speed-up vs ydata, wall (range) |",
+        "|---|" + "---|---|---|" * len(sides) + "---|",
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         for rows in args.rows:
             path = Path(tmp) / f"b{rows}.duckdb"
@@ -175,15 +190,19 @@ def main() -> None:
             cells = [_cell(_summary(runs[side]) if runs[side] else None) for side in sides]
             speed = "n/a"
             if runs["ydata"]:
-                ratios = [y["seconds"] / o["seconds"] for y, o in zip(runs["ydata"], runs["datatruth"], strict=True)]
+                ratios = [
+                    y["seconds"] / o["seconds"] for y, o in zip(runs["ydata"], runs["datatruth"], strict=True)
+                ]
                 speed = f"{statistics.median(ratios):.1f}× ({min(ratios):.1f}–{max(ratios):.1f}×)"
             lines.append(f"| {rows:,} × 20 | {' | '.join(cells)} | {speed} |")
             path.unlink()
     lines.append("")
-    lines.append(f"Wall seconds are the median of {args.repeat} runs (range in brackets), each in a fresh process, "
-                 "the sides interleaved run by run; the speed-up is the median (range) of the per-run ratios. "
-                 "CPU s is the median user+system time of the process; peak MB is the largest peak RSS (VmHWM) of the process. "
-                 "The datatruth profile includes: " + INCLUDES + ".")
+    lines.append(
+        f"Wall seconds are the median of {args.repeat} runs (range in brackets), each in a fresh process, "
+        "the sides interleaved run by run; the speed-up is the median (range) of the per-run ratios. "
+        "CPU s is the median user+system time of the process; peak MB is the largest peak RSS (VmHWM) of the process. "
+        "The datatruth profile includes: " + INCLUDES + "."
+    )
     print("\n".join(lines))
 
 

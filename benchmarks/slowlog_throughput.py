@@ -34,10 +34,38 @@ REPO = Path(__file__).resolve().parent.parent
 
 DATATRUTH = REPO / ".venv" / "bin" / "datatruth"
 
-TABLES = ["orders", "customers", "products", "invoices", "payments", "shipments", "carts", "sessions",
-          "reviews", "coupons", "stock", "suppliers", "returns", "wishlists", "categories", "prices",
-          "audit_log", "events", "users", "accounts", "tickets", "messages", "refunds", "warehouses",
-          "carriers", "regions", "taxes", "discounts", "banners", "newsletters"]
+TABLES = [
+    "orders",
+    "customers",
+    "products",
+    "invoices",
+    "payments",
+    "shipments",
+    "carts",
+    "sessions",
+    "reviews",
+    "coupons",
+    "stock",
+    "suppliers",
+    "returns",
+    "wishlists",
+    "categories",
+    "prices",
+    "audit_log",
+    "events",
+    "users",
+    "accounts",
+    "tickets",
+    "messages",
+    "refunds",
+    "warehouses",
+    "carriers",
+    "regions",
+    "taxes",
+    "discounts",
+    "banners",
+    "newsletters",
+]
 COLUMNS = ["id", "customer_id", "status", "created_at", "amount", "region", "email", "sku", "qty", "note"]
 USERS = ["app", "app", "app", "report", "batch", "admin"]
 HOSTS = ["web-1", "web-2", "web-3", "worker-1", "cron-1"]
@@ -86,20 +114,26 @@ def _statement(t: Template, rng: random.Random) -> str:
         ids = ", ".join(str(rng.randint(1, 99999)) for _ in range(rng.randint(1, 12)))
         return f"SELECT id, {t.column} FROM {t.table} WHERE id IN ({ids}) ORDER BY id ASC"
     if t.shape == 2:
-        return (f"SELECT t.{t.column}, COUNT(*) AS n\nFROM {t.table} t\n  JOIN {t.other} o ON o.id = t.id\n"
-                f"WHERE t.created_at >= '2024-01-{rng.randint(1, 28):02d}'\nGROUP BY t.{t.column}\n"
-                f"ORDER BY n DESC\nLIMIT {rng.randint(5, 50)}")
+        return (
+            f"SELECT t.{t.column}, COUNT(*) AS n\nFROM {t.table} t\n  JOIN {t.other} o ON o.id = t.id\n"
+            f"WHERE t.created_at >= '2024-01-{rng.randint(1, 28):02d}'\nGROUP BY t.{t.column}\n"
+            f"ORDER BY n DESC\nLIMIT {rng.randint(5, 50)}"
+        )
     if t.shape == 3:
         return f"UPDATE {t.table} SET {t.column} = {lit}, updated_at = NOW() WHERE id = {n}"
     if t.shape == 4:
-        rows = ", ".join(f"({rng.randint(1, 10**6)}, {_literal(rng, 'note')}, {rng.random():.4f})"
-                         for _ in range(rng.randint(1, 5)))
+        rows = ", ".join(
+            f"({rng.randint(1, 10**6)}, {_literal(rng, 'note')}, {rng.random():.4f})"
+            for _ in range(rng.randint(1, 5))
+        )
         return f"INSERT INTO {t.table} (ref, note, score) VALUES {rows}"
     if t.shape == 5:
         return f"DELETE FROM {t.table} WHERE {t.column} = {lit} LIMIT {rng.randint(100, 1000)}"
     if t.shape == 6:
-        return (f"SELECT SUM(amount) FROM {t.table} WHERE {t.column} = {lit} "
-                f"AND created_at BETWEEN '2024-01-01' AND '2024-0{rng.randint(2, 9)}-01'")
+        return (
+            f"SELECT SUM(amount) FROM {t.table} WHERE {t.column} = {lit} "
+            f"AND created_at BETWEEN '2024-01-01' AND '2024-0{rng.randint(2, 9)}-01'"
+        )
     if t.shape == 7:
         return f"SELECT /* {t.table} page */ * FROM {t.table} WHERE {t.column} > {n} LIMIT {n}, 20"
     if t.shape == 8:
@@ -115,9 +149,11 @@ def generate(path: Path, events: int, seed: int, classes: int = 300) -> None:
     start = datetime(2024, 3, 1, 8, 0, 0)
     picks = rng.choices(templates, weights=weights, k=events)
     with open(path, "w", encoding="utf-8") as out:
-        out.write("/usr/sbin/mysqld, Version: 8.0.36 (MySQL Community Server - GPL). started with:\n"
-                  "Tcp port: 3306  Unix socket: /var/run/mysqld/mysqld.sock\n"
-                  "Time                 Id Command    Argument\n")
+        out.write(
+            "/usr/sbin/mysqld, Version: 8.0.36 (MySQL Community Server - GPL). started with:\n"
+            "Tcp port: 3306  Unix socket: /var/run/mysqld/mysqld.sock\n"
+            "Time                 Id Command    Argument\n"
+        )
         current_db = None
         for i, t in enumerate(picks):
             when = start + timedelta(microseconds=i * 7919)
@@ -127,9 +163,11 @@ def generate(path: Path, events: int, seed: int, classes: int = 300) -> None:
             examined = rows + rng.randint(0, 200_000 if qt > 0.1 else 2_000)
             user = rng.choice(USERS)
             host = rng.choice(HOSTS)
-            out.write(f"# Time: {when:%Y-%m-%dT%H:%M:%S.%f}Z\n"
-                      f"# User@Host: {user}[{user}] @ {host} [10.0.0.{HOSTS.index(host) + 10}]  Id: {1000 + i % 500}\n"
-                      f"# Query_time: {qt:.6f}  Lock_time: {lock:.6f} Rows_sent: {rows}  Rows_examined: {examined}\n")
+            out.write(
+                f"# Time: {when:%Y-%m-%dT%H:%M:%S.%f}Z\n"
+                f"# User@Host: {user}[{user}] @ {host} [10.0.0.{HOSTS.index(host) + 10}]  Id: {1000 + i % 500}\n"
+                f"# Query_time: {qt:.6f}  Lock_time: {lock:.6f} Rows_sent: {rows}  Rows_examined: {examined}\n"
+            )
             db = "shop" if i % 11 else "analytics"
             if db != current_db:
                 out.write(f"use {db};\n")
@@ -201,13 +239,17 @@ def _row(summary: Summary, events: int) -> str:
     wall, cpu = summary.median("seconds"), summary.median("cpu_seconds")
     low, high = summary.span("seconds")
     rates = sorted(events / run.seconds for run in summary.runs)
-    return (f"| {summary.tool} | {wall:.2f} ({low:.2f}–{high:.2f}) | {events / wall:,.0f} "
-            f"({rates[0]:,.0f}–{rates[-1]:,.0f}) | {cpu:.2f} | {events / cpu:,.0f} | {summary.median('peak_rss_mb'):.0f} |")
+    return (
+        f"| {summary.tool} | {wall:.2f} ({low:.2f}–{high:.2f}) | {events / wall:,.0f} "
+        f"({rates[0]:,.0f}–{rates[-1]:,.0f}) | {cpu:.2f} | {events / cpu:,.0f} | {summary.median('peak_rss_mb'):.0f} |"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     """Generate the log, time every tool on it --repeat times (interleaved), print the markdown table."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--events", type=int, default=400_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--classes", type=int, default=300)
@@ -221,8 +263,11 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         generate(log_path, args.events, args.seed, args.classes)
         size_mb = log_path.stat().st_size / 1e6
-        print(f"generated {args.events} events ({size_mb:.0f} MB, {args.classes} templates, seed {args.seed}) "
-              f"in {time.perf_counter() - t0:.1f}s: {log_path}", file=sys.stderr)
+        print(
+            f"generated {args.events} events ({size_mb:.0f} MB, {args.classes} templates, seed {args.seed}) "
+            f"in {time.perf_counter() - t0:.1f}s: {log_path}",
+            file=sys.stderr,
+        )
 
         analyze = [str(DATATRUTH), "slowlog", "analyze", str(log_path), "--limit", "10"]
         tools: list[tuple[str, list[str]]] = [
@@ -233,37 +278,49 @@ def main(argv: list[str] | None = None) -> int:
         if pt:
             tools.append(("pt-query-digest", [pt, "--limit", "10", str(log_path)]))
         else:
-            print("pt-query-digest not found (apt-get install -y percona-toolkit); measuring datatruth only",
-                  file=sys.stderr)
+            print(
+                "pt-query-digest not found (apt-get install -y percona-toolkit); measuring datatruth only",
+                file=sys.stderr,
+            )
         load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         runs: dict[str, list[Run]] = {name: [] for name, _ in tools}
         for round_no in range(args.repeat):
             for name, command in tools:  # interleaved, so a busy minute hits every tool alike
                 run = _measure(name, command)
                 runs[name].append(run)
-                print(f"round {round_no + 1}: {name}: {run.seconds:.2f} s wall, {run.cpu_seconds:.2f} s CPU",
-                      file=sys.stderr)
+                print(
+                    f"round {round_no + 1}: {name}: {run.seconds:.2f} s wall, {run.cpu_seconds:.2f} s CPU",
+                    file=sys.stderr,
+                )
         load_after = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         summaries = [Summary(name, tuple(found)) for name, found in runs.items()]
 
-        print(f"\nSlow-log analysis, {args.events:,} events ({size_mb:.0f} MB), {os.cpu_count()} CPU(s), same file, "
-              f"same run; medians of {args.repeat} interleaved runs (range in brackets)\n")
+        print(
+            f"\nSlow-log analysis, {args.events:,} events ({size_mb:.0f} MB), {os.cpu_count()} CPU(s), same file, "
+            f"same run; medians of {args.repeat} interleaved runs (range in brackets)\n"
+        )
         print("| tool | wall time (s) | events/s (wall) | CPU time (s) | events/CPU-s | peak RSS (MB) |")
         print("| --- | ---: | ---: | ---: | ---: | ---: |")
         for summary in summaries:
             print(_row(summary, args.events))
-        print(f"\n(1-minute load average: {load_before:.1f} before, {load_after:.1f} after; with other work on "
-              "the machine wall times stretch, and a second job only helps when a core is free)")
+        print(
+            f"\n(1-minute load average: {load_before:.1f} before, {load_after:.1f} after; with other work on "
+            "the machine wall times stretch, and a second job only helps when a core is free)"
+        )
         single, parallel = summaries[0], summaries[1]
-        print(f"\n{parallel.tool} vs --jobs 1: {single.median('seconds') / parallel.median('seconds'):.2f}x "
-              "(median wall)")
+        print(
+            f"\n{parallel.tool} vs --jobs 1: {single.median('seconds') / parallel.median('seconds'):.2f}x "
+            "(median wall)"
+        )
         if len(summaries) == 3:
             theirs = summaries[2]
             for ours in (single, parallel):
                 ratios = sorted(t.seconds / o.seconds for t, o in zip(theirs.runs, ours.runs, strict=True))
-                print(f"speed-up of {ours.tool} vs pt-query-digest: {theirs.median('seconds') / ours.median('seconds'):.2f}x "
-                      f"(median wall; per round {ratios[0]:.2f}–{ratios[-1]:.2f}x), "
-                      f"{theirs.median('cpu_seconds') / ours.median('cpu_seconds'):.2f}x in CPU time")
+                print(
+                    f"speed-up of {ours.tool} vs pt-query-digest: {theirs.median('seconds') / ours.median('seconds'):.2f}x "
+                    f"(median wall; per round {ratios[0]:.2f}–{ratios[-1]:.2f}x), "
+                    f"{theirs.median('cpu_seconds') / ours.median('cpu_seconds'):.2f}x in CPU time"
+                )
             agree = True
             for ours in (single, parallel):
                 same = all(run.top_ids == theirs.runs[0].top_ids for run in ours.runs)

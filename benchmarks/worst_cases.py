@@ -147,8 +147,11 @@ def run_case(case: Case, timeout_s: float) -> Outcome:
     reader.join(timeout=10)
     peak = max(peak, usage.ru_maxrss / 1024)
     stderr = b"".join(err_chunks).decode(errors="replace").strip()
-    lines = [ln.strip() for ln in stderr.splitlines()
-             if ln.strip() and not ln.startswith(("[", "|")) and "%" not in ln[:5]]  # no progress or table lines
+    lines = [
+        ln.strip()
+        for ln in stderr.splitlines()
+        if ln.strip() and not ln.startswith(("[", "|")) and "%" not in ln[:5]
+    ]  # no progress or table lines
     message = " / ".join(lines[:2])[:160] if lines else ""
     if "Traceback" in stderr:
         message = "Traceback: " + (lines[-1][:140] if lines else "")
@@ -156,6 +159,7 @@ def run_case(case: Case, timeout_s: float) -> Outcome:
 
 
 # -- inputs ------------------------------------------------------------------------------------------------------
+
 
 def _alias_bomb(levels: int, width: int = 9) -> str:
     lines = [f"l0: &l0 [{', '.join(['lol'] * width)}]"]
@@ -172,7 +176,9 @@ def _workspaces(root: Path) -> Path:
     for name in ("retail", "flights"):
         path = folder / name / "workspace.yaml"
         doc = yaml.safe_load(path.read_text())
-        doc["semantic_models"] = [str((REPO / "workspaces" / name / m).resolve()) for m in doc["semantic_models"]]
+        doc["semantic_models"] = [
+            str((REPO / "workspaces" / name / m).resolve()) for m in doc["semantic_models"]
+        ]
         if doc.get("checks"):
             doc["checks"] = str((REPO / "workspaces" / name / doc["checks"]).resolve())
         path.write_text(yaml.safe_dump(doc, sort_keys=False))
@@ -182,10 +188,17 @@ def _workspaces(root: Path) -> Path:
     model = folder / "modelbomb"
     (model / "models").mkdir(parents=True)
     (model / "models" / "bomb.yaml").write_text(_alias_bomb(6) + "semantic_models: []\n")
-    (model / "workspace.yaml").write_text(yaml.safe_dump({
-        "title": "Model bomb", "semantic_models": ["models"], "demo": None,
-        "warehouse": {"url": f"duckdb:///{REPO / '.datatruth' / 'retail' / 'warehouse.duckdb'}"},
-        "members": [{"user": "local", "role": "admin"}]}))
+    (model / "workspace.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "title": "Model bomb",
+                "semantic_models": ["models"],
+                "demo": None,
+                "warehouse": {"url": f"duckdb:///{REPO / '.datatruth' / 'retail' / 'warehouse.duckdb'}"},
+                "members": [{"user": "local", "role": "admin"}],
+            }
+        )
+    )
     return folder
 
 
@@ -193,12 +206,16 @@ def _slow_log(path: Path, megabytes: int) -> Path:
     """A MySQL slow log with one ordinary event and one whose query text is `megabytes` MB."""
     chunk = ",".join(str(100000 + i) for i in range(15000)) + ","
     with path.open("w", encoding="ascii") as out:
-        out.write("/usr/sbin/mysqld, Version: 8.0.36 (MySQL Community Server - GPL). started with:\n"
-                  "Tcp port: 3306  Unix socket: /var/run/mysqld/mysqld.sock\nTime                 Id Command    Argument\n")
+        out.write(
+            "/usr/sbin/mysqld, Version: 8.0.36 (MySQL Community Server - GPL). started with:\n"
+            "Tcp port: 3306  Unix socket: /var/run/mysqld/mysqld.sock\nTime                 Id Command    Argument\n"
+        )
         for i, ids in enumerate(("1", None)):
-            out.write(f"# Time: 2024-01-01T00:00:0{i}.000000Z\n# User@Host: app[app] @ localhost []  Id: {i + 1}\n"
-                      "# Query_time: 2.500000  Lock_time: 0.000100 Rows_sent: 1  Rows_examined: 1000000\n"
-                      f"SET timestamp=170406720{i};\nSELECT * FROM orders WHERE order_id IN (")
+            out.write(
+                f"# Time: 2024-01-01T00:00:0{i}.000000Z\n# User@Host: app[app] @ localhost []  Id: {i + 1}\n"
+                "# Query_time: 2.500000  Lock_time: 0.000100 Rows_sent: 1  Rows_examined: 1000000\n"
+                f"SET timestamp=170406720{i};\nSELECT * FROM orders WHERE order_id IN ("
+            )
             if ids is not None:
                 out.write(ids)
             else:
@@ -216,31 +233,49 @@ def cases(root: Path, peer: bool) -> list[Case]:
     cli = _cli()
     spaces = _workspaces(root)
     bomb_env = {"DATATRUTH_WORKSPACES_DIR": str(spaces), "DATATRUTH_DATA_DIR": str(root / "data")}
-    words = ("revenue by region and channel for customers in texas last quarter compared with the year before "
-             "top 10 products by margin ")
-    question = (words * (40 * 1024 // len(words) + 1))[:40 * 1024]
+    words = (
+        "revenue by region and channel for customers in texas last quarter compared with the year before "
+        "top 10 products by margin "
+    )
+    question = (words * (40 * 1024 // len(words) + 1))[: 40 * 1024]
     out = [
         Case("big query (66M-row DISTINCT)", [cli, "sql", "-w", "retail", BIG_QUERY], {}),
         Case("40 KB question", [cli, "ask", "-w", "retail", question], {}),
-        Case("150 MB slow-log event", [cli, "slowlog", "analyze", str(_slow_log(root / "slow.log", 150))], {}),
+        Case(
+            "150 MB slow-log event", [cli, "slowlog", "analyze", str(_slow_log(root / "slow.log", 150))], {}
+        ),
         Case("alias bomb: workspace list", [cli, "workspace", "list"], bomb_env),
         Case("alias bomb: workspace show", [cli, "workspace", "show", "bomb"], bomb_env),
         Case("alias bomb: semantic validate", [cli, "semantic", "validate", "-w", "modelbomb"], bomb_env),
     ]
     if peer:
         database = REPO / ".datatruth" / "retail" / "warehouse.duckdb"
-        script = ("import duckdb,sys; c=duckdb.connect(sys.argv[1], read_only=True); "
-                  "print(c.execute(sys.argv[2]).fetchall())")
-        out.insert(1, Case("peer: same query, DuckDB defaults", [sys.executable, "-c", script, str(database),
-                                                                 BIG_QUERY], {}))
+        script = (
+            "import duckdb,sys; c=duckdb.connect(sys.argv[1], read_only=True); "
+            "print(c.execute(sys.argv[2]).fetchall())"
+        )
+        out.insert(
+            1,
+            Case(
+                "peer: same query, DuckDB defaults",
+                [sys.executable, "-c", script, str(database), BIG_QUERY],
+                {},
+            ),
+        )
     return out
 
 
 def main() -> int:
     """Run the cases and print a markdown table."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", nargs="*", default=None, help="run only cases whose name contains one of these")
-    parser.add_argument("--peer", action="store_true", help="also run the big query in DuckDB with its defaults")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--only", nargs="*", default=None, help="run only cases whose name contains one of these"
+    )
+    parser.add_argument(
+        "--peer", action="store_true", help="also run the big query in DuckDB with its defaults"
+    )
     parser.add_argument("--timeout", type=float, default=TARGET_S, help="seconds before a case is killed")
     parser.add_argument("--keep", type=Path, default=None, help="write the inputs here and keep them")
     args = parser.parse_args()
@@ -250,19 +285,27 @@ def main() -> int:
     root = args.keep or Path(tempfile.mkdtemp(prefix="dt-worst-"))
     root.mkdir(parents=True, exist_ok=True)
     try:
-        todo = [c for c in cases(root, args.peer)
-                if not args.only or any(word.lower() in c.name.lower() for word in args.only)]
-        print(f"| case | exit | wall s | peak RSS MB | < {TARGET_MB:,} MB and < {TARGET_S:g} s | clear message | "
-              "message |")
+        todo = [
+            c
+            for c in cases(root, args.peer)
+            if not args.only or any(word.lower() in c.name.lower() for word in args.only)
+        ]
+        print(
+            f"| case | exit | wall s | peak RSS MB | < {TARGET_MB:,} MB and < {TARGET_S:g} s | clear message | "
+            "message |"
+        )
         print("|---|---:|---:|---:|---|---|---|")
         results = []
         for case in todo:
             result = run_case(case, args.timeout)
             results.append(result)
             exit_text = result.killed or str(result.exit_code)
-            print(f"| {case.name} | {exit_text} | {result.seconds:.1f} | {result.peak_mb:,.0f} | "
-                  f"{'yes' if result.within else 'NO'} | {'yes' if result.clear else 'NO'} | "
-                  f"{result.message.replace('|', '/')} |", flush=True)
+            print(
+                f"| {case.name} | {exit_text} | {result.seconds:.1f} | {result.peak_mb:,.0f} | "
+                f"{'yes' if result.within else 'NO'} | {'yes' if result.clear else 'NO'} | "
+                f"{result.message.replace('|', '/')} |",
+                flush=True,
+            )
     finally:
         if args.keep is None:
             shutil.rmtree(root, ignore_errors=True)

@@ -15,7 +15,10 @@ ACTIONS = {
     "read": ("role", "viewer"),
     "sql": ("role", "analyst"),
     "edit_model": ("role", "analyst"),
-    "teach": ("role", "analyst"),  # propose a synonym or verified question (it changes only the proposer's answers)
+    "teach": (
+        "role",
+        "analyst",
+    ),  # propose a synonym or verified question (it changes only the proposer's answers)
     "review_teaching": ("role", "admin"),  # accept a proposal: then it changes answers for everyone
     "see_sensitive": ("role", "admin"),  # raw values of a workspace's sensitive_columns
     "upload": ("role", "analyst"),
@@ -33,8 +36,10 @@ ACTIONS = {
 def _membership(store: Store, workspace: str, user: str) -> users.Membership:
     member = users.membership(store, workspace, user)
     if member is None or not member.active:
-        raise PermissionDenied(f"'{user}' is not an active member of workspace '{workspace}'",
-                               "ask a workspace admin to invite you")
+        raise PermissionDenied(
+            f"'{user}' is not an active member of workspace '{workspace}'",
+            "ask a workspace admin to invite you",
+        )
     return member
 
 
@@ -50,8 +55,10 @@ def require(store: Store, workspace: str, user: str, action: str) -> users.Membe
         allowed = INCIDENT_RANK.get(member.incident_role, 0) >= INCIDENT_RANK[least] or member.role == "admin"
         have = f"incident role {member.incident_role}"
     if not allowed:
-        raise PermissionDenied(f"'{user}' ({have}) may not {action.replace('_', ' ')} in '{workspace}'",
-                               f"this needs at least the {least} role; ask a workspace admin")
+        raise PermissionDenied(
+            f"'{user}' ({have}) may not {action.replace('_', ' ')} in '{workspace}'",
+            f"this needs at least the {least} role; ask a workspace admin",
+        )
     return member
 
 

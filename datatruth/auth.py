@@ -34,8 +34,10 @@ def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise UserError("password is too short", f"use at least {MIN_PASSWORD_LENGTH} characters")
     if len(password.encode()) > MAX_PASSWORD_BYTES:
-        raise UserError(f"password is longer than {MAX_PASSWORD_BYTES} bytes",
-                        "bcrypt would silently ignore the rest; use a shorter passphrase (72 bytes at most)")
+        raise UserError(
+            f"password is longer than {MAX_PASSWORD_BYTES} bytes",
+            "bcrypt would silently ignore the rest; use a shorter passphrase (72 bytes at most)",
+        )
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
 
 
@@ -61,36 +63,50 @@ def check_cookie_key(settings: Settings) -> None:
     # A random key is about as hard to guess as brute force over its length; a key made of words,
     # sequences ('abcdef...'), repeats or keyboard runs is far easier, however many distinct characters it has.
     if len(key) < MIN_COOKIE_KEY_LENGTH or cookie_key_guesses_log10(key) < 0.9 * min(len(key), 100):
-        raise UserError("DATATRUTH_COOKIE_KEY is too weak: it is short or has a guessable pattern "
-                        "(words, sequences, repeats)", f"use at least {MIN_COOKIE_KEY_LENGTH} random characters; "
-                        + make)
+        raise UserError(
+            "DATATRUTH_COOKIE_KEY is too weak: it is short or has a guessable pattern "
+            "(words, sequences, repeats)",
+            f"use at least {MIN_COOKIE_KEY_LENGTH} random characters; " + make,
+        )
 
 
 def load_credentials(path: Path, repo_root: Path | None = None) -> dict:
     """Read and check the credentials YAML: every password must be a bcrypt hash; no open registration."""
     if repo_root is not None and path.resolve().is_relative_to(repo_root.resolve()):
-        raise UserError(f"the credentials file {path} is inside the repository",
-                        "keep it outside the repo (e.g. /etc/datatruth/credentials.yaml) and point DATATRUTH_CREDENTIALS at it")
+        raise UserError(
+            f"the credentials file {path} is inside the repository",
+            "keep it outside the repo (e.g. /etc/datatruth/credentials.yaml) and point DATATRUTH_CREDENTIALS at it",
+        )
     doc = load_yaml(path)
     data = doc.data or {}
     issues: list[Issue] = []
     users = (data.get("credentials") or {}).get("usernames") if isinstance(data, dict) else None
     if not isinstance(users, dict) or not users:
-        issues.append(doc.issue(("credentials",), "no users under credentials.usernames",
-                                "add users with `datatruth users invite`"))
+        issues.append(
+            doc.issue(
+                ("credentials",),
+                "no users under credentials.usernames",
+                "add users with `datatruth users invite`",
+            )
+        )
         users = {}
     for name, entry in users.items():
         pw = (entry or {}).get("password", "") if isinstance(entry, dict) else ""
         if not isinstance(pw, str) or not _BCRYPT_RE.fullmatch(pw):
-            issues.append(doc.issue(("credentials", "usernames", name, "password"),
-                                    f"password of '{name}' is not a bcrypt hash",
-                                    "store only hashes: `datatruth users invite NAME` writes one"))
+            issues.append(
+                doc.issue(
+                    ("credentials", "usernames", name, "password"),
+                    f"password of '{name}' is not a bcrypt hash",
+                    "store only hashes: `datatruth users invite NAME` writes one",
+                )
+            )
     if issues:
         raise ConfigError(f"{path} has {len(issues)} problem(s)", "fix the lines listed", issues)
     return data
 
 
 # -- the credentials file: every change is a locked read-modify-write, written atomically -----------------------
+
 
 @contextmanager
 def _locked(path: Path) -> Iterator[None]:
@@ -140,14 +156,20 @@ def user_exists(path: Path | None, username: str) -> bool:
     return isinstance(((_read(path).get("credentials") or {}).get("usernames") or {}).get(username), dict)
 
 
-def invite_user(path: Path, username: str, name: str, email: str, password: str, roles: list[str] | None = None) -> None:
+def invite_user(
+    path: Path, username: str, name: str, email: str, password: str, roles: list[str] | None = None
+) -> None:
     """Add (or reset) a user in the credentials file with a bcrypt-hashed password."""
     hashed = hash_password(password)  # before the lock: hashing is slow, and a bad password changes nothing
 
     def add(data: dict[str, Any]) -> None:
         data.setdefault("credentials", {}).setdefault("usernames", {})[username] = {
-            "name": name, "email": email, "password": hashed, "roles": roles or [],
-            "failed_login_attempts": 0, "logged_in": False,
+            "name": name,
+            "email": email,
+            "password": hashed,
+            "roles": roles or [],
+            "failed_login_attempts": 0,
+            "logged_in": False,
         }
 
     update_credentials(path, add)
@@ -188,10 +210,14 @@ def login_form(settings: Settings) -> str | None:
     # copy back, which lost concurrent updates and deleted users invited meanwhile. Changes to the failed-attempt
     # counts are written here instead, each as a locked re-read and increment.
     credentials = data["credentials"]
-    before = [(name, entry, int(entry.get("failed_login_attempts") or 0))
-              for name, entry in credentials["usernames"].items() if isinstance(entry, dict)]
-    authenticator = stauth.Authenticate(credentials, COOKIE_NAME, settings.cookie_key, cookie_expiry_days=1,
-                                        auto_hash=False)
+    before = [
+        (name, entry, int(entry.get("failed_login_attempts") or 0))
+        for name, entry in credentials["usernames"].items()
+        if isinstance(entry, dict)
+    ]
+    authenticator = stauth.Authenticate(
+        credentials, COOKIE_NAME, settings.cookie_key, cookie_expiry_days=1, auto_hash=False
+    )
     st.session_state["dt_authenticator"] = authenticator
     store = open_store(settings=settings)
     try:

@@ -60,9 +60,15 @@ class PlanningError(UserError):
     could not be placed, `interpretation` what was understood so far, and `choices` questions that can be
     answered instead (each one was planned before it was offered)."""
 
-    def __init__(self, message: str, hint: str = "", suggestions: list[str] | None = None,
-                 unmatched: list[str] | None = None, interpretation: str = "",
-                 choices: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        hint: str = "",
+        suggestions: list[str] | None = None,
+        unmatched: list[str] | None = None,
+        interpretation: str = "",
+        choices: list[str] | None = None,
+    ) -> None:
         super().__init__(message, hint)
         self.suggestions = list(suggestions or [])
         self.unmatched = list(unmatched or [])

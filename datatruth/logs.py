@@ -8,8 +8,11 @@ import re
 
 _SECRET_KEYS = re.compile(r"(password|passwd|secret|token|api[_-]?key|cookie)", re.I)
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)([^@\s]+)(@)")
-_QUERY_SECRET = re.compile(r"([?&][^=&\s]*(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|"
-                           r"credential)[^=&\s]*=)([^&#\s]+)", re.I)
+_QUERY_SECRET = re.compile(
+    r"([?&][^=&\s]*(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|"
+    r"credential)[^=&\s]*=)([^&#\s]+)",
+    re.I,
+)
 _FORBIDDEN_FIELDS = {"rows", "frame", "result", "data"}
 
 
@@ -40,8 +43,10 @@ class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         """Render a record as JSON, dropping result rows and masking secrets."""
         payload: dict[str, object] = {
-            "ts": self.formatTime(record), "level": record.levelname,
-            "logger": record.name, "msg": scrub(record.getMessage()),
+            "ts": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": scrub(record.getMessage()),
         }
         for key, value in (getattr(record, "fields", None) or {}).items():
             if key in _FORBIDDEN_FIELDS:
@@ -67,8 +72,9 @@ def configure(level: str = "INFO") -> None:
 
     name = str(level).strip().upper()
     if name not in LEVELS:
-        raise ConfigError(f"DATATRUTH_LOG_LEVEL is {level!r}, which is not a log level",
-                          f"use one of {', '.join(LEVELS)}")
+        raise ConfigError(
+            f"DATATRUTH_LOG_LEVEL is {level!r}, which is not a log level", f"use one of {', '.join(LEVELS)}"
+        )
     root = logging.getLogger("datatruth")
     root.setLevel(name)
     root.propagate = False  # one line per record, even when the host application configures the root logger

@@ -45,20 +45,27 @@ class Kind:
     help: str = ""
 
 
-KINDS: dict[str, Kind] = {k.name: k for k in (
-    Kind("layer", 16, help="activated semantic layer, result cache handle and exposed tables (ask.pipeline)"),
-    Kind("sql", 16, help="result cache handle and exposed tables for raw SQL (ask.pipeline)"),
-    Kind("llm-planner", 16, help="a workspace's LLM planner (ask.pipeline, llm.planner)"),
-    Kind("planner", 16, help="deterministic planner with its value index (ask.planner)"),
-    Kind("vocabulary", 32, help="vocabulary of a model content hash and learned synonyms (ask.planner)"),
-    Kind("table-columns", 512, help="column types of a warehouse table, for masking (ask.masking)"),
-    Kind("tile", 512, help="rendered dashboard tiles (dashboards.tiles)"),
-    # One handle per chroma collection: its lock serialises rebuilds, and it re-syncs with the model on every
-    # open, so it is never stale and a second handle next to it could rebuild the collection under a reader.
-    Kind("vector-index", 16, invalidated=False, help="vector index handle (vector.index)"),
-    # A warm-up is a background job, not a value derived from the model; the next one starts with new settings.
-    Kind("warmup", 16, invalidated=False, help="background warm-up of a workspace (ask.warmup)"),
-)}
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in (
+        Kind(
+            "layer",
+            16,
+            help="activated semantic layer, result cache handle and exposed tables (ask.pipeline)",
+        ),
+        Kind("sql", 16, help="result cache handle and exposed tables for raw SQL (ask.pipeline)"),
+        Kind("llm-planner", 16, help="a workspace's LLM planner (ask.pipeline, llm.planner)"),
+        Kind("planner", 16, help="deterministic planner with its value index (ask.planner)"),
+        Kind("vocabulary", 32, help="vocabulary of a model content hash and learned synonyms (ask.planner)"),
+        Kind("table-columns", 512, help="column types of a warehouse table, for masking (ask.masking)"),
+        Kind("tile", 512, help="rendered dashboard tiles (dashboards.tiles)"),
+        # One handle per chroma collection: its lock serialises rebuilds, and it re-syncs with the model on every
+        # open, so it is never stale and a second handle next to it could rebuild the collection under a reader.
+        Kind("vector-index", 16, invalidated=False, help="vector index handle (vector.index)"),
+        # A warm-up is a background job, not a value derived from the model; the next one starts with new settings.
+        Kind("warmup", 16, invalidated=False, help="background warm-up of a workspace (ask.warmup)"),
+    )
+}
 
 
 def _always(_value: Any) -> bool:
@@ -80,12 +87,23 @@ class ResourceCache:
         self._held: dict[str, OrderedDict[tuple, _Held]] = {name: OrderedDict() for name in self._kinds}
         self._building: dict[tuple, threading.Lock] = {}  # slot → the lock its one builder holds
         self._builders: dict[tuple, int] = {}  # slot → the thread building it
-        self._generation: dict[str, int] = {}  # bumped by invalidate(): a build that started before is not kept
+        self._generation: dict[
+            str, int
+        ] = {}  # bumped by invalidate(): a build that started before is not kept
         self._epoch = 0  # bumped by clear(), the same for every workspace
         self.builds = 0  # how many values were built (for tests)
 
-    def get(self, kind: str, workspace: str, build: Callable[[], T], *, slot: Hashable = (),
-            version: Hashable = (), fresh: Callable[[T], bool] = _always, keep: Callable[[T], bool] = _always) -> T:
+    def get(
+        self,
+        kind: str,
+        workspace: str,
+        build: Callable[[], T],
+        *,
+        slot: Hashable = (),
+        version: Hashable = (),
+        fresh: Callable[[T], bool] = _always,
+        keep: Callable[[T], bool] = _always,
+    ) -> T:
         """The value of a slot for `version`, built with `build()` (once, whoever else asks meanwhile) when absent,
         of another version or no longer `fresh`; a built value is kept only when `keep(value)`.
 
@@ -102,7 +120,9 @@ class ResourceCache:
                     return found.value
                 if self._builders.get(building) == me:
                     # waiting for ourselves would hang this thread (and every later asker) for good
-                    raise InternalError(f"building the {kind} of workspace {workspace!r} needs that {kind} itself")
+                    raise InternalError(
+                        f"building the {kind} of workspace {workspace!r} needs that {kind} itself"
+                    )
                 lock = self._building.setdefault(building, threading.Lock())
             with lock:
                 with self._lock:
@@ -163,8 +183,16 @@ class ResourceCache:
 CACHE = ResourceCache(KINDS)
 
 
-def get(kind: str, workspace: str, build: Callable[[], T], *, slot: Hashable = (), version: Hashable = (),
-        fresh: Callable[[T], bool] = _always, keep: Callable[[T], bool] = _always) -> T:
+def get(
+    kind: str,
+    workspace: str,
+    build: Callable[[], T],
+    *,
+    slot: Hashable = (),
+    version: Hashable = (),
+    fresh: Callable[[T], bool] = _always,
+    keep: Callable[[T], bool] = _always,
+) -> T:
     """The process-wide cache's value of a slot (see ResourceCache.get)."""
     return CACHE.get(kind, workspace, build, slot=slot, version=version, fresh=fresh, keep=keep)
 

@@ -25,40 +25,83 @@ class Setting:
 
 
 SETTINGS: dict[str, Setting] = {
-    "data_dir": Setting("DATATRUTH_DATA_DIR", ".datatruth",
-                        "Runtime state (warehouse files, caches, indexes), one subfolder per workspace."),
-    "workspaces_dir": Setting("DATATRUTH_WORKSPACES_DIR", "workspaces",
-                              "Folder holding workspaces/<name>/workspace.yaml."),
-    "store_url": Setting("DATATRUTH_STORE_URL", "",
-                         "SQLAlchemy URL of the metadata store; empty means SQLite at <data_dir>/metadata.sqlite."),
-    "default_workspace": Setting("DATATRUTH_DEFAULT_WORKSPACE", "retail", "Workspace opened when none is named."),
-    "credentials_path": Setting("DATATRUTH_CREDENTIALS", "",
-                                "Path of the login credentials YAML (outside the repo); empty means local single-user mode."),
-    "cookie_key": Setting("DATATRUTH_COOKIE_KEY", "", "Secret key for login cookies; required in hosted mode."),
-    "hosted": Setting("DATATRUTH_HOSTED", "false", "true for a shared team deployment: logins and a strong cookie key are required."),
-    "chroma_url": Setting("DATATRUTH_CHROMA_URL", "", "URL of a chroma server; empty means an embedded index per workspace."),
+    "data_dir": Setting(
+        "DATATRUTH_DATA_DIR",
+        ".datatruth",
+        "Runtime state (warehouse files, caches, indexes), one subfolder per workspace.",
+    ),
+    "workspaces_dir": Setting(
+        "DATATRUTH_WORKSPACES_DIR", "workspaces", "Folder holding workspaces/<name>/workspace.yaml."
+    ),
+    "store_url": Setting(
+        "DATATRUTH_STORE_URL",
+        "",
+        "SQLAlchemy URL of the metadata store; empty means SQLite at <data_dir>/metadata.sqlite.",
+    ),
+    "default_workspace": Setting(
+        "DATATRUTH_DEFAULT_WORKSPACE", "retail", "Workspace opened when none is named."
+    ),
+    "credentials_path": Setting(
+        "DATATRUTH_CREDENTIALS",
+        "",
+        "Path of the login credentials YAML (outside the repo); empty means local single-user mode.",
+    ),
+    "cookie_key": Setting(
+        "DATATRUTH_COOKIE_KEY", "", "Secret key for login cookies; required in hosted mode."
+    ),
+    "hosted": Setting(
+        "DATATRUTH_HOSTED",
+        "false",
+        "true for a shared team deployment: logins and a strong cookie key are required.",
+    ),
+    "chroma_url": Setting(
+        "DATATRUTH_CHROMA_URL", "", "URL of a chroma server; empty means an embedded index per workspace."
+    ),
     "log_level": Setting("DATATRUTH_LOG_LEVEL", "INFO", "Log level for structured logs."),
-    "upload_max_mb": Setting("DATATRUTH_UPLOAD_MAX_MB", "200", "Largest file accepted by workspace load and the upload widget."),
+    "upload_max_mb": Setting(
+        "DATATRUTH_UPLOAD_MAX_MB", "200", "Largest file accepted by workspace load and the upload widget."
+    ),
     "local_user": Setting("DATATRUTH_LOCAL_USER", "local", "User name in local single-user mode."),
-    "base_url": Setting("DATATRUTH_BASE_URL", "http://localhost:8501",
-                        "Address people open the app at (with any path prefix); share links start with it."),
-    "workspace_env": Setting("DATATRUTH_WORKSPACE_ENV", "",
-                             "Environment variables a workspace may read (${VAR}, llm.api_key_env): comma-separated "
-                             "name patterns, {WS} is the workspace name in upper case, 'ws:PATTERN' limits an entry "
-                             "to one workspace; empty means any in local single-user mode and DATATRUTH_WS_{WS}_* "
-                             "with logins."),
-    "llm_base_urls": Setting("DATATRUTH_LLM_BASE_URLS", "",
-                             "Comma-separated LLM base URLs (prefixes) workspaces may use; in hosted mode a "
-                             "workspace's llm.base_url must be one of them (empty: only the providers' defaults)."),
-    "max_row_cap": Setting("DATATRUTH_MAX_ROW_CAP", "100000",
-                           "Ceiling on any workspace's limits.row_cap (rows one query may return)."),
-    "max_timeout_s": Setting("DATATRUTH_MAX_TIMEOUT_S", "300",
-                             "Ceiling on any workspace's limits.timeout_s (seconds one query may run)."),
-    "max_memory_mb": Setting("DATATRUTH_MAX_MEMORY_MB", "4096",
-                             "Ceiling on any workspace's limits.memory_mb (DuckDB memory per process)."),
-    "warehouse_root": Setting("DATATRUTH_WAREHOUSE_ROOT", "",
-                              "Folder that warehouse files (DuckDB, SQLite) named by a workspace admin must be in; "
-                              "empty means anywhere in local single-user mode and none with logins."),
+    "base_url": Setting(
+        "DATATRUTH_BASE_URL",
+        "http://localhost:8501",
+        "Address people open the app at (with any path prefix); share links start with it.",
+    ),
+    "workspace_env": Setting(
+        "DATATRUTH_WORKSPACE_ENV",
+        "",
+        "Environment variables a workspace may read (${VAR}, llm.api_key_env): comma-separated "
+        "name patterns, {WS} is the workspace name in upper case, 'ws:PATTERN' limits an entry "
+        "to one workspace; empty means any in local single-user mode and DATATRUTH_WS_{WS}_* "
+        "with logins.",
+    ),
+    "llm_base_urls": Setting(
+        "DATATRUTH_LLM_BASE_URLS",
+        "",
+        "Comma-separated LLM base URLs (prefixes) workspaces may use; in hosted mode a "
+        "workspace's llm.base_url must be one of them (empty: only the providers' defaults).",
+    ),
+    "max_row_cap": Setting(
+        "DATATRUTH_MAX_ROW_CAP",
+        "100000",
+        "Ceiling on any workspace's limits.row_cap (rows one query may return).",
+    ),
+    "max_timeout_s": Setting(
+        "DATATRUTH_MAX_TIMEOUT_S",
+        "300",
+        "Ceiling on any workspace's limits.timeout_s (seconds one query may run).",
+    ),
+    "max_memory_mb": Setting(
+        "DATATRUTH_MAX_MEMORY_MB",
+        "4096",
+        "Ceiling on any workspace's limits.memory_mb (DuckDB memory per process).",
+    ),
+    "warehouse_root": Setting(
+        "DATATRUTH_WAREHOUSE_ROOT",
+        "",
+        "Folder that warehouse files (DuckDB, SQLite) named by a workspace admin must be in; "
+        "empty means anywhere in local single-user mode and none with logins.",
+    ),
 }
 
 
@@ -93,8 +136,10 @@ class Settings:
     def workspace_data_dir(self, workspace: str) -> Path:
         """Folder for one workspace's runtime state (created on demand)."""
         if not WORKSPACE_NAME_RE.fullmatch(workspace):
-            raise UserError(f"{workspace[:60]!r} is not a valid workspace name",
-                            "use lower-case letters, digits, '-' or '_' (max 40), starting with a letter")
+            raise UserError(
+                f"{workspace[:60]!r} is not a valid workspace name",
+                "use lower-case letters, digits, '-' or '_' (max 40), starting with a letter",
+            )
         path = self.data_dir / workspace
         path.mkdir(parents=True, exist_ok=True)
         return path
@@ -118,8 +163,10 @@ def _base_url(value: str) -> str:
     text = value.strip().rstrip("/")
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise ConfigError(f"{SETTINGS['base_url'].env} must be an http(s) address such as https://datatruth.example.com",
-                          f"got {value!r}; include any path prefix the app is served under, nothing after it")
+        raise ConfigError(
+            f"{SETTINGS['base_url'].env} must be an http(s) address such as https://datatruth.example.com",
+            f"got {value!r}; include any path prefix the app is served under, nothing after it",
+        )
     return text
 
 
@@ -129,8 +176,10 @@ def _number(raw: dict[str, str], name: str, kind: type[int] | type[float]) -> An
     except ValueError:
         value = 0
     if value <= 0:
-        raise ConfigError(f"{SETTINGS[name].env} must be a positive {'whole ' if kind is int else ''}number",
-                          f"got {raw[name]!r}; the default is {SETTINGS[name].default}")
+        raise ConfigError(
+            f"{SETTINGS[name].env} must be a positive {'whole ' if kind is int else ''}number",
+            f"got {raw[name]!r}; the default is {SETTINGS[name].default}",
+        )
     return value
 
 
@@ -141,8 +190,10 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     try:
         upload = int(raw["upload_max_mb"])
     except ValueError:
-        raise ConfigError(f"{SETTINGS['upload_max_mb'].env} must be a whole number of megabytes",
-                          f"got {raw['upload_max_mb']!r}") from None
+        raise ConfigError(
+            f"{SETTINGS['upload_max_mb'].env} must be a whole number of megabytes",
+            f"got {raw['upload_max_mb']!r}",
+        ) from None
     settings = Settings(
         data_dir=_path(raw["data_dir"]),
         workspaces_dir=_path(raw["workspaces_dir"]),

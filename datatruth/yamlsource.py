@@ -38,8 +38,24 @@ MAX_DEPTH = 64  # lists and mappings inside each other; real settings files stay
 MAX_ALIAS_VALUES = 10_000  # values that aliases may repeat in one file, over all aliases
 MAX_YAML_BYTES = 10_000_000
 # YAML's own types (what a safe loader builds); python/* and any local tag are refused.
-_ALLOWED_TAGS = frozenset(f"tag:yaml.org,2002:{name}" for name in (
-    "str", "int", "float", "bool", "null", "map", "seq", "timestamp", "binary", "merge", "set", "omap", "pairs"))
+_ALLOWED_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}"
+    for name in (
+        "str",
+        "int",
+        "float",
+        "bool",
+        "null",
+        "map",
+        "seq",
+        "timestamp",
+        "binary",
+        "merge",
+        "set",
+        "omap",
+        "pairs",
+    )
+)
 _DEEP_HINT = "settings are at most a few levels deep; flatten the structure"
 
 
@@ -82,7 +98,8 @@ class YamlDoc:
 
 # PyYAML's implicit rules (first character → [(tag, regexp)]), copied once so the table is never mutated.
 _RULES: dict[str | None, tuple[tuple[str, Any], ...]] = {
-    first: tuple(rules) for first, rules in pyyaml.resolver.Resolver.yaml_implicit_resolvers.items()}
+    first: tuple(rules) for first, rules in pyyaml.resolver.Resolver.yaml_implicit_resolvers.items()
+}
 
 
 class _Resolver(VersionedResolver):
@@ -124,6 +141,7 @@ def _loader() -> YAML:
 
 
 # -- the guard pass over parse events -------------------------------------------------------------------------
+
 
 class _Refused(Exception):
     def __init__(self, line: int, message: str, hint: str) -> None:
@@ -178,22 +196,31 @@ def _guard_events(events: Any) -> None:
         line = _line(event)
         tag = getattr(event, "tag", None)
         if tag is not None and str(tag) not in ("!", "") and str(tag) not in _ALLOWED_TAGS:
-            raise _Refused(line, f"unknown YAML tag '{tag}'",
-                           "settings files use plain values; remove the tag (or quote the value)")
+            raise _Refused(
+                line,
+                f"unknown YAML tag '{tag}'",
+                "settings files use plain values; remove the tag (or quote the value)",
+            )
         is_key = bool(stack) and stack[-1].is_map and stack[-1].children % 2 == 0
         if kind == "AliasEvent":
             if any(f.anchor == event.anchor for f in stack):
-                raise _Refused(line, f"the alias *{event.anchor} is used inside its own anchor &{event.anchor} "
-                                     "(a recursive alias)", "an anchor cannot contain itself; write the values out")
+                raise _Refused(
+                    line,
+                    f"the alias *{event.anchor} is used inside its own anchor &{event.anchor} "
+                    "(a recursive alias)",
+                    "an anchor cannot contain itself; write the values out",
+                )
             size, is_collection = anchors.get(event.anchor, (1, False))
             if is_key and is_collection:
                 raise _key_refusal(line)
             repeated += size
             if repeated > MAX_ALIAS_VALUES:
-                raise _Refused(line, f"aliases repeat more than {MAX_ALIAS_VALUES:,} values in this file "
-                                     "(an alias bomb?)",
-                               "YAML anchors (&name) and aliases (*name) may repeat only a few values; write the "
-                               "values out, or use fewer aliases of aliases")
+                raise _Refused(
+                    line,
+                    f"aliases repeat more than {MAX_ALIAS_VALUES:,} values in this file (an alias bomb?)",
+                    "YAML anchors (&name) and aliases (*name) may repeat only a few values; write the "
+                    "values out, or use fewer aliases of aliases",
+                )
             _add_child(stack, size)
         elif kind == "ScalarEvent":
             if event.anchor is not None:
@@ -203,7 +230,9 @@ def _guard_events(events: Any) -> None:
             if is_key:
                 raise _key_refusal(line)
             if len(stack) >= MAX_DEPTH:
-                raise _Refused(line, f"lists and mappings are nested more than {MAX_DEPTH} levels deep", _DEEP_HINT)
+                raise _Refused(
+                    line, f"lists and mappings are nested more than {MAX_DEPTH} levels deep", _DEEP_HINT
+                )
             stack.append(_Frame(_OPENING[kind], event.anchor, line))
 
 
@@ -214,11 +243,15 @@ def _add_child(stack: list[_Frame], size: int) -> None:
 
 
 def _key_refusal(line: int) -> _Refused:
-    return _Refused(line, "a key is a list or a mapping", "keys must be plain text or numbers; quote the key, "
-                                                          "or move the structure into the value")
+    return _Refused(
+        line,
+        "a key is a list or a mapping",
+        "keys must be plain text or numbers; quote the key, or move the structure into the value",
+    )
 
 
 # -- building plain data with lines ---------------------------------------------------------------------------
+
 
 def _plain_scalar(value: Any) -> Any:
     """ruamel's round-trip scalar types as the plain Python values PyYAML gives."""
@@ -235,8 +268,16 @@ def _plain_scalar(value: Any) -> Any:
     if isinstance(value, str):
         return str(value)
     if isinstance(value, dt.datetime):
-        return dt.datetime(value.year, value.month, value.day, value.hour, value.minute, value.second,
-                           value.microsecond, value.tzinfo)
+        return dt.datetime(
+            value.year,
+            value.month,
+            value.day,
+            value.hour,
+            value.minute,
+            value.second,
+            value.microsecond,
+            value.tzinfo,
+        )
     return value
 
 
@@ -281,12 +322,15 @@ def parse_yaml(text: str, path: str) -> YamlDoc:
         except (MarkedYAMLError, pyyaml.MarkedYAMLError) as err:
             raise _syntax_error(path, err) from None
         except (YAMLError, pyyaml.YAMLError) as err:
-            raise _refusal(path, None, f"YAML error: {str(err).splitlines()[0][:200]}",
-                           "check the file's syntax") from None
+            raise _refusal(
+                path, None, f"YAML error: {str(err).splitlines()[0][:200]}", "check the file's syntax"
+            ) from None
     if data is None:
         return YamlDoc(path, None, {})
     lines: dict[KeyPath, int] = {}
-    root_line = data.lc.line + 1 if isinstance(data, CommentedMap | CommentedSeq) and data.lc.line is not None else 1
+    root_line = (
+        data.lc.line + 1 if isinstance(data, CommentedMap | CommentedSeq) and data.lc.line is not None else 1
+    )
     return YamlDoc(path, _build(data, (), lines, root_line), lines)
 
 
@@ -311,18 +355,32 @@ def load_yaml(path: str | Path) -> YamlDoc:
     try:
         size = p.stat().st_size
         if size > MAX_YAML_BYTES:
-            raise _refusal(str(p), None, f"the file is {size / 1e6:.1f} MB; settings files may be at most "
-                                         f"{MAX_YAML_BYTES / 1e6:.0f} MB", "split it into several files")
+            raise _refusal(
+                str(p),
+                None,
+                f"the file is {size / 1e6:.1f} MB; settings files may be at most "
+                f"{MAX_YAML_BYTES / 1e6:.0f} MB",
+                "split it into several files",
+            )
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"{p} does not exist", "check the path or create the file", [Issue(str(p), None, "file not found")]) from None
+        raise ConfigError(
+            f"{p} does not exist",
+            "check the path or create the file",
+            [Issue(str(p), None, "file not found")],
+        ) from None
     except IsADirectoryError:
-        raise ConfigError(f"{p} is a folder, not a YAML file", "name a .yaml file",
-                          [Issue(str(p), None, "is a folder")]) from None
+        raise ConfigError(
+            f"{p} is a folder, not a YAML file", "name a .yaml file", [Issue(str(p), None, "is a folder")]
+        ) from None
     except UnicodeDecodeError:
-        raise ConfigError(f"{p} is not UTF-8 text", "save the file as UTF-8",
-                          [Issue(str(p), None, "not UTF-8")]) from None
+        raise ConfigError(
+            f"{p} is not UTF-8 text", "save the file as UTF-8", [Issue(str(p), None, "not UTF-8")]
+        ) from None
     except (OSError, ValueError) as err:  # permission denied, a name with a NUL byte, …
-        raise ConfigError(f"{p} cannot be read: {getattr(err, 'strerror', None) or err}",
-                          "check the file's permissions and name", [Issue(str(p), None, "cannot be read")]) from None
+        raise ConfigError(
+            f"{p} cannot be read: {getattr(err, 'strerror', None) or err}",
+            "check the file's permissions and name",
+            [Issue(str(p), None, "cannot be read")],
+        ) from None
     return parse_yaml(text, str(p))

@@ -20,8 +20,12 @@ from datatruth.teach import review
 from datatruth.ui.context import PageContext, page_context
 from datatruth.ui.render import empty_state, show_error, table
 
-PLANNED_BY = {"deterministic": "the rules", "verified": "a verified question", "llm": "the LLM",
-              "llm-sql": "the LLM (its own SQL)"}
+PLANNED_BY = {
+    "deterministic": "the rules",
+    "verified": "a verified question",
+    "llm": "the LLM",
+    "llm-sql": "the LLM (its own SQL)",
+}
 
 
 def _chat_key(ctx: PageContext) -> str:
@@ -47,8 +51,14 @@ def _ask(ctx: PageContext, question: str, follow_up: bool) -> None:
     turns = _turns(ctx)
     previous = next((t["answer"].plan for t in reversed(turns) if t.get("answer") is not None), None)
     try:
-        answer = ask(ctx.workspace, question, user=ctx.user, store=ctx.store, session_id=_session_id(ctx),
-                     previous=previous if follow_up else None)
+        answer = ask(
+            ctx.workspace,
+            question,
+            user=ctx.user,
+            store=ctx.store,
+            session_id=_session_id(ctx),
+            previous=previous if follow_up else None,
+        )
         turns.append({"question": question, "answer": answer})
     except PlanningError as err:
         turns.append({"question": question, "error": err})
@@ -59,22 +69,32 @@ def _ask(ctx: PageContext, question: str, follow_up: bool) -> None:
 def _render_answer(ctx: PageContext, answer: Answer, index: int) -> None:
     if answer.interpretation:
         # what the question was read as comes before any number, so a misreading is seen first
-        followed = next((e.target for e in (answer.plan.evidence if answer.plan else ()) if e.method == "followup"),
-                        "")
+        followed = next(
+            (e.target for e in (answer.plan.evidence if answer.plan else ()) if e.method == "followup"), ""
+        )
         st.info(f"**Read as:** {answer.interpretation}", icon=":material/manage_search:")
         if followed:
-            st.caption(f"A follow-up: it changes the previous question ({followed.removeprefix('follow-up of: ')}).")
+            st.caption(
+                f"A follow-up: it changes the previous question ({followed.removeprefix('follow-up of: ')})."
+            )
     st.markdown(answer.explanation)
     for insight in answer.insights:
         st.markdown(f"- {insight.text}")
     if answer.chart is not None:
         chart = answer.chart
-        over_time = any(t.get("type") == "scatter" for t in chart.get("data", []))  # no forecast of a number card
-        if over_time and st.toggle("Forecast", key=f"forecast-{index}", help="Exponential smoothing on the series; drawn "
-                     "dashed, never mixed into the actual numbers"):
+        over_time = any(
+            t.get("type") == "scatter" for t in chart.get("data", [])
+        )  # no forecast of a number card
+        if over_time and st.toggle(
+            "Forecast",
+            key=f"forecast-{index}",
+            help="Exponential smoothing on the series; drawn dashed, never mixed into the actual numbers",
+        ):
             chart = add_forecast(answer) or chart
             if chart is answer.chart:
-                st.caption("Not enough history for a forecast (needs a time series of two seasons or 24 points).")
+                st.caption(
+                    "Not enough history for a forecast (needs a time series of two seasons or 24 points)."
+                )
         st.plotly_chart(chart, width="stretch", key=f"chart-{index}")
     layer = workspace_resources(ctx.workspace, ctx.store).layer if answer.plan is not None else None
     described = describe_plan(answer.plan, layer) if answer.plan is not None else ""
@@ -82,15 +102,25 @@ def _render_answer(ctx: PageContext, answer: Answer, index: int) -> None:
     source = "cache" if answer.cached else "warehouse"
     extra = " · truncated at the row cap" if answer.truncated else ""
     planner = PLANNED_BY.get(answer.plan_source, answer.plan_source)
-    st.caption(f"{answer.row_count:,} row(s) from the {source} in {answer.elapsed_ms:.0f} ms · model "
-               f"{answer.model_version or 'n/a'} · planned by {planner}{extra}")
+    st.caption(
+        f"{answer.row_count:,} row(s) from the {source} in {answer.elapsed_ms:.0f} ms · model "
+        f"{answer.model_version or 'n/a'} · planned by {planner}{extra}"
+    )
     with st.expander("SQL"):
         st.code(answer.sql, language="sql")
     if answer.plan is not None:
         with st.expander("Plan and evidence"):
             st.markdown(f"**{described}**")
-            rows = [{"phrase": e.phrase, "kind": e.kind, "matched": label_words(layer, e.target), "how": e.method,
-                     "score": round(e.score, 2)} for e in answer.plan.evidence]
+            rows = [
+                {
+                    "phrase": e.phrase,
+                    "kind": e.kind,
+                    "matched": label_words(layer, e.target),
+                    "how": e.method,
+                    "score": round(e.score, 2),
+                }
+                for e in answer.plan.evidence
+            ]
             if rows:
                 st.dataframe(rows, hide_index=True, width="stretch")
     if answer.plan is not None and ctx.can("edit_dashboard"):
@@ -98,18 +128,24 @@ def _render_answer(ctx: PageContext, answer: Answer, index: int) -> None:
             board = st.text_input("Dashboard", value="My dashboard", key=f"pin-board-{index}")
             title = st.text_input("Tile title", value=answer.question, key=f"pin-title-{index}")
             if st.button("Pin", key=f"pin-{index}"):
-                pinned = pin_answer(ctx.store, ctx.workspace, ctx.user, board, title, answer.question, answer.plan)
+                pinned = pin_answer(
+                    ctx.store, ctx.workspace, ctx.user, board, title, answer.question, answer.plan
+                )
                 if pinned.added:
                     st.toast(f"Pinned to '{board}'.", icon=":material/keep:")
                 else:
-                    st.info(f"This answer is already on '{board}' as '{pinned.tile.title}'; it was not added twice.",
-                            icon=":material/info:")
+                    st.info(
+                        f"This answer is already on '{board}' as '{pinned.tile.title}'; it was not added twice.",
+                        icon=":material/info:",
+                    )
     if answer.history_id is not None:
         good, bad, _ = st.columns([1, 1, 6])
         if good.button("Right", key=f"up-{index}", help="This answer is right", icon=":material/thumb_up:"):
             marked = review.mark_right(ctx.workspace, ctx.store, ctx.user, answer.history_id)
             st.toast(marked.message)
-        if bad.button("Wrong", key=f"down-{index}", help="This answer is wrong", icon=":material/thumb_down:"):
+        if bad.button(
+            "Wrong", key=f"down-{index}", help="This answer is wrong", icon=":material/thumb_down:"
+        ):
             review.mark_wrong(ctx.workspace, ctx.store, ctx.user, answer.history_id)
             st.toast("Thanks — recorded as wrong; an admin will see it among the suggestions.")
 
@@ -132,7 +168,9 @@ def _render_error(ctx: PageContext, question: str, err: UserError, index: int) -
                 learned = learnable_choice(ctx.workspace, ctx.store, question, term, choice)
                 if learned is not None:
                     # the planner picks learned synonyms up on the next question (in every process)
-                    feedback.confirm_choice(ctx.store, ctx.workspace.name, ctx.user, term, learned[0], learned[1])
+                    feedback.confirm_choice(
+                        ctx.store, ctx.workspace.name, ctx.user, term, learned[0], learned[1]
+                    )
                 _ask(ctx, choice, follow_up=False)
                 st.rerun()
         return
@@ -144,16 +182,22 @@ def _render_error(ctx: PageContext, question: str, err: UserError, index: int) -
         if cols[i].button(suggestion, key=f"dym-{index}-{i}"):
             if term:
                 # the planner picks learned synonyms up on the next question (in every process)
-                feedback.confirm_choice(ctx.store, ctx.workspace.name, ctx.user, term, _target_kind(ctx, suggestion),
-                                        suggestion)
-            retry = question.replace(term, suggestion.replace("__", " ")) if term else f"{question} {suggestion}"
+                feedback.confirm_choice(
+                    ctx.store, ctx.workspace.name, ctx.user, term, _target_kind(ctx, suggestion), suggestion
+                )
+            retry = (
+                question.replace(term, suggestion.replace("__", " ")) if term else f"{question} {suggestion}"
+            )
             _ask(ctx, retry, follow_up=False)
             st.rerun()
 
 
 def _earlier(ctx: PageContext) -> None:
-    entries = [e for e in history.recent(ctx.store, ctx.workspace.name, ctx.user, limit=30)
-               if e.session_id != _session_id(ctx)]
+    entries = [
+        e
+        for e in history.recent(ctx.store, ctx.workspace.name, ctx.user, limit=30)
+        if e.session_id != _session_id(ctx)
+    ]
     if not entries:
         return
     with st.expander(f"Earlier questions ({len(entries)})"):
@@ -171,8 +215,11 @@ def _ask_tab(ctx: PageContext) -> None:
     _earlier(ctx)
     if not turns:
         starters = onboarding_questions(workspace_resources(ctx.workspace, ctx.store).layer)
-        hint = "Start with a question the workspace's owners checked:" if starters else \
-            "Name a metric, optionally a breakdown and a period, e.g. *revenue by month last year*."
+        hint = (
+            "Start with a question the workspace's owners checked:"
+            if starters
+            else "Name a metric, optionally a breakdown and a period, e.g. *revenue by month last year*."
+        )
         empty_state("Ask a question in plain words", hint)
         cols = st.columns(2)
         for i, starter in enumerate(starters):
@@ -192,9 +239,13 @@ def _ask_tab(ctx: PageContext) -> None:
     if last is not None:
         # only a question that reads as one ('only online', 'what about 2024?', 'and by month') changes the
         # answer it names here; any other question is read on its own
-        follow_up = st.toggle(f"Follow-ups refine: “{last}”", value=True, key="ask_follow_up",
-                              help="'only online', 'what about 2024?', 'and by month' change this answer; other "
-                                   "questions are read on their own. Turn off to read every question on its own.")
+        follow_up = st.toggle(
+            f"Follow-ups refine: “{last}”",
+            value=True,
+            key="ask_follow_up",
+            help="'only online', 'what about 2024?', 'and by month' change this answer; other "
+            "questions are read on their own. Turn off to read every question on its own.",
+        )
     question = st.chat_input("Ask a question, e.g. revenue by month last year")
     if question:
         _ask(ctx, question, follow_up)
@@ -214,10 +265,16 @@ def _sql_tab(ctx: PageContext) -> None:
     if answer is not None:
         if answer.chart is not None:
             st.plotly_chart(answer.chart, width="stretch", key="sql-chart")
-        table(answer.frame, file_stem(answer.question.splitlines()[0] if answer.question else "", "query"),
-              key="sql-table", columns=answer.columns)
-        st.caption(f"{answer.row_count:,} row(s) from the {'cache' if answer.cached else 'warehouse'} in "
-                   f"{answer.elapsed_ms:.0f} ms")
+        table(
+            answer.frame,
+            file_stem(answer.question.splitlines()[0] if answer.question else "", "query"),
+            key="sql-table",
+            columns=answer.columns,
+        )
+        st.caption(
+            f"{answer.row_count:,} row(s) from the {'cache' if answer.cached else 'warehouse'} in "
+            f"{answer.elapsed_ms:.0f} ms"
+        )
         with st.expander("SQL as run (after the guard)"):
             st.code(answer.sql, language="sql")
 

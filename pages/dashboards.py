@@ -35,20 +35,28 @@ def _filters_panel(ctx, board, saved: Filters) -> Filters:
 
         layer = workspace_resources(ctx.workspace, ctx.store).layer
         categorical = [d.name for d in layer.dimensions() if not d.dimension.is_time] if layer else []
-        use_dates = st.checkbox("Limit dates", value=current.start is not None or current.end is not None,
-                                key=f"{key}-use-dates")
+        use_dates = st.checkbox(
+            "Limit dates", value=current.start is not None or current.end is not None, key=f"{key}-use-dates"
+        )
         left, right = st.columns(2)
         today = ctx.workspace.config.today()
-        start = left.date_input("From", value=current.start or today.replace(month=1, day=1), key=f"{key}-start")
+        start = left.date_input(
+            "From", value=current.start or today.replace(month=1, day=1), key=f"{key}-start"
+        )
         end = right.date_input("To (inclusive)", value=current.end or today, key=f"{key}-end")
-        dims = st.multiselect("Filter by", categorical, default=[c.dimension for c in current.categories
-                                                                 if c.dimension in categorical], key=f"{key}-dims",
-                              format_func=lambda d: column_label(layer, d))
+        dims = st.multiselect(
+            "Filter by",
+            categorical,
+            default=[c.dimension for c in current.categories if c.dimension in categorical],
+            key=f"{key}-dims",
+            format_func=lambda d: column_label(layer, d),
+        )
         cats = []
         for dim in dims:
             before = next((", ".join(c.values) for c in current.categories if c.dimension == dim), "")
-            text = st.text_input(f"{column_label(layer, dim)} is one of (comma-separated)", value=before,
-                                 key=f"{key}-{dim}")
+            text = st.text_input(
+                f"{column_label(layer, dim)} is one of (comma-separated)", value=before, key=f"{key}-{dim}"
+            )
             values = tuple(v.strip() for v in text.split(",") if v.strip())
             if values:
                 cats.append(CategoryFilter(dim, values))
@@ -91,26 +99,35 @@ def _tile(ctx, run: TileRun, index: int, count: int, can_edit: bool, rendered_at
             if tile.kind != "table" and answer.chart is not None:
                 # A forecast needs a series over time; a number card or bars have none.
                 over_time = any(t.get("type") == "scatter" for t in answer.chart.get("data", []))
-                if over_time and st.toggle("Forecast", key=f"fc-{tile.id}", help="exponential smoothing, 80/95% interval"):
+                if over_time and st.toggle(
+                    "Forecast", key=f"fc-{tile.id}", help="exponential smoothing, 80/95% interval"
+                ):
                     forecast = add_forecast(answer)
                     if forecast is None:
                         st.caption("Not enough history for a forecast (needs 2 seasons or 24 periods).")
-                st.plotly_chart(untitled(forecast or answer.chart), key=f"chart-{tile.id}",
-                                config={"displaylogo": False})
+                st.plotly_chart(
+                    untitled(forecast or answer.chart), key=f"chart-{tile.id}", config={"displaylogo": False}
+                )
             else:
                 shown = present(answer.frame.head(1000), answer.columns)
-                st.dataframe(shown.frame, hide_index=True, width="stretch", column_config=column_config(shown.styles))
+                st.dataframe(
+                    shown.frame, hide_index=True, width="stretch", column_config=column_config(shown.styles)
+                )
             st.caption(answer.explanation)
             left, right = st.columns(2)
             name = file_stem(tile.title, tile.question or "")
             for col, fmt, mime, label in ((left, "csv", "text/csv", "CSV"), (right, "xlsx", XLSX, "Excel")):
                 # built when clicked: an Excel workbook per tile would cost ~0.1 s of every page load
-                col.download_button(label, functools.partial(export.data_bytes, answer.frame, fmt, answer.columns,
-                                                             tile.title),
-                                    f"{name}.{fmt}", mime, icon=":material/download:",
-                                    key=f"dl-{fmt}-{tile.id}", on_click=export.record_export,
-                                    args=(ctx.store, ctx.workspace.name, ctx.user, f"tile:{tile.id}", fmt,
-                                          answer.row_count))
+                col.download_button(
+                    label,
+                    functools.partial(export.data_bytes, answer.frame, fmt, answer.columns, tile.title),
+                    f"{name}.{fmt}",
+                    mime,
+                    icon=":material/download:",
+                    key=f"dl-{fmt}-{tile.id}",
+                    on_click=export.record_export,
+                    args=(ctx.store, ctx.workspace.name, ctx.user, f"tile:{tile.id}", fmt, answer.row_count),
+                )
         notes = [f"model {tile.model_version or '?'}"]
         if answer is not None:
             notes.append("cached" if answer.cached else f"ran in {answer.elapsed_ms:,.0f} ms")
@@ -121,26 +138,40 @@ def _tile(ctx, run: TileRun, index: int, count: int, can_edit: bool, rendered_at
         for skipped in run.skipped:
             st.caption(f":material/warning: not applied: {label_words(layer, skipped)}")
         if tile.alert:
-            st.caption(f":material/notifications: alert when {alerts.AlertRule.from_dict(tile.alert).describe()}")
-        st.caption(f"Link: `{service.share_link(ctx.workspace.name, tile.dashboard_id, tile.id, ctx.settings.base_url)}`")
+            st.caption(
+                f":material/notifications: alert when {alerts.AlertRule.from_dict(tile.alert).describe()}"
+            )
+        st.caption(
+            f"Link: `{service.share_link(ctx.workspace.name, tile.dashboard_id, tile.id, ctx.settings.base_url)}`"
+        )
         if can_edit:
             up, down, remove = st.columns(3)
-            if up.button("Up", icon=":material/arrow_upward:", key=f"up-{tile.id}", disabled=index == 0,
-                         help="move up"):
+            if up.button(
+                "Up", icon=":material/arrow_upward:", key=f"up-{tile.id}", disabled=index == 0, help="move up"
+            ):
                 service.move_tile(ctx.store, ctx.workspace.name, ctx.user, tile.id, -1)
                 st.rerun()
-            if down.button("Down", icon=":material/arrow_downward:", key=f"down-{tile.id}", disabled=index == count - 1,
-                           help="move down"):
+            if down.button(
+                "Down",
+                icon=":material/arrow_downward:",
+                key=f"down-{tile.id}",
+                disabled=index == count - 1,
+                help="move down",
+            ):
                 service.move_tile(ctx.store, ctx.workspace.name, ctx.user, tile.id, +1)
                 st.rerun()
             if remove.button("Remove", icon=":material/delete:", key=f"rm-{tile.id}", help="remove the tile"):
                 service.remove_tile(ctx.store, ctx.workspace.name, ctx.user, tile.id)
                 st.rerun()
             with st.expander("Alert"):
-                rule_text = st.text_input("Alert when", key=f"alert-{tile.id}", placeholder="on_time_rate < 75%")
+                rule_text = st.text_input(
+                    "Alert when", key=f"alert-{tile.id}", placeholder="on_time_rate < 75%"
+                )
                 a, b = st.columns(2)
                 if a.button("Set alert", key=f"set-alert-{tile.id}") and rule_text.strip():
-                    service.set_alert(ctx.store, ctx.workspace.name, ctx.user, tile.id, alerts.parse_rule(rule_text))
+                    service.set_alert(
+                        ctx.store, ctx.workspace.name, ctx.user, tile.id, alerts.parse_rule(rule_text)
+                    )
                     st.rerun()
                 if tile.alert and b.button("Remove alert", key=f"del-alert-{tile.id}"):
                     service.set_alert(ctx.store, ctx.workspace.name, ctx.user, tile.id, None)
@@ -156,7 +187,9 @@ def main() -> None:
     if link_board is not None and link_ws and link_ws != ctx.workspace.name:
         # The link belongs to another workspace: check membership there, then ask to switch.
         service.open_shared(ctx.store, link_ws, ctx.user, link_board)
-        st.warning(f"This link opens a dashboard of workspace '{link_ws}'; pick that workspace in the sidebar.")
+        st.warning(
+            f"This link opens a dashboard of workspace '{link_ws}'; pick that workspace in the sidebar."
+        )
     boards = service.list_dashboards(ctx.store, ctx.workspace.name, ctx.user)
     can_edit = ctx.can("edit_dashboard")
     if can_edit:
@@ -170,8 +203,11 @@ def main() -> None:
         # Select the new dashboard before the selector is drawn (its state cannot change afterwards).
         st.session_state["dash-select"] = st.session_state.pop("dash-new")
     if not boards:
-        empty_state("No dashboards yet.", "Ask a question on the Ask page and pin the answer, or run "
-                    f'`datatruth dashboards pin -w {ctx.workspace.name} "Sales" "revenue by month"`.')
+        empty_state(
+            "No dashboards yet.",
+            "Ask a question on the Ask page and pin the answer, or run "
+            f'`datatruth dashboards pin -w {ctx.workspace.name} "Sales" "revenue by month"`.',
+        )
         return
     ids = [b.id for b in boards]
     names = {b.id: b.name for b in boards}
@@ -194,15 +230,29 @@ def main() -> None:
             st.rerun()
     filters = _filters_panel(ctx, view.dashboard, Filters.from_dict(view.dashboard.filters))
     top = st.columns([1, 1, 2])
-    refresh = top[0].button("Refresh", icon=":material/refresh:",
-                            help="re-run every tile on the warehouse (tiles otherwise show their last render)")
+    refresh = top[0].button(
+        "Refresh",
+        icon=":material/refresh:",
+        help="re-run every tile on the warehouse (tiles otherwise show their last render)",
+    )
     if top[1].button("Prepare HTML export"):
-        st.session_state[f"html-{chosen}"] = export.export_dashboard_html(ctx.workspace, ctx.store, ctx.user, chosen)
+        st.session_state[f"html-{chosen}"] = export.export_dashboard_html(
+            ctx.workspace, ctx.store, ctx.user, chosen
+        )
     if f"html-{chosen}" in st.session_state:
-        top[1].download_button("HTML", st.session_state[f"html-{chosen}"], f"{file_stem(names[chosen])}.html",
-                               "text/html", on_click="ignore", key=f"dl-html-{chosen}", icon=":material/download:")
-    top[2].caption(f"Share: `{service.share_link(ctx.workspace.name, chosen, base_url=ctx.settings.base_url)}` "
-                   "(members of this workspace only)")
+        top[1].download_button(
+            "HTML",
+            st.session_state[f"html-{chosen}"],
+            f"{file_stem(names[chosen])}.html",
+            "text/html",
+            on_click="ignore",
+            key=f"dl-html-{chosen}",
+            icon=":material/download:",
+        )
+    top[2].caption(
+        f"Share: `{service.share_link(ctx.workspace.name, chosen, base_url=ctx.settings.base_url)}` "
+        "(members of this workspace only)"
+    )
     run, rendered = render_dashboard(ctx.workspace, ctx.store, ctx.user, chosen, filters, refresh=refresh)
     shown = [t for t in run.tiles if t.tile.id in {v.id for v in view.tiles}]
     if not shown:

@@ -21,8 +21,15 @@ FOCUS_KEY = "incident-focus"  # the incident just acted on: it stays open even w
 FLASH_KEY = "incident-flash"  # the confirmation of the last action, shown after the rerun
 SELECT_NEXT_KEY = "incident-select-next"  # set by an action: select the focused incident on the next run
 SHOWN_ROWS = 500  # the board lists the newest matches; the filters narrow it
-DONE = {"comment": "Comment added to", "acknowledge": "Acknowledged", "resolve": "Resolved", "assign": "Assigned",
-        "expected": "Marked as expected:", "false_positive": "Marked as a false positive:", "wont_fix": "Marked won't fix:"}
+DONE = {
+    "comment": "Comment added to",
+    "acknowledge": "Acknowledged",
+    "resolve": "Resolved",
+    "assign": "Assigned",
+    "expected": "Marked as expected:",
+    "false_positive": "Marked as a false positive:",
+    "wont_fix": "Marked won't fix:",
+}
 
 
 def board() -> None:
@@ -32,12 +39,21 @@ def board() -> None:
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Active", stats.active)
     c2.metric("Critical (active)", stats.by_severity.get("critical", 0))
-    c3.metric("Mean time to acknowledge", f"{stats.mean_minutes_to_ack:.0f} min" if stats.mean_minutes_to_ack is not None else "—")
-    c4.metric("Mean time to resolve", f"{stats.mean_minutes_to_resolve:.0f} min" if stats.mean_minutes_to_resolve is not None else "—")
+    c3.metric(
+        "Mean time to acknowledge",
+        f"{stats.mean_minutes_to_ack:.0f} min" if stats.mean_minutes_to_ack is not None else "—",
+    )
+    c4.metric(
+        "Mean time to resolve",
+        f"{stats.mean_minutes_to_resolve:.0f} min" if stats.mean_minutes_to_resolve is not None else "—",
+    )
 
     if not sum(stats.by_status.values()):
-        empty_state("No incidents yet", "Failed quality checks, schema breaks and critical slow queries open incidents "
-                    "here. Run the checks on the Quality page or with `datatruth quality run -w " + ws + "`.")
+        empty_state(
+            "No incidents yet",
+            "Failed quality checks, schema breaks and critical slow queries open incidents "
+            "here. Run the checks on the Quality page or with `datatruth quality run -w " + ws + "`.",
+        )
         return
     facets = repo.facets(ctx.store, ws)
     f1, f2, f3, f4, f5 = st.columns(5)
@@ -48,21 +64,40 @@ def board() -> None:
     max_age = f5.number_input("Max age (days)", min_value=0, value=0, help="0 shows every age")
     now = utcnow()
     # The filters run in the store's SQL (as `datatruth incidents list` does); only the rows shown are read.
-    filters = {"status": status, "severity": severity, "table": table_pick, "owner": owner_pick,
-               "opened_since": now - dt.timedelta(days=int(max_age) + 1) if max_age else None}
+    filters = {
+        "status": status,
+        "severity": severity,
+        "table": table_pick,
+        "owner": owner_pick,
+        "opened_since": now - dt.timedelta(days=int(max_age) + 1) if max_age else None,
+    }
     shown = repo.search(ctx.store, ws, limit=SHOWN_ROWS, with_detail=False, **filters)
     matching = repo.count(ctx.store, ws, **filters) if len(shown) == SHOWN_ROWS else len(shown)
-    frame = pd.DataFrame([{"id": i.id, "title": i.title, "severity": i.severity, "status": i.status,
-                           "dataset": i.table_name, "owner": i.owner, "occurrences": i.occurrences,
-                           "age (h)": round((now - i.opened_at).total_seconds() / 3600, 1),
-                           "opened": i.opened_at} for i in shown])
+    frame = pd.DataFrame(
+        [
+            {
+                "id": i.id,
+                "title": i.title,
+                "severity": i.severity,
+                "status": i.status,
+                "dataset": i.table_name,
+                "owner": i.owner,
+                "occurrences": i.occurrences,
+                "age (h)": round((now - i.opened_at).total_seconds() / 3600, 1),
+                "opened": i.opened_at,
+            }
+            for i in shown
+        ]
+    )
     focus = st.session_state.get(FOCUS_KEY)
     if frame.empty and focus is None:
         st.info("No incident matches these filters. Clear a filter to see more.")
         return
     if not frame.empty:
         if matching > len(shown):
-            st.caption(f"The newest {len(shown):,} of {matching:,} matching incidents; narrow the filters to see others.")
+            st.caption(
+                f"The newest {len(shown):,} of {matching:,} matching incidents; narrow the filters to see others."
+            )
         table(frame, f"incidents-{ws}", key="incidents-table")
     else:
         st.info("No incident matches these filters; the one you just changed stays open below.")
@@ -89,7 +124,9 @@ def board() -> None:
         st.session_state.pop(PICK_KEY, None)
     if not options:
         return
-    chosen = st.selectbox("Open an incident", options, format_func=lambda x: titles.get(x, f"#{x}"), key=PICK_KEY)
+    chosen = st.selectbox(
+        "Open an incident", options, format_func=lambda x: titles.get(x, f"#{x}"), key=PICK_KEY
+    )
     detail(ctx, chosen)
 
 
@@ -104,22 +141,33 @@ def detail(ctx, incident_id: int) -> None:
     ws = ctx.workspace.name
     inc = repo.get(ctx.store, ws, incident_id)
     st.subheader(f"#{inc.id} {inc.title}")
-    st.caption(f"{inc.severity.upper()} · {inc.status} · {inc.table_name or 'no dataset'} · owner "
-               f"{inc.owner or 'unassigned'} · {inc.occurrences} occurrence(s) · opened {inc.opened_at:%Y-%m-%d %H:%M} UTC")
+    st.caption(
+        f"{inc.severity.upper()} · {inc.status} · {inc.table_name or 'no dataset'} · owner "
+        f"{inc.owner or 'unassigned'} · {inc.occurrences} occurrence(s) · opened {inc.opened_at:%Y-%m-%d %H:%M} UTC"
+    )
     timeline = repo.events(ctx.store, ws, incident_id)
-    points = [{"at": e.at, "value": (e.detail or {}).get("metric_value")} for e in timeline
-              if e.kind in ("opened", "occurrence", "reopened") and (e.detail or {}).get("metric_value") is not None]
+    points = [
+        {"at": e.at, "value": (e.detail or {}).get("metric_value")}
+        for e in timeline
+        if e.kind in ("opened", "occurrence", "reopened") and (e.detail or {}).get("metric_value") is not None
+    ]
     flash = st.session_state.pop(FLASH_KEY, None)
     if flash and flash[0] == inc.id:
         st.success(flash[1], icon=":material/check_circle:")
     left, right = st.columns([3, 2])
     with left:
         if len(points) > 1:
-            st.plotly_chart(trend_figure([(p["at"], p["value"]) for p in points], "Failing metric over time",
-                                         "measured value"), width="stretch")
+            st.plotly_chart(
+                trend_figure(
+                    [(p["at"], p["value"]) for p in points], "Failing metric over time", "measured value"
+                ),
+                width="stretch",
+            )
         elif points:  # one measurement is a number, not a trend
-            st.caption(f"Measured {points[0]['value']:,.4g} at {points[0]['at']:%Y-%m-%d %H:%M} UTC; a chart "
-                       "appears once the check has failed again.")
+            st.caption(
+                f"Measured {points[0]['value']:,.4g} at {points[0]['at']:%Y-%m-%d %H:%M} UTC; a chart "
+                "appears once the check has failed again."
+            )
         rows = (inc.detail or {}).get("example_rows") or []
         if rows:
             st.markdown("**Example rows** (sensitive columns masked)")
@@ -144,8 +192,12 @@ def actions(ctx, inc: repo.Incident) -> None:
             choices.append("acknowledge")
         if ctx.can("incident_manage"):
             choices += ["resolve", "assign", "expected", "false_positive", "wont_fix"]
-        action = st.radio("Action", choices, horizontal=True,
-                          format_func=lambda c: {"false_positive": "false positive", "wont_fix": "won't fix"}.get(c, c))
+        action = st.radio(
+            "Action",
+            choices,
+            horizontal=True,
+            format_func=lambda c: {"false_positive": "false positive", "wont_fix": "won't fix"}.get(c, c),
+        )
         owner = st.text_input("Assign to (user name)") if "assign" in choices else ""
         if st.form_submit_button("Apply"):
             if action == "comment":
@@ -162,8 +214,10 @@ def actions(ctx, inc: repo.Incident) -> None:
             to = f" to {after.owner}" if action == "assign" else ""
             st.session_state[FOCUS_KEY] = inc.id
             st.session_state[SELECT_NEXT_KEY] = inc.id
-            st.session_state[FLASH_KEY] = (inc.id, f"{DONE.get(action, 'Updated')} incident #{inc.id}{to}; "
-                                                   f"status now {after.status}.")
+            st.session_state[FLASH_KEY] = (
+                inc.id,
+                f"{DONE.get(action, 'Updated')} incident #{inc.id}{to}; status now {after.status}.",
+            )
             st.rerun()
 
 

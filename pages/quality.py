@@ -23,8 +23,9 @@ st.title("Data quality")
 
 def run_now(ctx) -> None:
     bar = st.progress(0.0, text="starting")
-    result = run_checks(ctx.workspace, ctx.store, progress=lambda f, m: bar.progress(min(1.0, f), text=m),
-                        user=ctx.user)
+    result = run_checks(
+        ctx.workspace, ctx.store, progress=lambda f, m: bar.progress(min(1.0, f), text=m), user=ctx.user
+    )
     bar.empty()
     st.success(f"Run {result.run_id}: {len(result.outcomes)} checks, {len(result.failed)} failed.")
 
@@ -33,24 +34,44 @@ def header(ctx, ov: qo.QualityOverview) -> None:
     cols = st.columns(7)
     for col, gauge in zip(cols, ov.gauges(DIMENSIONS), strict=True):
         # The title is text above the chart: inside a narrow plotly figure it was cut ("Completenes").
-        col.markdown(f"**{gauge.title}**" + (f"  \n:red[{gauge.critical_failed} critical failing]"
-                                             if gauge.critical_failed else "  \n&nbsp;"))
+        col.markdown(
+            f"**{gauge.title}**"
+            + (
+                f"  \n:red[{gauge.critical_failed} critical failing]"
+                if gauge.critical_failed
+                else "  \n&nbsp;"
+            )
+        )
         col.plotly_chart(gauge_figure(gauge), width="stretch", key=f"g-{gauge.title.lower()}")
         if gauge.capped:
             col.caption(f"measured {gauge.measured:.1f}, capped at {qo.CRITICAL_CAP:.0f}")
     critical = ov.critical_failures
     if critical:
         names = ", ".join(f"**{o.check_name}**" for o in critical[:6]) + (" …" if len(critical) > 6 else "")
-        st.error(f"{len(critical)} critical check(s) fail: {names}. Scores are capped at {qo.CRITICAL_CAP:.0f} "
-                 "until they pass; they are listed first below and have incidents on the Incidents page.",
-                 icon=":material/error:")
+        st.error(
+            f"{len(critical)} critical check(s) fail: {names}. Scores are capped at {qo.CRITICAL_CAP:.0f} "
+            "until they pass; they are listed first below and have incidents on the Incidents page.",
+            icon=":material/error:",
+        )
 
 
 def checks_section(ov: qo.QualityOverview) -> None:
     st.subheader("Checks of the latest run")
-    frame = pd.DataFrame([{"status": o.status, "severity": o.severity, "check": o.check_name, "table": o.table,
-                           "column": o.column, "metric": o.metric_value, "threshold": o.threshold,
-                           "message": o.message} for o in ov.outcomes])
+    frame = pd.DataFrame(
+        [
+            {
+                "status": o.status,
+                "severity": o.severity,
+                "check": o.check_name,
+                "table": o.table,
+                "column": o.column,
+                "metric": o.metric_value,
+                "threshold": o.threshold,
+                "message": o.message,
+            }
+            for o in ov.outcomes
+        ]
+    )
     if frame.empty:
         st.caption("No checks in this run.")
         return
@@ -69,15 +90,21 @@ def trends_section(ctx, ov: qo.QualityOverview) -> None:
     st.subheader("Trends over runs")
     left, right = st.columns(2)
     if ov.score_trend:
-        left.plotly_chart(trend_figure([(p.at, p.value) for p in ov.score_trend], "Workspace score (measured)",
-                                       "score", (0, 103)), width="stretch")
+        left.plotly_chart(
+            trend_figure(
+                [(p.at, p.value) for p in ov.score_trend], "Workspace score (measured)", "score", (0, 103)
+            ),
+            width="stretch",
+        )
     names = sorted({o.check_name for o in ov.outcomes})
     if names:
         pick = right.selectbox("Check", names, key="trend-check")
         points = qo.check_trend(ctx.store, ctx.workspace.name, pick)
         if points:
-            right.plotly_chart(trend_figure([(p.at, p.value) for p in points], f"{pick}: measured value", "value"),
-                               width="stretch")
+            right.plotly_chart(
+                trend_figure([(p.at, p.value) for p in points], f"{pick}: measured value", "value"),
+                width="stretch",
+            )
 
 
 @st.cache_data(ttl=600, show_spinner="Profiling in the warehouse…")
@@ -94,15 +121,28 @@ def drill_down(ctx, ov: qo.QualityOverview) -> None:
     table = st.selectbox("Table", tables, key="dd-table")
     detail = _detail(ctx, ctx.workspace.name, table, ov.run_id)
     prof = detail.profile
-    st.caption(f"{prof.row_count:,} rows · time column {prof.time_column or '—'} · newest {prof.newest or '—'} · "
-               f"{prof.duplicate_rows if prof.duplicate_rows is not None else '—'} duplicate rows · "
-               f"profiled with {prof.queries} SQL queries in {prof.seconds:.2f} s")
-    cols = pd.DataFrame([{
-        "column": c.name, "type": c.type, "null %": round(100 * c.null_share, 2), "distinct": c.distinct,
-        "approx": c.distinct_approximate, "min": None if c.min is None else str(c.min),
-        "max": None if c.max is None else str(c.max),
-        "mean": round(c.mean, 2) if c.kind == "numeric" and c.mean is not None else None,
-        "low quality": c.low_quality, "top shape": c.shapes[0][0] if c.shapes else None} for c in prof.columns])
+    st.caption(
+        f"{prof.row_count:,} rows · time column {prof.time_column or '—'} · newest {prof.newest or '—'} · "
+        f"{prof.duplicate_rows if prof.duplicate_rows is not None else '—'} duplicate rows · "
+        f"profiled with {prof.queries} SQL queries in {prof.seconds:.2f} s"
+    )
+    cols = pd.DataFrame(
+        [
+            {
+                "column": c.name,
+                "type": c.type,
+                "null %": round(100 * c.null_share, 2),
+                "distinct": c.distinct,
+                "approx": c.distinct_approximate,
+                "min": None if c.min is None else str(c.min),
+                "max": None if c.max is None else str(c.max),
+                "mean": round(c.mean, 2) if c.kind == "numeric" and c.mean is not None else None,
+                "low quality": c.low_quality,
+                "top shape": c.shapes[0][0] if c.shapes else None,
+            }
+            for c in prof.columns
+        ]
+    )
     st.dataframe(cols, width="stretch", hide_index=True)
     column = st.selectbox("Column", [c.name for c in prof.columns], key="dd-col")
     cp = prof.column(column)
@@ -110,13 +150,21 @@ def drill_down(ctx, ov: qo.QualityOverview) -> None:
         bins = qo.column_distribution(ctx.workspace, table, column)
         frame = pd.DataFrame([{"from": lo, "to": hi, "rows": n} for lo, hi, n in bins])
         if not frame.empty:
-            st.plotly_chart(px.bar(frame, x="from", y="rows", title=f"Distribution of {column}"),
-                            width="stretch")
+            st.plotly_chart(
+                px.bar(frame, x="from", y="rows", title=f"Distribution of {column}"), width="stretch"
+            )
     elif cp.top_values or cp.shapes:
         data = cp.top_values or cp.shapes
         frame = pd.DataFrame([{"value": str(v), "rows": n} for v, n in data])
-        st.plotly_chart(px.bar(frame, x="value", y="rows", title=f"Top values of {column}" if cp.top_values
-                               else f"Value shapes of {column}"), width="stretch")
+        st.plotly_chart(
+            px.bar(
+                frame,
+                x="value",
+                y="rows",
+                title=f"Top values of {column}" if cp.top_values else f"Value shapes of {column}",
+            ),
+            width="stretch",
+        )
     if detail.failed:
         st.markdown("**Failed checks**")
         for o in detail.failed:
@@ -129,19 +177,30 @@ def drill_down(ctx, ov: qo.QualityOverview) -> None:
         st.caption("No schema versions yet: every run snapshots the schema.")
     for v in reversed(detail.schema_versions):
         verdict = v.compatibility or "first version"
-        label = f"v{v.version} · {v.created_at:%Y-%m-%d %H:%M} · {verdict}{' · BREAKING' if v.breaking else ''}"
+        label = (
+            f"v{v.version} · {v.created_at:%Y-%m-%d %H:%M} · {verdict}{' · BREAKING' if v.breaking else ''}"
+        )
         with st.expander(label):
             if v.changes:
                 st.dataframe(pd.DataFrame([c.__dict__ for c in v.changes]), width="stretch", hide_index=True)
-            st.dataframe(pd.DataFrame(v.columns, columns=["column", "type", "nullable"]), width="stretch",
-                         hide_index=True)
+            st.dataframe(
+                pd.DataFrame(v.columns, columns=["column", "type", "nullable"]),
+                width="stretch",
+                hide_index=True,
+            )
     report_section(ctx, table)
 
 
 def report_section(ctx, table: str) -> None:
     st.markdown("**Full report (ydata-profiling on a SQL sample)**")
-    rows = st.number_input("Sample rows", min_value=1000, max_value=1_000_000, value=DEFAULT_SAMPLE_ROWS, step=10_000,
-                           key="rep-rows")
+    rows = st.number_input(
+        "Sample rows",
+        min_value=1000,
+        max_value=1_000_000,
+        value=DEFAULT_SAMPLE_ROWS,
+        step=10_000,
+        key="rep-rows",
+    )
     job = report_job(ctx.workspace, table)
     if st.button("Build report", key="rep-go", disabled=job is not None and not job.done):
         job = start_report(ctx.workspace, table, int(rows))
@@ -153,9 +212,14 @@ def report_section(ctx, table: str) -> None:
         show_error(job.error)
     path = report_path(ctx.workspace, table)
     if path.exists():
-        st.download_button("Download HTML report", path.read_bytes(),
-                           f"{ctx.workspace.name}-{table}-profile-report.html", "text/html", key="rep-dl",
-                           icon=":material/download:")
+        st.download_button(
+            "Download HTML report",
+            path.read_bytes(),
+            f"{ctx.workspace.name}-{table}-profile-report.html",
+            "text/html",
+            key="rep-dl",
+            icon=":material/download:",
+        )
 
 
 try:
@@ -165,10 +229,12 @@ try:
         run_now(ctx)
     ov = qo.overview(ctx.store, ctx.workspace.name)
     if ov.empty:
-        empty_state("No quality runs yet",
-                    "Press **Run checks now** (analysts and admins), or run "
-                    f"`datatruth quality run -w {ctx.workspace.name}` from a shell or cron. Checks live in "
-                    f"`workspaces/{ctx.workspace.name}/checks.yaml`.")
+        empty_state(
+            "No quality runs yet",
+            "Press **Run checks now** (analysts and admins), or run "
+            f"`datatruth quality run -w {ctx.workspace.name}` from a shell or cron. Checks live in "
+            f"`workspaces/{ctx.workspace.name}/checks.yaml`.",
+        )
     else:
         header(ctx, ov)
         checks_section(ov)

@@ -24,8 +24,9 @@ st.title("Semantic layer")
 
 
 def browse(layer: SemanticLayer, files: dict[str, str]) -> None:
-    query = st.text_input("Search metrics and dimensions", key="sem-search",
-                          placeholder="name, label, description or synonym")
+    query = st.text_input(
+        "Search metrics and dimensions", key="sem-search", placeholder="name, label, description or synonym"
+    )
     found = versions.catalog(layer, query)
     st.subheader(f"Metrics ({len(found.metrics)})")
     if found.metrics:
@@ -43,33 +44,51 @@ def browse(layer: SemanticLayer, files: dict[str, str]) -> None:
 def verified(layer: SemanticLayer) -> None:
     rows = verified_rows(layer)
     if not rows:
-        empty_state("No verified questions yet", "Mark a right answer on the Ask page to propose one, or add "
-                    "`verified_questions:` to a model file.")
+        empty_state(
+            "No verified questions yet",
+            "Mark a right answer on the Ask page to propose one, or add "
+            "`verified_questions:` to a model file.",
+        )
         return
-    st.caption("Questions a person checked. A new question that reads the same (another period or value is fine) "
-               "is answered from its checked plan; starters are offered on the Ask page.")
+    st.caption(
+        "Questions a person checked. A new question that reads the same (another period or value is fine) "
+        "is answered from its checked plan; starters are offered on the Ask page."
+    )
     table(pd.DataFrame(rows), "verified-questions", key="sem-verified")
 
 
 def proposals_tab(ctx: PageContext, layer: SemanticLayer | None) -> None:
     admin = ctx.can("review_teaching")
     items = proposals.pending(ctx.store, ctx.workspace.name, proposer=None if admin else ctx.user)
-    st.caption("Marking an answer right proposes a verified question; choosing a \"did you mean\" proposes a synonym. "
-               "A proposal answers its proposer's own questions at once, and everyone's once an admin accepts it.")
-    if admin and ctx.workspace.config.llm.enabled and st.button(
-            "Ask the LLM for proposals", key="prop-llm", icon=":material/auto_awesome:",
+    st.caption(
+        'Marking an answer right proposes a verified question; choosing a "did you mean" proposes a synonym. '
+        "A proposal answers its proposer's own questions at once, and everyone's once an admin accepts it."
+    )
+    if (
+        admin
+        and ctx.workspace.config.llm.enabled
+        and st.button(
+            "Ask the LLM for proposals",
+            key="prop-llm",
+            icon=":material/auto_awesome:",
             help="Synonyms, phrasings, descriptions and verified questions from the schema and sample values; "
-                 "each is checked against the model and waits here for review"):
+            "each is checked against the model and waits here for review",
+        )
+    ):
         try:
             drafted = draft_proposals(ctx.workspace, ctx.store, ctx.user)
-            st.session_state["sem-teach-note"] = (f"The LLM proposed {len(drafted.proposed)} item(s) to review; "
-                                                  f"{len(drafted.dropped)} named nothing in the model and were "
-                                                  "dropped.")
+            st.session_state["sem-teach-note"] = (
+                f"The LLM proposed {len(drafted.proposed)} item(s) to review; "
+                f"{len(drafted.dropped)} named nothing in the model and were "
+                "dropped."
+            )
             st.rerun()
         except UserError as err:
             show_error(err)
     if not items:
-        empty_state("No open proposals", "Proposals appear here when analysts mark answers right or pick a choice.")
+        empty_state(
+            "No open proposals", "Proposals appear here when analysts mark answers right or pick a choice."
+        )
         return
     rows = proposal_rows(items, layer)
     if not admin:
@@ -77,12 +96,15 @@ def proposals_tab(ctx: PageContext, layer: SemanticLayer | None) -> None:
         return
     for p, row in zip(items, rows, strict=True):
         left, accept_col, reject_col = st.columns([6, 1, 1])
-        left.markdown(f"**#{p.id} {row['kind']}** — {row['proposal']}  \n_by {row['by']}, from {row['from']}, "
-                      f"{row['on']}_")
+        left.markdown(
+            f"**#{p.id} {row['kind']}** — {row['proposal']}  \n_by {row['by']}, from {row['from']}, "
+            f"{row['on']}_"
+        )
         if accept_col.button("Accept", key=f"prop-accept-{p.id}", icon=":material/check:"):
             try:
-                st.session_state["sem-teach-note"] = f"#{p.id}: " + review.accept(ctx.workspace, ctx.store,
-                                                                                   ctx.user, p.id)
+                st.session_state["sem-teach-note"] = f"#{p.id}: " + review.accept(
+                    ctx.workspace, ctx.store, ctx.user, p.id
+                )
             except UserError as err:
                 show_error(err)  # shown where it happened; the proposal stays open
                 continue
@@ -94,12 +116,17 @@ def proposals_tab(ctx: PageContext, layer: SemanticLayer | None) -> None:
 
 def suggestions_tab(ctx: PageContext, layer: SemanticLayer) -> None:
     if not ctx.can("review_teaching"):
-        st.info("Admins see the questions that were refused or marked wrong here, and teach the workspace from them.")
+        st.info(
+            "Admins see the questions that were refused or marked wrong here, and teach the workspace from them."
+        )
         return
     groups = suggestions(ctx.workspace, ctx.store, ctx.user)
     if not groups:
-        empty_state("No refused or wrong questions", "Questions the Ask page refused or people marked wrong in the "
-                    "last 90 days are grouped here by similarity.")
+        empty_state(
+            "No refused or wrong questions",
+            "Questions the Ask page refused or people marked wrong in the "
+            "last 90 days are grouped here by similarity.",
+        )
         return
     targets = teach_targets(layer)
     for i, g in enumerate(groups):
@@ -120,24 +147,45 @@ def _suggestion(ctx: PageContext, g: SuggestionGroup, i: int, targets: list[tupl
     if g.failed_words:
         c1, c2, c3 = st.columns([2, 3, 2])
         word = c1.selectbox("Word", g.failed_words, key=f"sug-word-{i}")
-        target = c2.selectbox("Means", range(len(targets)), format_func=lambda k: targets[k][2], key=f"sug-target-{i}")
+        target = c2.selectbox(
+            "Means", range(len(targets)), format_func=lambda k: targets[k][2], key=f"sug-target-{i}"
+        )
         if c3.button("Add synonym", key=f"sug-syn-{i}"):
             kind, name, _label = targets[target]
-            _teach(ctx, g.question, partial(teach, "synonym", {"term": word.lower(), "target_kind": kind,
-                                                               "target": name}))
+            _teach(
+                ctx,
+                g.question,
+                partial(teach, "synonym", {"term": word.lower(), "target_kind": kind, "target": name}),
+            )
         metrics = [t for t in targets if t[0] == "metric"]
         c4, c5, c6 = st.columns([2, 3, 2])
         words = c4.text_input("Phrasing words (comma-separated)", value=word, key=f"sug-phr-words-{i}")
-        means = c5.selectbox("Stands for the metric", range(len(metrics)), format_func=lambda k: metrics[k][2],
-                             key=f"sug-phr-metric-{i}")
+        means = c5.selectbox(
+            "Stands for the metric",
+            range(len(metrics)),
+            format_func=lambda k: metrics[k][2],
+            key=f"sug-phr-metric-{i}",
+        )
         if c6.button("Add phrasing", key=f"sug-phr-{i}") and words.strip():
-            _teach(ctx, g.question, partial(teach, "phrasing", {
-                "words": [w.strip() for w in words.split(",") if w.strip()], "metric": metrics[means][1]}))
+            _teach(
+                ctx,
+                g.question,
+                partial(
+                    teach,
+                    "phrasing",
+                    {
+                        "words": [w.strip() for w in words.split(",") if w.strip()],
+                        "metric": metrics[means][1],
+                    },
+                ),
+            )
     if g.choices:
         c7, c8 = st.columns([5, 2])
         choice = c7.selectbox("Answer it as", g.choices, key=f"sug-choice-{i}")
         if c8.button("Add verified question", key=f"sug-vq-{i}"):
-            _teach(ctx, g.question, partial(answer_as, ctx.workspace, ctx.store, ctx.user, g.question, choice))
+            _teach(
+                ctx, g.question, partial(answer_as, ctx.workspace, ctx.store, ctx.user, g.question, choice)
+            )
     if st.button("Ask again", key=f"sug-again-{i}", icon=":material/refresh:"):
         st.session_state["sem-teach-note"] = ask_again(ctx.workspace, ctx.store, ctx.user, g.question)
         st.rerun()
@@ -172,13 +220,16 @@ def edit(ctx: PageContext, layer: SemanticLayer | None, files: dict[str, str]) -
         metric = layer.metric(pick)
         with st.form("sem-form"):
             description = st.text_area("Description", metric.description, key=f"sem-desc-{pick}")
-            synonyms = st.text_input("Synonyms (comma-separated)", ", ".join(metric.synonyms), key=f"sem-syn-{pick}")
+            synonyms = st.text_input(
+                "Synonyms (comma-separated)", ", ".join(metric.synonyms), key=f"sem-syn-{pick}"
+            )
             fmt = st.selectbox("Format", FORMATS, index=FORMATS.index(metric.format), key=f"sem-fmt-{pick}")
             message = st.text_input("What changed?", key="sem-form-message")
             if st.form_submit_button("Save"):
                 try:
-                    changed = versions.edit_metric(files, pick, description=description,
-                                                   synonyms=synonyms.split(","), format=fmt)
+                    changed = versions.edit_metric(
+                        files, pick, description=description, synonyms=synonyms.split(","), format=fmt
+                    )
                     saved = versions.save_model(ctx.workspace, ctx.store, changed, ctx.user, message)
                     st.success(f"Saved as version {saved.version}.")
                 except UserError as err:
@@ -191,7 +242,9 @@ def edit(ctx: PageContext, layer: SemanticLayer | None, files: dict[str, str]) -
         st.error(f"{len(issues)} issue(s); the model cannot be saved until they are fixed.")
         for issue in issues:
             where = f"line {issue.line}" if issue.line else "file"
-            st.markdown(f"- **{issue.file}** {where}: {issue.message}" + (f" — _{issue.hint}_" if issue.hint else ""))
+            st.markdown(
+                f"- **{issue.file}** {where}: {issue.message}" + (f" — _{issue.hint}_" if issue.hint else "")
+            )
     else:
         st.success("The model is valid.")
     message = st.text_input("What changed?", key="sem-raw-message")
@@ -215,10 +268,13 @@ def preview(ctx: PageContext, layer: SemanticLayer, files: dict[str, str]) -> No
     grain = c3.selectbox("Grain (time dimensions)", ("(none)",) + GRAINS, index=4, key="sem-prev-grain")
     if st.button("Preview SQL and 10 rows", key="sem-prev-run"):
         dimension = None if dim == "(none)" else dim
-        is_time = dimension == METRIC_TIME or (dimension is not None and layer.dimension(dimension).dimension.is_time)
+        is_time = dimension == METRIC_TIME or (
+            dimension is not None and layer.dimension(dimension).dimension.is_time
+        )
         try:
-            result = versions.preview(ctx.workspace, files, metric, dimension,
-                                      grain if is_time and grain != "(none)" else None)
+            result = versions.preview(
+                ctx.workspace, files, metric, dimension, grain if is_time and grain != "(none)" else None
+            )
         except UserError as err:
             show_error(err)
             return
@@ -228,8 +284,22 @@ def preview(ctx: PageContext, layer: SemanticLayer, files: dict[str, str]) -> No
 
 def history(ctx: PageContext) -> None:
     items = versions.history(ctx.store, ctx.workspace)
-    table(pd.DataFrame([{"version": v.version, "author": v.author, "message": v.message, "files": len(v.files),
-                         "saved": v.created_at} for v in items]), "model-history", key="sem-history")
+    table(
+        pd.DataFrame(
+            [
+                {
+                    "version": v.version,
+                    "author": v.author,
+                    "message": v.message,
+                    "files": len(v.files),
+                    "saved": v.created_at,
+                }
+                for v in items
+            ]
+        ),
+        "model-history",
+        key="sem-history",
+    )
     numbers = [v.version for v in items]
     if len(numbers) > 1:
         c1, c2 = st.columns(2)
@@ -250,11 +320,17 @@ def history(ctx: PageContext) -> None:
 def upload(ctx: PageContext) -> None:
     """Bring your own files: infer types, show bad rows, then load into the workspace's DuckDB."""
     with st.expander("Load files (CSV, Excel, Parquet, JSON)", icon=":material/upload_file:"):
-        picked = st.file_uploader("Files", accept_multiple_files=True, key="load-files",
-                                  help=f"Up to {ctx.settings.upload_max_mb} MB each; one table per file.")
+        picked = st.file_uploader(
+            "Files",
+            accept_multiple_files=True,
+            key="load-files",
+            help=f"Up to {ctx.settings.upload_max_mb} MB each; one table per file.",
+        )
         if not picked:
-            st.caption("Each file becomes a table named after it. Types are inferred and shown before loading; "
-                       "rows that cannot be read are listed with their line numbers, never dropped silently.")
+            st.caption(
+                "Each file becomes a table named after it. Types are inferred and shown before loading; "
+                "rows that cannot be read are listed with their line numbers, never dropped silently."
+            )
             return
         uploads = [(f.name, f.getvalue()) for f in picked]
         check = load_uploads(ctx.workspace, uploads, user=ctx.user, store=ctx.store, dry_run=True)
@@ -266,15 +342,26 @@ def upload(ctx: PageContext) -> None:
                 st.caption(f":material/warning: {row}")
         for note in check.notes:
             st.caption(f":material/info: {note}")
-        replace = st.checkbox("Replace existing tables", key="load-replace") if any(
-            t.replaces for t in check.tables) else False
+        replace = (
+            st.checkbox("Replace existing tables", key="load-replace")
+            if any(t.replaces for t in check.tables)
+            else False
+        )
         if st.button("Load into the warehouse", type="primary", key="load-go"):
             bar = st.progress(0.0, text="Loading…")
-            done = load_uploads(ctx.workspace, uploads, user=ctx.user, store=ctx.store, replace=replace,
-                                progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
-            st.success(f"Loaded {len(done.tables)} table(s); {done.rejected_count} row(s) rejected. Draft a model "
-                       f"for them with `datatruth workspace create NAME --warehouse URL --draft-model`, or add "
-                       "them to the model in the Edit tab.")
+            done = load_uploads(
+                ctx.workspace,
+                uploads,
+                user=ctx.user,
+                store=ctx.store,
+                replace=replace,
+                progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m),
+            )
+            st.success(
+                f"Loaded {len(done.tables)} table(s); {done.rejected_count} row(s) rejected. Draft a model "
+                f"for them with `datatruth workspace create NAME --warehouse URL --draft-model`, or add "
+                "them to the model in the Edit tab."
+            )
 
 
 try:
@@ -286,9 +373,11 @@ try:
     if ctx.can("upload") and ctx.workspace.config.warehouse_url.startswith("duckdb:///"):
         upload(ctx)
     if not files:
-        empty_state("This workspace has no semantic model yet",
-                    "Draft one from the database with `datatruth workspace create NAME --warehouse URL "
-                    "--draft-model`, or import dbt with `datatruth semantic import-dbt DIR`.")
+        empty_state(
+            "This workspace has no semantic model yet",
+            "Draft one from the database with `datatruth workspace create NAME --warehouse URL "
+            "--draft-model`, or import dbt with `datatruth semantic import-dbt DIR`.",
+        )
         st.stop()
 except UserError as err:
     show_error(err)
@@ -303,7 +392,8 @@ note = st.session_state.pop("sem-teach-note", None)
 if note:
     st.success(note, icon=":material/school:")
 tab_browse, tab_verified, tab_proposals, tab_suggestions, tab_edit, tab_preview, tab_history = st.tabs(
-    ["Browse", "Verified questions", "Proposals", "Suggestions", "Edit", "Preview SQL", "History"])
+    ["Browse", "Verified questions", "Proposals", "Suggestions", "Edit", "Preview SQL", "History"]
+)
 with tab_browse:
     if layer is not None:
         browse(layer, files)

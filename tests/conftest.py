@@ -24,7 +24,9 @@ def corpora() -> Path:
     """The shared corpora folder; a failure under CI, a skip elsewhere when it is missing."""
     path = _corpora_path()
     if not path.is_dir():
-        message = f"corpora not found at {path}; put ../shared/corpora beside the repo or set DATATRUTH_CORPORA"
+        message = (
+            f"corpora not found at {path}; put ../shared/corpora beside the repo or set DATATRUTH_CORPORA"
+        )
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)

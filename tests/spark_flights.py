@@ -21,8 +21,10 @@ from sqlalchemy.engine import make_url
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "hive://datatruth@127.0.0.1:10099/default"
-START_HINT = ("start one with `bash .ci/spark_thrift.sh start && bash .ci/spark_thrift.sh wait` "
-              "(then DATATRUTH_TEST_SPARK_URL=$(bash .ci/spark_thrift.sh url))")
+START_HINT = (
+    "start one with `bash .ci/spark_thrift.sh start && bash .ci/spark_thrift.sh wait` "
+    "(then DATATRUTH_TEST_SPARK_URL=$(bash .ci/spark_thrift.sh url))"
+)
 TABLES = ("airlines", "airports", "flights", "planes", "weather")
 DUCK, SPARK = "flights", "flights_spark"
 
@@ -63,8 +65,12 @@ def _connect(url: str, database: str = "default") -> Iterator[Any]:
     from pyhive import hive
 
     parsed = make_url(url)
-    conn = hive.connect(host=parsed.host, port=int(parsed.port or 10000), username=parsed.username or "datatruth",
-                        database=database)
+    conn = hive.connect(
+        host=parsed.host,
+        port=int(parsed.port or 10000),
+        username=parsed.username or "datatruth",
+        database=database,
+    )
     try:
         yield conn
     finally:
@@ -80,7 +86,9 @@ def _execute(conn: Any, sql: str) -> None:
 
 
 def _write_workspaces(root: Path, spark_url: str) -> None:
-    source = yaml.safe_load((REPO_ROOT / "workspaces" / "flights" / "workspace.yaml").read_text(encoding="utf-8"))
+    source = yaml.safe_load(
+        (REPO_ROOT / "workspaces" / "flights" / "workspace.yaml").read_text(encoding="utf-8")
+    )
     source["semantic_models"] = [str((REPO_ROOT / "semantic_models" / "flights").resolve())]
     source["checks"] = str((REPO_ROOT / "workspaces" / "flights" / "checks.yaml").resolve())
     # Every question bank is asked in one session: lift the per-user hourly question limit for these copies.

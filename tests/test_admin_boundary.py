@@ -42,18 +42,36 @@ def _duckdb(path: Path, table: str = "customers") -> Path:
 def _workspace(root: Path, name: str, admin_user: str) -> None:
     folder = root / "workspaces" / name
     folder.mkdir(parents=True)
-    (folder / "workspace.yaml").write_text(yaml.safe_dump({
-        "title": name.title(), "warehouse": {"url": "duckdb:///{data_dir}/warehouse.duckdb"},
-        "llm": {"provider": "none"}, "members": [{"user": admin_user, "role": "admin", "incident_role": "owner"}]}))
+    (folder / "workspace.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "title": name.title(),
+                "warehouse": {"url": "duckdb:///{data_dir}/warehouse.duckdb"},
+                "llm": {"provider": "none"},
+                "members": [{"user": admin_user, "role": "admin", "incident_role": "owner"}],
+            }
+        )
+    )
     _duckdb(root / "data" / name / "warehouse.duckdb")
 
 
 def _env(monkeypatch: pytest.MonkeyPatch, root: Path, **extra: str) -> None:
-    values = {"DATATRUTH_DATA_DIR": str(root / "data"), "DATATRUTH_WORKSPACES_DIR": str(root / "workspaces"),
-              "DATATRUTH_DEFAULT_WORKSPACE": "shop", "DATATRUTH_COOKIE_KEY": COOKIE_KEY,
-              "PGPASSWORD": STORE_PASSWORD, **extra}
-    for key in ("DATATRUTH_STORE_URL", "DATATRUTH_CREDENTIALS", "DATATRUTH_HOSTED", "DATATRUTH_WORKSPACE_ENV",
-                "DATATRUTH_LLM_BASE_URLS", "DATATRUTH_WAREHOUSE_ROOT"):
+    values = {
+        "DATATRUTH_DATA_DIR": str(root / "data"),
+        "DATATRUTH_WORKSPACES_DIR": str(root / "workspaces"),
+        "DATATRUTH_DEFAULT_WORKSPACE": "shop",
+        "DATATRUTH_COOKIE_KEY": COOKIE_KEY,
+        "PGPASSWORD": STORE_PASSWORD,
+        **extra,
+    }
+    for key in (
+        "DATATRUTH_STORE_URL",
+        "DATATRUTH_CREDENTIALS",
+        "DATATRUTH_HOSTED",
+        "DATATRUTH_WORKSPACE_ENV",
+        "DATATRUTH_LLM_BASE_URLS",
+        "DATATRUTH_WAREHOUSE_ROOT",
+    ):
         monkeypatch.delenv(key, raising=False)
     for key, value in values.items():
         monkeypatch.setenv(key, value)
@@ -80,14 +98,20 @@ def _edit(ws, **changes) -> admin.SettingsEdit:
 
 # -- critical 1: the server's secrets ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("variable", ["DATATRUTH_COOKIE_KEY", "PGPASSWORD", "DATATRUTH_WS_RIVAL__OPENAI_KEY"])
 def test_test_llm_never_sends_a_server_secret(team, monkeypatch: pytest.MonkeyPatch, variable: str) -> None:
     store, settings, _, _ = team
     monkeypatch.setenv("DATATRUTH_WS_RIVAL__OPENAI_KEY", "sk-rival")
     with FakeOpenAI() as attacker:
         attacker.push(Reply(content="OK"))
-        check = admin.check_llm(store, "shop", "mallory", LLMConfig(
-            provider="openai", model="m", base_url=attacker.base_url, api_key_env=variable), settings=settings)
+        check = admin.check_llm(
+            store,
+            "shop",
+            "mallory",
+            LLMConfig(provider="openai", model="m", base_url=attacker.base_url, api_key_env=variable),
+            settings=settings,
+        )
         assert not check.ok and "may not read" in check.message and variable in check.message
         assert attacker.requests == [], "nothing was sent, so no Authorization header left the server"
 
@@ -97,15 +121,25 @@ def test_saved_llm_settings_cannot_name_a_server_secret(team) -> None:
     before = ws.config.path.read_text()
     for variable in ("DATATRUTH_COOKIE_KEY", "PGPASSWORD"):
         with pytest.raises(ConfigError) as caught:
-            admin.update_settings(store, ws, "mallory", _edit(ws, llm_provider="openai", llm_model="m",
-                                                              llm_api_key_env=variable))
+            admin.update_settings(
+                store,
+                ws,
+                "mallory",
+                _edit(ws, llm_provider="openai", llm_model="m", llm_api_key_env=variable),
+            )
         assert any(variable in i.message and "may not read" in i.message for i in caught.value.issues)
         assert ws.config.path.read_text() == before
     with pytest.raises(ConfigError) as caught:
         admin.update_settings(store, ws, "mallory", _edit(ws, row_cap=10**9, timeout_s=10**6))
-    assert {i.message.split("'")[1] for i in caught.value.issues} == {"row_cap", "timeout_s"}, "the server's ceilings"
-    made = admin.update_settings(store, ws, "mallory", _edit(ws, llm_provider="openai", llm_model="m",
-                                                             llm_api_key_env="DATATRUTH_WS_SHOP__OPENAI_KEY"))
+    assert {i.message.split("'")[1] for i in caught.value.issues} == {"row_cap", "timeout_s"}, (
+        "the server's ceilings"
+    )
+    made = admin.update_settings(
+        store,
+        ws,
+        "mallory",
+        _edit(ws, llm_provider="openai", llm_model="m", llm_api_key_env="DATATRUTH_WS_SHOP__OPENAI_KEY"),
+    )
     assert made.llm.api_key_env == "DATATRUTH_WS_SHOP__OPENAI_KEY", "the workspace's own prefix is allowed"
 
 
@@ -125,7 +159,8 @@ def test_env_expansion_in_urls_follows_the_same_rule(team, tmp_path: Path) -> No
     assert {i.message for i in caught.value.issues} >= {
         "workspace 'shop' may not read the environment variable DATATRUTH_COOKIE_KEY",
         "workspace 'shop' may not read the environment variable PGPASSWORD",
-        "workspace 'shop' may not read the environment variable OPENAI_API_KEY"}
+        "workspace 'shop' may not read the environment variable OPENAI_API_KEY",
+    }
 
 
 def test_env_policy_is_the_operators() -> None:
@@ -136,44 +171,75 @@ def test_env_policy_is_the_operators() -> None:
     assert not team.allows("a", "DATATRUTH_WS_A__B__KEY"), "workspace a__b's variables are not a's"
     assert not team.allows("retail", "DATATRUTH_COOKIE_KEY")
     local = env_policy(load_settings({}))
-    assert local.allows("shop", "PGPASSWORD") and local.allows("shop", "OPENAI_API_KEY"), "local mode stays easy"
+    assert local.allows("shop", "PGPASSWORD") and local.allows("shop", "OPENAI_API_KEY"), (
+        "local mode stays easy"
+    )
     assert not local.allows("shop", "DATATRUTH_COOKIE_KEY"), "the app's own settings never"
-    listed = env_policy(load_settings({"DATATRUTH_HOSTED": "true",
-                                       "DATATRUTH_WORKSPACE_ENV": "retail:PGPASSWORD, OPENAI_*"}))
+    listed = env_policy(
+        load_settings({"DATATRUTH_HOSTED": "true", "DATATRUTH_WORKSPACE_ENV": "retail:PGPASSWORD, OPENAI_*"})
+    )
     assert listed.allows("retail", "PGPASSWORD") and not listed.allows("shop", "PGPASSWORD")
     assert listed.allows("shop", "OPENAI_API_KEY")
     assert not listed.allows("shop", "DATATRUTH_STORE_URL")
     assert EnvPolicy(((None, "*"),)).allows("x", "HOME")
 
 
-def test_hosted_llm_base_urls_come_from_the_operators_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hosted_llm_base_urls_come_from_the_operators_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _workspace(tmp_path, "shop", "mallory")
     with FakeOpenAI() as allowed, FakeOpenAI() as attacker:
-        _env(monkeypatch, tmp_path, DATATRUTH_CREDENTIALS=str(tmp_path / "creds.yaml"), DATATRUTH_HOSTED="true",
-             DATATRUTH_LLM_BASE_URLS=allowed.base_url, DATATRUTH_WS_SHOP__KEY="sk-shop")
+        _env(
+            monkeypatch,
+            tmp_path,
+            DATATRUTH_CREDENTIALS=str(tmp_path / "creds.yaml"),
+            DATATRUTH_HOSTED="true",
+            DATATRUTH_LLM_BASE_URLS=allowed.base_url,
+            DATATRUTH_WS_SHOP__KEY="sk-shop",
+        )
         monkeypatch.chdir(REPO)
         settings = load_settings()
         store = open_store(settings=settings)
         ws = load_workspace("shop", settings)
         seed_from_config(store, "shop", ws.config.members)
-        config = LLMConfig(provider="openai", model="m", base_url=attacker.base_url,
-                           api_key_env="DATATRUTH_WS_SHOP__KEY")
+        config = LLMConfig(
+            provider="openai", model="m", base_url=attacker.base_url, api_key_env="DATATRUTH_WS_SHOP__KEY"
+        )
         refused = admin.check_llm(store, "shop", "mallory", config, settings=settings)
         assert not refused.ok and "not one the operator allows" in refused.message and not attacker.requests
         with pytest.raises(ConfigError, match="not valid"):
-            admin.update_settings(store, ws, "mallory", _edit(ws, llm_provider="openai", llm_model="m",
-                                                              llm_base_url=attacker.base_url,
-                                                              llm_api_key_env="DATATRUTH_WS_SHOP__KEY"))
+            admin.update_settings(
+                store,
+                ws,
+                "mallory",
+                _edit(
+                    ws,
+                    llm_provider="openai",
+                    llm_model="m",
+                    llm_base_url=attacker.base_url,
+                    llm_api_key_env="DATATRUTH_WS_SHOP__KEY",
+                ),
+            )
         allowed.push(Reply(content="OK"))
-        ok = admin.check_llm(store, "shop", "mallory", LLMConfig(
-            provider="openai", model="m", base_url=allowed.base_url + "/", api_key_env="DATATRUTH_WS_SHOP__KEY"),
-            settings=settings)
+        ok = admin.check_llm(
+            store,
+            "shop",
+            "mallory",
+            LLMConfig(
+                provider="openai",
+                model="m",
+                base_url=allowed.base_url + "/",
+                api_key_env="DATATRUTH_WS_SHOP__KEY",
+            ),
+            settings=settings,
+        )
         assert ok.ok and allowed.requests[0].headers["authorization"] == "Bearer sk-shop"
         assert admin.llm_endpoints(settings) == ("", allowed.base_url)
         ws.close()
 
 
 # -- critical 2: another tenant's data ---------------------------------------------------------------------------
+
 
 def test_create_from_url_refuses_other_workspaces_and_the_store(team) -> None:
     store, settings, _, root = team
@@ -194,7 +260,9 @@ def test_create_from_url_refuses_other_workspaces_and_the_store(team) -> None:
     assert users.membership(store, "loot", "mallory") is None
 
 
-def test_file_warehouses_need_the_operators_root(team, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_file_warehouses_need_the_operators_root(
+    team, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store, _, _, root = team
     outside = _duckdb(tmp_path / "elsewhere" / "sales.duckdb", "orders")
     with pytest.raises(UserError, match="warehouse files are off"):
@@ -203,7 +271,9 @@ def test_file_warehouses_need_the_operators_root(team, tmp_path: Path, monkeypat
     with pytest.raises(UserError, match="outside the folder"):
         admin.check_connection(store, "shop", "mallory", f"duckdb:///{outside}")
     inside = _duckdb(tmp_path / "shared-files" / "sales.duckdb", "orders")
-    made = admin.create_from_url(store, load_settings(), "shop", "mallory", name="sales", url=f"duckdb:///{inside}")
+    made = admin.create_from_url(
+        store, load_settings(), "shop", "mallory", name="sales", url=f"duckdb:///{inside}"
+    )
     assert [t.name for t in made.report.tables] == ["orders"]
 
 
@@ -211,7 +281,10 @@ def test_a_network_url_to_the_metadata_store_is_refused(team, monkeypatch: pytes
     store, _, _, _ = team
     monkeypatch.setenv("DATATRUTH_STORE_URL", "postgresql+psycopg://dt:${PW}@db.internal:5432/datatruth")
     settings = load_settings()
-    for url in ("postgresql+psycopg://mallory@db.internal/datatruth", "postgresql://x@DB.internal:5432/datatruth"):
+    for url in (
+        "postgresql+psycopg://mallory@db.internal/datatruth",
+        "postgresql://x@DB.internal:5432/datatruth",
+    ):
         with pytest.raises(UserError, match="metadata store"):
             admin.check_connection(store, "shop", "mallory", url, settings=settings)
 
@@ -225,8 +298,9 @@ def test_local_single_user_mode_stays_easy(tmp_path: Path, monkeypatch: pytest.M
     seed_from_config(store, "shop", load_workspace("shop", settings).config.members)
     mine = _duckdb(tmp_path / "anywhere" / "mine.duckdb", "orders")
     monkeypatch.setenv("DT_LOCAL_FOLDER", str(mine.parent))
-    made = admin.create_from_url(store, settings, "shop", "local", name="mine",
-                                 url="duckdb:///${DT_LOCAL_FOLDER}/mine.duckdb")
+    made = admin.create_from_url(
+        store, settings, "shop", "local", name="mine", url="duckdb:///${DT_LOCAL_FOLDER}/mine.duckdb"
+    )
     assert [t.name for t in made.report.tables] == ["orders"]
     assert "${DT_LOCAL_FOLDER}" in made.path.read_text(), "the YAML keeps the variable, not its value"
     assert admin.key_variables(settings, "shop") is None and admin.llm_endpoints(settings) is None
@@ -235,6 +309,7 @@ def test_local_single_user_mode_stays_easy(tmp_path: Path, monkeypatch: pytest.M
 
 
 # -- the same attacks through the Admin page ----------------------------------------------------------------------
+
 
 def _page(user: str) -> AppTest:
     at = AppTest.from_file(ADMIN_PAGE, default_timeout=60)
@@ -269,7 +344,8 @@ def test_admin_page_test_llm_cannot_send_a_secret(tmp_path: Path, monkeypatch: p
         assert any("may not read the environment variable DATATRUTH_COOKIE_KEY" in e.value for e in at.error)
         next(b for b in at.button if b.label == "Save settings").click().run()
         assert any("may not read" in str(e.value) for e in at.error) or any(
-            "not valid" in str(e.value) for e in at.error)
+            "not valid" in str(e.value) for e in at.error
+        )
         assert attacker.requests == []
     assert "DATATRUTH_COOKIE_KEY" not in (tmp_path / "workspaces" / "shop" / "workspace.yaml").read_text()
 
@@ -277,8 +353,10 @@ def test_admin_page_test_llm_cannot_send_a_secret(tmp_path: Path, monkeypatch: p
 def test_admin_page_cannot_create_a_workspace_over_another_tenant(team) -> None:
     store, settings, _, root = team
     at = _page("mallory")
-    for url in (f"duckdb:///{root / 'data' / 'rival' / 'warehouse.duckdb'}",
-                f"sqlite:///{root / 'data' / 'metadata.sqlite'}"):
+    for url in (
+        f"duckdb:///{root / 'data' / 'rival' / 'warehouse.duckdb'}",
+        f"sqlite:///{root / 'data' / 'metadata.sqlite'}",
+    ):
         next(t for t in at.text_input if t.label == "Name").input("loot")
         next(t for t in at.text_input if t.label == "Warehouse URL").input(url)
         next(b for b in at.button if b.label == "Create workspace").click().run()
@@ -286,7 +364,8 @@ def test_admin_page_cannot_create_a_workspace_over_another_tenant(team) -> None:
         assert any("other workspaces" in e.value or "metadata store" in e.value for e in at.error), url
         assert not at.success
     next(t for t in at.text_input if t.label == "Warehouse URL").input(
-        f"duckdb:///{root / 'data' / 'rival' / 'warehouse.duckdb'}")
+        f"duckdb:///{root / 'data' / 'rival' / 'warehouse.duckdb'}"
+    )
     next(b for b in at.button if b.label == "Test connection").click().run()
     assert any("other workspaces" in e.value for e in at.error)
     assert not (settings.workspaces_dir / "loot").exists()

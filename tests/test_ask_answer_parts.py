@@ -32,7 +32,11 @@ def kpi() -> tuple[pd.DataFrame, tuple[ColumnInfo, ...]]:
 
 
 def kpi_many() -> tuple[pd.DataFrame, tuple[ColumnInfo, ...]]:
-    return pd.DataFrame({"revenue": [decimal.Decimal("99.5")], "orders": [12], "on_time_rate": [0.8123]}), (REV, ORD, RATE)
+    return pd.DataFrame({"revenue": [decimal.Decimal("99.5")], "orders": [12], "on_time_rate": [0.8123]}), (
+        REV,
+        ORD,
+        RATE,
+    )
 
 
 def series() -> tuple[pd.DataFrame, tuple[ColumnInfo, ...]]:
@@ -41,29 +45,48 @@ def series() -> tuple[pd.DataFrame, tuple[ColumnInfo, ...]]:
 
 
 def series_two_metrics() -> tuple[pd.DataFrame, tuple[ColumnInfo, ...]]:
-    return pd.DataFrame({"metric_time__month": _months(4), "revenue": [5.5, 6.25, 7.0, 4.75],
-                         "orders": [10, 12, 14, 9]}), (MONTH, REV, ORD)
+    return pd.DataFrame(
+        {"metric_time__month": _months(4), "revenue": [5.5, 6.25, 7.0, 4.75], "orders": [10, 12, 14, 9]}
+    ), (MONTH, REV, ORD)
 
 
 def series_by_dim() -> tuple[pd.DataFrame, tuple[ColumnInfo, ...]]:
     months = _months(3) * 2
-    return pd.DataFrame({"metric_time__month": months, "customer__region": ["East"] * 3 + ["West"] * 3,
-                         "revenue": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]}), (MONTH, REGION, REV)
+    return pd.DataFrame(
+        {
+            "metric_time__month": months,
+            "customer__region": ["East"] * 3 + ["West"] * 3,
+            "revenue": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+        }
+    ), (MONTH, REGION, REV)
 
 
 def categories() -> tuple[pd.DataFrame, tuple[ColumnInfo, ...]]:
     regions = ["East", "West", "North", "South", "Central"]
-    return pd.DataFrame({"customer__region": regions, "revenue": [decimal.Decimal(x) for x in
-                                                                 ("5000.10", "3000.00", "1500.55", "700.00", "20.5")]}), (REGION, REV)
+    return pd.DataFrame(
+        {
+            "customer__region": regions,
+            "revenue": [decimal.Decimal(x) for x in ("5000.10", "3000.00", "1500.55", "700.00", "20.5")],
+        }
+    ), (REGION, REV)
 
 
 def categories_two_metrics() -> tuple[pd.DataFrame, tuple[ColumnInfo, ...]]:
-    return pd.DataFrame({"customer__region": ["East", "West"], "revenue": [10.0, 20.0], "orders": [1, 2]}), (REGION, REV, ORD)
+    return pd.DataFrame({"customer__region": ["East", "West"], "revenue": [10.0, 20.0], "orders": [1, 2]}), (
+        REGION,
+        REV,
+        ORD,
+    )
 
 
 def two_dims() -> tuple[pd.DataFrame, tuple[ColumnInfo, ...]]:
-    return pd.DataFrame({"customer__region": ["East", "East", "West", "West"],
-                         "order__channel": ["Online", "Store"] * 2, "orders": [1, 2, 3, 4]}), (REGION, CHANNEL, ORD)
+    return pd.DataFrame(
+        {
+            "customer__region": ["East", "East", "West", "West"],
+            "order__channel": ["Online", "Store"] * 2,
+            "orders": [1, 2, 3, 4],
+        }
+    ), (REGION, CHANNEL, ORD)
 
 
 def with_outlier() -> tuple[pd.DataFrame, tuple[ColumnInfo, ...]]:
@@ -73,13 +96,25 @@ def with_outlier() -> tuple[pd.DataFrame, tuple[ColumnInfo, ...]]:
 
 
 def percents() -> tuple[pd.DataFrame, tuple[ColumnInfo, ...]]:
-    return pd.DataFrame({"customer__region": ["A", "B", "C"], "on_time_rate": [0.5, 0.25, 0.125]}), (REGION, RATE)
+    return pd.DataFrame({"customer__region": ["A", "B", "C"], "on_time_rate": [0.5, 0.25, 0.125]}), (
+        REGION,
+        RATE,
+    )
 
 
-@pytest.mark.parametrize("make, kind", [
-    (kpi, "indicator"), (kpi_many, "indicator"), (series, "scatter"), (series_two_metrics, "scatter"),
-    (series_by_dim, "scatter"), (categories, "bar"), (categories_two_metrics, "bar"), (two_dims, "bar"),
-])
+@pytest.mark.parametrize(
+    "make, kind",
+    [
+        (kpi, "indicator"),
+        (kpi_many, "indicator"),
+        (series, "scatter"),
+        (series_two_metrics, "scatter"),
+        (series_by_dim, "scatter"),
+        (categories, "bar"),
+        (categories_two_metrics, "bar"),
+        (two_dims, "bar"),
+    ],
+)
 def test_chart_kind_follows_the_shape(make, kind: str) -> None:
     frame, columns = make()
     spec = choose_chart(frame, columns, "t")
@@ -100,19 +135,31 @@ def test_no_chart_for_empty_or_label_only_results() -> None:
     assert choose_chart(pd.DataFrame({"customer__region": ["a"]}), (REGION,)) is None
 
 
-@pytest.mark.parametrize("value, fmt, text", [
-    (decimal.Decimal("1234567.891"), "currency", "$1,234,567.89"), (-5, "currency", "-$5.00"),
-    (0.1234, "percent", "12.34%"), (1234, "number", "1,234"), (12.345, None, "12.35"), (None, "number", "n/a"),
-])
+@pytest.mark.parametrize(
+    "value, fmt, text",
+    [
+        (decimal.Decimal("1234567.891"), "currency", "$1,234,567.89"),
+        (-5, "currency", "-$5.00"),
+        (0.1234, "percent", "12.34%"),
+        (1234, "number", "1,234"),
+        (12.345, None, "12.35"),
+        (None, "number", "n/a"),
+    ],
+)
 def test_format_value(value, fmt, text: str) -> None:
     assert format_value(value, fmt) == text
 
 
-@pytest.mark.parametrize("value, column, text", [
-    (dt.date(2025, 3, 1), MONTH, "2025-03"), (dt.date(2025, 1, 1), ColumnInfo("metric_time__year", "time"), "2025"),
-    (pd.Timestamp("2025-04-01"), ColumnInfo("x__quarter", "time"), "2025-Q2"),
-    (dt.date(2025, 4, 7), ColumnInfo("metric_time__day", "time"), "2025-04-07"), (None, REGION, "(blank)"),
-])
+@pytest.mark.parametrize(
+    "value, column, text",
+    [
+        (dt.date(2025, 3, 1), MONTH, "2025-03"),
+        (dt.date(2025, 1, 1), ColumnInfo("metric_time__year", "time"), "2025"),
+        (pd.Timestamp("2025-04-01"), ColumnInfo("x__quarter", "time"), "2025-Q2"),
+        (dt.date(2025, 4, 7), ColumnInfo("metric_time__day", "time"), "2025-04-07"),
+        (None, REGION, "(blank)"),
+    ],
+)
 def test_format_label(value, column, text: str) -> None:
     assert format_label(value, column) == text
 
@@ -143,13 +190,23 @@ def _in_frame(token: str, frame: pd.DataFrame, columns: tuple[ColumnInfo, ...]) 
             if value is None:
                 continue
             number = float(value) * (100 if percent else 1)
-            if abs(number - shown) <= 0.5 * 10 ** -decimals + 1e-9:
+            if abs(number - shown) <= 0.5 * 10**-decimals + 1e-9:
                 return True
     return False
 
 
-ALL_SHAPES = [kpi, kpi_many, series, series_two_metrics, series_by_dim, categories, categories_two_metrics, two_dims,
-              with_outlier, percents]
+ALL_SHAPES = [
+    kpi,
+    kpi_many,
+    series,
+    series_two_metrics,
+    series_by_dim,
+    categories,
+    categories_two_metrics,
+    two_dims,
+    with_outlier,
+    percents,
+]
 
 
 @pytest.mark.parametrize("make", ALL_SHAPES)

@@ -14,12 +14,14 @@ from datatruth.ask.cache import CacheKey, ResultCache, cache_for
 
 
 def _frame() -> pd.DataFrame:
-    return pd.DataFrame({
-        "region": ["East", "West", None],
-        "revenue": [decimal.Decimal("10.50"), decimal.Decimal("20.25"), decimal.Decimal("0.00")],
-        "month": [dt.date(2025, 1, 1), dt.date(2025, 2, 1), dt.date(2025, 3, 1)],
-        "orders": [3, 4, 5],
-    })
+    return pd.DataFrame(
+        {
+            "region": ["East", "West", None],
+            "revenue": [decimal.Decimal("10.50"), decimal.Decimal("20.25"), decimal.Decimal("0.00")],
+            "month": [dt.date(2025, 1, 1), dt.date(2025, 2, 1), dt.date(2025, 3, 1)],
+            "orders": [3, 4, 5],
+        }
+    )
 
 
 def test_put_then_get_roundtrips_types_and_order(tmp_path: Path) -> None:
@@ -36,11 +38,14 @@ def test_put_then_get_roundtrips_types_and_order(tmp_path: Path) -> None:
     assert stats.hit_rate == pytest.approx(0.5) and stats.bytes > 0
 
 
-@pytest.mark.parametrize("other", [
-    CacheKey("SELECT 2", "v1", "duckdb:x"),
-    CacheKey("SELECT 1", "v2", "duckdb:x"),
-    CacheKey("SELECT 1", "v1", "postgresql:y"),
-])
+@pytest.mark.parametrize(
+    "other",
+    [
+        CacheKey("SELECT 2", "v1", "duckdb:x"),
+        CacheKey("SELECT 1", "v2", "duckdb:x"),
+        CacheKey("SELECT 1", "v1", "postgresql:y"),
+    ],
+)
 def test_each_key_part_separates_entries(tmp_path: Path, other: CacheKey) -> None:
     cache = cache_for(tmp_path, ttl_s=60)
     cache.put(CacheKey("SELECT 1", "v1", "duckdb:x"), _frame())

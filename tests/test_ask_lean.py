@@ -28,17 +28,27 @@ D = decimal.Decimal
 # week, refusals.
 QUESTIONS = {
     "retail": [
-        "What was total revenue last year?", "revenu in 2025", "sales by customer region last quarter",
-        "AOV by month in 2025", "gross margin % by product category this year",
-        "top 5 products by revenue last year", "revenue last quarter vs the previous quarter",
-        "orders in Q3 2026 compared with the same period last year", "share of revenue by product category in 2025",
+        "What was total revenue last year?",
+        "revenu in 2025",
+        "sales by customer region last quarter",
+        "AOV by month in 2025",
+        "gross margin % by product category this year",
+        "top 5 products by revenue last year",
+        "revenue last quarter vs the previous quarter",
+        "orders in Q3 2026 compared with the same period last year",
+        "share of revenue by product category in 2025",
         "list the products in the Snacks subcategory with their brand and list price",
         "show the 5 most recent orders from customers in Oregon, with their order totals",
-        "which stores opened in 2022? list them with their opening date", "what is the weather on mars",
+        "which stores opened in 2022? list them with their opening date",
+        "what is the weather on mars",
     ],
     "flights": [
-        "number of flights by origin", "avg dep delay by airline", "cancellation rate by airline",
-        "daily flights last week", "flights per day of week", "median departure delay by airline",
+        "number of flights by origin",
+        "avg dep delay by airline",
+        "cancellation rate by airline",
+        "daily flights last week",
+        "flights per day of week",
+        "median departure delay by airline",
         "departure delay and arrival delay by month",
         "which planes have more than 400 seats? show tail number, model and seats",
         "list the hours when the temperature at JFK was above 96 degrees, with the time and temperature",
@@ -62,7 +72,8 @@ def _same(a: list[Any], b: list[Any]) -> bool:
     """Equal cells of equal types (NaN equal to NaN)."""
     return len(a) == len(b) and all(
         type(x) is type(y) and (x == y or (isinstance(x, float) and math.isnan(x) and math.isnan(y)))
-        for x, y in zip(a, b, strict=True))
+        for x, y in zip(a, b, strict=True)
+    )
 
 
 def _typed() -> tuple[list[str], list[str], list[tuple[Any, ...]]]:
@@ -70,10 +81,23 @@ def _typed() -> tuple[list[str], list[str], list[tuple[Any, ...]]]:
     return [d[0] for d in cursor.description], [str(d[1]) for d in cursor.description], cursor.fetchall()
 
 
-@pytest.mark.parametrize("values", [
-    [1, 2, 3], [1, None, 3], [None, None], [1.5, None, math.nan], [1, 2.5], [True, False], [True, None],
-    ["a", None], [D("1.50"), None, D("-2.25")], [dt.date(2026, 1, 1), None], [2**63 - 1, -(2**63)], [],
-])
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1, 2, 3],
+        [1, None, 3],
+        [None, None],
+        [1.5, None, math.nan],
+        [1, 2.5],
+        [True, False],
+        [True, None],
+        ["a", None],
+        [D("1.50"), None, D("-2.25")],
+        [dt.date(2026, 1, 1), None],
+        [2**63 - 1, -(2**63)],
+        [],
+    ],
+)
 def test_rows_hold_the_cells_a_dataframe_would(values: list[Any]) -> None:
     records = [(v, i) for i, v in enumerate(values)]
     rows = rows_of(["x", "n"], records)
@@ -83,9 +107,17 @@ def test_rows_hold_the_cells_a_dataframe_would(values: list[Any]) -> None:
     pd.testing.assert_frame_equal(rows.frame(), frame)
 
 
-@pytest.mark.parametrize("values", [
-    [dt.datetime(2026, 1, 1, 10)], [dt.timedelta(seconds=3)], [2**63], [[1, 2]], [b"x"], [1, "a"],
-])
+@pytest.mark.parametrize(
+    "values",
+    [
+        [dt.datetime(2026, 1, 1, 10)],
+        [dt.timedelta(seconds=3)],
+        [2**63],
+        [[1, 2]],
+        [b"x"],
+        [1, "a"],
+    ],
+)
 def test_cells_pandas_would_convert_make_a_dataframe(values: list[Any]) -> None:
     assert rows_of(["x"], [(v,) for v in values]) is None
     assert rows_of(["x", "x"], [(1, 2)]) is None  # duplicate names
@@ -141,8 +173,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory):
         (root / "data" / name).mkdir(parents=True)
         for file in ("warehouse.duckdb", "warehouse.build.json"):
             shutil.copy2(built / file, root / "data" / name / file)
-    env = {"DATATRUTH_WORKSPACES_DIR": str(REPO / "workspaces"), "DATATRUTH_DATA_DIR": str(root / "data"),
-           "DATATRUTH_STORE_URL": f"sqlite:///{root / 'metadata.sqlite'}", "DATATRUTH_LOCAL_USER": "local"}
+    env = {
+        "DATATRUTH_WORKSPACES_DIR": str(REPO / "workspaces"),
+        "DATATRUTH_DATA_DIR": str(root / "data"),
+        "DATATRUTH_STORE_URL": f"sqlite:///{root / 'metadata.sqlite'}",
+        "DATATRUTH_LOCAL_USER": "local",
+    }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     resources.clear()
@@ -184,11 +220,19 @@ def test_the_json_path_prints_what_the_pipeline_prints(demo, workspace: str) -> 
 def test_cli_json_answer_imports_no_pandas(demo) -> None:
     _root, env = demo
     heavy = ("pandas", "pyarrow", "plotly", "chromadb", "duckdb_engine")
-    code = ("import sys\nfrom datatruth.cli.main import main\n"
-            "code = main(['ask', '-w', 'flights', '--refresh', '--json', 'number of flights by origin'])\n"
-            f"print('LOADED', sorted(m for m in {heavy!r} if m in sys.modules), code)\n")
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, **env, "PYTHONPATH": str(REPO)})
+    code = (
+        "import sys\nfrom datatruth.cli.main import main\n"
+        "code = main(['ask', '-w', 'flights', '--refresh', '--json', 'number of flights by origin'])\n"
+        f"print('LOADED', sorted(m for m in {heavy!r} if m in sys.modules), code)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **env, "PYTHONPATH": str(REPO)},
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     answer, loaded = done.stdout.splitlines()
     assert json.loads(answer)["row_count"] == 3

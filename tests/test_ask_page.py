@@ -49,7 +49,10 @@ def test_ask_page_answers_a_question_and_takes_feedback(env) -> None:
     assert kinds == ["right"]
     [proposed] = proposals.pending(store, "retail")  # a proposal, for an admin to review
     assert (proposed.kind, proposed.payload["question"], proposed.proposer) == (
-        "verified_question", "orders by channel in 2025", "local")
+        "verified_question",
+        "orders by channel in 2025",
+        "local",
+    )
 
 
 def test_ask_page_shows_a_planning_error_with_choices(env) -> None:
@@ -67,7 +70,9 @@ def test_ask_page_shows_a_planning_error_with_choices(env) -> None:
     assert any("Highest revenue" in m.value for m in at.markdown)  # re-asked with the choice
     # proposed: it applies to the one who chose it, and to everyone once an admin accepts it
     assert feedback.synonyms(env, "retail") == []
-    assert ("zorblax", "revenue") in {(s.term, s.target) for s in feedback.synonyms_for(env, "retail", "local")}
+    assert ("zorblax", "revenue") in {
+        (s.term, s.target) for s in feedback.synonyms_for(env, "retail", "local")
+    }
 
 
 def test_sql_tab_runs_guarded_sql(env) -> None:
@@ -100,8 +105,11 @@ def test_answer_reads_with_labels_and_formatted_numbers(env) -> None:
     table = at.dataframe[0]
     assert list(table.value.columns) == ["Month", "Revenue", "Revenue (previous period)", "Revenue change"]
     assert table.value["Month"].tolist() == ["2026-07", "2026-08", "2026-09"]
-    formats = {name: spec["type_config"]["format"] for name, spec in json.loads(table.proto.columns).items()
-               if "type_config" in spec}
+    formats = {
+        name: spec["type_config"]["format"]
+        for name, spec in json.loads(table.proto.columns).items()
+        if "type_config" in spec
+    }
     assert formats == {"Revenue": "dollar", "Revenue (previous period)": "dollar", "Revenue change": "%.2f%%"}
     plan = [m.value for m in at.markdown if m.value.startswith("**Revenue by month")]
     assert plan == ["**Revenue by month, for last quarter (Q3 2026), compared with the previous period**"]

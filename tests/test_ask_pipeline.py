@@ -34,8 +34,11 @@ def isolate(monkeypatch: pytest.MonkeyPatch, tmp: Path, workspace: str = "retail
         if (built / "ask" / "value_index.json").exists():
             (tmp / workspace / "ask").mkdir(exist_ok=True)
             shutil.copy2(built / "ask" / "value_index.json", tmp / workspace / "ask" / "value_index.json")
-    env = {"DATATRUTH_DATA_DIR": str(tmp), "DATATRUTH_STORE_URL": f"sqlite:///{tmp / 'metadata.sqlite'}",
-           "DATATRUTH_LOCAL_USER": "local"}
+    env = {
+        "DATATRUTH_DATA_DIR": str(tmp),
+        "DATATRUTH_STORE_URL": f"sqlite:///{tmp / 'metadata.sqlite'}",
+        "DATATRUTH_LOCAL_USER": "local",
+    }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return env
@@ -84,9 +87,15 @@ def test_ask_answers_with_chart_explanation_and_history(retail) -> None:
     assert not fresh.cached
 
 
-REAL_QUESTIONS = ["revenue in 2025", "revenue by month in 2025", "top 5 products by revenue last year",
-                  "gross margin % by product category this year", "revenue last quarter vs the previous quarter",
-                  "share of revenue by product category in 2025", "orders by customer region and segment last year"]
+REAL_QUESTIONS = [
+    "revenue in 2025",
+    "revenue by month in 2025",
+    "top 5 products by revenue last year",
+    "gross margin % by product category this year",
+    "revenue last quarter vs the previous quarter",
+    "share of revenue by product category in 2025",
+    "orders by customer region and segment last year",
+]
 
 
 def test_real_explanations_quote_only_numbers_of_the_result(retail) -> None:
@@ -142,8 +151,9 @@ def test_cache_stats_for_the_admin_page(retail) -> None:
 
 def test_rate_limit_stops_the_question_and_says_when(retail) -> None:
     ws, store = retail
-    ws.config = dataclasses.replace(ws.config, limits=dataclasses.replace(ws.config.limits,
-                                                                          questions_per_user_per_hour=1))
+    ws.config = dataclasses.replace(
+        ws.config, limits=dataclasses.replace(ws.config.limits, questions_per_user_per_hour=1)
+    )
     pipeline.ask(ws, "orders in 2025", user="local", store=store)
     with pytest.raises(RateLimited, match=r"try again in \d+ min"):
         pipeline.ask(ws, "orders in 2024", user="local", store=store)
@@ -163,7 +173,11 @@ def test_llm_hook_is_tried_only_when_the_rules_fail_and_an_llm_is_configured(ret
     assert seen == []  # no LLM configured in this workspace
     ws.config = dataclasses.replace(ws.config, llm=LLMConfig(provider="openai", model="m"))
     answer = pipeline.ask(ws, "zorblax quimble", user="local", store=store, llm_planner=fake_llm)
-    assert answer.plan_source == "llm" and answer.plan.metrics == ("orders",) and seen == [("zorblax quimble", True)]
+    assert (
+        answer.plan_source == "llm"
+        and answer.plan.metrics == ("orders",)
+        and seen == [("zorblax quimble", True)]
+    )
     plain = pipeline.ask(ws, "orders in 2025", user="local", store=store, llm_planner=fake_llm)
     assert plain.plan_source == "deterministic" and len(seen) == 1
 
@@ -176,13 +190,23 @@ def test_llm_hook_is_tried_only_when_the_rules_fail_and_an_llm_is_configured(ret
 
 
 def test_stage_list_is_the_documented_pipeline() -> None:
-    assert pipeline.stage_names() == ["access", "rate_limit", "plan", "compile", "guard", "execute", "answer",
-                                      "record"]
+    assert pipeline.stage_names() == [
+        "access",
+        "rate_limit",
+        "plan",
+        "compile",
+        "guard",
+        "execute",
+        "answer",
+        "record",
+    ]
 
 
 def test_rate_limit_unit(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'm.sqlite'}")
-    limits = Limits(questions_per_user_per_hour=2, upper_tier_users=("boss",), upper_tier_questions_per_hour=3)
+    limits = Limits(
+        questions_per_user_per_hour=2, upper_tier_users=("boss",), upper_tier_questions_per_hour=3
+    )
     for user in ("ana", "ana", "boss", "boss"):
         history.add(store, "w", user, "q")
     with pytest.raises(RateLimited) as err:
@@ -196,27 +220,43 @@ def test_rate_limit_unit(tmp_path: Path) -> None:
 
 # -- CLI --------------------------------------------------------------------------------------------------
 
+
 def test_cli_ask_json_contract(retail, capsys: pytest.CaptureFixture[str]) -> None:
     from datatruth.cli.main import main
 
     assert main(["ask", "-w", "retail", "--json", "orders by channel in 2025"]) == 0
     payload = json.loads(capsys.readouterr().out)
-    assert set(payload) >= {"question", "sql", "plan", "columns", "rows", "row_count", "cached", "elapsed_ms",
-                            "explanation"}
+    assert set(payload) >= {
+        "question",
+        "sql",
+        "plan",
+        "columns",
+        "rows",
+        "row_count",
+        "cached",
+        "elapsed_ms",
+        "explanation",
+    }
     assert payload["row_count"] == 2 and all(isinstance(r[-1], int) for r in payload["rows"])
     assert main(["ask", "-w", "retail", "--json", "zorblax by quimble"]) == 2
     failed = json.loads(capsys.readouterr().out)
     assert "error" in failed and "suggestions" in failed and "rows" not in failed
 
 
-def test_cli_batch_keeps_order_and_follow_ups(retail, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_batch_keeps_order_and_follow_ups(
+    retail, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from datatruth.cli.main import main
 
     batch = tmp_path / "q.txt"
     batch.write_text("# comment\nrevenue by product category in 2025\n+ only online\n\norders in 2025\n")
     assert main(["ask", "-w", "retail", "--batch", str(batch), "--json"]) == 0
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
-    assert [x["question"] for x in lines] == ["revenue by product category in 2025", "only online", "orders in 2025"]
+    assert [x["question"] for x in lines] == [
+        "revenue by product category in 2025",
+        "only online",
+        "orders in 2025",
+    ]
     assert lines[1]["plan"]["filters"] and lines[2]["row_count"] == 1
 
 
@@ -235,7 +275,13 @@ def test_cli_readable_and_sql(retail, capsys: pytest.CaptureFixture[str]) -> Non
 def test_installed_script_prints_json(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     env = {**os.environ, **isolate(monkeypatch, tmp_path)}
     script = REPO / ".venv" / "bin" / "datatruth"
-    done = subprocess.run([str(script), "sql", "-w", "retail", "--json", "SELECT COUNT(*) AS n FROM stores"],
-                          capture_output=True, text=True, env=env, timeout=120, cwd=REPO)
+    done = subprocess.run(
+        [str(script), "sql", "-w", "retail", "--json", "SELECT COUNT(*) AS n FROM stores"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=REPO,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["rows"] == [[31]]

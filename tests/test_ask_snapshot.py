@@ -141,7 +141,9 @@ def test_a_snapshot_from_other_code_is_not_read(tmp_path: Path, monkeypatch: pyt
 
 @pytest.mark.parametrize("url", ["postgresql+psycopg://u@h/db", "sqlite:///x.sqlite", "duckdb:///:memory:"])
 def test_server_warehouses_activate_every_time(url: str, tmp_path: Path) -> None:
-    config = types.SimpleNamespace(warehouse_url=url, semantic_models=(), sensitive_columns=(), exposed_tables=())
+    config = types.SimpleNamespace(
+        warehouse_url=url, semantic_models=(), sensitive_columns=(), exposed_tables=()
+    )
     ws = types.SimpleNamespace(name="w", config=config, data_dir=tmp_path)
     assert snapshot.layer_key(ws, ()) is None  # type: ignore[arg-type]
     calls: list[str] = []

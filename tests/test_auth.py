@@ -43,8 +43,9 @@ def test_credentials_inside_repo_are_refused(tmp_path: Path) -> None:
         load_credentials(inside, REPO)
 
 
-@pytest.mark.parametrize("key,ok", [("", False), ("short", False), ("a" * 64, False),
-                                    (secrets.token_urlsafe(48), True)])
+@pytest.mark.parametrize(
+    "key,ok", [("", False), ("short", False), ("a" * 64, False), (secrets.token_urlsafe(48), True)]
+)
 def test_cookie_key_strength(key: str, ok: bool) -> None:
     settings = load_settings({"DATATRUTH_COOKIE_KEY": key, "DATATRUTH_HOSTED": "true"})
     if ok:
@@ -73,9 +74,16 @@ def test_users_cli_invite_and_unlock(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 # -- issue 14, findings 7 and 8 ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("key", ["abcdefghijklmnopqrstuvwxyz012345", "0123456789abcdef0123456789abcdef",
-                                 "datatruth-cookie-key-change-me-please!!",
-                                 "correcthorsebatterystaple-correcthorsebatterystaple"])
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "abcdefghijklmnopqrstuvwxyz012345",
+        "0123456789abcdef0123456789abcdef",
+        "datatruth-cookie-key-change-me-please!!",
+        "correcthorsebatterystaple-correcthorsebatterystaple",
+    ],
+)
 def test_cookie_keys_with_patterns_are_weak(key: str) -> None:
     # Many distinct characters are not randomness: sequences, repeats and words are refused.
     settings = load_settings({"DATATRUTH_COOKIE_KEY": key, "DATATRUTH_HOSTED": "true"})
@@ -93,7 +101,9 @@ def test_generated_cookie_keys_pass(capsys: pytest.CaptureFixture[str]) -> None:
         check_cookie_key(load_settings({"DATATRUTH_COOKIE_KEY": secrets.token_urlsafe(24)}))
 
 
-@pytest.mark.parametrize("value", ["$2b$notahash", "$2b$12$short", "$2b$99$" + "a" * 53, "$2x$12$" + "a" * 53])
+@pytest.mark.parametrize(
+    "value", ["$2b$notahash", "$2b$12$short", "$2b$99$" + "a" * 53, "$2x$12$" + "a" * 53]
+)
 def test_load_credentials_checks_the_whole_hash(tmp_path: Path, value: str) -> None:
     path = tmp_path / "creds.yaml"
     path.write_text(yaml.safe_dump({"credentials": {"usernames": {"bob": {"password": value}}}}))
@@ -112,8 +122,9 @@ def _cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return creds
 
 
-def test_password_over_72_bytes_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_password_over_72_bytes_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     creds = _cli_env(tmp_path, monkeypatch)
     monkeypatch.setenv("DATATRUTH_NEW_PASSWORD", "é" * 40)  # 40 characters, 80 bytes
     assert main(["users", "invite", "ana", "-w", "retail"]) == 2
@@ -124,8 +135,9 @@ def test_password_over_72_bytes_is_a_clear_error(tmp_path: Path, monkeypatch: py
         invite_user(creds, "ana", "Ana", "", "x" * 73)
 
 
-def test_role_for_a_user_who_does_not_exist_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_role_for_a_user_who_does_not_exist_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     _cli_env(tmp_path, monkeypatch)
     assert main(["users", "role", "ghost", "admin", "-w", "retail"]) == 2
     assert "does not exist" in capsys.readouterr().err
@@ -189,8 +201,9 @@ def test_readers_never_see_a_half_written_file(tmp_path: Path) -> None:
     assert seen == []
 
 
-def test_sign_in_form_counts_failures_without_writing_a_stale_copy(tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sign_in_form_counts_failures_without_writing_a_stale_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from streamlit.testing.v1 import AppTest
 
     creds = _cli_env(tmp_path, monkeypatch)

@@ -44,22 +44,34 @@ def test_help_everywhere(path: tuple[str, ...], capsys: pytest.CaptureFixture[st
 
 
 def test_workspace_list_json_through_installed_script() -> None:
-    result = subprocess.run([str(SCRIPT), "workspace", "list", "--json"], capture_output=True, text=True, cwd=REPO,
-                            timeout=120, check=True)
+    result = subprocess.run(
+        [str(SCRIPT), "workspace", "list", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+        check=True,
+    )
     names = {w["name"] for w in json.loads(result.stdout)}
     assert {"retail", "flights"} <= names
 
 
 def test_unknown_workspace_is_a_message_not_a_traceback() -> None:
-    result = subprocess.run([str(SCRIPT), "workspace", "show", "no_such_ws"], capture_output=True, text=True,
-                            cwd=REPO, timeout=120)
+    result = subprocess.run(
+        [str(SCRIPT), "workspace", "show", "no_such_ws"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
     assert result.returncode == 2
     assert "error: workspace 'no_such_ws' does not exist" in result.stderr
     assert "Traceback" not in result.stderr
 
 
-def test_broken_workspace_yaml_reports_file_and_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_broken_workspace_yaml_reports_file_and_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     ws = tmp_path / "ws" / "broken"
     ws.mkdir(parents=True)
     (ws / "workspace.yaml").write_text("title: Broken\nlimits:\n  row_cap: many\nllm:\n  api_key: sk-123\n")
@@ -71,7 +83,9 @@ def test_broken_workspace_yaml_reports_file_and_line(tmp_path: Path, monkeypatch
     assert "literal secret" in err and "Traceback" not in err
 
 
-def test_demo_build_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_build_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("DATATRUTH_DATA_DIR", str(tmp_path))
     assert main(["demo", "build", "-w", "flights", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -81,8 +95,21 @@ def test_demo_build_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 
 
 # Libraries that cost tenths of a second to seconds to import; a command imports them only where it uses them.
-HEAVY = {"chromadb", "onnxruntime", "tokenizers", "plotly", "ydata_profiling", "pyod", "statsmodels", "openai",
-         "streamlit", "scipy", "sklearn", "matplotlib", "jsonschema"}
+HEAVY = {
+    "chromadb",
+    "onnxruntime",
+    "tokenizers",
+    "plotly",
+    "ydata_profiling",
+    "pyod",
+    "statsmodels",
+    "openai",
+    "streamlit",
+    "scipy",
+    "sklearn",
+    "matplotlib",
+    "jsonschema",
+}
 CORE = {"pandas", "numpy", "pyarrow", "sqlalchemy", "sqlglot", "duckdb", "rapidfuzz"}
 _REPORT = """
 import json, sys
@@ -97,8 +124,14 @@ sys.stderr.write("\\nMODULES " + json.dumps(sorted(sys.modules)))
 
 def _modules_after(args: list[str], env: dict[str, str] | None = None) -> set[str]:
     """The modules a fresh interpreter holds after running the CLI with `args`."""
-    done = subprocess.run([sys.executable, "-c", _REPORT, json.dumps(args)], capture_output=True, text=True,
-                          cwd=REPO, env=env, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", _REPORT, json.dumps(args)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=300,
+    )
     assert "MODULES " in done.stderr, done.stderr
     return set(json.loads(done.stderr.rsplit("MODULES ", 1)[1]))
 
@@ -128,8 +161,11 @@ def test_top_level_help_imports_no_command_module_and_no_library() -> None:
 
 def test_a_command_imports_only_its_own_module() -> None:
     modules = _modules_after(["guard", "--dialect", "duckdb", "SELECT 1"])
-    assert {m for m in modules if m.startswith("datatruth.cli.")} <= {"datatruth.cli.main", "datatruth.cli.guard",
-                                                                       "datatruth.cli.common"}
+    assert {m for m in modules if m.startswith("datatruth.cli.")} <= {
+        "datatruth.cli.main",
+        "datatruth.cli.guard",
+        "datatruth.cli.common",
+    }
     assert not _roots(modules) & (HEAVY | {"pandas", "sqlalchemy", "duckdb"})
 
 
@@ -139,8 +175,12 @@ def test_ask_imports_no_vector_index_chart_or_llm_library(tmp_path: Path) -> Non
         (tmp_path / "flights").mkdir()
         for name in ("warehouse.duckdb", "warehouse.build.json"):
             shutil.copy2(built / name, tmp_path / "flights" / name)
-    env = {**os.environ, "DATATRUTH_DATA_DIR": str(tmp_path),
-           "DATATRUTH_STORE_URL": f"sqlite:///{tmp_path / 'metadata.sqlite'}", "DATATRUTH_LOCAL_USER": "local"}
+    env = {
+        **os.environ,
+        "DATATRUTH_DATA_DIR": str(tmp_path),
+        "DATATRUTH_STORE_URL": f"sqlite:///{tmp_path / 'metadata.sqlite'}",
+        "DATATRUTH_LOCAL_USER": "local",
+    }
     for _ in range(2):  # the first run builds the snapshots, the second reads them
         modules = _modules_after(["ask", "-w", "flights", "--json", "number of flights by origin"], env)
         assert "datatruth.ask.pipeline" in modules

@@ -40,8 +40,10 @@ def make_data() -> dict[str, pd.DataFrame]:
     """A few hundred deterministic rows; one customer has no region (NULL keys must still join)."""
     rng = random.Random(7)
     regions = ["North", "South", "East"]
-    customers = [(i, None if i == 5 else regions[i % 3], dt.date(2023, 6, 1) + dt.timedelta(days=17 * i))
-                 for i in range(1, 31)]
+    customers = [
+        (i, None if i == 5 else regions[i % 3], dt.date(2023, 6, 1) + dt.timedelta(days=17 * i))
+        for i in range(1, 31)
+    ]
     products = [(i, "ABC"[i % 3]) for i in range(1, 9)]
     orders, items = [], []
     item_id = 1
@@ -54,17 +56,23 @@ def make_data() -> dict[str, pd.DataFrame]:
         for _ in range(rng.randrange(1, 5)):
             qty = rng.randrange(1, 4)
             amount = decimal.Decimal(qty * rng.randrange(5, 40) + rng.randrange(0, 100) / 100).quantize(
-                decimal.Decimal("0.01"))
+                decimal.Decimal("0.01")
+            )
             items.append((item_id, order_id, rng.randrange(1, 9), qty, amount))
             item_id += 1
-    ads = [(i + 1, dt.date(2024 + (i // 12), i % 12 + 1, 1), decimal.Decimal(100 + 25 * (i % 5)))
-           for i in range(18)]
+    ads = [
+        (i + 1, dt.date(2024 + (i // 12), i % 12 + 1, 1), decimal.Decimal(100 + 25 * (i % 5)))
+        for i in range(18)
+    ]
     return {
         "customers": pd.DataFrame(customers, columns=["customer_id", "region", "signup_date"]),
         "products": pd.DataFrame(products, columns=["product_id", "category"]),
-        "orders": pd.DataFrame(orders, columns=["order_id", "customer_id", "order_date", "ordered_at", "channel",
-                                                "shipping"]),
-        "order_items": pd.DataFrame(items, columns=["item_id", "order_id", "product_id", "quantity", "amount"]),
+        "orders": pd.DataFrame(
+            orders, columns=["order_id", "customer_id", "order_date", "ordered_at", "channel", "shipping"]
+        ),
+        "order_items": pd.DataFrame(
+            items, columns=["item_id", "order_id", "product_id", "quantity", "amount"]
+        ),
         "ads": pd.DataFrame(ads, columns=["ad_id", "month", "spend"]),
     }
 
@@ -73,7 +81,7 @@ DDL = {
     "customers": "customer_id INTEGER, region VARCHAR(20), signup_date DATE",
     "products": "product_id INTEGER, category VARCHAR(20)",
     "orders": "order_id INTEGER, customer_id INTEGER, order_date DATE, ordered_at {ts}, channel VARCHAR(20), "
-              "shipping DECIMAL(10,2)",
+    "shipping DECIMAL(10,2)",
     "order_items": "item_id INTEGER, order_id INTEGER, product_id INTEGER, quantity INTEGER, amount DECIMAL(10,2)",
     "ads": "ad_id INTEGER, month DATE, spend DECIMAL(10,2)",
 }
@@ -83,8 +91,10 @@ def _load(cursor: Any, data: dict[str, pd.DataFrame], ts: str, marker: str) -> N
     for table, frame in data.items():
         cursor.execute(f"CREATE TABLE {table} ({DDL[table].format(ts=ts)})")
         marks = ", ".join([marker] * len(frame.columns))
-        rows = [tuple(None if v is None or (isinstance(v, float) and pd.isna(v)) else v for v in row)
-                for row in frame.itertuples(index=False)]
+        rows = [
+            tuple(None if v is None or (isinstance(v, float) and pd.isna(v)) else v for v in row)
+            for row in frame.itertuples(index=False)
+        ]
         cursor.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
 
 
@@ -141,6 +151,7 @@ def engines(data: dict[str, pd.DataFrame], pg_url: str, mysql_url: str) -> Itera
             c = conn.cursor()
             c.execute(sql)
             return _frame(c)
+
         return run
 
     yield {"duckdb": run_duck, "postgres": run_raw(pg_conn), "mysql": run_raw(my_conn)}
@@ -158,6 +169,7 @@ def engines(data: dict[str, pd.DataFrame], pg_url: str, mysql_url: str) -> Itera
 
 def normalize(frame: pd.DataFrame) -> pd.DataFrame:
     """Engine-neutral values: numbers as rounded floats, dates and times as ISO text; rows sorted."""
+
     def cell(v: Any) -> Any:
         if v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NaT:
             return None
@@ -175,13 +187,17 @@ def normalize(frame: pd.DataFrame) -> pd.DataFrame:
         return str(v)
 
     out = frame.astype(object).apply(lambda col: col.map(cell))
-    out = out.sort_values(list(out.columns), key=lambda s: s.map(lambda v: (v is None, str(v)))).reset_index(drop=True)
+    out = out.sort_values(list(out.columns), key=lambda s: s.map(lambda v: (v is None, str(v)))).reset_index(
+        drop=True
+    )
     return out
 
 
 def assert_frames_equal(got: pd.DataFrame, expected: pd.DataFrame, what: str) -> None:
-    g, e = normalize(got), normalize(expected[list(got.columns)] if set(got.columns) == set(expected.columns)
-                                        else expected)
+    g, e = (
+        normalize(got),
+        normalize(expected[list(got.columns)] if set(got.columns) == set(expected.columns) else expected),
+    )
     assert list(g.columns) == list(e.columns), f"{what}: columns {list(g.columns)} != {list(e.columns)}"
     assert len(g) == len(e), f"{what}: {len(g)} rows != {len(e)}\n{g}\n{e}"
     for col in g.columns:
@@ -211,9 +227,15 @@ def exp_by_region(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 def exp_fanout(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     orders = d["orders"].merge(d["customers"], on="customer_id")
-    ship = orders.assign(shipping=orders["shipping"].astype(float)).groupby("region", dropna=False)["shipping"].sum()
+    ship = (
+        orders.assign(shipping=orders["shipping"].astype(float))
+        .groupby("region", dropna=False)["shipping"]
+        .sum()
+    )
     sales = _items(d).groupby("region", dropna=False)["amount"].sum()
-    return pd.DataFrame({"customer__region": ship.index, "shipping": ship.values, "sales": sales[ship.index].values})
+    return pd.DataFrame(
+        {"customer__region": ship.index, "shipping": ship.values, "sales": sales[ship.index].values}
+    )
 
 
 def exp_orders_by_month(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -226,14 +248,20 @@ def exp_aov_by_channel(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     items = _items(d)
     sales = items.groupby("channel")["amount"].sum()
     orders = d["orders"].groupby("channel")["order_id"].nunique()
-    return pd.DataFrame({"order__channel": sales.index, "avg_order_value": (sales / orders[sales.index]).values})
+    return pd.DataFrame(
+        {"order__channel": sales.index, "avg_order_value": (sales / orders[sales.index]).values}
+    )
 
 
 def exp_filters(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     items = _items(d)
-    keep = (items["region"].isin(["North", "South"]) & (items["channel"] != "Store")
-            & (items["order_date"] >= dt.date(2024, 3, 1)) & (items["order_date"] <= dt.date(2024, 12, 31))
-            & (items["quantity"] >= 2))
+    keep = (
+        items["region"].isin(["North", "South"])
+        & (items["channel"] != "Store")
+        & (items["order_date"] >= dt.date(2024, 3, 1))
+        & (items["order_date"] <= dt.date(2024, 12, 31))
+        & (items["quantity"] >= 2)
+    )
     g = items[keep].groupby("category")["amount"].sum()
     return pd.DataFrame({"product__category": g.index, "sales": g.values})
 
@@ -258,8 +286,11 @@ def exp_ytd(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 def exp_window(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     s = _sales_by_month(d)
-    out = {m: s[(s.index > m - pd.DateOffset(months=3)) & (s.index <= m)].sum() for m in s.index
-           if pd.Timestamp("2024-05-01") <= m < pd.Timestamp("2024-09-01")}
+    out = {
+        m: s[(s.index > m - pd.DateOffset(months=3)) & (s.index <= m)].sum()
+        for m in s.index
+        if pd.Timestamp("2024-05-01") <= m < pd.Timestamp("2024-09-01")
+    }
     return pd.DataFrame({"metric_time__month": list(out), "sales_3m": list(out.values())})
 
 
@@ -279,8 +310,9 @@ def exp_ytd_comparison(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     for m in pd.date_range("2025-01-01", "2025-03-01", freq="MS"):
         now, before = ytd.get(m), ytd.get(m - pd.DateOffset(months=3))
         rows.append((m, now, before, (now - before) / before))
-    return pd.DataFrame(rows, columns=["metric_time__month", "sales_ytd", "sales_ytd__previous",
-                                       "sales_ytd__change_pct"])
+    return pd.DataFrame(
+        rows, columns=["metric_time__month", "sales_ytd", "sales_ytd__previous", "sales_ytd__change_pct"]
+    )
 
 
 def exp_share(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -313,7 +345,9 @@ def exp_quarter(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def exp_week(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    o = d["orders"][(d["orders"]["order_date"] >= dt.date(2024, 2, 1)) & (d["orders"]["order_date"] < dt.date(2024, 4, 1))]
+    o = d["orders"][
+        (d["orders"]["order_date"] >= dt.date(2024, 2, 1)) & (d["orders"]["order_date"] < dt.date(2024, 4, 1))
+    ]
     g = o.groupby(pd.to_datetime(o["order_date"]).dt.to_period("W-SUN").dt.start_time)["order_id"].nunique()
     return pd.DataFrame({"metric_time__week": g.index, "orders": g.values})
 
@@ -321,19 +355,31 @@ def exp_week(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
 def exp_list_orders(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     o = d["orders"].merge(d["customers"], on="customer_id")
     o = o[o["region"] == "North"].sort_values("order_id").head(5)
-    return pd.DataFrame({"order__order_id": o["order_id"].values, "order__channel": o["channel"].values,
-                         "order__order_date__day": pd.to_datetime(o["order_date"]).values})
+    return pd.DataFrame(
+        {
+            "order__order_id": o["order_id"].values,
+            "order__channel": o["channel"].values,
+            "order__order_date__day": pd.to_datetime(o["order_date"]).values,
+        }
+    )
 
 
 def exp_list_top_items(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     items = _items(d).sort_values(["amount", "item_id"], ascending=[False, True]).head(4)
-    return pd.DataFrame({"item__item_id": items["item_id"].values, "product__category": items["category"].values,
-                         "item__amount": items["amount"].values})
+    return pd.DataFrame(
+        {
+            "item__item_id": items["item_id"].values,
+            "product__category": items["category"].values,
+            "item__amount": items["amount"].values,
+        }
+    )
 
 
 def exp_min_max(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     g = _items(d).groupby("channel")["amount"]
-    return pd.DataFrame({"order__channel": g.min().index, "amount_min": g.min().values, "amount_max": g.max().values})
+    return pd.DataFrame(
+        {"order__channel": g.min().index, "amount_min": g.min().values, "amount_max": g.max().values}
+    )
 
 
 def exp_distinct_buyers(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -362,7 +408,9 @@ def exp_condition_pair(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     items = _items(d)
     items = items[[(r, c) in keep for r, c in zip(items["region"], items["channel"], strict=True)]]
     g = items.groupby(["region", "channel"])["amount"].sum().reset_index()
-    return pd.DataFrame({"customer__region": g["region"], "order__channel": g["channel"], "sales": g["amount"]})
+    return pd.DataFrame(
+        {"customer__region": g["region"], "order__channel": g["channel"], "sales": g["amount"]}
+    )
 
 
 def exp_filtered_inputs(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -379,7 +427,10 @@ def exp_periods(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     items = _items(d)
     day = pd.to_datetime(items["order_date"])
     rows = []
-    for label, start, end in (("Q1 2024", "2024-01-01", "2024-04-01"), ("Q1 2025", "2025-01-01", "2025-04-01")):
+    for label, start, end in (
+        ("Q1 2024", "2024-01-01", "2024-04-01"),
+        ("Q1 2025", "2025-01-01", "2025-04-01"),
+    ):
         keep = (day >= pd.Timestamp(start)) & (day < pd.Timestamp(end))
         rows.append((label, pd.Timestamp(start), items[keep]["amount"].sum()))
     return pd.DataFrame(rows, columns=["period", "period_start", "sales"])
@@ -409,123 +460,366 @@ def exp_top_customers(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     items = _items(d)
     g = items.groupby(["customer_id", "region"], dropna=False)["amount"].sum().reset_index()
     g = g.sort_values(["amount", "customer_id"], ascending=[False, True]).head(3)
-    return pd.DataFrame({"customer__customer_id": g["customer_id"].values, "customer__region": g["region"].values,
-                         "sales": g["amount"].values})
+    return pd.DataFrame(
+        {
+            "customer__customer_id": g["customer_id"].values,
+            "customer__region": g["region"].values,
+            "sales": g["amount"].values,
+        }
+    )
 
 
 CASES: dict[str, tuple[dict[str, Any], Callable[[dict[str, pd.DataFrame]], pd.DataFrame] | None]] = {
     "simple_total": ({"metrics": ["sales"]}, None),
     "join_two_hops": ({"metrics": ["sales"], "dimensions": ["customer__region"]}, exp_by_region),
-    "fanout_no_double_count": ({"metrics": ["shipping", "sales"], "dimensions": ["customer__region"]}, exp_fanout),
+    "fanout_no_double_count": (
+        {"metrics": ["shipping", "sales"], "dimensions": ["customer__region"]},
+        exp_fanout,
+    ),
     "join_product": ({"metrics": ["sales", "units"], "dimensions": ["product__category"]}, None),
-    "ratio_cross_model": ({"metrics": ["avg_order_value"], "dimensions": ["order__channel"]}, exp_aov_by_channel),
+    "ratio_cross_model": (
+        {"metrics": ["avg_order_value"], "dimensions": ["order__channel"]},
+        exp_aov_by_channel,
+    ),
     "derived_alias": ({"metrics": ["billed"], "dimensions": ["metric_time:quarter"]}, None),
     "derived_division": ({"metrics": ["online_share"], "dimensions": ["metric_time:year"]}, None),
-    "filters": ({"metrics": ["sales"], "dimensions": ["product__category"],
-                 "filters": [{"dimension": "customer__region", "op": "in", "values": ["North", "South"]},
-                             {"dimension": "order__channel", "op": "!=", "values": ["Store"]},
-                             {"dimension": "order__order_date", "op": "between", "values": ["2024-03-01", "2024-12-31"]}],
-                 "adhoc_metrics": []}, None),
-    "filter_ops": ({"metrics": ["orders"], "filters": [
-        {"dimension": "customer__region", "op": "not_null"},
-        {"dimension": "order__channel", "op": "like", "values": ["On%"]},
-        {"dimension": "customer__region", "op": "not_in", "values": ["East"]},
-        {"dimension": "order__order_date", "op": ">=", "values": ["2024-06-01"]},
-        {"dimension": "order__order_date", "op": "<", "values": ["2025-01-01"]}]}, None),
-    "filter_is_null": ({"metrics": ["orders"], "filters": [{"dimension": "customer__region", "op": "is_null"}]},
-                       None),
-    "grain_hour": ({"metrics": ["orders"], "dimensions": ["order__ordered_at:hour"],
-                    "time_range": {"start": "2024-03-01", "end": "2024-04-01"}}, None),
-    "grain_day": ({"metrics": ["orders"], "dimensions": ["metric_time:day"],
-                   "time_range": {"start": "2024-03-01", "end": "2024-04-01"}}, None),
-    "grain_week": ({"metrics": ["orders"], "dimensions": ["metric_time:week"],
-                    "time_range": {"start": "2024-02-01", "end": "2024-04-01"}}, exp_week),
+    "filters": (
+        {
+            "metrics": ["sales"],
+            "dimensions": ["product__category"],
+            "filters": [
+                {"dimension": "customer__region", "op": "in", "values": ["North", "South"]},
+                {"dimension": "order__channel", "op": "!=", "values": ["Store"]},
+                {"dimension": "order__order_date", "op": "between", "values": ["2024-03-01", "2024-12-31"]},
+            ],
+            "adhoc_metrics": [],
+        },
+        None,
+    ),
+    "filter_ops": (
+        {
+            "metrics": ["orders"],
+            "filters": [
+                {"dimension": "customer__region", "op": "not_null"},
+                {"dimension": "order__channel", "op": "like", "values": ["On%"]},
+                {"dimension": "customer__region", "op": "not_in", "values": ["East"]},
+                {"dimension": "order__order_date", "op": ">=", "values": ["2024-06-01"]},
+                {"dimension": "order__order_date", "op": "<", "values": ["2025-01-01"]},
+            ],
+        },
+        None,
+    ),
+    "filter_is_null": (
+        {"metrics": ["orders"], "filters": [{"dimension": "customer__region", "op": "is_null"}]},
+        None,
+    ),
+    "grain_hour": (
+        {
+            "metrics": ["orders"],
+            "dimensions": ["order__ordered_at:hour"],
+            "time_range": {"start": "2024-03-01", "end": "2024-04-01"},
+        },
+        None,
+    ),
+    "grain_day": (
+        {
+            "metrics": ["orders"],
+            "dimensions": ["metric_time:day"],
+            "time_range": {"start": "2024-03-01", "end": "2024-04-01"},
+        },
+        None,
+    ),
+    "grain_week": (
+        {
+            "metrics": ["orders"],
+            "dimensions": ["metric_time:week"],
+            "time_range": {"start": "2024-02-01", "end": "2024-04-01"},
+        },
+        exp_week,
+    ),
     "grain_month": ({"metrics": ["orders"], "dimensions": ["metric_time:month"]}, exp_orders_by_month),
     "grain_quarter": ({"metrics": ["orders"], "dimensions": ["metric_time:quarter"]}, exp_quarter),
     "grain_year": ({"metrics": ["orders", "sales"], "dimensions": ["metric_time:year"]}, None),
     "grain_day_of_week": ({"metrics": ["orders"], "dimensions": ["metric_time:day_of_week"]}, exp_dow),
-    "metric_and_measure_filters": ({"metrics": ["online_orders", "orders", "big_sales", "max_shipping"],
-                                    "dimensions": ["metric_time:quarter"]}, None),
-    "cumulative_running": ({"metrics": ["sales_running"], "dimensions": ["metric_time:month"],
-                            "time_range": {"start": "2024-07-01", "end": "2025-02-01"}}, exp_running),
-    "cumulative_ytd": ({"metrics": ["sales_ytd"], "dimensions": ["metric_time:month"],
-                        "time_range": {"start": "2024-10-01", "end": "2025-04-01"}}, exp_ytd),
-    "cumulative_window": ({"metrics": ["sales_3m"], "dimensions": ["metric_time:month"],
-                           "time_range": {"start": "2024-05-01", "end": "2024-09-01"}}, exp_window),
-    "cumulative_no_grain": ({"metrics": ["sales_ytd", "sales"], "time_range": {"start": "2025-03-01",
-                                                                               "end": "2025-04-01"}}, None),
-    "comparison_previous_period": ({"metrics": ["sales"], "dimensions": ["metric_time:month"],
-                                    "time_range": {"start": "2025-04-01", "end": "2025-07-01"},
-                                    "comparison": "previous_period"}, exp_comparison),
-    "comparison_cumulative": ({"metrics": ["sales_ytd"], "dimensions": ["metric_time:month"],
-                               "time_range": {"start": "2025-01-01", "end": "2025-04-01"},
-                               "comparison": "previous_period"}, exp_ytd_comparison),
-    "comparison_no_dimensions": ({"metrics": ["sales", "ad_spend"], "share_of_total": True,
-                                  "time_range": {"start": "2024-04-01", "end": "2024-07-01"},
-                                  "comparison": "previous_period"}, None),
-    "comparison_last_year": ({"metrics": ["sales", "orders"], "dimensions": ["order__channel"],
-                              "time_range": {"start": "2025-01-01", "end": "2025-07-01"},
-                              "comparison": "same_period_last_year"}, None),
-    "share_of_total": ({"metrics": ["sales"], "dimensions": ["customer__region"], "share_of_total": True},
-                       exp_share),
-    "unrelated_models_on_time": ({"metrics": ["roas", "ad_spend", "sales"], "dimensions": ["metric_time:month"],
-                                  "time_range": {"start": "2024-01-01", "end": "2024-07-01"}}, None),
-    "roas_only": ({"metrics": ["roas"], "dimensions": ["metric_time:month"],
-                   "time_range": {"start": "2024-01-01", "end": "2024-07-01"}}, exp_roas),
-    "adhoc": ({"metrics": ["sales"], "dimensions": ["order__channel"],
-               "adhoc_metrics": [{"name": "billed_by_hand", "expr": "sales + shipping"},
-                                 {"name": "per_order", "expr": "sales / orders"}]}, None),
-    "order_limit": ({"metrics": ["sales"], "dimensions": ["customer__region"],
-                     "order": [{"key": "sales", "descending": True}], "limit": 2}, exp_limit),
-    "time_dimension_override": ({"metrics": ["orders", "sales"], "dimensions": ["metric_time:year"],
-                                 "time_dimension": "customer__signup_date"}, None),
+    "metric_and_measure_filters": (
+        {
+            "metrics": ["online_orders", "orders", "big_sales", "max_shipping"],
+            "dimensions": ["metric_time:quarter"],
+        },
+        None,
+    ),
+    "cumulative_running": (
+        {
+            "metrics": ["sales_running"],
+            "dimensions": ["metric_time:month"],
+            "time_range": {"start": "2024-07-01", "end": "2025-02-01"},
+        },
+        exp_running,
+    ),
+    "cumulative_ytd": (
+        {
+            "metrics": ["sales_ytd"],
+            "dimensions": ["metric_time:month"],
+            "time_range": {"start": "2024-10-01", "end": "2025-04-01"},
+        },
+        exp_ytd,
+    ),
+    "cumulative_window": (
+        {
+            "metrics": ["sales_3m"],
+            "dimensions": ["metric_time:month"],
+            "time_range": {"start": "2024-05-01", "end": "2024-09-01"},
+        },
+        exp_window,
+    ),
+    "cumulative_no_grain": (
+        {"metrics": ["sales_ytd", "sales"], "time_range": {"start": "2025-03-01", "end": "2025-04-01"}},
+        None,
+    ),
+    "comparison_previous_period": (
+        {
+            "metrics": ["sales"],
+            "dimensions": ["metric_time:month"],
+            "time_range": {"start": "2025-04-01", "end": "2025-07-01"},
+            "comparison": "previous_period",
+        },
+        exp_comparison,
+    ),
+    "comparison_cumulative": (
+        {
+            "metrics": ["sales_ytd"],
+            "dimensions": ["metric_time:month"],
+            "time_range": {"start": "2025-01-01", "end": "2025-04-01"},
+            "comparison": "previous_period",
+        },
+        exp_ytd_comparison,
+    ),
+    "comparison_no_dimensions": (
+        {
+            "metrics": ["sales", "ad_spend"],
+            "share_of_total": True,
+            "time_range": {"start": "2024-04-01", "end": "2024-07-01"},
+            "comparison": "previous_period",
+        },
+        None,
+    ),
+    "comparison_last_year": (
+        {
+            "metrics": ["sales", "orders"],
+            "dimensions": ["order__channel"],
+            "time_range": {"start": "2025-01-01", "end": "2025-07-01"},
+            "comparison": "same_period_last_year",
+        },
+        None,
+    ),
+    "share_of_total": (
+        {"metrics": ["sales"], "dimensions": ["customer__region"], "share_of_total": True},
+        exp_share,
+    ),
+    "unrelated_models_on_time": (
+        {
+            "metrics": ["roas", "ad_spend", "sales"],
+            "dimensions": ["metric_time:month"],
+            "time_range": {"start": "2024-01-01", "end": "2024-07-01"},
+        },
+        None,
+    ),
+    "roas_only": (
+        {
+            "metrics": ["roas"],
+            "dimensions": ["metric_time:month"],
+            "time_range": {"start": "2024-01-01", "end": "2024-07-01"},
+        },
+        exp_roas,
+    ),
+    "adhoc": (
+        {
+            "metrics": ["sales"],
+            "dimensions": ["order__channel"],
+            "adhoc_metrics": [
+                {"name": "billed_by_hand", "expr": "sales + shipping"},
+                {"name": "per_order", "expr": "sales / orders"},
+            ],
+        },
+        None,
+    ),
+    "order_limit": (
+        {
+            "metrics": ["sales"],
+            "dimensions": ["customer__region"],
+            "order": [{"key": "sales", "descending": True}],
+            "limit": 2,
+        },
+        exp_limit,
+    ),
+    "time_dimension_override": (
+        {
+            "metrics": ["orders", "sales"],
+            "dimensions": ["metric_time:year"],
+            "time_dimension": "customer__signup_date",
+        },
+        None,
+    ),
     "new_customers": ({"metrics": ["new_customers"], "dimensions": ["metric_time:year"]}, None),
     # lists (no metric): distinct rows of the dimensions, from one model and the models it joins to
-    "list_rows": ({"metrics": [], "dimensions": ["order__order_id", "order__channel", "order__order_date"],
-                   "filters": [{"dimension": "customer__region", "op": "=", "values": ["North"]}],
-                   "order": [{"key": "order__order_id"}], "limit": 5}, exp_list_orders),
-    "list_entity_top": ({"metrics": [], "entity": "order_items",
-                         "dimensions": ["item__item_id", "product__category", "item__amount"],
-                         "order": [{"key": "item__amount", "descending": True}], "limit": 4}, exp_list_top_items),
+    "list_rows": (
+        {
+            "metrics": [],
+            "dimensions": ["order__order_id", "order__channel", "order__order_date"],
+            "filters": [{"dimension": "customer__region", "op": "=", "values": ["North"]}],
+            "order": [{"key": "order__order_id"}],
+            "limit": 5,
+        },
+        exp_list_orders,
+    ),
+    "list_entity_top": (
+        {
+            "metrics": [],
+            "entity": "order_items",
+            "dimensions": ["item__item_id", "product__category", "item__amount"],
+            "order": [{"key": "item__amount", "descending": True}],
+            "limit": 4,
+        },
+        exp_list_top_items,
+    ),
     # aggregates of a column, of an entity key, and of a column of another model
-    "aggregate_min_max": ({"metrics": [], "dimensions": ["order__channel"], "aggregates": [
-        {"name": "amount_min", "function": "min", "dimension": "item__amount"},
-        {"name": "amount_max", "function": "max", "dimension": "item__amount"}]}, exp_min_max),
-    "aggregate_distinct_entity": ({"metrics": [], "dimensions": ["product__category"], "aggregates": [
-        {"name": "buyers", "function": "count_distinct", "dimension": "customer__customer_id",
-         "over": "order_items"}]}, exp_distinct_buyers),
-    "aggregate_avg_column": ({"metrics": [], "dimensions": ["product__category"], "aggregates": [
-        {"name": "quantity_avg", "function": "avg", "dimension": "item__quantity"}]}, exp_avg_quantity),
+    "aggregate_min_max": (
+        {
+            "metrics": [],
+            "dimensions": ["order__channel"],
+            "aggregates": [
+                {"name": "amount_min", "function": "min", "dimension": "item__amount"},
+                {"name": "amount_max", "function": "max", "dimension": "item__amount"},
+            ],
+        },
+        exp_min_max,
+    ),
+    "aggregate_distinct_entity": (
+        {
+            "metrics": [],
+            "dimensions": ["product__category"],
+            "aggregates": [
+                {
+                    "name": "buyers",
+                    "function": "count_distinct",
+                    "dimension": "customer__customer_id",
+                    "over": "order_items",
+                }
+            ],
+        },
+        exp_distinct_buyers,
+    ),
+    "aggregate_avg_column": (
+        {
+            "metrics": [],
+            "dimensions": ["product__category"],
+            "aggregates": [{"name": "quantity_avg", "function": "avg", "dimension": "item__quantity"}],
+        },
+        exp_avg_quantity,
+    ),
     # a condition on a metric per member, compiled as a semi-join over the same filters and time
-    "condition_on_metric": ({"metrics": ["sales"], "dimensions": ["customer__region"], "conditions": [
-        {"dimension": "customer__customer_id", "metric": "orders", "op": ">", "values": [6]}]}, exp_condition),
+    "condition_on_metric": (
+        {
+            "metrics": ["sales"],
+            "dimensions": ["customer__region"],
+            "conditions": [
+                {"dimension": "customer__customer_id", "metric": "orders", "op": ">", "values": [6]}
+            ],
+        },
+        exp_condition,
+    ),
     # a member named by two columns (a route: origin + destination) tested as one
-    "condition_on_a_pair": ({"metrics": ["sales"], "dimensions": ["customer__region", "order__channel"],
-                             "conditions": [{"dimension": "customer__region", "together": ["order__channel"],
-                                             "metric": "orders", "op": ">", "values": [24]}]}, exp_condition_pair),
+    "condition_on_a_pair": (
+        {
+            "metrics": ["sales"],
+            "dimensions": ["customer__region", "order__channel"],
+            "conditions": [
+                {
+                    "dimension": "customer__region",
+                    "together": ["order__channel"],
+                    "metric": "orders",
+                    "op": ">",
+                    "values": [24],
+                }
+            ],
+        },
+        exp_condition_pair,
+    ),
     # figures defined in the question over some rows ("sales of lines with 3 or more items divided by online
     # orders"): each filter inside its own aggregate, one from the items' model, one from the orders'
-    "filtered_inputs": ({"metrics": [], "dimensions": ["customer__region"], "adhoc_metrics": [
-        {"name": "big_sales_per_online_order", "expr": "big_sales / online_orders", "inputs": [
-            {"name": "big_sales", "metric": "sales",
-             "filters": [{"dimension": "item__quantity", "op": ">=", "values": [3]}]},
-            {"name": "online_orders", "metric": "orders",
-             "filters": [{"dimension": "order__channel", "op": "=", "values": ["Online"]}]}]}]},
-        exp_filtered_inputs),
-    "periods": ({"metrics": ["sales"], "periods": [
-        {"start": "2024-01-01", "end": "2024-04-01", "label": "Q1 2024"},
-        {"start": "2025-01-01", "end": "2025-04-01", "label": "Q1 2025"}]}, exp_periods),
-    "filter_month_of_year": ({"metrics": ["orders"], "filters": [
-        {"dimension": "metric_time", "op": "in", "values": [12, 1, 2], "grain": "month_of_year"}]},
-        exp_winter_months),
-    "time_range_parts": ({"metrics": ["orders"], "time_range": {
-        "start": "2024-01-01", "end": "2025-01-01", "parts": [["2024-01-01", "2024-02-01"],
-                                                             ["2024-12-01", "2025-01-01"]]}}, exp_range_parts),
-    "share_of_a_slice": ({"metrics": ["sales"], "dimensions": ["order__channel"], "share_of_total": True,
-                          "result_filters": [{"dimension": "order__channel", "op": "=", "values": ["Online"]}]},
-                         exp_share_slice),
-    "entity_by_key": ({"metrics": ["sales"], "dimensions": ["customer__customer_id", "customer__region"],
-                       "order": [{"key": "sales", "descending": True}], "limit": 3}, exp_top_customers),
+    "filtered_inputs": (
+        {
+            "metrics": [],
+            "dimensions": ["customer__region"],
+            "adhoc_metrics": [
+                {
+                    "name": "big_sales_per_online_order",
+                    "expr": "big_sales / online_orders",
+                    "inputs": [
+                        {
+                            "name": "big_sales",
+                            "metric": "sales",
+                            "filters": [{"dimension": "item__quantity", "op": ">=", "values": [3]}],
+                        },
+                        {
+                            "name": "online_orders",
+                            "metric": "orders",
+                            "filters": [{"dimension": "order__channel", "op": "=", "values": ["Online"]}],
+                        },
+                    ],
+                }
+            ],
+        },
+        exp_filtered_inputs,
+    ),
+    "periods": (
+        {
+            "metrics": ["sales"],
+            "periods": [
+                {"start": "2024-01-01", "end": "2024-04-01", "label": "Q1 2024"},
+                {"start": "2025-01-01", "end": "2025-04-01", "label": "Q1 2025"},
+            ],
+        },
+        exp_periods,
+    ),
+    "filter_month_of_year": (
+        {
+            "metrics": ["orders"],
+            "filters": [
+                {"dimension": "metric_time", "op": "in", "values": [12, 1, 2], "grain": "month_of_year"}
+            ],
+        },
+        exp_winter_months,
+    ),
+    "time_range_parts": (
+        {
+            "metrics": ["orders"],
+            "time_range": {
+                "start": "2024-01-01",
+                "end": "2025-01-01",
+                "parts": [["2024-01-01", "2024-02-01"], ["2024-12-01", "2025-01-01"]],
+            },
+        },
+        exp_range_parts,
+    ),
+    "share_of_a_slice": (
+        {
+            "metrics": ["sales"],
+            "dimensions": ["order__channel"],
+            "share_of_total": True,
+            "result_filters": [{"dimension": "order__channel", "op": "=", "values": ["Online"]}],
+        },
+        exp_share_slice,
+    ),
+    "entity_by_key": (
+        {
+            "metrics": ["sales"],
+            "dimensions": ["customer__customer_id", "customer__region"],
+            "order": [{"key": "sales", "descending": True}],
+            "limit": 3,
+        },
+        exp_top_customers,
+    ),
 }
 
 
@@ -537,13 +831,17 @@ def _golden(case: str, dialect: str, sql: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(sql + "\n", encoding="utf-8")
         return
-    assert sql + "\n" == path.read_text(encoding="utf-8"), f"{path} differs (DATATRUTH_REWRITE_GOLDEN=1 rewrites)"
+    assert sql + "\n" == path.read_text(encoding="utf-8"), (
+        f"{path} differs (DATATRUTH_REWRITE_GOLDEN=1 rewrites)"
+    )
 
 
 @pytest.mark.postgres
 @pytest.mark.mysql
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_case(case: str, layer: SemanticLayer, engines: dict[str, Runner], data: dict[str, pd.DataFrame]) -> None:
+def test_case(
+    case: str, layer: SemanticLayer, engines: dict[str, Runner], data: dict[str, pd.DataFrame]
+) -> None:
     plan_dict, expected = CASES[case]
     plan = QueryPlan.from_dict(plan_dict)
     frames = {}
@@ -581,7 +879,9 @@ def test_fanout_is_not_double_counted(layer: SemanticLayer, engines: dict[str, R
         got = run(compile_plan(plan, layer, dialect).sql)
         assert_frames_equal(got, run(hand), f"{dialect}: compiled vs hand-written")
         naive_total = sum(float(v) for v in run(naive)["shipping"])
-        assert naive_total > sum(float(v) for v in got["shipping"]) + 1, "the fixture must make a naive join fan out"
+        assert naive_total > sum(float(v) for v in got["shipping"]) + 1, (
+            "the fixture must make a naive join fan out"
+        )
 
 
 def test_median_is_refused_on_mysql(layer: SemanticLayer) -> None:
@@ -595,24 +895,31 @@ def test_median_is_refused_on_mysql(layer: SemanticLayer) -> None:
 def test_median_runs_on_duckdb(layer: SemanticLayer, data: dict[str, pd.DataFrame]) -> None:
     con = duckdb.connect()
     _load(con, data, "TIMESTAMP", "?")
-    got = _frame(con.execute(compile_plan(QueryPlan.from_dict({"metrics": ["median_shipping"]}), layer,
-                                          "duckdb").sql))
+    got = _frame(
+        con.execute(compile_plan(QueryPlan.from_dict({"metrics": ["median_shipping"]}), layer, "duckdb").sql)
+    )
     assert float(got.iloc[0, 0]) == pytest.approx(float(data["orders"]["shipping"].astype(float).median()))
 
 
-@pytest.mark.parametrize("plan, message", [
-    ({"metrics": ["shipping"], "dimensions": ["product__category"]}, "many' side of a one-to-many join"),
-    ({"metrics": ["ad_spend"], "dimensions": ["customer__region"]}, "no entity links"),
-    ({"metrics": ["sales"], "comparison": "previous_period"}, "needs a time range"),
-    ({"metrics": ["sales"], "order": [{"key": "nope"}]}, "cannot sort by 'nope'"),
-    ({"metrics": ["sales"], "dimensions": ["customer__region:month"]}, "not a time dimension"),
-    ({"metrics": ["sales"], "adhoc_metrics": [{"name": "x", "expr": "sales + nope"}]}, "not a metric"),
-    ({"metrics": ["sales"], "adhoc_metrics": [{"name": "x", "expr": "sum(sales)"}]}, "may only use"),
-    ({"metrics": ["sales"], "adhoc_metrics": [{"name": "x", "expr": "sales; drop table orders"}]}, "may only use"),
-    ({"metrics": ["sales_running"], "dimensions": ["metric_time:day_of_week"]}, "day of week"),
-    ({"metrics": ["revenue"]}, "metric 'revenue' does not exist"),
-    ({"metrics": ["sales"], "dimensions": ["customer__regoin"]}, "did you mean 'customer__region'"),
-])
+@pytest.mark.parametrize(
+    "plan, message",
+    [
+        ({"metrics": ["shipping"], "dimensions": ["product__category"]}, "many' side of a one-to-many join"),
+        ({"metrics": ["ad_spend"], "dimensions": ["customer__region"]}, "no entity links"),
+        ({"metrics": ["sales"], "comparison": "previous_period"}, "needs a time range"),
+        ({"metrics": ["sales"], "order": [{"key": "nope"}]}, "cannot sort by 'nope'"),
+        ({"metrics": ["sales"], "dimensions": ["customer__region:month"]}, "not a time dimension"),
+        ({"metrics": ["sales"], "adhoc_metrics": [{"name": "x", "expr": "sales + nope"}]}, "not a metric"),
+        ({"metrics": ["sales"], "adhoc_metrics": [{"name": "x", "expr": "sum(sales)"}]}, "may only use"),
+        (
+            {"metrics": ["sales"], "adhoc_metrics": [{"name": "x", "expr": "sales; drop table orders"}]},
+            "may only use",
+        ),
+        ({"metrics": ["sales_running"], "dimensions": ["metric_time:day_of_week"]}, "day of week"),
+        ({"metrics": ["revenue"]}, "metric 'revenue' does not exist"),
+        ({"metrics": ["sales"], "dimensions": ["customer__regoin"]}, "did you mean 'customer__region'"),
+    ],
+)
 def test_plans_the_model_cannot_answer(plan: dict[str, Any], message: str, layer: SemanticLayer) -> None:
     with pytest.raises(UserError, match=message):
         compile_plan(QueryPlan.from_dict(plan), layer, "duckdb")
@@ -627,8 +934,11 @@ def test_output_columns_and_version(layer: SemanticLayer) -> None:
     compiled = compile_plan(QueryPlan.from_dict(CASES["comparison_previous_period"][0]), layer, "postgresql")
     assert compiled.dialect == "postgres"
     assert [(c.name, c.role, c.format) for c in compiled.columns] == [
-        ("metric_time__month", "dimension", None), ("sales", "metric", "currency"),
-        ("sales__previous", "metric", "currency"), ("sales__change_pct", "metric", "percent")]
+        ("metric_time__month", "dimension", None),
+        ("sales", "metric", "currency"),
+        ("sales__previous", "metric", "currency"),
+        ("sales__change_pct", "metric", "percent"),
+    ]
     assert compiled.model_version == layer.version_hash
 
 
@@ -637,9 +947,12 @@ def test_compile_is_deterministic_cached_and_fast(layer: SemanticLayer) -> None:
 
     from datatruth.semantic.plan import Evidence
 
-    base = {"metrics": ["sales", "avg_order_value"], "dimensions": ["customer__region", "metric_time:month"],
-            "filters": [{"dimension": "order__channel", "op": "=", "values": ["Online"]}],
-            "time_range": {"start": "2024-01-01", "end": "2025-01-01"}}
+    base = {
+        "metrics": ["sales", "avg_order_value"],
+        "dimensions": ["customer__region", "metric_time:month"],
+        "filters": [{"dimension": "order__channel", "op": "=", "values": ["Online"]}],
+        "time_range": {"start": "2024-01-01", "end": "2025-01-01"},
+    }
     first = compile_plan(QueryPlan.from_dict(base), layer, "duckdb")
     explained = replace(QueryPlan.from_dict(base), evidence=(Evidence("sales", "metric", "sales"),))
     assert compile_plan(explained, layer, "duckdb") is first  # evidence does not change the SQL

@@ -33,8 +33,10 @@ metrics:
 @pytest.fixture()
 def con() -> duckdb.DuckDBPyConnection:
     db = duckdb.connect()
-    db.execute("CREATE TABLE trips AS SELECT * FROM (VALUES (1, 'BOS'), (2, 'BOS'), (3, 'SJU'), (4, 'BQN'), "
-               "(5, NULL)) t(trip_id, dest)").fetchall()
+    db.execute(
+        "CREATE TABLE trips AS SELECT * FROM (VALUES (1, 'BOS'), (2, 'BOS'), (3, 'SJU'), (4, 'BQN'), "
+        "(5, NULL)) t(trip_id, dest)"
+    ).fetchall()
     db.execute("CREATE TABLE airports AS SELECT * FROM (VALUES ('BOS', 'Logan')) a(faa, name)").fetchall()
     yield db
     db.close()
@@ -51,10 +53,13 @@ def test_key_dimension_keeps_unmatched_keys_apart_and_skips_the_join(con: duckdb
     assert not list(ast.find_all(exp.Join))
 
 
-@pytest.mark.parametrize(("dimension", "expected"), [
-    ("dest_airport__name", {("Logan", 2), (None, 3)}),  # a non-key column still needs the join
-    ("dest_airport__region", {("bos", 2), (None, 3)}),  # an expression over the key is not the key itself
-])
+@pytest.mark.parametrize(
+    ("dimension", "expected"),
+    [
+        ("dest_airport__name", {("Logan", 2), (None, 3)}),  # a non-key column still needs the join
+        ("dest_airport__region", {("bos", 2), (None, 3)}),  # an expression over the key is not the key itself
+    ],
+)
 def test_other_dimensions_still_join(con: duckdb.DuckDBPyConnection, dimension: str, expected: set) -> None:
     rows, ast = _run(con, QueryPlan(("trips",), (DimensionRef(dimension),)))
     assert rows == expected

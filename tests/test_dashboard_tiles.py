@@ -57,7 +57,9 @@ def test_a_second_load_shows_the_kept_renders(flights, counted: list[int]) -> No
     assert len(counted) == 2 and all(t.answer is not None for t in first.tiles)
     again, at_again = tiles.render_dashboard(ws, store, "local", board)
     assert len(counted) == 2 and at_again == at_first
-    assert [t.answer.frame.values.tolist() for t in again.tiles] == [t.answer.frame.values.tolist() for t in first.tiles]
+    assert [t.answer.frame.values.tolist() for t in again.tiles] == [
+        t.answer.frame.values.tolist() for t in first.tiles
+    ]
 
 
 def test_refresh_renders_every_tile_on_the_warehouse(flights, counted: list[int]) -> None:
@@ -84,13 +86,17 @@ def test_new_data_filters_or_user_render_again(flights, counted: list[int]) -> N
     dataversion.bump(ws.data_dir)
     tiles.render_dashboard(ws, store, "local", board)
     assert len(counted) == 4
-    tiles.render_dashboard(ws, store, "local", board, Filters(categories=(CategoryFilter("origin_airport__faa", ("JFK",)),)))
+    tiles.render_dashboard(
+        ws, store, "local", board, Filters(categories=(CategoryFilter("origin_airport__faa", ("JFK",)),))
+    )
     assert len(counted) == 6
     tiles.render_dashboard(ws, store, "vic", board)  # masking depends on who looks
     assert len(counted) == 8
 
 
-def test_renders_older_than_the_cache_ttl_are_not_shown(flights, counted: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_renders_older_than_the_cache_ttl_are_not_shown(
+    flights, counted: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
     ws, store, board, _ = flights
     tiles.render_dashboard(ws, store, "local", board)
     later = tiles.time.time() + ws.config.limits.cache_ttl_s + 1

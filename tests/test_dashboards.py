@@ -46,8 +46,12 @@ def demo_env(tmp: Path) -> dict[str, str]:
             (tmp / name).mkdir(parents=True, exist_ok=True)
             for file in ("warehouse.duckdb", "warehouse.build.json"):
                 shutil.copy2(built / file, tmp / name / file)
-    return {"DATATRUTH_DATA_DIR": str(tmp), "DATATRUTH_WORKSPACES_DIR": str(WORKSPACES),
-            "DATATRUTH_STORE_URL": f"sqlite:///{tmp / 'metadata.sqlite'}", "DATATRUTH_LOCAL_USER": "local"}
+    return {
+        "DATATRUTH_DATA_DIR": str(tmp),
+        "DATATRUTH_WORKSPACES_DIR": str(WORKSPACES),
+        "DATATRUTH_STORE_URL": f"sqlite:///{tmp / 'metadata.sqlite'}",
+        "DATATRUTH_LOCAL_USER": "local",
+    }
 
 
 @pytest.fixture(scope="session")
@@ -95,6 +99,7 @@ def pin_question(ws: Workspace, store: Store, user: str, board: str | int, quest
 
 # -- pin, restart, re-run -----------------------------------------------------------------------------------
 
+
 def test_pinned_answer_survives_a_restart_and_rerenders_from_its_plan(settings: Settings, retail) -> None:
     ws, store = retail
     answer = pipeline.ask(ws, "revenue by month in 2025", user="ana", store=store)
@@ -119,8 +124,10 @@ def test_pinned_answer_survives_a_restart_and_rerenders_from_its_plan(settings: 
         resources.invalidate(ws2.name)
         ws2.close()
         store2.dispose()
-    assert [e.action for e in audit.entries(store, "retail", username="ana", action="dashboard.")][:2] == \
-        ["dashboard.pin", "dashboard.create"]
+    assert [e.action for e in audit.entries(store, "retail", username="ana", action="dashboard.")][:2] == [
+        "dashboard.pin",
+        "dashboard.create",
+    ]
 
 
 def test_a_tile_does_not_count_as_a_question(retail) -> None:
@@ -137,9 +144,15 @@ def test_stale_tile_says_so_and_replans_from_its_question(retail) -> None:
     ws, store = retail
     board = service.create_dashboard(store, "retail", "ana", unique("Stale"))
     # A plan pinned under an older model whose metric was since renamed: it no longer compiles.
-    tile = repo.add_tile(store, "retail", board.id, title="Old revenue", question="revenue by month",
-                         plan={"metrics": ["revenue_old"], "dimensions": [{"name": "metric_time", "grain": "month"}]},
-                         model_version="v0")
+    tile = repo.add_tile(
+        store,
+        "retail",
+        board.id,
+        title="Old revenue",
+        question="revenue by month",
+        plan={"metrics": ["revenue_old"], "dimensions": [{"name": "metric_time", "grain": "month"}]},
+        model_version="v0",
+    )
     (tile_run,) = run.run_dashboard(ws, store, "vic", board.id).tiles
     assert tile_run.stale and tile_run.answer is None
     assert "revenue_old" in tile_run.error and "re-plan" in tile_run.hint and "v0" in tile_run.hint
@@ -159,14 +172,16 @@ def test_pin_refuses_a_plan_the_model_cannot_answer(retail) -> None:
 
 # -- filters ------------------------------------------------------------------------------------------------
 
+
 def test_dashboard_filters_apply_where_the_dimension_exists(retail) -> None:
     ws, store = retail
     board = unique("Filtered")
     by_month = pin_question(ws, store, "ana", board, "revenue by month")
     by_region = pin_question(ws, store, "ana", board, "revenue by customer region")
     spend = pin_question(ws, store, "ana", board, "marketing spend by month")
-    filters = run.Filters(dt.date(2025, 1, 1), dt.date(2025, 6, 30),
-                          (run.CategoryFilter("customer__region", ("West",)),))
+    filters = run.Filters(
+        dt.date(2025, 1, 1), dt.date(2025, 6, 30), (run.CategoryFilter("customer__region", ("West",)),)
+    )
     result = run.run_dashboard(ws, store, "vic", by_month.dashboard_id, filters)
     runs = {t.tile.id: t for t in result.tiles}
 
@@ -177,13 +192,19 @@ def test_dashboard_filters_apply_where_the_dimension_exists(retail) -> None:
     region = runs[by_region.id]
     assert region.answer is not None and region.answer.frame["customer__region"].tolist() == ["West"]
     # The same numbers as the plan with the filter written by hand.
-    expected = QueryPlan.from_dict({"metrics": ["revenue"], "dimensions": [{"name": "customer__region"}],
-                                    "filters": [{"dimension": "customer__region", "op": "in", "values": ["West"]}],
-                                    "time_range": {"start": "2025-01-01", "end": "2025-07-01"}})
+    expected = QueryPlan.from_dict(
+        {
+            "metrics": ["revenue"],
+            "dimensions": [{"name": "customer__region"}],
+            "filters": [{"dimension": "customer__region", "op": "in", "values": ["West"]}],
+            "time_range": {"start": "2025-01-01", "end": "2025-07-01"},
+        }
+    )
     by_hand = run.run_plan(ws, expected, user="vic", store=store)
     assert float(by_hand.frame["revenue"].iloc[0]) == float(region.answer.frame["revenue"].iloc[0])
     assert float(month.answer.frame["revenue"].astype(float).sum()) == pytest.approx(
-        float(by_hand.frame["revenue"].iloc[0]))
+        float(by_hand.frame["revenue"].iloc[0])
+    )
     # Marketing spend has no customers: the region filter is skipped (and said so), the dates still apply.
     other = runs[spend.id]
     assert other.answer is not None and other.answer.row_count == 6
@@ -194,8 +215,12 @@ def test_dashboard_filters_apply_where_the_dimension_exists(retail) -> None:
 def test_unknown_filter_dimension_is_skipped_and_saved_filters_are_used(retail) -> None:
     ws, store = retail
     tile = pin_question(ws, store, "ana", unique("Saved"), "orders by channel")
-    saved = run.Filters(categories=(run.CategoryFilter("airline__carrier", ("UA",)),
-                                    run.CategoryFilter("order__channel", ("Online",))))
+    saved = run.Filters(
+        categories=(
+            run.CategoryFilter("airline__carrier", ("UA",)),
+            run.CategoryFilter("order__channel", ("Online",)),
+        )
+    )
     with pytest.raises(PermissionDenied):
         service.save_filters(store, "retail", "vic", tile.dashboard_id, saved)
     service.save_filters(store, "retail", "ana", tile.dashboard_id, saved)
@@ -205,14 +230,21 @@ def test_unknown_filter_dimension_is_skipped_and_saved_filters_are_used(retail) 
     assert run.Filters.from_dict(repo.get(store, "retail", tile.dashboard_id).filters) == saved
 
 
-@pytest.mark.parametrize("data", [{"start": "2025-02-01", "end": "2025-01-01"}, {"start": "yesterday"},
-                                  {"categories": [{"values": ["x"]}]}])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"start": "2025-02-01", "end": "2025-01-01"},
+        {"start": "yesterday"},
+        {"categories": [{"values": ["x"]}]},
+    ],
+)
 def test_malformed_filters_are_user_errors(data: dict) -> None:
     with pytest.raises(UserError):
         run.Filters.from_dict(data)
 
 
 # -- roles, ordering, sharing -------------------------------------------------------------------------------
+
 
 def test_analyst_edits_viewer_views_but_cannot_edit(retail) -> None:
     ws, store = retail
@@ -221,13 +253,15 @@ def test_analyst_edits_viewer_views_but_cannot_edit(retail) -> None:
     second = pin_question(ws, store, "rey", board, "revenue")
     third = pin_question(ws, store, "rey", board, "units")
     plan = QueryPlan.from_dict(first.plan)
-    edits = [lambda: service.pin(store, ws, "vic", first.dashboard_id, "t", "q", plan),
-             lambda: service.create_dashboard(store, "retail", "vic", unique("Nope")),
-             lambda: service.move_tile(store, "retail", "vic", second.id, -1),
-             lambda: service.remove_tile(store, "retail", "vic", second.id),
-             lambda: service.rename_tile(store, "retail", "vic", second.id, "x"),
-             lambda: service.set_alert(store, "retail", "vic", second.id, alerts.parse_rule("revenue < 1")),
-             lambda: service.delete_dashboard(store, "retail", "vic", first.dashboard_id)]
+    edits = [
+        lambda: service.pin(store, ws, "vic", first.dashboard_id, "t", "q", plan),
+        lambda: service.create_dashboard(store, "retail", "vic", unique("Nope")),
+        lambda: service.move_tile(store, "retail", "vic", second.id, -1),
+        lambda: service.remove_tile(store, "retail", "vic", second.id),
+        lambda: service.rename_tile(store, "retail", "vic", second.id, "x"),
+        lambda: service.set_alert(store, "retail", "vic", second.id, alerts.parse_rule("revenue < 1")),
+        lambda: service.delete_dashboard(store, "retail", "vic", first.dashboard_id),
+    ]
     for edit in edits:
         with pytest.raises(PermissionDenied):
             edit()
@@ -236,10 +270,18 @@ def test_analyst_edits_viewer_views_but_cannot_edit(retail) -> None:
     assert service.open_dashboard(store, "retail", "rey", first.dashboard_id).can_edit
 
     service.move_tile(store, "retail", "rey", third.id, -1)
-    assert [t.id for t in repo.tiles_of(store, "retail", first.dashboard_id)] == [first.id, third.id, second.id]
+    assert [t.id for t in repo.tiles_of(store, "retail", first.dashboard_id)] == [
+        first.id,
+        third.id,
+        second.id,
+    ]
     service.move_tile(store, "retail", "rey", first.id, -1)  # already first: nothing moves
     service.move_tile(store, "retail", "rey", first.id, +1)
-    assert [t.id for t in repo.tiles_of(store, "retail", first.dashboard_id)] == [third.id, first.id, second.id]
+    assert [t.id for t in repo.tiles_of(store, "retail", first.dashboard_id)] == [
+        third.id,
+        first.id,
+        second.id,
+    ]
     service.remove_tile(store, "retail", "rey", first.id)
     assert [t.id for t in repo.tiles_of(store, "retail", first.dashboard_id)] == [third.id, second.id]
     service.delete_dashboard(store, "retail", "rey", first.dashboard_id)
@@ -270,6 +312,7 @@ def test_share_link_opens_for_members_and_never_for_others(retail, flights) -> N
 
 
 # -- exports ------------------------------------------------------------------------------------------------
+
 
 class _Scripts(HTMLParser):
     def __init__(self) -> None:
@@ -322,22 +365,37 @@ def test_tile_data_export_round_trips_and_is_audited(retail, fmt: str) -> None:
 
 # -- alerts -------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("text", "metric", "op", "value"), [
-    ("on_time_rate < 75%", "on_time_rate", "<", 0.75),
-    ("on_time_rate<0.75", "on_time_rate", "<", 0.75),
-    ("revenue >= 1000000", "revenue", ">=", 1_000_000.0),
-    ("revenue > -5", "revenue", ">", -5.0),
-    ("orders <= 12.5", "orders", "<=", 12.5),
-    ("orders == 0", "orders", "==", 0.0),
-    ("orders != 3", "orders", "!=", 3.0),
-])
+
+@pytest.mark.parametrize(
+    ("text", "metric", "op", "value"),
+    [
+        ("on_time_rate < 75%", "on_time_rate", "<", 0.75),
+        ("on_time_rate<0.75", "on_time_rate", "<", 0.75),
+        ("revenue >= 1000000", "revenue", ">=", 1_000_000.0),
+        ("revenue > -5", "revenue", ">", -5.0),
+        ("orders <= 12.5", "orders", "<=", 12.5),
+        ("orders == 0", "orders", "==", 0.0),
+        ("orders != 3", "orders", "!=", 3.0),
+    ],
+)
 def test_parse_rule(text: str, metric: str, op: str, value: float) -> None:
     rule = alerts.parse_rule(text)
     assert (rule.metric, rule.op) == (metric, op) and rule.value == pytest.approx(value)
 
 
-@pytest.mark.parametrize("text", ["", "on_time_rate", "< 5", "revenue < abc", "revenue < 5 and orders > 3",
-                                  "5 < revenue", "revenue ~ 5", "drop table x"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "on_time_rate",
+        "< 5",
+        "revenue < abc",
+        "revenue < 5 and orders > 3",
+        "5 < revenue",
+        "revenue ~ 5",
+        "drop table x",
+    ],
+)
 def test_bad_rules_are_user_errors(text: str) -> None:
     with pytest.raises(UserError):
         alerts.parse_rule(text)
@@ -379,8 +437,9 @@ def test_a_viewer_cannot_refresh_alerts(flights) -> None:
     assert alerts.refresh(store, ws, "ana", kpi.dashboard_id).fired, "an analyst may"
 
 
-def test_alert_breach_opens_an_incident_calls_the_webhook_and_recovery_resolves(settings: Settings, flights,
-                                                                                webhook: str) -> None:
+def test_alert_breach_opens_an_incident_calls_the_webhook_and_recovery_resolves(
+    settings: Settings, flights, webhook: str
+) -> None:
     base, store = flights
     ws = Workspace(dataclasses.replace(base.config, webhook_url=webhook), settings)
     try:
@@ -388,7 +447,9 @@ def test_alert_breach_opens_an_incident_calls_the_webhook_and_recovery_resolves(
         kpi = pin_question(ws, store, "ana", board, "on time rate")
         quiet = pin_question(ws, store, "ana", board, "flights by month")
         value = float(run.run_dashboard(ws, store, "ana", kpi.dashboard_id).tiles[0].answer.frame.iloc[0, 0])
-        service.set_alert(store, "flights", "ana", kpi.id, alerts.parse_rule(f"on_time_rate < {value * 100 + 5}%"))
+        service.set_alert(
+            store, "flights", "ana", kpi.id, alerts.parse_rule(f"on_time_rate < {value * 100 + 5}%")
+        )
         service.set_alert(store, "flights", "ana", quiet.id, alerts.parse_rule("flights < 1"))
         with pytest.raises(UserError):
             service.set_alert(store, "flights", "ana", kpi.id, alerts.parse_rule("revenue < 1"))
@@ -406,7 +467,9 @@ def test_alert_breach_opens_an_incident_calls_the_webhook_and_recovery_resolves(
         second = alerts.refresh(store, ws, "local", kpi.dashboard_id)  # still breached: same incident
         assert second.incidents.opened == () and second.incidents.appended == (incident_id,)
 
-        service.set_alert(store, "flights", "ana", kpi.id, alerts.parse_rule(f"on_time_rate < {value * 100 - 5}%"))
+        service.set_alert(
+            store, "flights", "ana", kpi.id, alerts.parse_rule(f"on_time_rate < {value * 100 - 5}%")
+        )
         third = alerts.refresh(store, ws, "local", kpi.dashboard_id)
         assert third.fired == () and third.incidents.resolved == (incident_id,)
         assert incident_repo.get(store, "flights", incident_id).status == "resolved"
@@ -422,17 +485,27 @@ def test_alert_by_category_fires_when_any_row_breaches(flights) -> None:
     answer = run.run_dashboard(ws, store, "ana", tile.dashboard_id).tiles[0].answer
     assert answer is not None
     worst = answer.frame.sort_values("on_time_rate").iloc[0]
-    check = alerts.evaluate(alerts.AlertRule("on_time_rate", "<", float(worst["on_time_rate"]) + 1e-9), answer)
+    check = alerts.evaluate(
+        alerts.AlertRule("on_time_rate", "<", float(worst["on_time_rate"]) + 1e-9), answer
+    )
     # the breaching row is named by its key and its label ("F9, Frontier Airlines Inc.")
     assert check.breached and check.where == f"{worst['airline__carrier']}, {worst['airline__name']}"
     assert check.shown().endswith("%")
-    assert not alerts.evaluate(alerts.AlertRule("on_time_rate", "<", float(worst["on_time_rate"])), answer).breached
+    assert not alerts.evaluate(
+        alerts.AlertRule("on_time_rate", "<", float(worst["on_time_rate"])), answer
+    ).breached
 
 
 def test_alert_on_a_time_series_looks_at_the_latest_period(retail) -> None:
     ws, store = retail
-    answer = run.run_plan(ws, QueryPlan.from_dict({"metrics": ["orders"], "dimensions": [
-        {"name": "metric_time", "grain": "month"}]}), user="ana", store=store)
+    answer = run.run_plan(
+        ws,
+        QueryPlan.from_dict(
+            {"metrics": ["orders"], "dimensions": [{"name": "metric_time", "grain": "month"}]}
+        ),
+        user="ana",
+        store=store,
+    )
     last = float(answer.frame.sort_values("metric_time__month")["orders"].iloc[-1])
     check = alerts.evaluate(alerts.AlertRule("orders", "<=", last), answer)
     assert check.breached and check.value == last and check.where.startswith("2026-10")
@@ -440,15 +513,34 @@ def test_alert_on_a_time_series_looks_at_the_latest_period(retail) -> None:
 
 # -- CLI ----------------------------------------------------------------------------------------------------
 
-def test_cli_pin_list_show_export_refresh(env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
-                                          capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+
+def test_cli_pin_list_show_export_refresh(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     from datatruth.cli.main import main
 
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     board = unique("CLI")
-    assert main(["dashboards", "pin", "-w", "flights", "--user", "ana", board, "on time rate by carrier",
-                 "--alert", "on_time_rate < 101%", "--severity", "critical"]) == 0
+    assert (
+        main(
+            [
+                "dashboards",
+                "pin",
+                "-w",
+                "flights",
+                "--user",
+                "ana",
+                board,
+                "on time rate by carrier",
+                "--alert",
+                "on_time_rate < 101%",
+                "--severity",
+                "critical",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "pinned tile" in out and "?ws=flights&dashboard=" in out
     assert main(["dashboards", "list", "-w", "flights", "--json"]) == 0
@@ -460,7 +552,10 @@ def test_cli_pin_list_show_export_refresh(env: dict[str, str], monkeypatch: pyte
     target = tmp_path / "ops.html"
     assert main(["dashboards", "export", "-w", "flights", board, "-o", str(target)]) == 0
     assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
-    assert main(["dashboards", "export", "-w", "flights", board, "--format", "csv", "-o", str(tmp_path / "csv")]) == 0
+    assert (
+        main(["dashboards", "export", "-w", "flights", board, "--format", "csv", "-o", str(tmp_path / "csv")])
+        == 0
+    )
     assert len(list((tmp_path / "csv").glob("*.csv"))) == 1
     capsys.readouterr()
     # Every carrier is below 101%: the alert fires, the exit code says so for cron.
@@ -474,17 +569,28 @@ def test_cli_pin_list_show_export_refresh(env: dict[str, str], monkeypatch: pyte
 
 def test_installed_script_help_teaches_with_examples(env: dict[str, str]) -> None:
     script = REPO / ".venv" / "bin" / "datatruth"
-    result = subprocess.run([str(script), "dashboards", "--help"], capture_output=True, text=True, timeout=60,
-                            env={**os.environ, **env})
+    result = subprocess.run(
+        [str(script), "dashboards", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **env},
+    )
     assert result.returncode == 0
     for word in ("list", "show", "refresh", "export", "pin", "Examples:", "exit 1"):
         assert word in result.stdout
-    listed = subprocess.run([str(script), "dashboards", "list", "-w", "retail"], capture_output=True, text=True,
-                            timeout=60, env={**os.environ, **env})
+    listed = subprocess.run(
+        [str(script), "dashboards", "list", "-w", "retail"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **env},
+    )
     assert listed.returncode == 0, listed.stderr
 
 
 # -- the repository on PostgreSQL (the shared-deployment store) ----------------------------------------------
+
 
 @pytest.fixture
 def pg_store(pg_url: str) -> Iterator[Store]:
@@ -508,7 +614,9 @@ def test_repository_on_postgres(pg_store: Store) -> None:
         repo.create(pg_store, "retail", "sales", "rey")  # names are unique per workspace, any case
     other = repo.create(pg_store, "flights", "Sales", "ana")  # the same name in another workspace is fine
     plan = {"metrics": ["revenue"], "dimensions": [{"name": "metric_time", "grain": "month"}]}
-    a = repo.add_tile(pg_store, "retail", board.id, title="A", question="revenue by month", plan=plan, model_version="v1")
+    a = repo.add_tile(
+        pg_store, "retail", board.id, title="A", question="revenue by month", plan=plan, model_version="v1"
+    )
     b = repo.add_tile(pg_store, "retail", board.id, title="B", question=None, plan=plan, model_version="v1")
     assert (a.position, b.position) == (0, 1)
     repo.update_tile(pg_store, "retail", b.id, alert={"metric": "revenue", "op": "<", "value": 1.0})
@@ -528,16 +636,26 @@ def test_repository_on_postgres(pg_store: Store) -> None:
 
 # -- issue 19: duplicates, absolute links, export chart heights ------------------------------------------------
 
+
 def test_pinning_the_same_answer_twice_keeps_one_tile(retail) -> None:
     ws, store = retail
     board = unique("Twice")
     first = pipeline.ask(ws, "revenue by month in 2025", user="ana", store=store)
-    again = pipeline.ask(ws, "revenue per month in 2025", user="ana", store=store)  # same numbers, other words
+    again = pipeline.ask(
+        ws, "revenue per month in 2025", user="ana", store=store
+    )  # same numbers, other words
     added = service.pin_answer(store, ws, "ana", board, "Revenue", first.question, first.plan)
     repeat = service.pin_answer(store, ws, "ana", board, "Revenue again", again.question, again.plan)
     assert added.added and not repeat.added and repeat.tile.id == added.tile.id
-    other = service.pin_answer(store, ws, "ana", board, "Orders", "orders by month in 2025",
-                               pipeline.plan_only(ws, "orders by month in 2025", store=store)[0])
+    other = service.pin_answer(
+        store,
+        ws,
+        "ana",
+        board,
+        "Orders",
+        "orders by month in 2025",
+        pipeline.plan_only(ws, "orders by month in 2025", store=store)[0],
+    )
     assert other.added
     assert [t.title for t in repo.tiles_of(store, "retail", added.tile.dashboard_id)] == ["Revenue", "Orders"]
     pins = audit.entries(store, "retail", username="ana", action="dashboard.pin", limit=50)
@@ -546,7 +664,10 @@ def test_pinning_the_same_answer_twice_keeps_one_tile(retail) -> None:
 
 def test_share_links_are_absolute_from_the_base_url_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATATRUTH_BASE_URL", "https://datatruth.example.com/team/")
-    assert service.share_link("retail", 3, 7) == "https://datatruth.example.com/team/dashboards?ws=retail&dashboard=3&tile=7"
+    assert (
+        service.share_link("retail", 3, 7)
+        == "https://datatruth.example.com/team/dashboards?ws=retail&dashboard=3&tile=7"
+    )
     monkeypatch.delenv("DATATRUTH_BASE_URL")
     assert service.share_link("retail", 3).startswith("http://localhost:8501/dashboards?")
     for bad in ("datatruth.example.com", "ftp://x", "https://x/?a=1"):
@@ -567,4 +688,6 @@ def test_export_gives_every_chart_a_height_in_pixels(retail) -> None:
     assert '<div style="height:100%' not in page
     # The tile shows its title once, above the chart: the chart's own title is dropped.
     assert page.count(">revenue in 2025</h2>") == 1
-    assert not re.search(r'"title":\{"text":"Revenue"\},"(template|xaxis|yaxis)', page)  # the layout's own title
+    assert not re.search(
+        r'"title":\{"text":"Revenue"\},"(template|xaxis|yaxis)', page
+    )  # the layout's own title

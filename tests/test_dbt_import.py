@@ -31,8 +31,12 @@ SHOP = Path(__file__).parent / "fixtures" / "dbt" / "shop"
 
 @pytest.fixture()
 def settings(tmp_path: Path):
-    return load_settings({"DATATRUTH_DATA_DIR": str(tmp_path / "data"),
-                          "DATATRUTH_WORKSPACES_DIR": str(tmp_path / "workspaces")})
+    return load_settings(
+        {
+            "DATATRUTH_DATA_DIR": str(tmp_path / "data"),
+            "DATATRUTH_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +60,7 @@ def _run(ws, layer, metric: str, dims: tuple = ()) -> pd.DataFrame:
 
 # -- conversion ------------------------------------------------------------------------------------------------
 
+
 def test_refs_resolve_through_the_ref_map(shop_import) -> None:
     assert _model(shop_import, "customers")["table"] == "customers"  # ref('dim_customers') mapped
     assert _model(shop_import, "orders")["table"] == "orders"  # unmapped ref keeps its name
@@ -71,12 +76,15 @@ def test_ref_map_accepts_mapping_and_file(tmp_path: Path) -> None:
         load_ref_map(bad)
 
 
-@pytest.mark.parametrize(("measure", "agg", "expr"), [
-    ("order_total", "sum", "amount"),
-    ("avg_amount", "avg", "amount"),  # dbt 'average'
-    ("order_count", "count", "order_id"),
-    ("paid_order_count", "sum", "CASE WHEN status = 'paid' THEN 1 ELSE 0 END"),  # dbt 'sum_boolean'
-])
+@pytest.mark.parametrize(
+    ("measure", "agg", "expr"),
+    [
+        ("order_total", "sum", "amount"),
+        ("avg_amount", "avg", "amount"),  # dbt 'average'
+        ("order_count", "count", "order_id"),
+        ("paid_order_count", "sum", "CASE WHEN status = 'paid' THEN 1 ELSE 0 END"),  # dbt 'sum_boolean'
+    ],
+)
 def test_measures_convert(shop_import, measure: str, agg: str, expr: str) -> None:
     found = next(m for m in _model(shop_import, "orders")["measures"] if m["name"] == measure)
     assert found["agg"] == agg
@@ -93,8 +101,12 @@ def test_create_metric_measures_become_simple_metrics(shop_import) -> None:
 def test_every_measure_is_queryable_through_an_unfiltered_metric(shop_import) -> None:
     metrics = [m for f in shop_import.files for m in f.content.get("metrics", [])]
     plain = {m["measure"] for m in metrics if m["type"] == "simple" and not m.get("filter")}
-    measures = {me["name"] for f in shop_import.files for mo in f.content.get("semantic_models", [])
-                for me in mo.get("measures", [])}
+    measures = {
+        me["name"]
+        for f in shop_import.files
+        for mo in f.content.get("semantic_models", [])
+        for me in mo.get("measures", [])
+    }
     assert measures <= plain
 
 
@@ -134,7 +146,11 @@ def test_subset_metric_takes_the_model_name_and_a_clashing_measure_is_prefixed(t
     assert premium["measure"] == "total_amount" and premium["label"] == "Premium"
     assert premium["filter"] == "amount_id IN (SELECT dt_f.amount_id FROM premium AS dt_f WHERE 1 = 1)"
     assert _metric(result, "fire_premium") == {"name": "fire_premium", "type": "simple", "measure": "premium"}
-    assert _metric(result, "total_amount") == {"name": "total_amount", "type": "simple", "measure": "total_amount"}
+    assert _metric(result, "total_amount") == {
+        "name": "total_amount",
+        "type": "simple",
+        "measure": "total_amount",
+    }
 
 
 def test_entity_expr_and_identifiers_are_lower_cased(shop_import) -> None:
@@ -160,12 +176,16 @@ def test_time_dimension_filter_keeps_its_grain(shop_import) -> None:
     assert trunc is not None and trunc.find(exp.Column).name == "order_date"
 
 
-@pytest.mark.parametrize(("metric", "key", "table", "inner_key"), [
-    ("west_revenue", "customer_id", "customers", "customer_id"),
-    ("refunded_revenue", "order_id", "refunds", "order_id"),
-])
-def test_dimension_of_another_model_becomes_a_semi_join(shop_import, metric: str, key: str, table: str,
-                                                        inner_key: str) -> None:
+@pytest.mark.parametrize(
+    ("metric", "key", "table", "inner_key"),
+    [
+        ("west_revenue", "customer_id", "customers", "customer_id"),
+        ("refunded_revenue", "order_id", "refunds", "order_id"),
+    ],
+)
+def test_dimension_of_another_model_becomes_a_semi_join(
+    shop_import, metric: str, key: str, table: str, inner_key: str
+) -> None:
     tree = sqlglot.parse_one(_metric(shop_import, metric)["filter"])
     assert isinstance(tree, exp.In)
     assert tree.this.name == key and not tree.this.table
@@ -179,8 +199,10 @@ def test_dimension_of_another_model_becomes_a_semi_join(shop_import, metric: str
 def test_derived_inputs_keep_aliases(shop_import) -> None:
     net = _metric(shop_import, "net_revenue")
     assert net["expr"] == "gross - refunded"
-    assert net["metrics"] == [{"name": "order_total", "alias": "gross"}, {"name": "refunded_revenue",
-                                                                          "alias": "refunded"}]
+    assert net["metrics"] == [
+        {"name": "order_total", "alias": "gross"},
+        {"name": "refunded_revenue", "alias": "refunded"},
+    ]
 
 
 def test_filtered_ratio_input_gets_a_helper_metric(shop_import) -> None:
@@ -202,7 +224,8 @@ def test_unknown_jinja_is_refused_not_guessed(tmp_path: Path) -> None:
     (tmp_path / "m.yml").write_text((SHOP / "models" / "orders.yml").read_text())
     (tmp_path / "x.yml").write_text(
         "metrics:\n  - name: odd\n    type: simple\n    type_params: {measure: order_total}\n"
-        "    filter: \"{{ Metric('order_total', group_by=['order']) }} > 3\"\n")
+        "    filter: \"{{ Metric('order_total', group_by=['order']) }} > 3\"\n"
+    )
     result = import_dbt(tmp_path)
     assert "odd" not in result.metric_names()
     assert any("odd" in str(n) or "Metric" in str(n) for n in result.notes)
@@ -216,12 +239,16 @@ def test_a_folder_without_dbt_yaml_is_a_user_error(tmp_path: Path) -> None:
 
 # -- a workspace from the fixture project -------------------------------------------------------------------------
 
+
 def test_create_from_dbt_builds_a_workspace_whose_numbers_match_the_csvs(settings) -> None:
     built = build_from_dbt("shop", SHOP / "models", SHOP / "seeds", SHOP / "ref_map.yaml", settings=settings)
     assert built.path == settings.workspaces_dir / "shop" / "workspace.yaml"
     assert (settings.data_dir / "shop" / "warehouse.duckdb").is_file()
-    assert sorted(p.name for p in (settings.workspaces_dir / "shop" / "semantic_models").iterdir()) == \
-        ["customers.yaml", "metrics.yaml", "orders.yaml"]
+    assert sorted(p.name for p in (settings.workspaces_dir / "shop" / "semantic_models").iterdir()) == [
+        "customers.yaml",
+        "metrics.yaml",
+        "orders.yaml",
+    ]
     # The malformed CSV line is reported with its line number, not dropped silently.
     rejected = built.load.table("orders").rejected
     assert [r.line for r in rejected] == [7]
@@ -240,7 +267,8 @@ def test_create_from_dbt_builds_a_workspace_whose_numbers_match_the_csvs(setting
             "west_revenue": orders.loc[orders.customer_id.isin(west), "amount"].sum(),
             "paid_revenue": orders.loc[orders.status == "paid", "amount"].sum(),
             "refunded_revenue": orders.loc[orders.order_id.isin(refunds.order_id), "amount"].sum(),
-            "net_revenue": orders.amount.sum() - orders.loc[orders.order_id.isin(refunds.order_id), "amount"].sum(),
+            "net_revenue": orders.amount.sum()
+            - orders.loc[orders.order_id.isin(refunds.order_id), "amount"].sum(),
             "average_order_value": orders.amount.sum() / len(orders),
             "paid_share": orders.loc[orders.status == "paid", "amount"].sum() / orders.amount.sum(),
             "paid_order_count": (orders.status == "paid").sum(),
@@ -251,8 +279,10 @@ def test_create_from_dbt_builds_a_workspace_whose_numbers_match_the_csvs(setting
             assert float(frame[metric].iloc[0]) == pytest.approx(float(value)), metric
         monthly = _run(ws, layer, "order_total", (DimensionRef("metric_time", "month"),))
         by_month = orders.groupby(orders.order_date.str[:7]).amount.sum()
-        got = {str(k)[:7]: float(v) for k, v in zip(monthly["metric_time__month"], monthly["order_total"],
-                                                     strict=True)}
+        got = {
+            str(k)[:7]: float(v)
+            for k, v in zip(monthly["metric_time__month"], monthly["order_total"], strict=True)
+        }
         assert got == {k: float(v) for k, v in by_month.items()}
     finally:
         ws.close()
@@ -271,20 +301,25 @@ def test_create_from_dbt_refuses_to_overwrite_without_replace(settings) -> None:
     create_from_dbt("shop", SHOP / "models", SHOP / "seeds", SHOP / "ref_map.yaml", settings=settings)
     with pytest.raises(UserError, match="already exists"):
         create_from_dbt("shop", SHOP / "models", SHOP / "seeds", SHOP / "ref_map.yaml", settings=settings)
-    path = create_from_dbt("shop", SHOP / "models", SHOP / "seeds", SHOP / "ref_map.yaml", replace=True,
-                           settings=settings)
+    path = create_from_dbt(
+        "shop", SHOP / "models", SHOP / "seeds", SHOP / "ref_map.yaml", replace=True, settings=settings
+    )
     assert path.is_file()
 
 
 # -- the ACME insurance corpus ------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def acme(corpora: Path, tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("acme")
-    settings = load_settings({"DATATRUTH_DATA_DIR": str(root / "data"),
-                              "DATATRUTH_WORKSPACES_DIR": str(root / "workspaces")})
+    settings = load_settings(
+        {"DATATRUTH_DATA_DIR": str(root / "data"), "DATATRUTH_WORKSPACES_DIR": str(root / "workspaces")}
+    )
     src = corpora / "acme_insurance"
-    built = build_from_dbt("acme", src / "semantic_models", src / "data", src / "ref_map.yaml", settings=settings)
+    built = build_from_dbt(
+        "acme", src / "semantic_models", src / "data", src / "ref_map.yaml", settings=settings
+    )
     ws = load_workspace("acme", settings)
     yield built, ws, src
     ws.close()
@@ -315,8 +350,12 @@ def test_acme_every_metric_compiles_and_runs_alone_and_by_month(acme) -> None:
         frame = _run(ws, layer, name)
         assert list(frame.columns) == [name] and len(frame) == 1
         models = layer.models_for(name)
-        has_time = all(m.agg_time_dimension_name(layer.measure(me)[1]) for m in models
-                       for me in layer.measures_for(name) if layer.measure(me)[0] is m)
+        has_time = all(
+            m.agg_time_dimension_name(layer.measure(me)[1])
+            for m in models
+            for me in layer.measures_for(name)
+            if layer.measure(me)[0] is m
+        )
         if has_time:
             monthly = _run(ws, layer, name, (DimensionRef("metric_time", "month"),))
             assert "metric_time__month" in monthly.columns
@@ -329,13 +368,18 @@ def test_acme_loss_metrics_match_the_raw_tables(acme) -> None:
     _built, ws, src = acme
     layer = load_semantic_model(ws.config.semantic_models)
     amounts = pd.read_csv(src / "data" / "Claim_Amount.csv")
-    paid = amounts.Claim_Amount_Identifier.isin(pd.read_csv(src / "data" / "Loss_Payment.csv").Claim_Amount_Identifier)
+    paid = amounts.Claim_Amount_Identifier.isin(
+        pd.read_csv(src / "data" / "Loss_Payment.csv").Claim_Amount_Identifier
+    )
     reserved = amounts.Claim_Amount_Identifier.isin(
-        pd.read_csv(src / "data" / "Loss_Reserve.csv").Claim_Amount_Identifier)
+        pd.read_csv(src / "data" / "Loss_Reserve.csv").Claim_Amount_Identifier
+    )
     assert float(_run(ws, layer, "loss_payment_amount").iloc[0, 0]) == amounts.Claim_Amount[paid].sum()
     assert float(_run(ws, layer, "loss_reserve_amount").iloc[0, 0]) == amounts.Claim_Amount[reserved].sum()
-    assert float(_run(ws, layer, "total_loss_amount").iloc[0, 0]) == \
-        amounts.Claim_Amount[paid].sum() + amounts.Claim_Amount[reserved].sum()
+    assert (
+        float(_run(ws, layer, "total_loss_amount").iloc[0, 0])
+        == amounts.Claim_Amount[paid].sum() + amounts.Claim_Amount[reserved].sum()
+    )
 
 
 # -- role tables ---------------------------------------------------------------------------------------------
@@ -359,13 +403,18 @@ semantic_models:
 def _role_db(tmp_path: Path, link_rows: str, lookup: bool = True) -> Path:
     path = tmp_path / "roles.duckdb"
     con = duckdb.connect(str(path))
-    con.execute("CREATE TABLE policy AS SELECT * FROM (VALUES (1, 'P1', 10.0), (2, 'P2', 20.0), (3, 'P3', 40.0)) "
-                "t(policy_id, policy_number, premium)").fetchall()
-    con.execute(f"CREATE TABLE policy_party AS SELECT * FROM (VALUES {link_rows}) t(policy_id, party_id, role_code)"
-                ).fetchall()
+    con.execute(
+        "CREATE TABLE policy AS SELECT * FROM (VALUES (1, 'P1', 10.0), (2, 'P2', 20.0), (3, 'P3', 40.0)) "
+        "t(policy_id, policy_number, premium)"
+    ).fetchall()
+    con.execute(
+        f"CREATE TABLE policy_party AS SELECT * FROM (VALUES {link_rows}) t(policy_id, party_id, role_code)"
+    ).fetchall()
     if lookup:
-        con.execute("CREATE TABLE role AS SELECT * FROM (VALUES ('AG', 'Agent'), ('PH', 'PolicyHolder'), "
-                    "('UW', 'Underwriter')) t(role_code, role_name)").fetchall()
+        con.execute(
+            "CREATE TABLE role AS SELECT * FROM (VALUES ('AG', 'Agent'), ('PH', 'PolicyHolder'), "
+            "('UW', 'Underwriter')) t(role_code, role_name)"
+        ).fetchall()
     con.close()
     return path
 
@@ -387,7 +436,9 @@ def test_a_repeating_primary_key_becomes_one_model_per_role(tmp_path: Path) -> N
     layer = parse_semantic_text("\n".join(f.text() for f in result.files), "roles.yaml")
     con = duckdb.connect(str(tmp_path / "roles.duckdb"), read_only=True)
     try:
-        sql = compile_plan(QueryPlan(("premium_total",), (DimensionRef("policy__agent"),)), layer, "duckdb").sql
+        sql = compile_plan(
+            QueryPlan(("premium_total",), (DimensionRef("policy__agent"),)), layer, "duckdb"
+        ).sql
         assert set(con.execute(sql).fetchall()) == {(8, 10.0), (9, 20.0), (None, 40.0)}  # no double counting
     finally:
         con.close()
@@ -400,14 +451,20 @@ def test_a_unique_key_stays_primary(tmp_path: Path) -> None:
     assert changes == [] and [f.content for f in result.files] == [f.content for f in imported.files]
 
 
-@pytest.mark.parametrize(("rows", "lookup"), [
-    ("(1, 7, 'PH'), (1, 8, 'PH'), (2, 7, 'AG')", True),  # the key repeats within a role: not a role table
-    ("(1, 7, 'PH'), (1, 8, 'AG'), (2, 7, 'PH')", False),  # no lookup table says the codes are roles
-])
+@pytest.mark.parametrize(
+    ("rows", "lookup"),
+    [
+        ("(1, 7, 'PH'), (1, 8, 'PH'), (2, 7, 'AG')", True),  # the key repeats within a role: not a role table
+        ("(1, 7, 'PH'), (1, 8, 'AG'), (2, 7, 'PH')", False),  # no lookup table says the codes are roles
+    ],
+)
 def test_a_repeating_key_without_named_roles_is_only_demoted(tmp_path: Path, rows: str, lookup: bool) -> None:
     (tmp_path / "m.yml").write_text(_ROLE_PROJECT)
     imported = import_dbt(tmp_path)
     result, changes = split_roles(imported, _role_db(tmp_path, rows, lookup))
     assert len(changes) == 1 and "made foreign" in changes[0]
-    assert [m["name"] for f in result.files for m in f.content["semantic_models"]] == ["policy", "policy_party"]
+    assert [m["name"] for f in result.files for m in f.content["semantic_models"]] == [
+        "policy",
+        "policy_party",
+    ]
     assert _model(result, "policy_party")["entities"][0]["type"] == "foreign"

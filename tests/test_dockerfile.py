@@ -70,9 +70,12 @@ def _all(docker: list[Instruction], keyword: str) -> list[Instruction]:
 
 
 def test_parser_joins_continuations() -> None:
-    parsed = parse_dockerfile("# c\nFROM x\nRUN a && \\\n    b\n\nCMD [\"y\"]\n")
-    assert [(i.line, i.keyword, i.args) for i in parsed] == [(2, "FROM", "x"), (3, "RUN", "a && b"),
-                                                             (6, "CMD", '["y"]')]
+    parsed = parse_dockerfile('# c\nFROM x\nRUN a && \\\n    b\n\nCMD ["y"]\n')
+    assert [(i.line, i.keyword, i.args) for i in parsed] == [
+        (2, "FROM", "x"),
+        (3, "RUN", "a && b"),
+        (6, "CMD", '["y"]'),
+    ]
 
 
 def test_slim_python_base(docker: list[Instruction]) -> None:
@@ -96,8 +99,12 @@ def test_install_matches_readme_path(docker: list[Instruction]) -> None:
     (cmd,) = _all(docker, "CMD")
     started = " ".join(_exec_form(cmd.args))
     for step in run_steps[1:]:
-        program = " ".join(step.split()[:3])  # e.g. ".venv/bin/datatruth demo build", ".venv/bin/streamlit run app.py"
-        assert program in runs or program in started, f"./dev run step '{step}' is missing from the Dockerfile"
+        program = " ".join(
+            step.split()[:3]
+        )  # e.g. ".venv/bin/datatruth demo build", ".venv/bin/streamlit run app.py"
+        assert program in runs or program in started, (
+            f"./dev run step '{step}' is missing from the Dockerfile"
+        )
     assert started.startswith(".venv/bin/streamlit run app.py")
 
 
@@ -125,4 +132,6 @@ def test_healthcheck_hits_streamlit_health_on_served_port(docker: list[Instructi
 
 def test_build_context_leaves_out_local_state() -> None:
     ignored = {line.strip().rstrip("/") for line in (REPO / ".dockerignore").read_text().splitlines()}
-    assert {".venv", ".datatruth", ".git"} <= ignored, "a local venv, data or history never goes into the image"
+    assert {".venv", ".datatruth", ".git"} <= ignored, (
+        "a local venv, data or history never goes into the image"
+    )

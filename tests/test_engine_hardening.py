@@ -68,13 +68,16 @@ def test_duckdb_write_fails(duck: tuple[Warehouse, Path]) -> None:
     assert wh.run("SELECT count(*) AS n FROM orders", row_cap=10).frame["n"].tolist() == [5]
 
 
-@pytest.mark.parametrize("sql", [
-    "SELECT * FROM read_csv('/etc/passwd', sep = ':', header = false)",
-    "SELECT content FROM read_text('/etc/passwd')",
-    "SELECT * FROM glob('/etc/*')",
-    "SELECT * FROM '/etc/passwd'",
-    "SELECT * FROM sniff_csv('/etc/passwd')",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM read_csv('/etc/passwd', sep = ':', header = false)",
+        "SELECT content FROM read_text('/etc/passwd')",
+        "SELECT * FROM glob('/etc/*')",
+        "SELECT * FROM '/etc/passwd'",
+        "SELECT * FROM sniff_csv('/etc/passwd')",
+    ],
+)
 def test_duckdb_file_read_outside_the_workspace_fails(duck: tuple[Warehouse, Path], sql: str) -> None:
     wh, _ = duck
     with pytest.raises(WarehouseError):
@@ -89,8 +92,11 @@ def test_duckdb_workspace_folder_stays_readable(duck: tuple[Warehouse, Path]) ->
 
 def test_duckdb_long_query_is_interrupted(duck: tuple[Warehouse, Path]) -> None:
     wh, _ = duck
-    elapsed = _timed_timeout(wh, "SELECT sum((a.range * b.range) % 7) FROM range(100000000) a, range(100000000) b",
-                             timeout_s=TIMEOUT_S)
+    elapsed = _timed_timeout(
+        wh,
+        "SELECT sum((a.range * b.range) % 7) FROM range(100000000) a, range(100000000) b",
+        timeout_s=TIMEOUT_S,
+    )
     assert elapsed < STOPPED_WITHIN_S
     assert wh.run("SELECT 1 AS one", row_cap=1).frame["one"].tolist() == [1]
 
@@ -99,8 +105,12 @@ def test_duckdb_configuration_is_locked(tmp_path: Path, duck: tuple[Warehouse, P
     wh, _ = duck
     raw = wh.engine.raw_connection()
     try:
-        for statement in ("SET enable_external_access = true", "SET lock_configuration = false",
-                          "RESET enable_external_access", "SET allowed_directories = ['/']"):
+        for statement in (
+            "SET enable_external_access = true",
+            "SET lock_configuration = false",
+            "RESET enable_external_access",
+            "SET allowed_directories = ['/']",
+        ):
             with pytest.raises(duckdb.Error, match="locked"):
                 raw.execute(statement)
     finally:
@@ -118,12 +128,15 @@ def test_duckdb_configuration_is_locked(tmp_path: Path, duck: tuple[Warehouse, P
         writable.close()
 
 
-@pytest.mark.parametrize("sql", [
-    "SELECT 1; DROP TABLE orders",
-    "ATTACH ':memory:' AS scratch",
-    "INSTALL httpfs",
-    "COPY orders TO '/tmp/guard_hardening_out.csv'",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT 1; DROP TABLE orders",
+        "ATTACH ':memory:' AS scratch",
+        "INSTALL httpfs",
+        "COPY orders TO '/tmp/guard_hardening_out.csv'",
+    ],
+)
 def test_duckdb_other_statements_fail(duck: tuple[Warehouse, Path], sql: str) -> None:
     wh, _ = duck
     with pytest.raises(WarehouseError):
@@ -199,15 +212,18 @@ def pg_wh(pg: dict[str, str]) -> Iterator[Warehouse]:
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("sql", [
-    f"INSERT INTO {TABLE} VALUES (99)",
-    f"WITH d AS (DELETE FROM {TABLE} RETURNING id) SELECT count(*) FROM d",
-    f"SELECT nextval('{TABLE}_seq')",
-    f"SELECT 1; DELETE FROM {TABLE}",
-    "SET default_transaction_read_only = off",
-    f"COPY (SELECT 1) TO PROGRAM 'touch /tmp/{TABLE}_pwned'",
-    f"CREATE TABLE {TABLE}_x (a int)",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        f"INSERT INTO {TABLE} VALUES (99)",
+        f"WITH d AS (DELETE FROM {TABLE} RETURNING id) SELECT count(*) FROM d",
+        f"SELECT nextval('{TABLE}_seq')",
+        f"SELECT 1; DELETE FROM {TABLE}",
+        "SET default_transaction_read_only = off",
+        f"COPY (SELECT 1) TO PROGRAM 'touch /tmp/{TABLE}_pwned'",
+        f"CREATE TABLE {TABLE}_x (a int)",
+    ],
+)
 def test_postgres_writes_fail_even_as_superuser(pg_wh: Warehouse, sql: str) -> None:
     with pytest.raises(WarehouseError):
         pg_wh.run(sql, row_cap=10)
@@ -219,15 +235,20 @@ def test_postgres_writes_fail_even_as_superuser(pg_wh: Warehouse, sql: str) -> N
 def test_postgres_sleep_is_stopped_by_the_timeout(pg_wh: Warehouse) -> None:
     assert _timed_timeout(pg_wh, "SELECT pg_sleep(5)", timeout_s=TIMEOUT_S) < STOPPED_WITHIN_S
     # The session was not left broken or read-write.
-    assert pg_wh.run("SELECT current_setting('transaction_read_only') AS ro", row_cap=1).frame["ro"].tolist() == ["on"]
+    assert pg_wh.run("SELECT current_setting('transaction_read_only') AS ro", row_cap=1).frame[
+        "ro"
+    ].tolist() == ["on"]
 
 
 @pytest.mark.postgres
 def test_postgres_file_read_fails_for_the_recommended_role(pg: dict[str, str]) -> None:
     wh = open_warehouse(pg["restricted"], timeout_s=5)
     try:
-        for sql in ("SELECT pg_read_file('/etc/passwd')", "SELECT pg_ls_dir('.')",
-                    "SELECT lo_import('/etc/passwd')"):
+        for sql in (
+            "SELECT pg_read_file('/etc/passwd')",
+            "SELECT pg_ls_dir('.')",
+            "SELECT lo_import('/etc/passwd')",
+        ):
             with pytest.raises(WarehouseError, match="denied"):
                 wh.run(sql, row_cap=10)
         assert wh.privilege_warnings() == ()
@@ -298,12 +319,15 @@ def my_wh(my: dict[str, str]) -> Iterator[Warehouse]:
 
 
 @pytest.mark.mysql
-@pytest.mark.parametrize("sql", [
-    f"INSERT INTO {TABLE} VALUES (99)",
-    f"DELETE FROM {TABLE}",
-    f"CREATE TABLE {TABLE}_x (a int)",
-    f"SELECT 1; DELETE FROM {TABLE}",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        f"INSERT INTO {TABLE} VALUES (99)",
+        f"DELETE FROM {TABLE}",
+        f"CREATE TABLE {TABLE}_x (a int)",
+        f"SELECT 1; DELETE FROM {TABLE}",
+    ],
+)
 def test_mysql_writes_fail_even_as_root(my_wh: Warehouse, sql: str) -> None:
     with pytest.raises(WarehouseError):
         my_wh.run(sql, row_cap=10)
@@ -319,10 +343,13 @@ def test_mysql_session_is_read_only_again_on_every_run(my_wh: Warehouse) -> None
 
 
 @pytest.mark.mysql
-@pytest.mark.parametrize("sql", [
-    "SELECT SLEEP(5)",
-    "SET STATEMENT max_statement_time = 0 FOR SELECT SLEEP(5)",  # MariaDB's per-statement override
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT SLEEP(5)",
+        "SET STATEMENT max_statement_time = 0 FOR SELECT SLEEP(5)",  # MariaDB's per-statement override
+    ],
+)
 def test_mysql_sleep_is_stopped_by_the_timeout(my_wh: Warehouse, sql: str) -> None:
     assert _timed_timeout(my_wh, sql, timeout_s=TIMEOUT_S) < STOPPED_WITHIN_S
     assert my_wh.run("SELECT 1 AS one", row_cap=1).frame["one"].tolist() == [1]
@@ -371,8 +398,11 @@ def test_sqlite_is_read_only_single_statement_and_interruptible(tmp_path: Path) 
     con.close()
     wh = open_warehouse(f"sqlite:///{path}", timeout_s=30)
     try:
-        for sql in ("INSERT INTO orders VALUES (9)", "SELECT 1; DELETE FROM orders",
-                    f"ATTACH DATABASE '{tmp_path / 'other.db'}' AS other"):
+        for sql in (
+            "INSERT INTO orders VALUES (9)",
+            "SELECT 1; DELETE FROM orders",
+            f"ATTACH DATABASE '{tmp_path / 'other.db'}' AS other",
+        ):
             with pytest.raises(WarehouseError):
                 wh.run(sql, row_cap=1)
         assert not (tmp_path / "other.db").exists()

@@ -42,8 +42,13 @@ def _run(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: py
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["retail", "flights", pytest.param("acme", marks=pytest.mark.corpus)])
-def test_eval_set_accuracy(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                           request: pytest.FixtureRequest, capsys: pytest.CaptureFixture[str]) -> None:
+def test_eval_set_accuracy(
+    name: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     results = _run(name, tmp_path, monkeypatch, request)
     line = summary(name, results)
     failing = [f"{r.case.id} {r.case.question!r}: {r.reason}" for r in results if not r.ok]
@@ -63,26 +68,50 @@ def test_eval_sets_are_big_and_cover_every_phrase_class(name: str) -> None:
     ids = [c.id for c in evalset.cases]
     assert len(set(ids)) == len(ids)
     classes = {k for c in evalset.cases for k in c.classes}
-    needed = {"typo", "abbreviation", "synonym", "value_name", "value_code", "grain_month", "grain_day",
-              "grain_week", "grain_quarter", "grain_day_of_week", "top_n", "bottom_n", "several_metrics",
-              "comparison_previous", "share_of_total", "follow_up", "time_last_quarter", "time_last_month",
-              "time_last_n_days", "time_between", "time_since", "time_ytd", "time_this_month"}
+    needed = {
+        "typo",
+        "abbreviation",
+        "synonym",
+        "value_name",
+        "value_code",
+        "grain_month",
+        "grain_day",
+        "grain_week",
+        "grain_quarter",
+        "grain_day_of_week",
+        "top_n",
+        "bottom_n",
+        "several_metrics",
+        "comparison_previous",
+        "share_of_total",
+        "follow_up",
+        "time_last_quarter",
+        "time_last_month",
+        "time_last_n_days",
+        "time_between",
+        "time_since",
+        "time_ytd",
+        "time_this_month",
+    }
     assert needed <= classes, needed - classes
     for case in evalset.cases:
         assert case.follows is None or case.follows in ids[: ids.index(case.id)]
 
 
-@pytest.mark.parametrize("gold, got, ordered, ok", [
-    ([[1, 2.0]], [[1.0, 2]], False, True),
-    ([["a", 1.0], ["b", 2.0]], [["b", 2.0], ["a", 1.0]], False, True),
-    ([["a", 1.0], ["b", 2.0]], [["b", 2.0], ["a", 1.0]], True, False),
-    ([["a", 1.0], ["b", 2.0]], [["a", 2.0], ["b", 1.0]], False, False),
-    ([["a", 1.0]], [["a", 1.0], ["b", 2.0]], False, False),
-    ([[0.1234567]], [[0.12345670001]], False, True),
-    ([[0.1234567]], [[0.1235]], False, False),
-    ([["2025-01-01", 5]], [[5, "2025-01-01T00:00:00", 9.5]], False, True),
-    ([[None, 3]], [[None, 3]], False, True),
-])
+@pytest.mark.parametrize(
+    "gold, got, ordered, ok",
+    [
+        ([[1, 2.0]], [[1.0, 2]], False, True),
+        ([["a", 1.0], ["b", 2.0]], [["b", 2.0], ["a", 1.0]], False, True),
+        ([["a", 1.0], ["b", 2.0]], [["b", 2.0], ["a", 1.0]], True, False),
+        ([["a", 1.0], ["b", 2.0]], [["a", 2.0], ["b", 1.0]], False, False),
+        ([["a", 1.0]], [["a", 1.0], ["b", 2.0]], False, False),
+        ([[0.1234567]], [[0.12345670001]], False, True),
+        ([[0.1234567]], [[0.1235]], False, False),
+        ([["2025-01-01", 5]], [[5, "2025-01-01T00:00:00", 9.5]], False, True),
+        ([[None, 3]], [[None, 3]], False, True),
+    ],
+)
 def test_compare(gold: list, got: list, ordered: bool, ok: bool) -> None:
     assert (compare(gold, got, ordered) == "") is ok
 
@@ -93,9 +122,13 @@ MAX_WRONG = 0.02  # a wrong number is the worst answer: at most 2% of a bank
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", BANKS)
-def test_question_bank_is_rarely_wrong_and_refuses_well(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                        request: pytest.FixtureRequest,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_question_bank_is_rarely_wrong_and_refuses_well(
+    name: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     """Banks written before the planner rework by people who did not write it: correct / refused / wrong are
     printed; the test fails when more than 2% are wrong, or when a refusal does not say what was understood and
     offer at least one question that can be answered."""
@@ -107,6 +140,11 @@ def test_question_bank_is_rarely_wrong_and_refuses_well(name: str, tmp_path: Pat
         for item in wrong:
             print("  WRONG", item)
     assert len(wrong) <= MAX_WRONG * len(results), line + "\n" + "\n".join(wrong)
-    bare = [r.case.id for r in results if r.payload and "error" in r.payload and
-            not (r.payload.get("interpretation") and r.payload.get("choices"))]
+    bare = [
+        r.case.id
+        for r in results
+        if r.payload
+        and "error" in r.payload
+        and not (r.payload.get("interpretation") and r.payload.get("choices"))
+    ]
     assert bare == [], f"refusals without an interpretation or a choice: {bare}"

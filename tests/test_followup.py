@@ -30,8 +30,15 @@ def chain(ws: str, *questions: str) -> list[QueryPlan]:
 
 
 def test_retail_conversation() -> None:
-    p = chain("retail", "revenue by month in 2025", "now by channel", "only 2024", "top 5 instead", "and margin?",
-              "what about Texas")
+    p = chain(
+        "retail",
+        "revenue by month in 2025",
+        "now by channel",
+        "only 2024",
+        "top 5 instead",
+        "and margin?",
+        "what about Texas",
+    )
     assert p[1].metrics == ("revenue",) and p[1].dimensions == (DimensionRef("order__channel"),)
     assert p[1].time_range == p[0].time_range
     assert p[2].time_range is not None and p[2].time_range.start == dt.date(2024, 1, 1)
@@ -61,11 +68,19 @@ def test_grain_without_instead_keeps_the_grouping() -> None:
 
 
 def test_same_for_keeps_the_analysis_and_changes_the_subset() -> None:
-    p = chain("flights", "cancellations by airline from LaGuardia", "same for flights from JFK", "top 3",
-              "what about on time rate")
+    p = chain(
+        "flights",
+        "cancellations by airline from LaGuardia",
+        "same for flights from JFK",
+        "top 3",
+        "what about on time rate",
+    )
     assert p[1].metrics == ("cancelled_flights",)
     # LaGuardia's filter is replaced; rows without an airline are not an airline's
-    assert set(p[1].filters) == {Filter("origin_airport__faa", "=", ("JFK",)), Filter("airline__carrier", "not_null")}
+    assert set(p[1].filters) == {
+        Filter("origin_airport__faa", "=", ("JFK",)),
+        Filter("airline__carrier", "not_null"),
+    }
     assert p[1].dimensions == (DimensionRef("airline__carrier"), DimensionRef("airline__name"))
     assert p[2].limit == 3 and p[2].order == (OrderBy("cancelled_flights", True),)
     assert p[3].metrics == ("on_time_rate",) and p[3].order == (OrderBy("on_time_rate", True),)
@@ -76,11 +91,22 @@ def test_a_fresh_question_is_not_merged() -> None:
     assert p[1].metrics == ("orders",) and p[1].filters == () and p[1].time_range is None
 
 
-@pytest.mark.parametrize(("question", "expected"), [
-    ("now by channel", True), ("and margin?", True), ("only 2024", True), ("what about Texas", True),
-    ("same for Online", True), ("top 5 instead", True), ("by region", True), ("in 2024", True),
-    ("revenue by region", False), ("how many orders last month", False), ("Andorra revenue", False),
-])
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("now by channel", True),
+        ("and margin?", True),
+        ("only 2024", True),
+        ("what about Texas", True),
+        ("same for Online", True),
+        ("top 5 instead", True),
+        ("by region", True),
+        ("in 2024", True),
+        ("revenue by region", False),
+        ("how many orders last month", False),
+        ("Andorra revenue", False),
+    ],
+)
 def test_is_followup(question: str, expected: bool) -> None:
     assert is_followup(question, planner_of("retail").context) is expected
 

@@ -52,15 +52,20 @@ def synthetic(n: int, period: int, seed: int, trend: float = 2.0, amplitude: flo
 def test_seasonal_series_gets_a_seasonal_model_and_tracks_the_truth(seed: int) -> None:
     full = synthetic(60, 12, seed)
     result = forecast(full.iloc[:48], 12, 12)
-    assert result.seasonal == "add" and result.seasonal_periods == 12 and "seasonal_periods=12" in result.method
+    assert (
+        result.seasonal == "add" and result.seasonal_periods == 12 and "seasonal_periods=12" in result.method
+    )
     assert mape(tuple(full.iloc[48:]), result.mean) < 3.0
-    assert mape(tuple(full.iloc[48:]), result.mean) < mape(tuple(full.iloc[48:]), seasonal_naive(full.iloc[:48], 12, 12))
+    assert mape(tuple(full.iloc[48:]), result.mean) < mape(
+        tuple(full.iloc[48:]), seasonal_naive(full.iloc[:48], 12, 12)
+    )
 
 
 def test_intervals_nest_and_widen_and_the_result_is_frozen() -> None:
     result = forecast(synthetic(48, 12, 7), 8, 12)
-    for lo95, lo80, mean, hi80, hi95 in zip(result.lower95, result.lower80, result.mean, result.upper80,
-                                            result.upper95, strict=True):
+    for lo95, lo80, mean, hi80, hi95 in zip(
+        result.lower95, result.lower80, result.mean, result.upper80, result.upper95, strict=True
+    ):
         assert lo95 < lo80 < mean < hi80 < hi95
     widths = [hi - lo for lo, hi in zip(result.lower95, result.upper95, strict=True)]
     assert widths[-1] > widths[0]
@@ -80,15 +85,28 @@ def test_non_seasonal_series_with_enough_points_gets_a_trend_model() -> None:
     assert result.mean[0] == pytest.approx(100 + 3 * 30, rel=0.03)
 
 
-@pytest.mark.parametrize(("n", "period", "ok"), [(24, None, True), (23, None, False), (24, 12, True), (23, 12, False),
-                                                 (16, 7, True), (13, 7, False), (104, 52, True), (30, 52, True),
-                                                 (8, 4, True), (7, 4, False)])
+@pytest.mark.parametrize(
+    ("n", "period", "ok"),
+    [
+        (24, None, True),
+        (23, None, False),
+        (24, 12, True),
+        (23, 12, False),
+        (16, 7, True),
+        (13, 7, False),
+        (104, 52, True),
+        (30, 52, True),
+        (8, 4, True),
+        (7, 4, False),
+    ],
+)
 def test_enough_history(n: int, period: int | None, ok: bool) -> None:
     assert enough_history(n, period) is ok
 
 
-@pytest.mark.parametrize(("values", "periods"), [(list(range(10)), 3), (list(range(30)), 0),
-                                                 ([1.0] * 20 + [None] * 10, 3)])
+@pytest.mark.parametrize(
+    ("values", "periods"), [(list(range(10)), 3), (list(range(30)), 0), ([1.0] * 20 + [None] * 10, 3)]
+)
 def test_bad_input_is_a_user_error(values: list, periods: int) -> None:
     with pytest.raises(UserError):
         forecast(pd.Series(values, dtype=float), periods, 12)
@@ -102,13 +120,18 @@ def _series(ws: Workspace, store: Store, question: str, trim: bool) -> pd.Series
     return values.iloc[1:-1].reset_index(drop=True) if trim else values  # weeks cut short by the calendar
 
 
-@pytest.mark.parametrize(("question", "period", "holdout", "trim"), [
-    ("revenue by month", 12, 6, False),
-    ("revenue by month", 12, 12, False),
-    ("revenue by week", 52, 13, True),
-    ("orders by week", 52, 13, True),
-])
-def test_backtest_on_retail_beats_seasonal_naive(retail, question: str, period: int, holdout: int, trim: bool) -> None:
+@pytest.mark.parametrize(
+    ("question", "period", "holdout", "trim"),
+    [
+        ("revenue by month", 12, 6, False),
+        ("revenue by month", 12, 12, False),
+        ("revenue by week", 52, 13, True),
+        ("orders by week", 52, 13, True),
+    ],
+)
+def test_backtest_on_retail_beats_seasonal_naive(
+    retail, question: str, period: int, holdout: int, trim: bool
+) -> None:
     ws, store = retail
     values = _series(ws, store, question, trim)
     train, test = values.iloc[:-holdout], values.iloc[-holdout:]
@@ -134,8 +157,14 @@ def test_add_forecast_draws_a_separate_dashed_trace_with_bands(retail) -> None:
     line = spec["data"][-1]
     assert line["line"]["dash"] == "dash" and len(line["x"]) == 7  # the last actual point + 6 months
     actual_x = chart_before["data"][0]["x"]
-    assert line["x"][0] == actual_x[-1] and line["x"][1:] == ["2026-11", "2026-12", "2027-01", "2027-02",
-                                                                "2027-03", "2027-04"]
+    assert line["x"][0] == actual_x[-1] and line["x"][1:] == [
+        "2026-11",
+        "2026-12",
+        "2027-01",
+        "2027-02",
+        "2027-03",
+        "2027-04",
+    ]
     assert not set(line["x"][1:]) & set(actual_x)
     band = spec["data"][-3]
     assert band["fill"] == "toself" and len(band["x"]) == 12
@@ -155,8 +184,10 @@ def test_add_forecast_weekly_labels_continue_by_seven_days(retail) -> None:
     assert days == [7] * (len(x) - 1) and len(x) == 9
 
 
-@pytest.mark.parametrize("question", ["revenue by customer region", "revenue", "revenue by month in 2025",
-                                      "revenue by month and channel"])
+@pytest.mark.parametrize(
+    "question",
+    ["revenue by customer region", "revenue", "revenue by month in 2025", "revenue by month and channel"],
+)
 def test_add_forecast_is_none_without_a_long_single_series(retail, question: str) -> None:
     ws, store = retail
     assert add_forecast(pipeline.ask(ws, question, user="ana", store=store)) is None

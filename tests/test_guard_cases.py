@@ -36,12 +36,19 @@ ESCAPES = [
     ("case-branch", "SELECT CASE WHEN id > 0 THEN (SELECT 1 FROM secret) END FROM orders"),
     ("window-arg", "SELECT sum(id) OVER (PARTITION BY (SELECT 1 FROM secret)) FROM orders"),
     ("cte-self-shadow", "WITH secret AS (SELECT * FROM secret) SELECT * FROM secret"),
-    ("cte-out-of-scope", "SELECT * FROM (WITH secret AS (SELECT 1) SELECT * FROM secret) s JOIN secret ON true"),
+    (
+        "cte-out-of-scope",
+        "SELECT * FROM (WITH secret AS (SELECT 1) SELECT * FROM secret) s JOIN secret ON true",
+    ),
     ("cte-forward-ref", "WITH a AS (SELECT * FROM secret), secret AS (SELECT 1) SELECT * FROM a"),
 ]
 ESCAPE_DIALECTS = ("duckdb", "postgres", "mysql", "sqlite")
-UNPARSEABLE_IN = {("mysql", "table-function-arg"), ("sqlite", "table-function-arg"),
-                  ("sqlite", "lateral"), ("mysql", "lateral")}
+UNPARSEABLE_IN = {
+    ("mysql", "table-function-arg"),
+    ("sqlite", "table-function-arg"),
+    ("sqlite", "lateral"),
+    ("mysql", "lateral"),
+}
 
 
 @pytest.mark.parametrize("dialect", ESCAPE_DIALECTS)
@@ -98,7 +105,9 @@ ALLOWED_NAMES = [
 ]
 
 
-@pytest.mark.parametrize("dialect,sql,tables", ALLOWED_NAMES, ids=[f"{d}-{i}" for i, (d, _, _) in enumerate(ALLOWED_NAMES)])
+@pytest.mark.parametrize(
+    "dialect,sql,tables", ALLOWED_NAMES, ids=[f"{d}-{i}" for i, (d, _, _) in enumerate(ALLOWED_NAMES)]
+)
 def test_exposed_tables_pass_and_are_reported(dialect: str, sql: str, tables: tuple[str, ...]) -> None:
     verdict = check_sql(sql, dialect, EXPOSED)
     assert verdict.allowed, verdict.reason
@@ -108,7 +117,10 @@ def test_exposed_tables_pass_and_are_reported(dialect: str, sql: str, tables: tu
 BENIGN = [
     ("duckdb", "WITH secret AS (SELECT 1 AS id) SELECT * FROM secret"),  # a CTE named like a table
     ("duckdb", "WITH orders AS (SELECT id FROM customers) SELECT * FROM orders"),
-    ("postgres", "WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t WHERE n < 5) SELECT * FROM t"),
+    (
+        "postgres",
+        "WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t WHERE n < 5) SELECT * FROM t",
+    ),
     ("duckdb", "WITH a AS (SELECT id FROM orders), b AS (SELECT * FROM a) SELECT * FROM b"),
     ("duckdb", "SELECT id, sum(id) OVER (PARTITION BY id ORDER BY id ROWS 2 PRECEDING) FROM orders"),
     ("duckdb", "SELECT * FROM orders QUALIFY row_number() OVER (PARTITION BY id ORDER BY id) = 1"),
@@ -192,8 +204,12 @@ def _denied_names() -> list:
 
 @pytest.mark.parametrize("dialect,name", _denied_names())
 def test_every_denied_function_is_refused_as_scalar_and_table_function(dialect: str, name: str) -> None:
-    for sql in (f"SELECT {name}('x')", f"SELECT * FROM {name}('x')", f"SELECT {name.upper()}(1, 2)",
-                f'SELECT "{name}"(1)' if dialect != "mysql" else f"SELECT `{name}`(1)"):
+    for sql in (
+        f"SELECT {name}('x')",
+        f"SELECT * FROM {name}('x')",
+        f"SELECT {name.upper()}(1, 2)",
+        f'SELECT "{name}"(1)' if dialect != "mysql" else f"SELECT `{name}`(1)",
+    ):
         verdict = check_sql(sql, dialect)
         assert not verdict.allowed, sql
 
@@ -202,26 +218,62 @@ CAPS = [
     ("duckdb", "SELECT * FROM t", 5, "SELECT * FROM t LIMIT 5", 5),
     ("duckdb", "SELECT * FROM t LIMIT 3", 5, "SELECT * FROM t LIMIT 3", 3),
     ("duckdb", "SELECT * FROM t LIMIT 50", 5, "SELECT * FROM t LIMIT 5", 5),
-    ("duckdb", "SELECT * FROM t ORDER BY n DESC LIMIT 50 OFFSET 10", 5,
-     "SELECT * FROM t ORDER BY n DESC LIMIT 5 OFFSET 10", 5),
-    ("duckdb", "SELECT n FROM t UNION ALL SELECT n FROM t", 7, "SELECT n FROM t UNION ALL SELECT n FROM t LIMIT 7", 7),
-    ("duckdb", "(SELECT n FROM t LIMIT 50) UNION ALL (SELECT n FROM t LIMIT 2)", 7,
-     "(SELECT n FROM t LIMIT 50) UNION ALL (SELECT n FROM t LIMIT 2) LIMIT 7", 7),
-    ("duckdb", "WITH x AS (SELECT * FROM t LIMIT 90) SELECT * FROM x", 4,
-     "WITH x AS (SELECT * FROM t LIMIT 90) SELECT * FROM x LIMIT 4", 4),
-    ("duckdb", "SELECT * FROM t LIMIT (SELECT 50)", 5,
-     "SELECT * FROM (SELECT * FROM t LIMIT (SELECT 50)) AS guard_capped LIMIT 5", 5),
+    (
+        "duckdb",
+        "SELECT * FROM t ORDER BY n DESC LIMIT 50 OFFSET 10",
+        5,
+        "SELECT * FROM t ORDER BY n DESC LIMIT 5 OFFSET 10",
+        5,
+    ),
+    (
+        "duckdb",
+        "SELECT n FROM t UNION ALL SELECT n FROM t",
+        7,
+        "SELECT n FROM t UNION ALL SELECT n FROM t LIMIT 7",
+        7,
+    ),
+    (
+        "duckdb",
+        "(SELECT n FROM t LIMIT 50) UNION ALL (SELECT n FROM t LIMIT 2)",
+        7,
+        "(SELECT n FROM t LIMIT 50) UNION ALL (SELECT n FROM t LIMIT 2) LIMIT 7",
+        7,
+    ),
+    (
+        "duckdb",
+        "WITH x AS (SELECT * FROM t LIMIT 90) SELECT * FROM x",
+        4,
+        "WITH x AS (SELECT * FROM t LIMIT 90) SELECT * FROM x LIMIT 4",
+        4,
+    ),
+    (
+        "duckdb",
+        "SELECT * FROM t LIMIT (SELECT 50)",
+        5,
+        "SELECT * FROM (SELECT * FROM t LIMIT (SELECT 50)) AS guard_capped LIMIT 5",
+        5,
+    ),
     ("duckdb", "VALUES (1), (2), (3)", 2, "SELECT * FROM (VALUES (1), (2), (3)) AS guard_capped LIMIT 2", 2),
     ("duckdb", "SELECT count(*) FROM t", 5, "SELECT COUNT(*) FROM t LIMIT 5", 1),
     ("postgres", "SELECT * FROM t FETCH FIRST 50 ROWS ONLY", 5, "SELECT * FROM t FETCH FIRST 5 ROWS ONLY", 5),
-    ("postgres", "SELECT * FROM t LIMIT ALL", 5, "SELECT * FROM (SELECT * FROM t LIMIT ALL) AS guard_capped LIMIT 5", 5),
+    (
+        "postgres",
+        "SELECT * FROM t LIMIT ALL",
+        5,
+        "SELECT * FROM (SELECT * FROM t LIMIT ALL) AS guard_capped LIMIT 5",
+        5,
+    ),
     ("mysql", "SELECT * FROM t LIMIT 10, 50", 5, "SELECT * FROM t LIMIT 5 OFFSET 10", 5),
     ("sqlite", "SELECT * FROM t", 5, "SELECT * FROM t LIMIT 5", 5),
 ]
 
 
-@pytest.mark.parametrize("dialect,sql,cap,expected,rows", CAPS, ids=[f"{d}-{i}" for i, (d, *_rest) in enumerate(CAPS)])
-def test_row_cap_applies_to_the_outermost_query(dialect: str, sql: str, cap: int, expected: str, rows: int) -> None:
+@pytest.mark.parametrize(
+    "dialect,sql,cap,expected,rows", CAPS, ids=[f"{d}-{i}" for i, (d, *_rest) in enumerate(CAPS)]
+)
+def test_row_cap_applies_to_the_outermost_query(
+    dialect: str, sql: str, cap: int, expected: str, rows: int
+) -> None:
     verdict = check_sql(sql, dialect, row_cap=cap)
     assert verdict.allowed, verdict.reason
     assert verdict.sql == expected
@@ -254,13 +306,39 @@ def test_allowed_tables_are_matched_case_insensitively_as_given() -> None:
     assert not check_sql("SELECT * FROM orders", "duckdb", frozenset()).allowed
 
 
-MUTATIONS = [";", "'", '"', "`", "/*", "*/", "--", "\n", "$$", "\\", "(", ")", " UNION SELECT ", " FROM secret ",
-             "#", "/*!", "E'", "$a$", " WITH x AS (SELECT 1) ", " LIMIT 5", ",", " OR 1=1", "\u00a0", "é"]
+MUTATIONS = [
+    ";",
+    "'",
+    '"',
+    "`",
+    "/*",
+    "*/",
+    "--",
+    "\n",
+    "$$",
+    "\\",
+    "(",
+    ")",
+    " UNION SELECT ",
+    " FROM secret ",
+    "#",
+    "/*!",
+    "E'",
+    "$a$",
+    " WITH x AS (SELECT 1) ",
+    " LIMIT 5",
+    ",",
+    " OR 1=1",
+    "\u00a0",
+    "é",
+]
 
 
 def test_mutated_corpus_never_crashes_and_allowed_output_is_stable(corpora: Path) -> None:
     """Seeded mutations of the corpus: the guard returns a verdict, and allowed SQL re-checks unchanged."""
-    cases = [json.loads(x) for x in (corpora / "sql_guard" / "guard_cases.jsonl").read_text("utf-8").splitlines()]
+    cases = [
+        json.loads(x) for x in (corpora / "sql_guard" / "guard_cases.jsonl").read_text("utf-8").splitlines()
+    ]
     rnd = random.Random(20240601)
     allowed = 0
     for _ in range(3000):
@@ -270,7 +348,7 @@ def test_mutated_corpus_never_crashes_and_allowed_output_is_stable(corpora: Path
             if rnd.random() < 0.6:
                 sql = sql[:at] + rnd.choice(MUTATIONS) + sql[at:]
             else:
-                sql = sql[:at] + sql[at + rnd.randint(1, 5):]
+                sql = sql[:at] + sql[at + rnd.randint(1, 5) :]
         dialect = rnd.choice(denylist.DIALECTS)
         verdict = check_sql(sql, dialect, EXPOSED, row_cap=100)
         assert verdict.allowed == (verdict.sql is not None) == (verdict.reason is None)

@@ -39,13 +39,16 @@ def test_json_output(capsys: pytest.CaptureFixture[str]) -> None:
     assert payload["allowed"] is True and payload["reason"] is None and payload["tables"] == ["t", "u"]
 
 
-@pytest.mark.parametrize("argv", [
-    ["guard", "SELECT 1"],                                         # no dialect, no workspace
-    ["guard", "--dialect", "duckdb"],                               # neither SQL nor --batch
-    ["guard", "--dialect", "duckdb", "--batch", "x.jsonl", "SELECT 1"],  # both
-    ["guard", "--dialect", "duckdb", "--row-cap", "0", "SELECT 1"],
-    ["guard", "--dialect", "duckdb", "--batch", "/nonexistent/cases.jsonl"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["guard", "SELECT 1"],  # no dialect, no workspace
+        ["guard", "--dialect", "duckdb"],  # neither SQL nor --batch
+        ["guard", "--dialect", "duckdb", "--batch", "x.jsonl", "SELECT 1"],  # both
+        ["guard", "--dialect", "duckdb", "--row-cap", "0", "SELECT 1"],
+        ["guard", "--dialect", "duckdb", "--batch", "/nonexistent/cases.jsonl"],
+    ],
+)
 def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(argv) == 2
     assert "error:" in capsys.readouterr().err
@@ -57,7 +60,9 @@ def test_unknown_dialect_is_an_argparse_usage_error() -> None:
     assert caught.value.code == 2
 
 
-def test_batch_writes_one_verdict_per_line_in_order(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_batch_writes_one_verdict_per_line_in_order(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     cases = [
         {"sql": "SELECT 1"},
         {"sql": "SELECT pg_sleep(5)", "dialect": "postgres"},
@@ -73,10 +78,15 @@ def test_batch_writes_one_verdict_per_line_in_order(tmp_path: Path, capsys: pyte
     assert "pg_sleep" in lines[1]["reason"] and "read_csv" in lines[2]["reason"]
 
 
-def test_batch_reports_bad_lines_in_place_and_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_batch_reports_bad_lines_in_place_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "cases.jsonl"
-    path.write_text('{"sql": "SELECT 1"}\nnot json\n{"query": "SELECT 1"}\n{"sql": "SELECT 1", "dialect": "db2"}\n'
-                    '{"sql": "DELETE FROM t"}\n', encoding="utf-8")
+    path.write_text(
+        '{"sql": "SELECT 1"}\nnot json\n{"query": "SELECT 1"}\n{"sql": "SELECT 1", "dialect": "db2"}\n'
+        '{"sql": "DELETE FROM t"}\n',
+        encoding="utf-8",
+    )
     assert main(["guard", "--dialect", "duckdb", "--batch", str(path)]) == 2
     captured = capsys.readouterr()
     lines = [json.loads(x) for x in captured.out.splitlines()]
@@ -111,12 +121,27 @@ def workspace_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return "guardcli"
 
 
-def test_workspace_limits_tables_and_sets_dialect_and_cap(workspace_env: str,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["guard", "--workspace", workspace_env, "SELECT o.id FROM orders o JOIN customers c USING (id)"]) == 0
+def test_workspace_limits_tables_and_sets_dialect_and_cap(
+    workspace_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(["guard", "--workspace", workspace_env, "SELECT o.id FROM orders o JOIN customers c USING (id)"])
+        == 0
+    )
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "allowed" and out[1].endswith("LIMIT 10000")
-    assert main(["guard", "-w", workspace_env, "--json", "SELECT * FROM orders WHERE id IN (SELECT id FROM secret)"]) == 1
+    assert (
+        main(
+            [
+                "guard",
+                "-w",
+                workspace_env,
+                "--json",
+                "SELECT * FROM orders WHERE id IN (SELECT id FROM secret)",
+            ]
+        )
+        == 1
+    )
     payload = json.loads(capsys.readouterr().out)
     assert "secret" in payload["reason"] and payload["dialect"] == "duckdb"
     assert main(["guard", "-w", workspace_env, "SELECT * FROM information_schema.tables"]) == 1
@@ -129,19 +154,33 @@ def test_unknown_workspace_is_a_usage_error(workspace_env: str, capsys: pytest.C
 
 
 def test_installed_script_exit_codes() -> None:
-    ok = subprocess.run([str(SCRIPT), "guard", "--dialect", "duckdb", "SELECT 42"], capture_output=True,
-                        text=True, timeout=120)
+    ok = subprocess.run(
+        [str(SCRIPT), "guard", "--dialect", "duckdb", "SELECT 42"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert ok.returncode == 0 and ok.stdout.splitlines() == ["allowed", "SELECT 42"]
-    bad = subprocess.run([str(SCRIPT), "guard", "--dialect", "mysql", "SELECT SLEEP(5)"], capture_output=True,
-                         text=True, timeout=120)
+    bad = subprocess.run(
+        [str(SCRIPT), "guard", "--dialect", "mysql", "SELECT SLEEP(5)"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert bad.returncode == 1 and bad.stdout.startswith("rejected:")
     assert "Traceback" not in bad.stderr
 
 
 @pytest.mark.timeout(120)
 def test_batch_from_stdin_answers_each_line_before_the_next_arrives() -> None:
-    proc = subprocess.Popen([str(SCRIPT), "guard", "--dialect", "duckdb", "--batch", "-"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
+    proc = subprocess.Popen(
+        [str(SCRIPT), "guard", "--dialect", "duckdb", "--batch", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        bufsize=1,
+    )
     assert proc.stdin is not None and proc.stdout is not None
     try:
         proc.stdin.write(json.dumps({"sql": "SELECT 1"}) + "\n")

@@ -33,7 +33,9 @@ def _cases() -> list:
             continue
         case = json.loads(line)
         if case["layer"] == "guard" or case["expect"] == "allow":
-            params.append(pytest.param((number, case), id=f"L{number:03d}-{case['category']}-{case['dialect']}"))
+            params.append(
+                pytest.param((number, case), id=f"L{number:03d}-{case['category']}-{case['dialect']}")
+            )
     return params
 
 
@@ -45,7 +47,8 @@ def test_corpus_case_is_decided_as_expected(numbered: tuple[int, dict] | None, c
     verdict = check_sql(case["sql"], case["dialect"], row_cap=ROW_CAP)
     expected = case["expect"] == "allow"
     assert verdict.allowed is expected, (
-        f"line {number} ({case['why']}): expected {case['expect']}, guard said {verdict.reason or verdict.sql}")
+        f"line {number} ({case['why']}): expected {case['expect']}, guard said {verdict.reason or verdict.sql}"
+    )
     if expected:
         assert verdict.reason is None and verdict.sql
         # What the guard hands out must itself pass the guard unchanged (the cap is already applied).
@@ -56,7 +59,9 @@ def test_corpus_case_is_decided_as_expected(numbered: tuple[int, dict] | None, c
 
 
 def test_corpus_holds_reject_and_allow_cases(corpora: Path) -> None:
-    lines = [json.loads(x) for x in (corpora / CORPUS_FILE).read_text(encoding="utf-8").splitlines() if x.strip()]
+    lines = [
+        json.loads(x) for x in (corpora / CORPUS_FILE).read_text(encoding="utf-8").splitlines() if x.strip()
+    ]
     kinds = {case["expect"] for case in lines}
     assert kinds == {"allow", "reject"}
     assert {case["dialect"] for case in lines} == {"duckdb", "postgres", "mysql", "sqlite"}

@@ -91,8 +91,9 @@ def _open(page: Any, title: str, heading: str) -> None:
     e2e.wait_idle(page)
 
 
-def test_replicas_share_history_incidents_and_model(replicas: tuple[Any, Any, Any], chromium: Any,
-                                                    pg_schema_url: str) -> None:
+def test_replicas_share_history_incidents_and_model(
+    replicas: tuple[Any, Any, Any], chromium: Any, pg_schema_url: str
+) -> None:
     app_a, app_b, env = replicas
     store = open_store(url=pg_schema_url)
     assert store.dialect == "postgresql"
@@ -109,7 +110,9 @@ def test_replicas_share_history_incidents_and_model(replicas: tuple[Any, Any, An
     e2e.wait_idle(a, timeout_ms=180_000)
     e2e.screenshot(a, "hosted-a-answer")
     answer.get_by_test_id("stPlotlyChart").first.wait_for(timeout=30_000)
-    assert [e.question for e in history.recent(store, "retail", "ana", limit=1)] == ["revenue by month last year"]
+    assert [e.question for e in history.recent(store, "retail", "ana", limit=1)] == [
+        "revenue by month last year"
+    ]
     _open(b, "Dashboards", "Dashboards")
     _open(b, "Ask", "Ask")
     b.get_by_text("Earlier questions").click()
@@ -119,8 +122,19 @@ def test_replicas_share_history_incidents_and_model(replicas: tuple[Any, Any, An
     # 2. An incident (opened by a check run against the shared store) acknowledged on A is acknowledged on B.
     settings = load_settings(env.env)
     ws = Workspace(load_config("retail", settings), settings)
-    outcome = CheckOutcome("hosted_emails", "not_null", "customers", "email", "fail", "critical", "ana", 5.0, "0",
-                           "5 customers have no email", run_id=uuid.uuid4().hex[:6])
+    outcome = CheckOutcome(
+        "hosted_emails",
+        "not_null",
+        "customers",
+        "email",
+        "fail",
+        "critical",
+        "ana",
+        5.0,
+        "0",
+        "5 customers have no email",
+        run_id=uuid.uuid4().hex[:6],
+    )
     (incident_id,) = service.process_outcomes(store, ws, [outcome]).opened
     _open(a, "Incidents", "Incidents")
     form = a.get_by_test_id("stForm")
@@ -147,13 +161,15 @@ def test_replicas_share_history_incidents_and_model(replicas: tuple[Any, Any, An
     _open(b, "Semantic layer", "Semantic layer")
     b.get_by_text(f"model version v{version.version}").wait_for()
     e2e.screenshot(b, "hosted-b-model")
-    assert semantic_versions.latest_version(store, "retail").version == version.version, \
+    assert semantic_versions.latest_version(store, "retail").version == version.version, (
         "replica B did not record a version of its own"
+    )
 
 
 @pytest.mark.parametrize("case", ["no credentials", "weak key"])
-def test_hosted_mode_refuses_without_credentials_or_strong_key(case: str, tmp_path: Path,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hosted_mode_refuses_without_credentials_or_strong_key(
+    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(REPO)
     monkeypatch.setenv("DATATRUTH_HOSTED", "true")
     monkeypatch.setenv("DATATRUTH_DATA_DIR", str(tmp_path / "data"))
@@ -173,16 +189,21 @@ def test_hosted_mode_refuses_without_credentials_or_strong_key(case: str, tmp_pa
     assert not at.chat_input and not at.tabs, "nothing of the app is served"
 
 
-def test_sign_in_form_renders_for_a_credentials_file_from_users_invite(tmp_path: Path,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sign_in_form_renders_for_a_credentials_file_from_users_invite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The login form appears for a credentials file written by `datatruth users invite` and a strong key."""
     import secrets
 
     monkeypatch.chdir(REPO)
     creds = tmp_path / "secrets" / "credentials.yaml"
     invite_user(creds, "ana", "Ana", "", "ana-password-1")
-    for key, value in {"DATATRUTH_HOSTED": "true", "DATATRUTH_DATA_DIR": str(tmp_path / "data"),
-                       "DATATRUTH_CREDENTIALS": str(creds), "DATATRUTH_COOKIE_KEY": secrets.token_urlsafe(48)}.items():
+    for key, value in {
+        "DATATRUTH_HOSTED": "true",
+        "DATATRUTH_DATA_DIR": str(tmp_path / "data"),
+        "DATATRUTH_CREDENTIALS": str(creds),
+        "DATATRUTH_COOKIE_KEY": secrets.token_urlsafe(48),
+    }.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("DATATRUTH_STORE_URL", raising=False)
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()

@@ -26,21 +26,39 @@ from datatruth.workspace.config import Member
 from datatruth.workspace.registry import Workspace, load_config
 
 REPO = Path(__file__).resolve().parent.parent
-MEMBERS = (Member("olga", "admin", "owner"), Member("max", "analyst", "maintainer"),
-           Member("rita", "analyst", "reviewer"), Member("vic", "viewer", "viewer"))
+MEMBERS = (
+    Member("olga", "admin", "owner"),
+    Member("max", "analyst", "maintainer"),
+    Member("rita", "analyst", "reviewer"),
+    Member("vic", "viewer", "viewer"),
+)
 
 
 def make_ws(tmp_path: Path, webhook: str | None = None) -> Workspace:
-    settings = load_settings({"DATATRUTH_DATA_DIR": str(tmp_path / "data"),
-                              "DATATRUTH_WORKSPACES_DIR": str(REPO / "workspaces")})
+    settings = load_settings(
+        {"DATATRUTH_DATA_DIR": str(tmp_path / "data"), "DATATRUTH_WORKSPACES_DIR": str(REPO / "workspaces")}
+    )
     config = dataclasses.replace(load_config("retail", settings), members=MEMBERS, webhook_url=webhook)
     return Workspace(config, settings)
 
 
-def outcome(name: str, status: str = "fail", severity: str = "warning", value: float = 1.0, **kw) -> CheckOutcome:
-    return CheckOutcome(check_name=name, check_type="not_null", table="customers", column="email", status=status,
-                        severity=severity, owner="max", metric_value=value, threshold="<= 0",
-                        message=f"{value:g} rows with a null email", run_id=uuid.uuid4().hex[:8], **kw)
+def outcome(
+    name: str, status: str = "fail", severity: str = "warning", value: float = 1.0, **kw
+) -> CheckOutcome:
+    return CheckOutcome(
+        check_name=name,
+        check_type="not_null",
+        table="customers",
+        column="email",
+        status=status,
+        severity=severity,
+        owner="max",
+        metric_value=value,
+        threshold="<= 0",
+        message=f"{value:g} rows with a null email",
+        run_id=uuid.uuid4().hex[:8],
+        **kw,
+    )
 
 
 @pytest.fixture
@@ -68,7 +86,11 @@ def test_dedup_escalate_resolve_reopen(store: Store, tmp_path: Path) -> None:
     assert again.reopened == (iid,) and repo.get(store, "retail", iid).status == "open"
     kinds = [e.kind for e in repo.events(store, "retail", iid)]
     assert kinds == ["opened", "occurrence", "occurrence", "escalated", "auto_resolved", "reopened"]
-    values = [e.detail["metric_value"] for e in repo.events(store, "retail", iid) if e.kind in ("opened", "occurrence")]
+    values = [
+        e.detail["metric_value"]
+        for e in repo.events(store, "retail", iid)
+        if e.kind in ("opened", "occurrence")
+    ]
     assert values == [1.0, 2.0, 3.0]
 
 
@@ -96,7 +118,13 @@ def test_workflow_and_roles(store: Store, tmp_path: Path) -> None:
     inc = service.resolve(store, "retail", iid, "max", "backfilled")
     assert inc.status == "resolved" and inc.owner == "rita" and inc.acknowledged_at and inc.resolved_at
     actions = [e.action for e in audit.entries(store, "retail", action="incident")]
-    assert {"incident.open", "incident.ack", "incident.comment", "incident.assign", "incident.resolved"} <= set(actions)
+    assert {
+        "incident.open",
+        "incident.ack",
+        "incident.comment",
+        "incident.assign",
+        "incident.resolved",
+    } <= set(actions)
     stats = service.board_stats(store, "retail")
     assert stats.by_status == {"resolved": 1} and stats.mean_minutes_to_ack is not None
 
@@ -204,7 +232,10 @@ def test_concurrent_sessions_lose_nothing_on_postgres(pg_url: str, tmp_path: Pat
             except BaseException as err:  # noqa: BLE001 - surface thread failures in the main thread
                 errors.append(err)
 
-        threads = [threading.Thread(target=session, args=(a, "rita")), threading.Thread(target=session, args=(b, "max"))]
+        threads = [
+            threading.Thread(target=session, args=(a, "rita")),
+            threading.Thread(target=session, args=(b, "max")),
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -225,8 +256,9 @@ def test_concurrent_sessions_lose_nothing_on_postgres(pg_url: str, tmp_path: Pat
         admin.dispose()
 
 
-def test_cli_list_ack_resolve_assign(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_list_ack_resolve_assign(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("DATATRUTH_DATA_DIR", str(tmp_path / "data"))
     settings = load_settings()
     from datatruth.store import open_store

@@ -33,8 +33,17 @@ def _fill(store: Store, workspace: str, n: int) -> list[repo.Incident]:
     with store.begin() as conn:
         for i in range(n):
             status, severity, table, owner = next(kinds)
-            iid = repo.insert(conn, workspace, source="check", dedup_key=f"check:c{i}", title=f"check c{i} failed",
-                              severity=severity, table_name=table, owner=owner, detail={"example_rows": [{"x": i}]})
+            iid = repo.insert(
+                conn,
+                workspace,
+                source="check",
+                dedup_key=f"check:c{i}",
+                title=f"check c{i} failed",
+                severity=severity,
+                table_name=table,
+                owner=owner,
+                detail={"example_rows": [{"x": i}]},
+            )
             opened = now - dt.timedelta(hours=i)
             values = {"status": status, "opened_at": opened}
             if status != "open":
@@ -71,11 +80,20 @@ def _python_filter(items: list[repo.Incident], f: dict, now: dt.datetime) -> lis
         return (values - {"active"}) | set(repo.ACTIVE) if "active" in values else values
 
     since = now - dt.timedelta(hours=int(f["opened_since"][:-1])) if f.get("opened_since") else None
-    return [i for i in items
-            if all(not wanted(k) or getattr(i, attr) in wanted(k)
-                   for k, attr in (("status", "status"), ("severity", "severity"), ("table", "table_name"),
-                                   ("owner", "owner")))
-            and (since is None or i.opened_at >= since)]
+    return [
+        i
+        for i in items
+        if all(
+            not wanted(k) or getattr(i, attr) in wanted(k)
+            for k, attr in (
+                ("status", "status"),
+                ("severity", "severity"),
+                ("table", "table_name"),
+                ("owner", "owner"),
+            )
+        )
+        and (since is None or i.opened_at >= since)
+    ]
 
 
 @pytest.mark.parametrize("f", FILTERS, ids=lambda f: ",".join(f) or "none")
@@ -83,7 +101,11 @@ def test_sql_filters_match_python_filters(store: Store, f: dict) -> None:
     everything = _fill(store, "retail", 240)
     _fill(store, "flights", 30)  # another workspace's incidents never show
     now = utcnow()
-    args = {**f, "opened_since": now - dt.timedelta(hours=int(f["opened_since"][:-1]))} if "opened_since" in f else f
+    args = (
+        {**f, "opened_since": now - dt.timedelta(hours=int(f["opened_since"][:-1]))}
+        if "opened_since" in f
+        else f
+    )
     expected = _python_filter(everything, f, now)
     found = repo.search(store, "retail", limit=1000, with_detail=False, **args)
     assert [i.id for i in found] == [i.id for i in expected]
@@ -135,8 +157,14 @@ def test_page_reads_only_the_rows_it_shows(page_env: Store) -> None:
     assert any(f"The newest 500 of {len(active):,} matching incidents" in c.value for c in at.caption)
     # every read of the incidents table is limited, grouped, distinct, by id, or two timestamp columns:
     # none reads all 2,000 rows with their details
-    reads_everything = [s for s in selects if not any(mark in s for mark in (
-        "LIMIT", "GROUP BY", "DISTINCT", "count(*)", "incidents.id = ?", "_at IS NOT NULL"))]
+    reads_everything = [
+        s
+        for s in selects
+        if not any(
+            mark in s
+            for mark in ("LIMIT", "GROUP BY", "DISTINCT", "count(*)", "incidents.id = ?", "_at IS NOT NULL")
+        )
+    ]
     assert selects and not reads_everything, reads_everything
     # the detail JSON (example rows) is read for the one incident opened below, not for the list
     assert [s for s in selects if "incidents.detail" in s and "incidents.id = ?" not in s] == []

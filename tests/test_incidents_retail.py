@@ -20,8 +20,9 @@ REPO = Path(__file__).resolve().parent.parent
 FAULTS = ("missing_emails", "duplicate_customers", "late_orders", "price_outlier_spike", "phone_format_drift")
 
 
-def test_planted_faults_become_incidents_then_resolve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_planted_faults_become_incidents_then_resolve(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("DATATRUTH_DATA_DIR", str(tmp_path))
     settings = load_settings()
     store = open_store(settings=settings)
@@ -41,7 +42,9 @@ def test_planted_faults_become_incidents_then_resolve(tmp_path: Path, monkeypatc
     # Fix one fault at the source, as a data engineer would, and run the checks again.
     ws.close()
     con = duckdb.connect(ensure_demo(ws).path)
-    con.execute("UPDATE customers SET email = 'restored' || customer_id || '@example.org' WHERE email IS NULL")
+    con.execute(
+        "UPDATE customers SET email = 'restored' || customer_id || '@example.org' WHERE email IS NULL"
+    )
     con.close()
     run_checks(ws, store)
     emails = by_fault["missing_emails"][0]

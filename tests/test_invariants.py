@@ -41,7 +41,16 @@ def test_an_alert_on_a_series_without_dates_reads_no_rows_instead_of_failing() -
     from datatruth.dashboards import alerts
 
     frame = pd.DataFrame({"month": pd.to_datetime([None, None]), "orders": [3, 4]})
-    answer = Answer("orders by month", None, "", frame, (ColumnInfo("month", "time"), ColumnInfo("orders", "metric")),
-                    2, False, 0.0, "")
+    answer = Answer(
+        "orders by month",
+        None,
+        "",
+        frame,
+        (ColumnInfo("month", "time"), ColumnInfo("orders", "metric")),
+        2,
+        False,
+        0.0,
+        "",
+    )
     check = alerts.evaluate(alerts.AlertRule("orders", "<", 10), answer)
     assert check.value is None and not check.breached and check.where == "no rows"

@@ -19,8 +19,12 @@ from datatruth.workspace.registry import create_workspace, load_config
 
 @pytest.fixture()
 def settings(tmp_path: Path):
-    s = load_settings({"DATATRUTH_DATA_DIR": str(tmp_path / "data"),
-                       "DATATRUTH_WORKSPACES_DIR": str(tmp_path / "workspaces")})
+    s = load_settings(
+        {
+            "DATATRUTH_DATA_DIR": str(tmp_path / "data"),
+            "DATATRUTH_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+        }
+    )
     create_workspace("mine", settings=s)
     return s
 
@@ -40,23 +44,28 @@ def _query(settings, sql: str) -> list[tuple]:
 @pytest.fixture()
 def sales_csv(tmp_path: Path) -> Path:
     path = tmp_path / "Sales Data.csv"
-    path.write_text("Order ID,Zip,Amount,Sold On\n"
-                    "1,01234,10.5,2024-01-02\n"
-                    "2,02345,20.0,2024-01-03\n"
-                    "3,03456,7.25,2024-01-04,unexpected\n"   # line 4: one field too many
-                    "4,04567,1.0,2024-01-05\n"
-                    "5,05678\n"                               # line 6: fields missing
-                    "6,06789,3.5,2024-01-07\n")
+    path.write_text(
+        "Order ID,Zip,Amount,Sold On\n"
+        "1,01234,10.5,2024-01-02\n"
+        "2,02345,20.0,2024-01-03\n"
+        "3,03456,7.25,2024-01-04,unexpected\n"  # line 4: one field too many
+        "4,04567,1.0,2024-01-05\n"
+        "5,05678\n"  # line 6: fields missing
+        "6,06789,3.5,2024-01-07\n"
+    )
     return path
 
 
-@pytest.mark.parametrize(("raw", "clean"), [("Sales Data", "sales_data"), ("2024-orders", "t_2024_orders"),
-                                            ("ORDERS", "orders")])
+@pytest.mark.parametrize(
+    ("raw", "clean"), [("Sales Data", "sales_data"), ("2024-orders", "t_2024_orders"), ("ORDERS", "orders")]
+)
 def test_table_names(raw: str, clean: str) -> None:
     assert table_name_for(Path(f"{raw}.csv")) == clean
 
 
-@pytest.mark.parametrize(("raw", "clean"), [("Order ID", "order_id"), ("Sold On", "sold_on"), ("1st", "c_1st")])
+@pytest.mark.parametrize(
+    ("raw", "clean"), [("Order ID", "order_id"), ("Sold On", "sold_on"), ("1st", "c_1st")]
+)
 def test_column_names(raw: str, clean: str) -> None:
     assert column_name_for(raw) == clean
 
@@ -80,16 +89,22 @@ def test_dry_run_infers_types_without_loading(settings, sales_csv: Path) -> None
     assert types == {"order_id": "BIGINT", "zip": "VARCHAR", "amount": "DOUBLE", "sold_on": "DATE"}
     assert sorted(r.line for r in report.table("sales_data").rejected) == [4, 6]
     assert not _db(settings).exists() or _query(
-        settings, "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'sales_data'") == [(0,)]
+        settings, "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'sales_data'"
+    ) == [(0,)]
 
 
 def test_confirmed_types_are_used(settings, sales_csv: Path) -> None:
-    report = load_files("mine", [sales_csv], settings, confirm_types={"sales_data": {"amount": "DECIMAL(10,2)",
-                                                                                    "sold_on": "VARCHAR"}})
+    report = load_files(
+        "mine",
+        [sales_csv],
+        settings,
+        confirm_types={"sales_data": {"amount": "DECIMAL(10,2)", "sold_on": "VARCHAR"}},
+    )
     types = report.table("sales_data").types()
     assert types["amount"] == "DECIMAL(10,2)" and types["sold_on"] == "VARCHAR"
-    assert _query(settings, "SELECT zip, sold_on FROM sales_data ORDER BY order_id LIMIT 1") == [("01234",
-                                                                                                "2024-01-02")]
+    assert _query(settings, "SELECT zip, sold_on FROM sales_data ORDER BY order_id LIMIT 1") == [
+        ("01234", "2024-01-02")
+    ]
 
 
 def test_a_type_that_does_not_fit_rejects_rows_with_their_lines(settings, tmp_path: Path) -> None:
@@ -102,8 +117,13 @@ def test_a_type_that_does_not_fit_rejects_rows_with_their_lines(settings, tmp_pa
 
 
 def test_excel_and_parquet(settings, tmp_path: Path) -> None:
-    frame = pd.DataFrame({"Region": ["West", "East", "West"], "Units": [3, 4, 5],
-                          "Day": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"])})
+    frame = pd.DataFrame(
+        {
+            "Region": ["West", "East", "West"],
+            "Units": [3, 4, 5],
+            "Day": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"]),
+        }
+    )
     xlsx, parquet = tmp_path / "targets.xlsx", tmp_path / "units.parquet"
     frame.to_excel(xlsx, index=False)
     frame.to_parquet(parquet, index=False)
@@ -111,13 +131,19 @@ def test_excel_and_parquet(settings, tmp_path: Path) -> None:
     assert [t.table for t in report.tables] == ["targets", "units"]
     for name in ("targets", "units"):
         types = report.table(name).types()
-        assert types["units"] == "BIGINT" and types["region"] == "VARCHAR" and types["day"].startswith("TIMESTAMP")
+        assert (
+            types["units"] == "BIGINT"
+            and types["region"] == "VARCHAR"
+            and types["day"].startswith("TIMESTAMP")
+        )
         assert _query(settings, f"SELECT SUM(units) FROM {name} WHERE region = 'West'") == [(8,)]
 
 
 def test_json_lines_report_bad_lines(settings, tmp_path: Path) -> None:
     path = tmp_path / "events.jsonl"
-    path.write_text('{"id": 1, "kind": "click"}\n{"id": 2, "kind": \n\n{"id": 3, "kind": "view", "tags": [1]}\n[1]\n')
+    path.write_text(
+        '{"id": 1, "kind": "click"}\n{"id": 2, "kind": \n\n{"id": 3, "kind": "view", "tags": [1]}\n[1]\n'
+    )
     table = load_files("mine", [path], settings).table("events")
     assert table.rows == 2
     assert [r.line for r in table.rejected] == [2, 5]
@@ -140,7 +166,9 @@ def test_progress_is_reported(settings, sales_csv: Path, tmp_path: Path) -> None
     assert any("sales_data" in m for _, m in seen)
 
 
-def test_big_files_report_progress_while_reading(settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_big_files_report_progress_while_reading(
+    settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from datatruth.workspace import load_files as module
 
     monkeypatch.setattr(module, "PROGRESS_MIN_BYTES", 1)  # treat this small file as big
@@ -164,15 +192,22 @@ def test_unknown_or_missing_files_are_user_errors(settings, tmp_path: Path, name
 
 
 def test_size_limit_comes_from_settings(tmp_path: Path, sales_csv: Path) -> None:
-    s = load_settings({"DATATRUTH_DATA_DIR": str(tmp_path / "d"), "DATATRUTH_WORKSPACES_DIR": str(tmp_path / "w"),
-                       "DATATRUTH_UPLOAD_MAX_MB": "0"})
+    s = load_settings(
+        {
+            "DATATRUTH_DATA_DIR": str(tmp_path / "d"),
+            "DATATRUTH_WORKSPACES_DIR": str(tmp_path / "w"),
+            "DATATRUTH_UPLOAD_MAX_MB": "0",
+        }
+    )
     create_workspace("mine", settings=s)
     with pytest.raises(UserError, match="limit"):
         load_files("mine", [sales_csv], s)
 
 
 def test_a_non_duckdb_workspace_cannot_take_files(tmp_path: Path, sales_csv: Path) -> None:
-    s = load_settings({"DATATRUTH_DATA_DIR": str(tmp_path / "d"), "DATATRUTH_WORKSPACES_DIR": str(tmp_path / "w")})
+    s = load_settings(
+        {"DATATRUTH_DATA_DIR": str(tmp_path / "d"), "DATATRUTH_WORKSPACES_DIR": str(tmp_path / "w")}
+    )
     create_workspace("pg", warehouse_url="postgresql+psycopg://postgres@127.0.0.1:5432/test", settings=s)
     with pytest.raises(UserError, match="not a DuckDB"):
         load_files("pg", [sales_csv], s)
@@ -210,7 +245,9 @@ def test_app_upload_works_while_the_warehouse_is_open_and_needs_a_role(settings,
         load_uploads(ws, data, user="vic", store=store)
     preview = load_uploads(ws, data, user="ana", store=store, dry_run=True)
     assert preview.dry_run and preview.tables[0].types()["amount"] == "VARCHAR"  # "oops" makes it text
-    done = load_uploads(ws, data, user="ana", store=store, confirm_types={"orders_2024": {"amount": "DOUBLE"}})
+    done = load_uploads(
+        ws, data, user="ana", store=store, confirm_types={"orders_2024": {"amount": "DOUBLE"}}
+    )
     (table,) = done.tables
     assert table.rows == 2 and [r.line for r in table.rejected] == [3]
     assert {"sales_data", "orders_2024"} <= ws.exposed_tables()  # reopened on next use, new table visible
@@ -232,8 +269,14 @@ def test_upload_messages_name_the_uploaded_file_never_the_server_folder(settings
     said = f"{caught.value.message} {caught.value.hint} {caught.value}"
     assert "notes.docx: unknown format '.docx'" in said
     assert str(settings.data_dir) not in said and "upload-" not in said
-    report = load_uploads(ws, [("orders_2024.csv", b"id,amount\n1,10.5\n2,oops\n")], user="ana", store=store,
-                          dry_run=True, confirm_types={"orders_2024": {"amount": "DOUBLE"}})
+    report = load_uploads(
+        ws,
+        [("orders_2024.csv", b"id,amount\n1,10.5\n2,oops\n")],
+        user="ana",
+        store=store,
+        dry_run=True,
+        confirm_types={"orders_2024": {"amount": "DOUBLE"}},
+    )
     (table,) = report.tables
     assert table.source == "orders_2024.csv" and [r.file for r in table.rejected] == ["orders_2024.csv"]
     assert str(settings.data_dir) not in f"{table.source} {table.rejected[0]} {report.database}"

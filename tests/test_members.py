@@ -12,19 +12,29 @@ from datatruth.ask.members import label_columns, shown, with_labels
 from datatruth.semantic.model import load_semantic_model
 from datatruth.semantic.plan import QueryPlan
 
-COLUMNS = (ColumnInfo("customer__customer_id", "dimension", None, "Customer id", names="customer__name"),
-           ColumnInfo("customer__name", "dimension", None, "Customer name"),
-           ColumnInfo("revenue", "metric", "currency", "Revenue"))
+COLUMNS = (
+    ColumnInfo("customer__customer_id", "dimension", None, "Customer id", names="customer__name"),
+    ColumnInfo("customer__name", "dimension", None, "Customer name"),
+    ColumnInfo("revenue", "metric", "currency", "Revenue"),
+)
 
 
 def test_a_repeated_label_carries_its_key_and_a_unique_one_does_not() -> None:
-    frame = pd.DataFrame({"customer__customer_id": [4411, 95, 7], "customer__name": ["Wei Young", "Wei Young",
-                                                                                    "Ann Lee"],
-                          "revenue": [30.0, 20.0, 10.0]})
+    frame = pd.DataFrame(
+        {
+            "customer__customer_id": [4411, 95, 7],
+            "customer__name": ["Wei Young", "Wei Young", "Ann Lee"],
+            "revenue": [30.0, 20.0, 10.0],
+        }
+    )
     view, columns = shown(frame, COLUMNS)
     assert list(view["customer__name"]) == ["Wei Young (#4411)", "Wei Young (#95)", "Ann Lee"]
     assert [c.name for c in columns] == ["customer__name", "revenue"]
-    assert list(frame.columns) == ["customer__customer_id", "customer__name", "revenue"]  # the answer keeps keys
+    assert list(frame.columns) == [
+        "customer__customer_id",
+        "customer__name",
+        "revenue",
+    ]  # the answer keeps keys
     chart = choose_chart(view, columns)
     assert chart is not None and chart["data"][0]["x"] == ["Wei Young (#4411)", "Wei Young (#95)", "Ann Lee"]
     assert "Wei Young (#4411) ($30.00)" in explain(view, columns)
@@ -32,8 +42,12 @@ def test_a_repeated_label_carries_its_key_and_a_unique_one_does_not() -> None:
 
 def test_the_plan_says_which_column_names_a_key() -> None:
     layer = load_semantic_model([REPO_ROOT / "semantic_models" / "retail"])
-    plan = QueryPlan.from_dict({"metrics": ["revenue"], "dimensions": ["customer__customer_id", "customer__name",
-                                                                      "customer__region"]})
+    plan = QueryPlan.from_dict(
+        {
+            "metrics": ["revenue"],
+            "dimensions": ["customer__customer_id", "customer__name", "customer__region"],
+        }
+    )
     pairs = label_columns(plan, layer)
     assert pairs == {"customer__customer_id": "customer__name"}
     marked = with_labels((ColumnInfo("customer__customer_id"), ColumnInfo("customer__region")), pairs)

@@ -35,8 +35,11 @@ def _docker_workdirs() -> set[str]:
     dockerfile = REPO / "Dockerfile"
     if not dockerfile.exists():
         return set()
-    return {line.split()[1].rstrip("/") for line in dockerfile.read_text().splitlines()
-            if line.strip().upper().startswith("WORKDIR ") and len(line.split()) > 1}
+    return {
+        line.split()[1].rstrip("/")
+        for line in dockerfile.read_text().splitlines()
+        if line.strip().upper().startswith("WORKDIR ") and len(line.split()) > 1
+    }
 
 
 def _layout(tracked: list[str]) -> set[tuple[str, ...]]:
@@ -54,13 +57,17 @@ def _own_roots() -> list[str]:
     roots = [str(REPO)]
     parent = REPO.parent
     if parent != Path(parent.anchor):
-        roots += [str(p) for p in sorted(parent.iterdir()) if p != REPO and p.is_dir()
-                  and ((p / ".git").exists() or p.name == "shared")]
+        roots += [
+            str(p)
+            for p in sorted(parent.iterdir())
+            if p != REPO and p.is_dir() and ((p / ".git").exists() or p.name == "shared")
+        ]
     return roots
 
 
-def checkout_paths(text: str, layout: set[tuple[str, ...]], allowed_prefixes: set[str],
-                   own_roots: list[str] = ()) -> list[str]:
+def checkout_paths(
+    text: str, layout: set[tuple[str, ...]], allowed_prefixes: set[str], own_roots: list[str] = ()
+) -> list[str]:
     """The absolute paths of a checkout that `text` names (empty when it names none)."""
     found = []
     for root in own_roots:
@@ -69,14 +76,17 @@ def checkout_paths(text: str, layout: set[tuple[str, ...]], allowed_prefixes: se
     tops = {parts[0] for parts in layout}
     for match in ABSOLUTE.finditer(text):
         parts = PurePosixPath(match.group(1)).parts[1:]  # drop the root "/"
-        bind_mount = text[match.end():match.end() + 1] == ":"
+        bind_mount = text[match.end() : match.end() + 1] == ":"
         for start in range(1, len(parts)):
             prefix = "/" + "/".join(parts[:start])
             if prefix in allowed_prefixes:
                 continue
             rest = parts[start:]
-            if (any(rest[:len(tail)] == tail for tail in CHECKOUT_ONLY) or (len(rest) >= 2 and rest[:2] in layout)
-                    or (len(rest) == 1 and rest[0] in tops and not bind_mount)):
+            if (
+                any(rest[: len(tail)] == tail for tail in CHECKOUT_ONLY)
+                or (len(rest) >= 2 and rest[:2] in layout)
+                or (len(rest) == 1 and rest[0] in tops and not bind_mount)
+            ):
                 found.append(match.group(1))
                 break
     return found
@@ -97,35 +107,55 @@ def test_no_tracked_file_names_a_checkout_path() -> None:
             continue  # binary
         text = raw.decode("utf-8", errors="replace")
         for hit in checkout_paths(text, layout, allowed, roots):
-            line = text[:text.find(hit)].count("\n") + 1
+            line = text[: text.find(hit)].count("\n") + 1
             offenders.append(f"{name}:{line}: {hit}")
-    assert not offenders, ("tracked files name absolute paths of a checkout; build them from the repo root, "
-                           "tmp_path or settings instead:\n" + "\n".join(offenders))
+    assert not offenders, (
+        "tracked files name absolute paths of a checkout; build them from the repo root, "
+        "tmp_path or settings instead:\n" + "\n".join(offenders)
+    )
 
 
-LAYOUT = {("workspaces", "flights"), ("workspaces", "flights", "workspace.yaml"), ("tests", "golden"),
-          ("semantic_models", "flights")}
+LAYOUT = {
+    ("workspaces", "flights"),
+    ("workspaces", "flights", "workspace.yaml"),
+    ("tests", "golden"),
+    ("semantic_models", "flights"),
+}
 
 
 # The examples name their checkout as {root} so that this file itself names none.
-@pytest.mark.parametrize("text", [
-    'Path("{root}/workspaces/flights/workspace.yaml")',
-    '["{root}/.venv/bin/datatruth", "quality"]',
-    "Usage: x.py [--corpora {parent}/shared/corpora]",
-    "DATA={root}/.datatruth/retail",
-    "see {root}/tests/golden for the files",
-    '{"DATATRUTH_WORKSPACES_DIR": "{root}/workspaces"}',
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        'Path("{root}/workspaces/flights/workspace.yaml")',
+        '["{root}/.venv/bin/datatruth", "quality"]',
+        "Usage: x.py [--corpora {parent}/shared/corpora]",
+        "DATA={root}/.datatruth/retail",
+        "see {root}/tests/golden for the files",
+        '{"DATATRUTH_WORKSPACES_DIR": "{root}/workspaces"}',
+    ],
+)
 def test_the_rule_catches_checkout_paths(text: str) -> None:
-    named = text.replace("{root}", "/" + "/".join(["home", "ci", "src", "datatruth"])).replace("{parent}", "/srv")
+    named = text.replace("{root}", "/" + "/".join(["home", "ci", "src", "datatruth"])).replace(
+        "{parent}", "/srv"
+    )
     assert checkout_paths(named, LAYOUT, {"/app"})
 
 
-@pytest.mark.parametrize("text", [
-    "/usr/bin/chromium", "SELECT * FROM read_csv('/etc/passwd')", "https://example.com/workspaces/flights/x",
-    "-v /srv/datatruth/workspaces:/app/workspaces", "COPY . /app/workspaces/flights", "--- /dev/null",
-    "workspaces/flights/workspace.yaml", "POST /v1/chat/completions", "$(cd .. && pwd)/shared/corpora",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "/usr/bin/chromium",
+        "SELECT * FROM read_csv('/etc/passwd')",
+        "https://example.com/workspaces/flights/x",
+        "-v /srv/datatruth/workspaces:/app/workspaces",
+        "COPY . /app/workspaces/flights",
+        "--- /dev/null",
+        "workspaces/flights/workspace.yaml",
+        "POST /v1/chat/completions",
+        "$(cd .. && pwd)/shared/corpora",
+    ],
+)
 def test_the_rule_leaves_other_paths_alone(text: str) -> None:
     assert checkout_paths(text, LAYOUT, {"/app"}) == []
 

@@ -23,8 +23,13 @@ SCRIPT = Path(sys.executable).parent / "datatruth"
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("nbdata")
-    subprocess.run([str(SCRIPT), "demo", "build"], check=True, capture_output=True, timeout=300,
-                   env={**os.environ, "DATATRUTH_DATA_DIR": str(path)})
+    subprocess.run(
+        [str(SCRIPT), "demo", "build"],
+        check=True,
+        capture_output=True,
+        timeout=300,
+        env={**os.environ, "DATATRUTH_DATA_DIR": str(path)},
+    )
     return path
 
 
@@ -38,16 +43,26 @@ def shell(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> InteractiveShell:
 
 
 def cli_answer(question: str, workspace: str, data_dir: Path) -> dict:
-    out = subprocess.run([str(SCRIPT), "ask", "--workspace", workspace, "--json", question], capture_output=True,
-                         text=True, timeout=300, env={**os.environ, "DATATRUTH_DATA_DIR": str(data_dir)})
+    out = subprocess.run(
+        [str(SCRIPT), "ask", "--workspace", workspace, "--json", question],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "DATATRUTH_DATA_DIR": str(data_dir)},
+    )
     return json.loads(out.stdout)
 
 
-@pytest.mark.parametrize("workspace,question", [
-    ("retail", "revenue by month last year"),
-    ("flights", "top 5 airlines by on-time rate"),
-])
-def test_cell_magic_matches_cli(shell: InteractiveShell, data_dir: Path, workspace: str, question: str) -> None:
+@pytest.mark.parametrize(
+    "workspace,question",
+    [
+        ("retail", "revenue by month last year"),
+        ("flights", "top 5 airlines by on-time rate"),
+    ],
+)
+def test_cell_magic_matches_cli(
+    shell: InteractiveShell, data_dir: Path, workspace: str, question: str
+) -> None:
     with capture_output() as captured:
         frame = shell.run_cell_magic("ask", f"-w {workspace} -o result", question)
     assert isinstance(frame, pd.DataFrame) and shell.user_ns["result"] is frame
@@ -83,7 +98,9 @@ def test_line_magic_and_sql_magic(shell: InteractiveShell) -> None:
     shown = " ".join(str(o.data) for o in captured.outputs)
     assert "Read as: Flights by origin airport" in shown  # the reading is printed with the answer
     with capture_output():
-        sql_frame = shell.run_cell_magic("dt_sql", "-w flights -o x", "SELECT origin, count(*) AS n FROM flights GROUP BY origin")
+        sql_frame = shell.run_cell_magic(
+            "dt_sql", "-w flights -o x", "SELECT origin, count(*) AS n FROM flights GROUP BY origin"
+        )
     assert sorted(sql_frame["n"]) == sorted(frame["flights"])
 
 
@@ -114,7 +131,9 @@ def test_viewer_cannot_run_sql(shell: InteractiveShell) -> None:
 def test_reports(shell: InteractiveShell, corpora: Path) -> None:
     with capture_output():
         profile = shell.run_line_magic("dt_quality", "customers -w retail")
-        classes = shell.run_line_magic("dt_slowlog", f"{corpora / 'percona' / 'slowlogs' / 'slow002.txt'} --limit 3")
+        classes = shell.run_line_magic(
+            "dt_slowlog", f"{corpora / 'percona' / 'slowlogs' / 'slow002.txt'} --limit 3"
+        )
         incidents = shell.run_line_magic("dt_incidents", "-w retail")
     assert "email" in set(profile["column"])
     assert profile.set_index("column").loc["email", "nulls %"] > 0
@@ -123,22 +142,31 @@ def test_reports(shell: InteractiveShell, corpora: Path) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb")))
-def test_notebook_executes(name: str, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_notebook_executes(
+    name: str, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     book = nbformat.read(REPO / "notebooks" / name, as_version=4)
-    assert all(not cell.get("outputs") for cell in book.cells if cell.cell_type == "code"), "commit without outputs"
+    assert all(not cell.get("outputs") for cell in book.cells if cell.cell_type == "code"), (
+        "commit without outputs"
+    )
     # Each notebook gets its own store so incidents from one run don't leak into another.
     monkeypatch.setenv("DATATRUTH_DATA_DIR", str(data_dir))
     monkeypatch.setenv("DATATRUTH_STORE_URL", f"sqlite:///{tmp_path / 'meta.sqlite'}")
-    client = NotebookClient(book, timeout=300, kernel_name="python3",
-                            resources={"metadata": {"path": str(REPO / "notebooks")}})
+    client = NotebookClient(
+        book, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(REPO / "notebooks")}}
+    )
     client.execute()
     errors = [o for cell in book.cells for o in cell.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
     # Exported to HTML (nbconvert), where plotly.js does not run, every chart still shows: as its PNG.
     from nbconvert import HTMLExporter
 
-    charts = [o for cell in book.cells for o in cell.get("outputs", [])
-              if "application/vnd.plotly.v1+json" in o.get("data", {})]
+    charts = [
+        o
+        for cell in book.cells
+        for o in cell.get("outputs", [])
+        if "application/vnd.plotly.v1+json" in o.get("data", {})
+    ]
     assert all("image/png" in o["data"] for o in charts)
     page, _ = HTMLExporter().from_notebook_node(book)
     assert page.count("data:image/png;base64,") >= len(charts)

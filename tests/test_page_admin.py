@@ -32,7 +32,9 @@ ADMIN_PAGE = str(REPO / "pages" / "admin.py")
 def _duckdb_file(path: Path) -> Path:
     con = duckdb.connect(str(path))
     con.execute("CREATE TABLE orders (order_id INTEGER, amount DECIMAL(10,2), placed DATE)").fetchall()
-    con.execute("INSERT INTO orders VALUES (1, 9.5, DATE '2024-01-02'), (2, 20, DATE '2024-02-03')").fetchall()
+    con.execute(
+        "INSERT INTO orders VALUES (1, 9.5, DATE '2024-01-02'), (2, 20, DATE '2024-02-03')"
+    ).fetchall()
     con.execute("CREATE VIEW big_orders AS SELECT * FROM orders WHERE amount > 10").fetchall()
     con.close()
     return path
@@ -44,15 +46,30 @@ def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     wh = _duckdb_file(tmp_path / "shop.duckdb")
     folder = tmp_path / "workspaces" / "shop"
     folder.mkdir(parents=True)
-    (folder / "workspace.yaml").write_text(yaml.safe_dump({
-        "title": "Shop", "warehouse": {"url": f"duckdb:///{wh}"}, "semantic_models": [],
-        "llm": {"provider": "none", "api_key_env": "DATATRUTH_WS_SHOP__OPENAI_KEY"},
-        "limits": {"row_cap": 500, "timeout_s": 10},
-        "members": [{"user": "local", "role": "admin", "incident_role": "owner"},
-                    {"user": "ana", "role": "analyst"}, {"user": "vic", "role": "viewer"}]}, sort_keys=False))
-    for key, value in {"DATATRUTH_DATA_DIR": tmp_path / "data", "DATATRUTH_WORKSPACES_DIR": tmp_path / "workspaces",
-                       "DATATRUTH_DEFAULT_WORKSPACE": "shop", "DATATRUTH_CREDENTIALS": tmp_path / "creds.yaml",
-                       "DATATRUTH_WAREHOUSE_ROOT": tmp_path}.items():
+    (folder / "workspace.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "title": "Shop",
+                "warehouse": {"url": f"duckdb:///{wh}"},
+                "semantic_models": [],
+                "llm": {"provider": "none", "api_key_env": "DATATRUTH_WS_SHOP__OPENAI_KEY"},
+                "limits": {"row_cap": 500, "timeout_s": 10},
+                "members": [
+                    {"user": "local", "role": "admin", "incident_role": "owner"},
+                    {"user": "ana", "role": "analyst"},
+                    {"user": "vic", "role": "viewer"},
+                ],
+            },
+            sort_keys=False,
+        )
+    )
+    for key, value in {
+        "DATATRUTH_DATA_DIR": tmp_path / "data",
+        "DATATRUTH_WORKSPACES_DIR": tmp_path / "workspaces",
+        "DATATRUTH_DEFAULT_WORKSPACE": "shop",
+        "DATATRUTH_CREDENTIALS": tmp_path / "creds.yaml",
+        "DATATRUTH_WAREHOUSE_ROOT": tmp_path,
+    }.items():
         monkeypatch.setenv(key, str(value))
     monkeypatch.delenv("DATATRUTH_STORE_URL", raising=False)
     monkeypatch.chdir(REPO)
@@ -72,22 +89,40 @@ def _free_port() -> int:
 
 # -- access is checked in the core ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("call", [
-    lambda store, settings, ws, u: admin.check_connection(store, "shop", u, "duckdb:///:memory:"),
-    lambda store, settings, ws, u: admin.update_settings(store, ws, u, admin.SettingsEdit.of(ws.config)),
-    lambda store, settings, ws, u: admin.check_llm(store, "shop", u, LLMConfig()),
-    lambda store, settings, ws, u: admin.members(store, settings, "shop", u),
-    lambda store, settings, ws, u: admin.invite(store, settings, "shop", u, username="x", role="viewer",
-                                                password="long-enough-1"),
-    lambda store, settings, ws, u: admin.change_role(store, "shop", u, "vic", "admin", "owner"),
-    lambda store, settings, ws, u: admin.set_member_active(store, "shop", u, "vic", False),
-    lambda store, settings, ws, u: admin.unlock(store, settings, "shop", u, "vic"),
-    lambda store, settings, ws, u: admin.audit_log(store, "shop", u),
-    lambda store, settings, ws, u: admin.cache_stats(store, ws, u),
-    lambda store, settings, ws, u: admin.clear_cache(store, ws, u),
-    lambda store, settings, ws, u: health.system_health(store, ws, u),
-], ids=["connection", "settings", "llm", "members", "invite", "role", "active", "unlock", "audit", "cache-stats",
-        "cache-clear", "health"])
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda store, settings, ws, u: admin.check_connection(store, "shop", u, "duckdb:///:memory:"),
+        lambda store, settings, ws, u: admin.update_settings(store, ws, u, admin.SettingsEdit.of(ws.config)),
+        lambda store, settings, ws, u: admin.check_llm(store, "shop", u, LLMConfig()),
+        lambda store, settings, ws, u: admin.members(store, settings, "shop", u),
+        lambda store, settings, ws, u: admin.invite(
+            store, settings, "shop", u, username="x", role="viewer", password="long-enough-1"
+        ),
+        lambda store, settings, ws, u: admin.change_role(store, "shop", u, "vic", "admin", "owner"),
+        lambda store, settings, ws, u: admin.set_member_active(store, "shop", u, "vic", False),
+        lambda store, settings, ws, u: admin.unlock(store, settings, "shop", u, "vic"),
+        lambda store, settings, ws, u: admin.audit_log(store, "shop", u),
+        lambda store, settings, ws, u: admin.cache_stats(store, ws, u),
+        lambda store, settings, ws, u: admin.clear_cache(store, ws, u),
+        lambda store, settings, ws, u: health.system_health(store, ws, u),
+    ],
+    ids=[
+        "connection",
+        "settings",
+        "llm",
+        "members",
+        "invite",
+        "role",
+        "active",
+        "unlock",
+        "audit",
+        "cache-stats",
+        "cache-clear",
+        "health",
+    ],
+)
 def test_every_admin_function_refuses_non_admins(shop, call) -> None:
     store, settings, ws = shop
     for user in ("ana", "vic", "stranger"):  # analyst, viewer, not a member
@@ -98,6 +133,7 @@ def test_every_admin_function_refuses_non_admins(shop, call) -> None:
 
 
 # -- workspaces ----------------------------------------------------------------------------------------------
+
 
 def test_connection_introspects_tables_views_and_columns(shop, tmp_path: Path) -> None:
     store, _, _ = shop
@@ -112,9 +148,13 @@ def test_connection_introspects_tables_views_and_columns(shop, tmp_path: Path) -
 def test_connection_errors_are_for_people(shop, tmp_path: Path) -> None:
     store, _, _ = shop
     with pytest.raises(WarehouseError):
-        admin.check_connection(store, "shop", "local", f"postgresql+psycopg://nobody@127.0.0.1:{_free_port()}/x")
+        admin.check_connection(
+            store, "shop", "local", f"postgresql+psycopg://nobody@127.0.0.1:{_free_port()}/x"
+        )
     with pytest.raises(UserError, match="not set"):
-        admin.check_connection(store, "shop", "local", "postgresql+psycopg://a:${DATATRUTH_WS_SHOP__UNSET}@h/db")
+        admin.check_connection(
+            store, "shop", "local", "postgresql+psycopg://a:${DATATRUTH_WS_SHOP__UNSET}@h/db"
+        )
     with pytest.raises(UserError, match="empty"):
         admin.check_connection(store, "shop", "local", "  ")
 
@@ -122,7 +162,9 @@ def test_connection_errors_are_for_people(shop, tmp_path: Path) -> None:
 def test_create_workspace_from_url(shop, tmp_path: Path) -> None:
     store, settings, _ = shop
     wh = _duckdb_file(tmp_path / "sales.duckdb")
-    made = admin.create_from_url(store, settings, "shop", "local", name="sales", url=f"duckdb:///{wh}", title="Sales")
+    made = admin.create_from_url(
+        store, settings, "shop", "local", name="sales", url=f"duckdb:///{wh}", title="Sales"
+    )
     assert made.path == settings.workspaces_dir / "sales" / "workspace.yaml" and made.path.exists()
     assert {t.name for t in made.report.tables} == {"orders", "big_orders"}
     assert users.membership(store, "sales", "local").role == "admin"
@@ -144,8 +186,15 @@ def test_settings_edit_is_validated_written_and_audited(shop) -> None:
     assert ws.config.path.read_text() == before, "an invalid edit never reaches disk"
     assert not list(ws.config.directory.glob(".*.new"))
 
-    good = admin.SettingsEdit(**{**edit.__dict__, "row_cap": 250, "llm_provider": "ollama", "llm_model": "llama3",
-                                 "llm_base_url": "http://127.0.0.1:9/v1"})
+    good = admin.SettingsEdit(
+        **{
+            **edit.__dict__,
+            "row_cap": 250,
+            "llm_provider": "ollama",
+            "llm_model": "llama3",
+            "llm_base_url": "http://127.0.0.1:9/v1",
+        }
+    )
     config = admin.update_settings(store, ws, "local", good)
     assert config.limits.row_cap == 250 and config.llm.provider == "ollama" and config.llm.base_url
     assert config.members == ws.config.members, "other keys are kept"
@@ -164,11 +213,13 @@ def test_llm_probe_ok_and_errors() -> None:
         assert not failed.ok and "HTTP 500" in failed.message
         slow = Reply(content="OK", delay_s=3)
         fake.push(slow)
-        timed_out = admin.probe_llm(LLMConfig(provider="openai", model="m", base_url=fake.base_url), env={},
-                                    timeout_s=0.5)
+        timed_out = admin.probe_llm(
+            LLMConfig(provider="openai", model="m", base_url=fake.base_url), env={}, timeout_s=0.5
+        )
         assert not timed_out.ok and "within" in timed_out.message
-    down = admin.probe_llm(LLMConfig(provider="openai", model="m", base_url=f"http://127.0.0.1:{_free_port()}/v1"),
-                           env={})
+    down = admin.probe_llm(
+        LLMConfig(provider="openai", model="m", base_url=f"http://127.0.0.1:{_free_port()}/v1"), env={}
+    )
     assert not down.ok and "connect" in down.message
     no_key = admin.probe_llm(LLMConfig(provider="openai", model="m", api_key_env="DT_NO_SUCH_KEY"), env={})
     assert not no_key.ok and "DT_NO_SUCH_KEY" in no_key.message
@@ -177,14 +228,26 @@ def test_llm_probe_ok_and_errors() -> None:
 
 # -- members -------------------------------------------------------------------------------------------------
 
+
 def test_invite_role_deactivate_unlock(shop) -> None:
     store, settings, _ = shop
-    admin.invite(store, settings, "shop", "local", username="zoe", role="analyst", incident_role="reviewer",
-                 email="zoe@example.com", password="zoe-password-1")
+    admin.invite(
+        store,
+        settings,
+        "shop",
+        "local",
+        username="zoe",
+        role="analyst",
+        incident_role="reviewer",
+        email="zoe@example.com",
+        password="zoe-password-1",
+    )
     creds = yaml.safe_load(settings.credentials_path.read_text())["credentials"]["usernames"]
     assert creds["zoe"]["password"].startswith("$2")
     with pytest.raises(UserError, match="already sign in"):
-        admin.invite(store, settings, "shop", "local", username="zoe", role="viewer", password="another-pass-1")
+        admin.invite(
+            store, settings, "shop", "local", username="zoe", role="viewer", password="another-pass-1"
+        )
 
     admin.change_role(store, "shop", "local", "zoe", "viewer", "viewer")
     assert users.membership(store, "shop", "zoe").role == "viewer"
@@ -220,11 +283,17 @@ def test_audit_filters(shop) -> None:
     audit.record(store, "other", "ana", "ask.question", "not this workspace")
     every = admin.audit_log(store, "shop", "local")
     assert {e.workspace for e in every} == {"shop"}
-    assert [e.target for e in admin.audit_log(store, "shop", "local", admin.AuditFilter(username="ana"))] == ["revenue"]
+    assert [e.target for e in admin.audit_log(store, "shop", "local", admin.AuditFilter(username="ana"))] == [
+        "revenue"
+    ]
     assert len(admin.audit_log(store, "shop", "local", admin.AuditFilter(action="ask."))) == 2
     today = dt.datetime.now(dt.UTC).date()
-    assert admin.audit_log(store, "shop", "local", admin.AuditFilter(until=today - dt.timedelta(days=1))) == []
-    assert admin.audit_log(store, "shop", "local", admin.AuditFilter(since=today + dt.timedelta(days=1))) == []
+    assert (
+        admin.audit_log(store, "shop", "local", admin.AuditFilter(until=today - dt.timedelta(days=1))) == []
+    )
+    assert (
+        admin.audit_log(store, "shop", "local", admin.AuditFilter(since=today + dt.timedelta(days=1))) == []
+    )
     rows = admin.audit_rows(every)
     assert pd.DataFrame(rows).columns.tolist() == ["at", "user", "action", "target", "detail"]
 
@@ -254,15 +323,26 @@ def test_system_health(shop) -> None:
 
 def test_health_reports_an_unreachable_llm(shop) -> None:
     store, _, ws = shop
-    admin.update_settings(store, ws, "local", admin.SettingsEdit(**{
-        **admin.SettingsEdit.of(ws.config).__dict__, "llm_provider": "openai", "llm_model": "m",
-        "llm_base_url": f"http://127.0.0.1:{_free_port()}/v1"}))
+    admin.update_settings(
+        store,
+        ws,
+        "local",
+        admin.SettingsEdit(
+            **{
+                **admin.SettingsEdit.of(ws.config).__dict__,
+                "llm_provider": "openai",
+                "llm_model": "m",
+                "llm_base_url": f"http://127.0.0.1:{_free_port()}/v1",
+            }
+        ),
+    )
     fresh = load_workspace("shop", ws.settings)
     llm = health.check_llm(fresh)
     assert llm.status == "error" and "connect" in llm.detail
 
 
 # -- the page ------------------------------------------------------------------------------------------------
+
 
 def _page(user: str) -> AppTest:
     at = AppTest.from_file(ADMIN_PAGE, default_timeout=60)
@@ -275,7 +355,8 @@ def test_page_for_admin_shows_every_tab(shop) -> None:
     assert not at.exception
     assert [t.label for t in at.tabs] == ["Workspace", "Users and roles", "Audit log", "Cache", "Health"]
     assert {"Save settings", "Test LLM", "Test connection", "Create workspace", "Invite"} <= {
-        b.label for b in at.button}
+        b.label for b in at.button
+    }
 
 
 def test_page_for_viewer_is_closed(shop) -> None:
@@ -306,7 +387,9 @@ def test_page_llm_button_reports_errors(shop) -> None:
     at = _page("local")
     next(s for s in at.selectbox if s.label == "LLM provider").set_value("openai")
     next(t for t in at.text_input if t.label == "Model").input("m")
-    next(t for t in at.text_input if t.label.startswith("Base URL")).input(f"http://127.0.0.1:{_free_port()}/v1")
+    next(t for t in at.text_input if t.label.startswith("Base URL")).input(
+        f"http://127.0.0.1:{_free_port()}/v1"
+    )
     next(b for b in at.button if b.label == "Test LLM").click().run()
     assert not at.exception
     assert any("LLM error" in e.value for e in at.error)

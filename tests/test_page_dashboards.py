@@ -95,8 +95,15 @@ def test_share_link_opens_one_tile_for_members_only(env) -> None:
 def test_stale_tile_offers_replan(env) -> None:
     ws, store = env
     board = service.create_dashboard(store, "retail", "ana", "Stale board")
-    tile = repo.add_tile(store, "retail", board.id, title="Old", question="units by month",
-                         plan={"metrics": ["units_old"]}, model_version="v0")
+    tile = repo.add_tile(
+        store,
+        "retail",
+        board.id,
+        title="Old",
+        question="units by month",
+        plan={"metrics": ["units_old"]},
+        model_version="v0",
+    )
     at = page(dashboard=str(board.id), ws="retail")
     assert not at.exception
     assert any("no longer matches the semantic model" in w.value for w in at.warning)
@@ -134,7 +141,13 @@ def test_share_links_on_the_page_are_absolute(env, monkeypatch: pytest.MonkeyPat
     at = page(dashboard=str(tile.dashboard_id))
     assert not at.exception
     captions = " ".join(c.value for c in at.caption)
-    assert f"https://dt.example.com/dashboards?ws=retail&dashboard={tile.dashboard_id}&tile={tile.id}" in captions
+    assert (
+        f"https://dt.example.com/dashboards?ws=retail&dashboard={tile.dashboard_id}&tile={tile.id}"
+        in captions
+    )
     assert "`dashboards?ws=" not in captions
-    assert [b.label for b in at.button if b.key and b.key.startswith(("up-", "down-", "rm-"))][:3] == \
-        ["Up", "Down", "Remove"]
+    assert [b.label for b in at.button if b.key and b.key.startswith(("up-", "down-", "rm-"))][:3] == [
+        "Up",
+        "Down",
+        "Remove",
+    ]

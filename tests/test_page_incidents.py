@@ -38,8 +38,19 @@ def test_empty_board(env) -> None:
 
 def test_board_acknowledge_from_page(env) -> None:
     store, ws = env
-    oc = CheckOutcome("emails_not_null", "not_null", "customers", "email", "fail", "critical", "ana", 698.0, "0",
-                      "698 customers have no email", run_id=uuid.uuid4().hex[:6])
+    oc = CheckOutcome(
+        "emails_not_null",
+        "not_null",
+        "customers",
+        "email",
+        "fail",
+        "critical",
+        "ana",
+        698.0,
+        "0",
+        "698 customers have no email",
+        run_id=uuid.uuid4().hex[:6],
+    )
     (iid,) = service.process_outcomes(store, ws, [oc]).opened
     at = AppTest.from_file(str(REPO / "pages" / "incidents.py"), default_timeout=60).run()
     assert not at.exception
@@ -54,10 +65,32 @@ def test_board_acknowledge_from_page(env) -> None:
 
 def _two_incidents(store, ws) -> tuple[int, int]:
     run = uuid.uuid4().hex[:6]
-    first = CheckOutcome("emails_not_null", "not_null", "customers", "email", "fail", "critical", "ana", 698.0, "0",
-                         "698 customers have no email", run_id=run)
-    second = CheckOutcome("phones_format", "format", "customers", "phone", "fail", "warning", "ana", 12.0, "0",
-                          "12 phones in another format", run_id=run)
+    first = CheckOutcome(
+        "emails_not_null",
+        "not_null",
+        "customers",
+        "email",
+        "fail",
+        "critical",
+        "ana",
+        698.0,
+        "0",
+        "698 customers have no email",
+        run_id=run,
+    )
+    second = CheckOutcome(
+        "phones_format",
+        "format",
+        "customers",
+        "phone",
+        "fail",
+        "warning",
+        "ana",
+        12.0,
+        "0",
+        "12 phones in another format",
+        run_id=run,
+    )
     opened = service.process_outcomes(store, ws, [first, second]).opened
     return opened[0], opened[1]
 
@@ -76,17 +109,23 @@ def test_resolve_confirms_and_keeps_the_incident_selected(env) -> None:
     # The resolved incident left the "active" filter, yet it stays on screen with a confirmation...
     assert at.selectbox(key="incident-pick").value == second
     assert any(f"#{second}" in s.value for s in at.subheader)
-    assert any(f"Resolved incident #{second}" in s.value and "status now resolved" in s.value for s in at.success)
+    assert any(
+        f"Resolved incident #{second}" in s.value and "status now resolved" in s.value for s in at.success
+    )
     # ...so the next Apply lands on the same incident, not on the one that moved up.
     at.text_area[0].input("and deployed")
     at.radio[0].set_value("comment")
     next(b for b in at.button if b.label == "Apply").click().run()
     assert not at.exception
-    assert [e.comment for e in repo.events(store, "retail", second) if e.kind == "comment"] == ["and deployed"]
+    assert [e.comment for e in repo.events(store, "retail", second) if e.kind == "comment"] == [
+        "and deployed"
+    ]
     assert not [e for e in repo.events(store, "retail", first) if e.kind == "comment"]
 
 
-@pytest.mark.parametrize("name, words", [("", "type the user name"), ("nobody", "'nobody' is not an active member")])
+@pytest.mark.parametrize(
+    "name, words", [("", "type the user name"), ("nobody", "'nobody' is not an active member")]
+)
 def test_assign_explains_a_missing_or_unknown_name(env, name: str, words: str) -> None:
     store, ws = env
     first, _second = _two_incidents(store, ws)

@@ -23,8 +23,19 @@ DIMS = {d: 99.5 for d in DIMENSIONS}
 
 
 def _outcome(name: str, status: str, severity: str, dimension: str) -> CheckOutcome:
-    return CheckOutcome(name, "not_null", "stores", "city", status, severity, None, 0.0 if status == "pass" else 3.0,
-                        "0", f"{name}: {status}", detail={"dimension": dimension})
+    return CheckOutcome(
+        name,
+        "not_null",
+        "stores",
+        "city",
+        status,
+        severity,
+        None,
+        0.0 if status == "pass" else 3.0,
+        "0",
+        f"{name}: {status}",
+        detail={"dimension": dimension},
+    )
 
 
 @pytest.fixture
@@ -33,13 +44,20 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.chdir(REPO)
     store = open_store(settings=load_settings())
     at = dt.datetime(2026, 10, 30, 2, 32, 55, 212500)
-    outcomes = [_outcome("stores_city_known", "pass", "warning", "completeness"),
-                _outcome("stores_region_valid", "pass", "critical", "validity"),
-                _outcome("stores_name_unique", "fail", "warning", "uniqueness"),
-                _outcome("stores_city_not_null", "fail", "critical", "completeness")]
+    outcomes = [
+        _outcome("stores_city_known", "pass", "warning", "completeness"),
+        _outcome("stores_region_valid", "pass", "critical", "validity"),
+        _outcome("stores_name_unique", "fail", "warning", "uniqueness"),
+        _outcome("stores_city_not_null", "fail", "critical", "completeness"),
+    ]
     check_store.save_outcomes(store, "retail", "run-1", outcomes, at, at)
-    check_store.save_scores(store, "retail", "run-1", {"": {"score": 99.6, "dimensions": DIMS},
-                                                       "stores": {"score": 99.6, "dimensions": DIMS}}, at)
+    check_store.save_scores(
+        store,
+        "retail",
+        "run-1",
+        {"": {"score": 99.6, "dimensions": DIMS}, "stores": {"score": 99.6, "dimensions": DIMS}},
+        at,
+    )
     return store
 
 
@@ -50,8 +68,12 @@ def test_gauges_cap_and_redden_on_a_failing_critical_check(store) -> None:
     assert gauges["Workspace"].colour == "red" and gauges["Completeness"].colour == "red"
     assert gauges["Completeness"].critical_failed == 1 and gauges["Uniqueness"].critical_failed == 0
     assert gauges["Uniqueness"].colour == "green"  # a failing warning check does not redden the dimension
-    assert [o.check_name for o in ov.outcomes] == ["stores_city_not_null", "stores_name_unique",
-                                                   "stores_region_valid", "stores_city_known"]
+    assert [o.check_name for o in ov.outcomes] == [
+        "stores_city_not_null",
+        "stores_name_unique",
+        "stores_region_valid",
+        "stores_city_known",
+    ]
 
 
 def test_page_shows_the_failure_first_and_whole_titles(store) -> None:
@@ -60,7 +82,15 @@ def test_page_shows_the_failure_first_and_whole_titles(store) -> None:
     assert at.title[0].value == "Data quality"
     assert any("1 critical check(s) fail" in e.value and "stores_city_not_null" in e.value for e in at.error)
     titles = [m.value.split("**")[1] for m in at.markdown if m.value.startswith("**")][:7]
-    assert titles == ["Workspace", "Freshness", "Completeness", "Accuracy", "Consistency", "Validity", "Uniqueness"]
+    assert titles == [
+        "Workspace",
+        "Freshness",
+        "Completeness",
+        "Accuracy",
+        "Consistency",
+        "Validity",
+        "Uniqueness",
+    ]
     assert any("critical failing" in m.value for m in at.markdown if m.value.startswith("**Completeness"))
     assert any(f"capped at {qo.CRITICAL_CAP:.0f}" in c.value for c in at.caption)
     checks = next(d.value for d in at.dataframe if "check" in d.value.columns)
@@ -69,8 +99,13 @@ def test_page_shows_the_failure_first_and_whole_titles(store) -> None:
 
 
 def test_one_run_trend_has_readable_ticks() -> None:
-    one = trend_figure([(dt.datetime(2026, 10, 30, 2, 32, 55, 212500), 99.6)], "Workspace score", "score", (0, 100))
+    one = trend_figure(
+        [(dt.datetime(2026, 10, 30, 2, 32, 55, 212500), 99.6)], "Workspace score", "score", (0, 100)
+    )
     assert one.layout.xaxis.type == "category" and list(one.data[0].x) == ["2026-10-30 02:32"]
-    two = trend_figure([(dt.datetime(2026, 10, 30, 2, 32, 55), 99.6), (dt.datetime(2026, 10, 30, 2, 32, 58), 98.0)],
-                       "Workspace score", "score")
+    two = trend_figure(
+        [(dt.datetime(2026, 10, 30, 2, 32, 55), 99.6), (dt.datetime(2026, 10, 30, 2, 32, 58), 98.0)],
+        "Workspace score",
+        "score",
+    )
     assert len(set(two.data[0].x)) == 2  # two runs in one minute stay two points

@@ -36,8 +36,11 @@ metrics:
 
 @pytest.fixture()
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    values = {"DATATRUTH_DATA_DIR": str(tmp_path / "data"), "DATATRUTH_WORKSPACES_DIR": str(tmp_path / "ws"),
-              "DATATRUTH_DEFAULT_WORKSPACE": "pageshop"}
+    values = {
+        "DATATRUTH_DATA_DIR": str(tmp_path / "data"),
+        "DATATRUTH_WORKSPACES_DIR": str(tmp_path / "ws"),
+        "DATATRUTH_DEFAULT_WORKSPACE": "pageshop",
+    }
     for key, value in values.items():
         monkeypatch.setenv(key, value)
     monkeypatch.chdir(REPO)
@@ -47,8 +50,9 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     (folder / "orders.yaml").write_text(MODEL)
     create_workspace("pageshop", semantic_models=["models"], settings=settings)
     csv = tmp_path / "orders.csv"
-    csv.write_text("order_id,order_date,status,amount\n1,2024-01-03,paid,10\n2,2024-02-01,open,5\n"
-                   "3,2024-02-11,paid,7\n")
+    csv.write_text(
+        "order_id,order_date,status,amount\n1,2024-01-03,paid,10\n2,2024-02-01,open,5\n3,2024-02-11,paid,7\n"
+    )
     load_files("pageshop", [csv], settings)
     return settings, folder / "orders.yaml"
 
@@ -117,8 +121,10 @@ def test_history_diff_and_restore(env) -> None:
     at = _app()
     assert not at.exception
     assert list(at.dataframe[-1].value["version"]) == [2, 1]
-    assert any("+  - {name: revenue, type: simple, measure: order_total, synonyms: [sales, turnover]}" in c.value
-               for c in at.code)
+    assert any(
+        "+  - {name: revenue, type: simple, measure: order_total, synonyms: [sales, turnover]}" in c.value
+        for c in at.code
+    )
     at.selectbox(key="sem-restore-version").set_value(1)
     at.button(key="sem-restore").click().run()
     assert not at.exception

@@ -20,8 +20,10 @@ from datatruth.workspace.registry import Workspace, load_config
 
 REPO = Path(__file__).resolve().parent.parent
 PAGE = str(REPO / "pages" / "slow_queries.py")
-SHARDED = ("UPDATE db{a}.tuningdetail_{b}_{c} n INNER JOIN db{a}.gonzo a ON a.id = n.gonzo_id "
-           "SET n.state = 'done' WHERE a.batch = {c}")
+SHARDED = (
+    "UPDATE db{a}.tuningdetail_{b}_{c} n INNER JOIN db{a}.gonzo a ON a.id = n.gonzo_id "
+    "SET n.state = 'done' WHERE a.batch = {c}"
+)
 
 
 def _log(path: Path, statements: list[tuple[str, float]]) -> Path:
@@ -30,16 +32,22 @@ def _log(path: Path, statements: list[tuple[str, float]]) -> Path:
     with open(path, "w") as out:
         for i, (sql, seconds) in enumerate(statements):
             when = start + timedelta(milliseconds=10 * i)
-            out.write(f"# Time: {when:%Y-%m-%dT%H:%M:%S.%f}Z\n# User@Host: app[app] @ web-1 [10.0.0.1]  Id: 5\n"
-                      f"# Query_time: {seconds:.6f}  Lock_time: 0.000001 Rows_sent: 1  Rows_examined: 1\n{sql};\n")
+            out.write(
+                f"# Time: {when:%Y-%m-%dT%H:%M:%S.%f}Z\n# User@Host: app[app] @ web-1 [10.0.0.1]  Id: 5\n"
+                f"# Query_time: {seconds:.6f}  Lock_time: 0.000001 Rows_sent: 1  Rows_examined: 1\n{sql};\n"
+            )
     return path
 
 
 def _workload(path: Path) -> Path:
     statements: list[tuple[str, float]] = []
     for i in range(600):
-        statements += [("BEGIN", 0.0001), (f"SELECT * FROM items WHERE id = {i}", 0.0002), ("END", 0.0001),
-                       ("COMMIT", 0.0001)]
+        statements += [
+            ("BEGIN", 0.0001),
+            (f"SELECT * FROM items WHERE id = {i}", 0.0002),
+            ("END", 0.0001),
+            ("COMMIT", 0.0001),
+        ]
     statements += [(SHARDED.format(a=i % 3 + 1, b=20 + i, c=265507 + i), 2.0) for i in range(5)]
     return _log(path, statements)
 
@@ -47,7 +55,12 @@ def _workload(path: Path) -> Path:
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("DATATRUTH_DATA_DIR", str(tmp_path / "data"))
-    for var in ("DATATRUTH_STORE_URL", "DATATRUTH_CREDENTIALS", "DATATRUTH_WORKSPACES_DIR", "DATATRUTH_HOSTED"):
+    for var in (
+        "DATATRUTH_STORE_URL",
+        "DATATRUTH_CREDENTIALS",
+        "DATATRUTH_WORKSPACES_DIR",
+        "DATATRUTH_HOSTED",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.chdir(REPO)
     settings = load_settings()
@@ -75,8 +88,10 @@ def test_store_and_page_show_whole_names_not_pt_text(env, tmp_path: Path) -> Non
     store, _ws = env
     snap = _upload(env, _workload(tmp_path / "app-slow.log"))
     stored = {c.fingerprint: c for c in repo.classes(store, "retail", snap)}
-    want = ("update db?.tuningdetail_?_? n inner join db?.gonzo a on a.id = n.gonzo_id set n.state = ? "
-            "where a.batch = ?")
+    want = (
+        "update db?.tuningdetail_?_? n inner join db?.gonzo a on a.id = n.gonzo_id set n.state = ? "
+        "where a.batch = ?"
+    )
     assert want in stored
     # pt's own text (from which the Query ID comes) is kept beside it.
     assert stored[want].stats["pt_fingerprint"].startswith("update d?tuningdetail_?_? n inner join d?gonzo")
@@ -97,7 +112,9 @@ def test_begin_and_end_are_not_n_plus_one(env, tmp_path: Path) -> None:
     # A real per-item loop of 600 tiny SELECTs still is one.
     loop = by_text["select * from items where id = ?"]
     assert [f["rule"] for f in loop.findings if f["rule"] == "n_plus_one"] == ["n_plus_one"]
-    assert "fetch the items in one query" in next(f["reason"] for f in loop.findings if f["rule"] == "n_plus_one")
+    assert "fetch the items in one query" in next(
+        f["reason"] for f in loop.findings if f["rule"] == "n_plus_one"
+    )
     at = _page()
     frame = at.dataframe[0].value
     assert set(frame.loc[frame["fingerprint"].isin(["begin", "end", "commit"]), "severity"]) == {""}
@@ -118,7 +135,10 @@ def test_trend_draws_one_line_per_source(env, tmp_path: Path) -> None:
     _upload(env, batch)
     [sharded] = [c for c in repo.classes(store, "retail", repo.snapshots(store, "retail")[0].id)]
     lines = service.trend_lines(store, "retail", sharded.query_id)
-    assert sorted((line.source, len(line.taken_at)) for line in lines) == [("app-slow.log", 2), ("batch-slow.log", 1)]
+    assert sorted((line.source, len(line.taken_at)) for line in lines) == [
+        ("app-slow.log", 2),
+        ("batch-slow.log", 1),
+    ]
     at = _page()
     at.selectbox[1].set_value(sharded.id).run()  # "Open a class"
     assert not at.exception, [e.message for e in at.exception]

@@ -21,8 +21,24 @@ from datatruth.workspace.registry import load_workspace
 
 REPO = Path(__file__).resolve().parent.parent
 # Words that only ever label a control that changes something.
-EDIT_WORDS = ("save", "delete", "run checks", "apply", "restore", "create", "invite", "clear", "analyse", "collect",
-              "acknowledge", "upload", "deactivate", "unlock", "open incident", "pin")
+EDIT_WORDS = (
+    "save",
+    "delete",
+    "run checks",
+    "apply",
+    "restore",
+    "create",
+    "invite",
+    "clear",
+    "analyse",
+    "collect",
+    "acknowledge",
+    "upload",
+    "deactivate",
+    "unlock",
+    "open incident",
+    "pin",
+)
 # Per page: a control an admin sees and a viewer must not (kind, label), where the page has one.
 ADMIN_ONLY = {
     "pages/ask.py": ("tab", "SQL"),
@@ -41,15 +57,31 @@ def retail(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DATATRUTH_DATA_DIR", str(data))
         mp.setenv("DATATRUTH_DEFAULT_WORKSPACE", "retail")
-        for var in ("DATATRUTH_STORE_URL", "DATATRUTH_CREDENTIALS", "DATATRUTH_WORKSPACES_DIR", "DATATRUTH_HOSTED"):
+        for var in (
+            "DATATRUTH_STORE_URL",
+            "DATATRUTH_CREDENTIALS",
+            "DATATRUTH_WORKSPACES_DIR",
+            "DATATRUTH_HOSTED",
+        ):
             mp.delenv(var, raising=False)
         mp.chdir(REPO)
         settings = load_settings()
         ws = load_workspace("retail", settings)  # builds the demo warehouse into the private data dir
         store = open_store(settings=settings)
         seed_from_config(store, "retail", ws.config.members)
-        outcome = CheckOutcome("emails_not_null", "not_null", "customers", "email", "fail", "critical", "ana", 698.0,
-                               "0", "698 customers have no email", run_id=uuid.uuid4().hex[:6])
+        outcome = CheckOutcome(
+            "emails_not_null",
+            "not_null",
+            "customers",
+            "email",
+            "fail",
+            "critical",
+            "ana",
+            698.0,
+            "0",
+            "698 customers have no email",
+            run_id=uuid.uuid4().hex[:6],
+        )
         service.process_outcomes(store, ws, [outcome])
         yield
         ws.close()
@@ -106,7 +138,7 @@ def test_non_member_is_told_so(retail: None) -> None:
 
 
 # Pictographs and dingbats need an emoji font; headless browsers and many servers have none and draw boxes.
-EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F]")
+EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\ufe0f]")
 UI_SOURCES = ["app.py", "pages/*.py", "datatruth/ui/*.py", "datatruth/auth.py", "datatruth/notebook/*.py"]
 
 
@@ -122,5 +154,5 @@ def test_no_emoji_in_what_the_app_and_notebooks_show() -> None:
 
 
 def test_the_emoji_rule_catches_emoji() -> None:
-    assert EMOJI.search("st.title('\u2705 Data quality')") and EMOJI.search("\U0001F4CC Pin")
+    assert EMOJI.search("st.title('\u2705 Data quality')") and EMOJI.search("\U0001f4cc Pin")
     assert not EMOJI.search("cost 3.0 \u2192 1.0, :material/download: CSV")

@@ -29,7 +29,9 @@ from datatruth.ask.present import as_text, csv_bytes, excel_bytes, file_stem, pr
 from datatruth.ask.static_chart import render_png
 from datatruth.semantic.labels import column_label, describe_plan, in_sentence, label_words
 
-INTERNAL = re.compile(r"\b[a-z]+(?:_[a-z]+)*__[a-z_]+\b")  # customer__region, metric_time__month, revenue__share
+INTERNAL = re.compile(
+    r"\b[a-z]+(?:_[a-z]+)*__[a-z_]+\b"
+)  # customer__region, metric_time__month, revenue__share
 
 
 @pytest.fixture(scope="module")
@@ -61,28 +63,54 @@ def _layer(demos: dict, workspace: str) -> Any:
 
 # -- 1. labels ----------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("workspace, question, headers", [
-    ("retail", "revenue by month last quarter", ["Month", "Revenue"]),
-    ("retail", "average order value by region", ["Customer region", "Average order value"]),
-    ("retail", "orders by weekday", ["Day of week", "Orders"]),
-    ("retail", "revenue by month last quarter vs previous period",
-     ["Month", "Revenue", "Revenue (previous period)", "Revenue change"]),
-    # members are grouped by key and shown with their label
-    ("flights", "flights by destination top 10", ["Destination airport code", "Destination airport", "Flights"]),
-    ("flights", "average departure delay by airline", ["Carrier code", "Airline", "Average departure delay (min)"]),
-])
-def test_headers_axes_and_text_use_the_model_labels(demos, workspace: str, question: str,
-                                                    headers: list[str]) -> None:
+
+@pytest.mark.parametrize(
+    "workspace, question, headers",
+    [
+        ("retail", "revenue by month last quarter", ["Month", "Revenue"]),
+        ("retail", "average order value by region", ["Customer region", "Average order value"]),
+        ("retail", "orders by weekday", ["Day of week", "Orders"]),
+        (
+            "retail",
+            "revenue by month last quarter vs previous period",
+            ["Month", "Revenue", "Revenue (previous period)", "Revenue change"],
+        ),
+        # members are grouped by key and shown with their label
+        (
+            "flights",
+            "flights by destination top 10",
+            ["Destination airport code", "Destination airport", "Flights"],
+        ),
+        (
+            "flights",
+            "average departure delay by airline",
+            ["Carrier code", "Airline", "Average departure delay (min)"],
+        ),
+    ],
+)
+def test_headers_axes_and_text_use_the_model_labels(
+    demos, workspace: str, question: str, headers: list[str]
+) -> None:
     answer = _ask(demos, workspace, question)
     shown = present(answer.frame, answer.columns)
     assert list(shown.frame.columns) == headers
     chart = answer.chart
     assert chart is not None
-    axis_titles = [str(v.get("title", {}).get("text", "")) for k, v in chart["layout"].items()
-                   if k.startswith(("xaxis", "yaxis")) and isinstance(v, dict)]
+    axis_titles = [
+        str(v.get("title", {}).get("text", ""))
+        for k, v in chart["layout"].items()
+        if k.startswith(("xaxis", "yaxis")) and isinstance(v, dict)
+    ]
     trace_names = [str(t.get("name", "")) for t in chart["data"]]
-    words = " ".join([answer.explanation, *[i.text for i in answer.insights], *axis_titles, *trace_names,
-                      describe_plan(answer.plan, _layer(demos, workspace))])
+    words = " ".join(
+        [
+            answer.explanation,
+            *[i.text for i in answer.insights],
+            *axis_titles,
+            *trace_names,
+            describe_plan(answer.plan, _layer(demos, workspace)),
+        ]
+    )
     assert not INTERNAL.findall(words), words
     # the axis names what is drawn: a member's label (the key only tells repeated labels apart)
     assert headers[1 if headers[0].endswith(("code", "id")) else 0] in axis_titles
@@ -112,6 +140,7 @@ def test_label_helpers() -> None:
 
 
 # -- 2. number formats ---------------------------------------------------------------------------------------
+
 
 def test_number_styles_per_renderer() -> None:
     money, percent = number_style("currency"), number_style("percent")
@@ -148,11 +177,15 @@ def test_tables_tiles_charts_and_text_are_formatted(demos) -> None:
 
 # -- 3. a percent on its own axis ------------------------------------------------------------------------------
 
+
 def test_percent_series_gets_its_own_axis(demos) -> None:
     answer = _ask(demos, "retail", "revenue by month last quarter vs previous period")
     chart = answer.chart
     traces = {t["name"]: t for t in chart["data"]}
-    assert traces["Revenue"].get("yaxis", "y") == "y" and traces["Revenue (previous period)"].get("yaxis", "y") == "y"
+    assert (
+        traces["Revenue"].get("yaxis", "y") == "y"
+        and traces["Revenue (previous period)"].get("yaxis", "y") == "y"
+    )
     assert traces["Revenue change"]["yaxis"] == "y2"
     layout = chart["layout"]
     assert layout["yaxis"]["tickprefix"] == "$" and layout["yaxis2"]["tickformat"].endswith("%")
@@ -161,10 +194,14 @@ def test_percent_series_gets_its_own_axis(demos) -> None:
 
 
 def test_grouped_bars_of_two_formats_stand_side_by_side() -> None:
-    frame = pd.DataFrame({"order__channel": ["Online", "Store"], "revenue": [10.0, 20.0], "margin": [0.25, 0.5]})
-    columns = (ColumnInfo("order__channel", "dimension", label="Sales channel"),
-               ColumnInfo("revenue", "metric", "currency", "Revenue"),
-               ColumnInfo("margin", "metric", "percent", "Gross margin %"))
+    frame = pd.DataFrame(
+        {"order__channel": ["Online", "Store"], "revenue": [10.0, 20.0], "margin": [0.25, 0.5]}
+    )
+    columns = (
+        ColumnInfo("order__channel", "dimension", label="Sales channel"),
+        ColumnInfo("revenue", "metric", "currency", "Revenue"),
+        ColumnInfo("margin", "metric", "percent", "Gross margin %"),
+    )
     chart = choose_chart(frame, columns)
     assert [t.get("yaxis") for t in chart["data"]] == ["y", "y2"]
     assert [t.get("offsetgroup") for t in chart["data"]] == ["0", "1"]
@@ -172,6 +209,7 @@ def test_grouped_bars_of_two_formats_stand_side_by_side() -> None:
 
 
 # -- 4. insights, weekdays, grammar ---------------------------------------------------------------------------
+
 
 def test_no_share_of_an_average(demos) -> None:
     aov = _ask(demos, "retail", "average order value by region")
@@ -189,8 +227,15 @@ def test_weekdays_by_name(demos) -> None:
     answer = _ask(demos, "retail", "orders by weekday")
     assert answer.explanation.startswith("Highest orders: Saturday"), answer.explanation
     assert not re.search(r"Highest orders: \d", answer.explanation)
-    assert answer.chart["data"][0]["x"] == ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
-                                            "Sunday"]
+    assert answer.chart["data"][0]["x"] == [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ]
     assert present(answer.frame, answer.columns).frame["Day of week"].tolist()[0] == "Monday"
 
 
@@ -199,8 +244,13 @@ def test_trend_grammar_and_rate_changes_in_points() -> None:
     month = ColumnInfo("metric_time__month", "time", label="Month")
     rev = ColumnInfo("revenue", "metric", "currency", "Revenue", True)
     rate = ColumnInfo("on_time_rate", "metric", "percent", "On-time rate", False)
-    frame = pd.DataFrame({"metric_time__month": months, "revenue": [50.0, 40.0, 30.0, 20.0, 10.0],
-                          "on_time_rate": [0.80, 0.79, 0.78, 0.77, 0.75]})
+    frame = pd.DataFrame(
+        {
+            "metric_time__month": months,
+            "revenue": [50.0, 40.0, 30.0, 20.0, 10.0],
+            "on_time_rate": [0.80, 0.79, 0.78, 0.77, 0.75],
+        }
+    )
     texts = [i.text for i in find_insights(frame, (month, rev, rate))]
     assert any("has a downward trend" in t for t in texts) and not any("an downward" in t for t in texts)
     assert any("On-time rate is down 2.0 percentage points" in t for t in texts), texts
@@ -215,6 +265,7 @@ def test_comparison_helper_columns_get_no_insights_of_their_own(demos) -> None:
 
 # -- 5. downloads --------------------------------------------------------------------------------------------
 
+
 def test_excel_holds_numbers_with_formats_and_labelled_headers(demos) -> None:
     answer = _ask(demos, "retail", "revenue and orders by month last quarter")
     book = openpyxl.load_workbook(io.BytesIO(excel_bytes(answer.frame, answer.columns)))
@@ -222,34 +273,54 @@ def test_excel_holds_numbers_with_formats_and_labelled_headers(demos) -> None:
     assert [c.value for c in sheet[1]] == ["Month", "Revenue", "Orders"]
     month, revenue, orders = sheet[2]
     assert isinstance(month.value, dt.datetime) and month.number_format == "yyyy-mm"
-    assert revenue.data_type == "n" and isinstance(revenue.value, float) and revenue.number_format == '"$"#,##0.00'
+    assert (
+        revenue.data_type == "n"
+        and isinstance(revenue.value, float)
+        and revenue.number_format == '"$"#,##0.00'
+    )
     assert orders.data_type == "n" and isinstance(orders.value, int) and orders.number_format == "#,##0"
     assert sheet.max_row == len(answer.frame) + 1
     read_back = pd.read_csv(io.BytesIO(csv_bytes(answer.frame, answer.columns)))
     assert list(read_back.columns) == ["Month", "Revenue", "Orders"]
-    assert pd.api.types.is_float_dtype(read_back["Revenue"]) and pd.api.types.is_integer_dtype(read_back["Orders"])
+    assert pd.api.types.is_float_dtype(read_back["Revenue"]) and pd.api.types.is_integer_dtype(
+        read_back["Orders"]
+    )
 
 
 def test_decimal_and_weekday_cells() -> None:
     frame = pd.DataFrame({"metric_time__day_of_week": [1, 7], "revenue": [decimal.Decimal("10.50"), None]})
-    columns = (ColumnInfo("metric_time__day_of_week", "dimension"), ColumnInfo("revenue", "metric", "currency"))
+    columns = (
+        ColumnInfo("metric_time__day_of_week", "dimension"),
+        ColumnInfo("revenue", "metric", "currency"),
+    )
     sheet = openpyxl.load_workbook(io.BytesIO(excel_bytes(frame, columns))).active
     assert [c.value for c in sheet[2]] == ["Monday", 10.5] and sheet[3][1].value is None
 
 
-@pytest.mark.parametrize("texts, stem", [
-    (("Revenue by month, for last quarter (Q3 2026)",), "revenue-by-month-for-last-quarter-q3-2026"),
-    (("", "orders by channel"), "orders-by-channel"),
-    (("",), "datatruth-export"),
-])
+@pytest.mark.parametrize(
+    "texts, stem",
+    [
+        (("Revenue by month, for last quarter (Q3 2026)",), "revenue-by-month-for-last-quarter-q3-2026"),
+        (("", "orders by channel"), "orders-by-channel"),
+        (("",), "datatruth-export"),
+    ],
+)
 def test_file_names_say_what_they_hold(texts: tuple[str, ...], stem: str) -> None:
     assert file_stem(*texts) == stem
 
 
 # -- 13. a still picture of every chart kind --------------------------------------------------------------------
 
-@pytest.mark.parametrize("question", ["revenue by month last year", "revenue", "orders by channel by region",
-                                      "revenue by month last quarter vs previous period"])
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "revenue by month last year",
+        "revenue",
+        "orders by channel by region",
+        "revenue by month last quarter vs previous period",
+    ],
+)
 def test_static_png_of_each_chart_kind(demos, question: str) -> None:
     answer = _ask(demos, "retail", question)
     png = render_png(answer.chart)

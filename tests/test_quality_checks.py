@@ -33,8 +33,10 @@ def source(tmp_path_factory):
     rows.append((501, "bad-email", "active", 5000.0))  # far outlier and a bad email
     con.register("urows", pd.DataFrame(rows, columns=["user_id", "email", "status", "score"]))
     con.execute("INSERT INTO users SELECT * FROM urows")
-    con.execute("CREATE TABLE events (event_id INTEGER, user_id INTEGER, event_ts TIMESTAMP, loaded_at TIMESTAMP, "
-                "amount DOUBLE)")
+    con.execute(
+        "CREATE TABLE events (event_id INTEGER, user_id INTEGER, event_ts TIMESTAMP, loaded_at TIMESTAMP, "
+        "amount DOUBLE)"
+    )
     ev = []
     start = dt.datetime(2025, 1, 1)
     k = 0
@@ -57,8 +59,9 @@ def source(tmp_path_factory):
 
 def _run(source: Source, yaml_text: str, **ctx_kw):
     suite = parse_checks(yaml_text)
-    ctx = CheckContext(source=source, workspace="t", run_id="r1", now=NOW, sensitive=frozenset({"users.email"}),
-                       **ctx_kw)
+    ctx = CheckContext(
+        source=source, workspace="t", run_id="r1", now=NOW, sensitive=frozenset({"users.email"}), **ctx_kw
+    )
     return [run_check(ctx, s) for s in suite.checks]
 
 
@@ -67,36 +70,68 @@ CASES = [
     ("type: not_null\n    table: users\n    column: email\n    min_completeness: 0.95", "pass", 10 / 502),
     ("type: not_null\n    table: users\n    column: user_id", "pass", 0.0),
     ("type: unique\n    table: users\n    column: user_id", "fail", 1),
-    ("type: unique\n    table: users\n    columns: [user_id, email]", "pass", 0),  # user 500's first email is NULL
+    (
+        "type: unique\n    table: users\n    columns: [user_id, email]",
+        "pass",
+        0,
+    ),  # user 500's first email is NULL
     ("type: unique\n    table: users\n    columns: [user_id, status]", "fail", 1),
     ("type: unique\n    table: events\n    column: event_id", "pass", 0),
-    ("type: accepted_values\n    table: users\n    column: status\n    values: [active, inactive]", "fail", 71 / 502),
+    (
+        "type: accepted_values\n    table: users\n    column: status\n    values: [active, inactive]",
+        "fail",
+        71 / 502,
+    ),
     ("type: range\n    table: users\n    column: score\n    min: 0\n    max: 100", "fail", 1 / 502),
     ("type: range\n    table: users\n    column: score\n    min: 0\n    max: 10000", "pass", 0.0),
     ("type: regex\n    table: users\n    column: email\n    format: email", "fail", 1 / 492),
     ("type: format\n    table: users\n    column: email\n    pattern: '^u[0-9]+@x[.]org$'", "fail", 1 / 492),
     ("type: freshness\n    table: events\n    column: event_ts\n    max_age: 2d", "pass", None),
     ("type: freshness\n    table: events\n    column: event_ts\n    max_age: 10m", "fail", None),
-    ("type: latency\n    table: events\n    column: loaded_at\n    event_column: event_ts\n    max_latency: 1d", "fail", 40),
+    (
+        "type: latency\n    table: events\n    column: loaded_at\n    event_column: event_ts\n    max_latency: 1d",
+        "fail",
+        40,
+    ),
     ("type: row_count\n    table: users\n    min: 10\n    max: 1000", "pass", 502),
     ("type: row_count\n    table: users\n    min: 1000", "fail", 502),
     ("type: volume\n    table: events\n    time_column: event_ts\n    min_training: 14", "fail", None),
-    ("type: volume\n    table: events\n    time_column: event_ts\n    seasonality: day_of_week\n    min_training: 50",
-     "pass", None),
-    ("type: referential\n    table: events\n    column: user_id\n    references: users.user_id", "fail", None),
+    (
+        "type: volume\n    table: events\n    time_column: event_ts\n    seasonality: day_of_week\n    min_training: 50",
+        "pass",
+        None,
+    ),
+    (
+        "type: referential\n    table: events\n    column: user_id\n    references: users.user_id",
+        "fail",
+        None,
+    ),
     ("type: outliers\n    table: users\n    columns: [score]\n    detector: ecod", "fail", 1),
     ("type: outliers\n    table: events\n    columns: [amount]\n    fence: 10", "pass", 0),
-    ("type: schema\n    table: users\n    columns: {user_id: INTEGER, email: VARCHAR, score: numeric}", "pass", 0),
+    (
+        "type: schema\n    table: users\n    columns: {user_id: INTEGER, email: VARCHAR, score: numeric}",
+        "pass",
+        0,
+    ),
     ("type: schema\n    table: users\n    columns: {user_id: VARCHAR, missing: INTEGER}", "fail", 2),
-    ("type: drift\n    table: events\n    column: amount\n    baseline_where: \"event_ts < '2025-02-01'\"\n"
-     "    current_where: \"event_ts >= '2025-02-01'\"", "pass", None),
-    ("type: drift\n    table: users\n    column: score\n    baseline_where: 'user_id < 250'\n"
-     "    current_where: 'user_id >= 250'\n    method: ks\n    threshold: 0.5", "pass", None),
+    (
+        "type: drift\n    table: events\n    column: amount\n    baseline_where: \"event_ts < '2025-02-01'\"\n"
+        "    current_where: \"event_ts >= '2025-02-01'\"",
+        "pass",
+        None,
+    ),
+    (
+        "type: drift\n    table: users\n    column: score\n    baseline_where: 'user_id < 250'\n"
+        "    current_where: 'user_id >= 250'\n    method: ks\n    threshold: 0.5",
+        "pass",
+        None,
+    ),
 ]
 
 
-@pytest.mark.parametrize(("body", "status", "metric"), CASES, ids=[c[0].split("\n")[0][6:] + str(i)
-                                                                    for i, c in enumerate(CASES)])
+@pytest.mark.parametrize(
+    ("body", "status", "metric"), CASES, ids=[c[0].split("\n")[0][6:] + str(i) for i, c in enumerate(CASES)]
+)
 def test_check_types(source: Source, body: str, status: str, metric: float | None) -> None:
     (outcome,) = _run(source, f"checks:\n  - name: c\n    {body}\n")
     assert outcome.status == status, outcome.message
@@ -108,8 +143,11 @@ def test_check_types(source: Source, body: str, status: str, metric: float | Non
 
 
 def test_failing_rows_are_examples_with_sensitive_columns_masked(source: Source) -> None:
-    (o,) = _run(source, "checks:\n  - name: s\n    type: accepted_values\n    table: users\n    column: status\n"
-                        "    values: [active]\n")
+    (o,) = _run(
+        source,
+        "checks:\n  - name: s\n    type: accepted_values\n    table: users\n    column: status\n"
+        "    values: [active]\n",
+    )
     assert o.example_rows and all(r["status"] == "ACTIVE?" for r in o.example_rows)
     assert all(r["email"] in ("•••", None) for r in o.example_rows)
 
@@ -135,15 +173,21 @@ def test_volume_from_run_history(source: Source) -> None:
 
 
 def test_breaking_schema_change_fails_schema_check(source: Source) -> None:
-    (o,) = _run(source, "checks:\n  - name: s\n    type: schema\n    table: users\n",
-                breaking_changes={"users": ["renamed mail -> email"]})
+    (o,) = _run(
+        source,
+        "checks:\n  - name: s\n    type: schema\n    table: users\n",
+        breaking_changes={"users": ["renamed mail -> email"]},
+    )
     assert o.status == "fail" and "breaking change" in o.message
 
 
 def test_custom_sql_without_guard_is_an_error_outcome_or_runs(source: Source) -> None:
-    (o,) = _run(source, "checks:\n  - name: q\n    type: custom_sql\n    table: users\n"
-                        "    sql: SELECT user_id FROM users WHERE score > 1000\n",
-                exposed_tables=frozenset({"users"}))
+    (o,) = _run(
+        source,
+        "checks:\n  - name: q\n    type: custom_sql\n    table: users\n"
+        "    sql: SELECT user_id FROM users WHERE score > 1000\n",
+        exposed_tables=frozenset({"users"}),
+    )
     try:
         import datatruth.sql.guard  # noqa: F401
     except ModuleNotFoundError:

@@ -82,20 +82,29 @@ def test_unknown_table_is_a_user_error(cli_env, capsys) -> None:
 def test_bad_checks_file_lists_every_issue(cli_env, capsys, tmp_path) -> None:
     checks = Path(cli_env["DATATRUTH_WORKSPACES_DIR"]) / "flights" / "checks.yaml"
     good = checks.read_text()
-    checks.write_text(good + "  - name: x\n    type: range\n    table: planes\n    column: nope\n    min: 0\n"
-                             "  - name: y\n    type: unique\n    table: nope\n    column: a\n")
+    checks.write_text(
+        good + "  - name: x\n    type: range\n    table: planes\n    column: nope\n    min: 0\n"
+        "  - name: y\n    type: unique\n    table: nope\n    column: a\n"
+    )
     try:
         assert main(["quality", "validate", "-w", "flights"]) == 2
         err = capsys.readouterr().err
-        assert "checks.yaml:15: check 'x': column 'nope'" in err and "checks.yaml:20: check 'y': table 'nope'" in err
+        assert (
+            "checks.yaml:15: check 'x': column 'nope'" in err
+            and "checks.yaml:20: check 'y': table 'nope'" in err
+        )
     finally:
         checks.write_text(good)
 
 
 def test_installed_script(env) -> None:
-    result = subprocess.run([str(SCRIPT), "quality", "run", "-w", "flights", "--table",
-                             "airlines", "--json"], capture_output=True, text=True, env={**os.environ, **env},
-                            timeout=300)
+    result = subprocess.run(
+        [str(SCRIPT), "quality", "run", "-w", "flights", "--table", "airlines", "--json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert [o["status"] for o in doc["outcomes"]] == ["pass"]

@@ -24,21 +24,23 @@ def _frame() -> pd.DataFrame:
     email = [f"user{i}@example.org" if i % 9 else None for i in range(n)]
     email[5] = "not-an-email"
     phone = [f"(212) 555-{i:04d}" if i < 200 else f"+1-212-555-{i:04d}" for i in range(n)]
-    return pd.DataFrame({
-        "id": np.arange(1, n + 1),
-        "amount": amount,
-        "qty": rng.integers(0, 7, n),
-        "email": email,
-        "phone": phone,
-        "city": rng.choice(["Austin", "Boston", "Chicago", "New York"], n),
-        "signup": [dt.date(2024, 1, 1) + dt.timedelta(days=int(d)) for d in rng.integers(0, 300, n)],
-    })
+    return pd.DataFrame(
+        {
+            "id": np.arange(1, n + 1),
+            "amount": amount,
+            "qty": rng.integers(0, 7, n),
+            "email": email,
+            "phone": phone,
+            "city": rng.choice(["Austin", "Boston", "Chicago", "New York"], n),
+            "signup": [dt.date(2024, 1, 1) + dt.timedelta(days=int(d)) for d in rng.integers(0, 300, n)],
+        }
+    )
 
 
 DDL = {
     "duckdb": "id INTEGER, amount DOUBLE, qty INTEGER, email VARCHAR, phone VARCHAR, city VARCHAR, signup DATE",
     "postgres": "id INTEGER, amount DOUBLE PRECISION, qty INTEGER, email VARCHAR(80), phone VARCHAR(40), "
-                "city VARCHAR(40), signup DATE",
+    "city VARCHAR(40), signup DATE",
     "mysql": "id INTEGER, amount DOUBLE, qty INTEGER, email VARCHAR(80), phone VARCHAR(40), city VARCHAR(40), signup DATE",
 }
 
@@ -57,8 +59,10 @@ def _load(url: str, dialect: str, frame: pd.DataFrame) -> Source:
     with engine.begin() as conn:
         conn.exec_driver_sql(f"CREATE TABLE {qualified} ({DDL[dialect]})")
         rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
-        conn.execute(sa.text(f"INSERT INTO {qualified} VALUES (:id, :amount, :qty, :email, :phone, :city, :signup)"),
-                     rows)
+        conn.execute(
+            sa.text(f"INSERT INTO {qualified} VALUES (:id, :amount, :qty, :email, :phone, :city, :signup)"),
+            rows,
+        )
     engine.dispose()
     return Source(url, schema=schema)
 
@@ -119,8 +123,12 @@ def test_profile_matches_pandas(loaded) -> None:
     assert top == frame["city"].value_counts().to_dict()
     assert prof.column("signup").max == frame["signup"].max()
     assert prof.time_column == "signup"
-    assert prof.age_hours == pytest.approx((dt.datetime(2025, 1, 1) - dt.datetime.combine(
-        frame["signup"].max(), dt.time(23, 59, 59))).total_seconds() / 3600)
+    assert prof.age_hours == pytest.approx(
+        (
+            dt.datetime(2025, 1, 1) - dt.datetime.combine(frame["signup"].max(), dt.time(23, 59, 59))
+        ).total_seconds()
+        / 3600
+    )
     assert prof.duplicate_rows == 0
     assert prof.column("email").low_quality is False
 
@@ -157,7 +165,9 @@ def test_checks_agree_with_pandas_on_every_engine(loaded) -> None:
     dialect, source, frame = loaded
     ctx = CheckContext(source=source, workspace="t", run_id="r", now=dt.datetime(2025, 1, 1))
     got = {s.name: run_check(ctx, s) for s in parse_checks(ENGINE_CHECKS).checks}
-    assert not [o for o in got.values() if o.status == "error"], [o.message for o in got.values() if o.status == "error"]
+    assert not [o for o in got.values() if o.status == "error"], [
+        o.message for o in got.values() if o.status == "error"
+    ]
     emails = frame["email"].dropna()
     assert got["email_present"].metric_value == pytest.approx(frame["email"].isna().mean())
     assert got["email_format"].detail["failing_rows"] == int((~emails.str.contains("@")).sum())
@@ -166,9 +176,15 @@ def test_checks_agree_with_pandas_on_every_engine(loaded) -> None:
     assert got["city_values"].detail["failing_rows"] == int((frame["city"] == "New York").sum())
     assert got["qty_range"].detail["failing_rows"] == int((frame["qty"] > 5).sum())
     assert got["signup_range"].status == "pass"
-    age_h = (dt.datetime(2025, 1, 1) - dt.datetime.combine(frame["signup"].max(), dt.time(23, 59, 59))
-             ).total_seconds() / 3600
-    assert got["fresh"].metric_value == pytest.approx(age_h) and got["fresh"].status == ("pass" if age_h <= 168 else "fail")
+    age_h = (
+        dt.datetime(2025, 1, 1) - dt.datetime.combine(frame["signup"].max(), dt.time(23, 59, 59))
+    ).total_seconds() / 3600
+    assert got["fresh"].metric_value == pytest.approx(age_h) and got["fresh"].status == (
+        "pass" if age_h <= 168 else "fail"
+    )
     assert got["volume"].detail["training_size"] >= 5
-    assert got["amount_outliers"].status in ("pass", "fail") and got["amount_outliers"].detail["sample_size"] > 20
+    assert (
+        got["amount_outliers"].status in ("pass", "fail")
+        and got["amount_outliers"].detail["sample_size"] > 20
+    )
     assert got["amount_drift"].metric_value >= 0 and got["city_drift"].metric_value >= 0

@@ -16,13 +16,15 @@ ROWS = 60_000
 @pytest.fixture(scope="module")
 def table(tmp_path_factory: pytest.TempPathFactory) -> tuple[Source, pd.DataFrame]:
     rng = np.random.default_rng(3)
-    frame = pd.DataFrame({
-        "id": np.arange(ROWS),
-        "amount": np.round(rng.lognormal(3, 1, ROWS), 2),
-        "score": np.where(rng.random(ROWS) < 0.2, np.nan, rng.normal(50, 10, ROWS)),
-        "email": [f"user{i}@example.org" if i % 7 else f"not-an-email-{i}" for i in range(ROWS)],
-        "region": rng.choice(["North", "South", "East", "West"], ROWS),
-    })
+    frame = pd.DataFrame(
+        {
+            "id": np.arange(ROWS),
+            "amount": np.round(rng.lognormal(3, 1, ROWS), 2),
+            "score": np.where(rng.random(ROWS) < 0.2, np.nan, rng.normal(50, 10, ROWS)),
+            "email": [f"user{i}@example.org" if i % 7 else f"not-an-email-{i}" for i in range(ROWS)],
+            "region": rng.choice(["North", "South", "East", "West"], ROWS),
+        }
+    )
     # Five exact duplicate rows on top of unique ones.
     frame = pd.concat([frame, frame.iloc[:5]], ignore_index=True)
     path = tmp_path_factory.mktemp("large") / "big.duckdb"
@@ -44,7 +46,9 @@ def test_large_path_agrees_with_pandas(table) -> None:
     assert score.mean == pytest.approx(frame["score"].mean(), rel=1e-9)
     assert score.stddev == pytest.approx(frame["score"].std(), rel=1e-9)
     amount = profile.column("amount")
-    assert amount.min == pytest.approx(frame["amount"].min()) and amount.max == pytest.approx(frame["amount"].max())
+    assert amount.min == pytest.approx(frame["amount"].min()) and amount.max == pytest.approx(
+        frame["amount"].max()
+    )
     # Sampled quantiles: close, not exact.
     spread = frame["amount"].quantile(0.95) - frame["amount"].quantile(0.05)
     assert abs(amount.quantiles["0.5"] - frame["amount"].median()) < 0.05 * spread

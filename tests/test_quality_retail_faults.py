@@ -20,7 +20,9 @@ FAULTS = ["missing_emails", "duplicate_customers", "late_orders", "price_outlier
 def runs(tmp_path_factory):
     """One quality run of each demo workspace, built into a tmp data dir."""
     tmp = tmp_path_factory.mktemp("quality_demo")
-    settings = load_settings({"DATATRUTH_DATA_DIR": str(tmp), "DATATRUTH_WORKSPACES_DIR": str(REPO / "workspaces")})
+    settings = load_settings(
+        {"DATATRUTH_DATA_DIR": str(tmp), "DATATRUTH_WORKSPACES_DIR": str(REPO / "workspaces")}
+    )
     store = open_store(settings=settings)
     out: dict = {"settings": settings}
     for name in ("retail", "flights"):
@@ -47,7 +49,9 @@ def test_every_planted_fault_is_found_by_name(runs, fault: str) -> None:
 
 def test_everyday_retail_checks_pass(runs) -> None:
     others = [o for o in runs["retail"].outcomes if not any(o.check_name.startswith(f) for f in FAULTS)]
-    assert others and all(o.status == "pass" for o in others), [(o.check_name, o.message) for o in others if o.failed]
+    assert others and all(o.status == "pass" for o in others), [
+        (o.check_name, o.message) for o in others if o.failed
+    ]
 
 
 def test_fault_sizes(runs) -> None:
@@ -60,9 +64,16 @@ def test_fault_sizes(runs) -> None:
     assert all(r["email"] in (None, "•••") for r in by["duplicate_customers_name_email_unique"].example_rows)
 
 
-@pytest.mark.parametrize("check", ["cancelled_flights_missing_dep_time", "planes_missing_year",
-                                   "flights_tailnum_in_planes", "flights_dest_in_airports",
-                                   "weather_wind_speed_range"])
+@pytest.mark.parametrize(
+    "check",
+    [
+        "cancelled_flights_missing_dep_time",
+        "planes_missing_year",
+        "flights_tailnum_in_planes",
+        "flights_dest_in_airports",
+        "weather_wind_speed_range",
+    ],
+)
 def test_flights_real_issues(runs, check: str) -> None:
     by = {o.check_name: o for o in runs["flights"].outcomes}
     assert by[check].status == "fail", by[check].message
@@ -86,4 +97,4 @@ def test_full_report_is_offline_and_masks_sensitive_columns(runs, tmp_path_facto
     html = result.path.read_text(encoding="utf-8")
     assert result.rows == 300 and steps[-1] == 1.0 and steps == sorted(steps)
     assert "•••" in html and "@gmail.com" not in html  # emails are masked before ydata sees them
-    assert "cdn.jsdelivr" not in html and "<script src=\"http" not in html  # assets inlined, nothing fetched
+    assert "cdn.jsdelivr" not in html and '<script src="http' not in html  # assets inlined, nothing fetched

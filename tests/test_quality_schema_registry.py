@@ -10,18 +10,21 @@ from datatruth.store import open_store
 BASE = (("id", "INTEGER", False), ("name", "VARCHAR", True), ("amount", "DECIMAL(10,2)", True))
 
 
-@pytest.mark.parametrize(("new", "compat", "breaking"), [
-    (BASE, "FULL", False),
-    (BASE + (("note", "VARCHAR", True),), "FULL", False),                      # optional column added
-    (BASE + (("note", "VARCHAR", False),), "FORWARD", False),                  # required column added
-    (BASE[:2], "FULL", False),                                                  # optional column removed
-    (BASE[1:], "BACKWARD", False),                                              # required column removed
-    ((("id", "BIGINT", False),) + BASE[1:], "BACKWARD", False),                 # widening
-    ((("id", "SMALLINT", False),) + BASE[1:], "FORWARD", True),                 # narrowing
-    (BASE[:2] + (("amount", "DECIMAL(8,2)", True),), "FORWARD", True),          # narrowing precision
-    (BASE[:1] + (("full_name", "VARCHAR", True),) + BASE[2:], "NONE", True),    # rename
-    ((("id", "VARCHAR", False),) + BASE[1:], "NONE", True),                     # incompatible type
-])
+@pytest.mark.parametrize(
+    ("new", "compat", "breaking"),
+    [
+        (BASE, "FULL", False),
+        (BASE + (("note", "VARCHAR", True),), "FULL", False),  # optional column added
+        (BASE + (("note", "VARCHAR", False),), "FORWARD", False),  # required column added
+        (BASE[:2], "FULL", False),  # optional column removed
+        (BASE[1:], "BACKWARD", False),  # required column removed
+        ((("id", "BIGINT", False),) + BASE[1:], "BACKWARD", False),  # widening
+        ((("id", "SMALLINT", False),) + BASE[1:], "FORWARD", True),  # narrowing
+        (BASE[:2] + (("amount", "DECIMAL(8,2)", True),), "FORWARD", True),  # narrowing precision
+        (BASE[:1] + (("full_name", "VARCHAR", True),) + BASE[2:], "NONE", True),  # rename
+        ((("id", "VARCHAR", False),) + BASE[1:], "NONE", True),  # incompatible type
+    ],
+)
 def test_compatibility(new, compat: str, breaking: bool) -> None:
     verdict = reg.compare(BASE, new)
     assert (verdict.compatibility, verdict.breaking) == (compat, breaking), verdict.changes
@@ -52,8 +55,9 @@ def test_runs_snapshot_schemas_and_a_rename_fails(tmp_path) -> None:
     con = duckdb.connect(str(db))
     con.execute("CREATE TABLE sr_items AS SELECT range AS id, 'n' || range AS name FROM range(50)")
     con.close()
-    settings = load_settings({"DATATRUTH_DATA_DIR": str(tmp_path / "data"),
-                              "DATATRUTH_WORKSPACES_DIR": str(tmp_path / "ws")})
+    settings = load_settings(
+        {"DATATRUTH_DATA_DIR": str(tmp_path / "data"), "DATATRUTH_WORKSPACES_DIR": str(tmp_path / "ws")}
+    )
     create_workspace("srtest", warehouse_url=f"duckdb:///{db}", settings=settings)
     store = open_store(settings=settings)
     ws = load_workspace("srtest", settings)
@@ -68,6 +72,10 @@ def test_runs_snapshot_schemas_and_a_rename_fails(tmp_path) -> None:
     (version,) = second.schema_versions
     assert (version.version, version.compatibility, version.breaking) == (2, "NONE", True)
     (outcome,) = second.outcomes
-    assert outcome.check_name == "schema_registry_sr_items" and outcome.failed and "name -> title" in outcome.message
+    assert (
+        outcome.check_name == "schema_registry_sr_items"
+        and outcome.failed
+        and "name -> title" in outcome.message
+    )
     third = run_checks(ws, store)
     assert not third.outcomes  # the change was reported once; the schema is stable again

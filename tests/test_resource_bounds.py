@@ -18,7 +18,9 @@ SETTINGS_SQL = "SELECT current_setting('memory_limit'), current_setting('threads
 
 def _table(path: Path) -> Path:
     con = duckdb.connect(str(path))
-    con.execute("CREATE TABLE t AS SELECT range AS a, range * 7 AS b, md5(range::VARCHAR) AS c FROM range(200000)")
+    con.execute(
+        "CREATE TABLE t AS SELECT range AS a, range * 7 AS b, md5(range::VARCHAR) AS c FROM range(200000)"
+    )
     con.close()
     return path
 
@@ -44,18 +46,27 @@ def test_workspace_limits_set_memory_and_threads(tmp_path: Path) -> None:
     _table(tmp_path / "data" / "shop" / "warehouse.duckdb")
     folder = tmp_path / "workspaces" / "shop"
     folder.mkdir(parents=True)
-    doc = {"warehouse": {"url": "duckdb:///{data_dir}/warehouse.duckdb"},
-           "limits": {"memory_mb": 48, "threads": 1}, "members": [{"user": "local", "role": "admin"}]}
+    doc = {
+        "warehouse": {"url": "duckdb:///{data_dir}/warehouse.duckdb"},
+        "limits": {"memory_mb": 48, "threads": 1},
+        "members": [{"user": "local", "role": "admin"}],
+    }
     (folder / "workspace.yaml").write_text(yaml.safe_dump(doc))
-    settings = load_settings({"DATATRUTH_DATA_DIR": str(tmp_path / "data"),
-                              "DATATRUTH_WORKSPACES_DIR": str(tmp_path / "workspaces")})
+    settings = load_settings(
+        {
+            "DATATRUTH_DATA_DIR": str(tmp_path / "data"),
+            "DATATRUTH_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+        }
+    )
     ws = load_workspace("shop", settings)
     try:
         memory, threads = ws.warehouse.run(SETTINGS_SQL, row_cap=1).frame.iloc[0].tolist()
         assert _mib(memory) < 50 and int(threads) == 1
         # More than the workspace may use: a clear message, not a machine out of memory.
         with pytest.raises(WarehouseError, match="more memory than this workspace allows") as caught:
-            ws.warehouse.run("SELECT count(*) FROM (SELECT DISTINCT t.*, r.range FROM t, range(40) r)", row_cap=5)
+            ws.warehouse.run(
+                "SELECT count(*) FROM (SELECT DISTINCT t.*, r.range FROM t, range(40) r)", row_cap=5
+            )
         assert "limits.memory_mb" in caught.value.hint
     finally:
         ws.close()
@@ -70,17 +81,27 @@ def test_workspace_limits_stay_under_the_operators_ceilings(tmp_path: Path) -> N
     # A workspace admin edits limits on the Admin page; the server's ceilings are the operator's.
     folder = tmp_path / "workspaces" / "shop"
     folder.mkdir(parents=True)
-    doc = {"warehouse": {"url": "duckdb:///:memory:"}, "members": [{"user": "local", "role": "admin"}],
-           "limits": {"row_cap": 900_000, "timeout_s": 3_000, "memory_mb": 200_000, "threads": 1000}}
+    doc = {
+        "warehouse": {"url": "duckdb:///:memory:"},
+        "members": [{"user": "local", "role": "admin"}],
+        "limits": {"row_cap": 900_000, "timeout_s": 3_000, "memory_mb": 200_000, "threads": 1000},
+    }
     (folder / "workspace.yaml").write_text(yaml.safe_dump(doc))
-    env = {"DATATRUTH_DATA_DIR": str(tmp_path / "data"), "DATATRUTH_WORKSPACES_DIR": str(tmp_path / "workspaces")}
+    env = {
+        "DATATRUTH_DATA_DIR": str(tmp_path / "data"),
+        "DATATRUTH_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+    }
     with pytest.raises(ConfigError) as caught:
         load_workspace("shop", load_settings(env))
     found = {i.message.split("'")[1]: i for i in caught.value.issues}
     assert set(found) == {"row_cap", "timeout_s", "memory_mb", "threads"}
     assert "DATATRUTH_MAX_ROW_CAP" in found["row_cap"].hint
-    roomy = {**env, "DATATRUTH_MAX_ROW_CAP": "1000000", "DATATRUTH_MAX_TIMEOUT_S": "3600",
-             "DATATRUTH_MAX_MEMORY_MB": "250000"}
+    roomy = {
+        **env,
+        "DATATRUTH_MAX_ROW_CAP": "1000000",
+        "DATATRUTH_MAX_TIMEOUT_S": "3600",
+        "DATATRUTH_MAX_MEMORY_MB": "250000",
+    }
     doc["limits"]["threads"] = 1
     (folder / "workspace.yaml").write_text(yaml.safe_dump(doc))
     assert load_workspace("shop", load_settings(roomy)).config.limits.row_cap == 900_000

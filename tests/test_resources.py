@@ -78,11 +78,14 @@ def test_different_slots_build_in_parallel() -> None:
         def go() -> str:
             barrier.wait()  # would time out if one slot's build waited for the other's
             return name
+
         return go
 
     out: dict[str, str] = {}
-    threads = [threading.Thread(target=lambda n=n: out.update({n: cache.get("thing", "ws", build(n), slot=n)}))
-               for n in ("a", "b")]
+    threads = [
+        threading.Thread(target=lambda n=n: out.update({n: cache.get("thing", "ws", build(n), slot=n)}))
+        for n in ("a", "b")
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -182,6 +185,7 @@ def test_every_declared_kind_is_bounded() -> None:
 
 # -- the pipeline's resources on a real workspace ------------------------------------------------------------
 
+
 @pytest.fixture()
 def flights(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     from datatruth.cli.ask import open_context
@@ -201,7 +205,9 @@ def flights(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     ws.close()
 
 
-def test_two_threads_asking_for_a_workspace_layer_build_it_once(flights, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_threads_asking_for_a_workspace_layer_build_it_once(
+    flights, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ws, store, _user = flights
     real = pipeline._build_resources
     calls: list[int] = []

@@ -41,8 +41,11 @@ metrics:
 
 @pytest.fixture()
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    values = {"DATATRUTH_DATA_DIR": str(tmp_path / "data"), "DATATRUTH_WORKSPACES_DIR": str(tmp_path / "ws"),
-              "DATATRUTH_DEFAULT_WORKSPACE": "shopcli"}
+    values = {
+        "DATATRUTH_DATA_DIR": str(tmp_path / "data"),
+        "DATATRUTH_WORKSPACES_DIR": str(tmp_path / "ws"),
+        "DATATRUTH_DEFAULT_WORKSPACE": "shopcli",
+    }
     for key, value in values.items():
         monkeypatch.setenv(key, value)
     settings = load_settings(values)
@@ -66,7 +69,9 @@ def test_validate_a_valid_model(env, capsys: pytest.CaptureFixture[str]) -> None
 def test_validate_lists_every_issue_and_exits_1(env, capsys: pytest.CaptureFixture[str]) -> None:
     settings, _ = env
     path = settings.workspaces_dir / "shopcli" / "models" / "orders.yaml"
-    path.write_text(MODEL.replace("expr: amount", "expr: amount_x").replace("type: categorical", "type: colour"))
+    path.write_text(
+        MODEL.replace("expr: amount", "expr: amount_x").replace("type: categorical", "type: colour")
+    )
     assert main(["semantic", "validate", "-w", "shopcli", "--json"]) == 1
     issues = json.loads(capsys.readouterr().out)
     assert len(issues) >= 1 and all(i["file"].endswith("orders.yaml") and i["line"] for i in issues)
@@ -78,8 +83,20 @@ def test_validate_lists_every_issue_and_exits_1(env, capsys: pytest.CaptureFixtu
 
 def test_import_dbt_writes_files_for_review(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "review"
-    assert main(["semantic", "import-dbt", str(SHOP / "models"), "--out", str(out), "--ref-map",
-                 str(SHOP / "ref_map.yaml")]) == 0
+    assert (
+        main(
+            [
+                "semantic",
+                "import-dbt",
+                str(SHOP / "models"),
+                "--out",
+                str(out),
+                "--ref-map",
+                str(SHOP / "ref_map.yaml"),
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "semantic model(s)" in text and "note:" in text
     assert sorted(p.name for p in out.iterdir()) == ["customers.yaml", "metrics.yaml", "orders.yaml"]
@@ -95,8 +112,9 @@ def test_history_and_diff(env, capsys: pytest.CaptureFixture[str]) -> None:
     users.set_membership(store, "shopcli", "ana", "analyst", actor="test")
     ws = load_workspace("shopcli", settings)
     try:
-        versions.save_model(ws, store, {"models/orders.yaml": MODEL.replace("amount}", "amount * 2}")}, "ana",
-                            "double it")
+        versions.save_model(
+            ws, store, {"models/orders.yaml": MODEL.replace("amount}", "amount * 2}")}, "ana", "double it"
+        )
     finally:
         ws.close()
     assert main(["semantic", "history", "-w", "shopcli"]) == 0
@@ -107,15 +125,35 @@ def test_history_and_diff(env, capsys: pytest.CaptureFixture[str]) -> None:
     assert [v["version"] for v in json.loads(capsys.readouterr().out)] == [2, 1]
     assert main(["semantic", "diff", "-w", "shopcli", "1", "2"]) == 0
     diff = capsys.readouterr().out
-    assert "--- v1/models/orders.yaml" in diff and "+      - {name: order_total, agg: sum, expr: amount * 2}" in diff
+    assert (
+        "--- v1/models/orders.yaml" in diff
+        and "+      - {name: order_total, agg: sum, expr: amount * 2}" in diff
+    )
     assert main(["semantic", "diff", "-w", "shopcli", "1", "9"]) == 2
     assert "does not exist" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("dialect", ["duckdb", "postgres", "mysql"])
 def test_compile_prints_sql(env, capsys: pytest.CaptureFixture[str], dialect: str) -> None:
-    assert main(["semantic", "compile", "-w", "shopcli", "--metric", "revenue", "--by", "metric_time:month",
-                 "--by", "order__status", "--dialect", dialect]) == 0
+    assert (
+        main(
+            [
+                "semantic",
+                "compile",
+                "-w",
+                "shopcli",
+                "--metric",
+                "revenue",
+                "--by",
+                "metric_time:month",
+                "--by",
+                "order__status",
+                "--dialect",
+                dialect,
+            ]
+        )
+        == 0
+    )
     sql = capsys.readouterr().out
     tree = sqlglot.parse_one(sql, read=dialect)
     assert "orders" in {t.name for t in tree.find_all(sqlglot.exp.Table)}
@@ -127,8 +165,10 @@ def test_compile_unknown_metric_suggests_names(env, capsys: pytest.CaptureFixtur
     assert "revenue" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("text", "parsed"), [("metric_time:month", ("metric_time", "month")),
-                                              ("customer__region", ("customer__region", None))])
+@pytest.mark.parametrize(
+    ("text", "parsed"),
+    [("metric_time:month", ("metric_time", "month")), ("customer__region", ("customer__region", None))],
+)
 def test_parse_by(text: str, parsed: tuple) -> None:
     assert parse_by(text) == parsed
 
@@ -140,10 +180,17 @@ def test_parse_by_needs_a_name() -> None:
 
 def test_the_installed_script(env) -> None:
     _settings, values = env
-    result = subprocess.run([str(SCRIPT), "semantic", "validate", "-w", "shopcli", "--json"], capture_output=True,
-                            text=True, env={**os.environ, **values}, timeout=120, check=False)
+    result = subprocess.run(
+        [str(SCRIPT), "semantic", "validate", "-w", "shopcli", "--json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **values},
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == []
-    help_text = subprocess.run([str(SCRIPT), "semantic", "--help"], capture_output=True, text=True, timeout=60,
-                               check=False).stdout
+    help_text = subprocess.run(
+        [str(SCRIPT), "semantic", "--help"], capture_output=True, text=True, timeout=60, check=False
+    ).stdout
     assert "import-dbt" in help_text and "Examples:" in help_text

@@ -23,15 +23,30 @@ def _metadata(schema: str | None, with_fks: bool) -> sa.MetaData:
     md = sa.MetaData(schema=schema)
     prefix = f"{schema}." if schema else ""
     fk = (lambda target: [sa.ForeignKey(f"{prefix}{target}")]) if with_fks else (lambda target: [])
-    sa.Table("customers", md, sa.Column("customer_id", sa.Integer, primary_key=True, autoincrement=False),
-             sa.Column("customer_name", sa.String(40)), sa.Column("region", sa.String(20)),
-             sa.Column("signup_date", sa.Date))
-    sa.Table("orders", md, sa.Column("order_id", sa.Integer, primary_key=True, autoincrement=False),
-             sa.Column("customer_id", sa.Integer, *fk("customers.customer_id")),
-             sa.Column("status", sa.String(20)), sa.Column("ordered_at", sa.DateTime),
-             sa.Column("amount", sa.Numeric(10, 2)))
-    sa.Table("order_notes", md, sa.Column("note_id", sa.Integer, primary_key=True, autoincrement=False),
-             sa.Column("order_id", sa.Integer, *fk("orders.order_id")), sa.Column("body", sa.String(200)))
+    sa.Table(
+        "customers",
+        md,
+        sa.Column("customer_id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("customer_name", sa.String(40)),
+        sa.Column("region", sa.String(20)),
+        sa.Column("signup_date", sa.Date),
+    )
+    sa.Table(
+        "orders",
+        md,
+        sa.Column("order_id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("customer_id", sa.Integer, *fk("customers.customer_id")),
+        sa.Column("status", sa.String(20)),
+        sa.Column("ordered_at", sa.DateTime),
+        sa.Column("amount", sa.Numeric(10, 2)),
+    )
+    sa.Table(
+        "order_notes",
+        md,
+        sa.Column("note_id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("order_id", sa.Integer, *fk("orders.order_id")),
+        sa.Column("body", sa.String(200)),
+    )
     return md
 
 
@@ -39,10 +54,25 @@ def _fill(engine: sa.Engine, md: sa.MetaData) -> None:
     md.create_all(engine)
     t = md.tables
     key = (md.schema + ".") if md.schema else ""
-    customers = [{"customer_id": i, "customer_name": f"Customer {i}", "region": REGIONS[i % len(REGIONS)],
-                  "signup_date": dt.date(2024, 1, 1) + dt.timedelta(days=i)} for i in range(60)]
-    orders = [{"order_id": i, "customer_id": i % 60, "status": STATUSES[i % 3 if i % 5 else 0],
-               "ordered_at": dt.datetime(2024, 1 + i % 6, 1, 10, 0), "amount": 10 + i} for i in range(90)]
+    customers = [
+        {
+            "customer_id": i,
+            "customer_name": f"Customer {i}",
+            "region": REGIONS[i % len(REGIONS)],
+            "signup_date": dt.date(2024, 1, 1) + dt.timedelta(days=i),
+        }
+        for i in range(60)
+    ]
+    orders = [
+        {
+            "order_id": i,
+            "customer_id": i % 60,
+            "status": STATUSES[i % 3 if i % 5 else 0],
+            "ordered_at": dt.datetime(2024, 1 + i % 6, 1, 10, 0),
+            "amount": 10 + i,
+        }
+        for i in range(90)
+    ]
     notes = [{"note_id": i, "order_id": i, "body": f"note {i}"} for i in range(70)]
     with engine.begin() as conn:
         conn.execute(t[f"{key}customers"].insert(), customers)
@@ -90,8 +120,10 @@ def _schema_of(url: str, schema: str | None) -> dict[str, dict[str, str]]:
     engine = sa.create_engine(url)
     try:
         inspector = sa.inspect(engine)
-        return {t: {c["name"]: str(c["type"]).lower() for c in inspector.get_columns(t, schema=schema)}
-                for t in inspector.get_table_names(schema=schema)}
+        return {
+            t: {c["name"]: str(c["type"]).lower() for c in inspector.get_columns(t, schema=schema)}
+            for t in inspector.get_table_names(schema=schema)
+        }
     finally:
         engine.dispose()
 
@@ -127,16 +159,23 @@ def test_draft_from_a_live_database(database) -> None:
     assert {m.name for m in layer.metrics} >= {"total_amount", "orders_count", "customers_count"}
     assert validate(layer, _schema_of(url, schema)) == []
 
-    compiled = compile_plan(QueryPlan(metrics=("total_amount",), dimensions=(DimensionRef("customer__region"),)),
-                            layer, dialect)
+    compiled = compile_plan(
+        QueryPlan(metrics=("total_amount",), dimensions=(DimensionRef("customer__region"),)), layer, dialect
+    )
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
             got = {r[0]: float(r[1]) for r in conn.execute(sa.text(compiled.sql))}
             table = f"{schema}." if schema else ""
-            want = {r[0]: float(r[1]) for r in conn.execute(sa.text(
-                f"SELECT c.region, SUM(o.amount) FROM {table}orders o JOIN {table}customers c "
-                "ON c.customer_id = o.customer_id GROUP BY c.region"))}
+            want = {
+                r[0]: float(r[1])
+                for r in conn.execute(
+                    sa.text(
+                        f"SELECT c.region, SUM(o.amount) FROM {table}orders o JOIN {table}customers c "
+                        "ON c.customer_id = o.customer_id GROUP BY c.region"
+                    )
+                )
+            }
     finally:
         engine.dispose()
     assert got == want
@@ -177,14 +216,25 @@ def test_describe_hook_adds_descriptions_and_synonyms(pg_url: str) -> None:
         admin.dispose()
 
 
-@pytest.mark.parametrize(("raw", "name"), [("Order Lines", "order_lines"), ("2024 Sales", "t_2024_sales"),
-                                           ("customer__id", "customer_id")])
+@pytest.mark.parametrize(
+    ("raw", "name"),
+    [("Order Lines", "order_lines"), ("2024 Sales", "t_2024_sales"), ("customer__id", "customer_id")],
+)
 def test_snake(raw: str, name: str) -> None:
     assert snake(raw) == name
 
 
-@pytest.mark.parametrize(("plural", "one"), [("customers", "customer"), ("categories", "category"),
-                                             ("addresses", "address"), ("status", "status"), ("boxes", "box"), ("boss", "boss")])
+@pytest.mark.parametrize(
+    ("plural", "one"),
+    [
+        ("customers", "customer"),
+        ("categories", "category"),
+        ("addresses", "address"),
+        ("status", "status"),
+        ("boxes", "box"),
+        ("boss", "boss"),
+    ],
+)
 def test_singular(plural: str, one: str) -> None:
     assert singular(plural) == one
 
@@ -192,12 +242,22 @@ def test_singular(plural: str, one: str) -> None:
 def test_phrasings_are_proposed_from_verbs_of_dates_and_yes_no_columns() -> None:
     from datatruth.semantic.draft import propose_phrasings
 
-    models = [{"name": "shipments", "entities": [{"name": "shipment", "type": "primary", "expr": "id"}],
-               "dimensions": [{"name": "shipped_at", "type": "time"}, {"name": "created_date", "type": "time"},
-                              {"name": "signup_date", "type": "time"},
-                              {"name": "is_express", "type": "categorical", "sample_values": [True, False]},
-                              {"name": "is_region", "type": "categorical", "sample_values": ["West"]}]}]
+    models = [
+        {
+            "name": "shipments",
+            "entities": [{"name": "shipment", "type": "primary", "expr": "id"}],
+            "dimensions": [
+                {"name": "shipped_at", "type": "time"},
+                {"name": "created_date", "type": "time"},
+                {"name": "signup_date", "type": "time"},
+                {"name": "is_express", "type": "categorical", "sample_values": [True, False]},
+                {"name": "is_region", "type": "categorical", "sample_values": ["West"]},
+            ],
+        }
+    ]
     got = propose_phrasings(models)
     assert [(p["words"], p["dimension"], p.get("op")) for p in got] == [
-        (["shipped"], "shipment__shipped_at", None), (["created"], "shipment__created_date", None),
-        (["express"], "shipment__is_express", "=")]
+        (["shipped"], "shipment__shipped_at", None),
+        (["created"], "shipment__created_date", None),
+        (["express"], "shipment__is_express", "="),
+    ]

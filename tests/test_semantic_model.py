@@ -70,8 +70,10 @@ def test_composite_and_role_playing_entities() -> None:
 
 def test_join_graph_paths_and_fanout(retail) -> None:
     graph = JoinGraph.of(retail)
-    assert graph.path("order_lines", "customers").describe() == \
-        "order_lines -[order]-> orders -[customer]-> customers"
+    assert (
+        graph.path("order_lines", "customers").describe()
+        == "order_lines -[order]-> orders -[customer]-> customers"
+    )
     assert graph.path("orders", "order_lines") is None
     assert graph.fans_out("orders", "order_lines")
     assert not graph.fans_out("marketing_spend", "orders")
@@ -84,7 +86,10 @@ def test_version_hash_follows_content_not_formatting(tmp_path: Path) -> None:
     text = SHOP.read_text(encoding="utf-8")
     base = parse_semantic_text(text, "a.yaml").version_hash
     assert parse_semantic_text("# a comment\n" + text, "b.yaml").version_hash == base
-    assert parse_semantic_text(text.replace("expr: amount}", "expr: amount * 2}", 1), "c.yaml").version_hash != base
+    assert (
+        parse_semantic_text(text.replace("expr: amount}", "expr: amount * 2}", 1), "c.yaml").version_hash
+        != base
+    )
     assert len(base) == 16
 
 
@@ -122,9 +127,11 @@ def test_parse_semantic_text_reports_lines() -> None:
 FULL_PLAN = QueryPlan(
     metrics=("revenue", "orders"),
     dimensions=(DimensionRef("customer__region"), DimensionRef("metric_time", "month")),
-    filters=(Filter("customer__state", "in", ("Texas", "Ohio")), Filter("order__order_date", "between",
-                                                                        (dt.date(2025, 1, 1), dt.date(2025, 3, 31))),
-             Filter("customer__city", "not_null")),
+    filters=(
+        Filter("customer__state", "in", ("Texas", "Ohio")),
+        Filter("order__order_date", "between", (dt.date(2025, 1, 1), dt.date(2025, 3, 31))),
+        Filter("customer__city", "not_null"),
+    ),
     time_range=TimeRange(dt.date(2025, 1, 1), dt.date(2025, 4, 1), "Q1 2025", "quarter"),
     time_dimension="order__order_date",
     comparison="previous_period",
@@ -156,34 +163,55 @@ def test_plan_describe() -> None:
 
 
 def test_plan_shorthands() -> None:
-    plan = QueryPlan.from_dict({"metrics": ["m"], "dimensions": ["metric_time:week", "a__b"],
-                                "filters": [{"dimension": "a__b", "op": "==", "value": "x"}], "order": ["-m"]})
+    plan = QueryPlan.from_dict(
+        {
+            "metrics": ["m"],
+            "dimensions": ["metric_time:week", "a__b"],
+            "filters": [{"dimension": "a__b", "op": "==", "value": "x"}],
+            "order": ["-m"],
+        }
+    )
     assert plan.dimensions == (DimensionRef("metric_time", "week"), DimensionRef("a__b"))
     assert plan.filters == (Filter("a__b", "=", ("x",)),)
     assert plan.order == (OrderBy("m", True),)
     assert plan.time_grain() == DimensionRef("metric_time", "week")
 
 
-@pytest.mark.parametrize("data, message", [
-    ("revenue", "expected an object"),
-    ({}, "a plan needs a metric, an aggregate, or dimensions to list"),
-    ({"metrics": "revenue"}, "metrics: expected a list"),
-    ({"metrics": [1]}, r"metrics\[0\]: expected non-empty text"),
-    ({"metrics": ["m"], "sql": "SELECT 1"}, "unknown key"),
-    ({"metrics": ["m"], "dimensions": [{"name": "metric_time", "grain": "fortnight"}]}, "unknown grain"),
-    ({"metrics": ["m"], "filters": [{"dimension": "d", "op": "~", "values": [1]}]}, "unknown operator"),
-    ({"metrics": ["m"], "filters": [{"dimension": "d", "op": "between", "values": [1]}]}, "takes 2 value"),
-    ({"metrics": ["m"], "filters": [{"dimension": "d", "op": "=", "values": [{"a": 1}]}]}, "filter value must be"),
-    ({"metrics": ["m"], "filters": [{"dimension": "d", "op": "is_null", "values": [1]}]}, "takes 0 value"),
-    ({"metrics": ["m"], "time_range": {"start": "2025-13-01"}}, "expected a date"),
-    ({"metrics": ["m"], "time_range": {"start": "2025-02-01", "end": "2025-01-01"}}, "must be after start"),
-    ({"metrics": ["m"], "comparison": "yoy"}, "unknown comparison"),
-    ({"metrics": ["m"], "share_of_total": "yes"}, "expected true or false"),
-    ({"metrics": ["m"], "limit": 0}, "positive whole number"),
-    ({"metrics": ["m"], "limit": True}, "positive whole number"),
-    ({"metrics": ["m"], "order": [{"key": "m", "descending": "no"}]}, "expected true or false"),
-    ({"metrics": ["m"], "adhoc_metrics": [{"name": "x"}]}, r"adhoc_metrics\[0\].expr"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ("revenue", "expected an object"),
+        ({}, "a plan needs a metric, an aggregate, or dimensions to list"),
+        ({"metrics": "revenue"}, "metrics: expected a list"),
+        ({"metrics": [1]}, r"metrics\[0\]: expected non-empty text"),
+        ({"metrics": ["m"], "sql": "SELECT 1"}, "unknown key"),
+        ({"metrics": ["m"], "dimensions": [{"name": "metric_time", "grain": "fortnight"}]}, "unknown grain"),
+        ({"metrics": ["m"], "filters": [{"dimension": "d", "op": "~", "values": [1]}]}, "unknown operator"),
+        (
+            {"metrics": ["m"], "filters": [{"dimension": "d", "op": "between", "values": [1]}]},
+            "takes 2 value",
+        ),
+        (
+            {"metrics": ["m"], "filters": [{"dimension": "d", "op": "=", "values": [{"a": 1}]}]},
+            "filter value must be",
+        ),
+        (
+            {"metrics": ["m"], "filters": [{"dimension": "d", "op": "is_null", "values": [1]}]},
+            "takes 0 value",
+        ),
+        ({"metrics": ["m"], "time_range": {"start": "2025-13-01"}}, "expected a date"),
+        (
+            {"metrics": ["m"], "time_range": {"start": "2025-02-01", "end": "2025-01-01"}},
+            "must be after start",
+        ),
+        ({"metrics": ["m"], "comparison": "yoy"}, "unknown comparison"),
+        ({"metrics": ["m"], "share_of_total": "yes"}, "expected true or false"),
+        ({"metrics": ["m"], "limit": 0}, "positive whole number"),
+        ({"metrics": ["m"], "limit": True}, "positive whole number"),
+        ({"metrics": ["m"], "order": [{"key": "m", "descending": "no"}]}, "expected true or false"),
+        ({"metrics": ["m"], "adhoc_metrics": [{"name": "x"}]}, r"adhoc_metrics\[0\].expr"),
+    ],
+)
 def test_plan_from_bad_data_names_the_field(data: Any, message: str) -> None:
     with pytest.raises(UserError, match=message):
         QueryPlan.from_dict(data)

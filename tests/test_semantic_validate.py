@@ -16,8 +16,13 @@ from datatruth.workspace.registry import load_workspace
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "semantic"
 SCHEMA = {
-    "orders": {"order_id": "INTEGER", "customer_id": "INTEGER", "order_date": "DATE", "channel": "VARCHAR",
-               "amount": "DECIMAL(10,2)"},
+    "orders": {
+        "order_id": "INTEGER",
+        "customer_id": "INTEGER",
+        "order_date": "DATE",
+        "channel": "VARCHAR",
+        "amount": "DECIMAL(10,2)",
+    },
     "customers": {"customer_id": "INTEGER", "region": "VARCHAR"},
 }
 
@@ -69,8 +74,9 @@ def test_each_rule_reports_every_issue_with_its_line(name: str) -> None:
         assert hits[0].line == line and hits[0].file == str(path), str(hits[0])
 
 
-def test_a_crashing_rule_is_an_issue_and_the_other_rules_still_run(monkeypatch: pytest.MonkeyPatch,
-                                                                      caplog: pytest.LogCaptureFixture) -> None:
+def test_a_crashing_rule_is_an_issue_and_the_other_rules_still_run(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     from datatruth.semantic import validate as validation
 
     def broken(_layer: object, _schema: object) -> list:
@@ -107,13 +113,21 @@ def test_structural_problems_are_all_raised_at_load() -> None:
     with pytest.raises(ConfigError) as info:
         load_semantic_model([path])
     found = {(i.line, i.message.split(",")[0]) for i in info.value.issues}
-    for line, fragment in [(4, "unknown key 'colour'"), (6, "'type' must be one of primary"),
-                           (8, "'time_granularity' must be one of hour"), (9, "missing required key 'name'"),
-                           (11, "'agg' must be one of sum"), (12, "a percentile measure needs 'percentile'"),
-                           (14, "a simple metric needs 'measure'"), (15, "a ratio metric needs 'denominator'"),
-                           (16, "name 'Bad-Name' must be lower_snake_case"), (17, "window 'forever'"),
-                           (21, "'synonyms' must be a list of texts"), (23, "exactly one of 'plan' or 'sql'"),
-                           (24, "unknown key 'extra_top'")]:
+    for line, fragment in [
+        (4, "unknown key 'colour'"),
+        (6, "'type' must be one of primary"),
+        (8, "'time_granularity' must be one of hour"),
+        (9, "missing required key 'name'"),
+        (11, "'agg' must be one of sum"),
+        (12, "a percentile measure needs 'percentile'"),
+        (14, "a simple metric needs 'measure'"),
+        (15, "a ratio metric needs 'denominator'"),
+        (16, "name 'Bad-Name' must be lower_snake_case"),
+        (17, "window 'forever'"),
+        (21, "'synonyms' must be a list of texts"),
+        (23, "exactly one of 'plan' or 'sql'"),
+        (24, "unknown key 'extra_top'"),
+    ]:
         assert any(line == got_line and fragment in msg for got_line, msg in found), (line, fragment, found)
     assert len(info.value.issues) == 13
     assert all(i.file == str(path) for i in info.value.issues)
@@ -121,8 +135,9 @@ def test_structural_problems_are_all_raised_at_load() -> None:
 
 def test_issues_from_several_files_are_collected(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text("semantic_models:\n  - name: x\n    tabel: t\n", encoding="utf-8")
-    (tmp_path / "b.yaml").write_text("metrics:\n  - {name: m, type: simple}\n  - {name: n, type: weird}\n",
-                                     encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(
+        "metrics:\n  - {name: m, type: simple}\n  - {name: n, type: weird}\n", encoding="utf-8"
+    )
     (tmp_path / "c.yaml").write_text("metrics: [\n", encoding="utf-8")
     with pytest.raises(ConfigError) as info:
         load_semantic_model([tmp_path])
@@ -134,34 +149,54 @@ def test_issues_from_several_files_are_collected(tmp_path: Path) -> None:
 def test_missing_paths_are_issues(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_semantic_model([tmp_path / "nope.yaml", tmp_path])
-    assert {i.message for i in info.value.issues} == {"semantic model path does not exist",
-                                                      "folder holds no *.yaml semantic model files"}
+    assert {i.message for i in info.value.issues} == {
+        "semantic model path does not exist",
+        "folder holds no *.yaml semantic model files",
+    }
 
 
 def test_shop_fixture_is_clean() -> None:
-    schema = {"customers": {"customer_id": "INTEGER", "region": "VARCHAR", "signup_date": "DATE"},
-              "products": {"product_id": "INTEGER", "category": "VARCHAR"},
-              "orders": {"order_id": "INTEGER", "customer_id": "INTEGER", "order_date": "DATE",
-                         "ordered_at": "TIMESTAMP", "channel": "VARCHAR", "shipping": "DECIMAL(10,2)"},
-              "order_items": {"item_id": "INTEGER", "order_id": "INTEGER", "product_id": "INTEGER",
-                              "quantity": "INTEGER", "amount": "DECIMAL(10,2)"},
-              "ads": {"ad_id": "INTEGER", "month": "DATE", "spend": "DECIMAL(10,2)"}}
+    schema = {
+        "customers": {"customer_id": "INTEGER", "region": "VARCHAR", "signup_date": "DATE"},
+        "products": {"product_id": "INTEGER", "category": "VARCHAR"},
+        "orders": {
+            "order_id": "INTEGER",
+            "customer_id": "INTEGER",
+            "order_date": "DATE",
+            "ordered_at": "TIMESTAMP",
+            "channel": "VARCHAR",
+            "shipping": "DECIMAL(10,2)",
+        },
+        "order_items": {
+            "item_id": "INTEGER",
+            "order_id": "INTEGER",
+            "product_id": "INTEGER",
+            "quantity": "INTEGER",
+            "amount": "DECIMAL(10,2)",
+        },
+        "ads": {"ad_id": "INTEGER", "month": "DATE", "spend": "DECIMAL(10,2)"},
+    }
     layer = load_semantic_model([FIXTURES / "shop.yaml"])
     assert validate(layer, schema) == []
     # without a schema only the model's own consistency is checked
     assert validate(layer) == []
     broken = {k: v for k, v in schema.items() if k != "ads"}
-    assert [i.message for i in validate(layer, broken)] == ["model 'ads': table 'ads' is not in the warehouse"]
+    assert [i.message for i in validate(layer, broken)] == [
+        "model 'ads': table 'ads' is not in the warehouse"
+    ]
 
 
 def test_verified_plans_must_compile() -> None:
-    layer_text = (FIXTURES / "shop.yaml").read_text(encoding="utf-8") + """
+    layer_text = (
+        (FIXTURES / "shop.yaml").read_text(encoding="utf-8")
+        + """
 verified_questions:
   - question: shipping by product category
     plan: {metrics: [shipping], dimensions: [product__category]}
   - question: sales by region
     plan: {metrics: [sales], dimensions: [customer__region]}
 """
+    )
     from datatruth.semantic.model import parse_semantic_text
 
     issues = validate(parse_semantic_text(layer_text, "shop_q.yaml"))
@@ -174,7 +209,9 @@ def test_verified_question_fields_are_checked_and_round_trip() -> None:
     from datatruth.semantic.model import parse_semantic_text
 
     base = (FIXTURES / "shop.yaml").read_text(encoding="utf-8")
-    good = base + """
+    good = (
+        base
+        + """
 verified_questions:
   - question: sales by region
     plan: {metrics: [sales], dimensions: [{name: customer__region}]}
@@ -185,6 +222,7 @@ verified_questions:
     sql: SELECT COUNT(*) FROM orders
     onboarding: true
 """
+    )
     layer = parse_semantic_text(good, "shop_v.yaml")
     first = layer.verified_questions[0]
     assert (first.verified_by, first.verified_at.isoformat(), first.onboarding) == ("ana", "2026-11-02", True)
@@ -194,10 +232,14 @@ verified_questions:
     [issue] = validate(layer)
     assert "onboarding question 'orders as SQL' needs a plan" in issue.message and issue.file == "shop_v.yaml"
     with pytest.raises(ConfigError) as err:
-        parse_semantic_text(base + """
+        parse_semantic_text(
+            base
+            + """
 verified_questions:
   - {question: q, plan: {metrics: [sales]}, verified_at: last tuesday, onboarding: maybe, verifed_by: x}
-""", "bad.yaml")
+""",
+            "bad.yaml",
+        )
     messages = " | ".join(i.message for i in err.value.issues)
     assert "'verified_at' must be a date" in messages and "'onboarding' must be true or false" in messages
     assert "unknown key 'verifed_by'" in messages
@@ -209,15 +251,23 @@ def _workspace(tmp_path: Path, model: Path) -> object:
     wdir.mkdir(parents=True)
     db = tmp_path / "wh.duckdb"
     con = duckdb.connect(str(db))
-    con.execute("CREATE TABLE orders (order_id INTEGER, customer_id INTEGER, order_date DATE, channel VARCHAR, "
-                "amount DECIMAL(10,2))")
+    con.execute(
+        "CREATE TABLE orders (order_id INTEGER, customer_id INTEGER, order_date DATE, channel VARCHAR, "
+        "amount DECIMAL(10,2))"
+    )
     con.execute("CREATE TABLE customers (customer_id INTEGER, region VARCHAR)")
     con.close()
     (wdir / "workspace.yaml").write_text(
         f"title: sem test\nwarehouse:\n  url: duckdb:///{db}\nsemantic_models:\n  - {model}\n"
-        "members:\n  - {user: local, role: admin}\n", encoding="utf-8")
-    settings = load_settings({"DATATRUTH_DATA_DIR": str(tmp_path / "data"),
-                              "DATATRUTH_WORKSPACES_DIR": str(tmp_path / "workspaces")})
+        "members:\n  - {user: local, role: admin}\n",
+        encoding="utf-8",
+    )
+    settings = load_settings(
+        {
+            "DATATRUTH_DATA_DIR": str(tmp_path / "data"),
+            "DATATRUTH_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+        }
+    )
     return load_workspace("semtest", settings)
 
 
@@ -250,16 +300,26 @@ metrics:
 """
 
 
-@pytest.mark.parametrize(("condition", "problem"), [
-    ("customer_id IN (SELECT c.customer_id FROM customers AS c WHERE c.region = 'West')", None),
-    ("customer_id IN (SELECT customer_id FROM customers WHERE region = 'West')", None),
-    ("customer_id IN (SELECT c.customer_id FROM customers AS c WHERE c.colour = 'red')",
-     "column 'colour' does not exist in customers"),
-    ("customer_id IN (SELECT customer_id FROM customers WHERE amount > 3)", None),  # correlated: orders.amount
-    ("customer_id IN (SELECT c.customer_id FROM clients AS c)", "table 'clients' does not exist"),
-    ("colour = 'red' AND customer_id IN (SELECT customer_id FROM customers)",
-     "column 'colour' does not exist in orders"),
-])
+@pytest.mark.parametrize(
+    ("condition", "problem"),
+    [
+        ("customer_id IN (SELECT c.customer_id FROM customers AS c WHERE c.region = 'West')", None),
+        ("customer_id IN (SELECT customer_id FROM customers WHERE region = 'West')", None),
+        (
+            "customer_id IN (SELECT c.customer_id FROM customers AS c WHERE c.colour = 'red')",
+            "column 'colour' does not exist in customers",
+        ),
+        (
+            "customer_id IN (SELECT customer_id FROM customers WHERE amount > 3)",
+            None,
+        ),  # correlated: orders.amount
+        ("customer_id IN (SELECT c.customer_id FROM clients AS c)", "table 'clients' does not exist"),
+        (
+            "colour = 'red' AND customer_id IN (SELECT customer_id FROM customers)",
+            "column 'colour' does not exist in orders",
+        ),
+    ],
+)
 def test_filter_subqueries_are_checked_against_their_own_tables(condition: str, problem: str | None) -> None:
     from datatruth.semantic.model import parse_semantic_text
 

@@ -35,8 +35,12 @@ KEY = "models/orders.yaml"
 
 
 def _workspace(tmp_path: Path, name: str = "ver"):
-    settings = load_settings({"DATATRUTH_DATA_DIR": str(tmp_path / "data"),
-                              "DATATRUTH_WORKSPACES_DIR": str(tmp_path / "workspaces")})
+    settings = load_settings(
+        {
+            "DATATRUTH_DATA_DIR": str(tmp_path / "data"),
+            "DATATRUTH_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+        }
+    )
     folder = settings.workspaces_dir / name / "models"
     folder.mkdir(parents=True)
     (folder / "orders.yaml").write_text(MODEL)
@@ -101,7 +105,9 @@ def test_a_viewer_may_not_save(env) -> None:
 
 def test_a_model_with_errors_is_never_saved_and_every_issue_is_listed(env) -> None:
     ws, store = env
-    broken = MODEL.replace("expr: amount", "expr: amount_typo").replace("measure: order_total}", "measure: nope}")
+    broken = MODEL.replace("expr: amount", "expr: amount_typo").replace(
+        "measure: order_total}", "measure: nope}"
+    )
     with pytest.raises(ConfigError) as caught:
         versions.save_model(ws, store, {KEY: broken, "models/extra.yaml": "metrics: [\n"}, "ana", "broken")
     text = "\n".join(str(i) for i in caught.value.issues)
@@ -132,8 +138,13 @@ def test_a_save_needs_a_message(env) -> None:
 def test_diff_is_a_readable_unified_diff_per_file(env) -> None:
     ws, store = env
     new = MODEL.replace("agg: sum, expr: amount", "agg: sum, expr: amount, description: Paid amount")
-    versions.save_model(ws, store, {KEY: new, "models/more.yaml": "metrics:\n  - {name: rev2, type: simple, "
-                                    "measure: order_total}\n"}, "ana", "describe")
+    versions.save_model(
+        ws,
+        store,
+        {KEY: new, "models/more.yaml": "metrics:\n  - {name: rev2, type: simple, measure: order_total}\n"},
+        "ana",
+        "describe",
+    )
     text = versions.diff(store, ws, 1, 2)
     assert f"--- v1/{KEY}" in text and f"+++ v2/{KEY}" in text
     assert "-      - {name: order_total, agg: sum, expr: amount}" in text
@@ -144,9 +155,16 @@ def test_diff_is_a_readable_unified_diff_per_file(env) -> None:
 
 def test_restore_makes_a_new_version_with_the_old_content(env) -> None:
     ws, store = env
-    versions.save_model(ws, store, {KEY: MODEL.replace("amount}", "amount * 2}"),
-                                    "models/more.yaml": "metrics:\n  - {name: rev2, type: simple, "
-                                    "measure: order_total}\n"}, "ana", "double")
+    versions.save_model(
+        ws,
+        store,
+        {
+            KEY: MODEL.replace("amount}", "amount * 2}"),
+            "models/more.yaml": "metrics:\n  - {name: rev2, type: simple, measure: order_total}\n",
+        },
+        "ana",
+        "double",
+    )
     restored = versions.restore(store, ws, 1, "ana")
     assert restored.version == 3 and restored.files == sv.get(store, ws.name, 1).files
     assert (ws.config.directory / KEY).read_text() == MODEL

@@ -16,23 +16,39 @@ from datatruth.ask.pipeline import ask, run_sql
 from datatruth.sql.sensitive import MASK, columns_to_mask
 
 REPO = Path(__file__).resolve().parent.parent
-SCHEMA = {"customers": {"customer_id": "INT", "customer_name": "TEXT", "email": "TEXT", "region": "TEXT"},
-          "orders": {"order_id": "INT", "customer_id": "INT", "amount": "DOUBLE"}}
+SCHEMA = {
+    "customers": {"customer_id": "INT", "customer_name": "TEXT", "email": "TEXT", "region": "TEXT"},
+    "orders": {"order_id": "INT", "customer_id": "INT", "amount": "DOUBLE"},
+}
 MARKS = ("customers.email", "customers.customer_name")
 
 
-@pytest.mark.parametrize("sql,columns,masked", [
-    ("SELECT email, region FROM customers", ["email", "region"], {"email"}),
-    ("SELECT upper(email) AS e, count(*) AS n FROM customers GROUP BY 1", ["e", "n"], {"e"}),
-    ("SELECT * FROM customers", ["customer_id", "customer_name", "email", "region"], {"customer_name", "email"}),
-    ("WITH x AS (SELECT customer_name AS nm FROM customers) SELECT nm FROM x", ["nm"], {"nm"}),
-    ("SELECT e FROM (SELECT region AS e FROM customers UNION ALL SELECT email FROM customers) t", ["e"], {"e"}),
-    ("SELECT c.region, SUM(o.amount) AS total FROM orders o JOIN customers c USING (customer_id) GROUP BY 1",
-     ["region", "total"], set()),
-    ("SELECT string_agg(c.customer_name, ',') AS names FROM customers c", ["names"], {"names"}),
-    ("SELECT count(*) AS n FROM customers", ["n"], set()),
-    ("SELECT * FROM mystery", ["a", "b"], {"a", "b"}),  # no schema: nothing can be vouched for
-])
+@pytest.mark.parametrize(
+    "sql,columns,masked",
+    [
+        ("SELECT email, region FROM customers", ["email", "region"], {"email"}),
+        ("SELECT upper(email) AS e, count(*) AS n FROM customers GROUP BY 1", ["e", "n"], {"e"}),
+        (
+            "SELECT * FROM customers",
+            ["customer_id", "customer_name", "email", "region"],
+            {"customer_name", "email"},
+        ),
+        ("WITH x AS (SELECT customer_name AS nm FROM customers) SELECT nm FROM x", ["nm"], {"nm"}),
+        (
+            "SELECT e FROM (SELECT region AS e FROM customers UNION ALL SELECT email FROM customers) t",
+            ["e"],
+            {"e"},
+        ),
+        (
+            "SELECT c.region, SUM(o.amount) AS total FROM orders o JOIN customers c USING (customer_id) GROUP BY 1",
+            ["region", "total"],
+            set(),
+        ),
+        ("SELECT string_agg(c.customer_name, ',') AS names FROM customers c", ["names"], {"names"}),
+        ("SELECT count(*) AS n FROM customers", ["n"], set()),
+        ("SELECT * FROM mystery", ["a", "b"], {"a", "b"}),  # no schema: nothing can be vouched for
+    ],
+)
 def test_lineage_finds_every_derived_column(sql: str, columns: list[str], masked: set[str]) -> None:
     assert columns_to_mask(sql, "duckdb", MARKS, columns, SCHEMA) == masked
 
@@ -57,7 +73,9 @@ def retail(tmp_path_factory: pytest.TempPathFactory):
 
 
 def _raw_names(ws, store) -> set[str]:
-    frame = run_sql(ws, "SELECT customer_name, email, phone FROM customers LIMIT 50", user="admin", store=store).frame
+    frame = run_sql(
+        ws, "SELECT customer_name, email, phone FROM customers LIMIT 50", user="admin", store=store
+    ).frame
     return {str(v) for v in frame.to_numpy().ravel()}
 
 
@@ -72,7 +90,9 @@ def test_answers_mask_by_role(retail) -> None:
         answer = ask(ws, question, user=user, store=store)
         assert answer.frame["customer__name"].tolist() == [MASK] * len(answer.frame)
         for column in ("customer__customer_id", "revenue"):
-            assert answer.frame[column].tolist() == admin.frame[column].tolist(), "keys and numbers are not masked"
+            assert answer.frame[column].tolist() == admin.frame[column].tolist(), (
+                "keys and numbers are not masked"
+            )
         shown = answer.explanation + repr(answer.insights) + repr(answer.chart)
         assert not any(n in shown for n in names), "no name reaches the explanation, insights or chart"
 
@@ -80,13 +100,17 @@ def test_answers_mask_by_role(retail) -> None:
 def test_sql_tab_masks_for_analysts(retail) -> None:
     ws, store, _ = retail
     raw = _raw_names(ws, store)
-    for sql in ("SELECT customer_name, email, phone FROM customers LIMIT 50",
-                "SELECT lower(email) AS e, phone || '' AS p FROM customers LIMIT 50",
-                "SELECT * FROM customers LIMIT 50"):
+    for sql in (
+        "SELECT customer_name, email, phone FROM customers LIMIT 50",
+        "SELECT lower(email) AS e, phone || '' AS p FROM customers LIMIT 50",
+        "SELECT * FROM customers LIMIT 50",
+    ):
         frame = run_sql(ws, sql, user="ana", store=store).frame
         values = {str(v) for v in frame.to_numpy().ravel()}
         assert not values & raw, sql
-    counts = run_sql(ws, "SELECT region, count(*) AS n FROM customers GROUP BY 1", user="ana", store=store).frame
+    counts = run_sql(
+        ws, "SELECT region, count(*) AS n FROM customers GROUP BY 1", user="ana", store=store
+    ).frame
     assert MASK not in counts.to_numpy().ravel().tolist(), "columns that are not sensitive stay as they are"
 
 
@@ -114,10 +138,15 @@ def test_ask_page_masks_for_a_viewer(retail) -> None:
     at.run()
     at.chat_input[0].set_value("top 5 customers by revenue last year").run()
     assert not at.exception
-    names = {str(v) for v in ask(ws, "top 5 customers by revenue last year", user="admin",
-                                 store=store).frame["customer__name"]}
+    names = {
+        str(v)
+        for v in ask(ws, "top 5 customers by revenue last year", user="admin", store=store).frame[
+            "customer__name"
+        ]
+    }
     shown = " ".join(str(d.value.to_numpy().ravel().tolist()) for d in at.dataframe) + " ".join(
-        m.value for m in at.markdown)
+        m.value for m in at.markdown
+    )
     assert MASK in shown and not any(n in shown for n in names)
 
 

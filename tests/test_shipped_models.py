@@ -23,7 +23,9 @@ WINDOWS = {"retail": ("2026-01-01", "2026-07-01"), "flights": ("2013-03-01", "20
 def demo_workspaces(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Workspace]]:
     """Both demo workspaces, with warehouses built into a temporary data dir."""
     data = tmp_path_factory.mktemp("semantic_demo_data")
-    settings = load_settings({"DATATRUTH_DATA_DIR": str(data), "DATATRUTH_WORKSPACES_DIR": str(REPO / "workspaces")})
+    settings = load_settings(
+        {"DATATRUTH_DATA_DIR": str(data), "DATATRUTH_WORKSPACES_DIR": str(REPO / "workspaces")}
+    )
     spaces = {name: load_workspace(name, settings) for name in ("retail", "flights")}
     yield spaces
     for ws in spaces.values():
@@ -42,7 +44,9 @@ class _Runner:
         self.ws = ws
 
     def execute(self, sql: str) -> _Runner:
-        self.rows = [tuple(r) for r in self.ws.warehouse.run(sql, row_cap=100_000).frame.itertuples(index=False)]
+        self.rows = [
+            tuple(r) for r in self.ws.warehouse.run(sql, row_cap=100_000).frame.itertuples(index=False)
+        ]
         return self
 
     def fetchall(self) -> list[tuple]:
@@ -62,7 +66,9 @@ def test_shipped_model_has_no_issues(name: str, demo_workspaces: dict[str, Works
 def test_shipped_model_is_documented(name: str, layers: dict[str, SemanticLayer]) -> None:
     layer = layers[name]
     for metric in layer.metrics:
-        assert metric.description and metric.label, f"{name}: metric {metric.name} needs a label and description"
+        assert metric.description and metric.label, (
+            f"{name}: metric {metric.name} needs a label and description"
+        )
     for qd in layer.dimensions():
         if not qd.dimension.is_time and qd.dimension.label and not qd.dimension.implicit:  # declared ones
             # a column of numbers is documented by its unit or description; names and codes by samples or synonyms
@@ -71,16 +77,18 @@ def test_shipped_model_is_documented(name: str, layers: dict[str, SemanticLayer]
 
 
 @pytest.mark.parametrize("name", ["retail", "flights"])
-def test_every_metric_runs_alone_and_by_month(name: str, demo_workspaces: dict[str, Workspace],
-                                              layers: dict[str, SemanticLayer]) -> None:
+def test_every_metric_runs_alone_and_by_month(
+    name: str, demo_workspaces: dict[str, Workspace], layers: dict[str, SemanticLayer]
+) -> None:
     layer = layers[name]
     start, end = WINDOWS[name]
     con = _Runner(demo_workspaces[name])
     try:
         for metric in layer.metric_names():
             for dims in ([], ["metric_time:month"]):
-                plan = QueryPlan.from_dict({"metrics": [metric], "dimensions": dims,
-                                            "time_range": {"start": start, "end": end}})
+                plan = QueryPlan.from_dict(
+                    {"metrics": [metric], "dimensions": dims, "time_range": {"start": start, "end": end}}
+                )
                 compiled = compile_plan(plan, layer, "duckdb")
                 rows = con.execute(compiled.sql).fetchall()
                 assert rows, f"{name}.{metric} {dims}: no rows"
@@ -93,8 +101,9 @@ def test_every_metric_runs_alone_and_by_month(name: str, demo_workspaces: dict[s
 
 
 @pytest.mark.parametrize("name", ["retail", "flights"])
-def test_verified_question_plans_compile_and_run(name: str, demo_workspaces: dict[str, Workspace],
-                                                 layers: dict[str, SemanticLayer]) -> None:
+def test_verified_question_plans_compile_and_run(
+    name: str, demo_workspaces: dict[str, Workspace], layers: dict[str, SemanticLayer]
+) -> None:
     layer = layers[name]
     con = _Runner(demo_workspaces[name])
     try:
@@ -105,8 +114,9 @@ def test_verified_question_plans_compile_and_run(name: str, demo_workspaces: dic
         con.close()
 
 
-def test_retail_numbers_match_hand_written_sql(demo_workspaces: dict[str, Workspace],
-                                               layers: dict[str, SemanticLayer]) -> None:
+def test_retail_numbers_match_hand_written_sql(
+    demo_workspaces: dict[str, Workspace], layers: dict[str, SemanticLayer]
+) -> None:
     """Spot checks of the retail definitions against SQL written by hand from the brief."""
     layer = layers["retail"]
     con = _Runner(demo_workspaces["retail"])
@@ -115,24 +125,25 @@ def test_retail_numbers_match_hand_written_sql(demo_workspaces: dict[str, Worksp
         "revenue": f"SELECT SUM(l.net_amount) FROM order_lines l JOIN orders o USING (order_id) WHERE {rng}",
         "orders": f"SELECT COUNT(DISTINCT order_id) FROM orders o WHERE {rng}",
         "average_order_value": f"SELECT SUM(l.net_amount) / COUNT(DISTINCT o.order_id) FROM order_lines l "
-                               f"JOIN orders o USING (order_id) WHERE {rng}",
+        f"JOIN orders o USING (order_id) WHERE {rng}",
         "gross_margin": f"SELECT SUM(l.net_amount - l.quantity * l.unit_cost) FROM order_lines l "
-                        f"JOIN orders o USING (order_id) WHERE {rng}",
+        f"JOIN orders o USING (order_id) WHERE {rng}",
         "returning_customer_rate": f"""
             SELECT COUNT(DISTINCT CASE WHEN f.first_order < DATE '2026-01-01' THEN o.customer_id END) * 1.0
                    / COUNT(DISTINCT o.customer_id)
             FROM orders o JOIN (SELECT customer_id, MIN(order_date) AS first_order FROM orders GROUP BY 1) f
               USING (customer_id) WHERE {rng}""",
         "new_customers": "SELECT COUNT(*) FROM customers WHERE signup_date >= DATE '2026-01-01' "
-                         "AND signup_date < DATE '2026-04-01'",
+        "AND signup_date < DATE '2026-04-01'",
         "roas": f"""SELECT (SELECT SUM(l.net_amount) FROM order_lines l JOIN orders o USING (order_id) WHERE {rng})
                    / (SELECT SUM(spend) FROM marketing_spend WHERE month >= DATE '2026-01-01'
                       AND month < DATE '2026-04-01')""",
     }
     try:
         for metric, sql in hand.items():
-            plan = QueryPlan.from_dict({"metrics": [metric], "time_range": {"start": "2026-01-01",
-                                                                             "end": "2026-04-01"}})
+            plan = QueryPlan.from_dict(
+                {"metrics": [metric], "time_range": {"start": "2026-01-01", "end": "2026-04-01"}}
+            )
             got = con.execute(compile_plan(plan, layer, "duckdb").sql).fetchall()[0][0]
             want = con.execute(sql).fetchall()[0][0]
             assert float(got) == pytest.approx(float(want), rel=1e-9), metric
@@ -140,21 +151,23 @@ def test_retail_numbers_match_hand_written_sql(demo_workspaces: dict[str, Worksp
         con.close()
 
 
-def test_flights_numbers_match_hand_written_sql(demo_workspaces: dict[str, Workspace],
-                                                layers: dict[str, SemanticLayer]) -> None:
+def test_flights_numbers_match_hand_written_sql(
+    demo_workspaces: dict[str, Workspace], layers: dict[str, SemanticLayer]
+) -> None:
     layer = layers["flights"]
     con = _Runner(demo_workspaces["flights"])
     hand = {
         "cancellation_rate": "SELECT AVG(CASE WHEN dep_time IS NULL THEN 1.0 ELSE 0 END) FROM flights",
         "on_time_rate": "SELECT AVG(CASE WHEN arr_delay <= 15 THEN 1.0 ELSE 0 END) FROM flights "
-                        "WHERE arr_delay IS NOT NULL",
+        "WHERE arr_delay IS NOT NULL",
         "average_departure_delay": "SELECT AVG(dep_delay) FROM flights",
         "flights": "SELECT COUNT(*) FROM flights",
     }
     try:
         for metric, sql in hand.items():
-            got = con.execute(compile_plan(QueryPlan.from_dict({"metrics": [metric]}), layer,
-                                           "duckdb").sql).fetchall()[0][0]
+            got = con.execute(
+                compile_plan(QueryPlan.from_dict({"metrics": [metric]}), layer, "duckdb").sql
+            ).fetchall()[0][0]
             assert float(got) == pytest.approx(float(con.execute(sql).fetchall()[0][0]), rel=1e-9), metric
         # weather is joined on the composite (origin, time_hour) key without losing or duplicating flights
         plan = QueryPlan.from_dict({"metrics": ["flights"], "dimensions": ["origin_weather__precip"]})

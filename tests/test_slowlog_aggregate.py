@@ -28,10 +28,24 @@ from datatruth.slowlog.report import ReportOptions, micro_t, render_json, render
 pytestmark = pytest.mark.corpus
 # Read at collection time for parametrisation; every test also takes the `corpora` fixture,
 # which skips (or fails under CI) when the corpora are missing.
-CORPUS = Path(os.environ.get("DATATRUTH_CORPORA") or Path(__file__).resolve().parent.parent.parent / "shared" / "corpora") / "percona"
+CORPUS = (
+    Path(
+        os.environ.get("DATATRUTH_CORPORA")
+        or Path(__file__).resolve().parent.parent.parent / "shared" / "corpora"
+    )
+    / "percona"
+)
 GOLDEN = Path(__file__).resolve().parent / "golden" / "slowlog"
-REPORT_ONLY_ARGS = {"--report-format=query_report", "--report-format", "--limit", "10",
-                    "query_report", "query_report,profile", "header,query_report,profile", "header,query_report"}
+REPORT_ONLY_ARGS = {
+    "--report-format=query_report",
+    "--report-format",
+    "--limit",
+    "10",
+    "query_report",
+    "query_report,profile",
+    "header,query_report,profile",
+    "header,query_report",
+}
 
 
 def _default_pairs() -> list[dict]:
@@ -53,16 +67,18 @@ def _expected_classes(text: str) -> list[dict]:
             if line.startswith("# Count "):
                 found["count"] = int(line.split()[-1])
             if line.startswith("# Databases"):
-                found["databases"] = line[len("# Databases"):].strip()
+                found["databases"] = line[len("# Databases") :].strip()
             for label in ("Exec time", "Rows examine", "Query size", "Lock time"):
                 if line.startswith(f"# {label} "):
-                    found[label] = line[len(label) + 2:].split()[1:]  # drop the pct column
+                    found[label] = line[len(label) + 2 :].split()[1:]  # drop the pct column
         classes.append(found)
     return classes
 
 
 def _row(fmt, stats) -> list[str]:
-    return [fmt(v) for v in (stats.total, stats.min, stats.max, stats.avg, stats.p95, stats.stddev, stats.median)]
+    return [
+        fmt(v) for v in (stats.total, stats.min, stats.max, stats.avg, stats.p95, stats.stddev, stats.median)
+    ]
 
 
 def test_enough_pairs_are_tested(corpora: Path) -> None:
@@ -104,15 +120,23 @@ def test_no_events_report(corpora: Path) -> None:
 
 
 def _event(query: str, qt: float, pos: int, **kw) -> SlowEvent:
-    return SlowEvent(query=query, query_time=qt, rows_examined=kw.pop("rows", 10), rows_sent=1,
-                     pos_in_log=pos, **kw)
+    return SlowEvent(
+        query=query, query_time=qt, rows_examined=kw.pop("rows", 10), rows_sent=1, pos_in_log=pos, **kw
+    )
 
 
 def test_ranking_orders_and_limit(corpora: Path) -> None:
-    events = [_event("select 1 from a", 1.0, 0)] * 5 + [_event("select 1 from b", 10.0, 100)] + \
-             [_event("select 1 from c", 0.1 * i, 200 + i) for i in range(1, 31)]
+    events = (
+        [_event("select 1 from a", 1.0, 0)] * 5
+        + [_event("select 1 from b", 10.0, 100)]
+        + [_event("select 1 from c", 0.1 * i, 200 + i) for i in range(1, 31)]
+    )
     by_total = aggregate(events)
-    assert [c.fingerprint for c in by_total.classes] == ["select ? from c", "select ? from b", "select ? from a"]
+    assert [c.fingerprint for c in by_total.classes] == [
+        "select ? from c",
+        "select ? from b",
+        "select ? from a",
+    ]
     by_count = aggregate(events, order_by="count", limit=2)
     assert [c.fingerprint for c in by_count.classes] == ["select ? from c", "select ? from a"]
     by_p95 = aggregate(events, order_by="p95")
@@ -121,9 +145,11 @@ def test_ranking_orders_and_limit(corpora: Path) -> None:
 
 
 def test_sample_is_the_worst_event_and_strings_are_counted(corpora: Path) -> None:
-    events = [_event("select * from t where id = 1", 0.5, 0, db="shop", user="app", host="web1"),
-              _event("select * from t where id = 2", 2.0, 50, db="shop", user="app", host="web2"),
-              _event("select * from t where id = 3", 2.0, 90, db="crm", user="batch", host="web2")]
+    events = [
+        _event("select * from t where id = 1", 0.5, 0, db="shop", user="app", host="web1"),
+        _event("select * from t where id = 2", 2.0, 50, db="shop", user="app", host="web2"),
+        _event("select * from t where id = 3", 2.0, 90, db="crm", user="batch", host="web2"),
+    ]
     [stats] = aggregate(events).classes
     assert stats.sample.pos_in_log == 90  # ties go to the later event, like pt
     assert stats.databases == (("shop", 2), ("crm", 1))
@@ -197,10 +223,22 @@ def test_samples_are_redacted_unless_raw_is_allowed(corpora: Path) -> None:
 
 
 def test_collector_events_count_their_calls(corpora: Path) -> None:
-    rows = [SlowEvent(query="SELECT * FROM t WHERE id = $1", query_time=3.0, rows_sent=30,
-                      attributes={"calls": 30, "mean_time": 0.1}, source="pg_stat_statements"),
-            SlowEvent(query="SELECT * FROM t WHERE id = $1", query_time=1.0, rows_sent=10,
-                      attributes={"calls": 5}, source="pg_stat_statements")]
+    rows = [
+        SlowEvent(
+            query="SELECT * FROM t WHERE id = $1",
+            query_time=3.0,
+            rows_sent=30,
+            attributes={"calls": 30, "mean_time": 0.1},
+            source="pg_stat_statements",
+        ),
+        SlowEvent(
+            query="SELECT * FROM t WHERE id = $1",
+            query_time=1.0,
+            rows_sent=10,
+            attributes={"calls": 5},
+            source="pg_stat_statements",
+        ),
+    ]
     [stats] = aggregate(rows).classes
     assert stats.count == 35
     assert stats.query_time.total == pytest.approx(4.0)
@@ -217,8 +255,13 @@ def test_batch_buckets_equal_the_formula() -> None:
     rng = random.Random(5)
     aggregate_module._bucket_counts([1.0])  # builds the bounds
     bounds = aggregate_module._BOUNDS
-    values = ([10 ** rng.uniform(-9, 17) for _ in range(50_000)] + [rng.randint(0, 10**9) for _ in range(20_000)]
-              + bounds + [math.nextafter(b, 0.0) for b in bounds] + [0.0, -1.0, 1e-300])
+    values = (
+        [10 ** rng.uniform(-9, 17) for _ in range(50_000)]
+        + [rng.randint(0, 10**9) for _ in range(20_000)]
+        + bounds
+        + [math.nextafter(b, 0.0) for b in bounds]
+        + [0.0, -1.0, 1e-300]
+    )
     want: dict[int, int] = {}
     for value in values:
         want[aggregate_module._bucket(value)] = want.get(aggregate_module._bucket(value), 0) + 1

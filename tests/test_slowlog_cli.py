@@ -31,7 +31,9 @@ def test_analyze_text_report(corpora: Path, capsys) -> None:
 
 
 def test_analyze_json_and_order_by_count(corpora: Path, capsys) -> None:
-    code = main(["slowlog", "analyze", str(_slowlogs(corpora) / "slow052.txt"), "--json", "--order-by", "count"])
+    code = main(
+        ["slowlog", "analyze", str(_slowlogs(corpora) / "slow052.txt"), "--json", "--order-by", "count"]
+    )
     assert code == 0
     payload = json.loads(capsys.readouterr().out)
     assert payload["global"]["events"] == 200 and payload["order_by"] == "count"
@@ -82,7 +84,8 @@ def test_postgres_log_is_detected_and_read(tmp_path: Path, capsys) -> None:
     log = tmp_path / "postgresql.log"
     log.write_text(
         "2024-01-01 10:00:00.123 UTC [123] LOG:  duration: 12.345 ms  statement: SELECT * FROM t WHERE id = 1\n"
-        "2024-01-01 10:00:01.123 UTC [124] LOG:  duration: 2.000 ms  statement: SELECT * FROM t WHERE id = 2\n")
+        "2024-01-01 10:00:01.123 UTC [124] LOG:  duration: 2.000 ms  statement: SELECT * FROM t WHERE id = 2\n"
+    )
     assert main(["slowlog", "analyze", str(log), "--json"]) == 0
     payload = json.loads(capsys.readouterr().out)
     assert payload["global"]["events"] == 2 and payload["global"]["unique"] == 1
@@ -96,20 +99,42 @@ def test_fingerprint_single(capsys) -> None:
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "select * from t where id in(?+) and b = ?"
     assert out[1].startswith("# Query ID 0x") and len(out[1]) == len("# Query ID 0x") + 32
-    assert main(["slowlog", "fingerprint", "--style", "sqlglot", "--dialect", "postgres", "--json",
-                 "SELECT a FROM t WHERE b = 5"]) == 0
+    assert (
+        main(
+            [
+                "slowlog",
+                "fingerprint",
+                "--style",
+                "sqlglot",
+                "--dialect",
+                "postgres",
+                "--json",
+                "SELECT a FROM t WHERE b = 5",
+            ]
+        )
+        == 0
+    )
     payload = json.loads(capsys.readouterr().out)
     assert payload["fingerprint"] == "SELECT a FROM t WHERE b = ?" and len(payload["query_id"]) == 32
 
 
 def test_fingerprint_batch_keeps_order(tmp_path: Path, capsys) -> None:
     batch = tmp_path / "q.jsonl"
-    sqls = ["SELECT 1", "select * from t where a = 5", "SELECT * FROM t WHERE a = 7", "administrator command: Quit"]
+    sqls = [
+        "SELECT 1",
+        "select * from t where a = 5",
+        "SELECT * FROM t WHERE a = 7",
+        "administrator command: Quit",
+    ]
     batch.write_text("\n".join(json.dumps({"sql": s}) for s in sqls) + "\n")
     assert main(["slowlog", "fingerprint", "--batch", str(batch)]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert [r["fingerprint"] for r in rows] == ["select ?", "select * from t where a = ?",
-                                               "select * from t where a = ?", "administrator command: Quit"]
+    assert [r["fingerprint"] for r in rows] == [
+        "select ?",
+        "select * from t where a = ?",
+        "select * from t where a = ?",
+        "administrator command: Quit",
+    ]
     assert rows[1]["query_id"] == rows[2]["query_id"]
 
 
@@ -134,10 +159,21 @@ def test_help_teaches(capsys) -> None:
 
 
 def test_installed_script(corpora: Path) -> None:
-    proc = subprocess.run([str(SCRIPT), "slowlog", "analyze", str(_slowlogs(corpora) / "slow013.txt"), "--json"],
-                          capture_output=True, text=True, check=False, timeout=120)
+    proc = subprocess.run(
+        [str(SCRIPT), "slowlog", "analyze", str(_slowlogs(corpora) / "slow013.txt"), "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["global"]["events"] == 5
-    proc = subprocess.run([str(SCRIPT), "slowlog", "fingerprint", "--batch", "-"], input='{"sql": "SELECT 5"}\n',
-                          capture_output=True, text=True, check=False, timeout=120)
+    proc = subprocess.run(
+        [str(SCRIPT), "slowlog", "fingerprint", "--batch", "-"],
+        input='{"sql": "SELECT 5"}\n',
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     assert proc.returncode == 0 and json.loads(proc.stdout)["fingerprint"] == "select ?"

@@ -35,7 +35,11 @@ def pg_schema(pg_url: str):  # noqa: ANN201 - yields the schema name
     engine = sa.create_engine(pg_url)
     with engine.begin() as conn:
         conn.execute(sa.text(f"CREATE SCHEMA {name}"))
-        conn.execute(sa.text(f"CREATE TABLE {name}.items AS SELECT g AS id, g % 10 AS grp FROM generate_series(1, 2000) g"))
+        conn.execute(
+            sa.text(
+                f"CREATE TABLE {name}.items AS SELECT g AS id, g % 10 AS grp FROM generate_series(1, 2000) g"
+            )
+        )
     yield name
     with engine.begin() as conn:
         conn.execute(sa.text(f"DROP SCHEMA {name} CASCADE"))
@@ -48,7 +52,9 @@ def test_pg_stat_statements_delta_counts_the_workload(pg_url: str, pg_schema: st
     engine = sa.create_engine(pg_url)
     with engine.connect() as conn:
         for grp in range(25):
-            conn.execute(sa.text(f"SELECT count(*) FROM {pg_schema}.items WHERE grp = :g"), {"g": grp % 10}).scalar()
+            conn.execute(
+                sa.text(f"SELECT count(*) FROM {pg_schema}.items WHERE grp = :g"), {"g": grp % 10}
+            ).scalar()
         for _ in range(3):
             conn.execute(sa.text(f"SELECT id FROM {pg_schema}.items WHERE id < 50")).all()
     engine.dispose()
@@ -58,35 +64,60 @@ def test_pg_stat_statements_delta_counts_the_workload(pg_url: str, pg_schema: st
     by_text = {e.query.split(" WHERE ")[1]: e for e in ours}
     counted = by_text["grp = $1"]
     assert counted.attributes["calls"] == 25
-    assert counted.rows_sent == 25                    # one count(*) row per call
-    assert counted.source == "pg_stat_statements" and counted.db == _database(pg_url) and counted.user == "postgres"
+    assert counted.rows_sent == 25  # one count(*) row per call
+    assert (
+        counted.source == "pg_stat_statements"
+        and counted.db == _database(pg_url)
+        and counted.user == "postgres"
+    )
     listed = by_text["id < $1"]
     assert listed.attributes["calls"] == 3 and listed.rows_sent == 3 * 49
-    assert 0 < listed.query_time < 5 and listed.attributes["mean_time"] == pytest.approx(listed.query_time / 3)
+    assert 0 < listed.query_time < 5 and listed.attributes["mean_time"] == pytest.approx(
+        listed.query_time / 3
+    )
     # Statements that did not run in between are not in the delta.
     assert all(e.attributes["calls"] > 0 for e in events)
 
 
 def _stat(queryid: int, calls: int, total: float, rows: int) -> StatementStat:
-    return StatementStat(queryid=queryid, user="u", db="d", toplevel=True, query=f"q{queryid}", calls=calls,
-                         total_exec_time_ms=total, rows=rows, shared_blks_hit=0, shared_blks_read=0,
-                         temp_blks_written=0)
+    return StatementStat(
+        queryid=queryid,
+        user="u",
+        db="d",
+        toplevel=True,
+        query=f"q{queryid}",
+        calls=calls,
+        total_exec_time_ms=total,
+        rows=rows,
+        shared_blks_hit=0,
+        shared_blks_read=0,
+        temp_blks_written=0,
+    )
 
 
-@pytest.mark.parametrize(("before_rows", "after_rows", "reset_changed", "expected"), [
-    ([_stat(1, 10, 100.0, 10)], [_stat(1, 15, 180.0, 16)], False, {1: (5, 0.08, 6)}),
-    ([], [_stat(2, 4, 40.0, 4)], False, {2: (4, 0.04, 4)}),                          # new entry
-    ([_stat(3, 50, 500.0, 50)], [_stat(3, 7, 70.0, 7)], False, {3: (7, 0.07, 7)}),   # evicted + re-added
-    ([_stat(4, 5, 50.0, 5)], [_stat(4, 5, 50.0, 5)], False, {}),                     # nothing ran
-    ([_stat(5, 9, 90.0, 9)], [_stat(5, 12, 120.0, 12)], True, {5: (12, 0.12, 12)}),  # stats were reset
-])
+@pytest.mark.parametrize(
+    ("before_rows", "after_rows", "reset_changed", "expected"),
+    [
+        ([_stat(1, 10, 100.0, 10)], [_stat(1, 15, 180.0, 16)], False, {1: (5, 0.08, 6)}),
+        ([], [_stat(2, 4, 40.0, 4)], False, {2: (4, 0.04, 4)}),  # new entry
+        ([_stat(3, 50, 500.0, 50)], [_stat(3, 7, 70.0, 7)], False, {3: (7, 0.07, 7)}),  # evicted + re-added
+        ([_stat(4, 5, 50.0, 5)], [_stat(4, 5, 50.0, 5)], False, {}),  # nothing ran
+        ([_stat(5, 9, 90.0, 9)], [_stat(5, 12, 120.0, 12)], True, {5: (12, 0.12, 12)}),  # stats were reset
+    ],
+)
 def test_delta_arithmetic(before_rows: list, after_rows: list, reset_changed: bool, expected: dict) -> None:
     first = datetime(2024, 1, 1)
     before = Snapshot(taken_at=first, server="pg", stats_reset=first, rows=tuple(before_rows))
-    after = Snapshot(taken_at=datetime(2024, 1, 2), server="pg",
-                     stats_reset=datetime(2024, 1, 1, 12) if reset_changed else first, rows=tuple(after_rows))
-    got = {int(e.attributes["queryid"]): (e.attributes["calls"], round(e.query_time, 6), e.rows_sent)
-           for e in pg_stat_statements_delta(before, after)}
+    after = Snapshot(
+        taken_at=datetime(2024, 1, 2),
+        server="pg",
+        stats_reset=datetime(2024, 1, 1, 12) if reset_changed else first,
+        rows=tuple(after_rows),
+    )
+    got = {
+        int(e.attributes["queryid"]): (e.attributes["calls"], round(e.query_time, 6), e.rows_sent)
+        for e in pg_stat_statements_delta(before, after)
+    }
     assert got == expected
 
 
@@ -143,10 +174,15 @@ def test_mysql_digests(mysql_url: str, mysql_table: str) -> None:
     with engine.connect() as conn:
         if not conn.execute(sa.text("SELECT @@performance_schema")).scalar():
             pytest.fail("performance_schema is off: run .ci/setup_services.sh")
-    before = {e.attributes["digest"]: e for e in collect_mysql(mysql_url, source="digest", schema=_database(mysql_url))}
+    before = {
+        e.attributes["digest"]: e
+        for e in collect_mysql(mysql_url, source="digest", schema=_database(mysql_url))
+    }
     with engine.connect() as conn:
         for grp in range(12):
-            conn.execute(sa.text(f"SELECT count(*) FROM {mysql_table} WHERE grp = :g"), {"g": grp % 10}).scalar()
+            conn.execute(
+                sa.text(f"SELECT count(*) FROM {mysql_table} WHERE grp = :g"), {"g": grp % 10}
+            ).scalar()
     engine.dispose()
     after = collect_mysql(mysql_url, source="digest", schema=_database(mysql_url))
     ours = [e for e in after if mysql_table in e.query and "count" in e.query.lower()]
@@ -181,7 +217,9 @@ def test_mysql_slow_log_table(mysql_url: str, mysql_table: str) -> None:
             conn.execute(sa.text("SET SESSION slow_query_log = 1, long_query_time = 0"))
             for grp in range(5):
                 conn.execute(sa.text(f"SELECT id FROM {mysql_table} WHERE grp = {grp} AND id < 100")).all()
-        events = [e for e in collect_mysql(mysql_url, source="slow_log", since=start) if mysql_table in e.query]
+        events = [
+            e for e in collect_mysql(mysql_url, source="slow_log", since=start) if mysql_table in e.query
+        ]
     finally:
         with engine.connect() as conn:
             conn.execute(sa.text(f"SET GLOBAL slow_query_log = {int(saved[0])}"))

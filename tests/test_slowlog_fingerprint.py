@@ -16,7 +16,13 @@ from datatruth.slowlog.fingerprint import fingerprint_pt, fingerprint_sqlglot, q
 pytestmark = pytest.mark.corpus
 # Read at collection time for parametrisation; every test also takes the `corpora` fixture,
 # which skips (or fails under CI) when the corpora are missing.
-CORPUS = Path(os.environ.get("DATATRUTH_CORPORA") or Path(__file__).resolve().parent.parent.parent / "shared" / "corpora") / "percona"
+CORPUS = (
+    Path(
+        os.environ.get("DATATRUTH_CORPORA")
+        or Path(__file__).resolve().parent.parent.parent / "shared" / "corpora"
+    )
+    / "percona"
+)
 SPECIAL = ("rewriter_options", "call_options", "cli_options")
 
 
@@ -43,7 +49,8 @@ def _options(case: dict) -> dict[str, bool]:
     cli = case.get("cli_options") or []
     return {
         "match_md5_checksums": bool(flags.get("match_md5_checksums")) or "--match-md5-checksums" in cli,
-        "match_embedded_numbers": bool(flags.get("match_embedded_numbers")) or "--match-embedded-numbers" in cli,
+        "match_embedded_numbers": bool(flags.get("match_embedded_numbers"))
+        or "--match-embedded-numbers" in cli,
     }
 
 
@@ -61,15 +68,18 @@ def test_plain_cases_agree_at_least_95_percent(corpora: Path) -> None:
     assert agree / len(plain) >= 0.95, f"{agree}/{len(plain)}"
 
 
-@pytest.mark.parametrize("text", [
-    "select '" + "-" * 200_000 + "x",                   # long dash run before an unclosed quote
-    "select 1 -- " + "'" * 100_000,
-    "insert into t values " + "(1, 'a')," * 50_000 + "(2, 'b')",
-    "select * from t where a in (" + "1, " * 100_000 + "2)",
-    "select " + "a union select " * 5_000 + "a",
-    "select /* " + "x" * 200_000,                        # unclosed comment
-    "select 'it\\'s " + "\\\\" * 50_000 + "'",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "select '" + "-" * 200_000 + "x",  # long dash run before an unclosed quote
+        "select 1 -- " + "'" * 100_000,
+        "insert into t values " + "(1, 'a')," * 50_000 + "(2, 'b')",
+        "select * from t where a in (" + "1, " * 100_000 + "2)",
+        "select " + "a union select " * 5_000 + "a",
+        "select /* " + "x" * 200_000,  # unclosed comment
+        "select 'it\\'s " + "\\\\" * 50_000 + "'",
+    ],
+)
 def test_pathological_inputs_finish_quickly(text: str) -> None:
     started = time.perf_counter()
     fingerprint_pt(text)
@@ -77,19 +87,27 @@ def test_pathological_inputs_finish_quickly(text: str) -> None:
 
 
 def test_query_id_matches_pt_query_digest_report(corpora: Path) -> None:
-    fp = fingerprint_pt("update db2.tuningdetail_21_265507 n\n      inner join db1.gonzo a using(gonzo) \n"
-                        "      set n.column1 = a.column1, n.word3 = a.word3")
+    fp = fingerprint_pt(
+        "update db2.tuningdetail_21_265507 n\n      inner join db1.gonzo a using(gonzo) \n"
+        "      set n.column1 = a.column1, n.word3 = a.word3"
+    )
     assert query_id(fp) == "45FE45AEC222350466825DDC008FFA89"  # slow002 report, Query 1
     assert len(query_id("x")) == 32 and query_id("x") == query_id("x").upper()
 
 
-@pytest.mark.parametrize(("a", "b"), [
-    ("SELECT * FROM t WHERE id = 5", "SELECT * FROM t WHERE id = 99"),
-    ("SELECT * FROM t WHERE id IN (1, 2, 3)", "SELECT * FROM t WHERE id IN (4)"),
-    ("INSERT INTO t (a, b) VALUES (1, 'x'), (2, 'y')", "INSERT INTO t (a, b) VALUES (3, 'z')"),
-    ("SELECT * FROM t WHERE name = 'bob' LIMIT 10", "SELECT * FROM t WHERE name = 'alice' LIMIT 20"),
-    ("SELECT a FROM t WHERE flag = TRUE AND x IS NULL", "SELECT a FROM t WHERE flag = FALSE AND x IS NULL"),
-])
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("SELECT * FROM t WHERE id = 5", "SELECT * FROM t WHERE id = 99"),
+        ("SELECT * FROM t WHERE id IN (1, 2, 3)", "SELECT * FROM t WHERE id IN (4)"),
+        ("INSERT INTO t (a, b) VALUES (1, 'x'), (2, 'y')", "INSERT INTO t (a, b) VALUES (3, 'z')"),
+        ("SELECT * FROM t WHERE name = 'bob' LIMIT 10", "SELECT * FROM t WHERE name = 'alice' LIMIT 20"),
+        (
+            "SELECT a FROM t WHERE flag = TRUE AND x IS NULL",
+            "SELECT a FROM t WHERE flag = FALSE AND x IS NULL",
+        ),
+    ],
+)
 def test_sqlglot_style_groups_statements_differing_only_in_literals(a: str, b: str) -> None:
     assert fingerprint_sqlglot(a, "mysql") == fingerprint_sqlglot(b, "mysql")
 
@@ -122,14 +140,17 @@ def test_distill_agrees_with_pt_on_most_cases(corpora: Path) -> None:
     assert agree / len(cases) >= 0.75, f"{agree}/{len(cases)}"
 
 
-@pytest.mark.parametrize(("sql", "item"), [
-    ("SELECT * FROM film WHERE id = 1", "SELECT film"),
-    ("insert into abtemp.coxed select foo.bar from foo", "INSERT SELECT abtemp.coxed foo"),
-    ("administrator command: Quit", "ADMIN QUIT"),
-    ("SHOW STATUS", "SHOW STATUS"),
-    ("UPDATE orders JOIN customers USING (id) SET a = 1", "UPDATE orders customers"),
-    ("UPDATE t1 JOIN t2 USING (id) SET a = 1", "UPDATE t?"),  # shards merge, like pt
-])
+@pytest.mark.parametrize(
+    ("sql", "item"),
+    [
+        ("SELECT * FROM film WHERE id = 1", "SELECT film"),
+        ("insert into abtemp.coxed select foo.bar from foo", "INSERT SELECT abtemp.coxed foo"),
+        ("administrator command: Quit", "ADMIN QUIT"),
+        ("SHOW STATUS", "SHOW STATUS"),
+        ("UPDATE orders JOIN customers USING (id) SET a = 1", "UPDATE orders customers"),
+        ("UPDATE t1 JOIN t2 USING (id) SET a = 1", "UPDATE t?"),  # shards merge, like pt
+    ],
+)
 def test_distill_examples(sql: str, item: str) -> None:
     assert distill(sql) == item
 
@@ -145,8 +166,16 @@ def test_memoised_fingerprinter_equals_the_plain_function(corpora: Path, monkeyp
     rng = random.Random(5)
     texts = [c["input"] for c in _cases() if c["input"]]
     texts += [_statement(t, rng) for t in _templates(rng, 120) for _ in range(3)]
-    texts += ["CALL p1(1)", "CALL p2(1)", "administrator command: Binlog Dump 1", "administrator command: Binlog Dump 2",
-              "select * from tbl1 where a = 5", "select * from tbl2 where a = 6", "SELECT 0x1F", "SELECT 0x2E"]
+    texts += [
+        "CALL p1(1)",
+        "CALL p2(1)",
+        "administrator command: Binlog Dump 1",
+        "administrator command: Binlog Dump 2",
+        "select * from tbl1 where a = 5",
+        "select * from tbl2 where a = 6",
+        "SELECT 0x1F",
+        "SELECT 0x2E",
+    ]
     memo = PtFingerprinter(max_entries=50)  # small, so it also gets cleared on the way
     for text in texts + texts[::-1]:
         assert memo(text) == fingerprint_pt(text), text

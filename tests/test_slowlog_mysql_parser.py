@@ -22,12 +22,28 @@ PERCONA = "percona"
 # pt's parser test for slow010 runs with --embedded-attributes; these are the upstream values.
 EMBEDDED = (r" -- .*", r"(\w+): ([^\,]+)")
 # Keys compared through typed fields (or not meaningful for a SlowEvent).
-TYPED = {"arg", "cmd", "bytes", "Query_time", "Lock_time", "Rows_sent", "Rows_examined", "user", "host",
-         "db", "Schema", "pos_in_log", "ts"}
+TYPED = {
+    "arg",
+    "cmd",
+    "bytes",
+    "Query_time",
+    "Lock_time",
+    "Rows_sent",
+    "Rows_examined",
+    "user",
+    "host",
+    "db",
+    "Schema",
+    "pos_in_log",
+    "ts",
+}
 
 
 def _golden_rows() -> list[dict]:
-    root = os.environ.get("DATATRUTH_CORPORA") or Path(__file__).resolve().parent.parent.parent / "shared" / "corpora"
+    root = (
+        os.environ.get("DATATRUTH_CORPORA")
+        or Path(__file__).resolve().parent.parent.parent / "shared" / "corpora"
+    )
     path = Path(root) / PERCONA / "slowlog_parser_expected.jsonl"
     if not path.exists():
         return []
@@ -45,7 +61,9 @@ def _same(got: object, want: object) -> bool:
 
 def _events(corpora: Path, row: dict, problems: list[ParseProblem]) -> list[SlowEvent]:
     embedded = EMBEDDED if row["parser_options"] else None
-    return list(iter_mysql_events(corpora / PERCONA / row["input_path"], problems, embedded_attributes=embedded))
+    return list(
+        iter_mysql_events(corpora / PERCONA / row["input_path"], problems, embedded_attributes=embedded)
+    )
 
 
 @pytest.mark.parametrize("row", _golden_rows(), ids=lambda r: r["input_path"])
@@ -69,8 +87,11 @@ def test_matches_percona_parser_goldens(corpora: Path, row: dict) -> None:
         current_db = want.get("db", current_db)
         if "ts" in want:
             text = want["ts"]
-            parsed = (datetime.fromisoformat(text) if "T" in text
-                      else datetime.strptime(text.replace("  ", " 0"), "%y%m%d %H:%M:%S"))
+            parsed = (
+                datetime.fromisoformat(text)
+                if "T" in text
+                else datetime.strptime(text.replace("  ", " 0"), "%y%m%d %H:%M:%S")
+            )
             assert event.ts is not None and event.ts.replace(microsecond=0) == parsed
         for key, value in want.items():
             if key in TYPED:
@@ -132,8 +153,10 @@ def test_truncated_gzip_keeps_what_was_read(corpora: Path, tmp_path: Path) -> No
 
 
 def test_streams_text_and_binary() -> None:
-    log = "# Time: 071015 21:43:52\n# User@Host: root[root] @ localhost []\n" \
-          "# Query_time: 2  Lock_time: 0  Rows_sent: 1  Rows_examined: 0\nselect 1;\n"
+    log = (
+        "# Time: 071015 21:43:52\n# User@Host: root[root] @ localhost []\n"
+        "# Query_time: 2  Lock_time: 0  Rows_sent: 1  Rows_examined: 0\nselect 1;\n"
+    )
     from_text = list(iter_mysql_events(io.StringIO(log)))
     from_bytes = list(iter_mysql_events(io.BytesIO(log.encode())))
     assert from_text == from_bytes
@@ -141,9 +164,11 @@ def test_streams_text_and_binary() -> None:
 
 
 def _event_text(i: int, ts: str = "2024-03-01T08:00:00.000000Z") -> str:
-    return (f"# Time: {ts}\n# User@Host: app[app] @ web [10.0.0.1]  Id: {i}\n"
-            f"# Query_time: 0.{i:06d}  Lock_time: 0.000001 Rows_sent: {i}  Rows_examined: {i * 2}\n"
-            f"SELECT * FROM t WHERE id = {i};\n")
+    return (
+        f"# Time: {ts}\n# User@Host: app[app] @ web [10.0.0.1]  Id: {i}\n"
+        f"# Query_time: 0.{i:06d}  Lock_time: 0.000001 Rows_sent: {i}  Rows_examined: {i * 2}\n"
+        f"SELECT * FROM t WHERE id = {i};\n"
+    )
 
 
 def test_log_cut_mid_event_yields_earlier_events_and_a_problem(tmp_path: Path) -> None:

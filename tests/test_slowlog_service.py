@@ -56,7 +56,11 @@ def test_triage_ranks_redacts_and_stores(ctx, tmp_path: Path) -> None:
     assert [c.stats.count for c in triage.classes] == [2, 1]
     top = triage.classes[0]
     assert "jane.doe" not in top.sample and "example.org" not in top.sample
-    assert {f.rule for f in top.analysis.findings} >= {"select_star", "leading_wildcard_like", "order_by_random"}
+    assert {f.rule for f in top.analysis.findings} >= {
+        "select_star",
+        "leading_wildcard_like",
+        "order_by_random",
+    }
     saved = service.save(store, ws, triage, "ana")
     stored = repo.classes(store, "retail", saved.snapshot_id)
     assert [c.calls for c in stored] == [2, 1] and stored[0].total_time == pytest.approx(4.5)

@@ -22,15 +22,19 @@ from datatruth.cli.main import main
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parent.parent
 # The lines of pt's report that carry numbers or the class's strings (not its tool-specific extras).
-COMPARED = re.compile(r"^# (Overall|Count|Exec time|Lock time|Rows sent|Rows examine|Query size|Databases|Hosts"
-                      r"|Users|Query \d+:|Scores)")
+COMPARED = re.compile(
+    r"^# (Overall|Count|Exec time|Lock time|Rows sent|Rows examine|Query size|Databases|Hosts"
+    r"|Users|Query \d+:|Scores)"
+)
 
 
 @pytest.fixture(scope="module")
 def pt_query_digest() -> str:
     found = shutil.which("pt-query-digest")
     if found is None:
-        message = "pt-query-digest is not installed (apt-get install percona-toolkit; .ci/setup_services.sh does)"
+        message = (
+            "pt-query-digest is not installed (apt-get install percona-toolkit; .ci/setup_services.sh does)"
+        )
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
@@ -59,9 +63,16 @@ def _compared(report: str) -> list[str]:
     return [line for block in top for line in block.splitlines() if COMPARED.match(line)]
 
 
-def test_same_classes_and_numbers_as_pt(pt_query_digest: str, generated_log: Path, capsys, monkeypatch) -> None:
-    theirs = subprocess.run([pt_query_digest, "--limit", "10", str(generated_log)], capture_output=True, text=True,
-                            check=True, timeout=300).stdout
+def test_same_classes_and_numbers_as_pt(
+    pt_query_digest: str, generated_log: Path, capsys, monkeypatch
+) -> None:
+    theirs = subprocess.run(
+        [pt_query_digest, "--limit", "10", str(generated_log)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    ).stdout
     want = _compared(theirs)
     ids = re.findall(r"^# Query \d+: .*ID 0x([0-9A-F]+)", theirs, re.M)[:10]
     assert len(ids) == 10

@@ -25,16 +25,27 @@ GOLDEN = Path(__file__).resolve().parent / "golden" / "spark"
 REWRITE = os.environ.get("DATATRUTH_REWRITE_GOLDEN") == "1"
 
 CASES = {
-    "median_by_airline": QueryPlan(("median_departure_delay",), (DimensionRef("airline__name"),),
-                                   order=(OrderBy("median_departure_delay", True),), limit=5),
+    "median_by_airline": QueryPlan(
+        ("median_departure_delay",),
+        (DimensionRef("airline__name"),),
+        order=(OrderBy("median_departure_delay", True),),
+        limit=5,
+    ),
     "flights_by_weekday": QueryPlan(("flights",), (DimensionRef("metric_time", "day_of_week"),)),
     "on_time_rate_by_month_vs_previous": QueryPlan(
-        ("on_time_rate",), (DimensionRef("metric_time", "month"),),
-        time_range=TimeRange(dt.date(2013, 7, 1), dt.date(2013, 10, 1), "Q3 2013"), comparison="previous_period"),
-    "share_of_flights_by_origin_airport": QueryPlan(("flights",), (DimensionRef("origin_airport__name"),),
-                                                    share_of_total=True),
-    "quoted_value_filter": QueryPlan(("flights",), (DimensionRef("dest_airport__name"),),
-                                     filters=(Filter("dest_airport__name", "=", ("Martha's Vineyard",)),)),
+        ("on_time_rate",),
+        (DimensionRef("metric_time", "month"),),
+        time_range=TimeRange(dt.date(2013, 7, 1), dt.date(2013, 10, 1), "Q3 2013"),
+        comparison="previous_period",
+    ),
+    "share_of_flights_by_origin_airport": QueryPlan(
+        ("flights",), (DimensionRef("origin_airport__name"),), share_of_total=True
+    ),
+    "quoted_value_filter": QueryPlan(
+        ("flights",),
+        (DimensionRef("dest_airport__name"),),
+        filters=(Filter("dest_airport__name", "=", ("Martha's Vineyard",)),),
+    ),
 }
 
 
@@ -52,7 +63,9 @@ def test_spark_sql_matches_golden_and_passes_the_guard(case: str, layer: Semanti
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(compiled.sql + "\n", encoding="utf-8")
     assert path.exists(), f"missing golden file {path}; run with DATATRUTH_REWRITE_GOLDEN=1 to create it"
-    assert compiled.sql + "\n" == path.read_text(encoding="utf-8"), f"{path} differs (DATATRUTH_REWRITE_GOLDEN=1)"
+    assert compiled.sql + "\n" == path.read_text(encoding="utf-8"), (
+        f"{path} differs (DATATRUTH_REWRITE_GOLDEN=1)"
+    )
     verdict = check_sql(compiled.sql, "spark", row_cap=10_000)
     assert verdict.allowed, verdict.reason
     assert "APPROX" not in verdict.sql.upper() and "\\" not in verdict.sql
@@ -97,6 +110,7 @@ def test_qualify_keeps_order_and_limit_outside_the_filter() -> None:
     inner = tree.args["from_" if "from_" in tree.args else "from"].this.this
     assert inner.args.get("order") is None and inner.args.get("limit") is None
     # sqlglot's own rewrite would put ORDER BY and LIMIT inside the subquery, before the filter:
-    assert sqlglot.transpile(QUALIFY, read="duckdb", write="spark")[0].index("LIMIT") < \
-        sqlglot.transpile(QUALIFY, read="duckdb", write="spark")[0].index("WHERE")
+    assert sqlglot.transpile(QUALIFY, read="duckdb", write="spark")[0].index("LIMIT") < sqlglot.transpile(
+        QUALIFY, read="duckdb", write="spark"
+    )[0].index("WHERE")
     assert check_sql(tree.sql("spark"), "spark", row_cap=100).allowed

@@ -36,14 +36,19 @@ def _flights_banks() -> list[Path]:
 def _questions(path: Path) -> list[dict]:
     """id, question and follows of each case (gold SQL is not needed: DuckDB's answer is the reference)."""
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return [{"id": str(c["id"]), "question": str(c["question"]), "follows": c.get("follows")} for c in doc["cases"]]
+    return [
+        {"id": str(c["id"]), "question": str(c["question"]), "follows": c.get("follows")}
+        for c in doc["cases"]
+    ]
 
 
 def _canonical(plan):
     """The plan without its evidence and with IN lists sorted: the value index lists a dimension's values in the
     order the warehouse returned them (SELECT DISTINCT has none), which is all that differs between engines."""
-    filters = tuple(replace(f, values=tuple(sorted(f.values, key=str))) if f.op in ("in", "not_in") else f
-                    for f in plan.filters)
+    filters = tuple(
+        replace(f, values=tuple(sorted(f.values, key=str))) if f.op in ("in", "not_in") else f
+        for f in plan.filters
+    )
     return replace(plan, evidence=(), filters=filters)
 
 
@@ -71,8 +76,9 @@ def test_the_flights_question_banks_are_found() -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("bank", _flights_banks(), ids=lambda p: p.stem)
-def test_spark_answers_every_flights_question_like_duckdb(bank: Path, pair_contexts,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_spark_answers_every_flights_question_like_duckdb(
+    bank: Path, pair_contexts, capsys: pytest.CaptureFixture[str]
+) -> None:
     from datatruth.cli.ask import ask_one
 
     duck, spark, store, user = pair_contexts
@@ -95,7 +101,9 @@ def test_spark_answers_every_flights_question_like_duckdb(bank: Path, pair_conte
     def on_spark(item: tuple[dict, object]):
         case, previous = item
         # The same previous plan as on DuckDB: the parent's Spark plan is checked to be the same below.
-        return case, ask_one(spark, store, user, case["question"], previous=previous, session_id=f"s-{bank.stem}")
+        return case, ask_one(
+            spark, store, user, case["question"], previous=previous, session_id=f"s-{bank.stem}"
+        )
 
     first = on_spark(asked[0])  # builds the Spark workspace's value index before questions run side by side
     with ThreadPoolExecutor(SPARK_WORKERS) as pool:
@@ -107,11 +115,15 @@ def test_spark_answers_every_flights_question_like_duckdb(bank: Path, pair_conte
             failures.append(f"{case['id']} {case['question']!r}: Spark refused: {got.payload['error']}")
         elif _canonical(got.plan) != _canonical(want.plan):
             failures.append(f"{case['id']} {case['question']!r}: the plans differ: {got.plan} vs {want.plan}")
-        elif why := compare(want.payload["rows"], got.payload["rows"], "ORDER BY" in want.payload["sql"].upper()):
+        elif why := compare(
+            want.payload["rows"], got.payload["rows"], "ORDER BY" in want.payload["sql"].upper()
+        ):
             failures.append(f"{case['id']} {case['question']!r}: {why}\n  spark SQL: {got.payload['sql']}")
     with capsys.disabled():
-        print(f"\nSPARK {bank.stem}: {len(results) - len(failures)}/{len(results)} answered like DuckDB "
-              f"({len(refused)} refused by DuckDB itself) in {time.perf_counter() - started:.1f} s")
+        print(
+            f"\nSPARK {bank.stem}: {len(results) - len(failures)}/{len(results)} answered like DuckDB "
+            f"({len(refused)} refused by DuckDB itself) in {time.perf_counter() - started:.1f} s"
+        )
     assert not failures, "\n".join(failures)
 
 
@@ -127,8 +139,10 @@ def test_spark_sql_is_what_runs(pair_contexts) -> None:
 
 def test_query_over_the_timeout_is_cancelled_and_the_server_is_free_again(pair_contexts) -> None:
     _duck, spark, _store, _user = pair_contexts
-    heavy = ("SELECT COUNT(*) AS n FROM flights a CROSS JOIN flights b "
-             "WHERE a.distance + b.distance = a.air_time + b.dep_delay")
+    heavy = (
+        "SELECT COUNT(*) AS n FROM flights a CROSS JOIN flights b "
+        "WHERE a.distance + b.distance = a.air_time + b.dep_delay"
+    )
     started = time.perf_counter()
     with pytest.raises(QueryTimeout):
         spark.warehouse.run(heavy, row_cap=10, timeout_s=2)
@@ -149,7 +163,9 @@ def test_types_come_back_like_the_other_engines(pair_contexts) -> None:
     _duck, spark, _store, _user = pair_contexts
     result = spark.warehouse.run(
         "SELECT flight_date, time_hour, CAST(distance AS DECIMAL(10, 2)) AS d, carrier FROM flights "
-        "WHERE flight_date = DATE '2013-06-01' ORDER BY time_hour, carrier, d LIMIT 1", row_cap=5)
+        "WHERE flight_date = DATE '2013-06-01' ORDER BY time_hour, carrier, d LIMIT 1",
+        row_cap=5,
+    )
     row = result.frame.iloc[0]
     assert row["flight_date"] == dt.date(2013, 6, 1)
     assert isinstance(row["time_hour"], dt.datetime) and row["time_hour"].date() == dt.date(2013, 6, 1)
@@ -220,7 +236,9 @@ def test_profile_and_shipped_flights_checks_run_on_spark(pair_contexts) -> None:
     assert spark_flights.newest == duck_flights.newest
     duck_out, spark_out = _outcomes(on_duck), _outcomes(on_spark)
     assert set(spark_out) == set(duck_out)
-    errors = {name: o.message for name, o in ((o.check_name, o) for o in on_spark.outcomes) if o.status == "error"}
+    errors = {
+        name: o.message for name, o in ((o.check_name, o) for o in on_spark.outcomes) if o.status == "error"
+    }
     assert not errors, errors
     for name, (status, metric) in duck_out.items():
         if name == "flights_implausible_speed":
@@ -234,4 +252,6 @@ def test_workspace_yaml_points_at_spark(spark_flights: FlightsPair, tmp_path: Pa
     from datatruth.workspace.registry import load_config
 
     config = load_config(spark_flights.spark)
-    assert config.warehouse_url.startswith("hive://") and config.warehouse_url.endswith(spark_flights.database)
+    assert config.warehouse_url.startswith("hive://") and config.warehouse_url.endswith(
+        spark_flights.database
+    )

@@ -41,8 +41,20 @@ def test_migrations_are_applied_once(store: Store) -> None:
     with store.connect() as c:
         assert current_revision(c) == head_revision()
     tables = set(sa.inspect(store.engine).get_table_names())
-    for name in ("users", "memberships", "audit_log", "question_history", "feedback", "semantic_versions",
-                 "check_runs", "schema_versions", "incidents", "incident_events", "slow_classes", "slow_samples"):
+    for name in (
+        "users",
+        "memberships",
+        "audit_log",
+        "question_history",
+        "feedback",
+        "semantic_versions",
+        "check_runs",
+        "schema_versions",
+        "incidents",
+        "incident_events",
+        "slow_classes",
+        "slow_samples",
+    ):
         assert name in tables
     # Opening again must not re-run anything.
     again = Store(store.url)
@@ -71,7 +83,9 @@ def test_audit_filters(store: Store) -> None:
 
 def test_semantic_versions_number_and_dedupe(store: Store) -> None:
     v1 = semantic_versions.save(store, "alpha", {"m.yaml": "metrics: []"}, author="ana", message="first")
-    same = semantic_versions.save(store, "alpha", {"m.yaml": "metrics: []"}, author="ana", message="no change")
+    same = semantic_versions.save(
+        store, "alpha", {"m.yaml": "metrics: []"}, author="ana", message="no change"
+    )
     v2 = semantic_versions.save(store, "alpha", {"m.yaml": "metrics: [x]"}, author="bob", message="second")
     other = semantic_versions.save(store, "beta", {"m.yaml": "metrics: [y]"}, author="bob", message="beta")
     assert (v1.version, same.version, v2.version, other.version) == (1, 1, 2, 1)
@@ -96,8 +110,10 @@ def test_only_admins_teach_the_workspace_and_analysts_propose(store: Store) -> N
     # issue 17 an analyst's teaching is a proposal that changes only the analyst's own questions until accepted.
     users.set_membership(store, "alpha", "vic", "viewer", actor="admin")
     users.set_membership(store, "alpha", "ana", "analyst", actor="admin")
-    for teach in (lambda u: feedback.learn_synonym(store, "alpha", u, "sales", "metric", "cost"),
-                  lambda u: feedback.add_verified_question(store, "alpha", u, "sales by region", sql="SELECT 1")):
+    for teach in (
+        lambda u: feedback.learn_synonym(store, "alpha", u, "sales", "metric", "cost"),
+        lambda u: feedback.add_verified_question(store, "alpha", u, "sales by region", sql="SELECT 1"),
+    ):
         for user in ("vic", "ana", "stranger"):
             with pytest.raises(PermissionDenied):
                 teach(user)
@@ -107,7 +123,9 @@ def test_only_admins_teach_the_workspace_and_analysts_propose(store: Store) -> N
     assert proposals.listed(store, "alpha") == []
     assert feedback.confirm_choice(store, "alpha", "ana", "sales", "metric", "revenue")
     assert feedback.synonyms(store, "alpha") == [], "a proposal changes nothing for everyone"
-    assert [(s.term, s.target) for s in feedback.synonyms_for(store, "alpha", "ana")] == [("sales", "revenue")]
+    assert [(s.term, s.target) for s in feedback.synonyms_for(store, "alpha", "ana")] == [
+        ("sales", "revenue")
+    ]
     assert feedback.synonyms_for(store, "alpha", "vic") == []
     [open_one] = proposals.pending(store, "alpha")
     assert (open_one.kind, open_one.proposer, open_one.source) == ("synonym", "ana", "choice")

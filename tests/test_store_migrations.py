@@ -118,7 +118,10 @@ def describe(engine: sa.Engine) -> dict[str, tuple]:
     out: dict[str, tuple] = {}
     for table in sorted(set(inspector.get_table_names()) - BOOKKEEPING):
         out[table] = (
-            [(c["name"], str(c["type"]), c["nullable"], c.get("default")) for c in inspector.get_columns(table)],
+            [
+                (c["name"], str(c["type"]), c["nullable"], c.get("default"))
+                for c in inspector.get_columns(table)
+            ],
             inspector.get_pk_constraint(table),
             inspector.get_foreign_keys(table),
             sorted(inspector.get_indexes(table), key=lambda i: str(i["name"])),
@@ -137,7 +140,8 @@ def sqlite_ddl(engine: sa.Engine) -> list[tuple]:
 def write_revision(directory: Path, revision: str, down: str, upgrade: str) -> None:
     """A revision file that exists only for the test (the product ships no fake column)."""
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / f"{revision}.py").write_text(textwrap.dedent('''\
+    (directory / f"{revision}.py").write_text(
+        textwrap.dedent("""\
         import sqlalchemy as sa
         from alembic import op
 
@@ -153,30 +157,63 @@ def write_revision(directory: Path, revision: str, down: str, upgrade: str) -> N
 
         def downgrade():
             raise NotImplementedError
-        ''').format(revision=revision, down=down, body=textwrap.indent(textwrap.dedent(upgrade).strip(), "    ")))
+        """).format(
+            revision=revision, down=down, body=textwrap.indent(textwrap.dedent(upgrade).strip(), "    ")
+        )
+    )
 
 
 # The baseline's columns that these tests write and read, frozen here: schema.py follows later revisions, and
 # its Python-side defaults would name columns an old store does not have.
-USERS = sa.table("users", sa.column("username", sa.String), sa.column("display_name", sa.String),
-                 sa.column("active", sa.Boolean), sa.column("created_at", sa.DateTime))
-HISTORY = sa.table("question_history", sa.column("workspace", sa.String), sa.column("username", sa.String),
-                   sa.column("session_id", sa.String), sa.column("question", sa.Text), sa.column("sql", sa.Text),
-                   sa.column("plan", sa.JSON), sa.column("cached", sa.Boolean), sa.column("at", sa.DateTime))
-MEMBERSHIPS = sa.table("memberships", sa.column("workspace", sa.String), sa.column("username", sa.String),
-                       sa.column("role", sa.String), sa.column("incident_role", sa.String),
-                       sa.column("created_at", sa.DateTime))
+USERS = sa.table(
+    "users",
+    sa.column("username", sa.String),
+    sa.column("display_name", sa.String),
+    sa.column("active", sa.Boolean),
+    sa.column("created_at", sa.DateTime),
+)
+HISTORY = sa.table(
+    "question_history",
+    sa.column("workspace", sa.String),
+    sa.column("username", sa.String),
+    sa.column("session_id", sa.String),
+    sa.column("question", sa.Text),
+    sa.column("sql", sa.Text),
+    sa.column("plan", sa.JSON),
+    sa.column("cached", sa.Boolean),
+    sa.column("at", sa.DateTime),
+)
+MEMBERSHIPS = sa.table(
+    "memberships",
+    sa.column("workspace", sa.String),
+    sa.column("username", sa.String),
+    sa.column("role", sa.String),
+    sa.column("incident_role", sa.String),
+    sa.column("created_at", sa.DateTime),
+)
 
 
 def add_rows(engine: sa.Engine) -> None:
     """Rows in three tables of the baseline."""
     with engine.begin() as conn:
         conn.execute(USERS.insert().values(username="ana", display_name="Ana", active=True, created_at=WHEN))
-        conn.execute(HISTORY.insert().values(
-            workspace="alpha", username="ana", session_id="s1", question="revenue by month", sql="SELECT 1",
-            plan={"metrics": ["revenue"]}, cached=False, at=WHEN))
-        conn.execute(MEMBERSHIPS.insert().values(workspace="alpha", username="ana", role="admin",
-                                                 incident_role="owner", created_at=WHEN))
+        conn.execute(
+            HISTORY.insert().values(
+                workspace="alpha",
+                username="ana",
+                session_id="s1",
+                question="revenue by month",
+                sql="SELECT 1",
+                plan={"metrics": ["revenue"]},
+                cached=False,
+                at=WHEN,
+            )
+        )
+        conn.execute(
+            MEMBERSHIPS.insert().values(
+                workspace="alpha", username="ana", role="admin", incident_role="owner", created_at=WHEN
+            )
+        )
 
 
 def rows(engine: sa.Engine) -> dict[str, list[tuple]]:
@@ -185,8 +222,9 @@ def rows(engine: sa.Engine) -> dict[str, list[tuple]]:
     with engine.connect() as conn:
         return {
             "users": [tuple(r) for r in conn.execute(sa.select(u.username, u.display_name))],
-            "question_history": [tuple(r) for r in conn.execute(
-                sa.select(h.workspace, h.question, h.sql, h.plan, h.at))],
+            "question_history": [
+                tuple(r) for r in conn.execute(sa.select(h.workspace, h.question, h.sql, h.plan, h.at))
+            ],
             "memberships": [tuple(r) for r in conn.execute(sa.select(m.workspace, m.username, m.role))],
         }
 
@@ -214,9 +252,15 @@ def test_revisions_import_only_alembic_and_sqlalchemy() -> None:
     # package that moves on) would make the baseline follow later changes, the bug alembic replaced.
     for path in sorted(VERSIONS_DIR.glob("*.py")):
         tree = ast.parse(path.read_text())
-        imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
-                    for alias in node.names}
-        imported |= {(node.module or "").split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        imported = {
+            alias.name.split(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        }
+        imported |= {
+            (node.module or "").split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+        }
         assert imported <= {"__future__", "alembic", "sqlalchemy"}, (path.name, imported)
 
 
@@ -256,10 +300,15 @@ def test_a_column_added_later_reaches_an_old_store(stores: Stores, tmp_path: Pat
     migrate(old)
     add_rows(old)
     later = tmp_path / "later_versions"
-    write_revision(later, "9001_tags", head_revision(), """
+    write_revision(
+        later,
+        "9001_tags",
+        head_revision(),
+        """
         op.add_column("question_history", sa.Column("tags", sa.JSON(), nullable=True))
         op.add_column("users", sa.Column("locale", sa.String(20), nullable=False, server_default="en"))
-        """)
+        """,
+    )
 
     assert migrate(old, extra_versions=[later]) == Migrated(None, ("9001_tags",), "9001_tags")
     columns = {t: [c["name"] for c in sa.inspect(old).get_columns(t)] for t in ("question_history", "users")}
@@ -280,10 +329,15 @@ def test_a_failing_revision_leaves_the_store_as_it_was(stores: Stores, tmp_path:
     migrate(engine)
     add_rows(engine)
     broken = tmp_path / "broken_versions"
-    write_revision(broken, "9001_broken", head_revision(), """
+    write_revision(
+        broken,
+        "9001_broken",
+        head_revision(),
+        """
         op.add_column("users", sa.Column("locale", sa.String(20), nullable=True))
         op.execute("SELECT no_such_column FROM users")
-        """)
+        """,
+    )
     with pytest.raises(sa.exc.DBAPIError):
         migrate(engine, extra_versions=[broken])
     with engine.connect() as conn:
@@ -316,7 +370,10 @@ def test_a_store_made_by_the_hand_written_migrations_is_adopted(stores: Stores, 
     store = Store(url)
     try:
         history.add(store, "alpha", "bob", "orders by region")
-        assert [h.question for h in history.recent(store, "alpha")] == ["orders by region", "revenue by month"]
+        assert [h.question for h in history.recent(store, "alpha")] == [
+            "orders by region",
+            "revenue by month",
+        ]
     finally:
         store.dispose()
     assert migrate(engine) == Migrated(adopted=None, applied=(), head=SHIPPED[-1])
@@ -338,8 +395,15 @@ engine.dispose()
 def test_processes_migrating_a_fresh_store_together_apply_each_revision_once(stores: Stores) -> None:
     url = stores.url()
     start = time.time() + 3  # time for every interpreter to import before the start line
-    procs = [subprocess.Popen([sys.executable, "-c", MIGRATE_AT, url, str(start)], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", MIGRATE_AT, url, str(start)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
     outputs = [proc.communicate(timeout=180) for proc in procs]
     assert [proc.returncode for proc in procs] == [0, 0, 0], [err for _, err in outputs]
     applied = [json.loads(out) for out, _ in outputs]
@@ -361,7 +425,7 @@ def test_threads_migrating_two_fresh_stores_together_apply_each_revision_once(st
     with ThreadPoolExecutor(len(engines)) as pool:
         results = [future.result(timeout=120) for future in [pool.submit(run, e) for e in engines]]
     for store in (0, 1):
-        mine = results[2 * store:2 * store + 2]
+        mine = results[2 * store : 2 * store + 2]
         assert sorted(r for result in mine for r in result.applied) == list(SHIPPED)
         assert {result.head for result in mine} == {SHIPPED[-1]}
     for engine in engines[::2]:
@@ -372,7 +436,9 @@ def test_a_legacy_version_this_release_does_not_know_is_refused(tmp_path: Path) 
     engine = create_store_engine(f"sqlite:///{tmp_path / 'meta.sqlite'}")
     load_legacy(engine, 3)
     with engine.begin() as conn:
-        conn.execute(sa.text(f"INSERT INTO {LEGACY_VERSION_TABLE} (version, name) VALUES (4, 'from the future')"))
+        conn.execute(
+            sa.text(f"INSERT INTO {LEGACY_VERSION_TABLE} (version, name) VALUES (4, 'from the future')")
+        )
     with pytest.raises(UserError, match="schema version 4"):
         migrate(engine)
     assert not sa.inspect(engine).has_table(VERSION_TABLE)  # nothing was written
@@ -382,7 +448,9 @@ def test_a_legacy_version_this_release_does_not_know_is_refused(tmp_path: Path) 
 def test_a_store_from_a_newer_release_is_refused(tmp_path: Path) -> None:
     engine = create_store_engine(f"sqlite:///{tmp_path / 'meta.sqlite'}")
     later = tmp_path / "later_versions"
-    write_revision(later, "9001_newer", head_revision(), 'op.create_table("extra", sa.Column("id", sa.Integer))')
+    write_revision(
+        later, "9001_newer", head_revision(), 'op.create_table("extra", sa.Column("id", sa.Integer))'
+    )
     migrate(engine, extra_versions=[later])
     with pytest.raises(UserError, match="revision 9001_newer, newer than this DataTruth knows"):
         migrate(engine)
@@ -405,9 +473,11 @@ def test_the_head_read_from_file_names_is_alembic_s_head() -> None:
 def test_an_up_to_date_store_opens_without_loading_alembic(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'store.sqlite'}"
     migrate(create_store_engine(url))  # brought to the head first (this loads alembic)
-    probe = ("import sys; from datatruth.store.engine import create_store_engine;"
-             "from datatruth.store.migrations import migrate;"
-             f"done = migrate(create_store_engine({url!r}));"
-             "print(done.applied, 'alembic' in sys.modules)")
+    probe = (
+        "import sys; from datatruth.store.engine import create_store_engine;"
+        "from datatruth.store.migrations import migrate;"
+        f"done = migrate(create_store_engine({url!r}));"
+        "print(done.applied, 'alembic' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["()", "False"]

@@ -66,17 +66,26 @@ def test_a_verified_question_answers_a_paraphrase_with_another_period_and_value(
     assert answer.plan_source == "verified"
     assert f"from a verified question, by ana, {today}" in answer.interpretation
     assert answer.plan.filters == (Filter("customer__region", "=", ("West",)),)
-    assert (answer.plan.time_range.start, answer.plan.time_range.end) == (dt.date(2024, 1, 1), dt.date(2025, 1, 1))
-    expected = ws.warehouse.run("""
+    assert (answer.plan.time_range.start, answer.plan.time_range.end) == (
+        dt.date(2024, 1, 1),
+        dt.date(2025, 1, 1),
+    )
+    expected = ws.warehouse.run(
+        """
         SELECT DATE_TRUNC('month', o.order_date) AS m, SUM(l.net_amount) AS r FROM order_lines l
         JOIN orders o USING (order_id) JOIN customers c ON c.customer_id = o.customer_id
         WHERE c.region = 'West' AND o.order_date >= DATE '2024-01-01' AND o.order_date < DATE '2025-01-01'
-        GROUP BY 1 ORDER BY 1""", row_cap=100).frame
+        GROUP BY 1 ORDER BY 1""",
+        row_cap=100,
+    ).frame
     got = answer.frame.sort_values(answer.frame.columns[0])
     assert [round(float(v), 2) for v in got.iloc[:, -1]] == [round(float(v), 2) for v in expected["r"]]
     # what reads differently is planned as usual: another metric, a negation, a value of another dimension
-    for question in ("orders in the West by month in 2024", "revenue not in the West by month in 2024",
-                     "revenue online by month in 2024"):
+    for question in (
+        "orders in the West by month in 2024",
+        "revenue not in the West by month in 2024",
+        "revenue online by month in 2024",
+    ):
         try:
             assert _ask(ws, store, "rey", question).plan_source == "deterministic", question
         except PlanningError:
@@ -123,13 +132,20 @@ def test_a_proposal_is_the_proposers_until_an_admin_accepts_it_for_everyone(teac
     with pytest.raises(PlanningError):
         _ask(ws, store, "rey", "quimble in 2025")
     assert proposals.get(store, "retail", second.id).status == "rejected"
-    assert [e.action for e in audit.entries(store, "retail", action="teach.")][:2] == ["teach.reject", "teach.propose"]
+    assert [e.action for e in audit.entries(store, "retail", action="teach.")][:2] == [
+        "teach.reject",
+        "teach.propose",
+    ]
 
 
 def test_the_suggestions_view_groups_refused_and_wrong_questions(teach) -> None:
     ws, store, _models = teach
-    for user, question in (("rey", "zorblax by region"), ("vic", "Zorblax by region?"), ("ana", "zorblax by regions"),
-                           ("ana", "flurb quimble snark")):
+    for user, question in (
+        ("rey", "zorblax by region"),
+        ("vic", "Zorblax by region?"),
+        ("ana", "zorblax by regions"),
+        ("ana", "flurb quimble snark"),
+    ):
         with pytest.raises(PlanningError):
             _ask(ws, store, user, question)
     wrong = _ask(ws, store, "ana", "orders in 2025")
@@ -145,9 +161,14 @@ def test_the_suggestions_view_groups_refused_and_wrong_questions(teach) -> None:
     assert by_question["orders in 2025"].status == "marked wrong" and by_question["orders in 2025"].wrong == 1
     assert by_question["flurb quimble snark"].count == 1
     # teach from the group, then it reads
-    review.teach_now(ws, store, "admin", "synonym", {"term": "zorblax", "target_kind": "metric", "target": "revenue"})
+    review.teach_now(
+        ws, store, "admin", "synonym", {"term": "zorblax", "target_kind": "metric", "target": "revenue"}
+    )
     again = {g.question: g for g in suggestions(ws, store, "admin")}
-    assert again[top.question].status == "answered now" and "Revenue by customer region" in again[top.question].answer
+    assert (
+        again[top.question].status == "answered now"
+        and "Revenue by customer region" in again[top.question].answer
+    )
 
 
 def test_the_suggestions_tab_teaches_a_synonym_and_asks_again(teach, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -168,7 +189,9 @@ def test_the_suggestions_tab_teaches_a_synonym_and_asks_again(teach, monkeypatch
     at.button(key="sug-syn-0").click().run()  # the first target is the first metric: revenue
     assert not at.exception
     notes = [s.value for s in at.success]
-    assert any("now means revenue" in n and "Answered" in n and "Revenue by customer region" in n for n in notes)
+    assert any(
+        "now means revenue" in n and "Answered" in n and "Revenue by customer region" in n for n in notes
+    )
 
 
 def test_the_proposals_tab_lets_only_admins_accept(teach, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -211,15 +234,18 @@ def test_ask_page_offers_the_onboarding_questions_as_starters(teach, monkeypatch
     at = AppTest.from_file(str(REPO / "pages" / "ask.py"), default_timeout=120).run()
     assert not at.exception
     starters = sorted((b for b in at.button if (b.key or "").startswith("starter-")), key=lambda b: b.key)
-    assert [b.label for b in starters][:2] == ["What was revenue by customer region last quarter?",
-                                               "How many orders were placed online in 2025?"]
+    assert [b.label for b in starters][:2] == [
+        "What was revenue by customer region last quarter?",
+        "How many orders were placed online in 2025?",
+    ]
     starters[0].click().run()
     read = [i.value for i in at.info if "Read as:" in i.value]
     assert read and "from a verified question, by datatruth, 2026-10-31" in read[0]
 
 
-def test_cli_feedback_proposes_lists_and_accepts(teach, monkeypatch: pytest.MonkeyPatch,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_feedback_proposes_lists_and_accepts(
+    teach, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from datatruth.cli.main import main
 
     _ws, store, _models = teach
@@ -277,19 +303,45 @@ def test_llm_proposals_arrive_as_reviewable_items(tmp_path: Path, monkeypatch: p
     with FakeOpenAI() as server:
         ws, store = build_shop(tmp_path, llm=llm_settings(server))
         try:
-            server.push(Reply(content=json.dumps({
-                "synonyms": [{"term": "takings", "target": "revenue"},
-                             {"term": "profit", "target": "gross_profit"},  # not in the model
-                             {"term": "DROP TABLE orders; --", "target": "revenue"}],
-                "phrasings": [{"words": ["ordered", "bought"], "model": "orders", "description": "placed an order"},
-                              {"words": ["earned"], "metric": "income"}],
-                "descriptions": [{"metric": "orders", "description": "How many orders customers placed."}],
-                "verified_questions": [
-                    {"question": "Orders by region in 2025",
-                     "plan": {"metrics": ["orders"], "dimensions": [{"name": "customer__region"}],
-                              "time_range": {"start": "2025-01-01", "end": "2026-01-01", "label": "2025"}}},
-                    {"question": "Profit by region", "plan": {"metrics": ["profit"]}}],
-            })))
+            server.push(
+                Reply(
+                    content=json.dumps(
+                        {
+                            "synonyms": [
+                                {"term": "takings", "target": "revenue"},
+                                {"term": "profit", "target": "gross_profit"},  # not in the model
+                                {"term": "DROP TABLE orders; --", "target": "revenue"},
+                            ],
+                            "phrasings": [
+                                {
+                                    "words": ["ordered", "bought"],
+                                    "model": "orders",
+                                    "description": "placed an order",
+                                },
+                                {"words": ["earned"], "metric": "income"},
+                            ],
+                            "descriptions": [
+                                {"metric": "orders", "description": "How many orders customers placed."}
+                            ],
+                            "verified_questions": [
+                                {
+                                    "question": "Orders by region in 2025",
+                                    "plan": {
+                                        "metrics": ["orders"],
+                                        "dimensions": [{"name": "customer__region"}],
+                                        "time_range": {
+                                            "start": "2025-01-01",
+                                            "end": "2026-01-01",
+                                            "label": "2025",
+                                        },
+                                    },
+                                },
+                                {"question": "Profit by region", "plan": {"metrics": ["profit"]}},
+                            ],
+                        }
+                    )
+                )
+            )
             with pytest.raises(PermissionDenied):
                 draft_proposals(ws, store, "vic")  # viewers cannot ask for drafts (nor analysts)
             drafted = draft_proposals(ws, store, "local")
@@ -329,35 +381,63 @@ def test_a_paraphrase_of_a_verified_question_proposes_nothing_and_duplicates_are
     assert answer.plan_source == "verified"
     marked = review.mark_right(ws, store, "ana", answer.history_id)
     assert marked.proposal is None and marked.already_verified and "already comes from" in marked.message
-    same = proposals.add(store, "retail", "ana", "verified_question",
-                         {"question": "Revenue by month  LAST year", "plan": {"metrics": ["revenue"]}}, "right")
+    same = proposals.add(
+        store,
+        "retail",
+        "ana",
+        "verified_question",
+        {"question": "Revenue by month  LAST year", "plan": {"metrics": ["revenue"]}},
+        "right",
+    )
     with pytest.raises(UserError, match="already a verified question"):
         review.accept(ws, store, "admin", same.id)
     assert proposals.get(store, "retail", same.id).status == "proposed"
 
 
-def test_the_proposals_tab_asks_the_llm_for_proposals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_proposals_tab_asks_the_llm_for_proposals(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from fake_openai import KEY_ENV, KEY_VALUE, FakeOpenAI, Reply, build_shop, llm_settings
     from streamlit.testing.v1 import AppTest
 
     with FakeOpenAI() as server:
         ws, _store = build_shop(tmp_path, llm=llm_settings(server))
         try:
-            for key, value in {"DATATRUTH_DATA_DIR": str(tmp_path / "data"), KEY_ENV: KEY_VALUE,
-                               "DATATRUTH_WORKSPACES_DIR": str(tmp_path / "workspaces"),
-                               "DATATRUTH_STORE_URL": f"sqlite:///{tmp_path / 'metadata.sqlite'}",
-                               "DATATRUTH_LOCAL_USER": "local", "DATATRUTH_DEFAULT_WORKSPACE": "shop"}.items():
+            for key, value in {
+                "DATATRUTH_DATA_DIR": str(tmp_path / "data"),
+                KEY_ENV: KEY_VALUE,
+                "DATATRUTH_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+                "DATATRUTH_STORE_URL": f"sqlite:///{tmp_path / 'metadata.sqlite'}",
+                "DATATRUTH_LOCAL_USER": "local",
+                "DATATRUTH_DEFAULT_WORKSPACE": "shop",
+            }.items():
                 monkeypatch.setenv(key, value)
             monkeypatch.chdir(REPO)
-            server.push(Reply(content=json.dumps({"synonyms": [{"term": "takings", "target": "revenue"},
-                                                               {"term": "margin", "target": "gross_margin"}],
-                                                  "phrasings": [], "descriptions": [], "verified_questions": []})))
+            server.push(
+                Reply(
+                    content=json.dumps(
+                        {
+                            "synonyms": [
+                                {"term": "takings", "target": "revenue"},
+                                {"term": "margin", "target": "gross_margin"},
+                            ],
+                            "phrasings": [],
+                            "descriptions": [],
+                            "verified_questions": [],
+                        }
+                    )
+                )
+            )
             at = AppTest.from_file(str(REPO / "pages" / "semantic_layer.py"), default_timeout=120).run()
             assert not at.exception
             at.button(key="prop-llm").click().run()
             assert not at.exception
-            assert any("The LLM proposed 1 item(s)" in s.value and "1 named nothing" in s.value for s in at.success)
-            assert any("'takings' means revenue" in m.value and "from the LLM" in m.value for m in at.markdown)
+            assert any(
+                "The LLM proposed 1 item(s)" in s.value and "1 named nothing" in s.value for s in at.success
+            )
+            assert any(
+                "'takings' means revenue" in m.value and "from the LLM" in m.value for m in at.markdown
+            )
         finally:
             resources.invalidate(ws.name)
             ws.close()

@@ -51,7 +51,8 @@ HAND_SQL = {
 
 @pytest.mark.parametrize("name", ["retail", "flights"])
 def test_onboarding_questions_are_answered_from_their_verified_plans_correctly(
-        name: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    name: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     from datatruth.cli.ask import open_context
 
     isolate(monkeypatch, tmp_path, name)
@@ -69,16 +70,22 @@ def test_onboarding_questions_are_answered_from_their_verified_plans_correctly(
             if question.startswith("Which airlines"):
                 # the same rates; airlines that tie are free to come in either order
                 assert sorted(got.iloc[:, -1].astype(float).round(9)) == sorted(
-                    expected.iloc[:, -1].astype(float).round(9)), question
+                    expected.iloc[:, -1].astype(float).round(9)
+                ), question
                 continue
             if len(got) > 1 and not question.startswith("Top"):
                 got = got.sort_values(list(got.columns[:-1])).reset_index(drop=True)
             assert len(got) == len(expected), question
-            for mine, theirs in zip(got.itertuples(index=False), expected.itertuples(index=False), strict=True):
+            for mine, theirs in zip(
+                got.itertuples(index=False), expected.itertuples(index=False), strict=True
+            ):
                 assert float(mine[-1]) == pytest.approx(float(theirs[-1]), rel=1e-9), question
                 for a, b in zip(mine[:-1], theirs[:-1], strict=True):
-                    assert str(pd.Timestamp(a).date()) == str(pd.Timestamp(b).date()) if hasattr(b, "year") \
-                        else str(a) == str(b), question
+                    assert (
+                        str(pd.Timestamp(a).date()) == str(pd.Timestamp(b).date())
+                        if hasattr(b, "year")
+                        else str(a) == str(b)
+                    ), question
     finally:
         resources.invalidate(ws.name)
         ws.close()

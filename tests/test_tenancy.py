@@ -30,8 +30,13 @@ SCRIPT = Path(sys.executable).parent / "datatruth"
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory):
     data = tmp_path_factory.mktemp("tenancy")
-    subprocess.run([str(SCRIPT), "demo", "build"], check=True, capture_output=True, timeout=300,
-                   env={**os.environ, "DATATRUTH_DATA_DIR": str(data)})
+    subprocess.run(
+        [str(SCRIPT), "demo", "build"],
+        check=True,
+        capture_output=True,
+        timeout=300,
+        env={**os.environ, "DATATRUTH_DATA_DIR": str(data)},
+    )
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DATATRUTH_DATA_DIR", str(data))
         settings = load_settings()
@@ -66,9 +71,11 @@ def test_sql_cannot_name_the_other_workspaces_tables(env) -> None:
 def test_engine_blocks_the_other_warehouse_file_even_without_the_guard(env) -> None:
     retail, _, _, data = env
     # Straight to the hardened connection: DuckDB's external access is off and locked.
-    for sql in (f"ATTACH '{data / 'flights' / 'warehouse.duckdb'}' AS f (READ_ONLY)",
-                f"SELECT count(*) FROM read_csv('{data / 'flights' / 'warehouse.build.json'}')",
-                "SET enable_external_access = true"):
+    for sql in (
+        f"ATTACH '{data / 'flights' / 'warehouse.duckdb'}' AS f (READ_ONLY)",
+        f"SELECT count(*) FROM read_csv('{data / 'flights' / 'warehouse.build.json'}')",
+        "SET enable_external_access = true",
+    ):
         with pytest.raises(UserError):
             retail.warehouse.run(sql, row_cap=10)
 
@@ -105,7 +112,9 @@ def test_incidents_are_per_workspace(env, capsys: pytest.CaptureFixture[str]) ->
     retail, _, store, _ = env
     ws = dataclasses.replace(retail.config, webhook_url=None)
     retail_ws = type(retail)(ws, retail.settings)
-    outcome = CheckOutcome("tenancy_check", "not_null", "customers", "email", "fail", "warning", None, 1.0, "0", "x")
+    outcome = CheckOutcome(
+        "tenancy_check", "not_null", "customers", "email", "fail", "warning", None, 1.0, "0", "x"
+    )
     (iid,) = service.process_outcomes(store, retail_ws, [outcome]).opened
     with pytest.raises(NotFound):
         incident_repo.get(store, "flights", iid)
@@ -120,7 +129,9 @@ def test_questions_are_audited_with_sql_but_never_rows(env) -> None:
 
     retail, _, store, _ = env
     answer = ask(retail, "orders by channel last year", user="ana", store=store)
-    entry = next(e for e in audit.entries(store, "retail", action="ask") if e.target == "orders by channel last year")
+    entry = next(
+        e for e in audit.entries(store, "retail", action="ask") if e.target == "orders by channel last year"
+    )
     assert entry.username == "ana" and entry.detail["sql"] == answer.sql
     cells = {str(v) for row in answer.frame.itertuples(index=False) for v in row}
     assert not any(cell in str(entry.detail) for cell in cells if len(cell) > 3)

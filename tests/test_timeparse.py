@@ -76,10 +76,18 @@ def test_before_leaves_the_start_open() -> None:
 
 
 GRAINS = [
-    ("revenue by month", "month"), ("monthly revenue", "month"), ("orders per week", "week"),
-    ("daily orders", "day"), ("orders by day of week", "day_of_week"), ("orders by weekday", "day_of_week"),
-    ("flights by hour", "hour"), ("quarterly revenue", "quarter"), ("revenue by year", "year"),
-    ("annual revenue", "year"), ("revenue for each month", "month"), ("revenue over time", "month"),
+    ("revenue by month", "month"),
+    ("monthly revenue", "month"),
+    ("orders per week", "week"),
+    ("daily orders", "day"),
+    ("orders by day of week", "day_of_week"),
+    ("orders by weekday", "day_of_week"),
+    ("flights by hour", "hour"),
+    ("quarterly revenue", "quarter"),
+    ("revenue by year", "year"),
+    ("annual revenue", "year"),
+    ("revenue for each month", "month"),
+    ("revenue over time", "month"),
     ("revenue over time by quarter", "quarter"),
 ]
 
@@ -95,10 +103,14 @@ def test_hour_of_day_is_not_the_hour_grain() -> None:
 
 
 COMPARISONS = [
-    ("revenue vs last year", "same_period_last_year"), ("revenue year over year", "same_period_last_year"),
-    ("yoy revenue", "same_period_last_year"), ("compared to the same period last year", "same_period_last_year"),
-    ("revenue compared to previous period", "previous_period"), ("mom revenue", "previous_period"),
-    ("month over month", "previous_period"), ("quarter-over-quarter", "previous_period"),
+    ("revenue vs last year", "same_period_last_year"),
+    ("revenue year over year", "same_period_last_year"),
+    ("yoy revenue", "same_period_last_year"),
+    ("compared to the same period last year", "same_period_last_year"),
+    ("revenue compared to previous period", "previous_period"),
+    ("mom revenue", "previous_period"),
+    ("month over month", "previous_period"),
+    ("quarter-over-quarter", "previous_period"),
 ]
 
 
@@ -110,18 +122,30 @@ def test_comparisons(text: str, comparison: str) -> None:
 
 
 def test_periods_side_by_side_are_each_kept() -> None:
-    """"2023 vs 2024", "Q1 2024 vs Q1 2025", "2021 vs 2024": one row per period, no range across them."""
+    """ "2023 vs 2024", "Q1 2024 vs Q1 2025", "2021 vs 2024": one row per period, no range across them."""
     found = parse_time("revenue 2023 vs 2024", OCT31)
     assert found.time_range is None and found.comparison is None
-    assert [(p.start, p.end) for p in found.periods] == [(D(2023, 1, 1), D(2024, 1, 1)), (D(2024, 1, 1), D(2025, 1, 1))]
+    assert [(p.start, p.end) for p in found.periods] == [
+        (D(2023, 1, 1), D(2024, 1, 1)),
+        (D(2024, 1, 1), D(2025, 1, 1)),
+    ]
     q = parse_time("Q1 2024 vs Q1 2025", OCT31)
     assert [p.start for p in q.periods] == [D(2024, 1, 1), D(2025, 1, 1)]
     far = parse_time("2021 vs 2024", OCT31)
     assert [p.label for p in far.periods] == ["2021", "2024"]
 
 
-@pytest.mark.parametrize("text", ["flights longer than 2000 miles", "top 2020 customers", "more than 1999 orders",
-                                  "revenue by region", "may I see revenue", "orders with a discount"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "flights longer than 2000 miles",
+        "top 2020 customers",
+        "more than 1999 orders",
+        "revenue by region",
+        "may I see revenue",
+        "orders with a discount",
+    ],
+)
 def test_numbers_and_words_that_are_not_time(text: str) -> None:
     found = parse_time(text, OCT31)
     assert found.time_range is None and found.spans == ()
@@ -139,10 +163,15 @@ def test_two_ranges_are_joined() -> None:
     assert (found.time_range.start, found.time_range.end) == (D(2023, 1, 1), D(2025, 1, 1))
 
 
-@pytest.mark.parametrize(("day", "months", "expected"), [
-    (D(2024, 1, 31), 1, D(2024, 2, 29)), (D(2024, 3, 31), -1, D(2024, 2, 29)), (D(2024, 12, 15), 1, D(2025, 1, 15)),
-    (D(2024, 1, 15), -13, D(2022, 12, 15)),
-])
+@pytest.mark.parametrize(
+    ("day", "months", "expected"),
+    [
+        (D(2024, 1, 31), 1, D(2024, 2, 29)),
+        (D(2024, 3, 31), -1, D(2024, 2, 29)),
+        (D(2024, 12, 15), 1, D(2025, 1, 15)),
+        (D(2024, 1, 15), -13, D(2022, 12, 15)),
+    ],
+)
 def test_add_months_clamps_to_month_end(day: dt.date, months: int, expected: dt.date) -> None:
     assert add_months(day, months) == expected
 
@@ -153,7 +182,16 @@ def test_period_start() -> None:
     assert period_start(D(2026, 5, 20), "quarter") == D(2026, 4, 1)
 
 
-@pytest.mark.parametrize(("text", "to_date"), [("YTD", "year"), ("month to date", "month"), ("qtd", "quarter"),
-                                              ("this year", None), ("so far this month", None), ("in 2024", None)])
+@pytest.mark.parametrize(
+    ("text", "to_date"),
+    [
+        ("YTD", "year"),
+        ("month to date", "month"),
+        ("qtd", "quarter"),
+        ("this year", None),
+        ("so far this month", None),
+        ("in 2024", None),
+    ],
+)
 def test_to_date_marks_only_the_explicit_words(text: str, to_date: str | None) -> None:
     assert parse_time(text, OCT31).to_date == to_date

@@ -7,15 +7,18 @@ import pytest
 from datatruth.semantic.units import convert, unit, unit_from_name, unit_of_word
 
 
-@pytest.mark.parametrize(("value", "source", "target", "expected"), [
-    (3, "hours", "minutes", 180.0),
-    (1, "days", "hours", 24.0),
-    (20, "percent", "fraction", 0.2),
-    (1000, "miles", "kilometers", 1609.344),
-    (22 * 60, "clock", "hhmm", 2200.0),  # 10 pm
-    (6 * 60 + 30, "clock", "hhmm", 630.0),
-    (24 * 60, "clock", "hhmm", 2400.0),  # the end of the day, as nycflights writes midnight
-])
+@pytest.mark.parametrize(
+    ("value", "source", "target", "expected"),
+    [
+        (3, "hours", "minutes", 180.0),
+        (1, "days", "hours", 24.0),
+        (20, "percent", "fraction", 0.2),
+        (1000, "miles", "kilometers", 1609.344),
+        (22 * 60, "clock", "hhmm", 2200.0),  # 10 pm
+        (6 * 60 + 30, "clock", "hhmm", 630.0),
+        (24 * 60, "clock", "hhmm", 2400.0),  # the end of the day, as nycflights writes midnight
+    ],
+)
 def test_conversions(value: float, source: str, target: str, expected: float) -> None:
     src, dst = unit(source), unit(target)
     assert src is not None and dst is not None

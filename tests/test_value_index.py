@@ -46,10 +46,22 @@ metrics: [{name: shops, type: simple, measure: shop_count}]
 @pytest.fixture()
 def small(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    con.execute("CREATE TABLE shops (id INT, state VARCHAR, state_code VARCHAR, owner VARCHAR, floors INT, "
-                "sku VARCHAR, opened DATE)")
-    rows = [(i, ["Texas", "New York", "Indiana", "Oregon"][i % 4], ["TX", "NY", "IN", "OR"][i % 4],
-             f"Owner {i}", i % 3, f"SKU-{i}", None) for i in range(60)]
+    con.execute(
+        "CREATE TABLE shops (id INT, state VARCHAR, state_code VARCHAR, owner VARCHAR, floors INT, "
+        "sku VARCHAR, opened DATE)"
+    )
+    rows = [
+        (
+            i,
+            ["Texas", "New York", "Indiana", "Oregon"][i % 4],
+            ["TX", "NY", "IN", "OR"][i % 4],
+            f"Owner {i}",
+            i % 3,
+            f"SKU-{i}",
+            None,
+        )
+        for i in range(60)
+    ]
     con.executemany("INSERT INTO shops VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
     yield con
     con.close()
@@ -75,7 +87,10 @@ def test_build_collects_names_codes_and_numeric_columns(small: duckdb.DuckDBPyCo
 def test_distinct_sql_is_built_from_the_model_expression() -> None:
     layer = parse_semantic_text(MODEL)
     sql = distinct_sql(layer.model("stores"), "upper(state)", 11)
-    assert sql == "SELECT DISTINCT UPPER(state) AS v FROM shops AS stores WHERE NOT UPPER(state) IS NULL LIMIT 11"
+    assert (
+        sql
+        == "SELECT DISTINCT UPPER(state) AS v FROM shops AS stores WHERE NOT UPPER(state) IS NULL LIMIT 11"
+    )
 
 
 def test_a_failing_dimension_is_skipped_not_fatal(small: duckdb.DuckDBPyConnection) -> None:
@@ -91,14 +106,17 @@ def test_a_failing_dimension_is_skipped_not_fatal(small: duckdb.DuckDBPyConnecti
     assert "Texas" in index.values["store__state"]
 
 
-@pytest.mark.parametrize(("question", "expected"), [
-    ("shops in Texas", ("Texas", "store__state", "exact")),
-    ("shops in TX", ("TX", "store__state_code", "code")),
-    ("shops in new york", ("New York", "store__state", "exact")),
-    ("shops in newyork", ("New York", "store__state", "compact")),
-    ("shops in Texsa", ("Texas", "store__state", "fuzzy")),
-    ("shops in Oregon or Ohio", ("Oregon", "store__state", "exact")),
-])
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("shops in Texas", ("Texas", "store__state", "exact")),
+        ("shops in TX", ("TX", "store__state_code", "code")),
+        ("shops in new york", ("New York", "store__state", "exact")),
+        ("shops in newyork", ("New York", "store__state", "compact")),
+        ("shops in Texsa", ("Texas", "store__state", "fuzzy")),
+        ("shops in Oregon or Ohio", ("Oregon", "store__state", "exact")),
+    ],
+)
 def test_matching(small: duckdb.DuckDBPyConnection, question: str, expected: tuple[str, str, str]) -> None:
     index = build_value_index(parse_semantic_text(MODEL), _fetch(small))
     words = split_words(question)
@@ -117,8 +135,9 @@ def test_short_codes_need_capitals_or_a_cue(small: duckdb.DuckDBPyConnection) ->
     assert "NY" in {c.value for h in index.matches(words, [True] * len(words)) for c in h.candidates}
 
 
-def test_persisted_index_is_reused_and_rebuilt_when_the_model_changes(small: duckdb.DuckDBPyConnection,
-                                                                        tmp_path: Path) -> None:
+def test_persisted_index_is_reused_and_rebuilt_when_the_model_changes(
+    small: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
     layer = parse_semantic_text(MODEL)
     calls: list[str] = []
 
@@ -141,6 +160,7 @@ def test_persisted_index_is_reused_and_rebuilt_when_the_model_changes(small: duc
 
 # -- the demo workspaces ----------------------------------------------------------------------------------------
 
+
 def _demo_workspace(name: str, data_dir: Path):
     from datatruth.demo.build import ensure_demo
     from datatruth.settings import load_settings
@@ -151,8 +171,9 @@ def _demo_workspace(name: str, data_dir: Path):
         (data_dir / name).mkdir(parents=True, exist_ok=True)
         for file in ("warehouse.duckdb", "warehouse.build.json"):
             shutil.copy2(built / file, data_dir / name / file)
-    settings = load_settings({"DATATRUTH_DATA_DIR": str(data_dir),
-                              "DATATRUTH_WORKSPACES_DIR": str(REPO / "workspaces")})
+    settings = load_settings(
+        {"DATATRUTH_DATA_DIR": str(data_dir), "DATATRUTH_WORKSPACES_DIR": str(REPO / "workspaces")}
+    )
     ws = load_workspace(name, settings)
     ensure_demo(ws)
     return ws
@@ -168,15 +189,22 @@ def test_demo_index_matches_the_planner_snapshot(name: str, tmp_path: Path) -> N
         assert (ws.data_dir / "ask" / "value_index.json").is_file()
         snapshot = GOLDEN / f"{name}_values.json"
         if REWRITE:
-            snapshot.write_text(json.dumps(index.to_dict(), indent=0, sort_keys=True, ensure_ascii=False) + "\n",
-                                encoding="utf-8")
+            snapshot.write_text(
+                json.dumps(index.to_dict(), indent=0, sort_keys=True, ensure_ascii=False) + "\n",
+                encoding="utf-8",
+            )
         saved = ValueIndex.from_dict(json.loads(snapshot.read_text(encoding="utf-8")))
-        assert {k: sorted(v) for k, v in index.values.items()} == {k: sorted(v) for k, v in saved.values.items()}
+        assert {k: sorted(v) for k, v in index.values.items()} == {
+            k: sorted(v) for k, v in saved.values.items()
+        }
         assert index.numeric == saved.numeric
         if name == "flights":
             assert "UA" in index.values["airline__carrier"]
             assert "United Air Lines Inc." in index.values["airline__name"]
-            assert "LGA" in index.values["origin_airport__faa"] and "La Guardia" in index.values["origin_airport__name"]
+            assert (
+                "LGA" in index.values["origin_airport__faa"]
+                and "La Guardia" in index.values["origin_airport__name"]
+            )
         else:
             assert "TX" in index.values["customer__state_code"] and "Texas" in index.values["customer__state"]
             assert "customer__name" not in index.values  # customers.customer_name is a sensitive column

@@ -66,13 +66,16 @@ def test_search_finds_by_meaning_and_filters_kinds(shop) -> None:
         hits[0].score = 2  # type: ignore[misc]  # hits are frozen
 
 
-@pytest.mark.parametrize(("word", "kind", "name"), [
-    ("income", "metric", "revenue"),
-    ("earnings", "metric", "revenue"),
-    ("purchase count", "metric", "orders"),
-    ("number of transactions", "metric", "orders"),
-    ("day of purchase", "dimension", "order__order_date"),
-])
+@pytest.mark.parametrize(
+    ("word", "kind", "name"),
+    [
+        ("income", "metric", "revenue"),
+        ("earnings", "metric", "revenue"),
+        ("purchase count", "metric", "orders"),
+        ("number of transactions", "metric", "orders"),
+        ("day of purchase", "dimension", "order__order_date"),
+    ],
+)
 def test_term_resolver_places_words_fuzzy_matching_cannot(shop, word: str, kind: str, name: str) -> None:
     ws, store = shop
     resolved = term_resolver(ws, store=store)(word)
@@ -93,14 +96,23 @@ def test_index_is_rebuilt_when_synonyms_or_verified_questions_change(shop) -> No
     again = open_index(ws, store=store)
     assert again.fingerprint == fingerprint and again.count() == count
     learn_synonym(store, ws.name, "local", "dosh", "metric", "revenue")
-    add_verified_question(store, ws.name, "local", "How many orders did Acme place?",
-                          plan={"metrics": ["orders"], "filters": [{"dimension": "customer__name", "op": "=",
-                                                                    "values": ["Acme Corp"]}]})
+    add_verified_question(
+        store,
+        ws.name,
+        "local",
+        "How many orders did Acme place?",
+        plan={
+            "metrics": ["orders"],
+            "filters": [{"dimension": "customer__name", "op": "=", "values": ["Acme Corp"]}],
+        },
+    )
     rebuilt = open_index(ws, store=store)
     assert rebuilt.fingerprint != fingerprint and rebuilt.count() == count + 2
     top = rebuilt.search("dosh", k=1)[0]
     assert (top.kind, top.name, top.text) == ("synonym", "revenue", "dosh")
-    assert rebuilt.search("orders placed by Acme", k=1, kinds=["question"])[0].text.startswith("How many orders")
+    assert rebuilt.search("orders placed by Acme", k=1, kinds=["question"])[0].text.startswith(
+        "How many orders"
+    )
     assert (ws.data_dir / "vectors").is_dir()
 
 
@@ -152,11 +164,15 @@ def test_a_reopened_collection_embeds_with_our_model_not_chromas_default(tmp_pat
     from chromadb.config import Settings
 
     VectorIndex("alpha", tmp_path).sync([Entry("metric", "revenue", "Revenue. Money from sales")])
-    client = chromadb.PersistentClient(path=str(tmp_path / "vectors"), settings=Settings(anonymized_telemetry=False))
+    client = chromadb.PersistentClient(
+        path=str(tmp_path / "vectors"), settings=Settings(anonymized_telemetry=False)
+    )
     collection = client.get_collection(collection_name("alpha"))  # no embedding function passed
     stored = collection.configuration_json["embedding_function"]
     assert stored["name"] == MiniLMEmbeddingFunction.name() and stored["type"] == "known"
-    assert collection.query(query_texts=["income"], n_results=1)["documents"] == [["Revenue. Money from sales"]]
+    assert collection.query(query_texts=["income"], n_results=1)["documents"] == [
+        ["Revenue. Money from sales"]
+    ]
 
 
 def test_an_unreachable_chroma_server_is_a_user_error(tmp_path: Path) -> None:

@@ -62,8 +62,15 @@ def test_progress_is_reported_step_by_step() -> None:
         entered.set()
         assert release.wait(timeout=60)
 
-    warm = warmup.Warmup("w", (warmup.Step("first", lambda: None), warmup.Step("second", slow),
-                                 warmup.Step("third", lambda: None), warmup.Step("fourth", lambda: None)))
+    warm = warmup.Warmup(
+        "w",
+        (
+            warmup.Step("first", lambda: None),
+            warmup.Step("second", slow),
+            warmup.Step("third", lambda: None),
+            warmup.Step("fourth", lambda: None),
+        ),
+    )
     assert warm.status().step == "waiting" and not warm.status().finished
     warm.start()
     assert entered.wait(timeout=60)
@@ -80,8 +87,14 @@ def test_a_failing_step_stops_the_warm_up_with_its_message() -> None:
     def broken() -> None:
         raise UserError("the warehouse is not reachable", "start it")
 
-    warm = warmup.Warmup("w", (warmup.Step("one", lambda: ran.append("one")), warmup.Step("two", broken),
-                                 warmup.Step("three", lambda: ran.append("three"))))
+    warm = warmup.Warmup(
+        "w",
+        (
+            warmup.Step("one", lambda: ran.append("one")),
+            warmup.Step("two", broken),
+            warmup.Step("three", lambda: ran.append("three")),
+        ),
+    )
     warm.start()
     status = warm.wait(timeout=60)
     assert status.finished and status.error == "the warehouse is not reachable" and status.step == "two"
@@ -108,8 +121,13 @@ def test_the_sidebar_follows_the_warm_up_until_it_is_done() -> None:
     from datatruth.ui.shell import warmup_progress
 
     release = threading.Event()
-    warm = warmup.Warmup("retail", (warmup.Step("opening the warehouse", lambda: None),
-                                    warmup.Step("activating the semantic model", lambda: release.wait(60))))
+    warm = warmup.Warmup(
+        "retail",
+        (
+            warmup.Step("opening the warehouse", lambda: None),
+            warmup.Step("activating the semantic model", lambda: release.wait(60)),
+        ),
+    )
     warm.start()
     threading.Timer(1.0, release.set).start()
     slot = Slot()
@@ -128,7 +146,10 @@ def test_the_sidebar_says_why_a_warm_up_stopped() -> None:
     warm.start()
     slot = Slot()
     warmup_progress(warm, slot)
-    assert slot.drawn[-1] == "caption :material/warning: Preparing flights stopped: the warehouse is not reachable"
+    assert (
+        slot.drawn[-1]
+        == "caption :material/warning: Preparing flights stopped: the warehouse is not reachable"
+    )
 
 
 def _app_with_progress() -> None:

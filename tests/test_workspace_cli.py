@@ -43,19 +43,35 @@ def test_list_show_create(env, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["workspace", "show", "nope"]) == 2
 
 
-@pytest.mark.parametrize("argv", [
-    ["workspace", "create", "x", "--load-csv", "data"],
-    ["workspace", "create", "x", "--from-dbt", "models"],
-    ["workspace", "create", "x", "--from-dbt", "models", "--load-csv", "d", "--draft-model"],
-])
-def test_create_option_mistakes_are_user_errors(env, capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["workspace", "create", "x", "--load-csv", "data"],
+        ["workspace", "create", "x", "--from-dbt", "models"],
+        ["workspace", "create", "x", "--from-dbt", "models", "--load-csv", "d", "--draft-model"],
+    ],
+)
+def test_create_option_mistakes_are_user_errors(
+    env, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
     assert main(argv) == 2
     assert "hint:" in capsys.readouterr().err
 
 
 def test_create_from_dbt_fixture(env, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["workspace", "create", "shop", "--from-dbt", str(SHOP / "models"), "--load-csv",
-                 str(SHOP / "seeds"), "--ref-map", str(SHOP / "ref_map.yaml")])
+    code = main(
+        [
+            "workspace",
+            "create",
+            "shop",
+            "--from-dbt",
+            str(SHOP / "models"),
+            "--load-csv",
+            str(SHOP / "seeds"),
+            "--ref-map",
+            str(SHOP / "ref_map.yaml"),
+        ]
+    )
     out = capsys.readouterr().out
     assert "created" in out and "1 row(s) rejected" in out and "Orders.csv:7" in out
     assert "typed: orders.shipped_date" in out
@@ -68,8 +84,22 @@ def test_create_from_dbt_fixture(env, capsys: pytest.CaptureFixture[str]) -> Non
 @pytest.mark.corpus
 def test_create_from_dbt_on_acme(env, corpora: Path, capsys: pytest.CaptureFixture[str]) -> None:
     src = corpora / "acme_insurance"
-    assert main(["workspace", "create", "acme", "--from-dbt", str(src / "semantic_models"), "--load-csv",
-                 str(src / "data"), "--ref-map", str(src / "ref_map.yaml")]) == 0
+    assert (
+        main(
+            [
+                "workspace",
+                "create",
+                "acme",
+                "--from-dbt",
+                str(src / "semantic_models"),
+                "--load-csv",
+                str(src / "data"),
+                "--ref-map",
+                str(src / "ref_map.yaml"),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "loaded 29 table(s)" in out and "0 row(s) rejected" in out and "the model is valid" in out
     assert main(["semantic", "validate", "-w", "acme"]) == 0
@@ -85,11 +115,19 @@ def test_create_with_draft_model_on_postgresql(env, pg_url: str, capsys: pytest.
     with admin.begin() as conn:
         conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
         conn.execute(sa.text(f"CREATE TABLE {schema}.regions (region_id int PRIMARY KEY, name text)"))
-        conn.execute(sa.text(f"CREATE TABLE {schema}.sales (sale_id int PRIMARY KEY, region_id int REFERENCES "
-                             f"{schema}.regions, sold_on date, amount numeric(10,2), channel text)"))
+        conn.execute(
+            sa.text(
+                f"CREATE TABLE {schema}.sales (sale_id int PRIMARY KEY, region_id int REFERENCES "
+                f"{schema}.regions, sold_on date, amount numeric(10,2), channel text)"
+            )
+        )
         conn.execute(sa.text(f"INSERT INTO {schema}.regions VALUES (1, 'West'), (2, 'East')"))
-        conn.execute(sa.text(f"INSERT INTO {schema}.sales SELECT g, 1 + g % 2, DATE '2024-01-01' + g, g, "
-                             f"CASE WHEN g % 3 = 0 THEN 'web' ELSE 'store' END FROM generate_series(1, 40) g"))
+        conn.execute(
+            sa.text(
+                f"INSERT INTO {schema}.sales SELECT g, 1 + g % 2, DATE '2024-01-01' + g, g, "
+                f"CASE WHEN g % 3 = 0 THEN 'web' ELSE 'store' END FROM generate_series(1, 40) g"
+            )
+        )
     try:
         url = f"{pg_url}?options=-csearch_path%3D{schema}"
         assert main(["workspace", "create", "pgdraft", "--warehouse", url, "--draft-model"]) == 0
@@ -98,9 +136,13 @@ def test_create_with_draft_model_on_postgresql(env, pg_url: str, capsys: pytest.
         folder = Path(env["DATATRUTH_WORKSPACES_DIR"]) / "pgdraft"
         draft = yaml.safe_load((folder / "semantic_models" / "draft.yaml").read_text())
         assert {m["name"] for m in draft["semantic_models"]} == {"regions", "sales"}
-        assert yaml.safe_load((folder / "workspace.yaml").read_text())["semantic_models"] == ["semantic_models"]
-        assert main(["semantic", "compile", "-w", "pgdraft", "--metric", "total_amount", "--by",
-                     "region__name"]) == 0
+        assert yaml.safe_load((folder / "workspace.yaml").read_text())["semantic_models"] == [
+            "semantic_models"
+        ]
+        assert (
+            main(["semantic", "compile", "-w", "pgdraft", "--metric", "total_amount", "--by", "region__name"])
+            == 0
+        )
         assert "sales" in capsys.readouterr().out
     finally:
         with admin.begin() as conn:
@@ -128,8 +170,14 @@ def test_load_through_the_installed_script(env, tmp_path: Path) -> None:
     assert main(["workspace", "create", "mine"]) == 0
     csv = tmp_path / "t.csv"
     csv.write_text("a,b\n1,x\n2,y\n")
-    result = subprocess.run([str(SCRIPT), "workspace", "load", "mine", str(csv)], capture_output=True, text=True,
-                            env={**os.environ, **env}, timeout=120, check=False)
+    result = subprocess.run(
+        [str(SCRIPT), "workspace", "load", "mine", str(csv)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert "loaded" in result.stdout and "2 rows" in result.stdout
     assert "%" in result.stderr  # progress goes to stderr

@@ -31,13 +31,16 @@ def test_shipped_workspaces_parse(name: str) -> None:
 
 
 def test_defaults_and_interpolation(tmp_path: Path) -> None:
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
 title: Sales
 warehouse:
   url: postgresql+psycopg://analyst:${PGPASS}@db.internal/sales
 llm: {provider: openai, model: gpt-4o-mini, base_url: "${LLM_URL:-http://127.0.0.1:9999/v1}"}
 clock: today
-""")
+""",
+    )
     cfg = parse_workspace(path, env={"PGPASS": "s3cret"})
     assert cfg.warehouse_url == "postgresql+psycopg://analyst:s3cret@db.internal/sales"
     assert cfg.llm.base_url == "http://127.0.0.1:9999/v1" and cfg.llm.enabled
@@ -76,10 +79,22 @@ def test_bad_yaml_lists_every_problem_with_lines(tmp_path: Path) -> None:
     issues = {(i.line, i.message.split("'")[1] if "'" in i.message else i.message) for i in info.value.issues}
     text = "\n".join(str(i) for i in info.value.issues)
     assert all(str(path) in str(i) for i in info.value.issues)
-    expected_lines = {2: "warehose", 5: "row_cap", 6: "timeout_s", 8: "gpt", 9: "api_key", 11: "superuser",
-                      12: "missing.yaml", 13: "nothere.yaml", 14: "yesterday", 15: "UNSET_HOOK"}
+    expected_lines = {
+        2: "warehose",
+        5: "row_cap",
+        6: "timeout_s",
+        8: "gpt",
+        9: "api_key",
+        11: "superuser",
+        12: "missing.yaml",
+        13: "nothere.yaml",
+        14: "yesterday",
+        15: "UNSET_HOOK",
+    }
     for line, word in expected_lines.items():
-        assert any(i.line == line and word in str(i) for i in info.value.issues), f"no issue at line {line}: {text}"
+        assert any(i.line == line and word in str(i) for i in info.value.issues), (
+            f"no issue at line {line}: {text}"
+        )
     assert "did you mean 'warehouse'" in text
     assert len(issues) >= len(expected_lines)
 
@@ -92,8 +107,14 @@ def test_literal_password_in_url_is_refused(tmp_path: Path) -> None:
     assert issue.line == 2 and "literal password" in issue.message and "${VAR}" in issue.hint
 
 
-@pytest.mark.parametrize("url", ["postgresql://bob@db/x?password=hunter2", "mysql+pymysql://bob@db/x?sslmode=a&PWD=hunter2",
-                                 "https://llm.internal/v1?api_key=hunter2"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://bob@db/x?password=hunter2",
+        "mysql+pymysql://bob@db/x?sslmode=a&PWD=hunter2",
+        "https://llm.internal/v1?api_key=hunter2",
+    ],
+)
 def test_literal_secret_in_url_query_is_refused(tmp_path: Path, url: str) -> None:
     # Issue 14, finding 9: ?password=hunter2 was accepted and printed by `workspace show`.
     path = write(tmp_path, f"warehouse:\n  url: {url}\nllm: {{base_url: '{url}'}}\n")
@@ -102,15 +123,21 @@ def test_literal_secret_in_url_query_is_refused(tmp_path: Path, url: str) -> Non
     assert [i.line for i in info.value.issues] == [2, 3]
     assert all("literal secret in its query" in i.message and "${" in i.hint for i in info.value.issues)
     ok = write(tmp_path, "warehouse:\n  url: postgresql://bob@db/x?password=${PW}&sslmode=require\n")
-    assert parse_workspace(ok, env={"PW": "hunter2"}).warehouse_url.endswith("password=hunter2&sslmode=require")
+    assert parse_workspace(ok, env={"PW": "hunter2"}).warehouse_url.endswith(
+        "password=hunter2&sslmode=require"
+    )
 
 
-def test_workspace_show_masks_query_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_workspace_show_masks_query_secrets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from datatruth.cli.main import main
 
-    write(tmp_path, "warehouse:\n  url: postgresql://bob@db/x?password=${PW}\n"
-                    "llm: {provider: none, base_url: 'http://u:${PW}@llm/v1?token=${PW}'}\n")
+    write(
+        tmp_path,
+        "warehouse:\n  url: postgresql://bob@db/x?password=${PW}\n"
+        "llm: {provider: none, base_url: 'http://u:${PW}@llm/v1?token=${PW}'}\n",
+    )
     monkeypatch.setenv("DATATRUTH_WORKSPACES_DIR", str(tmp_path))
     monkeypatch.setenv("PW", "hunter2")
     assert main(["workspace", "show", "sales", "--json"]) == 0

@@ -29,9 +29,15 @@ def foreign(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A workspace.yaml outside the workspaces folder naming mallory as admin, and an isolated store."""
     folder = tmp_path / "elsewhere" / "retail"
     folder.mkdir(parents=True)
-    (folder / "workspace.yaml").write_text(yaml.safe_dump({
-        "title": "Not ours", "warehouse": {"url": "duckdb:///:memory:"},
-        "members": [{"user": "mallory", "role": "admin"}]}))
+    (folder / "workspace.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "title": "Not ours",
+                "warehouse": {"url": "duckdb:///:memory:"},
+                "members": [{"user": "mallory", "role": "admin"}],
+            }
+        )
+    )
     monkeypatch.setenv("DATATRUTH_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("DATATRUTH_STORE_URL", raising=False)
     monkeypatch.delenv("DATATRUTH_WORKSPACES_DIR", raising=False)
@@ -53,15 +59,20 @@ def test_core_never_loads_a_foreign_workspace(foreign: Path) -> None:
     assert users.membership(open_store(settings=load_settings()), "retail", "mallory") is None
 
 
-@pytest.mark.parametrize("argv", [
-    ["sql", "-w", "retail/../flights", "SELECT 1"],
-    ["ask", "-w", "../flights", "revenue"],
-    ["workspace", "show", "/tmp/x/retail"],
-    ["quality", "run", "-w", "retail/.."],
-    ["users", "role", "ana", "viewer", "-w", "../x"],
-    ["audit", "-w", "../retail"],
-])
-def test_cli_refuses_paths_as_names(argv: list[str], foreign: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["sql", "-w", "retail/../flights", "SELECT 1"],
+        ["ask", "-w", "../flights", "revenue"],
+        ["workspace", "show", "/tmp/x/retail"],
+        ["quality", "run", "-w", "retail/.."],
+        ["users", "role", "ana", "viewer", "-w", "../x"],
+        ["audit", "-w", "../retail"],
+    ],
+)
+def test_cli_refuses_paths_as_names(
+    argv: list[str], foreign: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as caught:
         main(argv)
     assert caught.value.code == 2

@@ -28,8 +28,13 @@ def test_one_new_synonym_is_a_one_line_diff() -> None:
     text = SHIPPED.read_text()
     metric = load(text)["metrics"][0]
     synonyms = [*metric["synonyms"], "top line"]
-    changed = versions.edit_metric({"metrics.yaml": text}, "revenue", description=metric["description"],
-                                   synonyms=synonyms, format=metric["format"])["metrics.yaml"]
+    changed = versions.edit_metric(
+        {"metrics.yaml": text},
+        "revenue",
+        description=metric["description"],
+        synonyms=synonyms,
+        format=metric["format"],
+    )["metrics.yaml"]
     assert _changed(text, changed) == [
         "-    synonyms: [sales, net sales, turnover, income, takings]",
         "+    synonyms: [sales, net sales, turnover, income, takings, top line]",
@@ -42,17 +47,24 @@ def test_every_metric_of_every_shipped_file_round_trips_unchanged() -> None:
         text = path.read_text()
         data = load(text)
         for metric in (data.get("metrics") or []) if data else []:
-            same = versions.edit_metric({path.name: text}, metric["name"], description=metric.get("description", ""),
-                                        synonyms=list(metric.get("synonyms") or []),
-                                        format=metric.get("format", "number"))
+            same = versions.edit_metric(
+                {path.name: text},
+                metric["name"],
+                description=metric.get("description", ""),
+                synonyms=list(metric.get("synonyms") or []),
+                format=metric.get("format", "number"),
+            )
             assert same[path.name] == text, f"{path.name}: saving {metric['name']} unchanged rewrote the file"
 
 
 def test_description_format_and_removal_touch_only_their_lines() -> None:
     text = SHIPPED.read_text()
-    changed = set_entry_fields(text, "metrics", "gross_margin_pct",
-                               {"description": "Margin: gross margin over revenue", "label": REMOVE,
-                                "format": "number"})
+    changed = set_entry_fields(
+        text,
+        "metrics",
+        "gross_margin_pct",
+        {"description": "Margin: gross margin over revenue", "label": REMOVE, "format": "number"},
+    )
     assert changed is not None
     assert _changed(text, changed) == [
         "-    label: Gross margin %",
@@ -65,9 +77,11 @@ def test_description_format_and_removal_touch_only_their_lines() -> None:
 
 
 def test_comments_inside_an_entry_and_flow_entries_survive() -> None:
-    text = ("# header\nmetrics:\n  - name: a\n    type: simple\n    # why a exists\n    measure: m\n"
-            "    synonyms: [x]\n\n  # b is the odd one\n  - {name: b, type: simple, measure: \"m\"}  # inline\n"
-            "verified_questions: []\n")
+    text = (
+        "# header\nmetrics:\n  - name: a\n    type: simple\n    # why a exists\n    measure: m\n"
+        '    synonyms: [x]\n\n  # b is the odd one\n  - {name: b, type: simple, measure: "m"}  # inline\n'
+        "verified_questions: []\n"
+    )
     added = set_entry_fields(text, "metrics", "a", {"synonyms": ["x", "y"], "description": "A"})
     assert _changed(text, added) == ["-    synonyms: [x]", "+    synonyms: [x, y]", "+    description: A"]
     assert "    # why a exists\n" in added and "  # b is the odd one\n" in added
@@ -79,8 +93,11 @@ def test_comments_inside_an_entry_and_flow_entries_survive() -> None:
 
 @pytest.fixture()
 def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    values = {"DATATRUTH_DATA_DIR": str(tmp_path / "data"), "DATATRUTH_WORKSPACES_DIR": str(tmp_path / "ws"),
-              "DATATRUTH_DEFAULT_WORKSPACE": "roundtrip"}
+    values = {
+        "DATATRUTH_DATA_DIR": str(tmp_path / "data"),
+        "DATATRUTH_WORKSPACES_DIR": str(tmp_path / "ws"),
+        "DATATRUTH_DEFAULT_WORKSPACE": "roundtrip",
+    }
     for key, value in values.items():
         monkeypatch.setenv(key, value)
     monkeypatch.chdir(REPO)
@@ -95,7 +112,8 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "    dimensions:\n      - {name: order_date, type: time}\n"
         "    measures:\n      - {name: order_total, agg: sum, expr: amount}\n"
         "metrics:\n  # money first\n  - name: revenue\n    type: simple\n    measure: order_total\n"
-        "    description: \"Money in\"\n    synonyms: [sales]\n    format: currency\n")
+        '    description: "Money in"\n    synonyms: [sales]\n    format: currency\n'
+    )
     create_workspace("roundtrip", semantic_models=["models"], settings=settings)
     csv = tmp_path / "orders.csv"
     csv.write_text("order_id,order_date,amount\n1,2024-01-03,10\n2,2024-02-01,5\n")

@@ -57,6 +57,7 @@ def check_store(store: Store) -> HealthCheck:
 
 def check_warehouse(ws: Workspace) -> HealthCheck:
     """The workspace's warehouse answers a query and lists its tables."""
+
     def probe() -> tuple[str, str]:
         warehouse = ws.warehouse
         warehouse.run("SELECT 1", row_cap=1, timeout_s=10)
@@ -67,6 +68,7 @@ def check_warehouse(ws: Workspace) -> HealthCheck:
 
 def check_vector_index(ws: Workspace) -> HealthCheck:
     """The vector index module and its embedding model are installed; a chroma server answers when configured."""
+
     def probe() -> tuple[str, str]:
         try:
             from datatruth.vector.embedder import model_files
@@ -79,8 +81,11 @@ def check_vector_index(ws: Workspace) -> HealthCheck:
         files = model_files()
         url = ws.settings.chroma_url
         if not url:
-            return "ok", f"embedded chroma at {ws.data_dir / 'vectors'}, collection {collection_name(ws.name)}, " \
-                         f"model {files.onnx.parent.name}"
+            return (
+                "ok",
+                f"embedded chroma at {ws.data_dir / 'vectors'}, collection {collection_name(ws.name)}, "
+                f"model {files.onnx.parent.name}",
+            )
         heartbeat = url.rstrip("/") + "/api/v2/heartbeat"
         try:
             with urllib.request.urlopen(heartbeat, timeout=CHROMA_TIMEOUT_S) as response:  # noqa: S310 - admin URL
@@ -94,6 +99,7 @@ def check_vector_index(ws: Workspace) -> HealthCheck:
 
 def check_llm(ws: Workspace) -> HealthCheck:
     """The configured LLM answers a tiny chat completion (off when the workspace has none)."""
+
     def probe() -> tuple[str, str]:
         if not ws.config.llm.enabled:
             return "off", "no LLM configured: the deterministic planner answers alone"

@@ -35,7 +35,9 @@ class ColumnInfo:
     format: str | None = None
     label: str = ""
     additive: bool | None = None
-    names: str = ""  # on an entity key column: the column that names its members (customer id → customer name)
+    names: str = (
+        ""  # on an entity key column: the column that names its members (customer id → customer name)
+    )
 
     @property
     def title(self) -> str:
@@ -59,7 +61,9 @@ class Answer:
     question: str
     plan: QueryPlan | None
     sql: str
-    frame: pd.DataFrame | Rows  # Rows only from the CLI's JSON path (datatruth.ask.lean), which shows no table
+    frame: (
+        pd.DataFrame | Rows
+    )  # Rows only from the CLI's JSON path (datatruth.ask.lean), which shows no table
     columns: tuple[ColumnInfo, ...]
     row_count: int
     cached: bool
@@ -104,7 +108,9 @@ def json_value(value: Any) -> Any:
     if isinstance(value, decimal.Decimal):
         if not value.is_finite():
             return None
-        exponent = value.as_tuple().exponent  # an int for finite values ('n'/'N'/'F' only for NaN and infinity)
+        exponent = (
+            value.as_tuple().exponent
+        )  # an int for finite values ('n'/'N'/'F' only for NaN and infinity)
         integral = value == value.to_integral_value() and isinstance(exponent, int) and exponent >= 0
         return int(value) if integral else float(value)
     if isinstance(value, np.integer):

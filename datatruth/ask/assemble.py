@@ -43,15 +43,62 @@ from datatruth.semantic.plan import (
 )
 from datatruth.semantic.units import convert, unit, unit_of_word
 
-_NEGATION_WORDS = {"excluding", "exclude", "except", "not", "without", "but", "other", "apart", "besides", "aside",
-                   "ignoring", "non", "outside", "no"}
+_NEGATION_WORDS = {
+    "excluding",
+    "exclude",
+    "except",
+    "not",
+    "without",
+    "but",
+    "other",
+    "apart",
+    "besides",
+    "aside",
+    "ignoring",
+    "non",
+    "outside",
+    "no",
+}
 _FROM_CUES = {"from", "out", "departing", "leaving", "origin", "originating", "depart", "left", "leave"}
-_TO_CUES = {"to", "into", "arriving", "bound", "destination", "towards", "toward", "arrive", "landing", "landed"}
+_TO_CUES = {
+    "to",
+    "into",
+    "arriving",
+    "bound",
+    "destination",
+    "towards",
+    "toward",
+    "arrive",
+    "landing",
+    "landed",
+}
 _PAIR_DASHES = ("-", "–", "→", "->")
 _HOLDER_WORDS = {"with", "who", "that", "having", "which", "whose", "where"}
 _ARRIVAL_VERBS = {"arrive", "arrived", "arrives", "arriving", "land", "landed", "lands", "landing", "bound"}
-_SKIP_BEFORE = {"of", "is", "was", "were", "are", "with", "a", "an", "the", "that", "had", "has", "have", "having",
-                "be", "been", "by", "who", "which", "entries", "records", "rows"}
+_SKIP_BEFORE = {
+    "of",
+    "is",
+    "was",
+    "were",
+    "are",
+    "with",
+    "a",
+    "an",
+    "the",
+    "that",
+    "had",
+    "has",
+    "have",
+    "having",
+    "be",
+    "been",
+    "by",
+    "who",
+    "which",
+    "entries",
+    "records",
+    "rows",
+}
 _ID_COLUMNS = ("name", "title", "label", "number", "code", "faa", "carrier", "id", "identifier", "key")
 _PLURAL_DEFAULT_LIMIT = 10
 _RECENCY = {"recent", "latest", "newest", "earliest", "oldest", "last", "first"}
@@ -65,7 +112,9 @@ class Assembled:
     draft: Draft
     problems: tuple[str, ...] = ()
     low_confidence: tuple[Evidence, ...] = ()
-    rewrites: tuple[str, ...] = ()  # questions close to this one that would settle a problem, to offer as choices
+    rewrites: tuple[
+        str, ...
+    ] = ()  # questions close to this one that would settle a problem, to offer as choices
 
 
 def metric_models(layer: SemanticLayer, metric: str) -> tuple[str, ...]:
@@ -101,7 +150,9 @@ def reaches(ctx: PlanningContext, source: str, dimension: str) -> bool:
 
 def reachable(ctx: PlanningContext, dimension: str, metrics: Iterable[str]) -> bool:
     """True when every model of every metric reaches the dimension's model by many-to-one joins."""
-    return all(reaches(ctx, model, dimension) for metric in metrics for model in metric_models(ctx.layer, metric))
+    return all(
+        reaches(ctx, model, dimension) for metric in metrics for model in metric_models(ctx.layer, metric)
+    )
 
 
 def _distance(ctx: PlanningContext, dimension: str, models: Sequence[str]) -> int:
@@ -139,8 +190,9 @@ def label_dimension(ctx: PlanningContext, entity: str) -> str | None:
         words = dim.name.split("_")
         for rank, tail in enumerate(("name", "title", "label", "number", "code")):
             # "name", "customer_name", "company_claim_number": a name or number of this entity
-            if words[-1] == tail and (len(words) == 1 or base in words or entity in words or
-                                      tail in ("name", "title")):
+            if words[-1] == tail and (
+                len(words) == 1 or base in words or entity in words or tail in ("name", "title")
+            ):
                 choices.append((rank, len(words), dim.name))
     if not choices:
         return None
@@ -214,7 +266,9 @@ class _Builder:
         self.periods: list[TimeRange] = []
         self.time_range: TimeRange | None = None
         self.time_dimension: str | None = None
-        self.date_pieces: list[tuple[str, TimeRange]] = []  # separate periods of a named date, placed by `time`
+        self.date_pieces: list[
+            tuple[str, TimeRange]
+        ] = []  # separate periods of a named date, placed by `time`
         self.order: list[OrderBy] = []
         self.limit: int | None = None
         self.entity: str | None = None
@@ -230,7 +284,9 @@ class _Builder:
         self.group_entities: list[str] = []
         self.list_entity: str | None = None
         self.value_dims: dict[str, list[tuple[Pick, list[ValueCandidate]]]] = {}
-        self.bound_dims: dict[int, str] = {}  # pick start → the dimension a phrasing/dimension pick stands for
+        self.bound_dims: dict[
+            int, str
+        ] = {}  # pick start → the dimension a phrasing/dimension pick stands for
         self.phrasing_filters: dict[int, Filter] = {}
         self.defined: dict[str, AdhocMetric] = {}
         self.growth_metric: str | None = None
@@ -256,8 +312,9 @@ class _Builder:
         return names
 
     def all_metrics(self) -> list[str]:
-        inputs = [m for a in self.adhoc for m in _names_in(a.expr, self.layer)] + \
-            [i.metric for a in self.adhoc for i in a.inputs]
+        inputs = [m for a in self.adhoc for m in _names_in(a.expr, self.layer)] + [
+            i.metric for a in self.adhoc for i in a.inputs
+        ]
         out = self.metrics + [m for m in inputs if m not in self.metrics]
         return out or list(self.context_metrics)
 
@@ -286,19 +343,26 @@ class _Builder:
         if p.start in self.in_parens:
             return False
         prev = self.prev_pick(p)
-        if prev is not None and self.roles.get(prev.start) == "group" and prev.kind in ("entity", "dimension",
-                                                                                      "concept") and \
-                all(w in ("and", "&") for w in lowers[prev.end:p.start]) and \
-                (lowers[prev.end:p.start] or "," in d.gap(p.start)):
+        if (
+            prev is not None
+            and self.roles.get(prev.start) == "group"
+            and prev.kind in ("entity", "dimension", "concept")
+            and all(w in ("and", "&") for w in lowers[prev.end : p.start])
+            and (lowers[prev.end : p.start] or "," in d.gap(p.start))
+        ):
             self.place(prev.end, p.start)
             return True
-        if lowers[p.start - 1:p.start] in (["and"], ["&"]) and p.start >= 2 and d.used[p.start - 2] and \
-                self._grain_word_at(p.start - 2):
+        if (
+            lowers[p.start - 1 : p.start] in (["and"], ["&"])
+            and p.start >= 2
+            and d.used[p.start - 2]
+            and self._grain_word_at(p.start - 2)
+        ):
             self.place(p.start - 1, p.start)
             return True  # "by month and origin": the grain was read as time, the next name groups too
         for cue in self.ctx.lexicon.group_cues:
             k = len(cue)
-            if p.start - k >= 0 and tuple(lowers[p.start - k:p.start]) == cue:
+            if p.start - k >= 0 and tuple(lowers[p.start - k : p.start]) == cue:
                 if cue == ("by",) and self._agentive_by(p):
                     return False
                 self.place(p.start - k, p.start)
@@ -314,22 +378,48 @@ class _Builder:
             if k < p.start - 1 and d.lower(k) in ("which", "what"):
                 return True
         r = d.ranking
-        if r is not None and r.word in ("most", "least", "fewest", "more", "less") and p.kind in (
-                "metric", "measure") and (r.end == p.start or (r.end == p.start - 1 and previous == "the")):
+        if (
+            r is not None
+            and r.word in ("most", "least", "fewest", "more", "less")
+            and p.kind in ("metric", "measure")
+            and (r.end == p.start or (r.end == p.start - 1 and previous == "the"))
+        ):
             return False  # "the most orders" counts orders; it does not rank them
         if r is not None and (r.end == p.start or (r.end == p.start - 1 and previous == "the")):
             return True
-        if r is not None and r.start > p.end and (p.kind in ("entity", "concept") or p.alt("entity")) and \
-                r.word not in ("top", "bottom") and 0 < r.start - p.end <= 3 and \
-                all(d.lower(k) in ("with", "the", "that", "had", "has", "having", "who", "which")
-                    for k in range(p.end, r.start)):
+        if (
+            r is not None
+            and r.start > p.end
+            and (p.kind in ("entity", "concept") or p.alt("entity"))
+            and r.word not in ("top", "bottom")
+            and 0 < r.start - p.end <= 3
+            and all(
+                d.lower(k) in ("with", "the", "that", "had", "has", "having", "who", "which")
+                for k in range(p.end, r.start)
+            )
+        ):
             return True  # "the store with the most orders": the store is what the ranking picks
-        if r is not None and r.end < p.start and (p.kind in ("entity", "concept") or p.alt("entity")) and all(
-                (q := d.pick_at(k)) is not None and (q.kind == "value" or q.kind == "dimension" and not any(
-                    is_numeric(self.ctx, t) or self.layer.dimension(t).dimension.is_time for t in q.targets) or
-                    q.kind == "phrasing" and not self._direct_target(p)) or
-                d.lower(k) in self.ctx.lexicon.function_words | {"-", "single"} and not d.used[k]
-                for k in range(r.end, p.start)):
+        if (
+            r is not None
+            and r.end < p.start
+            and (p.kind in ("entity", "concept") or p.alt("entity"))
+            and all(
+                (q := d.pick_at(k)) is not None
+                and (
+                    q.kind == "value"
+                    or q.kind == "dimension"
+                    and not any(
+                        is_numeric(self.ctx, t) or self.layer.dimension(t).dimension.is_time
+                        for t in q.targets
+                    )
+                    or q.kind == "phrasing"
+                    and not self._direct_target(p)
+                )
+                or d.lower(k) in self.ctx.lexicon.function_words | {"-", "single"}
+                and not d.used[k]
+                for k in range(r.end, p.start)
+            )
+        ):
             return True  # "top 3 Beauty products", "top 5 Corporate-segment customers"
         if number_of(previous) is not None and d.ranking is not None and not d.used[p.start - 1]:
             return True
@@ -349,12 +439,16 @@ class _Builder:
 
     # -- steps ----------------------------------------------------------------------------------------------
     def verbs(self) -> None:
-        """"did we make", "they use": a light verb right after its subject pronoun is a verb, even when the
+        """ "did we make", "they use": a light verb right after its subject pronoun is a verb, even when the
         model also has a name spelled that way (make = brand)."""
         lex = self.ctx.lexicon
         for p in list(self.picks):
-            if p.end - p.start == 1 and self.d.lower(p.start - 1) in _SUBJECT_PRONOUNS and \
-                    self.d.lower(p.start) in lex.light_verbs and p.kind not in ("metric", "phrasing"):
+            if (
+                p.end - p.start == 1
+                and self.d.lower(p.start - 1) in _SUBJECT_PRONOUNS
+                and self.d.lower(p.start) in lex.light_verbs
+                and p.kind not in ("metric", "phrasing")
+            ):
                 self.picks.remove(p)
                 self.place(p.start, p.end)
                 self.notes.append(Evidence(p.phrase, "other", "a verb here", 1.0, "grammar"))
@@ -364,15 +458,25 @@ class _Builder:
         for definition in d.definitions:
             metric = AdhocMetric(definition.name, definition.expr, definition.filtered)
             self.defined[definition.name] = metric
-            self.notes.append(Evidence(definition.phrase, "metric", f"{definition.label} = {definition.expr}", 1.0,
-                                       "defined in the question"))
+            self.notes.append(
+                Evidence(
+                    definition.phrase,
+                    "metric",
+                    f"{definition.label} = {definition.expr}",
+                    1.0,
+                    "defined in the question",
+                )
+            )
             words = tokens(definition.label)
             norms = [w.norm for w in d.words]
             found = False
             for i in range(len(norms) - len(words) + 1):
                 inside = definition.start <= i < definition.end
-                if norms[i:i + len(words)] == words and not inside and not (
-                        definition.start <= i + len(words) - 1 < definition.end):
+                if (
+                    norms[i : i + len(words)] == words
+                    and not inside
+                    and not (definition.start <= i + len(words) - 1 < definition.end)
+                ):
                     self.place(i, i + len(words))
                     self.picks = [p for p in self.picks if p.end <= i or p.start >= i + len(words)]
                     found = True
@@ -394,7 +498,9 @@ class _Builder:
                 self.comparison = self.comparison or "previous_period"
                 self.d = replace(self.d, growth=True)
             if ph.metric and not ph.ranking:
-                self.picks[self.picks.index(p)] = replace(p, kind="metric", targets=(ph.metric,), method="phrasing")
+                self.picks[self.picks.index(p)] = replace(
+                    p, kind="metric", targets=(ph.metric,), method="phrasing"
+                )
                 continue
             if ph.metric and ph.ranking:
                 self.growth_metric = ph.metric
@@ -403,11 +509,14 @@ class _Builder:
                 if ph.op:
                     values = tuple(_scalar(v) for v in ph.values)
                     self.phrasing_filters[p.start] = Filter(ph.dimension, ph.op, values)
-            self.notes.append(Evidence(p.phrase, "filter" if ph.op else "other",
-                                       _describe_phrasing(ph), p.score, "phrasing"))
+            self.notes.append(
+                Evidence(
+                    p.phrase, "filter" if ph.op else "other", _describe_phrasing(ph), p.score, "phrasing"
+                )
+            )
 
     def _phrasings_as_values(self) -> None:
-        """"online vs in-store", "in-store or online": a phrasing that names one value of a column, listed with
+        """ "online vs in-store", "in-store or online": a phrasing that names one value of a column, listed with
         another value of that column, is that value, so the list (and 'vs', one row per value) reads as one."""
         lex = self.ctx.lexicon
 
@@ -439,7 +548,9 @@ class _Builder:
             if found is not None:
                 self.picks[k] = replace(p, kind="value", values=(found,), method="phrasing")
             elif p.start in narrow and p.kind == "value":
-                self.picks[k] = replace(p, values=tuple(c for c in p.values if c.dimension in narrow[p.start]))
+                self.picks[k] = replace(
+                    p, values=tuple(c for c in p.values if c.dimension in narrow[p.start])
+                )
 
     def metrics_step(self) -> None:  # noqa: C901 - one rule per role a metric word can take, tried in order
         """Metric picks become metrics, unless they are the subject of another metric, an entity being grouped,
@@ -449,8 +560,11 @@ class _Builder:
             # in a list, a metric word that names a column of the rows is that column ("…, with air time")
             listed = self._listed_model()
             for p in list(self.picks):
-                columns = [t for t in p.alt("dimension") if is_numeric(self.ctx, t) and
-                           (listed is None or reaches(self.ctx, listed, t))]
+                columns = [
+                    t
+                    for t in p.alt("dimension")
+                    if is_numeric(self.ctx, t) and (listed is None or reaches(self.ctx, listed, t))
+                ]
                 if p.kind == "metric" and columns and not p.alt("entity"):
                     self.picks[self.picks.index(p)] = replace(p, kind="dimension", targets=tuple(columns))
         metric_picks = [p for p in self.picks if p.kind in ("metric", "measure")]
@@ -483,21 +597,30 @@ class _Builder:
             # "how many distinct customers made a return": the return is where the customers are counted
             p = metric_picks[0]
             model = metric_models(self.layer, p.targets[0]) if p.kind == "metric" else ()
-            if model and self.layer.metric(p.targets[0]).type == "simple" and not self.layer.metric(
-                    p.targets[0]).filter:
+            if (
+                model
+                and self.layer.metric(p.targets[0]).type == "simple"
+                and not self.layer.metric(p.targets[0]).filter
+            ):
                 self.over = model[0]
                 self.place(p.start, p.end)
                 self.roles[p.start] = "relation"
                 self.picks.remove(p)
-                self.notes.append(Evidence(p.phrase, "other", f"counted over {model[0]} rows", p.score, "relation"))
+                self.notes.append(
+                    Evidence(p.phrase, "other", f"counted over {model[0]} rows", p.score, "relation")
+                )
                 metric_picks = []
         if self.over:
             metric_picks = [q for q in (self._verb_metric(p) for p in metric_picks) if q.kind != "counted"]
         subjects = _subject_nouns(d, metric_picks)
         for p in metric_picks:
             # "median refund amount of the returns": the rows an aggregate is taken over
-            if any(a.end <= p.start for a in d.aggs) and d.lower(p.start - 1) in ("of", "the", "among") and \
-                    d.lower(p.start - 2) in ("of", "among", "across", "") and not self.metrics:
+            if (
+                any(a.end <= p.start for a in d.aggs)
+                and d.lower(p.start - 1) in ("of", "the", "among")
+                and d.lower(p.start - 2) in ("of", "among", "across", "")
+                and not self.metrics
+            ):
                 subjects.add(id(p))
         if self.growth_metric and not metric_picks and not self.adhoc:
             self.metrics.append(self.growth_metric)
@@ -524,7 +647,7 @@ class _Builder:
                     self.low.append(Evidence(p.phrase, "metric", name, p.score, p.method))
 
     def _verb_metric(self, p: Pick) -> Pick:
-        """"units were returned": the verb says the rows are returns; the metric named must count those rows
+        """ "units were returned": the verb says the rows are returns; the metric named must count those rows
         (returned units), else the question mixes two tables and is refused."""
         if p.kind != "metric" or self.over is None:
             return p
@@ -538,8 +661,13 @@ class _Builder:
                 return counted
         words = set(tokens(p.targets[0])) | set(tokens(self.layer.metric(p.targets[0]).title))
         # the same kind of number on the verb's rows: a sum for a sum, a count for a count
-        same = [m.name for m in self.layer.metrics if self.over in metric_models(self.layer, m.name) and
-                words & (set(tokens(m.name)) | set(tokens(m.title))) and self._metric_kind(m.name) == kind]
+        same = [
+            m.name
+            for m in self.layer.metrics
+            if self.over in metric_models(self.layer, m.name)
+            and words & (set(tokens(m.name)) | set(tokens(m.title)))
+            and self._metric_kind(m.name) == kind
+        ]
         if len(same) == 1:
             swapped = replace(p, targets=(same[0],), method="verb")
             self.picks[self.picks.index(p)] = swapped
@@ -548,7 +676,7 @@ class _Builder:
         return p
 
     def _members_over(self, p: Pick, over: str) -> Pick | None:
-        """"customers who bought Beauty products": a metric counting distinct members is counted again over the
+        """ "customers who bought Beauty products": a metric counting distinct members is counted again over the
         verb's rows (distinct counts do not double count), so filters on those rows apply."""
         metric = self.layer.metric(p.targets[0])
         if metric.type != "simple" or not metric.measure or metric.filter:
@@ -564,8 +692,9 @@ class _Builder:
         self.place(p.start, p.end)
         self.roles[p.start] = "counted"
         self.picks.remove(p)
-        self.notes.append(Evidence(p.phrase, "metric", f"distinct {entity.name} over {over} rows", p.score,
-                                   "verb"))
+        self.notes.append(
+            Evidence(p.phrase, "metric", f"distinct {entity.name} over {over} rows", p.score, "verb")
+        )
         if p.score < 0.85 or p.method in ("partial", "phonetic", "meaning", "fuzzy"):
             self.low.append(Evidence(p.phrase, "metric", metric.name, p.score, p.method))
         return replace(p, kind="counted")
@@ -580,16 +709,25 @@ class _Builder:
 
     def _aggregated(self, p: Pick) -> bool:
         d = self.d
-        agg = next((a for a in d.aggs if a.end <= p.start and all(
-            d.lower(k) in ("the", "of", "a") for k in range(a.end, p.start))), None)
+        agg = next(
+            (
+                a
+                for a in d.aggs
+                if a.end <= p.start and all(d.lower(k) in ("the", "of", "a") for k in range(a.end, p.start))
+            ),
+            None,
+        )
         if agg is not None:
             return True
         r = d.ranking
-        return r is not None and r.end <= p.start and all(d.lower(k) in ("the", "of", "a")
-                                                           for k in range(r.end, p.start))
+        return (
+            r is not None
+            and r.end <= p.start
+            and all(d.lower(k) in ("the", "of", "a") for k in range(r.end, p.start))
+        )
 
     def _holds_condition(self, p: Pick) -> bool:
-        """"customers with more than 5 orders": the word before 'with' holds a condition on a metric (the number
+        """ "customers with more than 5 orders": the word before 'with' holds a condition on a metric (the number
         is followed by a metric, not by a column like "a discount of at least 20%")."""
         d = self.d
         if d.lower(p.end) not in _HOLDER_WORDS:
@@ -598,13 +736,21 @@ class _Builder:
         if span is None:
             return False
         after = next((q for q in self.picks if q.start >= span.end), None)
-        return after is not None and after.kind in ("metric", "measure") and all(
-            d.lower(k) in ("of", "the", "a") for k in range(span.end, after.start)) and not [
-            t for t in after.alt("dimension") if is_numeric(self.ctx, t)]
+        return (
+            after is not None
+            and after.kind in ("metric", "measure")
+            and all(d.lower(k) in ("of", "the", "a") for k in range(span.end, after.start))
+            and not [t for t in after.alt("dimension") if is_numeric(self.ctx, t)]
+        )
 
     def _is_counted_entity(self, p: Pick) -> bool:
-        return any(a.end <= p.start and a.function in ("count", "count_distinct") and a.distinct and all(
-            self.d.lower(k) in ("the", "of", "a") for k in range(a.end, p.start)) for a in self.d.aggs)
+        return any(
+            a.end <= p.start
+            and a.function in ("count", "count_distinct")
+            and a.distinct
+            and all(self.d.lower(k) in ("the", "of", "a") for k in range(a.end, p.start))
+            for a in self.d.aggs
+        )
 
     def list_question(self) -> bool:
         """A question that lists rows: it opens with a list verb, or names a number of rows of an entity ("the 5
@@ -616,9 +762,14 @@ class _Builder:
             return True
         for p in self.picks:
             entity = p.targets if p.kind == "entity" else p.alt("entity")
-            if entity and p.start > 0 and number_of(d.lower(p.start - 1)) is not None and \
-                    not d.used[p.start - 1] and d.lower(p.start - 2) in ("the", "which", "what", "") and \
-                    d.lower(p.end) in ("with", "that", "who", "whose", "where", "having"):
+            if (
+                entity
+                and p.start > 0
+                and number_of(d.lower(p.start - 1)) is not None
+                and not d.used[p.start - 1]
+                and d.lower(p.start - 2) in ("the", "which", "what", "")
+                and d.lower(p.end) in ("with", "that", "who", "whose", "where", "having")
+            ):
                 return True
         return False
 
@@ -634,19 +785,25 @@ class _Builder:
     def _listed_entity(self, p: Pick) -> bool:
         """A metric word naming an entity in a question that asks for rows ("list the flights …")."""
         d = self.d
-        if d.lower(0) in ("list", "show", "display", "give", "name", "enumerate") and \
-                all(d.lower(k) in ("the", "all", "every", "me", "us", "each") for k in range(1, p.start)):
+        if d.lower(0) in ("list", "show", "display", "give", "name", "enumerate") and all(
+            d.lower(k) in ("the", "all", "every", "me", "us", "each") for k in range(1, p.start)
+        ):
             return True  # "list the orders placed …": the rows listed, whatever else is shown with them
         others = [q for q in self.picks if q.kind in ("metric", "measure") and q is not p]
         if others or d.aggs or self.adhoc:
             return False
         first = d.lower(0)
-        return first in ("list", "show", "display", "give", "name", "enumerate") and d.ranking is None or \
-            (d.ranking is not None and any(number_of(d.lower(k)) is not None for k in range(max(0, p.start - 2),
-                                                                                            p.start)))
+        return (
+            first in ("list", "show", "display", "give", "name", "enumerate")
+            and d.ranking is None
+            or (
+                d.ranking is not None
+                and any(number_of(d.lower(k)) is not None for k in range(max(0, p.start - 2), p.start))
+            )
+        )
 
     def _per_unit(self, p: Pick) -> bool:
-        """"average quantity per order line": 'per' + the entity whose rows the averaged column lives on names
+        """ "average quantity per order line": 'per' + the entity whose rows the averaged column lives on names
         the averaging unit, not a grouping."""
         d = self.d
         if d.lower(p.start - 1) != "per":
@@ -658,14 +815,17 @@ class _Builder:
             target = next((q for q in self.picks if q.start >= a.end), None)
             if target is None:
                 continue
-            columns = [t for t in ((target.targets if target.kind == "dimension" else ()) +
-                                   target.alt("dimension")) if is_numeric(self.ctx, t)]
+            columns = [
+                t
+                for t in ((target.targets if target.kind == "dimension" else ()) + target.alt("dimension"))
+                if is_numeric(self.ctx, t)
+            ]
             if model is not None and any(self.layer.dimension(c).model.name == model.name for c in columns):
                 return True
         return False
 
     def model_words(self) -> None:
-        """"fire claim records": the name of a table whose rows the question is about (a model without an
+        """ "fire claim records": the name of a table whose rows the question is about (a model without an
         entity of its own name); its rows are what is aggregated or listed."""
         for p in list(self.picks):
             if p.kind != "model":
@@ -695,7 +855,9 @@ class _Builder:
             if self._per_unit(p):
                 self.place(p.start - 1, p.start)
                 self.roles[p.start] = "unit"
-                self.notes.append(Evidence(f"per {p.phrase}", "other", f"averaged over each {entity}", 1.0, "unit"))
+                self.notes.append(
+                    Evidence(f"per {p.phrase}", "other", f"averaged over each {entity}", 1.0, "unit")
+                )
                 continue
             listed = self.list_question() and self._listed_entity(p) and not self.group_entities
             if (self.group_position(p) or listed) and not self._is_counted(p):
@@ -703,33 +865,48 @@ class _Builder:
                 self.roles[p.start] = "group"
                 if entity not in self.group_entities:
                     self.group_entities.append(entity)
-                self.notes.append(Evidence(p.phrase, "dimension", f"each {entity} (by its key)", p.score, p.method))
+                self.notes.append(
+                    Evidence(p.phrase, "dimension", f"each {entity} (by its key)", p.score, p.method)
+                )
             else:
                 self.roles[p.start] = "entity"
 
     def _is_counted(self, p: Pick) -> bool:
-        return any(a.end <= p.start and all(self.d.lower(k) in ("the", "of", "a") or self.d.used[k]
-                                            for k in range(a.end, p.start)) and a.function in ("count",
-                                                                                              "count_distinct")
-                   for a in self.d.aggs)
+        return any(
+            a.end <= p.start
+            and all(self.d.lower(k) in ("the", "of", "a") or self.d.used[k] for k in range(a.end, p.start))
+            and a.function in ("count", "count_distinct")
+            for a in self.d.aggs
+        )
 
     def verb_subjects(self) -> None:
-        """"buildings built before 1980": a plural noun right before the verb of a column (year_built) names
+        """ "buildings built before 1980": a plural noun right before the verb of a column (year_built) names
         what the verb is about, which the column already says; it adds no condition of its own."""
         d = self.d
         for p in self.picks:
             k = p.start - 1
-            if p.kind != "dimension" or k < 0 or d.used[k] or k in self.placed or d.pick_at(k) is not None or \
-                    d.lower(k) in self.ctx.lexicon.function_words or not d.lower(k).endswith("s") or \
-                    not d.lower(k).isalpha():
+            if (
+                p.kind != "dimension"
+                or k < 0
+                or d.used[k]
+                or k in self.placed
+                or d.pick_at(k) is not None
+                or d.lower(k) in self.ctx.lexicon.function_words
+                or not d.lower(k).endswith("s")
+                or not d.lower(k).isalpha()
+            ):
                 continue
-            if any(t.source == "verb" and t.target in p.targets for t in self.ctx.vocabulary.lookup(
-                    normalize(p.phrase))):
+            if any(
+                t.source == "verb" and t.target in p.targets
+                for t in self.ctx.vocabulary.lookup(normalize(p.phrase))
+            ):
                 self.place(k, k + 1)
-                self.notes.append(Evidence(d.text(k, p.end), "other", f"what is {p.phrase}", 0.9, "verb subject"))
+                self.notes.append(
+                    Evidence(d.text(k, p.end), "other", f"what is {p.phrase}", 0.9, "verb subject")
+                )
 
     def extreme_rows(self) -> None:
-        """"the largest single claim amount": a superlative before an entity whose words also name its own number
+        """ "the largest single claim amount": a superlative before an entity whose words also name its own number
         column, with no figure to rank by, is about that column (read by `superlatives`), not the entity."""
         d = self.d
         if any(p.kind in ("metric", "measure") for p in self.picks):
@@ -739,8 +916,14 @@ class _Builder:
         ends += [a.end for a in d.aggs if a.function not in ("count", "count_distinct")]
         for end in ends:
             target = next((p for p in self.picks if p.start >= end), None)
-            if target is None or target.kind != "entity" or not all(
-                    d.lower(k) in ("the", "of", "a", "single", "one", "each") for k in range(end, target.start)):
+            if (
+                target is None
+                or target.kind != "entity"
+                or not all(
+                    d.lower(k) in ("the", "of", "a", "single", "one", "each")
+                    for k in range(end, target.start)
+                )
+            ):
                 continue
             own = self._own_number_column(target)
             if own:
@@ -754,35 +937,58 @@ class _Builder:
         if r is None or r.limit is not None:
             return
         target = next((p for p in self.picks if p.start >= r.end), None)
-        if target is None or target.kind != "dimension" or not all(
-                d.lower(k) in ("the", "of", "a", "single", "one") for k in range(r.end, target.start)):
+        if (
+            target is None
+            or target.kind != "dimension"
+            or not all(d.lower(k) in ("the", "of", "a", "single", "one") for k in range(r.end, target.start))
+        ):
             return
-        grouped = [p for p in self.picks if p is not target and p.kind in ("entity", "concept", "dimension") and
-                   (self.group_position(p) or p.kind == "entity" and self.roles.get(p.start) == "group")]
+        grouped = [
+            p
+            for p in self.picks
+            if p is not target
+            and p.kind in ("entity", "concept", "dimension")
+            and (self.group_position(p) or p.kind == "entity" and self.roles.get(p.start) == "group")
+        ]
         # "the longest departure delay by carrier", "maximum delay of each airline": the column's maximum per
         # group; "which carrier had the longest delay" still ranks the carriers
-        per_group = bool(grouped) and all(p.start >= target.end and d.lower(p.start - 1) in (
-            "by", "per", "each", "every") for p in grouped) and not {"which", "what", "who", "whose"} & {
-            w.lower for w in d.words}
+        per_group = (
+            bool(grouped)
+            and all(
+                p.start >= target.end and d.lower(p.start - 1) in ("by", "per", "each", "every")
+                for p in grouped
+            )
+            and not {"which", "what", "who", "whose"} & {w.lower for w in d.words}
+        )
         if (grouped and not per_group) or self.metrics:
             return
         from datatruth.ask.reading import AggWord
 
         function = "max" if r.direction in ("high", "best") else "min"
-        self.d = replace(d, aggs=tuple(sorted(d.aggs + (AggWord(r.start, r.end, function, r.word),),
-                                              key=lambda a: a.start)), ranking=None)
+        self.d = replace(
+            d,
+            aggs=tuple(sorted(d.aggs + (AggWord(r.start, r.end, function, r.word),), key=lambda a: a.start)),
+            ranking=None,
+        )
         self.place(r.start, r.end)
 
     def _times(self, a: object) -> bool:
-        """"how many times did United flight 1545 operate": the number of rows of the verb's table."""
+        """ "how many times did United flight 1545 operate": the number of rows of the verb's table."""
         d = self.d
         end = getattr(a, "end", 0)
         if getattr(a, "function", "") != "count" or d.lower(end) != "times":
             return False
         model = self.over or (self._listed_model() or "")
-        counts = [m.name for m in self.layer.metrics if m.type == "simple" and not m.filter and m.measure and
-                  self.layer.measure(m.measure)[0].name == model and
-                  self.layer.measure(m.measure)[1].agg == "count" and not self.layer.measure(m.measure)[1].filter]
+        counts = [
+            m.name
+            for m in self.layer.metrics
+            if m.type == "simple"
+            and not m.filter
+            and m.measure
+            and self.layer.measure(m.measure)[0].name == model
+            and self.layer.measure(m.measure)[1].agg == "count"
+            and not self.layer.measure(m.measure)[1].filter
+        ]
         if not counts:
             return False
         self.place(getattr(a, "start", 0), end + 1)
@@ -796,17 +1002,31 @@ class _Builder:
         for a in d.aggs:
             if self._times(a):
                 continue
-            target = next((p for p in self.picks if p.start >= a.end and not (
-                p.kind == "value" and any(q.start >= p.end and q.kind != "value" for q in self.picks))), None)
+            target = next(
+                (
+                    p
+                    for p in self.picks
+                    if p.start >= a.end
+                    and not (
+                        p.kind == "value" and any(q.start >= p.end and q.kind != "value" for q in self.picks)
+                    )
+                ),
+                None,
+            )
             if target is None:
                 self.problems.append(f"'{a.phrase}' is not followed by something to compute it over")
                 continue
             self.place(a.start, a.end)
             function = a.function
             r = self.d.ranking
-            if function == "count" and r is not None and r.limit is None and \
-                    r.end in (a.start, a.start - 1) and target.kind == "dimension" and \
-                    all(is_numeric(self.ctx, t) for t in target.targets[:1]):
+            if (
+                function == "count"
+                and r is not None
+                and r.limit is None
+                and r.end in (a.start, a.start - 1)
+                and target.kind == "dimension"
+                and all(is_numeric(self.ctx, t) for t in target.targets[:1])
+            ):
                 # "the largest number of seats": the column holds the number; take its maximum
                 function = "max" if r.direction in ("high", "best") else "min"
                 self.place(r.start, r.end)
@@ -823,20 +1043,39 @@ class _Builder:
                 keys = self.layer.entity_keys(entity)
                 if function not in ("count", "count_distinct") or len(keys) != 1:
                     if function in ("count", "count_distinct"):
-                        self.problems.append(f"I cannot count {target.phrase} one by one (it has no single key)")
+                        self.problems.append(
+                            f"I cannot count {target.phrase} one by one (it has no single key)"
+                        )
                     else:
-                        self.problems.append(f"'{a.phrase} {target.phrase}' does not say which number of "
-                                             f"{target.phrase} to take the {function} of")
+                        self.problems.append(
+                            f"'{a.phrase} {target.phrase}' does not say which number of "
+                            f"{target.phrase} to take the {function} of"
+                        )
                     continue
                 name = f"{entity}_count"
-                self.aggregates.append(Aggregate(name, "count_distinct", keys[0], self.over, None,
-                                                 f"Number of {_plural(target.phrase)}"))
+                self.aggregates.append(
+                    Aggregate(
+                        name,
+                        "count_distinct",
+                        keys[0],
+                        self.over,
+                        None,
+                        f"Number of {_plural(target.phrase)}",
+                    )
+                )
                 self.roles[target.start] = "counted"
-                self.notes.append(Evidence(f"{a.phrase} {target.phrase}", "metric", f"count distinct {entity}", 1.0,
-                                           "aggregate"))
+                self.notes.append(
+                    Evidence(
+                        f"{a.phrase} {target.phrase}", "metric", f"count distinct {entity}", 1.0, "aggregate"
+                    )
+                )
                 continue
-            if target.kind == "dimension" and function == "count" and not a.distinct and all(
-                    (self.layer.dimension(t).dimension.unit or "") == "count" for t in target.targets[:1]):
+            if (
+                target.kind == "dimension"
+                and function == "count"
+                and not a.distinct
+                and all((self.layer.dimension(t).dimension.unit or "") == "count" for t in target.targets[:1])
+            ):
                 continue  # "number of seats": the column already holds the number
             if target.kind == "dimension":
                 dim = target.targets[0]
@@ -849,12 +1088,20 @@ class _Builder:
                 name = f"{dim.split('__', 1)[1]}_{function}"
                 column = self.layer.dimension(dim).dimension.label or target.phrase
                 label = f"{_FUNCTION_LABEL[function]} {column[:1].lower() + column[1:] if column[1:2].islower() else column}"
-                self.aggregates.append(Aggregate(name, function, dim, None, 0.5 if function == "median" else None,
-                                                 label.strip()))
+                self.aggregates.append(
+                    Aggregate(name, function, dim, None, 0.5 if function == "median" else None, label.strip())
+                )
                 self.roles[target.start] = "aggregated"
                 self.place(target.start, target.end)
-                self.notes.append(Evidence(f"{a.phrase} {target.phrase}", "metric", f"{function} of {dim}",
-                                           target.score, "aggregate"))
+                self.notes.append(
+                    Evidence(
+                        f"{a.phrase} {target.phrase}",
+                        "metric",
+                        f"{function} of {dim}",
+                        target.score,
+                        "aggregate",
+                    )
+                )
                 if target.score < 0.85:
                     self.low.append(Evidence(target.phrase, "dimension", dim, target.score, target.method))
                 continue
@@ -862,8 +1109,10 @@ class _Builder:
                 continue  # "average revenue per customer": read with the per-entity ratio below
             if target.kind == "metric" and function in ("sum", "count"):
                 continue
-            self.problems.append(f"'{a.phrase}' of {target.phrase} is not something I can compute "
-                                 f"({target.phrase} is already a {self._kind_word(target)})")
+            self.problems.append(
+                f"'{a.phrase}' of {target.phrase} is not something I can compute "
+                f"({target.phrase} is already a {self._kind_word(target)})"
+            )
 
     def _kind_word(self, p: Pick) -> str:
         return {"metric": "metric", "dimension": "column", "value": "value"}.get(p.kind, p.kind)
@@ -878,7 +1127,7 @@ class _Builder:
         self._counted_equalities()
 
     def _counted_equalities(self) -> None:
-        """"planes with 2 engines", "orders with 3 items": a bare number right before a column that counts
+        """ "planes with 2 engines", "orders with 3 items": a bare number right before a column that counts
         things is that count."""
         d = self.d
         for p in self.picks:
@@ -895,33 +1144,42 @@ class _Builder:
                 elif not values or d.lower(k) not in ("or", "and") and "," not in d.gap(k + 1):
                     break
                 k -= 1
-            if not values or column is None or d.lower(k) not in ("with", "had", "has", "have", "of") or \
-                    number_of(d.lower(k + 1)) is None:
+            if (
+                not values
+                or column is None
+                or d.lower(k) not in ("with", "had", "has", "have", "of")
+                or number_of(d.lower(k + 1)) is None
+            ):
                 continue
             self.place(k + 1, p.end)
             self.roles[p.start] = "bound"
             self.filters.append(Filter(column, "=" if len(values) == 1 else "in", tuple(values)))
             if len(values) > 1 and self._per_member():
                 self._add_dim(DimensionRef(column), p.phrase, f"one row per {column}")
-            self.notes.append(Evidence(d.text(k + 1, p.end), "filter", f"{column} in {values}", 1.0, "number"))
+            self.notes.append(
+                Evidence(d.text(k + 1, p.end), "filter", f"{column} in {values}", 1.0, "number")
+            )
 
     def _having_one(self) -> None:
-        """"customers with a return", "stores that had any refunds": members with at least one — a condition
+        """ "customers with a return", "stores that had any refunds": members with at least one — a condition
         that the count (or total) is above zero, not a second figure beside the first."""
         d = self.d
         for p in list(self.picks):
             if p.kind != "metric" or p.start < 2 or not additive(self.layer, p.targets[0]):
                 continue
             k = p.start - 1
-            if d.lower(k) not in ("a", "an", "any") or d.used[k] or d.lower(k - 1) not in (
-                    "with", "had", "has", "have", "having", "made", "placed", "filed"):
+            if (
+                d.lower(k) not in ("a", "an", "any")
+                or d.used[k]
+                or d.lower(k - 1) not in ("with", "had", "has", "have", "having", "made", "placed", "filed")
+            ):
                 continue
             span = NumberSpan(k, k + 1, ">", (0.0,), None, d.text(k, p.end), k)
             if self._number_target(span, p):
                 self.place(k, k + 1)
 
     def presence(self) -> None:
-        """"flights with a recorded arrival delay" (the column holds a value), "with no tail number" (it is
+        """ "flights with a recorded arrival delay" (the column holds a value), "with no tail number" (it is
         empty), "with a negative arrival delay" (below zero): a condition on one column, never a second figure.
         A bare "with an arrival delay" could mean either a recorded delay or one above zero: refused with both."""
         d = self.d
@@ -951,10 +1209,14 @@ class _Builder:
                 if p.kind == "dimension" or additive(self.layer, p.targets[0]):
                     continue  # "customers with a return": at least one (read with the numbers)
                 phrase = d.text(k, p.end)
-                self.problems.append(f"'{phrase}' could mean {p.phrase} is recorded or {p.phrase} is above zero")
+                self.problems.append(
+                    f"'{phrase}' could mean {p.phrase} is recorded or {p.phrase} is above zero"
+                )
                 article = p.start - 1 if d.lower(p.start - 1) in ("a", "an") else p.start
-                self.rewrites += [d.replaced(article, p.end, f"a recorded {p.phrase}"),
-                                  d.replaced(k, p.end, f"{d.lower(k)} {p.phrase} above 0")]
+                self.rewrites += [
+                    d.replaced(article, p.end, f"a recorded {p.phrase}"),
+                    d.replaced(k, p.end, f"{d.lower(k)} {p.phrase} above 0"),
+                ]
                 self.place(k, p.end)
                 self.picks.remove(p)
                 continue
@@ -970,29 +1232,44 @@ class _Builder:
             self.notes.append(Evidence(d.text(k, p.end), "filter", f"{column} {f.op}", 1.0, "presence"))
 
     def _restates_phrasing(self, span: NumberSpan) -> bool:
-        """"below freezing (32°F)": a bare number in parentheses after a phrasing names its threshold again."""
-        prev = [p for p in self.picks if p.end <= span.start and p.kind == "phrasing" and p.start in
-                self.phrasing_filters]
+        """ "below freezing (32°F)": a bare number in parentheses after a phrasing names its threshold again."""
+        prev = [
+            p
+            for p in self.picks
+            if p.end <= span.start and p.kind == "phrasing" and p.start in self.phrasing_filters
+        ]
         if not prev:
             return False
         f = self.phrasing_filters[prev[-1].start]
-        return len(f.values) == 1 and isinstance(f.values[0], int | float) and \
-            abs(float(f.values[0]) - span.values[0]) < 1e-9
+        return (
+            len(f.values) == 1
+            and isinstance(f.values[0], int | float)
+            and abs(float(f.values[0]) - span.values[0]) < 1e-9
+        )
 
     def _bind_number(self, span: NumberSpan) -> None:
         d = self.d
         after = next((p for p in self.picks if p.start >= span.end), None)
-        if after is not None and not all(d.lower(k) in ("of", "the", "a", "in") for k in range(span.end,
-                                                                                               after.start)):
+        if after is not None and not all(
+            d.lower(k) in ("of", "the", "a", "in") for k in range(span.end, after.start)
+        ):
             after = None
         k = span.start - 1
         while k >= 0 and d.lower(k) in _SKIP_BEFORE and not d.used[k]:
             k -= 1
         before = next((p for p in self.picks if p.start <= k < p.end), None)
-        if after is not None and before is not None and after.kind == "phrasing" and before.kind == "phrasing":
+        if (
+            after is not None
+            and before is not None
+            and after.kind == "phrasing"
+            and before.kind == "phrasing"
+        ):
             # "arrived more than two hours late": the words around the number make one phrasing
-            joined = [t for t in self.ctx.vocabulary.lookup(normalize(f"{before.phrase} {after.phrase}"))
-                      if t.kind == "phrasing"]
+            joined = [
+                t
+                for t in self.ctx.vocabulary.lookup(normalize(f"{before.phrase} {after.phrase}"))
+                if t.kind == "phrasing"
+            ]
             if joined:
                 ph = self.layer.phrasings[int(joined[0].target)]
                 if ph.dimension:
@@ -1000,11 +1277,14 @@ class _Builder:
                     self.place(before.start, before.end)
                     self.phrasing_filters.pop(before.start, None)
         if (before is None or not self._can_take_number(before)) and (
-                after is None or not self._can_take_number(after)):
+            after is None or not self._can_take_number(after)
+        ):
             # "visibility at the origin airport was below 1 mile": the nearest column a number fits, a few words
             # back, never across another number
             floor = max([s.end for s in d.numbers if s.end <= span.start] + [span.start - 7, 0])
-            back = [p for p in self.picks if floor <= p.start and p.end <= span.start and self._can_take_number(p)]
+            back = [
+                p for p in self.picks if floor <= p.start and p.end <= span.start and self._can_take_number(p)
+            ]
             before = back[-1] if back else before
         for target in (after, before):
             if target is None:
@@ -1021,8 +1301,11 @@ class _Builder:
     def _can_take_number(self, p: Pick) -> bool:
         """True when a pick can be what a number is about: a numeric column, a phrasing with one, or a metric."""
         if p.kind == "phrasing":
-            return p.start in self.bound_dims and is_numeric(self.ctx, self.bound_dims[p.start]) or \
-                bool(self.phrasing(p).metric)
+            return (
+                p.start in self.bound_dims
+                and is_numeric(self.ctx, self.bound_dims[p.start])
+                or bool(self.phrasing(p).metric)
+            )
         if p.kind == "dimension":
             return any(is_numeric(self.ctx, t) for t in p.targets)
         if p.kind == "entity":
@@ -1030,21 +1313,29 @@ class _Builder:
         return p.kind in ("metric", "measure")
 
     def _own_number_column(self, p: Pick) -> list[str]:
-        """"claim amount entries of 2,000 or more": the entity's words also name a number column of its own."""
+        """ "claim amount entries of 2,000 or more": the entity's words also name a number column of its own."""
         models = {m.name for e in p.targets if (m := self.layer.entity_model(e)) is not None}
-        return [t for t in p.alt("dimension") if is_numeric(self.ctx, t) and
-                self.layer.dimension(t).model.name in models]
+        return [
+            t
+            for t in p.alt("dimension")
+            if is_numeric(self.ctx, t) and self.layer.dimension(t).model.name in models
+        ]
 
     def _number_target(self, span: NumberSpan, p: Pick) -> bool:  # noqa: C901 - one branch per kind of pick a number can be about
         if p.kind == "phrasing" and p.start in self.bound_dims:
             dim = self.bound_dims[p.start]
             if self.layer.dimension(dim).dimension.is_time or not is_numeric(self.ctx, dim):
-                return False  # "physical stores had more than 2,600 orders": the number is not the store type's
+                return (
+                    False  # "physical stores had more than 2,600 orders": the number is not the store type's
+                )
             default = self.phrasing_filters.pop(p.start, None)
             if default is not None and default.op in ("<", "<=") and default.values == (0,):
                 # "at least half an hour early": early is a negative delay, so the number counts backwards
-                flipped = {">=": "<=", ">": "<", "<=": ">=", "<": ">", "=": "="}[span.op] \
-                    if span.op in (">=", ">", "<=", "<", "=") else span.op
+                flipped = (
+                    {">=": "<=", ">": "<", "<=": ">=", "<": ">", "=": "="}[span.op]
+                    if span.op in (">=", ">", "<=", "<", "=")
+                    else span.op
+                )
                 span = replace(span, op=flipped, values=tuple(-v for v in span.values))
             return self._number_filter(span, dim, p)
         if p.kind == "phrasing" and (said := self.phrasing(p).metric):
@@ -1061,8 +1352,11 @@ class _Builder:
         if p.kind in ("metric", "measure") and [t for t in p.alt("dimension") if is_numeric(self.ctx, t)]:
             column = [t for t in p.alt("dimension") if is_numeric(self.ctx, t)][0]
             column_unit = unit(self.layer.dimension(column).dimension.unit or "count")
-            if span.unit is None or span.unit.name == "count" or (
-                    column_unit is not None and column_unit.kind == span.unit.kind):
+            if (
+                span.unit is None
+                or span.unit.name == "count"
+                or (column_unit is not None and column_unit.kind == span.unit.kind)
+            ):
                 self.place(p.start, p.end)
                 self.roles[p.start] = "bound"
                 if p.targets[0] in self.metrics:
@@ -1084,8 +1378,15 @@ class _Builder:
                 self.metrics.remove(p.targets[0])
             values = tuple(_clean(v) for v in span.values)
             self.conditions.append(Condition(holder[0], metric, span.op, values, holder[1:]))
-            self.notes.append(Evidence(f"{p.phrase} {span.phrase}", "filter",
-                                       f"{' + '.join(holder)} with {metric} {span.op} {values[0]}", 1.0, "condition"))
+            self.notes.append(
+                Evidence(
+                    f"{p.phrase} {span.phrase}",
+                    "filter",
+                    f"{' + '.join(holder)} with {metric} {span.op} {values[0]}",
+                    1.0,
+                    "condition",
+                )
+            )
             return True
         return False
 
@@ -1099,14 +1400,29 @@ class _Builder:
         metric = self.layer.metric(metric_pick.targets[0]) if metric_pick.kind == "metric" else None
         # "have a total premium above 50,000": 'total' restates a sum, it asks nothing more
         total = {"total"} if metric is None or additive(self.layer, metric.name) else set()
-        while k >= 0 and d.lower(k) in _SKIP_BEFORE | total | {"at", "least", "than", "more", "over"} | \
-                self.ctx.lexicon.light_verbs | self.ctx.lexicon.relation_verbs and not any(
-                p.start <= k < p.end for p in self.picks):
+        while (
+            k >= 0
+            and d.lower(k)
+            in _SKIP_BEFORE
+            | total
+            | {"at", "least", "than", "more", "over"}
+            | self.ctx.lexicon.light_verbs
+            | self.ctx.lexicon.relation_verbs
+            and not any(p.start <= k < p.end for p in self.picks)
+        ):
             k -= 1
         holder = next((p for p in self.picks if p.start <= k < p.end), None)
-        if holder is None or holder.kind not in ("entity", "dimension", "concept") and not holder.alt("entity"):
-            grouped = [p for p in self.picks if p.kind in ("entity", "dimension", "concept") and
-                       self.roles.get(p.start) in ("group", "counted")]
+        if (
+            holder is None
+            or holder.kind not in ("entity", "dimension", "concept")
+            and not holder.alt("entity")
+        ):
+            grouped = [
+                p
+                for p in self.picks
+                if p.kind in ("entity", "dimension", "concept")
+                and self.roles.get(p.start) in ("group", "counted")
+            ]
             if len(grouped) != 1:
                 return None
             holder = grouped[0]
@@ -1132,28 +1448,44 @@ class _Builder:
         if span.unit is not None and span.unit.name != "count":
             if target_unit is None:
                 if not _year_like(qd) or span.unit.name != "years":
-                    self.problems.append(f"'{span.phrase}' is in {span.unit.label}, but {_title(qd)} has no unit "
-                                         f"to compare it with")
+                    self.problems.append(
+                        f"'{span.phrase}' is in {span.unit.label}, but {_title(qd)} has no unit "
+                        f"to compare it with"
+                    )
                     return True
             else:
                 converted = [convert(v, span.unit, target_unit) for v in values]
                 if any(v is None for v in converted):
-                    self.problems.append(f"'{span.phrase}' is in {span.unit.label}, but {_title(qd)} is in "
-                                         f"{target_unit.label}")
+                    self.problems.append(
+                        f"'{span.phrase}' is in {span.unit.label}, but {_title(qd)} is in {target_unit.label}"
+                    )
                     return True
                 values = [v for v in converted if v is not None]
-        elif target_unit is not None and target_unit.name == "fraction" and span.comparator and \
-                any(v > 1 for v in values):
+        elif (
+            target_unit is not None
+            and target_unit.name == "fraction"
+            and span.comparator
+            and any(v > 1 for v in values)
+        ):
             values = [v / 100 for v in values]  # "discount over 15" against fractions: 15 percent
         clean = tuple(_clean(round(v, 10)) for v in values)
         op = span.op
         f = Filter(dim, op, clean)
         self.filters.append(f)
-        unit_text = f" {target_unit.label}" if target_unit and target_unit.name not in ("count", "fraction", "hhmm") \
+        unit_text = (
+            f" {target_unit.label}"
+            if target_unit and target_unit.name not in ("count", "fraction", "hhmm")
             else ""
-        self.notes.append(Evidence(span.phrase if p is None else f"{p.phrase} {span.phrase}", "filter",
-                                   f"{dim} {op} {' and '.join(str(v) for v in clean)}{unit_text}",
-                                   1.0 if p is not None else 0.8, "number"))
+        )
+        self.notes.append(
+            Evidence(
+                span.phrase if p is None else f"{p.phrase} {span.phrase}",
+                "filter",
+                f"{dim} {op} {' and '.join(str(v) for v in clean)}{unit_text}",
+                1.0 if p is not None else 0.8,
+                "number",
+            )
+        )
         return True
 
     def _dimension_by_unit(self, span: NumberSpan) -> str | None:
@@ -1166,7 +1498,9 @@ class _Builder:
             if u is not None and u.kind == span.unit.kind and self.reach_ok(qd.name):
                 found.append(qd.name)
         own = [f for f in found if self.layer.dimension(f).model.name in self.models()]
-        found = own if len(own) == 1 else found  # "flights of at least 1,000 miles": the flight's own distance
+        found = (
+            own if len(own) == 1 else found
+        )  # "flights of at least 1,000 miles": the flight's own distance
         return found[0] if len(found) == 1 else None
 
     def dimensions(self) -> None:  # noqa: C901 - one rule per role a column word can take, tried in order
@@ -1180,34 +1514,51 @@ class _Builder:
             if p.start in describing:
                 self.roles[p.start] = "describes"
                 continue
-            said = unit_of_word(p.phrase.lower()) if p.end - p.start == 1 and self.d.lower(p.start - 1) == "in" \
+            said = (
+                unit_of_word(p.phrase.lower())
+                if p.end - p.start == 1 and self.d.lower(p.start - 1) == "in"
                 else None
+            )
             shown = [u for m in self.metrics if (u := unit(self._metric_unit(m) or ""))]
             if said is not None and any(u.kind == said.kind for u in shown):
                 # "average departure delay in hours": the unit of the answer, not a grouping by hour
                 if not any(u.name == said.name for u in shown):
-                    self.problems.append(f"the answer comes in {shown[0].label}, not {said.label}; ask without "
-                                         f"'in {p.phrase}'")
+                    self.problems.append(
+                        f"the answer comes in {shown[0].label}, not {said.label}; ask without 'in {p.phrase}'"
+                    )
                     self.rewrites.append(self.d.replaced(p.start - 1, p.end, ""))
                 self.roles[p.start] = "unit"
                 continue
-            if listing and r is not None and r.end <= p.start and all(
-                    self.d.lower(k) in ("the", "of", "a") for k in range(r.end, p.start)):
+            if (
+                listing
+                and r is not None
+                and r.end <= p.start
+                and all(self.d.lower(k) in ("the", "of", "a") for k in range(r.end, p.start))
+            ):
                 self.roles[p.start] = "ranked"  # "the 5 flights with the longest arrival delay"
                 continue
             if p.start in self.in_parens and not self.group_position(p):
                 self.roles[p.start] = "restated"  # "(precipitation above zero at the scheduled hour)"
                 continue
-            if not listing and not self.group_position(p) and any(
+            if (
+                not listing
+                and not self.group_position(p)
+                and any(
                     f.dimension in p.targets and f.op in ("<", "<=", ">", ">=", "between")
-                    for f in [*self.filters, *self.phrasing_filters.values()]):
-                self.roles[p.start] = "restated"  # "more than 10 miles from the nearest fire station": the column
+                    for f in [*self.filters, *self.phrasing_filters.values()]
+                )
+            ):
+                self.roles[p.start] = (
+                    "restated"  # "more than 10 miles from the nearest fire station": the column
+                )
                 continue
             if self._yes_no_condition(p):
                 continue
             if self.d.lower(p.start - 1) in ("a", "an", "any", "no") and not self.group_position(p):
-                self.problems.append(f"'{self.d.text(p.start - 1, p.end)}' reads as a condition on "
-                                     f"{p.phrase}, which I cannot apply without a value")
+                self.problems.append(
+                    f"'{self.d.text(p.start - 1, p.end)}' reads as a condition on "
+                    f"{p.phrase}, which I cannot apply without a value"
+                )
                 continue
             target = self._choose_dimension(p)
             if target is None:
@@ -1224,18 +1575,23 @@ class _Builder:
                     continue
                 if target in defaults:
                     continue
-                self._add_dim(DimensionRef(target, self.d.time.grain or qd.dimension.time_granularity or "day"),
-                              p.phrase, target)
+                self._add_dim(
+                    DimensionRef(target, self.d.time.grain or qd.dimension.time_granularity or "day"),
+                    p.phrase,
+                    target,
+                )
                 continue
             self._add_dim(DimensionRef(target), p.phrase, target, p.score, p.method)
 
-    def _add_dim(self, ref: DimensionRef, phrase: str, what: str, score: float = 1.0, method: str = "name") -> None:
+    def _add_dim(
+        self, ref: DimensionRef, phrase: str, what: str, score: float = 1.0, method: str = "name"
+    ) -> None:
         if ref not in self.dims:
             self.dims.append(ref)
             self.notes.append(Evidence(phrase, "dimension", what, score, method if score < 1.0 else "name"))
 
     def _yes_no_condition(self, p: Pick) -> bool:
-        """"with a fireplace" / "without one" / "no fireplace" on a yes/no column: the column is true (false);
+        """ "with a fireplace" / "without one" / "no fireplace" on a yes/no column: the column is true (false);
         "with a fireplace vs without one" asks for one row per side."""
         d = self.d
         targets = [t for t in p.targets if is_yes_no(self.ctx, t)]
@@ -1263,8 +1619,11 @@ class _Builder:
         versus = self._negated_after(p)
         if versus:
             end = j + versus
-            while end < len(lowers) and (lowers[end] in ("one", "it", "them", "a", "an", "any") or
-                                         (at := d.pick_at(end)) is p or (at is not None and dim in at.targets)):
+            while end < len(lowers) and (
+                lowers[end] in ("one", "it", "them", "a", "an", "any")
+                or (at := d.pick_at(end)) is p
+                or (at is not None and dim in at.targets)
+            ):
                 end += 1
             self.place(j, end)
             for q in self.picks:
@@ -1280,8 +1639,8 @@ class _Builder:
         """How many words after a pick say "vs not" / "vs without" / "vs no" / "or not" (0 when they do not)."""
         lowers = [w.lower for w in self.d.words]
         j = p.end
-        versus = next((ph for ph in self.ctx.lexicon.versus if tuple(lowers[j:j + len(ph)]) == ph), None)
-        if versus is None and tuple(lowers[j:j + 2]) == ("or", "not"):
+        versus = next((ph for ph in self.ctx.lexicon.versus if tuple(lowers[j : j + len(ph)]) == ph), None)
+        if versus is None and tuple(lowers[j : j + 2]) == ("or", "not"):
             versus = ("or",)
         if versus is not None and self.d.lower(j + len(versus)) in ("without", "no", "not", "with"):
             return len(versus) + 1
@@ -1299,8 +1658,9 @@ class _Builder:
                 if q is None or q.kind != "value":
                     continue
                 gap = range(q.end, p.start) if q.end <= p.start else range(p.end, q.start)
-                if all(self.d.lower(i) in ("of", "the", "=", "is", "in") for i in gap) and \
-                        any(c.dimension in p.targets for c in q.values):
+                if all(self.d.lower(i) in ("of", "the", "=", "is", "in") for i in gap) and any(
+                    c.dimension in p.targets for c in q.values
+                ):
                     out.add(p.start)
                     break
         return out
@@ -1327,12 +1687,20 @@ class _Builder:
             # a list: prefer the column of the model the other words are about ("policy number with its
             # expiration date" → the policy's own expiration date, not another table's)
             anchors = self._anchor_models(p)
-            wider = [t.target for t in self.ctx.vocabulary.containing([w.norm for w in self.d.words[p.start:p.end]],
-                                                                       "dimension")]
+            wider = [
+                t.target
+                for t in self.ctx.vocabulary.containing(
+                    [w.norm for w in self.d.words[p.start : p.end]], "dimension"
+                )
+            ]
             taken = {r.name for r in self.dims}
-            own = [t for t in p.targets if self.layer.dimension(t).model.name in anchors and t not in taken] or \
-                [t for t in wider if self.layer.dimension(t).model.name in anchors and t not in taken
-                 and t not in p.targets]
+            own = [
+                t for t in p.targets if self.layer.dimension(t).model.name in anchors and t not in taken
+            ] or [
+                t
+                for t in wider
+                if self.layer.dimension(t).model.name in anchors and t not in taken and t not in p.targets
+            ]
             if own:
                 return min(own, key=lambda t: anchors.index(self.layer.dimension(t).model.name))
             joined = [t for t in p.targets if any(reaches(self.ctx, a, t) for a in anchors)]
@@ -1341,38 +1709,65 @@ class _Builder:
         if ok:
             # "revenue per store by region": a column of something the question names (the store's region)
             # before the nearest one (the customer's)
-            named = {t for q in self.picks if q is not p
-                     for t in (q.targets if q.kind == "entity" else q.alt("entity"))}
+            named = {
+                t
+                for q in self.picks
+                if q is not p
+                for t in (q.targets if q.kind == "entity" else q.alt("entity"))
+            }
             named |= {self.bound_dims[s].split("__")[0] for s in self.bound_dims}
-            return min(ok, key=lambda t: (t.split("__")[0] not in named, _distance(self.ctx, t, models),
-                                          p.targets.index(t)))
+            return min(
+                ok,
+                key=lambda t: (
+                    t.split("__")[0] not in named,
+                    _distance(self.ctx, t, models),
+                    p.targets.index(t),
+                ),
+            )
         words = set(tokens(p.phrase))
-        longer = {t.target for t in self.ctx.vocabulary.terms if t.kind == "dimension" and
-                  words < set(t.phrase.split()) and all(reaches(self.ctx, m, t.target) for m in models)}
+        longer = {
+            t.target
+            for t in self.ctx.vocabulary.terms
+            if t.kind == "dimension"
+            and words < set(t.phrase.split())
+            and all(reaches(self.ctx, m, t.target) for m in models)
+        }
         if len(longer) == 1:
             return longer.pop()
-        self.problems.append(f"{p.phrase} cannot be combined with {', '.join(self.all_metrics()) or 'this'}: "
-                             "no join path links them")
+        self.problems.append(
+            f"{p.phrase} cannot be combined with {', '.join(self.all_metrics()) or 'this'}: "
+            "no join path links them"
+        )
         return None
 
     def _merge_adjacent_values(self) -> None:
-        """"Chicago O'Hare": two value words written together name the values both match."""
+        """ "Chicago O'Hare": two value words written together name the values both match."""
         d = self.d
         out: list[Pick] = []
         for p in self.picks:
             prev = out[-1] if out else None
-            if prev is not None and prev.kind == "value" and p.kind == "value" and prev.end == p.start and \
-                    not d.gap(p.start).strip():
+            if (
+                prev is not None
+                and prev.kind == "value"
+                and p.kind == "value"
+                and prev.end == p.start
+                and not d.gap(p.start).strip()
+            ):
                 both = [c for c in prev.values if c in p.values]
                 if both:
-                    out[-1] = replace(prev, end=p.end, phrase=f"{prev.phrase} {p.phrase}", values=tuple(both),
-                                      score=max(prev.score, p.score))
+                    out[-1] = replace(
+                        prev,
+                        end=p.end,
+                        phrase=f"{prev.phrase} {p.phrase}",
+                        values=tuple(both),
+                        score=max(prev.score, p.score),
+                    )
                     continue
             out.append(p)
         self.picks = out
 
     def literals(self) -> None:
-        """"claim 12312701", "flight 1545", "tail number N725MQ", "postal code 78704 or 78751": codes and
+        """ "claim 12312701", "flight 1545", "tail number N725MQ", "postal code 78704 or 78751": codes and
         numbers written right after an entity or an identifying column are values of it (not in the value
         index: there are too many to list), compared as text."""
         d = self.d
@@ -1399,7 +1794,7 @@ class _Builder:
                     if d.lower(k) in ("and", "or", "vs", "versus", "&"):
                         self.place(k, k + 1)
                     k += 1 if d.lower(k) in ("and", "or", "vs", "versus", "&") else 0
-                    if k < len(d.words) and d.norm(k) in {w.norm for w in d.words[p.start:p.end]}:
+                    if k < len(d.words) and d.norm(k) in {w.norm for w in d.words[p.start : p.end]}:
                         self.place(k, k + 1)  # "claim 1 vs claim 2": the name again
                         k += 1
                     if k < len(d.words) and _is_code(d.words[k].raw):
@@ -1410,15 +1805,24 @@ class _Builder:
             self.place(p.start, p.end)
             self.roles[p.start] = "literal"
             if p.kind in ("metric", "measure") and p.targets[0] in self.metrics:
-                self.metrics.remove(p.targets[0])  # "claims 12312701 and 12312702" names claims, not their count
+                self.metrics.remove(
+                    p.targets[0]
+                )  # "claims 12312701 and 12312702" names claims, not their count
             if p.kind != "dimension":
                 self.picks[self.picks.index(p)] = replace(p, kind="dimension", targets=(dim,))
             op = "=" if len(found) == 1 else "in"
             self.filters.append(Filter(dim, op, tuple(found)))
             if versus or (len(found) > 1 and self._per_member()):
                 self._add_dim(DimensionRef(dim), p.phrase, f"one row per {dim}")
-            self.notes.append(Evidence(f"{p.phrase} {' '.join(found)}", "filter", f"{dim} {op} {', '.join(found)}",
-                                       0.9, "literal"))
+            self.notes.append(
+                Evidence(
+                    f"{p.phrase} {' '.join(found)}",
+                    "filter",
+                    f"{dim} {op} {', '.join(found)}",
+                    0.9,
+                    "literal",
+                )
+            )
 
     def _literal_column(self, p: Pick) -> str | None:
         if p.kind == "dimension":
@@ -1433,8 +1837,12 @@ class _Builder:
         value_picks = [p for p in self.picks if p.kind == "value"]
         inner = self._apposition(value_picks)
         lowers = [w.lower for w in self.d.words]
-        asks_each = {i + k for i in range(len(lowers)) if (ph := self.ctx.lexicon.starts(
-            lowers, i, self.ctx.lexicon.per_member)) and len(ph) > 2 for k in range(len(ph))}
+        asks_each = {
+            i + k
+            for i in range(len(lowers))
+            if (ph := self.ctx.lexicon.starts(lowers, i, self.ctx.lexicon.per_member)) and len(ph) > 2
+            for k in range(len(ph))
+        }
         for p in value_picks:
             self.place(p.start, p.end)
             if p.start in asks_each:
@@ -1457,15 +1865,28 @@ class _Builder:
             if by_list:
                 for h in heads:
                     self.place(h - 1, h)
-            versus = len(items) > 1 and (self._versus(items) or self._per_member() or by_list or
-                                         (self._and_list(items) and not negated and not self._asks_total()))
+            versus = len(items) > 1 and (
+                self._versus(items)
+                or self._per_member()
+                or by_list
+                or (self._and_list(items) and not negated and not self._asks_total())
+            )
             op = ("!=" if negated else "=") if len(values) == 1 else ("not_in" if negated else "in")
             self.filters.append(Filter(dim, op, values))
             for p, c_list in items:
-                self.notes.append(Evidence(p.phrase, "filter", f"{dim} {op} {', '.join(c.value for c in c_list)}",
-                                           p.score, p.method))
+                self.notes.append(
+                    Evidence(
+                        p.phrase,
+                        "filter",
+                        f"{dim} {op} {', '.join(c.value for c in c_list)}",
+                        p.score,
+                        p.method,
+                    )
+                )
             if versus and not negated:
-                self._add_dim(DimensionRef(dim), " vs ".join(p.phrase for p, _ in items), f"one row per {dim}")
+                self._add_dim(
+                    DimensionRef(dim), " vs ".join(p.phrase for p, _ in items), f"one row per {dim}"
+                )
         self._check_same_entity_filters()
         self._restated_keys()
 
@@ -1473,8 +1894,11 @@ class _Builder:
         d = self.d
         k = p.start - 1
         # walk back over the list this value is part of ("excluding the Midwest and the online shop")
-        while k >= 0 and (d.lower(k) in self.ctx.lexicon.list_words or d.lower(k) in ("the", "a", "an") or
-                          ((at := d.pick_at(k)) is not None and at.kind in ("value", "entity", "dimension"))):
+        while k >= 0 and (
+            d.lower(k) in self.ctx.lexicon.list_words
+            or d.lower(k) in ("the", "a", "an")
+            or ((at := d.pick_at(k)) is not None and at.kind in ("value", "entity", "dimension"))
+        ):
             k -= 1
         if k >= 1 and d.lower(k) in ("from", "in", "at", "for", "to") and not d.used[k]:
             k -= 1  # "not from the West", "not in Texas"
@@ -1496,13 +1920,13 @@ class _Builder:
         for (a, _), (b, _) in zip(ordered, ordered[1:], strict=False):
             between = [d.lower(k) for k in range(a.end, b.start)]
             for phrase in lex.versus:
-                if tuple(between[:len(phrase)]) == phrase:
+                if tuple(between[: len(phrase)]) == phrase:
                     self.place(a.end, a.end + len(phrase))
                     found = True
         return found
 
     def _apposition(self, value_picks: list[Pick]) -> set[int]:
-        """"to Chicago (ORD or MDW)", "to Boston or Washington National (BOS or DCA)": values in parentheses
+        """ "to Chicago (ORD or MDW)", "to Boston or Washington National (BOS or DCA)": values in parentheses
         restate the list before them; the outer values are then read from the parentheses (which take the
         outer list's role, "to"). Returns the starts of the restated outer picks."""
         d = self.d
@@ -1511,7 +1935,9 @@ class _Builder:
             if k == 0 or "(" not in d.gap(q.start):
                 continue
             p = value_picks[k - 1]
-            if any(not d.used[i] and d.lower(i) not in self.ctx.lexicon.list_words for i in range(p.end, q.start)):
+            if any(
+                not d.used[i] and d.lower(i) not in self.ctx.lexicon.list_words for i in range(p.end, q.start)
+            ):
                 continue
             inner_dims = {c.dimension.split("__")[0] for c in q.values}
             outer = [x for x in value_picks[:k] if self._chain_head(x) is self._chain_head(p)]
@@ -1519,26 +1945,47 @@ class _Builder:
             if inner_dims & outer_dims:
                 for x in outer:
                     restated.add(x.start)
-                self.notes.append(Evidence(" ".join(x.phrase for x in outer), "other",
-                                           f"restated by '({q.phrase} …)'", 1.0, "apposition"))
+                self.notes.append(
+                    Evidence(
+                        " ".join(x.phrase for x in outer),
+                        "other",
+                        f"restated by '({q.phrase} …)'",
+                        1.0,
+                        "apposition",
+                    )
+                )
         return restated
 
     def _and_list(self, items: list[tuple[Pick, list[ValueCandidate]]]) -> bool:
-        """"for United, Delta and American": several values joined by 'and' (not 'or') ask for each of them."""
+        """ "for United, Delta and American": several values joined by 'and' (not 'or') ask for each of them."""
         d = self.d
         ordered = sorted((p for p, _ in items), key=lambda p: p.start)
-        joins = [[d.lower(k) for k in range(a.end, b.start)] for a, b in zip(ordered, ordered[1:], strict=False)]
+        joins = [
+            [d.lower(k) for k in range(a.end, b.start)] for a, b in zip(ordered, ordered[1:], strict=False)
+        ]
         words = {w for j in joins for w in j}
-        return bool(joins) and "or" not in words and ("and" in words or "&" in words) and \
-            words <= {"and", "&", "the"}
+        return (
+            bool(joins)
+            and "or" not in words
+            and ("and" in words or "&" in words)
+            and words <= {"and", "&", "the"}
+        )
 
     def _asks_total(self) -> bool:
-        """"… in total", "combined", "as a single figure": one number for the whole list."""
+        """ "… in total", "combined", "as a single figure": one number for the whole list."""
         lowers = [w.lower for w in self.d.words]
         pairs = set(zip(lowers, lowers[1:], strict=False))
         return bool({"combined", "altogether", "together"} & set(lowers)) or bool(
-            {("in", "total"), ("single", "figure"), ("one", "figure"), ("one", "number"), ("as", "whole"),
-             ("all", "together")} & pairs)
+            {
+                ("in", "total"),
+                ("single", "figure"),
+                ("one", "figure"),
+                ("one", "number"),
+                ("as", "whole"),
+                ("all", "together"),
+            }
+            & pairs
+        )
 
     def _per_member(self) -> bool:
         """True when the question asks for one row per listed value ("…, one figure for each")."""
@@ -1546,12 +1993,15 @@ class _Builder:
         lowers = [w.lower for w in d.words]
         for i in range(len(lowers)):
             phrase = self.ctx.lexicon.starts(lowers, i, self.ctx.lexicon.per_member)
-            if phrase is not None and any(d.used[i:i + len(phrase)]):
+            if phrase is not None and any(d.used[i : i + len(phrase)]):
                 # "for each of those years": the time reader took "years"; the words before it still ask
                 free = next(k for k in range(len(phrase)) if d.used[i + k])
                 phrase = phrase[:free] if phrase[:free] in self.ctx.lexicon.per_member else None
-            if phrase is None or any(d.used[i:i + len(phrase)]) or any(
-                    i <= k < i + len(phrase) for k in self.placed):
+            if (
+                phrase is None
+                or any(d.used[i : i + len(phrase)])
+                or any(i <= k < i + len(phrase) for k in self.placed)
+            ):
                 continue
             nxt = next((q for q in self.picks if q.start >= i + len(phrase)), None)
             if nxt is not None and nxt.start == i + len(phrase) and nxt.kind != "value":
@@ -1565,9 +2015,16 @@ class _Builder:
         by_dim: dict[str, list[ValueCandidate]] = {}
         for c in p.values:
             by_dim.setdefault(c.dimension, []).append(c)
-        named = [q for q in self.picks if q.kind == "dimension" and q.start in self.roles and
-                 self.roles[q.start] == "describes" and (q.end == p.start or q.start == p.end or
-                                                         abs(q.start - p.end) <= 2 or abs(p.start - q.end) <= 2)]
+        named = [
+            q
+            for q in self.picks
+            if q.kind == "dimension"
+            and q.start in self.roles
+            and self.roles[q.start] == "describes"
+            and (
+                q.end == p.start or q.start == p.end or abs(q.start - p.end) <= 2 or abs(p.start - q.end) <= 2
+            )
+        ]
         narrowed = {t for q in named for t in q.targets} & set(by_dim)
         if narrowed:
             by_dim = {k: v for k, v in by_dim.items() if k in narrowed}
@@ -1579,8 +2036,9 @@ class _Builder:
             shown = ", ".join(sorted({c.value for c in p.values})[:4])
             columns = ", ".join(dimension_label(self.layer, dim).lower() for dim in by_dim)
             figures = ", ".join(self._metric_words(m) for m in self.all_metrics()) or "the question"
-            self.problems.append(f"'{p.phrase}' is a value of {columns} ({shown}), which {figures} cannot be "
-                                 f"filtered by")
+            self.problems.append(
+                f"'{p.phrase}' is a value of {columns} ({shown}), which {figures} cannot be filtered by"
+            )
             return None
         head = self._chain_head(p)
         # the cue words of this list: after the previous value (another list's cue is not this one's)
@@ -1590,8 +2048,9 @@ class _Builder:
         mentioned = {t for q in self.picks if q.kind == "entity" for t in q.targets}
         mentioned |= {self.layer.dimension(self.bound_dims[s]).model.prefix for s in self.bound_dims}
 
-        arriving = any(d.lower(k) in _ARRIVAL_VERBS for k in range(0, head.start)) and \
-            d.lower(head.start - 1) in ("at", "in", "into")
+        arriving = any(d.lower(k) in _ARRIVAL_VERBS for k in range(0, head.start)) and d.lower(
+            head.start - 1
+        ) in ("at", "in", "into")
 
         def role(dim: str) -> int:
             name = dim.lower()
@@ -1612,19 +2071,30 @@ class _Builder:
         def entity_first(dim: str) -> int:
             return 0 if dim.split("__")[0] in mentioned else 1
 
-        taken = {x for x, items in self.value_dims.items() if all(self._chain_head(q) is not head
-                                                                for q, _ in items)}
+        taken = {
+            x
+            for x, items in self.value_dims.items()
+            if all(self._chain_head(q) is not head for q, _ in items)
+        }
 
-        order = sorted(ok, key=lambda dim: (role(dim), dim in taken, entity_first(dim), -_exact_case(p, by_dim[dim]),
-                                            _distance(self.ctx, dim, models) if models else 0,
-                                            list(by_dim).index(dim)))
+        order = sorted(
+            ok,
+            key=lambda dim: (
+                role(dim),
+                dim in taken,
+                entity_first(dim),
+                -_exact_case(p, by_dim[dim]),
+                _distance(self.ctx, dim, models) if models else 0,
+                list(by_dim).index(dim),
+            ),
+        )
         for k in (head.start - 1, head.start - 2):
             if d.lower(k) in _FROM_CUES | _TO_CUES:
                 self.place(k, k + 1)
         return order[0], by_dim[order[0]]
 
     def _entity_and_key(self, p: Pick, models: Sequence[str]) -> dict[str, list[ValueCandidate]]:
-        """"policy 31003000336" read as one value of another column (an agreement named "Policy 31003000336"):
+        """ "policy 31003000336" read as one value of another column (an agreement named "Policy 31003000336"):
         the entity's word, then a code of that entity (as `literals` reads it)."""
         d = self.d
         for cut in range(p.start + 1, p.end):
@@ -1643,8 +2113,11 @@ class _Builder:
         """With only aggregates of columns (no metric), some model must reach the columns and this dimension."""
         if self.all_metrics() or not self.aggregates or self.over:
             return False
-        return any(reaches(self.ctx, m.name, dim) and all(reaches(self.ctx, m.name, a.dimension)
-                                                         for a in self.aggregates) for m in self.layer.models)
+        return any(
+            reaches(self.ctx, m.name, dim)
+            and all(reaches(self.ctx, m.name, a.dimension) for a in self.aggregates)
+            for m in self.layer.models
+        )
 
     def _chain_head(self, p: Pick) -> Pick:
         """The first value of the list a value belongs to ("to ORD or MDW": MDW's list starts at ORD)."""
@@ -1661,14 +2134,16 @@ class _Builder:
                 return head  # "to Denver, Newark vs LaGuardia": the pair after the comma is a list of its own
             if not between and d.gap(head.start).strip() in _PAIR_DASHES:
                 return head  # "the JFK-LAX route": from the first to the second, not a list
-            if all(w in self.ctx.lexicon.list_words or w in ("vs", "versus", "compared", "against")
-                   for w in between):
+            if all(
+                w in self.ctx.lexicon.list_words or w in ("vs", "versus", "compared", "against")
+                for w in between
+            ):
                 head = q  # joined by list words, a comma, a parenthesis, or written next to it as one name
                 continue
             return head
 
     def _restated_keys(self) -> None:
-        """"distinct planes (tail numbers)": a key or label in parentheses right after its entity restates it."""
+        """ "distinct planes (tail numbers)": a key or label in parentheses right after its entity restates it."""
         d = self.d
         for q in self.picks:
             if q.kind != "dimension" or "(" not in d.gap(q.start):
@@ -1686,11 +2161,12 @@ class _Builder:
     def _opens_versus(self, p: Pick) -> bool:
         """True when a value is the first of an "A vs B" pair."""
         d = self.d
-        return d.lower(p.end) in ("vs", "versus") or (d.lower(p.end) == "compared" and d.lower(p.end + 1) in (
-            "with", "to"))
+        return d.lower(p.end) in ("vs", "versus") or (
+            d.lower(p.end) == "compared" and d.lower(p.end + 1) in ("with", "to")
+        )
 
     def _agentive_by(self, p: Pick) -> bool:
-        """"orders placed on 31 October by customers in Utah": 'by' after a verb names who did it, when the
+        """ "orders placed on 31 October by customers in Utah": 'by' after a verb names who did it, when the
         question lists rows; it does not group them."""
         d = self.d
         if not self.list_question():
@@ -1712,8 +2188,12 @@ class _Builder:
         for q in self.picks:
             if q is p or q.kind not in ("entity", "dimension", "concept"):
                 continue
-            if d.lower(q.start - 1) in ("which", "what") or (r is not None and r.end == q.start) or \
-                    number_of(d.lower(q.start - 1)) is not None and d.lower(q.start - 2) == "top":
+            if (
+                d.lower(q.start - 1) in ("which", "what")
+                or (r is not None and r.end == q.start)
+                or number_of(d.lower(q.start - 1)) is not None
+                and d.lower(q.start - 2) == "top"
+            ):
                 return True
         return False
 
@@ -1729,15 +2209,20 @@ class _Builder:
         identifying: dict[str, list[str]] = {}
         for dim in self.value_dims:
             prefix, _, local = dim.partition("__")
-            if any(local.endswith(w) or local == w for w in _ID_COLUMNS) or \
-                    dim in {k for e in self.layer.entities() for k in self.layer.entity_keys(e)}:
+            if any(local.endswith(w) or local == w for w in _ID_COLUMNS) or dim in {
+                k for e in self.layer.entities() for k in self.layer.entity_keys(e)
+            }:
                 identifying.setdefault(prefix, []).append(dim)
         for prefix, dims in identifying.items():
             if len(dims) > 1:
-                shown = " and ".join(f"{dim} = {', '.join(c.value for _, cl in self.value_dims[dim] for c in cl)}"
-                                     for dim in dims)
-                self.problems.append(f"the question names {prefix.replace('_', ' ')} twice in different ways "
-                                     f"({shown}); they cannot both hold unless they are the same one")
+                shown = " and ".join(
+                    f"{dim} = {', '.join(c.value for _, cl in self.value_dims[dim] for c in cl)}"
+                    for dim in dims
+                )
+                self.problems.append(
+                    f"the question names {prefix.replace('_', ' ')} twice in different ways "
+                    f"({shown}); they cannot both hold unless they are the same one"
+                )
 
     def bind_times(self) -> None:
         """Time phrases next to a named date ("signed up in 2026", "built before 1990") filter that date; the
@@ -1753,7 +2238,7 @@ class _Builder:
                 metric_ranges += list(hit.points)  # "from Q3 to Q4" compares, it does not add up
                 continue
             target = self._time_target(hit)
-            between = d.question[previous[1]:hit.start].strip(" ,").lower() if previous else "-"
+            between = d.question[previous[1] : hit.start].strip(" ,").lower() if previous else "-"
             if target is None and previous and between in ("", "or", "and", "and/or"):
                 target = previous[0]  # "built in 1999, 2000 or 2016": the list goes on about the same date
             previous = (target, hit.end) if target is not None else None
@@ -1770,8 +2255,12 @@ class _Builder:
         d = self.d
         m = d.time
         metric_ranges = list(self.metric_ranges)
-        if d.growth and len(metric_ranges) == 2 and metric_ranges[0].end == metric_ranges[1].start and \
-                metric_ranges[0].grain == metric_ranges[1].grain:
+        if (
+            d.growth
+            and len(metric_ranges) == 2
+            and metric_ranges[0].end == metric_ranges[1].start
+            and metric_ranges[0].grain == metric_ranges[1].grain
+        ):
             # "grew from the third quarter to the fourth": the later period against the one before it
             self.time_range = metric_ranges[1]
             self.comparison = "previous_period"
@@ -1786,7 +2275,8 @@ class _Builder:
             elif self.time_range is not None and self.time_range.parts:
                 # "winter (December, January and February)": the listed months restate the season
                 months = {p[0].month for p in self.time_range.parts for p in [p]} | {
-                    mo for a, b in self.time_range.parts for mo in _months_between(a, b)}
+                    mo for a, b in self.time_range.parts for mo in _months_between(a, b)
+                }
                 if months == set(m.months):
                     self.time_range = None
             self.filters.append(Filter(METRIC_TIME, "in", tuple(m.months), "month_of_year"))
@@ -1809,18 +2299,30 @@ class _Builder:
             self.notes.append(Evidence("", "time", self.time_range.describe(), 1.0, "default for comparison"))
         grain = m.grain
         if grain:
-            defaults = {t for x in self.all_metrics() if (t := default_time_dimension(self.layer, x)) is not None}
+            defaults = {
+                t for x in self.all_metrics() if (t := default_time_dimension(self.layer, x)) is not None
+            }
             if not defaults and self.aggregates:
-                defaults = {t for a in self.aggregates if (t := model_time_dimension(
-                    self.layer, a.over or self.layer.dimension(a.dimension).model.name)) is not None}
+                defaults = {
+                    t
+                    for a in self.aggregates
+                    if (
+                        t := model_time_dimension(
+                            self.layer, a.over or self.layer.dimension(a.dimension).model.name
+                        )
+                    )
+                    is not None
+                }
             finer = _finer_dimension(self.ctx, grain, defaults, self.all_metrics())
             named = self._grain_of_named_time()
             if named is not None:
                 # "by month of signup date": the grain is that date's, not the metric's own
                 self.dims = [r for r in self.dims if r.name != named]
                 self._add_dim(DimensionRef(named, grain), grain, named)
-            elif any(r.name != METRIC_TIME and r.grain == grain and self.layer.dimension(r.name).dimension.is_time
-                     for r in self.dims):
+            elif any(
+                r.name != METRIC_TIME and r.grain == grain and self.layer.dimension(r.name).dimension.is_time
+                for r in self.dims
+            ):
                 pass  # "by the month they were opened": the named date already carries the grain
             elif finer is not None:
                 self._add_dim(finer, grain, finer.column)
@@ -1829,20 +2331,30 @@ class _Builder:
         uses_time = self.time_range is not None or grain or self.comparison or self.periods or m.months
         for dim, tr in self.date_pieces:
             if uses_time or len(self.date_pieces) > 1:
-                self.problems.append(f"{tr.describe()} are separate periods of {dimension_label(self.layer, dim).lower()}"
-                                     f", which I cannot combine with another period in one question")
+                self.problems.append(
+                    f"{tr.describe()} are separate periods of {dimension_label(self.layer, dim).lower()}"
+                    f", which I cannot combine with another period in one question"
+                )
                 continue
             # the only period of the question, on another date than the metric's: the plan's period, on that date
             self.time_range, self.time_dimension = tr, dim
             if self._per_member():
                 # "…, for each of those years": one row per period, on that date
-                self._add_dim(DimensionRef(dim, tr.grain or self.layer.dimension(dim).dimension.time_granularity
-                                           or "day"), tr.describe(), f"one row per {dim}")
-            self.notes.append(Evidence(tr.describe(), "time", f"{dim} in {tr.describe()}", 1.0, "time of another date"))
+                self._add_dim(
+                    DimensionRef(
+                        dim, tr.grain or self.layer.dimension(dim).dimension.time_granularity or "day"
+                    ),
+                    tr.describe(),
+                    f"one row per {dim}",
+                )
+            self.notes.append(
+                Evidence(tr.describe(), "time", f"{dim} in {tr.describe()}", 1.0, "time of another date")
+            )
             return
         if uses_time and not self._has_time():
-            self.problems.append(f"{', '.join(self.all_metrics()) or 'this'} cannot be placed in time: "
-                                 "no date to count it on")
+            self.problems.append(
+                f"{', '.join(self.all_metrics()) or 'this'} cannot be placed in time: no date to count it on"
+            )
 
     def _grain_of_named_time(self) -> str | None:
         """The date a grain is asked of: "by month of signup date", "per week of the open date"."""
@@ -1879,8 +2391,11 @@ class _Builder:
         if first is None:
             return None
         k = first - 1
-        while k >= 0 and d.lower(k) in _SKIP_BEFORE | {"in", "on", "during", "before", "after", "since", "until"} \
-                and not any(p.start <= k < p.end for p in self.picks):
+        while (
+            k >= 0
+            and d.lower(k) in _SKIP_BEFORE | {"in", "on", "during", "before", "after", "since", "until"}
+            and not any(p.start <= k < p.end for p in self.picks)
+        ):
             k -= 1
         p = next((q for q in self.picks if q.start <= k < q.end), None)
         if p is None:
@@ -1891,8 +2406,11 @@ class _Builder:
                 return self.bound_dims[p.start]  # "signed up in 2026", "built before 1990"
             return None  # "left late in May": May is the flights' own time
         if p.kind == "dimension":
-            dims = [t for t in p.targets if self.layer.dimension(t).dimension.is_time or
-                    _year_like(self.layer.dimension(t))]
+            dims = [
+                t
+                for t in p.targets
+                if self.layer.dimension(t).dimension.is_time or _year_like(self.layer.dimension(t))
+            ]
             if dims:
                 self.place(p.start, p.end)
                 self.roles[p.start] = "bound"
@@ -1917,7 +2435,9 @@ class _Builder:
             if tr.end:
                 last = tr.end.year if (tr.end.month, tr.end.day) == (1, 1) else tr.end.year + 1
                 self.filters.append(Filter(dim, "<", (last,)))
-        self.notes.append(Evidence(tr.describe(), "filter", f"{dim} in {tr.describe()}", 1.0, "time of another date"))
+        self.notes.append(
+            Evidence(tr.describe(), "filter", f"{dim} in {tr.describe()}", 1.0, "time of another date")
+        )
 
     def _pieces_filter(self, dim: str, tr: TimeRange) -> None:
         """Separate periods of a named date ("signed up in January or March", "built in 1999, 2000 or 2016"):
@@ -1928,12 +2448,16 @@ class _Builder:
         if not qd.dimension.is_time and whole_years:
             years = tuple(y for a, b in tr.parts for y in range(a.year, b.year))
             self.filters.append(Filter(dim, "in" if len(years) > 1 else "=", years))
-            self.notes.append(Evidence(tr.describe(), "filter", f"{dim} in {years}", 1.0, "time of another date"))
+            self.notes.append(
+                Evidence(tr.describe(), "filter", f"{dim} in {years}", 1.0, "time of another date")
+            )
         elif qd.dimension.is_time:
             self.date_pieces.append((dim, tr))
         else:
-            self.problems.append(f"{tr.describe()} names several periods of {dimension_label(self.layer, dim).lower()}"
-                                 f", which holds no dates I can split that way")
+            self.problems.append(
+                f"{tr.describe()} names several periods of {dimension_label(self.layer, dim).lower()}"
+                f", which holds no dates I can split that way"
+            )
 
     def groups_and_lists(self) -> None:  # noqa: C901 - lists and groupings share the checks on what the question names
         """With no metric, the question lists rows (of an entity, or of the columns named); else entities asked
@@ -1952,7 +2476,9 @@ class _Builder:
             for i, w in enumerate(self.d.words):
                 if w.lower in self.ctx.lexicon.relation_verbs:
                     self.place(i, i + 1)
-            entities = [p for p in self.picks if p.kind == "entity" and self.roles.get(p.start) in ("entity", "group")]
+            entities = [
+                p for p in self.picks if p.kind == "entity" and self.roles.get(p.start) in ("entity", "group")
+            ]
             if not entities and self.over and self.dims:
                 self.entity = self.over  # "list the fire claim records with …": rows of that table
             if entities:
@@ -1976,34 +2502,58 @@ class _Builder:
                 own_keys = self.layer.entity_keys(entity)
                 if len(own_keys) == 1:
                     # "which planes …? show tail number": flights' tailnum holds the plane's key; list the key
-                    self.dims = [DimensionRef(own_keys[0]) if r.name != METRIC_TIME and
-                                 self._holds_key(r.name, entity) else r for r in self.dims]
+                    self.dims = [
+                        DimensionRef(own_keys[0])
+                        if r.name != METRIC_TIME and self._holds_key(r.name, entity)
+                        else r
+                        for r in self.dims
+                    ]
                 self.dims = base + [r for r in dict.fromkeys(self.dims + named) if r not in base]
                 if any(r.name == METRIC_TIME for r in self.dims) and not self.context_metrics:
                     # "products by month": rows are listed one by one; a month splits a number, not a list
-                    self.problems.append(f"'{entities[0].phrase}' are listed one by one; a split by time needs a "
-                                         f"number, e.g. 'number of {entities[0].phrase} …' or a metric")
-                    self.rewrites += [f"{self._metric_words(m)} {self.d.question.strip()}"
-                                      for m in self._metrics_reaching([r for r in self.dims
-                                                                       if r.name != METRIC_TIME])[:3]]
+                    self.problems.append(
+                        f"'{entities[0].phrase}' are listed one by one; a split by time needs a "
+                        f"number, e.g. 'number of {entities[0].phrase} …' or a metric"
+                    )
+                    self.rewrites += [
+                        f"{self._metric_words(m)} {self.d.question.strip()}"
+                        for m in self._metrics_reaching([r for r in self.dims if r.name != METRIC_TIME])[:3]
+                    ]
             else:
                 for entity in self.group_entities:
                     self.dims += [r for r in entity_dimensions(self.ctx, entity) if r not in self.dims]
-                split = [p for p in self.picks if self.roles.get(p.start) == "group" and p.kind in ("dimension",
-                                                                                                   "concept")]
-                only_time = bool(self.dims) and all(r.name == METRIC_TIME for r in self.dims) and \
-                    not self.context_metrics
+                split = [
+                    p
+                    for p in self.picks
+                    if self.roles.get(p.start) == "group" and p.kind in ("dimension", "concept")
+                ]
+                only_time = (
+                    bool(self.dims)
+                    and all(r.name == METRIC_TIME for r in self.dims)
+                    and not self.context_metrics
+                )
                 if only_time and not split:
-                    self.problems.append("the question asks for a split by time, but names no number to split")
-                    self.rewrites += [f"{self._metric_words(m)} {self.d.question.strip()}"
-                                      for m in self.layer.metric_names()[:3]]
-                elif split and not self.context_metrics and all(self.d.lower(p.start - 1) in ("by", "per")
-                                                                for p in split):
+                    self.problems.append(
+                        "the question asks for a split by time, but names no number to split"
+                    )
+                    self.rewrites += [
+                        f"{self._metric_words(m)} {self.d.question.strip()}"
+                        for m in self.layer.metric_names()[:3]
+                    ]
+                elif (
+                    split
+                    and not self.context_metrics
+                    and all(self.d.lower(p.start - 1) in ("by", "per") for p in split)
+                ):
                     # "by region in 2025": a split asked for, of nothing
-                    self.problems.append(f"'{self.d.text(split[0].start - 1, split[0].end)}' splits a number, "
-                                         "but the question names none")
-                    self.rewrites += [f"{self._metric_words(m)} {self.d.question.strip()}"
-                                      for m in self._metrics_reaching(self.dims)[:3]]
+                    self.problems.append(
+                        f"'{self.d.text(split[0].start - 1, split[0].end)}' splits a number, "
+                        "but the question names none"
+                    )
+                    self.rewrites += [
+                        f"{self._metric_words(m)} {self.d.question.strip()}"
+                        for m in self._metrics_reaching(self.dims)[:3]
+                    ]
             return
         for entity in self.group_entities:
             for ref in entity_dimensions(self.ctx, entity):
@@ -2015,7 +2565,7 @@ class _Builder:
                     self.filters.append(Filter(key, "not_null"))
 
     def to_date_totals(self) -> None:
-        """"year to date revenue by month": by a grain, 'to date' asks for the running total that restarts each
+        """ "year to date revenue by month": by a grain, 'to date' asks for the running total that restarts each
         year (the model's cumulative metric of that measure), not for the months' own figures."""
         phrases = " ".join(self.d.time.phrases).lower()
         grain = next((r.grain for r in self.dims if r.name == METRIC_TIME and r.grain), None)
@@ -2025,20 +2575,31 @@ class _Builder:
         metric = self.layer.metric(self.metrics[0])
         if to_date is None or metric.type != "simple" or not metric.measure or metric.filter:
             return
-        running = [m.name for m in self.layer.metrics if m.type == "cumulative" and m.measure == metric.measure
-                   and m.grain_to_date == to_date and not m.filter]
+        running = [
+            m.name
+            for m in self.layer.metrics
+            if m.type == "cumulative"
+            and m.measure == metric.measure
+            and m.grain_to_date == to_date
+            and not m.filter
+        ]
         if len(running) != 1:
             return
         self.metrics = running
-        self.notes.append(Evidence(f"{to_date} to date", "metric", running[0], 1.0, "running total by " + grain))
+        self.notes.append(
+            Evidence(f"{to_date} to date", "metric", running[0], 1.0, "running total by " + grain)
+        )
 
     def summed_columns(self) -> None:
-        """"qty by brand": a numeric column asked for per group with no aggregate word means the metric that
+        """ "qty by brand": a numeric column asked for per group with no aggregate word means the metric that
         totals that column; with no such metric the question must say how to aggregate (a list is never it)."""
         if self.metrics or self.adhoc or self.aggregates or self.conditions or self.list_entity:
             return
-        named = [p for p in self.picks if p.kind in ("dimension", "entity") and
-                 self.roles.get(p.start) in ("group", "entity")]
+        named = [
+            p
+            for p in self.picks
+            if p.kind in ("dimension", "entity") and self.roles.get(p.start) in ("group", "entity")
+        ]
         if len(named) < 2:
             return
         head, rest = named[0], named[1:]
@@ -2046,8 +2607,12 @@ class _Builder:
             self._counted_entity(head, rest)
             return
         target = next((t for t in head.targets if self.layer.has_dimension(t)), None)
-        if target is None or not is_numeric(self.ctx, target) or self.group_position(head) or not all(
-                self.group_position(p) for p in rest):
+        if (
+            target is None
+            or not is_numeric(self.ctx, target)
+            or self.group_position(head)
+            or not all(self.group_position(p) for p in rest)
+        ):
             return
         qd = self.layer.dimension(target)
         words = {w.lower for w in self.d.words}
@@ -2056,23 +2621,41 @@ class _Builder:
         column = qd.dimension.expr or qd.dimension.name
         # "distance per flight by origin": each row of the column's model is one flight, so the figure per
         # flight is the column's average
-        own = next((q for q in rest if q.kind == "entity" and q.start == head.end + 1 and
-                    self.d.lower(head.end) == "per" and self.layer.entity_model(q.targets[0]) is qd.model), None)
+        own = next(
+            (
+                q
+                for q in rest
+                if q.kind == "entity"
+                and q.start == head.end + 1
+                and self.d.lower(head.end) == "per"
+                and self.layer.entity_model(q.targets[0]) is qd.model
+            ),
+            None,
+        )
         how = ("avg", "median") if own is not None else ("sum",)
-        totals = [m.name for m in self.layer.metrics if m.type == "simple" and m.measure and not m.filter and
-                  self.layer.measure(m.measure)[0].name == qd.model.name and
-                  self.layer.measure(m.measure)[1].agg == how[0] and
-                  (self.layer.measure(m.measure)[1].expr or m.measure) == column]
+        totals = [
+            m.name
+            for m in self.layer.metrics
+            if m.type == "simple"
+            and m.measure
+            and not m.filter
+            and self.layer.measure(m.measure)[0].name == qd.model.name
+            and self.layer.measure(m.measure)[1].agg == how[0]
+            and (self.layer.measure(m.measure)[1].expr or m.measure) == column
+        ]
         if own is not None and len(totals) == 1:
             self.roles[own.start] = "per"
             self.group_entities = [e for e in self.group_entities if e != own.targets[0]]
             self.place(own.start - 1, own.end)
         ref = next((r for r in self.dims if r.name == target), None)
         if len(totals) != 1:
-            self.problems.append(f"'{head.phrase}' is a column of numbers: say how to combine it per group, "
-                                 f"e.g. 'total {head.phrase}' or 'average {head.phrase}'")
-            self.rewrites += [self.d.replaced(head.start, head.end, f"{how} {head.phrase}")
-                              for how in ("total", "average")]
+            self.problems.append(
+                f"'{head.phrase}' is a column of numbers: say how to combine it per group, "
+                f"e.g. 'total {head.phrase}' or 'average {head.phrase}'"
+            )
+            self.rewrites += [
+                self.d.replaced(head.start, head.end, f"{how} {head.phrase}") for how in ("total", "average")
+            ]
             return
         if ref is not None:
             self.dims.remove(ref)
@@ -2082,27 +2665,40 @@ class _Builder:
         self.notes.append(Evidence(head.phrase, "metric", totals[0], 0.8, "total of the column"))
 
     def _counted_entity(self, head: Pick, rest: list[Pick]) -> None:
-        """"planes by manufacturer": members of an entity split by something count them (a list would not be
+        """ "planes by manufacturer": members of an entity split by something count them (a list would not be
         split); "list planes by manufacturer" still lists."""
         words = {w.lower for w in self.d.words}
-        if words & {"list", "all", "every", "show", "display", "which", "what"} or head.start in self.in_parens or \
-                self.d.ranking is not None or any(p.alt("metric") for p in rest):
+        if (
+            words & {"list", "all", "every", "show", "display", "which", "what"}
+            or head.start in self.in_parens
+            or self.d.ranking is not None
+            or any(p.alt("metric") for p in rest)
+        ):
             return
         if (self.d.lower(head.start - 1),) in self.ctx.lexicon.group_cues or not all(
-                self.group_position(p) and self.d.lower(p.start - 1) in ("by", "per") for p in rest):
+            self.group_position(p) and self.d.lower(p.start - 1) in ("by", "per") for p in rest
+        ):
             return
         entity = head.targets[0]
         keys = self.layer.entity_keys(entity)
         if len(keys) != 1:
             return
-        self.aggregates.append(Aggregate(f"{entity}_count", "count_distinct", keys[0], self.over, None,
-                                         f"Number of {_plural(head.phrase)}"))
+        self.aggregates.append(
+            Aggregate(
+                f"{entity}_count",
+                "count_distinct",
+                keys[0],
+                self.over,
+                None,
+                f"Number of {_plural(head.phrase)}",
+            )
+        )
         self.roles[head.start] = "counted"
         self.place(head.start, head.end)
         self.notes.append(Evidence(head.phrase, "metric", f"count distinct {entity}", 0.9, "members counted"))
 
     def _column_metric(self, column: str, word: str = "", direction: str = "high") -> str | None:
-        """"which airline had the worst arrival delay": a column of other rows (flights) ranks the members listed
+        """ "which airline had the worst arrival delay": a column of other rows (flights) ranks the members listed
         through the one metric the model computes from that column; with none, or several, the question must say
         which figure ranks. "Which carrier had the longest delay": an extreme of one row is the column's maximum
         (minimum) per member."""
@@ -2111,7 +2707,9 @@ class _Builder:
         if word in _EXTREME_WORDS and is_numeric(self.ctx, column):
             function = "max" if direction in ("high", "best") else "min"
             name = f"{function}_{column.split('__')[-1]}"
-            label = f"{'Maximum' if function == 'max' else 'Minimum'} {(qd.dimension.label or column).lower()}"
+            label = (
+                f"{'Maximum' if function == 'max' else 'Minimum'} {(qd.dimension.label or column).lower()}"
+            )
             self._unlist(column)
             self.aggregates.append(Aggregate(name, function, column, None, None, label))
             self.notes.append(Evidence(word, "metric", f"{function} of {column}", 1.0, "extreme of one row"))
@@ -2121,21 +2719,31 @@ class _Builder:
         for m in self.layer.metrics:
             if m.type == "simple" and m.measure and not m.filter:
                 owner, measure = self.layer.measure(m.measure)
-                if owner.name == qd.model.name and measure.expr == expr and not measure.filter and \
-                        measure.agg in ("avg", "sum", "median"):
+                if (
+                    owner.name == qd.model.name
+                    and measure.expr == expr
+                    and not measure.filter
+                    and measure.agg in ("avg", "sum", "median")
+                ):
                     found.append(m.name)
         self._unlist(column)
         if len(found) != 1:
             shown = qd.dimension.label or column
-            self.problems.append(f"'{shown}' belongs to each of many rows per member: say which figure ranks them, "
-                                 f"e.g. the average or the total")
+            self.problems.append(
+                f"'{shown}' belongs to each of many rows per member: say which figure ranks them, "
+                f"e.g. the average or the total"
+            )
             pick = next((p for p in self.picks if column in p.targets), None)
             if pick is not None:
-                self.rewrites += [self.d.replaced(pick.start, pick.end, f"{how} {pick.phrase}")
-                                  for how in ("average", "median", "total")]
+                self.rewrites += [
+                    self.d.replaced(pick.start, pick.end, f"{how} {pick.phrase}")
+                    for how in ("average", "median", "total")
+                ]
             return None
         self.metrics.append(found[0])
-        self.notes.append(Evidence(qd.dimension.label or column, "metric", found[0], 0.9, "ranked by the column's metric"))
+        self.notes.append(
+            Evidence(qd.dimension.label or column, "metric", found[0], 0.9, "ranked by the column's metric")
+        )
         self._list_to_group()
         return found[0]
 
@@ -2161,8 +2769,12 @@ class _Builder:
         for m in self.layer.metrics:
             if m.type == "simple" and m.measure and not m.filter:
                 owner, measure = self.layer.measure(m.measure)
-                if owner.name == model and measure.agg == "count" and measure.expr in (None, "1", "*") and \
-                        not measure.filter:
+                if (
+                    owner.name == model
+                    and measure.agg == "count"
+                    and measure.expr in (None, "1", "*")
+                    and not measure.filter
+                ):
                     out.append(m.name)
         if self.layer.has_metric(f"{model}_rows"):
             out.append(f"{model}_rows")
@@ -2175,9 +2787,16 @@ class _Builder:
 
     def _metrics_reaching(self, dims: Sequence[DimensionRef]) -> list[str]:
         """The declared metrics that can be split by every dimension given (for choices)."""
-        return [m for m in self.layer.metric_names()
-                if all(reaches(self.ctx, model, r.name) for model in metric_models(self.layer, m)
-                       for r in dims if r.name != METRIC_TIME)]
+        return [
+            m
+            for m in self.layer.metric_names()
+            if all(
+                reaches(self.ctx, model, r.name)
+                for model in metric_models(self.layer, m)
+                for r in dims
+                if r.name != METRIC_TIME
+            )
+        ]
 
     def _explicit_columns(self) -> bool:
         return any(self.roles.get(p.start) == "group" and p.kind == "dimension" for p in self.picks)
@@ -2207,7 +2826,9 @@ class _Builder:
         self.place(r.start, r.end)
         following = not outputs and bool(self.context_metrics)
         if following:
-            outputs = list(self.context_metrics)  # "top 5 instead": the previous question's first metric ranks
+            outputs = list(
+                self.context_metrics
+            )  # "top 5 instead": the previous question's first metric ranks
         target = self._order_target(outputs)
         if target is None and not outputs and self.list_entity is None and not self.dims:
             return
@@ -2216,8 +2837,11 @@ class _Builder:
             lower_better = any(w in (target or "") for w in self.ctx.lexicon.lower_is_better)
             direction = "high" if (direction == "best") != lower_better else "low"
         if target is None:
-            busy = [t for t in self.ctx.vocabulary.lookup(normalize(r.word)) if t.kind == "phrasing" and
-                    self.layer.phrasings[int(t.target)].metric]
+            busy = [
+                t
+                for t in self.ctx.vocabulary.lookup(normalize(r.word))
+                if t.kind == "phrasing" and self.layer.phrasings[int(t.target)].metric
+            ]
             if busy:
                 # "the busiest route": busy is a number of the model (flights)
                 metric = self.layer.phrasings[int(busy[0].target)].metric
@@ -2228,8 +2852,17 @@ class _Builder:
                 if self.list_entity is not None:
                     self._list_to_group()
         if target is None and self.list_entity is not None:
-            by = next((p for p in self.picks if p.start > r.end and self.d.lower(p.start - 1) == "by" and
-                       p.kind != "metric" and len(p.alt("metric")) == 1), None)
+            by = next(
+                (
+                    p
+                    for p in self.picks
+                    if p.start > r.end
+                    and self.d.lower(p.start - 1) == "by"
+                    and p.kind != "metric"
+                    and len(p.alt("metric")) == 1
+                ),
+                None,
+            )
             if by is not None:
                 # "top 3 destinations by flights": 'flights' after 'by' ranks, as the metric it also names
                 target = by.alt("metric")[0]
@@ -2238,8 +2871,13 @@ class _Builder:
                 self.roles[by.start] = "metric"
                 self.notes.append(Evidence(by.phrase, "metric", target, 1.0, "ranked by"))
                 self._list_to_group()
-        if target is None and self.over and r.word in ("most", "least", "fewest") and r.limit is None and \
-                self.list_entity is not None:
+        if (
+            target is None
+            and self.over
+            and r.word in ("most", "least", "fewest")
+            and r.limit is None
+            and self.list_entity is not None
+        ):
             counts = self._row_counts(self.over)
             if counts:
                 # "which airline flies the most": the verb's rows (flights) are what is counted
@@ -2251,13 +2889,19 @@ class _Builder:
             self.problems.append(f"'{r.word}' does not say by what to rank")
             for m in self._metrics_reaching(self.dims)[:4]:
                 if r.word in ("most", "least", "fewest", "highest", "lowest", "biggest", "smallest"):
-                    self.rewrites.append(self.d.replaced(r.start, r.end, f"{self.d.text(r.start, r.end)} "
-                                                                         f"{self._metric_words(m)}"))
+                    self.rewrites.append(
+                        self.d.replaced(
+                            r.start, r.end, f"{self.d.text(r.start, r.end)} {self._metric_words(m)}"
+                        )
+                    )
                 else:
                     self.rewrites.append(f"{self.d.question.rstrip(' ?.')} by {self._metric_words(m)}")
             return
-        if self.list_entity is not None and self.layer.has_dimension(target) and \
-                not reaches(self.ctx, self._list_model(), target):
+        if (
+            self.list_entity is not None
+            and self.layer.has_dimension(target)
+            and not reaches(self.ctx, self._list_model(), target)
+        ):
             target = self._column_metric(target, r.word, direction)
             if target is None:
                 return
@@ -2266,18 +2910,23 @@ class _Builder:
         if following:
             return
         if not self.dims and not self.list_entity and (self.limit is None or self.limit == 1):
-            self.problems.append(f"'{r.word}' ranks, but nothing in the question says what is ranked "
-                                 f"(the {r.word} what: which month, which store, which order?)")
+            self.problems.append(
+                f"'{r.word}' ranks, but nothing in the question says what is ranked "
+                f"(the {r.word} what: which month, which store, which order?)"
+            )
         if self.limit is not None and self.limit > 1 and not self.dims and not self.list_entity:
-            self.problems.append(f"'{r.word}' asks for several rows but nothing in the question splits the "
-                                 "answer into rows (top 3 what?)")
+            self.problems.append(
+                f"'{r.word}' asks for several rows but nothing in the question splits the "
+                "answer into rows (top 3 what?)"
+            )
         if outputs and self.limit is not None:
             # "which tail number flew the most": rows without a tail number are not one of them
             for ref in self.dims:
                 if ref.name != METRIC_TIME and Filter(ref.name, "not_null") not in self.filters:
                     self.filters.append(Filter(ref.name, "not_null"))
-        self.notes.append(Evidence(r.word, "order", f"{target} {'desc' if direction == 'high' else 'asc'}", 1.0,
-                                   "keyword"))
+        self.notes.append(
+            Evidence(r.word, "order", f"{target} {'desc' if direction == 'high' else 'asc'}", 1.0, "keyword")
+        )
 
     def _order_target(self, outputs: list[str]) -> str | None:
         d = self.d
@@ -2287,10 +2936,18 @@ class _Builder:
         r = d.ranking
         for p in self.picks:
             # "the 3 longest routes … by distance": a numeric column of the rows, after 'by'
-            if r is not None and p.kind == "dimension" and p.start > r.end and d.lower(p.start - 1) == "by" and \
-                    is_numeric(self.ctx, p.targets[0]) and DimensionRef(p.targets[0]) in self.dims:
+            if (
+                r is not None
+                and p.kind == "dimension"
+                and p.start > r.end
+                and d.lower(p.start - 1) == "by"
+                and is_numeric(self.ctx, p.targets[0])
+                and DimensionRef(p.targets[0]) in self.dims
+            ):
                 return p.targets[0]
-        recent_entity = self.list_entity or (self.group_entities[0] if len(self.group_entities) == 1 else None)
+        recent_entity = self.list_entity or (
+            self.group_entities[0] if len(self.group_entities) == 1 else None
+        )
         if d.ranking is not None and d.ranking.word in _RECENCY and recent_entity is not None:
             # "the 5 most recent orders": by the date of the rows listed, latest first
             model = self.layer.entity_model(recent_entity)
@@ -2306,10 +2963,17 @@ class _Builder:
         if self.list_entity is not None or (self.dims and not outputs):
             # "the 5 flights with the longest arrival delay", "the 3 longest routes by distance": the column
             # after the ranking word, else the one after 'by'
-            after = [p for p in self.picks if p.kind == "dimension" and d.ranking and p.start >= d.ranking.end
-                     and self.roles.get(p.start) in ("ranked", "group")]
-            ranked = [p for p in after if self.roles.get(p.start) == "ranked"] or \
-                [p for p in after if d.lower(p.start - 1) == "by"]
+            after = [
+                p
+                for p in self.picks
+                if p.kind == "dimension"
+                and d.ranking
+                and p.start >= d.ranking.end
+                and self.roles.get(p.start) in ("ranked", "group")
+            ]
+            ranked = [p for p in after if self.roles.get(p.start) == "ranked"] or [
+                p for p in after if d.lower(p.start - 1) == "by"
+            ]
             col = ranked[0] if ranked else None
             if col is not None:
                 target = col.targets[0]
@@ -2323,23 +2987,30 @@ class _Builder:
     def _limit_from_words(self) -> int | None:
         d = self.d
         for p in self.picks:
-            if p.kind in ("entity", "dimension", "concept") and self.roles.get(p.start) in ("group", "entity"):
+            if p.kind in ("entity", "dimension", "concept") and self.roles.get(p.start) in (
+                "group",
+                "entity",
+            ):
                 previous = d.lower(p.start - 1)
                 value = number_of(previous)
                 if value is not None and value >= 1 and value == int(value) and not d.used[p.start - 1]:
                     self.place(p.start - 1, p.start)
                     return int(value)
-        group = [p for p in self.picks if p.kind in ("entity", "dimension", "concept") and
-                 self.roles.get(p.start) in ("group", "entity")]
+        group = [
+            p
+            for p in self.picks
+            if p.kind in ("entity", "dimension", "concept") and self.roles.get(p.start) in ("group", "entity")
+        ]
         if group:
-            plural = any(w.raw.lower() != w.norm for w in d.words[group[0].start:group[0].end])
+            plural = any(w.raw.lower() != w.norm for w in d.words[group[0].start : group[0].end])
             return _PLURAL_DEFAULT_LIMIT if plural else 1
         hit = next((h for h in d.time.hits if h.grain), None)
         if hit is not None:
             first = next((i for i, w in enumerate(d.words) if w.end > hit.start), None)
             before = d.lower(first - 1) if first else ""
             if before in self.ctx.lexicon.high | self.ctx.lexicon.low | {"which", "what"} or (
-                    d.ranking is not None and d.ranking.end == first):
+                d.ranking is not None and d.ranking.end == first
+            ):
                 return 1 if not hit.phrase.endswith("s") else _PLURAL_DEFAULT_LIMIT  # "quietest month"
         return None
 
@@ -2360,8 +3031,9 @@ class _Builder:
     def phrasing_filters_step(self) -> None:
         for start, f in list(self.phrasing_filters.items()):
             negated = self.d.lower(start - 1) in ("not", "never", "non") or (
-                self.d.lower(start - 1) in ("weren't", "wasn't", "didn't", "were", "was") and
-                self.d.lower(start - 2) in ("not",))
+                self.d.lower(start - 1) in ("weren't", "wasn't", "didn't", "were", "was")
+                and self.d.lower(start - 2) in ("not",)
+            )
             if negated:
                 self.place(start - 1, start)
                 f = _negate(f)
@@ -2373,29 +3045,45 @@ class _Builder:
             return
         adds_up = all(additive(self.layer, m) for m in self.metrics) and not self.adhoc
         if not adds_up:
-            self.problems.append("a share of total needs numbers that add up (a count or a sum); "
-                                 f"{', '.join(self.metrics)} does not")
+            self.problems.append(
+                "a share of total needs numbers that add up (a count or a sum); "
+                f"{', '.join(self.metrics)} does not"
+            )
             return
         grouped = {r.name for r in self.dims}
         if self._slice_share(bool(grouped)):
             return
         if grouped:
             return
-        slices = [f for f in self.filters if f.op in ("=", "in") and f.dimension != METRIC_TIME and
-                  (f.dimension in self.value_dims or f in self.phrasing_filters.values())]
+        slices = [
+            f
+            for f in self.filters
+            if f.op in ("=", "in")
+            and f.dimension != METRIC_TIME
+            and (f.dimension in self.value_dims or f in self.phrasing_filters.values())
+        ]
         if not slices:
-            self.problems.append("a share needs a part to compare with the whole, e.g. 'share of revenue from "
-                                 "online' or 'share of revenue by region'")
+            self.problems.append(
+                "a share needs a part to compare with the whole, e.g. 'share of revenue from "
+                "online' or 'share of revenue by region'"
+            )
             return
         for f in slices:
             self.filters.remove(f)
             self.dims.append(DimensionRef(f.dimension))
             self.result_filters.append(f)
-        self.notes.append(Evidence("share", "comparison", "share of the total over every "
-                                   + ", ".join(f.dimension for f in slices), 1.0, "share"))
+        self.notes.append(
+            Evidence(
+                "share",
+                "comparison",
+                "share of the total over every " + ", ".join(f.dimension for f in slices),
+                1.0,
+                "share",
+            )
+        )
 
     def _slice_share(self, grouped: bool) -> bool:
-        """"what percentage of flights from JFK were late", "share of orders placed online by month": the part
+        """ "what percentage of flights from JFK were late", "share of orders placed online by month": the part
         (after 'were', 'from', 'placed'…) over the whole it is part of (the other filters), in each group — a
         figure over the part's rows divided by the same figure over all rows, never the part over itself."""
         metric_pick = next((p for p in self.picks if self.roles.get(p.start) == "metric"), None)
@@ -2424,12 +3112,15 @@ class _Builder:
         self.metrics = []
         self.adhoc.append(AdhocMetric(name, f"{part.name} / {metric}", (part,), "percent"))
         self.share = False
-        self.notes.append(Evidence("share", "comparison", f"{name} = part of {metric} over all of it", 1.0,
-                                   "share of a part"))
+        self.notes.append(
+            Evidence(
+                "share", "comparison", f"{name} = part of {metric} over all of it", 1.0, "share of a part"
+            )
+        )
         return True
 
     def per_entity(self) -> None:
-        """"average revenue per customer": a metric divided by the number of distinct members."""
+        """ "average revenue per customer": a metric divided by the number of distinct members."""
         d = self.d
         for p in list(self.picks):
             if p.kind != "entity" or d.lower(p.start - 1) != "per":
@@ -2441,8 +3132,11 @@ class _Builder:
             entity = p.targets[0]
             keys = self.layer.entity_keys(entity)
             # "average quantity per order line": the aggregate's own rows; nothing to divide
-            if self.aggregates and all((own := self.layer.dimension(a.dimension).model.primary_entity) is not None
-                                       and own.name == entity for a in self.aggregates):
+            if self.aggregates and all(
+                (own := self.layer.dimension(a.dimension).model.primary_entity) is not None
+                and own.name == entity
+                for a in self.aggregates
+            ):
                 self.place(p.start - 1, p.end)
                 continue
             if self.metrics and len(keys) > 1 and self._per_row_ratio(p):
@@ -2450,8 +3144,9 @@ class _Builder:
             if not self.metrics or len(keys) != 1:
                 continue
             metric = self.metrics[0]
-            count = Aggregate(f"{entity}_count", "count_distinct", keys[0], None, None,
-                              f"Number of {_plural(p.phrase)}")
+            count = Aggregate(
+                f"{entity}_count", "count_distinct", keys[0], None, None, f"Number of {_plural(p.phrase)}"
+            )
             if not any(reaches(self.ctx, m, keys[0]) for m in metric_models(self.layer, metric)):
                 continue
             self.aggregates.append(replace(count, over=metric_models(self.layer, metric)[0]))
@@ -2465,10 +3160,12 @@ class _Builder:
         for a in self.d.aggs:
             if a.end <= p.start and a.function == "avg":
                 self.place(a.start, a.end)
-        self.notes.append(Evidence(f"{metric} per {p.phrase}", "metric", f"{metric} / {what}", 1.0, "per entity"))
+        self.notes.append(
+            Evidence(f"{metric} per {p.phrase}", "metric", f"{metric} / {what}", 1.0, "per entity")
+        )
 
     def _per_own_row(self, p: Pick) -> bool:
-        """"average distance per flight by carrier": an average over the rows of the entity named after 'per'
+        """ "average distance per flight by carrier": an average over the rows of the entity named after 'per'
         is already per member; the words restate it and split nothing."""
         prev = self.prev_pick(p)
         model = self.layer.entity_model(p.targets[0])
@@ -2476,49 +3173,77 @@ class _Builder:
             return False
         for name in self.metrics:
             metric = self.layer.metric(name)
-            if metric.type != "simple" or not metric.measure or self.layer.measure(metric.measure)[1].agg not in (
-                    "avg", "median") or list(metric_models(self.layer, name)) != [model.name]:
+            if (
+                metric.type != "simple"
+                or not metric.measure
+                or self.layer.measure(metric.measure)[1].agg not in ("avg", "median")
+                or list(metric_models(self.layer, name)) != [model.name]
+            ):
                 return False
         self.roles[p.start] = "per"
         self.group_entities = [e for e in self.group_entities if e != p.targets[0]]
         self.place(p.start - 1, p.end)
-        self.notes.append(Evidence(f"per {p.phrase}", "other", f"each row of {model.name} is one {p.phrase}", 1.0,
-                                   "per entity"))
+        self.notes.append(
+            Evidence(
+                f"per {p.phrase}", "other", f"each row of {model.name} is one {p.phrase}", 1.0, "per entity"
+            )
+        )
         return True
 
     def _per_row_ratio(self, p: Pick) -> bool:
-        """"distance per flight by origin": a member named by several columns is one row of its model, so the
+        """ "distance per flight by origin": a member named by several columns is one row of its model, so the
         metric is divided by the number of those rows."""
         entity = p.targets[0]
         model = self.layer.entity_model(entity)
         rows = f"{model.name}{ROWS_SUFFIX}" if model is not None else ""
         metric = self.metrics[0]
-        if model is None or not self.layer.has_metric(rows) or model.name not in metric_models(self.layer, metric):
+        if (
+            model is None
+            or not self.layer.has_metric(rows)
+            or model.name not in metric_models(self.layer, metric)
+        ):
             return False
         self._divided_per(p, metric, rows, f"rows of {model.name}")
         return True
 
     def _per_is_ratio(self, p: Pick) -> bool:
-        """"revenue per order line by category" divides; "claims per catastrophe" groups. 'per <entity>' right
+        """ "revenue per order line by category" divides; "claims per catastrophe" groups. 'per <entity>' right
         after a metric divides when the question also groups by something else, or the metric is not a count."""
         prev = self.prev_pick(p)
-        if prev is None or prev.kind not in ("metric", "measure") or prev.end != p.start - 1 or not self.metrics:
+        if (
+            prev is None
+            or prev.kind not in ("metric", "measure")
+            or prev.end != p.start - 1
+            or not self.metrics
+        ):
             return False
-        others: list[object] = [q for q in self.picks if q is not p and q.kind in ("dimension", "entity", "concept")
-                                and self.d.lower(q.start - 1) in ("by", "across", "each")]
+        others: list[object] = [
+            q
+            for q in self.picks
+            if q is not p
+            and q.kind in ("dimension", "entity", "concept")
+            and self.d.lower(q.start - 1) in ("by", "across", "each")
+        ]
         others = others or [i for i in range(len(self.d.words)) if self._grain_word_at(i, ("by",))]
         metric = self.layer.metric(self.metrics[0])
-        agg = self.layer.measure(metric.measure)[1].agg if metric.type == "simple" and metric.measure else (
-            "sum" if additive(self.layer, metric.name) else "")
+        agg = (
+            self.layer.measure(metric.measure)[1].agg
+            if metric.type == "simple" and metric.measure
+            else ("sum" if additive(self.layer, metric.name) else "")
+        )
         # a sum divided per member ("revenue per customer"); a count only when the answer is also split by
         # something else ("orders per customer by segment"); an average or a rate per member is a grouping
         averaged = any(a.function == "avg" and a.end <= prev.start for a in self.d.aggs)
         if agg == "sum" and not others and not averaged:
             # "expense reserves per claim": one figure per claim, or the average per claim? both are common
-            self.problems.append(f"'{self.d.text(prev.start, p.end)}' can mean one figure for each {p.phrase} or "
-                                 f"the average per {p.phrase}")
-            self.rewrites += [self.d.replaced(p.start - 1, p.end, f"by {p.phrase}"),
-                              self.d.replaced(prev.start, prev.end, f"average {prev.phrase}")]
+            self.problems.append(
+                f"'{self.d.text(prev.start, p.end)}' can mean one figure for each {p.phrase} or "
+                f"the average per {p.phrase}"
+            )
+            self.rewrites += [
+                self.d.replaced(p.start - 1, p.end, f"by {p.phrase}"),
+                self.d.replaced(prev.start, prev.end, f"average {prev.phrase}"),
+            ]
             return False
         if agg == "sum" or (agg in ("count", "count_distinct") and others):
             self.roles[p.start] = "per"
@@ -2529,8 +3254,12 @@ class _Builder:
     def over_models(self) -> None:
         """Choose the rows each aggregate is computed over: the verb's model ("planes that flew" → flights),
         else the column's own model when it reaches every filter, else a model that reaches everything."""
-        timed = bool(self.time_range is not None or self.periods or self.comparison or
-                     any(r.name == METRIC_TIME for r in self.dims))
+        timed = bool(
+            self.time_range is not None
+            or self.periods
+            or self.comparison
+            or any(r.name == METRIC_TIME for r in self.dims)
+        )
         out = []
         for a in self.aggregates:
             if a.over is not None:
@@ -2539,11 +3268,15 @@ class _Builder:
             own = self.layer.dimension(a.dimension).model.name
             chosen = self._rows_of(a, timed)
             if chosen is None:
-                self.problems.append(f"no table holds {a.label or a.dimension} together with every filter asked")
+                self.problems.append(
+                    f"no table holds {a.label or a.dimension} together with every filter asked"
+                )
                 out.append(a)
                 continue
             if chosen != own and a.function in ("sum", "avg", "median"):
-                self.notes.append(Evidence(a.label, "other", f"over each row of {chosen}", 0.9, "aggregate rows"))
+                self.notes.append(
+                    Evidence(a.label, "other", f"over each row of {chosen}", 0.9, "aggregate rows")
+                )
             out.append(replace(a, over=chosen if chosen != own else None))
         self.aggregates = out
 
@@ -2551,13 +3284,21 @@ class _Builder:
         """The model an aggregate is computed over: the verb's model, else the column's own, else any model that
         reaches the column and every filter and grouping; with a period asked, only a model placed in time
         ("distinct brands sold in 2025" counts brands over order lines, which have a date)."""
-        needed = [f.dimension for f in self.filters if f.dimension != METRIC_TIME] + \
-                 [r.name for r in self.dims if r.name != METRIC_TIME]
+        needed = [f.dimension for f in self.filters if f.dimension != METRIC_TIME] + [
+            r.name for r in self.dims if r.name != METRIC_TIME
+        ]
         own = self.layer.dimension(a.dimension).model.name
         candidates = ([self.over] if self.over else []) + [own] + [m.name for m in self.layer.models]
-        return next((m for m in candidates if reaches(self.ctx, m, a.dimension) and
-                     all(reaches(self.ctx, m, n) for n in needed) and
-                     (not timed or model_time_dimension(self.layer, m) is not None)), None)
+        return next(
+            (
+                m
+                for m in candidates
+                if reaches(self.ctx, m, a.dimension)
+                and all(reaches(self.ctx, m, n) for n in needed)
+                and (not timed or model_time_dimension(self.layer, m) is not None)
+            ),
+            None,
+        )
 
     def unused_entities(self) -> None:
         """An entity named but given nothing to do (not grouped, counted, listed, tested, nor the model of any
@@ -2572,8 +3313,11 @@ class _Builder:
             used_models.add(self.layer.dimension(c.dimension).model.name)
         for a in self.aggregates:
             used_models.add(self.layer.dimension(a.dimension).model.name)
-        tested = {self.layer.dimension(f.dimension).model.name for f in self.filters + self.result_filters
-                  if f.dimension != METRIC_TIME}
+        tested = {
+            self.layer.dimension(f.dimension).model.name
+            for f in self.filters + self.result_filters
+            if f.dimension != METRIC_TIME
+        }
         for p in self.picks:
             if p.kind != "entity" or self.roles.get(p.start) != "entity":
                 continue
@@ -2586,25 +3330,33 @@ class _Builder:
             if model is None or model.name in used_models:
                 continue
             # the entity of the rows a metric counts ("flights" next to the flights metric) is its subject
-            if any(model.name == m.name or (m.primary_entity is not None and m.primary_entity.name == entity) for m in
-                   (self.layer.model(x) for x in self.models())):
+            if any(
+                model.name == m.name or (m.primary_entity is not None and m.primary_entity.name == entity)
+                for m in (self.layer.model(x) for x in self.models())
+            ):
                 continue
-            self.problems.append(f"I read '{p.phrase}' as {entity.replace('_', ' ')} but the question does not say "
-                                 "what to do with it (group by it, count it, or filter it)")
+            self.problems.append(
+                f"I read '{p.phrase}' as {entity.replace('_', ' ')} but the question does not say "
+                "what to do with it (group by it, count it, or filter it)"
+            )
 
     def trailing_each(self) -> None:
-        """"…? show each with its number of flights", "give the count for each": with a grouping asked, a
+        """ "…? show each with its number of flights", "give the count for each": with a grouping asked, a
         closing 'each' repeats it."""
         if not self.dims:
             return
         lowers = [w.lower for w in self.d.words]
         for i, w in enumerate(lowers):
-            if w in ("each", "every") and not self.d.used[i] and i not in self.placed and \
-                    not any(q.start == i + 1 for q in self.picks):
+            if (
+                w in ("each", "every")
+                and not self.d.used[i]
+                and i not in self.placed
+                and not any(q.start == i + 1 for q in self.picks)
+            ):
                 self.place(i, i + 1)
 
     def listed_keys(self) -> None:
-        """"list airlines with code and name": in a list of an entity's rows, 'code' / 'id' / 'number' after
+        """ "list airlines with code and name": in a list of an entity's rows, 'code' / 'id' / 'number' after
         'with' or 'and' asks for its key, which the rows already show."""
         if self.list_entity is None or self.metrics or self.aggregates:
             return
@@ -2613,22 +3365,36 @@ class _Builder:
             return
         d = self.d
         for i, w in enumerate(d.words):
-            if w.lower in ("code", "codes", "id", "ids", "identifier", "key", "number") and not d.used[i] and \
-                    i not in self.placed and (d.lower(i - 1) in ("with", "and", "its", "their", "the") or
-                                              "," in d.gap(i)) and d.pick_at(i) is None:
+            if (
+                w.lower in ("code", "codes", "id", "ids", "identifier", "key", "number")
+                and not d.used[i]
+                and i not in self.placed
+                and (d.lower(i - 1) in ("with", "and", "its", "their", "the") or "," in d.gap(i))
+                and d.pick_at(i) is None
+            ):
                 self.place(i, i + 1)
 
     def unit_mentions(self) -> None:
-        """"…, in minutes": a unit named for the answer must be the unit of the column computed."""
+        """ "…, in minutes": a unit named for the answer must be the unit of the column computed."""
         d = self.d
-        columns = [a.dimension for a in self.aggregates] + [r.name for r in self.dims if r.name != METRIC_TIME]
-        units = {unit(u) for c in columns if self.layer.has_dimension(c) and
-                 (u := self.layer.dimension(c).dimension.unit)}
-        if self.share or self.comparison or any(self.layer.metric(m).format == "percent" for m in self.metrics):
+        columns = [a.dimension for a in self.aggregates] + [
+            r.name for r in self.dims if r.name != METRIC_TIME
+        ]
+        units = {
+            unit(u)
+            for c in columns
+            if self.layer.has_dimension(c) and (u := self.layer.dimension(c).dimension.unit)
+        }
+        if (
+            self.share
+            or self.comparison
+            or any(self.layer.metric(m).format == "percent" for m in self.metrics)
+        ):
             units.add(unit("percent"))
         units |= {unit(u) for m in self.metrics if (u := self._metric_unit(m))}
         if any(self.layer.metric(m).format == "currency" for m in self.metrics) or any(
-                u is not None and u.name == "currency" for u in units):
+            u is not None and u.name == "currency" for u in units
+        ):
             # "brought in the most money", "spend money on": money is what the figure is counted in
             for i, w in enumerate(d.words):
                 if w.lower in ("money", "cash") and not d.used[i] and i not in self.placed:
@@ -2642,8 +3408,10 @@ class _Builder:
             if any(u is not None and u.name == said.name for u in units):
                 self.place(i, i + 1)
             elif any(u is not None and u.kind == said.kind for u in units):
-                self.problems.append(f"the answer comes in {next(u.label for u in units if u)}, "
-                                     f"not {said.label}; ask without 'in {w.raw}'")
+                self.problems.append(
+                    f"the answer comes in {next(u.label for u in units if u)}, "
+                    f"not {said.label}; ask without 'in {w.raw}'"
+                )
                 self.place(i, i + 1)
 
     def _metric_unit(self, metric: str) -> str | None:
@@ -2664,15 +3432,36 @@ class _Builder:
 
     # -- the plan -------------------------------------------------------------------------------------------
     def plan(self) -> QueryPlan:
-        return QueryPlan(tuple(self.metrics), tuple(self.dims), tuple(self.filters), self.time_range,
-                         self.time_dimension,
-                         self.comparison, self.share and not self.problems and bool(self.dims), tuple(self.order),
-                         self.limit, tuple(self.adhoc), tuple(self.notes), tuple(self.aggregates),
-                         tuple(self.conditions), tuple(self.periods), tuple(self.result_filters), self.entity)
+        return QueryPlan(
+            tuple(self.metrics),
+            tuple(self.dims),
+            tuple(self.filters),
+            self.time_range,
+            self.time_dimension,
+            self.comparison,
+            self.share and not self.problems and bool(self.dims),
+            tuple(self.order),
+            self.limit,
+            tuple(self.adhoc),
+            tuple(self.notes),
+            tuple(self.aggregates),
+            tuple(self.conditions),
+            tuple(self.periods),
+            tuple(self.result_filters),
+            self.entity,
+        )
 
 
-_FUNCTION_LABEL = {"avg": "Average", "median": "Median", "min": "Minimum", "max": "Maximum", "sum": "Total",
-                   "count": "Number of", "count_distinct": "Number of distinct", "percentile": "Percentile of"}
+_FUNCTION_LABEL = {
+    "avg": "Average",
+    "median": "Median",
+    "min": "Minimum",
+    "max": "Maximum",
+    "sum": "Total",
+    "count": "Number of",
+    "count_distinct": "Number of distinct",
+    "percentile": "Percentile of",
+}
 
 
 def assemble(d: Draft, ctx: PlanningContext, context_metrics: Sequence[str] = ()) -> Assembled:
@@ -2719,16 +3508,37 @@ def assemble(d: Draft, ctx: PlanningContext, context_metrics: Sequence[str] = ()
 
 # superlatives that name one row's extreme ("the longest delay" is the longest single delay), unlike best/worst
 # ("highest refunds", "biggest spenders" are totals: those words rank by the metric)
-_EXTREME_WORDS = frozenset({"longest", "shortest", "earliest", "latest", "oldest", "newest", "maximum", "minimum",
-                            "max", "min", "farthest", "furthest", "heaviest", "lightest"})
+_EXTREME_WORDS = frozenset(
+    {
+        "longest",
+        "shortest",
+        "earliest",
+        "latest",
+        "oldest",
+        "newest",
+        "maximum",
+        "minimum",
+        "max",
+        "min",
+        "farthest",
+        "furthest",
+        "heaviest",
+        "lightest",
+    }
+)
 
-_TO_DATE = {"year": ("year to date", "ytd", "so far this year"), "quarter": ("quarter to date", "qtd"),
-            "month": ("month to date", "mtd")}
+_TO_DATE = {
+    "year": ("year to date", "ytd", "so far this year"),
+    "quarter": ("quarter to date", "qtd"),
+    "month": ("month to date", "mtd"),
+}
 # words that say a column holds a value ("a recorded arrival delay"), or which side of zero it is on
 _PRESENT_WORDS = frozenset({"recorded", "known", "reported", "valid", "logged", "measured", "available"})
 _SIGN_WORDS = {"negative": "<", "positive": ">"}
 _HAVE_WORDS = frozenset({"with", "has", "have", "had", "having"})
-_DATE_DIFF = re.compile(r"\bdate_?diff\s*\(\s*(?:'(day|hour|minute|second)'|[^()]*,\s*(day|hour|minute|second)\s*\))")
+_DATE_DIFF = re.compile(
+    r"\bdate_?diff\s*\(\s*(?:'(day|hour|minute|second)'|[^()]*,\s*(day|hour|minute|second)\s*\))"
+)
 # words before the part a share asks about: "flights … were late" (the whole is in the subject), "revenue from
 # discounted lines", "orders placed online"
 _COPULAS = frozenset({"were", "was", "are", "is", "got", "been", "came", "come", "comes", "went"})
@@ -2744,8 +3554,11 @@ def _same_shape(a: str, b: str) -> bool:
 def _is_code(raw: str) -> bool:
     """A code or number written as a value: digits ("12312701"), or capitals with digits ("N725MQ")."""
     text = raw.replace("-", "")
-    return bool(text) and text.isalnum() and (text.isdigit() or (any(c.isdigit() for c in text) and
-                                                                 text.upper() == text))
+    return (
+        bool(text)
+        and text.isalnum()
+        and (text.isdigit() or (any(c.isdigit() for c in text) and text.upper() == text))
+    )
 
 
 def _parenthesized(d: Draft) -> set[int]:
@@ -2753,7 +3566,7 @@ def _parenthesized(d: Draft) -> set[int]:
     inside: set[int] = set()
     depth = 0
     for i in range(len(d.words)):
-        gap = d.gap(i) if i else d.question[:d.words[0].start]
+        gap = d.gap(i) if i else d.question[: d.words[0].start]
         depth += gap.count("(") - gap.count(")")
         depth = max(depth, 0)
         if depth:
@@ -2777,18 +3590,48 @@ def _subject_nouns(d: Draft, picks: list[Pick]) -> set[int]:
     'cancellation rate for flights to Chicago', 'how many flights were cancelled' (flights is the subject of
     cancelled_flights), 'gross profit for Corporate customers'."""
     subjects: set[int] = set()
-    list_words = {"and", "or", "vs", "versus", "plus", "with", "minus", "per", "/", "+", "-", "*", "over", "to",
-                  "times", "divided", "compared"}
+    list_words = {
+        "and",
+        "or",
+        "vs",
+        "versus",
+        "plus",
+        "with",
+        "minus",
+        "per",
+        "/",
+        "+",
+        "-",
+        "*",
+        "over",
+        "to",
+        "times",
+        "divided",
+        "compared",
+    }
     for p in picks:
         if p.kind != "metric" or len(picks) - len(subjects) < 2:
             continue
-        earlier = [q for q in picks if q.end <= p.start and id(q) not in subjects] or \
-            [q for q in d.picks if q.end <= p.start and q.kind == "entity"]
+        earlier = [q for q in picks if q.end <= p.start and id(q) not in subjects] or [
+            q for q in d.picks if q.end <= p.start and q.kind == "entity"
+        ]
         before = p.start - 1
         while before >= 0 and (q := d.pick_at(before)) is not None and q.kind in ("value", "phrasing"):
-            before = q.start - 1  # "for Corporate customers", "in in-store orders": the values describe the subject
-        if earlier and d.lower(before) in ("for", "of", "on", "among", "from", "by", "in", "excluding", "except",
-                                           "without"):
+            before = (
+                q.start - 1
+            )  # "for Corporate customers", "in in-store orders": the values describe the subject
+        if earlier and d.lower(before) in (
+            "for",
+            "of",
+            "on",
+            "among",
+            "from",
+            "by",
+            "in",
+            "excluding",
+            "except",
+            "without",
+        ):
             subjects.add(id(p))
             continue
         own = set(tokens(p.targets[0]))
@@ -2833,7 +3676,9 @@ def _finest_time(layer: SemanticLayer, model: SemanticModel) -> str | None:
     rank = {g: i for i, g in enumerate(_GRAIN_ORDER)}
     best = min(times, key=lambda d: rank.get(d.time_granularity or "day", 3))
     own = layer.dimension(default).dimension if default else None
-    if own is not None and rank.get(own.time_granularity or "day", 3) <= rank.get(best.time_granularity or "day", 3):
+    if own is not None and rank.get(own.time_granularity or "day", 3) <= rank.get(
+        best.time_granularity or "day", 3
+    ):
         return default
     return f"{model.prefix}__{best.name}"
 
@@ -2841,8 +3686,11 @@ def _finest_time(layer: SemanticLayer, model: SemanticModel) -> str | None:
 def _counts_things(qd: QualifiedDimension) -> bool:
     """A column that counts things: declared in counts, or named so ("number_of_firefighters", "seat_count")."""
     name = normalize(qd.dimension.name)
-    return qd.dimension.unit == "count" or name.startswith(("number of ", "num ", "count of ", "no of ")) or \
-        name.endswith(" count")
+    return (
+        qd.dimension.unit == "count"
+        or name.startswith(("number of ", "num ", "count of ", "no of "))
+        or name.endswith(" count")
+    )
 
 
 def _year_like(qd: QualifiedDimension) -> bool:
@@ -2869,14 +3717,25 @@ def _describe_phrasing(ph: Phrasing) -> str:
 
 
 def _negate(f: Filter) -> Filter:
-    flipped = {"=": "!=", "!=": "=", "<": ">=", "<=": ">", ">": "<=", ">=": "<", "in": "not_in", "not_in": "in",
-               "is_null": "not_null", "not_null": "is_null"}
+    flipped = {
+        "=": "!=",
+        "!=": "=",
+        "<": ">=",
+        "<=": ">",
+        ">": "<=",
+        ">=": "<",
+        "in": "not_in",
+        "not_in": "in",
+        "is_null": "not_null",
+        "not_null": "is_null",
+    }
     return replace(f, op=flipped.get(f.op, f.op))
 
 
 def _covers_year(tr: TimeRange) -> bool:
-    return bool(tr.start and tr.end and tr.start.month == 1 and tr.start.day == 1 and
-                (tr.end - tr.start).days >= 365)
+    return bool(
+        tr.start and tr.end and tr.start.month == 1 and tr.start.day == 1 and (tr.end - tr.start).days >= 365
+    )
 
 
 def _months_between(a: dt.date, b: dt.date) -> list[int]:
@@ -2894,16 +3753,24 @@ def _shifted(tr: TimeRange, comparison: str) -> TimeRange:
         raise InternalError(f"an open-ended time range has no period to compare with: {tr}")
     if comparison == "same_period_last_year":
         start, end = shift(tr.start, "year", -1), shift(tr.end, "year", -1)
-        return TimeRange(start, end, f"same period a year earlier ({start.isoformat()} to "
-                                     f"{(end - dt.timedelta(days=1)).isoformat()})", tr.grain)
+        return TimeRange(
+            start,
+            end,
+            f"same period a year earlier ({start.isoformat()} to {(end - dt.timedelta(days=1)).isoformat()})",
+            tr.grain,
+        )
     months = (tr.end.year - tr.start.year) * 12 + tr.end.month - tr.start.month
     if tr.start.day == 1 and tr.end.day == 1 and months > 0:
         start, end = shift(tr.start, "month", -months), tr.start
     else:
         days = (tr.end - tr.start).days
         start, end = tr.start - dt.timedelta(days=days), tr.start
-    return TimeRange(start, end, f"previous period ({start.isoformat()} to "
-                                 f"{(end - dt.timedelta(days=1)).isoformat()})", tr.grain)
+    return TimeRange(
+        start,
+        end,
+        f"previous period ({start.isoformat()} to {(end - dt.timedelta(days=1)).isoformat()})",
+        tr.grain,
+    )
 
 
 def _default_comparison_range(comparison: str, grain: str | None, today: dt.date) -> TimeRange:
@@ -2914,12 +3781,17 @@ def _default_comparison_range(comparison: str, grain: str | None, today: dt.date
     unit_name = grain if grain in ("week", "month", "quarter", "year") else "month"
     end = period_start(today, unit_name)
     start = shift(end, unit_name, -1)
-    return TimeRange(start, end, f"last {unit_name} ({start.isoformat()} to "
-                                 f"{(end - dt.timedelta(days=1)).isoformat()})", unit_name)
+    return TimeRange(
+        start,
+        end,
+        f"last {unit_name} ({start.isoformat()} to {(end - dt.timedelta(days=1)).isoformat()})",
+        unit_name,
+    )
 
 
-def _finer_dimension(ctx: PlanningContext, grain: str, default_time: set[str],
-                     metrics: Sequence[str]) -> DimensionRef | None:
+def _finer_dimension(
+    ctx: PlanningContext, grain: str, default_time: set[str], metrics: Sequence[str]
+) -> DimensionRef | None:
     """'by hour' on metrics counted on a date: a categorical dimension named like the grain ('departure hour'),
     else a time dimension of the same model stored finely enough ('order time' at hour)."""
     if grain not in TIME_GRAINS or not default_time:
@@ -2928,13 +3800,19 @@ def _finer_dimension(ctx: PlanningContext, grain: str, default_time: set[str],
     if all(TIME_GRAINS.index(grain) >= TIME_GRAINS.index(s) for s in stored):
         return None
     for term in ctx.vocabulary.lookup(grain):
-        if term.kind == "dimension" and not ctx.layer.dimension(term.target).dimension.is_time and \
-                reachable(ctx, term.target, metrics):
+        if (
+            term.kind == "dimension"
+            and not ctx.layer.dimension(term.target).dimension.is_time
+            and reachable(ctx, term.target, metrics)
+        ):
             return DimensionRef(term.target)
     models = {ctx.layer.dimension(t).model.name for t in default_time}
     for qd in ctx.layer.dimensions():
-        if qd.dimension.is_time and qd.model.name in models and \
-                TIME_GRAINS.index(qd.dimension.time_granularity or "day") <= TIME_GRAINS.index(grain):
+        if (
+            qd.dimension.is_time
+            and qd.model.name in models
+            and TIME_GRAINS.index(qd.dimension.time_granularity or "day") <= TIME_GRAINS.index(grain)
+        ):
             return DimensionRef(qd.name, grain)
     return None
 

@@ -57,8 +57,10 @@ _COUNTERS = struct.Struct("<QQ")  # hits, misses
 MAX_ENTRIES_PER_VERSION = 5000
 # DuckDB column types whose values `put_records` stores and reads back unchanged. Parquet has no 128-bit
 # integer (DuckDB would write a DOUBLE), so those are stored as DECIMAL(38,0) and cast back.
-_STORABLE = re.compile(r"BOOLEAN|TINYINT|SMALLINT|INTEGER|BIGINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|HUGEINT|"
-                       r"FLOAT|DOUBLE|DECIMAL\(\d{1,2},\d{1,2}\)|VARCHAR|DATE")
+_STORABLE = re.compile(
+    r"BOOLEAN|TINYINT|SMALLINT|INTEGER|BIGINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|HUGEINT|"
+    r"FLOAT|DOUBLE|DECIMAL\(\d{1,2},\d{1,2}\)|VARCHAR|DATE"
+)
 _STORED_AS = {"HUGEINT": "DECIMAL(38,0)"}
 
 
@@ -181,8 +183,11 @@ class ResultCache:
             self._event(_MISS)
             return None
         # The digest could in theory collide; the stored key parts make a hit exact.
-        same = [meta.get("sql"), meta.get("model_version"), meta.get("identity")] == [key.sql, key.model_version,
-                                                                                       key.identity]
+        same = [meta.get("sql"), meta.get("model_version"), meta.get("identity")] == [
+            key.sql,
+            key.model_version,
+            key.identity,
+        ]
         if not same or now - created > self.ttl_s or len(columns) != width:
             self._remove(path)
             self._event(_MISS)
@@ -211,19 +216,38 @@ class ResultCache:
         assert found is not None  # narrows the type only: each branch above sets it or returns
         return CachedResult(found, bool(meta.get("truncated")), created, now - created)
 
-    def put_records(self, key: CacheKey, columns: Sequence[str], types: Sequence[str],
-                    records: Sequence[tuple[Any, ...]], truncated: bool = False, now: float | None = None) -> bool:
+    def put_records(
+        self,
+        key: CacheKey,
+        columns: Sequence[str],
+        types: Sequence[str],
+        records: Sequence[tuple[Any, ...]],
+        truncated: bool = False,
+        now: float | None = None,
+    ) -> bool:
         """Store rows as DuckDB returned them, with its column types; False when a type is not storable.
 
         Written by DuckDB itself (no pyarrow, no pandas), and read back as the same Python values, from which
         `get` builds what a fresh run builds (Rows, or the DataFrame of Warehouse.run).
         """
-        if (not self.enabled or not columns or len(set(columns)) != len(columns) or len(types) != len(columns)
-                or not all(_STORABLE.fullmatch(t) for t in types)):
+        if (
+            not self.enabled
+            or not columns
+            or len(set(columns)) != len(columns)
+            or len(types) != len(columns)
+            or not all(_STORABLE.fullmatch(t) for t in types)
+        ):
             return False
         now = time.time() if now is None else now
-        meta = {"sql": key.sql, "model_version": key.model_version, "identity": key.identity, "created_at": now,
-                "truncated": truncated, "columns": [str(c) for c in columns], "types": list(types)}
+        meta = {
+            "sql": key.sql,
+            "model_version": key.model_version,
+            "identity": key.identity,
+            "created_at": now,
+            "truncated": truncated,
+            "columns": [str(c) for c in columns],
+            "types": list(types),
+        }
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.stem}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
@@ -231,8 +255,11 @@ class ResultCache:
         select = ", ".join(f"unnest(${i + 1}::{_STORED_AS.get(t, t)}[]) AS c{i}" for i, t in enumerate(types))
         try:
             with _scratch() as con:
-                con.execute(f"COPY (SELECT {select}) TO {_literal(str(tmp))} (FORMAT parquet, KV_METADATA "
-                            f"{{{_literal(_META_KEY.decode())}: {_literal(json.dumps(meta))}}})", values)
+                con.execute(
+                    f"COPY (SELECT {select}) TO {_literal(str(tmp))} (FORMAT parquet, KV_METADATA "
+                    f"{{{_literal(_META_KEY.decode())}: {_literal(json.dumps(meta))}}})",
+                    values,
+                )
         except duckdb.Error:
             tmp.unlink(missing_ok=True)
             return False  # e.g. a 128-bit integer beyond DECIMAL(38,0): such a result is simply not cached
@@ -240,7 +267,9 @@ class ResultCache:
         self._trim(path.parent)
         return True
 
-    def put(self, key: CacheKey, frame: pd.DataFrame, truncated: bool = False, now: float | None = None) -> bool:
+    def put(
+        self, key: CacheKey, frame: pd.DataFrame, truncated: bool = False, now: float | None = None
+    ) -> bool:
         """Store a result; False when it cannot be stored as Parquet (e.g. duplicate column names)."""
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -254,9 +283,17 @@ class ResultCache:
             table = pa.Table.from_pandas(plain, preserve_index=False)
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
             return False  # a column mixing types; such a result is simply not cached
-        meta = {"sql": key.sql, "model_version": key.model_version, "identity": key.identity, "created_at": now,
-                "truncated": truncated, "columns": [str(c) for c in frame.columns]}
-        table = table.replace_schema_metadata({**(table.schema.metadata or {}), _META_KEY: json.dumps(meta).encode()})
+        meta = {
+            "sql": key.sql,
+            "model_version": key.model_version,
+            "identity": key.identity,
+            "created_at": now,
+            "truncated": truncated,
+            "columns": [str(c) for c in frame.columns],
+        }
+        table = table.replace_schema_metadata(
+            {**(table.schema.metadata or {}), _META_KEY: json.dumps(meta).encode()}
+        )
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.stem}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
@@ -371,8 +408,10 @@ def _duckdb_meta(path: Path) -> dict[str, Any]:
     if not path.exists():
         raise FileNotFoundError(path)
     with _scratch() as con:
-        found = con.execute(f"SELECT decode(value) FROM parquet_kv_metadata({_literal(str(path))}) "
-                            "WHERE decode(key) = ?", [_META_KEY.decode()]).fetchall()
+        found = con.execute(
+            f"SELECT decode(value) FROM parquet_kv_metadata({_literal(str(path))}) WHERE decode(key) = ?",
+            [_META_KEY.decode()],
+        ).fetchall()
     return json.loads(found[0][0]) if found else {}
 
 

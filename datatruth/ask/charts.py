@@ -40,7 +40,9 @@ def _hover(x_title: str, series: str, style: NumberStyle) -> str:
     return f"{x_title}: %{{x}}<br>{series}: {style.prefix}%{{y:{style.d3}}}<extra></extra>"
 
 
-def _axes(frame: pd.DataFrame, metrics: tuple[ColumnInfo, ...]) -> dict[str, tuple[str, NumberStyle, list[str]]]:
+def _axes(
+    frame: pd.DataFrame, metrics: tuple[ColumnInfo, ...]
+) -> dict[str, tuple[str, NumberStyle, list[str]]]:
     """One y axis per metric format (money, percent, count…): {format: (axis id, style, metric titles)}.
 
     A percent drawn on a dollar axis is a flat line at $0, so each format gets its own scale; the first
@@ -55,7 +57,9 @@ def _axes(frame: pd.DataFrame, metrics: tuple[ColumnInfo, ...]) -> dict[str, tup
     return axes
 
 
-def _axis_layout(axes: dict[str, tuple[str, NumberStyle, list[str]]], single_title: str = "") -> dict[str, Any]:
+def _axis_layout(
+    axes: dict[str, tuple[str, NumberStyle, list[str]]], single_title: str = ""
+) -> dict[str, Any]:
     layout: dict[str, Any] = {}
     extra = len(axes) - 2  # axes beyond the second sit further right, each offset a little
     for i, (_axis_id, style, titles) in enumerate(axes.values()):
@@ -92,7 +96,9 @@ def untitled(spec: dict[str, Any]) -> dict[str, Any]:
     return {**spec, "layout": layout}
 
 
-def choose_chart(frame: pd.DataFrame, columns: tuple[ColumnInfo, ...], title: str = "") -> dict[str, Any] | None:
+def choose_chart(
+    frame: pd.DataFrame, columns: tuple[ColumnInfo, ...], title: str = ""
+) -> dict[str, Any] | None:
     """A KPI card, line, bar or grouped chart for the result, or None when a table says it better."""
     if frame.empty:
         return None
@@ -118,9 +124,16 @@ def kpi(frame: pd.DataFrame, shape: Shape, title: str) -> dict[str, Any]:
         number: dict[str, Any] = {"valueformat": style.d3, "font": {"size": 40 if count == 1 else 30}}
         if style.prefix:
             number["prefix"] = style.prefix
-        data.append({"type": "indicator", "mode": "number", "value": json_value(row[metric.name]),
-                     "title": {"text": metric.title, "font": {"size": 15}}, "number": number,
-                     "domain": {"x": [i / count + 0.02, (i + 1) / count - 0.02], "y": [0, 1]}})
+        data.append(
+            {
+                "type": "indicator",
+                "mode": "number",
+                "value": json_value(row[metric.name]),
+                "title": {"text": metric.title, "font": {"size": 15}},
+                "number": number,
+                "domain": {"x": [i / count + 0.02, (i + 1) / count - 0.02], "y": [0, 1]},
+            }
+        )
     return {"data": data, "layout": _layout(title, height=220)}
 
 
@@ -138,19 +151,36 @@ def line(frame: pd.DataFrame, shape: Shape, title: str) -> dict[str, Any] | None
             return None
         for key, part in groups:
             name = format_label(key, dim)
-            data.append({"type": "scatter", "mode": "lines+markers", "name": name, "x": _labels(part, time),
-                         "y": _values(part, metric.name), "hovertemplate": _hover(time.title, name, style)})
+            data.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines+markers",
+                    "name": name,
+                    "x": _labels(part, time),
+                    "y": _values(part, metric.name),
+                    "hovertemplate": _hover(time.title, name, style),
+                }
+            )
         axes = _axes(frame, (metric,))
     else:
         axes = _axes(frame, shape.metrics)
         for metric in shape.metrics:
             axis_id, style, _ = axes[metric.format or "number"]
-            data.append({"type": "scatter", "mode": "lines+markers", "name": metric.title, "x": x,
-                         "y": _values(ordered, metric.name), "yaxis": axis_id,
-                         "hovertemplate": _hover(time.title, metric.title, style)})
+            data.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines+markers",
+                    "name": metric.title,
+                    "x": x,
+                    "y": _values(ordered, metric.name),
+                    "yaxis": axis_id,
+                    "hovertemplate": _hover(time.title, metric.title, style),
+                }
+            )
     single = shape.metrics[0].title if len(shape.metrics) == 1 or shape.dimensions else ""
-    layout = _layout(title, xaxis={"title": {"text": time.title}, "type": "category"},
-                     **_axis_layout(axes, single))
+    layout = _layout(
+        title, xaxis={"title": {"text": time.title}, "type": "category"}, **_axis_layout(axes, single)
+    )
     return {"data": data, "layout": layout}
 
 
@@ -166,8 +196,15 @@ def bars(frame: pd.DataFrame, shape: Shape, title: str) -> dict[str, Any] | None
             return None
         for key, part in groups:
             name = format_label(key, second)
-            data.append({"type": "bar", "name": name, "x": _labels(part, first), "y": _values(part, metric.name),
-                         "hovertemplate": _hover(first.title, f"{name} · {metric.title}", style)})
+            data.append(
+                {
+                    "type": "bar",
+                    "name": name,
+                    "x": _labels(part, first),
+                    "y": _values(part, metric.name),
+                    "hovertemplate": _hover(first.title, f"{name} · {metric.title}", style),
+                }
+            )
         axes = _axes(frame, (metric,))
     else:
         if len(frame) > MAX_BAR_CATEGORIES:
@@ -176,12 +213,25 @@ def bars(frame: pd.DataFrame, shape: Shape, title: str) -> dict[str, Any] | None
         axes = _axes(frame, shown)
         for i, metric in enumerate(shown):
             axis_id, style, _ = axes[metric.format or "number"]
-            bar = {"type": "bar", "name": metric.title, "x": _labels(frame, first), "y": _values(frame, metric.name),
-                   "yaxis": axis_id, "hovertemplate": _hover(first.title, metric.title, style)}
+            bar = {
+                "type": "bar",
+                "name": metric.title,
+                "x": _labels(frame, first),
+                "y": _values(frame, metric.name),
+                "yaxis": axis_id,
+                "hovertemplate": _hover(first.title, metric.title, style),
+            }
             if len(axes) > 1:
-                bar["offsetgroup"] = str(i)  # bars on different axes stand side by side, not on top of each other
+                bar["offsetgroup"] = str(
+                    i
+                )  # bars on different axes stand side by side, not on top of each other
             data.append(bar)
     single = shape.metrics[0].title if len(data) == 1 or len(shape.dimensions) == 2 else ""
-    layout = _layout(title, barmode="group", xaxis={"title": {"text": first.title}, "type": "category"},
-                     showlegend=len(data) > 1, **_axis_layout(axes, single))
+    layout = _layout(
+        title,
+        barmode="group",
+        xaxis={"title": {"text": first.title}, "type": "category"},
+        showlegend=len(data) > 1,
+        **_axis_layout(axes, single),
+    )
     return {"data": data, "layout": layout}

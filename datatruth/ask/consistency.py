@@ -30,13 +30,19 @@ def contradictory_filters(plan: QueryPlan, layer: SemanticLayer) -> list[str]:
             problems.append(f"{dim} cannot equal {' and '.join(repr(v) for v in values)} at once")
     by_entity: dict[str, list[str]] = {}
     for f in plan.filters:
-        if f.op in ("=", "in") and f.dimension != METRIC_TIME and layer.has_dimension(f.dimension) and \
-                _identifying(layer, f.dimension):
+        if (
+            f.op in ("=", "in")
+            and f.dimension != METRIC_TIME
+            and layer.has_dimension(f.dimension)
+            and _identifying(layer, f.dimension)
+        ):
             by_entity.setdefault(f.dimension.split("__")[0], []).append(f.dimension)
     for entity, dims in by_entity.items():
         if len(set(dims)) > 1:
-            problems.append(f"{entity.replace('_', ' ')} is named twice in different ways ({', '.join(sorted(set(dims)))});"
-                            " they hold together only for the same one")
+            problems.append(
+                f"{entity.replace('_', ' ')} is named twice in different ways ({', '.join(sorted(set(dims)))});"
+                " they hold together only for the same one"
+            )
     return problems
 
 
@@ -48,14 +54,18 @@ def share_total(plan: QueryPlan, layer: SemanticLayer) -> list[str]:
     problems = []
     for f in plan.filters:
         if f.dimension in grouped and f.op in ("=", "in") and len(f.values) == 1:
-            problems.append(f"the share would divide {f.dimension} = {f.values[0]!r} by itself (100%); "
-                            "the total must include every member")
+            problems.append(
+                f"the share would divide {f.dimension} = {f.values[0]!r} by itself (100%); "
+                "the total must include every member"
+            )
     if not grouped:
         problems.append("a share needs something to split the total by")
     for name in plan.metrics:
         metric = layer.metric(name)
-        if metric.type in ("ratio", "cumulative") or (metric.measure and layer.measure(metric.measure)[1].agg in (
-                "avg", "median", "percentile", "min", "max")):
+        if metric.type in ("ratio", "cumulative") or (
+            metric.measure
+            and layer.measure(metric.measure)[1].agg in ("avg", "median", "percentile", "min", "max")
+        ):
             problems.append(f"{metric.title} does not add up, so it has no share of a total")
     return problems
 
@@ -64,11 +74,16 @@ def time_usable(plan: QueryPlan, layer: SemanticLayer) -> list[str]:
     """Periods, time ranges and grains need metrics that are counted on a date."""
     from datatruth.ask.assemble import default_time_dimension
 
-    uses_time = plan.time_range is not None or plan.periods or plan.comparison or plan.time_grain() is not None
+    uses_time = (
+        plan.time_range is not None or plan.periods or plan.comparison or plan.time_grain() is not None
+    )
     if not uses_time:
         return []
-    return [f"{layer.metric(m).title} is not counted on a date, so it has no period" for m in plan.metrics
-            if default_time_dimension(layer, m) is None]
+    return [
+        f"{layer.metric(m).title} is not counted on a date, so it has no period"
+        for m in plan.metrics
+        if default_time_dimension(layer, m) is None
+    ]
 
 
 CHECKS = (contradictory_filters, share_total, time_usable)

@@ -36,7 +36,9 @@ def as_number(value: Any) -> float | None:
 def metric_values(frame: pd.DataFrame | Rows, column: str) -> np.ndarray:
     """A metric column as floats (NaN where missing or not a number), without per-cell pandas overhead."""
     if isinstance(frame, Rows):
-        return np.array([np.nan if (n := as_number(v)) is None else n for v in frame.column(column)], dtype=float)
+        return np.array(
+            [np.nan if (n := as_number(v)) is None else n for v in frame.column(column)], dtype=float
+        )
     import pandas as pd
 
     series = frame[column]
@@ -127,8 +129,11 @@ class Shape:
 def shape_of(frame: pd.DataFrame | Rows, columns: tuple[ColumnInfo, ...]) -> Shape:
     """Split the columns of a result by role (only columns present in the frame)."""
     present = [c for c in columns if c.name in frame.columns]
-    return Shape(tuple(c for c in present if c.role == "dimension"), tuple(c for c in present if c.role == "time"),
-                 tuple(c for c in present if c.role == "metric"))
+    return Shape(
+        tuple(c for c in present if c.role == "dimension"),
+        tuple(c for c in present if c.role == "time"),
+        tuple(c for c in present if c.role == "metric"),
+    )
 
 
 def _row_label(frame: pd.DataFrame | Rows, pos: int, shape: Shape) -> str:
@@ -141,7 +146,11 @@ def explain(frame: pd.DataFrame | Rows, columns: tuple[ColumnInfo, ...], subject
         return "No rows matched this question."
     shape = shape_of(frame, columns)
     if not shape.metrics:
-        return f"The result lists {_plural(frame, shape)}." if shape.labels else "The query returned rows but no measures."
+        return (
+            f"The result lists {_plural(frame, shape)}."
+            if shape.labels
+            else "The query returned rows but no measures."
+        )
     prefix = f"{subject[:1].upper()}{subject[1:]}: " if subject else ""
     if not shape.labels:
         parts = [f"{m.title} is {format_value(cell(frame, m.name, 0), m.format)}" for m in shape.metrics]
@@ -177,18 +186,28 @@ def _describe_metric(frame: pd.DataFrame | Rows, shape: Shape, metric: ColumnInf
     lo = int(valid[np.argmin(values[valid])])
     time = shape.times[0] if shape.times and not shape.dimensions else None
     stamp = cells_at(frame, time.name) if time is not None else None
-    order = [] if stamp is None else sorted((pos for pos in valid.tolist() if not is_missing(stamp(pos))), key=stamp)
+    order = (
+        []
+        if stamp is None
+        else sorted((pos for pos in valid.tolist() if not is_missing(stamp(pos))), key=stamp)
+    )
     if time is not None and stamp is not None and len(order) >= 2:
         first, last = order[0], order[-1]
-        text = (f"{metric.title} went from {quoted(first)} in {format_label(stamp(first), time)}"
-                f" to {quoted(last)} in {format_label(stamp(last), time)}")
+        text = (
+            f"{metric.title} went from {quoted(first)} in {format_label(stamp(first), time)}"
+            f" to {quoted(last)} in {format_label(stamp(last), time)}"
+        )
         if len(order) > 2:
-            text += (f"; the highest was {quoted(hi)} in {_row_label(frame, hi, shape)} and the lowest "
-                     f"{quoted(lo)} in {_row_label(frame, lo, shape)}")
+            text += (
+                f"; the highest was {quoted(hi)} in {_row_label(frame, hi, shape)} and the lowest "
+                f"{quoted(lo)} in {_row_label(frame, lo, shape)}"
+            )
         return text + "."
     # Stable descending order: ties keep the row order of the result.
     ranked = valid[np.argsort(-values[valid], kind="stable")]
-    listed = ", ".join(f"{_row_label(frame, int(pos), shape)} ({quoted(int(pos))})" for pos in ranked[:_MAX_LISTED])
+    listed = ", ".join(
+        f"{_row_label(frame, int(pos), shape)} ({quoted(int(pos))})" for pos in ranked[:_MAX_LISTED]
+    )
     text = f"Highest {in_sentence(metric.title)}: {listed}"
     if len(ranked) > _MAX_LISTED:
         bottom = int(ranked[-1])

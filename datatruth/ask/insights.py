@@ -60,18 +60,24 @@ def _label(frame: pd.DataFrame | Rows, shape: Shape, pos: int) -> str:
     return " / ".join(format_label(cell(frame, c.name, pos), c) for c in shape.labels) or f"row {pos + 1}"
 
 
-def _time_insights(frame: pd.DataFrame | Rows, shape: Shape, metric: ColumnInfo, values: np.ndarray) -> list[Insight]:
+def _time_insights(
+    frame: pd.DataFrame | Rows, shape: Shape, metric: ColumnInfo, values: np.ndarray
+) -> list[Insight]:
     time = shape.times[0]
     stamp = cells_at(frame, time.name)
-    order = sorted((pos for pos in range(len(values)) if not np.isnan(values[pos]) and not is_missing(stamp(pos))),
-                   key=stamp)
+    order = sorted(
+        (pos for pos in range(len(values)) if not np.isnan(values[pos]) and not is_missing(stamp(pos))),
+        key=stamp,
+    )
     if len(order) < 2:
         return []
     series = values[order]
     prev, last = order[-2], order[-1]
     out = []
-    quoted = (f"({format_value(cell(frame, metric.name, last), metric.format)} vs "
-              f"{format_value(cell(frame, metric.name, prev), metric.format)})")
+    quoted = (
+        f"({format_value(cell(frame, metric.name, last), metric.format)} vs "
+        f"{format_value(cell(frame, metric.name, prev), metric.format)})"
+    )
     periods = f"in {format_label(stamp(last), time)} vs {format_label(stamp(prev), time)}"
     if metric.format == "percent":
         # A rate moves by percentage points; "down 95%" of a percent reads as nonsense.
@@ -92,13 +98,17 @@ def _time_insights(frame: pd.DataFrame | Rows, shape: Shape, metric: ColumnInfo,
             text = f"{metric.title} is roughly flat over the {len(series)} periods shown."
         else:
             direction = "an upward" if move > 0 else "a downward"
-            text = (f"{metric.title} has {direction} trend over the {len(series)} periods shown "
-                    f"(about {abs(move) * 100:.0f}% of its average from first to last by a linear fit).")
+            text = (
+                f"{metric.title} has {direction} trend over the {len(series)} periods shown "
+                f"(about {abs(move) * 100:.0f}% of its average from first to last by a linear fit)."
+            )
         out.append(Insight("trend", text, metric.name))
     return out
 
 
-def _outliers(frame: pd.DataFrame | Rows, shape: Shape, metric: ColumnInfo, values: np.ndarray) -> list[Insight]:
+def _outliers(
+    frame: pd.DataFrame | Rows, shape: Shape, metric: ColumnInfo, values: np.ndarray
+) -> list[Insight]:
     present = np.flatnonzero(~np.isnan(values))
     data = values[present]
     if data.size < OUTLIER_MIN_ROWS or data.std() == 0:
@@ -113,9 +123,15 @@ def _outliers(frame: pd.DataFrame | Rows, shape: Shape, metric: ColumnInfo, valu
     for k in flagged[np.argsort(-np.abs(z[flagged]), kind="stable")][:MAX_OUTLIERS]:
         pos = int(present[k])
         side = "unusually high" if data[k] > median else "unusually low"
-        out.append(Insight("outlier", f"{_label(frame, shape, pos)} is {side} for {metric.title}: "
-                           f"{format_value(cell(frame, metric.name, pos), metric.format)} "
-                           f"(z-score {z[k]:.1f}, outside the interquartile fences).", metric.name))
+        out.append(
+            Insight(
+                "outlier",
+                f"{_label(frame, shape, pos)} is {side} for {metric.title}: "
+                f"{format_value(cell(frame, metric.name, pos), metric.format)} "
+                f"(z-score {z[k]:.1f}, outside the interquartile fences).",
+                metric.name,
+            )
+        )
     return out
 
 
@@ -127,6 +143,12 @@ def _share(frame: pd.DataFrame | Rows, shape: Shape, metric: ColumnInfo, values:
     if total <= 0:
         return []
     top = int(np.argmax(data))
-    return [Insight("share", f"{_label(frame, shape, top)} accounts for {data[top] / total * 100:.1f}% of the "
-                    f"total {in_sentence(metric.title)} shown ({format_value(cell(frame, metric.name, top), metric.format)} of "
-                    f"{format_value(total, metric.format)}).", metric.name)]
+    return [
+        Insight(
+            "share",
+            f"{_label(frame, shape, top)} accounts for {data[top] / total * 100:.1f}% of the "
+            f"total {in_sentence(metric.title)} shown ({format_value(cell(frame, metric.name, top), metric.format)} of "
+            f"{format_value(total, metric.format)}).",
+            metric.name,
+        )
+    ]

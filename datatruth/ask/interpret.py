@@ -14,13 +14,47 @@ from datatruth.semantic.model import METRIC_TIME, SemanticLayer
 from datatruth.semantic.plan import Condition, Evidence, Filter, QueryPlan, TimeRange
 from datatruth.semantic.units import unit
 
-_OPS = {"=": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥", "in": "is", "not_in": "is not",
-        "between": "between", "like": "like", "is_null": "is empty", "not_null": "is not empty"}
-_GRAINS = {"hour": "hour", "day": "day", "week": "week", "month": "month", "quarter": "quarter", "year": "year",
-           "day_of_week": "day of the week", "month_of_year": "month of the year",
-           "quarter_of_year": "quarter of the year", "hour_of_day": "hour of the day"}
-_MONTHS = ("", "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December")
+_OPS = {
+    "=": "=",
+    "!=": "≠",
+    "<": "<",
+    "<=": "≤",
+    ">": ">",
+    ">=": "≥",
+    "in": "is",
+    "not_in": "is not",
+    "between": "between",
+    "like": "like",
+    "is_null": "is empty",
+    "not_null": "is not empty",
+}
+_GRAINS = {
+    "hour": "hour",
+    "day": "day",
+    "week": "week",
+    "month": "month",
+    "quarter": "quarter",
+    "year": "year",
+    "day_of_week": "day of the week",
+    "month_of_year": "month of the year",
+    "quarter_of_year": "quarter of the year",
+    "hour_of_day": "hour of the day",
+}
+_MONTHS = (
+    "",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 _WEEKDAYS = ("", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -53,10 +87,13 @@ def metric_label(layer: SemanticLayer, plan: QueryPlan, name: str) -> str:
 def _expr_words(layer: SemanticLayer, expr: str, plan: QueryPlan | None = None) -> str:
     counted = {a.name: (a.label or a.name).lower() for a in plan.aggregates} if plan is not None else {}
     # a figure over some rows reads with its filters: "flights (where departure delay > 15 minutes)"
-    counted |= {i.name: f"{layer.metric(i.metric).title.lower()} (where "
-                        f"{' and '.join(filter_words(layer, f) for f in i.filters)})"
-                for a in (plan.adhoc_metrics if plan is not None else ()) for i in a.inputs
-                if layer.has_metric(i.metric)}
+    counted |= {
+        i.name: f"{layer.metric(i.metric).title.lower()} (where "
+        f"{' and '.join(filter_words(layer, f) for f in i.filters)})"
+        for a in (plan.adhoc_metrics if plan is not None else ())
+        for i in a.inputs
+        if layer.has_metric(i.metric)
+    }
     words = []
     for token in expr.split():
         if layer.has_metric(token):
@@ -76,9 +113,14 @@ def _value_text(value: object, layer: SemanticLayer, f: Filter) -> str:
     if f.grain == "day_of_week" and isinstance(value, int) and 1 <= value <= 7:
         return _WEEKDAYS[value]
     if isinstance(value, dt.date):
-        yearly = layer.has_dimension(f.dimension) and layer.dimension(f.dimension).dimension.time_granularity == "year"
+        yearly = (
+            layer.has_dimension(f.dimension)
+            and layer.dimension(f.dimension).dimension.time_granularity == "year"
+        )
         # a column of years ("year built") reads in years: "year built < 1980", not "< 1 Jan 1980"
-        return str(value.year) if yearly and (value.month, value.day) == (1, 1) else value.strftime("%-d %b %Y")
+        return (
+            str(value.year) if yearly and (value.month, value.day) == (1, 1) else value.strftime("%-d %b %Y")
+        )
     if isinstance(value, str):
         return f"'{value}'"
     if isinstance(value, float):
@@ -90,8 +132,11 @@ def _value_text(value: object, layer: SemanticLayer, f: Filter) -> str:
 
 def filter_words(layer: SemanticLayer, f: Filter) -> str:
     """One filter in words: "departure delay > 180 minutes", "airline is 'JetBlue Airways'"."""
-    label = dimension_label(layer, f.dimension, None) if f.dimension != METRIC_TIME else (
-        _GRAINS.get(f.grain or "day", "date"))
+    label = (
+        dimension_label(layer, f.dimension, None)
+        if f.dimension != METRIC_TIME
+        else (_GRAINS.get(f.grain or "day", "date"))
+    )
     label = label[:1].lower() + label[1:] if label[:2] != label[:2].upper() else label
     suffix = ""
     if f.dimension != METRIC_TIME and layer.has_dimension(f.dimension):
@@ -100,17 +145,32 @@ def filter_words(layer: SemanticLayer, f: Filter) -> str:
         if found is not None and found.name not in ("count", "fraction", "currency", "hhmm"):
             suffix = f" {found.label}"
     values = [_value_text(v, layer, f) for v in f.values]
-    if f.dimension != METRIC_TIME and layer.has_dimension(f.dimension) and \
-            layer.dimension(f.dimension).dimension.unit == "hhmm":
-        values = [_clock_text(v) if isinstance(v, int | float) else s for v, s in zip(f.values, values, strict=True)]
-    if f.dimension != METRIC_TIME and layer.has_dimension(f.dimension) and \
-            layer.dimension(f.dimension).dimension.unit == "fraction":
-        values = [f"{float(v) * 100:g}%" if isinstance(v, int | float) else s for v, s in zip(f.values, values,
-                                                                                             strict=True)]
-    if f.dimension != METRIC_TIME and layer.has_dimension(f.dimension) and \
-            layer.dimension(f.dimension).dimension.unit == "currency":
-        values = [f"${float(v):,.2f}".replace(".00", "") if isinstance(v, int | float) else s
-                  for v, s in zip(f.values, values, strict=True)]
+    if (
+        f.dimension != METRIC_TIME
+        and layer.has_dimension(f.dimension)
+        and layer.dimension(f.dimension).dimension.unit == "hhmm"
+    ):
+        values = [
+            _clock_text(v) if isinstance(v, int | float) else s for v, s in zip(f.values, values, strict=True)
+        ]
+    if (
+        f.dimension != METRIC_TIME
+        and layer.has_dimension(f.dimension)
+        and layer.dimension(f.dimension).dimension.unit == "fraction"
+    ):
+        values = [
+            f"{float(v) * 100:g}%" if isinstance(v, int | float) else s
+            for v, s in zip(f.values, values, strict=True)
+        ]
+    if (
+        f.dimension != METRIC_TIME
+        and layer.has_dimension(f.dimension)
+        and layer.dimension(f.dimension).dimension.unit == "currency"
+    ):
+        values = [
+            f"${float(v):,.2f}".replace(".00", "") if isinstance(v, int | float) else s
+            for v, s in zip(f.values, values, strict=True)
+        ]
     op = _OPS.get(f.op, f.op)
     if f.op in ("is_null", "not_null"):
         return f"{label} {op}"
@@ -136,15 +196,24 @@ def range_words(tr: TimeRange) -> str:
     return "all time"
 
 
-def interpret(plan: QueryPlan, layer: SemanticLayer, *, source: str = "rules", followed: str = "",  # noqa: C901 - one clause of the reading per plan field, in reading order
-              low: Sequence[Evidence] = (), verified: str = "") -> str:
+def interpret(  # noqa: C901 - one clause of the reading per plan field, in reading order
+    plan: QueryPlan,
+    layer: SemanticLayer,
+    *,
+    source: str = "rules",
+    followed: str = "",
+    low: Sequence[Evidence] = (),
+    verified: str = "",
+) -> str:
     """The plan in plain words, with labels, e.g. "Flights, where departure delay > 180 minutes, in 2013"."""
     parts: list[str] = []
     outputs = [metric_label(layer, plan, n) for n in plan.outputs]
     dims = [d for d in plan.dimensions]
     if plan.is_list:
         shown = [dimension_label(layer, d.name, d.grain) for d in dims]
-        what = f"Listing {plan.entity.replace('_', ' ') + ' rows: ' if plan.entity else ''}" + ", ".join(shown)
+        what = f"Listing {plan.entity.replace('_', ' ') + ' rows: ' if plan.entity else ''}" + ", ".join(
+            shown
+        )
     else:
         what = " and ".join(outputs) if len(outputs) <= 2 else ", ".join(outputs[:-1]) + " and " + outputs[-1]
         by = []
@@ -160,28 +229,44 @@ def interpret(plan: QueryPlan, layer: SemanticLayer, *, source: str = "rules", f
                 model = layer.entity_model(entity)
                 owner = model.primary_entity if model else None
                 title = (owner.title if owner else entity.replace("_", " ")).lower()
-                label_dims = [x.name for x in dims if x.name not in keys_of and x.name.split("__")[0] ==
-                              keys_of[0].split("__")[0]]
+                label_dims = [
+                    x.name
+                    for x in dims
+                    if x.name not in keys_of and x.name.split("__")[0] == keys_of[0].split("__")[0]
+                ]
                 done.update(label_dims[:1])
                 key_words = " + ".join(dimension_label(layer, k).lower() for k in keys_of)
-                by.append(f"{title} (each {key_words}" + (f", shown with its {dimension_label(layer, label_dims[0]).lower()})"
-                                                            if label_dims else ")"))
+                by.append(
+                    f"{title} (each {key_words}"
+                    + (
+                        f", shown with its {dimension_label(layer, label_dims[0]).lower()})"
+                        if label_dims
+                        else ")"
+                    )
+                )
             elif d.name == METRIC_TIME:
                 by.append(_GRAINS.get(d.grain or "day", d.grain or "day"))
             else:
-                by.append(dimension_label(layer, d.name, d.grain).lower()
-                          if not dimension_label(layer, d.name, d.grain)[:2].isupper()
-                          else dimension_label(layer, d.name, d.grain))
+                by.append(
+                    dimension_label(layer, d.name, d.grain).lower()
+                    if not dimension_label(layer, d.name, d.grain)[:2].isupper()
+                    else dimension_label(layer, d.name, d.grain)
+                )
         if by:
             what += " by " + ", ".join(by)
     parts.append(what)
     grouped = {d.name for d in plan.dimensions}
     # "each customer" already says rows without a customer are left out: no need to repeat it
-    conditions = [filter_words(layer, f) for f in plan.filters
-                  if not (f.op == "not_null" and f.dimension in grouped and not plan.is_list)]
-    conditions += [f"{_members(layer, c)} with {metric_label(layer, plan, c.metric).lower()} "
-                   f"{_OPS.get(c.op, c.op)} {' and '.join(_value_text(v, layer, Filter(c.dimension, c.op)) for v in c.values)}"
-                   for c in plan.conditions]
+    conditions = [
+        filter_words(layer, f)
+        for f in plan.filters
+        if not (f.op == "not_null" and f.dimension in grouped and not plan.is_list)
+    ]
+    conditions += [
+        f"{_members(layer, c)} with {metric_label(layer, plan, c.metric).lower()} "
+        f"{_OPS.get(c.op, c.op)} {' and '.join(_value_text(v, layer, Filter(c.dimension, c.op)) for v in c.values)}"
+        for c in plan.conditions
+    ]
     if conditions:
         parts.append("where " + " and ".join(conditions))
     for a in plan.aggregates:
@@ -191,13 +276,21 @@ def interpret(plan: QueryPlan, layer: SemanticLayer, *, source: str = "rules", f
         parts.append("comparing " + " with ".join(range_words(p) for p in plan.periods) + ", one row each")
     elif plan.time_range is not None and plan.time_dimension and layer.has_dimension(plan.time_dimension):
         # the period is of another date than the metric's own ("signup date in January and March 2025")
-        parts.append(f"where {dimension_label(layer, plan.time_dimension).lower()} is in "
-                     f"{range_words(plan.time_range)}")
+        parts.append(
+            f"where {dimension_label(layer, plan.time_dimension).lower()} is in "
+            f"{range_words(plan.time_range)}"
+        )
     elif plan.time_range is not None:
         parts.append(range_words(plan.time_range))
     if plan.comparison:
-        parts.append("vs the " + ("same period a year earlier" if plan.comparison == "same_period_last_year"
-                                  else "previous period"))
+        parts.append(
+            "vs the "
+            + (
+                "same period a year earlier"
+                if plan.comparison == "same_period_last_year"
+                else "previous period"
+            )
+        )
     if plan.share_of_total:
         scope = ", ".join(dimension_label(layer, f.dimension).lower() for f in plan.result_filters)
         parts.append("as a share of the total" + (f" over every {scope}" if scope else ""))
@@ -209,7 +302,9 @@ def interpret(plan: QueryPlan, layer: SemanticLayer, *, source: str = "rules", f
         label = metric_label(layer, plan, key) if key in plan.outputs else dimension_label(layer, key)
         column = next((d for d in plan.dimensions if d.column == key), None)
         if column is not None:
-            label = dimension_label(layer, column.name, column.grain)  # a column ranks: its label, not its name
+            label = dimension_label(
+                layer, column.name, column.grain
+            )  # a column ranks: its label, not its name
         change = " change" if o.key.endswith("__change_pct") else ""
         if column is not None and column.grain and plan.limit is not None:
             parts.append(f"the {plan.limit} {'latest' if o.descending else 'earliest'} by {label.lower()}")
@@ -264,4 +359,3 @@ def _clock_text(hhmm: float) -> str:
     if hour == 12 and minute == 0:
         return "noon"
     return f"{(hour - 1) % 12 + 1}:{minute:02d} {'am' if hour % 24 < 12 else 'pm'}"
-

@@ -36,8 +36,11 @@ from datatruth.workspace.registry import Workspace
 def stage_execute_rows(state: pipeline.AskState) -> pipeline.AskState:
     """pipeline.stage_execute, keeping the rows as Rows when it can."""
     ws, res = state.request.ws, present(state.resources, "the workspace resources (stage_plan loads them)")
-    key = CacheKey(state.sql, state.model_version,
-                   f"{ws.warehouse.identity}#{dataversion.stamp(ws.data_dir, ws.config.warehouse_url)}")
+    key = CacheKey(
+        state.sql,
+        state.model_version,
+        f"{ws.warehouse.identity}#{dataversion.stamp(ws.data_dir, ws.config.warehouse_url)}",
+    )
     if not state.request.refresh:
         hit = res.cache.get(key, rows=True)
         if hit is not None:
@@ -46,8 +49,9 @@ def stage_execute_rows(state: pipeline.AskState) -> pipeline.AskState:
     fetched = ws.warehouse.fetch(state.sql, row_cap=limits.row_cap, timeout_s=limits.timeout_s)
     rows = rows_of(fetched.columns, fetched.rows)
     frame = rows if rows is not None else fetched.frame()
-    if res.cache.enabled and not res.cache.put_records(key, fetched.columns, fetched.types, fetched.rows,
-                                                       fetched.truncated):
+    if res.cache.enabled and not res.cache.put_records(
+        key, fetched.columns, fetched.types, fetched.rows, fetched.truncated
+    ):
         res.cache.put(key, as_frame(frame), fetched.truncated)  # a type put_records does not store
     return replace(state, frame=frame, truncated=fetched.truncated, cached=False)
 
@@ -67,13 +71,29 @@ def stage_answer_rows(state: pipeline.AskState) -> pipeline.AskState:
         columns = with_labels(columns, label_columns(state.plan, layer))
     view, view_columns = shown(frame, columns)
     answer = Answer(
-        question=req.question, plan=state.plan, sql=state.sql, frame=frame, columns=columns, row_count=len(frame),
-        cached=state.cached, elapsed_ms=(time.perf_counter() - state.started) * 1000,
-        explanation=explain(view, view_columns), insights=find_insights(view, view_columns), chart=None,
-        model_version=(state.resources.version_label if state.resources and state.resources.version_label
-                       else state.model_version),
-        from_semantic_layer=True, truncated=state.truncated, plan_source=state.plan_source,
-        interpretation=pipeline._with_row_cap(state.interpretation, state.truncated, req.ws.config.limits.row_cap))
+        question=req.question,
+        plan=state.plan,
+        sql=state.sql,
+        frame=frame,
+        columns=columns,
+        row_count=len(frame),
+        cached=state.cached,
+        elapsed_ms=(time.perf_counter() - state.started) * 1000,
+        explanation=explain(view, view_columns),
+        insights=find_insights(view, view_columns),
+        chart=None,
+        model_version=(
+            state.resources.version_label
+            if state.resources and state.resources.version_label
+            else state.model_version
+        ),
+        from_semantic_layer=True,
+        truncated=state.truncated,
+        plan_source=state.plan_source,
+        interpretation=pipeline._with_row_cap(
+            state.interpretation, state.truncated, req.ws.config.limits.row_cap
+        ),
+    )
     return replace(state, answer=answer)
 
 
@@ -85,8 +105,16 @@ def stages() -> tuple[tuple[str, Callable[[pipeline.AskState], pipeline.AskState
     return tuple((name, _REPLACED.get(name, stage)) for name, stage in pipeline.STAGES)
 
 
-def ask_rows(ws: Workspace, question: str, *, user: str, store: Store, session_id: str = "",
-             previous: QueryPlan | None = None, refresh: bool = False) -> Answer:
+def ask_rows(
+    ws: Workspace,
+    question: str,
+    *,
+    user: str,
+    store: Store,
+    session_id: str = "",
+    previous: QueryPlan | None = None,
+    refresh: bool = False,
+) -> Answer:
     """pipeline.ask for a face that prints the answer as JSON: its frame may be Rows and it has no chart."""
     request = pipeline.AskRequest(ws, question.strip(), user, store, session_id, previous, refresh)
     state = pipeline.run_stages(pipeline.AskState(request, time.perf_counter()), stages())

@@ -64,10 +64,24 @@ class Lexicon:
     @property
     def words(self) -> frozenset[str]:
         """Every word of every closed list (never read as a value or a typo of a name)."""
-        out = set(self.function_words | self.light_verbs | self.distinct_words | self.high | self.low |
-                  self.list_words | self.list_cues | self.followup_pronouns)
-        for groups in (self.negations, self.versus, self.group_cues, self.followup_openers, self.definition_words,
-                       self.per_member):
+        out = set(
+            self.function_words
+            | self.light_verbs
+            | self.distinct_words
+            | self.high
+            | self.low
+            | self.list_words
+            | self.list_cues
+            | self.followup_pronouns
+        )
+        for groups in (
+            self.negations,
+            self.versus,
+            self.group_cues,
+            self.followup_openers,
+            self.definition_words,
+            self.per_member,
+        ):
             out |= {w for phrase in groups for w in phrase}
         for pairs in (self.aggregates, self.comparators, self.arithmetic):
             out |= {w for phrase, _ in pairs for w in phrase}
@@ -76,7 +90,7 @@ class Lexicon:
     def starts(self, words: list[str], i: int, phrases: Iterable[tuple[str, ...]]) -> tuple[str, ...] | None:
         """The first phrase (longest first) that the words starting at i spell, or None."""
         for phrase in phrases:
-            if tuple(words[i:i + len(phrase)]) == phrase:
+            if tuple(words[i : i + len(phrase)]) == phrase:
                 return phrase
         return None
 
@@ -92,16 +106,18 @@ class Lexicon:
 @cache
 def default_lexicon() -> Lexicon:
     """The packaged lexicon (read once)."""
-    raw = yaml.safe_load(resources.files("datatruth.ask").joinpath("lexicon.yaml").read_text(encoding="utf-8"))
+    raw = yaml.safe_load(
+        resources.files("datatruth.ask").joinpath("lexicon.yaml").read_text(encoding="utf-8")
+    )
     aggs = raw["aggregates"]
     distinct = frozenset(normalize(w) for w in aggs.get("count_distinct", []))
     agg_pairs = [(p, fn) for fn, words in aggs.items() if fn != "count_distinct" for p in _phrases(words)]
     ranking = raw["ranking"]
     return Lexicon(
-        function_words=frozenset(normalize(w) for w in _words(raw["function_words"])) | frozenset(
-            w.lower() for w in _words(raw["function_words"])),
-        light_verbs=frozenset(normalize(w) for w in _words(raw["light_verbs"])) | frozenset(
-            w.lower() for w in _words(raw["light_verbs"])),
+        function_words=frozenset(normalize(w) for w in _words(raw["function_words"]))
+        | frozenset(w.lower() for w in _words(raw["function_words"])),
+        light_verbs=frozenset(normalize(w) for w in _words(raw["light_verbs"]))
+        | frozenset(w.lower() for w in _words(raw["light_verbs"])),
         relation_verbs=frozenset(w.lower() for w in _words(raw["relation_verbs"])),
         aggregates=tuple(sorted(agg_pairs, key=lambda x: -len(x[0]))),
         distinct_words=distinct,
@@ -109,8 +125,12 @@ def default_lexicon() -> Lexicon:
         low=frozenset(normalize(w) for w in ranking["low"]),
         polar=frozenset(normalize(w) for w in ranking["polar"]),
         lower_is_better=tuple(str(w) for w in ranking["lower_is_better"]),
-        comparators=tuple(sorted(((p, op) for op, words in raw["comparators"].items() for p in _phrases(words)),
-                                 key=lambda x: -len(x[0]))),
+        comparators=tuple(
+            sorted(
+                ((p, op) for op, words in raw["comparators"].items() for p in _phrases(words)),
+                key=lambda x: -len(x[0]),
+            )
+        ),
         negations=_phrases(raw["negations"]),
         list_words=frozenset(normalize(str(w)) or str(w) for w in raw["list_words"]),
         versus=_phrases(raw["versus_words"]),
@@ -120,8 +140,13 @@ def default_lexicon() -> Lexicon:
         followup_openers=_phrases(raw["followup_openers"]),
         followup_pronouns=frozenset(normalize(w) for w in raw["followup_pronouns"]),
         definition_words=_phrases(raw["definition_words"]),
-        arithmetic=tuple(sorted(((p, op) for op, words in raw["arithmetic"].items() for p in _phrases(words)),
-                                key=lambda x: -len(x[0]))),
-        periods=tuple(NamedPeriod(p["name"], tuple(p["months"]), tuple(p.get("synonyms", ())))
-                      for p in raw["periods"]),
+        arithmetic=tuple(
+            sorted(
+                ((p, op) for op, words in raw["arithmetic"].items() for p in _phrases(words)),
+                key=lambda x: -len(x[0]),
+            )
+        ),
+        periods=tuple(
+            NamedPeriod(p["name"], tuple(p["months"]), tuple(p.get("synonyms", ()))) for p in raw["periods"]
+        ),
     )

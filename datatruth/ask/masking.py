@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from datatruth.store.engine import Store
     from datatruth.workspace.registry import Workspace
 
+
 def sees_sensitive(ws: Workspace, store: Store, user: str) -> bool:
     """True when `user` may see raw values of the workspace's sensitive columns."""
     if not ws.config.sensitive_columns or ws.config.allow_raw_samples:
@@ -37,14 +38,17 @@ def _schema(ws: Workspace, tables: frozenset[str]) -> dict[str, dict[str, str]]:
     stamp = resources.workspace_stamp(ws)
     for table in sorted(tables):
         try:
-            out[table] = resources.get("table-columns", ws.name, functools.partial(_columns, ws, table),
-                                       slot=(stamp, table.lower()))
+            out[table] = resources.get(
+                "table-columns", ws.name, functools.partial(_columns, ws, table), slot=(stamp, table.lower())
+            )
         except NotFound:
             continue  # not a warehouse table (a table function): nothing to expand
     return out
 
 
-def masked_for(ws: Workspace, store: Store, user: str, sql: str, frame: pd.DataFrame | Rows) -> pd.DataFrame | Rows:
+def masked_for(
+    ws: Workspace, store: Store, user: str, sql: str, frame: pd.DataFrame | Rows
+) -> pd.DataFrame | Rows:
     """`frame` as `user` may see it: result columns derived from sensitive columns masked unless their role may."""
     if frame.empty or sees_sensitive(ws, store, user):
         return frame
@@ -54,4 +58,6 @@ def masked_for(ws: Workspace, store: Store, user: str, sql: str, frame: pd.DataF
     frame = as_frame(frame)
     dialect = ws.warehouse.dialect
     schema = _schema(ws, referenced_tables(sql, dialect))
-    return mask_frame(frame, columns_to_mask(sql, dialect, ws.config.sensitive_columns, frame.columns, schema))
+    return mask_frame(
+        frame, columns_to_mask(sql, dialect, ws.config.sensitive_columns, frame.columns, schema)
+    )

@@ -35,8 +35,9 @@ class ChoicePlanner:
             if not found:
                 raise
             choices = list(dict.fromkeys(found + err.choices))[:MAX_CHOICES]
-            raise PlanningError(err.message, err.hint, err.suggestions, err.unmatched, err.interpretation,
-                                choices) from None
+            raise PlanningError(
+                err.message, err.hint, err.suggestions, err.unmatched, err.interpretation, choices
+            ) from None
 
     def _meanings(self, question: str, unmatched: Sequence[str], previous: QueryPlan | None) -> list[str]:
         words = {w.lower: w for w in reversed(split_words(question))}

@@ -30,8 +30,14 @@ def label_columns(plan: QueryPlan, layer: SemanticLayer) -> dict[str, str]:
         if entity is None or len(layer.entity_keys(entity)) != 1:
             continue
         prefix = name.split("__")[0]
-        label = next((n for n in names if n != name and n not in owners and n.split("__")[0] == prefix and
-                      n not in out.values()), None)
+        label = next(
+            (
+                n
+                for n in names
+                if n != name and n not in owners and n.split("__")[0] == prefix and n not in out.values()
+            ),
+            None,
+        )
         if label is not None:
             out[name] = label
     return out
@@ -42,11 +48,14 @@ def with_labels(columns: tuple[ColumnInfo, ...], pairs: dict[str, str]) -> tuple
     return tuple(replace(c, names=pairs[c.name]) if c.name in pairs else c for c in columns)
 
 
-def shown(frame: pd.DataFrame | Rows, columns: tuple[ColumnInfo, ...]) -> tuple[pd.DataFrame | Rows,
-                                                                                  tuple[ColumnInfo, ...]]:
+def shown(
+    frame: pd.DataFrame | Rows, columns: tuple[ColumnInfo, ...]
+) -> tuple[pd.DataFrame | Rows, tuple[ColumnInfo, ...]]:
     """The result as people read it: each key + label pair becomes one label column, and a label that repeats
     among different keys gets its key in brackets. Other columns are unchanged."""
-    pairs = {c.name: c.names for c in columns if c.names and c.name in frame.columns and c.names in frame.columns}
+    pairs = {
+        c.name: c.names for c in columns if c.names and c.name in frame.columns and c.names in frame.columns
+    }
     if not pairs:
         return frame, columns
     relabelled: dict[str, list[str]] = {}
@@ -58,7 +67,9 @@ def shown(frame: pd.DataFrame | Rows, columns: tuple[ColumnInfo, ...]) -> tuple[
         owners: dict[str, set[str]] = {}
         for text, k in zip(texts, keys, strict=True):
             owners.setdefault(text, set()).add(k)
-        relabelled[label] = [f"{t} (#{k})" if len(owners[t]) > 1 else t for t, k in zip(texts, keys, strict=True)]
+        relabelled[label] = [
+            f"{t} (#{k})" if len(owners[t]) > 1 else t for t, k in zip(texts, keys, strict=True)
+        ]
     drop = set(pairs)
     if isinstance(frame, Rows):
         rows = frame

@@ -143,15 +143,22 @@ def _model_state(ws: Workspace, store: Store) -> tuple:
 def workspace_resources(ws: Workspace, store: Store) -> Resources:
     """The activated semantic layer, result cache and exposed tables of a workspace (memoised)."""
     state = _model_state(ws, store)
-    return resources.get("layer", ws.name, lambda: _build_resources(ws, store, state),
-                         slot=resources.workspace_stamp(ws), version=state)
+    return resources.get(
+        "layer",
+        ws.name,
+        lambda: _build_resources(ws, store, state),
+        slot=resources.workspace_stamp(ws),
+        version=state,
+    )
 
 
 def _build_resources(ws: Workspace, store: Store, state: tuple) -> Resources:
     from datatruth.ask import snapshot
     from datatruth.semantic.validate import activate
 
-    layer, tables = snapshot.activated_layer(ws, state, lambda: (activate(ws), frozenset(ws.exposed_tables())))
+    layer, tables = snapshot.activated_layer(
+        ws, state, lambda: (activate(ws), frozenset(ws.exposed_tables()))
+    )
     label = layer.version_hash
     if importlib.util.find_spec("datatruth.semantic.versions") is not None:
         from datatruth.semantic.versions import current_version
@@ -165,13 +172,17 @@ def _build_resources(ws: Workspace, store: Store, state: tuple) -> Resources:
 
 def sql_resources(ws: Workspace) -> Resources:
     """Cache and exposed tables for raw SQL (no semantic layer or planner needed)."""
+
     def build() -> Resources:
-        return Resources(None, cache_for(ws.data_dir, ws.config.limits.cache_ttl_s), frozenset(ws.exposed_tables()))
+        return Resources(
+            None, cache_for(ws.data_dir, ws.config.limits.cache_ttl_s), frozenset(ws.exposed_tables())
+        )
 
     return resources.get("sql", ws.name, build, slot=resources.workspace_stamp(ws))
 
 
 # -- stages ------------------------------------------------------------------------------------------------
+
 
 def stage_access(state: AskState) -> AskState:
     """The user must be allowed to ask here; then load the workspace's resources."""
@@ -194,8 +205,9 @@ def stage_access(state: AskState) -> AskState:
 def stage_rate_limit(state: AskState) -> AskState:
     """Take the question from the user's hourly quota (refused when used up); check and count are one step."""
     req = state.request
-    entry, _quota = ratelimit.take(req.store, req.ws.name, req.ws.config.limits, req.user, req.question,
-                                   session_id=req.session_id)
+    entry, _quota = ratelimit.take(
+        req.store, req.ws.name, req.ws.config.limits, req.user, req.question, session_id=req.session_id
+    )
     return replace(state, history_id=entry)
 
 
@@ -208,8 +220,9 @@ def planner_for(ws: Workspace, store: Store, layer: SemanticLayer, user: str | N
 
     # The rules planner is memoised by model version and learned synonyms; the resolver only loads the
     # embedding model when a word stays unplaced, and what it finds is offered as a choice, never answered.
-    return ChoicePlanner(build_planner(ws, store=store, layer=layer, user=user),
-                         term_resolver(ws, store=store, layer=layer))
+    return ChoicePlanner(
+        build_planner(ws, store=store, layer=layer, user=user), term_resolver(ws, store=store, layer=layer)
+    )
 
 
 def verified_answer(req: AskRequest, layer: SemanticLayer) -> Any:
@@ -238,8 +251,12 @@ def _llm_for(req: AskRequest) -> LLMPlanner | None:
         return None
     from datatruth.llm.planner import LLMQueryPlanner
 
-    return resources.get("llm-planner", req.ws.name, lambda: LLMQueryPlanner(req.ws, store=req.store),
-                         slot=resources.workspace_stamp(req.ws))
+    return resources.get(
+        "llm-planner",
+        req.ws.name,
+        lambda: LLMQueryPlanner(req.ws, store=req.store),
+        slot=resources.workspace_stamp(req.ws),
+    )
 
 
 def stage_plan(state: AskState) -> AskState:
@@ -253,8 +270,12 @@ def stage_plan(state: AskState) -> AskState:
     found = verified_answer(req, layer)
     if found is not None:
         # checked like every plan (consistency and compile in the matcher, the guard after it)
-        return replace(state, plan=found.plan, plan_source="verified",
-                       interpretation=interpret(found.plan, layer, verified=found.candidate.note))
+        return replace(
+            state,
+            plan=found.plan,
+            plan_source="verified",
+            interpretation=interpret(found.plan, layer, verified=found.candidate.note),
+        )
     llm = _llm_for(req) if req.ws.config.llm.enabled else None
     try:
         planner = planner_for(req.ws, req.store, layer, user=req.user)
@@ -267,14 +288,23 @@ def stage_plan(state: AskState) -> AskState:
         if proposed is None or check_plan(proposed, layer):
             raise
         # The LLM's plan is checked like any input: the compile stage rejects unknown names.
-        return replace(state, plan=proposed, plan_source="llm", rules_error=err,
-                       interpretation=interpretation_of(proposed, layer, "llm"))
+        return replace(
+            state,
+            plan=proposed,
+            plan_source="llm",
+            rules_error=err,
+            interpretation=interpretation_of(proposed, layer, "llm"),
+        )
     if llm is not None and low_confidence(plan):
         context = PlanContext(req.ws.name, req.ws.config.today().isoformat(), req.previous, None, plan)
         proposed = llm(req.question, layer, context)
         if proposed is not None and not check_plan(proposed, layer):
-            return replace(state, plan=proposed, plan_source="llm",
-                           interpretation=interpretation_of(proposed, layer, "llm"))
+            return replace(
+                state,
+                plan=proposed,
+                plan_source="llm",
+                interpretation=interpretation_of(proposed, layer, "llm"),
+            )
     return replace(state, plan=plan, interpretation=interpretation_of(plan, layer))
 
 
@@ -283,7 +313,10 @@ def stage_compile(state: AskState) -> AskState:
     from datatruth.semantic.compiler import compile_plan
 
     res = present(state.resources, "the workspace's resources (stage_access runs first)")
-    layer, plan = present(res.layer, "the semantic layer"), present(state.plan, "the plan (stage_plan runs first)")
+    layer, plan = (
+        present(res.layer, "the semantic layer"),
+        present(state.plan, "the plan (stage_plan runs first)"),
+    )
     try:
         compiled = compile_plan(plan, layer, state.request.ws.warehouse.dialect)
     except UserError as err:
@@ -291,8 +324,12 @@ def stage_compile(state: AskState) -> AskState:
             raise
         # An LLM plan that names things the model lacks is refused; the rules' own explanation is more useful.
         rules = state.rules_error
-        raise PlanningError(rules.message, f"{rules.hint} (the LLM's plan was rejected too: {err.message})".strip(),
-                            rules.suggestions, rules.unmatched) from err
+        raise PlanningError(
+            rules.message,
+            f"{rules.hint} (the LLM's plan was rejected too: {err.message})".strip(),
+            rules.suggestions,
+            rules.unmatched,
+        ) from err
     return replace(state, compiled=compiled, sql=compiled.sql, model_version=compiled.model_version)
 
 
@@ -305,19 +342,29 @@ def _guarded(sql: str, dialect: str, tables: frozenset[str], row_cap: int) -> st
 
 def stage_guard(state: AskState) -> AskState:
     """Only one read-only SELECT over exposed tables, with the row cap, may run."""
-    ws, res = state.request.ws, present(state.resources, "the workspace's resources (stage_access runs first)")
+    ws, res = (
+        state.request.ws,
+        present(state.resources, "the workspace's resources (stage_access runs first)"),
+    )
     # Same SQL, tables and cap give the same verdict, so verdicts are memoised (a warm answer stays fast).
     # The guard caps at row_cap + 1 so the executor, which keeps row_cap rows, can tell that rows were cut.
-    return replace(state, sql=_guarded(state.sql, ws.warehouse.dialect, res.allowed_tables,
-                                       ws.config.limits.row_cap + 1))
+    return replace(
+        state, sql=_guarded(state.sql, ws.warehouse.dialect, res.allowed_tables, ws.config.limits.row_cap + 1)
+    )
 
 
 def stage_execute(state: AskState) -> AskState:
     """Serve the result from the cache when fresh, else run it on the warehouse and cache it."""
-    ws, res = state.request.ws, present(state.resources, "the workspace's resources (stage_access runs first)")
+    ws, res = (
+        state.request.ws,
+        present(state.resources, "the workspace's resources (stage_access runs first)"),
+    )
     # The data version makes results of data that has since changed (a load, a rewritten DuckDB file) misses.
-    key = CacheKey(state.sql, state.model_version,
-                   f"{ws.warehouse.identity}#{dataversion.stamp(ws.data_dir, ws.config.warehouse_url)}")
+    key = CacheKey(
+        state.sql,
+        state.model_version,
+        f"{ws.warehouse.identity}#{dataversion.stamp(ws.data_dir, ws.config.warehouse_url)}",
+    )
     if not state.request.refresh:
         hit = res.cache.get(key)
         if hit is not None:
@@ -334,7 +381,9 @@ def column_infos(compiled: Any, plan: QueryPlan | None) -> tuple[ColumnInfo, ...
     out = []
     for col in compiled.columns:
         role = "time" if col.role == "dimension" and col.name in time_columns else col.role
-        out.append(ColumnInfo(col.name, role, col.format, col.label, col.additive if col.role == "metric" else None))
+        out.append(
+            ColumnInfo(col.name, role, col.format, col.label, col.additive if col.role == "metric" else None)
+        )
     return tuple(out)
 
 
@@ -348,8 +397,11 @@ def infer_columns(frame: pd.DataFrame) -> tuple[ColumnInfo, ...]:
         sample = series.dropna().head(1).tolist()
         if pd.api.types.is_datetime64_any_dtype(series) or (sample and hasattr(sample[0], "isoformat")):
             role = "time"
-        elif pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series) or (
-                sample and type(sample[0]).__name__ == "Decimal"):
+        elif (
+            pd.api.types.is_numeric_dtype(series)
+            and not pd.api.types.is_bool_dtype(series)
+            or (sample and type(sample[0]).__name__ == "Decimal")
+        ):
             role = "metric"
         else:
             role = "dimension"
@@ -371,15 +423,31 @@ def stage_answer(state: AskState) -> AskState:
     view, view_columns = shown(frame, columns)
     title = ", ".join(c.title for c in columns if c.role == "metric")
     answer = Answer(
-        question=req.question, plan=state.plan, sql=state.sql, frame=frame, columns=columns, row_count=len(frame),
-        cached=state.cached, elapsed_ms=(time.perf_counter() - state.started) * 1000,
-        explanation=explain(view, view_columns), insights=find_insights(view, view_columns),
+        question=req.question,
+        plan=state.plan,
+        sql=state.sql,
+        frame=frame,
+        columns=columns,
+        row_count=len(frame),
+        cached=state.cached,
+        elapsed_ms=(time.perf_counter() - state.started) * 1000,
+        explanation=explain(view, view_columns),
+        insights=find_insights(view, view_columns),
         chart=choose_chart(view, view_columns, title[:80]),
-        model_version=(state.resources.version_label if state.resources and state.resources.version_label
-                       else state.model_version),
-        from_semantic_layer=state.compiled is not None, truncated=state.truncated, plan_source=state.plan_source,
-        interpretation=_with_row_cap(state.interpretation or "Your SQL, run as written (not from the semantic "
-                                                            "layer)", state.truncated, req.ws.config.limits.row_cap))
+        model_version=(
+            state.resources.version_label
+            if state.resources and state.resources.version_label
+            else state.model_version
+        ),
+        from_semantic_layer=state.compiled is not None,
+        truncated=state.truncated,
+        plan_source=state.plan_source,
+        interpretation=_with_row_cap(
+            state.interpretation or "Your SQL, run as written (not from the semantic layer)",
+            state.truncated,
+            req.ws.config.limits.row_cap,
+        ),
+    )
     return replace(state, answer=answer)
 
 
@@ -391,12 +459,24 @@ def _with_row_cap(text: str, truncated: bool, cap: int) -> str:
 def stage_record(state: AskState) -> AskState:
     """Write the question to the history (which also feeds the rate limit)."""
     req, answer = state.request, present(state.answer, "the answer (stage_answer runs first)")
-    entry = _record_outcome(state, sql=answer.sql, plan=answer.plan.to_dict() if answer.plan else None,
-                            model_version=answer.model_version, row_count=answer.row_count,
-                            elapsed_ms=answer.elapsed_ms, cached=answer.cached)
+    entry = _record_outcome(
+        state,
+        sql=answer.sql,
+        plan=answer.plan.to_dict() if answer.plan else None,
+        model_version=answer.model_version,
+        row_count=answer.row_count,
+        elapsed_ms=answer.elapsed_ms,
+        cached=answer.cached,
+    )
     # The audit keeps the question and its SQL, never the result rows.
-    audit.record(req.store, req.ws.name, req.user, "ask", req.question[:400],
-                 {"sql": answer.sql[:4000], "history_id": entry, "plan_source": state.plan_source})
+    audit.record(
+        req.store,
+        req.ws.name,
+        req.user,
+        "ask",
+        req.question[:400],
+        {"sql": answer.sql[:4000], "history_id": entry, "plan_source": state.plan_source},
+    )
     return replace(state, answer=replace(answer, history_id=entry))
 
 
@@ -432,24 +512,46 @@ def run_stages(state: AskState, stages: tuple[tuple[str, Callable[[AskState], As
         except UserError as err:
             if name in _RECORDED_FAILURES or state.history_id is not None:
                 req = state.request
-                _record_outcome(state, sql=state.sql or None, plan=state.plan.to_dict() if state.plan else None,
-                                elapsed_ms=(time.perf_counter() - state.started) * 1000, error=err.message[:500])
-                audit.record(req.store, req.ws.name, req.user, "ask.failed", req.question[:400],
-                             {"stage": name, "error": err.message[:500], "sql": (state.sql or "")[:4000]})
+                _record_outcome(
+                    state,
+                    sql=state.sql or None,
+                    plan=state.plan.to_dict() if state.plan else None,
+                    elapsed_ms=(time.perf_counter() - state.started) * 1000,
+                    error=err.message[:500],
+                )
+                audit.record(
+                    req.store,
+                    req.ws.name,
+                    req.user,
+                    "ask.failed",
+                    req.question[:400],
+                    {"stage": name, "error": err.message[:500], "sql": (state.sql or "")[:4000]},
+                )
             raise
         state = replace(state, timings=state.timings + ((name, (time.perf_counter() - began) * 1000),))
     return state
 
 
-def ask(ws: Workspace, question: str, *, user: str, store: Store, session_id: str = "",
-        previous: QueryPlan | None = None, refresh: bool = False, llm_planner: LLMPlanner | None = None) -> Answer:
+def ask(
+    ws: Workspace,
+    question: str,
+    *,
+    user: str,
+    store: Store,
+    session_id: str = "",
+    previous: QueryPlan | None = None,
+    refresh: bool = False,
+    llm_planner: LLMPlanner | None = None,
+) -> Answer:
     """Answer a plain-words question from the workspace's warehouse through its semantic layer."""
     request = AskRequest(ws, question.strip(), user, store, session_id, previous, refresh, llm_planner)
     state = run_stages(AskState(request, time.perf_counter()), STAGES)
     return present(state.answer, "the answer (the last stages make it)")
 
 
-def plan_only(ws: Workspace, question: str, *, store: Store, previous: QueryPlan | None = None) -> tuple[QueryPlan, str]:
+def plan_only(
+    ws: Workspace, question: str, *, store: Store, previous: QueryPlan | None = None
+) -> tuple[QueryPlan, str]:
     """Plan and compile without running (no quota, no history): for benchmarks and the plan preview."""
     request = AskRequest(ws, question.strip(), "", store, previous=previous)
     state = AskState(request, time.perf_counter(), resources=workspace_resources(ws, store))
@@ -461,6 +563,7 @@ def plan_only(ws: Workspace, question: str, *, store: Store, previous: QueryPlan
 
 
 # -- raw SQL -----------------------------------------------------------------------------------------------
+
 
 def stage_sql_access(state: AskState) -> AskState:
     """Only analysts and admins may run their own SQL; every run is audited."""
@@ -475,8 +578,14 @@ def stage_sql_access(state: AskState) -> AskState:
 def stage_sql_record(state: AskState) -> AskState:
     """Complete the raw-SQL run's history entry (it counts against the same hourly quota as questions)."""
     answer = present(state.answer, "the answer (stage_answer runs first)")
-    entry = _record_outcome(state, sql=answer.sql, model_version=answer.model_version, row_count=answer.row_count,
-                            elapsed_ms=answer.elapsed_ms, cached=answer.cached)
+    entry = _record_outcome(
+        state,
+        sql=answer.sql,
+        model_version=answer.model_version,
+        row_count=answer.row_count,
+        elapsed_ms=answer.elapsed_ms,
+        cached=answer.cached,
+    )
     return replace(state, answer=replace(answer, history_id=entry))
 
 
@@ -508,16 +617,18 @@ def suggestion_kind(ws: Workspace, store: Store, target: str) -> str:
     return "value"
 
 
-def learnable_choice(ws: Workspace, store: Store, question: str, term: str, choice: str) -> tuple[str, str] | None:
+def learnable_choice(
+    ws: Workspace, store: Store, question: str, term: str, choice: str
+) -> tuple[str, str] | None:
     """(kind, name) when a choice is the question with the unplaced `term` replaced by the label or name of one
     metric or dimension: picking it teaches that `term` means that name. None for any other choice."""
     if not term or term not in question:
         return None
     start = question.index(term)
-    before, after = question[:start], question[start + len(term):]
+    before, after = question[:start], question[start + len(term) :]
     if not (choice.startswith(before) and choice.endswith(after)) or len(choice) <= len(before) + len(after):
         return None
-    words = choice[len(before):len(choice) - len(after)].strip().lower()
+    words = choice[len(before) : len(choice) - len(after)].strip().lower()
     layer = workspace_resources(ws, store).layer
     if layer is None:
         return None
@@ -540,5 +651,16 @@ def timings_of(state: AskState) -> dict[str, float]:
     return dict(state.timings)
 
 
-__all__ = ["Answer", "AskState", "PlanContext", "Resources", "ask", "column_infos",
-           "plan_only", "register_llm_planner", "run_sql", "run_stages", "workspace_resources"]
+__all__ = [
+    "Answer",
+    "AskState",
+    "PlanContext",
+    "Resources",
+    "ask",
+    "column_infos",
+    "plan_only",
+    "register_llm_planner",
+    "run_sql",
+    "run_stages",
+    "workspace_resources",
+]

@@ -40,8 +40,18 @@ from datatruth.errors import PlanningError, UserError
 from datatruth.semantic.model import SemanticLayer
 from datatruth.semantic.plan import QueryPlan
 
-__all__ = ["MAX_QUESTION_CHARS", "Planner", "PlanningContext", "build_planner", "default_time_dimension",
-           "low_confidence", "metric_models", "plan_question", "reachable", "read_question"]
+__all__ = [
+    "MAX_QUESTION_CHARS",
+    "Planner",
+    "PlanningContext",
+    "build_planner",
+    "default_time_dimension",
+    "low_confidence",
+    "metric_models",
+    "plan_question",
+    "reachable",
+    "read_question",
+]
 
 MAX_QUESTION_CHARS = 500  # a question, not an essay: longer text is refused before any reading
 MAX_CHOICES = 3
@@ -67,16 +77,23 @@ def check_length(question: str) -> None:
     """Refuse questions over the length cap before reading them (planning time then stays bounded), and text
     that is SQL rather than a question (';' ends a statement, '--' and '/*' start comments)."""
     if len(question) > MAX_QUESTION_CHARS:
-        raise PlanningError(f"the question is {len(question):,} characters long; questions are limited to "
-                            f"{MAX_QUESTION_CHARS} characters",
-                            "ask one thing at a time, e.g. 'revenue by region last quarter'")
+        raise PlanningError(
+            f"the question is {len(question):,} characters long; questions are limited to "
+            f"{MAX_QUESTION_CHARS} characters",
+            "ask one thing at a time, e.g. 'revenue by region last quarter'",
+        )
     for mark in (";", "--", "/*", "*/"):
         if mark in question:
-            raise PlanningError(f"'{mark}' is not part of a question: it separates or comments SQL statements",
-                                "ask one question in words; to run your own SQL use the SQL page or %%dt_sql")
+            raise PlanningError(
+                f"'{mark}' is not part of a question: it separates or comments SQL statements",
+                "ask one question in words; to run your own SQL use the SQL page or %%dt_sql",
+            )
     if _TAUTOLOGY.search(question):
-        raise PlanningError("the question ends a quoted value and adds a SQL condition (like \"' OR '1'='1\"); "
-                            "that is SQL, not a question", "ask in words; quotes go around a value only")
+        raise PlanningError(
+            "the question ends a quoted value and adds a SQL condition (like \"' OR '1'='1\"); "
+            "that is SQL, not a question",
+            "ask in words; quotes go around a value only",
+        )
 
 
 def new_draft(question: str) -> Draft:
@@ -96,12 +113,21 @@ def read_question(question: str, ctx: PlanningContext) -> Draft:
 
 def low_confidence(plan: QueryPlan) -> tuple[Any, ...]:
     """The evidence of a plan read with low confidence (typos, partial names, meanings from the vector index)."""
-    return tuple(e for e in plan.evidence if e.kind in ("metric", "dimension", "filter") and
-                 (e.score < 0.85 or e.method in _LOW_METHODS))
+    return tuple(
+        e
+        for e in plan.evidence
+        if e.kind in ("metric", "dimension", "filter") and (e.score < 0.85 or e.method in _LOW_METHODS)
+    )
 
 
-def finish(d: Draft, ctx: PlanningContext, context_metrics: Sequence[str] = (), *, with_choices: bool = True,
-           followup: bool = False) -> QueryPlan:
+def finish(
+    d: Draft,
+    ctx: PlanningContext,
+    context_metrics: Sequence[str] = (),
+    *,
+    with_choices: bool = True,
+    followup: bool = False,
+) -> QueryPlan:
     """Assemble the reading into a plan and check it: every word placed, the plan consistent."""
     from datatruth.ask.consistency import check_plan
 
@@ -130,8 +156,9 @@ def plan_fragment(text: str, ctx: PlanningContext) -> QueryPlan | None:
         return None
 
 
-def _refusal(d: Draft, ctx: PlanningContext, built: Assembled, left: list[int], problems: list[str],
-             with_choices: bool) -> PlanningError:
+def _refusal(
+    d: Draft, ctx: PlanningContext, built: Assembled, left: list[int], problems: list[str], with_choices: bool
+) -> PlanningError:
     words = [d.words[i].raw for i in left]
     phrases = [" ".join(d.words[i].raw for i in run) for run in runs(left)]
     understood = _understood(built, ctx)
@@ -146,12 +173,14 @@ def _refusal(d: Draft, ctx: PlanningContext, built: Assembled, left: list[int], 
             message += f" (I understood: {understood})"
     suggestions = []
     for p in phrases:
-        suggestions += [s for s in ctx.vocabulary.nearest(p, ("metric", "dimension"), 3) if s not in suggestions]
+        suggestions += [
+            s for s in ctx.vocabulary.nearest(p, ("metric", "dimension"), 3) if s not in suggestions
+        ]
         suggestions += [v for v in _nearest_values(ctx, p) if v not in suggestions]
     choices = _choices(d, ctx, left, built.rewrites, understood) if with_choices else []
     hint_parts = []
     if len(problems) > (0 if phrases else 1):
-        hint_parts += problems[0 if phrases else 1:]
+        hint_parts += problems[0 if phrases else 1 :]
     if choices:
         hint_parts.append("you could ask: " + " | ".join(f"'{c}'" for c in choices))
     elif suggestions:
@@ -186,12 +215,31 @@ def _nearest_values(ctx: PlanningContext, phrase: str) -> list[str]:
 
 
 _GROUP_WORDS = frozenset({"by", "per", "each", "across", "every"})
-_VALUE_WORDS = frozenset({"in", "for", "from", "to", "at", "on", "of", "with", "without", "excluding", "except",
-                          "via", "into", "about", "named", "called"})
+_VALUE_WORDS = frozenset(
+    {
+        "in",
+        "for",
+        "from",
+        "to",
+        "at",
+        "on",
+        "of",
+        "with",
+        "without",
+        "excluding",
+        "except",
+        "via",
+        "into",
+        "about",
+        "named",
+        "called",
+    }
+)
 
 
-def _choices(d: Draft, ctx: PlanningContext, left: list[int], rewrites: Sequence[str] = (),
-             understood: str = "") -> list[str]:
+def _choices(
+    d: Draft, ctx: PlanningContext, left: list[int], rewrites: Sequence[str] = (), understood: str = ""
+) -> list[str]:
     """Up to three questions the planner can answer, close to the one asked: the rewrites assembly proposed,
     each unplaced phrase replaced by the nearest name of the kind its place asks for (a dimension after 'by',
     a value after 'in'/'for', else a metric or a grouping), the question without it, and the nearest metrics.
@@ -205,22 +253,29 @@ def _choices(d: Draft, ctx: PlanningContext, left: list[int], rewrites: Sequence
         phrase = " ".join(d.words[i].raw for i in run)
         before = d.lower(first - 1)
         if before in _GROUP_WORDS:
-            names = [_name_words(ctx, t, bare=True) for t in ctx.vocabulary.nearest(phrase, ("dimension",), 3)]
+            names = [
+                _name_words(ctx, t, bare=True) for t in ctx.vocabulary.nearest(phrase, ("dimension",), 3)
+            ]
             candidates += [d.replaced(first, last, n) for n in names]
             candidates.append(d.replaced(first - 1, last, ""))
         elif before in _VALUE_WORDS:
             candidates += [d.replaced(first, last, v) for v in _nearest_values(ctx, phrase)]
             candidates.append(d.replaced(first - 1, last, ""))
         else:
-            while first < last - 1 and (d.lower(first) in ctx.lexicon.function_words or d.lower(first) == "many"):
+            while first < last - 1 and (
+                d.lower(first) in ctx.lexicon.function_words or d.lower(first) == "many"
+            ):
                 first += 1  # "how many pilots": the unknown noun is what to replace
-            names = [_name_words(ctx, t) for t in ctx.vocabulary.nearest(phrase, ("metric",), 3)] or \
-                [_name_words(ctx, m) for m in ctx.layer.metric_names()[:3]]  # nothing near: the first metrics
+            names = [_name_words(ctx, t) for t in ctx.vocabulary.nearest(phrase, ("metric",), 3)] or [
+                _name_words(ctx, m) for m in ctx.layer.metric_names()[:3]
+            ]  # nothing near: the first metrics
             names += [_entity_words(ctx, t) for t in ctx.vocabulary.nearest(phrase, ("entity",), 2)]
             candidates += [d.replaced(first, last, n) for n in names]
             candidates.append(d.replaced(first, last, ""))
     if left:
-        dropped = set(left) | {run[0] - 1 for run in runs(left) if d.lower(run[0] - 1) in _GROUP_WORDS | _VALUE_WORDS}
+        dropped = set(left) | {
+            run[0] - 1 for run in runs(left) if d.lower(run[0] - 1) in _GROUP_WORDS | _VALUE_WORDS
+        }
         candidates.append(" ".join(w.raw for i, w in enumerate(d.words) if i not in dropped))
     candidates += [_name_words(ctx, m) for m in ctx.layer.metric_names()[:3]]
     out: list[str] = []
@@ -271,8 +326,15 @@ def _entity_words(ctx: PlanningContext, entity: str) -> str:
 def _tidy(text: str) -> str:
     """A candidate question without the words left dangling at its end ("revenue on" → "revenue")."""
     words = text.split()
-    while words and words[-1].lower().strip(",") in _GROUP_WORDS | _VALUE_WORDS | {"where", "when", "and", "or",
-                                                                                 "the", "a", "than"}:
+    while words and words[-1].lower().strip(",") in _GROUP_WORDS | _VALUE_WORDS | {
+        "where",
+        "when",
+        "and",
+        "or",
+        "the",
+        "a",
+        "than",
+    }:
         words.pop()
     return " ".join(words).rstrip(",")
 
@@ -293,19 +355,32 @@ def cached_vocabulary(layer: SemanticLayer, synonyms: Iterable[Any] = ()) -> Voc
     """The vocabulary of a layer (+ learned synonyms), built once per model version and synonym set."""
     learned = tuple(sorted((str(s.term), str(s.target_kind), str(s.target)) for s in synonyms))
     # Keyed by the model's content, not by a workspace: workspaces with the same model share it.
-    return resources.get("vocabulary", resources.SHARED, lambda: build_vocabulary(layer, synonyms),
-                         slot=(layer.version_hash, learned))
+    return resources.get(
+        "vocabulary",
+        resources.SHARED,
+        lambda: build_vocabulary(layer, synonyms),
+        slot=(layer.version_hash, learned),
+    )
 
 
-def context_for(layer: SemanticLayer, value_index: ValueIndex, today: dt.date,
-                synonyms: Iterable[Any] = ()) -> PlanningContext:
+def context_for(
+    layer: SemanticLayer, value_index: ValueIndex, today: dt.date, synonyms: Iterable[Any] = ()
+) -> PlanningContext:
     """The planning context of a layer: its vocabulary, value index, clock and lexicon (with its periods)."""
-    return PlanningContext(layer, cached_vocabulary(layer, synonyms), value_index, today,
-                           default_lexicon().with_model(layer))
+    return PlanningContext(
+        layer, cached_vocabulary(layer, synonyms), value_index, today, default_lexicon().with_model(layer)
+    )
 
 
-def plan_question(question: str, layer: SemanticLayer, *, today: dt.date, value_index: ValueIndex,
-                  synonyms: Iterable[Any] = (), previous: QueryPlan | None = None) -> QueryPlan:
+def plan_question(
+    question: str,
+    layer: SemanticLayer,
+    *,
+    today: dt.date,
+    value_index: ValueIndex,
+    synonyms: Iterable[Any] = (),
+    previous: QueryPlan | None = None,
+) -> QueryPlan:
     """Plan one question; with `previous`, a question that reads as a follow-up ("now by channel") is merged."""
     return plan_in_context(question, context_for(layer, value_index, today, synonyms), previous)
 
@@ -352,7 +427,9 @@ def _completed(err: PlanningError, question: str, ctx: PlanningContext) -> Plann
             break
     err.choices = out
     if out and "you could ask" not in err.hint:
-        err.hint = (err.hint + "; " if err.hint else "") + "you could ask: " + " | ".join(f"'{c}'" for c in out)
+        err.hint = (
+            (err.hint + "; " if err.hint else "") + "you could ask: " + " | ".join(f"'{c}'" for c in out)
+        )
     return err
 
 
@@ -367,8 +444,9 @@ class Planned:
 class Planner:
     """A workspace's planner: the layer, its vocabulary and value index built once, then `plan()` per question."""
 
-    def __init__(self, layer: SemanticLayer, value_index: ValueIndex, today: dt.date,
-                 synonyms: Iterable[Any] = ()) -> None:
+    def __init__(
+        self, layer: SemanticLayer, value_index: ValueIndex, today: dt.date, synonyms: Iterable[Any] = ()
+    ) -> None:
         self.layer = layer
         self.value_index = value_index
         self.today = today
@@ -400,7 +478,9 @@ def _warehouse_fetch(ws: Any) -> Callable[[str], list[tuple[Any, ...]]]:
     return fetch
 
 
-def build_planner(ws: Any, store: Any = None, layer: SemanticLayer | None = None, user: str | None = None) -> Planner:
+def build_planner(
+    ws: Any, store: Any = None, layer: SemanticLayer | None = None, user: str | None = None
+) -> Planner:
     """The cached planner of a workspace: its semantic layer, learned synonyms (from `store`: the accepted ones and
     `user`'s own open proposals) and value index (persisted under the workspace data dir, rebuilt when the model
     version changes)."""
@@ -422,19 +502,29 @@ def build_planner(ws: Any, store: Any = None, layer: SemanticLayer | None = None
         path = ws.data_dir / "ask" / "value_index.json"
         found = snapshot.load(snapshot.planner_path(ws), snapshot.planner_key(ws, layer, learned_key, path))
         if found is None:
-            index = load_or_build(path, layer, _warehouse_fetch(ws), dialect=ws.warehouse.dialect,
-                                  sensitive=ws.config.sensitive_columns)
+            index = load_or_build(
+                path,
+                layer,
+                _warehouse_fetch(ws),
+                dialect=ws.warehouse.dialect,
+                sensitive=ws.config.sensitive_columns,
+            )
             found = Planner(layer, index, today, learned)
             # keyed after the build: the value index file it is keyed by may have just been written
-            snapshot.save(snapshot.planner_path(ws), snapshot.planner_key(ws, layer, learned_key, path), found)
+            snapshot.save(
+                snapshot.planner_path(ws), snapshot.planner_key(ws, layer, learned_key, path), found
+            )
         return found
 
     # One planner per data dir and synonym set (users' own proposals differ), rebuilt for a new model or day.
-    return resources.get("planner", ws.name, build, slot=(str(ws.data_dir), learned_key),
-                         version=(layer.version_hash, today))
+    return resources.get(
+        "planner", ws.name, build, slot=(str(ws.data_dir), learned_key), version=(layer.version_hash, today)
+    )
 
 
 def interpretation_of(plan: QueryPlan, layer: SemanticLayer, source: str = "rules") -> str:
     """The interpretation of a plan, naming its low-confidence readings and what it followed up on."""
-    followed = next((e.target.removeprefix("follow-up of: ") for e in plan.evidence if e.method == "followup"), "")
+    followed = next(
+        (e.target.removeprefix("follow-up of: ") for e in plan.evidence if e.method == "followup"), ""
+    )
     return interpret(replace(plan), layer, source=source, followed=followed, low=low_confidence(plan))

@@ -21,8 +21,13 @@ from datatruth.ask.explain import format_label, format_value, grain_of
 from datatruth.ask.formats import NumberStyle, number_style
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_EXCEL_DATE_FORMATS = {"year": "yyyy", "month": "yyyy-mm", "week": "yyyy-mm-dd", "day": "yyyy-mm-dd",
-                       "hour": "yyyy-mm-dd hh:mm"}
+_EXCEL_DATE_FORMATS = {
+    "year": "yyyy",
+    "month": "yyyy-mm",
+    "week": "yyyy-mm-dd",
+    "day": "yyyy-mm-dd",
+    "hour": "yyyy-mm-dd hh:mm",
+}
 _MAX_NAME = 80
 
 
@@ -51,8 +56,9 @@ def _numeric(series: pd.Series) -> pd.Series:
     that is not a number stays text."""
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         return series
-    converted = pd.to_numeric(series.map(lambda v: float(v) if isinstance(v, decimal.Decimal) else v),
-                              errors="coerce")
+    converted = pd.to_numeric(
+        series.map(lambda v: float(v) if isinstance(v, decimal.Decimal) else v), errors="coerce"
+    )
     if converted.notna().sum() < series.notna().sum():
         return series
     whole = converted.dropna()
@@ -79,7 +85,9 @@ def present(frame: pd.DataFrame, columns: tuple[ColumnInfo, ...]) -> Presented:
             if info.format == "percent" and pd.api.types.is_numeric_dtype(series):
                 series = series.astype("float64") * 100  # shown as 27.00%: the table's format has no scaling
         elif _reads_as_period(info):
-            series = pd.Series([format_label(v, info) for v in series.tolist()], index=series.index, dtype="object")
+            series = pd.Series(
+                [format_label(v, info) for v in series.tolist()], index=series.index, dtype="object"
+            )
         out[label] = series
     return Presented(pd.DataFrame(out, index=frame.index), styles)
 
@@ -128,8 +136,9 @@ def _cell(value: object) -> object:
     return value
 
 
-def excel_bytes(frame: pd.DataFrame, columns: tuple[ColumnInfo, ...], sheet: str = "data",
-                title: str = "") -> bytes:
+def excel_bytes(
+    frame: pd.DataFrame, columns: tuple[ColumnInfo, ...], sheet: str = "data", title: str = ""
+) -> bytes:
     """An .xlsx workbook: labelled headers, numbers as numeric cells with their format, periods as dates."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -151,7 +160,9 @@ def excel_bytes(frame: pd.DataFrame, columns: tuple[ColumnInfo, ...], sheet: str
         if info.role == "metric":
             formats.append(number_style(info.format, _numeric(frame[name]).tolist()).excel)
         else:
-            formats.append(_EXCEL_DATE_FORMATS.get(grain_of(info) or "", None) if info.role == "time" else None)
+            formats.append(
+                _EXCEL_DATE_FORMATS.get(grain_of(info) or "", None) if info.role == "time" else None
+            )
     for row in frame.itertuples(index=False, name=None):
         values: list[object] = []
         for info, value in zip(infos, row, strict=True):
@@ -169,7 +180,9 @@ def excel_bytes(frame: pd.DataFrame, columns: tuple[ColumnInfo, ...], sheet: str
         if fmt:
             for (cell,) in ws.iter_rows(min_row=2, min_col=index, max_col=index):
                 cell.number_format = fmt
-        sample = ws.iter_rows(min_row=2, max_row=min(ws.max_row, 200), min_col=index, max_col=index, values_only=True)
+        sample = ws.iter_rows(
+            min_row=2, max_row=min(ws.max_row, 200), min_col=index, max_col=index, values_only=True
+        )
         widest = max([len(label)] + [len(str(v)) for (v,) in sample if v is not None])
         ws.column_dimensions[letter].width = min(60, max(10, widest + 3))
     buffer = io.BytesIO()

@@ -33,7 +33,11 @@ class Quota:
 
 def limit_for(limits: Limits, user: str) -> int:
     """The hourly allowance of `user`: the upper tier's when listed there."""
-    return limits.upper_tier_questions_per_hour if user in limits.upper_tier_users else limits.questions_per_user_per_hour
+    return (
+        limits.upper_tier_questions_per_hour
+        if user in limits.upper_tier_users
+        else limits.questions_per_user_per_hour
+    )
 
 
 def quota(store: Store, workspace: str, limits: Limits, user: str, now: dt.datetime | None = None) -> Quota:
@@ -55,8 +59,9 @@ def check(store: Store, workspace: str, limits: Limits, user: str, now: dt.datet
     return q
 
 
-def take(store: Store, workspace: str, limits: Limits, user: str, question: str, *,
-         session_id: str = "") -> tuple[int, Quota]:
+def take(
+    store: Store, workspace: str, limits: Limits, user: str, question: str, *, session_id: str = ""
+) -> tuple[int, Quota]:
     """Take one question from the user's hourly quota and record it in the history, atomically.
 
     Returns the history entry (to complete with the outcome) and the quota before it; RateLimited when none
@@ -64,8 +69,9 @@ def take(store: Store, workspace: str, limits: Limits, user: str, question: str,
     """
     now = utcnow()
     limit = limit_for(limits, user)
-    entry, used, oldest = history.reserve(store, workspace, user, question, limit=limit, since=now - WINDOW,
-                                          session_id=session_id)
+    entry, used, oldest = history.reserve(
+        store, workspace, user, question, limit=limit, since=now - WINDOW, session_id=session_id
+    )
     resets = max((oldest + WINDOW - now).total_seconds(), 0.0) if oldest is not None else 0.0
     q = Quota(limit, used, resets)
     if entry is None:
@@ -74,9 +80,11 @@ def take(store: Store, workspace: str, limits: Limits, user: str, question: str,
 
 
 def _limited(q: Quota) -> RateLimited:
-    return RateLimited(f"you have asked {q.used} questions in the last hour, the limit in this workspace is "
-                       f"{q.limit}; try again in {_duration(q.resets_in_s)}",
-                       "ask a workspace admin to add you to limits.upper_tier_users if you need more")
+    return RateLimited(
+        f"you have asked {q.used} questions in the last hour, the limit in this workspace is "
+        f"{q.limit}; try again in {_duration(q.resets_in_s)}",
+        "ask a workspace admin to add you to limits.upper_tier_users if you need more",
+    )
 
 
 def _duration(seconds: float) -> str:

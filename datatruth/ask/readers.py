@@ -31,11 +31,26 @@ from datatruth.semantic.model import METRIC_TIME
 from datatruth.semantic.plan import AdhocMetric, Evidence, FilteredInput
 from datatruth.semantic.units import unit_of_word
 
-_POST_COMPARATORS = {("or", "more"): ">=", ("or", "greater"): ">=", ("or", "above"): ">=", ("or", "longer"): ">=",
-                     ("or", "higher"): ">=", ("and", "up"): ">=", ("and", "above"): ">=", ("and", "over"): ">=",
-                     ("or", "over"): ">=", ("plus",): ">=", ("or", "less"): "<=", ("or", "fewer"): "<=",
-                     ("or", "below"): "<=", ("or", "shorter"): "<=", ("or", "lower"): "<=", ("or", "under"): "<=",
-                     ("and", "under"): "<=", ("and", "below"): "<="}
+_POST_COMPARATORS = {
+    ("or", "more"): ">=",
+    ("or", "greater"): ">=",
+    ("or", "above"): ">=",
+    ("or", "longer"): ">=",
+    ("or", "higher"): ">=",
+    ("and", "up"): ">=",
+    ("and", "above"): ">=",
+    ("and", "over"): ">=",
+    ("or", "over"): ">=",
+    ("plus",): ">=",
+    ("or", "less"): "<=",
+    ("or", "fewer"): "<=",
+    ("or", "below"): "<=",
+    ("or", "shorter"): "<=",
+    ("or", "lower"): "<=",
+    ("or", "under"): "<=",
+    ("and", "under"): "<=",
+    ("and", "below"): "<=",
+}
 
 
 # -- definitions --------------------------------------------------------------------------------------------
@@ -43,8 +58,19 @@ _POST_COMPARATORS = {("or", "more"): ">=", ("or", "greater"): ">=", ("or", "abov
 _DEFINITION_START = {"where", "with", "if", "assuming", "given"}
 _DEFINING = frozenset({"is", "means", "mean", "=", "defined", "equals", "being", "as"})
 # words that introduce a definition right after a comma or a parenthesis ("…, defined as A minus B")
-_APPOSITIVE = (("defined", "as"), ("i.e",), ("ie",), ("i", "e"), ("that", "is"), ("meaning",), ("which", "is"),
-               ("computed", "as"), ("calculated", "as"), ("namely",), ("aka",))
+_APPOSITIVE = (
+    ("defined", "as"),
+    ("i.e",),
+    ("ie",),
+    ("i", "e"),
+    ("that", "is"),
+    ("meaning",),
+    ("which", "is"),
+    ("computed", "as"),
+    ("calculated", "as"),
+    ("namely",),
+    ("aka",),
+)
 
 
 def read_definitions(d: Draft, ctx: PlanningContext) -> Draft:
@@ -63,9 +89,22 @@ def read_definitions(d: Draft, ctx: PlanningContext) -> Draft:
         start, name_start, name_end, stop, (expr, inputs, filtered) = found
         label = d.text(name_start, name_end) if name_end > name_start else ""
         name = re.sub(r"[^a-z0-9]+", "_", normalize(label)).strip("_") or f"defined_{len(definitions) + 1}"
-        definitions.append(Definition(name, label or name.replace("_", " "), expr, inputs, d.text(start, stop),
-                                      start, stop, (name_start, name_end), filtered))
-        d = d.mark(start, stop).note(Evidence(d.text(start, stop), "metric", f"{name} = {expr}", 1.0, "defined"))
+        definitions.append(
+            Definition(
+                name,
+                label or name.replace("_", " "),
+                expr,
+                inputs,
+                d.text(start, stop),
+                start,
+                stop,
+                (name_start, name_end),
+                filtered,
+            )
+        )
+        d = d.mark(start, stop).note(
+            Evidence(d.text(start, stop), "metric", f"{name} = {expr}", 1.0, "defined")
+        )
         i = stop
     return replace(d, definitions=tuple(definitions)) if definitions else d
 
@@ -81,15 +120,18 @@ def _clause_end(d: Draft, lowers: list[str], start: int) -> int:
         depth += gap.count("(") - gap.count(")")
         if stop > start and ("," in gap or ";" in gap or depth < 0):
             break
-        if lowers[stop] in _DEFINITION_START and stop > start and (
-                lowers[stop] != "with" or any(w in _DEFINING for w in lowers[stop + 1:stop + 7])):
+        if (
+            lowers[stop] in _DEFINITION_START
+            and stop > start
+            and (lowers[stop] != "with" or any(w in _DEFINING for w in lowers[stop + 1 : stop + 7]))
+        ):
             break  # "…, where X is …" starts the next definition; "flights with a negative delay" does not
         stop += 1
     return stop
 
 
 def _named_definition(d: Draft, ctx: PlanningContext, lowers: list[str], i: int) -> tuple | None:
-    """"where NAME means|is|=|is defined as EXPR"."""
+    """ "where NAME means|is|=|is defined as EXPR"."""
     n = len(lowers)
     if not (lowers[i] in _DEFINITION_START or "," in d.gap(i) or "(" in d.gap(i)):
         return None
@@ -108,11 +150,11 @@ def _named_definition(d: Draft, ctx: PlanningContext, lowers: list[str], i: int)
 
 
 def _appositive_definition(d: Draft, ctx: PlanningContext, lowers: list[str], i: int) -> tuple | None:
-    """"NAME …, defined as EXPR" / "NAME, i.e. EXPR": the name is the words the question opens with."""
+    """ "NAME …, defined as EXPR" / "NAME, i.e. EXPR": the name is the words the question opens with."""
     if i == 0 or not ("," in d.gap(i) or "(" in d.gap(i)):
         return None
     for phrase in _APPOSITIVE:
-        if tuple(lowers[i:i + len(phrase)]) == phrase:
+        if tuple(lowers[i : i + len(phrase)]) == phrase:
             end = i + len(phrase)
             stop = _clause_end(d, lowers, end)
             parsed = _arithmetic_of(d, ctx, end, stop)
@@ -120,9 +162,15 @@ def _appositive_definition(d: Draft, ctx: PlanningContext, lowers: list[str], i:
                 return None
             # the defined name: the opening words up to the first comma or clause word, when they name no metric
             name_end = 0
-            while name_end < i and (lowers[name_end] not in ("by", "per", "for", "in", "of", "from", "to", "during",
-                                                              "each", "across") or d.gap(name_end) == "-") and \
-                    "," not in d.gap(name_end + 1):  # "paid-to-reserved ratio": one hyphenated name
+            while (
+                name_end < i
+                and (
+                    lowers[name_end]
+                    not in ("by", "per", "for", "in", "of", "from", "to", "during", "each", "across")
+                    or d.gap(name_end) == "-"
+                )
+                and "," not in d.gap(name_end + 1)
+            ):  # "paid-to-reserved ratio": one hyphenated name
                 name_end += 1
             name_end = min(name_end + 1, i) if name_end < i and "," in d.gap(name_end + 1) else name_end
             start_name = 1 if lowers[0] in ("what", "show", "the", "list", "give") else 0
@@ -144,13 +192,41 @@ def _one_period(d: Draft, start: int, stop: int) -> bool:
 
 
 # "the sum of A and B", "the difference between A and B": two figures joined by 'and'
-_PAIRED: dict[tuple[str, ...], str] = {("sum", "of"): "+", ("difference", "between"): "-", ("total", "of"): "+", ("product", "of"): "*"}
-_OPERAND_VERBS = frozenset({"paid", "out", "made", "placed", "sold", "earned", "booked", "recorded", "received",
-                            "spent", "issued", "generated", "collected", "reserved", "in", "during", "for"})
+_PAIRED: dict[tuple[str, ...], str] = {
+    ("sum", "of"): "+",
+    ("difference", "between"): "-",
+    ("total", "of"): "+",
+    ("product", "of"): "*",
+}
+_OPERAND_VERBS = frozenset(
+    {
+        "paid",
+        "out",
+        "made",
+        "placed",
+        "sold",
+        "earned",
+        "booked",
+        "recorded",
+        "received",
+        "spent",
+        "issued",
+        "generated",
+        "collected",
+        "reserved",
+        "in",
+        "during",
+        "for",
+    }
+)
 
 
-def _arithmetic_of(d: Draft, ctx: PlanningContext, start: int, stop: int  # noqa: C901 - a small parser of arithmetic words whose states read together
-                   ) -> tuple[str, tuple[str, ...], tuple[FilteredInput, ...]] | None:
+def _arithmetic_of(  # noqa: C901 - a small parser of arithmetic words whose states read together
+    d: Draft,
+    ctx: PlanningContext,
+    start: int,
+    stop: int,
+) -> tuple[str, tuple[str, ...], tuple[FilteredInput, ...]] | None:
     """Metric names joined by arithmetic words (with parentheses), as an expression over metric names; a figure
     with its own condition ("flights that left more than 15 minutes late") is planned like a question of its
     own and becomes a filtered input. None when the words are not that."""
@@ -168,14 +244,16 @@ def _arithmetic_of(d: Draft, ctx: PlanningContext, start: int, stop: int  # noqa
             opened = gap.count("(") + (1 if i == start and "(" in d.gap(i) else 0)
             parts += ["("] * opened
             depth += opened
-            joined = _PAIRED.get(tuple(lowers[i:i + 2]))
+            joined = _PAIRED.get(tuple(lowers[i : i + 2]))
             if joined and not pair and i + 2 < stop:
                 parts.append("(")
                 depth += 1
                 pair = [joined, "open"]
                 i += 2
                 continue
-            if (lowers[i] in ("the", "a", "of", "total", "its", "their", "all") or d.used[i]) and i + 1 < stop:
+            if (
+                lowers[i] in ("the", "a", "of", "total", "its", "their", "all") or d.used[i]
+            ) and i + 1 < stop:
                 i += 1  # articles, and time words ("2025 revenue") read by the time stage
                 continue
             found = None
@@ -187,9 +265,12 @@ def _arithmetic_of(d: Draft, ctx: PlanningContext, start: int, stop: int  # noqa
                     found = (j, metric)
                     break
             ops = [p for p, _ in ctx.lexicon.arithmetic]
-            if found is None or (found[0] < stop and ")" not in d.gap(found[0]) and
-                                 ctx.lexicon.starts(lowers, found[0], ops) is None and
-                                 not (d.used[found[0]] or lowers[found[0]] in _OPERAND_VERBS)):
+            if found is None or (
+                found[0] < stop
+                and ")" not in d.gap(found[0])
+                and ctx.lexicon.starts(lowers, found[0], ops) is None
+                and not (d.used[found[0]] or lowers[found[0]] in _OPERAND_VERBS)
+            ):
                 # "flights that left more than 15 minutes late divided by …": a figure with its own condition
                 sub = _filtered_operand(d, ctx, i, stop, len(filtered) + 1)
                 if sub is None:
@@ -238,7 +319,7 @@ def _arithmetic_of(d: Draft, ctx: PlanningContext, start: int, stop: int  # noqa
         pair = []
     if pair:
         return None
-    tail = d.gap(stop) if stop < len(d.words) else d.question[d.words[stop - 1].end:] if stop else ""
+    tail = d.gap(stop) if stop < len(d.words) else d.question[d.words[stop - 1].end :] if stop else ""
     closing = min(tail.count(")"), depth)
     parts += [")"] * closing
     depth -= closing
@@ -258,33 +339,55 @@ def _unwrapped(parts: list[str]) -> list[str]:
 
 
 # the operators that end a figure with its own condition ("over", "per", "and" may sit inside one)
-_OPERAND_ENDS = (("divided", "by"), ("minus",), ("plus",), ("times",), ("multiplied", "by"), ("/",), ("+",),
-                 ("*",))
+_OPERAND_ENDS = (
+    ("divided", "by"),
+    ("minus",),
+    ("plus",),
+    ("times",),
+    ("multiplied", "by"),
+    ("/",),
+    ("+",),
+    ("*",),
+)
 
 
-def _filtered_operand(d: Draft, ctx: PlanningContext, start: int, stop: int,
-                      number: int) -> tuple[int, str, FilteredInput | None] | None:
+def _filtered_operand(
+    d: Draft, ctx: PlanningContext, start: int, stop: int, number: int
+) -> tuple[int, str, FilteredInput | None] | None:
     """Words from `start` up to the next operator, read as a question of their own: one simple metric with
     filters and nothing else (the question's own period may be repeated). None otherwise."""
     from datatruth.ask.planner import plan_fragment
 
     lowers = [w.lower for w in d.words]
     end = start
-    while end < stop and not any(tuple(lowers[end:end + len(op)]) == op for op in _OPERAND_ENDS) and \
-            not (end > start and (")" in d.gap(end) or "(" in d.gap(end))):
+    while (
+        end < stop
+        and not any(tuple(lowers[end : end + len(op)]) == op for op in _OPERAND_ENDS)
+        and not (end > start and (")" in d.gap(end) or "(" in d.gap(end)))
+    ):
         end += 1
     if end - start < 2:
         return None
     plan = plan_fragment(d.text(start, end), ctx)
-    if plan is None or len(plan.metrics) != 1 or plan.adhoc_metrics or plan.aggregates or plan.dimensions or \
-            plan.conditions or plan.periods or plan.comparison or plan.share_of_total:
+    if (
+        plan is None
+        or len(plan.metrics) != 1
+        or plan.adhoc_metrics
+        or plan.aggregates
+        or plan.dimensions
+        or plan.conditions
+        or plan.periods
+        or plan.comparison
+        or plan.share_of_total
+    ):
         return None
     metric = ctx.layer.metric(plan.metrics[0])
     if metric.type != "simple" or metric.measure is None:
         return None
-    if plan.time_range is not None and (d.time.time_range is None or
-                                        (plan.time_range.start, plan.time_range.end) !=
-                                        (d.time.time_range.start, d.time.time_range.end)):
+    if plan.time_range is not None and (
+        d.time.time_range is None
+        or (plan.time_range.start, plan.time_range.end) != (d.time.time_range.start, d.time.time_range.end)
+    ):
         return None  # a period of its own: one plan has one period
     if not plan.filters:
         # "flights that departed": a verb the model reads as the rows themselves may still mean a subset (a
@@ -299,8 +402,14 @@ def _metric_named(ctx: PlanningContext, phrase: str) -> str | None:
         if term.kind == "metric":
             return term.target
         if term.kind == "measure":
-            simple = next((m.name for m in ctx.layer.metrics if m.type == "simple" and m.measure == term.target
-                           and not m.filter), None)
+            simple = next(
+                (
+                    m.name
+                    for m in ctx.layer.metrics
+                    if m.type == "simple" and m.measure == term.target and not m.filter
+                ),
+                None,
+            )
             if simple:
                 return simple
     words = phrase.split()
@@ -317,12 +426,17 @@ _TIME_PREPOSITIONS = frozenset({"over", "across", "throughout", "within", "durin
 
 def read_time(d: Draft, ctx: PlanningContext) -> Draft:
     """Resolve time phrases against the workspace clock and mark their words; impossible dates are refused."""
-    periods = tuple((normalize(word), p.months) for p in ctx.lexicon.periods for word in (p.name, *p.synonyms))
+    periods = tuple(
+        (normalize(word), p.months) for p in ctx.lexicon.periods for word in (p.name, *p.synonyms)
+    )
     match = parse_time(d.question, ctx.today, periods)
     if match.errors:
-        raise PlanningError(f"I cannot read the time in this question: {match.errors[0]}",
-                            "write a real date between 1900 and 2100, e.g. 2024-02-29, 'in March 2025' or "
-                            "'last 30 days'", unmatched=[], interpretation="")
+        raise PlanningError(
+            f"I cannot read the time in this question: {match.errors[0]}",
+            "write a real date between 1900 and 2100, e.g. 2024-02-29, 'in March 2025' or 'last 30 days'",
+            unmatched=[],
+            interpretation="",
+        )
     for a, b in match.spans:
         hit = [i for i, w in enumerate(d.words) if w.start < b and a < w.end]
         if hit:
@@ -335,19 +449,35 @@ def read_time(d: Draft, ctx: PlanningContext) -> Draft:
                 d = d.mark(k, k + 1)
     notes = []
     if match.time_range is not None:
-        notes.append(Evidence(match.phrase_of("range"), "time", match.time_range.describe(), 1.0, "timeparse"))
+        notes.append(
+            Evidence(match.phrase_of("range"), "time", match.time_range.describe(), 1.0, "timeparse")
+        )
     if match.grain:
-        notes.append(Evidence(match.phrase_of("grain"), "time", f"{METRIC_TIME} by {match.grain}", 1.0, "timeparse"))
+        notes.append(
+            Evidence(match.phrase_of("grain"), "time", f"{METRIC_TIME} by {match.grain}", 1.0, "timeparse")
+        )
     if match.comparison:
-        notes.append(Evidence(match.phrase_of("comparison"), "comparison", match.comparison, 1.0, "timeparse"))
+        notes.append(
+            Evidence(match.phrase_of("comparison"), "comparison", match.comparison, 1.0, "timeparse")
+        )
     return replace(d, time=match, comparison=match.comparison).note(*notes)
 
 
 # -- numbers ------------------------------------------------------------------------------------------------
 
-_CLOCK_COMPARATORS = ((("at", "or", "after"), ">="), (("at", "or", "before"), "<="), (("no", "earlier", "than"), ">="),
-                      (("no", "later", "than"), "<="), (("later", "than"), ">"), (("earlier", "than"), "<"),
-                      (("after",), ">"), (("before",), "<"), (("until",), "<="), (("by",), "<="), (("at",), "="))
+_CLOCK_COMPARATORS = (
+    (("at", "or", "after"), ">="),
+    (("at", "or", "before"), "<="),
+    (("no", "earlier", "than"), ">="),
+    (("no", "later", "than"), "<="),
+    (("later", "than"), ">"),
+    (("earlier", "than"), "<"),
+    (("after",), ">"),
+    (("before",), "<"),
+    (("until",), "<="),
+    (("by",), "<="),
+    (("at",), "="),
+)
 
 
 def _clock_at(d: Draft, i: int) -> tuple[float, int] | None:
@@ -382,7 +512,7 @@ def _clock_at(d: Draft, i: int) -> tuple[float, int] | None:
 
 
 def _read_clock(d: Draft) -> tuple[Draft, list[NumberSpan]]:
-    """"at or after 10 pm", "before 6:30 am", "between 6 am and 9 am": times of day compared, in minutes."""
+    """ "at or after 10 pm", "before 6:30 am", "between 6 am and 9 am": times of day compared, in minutes."""
     lowers = [w.lower for w in d.words]
     spans: list[NumberSpan] = []
     clock = unit_of_word("pm")
@@ -397,19 +527,30 @@ def _read_clock(d: Draft) -> tuple[Draft, list[NumberSpan]]:
                 b = _clock_at(d, a[1] + 1)
                 if b is not None and b[0] == 0 and a[0] > 0:
                     b = (1440.0, b[1])  # "between 11 pm and midnight": the end of the day (2400)
-                if b is not None and not any(d.used[i:b[1]]):
-                    spans.append(NumberSpan(i, b[1], "between", (a[0], b[0]), clock, d.text(i, b[1]), i + 1,
-                                            "between"))
+                if b is not None and not any(d.used[i : b[1]]):
+                    spans.append(
+                        NumberSpan(i, b[1], "between", (a[0], b[0]), clock, d.text(i, b[1]), i + 1, "between")
+                    )
                     d = d.mark(i, b[1])
                     i = b[1]
                     continue
         for words, op in _CLOCK_COMPARATORS:
-            if tuple(lowers[i:i + len(words)]) != words:
+            if tuple(lowers[i : i + len(words)]) != words:
                 continue
             found = _clock_at(d, i + len(words))
-            if found is not None and not any(d.used[i:found[1]]):
-                spans.append(NumberSpan(i, found[1], op, (found[0],), clock, d.text(i, found[1]), i + len(words),
-                                        " ".join(words)))
+            if found is not None and not any(d.used[i : found[1]]):
+                spans.append(
+                    NumberSpan(
+                        i,
+                        found[1],
+                        op,
+                        (found[0],),
+                        clock,
+                        d.text(i, found[1]),
+                        i + len(words),
+                        " ".join(words),
+                    )
+                )
                 d = d.mark(i, found[1])
                 i = found[1] - 1
             break
@@ -428,21 +569,30 @@ def read_numbers(d: Draft, ctx: PlanningContext) -> Draft:
             i += 1
             continue
         phrase = ctx.lexicon.starts(lowers, i, [p for p, _ in ctx.lexicon.comparators])
-        if phrase is not None and not any(d.used[i:i + len(phrase)]):
+        if phrase is not None and not any(d.used[i : i + len(phrase)]):
             op = dict(ctx.lexicon.comparators)[phrase]
             j = i + len(phrase)
-            if lowers[j:j + 1] == ["the"]:
+            if lowers[j : j + 1] == ["the"]:
                 j += 1
             value = number_of(lowers[j]) if j < n and not d.used[j] else None
-            if value is None and j + 1 < n and lowers[j] in ("a", "an") and \
-                    (said := unit_of_word(lowers[j + 1])) is not None and said.name not in ("count", "currency") \
-                    and not d.used[j + 1]:
+            if (
+                value is None
+                and j + 1 < n
+                and lowers[j] in ("a", "an")
+                and (said := unit_of_word(lowers[j + 1])) is not None
+                and said.name not in ("count", "currency")
+                and not d.used[j + 1]
+            ):
                 value = 1.0  # "more than an hour", "over a mile"
             if value is not None:
                 values = [value]
                 end = j + 1
                 if op == "between":
-                    if end + 1 < n and lowers[end] in ("and", "to", "-") and number_of(lowers[end + 1]) is not None:
+                    if (
+                        end + 1 < n
+                        and lowers[end] in ("and", "to", "-")
+                        and number_of(lowers[end + 1]) is not None
+                    ):
                         values.append(number_of(lowers[end + 1]) or 0.0)
                         end += 2
                     else:
@@ -460,7 +610,11 @@ def read_numbers(d: Draft, ctx: PlanningContext) -> Draft:
             if post is not None:
                 op, k = post
                 unit, end = _unit_after(d, i + 1 + k, lowers[i])
-                spans.append(NumberSpan(i, end, op, (value,), unit, d.text(i, end), i, " ".join(lowers[i + 1:i + 1 + k])))
+                spans.append(
+                    NumberSpan(
+                        i, end, op, (value,), unit, d.text(i, end), i, " ".join(lowers[i + 1 : i + 1 + k])
+                    )
+                )
                 d = d.mark(i, end)
                 i = end
                 continue
@@ -481,8 +635,12 @@ def _unit_after(d: Draft, end: int, number_word: str) -> tuple[Any, int]:
         return unit_of_word("%"), end
     if number_word.startswith("$"):
         return unit_of_word("$"), end
-    if end + 1 < len(d.words) and d.lower(end) in ("a", "an") and unit_of_word(d.lower(end + 1)) is not None and \
-            number_word in ("half", "quarter"):
+    if (
+        end + 1 < len(d.words)
+        and d.lower(end) in ("a", "an")
+        and unit_of_word(d.lower(end + 1)) is not None
+        and number_word in ("half", "quarter")
+    ):
         end += 1  # "half an hour"
     if end < len(d.words) and not d.used[end]:
         unit = unit_of_word(d.lower(end))
@@ -496,12 +654,13 @@ def _unit_after(d: Draft, end: int, number_word: str) -> tuple[Any, int]:
 
 def _post_comparator(lowers: list[str], at: int) -> tuple[str, int] | None:
     for words, op in sorted(_POST_COMPARATORS.items(), key=lambda kv: -len(kv[0])):
-        if tuple(lowers[at:at + len(words)]) == words:
+        if tuple(lowers[at : at + len(words)]) == words:
             return op, len(words)
     return None
 
 
 # -- ranking ------------------------------------------------------------------------------------------------
+
 
 def read_ranking(d: Draft, ctx: PlanningContext) -> Draft:  # noqa: C901 - one rule per shape of ranking phrase
     """Top/bottom N, best/worst, most/least, superlatives ("longest"), and explicit sort words. A question may
@@ -518,8 +677,15 @@ def read_ranking(d: Draft, ctx: PlanningContext) -> Draft:  # noqa: C901 - one r
             continue
         if d.lower(i) in ("most", "least", "more", "less") and d.lower(i - 1) == "at":
             continue
-        direction = "best" if word == "best" else "worst" if word == "worst" else \
-            "high" if (word in lex.high or d.lower(i) in lex.high) else "low"
+        direction = (
+            "best"
+            if word == "best"
+            else "worst"
+            if word == "worst"
+            else "high"
+            if (word in lex.high or d.lower(i) in lex.high)
+            else "low"
+        )
         start, end, limit = i, i + 1, None
         after = number_of(d.lower(i + 1)) if i + 1 < n and not d.used[i + 1] else None
         before = number_of(d.lower(i - 1)) if i > 0 and not d.used[i - 1] else None
@@ -527,8 +693,9 @@ def read_ranking(d: Draft, ctx: PlanningContext) -> Draft:  # noqa: C901 - one r
             limit, end = int(after), i + 2
         elif before is not None and before >= 1 and before == int(before) and d.lower(i - 1) != "half":
             limit, start = int(before), i - 1
-        if d.lower(i + 1) in ("common", "frequent", "frequently", "popular", "often", "used") and \
-                d.lower(i) in ("most", "least"):
+        if d.lower(i + 1) in ("common", "frequent", "frequently", "popular", "often", "used") and d.lower(
+            i
+        ) in ("most", "least"):
             end = max(end, i + 2)
         found.append(Ranking(start, end, direction, d.lower(i), limit))
     for i in range(n):
@@ -543,8 +710,11 @@ def read_ranking(d: Draft, ctx: PlanningContext) -> Draft:  # noqa: C901 - one r
         return d
     first = found[0]
     polarity = {"best": "high", "worst": "low"}
-    agree = [r for r in found[1:] if polarity.get(r.direction, r.direction) == polarity.get(first.direction,
-                                                                                          first.direction)]
+    agree = [
+        r
+        for r in found[1:]
+        if polarity.get(r.direction, r.direction) == polarity.get(first.direction, first.direction)
+    ]
     limits = {r.limit for r in [first, *agree] if r.limit is not None}
     if len(limits) > 1:
         agree = []
@@ -552,8 +722,12 @@ def read_ranking(d: Draft, ctx: PlanningContext) -> Draft:  # noqa: C901 - one r
     for r in sorted(agree, key=lambda r: r.start):
         if r.start == end:
             end = r.end  # "most recent", "most expensive": one ranking of two words
-    ranking = replace(first, end=end, limit=next(iter(limits), None),
-                      word=d.lower(end - 1) if end > first.end else first.word)
+    ranking = replace(
+        first,
+        end=end,
+        limit=next(iter(limits), None),
+        word=d.lower(end - 1) if end > first.end else first.word,
+    )
     for r in [first, *agree]:
         d = d.mark(r.start, r.end)
     notes = [Evidence(d.text(first.start, first.end), "order", ranking.direction, 1.0, "keyword")]
@@ -564,17 +738,69 @@ def read_ranking(d: Draft, ctx: PlanningContext) -> Draft:  # noqa: C901 - one r
 
 # -- share and growth ---------------------------------------------------------------------------------------
 
-_SHARE_PHRASES = (("share", "of", "total"), ("%", "of", "total"), ("percent", "of", "total"),
-                  ("percentage", "of", "total"), ("proportion", "of", "total"), ("fraction", "of", "total"),
-                  ("share", "of"), ("percentage", "of"), ("percent", "of"), ("proportion", "of"),
-                  ("fraction", "of"), ("what", "share"), ("what", "percentage"), ("what", "percent"),
-                  ("what", "proportion"), ("what", "fraction"), ("share",), ("mix",), ("contribution",),
-                  ("breakdown", "in", "percent"), ("percentage",), ("proportion",))
-_GROWTH_WORDS = {"growth", "grow", "grew", "grown", "growing", "change", "changed", "increase", "increased",
-                 "decrease", "decreased", "decline", "declined", "evolution", "rise", "rose", "fell", "drop",
-                 "dropped", "gain", "gained", "improve", "improved"}
-_FAST_WORDS = {"fastest", "most", "quickest", "biggest", "largest", "least", "slowest", "smallest", "best", "worst",
-               "more", "less"}
+_SHARE_PHRASES = (
+    ("share", "of", "total"),
+    ("%", "of", "total"),
+    ("percent", "of", "total"),
+    ("percentage", "of", "total"),
+    ("proportion", "of", "total"),
+    ("fraction", "of", "total"),
+    ("share", "of"),
+    ("percentage", "of"),
+    ("percent", "of"),
+    ("proportion", "of"),
+    ("fraction", "of"),
+    ("what", "share"),
+    ("what", "percentage"),
+    ("what", "percent"),
+    ("what", "proportion"),
+    ("what", "fraction"),
+    ("share",),
+    ("mix",),
+    ("contribution",),
+    ("breakdown", "in", "percent"),
+    ("percentage",),
+    ("proportion",),
+)
+_GROWTH_WORDS = {
+    "growth",
+    "grow",
+    "grew",
+    "grown",
+    "growing",
+    "change",
+    "changed",
+    "increase",
+    "increased",
+    "decrease",
+    "decreased",
+    "decline",
+    "declined",
+    "evolution",
+    "rise",
+    "rose",
+    "fell",
+    "drop",
+    "dropped",
+    "gain",
+    "gained",
+    "improve",
+    "improved",
+}
+_FAST_WORDS = {
+    "fastest",
+    "most",
+    "quickest",
+    "biggest",
+    "largest",
+    "least",
+    "slowest",
+    "smallest",
+    "best",
+    "worst",
+    "more",
+    "less",
+}
 
 
 def read_share_and_growth(d: Draft, ctx: PlanningContext) -> Draft:
@@ -583,12 +809,20 @@ def read_share_and_growth(d: Draft, ctx: PlanningContext) -> Draft:
     for phrase in _SHARE_PHRASES:
         k = len(phrase)
         for i in range(len(lowers) - k + 1):
-            if tuple(lowers[i:i + k]) == phrase and not any(d.used[i:i + k]) and not _starts_a_name(d, ctx, i) \
-                    and not _in_defined_name(d, i):
+            if (
+                tuple(lowers[i : i + k]) == phrase
+                and not any(d.used[i : i + k])
+                and not _starts_a_name(d, ctx, i)
+                and not _in_defined_name(d, i)
+            ):
                 mark_from = i + 1 if phrase[0] == "what" else i
                 d = d.mark(mark_from, i + k)
-                return _growth(replace(d, share=True).note(
-                    Evidence(" ".join(phrase), "comparison", "share_of_total", 1.0, "keyword")), ctx)
+                return _growth(
+                    replace(d, share=True).note(
+                        Evidence(" ".join(phrase), "comparison", "share_of_total", 1.0, "keyword")
+                    ),
+                    ctx,
+                )
     return _growth(d, ctx)
 
 
@@ -614,16 +848,29 @@ def _starts_a_name(d: Draft, ctx: PlanningContext, i: int) -> bool:
 
 def _growth(d: Draft, ctx: PlanningContext) -> Draft:
     for i, w in enumerate(d.words):
-        if not d.used[i] and w.lower in _GROWTH_WORDS and w.norm not in ctx.vocabulary.words and \
-                not ctx.values.is_value_word(w.norm):
+        if (
+            not d.used[i]
+            and w.lower in _GROWTH_WORDS
+            and w.norm not in ctx.vocabulary.words
+            and not ctx.values.is_value_word(w.norm)
+        ):
             d = d.mark(i, i + 1)
-            grows = d.ranking is not None and d.ranking.start in (i + 1, i - 1, i - 2) or \
-                d.lower(i + 1) in _FAST_WORDS or d.lower(i - 1) in _FAST_WORDS
+            grows = (
+                d.ranking is not None
+                and d.ranking.start in (i + 1, i - 1, i - 2)
+                or d.lower(i + 1) in _FAST_WORDS
+                or d.lower(i - 1) in _FAST_WORDS
+            )
             if grows and d.lower(i + 1) in _FAST_WORDS and d.ranking is None:
-                direction = "low" if d.lower(i + 1) in ("least", "slowest", "smallest", "worst", "less") else "high"
+                direction = (
+                    "low" if d.lower(i + 1) in ("least", "slowest", "smallest", "worst", "less") else "high"
+                )
                 d = replace(d.mark(i + 1, i + 2), ranking=Ranking(i + 1, i + 2, direction, d.lower(i + 1)))
-            if d.lower(i) in ("fell", "drop", "dropped", "decline", "declined", "decrease", "decreased") and \
-                    d.ranking is not None and d.ranking.direction == "high":
+            if (
+                d.lower(i) in ("fell", "drop", "dropped", "decline", "declined", "decrease", "decreased")
+                and d.ranking is not None
+                and d.ranking.direction == "high"
+            ):
                 d = replace(d, ranking=replace(d.ranking, direction="low"))
             if d.comparison is None:
                 d = replace(d, comparison="previous_period", growth=grows)
@@ -634,8 +881,16 @@ def _growth(d: Draft, ctx: PlanningContext) -> Draft:
 
 # -- names --------------------------------------------------------------------------------------------------
 
-_KIND_RANK = {"metric": 0.0, "entity": 0.5, "dimension": 1.0, "concept": 1.0, "model": 1.5, "value": 2.0,
-              "phrasing": 2.5, "measure": 3.0}
+_KIND_RANK = {
+    "metric": 0.0,
+    "entity": 0.5,
+    "dimension": 1.0,
+    "concept": 1.0,
+    "model": 1.5,
+    "value": 2.0,
+    "phrasing": 2.5,
+    "measure": 3.0,
+}
 _SOURCE_RANK = {"name": 0, "label": 1, "synonym": 2, "learned": 0, "phrasing": 2, "entity": 3}
 
 
@@ -643,26 +898,51 @@ def _group_cue(d: Draft, ctx: PlanningContext, start: int) -> bool:
     lowers = [w.lower for w in d.words]
     for cue in ctx.lexicon.group_cues:
         k = len(cue)
-        if start - k >= 0 and tuple(lowers[start - k:start]) == cue:
+        if start - k >= 0 and tuple(lowers[start - k : start]) == cue:
             return True
-    return lowers[start - 1:start] in (["which"], ["what"], ["each"], ["every"]) if start > 0 else False
+    return lowers[start - 1 : start] in (["which"], ["what"], ["each"], ["every"]) if start > 0 else False
 
 
 def _rank(d: Draft, ctx: PlanningContext, start: int, kind: str, kinds_here: set[str]) -> float:
     previous = d.lower(start - 1)
-    ranked = d.ranking is not None and (d.ranking.end == start or number_of(previous) is not None and
-                                        not d.used[start - 1]) and \
-        d.ranking.word not in ("most", "least", "fewest", "more", "less")  # "the most orders" counts orders
+    ranked = (
+        d.ranking is not None
+        and (d.ranking.end == start or number_of(previous) is not None and not d.used[start - 1])
+        and d.ranking.word not in ("most", "least", "fewest", "more", "less")
+    )  # "the most orders" counts orders
     cue = _group_cue(d, ctx, start) or ranked
     if kind in ("dimension", "entity", "concept") and cue:
         return -1.0 + (0.25 if kind == "dimension" and "entity" in kinds_here else 0.0)
     if kind == "metric" and cue and kinds_here & {"dimension", "entity", "concept"}:
         return 2.5
-    if kind == "value" and "entity" in kinds_here and d.lower(start).endswith("s") and \
-            not ctx.values.is_value_word(d.lower(start)):
+    if (
+        kind == "value"
+        and "entity" in kinds_here
+        and d.lower(start).endswith("s")
+        and not ctx.values.is_value_word(d.lower(start))
+    ):
         return 0.6  # "stores in Florida": the plural names the stores, not the value 'Store' of a column
-    if kind == "value" and previous in ("in", "at", "from", "to", "for", "via", "only", "excluding", "except",
-                                        "not", "without", "and", "or", "of", "on", "with", "into", "vs", "versus"):
+    if kind == "value" and previous in (
+        "in",
+        "at",
+        "from",
+        "to",
+        "for",
+        "via",
+        "only",
+        "excluding",
+        "except",
+        "not",
+        "without",
+        "and",
+        "or",
+        "of",
+        "on",
+        "with",
+        "into",
+        "vs",
+        "versus",
+    ):
         return 0.4
     return _KIND_RANK[kind]
 
@@ -679,12 +959,18 @@ def read_names(d: Draft, ctx: PlanningContext) -> Draft:
     by_span: dict[tuple[int, int, str], list[Any]] = {}
     for m in ctx.vocabulary.matches(norms, free):
         one_word = m.end - m.start == 1
-        if one_word and (norms[m.start] in STOP_WORDS or norms[m.start] in lex.function_words) and \
-                not _group_cue(d, ctx, m.start) and m.method in ("exact", "synonym", "learned"):
+        if (
+            one_word
+            and (norms[m.start] in STOP_WORDS or norms[m.start] in lex.function_words)
+            and not _group_cue(d, ctx, m.start)
+            and m.method in ("exact", "synonym", "learned")
+        ):
             continue  # "did we make" is not the brand synonym "make" unless asked "by make"
         if m.method not in ("exact", "synonym", "learned") and any(
-                norms[k] in lex.words or d.lower(k) in lex.words for k in range(m.start, m.end)
-                if k < len(norms) and m.end - m.start == 1):
+            norms[k] in lex.words or d.lower(k) in lex.words
+            for k in range(m.start, m.end)
+            if k < len(norms) and m.end - m.start == 1
+        ):
             continue  # a word of the lexicon ("median", "most") is never a typo of a name
         by_span.setdefault((m.start, m.end, m.term.kind), []).append(m)
     cands: list[Pick] = []
@@ -702,25 +988,38 @@ def read_names(d: Draft, ctx: PlanningContext) -> Draft:
         kinds_at.setdefault((hit.start, hit.end), set()).add("value")
         cands.append(Pick(hit.start, hit.end, "value", (), hit.phrase, hit.score, hit.method, hit.candidates))
     # a partial reading ("stores opened" inside "store opened date") loses to exact readings of its words
-    exact_words = {k for p in cands if p.method in ("exact", "synonym", "learned", "code") and p.score >= 1.0
-                   for k in range(p.start, p.end)}
-    cands = [p for p in cands if p.method != "partial" or not all(k in exact_words for k in range(p.start, p.end))]
+    exact_words = {
+        k
+        for p in cands
+        if p.method in ("exact", "synonym", "learned", "code") and p.score >= 1.0
+        for k in range(p.start, p.end)
+    }
+    cands = [
+        p for p in cands if p.method != "partial" or not all(k in exact_words for k in range(p.start, p.end))
+    ]
     # "flights with an arrival delay": a name that would cut the start off another exact name ("arrival delay")
     # loses to it; in English the later words head the phrase
     heads = [q for q in cands if q.kind in _NAME_KINDS and q.method in ("exact", "synonym", "learned")]
-    cands = [p for p in cands if p.kind not in _NAME_KINDS or not any(
-        p.start < q.start < p.end < q.end for q in heads)]
+    cands = [
+        p
+        for p in cands
+        if p.kind not in _NAME_KINDS or not any(p.start < q.start < p.end < q.end for q in heads)
+    ]
     readings: dict[tuple[int, int], list[tuple[str, tuple[str, ...]]]] = {}
     for p in cands:
         readings.setdefault((p.start, p.end), []).append((p.kind, p.targets))
 
     def key(p: Pick) -> tuple[float, float, float]:
-        return (-(p.end - p.start), -round(p.score, 2), _rank(d, ctx, p.start, p.kind, kinds_at[(p.start, p.end)]))
+        return (
+            -(p.end - p.start),
+            -round(p.score, 2),
+            _rank(d, ctx, p.start, p.kind, kinds_at[(p.start, p.end)]),
+        )
 
     chosen: list[Pick] = []
     taken = [False] * len(d.words)
     for p in sorted(cands, key=key):
-        if any(taken[p.start:p.end]):
+        if any(taken[p.start : p.end]):
             continue
         others = tuple((k, t) for k, t in readings[(p.start, p.end)] if k != p.kind)
         chosen.append(replace(p, alts=others))
@@ -734,21 +1033,48 @@ def read_names(d: Draft, ctx: PlanningContext) -> Draft:
     return replace(d, picks=tuple(chosen))
 
 
-_NOT_ATTRIBUTES = frozenset({"number", "count", "total", "amount", "sum", "average", "share", "percentage", "rate",
-                             "most", "least", "all", "none", "each", "any", "some", "half", "rest", "top", "bottom"})
+_NOT_ATTRIBUTES = frozenset(
+    {
+        "number",
+        "count",
+        "total",
+        "amount",
+        "sum",
+        "average",
+        "share",
+        "percentage",
+        "rate",
+        "most",
+        "least",
+        "all",
+        "none",
+        "each",
+        "any",
+        "some",
+        "half",
+        "rest",
+        "top",
+        "bottom",
+    }
+)
 
 
-def _reordered(d: Draft, ctx: PlanningContext, free: list[bool],
-               kinds_at: dict[tuple[int, int], set[str]]) -> list[Pick]:
-    """"the name of its catastrophe", "the code of the airline": an attribute 'of' its owner names the column
+def _reordered(
+    d: Draft, ctx: PlanningContext, free: list[bool], kinds_at: dict[tuple[int, int], set[str]]
+) -> list[Pick]:
+    """ "the name of its catastrophe", "the code of the airline": an attribute 'of' its owner names the column
     the model calls "catastrophe name" / "airline code"."""
     out: list[Pick] = []
     norms = [w.norm for w in d.words]
     n = len(norms)
     for i in range(n - 3):
         # only an owner named with its/their/the, and never a count ("the number of the orders" counts them)
-        if not free[i] or norms[i + 1] != "of" or norms[i + 2] not in ("its", "their", "the", "each") or \
-                norms[i] in _NOT_ATTRIBUTES:
+        if (
+            not free[i]
+            or norms[i + 1] != "of"
+            or norms[i + 2] not in ("its", "their", "the", "each")
+            or norms[i] in _NOT_ATTRIBUTES
+        ):
             continue
         k = i + 3
         for j in range(min(n, k + 3), k, -1):
@@ -764,7 +1090,7 @@ def _reordered(d: Draft, ctx: PlanningContext, free: list[bool],
 
 
 def _coordinated(d: Draft, ctx: PlanningContext, chosen: list[Pick], taken: list[bool]) -> list[Pick]:
-    """"effective and expiration dates": a word joined by 'and'/'or'/',' to a longer name shares its last word
+    """ "effective and expiration dates": a word joined by 'and'/'or'/',' to a longer name shares its last word
     ("effective date"); read it as that name when the vocabulary knows it."""
     out: list[Pick] = []
     for p in chosen:
@@ -776,18 +1102,28 @@ def _coordinated(d: Draft, ctx: PlanningContext, chosen: list[Pick], taken: list
         i = k - 1 if d.lower(k) in ("and", "or") else p.start - 1
         if i < 0 or taken[i] or d.used[i]:
             continue
-        words = [d.norm(i), *[w.norm for w in d.words[p.end - 1:p.end]]]
+        words = [d.norm(i), *[w.norm for w in d.words[p.end - 1 : p.end]]]
         exact = [t.target for t in ctx.vocabulary.lookup(" ".join(words)) if t.kind == p.kind]
         wider = [t.target for t in ctx.vocabulary.containing(words, p.kind)]
         targets = tuple(dict.fromkeys(exact + wider))
         if targets:
-            out.append(Pick(i, i + 1, p.kind, targets, f"{d.words[i].raw} {d.words[p.end - 1].raw}",
-                            1.0 if exact else 0.85, "coordinated"))
+            out.append(
+                Pick(
+                    i,
+                    i + 1,
+                    p.kind,
+                    targets,
+                    f"{d.words[i].raw} {d.words[p.end - 1].raw}",
+                    1.0 if exact else 0.85,
+                    "coordinated",
+                )
+            )
             taken[i] = True
     return out
 
 
 # -- aggregates ---------------------------------------------------------------------------------------------
+
 
 def read_aggregates(d: Draft, ctx: PlanningContext) -> Draft:
     """Aggregate words in front of a name: "average", "median", "how many distinct", "total", "number of"."""
@@ -808,12 +1144,16 @@ def read_aggregates(d: Draft, ctx: PlanningContext) -> Draft:
         function = dict(lex.aggregates)[phrase]
         end = i + len(phrase)
         distinct = False
-        while end < n and (norms[end] in lex.distinct_words or lowers[end] in ("of", "the")) and not d.used[end]:
+        while (
+            end < n and (norms[end] in lex.distinct_words or lowers[end] in ("of", "the")) and not d.used[end]
+        ):
             distinct = distinct or norms[end] in lex.distinct_words
             end += 1
         target = next((p for p in d.picks if p.start >= end), None)
-        if target is None or any(not d.used[k] and lowers[k] not in ("of", "the", "a") and
-                                 lowers[k] not in lex.function_words for k in range(end, target.start)):
+        if target is None or any(
+            not d.used[k] and lowers[k] not in ("of", "the", "a") and lowers[k] not in lex.function_words
+            for k in range(end, target.start)
+        ):
             i += 1
             continue
         if function in ("count", "sum") and target.kind == "metric" and not distinct:
@@ -847,8 +1187,19 @@ def read_arithmetic(d: Draft, ctx: PlanningContext) -> Draft:
     adhoc: list[AdhocMetric] = list(d.adhoc)
     inputs: list[str] = list(d.adhoc_inputs)
     notes: list[Evidence] = []
-    ops = {"plus": "+", "+": "+", "minus": "-", "-": "-", "less": "-", "divided by": "/", "/": "/", "over": "/",
-           "times": "*", "*": "*", "multiplied by": "*"}
+    ops = {
+        "plus": "+",
+        "+": "+",
+        "minus": "-",
+        "-": "-",
+        "less": "-",
+        "divided by": "/",
+        "/": "/",
+        "over": "/",
+        "times": "*",
+        "*": "*",
+        "multiplied by": "*",
+    }
     i = 0
     while i < len(picks) - 1:
         a, b = picks[i], picks[i + 1]
@@ -864,8 +1215,13 @@ def read_arithmetic(d: Draft, ctx: PlanningContext) -> Draft:
             op = "-"
         elif between == "to" and re.search(r"\bratio\s+of(\s+the)?$", before):
             op = "/"
-        elif between == "per" and not b.alt("entity") and not b.alt("dimension") and \
-                _adds_up(ctx, a.targets[0]) and _adds_up(ctx, b.targets[0]):
+        elif (
+            between == "per"
+            and not b.alt("entity")
+            and not b.alt("dimension")
+            and _adds_up(ctx, a.targets[0])
+            and _adds_up(ctx, b.targets[0])
+        ):
             op = "/"  # "revenue per unit sold", "marketing spend per new customer": one total over another
         if op is None:
             i += 1
@@ -880,9 +1236,16 @@ def read_arithmetic(d: Draft, ctx: PlanningContext) -> Draft:
                 span_start = min(span_start, k)
                 break
         d = d.mark(span_start, b.end)
-        notes.append(Evidence(d.text(span_start, b.end), "metric", f"{left} {op} {right}", min(a.score, b.score),
-                              "arithmetic"))
-        del picks[i:i + 2]
+        notes.append(
+            Evidence(
+                d.text(span_start, b.end),
+                "metric",
+                f"{left} {op} {right}",
+                min(a.score, b.score),
+                "arithmetic",
+            )
+        )
+        del picks[i : i + 2]
     return replace(d, picks=tuple(picks), adhoc=tuple(adhoc), adhoc_inputs=tuple(inputs)).note(*notes)
 
 
@@ -896,8 +1259,14 @@ def unplaced(d: Draft, ctx: PlanningContext) -> list[int]:
         if i == 0 and w.lower in ("where", "when"):
             out.append(i)  # "where do …", "when did …" ask for a place or a time: something must answer it
             continue
-        if w.lower in lex.function_words or w.norm in lex.function_words or w.lower in lex.light_verbs or \
-                w.norm in lex.light_verbs or w.lower in lex.list_words or w.lower in lex.relation_verbs:
+        if (
+            w.lower in lex.function_words
+            or w.norm in lex.function_words
+            or w.lower in lex.light_verbs
+            or w.norm in lex.light_verbs
+            or w.lower in lex.list_words
+            or w.lower in lex.relation_verbs
+        ):
             continue
         out.append(i)
     return out

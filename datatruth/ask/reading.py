@@ -20,11 +20,40 @@ from datatruth.semantic.model import SemanticLayer
 from datatruth.semantic.plan import Evidence, FilteredInput
 from datatruth.semantic.units import Unit
 
-_NUMBER_WORDS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-                 "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
-                 "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30,
-                 "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
-                 "hundred": 100, "thousand": 1000, "half": 0.5, "dozen": 12}
+_NUMBER_WORDS = {
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "hundred": 100,
+    "thousand": 1000,
+    "half": 0.5,
+    "dozen": 12,
+}
 
 
 def number_of(word: str) -> float | None:
@@ -99,7 +128,10 @@ class Definition:
     phrase: str
     start: int = 0  # the words of the definition clause
     end: int = 0
-    named: tuple[int, int] = (0, 0)  # the words of the defined name ("refund share"), read as that metric only
+    named: tuple[int, int] = (
+        0,
+        0,
+    )  # the words of the defined name ("refund share"), read as that metric only
     filtered: tuple[FilteredInput, ...] = ()  # figures of the expression counted over some rows
 
 
@@ -162,7 +194,7 @@ class Draft:
         if i <= 0 or i > len(self.words):
             return ""
         end = self.words[i].start if i < len(self.words) else len(self.question)
-        return self.question[self.words[i - 1].end:end]
+        return self.question[self.words[i - 1].end : end]
 
     def mark(self, start: int, end: int) -> Draft:
         """The draft with words [start, end) used."""
@@ -177,13 +209,13 @@ class Draft:
 
     def text(self, start: int, end: int) -> str:
         """The words [start, end) as written."""
-        return " ".join(w.raw for w in self.words[max(0, start):end])
+        return " ".join(w.raw for w in self.words[max(0, start) : end])
 
     def replaced(self, start: int, end: int, text: str) -> str:
         """The question with words [start, end) written as `text` (the rest as typed)."""
         if start >= end or start < 0 or end > len(self.words):
             return self.question
-        left, right = self.question[:self.words[start].start], self.question[self.words[end - 1].end:]
+        left, right = self.question[: self.words[start].start], self.question[self.words[end - 1].end :]
         return " ".join((left.rstrip() + " " + text + " " + right.lstrip()).split())
 
     def pick_at(self, i: int) -> Pick | None:
@@ -195,9 +227,11 @@ def additive(layer: SemanticLayer, metric: str) -> bool:
     """True for a total or a count (or sums and differences of them): its values of disjoint rows add up."""
     m = layer.metric(metric)
     if m.type != "simple":
-        return m.type == "derived" and all(additive(layer, x) for x in m.input_metrics()) and \
-            all(op not in (m.expr or "") for op in "/*")
+        return (
+            m.type == "derived"
+            and all(additive(layer, x) for x in m.input_metrics())
+            and all(op not in (m.expr or "") for op in "/*")
+        )
     if m.measure is None:
         return False
     return layer.measure(m.measure)[1].agg in ("sum", "count", "count_distinct")
-

@@ -54,7 +54,7 @@ class Rows:
     def replaced(self, name: str, values: list[Any]) -> Rows:
         """A copy with the cells of column `name` replaced."""
         i = self.columns.index(name)
-        return Rows(self.columns, self.data[:i] + (values,) + self.data[i + 1:])
+        return Rows(self.columns, self.data[:i] + (values,) + self.data[i + 1 :])
 
     def without(self, names: set[str]) -> Rows:
         """A copy without the columns `names`."""
@@ -110,8 +110,15 @@ def rows_of_arrow(table: pa.Table, columns: Sequence[str]) -> Rows | None:
         kind = col.type
         if pat.is_floating(kind) or (pat.is_integer(kind) and col.null_count):
             data.append([math.nan if v is None else float(v) for v in col.to_pylist()])
-        elif (pat.is_integer(kind) or pat.is_boolean(kind) or pat.is_string(kind) or pat.is_large_string(kind)
-              or pat.is_decimal(kind) or pat.is_date32(kind) or kind == pa.null()):
+        elif (
+            pat.is_integer(kind)
+            or pat.is_boolean(kind)
+            or pat.is_string(kind)
+            or pat.is_large_string(kind)
+            or pat.is_decimal(kind)
+            or pat.is_date32(kind)
+            or kind == pa.null()
+        ):
             data.append(col.to_pylist())
         else:
             return None

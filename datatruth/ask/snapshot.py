@@ -33,7 +33,15 @@ LAYER_FILE = "layer.pickle"
 PLANNER_FILE = "planner.pickle"
 T = TypeVar("T")
 # What a file written by other code, cut short or tampered with raises when unpickled.
-_UNREADABLE = (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError, TypeError, ValueError)
+_UNREADABLE = (
+    pickle.UnpicklingError,
+    EOFError,
+    AttributeError,
+    ImportError,
+    IndexError,
+    TypeError,
+    ValueError,
+)
 _CODE_STAMP: list[str] = []
 
 
@@ -106,14 +114,24 @@ def layer_key(ws: Workspace, model_state: tuple) -> str | None:
     if stamp is None:
         return None
     config = ws.config
-    return _digest("layer", ws.name, model_state, config.warehouse_url, tuple(map(str, config.semantic_models)),
-                   config.sensitive_columns, config.exposed_tables, stamp)
+    return _digest(
+        "layer",
+        ws.name,
+        model_state,
+        config.warehouse_url,
+        tuple(map(str, config.semantic_models)),
+        config.sensitive_columns,
+        config.exposed_tables,
+        stamp,
+    )
 
 
 LayerAndTables = tuple["SemanticLayer", frozenset[str]]
 
 
-def activated_layer(ws: Workspace, model_state: tuple, activate: Callable[[], LayerAndTables]) -> LayerAndTables:
+def activated_layer(
+    ws: Workspace, model_state: tuple, activate: Callable[[], LayerAndTables]
+) -> LayerAndTables:
     """The workspace's activated layer and exposed tables, from the snapshot when nothing they depend on changed."""
     key = layer_key(ws, model_state)
     if key is None:
@@ -128,8 +146,16 @@ def planner_key(ws: Workspace, layer: SemanticLayer, learned: tuple, value_index
         index_stamp = f"{info.st_size}:{info.st_mtime_ns}"
     except FileNotFoundError:
         index_stamp = "-"
-    return _digest("planner", ws.name, layer.version_hash, learned, ws.config.today().isoformat(), index_stamp,
-                   ws.config.sensitive_columns, ws.config.warehouse_url)
+    return _digest(
+        "planner",
+        ws.name,
+        layer.version_hash,
+        learned,
+        ws.config.today().isoformat(),
+        index_stamp,
+        ws.config.sensitive_columns,
+        ws.config.warehouse_url,
+    )
 
 
 def planner_path(ws: Workspace) -> Path:

@@ -14,12 +14,25 @@ from typing import Any
 PNG_DPI = 100
 _FIGSIZE = (9.0, 4.2)
 _KPI_FIGSIZE = (9.0, 2.0)
-_PALETTE = ("#636efa", "#ef553b", "#00cc96", "#ab63fa", "#ffa15a", "#19d3f3", "#ff6692", "#b6e880", "#ff97ff",
-            "#fecb52", "#1f77b4", "#8c564b")
+_PALETTE = (
+    "#636efa",
+    "#ef553b",
+    "#00cc96",
+    "#ab63fa",
+    "#ffa15a",
+    "#19d3f3",
+    "#ff6692",
+    "#b6e880",
+    "#ff97ff",
+    "#fecb52",
+    "#1f77b4",
+    "#8c564b",
+)
 
 
 def _number(tickformat: str, prefix: str) -> Callable[..., str]:
     """A tick formatter for the d3 formats the charts use: ',.0f', ',.2f', ',.2~f', '.1%', '.2%'."""
+
     def fmt(value: float, _pos: Any = None) -> str:
         if tickformat.endswith("%"):
             digits = int(tickformat.strip(".%~") or 0)
@@ -31,6 +44,7 @@ def _number(tickformat: str, prefix: str) -> Callable[..., str]:
         if "~" in tickformat and "." in text:
             text = text.rstrip("0").rstrip(".")
         return f"{'-' if value < 0 else ''}{prefix}{text}"
+
     return fmt
 
 
@@ -84,8 +98,11 @@ def _render(spec: dict[str, Any]) -> bytes | None:  # noqa: C901 - one step per 
     kinds = {trace.get("type", "scatter") for trace in data}
     if not data or not kinds <= {"indicator", "scatter", "bar"} or ("indicator" in kinds and len(kinds) > 1):
         return None
-    if any(t.get("orientation") == "h" or len(_seq(t.get("x"))) != len(_seq(t.get("y")))
-           for t in data if t.get("type") != "indicator"):
+    if any(
+        t.get("orientation") == "h" or len(_seq(t.get("x"))) != len(_seq(t.get("y")))
+        for t in data
+        if t.get("type") != "indicator"
+    ):
         return None  # horizontal bars, histograms and the like: the interactive chart only
     if kinds == {"indicator"}:
         figure = _kpi(plt, data, layout)
@@ -122,17 +139,33 @@ def _render(spec: dict[str, Any]) -> bytes | None:  # noqa: C901 - one step per 
             else:
                 mode = str(trace.get("mode") or "lines")
                 style = "--" if (trace.get("line") or {}).get("dash") else "-"
-                target.plot(xs, ys, style, marker="o" if "markers" in mode else None, markersize=4, color=colour,
-                            label=name)
+                target.plot(
+                    xs,
+                    ys,
+                    style,
+                    marker="o" if "markers" in mode else None,
+                    markersize=4,
+                    color=colour,
+                    label=name,
+                )
         for key, target in by_axis.items():
             spec_axis = layout.get(key) or {}
-            target.yaxis.set_major_formatter(FuncFormatter(_number(str(spec_axis.get("tickformat") or ",.2~f"),
-                                                                   str(spec_axis.get("tickprefix") or ""))))
+            target.yaxis.set_major_formatter(
+                FuncFormatter(
+                    _number(
+                        str(spec_axis.get("tickformat") or ",.2~f"), str(spec_axis.get("tickprefix") or "")
+                    )
+                )
+            )
             target.set_ylabel(_title(spec_axis))
         step = max(1, len(categories) // 14)  # at most ~14 labels under the axis
         axes.set_xticks(range(0, len(categories), step))
-        axes.set_xticklabels(categories[::step], rotation=30 if len(categories) > 6 else 0, ha="right"
-                             if len(categories) > 6 else "center", fontsize=8)
+        axes.set_xticklabels(
+            categories[::step],
+            rotation=30 if len(categories) > 6 else 0,
+            ha="right" if len(categories) > 6 else "center",
+            fontsize=8,
+        )
         axes.set_xlabel(_title(layout.get("xaxis") or {}))
         axes.grid(axis="y", alpha=0.3)
         if len(data) > 1:
@@ -142,7 +175,9 @@ def _render(spec: dict[str, Any]) -> bytes | None:  # noqa: C901 - one step per 
                 handles += h
                 labels += ll
             # Below the plot: inside it, a legend covers bars or points of the other axis.
-            figure.legend(handles, labels, fontsize=8, loc="lower center", ncol=min(4, len(labels)), frameon=False)
+            figure.legend(
+                handles, labels, fontsize=8, loc="lower center", ncol=min(4, len(labels)), frameon=False
+            )
         if _title(layout):
             axes.set_title(_title(layout), fontsize=11)
         rows = 0 if len(data) < 2 else (len(data) + 3) // 4
@@ -159,10 +194,17 @@ def _kpi(plt: Any, data: list[dict[str, Any]], layout: dict[str, Any]) -> Any:
     for i, trace in enumerate(data):
         number = trace.get("number") or {}
         value = trace.get("value")
-        text = "n/a" if value is None else _number(str(number.get("valueformat") or ",.2~f"),
-                                                  str(number.get("prefix") or ""))(float(value))
+        text = (
+            "n/a"
+            if value is None
+            else _number(str(number.get("valueformat") or ",.2~f"), str(number.get("prefix") or ""))(
+                float(value)
+            )
+        )
         x = (i + 0.5) / count
-        figure.text(x, 0.58, text, ha="center", va="center", fontsize=26 if count == 1 else 20, color="#2a3f5f")
+        figure.text(
+            x, 0.58, text, ha="center", va="center", fontsize=26 if count == 1 else 20, color="#2a3f5f"
+        )
         figure.text(x, 0.2, _title(trace), ha="center", va="center", fontsize=11, color="#506784")
     if _title(layout) and _title(layout) != ", ".join(_title(t) for t in data):
         figure.suptitle(_title(layout), fontsize=11, x=0.02, ha="left")

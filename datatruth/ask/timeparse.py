@@ -19,29 +19,152 @@ from functools import lru_cache
 from datatruth.errors import InternalError
 from datatruth.semantic.plan import TimeRange
 
-_MONTHS = {"january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7, "august": 8,
-           "september": 9, "october": 10, "november": 11, "december": 12, "jan": 1, "feb": 2, "mar": 3,
-           "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sept": 9, "sep": 9, "oct": 10, "nov": 11, "dec": 12}
-_MONTH_NAMES = ("", "January", "February", "March", "April", "May", "June", "July", "August", "September",
-                "October", "November", "December")
+_MONTHS = {
+    "january": 1,
+    "february": 2,
+    "march": 3,
+    "april": 4,
+    "may": 5,
+    "june": 6,
+    "july": 7,
+    "august": 8,
+    "september": 9,
+    "october": 10,
+    "november": 11,
+    "december": 12,
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sept": 9,
+    "sep": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
+}
+_MONTH_NAMES = (
+    "",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 # Words that are also ordinary English: they count as a month only with a preposition or a year.
-_AMBIGUOUS_MONTHS = {"may", "mar", "jan", "jun", "jul", "aug", "sep", "oct", "nov", "dec", "feb", "apr", "sept"}
-_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-                 "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30,
-                 "sixty": 60, "ninety": 90, "a": 1, "an": 1}
-_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
-             "last": 4}
+_AMBIGUOUS_MONTHS = {
+    "may",
+    "mar",
+    "jan",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "oct",
+    "nov",
+    "dec",
+    "feb",
+    "apr",
+    "sept",
+}
+_NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "sixty": 60,
+    "ninety": 90,
+    "a": 1,
+    "an": 1,
+}
+_ORDINALS = {
+    "first": 1,
+    "1st": 1,
+    "second": 2,
+    "2nd": 2,
+    "third": 3,
+    "3rd": 3,
+    "fourth": 4,
+    "4th": 4,
+    "last": 4,
+}
 _UNITS = ("day", "week", "month", "quarter", "year")
 # A number followed by one of these is a quantity, not a year ("more than 2000 miles").
-_QUANTITY_WORDS = {"miles", "mile", "mi", "km", "minutes", "minute", "min", "mins", "hours", "hrs", "seconds",
-                   "dollars", "usd", "units", "items", "orders", "flights", "customers", "seats", "feet", "ft",
-                   "percent", "pct", "times", "rows", "people", "passengers", "products"}
-_COMPARATOR_WORDS = {"than", "over", "above", "under", "below", "least", "most", "top", "bottom", "first",
-                     "exceeding", "exceeds", "equals", "equal", "limit", "best", "worst"}
+_QUANTITY_WORDS = {
+    "miles",
+    "mile",
+    "mi",
+    "km",
+    "minutes",
+    "minute",
+    "min",
+    "mins",
+    "hours",
+    "hrs",
+    "seconds",
+    "dollars",
+    "usd",
+    "units",
+    "items",
+    "orders",
+    "flights",
+    "customers",
+    "seats",
+    "feet",
+    "ft",
+    "percent",
+    "pct",
+    "times",
+    "rows",
+    "people",
+    "passengers",
+    "products",
+}
+_COMPARATOR_WORDS = {
+    "than",
+    "over",
+    "above",
+    "under",
+    "below",
+    "least",
+    "most",
+    "top",
+    "bottom",
+    "first",
+    "exceeding",
+    "exceeds",
+    "equals",
+    "equal",
+    "limit",
+    "best",
+    "worst",
+}
 
 MIN_YEAR, MAX_YEAR = 1900, 2100  # dates outside these years are refused: no warehouse holds them
-_MONTH = ("(?:january|february|march|april|may|june|july|august|september|october|november|december|"
-          "sept|jan|feb|mar|apr|jun|jul|aug|sep|oct|nov|dec)")
+_MONTH = (
+    "(?:january|february|march|april|may|june|july|august|september|october|november|december|"
+    "sept|jan|feb|mar|apr|jun|jul|aug|sep|oct|nov|dec)"
+)
 _YEAR = r"(?:19|20)\d{2}"
 _NUM = r"(?:\d+|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + ")"
 _PREP = r"(?:(?:in|during|for|of|on)\s+(?:the\s+)?)"
@@ -49,10 +172,12 @@ _PREP = r"(?:(?:in|during|for|of|on)\s+(?:the\s+)?)"
 
 def _point(p: str) -> str:
     """A regex for one calendar point (a date, a quarter, a month or a year) with group names prefixed by p."""
-    return (rf"(?:(?P<{p}iso>\d{{4}}-\d{{2}}-\d{{2}})"
-            rf"|q(?P<{p}q>[1-4])(?:\s+(?:of\s+)?(?P<{p}qy>{_YEAR}))?"
-            rf"|(?P<{p}m>{_MONTH})(?:\s+(?P<{p}my>{_YEAR}))?"
-            rf"|(?P<{p}y>{_YEAR}))")
+    return (
+        rf"(?:(?P<{p}iso>\d{{4}}-\d{{2}}-\d{{2}})"
+        rf"|q(?P<{p}q>[1-4])(?:\s+(?:of\s+)?(?P<{p}qy>{_YEAR}))?"
+        rf"|(?P<{p}m>{_MONTH})(?:\s+(?P<{p}my>{_YEAR}))?"
+        rf"|(?P<{p}y>{_YEAR}))"
+    )
 
 
 @dataclass(frozen=True)
@@ -112,6 +237,7 @@ class _Hit:
 
 # -- calendar arithmetic -----------------------------------------------------------------------------------
 
+
 def add_months(day: dt.date, months: int) -> dt.date:
     """`day` shifted by whole months, clamped to the end of the target month."""
     index = day.year * 12 + day.month - 1 + months
@@ -160,6 +286,7 @@ def _unit_label(start: dt.date, unit: str) -> str:
 
 
 # -- points: a year, a quarter, a month or a date ------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class _Point:
@@ -259,8 +386,10 @@ def _between(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
         label = f"{a.label(a0).rsplit(' ', 1)[0]} to {b.label(b0)}"
     first = TimeRange(a0, a.resolved(today, b0.year if a.year is None else None)[1], a.label(a0), a.unit)
     second = TimeRange(b0, b1, b.label(b0), b.unit)
-    return _Hit(TimeRange(a0, b1, label, a.unit if a.unit == b.unit else None),
-                points=(first, second) if a.unit == b.unit else ())
+    return _Hit(
+        TimeRange(a0, b1, label, a.unit if a.unit == b.unit else None),
+        points=(first, second) if a.unit == b.unit else (),
+    )
 
 
 def _since(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
@@ -297,8 +426,10 @@ def _to_date(m: re.Match[str], today: dt.date, text: str) -> _Hit:
     if unit is None:
         unit = {"y": "year", "m": "month", "q": "quarter", "w": "week"}[word[0]]
     start = period_start(today, unit)
-    return _Hit(TimeRange(start, today + dt.timedelta(days=1), f"{unit} to date ({_unit_label(start, unit)})",
-                          unit), to_date=unit if "this" not in word and "current" not in word else None)
+    return _Hit(
+        TimeRange(start, today + dt.timedelta(days=1), f"{unit} to date ({_unit_label(start, unit)})", unit),
+        to_date=unit if "this" not in word and "current" not in word else None,
+    )
 
 
 def _previous_period(m: re.Match[str], today: dt.date, text: str) -> _Hit:
@@ -340,11 +471,12 @@ def _single_point(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
     a = _read_point(m, "a_")
     if a is None:
         return None
-    before = text[:m.start()].split()[-1:] if not m.group("prep") else []
-    after = text[m.end():].split()[:1]
+    before = text[: m.start()].split()[-1:] if not m.group("prep") else []
+    after = text[m.end() :].split()[:1]
     if a.unit == "year":
-        if (before and before[0] in _COMPARATOR_WORDS | {">", "<", ">=", "<=", "="}) or \
-                (after and after[0] in _QUANTITY_WORDS):
+        if (before and before[0] in _COMPARATOR_WORDS | {">", "<", ">=", "<=", "="}) or (
+            after and after[0] in _QUANTITY_WORDS
+        ):
             return None
     if a.unit == "month" and a.year is None and not m.group("prep") and m.group("a_m") in _AMBIGUOUS_MONTHS:
         return None
@@ -358,8 +490,17 @@ def _grain(m: re.Match[str], today: dt.date, text: str) -> _Hit:
         return _Hit(grain="day_of_week")
     if word.startswith("weekday"):
         return _Hit(grain="day_of_week")
-    stem = {"hourly": "hour", "daily": "day", "date": "day", "weekly": "week", "monthly": "month",
-            "quarterly": "quarter", "yearly": "year", "annually": "year", "annual": "year"}.get(word, word)
+    stem = {
+        "hourly": "hour",
+        "daily": "day",
+        "date": "day",
+        "weekly": "week",
+        "monthly": "month",
+        "quarterly": "quarter",
+        "yearly": "year",
+        "annually": "year",
+        "annual": "year",
+    }.get(word, word)
     return _Hit(grain=stem.rstrip("s"))
 
 
@@ -376,7 +517,7 @@ def _year_q(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
 
 
 def _month_list(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
-    """"December, January and February (2013)": each month (the most recent one, or of the year given)."""
+    """ "December, January and February (2013)": each month (the most recent one, or of the year given)."""
     names = re.findall(_MONTH, m.group("months"))
     year = int(m.group("ly")) if m.group("ly") else None
     pieces = []
@@ -390,7 +531,7 @@ def _month_list(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
 
 def _union(pieces: list[TimeRange]) -> TimeRange:
     """One range covering pieces; its parts keep the gaps between pieces that do not touch."""
-    ordered = sorted(pieces, key=lambda r: (r.start or dt.date.min))
+    ordered = sorted(pieces, key=lambda r: r.start or dt.date.min)
     merged: list[list[dt.date]] = []
     for r in ordered:
         if r.start is None or r.end is None:
@@ -406,9 +547,9 @@ def _union(pieces: list[TimeRange]) -> TimeRange:
 
 
 def _day_rule(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
-    """"31 October 2026", "October 31, 2026", "the 1st of January 2013": one day (a range of days is left to
+    """ "31 October 2026", "October 31, 2026", "the 1st of January 2013": one day (a range of days is left to
     the range rules, or unread)."""
-    if re.search(r"\b(?:from|between)\s*$", text[:m.start()]):
+    if re.search(r"\b(?:from|between)\s*$", text[: m.start()]):
         return None
     g = m.groupdict()
     month = _MONTHS[g.get("dm") or g.get("md") or ""]
@@ -425,7 +566,7 @@ def _day_rule(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
 
 
 def _day_range(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
-    """"July 1 to 7", "from July 1 to July 7, 2013", "1-7 July": the days from the first through the last."""
+    """ "July 1 to 7", "from July 1 to July 7, 2013", "1-7 July": the days from the first through the last."""
     g = m.groupdict()
     first_month = _MONTHS[g.get("m1") or g.get("mb") or ""]
     last_month = _MONTHS[g["m2"]] if g.get("m2") else first_month
@@ -445,18 +586,32 @@ def _day_range(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
 
 
 # named days of the calendar (fixed dates, and US Thanksgiving: the fourth Thursday of November)
-_NAMED_DAYS = {"christmas day": (12, 25), "christmas": (12, 25), "christmas eve": (12, 24),
-               "new year's day": (1, 1), "new years day": (1, 1), "new year's eve": (12, 31),
-               "new years eve": (12, 31), "halloween": (10, 31), "valentine's day": (2, 14),
-               "valentines day": (2, 14), "independence day": (7, 4), "the fourth of july": (7, 4),
-               "fourth of july": (7, 4), "thanksgiving": (11, 0), "thanksgiving day": (11, 0)}
+_NAMED_DAYS = {
+    "christmas day": (12, 25),
+    "christmas": (12, 25),
+    "christmas eve": (12, 24),
+    "new year's day": (1, 1),
+    "new years day": (1, 1),
+    "new year's eve": (12, 31),
+    "new years eve": (12, 31),
+    "halloween": (10, 31),
+    "valentine's day": (2, 14),
+    "valentines day": (2, 14),
+    "independence day": (7, 4),
+    "the fourth of july": (7, 4),
+    "fourth of july": (7, 4),
+    "thanksgiving": (11, 0),
+    "thanksgiving day": (11, 0),
+}
 
 
-_NAMED_DAY_NAMES = "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in sorted(_NAMED_DAYS, key=len, reverse=True))
+_NAMED_DAY_NAMES = "|".join(
+    re.escape(n).replace(r"\ ", r"\s+") for n in sorted(_NAMED_DAYS, key=len, reverse=True)
+)
 
 
 def _named_day(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
-    """"Christmas Day 2013", "on Halloween": that one day (the most recent one when no year is given)."""
+    """ "Christmas Day 2013", "on Halloween": that one day (the most recent one when no year is given)."""
     month, day = _NAMED_DAYS[re.sub(r"\s+", " ", m.group("name").replace("’", "'"))]
     year = int(m.group("hy")) if m.group("hy") else today.year
 
@@ -473,7 +628,7 @@ def _named_day(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
 
 
 def _week_of_month(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
-    """"the first week of July": days 1-7 of the month (the second 8-14, …; the last: its final seven days)."""
+    """ "the first week of July": days 1-7 of the month (the second 8-14, …; the last: its final seven days)."""
     g = m.groupdict()
     month = _MONTHS[g["wm"]]
     year = int(g["wy"]) if g.get("wy") else today.year
@@ -482,65 +637,139 @@ def _week_of_month(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
         first = first.replace(year=year - 1)
     end_of_month = shift(first, "month", 1)
     order = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3}
-    start = end_of_month - dt.timedelta(days=7) if g["wo"] == "last" else first + dt.timedelta(days=7 * order[g["wo"]])
+    start = (
+        end_of_month - dt.timedelta(days=7)
+        if g["wo"] == "last"
+        else first + dt.timedelta(days=7 * order[g["wo"]])
+    )
     end = min(start + dt.timedelta(days=7), end_of_month)
-    return _Hit(TimeRange(start, end, f"{start.strftime('%-d')}-{(end - dt.timedelta(days=1)).strftime('%-d %B %Y')}",
-                          "day"))
+    return _Hit(
+        TimeRange(
+            start, end, f"{start.strftime('%-d')}-{(end - dt.timedelta(days=1)).strftime('%-d %B %Y')}", "day"
+        )
+    )
 
 
 _COMPARE_WORDS = r"(?:vs\.?|versus|compared\s+(?:to|with)|against|relative\s+to)"
 _RULES: list[Rule] = [
-    (re.compile(r"\b(?:year[\s-]*over[\s-]*year|yoy|y/y|year[\s-]on[\s-]year|"
-                + _COMPARE_WORDS + r"\s+(?:the\s+)?(?:same\s+(?:period|time|quarter|month|week|months|weeks)\s+"
-                r"(?:of\s+)?)?(?:(?:the\s+)?(?:last|previous|prior|a)\s+year|one\s+year\s+(?:ago|earlier|before))"
-                r"(?:'s)?|(?:than|from)\s+(?:the\s+)?same\s+(?:period|time|quarter|month|week)\s+last\s+year|"
-                r"same\s+(?:period|time|quarter|month|week)\s+(?:of\s+)?(?:the\s+)?(?:last|previous|prior)\s+year)\b"),
-     _comparison_year),
-    (re.compile(r"\b(?:(?P<unit>month|quarter|week|day)[\s-]*over[\s-]*(?:month|quarter|week|day)|mom|qoq|wow|"
-                r"m/m|q/q|period[\s-]*over[\s-]*period|" + _COMPARE_WORDS +
-                r"\s+(?:the\s+)?(?:(?:previous|prior|preceding|last)\s+(?:period|month|quarter|week)|"
-                r"(?:period|month|quarter|week|year)\s+before|(?:previous|prior|preceding)\s+one))\b"),
-     _comparison_previous),
+    (
+        re.compile(
+            r"\b(?:year[\s-]*over[\s-]*year|yoy|y/y|year[\s-]on[\s-]year|"
+            + _COMPARE_WORDS
+            + r"\s+(?:the\s+)?(?:same\s+(?:period|time|quarter|month|week|months|weeks)\s+"
+            r"(?:of\s+)?)?(?:(?:the\s+)?(?:last|previous|prior|a)\s+year|one\s+year\s+(?:ago|earlier|before))"
+            r"(?:'s)?|(?:than|from)\s+(?:the\s+)?same\s+(?:period|time|quarter|month|week)\s+last\s+year|"
+            r"same\s+(?:period|time|quarter|month|week)\s+(?:of\s+)?(?:the\s+)?(?:last|previous|prior)\s+year)\b"
+        ),
+        _comparison_year,
+    ),
+    (
+        re.compile(
+            r"\b(?:(?P<unit>month|quarter|week|day)[\s-]*over[\s-]*(?:month|quarter|week|day)|mom|qoq|wow|"
+            r"m/m|q/q|period[\s-]*over[\s-]*period|"
+            + _COMPARE_WORDS
+            + r"\s+(?:the\s+)?(?:(?:previous|prior|preceding|last)\s+(?:period|month|quarter|week)|"
+            r"(?:period|month|quarter|week|year)\s+before|(?:previous|prior|preceding)\s+one))\b"
+        ),
+        _comparison_previous,
+    ),
     (re.compile(rf"\b{_point('a_')}\s*,?\s+{_COMPARE_WORDS}\s+(?:the\s+)?{_point('b_')}\b"), _versus),
-    (re.compile(rf"\b(?:from\s+|between\s+)?(?P<m1>{_MONTH})\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s*"
-                rf"(?:-|to|through|thru|until|till|and)\s*(?:(?P<m2>{_MONTH})\s+)?(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?"
-                rf"(?:,?\s+(?P<y>{_YEAR}))?\b|\b(?:from\s+|between\s+)?(?:the\s+)?(?P<d1b>\d{{1,2}})(?:st|nd|rd|th)?\s*"
-                rf"(?:-|to|through|thru|until|till|and)\s*(?:the\s+)?(?P<d2b>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?"
-                rf"(?P<mb>{_MONTH})(?:,?\s+(?P<yb>{_YEAR}))?\b"), _day_range),
+    (
+        re.compile(
+            rf"\b(?:from\s+|between\s+)?(?P<m1>{_MONTH})\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s*"
+            rf"(?:-|to|through|thru|until|till|and)\s*(?:(?P<m2>{_MONTH})\s+)?(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?"
+            rf"(?:,?\s+(?P<y>{_YEAR}))?\b|\b(?:from\s+|between\s+)?(?:the\s+)?(?P<d1b>\d{{1,2}})(?:st|nd|rd|th)?\s*"
+            rf"(?:-|to|through|thru|until|till|and)\s*(?:the\s+)?(?P<d2b>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?"
+            rf"(?P<mb>{_MONTH})(?:,?\s+(?P<yb>{_YEAR}))?\b"
+        ),
+        _day_range,
+    ),
     (re.compile(rf"\b(?:on\s+)?(?P<name>{_NAMED_DAY_NAMES})(?:,?\s+(?P<hy>{_YEAR}))?\b"), _named_day),
-    (re.compile(rf"\b(?:(?:in|during|for|over)\s+)?(?:the\s+)?(?P<wo>first|second|third|fourth|1st|2nd|3rd|4th|last)"
-                rf"\s+week\s+of\s+(?P<wm>{_MONTH})(?:\s+(?P<wy>{_YEAR}))?\b"), _week_of_month),
-    (re.compile(rf"\b(?:between|from)\s+{_point('a_')}\s+(?:and|to|through|until|till|-)\s+{_point('b_')}\b"),
-     _between),
+    (
+        re.compile(
+            rf"\b(?:(?:in|during|for|over)\s+)?(?:the\s+)?(?P<wo>first|second|third|fourth|1st|2nd|3rd|4th|last)"
+            rf"\s+week\s+of\s+(?P<wm>{_MONTH})(?:\s+(?P<wy>{_YEAR}))?\b"
+        ),
+        _week_of_month,
+    ),
+    (
+        re.compile(
+            rf"\b(?:between|from)\s+{_point('a_')}\s+(?:and|to|through|until|till|-)\s+{_point('b_')}\b"
+        ),
+        _between,
+    ),
     (re.compile(rf"\b{_point('a_')}\s*(?:-|to|through|thru)\s*{_point('b_')}\b"), _between),
-    (re.compile(rf"\b(?:(?:in|during|for|of)\s+)?(?P<months>{_MONTH}(?:\s*(?:,|and|or|&|,\s*and|,\s*or)\s*{_MONTH})+)"
-                rf"(?:\s+(?:of\s+)?(?P<ly>{_YEAR}))?\b"), _month_list),
+    (
+        re.compile(
+            rf"\b(?:(?:in|during|for|of)\s+)?(?P<months>{_MONTH}(?:\s*(?:,|and|or|&|,\s*and|,\s*or)\s*{_MONTH})+)"
+            rf"(?:\s+(?:of\s+)?(?P<ly>{_YEAR}))?\b"
+        ),
+        _month_list,
+    ),
     (re.compile(rf"\b(?P<word>since|after|before|until|till|prior to)\s+{_point('a_')}\b"), _since),
-    (re.compile(rf"\b(?:{_PREP})?(?:(?P<ord>first|second|third|fourth|1st|2nd|3rd|4th)\s+(?P<kind>quarter|half)"
-                rf"|(?P<kind2>h)(?P<num>[12])(?=\s|$))(?:\s+(?:of\s+)?(?P<year>{_YEAR}|the\s+year|this\s+year|"
-                rf"last\s+year))?\b"), _part_of_year),
-    (re.compile(rf"\b(?:{_PREP})?(?:last|past|previous|prior|trailing|recent)\s+(?P<n>{_NUM})\s+"
-                rf"(?P<unit>day|week|month|quarter|year)s?\b"), _rolling),
-    (re.compile(r"\b(?:(?:in|over|during)\s+)?(?:the\s+)?past\s+(?P<n>)(?P<unit>day|week|month|quarter|year)\b"),
-     _rolling),
-    (re.compile(r"\b(?:ytd|mtd|qtd|wtd|(?:year|month|quarter|week)[\s-]to[\s-]date|"
-                r"(?:so\s+far\s+)?(?:this|current)\s+(?:year|month|quarter|week)(?:\s+so\s+far)?)\b"), _to_date),
-    (re.compile(r"\b(?:(?:in|during|for|over)\s+)?(?:the\s+)?(?:last|previous|prior)\s+"
-                r"(?P<unit>week|month|quarter|year)\b"), _previous_period),
+    (
+        re.compile(
+            rf"\b(?:{_PREP})?(?:(?P<ord>first|second|third|fourth|1st|2nd|3rd|4th)\s+(?P<kind>quarter|half)"
+            rf"|(?P<kind2>h)(?P<num>[12])(?=\s|$))(?:\s+(?:of\s+)?(?P<year>{_YEAR}|the\s+year|this\s+year|"
+            rf"last\s+year))?\b"
+        ),
+        _part_of_year,
+    ),
+    (
+        re.compile(
+            rf"\b(?:{_PREP})?(?:last|past|previous|prior|trailing|recent)\s+(?P<n>{_NUM})\s+"
+            rf"(?P<unit>day|week|month|quarter|year)s?\b"
+        ),
+        _rolling,
+    ),
+    (
+        re.compile(
+            r"\b(?:(?:in|over|during)\s+)?(?:the\s+)?past\s+(?P<n>)(?P<unit>day|week|month|quarter|year)\b"
+        ),
+        _rolling,
+    ),
+    (
+        re.compile(
+            r"\b(?:ytd|mtd|qtd|wtd|(?:year|month|quarter|week)[\s-]to[\s-]date|"
+            r"(?:so\s+far\s+)?(?:this|current)\s+(?:year|month|quarter|week)(?:\s+so\s+far)?)\b"
+        ),
+        _to_date,
+    ),
+    (
+        re.compile(
+            r"\b(?:(?:in|during|for|over)\s+)?(?:the\s+)?(?:last|previous|prior)\s+"
+            r"(?P<unit>week|month|quarter|year)\b"
+        ),
+        _previous_period,
+    ),
     (re.compile(r"\b(?:today|yesterday)\b"), _day_word),
-    (re.compile(rf"\b(?:on\s+)?(?:the\s+)?(?P<dd>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<dm>{_MONTH})"
-                rf"(?:,?\s+(?P<dy>{_YEAR}))?\b|\b(?:on\s+)?(?P<md>{_MONTH})\s+(?P<mdd>\d{{1,2}})(?:st|nd|rd|th)?"
-                rf"(?:,?\s+(?P<mdy>{_YEAR}))?\b(?!\s*(?:-|to|through|thru|until|till|and)\b)"), _day_rule),
-    (re.compile(rf"\b(?P<prep>{_PREP})?(?:(?P<ry>{_YEAR})\s*-?\s*q(?P<rq>[1-4])|{_point('a_')})\b"),
-     _year_q),
-    (re.compile(r"\b(?:by|per|each|every|for\s+each|for\s+every|across|over)\s+(?:the\s+)?"
-                r"(?P<g>day\s+of\s+(?:the\s+)?week|weekdays?|week\s*days?|hours?|days?|dates?|weeks?|months?|"
-                r"quarters?|years?)\b(?!\s+of\s+(?:the\s+)?(?:day|week|month|year))"), _grain),
+    (
+        re.compile(
+            rf"\b(?:on\s+)?(?:the\s+)?(?P<dd>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<dm>{_MONTH})"
+            rf"(?:,?\s+(?P<dy>{_YEAR}))?\b|\b(?:on\s+)?(?P<md>{_MONTH})\s+(?P<mdd>\d{{1,2}})(?:st|nd|rd|th)?"
+            rf"(?:,?\s+(?P<mdy>{_YEAR}))?\b(?!\s*(?:-|to|through|thru|until|till|and)\b)"
+        ),
+        _day_rule,
+    ),
+    (re.compile(rf"\b(?P<prep>{_PREP})?(?:(?P<ry>{_YEAR})\s*-?\s*q(?P<rq>[1-4])|{_point('a_')})\b"), _year_q),
+    (
+        re.compile(
+            r"\b(?:by|per|each|every|for\s+each|for\s+every|across|over)\s+(?:the\s+)?"
+            r"(?P<g>day\s+of\s+(?:the\s+)?week|weekdays?|week\s*days?|hours?|days?|dates?|weeks?|months?|"
+            r"quarters?|years?)\b(?!\s+of\s+(?:the\s+)?(?:day|week|month|year))"
+        ),
+        _grain,
+    ),
     (re.compile(r"\b(?P<g>hourly|daily|weekly|monthly|quarterly|yearly|annually|annual)\b"), _grain),
     # "which month", "busiest day of the week": the grain is asked for; the ranking word stays for the planner
-    (re.compile(r"\b(?:which|what|busiest|best|worst|peak|quietest|slowest|top|highest|lowest|strongest|weakest)"
-                r"\s+(?P<span>(?P<g>day\s+of\s+(?:the\s+)?week|weekday|hour|day|week|month|quarter|year)s?)\b"
-                r"(?!\s+(?:to\s+date|over))"), _grain),
+    (
+        re.compile(
+            r"\b(?:which|what|busiest|best|worst|peak|quietest|slowest|top|highest|lowest|strongest|weakest)"
+            r"\s+(?P<span>(?P<g>day\s+of\s+(?:the\s+)?week|weekday|hour|day|week|month|quarter|year)s?)\b"
+            r"(?!\s+(?:to\s+date|over))"
+        ),
+        _grain,
+    ),
     (re.compile(r"\b(?:over\s+time|trends?|trending|time\s+series)\b"), _weak_grain),
 ]
 
@@ -551,7 +780,9 @@ def _overlaps(span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
 
 _ISO_LIKE = re.compile(r"\b(\d{3,5})-(\d{1,2})-(\d{1,2})\b")
 _YEAR_LIKE = re.compile(r"\b(?:in|during|for|since|before|after|until|of|year)\s+(\d{4,6})\b")
-_ROLLING_LIKE = re.compile(r"\b(?:last|past|previous|prior|trailing)\s+(\d+)\s+(day|week|month|quarter|year)s?\b")
+_ROLLING_LIKE = re.compile(
+    r"\b(?:last|past|previous|prior|trailing)\s+(\d+)\s+(day|week|month|quarter|year)s?\b"
+)
 
 
 def impossible_dates(text: str, today: dt.date) -> list[str]:
@@ -567,7 +798,9 @@ def impossible_dates(text: str, today: dt.date) -> list[str]:
             found.append(f"{m.group(0)} is outside the years {MIN_YEAR}-{MAX_YEAR} any data can hold")
     for m in _YEAR_LIKE.finditer(text):
         year = int(m.group(1))
-        if not MIN_YEAR <= year <= MAX_YEAR and not text[m.end():].lstrip().startswith(tuple(_QUANTITY_WORDS)):
+        if not MIN_YEAR <= year <= MAX_YEAR and not text[m.end() :].lstrip().startswith(
+            tuple(_QUANTITY_WORDS)
+        ):
             found.append(f"the year {year} is outside the years {MIN_YEAR}-{MAX_YEAR} any data can hold")
     for m in _ROLLING_LIKE.finditer(text):
         n, unit = int(m.group(1)), m.group(2)
@@ -583,16 +816,19 @@ _VERB_SEASONS = frozenset({"fall", "spring"})  # season names that are also verb
 @lru_cache(maxsize=64)
 def _season_rule(names: tuple[tuple[str, tuple[int, ...]], ...]) -> re.Pattern[str]:
     words = "|".join(sorted((re.escape(n) for n, _ in names), key=len, reverse=True))
-    return re.compile(rf"\b(?:(?:in|during|for|over|of)\s+)?(?:the\s+)?(?:(?P<rel>last|this|previous|past|current)\s+)?"
-                      rf"(?P<season>{words})(?:\s+(?:months?\s+)?(?:of\s+)?(?P<y>{_YEAR}))?\b")
+    return re.compile(
+        rf"\b(?:(?:in|during|for|over|of)\s+)?(?:the\s+)?(?:(?P<rel>last|this|previous|past|current)\s+)?"
+        rf"(?P<season>{words})(?:\s+(?:months?\s+)?(?:of\s+)?(?P<y>{_YEAR}))?\b"
+    )
 
 
 def _season(m: re.Match[str], today: dt.date, names: dict[str, tuple[int, ...]]) -> _Hit | None:
     """A named set of months: every year when no year is said, else that year's (winter 2025 = Dec 2024-Feb
     2025); "last winter" is the most recent one that has ended, "this summer" the one of this year."""
     word = m.group("season")
-    if word in _VERB_SEASONS and not (m.group("y") or m.group("rel") or
-                                      re.match(r"(?:in|during|for|over|of|the)\s", m.group(0).lower())):
+    if word in _VERB_SEASONS and not (
+        m.group("y") or m.group("rel") or re.match(r"(?:in|during|for|over|of|the)\s", m.group(0).lower())
+    ):
         return None  # "which policy does claim 12 fall under": a verb, not autumn
     months = names[word]
     label = f"{word} ({', '.join(_MONTH_NAMES[i] for i in months)})"
@@ -612,12 +848,27 @@ def _season(m: re.Match[str], today: dt.date, names: dict[str, tuple[int, ...]])
             year -= 1
     start = dt.date(year - (1 if wraps else 0), first, 1)
     end = add_months(start, len(months))
-    return _Hit(TimeRange(start, end, f"{word} {year} ({_unit_label(start, 'month')} to "
-                                      f"{_unit_label(add_months(end, -1), 'month')})", None))
+    return _Hit(
+        TimeRange(
+            start,
+            end,
+            f"{word} {year} ({_unit_label(start, 'month')} to {_unit_label(add_months(end, -1), 'month')})",
+            None,
+        )
+    )
 
 
-_SHORT = {"yr": "year", "yrs": "years", "qtr": "quarter", "qtrs": "quarters", "mth": "month", "mths": "months",
-          "wk": "week", "wks": "weeks", "ytd": "ytd"}
+_SHORT = {
+    "yr": "year",
+    "yrs": "years",
+    "qtr": "quarter",
+    "qtrs": "quarters",
+    "mth": "month",
+    "mths": "months",
+    "wk": "week",
+    "wks": "weeks",
+    "ytd": "ytd",
+}
 _WORD = re.compile(r"[a-z]+")
 
 
@@ -638,7 +889,7 @@ def _corrected(text: str) -> tuple[str, list[int]]:
             new = found[0] if found else None
         if new is None:
             continue
-        out.append(text[last:m.start()])
+        out.append(text[last : m.start()])
         where += range(last, m.start())
         out.append(new)
         where += [m.start() + min(k, len(word) - 1) for k in range(len(new))]
@@ -660,11 +911,36 @@ def parse_time(text: str, today: dt.date, periods: tuple[tuple[str, tuple[int, .
         return match
     # spans were found in the mended text: map them back onto the question as written
     spans = tuple((where[a], where[b - 1] + 1) for a, b in match.spans)
-    hits = tuple(TimeHit(where[h.start], where[h.end - 1] + 1, h.phrase, h.time_range, h.months, h.periods, h.grain,
-                         h.comparison, h.explicit, h.points) for h in match.hits)
-    return TimeMatch(match.time_range, match.grain, match.comparison, spans, match.phrases, match.parts,
-                     match.to_date, hits, match.months, match.months_label, match.periods, match.explicit_comparison,
-                     tuple(impossible_dates(original, today)))
+    hits = tuple(
+        TimeHit(
+            where[h.start],
+            where[h.end - 1] + 1,
+            h.phrase,
+            h.time_range,
+            h.months,
+            h.periods,
+            h.grain,
+            h.comparison,
+            h.explicit,
+            h.points,
+        )
+        for h in match.hits
+    )
+    return TimeMatch(
+        match.time_range,
+        match.grain,
+        match.comparison,
+        spans,
+        match.phrases,
+        match.parts,
+        match.to_date,
+        hits,
+        match.months,
+        match.months_label,
+        match.periods,
+        match.explicit_comparison,
+        tuple(impossible_dates(original, today)),
+    )
 
 
 def _parse(text: str, today: dt.date, periods: tuple[tuple[str, tuple[int, ...]], ...]) -> TimeMatch:
@@ -695,10 +971,22 @@ def _parse(text: str, today: dt.date, periods: tuple[tuple[str, tuple[int, ...]]
             if hit is None:
                 continue
             taken.append(span)
-            phrase = text[span[0]:span[1]].strip()
+            phrase = text[span[0] : span[1]].strip()
             phrases.append(phrase)
-            hits.append(TimeHit(span[0], span[1], phrase, hit.time_range, hit.months, hit.periods, hit.grain,
-                                hit.comparison, hit.explicit, hit.points))
+            hits.append(
+                TimeHit(
+                    span[0],
+                    span[1],
+                    phrase,
+                    hit.time_range,
+                    hit.months,
+                    hit.periods,
+                    hit.grain,
+                    hit.comparison,
+                    hit.explicit,
+                    hit.points,
+                )
+            )
             if hit.time_range is not None:
                 ranges.append(hit.time_range)
                 parts.append((span[0], "range", phrase))
@@ -720,9 +1008,21 @@ def _parse(text: str, today: dt.date, periods: tuple[tuple[str, tuple[int, ...]]
                 explicit = explicit or hit.explicit
                 parts.append((span[0], "comparison", phrase))
     ordered = tuple((kind, phrase) for _, kind, phrase in sorted(parts))
-    return TimeMatch(combine_ranges(ranges), grain or weak, comparison, tuple(sorted(taken)), tuple(phrases), ordered,
-                     to_date, tuple(sorted(hits, key=lambda h: h.start)), months, months_label, compared, explicit,
-                     tuple(impossible_dates(text, today)))
+    return TimeMatch(
+        combine_ranges(ranges),
+        grain or weak,
+        comparison,
+        tuple(sorted(taken)),
+        tuple(phrases),
+        ordered,
+        to_date,
+        tuple(sorted(hits, key=lambda h: h.start)),
+        months,
+        months_label,
+        compared,
+        explicit,
+        tuple(impossible_dates(text, today)),
+    )
 
 
 def _piece_label(day: dt.date) -> str:
@@ -744,11 +1044,18 @@ def combine_ranges(ranges: list[TimeRange]) -> TimeRange | None:
     pieces = [(r, a, b) for r in ranges for a, b in r.pieces()]
     if all(a and b for _, a, b in pieces):
         # "1999, 2000 or 2016" read as "1999" and "2000 or 2016": the union of every piece, gaps kept
-        return _union([TimeRange(a, b, r.label if len(r.pieces()) == 1 else _piece_label(a), r.grain)
-                       for r, a, b in pieces if a and b])
+        return _union(
+            [
+                TimeRange(a, b, r.label if len(r.pieces()) == 1 else _piece_label(a), r.grain)
+                for r, a, b in pieces
+                if a and b
+            ]
+        )
     starts = [r.start for r in ranges]
     ends = [r.end for r in ranges]
     start = None if None in starts else min(s for s in starts if s)
     end = None if None in ends else max(e for e in ends if e)
     grains = {r.grain for r in ranges}
-    return TimeRange(start, end, " and ".join(r.label for r in ranges), grains.pop() if len(grains) == 1 else None)
+    return TimeRange(
+        start, end, " and ".join(r.label for r in ranges), grains.pop() if len(grains) == 1 else None
+    )

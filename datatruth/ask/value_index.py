@@ -64,7 +64,9 @@ class ValueIndex:
     skipped: dict[str, str] = field(default_factory=dict)  # dimension -> why it has no values
     samples: dict[str, list[str]] = field(default_factory=dict)  # dimension -> the model's sample values
     ranges: dict[str, list[float]] = field(default_factory=dict)  # numeric dimension -> [min, max] seen
-    aliases: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # dimension -> {other name: values}
+    aliases: dict[str, dict[str, list[str]]] = field(
+        default_factory=dict
+    )  # dimension -> {other name: values}
 
     def __post_init__(self) -> None:
         self._exact: dict[str, list[ValueCandidate]] = {}
@@ -112,8 +114,13 @@ class ValueIndex:
         """Exact candidates for a value written as `text`."""
         return list(self._exact.get(normalize(text), ()))
 
-    def matches(self, words: Sequence[Word], free: Sequence[bool], vocabulary_words: frozenset[str] = frozenset(),  # noqa: C901 - exact, compact, prefix then single-word passes, in ranked order
-                fuzzy: bool = True) -> list[ValueHit]:
+    def matches(  # noqa: C901 - exact, compact, prefix then single-word passes, in ranked order
+        self,
+        words: Sequence[Word],
+        free: Sequence[bool],
+        vocabulary_words: frozenset[str] = frozenset(),
+        fuzzy: bool = True,
+    ) -> list[ValueHit]:
         """Candidate value mentions among the free words: exact and compact first, then partial and fuzzy."""
         hits: list[ValueHit] = []
         n = len(words)
@@ -140,8 +147,16 @@ class ValueIndex:
                     continue
                 if j - i == 1 and len(key) <= 3:
                     method = "code"
-                hits.append(ValueHit(i, j, " ".join(w.raw for w in words[i:j]), tuple(cands),
-                                     1.0 if method not in ("compact", "prefix") else 0.95, method))
+                hits.append(
+                    ValueHit(
+                        i,
+                        j,
+                        " ".join(w.raw for w in words[i:j]),
+                        tuple(cands),
+                        1.0 if method not in ("compact", "prefix") else 0.95,
+                        method,
+                    )
+                )
                 for k in range(i, j):
                     covered[k] = True
         for i in range(n):
@@ -155,8 +170,9 @@ class ValueIndex:
             # or after a word that introduces a place or a party ("to denver")
             # the first word of a question is capitalised anyway; it names a value only as the first of a list
             # ("Southwest vs JetBlue")
-            leads_list = i == 0 and (word.possessive or i + 1 < n and words[i + 1].lower in ("vs", "versus", "or",
-                                                                                            "and", "&"))
+            leads_list = i == 0 and (
+                word.possessive or i + 1 < n and words[i + 1].lower in ("vs", "versus", "or", "and", "&")
+            )
             capital = word.raw[:1].isupper() and (i > 0 or leads_list) and not shouting
             named = capital or (i > 0 and words[i - 1].lower in _CODE_CUES)
             if cands and capital:  # one word of a longer name counts only when written as a name
@@ -165,7 +181,12 @@ class ValueIndex:
                 covered[i] = True
                 continue
             leading = [c for c in cands if normalize(c.value).split()[:1] == [word.norm]]
-            if len({c.value for c in leading}) == 1 and named and i > 0 and words[i - 1].lower not in ("by", "and", "or", "vs", "than"):
+            if (
+                len({c.value for c in leading}) == 1
+                and named
+                and i > 0
+                and words[i - 1].lower not in ("by", "and", "or", "vs", "than")
+            ):
                 # "from newark", "for jetblue": in lower case, a place word only when it starts the name
                 hits.append(ValueHit(i, i + 1, word.raw, tuple(leading), 0.75, "partial"))
                 covered[i] = True
@@ -204,14 +225,21 @@ class ValueIndex:
             if word.raw.isupper() and not shouting and len(word.raw) >= 2:
                 return True
             # a capitalised word inside a list of values ("Search, Social and Display") names a value
-            if word.raw[:1].isupper() and not shouting and i > 0 and len(word.raw) >= 4 and \
-                    words[i - 1].lower in ("and", "or", "&", "vs", "versus", "nor"):
+            if (
+                word.raw[:1].isupper()
+                and not shouting
+                and i > 0
+                and len(word.raw) >= 4
+                and words[i - 1].lower in ("and", "or", "&", "vs", "versus", "nor")
+            ):
                 return True
             previous = words[i - 1].lower if i > 0 else ""
             return word.norm not in STOP_WORDS and previous in _CODE_CUES and len(word.norm) >= 2
         return True
 
-    def _fuzzy(self, words: Sequence[Word], i: int, free: Sequence[bool], covered: Sequence[bool]) -> ValueHit | None:
+    def _fuzzy(
+        self, words: Sequence[Word], i: int, free: Sequence[bool], covered: Sequence[bool]
+    ) -> ValueHit | None:
         best: ValueHit | None = None
         for j in (i + 2, i + 1):
             if j > len(words) or not all(free[i:j]) or any(covered[i:j]):
@@ -219,28 +247,44 @@ class ValueIndex:
             key = " ".join(w.norm for w in words[i:j])
             if any(w.norm in STOP_WORDS for w in words[i:j]):
                 continue
-            found = process.extractOne(key, self._fuzzy_keys.get(key[0], []), scorer=fuzz.ratio, score_cutoff=86)
+            found = process.extractOne(
+                key, self._fuzzy_keys.get(key[0], []), scorer=fuzz.ratio, score_cutoff=86
+            )
             if found is None:
                 continue
             score = round(found[1] / 100, 3)
             if best is None or score > best.score:
-                best = ValueHit(i, j, " ".join(w.raw for w in words[i:j]), tuple(self._exact[found[0]]), score,
-                                "fuzzy")
+                best = ValueHit(
+                    i, j, " ".join(w.raw for w in words[i:j]), tuple(self._exact[found[0]]), score, "fuzzy"
+                )
         return best
 
     # -- persistence -----------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """The index as JSON-able data."""
-        return {"format": FORMAT_VERSION, "version": self.version, "values": self.values, "numeric": self.numeric,
-                "skipped": self.skipped, "samples": self.samples, "ranges": self.ranges, "aliases": self.aliases}
+        return {
+            "format": FORMAT_VERSION,
+            "version": self.version,
+            "values": self.values,
+            "numeric": self.numeric,
+            "skipped": self.skipped,
+            "samples": self.samples,
+            "ranges": self.ranges,
+            "aliases": self.aliases,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ValueIndex:
         """Read an index written by `to_dict`."""
-        return cls(str(data["version"]), {k: list(v) for k, v in data["values"].items()}, dict(data["numeric"]),
-                   dict(data.get("skipped", {})), {k: list(v) for k, v in data.get("samples", {}).items()},
-                   {k: [float(x) for x in v] for k, v in data.get("ranges", {}).items()},
-                   {k: {a: list(v) for a, v in names.items()} for k, names in data.get("aliases", {}).items()})
+        return cls(
+            str(data["version"]),
+            {k: list(v) for k, v in data["values"].items()},
+            dict(data["numeric"]),
+            dict(data.get("skipped", {})),
+            {k: list(v) for k, v in data.get("samples", {}).items()},
+            {k: [float(x) for x in v] for k, v in data.get("ranges", {}).items()},
+            {k: {a: list(v) for a, v in names.items()} for k, names in data.get("aliases", {}).items()},
+        )
 
 
 def _add(index: dict[str, list[ValueCandidate]], key: str, cand: ValueCandidate) -> None:
@@ -251,16 +295,23 @@ def _add(index: dict[str, list[ValueCandidate]], key: str, cand: ValueCandidate)
 
 def _source(model: SemanticModel, dialect: str) -> exp.Expr:
     if model.sql:
-        return exp.Subquery(this=sqlglot.parse_one(model.sql, read=dialect), alias=exp.TableAlias(
-            this=exp.to_identifier(model.name)))
+        return exp.Subquery(
+            this=sqlglot.parse_one(model.sql, read=dialect),
+            alias=exp.TableAlias(this=exp.to_identifier(model.name)),
+        )
     return exp.alias_(exp.to_table(model.table, dialect=dialect), model.name, table=True)
 
 
 def distinct_sql(model: SemanticModel, expr: str, limit: int, dialect: str = "duckdb") -> str:
     """SELECT DISTINCT of one dimension expression over its model (at most `limit` rows)."""
     column = sqlglot.parse_one(expr, read=dialect)
-    query = (exp.select(exp.alias_(column, "v")).distinct().from_(_source(model, dialect))
-             .where(exp.Not(this=exp.Is(this=column.copy(), expression=exp.Null()))).limit(limit))
+    query = (
+        exp.select(exp.alias_(column, "v"))
+        .distinct()
+        .from_(_source(model, dialect))
+        .where(exp.Not(this=exp.Is(this=column.copy(), expression=exp.Null())))
+        .limit(limit)
+    )
     return query.sql(dialect=dialect)
 
 
@@ -270,8 +321,14 @@ def _is_sensitive(model: SemanticModel, expr: str, sensitive: Iterable[str]) -> 
     return f"{model.table.lower()}.{column}" in names or column in names or f"{model.name}.{column}" in names
 
 
-def build_value_index(layer: SemanticLayer, fetch: Fetch | None, *, dialect: str = "duckdb",
-                      max_distinct: int = MAX_DISTINCT, sensitive: Iterable[str] = ()) -> ValueIndex:
+def build_value_index(
+    layer: SemanticLayer,
+    fetch: Fetch | None,
+    *,
+    dialect: str = "duckdb",
+    max_distinct: int = MAX_DISTINCT,
+    sensitive: Iterable[str] = (),
+) -> ValueIndex:
     """Collect values of every categorical dimension: sample values, then distinct values from the warehouse."""
     sensitive = tuple(sensitive)
     values: dict[str, list[str]] = {}
@@ -328,7 +385,11 @@ def load_or_build(path: Path, layer: SemanticLayer, fetch: Fetch | None, **kwarg
             data = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError:
             data = None  # a torn write: rebuild below
-        if isinstance(data, dict) and data.get("format") == FORMAT_VERSION and data.get("version") == layer.version_hash:
+        if (
+            isinstance(data, dict)
+            and data.get("format") == FORMAT_VERSION
+            and data.get("version") == layer.version_hash
+        ):
             return ValueIndex.from_dict(data)
     index = build_value_index(layer, fetch, **kwargs)
     path.parent.mkdir(parents=True, exist_ok=True)

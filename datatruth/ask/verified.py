@@ -31,9 +31,38 @@ from datatruth.semantic.plan import Evidence, Filter, QueryPlan, TimeRange
 _TO_DATE = re.compile(r"\bto date\b|\b[ymq]td\b|\bso far\b")
 THRESHOLD = 0.8  # the weakest pair of differing plain words must be at least this close
 WORD_SPELLING = 85  # rapidfuzz ratio at which two plain words are the same word misspelt
-_SIGNIFICANT = frozenset({"not", "no", "without", "excluding", "except", "never", "than", "more", "less", "fewer",
-                          "per", "each", "every", "vs", "versus", "share", "percent", "percentage", "average",
-                          "median", "distinct", "unique", "first", "last", "before", "after", "since", "until"})
+_SIGNIFICANT = frozenset(
+    {
+        "not",
+        "no",
+        "without",
+        "excluding",
+        "except",
+        "never",
+        "than",
+        "more",
+        "less",
+        "fewer",
+        "per",
+        "each",
+        "every",
+        "vs",
+        "versus",
+        "share",
+        "percent",
+        "percentage",
+        "average",
+        "median",
+        "distinct",
+        "unique",
+        "first",
+        "last",
+        "before",
+        "after",
+        "since",
+        "until",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -49,10 +78,20 @@ class Candidate:
     @property
     def note(self) -> str:
         """What the interpretation says about where the plan came from."""
-        credit = ", ".join(p for p in (f"by {self.verified_by}" if self.verified_by else "",
-                                       self.verified_at.isoformat() if self.verified_at else "") if p)
-        what = "your own proposed verified question (not reviewed yet)" if self.pending else "a verified question"
-        return f"from {what}" + (f", {credit}" if credit else "") + f": \"{self.question}\""
+        credit = ", ".join(
+            p
+            for p in (
+                f"by {self.verified_by}" if self.verified_by else "",
+                self.verified_at.isoformat() if self.verified_at else "",
+            )
+            if p
+        )
+        what = (
+            "your own proposed verified question (not reviewed yet)"
+            if self.pending
+            else "a verified question"
+        )
+        return f"from {what}" + (f", {credit}" if credit else "") + f': "{self.question}"'
 
 
 @dataclass(frozen=True)
@@ -89,7 +128,11 @@ class VerifiedMatch:
 
 def candidates_of(layer: SemanticLayer, extra: Iterable[Candidate] = ()) -> list[Candidate]:
     """The verified questions of a layer that have a plan (SQL ones never answer), plus `extra` ones."""
-    out = [Candidate(q.question, q.plan, q.verified_by, q.verified_at) for q in layer.verified_questions if q.plan]
+    out = [
+        Candidate(q.question, q.plan, q.verified_by, q.verified_at)
+        for q in layer.verified_questions
+        if q.plan
+    ]
     return out + list(extra)
 
 
@@ -111,7 +154,9 @@ def candidates_for(layer: SemanticLayer, store: Any, workspace: str, user: str |
             if p.source == "llm":
                 continue  # an LLM's proposal applies to nobody before an admin accepts it
             if isinstance(plan, Mapping) and p.payload.get("question"):
-                extra.append(Candidate(str(p.payload["question"]), plan, user, p.created_at.date(), pending=True))
+                extra.append(
+                    Candidate(str(p.payload["question"]), plan, user, p.created_at.date(), pending=True)
+                )
     return candidates_of(layer, extra)
 
 
@@ -142,8 +187,9 @@ def _reduce(d: Draft, ctx: PlanningContext) -> Reading:  # noqa: C901 - one cove
         words = [i for i, w in enumerate(d.words) if w.start < hit.end and hit.start < w.end]
         # "year to date" is a range that also asks for a running total: a meaning, never a slot to refill
         to_date = bool(_TO_DATE.search(hit.phrase.lower()))
-        simple = hit.time_range is not None and not (hit.grain or hit.comparison or hit.months or hit.periods or
-                                                     to_date)
+        simple = hit.time_range is not None and not (
+            hit.grain or hit.comparison or hit.months or hit.periods or to_date
+        )
         if not words:
             continue
         if simple:
@@ -154,12 +200,18 @@ def _reduce(d: Draft, ctx: PlanningContext) -> Reading:  # noqa: C901 - one cove
         if to_date:
             cover(words[0], words[-1] + 1, "time:to_date")
             continue
-        parts = [f"grain:{hit.grain}" if hit.grain else "", f"comparison:{hit.comparison}" if hit.comparison else "",
-                 f"months:{','.join(map(str, hit.months))}" if hit.months else "",
-                 f"periods:{len(hit.periods)}" if hit.periods else ""]
+        parts = [
+            f"grain:{hit.grain}" if hit.grain else "",
+            f"comparison:{hit.comparison}" if hit.comparison else "",
+            f"months:{','.join(map(str, hit.months))}" if hit.months else "",
+            f"periods:{len(hit.periods)}" if hit.periods else "",
+        ]
         cover(words[0], words[-1] + 1, "time:" + "|".join(p for p in parts if p))
         if hit.time_range is not None and not hit.periods:
-            time_range, time_phrase = hit.time_range, hit.phrase  # "last 3 months by week": a range with a grain
+            time_range, time_phrase = (
+                hit.time_range,
+                hit.phrase,
+            )  # "last 3 months by week": a range with a grain
     values: list[ValueSlot] = []
     for p in d.picks:
         if p.kind == "value":
@@ -170,8 +222,11 @@ def _reduce(d: Draft, ctx: PlanningContext) -> Reading:  # noqa: C901 - one cove
     if d.ranking is not None:
         cover(d.ranking.start, d.ranking.end, f"rank:{d.ranking.direction}:{d.ranking.limit}")
     for n in d.numbers:
-        cover(n.start, n.end, f"number:{n.op}:{','.join(f'{v:g}' for v in n.values)}:"
-                              f"{n.unit.name if n.unit else ''}")
+        cover(
+            n.start,
+            n.end,
+            f"number:{n.op}:{','.join(f'{v:g}' for v in n.values)}:{n.unit.name if n.unit else ''}",
+        )
     for a in d.aggs:
         cover(a.start, a.end, f"aggregate:{a.function}:{a.distinct}")
     for definition in d.definitions:
@@ -189,8 +244,12 @@ def _reduce(d: Draft, ctx: PlanningContext) -> Reading:  # noqa: C901 - one cove
             continue
         if w.lower in _SIGNIFICANT or w.norm in _SIGNIFICANT:
             tokens.add(f"word:{w.norm}")
-        elif not (w.lower in lex.function_words or w.norm in lex.function_words or w.lower in lex.light_verbs
-                  or w.norm in lex.light_verbs):
+        elif not (
+            w.lower in lex.function_words
+            or w.norm in lex.function_words
+            or w.lower in lex.light_verbs
+            or w.norm in lex.light_verbs
+        ):
             plain.append(w.norm)
     return Reading(frozenset(tokens), tuple(dict.fromkeys(plain)), time_range, time_phrase, tuple(values))
 
@@ -239,12 +298,20 @@ def _slot_plan(plan: QueryPlan, asked: Reading, verified: Reading) -> QueryPlan 
     used: set[int] = set()
     for slot in asked.values:
         dims = slot.dimensions()
-        partner = next((i for i, v in enumerate(verified.values) if i not in used and v.dimensions() & dims), None)
+        partner = next(
+            (i for i, v in enumerate(verified.values) if i not in used and v.dimensions() & dims), None
+        )
         if partner is None:
             return None
         used.add(partner)
-        at = next((i for i, f in enumerate(filters)
-                   if f.dimension in dims & verified.values[partner].dimensions() and f.op in ("=", "in")), None)
+        at = next(
+            (
+                i
+                for i, f in enumerate(filters)
+                if f.dimension in dims & verified.values[partner].dimensions() and f.op in ("=", "in")
+            ),
+            None,
+        )
         if at is None:
             return None
         dim = filters[at].dimension
@@ -260,14 +327,16 @@ def _slot_plan(plan: QueryPlan, asked: Reading, verified: Reading) -> QueryPlan 
     return replace(plan, filters=tuple(filters), time_range=time_range)
 
 
-def match(question: str, ctx: PlanningContext, candidates: Sequence[Candidate],
-          threshold: float = THRESHOLD) -> VerifiedMatch | None:
+def match(
+    question: str, ctx: PlanningContext, candidates: Sequence[Candidate], threshold: float = THRESHOLD
+) -> VerifiedMatch | None:
     """The verified question that answers `question` with its slots filled, or None (then plan as usual)."""
     if not candidates:
         return None
     asked = read_for_matching(question, ctx)
-    if asked is None or not any(t.split(":", 1)[0] in ("metric", "measure", "aggregate", "phrasing", "entity")
-                                for t in asked.tokens):
+    if asked is None or not any(
+        t.split(":", 1)[0] in ("metric", "measure", "aggregate", "phrasing", "entity") for t in asked.tokens
+    ):
         return None
     best: VerifiedMatch | None = None
     for cand in candidates:
@@ -285,7 +354,8 @@ def match(question: str, ctx: PlanningContext, candidates: Sequence[Candidate],
         if slotted is None or not _passes_checks(slotted, ctx):
             continue
         evidence: tuple[Evidence, ...] = (
-            Evidence(question, "other", f"verified question: {cand.question}", round(score, 3), "verified"),)
+            Evidence(question, "other", f"verified question: {cand.question}", round(score, 3), "verified"),
+        )
         if asked.time is not None:
             evidence += (Evidence(asked.time_phrase, "time", asked.time.describe(), 1.0, "timeparse"),)
         best = VerifiedMatch(cand, replace(slotted, evidence=evidence), score)

@@ -20,24 +20,64 @@ from datatruth.semantic.model import SemanticLayer
 
 # Common business shorthands; the general rule in `_abbreviates` covers the rest.
 ABBREVIATIONS = {
-    "rev": "revenue", "revs": "revenue", "cust": "customer", "custs": "customer", "qty": "quantity",
-    "avg": "average", "amt": "amount", "pct": "percent", "perc": "percent", "num": "number",
-    "cnt": "count", "tot": "total", "ttl": "total", "prod": "product", "cat": "category", "disc": "discount",
-    "mkt": "marketing", "mktg": "marketing", "dist": "distance", "dep": "departure", "arr": "arrival",
-    "dest": "destination", "orig": "origin", "temp": "temperature", "med": "median", "yr": "year",
-    "mo": "month", "qtr": "quarter", "wk": "week", "hr": "hour", "max": "maximum", "min": "minimum",
-    "canc": "cancellation", "cxl": "cancellation", "del": "delay", "dly": "delay", "ret": "return",
-    "aov": "average order value", "ppl": "people", "info": "information", "acct": "account",
-    "mgn": "margin", "gm": "gross margin", "seg": "segment", "reg": "region", "sub": "subcategory",
+    "rev": "revenue",
+    "revs": "revenue",
+    "cust": "customer",
+    "custs": "customer",
+    "qty": "quantity",
+    "avg": "average",
+    "amt": "amount",
+    "pct": "percent",
+    "perc": "percent",
+    "num": "number",
+    "cnt": "count",
+    "tot": "total",
+    "ttl": "total",
+    "prod": "product",
+    "cat": "category",
+    "disc": "discount",
+    "mkt": "marketing",
+    "mktg": "marketing",
+    "dist": "distance",
+    "dep": "departure",
+    "arr": "arrival",
+    "dest": "destination",
+    "orig": "origin",
+    "temp": "temperature",
+    "med": "median",
+    "yr": "year",
+    "mo": "month",
+    "qtr": "quarter",
+    "wk": "week",
+    "hr": "hour",
+    "max": "maximum",
+    "min": "minimum",
+    "canc": "cancellation",
+    "cxl": "cancellation",
+    "del": "delay",
+    "dly": "delay",
+    "ret": "return",
+    "aov": "average order value",
+    "ppl": "people",
+    "info": "information",
+    "acct": "account",
+    "mgn": "margin",
+    "gm": "gross margin",
+    "seg": "segment",
+    "reg": "region",
+    "sub": "subcategory",
 }
 # Ordinary words that say something of their own: never read as a typo of a name ("first" is not "frost"),
 # so a question that uses one the planner cannot place is refused, not answered with the name.
-NEVER_CORRECTED = frozenset("""
+NEVER_CORRECTED = frozenset(
+    """
 first second third fourth fifth sixth seventh eighth ninth tenth last next previous prior week weeks weekend
 weekends month months year years quarter quarters half morning evening night noon midnight
-""".split())
+""".split()
+)
 # Words that carry no meaning for matching names; never corrected, never reported as unplaced.
-STOP_WORDS = frozenset("""
+STOP_WORDS = frozenset(
+    """
 a an the of for in on at to from by per each every with without and or is are was were be been being
 what which who whom whose how many much show me give list tell find get display plot chart please i we you
 our my us your it its this that these those there their do does did have has had can could would should
@@ -45,7 +85,8 @@ will shall may might all any some total overall number count value values data t
 over under above below between across into onto out off up down via vs versus compared compare against
 when where why whats what's s t per day days just only also too so such very about around roughly
 during since until till before after ago did done break breakdown split grouped group broken
-""".split())
+""".split()
+)
 
 
 def singular(word: str) -> str:
@@ -73,16 +114,21 @@ class Word:
     possessive: bool = False  # written with 's ("Delta's")
 
 
-_RAW_TOKEN = re.compile(r"\$?\d{1,3}(?:,\d{3})+(?:\.\d+)?%?|[A-Za-z0-9%$#][A-Za-z0-9%$#'.&]*|[/+*]|(?<=\s)-(?=\s)"
-                        r"|>=|<=|[<>=]")
+_RAW_TOKEN = re.compile(
+    r"\$?\d{1,3}(?:,\d{3})+(?:\.\d+)?%?|[A-Za-z0-9%$#][A-Za-z0-9%$#'.&]*|[/+*]|(?<=\s)-(?=\s)"
+    r"|>=|<=|[<>=]"
+)
 
 
 def split_words(text: str) -> list[Word]:
     """The words of `text` (underscores and punctuation split words; a trailing 's is dropped)."""
     out = []
     for m in _RAW_TOKEN.finditer(text.replace("_", " ")):
-        word = m.group(0) if m.group(0) in ("/", "+", "*", "-", ">=", "<=", "<", ">", "=") else \
-            m.group(0).strip(".'-&")
+        word = (
+            m.group(0)
+            if m.group(0) in ("/", "+", "*", "-", ">=", "<=", "<", ">", "=")
+            else m.group(0).strip(".'-&")
+        )
         possessive = word.lower().endswith("'s")
         if possessive:
             word = word[:-2]
@@ -236,7 +282,9 @@ class Vocabulary:
         """Terms spelled exactly `phrase` (normalised)."""
         return list(self.by_phrase.get(phrase, ()))
 
-    def matches(self, words: Sequence[str], free: Sequence[bool], kinds: Iterable[str] | None = None) -> list[Match]:  # noqa: C901 - exact, compact, prefix, partial and fuzzy matches tried in turn
+    def matches(  # noqa: C901 - exact, compact, prefix, partial and fuzzy matches tried in turn
+        self, words: Sequence[str], free: Sequence[bool], kinds: Iterable[str] | None = None
+    ) -> list[Match]:
         """Every phrase match over the free words, exact and corrected (candidates; the caller picks)."""
         allowed = set(kinds) if kinds else None
         corrected: list[tuple[str, Correction | None]] = []
@@ -261,12 +309,20 @@ class Vocabulary:
                     terms = self.by_phrase.get(long)
                     if terms:
                         phrase = long
-                        fixes_extra = [Correction(c[0], e, 0.9, "abbreviation")
-                                       for e, c in zip(expanded, corrected[i:j], strict=True) if e]
+                        fixes_extra = [
+                            Correction(c[0], e, 0.9, "abbreviation")
+                            for e, c in zip(expanded, corrected[i:j], strict=True)
+                            if e
+                        ]
                 partial = False
                 loose = False
                 words_ij = phrase.split()
-                if not terms and j - i >= 3 and words_ij[0] not in STOP_WORDS and words_ij[-1] not in STOP_WORDS:
+                if (
+                    not terms
+                    and j - i >= 3
+                    and words_ij[0] not in STOP_WORDS
+                    and words_ij[-1] not in STOP_WORDS
+                ):
                     terms = self._content.get(_loose_key(words_ij))
                     loose = bool(terms)
                 if j - i >= 2 and terms and all(t.kind == "model" for t in terms):
@@ -280,10 +336,11 @@ class Vocabulary:
                 if not terms and j - i >= 2:
                     # a name written as one word ("firestation") asked as two ("fire station")
                     for m in range(len(words_ij) - 1):
-                        joined = words_ij[:m] + [words_ij[m] + words_ij[m + 1]] + words_ij[m + 2:]
+                        joined = words_ij[:m] + [words_ij[m] + words_ij[m + 1]] + words_ij[m + 2 :]
                         if joined[m] in self.words and len(joined[m]) >= 7:
                             terms = self.by_phrase.get(" ".join(joined)) or (
-                                self._within(joined) if len(joined) >= 2 else [])
+                                self._within(joined) if len(joined) >= 2 else []
+                            )
                             partial = bool(terms) and " ".join(joined) not in self.by_phrase
                             if terms:
                                 break
@@ -303,8 +360,17 @@ class Vocabulary:
                     continue
                 for term in terms:
                     if allowed is None or term.kind in allowed:
-                        how = method if method != "exact" else ("synonym" if term.source == "synonym" else
-                                                                "learned" if term.source == "learned" else "exact")
+                        how = (
+                            method
+                            if method != "exact"
+                            else (
+                                "synonym"
+                                if term.source == "synonym"
+                                else "learned"
+                                if term.source == "learned"
+                                else "exact"
+                            )
+                        )
                         out.append(Match(i, j, " ".join(words[i:j]), term, score, how))
         return out
 
@@ -350,8 +416,9 @@ class Vocabulary:
         allowed = set(kinds)
         phrase = normalize(text)
         found: list[str] = []
-        for cand, _score, _ in process.extract(phrase, self._phrases, scorer=fuzz.WRatio, limit=limit * 4,
-                                                score_cutoff=50):
+        for cand, _score, _ in process.extract(
+            phrase, self._phrases, scorer=fuzz.WRatio, limit=limit * 4, score_cutoff=50
+        ):
             for term in self.by_phrase[cand]:
                 if term.kind in allowed and term.target not in found:
                     found.append(term.target)
@@ -384,12 +451,18 @@ def _dimension_phrases(layer: SemanticLayer) -> Iterable[Term]:
         if dim.is_time:
             yield from (Term(n, "dimension", qd.name, "verb") for n in _event_phrases(normalize(local)))
         # the first line of an address is what people call the street address
-        if re.fullmatch(r"(address line ?1|line ?1 address|address ?1|street address line)", normalize(local)):
+        if re.fullmatch(
+            r"(address line ?1|line ?1 address|address ?1|street address line)", normalize(local)
+        ):
             yield Term("street address", "dimension", qd.name, "synonym")
         # "year_built": the year answers to its verb ("buildings built before 1980", "built in 1999")
         parts = normalize(local).split()
-        if len(parts) == 2 and "year" in parts and (verb := parts[1 - parts.index("year")]) != "year" and (
-                verb.endswith("ed") or verb in _IRREGULAR_DONE):
+        if (
+            len(parts) == 2
+            and "year" in parts
+            and (verb := parts[1 - parts.index("year")]) != "year"
+            and (verb.endswith("ed") or verb in _IRREGULAR_DONE)
+        ):
             yield Term(verb, "dimension", qd.name, "verb")
         # a dimension holding identifiers answers to "<name> id" ("agent id", "policy holder id")
         if not dim.is_time and not any(normalize(local).endswith(w) for w in _ID_WORDS):
@@ -400,16 +473,30 @@ def _dimension_phrases(layer: SemanticLayer) -> Iterable[Term]:
 
 # verbs of events whose dates a model records ("claim_open_date"): the date answers to the verb ("the date it
 # was opened", "by the month they were closed"); a closed list, as "ordered" or "returned" mean other things
-_EVENT_VERBS = {"open": ("opened", "opening"), "close": ("closed", "closing"), "reopen": ("reopened", "reopening"),
-                "report": ("reported", "reporting"), "settle": ("settled", "settling"),
-                "cancel": ("cancelled", "cancelling"), "register": ("registered", "registration"),
-                "file": ("filed", "filing"), "issue": ("issued", "issuing"), "expire": ("expired", "expiring"),
-                "renew": ("renewed", "renewal"), "approve": ("approved", "approval"),
-                "submit": ("submitted", "submission"), "resolve": ("resolved", "resolution"),
-                "ship": ("shipped", "shipping"), "deliver": ("delivered", "delivery"), "hire": ("hired", "hiring")}
+_EVENT_VERBS = {
+    "open": ("opened", "opening"),
+    "close": ("closed", "closing"),
+    "reopen": ("reopened", "reopening"),
+    "report": ("reported", "reporting"),
+    "settle": ("settled", "settling"),
+    "cancel": ("cancelled", "cancelling"),
+    "register": ("registered", "registration"),
+    "file": ("filed", "filing"),
+    "issue": ("issued", "issuing"),
+    "expire": ("expired", "expiring"),
+    "renew": ("renewed", "renewal"),
+    "approve": ("approved", "approval"),
+    "submit": ("submitted", "submission"),
+    "resolve": ("resolved", "resolution"),
+    "ship": ("shipped", "shipping"),
+    "deliver": ("delivered", "delivery"),
+    "hire": ("hired", "hiring"),
+}
 
 
-_IRREGULAR_DONE = frozenset({"built", "made", "born", "sold", "bought", "paid", "begun", "won", "lost", "held"})
+_IRREGULAR_DONE = frozenset(
+    {"built", "made", "born", "sold", "bought", "paid", "begun", "won", "lost", "held"}
+)
 
 
 def _event_phrases(local: str) -> list[str]:
@@ -422,8 +509,15 @@ def _event_phrases(local: str) -> list[str]:
     if verb is None:
         return []
     done, noun = _EVENT_VERBS[verb]
-    return [done, f"date {done}", f"{done} date", f"date it was {done}", f"date they were {done}",
-            f"{noun} date", f"date of {noun}"]
+    return [
+        done,
+        f"date {done}",
+        f"{done} date",
+        f"date it was {done}",
+        f"date they were {done}",
+        f"{noun} date",
+        f"date of {noun}",
+    ]
 
 
 def entity_words(layer: SemanticLayer, entity: str) -> set[str]:
@@ -456,7 +550,9 @@ def _entity_phrases(layer: SemanticLayer) -> Iterable[Term]:
     entity_names = set(layer.entities())
     for model in layer.models:
         owner = model.primary_entity
-        if owner is not None and normalize(model.name) in entity_words(layer, owner.name) | {normalize(owner.name)}:
+        if owner is not None and normalize(model.name) in entity_words(layer, owner.name) | {
+            normalize(owner.name)
+        }:
             continue  # "orders" keyed by order: the entity's own word already names its rows
         if (owner is None or owner.name != model.name) and model.name not in entity_names:
             # a table read under another entity's key ("fire_claim" keyed by policy): its name names its rows
@@ -489,8 +585,13 @@ def build_vocabulary(layer: SemanticLayer, learned: Iterable[object] = ()) -> Vo
     for item in learned:
         kind = str(getattr(item, "target_kind", "metric"))
         target = str(getattr(item, "target", ""))
-        known = (layer.has_metric(target) if kind == "metric" else layer.has_dimension(target)
-                 if kind == "dimension" else False)
+        known = (
+            layer.has_metric(target)
+            if kind == "metric"
+            else layer.has_dimension(target)
+            if kind == "dimension"
+            else False
+        )
         if known:
             terms.append(Term(normalize(str(getattr(item, "term", ""))), kind, target, "learned"))
     # Names written with shorthands ("avg_dep_delay") also answer to the long words ("average departure delay").

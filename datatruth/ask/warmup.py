@@ -69,10 +69,12 @@ def steps(ws: Any, store: Any, modules: tuple[str, ...] = ()) -> tuple[Step, ...
         state = pipeline.AskState(request, time.perf_counter(), resources=found, plan=plan)
         return pipeline.stage_guard(pipeline.stage_compile(state))
 
-    out = [Step("opening the warehouse", lambda: ws.warehouse.run("SELECT 1", row_cap=1)),
-           Step("activating the semantic model", layer),
-           Step("building the planner and its value index", planner),
-           Step("compiling a first query", first_query)]
+    out = [
+        Step("opening the warehouse", lambda: ws.warehouse.run("SELECT 1", row_cap=1)),
+        Step("activating the semantic model", layer),
+        Step("building the planner and its value index", planner),
+        Step("compiling a first query", first_query),
+    ]
     out += [Step(f"loading {name}", functools.partial(importlib.import_module, name)) for name in modules]
     return tuple(out)
 
@@ -129,8 +131,12 @@ class Warmup:
 
 def start(ws: Any, store: Any, modules: tuple[str, ...] = ()) -> Warmup:
     """Start (once per process and workspace settings) warming `ws` in the background; return its Warmup."""
-    warmup = resources.get("warmup", ws.name, lambda: Warmup(ws.name, steps(ws, store, modules)),
-                           slot=resources.workspace_stamp(ws))
+    warmup = resources.get(
+        "warmup",
+        ws.name,
+        lambda: Warmup(ws.name, steps(ws, store, modules)),
+        slot=resources.workspace_stamp(ws),
+    )
     warmup.start()
     return warmup
 

@@ -63,8 +63,16 @@ def open_context(workspace: str | None) -> tuple[Any, Store, str]:
     return ws, store, s.local_user
 
 
-def ask_one(ws: Any, store: Store, user: str, question: str, previous: QueryPlan | None = None,
-            refresh: bool = False, session_id: str = "cli", as_json: bool = False) -> Asked:
+def ask_one(
+    ws: Any,
+    store: Store,
+    user: str,
+    question: str,
+    previous: QueryPlan | None = None,
+    refresh: bool = False,
+    session_id: str = "cli",
+    as_json: bool = False,
+) -> Asked:
     """Ask one question and return its JSON payload (an error payload for a UserError); `as_json` when only
     the payload is shown, which lets the answer skip pandas and the chart (datatruth.ask.lean)."""
     if as_json:
@@ -73,10 +81,19 @@ def ask_one(ws: Any, store: Store, user: str, question: str, previous: QueryPlan
         from datatruth.ask.pipeline import ask
 
     try:
-        answer = ask(ws, question, user=user, store=store, session_id=session_id, previous=previous, refresh=refresh)
+        answer = ask(
+            ws, question, user=user, store=store, session_id=session_id, previous=previous, refresh=refresh
+        )
     except UserError as err:
-        payload: dict[str, Any] = {"question": question, "error": err.message, "hint": err.hint,
-                                   "suggestions": [], "unmatched": [], "interpretation": "", "choices": []}
+        payload: dict[str, Any] = {
+            "question": question,
+            "error": err.message,
+            "hint": err.hint,
+            "suggestions": [],
+            "unmatched": [],
+            "interpretation": "",
+            "choices": [],
+        }
         if isinstance(err, PlanningError):
             payload["suggestions"], payload["unmatched"] = err.suggestions, err.unmatched
             payload["interpretation"], payload["choices"] = err.interpretation, err.choices
@@ -98,21 +115,37 @@ def batch_lines(text: str) -> list[tuple[str, bool]]:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `ask` command."""
-    p = sub.add_parser("ask", help="answer a question in plain words (or a batch of them)",
-                       description="Plan, compile, guard and run a question against a workspace's warehouse "
-                                   "through its semantic layer, and show the answer with its SQL.",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "ask",
+        help="answer a question in plain words (or a batch of them)",
+        description="Plan, compile, guard and run a question against a workspace's warehouse "
+        "through its semantic layer, and show the answer with its SQL.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("question", nargs="?", help="the question, in quotes")
-    p.add_argument("-w", "--workspace", type=workspace_name, default=None, help="workspace name (default: DATATRUTH_DEFAULT_WORKSPACE)")
-    p.add_argument("--json", action="store_true", help="print one JSON object per question (the stable contract)")
-    p.add_argument("--batch", type=Path, metavar="FILE", help="read one question per line from FILE ('-' = stdin)")
+    p.add_argument(
+        "-w",
+        "--workspace",
+        type=workspace_name,
+        default=None,
+        help="workspace name (default: DATATRUTH_DEFAULT_WORKSPACE)",
+    )
+    p.add_argument(
+        "--json", action="store_true", help="print one JSON object per question (the stable contract)"
+    )
+    p.add_argument(
+        "--batch", type=Path, metavar="FILE", help="read one question per line from FILE ('-' = stdin)"
+    )
     p.add_argument("--refresh", action="store_true", help="ignore the result cache and run on the warehouse")
     p.set_defaults(func=_handle)
 
 
 def _handle(args: argparse.Namespace) -> int:
     if bool(args.question) == bool(args.batch):
-        raise UserError("give either a question or --batch FILE", 'e.g. datatruth ask -w retail "revenue by month"')
+        raise UserError(
+            "give either a question or --batch FILE", 'e.g. datatruth ask -w retail "revenue by month"'
+        )
     if args.batch:
         source = sys.stdin.read() if str(args.batch) == "-" else _read(args.batch)
         lines = batch_lines(source)
@@ -122,7 +155,9 @@ def _handle(args: argparse.Namespace) -> int:
     failed = False
     previous: QueryPlan | None = None
     for question, follow in lines:
-        asked = ask_one(ws, store, user, question, previous if follow else None, args.refresh, as_json=args.json)
+        asked = ask_one(
+            ws, store, user, question, previous if follow else None, args.refresh, as_json=args.json
+        )
         previous = asked.plan if asked.ok else None
         failed = failed or not asked.ok
         if args.json:
@@ -136,7 +171,9 @@ def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise UserError(f"batch file {path} does not exist", "pass a text file with one question per line") from None
+        raise UserError(
+            f"batch file {path} does not exist", "pass a text file with one question per line"
+        ) from None
 
 
 def _print_readable(asked: Asked, several: bool) -> None:
@@ -172,13 +209,21 @@ def print_answer_table(answer: Any, limit: int = 40) -> None:
     columns = answer.columns
     shown = []
     for row in answer.frame.head(limit).itertuples(index=False, name=None):
-        shown.append([format_value(v, c.format) if c.role == "metric" else format_label(v, c)
-                      for v, c in zip(row, columns, strict=True)])
+        shown.append(
+            [
+                format_value(v, c.format) if c.role == "metric" else format_label(v, c)
+                for v, c in zip(row, columns, strict=True)
+            ]
+        )
     widths = [max([len(c.name)] + [len(r[i]) for r in shown]) for i, c in enumerate(columns)]
     print("  ".join(c.name.ljust(w) for c, w in zip(columns, widths, strict=True)))
     print("  ".join("-" * w for w in widths))
     for row in shown:
-        print("  ".join(v.rjust(w) if c.role == "metric" else v.ljust(w)
-                        for v, w, c in zip(row, widths, columns, strict=True)))
+        print(
+            "  ".join(
+                v.rjust(w) if c.role == "metric" else v.ljust(w)
+                for v, w, c in zip(row, widths, columns, strict=True)
+            )
+        )
     if answer.row_count > limit:
         print(f"… {answer.row_count - limit} more row(s); use --json for all of them")

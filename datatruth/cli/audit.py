@@ -12,13 +12,18 @@ from datatruth.store import audit, open_store
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `audit` command."""
-    p = sub.add_parser("audit", help="show or export the audit log of a workspace",
-                       description="Logins, questions (text and SQL, never result rows), model edits, incident "
-                                   "actions, exports and admin changes.",
-                       epilog="Examples:\n  datatruth audit -w retail --action semantic\n"
-                              "  datatruth audit -w retail --csv > audit.csv",
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("-w", "--workspace", required=True, type=_scope, help="workspace name (use _global for sign-ins)")
+    p = sub.add_parser(
+        "audit",
+        help="show or export the audit log of a workspace",
+        description="Logins, questions (text and SQL, never result rows), model edits, incident "
+        "actions, exports and admin changes.",
+        epilog="Examples:\n  datatruth audit -w retail --action semantic\n"
+        "  datatruth audit -w retail --csv > audit.csv",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "-w", "--workspace", required=True, type=_scope, help="workspace name (use _global for sign-ins)"
+    )
     p.add_argument("--user", default=None, help="only this user's actions")
     p.add_argument("--action", default=None, help="only actions starting with this prefix, e.g. incident")
     p.add_argument("--limit", type=int, default=200)
@@ -29,10 +34,23 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    rows = audit.entries(open_store(settings=settings()), args.workspace, username=args.user, action=args.action,
-                         limit=args.limit)
-    records = [{"at": r.at.isoformat(timespec="seconds"), "user": r.username, "action": r.action, "target": r.target,
-                "detail": r.detail} for r in rows]
+    rows = audit.entries(
+        open_store(settings=settings()),
+        args.workspace,
+        username=args.user,
+        action=args.action,
+        limit=args.limit,
+    )
+    records = [
+        {
+            "at": r.at.isoformat(timespec="seconds"),
+            "user": r.username,
+            "action": r.action,
+            "target": r.target,
+            "detail": r.detail,
+        }
+        for r in rows
+    ]
     if args.json:
         print_json(records)
     elif args.csv:

@@ -24,11 +24,20 @@ recorded and changes nothing for anyone else.
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `feedback` command group."""
-    p = sub.add_parser("feedback", help="mark answers right or wrong; review proposals and suggestions",
-                       description="Feedback on answers and the review of what it proposes.", epilog=EPILOG,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("-w", "--workspace", type=workspace_name, default=None,
-                   help="workspace name (default: DATATRUTH_DEFAULT_WORKSPACE)")
+    p = sub.add_parser(
+        "feedback",
+        help="mark answers right or wrong; review proposals and suggestions",
+        description="Feedback on answers and the review of what it proposes.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "-w",
+        "--workspace",
+        type=workspace_name,
+        default=None,
+        help="workspace name (default: DATATRUTH_DEFAULT_WORKSPACE)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     fsub = p.add_subparsers(dest="feedback_command", metavar="ACTION")
     fsub.required = True
@@ -51,8 +60,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     sug = fsub.add_parser("suggestions", help="admins: refused and wrong questions, grouped by similarity")
     sug.add_argument("--limit", type=int, default=20, help="at most this many groups")
     sug.set_defaults(func=_suggestions)
-    draft = fsub.add_parser("draft", help="admins: ask the workspace's LLM to propose synonyms, phrasings, "
-                                          "descriptions and verified questions (reviewed like any proposal)")
+    draft = fsub.add_parser(
+        "draft",
+        help="admins: ask the workspace's LLM to propose synonyms, phrasings, "
+        "descriptions and verified questions (reviewed like any proposal)",
+    )
     draft.set_defaults(func=_draft)
 
 
@@ -72,8 +84,13 @@ def _mark(args: argparse.Namespace) -> int:
     else:
         marked = review.mark_wrong(ws, store, user, entry, args.comment)
     if args.json:
-        print_json({"history_id": entry, "feedback_id": marked.feedback_id,
-                    "proposal": marked.proposal.id if marked.proposal else None})
+        print_json(
+            {
+                "history_id": entry,
+                "feedback_id": marked.feedback_id,
+                "proposal": marked.proposal.id if marked.proposal else None,
+            }
+        )
     else:
         print(marked.message + (f" (proposal #{marked.proposal.id})" if marked.proposal else ""))
     return 0

@@ -44,18 +44,37 @@ Exit codes: 0 allowed (or batch done), 1 rejected (single statement), 2 usage er
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `guard` command."""
-    p = sub.add_parser("guard", help="check SQL with the read-only SQL guard",
-                       description="Decide whether SQL may run: one read-only query over allowed tables.",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "guard",
+        help="check SQL with the read-only SQL guard",
+        description="Decide whether SQL may run: one read-only query over allowed tables.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("sql", nargs="?", default=None, help="the SQL in quotes, or '-' to read it from stdin")
-    p.add_argument("--dialect", choices=DIALECTS, default=None,
-                   help="SQL dialect of the warehouse (default with --workspace: the workspace's warehouse)")
-    p.add_argument("-w", "--workspace", type=workspace_name, default=None,
-                   help="only allow the tables this workspace exposes (also sets the dialect and row cap)")
-    p.add_argument("--row-cap", type=int, default=None, help="apply LIMIT N to the outermost query in the shown SQL")
+    p.add_argument(
+        "--dialect",
+        choices=DIALECTS,
+        default=None,
+        help="SQL dialect of the warehouse (default with --workspace: the workspace's warehouse)",
+    )
+    p.add_argument(
+        "-w",
+        "--workspace",
+        type=workspace_name,
+        default=None,
+        help="only allow the tables this workspace exposes (also sets the dialect and row cap)",
+    )
+    p.add_argument(
+        "--row-cap", type=int, default=None, help="apply LIMIT N to the outermost query in the shown SQL"
+    )
     p.add_argument("--json", action="store_true", help="print the verdict as one JSON object")
-    p.add_argument("--batch", metavar="FILE", default=None,
-                   help="check a JSON-lines file ('-' for stdin) and print one verdict per line")
+    p.add_argument(
+        "--batch",
+        metavar="FILE",
+        default=None,
+        help="check a JSON-lines file ('-' for stdin) and print one verdict per line",
+    )
     p.set_defaults(func=_handle)
 
 
@@ -95,8 +114,15 @@ def _handle(args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.sql == "-" else args.sql
     verdict = check_sql(text, dialect, allowed_tables, row_cap)
     if args.json:
-        print_json({"allowed": verdict.allowed, "reason": verdict.reason, "sql": verdict.sql,
-                    "tables": list(verdict.tables), "dialect": dialect})
+        print_json(
+            {
+                "allowed": verdict.allowed,
+                "reason": verdict.reason,
+                "sql": verdict.sql,
+                "tables": list(verdict.tables),
+                "dialect": dialect,
+            }
+        )
     elif verdict.allowed:
         print("allowed")
         print(verdict.sql)
@@ -116,15 +142,16 @@ def _lines(path: str) -> Iterable[str]:
         yield from handle
 
 
-def _batch_line(line: str, number: int, dialect: str, allowed_tables: frozenset[str] | None,
-                row_cap: int | None) -> tuple[dict, bool]:
+def _batch_line(
+    line: str, number: int, dialect: str, allowed_tables: frozenset[str] | None, row_cap: int | None
+) -> tuple[dict, bool]:
     """The verdict for one batch line, and whether the line itself was well-formed."""
     try:
         item = json.loads(line)
     except json.JSONDecodeError as err:
         return {"allowed": False, "reason": f"line {number}: not JSON ({err.msg})"}, False
     if not isinstance(item, dict) or not isinstance(item.get("sql"), str):
-        return {"allowed": False, "reason": f"line {number}: expected an object with a string \"sql\""}, False
+        return {"allowed": False, "reason": f'line {number}: expected an object with a string "sql"'}, False
     line_dialect = item.get("dialect") or dialect
     if line_dialect not in DIALECTS:
         return {"allowed": False, "reason": f"line {number}: unknown dialect {line_dialect!r}"}, False
@@ -132,8 +159,13 @@ def _batch_line(line: str, number: int, dialect: str, allowed_tables: frozenset[
     return {"allowed": verdict.allowed, "reason": verdict.reason}, True
 
 
-def _batch(path: str, dialect: str, allowed_tables: frozenset[str] | None, row_cap: int | None,
-           out: TextIO | None = None) -> int:
+def _batch(
+    path: str,
+    dialect: str,
+    allowed_tables: frozenset[str] | None,
+    row_cap: int | None,
+    out: TextIO | None = None,
+) -> int:
     out = out or sys.stdout
     all_valid = True
     for number, line in enumerate(_lines(path), start=1):

@@ -26,15 +26,27 @@ The acting user comes from --user, else $DATATRUTH_USER, else the local user.
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `incidents` command group."""
-    p = sub.add_parser("incidents", help="the incident board from the command line",
-                       description="Failed checks, schema breaks, slow queries and alerts as owned incidents.",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "incidents",
+        help="the incident board from the command line",
+        description="Failed checks, schema breaks, slow queries and alerts as owned incidents.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     isub = p.add_subparsers(dest="incidents_command", metavar="ACTION")
     isub.required = True
 
     def common(cmd: argparse.ArgumentParser) -> None:
-        cmd.add_argument("-w", "--workspace", type=workspace_name, default=None, help="workspace (default: the default workspace)")
-        cmd.add_argument("--user", default=None, help="acting user (default: $DATATRUTH_USER or the local user)")
+        cmd.add_argument(
+            "-w",
+            "--workspace",
+            type=workspace_name,
+            default=None,
+            help="workspace (default: the default workspace)",
+        )
+        cmd.add_argument(
+            "--user", default=None, help="acting user (default: $DATATRUTH_USER or the local user)"
+        )
 
     lst = isub.add_parser("list", help="list incidents")
     common(lst)
@@ -92,9 +104,20 @@ def _ctx(args: argparse.Namespace):
 
 
 def _as_dict(i: repo.Incident) -> dict:
-    return {"id": i.id, "title": i.title, "severity": i.severity, "status": i.status, "table": i.table_name,
-            "owner": i.owner, "occurrences": i.occurrences, "source": i.source, "opened_at": i.opened_at,
-            "acknowledged_at": i.acknowledged_at, "resolved_at": i.resolved_at, "updated_at": i.updated_at}
+    return {
+        "id": i.id,
+        "title": i.title,
+        "severity": i.severity,
+        "status": i.status,
+        "table": i.table_name,
+        "owner": i.owner,
+        "occurrences": i.occurrences,
+        "source": i.source,
+        "opened_at": i.opened_at,
+        "acknowledged_at": i.acknowledged_at,
+        "resolved_at": i.resolved_at,
+        "updated_at": i.updated_at,
+    }
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -116,9 +139,16 @@ def _show(args: argparse.Namespace) -> int:
     inc = repo.get(store, name, args.id)
     timeline = repo.events(store, name, args.id)
     if args.json:
-        print_json({**_as_dict(inc), "detail": inc.detail,
-                    "timeline": [{"at": e.at, "kind": e.kind, "user": e.username, "comment": e.comment,
-                                  "detail": e.detail} for e in timeline]})
+        print_json(
+            {
+                **_as_dict(inc),
+                "detail": inc.detail,
+                "timeline": [
+                    {"at": e.at, "kind": e.kind, "user": e.username, "comment": e.comment, "detail": e.detail}
+                    for e in timeline
+                ],
+            }
+        )
         return 0
     for key, value in _as_dict(inc).items():
         print(f"{key:>16}: {value}")

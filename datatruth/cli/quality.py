@@ -21,15 +21,25 @@ Cron: `datatruth quality run -w retail --json > run.json || alert-the-team`
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `quality` command group."""
-    p = sub.add_parser("quality", help="data-quality checks, profiles and scores",
-                       description="Run the declarative checks of workspaces/<ws>/checks.yaml in the warehouse, "
-                                   "store every metric, score six dimensions and open incidents for failures.",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "quality",
+        help="data-quality checks, profiles and scores",
+        description="Run the declarative checks of workspaces/<ws>/checks.yaml in the warehouse, "
+        "store every metric, score six dimensions and open incidents for failures.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     qsub = p.add_subparsers(dest="quality_command", metavar="ACTION")
     qsub.required = True
-    run = qsub.add_parser("run", help="run the checks (progress on stderr)", epilog=EPILOG,
-                          formatter_class=argparse.RawDescriptionHelpFormatter)
-    run.add_argument("--workspace", "-w", type=workspace_name, required=True, help="workspace name, e.g. retail")
+    run = qsub.add_parser(
+        "run",
+        help="run the checks (progress on stderr)",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument(
+        "--workspace", "-w", type=workspace_name, required=True, help="workspace name, e.g. retail"
+    )
     run.add_argument("--table", "-t", default=None, help="only profile and check this table")
     run.add_argument("--json", action="store_true", help="print the run as one JSON document on stdout")
     run.set_defaults(func=_run)
@@ -38,7 +48,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     prof.add_argument("--table", "-t", required=True)
     prof.add_argument("--json", action="store_true")
     prof.set_defaults(func=_profile)
-    val = qsub.add_parser("validate", help="validate checks.yaml against the warehouse and report every issue")
+    val = qsub.add_parser(
+        "validate", help="validate checks.yaml against the warehouse and report every issue"
+    )
     val.add_argument("--workspace", "-w", type=workspace_name, required=True)
     val.set_defaults(func=_validate)
 
@@ -60,7 +72,9 @@ def _run(args: argparse.Namespace) -> int:
             print(f"{mark} [{o.severity:8}] {o.check_name}: {o.message}")
         score = "n/a" if run.scores.score is None else f"{run.scores.score:.1f}"
         dims = ", ".join(f"{d.dimension} {d.score:.1f}" for d in run.scores.dimensions if d.score is not None)
-        print(f"score {score} ({dims}); {len(run.failed)} of {len(run.outcomes)} checks failed; run {run.run_id}")
+        print(
+            f"score {score} ({dims}); {len(run.failed)} of {len(run.outcomes)} checks failed; run {run.run_id}"
+        )
     if run.critical_failed:
         print("a critical check failed", file=sys.stderr)
         return 1
@@ -83,12 +97,16 @@ def _profile(args: argparse.Namespace) -> int:
     if args.json:
         print_json(profile_to_dict(prof))
         return 0
-    print(f"{prof.table}: {prof.row_count:,} rows, {prof.duplicate_rows} duplicate rows, time column "
-          f"{prof.time_column} (newest {prof.newest}), {prof.queries} queries in {prof.seconds:.2f} s")
+    print(
+        f"{prof.table}: {prof.row_count:,} rows, {prof.duplicate_rows} duplicate rows, time column "
+        f"{prof.time_column} (newest {prof.newest}), {prof.queries} queries in {prof.seconds:.2f} s"
+    )
     for c in prof.columns:
         flag = "  LOW QUALITY" if c.low_quality else ""
-        print(f"  {c.name:24} {c.type:16} nulls {c.null_share:6.1%} distinct {c.distinct:>10,} "
-              f"min {c.min!s:>12.12} max {c.max!s:>12.12}{flag}")
+        print(
+            f"  {c.name:24} {c.type:16} nulls {c.null_share:6.1%} distinct {c.distinct:>10,} "
+            f"min {c.min!s:>12.12} max {c.max!s:>12.12}{flag}"
+        )
     return 0
 
 

@@ -25,34 +25,55 @@ Examples:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `semantic` command group."""
-    p = sub.add_parser("semantic", help="validate, import, version and compile the semantic model",
-                       description="The semantic model says what the business numbers are and how tables join. "
-                                   "These commands check it, import it from dbt MetricFlow, show its versions "
-                                   "and show the SQL a metric compiles to.",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "semantic",
+        help="validate, import, version and compile the semantic model",
+        description="The semantic model says what the business numbers are and how tables join. "
+        "These commands check it, import it from dbt MetricFlow, show its versions "
+        "and show the SQL a metric compiles to.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ssub = p.add_subparsers(dest="semantic_command", metavar="ACTION")
     ssub.required = True
 
-    val = ssub.add_parser("validate", help="list every issue of a workspace's model (exit 1 when any)",
-                          description="Load the model files and check them against the warehouse. Every issue is "
-                                      "listed with file:line; the exit code is 1 when there is any.")
+    val = ssub.add_parser(
+        "validate",
+        help="list every issue of a workspace's model (exit 1 when any)",
+        description="Load the model files and check them against the warehouse. Every issue is "
+        "listed with file:line; the exit code is 1 when there is any.",
+    )
     _workspace_arg(val)
     val.add_argument("--json", action="store_true", help="print a JSON array of issues")
     val.set_defaults(func=_validate)
 
-    imp = ssub.add_parser("import-dbt", help="convert dbt MetricFlow YAML into DataTruth model files",
-                          description="Read every YAML file under DIR that declares semantic_models or metrics and "
-                                      "write the converted files to --out for review. Notes list whatever could "
-                                      "not be carried over.",
-                          epilog="Example:\n  datatruth semantic import-dbt models/ --out imported/ "
-                                 "--ref-map ref_map.yaml", formatter_class=argparse.RawDescriptionHelpFormatter)
+    imp = ssub.add_parser(
+        "import-dbt",
+        help="convert dbt MetricFlow YAML into DataTruth model files",
+        description="Read every YAML file under DIR that declares semantic_models or metrics and "
+        "write the converted files to --out for review. Notes list whatever could "
+        "not be carried over.",
+        epilog="Example:\n  datatruth semantic import-dbt models/ --out imported/ --ref-map ref_map.yaml",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     imp.add_argument("dir", metavar="DIR", help="folder with the dbt semantic model YAML")
-    imp.add_argument("--out", default="dbt_import", metavar="DIR", help="where to write the converted files "
-                     "(default: ./dbt_import)")
-    imp.add_argument("--ref-map", default=None, metavar="FILE",
-                     help="YAML mapping of dbt ref() names to table names, where they differ")
-    imp.add_argument("--dialect", default="snowflake",
-                     help="SQL dialect the dbt expressions are written in (default: snowflake)")
+    imp.add_argument(
+        "--out",
+        default="dbt_import",
+        metavar="DIR",
+        help="where to write the converted files (default: ./dbt_import)",
+    )
+    imp.add_argument(
+        "--ref-map",
+        default=None,
+        metavar="FILE",
+        help="YAML mapping of dbt ref() names to table names, where they differ",
+    )
+    imp.add_argument(
+        "--dialect",
+        default="snowflake",
+        help="SQL dialect the dbt expressions are written in (default: snowflake)",
+    )
     imp.add_argument("--json", action="store_true", help="print a JSON summary")
     imp.set_defaults(func=_import_dbt)
 
@@ -61,30 +82,48 @@ def register(sub: argparse._SubParsersAction) -> None:
     hist.add_argument("--json", action="store_true", help="print JSON")
     hist.set_defaults(func=_history)
 
-    dif = ssub.add_parser("diff", help="show what changed between two versions",
-                          epilog="Example:\n  datatruth semantic diff -w retail 3 4",
-                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    dif = ssub.add_parser(
+        "diff",
+        help="show what changed between two versions",
+        epilog="Example:\n  datatruth semantic diff -w retail 3 4",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _workspace_arg(dif)
     dif.add_argument("v1", type=int, help="older version number")
     dif.add_argument("v2", type=int, help="newer version number")
     dif.set_defaults(func=_diff)
 
-    comp = ssub.add_parser("compile", help="print the SQL a metric compiles to",
-                           description="Compile one metric (optionally by dimensions) to SQL without running it.",
-                           epilog="Examples:\n  datatruth semantic compile -w retail --metric revenue\n"
-                                  "  datatruth semantic compile -w retail --metric revenue --by metric_time:month "
-                                  "--dialect postgres", formatter_class=argparse.RawDescriptionHelpFormatter)
+    comp = ssub.add_parser(
+        "compile",
+        help="print the SQL a metric compiles to",
+        description="Compile one metric (optionally by dimensions) to SQL without running it.",
+        epilog="Examples:\n  datatruth semantic compile -w retail --metric revenue\n"
+        "  datatruth semantic compile -w retail --metric revenue --by metric_time:month "
+        "--dialect postgres",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _workspace_arg(comp)
     comp.add_argument("--metric", required=True, action="append", help="metric name (repeatable)")
-    comp.add_argument("--by", action="append", default=[], metavar="DIM[:grain]",
-                      help="group by a qualified dimension or metric_time, with a grain for time (repeatable)")
+    comp.add_argument(
+        "--by",
+        action="append",
+        default=[],
+        metavar="DIM[:grain]",
+        help="group by a qualified dimension or metric_time, with a grain for time (repeatable)",
+    )
     comp.add_argument("--dialect", default=None, help="duckdb, postgres or mysql (default: the warehouse's)")
     comp.set_defaults(func=_compile)
 
 
 def _workspace_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-w", "--workspace", type=workspace_name, default=None, metavar="NAME",
-                        help="workspace name (default: DATATRUTH_DEFAULT_WORKSPACE)")
+    parser.add_argument(
+        "-w",
+        "--workspace",
+        type=workspace_name,
+        default=None,
+        metavar="NAME",
+        help="workspace name (default: DATATRUTH_DEFAULT_WORKSPACE)",
+    )
 
 
 def _workspace(args: argparse.Namespace) -> Workspace:
@@ -115,8 +154,14 @@ def _import_dbt(args: argparse.Namespace) -> int:
     result = import_dbt(Path(args.dir), args.ref_map, dialect=args.dialect)
     written = write_import(result, Path(args.out))
     if args.json:
-        print_json({"files": [str(p) for p in written], "metrics": list(result.metric_names()),
-                    "tables": list(result.tables), "notes": [str(n) for n in result.notes]})
+        print_json(
+            {
+                "files": [str(p) for p in written],
+                "metrics": list(result.metric_names()),
+                "tables": list(result.tables),
+                "notes": [str(n) for n in result.notes],
+            }
+        )
         return 0
     for line in import_report(result):
         print(line)
@@ -131,11 +176,24 @@ def _history(args: argparse.Namespace) -> int:
     ws = _workspace(args)
     versions = history(open_store(settings=ws.settings), ws)
     if args.json:
-        print_json([{"version": v.version, "author": v.author, "message": v.message, "files": sorted(v.files),
-                     "checksum": v.checksum, "created_at": v.created_at} for v in versions])
+        print_json(
+            [
+                {
+                    "version": v.version,
+                    "author": v.author,
+                    "message": v.message,
+                    "files": sorted(v.files),
+                    "checksum": v.checksum,
+                    "created_at": v.created_at,
+                }
+                for v in versions
+            ]
+        )
         return 0
     for v in versions:
-        print(f"v{v.version:<4} {v.created_at:%Y-%m-%d %H:%M}  {v.author:<12} {v.message}  ({len(v.files)} files)")
+        print(
+            f"v{v.version:<4} {v.created_at:%Y-%m-%d %H:%M}  {v.author:<12} {v.message}  ({len(v.files)} files)"
+        )
     return 0
 
 
@@ -153,8 +211,9 @@ def parse_by(text: str) -> tuple[str, str | None]:
     """Split `DIM[:grain]` into the dimension and its grain."""
     name, _, grain = text.partition(":")
     if not name:
-        raise UserError(f"'--by {text}' names no dimension", "write e.g. --by customer__region or "
-                        "--by metric_time:month")
+        raise UserError(
+            f"'--by {text}' names no dimension", "write e.g. --by customer__region or --by metric_time:month"
+        )
     return name, grain or None
 
 

@@ -64,57 +64,92 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="slow-query triage: analyze logs, fingerprint statements",
         description="Slow-query triage: rank query classes in MySQL/PostgreSQL slow logs, fingerprint statements.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Examples:\n  datatruth slowlog analyze slow.log\n  datatruth slowlog fingerprint \"SELECT 1\"\n",
+        epilog='Examples:\n  datatruth slowlog analyze slow.log\n  datatruth slowlog fingerprint "SELECT 1"\n',
     )
     sub = group.add_subparsers(dest="slowlog_command", metavar="SUBCOMMAND")
     sub.required = True
 
     analyze = sub.add_parser(
-        "analyze", help="rank query classes in a slow log (pt-query-digest-like report)",
+        "analyze",
+        help="rank query classes in a slow log (pt-query-digest-like report)",
         description="Rank the query classes of a slow-query log by total time and report them.",
-        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=ANALYZE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=ANALYZE_EPILOG,
     )
     analyze.add_argument("file", help="slow log file (plain, .gz, .bz2 or .xz)")
-    analyze.add_argument("--format", choices=("auto", "mysql", "postgres"), default="auto",
-                         help="log format (default: detect from the content)")
+    analyze.add_argument(
+        "--format",
+        choices=("auto", "mysql", "postgres"),
+        default="auto",
+        help="log format (default: detect from the content)",
+    )
     analyze.add_argument("--json", action="store_true", help="print the report as one JSON document")
-    analyze.add_argument("--limit", type=_positive_int, default=10,
-                         help="how many classes to show in detail (default: 10)")
-    analyze.add_argument("--order-by", choices=("total", "count", "p95"), default="total",
-                         help="rank classes by total time, number of calls or 95th percentile time")
-    analyze.add_argument("--raw-samples", action="store_true",
-                         help="show sample statements with their literals (personal data is still masked)")
-    analyze.add_argument("--jobs", type=_positive_int, default=None,
-                         help="processes for large plain MySQL logs (default: one per free CPU, i.e. the CPUs "
-                              "available minus the 1-minute load, at least 1, at most 8; 1 = a single pass)")
+    analyze.add_argument(
+        "--limit", type=_positive_int, default=10, help="how many classes to show in detail (default: 10)"
+    )
+    analyze.add_argument(
+        "--order-by",
+        choices=("total", "count", "p95"),
+        default="total",
+        help="rank classes by total time, number of calls or 95th percentile time",
+    )
+    analyze.add_argument(
+        "--raw-samples",
+        action="store_true",
+        help="show sample statements with their literals (personal data is still masked)",
+    )
+    analyze.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=None,
+        help="processes for large plain MySQL logs (default: one per free CPU, i.e. the CPUs "
+        "available minus the 1-minute load, at least 1, at most 8; 1 = a single pass)",
+    )
     analyze.set_defaults(func=_analyze)
 
     fingerprint = sub.add_parser(
-        "fingerprint", help="print the fingerprint and Query ID of a statement",
+        "fingerprint",
+        help="print the fingerprint and Query ID of a statement",
         description="Normalise a statement into its query class and print the class's Query ID.",
-        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=FINGERPRINT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=FINGERPRINT_EPILOG,
     )
     fingerprint.add_argument("sql", nargs="?", help="the SQL statement (omit with --batch)")
-    fingerprint.add_argument("--style", choices=("pt", "pg", "sqlglot"), default="pt",
-                             help="pt (pt-fingerprint compatible, default), pg (PostgreSQL's lexer: '#' is an "
-                                  "operator) or sqlglot (AST based)")
-    fingerprint.add_argument("--dialect", default="mysql", help="sqlglot dialect for --style sqlglot (default: mysql)")
+    fingerprint.add_argument(
+        "--style",
+        choices=("pt", "pg", "sqlglot"),
+        default="pt",
+        help="pt (pt-fingerprint compatible, default), pg (PostgreSQL's lexer: '#' is an "
+        "operator) or sqlglot (AST based)",
+    )
+    fingerprint.add_argument(
+        "--dialect", default="mysql", help="sqlglot dialect for --style sqlglot (default: mysql)"
+    )
     fingerprint.add_argument("--json", action="store_true", help="print {fingerprint, query_id} as JSON")
-    fingerprint.add_argument("--batch", metavar="FILE",
-                             help="JSON lines with {\"sql\": ...}; '-' reads stdin")
+    fingerprint.add_argument(
+        "--batch", metavar="FILE", help="JSON lines with {\"sql\": ...}; '-' reads stdin"
+    )
     fingerprint.set_defaults(func=_fingerprint)
 
     # Live collection: datatruth/slowlog/collect.py provides collect(url) -> list[SlowEvent].
     collect = sub.add_parser(
-        "collect", help="collect slow statements from a live server and report them",
+        "collect",
+        help="collect slow statements from a live server and report them",
         description="Collect slow statements from a live PostgreSQL or MySQL server and rank them.",
-        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=COLLECT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=COLLECT_EPILOG,
     )
     collect.add_argument("--url", required=True, help="SQLAlchemy URL of the server")
     collect.add_argument("--json", action="store_true", help="print the report as one JSON document")
-    collect.add_argument("--limit", type=_positive_int, default=10, help="how many classes to show (default: 10)")
-    collect.add_argument("--order-by", choices=("total", "count", "p95"), default="total",
-                         help="rank classes by total time, number of calls or 95th percentile time")
+    collect.add_argument(
+        "--limit", type=_positive_int, default=10, help="how many classes to show (default: 10)"
+    )
+    collect.add_argument(
+        "--order-by",
+        choices=("total", "count", "p95"),
+        default="total",
+        help="rank classes by total time, number of calls or 95th percentile time",
+    )
     collect.add_argument("--raw-samples", action="store_true", help="show samples with their literals")
     collect.set_defaults(func=_collect)
 
@@ -163,8 +198,9 @@ def _print_problems(problems: list[ParseProblem], path: str) -> None:
         print(f"warning: ... and {len(problems) - len(shown) - len(ends)} more problems", file=sys.stderr)
 
 
-def _report(aggregator: Aggregator, count: int, args: argparse.Namespace, source: str,
-            problems: list[ParseProblem]) -> int:
+def _report(
+    aggregator: Aggregator, count: int, args: argparse.Namespace, source: str, problems: list[ParseProblem]
+) -> int:
     from datatruth.slowlog.report import ReportOptions, render_json, render_text
 
     result = aggregator.result(order_by=args.order_by)
@@ -177,14 +213,20 @@ def _report(aggregator: Aggregator, count: int, args: argparse.Namespace, source
     if args.json:
         payload = render_json(result, options)
         parse = ParseReport(count, tuple(problems), any(p.message.startswith("truncated") for p in problems))
-        payload["parse"] = {"events_read": parse.events_read, "truncated": parse.truncated,
-                            "problems": [{"line": p.line, "message": p.message} for p in parse.problems]}
+        payload["parse"] = {
+            "events_read": parse.events_read,
+            "truncated": parse.truncated,
+            "problems": [{"line": p.line, "message": p.message} for p in parse.problems],
+        }
         sys.stdout.write(json.dumps(payload, default=str) + "\n")
     else:
         sys.stdout.write(render_text(result, options))
     if problems:
-        print(f"warning: {len(problems)} problem(s) while reading {source}; "
-              f"the report covers the {count} event(s) that could be read", file=sys.stderr)
+        print(
+            f"warning: {len(problems)} problem(s) while reading {source}; "
+            f"the report covers the {count} event(s) that could be read",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -231,8 +273,10 @@ def _check_dialect(dialect: str) -> None:
     try:
         Dialect.get_or_raise(dialect)
     except ValueError as err:
-        raise UserError(f"unknown SQL dialect {dialect!r}",
-                        "use a sqlglot dialect name such as mysql, postgres, duckdb or snowflake") from err
+        raise UserError(
+            f"unknown SQL dialect {dialect!r}",
+            "use a sqlglot dialect name such as mysql, postgres, duckdb or snowflake",
+        ) from err
 
 
 def _fingerprint(args: argparse.Namespace) -> int:
@@ -257,7 +301,9 @@ def _fingerprint_batch(args: argparse.Namespace) -> int:
     if source is None:
         path = Path(args.batch)
         if not path.is_file():
-            raise UserError(f"no such file: {path}", "--batch takes a JSON-lines file with {\"sql\": ...} per line")
+            raise UserError(
+                f"no such file: {path}", '--batch takes a JSON-lines file with {"sql": ...} per line'
+            )
         lines = path.read_text(encoding="utf-8").splitlines()
     else:
         lines = source.read().splitlines()
@@ -272,7 +318,7 @@ def _fingerprint_batch(args: argparse.Namespace) -> int:
             issues.append(f"{args.batch}:{number}: not JSON ({err.msg})")
             continue
         if not isinstance(item, dict) or not isinstance(item.get("sql"), str):
-            issues.append(f"{args.batch}:{number}: expected an object with a string \"sql\"")
+            issues.append(f'{args.batch}:{number}: expected an object with a string "sql"')
             continue
         fp, qid = _one_fingerprint(item["sql"], args.style, args.dialect)
         rows.append(json.dumps({"fingerprint": fp, "query_id": qid}))

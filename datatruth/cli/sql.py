@@ -21,11 +21,21 @@ workspace's exposed tables, no file/network/admin functions, and the workspace r
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `sql` command."""
-    p = sub.add_parser("sql", help="run one guarded SELECT against a workspace's warehouse",
-                       description="Run your own SQL through the guard, the result cache and the audit log.",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "sql",
+        help="run one guarded SELECT against a workspace's warehouse",
+        description="Run your own SQL through the guard, the result cache and the audit log.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("sql", help="the statement in quotes, or '-' to read it from stdin")
-    p.add_argument("-w", "--workspace", type=workspace_name, default=None, help="workspace name (default: DATATRUTH_DEFAULT_WORKSPACE)")
+    p.add_argument(
+        "-w",
+        "--workspace",
+        type=workspace_name,
+        default=None,
+        help="workspace name (default: DATATRUTH_DEFAULT_WORKSPACE)",
+    )
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.add_argument("--refresh", action="store_true", help="ignore the result cache")
     p.set_defaults(func=_handle)

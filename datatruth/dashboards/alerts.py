@@ -26,8 +26,21 @@ from datatruth.store.engine import Store
 from datatruth.workspace.registry import Workspace
 
 OPERATORS: dict[str, Callable[[float, float], bool]] = {
-    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq, "!=": operator.ne}
-_AST_OPS: dict[type, str] = {exp.LT: "<", exp.LTE: "<=", exp.GT: ">", exp.GTE: ">=", exp.EQ: "==", exp.NEQ: "!="}
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+_AST_OPS: dict[type, str] = {
+    exp.LT: "<",
+    exp.LTE: "<=",
+    exp.GT: ">",
+    exp.GTE: ">=",
+    exp.EQ: "==",
+    exp.NEQ: "!=",
+}
 
 
 @dataclass(frozen=True)
@@ -59,7 +72,12 @@ class AlertRule:
     def from_dict(cls, data: dict[str, Any]) -> AlertRule:
         """Read a stored rule."""
         try:
-            return cls(str(data["metric"]), str(data["op"]), float(data["value"]), str(data.get("severity", "warning")))
+            return cls(
+                str(data["metric"]),
+                str(data["op"]),
+                float(data["value"]),
+                str(data.get("severity", "warning")),
+            )
         except (KeyError, TypeError, ValueError) as err:
             raise UserError(f"the stored alert is malformed: {err}", "set the alert again") from None
 
@@ -76,9 +94,15 @@ def parse_rule(text: str, severity: str = "warning") -> AlertRule:
         tree = None
     op = _AST_OPS.get(type(tree)) if tree is not None else None
     # Every operator in _AST_OPS is a Binary; the isinstance check only tells the type checker so.
-    if (op is None or not isinstance(tree, exp.Binary) or not isinstance(tree.left, exp.Column)
-            or not isinstance(tree.right, exp.Literal | exp.Neg)):
-        raise UserError(f"cannot read the alert rule '{text}'", "write METRIC OPERATOR NUMBER, e.g. on_time_rate < 75%")
+    if (
+        op is None
+        or not isinstance(tree, exp.Binary)
+        or not isinstance(tree.left, exp.Column)
+        or not isinstance(tree.right, exp.Literal | exp.Neg)
+    ):
+        raise UserError(
+            f"cannot read the alert rule '{text}'", "write METRIC OPERATOR NUMBER, e.g. on_time_rate < 75%"
+        )
     number = float(tree.right.this.this if isinstance(tree.right, exp.Neg) else tree.right.this)
     if isinstance(tree.right, exp.Neg):
         number = -number
@@ -104,8 +128,10 @@ def evaluate(rule: AlertRule, answer: Answer) -> AlertCheck:
     frame = as_frame(answer.frame)  # a dashboard's answers are DataFrames; Rows only come from `ask --json`
     fmt = next((c.format for c in answer.columns if c.name == rule.metric), None)
     if rule.metric not in frame.columns:
-        raise UserError(f"the tile has no metric '{rule.metric}'",
-                        f"its metrics are {', '.join(c.name for c in answer.columns if c.role == 'metric')}")
+        raise UserError(
+            f"the tile has no metric '{rule.metric}'",
+            f"its metrics are {', '.join(c.name for c in answer.columns if c.role == 'metric')}",
+        )
     if frame.empty:
         return AlertCheck(None, False, "no rows", fmt)
     times = [c for c in answer.columns if c.role == "time"]
@@ -149,8 +175,10 @@ class AlertOutcome:
         shown = self.check.shown()
         state = "FIRED" if self.fired else "ok"
         where = f" at {self.check.where}" if self.check.where else ""
-        return f"tile {self.tile.id} '{self.tile.title}': {state} — {self.rule.metric} = {shown}{where} " \
-               f"(alert when {self.rule.op} {format_value(self.rule.value, self.check.format)})"
+        return (
+            f"tile {self.tile.id} '{self.tile.title}': {state} — {self.rule.metric} = {shown}{where} "
+            f"(alert when {self.rule.op} {format_value(self.rule.value, self.check.format)})"
+        )
 
 
 @dataclass(frozen=True)
@@ -194,12 +222,25 @@ def outcome_of(tile_run: TileRun) -> AlertOutcome:
 def signal_of(outcome: AlertOutcome) -> Signal:
     """The incident signal of an evaluated alert (failed when it breached)."""
     tile, rule, check = outcome.tile, outcome.rule, present(outcome.check, "the alert's evaluation")
-    title = (f"Alert on '{tile.title}': {rule.metric} = {check.shown()}"
-             f" ({rule.op} {format_value(rule.value, check.format)})")
-    return Signal(source="alert", dedup_key=dedup_key(tile), title=title, severity=rule.severity,
-                  failed=check.breached, metric_value=check.value, message=outcome.describe(),
-                  detail={"dashboard_id": tile.dashboard_id, "tile_id": tile.id, "rule": rule.to_dict(),
-                          "where": check.where})
+    title = (
+        f"Alert on '{tile.title}': {rule.metric} = {check.shown()}"
+        f" ({rule.op} {format_value(rule.value, check.format)})"
+    )
+    return Signal(
+        source="alert",
+        dedup_key=dedup_key(tile),
+        title=title,
+        severity=rule.severity,
+        failed=check.breached,
+        metric_value=check.value,
+        message=outcome.describe(),
+        detail={
+            "dashboard_id": tile.dashboard_id,
+            "tile_id": tile.id,
+            "rule": rule.to_dict(),
+            "where": check.where,
+        },
+    )
 
 
 def refresh(store: Store, ws: Workspace, user: str, dashboard_id: int | None = None) -> RefreshReport:
@@ -208,7 +249,11 @@ def refresh(store: Store, ws: Workspace, user: str, dashboard_id: int | None = N
 
     # A refresh opens and resolves incidents for everyone: the same role as running the quality checks.
     access.require(store, ws.name, user, "run_checks")
-    boards = [repo.get(store, ws.name, dashboard_id)] if dashboard_id is not None else repo.list_all(store, ws.name)
+    boards = (
+        [repo.get(store, ws.name, dashboard_id)]
+        if dashboard_id is not None
+        else repo.list_all(store, ws.name)
+    )
     outcomes: list[AlertOutcome] = []
     count = 0
     for board in boards:

@@ -50,7 +50,9 @@ def data_bytes(frame: pd.DataFrame, fmt: str, columns: tuple[ColumnInfo, ...] = 
     raise UserError(f"unknown export format '{fmt}'", f"use one of {', '.join(DATA_FORMATS)}")
 
 
-def record_export(store: Store, ws_name: str, user: str, target: str, fmt: str, rows: int | None = None) -> None:
+def record_export(
+    store: Store, ws_name: str, user: str, target: str, fmt: str, rows: int | None = None
+) -> None:
     """Check the user may export, then write the export to the audit log."""
     access.require(store, ws_name, user, "export")
     audit.record(store, ws_name, user, "dashboard.export", target, {"format": fmt, "rows": rows})
@@ -69,13 +71,21 @@ def export_tile_data(ws: Workspace, store: Store, user: str, tile_id: int, fmt: 
     return f"{file_stem(tile.title)}.{fmt}", payload
 
 
-def export_dashboard_html(ws: Workspace, store: Store, user: str, dashboard_id: int, refresh: bool = False) -> str:
+def export_dashboard_html(
+    ws: Workspace, store: Store, user: str, dashboard_id: int, refresh: bool = False
+) -> str:
     """The dashboard as one HTML file with plotly.js inlined (opens offline); audited."""
     access.require(store, ws.name, user, "export")
     run = run_dashboard(ws, store, user, dashboard_id, refresh=refresh)
     page = dashboard_html(run, ws.config.title)
-    record_export(store, ws.name, user, f"dashboard:{dashboard_id}", "html", sum(t.answer.row_count for t in run.tiles
-                                                                                 if t.answer is not None))
+    record_export(
+        store,
+        ws.name,
+        user,
+        f"dashboard:{dashboard_id}",
+        "html",
+        sum(t.answer.row_count for t in run.tiles if t.answer is not None),
+    )
     return page
 
 
@@ -93,9 +103,14 @@ def _figure_html(spec: dict[str, Any], with_library: bool, div_id: str) -> str:
     figure.update_layout(height=height, autosize=True)
     # The div gets a height in pixels: "100%" of a tile that has no height of its own collapses the chart.
     # plotly.js is inlined once, with the first chart; later charts reuse it. No CDN, no network.
-    return figure.to_html(full_html=False, include_plotlyjs=True if with_library else False, div_id=div_id,
-                          default_height=f"{height}px", default_width="100%",
-                          config={"displaylogo": False, "responsive": True})
+    return figure.to_html(
+        full_html=False,
+        include_plotlyjs=True if with_library else False,
+        div_id=div_id,
+        default_height=f"{height}px",
+        default_width="100%",
+        config={"displaylogo": False, "responsive": True},
+    )
 
 
 def _tile_html(run: TileRun, with_library: bool) -> tuple[str, bool]:
@@ -113,8 +128,11 @@ def _tile_html(run: TileRun, with_library: bool) -> tuple[str, bool]:
             used = with_library
         else:
             # to_html escapes cell text; a table never carries script.
-            parts.append(as_text(as_frame(answer.frame).head(MAX_HTML_ROWS), answer.columns).to_html(index=False, border=0,
-                                                                                          escape=True))
+            parts.append(
+                as_text(as_frame(answer.frame).head(MAX_HTML_ROWS), answer.columns).to_html(
+                    index=False, border=0, escape=True
+                )
+            )
             if answer.row_count > MAX_HTML_ROWS:
                 parts.append(f'<p class="note">First {MAX_HTML_ROWS} of {answer.row_count:,} rows.</p>')
         if answer.explanation:
@@ -151,7 +169,9 @@ def dashboard_html(run: DashboardRun, workspace_title: str) -> str:
     if not run.filters.empty:
         meta += f" · filters: {html.escape(filters_text(run.filters))}"
     name = html.escape(run.dashboard.name)
-    return ("<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
-            f"<title>{name}</title><style>{_STYLE}</style></head><body>"
-            f"<h1>{name}</h1><div class=\"meta\">{meta}</div>"
-            f"<div class=\"grid\">{''.join(tiles_html) or '<p>No tiles yet.</p>'}</div></body></html>")
+    return (
+        '<!DOCTYPE html><html><head><meta charset="utf-8">'
+        f"<title>{name}</title><style>{_STYLE}</style></head><body>"
+        f'<h1>{name}</h1><div class="meta">{meta}</div>'
+        f'<div class="grid">{"".join(tiles_html) or "<p>No tiles yet.</p>"}</div></body></html>'
+    )

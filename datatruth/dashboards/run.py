@@ -52,9 +52,11 @@ class Filters:
 
     def to_dict(self) -> dict[str, Any]:
         """The filters as JSON-able data (stored on the dashboard row)."""
-        return {"start": self.start.isoformat() if self.start else None,
-                "end": self.end.isoformat() if self.end else None,
-                "categories": [{"dimension": c.dimension, "values": list(c.values)} for c in self.categories]}
+        return {
+            "start": self.start.isoformat() if self.start else None,
+            "end": self.end.isoformat() if self.end else None,
+            "categories": [{"dimension": c.dimension, "values": list(c.values)} for c in self.categories],
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Filters:
@@ -64,12 +66,18 @@ class Filters:
         try:
             start = dt.date.fromisoformat(data["start"]) if data.get("start") else None
             end = dt.date.fromisoformat(data["end"]) if data.get("end") else None
-            cats = tuple(CategoryFilter(str(c["dimension"]), tuple(str(v) for v in c.get("values") or ()))
-                         for c in data.get("categories") or ())
+            cats = tuple(
+                CategoryFilter(str(c["dimension"]), tuple(str(v) for v in c.get("values") or ()))
+                for c in data.get("categories") or ()
+            )
         except (KeyError, TypeError, ValueError) as err:
-            raise UserError(f"the dashboard's saved filters are malformed: {err}", "save the filters again") from None
+            raise UserError(
+                f"the dashboard's saved filters are malformed: {err}", "save the filters again"
+            ) from None
         if start and end and end < start:
-            raise UserError(f"the filter ends ({end}) before it starts ({start})", "pick an end on or after the start")
+            raise UserError(
+                f"the filter ends ({end}) before it starts ({start})", "pick an end on or after the start"
+            )
         return cls(start, end, tuple(c for c in cats if c.values))
 
 
@@ -164,8 +172,9 @@ _RUN_STAGES: tuple[tuple[str, Callable[[pipeline.AskState], pipeline.AskState]],
 )
 
 
-def run_plan(ws: Workspace, plan: QueryPlan, *, user: str, store: Store, refresh: bool = False,
-             question: str = "") -> Answer:
+def run_plan(
+    ws: Workspace, plan: QueryPlan, *, user: str, store: Store, refresh: bool = False, question: str = ""
+) -> Answer:
     """Execute a stored plan through the compiler, guard and result cache (no planner, quota or history)."""
     # A tile render is not a new question: it neither counts against the hourly quota nor fills the history.
     request = pipeline.AskRequest(ws, question.strip() or plan.describe(), user, store, refresh=refresh)
@@ -175,8 +184,14 @@ def run_plan(ws: Workspace, plan: QueryPlan, *, user: str, store: Store, refresh
     return present(state.answer, "the answer (the last stages make it)")
 
 
-def run_tile(ws: Workspace, store: Store, user: str, tile: repo.Tile, filters: Filters | None = None,
-             refresh: bool = False) -> TileRun:
+def run_tile(
+    ws: Workspace,
+    store: Store,
+    user: str,
+    tile: repo.Tile,
+    filters: Filters | None = None,
+    refresh: bool = False,
+) -> TileRun:
     """Render one tile: stale when its plan no longer compiles; other user errors are shown on the tile."""
     access.require(store, ws.name, user, "read")
     layer = present(pipeline.workspace_resources(ws, store).layer, "the semantic layer")
@@ -186,23 +201,37 @@ def run_tile(ws: Workspace, store: Store, user: str, tile: repo.Tile, filters: F
         return TileRun(tile, None, stale=True, error=err.message, hint="re-plan the tile from its question")
     problem = _compiles(plan, layer, ws.warehouse.dialect)
     if problem is not None:
-        return TileRun(tile, None, stale=True, error=problem,
-                       hint=f"the semantic model changed since this tile was pinned ({tile.model_version or '?'}); "
-                            "re-plan it from its question")
+        return TileRun(
+            tile,
+            None,
+            stale=True,
+            error=problem,
+            hint=f"the semantic model changed since this tile was pinned ({tile.model_version or '?'}); "
+            "re-plan it from its question",
+        )
     effective = effective_plan(plan, filters or Filters(), layer, ws.warehouse.dialect)
     try:
-        answer = run_plan(ws, effective.plan, user=user, store=store, refresh=refresh,
-                          question=tile.question or tile.title)
+        answer = run_plan(
+            ws, effective.plan, user=user, store=store, refresh=refresh, question=tile.question or tile.title
+        )
     except UserError as err:
         return TileRun(tile, None, effective.applied, effective.skipped, error=err.message, hint=err.hint)
     return TileRun(tile, answer, effective.applied, effective.skipped)
 
 
-def run_dashboard(ws: Workspace, store: Store, user: str, dashboard_id: int, filters: Filters | None = None,
-                  refresh: bool = False) -> DashboardRun:
+def run_dashboard(
+    ws: Workspace,
+    store: Store,
+    user: str,
+    dashboard_id: int,
+    filters: Filters | None = None,
+    refresh: bool = False,
+) -> DashboardRun:
     """Render every tile of a dashboard with `filters` (default: the dashboard's saved filters)."""
     access.require(store, ws.name, user, "read")
     dashboard = repo.get(store, ws.name, dashboard_id)
     used = filters if filters is not None else Filters.from_dict(dashboard.filters)
-    runs = tuple(run_tile(ws, store, user, tile, used, refresh) for tile in repo.tiles_of(store, ws.name, dashboard_id))
+    runs = tuple(
+        run_tile(ws, store, user, tile, used, refresh) for tile in repo.tiles_of(store, ws.name, dashboard_id)
+    )
     return DashboardRun(dashboard, used, runs, access.can(store, ws.name, user, "edit_dashboard"))

@@ -66,11 +66,16 @@ def open_dashboard(store: Store, ws_name: str, user: str, dashboard_id: int) -> 
     """A dashboard and its tiles for a member of the workspace (PermissionDenied otherwise)."""
     access.require(store, ws_name, user, "read")
     board = repo.get(store, ws_name, dashboard_id)
-    return DashboardView(board, tuple(repo.tiles_of(store, ws_name, board.id)),
-                         access.can(store, ws_name, user, "edit_dashboard"))
+    return DashboardView(
+        board,
+        tuple(repo.tiles_of(store, ws_name, board.id)),
+        access.can(store, ws_name, user, "edit_dashboard"),
+    )
 
 
-def open_shared(store: Store, ws_name: str, user: str, dashboard_id: int, tile_id: int | None = None) -> DashboardView:
+def open_shared(
+    store: Store, ws_name: str, user: str, dashboard_id: int, tile_id: int | None = None
+) -> DashboardView:
     """Open a shared link: only active members of the link's workspace get in, whoever sent the link."""
     # Membership is checked before the id is looked up so a non-member cannot probe which dashboards exist.
     view = open_dashboard(store, ws_name, user, dashboard_id)
@@ -78,7 +83,9 @@ def open_shared(store: Store, ws_name: str, user: str, dashboard_id: int, tile_i
         return view
     chosen = tuple(t for t in view.tiles if t.id == tile_id)
     if not chosen:
-        raise NotFound(f"tile {tile_id} is not on dashboard '{view.dashboard.name}'", "the tile may have been removed")
+        raise NotFound(
+            f"tile {tile_id} is not on dashboard '{view.dashboard.name}'", "the tile may have been removed"
+        )
     return DashboardView(view.dashboard, chosen, view.can_edit)
 
 
@@ -112,16 +119,32 @@ def _same_plan(stored: dict[str, Any], plan: QueryPlan) -> bool:
     return replace(other, evidence=()) == replace(plan, evidence=())
 
 
-def pin(store: Store, ws: Workspace, user: str, dashboard: int | str, title: str, question: str,
-        plan: QueryPlan | dict[str, Any], kind: str = "auto") -> repo.Tile:
+def pin(
+    store: Store,
+    ws: Workspace,
+    user: str,
+    dashboard: int | str,
+    title: str,
+    question: str,
+    plan: QueryPlan | dict[str, Any],
+    kind: str = "auto",
+) -> repo.Tile:
     """Pin an answer's plan (not its rows) with the model version; a dashboard named but missing is created.
 
     Pinning a plan the dashboard already shows returns that tile instead of adding a duplicate."""
     return pin_answer(store, ws, user, dashboard, title, question, plan, kind).tile
 
 
-def pin_answer(store: Store, ws: Workspace, user: str, dashboard: int | str, title: str, question: str,
-               plan: QueryPlan | dict[str, Any], kind: str = "auto") -> PinOutcome:
+def pin_answer(
+    store: Store,
+    ws: Workspace,
+    user: str,
+    dashboard: int | str,
+    title: str,
+    question: str,
+    plan: QueryPlan | dict[str, Any],
+    kind: str = "auto",
+) -> PinOutcome:
     """Like `pin`, and say whether a tile was added or the same plan was already on the dashboard."""
     _require_edit(store, ws.name, user)
     if kind not in KINDS:
@@ -144,12 +167,29 @@ def pin_answer(store: Store, ws: Workspace, user: str, dashboard: int | str, tit
     with store.begin() as conn:
         if board is None:
             board = repo.create(store, ws.name, str(dashboard), user, conn=conn)
-            audit.record(store, ws.name, user, "dashboard.create", str(board.id), {"name": board.name}, conn=conn)
-        tile = repo.add_tile(store, ws.name, board.id, title=(title or question or query_plan.describe()).strip()[:300],
-                             question=question.strip() or None, plan=query_plan.to_dict(), model_version=version,
-                             kind=kind, conn=conn)
-        audit.record(store, ws.name, user, "dashboard.pin", str(tile.id),
-                     {"dashboard_id": board.id, "question": question[:200], "model_version": version}, conn=conn)
+            audit.record(
+                store, ws.name, user, "dashboard.create", str(board.id), {"name": board.name}, conn=conn
+            )
+        tile = repo.add_tile(
+            store,
+            ws.name,
+            board.id,
+            title=(title or question or query_plan.describe()).strip()[:300],
+            question=question.strip() or None,
+            plan=query_plan.to_dict(),
+            model_version=version,
+            kind=kind,
+            conn=conn,
+        )
+        audit.record(
+            store,
+            ws.name,
+            user,
+            "dashboard.pin",
+            str(tile.id),
+            {"dashboard_id": board.id, "question": question[:200], "model_version": version},
+            conn=conn,
+        )
     return PinOutcome(tile, True)
 
 
@@ -158,12 +198,16 @@ def replan(store: Store, ws: Workspace, user: str, tile_id: int) -> repo.Tile:
     _require_edit(store, ws.name, user)
     tile = repo.get_tile(store, ws.name, tile_id)
     if not tile.question:
-        raise UserError(f"tile {tile_id} has no stored question to re-plan", "remove it and pin the answer again")
+        raise UserError(
+            f"tile {tile_id} has no stored question to re-plan", "remove it and pin the answer again"
+        )
     plan, _sql = pipeline.plan_only(ws, tile.question, store=store)
     version = model_version(store, ws)
     with store.begin() as conn:
         repo.update_tile(store, ws.name, tile_id, conn=conn, plan=plan.to_dict(), model_version=version)
-        audit.record(store, ws.name, user, "dashboard.replan", str(tile_id), {"model_version": version}, conn=conn)
+        audit.record(
+            store, ws.name, user, "dashboard.replan", str(tile_id), {"model_version": version}, conn=conn
+        )
     return repo.get_tile(store, ws.name, tile_id)
 
 
@@ -191,8 +235,15 @@ def remove_tile(store: Store, ws_name: str, user: str, tile_id: int) -> None:
     tile = repo.get_tile(store, ws_name, tile_id)
     with store.begin() as conn:
         repo.delete_tile(store, ws_name, tile_id, conn)
-        audit.record(store, ws_name, user, "dashboard.remove_tile", str(tile_id),
-                     {"dashboard_id": tile.dashboard_id, "title": tile.title}, conn=conn)
+        audit.record(
+            store,
+            ws_name,
+            user,
+            "dashboard.remove_tile",
+            str(tile_id),
+            {"dashboard_id": tile.dashboard_id, "title": tile.title},
+            conn=conn,
+        )
 
 
 def rename_tile(store: Store, ws_name: str, user: str, tile_id: int, title: str) -> None:
@@ -203,7 +254,9 @@ def rename_tile(store: Store, ws_name: str, user: str, tile_id: int, title: str)
     repo.get_tile(store, ws_name, tile_id)
     with store.begin() as conn:
         repo.update_tile(store, ws_name, tile_id, conn=conn, title=title.strip()[:300])
-        audit.record(store, ws_name, user, "dashboard.rename_tile", str(tile_id), {"title": title[:200]}, conn=conn)
+        audit.record(
+            store, ws_name, user, "dashboard.rename_tile", str(tile_id), {"title": title[:200]}, conn=conn
+        )
 
 
 def delete_dashboard(store: Store, ws_name: str, user: str, dashboard_id: int) -> None:
@@ -212,7 +265,9 @@ def delete_dashboard(store: Store, ws_name: str, user: str, dashboard_id: int) -
     board = repo.get(store, ws_name, dashboard_id)
     with store.begin() as conn:
         repo.delete(store, ws_name, dashboard_id, conn)
-        audit.record(store, ws_name, user, "dashboard.delete", str(dashboard_id), {"name": board.name}, conn=conn)
+        audit.record(
+            store, ws_name, user, "dashboard.delete", str(dashboard_id), {"name": board.name}, conn=conn
+        )
 
 
 def save_filters(store: Store, ws_name: str, user: str, dashboard_id: int, filters: Filters) -> None:
@@ -220,8 +275,12 @@ def save_filters(store: Store, ws_name: str, user: str, dashboard_id: int, filte
     _require_edit(store, ws_name, user)
     repo.get(store, ws_name, dashboard_id)
     with store.begin() as conn:
-        repo.set_filters(store, ws_name, dashboard_id, None if filters.empty else filters.to_dict(), conn=conn)
-        audit.record(store, ws_name, user, "dashboard.filters", str(dashboard_id), filters.to_dict(), conn=conn)
+        repo.set_filters(
+            store, ws_name, dashboard_id, None if filters.empty else filters.to_dict(), conn=conn
+        )
+        audit.record(
+            store, ws_name, user, "dashboard.filters", str(dashboard_id), filters.to_dict(), conn=conn
+        )
 
 
 def set_alert(store: Store, ws_name: str, user: str, tile_id: int, rule: AlertRule | None) -> None:
@@ -229,10 +288,21 @@ def set_alert(store: Store, ws_name: str, user: str, tile_id: int, rule: AlertRu
     _require_edit(store, ws_name, user)
     tile = repo.get_tile(store, ws_name, tile_id)
     if rule is not None:
-        metrics = list(tile.plan.get("metrics") or []) + [a["name"] for a in tile.plan.get("adhoc_metrics") or []]
+        metrics = list(tile.plan.get("metrics") or []) + [
+            a["name"] for a in tile.plan.get("adhoc_metrics") or []
+        ]
         if rule.metric not in metrics:
-            raise UserError(f"tile {tile_id} does not show '{rule.metric}'", f"its metrics: {', '.join(metrics)}")
+            raise UserError(
+                f"tile {tile_id} does not show '{rule.metric}'", f"its metrics: {', '.join(metrics)}"
+            )
     with store.begin() as conn:
         repo.update_tile(store, ws_name, tile_id, conn=conn, alert=rule.to_dict() if rule else None)
-        audit.record(store, ws_name, user, "dashboard.alert", str(tile_id),
-                     rule.to_dict() if rule else {"removed": True}, conn=conn)
+        audit.record(
+            store,
+            ws_name,
+            user,
+            "dashboard.alert",
+            str(tile_id),
+            rule.to_dict() if rule else {"removed": True},
+            conn=conn,
+        )

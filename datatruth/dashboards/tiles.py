@@ -33,8 +33,14 @@ class Kept:
 
 
 def _slot(ws: Workspace, user: str, tile: repo.Tile, filters: Filters) -> tuple:
-    return (resources.workspace_stamp(ws), user, tile.id, tile.kind,
-            json.dumps(tile.plan, sort_keys=True, default=str), json.dumps(filters.to_dict(), sort_keys=True, default=str))
+    return (
+        resources.workspace_stamp(ws),
+        user,
+        tile.id,
+        tile.kind,
+        json.dumps(tile.plan, sort_keys=True, default=str),
+        json.dumps(filters.to_dict(), sort_keys=True, default=str),
+    )
 
 
 def _kept(ws: Workspace, store: Store, user: str, tile: repo.Tile, filters: Filters, refresh: bool) -> Kept:
@@ -46,8 +52,14 @@ def _version(ws: Workspace, store: Store) -> tuple[str, str]:
     return (layer.version_hash if layer else "", dataversion.stamp(ws.data_dir, ws.config.warehouse_url))
 
 
-def render_dashboard(ws: Workspace, store: Store, user: str, dashboard_id: int, filters: Filters | None = None,
-                     refresh: bool = False) -> tuple[DashboardRun, dict[int, float]]:
+def render_dashboard(
+    ws: Workspace,
+    store: Store,
+    user: str,
+    dashboard_id: int,
+    filters: Filters | None = None,
+    refresh: bool = False,
+) -> tuple[DashboardRun, dict[int, float]]:
     """Every tile of a dashboard, kept renders first; also when each tile was rendered (tile id → epoch s)."""
     access.require(store, ws.name, user, "read")
     dashboard = repo.get(store, ws.name, dashboard_id)
@@ -58,11 +70,16 @@ def render_dashboard(ws: Workspace, store: Store, user: str, dashboard_id: int, 
     version = _version(ws, store)
     for tile in repo.tiles_of(store, ws.name, dashboard_id):
         kept = resources.get(
-            "tile", ws.name, functools.partial(_kept, ws, store, user, tile, used, refresh),
-            slot=_slot(ws, user, tile, used), version=version,
+            "tile",
+            ws.name,
+            functools.partial(_kept, ws, store, user, tile, used, refresh),
+            slot=_slot(ws, user, tile, used),
+            version=version,
             fresh=lambda k: not refresh and time.time() - k.at <= ttl,
-            keep=lambda k: k.run.answer is not None or k.run.stale)  # an error (warehouse down) is retried next time
+            keep=lambda k: k.run.answer is not None or k.run.stale,
+        )  # an error (warehouse down) is retried next time
         runs.append(replace(kept.run, tile=tile))  # the title, position and alert as they are now
         rendered[tile.id] = kept.at
-    return DashboardRun(dashboard, used, tuple(runs), access.can(store, ws.name, user, "edit_dashboard")), rendered
-
+    return DashboardRun(
+        dashboard, used, tuple(runs), access.can(store, ws.name, user, "edit_dashboard")
+    ), rendered

@@ -42,9 +42,11 @@ class DemoBuild:
 def _warehouse_path(ws: Workspace) -> Path:
     url = ws.config.warehouse_url
     if not url.startswith("duckdb:///"):
-        raise UserError(f"demo '{ws.config.demo}' needs a DuckDB warehouse, but {ws.name} points at {url.split(':')[0]}",
-                        "remove 'warehouse.url' from workspace.yaml to use the default DuckDB file")
-    return Path(url[len("duckdb:///"):])
+        raise UserError(
+            f"demo '{ws.config.demo}' needs a DuckDB warehouse, but {ws.name} points at {url.split(':')[0]}",
+            "remove 'warehouse.url' from workspace.yaml to use the default DuckDB file",
+        )
+    return Path(url[len("duckdb:///") :])
 
 
 def table_checksum(con: duckdb.DuckDBPyConnection, table: str) -> str:
@@ -58,10 +60,17 @@ def _meta_path(db: Path) -> Path:
 
 
 def _expected_meta(ws: Workspace, seed: int) -> dict:
-    return {"demo": ws.config.demo, "seed": seed, "clock": ws.config.today().isoformat(), "version": GENERATOR_VERSION}
+    return {
+        "demo": ws.config.demo,
+        "seed": seed,
+        "clock": ws.config.today().isoformat(),
+        "version": GENERATOR_VERSION,
+    }
 
 
-def ensure_demo(ws: Workspace, *, force: bool = False, seed: int | None = None, progress: Progress | None = None) -> DemoBuild:
+def ensure_demo(
+    ws: Workspace, *, force: bool = False, seed: int | None = None, progress: Progress | None = None
+) -> DemoBuild:
     """Build the workspace's demo warehouse unless an up-to-date one already exists."""
     seed = DEFAULT_SEED if seed is None else seed
     db = _warehouse_path(ws)
@@ -70,8 +79,17 @@ def ensure_demo(ws: Workspace, *, force: bool = False, seed: int | None = None, 
     if not force and db.exists() and meta_file.exists():
         meta = json.loads(meta_file.read_text())
         if all(meta.get(k) == v for k, v in expected.items()):
-            return DemoBuild(ws.name, ws.config.demo or "", str(db), seed, expected["clock"], meta["tables"],
-                             meta["checksum"], 0.0, built=False)
+            return DemoBuild(
+                ws.name,
+                ws.config.demo or "",
+                str(db),
+                seed,
+                expected["clock"],
+                meta["tables"],
+                meta["checksum"],
+                0.0,
+                built=False,
+            )
     return build_demo(ws, seed=seed, progress=progress)
 
 
@@ -116,13 +134,21 @@ def build_demo(ws: Workspace, *, seed: int, progress: Progress | None = None) ->
         con.close()
     os.replace(tmp, db)
     clock = ws.config.today().isoformat()
-    meta = {"demo": demo, "seed": seed, "clock": clock, "tables": tables, "checksum": checksum,
-            "built_at": dt.datetime.now(dt.UTC).isoformat()}
+    meta = {
+        "demo": demo,
+        "seed": seed,
+        "clock": clock,
+        "tables": tables,
+        "checksum": checksum,
+        "built_at": dt.datetime.now(dt.UTC).isoformat(),
+    }
     meta["version"] = GENERATOR_VERSION
     _meta_path(db).write_text(json.dumps(meta, indent=2))
     seconds = time.perf_counter() - started
     report(1.0, f"built {demo} in {seconds:.1f} s")
-    log.info("demo built", extra={"fields": {"workspace": ws.name, "demo": demo, "seconds": round(seconds, 1)}})
+    log.info(
+        "demo built", extra={"fields": {"workspace": ws.name, "demo": demo, "seconds": round(seconds, 1)}}
+    )
     return DemoBuild(ws.name, demo or "", str(db), seed, clock, tables, checksum, seconds, built=True)
 
 

@@ -17,6 +17,10 @@ def load_flights_frames() -> dict[str, pd.DataFrame]:
     f["flight_date"] = pd.to_datetime(dict(year=f["year"], month=f["month"], day=f["day"])).dt.date
     for name in ("flights", "weather"):
         # time_hour is an ISO string with a zone in the package; store it as a naive local TIMESTAMP.
-        frames[name]["time_hour"] = pd.to_datetime(frames[name]["time_hour"], utc=True).dt.tz_convert(
-            "America/New_York").dt.tz_localize(None).astype("datetime64[us]")
+        frames[name]["time_hour"] = (
+            pd.to_datetime(frames[name]["time_hour"], utc=True)
+            .dt.tz_convert("America/New_York")
+            .dt.tz_localize(None)
+            .astype("datetime64[us]")
+        )
     return frames

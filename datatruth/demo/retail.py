@@ -12,41 +12,161 @@ from datatruth.demo import DEFAULT_SEED, GENERATOR_VERSION  # noqa: F401  (still
 
 # (city, state, state code, region, weight): weights loosely follow metro population.
 CITIES = [
-    ("New York", "New York", "NY", "Northeast", 9), ("Buffalo", "New York", "NY", "Northeast", 2),
-    ("Boston", "Massachusetts", "MA", "Northeast", 4), ("Philadelphia", "Pennsylvania", "PA", "Northeast", 5),
-    ("Pittsburgh", "Pennsylvania", "PA", "Northeast", 2), ("Newark", "New Jersey", "NJ", "Northeast", 3),
+    ("New York", "New York", "NY", "Northeast", 9),
+    ("Buffalo", "New York", "NY", "Northeast", 2),
+    ("Boston", "Massachusetts", "MA", "Northeast", 4),
+    ("Philadelphia", "Pennsylvania", "PA", "Northeast", 5),
+    ("Pittsburgh", "Pennsylvania", "PA", "Northeast", 2),
+    ("Newark", "New Jersey", "NJ", "Northeast", 3),
     ("Hartford", "Connecticut", "CT", "Northeast", 1),
-    ("Houston", "Texas", "TX", "South", 6), ("Dallas", "Texas", "TX", "South", 6), ("Austin", "Texas", "TX", "South", 3),
-    ("San Antonio", "Texas", "TX", "South", 3), ("Miami", "Florida", "FL", "South", 5),
-    ("Orlando", "Florida", "FL", "South", 3), ("Tampa", "Florida", "FL", "South", 3),
-    ("Atlanta", "Georgia", "GA", "South", 5), ("Charlotte", "North Carolina", "NC", "South", 3),
-    ("Raleigh", "North Carolina", "NC", "South", 2), ("Nashville", "Tennessee", "TN", "South", 2),
-    ("Chicago", "Illinois", "IL", "Midwest", 8), ("Detroit", "Michigan", "MI", "Midwest", 4),
-    ("Columbus", "Ohio", "OH", "Midwest", 2), ("Cleveland", "Ohio", "OH", "Midwest", 2),
-    ("Minneapolis", "Minnesota", "MN", "Midwest", 3), ("St. Louis", "Missouri", "MO", "Midwest", 2),
-    ("Kansas City", "Missouri", "MO", "Midwest", 2), ("Milwaukee", "Wisconsin", "WI", "Midwest", 2),
-    ("Los Angeles", "California", "CA", "West", 10), ("San Francisco", "California", "CA", "West", 5),
-    ("San Diego", "California", "CA", "West", 4), ("Sacramento", "California", "CA", "West", 2),
-    ("Seattle", "Washington", "WA", "West", 4), ("Portland", "Oregon", "OR", "West", 2),
-    ("Denver", "Colorado", "CO", "West", 3), ("Phoenix", "Arizona", "AZ", "West", 5),
-    ("Las Vegas", "Nevada", "NV", "West", 2), ("Salt Lake City", "Utah", "UT", "West", 1),
+    ("Houston", "Texas", "TX", "South", 6),
+    ("Dallas", "Texas", "TX", "South", 6),
+    ("Austin", "Texas", "TX", "South", 3),
+    ("San Antonio", "Texas", "TX", "South", 3),
+    ("Miami", "Florida", "FL", "South", 5),
+    ("Orlando", "Florida", "FL", "South", 3),
+    ("Tampa", "Florida", "FL", "South", 3),
+    ("Atlanta", "Georgia", "GA", "South", 5),
+    ("Charlotte", "North Carolina", "NC", "South", 3),
+    ("Raleigh", "North Carolina", "NC", "South", 2),
+    ("Nashville", "Tennessee", "TN", "South", 2),
+    ("Chicago", "Illinois", "IL", "Midwest", 8),
+    ("Detroit", "Michigan", "MI", "Midwest", 4),
+    ("Columbus", "Ohio", "OH", "Midwest", 2),
+    ("Cleveland", "Ohio", "OH", "Midwest", 2),
+    ("Minneapolis", "Minnesota", "MN", "Midwest", 3),
+    ("St. Louis", "Missouri", "MO", "Midwest", 2),
+    ("Kansas City", "Missouri", "MO", "Midwest", 2),
+    ("Milwaukee", "Wisconsin", "WI", "Midwest", 2),
+    ("Los Angeles", "California", "CA", "West", 10),
+    ("San Francisco", "California", "CA", "West", 5),
+    ("San Diego", "California", "CA", "West", 4),
+    ("Sacramento", "California", "CA", "West", 2),
+    ("Seattle", "Washington", "WA", "West", 4),
+    ("Portland", "Oregon", "OR", "West", 2),
+    ("Denver", "Colorado", "CO", "West", 3),
+    ("Phoenix", "Arizona", "AZ", "West", 5),
+    ("Las Vegas", "Nevada", "NV", "West", 2),
+    ("Salt Lake City", "Utah", "UT", "West", 1),
 ]
-AREA_CODES = {"NY": 212, "MA": 617, "PA": 215, "NJ": 973, "CT": 860, "TX": 512, "FL": 305, "GA": 404, "NC": 704,
-              "TN": 615, "IL": 312, "MI": 313, "OH": 614, "MN": 612, "MO": 314, "WI": 414, "CA": 415, "WA": 206,
-              "OR": 503, "CO": 303, "AZ": 602, "NV": 702, "UT": 801}
-FIRST = ["James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David", "Elizabeth",
-         "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah", "Carlos", "Karen",
-         "Daniel", "Lisa", "Matthew", "Nancy", "Anthony", "Sandra", "Mark", "Ashley", "Wei", "Emily", "Steven",
-         "Priya", "Andrew", "Olivia", "Kenji", "Sofia", "Ahmed", "Grace", "Luis", "Chloe"]
-LAST = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez",
-        "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin",
-        "Lee", "Perez", "Thompson", "White", "Harris", "Sanchez", "Clark", "Ramirez", "Lewis", "Robinson",
-        "Walker", "Young", "Allen", "King", "Wright", "Scott", "Nguyen", "Hill", "Patel", "Kim"]
+AREA_CODES = {
+    "NY": 212,
+    "MA": 617,
+    "PA": 215,
+    "NJ": 973,
+    "CT": 860,
+    "TX": 512,
+    "FL": 305,
+    "GA": 404,
+    "NC": 704,
+    "TN": 615,
+    "IL": 312,
+    "MI": 313,
+    "OH": 614,
+    "MN": 612,
+    "MO": 314,
+    "WI": 414,
+    "CA": 415,
+    "WA": 206,
+    "OR": 503,
+    "CO": 303,
+    "AZ": 602,
+    "NV": 702,
+    "UT": 801,
+}
+FIRST = [
+    "James",
+    "Mary",
+    "Robert",
+    "Patricia",
+    "John",
+    "Jennifer",
+    "Michael",
+    "Linda",
+    "David",
+    "Elizabeth",
+    "William",
+    "Barbara",
+    "Richard",
+    "Susan",
+    "Joseph",
+    "Jessica",
+    "Thomas",
+    "Sarah",
+    "Carlos",
+    "Karen",
+    "Daniel",
+    "Lisa",
+    "Matthew",
+    "Nancy",
+    "Anthony",
+    "Sandra",
+    "Mark",
+    "Ashley",
+    "Wei",
+    "Emily",
+    "Steven",
+    "Priya",
+    "Andrew",
+    "Olivia",
+    "Kenji",
+    "Sofia",
+    "Ahmed",
+    "Grace",
+    "Luis",
+    "Chloe",
+]
+LAST = [
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Hernandez",
+    "Lopez",
+    "Gonzalez",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Taylor",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Perez",
+    "Thompson",
+    "White",
+    "Harris",
+    "Sanchez",
+    "Clark",
+    "Ramirez",
+    "Lewis",
+    "Robinson",
+    "Walker",
+    "Young",
+    "Allen",
+    "King",
+    "Wright",
+    "Scott",
+    "Nguyen",
+    "Hill",
+    "Patel",
+    "Kim",
+]
 DOMAINS = ["gmail.com", "yahoo.com", "outlook.com", "icloud.com", "proton.me", "example.org"]
 SEGMENTS = (["Consumer", "Small Business", "Corporate"], [0.62, 0.25, 0.13])
 # category -> (subcategories, brands, median unit price)
 CATALOG = {
-    "Electronics": (["Phones", "Laptops", "Audio", "Accessories"], ["Voltix", "Nimbus", "Auralis", "Kestrel"], 180.0),
+    "Electronics": (
+        ["Phones", "Laptops", "Audio", "Accessories"],
+        ["Voltix", "Nimbus", "Auralis", "Kestrel"],
+        180.0,
+    ),
     "Home": (["Kitchen", "Furniture", "Decor", "Bedding"], ["Hearth & Co", "Oakline", "Casa Viva"], 60.0),
     "Apparel": (["Men", "Women", "Kids", "Shoes"], ["Northway", "Lumen", "Trailhead"], 35.0),
     "Sports": (["Fitness", "Outdoor", "Cycling", "Team Sports"], ["Peakform", "Ridgeback", "Velo"], 55.0),
@@ -85,8 +205,11 @@ def _dates(start: dt.date, days: int) -> np.ndarray:
 def generate_retail(end: dt.date, seed: int = DEFAULT_SEED, target_lines: int = 1_100_000) -> RetailData:
     """Generate the retail tables for the three years ending on `end` (inclusive)."""
     rng = np.random.default_rng(seed)
-    start = dt.date(end.year - 3, end.month, end.day) + dt.timedelta(days=1) if not (end.month == 2 and end.day == 29) \
+    start = (
+        dt.date(end.year - 3, end.month, end.day) + dt.timedelta(days=1)
+        if not (end.month == 2 and end.day == 29)
         else dt.date(end.year - 3, 3, 1)
+    )
     n_days = (end - start).days + 1
     faults: list[PlantedFault] = []
 
@@ -103,8 +226,10 @@ def generate_retail(end: dt.date, seed: int = DEFAULT_SEED, target_lines: int = 
                 name = f"{brand} {ADJ[int(rng.integers(len(ADJ)))]} {sub.rstrip('s')} {pid:03d}"
                 prows.append((pid, name, category, sub, brand, cost, price))
                 pid += 1
-    products = pd.DataFrame(prows, columns=["product_id", "product_name", "category", "subcategory", "brand",
-                                            "unit_cost", "unit_price"])
+    products = pd.DataFrame(
+        prows,
+        columns=["product_id", "product_name", "category", "subcategory", "brand", "unit_cost", "unit_price"],
+    )
     n_products = len(products)
 
     # --- stores ---------------------------------------------------------------------------------
@@ -116,9 +241,13 @@ def generate_retail(end: dt.date, seed: int = DEFAULT_SEED, target_lines: int = 
         opened = start - dt.timedelta(days=int(rng.integers(200, 3000)))
         srows.append((i, f"{city} #{i}", "Store", city, state, code, region, opened))
     online_id = len(srows) + 1
-    srows.append((online_id, "Online Store", "Online", None, None, None, None, start - dt.timedelta(days=2000)))
-    stores = pd.DataFrame(srows, columns=["store_id", "store_name", "channel", "city", "state", "state_code",
-                                          "region", "opened_date"])
+    srows.append(
+        (online_id, "Online Store", "Online", None, None, None, None, start - dt.timedelta(days=2000))
+    )
+    stores = pd.DataFrame(
+        srows,
+        columns=["store_id", "store_name", "channel", "city", "state", "state_code", "region", "opened_date"],
+    )
     stores["opened_date"] = pd.to_datetime(stores["opened_date"]).dt.date
 
     # --- customers -------------------------------------------------------------------------------
@@ -133,7 +262,9 @@ def generate_retail(end: dt.date, seed: int = DEFAULT_SEED, target_lines: int = 
     last = np.array(LAST)[rng.integers(len(LAST), size=n_cust)]
     cust_id = np.arange(1, n_cust + 1)
     domain = np.array(DOMAINS)[rng.integers(len(DOMAINS), size=n_cust)]
-    email = pd.Series(first).str.lower() + "." + pd.Series(last).str.lower() + cust_id.astype(str) + "@" + domain
+    email = (
+        pd.Series(first).str.lower() + "." + pd.Series(last).str.lower() + cust_id.astype(str) + "@" + domain
+    )
     codes = np.array([CITIES[i][2] for i in ci])
     area = np.array([AREA_CODES[c] for c in codes])
     local = rng.integers(0, 10_000, size=n_cust)
@@ -141,30 +272,48 @@ def generate_retail(end: dt.date, seed: int = DEFAULT_SEED, target_lines: int = 
     phone_new = pd.Series([f"+1-{a}-555-{n:04d}" for a, n in zip(area, local, strict=True)])
     drift_from = np.datetime64(end - dt.timedelta(days=150), "D")
     phone = phone_old.where(signup < drift_from, phone_new)
-    faults.append(PlantedFault("phone_format_drift", "customers", "phone",
-                               f"phone numbers of customers who signed up from {drift_from} on are written "
-                               "'+1-AAA-555-NNNN' instead of '(AAA) 555-NNNN'"))
+    faults.append(
+        PlantedFault(
+            "phone_format_drift",
+            "customers",
+            "phone",
+            f"phone numbers of customers who signed up from {drift_from} on are written "
+            "'+1-AAA-555-NNNN' instead of '(AAA) 555-NNNN'",
+        )
+    )
     seg_names, seg_p = SEGMENTS
-    customers = pd.DataFrame({
-        "customer_id": cust_id,
-        "customer_name": pd.Series(first) + " " + pd.Series(last),
-        "email": email,
-        "phone": phone,
-        "segment": np.array(seg_names)[rng.choice(len(seg_names), size=n_cust, p=seg_p)],
-        "region": [CITIES[i][3] for i in ci],
-        "state": [CITIES[i][1] for i in ci],
-        "state_code": codes,
-        "city": [CITIES[i][0] for i in ci],
-        "signup_date": signup,
-    })
+    customers = pd.DataFrame(
+        {
+            "customer_id": cust_id,
+            "customer_name": pd.Series(first) + " " + pd.Series(last),
+            "email": email,
+            "phone": phone,
+            "segment": np.array(seg_names)[rng.choice(len(seg_names), size=n_cust, p=seg_p)],
+            "region": [CITIES[i][3] for i in ci],
+            "state": [CITIES[i][1] for i in ci],
+            "state_code": codes,
+            "city": [CITIES[i][0] for i in ci],
+            "signup_date": signup,
+        }
+    )
     # Fault: a sign-up form broke for a month in the West: those customers have no email.
     gap_start = np.datetime64(end - dt.timedelta(days=400), "D")
     gap_end = gap_start + 45
-    missing = (customers["region"] == "West") & (customers["signup_date"] >= gap_start) & (customers["signup_date"] < gap_end)
+    missing = (
+        (customers["region"] == "West")
+        & (customers["signup_date"] >= gap_start)
+        & (customers["signup_date"] < gap_end)
+    )
     customers.loc[missing, "email"] = None
-    faults.append(PlantedFault("missing_emails", "customers", "email",
-                               f"{int(missing.sum())} West-region customers who signed up between {gap_start} and "
-                               f"{gap_end} have no email"))
+    faults.append(
+        PlantedFault(
+            "missing_emails",
+            "customers",
+            "email",
+            f"{int(missing.sum())} West-region customers who signed up between {gap_start} and "
+            f"{gap_end} have no email",
+        )
+    )
 
     # --- orders ----------------------------------------------------------------------------------
     days = _dates(start, n_days)
@@ -182,7 +331,9 @@ def generate_retail(end: dt.date, seed: int = DEFAULT_SEED, target_lines: int = 
     order_day = np.repeat(np.arange(n_days), n_orders_day)
     order_date = days[order_day]
     # Customers: any who had signed up by the order date, skewed toward loyal (early) ones.
-    signed = np.searchsorted(customers["signup_date"].to_numpy().astype("datetime64[D]"), order_date, side="right")
+    signed = np.searchsorted(
+        customers["signup_date"].to_numpy().astype("datetime64[D]"), order_date, side="right"
+    )
     signed = np.maximum(signed, 1)
     pick = np.floor(signed * rng.random(n_orders) ** 1.3).astype(int)
     order_customer = cust_id[pick]
@@ -196,14 +347,26 @@ def generate_retail(end: dt.date, seed: int = DEFAULT_SEED, target_lines: int = 
     late_day = np.datetime64(end - dt.timedelta(days=200), "D")
     late = order_date == late_day
     loaded_at = np.where(late, loaded_at + np.timedelta64(3 * 86400 + 5 * 3600, "s"), loaded_at)
-    faults.append(PlantedFault("late_orders", "orders", "loaded_at",
-                               f"all {int(late.sum())} orders of {late_day} were loaded more than 3 days late"))
+    faults.append(
+        PlantedFault(
+            "late_orders",
+            "orders",
+            "loaded_at",
+            f"all {int(late.sum())} orders of {late_day} were loaded more than 3 days late",
+        )
+    )
     order_id = np.arange(1, n_orders + 1)
-    orders = pd.DataFrame({
-        "order_id": order_id, "customer_id": order_customer, "store_id": store_id,
-        "channel": np.where(online, "Online", "Store"), "order_date": order_date,
-        "order_ts": order_ts, "loaded_at": loaded_at,
-    })
+    orders = pd.DataFrame(
+        {
+            "order_id": order_id,
+            "customer_id": order_customer,
+            "store_id": store_id,
+            "channel": np.where(online, "Online", "Store"),
+            "order_date": order_date,
+            "order_ts": order_ts,
+            "loaded_at": loaded_at,
+        }
+    )
 
     # --- order lines -----------------------------------------------------------------------------
     n_lines_per = 1 + rng.poisson(lines_per_order - 1, size=n_orders)
@@ -224,13 +387,26 @@ def generate_retail(end: dt.date, seed: int = DEFAULT_SEED, target_lines: int = 
     spike = (order_date[line_order] == spike_day) & np.isin(prod_idx, spike_products)
     line_price = np.where(spike, line_price * 100, line_price)
     net = np.round(qty * line_price * (1 - disc), 2)
-    order_lines = pd.DataFrame({
-        "order_line_id": np.arange(1, n_lines + 1), "order_id": order_id[line_order],
-        "product_id": products["product_id"].to_numpy()[prod_idx], "quantity": qty,
-        "unit_price": np.round(line_price, 2), "unit_cost": cost, "discount_pct": disc, "net_amount": net,
-    })
-    faults.append(PlantedFault("price_outlier_spike", "order_lines", "unit_price",
-                               f"{int(spike.sum())} order lines on {spike_day} carry prices 100x the list price"))
+    order_lines = pd.DataFrame(
+        {
+            "order_line_id": np.arange(1, n_lines + 1),
+            "order_id": order_id[line_order],
+            "product_id": products["product_id"].to_numpy()[prod_idx],
+            "quantity": qty,
+            "unit_price": np.round(line_price, 2),
+            "unit_cost": cost,
+            "discount_pct": disc,
+            "net_amount": net,
+        }
+    )
+    faults.append(
+        PlantedFault(
+            "price_outlier_spike",
+            "order_lines",
+            "unit_price",
+            f"{int(spike.sum())} order lines on {spike_day} carry prices 100x the list price",
+        )
+    )
 
     # --- returns ---------------------------------------------------------------------------------
     ret = rng.random(n_lines) < 0.045
@@ -239,12 +415,17 @@ def generate_retail(end: dt.date, seed: int = DEFAULT_SEED, target_lines: int = 
     keep = r_date <= np.datetime64(end, "D")
     r_idx, r_date = r_idx[keep], r_date[keep]
     r_qty = np.minimum(qty[r_idx], 1 + rng.poisson(0.2, size=len(r_idx)))
-    returns = pd.DataFrame({
-        "return_id": np.arange(1, len(r_idx) + 1), "order_line_id": r_idx + 1, "order_id": order_id[line_order[r_idx]],
-        "return_date": r_date, "quantity": r_qty,
-        "refund_amount": np.round(net[r_idx] * r_qty / qty[r_idx], 2),
-        "reason": np.array(RETURN_REASONS)[rng.integers(len(RETURN_REASONS), size=len(r_idx))],
-    })
+    returns = pd.DataFrame(
+        {
+            "return_id": np.arange(1, len(r_idx) + 1),
+            "order_line_id": r_idx + 1,
+            "order_id": order_id[line_order[r_idx]],
+            "return_date": r_date,
+            "quantity": r_qty,
+            "refund_amount": np.round(net[r_idx] * r_qty / qty[r_idx], 2),
+            "reason": np.array(RETURN_REASONS)[rng.integers(len(RETURN_REASONS), size=len(r_idx))],
+        }
+    )
 
     # --- marketing spend -------------------------------------------------------------------------
     months = pd.period_range(start=start, end=end, freq="M")
@@ -261,31 +442,46 @@ def generate_retail(end: dt.date, seed: int = DEFAULT_SEED, target_lines: int = 
     dup_src = customers.sample(n=240, random_state=seed % (2**32)).copy()
     dup_src["customer_id"] = np.arange(n_cust + 1, n_cust + 1 + len(dup_src))
     customers = pd.concat([customers, dup_src], ignore_index=True)
-    faults.append(PlantedFault("duplicate_customers", "customers", "email",
-                               f"{len(dup_src)} customers were imported twice under new customer_id values "
-                               "(same name, email, phone and city)"))
+    faults.append(
+        PlantedFault(
+            "duplicate_customers",
+            "customers",
+            "email",
+            f"{len(dup_src)} customers were imported twice under new customer_id values "
+            "(same name, email, phone and city)",
+        )
+    )
 
     return RetailData(
-        tables={"customers": customers, "products": products, "stores": stores, "orders": orders,
-                "order_lines": order_lines, "returns": returns, "marketing_spend": marketing},
-        faults=tuple(faults), start=start, end=end,
+        tables={
+            "customers": customers,
+            "products": products,
+            "stores": stores,
+            "orders": orders,
+            "order_lines": order_lines,
+            "returns": returns,
+            "marketing_spend": marketing,
+        },
+        faults=tuple(faults),
+        start=start,
+        end=end,
     )
 
 
 # Column types for loading; DuckDB would infer most, but money must be DECIMAL, not DOUBLE.
 RETAIL_DDL = {
     "customers": "customer_id INTEGER PRIMARY KEY, customer_name VARCHAR, email VARCHAR, phone VARCHAR, segment VARCHAR, "
-                 "region VARCHAR, state VARCHAR, state_code VARCHAR, city VARCHAR, signup_date DATE",
+    "region VARCHAR, state VARCHAR, state_code VARCHAR, city VARCHAR, signup_date DATE",
     "products": "product_id INTEGER PRIMARY KEY, product_name VARCHAR, category VARCHAR, subcategory VARCHAR, "
-                "brand VARCHAR, unit_cost DECIMAL(12,2), unit_price DECIMAL(12,2)",
+    "brand VARCHAR, unit_cost DECIMAL(12,2), unit_price DECIMAL(12,2)",
     "stores": "store_id INTEGER PRIMARY KEY, store_name VARCHAR, channel VARCHAR, city VARCHAR, state VARCHAR, "
-              "state_code VARCHAR, region VARCHAR, opened_date DATE",
+    "state_code VARCHAR, region VARCHAR, opened_date DATE",
     "orders": "order_id BIGINT PRIMARY KEY, customer_id INTEGER, store_id INTEGER, channel VARCHAR, order_date DATE, "
-              "order_ts TIMESTAMP, loaded_at TIMESTAMP",
+    "order_ts TIMESTAMP, loaded_at TIMESTAMP",
     "order_lines": "order_line_id BIGINT PRIMARY KEY, order_id BIGINT, product_id INTEGER, quantity INTEGER, "
-                   "unit_price DECIMAL(12,2), unit_cost DECIMAL(12,2), discount_pct DECIMAL(5,2), "
-                   "net_amount DECIMAL(14,2)",
+    "unit_price DECIMAL(12,2), unit_cost DECIMAL(12,2), discount_pct DECIMAL(5,2), "
+    "net_amount DECIMAL(14,2)",
     "returns": "return_id BIGINT PRIMARY KEY, order_line_id BIGINT, order_id BIGINT, return_date DATE, "
-               "quantity INTEGER, refund_amount DECIMAL(14,2), reason VARCHAR",
+    "quantity INTEGER, refund_amount DECIMAL(14,2), reason VARCHAR",
     "marketing_spend": "spend_id INTEGER PRIMARY KEY, month DATE, marketing_channel VARCHAR, spend DECIMAL(14,2)",
 }

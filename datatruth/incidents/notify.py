@@ -43,16 +43,33 @@ def payload(event: str, incident: repo.Incident, workspace_title: str, link: str
     """A Slack-compatible message: `text` for simple receivers, `blocks` for Slack."""
     emoji = SEVERITY_EMOJI.get(incident.severity, "")
     headline = f"{emoji} [{workspace_title}] Incident #{incident.id} {event}: {incident.title}"
-    fields = [f"*Severity:* {incident.severity}", f"*Status:* {incident.status}",
-              f"*Table:* {incident.table_name or '—'}", f"*Owner:* {incident.owner or 'unassigned'}",
-              f"*Occurrences:* {incident.occurrences}"]
-    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": headline}},
-              {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]}]
+    fields = [
+        f"*Severity:* {incident.severity}",
+        f"*Status:* {incident.status}",
+        f"*Table:* {incident.table_name or '—'}",
+        f"*Owner:* {incident.owner or 'unassigned'}",
+        f"*Occurrences:* {incident.occurrences}",
+    ]
+    blocks = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": headline}},
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]},
+    ]
     if link:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{link}|Open the incident board>"}]})
-    return {"text": headline, "blocks": blocks,
-            "datatruth": {"event": event, "incident_id": incident.id, "workspace": incident.workspace,
-                          "severity": incident.severity, "status": incident.status, "dedup_key": incident.dedup_key}}
+        blocks.append(
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{link}|Open the incident board>"}]}
+        )
+    return {
+        "text": headline,
+        "blocks": blocks,
+        "datatruth": {
+            "event": event,
+            "incident_id": incident.id,
+            "workspace": incident.workspace,
+            "severity": incident.severity,
+            "status": incident.status,
+            "dedup_key": incident.dedup_key,
+        },
+    }
 
 
 class _RetryableStatus(Exception):
@@ -88,9 +105,19 @@ def retry_after_s(response: httpx.Response, now: dt.datetime | None = None) -> f
     return max((when - (now or dt.datetime.now(dt.UTC))).total_seconds(), 0.0)
 
 
-def send(store: Store, workspace: str, url: str, event: str, incident: repo.Incident, workspace_title: str, *,
-         retries: int = 3, backoff_s: float = 0.2, timeout_s: float = 5.0,
-         sleep: Callable[[float], None] = time.sleep) -> Delivery:
+def send(
+    store: Store,
+    workspace: str,
+    url: str,
+    event: str,
+    incident: repo.Incident,
+    workspace_title: str,
+    *,
+    retries: int = 3,
+    backoff_s: float = 0.2,
+    timeout_s: float = 5.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Delivery:
     """POST the payload now (retrying errors, 5xx and 429, honouring Retry-After) and log the delivery."""
     body = payload(event, incident, workspace_title)
 
@@ -101,8 +128,13 @@ def send(store: Store, workspace: str, url: str, event: str, incident: repo.Inci
             return min(asked, MAX_RETRY_AFTER_S)
         return backoff_s * 2 ** (state.attempt_number - 1)  # type: ignore[attr-defined]
 
-    retrying = Retrying(stop=stop_after_attempt(retries), wait=wait, sleep=sleep, reraise=True,
-                        retry=retry_if_exception_type((httpx.HTTPError, _RetryableStatus)))
+    retrying = Retrying(
+        stop=stop_after_attempt(retries),
+        wait=wait,
+        sleep=sleep,
+        reraise=True,
+        retry=retry_if_exception_type((httpx.HTTPError, _RetryableStatus)),
+    )
     status: int | None = None
     error: str | None = None
     try:
@@ -119,8 +151,12 @@ def send(store: Store, workspace: str, url: str, event: str, incident: repo.Inci
     error = error.replace(url, shown) if error else error
     repo.record_delivery(store, workspace, incident.id, event, shown, status, attempts, error)
     if error:
-        log.warning("webhook delivery failed", extra={"fields": {"workspace": workspace, "incident": incident.id,
-                                                                 "event": event, "error": error}})
+        log.warning(
+            "webhook delivery failed",
+            extra={
+                "fields": {"workspace": workspace, "incident": incident.id, "event": event, "error": error}
+            },
+        )
     return Delivery(error is None, status, attempts, error)
 
 
@@ -129,8 +165,9 @@ _PENDING: set[Future] = set()
 _OUTBOX_LOCK = threading.Lock()
 
 
-def deliver(store: Store, workspace: str, url: str, event: str, incident: repo.Incident,
-            workspace_title: str) -> Future:
+def deliver(
+    store: Store, workspace: str, url: str, event: str, incident: repo.Incident, workspace_title: str
+) -> Future:
     """Queue a notification for the background sender and return at once (its Future gives the Delivery)."""
     global _OUTBOX
     with _OUTBOX_LOCK:

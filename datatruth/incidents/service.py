@@ -32,7 +32,7 @@ MUTED = ("expected", "wont_fix")
 class Signal:
     """A failure (or a recovery) from any source that may open, update or resolve an incident."""
 
-    source: str                 # check | schema | slow_query | alert
+    source: str  # check | schema | slow_query | alert
     dedup_key: str
     title: str
     severity: str
@@ -72,16 +72,30 @@ class BoardStats:
 def signal_from_outcome(outcome: CheckOutcome) -> Signal:
     """Map a quality check outcome to an incident signal (dedup per check)."""
     return Signal(
-        source="check", dedup_key=f"check:{outcome.check_name}",
+        source="check",
+        dedup_key=f"check:{outcome.check_name}",
         title=f"{outcome.check_name}: {outcome.message}" if outcome.failed else outcome.check_name,
         severity=outcome.severity if outcome.severity in SEVERITY_ORDER else "warning",
-        failed=outcome.failed, table=outcome.table, owner=outcome.owner, metric_value=outcome.metric_value,
-        message=outcome.message, example_rows=tuple(outcome.example_rows), auto_resolve=outcome.auto_resolve,
-        detail={"check_type": outcome.check_type, "column": outcome.column, "threshold": outcome.threshold,
-                "run_id": outcome.run_id, "status": outcome.status})
+        failed=outcome.failed,
+        table=outcome.table,
+        owner=outcome.owner,
+        metric_value=outcome.metric_value,
+        message=outcome.message,
+        example_rows=tuple(outcome.example_rows),
+        auto_resolve=outcome.auto_resolve,
+        detail={
+            "check_type": outcome.check_type,
+            "column": outcome.column,
+            "threshold": outcome.threshold,
+            "run_id": outcome.run_id,
+            "status": outcome.status,
+        },
+    )
 
 
-def redact_rows(rows: Iterable[dict[str, Any]], table: str | None, sensitive: Sequence[str]) -> list[dict[str, Any]]:
+def redact_rows(
+    rows: Iterable[dict[str, Any]], table: str | None, sensitive: Sequence[str]
+) -> list[dict[str, Any]]:
     """Mask values of columns the workspace marks sensitive (table.column or bare column names)."""
     marked = {s.lower() for s in sensitive}
     out = []
@@ -111,8 +125,9 @@ def _escalated(severity: str) -> str:
 def _occurrence_detail(sig: Signal, rows: list[dict[str, Any]]) -> dict[str, Any]:
     from datatruth.store.checks import jsonable
 
-    return jsonable({"metric_value": sig.metric_value, "message": sig.message, "example_rows": rows[:10],
-                     **sig.detail})
+    return jsonable(
+        {"metric_value": sig.metric_value, "message": sig.message, "example_rows": rows[:10], **sig.detail}
+    )
 
 
 def process_signals(store: Store, ws: Workspace, signals: Iterable[Signal]) -> ProcessReport:
@@ -132,8 +147,14 @@ def process_signals(store: Store, ws: Workspace, signals: Iterable[Signal]) -> P
             if not sig.failed:
                 if current and current.status in repo.ACTIVE and sig.auto_resolve:
                     repo.update(conn, name, current.id, status="resolved", resolved_at=_now())
-                    repo.add_event(conn, name, current.id, "auto_resolved", username=SYSTEM,
-                                   detail={"metric_value": sig.metric_value, "message": "the check passes again"})
+                    repo.add_event(
+                        conn,
+                        name,
+                        current.id,
+                        "auto_resolved",
+                        username=SYSTEM,
+                        detail={"metric_value": sig.metric_value, "message": "the check passes again"},
+                    )
                     audit.record(store, name, SYSTEM, "incident.auto_resolve", str(current.id), conn=conn)
                     resolved.append(current.id)
                     notifications.append(("resolved", current.id))
@@ -145,9 +166,18 @@ def process_signals(store: Store, ws: Workspace, signals: Iterable[Signal]) -> P
                 repo.add_event(conn, name, current.id, "occurrence", username=SYSTEM, detail=detail)
                 if count % ESCALATE_EVERY == 0 and current.severity != SEVERITY_ORDER[-1]:
                     values["severity"] = _escalated(current.severity)
-                    repo.add_event(conn, name, current.id, "escalated", username=SYSTEM,
-                                   detail={"from": current.severity, "to": values["severity"],
-                                           "reason": f"failed {count} times in a row"})
+                    repo.add_event(
+                        conn,
+                        name,
+                        current.id,
+                        "escalated",
+                        username=SYSTEM,
+                        detail={
+                            "from": current.severity,
+                            "to": values["severity"],
+                            "reason": f"failed {count} times in a row",
+                        },
+                    )
                     escalated.append(current.id)
                     notifications.append(("escalated", current.id))
                 repo.update(conn, name, current.id, **values)
@@ -157,23 +187,43 @@ def process_signals(store: Store, ws: Workspace, signals: Iterable[Signal]) -> P
                 repo.add_event(conn, name, current.id, "occurrence_muted", username=SYSTEM, detail=detail)
                 muted.append(current.id)
             elif current and current.status == "resolved":
-                repo.update(conn, name, current.id, status="open", occurrences=current.occurrences + 1,
-                            resolved_at=None, acknowledged_at=None, detail=detail)
+                repo.update(
+                    conn,
+                    name,
+                    current.id,
+                    status="open",
+                    occurrences=current.occurrences + 1,
+                    resolved_at=None,
+                    acknowledged_at=None,
+                    detail=detail,
+                )
                 repo.add_event(conn, name, current.id, "reopened", username=SYSTEM, detail=detail)
                 audit.record(store, name, SYSTEM, "incident.reopen", str(current.id), conn=conn)
                 reopened.append(current.id)
                 notifications.append(("reopened", current.id))
             else:
                 # Nothing yet, or the last one was a false positive: this failure is new information.
-                new_id = repo.insert(conn, name, source=sig.source, dedup_key=sig.dedup_key, title=sig.title,
-                                     severity=sig.severity, table_name=sig.table, owner=sig.owner, detail=detail)
+                new_id = repo.insert(
+                    conn,
+                    name,
+                    source=sig.source,
+                    dedup_key=sig.dedup_key,
+                    title=sig.title,
+                    severity=sig.severity,
+                    table_name=sig.table,
+                    owner=sig.owner,
+                    detail=detail,
+                )
                 repo.add_event(conn, name, new_id, "opened", username=SYSTEM, detail=detail)
-                audit.record(store, name, SYSTEM, "incident.open", str(new_id), {"key": sig.dedup_key}, conn=conn)
+                audit.record(
+                    store, name, SYSTEM, "incident.open", str(new_id), {"key": sig.dedup_key}, conn=conn
+                )
                 opened.append(new_id)
                 notifications.append(("opened", new_id))
     _notify(store, ws, notifications)
-    return ProcessReport(tuple(opened), tuple(appended), tuple(escalated), tuple(resolved), tuple(reopened),
-                         tuple(muted))
+    return ProcessReport(
+        tuple(opened), tuple(appended), tuple(escalated), tuple(resolved), tuple(reopened), tuple(muted)
+    )
 
 
 def process_outcomes(store: Store, ws: Workspace, outcomes: Iterable[CheckOutcome]) -> ProcessReport:
@@ -186,8 +236,14 @@ def _notify(store: Store, ws: Workspace, notifications: list[tuple[str, int]]) -
         return
     for event, incident_id in notifications:
         # In the background: an unreachable receiver must not hold up the page or the run that opened it.
-        notify.deliver(store, ws.name, ws.config.webhook_url, event, repo.get(store, ws.name, incident_id),
-                       ws.config.title)
+        notify.deliver(
+            store,
+            ws.name,
+            ws.config.webhook_url,
+            event,
+            repo.get(store, ws.name, incident_id),
+            ws.config.title,
+        )
 
 
 def _now() -> dt.datetime:
@@ -199,13 +255,20 @@ def _now() -> dt.datetime:
 def acknowledge(store: Store, ws_name: str, incident_id: int, user: str, comment: str) -> repo.Incident:
     """Acknowledge an open incident; a comment saying what is being done is required."""
     if not comment or not comment.strip():
-        raise UserError("acknowledging needs a comment", "say what you are doing about it, e.g. --comment 'looking into the loader'")
+        raise UserError(
+            "acknowledging needs a comment",
+            "say what you are doing about it, e.g. --comment 'looking into the loader'",
+        )
     access.require(store, ws_name, user, "incident_ack")
     with store.begin() as conn:
         inc = repo.lock(conn, ws_name, incident_id)
         if inc.status != "open":
-            raise UserError(f"incident {incident_id} is {inc.status}, not open", "only open incidents can be acknowledged")
-        repo.update(conn, ws_name, incident_id, status="acknowledged", acknowledged_at=_now(), owner=inc.owner or user)
+            raise UserError(
+                f"incident {incident_id} is {inc.status}, not open", "only open incidents can be acknowledged"
+            )
+        repo.update(
+            conn, ws_name, incident_id, status="acknowledged", acknowledged_at=_now(), owner=inc.owner or user
+        )
         repo.add_event(conn, ws_name, incident_id, "acknowledged", username=user, comment=comment.strip())
         audit.record(store, ws_name, user, "incident.ack", str(incident_id), conn=conn)
     return repo.get(store, ws_name, incident_id)
@@ -237,22 +300,33 @@ def resolve(store: Store, ws_name: str, incident_id: int, user: str, comment: st
     return _close(store, ws_name, incident_id, user, "resolved", comment)
 
 
-def set_outcome(store: Store, ws_name: str, incident_id: int, outcome: str, user: str, comment: str = "") -> repo.Incident:
+def set_outcome(
+    store: Store, ws_name: str, incident_id: int, outcome: str, user: str, comment: str = ""
+) -> repo.Incident:
     """Close as expected / false positive / won't fix; anomaly checks exclude those points from training."""
     if outcome not in OUTCOMES:
         raise UserError(f"unknown outcome '{outcome}'", f"use one of {', '.join(OUTCOMES)}")
     return _close(store, ws_name, incident_id, user, outcome, comment)
 
 
-def _close(store: Store, ws_name: str, incident_id: int, user: str, status: str, comment: str) -> repo.Incident:
+def _close(
+    store: Store, ws_name: str, incident_id: int, user: str, status: str, comment: str
+) -> repo.Incident:
     access.require(store, ws_name, user, "incident_manage")
     with store.begin() as conn:
         inc = repo.lock(conn, ws_name, incident_id)
         if inc.status == status:
             raise UserError(f"incident {incident_id} is already {status}", "nothing to do")
         repo.update(conn, ws_name, incident_id, status=status, resolved_at=_now())
-        repo.add_event(conn, ws_name, incident_id, status, username=user, comment=comment or None,
-                       detail={"from": inc.status})
+        repo.add_event(
+            conn,
+            ws_name,
+            incident_id,
+            status,
+            username=user,
+            comment=comment or None,
+            detail={"from": inc.status},
+        )
         audit.record(store, ws_name, user, f"incident.{status}", str(incident_id), conn=conn)
     return repo.get(store, ws_name, incident_id)
 
@@ -262,17 +336,24 @@ def assign(store: Store, ws_name: str, incident_id: int, owner: str, user: str) 
     access.require(store, ws_name, user, "incident_manage")
     owner = owner.strip()
     members = sorted(m.username for m in users.list_memberships(store, ws_name) if m.active)
-    choices = f"members of '{ws_name}': {', '.join(members)}" if members else "invite the person to the workspace first"
+    choices = (
+        f"members of '{ws_name}': {', '.join(members)}"
+        if members
+        else "invite the person to the workspace first"
+    )
     if not owner:
         raise UserError("type the user name of the person who should own this incident", choices)
     if owner not in members:
         # The assigner is allowed; the name they typed is not someone who could work on the incident.
-        raise UserError(f"'{owner}' is not an active member of workspace '{ws_name}', so cannot own the incident",
-                        choices)
+        raise UserError(
+            f"'{owner}' is not an active member of workspace '{ws_name}', so cannot own the incident", choices
+        )
     with store.begin() as conn:
         inc = repo.lock(conn, ws_name, incident_id)
         repo.update(conn, ws_name, incident_id, owner=owner)
-        repo.add_event(conn, ws_name, incident_id, "assigned", username=user, detail={"from": inc.owner, "to": owner})
+        repo.add_event(
+            conn, ws_name, incident_id, "assigned", username=user, detail={"from": inc.owner, "to": owner}
+        )
         audit.record(store, ws_name, user, "incident.assign", str(incident_id), {"owner": owner}, conn=conn)
     return repo.get(store, ws_name, incident_id)
 
@@ -286,8 +367,13 @@ def board_stats(store: Store, ws_name: str) -> BoardStats:
         by_status[status] += n
         if status in repo.ACTIVE:
             by_severity[severity] += n
-    ack = [(at - opened).total_seconds() / 60 for opened, at in repo.response_times(store, ws_name, "acknowledged")]
-    res = [(at - opened).total_seconds() / 60 for opened, at in repo.response_times(store, ws_name, "resolved")]
+    ack = [
+        (at - opened).total_seconds() / 60
+        for opened, at in repo.response_times(store, ws_name, "acknowledged")
+    ]
+    res = [
+        (at - opened).total_seconds() / 60 for opened, at in repo.response_times(store, ws_name, "resolved")
+    ]
     return BoardStats(
         by_status=dict(by_status),
         by_severity=dict(by_severity),
@@ -299,12 +385,23 @@ def board_stats(store: Store, ws_name: str) -> BoardStats:
 
 def excluded_points(store: Store, ws_name: str, check_name: str) -> list[dict[str, Any]]:
     """Occurrences of a check that people closed as false positive or expected: keep them out of training."""
-    closed = {i.id for i in repo.search(store, ws_name, status=("false_positive", "expected"), limit=10_000,
-                                        with_detail=False)
-              if i.dedup_key == f"check:{check_name}"}
+    closed = {
+        i.id
+        for i in repo.search(
+            store, ws_name, status=("false_positive", "expected"), limit=10_000, with_detail=False
+        )
+        if i.dedup_key == f"check:{check_name}"
+    }
     points = []
-    for ev in repo.events_of_kind(store, ws_name, f"check:{check_name}", ("opened", "occurrence", "reopened")):
+    for ev in repo.events_of_kind(
+        store, ws_name, f"check:{check_name}", ("opened", "occurrence", "reopened")
+    ):
         if ev.incident_id in closed:
-            points.append({"at": ev.at, "run_id": (ev.detail or {}).get("run_id"),
-                           "metric_value": (ev.detail or {}).get("metric_value")})
+            points.append(
+                {
+                    "at": ev.at,
+                    "run_id": (ev.detail or {}).get("run_id"),
+                    "metric_value": (ev.detail or {}).get("metric_value"),
+                }
+            )
     return points

@@ -25,12 +25,18 @@ import pandas as pd
 
 from datatruth.errors import UserError
 
-MIN_POINTS = 24          # without two seasonal cycles, this many points still allow a trend-only forecast
+MIN_POINTS = 24  # without two seasonal cycles, this many points still allow a trend-only forecast
 MIN_CYCLES = 2
 SEASONAL_PERIODS = {"hour": 24, "day": 7, "week": 52, "month": 12, "quarter": 4, "year": None}
 HORIZONS = {"hour": 24, "day": 14, "week": 8, "month": 6, "quarter": 4, "year": 2}
-_STEP = {"hour": pd.DateOffset(hours=1), "day": pd.DateOffset(days=1), "week": pd.DateOffset(weeks=1),
-         "month": pd.DateOffset(months=1), "quarter": pd.DateOffset(months=3), "year": pd.DateOffset(years=1)}
+_STEP = {
+    "hour": pd.DateOffset(hours=1),
+    "day": pd.DateOffset(days=1),
+    "week": pd.DateOffset(weeks=1),
+    "month": pd.DateOffset(months=1),
+    "quarter": pd.DateOffset(months=3),
+    "year": pd.DateOffset(years=1),
+}
 FORECAST_NAME = "forecast"
 
 
@@ -38,8 +44,8 @@ FORECAST_NAME = "forecast"
 class Forecast:
     """Point forecasts and 80/95% intervals for the steps after the last observation (never actual numbers)."""
 
-    method: str                  # e.g. "ETS(A,Ad,A) seasonal_periods=12"
-    steps: tuple[int, ...]       # 1 = the first period after the history
+    method: str  # e.g. "ETS(A,Ad,A) seasonal_periods=12"
+    steps: tuple[int, ...]  # 1 = the first period after the history
     mean: tuple[float, ...]
     lower80: tuple[float, ...]
     upper80: tuple[float, ...]
@@ -54,8 +60,16 @@ class Forecast:
 
     def frame(self) -> pd.DataFrame:
         """The forecast as its own frame (step, forecast, lower/upper 80 and 95)."""
-        return pd.DataFrame({"step": self.steps, "forecast": self.mean, "lower_80": self.lower80,
-                             "upper_80": self.upper80, "lower_95": self.lower95, "upper_95": self.upper95})
+        return pd.DataFrame(
+            {
+                "step": self.steps,
+                "forecast": self.mean,
+                "lower_80": self.lower80,
+                "upper_80": self.upper80,
+                "lower_95": self.lower95,
+                "upper_95": self.upper95,
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -71,7 +85,11 @@ def _candidates(n: int, seasonal_periods: int | None) -> list[_Candidate]:
         seasonal_options.append("add")
     out = []
     for seasonal in seasonal_options:
-        out += [_Candidate(None, False, seasonal), _Candidate("add", False, seasonal), _Candidate("add", True, seasonal)]
+        out += [
+            _Candidate(None, False, seasonal),
+            _Candidate("add", False, seasonal),
+            _Candidate("add", True, seasonal),
+        ]
     return out
 
 
@@ -96,8 +114,10 @@ def forecast(series: pd.Series, periods: int, seasonal_periods: int | None = Non
         raise UserError("the series has missing values", "a forecast needs a number for every period")
     if not enough_history(len(values), seasonal_periods):
         need = MIN_POINTS if not seasonal_periods else min(MIN_POINTS, MIN_CYCLES * seasonal_periods)
-        raise UserError(f"{len(values)} points are too few to forecast",
-                        f"a forecast needs at least {need} periods of history")
+        raise UserError(
+            f"{len(values)} points are too few to forecast",
+            f"a forecast needs at least {need} periods of history",
+        )
     return _fit(tuple(float(v) for v in values), periods, seasonal_periods)
 
 
@@ -115,17 +135,24 @@ def _fit(values: tuple[float, ...], periods: int, seasonal_periods: int | None) 
             # Convergence chatter from the optimiser is expected on short series; the AIC judges the fit.
             warnings.simplefilter("ignore")
             try:
-                fitted = ETSModel(y, error="add", trend=cand.trend, damped_trend=cand.damped,
-                                  seasonal=cand.seasonal,
-                                  seasonal_periods=seasonal_periods if cand.seasonal else None,
-                                  initialization_method=init).fit(disp=False)
+                fitted = ETSModel(
+                    y,
+                    error="add",
+                    trend=cand.trend,
+                    damped_trend=cand.damped,
+                    seasonal=cand.seasonal,
+                    seasonal_periods=seasonal_periods if cand.seasonal else None,
+                    initialization_method=init,
+                ).fit(disp=False)
             except (ValueError, np.linalg.LinAlgError):
                 continue  # this candidate cannot be estimated on this series; the others can
         aic = float(fitted.aic)
         if math.isfinite(aic) and (best is None or aic < best[0]):
             best = (aic, cand, fitted)
     if best is None:
-        raise UserError("no forecasting model could be fitted to this series", "the series may be constant or too short")
+        raise UserError(
+            "no forecasting model could be fitted to this series", "the series may be constant or too short"
+        )
     aic, cand, fitted = best
     start, end = len(y), len(y) + periods - 1
     prediction = fitted.get_prediction(start=start, end=end)
@@ -136,11 +163,21 @@ def _fit(values: tuple[float, ...], periods: int, seasonal_periods: int | None) 
     def col(frame: pd.DataFrame, name: str) -> tuple[float, ...]:
         return tuple(max(float(v), floor) for v in frame[name].to_numpy())
 
-    return Forecast(method=_label(cand, seasonal_periods), steps=tuple(range(1, periods + 1)),
-                    mean=col(f95, "mean"), lower80=col(f80, "pi_lower"), upper80=col(f80, "pi_upper"),
-                    lower95=col(f95, "pi_lower"), upper95=col(f95, "pi_upper"), aic=aic, n_obs=len(y),
-                    seasonal_periods=seasonal_periods if cand.seasonal else None, trend=cand.trend,
-                    damped=cand.damped, seasonal=cand.seasonal)
+    return Forecast(
+        method=_label(cand, seasonal_periods),
+        steps=tuple(range(1, periods + 1)),
+        mean=col(f95, "mean"),
+        lower80=col(f80, "pi_lower"),
+        upper80=col(f80, "pi_upper"),
+        lower95=col(f95, "pi_lower"),
+        upper95=col(f95, "pi_upper"),
+        aic=aic,
+        n_obs=len(y),
+        seasonal_periods=seasonal_periods if cand.seasonal else None,
+        trend=cand.trend,
+        damped=cand.damped,
+        seasonal=cand.seasonal,
+    )
 
 
 def seasonal_naive(values: pd.Series, periods: int, seasonal_periods: int) -> tuple[float, ...]:
@@ -159,6 +196,7 @@ def mape(actual: pd.Series | tuple[float, ...], predicted: tuple[float, ...]) ->
 
 
 # -- drawing on an answer -----------------------------------------------------------------------------------
+
 
 def _single_series(answer: Any) -> tuple[Any, Any] | None:
     """The one time column and one metric of an answer that is a single time series, else None."""
@@ -186,7 +224,9 @@ def add_forecast(answer: Any, periods: int | None = None) -> dict[str, Any] | No
     if grain not in _STEP:
         return None
     ordered = answer.frame.sort_values(time_col.name)
-    values = pd.to_numeric(ordered[metric.name].map(lambda v: None if v is None else float(v)), errors="coerce")
+    values = pd.to_numeric(
+        ordered[metric.name].map(lambda v: None if v is None else float(v)), errors="coerce"
+    )
     seasonal_periods = SEASONAL_PERIODS[grain]
     if values.isna().any() or not enough_history(len(values), seasonal_periods):
         return None
@@ -200,20 +240,38 @@ def add_forecast(answer: Any, periods: int | None = None) -> dict[str, Any] | No
     traces = [
         _band(x, result.lower95, result.upper95, "95% interval", "rgba(99,110,250,0.12)"),
         _band(x, result.lower80, result.upper80, "80% interval", "rgba(99,110,250,0.25)"),
-        {"type": "scatter", "mode": "lines+markers", "name": FORECAST_NAME, "x": [anchor_x, *x],
-         "y": [anchor_y, *result.mean], "line": {"dash": "dash"},
-         "hovertemplate": "%{x}: %{y:,.2f} (forecast)<extra></extra>"},
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "name": FORECAST_NAME,
+            "x": [anchor_x, *x],
+            "y": [anchor_y, *result.mean],
+            "line": {"dash": "dash"},
+            "hovertemplate": "%{x}: %{y:,.2f} (forecast)<extra></extra>",
+        },
     ]
-    spec: dict[str, Any] = {"data": [*answer.chart["data"], *traces],
-                            "layout": dict(answer.chart.get("layout", {}))}
+    spec: dict[str, Any] = {
+        "data": [*answer.chart["data"], *traces],
+        "layout": dict(answer.chart.get("layout", {})),
+    }
     title = spec["layout"].get("title", {}).get("text", "")
     spec["layout"]["title"] = {"text": f"{title} — forecast: {result.method}".strip(" —")}
     spec["layout"]["meta"] = {"forecast_method": result.method, "forecast_periods": len(result.steps)}
     return spec
 
 
-def _band(x: list[str], lower: tuple[float, ...], upper: tuple[float, ...], name: str, color: str) -> dict[str, Any]:
+def _band(
+    x: list[str], lower: tuple[float, ...], upper: tuple[float, ...], name: str, color: str
+) -> dict[str, Any]:
     # One closed polygon (upper left→right, lower right→left) so the band is a single legend entry.
-    return {"type": "scatter", "mode": "lines", "name": name, "x": [*x, *reversed(x)],
-            "y": [*upper, *reversed(lower)], "fill": "toself", "fillcolor": color, "line": {"width": 0},
-            "hoverinfo": "skip"}
+    return {
+        "type": "scatter",
+        "mode": "lines",
+        "name": name,
+        "x": [*x, *reversed(x)],
+        "y": [*upper, *reversed(lower)],
+        "fill": "toself",
+        "fillcolor": color,
+        "line": {"width": 0},
+        "hoverinfo": "skip",
+    }

@@ -3,5 +3,13 @@
 from datatruth.llm.client import ChatReply, ChatRequest, LLMClient, LLMRefused, LLMUnavailable
 from datatruth.llm.planner import LLMQueryPlanner, Proposal, install
 
-__all__ = ["ChatReply", "ChatRequest", "LLMClient", "LLMQueryPlanner", "LLMRefused", "LLMUnavailable", "Proposal",
-           "install"]
+__all__ = [
+    "ChatReply",
+    "ChatRequest",
+    "LLMClient",
+    "LLMQueryPlanner",
+    "LLMRefused",
+    "LLMUnavailable",
+    "Proposal",
+    "install",
+]

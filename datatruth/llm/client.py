@@ -62,8 +62,10 @@ def _api_key(config: LLMConfig, env: Mapping[str, str]) -> str:
         return key
     if config.provider == "ollama" or (config.provider == "openai" and config.base_url):
         return _PLACEHOLDER_KEY
-    raise LLMUnavailable(f"the LLM API key is not set (environment variable {config.api_key_env or '?'} is empty)",
-                         f"export {config.api_key_env or 'OPENAI_API_KEY'}=... or set llm.provider: none")
+    raise LLMUnavailable(
+        f"the LLM API key is not set (environment variable {config.api_key_env or '?'} is empty)",
+        f"export {config.api_key_env or 'OPENAI_API_KEY'}=... or set llm.provider: none",
+    )
 
 
 def build_openai_client(config: LLMConfig, env: Mapping[str, str] | None = None) -> Any:
@@ -74,10 +76,17 @@ def build_openai_client(config: LLMConfig, env: Mapping[str, str] | None = None)
     key = _api_key(config, env)
     if config.provider == "azure":
         if not config.base_url or not config.api_version:
-            raise LLMUnavailable("Azure OpenAI needs llm.base_url (the endpoint) and llm.api_version",
-                                 "e.g. base_url: https://NAME.openai.azure.com, api_version: 2024-10-21")
-        return openai.AzureOpenAI(azure_endpoint=config.base_url, api_version=config.api_version, api_key=key,
-                                  timeout=config.timeout_s, max_retries=0)
+            raise LLMUnavailable(
+                "Azure OpenAI needs llm.base_url (the endpoint) and llm.api_version",
+                "e.g. base_url: https://NAME.openai.azure.com, api_version: 2024-10-21",
+            )
+        return openai.AzureOpenAI(
+            azure_endpoint=config.base_url,
+            api_version=config.api_version,
+            api_key=key,
+            timeout=config.timeout_s,
+            max_retries=0,
+        )
     base_url = config.base_url or (OLLAMA_URL if config.provider == "ollama" else None)
     return openai.OpenAI(api_key=key, base_url=base_url, timeout=config.timeout_s, max_retries=0)
 
@@ -98,8 +107,15 @@ def _retry_after(err: Exception) -> float | None:
 class LLMClient:
     """Sends ChatRequests to the configured model with timeout, retries and json_schema → json_object fallback."""
 
-    def __init__(self, config: LLMConfig, *, env: Mapping[str, str] | None = None, backoff_s: float = 0.5,
-                 sleep: Callable[[float], None] = time.sleep, client: Any = None) -> None:
+    def __init__(
+        self,
+        config: LLMConfig,
+        *,
+        env: Mapping[str, str] | None = None,
+        backoff_s: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+        client: Any = None,
+    ) -> None:
         if not config.enabled:
             raise LLMUnavailable("no LLM is configured for this workspace", "set llm.provider and llm.model")
         self.config = config
@@ -121,7 +137,9 @@ class LLMClient:
             mode = "json_schema" if self._json_schema_ok else "json_object"
             try:
                 content = self._send(request, mode)
-                return ChatReply(content, self.config.model, mode, attempts, (time.perf_counter() - started) * 1000)
+                return ChatReply(
+                    content, self.config.model, mode, attempts, (time.perf_counter() - started) * 1000
+                )
             except openai.BadRequestError as err:
                 if mode == "json_schema" and _mentions_response_format(err):
                     # An OpenAI-compatible server without structured output: ask for plain JSON instead.
@@ -131,64 +149,99 @@ class LLMClient:
                     try:
                         content = self._send(request, "json_object")
                     except openai.APIError as second:
-                        raise LLMUnavailable(f"the LLM rejected the request: {_short(second)}",
-                                             "check llm.model and that the server speaks the OpenAI API") from second
-                    return ChatReply(content, self.config.model, "json_object", attempts + 1,
-                                     (time.perf_counter() - started) * 1000)
-                raise LLMUnavailable(f"the LLM rejected the request: {_short(err)}",
-                                     "check llm.model and that the server speaks the OpenAI API") from err
-            except (openai.APITimeoutError, openai.APIConnectionError, openai.RateLimitError,
-                    openai.InternalServerError) as err:
+                        raise LLMUnavailable(
+                            f"the LLM rejected the request: {_short(second)}",
+                            "check llm.model and that the server speaks the OpenAI API",
+                        ) from second
+                    return ChatReply(
+                        content,
+                        self.config.model,
+                        "json_object",
+                        attempts + 1,
+                        (time.perf_counter() - started) * 1000,
+                    )
+                raise LLMUnavailable(
+                    f"the LLM rejected the request: {_short(err)}",
+                    "check llm.model and that the server speaks the OpenAI API",
+                ) from err
+            except (
+                openai.APITimeoutError,
+                openai.APIConnectionError,
+                openai.RateLimitError,
+                openai.InternalServerError,
+            ) as err:
                 last = err
                 if attempt < self.config.max_retries:
                     wait = _retry_after(err)
                     if wait is None:
-                        wait = self.backoff_s * (2 ** attempt)
-                    log.info("LLM attempt %d failed (%s); retrying in %.2f s", attempts, type(err).__name__, wait)
+                        wait = self.backoff_s * (2**attempt)
+                    log.info(
+                        "LLM attempt %d failed (%s); retrying in %.2f s", attempts, type(err).__name__, wait
+                    )
                     self._sleep(min(wait, MAX_BACKOFF_S))
             except openai.APIStatusError as err:  # 401/403/404 and friends: retrying will not help
-                raise LLMUnavailable(f"the LLM answered HTTP {err.status_code}: {_short(err)}",
-                                     "check llm.base_url, llm.model and the API key variable") from err
+                raise LLMUnavailable(
+                    f"the LLM answered HTTP {err.status_code}: {_short(err)}",
+                    "check llm.base_url, llm.model and the API key variable",
+                ) from err
             except openai.APIError as err:  # e.g. a reply body that is not an OpenAI response at all
-                raise LLMUnavailable(f"the LLM server's reply was not understood: {_short(err)}",
-                                     "check that llm.base_url points at an OpenAI-compatible API") from err
+                raise LLMUnavailable(
+                    f"the LLM server's reply was not understood: {_short(err)}",
+                    "check that llm.base_url points at an OpenAI-compatible API",
+                ) from err
         if last is None:
             raise InternalError(f"the LLM client made no attempt (max_retries={self.config.max_retries})")
         kind = "timed out" if isinstance(last, openai.APITimeoutError) else f"failed ({type(last).__name__})"
-        raise LLMUnavailable(f"the LLM {kind} after {attempts} attempt(s)",
-                             f"the timeout is {self.config.timeout_s:g} s (llm.timeout_s); try again later") from last
+        raise LLMUnavailable(
+            f"the LLM {kind} after {attempts} attempt(s)",
+            f"the timeout is {self.config.timeout_s:g} s (llm.timeout_s); try again later",
+        ) from last
 
     def _send(self, request: ChatRequest, mode: str) -> str:
         from openai.types.chat import ChatCompletion
 
         if mode == "json_schema":
-            response_format: dict[str, Any] = {"type": "json_schema", "json_schema": {
-                "name": request.schema_name, "schema": dict(request.schema), "strict": False}}
+            response_format: dict[str, Any] = {
+                "type": "json_schema",
+                "json_schema": {"name": request.schema_name, "schema": dict(request.schema), "strict": False},
+            }
         else:
             response_format = {"type": "json_object"}
         completion = self._client.chat.completions.create(
-            model=self.config.model, temperature=0,
-            messages=[{"role": "system", "content": request.system}, {"role": "user", "content": request.user}],
-            response_format=response_format)
+            model=self.config.model,
+            temperature=0,
+            messages=[
+                {"role": "system", "content": request.system},
+                {"role": "user", "content": request.user},
+            ],
+            response_format=response_format,
+        )
         if not isinstance(completion, ChatCompletion):
             # A non-JSON body (a proxy's HTML error page) comes back from the library as plain text.
-            raise LLMUnavailable("the LLM server's reply was not an OpenAI chat completion",
-                                 "check that llm.base_url points at an OpenAI-compatible API (often ending in /v1)")
+            raise LLMUnavailable(
+                "the LLM server's reply was not an OpenAI chat completion",
+                "check that llm.base_url points at an OpenAI-compatible API (often ending in /v1)",
+            )
         if not completion.choices:
             raise LLMUnavailable("the LLM returned no answer", "try again, or check the model name")
         choice = completion.choices[0]
         refusal = getattr(choice.message, "refusal", None)
         if refusal or choice.finish_reason == "content_filter":
-            raise LLMRefused(f"the LLM declined: {str(refusal or 'content filter')[:200]}",
-                             "rephrase the question in terms of the workspace's metrics")
+            raise LLMRefused(
+                f"the LLM declined: {str(refusal or 'content filter')[:200]}",
+                "rephrase the question in terms of the workspace's metrics",
+            )
         content = choice.message.content
         if not content or not content.strip():
             raise LLMRefused("the LLM returned an empty answer", "rephrase the question")
         depth = json_depth(content)
         if depth > MAX_REPLY_DEPTH:
             # json.loads would recurse once per level (RecursionError past ~1,000); no answer is that deep.
-            raise LLMUnavailable(f"the LLM's reply nests JSON {depth} levels deep (at most {MAX_REPLY_DEPTH} are "
-                                 "read); it was treated as a bad reply", "ask again; rephrasing usually helps")
+            raise LLMUnavailable(
+                f"the LLM's reply nests JSON {depth} levels deep (at most {MAX_REPLY_DEPTH} are "
+                "read); it was treated as a bad reply",
+                "ask again; rephrasing usually helps",
+            )
         return content
 
 

@@ -58,22 +58,46 @@ def plan_issues(plan: QueryPlan, layer: SemanticLayer) -> list[str]:
         return name == METRIC_TIME or layer.has_dimension(name)
 
     issues += [f"unknown dimension '{d.name}'" for d in plan.dimensions if not known_dim(d.name)]
-    issues += [f"unknown filter dimension '{f.dimension}'" for f in plan.filters if not known_dim(f.dimension)]
-    issues += [f"unknown result filter dimension '{f.dimension}'" for f in plan.result_filters
-               if not known_dim(f.dimension)]
+    issues += [
+        f"unknown filter dimension '{f.dimension}'" for f in plan.filters if not known_dim(f.dimension)
+    ]
+    issues += [
+        f"unknown result filter dimension '{f.dimension}'"
+        for f in plan.result_filters
+        if not known_dim(f.dimension)
+    ]
     if plan.time_dimension and not known_dim(plan.time_dimension):
         issues.append(f"unknown time dimension '{plan.time_dimension}'")
-    issues += [f"unknown aggregate column '{a.dimension}'" for a in plan.aggregates
-               if a.dimension == METRIC_TIME or not layer.has_dimension(a.dimension)]
-    issues += [f"unknown aggregate model '{a.over}'" for a in plan.aggregates
-               if a.over is not None and a.over not in {m.name for m in layer.models}]
-    issues += [f"unknown metric '{i.metric}' in ad-hoc input '{i.name}'" for a in plan.adhoc_metrics
-               for i in a.inputs if i.metric not in metrics]
-    issues += [f"unknown filter dimension '{f.dimension}' in ad-hoc input '{i.name}'" for a in plan.adhoc_metrics
-               for i in a.inputs for f in i.filters if f.dimension != METRIC_TIME and not layer.has_dimension(f.dimension)]
+    issues += [
+        f"unknown aggregate column '{a.dimension}'"
+        for a in plan.aggregates
+        if a.dimension == METRIC_TIME or not layer.has_dimension(a.dimension)
+    ]
+    issues += [
+        f"unknown aggregate model '{a.over}'"
+        for a in plan.aggregates
+        if a.over is not None and a.over not in {m.name for m in layer.models}
+    ]
+    issues += [
+        f"unknown metric '{i.metric}' in ad-hoc input '{i.name}'"
+        for a in plan.adhoc_metrics
+        for i in a.inputs
+        if i.metric not in metrics
+    ]
+    issues += [
+        f"unknown filter dimension '{f.dimension}' in ad-hoc input '{i.name}'"
+        for a in plan.adhoc_metrics
+        for i in a.inputs
+        for f in i.filters
+        if f.dimension != METRIC_TIME and not layer.has_dimension(f.dimension)
+    ]
     issues += [f"unknown condition metric '{c.metric}'" for c in plan.conditions if c.metric not in metrics]
-    issues += [f"unknown condition dimension '{name}'" for c in plan.conditions for name in (c.dimension, *c.together)
-               if not layer.has_dimension(name)]
+    issues += [
+        f"unknown condition dimension '{name}'"
+        for c in plan.conditions
+        for name in (c.dimension, *c.together)
+        if not layer.has_dimension(name)
+    ]
     if plan.entity is not None and plan.entity not in {m.name for m in layer.models}:
         issues.append(f"unknown model '{plan.entity}'")
     columns = set(plan.outputs) | {d.column for d in plan.dimensions} | {d.name for d in plan.dimensions}
@@ -101,7 +125,9 @@ def parse_plan(content: str) -> tuple[str, QueryPlan | None, str]:
 class LLMQueryPlanner:
     """The LLM planner of one workspace; call it like the pipeline's LLMPlanner hook."""
 
-    def __init__(self, ws: Any, *, store: Any = None, client: LLMClient | None = None, use_index: bool = True) -> None:
+    def __init__(
+        self, ws: Any, *, store: Any = None, client: LLMClient | None = None, use_index: bool = True
+    ) -> None:
         self.ws = ws
         self.store = store
         self._client = client
@@ -125,7 +151,9 @@ class LLMQueryPlanner:
         """Ask the LLM and check its answer; the Proposal says what happened."""
         part, examples = self.catalog_slice(question, layer)
         why = context.deterministic_error.message if context.deterministic_error else ""
-        request = plan_prompt(question, layer, part, today=context.today, examples=examples, why_rules_failed=why)
+        request = plan_prompt(
+            question, layer, part, today=context.today, examples=examples, why_rules_failed=why
+        )
         try:
             reply = self.client.complete_json(request)
         except UserError as err:  # LLMUnavailable, LLMRefused: the rules' answer stands
@@ -141,7 +169,9 @@ class LLMQueryPlanner:
             else:
                 note = Evidence(question[:200], "other", "planned by the LLM", 1.0, "llm")
                 plan = replace(plan, evidence=(note,))
-        return self._done(Proposal(question, outcome, plan, detail, reply.attempts, reply.elapsed_ms, request))
+        return self._done(
+            Proposal(question, outcome, plan, detail, reply.attempts, reply.elapsed_ms, request)
+        )
 
     def _compile_issues(self, plan: QueryPlan, layer: SemanticLayer) -> list[str]:
         from datatruth.semantic.compiler import compile_plan
@@ -161,8 +191,11 @@ class LLMQueryPlanner:
     def catalog_slice(self, question: str, layer: SemanticLayer) -> tuple[CatalogSlice, tuple[Example, ...]]:
         """The metrics and dimensions relevant to the question (all of them for a small model) and examples."""
         all_metrics, all_dims = layer.metric_names(), tuple(d.name for d in layer.dimensions())
-        examples = tuple(Example(vq.question, json.dumps(dict(vq.plan), default=str))
-                         for vq in layer.verified_questions if vq.plan)[:MAX_EXAMPLES]
+        examples = tuple(
+            Example(vq.question, json.dumps(dict(vq.plan), default=str))
+            for vq in layer.verified_questions
+            if vq.plan
+        )[:MAX_EXAMPLES]
         index = self._index(layer) if self.use_index else None
         if index is None:
             return CatalogSlice(all_metrics[:SMALL_CATALOG], all_dims[:SMALL_CATALOG]), examples
@@ -183,8 +216,10 @@ class LLMQueryPlanner:
                 shots.append(Example(hit.text, hit.detail))
         if len(all_metrics) + len(all_dims) <= SMALL_CATALOG:
             metrics, dims = list(all_metrics), list(all_dims)
-        return (CatalogSlice(tuple(metrics[:TOP_K] or all_metrics[:TOP_K]), tuple(dims[:TOP_K]), tuple(values)),
-                tuple(shots[:MAX_EXAMPLES]) or examples)
+        return (
+            CatalogSlice(tuple(metrics[:TOP_K] or all_metrics[:TOP_K]), tuple(dims[:TOP_K]), tuple(values)),
+            tuple(shots[:MAX_EXAMPLES]) or examples,
+        )
 
     def _index(self, layer: SemanticLayer) -> Any:
         from datatruth.vector.embedder import EmbeddingModelMissing
@@ -208,8 +243,9 @@ def _load_planner(workspace: str) -> LLMQueryPlanner:
 def workspace_hook(question: str, layer: SemanticLayer, context: PlanContext) -> QueryPlan | None:
     """A process-wide hook for `register_llm_planner`: finds the workspace by the name in the context."""
     # The hook knows only the workspace's name: its slot is the name's own, loaded with the process settings.
-    planner = resources.get("llm-planner", context.workspace, lambda: _load_planner(context.workspace),
-                            slot="by-name")
+    planner = resources.get(
+        "llm-planner", context.workspace, lambda: _load_planner(context.workspace), slot="by-name"
+    )
     return planner(question, layer, context)
 
 

@@ -37,11 +37,15 @@ def _comments_sql(dialect: str, table: str) -> str | None:
     if dialect == "duckdb":
         return f"SELECT column_name, comment FROM duckdb_columns() WHERE table_name = {name}"
     if dialect == "postgres":
-        return ("SELECT a.attname, col_description(a.attrelid, a.attnum) FROM pg_attribute a "
-                f"JOIN pg_class c ON c.oid = a.attrelid WHERE c.relname = {name} AND a.attnum > 0")
+        return (
+            "SELECT a.attname, col_description(a.attrelid, a.attnum) FROM pg_attribute a "
+            f"JOIN pg_class c ON c.oid = a.attrelid WHERE c.relname = {name} AND a.attnum > 0"
+        )
     if dialect == "mysql":
-        return ("SELECT column_name, column_comment FROM information_schema.columns "
-                f"WHERE table_schema = DATABASE() AND table_name = {name}")
+        return (
+            "SELECT column_name, column_comment FROM information_schema.columns "
+            f"WHERE table_schema = DATABASE() AND table_name = {name}"
+        )
     return None
 
 
@@ -65,12 +69,16 @@ def parse_sql_reply(content: str) -> str:
     try:
         data = json.loads(content)
     except json.JSONDecodeError as err:
-        raise PlanningError("the LLM's answer was not valid JSON", f"{err.msg}; ask again or rephrase") from None
+        raise PlanningError(
+            "the LLM's answer was not valid JSON", f"{err.msg}; ask again or rephrase"
+        ) from None
     sql = data.get("sql") if isinstance(data, dict) else None
     if not isinstance(sql, str) or not sql.strip():
         reason = str(data.get("reason", "") if isinstance(data, dict) else "")[:200]
-        raise PlanningError("the LLM could not write SQL for this question" + (f": {reason}" if reason else ""),
-                            "ask in terms of the workspace's metrics and dimensions")
+        raise PlanningError(
+            "the LLM could not write SQL for this question" + (f": {reason}" if reason else ""),
+            "ask in terms of the workspace's metrics and dimensions",
+        )
     return sql.strip()
 
 
@@ -87,8 +95,13 @@ def _writer(client: LLMClient) -> Any:
     def stage_write_sql(state: pipeline.AskState) -> pipeline.AskState:
         """Ask the LLM for one SELECT over the exposed tables; the text goes to the guard next, nothing else."""
         ws = state.request.ws
-        request = sql_prompt(state.request.question, table_docs(ws), dialect=ws.warehouse.dialect,
-                             today=ws.config.today().isoformat(), row_cap=ws.config.limits.row_cap)
+        request = sql_prompt(
+            state.request.question,
+            table_docs(ws),
+            dialect=ws.warehouse.dialect,
+            today=ws.config.today().isoformat(),
+            row_cap=ws.config.limits.row_cap,
+        )
         sql = parse_sql_reply(client.complete_json(request).content)
         audit.record(state.request.store, ws.name, state.request.user, "llm.sql", sql[:400])
         return replace(state, sql=sql, plan_source=PLAN_SOURCE)
@@ -99,33 +112,63 @@ def _writer(client: LLMClient) -> Any:
 def _stage_label(state: pipeline.AskState) -> pipeline.AskState:
     """Say plainly that the numbers did not come through the semantic layer."""
     given = present(state.answer, "the answer (stage_answer runs first)")
-    answer = replace(given, from_semantic_layer=False, plan_source=PLAN_SOURCE,
-                     explanation=f"{LABEL}\n\n{given.explanation}".strip())
+    answer = replace(
+        given,
+        from_semantic_layer=False,
+        plan_source=PLAN_SOURCE,
+        explanation=f"{LABEL}\n\n{given.explanation}".strip(),
+    )
     return replace(state, answer=answer)
 
 
-def ask_raw_sql(ws: Workspace, question: str, *, user: str, store: Store, client: LLMClient | None = None,
-                session_id: str = "") -> Answer:
+def ask_raw_sql(
+    ws: Workspace,
+    question: str,
+    *,
+    user: str,
+    store: Store,
+    client: LLMClient | None = None,
+    session_id: str = "",
+) -> Answer:
     """Answer a question with LLM-written SQL through the guard (needs llm.allow_raw_sql)."""
     if not ws.config.llm.enabled or not ws.config.llm.allow_raw_sql:
-        raise UserError(f"raw-SQL answers are off in workspace '{ws.name}'",
-                        "set llm.allow_raw_sql: true (and an llm.provider) in workspace.yaml")
+        raise UserError(
+            f"raw-SQL answers are off in workspace '{ws.name}'",
+            "set llm.allow_raw_sql: true (and an llm.provider) in workspace.yaml",
+        )
     client = client or LLMClient(ws.config.llm)
-    stages = (("access", _stage_access), ("rate_limit", pipeline.stage_rate_limit), ("plan", _writer(client)),
-              ("guard", pipeline.stage_guard), ("execute", pipeline.stage_execute), ("answer", pipeline.stage_answer),
-              ("label", _stage_label), ("record", pipeline.stage_record))
+    stages = (
+        ("access", _stage_access),
+        ("rate_limit", pipeline.stage_rate_limit),
+        ("plan", _writer(client)),
+        ("guard", pipeline.stage_guard),
+        ("execute", pipeline.stage_execute),
+        ("answer", pipeline.stage_answer),
+        ("label", _stage_label),
+        ("record", pipeline.stage_record),
+    )
     request = pipeline.AskRequest(ws, question.strip(), user, store, session_id)
     state = pipeline.run_stages(pipeline.AskState(request, time.perf_counter()), stages)
     return present(state.answer, "the answer (the last stages make it)")
 
 
-def answer(ws: Workspace, question: str, *, user: str, store: Store, planner: Any = None,
-           client: LLMClient | None = None, session_id: str = "") -> Answer:
+def answer(
+    ws: Workspace,
+    question: str,
+    *,
+    user: str,
+    store: Store,
+    planner: Any = None,
+    client: LLMClient | None = None,
+    session_id: str = "",
+) -> Answer:
     """Semantic layer first (rules, then the LLM planner); raw SQL only when both fail and the workspace allows it."""
     try:
         return pipeline.ask(ws, question, user=user, store=store, llm_planner=planner, session_id=session_id)
     except PlanningError:
         # A viewer keeps the planner's own answer (what it understood, the choices): raw SQL is for analysts.
-        if not (ws.config.llm.enabled and ws.config.llm.allow_raw_sql and access.can(store, ws.name, user, "sql")):
+        if not (
+            ws.config.llm.enabled and ws.config.llm.allow_raw_sql and access.can(store, ws.name, user, "sql")
+        ):
             raise
     return ask_raw_sql(ws, question, user=user, store=store, client=client, session_id=session_id)

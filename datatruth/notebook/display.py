@@ -20,8 +20,12 @@ def show_answer(answer: Answer, *, chart: bool = True, sql: bool = False, plan: 
     source = "" if answer.from_semantic_layer else " · <b>not from the semantic layer</b>"
     cached = " · cached" if answer.cached else ""
     read = f"<br><i>Read as: {html.escape(answer.interpretation)}</i>" if answer.interpretation else ""
-    display(HTML(f"<div><b>{html.escape(answer.question)}</b>{read}<br>{html.escape(answer.explanation)}"
-                 f"<br><small>{answer.row_count:,} row(s) · {answer.elapsed_ms:.0f} ms{cached}{source}</small></div>"))
+    display(
+        HTML(
+            f"<div><b>{html.escape(answer.question)}</b>{read}<br>{html.escape(answer.explanation)}"
+            f"<br><small>{answer.row_count:,} row(s) · {answer.elapsed_ms:.0f} ms{cached}{source}</small></div>"
+        )
+    )
     for insight in answer.insights:
         display(Markdown(f"- {insight.text}"))
     if chart and answer.chart:
@@ -38,8 +42,12 @@ def show_answer(answer: Answer, *, chart: bool = True, sql: bool = False, plan: 
             block += f"<details><summary>Plan</summary><pre>{html.escape(plan_text)}</pre></details>"
         display(HTML(block))
     if answer.row_count > MAX_TABLE_ROWS:
-        display(Markdown(f"_The table below shows the first rows; the returned DataFrame holds all "
-                         f"{answer.row_count:,}._"))
+        display(
+            Markdown(
+                f"_The table below shows the first rows; the returned DataFrame holds all "
+                f"{answer.row_count:,}._"
+            )
+        )
 
 
 def chart_bundle(spec: dict) -> dict:
@@ -52,8 +60,10 @@ def chart_bundle(spec: dict) -> dict:
     from datatruth.ask.static_chart import render_png
 
     figure = go.Figure(spec).to_plotly_json()
-    bundle: dict = {"application/vnd.plotly.v1+json": {**figure, "config": {"displaylogo": False}},
-                    "text/plain": f"<chart: {((spec.get('layout') or {}).get('title') or {}).get('text', '')}>"}
+    bundle: dict = {
+        "application/vnd.plotly.v1+json": {**figure, "config": {"displaylogo": False}},
+        "text/plain": f"<chart: {((spec.get('layout') or {}).get('title') or {}).get('text', '')}>",
+    }
     png = render_png(spec)
     if png is not None:
         bundle["image/png"] = base64.b64encode(png).decode("ascii")

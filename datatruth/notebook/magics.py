@@ -20,12 +20,14 @@ from datatruth.notebook.session import KernelSession
 
 def _user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     """Turn a UserError into IPython's UsageError (message + hint, no traceback)."""
+
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except UserError as err:
             raise UsageError(err.render()) from None
+
     return wrapper
 
 
@@ -75,7 +77,9 @@ class DataTruthMagics(Magics):
     # -- ask ------------------------------------------------------------------------------------------
 
     @magic_arguments()
-    @argument("-w", "--workspace", default=None, help="workspace (default: the one chosen with %%dt_workspace)")
+    @argument(
+        "-w", "--workspace", default=None, help="workspace (default: the one chosen with %%dt_workspace)"
+    )
     @argument("-o", "--output", default=None, help="also store the DataFrame in this variable")
     @argument("--sql", action="store_true", help="show the SQL expanded")
     @argument("--plan", action="store_true", help="show the plan expanded")
@@ -101,8 +105,15 @@ class DataTruthMagics(Magics):
         s = self.session
         ws = s.workspace(args.workspace)
         try:
-            answer = ask(ws, question, user=s.user, store=s.store, session_id=s.session_id,
-                         previous=s.previous.get(ws.name), refresh=args.refresh)
+            answer = ask(
+                ws,
+                question,
+                user=s.user,
+                store=s.store,
+                session_id=s.session_id,
+                previous=s.previous.get(ws.name),
+                refresh=args.refresh,
+            )
         except PlanningError as err:
             problem = err
 
@@ -129,17 +140,28 @@ class DataTruthMagics(Magics):
         show.show_answer(answer, chart=not args.no_chart, sql=args.sql, plan=args.plan)
         if answer.history_id is not None:
             entry = answer.history_id
-            show.feedback_buttons(lambda kind: (review.mark_right(ws, s.store, s.user, entry) if kind == "right" else
-                                                review.mark_wrong(ws, s.store, s.user, entry)).message)
+            show.feedback_buttons(
+                lambda kind: (
+                    (
+                        review.mark_right(ws, s.store, s.user, entry)
+                        if kind == "right"
+                        else review.mark_wrong(ws, s.store, s.user, entry)
+                    ).message
+                )
+            )
         if args.output:
-            assert self.shell is not None  # narrows the type only: IPython sets the shell before it calls a magic
+            # IPython sets the shell before it calls a magic
+            assert self.shell is not None  # narrows the type only
             self.shell.user_ns[args.output] = answer.frame
         if getattr(args, "pin", None) and answer.plan is not None:
             from datatruth.dashboards.service import pin_answer
 
             pinned = pin_answer(s.store, ws, s.user, args.pin, question, question, answer.plan)
-            print(f"pinned to dashboard '{args.pin}'" if pinned.added else
-                  f"already on dashboard '{args.pin}' as '{pinned.tile.title}'; not added twice")
+            print(
+                f"pinned to dashboard '{args.pin}'"
+                if pinned.added
+                else f"already on dashboard '{args.pin}' as '{pinned.tile.title}'; not added twice"
+            )
         return answer.frame
 
     @magic_arguments()
@@ -157,7 +179,8 @@ class DataTruthMagics(Magics):
         answer = run_sql(s.workspace(args.workspace), cell, user=s.user, store=s.store, refresh=args.refresh)
         show.show_answer(answer, chart=False)
         if args.output:
-            assert self.shell is not None  # narrows the type only: IPython sets the shell before it calls a magic
+            # IPython sets the shell before it calls a magic
+            assert self.shell is not None  # narrows the type only
             self.shell.user_ns[args.output] = answer.frame
         return answer.frame
 
@@ -208,7 +231,7 @@ def _option(parts: list[str], flag: str) -> str | None:
         if i + 1 >= len(parts):
             raise UsageError(f"{flag} needs a value")
         value = parts[i + 1]
-        del parts[i:i + 2]
+        del parts[i : i + 2]
         return value
     return None
 

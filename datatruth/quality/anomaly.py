@@ -87,8 +87,10 @@ def _features(ctx: CheckContext, spec: CheckSpec) -> dict[str, exp.Expression]:
     for c in spec.params.get("columns") or []:
         info = ctx.source.column(str(spec.table), str(c))
         if info.kind != "numeric":
-            raise UserError(f"check '{spec.name}': column {c} is {info.type}, not numeric",
-                            "outlier checks take numeric columns or arithmetic expressions")
+            raise UserError(
+                f"check '{spec.name}': column {c} is {info.type}, not numeric",
+                "outlier checks take numeric columns or arithmetic expressions",
+            )
         feats[str(c)] = sp.as_double(sp.col(str(c)))
     for fname, text in (spec.params.get("expressions") or {}).items():
         tree = parse_where(str(text), ctx.source.dialect)
@@ -110,11 +112,14 @@ def outlier_check(ctx: CheckContext, spec: CheckSpec) -> CheckOutcome:
     present = exp.and_(*[exp.Not(this=exp.Is(this=e.copy(), expression=exp.Null())) for e in feats.values()])
     where = _filter(spec, present)
     size = int(p.get("sample_size", 20_000))
-    q = sp.sample_query(ctx.source.dialect, table, [e.copy().as_(f"f{i}") for i, e in enumerate(feats.values())],
-                        size, where)
+    q = sp.sample_query(
+        ctx.source.dialect, table, [e.copy().as_(f"f{i}") for i, e in enumerate(feats.values())], size, where
+    )
     sample = np.array([[float(v) for v in r] for r in ctx.source.rows(q)], dtype=float)
     if len(sample) < 20:
-        return _outcome(ctx, spec, True, None, "sample >= 20", f"only {len(sample)} rows to learn from; not judged")
+        return _outcome(
+            ctx, spec, True, None, "sample >= 20", f"only {len(sample)} rows to learn from; not judged"
+        )
     log = bool(p.get("log", False))
     detector = make_detector(str(p.get("detector", DEFAULT_DETECTOR)), float(p.get("contamination", 0.01)))
     detector.fit(_signed_log(sample) if log else sample)
@@ -125,11 +130,22 @@ def outlier_check(ctx: CheckContext, spec: CheckSpec) -> CheckOutcome:
     candidates: dict[tuple[Any, ...], dict[str, Any]] = {}
     for i, e in enumerate(feats.values()):
         for desc in (True, False):
-            cq = (exp.select(exp.Star(), *[f.copy().as_(f"__f{j}") for j, f in enumerate(feats.values())])
-                  .from_(table).where(where).order_by(exp.Ordered(this=e.copy(), desc=desc)).limit(tail))
+            cq = (
+                exp.select(exp.Star(), *[f.copy().as_(f"__f{j}") for j, f in enumerate(feats.values())])
+                .from_(table)
+                .where(where)
+                .order_by(exp.Ordered(this=e.copy(), desc=desc))
+                .limit(tail)
+            )
             for r in ctx.source.rows(cq):
-                candidates.setdefault(tuple(r[:len(cols)]), {"row": dict(zip(cols, r[:len(cols)], strict=True)),
-                                                             "x": [float(v) for v in r[len(cols):]], "by": i})
+                candidates.setdefault(
+                    tuple(r[: len(cols)]),
+                    {
+                        "row": dict(zip(cols, r[: len(cols)], strict=True)),
+                        "x": [float(v) for v in r[len(cols) :]],
+                        "by": i,
+                    },
+                )
     found: list[dict[str, Any]] = []
     if candidates:
         matrix = np.array([c["x"] for c in candidates.values()], dtype=float)
@@ -140,19 +156,43 @@ def outlier_check(ctx: CheckContext, spec: CheckSpec) -> CheckOutcome:
             if flag == 1 and beyond:
                 found.append({**cand, "score": float(score), "beyond": beyond})
     # Exact number of far-out rows in the whole table, counted in SQL with the fences learned above.
-    far = exp.or_(*[exp.or_(exp.LT(this=e.copy(), expression=sp.lit(b.low)), exp.GT(this=e.copy(), expression=sp.lit(b.high)))
-                    for e, b in zip(feats.values(), bounds, strict=True)])
-    total, far_out = ctx.source.rows(exp.select(exp.Count(this=exp.Star()), sp.count_if(far)).from_(table).where(where))[0]
+    far = exp.or_(
+        *[
+            exp.or_(
+                exp.LT(this=e.copy(), expression=sp.lit(b.low)),
+                exp.GT(this=e.copy(), expression=sp.lit(b.high)),
+            )
+            for e, b in zip(feats.values(), bounds, strict=True)
+        ]
+    )
+    total, far_out = ctx.source.rows(
+        exp.select(exp.Count(this=exp.Star()), sp.count_if(far)).from_(table).where(where)
+    )[0]
     total, far_out = int(total or 0), int(far_out or 0)
     limit = int(p.get("max_outliers", 0))
     passed = len(found) <= limit
     found.sort(key=lambda c: -c["score"])
-    examples = tuple({**redact(ctx, str(spec.table), c["row"]), "outlier_score": round(c["score"], 4)}
-                     for c in found[:5])
+    examples = tuple(
+        {**redact(ctx, str(spec.table), c["row"]), "outlier_score": round(c["score"], 4)} for c in found[:5]
+    )
     fence_text = ", ".join(f"{b.feature} in [{b.low:.4g}, {b.high:.4g}]" for b in bounds)
-    msg = (f"{len(found)} rows of {spec.table} are outliers ({p.get('detector', DEFAULT_DETECTOR)}) far outside "
-           f"{fence_text}; {far_out:,} rows lie beyond the fences" if found
-           else f"no outliers in {spec.table} beyond {fence_text}")
-    return _outcome(ctx, spec, passed, len(found), f"outliers <= {limit}", msg, examples,
-                    failing_rows=max(far_out, len(found)) if found else 0, rows_checked=total, sample_size=len(sample),
-                    fences={b.feature: [b.low, b.high] for b in bounds}, candidates=len(candidates))
+    msg = (
+        f"{len(found)} rows of {spec.table} are outliers ({p.get('detector', DEFAULT_DETECTOR)}) far outside "
+        f"{fence_text}; {far_out:,} rows lie beyond the fences"
+        if found
+        else f"no outliers in {spec.table} beyond {fence_text}"
+    )
+    return _outcome(
+        ctx,
+        spec,
+        passed,
+        len(found),
+        f"outliers <= {limit}",
+        msg,
+        examples,
+        failing_rows=max(far_out, len(found)) if found else 0,
+        rows_checked=total,
+        sample_size=len(sample),
+        fences={b.feature: [b.low, b.high] for b in bounds},
+        candidates=len(candidates),
+    )

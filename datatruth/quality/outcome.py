@@ -13,16 +13,16 @@ SEVERITIES = ("info", "warning", "critical")
 class CheckOutcome:
     """The result of one check in one run."""
 
-    check_name: str              # unique within the workspace's checks.yaml; the incident dedup key
-    check_type: str              # not_null, unique, accepted_values, range, regex, freshness, ...
+    check_name: str  # unique within the workspace's checks.yaml; the incident dedup key
+    check_type: str  # not_null, unique, accepted_values, range, regex, freshness, ...
     table: str | None
     column: str | None
-    status: str                  # pass | fail | error
-    severity: str                # info | warning | critical
+    status: str  # pass | fail | error
+    severity: str  # info | warning | critical
     owner: str | None
-    metric_value: float | None   # the measured value (e.g. null share, duplicate count, z-score)
-    threshold: str | None        # what it was compared with, as text
-    message: str                 # one readable line: what was found
+    metric_value: float | None  # the measured value (e.g. null share, duplicate count, z-score)
+    threshold: str | None  # what it was compared with, as text
+    message: str  # one readable line: what was found
     example_rows: tuple[dict[str, Any], ...] = ()  # a few failing rows, sensitive columns already redacted
     auto_resolve: bool = True
     run_id: str = ""

@@ -58,8 +58,12 @@ class Gauge:
 
 def rank_outcomes(outcomes: tuple[CheckOutcome, ...] | list[CheckOutcome]) -> tuple[CheckOutcome, ...]:
     """Failed and erroring checks first, critical before warning before info, then by name."""
-    return tuple(sorted(outcomes, key=lambda o: (_STATUS_ORDER.get(o.status, 0), _SEVERITY_ORDER.get(o.severity, 0),
-                                                 o.check_name)))
+    return tuple(
+        sorted(
+            outcomes,
+            key=lambda o: (_STATUS_ORDER.get(o.status, 0), _SEVERITY_ORDER.get(o.severity, 0), o.check_name),
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -108,26 +112,36 @@ class TableDetail:
 def overview(store: Store, workspace: str) -> QualityOverview:
     """Scores and outcomes of the newest run, plus the workspace score trend."""
     runs = tuple(check_store.runs(store, workspace, limit=50))
-    q = (sa.select(check_runs.c.run_id).where(check_runs.c.workspace == workspace,
-                                              check_runs.c.check_name == "score:")
-         .order_by(check_runs.c.id.desc()).limit(1))
+    q = (
+        sa.select(check_runs.c.run_id)
+        .where(check_runs.c.workspace == workspace, check_runs.c.check_name == "score:")
+        .order_by(check_runs.c.id.desc())
+        .limit(1)
+    )
     with store.connect() as c:
         row = c.execute(q).first()
     if row is None and not runs:
         return QualityOverview(None, None, {}, (), (), (), ())
     run_id = row[0] if row else runs[0].run_id
     sq = sa.select(check_runs.c.table_name, check_runs.c.metric_value, check_runs.c.detail).where(
-        check_runs.c.workspace == workspace, check_runs.c.run_id == run_id, check_runs.c.check_type == "score")
+        check_runs.c.workspace == workspace, check_runs.c.run_id == run_id, check_runs.c.check_type == "score"
+    )
     with store.connect() as c:
         scores = list(c.execute(sq))
     ws_row = next((r for r in scores if r[0] is None), None)
-    tables = sorted(((r[0], r[1], dict((r[2] or {}).get("dimensions", {}))) for r in scores if r[0] is not None),
-                    key=lambda t: (t[1] is None, t[1] or 0))
+    tables = sorted(
+        ((r[0], r[1], dict((r[2] or {}).get("dimensions", {}))) for r in scores if r[0] is not None),
+        key=lambda t: (t[1] is None, t[1] or 0),
+    )
     return QualityOverview(
-        run_id=run_id, workspace_score=ws_row[1] if ws_row else None,
+        run_id=run_id,
+        workspace_score=ws_row[1] if ws_row else None,
         dimensions=dict((ws_row[2] or {}).get("dimensions", {})) if ws_row else {},
-        tables=tuple(tables), outcomes=rank_outcomes(check_store.run_outcomes(store, workspace, run_id)), runs=runs,
-        score_trend=tuple(check_store.metric_history(store, workspace, "score:")))
+        tables=tuple(tables),
+        outcomes=rank_outcomes(check_store.run_outcomes(store, workspace, run_id)),
+        runs=runs,
+        score_trend=tuple(check_store.metric_history(store, workspace, "score:")),
+    )
 
 
 def table_detail(ws: Workspace, store: Store, table: str) -> TableDetail:
@@ -146,8 +160,13 @@ def table_detail(ws: Workspace, store: Store, table: str) -> TableDetail:
             if o.table == table:
                 latest[o.check_name] = o
     outcomes = tuple(latest.values())
-    return TableDetail(table, prof, tuple(o for o in outcomes if o.failed), outcomes,
-                       tuple(schema_registry.history(store, ws.name, table)))
+    return TableDetail(
+        table,
+        prof,
+        tuple(o for o in outcomes if o.failed),
+        outcomes,
+        tuple(schema_registry.history(store, ws.name, table)),
+    )
 
 
 def column_distribution(ws: Workspace, table: str, column: str, bins: int = 30) -> list[tuple[Any, Any, int]]:

@@ -21,11 +21,23 @@ def profile_to_dict(profile: TableProfile) -> dict[str, Any]:
 
 def run_to_dict(run: QualityRun) -> dict[str, Any]:
     """A run (outcomes, scores, schema versions) as JSON-safe data."""
-    return jsonable({
-        "run_id": run.run_id, "started": run.started, "finished": run.finished,
-        "critical_failed": run.critical_failed, "failed": len(run.failed),
-        "outcomes": [asdict(o) for o in run.outcomes],
-        "scores": asdict(run.scores),
-        "schema_versions": [{"table": v.table, "version": v.version, "compatibility": v.compatibility,
-                             "breaking": v.breaking} for v in run.schema_versions],
-    })
+    return jsonable(
+        {
+            "run_id": run.run_id,
+            "started": run.started,
+            "finished": run.finished,
+            "critical_failed": run.critical_failed,
+            "failed": len(run.failed),
+            "outcomes": [asdict(o) for o in run.outcomes],
+            "scores": asdict(run.scores),
+            "schema_versions": [
+                {
+                    "table": v.table,
+                    "version": v.version,
+                    "compatibility": v.compatibility,
+                    "breaking": v.breaking,
+                }
+                for v in run.schema_versions
+            ],
+        }
+    )

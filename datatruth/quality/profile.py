@@ -106,7 +106,11 @@ def _to_datetime(value: Any) -> dt.datetime | None:
     if value is None:
         return None
     if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=None) if value.tzinfo is None else value.astimezone(dt.UTC).replace(tzinfo=None)
+        return (
+            value.replace(tzinfo=None)
+            if value.tzinfo is None
+            else value.astimezone(dt.UTC).replace(tzinfo=None)
+        )
     if isinstance(value, dt.date):
         # A date's newest row may have arrived at any time that day: count it from the day's end.
         return dt.datetime.combine(value, dt.time(23, 59, 59))
@@ -122,9 +126,14 @@ def _float(value: Any) -> float | None:
     return None if math.isnan(f) else f
 
 
-def _aggregate_query(source: Source, table: str, columns: tuple[ColumnInfo, ...], approximate: bool,
-                     sampled: _SampleStats | None = None, formats: bool = True
-                     ) -> tuple[exp.Select, list[tuple[str, str, str | None]]]:
+def _aggregate_query(
+    source: Source,
+    table: str,
+    columns: tuple[ColumnInfo, ...],
+    approximate: bool,
+    sampled: _SampleStats | None = None,
+    formats: bool = True,
+) -> tuple[exp.Select, list[tuple[str, str, str | None]]]:
     """One SELECT computing every per-column aggregate; returns it and (column, stat, arg) per output slot.
 
     With `sampled` (big DuckDB tables) means and standard deviations come from sums shifted by the sample's
@@ -149,7 +158,9 @@ def _aggregate_query(source: Source, table: str, columns: tuple[ColumnInfo, ...]
             add(c.name, "max", exp.Max(this=ref))
         if sampled is not None and c.kind in ("numeric", "temporal"):
             value = sp.as_double(ref) if c.kind == "numeric" else sp.epoch(ref, d)
-            center = sp.as_double(sp.lit(sampled.centers.get(c.name) or 0.0))  # a DOUBLE, not a DECIMAL literal
+            center = sp.as_double(
+                sp.lit(sampled.centers.get(c.name) or 0.0)
+            )  # a DOUBLE, not a DECIMAL literal
             shifted = exp.Paren(this=exp.Sub(this=value, expression=center))
             add(c.name, "shifted_sum", exp.Sum(this=shifted))
             add(c.name, "shifted_squares", exp.Sum(this=exp.Mul(this=shifted, expression=shifted.copy())))
@@ -188,16 +199,26 @@ def _mysql_quantiles(source: Source, table: str, column: str, nonnull: int) -> d
     for q in QUANTILES:
         pos = q * (nonnull - 1)
         lo = int(math.floor(pos))
-        q_sel = (exp.select(ref).from_(source.table(table)).where(exp.Not(this=exp.Is(this=ref, expression=exp.Null())))
-                 .order_by(ref).limit(2 if pos > lo else 1).offset(lo))
+        q_sel = (
+            exp.select(ref)
+            .from_(source.table(table))
+            .where(exp.Not(this=exp.Is(this=ref, expression=exp.Null())))
+            .order_by(ref)
+            .limit(2 if pos > lo else 1)
+            .offset(lo)
+        )
         vals = [float(r[0]) for r in source.rows(q_sel)]
         out[str(q)] = vals[0] + (pos - lo) * (vals[1] - vals[0]) if len(vals) == 2 else vals[0]
     return out
 
 
-Patterns = tuple[dict[str, int], int, tuple[tuple[str, int], ...]]  # format counts, values classified, top shapes
+Patterns = tuple[
+    dict[str, int], int, tuple[tuple[str, int], ...]
+]  # format counts, values classified, top shapes
 _KEY_PREFERENCE = {"numeric": 0, "temporal": 1, "boolean": 2, "string": 3}  # cheapest to hash first
-_KEY_DISTINCT_SHARE = 0.95  # a column is worth testing as a key when its estimated distinct count is this close to n
+_KEY_DISTINCT_SHARE = (
+    0.95  # a column is worth testing as a key when its estimated distinct count is this close to n
+)
 
 
 @dataclass(frozen=True)
@@ -209,8 +230,13 @@ class _SampleStats:
     patterns: dict[str, Patterns]
 
 
-def _sample_stats(source: Source, table: str, columns: tuple[ColumnInfo, ...], size: int, total: int  # noqa: C901 - one query slot per column kind, read top to bottom
-                  ) -> _SampleStats:
+def _sample_stats(  # noqa: C901 - one query slot per column kind, read top to bottom
+    source: Source,
+    table: str,
+    columns: tuple[ColumnInfo, ...],
+    size: int,
+    total: int,
+) -> _SampleStats:
     """Everything the big-table profile takes from samples, in one query.
 
     Numbers and dates come from a row-level reservoir sample, since quantiles of a column that follows the
@@ -223,8 +249,10 @@ def _sample_stats(source: Source, table: str, columns: tuple[ColumnInfo, ...], s
     slots: list[tuple[str, str, str | None]] = []
     parts: list[exp.Select] = []
     qs = exp.Array(expressions=[sp.lit(q) for q in QUANTILES])
-    for group, sample in ((numbers, lambda cols: sp.sample_query(d, source.table(table), cols, size)),
-                          (strings, lambda cols: sp.block_sample_query(d, source.table(table), cols, size, total))):
+    for group, sample in (
+        (numbers, lambda cols: sp.sample_query(d, source.table(table), cols, size)),
+        (strings, lambda cols: sp.block_sample_query(d, source.table(table), cols, size, total)),
+    ):
         if not group:
             continue
         items: list[exp.Expression] = [exp.Count(this=exp.Star())]
@@ -232,8 +260,10 @@ def _sample_stats(source: Source, table: str, columns: tuple[ColumnInfo, ...], s
         for c in group:
             ref = sp.col(c.name)
             if c.kind == "numeric":
-                items += [exp.Anonymous(this="QUANTILE_CONT", expressions=[sp.as_double(ref), qs.copy()]),
-                          exp.Avg(this=sp.as_double(ref))]
+                items += [
+                    exp.Anonymous(this="QUANTILE_CONT", expressions=[sp.as_double(ref), qs.copy()]),
+                    exp.Avg(this=sp.as_double(ref)),
+                ]
                 slots += [(c.name, "quantiles", None), (c.name, "center", None)]
             elif c.kind == "temporal":
                 items.append(exp.Avg(this=sp.epoch(ref, d)))
@@ -247,8 +277,11 @@ def _sample_stats(source: Source, table: str, columns: tuple[ColumnInfo, ...], s
                 # HISTOGRAM returns every shape with its count as one map: no GROUP BY per column.
                 items.append(exp.Anonymous(this="HISTOGRAM", expressions=[sp.shape(d, ref)]))
                 slots.append((c.name, "shapes", None))
-        parts.append(exp.select(*[e.as_(f"v{len(parts)}_{i}") for i, e in enumerate(items)])
-                     .from_(sample([sp.col(c.name) for c in group]).subquery("s")))
+        parts.append(
+            exp.select(*[e.as_(f"v{len(parts)}_{i}") for i, e in enumerate(items)]).from_(
+                sample([sp.col(c.name) for c in group]).subquery("s")
+            )
+        )
     if not parts:
         return _SampleStats({}, {}, {})
     query = exp.select(exp.Star()).from_(parts[0].subquery("p0"))
@@ -267,21 +300,31 @@ def _sample_stats(source: Source, table: str, columns: tuple[ColumnInfo, ...], s
     for c in numbers:
         s = stats[c.name]
         if c.kind == "numeric":
-            quantiles[c.name] = {str(q): float(v) for q, v in zip(QUANTILES, s["quantiles"] or [], strict=False)
-                                 if _float(v) is not None}
+            quantiles[c.name] = {
+                str(q): float(v)
+                for q, v in zip(QUANTILES, s["quantiles"] or [], strict=False)
+                if _float(v) is not None
+            }
         if _float(s["center"]) is not None:
             centers[c.name] = float(s["center"])
     for c in strings:
         s = stats[c.name]
-        shapes = sorted(((str(k), int(n)) for k, n in (s["shapes"] or {}).items()), key=lambda x: (-x[1], x[0]))
+        shapes = sorted(
+            ((str(k), int(n)) for k, n in (s["shapes"] or {}).items()), key=lambda x: (-x[1], x[0])
+        )
         patterns[c.name] = (s["formats"], int(s["nonnull"] or 0), tuple(shapes[:5]))
     return _SampleStats(quantiles, centers, patterns)
 
 
 def _key_column(columns: tuple[ColumnInfo, ...], stats: dict[str, dict[str, Any]], n_rows: int) -> str | None:
     """A column with no NULLs whose estimated distinct count is near the row count: probably a key."""
-    candidates = [c for c in columns if c.kind in _KEY_PREFERENCE and int(stats[c.name]["nonnull"] or 0) == n_rows
-                  and int(stats[c.name].get("distinct") or 0) >= _KEY_DISTINCT_SHARE * n_rows]
+    candidates = [
+        c
+        for c in columns
+        if c.kind in _KEY_PREFERENCE
+        and int(stats[c.name]["nonnull"] or 0) == n_rows
+        and int(stats[c.name].get("distinct") or 0) >= _KEY_DISTINCT_SHARE * n_rows
+    ]
     if not candidates:
         return None
     return min(candidates, key=lambda c: (_KEY_PREFERENCE[c.kind], -int(stats[c.name]["distinct"]))).name
@@ -290,10 +333,16 @@ def _key_column(columns: tuple[ColumnInfo, ...], stats: dict[str, dict[str, Any]
 def _distinct_count(source: Source, table: str, column: str) -> int:
     """Exact COUNT(DISTINCT column)."""
     ref = sp.col(column)
-    return int(source.rows(exp.select(exp.Count(this=exp.Distinct(expressions=[ref]))).from_(source.table(table)))[0][0])
+    return int(
+        source.rows(exp.select(exp.Count(this=exp.Distinct(expressions=[ref]))).from_(source.table(table)))[
+            0
+        ][0]
+    )
 
 
-def _shifted_moments(center: float, shifted_sum: Any, shifted_squares: Any, n: int) -> tuple[float | None, float | None]:
+def _shifted_moments(
+    center: float, shifted_sum: Any, shifted_squares: Any, n: int
+) -> tuple[float | None, float | None]:
     """Mean and sample standard deviation from sums of (x - center); a center near the mean avoids cancellation."""
     if not n or shifted_sum is None:
         return None, None
@@ -304,8 +353,9 @@ def _shifted_moments(center: float, shifted_sum: Any, shifted_squares: Any, n: i
     return mean, math.sqrt(max(0.0, (s2 - s1 * s1 / n) / (n - 1)))
 
 
-def _sampled_patterns(source: Source, table: str, columns: list[str], size: int, total: int
-                      ) -> dict[str, Patterns]:
+def _sampled_patterns(
+    source: Source, table: str, columns: list[str], size: int, total: int
+) -> dict[str, Patterns]:
     """Format-class counts and top shapes of string columns, from one materialized SQL-side sample."""
     if not columns:
         return {}
@@ -315,35 +365,55 @@ def _sampled_patterns(source: Source, table: str, columns: list[str], size: int,
     for c in columns:
         items.append(exp.Count(this=sp.col(c)))
         items += [sp.count_if(sp.regex_match(d, sp.col(c), p)) for p in sp.FORMAT_CLASSES.values()]
-    fq = exp.select(*items).from_("s").with_("s", as_=sample, materialized=d in ("duckdb", "postgres") or None)
+    fq = (
+        exp.select(*items).from_("s").with_("s", as_=sample, materialized=d in ("duckdb", "postgres") or None)
+    )
     row = source.rows(fq)[0]
     width = 1 + len(sp.FORMAT_CLASSES)
     branches = []
     for c in columns:
         shape = sp.shape(d, sp.col(c))
-        branches.append(exp.select(sp.lit(c).as_("c"), shape.as_("v"), exp.Count(this=exp.Star()).as_("n"))
-                        .from_("s").where(exp.Not(this=exp.Is(this=sp.col(c), expression=exp.Null()))).group_by(shape))
+        branches.append(
+            exp.select(sp.lit(c).as_("c"), shape.as_("v"), exp.Count(this=exp.Star()).as_("n"))
+            .from_("s")
+            .where(exp.Not(this=exp.Is(this=sp.col(c), expression=exp.Null())))
+            .group_by(shape)
+        )
     union: exp.Query = branches[0]
     for b in branches[1:]:
         union = exp.union(union, b, distinct=False)
-    sq = exp.select("c", "v", "n").from_(union.subquery("u")).with_("s", as_=sample,
-                                                                      materialized=d in ("duckdb", "postgres") or None)
+    sq = (
+        exp.select("c", "v", "n")
+        .from_(union.subquery("u"))
+        .with_("s", as_=sample, materialized=d in ("duckdb", "postgres") or None)
+    )
     shapes: dict[str, list[tuple[str, int]]] = {c: [] for c in columns}
     for c, v, n in source.rows(sq):
         shapes[str(c)].append((str(v), int(n)))
     out = {}
     for i, c in enumerate(columns):
-        part = row[i * width:(i + 1) * width]
+        part = row[i * width : (i + 1) * width]
         top = tuple(sorted(shapes[c], key=lambda x: (-x[1], x[0]))[:5])
-        out[c] = ({f: int(v or 0) for f, v in zip(sp.FORMAT_CLASSES, part[1:], strict=True)}, int(part[0] or 0), top)
+        out[c] = (
+            {f: int(v or 0) for f, v in zip(sp.FORMAT_CLASSES, part[1:], strict=True)},
+            int(part[0] or 0),
+            top,
+        )
     return out
 
 
-def _group_counts(source: Source, table: str | exp.Expression, key: exp.Expression, top_k: int
-                  ) -> tuple[tuple[Any, int], ...]:
+def _group_counts(
+    source: Source, table: str | exp.Expression, key: exp.Expression, top_k: int
+) -> tuple[tuple[Any, int], ...]:
     src = source.table(table) if isinstance(table, str) else table
-    q = (exp.select(key.as_("v"), exp.Count(this=exp.Star()).as_("n")).from_(src)
-         .where(exp.Not(this=exp.Is(this=key, expression=exp.Null()))).group_by(key).order_by(exp.Ordered(this=exp.column("n"), desc=True), exp.column("v")).limit(top_k))
+    q = (
+        exp.select(key.as_("v"), exp.Count(this=exp.Star()).as_("n"))
+        .from_(src)
+        .where(exp.Not(this=exp.Is(this=key, expression=exp.Null())))
+        .group_by(key)
+        .order_by(exp.Ordered(this=exp.column("n"), desc=True), exp.column("v"))
+        .limit(top_k)
+    )
     return tuple((r[0], int(r[1])) for r in source.rows(q))
 
 
@@ -353,17 +423,27 @@ def duplicate_row_count(source: Source, table: str, columns: list[str] | None = 
     if source.dialect in ("duckdb", "spark") and columns is None:
         # Equal rows hash equally, so as many distinct row hashes as rows proves there are no duplicates;
         # only when hashes repeat is the exact (and costlier) GROUP BY needed.
-        row_hash = (exp.Anonymous(this="HASH", expressions=[exp.column("t")]) if source.dialect == "duckdb"
-                    else exp.Anonymous(this="XXHASH64", expressions=[sp.col(n) for n in names]))
-        q = exp.select(exp.Count(this=exp.Star()), exp.Count(this=exp.Distinct(expressions=[row_hash]))) \
-            .from_(source.table(table).as_("t"))
+        row_hash = (
+            exp.Anonymous(this="HASH", expressions=[exp.column("t")])
+            if source.dialect == "duckdb"
+            else exp.Anonymous(this="XXHASH64", expressions=[sp.col(n) for n in names])
+        )
+        q = exp.select(
+            exp.Count(this=exp.Star()), exp.Count(this=exp.Distinct(expressions=[row_hash]))
+        ).from_(source.table(table).as_("t"))
         total, hashes = source.rows(q)[0]
         if int(total) == int(hashes):
             return 0
     keys = [sp.col(n) for n in names]
-    inner = (exp.select(exp.Count(this=exp.Star()).as_("n")).from_(source.table(table)).group_by(*keys)
-             .having(exp.GT(this=exp.Count(this=exp.Star()), expression=sp.lit(1))))
-    q = exp.select(exp.Sum(this=exp.Sub(this=exp.column("n"), expression=sp.lit(1)))).from_(inner.subquery("d"))
+    inner = (
+        exp.select(exp.Count(this=exp.Star()).as_("n"))
+        .from_(source.table(table))
+        .group_by(*keys)
+        .having(exp.GT(this=exp.Count(this=exp.Star()), expression=sp.lit(1)))
+    )
+    q = exp.select(exp.Sum(this=exp.Sub(this=exp.column("n"), expression=sp.lit(1)))).from_(
+        inner.subquery("d")
+    )
     value = source.rows(q)[0][0]
     return int(value or 0)
 
@@ -373,9 +453,17 @@ def row_count(source: Source, table: str) -> int:
     return int(source.rows(exp.select(exp.Count(this=exp.Star())).from_(source.table(table)))[0][0])
 
 
-def profile_table(source: Source, table: str, *, now: dt.datetime | None = None, top_k: int = 10,  # noqa: C901 - sampling choice, one query, then one row per column
-                  approx_above: int = APPROX_DISTINCT_ABOVE, duplicates: bool = True,
-                  time_column: str | None = None, sample_rows: int = 20_000) -> TableProfile:
+def profile_table(  # noqa: C901 - sampling choice, one query, then one row per column
+    source: Source,
+    table: str,
+    *,
+    now: dt.datetime | None = None,
+    top_k: int = 10,
+    approx_above: int = APPROX_DISTINCT_ABOVE,
+    duplicates: bool = True,
+    time_column: str | None = None,
+    sample_rows: int = 20_000,
+) -> TableProfile:
     """Profile every column of `table` with SQL pushed down to the warehouse.
 
     On DuckDB, tables above `approx_above` rows get HyperLogLog distinct counts and quantiles from a random
@@ -406,10 +494,13 @@ def profile_table(source: Source, table: str, *, now: dt.datetime | None = None,
     elif source.dialect == "duckdb" and n_rows > sample_rows and any(c.kind == "string" for c in columns):
         # Mid-sized DuckDB tables keep exact statistics, but regexes over every string would make them slower
         # to profile than big tables: formats and shapes come from the same kind of sample.
-        sampled_patterns = _sample_stats(source, table, tuple(c for c in columns if c.kind == "string"),
-                                         sample_rows, n_rows).patterns
+        sampled_patterns = _sample_stats(
+            source, table, tuple(c for c in columns if c.kind == "string"), sample_rows, n_rows
+        ).patterns
         queries += 1
-    query, slots = _aggregate_query(source, table, columns, approximate, sampled, formats=not sampled_patterns)
+    query, slots = _aggregate_query(
+        source, table, columns, approximate, sampled, formats=not sampled_patterns
+    )
     values = source.rows(query)[0]
     stats: dict[str, dict[str, Any]] = {c.name: {"quantiles": {}, "formats": {}} for c in columns}
     for (column, stat, arg), value in zip(slots[1:], values[1:], strict=True):
@@ -432,8 +523,9 @@ def profile_table(source: Source, table: str, *, now: dt.datetime | None = None,
             queries += len(quantiles)
         mean, stddev = _float(s.get("mean")), _float(s.get("stddev"))
         if "shifted_sum" in s and sampled is not None:
-            mean, stddev = _shifted_moments(sampled.centers.get(c.name) or 0.0, s["shifted_sum"],
-                                            s["shifted_squares"], nonnull)
+            mean, stddev = _shifted_moments(
+                sampled.centers.get(c.name) or 0.0, s["shifted_sum"], s["shifted_squares"], nonnull
+            )
         distinct = int(s.get("distinct") or 0)
         top: tuple[tuple[Any, int], ...] = ()
         shapes: tuple[tuple[str, int], ...] = ()
@@ -445,16 +537,34 @@ def profile_table(source: Source, table: str, *, now: dt.datetime | None = None,
         if c.name in sampled_patterns:
             formats, base, shapes = sampled_patterns[c.name]
         elif nonnull and c.kind == "string" and (s.get("mean_length") or 0) <= 64:
-            shapes = tuple((str(k), n) for k, n in _group_counts(source, table, sp.shape(source.dialect, sp.col(c.name)), 5))
+            shapes = tuple(
+                (str(k), n)
+                for k, n in _group_counts(source, table, sp.shape(source.dialect, sp.col(c.name)), 5)
+            )
             queries += 1
-        profiles.append(ColumnProfile(
-            name=c.name, type=c.type, kind=c.kind, count=n_rows, nulls=n_rows - nonnull, distinct=distinct,
-            distinct_approximate=approximate and source.dialect in sp.APPROXIMATE_DIALECTS,
-            min=s.get("min"), max=s.get("max"), mean=mean, stddev=stddev,
-            quantiles={k: v for k, v in quantiles.items() if v is not None}, top_values=top,
-            min_length=s.get("min_length"), max_length=s.get("max_length"),
-            mean_length=_float(s.get("mean_length")),
-            formats=formats, shapes=shapes, format_base=base))
+        profiles.append(
+            ColumnProfile(
+                name=c.name,
+                type=c.type,
+                kind=c.kind,
+                count=n_rows,
+                nulls=n_rows - nonnull,
+                distinct=distinct,
+                distinct_approximate=approximate and source.dialect in sp.APPROXIMATE_DIALECTS,
+                min=s.get("min"),
+                max=s.get("max"),
+                mean=mean,
+                stddev=stddev,
+                quantiles={k: v for k, v in quantiles.items() if v is not None},
+                top_values=top,
+                min_length=s.get("min_length"),
+                max_length=s.get("max_length"),
+                mean_length=_float(s.get("mean_length")),
+                formats=formats,
+                shapes=shapes,
+                format_base=base,
+            )
+        )
     tcol = time_column or pick_time_column(columns)
     newest = None
     if tcol:
@@ -474,9 +584,18 @@ def profile_table(source: Source, table: str, *, now: dt.datetime | None = None,
         if dups is None:
             dups = duplicate_row_count(source, table)
             queries += 1
-    return TableProfile(table=table, row_count=n_rows, columns=tuple(profiles), time_column=tcol, newest=newest,
-                        age_hours=age, duplicate_rows=dups, profiled_at=now,
-                        seconds=_time.perf_counter() - started, queries=queries)
+    return TableProfile(
+        table=table,
+        row_count=n_rows,
+        columns=tuple(profiles),
+        time_column=tcol,
+        newest=newest,
+        age_hours=age,
+        duplicate_rows=dups,
+        profiled_at=now,
+        seconds=_time.perf_counter() - started,
+        queries=queries,
+    )
 
 
 def masked_profile(profile: TableProfile, sensitive: Iterable[str]) -> TableProfile:
@@ -488,9 +607,17 @@ def masked_profile(profile: TableProfile, sensitive: Iterable[str]) -> TableProf
     marks = marked(sensitive)
     if not marks:
         return profile
-    columns = tuple(replace(c, min=mask_value(c.min), max=mask_value(c.max),
-                            top_values=tuple((mask_value(v), n) for v, n in c.top_values))
-                    if is_sensitive(profile.table, c.name, marks) else c for c in profile.columns)
+    columns = tuple(
+        replace(
+            c,
+            min=mask_value(c.min),
+            max=mask_value(c.max),
+            top_values=tuple((mask_value(v), n) for v, n in c.top_values),
+        )
+        if is_sensitive(profile.table, c.name, marks)
+        else c
+        for c in profile.columns
+    )
     return replace(profile, columns=columns)
 
 
@@ -502,10 +629,19 @@ def histogram(source: Source, table: str, column: str, bins: int = 30) -> list[t
         return []
     lo, hi = float(lo), float(hi)
     width = (hi - lo) / bins if hi > lo else 1.0
-    idx = exp.Least(this=exp.Floor(this=exp.Div(this=exp.Paren(this=exp.Sub(this=ref, expression=sp.lit(lo))),
-                                                expression=sp.lit(width))),
-                    expressions=[sp.lit(bins - 1)])
-    q = (exp.select(idx.as_("b"), exp.Count(this=exp.Star()).as_("n")).from_(source.table(table))
-         .where(exp.Not(this=exp.Is(this=sp.col(column), expression=exp.Null()))).group_by(exp.column("b"))
-         .order_by(exp.column("b")))
+    idx = exp.Least(
+        this=exp.Floor(
+            this=exp.Div(
+                this=exp.Paren(this=exp.Sub(this=ref, expression=sp.lit(lo))), expression=sp.lit(width)
+            )
+        ),
+        expressions=[sp.lit(bins - 1)],
+    )
+    q = (
+        exp.select(idx.as_("b"), exp.Count(this=exp.Star()).as_("n"))
+        .from_(source.table(table))
+        .where(exp.Not(this=exp.Is(this=sp.col(column), expression=exp.Null())))
+        .group_by(exp.column("b"))
+        .order_by(exp.column("b"))
+    )
     return [(lo + int(b) * width, lo + (int(b) + 1) * width, int(n)) for b, n in source.rows(q)]

@@ -41,7 +41,9 @@ def report_path(ws: Workspace, table: str) -> Path:
     return ws.data_dir / "reports" / f"{table}.html"
 
 
-def sample_frame(source: Source, table: str, rows: int, sensitive: frozenset[str] = frozenset()) -> pd.DataFrame:
+def sample_frame(
+    source: Source, table: str, rows: int, sensitive: frozenset[str] = frozenset()
+) -> pd.DataFrame:
     """A random sample of `rows` rows taken in SQL, with sensitive columns masked."""
     import pandas as pd
 
@@ -54,8 +56,9 @@ def sample_frame(source: Source, table: str, rows: int, sensitive: frozenset[str
     return frame
 
 
-def build_report(ws: Workspace, table: str, *, sample_rows: int = DEFAULT_SAMPLE_ROWS,
-                 progress: Progress | None = None) -> ReportResult:
+def build_report(
+    ws: Workspace, table: str, *, sample_rows: int = DEFAULT_SAMPLE_ROWS, progress: Progress | None = None
+) -> ReportResult:
     """Sample the table in SQL, profile the sample with ydata-profiling (offline) and write the HTML."""
     if sample_rows < 1:
         raise UserError("the report sample must hold at least one row", "pass a positive sample size")
@@ -68,17 +71,29 @@ def build_report(ws: Workspace, table: str, *, sample_rows: int = DEFAULT_SAMPLE
     source = open_source(ws)
     try:
         if table not in source.table_names():
-            raise UserError(f"table '{table}' does not exist in workspace {ws.name}", "pick a table from the list")
+            raise UserError(
+                f"table '{table}' does not exist in workspace {ws.name}", "pick a table from the list"
+            )
         report(0.05, f"sampling {sample_rows:,} rows of {table} in SQL")
-        sensitive = frozenset() if ws.config.allow_raw_samples else frozenset(
-            s.lower() for s in ws.config.sensitive_columns)
+        sensitive = (
+            frozenset()
+            if ws.config.allow_raw_samples
+            else frozenset(s.lower() for s in ws.config.sensitive_columns)
+        )
         frame = sample_frame(source, table, sample_rows, sensitive)
     finally:
         source.close()
     report(0.25, f"profiling {len(frame):,} sampled rows")
-    profile = ProfileReport(frame, title=f"{ws.name}.{table} (sample of {len(frame):,} rows)", progress_bar=False,
-                            explorative=False, correlations=None, interactions=None, samples={"head": 5, "tail": 0},
-                            html={"inline": True, "use_local_assets": True})
+    profile = ProfileReport(
+        frame,
+        title=f"{ws.name}.{table} (sample of {len(frame):,} rows)",
+        progress_bar=False,
+        explorative=False,
+        correlations=None,
+        interactions=None,
+        samples={"head": 5, "tail": 0},
+        html={"inline": True, "use_local_assets": True},
+    )
     profile.get_description()
     report(0.8, "rendering HTML")
     html = profile.to_html()
@@ -88,7 +103,9 @@ def build_report(ws: Workspace, table: str, *, sample_rows: int = DEFAULT_SAMPLE
     tmp.write_text(html, encoding="utf-8")
     tmp.replace(path)
     report(1.0, f"report written ({len(html) // 1024:,} KB)")
-    return ReportResult(table, path, len(frame), time.perf_counter() - started, dt.datetime.now(dt.UTC).replace(tzinfo=None))
+    return ReportResult(
+        table, path, len(frame), time.perf_counter() - started, dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    )
 
 
 class ReportJob:

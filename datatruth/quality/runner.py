@@ -61,7 +61,9 @@ def load_suite(ws: Workspace, source: Source, tables: list[str]) -> CheckSuite:
     catalog = {t: {c.name for c in source.columns(t)} for t in tables}
     issues = validate_against(suite, catalog)
     if issues:
-        raise ConfigError(f"{suite.path} names things the warehouse does not have", "fix every line listed", issues)
+        raise ConfigError(
+            f"{suite.path} names things the warehouse does not have", "fix every line listed", issues
+        )
     return suite
 
 
@@ -73,11 +75,21 @@ def sensitive_of(ws: Workspace) -> frozenset[str]:
 
 
 def _exposed(ws: Workspace, tables: list[str]) -> frozenset[str]:
-    return frozenset(ws.config.exposed_tables) if ws.config.exposed_tables else frozenset(t.lower() for t in tables)
+    return (
+        frozenset(ws.config.exposed_tables)
+        if ws.config.exposed_tables
+        else frozenset(t.lower() for t in tables)
+    )
 
 
-def run_checks(ws: Workspace, store: Store, *, table: str | None = None, progress: Progress | None = None,
-               user: str | None = None) -> QualityRun:
+def run_checks(
+    ws: Workspace,
+    store: Store,
+    *,
+    table: str | None = None,
+    progress: Progress | None = None,
+    user: str | None = None,
+) -> QualityRun:
     """Profile, check and score the workspace (or one table), store every outcome and notify incidents.
 
     When `user` is given (the app), they must hold the run_checks permission; the CLI runs as the operator.
@@ -94,7 +106,9 @@ def run_checks(ws: Workspace, store: Store, *, table: str | None = None, progres
     try:
         all_tables = source.table_names()
         if table is not None and table not in all_tables:
-            raise NotFound(f"table '{table}' does not exist in workspace {ws.name}", f"tables: {', '.join(all_tables)}")
+            raise NotFound(
+                f"table '{table}' does not exist in workspace {ws.name}", f"tables: {', '.join(all_tables)}"
+            )
         tables = [table] if table else all_tables
         suite = load_suite(ws, source, all_tables)
         specs = suite.for_table(table)
@@ -108,18 +122,28 @@ def run_checks(ws: Workspace, store: Store, *, table: str | None = None, progres
             version = schema_registry.snapshot(store, ws.name, t, cols)
             versions.append(version)
             if version.breaking and version.created_at >= started:
-                breaking[t] = [f"{c.kind} {c.detail}" for c in version.changes if c.breaking] or ["incompatible change"]
+                breaking[t] = [f"{c.kind} {c.detail}" for c in version.changes if c.breaking] or [
+                    "incompatible change"
+                ]
             done += 1
             report(done / steps, f"profiling {t}")
             profiles.append(masked_profile(profile_table(source, t, now=now), sensitive_of(ws)))
             done += 1
         ctx = CheckContext(
-            source=source, workspace=ws.name, run_id=run_id, now=now, sensitive=sensitive_of(ws),
-            history=lambda name: [p.value for p in check_store.metric_history(store, ws.name, name)
-                                  if p.value is not None],
+            source=source,
+            workspace=ws.name,
+            run_id=run_id,
+            now=now,
+            sensitive=sensitive_of(ws),
+            history=lambda name: [
+                p.value for p in check_store.metric_history(store, ws.name, name) if p.value is not None
+            ],
             baseline_get=lambda name: check_store.get_baseline(store, ws.name, name),
             baseline_put=lambda name, b: check_store.save_baseline(store, ws.name, name, b),
-            breaking_changes=breaking, exposed_tables=_exposed(ws, all_tables), row_cap=ws.config.limits.row_cap)
+            breaking_changes=breaking,
+            exposed_tables=_exposed(ws, all_tables),
+            row_cap=ws.config.limits.row_cap,
+        )
         outcomes = []
         for spec in specs:
             report(done / steps, f"check {spec.name}")
@@ -133,22 +157,39 @@ def run_checks(ws: Workspace, store: Store, *, table: str | None = None, progres
         finished = utcnow()
         scores = score_workspace(profiles, outcomes)
         check_store.save_outcomes(store, ws.name, run_id, outcomes, started, finished)
-        check_store.save_scores(store, ws.name, run_id, scores.as_dict() if table is None else
-                                {k: v for k, v in scores.as_dict().items() if k}, finished)
+        check_store.save_scores(
+            store,
+            ws.name,
+            run_id,
+            scores.as_dict() if table is None else {k: v for k, v in scores.as_dict().items() if k},
+            finished,
+        )
         _notify_incidents(store, ws, tuple(outcomes))
         report(1.0, f"{len(outcomes)} checks, {sum(o.failed for o in outcomes)} failed")
-        return QualityRun(run_id, tuple(outcomes), scores, started, finished, tuple(profiles), tuple(versions))
+        return QualityRun(
+            run_id, tuple(outcomes), scores, started, finished, tuple(profiles), tuple(versions)
+        )
     finally:
         source.close()
 
 
 def _implicit_schema_outcome(run_id: str, now: dt.datetime, table: str, changes: list[str]) -> CheckOutcome:
     """The failing outcome of the registry's own schema check on a table with a breaking change."""
-    return CheckOutcome(check_name=f"schema_registry_{table}", check_type="schema", table=table, column=None,
-                        status="fail", severity="critical", owner=None, metric_value=float(len(changes)),
-                        threshold="no breaking change", message=f"breaking schema change in {table}: "
-                        + "; ".join(changes), run_id=run_id, at=now,
-                        detail={"dimension": "validity", "problems": changes})
+    return CheckOutcome(
+        check_name=f"schema_registry_{table}",
+        check_type="schema",
+        table=table,
+        column=None,
+        status="fail",
+        severity="critical",
+        owner=None,
+        metric_value=float(len(changes)),
+        threshold="no breaking change",
+        message=f"breaking schema change in {table}: " + "; ".join(changes),
+        run_id=run_id,
+        at=now,
+        detail={"dimension": "validity", "problems": changes},
+    )
 
 
 def _notify_incidents(store: Store, ws: Workspace, outcomes: tuple[CheckOutcome, ...]) -> None:

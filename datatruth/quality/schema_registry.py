@@ -20,10 +20,22 @@ _FAMILIES = [
     ["REAL", "FLOAT", "DOUBLE"],
     ["DATE", "TIMESTAMP"],
 ]
-_ALIASES = {"INT": "INTEGER", "INT4": "INTEGER", "INT8": "BIGINT", "INT2": "SMALLINT", "FLOAT4": "REAL",
-            "FLOAT8": "DOUBLE", "DOUBLE PRECISION": "DOUBLE", "CHARACTER VARYING": "VARCHAR", "TEXT": "VARCHAR",
-            "STRING": "VARCHAR", "TIMESTAMP WITHOUT TIME ZONE": "TIMESTAMP", "DATETIME": "TIMESTAMP",
-            "NUMERIC": "DECIMAL", "BOOL": "BOOLEAN"}
+_ALIASES = {
+    "INT": "INTEGER",
+    "INT4": "INTEGER",
+    "INT8": "BIGINT",
+    "INT2": "SMALLINT",
+    "FLOAT4": "REAL",
+    "FLOAT8": "DOUBLE",
+    "DOUBLE PRECISION": "DOUBLE",
+    "CHARACTER VARYING": "VARCHAR",
+    "TEXT": "VARCHAR",
+    "STRING": "VARCHAR",
+    "TIMESTAMP WITHOUT TIME ZONE": "TIMESTAMP",
+    "DATETIME": "TIMESTAMP",
+    "NUMERIC": "DECIMAL",
+    "BOOL": "BOOLEAN",
+}
 
 
 @dataclass(frozen=True)
@@ -62,8 +74,9 @@ class Verdict:
 def _norm(type_name: str) -> tuple[str, tuple[int, ...]]:
     t = type_name.upper().strip()
     m = re.match(r"^([A-Z ]+?)\s*(?:\(([\d,\s]+)\))?$", t)
-    base, args = (m.group(1).strip(), tuple(int(a) for a in m.group(2).split(","))) if m and m.group(2) \
-        else (t, ())
+    base, args = (
+        (m.group(1).strip(), tuple(int(a) for a in m.group(2).split(","))) if m and m.group(2) else (t, ())
+    )
     return _ALIASES.get(base, base), args
 
 
@@ -143,15 +156,24 @@ def checksum(columns: tuple[Column, ...]) -> str:
 
 def _row_to_version(row: sa.Row) -> SchemaVersion:
     return SchemaVersion(
-        table=row.table_name, version=row.version, columns=tuple((c[0], c[1], bool(c[2])) for c in row.columns),
-        checksum=row.checksum, compatibility=row.compatibility, breaking=bool(row.breaking),
-        changes=tuple(SchemaChange(**c) for c in (row.changes or [])), created_at=row.created_at)
+        table=row.table_name,
+        version=row.version,
+        columns=tuple((c[0], c[1], bool(c[2])) for c in row.columns),
+        checksum=row.checksum,
+        compatibility=row.compatibility,
+        breaking=bool(row.breaking),
+        changes=tuple(SchemaChange(**c) for c in (row.changes or [])),
+        created_at=row.created_at,
+    )
 
 
 def history(store: Store, workspace: str, table: str) -> list[SchemaVersion]:
     """Every stored version of a table's schema, oldest first."""
-    q = (sa.select(schema_versions).where(schema_versions.c.workspace == workspace,
-                                          schema_versions.c.table_name == table).order_by(schema_versions.c.version))
+    q = (
+        sa.select(schema_versions)
+        .where(schema_versions.c.workspace == workspace, schema_versions.c.table_name == table)
+        .order_by(schema_versions.c.version)
+    )
     with store.connect() as c:
         return [_row_to_version(r) for r in c.execute(q)]
 
@@ -172,12 +194,29 @@ def snapshot(store: Store, workspace: str, table: str, columns: tuple[Column, ..
     version = (prev.version + 1) if prev else 1
     now = utcnow()
     with store.begin() as c:
-        c.execute(schema_versions.insert().values(
-            workspace=workspace, table_name=table, version=version, columns=[list(col) for col in columns],
-            checksum=digest, compatibility=verdict.compatibility if prev else None, breaking=verdict.breaking,
-            changes=[ch.__dict__ for ch in verdict.changes], created_at=now))
-    return SchemaVersion(table, version, columns, digest, verdict.compatibility if prev else None, verdict.breaking,
-                         verdict.changes, now)
+        c.execute(
+            schema_versions.insert().values(
+                workspace=workspace,
+                table_name=table,
+                version=version,
+                columns=[list(col) for col in columns],
+                checksum=digest,
+                compatibility=verdict.compatibility if prev else None,
+                breaking=verdict.breaking,
+                changes=[ch.__dict__ for ch in verdict.changes],
+                created_at=now,
+            )
+        )
+    return SchemaVersion(
+        table,
+        version,
+        columns,
+        digest,
+        verdict.compatibility if prev else None,
+        verdict.breaking,
+        verdict.changes,
+        now,
+    )
 
 
 def tables(store: Store, workspace: str) -> list[str]:

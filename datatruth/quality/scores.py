@@ -90,19 +90,29 @@ def _evidence(o: CheckOutcome) -> str:
     return f"{o.check_name}: {o.status} - {o.message}"
 
 
-def _column_dims(profile: ColumnProfile, outcomes: list[CheckOutcome]) -> dict[str, tuple[list[float], list[str]]]:
+def _column_dims(
+    profile: ColumnProfile, outcomes: list[CheckOutcome]
+) -> dict[str, tuple[list[float], list[str]]]:
     dims: dict[str, tuple[list[float], list[str]]] = {d: ([], []) for d in DIMENSIONS}
     if profile.count:
         dims["completeness"][0].append(100.0 * (1 - profile.null_share))
-        dims["completeness"][1].append(f"{profile.nulls:,} of {profile.count:,} values are NULL"
-                                       + (" (low quality: more than half missing)" if profile.low_quality else ""))
+        dims["completeness"][1].append(
+            f"{profile.nulls:,} of {profile.count:,} values are NULL"
+            + (" (low quality: more than half missing)" if profile.low_quality else "")
+        )
     base = profile.format_base
-    if profile.shapes and base and profile.formats and max(profile.formats.values()) >= FORMATTED_SHARE * base:
+    if (
+        profile.shapes
+        and base
+        and profile.formats
+        and max(profile.formats.values()) >= FORMATTED_SHARE * base
+    ):
         top_shape, top_n = profile.shapes[0]
         dims["consistency"][0].append(100.0 * top_n / base)
-        dims["consistency"][1].append(f"{top_n:,} of {base:,} values share the format '{top_shape}'"
-                                      + (f"; others: {', '.join(s for s, _ in profile.shapes[1:3])}"
-                                         if len(profile.shapes) > 1 else ""))
+        dims["consistency"][1].append(
+            f"{top_n:,} of {base:,} values share the format '{top_shape}'"
+            + (f"; others: {', '.join(s for s, _ in profile.shapes[1:3])}" if len(profile.shapes) > 1 else "")
+        )
     for o in outcomes:
         dim = str(o.detail.get("dimension", ""))
         if dim in dims and o.status != "error":
@@ -124,14 +134,18 @@ def score_table(profile: TableProfile, outcomes: list[CheckOutcome]) -> TableSco
     for cp in profile.columns:
         dims = _column_dims(cp, by_col.get(cp.name.lower(), []))
         scores = tuple(DimensionScore(d, _mean(v), tuple(e)) for d, (v, e) in dims.items())
-        columns.append(ColumnScore(profile.table, cp.name, _mean(s.score for s in scores), scores, cp.low_quality))
+        columns.append(
+            ColumnScore(profile.table, cp.name, _mean(s.score for s in scores), scores, cp.low_quality)
+        )
         for s in scores:
             if s.score is not None:
                 table_dims[s.dimension][0].append(s.score)
     # Table-level evidence: duplicate rows, freshness, and checks that name no single column.
     if profile.duplicate_rows is not None and profile.row_count:
         table_dims["uniqueness"][0].append(100.0 * (1 - profile.duplicate_rows / profile.row_count))
-        table_dims["uniqueness"][1].append(f"{profile.duplicate_rows:,} exact duplicate rows of {profile.row_count:,}")
+        table_dims["uniqueness"][1].append(
+            f"{profile.duplicate_rows:,} exact duplicate rows of {profile.row_count:,}"
+        )
     for o in outcomes:
         dim = str(o.detail.get("dimension", ""))
         if o.status == "error" or dim not in table_dims:
@@ -156,7 +170,6 @@ def score_workspace(profiles: Iterable[TableProfile], outcomes: Iterable[CheckOu
     for d in DIMENSIONS:
         per = [(t.table, score) for t in tables if (score := t.dimension(d).score) is not None]
         worst = sorted(per, key=lambda x: x[1])[:3]
-        dims.append(DimensionScore(d, _mean(s for _, s in per),
-                                   tuple(f"{t}: {s:.1f}" for t, s in worst)))
+        dims.append(DimensionScore(d, _mean(s for _, s in per), tuple(f"{t}: {s:.1f}" for t, s in worst)))
     tables.sort(key=lambda t: (t.score is None, t.score if t.score is not None else 0))
     return WorkspaceScore(_mean(d.score for d in dims), tuple(dims), tuple(tables))

@@ -16,8 +16,14 @@ if TYPE_CHECKING:
     from datatruth.workspace.registry import Workspace
 
 # SQLAlchemy dialect name -> sqlglot dialect name.
-_DIALECTS = {"duckdb": "duckdb", "postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite",
-             "hive": "spark"}
+_DIALECTS = {
+    "duckdb": "duckdb",
+    "postgresql": "postgres",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "sqlite": "sqlite",
+    "hive": "spark",
+}
 
 
 @dataclass(frozen=True)
@@ -54,8 +60,14 @@ def _quiet_duckdb(dbapi_conn: Any, _record: Any) -> None:
 class Source:
     """Runs generated SELECTs against one warehouse; never writes."""
 
-    def __init__(self, url: str, *, schema: str | None = None, connect_args: dict[str, Any] | None = None,
-                 engine: sa.Engine | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        schema: str | None = None,
+        connect_args: dict[str, Any] | None = None,
+        engine: sa.Engine | None = None,
+    ) -> None:
         args = dict(connect_args or {})
         if url.startswith("duckdb"):
             args.setdefault("read_only", True)
@@ -88,8 +100,10 @@ class Source:
                 return list(result.keys()), [tuple(r) for r in result.fetchall()]
         except (sa.exc.DBAPIError, self.engine.dialect.loaded_dbapi.Error) as err:
             reason = str(getattr(err, "orig", None) or err).strip().splitlines()
-            raise WarehouseError(f"the warehouse rejected a quality query: {reason[0] if reason else err!r}",
-                                 f"query was: {sql[:300]}") from None
+            raise WarehouseError(
+                f"the warehouse rejected a quality query: {reason[0] if reason else err!r}",
+                f"query was: {sql[:300]}",
+            ) from None
 
     def _render(self, query: exp.Expression) -> str:
         if self.dialect == "spark":
@@ -109,8 +123,10 @@ class Source:
             with self.engine.connect() as conn:
                 return [tuple(r) for r in conn.execute(sa.text(sql), params).fetchall()]
         except sa.exc.DBAPIError as err:
-            raise WarehouseError(f"cannot read the warehouse catalog: {str(err.orig).strip().splitlines()[0]}",
-                                 "check that the warehouse is reachable") from None
+            raise WarehouseError(
+                f"cannot read the warehouse catalog: {str(err.orig).strip().splitlines()[0]}",
+                "check that the warehouse is reachable",
+            ) from None
 
     def table_names(self) -> list[str]:
         """Tables (and views) in the schema, from information_schema (SHOW TABLES on Spark)."""
@@ -119,8 +135,9 @@ class Source:
 
             with self.engine.connect() as conn:
                 return spark.list_tables(conn.connection.dbapi_connection, self.schema)
-        rows = self._catalog("SELECT table_name FROM information_schema.tables "
-                             f"WHERE table_schema = {self._schema_expr()}")
+        rows = self._catalog(
+            f"SELECT table_name FROM information_schema.tables WHERE table_schema = {self._schema_expr()}"
+        )
         return sorted({str(r[0]) for r in rows})
 
     def columns(self, table: str) -> tuple[ColumnInfo, ...]:
@@ -139,13 +156,22 @@ class Source:
                 rows = self._catalog(
                     "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
                     f"WHERE table_schema = {self._schema_expr()} AND table_name = :table ORDER BY ordinal_position",
-                    table=table)
+                    table=table,
+                )
             if not rows:
-                raise NotFound(f"table '{table}' does not exist in the warehouse",
-                               f"known tables: {', '.join(self.table_names())}")
+                raise NotFound(
+                    f"table '{table}' does not exist in the warehouse",
+                    f"known tables: {', '.join(self.table_names())}",
+                )
             self._columns[table] = tuple(
-                ColumnInfo(str(name), str(dtype).upper(), str(nullable).upper() in ("YES", "TRUE", "1"),
-                           type_kind(str(dtype))) for name, dtype, nullable in rows)
+                ColumnInfo(
+                    str(name),
+                    str(dtype).upper(),
+                    str(nullable).upper() in ("YES", "TRUE", "1"),
+                    type_kind(str(dtype)),
+                )
+                for name, dtype, nullable in rows
+            )
         return self._columns[table]
 
     def column(self, table: str, name: str) -> ColumnInfo:
@@ -153,8 +179,10 @@ class Source:
         for col in self.columns(table):
             if col.name.lower() == name.lower():
                 return col
-        raise NotFound(f"column '{name}' does not exist in table '{table}'",
-                       f"columns: {', '.join(c.name for c in self.columns(table))}")
+        raise NotFound(
+            f"column '{name}' does not exist in table '{table}'",
+            f"columns: {', '.join(c.name for c in self.columns(table))}",
+        )
 
     def close(self) -> None:
         """Release pooled connections (a shared warehouse engine stays open for its owner)."""

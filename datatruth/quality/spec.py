@@ -28,14 +28,37 @@ CHECK_TYPES: dict[str, tuple[set[str], set[str], str]] = {
     "regex": ({"column", "pattern", "format", "max_failing_share"}, {"column"}, "validity"),
     "format": ({"column", "pattern", "format", "max_failing_share"}, {"column"}, "consistency"),
     "freshness": ({"column", "max_age"}, {"max_age"}, "freshness"),
-    "latency": ({"column", "event_column", "max_latency", "max_failing_rows"},
-                {"column", "event_column", "max_latency"}, "freshness"),
+    "latency": (
+        {"column", "event_column", "max_latency", "max_failing_rows"},
+        {"column", "event_column", "max_latency"},
+        "freshness",
+    ),
     "row_count": ({"min", "max"}, set(), "completeness"),
-    "volume": ({"time_column", "period", "min_training", "z_threshold", "seasonality", "lookback"}, set(), "completeness"),
-    "drift": ({"column", "method", "threshold", "bins", "baseline_where", "current_where", "sample_size"},
-              {"column"}, "accuracy"),
-    "outliers": ({"columns", "expressions", "detector", "contamination", "sample_size", "tail", "fence", "log",
-                  "max_outliers"}, set(), "accuracy"),
+    "volume": (
+        {"time_column", "period", "min_training", "z_threshold", "seasonality", "lookback"},
+        set(),
+        "completeness",
+    ),
+    "drift": (
+        {"column", "method", "threshold", "bins", "baseline_where", "current_where", "sample_size"},
+        {"column"},
+        "accuracy",
+    ),
+    "outliers": (
+        {
+            "columns",
+            "expressions",
+            "detector",
+            "contamination",
+            "sample_size",
+            "tail",
+            "fence",
+            "log",
+            "max_outliers",
+        },
+        set(),
+        "accuracy",
+    ),
     "schema": ({"columns", "allow_extra"}, set(), "validity"),
     "referential": ({"column", "references", "max_orphans"}, {"column", "references"}, "consistency"),
     "custom_sql": ({"sql", "max_rows"}, {"sql"}, "consistency"),
@@ -121,19 +144,37 @@ def _shares_and_counts(kind: str, raw: Mapping[str, Any], at: KeyPath, issues: _
     for key in ("max_null_share", "min_completeness", "max_failing_share", "contamination"):
         if key in raw and not (_number(raw[key]) and 0 <= raw[key] <= 1):
             issues.add(at + (key,), f"'{key}' must be a share between 0 and 1", "e.g. 0.01 for 1%")
-    for key in ("max_duplicates", "max_failing_rows", "max_orphans", "max_rows", "max_outliers", "min_training",
-                "sample_size", "tail", "bins", "lookback"):
-        if key in raw and not (isinstance(raw[key], int) and not isinstance(raw[key], bool) and raw[key] >= 0):
+    for key in (
+        "max_duplicates",
+        "max_failing_rows",
+        "max_orphans",
+        "max_rows",
+        "max_outliers",
+        "min_training",
+        "sample_size",
+        "tail",
+        "bins",
+        "lookback",
+    ):
+        if key in raw and not (
+            isinstance(raw[key], int) and not isinstance(raw[key], bool) and raw[key] >= 0
+        ):
             issues.add(at + (key,), f"'{key}' must be a whole number ≥ 0")
 
 
 def _unique_params(kind: str, raw: Mapping[str, Any], at: KeyPath, issues: _Issues) -> None:
     has_col, has_cols = "column" in raw, "columns" in raw
     if has_col == has_cols:
-        issues.add(at, "a unique check needs exactly one of 'column' or 'columns'",
-                   "e.g. column: email, or columns: [customer_name, email]")
-    if has_cols and not (isinstance(raw["columns"], list) and raw["columns"]
-                         and all(isinstance(c, str) for c in raw["columns"])):
+        issues.add(
+            at,
+            "a unique check needs exactly one of 'column' or 'columns'",
+            "e.g. column: email, or columns: [customer_name, email]",
+        )
+    if has_cols and not (
+        isinstance(raw["columns"], list)
+        and raw["columns"]
+        and all(isinstance(c, str) for c in raw["columns"])
+    ):
         issues.add(at + ("columns",), "'columns' must be a non-empty list of column names")
 
 
@@ -154,18 +195,26 @@ def _range_params(kind: str, raw: Mapping[str, Any], at: KeyPath, issues: _Issue
 
 def _pattern_params(kind: str, raw: Mapping[str, Any], at: KeyPath, issues: _Issues) -> None:
     if ("pattern" in raw) == ("format" in raw):
-        issues.add(at, f"a {kind} check needs exactly one of 'pattern' or 'format'",
-                   f"formats: {', '.join(FORMAT_CLASSES)}")
+        issues.add(
+            at,
+            f"a {kind} check needs exactly one of 'pattern' or 'format'",
+            f"formats: {', '.join(FORMAT_CLASSES)}",
+        )
     if "format" in raw and raw["format"] not in FORMAT_CLASSES:
-        issues.add(at + ("format",), f"unknown format '{raw['format']}'", f"known: {', '.join(FORMAT_CLASSES)}")
+        issues.add(
+            at + ("format",), f"unknown format '{raw['format']}'", f"known: {', '.join(FORMAT_CLASSES)}"
+        )
     if "pattern" in raw:
         try:
             re.compile(str(raw["pattern"]))
         except re.error as err:
             issues.add(at + ("pattern",), f"invalid regular expression: {err}")
         if "\\" in str(raw["pattern"]):
-            issues.add(at + ("pattern",), "patterns may not contain backslashes",
-                       "MySQL reads them as string escapes; use [0-9] for \\d and [.] for \\.")
+            issues.add(
+                at + ("pattern",),
+                "patterns may not contain backslashes",
+                "MySQL reads them as string escapes; use [0-9] for \\d and [.] for \\.",
+            )
 
 
 def _duration_params(kind: str, raw: Mapping[str, Any], at: KeyPath, issues: _Issues) -> None:
@@ -206,7 +255,8 @@ def _outlier_expressions(raw: Mapping[str, Any], at: KeyPath, issues: _Issues) -
             issues.add(at + ("expressions", fname), f"cannot parse expression: {str(err).splitlines()[0]}")
             continue
         if tree.find(exp.Func) is not None and not all(
-                isinstance(f, exp.Cast | exp.Abs | exp.Ln) for f in tree.find_all(exp.Func)):
+            isinstance(f, exp.Cast | exp.Abs | exp.Ln) for f in tree.find_all(exp.Func)
+        ):
             issues.add(at + ("expressions", fname), "only arithmetic over columns is allowed (and ABS, LN)")
 
 
@@ -218,7 +268,9 @@ def _outliers_params(kind: str, raw: Mapping[str, Any], at: KeyPath, issues: _Is
     if "expressions" in raw:
         _outlier_expressions(raw, at, issues)
     if raw.get("detector", "iforest") not in DETECTORS:
-        issues.add(at + ("detector",), f"unknown detector '{raw.get('detector')}'", f"known: {', '.join(DETECTORS)}")
+        issues.add(
+            at + ("detector",), f"unknown detector '{raw.get('detector')}'", f"known: {', '.join(DETECTORS)}"
+        )
     if "fence" in raw and not (_number(raw["fence"]) and raw["fence"] >= 0):
         issues.add(at + ("fence",), "'fence' must be a number ≥ 0 (multiples of the IQR)")
 
@@ -243,8 +295,11 @@ def _where_param(kind: str, raw: Mapping[str, Any], at: KeyPath, issues: _Issues
         try:
             parse_where(str(raw["where"]))
         except (sqlglot.errors.SqlglotError, ValueError) as err:
-            issues.add(at + ("where",), f"cannot use this filter: {str(err).splitlines()[0]}",
-                       "write a boolean expression over the table's columns, e.g. dep_time IS NULL")
+            issues.add(
+                at + ("where",),
+                f"cannot use this filter: {str(err).splitlines()[0]}",
+                "write a boolean expression over the table's columns, e.g. dep_time IS NULL",
+            )
 
 
 _ParamRule = Callable[[str, Mapping[str, Any], KeyPath, _Issues], None]
@@ -271,8 +326,10 @@ def _validate_params(kind: str, raw: Mapping[str, Any], at: KeyPath, issues: _Is
     for rule in (_shares_and_counts, *_PARAM_RULES.get(kind, (_duration_params,)), _where_param):
         rule(kind, raw, at, issues)
 
-def _check_spec(raw: Any, i: int, defaults: dict[str, Any], seen: dict[str, int | None],
-                doc: YamlDoc, issues: _Issues) -> CheckSpec | None:
+
+def _check_spec(
+    raw: Any, i: int, defaults: dict[str, Any], seen: dict[str, int | None], doc: YamlDoc, issues: _Issues
+) -> CheckSpec | None:
     """Entry `i` of 'checks' (issues added; None when it cannot become a spec)."""
     at: KeyPath = ("checks", i)
     if not isinstance(raw, dict):
@@ -291,8 +348,11 @@ def _check_spec(raw: Any, i: int, defaults: dict[str, Any], seen: dict[str, int 
     allowed, required, dimension = CHECK_TYPES[kind]
     for key in raw:
         if key not in allowed | _COMMON:
-            issues.add(at + (key,), f"unknown key '{key}' for a {kind} check",
-                       f"allowed: {', '.join(sorted(allowed | _COMMON))}")
+            issues.add(
+                at + (key,),
+                f"unknown key '{key}' for a {kind} check",
+                f"allowed: {', '.join(sorted(allowed | _COMMON))}",
+            )
     for key in sorted(required):
         if key not in raw:
             issues.add(at, f"a {kind} check needs '{key}'")
@@ -300,7 +360,9 @@ def _check_spec(raw: Any, i: int, defaults: dict[str, Any], seen: dict[str, int 
         issues.add(at, f"a {kind} check needs 'table'")
     severity = raw.get("severity", defaults.get("severity", "warning"))
     if severity not in SEVERITIES:
-        issues.add(at + ("severity",), f"unknown severity '{severity}'", f"use one of {', '.join(SEVERITIES)}")
+        issues.add(
+            at + ("severity",), f"unknown severity '{severity}'", f"use one of {', '.join(SEVERITIES)}"
+        )
     dim = raw.get("dimension", dimension)
     if dim not in DIMENSIONS:
         issues.add(at + ("dimension",), f"unknown dimension '{dim}'", f"use one of {', '.join(DIMENSIONS)}")
@@ -310,11 +372,19 @@ def _check_spec(raw: Any, i: int, defaults: dict[str, Any], seen: dict[str, int 
     _validate_params(kind, raw, at, issues)
     params = {k: v for k, v in raw.items() if k not in _COMMON and k != "column"}
     return CheckSpec(
-        name=str(name), type=kind, table=raw.get("table") if isinstance(raw.get("table"), str) else None,
+        name=str(name),
+        type=kind,
+        table=raw.get("table") if isinstance(raw.get("table"), str) else None,
         column=raw.get("column") if isinstance(raw.get("column"), str) else None,
-        severity=str(severity), owner=raw.get("owner", defaults.get("owner")), auto_resolve=bool(auto),
-        dimension=str(dim), params=params, where=str(raw["where"]) if "where" in raw else None,
-        description=str(raw.get("description", "")), line=doc.line(*at))
+        severity=str(severity),
+        owner=raw.get("owner", defaults.get("owner")),
+        auto_resolve=bool(auto),
+        dimension=str(dim),
+        params=params,
+        where=str(raw["where"]) if "where" in raw else None,
+        description=str(raw.get("description", "")),
+        line=doc.line(*at),
+    )
 
 
 def _suite(doc: YamlDoc) -> CheckSuite:
@@ -323,8 +393,11 @@ def _suite(doc: YamlDoc) -> CheckSuite:
     if data is None:
         return CheckSuite(doc.path, ())
     if not isinstance(data, dict):
-        raise ConfigError(f"{doc.path} must be a mapping with a 'checks' list", "",
-                          [doc.issue((), "expected 'checks:' at the top level")])
+        raise ConfigError(
+            f"{doc.path} must be a mapping with a 'checks' list",
+            "",
+            [doc.issue((), "expected 'checks:' at the top level")],
+        )
     for key in data:
         if key not in ("checks", "defaults"):
             issues.add((key,), f"unknown top-level key '{key}'", "allowed: checks, defaults")
@@ -337,12 +410,19 @@ def _suite(doc: YamlDoc) -> CheckSuite:
         issues.add(("checks",), "'checks' must be a list")
         raw_checks = []
     seen: dict[str, int | None] = {}
-    specs = [spec for i, raw in enumerate(raw_checks)
-             if (spec := _check_spec(raw, i, defaults, seen, doc, issues)) is not None]
+    specs = [
+        spec
+        for i, raw in enumerate(raw_checks)
+        if (spec := _check_spec(raw, i, defaults, seen, doc, issues)) is not None
+    ]
     if issues.items:
-        raise ConfigError(f"{doc.path} has {len(issues.items)} problem(s)", "fix every line listed and run again",
-                          issues.items)
+        raise ConfigError(
+            f"{doc.path} has {len(issues.items)} problem(s)",
+            "fix every line listed and run again",
+            issues.items,
+        )
     return CheckSuite(doc.path, tuple(specs))
+
 
 def parse_checks(text: str, path: str = "checks.yaml") -> CheckSuite:
     """Parse checks YAML text (all issues reported at once as a ConfigError)."""
@@ -365,8 +445,14 @@ def validate_against(suite: CheckSuite, tables: Mapping[str, set[str]]) -> list[
             continue
         cols = lower.get(spec.table.lower())
         if cols is None:
-            issues.append(Issue(suite.path, spec.line, f"check '{spec.name}': table '{spec.table}' does not exist",
-                                f"tables: {', '.join(sorted(tables))}"))
+            issues.append(
+                Issue(
+                    suite.path,
+                    spec.line,
+                    f"check '{spec.name}': table '{spec.table}' does not exist",
+                    f"tables: {', '.join(sorted(tables))}",
+                )
+            )
             continue
         named = list(spec.columns)
         for key in ("event_column", "time_column"):
@@ -376,8 +462,14 @@ def validate_against(suite: CheckSuite, tables: Mapping[str, set[str]]) -> list[
             named = []  # a schema check names the columns it expects, which may be missing on purpose
         for c in named:
             if c.lower() not in cols:
-                issues.append(Issue(suite.path, spec.line, f"check '{spec.name}': column '{c}' is not in {spec.table}",
-                                    f"columns: {', '.join(sorted(cols))}"))
+                issues.append(
+                    Issue(
+                        suite.path,
+                        spec.line,
+                        f"check '{spec.name}': column '{c}' is not in {spec.table}",
+                        f"columns: {', '.join(sorted(cols))}",
+                    )
+                )
         ref = spec.params.get("references")
         if isinstance(ref, str) and "." in ref:
             rt, rc = ref.split(".", 1)

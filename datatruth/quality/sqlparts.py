@@ -36,7 +36,9 @@ def lit(value: object) -> exp.Expr:
 def regex_match(dialect: str, expr: exp.Expression, pattern: str) -> exp.Expression:
     """A boolean 'expr matches pattern' in the dialect (MariaDB has no REGEXP_LIKE, so MySQL uses REGEXP_INSTR)."""
     if dialect == "mysql":
-        return exp.GT(this=exp.Anonymous(this="REGEXP_INSTR", expressions=[expr, lit(pattern)]), expression=lit(0))
+        return exp.GT(
+            this=exp.Anonymous(this="REGEXP_INSTR", expressions=[expr, lit(pattern)]), expression=lit(0)
+        )
     return exp.RegexpLike(this=expr, expression=lit(pattern))
 
 
@@ -70,18 +72,29 @@ def quantile(dialect: str, expr: exp.Expression, q: float, approximate: bool) ->
         return exp.Anonymous(this="APPROX_QUANTILE", expressions=[expr, lit(q)])
     if dialect == "spark":
         # PERCENTILE is exact; PERCENTILE_APPROX only where the profile says its figures are estimates.
-        return exp.ApproxQuantile(this=expr, quantile=lit(q)) if approximate else exp.Quantile(this=expr, quantile=lit(q))
-    return exp.WithinGroup(this=exp.PercentileCont(this=lit(q)), expression=exp.Order(expressions=[exp.Ordered(this=expr)]))
+        return (
+            exp.ApproxQuantile(this=expr, quantile=lit(q))
+            if approximate
+            else exp.Quantile(this=expr, quantile=lit(q))
+        )
+    return exp.WithinGroup(
+        this=exp.PercentileCont(this=lit(q)), expression=exp.Order(expressions=[exp.Ordered(this=expr)])
+    )
 
 
-def quantile_array(dialect: str, expr: exp.Expression, qs: tuple[float, ...], approximate: bool
-                   ) -> exp.Expression | None:
+def quantile_array(
+    dialect: str, expr: exp.Expression, qs: tuple[float, ...], approximate: bool
+) -> exp.Expression | None:
     """All quantiles of a column as one array-valued aggregate, where that is much cheaper (Spark); else None."""
     if dialect != "spark":
         return None
     points = exp.Array(expressions=[lit(q) for q in qs])
     # One call per column: Spark keeps a separate sketch (or value buffer) for each call.
-    return exp.ApproxQuantile(this=expr, quantile=points) if approximate else exp.Quantile(this=expr, quantile=points)
+    return (
+        exp.ApproxQuantile(this=expr, quantile=points)
+        if approximate
+        else exp.Quantile(this=expr, quantile=points)
+    )
 
 
 def distinct_count(dialect: str, expr: exp.Expression, approximate: bool) -> exp.Expression:
@@ -97,6 +110,7 @@ def distinct_count(dialect: str, expr: exp.Expression, approximate: bool) -> exp
 
 def shape(dialect: str, expr: exp.Expression) -> exp.Expression:
     """The value's format shape: runs of letters become 'a' and runs of digits '9' ('(212) 555-0101' -> '(9) 9-9')."""
+
     def replace(e: exp.Expression, pattern: str, repl: str) -> exp.Expression:
         args = [e, lit(pattern), lit(repl)]
         if dialect in ("duckdb", "postgres"):
@@ -106,15 +120,23 @@ def shape(dialect: str, expr: exp.Expression) -> exp.Expression:
     return replace(replace(expr, "[A-Za-z]+", "a"), "[0-9]+", "9")
 
 
-def sample_query(dialect: str, table: exp.Table, columns: Sequence[exp.Expr], size: int,
-                 where: exp.Expr | None = None, seed: int = 7) -> exp.Select:
+def sample_query(
+    dialect: str,
+    table: exp.Table,
+    columns: Sequence[exp.Expr],
+    size: int,
+    where: exp.Expr | None = None,
+    seed: int = 7,
+) -> exp.Select:
     """A random sample of about `size` rows taken in SQL (reservoir on DuckDB, random order elsewhere)."""
     q = exp.select(*columns).from_(table)
     if where is not None:
         q = q.where(where)
     if dialect == "duckdb":
         sub = q.subquery("s")
-        text = f"SELECT * FROM {sub.sql('duckdb')} USING SAMPLE reservoir({int(size)} ROWS) REPEATABLE ({seed})"
+        text = (
+            f"SELECT * FROM {sub.sql('duckdb')} USING SAMPLE reservoir({int(size)} ROWS) REPEATABLE ({seed})"
+        )
         return sqlglot.parse_one(text, read="duckdb")  # type: ignore[return-value]
     return q.order_by(exp.Rand()).limit(size)
 
@@ -124,8 +146,9 @@ def render(query: exp.Expression, dialect: str) -> str:
     return query.sql(dialect)
 
 
-def block_sample_query(dialect: str, table: exp.Table, columns: Sequence[exp.Expr], size: int,
-                       total: int) -> exp.Query:
+def block_sample_query(
+    dialect: str, table: exp.Table, columns: Sequence[exp.Expr], size: int, total: int
+) -> exp.Query:
     """About `size` rows read as whole storage blocks (cheap on big tables); reservoir sampling elsewhere."""
     percent = min(100.0, 100.0 * size / max(total, 1))
     if dialect == "duckdb" and percent < 100:

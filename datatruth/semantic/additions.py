@@ -17,7 +17,9 @@ from datatruth.semantic import yaml_roundtrip as rt
 
 
 def _render(entry: Mapping[str, Any], column: int) -> list[str]:
-    text = yaml.safe_dump([dict(entry)], sort_keys=False, default_flow_style=None, allow_unicode=True, width=4096)
+    text = yaml.safe_dump(
+        [dict(entry)], sort_keys=False, default_flow_style=None, allow_unicode=True, width=4096
+    )
     return [" " * column + line + "\n" for line in text.splitlines()]
 
 
@@ -53,7 +55,9 @@ def append_entry(files: Mapping[str, str], list_key: str, entry: Mapping[str, An
         at = data.lc.key(list_key)[0]
         stop = at + 1
         if isinstance(seq, CommentedSeq) and seq.fa.flow_style() and len(seq) > 0:
-            raise UserError(f"'{list_key}' in {name} is written on one line", "write it as a block list first")
+            raise UserError(
+                f"'{list_key}' in {name} is written on one line", "write it as a block list first"
+            )
         lines[at:stop] = [f"{list_key}:\n", *_render(entry, 2)]
     else:
         if lines and lines[-1].strip():

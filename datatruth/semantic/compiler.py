@@ -158,9 +158,11 @@ def compile_plan(plan: QueryPlan, layer: SemanticLayer, dialect: str) -> Compile
             found = dialects.retarget(_compile(plan, layer, dialects.build_dialect(name)), name)
         except SqlglotError as err:
             # An expression in the model files is not SQL (validation reports it with its file and line).
-            raise UserError(f"the semantic model has an expression that is not valid SQL: "
-                            f"{str(err).splitlines()[0][:200]}",
-                            "run `datatruth semantic validate` to see which file and line, and fix it") from None
+            raise UserError(
+                f"the semantic model has an expression that is not valid SQL: "
+                f"{str(err).splitlines()[0][:200]}",
+                "run `datatruth semantic validate` to see which file and line, and fix it",
+            ) from None
         if len(cache) >= _CACHE_SIZE:
             cache.pop(next(iter(cache)))
         cache[key] = found
@@ -179,14 +181,17 @@ def _compile(plan: QueryPlan, layer: SemanticLayer, dialect: str) -> CompiledQue
 
 # -- stage 1: resolve ---------------------------------------------------------------------------------------
 
+
 def resolve(plan: QueryPlan, layer: SemanticLayer, dialect: str) -> _Plan:
     """Check every name of the plan and resolve dimensions, metrics and ad-hoc expressions."""
     for name in plan.metrics:
         layer.metric(name)
     dims: list[_Dim] = []
     if plan.periods:
-        dims += [_Dim(DimensionRef(PERIOD), PERIOD, None, None, "period"),
-                 _Dim(DimensionRef(PERIOD_START), PERIOD_START, None, None, "period_start")]
+        dims += [
+            _Dim(DimensionRef(PERIOD), PERIOD, None, None, "period"),
+            _Dim(DimensionRef(PERIOD_START), PERIOD_START, None, None, "period_start"),
+        ]
     dims += [_resolve_dim(layer, d) for d in plan.dimensions]
     columns = [d.column for d in dims]
     if len(set(columns)) != len(columns):
@@ -203,21 +208,31 @@ def resolve(plan: QueryPlan, layer: SemanticLayer, dialect: str) -> _Plan:
     if len(set(outputs)) != len(outputs) or set(outputs) & set(columns):
         raise UserError("the plan names the same output column twice", "give ad-hoc metrics distinct names")
     needed: list[str] = []
-    aggregate_names = {a.name for a in plan.aggregates} | {i.name for a in plan.adhoc_metrics for i in a.inputs}
+    aggregate_names = {a.name for a in plan.aggregates} | {
+        i.name for a in plan.adhoc_metrics for i in a.inputs
+    }
     for adhoc_metric in plan.adhoc_metrics:
         for i in adhoc_metric.inputs:
             _check_input(layer, i)
-    for name in list(plan.metrics) + [n for _, tree in adhoc for n in _refs(tree) if n not in aggregate_names]:
+    for name in list(plan.metrics) + [
+        n for _, tree in adhoc for n in _refs(tree) if n not in aggregate_names
+    ]:
         _collect(layer, name, needed, ())
     if plan.comparison and not (plan.time_range and plan.time_range.start and plan.time_range.end):
-        raise UserError("a comparison needs a time range with a start and an end",
-                        "ask for a period, e.g. 'last quarter vs previous period'")
+        raise UserError(
+            "a comparison needs a time range with a start and an end",
+            "ask for a period, e.g. 'last quarter vs previous period'",
+        )
     if plan.periods and (plan.comparison or plan.time_range is not None and plan.time_range.parts):
-        raise UserError("compared periods cannot be combined with another comparison",
-                        "ask for the periods alone, e.g. 'revenue Q3 2026 vs Q3 2025'")
+        raise UserError(
+            "compared periods cannot be combined with another comparison",
+            "ask for the periods alone, e.g. 'revenue Q3 2026 vs Q3 2025'",
+        )
     if plan.is_list and (plan.comparison or plan.share_of_total or plan.conditions or plan.periods):
-        raise UserError("a list of rows has no comparison, share or condition on a metric",
-                        "name a metric to compute, or drop the comparison")
+        raise UserError(
+            "a list of rows has no comparison, share or condition on a metric",
+            "name a metric to compute, or drop the comparison",
+        )
     return _Plan(plan, layer, dialect, JoinGraph.of(layer), tuple(dims), time_grain, tuple(needed), adhoc)
 
 
@@ -230,8 +245,10 @@ def _resolve_dim(layer: SemanticLayer, ref: DimensionRef) -> _Dim:
         grain = ref.grain or qd.dimension.time_granularity or "day"
         return _Dim(ref, f"{ref.name}{SEPARATOR}{grain}", grain, ref.name)
     if ref.grain:
-        raise UserError(f"'{ref.name}' is not a time dimension, so it has no grain",
-                        "drop the grain or pick a time dimension")
+        raise UserError(
+            f"'{ref.name}' is not a time dimension, so it has no grain",
+            "drop the grain or pick a time dimension",
+        )
     return _Dim(ref, ref.name, None, ref.name)
 
 
@@ -245,8 +262,10 @@ def _check_filter(layer: SemanticLayer, f: Filter) -> None:
 def _check_input(layer: SemanticLayer, i: FilteredInput) -> None:
     metric = layer.metric(i.metric)
     if metric.type != "simple" or metric.measure is None:
-        raise UserError(f"'{i.name}' counts '{i.metric}' over some rows, which needs a simple metric",
-                        "filter a metric computed from one measure")
+        raise UserError(
+            f"'{i.name}' counts '{i.metric}' over some rows, which needs a simple metric",
+            "filter a metric computed from one measure",
+        )
     for f in i.filters:
         _check_filter(layer, f)
 
@@ -269,41 +288,64 @@ def _parse_adhoc(layer: SemanticLayer, plan: QueryPlan, name: str, text: str) ->
     try:
         tree = sp.parse_expr(text)
     except ParseError:
-        raise UserError(f"ad-hoc metric '{name}' is not an arithmetic expression: {text!r}",
-                        "write it like 'loss_payments + loss_reserves'") from None
-    allowed = (exp.Column, exp.Identifier, exp.Literal, exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Paren, exp.Neg)
+        raise UserError(
+            f"ad-hoc metric '{name}' is not an arithmetic expression: {text!r}",
+            "write it like 'loss_payments + loss_reserves'",
+        ) from None
+    allowed = (
+        exp.Column,
+        exp.Identifier,
+        exp.Literal,
+        exp.Add,
+        exp.Sub,
+        exp.Mul,
+        exp.Div,
+        exp.Paren,
+        exp.Neg,
+    )
     for node in tree.walk():
         if not isinstance(node, allowed):
-            raise UserError(f"ad-hoc metric '{name}' may only use + - * / and parentheses over metric names",
-                            f"found {node.key} in {text!r}")
+            raise UserError(
+                f"ad-hoc metric '{name}' may only use + - * / and parentheses over metric names",
+                f"found {node.key} in {text!r}",
+            )
     aggregates = {a.name for a in plan.aggregates} | {i.name for a in plan.adhoc_metrics for i in a.inputs}
     for ref in _refs(tree):
         if not layer.has_metric(ref) and ref not in aggregates:
-            raise NotFound(f"ad-hoc metric '{name}' uses '{ref}', which is not a metric",
-                           "use metric names from the semantic model")
+            raise NotFound(
+                f"ad-hoc metric '{name}' uses '{ref}', which is not a metric",
+                "use metric names from the semantic model",
+            )
     return tree
 
 
 def _collect(layer: SemanticLayer, name: str, out: list[str], stack: tuple[str, ...]) -> None:
     if name in stack:
-        raise UserError(f"metric '{name}' depends on itself ({' → '.join(stack + (name,))})",
-                        "fix the metric definitions; validation reports this as a cycle")
+        raise UserError(
+            f"metric '{name}' depends on itself ({' → '.join(stack + (name,))})",
+            "fix the metric definitions; validation reports this as a cycle",
+        )
     metric = layer.metric(name)
     for child in metric.input_metrics():
         _collect(layer, child, out, stack + (name,))
     for inp in metric.metrics:
         if inp.offset_window:
-            raise UserError(f"metric '{name}' uses offset_window, which the compiler does not support",
-                            "ask for comparison: previous_period in the plan instead")
+            raise UserError(
+                f"metric '{name}' uses offset_window, which the compiler does not support",
+                "ask for comparison: previous_period in the plan instead",
+            )
     if name not in out:
         out.append(name)
 
 
 # -- stage 2: groups ----------------------------------------------------------------------------------------
 
+
 def groups_of(p: _Plan) -> _Groups:
     """Measures and aggregates grouped by model and time dimension; each gets a CTE."""
-    specs: dict[tuple[str, str | None, str | None], tuple[SemanticModel, str | None, Metric | None, list[_Agg]]] = {}
+    specs: dict[
+        tuple[str, str | None, str | None], tuple[SemanticModel, str | None, Metric | None, list[_Agg]]
+    ] = {}
     where: dict[str, tuple[tuple[str, str | None, str | None], str]] = {}
     for name in p.needed:
         metric = p.layer.metric(name)
@@ -313,17 +355,33 @@ def groups_of(p: _Plan) -> _Groups:
         time_dim = _time_dim(p, model, measure, metric)
         cumulative = metric if metric.type == "cumulative" else None
         if cumulative and measure.agg not in ("sum", "count"):
-            raise UserError(f"cumulative metric '{name}' needs an additive measure (sum or count), "
-                            f"not {measure.agg}", "use a sum or count measure")
+            raise UserError(
+                f"cumulative metric '{name}' needs an additive measure (sum or count), not {measure.agg}",
+                "use a sum or count measure",
+            )
         key = (model.name, time_dim, name if cumulative else None)
         aggs = specs.setdefault(key, (model, time_dim, cumulative, []))[3]
         filters = (metric.filter,) if metric.filter else ()
-        agg = next((a for a in aggs if a.expr == measure.expr and a.function == measure.agg
-                    and a.filters == ((measure.filter,) if measure.filter else ()) + filters
-                    and a.percentile == measure.percentile), None)
+        agg = next(
+            (
+                a
+                for a in aggs
+                if a.expr == measure.expr
+                and a.function == measure.agg
+                and a.filters == ((measure.filter,) if measure.filter else ()) + filters
+                and a.percentile == measure.percentile
+            ),
+            None,
+        )
         if agg is None:
-            agg = _Agg(measure.name + (f"{SEPARATOR}{name}" if filters else ""), measure.agg, measure.expr,
-                       None, measure.percentile, ((measure.filter,) if measure.filter else ()) + filters)
+            agg = _Agg(
+                measure.name + (f"{SEPARATOR}{name}" if filters else ""),
+                measure.agg,
+                measure.expr,
+                None,
+                measure.percentile,
+                ((measure.filter,) if measure.filter else ()) + filters,
+            )
             aggs.append(agg)
         where[name] = (key, agg.alias)
     for adhoc in p.plan.adhoc_metrics:
@@ -332,9 +390,15 @@ def groups_of(p: _Plan) -> _Groups:
             model, measure = p.layer.measure(present(metric.measure, f"the measure of metric '{inp.metric}'"))
             key = (model.name, _time_dim(p, model, measure, metric), None)
             aggs = specs.setdefault(key, (model, key[1], None, []))[3]
-            agg = _Agg(f"{measure.name}{SEPARATOR}{inp.name}", measure.agg, measure.expr, None, measure.percentile,
-                       ((measure.filter,) if measure.filter else ()) + ((metric.filter,) if metric.filter else ()),
-                       inp.filters)
+            agg = _Agg(
+                f"{measure.name}{SEPARATOR}{inp.name}",
+                measure.agg,
+                measure.expr,
+                None,
+                measure.percentile,
+                ((measure.filter,) if measure.filter else ()) + ((metric.filter,) if metric.filter else ()),
+                inp.filters,
+            )
             aggs.append(agg)
             where[inp.name] = (key, agg.alias)
     for a in p.plan.aggregates:
@@ -374,6 +438,7 @@ def _model_time_dim(p: _Plan, model: SemanticModel) -> str | None:
 
 # -- stage 3: group CTEs and the core select ------------------------------------------------------------------
 
+
 class _Joins:
     """The many-to-one joins one SELECT needs, collected while its expressions are built."""
 
@@ -390,18 +455,24 @@ def _reach(p: _Plan, model: SemanticModel, qualified: str, joins: _Joins, why: s
     return _reach_model(p, model, qd.model, qd.dimension, joins, why)
 
 
-def _reach_model(p: _Plan, source: SemanticModel, target: SemanticModel, dim: Dimension, joins: _Joins,
-                 why: str) -> exp.Expression:
+def _reach_model(
+    p: _Plan, source: SemanticModel, target: SemanticModel, dim: Dimension, joins: _Joins, why: str
+) -> exp.Expression:
     if target.name == source.name:
         return sp.qualified(dim.expr, target.name)
     path = p.graph.path(source.name, target.name)
     if path is None:
         fan = p.graph.fans_out(source.name, target.name)
-        detail = ("it is on the 'many' side of a one-to-many join and would double count" if fan
-                  else "no entity links the two models")
-        raise UserError(f"{why}: '{target.prefix}{SEPARATOR}{dim.name}' cannot be reached from model "
-                        f"'{source.name}' ({detail})",
-                        "pick a dimension of a model the metric's table joins to (many-to-one)")
+        detail = (
+            "it is on the 'many' side of a one-to-many join and would double count"
+            if fan
+            else "no entity links the two models"
+        )
+        raise UserError(
+            f"{why}: '{target.prefix}{SEPARATOR}{dim.name}' cannot be reached from model "
+            f"'{source.name}' ({detail})",
+            "pick a dimension of a model the metric's table joins to (many-to-one)",
+        )
     steps = list(path.steps)
     expr, alias = dim.expr, target.name
     # A dimension that is the join key itself is read from the foreign key on the near side: it holds
@@ -416,8 +487,10 @@ def _reach_model(p: _Plan, source: SemanticModel, target: SemanticModel, dim: Di
 
 def _time_expr(p: _Plan, group: _Group, joins: _Joins, why: str) -> exp.Expression:
     if group.time_dim is None:
-        raise UserError(f"{why}: the rows of model '{group.model.name}' have no time dimension",
-                        "set agg_time_dimension on the measure or its model, or drop the time part of the question")
+        raise UserError(
+            f"{why}: the rows of model '{group.model.name}' have no time dimension",
+            "set agg_time_dimension on the measure or its model, or drop the time part of the question",
+        )
     return _reach(p, group.model, group.time_dim, joins, why)
 
 
@@ -442,15 +515,24 @@ def _period_case(p: _Plan, value: exp.Expression, label: bool) -> exp.Expression
     for tr in p.plan.periods:
         if tr.start is None or tr.end is None:
             raise InternalError(f"a compared period is open-ended: {tr}")
-        cond = _and([exp.GTE(this=value.copy(), expression=sp.date_literal(tr.start)),
-                     exp.LT(this=value.copy(), expression=sp.date_literal(tr.end))])
+        cond = _and(
+            [
+                exp.GTE(this=value.copy(), expression=sp.date_literal(tr.start)),
+                exp.LT(this=value.copy(), expression=sp.date_literal(tr.end)),
+            ]
+        )
         result = exp.Literal.string(tr.describe()) if label else sp.date_literal(tr.start)
         ifs.append(exp.If(this=cond, true=result))
     return exp.Case(ifs=ifs)
 
 
-def _group_cte(p: _Plan, group: _Group, time_range: TimeRange | None, prefix: str,  # noqa: C901 - one branch per dimension kind, then the CTE in SQL order
-               key_shift: tuple[int, str] | None) -> list[exp.CTE]:
+def _group_cte(  # noqa: C901 - one branch per dimension kind, then the CTE in SQL order
+    p: _Plan,
+    group: _Group,
+    time_range: TimeRange | None,
+    prefix: str,
+    key_shift: tuple[int, str] | None,
+) -> list[exp.CTE]:
     joins = _Joins()
     dim_exprs: list[tuple[str, exp.Expression]] = []
     time_expr: exp.Expression | None = None
@@ -468,8 +550,9 @@ def _group_cte(p: _Plan, group: _Group, time_range: TimeRange | None, prefix: st
             time_expr = _time_expr(p, group, joins, "comparing periods")
             expr = _period_case(p, time_expr, d.kind == "period")
         else:
-            expr = _reach(p, group.model, present(d.qualified, f"the dimension of column {d.column}"), joins,
-                          "grouping")
+            expr = _reach(
+                p, group.model, present(d.qualified, f"the dimension of column {d.column}"), joins, "grouping"
+            )
             if d.grain:
                 expr = sp.truncate(expr, d.grain, p.dialect)
         dim_exprs.append((d.column, expr))
@@ -491,23 +574,33 @@ def _group_cte(p: _Plan, group: _Group, time_range: TimeRange | None, prefix: st
     if p.plan.periods:
         if time_expr is None:
             time_expr = _time_expr(p, group, joins, "comparing periods")
-        conditions.append(_or([c for tr in p.plan.periods if (c := _range_condition(p, time_expr, tr)) is not None]))
+        conditions.append(
+            _or([c for tr in p.plan.periods if (c := _range_condition(p, time_expr, tr)) is not None])
+        )
     if period is None and time_range and time_range.start:
         period = sp.date_literal(time_range.start)
 
     aggs = [(a.alias, _aggregate(p, group, a, joins, period)) for a in group.aggs]
-    select = _select([_alias(e, n) for n, e in dim_exprs + aggs], _source(group.model),
-                     [_join(p, step, target) for target, step in joins.steps.items()],
-                     _and(conditions) if conditions else None, [e.copy() for _, e in dim_exprs])
+    select = _select(
+        [_alias(e, n) for n, e in dim_exprs + aggs],
+        _source(group.model),
+        [_join(p, step, target) for target, step in joins.steps.items()],
+        _and(conditions) if conditions else None,
+        [e.copy() for _, e in dim_exprs],
+    )
     name = f"{prefix}_{group.name}"
     if group.cumulative is None or p.time_grain is None or p.time_grain not in TIME_GRAINS:
         if group.cumulative is not None and p.time_grain in DATE_PARTS:
-            raise UserError(f"cumulative metric '{group.cumulative.name}' cannot be grouped by "
-                            f"{p.time_grain.replace('_', ' ')}",
-                            "use a calendar grain such as day, week or month")
+            raise UserError(
+                f"cumulative metric '{group.cumulative.name}' cannot be grouped by "
+                f"{p.time_grain.replace('_', ' ')}",
+                "use a calendar grain such as day, week or month",
+            )
         if group.cumulative is not None and p.plan.periods:
-            raise UserError(f"cumulative metric '{group.cumulative.name}' cannot be compared across periods",
-                            "ask for the running total by month instead")
+            raise UserError(
+                f"cumulative metric '{group.cumulative.name}' cannot be compared across periods",
+                "ask for the running total by month instead",
+            )
         return [_cte(name, select)]
     cumulated = _cumulate(p, group, f"{name}_base", time_range, key_shift)
     return [_cte(f"{name}_base", select), _cte(name, cumulated)]
@@ -528,8 +621,9 @@ def _cumulative_start(p: _Plan, metric: Metric, start: dt.date | None, end: dt.d
     return None
 
 
-def _cumulate(p: _Plan, group: _Group, base: str, time_range: TimeRange | None,
-              key_shift: tuple[int, str] | None) -> exp.Select:
+def _cumulate(
+    p: _Plan, group: _Group, base: str, time_range: TimeRange | None, key_shift: tuple[int, str] | None
+) -> exp.Select:
     """Running totals per period by a self-join of the period rows (gap-proof and portable).
 
     For the earlier side of a comparison the periods are shifted only here, after accumulating, so that
@@ -539,15 +633,21 @@ def _cumulate(p: _Plan, group: _Group, base: str, time_range: TimeRange | None,
     grain = present(p.time_grain, "the time grain of a cumulative metric")
     time_col = f"{METRIC_TIME}{SEPARATOR}{grain}"
     cur, prev = "cur", "prev"
-    on = [_null_safe_eq(sp.col(d.column, prev), sp.col(d.column, cur)) for d in p.dims if d.column != time_col]
+    on = [
+        _null_safe_eq(sp.col(d.column, prev), sp.col(d.column, cur)) for d in p.dims if d.column != time_col
+    ]
     on.append(exp.LTE(this=sp.col(time_col, prev), expression=sp.col(time_col, cur)))
     if metric.window_parts:
         n, unit = metric.window_parts
         lower = sp.shift(sp.col(time_col, cur), -n, unit, p.dialect, timestamp=grain == "hour")
         on.append(exp.GT(this=sp.col(time_col, prev), expression=lower))
     if metric.grain_to_date:
-        on.append(exp.GTE(this=sp.col(time_col, prev),
-                          expression=sp.truncate(sp.col(time_col, cur), metric.grain_to_date, p.dialect)))
+        on.append(
+            exp.GTE(
+                this=sp.col(time_col, prev),
+                expression=sp.truncate(sp.col(time_col, cur), metric.grain_to_date, p.dialect),
+            )
+        )
     cols: list[exp.Expression] = []
     for d in p.dims:
         value: exp.Expression = sp.col(d.column, cur)
@@ -559,33 +659,48 @@ def _cumulate(p: _Plan, group: _Group, base: str, time_range: TimeRange | None,
     if time_range and time_range.start:
         first = sp.truncate_date(time_range.start, grain)
         where = exp.GTE(this=sp.col(time_col, cur), expression=sp.date_literal(first))
-    return _select(cols, _table(base, cur), [exp.Join(this=_table(base, prev), on=_and(on))], where,
-                   [sp.col(d.column, cur) for d in p.dims])
+    return _select(
+        cols,
+        _table(base, cur),
+        [exp.Join(this=_table(base, prev), on=_and(on))],
+        where,
+        [sp.col(d.column, cur) for d in p.dims],
+    )
 
 
 def _source(model: SemanticModel) -> exp.Expression:
     if model.sql:
-        return exp.Subquery(this=sp.parse_expr(model.sql).copy(), alias=exp.TableAlias(this=sp.ident(model.name)))
+        return exp.Subquery(
+            this=sp.parse_expr(model.sql).copy(), alias=exp.TableAlias(this=sp.ident(model.name))
+        )
     return _table(model.table, model.name)
 
 
 def _join(p: _Plan, step: JoinStep, target: str) -> exp.Join:
     model = p.layer.model(target)
-    conds = [exp.EQ(this=sp.qualified(a, step.source), expression=sp.qualified(b, step.target))
-             for a, b in zip(step.source_exprs, step.target_exprs, strict=True)]
+    conds = [
+        exp.EQ(this=sp.qualified(a, step.source), expression=sp.qualified(b, step.target))
+        for a, b in zip(step.source_exprs, step.target_exprs, strict=True)
+    ]
     return exp.Join(this=_source(model), on=_and(conds), side="LEFT")
 
 
-def _aggregate(p: _Plan, group: _Group, agg: _Agg, joins: _Joins, period: exp.Expression | None) -> exp.Expression:
+def _aggregate(
+    p: _Plan, group: _Group, agg: _Agg, joins: _Joins, period: exp.Expression | None
+) -> exp.Expression:
     if agg.dimension is not None:
         value = _reach(p, group.model, agg.dimension, joins, f"aggregating {agg.alias}")
         if holds_years(p.layer.dimension(agg.dimension)):
-            value = sp.truncate(value, "year_number", p.dialect)  # "the oldest year built" is a year, not a date
+            value = sp.truncate(
+                value, "year_number", p.dialect
+            )  # "the oldest year built" is a year, not a date
     else:
         value = sp.qualified(agg.expr or "1", group.model.name)
     if agg.filters or agg.where:
-        cond = _and([_model_predicate(group, f, period) for f in agg.filters] +
-                    [_filter_sql(p, group.model, group, f, joins) for f in agg.where])
+        cond = _and(
+            [_model_predicate(group, f, period) for f in agg.filters]
+            + [_filter_sql(p, group.model, group, f, joins) for f in agg.where]
+        )
         value = exp.Case(ifs=[exp.If(this=cond, true=value)])
     if agg.function == "sum":
         return exp.Sum(this=value)
@@ -600,7 +715,9 @@ def _aggregate(p: _Plan, group: _Group, agg: _Agg, joins: _Joins, period: exp.Ex
         return exp.Min(this=value)
     if agg.function == "max":
         return exp.Max(this=value)
-    return sp.percentile(value, agg.percentile if agg.percentile is not None else 0.5, p.dialect, agg.function)
+    return sp.percentile(
+        value, agg.percentile if agg.percentile is not None else 0.5, p.dialect, agg.function
+    )
 
 
 def holds_years(qd: QualifiedDimension) -> bool:
@@ -616,17 +733,22 @@ def _model_predicate(group: _Group, text: str, period: exp.Expression | None) ->
     return tree
 
 
-def _filter_sql(p: _Plan, model: SemanticModel, group: _Group | None, f: Filter, joins: _Joins) -> exp.Expression:
+def _filter_sql(
+    p: _Plan, model: SemanticModel, group: _Group | None, f: Filter, joins: _Joins
+) -> exp.Expression:
     if f.dimension == METRIC_TIME:
         if group is None:
-            raise UserError("a list of rows cannot be filtered on metric_time", "filter on a named date instead")
+            raise UserError(
+                "a list of rows cannot be filtered on metric_time", "filter on a named date instead"
+            )
         target = _time_expr(p, group, joins, "filtering on metric_time")
     else:
         target = _reach(p, model, f.dimension, joins, "filtering")
     if f.grain:
         target = sp.truncate(target, f.grain, p.dialect)
-    is_time = (f.dimension == METRIC_TIME or p.layer.dimension(f.dimension).dimension.is_time) and \
-        f.grain not in DATE_PARTS
+    is_time = (
+        f.dimension == METRIC_TIME or p.layer.dimension(f.dimension).dimension.is_time
+    ) and f.grain not in DATE_PARTS
     return _compare(target, f.op, [sp.value_literal(_as_date(v) if is_time else v) for v in f.values])
 
 
@@ -636,7 +758,12 @@ def _compare(target: exp.Expression, op: str, values: list[exp.Expression]) -> e
     if op == "!=":
         return exp.NEQ(this=target, expression=values[0])
     if op in ("<", "<=", ">", ">="):
-        comparisons: dict[str, type[exp.Expression]] = {"<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
+        comparisons: dict[str, type[exp.Expression]] = {
+            "<": exp.LT,
+            "<=": exp.LTE,
+            ">": exp.GT,
+            ">=": exp.GTE,
+        }
         return comparisons[op](this=target, expression=values[0])
     if op == "in":
         return exp.In(this=target, expressions=values)
@@ -655,8 +782,13 @@ def _condition_sql(p: _Plan, model: SemanticModel, c: Condition, joins: _Joins, 
     """`member IN (members whose metric passes)`: the metric computed per member over the same filters and
     time as the rest of the plan."""
     names = (c.dimension, *c.together)
-    sub = QueryPlan(metrics=(c.metric,), dimensions=tuple(DimensionRef(n) for n in names), filters=p.plan.filters,
-                    time_range=p.plan.time_range, time_dimension=p.plan.time_dimension)
+    sub = QueryPlan(
+        metrics=(c.metric,),
+        dimensions=tuple(DimensionRef(n) for n in names),
+        filters=p.plan.filters,
+        time_range=p.plan.time_range,
+        time_dimension=p.plan.time_dimension,
+    )
     alias = f"condition_{index + 1}"
     inner = _renamed_ctes(_compile(sub, p.layer, p.dialect).ast.copy(), f"{alias}_")
     inner.set("order", None)  # a set of members has no order
@@ -664,12 +796,18 @@ def _condition_sql(p: _Plan, model: SemanticModel, c: Condition, joins: _Joins, 
     if c.together:
         # a member named by several columns (a route): the row of them IN the rows that pass (uncorrelated, so an
         # output column named like an outer table, "flights", cannot be mistaken for it)
-        members = _select([sp.col(n, alias) for n in names],
-                          exp.Subquery(this=inner, alias=exp.TableAlias(this=sp.ident(alias))), where=test)
+        members = _select(
+            [sp.col(n, alias) for n in names],
+            exp.Subquery(this=inner, alias=exp.TableAlias(this=sp.ident(alias))),
+            where=test,
+        )
         targets = [_reach(p, model, n, joins, "testing a condition") for n in names]
         return exp.In(this=exp.Tuple(expressions=targets), query=exp.Subquery(this=members))
-    members = _select([sp.col(c.dimension, alias)],
-                      exp.Subquery(this=inner, alias=exp.TableAlias(this=sp.ident(alias))), where=test)
+    members = _select(
+        [sp.col(c.dimension, alias)],
+        exp.Subquery(this=inner, alias=exp.TableAlias(this=sp.ident(alias))),
+        where=test,
+    )
     target = _reach(p, model, c.dimension, joins, "testing a condition")
     return exp.In(this=target, query=exp.Subquery(this=members))
 
@@ -689,8 +827,9 @@ def _renamed_ctes(tree: exp.Expression, prefix: str) -> exp.Expression:
     return tree
 
 
-def _core(p: _Plan, g: _Groups, prefix: str, time_range: TimeRange | None,
-          key_shift: tuple[int, str] | None = None) -> _Core:
+def _core(
+    p: _Plan, g: _Groups, prefix: str, time_range: TimeRange | None, key_shift: tuple[int, str] | None = None
+) -> _Core:
     ctes: list[exp.CTE] = []
     for group in g.groups:
         ctes += _group_cte(p, group, time_range, prefix, key_shift)
@@ -708,9 +847,14 @@ def _core(p: _Plan, g: _Groups, prefix: str, time_range: TimeRange | None,
             union = exp.Union(this=union, expression=part, distinct=True)
         ctes.append(_cte(key_table, union))
         source = exp.Table(this=sp.ident(key_table))
-        joins = [exp.Join(this=exp.Table(this=sp.ident(n)), side="LEFT",
-                          on=_and([_null_safe_eq(sp.col(c, n), sp.col(c, key_table)) for c in dim_cols]))
-                 for n in names]
+        joins = [
+            exp.Join(
+                this=exp.Table(this=sp.ident(n)),
+                side="LEFT",
+                on=_and([_null_safe_eq(sp.col(c, n), sp.col(c, key_table)) for c in dim_cols]),
+            )
+            for n in names
+        ]
     else:
         source = exp.Table(this=sp.ident(names[0]))
         key_table = names[0]
@@ -721,8 +865,12 @@ def _core(p: _Plan, g: _Groups, prefix: str, time_range: TimeRange | None,
     def value_of(name: str) -> exp.Expression:
         if name in memo:
             return memo[name].copy()
-        if name in g.where and not p.layer.has_metric(name) or \
-                name in g.where and p.layer.metric(name).type in ("simple", "cumulative"):
+        if (
+            name in g.where
+            and not p.layer.has_metric(name)
+            or name in g.where
+            and p.layer.metric(name).type in ("simple", "cumulative")
+        ):
             group_name, alias = g.where[name]
             result: exp.Expression = sp.col(alias, f"{prefix}_{group_name}")
         else:
@@ -730,8 +878,10 @@ def _core(p: _Plan, g: _Groups, prefix: str, time_range: TimeRange | None,
             if metric.type == "ratio":
                 if not metric.numerator or not metric.denominator:
                     raise InternalError(f"ratio metric '{name}' has no numerator or denominator")
-                result = exp.Div(this=_double(value_of(metric.numerator)),
-                                 expression=_nullif_zero(value_of(metric.denominator)))
+                result = exp.Div(
+                    this=_double(value_of(metric.numerator)),
+                    expression=_nullif_zero(value_of(metric.denominator)),
+                )
             else:
                 if metric.expr is None:
                     raise InternalError(f"derived metric '{name}' has no expression")
@@ -751,6 +901,7 @@ def _core(p: _Plan, g: _Groups, prefix: str, time_range: TimeRange | None,
 
 # -- stage 4: comparison, share, order and limit ----------------------------------------------------------------
 
+
 def aggregate_query(p: _Plan) -> tuple[exp.Select, tuple[OutputColumn, ...]]:
     """The SQL of a plan with metrics or aggregates, and its output columns."""
     plan = p.plan
@@ -761,8 +912,9 @@ def aggregate_query(p: _Plan) -> tuple[exp.Select, tuple[OutputColumn, ...]]:
     out_columns += [_metric_column(p.layer, name) for name in plan.metrics]
     formats = {a.name: a.format for a in plan.adhoc_metrics}
     out_columns += [OutputColumn(n, "metric", formats.get(n) or "number", humanize(n)) for n, _ in p.adhoc]
-    out_columns += [OutputColumn(a.name, "metric", "number", a.label or a.name.replace("_", " "))
-                    for a in plan.aggregates]
+    out_columns += [
+        OutputColumn(a.name, "metric", "number", a.label or a.name.replace("_", " ")) for a in plan.aggregates
+    ]
     outputs = list(plan.outputs)
     if not (plan.comparison or plan.share_of_total or plan.result_filters):
         select = current.select
@@ -772,23 +924,41 @@ def aggregate_query(p: _Plan) -> tuple[exp.Select, tuple[OutputColumn, ...]]:
         select_cols: list[tuple[str, exp.Expression]] = [(n, sp.col(n, "answer")) for n, _ in current.outputs]
         joins: list[exp.Join] = []
         if plan.comparison:
-            n, unit, prev_range = _comparison_shift(p, present(plan.time_range, "the time range of a comparison"))
+            n, unit, prev_range = _comparison_shift(
+                p, present(plan.time_range, "the time range of a comparison")
+            )
             previous = _core(p, g, "p", prev_range, key_shift=(n, unit))
             ctes += previous.ctes
             ctes.append(_cte("previous", previous.select))
             on = [_null_safe_eq(sp.col(d.column, "previous"), sp.col(d.column, "answer")) for d in p.dims]
-            joins.append(exp.Join(this=exp.Table(this=sp.ident("previous")), side="LEFT",
-                                  on=_and(on) if on else exp.true()))
+            joins.append(
+                exp.Join(
+                    this=exp.Table(this=sp.ident("previous")), side="LEFT", on=_and(on) if on else exp.true()
+                )
+            )
             for name in outputs:
                 now, before = sp.col(name, "answer"), sp.col(name, "previous")
-                change = exp.Div(this=exp.Paren(this=exp.Sub(this=_double(now), expression=_double(before))),
-                                 expression=_nullif_zero(before))
-                select_cols += [(f"{name}{SEPARATOR}previous", before), (f"{name}{SEPARATOR}change_pct", change)]
+                change = exp.Div(
+                    this=exp.Paren(this=exp.Sub(this=_double(now), expression=_double(before))),
+                    expression=_nullif_zero(before),
+                )
+                select_cols += [
+                    (f"{name}{SEPARATOR}previous", before),
+                    (f"{name}{SEPARATOR}change_pct", change),
+                ]
                 column = next(c for c in out_columns if c.name == name)
-                out_columns += [OutputColumn(f"{name}{SEPARATOR}previous", "metric", column.format,
-                                             f"{column.label} (previous period)", column.additive),
-                                OutputColumn(f"{name}{SEPARATOR}change_pct", "metric", "percent",
-                                             f"{column.label} change")]
+                out_columns += [
+                    OutputColumn(
+                        f"{name}{SEPARATOR}previous",
+                        "metric",
+                        column.format,
+                        f"{column.label} (previous period)",
+                        column.additive,
+                    ),
+                    OutputColumn(
+                        f"{name}{SEPARATOR}change_pct", "metric", "percent", f"{column.label} change"
+                    ),
+                ]
         if plan.share_of_total:
             for name in outputs:
                 value = sp.col(name, "answer")
@@ -796,15 +966,19 @@ def aggregate_query(p: _Plan) -> tuple[exp.Select, tuple[OutputColumn, ...]]:
                 share = exp.Div(this=_double(value), expression=_nullif_zero(total))
                 select_cols.append((f"{name}{SEPARATOR}share", share))
                 column = next(c for c in out_columns if c.name == name)
-                out_columns.append(OutputColumn(f"{name}{SEPARATOR}share", "metric", "percent",
-                                                f"{column.label} share", True))
+                out_columns.append(
+                    OutputColumn(
+                        f"{name}{SEPARATOR}share", "metric", "percent", f"{column.label} share", True
+                    )
+                )
         inner = _select([_alias(e, n) for n, e in select_cols], exp.Table(this=sp.ident("answer")), joins)
         ctes.append(_cte("final", inner))
         where = None
         if plan.result_filters:
             where = _and([_result_filter(p, f) for f in plan.result_filters])
-        select = _select([sp.col(n, "final") for n, _ in select_cols], exp.Table(this=sp.ident("final")),
-                         where=where)
+        select = _select(
+            [sp.col(n, "final") for n, _ in select_cols], exp.Table(this=sp.ident("final")), where=where
+        )
         order_exprs = {n: sp.col(n, "final") for n, _ in select_cols}
     select = _order_limit(p, select, order_exprs, [c.name for c in out_columns])
     if ctes:
@@ -815,8 +989,10 @@ def aggregate_query(p: _Plan) -> tuple[exp.Select, tuple[OutputColumn, ...]]:
 def _result_filter(p: _Plan, f: Filter) -> exp.Expression:
     column = next((d.column for d in p.dims if d.qualified == f.dimension), None)
     if column is None:
-        raise UserError(f"a result filter on '{f.dimension}' needs that dimension in the result",
-                        "group by the dimension the filter names")
+        raise UserError(
+            f"a result filter on '{f.dimension}' needs that dimension in the result",
+            "group by the dimension the filter names",
+        )
     return _compare(sp.col(column, "final"), f.op, [sp.value_literal(v) for v in f.values])
 
 
@@ -839,7 +1015,8 @@ def _metric_column(layer: SemanticLayer, name: str) -> OutputColumn:
         key = model.primary_entity
         # counting distinct keys of the model's own rows adds up too: every row falls in exactly one group
         additive = measure.agg in ADDITIVE_AGGREGATIONS or (
-            measure.agg == "count_distinct" and key is not None and key.expr == measure.expr)
+            measure.agg == "count_distinct" and key is not None and key.expr == measure.expr
+        )
     return OutputColumn(name, "metric", metric.format, metric_label(layer, name), additive)
 
 
@@ -865,17 +1042,22 @@ def _comparison_shift(p: _Plan, tr: TimeRange) -> tuple[int, str, TimeRange]:
                 n = -(-n // 3) * 3
             elif grain == "year":
                 n = -(-n // 12) * 12
-    prev = TimeRange(_minus(tr.start, n, unit), _minus(tr.end, n, unit), f"{tr.describe()} (previous)", tr.grain)
+    prev = TimeRange(
+        _minus(tr.start, n, unit), _minus(tr.end, n, unit), f"{tr.describe()} (previous)", tr.grain
+    )
     return n, unit, prev
 
 
-def _order_limit(p: _Plan, select: exp.Select, exprs: dict[str, exp.Expression], names: list[str]) -> exp.Select:
+def _order_limit(
+    p: _Plan, select: exp.Select, exprs: dict[str, exp.Expression], names: list[str]
+) -> exp.Select:
     order: list[exp.Ordered] = []
     used: set[str] = set()
     for o in p.plan.order:
         if o.key not in exprs:
-            raise UserError(f"cannot sort by '{o.key}': it is not a column of the result",
-                            f"columns: {', '.join(names)}")
+            raise UserError(
+                f"cannot sort by '{o.key}': it is not a column of the result", f"columns: {', '.join(names)}"
+            )
         # rows without a value never rank first ("longest delay" ignores flights without one)
         order.append(exp.Ordered(this=exprs[o.key].copy(), desc=o.descending, nulls_first=False))
         used.add(o.key)
@@ -892,11 +1074,14 @@ def _order_limit(p: _Plan, select: exp.Select, exprs: dict[str, exp.Expression],
 
 # -- lists of rows ------------------------------------------------------------------------------------------
 
+
 def list_query(p: _Plan) -> tuple[exp.Select, tuple[OutputColumn, ...]]:
     """Distinct rows of the plan's dimensions, read from one model and the models it joins to."""
     plan = p.plan
     if not p.dims:
-        raise UserError("a list needs at least one column", "name what to list, e.g. 'list policies with dates'")
+        raise UserError(
+            "a list needs at least one column", "name what to list, e.g. 'list policies with dates'"
+        )
     if any(d.kind != "plain" for d in p.dims):
         raise UserError("a list of rows is grouped by no period", "ask for a metric by month instead")
     base = _list_base(p)
@@ -911,14 +1096,21 @@ def list_query(p: _Plan) -> tuple[exp.Select, tuple[OutputColumn, ...]]:
     if plan.time_range is not None:
         time_dim = _model_time_dim(p, base)
         if time_dim is None:
-            raise UserError(f"the rows of '{base.name}' have no date to place them in time",
-                            "drop the period, or filter on a named date")
-        cond = _range_condition(p, _reach(p, base, time_dim, joins, "applying the time range"), plan.time_range)
+            raise UserError(
+                f"the rows of '{base.name}' have no date to place them in time",
+                "drop the period, or filter on a named date",
+            )
+        cond = _range_condition(
+            p, _reach(p, base, time_dim, joins, "applying the time range"), plan.time_range
+        )
         if cond is not None:
             conditions.append(cond)
-    select = _select([_alias(e, n) for n, e in exprs], _source(base),
-                     [_join(p, step, target) for target, step in joins.steps.items()],
-                     _and(conditions) if conditions else None)
+    select = _select(
+        [_alias(e, n) for n, e in exprs],
+        _source(base),
+        [_join(p, step, target) for target, step in joins.steps.items()],
+        _and(conditions) if conditions else None,
+    )
     select.set("distinct", exp.Distinct())
     order_exprs = {n: e for n, e in exprs}
     select = _order_limit(p, select, {n: sp.col(n) for n in order_exprs}, list(order_exprs))
@@ -928,8 +1120,9 @@ def list_query(p: _Plan) -> tuple[exp.Select, tuple[OutputColumn, ...]]:
 
 def _list_base(p: _Plan) -> SemanticModel:
     """The model whose rows a list reads: the plan's entity, else the first model that reaches every column."""
-    needed = [d.qualified for d in p.dims if d.qualified] + [f.dimension for f in p.plan.filters
-                                                             if f.dimension != METRIC_TIME]
+    needed = [d.qualified for d in p.dims if d.qualified] + [
+        f.dimension for f in p.plan.filters if f.dimension != METRIC_TIME
+    ]
     if p.plan.entity:
         try:
             return p.layer.model(p.plan.entity)
@@ -943,8 +1136,10 @@ def _list_base(p: _Plan) -> SemanticModel:
     for model in candidates:
         if all(_reaches(p, model, n) for n in needed):
             return model
-    raise UserError("no single table holds or joins to every column asked for",
-                    "list columns of one thing at a time (e.g. a policy and its dates)")
+    raise UserError(
+        "no single table holds or joins to every column asked for",
+        "list columns of one thing at a time (e.g. a policy and its dates)",
+    )
 
 
 def _reaches(p: _Plan, model: SemanticModel, qualified: str) -> bool:
@@ -953,6 +1148,7 @@ def _reaches(p: _Plan, model: SemanticModel, qualified: str) -> bool:
 
 
 # -- small helpers ------------------------------------------------------------------------------------------
+
 
 def _key_on_near_side(step: JoinStep, expr: str) -> str | None:
     """The source-side expression of a join key column when `expr` is one of the target's key expressions."""
@@ -990,8 +1186,9 @@ def _refs(tree: exp.Expression) -> list[str]:
     return out
 
 
-def _substitute(tree: exp.Expression, refs: dict[str, str],
-                value_of: Callable[[str], exp.Expression]) -> exp.Expression:
+def _substitute(
+    tree: exp.Expression, refs: dict[str, str], value_of: Callable[[str], exp.Expression]
+) -> exp.Expression:
     """Replace each input name in an arithmetic expression with its metric's SQL (as doubles when dividing)."""
     divides = any(isinstance(n, exp.Div) for n in tree.walk())
 
@@ -1000,8 +1197,10 @@ def _substitute(tree: exp.Expression, refs: dict[str, str],
             inner = value_of(refs[node.name])
             return exp.Paren(this=_double(inner) if divides else inner)
         if isinstance(node, exp.Column):
-            raise UserError(f"'{node.name}' in a metric expression is not one of its input metrics",
-                            f"inputs: {', '.join(refs)}")
+            raise UserError(
+                f"'{node.name}' in a metric expression is not one of its input metrics",
+                f"inputs: {', '.join(refs)}",
+            )
         return node
 
     result = tree.copy().transform(swap)
@@ -1016,8 +1215,13 @@ _FROM = "from_" if "from_" in exp.Select.arg_types else "from"
 _WITH = "with_" if "with_" in exp.Select.arg_types else "with"
 
 
-def _select(columns: list[exp.Expression], source: exp.Expression, joins: list[exp.Join] | None = None,
-            where: exp.Expression | None = None, group: list[exp.Expression] | None = None) -> exp.Select:
+def _select(
+    columns: list[exp.Expression],
+    source: exp.Expression,
+    joins: list[exp.Join] | None = None,
+    where: exp.Expression | None = None,
+    group: list[exp.Expression] | None = None,
+) -> exp.Select:
     """A SELECT built node by node (sqlglot's string builders parse and copy, which costs milliseconds)."""
     select = exp.Select(expressions=columns)
     select.set(_FROM, exp.From(this=source))
@@ -1033,8 +1237,11 @@ def _select(columns: list[exp.Expression], source: exp.Expression, joins: list[e
 def _table(name: str, alias: str) -> exp.Table:
     """A table reference (optionally schema.table) with an alias."""
     parts = [sp.ident(p) for p in name.split(".")]
-    table = exp.Table(this=parts[-1], db=parts[-2] if len(parts) > 1 else None,
-                      catalog=parts[-3] if len(parts) > 2 else None)
+    table = exp.Table(
+        this=parts[-1],
+        db=parts[-2] if len(parts) > 1 else None,
+        catalog=parts[-3] if len(parts) > 2 else None,
+    )
     table.set("alias", exp.TableAlias(this=sp.ident(alias)))
     return table
 

@@ -80,8 +80,10 @@ def _iso_weekday(node: exp.Expression) -> exp.Expression:
 def _output_name(projection: exp.Expression) -> str:
     name = projection.alias_or_name
     if isinstance(projection, exp.Star) or not name:
-        raise UserError("a QUALIFY query must name every output column to run on Spark",
-                        "give each selected expression an alias")
+        raise UserError(
+            "a QUALIFY query must name every output column to run on Spark",
+            "give each selected expression an alias",
+        )
     return name
 
 
@@ -106,8 +108,9 @@ def _lift_qualify(select: exp.Select) -> exp.Select:
     def outside(expr: exp.Expression, prefix: str) -> exp.Expression:
         # An expression the outer query can read: an output column, or a hidden column of the subquery.
         for name, projection in zip(names, inner.expressions, strict=True):
-            if expr == projection.unalias() or (isinstance(expr, exp.Column) and not expr.table
-                                                 and expr.name == name):
+            if expr == projection.unalias() or (
+                isinstance(expr, exp.Column) and not expr.table and expr.name == name
+            ):
                 return exp.column(name, quoted=True)
         return hide(expr, prefix)
 
@@ -126,7 +129,8 @@ def _lift_qualify(select: exp.Select) -> exp.Select:
         ordered.append(moved)
     inner.set("expressions", inner.expressions + hidden)
     outer = exp.select(*[exp.column(n, quoted=True) for n in names]).from_(
-        exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(_QUALIFY_ALIAS))))
+        exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(_QUALIFY_ALIAS)))
+    )
     outer = outer.where(condition)
     if ordered:
         outer.set("order", exp.Order(expressions=ordered))

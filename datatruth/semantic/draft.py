@@ -43,7 +43,9 @@ class TableInfo:
     schema: str | None
     columns: tuple[ColumnInfo, ...]
     primary_key: tuple[str, ...]
-    foreign_keys: tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...]  # (columns, referred table, referred)
+    foreign_keys: tuple[
+        tuple[tuple[str, ...], str, tuple[str, ...]], ...
+    ]  # (columns, referred table, referred)
     row_count: int = 0
     distinct: Mapping[str, int] = field(default_factory=dict)
     samples: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -117,6 +119,7 @@ def _column_expr(name: str) -> str:
 
 # -- stage 1: introspect -----------------------------------------------------------------------------------
 
+
 def _duckdb_kind(type_name: str) -> str:
     upper = type_name.upper()
     if upper == "BOOLEAN":
@@ -125,8 +128,24 @@ def _duckdb_kind(type_name: str) -> str:
         return "date"
     if upper.startswith(("TIMESTAMP", "DATETIME")):
         return "timestamp"
-    if upper.startswith(("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UBIGINT", "UINTEGER", "USMALLINT",
-                         "UTINYINT", "DECIMAL", "NUMERIC", "DOUBLE", "FLOAT", "REAL")):
+    if upper.startswith(
+        (
+            "TINYINT",
+            "SMALLINT",
+            "INTEGER",
+            "BIGINT",
+            "HUGEINT",
+            "UBIGINT",
+            "UINTEGER",
+            "USMALLINT",
+            "UTINYINT",
+            "DECIMAL",
+            "NUMERIC",
+            "DOUBLE",
+            "FLOAT",
+            "REAL",
+        )
+    ):
         return "number"
     if upper.startswith(("VARCHAR", "TEXT", "STRING")) or upper.startswith("ENUM"):
         return "text"
@@ -137,12 +156,21 @@ def _introspect_duckdb(engine: sa.Engine, schema: str | None, wanted: set[str] |
     """DuckDB's own catalog: duckdb-engine's reflection goes through pg_catalog views DuckDB lacks."""
     schema_name = schema or "main"
     with engine.connect() as conn:
-        cols = conn.execute(sa.text("SELECT table_name, column_name, data_type, is_nullable FROM "
-                                    "information_schema.columns WHERE table_schema = :s ORDER BY table_name, "
-                                    "ordinal_position"), {"s": schema_name}).all()
-        cons = conn.execute(sa.text("SELECT table_name, constraint_type, constraint_column_names, referenced_table, "
-                                    "referenced_column_names FROM duckdb_constraints() WHERE schema_name = :s"),
-                            {"s": schema_name}).all()
+        cols = conn.execute(
+            sa.text(
+                "SELECT table_name, column_name, data_type, is_nullable FROM "
+                "information_schema.columns WHERE table_schema = :s ORDER BY table_name, "
+                "ordinal_position"
+            ),
+            {"s": schema_name},
+        ).all()
+        cons = conn.execute(
+            sa.text(
+                "SELECT table_name, constraint_type, constraint_column_names, referenced_table, "
+                "referenced_column_names FROM duckdb_constraints() WHERE schema_name = :s"
+            ),
+            {"s": schema_name},
+        ).all()
     by_table: dict[str, list[ColumnInfo]] = {}
     for table, column, kind, nullable in cols:
         by_table.setdefault(table, []).append(ColumnInfo(column, kind, _duckdb_kind(kind), nullable == "YES"))
@@ -156,39 +184,53 @@ def _introspect_duckdb(engine: sa.Engine, schema: str | None, wanted: set[str] |
     return out
 
 
-def introspect(engine: sa.Engine, schema: str | None = None, tables: Sequence[str] | None = None) -> list[TableInfo]:
+def introspect(
+    engine: sa.Engine, schema: str | None = None, tables: Sequence[str] | None = None
+) -> list[TableInfo]:
     """Tables with columns, primary and foreign keys, through sqlalchemy.inspect (DuckDB: its own catalog)."""
     if engine.dialect.name == "duckdb":
         wanted = {t.lower() for t in tables} if tables else None
         out = _introspect_duckdb(engine, schema, wanted)
         if not out:
-            raise UserError("the database has no tables to draft a model from",
-                            "load data first (datatruth workspace load NAME FILE...)")
+            raise UserError(
+                "the database has no tables to draft a model from",
+                "load data first (datatruth workspace load NAME FILE...)",
+            )
         return out
     try:
         inspector = sa.inspect(engine)
         names = inspector.get_table_names(schema=schema)
     except sa.exc.SQLAlchemyError as err:
-        raise WarehouseError(f"cannot read the database's tables: {str(err).splitlines()[0]}",
-                             "check the URL and that the user may read the schema") from None
+        raise WarehouseError(
+            f"cannot read the database's tables: {str(err).splitlines()[0]}",
+            "check the URL and that the user may read the schema",
+        ) from None
     wanted = {t.lower() for t in tables} if tables else None
     out = []
     for name in sorted(names):
         if wanted is not None and name.lower() not in wanted:
             continue
-        cols = tuple(ColumnInfo(c["name"], str(c["type"]), _kind(c["type"]), bool(c.get("nullable", True)))
-                     for c in inspector.get_columns(name, schema=schema))
+        cols = tuple(
+            ColumnInfo(c["name"], str(c["type"]), _kind(c["type"]), bool(c.get("nullable", True)))
+            for c in inspector.get_columns(name, schema=schema)
+        )
         pk = tuple(inspector.get_pk_constraint(name, schema=schema).get("constrained_columns") or ())
-        fks = tuple((tuple(fk["constrained_columns"]), fk["referred_table"], tuple(fk["referred_columns"]))
-                    for fk in inspector.get_foreign_keys(name, schema=schema) if fk.get("referred_table"))
+        fks = tuple(
+            (tuple(fk["constrained_columns"]), fk["referred_table"], tuple(fk["referred_columns"]))
+            for fk in inspector.get_foreign_keys(name, schema=schema)
+            if fk.get("referred_table")
+        )
         out.append(TableInfo(name, schema, cols, pk, fks))
     if not out:
-        raise UserError("the database has no tables to draft a model from" + (f" in schema '{schema}'" if schema else ""),
-                        "load data first (datatruth workspace load NAME FILE...) or name another schema")
+        raise UserError(
+            "the database has no tables to draft a model from" + (f" in schema '{schema}'" if schema else ""),
+            "load data first (datatruth workspace load NAME FILE...) or name another schema",
+        )
     return out
 
 
 # -- stage 2: profile in SQL -------------------------------------------------------------------------------
+
 
 def profile(engine: sa.Engine, tables: list[TableInfo]) -> list[TableInfo]:
     """Row counts, distinct counts of text/bool columns and their most frequent values, computed in SQL."""
@@ -197,23 +239,41 @@ def profile(engine: sa.Engine, tables: list[TableInfo]) -> list[TableInfo]:
         for info in tables:
             table = sa.table(info.name, *[sa.column(c.name) for c in info.columns], schema=info.schema)
             text_cols = [c for c in info.columns if c.kind in ("text", "bool")]
-            selects = [sa.func.count().label("n")] + [sa.func.count(sa.distinct(table.c[c.name])).label(f"d{i}")
-                                                      for i, c in enumerate(text_cols)]
+            selects = [sa.func.count().label("n")] + [
+                sa.func.count(sa.distinct(table.c[c.name])).label(f"d{i}") for i, c in enumerate(text_cols)
+            ]
             row = conn.execute(sa.select(*selects).select_from(table)).one()
             distinct = {c.name: int(row[i + 1]) for i, c in enumerate(text_cols)}
             samples: dict[str, tuple[str, ...]] = {}
             for c in text_cols:
                 if 0 < distinct[c.name] <= MAX_CATEGORIES:
                     col = table.c[c.name]
-                    q = (sa.select(col, sa.func.count().label("k")).select_from(table).where(col.is_not(None))
-                         .group_by(col).order_by(sa.desc("k"), col).limit(SAMPLE_VALUES))
+                    q = (
+                        sa.select(col, sa.func.count().label("k"))
+                        .select_from(table)
+                        .where(col.is_not(None))
+                        .group_by(col)
+                        .order_by(sa.desc("k"), col)
+                        .limit(SAMPLE_VALUES)
+                    )
                     samples[c.name] = tuple(str(r[0]) for r in conn.execute(q))
-            out.append(TableInfo(info.name, info.schema, info.columns, info.primary_key, info.foreign_keys,
-                                 int(row[0]), distinct, samples))
+            out.append(
+                TableInfo(
+                    info.name,
+                    info.schema,
+                    info.columns,
+                    info.primary_key,
+                    info.foreign_keys,
+                    int(row[0]),
+                    distinct,
+                    samples,
+                )
+            )
     return out
 
 
 # -- stage 3: build the model ------------------------------------------------------------------------------
+
 
 def _entity_name(info: TableInfo) -> str:
     if len(info.primary_key) == 1:
@@ -249,29 +309,40 @@ def _build(tables: list[TableInfo], notes: list[str]) -> dict[str, Any]:  # noqa
         entities: list[dict[str, Any]] = []
         if t.primary_key:
             exprs = [_column_expr(c) for c in t.primary_key]
-            entities.append({"name": entity_of[t.name], "type": "primary",
-                             "expr": exprs[0] if len(exprs) == 1 else exprs})
+            entities.append(
+                {"name": entity_of[t.name], "type": "primary", "expr": exprs[0] if len(exprs) == 1 else exprs}
+            )
         for cols, referred, _ref_cols in t.foreign_keys:
             target = entity_of.get(referred)
             if target is None:
                 notes.append(f"{t.name}: foreign key to {referred} skipped (that table has no primary key)")
                 continue
             if any(e["name"] == target for e in entities):
-                notes.append(f"{t.name}: a second foreign key to {referred} ({', '.join(cols)}) needs its own "
-                             "entity name; left out")
+                notes.append(
+                    f"{t.name}: a second foreign key to {referred} ({', '.join(cols)}) needs its own "
+                    "entity name; left out"
+                )
                 continue
             exprs = [_column_expr(c) for c in cols]
-            entities.append({"name": target, "type": "foreign", "expr": exprs[0] if len(exprs) == 1 else exprs})
+            entities.append(
+                {"name": target, "type": "foreign", "expr": exprs[0] if len(exprs) == 1 else exprs}
+            )
             key_cols.update(cols)
         for c in t.columns:
             name = snake(c.name)
             if c.name in key_cols or not name.endswith("_id"):
                 continue
             target = name[:-3]
-            if target in by_entity and by_entity[target] != t.name and not any(e["name"] == target for e in entities):
+            if (
+                target in by_entity
+                and by_entity[target] != t.name
+                and not any(e["name"] == target for e in entities)
+            ):
                 entities.append({"name": target, "type": "foreign", "expr": _column_expr(c.name)})
                 key_cols.add(c.name)
-                notes.append(f"{t.name}.{c.name}: no declared foreign key; joined to {by_entity[target]} by its name")
+                notes.append(
+                    f"{t.name}.{c.name}: no declared foreign key; joined to {by_entity[target]} by its name"
+                )
             elif c.kind in ("number", "text"):
                 key_cols.add(c.name)  # an identifier, not a quantity or a category
         dims: list[dict[str, Any]] = []
@@ -281,8 +352,14 @@ def _build(tables: list[TableInfo], notes: list[str]) -> dict[str, Any]:  # noqa
                 continue
             name = snake(c.name)
             if c.kind in ("date", "timestamp"):
-                dims.append({"name": name, "type": "time", "expr": _column_expr(c.name),
-                             "time_granularity": "day" if c.kind == "date" else "hour"})
+                dims.append(
+                    {
+                        "name": name,
+                        "type": "time",
+                        "expr": _column_expr(c.name),
+                        "time_granularity": "day" if c.kind == "date" else "hour",
+                    }
+                )
             elif _is_categorical(t, c):
                 dim: dict[str, Any] = {"name": name, "type": "categorical", "expr": _column_expr(c.name)}
                 if t.samples.get(c.name):
@@ -292,17 +369,27 @@ def _build(tables: list[TableInfo], notes: list[str]) -> dict[str, Any]:  # noqa
                 base = name if measure_names.get(name, 0) <= 1 else f"{model_name}_{name}"
                 measures.append({"name": f"total_{base}", "agg": "sum", "expr": _column_expr(c.name)})
                 measures.append({"name": f"avg_{base}", "agg": "avg", "expr": _column_expr(c.name)})
-        measures.append({"name": f"{model_name}_count", "agg": "count", "expr": "1",
-                         "description": f"Number of rows in {t.name}"})
-        model: dict[str, Any] = {"name": model_name,
-                                 "table": f"{t.schema}.{t.name}" if t.schema else t.name,
-                                 "description": f"Drafted from table {t.name} ({t.row_count:,} rows)."}
+        measures.append(
+            {
+                "name": f"{model_name}_count",
+                "agg": "count",
+                "expr": "1",
+                "description": f"Number of rows in {t.name}",
+            }
+        )
+        model: dict[str, Any] = {
+            "name": model_name,
+            "table": f"{t.schema}.{t.name}" if t.schema else t.name,
+            "description": f"Drafted from table {t.name} ({t.row_count:,} rows).",
+        }
         times = [d["name"] for d in dims if d["type"] == "time"]
         if times:
             model["defaults"] = {"agg_time_dimension": times[0]}
             if len(times) > 1:
-                notes.append(f"{t.name}: measures are counted on {times[0]}; change defaults.agg_time_dimension "
-                             f"if another of {', '.join(times)} fits better")
+                notes.append(
+                    f"{t.name}: measures are counted on {times[0]}; change defaults.agg_time_dimension "
+                    f"if another of {', '.join(times)} fits better"
+                )
         if entities:
             model["entities"] = entities
         if dims:
@@ -315,8 +402,10 @@ def _build(tables: list[TableInfo], notes: list[str]) -> dict[str, Any]:  # noqa
     phrasings = propose_phrasings(models)
     if phrasings:
         content["phrasings"] = phrasings
-        notes.append(f"proposed {len(phrasings)} phrasing(s) from column names (verbs of dates, yes/no columns); "
-                     "keep the ones your users say")
+        notes.append(
+            f"proposed {len(phrasings)} phrasing(s) from column names (verbs of dates, yes/no columns); "
+            "keep the ones your users say"
+        )
     return content
 
 
@@ -340,15 +429,33 @@ def propose_phrasings(models: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 words = stem.replace("_", " ").strip()
                 if words.split()[:1] and words.split()[0].endswith("ed") and words not in seen:
                     seen.add(words)
-                    out.append({"words": [words], "dimension": f"{prefix}__{name}",
-                                "description": f"a date next to '{words}' is the {name.replace('_', ' ')}"})
+                    out.append(
+                        {
+                            "words": [words],
+                            "dimension": f"{prefix}__{name}",
+                            "description": f"a date next to '{words}' is the {name.replace('_', ' ')}",
+                        }
+                    )
             elif name.startswith(_FLAG_PREFIXES) and set(map(str, dim.get("sample_values", []))) <= {
-                    "True", "False", "true", "false", "1", "0"}:
+                "True",
+                "False",
+                "true",
+                "false",
+                "1",
+                "0",
+            }:
                 words = name.split("_", 1)[1].replace("_", " ")
                 if words and words not in seen:
                     seen.add(words)
-                    out.append({"words": [words], "dimension": f"{prefix}__{name}", "op": "=", "values": [True],
-                                "description": f"{words}: {name.replace('_', ' ')} is true"})
+                    out.append(
+                        {
+                            "words": [words],
+                            "dimension": f"{prefix}__{name}",
+                            "op": "=",
+                            "values": [True],
+                            "description": f"{words}: {name.replace('_', ' ')} is true",
+                        }
+                    )
     return out
 
 
@@ -363,11 +470,14 @@ def _borrow_time(models: list[dict[str, Any]], notes: list[str]) -> None:
             time = (parent or {}).get("defaults", {}).get("agg_time_dimension")
             if time and parent is not None:  # a time implies a parent; the check tells the type checker
                 model["defaults"] = {"agg_time_dimension": f"{ent['name']}__{time}"}
-                notes.append(f"{model['table']}: no date column; measures are counted on {parent['table']}.{time}")
+                notes.append(
+                    f"{model['table']}: no date column; measures are counted on {parent['table']}.{time}"
+                )
                 break
 
 
 # -- stage 4: describe -------------------------------------------------------------------------------------
+
 
 def _apply_describe(content: dict[str, Any], describe: Describe, notes: list[str]) -> None:
     """Ask the hook for descriptions and synonyms; its answers are only ever used as plain text."""
@@ -390,8 +500,13 @@ def _apply_describe(content: dict[str, Any], describe: Describe, notes: list[str
     for model in content["semantic_models"]:
         ask(model, DescribeRequest("model", model["name"], model["table"]), synonyms=False)
         for dim in model.get("dimensions", []):
-            ask(dim, DescribeRequest("dimension", dim["name"], model["table"], dim["expr"],
-                                     tuple(dim.get("sample_values", ()))), synonyms=True)
+            ask(
+                dim,
+                DescribeRequest(
+                    "dimension", dim["name"], model["table"], dim["expr"], tuple(dim.get("sample_values", ()))
+                ),
+                synonyms=True,
+            )
         for mea in model["measures"]:
             ask(mea, DescribeRequest("measure", mea["name"], model["table"], mea["expr"]), synonyms=True)
     for metric in content["metrics"]:
@@ -400,8 +515,12 @@ def _apply_describe(content: dict[str, Any], describe: Describe, notes: list[str
     notes.append("descriptions and synonyms were suggested by the describe hook: review them")
 
 
-def draft_model(url: str | sa.Engine, schema: str | None = None, tables: Sequence[str] | None = None,
-                describe: Describe | None = None) -> Draft:
+def draft_model(
+    url: str | sa.Engine,
+    schema: str | None = None,
+    tables: Sequence[str] | None = None,
+    describe: Describe | None = None,
+) -> Draft:
     """Draft a semantic model for a database (any SQLAlchemy URL); returns YAML text for review."""
     if isinstance(url, str):
         # Drafting only reads: an embedded DuckDB file is opened read-only so a running app keeps its lock.
@@ -412,8 +531,10 @@ def draft_model(url: str | sa.Engine, schema: str | None = None, tables: Sequenc
     try:
         infos = profile(engine, introspect(engine, schema, tables))
     except sa.exc.SQLAlchemyError as err:
-        raise WarehouseError(f"profiling the tables failed: {str(err).splitlines()[0]}",
-                             "check that the user may read every table") from None
+        raise WarehouseError(
+            f"profiling the tables failed: {str(err).splitlines()[0]}",
+            "check that the user may read every table",
+        ) from None
     finally:
         if isinstance(url, str):
             engine.dispose()

@@ -59,7 +59,8 @@ class JoinGraph:
                     if len(other.key_exprs) != len(entity.key_exprs):
                         continue  # validate() reports the mismatch
                     self._edges[source.name].append(
-                        JoinStep(source.name, target.name, entity.name, entity.key_exprs, other.key_exprs))
+                        JoinStep(source.name, target.name, entity.name, entity.key_exprs, other.key_exprs)
+                    )
         for steps in self._edges.values():
             steps.sort(key=lambda s: (s.target, s.entity))
         self._paths: dict[str, dict[str, list[JoinPath]]] = {}

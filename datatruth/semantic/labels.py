@@ -11,10 +11,28 @@ import re
 from datatruth.semantic.model import METRIC_TIME, SEPARATOR, SemanticLayer
 from datatruth.semantic.plan import Filter, QueryPlan
 
-GRAIN_LABELS = {"hour": "Hour", "day": "Date", "week": "Week", "month": "Month", "quarter": "Quarter",
-                "year": "Year", "day_of_week": "Day of week"}
-_OP_WORDS = {"=": "is", "!=": "is not", "in": "is", "not_in": "is not", "<": "below", "<=": "at most",
-             ">": "above", ">=": "at least", "like": "matches", "is_null": "is blank", "not_null": "is not blank"}
+GRAIN_LABELS = {
+    "hour": "Hour",
+    "day": "Date",
+    "week": "Week",
+    "month": "Month",
+    "quarter": "Quarter",
+    "year": "Year",
+    "day_of_week": "Day of week",
+}
+_OP_WORDS = {
+    "=": "is",
+    "!=": "is not",
+    "in": "is",
+    "not_in": "is not",
+    "<": "below",
+    "<=": "at most",
+    ">": "above",
+    ">=": "at least",
+    "like": "matches",
+    "is_null": "is blank",
+    "not_null": "is not blank",
+}
 
 
 def humanize(name: str) -> str:
@@ -56,7 +74,11 @@ def column_label(layer: SemanticLayer | None, column: str) -> str:
     if layer is not None and layer.has_metric(column):
         return metric_label(layer, column)
     head, _, tail = column.rpartition(SEPARATOR)
-    if head and tail in GRAIN_LABELS and (head == METRIC_TIME or (layer is not None and layer.has_dimension(head))):
+    if (
+        head
+        and tail in GRAIN_LABELS
+        and (head == METRIC_TIME or (layer is not None and layer.has_dimension(head)))
+    ):
         return dimension_label(layer, head, tail)
     return dimension_label(layer, column)
 
@@ -84,7 +106,9 @@ def describe_plan(plan: QueryPlan, layer: SemanticLayer | None) -> str:
     if plan.share_of_total:
         text += " as a share of the total"
     if plan.dimensions:
-        text += " by " + ", ".join(in_sentence(dimension_label(layer, d.name, d.grain)) for d in plan.dimensions)
+        text += " by " + ", ".join(
+            in_sentence(dimension_label(layer, d.name, d.grain)) for d in plan.dimensions
+        )
     if plan.filters:
         text += ", where " + " and ".join(in_sentence(describe_filter(layer, f)) for f in plan.filters)
     if plan.time_range:

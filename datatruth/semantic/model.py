@@ -272,8 +272,10 @@ class VerifiedQuestion:
     @property
     def credit(self) -> str:
         """Who verified it and when, in words: "by ana, 2026-11-02" ("" when neither is known)."""
-        parts = [f"by {self.verified_by}" if self.verified_by else "",
-                 self.verified_at.isoformat() if self.verified_at else ""]
+        parts = [
+            f"by {self.verified_by}" if self.verified_by else "",
+            self.verified_at.isoformat() if self.verified_at else "",
+        ]
         return ", ".join(p for p in parts if p)
 
 
@@ -340,7 +342,11 @@ def parse_window(text: str) -> tuple[int, str] | None:
 def _plain(value: Any) -> Any:
     """Content of a dataclass tree as JSON-able data, leaving out origins."""
     if is_dataclass(value):
-        return {f.name: _plain(getattr(value, f.name)) for f in fields(value) if f.name not in ("origin", "implicit")}
+        return {
+            f.name: _plain(getattr(value, f.name))
+            for f in fields(value)
+            if f.name not in ("origin", "implicit")
+        }
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
     if isinstance(value, list | tuple):
@@ -388,7 +394,9 @@ class SemanticLayer:
         self._column_dimensions(models, dims)
         # an entity's key lives in the model named after it when there is one (dbt imports key several role
         # models by the same entity), else in the first model where it is primary
-        for model in sorted(self.models, key=lambda m: m.primary_entity is None or m.primary_entity.name != m.name):
+        for model in sorted(
+            self.models, key=lambda m: m.primary_entity is None or m.primary_entity.name != m.name
+        ):
             entity = model.primary_entity
             if entity is None or entity.name in keys:
                 continue
@@ -398,11 +406,18 @@ class SemanticLayer:
             name = f"{model.name}{ROWS_SUFFIX}"
             if name not in metrics and name not in measures:
                 measures[name] = (model, Measure(name, "count", "1", description=f"Rows of {model.name}."))
-                metrics[name] = Metric(name, "simple", f"Number of {model.name.replace('_', ' ')} rows",
-                                       f"Rows of {model.name}.", measure=name)
+                metrics[name] = Metric(
+                    name,
+                    "simple",
+                    f"Number of {model.name.replace('_', ' ')} rows",
+                    f"Rows of {model.name}.",
+                    measure=name,
+                )
         self._index.update(models=models, metrics=metrics, measures=measures, dimensions=dims, keys=keys)
 
-    def _column_dimensions(self, models: dict[str, SemanticModel], dims: dict[str, QualifiedDimension]) -> None:
+    def _column_dimensions(
+        self, models: dict[str, SemanticModel], dims: dict[str, QualifiedDimension]
+    ) -> None:
         """Implicit dimensions for undeclared table columns (not keys, not already a dimension's expression)."""
         from datatruth.semantic.units import unit_from_name
 
@@ -410,8 +425,9 @@ class SemanticLayer:
             model = models.get(model_name)
             if model is None or model.sql or not NAME_RE.match(column) or SEPARATOR in column:
                 continue
-            taken = {d.expr.lower() for d in model.dimensions} | {x.lower() for e in model.entities
-                                                                   for x in e.key_exprs}
+            taken = {d.expr.lower() for d in model.dimensions} | {
+                x.lower() for e in model.entities for x in e.key_exprs
+            }
             qualified = f"{model.prefix}{SEPARATOR}{column}"
             # date-part columns (year, month, hour, minute…) repeat the model's time; read as a grain instead
             if column.lower() in taken or qualified in dims or column.lower() in _DATE_PART_COLUMNS:
@@ -420,10 +436,20 @@ class SemanticLayer:
             is_time = lower.startswith(("date", "timestamp", "datetime"))
             grain = ("hour" if lower.startswith(("timestamp", "datetime")) else "day") if is_time else None
             unit = None if is_time else unit_from_name(column)
-            dims[qualified] = QualifiedDimension(qualified, model, Dimension(
-                column, "time" if is_time else "categorical", column, grain, label=column.replace("_", " "),
-                description=f"Column {model.table}.{column} (not described in the model).", unit=unit,
-                implicit=True))
+            dims[qualified] = QualifiedDimension(
+                qualified,
+                model,
+                Dimension(
+                    column,
+                    "time" if is_time else "categorical",
+                    column,
+                    grain,
+                    label=column.replace("_", " "),
+                    description=f"Column {model.table}.{column} (not described in the model).",
+                    unit=unit,
+                    implicit=True,
+                ),
+            )
 
     def _key_dimension(self, model: SemanticModel, expr: str, dims: dict[str, QualifiedDimension]) -> str:
         """The qualified dimension holding one column of a model's primary key; an implicit one is added when
@@ -437,9 +463,23 @@ class SemanticLayer:
         qualified = f"{model.prefix}{SEPARATOR}{local}"
         if qualified not in dims:
             title = entity.title if entity else model.name
-            label = f"{title[:1].upper()}{title[1:]} id" if not composite else local.replace("_", " ").capitalize()
-            dims[qualified] = QualifiedDimension(qualified, model, Dimension(
-                local, "categorical", expr, label=label, description=f"The key of {model.name}.", implicit=True))
+            label = (
+                f"{title[:1].upper()}{title[1:]} id"
+                if not composite
+                else local.replace("_", " ").capitalize()
+            )
+            dims[qualified] = QualifiedDimension(
+                qualified,
+                model,
+                Dimension(
+                    local,
+                    "categorical",
+                    expr,
+                    label=label,
+                    description=f"The key of {model.name}.",
+                    implicit=True,
+                ),
+            )
         return qualified
 
     def memo(self, key: str, factory: Any) -> Any:
@@ -455,7 +495,9 @@ class SemanticLayer:
         try:
             return self._index["models"][name]
         except KeyError:
-            raise NotFound(f"semantic model '{name}' does not exist", _near(name, self._index["models"])) from None
+            raise NotFound(
+                f"semantic model '{name}' does not exist", _near(name, self._index["models"])
+            ) from None
 
     def metric(self, name: str) -> Metric:
         """The metric called `name` (NotFound with the nearest names otherwise)."""
@@ -480,8 +522,10 @@ class SemanticLayer:
         try:
             return self._index["dimensions"][qualified_name]
         except KeyError:
-            raise NotFound(f"dimension '{qualified_name}' does not exist",
-                           _near(qualified_name, self._index["dimensions"])) from None
+            raise NotFound(
+                f"dimension '{qualified_name}' does not exist",
+                _near(qualified_name, self._index["dimensions"]),
+            ) from None
 
     def has_dimension(self, qualified_name: str) -> bool:
         """True when `qualified_name` is a dimension (metric_time is not listed here)."""
@@ -539,10 +583,15 @@ class SemanticLayer:
         """A stable short hash of the layer's content (not of file names, order of keys or comments)."""
         cached = self._index.get("hash")
         if cached is None:
-            content = {"models": _plain(self.models), "metrics": _plain(self.metrics),
-                       "verified_questions": _plain(self.verified_questions), "phrasings": _plain(self.phrasings),
-                       "periods": _plain(self.periods), "concepts": _plain(self.concepts),
-                       "columns": [list(c) for c in self.columns]}
+            content = {
+                "models": _plain(self.models),
+                "metrics": _plain(self.metrics),
+                "verified_questions": _plain(self.verified_questions),
+                "phrasings": _plain(self.phrasings),
+                "periods": _plain(self.periods),
+                "concepts": _plain(self.concepts),
+                "columns": [list(c) for c in self.columns],
+            }
             text = json.dumps(content, sort_keys=True, default=str, separators=(",", ":"))
             cached = hashlib.sha256(text.encode()).hexdigest()[:16]
             self._index["hash"] = cached
@@ -555,9 +604,14 @@ class SemanticLayer:
             for dim in model["dimensions"]:
                 # the YAML maps each value to its other names; the dataclass keeps ordered pairs
                 dim["value_synonyms"] = {value: list(names) for value, names in dim["value_synonyms"]}
-        return {"semantic_models": models, "metrics": _plain(self.metrics),
-                "verified_questions": _plain(self.verified_questions), "phrasings": _plain(self.phrasings),
-                "periods": _plain(self.periods), "concepts": _plain(self.concepts)}
+        return {
+            "semantic_models": models,
+            "metrics": _plain(self.metrics),
+            "verified_questions": _plain(self.verified_questions),
+            "phrasings": _plain(self.phrasings),
+            "periods": _plain(self.periods),
+            "concepts": _plain(self.concepts),
+        }
 
 
 def _near(word: str, options: Iterable[str]) -> str:
@@ -576,16 +630,51 @@ _TOP_KEYS = {"semantic_models", "metrics", "verified_questions", "phrasings", "p
 _MODEL_KEYS = {"name", "table", "sql", "description", "entities", "dimensions", "measures", "defaults"}
 _DEFAULT_KEYS = {"agg_time_dimension"}
 _ENTITY_KEYS = {"name", "type", "expr", "description", "label", "synonyms", "display"}
-_DIMENSION_KEYS = {"name", "type", "expr", "time_granularity", "description", "synonyms", "sample_values",
-                   "label", "type_params", "unit", "value_synonyms"}
+_DIMENSION_KEYS = {
+    "name",
+    "type",
+    "expr",
+    "time_granularity",
+    "description",
+    "synonyms",
+    "sample_values",
+    "label",
+    "type_params",
+    "unit",
+    "value_synonyms",
+}
 _PHRASING_KEYS = {"words", "metric", "model", "dimension", "op", "values", "ranking", "description"}
 _PERIOD_KEYS = {"name", "months", "synonyms"}
 _CONCEPT_KEYS = {"name", "dimensions", "label", "synonyms", "description"}
 RANKINGS = ("growth", "decline")
 PHRASING_OPS = ("=", "!=", "<", "<=", ">", ">=", "in", "not_in", "is_null", "not_null")
-_MEASURE_KEYS = {"name", "agg", "expr", "percentile", "filter", "agg_time_dimension", "description", "synonyms"}
-_METRIC_KEYS = {"name", "type", "label", "description", "synonyms", "format", "measure", "numerator",
-                "denominator", "expr", "metrics", "window", "grain_to_date", "filter", "time_dimension"}
+_MEASURE_KEYS = {
+    "name",
+    "agg",
+    "expr",
+    "percentile",
+    "filter",
+    "agg_time_dimension",
+    "description",
+    "synonyms",
+}
+_METRIC_KEYS = {
+    "name",
+    "type",
+    "label",
+    "description",
+    "synonyms",
+    "format",
+    "measure",
+    "numerator",
+    "denominator",
+    "expr",
+    "metrics",
+    "window",
+    "grain_to_date",
+    "filter",
+    "time_dimension",
+}
 _INPUT_KEYS = {"name", "alias", "offset_window", "filter"}
 _QUESTION_KEYS = {"question", "plan", "sql", "verified_by", "verified_at", "onboarding"}
 
@@ -622,8 +711,14 @@ class _Reader:
             return []
         return [(keys + (key, i), item) for i, item in enumerate(value)]
 
-    def text(self, raw: Mapping[str, Any], key: str, keys: KeyPath, required: bool = False,
-             default: str | None = None) -> str | None:
+    def text(
+        self,
+        raw: Mapping[str, Any],
+        key: str,
+        keys: KeyPath,
+        required: bool = False,
+        default: str | None = None,
+    ) -> str | None:
         value = raw.get(key)
         if value is None:
             if required:
@@ -637,14 +732,27 @@ class _Reader:
     def name(self, raw: Mapping[str, Any], keys: KeyPath) -> str:
         value = self.text(raw, "name", keys, required=True, default="")
         if value and not NAME_RE.match(value):
-            self.add(keys + ("name",), f"name '{value}' must be lower_snake_case (a-z, 0-9, _; starting with a letter)")
+            self.add(
+                keys + ("name",),
+                f"name '{value}' must be lower_snake_case (a-z, 0-9, _; starting with a letter)",
+            )
         if value and SEPARATOR in value:
-            self.add(keys + ("name",), f"name '{value}' must not contain '{SEPARATOR}'",
-                     "the double underscore separates entity and dimension in qualified names")
+            self.add(
+                keys + ("name",),
+                f"name '{value}' must not contain '{SEPARATOR}'",
+                "the double underscore separates entity and dimension in qualified names",
+            )
         return value or ""
 
-    def choice(self, raw: Mapping[str, Any], key: str, keys: KeyPath, options: tuple[str, ...],
-               required: bool = False, default: str | None = None) -> str | None:
+    def choice(
+        self,
+        raw: Mapping[str, Any],
+        key: str,
+        keys: KeyPath,
+        options: tuple[str, ...],
+        required: bool = False,
+        default: str | None = None,
+    ) -> str | None:
         value = self.text(raw, key, keys, required=required, default=None)
         if value is None:
             return default
@@ -695,8 +803,17 @@ class _Reader:
         entities = tuple(e for k, v in self.items(raw, "entities", keys) if (e := self.entity(k, v)))
         dims = tuple(dim for k, v in self.items(raw, "dimensions", keys) if (dim := self.dimension(k, v)))
         measures = tuple(m for k, v in self.items(raw, "measures", keys) if (m := self.measure(k, v)))
-        return SemanticModel(name, table, self.text(raw, "description", keys, default="") or "", entities, dims,
-                             measures, defaults, self.origin(keys, raw), sql)
+        return SemanticModel(
+            name,
+            table,
+            self.text(raw, "description", keys, default="") or "",
+            entities,
+            dims,
+            measures,
+            defaults,
+            self.origin(keys, raw),
+            sql,
+        )
 
     def entity(self, keys: KeyPath, value: Any) -> Entity | None:
         raw = self.mapping(value, keys, _ENTITY_KEYS, "an entity")
@@ -708,21 +825,34 @@ class _Reader:
         raw_expr = raw.get("expr")
         if isinstance(raw_expr, list):
             if not raw_expr or any(not isinstance(x, str) for x in raw_expr):
-                self.add(keys + ("expr",), "a composite entity 'expr' must be a non-empty list of column expressions")
+                self.add(
+                    keys + ("expr",),
+                    "a composite entity 'expr' must be a non-empty list of column expressions",
+                )
             else:
                 expr = tuple(raw_expr) if len(raw_expr) > 1 else raw_expr[0]
         elif raw_expr is not None:
             expr = self.text(raw, "expr", keys, default=name) or name
-        return Entity(name, kind, expr, self.text(raw, "description", keys, default="") or "", self.origin(keys, raw),
-                      self.text(raw, "label", keys, default="") or "", self.strings(raw, "synonyms", keys),
-                      self.strings(raw, "display", keys))
+        return Entity(
+            name,
+            kind,
+            expr,
+            self.text(raw, "description", keys, default="") or "",
+            self.origin(keys, raw),
+            self.text(raw, "label", keys, default="") or "",
+            self.strings(raw, "synonyms", keys),
+            self.strings(raw, "display", keys),
+        )
 
     def dimension(self, keys: KeyPath, value: Any) -> Dimension | None:
         raw = self.mapping(value, keys, _DIMENSION_KEYS, "a dimension")
         if raw is None:
             return None
         name = self.name(raw, keys)
-        kind = self.choice(raw, "type", keys, DIMENSION_TYPES, required=True, default="categorical") or "categorical"
+        kind = (
+            self.choice(raw, "type", keys, DIMENSION_TYPES, required=True, default="categorical")
+            or "categorical"
+        )
         grain = self.choice(raw, "time_granularity", keys, TIME_GRAINS)
         params = raw.get("type_params")
         if params is not None:  # MetricFlow spelling: type_params: {time_granularity: day}
@@ -732,26 +862,44 @@ class _Reader:
         if kind == "time" and grain is None:
             grain = "day"
         if kind != "time" and grain is not None:
-            self.add(keys + ("time_granularity",), "only time dimensions have a time_granularity",
-                     "set type: time or remove time_granularity")
+            self.add(
+                keys + ("time_granularity",),
+                "only time dimensions have a time_granularity",
+                "set type: time or remove time_granularity",
+            )
         from datatruth.semantic.units import UNIT_NAMES
 
         unit = self.choice(raw, "unit", keys, UNIT_NAMES)
         if unit and kind == "time":
             self.add(keys + ("unit",), "a time dimension has no unit", "remove unit or make it categorical")
-        return Dimension(name, kind, self.text(raw, "expr", keys, default=name) or name, grain,
-                         self.text(raw, "description", keys, default="") or "", self.strings(raw, "synonyms", keys),
-                         self.strings(raw, "sample_values", keys), self.text(raw, "label", keys, default="") or "",
-                         self.origin(keys, raw), unit, value_synonyms=self.value_synonyms(raw, keys))
+        return Dimension(
+            name,
+            kind,
+            self.text(raw, "expr", keys, default=name) or name,
+            grain,
+            self.text(raw, "description", keys, default="") or "",
+            self.strings(raw, "synonyms", keys),
+            self.strings(raw, "sample_values", keys),
+            self.text(raw, "label", keys, default="") or "",
+            self.origin(keys, raw),
+            unit,
+            value_synonyms=self.value_synonyms(raw, keys),
+        )
 
-    def value_synonyms(self, raw: Mapping[str, Any], keys: KeyPath) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    def value_synonyms(
+        self, raw: Mapping[str, Any], keys: KeyPath
+    ) -> tuple[tuple[str, tuple[str, ...]], ...]:
         value = raw.get("value_synonyms")
         if value is None:
             return ()
-        if not isinstance(value, dict) or any(not isinstance(v, list) or any(isinstance(x, dict | list)
-                                                                           for x in v) for v in value.values()):
-            self.add(keys + ("value_synonyms",), "'value_synonyms' maps each value to a list of other names",
-                     "e.g. value_synonyms: {BOS: [Boston, Logan]}")
+        if not isinstance(value, dict) or any(
+            not isinstance(v, list) or any(isinstance(x, dict | list) for x in v) for v in value.values()
+        ):
+            self.add(
+                keys + ("value_synonyms",),
+                "'value_synonyms' maps each value to a list of other names",
+                "e.g. value_synonyms: {BOS: [Boston, Logan]}",
+            )
             return ()
         return tuple((str(k), tuple(str(x) for x in v)) for k, v in value.items())
 
@@ -762,8 +910,11 @@ class _Reader:
         name = self.name(raw, keys)
         agg = self.choice(raw, "agg", keys, AGGREGATIONS, required=True, default="sum") or "sum"
         percentile = raw.get("percentile")
-        if percentile is not None and (isinstance(percentile, bool) or not isinstance(percentile, int | float)
-                                       or not 0 <= percentile <= 1):
+        if percentile is not None and (
+            isinstance(percentile, bool)
+            or not isinstance(percentile, int | float)
+            or not 0 <= percentile <= 1
+        ):
             self.add(keys + ("percentile",), "'percentile' must be a number between 0 and 1, e.g. 0.9")
             percentile = None
         if agg == "percentile" and percentile is None and "percentile" not in raw:
@@ -771,11 +922,17 @@ class _Reader:
         if agg == "median":
             percentile = 0.5
         default_expr = "1" if agg == "count" else name
-        return Measure(name, agg, self.text(raw, "expr", keys, default=default_expr) or default_expr,
-                       float(percentile) if percentile is not None else None, self.text(raw, "filter", keys),
-                       self.text(raw, "agg_time_dimension", keys),
-                       self.text(raw, "description", keys, default="") or "", self.strings(raw, "synonyms", keys),
-                       self.origin(keys, raw))
+        return Measure(
+            name,
+            agg,
+            self.text(raw, "expr", keys, default=default_expr) or default_expr,
+            float(percentile) if percentile is not None else None,
+            self.text(raw, "filter", keys),
+            self.text(raw, "agg_time_dimension", keys),
+            self.text(raw, "description", keys, default="") or "",
+            self.strings(raw, "synonyms", keys),
+            self.origin(keys, raw),
+        )
 
     def metric(self, keys: KeyPath, value: Any) -> Metric | None:
         raw = self.mapping(value, keys, _METRIC_KEYS, "a metric")
@@ -790,11 +947,20 @@ class _Reader:
                 continue
             item = self.mapping(v, k, _INPUT_KEYS, "a metric input")
             if item is not None:
-                inputs.append(MetricInput(self.text(item, "name", k, required=True, default="") or "",
-                                          self.text(item, "alias", k), self.text(item, "offset_window", k),
-                                          self.text(item, "filter", k)))
-        needs = {"simple": ("measure",), "cumulative": ("measure",), "ratio": ("numerator", "denominator"),
-                 "derived": ("expr",)}[kind]
+                inputs.append(
+                    MetricInput(
+                        self.text(item, "name", k, required=True, default="") or "",
+                        self.text(item, "alias", k),
+                        self.text(item, "offset_window", k),
+                        self.text(item, "filter", k),
+                    )
+                )
+        needs = {
+            "simple": ("measure",),
+            "cumulative": ("measure",),
+            "ratio": ("numerator", "denominator"),
+            "derived": ("expr",),
+        }[kind]
         for key in needs:
             if raw.get(key) is None:
                 self.add(keys, f"a {kind} metric needs '{key}'")
@@ -802,21 +968,37 @@ class _Reader:
             self.add(keys, "a derived metric needs 'metrics' (the inputs its expr uses)")
         window = self.text(raw, "window", keys)
         if window is not None and parse_window(window) is None:
-            self.add(keys + ("window",), f"window '{window}' must read as '<count> <unit>'",
-                     f"e.g. '7 days' or '3 months'; units: {', '.join(WINDOW_UNITS)}")
+            self.add(
+                keys + ("window",),
+                f"window '{window}' must read as '<count> <unit>'",
+                f"e.g. '7 days' or '3 months'; units: {', '.join(WINDOW_UNITS)}",
+            )
         if kind != "cumulative" and (window or raw.get("grain_to_date")):
-            self.add(keys + ("window" if window else "grain_to_date",), "only cumulative metrics take a window "
-                     "or grain_to_date")
+            self.add(
+                keys + ("window" if window else "grain_to_date",),
+                "only cumulative metrics take a window or grain_to_date",
+            )
         for key in ("measure", "numerator", "denominator", "expr"):
             if raw.get(key) is not None and key not in needs:
                 self.add(keys + (key,), f"a {kind} metric does not use '{key}'")
-        return Metric(name, kind, self.text(raw, "label", keys, default="") or "",
-                      self.text(raw, "description", keys, default="") or "", self.strings(raw, "synonyms", keys),
-                      self.choice(raw, "format", keys, FORMATS, default="number") or "number",
-                      self.text(raw, "measure", keys), self.text(raw, "numerator", keys),
-                      self.text(raw, "denominator", keys), self.text(raw, "expr", keys), tuple(inputs), window,
-                      self.choice(raw, "grain_to_date", keys, TIME_GRAINS), self.text(raw, "filter", keys),
-                      self.text(raw, "time_dimension", keys), self.origin(keys, raw))
+        return Metric(
+            name,
+            kind,
+            self.text(raw, "label", keys, default="") or "",
+            self.text(raw, "description", keys, default="") or "",
+            self.strings(raw, "synonyms", keys),
+            self.choice(raw, "format", keys, FORMATS, default="number") or "number",
+            self.text(raw, "measure", keys),
+            self.text(raw, "numerator", keys),
+            self.text(raw, "denominator", keys),
+            self.text(raw, "expr", keys),
+            tuple(inputs),
+            window,
+            self.choice(raw, "grain_to_date", keys, TIME_GRAINS),
+            self.text(raw, "filter", keys),
+            self.text(raw, "time_dimension", keys),
+            self.origin(keys, raw),
+        )
 
     def question(self, keys: KeyPath, value: Any) -> VerifiedQuestion | None:
         raw = self.mapping(value, keys, _QUESTION_KEYS, "a verified question")
@@ -833,10 +1015,15 @@ class _Reader:
         if not isinstance(onboarding, bool):
             self.add(keys + ("onboarding",), "'onboarding' must be true or false")
             onboarding = False
-        return VerifiedQuestion(self.text(raw, "question", keys, required=True, default="") or "", plan, sql,
-                                self.origin(keys, raw), self.text(raw, "verified_by", keys, default="") or "",
-                                self.date(raw, "verified_at", keys), onboarding)
-
+        return VerifiedQuestion(
+            self.text(raw, "question", keys, required=True, default="") or "",
+            plan,
+            sql,
+            self.origin(keys, raw),
+            self.text(raw, "verified_by", keys, default="") or "",
+            self.date(raw, "verified_at", keys),
+            onboarding,
+        )
 
     def phrasing(self, keys: KeyPath, value: Any) -> Phrasing | None:
         raw = self.mapping(value, keys, _PHRASING_KEYS, "a phrasing")
@@ -849,7 +1036,9 @@ class _Reader:
         op = self.choice(raw, "op", keys, PHRASING_OPS)
         ranking = self.choice(raw, "ranking", keys, RANKINGS)
         values = raw.get("values")
-        if values is not None and (not isinstance(values, list) or any(isinstance(v, dict | list) for v in values)):
+        if values is not None and (
+            not isinstance(values, list) or any(isinstance(v, dict | list) for v in values)
+        ):
             self.add(keys + ("values",), "'values' must be a list of numbers or texts")
             values = None
         if not any(meaning.values()) and ranking is None:
@@ -860,20 +1049,36 @@ class _Reader:
             self.add(keys + ("values",), f"'{op}' takes no values")
         if op is not None and op not in ("is_null", "not_null") and not values:
             self.add(keys + ("values",), f"'{op}' needs 'values'")
-        return Phrasing(words, meaning["metric"], meaning["model"], meaning["dimension"], op, tuple(values or ()),
-                        ranking, self.text(raw, "description", keys, default="") or "", self.origin(keys, raw))
+        return Phrasing(
+            words,
+            meaning["metric"],
+            meaning["model"],
+            meaning["dimension"],
+            op,
+            tuple(values or ()),
+            ranking,
+            self.text(raw, "description", keys, default="") or "",
+            self.origin(keys, raw),
+        )
 
     def period(self, keys: KeyPath, value: Any) -> NamedPeriod | None:
         raw = self.mapping(value, keys, _PERIOD_KEYS, "a named period")
         if raw is None:
             return None
         months = raw.get("months")
-        if not isinstance(months, list) or not months or any(
-                isinstance(m, bool) or not isinstance(m, int) or not 1 <= m <= 12 for m in months):
+        if (
+            not isinstance(months, list)
+            or not months
+            or any(isinstance(m, bool) or not isinstance(m, int) or not 1 <= m <= 12 for m in months)
+        ):
             self.add(keys + ("months",), "'months' must be a list of month numbers 1-12, e.g. [12, 1, 2]")
             months = []
-        return NamedPeriod(self.text(raw, "name", keys, required=True, default="") or "", tuple(months),
-                           self.strings(raw, "synonyms", keys), self.origin(keys, raw))
+        return NamedPeriod(
+            self.text(raw, "name", keys, required=True, default="") or "",
+            tuple(months),
+            self.strings(raw, "synonyms", keys),
+            self.origin(keys, raw),
+        )
 
     def concept(self, keys: KeyPath, value: Any) -> Concept | None:
         raw = self.mapping(value, keys, _CONCEPT_KEYS, "a concept")
@@ -882,9 +1087,14 @@ class _Reader:
         dims = self.strings(raw, "dimensions", keys)
         if len(dims) < 2:
             self.add(keys + ("dimensions",), "a concept names two or more dimensions (qualified names)")
-        return Concept(self.name(raw, keys), dims, self.text(raw, "label", keys, default="") or "",
-                       self.strings(raw, "synonyms", keys), self.text(raw, "description", keys, default="") or "",
-                       self.origin(keys, raw))
+        return Concept(
+            self.name(raw, keys),
+            dims,
+            self.text(raw, "label", keys, default="") or "",
+            self.strings(raw, "synonyms", keys),
+            self.text(raw, "description", keys, default="") or "",
+            self.origin(keys, raw),
+        )
 
 
 def _model_files(paths: Iterable[str | Path], issues: list[Issue]) -> list[Path]:
@@ -921,14 +1131,27 @@ def read_documents(docs: Iterable[YamlDoc]) -> tuple[SemanticLayer, list[Issue]]
         raw = reader.mapping(doc.data, (), _TOP_KEYS, "a semantic model file")
         if raw is not None:
             models += [m for k, v in reader.items(raw, "semantic_models", ()) if (m := reader.model(k, v))]
-            metrics += [metric for k, v in reader.items(raw, "metrics", ()) if (metric := reader.metric(k, v))]
-            questions += [q for k, v in reader.items(raw, "verified_questions", ()) if (q := reader.question(k, v))]
+            metrics += [
+                metric for k, v in reader.items(raw, "metrics", ()) if (metric := reader.metric(k, v))
+            ]
+            questions += [
+                q for k, v in reader.items(raw, "verified_questions", ()) if (q := reader.question(k, v))
+            ]
             phrasings += [p for k, v in reader.items(raw, "phrasings", ()) if (p := reader.phrasing(k, v))]
-            periods += [period for k, v in reader.items(raw, "periods", ()) if (period := reader.period(k, v))]
+            periods += [
+                period for k, v in reader.items(raw, "periods", ()) if (period := reader.period(k, v))
+            ]
             concepts += [c for k, v in reader.items(raw, "concepts", ()) if (c := reader.concept(k, v))]
         issues += reader.issues
-    layer = SemanticLayer(tuple(models), tuple(metrics), tuple(questions), tuple(files), tuple(phrasings),
-                          tuple(periods), tuple(concepts))
+    layer = SemanticLayer(
+        tuple(models),
+        tuple(metrics),
+        tuple(questions),
+        tuple(files),
+        tuple(phrasings),
+        tuple(periods),
+        tuple(concepts),
+    )
     return layer, issues
 
 
@@ -944,8 +1167,9 @@ def load_semantic_model(paths: Iterable[str | Path]) -> SemanticLayer:
     layer, more = read_documents(docs)
     issues += more
     if issues:
-        raise ConfigError(f"the semantic model has {len(issues)} problem(s)", "fix each line listed and reload",
-                          issues)
+        raise ConfigError(
+            f"the semantic model has {len(issues)} problem(s)", "fix each line listed and reload", issues
+        )
     return layer
 
 
@@ -953,5 +1177,7 @@ def parse_semantic_text(text: str, path: str = "<upload>") -> SemanticLayer:
     """Parse one semantic model file's text (uploads, editor buffers); ConfigError on structural issues."""
     layer, issues = read_documents([parse_yaml(text, path)])
     if issues:
-        raise ConfigError(f"{path} has {len(issues)} problem(s)", "fix each line listed and try again", issues)
+        raise ConfigError(
+            f"{path} has {len(issues)} problem(s)", "fix each line listed and try again", issues
+        )
     return layer

@@ -21,9 +21,28 @@ FILTER_OPS = ("=", "!=", "in", "not_in", "<", "<=", ">", ">=", "between", "like"
 AGGREGATE_FUNCTIONS = ("count", "count_distinct", "sum", "avg", "min", "max", "median", "percentile")
 COMPARISONS = ("previous_period", "same_period_last_year")
 EVIDENCE_KINDS = ("metric", "dimension", "filter", "time", "order", "limit", "comparison", "other")
-_OP_ALIASES = {"==": "=", "<>": "!=", "not in": "not_in", "is null": "is_null", "is not null": "not_null",
-               "eq": "=", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "gte": ">=", "lte": "<="}
-_VALUE_COUNT = {"is_null": (0, 0), "not_null": (0, 0), "between": (2, 2), "in": (1, None), "not_in": (1, None)}
+_OP_ALIASES = {
+    "==": "=",
+    "<>": "!=",
+    "not in": "not_in",
+    "is null": "is_null",
+    "is not null": "not_null",
+    "eq": "=",
+    "ne": "!=",
+    "lt": "<",
+    "le": "<=",
+    "gt": ">",
+    "ge": ">=",
+    "gte": ">=",
+    "lte": "<=",
+}
+_VALUE_COUNT = {
+    "is_null": (0, 0),
+    "not_null": (0, 0),
+    "between": (2, 2),
+    "in": (1, None),
+    "not_in": (1, None),
+}
 Scalar = str | int | float | bool | dt.date
 
 
@@ -56,8 +75,11 @@ class Filter:
         if self.op == "between":
             return f"{self.dimension} between {self.values[0]} and {self.values[1]}"
         shown = ", ".join(str(v) for v in self.values)
-        return f"{self.dimension} {self.op.replace('_', ' ')} ({shown})" if self.op in ("in", "not_in") \
+        return (
+            f"{self.dimension} {self.op.replace('_', ' ')} ({shown})"
+            if self.op in ("in", "not_in")
             else f"{self.dimension} {self.op} {shown}"
+        )
 
 
 @dataclass(frozen=True)
@@ -179,7 +201,9 @@ class QueryPlan:
     conditions: tuple[Condition, ...] = ()
     periods: tuple[TimeRange, ...] = ()  # compared periods: one row per period, labelled
     result_filters: tuple[Filter, ...] = ()  # applied to result rows after shares are computed
-    entity: str | None = None  # list questions: the model whose rows are listed (default: chosen by the compiler)
+    entity: str | None = (
+        None  # list questions: the model whose rows are listed (default: chosen by the compiler)
+    )
 
     @property
     def is_list(self) -> bool:
@@ -189,7 +213,9 @@ class QueryPlan:
     @property
     def outputs(self) -> tuple[str, ...]:
         """The names of the computed columns: metrics, ad-hoc metrics and aggregates."""
-        return self.metrics + tuple(a.name for a in self.adhoc_metrics) + tuple(a.name for a in self.aggregates)
+        return (
+            self.metrics + tuple(a.name for a in self.adhoc_metrics) + tuple(a.name for a in self.aggregates)
+        )
 
     def time_grain(self) -> DimensionRef | None:
         """The metric_time dimension asked for, if any."""
@@ -200,7 +226,9 @@ class QueryPlan:
         what = ", ".join(self.outputs) or "rows of " + ", ".join(d.name for d in self.dimensions)
         parts = [what]
         if self.dimensions:
-            parts.append("by " + ", ".join(f"{d.name} ({d.grain})" if d.grain else d.name for d in self.dimensions))
+            parts.append(
+                "by " + ", ".join(f"{d.name} ({d.grain})" if d.grain else d.name for d in self.dimensions)
+            )
         if self.filters:
             parts.append("where " + " and ".join(f.describe() for f in self.filters))
         if self.conditions:
@@ -216,7 +244,9 @@ class QueryPlan:
         if self.result_filters:
             parts.append("keeping " + " and ".join(f.describe() for f in self.result_filters))
         if self.order:
-            parts.append("sorted by " + ", ".join(o.key + (" desc" if o.descending else "") for o in self.order))
+            parts.append(
+                "sorted by " + ", ".join(o.key + (" desc" if o.descending else "") for o in self.order)
+            )
         if self.limit is not None:
             parts.append(f"top {self.limit}")
         return " ".join(parts)
@@ -225,19 +255,34 @@ class QueryPlan:
         """The plan as JSON-able data (dates as ISO text); `from_dict` reads it back."""
         out: dict[str, Any] = {"metrics": list(self.metrics)}
         if self.aggregates:
-            out["aggregates"] = [{"name": a.name, "function": a.function, "dimension": a.dimension,
-                                  **({"over": a.over} if a.over else {}),
-                                  **({"percentile": a.percentile} if a.percentile is not None else {}),
-                                  **({"label": a.label} if a.label else {})} for a in self.aggregates]
+            out["aggregates"] = [
+                {
+                    "name": a.name,
+                    "function": a.function,
+                    "dimension": a.dimension,
+                    **({"over": a.over} if a.over else {}),
+                    **({"percentile": a.percentile} if a.percentile is not None else {}),
+                    **({"label": a.label} if a.label else {}),
+                }
+                for a in self.aggregates
+            ]
         if self.dimensions:
-            out["dimensions"] = [{"name": d.name, **({"grain": d.grain} if d.grain else {})} for d in self.dimensions]
+            out["dimensions"] = [
+                {"name": d.name, **({"grain": d.grain} if d.grain else {})} for d in self.dimensions
+            ]
         if self.filters:
             out["filters"] = [_filter_dict(f) for f in self.filters]
         if self.conditions:
-            out["conditions"] = [{"dimension": c.dimension, "metric": c.metric, "op": c.op,
-                                  "values": [_json_value(v) for v in c.values],
-                                  **({"together": list(c.together)} if c.together else {})}
-                                 for c in self.conditions]
+            out["conditions"] = [
+                {
+                    "dimension": c.dimension,
+                    "metric": c.metric,
+                    "op": c.op,
+                    "values": [_json_value(v) for v in c.values],
+                    **({"together": list(c.together)} if c.together else {}),
+                }
+                for c in self.conditions
+            ]
         if self.time_range:
             out["time_range"] = _range_dict(self.time_range)
         if self.periods:
@@ -252,13 +297,33 @@ class QueryPlan:
         if self.order:
             out["order"] = [{"key": o.key, "descending": o.descending} for o in self.order]
         if self.adhoc_metrics:
-            out["adhoc_metrics"] = [{"name": a.name, "expr": a.expr, **({"inputs": [
-                {"name": i.name, "metric": i.metric, "filters": [_filter_dict(f) for f in i.filters]}
-                for i in a.inputs]} if a.inputs else {}), **({"format": a.format} if a.format else {})}
-                for a in self.adhoc_metrics]
+            out["adhoc_metrics"] = [
+                {
+                    "name": a.name,
+                    "expr": a.expr,
+                    **(
+                        {
+                            "inputs": [
+                                {
+                                    "name": i.name,
+                                    "metric": i.metric,
+                                    "filters": [_filter_dict(f) for f in i.filters],
+                                }
+                                for i in a.inputs
+                            ]
+                        }
+                        if a.inputs
+                        else {}
+                    ),
+                    **({"format": a.format} if a.format else {}),
+                }
+                for a in self.adhoc_metrics
+            ]
         if self.evidence:
-            out["evidence"] = [{"phrase": e.phrase, "kind": e.kind, "target": e.target, "score": e.score,
-                                "method": e.method} for e in self.evidence]
+            out["evidence"] = [
+                {"phrase": e.phrase, "kind": e.kind, "target": e.target, "score": e.score, "method": e.method}
+                for e in self.evidence
+            ]
         return out
 
     @classmethod
@@ -272,37 +337,65 @@ def _json_value(value: Scalar) -> Any:
 
 
 def _filter_dict(f: Filter) -> dict[str, Any]:
-    return {"dimension": f.dimension, "op": f.op, "values": [_json_value(v) for v in f.values],
-            **({"grain": f.grain} if f.grain else {})}
+    return {
+        "dimension": f.dimension,
+        "op": f.op,
+        "values": [_json_value(v) for v in f.values],
+        **({"grain": f.grain} if f.grain else {}),
+    }
 
 
 def _range_dict(tr: TimeRange) -> dict[str, Any]:
-    out: dict[str, Any] = {"start": tr.start.isoformat() if tr.start else None,
-                           "end": tr.end.isoformat() if tr.end else None, "label": tr.label, "grain": tr.grain}
+    out: dict[str, Any] = {
+        "start": tr.start.isoformat() if tr.start else None,
+        "end": tr.end.isoformat() if tr.end else None,
+        "label": tr.label,
+        "grain": tr.grain,
+    }
     if tr.parts:
         out["parts"] = [[a.isoformat(), b.isoformat()] for a, b in tr.parts]
     return out
 
 
-_PLAN_KEYS = {"metrics", "dimensions", "filters", "time_range", "time_dimension", "comparison", "share_of_total",
-              "order", "limit", "adhoc_metrics", "evidence", "aggregates", "conditions", "periods", "result_filters",
-              "entity"}
+_PLAN_KEYS = {
+    "metrics",
+    "dimensions",
+    "filters",
+    "time_range",
+    "time_dimension",
+    "comparison",
+    "share_of_total",
+    "order",
+    "limit",
+    "adhoc_metrics",
+    "evidence",
+    "aggregates",
+    "conditions",
+    "periods",
+    "result_filters",
+    "entity",
+}
 
 
 class _Reader:
     """Type-checks plan data; each error names the field path, e.g. filters[1].op."""
 
     def fail(self, where: str, message: str, hint: str = "") -> UserError:
-        return UserError(f"invalid query plan: {where}: {message}",
-                         hint or "a plan is {metrics: [...], dimensions: [{name, grain}], filters: "
-                                 "[{dimension, op, values}], time_range: {start, end}, ...}")
+        return UserError(
+            f"invalid query plan: {where}: {message}",
+            hint
+            or "a plan is {metrics: [...], dimensions: [{name, grain}], filters: "
+            "[{dimension, op, values}], time_range: {start, end}, ...}",
+        )
 
     def mapping(self, value: Any, where: str, allowed: set[str]) -> Mapping[str, Any]:
         if not isinstance(value, Mapping):
             raise self.fail(where, f"expected an object, got {type(value).__name__}")
         unknown = sorted(str(k) for k in value if k not in allowed)
         if unknown:
-            raise self.fail(where, f"unknown key(s) {', '.join(unknown)}", f"allowed: {', '.join(sorted(allowed))}")
+            raise self.fail(
+                where, f"unknown key(s) {', '.join(unknown)}", f"allowed: {', '.join(sorted(allowed))}"
+            )
         return value
 
     def text(self, value: Any, where: str, optional: bool = False) -> str | None:
@@ -345,8 +438,10 @@ class _Reader:
 
     def plan(self, data: Any) -> QueryPlan:  # noqa: C901 - one branch per plan field, read top to bottom
         raw = self.mapping(data, "plan", _PLAN_KEYS)
-        metrics = tuple(self.text(m, f"metrics[{i}]") or "" for i, m in enumerate(self.items(raw.get("metrics"),
-                                                                                           "metrics")))
+        metrics = tuple(
+            self.text(m, f"metrics[{i}]") or ""
+            for i, m in enumerate(self.items(raw.get("metrics"), "metrics"))
+        )
         adhoc = []
         for i, item in enumerate(self.items(raw.get("adhoc_metrics"), "adhoc_metrics")):
             a = self.mapping(item, f"adhoc_metrics[{i}]", {"name", "expr", "inputs", "format"})
@@ -354,18 +449,31 @@ class _Reader:
             for k, raw_input in enumerate(self.items(a.get("inputs"), f"adhoc_metrics[{i}].inputs")):
                 where = f"adhoc_metrics[{i}].inputs[{k}]"
                 one = self.mapping(raw_input, where, {"name", "metric", "filters"})
-                inputs.append(FilteredInput(self.text(one.get("name"), f"{where}.name") or "",
-                                            self.text(one.get("metric"), f"{where}.metric") or "",
-                                            tuple(self.filter(f, f"{where}.filters[{j}]") for j, f in
-                                                  enumerate(self.items(one.get("filters"), f"{where}.filters")))))
+                inputs.append(
+                    FilteredInput(
+                        self.text(one.get("name"), f"{where}.name") or "",
+                        self.text(one.get("metric"), f"{where}.metric") or "",
+                        tuple(
+                            self.filter(f, f"{where}.filters[{j}]")
+                            for j, f in enumerate(self.items(one.get("filters"), f"{where}.filters"))
+                        ),
+                    )
+                )
             shown = self.text(a.get("format"), f"adhoc_metrics[{i}].format", optional=True) or ""
             if shown not in ("", "number", "percent", "currency"):
                 raise self.fail(f"adhoc_metrics[{i}].format", "use number, percent or currency")
-            adhoc.append(AdhocMetric(self.text(a.get("name"), f"adhoc_metrics[{i}].name") or "",
-                                     self.text(a.get("expr"), f"adhoc_metrics[{i}].expr") or "", tuple(inputs),
-                                     shown))
-        aggregates = [self.aggregate(item, f"aggregates[{i}]")
-                      for i, item in enumerate(self.items(raw.get("aggregates"), "aggregates"))]
+            adhoc.append(
+                AdhocMetric(
+                    self.text(a.get("name"), f"adhoc_metrics[{i}].name") or "",
+                    self.text(a.get("expr"), f"adhoc_metrics[{i}].expr") or "",
+                    tuple(inputs),
+                    shown,
+                )
+            )
+        aggregates = [
+            self.aggregate(item, f"aggregates[{i}]")
+            for i, item in enumerate(self.items(raw.get("aggregates"), "aggregates"))
+        ]
         dims = []
         for i, item in enumerate(self.items(raw.get("dimensions"), "dimensions")):
             if isinstance(item, str):
@@ -373,27 +481,41 @@ class _Reader:
                 dims.append(DimensionRef(name.strip(), self.grain(grain.strip() or None, f"dimensions[{i}]")))
                 continue
             d = self.mapping(item, f"dimensions[{i}]", {"name", "grain"})
-            dims.append(DimensionRef(self.text(d.get("name"), f"dimensions[{i}].name") or "",
-                                     self.grain(d.get("grain"), f"dimensions[{i}].grain")))
+            dims.append(
+                DimensionRef(
+                    self.text(d.get("name"), f"dimensions[{i}].name") or "",
+                    self.grain(d.get("grain"), f"dimensions[{i}].grain"),
+                )
+            )
         if not metrics and not adhoc and not aggregates and not dims:
             raise self.fail("metrics", "a plan needs a metric, an aggregate, or dimensions to list")
-        filters = [self.filter(item, f"filters[{i}]") for i, item in enumerate(self.items(raw.get("filters"),
-                                                                                          "filters"))]
-        conditions = [self.condition(item, f"conditions[{i}]")
-                      for i, item in enumerate(self.items(raw.get("conditions"), "conditions"))]
-        result_filters = [self.filter(item, f"result_filters[{i}]")
-                          for i, item in enumerate(self.items(raw.get("result_filters"), "result_filters"))]
+        filters = [
+            self.filter(item, f"filters[{i}]")
+            for i, item in enumerate(self.items(raw.get("filters"), "filters"))
+        ]
+        conditions = [
+            self.condition(item, f"conditions[{i}]")
+            for i, item in enumerate(self.items(raw.get("conditions"), "conditions"))
+        ]
+        result_filters = [
+            self.filter(item, f"result_filters[{i}]")
+            for i, item in enumerate(self.items(raw.get("result_filters"), "result_filters"))
+        ]
         time_range = None
         if raw.get("time_range") is not None:
             time_range = self.time_range(raw["time_range"], "time_range")
-        periods = [self.time_range(item, f"periods[{i}]")
-                   for i, item in enumerate(self.items(raw.get("periods"), "periods"))]
+        periods = [
+            self.time_range(item, f"periods[{i}]")
+            for i, item in enumerate(self.items(raw.get("periods"), "periods"))
+        ]
         for i, p in enumerate(periods):
             if p.start is None or p.end is None:
                 raise self.fail(f"periods[{i}]", "a compared period needs a start and an end")
         comparison = self.text(raw.get("comparison"), "comparison", optional=True)
         if comparison is not None and comparison not in COMPARISONS:
-            raise self.fail("comparison", f"unknown comparison {comparison!r}", f"one of: {', '.join(COMPARISONS)}")
+            raise self.fail(
+                "comparison", f"unknown comparison {comparison!r}", f"one of: {', '.join(COMPARISONS)}"
+            )
         share = raw.get("share_of_total", False)
         if not isinstance(share, bool):
             raise self.fail("share_of_total", f"expected true or false, got {share!r}")
@@ -417,12 +539,33 @@ class _Reader:
             score = e.get("score", 1.0)
             if isinstance(score, bool) or not isinstance(score, int | float):
                 raise self.fail(f"evidence[{i}].score", f"expected a number, got {score!r}")
-            evidence.append(Evidence(str(e.get("phrase", "")), str(e.get("kind", "other")),
-                                     str(e.get("target", "")), float(score), str(e.get("method", "exact"))))
-        return QueryPlan(metrics, tuple(dims), tuple(filters), time_range,
-                         self.text(raw.get("time_dimension"), "time_dimension", optional=True), comparison, share,
-                         tuple(order), limit, tuple(adhoc), tuple(evidence), tuple(aggregates), tuple(conditions),
-                         tuple(periods), tuple(result_filters), self.text(raw.get("entity"), "entity", optional=True))
+            evidence.append(
+                Evidence(
+                    str(e.get("phrase", "")),
+                    str(e.get("kind", "other")),
+                    str(e.get("target", "")),
+                    float(score),
+                    str(e.get("method", "exact")),
+                )
+            )
+        return QueryPlan(
+            metrics,
+            tuple(dims),
+            tuple(filters),
+            time_range,
+            self.text(raw.get("time_dimension"), "time_dimension", optional=True),
+            comparison,
+            share,
+            tuple(order),
+            limit,
+            tuple(adhoc),
+            tuple(evidence),
+            tuple(aggregates),
+            tuple(conditions),
+            tuple(periods),
+            tuple(result_filters),
+            self.text(raw.get("entity"), "entity", optional=True),
+        )
 
     def time_range(self, value: Any, where: str) -> TimeRange:
         tr = self.mapping(value, where, {"start", "end", "label", "grain", "parts"})
@@ -447,8 +590,11 @@ class _Reader:
         a = self.mapping(item, where, {"name", "function", "dimension", "over", "percentile", "label"})
         function = (self.text(a.get("function"), f"{where}.function") or "").lower()
         if function not in AGGREGATE_FUNCTIONS:
-            raise self.fail(f"{where}.function", f"unknown aggregate {function!r}",
-                            f"one of: {', '.join(AGGREGATE_FUNCTIONS)}")
+            raise self.fail(
+                f"{where}.function",
+                f"unknown aggregate {function!r}",
+                f"one of: {', '.join(AGGREGATE_FUNCTIONS)}",
+            )
         p = a.get("percentile")
         if p is not None and (isinstance(p, bool) or not isinstance(p, int | float) or not 0 <= p <= 1):
             raise self.fail(f"{where}.percentile", f"expected a number between 0 and 1, got {p!r}")
@@ -457,24 +603,37 @@ class _Reader:
         label = a.get("label") or ""
         if not isinstance(label, str):
             raise self.fail(f"{where}.label", "expected text")
-        return Aggregate(self.text(a.get("name"), f"{where}.name") or "", function,
-                         self.text(a.get("dimension"), f"{where}.dimension") or "",
-                         self.text(a.get("over"), f"{where}.over", optional=True),
-                         0.5 if function == "median" else (float(p) if p is not None else None), label)
+        return Aggregate(
+            self.text(a.get("name"), f"{where}.name") or "",
+            function,
+            self.text(a.get("dimension"), f"{where}.dimension") or "",
+            self.text(a.get("over"), f"{where}.over", optional=True),
+            0.5 if function == "median" else (float(p) if p is not None else None),
+            label,
+        )
 
     def condition(self, item: Any, where: str) -> Condition:
         c = self.mapping(item, where, {"dimension", "metric", "op", "values", "value", "together"})
-        f = self.filter({"dimension": c.get("dimension"), "op": c.get("op"),
-                         **({"values": c["values"]} if "values" in c else {}),
-                         **({"value": c["value"]} if "value" in c else {})}, where)
+        f = self.filter(
+            {
+                "dimension": c.get("dimension"),
+                "op": c.get("op"),
+                **({"values": c["values"]} if "values" in c else {}),
+                **({"value": c["value"]} if "value" in c else {}),
+            },
+            where,
+        )
         if f.op not in ("=", "!=", "<", "<=", ">", ">=", "between"):
             raise self.fail(f"{where}.op", f"a condition on a metric compares numbers; {f.op!r} does not")
         if any(isinstance(v, bool) or not isinstance(v, int | float) for v in f.values):
             raise self.fail(f"{where}.values", "a condition on a metric compares with numbers")
-        together = tuple(self.text(x, f"{where}.together[{i}]") or ""
-                         for i, x in enumerate(self.items(c.get("together"), f"{where}.together")))
-        return Condition(f.dimension, self.text(c.get("metric"), f"{where}.metric") or "", f.op, f.values,
-                         together)
+        together = tuple(
+            self.text(x, f"{where}.together[{i}]") or ""
+            for i, x in enumerate(self.items(c.get("together"), f"{where}.together"))
+        )
+        return Condition(
+            f.dimension, self.text(c.get("metric"), f"{where}.metric") or "", f.op, f.values, together
+        )
 
     def filter(self, item: Any, where: str) -> Filter:
         f = self.mapping(item, where, {"dimension", "op", "values", "value", "grain"})
@@ -482,7 +641,9 @@ class _Reader:
         op_raw = self.text(f.get("op"), f"{where}.op") or ""
         op = _OP_ALIASES.get(op_raw.lower(), op_raw.lower())
         if op not in FILTER_OPS:
-            raise self.fail(f"{where}.op", f"unknown operator {op_raw!r}", f"operators: {' '.join(FILTER_OPS)}")
+            raise self.fail(
+                f"{where}.op", f"unknown operator {op_raw!r}", f"operators: {' '.join(FILTER_OPS)}"
+            )
         if "value" in f and "values" in f:
             raise self.fail(where, "give 'values' or 'value', not both")
         raw_values = f.get("values") if "values" in f else f.get("value")

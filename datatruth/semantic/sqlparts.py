@@ -23,25 +23,37 @@ PERIOD_START = "__period_start__"
 _PERIOD_RE = re.compile(r"\{\{\s*period_start\s*\}\}")
 
 _TRUNC = {
-    "duckdb": {"hour": "DATE_TRUNC('hour', __x__)", "dow": "ISODOW(__x__)", "month_of_year": "MONTH(__x__)",
-               "year_number": "YEAR(__x__)",
-               "quarter_of_year": "QUARTER(__x__)", "hour_of_day": "HOUR(__x__)",
-               **{g: f"CAST(DATE_TRUNC('{g}', __x__) AS DATE)" for g in ("day", "week", "month", "quarter", "year")}},
-    "postgres": {"hour": "DATE_TRUNC('hour', __x__)", "dow": "CAST(EXTRACT(ISODOW FROM __x__) AS INTEGER)",
-                 "month_of_year": "CAST(EXTRACT(MONTH FROM __x__) AS INTEGER)",
-                 "year_number": "CAST(EXTRACT(YEAR FROM __x__) AS INTEGER)",
-                 "quarter_of_year": "CAST(EXTRACT(QUARTER FROM __x__) AS INTEGER)",
-                 "hour_of_day": "CAST(EXTRACT(HOUR FROM __x__) AS INTEGER)",
-                 **{g: f"CAST(DATE_TRUNC('{g}', __x__) AS DATE)" for g in ("day", "week", "month", "quarter", "year")}},
-    "mysql": {"hour": "CAST(DATE_FORMAT(__x__, '%Y-%m-%d %H:00:00') AS DATETIME)",
-              "day": "DATE(__x__)",
-              "week": "DATE_SUB(DATE(__x__), INTERVAL WEEKDAY(__x__) DAY)",
-              "month": "DATE_SUB(DATE(__x__), INTERVAL (DAYOFMONTH(__x__) - 1) DAY)",
-              "quarter": "DATE_ADD(MAKEDATE(YEAR(__x__), 1), INTERVAL (QUARTER(__x__) - 1) QUARTER)",
-              "year": "MAKEDATE(YEAR(__x__), 1)",
-              "dow": "WEEKDAY(__x__) + 1", "month_of_year": "MONTH(__x__)", "quarter_of_year": "QUARTER(__x__)",
-              "year_number": "YEAR(__x__)",
-              "hour_of_day": "HOUR(__x__)"},
+    "duckdb": {
+        "hour": "DATE_TRUNC('hour', __x__)",
+        "dow": "ISODOW(__x__)",
+        "month_of_year": "MONTH(__x__)",
+        "year_number": "YEAR(__x__)",
+        "quarter_of_year": "QUARTER(__x__)",
+        "hour_of_day": "HOUR(__x__)",
+        **{g: f"CAST(DATE_TRUNC('{g}', __x__) AS DATE)" for g in ("day", "week", "month", "quarter", "year")},
+    },
+    "postgres": {
+        "hour": "DATE_TRUNC('hour', __x__)",
+        "dow": "CAST(EXTRACT(ISODOW FROM __x__) AS INTEGER)",
+        "month_of_year": "CAST(EXTRACT(MONTH FROM __x__) AS INTEGER)",
+        "year_number": "CAST(EXTRACT(YEAR FROM __x__) AS INTEGER)",
+        "quarter_of_year": "CAST(EXTRACT(QUARTER FROM __x__) AS INTEGER)",
+        "hour_of_day": "CAST(EXTRACT(HOUR FROM __x__) AS INTEGER)",
+        **{g: f"CAST(DATE_TRUNC('{g}', __x__) AS DATE)" for g in ("day", "week", "month", "quarter", "year")},
+    },
+    "mysql": {
+        "hour": "CAST(DATE_FORMAT(__x__, '%Y-%m-%d %H:00:00') AS DATETIME)",
+        "day": "DATE(__x__)",
+        "week": "DATE_SUB(DATE(__x__), INTERVAL WEEKDAY(__x__) DAY)",
+        "month": "DATE_SUB(DATE(__x__), INTERVAL (DAYOFMONTH(__x__) - 1) DAY)",
+        "quarter": "DATE_ADD(MAKEDATE(YEAR(__x__), 1), INTERVAL (QUARTER(__x__) - 1) QUARTER)",
+        "year": "MAKEDATE(YEAR(__x__), 1)",
+        "dow": "WEEKDAY(__x__) + 1",
+        "month_of_year": "MONTH(__x__)",
+        "quarter_of_year": "QUARTER(__x__)",
+        "year_number": "YEAR(__x__)",
+        "hour_of_day": "HOUR(__x__)",
+    },
 }
 _SHIFT = {
     "duckdb": "CAST(__x__ + INTERVAL '{n}' {unit} AS {cast})",
@@ -54,7 +66,8 @@ _PERCENTILE = {
 }
 # Words that must be quoted when used as a name (the union of what the three dialects reserve and we might
 # plausibly generate or meet as a model/entity name).
-RESERVED = frozenset("""
+RESERVED = frozenset(
+    """
 all analyse analyze and any array as asc asymmetric between both by case cast change check collate column
 condition constraint create cross current_date current_time current_timestamp current_user default delete
 desc describe distinct div do dual else end except false fetch for foreign from full grant group having in
@@ -62,7 +75,8 @@ index inner insert intersect interval into is join key keys lateral leading left
 localtimestamp mod natural not null offset on only or order outer over partition placing primary range read
 references rename right row rows select session_user set symmetric table then to trailing true union unique
 update user using values when where window with
-""".split())
+""".split()
+)
 _SAFE_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
@@ -70,8 +84,10 @@ def normalize_dialect(dialect: str) -> str:
     """Map a dialect or SQLAlchemy backend name to one the compiler speaks (duckdb, postgres, mysql)."""
     name = _DIALECT_ALIASES.get(dialect.lower(), dialect.lower())
     if name not in DIALECTS:
-        raise UserError(f"the compiler does not speak the SQL dialect '{dialect}'",
-                        f"supported: {', '.join(DIALECTS)} (PostgreSQL, MySQL/MariaDB, DuckDB)")
+        raise UserError(
+            f"the compiler does not speak the SQL dialect '{dialect}'",
+            f"supported: {', '.join(DIALECTS)} (PostgreSQL, MySQL/MariaDB, DuckDB)",
+        )
     return name
 
 
@@ -110,8 +126,10 @@ def shift(value: exp.Expression, n: int, unit: str, dialect: str, timestamp: boo
 def percentile(value: exp.Expression, p: float, dialect: str, agg_name: str) -> exp.Expression:
     """A continuous percentile aggregate (median is p = 0.5)."""
     if dialect not in _PERCENTILE:
-        raise UserError(f"the {agg_name} aggregate is not available on {dialect}",
-                        "MySQL/MariaDB have no percentile aggregate; use avg or run on DuckDB/PostgreSQL")
+        raise UserError(
+            f"the {agg_name} aggregate is not available on {dialect}",
+            "MySQL/MariaDB have no percentile aggregate; use avg or run on DuckDB/PostgreSQL",
+        )
     return fill(_PERCENTILE[dialect].format(p=repr(float(p))), dialect, value)
 
 

@@ -27,12 +27,29 @@ UNITS: tuple[Unit, ...] = (
     Unit("hours", "duration", 60.0, ("hour", "hours", "hr", "hrs", "h"), "hours"),
     Unit("days", "duration", 1440.0, ("day", "days"), "days"),
     Unit("miles", "distance", 1.609344, ("mile", "miles", "mi"), "miles"),
-    Unit("kilometers", "distance", 1.0, ("kilometer", "kilometers", "kilometre", "kilometres", "km", "kms"), "km"),
+    Unit(
+        "kilometers",
+        "distance",
+        1.0,
+        ("kilometer", "kilometers", "kilometre", "kilometres", "km", "kms"),
+        "km",
+    ),
     Unit("feet", "distance", 0.0003048, ("foot", "feet", "ft"), "feet"),
-    Unit("percent", "share", 0.01, ("percent", "per cent", "pct", "%", "percentage", "percentage points"),
-         "percent"),
+    Unit(
+        "percent",
+        "share",
+        0.01,
+        ("percent", "per cent", "pct", "%", "percentage", "percentage points"),
+        "percent",
+    ),
     Unit("fraction", "share", 1.0, ("fraction",), "as a fraction"),
-    Unit("currency", "money", 1.0, ("dollar", "dollars", "usd", "$", "bucks", "euro", "euros", "eur"), "dollars"),
+    Unit(
+        "currency",
+        "money",
+        1.0,
+        ("dollar", "dollars", "usd", "$", "bucks", "euro", "euros", "eur"),
+        "dollars",
+    ),
     Unit("years", "age", 1.0, ("year", "years", "yr", "yrs"), "years"),
     Unit("inches", "length", 1.0, ("inch", "inches"), "inches"),
     Unit("mph", "speed", 1.0, ("mph", "miles per hour"), "mph"),
@@ -62,10 +79,25 @@ def unit_words() -> frozenset[str]:
     return frozenset(_BY_WORD)
 
 
-_NAME_UNITS = (("_miles", "miles"), ("_mi", "miles"), ("_km", "kilometers"), ("_minutes", "minutes"),
-               ("_mins", "minutes"), ("_min", "minutes"), ("_hours", "hours"), ("_hrs", "hours"), ("_days", "days"),
-               ("_seconds", "seconds"), ("_secs", "seconds"), ("_pct", "percent"), ("_percent", "percent"),
-               ("_usd", "currency"), ("_feet", "feet"), ("_ft", "feet"), ("_mph", "mph"))
+_NAME_UNITS = (
+    ("_miles", "miles"),
+    ("_mi", "miles"),
+    ("_km", "kilometers"),
+    ("_minutes", "minutes"),
+    ("_mins", "minutes"),
+    ("_min", "minutes"),
+    ("_hours", "hours"),
+    ("_hrs", "hours"),
+    ("_days", "days"),
+    ("_seconds", "seconds"),
+    ("_secs", "seconds"),
+    ("_pct", "percent"),
+    ("_percent", "percent"),
+    ("_usd", "currency"),
+    ("_feet", "feet"),
+    ("_ft", "feet"),
+    ("_mph", "mph"),
+)
 
 
 def unit_from_name(column: str) -> str | None:

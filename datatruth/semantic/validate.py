@@ -58,16 +58,24 @@ def validate(layer: SemanticLayer, warehouse_columns: Schema | None = None) -> l
     return _unique(issues)
 
 
-def _run_rule(name: str, rule: Rule, layer: SemanticLayer, schema: dict[str, dict[str, str]] | None) -> list[Issue]:
+def _run_rule(
+    name: str, rule: Rule, layer: SemanticLayer, schema: dict[str, dict[str, str]] | None
+) -> list[Issue]:
     """The issues of one rule; a rule that crashes is reported as an issue, so that the other rules still run."""
     try:
         return rule(layer, schema)
     except Exception as err:  # noqa: BLE001 - a bug in one rule becomes an issue; the traceback goes to the log
         log.exception("validation rule %r crashed", name)
         where = layer.source_files[0] if layer.source_files else "semantic model"
-        return [Issue(where, None, f"validation rule '{name}' crashed ({type(err).__name__}: {_first_line(err)}); "
-                                   "the other rules still ran",
-                      "this is a bug in DataTruth, not in the model: report it with the model files")]
+        return [
+            Issue(
+                where,
+                None,
+                f"validation rule '{name}' crashed ({type(err).__name__}: {_first_line(err)}); "
+                "the other rules still ran",
+                "this is a bug in DataTruth, not in the model: report it with the model files",
+            )
+        ]
 
 
 def _verified_plans_compile(layer: SemanticLayer) -> list[Issue]:
@@ -80,8 +88,11 @@ def _verified_plans_compile(layer: SemanticLayer) -> list[Issue]:
         try:
             compile_plan(QueryPlan.from_dict(dict(q.plan)), layer, "duckdb")
         except UserError as err:
-            issues.append(q.origin.issue(f"verified question '{q.question}' cannot be answered: {err.message}",
-                                         err.hint, "plan"))
+            issues.append(
+                q.origin.issue(
+                    f"verified question '{q.question}' cannot be answered: {err.message}", err.hint, "plan"
+                )
+            )
     return issues
 
 
@@ -110,22 +121,33 @@ def _duplicates(layer: SemanticLayer) -> list[Issue]:
                 continue
             if name in first:
                 where = first[name]
-                issues.append(origin.issue(f"duplicate {what} '{name}'",
-                                           f"first defined at {where.file}:{where.line}; rename one", "name"))
+                issues.append(
+                    origin.issue(
+                        f"duplicate {what} '{name}'",
+                        f"first defined at {where.file}:{where.line}; rename one",
+                        "name",
+                    )
+                )
             else:
                 first[name] = origin
 
     check(((m.name, m.origin) for m in layer.models), "semantic model")
     check(((m.name, m.origin) for m in layer.metrics), "metric")
     check(((me.name, me.origin) for m in layer.models for me in m.measures), "measure")
-    check(((f"{m.prefix}{SEPARATOR}{d.name}", d.origin) for m in layer.models for d in m.dimensions),
-          "dimension (qualified name)")
+    check(
+        ((f"{m.prefix}{SEPARATOR}{d.name}", d.origin) for m in layer.models for d in m.dimensions),
+        "dimension (qualified name)",
+    )
     for model in layer.models:
         check(((e.name, e.origin) for e in model.entities), f"entity in model '{model.name}'")
         primaries = [e for e in model.entities if e.type == "primary"]
         if len(primaries) > 1:
-            issues.append(primaries[1].origin.issue(f"model '{model.name}' has more than one primary entity",
-                                                    "keep one primary entity; mark other keys unique or foreign"))
+            issues.append(
+                primaries[1].origin.issue(
+                    f"model '{model.name}' has more than one primary entity",
+                    "keep one primary entity; mark other keys unique or foreign",
+                )
+            )
     check(((q.question.strip().lower(), q.origin) for q in layer.verified_questions), "verified question")
     return issues
 
@@ -153,27 +175,50 @@ def _references(layer: SemanticLayer) -> list[Issue]:  # noqa: C901 - one refere
         if default:
             problem = _time_dimension_ok(layer, model, default)
             if problem:
-                issues.append(model.origin.issue(f"model '{model.name}': defaults.agg_time_dimension: {problem}",
-                                                 "name a time dimension of this model", "defaults"))
+                issues.append(
+                    model.origin.issue(
+                        f"model '{model.name}': defaults.agg_time_dimension: {problem}",
+                        "name a time dimension of this model",
+                        "defaults",
+                    )
+                )
         for measure in model.measures:
             if measure.agg_time_dimension:
                 problem = _time_dimension_ok(layer, model, measure.agg_time_dimension)
                 if problem:
-                    issues.append(measure.origin.issue(f"measure '{measure.name}': {problem}",
-                                                       "name a time dimension of this model", "agg_time_dimension"))
+                    issues.append(
+                        measure.origin.issue(
+                            f"measure '{measure.name}': {problem}",
+                            "name a time dimension of this model",
+                            "agg_time_dimension",
+                        )
+                    )
     for metric in layer.metrics:
         if metric.measure and metric.measure not in measures:
-            issues.append(metric.origin.issue(f"metric '{metric.name}' uses measure '{metric.measure}', which does "
-                                              "not exist", _near(metric.measure, measures), "measure"))
+            issues.append(
+                metric.origin.issue(
+                    f"metric '{metric.name}' uses measure '{metric.measure}', which does not exist",
+                    _near(metric.measure, measures),
+                    "measure",
+                )
+            )
         for key in ("numerator", "denominator"):
             ref = getattr(metric, key)
             if ref and ref not in metrics:
-                issues.append(metric.origin.issue(f"metric '{metric.name}': {key} '{ref}' is not a metric",
-                                                  _near(ref, metrics), key))
+                issues.append(
+                    metric.origin.issue(
+                        f"metric '{metric.name}': {key} '{ref}' is not a metric", _near(ref, metrics), key
+                    )
+                )
         for inp in metric.metrics:
             if inp.name not in metrics:
-                issues.append(metric.origin.issue(f"metric '{metric.name}' uses input metric '{inp.name}', which "
-                                                  "does not exist", _near(inp.name, metrics), "metrics"))
+                issues.append(
+                    metric.origin.issue(
+                        f"metric '{metric.name}' uses input metric '{inp.name}', which does not exist",
+                        _near(inp.name, metrics),
+                        "metrics",
+                    )
+                )
         if metric.type == "derived" and metric.expr:
             issues += _derived_expr(metric)
         if metric.time_dimension and metric.measure and metric.measure in measures:
@@ -188,11 +233,21 @@ def _derived_expr(metric: Metric) -> list[Issue]:
     try:
         tree = sqlglot.parse_one(metric.expr or "")
     except SqlglotError as err:
-        return [metric.origin.issue(f"metric '{metric.name}': expr is not valid SQL: {_first_line(err)}", "", "expr")]
+        return [
+            metric.origin.issue(
+                f"metric '{metric.name}': expr is not valid SQL: {_first_line(err)}", "", "expr"
+            )
+        ]
     refs = {i.ref for i in metric.metrics}
-    return [metric.origin.issue(f"metric '{metric.name}': expr uses '{c.name}', which is not one of its inputs",
-                                f"inputs: {', '.join(sorted(refs)) or 'none'}; list it under 'metrics'", "expr")
-            for c in tree.find_all(exp.Column) if c.name not in refs]
+    return [
+        metric.origin.issue(
+            f"metric '{metric.name}': expr uses '{c.name}', which is not one of its inputs",
+            f"inputs: {', '.join(sorted(refs)) or 'none'}; list it under 'metrics'",
+            "expr",
+        )
+        for c in tree.find_all(exp.Column)
+        if c.name not in refs
+    ]
 
 
 def _cycles(layer: SemanticLayer) -> list[Issue]:
@@ -206,12 +261,16 @@ def _cycles(layer: SemanticLayer) -> list[Issue]:
         stack.append(name)
         for child in graph.get(name, ()):
             if state.get(child) == 1:
-                cycle = stack[stack.index(child):] + [child]
+                cycle = stack[stack.index(child) :] + [child]
                 key = frozenset(cycle)
                 if key not in reported:
                     reported.add(key)
-                    issues.append(layer.metric(child).origin.issue(
-                        f"metric cycle: {' → '.join(cycle)}", "a metric cannot depend on itself; break the loop"))
+                    issues.append(
+                        layer.metric(child).origin.issue(
+                            f"metric cycle: {' → '.join(cycle)}",
+                            "a metric cannot depend on itself; break the loop",
+                        )
+                    )
             elif child in graph and state.get(child) is None:
                 visit(child, stack)
         stack.pop()
@@ -231,10 +290,14 @@ def _entity_shapes(layer: SemanticLayer) -> list[Issue]:
         for entity in model.entities:
             n = len(entity.key_exprs)
             if entity.name in sizes and sizes[entity.name][0] != n:
-                issues.append(entity.origin.issue(
-                    f"entity '{entity.name}' has {n} key expression(s) here but {sizes[entity.name][0]} on model "
-                    f"'{sizes[entity.name][1]}'", "a shared entity must have the same number of key parts everywhere",
-                    "expr"))
+                issues.append(
+                    entity.origin.issue(
+                        f"entity '{entity.name}' has {n} key expression(s) here but {sizes[entity.name][0]} on model "
+                        f"'{sizes[entity.name][1]}'",
+                        "a shared entity must have the same number of key parts everywhere",
+                        "expr",
+                    )
+                )
             sizes.setdefault(entity.name, (n, model.name))
     for name in sizes:
         holders = [m for m in layer.models if (e := m.entity(name)) and e.is_unique_side]
@@ -242,9 +305,12 @@ def _entity_shapes(layer: SemanticLayer) -> list[Issue]:
         if users and not holders:
             foreign = users[0].entity(name)
             assert foreign is not None  # narrows the type only: `users` keeps models that have this entity
-            issues.append(foreign.origin.issue(
-                f"foreign entity '{name}' of model '{users[0].name}' has no model where it is primary or unique",
-                "add the model that owns this key, or remove the entity"))
+            issues.append(
+                foreign.origin.issue(
+                    f"foreign entity '{name}' of model '{users[0].name}' has no model where it is primary or unique",
+                    "add the model that owns this key, or remove the entity",
+                )
+            )
     return issues
 
 
@@ -256,9 +322,13 @@ def _join_paths(layer: SemanticLayer) -> list[Issue]:
             tied = graph.ambiguous(source.name, target.name)
             if tied:
                 paths = "; ".join(p.describe() for p in tied)
-                issues.append(source.origin.issue(
-                    f"ambiguous join path from '{source.name}' to '{target.name}': {paths}",
-                    "make one path unique: rename an entity or mark one key foreign only", "entities"))
+                issues.append(
+                    source.origin.issue(
+                        f"ambiguous join path from '{source.name}' to '{target.name}': {paths}",
+                        "make one path unique: rename an entity or mark one key foreign only",
+                        "entities",
+                    )
+                )
     return issues
 
 
@@ -279,10 +349,13 @@ def _ratio_parts(layer: SemanticLayer) -> list[Issue]:
             for b, b_time in bottom:
                 if a.name == b.name or graph.connected(a.name, b.name) or (a_time and b_time):
                     continue  # same model, linked by entities, or able to meet on metric_time
-                issues.append(metric.origin.issue(
-                    f"ratio '{metric.name}': numerator on '{a.name}' and denominator on '{b.name}' share no entity "
-                    "and no time dimension, so they cannot be computed at the same grain",
-                    "link the models with an entity or give both measures a time dimension"))
+                issues.append(
+                    metric.origin.issue(
+                        f"ratio '{metric.name}': numerator on '{a.name}' and denominator on '{b.name}' share no entity "
+                        "and no time dimension, so they cannot be computed at the same grain",
+                        "link the models with an entity or give both measures a time dimension",
+                    )
+                )
     return issues
 
 
@@ -308,9 +381,13 @@ def _time_metrics(layer: SemanticLayer) -> list[Issue]:
         except UserError:
             continue
         if metric.time_dimension is None and model.agg_time_dimension_name(measure) is None:
-            issues.append(metric.origin.issue(
-                f"cumulative metric '{metric.name}' has no time dimension: measure '{measure.name}' of model "
-                f"'{model.name}' has no agg_time_dimension", "set defaults.agg_time_dimension on the model"))
+            issues.append(
+                metric.origin.issue(
+                    f"cumulative metric '{metric.name}' has no time dimension: measure '{measure.name}' of model "
+                    f"'{model.name}' has no agg_time_dimension",
+                    "set defaults.agg_time_dimension on the model",
+                )
+            )
     return issues
 
 
@@ -318,29 +395,44 @@ def _verified_questions(layer: SemanticLayer) -> list[Issue]:
     issues: list[Issue] = []
     for q in layer.verified_questions:
         if q.onboarding and q.plan is None:
-            issues.append(q.origin.issue(f"onboarding question '{q.question}' needs a plan",
-                                         "a starter is answered from its plan; SQL cannot pass the planner's checks",
-                                         "onboarding"))
+            issues.append(
+                q.origin.issue(
+                    f"onboarding question '{q.question}' needs a plan",
+                    "a starter is answered from its plan; SQL cannot pass the planner's checks",
+                    "onboarding",
+                )
+            )
         if q.plan is not None:
             try:
                 plan = QueryPlan.from_dict(dict(q.plan))
             except UserError as err:
-                issues.append(q.origin.issue(f"verified question '{q.question}': {err.message}", err.hint, "plan"))
+                issues.append(
+                    q.origin.issue(f"verified question '{q.question}': {err.message}", err.hint, "plan")
+                )
                 continue
             for name in plan.metrics:
                 if not layer.has_metric(name):
-                    issues.append(q.origin.issue(f"verified question '{q.question}' uses unknown metric '{name}'",
-                                                 "", "plan"))
+                    issues.append(
+                        q.origin.issue(
+                            f"verified question '{q.question}' uses unknown metric '{name}'", "", "plan"
+                        )
+                    )
             for d in list(plan.dimensions) + [_Ref(f.dimension) for f in plan.filters]:
                 if d.name != METRIC_TIME and not layer.has_dimension(d.name):
-                    issues.append(q.origin.issue(f"verified question '{q.question}' uses unknown dimension "
-                                                 f"'{d.name}'", "", "plan"))
+                    issues.append(
+                        q.origin.issue(
+                            f"verified question '{q.question}' uses unknown dimension '{d.name}'", "", "plan"
+                        )
+                    )
         elif q.sql is not None:
             try:
                 sqlglot.parse_one(q.sql)
             except SqlglotError as err:
-                issues.append(q.origin.issue(f"verified question '{q.question}': sql does not parse: "
-                                             f"{_first_line(err)}", "", "sql"))
+                issues.append(
+                    q.origin.issue(
+                        f"verified question '{q.question}': sql does not parse: {_first_line(err)}", "", "sql"
+                    )
+                )
     return issues
 
 
@@ -358,17 +450,26 @@ def _language(layer: SemanticLayer) -> list[Issue]:
 
     def dim_issue(origin: Origin, what: str, name: str, key: str) -> None:
         if name not in dims:
-            issues.append(origin.issue(f"{what} names dimension '{name}', which does not exist",
-                                       _near(name, dims), key))
+            issues.append(
+                origin.issue(f"{what} names dimension '{name}', which does not exist", _near(name, dims), key)
+            )
 
     for p in layer.phrasings:
         what = f"phrasing {list(p.words)}"
         if p.metric and p.metric not in metrics:
-            issues.append(p.origin.issue(f"{what} names metric '{p.metric}', which does not exist",
-                                         _near(p.metric, metrics), "metric"))
+            issues.append(
+                p.origin.issue(
+                    f"{what} names metric '{p.metric}', which does not exist",
+                    _near(p.metric, metrics),
+                    "metric",
+                )
+            )
         if p.model and p.model not in models:
-            issues.append(p.origin.issue(f"{what} names model '{p.model}', which does not exist",
-                                         _near(p.model, models), "model"))
+            issues.append(
+                p.origin.issue(
+                    f"{what} names model '{p.model}', which does not exist", _near(p.model, models), "model"
+                )
+            )
         if p.dimension:
             dim_issue(p.origin, what, p.dimension, "dimension")
     seen: dict[str, Origin] = {}
@@ -376,8 +477,13 @@ def _language(layer: SemanticLayer) -> list[Issue]:
         for word in (period.name, *period.synonyms):
             key = word.strip().lower()
             if key in seen:
-                issues.append(period.origin.issue(f"named period '{word}' is defined twice",
-                                                  f"first at {seen[key].file}:{seen[key].line}", "name"))
+                issues.append(
+                    period.origin.issue(
+                        f"named period '{word}' is defined twice",
+                        f"first at {seen[key].file}:{seen[key].line}",
+                        "name",
+                    )
+                )
             seen.setdefault(key, period.origin)
     for concept in layer.concepts:
         for name in concept.dimensions:
@@ -406,13 +512,20 @@ def _expressions(layer: SemanticLayer, schema: dict[str, dict[str, str]] | None)
                 exprs.append((f"measure '{m.name}' filter", m.filter, m.origin, "filter", False))
         for metric in layer.metrics:
             if metric.filter and metric.measure and model.measure(metric.measure):
-                exprs.append((f"metric '{metric.name}' filter", metric.filter, metric.origin, "filter", False))
+                exprs.append(
+                    (f"metric '{metric.name}' filter", metric.filter, metric.origin, "filter", False)
+                )
         for what, text, origin, key, is_time in exprs:
             try:
                 tree = sp.parse_expr(text)
             except SqlglotError as err:
-                issues.append(origin.issue(f"{what} of model '{model.name}': expression does not parse: "
-                                           f"{_first_line(err)}", "write plain SQL over the model's columns", key))
+                issues.append(
+                    origin.issue(
+                        f"{what} of model '{model.name}': expression does not parse: {_first_line(err)}",
+                        "write plain SQL over the model's columns",
+                        key,
+                    )
+                )
                 continue
             if columns is None:
                 continue
@@ -425,20 +538,38 @@ def _expressions(layer: SemanticLayer, schema: dict[str, dict[str, str]] | None)
                     continue
                 if name == sp.PERIOD_START or name in columns:
                     continue
-                issues.append(origin.issue(
-                    f"{what} of model '{model.name}': column '{c.name}' does not exist in "
-                    f"{model.table or 'its SQL'}", _near(name, columns), key))
+                issues.append(
+                    origin.issue(
+                        f"{what} of model '{model.name}': column '{c.name}' does not exist in "
+                        f"{model.table or 'its SQL'}",
+                        _near(name, columns),
+                        key,
+                    )
+                )
             if is_time and isinstance(tree, exp.Column) and tree.name.lower() in columns:
                 kind = columns[tree.name.lower()]
                 if kind and not kind.startswith(_TIME_TYPES):
-                    issues.append(origin.issue(f"{what} of model '{model.name}' is a time dimension but column "
-                                               f"'{tree.name}' is {kind.upper()}",
-                                               "use a DATE/TIMESTAMP column, or CAST it in expr", key))
+                    issues.append(
+                        origin.issue(
+                            f"{what} of model '{model.name}' is a time dimension but column "
+                            f"'{tree.name}' is {kind.upper()}",
+                            "use a DATE/TIMESTAMP column, or CAST it in expr",
+                            key,
+                        )
+                    )
     return issues
 
 
-def _subquery_column(column: exp.Column, query: exp.Select, outer: dict[str, str],
-                     schema: dict[str, dict[str, str]], origin: Origin, what: str, model: str, key: str) -> list[Issue]:
+def _subquery_column(
+    column: exp.Column,
+    query: exp.Select,
+    outer: dict[str, str],
+    schema: dict[str, dict[str, str]],
+    origin: Origin,
+    what: str,
+    model: str,
+    key: str,
+) -> list[Issue]:
     """Issues for a column inside a subquery of a filter, checked against the tables that subquery reads."""
     sources: dict[str, str] = {}  # alias or table name → table name
     for table in [query.args.get("from_") or query.args.get("from")] + list(query.args.get("joins") or []):
@@ -447,8 +578,11 @@ def _subquery_column(column: exp.Column, query: exp.Select, outer: dict[str, str
             sources[node.alias_or_name.lower()] = node.name.lower()
     for table in sorted(set(sources.values())):
         if table not in schema:
-            return [origin.issue(f"{what} of model '{model}': table '{table}' does not exist",
-                                 _near(table, schema), key)]
+            return [
+                origin.issue(
+                    f"{what} of model '{model}': table '{table}' does not exist", _near(table, schema), key
+                )
+            ]
     name = column.name.lower()
     if column.table:
         table = sources.get(column.table.lower())
@@ -460,19 +594,27 @@ def _subquery_column(column: exp.Column, query: exp.Select, outer: dict[str, str
     if any(name in schema[t] for t in candidates) or (not column.table and name in outer):
         return []
     known = {c for t in candidates for c in schema[t]}
-    return [origin.issue(f"{what} of model '{model}': column '{column.name}' does not exist in "
-                         f"{', '.join(candidates) or 'the subquery'}", _near(name, known), key)]
+    return [
+        origin.issue(
+            f"{what} of model '{model}': column '{column.name}' does not exist in "
+            f"{', '.join(candidates) or 'the subquery'}",
+            _near(name, known),
+            key,
+        )
+    ]
 
 
-def _model_columns(model: SemanticModel, schema: dict[str, dict[str, str]] | None,
-                   issues: list[Issue]) -> dict[str, str] | None:
+def _model_columns(
+    model: SemanticModel, schema: dict[str, dict[str, str]] | None, issues: list[Issue]
+) -> dict[str, str] | None:
     """The model's columns (name → type), or None when they cannot be known."""
     if model.sql:
         try:
             tree = sqlglot.parse_one(model.sql)
         except SqlglotError as err:
-            issues.append(model.origin.issue(f"model '{model.name}': sql does not parse: {_first_line(err)}", "",
-                                             "sql"))
+            issues.append(
+                model.origin.issue(f"model '{model.name}': sql does not parse: {_first_line(err)}", "", "sql")
+            )
             return None
         if not isinstance(tree, exp.Query):
             issues.append(model.origin.issue(f"model '{model.name}': sql must be a SELECT", "", "sql"))
@@ -481,8 +623,14 @@ def _model_columns(model: SemanticModel, schema: dict[str, dict[str, str]] | Non
             ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
             for table in tree.find_all(exp.Table):
                 if table.name.lower() not in schema and table.name.lower() not in ctes:
-                    issues.append(model.origin.issue(f"model '{model.name}': sql reads table '{table.name}', which "
-                                                     "is not in the warehouse", _near(table.name, schema), "sql"))
+                    issues.append(
+                        model.origin.issue(
+                            f"model '{model.name}': sql reads table '{table.name}', which "
+                            "is not in the warehouse",
+                            _near(table.name, schema),
+                            "sql",
+                        )
+                    )
         names = [s.alias_or_name.lower() for s in tree.selects]
         if "*" in names or not names:
             return None
@@ -492,8 +640,13 @@ def _model_columns(model: SemanticModel, schema: dict[str, dict[str, str]] | Non
     name = model.table.lower()
     found = schema.get(name) or schema.get(name.rsplit(".", 1)[-1])
     if found is None:
-        issues.append(model.origin.issue(f"model '{model.name}': table '{model.table}' is not in the warehouse",
-                                         _near(name, schema), "table"))
+        issues.append(
+            model.origin.issue(
+                f"model '{model.name}': table '{model.table}' is not in the warehouse",
+                _near(name, schema),
+                "table",
+            )
+        )
     return found
 
 
@@ -527,6 +680,7 @@ RULES: tuple[tuple[str, Rule], ...] = (
 
 # -- workspaces --------------------------------------------------------------------------------------------
 
+
 def warehouse_schema(ws: Workspace) -> dict[str, dict[str, str]]:
     """The live schema of a workspace's warehouse: table → {column: type}."""
     if importlib.util.find_spec("datatruth.warehouse.engine") is not None:
@@ -540,10 +694,12 @@ def _schema_via_sqlalchemy(url: str) -> dict[str, dict[str, str]]:
     if url.startswith("duckdb:///"):
         import duckdb
 
-        con = duckdb.connect(url[len("duckdb:///"):], read_only=True)
+        con = duckdb.connect(url[len("duckdb:///") :], read_only=True)
         try:
-            rows = con.execute("SELECT table_name, column_name, data_type FROM information_schema.columns "
-                               "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position").fetchall()
+            rows = con.execute(
+                "SELECT table_name, column_name, data_type FROM information_schema.columns "
+                "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position"
+            ).fetchall()
         finally:
             con.close()
         schema: dict[str, dict[str, str]] = {}
@@ -555,7 +711,10 @@ def _schema_via_sqlalchemy(url: str) -> dict[str, dict[str, str]]:
     engine = sa.create_engine(url)
     try:
         inspector = sa.inspect(engine)
-        return {t: {c["name"]: str(c["type"]) for c in inspector.get_columns(t)} for t in inspector.get_table_names()}
+        return {
+            t: {c["name"]: str(c["type"]) for c in inspector.get_columns(t)}
+            for t in inspector.get_table_names()
+        }
     finally:
         engine.dispose()
 
@@ -575,8 +734,11 @@ def activate(ws: Workspace) -> SemanticLayer:
     schema = warehouse_schema(ws)
     issues = validate(layer, schema)
     if issues:
-        raise ConfigError(f"the semantic model of workspace '{ws.name}' has {len(issues)} problem(s) and was not "
-                          "activated", "fix each line listed; the previous model stays in use", issues)
+        raise ConfigError(
+            f"the semantic model of workspace '{ws.name}' has {len(issues)} problem(s) and was not activated",
+            "fix each line listed; the previous model stays in use",
+            issues,
+        )
     return with_columns(layer, schema, ws.config.sensitive_columns)
 
 

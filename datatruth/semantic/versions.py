@@ -44,16 +44,21 @@ def _resolve(ws: Workspace, name: str) -> Path:
     for root in model_roots(ws):
         if path == root or (root.is_dir() and path.is_relative_to(root)):
             return path
-    raise UserError(f"'{name}' is outside this workspace's semantic model paths",
-                    "add the file or its folder under semantic_models: in workspace.yaml first")
+    raise UserError(
+        f"'{name}' is outside this workspace's semantic model paths",
+        "add the file or its folder under semantic_models: in workspace.yaml first",
+    )
 
 
 def files_on_disk(ws: Workspace) -> dict[str, str]:
     """The model files as they are on disk now, keyed by path relative to the workspace folder."""
     out: dict[str, str] = {}
     for root in model_roots(ws):
-        found = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()) \
-            if root.is_dir() else ([root] if root.is_file() else [])
+        found = (
+            sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+            if root.is_dir()
+            else ([root] if root.is_file() else [])
+        )
         for path in found:
             out[_relative(ws, path)] = path.read_text(encoding="utf-8")
     return out
@@ -82,7 +87,9 @@ def _write(ws: Workspace, files: dict[str, str], remove_others: bool) -> None:
         path.write_text(text, encoding="utf-8")
 
 
-def save_model(ws: Workspace, store: Store, files: dict[str, str], author: str, message: str) -> sv.SemanticVersion:
+def save_model(
+    ws: Workspace, store: Store, files: dict[str, str], author: str, message: str
+) -> sv.SemanticVersion:
     """Validate, then write changed files to disk and record a new version; ConfigError lists every issue."""
     access.require(store, ws.name, author, "edit_model")
     if not message.strip():
@@ -92,8 +99,11 @@ def save_model(ws: Workspace, store: Store, files: dict[str, str], author: str, 
         _resolve(ws, name)
     issues = check_files(ws, merged)
     if issues:
-        raise ConfigError(f"the model has {len(issues)} problem(s); nothing was saved",
-                          "fix each line listed and save again", issues)
+        raise ConfigError(
+            f"the model has {len(issues)} problem(s); nothing was saved",
+            "fix each line listed and save again",
+            issues,
+        )
     current_version(store, ws)  # the disk state before this save is a version of its own
     _write(ws, files, remove_others=False)
     return sv.save(store, ws.name, merged, author=author, message=message)
@@ -123,8 +133,14 @@ def diff(store: Store, ws: Workspace | str, v1: int, v2: int) -> str:
     for path in sorted(set(old.files) | set(new.files)):
         a = old.files.get(path, "").splitlines(keepends=True)
         b = new.files.get(path, "").splitlines(keepends=True)
-        lines = list(difflib.unified_diff(a, b, fromfile=f"v{v1}/{path}" if path in old.files else "/dev/null",
-                                          tofile=f"v{v2}/{path}" if path in new.files else "/dev/null"))
+        lines = list(
+            difflib.unified_diff(
+                a,
+                b,
+                fromfile=f"v{v1}/{path}" if path in old.files else "/dev/null",
+                tofile=f"v{v2}/{path}" if path in new.files else "/dev/null",
+            )
+        )
         if lines:
             chunks.append("".join(line if line.endswith("\n") else line + "\n" for line in lines))
     return "".join(chunks)
@@ -138,8 +154,11 @@ def restore(store: Store, ws: Workspace, version: int, author: str) -> sv.Semant
         _resolve(ws, name)
     issues = check_files(ws, old.files)
     if issues:
-        raise ConfigError(f"version {version} no longer validates against the warehouse; nothing was restored",
-                          "fix the issues listed in a new save instead", issues)
+        raise ConfigError(
+            f"version {version} no longer validates against the warehouse; nothing was restored",
+            "fix the issues listed in a new save instead",
+            issues,
+        )
     current_version(store, ws)
     _write(ws, old.files, remove_others=True)
     saved = sv.save(store, ws.name, dict(old.files), author=author, message=f"restore version {version}")
@@ -172,8 +191,14 @@ def layer_of(files: dict[str, str]) -> SemanticLayer:
     return layer
 
 
-def preview(ws: Workspace, files: dict[str, str], metric: str, dimension: str | None = None,
-            grain: str | None = None, rows: int = 10) -> Preview:
+def preview(
+    ws: Workspace,
+    files: dict[str, str],
+    metric: str,
+    dimension: str | None = None,
+    grain: str | None = None,
+    rows: int = 10,
+) -> Preview:
     """Compile a metric (by an optional dimension) from the editor's files, guard it and fetch a few rows."""
     from datatruth.semantic.compiler import compile_plan
     from datatruth.semantic.plan import DimensionRef, QueryPlan
@@ -183,13 +208,16 @@ def preview(ws: Workspace, files: dict[str, str], metric: str, dimension: str | 
     layer.metric(metric)
     dims = (DimensionRef(dimension, grain),) if dimension else ()
     warehouse = ws.warehouse
-    compiled = compile_plan(QueryPlan(metrics=(metric,), dimensions=dims, limit=rows), layer, warehouse.dialect)
+    compiled = compile_plan(
+        QueryPlan(metrics=(metric,), dimensions=dims, limit=rows), layer, warehouse.dialect
+    )
     safe = guard_sql(compiled.sql, compiled.dialect, ws.exposed_tables(), row_cap=rows)
     result = warehouse.run(safe, row_cap=rows)
     return Preview(compiled.sql, result.frame, bool(getattr(result, "truncated", False)))
 
 
 # -- editor helpers (the Semantic layer page) ----------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Catalog:
@@ -209,20 +237,38 @@ def catalog(layer: SemanticLayer, query: str = "") -> Catalog:
         blob = " ".join(texts).lower()
         return all(w in blob for w in words)
 
-    metrics = tuple({"metric": m.name, "type": m.type, "label": m.title, "format": m.format,
-                     "description": m.description, "synonyms": ", ".join(m.synonyms)}
-                    for m in layer.metrics if keep(m.name, m.label, m.description, *m.synonyms))
-    dims = tuple({"dimension": d.name, "label": column_label(layer, d.name), "type": d.dimension.type,
-                  "model": d.model.name,
-                  "grain": d.dimension.time_granularity or "", "description": d.dimension.description,
-                  "synonyms": ", ".join(d.dimension.synonyms), "samples": ", ".join(d.dimension.sample_values)}
-                 for d in layer.dimensions()
-                 if keep(d.name, d.dimension.label, d.dimension.description, *d.dimension.synonyms))
+    metrics = tuple(
+        {
+            "metric": m.name,
+            "type": m.type,
+            "label": m.title,
+            "format": m.format,
+            "description": m.description,
+            "synonyms": ", ".join(m.synonyms),
+        }
+        for m in layer.metrics
+        if keep(m.name, m.label, m.description, *m.synonyms)
+    )
+    dims = tuple(
+        {
+            "dimension": d.name,
+            "label": column_label(layer, d.name),
+            "type": d.dimension.type,
+            "model": d.model.name,
+            "grain": d.dimension.time_granularity or "",
+            "description": d.dimension.description,
+            "synonyms": ", ".join(d.dimension.synonyms),
+            "samples": ", ".join(d.dimension.sample_values),
+        }
+        for d in layer.dimensions()
+        if keep(d.name, d.dimension.label, d.dimension.description, *d.dimension.synonyms)
+    )
     return Catalog(metrics, dims)
 
 
-def edit_metric(files: dict[str, str], metric: str, *, description: str, synonyms: list[str],
-                format: str) -> dict[str, str]:
+def edit_metric(
+    files: dict[str, str], metric: str, *, description: str, synonyms: list[str], format: str
+) -> dict[str, str]:
     """The one changed file after setting a metric's description, synonyms and format.
 
     Only the lines of the keys whose value changed are rewritten; comments, order, quoting and every other
@@ -234,14 +280,20 @@ def edit_metric(files: dict[str, str], metric: str, *, description: str, synonym
         entry = _metric_entry(text, metric)
         if entry is None:
             continue
-        changes: dict[str, object] = {"description": description.strip() or rt.REMOVE,
-                                      "synonyms": cleaned or rt.REMOVE}
+        changes: dict[str, object] = {
+            "description": description.strip() or rt.REMOVE,
+            "synonyms": cleaned or rt.REMOVE,
+        }
         if format != "number" or "format" in entry:
-            changes["format"] = format  # "number" is the default: not written into an entry that never named it
+            changes["format"] = (
+                format  # "number" is the default: not written into an entry that never named it
+            )
         changed = rt.set_entry_fields(text, "metrics", metric, changes)
         if changed is not None:
             return {name: changed}
-    raise NotFound(f"metric '{metric}' is not in any model file", "reload the page; the files may have changed")
+    raise NotFound(
+        f"metric '{metric}' is not in any model file", "reload the page; the files may have changed"
+    )
 
 
 def _metric_entry(text: str, metric: str) -> dict | None:

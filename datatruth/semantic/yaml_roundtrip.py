@@ -90,13 +90,17 @@ def set_entry_fields(text: str, list_key: str, name: str, changes: Mapping[str, 
     if not isinstance(data, CommentedMap) or not isinstance(data.get(list_key), CommentedSeq):
         return None
     seq: CommentedSeq = data[list_key]
-    index = next((i for i, item in enumerate(seq) if isinstance(item, CommentedMap) and item.get("name") == name),
-                 None)
+    index = next(
+        (i for i, item in enumerate(seq) if isinstance(item, CommentedMap) and item.get("name") == name), None
+    )
     if index is None:
         return None
     item: CommentedMap = seq[index]
-    wanted = {k: v for k, v in changes.items()
-              if not (v is REMOVE and k not in item) and not (v is not REMOVE and _equal(item.get(k), v))}
+    wanted = {
+        k: v
+        for k, v in changes.items()
+        if not (v is REMOVE and k not in item) and not (v is not REMOVE and _equal(item.get(k), v))
+    }
     if not wanted:
         return text
     lines = text.splitlines(keepends=True)
@@ -135,8 +139,9 @@ def _entry_end(data: CommentedMap, list_key: str, seq: CommentedSeq, index: int,
     return data.lc.key(keys[position + 1])[0] if position + 1 < len(keys) else total
 
 
-def _replace_flow_entry(lines: list[str], item: CommentedMap, wanted: Mapping[str, Any], start: int, end: int,
-                        newline: str) -> str:
+def _replace_flow_entry(
+    lines: list[str], item: CommentedMap, wanted: Mapping[str, Any], start: int, end: int, newline: str
+) -> str:
     """A one-line entry (`- {name: x, ...}`) is written again as one line, keys in their order."""
     for key, new in wanted.items():
         if new is REMOVE:

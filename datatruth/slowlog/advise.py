@@ -32,9 +32,9 @@ from datatruth.slowlog.explain import (
 from datatruth.slowlog.rules import SchemaInfo, column_table, parse_quietly, quiet_sqlglot, tables_of
 
 MAX_INDEX_COLUMNS = 4
-MIN_REDUCTION_PCT = 10.0        # below this an index is not worth its write cost
+MIN_REDUCTION_PCT = 10.0  # below this an index is not worth its write cost
 TIMING_RUNS = 5
-MAX_COPY_ROWS = 2_000_000       # scratch copies of bigger tables are truncated (and say so)
+MAX_COPY_ROWS = 2_000_000  # scratch copies of bigger tables are truncated (and say so)
 
 
 class AdviceError(UserError):
@@ -61,8 +61,8 @@ class IndexAdvice:
     cost_after: float
     reduction_pct: float
     method: str
-    uses_index: bool = True                 # the plan with the index actually uses it
-    time_before_ms: float | None = None     # median wall time on the scratch copy, when measured
+    uses_index: bool = True  # the plan with the index actually uses it
+    time_before_ms: float | None = None  # median wall time on the scratch copy, when measured
     time_after_ms: float | None = None
     reason: str = ""
 
@@ -75,6 +75,7 @@ class IndexAdvice:
 # --------------------------------------------------------------------------------------------
 # candidates from the AST
 # --------------------------------------------------------------------------------------------
+
 
 @dataclass
 class _TableColumns:
@@ -101,7 +102,9 @@ def _is_value(node: exp.Expr | None) -> bool:
     return node is not None and not isinstance(node, exp.Column) and node.find(exp.Column) is None
 
 
-def candidate_indexes(sql: str, dialect: str = "postgres", schema: SchemaInfo | None = None) -> list[IndexCandidate]:  # noqa: C901 - one branch per predicate shape an index can serve, read top to bottom
+def candidate_indexes(  # noqa: C901 - one branch per predicate shape an index can serve, read top to bottom
+    sql: str, dialect: str = "postgres", schema: SchemaInfo | None = None
+) -> list[IndexCandidate]:
     """Propose indexes from WHERE equality/range predicates, JOIN keys and ORDER BY columns."""
     schema = schema or SchemaInfo()
     tree = parse_quietly(sql, dialect)
@@ -115,7 +118,9 @@ def candidate_indexes(sql: str, dialect: str = "postgres", schema: SchemaInfo | 
     conditions: list[exp.Expr] = [where.this for where in tree.find_all(exp.Where)]
     conditions += [join.args["on"] for join in tree.find_all(exp.Join) if join.args.get("on") is not None]
     for condition in conditions:
-        for node in condition.find_all(exp.EQ, exp.In, exp.Is, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Between, exp.Like):
+        for node in condition.find_all(
+            exp.EQ, exp.In, exp.Is, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Between, exp.Like
+        ):
             left, right = node.this, node.args.get("expression")
             if isinstance(node, exp.EQ) and isinstance(left, exp.Column) and isinstance(right, exp.Column):
                 for side in (left, right):
@@ -125,14 +130,20 @@ def candidate_indexes(sql: str, dialect: str = "postgres", schema: SchemaInfo | 
                 continue
             if isinstance(node, exp.EQ | exp.Is) or (isinstance(node, exp.In) and not node.args.get("query")):
                 column, value = (left, right) if isinstance(left, exp.Column) else (right, left)
-                found = _resolve(column, tree, schema) if (isinstance(node, exp.In) or _is_value(value)) else None
+                found = (
+                    _resolve(column, tree, schema) if (isinstance(node, exp.In) or _is_value(value)) else None
+                )
                 if found:
                     _add(slot(found[0]).equality, found[1])
                 continue
             if isinstance(node, exp.Like):
                 pattern = right
                 # Only a prefix pattern ('abc%') can be served by a B-tree range.
-                if not (isinstance(pattern, exp.Literal) and pattern.is_string and pattern.this[:1] not in ("%", "_")):
+                if not (
+                    isinstance(pattern, exp.Literal)
+                    and pattern.is_string
+                    and pattern.this[:1] not in ("%", "_")
+                ):
                     continue
             if isinstance(node, exp.Between):
                 left, right = node.this, node.args.get("low")
@@ -181,7 +192,9 @@ def _qualified(table: str, dialect: str) -> str:
     return ".".join(_quote(part, dialect) for part in table.split("."))
 
 
-def index_ddl(candidate: IndexCandidate, dialect: str, table: str | None = None, name: str | None = None) -> str:
+def index_ddl(
+    candidate: IndexCandidate, dialect: str, table: str | None = None, name: str | None = None
+) -> str:
     """CREATE INDEX statement for a candidate (on `table` when given, e.g. a scratch copy; name '' = unnamed)."""
     columns = ", ".join(_quote(column, dialect) for column in candidate.columns)
     if name is None:
@@ -194,19 +207,20 @@ def _reduction(before: float, after: float) -> float:
     return 0.0 if before <= 0 else round(100.0 * (before - after) / before, 2)
 
 
-
-
 # --------------------------------------------------------------------------------------------
 # PostgreSQL: hypopg
 # --------------------------------------------------------------------------------------------
+
 
 def prove_pg_hypopg(url: str, sql: str, candidates: Sequence[IndexCandidate]) -> list[IndexAdvice]:
     """Compare planner total cost without and with each candidate as a hypothetical (hypopg) index."""
     advice: list[IndexAdvice] = []
     with connect(url) as conn:
         if conn.execute(sa.text("SELECT 1 FROM pg_extension WHERE extname = 'hypopg'")).scalar() is None:
-            raise AdviceError("the hypopg extension is not installed in this database",
-                              "install postgresql-<version>-hypopg and run CREATE EXTENSION hypopg")
+            raise AdviceError(
+                "the hypopg extension is not installed in this database",
+                "install postgresql-<version>-hypopg and run CREATE EXTENSION hypopg",
+            )
         conn.commit()
         before_plan = explain_json_pg(conn, sql)
         cost_before = float(before_plan["Plan"]["Total Cost"])
@@ -215,8 +229,10 @@ def prove_pg_hypopg(url: str, sql: str, candidates: Sequence[IndexCandidate]) ->
             # Unnamed: hypopg names the index itself (<oid>btree_table_col).
             hypothetical = index_ddl(candidate, "postgres", name="")
             try:
-                row = conn.execute(sa.text("SELECT indexrelid, indexname FROM hypopg_create_index(:ddl)"),
-                                   {"ddl": hypothetical}).one()
+                row = conn.execute(
+                    sa.text("SELECT indexrelid, indexname FROM hypopg_create_index(:ddl)"),
+                    {"ddl": hypothetical},
+                ).one()
                 conn.commit()
                 after_plan = explain_json_pg(conn, sql)
             finally:
@@ -224,17 +240,26 @@ def prove_pg_hypopg(url: str, sql: str, candidates: Sequence[IndexCandidate]) ->
                 conn.commit()
             nodes = pg_nodes(after_plan)
             cost_after = float(after_plan["Plan"]["Total Cost"])
-            advice.append(IndexAdvice(
-                table=candidate.table, columns=candidate.columns, ddl=ddl, cost_before=cost_before,
-                cost_after=cost_after, reduction_pct=_reduction(cost_before, cost_after),
-                method="postgres-hypopg: planner total cost with a hypothetical index",
-                uses_index=any(node.index == row.indexname for node in nodes), reason=candidate.reason))
+            advice.append(
+                IndexAdvice(
+                    table=candidate.table,
+                    columns=candidate.columns,
+                    ddl=ddl,
+                    cost_before=cost_before,
+                    cost_after=cost_after,
+                    reduction_pct=_reduction(cost_before, cost_after),
+                    method="postgres-hypopg: planner total cost with a hypothetical index",
+                    uses_index=any(node.index == row.indexname for node in nodes),
+                    reason=candidate.reason,
+                )
+            )
     return sorted(advice, key=lambda item: item.reduction_pct, reverse=True)
 
 
 # --------------------------------------------------------------------------------------------
 # scratch copies (MariaDB/MySQL, DuckDB)
 # --------------------------------------------------------------------------------------------
+
 
 def _retarget(tree: exp.Expr, mapping: dict[str, tuple[str | None, str, str]]) -> exp.Expr:
     """Point every base table of the statement at its scratch copy (catalog, schema, name)."""
@@ -246,9 +271,12 @@ def _retarget(tree: exp.Expr, mapping: dict[str, tuple[str | None, str, str]]) -
             if key in mapping:
                 catalog, schema_name, name = mapping[key]
                 # Column qualifiers use the alias or the bare name, and the copy keeps the bare name.
-                return exp.Table(this=exp.to_identifier(name), db=exp.to_identifier(schema_name),
-                                 catalog=exp.to_identifier(catalog) if catalog else None,
-                                 alias=node.args.get("alias"))
+                return exp.Table(
+                    this=exp.to_identifier(name),
+                    db=exp.to_identifier(schema_name),
+                    catalog=exp.to_identifier(catalog) if catalog else None,
+                    alias=node.args.get("alias"),
+                )
         return node
 
     return tree.transform(swap, copy=True)
@@ -269,8 +297,9 @@ def _check_scratch(statement: str, scratch: str) -> None:
         raise AssertionError("refusing to run DDL outside the scratch schema")
 
 
-def prove_mysql_scratch(url: str, sql: str, candidates: Sequence[IndexCandidate],
-                        max_rows: int = MAX_COPY_ROWS) -> list[IndexAdvice]:
+def prove_mysql_scratch(
+    url: str, sql: str, candidates: Sequence[IndexCandidate], max_rows: int = MAX_COPY_ROWS
+) -> list[IndexAdvice]:
     """Copy the tables into a scratch database, build each candidate there, compare cost and time."""
     tree = check_plannable(sql, "mysql")
     timed = isinstance(tree, exp.Select | exp.Union)
@@ -281,8 +310,10 @@ def prove_mysql_scratch(url: str, sql: str, candidates: Sequence[IndexCandidate]
         try:
             run_raw(conn, f"CREATE DATABASE `{scratch}`")
         except sa.exc.DBAPIError as err:
-            raise AdviceError(f"cannot create a scratch database: {str(err.orig).strip()}",
-                              "grant CREATE on datatruth_scratch_% databases to this user") from err
+            raise AdviceError(
+                f"cannot create a scratch database: {str(err.orig).strip()}",
+                "grant CREATE on datatruth_scratch_% databases to this user",
+            ) from err
         try:
             mapping: dict[str, tuple[str | None, str, str]] = {}
             truncated: list[str] = []
@@ -290,9 +321,11 @@ def prove_mysql_scratch(url: str, sql: str, candidates: Sequence[IndexCandidate]
                 source_db, _, name = table.rpartition(".")
                 source = f"`{source_db or current}`.`{name}`"
                 copy = f"`{scratch}`.`{name}`"
-                for statement in (f"CREATE TABLE {copy} LIKE {source}",
-                                  f"INSERT INTO {copy} SELECT * FROM {source} LIMIT {int(max_rows)}",
-                                  f"ANALYZE TABLE {copy}"):
+                for statement in (
+                    f"CREATE TABLE {copy} LIKE {source}",
+                    f"INSERT INTO {copy} SELECT * FROM {source} LIMIT {int(max_rows)}",
+                    f"ANALYZE TABLE {copy}",
+                ):
                     _check_scratch(statement.split(" SELECT ")[0], scratch)
                     result = run_raw(conn, statement)
                     if statement.startswith("ANALYZE"):
@@ -316,7 +349,7 @@ def prove_mysql_scratch(url: str, sql: str, candidates: Sequence[IndexCandidate]
                 try:
                     run_raw(conn, build)
                 except sa.exc.DBAPIError:
-                    continue        # e.g. a TEXT column needs a prefix length: not a candidate we can prove
+                    continue  # e.g. a TEXT column needs a prefix length: not a candidate we can prove
                 run_raw(conn, f"ANALYZE TABLE `{scratch}`.`{name}`").fetchall()
                 plan, cost_after = explain_json_mysql(conn, scratch_sql)
                 time_after = _median_ms(conn, scratch_sql) if timed else None
@@ -326,11 +359,21 @@ def prove_mysql_scratch(url: str, sql: str, candidates: Sequence[IndexCandidate]
                 used = any(node.index == index_name for node in mysql_nodes(plan))
                 before_value = cost_before if cost_before is not None else (time_before or 0.0)
                 after_value = cost_after if cost_after is not None else (time_after or 0.0)
-                advice.append(IndexAdvice(
-                    table=candidate.table, columns=candidate.columns, ddl=index_ddl(candidate, "mysql"),
-                    cost_before=before_value, cost_after=after_value,
-                    reduction_pct=_reduction(before_value, after_value), method=method, uses_index=used,
-                    time_before_ms=time_before, time_after_ms=time_after, reason=candidate.reason))
+                advice.append(
+                    IndexAdvice(
+                        table=candidate.table,
+                        columns=candidate.columns,
+                        ddl=index_ddl(candidate, "mysql"),
+                        cost_before=before_value,
+                        cost_after=after_value,
+                        reduction_pct=_reduction(before_value, after_value),
+                        method=method,
+                        uses_index=used,
+                        time_before_ms=time_before,
+                        time_after_ms=time_after,
+                        reason=candidate.reason,
+                    )
+                )
         finally:
             run_raw(conn, f"DROP DATABASE IF EXISTS `{scratch}`")
             conn.commit()
@@ -361,15 +404,16 @@ def _duckdb_profile(conn: sa.Connection, scratch_sql: str) -> tuple[float, bool]
     return scanned, index_used
 
 
-def prove_duckdb_scratch(url: str, sql: str, candidates: Sequence[IndexCandidate],
-                         max_rows: int = MAX_COPY_ROWS) -> list[IndexAdvice]:
+def prove_duckdb_scratch(
+    url: str, sql: str, candidates: Sequence[IndexCandidate], max_rows: int = MAX_COPY_ROWS
+) -> list[IndexAdvice]:
     """Copy the tables into an in-memory scratch catalog, build each candidate there, compare time."""
     tree = check_plannable(sql, "duckdb")
     scratch = f"datatruth_scratch_{uuid.uuid4().hex[:10]}"
     advice: list[IndexAdvice] = []
     with connect(url) as conn:
         run_raw(conn, f"ATTACH ':memory:' AS {scratch}")
-        conn.commit()       # a rollback must not undo the ATTACH: the DETACH below relies on it
+        conn.commit()  # a rollback must not undo the ATTACH: the DETACH below relies on it
         try:
             mapping: dict[str, tuple[str | None, str, str]] = {}
             for table in tables_of(tree):
@@ -383,8 +427,10 @@ def prove_duckdb_scratch(url: str, sql: str, candidates: Sequence[IndexCandidate
                 scratch_sql = _retarget(tree, mapping).sql(dialect="duckdb")
             timed = isinstance(tree, exp.Select | exp.Union)
             if not timed:
-                raise AdviceError("DuckDB advice times the query, so only SELECT statements are supported",
-                                  "give the SELECT that is slow")
+                raise AdviceError(
+                    "DuckDB advice times the query, so only SELECT statements are supported",
+                    "give the SELECT that is slow",
+                )
             scanned_before, _ = _duckdb_profile(conn, scratch_sql)
             time_before = _median_ms(conn, scratch_sql)
             for number, candidate in enumerate(candidates):
@@ -398,13 +444,22 @@ def prove_duckdb_scratch(url: str, sql: str, candidates: Sequence[IndexCandidate
                 drop = f"DROP INDEX {scratch}.main.{_quote(index_name, 'duckdb')}"
                 _check_scratch(drop, scratch)
                 run_raw(conn, drop)
-                advice.append(IndexAdvice(
-                    table=candidate.table, columns=candidate.columns, ddl=index_ddl(candidate, "duckdb"),
-                    cost_before=scanned_before, cost_after=scanned_after,
-                    reduction_pct=_reduction(scanned_before, scanned_after),
-                    method="duckdb-scratch-copy: rows read by table scans (EXPLAIN ANALYZE on the copy), "
-                           f"plus median time of {TIMING_RUNS} runs", uses_index=used,
-                    time_before_ms=time_before, time_after_ms=time_after, reason=candidate.reason))
+                advice.append(
+                    IndexAdvice(
+                        table=candidate.table,
+                        columns=candidate.columns,
+                        ddl=index_ddl(candidate, "duckdb"),
+                        cost_before=scanned_before,
+                        cost_after=scanned_after,
+                        reduction_pct=_reduction(scanned_before, scanned_after),
+                        method="duckdb-scratch-copy: rows read by table scans (EXPLAIN ANALYZE on the copy), "
+                        f"plus median time of {TIMING_RUNS} runs",
+                        uses_index=used,
+                        time_before_ms=time_before,
+                        time_after_ms=time_after,
+                        reason=candidate.reason,
+                    )
+                )
         finally:
             conn.rollback()
             run_raw(conn, f"DETACH {scratch}")
@@ -412,7 +467,9 @@ def prove_duckdb_scratch(url: str, sql: str, candidates: Sequence[IndexCandidate
     return sorted(advice, key=lambda item: item.reduction_pct, reverse=True)
 
 
-def advise(url: str, sql: str, dialect: str | None = None, schema: SchemaInfo | None = None) -> list[IndexAdvice]:
+def advise(
+    url: str, sql: str, dialect: str | None = None, schema: SchemaInfo | None = None
+) -> list[IndexAdvice]:
     """Propose candidate indexes for a literal-filled query and prove each on the server at `url`."""
     engine = engine_of(url)
     dialect = dialect or engine

@@ -31,16 +31,40 @@ _log = math.log
 _BUCKET_VALUES = [0.0] + [(_BUCKET_SIZE ** (i - 1)) * _MIN_BUCKET for i in range(1, _NUM_BUCKETS)]
 
 # Attributes pt-query-digest does not aggregate (identifiers and bookkeeping, not measures).
-IGNORED_ATTRIBUTES = frozenset({
-    "arg", "cmd", "insert_id", "ip", "port", "Thread_id", "timestamp", "exptime", "flags", "key",
-    "res", "val", "server_id", "offset", "end_log_pos", "Xid", "pos_in_log", "Client", "Time",
-    # Identifiers and bookkeeping set by the PostgreSQL reader and the live collectors.
-    "pid", "thread_id", "calls", "mean_time", "toplevel", "queryid", "digest",
-})
+IGNORED_ATTRIBUTES = frozenset(
+    {
+        "arg",
+        "cmd",
+        "insert_id",
+        "ip",
+        "port",
+        "Thread_id",
+        "timestamp",
+        "exptime",
+        "flags",
+        "key",
+        "res",
+        "val",
+        "server_id",
+        "offset",
+        "end_log_pos",
+        "Xid",
+        "pos_in_log",
+        "Client",
+        "Time",
+        # Identifiers and bookkeeping set by the PostgreSQL reader and the live collectors.
+        "pid",
+        "thread_id",
+        "calls",
+        "mean_time",
+        "toplevel",
+        "queryid",
+        "digest",
+    }
+)
 # Per-class limit on distinct databases / users / hosts kept; the rest are counted as "(other)".
 MAX_DISTINCT_STRINGS = 1000
 ORDERS = ("total", "count", "p95")
-
 
 
 _INT_BUCKETS: dict[int, int] = {}  # memo of whole-number buckets, bounded
@@ -131,7 +155,7 @@ class ClassStats:
     def variance_to_mean(self) -> float:
         """pt's V/M score: stddev squared over the mean of the query time."""
         avg = self.query_time.avg
-        return (self.query_time.stddev ** 2) / avg if avg else 0.0
+        return (self.query_time.stddev**2) / avg if avg else 0.0
 
 
 @dataclass(frozen=True)
@@ -260,8 +284,11 @@ def _distribution(n: int, low: float, high: float, buckets: Mapping[int, int]) -
         if not top and seen > above:
             top = idx
         if not median and left <= mid:
-            median = _BUCKET_VALUES[idx] if (cutoff % 2 or count > 1) else (
-                _BUCKET_VALUES[idx] + _BUCKET_VALUES[prev]) / 2
+            median = (
+                _BUCKET_VALUES[idx]
+                if (cutoff % 2 or count > 1)
+                else (_BUCKET_VALUES[idx] + _BUCKET_VALUES[prev]) / 2
+            )
         value = _BUCKET_VALUES[idx]
         total += count * value
         squares += (value * value) * count  # pt: ($bucket_val ** 2) * $val, in that order
@@ -275,8 +302,27 @@ def _distribution(n: int, low: float, high: float, buckets: Mapping[int, int]) -
 class _Class:
     """Running state of one query class."""
 
-    __slots__ = ("fingerprint", "count", "qt", "lt", "rs", "re", "size", "extra", "bools",
-                 "first", "last", "dbs", "users", "hosts", "sample", "sample_qt", "max_pos", "cut", "pending")
+    __slots__ = (
+        "fingerprint",
+        "count",
+        "qt",
+        "lt",
+        "rs",
+        "re",
+        "size",
+        "extra",
+        "bools",
+        "first",
+        "last",
+        "dbs",
+        "users",
+        "hosts",
+        "sample",
+        "sample_qt",
+        "max_pos",
+        "cut",
+        "pending",
+    )
 
     def __init__(self, fingerprint: str) -> None:
         self.fingerprint = fingerprint
@@ -401,8 +447,10 @@ class Aggregator:
             "p95": lambda s: s.query_time.p95,
         }
         pick = metric[order_by]
-        stats.sort(key=lambda s: (pick(s), str(s.max_pos_in_log if s.max_pos_in_log is not None else "")),
-                   reverse=True)
+        stats.sort(
+            key=lambda s: (pick(s), str(s.max_pos_in_log if s.max_pos_in_log is not None else "")),
+            reverse=True,
+        )
         if limit is not None:
             stats = stats[:limit]
         ov = _Class("")
@@ -650,8 +698,12 @@ def _freeze(cls: _Class) -> ClassStats:
     )
 
 
-def aggregate(events: Iterable[SlowEvent], order_by: str = "total", limit: int | None = None,
-              fingerprint: Callable[[str], str] | None = None) -> Aggregate:
+def aggregate(
+    events: Iterable[SlowEvent],
+    order_by: str = "total",
+    limit: int | None = None,
+    fingerprint: Callable[[str], str] | None = None,
+) -> Aggregate:
     """Aggregate an iterable of events into ranked query classes in one streaming pass."""
     agg = Aggregator(fingerprint)
     agg.add_all(events)

@@ -18,13 +18,16 @@ def connect(url: str) -> Iterator[sa.Connection]:
         with engine.connect() as conn:
             yield conn
     except sa.exc.OperationalError as err:
-        raise WarehouseError(f"cannot reach {engine.url.render_as_string(hide_password=True)}: "
-                             f"{_first_line(err)}", "check the URL and that the server runs") from err
+        raise WarehouseError(
+            f"cannot reach {engine.url.render_as_string(hide_password=True)}: {_first_line(err)}",
+            "check the URL and that the server runs",
+        ) from err
     except sa.exc.DBAPIError as err:
         # The server refused a statement (a table that is not there, no privilege): say so, not a traceback.
-        raise WarehouseError(f"{engine.url.render_as_string(hide_password=True)} refused a statement: "
-                             f"{_first_line(err)}",
-                             "check that the query's tables exist in this database and the user may read them") from err
+        raise WarehouseError(
+            f"{engine.url.render_as_string(hide_password=True)} refused a statement: {_first_line(err)}",
+            "check that the query's tables exist in this database and the user may read them",
+        ) from err
     finally:
         engine.dispose()
 

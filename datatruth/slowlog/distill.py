@@ -19,10 +19,13 @@ from datatruth.slowlog.fingerprint import too_deep
 from datatruth.slowlog.rules import quiet_sqlglot
 
 _DIGITS = re.compile(r"(_?)[0-9]+")  # applied to table *names*, to merge tbl1/tbl2 shards
-_SHOW_ALIASES = {"INDEXES": "INDEX", "KEYS": "INDEX", "SCHEMAS": "DATABASES", "STORAGE ENGINES": "ENGINES",
-                 "CREATE SCHEMA": "CREATE DATABASE"}
-
-
+_SHOW_ALIASES = {
+    "INDEXES": "INDEX",
+    "KEYS": "INDEX",
+    "SCHEMAS": "DATABASES",
+    "STORAGE ENGINES": "ENGINES",
+    "CREATE SCHEMA": "CREATE DATABASE",
+}
 
 
 def _table_name(table: exp.Table) -> str:
@@ -65,8 +68,12 @@ def _show(tree: exp.Show) -> str:
     return "SHOW " + _SHOW_ALIASES.get(what, what)
 
 
-_KEYWORDS: dict[type, str] = {exp.Transaction: "BEGIN", exp.Commit: "COMMIT", exp.Rollback: "ROLLBACK",
-                              exp.Set: "SET"}
+_KEYWORDS: dict[type, str] = {
+    exp.Transaction: "BEGIN",
+    exp.Commit: "COMMIT",
+    exp.Rollback: "ROLLBACK",
+    exp.Set: "SET",
+}
 
 
 def _from_tree(tree: exp.Expr) -> str:
@@ -82,7 +89,7 @@ def _from_tree(tree: exp.Expr) -> str:
             return f"CALL {rest.split('(')[0].strip()}"
         if verb == "REPLACE" and rest:
             # sqlglot keeps REPLACE as raw text; its grammar is INSERT's.
-            return "REPLACE" + _from_sql("INSERT " + rest)[len("INSERT"):]
+            return "REPLACE" + _from_sql("INSERT " + rest)[len("INSERT") :]
         return verb
     if isinstance(tree, exp.Create | exp.Drop | exp.Alter):
         kind = str(tree.args.get("kind") or "").upper()

@@ -28,19 +28,19 @@ def usable_number(value: float) -> bool:
 class SlowEvent:
     """One slow statement as read from a log or a live collector."""
 
-    query: str                      # the statement text as logged (not yet redacted), at most MAX_EVENT_BYTES
-    query_time: float               # seconds
+    query: str  # the statement text as logged (not yet redacted), at most MAX_EVENT_BYTES
+    query_time: float  # seconds
     lock_time: float = 0.0
     rows_sent: int | None = None
     rows_examined: int | None = None
-    ts: datetime | None = None      # naive UTC or as logged
+    ts: datetime | None = None  # naive UTC or as logged
     user: str | None = None
     host: str | None = None
     db: str | None = None
-    pos_in_log: int | None = None   # byte offset of the event start
+    pos_in_log: int | None = None  # byte offset of the event start
     attributes: Mapping[str, object] = field(default_factory=dict)  # other numeric/bool attrs
-    source: str = "mysql"           # mysql | postgres | pg_stat_statements | performance_schema
-    cut_from: int | None = None     # the statement's logged length in bytes when `query` is only its prefix
+    source: str = "mysql"  # mysql | postgres | pg_stat_statements | performance_schema
+    cut_from: int | None = None  # the statement's logged length in bytes when `query` is only its prefix
 
 
 # The hot path of the MySQL reader hands the aggregator plain tuples instead of SlowEvents (building a
@@ -50,8 +50,22 @@ class SlowEvent:
 #  user_host); the four numbers are the logged digits (text), ts is a datetime or the usual ISO text
 # 'YYYY-MM-DDTHH:MM:SS.ffffff' (fixed width, so it sorts like the time), user_host the logged
 # 'user[user] @ host [ip]' (one string to count instead of two).
-EventRow = tuple[str, str, str, str, str, "datetime | str | None", str, "str | None", "str | None", int,
-                 str, "str | None", "str | None", str]
+EventRow = tuple[
+    str,
+    str,
+    str,
+    str,
+    str,
+    "datetime | str | None",
+    str,
+    "str | None",
+    "str | None",
+    int,
+    str,
+    "str | None",
+    "str | None",
+    str,
+]
 
 
 def as_datetime(stamp: datetime | str | None) -> datetime | None:
@@ -67,8 +81,9 @@ def event_from_row(row: EventRow) -> SlowEvent:
         attrs["Thread_id"] = int(tid)
     if stamp:
         attrs["timestamp"] = int(stamp)
-    return SlowEvent(query, float(qt), float(lt), int(rs), int(rx), as_datetime(ts), user, host, db, pos, attrs,
-                     "mysql")
+    return SlowEvent(
+        query, float(qt), float(lt), int(rs), int(rx), as_datetime(ts), user, host, db, pos, attrs, "mysql"
+    )
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from datatruth.slowlog.dbconn import connect
 from datatruth.slowlog.redact import redact_sample
 from datatruth.slowlog.rules import Finding, SchemaInfo, Severity, parse_quietly, quiet_sqlglot, tables_of
 
-LARGE_TABLE_ROWS = 10_000       # a sequential scan over fewer rows is not worth a finding
+LARGE_TABLE_ROWS = 10_000  # a sequential scan over fewer rows is not worth a finding
 LARGE_SORT_ROWS = 10_000
 
 _PLANNABLE = (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Update, exp.Delete, exp.Insert)
@@ -34,7 +34,9 @@ def engine_of(url: str) -> str:
         return "mysql"
     if scheme == "duckdb":
         return "duckdb"
-    raise UserError(f"cannot EXPLAIN on {scheme!r} URLs", "use a postgresql://, mysql://, mariadb:// or duckdb:// URL")
+    raise UserError(
+        f"cannot EXPLAIN on {scheme!r} URLs", "use a postgresql://, mysql://, mariadb:// or duckdb:// URL"
+    )
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ class PlanNode:
     rows: float | None
     cost: float | None
     index: str | None = None
-    condition: str | None = None     # redacted filter / index condition
+    condition: str | None = None  # redacted filter / index condition
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class PlanReport:
 # statement preparation
 # --------------------------------------------------------------------------------------------
 
+
 def _literal(value: object) -> exp.Expr:
     if value is None:
         return exp.Null()
@@ -74,12 +77,16 @@ def _literal(value: object) -> exp.Expr:
     return exp.Literal.string(str(value))
 
 
-def fill_parameters(sql: str, params: Mapping[str, object] | Sequence[object], dialect: str = "postgres") -> str:
+def fill_parameters(
+    sql: str, params: Mapping[str, object] | Sequence[object], dialect: str = "postgres"
+) -> str:
     """Put values into $n (PostgreSQL) or ? placeholders, through the AST, for a plannable statement."""
     tree = parse_quietly(sql, dialect)
     if tree is None:
-        raise UserError("the statement could not be parsed, so its parameters cannot be filled in",
-                        "give a literal-filled representative query instead")
+        raise UserError(
+            "the statement could not be parsed, so its parameters cannot be filled in",
+            "give a literal-filled representative query instead",
+        )
     if isinstance(params, Mapping):
         by_index = {str(key).lstrip("$"): value for key, value in params.items()}
     else:
@@ -102,8 +109,10 @@ def fill_parameters(sql: str, params: Mapping[str, object] | Sequence[object], d
 
     filled = tree.transform(swap, copy=True)
     if missing:
-        raise UserError(f"no value for parameter(s) {', '.join('$' + key for key in missing)}",
-                        "pass every bind parameter (PostgreSQL logs them on the DETAIL: parameters line)")
+        raise UserError(
+            f"no value for parameter(s) {', '.join('$' + key for key in missing)}",
+            "pass every bind parameter (PostgreSQL logs them on the DETAIL: parameters line)",
+        )
     with quiet_sqlglot():
         return filled.sql(dialect=dialect)
 
@@ -118,14 +127,20 @@ def check_plannable(sql: str, dialect: str) -> exp.Expr:
     """Parse and allow only one SELECT/INSERT/UPDATE/DELETE statement (EXPLAIN never runs it)."""
     tree = parse_quietly(sql, dialect)
     if tree is None:
-        raise GuardRejected("the statement does not parse, so it will not be sent to EXPLAIN",
-                            "check the SQL (and its dialect)")
+        raise GuardRejected(
+            "the statement does not parse, so it will not be sent to EXPLAIN",
+            "check the SQL (and its dialect)",
+        )
     if not isinstance(tree, _PLANNABLE):
-        raise GuardRejected(f"only SELECT/INSERT/UPDATE/DELETE can be explained, not {tree.key.upper()}",
-                            "give the slow query itself")
+        raise GuardRejected(
+            f"only SELECT/INSERT/UPDATE/DELETE can be explained, not {tree.key.upper()}",
+            "give the slow query itself",
+        )
     if has_placeholders(sql, dialect):
-        raise GuardRejected("the statement still has bind placeholders ($1 or ?)",
-                            "fill them with fill_parameters() using the logged parameter values")
+        raise GuardRejected(
+            "the statement still has bind placeholders ($1 or ?)",
+            "fill them with fill_parameters() using the logged parameter values",
+        )
     return tree
 
 
@@ -139,11 +154,10 @@ def _redact_plan(value: object, dialect: str) -> object:
     return value
 
 
-
-
 # --------------------------------------------------------------------------------------------
 # raw EXPLAIN per engine (used by advise.py on its own connections too)
 # --------------------------------------------------------------------------------------------
+
 
 def run_raw(conn: sa.Connection, sql: str) -> sa.CursorResult:
     """Execute SQL text as is; '%' is doubled for drivers that would read it as a placeholder."""
@@ -187,18 +201,28 @@ def explain_json_duckdb(conn: sa.Connection, sql: str) -> list:
 # plans → nodes
 # --------------------------------------------------------------------------------------------
 
+
 def pg_nodes(plan: dict, dialect: str = "postgres") -> list[PlanNode]:
     """Flatten a PostgreSQL JSON plan into PlanNodes (conditions redacted)."""
     nodes: list[PlanNode] = []
 
     def walk(node: dict) -> None:
-        condition = node.get("Filter") or node.get("Index Cond") or node.get("Recheck Cond") or node.get("Hash Cond")
+        condition = (
+            node.get("Filter") or node.get("Index Cond") or node.get("Recheck Cond") or node.get("Hash Cond")
+        )
         relation = node.get("Relation Name")
         if relation and node.get("Schema"):
             relation = f"{node['Schema']}.{relation}"
-        nodes.append(PlanNode(operator=node.get("Node Type", "?"), table=relation, rows=node.get("Plan Rows"),
-                              cost=node.get("Total Cost"), index=node.get("Index Name"),
-                              condition=redact_sample(condition, dialect=dialect) if condition else None))
+        nodes.append(
+            PlanNode(
+                operator=node.get("Node Type", "?"),
+                table=relation,
+                rows=node.get("Plan Rows"),
+                cost=node.get("Total Cost"),
+                index=node.get("Index Name"),
+                condition=redact_sample(condition, dialect=dialect) if condition else None,
+            )
+        )
         for child in node.get("Plans", []) or []:
             walk(child)
 
@@ -215,11 +239,16 @@ def mysql_nodes(document: dict) -> list[PlanNode]:
             for key, item in value.items():
                 if key == "table" and isinstance(item, dict):
                     condition = item.get("attached_condition")
-                    nodes.append(PlanNode(
-                        operator=str(item.get("access_type", "?")), table=item.get("table_name"),
-                        rows=float(item["rows"]) if item.get("rows") is not None else None, cost=None,
-                        index=item.get("key"),
-                        condition=redact_sample(condition, dialect="mysql") if condition else None))
+                    nodes.append(
+                        PlanNode(
+                            operator=str(item.get("access_type", "?")),
+                            table=item.get("table_name"),
+                            rows=float(item["rows"]) if item.get("rows") is not None else None,
+                            cost=None,
+                            index=item.get("key"),
+                            condition=redact_sample(condition, dialect="mysql") if condition else None,
+                        )
+                    )
                 elif key in ("filesort", "temporary_table") and isinstance(item, dict):
                     nodes.append(PlanNode(operator=key, table=None, rows=None, cost=None))
                 elif key == "using_filesort" and item:
@@ -249,10 +278,16 @@ def duckdb_nodes(plan: list) -> list[PlanNode]:
         operator = str(node.get("name", "?")).strip()
         if extra.get("Type"):
             operator = f"{operator} ({extra['Type']})"
-        nodes.append(PlanNode(operator=operator, table=table,
-                              rows=float(rows) if isinstance(rows, str) and rows.replace(".", "").isdigit() else None,
-                              cost=None, index=extra.get("Index"),
-                              condition=redact_sample(str(filters), dialect="duckdb") if filters else None))
+        nodes.append(
+            PlanNode(
+                operator=operator,
+                table=table,
+                rows=float(rows) if isinstance(rows, str) and rows.replace(".", "").isdigit() else None,
+                cost=None,
+                index=extra.get("Index"),
+                condition=redact_sample(str(filters), dialect="duckdb") if filters else None,
+            )
+        )
         for child in node.get("children", []) or []:
             walk(child)
 
@@ -270,8 +305,9 @@ _SORTS = {"Sort", "Incremental Sort", "filesort", "ORDER_BY", "TOP_N"}
 _TEMPS = {"temporary_table", "Materialize", "HASH_GROUP_BY"}
 
 
-def plan_findings(nodes: Sequence[PlanNode], schema: SchemaInfo | None = None,
-                  large_rows: int = LARGE_TABLE_ROWS) -> list[Finding]:
+def plan_findings(
+    nodes: Sequence[PlanNode], schema: SchemaInfo | None = None, large_rows: int = LARGE_TABLE_ROWS
+) -> list[Finding]:
     """Flag sequential scans of large tables, big sorts and temporary tables in a plan."""
     schema = schema or SchemaInfo()
     findings: list[Finding] = []
@@ -281,18 +317,30 @@ def plan_findings(nodes: Sequence[PlanNode], schema: SchemaInfo | None = None,
         size = known if known is not None else rows
         if node.operator in _FULL_SCANS and node.table and size is not None and size >= large_rows:
             missing = " with a filter no index serves" if node.condition else ""
-            findings.append(Finding(
-                "plan_full_scan", Severity.HIGH if node.condition else Severity.MEDIUM,
-                f"full scan of {node.table} (~{int(size):,} rows){missing}",
-                f"{node.operator} on {node.table}" + (f" filter {node.condition}" if node.condition else "")))
-        elif node.operator in _SORTS and (rows is None or rows >= LARGE_SORT_ROWS or node.operator == "filesort"):
-            findings.append(Finding(
-                "plan_sort", Severity.MEDIUM,
-                "the plan sorts rows at query time; an index in ORDER BY order would return them sorted",
-                node.operator + (f" of ~{int(rows):,} rows" if rows else "")))
+            findings.append(
+                Finding(
+                    "plan_full_scan",
+                    Severity.HIGH if node.condition else Severity.MEDIUM,
+                    f"full scan of {node.table} (~{int(size):,} rows){missing}",
+                    f"{node.operator} on {node.table}"
+                    + (f" filter {node.condition}" if node.condition else ""),
+                )
+            )
+        elif node.operator in _SORTS and (
+            rows is None or rows >= LARGE_SORT_ROWS or node.operator == "filesort"
+        ):
+            findings.append(
+                Finding(
+                    "plan_sort",
+                    Severity.MEDIUM,
+                    "the plan sorts rows at query time; an index in ORDER BY order would return them sorted",
+                    node.operator + (f" of ~{int(rows):,} rows" if rows else ""),
+                )
+            )
         elif node.operator in _TEMPS:
-            findings.append(Finding("plan_temporary", Severity.MEDIUM,
-                                    "the plan builds a temporary table", node.operator))
+            findings.append(
+                Finding("plan_temporary", Severity.MEDIUM, "the plan builds a temporary table", node.operator)
+            )
     return findings
 
 
@@ -319,11 +367,17 @@ def explain(url: str, sql: str, dialect: str | None = None, schema: SchemaInfo |
                 nodes = duckdb_nodes(document)
                 total = None
         except sa.exc.DBAPIError as err:
-            raise WarehouseError(f"EXPLAIN failed: {redact_sample(str(err.orig).strip().splitlines()[0])}",
-                                 "check that the tables exist and the query runs on this server") from err
-    return PlanReport(engine=engine, total_cost=total, nodes=tuple(nodes),
-                      findings=tuple(plan_findings(nodes, schema)),
-                      plan_json=json.dumps(_redact_plan(document, dialect), indent=1))
+            raise WarehouseError(
+                f"EXPLAIN failed: {redact_sample(str(err.orig).strip().splitlines()[0])}",
+                "check that the tables exist and the query runs on this server",
+            ) from err
+    return PlanReport(
+        engine=engine,
+        total_cost=total,
+        nodes=tuple(nodes),
+        findings=tuple(plan_findings(nodes, schema)),
+        plan_json=json.dumps(_redact_plan(document, dialect), indent=1),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -359,33 +413,55 @@ def describe_tables(url: str, sql: str, dialect: str | None = None) -> SchemaInf
         for table in tables_of(tree):
             schema_name, _, name = table.rpartition(".")
             if engine == "postgres":
-                found = conn.execute(sa.text(
-                    "SELECT c.reltuples::bigint, n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                    "WHERE c.relname = :name AND c.relkind IN ('r','p','m') "
-                    "AND (n.nspname = :schema OR (:schema = '' AND pg_table_is_visible(c.oid)))"),
-                    {"name": name, "schema": schema_name}).first()
-                columns = conn.execute(sa.text(
-                    "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = :name "
-                    "AND (table_schema = :schema OR (:schema = '' AND table_schema = ANY(current_schemas(false))))"),
-                    {"name": name, "schema": schema_name}).all()
-                count = int(found[0]) if found is not None and found[0] is not None and found[0] >= 0 else None
+                found = conn.execute(
+                    sa.text(
+                        "SELECT c.reltuples::bigint, n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                        "WHERE c.relname = :name AND c.relkind IN ('r','p','m') "
+                        "AND (n.nspname = :schema OR (:schema = '' AND pg_table_is_visible(c.oid)))"
+                    ),
+                    {"name": name, "schema": schema_name},
+                ).first()
+                columns = conn.execute(
+                    sa.text(
+                        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = :name "
+                        "AND (table_schema = :schema OR (:schema = '' AND table_schema = ANY(current_schemas(false))))"
+                    ),
+                    {"name": name, "schema": schema_name},
+                ).all()
+                count = (
+                    int(found[0]) if found is not None and found[0] is not None and found[0] >= 0 else None
+                )
             elif engine == "mysql":
-                found = conn.execute(sa.text(
-                    "SELECT table_rows FROM information_schema.tables WHERE table_name = :name "
-                    "AND table_schema = COALESCE(NULLIF(:schema, ''), DATABASE())"),
-                    {"name": name, "schema": schema_name}).first()
-                columns = conn.execute(sa.text(
-                    "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = :name "
-                    "AND table_schema = COALESCE(NULLIF(:schema, ''), DATABASE())"),
-                    {"name": name, "schema": schema_name}).all()
+                found = conn.execute(
+                    sa.text(
+                        "SELECT table_rows FROM information_schema.tables WHERE table_name = :name "
+                        "AND table_schema = COALESCE(NULLIF(:schema, ''), DATABASE())"
+                    ),
+                    {"name": name, "schema": schema_name},
+                ).first()
+                columns = conn.execute(
+                    sa.text(
+                        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = :name "
+                        "AND table_schema = COALESCE(NULLIF(:schema, ''), DATABASE())"
+                    ),
+                    {"name": name, "schema": schema_name},
+                ).all()
                 count = int(found[0]) if found is not None and found[0] is not None else None
             else:
-                found = conn.execute(sa.text(
-                    "SELECT estimated_size FROM duckdb_tables() WHERE table_name = :name "
-                    "AND (schema_name = :schema OR :schema = '')"), {"name": name, "schema": schema_name}).first()
-                columns = conn.execute(sa.text(
-                    "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = :name "
-                    "AND (schema_name = :schema OR :schema = '')"), {"name": name, "schema": schema_name}).all()
+                found = conn.execute(
+                    sa.text(
+                        "SELECT estimated_size FROM duckdb_tables() WHERE table_name = :name "
+                        "AND (schema_name = :schema OR :schema = '')"
+                    ),
+                    {"name": name, "schema": schema_name},
+                ).first()
+                columns = conn.execute(
+                    sa.text(
+                        "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = :name "
+                        "AND (schema_name = :schema OR :schema = '')"
+                    ),
+                    {"name": name, "schema": schema_name},
+                ).all()
                 count = int(found[0]) if found is not None and found[0] is not None else None
             if count is not None:
                 rows[table.lower()] = count

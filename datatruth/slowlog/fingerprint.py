@@ -94,7 +94,7 @@ def _drop_order_by_asc(query: str) -> str:
     anchor = _ORDER_BY.search(query)
     if not anchor:
         return query
-    tail = query[anchor.end():]
+    tail = query[anchor.end() :]
     kept, pos = [], 0
     while (step := _ASC_STEP.match(tail, pos)) is not None:
         kept.append(step.group(1))
@@ -108,7 +108,10 @@ _TAIL_MEMO_MAX = 50_000
 
 
 def fingerprint_pt(
-    sql: str, *, match_md5_checksums: bool = False, match_embedded_numbers: bool = False,
+    sql: str,
+    *,
+    match_md5_checksums: bool = False,
+    match_embedded_numbers: bool = False,
     hash_comments: bool = True,
 ) -> str:
     """Fingerprint a statement exactly as pt-query-digest / pt-fingerprint do (lowercase, literals as ?).
@@ -205,8 +208,11 @@ class PtFingerprinter:
             return fingerprint_pt(sql)
         # CALL is matched only where it can start (a regex call per statement was a tenth of this method).
         verbatim = sql.startswith("administrator command: ") or (
-            (sql[:1].isspace() or sql[:4].lower() == "call") and _CALL.match(sql) is not None)
-        key: bytes | str = sql if verbatim else sql.encode("utf-8", "surrogatepass").translate(_DIGITS_TO_ZERO)
+            (sql[:1].isspace() or sql[:4].lower() == "call") and _CALL.match(sql) is not None
+        )
+        key: bytes | str = (
+            sql if verbatim else sql.encode("utf-8", "surrogatepass").translate(_DIGITS_TO_ZERO)
+        )
         memo = self._memo
         found = memo.get(key)
         if found is None:
@@ -232,7 +238,9 @@ def _abstract(node: exp.Expression) -> exp.Expression:
 
     if isinstance(node, exp.In) and node.args.get("expressions"):
         items = node.args["expressions"]
-        if all(isinstance(i, exp.Literal | exp.Boolean | exp.Null | exp.Neg | exp.Placeholder) for i in items):
+        if all(
+            isinstance(i, exp.Literal | exp.Boolean | exp.Null | exp.Neg | exp.Placeholder) for i in items
+        ):
             node = node.copy()
             node.set("expressions", [exp.Var(this="?+")])
         return node
@@ -315,8 +323,12 @@ def _normalise(tokens: Iterable[_Tok], shard_digits: bool) -> str:
     for kind, text, spaced in tokens:
         if kind == "const":
             # A sign glued to a number that follows an operator or a bracket is part of the literal.
-            if (out and out[-1][0] in ("-", "+") and out[-1][2] == "sym"
-                    and (len(out) < 2 or out[-2][2] in ("keyword", "sym") and out[-2][0] not in (")", "]"))):
+            if (
+                out
+                and out[-1][0] in ("-", "+")
+                and out[-1][2] == "sym"
+                and (len(out) < 2 or out[-2][2] in ("keyword", "sym") and out[-2][0] not in (")", "]"))
+            ):
                 spaced = out.pop()[1]
             out.append(["?", spaced, "const"])
         elif kind == "ident":
@@ -378,7 +390,7 @@ def _pg_tokens(sql: str) -> list[_Tok]:
     tokens: list[_Tok] = []
     previous_end = -1
     for token in parser.scan(sql):
-        text = sql[token.start:token.end + 1]  # pglast turns libpg_query's byte offsets into str offsets
+        text = sql[token.start : token.end + 1]  # pglast turns libpg_query's byte offsets into str offsets
         spaced = token.start > previous_end + 1
         previous_end = token.end
         name = token.name
@@ -456,9 +468,19 @@ def _mysql_tokens(sql: str) -> list[_Tok]:
     from sqlglot.dialects.dialect import Dialect
     from sqlglot.tokens import TokenType
 
-    constants = {TokenType.STRING, TokenType.NUMBER, TokenType.HEX_STRING, TokenType.BIT_STRING,
-                 TokenType.NATIONAL_STRING, TokenType.BYTE_STRING, TokenType.TRUE, TokenType.FALSE,
-                 TokenType.NULL, TokenType.PLACEHOLDER, TokenType.PARAMETER}
+    constants = {
+        TokenType.STRING,
+        TokenType.NUMBER,
+        TokenType.HEX_STRING,
+        TokenType.BIT_STRING,
+        TokenType.NATIONAL_STRING,
+        TokenType.BYTE_STRING,
+        TokenType.TRUE,
+        TokenType.FALSE,
+        TokenType.NULL,
+        TokenType.PLACEHOLDER,
+        TokenType.PARAMETER,
+    }
     tokens: list[_Tok] = []
     previous_end = -1
     for token in Dialect.get_or_raise("mysql").tokenize(sql):

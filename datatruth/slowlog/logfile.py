@@ -38,8 +38,9 @@ def file_compression(path: Path) -> str | None:
 class OpenedLog:
     """A log opened for reading as bytes (or, for a text stream handed in, as text); close() closes what it opened."""
 
-    def __init__(self, binary: IO[bytes] | None, text: IO[str] | None, compression: str | None,
-                 owned: list[IO]) -> None:
+    def __init__(
+        self, binary: IO[bytes] | None, text: IO[str] | None, compression: str | None, owned: list[IO]
+    ) -> None:
         self.binary = binary
         self.text = text
         self.compression = compression

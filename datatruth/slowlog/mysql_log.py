@@ -81,8 +81,14 @@ class _Reader:
     separator and dropped, so a 150 MB statement never sits in memory.
     """
 
-    def __init__(self, fh: IO[bytes], tell: int = 0, lines: int = 0, limit: int | None = None,
-                 max_record: int = MAX_EVENT_BYTES) -> None:
+    def __init__(
+        self,
+        fh: IO[bytes],
+        tell: int = 0,
+        lines: int = 0,
+        limit: int | None = None,
+        max_record: int = MAX_EVENT_BYTES,
+    ) -> None:
         self._fh = fh
         self._buf = b""  # unread bytes after the last separator found so far
         self._pieces: deque[bytes] = deque()  # whole records (separator removed), in order
@@ -105,7 +111,9 @@ class _Reader:
                 self._left -= len(data)
         except COMPRESSION_ERRORS as err:
             # A damaged or cut-off archive: keep what was decompressed, report the rest.
-            self.read_error = f"{TRUNCATED}: compressed input is damaged or ended early ({type(err).__name__})"
+            self.read_error = (
+                f"{TRUNCATED}: compressed input is damaged or ended early ({type(err).__name__})"
+            )
             data = b""
         if not data:
             self._eof = True
@@ -119,8 +127,9 @@ class _Reader:
                 return False
             joined = self._buf + data
             # One look at the whole chunk spares each record the search for NUL bytes and banners.
-            self.plain = not (b"\x00" in joined or b"ort:" in joined or b"Version" in joined
-                              or b"Command" in joined)
+            self.plain = not (
+                b"\x00" in joined or b"ort:" in joined or b"Version" in joined or b"Command" in joined
+            )
             parts = joined.split(_SEP)
             self._buf = parts.pop()
             self._pieces.extend(parts)
@@ -132,10 +141,10 @@ class _Reader:
     def _skip_long_record(self) -> None:
         """Keep the head of the over-long record in _buf, drop the rest up to its separator."""
         head = self._buf[: self._max]
-        dropped = self._buf[self._max:]
+        dropped = self._buf[self._max :]
         full = len(self._buf)
         newlines = self._buf.count(b"\n")
-        tail = dropped[-(len(_SEP) - 1):]
+        tail = dropped[-(len(_SEP) - 1) :]
         while True:
             data = self._read()
             if not data:
@@ -153,7 +162,7 @@ class _Reader:
                 cut = _Cut(head)
                 cut.full_length, cut.newlines, cut.has_sep = full, newlines, True
                 self._pieces.append(cut)
-                rest = window[idx + len(_SEP):]
+                rest = window[idx + len(_SEP) :]
                 parts = rest.split(_SEP)
                 self._buf = parts.pop()
                 self._pieces.extend(parts)
@@ -162,7 +171,7 @@ class _Reader:
                 return
             full += len(data)
             newlines += data.count(b"\n")
-            tail = window[-(len(_SEP) - 1):]
+            tail = window[-(len(_SEP) - 1) :]
 
     def record(self) -> tuple[bytes, bool] | None:
         """The next record without its separator and whether one followed it; None when done."""
@@ -204,7 +213,7 @@ class _Reader:
             i = piece.find(_LINE_END)
             if i >= 0:
                 out = piece[: i + len(_LINE_END)]
-                self._pieces.appendleft(piece[i + len(_LINE_END):])
+                self._pieces.appendleft(piece[i + len(_LINE_END) :])
             else:
                 # The line ends in the separator: its '#' starts the next record.
                 out = piece + _LINE_END
@@ -258,13 +267,20 @@ def _parse_ts_parts(text: str, frac: str | None, zone: str | None) -> datetime |
     """Parse '071015 21:43:52' (5.0/5.1) or '2016-07-20T18:13:25[.frac][Z|+hh:mm]' (5.7+) to naive UTC."""
     try:
         if text[4] == "-":
-            stamp = datetime(int(text[0:4]), int(text[5:7]), int(text[8:10]),
-                             int(text[11:13]), int(text[14:16]), int(text[17:19]),
-                             int((frac[1:] + "00000")[:6]) if frac else 0)
+            stamp = datetime(
+                int(text[0:4]),
+                int(text[5:7]),
+                int(text[8:10]),
+                int(text[11:13]),
+                int(text[14:16]),
+                int(text[17:19]),
+                int((frac[1:] + "00000")[:6]) if frac else 0,
+            )
         else:
             hour, minute, second = text[7:].split(":")
-            stamp = datetime(2000 + int(text[0:2]), int(text[2:4]), int(text[4:6]),
-                             int(hour), int(minute), int(second))
+            stamp = datetime(
+                2000 + int(text[0:2]), int(text[2:4]), int(text[4:6]), int(hour), int(minute), int(second)
+            )
     except (ValueError, IndexError):
         return None
     if zone and zone != "Z":
@@ -374,8 +390,9 @@ _FAST = re.compile("#" + _FAST_BODY, re.ASCII)
 _FAST_AFTER_SEP = re.compile(_FAST_BODY, re.ASCII)
 
 
-def _fast_row(m: re.Match[str], stmt: str, pos_in_log: int, last_ts: datetime | str | None,
-              last_db: str | None) -> EventRow:
+def _fast_row(
+    m: re.Match[str], stmt: str, pos_in_log: int, last_ts: datetime | str | None, last_db: str | None
+) -> EventRow:
     """The event row for a record matched by _FAST (same values the general path gives)."""
     ts_text, frac, zone, uh, user, host, ip, tid, qt, lt, rs, rx, db, stamp = m.groups()
     ts: datetime | str | None
@@ -385,15 +402,32 @@ def _fast_row(m: re.Match[str], stmt: str, pos_in_log: int, last_ts: datetime | 
         if zone is None or zone == "Z":
             # UTC or as logged: 5.7+ writes six decimals, kept as text (it sorts like the time) and
             # parsed only for the few rows that need a datetime; other widths are parsed now.
-            ts = ts_text + frac if frac and len(frac) == 7 else (
-                datetime.fromisoformat(ts_text + frac[:7]) if frac else datetime.fromisoformat(ts_text))
+            ts = (
+                ts_text + frac
+                if frac and len(frac) == 7
+                else (datetime.fromisoformat(ts_text + frac[:7]) if frac else datetime.fromisoformat(ts_text))
+            )
         else:
             ts = _parse_ts_parts(ts_text, frac, zone)
     else:
         ts = _parse_ts_parts(ts_text, None, None)
     # The numbers stay text: the aggregator converts a whole batch at once (map(float, ...) runs in C).
-    return (stmt[m.end():], qt, lt, rs, rx, ts, user, host or ip or None,
-            ((_strip_db(db) or None) if db else None) or last_db, pos_in_log, ip, tid, stamp, uh)
+    return (
+        stmt[m.end() :],
+        qt,
+        lt,
+        rs,
+        rx,
+        ts,
+        user,
+        host or ip or None,
+        ((_strip_db(db) or None) if db else None) or last_db,
+        pos_in_log,
+        ip,
+        tid,
+        stamp,
+        uh,
+    )
 
 
 _METRIC_KEYS = ("Query_time", "Lock_time", "Rows_sent", "Rows_examined")
@@ -409,7 +443,9 @@ def _unusable_number(props: dict[str, str]) -> str | None:
     return None
 
 
-def _to_event(rec: _Record, pos_in_log: int, last_db: str | None = None, cut_from: int | None = None) -> SlowEvent:
+def _to_event(
+    rec: _Record, pos_in_log: int, last_db: str | None = None, cut_from: int | None = None
+) -> SlowEvent:
     """Turn a finished record into a SlowEvent; the four classic metrics become typed fields."""
     props = rec.props
     attrs: dict[str, object] = {}
@@ -461,8 +497,14 @@ RowSink = Callable[[EventRow], None]
 
 
 def iter_mysql_slice(
-    path: Path, start: int, end: int, problems: list[ParseProblem], state: ScanState,
-    last_ts: datetime | None = None, last_db: str | None = None, on_row: RowSink | None = None,
+    path: Path,
+    start: int,
+    end: int,
+    problems: list[ParseProblem],
+    state: ScanState,
+    last_ts: datetime | None = None,
+    last_db: str | None = None,
+    on_row: RowSink | None = None,
 ) -> Iterator[SlowEvent]:
     """Events of the records in bytes [start, end) of a plain file; `start` must be a record boundary.
 
@@ -474,8 +516,16 @@ def iter_mysql_slice(
         while fh.tell() < start:
             lines += fh.read(min(_CHUNK * 8, start - fh.tell())).count(b"\n")
         reader = _Reader(fh, tell=start, lines=lines, limit=end - start)
-        yield from _events(reader, problems, None, fast=_fast_path, state=state, last_ts=last_ts,
-                           last_db=last_db, on_row=on_row)
+        yield from _events(
+            reader,
+            problems,
+            None,
+            fast=_fast_path,
+            state=state,
+            last_ts=last_ts,
+            last_db=last_db,
+            on_row=on_row,
+        )
 
 
 def context_before(path: Path, offset: int) -> tuple[datetime | None, str | None]:
@@ -504,7 +554,7 @@ def context_before(path: Path, offset: int) -> tuple[datetime | None, str | None
 
 def _line_at(block: bytes, start: int) -> str:
     stop = block.find(b"\n", start)
-    return block[start: stop if stop >= 0 else len(block)].decode("utf-8", "replace")
+    return block[start : stop if stop >= 0 else len(block)].decode("utf-8", "replace")
 
 
 def iter_mysql_events(
@@ -521,12 +571,17 @@ def iter_mysql_events(
     With `on_row`, records in the common layout go to it as EventRows instead of being yielded.
     """
     sink: list[ParseProblem] = problems if problems is not None else []
-    embed = (re.compile(embedded_attributes[0]), re.compile(embedded_attributes[1])) if embedded_attributes else None
+    embed = (
+        (re.compile(embedded_attributes[0]), re.compile(embedded_attributes[1]))
+        if embedded_attributes
+        else None
+    )
     opened = _open(stream_or_path)
     try:
         reader = _Reader(present(opened.binary, "the opened log's byte stream"), max_record=max_event_bytes)
-        yield from _events(reader, sink, embed, fast=embed is None and _fast_path,
-                           on_row=on_row if embed is None else None)
+        yield from _events(
+            reader, sink, embed, fast=embed is None and _fast_path, on_row=on_row if embed is None else None
+        )
     finally:
         opened.close()
 
@@ -557,8 +612,11 @@ def not_a_slow_log_error(problems: list[ParseProblem]) -> LogFormatError:
 
 
 def _cut_problem(line: int, full: int, kept: int) -> ParseProblem:
-    return ParseProblem(line, f"an event of {full:,} bytes: only its first {kept:,} bytes were kept, and its "
-                              "class was fingerprinted from them (its Query ID may differ from pt-query-digest's)")
+    return ParseProblem(
+        line,
+        f"an event of {full:,} bytes: only its first {kept:,} bytes were kept, and its "
+        "class was fingerprinted from them (its Query ID may differ from pt-query-digest's)",
+    )
 
 
 def _normalise(stmt: str) -> str:
@@ -576,9 +634,14 @@ def _normalise(stmt: str) -> str:
 
 
 def _events(  # noqa: C901 - the slow-log reader's state machine: header, attributes, statement, in one pass for speed
-    reader: _Reader, sink: list[ParseProblem], embed: tuple[re.Pattern[str], re.Pattern[str]] | None,
-    fast: bool = True, state: ScanState | None = None, last_ts: datetime | str | None = None,
-    last_db: str | None = None, on_row: RowSink | None = None,
+    reader: _Reader,
+    sink: list[ParseProblem],
+    embed: tuple[re.Pattern[str], re.Pattern[str]] | None,
+    fast: bool = True,
+    state: ScanState | None = None,
+    last_ts: datetime | str | None = None,
+    last_db: str | None = None,
+    on_row: RowSink | None = None,
 ) -> Iterator[SlowEvent]:
     """The record loop. With a `state` the caller judges emptiness; without, this raises for non-logs."""
     pending: list[tuple[str, int]] = []  # (record text, first line number)
@@ -605,8 +668,13 @@ def _events(  # noqa: C901 - the slow-log reader's state machine: header, attrib
             if had_sep and fast and cut_from is None:
                 # The common record: one event in the usual layout, nothing odd in it.
                 quick = fast_match(stmt) if stmt.startswith("#") else fast_after_sep(stmt)
-                if quick is not None and (reader.plain or "\x00" not in stmt and not (
-                        ("ort:" in stmt or "Version" in stmt or "Command" in stmt) and _BANNER.search(stmt))):
+                if quick is not None and (
+                    reader.plain
+                    or "\x00" not in stmt
+                    and not (
+                        ("ort:" in stmt or "Version" in stmt or "Command" in stmt) and _BANNER.search(stmt)
+                    )
+                ):
                     start_pos, pos_in_log = pos_in_log, reader.tell
                     row = _fast_row(quick, stmt, start_pos, last_ts, last_db)
                     last_ts = row[5]
@@ -628,8 +696,11 @@ def _events(  # noqa: C901 - the slow-log reader's state machine: header, attrib
         if "\x00" in stmt:
             # Keep the lines before the binary data (usually a whole event), drop the rest.
             cut = stmt.rfind("\n", 0, stmt.index("\x00")) + 1
-            sink.append(ParseProblem(line_no + stmt.count("\n", 0, cut),
-                                     "binary data (NUL bytes); skipped to the next event"))
+            sink.append(
+                ParseProblem(
+                    line_no + stmt.count("\n", 0, cut), "binary data (NUL bytes); skipped to the next event"
+                )
+            )
             stmt = stmt[:cut]
             if not stmt.strip():
                 continue
@@ -689,9 +760,11 @@ def _events(  # noqa: C901 - the slow-log reader's state machine: header, attrib
             resync = _RESYNC.search(rec.arg)
             if resync:
                 skipped = rec.arg[: resync.start()]
-                sink.append(ParseProblem(line_no, f"unrecognised text skipped ({skipped.count(chr(10))} lines)"))
+                sink.append(
+                    ParseProblem(line_no, f"unrecognised text skipped ({skipped.count(chr(10))} lines)")
+                )
                 rec2 = _Record()
-                _scan(rec.arg[resync.start():], rec2)
+                _scan(rec.arg[resync.start() :], rec2)
                 rec = rec2
         if rec.has_ts or rec.has_uh or "Query_time" in rec.props:
             saw_header = True
@@ -710,8 +783,11 @@ def _events(  # noqa: C901 - the slow-log reader's state machine: header, attrib
             continue
         bad = _unusable_number(rec.props)
         if bad is not None:
-            sink.append(ParseProblem(line_no, f"{bad} is not a usable number (too large, or not finite); "
-                                              "event skipped"))
+            sink.append(
+                ParseProblem(
+                    line_no, f"{bad} is not a usable number (too large, or not finite); event skipped"
+                )
+            )
             continue
         if embed is not None:
             found = embed[0].search(rec.arg)

@@ -106,10 +106,13 @@ def _run_slice(path: str, start: int, end: int) -> SliceResult:
     state = ScanState()
     clock, database = context_before(Path(path), start) if start else (None, None)
     aggregator = Aggregator()
-    count = aggregator.add_all(iter_mysql_slice(Path(path), start, end, problems, state, clock, database,
-                                                on_row=aggregator.add_row))
+    count = aggregator.add_all(
+        iter_mysql_slice(Path(path), start, end, problems, state, clock, database, on_row=aggregator.add_row)
+    )
     aggregator.flush()
-    return SliceResult(aggregator, tuple(problems), count + aggregator.rows, state.saw_content, state.saw_header)
+    return SliceResult(
+        aggregator, tuple(problems), count + aggregator.rows, state.saw_content, state.saw_header
+    )
 
 
 def _die_with_parent(parent: int) -> None:
@@ -146,8 +149,10 @@ def _collect(proc: multiprocessing.process.BaseProcess, conn: Connection) -> Sli
         kind, value = conn.recv()
     except EOFError:
         proc.join()
-        raise UserError(f"a worker process stopped before it finished its part of the log (exit code {proc.exitcode})",
-                        "run again with --jobs 1, which reads the log in this process") from None
+        raise UserError(
+            f"a worker process stopped before it finished its part of the log (exit code {proc.exitcode})",
+            "run again with --jobs 1, which reads the log in this process",
+        ) from None
     finally:
         conn.close()
     proc.join()
@@ -162,8 +167,12 @@ def aggregate_mysql_file(path: Path, jobs: int | None = None) -> tuple[Aggregato
     """Aggregate a MySQL slow log, in parallel when it is a large plain file; returns (aggregator, problems, events)."""
     jobs = default_jobs() if jobs is None else max(1, jobs)
     methods = multiprocessing.get_all_start_methods()
-    if (jobs == 1 or "fork" not in methods or path.stat().st_size < MIN_PARALLEL_BYTES
-            or file_compression(path) is not None):
+    if (
+        jobs == 1
+        or "fork" not in methods
+        or path.stat().st_size < MIN_PARALLEL_BYTES
+        or file_compression(path) is not None
+    ):
         problems: list[ParseProblem] = []
         aggregator = Aggregator()
         count = aggregator.add_all(iter_mysql_events(path, problems, on_row=aggregator.add_row))

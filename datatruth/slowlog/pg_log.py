@@ -21,18 +21,31 @@ from datatruth.slowlog.logfile import COMPRESSION_ERRORS, open_log
 
 log = logging.getLogger(__name__)
 
-MAX_PROBLEMS = 200          # past this, one summary problem stands for the rest
-SAMPLE_LINES = 400          # lines looked at to pick a log_line_prefix
-SAMPLE_BYTES = 4 << 20      # ... and at most this much text, however long the lines
-SAMPLE_LINE_CHARS = 2048    # the prefix and severity sit at the start of a line: the rest is not tried
-_READ_STEP = 1 << 20        # an over-long line is skipped in steps of this size
+MAX_PROBLEMS = 200  # past this, one summary problem stands for the rest
+SAMPLE_LINES = 400  # lines looked at to pick a log_line_prefix
+SAMPLE_BYTES = 4 << 20  # ... and at most this much text, however long the lines
+SAMPLE_LINE_CHARS = 2048  # the prefix and severity sit at the start of a line: the rest is not tried
+_READ_STEP = 1 << 20  # an over-long line is skipped in steps of this size
 
 # --------------------------------------------------------------------------------------------
 # Records: one PostgreSQL log message with its DETAIL/HINT/CONTEXT/STATEMENT lines attached.
 # --------------------------------------------------------------------------------------------
 
-SEVERITIES = ("DEBUG1", "DEBUG2", "DEBUG3", "DEBUG4", "DEBUG5", "DEBUG", "INFO", "NOTICE", "WARNING",
-              "ERROR", "LOG", "FATAL", "PANIC")
+SEVERITIES = (
+    "DEBUG1",
+    "DEBUG2",
+    "DEBUG3",
+    "DEBUG4",
+    "DEBUG5",
+    "DEBUG",
+    "INFO",
+    "NOTICE",
+    "WARNING",
+    "ERROR",
+    "LOG",
+    "FATAL",
+    "PANIC",
+)
 # Lines PostgreSQL writes after a primary message, belonging to it.
 SECONDARY = ("DETAIL", "HINT", "QUERY", "CONTEXT", "LOCATION", "STATEMENT")
 _LEVEL_RE = "(?P<level>" + "|".join(SEVERITIES + SECONDARY) + r"):\s+"
@@ -42,24 +55,24 @@ _LEVEL_RE = "(?P<level>" + "|".join(SEVERITIES + SECONDARY) + r"):\s+"
 class PgLogRecord:
     """One PostgreSQL log message (primary line plus attached DETAIL/HINT/... lines)."""
 
-    line: int                       # 1-based line of the primary message
-    offset: int                     # byte offset of that line in the (decompressed) input
+    line: int  # 1-based line of the primary message
+    offset: int  # byte offset of that line in the (decompressed) input
     level: str
     message: str
-    ts: datetime | None = None      # naive UTC when the zone is known, else as logged
-    tz: str | None = None           # the zone as logged, when it could not be resolved
+    ts: datetime | None = None  # naive UTC when the zone is known, else as logged
+    tz: str | None = None  # the zone as logged, when it could not be resolved
     pid: int | None = None
     user: str | None = None
     db: str | None = None
     host: str | None = None
     app: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)   # session id, line number, queryid, sqlstate...
+    extra: dict[str, str] = field(default_factory=dict)  # session id, line number, queryid, sqlstate...
     detail: str | None = None
     hint: str | None = None
     context: str | None = None
     statement: str | None = None
     log_format: str = "stderr"
-    cut_from: int | None = None     # the message's length when only its first MAX_EVENT_BYTES were kept
+    cut_from: int | None = None  # the message's length when only its first MAX_EVENT_BYTES were kept
 
 
 # --------------------------------------------------------------------------------------------
@@ -100,7 +113,7 @@ def prefix_regex(prefix: str) -> str:
     pos = 0
     unknown: list[str] = []
     for match in _PADDED_ESCAPE.finditer(prefix):
-        parts.append(_literal(prefix[pos:match.start()]))
+        parts.append(_literal(prefix[pos : match.start()]))
         pos = match.end()
         padding, letter = match.group(1), match.group(2)
         if letter == "%":
@@ -141,10 +154,14 @@ def _literal(text: str) -> str:
 # Envelopes that a log transport puts in front of the log_line_prefix.
 _ENVELOPES: dict[str, str] = {
     "stderr": "",
-    "syslog": (r"(?P<sys_ts>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) (?P<sys_host>\S+) [\w.\-/]+\[(?P<sys_pid>\d+)\]: "
-               r"\[(?P<sys_line>\d+)-(?P<sys_part>\d+)\] "),
-    "logplex": (r"(?P<iso_ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)) \S*app\[postgres\.(?P<sys_pid>\d+)\]: "
-                r"\[(?P<color>[A-Z0-9_]+)\] \[(?P<sys_line>\d+)-(?P<sys_part>\d+)\]"),
+    "syslog": (
+        r"(?P<sys_ts>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) (?P<sys_host>\S+) [\w.\-/]+\[(?P<sys_pid>\d+)\]: "
+        r"\[(?P<sys_line>\d+)-(?P<sys_part>\d+)\] "
+    ),
+    "logplex": (
+        r"(?P<iso_ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)) \S*app\[postgres\.(?P<sys_pid>\d+)\]: "
+        r"\[(?P<color>[A-Z0-9_]+)\] \[(?P<sys_line>\d+)-(?P<sys_part>\d+)\]"
+    ),
 }
 
 # log_line_prefix values seen in the wild (defaults of PostgreSQL, Debian, RDS, pgBadger's advice...).
@@ -180,7 +197,7 @@ class LinePattern:
     """A compiled line recogniser: transport envelope + log_line_prefix + severity."""
 
     envelope: str
-    prefix: str | None              # None: the generic fallback (anything up to the severity)
+    prefix: str | None  # None: the generic fallback (anything up to the severity)
     regex: re.Pattern[str]
 
     def describe(self) -> str:
@@ -192,7 +209,9 @@ class LinePattern:
 def compile_pattern(prefix: str | None, envelope: str = "stderr") -> LinePattern:
     """Build the recogniser for one log_line_prefix (None: generic) inside one envelope."""
     body = prefix_regex(prefix) if prefix is not None else r"(?P<generic>.{0,400}?)"
-    return LinePattern(envelope, prefix, re.compile("^" + _ENVELOPES[envelope] + body + _LEVEL_RE + "(?P<msg>.*)$", re.S))
+    return LinePattern(
+        envelope, prefix, re.compile("^" + _ENVELOPES[envelope] + body + _LEVEL_RE + "(?P<msg>.*)$", re.S)
+    )
 
 
 def _candidate_patterns() -> list[LinePattern]:
@@ -231,6 +250,7 @@ def detect_prefix(lines: Iterable[str]) -> LinePattern | None:
 # Input: paths or streams, plain or compressed (by magic bytes, not by name).
 # --------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class RawLine:
     """One physical line of the input with its 1-based number and byte offset."""
@@ -238,7 +258,7 @@ class RawLine:
     number: int
     offset: int
     text: str
-    complete: bool = True           # False: the input ended without a newline
+    complete: bool = True  # False: the input ended without a newline
 
 
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13)) + b"\x7f"
@@ -280,12 +300,18 @@ class _Problems:
             self.sink.append(ParseProblem(0, f"{self.dropped} more problems not listed"))
         if self.own and self.sink:
             # Line numbers and counts only: problem messages never quote log content.
-            log.warning("%s: %d problems while reading the log (first at line %d: %s)",
-                        source, self.count, self.sink[0].line, self.sink[0].message)
+            log.warning(
+                "%s: %d problems while reading the log (first at line %d: %s)",
+                source,
+                self.count,
+                self.sink[0].line,
+                self.sink[0].message,
+            )
 
 
-def _read_lines(path_or_stream: str | Path | IO, problems: _Problems,
-                max_line: int = MAX_EVENT_BYTES) -> Iterator[RawLine]:
+def _read_lines(
+    path_or_stream: str | Path | IO, problems: _Problems, max_line: int = MAX_EVENT_BYTES
+) -> Iterator[RawLine]:
     """Physical lines of a log (plain or compressed); a line over `max_line` bytes keeps only its head."""
     opened = open_log(path_or_stream)
     number = offset = 0
@@ -294,7 +320,9 @@ def _read_lines(path_or_stream: str | Path | IO, problems: _Problems,
             for line in opened.text:
                 number += 1
                 if len(line) > max_line:
-                    problems.add(number, f"a line of {len(line):,} characters: only its first {max_line:,} were kept")
+                    problems.add(
+                        number, f"a line of {len(line):,} characters: only its first {max_line:,} were kept"
+                    )
                     line = line[:max_line] + ("\n" if line.endswith("\n") else "")
                 yield RawLine(number, offset, line.rstrip("\r\n"), line.endswith("\n"))
                 offset += len(line.encode("utf-8", "replace"))
@@ -315,10 +343,14 @@ def _read_lines(path_or_stream: str | Path | IO, problems: _Problems,
                         length += len(more)
                         ended = more.endswith(b"\n")
                     data += b"\n" if ended else b""
-                    problems.add(number + 1, f"a line of {length:,} bytes: only its first {max_line:,} were kept")
+                    problems.add(
+                        number + 1, f"a line of {length:,} bytes: only its first {max_line:,} were kept"
+                    )
             except COMPRESSION_ERRORS as err:
-                problems.add(number + 1, f"compressed input is damaged or truncated ({type(err).__name__}); "
-                                         "stopped reading here")
+                problems.add(
+                    number + 1,
+                    f"compressed input is damaged or truncated ({type(err).__name__}); stopped reading here",
+                )
                 return
             if not data:
                 return
@@ -383,10 +415,14 @@ def detect_format(path: str | Path) -> str:
     if not any(line.strip() for line in lines):
         damaged = [p for p in problems.sink if p.message.startswith("compressed input is damaged")]
         if damaged:
-            raise LogFormatError(f"{name} is a damaged compressed file: it could not be decompressed",
-                                 "copy the log again, or compress it again from the original")
-        raise LogFormatError(f"{name} is empty" + (" or unreadable" if problems.count else ""),
-                             "point at the slow-query log itself (plain or .gz/.bz2/.xz)")
+            raise LogFormatError(
+                f"{name} is a damaged compressed file: it could not be decompressed",
+                "copy the log again, or compress it again from the original",
+            )
+        raise LogFormatError(
+            f"{name} is empty" + (" or unreadable" if problems.count else ""),
+            "point at the slow-query log itself (plain or .gz/.bz2/.xz)",
+        )
     found = _sniff(lines)
     if found is None:
         raise LogFormatError(
@@ -402,11 +438,42 @@ def detect_format(path: str | Path) -> str:
 # --------------------------------------------------------------------------------------------
 
 _ZONE_OFFSETS_H: dict[str, float] = {
-    "UTC": 0, "GMT": 0, "Z": 0, "UT": 0, "WET": 0, "WEST": 1, "BST": 1, "CET": 1, "CEST": 2,
-    "MET": 1, "MEST": 2, "EET": 2, "EEST": 3, "MSK": 3, "IST": 5.5, "SGT": 8, "HKT": 8, "AWST": 8,
-    "JST": 9, "KST": 9, "ACST": 9.5, "AEST": 10, "AEDT": 11, "NZST": 12, "NZDT": 13, "EST": -5,
-    "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7, "AKST": -9,
-    "AKDT": -8, "HST": -10,
+    "UTC": 0,
+    "GMT": 0,
+    "Z": 0,
+    "UT": 0,
+    "WET": 0,
+    "WEST": 1,
+    "BST": 1,
+    "CET": 1,
+    "CEST": 2,
+    "MET": 1,
+    "MEST": 2,
+    "EET": 2,
+    "EEST": 3,
+    "MSK": 3,
+    "IST": 5.5,
+    "SGT": 8,
+    "HKT": 8,
+    "AWST": 8,
+    "JST": 9,
+    "KST": 9,
+    "ACST": 9.5,
+    "AEST": 10,
+    "AEDT": 11,
+    "NZST": 12,
+    "NZDT": 13,
+    "EST": -5,
+    "EDT": -4,
+    "CST": -6,
+    "CDT": -5,
+    "MST": -7,
+    "MDT": -6,
+    "PST": -8,
+    "PDT": -7,
+    "AKST": -9,
+    "AKDT": -8,
+    "HST": -10,
 }
 
 
@@ -425,7 +492,7 @@ def _zone_offset(zone: str, local: datetime) -> timedelta | None:
     return None
 
 
-@functools.lru_cache(maxsize=4096)     # busy logs repeat the same second thousands of times
+@functools.lru_cache(maxsize=4096)  # busy logs repeat the same second thousands of times
 def parse_pg_timestamp(text: str, zone: str | None) -> tuple[datetime | None, str | None]:
     """Parse '2021-05-27 17:00:00[.123]' plus a zone into naive UTC; unknown zone: as logged."""
     try:
@@ -453,6 +520,7 @@ def _split_ts_zone(text: str) -> tuple[str, str | None]:
 # Record readers, one per format
 # --------------------------------------------------------------------------------------------
 
+
 def _clean(value: str | None) -> str | None:
     if value is None:
         return None
@@ -464,15 +532,18 @@ def _host_only(remote: str | None) -> str | None:
     remote = _clean(remote)
     if remote is None or remote == "[local]":
         return remote
-    if remote.endswith(")") and "(" in remote:          # %r: host(port)
+    if remote.endswith(")") and "(" in remote:  # %r: host(port)
         return remote[: remote.index("(")]
-    if remote.count(":") == 1:                           # csvlog connection_from: host:port
+    if remote.count(":") == 1:  # csvlog connection_from: host:port
         return remote.split(":")[0]
     return remote
 
 
 _GENERIC_FIELDS = (
-    ("ts", re.compile(r"(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?)(?: ?([A-Z]{2,5}|[+-]\d\d(?::?\d\d)?))?")),
+    (
+        "ts",
+        re.compile(r"(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?)(?: ?([A-Z]{2,5}|[+-]\d\d(?::?\d\d)?))?"),
+    ),
     ("pid", re.compile(r"\[(\d+)\]")),
     ("user", re.compile(r"\bu(?:ser|sr)=([^,\s]*)")),
     ("db", re.compile(r"\bdb=([^,\s]*)")),
@@ -532,13 +603,15 @@ class _StderrAssembler:
             # syslog/logplex continuation: the envelope is there, the prefix is not.
             m = re.match(envelope, text)
             if m:
-                text = text[m.end():].replace("#011", "\t")
+                text = text[m.end() :].replace("#011", "\t")
                 if text.startswith(" "):
                     text = text[1:]
         if self.current is None:
             if text.strip():
-                self.problems.add(raw.number, "line does not start with the log_line_prefix "
-                                              f"({self.pattern.describe()}); skipped")
+                self.problems.add(
+                    raw.number,
+                    f"line does not start with the log_line_prefix ({self.pattern.describe()}); skipped",
+                )
             return
         self._add_text(self.last_field, text, continued=True)
         if not raw.complete:
@@ -550,8 +623,14 @@ class _StderrAssembler:
 
     def _attach(self, level: str, message: str) -> None:
         assert self.current is not None  # narrows the type only: both callers check self.current first
-        key = {"DETAIL": "detail", "HINT": "hint", "CONTEXT": "context", "STATEMENT": "statement",
-               "QUERY": "context", "LOCATION": "context"}[level]
+        key = {
+            "DETAIL": "detail",
+            "HINT": "hint",
+            "CONTEXT": "context",
+            "STATEMENT": "statement",
+            "QUERY": "context",
+            "LOCATION": "context",
+        }[level]
         self._add_text(key, message, continued=key in self.texts)
         self.last_field = key
 
@@ -634,8 +713,11 @@ class _StderrAssembler:
             fields[key] = "\n".join(parts)
         fields.setdefault("message", "")
         if self.dropped:
-            self.problems.add(fields["line"], f"a message of more than {self.max_text:,} characters: only its first "
-                                              f"{self.max_text:,} were kept")
+            self.problems.add(
+                fields["line"],
+                f"a message of more than {self.max_text:,} characters: only its first "
+                f"{self.max_text:,} were kept",
+            )
             fields["cut_from"] = self.size + self.dropped
         self.texts, self.size, self.dropped = {}, 0, 0
         incomplete = fields.pop("incomplete", None)
@@ -651,15 +733,20 @@ def _file_year(path_or_stream: str | Path | IO) -> int:
     return datetime.now(UTC).year
 
 
-def _iter_stderr(lines: Iterator[RawLine], problems: _Problems, prefix: str | None,
-                 year: int) -> Iterator[PgLogRecord]:
+def _iter_stderr(
+    lines: Iterator[RawLine], problems: _Problems, prefix: str | None, year: int
+) -> Iterator[PgLogRecord]:
     head = _head(lines, SAMPLE_LINES)
     pattern = _pick_pattern([raw.text[:SAMPLE_LINE_CHARS] for raw in head], prefix)
     if pattern is None:
-        problems.add(head[0].number if head else 1,
-                     "no line looks like a PostgreSQL log line; pass the server's log_line_prefix")
+        problems.add(
+            head[0].number if head else 1,
+            "no line looks like a PostgreSQL log line; pass the server's log_line_prefix",
+        )
         return
-    assembler = _StderrAssembler(pattern, problems, "stderr" if pattern.envelope == "stderr" else pattern.envelope, year)
+    assembler = _StderrAssembler(
+        pattern, problems, "stderr" if pattern.envelope == "stderr" else pattern.envelope, year
+    )
     for raw in _chain(head, lines):
         yield from assembler.feed(raw)
     yield from assembler.flush()
@@ -692,11 +779,34 @@ def _chain(head: list[RawLine], rest: Iterator[RawLine]) -> Iterator[RawLine]:
 
 
 # csvlog columns (PostgreSQL 13: 23, 14+: 26).
-_CSV_COLUMNS = ("log_time", "user_name", "database_name", "process_id", "connection_from", "session_id",
-                "session_line_num", "command_tag", "session_start_time", "virtual_transaction_id",
-                "transaction_id", "error_severity", "sql_state_code", "message", "detail", "hint",
-                "internal_query", "internal_query_pos", "context", "query", "query_pos", "location",
-                "application_name", "backend_type", "leader_pid", "query_id")
+_CSV_COLUMNS = (
+    "log_time",
+    "user_name",
+    "database_name",
+    "process_id",
+    "connection_from",
+    "session_id",
+    "session_line_num",
+    "command_tag",
+    "session_start_time",
+    "virtual_transaction_id",
+    "transaction_id",
+    "error_severity",
+    "sql_state_code",
+    "message",
+    "detail",
+    "hint",
+    "internal_query",
+    "internal_query_pos",
+    "context",
+    "query",
+    "query_pos",
+    "location",
+    "application_name",
+    "backend_type",
+    "leader_pid",
+    "query_id",
+)
 
 
 def _record_from_columns(row: dict[str, str], line: int, offset: int, log_format: str) -> PgLogRecord | None:
@@ -706,21 +816,41 @@ def _record_from_columns(row: dict[str, str], line: int, offset: int, log_format
     ts_text = row.get("log_time") or row.get("timestamp") or ""
     ts, tz = parse_pg_timestamp(*_split_ts_zone(ts_text)) if ts_text else (None, None)
     pid_text = str(row.get("process_id") or row.get("pid") or "")
-    extra = {key: str(row[source]) for key, source in (
-        ("session", "session_id"), ("session_line", "session_line_num"), ("sqlstate", "sql_state_code"),
-        ("sqlstate", "state_code"), ("queryid", "query_id"), ("tag", "command_tag"), ("tag", "ps"),
-        ("backend", "backend_type"), ("session_line", "line_num")) if row.get(source) not in (None, "")}
+    extra = {
+        key: str(row[source])
+        for key, source in (
+            ("session", "session_id"),
+            ("session_line", "session_line_num"),
+            ("sqlstate", "sql_state_code"),
+            ("sqlstate", "state_code"),
+            ("queryid", "query_id"),
+            ("tag", "command_tag"),
+            ("tag", "ps"),
+            ("backend", "backend_type"),
+            ("session_line", "line_num"),
+        )
+        if row.get(source) not in (None, "")
+    }
     if extra.get("queryid") == "0":
         extra.pop("queryid")
     host = row.get("connection_from") or row.get("remote_host")
     return PgLogRecord(
-        line=line, offset=offset, level=level, message=str(row.get("message") or ""), ts=ts, tz=tz,
+        line=line,
+        offset=offset,
+        level=level,
+        message=str(row.get("message") or ""),
+        ts=ts,
+        tz=tz,
         pid=int(pid_text) if pid_text.isdigit() else None,
         user=_clean(row.get("user_name") or row.get("user")),
         db=_clean(row.get("database_name") or row.get("dbname")),
-        host=_host_only(host), app=_clean(row.get("application_name")), extra=extra,
-        detail=row.get("detail") or None, hint=row.get("hint") or None,
-        context=row.get("context") or None, statement=row.get("query") or row.get("statement") or None,
+        host=_host_only(host),
+        app=_clean(row.get("application_name")),
+        extra=extra,
+        detail=row.get("detail") or None,
+        hint=row.get("hint") or None,
+        context=row.get("context") or None,
+        statement=row.get("query") or row.get("statement") or None,
         log_format=log_format,
     )
 
@@ -730,10 +860,13 @@ def _iter_csv(lines: Iterator[RawLine], problems: _Problems) -> Iterator[PgLogRe
 
     def texts() -> Iterator[str]:
         for raw in lines:
-            position.update(line=raw.number + 1, offset=raw.offset + len(raw.text.encode("utf-8")) + 1,
-                            complete=raw.complete)
+            position.update(
+                line=raw.number + 1,
+                offset=raw.offset + len(raw.text.encode("utf-8")) + 1,
+                complete=raw.complete,
+            )
             if not raw.text and not raw.complete:
-                continue            # binary line, already reported
+                continue  # binary line, already reported
             yield raw.text + "\n"
 
     reader = csv.reader(texts(), strict=True)
@@ -751,7 +884,9 @@ def _iter_csv(lines: Iterator[RawLine], problems: _Problems) -> Iterator[PgLogRe
         if len(row) < 14:
             problems.add(start_line, f"csvlog row has {len(row)} columns, expected 23 or more; skipped")
             continue
-        record = _record_from_columns(dict(zip(_CSV_COLUMNS, row, strict=False)), start_line, start_offset, "csv")
+        record = _record_from_columns(
+            dict(zip(_CSV_COLUMNS, row, strict=False)), start_line, start_offset, "csv"
+        )
         if record is None:
             problems.add(start_line, "csvlog row has no valid error_severity; skipped")
             continue
@@ -774,12 +909,12 @@ def _iter_json(lines: Iterator[RawLine], problems: _Problems, year: int) -> Iter
         if not isinstance(doc, dict):
             problems.add(raw.number, "JSON line is not an object; skipped")
             continue
-        if isinstance(doc.get("record"), dict):                 # CloudNativePG wraps csvlog fields
+        if isinstance(doc.get("record"), dict):  # CloudNativePG wraps csvlog fields
             record = _record_from_columns(doc["record"], raw.number, raw.offset, "json")
             if record is not None:
                 yield record
             continue
-        if isinstance(doc.get("textPayload"), str):             # Google Cloud Logging export
+        if isinstance(doc.get("textPayload"), str):  # Google Cloud Logging export
             payload = doc["textPayload"]
             if text_pattern is None:
                 text_pattern = detect_prefix([payload]) or compile_pattern(None)
@@ -790,7 +925,7 @@ def _iter_json(lines: Iterator[RawLine], problems: _Problems, year: int) -> Iter
                 ts, _ = parse_pg_timestamp(str(doc["timestamp"]).replace("Z", "+00:00"), None)
             yield from assembler.feed(RawLine(raw.number, raw.offset, payload, raw.complete), ts)
             continue
-        if "error_severity" in doc and "message" in doc:        # PostgreSQL 15+ jsonlog
+        if "error_severity" in doc and "message" in doc:  # PostgreSQL 15+ jsonlog
             record = _record_from_columns(doc, raw.number, raw.offset, "json")
             if record is not None:
                 yield record
@@ -798,14 +933,18 @@ def _iter_json(lines: Iterator[RawLine], problems: _Problems, year: int) -> Iter
                 problems.add(raw.number, "jsonlog record has no valid error_severity; skipped")
             continue
         if "msg" in doc:
-            continue                                            # operator chatter around the log
+            continue  # operator chatter around the log
         problems.add(raw.number, "JSON line is not a PostgreSQL log record; skipped")
     if assembler is not None:
         yield from assembler.flush()
 
 
-def iter_pg_records(path_or_stream: str | Path | IO, problems: list | None = None,
-                    prefix: str | None = None, log_format: str | None = None) -> Iterator[PgLogRecord]:
+def iter_pg_records(
+    path_or_stream: str | Path | IO,
+    problems: list | None = None,
+    prefix: str | None = None,
+    log_format: str | None = None,
+) -> Iterator[PgLogRecord]:
     """Read every PostgreSQL log message (any severity) from a stderr, csvlog or jsonlog file."""
     sink = _Problems(problems)
     source = str(path_or_stream) if isinstance(path_or_stream, str | Path) else "stream"
@@ -833,7 +972,9 @@ def iter_pg_records(path_or_stream: str | Path | IO, problems: list | None = Non
 
 _DURATION = re.compile(
     r"^duration: (?P<ms>\d+(?:\.\d+)?) ms(?:\s+(?P<kind>statement|execute|parse|bind|plan)"
-    r"(?: (?P<name>[^:\n]*?))?:\s?(?P<sql>.*))?$", re.S)
+    r"(?: (?P<name>[^:\n]*?))?:\s?(?P<sql>.*))?$",
+    re.S,
+)
 _STATEMENT_ONLY = re.compile(r"^(?P<kind>statement|execute)(?: (?P<name>[^:\n]*?))?:\s?(?P<sql>.*)$", re.S)
 
 
@@ -842,7 +983,7 @@ def parse_parameters(detail: str) -> dict[str, str | None]:
     text = detail.strip()
     if not text.startswith("parameters:"):
         return {}
-    text = text[len("parameters:"):]
+    text = text[len("parameters:") :]
     params: dict[str, str | None] = {}
     i, n = 0, len(text)
     while i < n:
@@ -891,8 +1032,9 @@ class _Pending:
     params: dict[str, str | None]
 
 
-def _event(record: PgLogRecord, ms: float, kind: str, name: str | None, sql: str,
-           params: dict[str, str | None]) -> SlowEvent:
+def _event(
+    record: PgLogRecord, ms: float, kind: str, name: str | None, sql: str, params: dict[str, str | None]
+) -> SlowEvent:
     attributes: dict[str, object] = {"log_format": record.log_format, "phase": kind}
     if record.pid is not None:
         attributes["pid"] = record.pid
@@ -905,9 +1047,18 @@ def _event(record: PgLogRecord, ms: float, kind: str, name: str | None, sql: str
     if record.tz:
         attributes["tz"] = record.tz
     attributes.update(record.extra)
-    return SlowEvent(query=sql.strip(), query_time=ms / 1000.0, ts=record.ts, user=record.user,
-                     host=record.host, db=record.db, pos_in_log=record.offset,
-                     attributes=attributes, source="postgres", cut_from=record.cut_from)
+    return SlowEvent(
+        query=sql.strip(),
+        query_time=ms / 1000.0,
+        ts=record.ts,
+        user=record.user,
+        host=record.host,
+        db=record.db,
+        pos_in_log=record.offset,
+        attributes=attributes,
+        source="postgres",
+        cut_from=record.cut_from,
+    )
 
 
 def events_from_records(records: Iterable[PgLogRecord], problems: list | None = None) -> Iterator[SlowEvent]:
@@ -924,8 +1075,13 @@ def events_from_records(records: Iterable[PgLogRecord], problems: list | None = 
             kind = m.group("kind")
             if not usable_number(ms):
                 if problems is not None:
-                    problems.append(ParseProblem(record.line, f"duration {m.group('ms')[:40]} ms is not a usable "
-                                                              "number (too large); event skipped"))
+                    problems.append(
+                        ParseProblem(
+                            record.line,
+                            f"duration {m.group('ms')[:40]} ms is not a usable "
+                            "number (too large); event skipped",
+                        )
+                    )
                 waiting.pop(record.pid, None)
                 continue
             if kind is None:
@@ -934,10 +1090,10 @@ def events_from_records(records: Iterable[PgLogRecord], problems: list | None = 
                     yield _event(pending.record, ms, pending.kind, pending.name, pending.sql, pending.params)
                 continue
             if kind not in ("statement", "execute"):
-                continue        # parse/bind are phases of the execute that follows; plan is auto_explain
+                continue  # parse/bind are phases of the execute that follows; plan is auto_explain
             sql = m.group("sql") or ""
             if not sql.strip():
-                continue        # empty query string (e.g. a bare ';' from a health check client)
+                continue  # empty query string (e.g. a bare ';' from a health check client)
             params = parse_parameters(record.detail) if record.detail else {}
             waiting.pop(record.pid, None)
             yield _event(record, ms, kind, m.group("name"), sql, params)
@@ -948,7 +1104,8 @@ def events_from_records(records: Iterable[PgLogRecord], problems: list | None = 
             waiting[record.pid] = _Pending(record, s.group("kind"), s.group("name"), s.group("sql"), params)
 
 
-def iter_pg_events(path_or_stream: str | Path | IO, problems: list | None = None,
-                   prefix: str | None = None) -> Iterator[SlowEvent]:
+def iter_pg_events(
+    path_or_stream: str | Path | IO, problems: list | None = None, prefix: str | None = None
+) -> Iterator[SlowEvent]:
     """Read timed statements from a PostgreSQL log (stderr/csvlog/jsonlog, plain or compressed)."""
     yield from events_from_records(iter_pg_records(path_or_stream, problems, prefix), problems)

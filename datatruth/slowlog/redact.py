@@ -21,14 +21,17 @@ PHONE_TOKEN = "<phone>"
 # Free-text patterns. These scan prose and log text, not SQL structure, so regex is the right tool.
 _EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])")
 _CARD = re.compile(r"(?<![\w.])\d(?:[ -]?\d){12,18}(?![\w.])")
-_IPV4 = re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w.])")
+_IPV4 = re.compile(
+    r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w.])"
+)
 _IPV6 = re.compile(r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])")
 _PHONE = re.compile(
     r"(?<![\w+])(?:"
-    r"\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}"   # international: +CC ...
-    r"|\(\d{3}\)[ .-]?\d{3}[ .-]?\d{4}"                                     # (555) 123-4567
-    r"|\d{3}[.-]\d{3}[.-]\d{4}"                                            # 555-123-4567
-    r")(?![\w])")
+    r"\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}"  # international: +CC ...
+    r"|\(\d{3}\)[ .-]?\d{3}[ .-]?\d{4}"  # (555) 123-4567
+    r"|\d{3}[.-]\d{3}[.-]\d{4}"  # 555-123-4567
+    r")(?![\w])"
+)
 
 
 def luhn_valid(digits: str) -> bool:
@@ -55,7 +58,7 @@ def _card(match: re.Match[str]) -> str:
 def _ipv6(match: re.Match[str]) -> str:
     text = match.group(0)
     if not any(char.isdigit() for char in text) or text.count(":") < 2:
-        return text             # a cast like x::date, or a time 12:30:00, is not an address
+        return text  # a cast like x::date, or a time 12:30:00, is not an address
     try:
         ipaddress.IPv6Address(text)
     except ValueError:
@@ -82,9 +85,18 @@ def redact_text(text: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 _LITERAL_TOKENS = frozenset(
-    getattr(TokenType, name) for name in (
-        "STRING", "NUMBER", "NATIONAL_STRING", "HEX_STRING", "BIT_STRING", "BYTE_STRING",
-        "RAW_STRING", "HEREDOC_STRING", "UNICODE_STRING")
+    getattr(TokenType, name)
+    for name in (
+        "STRING",
+        "NUMBER",
+        "NATIONAL_STRING",
+        "HEX_STRING",
+        "BIT_STRING",
+        "BYTE_STRING",
+        "RAW_STRING",
+        "HEREDOC_STRING",
+        "UNICODE_STRING",
+    )
     if hasattr(TokenType, name)
 )
 
@@ -104,12 +116,15 @@ def _mask_tokens(sql: str, dialect: str) -> str | None:
     position = 0
     previous: Token | None = None
     for token in tokens:
-        gap = sql[position:token.start]
+        gap = sql[position : token.start]
         # Gaps hold only whitespace and comments; comments are free text and are dropped.
         out.append(gap if not gap.strip() else " ")
-        text = sql[token.start:token.end + 1]
-        is_parameter_index = (previous is not None and previous.token_type == TokenType.PARAMETER
-                              and previous.end + 1 == token.start)
+        text = sql[token.start : token.end + 1]
+        is_parameter_index = (
+            previous is not None
+            and previous.token_type == TokenType.PARAMETER
+            and previous.end + 1 == token.start
+        )
         out.append(PLACEHOLDER if token.token_type in _LITERAL_TOKENS and not is_parameter_index else text)
         position = token.end + 1
         previous = token
@@ -117,8 +132,12 @@ def _mask_tokens(sql: str, dialect: str) -> str | None:
 
 
 def _looks_like_identifier(text: str) -> bool:
-    return bool(text) and len(text) <= 63 and (text[0].isalpha() or text[0] == "_") and all(
-        char.isalnum() or char in "_$" for char in text)
+    return (
+        bool(text)
+        and len(text) <= 63
+        and (text[0].isalpha() or text[0] == "_")
+        and all(char.isalnum() or char in "_$" for char in text)
+    )
 
 
 def mask_literals_text(sql: str) -> str:  # noqa: C901 - one scanner over quoted strings, numbers and comments, in one pass for speed
@@ -140,8 +159,11 @@ def mask_literals_text(sql: str) -> str:  # noqa: C901 - one scanner over quoted
         if char == "'":
             # Strings end at an unescaped quote; treating backslash as an escape can only lengthen
             # what is masked, never expose part of a value.
-            if out and out[-1] in ("E", "e", "N", "n", "X", "x", "B", "b") and (
-                    len(out) < 2 or not (out[-2].isalnum() or out[-2] == "_")):
+            if (
+                out
+                and out[-1] in ("E", "e", "N", "n", "X", "x", "B", "b")
+                and (len(out) < 2 or not (out[-2].isalnum() or out[-2] == "_"))
+            ):
                 out.pop()
             j = i + 1
             while j < n:
@@ -159,7 +181,7 @@ def mask_literals_text(sql: str) -> str:  # noqa: C901 - one scanner over quoted
             continue
         if char == "$" and (nxt == "$" or nxt.isalpha() or nxt == "_"):
             end_tag = sql.find("$", i + 1)
-            tag = sql[i:end_tag + 1] if end_tag > 0 else ""
+            tag = sql[i : end_tag + 1] if end_tag > 0 else ""
             if tag and all(c.isalnum() or c == "_" for c in tag[1:-1]):
                 close = sql.find(tag, end_tag + 1)
                 out.append(PLACEHOLDER)
@@ -167,17 +189,19 @@ def mask_literals_text(sql: str) -> str:  # noqa: C901 - one scanner over quoted
                 continue
         if char == '"':
             end = sql.find('"', i + 1)
-            body = sql[i + 1:] if end < 0 else sql[i + 1:end]
+            body = sql[i + 1 :] if end < 0 else sql[i + 1 : end]
             out.append(f'"{body}"' if end >= 0 and _looks_like_identifier(body) else PLACEHOLDER)
             i = n if end < 0 else end + 1
             continue
         if char == "`":
             end = sql.find("`", i + 1)
-            out.append(sql[i:] if end < 0 else sql[i:end + 1])
+            out.append(sql[i:] if end < 0 else sql[i : end + 1])
             i = n if end < 0 else end + 1
             continue
         previous = out[-1][-1:] if out else ""
-        if (char.isdigit() or (char == "." and nxt.isdigit())) and not (previous.isalnum() or previous in "_$"):
+        if (char.isdigit() or (char == "." and nxt.isdigit())) and not (
+            previous.isalnum() or previous in "_$"
+        ):
             j = i
             if char == "0" and nxt in "xX":
                 j += 2
@@ -211,8 +235,12 @@ def redact_sample(sql: str, allow_raw: bool = False, dialect: str | None = None)
     return redact_text(mask_literals_text(masked if masked is not None else sql))
 
 
-_EVENT_DIALECT = {"postgres": "postgres", "pg_stat_statements": "postgres", "mysql": "mysql",
-                  "performance_schema": "mysql"}
+_EVENT_DIALECT = {
+    "postgres": "postgres",
+    "pg_stat_statements": "postgres",
+    "mysql": "mysql",
+    "performance_schema": "mysql",
+}
 
 
 def redact_event(event: SlowEvent, allow_raw: bool = False) -> SlowEvent:

@@ -92,9 +92,11 @@ def cut_note(agg: Aggregate) -> str | None:
     """The sentence that says how many events were cut before fingerprinting, when any were."""
     if not agg.cut_events:
         return None
-    return (f"{agg.cut_events:,} event(s) longer than {MAX_EVENT_BYTES // 1024:,} KiB: only their first "
-            f"{MAX_EVENT_BYTES // 1024:,} KiB were kept and fingerprinted, so their Query IDs may differ "
-            "from pt-query-digest's")
+    return (
+        f"{agg.cut_events:,} event(s) longer than {MAX_EVENT_BYTES // 1024:,} KiB: only their first "
+        f"{MAX_EVENT_BYTES // 1024:,} KiB were kept and fingerprinted, so their Query IDs may differ "
+        "from pt-query-digest's"
+    )
 
 
 def _metric_line(label: str, pct: str, stats: MetricStats, is_time: bool) -> str:
@@ -106,9 +108,11 @@ def _metric_line(label: str, pct: str, stats: MetricStats, is_time: bool) -> str
 def _label(name: str) -> str:
     text = name.replace("_", " ")
     if text.startswith("InnoDB "):
-        text = text[len("InnoDB "):]
+        text = text[len("InnoDB ") :]
         return "InnoDB trxID" if text == "trx id" else text[:_LABEL_WIDTH]
-    return {"Tmp disk tables": "Tmp disk tbl", "Tmp table sizes": "Tmp tbl size"}.get(text, text[:_LABEL_WIDTH])
+    return {"Tmp disk tables": "Tmp disk tbl", "Tmp table sizes": "Tmp tbl size"}.get(
+        text, text[:_LABEL_WIDTH]
+    )
 
 
 def _time_range(first: datetime | None, last: datetime | None) -> str | None:
@@ -176,16 +180,23 @@ def _metric_rows(
         rows.append((_label(key), extra[key], overall_extra.get(key), key.endswith(("time", "wait"))))
     rows.append(("Query size", stats.query_size if stats else None, agg.overall_query_size, False))
     for key in sorted(innodb):
-        rows.append(("InnoDB:" + _label(key), extra[key], overall_extra.get(key),
-                     key.endswith(("time", "wait"))))
+        rows.append(
+            ("InnoDB:" + _label(key), extra[key], overall_extra.get(key), key.endswith(("time", "wait")))
+        )
     return rows
 
 
 def _overall(agg: Aggregate) -> list[str]:
-    qps, conc = _qps(agg.events, agg.overall_query_time.total if agg.overall_query_time else 0.0,
-                     agg.first_seen, agg.last_seen)
-    line = (f"# Overall: {shorten(agg.events, 1000)} total, {shorten(agg.unique, 1000)} unique, "
-            f"{shorten(qps, 1000)} QPS, {shorten(conc, 1000)}x concurrency ")
+    qps, conc = _qps(
+        agg.events,
+        agg.overall_query_time.total if agg.overall_query_time else 0.0,
+        agg.first_seen,
+        agg.last_seen,
+    )
+    line = (
+        f"# Overall: {shorten(agg.events, 1000)} total, {shorten(agg.unique, 1000)} unique, "
+        f"{shorten(qps, 1000)} QPS, {shorten(conc, 1000)}x concurrency "
+    )
     lines = [line + "_" * max(0, _LINE_LENGTH - len(line))]
     span = _time_range(agg.first_seen, agg.last_seen)
     if span:
@@ -200,7 +211,7 @@ def _overall(agg: Aggregate) -> list[str]:
             if not innodb_header:
                 lines.append("# InnoDB:")
                 innodb_header = True
-            label = label[len("InnoDB:"):]
+            label = label[len("InnoDB:") :]
         lines.append(_metric_line(label, "", overall, is_time))
     return lines
 
@@ -221,7 +232,9 @@ def _profile(agg: Aggregate, classes: tuple[ClassStats, ...]) -> list[str]:
     return lines
 
 
-def _class_detail(rank: int, agg: Aggregate, cls: ClassStats, redact: Callable[[SlowEvent], str]) -> list[str]:
+def _class_detail(
+    rank: int, agg: Aggregate, cls: ClassStats, redact: Callable[[SlowEvent], str]
+) -> list[str]:
     qps, conc = _qps(cls.count, cls.query_time.total, cls.first_seen, cls.last_seen)
     lines = [
         f"# Query {rank}: {shorten(qps, 1000)} QPS, {shorten(conc, 1000)}x concurrency, "
@@ -231,7 +244,9 @@ def _class_detail(rank: int, agg: Aggregate, cls: ClassStats, redact: Callable[[
     span = _time_range(cls.first_seen, cls.last_seen)
     if span:
         lines.append(f"# Time range: {span}")
-    lines.append(_NUM_FORMAT.format("Attribute", "pct", "total", "min", "max", "avg", "95%", "stddev", "median"))
+    lines.append(
+        _NUM_FORMAT.format("Attribute", "pct", "total", "min", "max", "avg", "95%", "stddev", "median")
+    )
     lines.append(_NUM_FORMAT.format("=" * 12, "===", *["=" * 7] * 7))
     lines.append(f"# {'Count':<12} {percentage_of(cls.count, agg.events):>3} {cls.count:>7}")
     innodb_header = False
@@ -242,7 +257,7 @@ def _class_detail(rank: int, agg: Aggregate, cls: ClassStats, redact: Callable[[
             if not innodb_header:
                 lines.append("# InnoDB:")
                 innodb_header = True
-            label = label[len("InnoDB:"):]
+            label = label[len("InnoDB:") :]
         pct = percentage_of(stats.total, overall.total if overall else 0.0)
         lines.append(_metric_line(label, pct, stats, is_time))
     true_bools = [(k, share) for k, share in cls.booleans if share > 0]
@@ -263,8 +278,10 @@ def _class_detail(rank: int, agg: Aggregate, cls: ClassStats, redact: Callable[[
             bar = "#"
         lines.append(f"# {label}  {bar}".rstrip())
     if cls.cut_events:
-        lines.append(f"# Cut: {cls.cut_events} event(s) over {MAX_EVENT_BYTES // 1024:,} KiB, fingerprinted from "
-                     f"their first {MAX_EVENT_BYTES // 1024:,} KiB only")
+        lines.append(
+            f"# Cut: {cls.cut_events} event(s) over {MAX_EVENT_BYTES // 1024:,} KiB, fingerprinted from "
+            f"their first {MAX_EVENT_BYTES // 1024:,} KiB only"
+        )
     lines.append(redact(cls.sample) + "\\G")
     return lines
 
@@ -286,8 +303,16 @@ def render_text(agg: Aggregate, options: ReportOptions | None = None) -> str:
 def _metric_json(stats: MetricStats | None) -> dict[str, float] | None:
     if stats is None:
         return None
-    return {"sum": stats.total, "min": stats.min, "max": stats.max, "avg": stats.avg,
-            "pct_95": stats.p95, "median": stats.median, "stddev": stats.stddev, "cnt": stats.count}
+    return {
+        "sum": stats.total,
+        "min": stats.min,
+        "max": stats.max,
+        "avg": stats.avg,
+        "pct_95": stats.p95,
+        "median": stats.median,
+        "stddev": stats.stddev,
+        "cnt": stats.count,
+    }
 
 
 def _iso(value: datetime | None) -> str | None:

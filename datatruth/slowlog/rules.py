@@ -20,8 +20,13 @@ from datatruth.slowlog.redact import redact_sample
 
 T = TypeVar("T")
 
-DIALECTS = {"postgres": "postgres", "pg_stat_statements": "postgres", "mysql": "mysql",
-            "performance_schema": "mysql", "duckdb": "duckdb"}
+DIALECTS = {
+    "postgres": "postgres",
+    "pg_stat_statements": "postgres",
+    "mysql": "mysql",
+    "performance_schema": "mysql",
+    "duckdb": "duckdb",
+}
 
 
 class Severity(enum.IntEnum):
@@ -50,7 +55,7 @@ class Finding:
 class SchemaInfo:
     """What is known about the tables a query touches: row counts and column type kinds."""
 
-    table_rows: Mapping[str, int] = field(default_factory=dict)            # "schema.table" or "table"
+    table_rows: Mapping[str, int] = field(default_factory=dict)  # "schema.table" or "table"
     column_kinds: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # table -> column -> kind
 
     def rows(self, table: str) -> int | None:
@@ -140,6 +145,7 @@ def parse_quietly(sql: str, dialect: str) -> exp.Expr | None:
 # helpers over the AST
 # --------------------------------------------------------------------------------------------
 
+
 def _table_name(table: exp.Table) -> str:
     return ".".join(part for part in (table.text("db"), table.name) if part)
 
@@ -196,16 +202,23 @@ _ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod)
 # AST rules
 # --------------------------------------------------------------------------------------------
 
+
 def rule_select_star(ctx: RuleContext) -> Iterable[Finding]:
     """SELECT * reads every column: wider rows, no index-only scans, breaks when columns change."""
     if ctx.tree is None:
         return
     for select in ctx.tree.find_all(exp.Select):
-        if any(isinstance(expression, exp.Star) or (isinstance(expression, exp.Column)
-               and isinstance(expression.this, exp.Star)) for expression in select.expressions):
-            yield Finding("select_star", Severity.LOW,
-                          "SELECT * fetches every column; name the columns needed so covering indexes can serve it",
-                          f"SELECT * FROM {', '.join(tables_of(select)) or '(subquery)'}")
+        if any(
+            isinstance(expression, exp.Star)
+            or (isinstance(expression, exp.Column) and isinstance(expression.this, exp.Star))
+            for expression in select.expressions
+        ):
+            yield Finding(
+                "select_star",
+                Severity.LOW,
+                "SELECT * fetches every column; name the columns needed so covering indexes can serve it",
+                f"SELECT * FROM {', '.join(tables_of(select)) or '(subquery)'}",
+            )
             return
 
 
@@ -220,10 +233,13 @@ def rule_leading_wildcard_like(ctx: RuleContext) -> Iterable[Finding]:
             target = column.sql() if isinstance(column, exp.Column) else "an expression"
             table = column_table(column, ctx.tree, ctx.schema) if isinstance(column, exp.Column) else None
             large = table is not None and (ctx.schema.rows(table) or 0) >= ctx.thresholds.large_table_rows
-            yield Finding("leading_wildcard_like", Severity.HIGH if large else Severity.MEDIUM,
-                          "a pattern that starts with a wildcard scans every row; use a trigram/full-text "
-                          "index or anchor the pattern",
-                          f"{target} {'ILIKE' if isinstance(node, exp.ILike) else 'LIKE'} '{pattern.this[0]}...'")
+            yield Finding(
+                "leading_wildcard_like",
+                Severity.HIGH if large else Severity.MEDIUM,
+                "a pattern that starts with a wildcard scans every row; use a trigram/full-text "
+                "index or anchor the pattern",
+                f"{target} {'ILIKE' if isinstance(node, exp.ILike) else 'LIKE'} '{pattern.this[0]}...'",
+            )
 
 
 def _wrapped_column(side: exp.Expr) -> exp.Column | None:
@@ -256,10 +272,13 @@ def rule_function_on_column(ctx: RuleContext) -> Iterable[Finding]:
                 if evidence in seen:
                     continue
                 seen.add(evidence)
-                yield Finding("function_on_column", Severity.MEDIUM,
-                              f"{wrapper} applied to filtered column {column.sql()} prevents an index on it from "
-                              "being used; compare the bare column (e.g. a range) or index the expression",
-                              evidence)
+                yield Finding(
+                    "function_on_column",
+                    Severity.MEDIUM,
+                    f"{wrapper} applied to filtered column {column.sql()} prevents an index on it from "
+                    "being used; compare the bare column (e.g. a range) or index the expression",
+                    evidence,
+                )
 
 
 _NUMBER_KINDS = {"number"}
@@ -284,15 +303,21 @@ def rule_implicit_cast(ctx: RuleContext) -> Iterable[Finding]:
                 continue
             literals = [other for other in others if isinstance(other, exp.Literal)]
             if kind in _STRING_KINDS and any(not lit.is_string for lit in literals):
-                yield Finding("implicit_cast", Severity.HIGH,
-                              f"string column {column.sql()} compared with a number: the server converts every "
-                              "row's value, so an index on the column cannot be used; quote the value",
-                              f"{column.sql()} (string) = <number>")
+                yield Finding(
+                    "implicit_cast",
+                    Severity.HIGH,
+                    f"string column {column.sql()} compared with a number: the server converts every "
+                    "row's value, so an index on the column cannot be used; quote the value",
+                    f"{column.sql()} (string) = <number>",
+                )
             elif kind in _NUMBER_KINDS and any(lit.is_string for lit in literals):
-                yield Finding("implicit_cast", Severity.MEDIUM,
-                              f"number column {column.sql()} compared with a string: pass a number so no "
-                              "conversion is needed",
-                              f"{column.sql()} (number) = <string>")
+                yield Finding(
+                    "implicit_cast",
+                    Severity.MEDIUM,
+                    f"number column {column.sql()} compared with a string: pass a number so no "
+                    "conversion is needed",
+                    f"{column.sql()} (number) = <string>",
+                )
 
 
 def _or_columns(node: exp.Or) -> list[set[str]]:
@@ -309,14 +334,17 @@ def rule_or_across_columns(ctx: RuleContext) -> Iterable[Finding]:
     for predicate in _predicates(ctx.tree):
         for node in predicate.find_all(exp.Or):
             if isinstance(node.parent, exp.Or):
-                continue        # handled at the top of the OR chain
+                continue  # handled at the top of the OR chain
             branches = [columns for columns in _or_columns(node) if columns]
             distinct = set().union(*branches) if branches else set()
             if len(branches) >= 2 and len(distinct) >= 2 and not all(b == branches[0] for b in branches):
-                yield Finding("or_across_columns", Severity.MEDIUM,
-                              "OR across different columns often forces a full scan; split into UNION ALL of "
-                              "indexed lookups or index each column",
-                              " OR ".join(sorted(distinct)))
+                yield Finding(
+                    "or_across_columns",
+                    Severity.MEDIUM,
+                    "OR across different columns often forces a full scan; split into UNION ALL of "
+                    "indexed lookups or index each column",
+                    " OR ".join(sorted(distinct)),
+                )
 
 
 def rule_order_by_random(ctx: RuleContext) -> Iterable[Finding]:
@@ -326,13 +354,19 @@ def rule_order_by_random(ctx: RuleContext) -> Iterable[Finding]:
     for order in ctx.tree.find_all(exp.Order):
         for ordered in order.expressions:
             if isinstance(ordered.this, exp.Rand) or (
-                    isinstance(ordered.this, exp.Anonymous) and ordered.this.name.lower() in ("rand", "random")):
+                isinstance(ordered.this, exp.Anonymous) and ordered.this.name.lower() in ("rand", "random")
+            ):
                 tables = tables_of(ctx.tree)
-                large = any((ctx.schema.rows(table) or 0) >= ctx.thresholds.large_table_rows for table in tables)
-                yield Finding("order_by_random", Severity.CRITICAL if large else Severity.HIGH,
-                              "ORDER BY RAND() reads and sorts every row; pick random keys instead "
-                              "(e.g. TABLESAMPLE or a random id range)",
-                              f"ORDER BY {ordered.this.sql(dialect=ctx.dialect)} on {', '.join(tables)}")
+                large = any(
+                    (ctx.schema.rows(table) or 0) >= ctx.thresholds.large_table_rows for table in tables
+                )
+                yield Finding(
+                    "order_by_random",
+                    Severity.CRITICAL if large else Severity.HIGH,
+                    "ORDER BY RAND() reads and sorts every row; pick random keys instead "
+                    "(e.g. TABLESAMPLE or a random id range)",
+                    f"ORDER BY {ordered.this.sql(dialect=ctx.dialect)} on {', '.join(tables)}",
+                )
                 return
 
 
@@ -345,10 +379,13 @@ def rule_large_offset(ctx: RuleContext) -> Iterable[Finding]:
         if isinstance(value, exp.Literal) and not value.is_string and value.this.isdigit():
             amount = int(value.this)
             if amount >= ctx.thresholds.large_offset:
-                yield Finding("large_offset", Severity.HIGH if amount >= ctx.thresholds.huge_offset else Severity.MEDIUM,
-                              f"OFFSET {amount} reads and discards {amount} rows per page; page by key "
-                              "(WHERE id > last_seen ORDER BY id LIMIT n)",
-                              f"OFFSET {amount}")
+                yield Finding(
+                    "large_offset",
+                    Severity.HIGH if amount >= ctx.thresholds.huge_offset else Severity.MEDIUM,
+                    f"OFFSET {amount} reads and discards {amount} rows per page; page by key "
+                    "(WHERE id > last_seen ORDER BY id LIMIT n)",
+                    f"OFFSET {amount}",
+                )
 
 
 def rule_missing_where(ctx: RuleContext) -> Iterable[Finding]:
@@ -360,7 +397,11 @@ def rule_missing_where(ctx: RuleContext) -> Iterable[Finding]:
         return
     if isinstance(tree, exp.Select):
         # A LIMIT without WHERE reads only a few rows; joins are judged by their ON conditions.
-        if tree.args.get("joins") or tree.args.get("limit") or not (tree.args.get("from_") or tree.args.get("from")):
+        if (
+            tree.args.get("joins")
+            or tree.args.get("limit")
+            or not (tree.args.get("from_") or tree.args.get("from"))
+        ):
             return
     tables = tables_of(tree)
     table = tables[0] if tables else None
@@ -371,14 +412,18 @@ def rule_missing_where(ctx: RuleContext) -> Iterable[Finding]:
         return
     writes = isinstance(tree, exp.Update | exp.Delete)
     verb = type(tree).__name__.upper()
-    yield Finding("missing_where", Severity.CRITICAL if writes else Severity.HIGH,
-                  f"{verb} without WHERE on {table} ({int(size):,} rows) touches every row",
-                  f"{verb} {table} without WHERE; {'rows' if rows is not None else 'avg rows examined'}={int(size)}")
+    yield Finding(
+        "missing_where",
+        Severity.CRITICAL if writes else Severity.HIGH,
+        f"{verb} without WHERE on {table} ({int(size):,} rows) touches every row",
+        f"{verb} {table} without WHERE; {'rows' if rows is not None else 'avg rows examined'}={int(size)}",
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # Statistics rules
 # --------------------------------------------------------------------------------------------
+
 
 def _calls(stats: ClassStats) -> float:
     for name, metric in stats.extra:
@@ -399,10 +444,13 @@ def rule_rows_examined_ratio(ctx: RuleContext) -> Iterable[Finding]:
     ratio = examined / max(sent, 1.0)
     if ratio < ctx.thresholds.examined_ratio:
         return
-    yield Finding("rows_examined_ratio", Severity.HIGH if ratio >= 100 * ctx.thresholds.examined_ratio else Severity.MEDIUM,
-                  f"examines {ratio:,.0f} rows for every row it returns; an index on the filtered columns "
-                  "would let it read only what it needs",
-                  f"rows_examined={int(examined)} rows_sent={int(sent)} calls={int(calls)}")
+    yield Finding(
+        "rows_examined_ratio",
+        Severity.HIGH if ratio >= 100 * ctx.thresholds.examined_ratio else Severity.MEDIUM,
+        f"examines {ratio:,.0f} rows for every row it returns; an index on the filtered columns "
+        "would let it read only what it needs",
+        f"rows_examined={int(examined)} rows_sent={int(sent)} calls={int(calls)}",
+    )
 
 
 def rule_n_plus_one(ctx: RuleContext) -> Iterable[Finding]:
@@ -418,7 +466,9 @@ def rule_n_plus_one(ctx: RuleContext) -> Iterable[Finding]:
     if isinstance(tree, exp.Query):
         advice = "fetch the items in one query (IN list or JOIN)"
     elif isinstance(tree, exp.Insert | exp.Update | exp.Delete):
-        advice = "write the items in one statement (multi-row INSERT, or UPDATE/DELETE ... WHERE key IN (...))"
+        advice = (
+            "write the items in one statement (multi-row INSERT, or UPDATE/DELETE ... WHERE key IN (...))"
+        )
     else:
         return
     calls = _calls(stats)
@@ -433,10 +483,13 @@ def rule_n_plus_one(ctx: RuleContext) -> Iterable[Finding]:
     rate = calls / window
     if window > ctx.thresholds.burst_window_s and rate < ctx.thresholds.burst_min_rate_per_s:
         return
-    yield Finding("n_plus_one", Severity.HIGH if calls >= 10 * ctx.thresholds.burst_min_calls else Severity.MEDIUM,
-                  f"{int(calls)} calls averaging {mean * 1000:.2f} ms within {window:.0f} s look like one query "
-                  f"per item in a loop; {advice}",
-                  f"calls={int(calls)} mean_ms={mean * 1000:.3f} window_s={window:.0f} rate_per_s={rate:.1f}")
+    yield Finding(
+        "n_plus_one",
+        Severity.HIGH if calls >= 10 * ctx.thresholds.burst_min_calls else Severity.MEDIUM,
+        f"{int(calls)} calls averaging {mean * 1000:.2f} ms within {window:.0f} s look like one query "
+        f"per item in a loop; {advice}",
+        f"calls={int(calls)} mean_ms={mean * 1000:.3f} window_s={window:.0f} rate_per_s={rate:.1f}",
+    )
 
 
 RULES: tuple[tuple[str, Rule], ...] = (
@@ -463,23 +516,42 @@ class ClassAnalysis:
     parsed: bool
 
 
-def analyze_sql(sql: str, dialect: str = "postgres", schema: SchemaInfo | None = None,
-                stats: ClassStats | None = None, thresholds: Thresholds | None = None) -> ClassAnalysis:
+def analyze_sql(
+    sql: str,
+    dialect: str = "postgres",
+    schema: SchemaInfo | None = None,
+    stats: ClassStats | None = None,
+    thresholds: Thresholds | None = None,
+) -> ClassAnalysis:
     """Run every rule on one statement (and its class statistics when given)."""
     tree = parse_quietly(sql, dialect)
-    ctx = RuleContext(sql=sql, dialect=dialect, tree=tree, stats=stats, schema=schema or SchemaInfo(),
-                      thresholds=thresholds or Thresholds())
+    ctx = RuleContext(
+        sql=sql,
+        dialect=dialect,
+        tree=tree,
+        stats=stats,
+        schema=schema or SchemaInfo(),
+        thresholds=thresholds or Thresholds(),
+    )
     findings: list[Finding] = []
-    with quiet_sqlglot():       # rules print fragments of the (unredacted) tree for their evidence
+    with quiet_sqlglot():  # rules print fragments of the (unredacted) tree for their evidence
         for _name, rule in RULES:
             findings.extend(rule(ctx))
     findings.sort(key=lambda finding: finding.severity, reverse=True)
-    return ClassAnalysis(query_id=stats.query_id if stats else None, findings=tuple(findings),
-                         severity=max((f.severity for f in findings), default=None), parsed=tree is not None)
+    return ClassAnalysis(
+        query_id=stats.query_id if stats else None,
+        findings=tuple(findings),
+        severity=max((f.severity for f in findings), default=None),
+        parsed=tree is not None,
+    )
 
 
-def analyze_class(stats: ClassStats, schema: SchemaInfo | None = None, dialect: str | None = None,
-                  thresholds: Thresholds | None = None) -> ClassAnalysis:
+def analyze_class(
+    stats: ClassStats,
+    schema: SchemaInfo | None = None,
+    dialect: str | None = None,
+    thresholds: Thresholds | None = None,
+) -> ClassAnalysis:
     """Analyse one aggregated class using its worst sample and its statistics."""
     dialect = dialect or DIALECTS.get(stats.sample.source, "postgres")
     return analyze_sql(stats.sample.query, dialect, schema, stats, thresholds)

@@ -69,13 +69,21 @@ def _leaf_sources(node: Any) -> set[tuple[str, str]]:
 
 
 @functools.lru_cache(maxsize=2048)
-def _lineage(sql: str, dialect: str, marks: frozenset[str],
-             schema_items: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]) -> tuple[frozenset[str], frozenset[str]]:
+def _lineage(
+    sql: str,
+    dialect: str,
+    marks: frozenset[str],
+    schema_items: tuple[tuple[str, tuple[tuple[str, str], ...]], ...],
+) -> tuple[frozenset[str], frozenset[str]]:
     """(result columns derived from a sensitive column, result columns whose lineage was worked out), lower case."""
     schema: dict[str, object] | None = {table: dict(columns) for table, columns in schema_items} or None
     try:
-        tree = qualify(sqlglot.parse_one(sql, dialect=dialect), schema=schema, dialect=dialect,
-                       validate_qualify_columns=False)
+        tree = qualify(
+            sqlglot.parse_one(sql, dialect=dialect),
+            schema=schema,
+            dialect=dialect,
+            validate_qualify_columns=False,
+        )
         scope = build_scope(tree)
     except SqlglotError:
         return frozenset(), frozenset()
@@ -90,8 +98,16 @@ def _lineage(sql: str, dialect: str, marks: frozenset[str],
             continue  # a star qualify could not expand (a table without a schema): its columns stay unknown
         try:
             # sqlglot types lineage's schema as required, but None (no known tables) works as for qualify.
-            sources = _leaf_sources(lineage(name, tree, schema=schema, dialect=dialect, scope=scope,  # type: ignore[arg-type]
-                                            trim_selects=False))
+            sources = _leaf_sources(
+                lineage(
+                    name,
+                    tree,
+                    schema=schema,  # type: ignore[arg-type]
+                    dialect=dialect,
+                    scope=scope,
+                    trim_selects=False,
+                )
+            )
         except (SqlglotError, KeyError, ValueError):
             continue
         resolved.add(name.lower())
@@ -100,16 +116,22 @@ def _lineage(sql: str, dialect: str, marks: frozenset[str],
     return frozenset(sensitive), frozenset(resolved)
 
 
-def columns_to_mask(sql: str, dialect: str, sensitive: Iterable[str], frame_columns: Iterable[str],
-                    schema: Mapping[str, Mapping[str, str]]) -> frozenset[str]:
+def columns_to_mask(
+    sql: str,
+    dialect: str,
+    sensitive: Iterable[str],
+    frame_columns: Iterable[str],
+    schema: Mapping[str, Mapping[str, str]],
+) -> frozenset[str]:
     """The result columns to mask: those derived from a sensitive column, and any whose lineage is unknown."""
     marks = marked(sensitive)
     if not marks:
         return frozenset()
     items = tuple(sorted((t, tuple(sorted(cols.items()))) for t, cols in schema.items()))
     derived, resolved = _lineage(sql, dialect, marks, items)
-    return frozenset(str(c) for c in frame_columns
-                     if str(c).lower() in derived or str(c).lower() not in resolved)
+    return frozenset(
+        str(c) for c in frame_columns if str(c).lower() in derived or str(c).lower() not in resolved
+    )
 
 
 def mask_frame(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:

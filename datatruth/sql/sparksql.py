@@ -16,10 +16,18 @@ from sqlglot import exp
 from sqlglot.tokens import Token, TokenType
 
 # Function names that compute an estimate; a rendering must never hold more of them than its input.
-APPROXIMATE_FUNCTIONS = frozenset({
-    "percentile_approx", "approx_percentile", "approx_quantile", "approx_count_distinct", "approx_distinct",
-    "approx_top_k", "approx_count_distinct_ds_hll", "reservoir_quantile",
-})
+APPROXIMATE_FUNCTIONS = frozenset(
+    {
+        "percentile_approx",
+        "approx_percentile",
+        "approx_quantile",
+        "approx_count_distinct",
+        "approx_distinct",
+        "approx_top_k",
+        "approx_count_distinct_ds_hll",
+        "reservoir_quantile",
+    }
+)
 
 
 def _within_group(name: str, quantile: exp.Expression, ordered: exp.Expression) -> exp.WithinGroup:

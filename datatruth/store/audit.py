@@ -25,11 +25,19 @@ class AuditEntry:
     at: dt.datetime
 
 
-def record(store: Store, workspace: str, username: str, action: str, target: str = "",
-           detail: dict[str, Any] | None = None, conn: sa.Connection | None = None) -> None:
+def record(
+    store: Store,
+    workspace: str,
+    username: str,
+    action: str,
+    target: str = "",
+    detail: dict[str, Any] | None = None,
+    conn: sa.Connection | None = None,
+) -> None:
     """Append an entry; pass `conn` to write inside the caller's transaction."""
-    stmt = audit_log.insert().values(workspace=workspace, username=username, action=action, target=target[:400],
-                                     detail=detail, at=utcnow())
+    stmt = audit_log.insert().values(
+        workspace=workspace, username=username, action=action, target=target[:400], detail=detail, at=utcnow()
+    )
     if conn is not None:
         conn.execute(stmt)
         return
@@ -37,8 +45,15 @@ def record(store: Store, workspace: str, username: str, action: str, target: str
         c.execute(stmt)
 
 
-def entries(store: Store, workspace: str, *, username: str | None = None, action: str | None = None,
-            since: dt.datetime | None = None, limit: int = 500) -> list[AuditEntry]:
+def entries(
+    store: Store,
+    workspace: str,
+    *,
+    username: str | None = None,
+    action: str | None = None,
+    since: dt.datetime | None = None,
+    limit: int = 500,
+) -> list[AuditEntry]:
     """The newest entries of one workspace, optionally filtered by user, action prefix and time."""
     q = sa.select(audit_log).where(audit_log.c.workspace == workspace)
     if username:

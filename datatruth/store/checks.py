@@ -60,30 +60,69 @@ def jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-def save_outcomes(store: Store, workspace: str, run_id: str, outcomes: Iterable[CheckOutcome],
-                  started_at: dt.datetime, finished_at: dt.datetime | None = None) -> int:
+def save_outcomes(
+    store: Store,
+    workspace: str,
+    run_id: str,
+    outcomes: Iterable[CheckOutcome],
+    started_at: dt.datetime,
+    finished_at: dt.datetime | None = None,
+) -> int:
     """Store every outcome of a run and return how many rows were written."""
     rows = []
     for o in outcomes:
-        detail = {"message": o.message, "owner": o.owner, "auto_resolve": o.auto_resolve,
-                  "example_rows": jsonable(list(o.example_rows)), **jsonable(o.detail)}
-        rows.append(dict(workspace=workspace, run_id=run_id, check_name=o.check_name, check_type=o.check_type,
-                         table_name=o.table, column_name=o.column, status=o.status, severity=o.severity,
-                         metric_value=o.metric_value, threshold=(o.threshold or "")[:200] or None, detail=detail,
-                         started_at=o.at or started_at, finished_at=finished_at or utcnow()))
+        detail = {
+            "message": o.message,
+            "owner": o.owner,
+            "auto_resolve": o.auto_resolve,
+            "example_rows": jsonable(list(o.example_rows)),
+            **jsonable(o.detail),
+        }
+        rows.append(
+            dict(
+                workspace=workspace,
+                run_id=run_id,
+                check_name=o.check_name,
+                check_type=o.check_type,
+                table_name=o.table,
+                column_name=o.column,
+                status=o.status,
+                severity=o.severity,
+                metric_value=o.metric_value,
+                threshold=(o.threshold or "")[:200] or None,
+                detail=detail,
+                started_at=o.at or started_at,
+                finished_at=finished_at or utcnow(),
+            )
+        )
     if rows:
         with store.begin() as c:
             c.execute(check_runs.insert(), rows)
     return len(rows)
 
 
-def save_scores(store: Store, workspace: str, run_id: str, scores: dict[str, dict[str, Any]],
-                at: dt.datetime) -> None:
+def save_scores(
+    store: Store, workspace: str, run_id: str, scores: dict[str, dict[str, Any]], at: dt.datetime
+) -> None:
     """Store one score snapshot per table (key '' is the workspace) so score trends can be drawn."""
-    rows = [dict(workspace=workspace, run_id=run_id, check_name=f"score:{table}", check_type=SCORE_TYPE,
-                 table_name=table or None, column_name=None, status="pass", severity="info",
-                 metric_value=payload.get("score"), threshold=None, detail=jsonable(payload), started_at=at,
-                 finished_at=at) for table, payload in scores.items()]
+    rows = [
+        dict(
+            workspace=workspace,
+            run_id=run_id,
+            check_name=f"score:{table}",
+            check_type=SCORE_TYPE,
+            table_name=table or None,
+            column_name=None,
+            status="pass",
+            severity="info",
+            metric_value=payload.get("score"),
+            threshold=None,
+            detail=jsonable(payload),
+            started_at=at,
+            finished_at=at,
+        )
+        for table, payload in scores.items()
+    ]
     if rows:
         with store.begin() as c:
             c.execute(check_runs.insert(), rows)
@@ -95,17 +134,36 @@ def _outcome(row: Any) -> CheckOutcome:
     owner = detail.pop("owner", None)
     auto = bool(detail.pop("auto_resolve", True))
     examples = tuple(detail.pop("example_rows", []) or [])
-    return CheckOutcome(check_name=row.check_name, check_type=row.check_type, table=row.table_name,
-                        column=row.column_name, status=row.status, severity=row.severity, owner=owner,
-                        metric_value=row.metric_value, threshold=row.threshold, message=message,
-                        example_rows=examples, auto_resolve=auto, run_id=row.run_id, at=row.started_at,
-                        detail=detail)
+    return CheckOutcome(
+        check_name=row.check_name,
+        check_type=row.check_type,
+        table=row.table_name,
+        column=row.column_name,
+        status=row.status,
+        severity=row.severity,
+        owner=owner,
+        metric_value=row.metric_value,
+        threshold=row.threshold,
+        message=message,
+        example_rows=examples,
+        auto_resolve=auto,
+        run_id=row.run_id,
+        at=row.started_at,
+        detail=detail,
+    )
 
 
 def run_outcomes(store: Store, workspace: str, run_id: str) -> list[CheckOutcome]:
     """Every check outcome of one run, in the order they ran."""
-    q = (sa.select(check_runs).where(check_runs.c.workspace == workspace, check_runs.c.run_id == run_id,
-                                     check_runs.c.check_type.not_in(_SPECIAL)).order_by(check_runs.c.id))
+    q = (
+        sa.select(check_runs)
+        .where(
+            check_runs.c.workspace == workspace,
+            check_runs.c.run_id == run_id,
+            check_runs.c.check_type.not_in(_SPECIAL),
+        )
+        .order_by(check_runs.c.id)
+    )
     with store.connect() as c:
         return [_outcome(r) for r in c.execute(q)]
 
@@ -113,10 +171,19 @@ def run_outcomes(store: Store, workspace: str, run_id: str) -> list[CheckOutcome
 def runs(store: Store, workspace: str, limit: int = 50) -> list[RunSummary]:
     """Newest runs first, with how many checks ran and failed."""
     failed = sa.func.sum(sa.case((check_runs.c.status.in_(("fail", "error")), 1), else_=0))
-    q = (sa.select(check_runs.c.run_id, sa.func.min(check_runs.c.started_at), sa.func.max(check_runs.c.finished_at),
-                   sa.func.count(), failed)
-         .where(check_runs.c.workspace == workspace, check_runs.c.check_type.not_in(_SPECIAL))
-         .group_by(check_runs.c.run_id).order_by(sa.func.max(check_runs.c.id).desc()).limit(limit))
+    q = (
+        sa.select(
+            check_runs.c.run_id,
+            sa.func.min(check_runs.c.started_at),
+            sa.func.max(check_runs.c.finished_at),
+            sa.func.count(),
+            failed,
+        )
+        .where(check_runs.c.workspace == workspace, check_runs.c.check_type.not_in(_SPECIAL))
+        .group_by(check_runs.c.run_id)
+        .order_by(sa.func.max(check_runs.c.id).desc())
+        .limit(limit)
+    )
     with store.connect() as c:
         return [RunSummary(r[0], r[1], r[2], int(r[3]), int(r[4] or 0)) for r in c.execute(q)]
 
@@ -129,9 +196,16 @@ def latest_run(store: Store, workspace: str) -> list[CheckOutcome]:
 
 def latest_outcome(store: Store, workspace: str, check_name: str) -> CheckOutcome | None:
     """The newest stored outcome of one check."""
-    q = (sa.select(check_runs).where(check_runs.c.workspace == workspace, check_runs.c.check_name == check_name,
-                                     check_runs.c.check_type.not_in(_SPECIAL))
-         .order_by(check_runs.c.id.desc()).limit(1))
+    q = (
+        sa.select(check_runs)
+        .where(
+            check_runs.c.workspace == workspace,
+            check_runs.c.check_name == check_name,
+            check_runs.c.check_type.not_in(_SPECIAL),
+        )
+        .order_by(check_runs.c.id.desc())
+        .limit(1)
+    )
     with store.connect() as c:
         row = c.execute(q).first()
     return _outcome(row) if row else None
@@ -139,32 +213,71 @@ def latest_outcome(store: Store, workspace: str, check_name: str) -> CheckOutcom
 
 def metric_history(store: Store, workspace: str, check_name: str, limit: int = 200) -> list[MetricPoint]:
     """Metric values of one check (or 'score:<table>'), oldest first."""
-    q = (sa.select(check_runs.c.run_id, check_runs.c.started_at, check_runs.c.metric_value, check_runs.c.status)
-         .where(check_runs.c.workspace == workspace, check_runs.c.check_name == check_name,
-                check_runs.c.check_type != BASELINE_TYPE)
-         .order_by(check_runs.c.id.desc()).limit(limit))
+    q = (
+        sa.select(
+            check_runs.c.run_id, check_runs.c.started_at, check_runs.c.metric_value, check_runs.c.status
+        )
+        .where(
+            check_runs.c.workspace == workspace,
+            check_runs.c.check_name == check_name,
+            check_runs.c.check_type != BASELINE_TYPE,
+        )
+        .order_by(check_runs.c.id.desc())
+        .limit(limit)
+    )
     with store.connect() as c:
         points = [MetricPoint(r[0], r[1], r[2], r[3]) for r in c.execute(q)]
     return points[::-1]
 
 
-def save_baseline(store: Store, workspace: str, check_name: str, baseline: dict[str, Any],
-                  table: str | None = None, column: str | None = None) -> None:
+def save_baseline(
+    store: Store,
+    workspace: str,
+    check_name: str,
+    baseline: dict[str, Any],
+    table: str | None = None,
+    column: str | None = None,
+) -> None:
     """Store (replace) the drift baseline of a check."""
     now = utcnow()
     with store.begin() as c:
-        c.execute(check_runs.delete().where(check_runs.c.workspace == workspace, check_runs.c.check_name == check_name,
-                                            check_runs.c.check_type == BASELINE_TYPE))
-        c.execute(check_runs.insert().values(
-            workspace=workspace, run_id="baseline", check_name=check_name, check_type=BASELINE_TYPE, table_name=table,
-            column_name=column, status="pass", severity="info", metric_value=None, threshold=None,
-            detail=jsonable(baseline), started_at=now, finished_at=now))
+        c.execute(
+            check_runs.delete().where(
+                check_runs.c.workspace == workspace,
+                check_runs.c.check_name == check_name,
+                check_runs.c.check_type == BASELINE_TYPE,
+            )
+        )
+        c.execute(
+            check_runs.insert().values(
+                workspace=workspace,
+                run_id="baseline",
+                check_name=check_name,
+                check_type=BASELINE_TYPE,
+                table_name=table,
+                column_name=column,
+                status="pass",
+                severity="info",
+                metric_value=None,
+                threshold=None,
+                detail=jsonable(baseline),
+                started_at=now,
+                finished_at=now,
+            )
+        )
 
 
 def get_baseline(store: Store, workspace: str, check_name: str) -> dict[str, Any] | None:
     """The stored drift baseline of a check, if any."""
-    q = (sa.select(check_runs.c.detail).where(check_runs.c.workspace == workspace, check_runs.c.check_name == check_name,
-                                              check_runs.c.check_type == BASELINE_TYPE).limit(1))
+    q = (
+        sa.select(check_runs.c.detail)
+        .where(
+            check_runs.c.workspace == workspace,
+            check_runs.c.check_name == check_name,
+            check_runs.c.check_type == BASELINE_TYPE,
+        )
+        .limit(1)
+    )
     with store.connect() as c:
         row = c.execute(q).first()
     return dict(row[0]) if row else None
@@ -173,7 +286,11 @@ def get_baseline(store: Store, workspace: str, check_name: str) -> dict[str, Any
 def clear_baseline(store: Store, workspace: str, check_name: str) -> bool:
     """Forget a drift baseline so the next run stores a new one; True when one existed."""
     with store.begin() as c:
-        result = c.execute(check_runs.delete().where(
-            check_runs.c.workspace == workspace, check_runs.c.check_name == check_name,
-            check_runs.c.check_type == BASELINE_TYPE))
+        result = c.execute(
+            check_runs.delete().where(
+                check_runs.c.workspace == workspace,
+                check_runs.c.check_name == check_name,
+                check_runs.c.check_type == BASELINE_TYPE,
+            )
+        )
     return bool(result.rowcount)

@@ -27,7 +27,9 @@ def utcnow() -> dt.datetime:
 def inserted_id(result: sa.CursorResult[Any]) -> int:
     """The integer primary key of the row a single-row INSERT just added."""
     key = result.inserted_primary_key
-    if key is None:  # SQLAlchemy types the key as Optional: None only for statements that are not single-row INSERTs
+    if (
+        key is None
+    ):  # SQLAlchemy types the key as Optional: None only for statements that are not single-row INSERTs
         raise InternalError("inserted_id() needs the result of a single-row INSERT")
     return int(key[0])
 
@@ -41,8 +43,10 @@ class Store:
         try:
             migrate(self.engine)
         except sa.exc.OperationalError as err:
-            raise UserError(f"cannot open the metadata store: {str(err.orig).strip()}",
-                            "check DATATRUTH_STORE_URL and that the database is running") from None
+            raise UserError(
+                f"cannot open the metadata store: {str(err.orig).strip()}",
+                "check DATATRUTH_STORE_URL and that the database is running",
+            ) from None
 
     @property
     def dialect(self) -> str:

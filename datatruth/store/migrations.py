@@ -64,8 +64,9 @@ def alembic_config(connection: sa.Connection | None = None, extra_versions: Sequ
     config = Config(cmd_opts=argparse.Namespace(quiet=True))
     config.set_main_option("script_location", _option(ALEMBIC_DIR))
     config.set_main_option("path_separator", "os")
-    config.set_main_option("version_locations",
-                           os.pathsep.join(_option(p) for p in (VERSIONS_DIR, *extra_versions)))
+    config.set_main_option(
+        "version_locations", os.pathsep.join(_option(p) for p in (VERSIONS_DIR, *extra_versions))
+    )
     config.attributes["connection"] = connection
     return config
 
@@ -129,8 +130,10 @@ def _adopt_legacy(conn: sa.Connection, config: Config) -> str | None:
         return None
     revision = LEGACY_REVISIONS.get(version)
     if revision is None:
-        raise UserError(f"the metadata store is at schema version {version}, which this DataTruth does not know",
-                        "run the DataTruth release that created it, or point DATATRUTH_STORE_URL at another store")
+        raise UserError(
+            f"the metadata store is at schema version {version}, which this DataTruth does not know",
+            "run the DataTruth release that created it, or point DATATRUTH_STORE_URL at another store",
+        )
     # Only the version row is written: the tables are already those of `revision`. The legacy table is left
     # as it was, so nothing of the old store is lost.
     from alembic import command
@@ -145,8 +148,10 @@ def _check_known(conn: sa.Connection, config: Config) -> None:
     current = current_revision(conn)
     known = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
     if current is not None and current not in known:
-        raise UserError(f"the metadata store is at revision {current}, newer than this DataTruth knows",
-                        "upgrade DataTruth, or point DATATRUTH_STORE_URL at another store")
+        raise UserError(
+            f"the metadata store is at revision {current}, newer than this DataTruth knows",
+            "upgrade DataTruth, or point DATATRUTH_STORE_URL at another store",
+        )
 
 
 def migrate(engine: sa.Engine, extra_versions: Sequence[Path] = ()) -> Migrated:
@@ -189,8 +194,9 @@ def new_revision(message: str, directory: Path = VERSIONS_DIR) -> Path:
     extra = () if directory == VERSIONS_DIR else (directory,)
     config = alembic_config(extra_versions=extra)
     numbers = [int(revision) for revision in revisions(extra) if revision.isdigit()]
-    script = command.revision(config, message=message, rev_id=f"{max(numbers, default=0) + 1:04d}",
-                              version_path=str(directory))
+    script = command.revision(
+        config, message=message, rev_id=f"{max(numbers, default=0) + 1:04d}", version_path=str(directory)
+    )
     if script is None or isinstance(script, list):
         raise InternalError("alembic wrote no single revision file")
     return Path(script.path)

@@ -14,7 +14,8 @@ def _ts(name: str, **kw: Any) -> sa.Column:
 
 
 users = sa.Table(
-    "users", metadata,
+    "users",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("username", sa.String(80), nullable=False, unique=True),
     sa.Column("display_name", sa.String(200), nullable=False, default=""),
@@ -24,7 +25,8 @@ users = sa.Table(
 )
 
 memberships = sa.Table(
-    "memberships", metadata,
+    "memberships",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("workspace", sa.String(80), nullable=False, index=True),
     sa.Column("username", sa.String(80), nullable=False),
@@ -35,7 +37,8 @@ memberships = sa.Table(
 )
 
 audit_log = sa.Table(
-    "audit_log", metadata,
+    "audit_log",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("workspace", sa.String(80), nullable=False, index=True),
     sa.Column("username", sa.String(80), nullable=False),
@@ -46,7 +49,8 @@ audit_log = sa.Table(
 )
 
 question_history = sa.Table(
-    "question_history", metadata,
+    "question_history",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("workspace", sa.String(80), nullable=False, index=True),
     sa.Column("username", sa.String(80), nullable=False),
@@ -63,7 +67,8 @@ question_history = sa.Table(
 )
 
 feedback = sa.Table(
-    "feedback", metadata,
+    "feedback",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("workspace", sa.String(80), nullable=False, index=True),
     sa.Column("username", sa.String(80), nullable=False),
@@ -76,7 +81,8 @@ feedback = sa.Table(
 )
 
 learned_synonyms = sa.Table(
-    "learned_synonyms", metadata,
+    "learned_synonyms",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("workspace", sa.String(80), nullable=False, index=True),
     sa.Column("term", sa.String(200), nullable=False),
@@ -88,7 +94,8 @@ learned_synonyms = sa.Table(
 )
 
 verified_questions = sa.Table(
-    "verified_questions", metadata,
+    "verified_questions",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("workspace", sa.String(80), nullable=False, index=True),
     sa.Column("question", sa.Text, nullable=False),
@@ -102,7 +109,8 @@ verified_questions = sa.Table(
 # question, a phrasing or a description. A proposal changes only its proposer's own questions until an admin
 # accepts it; then it changes everyone's (synonyms in learned_synonyms, the rest in the semantic model files).
 proposals = sa.Table(
-    "proposals", metadata,
+    "proposals",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("workspace", sa.String(80), nullable=False, index=True),
     sa.Column("kind", sa.String(30), nullable=False),  # synonym | verified_question | phrasing | description
@@ -118,7 +126,8 @@ proposals = sa.Table(
 )
 
 semantic_versions = sa.Table(
-    "semantic_versions", metadata,
+    "semantic_versions",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("workspace", sa.String(80), nullable=False, index=True),
     sa.Column("version", sa.Integer, nullable=False),
@@ -131,7 +140,8 @@ semantic_versions = sa.Table(
 )
 
 check_runs = sa.Table(
-    "check_runs", metadata,
+    "check_runs",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("workspace", sa.String(80), nullable=False, index=True),
     sa.Column("run_id", sa.String(40), nullable=False, index=True),
@@ -149,7 +159,8 @@ check_runs = sa.Table(
 )
 
 schema_versions = sa.Table(
-    "schema_versions", metadata,
+    "schema_versions",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("workspace", sa.String(80), nullable=False, index=True),
     sa.Column("table_name", sa.String(200), nullable=False),
@@ -164,7 +175,8 @@ schema_versions = sa.Table(
 )
 
 incidents = sa.Table(
-    "incidents", metadata,
+    "incidents",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("workspace", sa.String(80), nullable=False, index=True),
     sa.Column("source", sa.String(20), nullable=False),  # check | schema | slow_query | alert
@@ -184,7 +196,8 @@ incidents = sa.Table(
 )
 
 incident_events = sa.Table(
-    "incident_events", metadata,
+    "incident_events",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("workspace", sa.String(80), nullable=False, index=True),
     sa.Column("incident_id", sa.Integer, sa.ForeignKey("incidents.id"), nullable=False, index=True),
@@ -196,7 +209,8 @@ incident_events = sa.Table(
 )
 
 webhook_deliveries = sa.Table(
-    "webhook_deliveries", metadata,
+    "webhook_deliveries",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("workspace", sa.String(80), nullable=False, index=True),
     sa.Column("incident_id", sa.Integer, nullable=True),
@@ -209,7 +223,8 @@ webhook_deliveries = sa.Table(
 )
 
 slow_snapshots = sa.Table(
-    "slow_snapshots", metadata,
+    "slow_snapshots",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("workspace", sa.String(80), nullable=False, index=True),
     sa.Column("source", sa.String(40), nullable=False),  # file name or collector URL without secrets
@@ -218,7 +233,8 @@ slow_snapshots = sa.Table(
 )
 
 slow_classes = sa.Table(
-    "slow_classes", metadata,
+    "slow_classes",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("workspace", sa.String(80), nullable=False, index=True),
     sa.Column("snapshot_id", sa.Integer, sa.ForeignKey("slow_snapshots.id"), nullable=False, index=True),
@@ -233,7 +249,8 @@ slow_classes = sa.Table(
 )
 
 slow_samples = sa.Table(
-    "slow_samples", metadata,
+    "slow_samples",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("workspace", sa.String(80), nullable=False, index=True),
     sa.Column("class_id", sa.Integer, sa.ForeignKey("slow_classes.id"), nullable=False, index=True),
@@ -246,7 +263,8 @@ slow_samples = sa.Table(
 )
 
 dashboards = sa.Table(
-    "dashboards", metadata,
+    "dashboards",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("workspace", sa.String(80), nullable=False, index=True),
     sa.Column("name", sa.String(200), nullable=False),
@@ -257,7 +275,8 @@ dashboards = sa.Table(
 )
 
 tiles = sa.Table(
-    "tiles", metadata,
+    "tiles",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("workspace", sa.String(80), nullable=False, index=True),
     sa.Column("dashboard_id", sa.Integer, sa.ForeignKey("dashboards.id"), nullable=False, index=True),

@@ -39,13 +39,28 @@ def _insert_if_missing(c: sa.Connection, table: sa.Table, conflict: list[str], *
     c.execute(insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict))
 
 
-def ensure_user(store: Store, username: str, display_name: str = "", email: str | None = None,
-                conn: sa.Connection | None = None) -> None:
+def ensure_user(
+    store: Store,
+    username: str,
+    display_name: str = "",
+    email: str | None = None,
+    conn: sa.Connection | None = None,
+) -> None:
     """Create the user row if it does not exist yet (safe when several processes do it at once)."""
+
     def run(c: sa.Connection) -> None:
         if c.execute(sa.select(users.c.id).where(users.c.username == username)).first() is None:
-            _insert_if_missing(c, users, ["username"], username=username, display_name=display_name or username,
-                               email=email, active=True, created_at=utcnow())
+            _insert_if_missing(
+                c,
+                users,
+                ["username"],
+                username=username,
+                display_name=display_name or username,
+                email=email,
+                active=True,
+                created_at=utcnow(),
+            )
+
     if conn is not None:
         run(conn)
     else:
@@ -53,8 +68,9 @@ def ensure_user(store: Store, username: str, display_name: str = "", email: str 
             run(c)
 
 
-def set_membership(store: Store, workspace: str, username: str, role: str, incident_role: str = "viewer",
-                   *, actor: str) -> None:
+def set_membership(
+    store: Store, workspace: str, username: str, role: str, incident_role: str = "viewer", *, actor: str
+) -> None:
     """Invite or change a user's roles in a workspace (audited)."""
     if role not in ROLES:
         raise UserError(f"unknown role '{role}'", f"use one of {', '.join(ROLES)}")
@@ -63,13 +79,30 @@ def set_membership(store: Store, workspace: str, username: str, role: str, incid
     with store.begin() as c:
         ensure_user(store, username, conn=c)
         # Insert-if-missing then update: correct even when another process adds the same membership meanwhile.
-        _insert_if_missing(c, memberships, ["workspace", "username"], workspace=workspace, username=username,
-                           role=role, incident_role=incident_role, created_at=utcnow())
-        c.execute(memberships.update().where(memberships.c.workspace == workspace,
-                                             memberships.c.username == username).values(role=role,
-                                                                                        incident_role=incident_role))
-        audit.record(store, workspace, actor, "admin.membership", username,
-                     {"role": role, "incident_role": incident_role}, conn=c)
+        _insert_if_missing(
+            c,
+            memberships,
+            ["workspace", "username"],
+            workspace=workspace,
+            username=username,
+            role=role,
+            incident_role=incident_role,
+            created_at=utcnow(),
+        )
+        c.execute(
+            memberships.update()
+            .where(memberships.c.workspace == workspace, memberships.c.username == username)
+            .values(role=role, incident_role=incident_role)
+        )
+        audit.record(
+            store,
+            workspace,
+            actor,
+            "admin.membership",
+            username,
+            {"role": role, "incident_role": incident_role},
+            conn=c,
+        )
 
 
 def set_active(store: Store, workspace: str, username: str, active: bool, *, actor: str) -> None:
@@ -83,10 +116,17 @@ def set_active(store: Store, workspace: str, username: str, active: bool, *, act
 
 def membership(store: Store, workspace: str, username: str) -> Membership | None:
     """The user's membership in this workspace, or None."""
-    q = (sa.select(memberships.c.workspace, memberships.c.username, memberships.c.role, memberships.c.incident_role,
-                   users.c.active)
-         .join(users, users.c.username == memberships.c.username)
-         .where(memberships.c.workspace == workspace, memberships.c.username == username))
+    q = (
+        sa.select(
+            memberships.c.workspace,
+            memberships.c.username,
+            memberships.c.role,
+            memberships.c.incident_role,
+            users.c.active,
+        )
+        .join(users, users.c.username == memberships.c.username)
+        .where(memberships.c.workspace == workspace, memberships.c.username == username)
+    )
     with store.connect() as c:
         row = c.execute(q).first()
     return Membership(**row._mapping) if row else None
@@ -94,10 +134,18 @@ def membership(store: Store, workspace: str, username: str) -> Membership | None
 
 def list_memberships(store: Store, workspace: str) -> list[Membership]:
     """Every member of one workspace."""
-    q = (sa.select(memberships.c.workspace, memberships.c.username, memberships.c.role, memberships.c.incident_role,
-                   users.c.active)
-         .join(users, users.c.username == memberships.c.username)
-         .where(memberships.c.workspace == workspace).order_by(memberships.c.username))
+    q = (
+        sa.select(
+            memberships.c.workspace,
+            memberships.c.username,
+            memberships.c.role,
+            memberships.c.incident_role,
+            users.c.active,
+        )
+        .join(users, users.c.username == memberships.c.username)
+        .where(memberships.c.workspace == workspace)
+        .order_by(memberships.c.username)
+    )
     with store.connect() as c:
         return [Membership(**row._mapping) for row in c.execute(q)]
 
@@ -111,6 +159,13 @@ def seed_from_config(store: Store, workspace: str, members: tuple) -> None:
     with store.begin() as c:
         for member in members:
             ensure_user(store, member.user, conn=c)
-            _insert_if_missing(c, memberships, ["workspace", "username"], workspace=workspace,
-                               username=member.user, role=member.role, incident_role=member.incident_role,
-                               created_at=utcnow())
+            _insert_if_missing(
+                c,
+                memberships,
+                ["workspace", "username"],
+                workspace=workspace,
+                username=member.user,
+                role=member.role,
+                incident_role=member.incident_role,
+                created_at=utcnow(),
+            )

@@ -27,15 +27,43 @@ _WORDS = {"type": "array", "items": {"type": "string"}}
 SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "synonyms": {"type": "array", "items": {"type": "object", "properties": {
-            "term": {"type": "string"}, "target": {"type": "string"}}, "required": ["term", "target"]}},
-        "phrasings": {"type": "array", "items": {"type": "object", "properties": {
-            "words": _WORDS, "metric": {"type": ["string", "null"]}, "model": {"type": ["string", "null"]},
-            "description": {"type": "string"}}, "required": ["words"]}},
-        "descriptions": {"type": "array", "items": {"type": "object", "properties": {
-            "metric": {"type": "string"}, "description": {"type": "string"}}, "required": ["metric", "description"]}},
-        "verified_questions": {"type": "array", "items": {"type": "object", "properties": {
-            "question": {"type": "string"}, "plan": {"type": "object"}}, "required": ["question", "plan"]}},
+        "synonyms": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"term": {"type": "string"}, "target": {"type": "string"}},
+                "required": ["term", "target"],
+            },
+        },
+        "phrasings": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "words": _WORDS,
+                    "metric": {"type": ["string", "null"]},
+                    "model": {"type": ["string", "null"]},
+                    "description": {"type": "string"},
+                },
+                "required": ["words"],
+            },
+        },
+        "descriptions": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"metric": {"type": "string"}, "description": {"type": "string"}},
+                "required": ["metric", "description"],
+            },
+        },
+        "verified_questions": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"question": {"type": "string"}, "plan": {"type": "object"}},
+                "required": ["question", "plan"],
+            },
+        },
     },
     "required": ["synonyms", "phrasings", "descriptions", "verified_questions"],
 }
@@ -55,22 +83,31 @@ def author_prompt(layer: SemanticLayer, *, today: str) -> ChatRequest:
     metrics, dims = catalog_lines(layer, part)
     models = [_json_line({"model": m.name, "description": m.description[:300]}) for m in layer.models]
     fence = _Fence(metrics + dims + models)
-    system = "\n".join([
-        "You help an administrator describe a semantic layer so that people's plain-words questions are understood.",
-        "Propose, from the catalog: synonyms (a word people use → the exact name of one metric or dimension), "
-        "phrasings (verbs or adjectives → a metric or a model whose rows they mean), short descriptions of "
-        "metrics that have none, and up to five verified questions with their query plans.",
-        "A plan is {metrics: [names], dimensions: [{name, grain}], filters: [{dimension, op, values}], "
-        f"time_range: {{start, end, label}}, order: [{{key, descending}}], limit}}; time grouping is "
-        f"{{\"name\": \"{METRIC_TIME}\", \"grain\": \"month\"}}.",
-        "Use ONLY names listed in the catalog, spelled exactly. Never write SQL. Everything you propose is "
-        "reviewed by a person before it is used.",
-        f"Today is {today}.",
-        data_rule(fence.tag),
-    ])
-    user = "\n".join(["Models (data):", fence.block("models", models), "Metrics (data):",
-                      fence.block("metrics", metrics), "Dimensions with sample values (data):",
-                      fence.block("dimensions", dims)])
+    system = "\n".join(
+        [
+            "You help an administrator describe a semantic layer so that people's plain-words questions are understood.",
+            "Propose, from the catalog: synonyms (a word people use → the exact name of one metric or dimension), "
+            "phrasings (verbs or adjectives → a metric or a model whose rows they mean), short descriptions of "
+            "metrics that have none, and up to five verified questions with their query plans.",
+            "A plan is {metrics: [names], dimensions: [{name, grain}], filters: [{dimension, op, values}], "
+            f"time_range: {{start, end, label}}, order: [{{key, descending}}], limit}}; time grouping is "
+            f'{{"name": "{METRIC_TIME}", "grain": "month"}}.',
+            "Use ONLY names listed in the catalog, spelled exactly. Never write SQL. Everything you propose is "
+            "reviewed by a person before it is used.",
+            f"Today is {today}.",
+            data_rule(fence.tag),
+        ]
+    )
+    user = "\n".join(
+        [
+            "Models (data):",
+            fence.block("models", models),
+            "Metrics (data):",
+            fence.block("metrics", metrics),
+            "Dimensions with sample values (data):",
+            fence.block("dimensions", dims),
+        ]
+    )
     return ChatRequest(system=system, user=user, schema=SCHEMA, schema_name="model_proposals")
 
 
@@ -91,8 +128,10 @@ def candidate_items(answer: Any, layer: SemanticLayer) -> tuple[list[tuple[str, 
         return list(value)[:MAX_ITEMS] if isinstance(value, list) else []
 
     for s in listed("synonyms"):
-        term, target = _word(s.get("term") if isinstance(s, dict) else ""), str((s or {}).get("target", "")) \
-            if isinstance(s, dict) else ""
+        term, target = (
+            _word(s.get("term") if isinstance(s, dict) else ""),
+            str((s or {}).get("target", "")) if isinstance(s, dict) else "",
+        )
         kind = "metric" if layer.has_metric(target) else "dimension" if layer.has_dimension(target) else ""
         if term and kind:
             items.append(("synonym", {"term": term.lower(), "target_kind": kind, "target": target}))
@@ -101,7 +140,11 @@ def candidate_items(answer: Any, layer: SemanticLayer) -> tuple[list[tuple[str, 
     for p in listed("phrasings"):
         if not isinstance(p, dict):
             continue
-        words = [w for w in (_word(x) for x in (p.get("words") or [])) if w] if isinstance(p.get("words"), list) else []
+        words = (
+            [w for w in (_word(x) for x in (p.get("words") or [])) if w]
+            if isinstance(p.get("words"), list)
+            else []
+        )
         metric, model = p.get("metric"), p.get("model")
         ok_metric = metric is None or layer.has_metric(str(metric))
         ok_model = model is None or str(model) in {m.name for m in layer.models}
@@ -114,9 +157,20 @@ def candidate_items(answer: Any, layer: SemanticLayer) -> tuple[list[tuple[str, 
         else:
             dropped.append(f"phrasing {p!r:.80}: no words, or an unknown metric or model")
     for d in listed("descriptions"):
-        if isinstance(d, dict) and layer.has_metric(str(d.get("metric", ""))) and str(d.get("description", "")).strip():
-            items.append(("description", {"target": str(d["metric"]),
-                                          "description": " ".join(str(d["description"]).split())[:300]}))
+        if (
+            isinstance(d, dict)
+            and layer.has_metric(str(d.get("metric", "")))
+            and str(d.get("description", "")).strip()
+        ):
+            items.append(
+                (
+                    "description",
+                    {
+                        "target": str(d["metric"]),
+                        "description": " ".join(str(d["description"]).split())[:300],
+                    },
+                )
+            )
         else:
             dropped.append(f"description {d!r:.80}: unknown metric or empty")
     for q in listed("verified_questions"):

@@ -38,8 +38,10 @@ class Marked:
     def message(self) -> str:
         """What to tell the person who clicked."""
         if self.proposal is not None:
-            return ("Thanks — proposed as a verified question. It answers your own similar questions now, and "
-                    "everyone's once an admin accepts it.")
+            return (
+                "Thanks — proposed as a verified question. It answers your own similar questions now, and "
+                "everyone's once an admin accepts it."
+            )
         if self.already_verified:
             return "Thanks — recorded; this answer already comes from a verified question."
         return "Thanks — recorded."
@@ -48,11 +50,15 @@ class Marked:
 def _own_entry(store: Store, ws: Workspace, user: str, history_id: int) -> history.HistoryEntry:
     entry = history.get(store, ws.name, history_id)
     if entry is None:
-        raise NotFound(f"question #{history_id} is not in the history of '{ws.name}'",
-                       "see your questions with `datatruth ask` or on the Ask page")
+        raise NotFound(
+            f"question #{history_id} is not in the history of '{ws.name}'",
+            "see your questions with `datatruth ask` or on the Ask page",
+        )
     if entry.username != user and not access.can(store, ws.name, user, "review_teaching"):
-        raise PermissionDenied(f"question #{history_id} was asked by someone else",
-                               "mark your own answers; admins may mark anyone's")
+        raise PermissionDenied(
+            f"question #{history_id} was asked by someone else",
+            "mark your own answers; admins may mark anyone's",
+        )
     return entry
 
 
@@ -75,16 +81,20 @@ def mark_right(ws: Workspace, store: Store, user: str, history_id: int) -> Marke
     if any(isinstance(e, dict) and e.get("method") == "verified" for e in entry.plan.get("evidence") or ()):
         return Marked(fid, already_verified=True)  # a paraphrase of a verified question adds nothing new
     payload = {"question": entry.question, "plan": clean_plan(dict(entry.plan))}
-    return Marked(fid, proposals.add(store, ws.name, user, "verified_question", payload, "right",
-                                     history_id=history_id))
+    return Marked(
+        fid, proposals.add(store, ws.name, user, "verified_question", payload, "right", history_id=history_id)
+    )
 
 
 def mark_wrong(ws: Workspace, store: Store, user: str, history_id: int, comment: str = "") -> Marked:
     """👎: record it (it shows in the admins' suggestions view); nothing changes for anyone."""
     access.require(store, ws.name, user, "ask")
     _own_entry(store, ws, user, history_id)
-    return Marked(feedback.record_feedback(store, ws.name, user, "wrong", history_id=history_id,
-                                           comment=comment or None))
+    return Marked(
+        feedback.record_feedback(
+            store, ws.name, user, "wrong", history_id=history_id, comment=comment or None
+        )
+    )
 
 
 def last_answer(store: Store, ws: Workspace, user: str) -> int:
@@ -95,7 +105,9 @@ def last_answer(store: Store, ws: Workspace, user: str) -> int:
     return entries[0].id
 
 
-def propose(ws: Workspace, store: Store, user: str, kind: str, payload: dict[str, Any], source: str) -> Proposal:
+def propose(
+    ws: Workspace, store: Store, user: str, kind: str, payload: dict[str, Any], source: str
+) -> Proposal:
     """An analyst or admin proposes something to teach the workspace (checked for names before it is kept)."""
     access.require(store, ws.name, user, "teach")
     check_payload(ws, store, kind, payload)
@@ -110,17 +122,27 @@ def check_payload(ws: Workspace, store: Store, kind: str, payload: dict[str, Any
     layer = present(workspace_resources(ws, store).layer, "the semantic layer")
     if kind == "synonym":
         target, target_kind = str(payload.get("target", "")), payload.get("target_kind")
-        known = layer.has_metric(target) if target_kind == "metric" else (
-            layer.has_dimension(target) if target_kind == "dimension" else False)
+        known = (
+            layer.has_metric(target)
+            if target_kind == "metric"
+            else (layer.has_dimension(target) if target_kind == "dimension" else False)
+        )
         if not str(payload.get("term", "")).strip() or not known:
-            raise UserError(f"'{target}' is not a {target_kind} of the model", "pick a metric or dimension it has")
+            raise UserError(
+                f"'{target}' is not a {target_kind} of the model", "pick a metric or dimension it has"
+            )
     elif kind == "verified_question":
         if not str(payload.get("question", "")).strip():
             raise UserError("a verified question needs its words")
         compile_plan(QueryPlan.from_dict(dict(payload.get("plan") or {})), layer, ws.warehouse.dialect)
     elif kind == "description":
-        if not layer.has_metric(str(payload.get("target", ""))) or not str(payload.get("description", "")).strip():
-            raise UserError(f"'{payload.get('target')}' is not a metric of the model, or the description is empty")
+        if (
+            not layer.has_metric(str(payload.get("target", "")))
+            or not str(payload.get("description", "")).strip()
+        ):
+            raise UserError(
+                f"'{payload.get('target')}' is not a metric of the model, or the description is empty"
+            )
     elif kind == "phrasing":
         import yaml
 
@@ -149,8 +171,9 @@ def reject(ws: Workspace, store: Store, admin: str, proposal_id: int, note: str 
     proposals.decide(store, ws.name, proposal_id, admin, "rejected", note)
 
 
-def teach_now(ws: Workspace, store: Store, admin: str, kind: str, payload: dict[str, Any],
-              source: str = "suggestion") -> str:
+def teach_now(
+    ws: Workspace, store: Store, admin: str, kind: str, payload: dict[str, Any], source: str = "suggestion"
+) -> str:
     """Admins: propose and accept in one step (the suggestions view's actions); both steps are audited."""
     access.require(store, ws.name, admin, "review_teaching")
     return accept(ws, store, admin, propose(ws, store, admin, kind, payload, source).id)
@@ -162,18 +185,31 @@ def _apply(ws: Workspace, store: Store, admin: str, p: Proposal) -> str:
 
     data = p.payload
     if p.kind == "synonym":
-        feedback.learn_synonym(store, ws.name, admin, str(data["term"]), str(data["target_kind"]), str(data["target"]),
-                               taught_by=p.proposer)
+        feedback.learn_synonym(
+            store,
+            ws.name,
+            admin,
+            str(data["term"]),
+            str(data["target_kind"]),
+            str(data["target"]),
+            taught_by=p.proposer,
+        )
         return f"'{data['term']}' now means {data['target']} for everyone"
     files = versions.files_on_disk(ws)
     if p.kind == "verified_question":
         layer = versions.layer_of(files)
         wanted = " ".join(str(data["question"]).lower().split())
         if any(" ".join(q.question.lower().split()) == wanted for q in layer.verified_questions):
-            raise UserError(f"\"{data['question']}\" is already a verified question of the model",
-                            "reject this proposal, or edit the existing entry in the Edit tab")
-        entry = {"question": data["question"], "plan": clean_plan(dict(data["plan"])), "verified_by": p.proposer,
-                 "verified_at": p.created_at.date() if isinstance(p.created_at, dt.datetime) else p.created_at}
+            raise UserError(
+                f'"{data["question"]}" is already a verified question of the model',
+                "reject this proposal, or edit the existing entry in the Edit tab",
+            )
+        entry = {
+            "question": data["question"],
+            "plan": clean_plan(dict(data["plan"])),
+            "verified_by": p.proposer,
+            "verified_at": p.created_at.date() if isinstance(p.created_at, dt.datetime) else p.created_at,
+        }
         changed = append_entry(files, "verified_questions", entry)
         message = f"verified question #{p.id} by {p.proposer}: {data['question']}"[:200]
     elif p.kind == "phrasing":
@@ -182,8 +218,13 @@ def _apply(ws: Workspace, store: Store, admin: str, p: Proposal) -> str:
     elif p.kind == "description":
         layer = versions.layer_of(files)
         metric = layer.metric(str(data["target"]))
-        changed = versions.edit_metric(files, metric.name, description=str(data["description"]),
-                                       synonyms=list(metric.synonyms), format=metric.format)
+        changed = versions.edit_metric(
+            files,
+            metric.name,
+            description=str(data["description"]),
+            synonyms=list(metric.synonyms),
+            format=metric.format,
+        )
         message = f"description #{p.id} of {metric.name}"
     else:
         raise UserError(f"proposal #{p.id} has an unknown kind '{p.kind}'")

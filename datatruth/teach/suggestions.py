@@ -55,11 +55,20 @@ class SuggestionGroup:
 
     def to_json(self) -> dict[str, Any]:
         """The group as JSON-able data (the CLI's --json)."""
-        return {"question": self.question, "variants": list(self.variants), "count": self.count,
-                "users": self.users, "refused": self.refused, "wrong": self.wrong,
-                "last_at": self.last_at.isoformat(timespec="seconds"), "status": self.status,
-                "failed_words": list(self.failed_words), "understood": self.understood, "choices": list(self.choices),
-                "answer": self.answer}
+        return {
+            "question": self.question,
+            "variants": list(self.variants),
+            "count": self.count,
+            "users": self.users,
+            "refused": self.refused,
+            "wrong": self.wrong,
+            "last_at": self.last_at.isoformat(timespec="seconds"),
+            "status": self.status,
+            "failed_words": list(self.failed_words),
+            "understood": self.understood,
+            "choices": list(self.choices),
+            "answer": self.answer,
+        }
 
 
 def _planning_failure(error: str) -> bool:
@@ -71,17 +80,25 @@ def asked_badly(store: Store, workspace: str, since: dt.datetime | None = None) 
     """Refused questions (planning failures, not quota or timeouts) and questions marked wrong, newest first."""
     h = question_history
     refused = sa.select(h.c.question, h.c.username, h.c.at, h.c.error).where(
-        h.c.workspace == workspace, h.c.error.is_not(None))
-    wrong = sa.select(h.c.question, feedback.c.username, feedback.c.at).join(
-        feedback, sa.and_(feedback.c.history_id == h.c.id, feedback.c.workspace == h.c.workspace)).where(
-        h.c.workspace == workspace, feedback.c.kind == "wrong")
+        h.c.workspace == workspace, h.c.error.is_not(None)
+    )
+    wrong = (
+        sa.select(h.c.question, feedback.c.username, feedback.c.at)
+        .join(feedback, sa.and_(feedback.c.history_id == h.c.id, feedback.c.workspace == h.c.workspace))
+        .where(h.c.workspace == workspace, feedback.c.kind == "wrong")
+    )
     if since is not None:
         refused, wrong = refused.where(h.c.at >= since), wrong.where(feedback.c.at >= since)
     with store.connect() as c:
-        out = [Asked(r.question, r.username, r.at, False)
-               for r in c.execute(refused.order_by(h.c.id.desc()).limit(MAX_QUESTIONS)) if _planning_failure(r.error)]
-        out += [Asked(r.question, r.username, r.at, True)
-                for r in c.execute(wrong.order_by(feedback.c.id.desc()).limit(MAX_QUESTIONS))]
+        out = [
+            Asked(r.question, r.username, r.at, False)
+            for r in c.execute(refused.order_by(h.c.id.desc()).limit(MAX_QUESTIONS))
+            if _planning_failure(r.error)
+        ]
+        out += [
+            Asked(r.question, r.username, r.at, True)
+            for r in c.execute(wrong.order_by(feedback.c.id.desc()).limit(MAX_QUESTIONS))
+        ]
     return sorted(out, key=lambda a: a.at, reverse=True)
 
 
@@ -100,7 +117,9 @@ def group(asked: Iterable[Asked], similar: int = SIMILAR) -> list[SuggestionGrou
     # the most asked wording founds its group; the others join the first group close enough
     founders: list[tuple[str, list[str]]] = []
     for text in sorted(by_text, key=lambda t: (-len(by_text[t]), t)):
-        home = next((members for head, members in founders if fuzz.token_set_ratio(text, head) >= similar), None)
+        home = next(
+            (members for head, members in founders if fuzz.token_set_ratio(text, head) >= similar), None
+        )
         if home is None:
             founders.append((text, [text]))
         else:
@@ -111,11 +130,20 @@ def group(asked: Iterable[Asked], similar: int = SIMILAR) -> list[SuggestionGrou
         counts: dict[str, int] = {}
         for a in items:
             counts[a.question.strip()] = counts.get(a.question.strip(), 0) + 1
-        wordings = sorted(counts, key=lambda q: -counts[q])  # ties: the most recent first (items are newest first)
-        groups.append(SuggestionGroup(
-            question=wordings[0], variants=tuple(wordings), count=len(items), users=len({a.user for a in items}),
-            refused=sum(not a.wrong for a in items), wrong=sum(a.wrong for a in items),
-            last_at=max(a.at for a in items)))
+        wordings = sorted(
+            counts, key=lambda q: -counts[q]
+        )  # ties: the most recent first (items are newest first)
+        groups.append(
+            SuggestionGroup(
+                question=wordings[0],
+                variants=tuple(wordings),
+                count=len(items),
+                users=len({a.user for a in items}),
+                refused=sum(not a.wrong for a in items),
+                wrong=sum(a.wrong for a in items),
+                last_at=max(a.at for a in items),
+            )
+        )
     return sorted(groups, key=lambda g: (-g.count, -g.last_at.timestamp()))
 
 
@@ -129,16 +157,26 @@ def _read_again(ws: Workspace, store: Store, g: SuggestionGroup) -> SuggestionGr
     try:
         plan, _sql = plan_only(ws, g.question, store=store)
     except PlanningError as err:
-        return replace(g, status="refused", failed_words=tuple(err.unmatched), understood=err.interpretation,
-                       choices=tuple(err.choices))
+        return replace(
+            g,
+            status="refused",
+            failed_words=tuple(err.unmatched),
+            understood=err.interpretation,
+            choices=tuple(err.choices),
+        )
     except UserError as err:
         return replace(g, status="refused", understood=err.message)
     layer = present(workspace_resources(ws, store).layer, "the semantic layer")
-    return replace(g, status="marked wrong" if g.wrong and not g.refused else "answered now",
-                   answer=interpretation_of(plan, layer))
+    return replace(
+        g,
+        status="marked wrong" if g.wrong and not g.refused else "answered now",
+        answer=interpretation_of(plan, layer),
+    )
 
 
-def suggestions(ws: Workspace, store: Store, admin: str, *, limit: int = 20, days: int = 90) -> list[SuggestionGroup]:
+def suggestions(
+    ws: Workspace, store: Store, admin: str, *, limit: int = 20, days: int = 90
+) -> list[SuggestionGroup]:
     """Admins: the most frequent refused or wrong questions of the last `days`, grouped, each read again now."""
     access.require(store, ws.name, admin, "review_teaching")
     groups = group(asked_badly(store, ws.name, utcnow() - dt.timedelta(days=days)))
@@ -151,8 +189,13 @@ def answer_as(ws: Workspace, store: Store, admin: str, question: str, choice: st
     from datatruth.teach.review import clean_plan, teach_now
 
     plan, _sql = plan_only(ws, choice, store=store)
-    return teach_now(ws, store, admin, "verified_question",
-                     {"question": question.strip(), "plan": clean_plan(plan.to_dict())})
+    return teach_now(
+        ws,
+        store,
+        admin,
+        "verified_question",
+        {"question": question.strip(), "plan": clean_plan(plan.to_dict())},
+    )
 
 
 def ask_again(ws: Workspace, store: Store, user: str, question: str) -> str:

@@ -23,9 +23,16 @@ def plan_words(plan: Any, layer: SemanticLayer) -> str:
 def verified_rows(layer: SemanticLayer) -> list[dict[str, Any]]:
     """One row per verified question: the question, its answer in words, who verified it, when, and whether it is
     a starter."""
-    return [{"question": q.question, "answers": plan_words(q.plan, layer) if q.plan else "(SQL: an LLM example only)",
-             "verified by": q.verified_by, "verified on": q.verified_at.isoformat() if q.verified_at else "",
-             "starter": "yes" if q.onboarding else ""} for q in layer.verified_questions]
+    return [
+        {
+            "question": q.question,
+            "answers": plan_words(q.plan, layer) if q.plan else "(SQL: an LLM example only)",
+            "verified by": q.verified_by,
+            "verified on": q.verified_at.isoformat() if q.verified_at else "",
+            "starter": "yes" if q.onboarding else "",
+        }
+        for q in layer.verified_questions
+    ]
 
 
 def proposal_words(p: Proposal, layer: SemanticLayer | None) -> str:
@@ -35,7 +42,7 @@ def proposal_words(p: Proposal, layer: SemanticLayer | None) -> str:
         return f"'{data.get('term')}' means {data.get('target', '').replace('__', ' ').replace('_', ' ')}"
     if p.kind == "verified_question":
         answer = plan_words(data.get("plan") or {}, layer) if layer is not None else ""
-        return f"\"{data.get('question')}\" is answered as: {answer}"
+        return f'"{data.get("question")}" is answered as: {answer}'
     if p.kind == "phrasing":
         meaning = ", ".join(f"{k} {v}" for k, v in data.items() if k != "words" and v not in (None, "", []))
         return f"{', '.join(map(str, data.get('words', [])))}: {meaning}"
@@ -46,10 +53,23 @@ def proposal_words(p: Proposal, layer: SemanticLayer | None) -> str:
 
 def proposal_rows(items: list[Proposal], layer: SemanticLayer | None) -> list[dict[str, Any]]:
     """Rows describing proposals for a table."""
-    return [{"#": p.id, "kind": p.kind.replace("_", " "), "proposal": proposal_words(p, layer), "by": p.proposer,
-             "from": {"right": "an answer marked right", "choice": "a 'did you mean' choice",
-                      "suggestion": "the suggestions view", "llm": "the LLM"}.get(p.source, p.source),
-             "status": p.status, "on": p.created_at.strftime("%Y-%m-%d %H:%M")} for p in items]
+    return [
+        {
+            "#": p.id,
+            "kind": p.kind.replace("_", " "),
+            "proposal": proposal_words(p, layer),
+            "by": p.proposer,
+            "from": {
+                "right": "an answer marked right",
+                "choice": "a 'did you mean' choice",
+                "suggestion": "the suggestions view",
+                "llm": "the LLM",
+            }.get(p.source, p.source),
+            "status": p.status,
+            "on": p.created_at.strftime("%Y-%m-%d %H:%M"),
+        }
+        for p in items
+    ]
 
 
 def teach_targets(layer: SemanticLayer) -> list[tuple[str, str, str]]:
@@ -57,5 +77,7 @@ def teach_targets(layer: SemanticLayer) -> list[tuple[str, str, str]]:
     from datatruth.semantic.labels import column_label
 
     out = [("metric", m.name, f"{m.title} (metric)") for m in layer.metrics]
-    out += [("dimension", d.name, f"{column_label(layer, d.name)} ({d.model.name})") for d in layer.dimensions()]
+    out += [
+        ("dimension", d.name, f"{column_label(layer, d.name)} ({d.model.name})") for d in layer.dimensions()
+    ]
     return out

@@ -35,20 +35,35 @@ def excel_bytes(frame: pd.DataFrame, sheet: str = "data", columns: tuple[ColumnI
 def download_buttons(frame: pd.DataFrame, name: str, key: str, columns: tuple[ColumnInfo, ...] = ()) -> None:
     """CSV and Excel download buttons for a table; `name` is the file name without extension."""
     left, right = st.columns(2)
-    left.download_button("CSV", csv_bytes(frame, columns), f"{name}.csv", "text/csv", key=f"{key}-csv",
-                         icon=":material/download:")
+    left.download_button(
+        "CSV",
+        csv_bytes(frame, columns),
+        f"{name}.csv",
+        "text/csv",
+        key=f"{key}-csv",
+        icon=":material/download:",
+    )
     # The workbook is built when the button is clicked: openpyxl costs ~0.1 s per answer drawn otherwise.
-    right.download_button("Excel", functools.partial(excel_bytes, frame, name[:31], columns), f"{name}.xlsx",
-                          XLSX_MIME, key=f"{key}-xlsx", icon=":material/download:")
+    right.download_button(
+        "Excel",
+        functools.partial(excel_bytes, frame, name[:31], columns),
+        f"{name}.xlsx",
+        XLSX_MIME,
+        key=f"{key}-xlsx",
+        icon=":material/download:",
+    )
 
 
 def column_config(styles: dict) -> dict:
     """Streamlit number columns in each metric's format (money, percent, whole or decimal numbers)."""
-    return {label: st.column_config.NumberColumn(label, format=style.streamlit) for label, style in styles.items()}
+    return {
+        label: st.column_config.NumberColumn(label, format=style.streamlit) for label, style in styles.items()
+    }
 
 
-def table(frame: pd.DataFrame, name: str, key: str, max_rows: int = 1000,
-          columns: tuple[ColumnInfo, ...] = ()) -> None:
+def table(
+    frame: pd.DataFrame, name: str, key: str, max_rows: int = 1000, columns: tuple[ColumnInfo, ...] = ()
+) -> None:
     """A dataframe with downloads; with `columns`, labelled headers and formatted numbers. Large frames show
     the first rows and say so."""
     shown = present(frame.head(max_rows), columns)

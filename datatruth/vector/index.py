@@ -90,7 +90,9 @@ def layer_entries(layer: SemanticLayer) -> list[Entry]:
         label = dim.label or dim.name.replace("_", " ")
         out.append(Entry("dimension", qd.name, _describe(f"{label} ({qd.model.name})", dim.description)))
         out += [Entry("synonym", qd.name, s, "dimension") for s in dim.synonyms]
-        out += [Entry("value", qd.name, str(v), "dimension") for v in dim.sample_values[:MAX_VALUES_PER_DIMENSION]]
+        out += [
+            Entry("value", qd.name, str(v), "dimension") for v in dim.sample_values[:MAX_VALUES_PER_DIMENSION]
+        ]
     for i, vq in enumerate(layer.verified_questions):
         detail = json.dumps(dict(vq.plan), default=str, sort_keys=True) if vq.plan else (vq.sql or "")
         out.append(Entry("question", f"model:{i}", vq.question, "", detail))
@@ -112,8 +114,12 @@ def learned_entries(synonyms: Iterable[Any], verified: Iterable[Mapping[str, Any
 
 def value_entries(values: Mapping[str, Sequence[str]]) -> list[Entry]:
     """Distinct values per qualified dimension (e.g. from the planner's value index), capped per dimension."""
-    return [Entry("value", dim, str(v), "dimension") for dim, vals in values.items()
-            for v in list(vals)[:MAX_VALUES_PER_DIMENSION] if str(v).strip()]
+    return [
+        Entry("value", dim, str(v), "dimension")
+        for dim, vals in values.items()
+        for v in list(vals)[:MAX_VALUES_PER_DIMENSION]
+        if str(v).strip()
+    ]
 
 
 def fingerprint(entries: Sequence[Entry]) -> str:
@@ -139,13 +145,21 @@ def _client(workspace_dir: Path, chroma_url: str = "") -> Any:
 
         url = urlparse(chroma_url)
         if not url.hostname:
-            raise UserError(f"DATATRUTH_CHROMA_URL {chroma_url!r} is not a URL", "write e.g. http://chroma:8000")
+            raise UserError(
+                f"DATATRUTH_CHROMA_URL {chroma_url!r} is not a URL", "write e.g. http://chroma:8000"
+            )
         try:
-            return chromadb.HttpClient(host=url.hostname, port=url.port or (443 if url.scheme == "https" else 8000),
-                                       ssl=url.scheme == "https", settings=chroma_settings)
+            return chromadb.HttpClient(
+                host=url.hostname,
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
         except ValueError as err:  # chromadb's way of saying the server did not answer
-            raise VectorIndexUnavailable(f"the chroma server at {chroma_url} is not reachable: {err}",
-                                         "start it, or unset DATATRUTH_CHROMA_URL to use an embedded index") from err
+            raise VectorIndexUnavailable(
+                f"the chroma server at {chroma_url} is not reachable: {err}",
+                "start it, or unset DATATRUTH_CHROMA_URL to use an embedded index",
+            ) from err
     path = workspace_dir / "vectors"
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
@@ -154,8 +168,14 @@ def _client(workspace_dir: Path, chroma_url: str = "") -> Any:
 class VectorIndex:
     """The chroma collection of one workspace, rebuilt when its content changes."""
 
-    def __init__(self, workspace: str, workspace_dir: Path, *, chroma_url: str = "",
-                 embedding: MiniLMEmbeddingFunction | None = None) -> None:
+    def __init__(
+        self,
+        workspace: str,
+        workspace_dir: Path,
+        *,
+        chroma_url: str = "",
+        embedding: MiniLMEmbeddingFunction | None = None,
+    ) -> None:
         # chromadb (seconds to import) is loaded only when an index is opened, never for planning alone.
         from datatruth.vector.chroma_function import MiniLMEmbeddingFunction
 
@@ -173,20 +193,30 @@ class VectorIndex:
         name = collection_name(self.workspace)
         with self._lock:
             collection = self._client.get_or_create_collection(
-                name, embedding_function=self._embedding, metadata={"hnsw:space": "cosine", "workspace": self.workspace})
+                name,
+                embedding_function=self._embedding,
+                metadata={"hnsw:space": "cosine", "workspace": self.workspace},
+            )
             if (collection.metadata or {}).get("fingerprint") == wanted and collection.count() == len(unique):
                 self._collection, self.fingerprint = collection, wanted
                 return False
             # Rebuilding from scratch is simpler than diffing and takes well under a second for a model.
             self._client.delete_collection(name)
             collection = self._client.create_collection(
-                name, embedding_function=self._embedding,
-                metadata={"hnsw:space": "cosine", "workspace": self.workspace, "fingerprint": wanted})
+                name,
+                embedding_function=self._embedding,
+                metadata={"hnsw:space": "cosine", "workspace": self.workspace, "fingerprint": wanted},
+            )
             for start in range(0, len(unique), 256):
-                part = unique[start:start + 256]
-                collection.add(ids=[e.key for e in part], documents=[e.text for e in part],
-                               metadatas=[{"kind": e.kind, "name": e.name, "target_kind": e.target_kind,
-                                           "detail": e.detail} for e in part])
+                part = unique[start : start + 256]
+                collection.add(
+                    ids=[e.key for e in part],
+                    documents=[e.text for e in part],
+                    metadatas=[
+                        {"kind": e.kind, "name": e.name, "target_kind": e.target_kind, "detail": e.detail}
+                        for e in part
+                    ],
+                )
             self._collection, self.fingerprint = collection, wanted
             return True
 
@@ -197,8 +227,10 @@ class VectorIndex:
     def search(self, text: str, k: int = 8, kinds: Iterable[str] | None = None) -> tuple[Hit, ...]:
         """The k entries closest in meaning to `text`, optionally only of some kinds, best first."""
         if self._collection is None:
-            raise UserError(f"the vector index of workspace '{self.workspace}' is not built",
-                            "call sync() (or open_index) before searching")
+            raise UserError(
+                f"the vector index of workspace '{self.workspace}' is not built",
+                "call sync() (or open_index) before searching",
+            )
         kinds = tuple(kinds or ())
         unknown = [k for k in kinds if k not in KINDS]
         if unknown:
@@ -211,17 +243,31 @@ class VectorIndex:
             where = {"kind": kinds[0]}
         elif kinds:
             where = {"kind": {"$in": list(kinds)}}
-        result = self._collection.query(query_texts=[text], n_results=min(k, total), where=where,
-                                        include=["documents", "metadatas", "distances"])
+        result = self._collection.query(
+            query_texts=[text],
+            n_results=min(k, total),
+            where=where,
+            include=["documents", "metadatas", "distances"],
+        )
         hits = []
-        for doc, meta, dist in zip(result["documents"][0], result["metadatas"][0], result["distances"][0],
-                                   strict=True):
-            hits.append(Hit(str(meta["kind"]), str(meta["name"]), str(doc), round(1.0 - float(dist), 4),
-                            str(meta.get("target_kind") or ""), str(meta.get("detail") or "")))
+        for doc, meta, dist in zip(
+            result["documents"][0], result["metadatas"][0], result["distances"][0], strict=True
+        ):
+            hits.append(
+                Hit(
+                    str(meta["kind"]),
+                    str(meta["name"]),
+                    str(doc),
+                    round(1.0 - float(dist), 4),
+                    str(meta.get("target_kind") or ""),
+                    str(meta.get("detail") or ""),
+                )
+            )
         return tuple(hits)
 
-    def resolve(self, word: str, *, min_score: float = 0.4, margin: float = 0.05,
-                kinds: Iterable[str] = _TARGET_KINDS) -> ResolvedTerm | None:
+    def resolve(
+        self, word: str, *, min_score: float = 0.4, margin: float = 0.05, kinds: Iterable[str] = _TARGET_KINDS
+    ) -> ResolvedTerm | None:
         """The metric or dimension a word most likely means; None when nothing is close or two targets tie.
 
         Single words score lower than sentences with this model (income~revenue ≈ 0.45, unrelated < 0.25), so
@@ -242,8 +288,13 @@ class VectorIndex:
         return best
 
 
-def open_index(ws: Any, *, layer: SemanticLayer | None = None, store: Any = None,
-               values: Mapping[str, Sequence[str]] | None = None) -> VectorIndex:
+def open_index(
+    ws: Any,
+    *,
+    layer: SemanticLayer | None = None,
+    store: Any = None,
+    values: Mapping[str, Sequence[str]] | None = None,
+) -> VectorIndex:
     """The workspace's index, synced with its semantic layer, learned synonyms and verified questions."""
     if layer is None:
         from datatruth.semantic.model import load_semantic_model
@@ -257,8 +308,12 @@ def open_index(ws: Any, *, layer: SemanticLayer | None = None, store: Any = None
     if values:
         entries += value_entries(values)
     chroma_url = getattr(ws.settings, "chroma_url", "") or ""
-    index = resources.get("vector-index", ws.name, lambda: VectorIndex(ws.name, ws.data_dir, chroma_url=chroma_url),
-                          slot=(str(ws.data_dir), chroma_url))
+    index = resources.get(
+        "vector-index",
+        ws.name,
+        lambda: VectorIndex(ws.name, ws.data_dir, chroma_url=chroma_url),
+        slot=(str(ws.data_dir), chroma_url),
+    )
     index.sync(entries)
     return index
 
@@ -266,8 +321,9 @@ def open_index(ws: Any, *, layer: SemanticLayer | None = None, store: Any = None
 TermResolver = Callable[[str], "ResolvedTerm | None"]
 
 
-def term_resolver(ws: Any, *, store: Any = None, layer: SemanticLayer | None = None,
-                  min_score: float = 0.4) -> TermResolver:
+def term_resolver(
+    ws: Any, *, store: Any = None, layer: SemanticLayer | None = None, min_score: float = 0.4
+) -> TermResolver:
     """A function the deterministic planner can call for a word fuzzy matching cannot place ("income" → revenue).
 
     The index is opened on the first call, so a planner that never needs it never loads the model.

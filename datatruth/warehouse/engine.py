@@ -34,8 +34,15 @@ if TYPE_CHECKING:
 # every installed package's metadata on the first DuckDB connection of a process.
 sa.dialects.registry.register("duckdb", "duckdb_engine", "Dialect")
 
-DIALECT_OF_DRIVER = {"duckdb": "duckdb", "postgresql": "postgres", "postgres": "postgres", "mysql": "mysql",
-                     "mariadb": "mysql", "sqlite": "sqlite", "hive": "spark"}
+DIALECT_OF_DRIVER = {
+    "duckdb": "duckdb",
+    "postgresql": "postgres",
+    "postgres": "postgres",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "sqlite": "sqlite",
+    "hive": "spark",
+}
 # Server-side limits should fire first; the client watchdog is the second wall for servers.
 SERVER_GRACE_S = 0.5
 # Per-process DuckDB bounds unless the workspace sets limits.memory_mb / limits.threads: DuckDB's own default
@@ -63,7 +70,9 @@ class FetchedRows:
     rows: list[tuple[Any, ...]]
     truncated: bool
     elapsed_ms: float
-    types: tuple[str, ...] = ()  # the engine's column types where it names them (DuckDB: BIGINT, DECIMAL(18,2)...)
+    types: tuple[
+        str, ...
+    ] = ()  # the engine's column types where it names them (DuckDB: BIGINT, DECIMAL(18,2)...)
 
     def frame(self) -> pd.DataFrame:
         """The rows as the DataFrame every answer is built from (pandas is imported here, not before)."""
@@ -75,7 +84,9 @@ class FetchedRows:
 class _Watchdog:
     """Calls `cancel` from a timer thread when a query outlives `delay_s`; `fired` tells whether it did."""
 
-    def __init__(self, delay_s: float, cancel: Callable[[], None], errors: tuple[type[BaseException], ...]) -> None:
+    def __init__(
+        self, delay_s: float, cancel: Callable[[], None], errors: tuple[type[BaseException], ...]
+    ) -> None:
         self.fired = False
         self._cancel = cancel
         self._errors = errors
@@ -103,7 +114,9 @@ class _Backend:
 
     dialect = ""
 
-    def __init__(self, url: URL, read_only: bool, timeout_s: float, allowed_directories: Sequence[str]) -> None:
+    def __init__(
+        self, url: URL, read_only: bool, timeout_s: float, allowed_directories: Sequence[str]
+    ) -> None:
         self.url = url
         self.read_only = read_only
         self.timeout_s = timeout_s
@@ -166,8 +179,10 @@ class _Backend:
         """(name, type) of each column of `table` (optionally schema.table), empty when it does not exist."""
         schema, _, name = table.rpartition(".")
         where_schema = "table_schema = :schema" if schema else f"table_schema = {self.default_schema_sql}"
-        query = sa.text("SELECT column_name, data_type FROM information_schema.columns "
-                        f"WHERE table_name = :name AND {where_schema} ORDER BY ordinal_position")
+        query = sa.text(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            f"WHERE table_name = :name AND {where_schema} ORDER BY ordinal_position"
+        )
         with engine.connect() as conn:
             rows = conn.execute(query, {"name": name, "schema": schema}).fetchall()
         return [(str(n), str(t)) for n, t in rows]
@@ -177,8 +192,14 @@ class _Backend:
         return ()
 
     def _is_system_schema(self, schema: str) -> bool:
-        return schema.lower() in {"information_schema", "pg_catalog", "mysql", "performance_schema", "sys",
-                                  "pg_toast"} or schema.lower().startswith("pg_")
+        return schema.lower() in {
+            "information_schema",
+            "pg_catalog",
+            "mysql",
+            "performance_schema",
+            "sys",
+            "pg_toast",
+        } or schema.lower().startswith("pg_")
 
 
 class _DuckDB(_Backend):
@@ -192,12 +213,15 @@ class _DuckDB(_Backend):
     def _connect_args(self) -> dict[str, Any]:
         in_memory = self._path() == ":memory:"
         if not in_memory and not Path(self._path()).exists():
-            raise WarehouseError(f"the DuckDB file {self._path()} does not exist",
-                                 "build the workspace's warehouse first (datatruth demo build) or fix the URL")
+            raise WarehouseError(
+                f"the DuckDB file {self._path()} does not exist",
+                "build the workspace's warehouse first (datatruth demo build) or fix the URL",
+            )
         # Autoload and autoinstall are refused at start-up; the remaining settings must be applied in order
         # (DuckDB refuses allowed_directories once external access is off), see _harden.
-        args: dict[str, Any] = {"config": {"autoinstall_known_extensions": False,
-                                           "autoload_known_extensions": False}}
+        args: dict[str, Any] = {
+            "config": {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+        }
         if self.read_only and not in_memory:
             args["read_only"] = True
         return args
@@ -231,20 +255,26 @@ class _DuckDB(_Backend):
         # Connections to one file in one process share a database instance: only the first one may (and
         # must) configure it; later ones verify that it is locked the way we left it.
         locked, external = raw.execute(
-            "SELECT current_setting('lock_configuration'), current_setting('enable_external_access')").fetchone()
+            "SELECT current_setting('lock_configuration'), current_setting('enable_external_access')"
+        ).fetchone()
         if not locked:
             directories = [os.path.join(os.path.abspath(d), "") for d in self.allowed_directories]
             listed = ", ".join("'" + d.replace("'", "''") + "'" for d in directories)
             raw.execute(f"SET allowed_directories = [{listed}]")
             raw.execute(f"SET memory_limit = '{int(self.memory_mb)}MB'")
-            raw.execute(f"SET max_temp_directory_size = '{4 * int(self.memory_mb)}MB'")  # spilling is bounded too
+            raw.execute(
+                f"SET max_temp_directory_size = '{4 * int(self.memory_mb)}MB'"
+            )  # spilling is bounded too
             raw.execute(f"SET threads = {int(self.threads)}")
             raw.execute("SET enable_external_access = false")
             raw.execute("SET python_enable_replacements = false")
             raw.execute("SET lock_configuration = true")
         elif external:
-            raise WarehouseError(f"the DuckDB database {self._path()} is already open in this process with "
-                                 "external access enabled", "close the other connection to this file first")
+            raise WarehouseError(
+                f"the DuckDB database {self._path()} is already open in this process with "
+                "external access enabled",
+                "close the other connection to this file first",
+            )
 
     def identity(self) -> str:
         path = self._path()
@@ -256,7 +286,9 @@ class _DuckDB(_Backend):
             raise WarehouseError(f"one statement at a time, got {len(statements)}", "send a single SELECT")
         kind = statements[0].type.name
         if self.read_only and kind != "SELECT":
-            raise WarehouseError(f"only SELECT runs on a read-only warehouse, got {kind}", "send a single SELECT")
+            raise WarehouseError(
+                f"only SELECT runs on a read-only warehouse, got {kind}", "send a single SELECT"
+            )
         return raw.execute(sql)
 
     def cancel(self, raw: Any) -> Callable[[], None]:
@@ -287,7 +319,8 @@ class _DuckDB(_Backend):
             rows = conn.exec_driver_sql(
                 "SELECT table_schema, table_name FROM information_schema.tables "
                 "WHERE table_catalog = current_database() AND table_schema NOT IN ('information_schema', "
-                "'pg_catalog')").fetchall()
+                "'pg_catalog')"
+            ).fetchall()
         return frozenset(name if schema == "main" else f"{schema}.{name}" for schema, name in rows)
 
 
@@ -325,9 +358,11 @@ class _Postgres(_Backend):
             rows = conn.exec_driver_sql(
                 "SELECT table_schema, table_name, table_schema = current_schema() FROM information_schema.tables"
             ).fetchall()
-        return frozenset(name if default else f"{schema}.{name}" for schema, name, default in rows
-                         if not self._is_system_schema(schema))
-
+        return frozenset(
+            name if default else f"{schema}.{name}"
+            for schema, name, default in rows
+            if not self._is_system_schema(schema)
+        )
 
     def privilege_warnings(self, engine: Engine) -> tuple[str, ...]:
         with engine.connect() as conn:
@@ -335,15 +370,25 @@ class _Postgres(_Backend):
                 "SELECT rolsuper, pg_has_role(current_user, 'pg_read_server_files', 'MEMBER'), "
                 "pg_has_role(current_user, 'pg_write_server_files', 'MEMBER'), "
                 "pg_has_role(current_user, 'pg_execute_server_program', 'MEMBER') "
-                "FROM pg_roles WHERE rolname = current_user").fetchone()
+                "FROM pg_roles WHERE rolname = current_user"
+            ).fetchone()
         if row is None:
             return ()
         superuser, read_files, write_files, run_programs = row
         if superuser:
-            return ("the warehouse account is a PostgreSQL superuser: it can read server files and run "
-                    "programs; connect with a SELECT-only role (see SECURITY.md)",)
-        names = [n for n, held in (("pg_read_server_files", read_files), ("pg_write_server_files", write_files),
-                                   ("pg_execute_server_program", run_programs)) if held]
+            return (
+                "the warehouse account is a PostgreSQL superuser: it can read server files and run "
+                "programs; connect with a SELECT-only role (see SECURITY.md)",
+            )
+        names = [
+            n
+            for n, held in (
+                ("pg_read_server_files", read_files),
+                ("pg_write_server_files", write_files),
+                ("pg_execute_server_program", run_programs),
+            )
+            if held
+        ]
         return tuple(f"the warehouse account is a member of {n}; revoke it (see SECURITY.md)" for n in names)
 
 
@@ -351,7 +396,9 @@ class _MySQL(_Backend):
     dialect = "mysql"
     default_schema_sql = "DATABASE()"
 
-    def __init__(self, url: URL, read_only: bool, timeout_s: float, allowed_directories: Sequence[str]) -> None:
+    def __init__(
+        self, url: URL, read_only: bool, timeout_s: float, allowed_directories: Sequence[str]
+    ) -> None:
         super().__init__(url, read_only, timeout_s, allowed_directories)
         self.mariadb: bool | None = None
         self.engine: Engine | None = None
@@ -368,7 +415,9 @@ class _MySQL(_Backend):
     def _no_multi_statements(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
         from pymysql.constants import CLIENT
 
-        cparams["client_flag"] = int(cparams.get("client_flag", 0)) & ~CLIENT.MULTI_STATEMENTS & ~CLIENT.LOCAL_FILES
+        cparams["client_flag"] = (
+            int(cparams.get("client_flag", 0)) & ~CLIENT.MULTI_STATEMENTS & ~CLIENT.LOCAL_FILES
+        )
         cparams["local_infile"] = False
 
     def _harden(self, raw: Any, _record: Any) -> None:
@@ -380,7 +429,11 @@ class _MySQL(_Backend):
 
     def _session(self, raw: Any, timeout_s: float) -> None:
         with raw.cursor() as cur:
-            cur.execute("SET SESSION TRANSACTION READ ONLY" if self.read_only else "SET SESSION TRANSACTION READ WRITE")
+            cur.execute(
+                "SET SESSION TRANSACTION READ ONLY"
+                if self.read_only
+                else "SET SESSION TRANSACTION READ WRITE"
+            )
             if self.mariadb:
                 cur.execute(f"SET SESSION max_statement_time = {max(timeout_s, 0.001):.3f}")
             else:
@@ -419,9 +472,9 @@ class _MySQL(_Backend):
     def table_names(self, engine: Engine) -> frozenset[str]:
         with engine.connect() as conn:
             rows = conn.exec_driver_sql(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()").fetchall()
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()"
+            ).fetchall()
         return frozenset(name for (name,) in rows)
-
 
     def privilege_warnings(self, engine: Engine) -> tuple[str, ...]:
         with engine.connect() as conn:
@@ -429,8 +482,11 @@ class _MySQL(_Backend):
         # Global grants (ON *.*) are the ones that reach files and other databases.
         global_grants = [g.upper() for g in grants if " ON *.* " in g.upper()]
         risky = [p for p in ("ALL PRIVILEGES", "FILE", "SUPER") if any(p in g for g in global_grants)]
-        return tuple(f"the warehouse account holds the global {p} privilege; use a SELECT-only user without "
-                     "FILE (see SECURITY.md)" for p in risky)
+        return tuple(
+            f"the warehouse account holds the global {p} privilege; use a SELECT-only user without "
+            "FILE (see SECURITY.md)"
+            for p in risky
+        )
 
 
 class _SQLite(_Backend):
@@ -477,7 +533,9 @@ class _SQLite(_Backend):
 
     def table_names(self, engine: Engine) -> frozenset[str]:
         with engine.connect() as conn:
-            rows = conn.execute(sa.text("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")).fetchall()
+            rows = conn.execute(
+                sa.text("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")
+            ).fetchall()
         return frozenset(name for (name,) in rows if not name.startswith("sqlite_"))
 
     def columns(self, engine: Engine, table: str) -> list[tuple[str, str]]:
@@ -487,21 +545,31 @@ class _SQLite(_Backend):
         return [(str(row[1]), str(row[2])) for row in rows]
 
 
-_SQLITE_READS = frozenset({sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION,
-                           sqlite3.SQLITE_RECURSIVE})
+_SQLITE_READS = frozenset(
+    {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
+)
 
 
-def _sqlite_read_only(action: int, arg1: str | None, arg2: str | None, _db: str | None, _trigger: str | None) -> int:
+def _sqlite_read_only(
+    action: int, arg1: str | None, arg2: str | None, _db: str | None, _trigger: str | None
+) -> int:
     """SQLite authorizer: reads only; pragmas only to read what `columns` and SQLAlchemy itself look up."""
     if action in _SQLITE_READS:
         return sqlite3.SQLITE_OK
     # PRAGMA table_info(x) passes x as arg2; a bare read_uncommitted only reads the setting.
-    if action == sqlite3.SQLITE_PRAGMA and (arg1 == "table_info" or (arg1 == "read_uncommitted" and arg2 is None)):
+    if action == sqlite3.SQLITE_PRAGMA and (
+        arg1 == "table_info" or (arg1 == "read_uncommitted" and arg2 is None)
+    ):
         return sqlite3.SQLITE_OK
     return sqlite3.SQLITE_DENY
 
 
-_BACKENDS: dict[str, type[_Backend]] = {"duckdb": _DuckDB, "postgres": _Postgres, "mysql": _MySQL, "sqlite": _SQLite}
+_BACKENDS: dict[str, type[_Backend]] = {
+    "duckdb": _DuckDB,
+    "postgres": _Postgres,
+    "mysql": _MySQL,
+    "sqlite": _SQLite,
+}
 
 
 def _backend_class(kind: str) -> type[_Backend]:
@@ -551,10 +619,11 @@ class Warehouse:
         if self._engine is None:
             with self._engine_lock:
                 if self._engine is None:
-                    # narrows the type only: _engine is None only for DuckDB, whose native connection is set
-                    assert isinstance(self._backend, _DuckDB) and self._native is not None  # narrows the type only
-                    engine = sa.create_engine(self._backend.url, **self._backend.engine_over(self._native))
-                    self._backend.install(engine)
+                    # _engine is None only for DuckDB, whose native connection is set
+                    backend, native = self._backend, self._native
+                    assert isinstance(backend, _DuckDB) and native is not None  # narrows the type only
+                    engine = sa.create_engine(backend.url, **backend.engine_over(native))
+                    backend.install(engine)
                     self._engine = engine
         return self._engine
 
@@ -584,8 +653,12 @@ class Warehouse:
     def run(self, sql: str, *, row_cap: int, timeout_s: float | None = None) -> QueryResult:
         """Run one query; fetch at most row_cap rows (truncated tells if there were more) within the timeout."""
         fetched = self.fetch(sql, row_cap=row_cap, timeout_s=timeout_s)
-        return QueryResult(columns=fetched.columns, frame=fetched.frame(), truncated=fetched.truncated,
-                           elapsed_ms=fetched.elapsed_ms)
+        return QueryResult(
+            columns=fetched.columns,
+            frame=fetched.frame(),
+            truncated=fetched.truncated,
+            elapsed_ms=fetched.elapsed_ms,
+        )
 
     def fetch(self, sql: str, *, row_cap: int, timeout_s: float | None = None) -> FetchedRows:
         """`run` without the DataFrame: the capped rows as tuples, for callers that never need pandas."""
@@ -609,22 +682,32 @@ class Warehouse:
         except self._errors as err:
             cause = getattr(err, "orig", None) or err
             if (dog is not None and dog.fired) or backend.is_timeout(cause):
-                raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped",
-                                   "narrow the question (fewer rows, a shorter period) or ask an admin to "
-                                   "raise the workspace timeout") from err
+                raise QueryTimeout(
+                    f"the query ran longer than {timeout:g} s and was stopped",
+                    "narrow the question (fewer rows, a shorter period) or ask an admin to "
+                    "raise the workspace timeout",
+                ) from err
             if backend.is_out_of_memory(cause):
-                raise WarehouseError("the query needed more memory than this workspace allows",
-                                     "narrow the question (fewer rows, fewer groups) or ask an admin to raise "
-                                     "limits.memory_mb in workspace.yaml") from err
+                raise WarehouseError(
+                    "the query needed more memory than this workspace allows",
+                    "narrow the question (fewer rows, fewer groups) or ask an admin to raise "
+                    "limits.memory_mb in workspace.yaml",
+                ) from err
             if dog is None:
-                raise WarehouseError(f"cannot connect to {self.identity}: {_first_line(err)}",
-                                     "check that the database is running and the warehouse URL is right") from err
-            raise WarehouseError(f"the query failed in {self.identity}: {_first_line(err)}",
-                                 "check table and column names; the SQL is shown with the answer") from err
+                raise WarehouseError(
+                    f"cannot connect to {self.identity}: {_first_line(err)}",
+                    "check that the database is running and the warehouse URL is right",
+                ) from err
+            raise WarehouseError(
+                f"the query failed in {self.identity}: {_first_line(err)}",
+                "check table and column names; the SQL is shown with the answer",
+            ) from err
         if dog.fired:
             # MySQL's SLEEP() returns 1 instead of failing when its query is killed.
-            raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped",
-                               "narrow the question or ask an admin to raise the workspace timeout")
+            raise QueryTimeout(
+                f"the query ran longer than {timeout:g} s and was stopped",
+                "narrow the question or ask an admin to raise the workspace timeout",
+            )
         elapsed_ms = (time.perf_counter() - started) * 1000
         truncated = len(rows) > row_cap
         return FetchedRows(columns, [tuple(r) for r in rows[:row_cap]], truncated, elapsed_ms, types)
@@ -634,27 +717,35 @@ class Warehouse:
         try:
             return self._backend.table_names(self.engine)
         except self._errors as err:
-            raise WarehouseError(f"cannot list the tables of {self.identity}: {_first_line(err)}",
-                                 "check that the database is running and the warehouse URL is right") from err
+            raise WarehouseError(
+                f"cannot list the tables of {self.identity}: {_first_line(err)}",
+                "check that the database is running and the warehouse URL is right",
+            ) from err
 
     def privilege_warnings(self) -> tuple[str, ...]:
         """Privileges of the connected account that would let a query that skipped the guard escape."""
         try:
             return self._backend.privilege_warnings(self.engine)
         except self._errors as err:
-            raise WarehouseError(f"cannot read the privileges of {self.identity}: {_first_line(err)}",
-                                 "check that the database is running") from err
+            raise WarehouseError(
+                f"cannot read the privileges of {self.identity}: {_first_line(err)}",
+                "check that the database is running",
+            ) from err
 
     def columns(self, table: str) -> list[tuple[str, str]]:
         """(name, type) of each column of `table` (optionally schema.table)."""
         try:
             found = self._backend.columns(self.engine, table)
         except self._errors as err:
-            raise WarehouseError(f"cannot read the columns of {table}: {_first_line(err)}",
-                                 "check that the database is running") from err
+            raise WarehouseError(
+                f"cannot read the columns of {table}: {_first_line(err)}",
+                "check that the database is running",
+            ) from err
         if not found:
-            raise NotFound(f"table {table} does not exist in {self.identity}",
-                           f"known tables: {', '.join(sorted(self.table_names())[:12]) or 'none'}")
+            raise NotFound(
+                f"table {table} does not exist in {self.identity}",
+                f"known tables: {', '.join(sorted(self.table_names())[:12]) or 'none'}",
+            )
         return found
 
     def close(self) -> None:
@@ -665,20 +756,30 @@ class Warehouse:
             self._native.close()
 
 
-def open_warehouse(url: str, *, read_only: bool = True, timeout_s: float = 30,
-                   allowed_directories: Sequence[str] = (), memory_mb: int = DUCKDB_MEMORY_MB,
-                   threads: int = DUCKDB_THREADS) -> Warehouse:
+def open_warehouse(
+    url: str,
+    *,
+    read_only: bool = True,
+    timeout_s: float = 30,
+    allowed_directories: Sequence[str] = (),
+    memory_mb: int = DUCKDB_MEMORY_MB,
+    threads: int = DUCKDB_THREADS,
+) -> Warehouse:
     """Open a hardened connection to the warehouse at `url` (SQLAlchemy URL) and check that it answers."""
     try:
         parsed = make_url(url)
     except sa_exc.ArgumentError as err:
-        raise WarehouseError(f"'{url}' is not a valid warehouse URL",
-                             "write it like duckdb:///path/file.duckdb, postgresql+psycopg://user@host/db or "
-                             "hive://user@host:10000/db (Spark)") from err
+        raise WarehouseError(
+            f"'{url}' is not a valid warehouse URL",
+            "write it like duckdb:///path/file.duckdb, postgresql+psycopg://user@host/db or "
+            "hive://user@host:10000/db (Spark)",
+        ) from err
     kind = DIALECT_OF_DRIVER.get(parsed.get_backend_name())
     if kind is None:
-        raise WarehouseError(f"unsupported warehouse type '{parsed.get_backend_name()}'",
-                             f"use one of: {', '.join(sorted(set(DIALECT_OF_DRIVER.values())))}")
+        raise WarehouseError(
+            f"unsupported warehouse type '{parsed.get_backend_name()}'",
+            f"use one of: {', '.join(sorted(set(DIALECT_OF_DRIVER.values())))}",
+        )
     if timeout_s <= 0:
         raise UserError(f"timeout must be positive, got {timeout_s!r}", "pass a timeout in seconds")
     backend = _backend_class(kind)(parsed, read_only, float(timeout_s), allowed_directories)
@@ -688,8 +789,10 @@ def open_warehouse(url: str, *, read_only: bool = True, timeout_s: float = 30,
     try:
         engine = sa.create_engine(parsed, **backend.engine_kwargs())
     except (sa_exc.ArgumentError, ImportError) as err:
-        raise WarehouseError(f"cannot open {backend.identity()}: {_first_line(err)}",
-                             "check the driver name in the URL (e.g. postgresql+psycopg, mysql+pymysql)") from err
+        raise WarehouseError(
+            f"cannot open {backend.identity()}: {_first_line(err)}",
+            "check the driver name in the URL (e.g. postgresql+psycopg, mysql+pymysql)",
+        ) from err
     backend.install(engine)
     warehouse = Warehouse(engine, backend)
     try:
@@ -697,8 +800,10 @@ def open_warehouse(url: str, *, read_only: bool = True, timeout_s: float = 30,
             conn.exec_driver_sql("SELECT 1").fetchall()
     except warehouse._errors as err:
         engine.dispose()
-        raise WarehouseError(f"cannot connect to {backend.identity()}: {_first_line(err)}",
-                             "check that the database is running and the warehouse URL is right") from err
+        raise WarehouseError(
+            f"cannot connect to {backend.identity()}: {_first_line(err)}",
+            "check that the database is running and the warehouse URL is right",
+        ) from err
     return warehouse
 
 
@@ -710,6 +815,8 @@ def _open_duckdb(backend: _DuckDB) -> Warehouse:
         native = backend.open_native()
         native.execute("SELECT 1").fetchall()
     except duckdb.Error as err:
-        raise WarehouseError(f"cannot connect to {backend.identity()}: {_first_line(err)}",
-                             "check that the database is running and the warehouse URL is right") from err
+        raise WarehouseError(
+            f"cannot connect to {backend.identity()}: {_first_line(err)}",
+            "check that the database is running and the warehouse URL is right",
+        ) from err
     return Warehouse(None, backend, native)

@@ -71,8 +71,10 @@ def typed_rows(description: Sequence[Sequence[Any]] | None, rows: list[Any]) -> 
     converters = [_convert(str(d[1])) for d in (description or ())]
     if not any(converters):
         return [tuple(r) for r in rows]
-    return [tuple(c(v) if c is not None and v is not None else v for c, v in zip(converters, r, strict=True))
-            for r in rows]
+    return [
+        tuple(c(v) if c is not None and v is not None else v for c, v in zip(converters, r, strict=True))
+        for r in rows
+    ]
 
 
 class _TypedCursor:
@@ -126,8 +128,11 @@ def run_async(raw: Any, sql: str, deadline_s: float) -> Any:
         pause = min(pause * 2, _POLL_MAX_S)
 
 
-_JAVA_PREFIXES = ("org.apache.hive.service.cli.HiveSQLException: ", "Error running query: ",
-                  "org.apache.spark.sql.AnalysisException: ")
+_JAVA_PREFIXES = (
+    "org.apache.hive.service.cli.HiveSQLException: ",
+    "Error running query: ",
+    "org.apache.spark.sql.AnalysisException: ",
+)
 
 
 def _short(message: str) -> str:
@@ -192,8 +197,9 @@ def _single_select(sql: str) -> None:
     except SqlglotError as err:
         raise WarehouseError("the Spark query could not be read", "send one SELECT") from err
     if len(statements) != 1 or not isinstance(statements[0], exp.Query):
-        raise WarehouseError("only one SELECT runs on a Spark warehouse (it has no read-only mode)",
-                             "send a single SELECT")
+        raise WarehouseError(
+            "only one SELECT runs on a Spark warehouse (it has no read-only mode)", "send a single SELECT"
+        )
 
 
 class SparkBackend(_Backend):
@@ -202,7 +208,9 @@ class SparkBackend(_Backend):
     dialect = "spark"
     default_schema_sql = "current_database()"
 
-    def __init__(self, url: URL, read_only: bool, timeout_s: float, allowed_directories: Sequence[str]) -> None:
+    def __init__(
+        self, url: URL, read_only: bool, timeout_s: float, allowed_directories: Sequence[str]
+    ) -> None:
         super().__init__(url, read_only, timeout_s, allowed_directories)
         # The timeout each live DBAPI connection's session holds (keyed by id; set again on every new one).
         self._session_timeouts: dict[int, dict[str, str]] = {}
@@ -263,5 +271,7 @@ class SparkBackend(_Backend):
             return describe(conn.connection.dbapi_connection, table)
 
     def privilege_warnings(self, engine: Engine) -> tuple[str, ...]:
-        return ("Spark has no read-only session: the SQL guard is the only wall in DataTruth; connect through "
-                "a read-only catalog or with Spark SQL authorization (see SECURITY.md and docs/scaling.md)",)
+        return (
+            "Spark has no read-only session: the SQL guard is the only wall in DataTruth; connect through "
+            "a read-only catalog or with Spark SQL authorization (see SECURITY.md and docs/scaling.md)",
+        )

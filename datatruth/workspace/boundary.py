@@ -44,13 +44,16 @@ class EnvPolicy:
         if name.startswith(WORKSPACE_PREFIX):
             # DATATRUTH_WS_<TOKEN>__<REST> belongs to one workspace; no other may read it, whatever the patterns.
             own = f"{WORKSPACE_PREFIX}{env_token(workspace)}__"
-            if not name.startswith(own) or "__" in name[len(own):]:
+            if not name.startswith(own) or "__" in name[len(own) :]:
                 return False
         elif name.startswith(APP_PREFIX):
             return False  # the app's own settings and secrets (cookie key, store URL, ...) are never a workspace's
         token = env_token(workspace)
-        return any(fnmatch.fnmatchcase(name, pattern.replace("{WS}", token))
-                   for only, pattern in self.entries if only in (None, workspace))
+        return any(
+            fnmatch.fnmatchcase(name, pattern.replace("{WS}", token))
+            for only, pattern in self.entries
+            if only in (None, workspace)
+        )
 
     def describe(self, workspace: str) -> str:
         """The patterns that apply to `workspace`, for messages."""
@@ -76,13 +79,16 @@ def env_refusal(policy: EnvPolicy, workspace: str, name: str) -> tuple[str, str]
     if policy.allows(workspace, name):
         return None
     own = f"{WORKSPACE_PREFIX}{env_token(workspace)}__{name.removeprefix(WORKSPACE_PREFIX)}"
-    return (f"workspace '{workspace}' may not read the environment variable {name}",
-            f"the operator allows {policy.describe(workspace)} (DATATRUTH_WORKSPACE_ENV); "
-            f"ask them to export the secret as e.g. {own}")
+    return (
+        f"workspace '{workspace}' may not read the environment variable {name}",
+        f"the operator allows {policy.describe(workspace)} (DATATRUTH_WORKSPACE_ENV); "
+        f"ask them to export the secret as e.g. {own}",
+    )
 
 
-def expand(text: str, workspace: str, policy: EnvPolicy,
-           env: Mapping[str, str] | None = None) -> tuple[str, list[tuple[str, str]]]:
+def expand(
+    text: str, workspace: str, policy: EnvPolicy, env: Mapping[str, str] | None = None
+) -> tuple[str, list[tuple[str, str]]]:
     """Resolve ${VAR} and ${VAR:-default} in `text`; return the result and (message, hint) for each problem."""
     source = os.environ if env is None else env
     problems: list[tuple[str, str]] = []
@@ -97,14 +103,19 @@ def expand(text: str, workspace: str, policy: EnvPolicy,
             return source[name]
         if default is not None:
             return default
-        problems.append((f"environment variable {name} is not set",
-                         f"export {name}=... before starting, or write ${{{name}:-default}}"))
+        problems.append(
+            (
+                f"environment variable {name} is not set",
+                f"export {name}=... before starting, or write ${{{name}:-default}}",
+            )
+        )
         return ""
 
     return VAR_RE.sub(repl, text), problems
 
 
 # -- LLM endpoints ---------------------------------------------------------------------------------------------
+
 
 def _normal_url(url: str) -> tuple[str, str, str]:
     import httpx
@@ -137,20 +148,24 @@ def llm_endpoint_refusal(settings: Settings, provider: str, base_url: str | None
         a_scheme, a_host, a_path = _normal_url(allowed)
         if scheme and (scheme, host) == (a_scheme, a_host) and path.startswith(a_path):
             return None
-    return (f"the LLM base URL {url or '(none)'} is not one the operator allows",
-            f"use one of: {', '.join(listed)}" if listed else
-            "the operator lists allowed LLM endpoints in DATATRUTH_LLM_BASE_URLS; leave the base URL empty "
-            "to use the provider's own endpoint")
+    return (
+        f"the LLM base URL {url or '(none)'} is not one the operator allows",
+        f"use one of: {', '.join(listed)}"
+        if listed
+        else "the operator lists allowed LLM endpoints in DATATRUTH_LLM_BASE_URLS; leave the base URL empty "
+        "to use the provider's own endpoint",
+    )
 
 
 # -- warehouse URLs ----------------------------------------------------------------------------------------------
+
 
 def _file_path(url: URL) -> str | None:
     database = url.database or ""
     if not database or database == ":memory:":
         return None
     if database.startswith("file:"):
-        database = database[len("file:"):].split("?", 1)[0]
+        database = database[len("file:") :].split("?", 1)[0]
     return database
 
 
@@ -181,14 +196,18 @@ def check_warehouse_url(settings: Settings, url: str, workspace: str) -> None:
     hint_operator = "an operator can still configure it in workspaces/<name>/workspace.yaml"
     if backend not in FILE_BACKENDS:
         if _same_server(parsed, store):
-            raise UserError("this URL points at DataTruth's metadata store, not at a warehouse", hint_operator)
+            raise UserError(
+                "this URL points at DataTruth's metadata store, not at a warehouse", hint_operator
+            )
         return
     raw = _file_path(parsed)
     if raw is None:
         return  # in-memory: nothing outside the process
     if parsed.query:
-        raise UserError(f"options after '?' are not accepted in a {backend} file URL entered here",
-                        f"write {backend}:///path/to/file without a query string")
+        raise UserError(
+            f"options after '?' are not accepted in a {backend} file URL entered here",
+            f"write {backend}:///path/to/file without a query string",
+        )
     target = Path(raw).expanduser().resolve()
     store_file = _file_path(store) if store.get_backend_name() == "sqlite" else None
     if store_file and target == Path(store_file).expanduser().resolve():
@@ -196,14 +215,20 @@ def check_warehouse_url(settings: Settings, url: str, workspace: str) -> None:
     for root, kind in ((settings.data_dir, "runtime data"), (settings.workspaces_dir, "configuration")):
         root = root.resolve()
         if _inside(target, root) and not _inside(target, root / workspace):
-            raise UserError(f"{target} is inside DataTruth's {kind} folder, which holds other workspaces' files",
-                            "a workspace may only read its own files there; " + hint_operator)
+            raise UserError(
+                f"{target} is inside DataTruth's {kind} folder, which holds other workspaces' files",
+                "a workspace may only read its own files there; " + hint_operator,
+            )
     if settings.warehouse_root is not None:
         root = settings.warehouse_root.resolve()
         if not _inside(target, root):
-            raise UserError(f"{target} is outside the folder the operator allows for warehouse files ({root})",
-                            "copy the file under DATATRUTH_WAREHOUSE_ROOT, or use a database server")
+            raise UserError(
+                f"{target} is outside the folder the operator allows for warehouse files ({root})",
+                "copy the file under DATATRUTH_WAREHOUSE_ROOT, or use a database server",
+            )
     elif settings.team_mode and not _inside(target, (settings.data_dir / workspace).resolve()):
-        raise UserError("warehouse files are off for workspace admins on this server",
-                        "the operator sets DATATRUTH_WAREHOUSE_ROOT to the folder such files may come from; "
-                        "or use a database server, or `datatruth workspace load` to load files")
+        raise UserError(
+            "warehouse files are off for workspace admins on this server",
+            "the operator sets DATATRUTH_WAREHOUSE_ROOT to the folder such files may come from; "
+            "or use a database server, or `datatruth workspace load` to load files",
+        )

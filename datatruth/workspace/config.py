@@ -28,8 +28,9 @@ LLM_PROVIDERS = ("none", "openai", "azure", "ollama")
 NAME_RE = WORKSPACE_NAME_RE
 _VAR_RE = VAR_RE
 _SECRET_KEY_RE = re.compile(r"(password|passwd|secret|token|api_key|apikey)$", re.I)
-_SECRET_QUERY_RE = re.compile(r"(password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|credential)",
-                              re.I)
+_SECRET_QUERY_RE = re.compile(
+    r"(password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|credential)", re.I
+)
 _URL_PASSWORD_RE = re.compile(r"^[a-z0-9+]+://[^:/@\s]+:([^@\s]+)@", re.I)
 
 
@@ -129,11 +130,42 @@ def llm_refusals(settings: Settings, workspace: str, llm: LLMConfig) -> dict[str
     return out
 
 
-_TOP_KEYS = {"title", "description", "warehouse", "demo", "semantic_models", "checks", "llm", "limits",
-             "clock", "members", "webhook_url", "allow_raw_samples", "sensitive_columns", "exposed_tables"}
-_LLM_KEYS = {"provider", "model", "base_url", "api_key_env", "api_version", "timeout_s", "max_retries", "allow_raw_sql"}
-_LIMIT_KEYS = {"row_cap", "timeout_s", "questions_per_user_per_hour", "cache_ttl_s", "upper_tier_users",
-               "upper_tier_questions_per_hour", "memory_mb", "threads"}
+_TOP_KEYS = {
+    "title",
+    "description",
+    "warehouse",
+    "demo",
+    "semantic_models",
+    "checks",
+    "llm",
+    "limits",
+    "clock",
+    "members",
+    "webhook_url",
+    "allow_raw_samples",
+    "sensitive_columns",
+    "exposed_tables",
+}
+_LLM_KEYS = {
+    "provider",
+    "model",
+    "base_url",
+    "api_key_env",
+    "api_version",
+    "timeout_s",
+    "max_retries",
+    "allow_raw_sql",
+}
+_LIMIT_KEYS = {
+    "row_cap",
+    "timeout_s",
+    "questions_per_user_per_hour",
+    "cache_ttl_s",
+    "upper_tier_users",
+    "upper_tier_questions_per_hour",
+    "memory_mb",
+    "threads",
+}
 _MEMBER_KEYS = {"user", "role", "incident_role"}
 
 
@@ -166,7 +198,9 @@ class _Collector:
             self.add(keys, message, hint)
         return resolved
 
-    def typed(self, mapping: dict, key: str, kind: type | tuple[type, ...], default: Any, keys: KeyPath) -> Any:
+    def typed(
+        self, mapping: dict, key: str, kind: type | tuple[type, ...], default: Any, keys: KeyPath
+    ) -> Any:
         if key not in mapping or mapping[key] is None:
             return default
         value = mapping[key]
@@ -176,13 +210,22 @@ class _Collector:
             self.add(keys + (key,), f"'{key}' must be {_kind_name(kind)}, not a boolean")
             return default
         if not isinstance(value, kind):
-            self.add(keys + (key,), f"'{key}' must be {_kind_name(kind)}, got {type(value).__name__} {value!r}")
+            self.add(
+                keys + (key,), f"'{key}' must be {_kind_name(kind)}, got {type(value).__name__} {value!r}"
+            )
             return default
         return value
 
 
 def _kind_name(kind: type | tuple[type, ...]) -> str:
-    names = {int: "a whole number", float: "a number", str: "text", bool: "true or false", list: "a list", dict: "a mapping"}
+    names = {
+        int: "a whole number",
+        float: "a number",
+        str: "text",
+        bool: "true or false",
+        list: "a list",
+        dict: "a mapping",
+    }
     if isinstance(kind, tuple):
         return " or ".join(names.get(k, k.__name__) for k in kind)
     return names.get(kind, kind.__name__)
@@ -199,9 +242,17 @@ def _check_literal_secrets(c: _Collector, node: Any, keys: KeyPath) -> None:
     """Refuse secrets written into the YAML: they must come from ${VAR}."""
     if isinstance(node, dict):
         for key, value in node.items():
-            if isinstance(value, str) and _SECRET_KEY_RE.search(str(key)) and value and not _VAR_RE.fullmatch(value.strip()):
-                c.add(keys + (key,), f"'{key}' holds a literal secret",
-                      f"write {key}: ${{SOME_ENV_VAR}} and set that variable in the environment")
+            if (
+                isinstance(value, str)
+                and _SECRET_KEY_RE.search(str(key))
+                and value
+                and not _VAR_RE.fullmatch(value.strip())
+            ):
+                c.add(
+                    keys + (key,),
+                    f"'{key}' holds a literal secret",
+                    f"write {key}: ${{SOME_ENV_VAR}} and set that variable in the environment",
+                )
             _check_literal_secrets(c, value, keys + (key,))
     elif isinstance(node, list):
         for i, value in enumerate(node):
@@ -209,12 +260,18 @@ def _check_literal_secrets(c: _Collector, node: Any, keys: KeyPath) -> None:
     elif isinstance(node, str):
         match = _URL_PASSWORD_RE.match(node)
         if match and not _VAR_RE.fullmatch(match.group(1)):
-            c.add(keys, "a URL holds a literal password",
-                  "put the password in an environment variable and write it as ${VAR} inside the URL")
+            c.add(
+                keys,
+                "a URL holds a literal password",
+                "put the password in an environment variable and write it as ${VAR} inside the URL",
+            )
         for key, value in _url_query(node):
             if _SECRET_QUERY_RE.search(key) and value and not _VAR_RE.fullmatch(value):
-                c.add(keys, f"a URL holds a literal secret in its query ('{key}=...')",
-                      f"write {key}=${{SOME_ENV_VAR}} and set that variable in the environment")
+                c.add(
+                    keys,
+                    f"a URL holds a literal secret in its query ('{key}=...')",
+                    f"write {key}=${{SOME_ENV_VAR}} and set that variable in the environment",
+                )
 
 
 def _url_query(text: str) -> list[tuple[str, str]]:
@@ -252,8 +309,11 @@ def _check_ranges(c: _Collector, llm: LLMConfig, limits: Limits) -> None:
     for (section, key), (low, high) in RANGES.items():
         value = getattr(llm if section == "llm" else limits, key)
         if not math.isfinite(value) or not low <= value <= high:
-            c.add((section, key), f"'{key}' is {value!r}; it must be between {_number(low)} and {_number(high)}",
-                  "use a finite number in that range")
+            c.add(
+                (section, key),
+                f"'{key}' is {value!r}; it must be between {_number(low)} and {_number(high)}",
+                "use a finite number in that range",
+            )
 
 
 def _number(value: float) -> str:
@@ -265,8 +325,12 @@ def _is_user_name(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
-def parse_workspace(path: Path, env: dict[str, str] | None = None, data_dir: Path | None = None,  # noqa: C901 - one section of workspace.yaml after another
-                    settings: Settings | None = None) -> WorkspaceConfig:
+def parse_workspace(  # noqa: C901 - one section of workspace.yaml after another
+    path: Path,
+    env: dict[str, str] | None = None,
+    data_dir: Path | None = None,
+    settings: Settings | None = None,
+) -> WorkspaceConfig:
     """Read workspace.yaml; raise ConfigError listing every issue (with line) when it is invalid.
 
     The operator's boundary (which variables, which LLM endpoints) comes from `settings`, by default from `env`.
@@ -280,11 +344,17 @@ def parse_workspace(path: Path, env: dict[str, str] | None = None, data_dir: Pat
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise ConfigError(f"{path} must be a mapping of settings", "start with 'title: ...'",
-                          [doc.issue((), "top level is not a mapping")])
+        raise ConfigError(
+            f"{path} must be a mapping of settings",
+            "start with 'title: ...'",
+            [doc.issue((), "top level is not a mapping")],
+        )
     if not NAME_RE.fullmatch(name):
-        c.add((), f"workspace folder name '{name}' is not a valid workspace name",
-              "use lower-case letters, digits, '-' or '_' (max 40), starting with a letter")
+        c.add(
+            (),
+            f"workspace folder name '{name}' is not a valid workspace name",
+            "use lower-case letters, digits, '-' or '_' (max 40), starting with a letter",
+        )
     c.unknown_keys(raw, _TOP_KEYS, ())
     _check_literal_secrets(c, raw, ())
 
@@ -309,8 +379,11 @@ def parse_workspace(path: Path, env: dict[str, str] | None = None, data_dir: Pat
             continue
         p = (path.parent / item).resolve()
         if not p.exists():
-            c.add(("semantic_models", i), f"semantic model path '{item}' does not exist",
-                  f"paths are relative to {path.parent}; create the file or fix the path")
+            c.add(
+                ("semantic_models", i),
+                f"semantic model path '{item}' does not exist",
+                f"paths are relative to {path.parent}; create the file or fix the path",
+            )
         models.append(p)
 
     checks_file = None
@@ -318,17 +391,26 @@ def parse_workspace(path: Path, env: dict[str, str] | None = None, data_dir: Pat
     if checks is not None:
         checks_file = (path.parent / checks).resolve()
         if not checks_file.exists():
-            c.add(("checks",), f"checks file '{checks}' does not exist", "create it or remove the 'checks' key")
+            c.add(
+                ("checks",), f"checks file '{checks}' does not exist", "create it or remove the 'checks' key"
+            )
 
     llm_raw = c.typed(raw, "llm", dict, {}, ())
     c.unknown_keys(llm_raw, _LLM_KEYS, ("llm",))
     provider = c.typed(llm_raw, "provider", str, "none", ("llm",))
     if provider not in LLM_PROVIDERS:
-        c.add(("llm", "provider"), f"unknown LLM provider '{provider}'", f"use one of {', '.join(LLM_PROVIDERS)}")
+        c.add(
+            ("llm", "provider"),
+            f"unknown LLM provider '{provider}'",
+            f"use one of {', '.join(LLM_PROVIDERS)}",
+        )
     api_key_env = c.typed(llm_raw, "api_key_env", str, "OPENAI_API_KEY", ("llm",))
     if api_key_env and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", api_key_env):
-        c.add(("llm", "api_key_env"), "api_key_env must be the NAME of an environment variable, not the key itself",
-              "write e.g. api_key_env: OPENAI_API_KEY and export the key there")
+        c.add(
+            ("llm", "api_key_env"),
+            "api_key_env must be the NAME of an environment variable, not the key itself",
+            "write e.g. api_key_env: OPENAI_API_KEY and export the key there",
+        )
     llm = LLMConfig(
         provider=provider,
         model=c.typed(llm_raw, "model", str, "", ("llm",)),
@@ -352,22 +434,29 @@ def parse_workspace(path: Path, env: dict[str, str] | None = None, data_dir: Pat
         questions_per_user_per_hour=c.typed(lim_raw, "questions_per_user_per_hour", int, 600, ("limits",)),
         cache_ttl_s=c.typed(lim_raw, "cache_ttl_s", int, 3600, ("limits",)),
         upper_tier_users=tuple(c.typed(lim_raw, "upper_tier_users", list, [], ("limits",))),
-        upper_tier_questions_per_hour=c.typed(lim_raw, "upper_tier_questions_per_hour", int, 1000, ("limits",)),
+        upper_tier_questions_per_hour=c.typed(
+            lim_raw, "upper_tier_questions_per_hour", int, 1000, ("limits",)
+        ),
         memory_mb=c.typed(lim_raw, "memory_mb", int, Limits.memory_mb, ("limits",)),
         threads=c.typed(lim_raw, "threads", int, Limits.threads, ("limits",)),
     )
     _check_ranges(c, llm, limits)
     # The operator's ceilings: a workspace admin edits limits, but never past what the server allows.
-    ceilings = {"row_cap": (settings.max_row_cap, "DATATRUTH_MAX_ROW_CAP"),
-                "timeout_s": (settings.max_timeout_s, "DATATRUTH_MAX_TIMEOUT_S"),
-                "memory_mb": (settings.max_memory_mb, "DATATRUTH_MAX_MEMORY_MB"),
-                "threads": (os.cpu_count() or 1, "the number of cores")}
+    ceilings = {
+        "row_cap": (settings.max_row_cap, "DATATRUTH_MAX_ROW_CAP"),
+        "timeout_s": (settings.max_timeout_s, "DATATRUTH_MAX_TIMEOUT_S"),
+        "memory_mb": (settings.max_memory_mb, "DATATRUTH_MAX_MEMORY_MB"),
+        "threads": (os.cpu_count() or 1, "the number of cores"),
+    }
     for key, (ceiling, source) in ceilings.items():
         value = getattr(limits, key)
         low, high = RANGES[("limits", key)]
         if math.isfinite(value) and low <= value <= high and value > ceiling:  # else the range issue says it
-            c.add(("limits", key), f"'{key}' {value:g} is above this server's ceiling {ceiling:g}",
-                  f"use at most {ceiling:g} (set by {source})")
+            c.add(
+                ("limits", key),
+                f"'{key}' {value:g} is above this server's ceiling {ceiling:g}",
+                f"use at most {ceiling:g} (set by {source})",
+            )
 
     clock: dt.date | None = None
     clock_raw = raw.get("clock", "today")
@@ -385,8 +474,11 @@ def parse_workspace(path: Path, env: dict[str, str] | None = None, data_dir: Pat
     else:
         c.add(("clock",), "clock must be 'today' or a date like 2024-12-31")
     if clock is not None and not CLOCK_RANGE[0] <= clock <= CLOCK_RANGE[1]:
-        c.add(("clock",), f"clock {clock.isoformat()} is outside {CLOCK_RANGE[0].year}-{CLOCK_RANGE[1].year}",
-              "pin a date between those years (date arithmetic for 'last year' needs room on both sides)")
+        c.add(
+            ("clock",),
+            f"clock {clock.isoformat()} is outside {CLOCK_RANGE[0].year}-{CLOCK_RANGE[1].year}",
+            "pin a date between those years (date arithmetic for 'last year' needs room on both sides)",
+        )
         clock = None
 
     members: list[Member] = []
@@ -395,8 +487,11 @@ def parse_workspace(path: Path, env: dict[str, str] | None = None, data_dir: Pat
             c.add(("members", i), "each member needs 'user' and 'role'", "e.g. - {user: ana, role: analyst}")
             continue
         if not _is_user_name(item["user"]):
-            c.add(("members", i, "user"), f"member user must be a name, got {item['user']!r}",
-                  "write e.g. user: ana (an empty or null user would be stored as the text 'None')")
+            c.add(
+                ("members", i, "user"),
+                f"member user must be a name, got {item['user']!r}",
+                "write e.g. user: ana (an empty or null user would be stored as the text 'None')",
+            )
             continue
         c.unknown_keys(item, _MEMBER_KEYS, ("members", i))
         role = item.get("role", "viewer")
@@ -404,19 +499,34 @@ def parse_workspace(path: Path, env: dict[str, str] | None = None, data_dir: Pat
             c.add(("members", i, "role"), f"unknown role '{role}'", f"use one of {', '.join(ROLES)}")
         incident_role = item.get("incident_role", "viewer")
         if incident_role not in INCIDENT_ROLES:
-            c.add(("members", i, "incident_role"), f"unknown incident role '{incident_role}'",
-                  f"use one of {', '.join(INCIDENT_ROLES)}")
+            c.add(
+                ("members", i, "incident_role"),
+                f"unknown incident role '{incident_role}'",
+                f"use one of {', '.join(INCIDENT_ROLES)}",
+            )
         members.append(Member(str(item["user"]), str(role), str(incident_role)))
 
     webhook = c.interpolate(c.typed(raw, "webhook_url", str, None, ()), ("webhook_url",)) or None
     config = WorkspaceConfig(
-        name=name, path=path, title=title, description=description, warehouse_url=url, demo=demo,
-        semantic_models=tuple(models), checks_file=checks_file, llm=llm, limits=limits, clock=clock,
-        members=tuple(members), webhook_url=webhook,
+        name=name,
+        path=path,
+        title=title,
+        description=description,
+        warehouse_url=url,
+        demo=demo,
+        semantic_models=tuple(models),
+        checks_file=checks_file,
+        llm=llm,
+        limits=limits,
+        clock=clock,
+        members=tuple(members),
+        webhook_url=webhook,
         allow_raw_samples=c.typed(raw, "allow_raw_samples", bool, False, ()),
         sensitive_columns=tuple(str(x) for x in c.typed(raw, "sensitive_columns", list, [], ())),
         exposed_tables=tuple(str(x).lower() for x in c.typed(raw, "exposed_tables", list, [], ())),
     )
     if c.issues:
-        raise ConfigError(f"{path} has {len(c.issues)} problem(s)", "fix each line listed and reload", c.issues)
+        raise ConfigError(
+            f"{path} has {len(c.issues)} problem(s)", "fix each line listed and reload", c.issues
+        )
     return config

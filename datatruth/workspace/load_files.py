@@ -45,8 +45,18 @@ if TYPE_CHECKING:
 
 Progress = Callable[[float, str], None]
 _T = TypeVar("_T")
-FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".xlsx": "excel", ".xls": "excel", ".parquet": "parquet",
-           ".pq": "parquet", ".json": "json", ".jsonl": "json", ".ndjson": "json"}
+FORMATS = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".xlsx": "excel",
+    ".xls": "excel",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".json": "json",
+    ".jsonl": "json",
+    ".ndjson": "json",
+}
 _NAME_CLEAN = re.compile(r"[^a-z0-9_]+")
 _STAGE_PREFIX = STAGING_PREFIX  # staging tables; leftovers of a killed load are dropped by the next load
 _SNIFF_BYTES = 65_536
@@ -119,7 +129,9 @@ class LoadReport:
         for t in self.tables:
             if t.table == name:
                 return t
-        raise NotFound(f"no table '{name}' in this load", f"tables: {', '.join(t.table for t in self.tables)}")
+        raise NotFound(
+            f"no table '{name}' in this load", f"tables: {', '.join(t.table for t in self.tables)}"
+        )
 
 
 class _NoColumns(Exception):
@@ -166,8 +178,10 @@ def duckdb_path_of(url: str) -> Path:
     """The file behind a `duckdb:///…` URL (UserError for any other warehouse)."""
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() != "duckdb" or not parsed.database or parsed.database == ":memory:":
-        raise UserError(f"this workspace's warehouse is not a DuckDB file ({parsed.get_backend_name()})",
-                        "files can only be loaded into a workspace whose warehouse is an embedded DuckDB file")
+        raise UserError(
+            f"this workspace's warehouse is not a DuckDB file ({parsed.get_backend_name()})",
+            "files can only be loaded into a workspace whose warehouse is an embedded DuckDB file",
+        )
     return Path(parsed.database)
 
 
@@ -180,6 +194,7 @@ def _sql_text(value: str) -> str:
 
 
 # -- stages ------------------------------------------------------------------------------------------------
+
 
 def _check(files: Iterable[str | Path], settings: Settings) -> list[_Source]:
     """Stage 1: every file is a regular file (no link) of a known format within the size limit; names don't collide."""
@@ -224,16 +239,23 @@ def _check(files: Iterable[str | Path], settings: Settings) -> list[_Source]:
             problems.append(f"{src.path} and {seen[src.table]} would both become table '{src.table}'")
         seen[src.table] = src.path
     if problems:
-        raise UserError("some files cannot be loaded: " + "; ".join(problems),
-                        "fix or leave out the files named (DATATRUTH_UPLOAD_MAX_MB raises the size limit; rename "
-                        "files whose tables would collide); nothing was loaded")
+        raise UserError(
+            "some files cannot be loaded: " + "; ".join(problems),
+            "fix or leave out the files named (DATATRUTH_UPLOAD_MAX_MB raises the size limit; rename "
+            "files whose tables would collide); nothing was loaded",
+        )
     if not sources:
         raise UserError("no files to load", "name at least one .csv, .xlsx, .parquet or .json file")
     return sources
 
 
-_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
-         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 
 
 def detect_encoding(path: Path) -> str:
@@ -270,8 +292,10 @@ def _sheet_sources(path: Path) -> list[_Source]:
     base = table_name_for(path)
     if len(names) == 1:
         return [_Source(path, "excel", base, sheet=names[0])]
-    return [_Source(path, "excel", f"{base}_{column_name_for(name)}", sheet=name, skip_if_empty=True)
-            for name in names]
+    return [
+        _Source(path, "excel", f"{base}_{column_name_for(name)}", sheet=name, skip_if_empty=True)
+        for name in names
+    ]
 
 
 def _excel_call(path: Path, read: Callable[[], _T]) -> _T:
@@ -281,18 +305,27 @@ def _excel_call(path: Path, read: Callable[[], _T]) -> _T:
     try:
         return read()
     except ImportError:
-        raise UserError(f"{path.name}: reading {path.suffix} workbooks needs a package that is not installed",
-                        "save the workbook as .xlsx") from None
+        raise UserError(
+            f"{path.name}: reading {path.suffix} workbooks needs a package that is not installed",
+            "save the workbook as .xlsx",
+        ) from None
     except (zipfile.BadZipFile, InvalidFileException, ValueError, KeyError, OSError, EOFError) as err:
-        raise UserError(f"is not a readable Excel workbook ({type(err).__name__}: {str(err)[:120]})",
-                        "open it in Excel or LibreOffice and save it again as .xlsx") from None
+        raise UserError(
+            f"is not a readable Excel workbook ({type(err).__name__}: {str(err)[:120]})",
+            "open it in Excel or LibreOffice and save it again as .xlsx",
+        ) from None
 
 
-def _read_relation(con: duckdb.DuckDBPyConnection, src: _Source, index: int,
-                   types: Mapping[str, str], text_path: Path) -> tuple[str, list[RejectedRow]]:
+def _read_relation(
+    con: duckdb.DuckDBPyConnection, src: _Source, index: int, types: Mapping[str, str], text_path: Path
+) -> tuple[str, list[RejectedRow]]:
     """Stage 2: a SQL relation reading the file (CSV/Parquet natively; Excel/JSON through a pandas pass)."""
     if src.format == "csv":
-        options = ["store_rejects=true", f"rejects_table='dt_rejects_{index}'", f"rejects_scan='dt_scan_{index}'"]
+        options = [
+            "store_rejects=true",
+            f"rejects_table='dt_rejects_{index}'",
+            f"rejects_scan='dt_scan_{index}'",
+        ]
         if types:
             pairs = ", ".join(f"{_sql_text(k)}: {_sql_text(v)}" for k, v in types.items())
             options.append(f"types={{{pairs}}}")
@@ -311,9 +344,19 @@ def _read_relation(con: duckdb.DuckDBPyConnection, src: _Source, index: int,
     # Mixed-type object columns would make DuckDB guess; text keeps every value as written.
     for col in frame.columns:
         if frame[col].dtype == object:
-            frame[col] = frame[col].map(lambda v: None if v is None or (isinstance(v, float) and pd.isna(v))
-                                        else (v if isinstance(v, str) else json.dumps(v, default=str)
-                                              if isinstance(v, dict | list) else str(v)))
+            frame[col] = frame[col].map(
+                lambda v: (
+                    None
+                    if v is None or (isinstance(v, float) and pd.isna(v))
+                    else (
+                        v
+                        if isinstance(v, str)
+                        else json.dumps(v, default=str)
+                        if isinstance(v, dict | list)
+                        else str(v)
+                    )
+                )
+            )
     view = f"dt_frame_{index}"
     con.register(view, frame)
     return view, rejected
@@ -324,21 +367,29 @@ def _read_json(path: Path, encoding: str = "utf-8") -> tuple[pd.DataFrame, list[
     try:
         text = path.read_text(encoding=encoding or "utf-8")
     except UnicodeDecodeError as err:
-        raise UserError(f"{path.name} is not valid {encoding} text (byte {err.start})",
-                        "save the file as UTF-8") from None
+        raise UserError(
+            f"{path.name} is not valid {encoding} text (byte {err.start})", "save the file as UTF-8"
+        ) from None
     stripped = text.lstrip().lstrip("\ufeff")
     if stripped.startswith("["):
         try:
             records = json.loads(stripped)
         except json.JSONDecodeError as err:
-            raise UserError(f"{path.name} is not valid JSON (line {err.lineno}: {err.msg})",
-                            "fix the file, or save it as JSON lines so that one bad record does not stop the load") from None
+            raise UserError(
+                f"{path.name} is not valid JSON (line {err.lineno}: {err.msg})",
+                "fix the file, or save it as JSON lines so that one bad record does not stop the load",
+            ) from None
         except RecursionError:
-            raise UserError(f"{path.name} nests arrays or objects too deeply to be a table",
-                            "a record's values may nest a few levels at most; flatten the file") from None
+            raise UserError(
+                f"{path.name} nests arrays or objects too deeply to be a table",
+                "a record's values may nest a few levels at most; flatten the file",
+            ) from None
         rows = [r for r in records if isinstance(r, dict)]
-        rejected = [RejectedRow(str(path), None, None, f"record {i + 1} is not an object", json.dumps(r)[:200])
-                    for i, r in enumerate(records) if not isinstance(r, dict)]
+        rejected = [
+            RejectedRow(str(path), None, None, f"record {i + 1} is not an object", json.dumps(r)[:200])
+            for i, r in enumerate(records)
+            if not isinstance(r, dict)
+        ]
         return pd.DataFrame(rows), rejected
     rows = []
     rejected = []
@@ -360,8 +411,9 @@ def _read_json(path: Path, encoding: str = "utf-8") -> tuple[pd.DataFrame, list[
     return pd.DataFrame(rows), rejected
 
 
-def _typed_select(con: duckdb.DuckDBPyConnection, relation: str, confirmed: Mapping[str, str],
-                  cast: bool) -> tuple[str, list[ColumnType]]:
+def _typed_select(
+    con: duckdb.DuckDBPyConnection, relation: str, confirmed: Mapping[str, str], cast: bool
+) -> tuple[str, list[ColumnType]]:
     """Stage 3: a SELECT renaming columns to clean lower-case names (casting to confirmed types if asked)."""
     described = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
     used: set[str] = set()
@@ -387,8 +439,10 @@ def _typed_select(con: duckdb.DuckDBPyConnection, relation: str, confirmed: Mapp
 
 def _csv_rejects(con: duckdb.DuckDBPyConnection, src: _Source, index: int) -> list[RejectedRow]:
     """Stage 5 (CSV): the rows DuckDB could not read, one per line (all of that line's errors together)."""
-    rows = con.execute(f"SELECT line, column_name, error_type, error_message, csv_line FROM dt_rejects_{index} "
-                       "ORDER BY line, column_idx").fetchall()
+    rows = con.execute(
+        f"SELECT line, column_name, error_type, error_message, csv_line FROM dt_rejects_{index} "
+        "ORDER BY line, column_idx"
+    ).fetchall()
     by_line: dict[int | None, list[tuple]] = {}
     for r in rows:
         by_line.setdefault(int(r[0]) if r[0] is not None else None, []).append(r)
@@ -400,7 +454,9 @@ def _csv_rejects(con: duckdb.DuckDBPyConnection, src: _Source, index: int) -> li
     return out
 
 
-def _execute_with_progress(con: duckdb.DuckDBPyConnection, sql: str, tick: Callable[[float], None] | None) -> None:
+def _execute_with_progress(
+    con: duckdb.DuckDBPyConnection, sql: str, tick: Callable[[float], None] | None
+) -> None:
     """Run one statement; for a big file, report DuckDB's own progress while it runs."""
     if tick is None:
         con.execute(sql).fetchall()
@@ -428,39 +484,69 @@ def _execute_with_progress(con: duckdb.DuckDBPyConnection, sql: str, tick: Calla
         raise outcome["error"]
 
 
-def _load_one(con: duckdb.DuckDBPyConnection, src: _Source, index: int, confirmed: Mapping[str, str],
-              target: str, temp: bool, text_path: Path, tick: Callable[[float], None] | None = None) -> LoadedTable:
+def _load_one(
+    con: duckdb.DuckDBPyConnection,
+    src: _Source,
+    index: int,
+    confirmed: Mapping[str, str],
+    target: str,
+    temp: bool,
+    text_path: Path,
+    tick: Callable[[float], None] | None = None,
+) -> LoadedTable:
     """Stages 2-5 for one file: read, type and write it into `target` (a staging or temporary table)."""
     csv_types: dict[str, str] = {}
     if src.format == "csv" and confirmed:
         # read_csv takes types by the file's own header names; map the clean names back.
-        header = con.execute(f"DESCRIBE SELECT * FROM read_csv({_sql_text(str(text_path))}, "
-                             "ignore_errors=true)").fetchall()
+        header = con.execute(
+            f"DESCRIBE SELECT * FROM read_csv({_sql_text(str(text_path))}, ignore_errors=true)"
+        ).fetchall()
         back = {column_name_for(str(r[0])): str(r[0]) for r in header}
         csv_types = {back[k]: v for k, v in confirmed.items() if k in back}
     try:
         try:
             relation, rejected = _read_relation(con, src, index, csv_types, text_path)
         except _NoColumns as empty:
-            return LoadedTable(src.table, str(src.path), src.format, 0, (), tuple(empty.rejected), sheet=src.sheet,
-                               encoding=src.encoding)
+            return LoadedTable(
+                src.table,
+                str(src.path),
+                src.format,
+                0,
+                (),
+                tuple(empty.rejected),
+                sheet=src.sheet,
+                encoding=src.encoding,
+            )
         select, columns = _typed_select(con, relation, confirmed, cast=src.format != "csv")
         unknown = sorted(set(confirmed) - {c.name for c in columns})
         if unknown:
-            raise UserError(f"{src.path.name} has no column {', '.join(unknown)}",
-                            f"its columns are {', '.join(c.name for c in columns)}")
+            raise UserError(
+                f"{src.path.name} has no column {', '.join(unknown)}",
+                f"its columns are {', '.join(c.name for c in columns)}",
+            )
         kind = "TEMP TABLE" if temp else "TABLE"
         big = src.path.stat().st_size >= PROGRESS_MIN_BYTES
-        _execute_with_progress(con, f"CREATE OR REPLACE {kind} {_quote(target)} AS {select}", tick if big else None)
+        _execute_with_progress(
+            con, f"CREATE OR REPLACE {kind} {_quote(target)} AS {select}", tick if big else None
+        )
         count = con.execute(f"SELECT COUNT(*) FROM {_quote(target)}").fetchall()[0][0]
         actual = con.execute(f"DESCRIBE {_quote(target)}").fetchall()
-    except (duckdb.ConversionException, duckdb.InvalidInputException, duckdb.BinderException,
-            duckdb.ParserException, duckdb.CatalogException) as err:
-        raise UserError(f"{src.path.name} could not be loaded: {str(err).splitlines()[0]}",
-                        "check the file's format, or confirm different column types") from None
+    except (
+        duckdb.ConversionException,
+        duckdb.InvalidInputException,
+        duckdb.BinderException,
+        duckdb.ParserException,
+        duckdb.CatalogException,
+    ) as err:
+        raise UserError(
+            f"{src.path.name} could not be loaded: {str(err).splitlines()[0]}",
+            "check the file's format, or confirm different column types",
+        ) from None
     except RecursionError:
-        raise UserError(f"{src.path.name} nests values too deeply to be a table",
-                        "a record's values may nest a few levels at most; flatten the file") from None
+        raise UserError(
+            f"{src.path.name} nests values too deeply to be a table",
+            "a record's values may nest a few levels at most; flatten the file",
+        ) from None
     finally:
         if src.format in ("excel", "json"):
             con.unregister(f"dt_frame_{index}")
@@ -468,8 +554,16 @@ def _load_one(con: duckdb.DuckDBPyConnection, src: _Source, index: int, confirme
         rejected = rejected + _csv_rejects(con, src, index)
     by_name = {c.name: c.source_name for c in columns}
     typed = tuple(ColumnType(str(r[0]), str(r[1]), by_name.get(str(r[0]), str(r[0]))) for r in actual)
-    return LoadedTable(src.table, str(src.path), src.format, int(count), typed, tuple(rejected), sheet=src.sheet,
-                       encoding=src.encoding)
+    return LoadedTable(
+        src.table,
+        str(src.path),
+        src.format,
+        int(count),
+        typed,
+        tuple(rejected),
+        sheet=src.sheet,
+        encoding=src.encoding,
+    )
 
 
 def normalise_type(text: str) -> str:
@@ -481,18 +575,26 @@ def normalise_type(text: str) -> str:
         parsed = exp.DataType.build(text, dialect="duckdb")
     except (SqlglotError, ValueError):
         parsed = None
-    if not isinstance(parsed, exp.DataType) or not isinstance(parsed.this, exp.DataType.Type) or \
-            parsed.this == exp.DataType.Type.USERDEFINED:
-        raise UserError(f"'{text}' is not a column type",
-                        "use a DuckDB type such as VARCHAR, BIGINT, DOUBLE, DECIMAL(10,2), DATE or TIMESTAMP")
+    if (
+        not isinstance(parsed, exp.DataType)
+        or not isinstance(parsed.this, exp.DataType.Type)
+        or parsed.this == exp.DataType.Type.USERDEFINED
+    ):
+        raise UserError(
+            f"'{text}' is not a column type",
+            "use a DuckDB type such as VARCHAR, BIGINT, DOUBLE, DECIMAL(10,2), DATE or TIMESTAMP",
+        )
     return parsed.sql("duckdb")
 
 
-def _checked_types(confirm_types: Mapping[str, Mapping[str, str]],
-                   sources: Sequence[_Source]) -> dict[str, dict[str, str]]:
+def _checked_types(
+    confirm_types: Mapping[str, Mapping[str, str]], sources: Sequence[_Source]
+) -> dict[str, dict[str, str]]:
     """Confirmed types name tables of this load and real types; anything else is refused, not ignored."""
     tables = {s.table for s in sources}
-    problems = [f"--type names table '{t}', which this load does not create" for t in confirm_types if t not in tables]
+    problems = [
+        f"--type names table '{t}', which this load does not create" for t in confirm_types if t not in tables
+    ]
     out: dict[str, dict[str, str]] = {}
     probe = duckdb.connect(":memory:")
     try:
@@ -511,15 +613,18 @@ def _checked_types(confirm_types: Mapping[str, Mapping[str, str]],
     finally:
         probe.close()
     if problems:
-        raise UserError("some --type corrections cannot be used: " + "; ".join(problems),
-                        f"tables in this load: {', '.join(sorted(tables))}; types are DuckDB's (VARCHAR, BIGINT, "
-                        "DOUBLE, DECIMAL(10,2), DATE, TIMESTAMP, …)")
+        raise UserError(
+            "some --type corrections cannot be used: " + "; ".join(problems),
+            f"tables in this load: {', '.join(sorted(tables))}; types are DuckDB's (VARCHAR, BIGINT, "
+            "DOUBLE, DECIMAL(10,2), DATE, TIMESTAMP, …)",
+        )
     return out
 
 
 def _existing_tables(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    rows = con.execute("SELECT table_name, table_type FROM information_schema.tables "
-                       "WHERE table_schema = 'main'").fetchall()
+    rows = con.execute(
+        "SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'main'"
+    ).fetchall()
     return {str(r[0]).lower(): str(r[1]) for r in rows}
 
 
@@ -545,19 +650,30 @@ def _transcoded(src: _Source, folder: Path) -> Path:
         return src.path
     target = folder / f"{uuid.uuid4().hex}.csv"
     try:
-        with open(src.path, encoding=src.encoding, newline="") as reader, \
-                open(target, "w", encoding="utf-8", newline="") as writer:
+        with (
+            open(src.path, encoding=src.encoding, newline="") as reader,
+            open(target, "w", encoding="utf-8", newline="") as writer,
+        ):
             shutil.copyfileobj(reader, writer, 1 << 20)
     except UnicodeDecodeError as err:
-        raise UserError(f"{src.path.name} is not valid {src.encoding} text (byte {err.start} of a block)",
-                        "save the file as UTF-8 (CSV UTF-8 in Excel)") from None
+        raise UserError(
+            f"{src.path.name} is not valid {src.encoding} text (byte {err.start} of a block)",
+            "save the file as UTF-8 (CSV UTF-8 in Excel)",
+        ) from None
     return target
 
 
-def load_files(ws_name: str, files: Iterable[str | Path], settings: Settings | None = None,  # noqa: C901 - the load's stages in order, in one transaction
-               progress: Progress | None = None, confirm_types: Mapping[str, Mapping[str, str]] | None = None,
-               dry_run: bool = False, replace: bool = False, allow_empty: bool = False,
-               known_tables: Iterable[str] | None = None) -> LoadReport:
+def load_files(  # noqa: C901 - the load's stages in order, in one transaction
+    ws_name: str,
+    files: Iterable[str | Path],
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+    confirm_types: Mapping[str, Mapping[str, str]] | None = None,
+    dry_run: bool = False,
+    replace: bool = False,
+    allow_empty: bool = False,
+    known_tables: Iterable[str] | None = None,
+) -> LoadReport:
     """Load files into the workspace's DuckDB (one table per file or sheet), all or nothing.
 
     `replace` lets a file replace a table of the same name; `allow_empty` lets a table come out with no rows;
@@ -578,8 +694,10 @@ def load_files(ws_name: str, files: Iterable[str | Path], settings: Settings | N
         con = duckdb.connect(":memory:" if dry_run else str(database))
     except duckdb.IOException as err:
         shutil.rmtree(scratch, ignore_errors=True)
-        raise UserError(f"the warehouse file is busy: {str(err).splitlines()[0][:200]}",
-                        "another process is writing to it; wait for it to finish and load again") from None
+        raise UserError(
+            f"the warehouse file is busy: {str(err).splitlines()[0][:200]}",
+            "another process is writing to it; wait for it to finish and load again",
+        ) from None
     run = uuid.uuid4().hex[:8]
     staged: dict[str, str] = {}  # table → its staging table, until swapped in
     tables: list[LoadedTable] = []
@@ -596,44 +714,72 @@ def load_files(ws_name: str, files: Iterable[str | Path], settings: Settings | N
             _drop_leftover_stages(con, existing)
         clashes = [s.table for s in sources if s.table in existing]
         if clashes and not replace and not dry_run:
-            raise LoadRefused(f"table(s) {', '.join(clashes)} already exist in this workspace; nothing was loaded",
-                              "pass --replace to replace them (in the app: tick 'Replace existing tables'), or "
-                              "rename the files", [f"{t}: exists" for t in clashes])
+            raise LoadRefused(
+                f"table(s) {', '.join(clashes)} already exist in this workspace; nothing was loaded",
+                "pass --replace to replace them (in the app: tick 'Replace existing tables'), or "
+                "rename the files",
+                [f"{t}: exists" for t in clashes],
+            )
         views = [t for t in clashes if existing[t] != "BASE TABLE"]
         if views:
-            raise LoadRefused(f"{', '.join(views)} are views, not tables; nothing was loaded",
-                              "rename the files so that their tables get other names", [])
+            raise LoadRefused(
+                f"{', '.join(views)} are views, not tables; nothing was loaded",
+                "rename the files so that their tables get other names",
+                [],
+            )
         share = 1 / len(sources)
         for i, src in enumerate(sources):
-            report(i / len(sources), f"reading {src.path.name}{_sheet_label(src)} ({src.format}) into table {src.table}")
+            report(
+                i / len(sources),
+                f"reading {src.path.name}{_sheet_label(src)} ({src.format}) into table {src.table}",
+            )
             target = f"dt_dry_{i}" if dry_run else f"{_STAGE_PREFIX}{run}_{i}"
             if not dry_run:
                 staged[src.table] = target
-            loaded = _load_one(con, src, i, confirmed.get(src.table, {}), target, dry_run,
-                               _transcoded(src, scratch),
-                               # the defaults bind this iteration's i and src, which the checker cannot type
-                               lambda done, i=i, src=src: report((i + done) * share,  # type: ignore[misc]
-                                                                 f"reading {src.path.name}: "
-                                                                 f"{done:.0%}"))
+            loaded = _load_one(
+                con,
+                src,
+                i,
+                confirmed.get(src.table, {}),
+                target,
+                dry_run,
+                _transcoded(src, scratch),
+                # the defaults bind this iteration's i and src, which the checker cannot type
+                lambda done, i=i, src=src: report(
+                    (i + done) * share,  # type: ignore[misc]
+                    f"reading {src.path.name}: {done:.0%}",
+                ),
+            )
             if loaded.rows == 0 and src.skip_if_empty:
                 notes.append(f"sheet '{src.sheet}' of {src.path.name} is empty and was skipped")
                 _drop(con, staged.pop(src.table, None))
                 report((i + 1) / len(sources), f"{src.table}: empty sheet skipped")
                 continue
             if not loaded.columns:
-                raise LoadRefused(f"{src.path.name}{_sheet_label(src)} holds no data (no columns); nothing was loaded",
-                                  "check that you picked the right file", [str(r) for r in loaded.rejected[:20]])
+                raise LoadRefused(
+                    f"{src.path.name}{_sheet_label(src)} holds no data (no columns); nothing was loaded",
+                    "check that you picked the right file",
+                    [str(r) for r in loaded.rejected[:20]],
+                )
             tables.append(replace_flag(loaded, src.table in existing))
-            report((i + 1) / len(sources), f"{src.table}: {loaded.rows:,} rows, {len(loaded.rejected)} rejected")
+            report(
+                (i + 1) / len(sources), f"{src.table}: {loaded.rows:,} rows, {len(loaded.rejected)} rejected"
+            )
         empty = [t for t in tables if t.rows == 0]
         if empty and not allow_empty:
-            issue = [f"{t.table} ← {Path(t.source).name}{_sheet_label_of(t)}: 0 rows, {len(t.rejected)} rejected"
-                     + (f" (first: {t.rejected[0]})" if t.rejected else "") for t in empty]
+            issue = [
+                f"{t.table} ← {Path(t.source).name}{_sheet_label_of(t)}: 0 rows, {len(t.rejected)} rejected"
+                + (f" (first: {t.rejected[0]})" if t.rejected else "")
+                for t in empty
+            ]
             if not dry_run:
-                raise LoadRefused(f"{len(empty)} table(s) would have no rows; nothing was loaded and every table "
-                                  "was left as it was",
-                                  "fix the rejected rows (see --dry-run), correct the types with --type, or pass "
-                                  "--allow-empty to load an empty table", issue)
+                raise LoadRefused(
+                    f"{len(empty)} table(s) would have no rows; nothing was loaded and every table "
+                    "was left as it was",
+                    "fix the rejected rows (see --dry-run), correct the types with --type, or pass "
+                    "--allow-empty to load an empty table",
+                    issue,
+                )
             notes += [f"{line} — would be refused without --allow-empty" for line in issue]
         if not dry_run:
             _swap(con, staged)
@@ -700,13 +846,19 @@ def _data_changed(settings: Settings, ws_name: str, ttl_s: int) -> None:
     cache_for(data_dir, ttl_s).clear()
 
 
-def load_directory_csvs(ws_name: str, data_dir: Path, settings: Settings | None = None,
-                        progress: Progress | None = None) -> LoadReport:
+def load_directory_csvs(
+    ws_name: str, data_dir: Path, settings: Settings | None = None, progress: Progress | None = None
+) -> LoadReport:
     """Load every `*.csv` of a folder (one table per file, lower-cased name)."""
-    files = sorted(p for p in Path(data_dir).iterdir() if p.suffix.lower() == ".csv" and p.is_file()) \
-        if Path(data_dir).is_dir() else []
+    files = (
+        sorted(p for p in Path(data_dir).iterdir() if p.suffix.lower() == ".csv" and p.is_file())
+        if Path(data_dir).is_dir()
+        else []
+    )
     if not files:
-        raise UserError(f"no CSV files in {data_dir}", "point --load-csv at the folder holding the seed CSV files")
+        raise UserError(
+            f"no CSV files in {data_dir}", "point --load-csv at the folder holding the seed CSV files"
+        )
     # Seeds build a new warehouse (a re-import starts from an empty file): a header-only seed is a real,
     # empty table there, not a table about to lose its rows.
     return load_files(ws_name, files, settings, progress=progress, allow_empty=True)
@@ -717,9 +869,18 @@ def _without_folder(text: str, folder: Path) -> str:
     return text.replace(f"{folder}{os.sep}", "").replace(str(folder), "the upload")
 
 
-def load_uploads(ws: Workspace, uploads: Sequence[tuple[str, bytes]], *, user: str, store: Store,
-                 progress: Progress | None = None, confirm_types: Mapping[str, Mapping[str, str]] | None = None,
-                 dry_run: bool = False, replace: bool = False, allow_empty: bool = False) -> LoadReport:
+def load_uploads(
+    ws: Workspace,
+    uploads: Sequence[tuple[str, bytes]],
+    *,
+    user: str,
+    store: Store,
+    progress: Progress | None = None,
+    confirm_types: Mapping[str, Mapping[str, str]] | None = None,
+    dry_run: bool = False,
+    replace: bool = False,
+    allow_empty: bool = False,
+) -> LoadReport:
     """Load files uploaded through the app (analysts and admins; audited), releasing the read-only connection first."""
     import shutil
     import tempfile
@@ -743,8 +904,17 @@ def load_uploads(ws: Workspace, uploads: Sequence[tuple[str, bytes]], *, user: s
             ws.close()
             resources.invalidate(ws.name)
         known = ws.exposed_tables() if dry_run else None
-        result = load_files(ws.name, paths, ws.settings, progress=progress, confirm_types=confirm_types,
-                            dry_run=dry_run, replace=replace, allow_empty=allow_empty, known_tables=known)
+        result = load_files(
+            ws.name,
+            paths,
+            ws.settings,
+            progress=progress,
+            confirm_types=confirm_types,
+            dry_run=dry_run,
+            replace=replace,
+            allow_empty=allow_empty,
+            known_tables=known,
+        )
     except UserError as err:
         # The person uploaded "sales.csv"; the server's scratch folder means nothing to them (and leaks a path).
         err.message, err.hint = _without_folder(err.message, folder), _without_folder(err.hint, folder)
@@ -753,11 +923,25 @@ def load_uploads(ws: Workspace, uploads: Sequence[tuple[str, bytes]], *, user: s
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     # (`replace` here is the caller's "replace existing tables" flag, hence dataclasses.replace in full.)
-    result = dataclasses.replace(result, database=Path(result.database).name, tables=tuple(
-        dataclasses.replace(t, source=Path(t.source).name,
-                            rejected=tuple(dataclasses.replace(r, file=Path(r.file).name) for r in t.rejected))
-        for t in result.tables))
+    result = dataclasses.replace(
+        result,
+        database=Path(result.database).name,
+        tables=tuple(
+            dataclasses.replace(
+                t,
+                source=Path(t.source).name,
+                rejected=tuple(dataclasses.replace(r, file=Path(r.file).name) for r in t.rejected),
+            )
+            for t in result.tables
+        ),
+    )
     if not dry_run:
-        audit.record(store, ws.name, user, "data.load", ", ".join(t.table for t in result.tables),
-                     {"rows": sum(t.rows for t in result.tables), "rejected": result.rejected_count})
+        audit.record(
+            store,
+            ws.name,
+            user,
+            "data.load",
+            ", ".join(t.table for t in result.tables),
+            {"rows": sum(t.rows for t in result.tables), "rejected": result.rejected_count},
+        )
     return result

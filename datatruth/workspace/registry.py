@@ -57,16 +57,23 @@ class Workspace:
         from datatruth.warehouse.engine import open_warehouse
 
         limits = self.config.limits
-        return open_warehouse(self.config.warehouse_url, read_only=True, timeout_s=limits.timeout_s,
-                              allowed_directories=[str(self.data_dir)], memory_mb=limits.memory_mb,
-                              threads=limits.threads)
+        return open_warehouse(
+            self.config.warehouse_url,
+            read_only=True,
+            timeout_s=limits.timeout_s,
+            allowed_directories=[str(self.data_dir)],
+            memory_mb=limits.memory_mb,
+            threads=limits.threads,
+        )
 
     def exposed_tables(self) -> frozenset[str]:
         """Tables this workspace may query: the configured list, or every table in its warehouse."""
         if self.config.exposed_tables:
             return frozenset(self.config.exposed_tables)
         # A load's staging tables (a killed load may leave one until the next load) are not the workspace's data.
-        return frozenset(t.lower() for t in self.warehouse.table_names() if not t.lower().startswith(STAGING_PREFIX))
+        return frozenset(
+            t.lower() for t in self.warehouse.table_names() if not t.lower().startswith(STAGING_PREFIX)
+        )
 
     def close(self) -> None:
         """Release the warehouse connection if it was opened."""
@@ -96,7 +103,11 @@ def workspace_names(settings: Settings | None = None) -> list[str]:
     settings = settings or load_settings()
     if not settings.workspaces_dir.is_dir():
         return []
-    return sorted(p.parent.name for p in settings.workspaces_dir.glob("*/workspace.yaml") if NAME_RE.fullmatch(p.parent.name))
+    return sorted(
+        p.parent.name
+        for p in settings.workspaces_dir.glob("*/workspace.yaml")
+        if NAME_RE.fullmatch(p.parent.name)
+    )
 
 
 def list_workspaces(settings: Settings | None = None) -> list[WorkspaceSummary]:
@@ -105,10 +116,14 @@ def list_workspaces(settings: Settings | None = None) -> list[WorkspaceSummary]:
     out = []
     for name in workspace_names(settings):
         try:
-            cfg = parse_workspace(_workspace_file(settings, name), data_dir=settings.data_dir, settings=settings)
+            cfg = parse_workspace(
+                _workspace_file(settings, name), data_dir=settings.data_dir, settings=settings
+            )
         except UserError as err:
             issues = getattr(err, "issues", None)
-            out.append(WorkspaceSummary(name, name, "", None, False, str(issues[0]) if issues else err.message))
+            out.append(
+                WorkspaceSummary(name, name, "", None, False, str(issues[0]) if issues else err.message)
+            )
             continue
         out.append(WorkspaceSummary(name, cfg.title, str(scrub(cfg.warehouse_url)), cfg.demo, True))
     return out
@@ -120,8 +135,10 @@ def load_config(name: str, settings: Settings | None = None) -> WorkspaceConfig:
     path = _workspace_file(settings, name)
     if not path.exists():
         known = ", ".join(workspace_names(settings)) or "none yet"
-        raise NotFound(f"workspace '{name}' does not exist", f"known workspaces: {known}; create one with "
-                       "`datatruth workspace create NAME --warehouse URL`")
+        raise NotFound(
+            f"workspace '{name}' does not exist",
+            f"known workspaces: {known}; create one with `datatruth workspace create NAME --warehouse URL`",
+        )
     return parse_workspace(path, data_dir=settings.data_dir, settings=settings)
 
 
@@ -137,8 +154,16 @@ def load_workspace(name: str | None = None, settings: Settings | None = None) ->
     return ws
 
 
-def create_workspace(name: str, *, warehouse_url: str = "", title: str = "", semantic_models: list[str] | None = None,
-                     settings: Settings | None = None, replace: bool = False, admin: str | None = None) -> Path:
+def create_workspace(
+    name: str,
+    *,
+    warehouse_url: str = "",
+    title: str = "",
+    semantic_models: list[str] | None = None,
+    settings: Settings | None = None,
+    replace: bool = False,
+    admin: str | None = None,
+) -> Path:
     """Write workspaces/<name>/workspace.yaml for a new workspace and return its path."""
     settings = settings or load_settings()
     path = _workspace_file(settings, name)
@@ -146,8 +171,11 @@ def create_workspace(name: str, *, warehouse_url: str = "", title: str = "", sem
         raise UserError(f"workspace '{name}' already exists at {path}", "pick another name or pass --replace")
     twin = next((n for n in workspace_names(settings) if n != name and env_token(n) == env_token(name)), None)
     if twin is not None:
-        raise UserError(f"'{name}' would share environment variables (DATATRUTH_WS_{env_token(name)}__*) with "
-                        f"workspace '{twin}'", "pick a name that differs by more than '-' versus '_'")
+        raise UserError(
+            f"'{name}' would share environment variables (DATATRUTH_WS_{env_token(name)}__*) with "
+            f"workspace '{twin}'",
+            "pick a name that differs by more than '-' versus '_'",
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     doc: dict = {"title": title or name.replace("_", " ").title()}
     if warehouse_url:

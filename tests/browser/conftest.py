@@ -25,8 +25,15 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = REPO / ".venv" / "bin"
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = REPO / "tests" / "artifacts"
 APP_START_TIMEOUT_S = 90
 # Streamlit renders asynchronously and this machine is shared: waits are generous.
@@ -57,7 +64,9 @@ def free_port() -> int:
 
 
 def _run(args: list[str], env: dict[str, str], timeout: float = 300) -> str:
-    done = subprocess.run(args, env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False)
+    done = subprocess.run(
+        args, env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False
+    )
     if done.returncode != 0:
         raise AssertionError(f"{' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     return done.stdout
@@ -65,7 +74,9 @@ def _run(args: list[str], env: dict[str, str], timeout: float = 300) -> str:
 
 def build_demos(folder: Path) -> Path:
     """Build the demo warehouses once (with `datatruth demo build`) into `folder`; later calls reuse them."""
-    if (folder / "retail" / "warehouse.build.json").exists() and (folder / "flights" / "warehouse.build.json").exists():
+    if (folder / "retail" / "warehouse.build.json").exists() and (
+        folder / "flights" / "warehouse.build.json"
+    ).exists():
         return folder
     env = {**os.environ, "DATATRUTH_DATA_DIR": str(folder)}
     _run([str(VENV_BIN / "datatruth"), "demo", "build"], env, timeout=600)
@@ -95,15 +106,41 @@ def prepare_env(root: Path, demos: Path, store_url: str = "", hosted: bool = Fal
         for item in ("warehouse.duckdb", "warehouse.build.json"):
             shutil.copy2(demos / ws / item, data / ws / item)
     credentials = root / "secrets" / "credentials.yaml"
-    env = {**os.environ, "DATATRUTH_DATA_DIR": str(data), "DATATRUTH_WORKSPACES_DIR": str(root / "workspaces"),
-           "DATATRUTH_CREDENTIALS": str(credentials), "DATATRUTH_COOKIE_KEY": secrets.token_urlsafe(48),
-           "DATATRUTH_STORE_URL": store_url, "DATATRUTH_HOSTED": "true" if hosted else "false",
-           "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "DATATRUTH_DATA_DIR": str(data),
+        "DATATRUTH_WORKSPACES_DIR": str(root / "workspaces"),
+        "DATATRUTH_CREDENTIALS": str(credentials),
+        "DATATRUTH_COOKIE_KEY": secrets.token_urlsafe(48),
+        "DATATRUTH_STORE_URL": store_url,
+        "DATATRUTH_HOSTED": "true" if hosted else "false",
+        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+        "PYTHONUNBUFFERED": "1",
+    }
     passwords = {user: f"{user}-{secrets.token_urlsafe(9)}" for user in USERS}
     for user, (role, incident_role) in USERS.items():
-        _run([str(VENV_BIN / "datatruth"), "users", "invite", user, "--name", user.title(), "--email",
-              f"{user}@example.com", "-w", "retail", "--role", role, "--incident-role", incident_role,
-              "--actor", "e2e"], {**env, "DATATRUTH_NEW_PASSWORD": passwords[user]}, timeout=120)
+        _run(
+            [
+                str(VENV_BIN / "datatruth"),
+                "users",
+                "invite",
+                user,
+                "--name",
+                user.title(),
+                "--email",
+                f"{user}@example.com",
+                "-w",
+                "retail",
+                "--role",
+                role,
+                "--incident-role",
+                incident_role,
+                "--actor",
+                "e2e",
+            ],
+            {**env, "DATATRUTH_NEW_PASSWORD": passwords[user]},
+            timeout=120,
+        )
     return AppEnv(root, data, root / "workspaces", credentials, passwords, env)
 
 
@@ -136,9 +173,26 @@ def start_app(app_env: AppEnv, name: str = "app") -> RunningApp:
     log = app_env.root / f"{name}-{port}.log"
     handle = log.open("w")
     process = subprocess.Popen(
-        [str(VENV_BIN / "streamlit"), "run", "app.py", "--server.port", str(port), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.fileWatcherType", "none", "--server.runOnSave", "false"],
-        cwd=REPO, env=app_env.env, stdout=handle, stderr=subprocess.STDOUT)
+        [
+            str(VENV_BIN / "streamlit"),
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+            "--server.fileWatcherType",
+            "none",
+            "--server.runOnSave",
+            "false",
+        ],
+        cwd=REPO,
+        env=app_env.env,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+    )
     app = RunningApp(process, f"http://127.0.0.1:{port}", log)
     deadline = time.monotonic() + APP_START_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -151,7 +205,9 @@ def start_app(app_env: AppEnv, name: str = "app") -> RunningApp:
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.3)
     app.stop()
-    raise AssertionError(f"the app did not answer /_stcore/health within {APP_START_TIMEOUT_S} s:\n{log.read_text()}")
+    raise AssertionError(
+        f"the app did not answer /_stcore/health within {APP_START_TIMEOUT_S} s:\n{log.read_text()}"
+    )
 
 
 def launch_browser(playwright: Any) -> Any:
@@ -165,7 +221,9 @@ def wait_idle(page: Any, timeout_ms: int = WAIT_MS, settle_ms: int = 400) -> Non
     page.wait_for_timeout(settle_ms)
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && "
-        "!document.querySelector('[data-testid=\"stSpinner\"]')", timeout=timeout_ms)
+        "!document.querySelector('[data-testid=\"stSpinner\"]')",
+        timeout=timeout_ms,
+    )
 
 
 def open_login_form(page: Any, app: RunningApp, path: str = "") -> None:
@@ -180,8 +238,10 @@ def open_login_form(page: Any, app: RunningApp, path: str = "") -> None:
     except PlaywrightTimeout:
         crashed = None
     if crashed is None or crashed.count():
-        raise AssertionError(f"no login form at {app.url}; the page says {page.inner_text('body')[-600:]!r}\n"
-                             f"app log:\n{app.log_tail()}")
+        raise AssertionError(
+            f"no login form at {app.url}; the page says {page.inner_text('body')[-600:]!r}\n"
+            f"app log:\n{app.log_tail()}"
+        )
 
 
 def login(page: Any, app: RunningApp, user: str, password: str, path: str = "") -> None:
@@ -228,6 +288,7 @@ def sidebar_nav(page: Any, title: str, heading: str | None = None) -> None:
 
 
 # -- fixtures ------------------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def demo_warehouses(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -29,8 +29,13 @@ from datatruth.store import history, incidents, open_store, proposals, semantic_
 pytestmark = pytest.mark.slow
 
 PAGE_TITLES = {  # sidebar title: a heading the page shows once it is on screen
-    "Ask": "Ask", "Dashboards": "Dashboards", "Semantic layer": "Semantic layer", "Quality": "Data quality",
-    "Incidents": "Incidents", "Slow queries": "Slow queries", "Admin": "Admin",
+    "Ask": "Ask",
+    "Dashboards": "Dashboards",
+    "Semantic layer": "Semantic layer",
+    "Quality": "Data quality",
+    "Incidents": "Incidents",
+    "Slow queries": "Slow queries",
+    "Admin": "Admin",
 }
 
 
@@ -111,7 +116,9 @@ def test_ask_chart_sql_feedback_and_follow_up(app: RunningApp, app_env: AppEnv, 
     assert [e.question for e in asked[:2]] == ["only online", "revenue by month last year"]
     assert all(e.error is None for e in asked[:2]), [e.error for e in asked[:2]]
     assert "online" in (asked[0].sql or "").lower(), "the follow-up keeps the metric and adds the filter"
-    assert not [p for p in proposals.pending(store, "retail") if p.payload["question"] == "revenue by month last year"]
+    assert not [
+        p for p in proposals.pending(store, "retail") if p.payload["question"] == "revenue by month last year"
+    ]
 
 
 def _other_person(browser: Any) -> Any:
@@ -121,8 +128,9 @@ def _other_person(browser: Any) -> Any:
     return context.new_page()
 
 
-def test_thumbs_up_accepted_by_an_admin_answers_another_users_paraphrase(app: RunningApp, app_env: AppEnv,
-                                                                          new_page: Any, browser: Any) -> None:
+def test_thumbs_up_accepted_by_an_admin_answers_another_users_paraphrase(
+    app: RunningApp, app_env: AppEnv, new_page: Any, browser: Any
+) -> None:
     page = new_page
     _sign_in(page, app, app_env, "ana")
     page.get_by_role("heading", name="Ask").first.wait_for()
@@ -134,7 +142,9 @@ def test_thumbs_up_accepted_by_an_admin_answers_another_users_paraphrase(app: Ru
     page.get_by_text("proposed as a verified question").wait_for()
     wait_idle(page)
     store = _store(app_env)
-    [proposal] = [p for p in proposals.pending(store, "retail") if p.payload["question"].startswith("gross margin")]
+    [proposal] = [
+        p for p in proposals.pending(store, "retail") if p.payload["question"].startswith("gross margin")
+    ]
 
     admin = _other_person(browser)
     _sign_in(admin, app, app_env, "admin")
@@ -165,8 +175,9 @@ def test_thumbs_up_accepted_by_an_admin_answers_another_users_paraphrase(app: Ru
     viewer.context.close()
 
 
-def test_ask_shows_its_reading_above_the_numbers_and_a_refusal_offers_choices(app: RunningApp, app_env: AppEnv,
-                                                                              new_page: Any) -> None:
+def test_ask_shows_its_reading_above_the_numbers_and_a_refusal_offers_choices(
+    app: RunningApp, app_env: AppEnv, new_page: Any
+) -> None:
     page = new_page
     _sign_in(page, app, app_env, "ana")
     page.get_by_role("heading", name="Ask").first.wait_for()
@@ -212,7 +223,9 @@ def test_edit_metric_description_makes_a_new_version(app: RunningApp, app_env: A
     screenshot(page, "journey-semantic-saved")
     page.get_by_role("tab", name="History").click()
     # The history is a data grid: its cells are in the DOM for screen readers, drawn on a canvas.
-    page.locator('[data-testid^="glide-cell"]', has_text="clearer description").first.wait_for(state="attached")
+    page.locator('[data-testid^="glide-cell"]', has_text="clearer description").first.wait_for(
+        state="attached"
+    )
     after = semantic_versions.latest_version(store, "retail")
     assert after is not None and after.version == number
     assert before is None or after.version > before.version
@@ -263,15 +276,19 @@ SET timestamp=1709287{n:03d};
 def _slow_log(path: Path) -> Path:
     entries = []
     for n in range(12):
-        sql = (f"SELECT * FROM orders WHERE customer_email = 'user{n}@example.com'" if n % 3
-               else f"SELECT count(*) FROM order_lines WHERE product_id = {n}")
+        sql = (
+            f"SELECT * FROM orders WHERE customer_email = 'user{n}@example.com'"
+            if n % 3
+            else f"SELECT count(*) FROM order_lines WHERE product_id = {n}"
+        )
         entries.append(ENTRY.format(minute=n, n=n, seconds=1.5 + n / 10, examined=400_000 + n, sql=sql))
     path.write_text(SLOW_LOG.format(entries="".join(entries)))
     return path
 
 
-def test_upload_slow_log_and_open_a_class(app: RunningApp, app_env: AppEnv, new_page: Any,
-                                          tmp_path: Path) -> None:
+def test_upload_slow_log_and_open_a_class(
+    app: RunningApp, app_env: AppEnv, new_page: Any, tmp_path: Path
+) -> None:
     page = new_page
     _sign_in(page, app, app_env, "ana")
     _open(page, "Slow queries")

@@ -31,23 +31,50 @@ from browser.test_journeys import ENTRY, SLOW_LOG
 
 pytestmark = pytest.mark.slow
 
-HEADINGS = {"Ask": "Ask", "Dashboards": "Dashboards", "Semantic layer": "Semantic layer", "Quality": "Data quality",
-            "Incidents": "Incidents", "Slow queries": "Slow queries", "Admin": "Admin"}
+HEADINGS = {
+    "Ask": "Ask",
+    "Dashboards": "Dashboards",
+    "Semantic layer": "Semantic layer",
+    "Quality": "Data quality",
+    "Incidents": "Incidents",
+    "Slow queries": "Slow queries",
+    "Admin": "Admin",
+}
 WORKSPACES = {"retail": "Retail (demo)", "flights": "NYC flights 2013"}
-QUESTIONS = {"retail": "revenue by month last quarter vs previous period", "flights": "average departure delay by airline"}
-PINS = {"retail": ["revenue by month last year", "revenue last year", "average order value by region",
-                   "revenue by month last quarter vs previous period", "orders by weekday"],
-        "flights": ["average departure delay by airline", "flights by destination top 10", "cancellation rate by month",
-                    "average departure delay"]}
+QUESTIONS = {
+    "retail": "revenue by month last quarter vs previous period",
+    "flights": "average departure delay by airline",
+}
+PINS = {
+    "retail": [
+        "revenue by month last year",
+        "revenue last year",
+        "average order value by region",
+        "revenue by month last quarter vs previous period",
+        "orders by weekday",
+    ],
+    "flights": [
+        "average departure delay by airline",
+        "flights by destination top 10",
+        "cancellation rate by month",
+        "average departure delay",
+    ],
+}
 # Model names a person should never read on these pages (the semantic layer and admin pages show them on purpose).
 INTERNAL = re.compile(r"\b[a-z]+(?:_[a-z]+)*__[a-z_]+\b")
 NAMES_HIDDEN_ON = ("Ask", "Dashboards", "Quality", "Incidents")
 LOAD_TARGET_S = 2.0
 # What each page shows last once it has run to the end; the screenshot waits for it (Streamlit streams
 # elements in while the script runs, and its status widget can be gone for a moment in between).
-READY = {"Ask": ("chat", None), "Dashboards": ("text", "Link:"), "Semantic layer": ("text", "model file(s)"),
-         "Quality": ("text", "Full report"), "Slow queries": ("text", "Plan and proven index advice"),
-         "Incidents": ("either", ("Apply", "You can read incidents")), "Admin": ("button", "Check system health")}
+READY = {
+    "Ask": ("chat", None),
+    "Dashboards": ("text", "Link:"),
+    "Semantic layer": ("text", "model file(s)"),
+    "Quality": ("text", "Full report"),
+    "Slow queries": ("text", "Plan and proven index advice"),
+    "Incidents": ("either", ("Apply", "You can read incidents")),
+    "Admin": ("button", "Check system health"),
+}
 
 SEED = """
 import sys
@@ -82,13 +109,28 @@ for name, questions in pins.items():
 def seeded(app_env: AppEnv) -> AppEnv:
     """Pins, quality runs, incidents and a slow-log snapshot in both workspaces; the dashboard exports on disk."""
     log = app_env.root / "walk-slow.log"
-    entries = [ENTRY.format(minute=n, n=n, seconds=1.5 + n / 10, examined=400_000 + n,
-                            sql=f"SELECT * FROM orders WHERE customer_email = 'user{n}@example.com'" if n % 3
-                            else f"SELECT count(*) FROM order_lines WHERE product_id = {n}") for n in range(12)]
+    entries = [
+        ENTRY.format(
+            minute=n,
+            n=n,
+            seconds=1.5 + n / 10,
+            examined=400_000 + n,
+            sql=f"SELECT * FROM orders WHERE customer_email = 'user{n}@example.com'"
+            if n % 3
+            else f"SELECT count(*) FROM order_lines WHERE product_id = {n}",
+        )
+        for n in range(12)
+    ]
     log.write_text(SLOW_LOG.format(entries="".join(entries)))
     started = time.perf_counter()
-    done = subprocess.run([str(VENV_BIN / "python"), "-c", SEED, repr(PINS), str(app_env.root), str(log)],
-                          env=app_env.env, capture_output=True, text=True, timeout=600, check=False)
+    done = subprocess.run(
+        [str(VENV_BIN / "python"), "-c", SEED, repr(PINS), str(app_env.root), str(log)],
+        env=app_env.env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     print(f"\nwalk data seeded in {time.perf_counter() - started:.1f} s")
     return app_env
@@ -107,7 +149,9 @@ def _charts_drawn(page: Any) -> None:
     """Wait until every plotly chart on the page has drawn its SVG (they render after the script finishes)."""
     page.wait_for_function(
         "() => [...document.querySelectorAll('[data-testid=\"stPlotlyChart\"]')]"
-        ".every(c => c.querySelector('.main-svg'))", timeout=30_000)
+        ".every(c => c.querySelector('.main-svg'))",
+        timeout=30_000,
+    )
 
 
 def _ask(page: Any, question: str) -> Any:
@@ -135,10 +179,13 @@ def _ask(page: Any, question: str) -> Any:
 def _whole_page(page: Any, name: str) -> Path:
     """A screenshot of the whole page: Streamlit scrolls inside its main area, so the window grows to fit it."""
     height = page.evaluate(
-        "() => Math.max(...[...document.querySelectorAll('[data-testid=\"stMain\"], "
-        "[data-testid=\"stAppViewContainer\"], section.main')].map(e => e.scrollHeight), document.body.scrollHeight)")
+        '() => Math.max(...[...document.querySelectorAll(\'[data-testid="stMain"], '
+        '[data-testid="stAppViewContainer"], section.main\')].map(e => e.scrollHeight), document.body.scrollHeight)'
+    )
     size = page.viewport_size
-    page.set_viewport_size({"width": size["width"], "height": int(min(max(height + 40, size["height"]), 9000))})
+    page.set_viewport_size(
+        {"width": size["width"], "height": int(min(max(height + 40, size["height"]), 9000))}
+    )
     page.wait_for_timeout(400)  # plotly charts resize to the new window
     try:
         return screenshot(page, name)
@@ -204,18 +251,25 @@ def test_screenshot_walk(app: RunningApp, seeded: AppEnv, new_page: Any, user: s
                     with page.expect_download() as download:
                         answer.get_by_role("button", name="Excel").click()
                     assert download.value.suggested_filename == (
-                        "revenue-by-month-for-last-quarter-q3-2026-compared-with-the-previous-period.xlsx")
+                        "revenue-by-month-for-last-quarter-q3-2026-compared-with-the-previous-period.xlsx"
+                    )
             _charts_drawn(page)
             if title == "Quality":
                 # Gauge titles are page text above each gauge (inside a narrow plotly figure they were cut).
                 titles_shown = page.locator("strong").all_inner_texts()
-                assert {"Workspace", "Completeness", "Consistency", "Uniqueness"} <= set(titles_shown), titles_shown
+                assert {"Workspace", "Completeness", "Consistency", "Uniqueness"} <= set(titles_shown), (
+                    titles_shown
+                )
             problems += _check_page(page, title, workspace)
             shots.append(_whole_page(page, f"walk-{user}-{workspace}-{title.lower().replace(' ', '-')}"))
-    print(f"\npage load as {user} (sidebar click → heading / → script finished), target < {LOAD_TARGET_S:.0f} s")
+    print(
+        f"\npage load as {user} (sidebar click → heading / → script finished), target < {LOAD_TARGET_S:.0f} s"
+    )
     print(f"{'workspace':<10} {'page':<15} {'heading s':>9} {'complete s':>10}")
     for workspace, title, first, done in loads:
-        print(f"{workspace:<10} {title:<15} {first:>9.2f} {done:>10.2f}{'' if done < LOAD_TARGET_S else '  over target'}")
+        print(
+            f"{workspace:<10} {title:<15} {first:>9.2f} {done:>10.2f}{'' if done < LOAD_TARGET_S else '  over target'}"
+        )
     assert not problems, "\n".join(problems)
     if user == "admin":  # the bound the journeys held before the walk measured loads (one user, as then)
         assert all(first < 10 for _, _, first, _ in loads), "every page shows its heading within 10 s"
@@ -227,6 +281,8 @@ def test_dashboard_export_draws_charts_at_full_height(seeded: AppEnv, new_page: 
     for workspace in WORKSPACES:
         page.goto((seeded.root / f"export-{workspace}.html").as_uri())
         page.wait_for_function("() => document.querySelectorAll('.plotly-graph-div .main-svg').length > 0")
-        heights = page.evaluate("() => [...document.querySelectorAll('.plotly-graph-div')].map(d => d.offsetHeight)")
+        heights = page.evaluate(
+            "() => [...document.querySelectorAll('.plotly-graph-div')].map(d => d.offsetHeight)"
+        )
         assert len(heights) == len(PINS[workspace]) and min(heights) >= 200, heights  # was 85 px
         screenshot(page, f"walk-export-{workspace}")

@@ -71,9 +71,18 @@ class CaseResult:
 def load_set(name: str) -> EvalSet:
     """Read tests/eval/<name>.yaml."""
     raw = yaml.safe_load((EVAL_DIR / f"{name}.yaml").read_text(encoding="utf-8"))
-    cases = tuple(EvalCase(str(c["id"]), str(c["question"]), str(c.get("sql") or ""), bool(c.get("ordered", False)),
-                           c.get("follows"), tuple(c.get("classes") or ()), str(c.get("expect", "answer")))
-                  for c in raw["cases"])
+    cases = tuple(
+        EvalCase(
+            str(c["id"]),
+            str(c["question"]),
+            str(c.get("sql") or ""),
+            bool(c.get("ordered", False)),
+            c.get("follows"),
+            tuple(c.get("classes") or ()),
+            str(c.get("expect", "answer")),
+        )
+        for c in raw["cases"]
+    )
     return EvalSet(raw["set"], raw["workspace"], cases)
 
 
@@ -85,8 +94,13 @@ def normalise(value: Any) -> Any:
         return float(value)
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] in "T " and \
-            value[11:19] == "00:00:00":
+    if (
+        isinstance(value, str)
+        and len(value) >= 19
+        and value[4] == "-"
+        and value[10] in "T "
+        and value[11:19] == "00:00:00"
+    ):
         return value[:10]
     return value
 
@@ -178,21 +192,46 @@ def run_set(ws: Any, store: Any, user: str, evalset: EvalSet) -> list[CaseResult
     results = []
     for case in evalset.cases:
         previous = plans.get(case.follows) if case.follows else None
-        asked = ask_one(ws, store, user, case.question, previous=previous, session_id=f"eval-{evalset.name}",
-                        as_json=True)
+        asked = ask_one(
+            ws, store, user, case.question, previous=previous, session_id=f"eval-{evalset.name}", as_json=True
+        )
         if not asked.ok:
             ok = case.expect == "refuse"
-            results.append(CaseResult(case, ok, f"error: {asked.payload['error']}", "",
-                                      "correct" if ok else "refused", asked.payload))
+            results.append(
+                CaseResult(
+                    case,
+                    ok,
+                    f"error: {asked.payload['error']}",
+                    "",
+                    "correct" if ok else "refused",
+                    asked.payload,
+                )
+            )
             continue
         plans[case.id] = asked.plan
         if case.expect == "refuse":
-            results.append(CaseResult(case, False, "answered a question that must be refused",
-                                      asked.payload["sql"], "wrong", asked.payload))
+            results.append(
+                CaseResult(
+                    case,
+                    False,
+                    "answered a question that must be refused",
+                    asked.payload["sql"],
+                    "wrong",
+                    asked.payload,
+                )
+            )
             continue
         reason = compare(gold_rows(ws, case.sql), asked.payload["rows"], case.ordered)
-        results.append(CaseResult(case, not reason, reason, asked.payload["sql"], "wrong" if reason else "correct",
-                                  asked.payload))
+        results.append(
+            CaseResult(
+                case,
+                not reason,
+                reason,
+                asked.payload["sql"],
+                "wrong" if reason else "correct",
+                asked.payload,
+            )
+        )
     return results
 
 
@@ -205,15 +244,20 @@ def summary(name: str, results: list[CaseResult]) -> str:
     """One line: set, correct / refused / wrong and accuracy."""
     n = counts(results)
     total = max(len(results), 1)
-    return (f"EVAL {name}: {n['correct']}/{len(results)} correct = {n['correct'] / total:.1%}, "
-            f"{n['refused']} refused, {n['wrong']} wrong = {n['wrong'] / total:.1%}")
+    return (
+        f"EVAL {name}: {n['correct']}/{len(results)} correct = {n['correct'] / total:.1%}, "
+        f"{n['refused']} refused, {n['wrong']} wrong = {n['wrong'] / total:.1%}"
+    )
 
 
 def isolated_env(tmp: Path, workspace: str, corpora: Path | None = None) -> dict[str, str]:
     """Environment for running a set in `tmp`: its own store and data dir, the demo warehouse copied in (or,
     for acme, imported from the corpus), so evaluation never touches a user's history or rate limit."""
-    env = {"DATATRUTH_DATA_DIR": str(tmp / "data"), "DATATRUTH_STORE_URL": f"sqlite:///{tmp / 'metadata.sqlite'}",
-           "DATATRUTH_LOCAL_USER": "local"}
+    env = {
+        "DATATRUTH_DATA_DIR": str(tmp / "data"),
+        "DATATRUTH_STORE_URL": f"sqlite:///{tmp / 'metadata.sqlite'}",
+        "DATATRUTH_LOCAL_USER": "local",
+    }
     if workspace == "acme":
         env["DATATRUTH_WORKSPACES_DIR"] = str(tmp / "workspaces")
         return env
@@ -233,7 +277,9 @@ def import_acme(corpora: Path) -> None:
     from datatruth.settings import load_settings
 
     src = corpora / "acme_insurance"
-    create_from_dbt("acme", src / "semantic_models", src / "data", src / "ref_map.yaml", settings=load_settings())
+    create_from_dbt(
+        "acme", src / "semantic_models", src / "data", src / "ref_map.yaml", settings=load_settings()
+    )
 
 
 def evaluate(name: str, corpora: Path | None = None) -> list[CaseResult]:

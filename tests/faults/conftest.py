@@ -18,8 +18,12 @@ SCRIPT = REPO_ROOT / ".venv" / "bin" / "datatruth"
 @pytest.fixture()
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """Settings for a private data dir, workspaces dir and SQLite store, also set in os.environ."""
-    values = {"DATATRUTH_DATA_DIR": str(tmp_path / "data"), "DATATRUTH_WORKSPACES_DIR": str(tmp_path / "workspaces"),
-              "DATATRUTH_STORE_URL": f"sqlite:///{tmp_path / 'metadata.sqlite'}", "DATATRUTH_LOCAL_USER": "local"}
+    values = {
+        "DATATRUTH_DATA_DIR": str(tmp_path / "data"),
+        "DATATRUTH_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+        "DATATRUTH_STORE_URL": f"sqlite:///{tmp_path / 'metadata.sqlite'}",
+        "DATATRUTH_LOCAL_USER": "local",
+    }
     for key, value in values.items():
         monkeypatch.setenv(key, value)
     return values

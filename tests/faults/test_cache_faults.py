@@ -102,9 +102,11 @@ def test_hit_and_miss_counters_stay_one_small_file(tmp_path: Path) -> None:
 
 
 def test_counters_lose_no_update_across_processes(tmp_path: Path) -> None:
-    code = ("import sys; from datatruth.ask.cache import ResultCache, CacheKey; "
-            "c = ResultCache(sys.argv[1], 60); k = CacheKey('q', 'v', 'i'); "
-            "[c.get(k) for _ in range(150)]")
+    code = (
+        "import sys; from datatruth.ask.cache import ResultCache, CacheKey; "
+        "c = ResultCache(sys.argv[1], 60); k = CacheKey('q', 'v', 'i'); "
+        "[c.get(k) for _ in range(150)]"
+    )
     procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "cache")]) for _ in range(4)]
     assert [p.wait(timeout=120) for p in procs] == [0, 0, 0, 0]
     assert cache_for(tmp_path, 60).stats().misses == 600

@@ -37,9 +37,15 @@ assert len(list_memberships(store, "fresh")) == 5
 
 def _start_together(url: str) -> list[subprocess.CompletedProcess]:
     start = time.time() + 4  # time for every interpreter to import before the start line
-    procs = [subprocess.Popen([sys.executable, "-c", WORKER, url, str(start)], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
-             for _ in range(PROCESSES)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, url, str(start)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(PROCESSES)
+    ]
     results = []
     for proc in procs:
         out, err = proc.communicate(timeout=180)
@@ -56,7 +62,9 @@ def _check(url: str) -> None:
         with engine.connect() as conn:
             stamped = conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).all()
             users = conn.execute(sa.text("SELECT COUNT(*) FROM users")).scalar_one()
-            members = conn.execute(sa.text("SELECT COUNT(*) FROM memberships WHERE workspace = 'fresh'")).scalar_one()
+            members = conn.execute(
+                sa.text("SELECT COUNT(*) FROM memberships WHERE workspace = 'fresh'")
+            ).scalar_one()
     finally:
         engine.dispose()
     applied = sorted(r for result in results for r in json.loads(result.stdout))

@@ -30,23 +30,40 @@ SCALE = max(int(os.environ.get("DATATRUTH_FUZZ_SCALE", "1") or 1), 1)
 
 def budget(examples: int):  # noqa: ANN201 - a hypothesis settings decorator
     """Settings for one target: `examples` inputs, no per-example deadline, no example database on disk."""
-    return settings(max_examples=examples * SCALE, deadline=None, database=None, derandomize=CI,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                           HealthCheck.filter_too_much])
+    return settings(
+        max_examples=examples * SCALE,
+        deadline=None,
+        database=None,
+        derandomize=CI,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+    )
 
 
 # -- inputs -------------------------------------------------------------------------------------------------
 
 _YAML_CHARS = string.ascii_letters[:8] + string.digits[:4] + " \t\n:-[]{}&*!|>'\"#,?%@`\\.~<=\x00\u00e9\ufeff"
-_scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
-                     st.text(max_size=12), st.dates())
-_documents = st.recursive(_scalars, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)), max_leaves=20)
+_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.dates(),
+)
+_documents = st.recursive(
+    _scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
 
 
 def _seed_files() -> list[str]:
     """Real settings files of this repository, to mutate into nearly valid ones."""
-    paths = sorted((REPO_ROOT / "workspaces").glob("*/*.yaml")) + sorted((REPO_ROOT / "semantic_models").rglob("*.yaml"))
+    paths = sorted((REPO_ROOT / "workspaces").glob("*/*.yaml")) + sorted(
+        (REPO_ROOT / "semantic_models").rglob("*.yaml")
+    )
     return [p.read_text(encoding="utf-8")[:4000] for p in paths[:8]]
 
 
@@ -65,11 +82,12 @@ def yaml_texts(draw: st.DrawFn) -> str:
     for _ in range(draw(st.integers(1, 4))):
         at = draw(st.integers(0, max(len(text) - 1, 0)))
         cut = draw(st.integers(0, 3))
-        text = text[:at] + draw(st.text(alphabet=_YAML_CHARS, max_size=6)) + text[at + cut:]
+        text = text[:at] + draw(st.text(alphabet=_YAML_CHARS, max_size=6)) + text[at + cut :]
     return text
 
 
 # -- YAML loaders -------------------------------------------------------------------------------------------
+
 
 @budget(300)
 @given(yaml_texts())
@@ -124,17 +142,64 @@ def test_fuzz_checks_yaml(text: str) -> None:
 
 # -- the time-phrase parser ---------------------------------------------------------------------------------
 
-_TIME_WORDS = ["last", "this", "next", "previous", "past", "year", "quarter", "q1", "q4", "month", "week", "day",
-               "days", "ytd", "mtd", "since", "between", "and", "to", "from", "vs", "versus", "compared", "by",
-               "2013", "1999", "9999", "0", "31", "feb", "february", "dec", "h1", "h2", "yesterday", "today", "ago",
-               "rolling", "12", "-", "/", "2024-02-30", "2023-13-01", "first", "half", "of", "in", "over", "the"]
-
-
+_TIME_WORDS = [
+    "last",
+    "this",
+    "next",
+    "previous",
+    "past",
+    "year",
+    "quarter",
+    "q1",
+    "q4",
+    "month",
+    "week",
+    "day",
+    "days",
+    "ytd",
+    "mtd",
+    "since",
+    "between",
+    "and",
+    "to",
+    "from",
+    "vs",
+    "versus",
+    "compared",
+    "by",
+    "2013",
+    "1999",
+    "9999",
+    "0",
+    "31",
+    "feb",
+    "february",
+    "dec",
+    "h1",
+    "h2",
+    "yesterday",
+    "today",
+    "ago",
+    "rolling",
+    "12",
+    "-",
+    "/",
+    "2024-02-30",
+    "2023-13-01",
+    "first",
+    "half",
+    "of",
+    "in",
+    "over",
+    "the",
+]
 
 
 @budget(600)
-@given(st.one_of(st.text(max_size=80), st.lists(st.sampled_from(_TIME_WORDS), max_size=12).map(" ".join)),
-       st.dates(min_value=CLOCK_RANGE[0], max_value=CLOCK_RANGE[1]))
+@given(
+    st.one_of(st.text(max_size=80), st.lists(st.sampled_from(_TIME_WORDS), max_size=12).map(" ".join)),
+    st.dates(min_value=CLOCK_RANGE[0], max_value=CLOCK_RANGE[1]),
+)
 def test_fuzz_time_phrases(text: str, today: dt.date) -> None:
     """parse_time: a TimeMatch or a UserError, for any text and any clock a workspace may have."""
     from datatruth.ask.timeparse import parse_time
@@ -142,8 +207,16 @@ def test_fuzz_time_phrases(text: str, today: dt.date) -> None:
     parse_time(text, today)  # impossible dates come back in .errors, never as an exception
 
 
-@pytest.mark.parametrize("text", ["revenue last 9999 years", "orders in the last 30000 months",
-                                  "flights in the last 1000000 days", "revenue on 2024-02-30", "revenue in 9999"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "revenue last 9999 years",
+        "orders in the last 30000 months",
+        "flights in the last 1000000 days",
+        "revenue on 2024-02-30",
+        "revenue in 9999",
+    ],
+)
 def test_impossible_time_phrases_are_reported(text: str) -> None:
     """The inputs the fuzz once found crashing: now each is a reported impossible date, never a traceback."""
     from datatruth.ask.timeparse import parse_time
@@ -164,10 +237,15 @@ def upload_bytes(draw: st.DrawFn) -> bytes:
         return draw(st.binary(max_size=400))
     if kind == "deep":
         n = draw(st.integers(1, 3000))
-        return (draw(st.sampled_from(["[", "{\"a\":"])) * n).encode()
+        return (draw(st.sampled_from(["[", '{"a":'])) * n).encode()
     if kind == "csv":
-        rows = draw(st.lists(st.lists(st.text(alphabet=string.printable, max_size=6), min_size=1, max_size=4),
-                             min_size=1, max_size=6))
+        rows = draw(
+            st.lists(
+                st.lists(st.text(alphabet=string.printable, max_size=6), min_size=1, max_size=4),
+                min_size=1,
+                max_size=6,
+            )
+        )
         text = "\n".join(",".join(r) for r in rows)
     else:
         text = yaml.safe_dump(draw(_documents)) if draw(st.booleans()) else str(draw(_documents))
@@ -181,7 +259,9 @@ def upload_settings(tmp_path_factory: pytest.TempPathFactory):
     from datatruth.workspace.registry import create_workspace
 
     root = tmp_path_factory.mktemp("fuzz-upload")
-    s = load_settings({"DATATRUTH_DATA_DIR": str(root / "data"), "DATATRUTH_WORKSPACES_DIR": str(root / "ws")})
+    s = load_settings(
+        {"DATATRUTH_DATA_DIR": str(root / "data"), "DATATRUTH_WORKSPACES_DIR": str(root / "ws")}
+    )
     create_workspace("fuzz", settings=s)
     return s, root
 

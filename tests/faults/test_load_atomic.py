@@ -53,7 +53,9 @@ def _mixed(path: Path, rows: int = 30_000) -> Path:
     return path
 
 
-def test_a_load_that_rejects_every_row_leaves_the_table_and_exits_non_zero(ws, tmp_path: Path, capsys) -> None:
+def test_a_load_that_rejects_every_row_leaves_the_table_and_exits_non_zero(
+    ws, tmp_path: Path, capsys
+) -> None:
     mixed = _mixed(tmp_path / "mixed.csv")
     assert main(["workspace", "load", "mine", str(mixed)]) == 0
     assert _rows(ws, "mixed") == 30_000
@@ -70,8 +72,9 @@ def test_a_load_that_rejects_every_row_leaves_the_table_and_exits_non_zero(ws, t
 def test_an_empty_table_needs_the_flag(ws, tmp_path: Path) -> None:
     mixed = _mixed(tmp_path / "mixed.csv", rows=10)
     load_files("mine", [mixed], ws)
-    report = load_files("mine", [mixed], ws, confirm_types={"mixed": {"a": "INTEGER"}}, replace=True,
-                        allow_empty=True)
+    report = load_files(
+        "mine", [mixed], ws, confirm_types={"mixed": {"a": "INTEGER"}}, replace=True, allow_empty=True
+    )
     assert report.table("mixed").rows == 0 and len(report.table("mixed").rejected) == 10
     assert _rows(ws, "mixed") == 0
 
@@ -143,8 +146,13 @@ def test_kill_9_during_a_load_leaves_the_old_table_or_the_new_one(ws, env, tmp_p
         handle.write("id,v\n")
         for start in range(0, 2_000_000, 100_000):
             handle.write("".join(f"{i},value-{i}\n" for i in range(start, start + 100_000)))
-    proc = subprocess.Popen([str(SCRIPT), "workspace", "load", "mine", str(big), "--replace"],
-                            env={**os.environ, **env}, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [str(SCRIPT), "workspace", "load", "mine", str(big), "--replace"],
+        env={**os.environ, **env},
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
     assert proc.stderr is not None
     line = proc.stderr.readline()  # "[  0.0%] reading big.csv …": the load has started
     assert "reading big.csv" in line
@@ -160,12 +168,16 @@ def test_kill_9_during_a_load_leaves_the_old_table_or_the_new_one(ws, env, tmp_p
 def test_every_sheet_of_a_workbook_becomes_a_table(ws, tmp_path: Path) -> None:
     path = tmp_path / "Plan.xlsx"
     with pd.ExcelWriter(path) as writer:
-        pd.DataFrame({"region": ["West", "East"], "units": [3, 4]}).to_excel(writer, sheet_name="Targets", index=False)
+        pd.DataFrame({"region": ["West", "East"], "units": [3, 4]}).to_excel(
+            writer, sheet_name="Targets", index=False
+        )
         pd.DataFrame({"store": [1, 2, 3]}).to_excel(writer, sheet_name="Stores 2024", index=False)
         pd.DataFrame().to_excel(writer, sheet_name="Notes", index=False)
     report = load_files("mine", [path], ws)
-    assert [(t.table, t.sheet, t.rows) for t in report.tables] == [("plan_targets", "Targets", 2),
-                                                                 ("plan_stores_2024", "Stores 2024", 3)]
+    assert [(t.table, t.sheet, t.rows) for t in report.tables] == [
+        ("plan_targets", "Targets", 2),
+        ("plan_stores_2024", "Stores 2024", 3),
+    ]
     assert report.notes == ("sheet 'Notes' of Plan.xlsx is empty and was skipped",)
 
 
@@ -178,7 +190,10 @@ def test_text_files_are_read_in_their_encoding(ws, tmp_path: Path, encoding: str
     con = duckdb.connect(str(ws.data_dir / "mine" / "warehouse.duckdb"), read_only=True)
     try:
         assert con.execute("SELECT name, city FROM people ORDER BY name").fetchall() == [
-            ("Ann", "Paris"), ("José", "Málaga"), ("Zoë", "Köln")]
+            ("Ann", "Paris"),
+            ("José", "Málaga"),
+            ("Zoë", "Köln"),
+        ]
     finally:
         con.close()
 
@@ -189,12 +204,15 @@ def test_utf16_json_lines(ws, tmp_path: Path) -> None:
     assert load_files("mine", [path], ws).table("events").rows == 2
 
 
-@pytest.mark.parametrize(("spec", "message"), [
-    ("mixed.a=INTGER", "'INTGER' is not a column type"),
-    ("mixed.a=INTEGER); DROP TABLE mixed; --", "is not a column type"),
-    ("other.a=INTEGER", "names table 'other', which this load does not create"),
-    ("mixed.nope=INTEGER", "has no column nope"),
-])
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("mixed.a=INTGER", "'INTGER' is not a column type"),
+        ("mixed.a=INTEGER); DROP TABLE mixed; --", "is not a column type"),
+        ("other.a=INTEGER", "names table 'other', which this load does not create"),
+        ("mixed.nope=INTEGER", "has no column nope"),
+    ],
+)
 def test_unknown_types_are_refused_not_ignored(ws, tmp_path: Path, capsys, spec: str, message: str) -> None:
     mixed = _mixed(tmp_path / "mixed.csv", rows=5)
     assert main(["workspace", "load", "mine", str(mixed), "--type", spec]) == 2
@@ -233,7 +251,9 @@ def test_a_workbook_without_data_is_refused(ws, tmp_path: Path) -> None:
 @pytest.mark.parametrize("suffix", [".json", ".jsonl"])
 def test_deeply_nested_json_is_a_clear_error(ws, tmp_path: Path, capsys, suffix: str) -> None:
     path = tmp_path / f"deep{suffix}"
-    path.write_text("[" * 100_000 + "]" * 100_000 if suffix == ".json" else '{"a": ' * 100_000 + "1" + "}" * 100_000)
+    path.write_text(
+        "[" * 100_000 + "]" * 100_000 if suffix == ".json" else '{"a": ' * 100_000 + "1" + "}" * 100_000
+    )
     code = main(["workspace", "load", "mine", str(path), "--json"])
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err
@@ -246,8 +266,14 @@ def test_deeply_nested_json_is_a_clear_error(ws, tmp_path: Path, capsys, suffix:
 def test_a_load_through_the_script_reports_json(ws, env, tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     path.write_text("a\n1\n")
-    result = subprocess.run([str(SCRIPT), "workspace", "load", "mine", str(path), "--json"], env={**os.environ, **env},
-                            capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [str(SCRIPT), "workspace", "load", "mine", str(path), "--json"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["tables"][0]["encoding"] == "utf-8"
 

@@ -64,8 +64,16 @@ def _workspace(env: dict[str, str], tmp_path: Path) -> None:
 
 def _race(env: dict[str, str]) -> tuple[int, int]:
     start = time.time() + 5
-    procs = [subprocess.Popen([sys.executable, "-c", WORKER, str(start)], env={**os.environ, **env},
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(start)],
+            env={**os.environ, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
     totals = [0, 0]
     for proc in procs:
         out, err = proc.communicate(timeout=300)
@@ -82,8 +90,9 @@ def test_four_processes_get_exactly_the_limit_on_sqlite(env: dict[str, str], tmp
 
 
 @pytest.mark.postgres
-def test_four_processes_get_exactly_the_limit_on_postgresql(env: dict[str, str], tmp_path: Path,
-                                                           pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_four_processes_get_exactly_the_limit_on_postgresql(
+    env: dict[str, str], tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     schema = f"quota_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(pg_url)
     with admin.begin() as conn:

@@ -29,21 +29,27 @@ from datatruth.slowlog.parallel import MIN_PARALLEL_BYTES
 
 REPO = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "datatruth.cli.main"]
-HEADER = ("# Time: 2024-03-01T08:00:{sec:02d}.000000Z\n"
-          "# User@Host: app[app] @ web-1 [10.0.0.1]  Id: 7\n"
-          "# Query_time: {qt}  Lock_time: 0.000010 Rows_sent: 1  Rows_examined: 10\n")
+HEADER = (
+    "# Time: 2024-03-01T08:00:{sec:02d}.000000Z\n"
+    "# User@Host: app[app] @ web-1 [10.0.0.1]  Id: 7\n"
+    "# Query_time: {qt}  Lock_time: 0.000010 Rows_sent: 1  Rows_examined: 10\n"
+)
 
 
 def _mysql_log(statements: list[str], times: list[str] | None = None) -> str:
     times = times or ["0.250000"] * len(statements)
-    return "".join(HEADER.format(sec=i % 60, qt=qt) + sql + ";\n"
-                   for i, (sql, qt) in enumerate(zip(statements, times, strict=True)))
+    return "".join(
+        HEADER.format(sec=i % 60, qt=qt) + sql + ";\n"
+        for i, (sql, qt) in enumerate(zip(statements, times, strict=True))
+    )
 
 
 def _run_cli(args: list[str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """The CLI in its own process, as a user runs it (tracebacks would land on its stderr)."""
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    return subprocess.run(CLI + args, capture_output=True, text=True, timeout=timeout, cwd=REPO, env=env, check=False)
+    return subprocess.run(
+        CLI + args, capture_output=True, text=True, timeout=timeout, cwd=REPO, env=env, check=False
+    )
 
 
 def _no_traceback(proc: subprocess.CompletedProcess[str]) -> None:
@@ -53,6 +59,7 @@ def _no_traceback(proc: subprocess.CompletedProcess[str]) -> None:
 # ---------------------------------------------------------------------------------------------
 # 18.6: kill -9 of `slowlog analyze` leaves no worker behind
 # ---------------------------------------------------------------------------------------------
+
 
 def _children(pid: int) -> list[int]:
     found = []
@@ -85,8 +92,13 @@ def test_workers_exit_when_analyze_is_killed(tmp_path: Path) -> None:
         while out.tell() < MIN_PARALLEL_BYTES * 3:
             out.write(one)
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    proc = subprocess.Popen(CLI + ["slowlog", "analyze", str(log), "--jobs", "2"], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        CLI + ["slowlog", "analyze", str(log), "--jobs", "2"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 60
         workers: list[int] = []
@@ -111,7 +123,10 @@ def test_workers_exit_when_analyze_is_killed(tmp_path: Path) -> None:
 # 18.8: bz2/xz MySQL logs, PostgreSQL's '#' operator
 # ---------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("suffix,pack", [(".gz", gzip.compress), (".bz2", bz2.compress), (".xz", lzma.compress)])
+
+@pytest.mark.parametrize(
+    "suffix,pack", [(".gz", gzip.compress), (".bz2", bz2.compress), (".xz", lzma.compress)]
+)
 def test_compressed_mysql_logs_read_like_plain(tmp_path: Path, capsys, suffix: str, pack) -> None:
     text = _mysql_log(["SELECT * FROM t WHERE id = 1", "SELECT * FROM t WHERE id = 2", "UPDATE t SET a = 1"])
     plain = tmp_path / "slow.log"
@@ -128,11 +143,13 @@ def test_compressed_mysql_logs_read_like_plain(tmp_path: Path, capsys, suffix: s
 
 def test_postgres_hash_operator_is_not_a_comment(tmp_path: Path, capsys) -> None:
     log = tmp_path / "postgresql.log"
-    log.write_text("2024-03-01 08:00:00.000 UTC [42] LOG:  duration: 5.000 ms  statement: "
-                   "SELECT a # b FROM t WHERE x = 1\n"
-                   "2024-03-01 08:00:01.000 UTC [42] LOG:  duration: 7.000 ms  statement: "
-                   "SELECT a # b FROM t WHERE x = 2\n"
-                   "2024-03-01 08:00:02.000 UTC [42] LOG:  duration: 9.000 ms  statement: SELECT a FROM t\n")
+    log.write_text(
+        "2024-03-01 08:00:00.000 UTC [42] LOG:  duration: 5.000 ms  statement: "
+        "SELECT a # b FROM t WHERE x = 1\n"
+        "2024-03-01 08:00:01.000 UTC [42] LOG:  duration: 7.000 ms  statement: "
+        "SELECT a # b FROM t WHERE x = 2\n"
+        "2024-03-01 08:00:02.000 UTC [42] LOG:  duration: 9.000 ms  statement: SELECT a FROM t\n"
+    )
     assert main(["slowlog", "analyze", str(log), "--json"]) == 0
     classes = json.loads(capsys.readouterr().out)["classes"]
     fingerprints = {c["fingerprint"]: c["count"] for c in classes}
@@ -143,6 +160,7 @@ def test_postgres_hash_operator_is_not_a_comment(tmp_path: Path, capsys) -> None
 # ---------------------------------------------------------------------------------------------
 # Tracebacks that reached users
 # ---------------------------------------------------------------------------------------------
+
 
 def _damaged_gzip(tmp_path: Path) -> Path:
     data = bytearray(gzip.compress(_mysql_log([f"SELECT {i} FROM t" for i in range(300)]).encode()))
@@ -170,7 +188,9 @@ def test_gzip_damaged_in_the_middle_keeps_what_was_read(tmp_path: Path) -> None:
     data = gzip.compress(_mysql_log([f"SELECT * FROM t{i % 7} WHERE id = {i}" for i in range(4000)]).encode())
     path = tmp_path / "slow.log.gz"
     middle = len(data) // 2
-    path.write_bytes(data[:middle] + bytes(b ^ 0x5A for b in data[middle:middle + 64]) + data[middle + 64:])
+    path.write_bytes(
+        data[:middle] + bytes(b ^ 0x5A for b in data[middle : middle + 64]) + data[middle + 64 :]
+    )
     proc = _run_cli(["slowlog", "analyze", str(path), "--json"])
     _no_traceback(proc)
     assert proc.returncode == 0
@@ -181,8 +201,9 @@ def test_gzip_damaged_in_the_middle_keeps_what_was_read(tmp_path: Path) -> None:
 
 def test_query_time_1e400_skips_the_event_with_a_warning(tmp_path: Path) -> None:
     log = tmp_path / "slow.log"
-    log.write_text(_mysql_log(["SELECT 1 FROM t", "SELECT 2 FROM u", "SELECT 3 FROM v"],
-                              ["1e400", "0.5", "9" * 400]))
+    log.write_text(
+        _mysql_log(["SELECT 1 FROM t", "SELECT 2 FROM u", "SELECT 3 FROM v"], ["1e400", "0.5", "9" * 400])
+    )
     proc = _run_cli(["slowlog", "analyze", str(log), "--json"])
     _no_traceback(proc)
     assert proc.returncode == 0
@@ -195,8 +216,10 @@ def test_query_time_1e400_skips_the_event_with_a_warning(tmp_path: Path) -> None
 
 def test_postgres_duration_of_400_digits_is_skipped(tmp_path: Path, capsys) -> None:
     log = tmp_path / "postgresql.log"
-    log.write_text(f"2024-03-01 08:00:00.000 UTC [42] LOG:  duration: {'9' * 400} ms  statement: SELECT 1\n"
-                   "2024-03-01 08:00:01.000 UTC [42] LOG:  duration: 3.000 ms  statement: SELECT 2\n")
+    log.write_text(
+        f"2024-03-01 08:00:00.000 UTC [42] LOG:  duration: {'9' * 400} ms  statement: SELECT 1\n"
+        "2024-03-01 08:00:01.000 UTC [42] LOG:  duration: 3.000 ms  statement: SELECT 2\n"
+    )
     assert main(["slowlog", "analyze", str(log), "--json"]) == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out)["global"]["events"] == 1
@@ -206,8 +229,10 @@ def test_postgres_duration_of_400_digits_is_skipped(tmp_path: Path, capsys) -> N
 def test_postgres_statement_with_100000_brackets(tmp_path: Path) -> None:
     deep = "SELECT " + "(" * 100_000 + "1" + ")" * 100_000
     log = tmp_path / "postgresql.log"
-    log.write_text(f"2024-03-01 08:00:00.000 UTC [42] LOG:  duration: 12.500 ms  statement: {deep}\n"
-                   "2024-03-01 08:00:01.000 UTC [42] LOG:  duration: 2.500 ms  statement: SELECT 1\n")
+    log.write_text(
+        f"2024-03-01 08:00:00.000 UTC [42] LOG:  duration: 12.500 ms  statement: {deep}\n"
+        "2024-03-01 08:00:01.000 UTC [42] LOG:  duration: 2.500 ms  statement: SELECT 1\n"
+    )
     proc = _run_cli(["slowlog", "analyze", str(log)])
     _no_traceback(proc)
     assert proc.returncode == 0
@@ -248,6 +273,7 @@ def test_unknown_dialect_is_a_clear_message() -> None:
 # 14.6: one huge event stays within bounds
 # ---------------------------------------------------------------------------------------------
 
+
 def _huge_mysql_event(path: Path, size: int) -> None:
     """A log whose second event is one `IN (...)` statement of about `size` bytes."""
     chunk = ", ".join(str(1_000_000 + i) for i in range(100_000))  # ~900 KB
@@ -264,15 +290,24 @@ def _huge_mysql_event(path: Path, size: int) -> None:
 
 def _peak_rss_mb(args: list[str], timeout: float) -> tuple[subprocess.CompletedProcess[str], float, float]:
     """Run the CLI under a fresh interpreter that reports its child's peak RSS (MB) and wall time (s)."""
-    probe = ("import resource, subprocess, sys, time, json\n"
-             "t = time.monotonic()\n"
-             "p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
-             "sys.stderr.write(p.stderr)\n"
-             "sys.stdout.write(json.dumps({'out': p.stdout, 'code': p.returncode, 's': time.monotonic() - t,\n"
-             "  'rss_kb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))\n")
+    probe = (
+        "import resource, subprocess, sys, time, json\n"
+        "t = time.monotonic()\n"
+        "p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+        "sys.stderr.write(p.stderr)\n"
+        "sys.stdout.write(json.dumps({'out': p.stdout, 'code': p.returncode, 's': time.monotonic() - t,\n"
+        "  'rss_kb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))\n"
+    )
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    proc = subprocess.run([sys.executable, "-c", probe, *CLI, *args], capture_output=True, text=True,
-                          timeout=timeout, cwd=REPO, env=env, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", probe, *CLI, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+        env=env,
+        check=False,
+    )
     report = json.loads(proc.stdout)
     done = subprocess.CompletedProcess(args, report["code"], report["out"], proc.stderr)
     return done, report["rss_kb"] / 1024, report["s"]
@@ -310,8 +345,10 @@ def test_150_mb_postgres_statement_stays_bounded(tmp_path: Path) -> None:
     log = tmp_path / "postgresql.log"
     chunk = ", ".join(str(1_000_000 + i) for i in range(100_000))
     with open(log, "w") as out:
-        out.write("2024-03-01 08:00:00.000 UTC [42] LOG:  duration: 3500.000 ms  statement: "
-                  "SELECT * FROM big WHERE id IN (")
+        out.write(
+            "2024-03-01 08:00:00.000 UTC [42] LOG:  duration: 3500.000 ms  statement: "
+            "SELECT * FROM big WHERE id IN ("
+        )
         written = 0
         while written < 150 << 20:  # one line of 75 MB, then 75 MB of continuation lines
             out.write(chunk + (", " if written < 75 << 20 else ",\n"))

@@ -37,8 +37,9 @@ def test_semantic_compile_on_a_bad_expression(retail_copy: Path, capsys, expr: s
     assert "metrics.yaml:" in capsys.readouterr().out
 
 
-def test_deeply_nested_json_from_the_llm_falls_back_to_the_rules(tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_deeply_nested_json_from_the_llm_falls_back_to_the_rules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from fake_openai import KEY_ENV, KEY_VALUE, FakeOpenAI, Reply, build_shop, llm_settings
 
     from datatruth.ask import pipeline
@@ -46,8 +47,11 @@ def test_deeply_nested_json_from_the_llm_falls_back_to_the_rules(tmp_path: Path,
     from datatruth.errors import PlanningError
 
     monkeypatch.setenv(KEY_ENV, KEY_VALUE)
-    monkeypatch.setattr(pipeline, "planner_for", lambda ws, store, layer, user=None: build_planner(
-        ws, store=store, layer=layer, user=user))
+    monkeypatch.setattr(
+        pipeline,
+        "planner_for",
+        lambda ws, store, layer, user=None: build_planner(ws, store=store, layer=layer, user=user),
+    )
     with FakeOpenAI() as server:
         ws, store = build_shop(tmp_path, llm=llm_settings(server, timeout_s=2, max_retries=0))
         try:

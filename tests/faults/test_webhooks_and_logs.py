@@ -67,17 +67,28 @@ def hook() -> Iterator[str]:
 def shop(env: dict[str, str], hook: str):
     settings = load_settings()
     create_workspace("shop", settings=settings)
-    config = dataclasses.replace(load_config("shop", settings), webhook_url=hook,
-                                 members=(Member("ana", "admin", "owner"),))
+    config = dataclasses.replace(
+        load_config("shop", settings), webhook_url=hook, members=(Member("ana", "admin", "owner"),)
+    )
     store = Store(env["DATATRUTH_STORE_URL"])
     seed_from_config(store, "shop", config.members)
     return Workspace(config, settings), store
 
 
 def _failed_check() -> CheckOutcome:
-    return CheckOutcome(check_name="orders_not_null", check_type="not_null", table="orders", column="id",
-                        status="fail", severity="warning", owner="ana", metric_value=3.0, threshold="<= 0",
-                        message="3 rows with no id", run_id=uuid.uuid4().hex[:8])
+    return CheckOutcome(
+        check_name="orders_not_null",
+        check_type="not_null",
+        table="orders",
+        column="id",
+        status="fail",
+        severity="warning",
+        owner="ana",
+        metric_value=3.0,
+        threshold="<= 0",
+        message="3 rows with no id",
+        run_id=uuid.uuid4().hex[:8],
+    )
 
 
 def test_notifications_leave_the_caller_at_once_and_arrive_later(shop) -> None:
@@ -95,14 +106,25 @@ def test_notifications_leave_the_caller_at_once_and_arrive_later(shop) -> None:
 def test_retries_wait_what_retry_after_asks(shop, retry_after: str) -> None:
     ws, store = shop
     _Hook.release.set()
-    value = retry_after if retry_after != "date" else email.utils.format_datetime(
-        dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30), usegmt=True)
+    value = (
+        retry_after
+        if retry_after != "date"
+        else email.utils.format_datetime(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30), usegmt=True)
+    )
     _Hook.answers = [(429, {"Retry-After": value}), (503, {}), (200, {})]
     quiet = Workspace(dataclasses.replace(ws.config, webhook_url=None), ws.settings)  # an incident to send
     (iid,) = service.process_outcomes(store, quiet, [_failed_check()]).opened
     waits: list[float] = []
-    delivery = notify.send(store, "shop", ws.config.webhook_url, "opened", repo.get(store, "shop", iid), "Shop",
-                           backoff_s=0.01, sleep=waits.append)
+    delivery = notify.send(
+        store,
+        "shop",
+        ws.config.webhook_url,
+        "opened",
+        repo.get(store, "shop", iid),
+        "Shop",
+        backoff_s=0.01,
+        sleep=waits.append,
+    )
     assert delivery.ok and delivery.attempts == 3
     if retry_after == "2":
         assert waits[0] == 2.0
@@ -121,21 +143,34 @@ def test_a_receiver_that_keeps_failing_is_logged_not_raised(shop) -> None:
 
 
 def _cli(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", code], env={**os.environ, **env}, capture_output=True, text=True,
-                          timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
-PROBE = ("from datatruth.cli.main import main; from datatruth.logs import get_logger; "
-         "code = main(['workspace', 'list']); "
-         "get_logger('probe').info('probe line', extra={'fields': {'api_key': 'sk-1', 'rows': [1]}}); "
-         "raise SystemExit(code)")
+PROBE = (
+    "from datatruth.cli.main import main; from datatruth.logs import get_logger; "
+    "code = main(['workspace', 'list']); "
+    "get_logger('probe').info('probe line', extra={'fields': {'api_key': 'sk-1', 'rows': [1]}}); "
+    "raise SystemExit(code)"
+)
 
 
 def test_the_log_level_comes_from_the_environment(env: dict[str, str]) -> None:
     info = _cli(PROBE, {**env, "DATATRUTH_LOG_LEVEL": "info"})
     assert info.returncode == 0
     (line,) = [json.loads(x) for x in info.stderr.splitlines() if x.startswith("{")]
-    assert line["msg"] == "probe line" and line["level"] == "INFO" and line["api_key"] == "***" and "rows" not in line
+    assert (
+        line["msg"] == "probe line"
+        and line["level"] == "INFO"
+        and line["api_key"] == "***"
+        and "rows" not in line
+    )
     quiet = _cli(PROBE, {**env, "DATATRUTH_LOG_LEVEL": "WARNING"})
     assert quiet.returncode == 0 and "probe line" not in quiet.stderr
     bad = _cli(PROBE, {**env, "DATATRUTH_LOG_LEVEL": "LOUD"})
@@ -148,7 +183,13 @@ def test_sqlglot_warnings_do_not_reach_the_terminal(env: dict[str, str], tmp_pat
     create_workspace("mine", settings=load_settings())
     (tmp_path / "t.csv").write_text("a\n1\n")
     load_files("mine", [tmp_path / "t.csv"], load_settings())
-    result = subprocess.run([str(SCRIPT), "sql", "-w", "mine", "VACUUM t"], env={**os.environ, **env},
-                            capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [str(SCRIPT), "sql", "-w", "mine", "VACUUM t"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 2 and result.stderr.startswith("error: only a read-only query")
     assert "unsupported syntax" not in result.stderr and "Falling back" not in result.stderr

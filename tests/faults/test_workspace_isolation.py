@@ -14,8 +14,8 @@ from datatruth.workspace.registry import create_workspace, list_workspaces
 REPO = Path(__file__).resolve().parents[2]
 BROKEN = {
     "syntax": "title: [unclosed\n",
-    "alias bomb": "x0: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
-        f"x{i}: &a{i} [{', '.join(['*a' if i == 1 else f'*a{i - 1}'] * 9)}]\n" for i in range(1, 8)),
+    "alias bomb": "x0: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+    + "".join(f"x{i}: &a{i} [{', '.join(['*a' if i == 1 else f'*a{i - 1}'] * 9)}]\n" for i in range(1, 8)),
     "recursive alias": "title: &t [*t]\n",
     "list as key": "[a, b]: c\n",
     "bad values": "limits: {timeout_s: .nan, row_cap: 100000000000000000000000}\nclock: 2013-02-30\n",

@@ -30,19 +30,26 @@ def alias_bomb(levels: int, under: str) -> str:
 
 # Runs the CLI and reports the process's own high-water mark (VmHWM). Not ru_maxrss: Linux carries that over
 # exec from the forked parent, so under pytest it reports pytest's memory, not the command's.
-_MEASURED = ("import sys\n"
-             "from datatruth.cli.main import main\n"
-             "code = main(sys.argv[1:])\n"
-             "hwm = next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM'))\n"
-             "sys.stderr.write(f'\\n@@VmHWM {hwm}\\n')\n"
-             "raise SystemExit(code)\n")
+_MEASURED = (
+    "import sys\n"
+    "from datatruth.cli.main import main\n"
+    "code = main(sys.argv[1:])\n"
+    "hwm = next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM'))\n"
+    "sys.stderr.write(f'\\n@@VmHWM {hwm}\\n')\n"
+    "raise SystemExit(code)\n"
+)
 
 
 def _run_cli(args: list[str], env: dict[str, str]) -> tuple[int, str, float, float]:
     """Run the CLI; return (exit code, stdout and stderr, seconds, peak RSS in MB) of that one command."""
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", _MEASURED, *args], env={**os.environ, **env},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _MEASURED, *args],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         out, err = proc.communicate(timeout=HANG_GUARD_S)
     except subprocess.TimeoutExpired:
@@ -66,7 +73,9 @@ def bomb_workspace(env: dict[str, str]) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("command", [["workspace", "show", "bomb"], ["workspace", "list"]])
-def test_a_7_level_alias_workspace_yaml_is_refused_by_show_and_list(bomb_workspace, command: list[str]) -> None:
+def test_a_7_level_alias_workspace_yaml_is_refused_by_show_and_list(
+    bomb_workspace, command: list[str]
+) -> None:
     code, err, _seconds, rss_mb = _run_cli(command, bomb_workspace)
     assert "Traceback" not in err
     assert rss_mb < MAX_CLI_RSS_MB, f"peak RSS {rss_mb:.0f} MB"  # the unguarded loader: 3.4-4.25 GB
@@ -79,8 +88,9 @@ def test_a_7_level_alias_workspace_yaml_is_refused_by_show_and_list(bomb_workspa
 def test_a_6_level_alias_model_file_is_refused(env: dict[str, str]) -> None:
     folder = Path(env["DATATRUTH_WORKSPACES_DIR"]) / "shop"
     folder.mkdir(parents=True)
-    (folder / "model.yaml").write_text("semantic_models:\n  - name: orders\n    model: orders\n"
-                                       + alias_bomb(6, "metrics"))
+    (folder / "model.yaml").write_text(
+        "semantic_models:\n  - name: orders\n    model: orders\n" + alias_bomb(6, "metrics")
+    )
     (folder / "workspace.yaml").write_text("title: Shop\nsemantic_models: [model.yaml]\n")
     code, err, _seconds, rss_mb = _run_cli(["semantic", "validate", "-w", "shop"], env)
     assert "Traceback" not in err
@@ -88,19 +98,22 @@ def test_a_6_level_alias_model_file_is_refused(env: dict[str, str]) -> None:
     assert code != 0 and "model.yaml:" in err and "alias bomb" in err
 
 
-@pytest.mark.parametrize(("text", "message", "line"), [
-    (alias_bomb(7, "bomb"), "aliases repeat more than", None),
-    (alias_bomb(6, "bomb"), "aliases repeat more than", None),
-    ("a: 1\nb: &x [1, *x]\n", "recursive alias", 2),
-    ("a: 1\nb: &x {k: *x}\n", "recursive alias", 2),
-    ("a: 1\n[x, y]: 2\n", "a key is a list or a mapping", 2),
-    ("a:\n  ? {k: v}\n  : 1\n", "a key is a list or a mapping", 2),
-    ("k: &m {a: 1}\n*m : 2\n", "a key is a list or a mapping", 2),
-    ("deep: " + "[" * 5000 + "]" * 5000 + "\n", "nested more than", 1),
-    ("deep:\n" + "".join("  " * i + "-\n" for i in range(1, 5001)), "nested more than", None),
-    ("deep: " + "[" * 100_000 + "]" * 100_000 + "\n", "nested more than", 1),
-    ("a: !!python/object:os.system {}\n", "unknown YAML tag", 1),
-])
+@pytest.mark.parametrize(
+    ("text", "message", "line"),
+    [
+        (alias_bomb(7, "bomb"), "aliases repeat more than", None),
+        (alias_bomb(6, "bomb"), "aliases repeat more than", None),
+        ("a: 1\nb: &x [1, *x]\n", "recursive alias", 2),
+        ("a: 1\nb: &x {k: *x}\n", "recursive alias", 2),
+        ("a: 1\n[x, y]: 2\n", "a key is a list or a mapping", 2),
+        ("a:\n  ? {k: v}\n  : 1\n", "a key is a list or a mapping", 2),
+        ("k: &m {a: 1}\n*m : 2\n", "a key is a list or a mapping", 2),
+        ("deep: " + "[" * 5000 + "]" * 5000 + "\n", "nested more than", 1),
+        ("deep:\n" + "".join("  " * i + "-\n" for i in range(1, 5001)), "nested more than", None),
+        ("deep: " + "[" * 100_000 + "]" * 100_000 + "\n", "nested more than", 1),
+        ("a: !!python/object:os.system {}\n", "unknown YAML tag", 1),
+    ],
+)
 def test_hostile_shapes_are_refused_with_a_line(text: str, message: str, line: int | None) -> None:
     tracemalloc.start()
     try:

@@ -24,7 +24,21 @@ from datatruth.semantic.dbt.workspace import (
 )
 
 __all__ = [
-    "ConvertedFile", "DbtImport", "DbtWorkspace", "build_from_dbt", "check_columns", "column_types", "convert",
-    "create_from_dbt", "fit_to_warehouse", "import_dbt", "import_report", "load_ref_map", "read_project",
-    "repair_types", "split_roles", "translate_filter", "write_import",
+    "ConvertedFile",
+    "DbtImport",
+    "DbtWorkspace",
+    "build_from_dbt",
+    "check_columns",
+    "column_types",
+    "convert",
+    "create_from_dbt",
+    "fit_to_warehouse",
+    "import_dbt",
+    "import_report",
+    "load_ref_map",
+    "read_project",
+    "repair_types",
+    "split_roles",
+    "translate_filter",
+    "write_import",
 ]

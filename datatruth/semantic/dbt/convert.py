@@ -75,8 +75,9 @@ class ImportState:
 Stage = Callable[[ImportState], ImportState]
 
 
-def import_dbt(dbt_dir: str | Path, ref_map: str | Path | Mapping[str, str] | None = None,
-               dialect: str = "snowflake") -> DbtImport:
+def import_dbt(
+    dbt_dir: str | Path, ref_map: str | Path | Mapping[str, str] | None = None, dialect: str = "snowflake"
+) -> DbtImport:
     """Convert a dbt MetricFlow folder into DataTruth model files (one per dbt file), with notes."""
     return convert(read_project(Path(dbt_dir)), load_ref_map(ref_map), dialect)
 
@@ -88,6 +89,7 @@ def convert(project: DbtProject, ref_map: Mapping[str, str], dialect: str = "sno
 
 
 # -- stage 1: models -----------------------------------------------------------------------------------------
+
 
 def convert_models(state: ImportState) -> ImportState:
     """Each semantic model converted; the catalog learns it, its measures and its file for the later stages."""
@@ -112,22 +114,38 @@ def convert_models(state: ImportState) -> ImportState:
             origins.update({k: (doc.path, line) for k, line in converted.origins.items()})
             _note_primary_entity(raw, model, doc, keys, notes)
     catalog = replace(state.catalog, models=infos, measures=measures, files=files)
-    return replace(state, catalog=catalog, models=tuple(models), metrics=state.metrics + tuple(created),
-                   origins=origins, notes=state.notes + tuple(notes))
+    return replace(
+        state,
+        catalog=catalog,
+        models=tuple(models),
+        metrics=state.metrics + tuple(created),
+        origins=origins,
+        notes=state.notes + tuple(notes),
+    )
 
 
-def _note_primary_entity(raw: Mapping[str, Any], model: Mapping[str, Any], doc: YamlDoc, keys: tuple,
-                         notes: list[Issue]) -> None:
+def _note_primary_entity(
+    raw: Mapping[str, Any], model: Mapping[str, Any], doc: YamlDoc, keys: tuple, notes: list[Issue]
+) -> None:
     """dbt's `primary_entity` names a model's dimensions; without a primary key here they keep the model name."""
     dbt_primary = raw.get("primary_entity")
-    if dbt_primary and dbt_primary != model["name"] and \
-            not any(e["type"] == "primary" for e in model.get("entities", [])):
-        notes.append(doc.issue(keys + ("primary_entity",), f"model '{model['name']}' has no primary key: its "
-                               f"dimensions are named {model['name']}__<dimension> here, not "
-                               f"{dbt_primary}__<dimension>"))
+    if (
+        dbt_primary
+        and dbt_primary != model["name"]
+        and not any(e["type"] == "primary" for e in model.get("entities", []))
+    ):
+        notes.append(
+            doc.issue(
+                keys + ("primary_entity",),
+                f"model '{model['name']}' has no primary key: its "
+                f"dimensions are named {model['name']}__<dimension> here, not "
+                f"{dbt_primary}__<dimension>",
+            )
+        )
 
 
 # -- stage 2: metrics ----------------------------------------------------------------------------------------
+
 
 def convert_metrics(state: ImportState) -> ImportState:
     """Each dbt metric converted (filters' Jinja → SQL); ratio and derived inputs are finished later."""
@@ -143,11 +161,16 @@ def convert_metrics(state: ImportState) -> ImportState:
                 continue
             raw_filters[metric["name"]] = raw.get("filter")
             placed.append((doc.path, metric))
-    return replace(state, metrics=state.metrics + tuple(placed), raw_filters=raw_filters,
-                   notes=state.notes + tuple(notes))
+    return replace(
+        state,
+        metrics=state.metrics + tuple(placed),
+        raw_filters=raw_filters,
+        notes=state.notes + tuple(notes),
+    )
 
 
 # -- stage 3: metrics the project implies --------------------------------------------------------------------
+
 
 def add_implied_metrics(state: ImportState) -> ImportState:
     """Subset metrics and one metric per measure that no unfiltered metric reads (docs/semantic_format.md)."""
@@ -157,6 +180,7 @@ def add_implied_metrics(state: ImportState) -> ImportState:
 
 
 # -- stage 4: ratio and derived inputs -----------------------------------------------------------------------
+
 
 def finish_composites(state: ImportState) -> ImportState:
     """Ratio/derived inputs: plain names stay; filtered inputs get a filter (derived) or a helper metric (ratio).
@@ -178,6 +202,7 @@ def finish_composites(state: ImportState) -> ImportState:
 
 # -- stage 5: foreign keys nobody owns -----------------------------------------------------------------------
 
+
 def keep_dangling_keys(state: ImportState) -> ImportState:
     """A foreign key no model owns cannot join; keep its column as a categorical dimension instead."""
     owned = {e["name"] for _f, m in state.models for e in m.get("entities", []) if e["type"] in _KEYS}
@@ -186,8 +211,15 @@ def keep_dangling_keys(state: ImportState) -> ImportState:
     for path, model in state.models:
         dangling = [e for e in model.get("entities", []) if e["type"] == "foreign" and e["name"] not in owned]
         models.append((path, _as_dimensions(model, dangling) if dangling else model))
-        notes += [Issue(path, None, f"model '{model['name']}': foreign entity '{e['name']}' has no model that owns "
-                                    "the key, so it cannot join; kept as a categorical dimension") for e in dangling]
+        notes += [
+            Issue(
+                path,
+                None,
+                f"model '{model['name']}': foreign entity '{e['name']}' has no model that owns "
+                "the key, so it cannot join; kept as a categorical dimension",
+            )
+            for e in dangling
+        ]
     return replace(state, models=tuple(models), notes=state.notes + tuple(notes))
 
 
@@ -196,8 +228,11 @@ def _as_dimensions(model: Mapping[str, Any], dangling: list[dict[str, Any]]) -> 
     out = dict(model)
     dims = list(model.get("dimensions", []))
     names = {d["name"] for d in dims}
-    dims += [{"name": e["name"], "type": "categorical", "expr": e.get("expr", e["name"])}
-             for e in dangling if e["name"] not in names]
+    dims += [
+        {"name": e["name"], "type": "categorical", "expr": e.get("expr", e["name"])}
+        for e in dangling
+        if e["name"] not in names
+    ]
     out["dimensions"] = dims
     kept = [e for e in model.get("entities", []) if not any(e is d for d in dangling)]
     if kept:
@@ -207,11 +242,17 @@ def _as_dimensions(model: Mapping[str, Any], dangling: list[dict[str, Any]]) -> 
     return out
 
 
-STAGES: tuple[Stage, ...] = (convert_models, convert_metrics, add_implied_metrics, finish_composites,
-                             keep_dangling_keys)
+STAGES: tuple[Stage, ...] = (
+    convert_models,
+    convert_metrics,
+    add_implied_metrics,
+    finish_composites,
+    keep_dangling_keys,
+)
 
 
 # -- last: one file per dbt file -----------------------------------------------------------------------------
+
 
 def assemble(state: ImportState) -> DbtImport:
     """One output file per dbt file that yields models or metrics, named after it, in the project's order."""

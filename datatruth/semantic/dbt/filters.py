@@ -13,8 +13,10 @@ from sqlglot import exp
 from datatruth.semantic.dbt.expressions import Unsupported, normalize_tree, parse_portable
 
 # Jinja in dbt filters is templating, not SQL: it is replaced by placeholder columns before sqlglot parses.
-_JINJA_RE = re.compile(r"\{\{\s*(Dimension|TimeDimension|Entity|Metric)\s*\(([^)]*)\)\s*"
-                       r"(?:\.grain\(\s*['\"](\w+)['\"]\s*\))?\s*\}\}")
+_JINJA_RE = re.compile(
+    r"\{\{\s*(Dimension|TimeDimension|Entity|Metric)\s*\(([^)]*)\)\s*"
+    r"(?:\.grain\(\s*['\"](\w+)['\"]\s*\))?\s*\}\}"
+)
 _ARG_RE = re.compile(r"['\"]([^'\"]*)['\"]")
 _PLACEHOLDER = "dt_ref_"
 _KEYS = ("primary", "unique", "natural")
@@ -54,8 +56,12 @@ class _Call:
 def model_info(model: Mapping[str, Any], dbt_primary: str | None) -> ModelInfo:
     """The filter-relevant facts of a converted model; `dbt_primary` is its dbt `primary_entity`, if any."""
     entities = {e["name"]: (e["type"], e.get("expr", e["name"])) for e in model.get("entities", [])}
-    prefix = dbt_primary or next((n for n, (t, _) in entities.items() if t == "primary"), None) \
-        or next((n for n, (t, _) in entities.items() if t in ("unique", "natural")), None) or model["name"]
+    prefix = (
+        dbt_primary
+        or next((n for n, (t, _) in entities.items() if t == "primary"), None)
+        or next((n for n, (t, _) in entities.items() if t in ("unique", "natural")), None)
+        or model["name"]
+    )
     dims = {d["name"]: (d["type"], d.get("expr", d["name"])) for d in model.get("dimensions", [])}
     agg = (model.get("defaults") or {}).get("agg_time_dimension")
     return ModelInfo(model["name"], model["table"], prefix, entities, dims, agg)
@@ -163,7 +169,8 @@ def _truncated(value: exp.Expr, grain: str | None) -> exp.Expr:
     if not grain or grain == "day":
         return value
     return sqlglot.parse_one(f"DATE_TRUNC('{grain.lower()}', x)").transform(
-        lambda node: value.copy() if isinstance(node, exp.Column) and node.name == "x" else node)
+        lambda node: value.copy() if isinstance(node, exp.Column) and node.name == "x" else node
+    )
 
 
 def _qualify(tree: exp.Expr, alias: str) -> exp.Expr:
@@ -179,10 +186,19 @@ def _semi_join(home: ModelInfo, other: ModelInfo, condition: exp.Expr, alias: st
     if other.prefix in shared:
         shared = [other.prefix]
     if not shared:
-        raise Unsupported(f"model '{home.name}' shares no entity with '{other.name}' to filter on its dimensions")
+        raise Unsupported(
+            f"model '{home.name}' shares no entity with '{other.name}' to filter on its dimensions"
+        )
     entity = shared[0]
     outer = parse_portable(home.entities[entity][1])
     inner = _qualify(parse_portable(other.entities[entity][1]), alias)
-    query = exp.select(inner).from_(exp.Table(this=exp.to_identifier(other.table), alias=exp.TableAlias(
-        this=exp.to_identifier(alias)))).where(condition)
+    query = (
+        exp.select(inner)
+        .from_(
+            exp.Table(
+                this=exp.to_identifier(other.table), alias=exp.TableAlias(this=exp.to_identifier(alias))
+            )
+        )
+        .where(condition)
+    )
     return exp.In(this=outer, query=exp.Subquery(this=query))

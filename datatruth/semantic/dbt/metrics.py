@@ -44,8 +44,9 @@ def convert_metric(raw: Mapping[str, Any], catalog: Catalog) -> dict[str, Any]:
     return out
 
 
-def _measure_metric(name: str, kind: str, params: Mapping[str, Any], raw_filter: Any,
-                    catalog: Catalog) -> dict[str, Any]:
+def _measure_metric(
+    name: str, kind: str, params: Mapping[str, Any], raw_filter: Any, catalog: Catalog
+) -> dict[str, Any]:
     """The measure, filter and window of a simple or cumulative metric."""
     measure, measure_filter, _alias = input_parts(params.get("measure"))
     if measure not in catalog.measures:
@@ -71,8 +72,10 @@ def input_parts(value: Any) -> tuple[str, Any, str | None]:
 
 # -- ratio and derived inputs ------------------------------------------------------------------------------
 
-def finish_composite(metric: dict[str, Any], by_name: Mapping[str, dict[str, Any]], raw_filter: Any,
-                     catalog: Catalog) -> list[dict[str, Any]]:
+
+def finish_composite(
+    metric: dict[str, Any], by_name: Mapping[str, dict[str, Any]], raw_filter: Any, catalog: Catalog
+) -> list[dict[str, Any]]:
     """A ratio or derived metric with its inputs resolved, preceded by any helper metric it needs."""
     if metric["type"] == "ratio":
         return _finish_ratio(metric, by_name, raw_filter, catalog)
@@ -82,8 +85,9 @@ def finish_composite(metric: dict[str, Any], by_name: Mapping[str, dict[str, Any
     return [metric]
 
 
-def _finish_ratio(metric: dict[str, Any], by_name: Mapping[str, dict[str, Any]], raw_filter: Any,
-                  catalog: Catalog) -> list[dict[str, Any]]:
+def _finish_ratio(
+    metric: dict[str, Any], by_name: Mapping[str, dict[str, Any]], raw_filter: Any, catalog: Catalog
+) -> list[dict[str, Any]]:
     """Plain inputs stay; a filtered input becomes a helper metric (a ratio's inputs carry no filter)."""
     helpers = []
     finished = dict(metric)
@@ -98,20 +102,25 @@ def _finish_ratio(metric: dict[str, Any], by_name: Mapping[str, dict[str, Any]],
     return helpers + [finished]
 
 
-def _helper_metric(ratio: str, side: str, base: Mapping[str, Any] | None, wanted: list[Any],
-                   catalog: Catalog) -> dict[str, Any]:
+def _helper_metric(
+    ratio: str, side: str, base: Mapping[str, Any] | None, wanted: list[Any], catalog: Catalog
+) -> dict[str, Any]:
     if base is None or base["type"] != "simple":
         raise Unsupported(f"a filtered {side} must be a simple metric")
-    helper = dict(base, name=f"{ratio}_{side}", description=f"{side.title()} of {ratio} (a filtered input, from dbt)")
+    helper = dict(
+        base, name=f"{ratio}_{side}", description=f"{side.title()} of {ratio} (a filtered input, from dbt)"
+    )
     helper.pop("label", None)
-    filters = ([base["filter"]] if base.get("filter") else []) + \
-        [translate_filter(wanted, catalog.measures[base["measure"]], catalog)]
+    filters = ([base["filter"]] if base.get("filter") else []) + [
+        translate_filter(wanted, catalog.measures[base["measure"]], catalog)
+    ]
     helper["filter"] = " AND ".join(f"({f})" for f in filters) if len(filters) > 1 else filters[0]
     return helper
 
 
-def _derived_input(value: Any, by_name: Mapping[str, Mapping[str, Any]], raw_filter: Any,
-                   catalog: Catalog) -> Any:
+def _derived_input(
+    value: Any, by_name: Mapping[str, Mapping[str, Any]], raw_filter: Any, catalog: Catalog
+) -> Any:
     """One input of a derived metric: its name, or a mapping when it has an alias, offset or filter."""
     input_name, input_filter, alias = input_parts(value)
     item: dict[str, Any] = {"name": input_name}
@@ -141,6 +150,7 @@ def _metric_model(name: str, metrics: Mapping[str, Mapping[str, Any]], catalog: 
 
 # -- metrics the dbt project implies --------------------------------------------------------------------------
 
+
 def implied_metrics(placed: tuple[Placed, ...], catalog: Catalog, notes: list[Issue]) -> list[Placed]:
     """Subset metrics, then one plain simple metric for every measure no unfiltered simple metric reads."""
     taken = {m["name"] for _f, m in placed}
@@ -151,8 +161,14 @@ def implied_metrics(placed: tuple[Placed, ...], catalog: Catalog, notes: list[Is
             continue
         name = measure if measure not in taken else f"{model}_{measure}"
         if name in taken:
-            notes.append(Issue(catalog.files[model], None, f"measure '{measure}': no metric made for it, the names "
-                               f"'{measure}' and '{name}' are taken"))
+            notes.append(
+                Issue(
+                    catalog.files[model],
+                    None,
+                    f"measure '{measure}': no metric made for it, the names "
+                    f"'{measure}' and '{name}' are taken",
+                )
+            )
             continue
         out.append((catalog.files[model], {"name": name, "type": "simple", "measure": measure}))
         taken.add(name)
@@ -173,7 +189,9 @@ def _constant_flag(info: ModelInfo) -> tuple[str, str] | None:
     return None
 
 
-def _subset_markers(catalog: Catalog, measures_of: Mapping[str, list[str]]) -> list[tuple[ModelInfo, str, tuple]]:
+def _subset_markers(
+    catalog: Catalog, measures_of: Mapping[str, list[str]]
+) -> list[tuple[ModelInfo, str, tuple]]:
     """Models without measures that have one primary entity and a constant flag: (model, entity, flag)."""
     out = []
     for marker in catalog.models.values():
@@ -184,8 +202,9 @@ def _subset_markers(catalog: Catalog, measures_of: Mapping[str, list[str]]) -> l
     return out
 
 
-def _subset_metrics(taken: set[str], simple: set[tuple[str, str]], catalog: Catalog,
-                    notes: list[Issue]) -> list[Placed]:
+def _subset_metrics(
+    taken: set[str], simple: set[tuple[str, str]], catalog: Catalog, notes: list[Issue]
+) -> list[Placed]:
     """Metrics over a subtype table: a model with no measures that shares the primary entity of a model with
     measures and carries a constant flag dimension marks a subset of that model's rows (dbt projects filter
     a measure on `{{ Dimension('entity__has_x') }} = 1` for it). Each base measure gets that filtered metric,
@@ -196,18 +215,34 @@ def _subset_metrics(taken: set[str], simple: set[tuple[str, str]], catalog: Cata
     out: list[Placed] = []
     for marker, entity, flag in _subset_markers(catalog, measures_of):
         for base in catalog.models.values():
-            if base.name != marker.name and base.name in measures_of and \
-                    base.entities.get(entity, ("", ""))[0] == "primary":
-                out += _subset_of(marker, base, entity, flag, measures_of[base.name], taken, simple, catalog, notes)
+            if (
+                base.name != marker.name
+                and base.name in measures_of
+                and base.entities.get(entity, ("", ""))[0] == "primary"
+            ):
+                out += _subset_of(
+                    marker, base, entity, flag, measures_of[base.name], taken, simple, catalog, notes
+                )
     return out
 
 
-def _subset_of(marker: ModelInfo, base: ModelInfo, entity: str, flag: tuple[str, str], measures: list[str],
-               taken: set[str], simple: set[tuple[str, str]], catalog: Catalog, notes: list[Issue]) -> list[Placed]:
+def _subset_of(
+    marker: ModelInfo,
+    base: ModelInfo,
+    entity: str,
+    flag: tuple[str, str],
+    measures: list[str],
+    taken: set[str],
+    simple: set[tuple[str, str]],
+    catalog: Catalog,
+    notes: list[Issue],
+) -> list[Placed]:
     """The subset metrics `marker` implies over `base`'s measures (`taken` and `simple` are updated)."""
     file = catalog.files[marker.name]
     try:
-        condition = translate_filter(f"{{{{ Dimension('{entity}__{flag[0]}') }}}} = {flag[1]}", base.name, catalog)
+        condition = translate_filter(
+            f"{{{{ Dimension('{entity}__{flag[0]}') }}}} = {flag[1]}", base.name, catalog
+        )
     except Unsupported as err:
         notes.append(Issue(file, None, f"model '{marker.name}': no subset metric: {err}"))
         return []
@@ -220,10 +255,20 @@ def _subset_of(marker: ModelInfo, base: ModelInfo, entity: str, flag: tuple[str,
         if name in taken:
             continue
         label = marker.name.replace("_", " ").title() + (f" ({measure.replace('_', ' ')})" if several else "")
-        out.append((file, {
-            "name": name, "type": "simple", "measure": measure, "filter": condition, "label": label,
-            "description": f"{measure} over the {base.name} rows that also have a row in {marker.name} "
-                           f"({flag[0]} = {flag[1]}); implied by the dbt project's subset model"}))
+        out.append(
+            (
+                file,
+                {
+                    "name": name,
+                    "type": "simple",
+                    "measure": measure,
+                    "filter": condition,
+                    "label": label,
+                    "description": f"{measure} over the {base.name} rows that also have a row in {marker.name} "
+                    f"({flag[0]} = {flag[1]}); implied by the dbt project's subset model",
+                },
+            )
+        )
         taken.add(name)
         simple.add((measure, condition))
     return out

@@ -13,8 +13,18 @@ from datatruth.semantic.dbt.expressions import portable_sql, table_of
 from datatruth.semantic.units import unit_from_name
 from datatruth.yamlsource import Issue, KeyPath, YamlDoc
 
-_AGGS = {"sum": "sum", "max": "max", "min": "min", "count": "count", "count_distinct": "count_distinct",
-         "average": "avg", "avg": "avg", "median": "median", "percentile": "percentile", "sum_boolean": "sum"}
+_AGGS = {
+    "sum": "sum",
+    "max": "max",
+    "min": "min",
+    "count": "count",
+    "count_distinct": "count_distinct",
+    "average": "avg",
+    "avg": "avg",
+    "median": "median",
+    "percentile": "percentile",
+    "sum_boolean": "sum",
+}
 _MODEL_DROPPED = ("meta", "config", "label", "node_relation")
 _DIMENSION_DROPPED = ("is_partition", "meta", "config", "validity_params")
 
@@ -39,8 +49,14 @@ class _Where:
         notes.append(self.doc.issue(self.keys + more, message))
 
 
-def convert_model(raw: Mapping[str, Any], doc: YamlDoc, keys: KeyPath, ref_map: Mapping[str, str], dialect: str,
-                  notes: list[Issue]) -> ConvertedModel:
+def convert_model(
+    raw: Mapping[str, Any],
+    doc: YamlDoc,
+    keys: KeyPath,
+    ref_map: Mapping[str, str],
+    dialect: str,
+    notes: list[Issue],
+) -> ConvertedModel:
     """A dbt semantic model as DataTruth plain data (raises Unsupported when it cannot be carried over)."""
     where = _Where(doc, keys)
     name = str(raw.get("name", "")).strip()
@@ -53,10 +69,14 @@ def convert_model(raw: Mapping[str, Any], doc: YamlDoc, keys: KeyPath, ref_map: 
     for key in _MODEL_DROPPED:
         if key in raw:
             where.note(notes, f"model '{name}': '{key}' is not carried over", key)
-    entities = [_entity(ent, _Where(doc, keys + ("entities", i)), dialect, notes)
-                for i, ent in enumerate(raw.get("entities") or [])]
-    dims = [_dimension(dim, _Where(doc, keys + ("dimensions", i)), dialect, notes)
-            for i, dim in enumerate(raw.get("dimensions") or [])]
+    entities = [
+        _entity(ent, _Where(doc, keys + ("entities", i)), dialect, notes)
+        for i, ent in enumerate(raw.get("entities") or [])
+    ]
+    dims = [
+        _dimension(dim, _Where(doc, keys + ("dimensions", i)), dialect, notes)
+        for i, dim in enumerate(raw.get("dimensions") or [])
+    ]
     measures = []
     created = []
     for i, mea in enumerate(raw.get("measures") or []):
@@ -72,7 +92,9 @@ def convert_model(raw: Mapping[str, Any], doc: YamlDoc, keys: KeyPath, ref_map: 
     return ConvertedModel(out, tuple(created), _origins(name, raw, doc, keys))
 
 
-def _origins(name: str, raw: Mapping[str, Any], doc: YamlDoc, keys: KeyPath) -> dict[tuple[str, str], int | None]:
+def _origins(
+    name: str, raw: Mapping[str, Any], doc: YamlDoc, keys: KeyPath
+) -> dict[tuple[str, str], int | None]:
     out: dict[tuple[str, str], int | None] = {}
     for kind in ("entities", "dimensions"):
         for i, item in enumerate(raw.get(kind) or []):
@@ -109,7 +131,9 @@ def _dimension(dim: Mapping[str, Any], where: _Where, dialect: str, notes: list[
     return item
 
 
-def _measure(mea: Mapping[str, Any], where: _Where, dialect: str, notes: list[Issue]) -> dict[str, Any] | None:
+def _measure(
+    mea: Mapping[str, Any], where: _Where, dialect: str, notes: list[Issue]
+) -> dict[str, Any] | None:
     """The measure, or None (noted) when its aggregation has no DataTruth equivalent."""
     name = str(mea["name"]).strip()
     agg = str(mea.get("agg", "sum")).lower()
@@ -130,8 +154,12 @@ def _measure(mea: Mapping[str, Any], where: _Where, dialect: str, notes: list[Is
         item["agg_time_dimension"] = str(mea["agg_time_dimension"])
     _copy_texts(mea, item)
     if mea.get("non_additive_dimension"):
-        where.note(notes, f"measure '{name}': non_additive_dimension is not supported; the measure is summed "
-                          "over every row", "non_additive_dimension")
+        where.note(
+            notes,
+            f"measure '{name}': non_additive_dimension is not supported; the measure is summed "
+            "over every row",
+            "non_additive_dimension",
+        )
     return item
 
 

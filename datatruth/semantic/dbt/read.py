@@ -16,7 +16,10 @@ from datatruth.errors import ConfigError, UserError
 from datatruth.yamlsource import Issue, KeyPath, YamlDoc, load_yaml
 
 # section → the lists of named items inside each of its items
-_SECTIONS: dict[str, tuple[str, ...]] = {"semantic_models": ("entities", "dimensions", "measures"), "metrics": ()}
+_SECTIONS: dict[str, tuple[str, ...]] = {
+    "semantic_models": ("entities", "dimensions", "measures"),
+    "metrics": (),
+}
 # keys whose value, when given, must be a mapping (the conversion reads keys from them)
 _MAPPING_KEYS = ("defaults", "type_params", "agg_params", "cumulative_type_params")
 
@@ -39,8 +42,11 @@ def load_ref_map(source: str | Path | Mapping[str, str] | None) -> dict[str, str
     if doc.data is None:
         return {}
     if not isinstance(doc.data, dict):
-        raise ConfigError(f"{source} must map dbt ref names to table names", "write lines like `fire_claim: fireclaim`",
-                          [doc.issue((), "top level is not a mapping")])
+        raise ConfigError(
+            f"{source} must map dbt ref names to table names",
+            "write lines like `fire_claim: fireclaim`",
+            [doc.issue((), "top level is not a mapping")],
+        )
     return {str(k): str(v) for k, v in doc.data.items()}
 
 
@@ -60,11 +66,14 @@ def read_project(dbt_dir: Path) -> DbtProject:
             issues += shape_issues(doc)
             docs.append(doc)
     if issues:
-        raise ConfigError(f"{len(issues)} problem(s) in the dbt files", "fix the lines shown and import again",
-                          issues)
+        raise ConfigError(
+            f"{len(issues)} problem(s) in the dbt files", "fix the lines shown and import again", issues
+        )
     if not docs:
-        raise UserError(f"no dbt semantic_models or metrics found under {dbt_dir}",
-                        "point at the folder holding the MetricFlow YAML files")
+        raise UserError(
+            f"no dbt semantic_models or metrics found under {dbt_dir}",
+            "point at the folder holding the MetricFlow YAML files",
+        )
     return DbtProject(dbt_dir, tuple(docs))
 
 
@@ -91,11 +100,19 @@ def _named_items(doc: YamlDoc, keys: KeyPath, items: Any) -> list[Issue]:
     issues = []
     for i, item in enumerate(items):
         if not isinstance(item, Mapping):
-            issues.append(doc.issue(keys + (i,), f"an item of '{what}' is not a mapping",
-                                    "each item needs keys such as `name:` and `type:`"))
+            issues.append(
+                doc.issue(
+                    keys + (i,),
+                    f"an item of '{what}' is not a mapping",
+                    "each item needs keys such as `name:` and `type:`",
+                )
+            )
             continue
         if item.get("name") is None or not str(item["name"]).strip():
             issues.append(doc.issue(keys + (i,), f"an item of '{what}' has no name", "add `name: ...`"))
-        issues += [doc.issue(keys + (i, key), f"'{key}' must be a mapping", f"write `{key}:` with keys below it")
-                   for key in _MAPPING_KEYS if item.get(key) is not None and not isinstance(item[key], Mapping)]
+        issues += [
+            doc.issue(keys + (i, key), f"'{key}' must be a mapping", f"write `{key}:` with keys below it")
+            for key in _MAPPING_KEYS
+            if item.get(key) is not None and not isinstance(item[key], Mapping)
+        ]
     return issues

@@ -33,8 +33,9 @@ def column_types(database: Path) -> dict[str, dict[str, tuple[str, bool]]]:
     try:
         out: dict[str, dict[str, tuple[str, bool]]] = {}
         for table, column, kind in con.execute(
-                "SELECT table_name, column_name, data_type FROM information_schema.columns "
-                "WHERE table_schema = 'main'").fetchall():
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'main'"
+        ).fetchall():
             empty = con.execute(f'SELECT COUNT("{column}") = 0 FROM "{table}"').fetchall()[0][0]
             out.setdefault(table, {})[column] = (str(kind), bool(empty))
         return out
@@ -43,6 +44,7 @@ def column_types(database: Path) -> dict[str, dict[str, tuple[str, bool]]]:
 
 
 # -- columns the tables lack ----------------------------------------------------------------------------------
+
 
 def check_columns(result: DbtImport, types: ColumnTypes) -> DbtImport:
     """Leave out entities and dimensions whose column the loaded table lacks, each reported as a note.
@@ -60,8 +62,9 @@ def check_columns(result: DbtImport, types: ColumnTypes) -> DbtImport:
     return replace(result, files=tuple(files), notes=result.notes + tuple(notes))
 
 
-def _drop_missing(model: dict[str, Any], columns: Mapping[str, Any], origins: Mapping[tuple[str, str], Any],
-                  source: str) -> list[Issue]:
+def _drop_missing(
+    model: dict[str, Any], columns: Mapping[str, Any], origins: Mapping[tuple[str, str], Any], source: str
+) -> list[Issue]:
     """Remove the items of one model (copied) whose plain column is not in `columns`; their notes."""
     if not columns:
         return []  # the table is not loaded: nothing to check against
@@ -74,9 +77,15 @@ def _drop_missing(model: dict[str, Any], columns: Mapping[str, Any], origins: Ma
                 kept.append(item)
                 continue
             file, line = origins.get((model["name"], item["name"]), (source, None))
-            notes.append(Issue(file, line, f"model '{model['name']}': {what} '{item['name']}' reads column '{col}', "
-                                           f"which table {model['table']} does not have; {what} left out",
-                               _near_column(col, columns)))
+            notes.append(
+                Issue(
+                    file,
+                    line,
+                    f"model '{model['name']}': {what} '{item['name']}' reads column '{col}', "
+                    f"which table {model['table']} does not have; {what} left out",
+                    _near_column(col, columns),
+                )
+            )
         if kept:
             model[key] = kept
         else:
@@ -94,6 +103,7 @@ def _near_column(column: str, columns: Mapping[str, Any]) -> str:
 
 
 # -- empty columns typed as the model uses them ----------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class _TypeRepair:
@@ -155,8 +165,9 @@ def _key_types(result: DbtImport, types: ColumnTypes) -> dict[str, str]:
     return key_types
 
 
-def _time_repairs(model: dict[str, Any], cols: Mapping[str, tuple[str, bool]],
-                  alters: dict[tuple[str, str], str]) -> list[str]:
+def _time_repairs(
+    model: dict[str, Any], cols: Mapping[str, tuple[str, bool]], alters: dict[tuple[str, str], str]
+) -> list[str]:
     changes = []
     for dim in model.get("dimensions", []):
         col = plain_column(dim.get("expr"), dim["name"])
@@ -167,22 +178,34 @@ def _time_repairs(model: dict[str, Any], cols: Mapping[str, tuple[str, bool]],
             alters[(model["table"], col)] = "DATE"
         elif kind.upper() in _INTEGERS and dim.get("time_granularity") == "year":
             dim["expr"] = f"CAST(CAST({col} AS VARCHAR) || '-01-01' AS DATE)"
-            changes.append(f"{model['name']}.{dim['name']}: year numbers in {model['table']}.{col} are read "
-                           "as the first day of that year")
+            changes.append(
+                f"{model['name']}.{dim['name']}: year numbers in {model['table']}.{col} are read "
+                "as the first day of that year"
+            )
     return changes
 
 
-def _measure_repairs(model: dict[str, Any], cols: Mapping[str, tuple[str, bool]],
-                     alters: dict[tuple[str, str], str]) -> None:
+def _measure_repairs(
+    model: dict[str, Any], cols: Mapping[str, tuple[str, bool]], alters: dict[tuple[str, str], str]
+) -> None:
     for mea in model.get("measures", []):
         col = plain_column(mea.get("expr"), mea["name"])
-        if col is not None and col in cols and cols[col][1] and cols[col][0] == "VARCHAR" and mea["agg"] not in ("count",
-                                                                                              "count_distinct"):
+        if (
+            col is not None
+            and col in cols
+            and cols[col][1]
+            and cols[col][0] == "VARCHAR"
+            and mea["agg"] not in ("count", "count_distinct")
+        ):
             alters[(model["table"], col)] = "DOUBLE"
 
 
-def _key_repairs(model: dict[str, Any], cols: Mapping[str, tuple[str, bool]], key_types: Mapping[str, str],
-                 alters: dict[tuple[str, str], str]) -> None:
+def _key_repairs(
+    model: dict[str, Any],
+    cols: Mapping[str, tuple[str, bool]],
+    key_types: Mapping[str, str],
+    alters: dict[tuple[str, str], str],
+) -> None:
     for ent in model.get("entities", []):
         col = plain_column(ent.get("expr"), ent["name"])
         wanted = key_types.get(ent["name"])
@@ -191,6 +214,7 @@ def _key_repairs(model: dict[str, Any], cols: Mapping[str, tuple[str, bool]], ke
 
 
 # -- key order of the written files -------------------------------------------------------------------------
+
 
 def alphabetical(result: DbtImport) -> DbtImport:
     """The import with every mapping's keys in alphabetical order, as workspace files have always listed them."""
@@ -207,6 +231,7 @@ def _sorted(value: Any) -> Any:
 
 # -- role tables ---------------------------------------------------------------------------------------------
 
+
 def _snake(label: str) -> str:
     """`PolicyHolder`, `Policy holder` → `policy_holder`."""
     spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", label)
@@ -220,8 +245,9 @@ def _role_labels(types: ColumnTypes, read: set[str], column: str, con: Any) -> d
         names = [c for c in cols if c.endswith("_name") and not cols[c][1]]
         if table in read or column not in cols or not names:
             continue
-        rows = con.execute(f'SELECT CAST("{column}" AS VARCHAR), CAST("{names[0]}" AS VARCHAR) FROM "{table}"'
-                           ).fetchall()
+        rows = con.execute(
+            f'SELECT CAST("{column}" AS VARCHAR), CAST("{names[0]}" AS VARCHAR) FROM "{table}"'
+        ).fetchall()
         labels = {str(code): str(name) for code, name in rows if code is not None and name is not None}
         if len(labels) == len(rows):
             return labels
@@ -255,8 +281,9 @@ def split_roles(result: DbtImport, database: Path, max_roles: int = 12) -> tuple
     models = [m for f in result.files for m in f.content.get("semantic_models", [])]
     con = duckdb.connect(str(database), read_only=True)
     try:
-        ctx = _RoleContext(types, {m["table"] for m in models if m.get("table")}, {m["name"] for m in models}, con,
-                           max_roles)
+        ctx = _RoleContext(
+            types, {m["table"] for m in models if m.get("table")}, {m["name"] for m in models}, con, max_roles
+        )
         changes: list[str] = []
         files = []
         for f in result.files:
@@ -278,32 +305,47 @@ def _split_model(model: dict[str, Any], ctx: _RoleContext) -> tuple[list[dict[st
     """One model's role models (its repeating key demoted in place) and the change in words."""
     before = [e["type"] for e in model.get("entities", [])]
     split = _split_one(model, ctx.types.get(model.get("table", ""), {}), ctx)
-    demoted = [e["name"] for kind, e in zip(before, model.get("entities", []), strict=True) if kind != e["type"]]
+    demoted = [
+        e["name"] for kind, e in zip(before, model.get("entities", []), strict=True) if kind != e["type"]
+    ]
     if split:
         roles = ", ".join(m["name"] for m, _code in split)
-        return [m for m, _code in split], [f"{model['name']}: entity '{demoted[0]}' repeats once per "
-                                           f"{split[0][1]}; made foreign, with one model per role: {roles}"]
+        return [m for m, _code in split], [
+            f"{model['name']}: entity '{demoted[0]}' repeats once per "
+            f"{split[0][1]}; made foreign, with one model per role: {roles}"
+        ]
     if demoted:
-        return [], [f"{model['name']}: primary entity '{demoted[0]}' repeats in {model['table']}; made foreign so "
-                    "that joining to it cannot repeat rows"]
+        return [], [
+            f"{model['name']}: primary entity '{demoted[0]}' repeats in {model['table']}; made foreign so "
+            "that joining to it cannot repeat rows"
+        ]
     return [], []
 
 
-def _split_one(model: dict[str, Any], cols: Mapping[str, tuple[str, bool]],
-               ctx: _RoleContext) -> list[tuple[dict[str, Any], str]]:
+def _split_one(
+    model: dict[str, Any], cols: Mapping[str, tuple[str, bool]], ctx: _RoleContext
+) -> list[tuple[dict[str, Any], str]]:
     """The role models of one model with their code column (and its key demoted), or [] when not a role table."""
     primaries = [e for e in model.get("entities", []) if e["type"] == "primary"]
     key = plain_column(primaries[0].get("expr"), primaries[0]["name"]) if len(primaries) == 1 else None
     if key is None or key not in cols or cols[key][1]:
         return []
-    total, distinct = ctx.con.execute(f'SELECT COUNT(*), COUNT(DISTINCT "{key}") FROM "{model["table"]}"'
-                                      ).fetchall()[0]
+    total, distinct = ctx.con.execute(
+        f'SELECT COUNT(*), COUNT(DISTINCT "{key}") FROM "{model["table"]}"'
+    ).fetchall()[0]
     if total == distinct:
         return []
-    categorical = [c for d in model.get("dimensions", []) if d["type"] == "categorical"
-                   for c in [plain_column(d.get("expr"), d["name"])] if c is not None]
+    categorical = [
+        c
+        for d in model.get("dimensions", [])
+        if d["type"] == "categorical"
+        for c in [plain_column(d.get("expr"), d["name"])]
+        if c is not None
+    ]
     codes = [c for c in categorical if c in cols and c != key]
-    labelled = {c: labels for c in dict.fromkeys(codes) if (labels := _role_labels(ctx.types, ctx.read, c, ctx.con))}
+    labelled = {
+        c: labels for c in dict.fromkeys(codes) if (labels := _role_labels(ctx.types, ctx.read, c, ctx.con))
+    }
     primaries[0]["type"] = "foreign"  # not unique in the data: joining to it as one-to-one would repeat rows
     # a column whose codes a lookup table names is the role; the other column is who plays it
     for code, labels in labelled.items():
@@ -311,8 +353,10 @@ def _split_one(model: dict[str, Any], cols: Mapping[str, tuple[str, bool]],
         values = _role_values(model["table"], key, code, total, ctx) if len(others) == 1 else None
         if values is not None and set(values) <= set(labels):
             player = others.pop()
-            return [(_role_model(model, primaries[0], code, value, labels, player, cols, ctx.taken), code)
-                     for value in values]
+            return [
+                (_role_model(model, primaries[0], code, value, labels, player, cols, ctx.taken), code)
+                for value in values
+            ]
     return []
 
 
@@ -320,16 +364,28 @@ def _role_values(table: str, key: str, code: str, total: int, ctx: _RoleContext)
     """The codes of a role column, or None unless each (key, code) pair is unique, none is NULL and few."""
     roles, pairs, nulls = ctx.con.execute(
         f'SELECT COUNT(DISTINCT "{code}"), COUNT(DISTINCT ("{key}", "{code}")), COUNT(*) - COUNT("{code}") '
-        f'FROM "{table}"').fetchall()[0]
+        f'FROM "{table}"'
+    ).fetchall()[0]
     if pairs != total or nulls or roles > ctx.max_roles:
         return None
-    return [str(r[0]) for r in ctx.con.execute(
-        f'SELECT DISTINCT CAST("{code}" AS VARCHAR) FROM "{table}" ORDER BY 1').fetchall()]
+    return [
+        str(r[0])
+        for r in ctx.con.execute(
+            f'SELECT DISTINCT CAST("{code}" AS VARCHAR) FROM "{table}" ORDER BY 1'
+        ).fetchall()
+    ]
 
 
-def _role_model(model: Mapping[str, Any], primary: Mapping[str, Any], code: str, value: str,
-                labels: Mapping[str, str], player: str, cols: Mapping[str, tuple[str, bool]],
-                taken: set[str]) -> dict[str, Any]:
+def _role_model(
+    model: Mapping[str, Any],
+    primary: Mapping[str, Any],
+    code: str,
+    value: str,
+    labels: Mapping[str, str],
+    player: str,
+    cols: Mapping[str, tuple[str, bool]],
+    taken: set[str],
+) -> dict[str, Any]:
     """The model of the rows whose `code` is `value`, where the key is unique (`taken` gets its name)."""
     table = model["table"]
     label = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", labels.get(value, value))
@@ -343,6 +399,13 @@ def _role_model(model: Mapping[str, Any], primary: Mapping[str, Any], code: str,
         "sql": exp.select("*").from_(table).where(where).sql(),
         "description": f"The {table} rows whose {code} is {value} ({label}): one per {primary['name']}.",
         "entities": [dict(primary, type="primary")],
-        "dimensions": [{"name": role, "type": "categorical", "expr": player, "label": label,
-                        "description": f"{player} of the {label.lower()} ({code} = {value})"}],
+        "dimensions": [
+            {
+                "name": role,
+                "type": "categorical",
+                "expr": player,
+                "label": label,
+                "description": f"{player} of the {label.lower()} ({code} = {value})",
+            }
+        ],
     }

@@ -42,15 +42,23 @@ def write_import(result: DbtImport, out_dir: str | Path) -> list[Path]:
     return written
 
 
-def build_from_dbt(name: str, dbt_dir: str | Path, data_dir: str | Path,
-                   ref_map: str | Path | Mapping[str, str] | None = None, replace: bool = False,
-                   settings: Settings | None = None, progress: Progress | None = None) -> DbtWorkspace:
+def build_from_dbt(
+    name: str,
+    dbt_dir: str | Path,
+    data_dir: str | Path,
+    ref_map: str | Path | Mapping[str, str] | None = None,
+    replace: bool = False,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+) -> DbtWorkspace:
     """Create a DuckDB-backed workspace from a dbt project and its seed CSVs, with the full report."""
     settings = settings or load_settings()
     result = import_dbt(dbt_dir, ref_map)  # read + convert: no database, no writes
     ws_dir = settings.workspaces_dir / name
     if (ws_dir / "workspace.yaml").exists() and not replace:
-        raise UserError(f"workspace '{name}' already exists at {ws_dir}", "pick another name or pass --replace")
+        raise UserError(
+            f"workspace '{name}' already exists at {ws_dir}", "pick another name or pass --replace"
+        )
     path, database = _create_workspace(name, result, replace, settings)
     load = _load_seeds(name, Path(data_dir), database, replace, settings, progress)
     fitted, changes = fit_to_warehouse(result, database)
@@ -76,13 +84,19 @@ def _create_workspace(name: str, result: DbtImport, replace: bool, settings: Set
     if model_dir.exists() and replace:
         shutil.rmtree(model_dir)
     write_import(result, model_dir)  # the workspace must name model files that exist
-    path = create_workspace(name, semantic_models=["semantic_models"], settings=settings, replace=replace,
-                            title=f"{name.replace('_', ' ').title()} (from dbt)")
+    path = create_workspace(
+        name,
+        semantic_models=["semantic_models"],
+        settings=settings,
+        replace=replace,
+        title=f"{name.replace('_', ' ').title()} (from dbt)",
+    )
     return path, duckdb_path_of(load_config(name, settings).warehouse_url)
 
 
-def _load_seeds(name: str, data_dir: Path, database: Path, replace: bool, settings: Settings,
-                progress: Progress | None) -> LoadReport:
+def _load_seeds(
+    name: str, data_dir: Path, database: Path, replace: bool, settings: Settings, progress: Progress | None
+) -> LoadReport:
     from datatruth.workspace.load_files import load_directory_csvs
 
     if replace and database.exists():
@@ -96,9 +110,14 @@ def _rewrite_models(result: DbtImport, model_dir: Path) -> None:
     write_import(result, model_dir)
 
 
-def create_from_dbt(name: str, dbt_dir: str | Path, data_dir: str | Path,
-                    ref_map: str | Path | Mapping[str, str] | None = None, replace: bool = False,
-                    settings: Settings | None = None) -> Path:
+def create_from_dbt(
+    name: str,
+    dbt_dir: str | Path,
+    data_dir: str | Path,
+    ref_map: str | Path | Mapping[str, str] | None = None,
+    replace: bool = False,
+    settings: Settings | None = None,
+) -> Path:
     """Create a DuckDB-backed workspace from a dbt project and its seed CSVs; return its workspace.yaml."""
     return build_from_dbt(name, dbt_dir, data_dir, ref_map, replace, settings).path
 
@@ -106,7 +125,9 @@ def create_from_dbt(name: str, dbt_dir: str | Path, data_dir: str | Path,
 def import_report(result: DbtImport) -> list[str]:
     """Readable lines summarising an import: counts, then each note."""
     models = sum(len(f.content.get("semantic_models", [])) for f in result.files)
-    lines = [f"{len(result.files)} file(s), {models} semantic model(s), {len(result.metric_names())} metric(s), "
-             f"{len(result.tables)} table(s)"]
+    lines = [
+        f"{len(result.files)} file(s), {models} semantic model(s), {len(result.metric_names())} metric(s), "
+        f"{len(result.tables)} table(s)"
+    ]
     lines += [f"note: {n}" for n in result.notes]
     return lines

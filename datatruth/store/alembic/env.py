@@ -13,8 +13,10 @@ connection = config.attributes.get("connection")
 if connection is None or context.is_offline_mode():
     # migrate() holds the cross-process lock that makes concurrent starts safe; a bare `alembic upgrade`
     # (or a --sql script) would run without it.
-    raise UserError("the metadata store is migrated by DataTruth itself",
-                    "open the store (datatruth.store.open_store) or call datatruth.store.migrations.migrate")
+    raise UserError(
+        "the metadata store is migrated by DataTruth itself",
+        "open the store (datatruth.store.open_store) or call datatruth.store.migrations.migrate",
+    )
 
 context.configure(
     connection=connection,

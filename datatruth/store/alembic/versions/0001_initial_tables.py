@@ -18,7 +18,8 @@ depends_on = None
 
 def upgrade() -> None:
     """Create the tables exactly as the hand-written migration 1 did (explicit, never from schema.py)."""
-    op.create_table("users",
+    op.create_table(
+        "users",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("username", sa.String(length=80), nullable=False),
         sa.Column("display_name", sa.String(length=200), nullable=False),
@@ -28,7 +29,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("username"),
     )
-    op.create_table("memberships",
+    op.create_table(
+        "memberships",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("workspace", sa.String(length=80), nullable=False),
         sa.Column("username", sa.String(length=80), nullable=False),
@@ -39,7 +41,8 @@ def upgrade() -> None:
         sa.UniqueConstraint("workspace", "username", name="uq_membership"),
     )
     op.create_index(op.f("ix_memberships_workspace"), "memberships", ["workspace"], unique=False)
-    op.create_table("audit_log",
+    op.create_table(
+        "audit_log",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("workspace", sa.String(length=80), nullable=False),
         sa.Column("username", sa.String(length=80), nullable=False),
@@ -51,7 +54,8 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_audit_log_at"), "audit_log", ["at"], unique=False)
     op.create_index(op.f("ix_audit_log_workspace"), "audit_log", ["workspace"], unique=False)
-    op.create_table("question_history",
+    op.create_table(
+        "question_history",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("workspace", sa.String(length=80), nullable=False),
         sa.Column("username", sa.String(length=80), nullable=False),
@@ -69,7 +73,8 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_question_history_at"), "question_history", ["at"], unique=False)
     op.create_index(op.f("ix_question_history_workspace"), "question_history", ["workspace"], unique=False)
-    op.create_table("feedback",
+    op.create_table(
+        "feedback",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("workspace", sa.String(length=80), nullable=False),
         sa.Column("username", sa.String(length=80), nullable=False),
@@ -82,7 +87,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index(op.f("ix_feedback_workspace"), "feedback", ["workspace"], unique=False)
-    op.create_table("learned_synonyms",
+    op.create_table(
+        "learned_synonyms",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("workspace", sa.String(length=80), nullable=False),
         sa.Column("term", sa.String(length=200), nullable=False),
@@ -94,7 +100,8 @@ def upgrade() -> None:
         sa.UniqueConstraint("workspace", "term", name="uq_synonym"),
     )
     op.create_index(op.f("ix_learned_synonyms_workspace"), "learned_synonyms", ["workspace"], unique=False)
-    op.create_table("verified_questions",
+    op.create_table(
+        "verified_questions",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("workspace", sa.String(length=80), nullable=False),
         sa.Column("question", sa.Text(), nullable=False),
@@ -104,8 +111,11 @@ def upgrade() -> None:
         sa.Column("at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.create_index(op.f("ix_verified_questions_workspace"), "verified_questions", ["workspace"], unique=False)
-    op.create_table("semantic_versions",
+    op.create_index(
+        op.f("ix_verified_questions_workspace"), "verified_questions", ["workspace"], unique=False
+    )
+    op.create_table(
+        "semantic_versions",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("workspace", sa.String(length=80), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
@@ -118,7 +128,8 @@ def upgrade() -> None:
         sa.UniqueConstraint("workspace", "version", name="uq_semantic_version"),
     )
     op.create_index(op.f("ix_semantic_versions_workspace"), "semantic_versions", ["workspace"], unique=False)
-    op.create_table("check_runs",
+    op.create_table(
+        "check_runs",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("workspace", sa.String(length=80), nullable=False),
         sa.Column("run_id", sa.String(length=40), nullable=False),
@@ -137,7 +148,8 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_check_runs_run_id"), "check_runs", ["run_id"], unique=False)
     op.create_index(op.f("ix_check_runs_workspace"), "check_runs", ["workspace"], unique=False)
-    op.create_table("schema_versions",
+    op.create_table(
+        "schema_versions",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("workspace", sa.String(length=80), nullable=False),
         sa.Column("table_name", sa.String(length=200), nullable=False),
@@ -152,7 +164,8 @@ def upgrade() -> None:
         sa.UniqueConstraint("workspace", "table_name", "version", name="uq_schema_version"),
     )
     op.create_index(op.f("ix_schema_versions_workspace"), "schema_versions", ["workspace"], unique=False)
-    op.create_table("incidents",
+    op.create_table(
+        "incidents",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("workspace", sa.String(length=80), nullable=False),
         sa.Column("source", sa.String(length=20), nullable=False),
@@ -172,7 +185,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index(op.f("ix_incidents_workspace"), "incidents", ["workspace"], unique=False)
-    op.create_table("incident_events",
+    op.create_table(
+        "incident_events",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("workspace", sa.String(length=80), nullable=False),
         sa.Column("incident_id", sa.Integer(), nullable=False),
@@ -186,7 +200,8 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_incident_events_incident_id"), "incident_events", ["incident_id"], unique=False)
     op.create_index(op.f("ix_incident_events_workspace"), "incident_events", ["workspace"], unique=False)
-    op.create_table("webhook_deliveries",
+    op.create_table(
+        "webhook_deliveries",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("workspace", sa.String(length=80), nullable=False),
         sa.Column("incident_id", sa.Integer(), nullable=True),
@@ -198,8 +213,11 @@ def upgrade() -> None:
         sa.Column("at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.create_index(op.f("ix_webhook_deliveries_workspace"), "webhook_deliveries", ["workspace"], unique=False)
-    op.create_table("slow_snapshots",
+    op.create_index(
+        op.f("ix_webhook_deliveries_workspace"), "webhook_deliveries", ["workspace"], unique=False
+    )
+    op.create_table(
+        "slow_snapshots",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("workspace", sa.String(length=80), nullable=False),
         sa.Column("source", sa.String(length=40), nullable=False),
@@ -208,7 +226,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index(op.f("ix_slow_snapshots_workspace"), "slow_snapshots", ["workspace"], unique=False)
-    op.create_table("slow_classes",
+    op.create_table(
+        "slow_classes",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("workspace", sa.String(length=80), nullable=False),
         sa.Column("snapshot_id", sa.Integer(), nullable=False),
@@ -225,7 +244,8 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_slow_classes_snapshot_id"), "slow_classes", ["snapshot_id"], unique=False)
     op.create_index(op.f("ix_slow_classes_workspace"), "slow_classes", ["workspace"], unique=False)
-    op.create_table("slow_samples",
+    op.create_table(
+        "slow_samples",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("workspace", sa.String(length=80), nullable=False),
         sa.Column("class_id", sa.Integer(), nullable=False),

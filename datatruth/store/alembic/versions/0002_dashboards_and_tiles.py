@@ -17,7 +17,8 @@ depends_on = None
 
 def upgrade() -> None:
     """Create the tables exactly as the hand-written migration 2 did (explicit, never from schema.py)."""
-    op.create_table("dashboards",
+    op.create_table(
+        "dashboards",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("workspace", sa.String(length=80), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
@@ -28,7 +29,8 @@ def upgrade() -> None:
         sa.UniqueConstraint("workspace", "name", name="uq_dashboard"),
     )
     op.create_index(op.f("ix_dashboards_workspace"), "dashboards", ["workspace"], unique=False)
-    op.create_table("tiles",
+    op.create_table(
+        "tiles",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("workspace", sa.String(length=80), nullable=False),
         sa.Column("dashboard_id", sa.Integer(), nullable=False),

@@ -17,7 +17,8 @@ depends_on = None
 
 def upgrade() -> None:
     """Create the tables exactly as the hand-written migration 3 did (explicit, never from schema.py)."""
-    op.create_table("proposals",
+    op.create_table(
+        "proposals",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("workspace", sa.String(length=80), nullable=False),
         sa.Column("kind", sa.String(length=30), nullable=False),
