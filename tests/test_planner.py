@@ -151,6 +151,10 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             "revenue not from the South region in 2025",
             "the brand with the most units sold last quarter",
         ],
+        "days counted from Thanksgiving; 'average' before a metric that is an average": [
+            "what was our revenue on Black Friday 2025",
+            "average basket size by channel",
+        ],
         "a negation before a light verb ('not placed online')": [
             "number of orders in 2025 not placed online",
         ],

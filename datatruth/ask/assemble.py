@@ -1109,6 +1109,9 @@ class _Builder:
                 continue  # "average revenue per customer": read with the per-entity ratio below
             if target.kind == "metric" and function in ("sum", "count"):
                 continue
+            if target.kind == "metric" and function == "avg" and not additive(self.layer, target.targets[0]):
+                self.place(a.start, a.end)  # "average basket size": the metric already is an average
+                continue
             self.problems.append(
                 f"'{a.phrase}' of {target.phrase} is not something I can compute "
                 f"({target.phrase} is already a {self._kind_word(target)})"

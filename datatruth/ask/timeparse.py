@@ -585,7 +585,8 @@ def _day_range(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
     return _Hit(TimeRange(start, last + dt.timedelta(days=1), label, "day"))
 
 
-# named days of the calendar (fixed dates, and US Thanksgiving: the fourth Thursday of November)
+# named days of the calendar: fixed dates, and days counted from US Thanksgiving (the fourth Thursday of
+# November)
 _NAMED_DAYS = {
     "christmas day": (12, 25),
     "christmas": (12, 25),
@@ -600,26 +601,27 @@ _NAMED_DAYS = {
     "independence day": (7, 4),
     "the fourth of july": (7, 4),
     "fourth of july": (7, 4),
-    "thanksgiving": (11, 0),
-    "thanksgiving day": (11, 0),
 }
+_AFTER_THANKSGIVING = {"thanksgiving": 0, "thanksgiving day": 0, "black friday": 1, "cyber monday": 4}
 
 
 _NAMED_DAY_NAMES = "|".join(
-    re.escape(n).replace(r"\ ", r"\s+") for n in sorted(_NAMED_DAYS, key=len, reverse=True)
+    re.escape(n).replace(r"\ ", r"\s+")
+    for n in sorted([*_NAMED_DAYS, *_AFTER_THANKSGIVING], key=len, reverse=True)
 )
 
 
 def _named_day(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
     """ "Christmas Day 2013", "on Halloween": that one day (the most recent one when no year is given)."""
-    month, day = _NAMED_DAYS[re.sub(r"\s+", " ", m.group("name").replace("’", "'"))]
+    name = re.sub(r"\s+", " ", m.group("name").replace("’", "'"))
     year = int(m.group("hy")) if m.group("hy") else today.year
 
     def on(y: int) -> dt.date:
-        if day:
-            return dt.date(y, month, day)
-        first = dt.date(y, month, 1)
-        return first + dt.timedelta(days=(3 - first.weekday()) % 7 + 21)  # the fourth Thursday
+        if name in _NAMED_DAYS:
+            return dt.date(y, *_NAMED_DAYS[name])
+        first = dt.date(y, 11, 1)
+        thanksgiving = first + dt.timedelta(days=(3 - first.weekday()) % 7 + 21)  # the fourth Thursday
+        return thanksgiving + dt.timedelta(days=_AFTER_THANKSGIVING[name])
 
     start = on(year)
     if not m.group("hy") and start > today:
