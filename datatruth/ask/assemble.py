@@ -18,7 +18,7 @@ from datatruth.ask.interpret import dimension_label
 from datatruth.ask.reading import Draft, NumberSpan, Pick, PlanningContext, additive, number_of
 from datatruth.ask.timeparse import TimeHit, combine_ranges, period_start, shift
 from datatruth.ask.value_index import ValueCandidate
-from datatruth.ask.vocabulary import entity_words, normalize, tokens
+from datatruth.ask.vocabulary import entity_words, normalize, plural, tokens
 from datatruth.errors import InternalError, present
 from datatruth.semantic.model import (
     METRIC_TIME,
@@ -1170,6 +1170,8 @@ class _Builder:
         for p in list(self.picks):
             if p.kind != "metric" or p.start < 2 or not additive(self.layer, p.targets[0]):
                 continue
+            if p.start - 1 in self.placed or any(p.end <= s.start <= p.end + 2 for s in d.numbers):
+                continue  # "with a premium above 10,000": the number says how much
             k = p.start - 1
             if (
                 d.lower(k) not in ("a", "an", "any")
@@ -3703,7 +3705,7 @@ def _year_like(qd: QualifiedDimension) -> bool:
 
 
 def _plural(phrase: str) -> str:
-    return phrase if phrase.endswith("s") else phrase + "s"
+    return plural(phrase)
 
 
 def _describe_phrasing(ph: Phrasing) -> str:

@@ -35,7 +35,7 @@ from datatruth.ask.readers import (
 )
 from datatruth.ask.reading import Draft, PlanningContext
 from datatruth.ask.value_index import MAX_DISTINCT, ValueIndex, load_or_build
-from datatruth.ask.vocabulary import Vocabulary, build_vocabulary, split_words
+from datatruth.ask.vocabulary import Vocabulary, build_vocabulary, plural, split_words
 from datatruth.errors import PlanningError, UserError
 from datatruth.semantic.model import SemanticLayer
 from datatruth.semantic.plan import QueryPlan
@@ -320,7 +320,7 @@ def _entity_words(ctx: PlanningContext, entity: str) -> str:
     model = ctx.layer.entity_model(entity)
     owner = model.primary_entity if model is not None else None
     title = owner.title if owner is not None and owner.name == entity else entity.replace("_", " ")
-    return title.lower() + ("s" if not title.endswith("s") else "")
+    return plural(title.lower())
 
 
 def _tidy(text: str) -> str:

@@ -89,6 +89,20 @@ during since until till before after ago did done break breakdown split grouped 
 )
 
 
+def plural(phrase: str) -> str:
+    """The plural of a name's last word, for readings ("number of policies", "number of flights")."""
+    head, _, last = phrase.rpartition(" ")
+    if last.endswith("s") or not last:
+        return phrase
+    if last.endswith("y") and last[-2:-1] not in ("a", "e", "i", "o", "u"):
+        last = last[:-1] + "ies"
+    elif last.endswith(("x", "ch", "sh")):
+        last += "es"
+    else:
+        last += "s"
+    return f"{head} {last}" if head else last
+
+
 def singular(word: str) -> str:
     """A crude but stable singular of one lower-case word (applied to questions and vocabulary alike)."""
     if len(word) <= 3 or not word.isalpha():
