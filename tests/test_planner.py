@@ -221,6 +221,11 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             "what share of flights were cancelled in each month",
             "what share of flights were late",
         ],
+        "a misspelt word that changes a number, one edit away, named in the reading": [
+            "medain air time",
+            "highst departure delay by carrier",
+            "how mny flights in decmber",
+        ],
         "ranges of days, weeks of a month and named days": [
             "how many flights were there from July 1 to July 7?",
             "flights from 1 to 7 July by origin",
@@ -409,6 +414,9 @@ UNANSWERABLE: dict[str, dict[str, list[str]]] = {
         ],
         "a unit the answer does not come in ('delay in hours' is kept in minutes)": [
             "average departure delay in hours",
+        ],
+        "a misspelt function word is never corrected into meaning ('pilot' is not 'plot')": [
+            "flights by pilot",
         ],
         "an ordinal is never read as a name ('first' is not 'frost')": [
             "flights in the first hour of July",

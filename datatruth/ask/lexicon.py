@@ -87,6 +87,17 @@ class Lexicon:
             out |= {w for phrase, _ in pairs for w in phrase}
         return frozenset(out)
 
+    @property
+    def meaningful(self) -> frozenset[str]:
+        """Words of the lists that change a number (aggregates, rankings, comparators, negations, 'vs'): a
+        misspelling of one is worth correcting; a misspelt function word is not (it may be a content word)."""
+        out = set(self.high | self.low | self.distinct_words)
+        for groups in (self.negations, self.versus):
+            out |= {w for phrase in groups for w in phrase}
+        for pairs in (self.aggregates, self.comparators):
+            out |= {w for phrase, _ in pairs for w in phrase}
+        return frozenset(w for w in out if len(w) >= 4 and w.isalpha())
+
     def starts(self, words: list[str], i: int, phrases: Iterable[tuple[str, ...]]) -> tuple[str, ...] | None:
         """The first phrase (longest first) that the words starting at i spell, or None."""
         for phrase in phrases:

@@ -29,6 +29,7 @@ from datatruth.ask.readers import (
     read_numbers,
     read_ranking,
     read_share_and_growth,
+    read_spelling,
     read_time,
     runs,
     unplaced,
@@ -63,6 +64,7 @@ _LOW_METHODS = ("partial", "phonetic", "meaning", "fuzzy", "corrected")
 Stage = Callable[[Draft, PlanningContext], Draft]
 STAGES: tuple[tuple[str, Stage], ...] = (
     ("time", read_time),  # first: time words inside a definition ("refunds paid in 2025") are the question's
+    ("spelling", read_spelling),
     ("definitions", read_definitions),
     ("numbers", read_numbers),
     ("ranking", read_ranking),
@@ -116,7 +118,8 @@ def low_confidence(plan: QueryPlan) -> tuple[Any, ...]:
     return tuple(
         e
         for e in plan.evidence
-        if e.kind in ("metric", "dimension", "filter") and (e.score < 0.85 or e.method in _LOW_METHODS)
+        if e.kind in ("metric", "dimension", "filter", "word")
+        and (e.score < 0.85 or e.method in _LOW_METHODS)
     )
 
 

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
+from rapidfuzz.distance import DamerauLevenshtein
+
 from datatruth.ask.reading import (
     AggWord,
     Definition,
@@ -25,7 +27,7 @@ from datatruth.ask.reading import (
     number_of,
 )
 from datatruth.ask.timeparse import parse_time
-from datatruth.ask.vocabulary import STOP_WORDS, normalize
+from datatruth.ask.vocabulary import NEVER_CORRECTED, STOP_WORDS, normalize, singular
 from datatruth.errors import PlanningError
 from datatruth.semantic.model import METRIC_TIME
 from datatruth.semantic.plan import AdhocMetric, Evidence, FilteredInput
@@ -417,6 +419,35 @@ def _metric_named(ctx: PlanningContext, phrase: str) -> str | None:
     full = [m for m in matches if m.start == 0 and m.end == len(words) and m.score >= 0.85]
     targets = {m.term.target for m in full}
     return targets.pop() if len(targets) == 1 else None
+
+
+# -- spelling -----------------------------------------------------------------------------------------------
+
+
+def read_spelling(d: Draft, ctx: PlanningContext) -> Draft:
+    """A misspelt word that changes a number ("medain", "highst", "avrage") read as that word, one edit away and
+    named in the reading ("reading 'medain' as median"); names of the model are corrected by `read_names`."""
+    lex = ctx.lexicon
+    targets = sorted(lex.meaningful)
+    words = list(d.words)
+    notes = []
+    for i, w in enumerate(d.words):
+        low = w.lower
+        if d.used[i] or len(low) < 3 or not low.isalpha() or low in lex.words or w.norm in lex.words:
+            continue
+        if low in ctx.vocabulary.words or w.norm in ctx.vocabulary.words or ctx.values.is_value_word(w.norm):
+            continue
+        named = ctx.vocabulary.correct(low)
+        if low in NEVER_CORRECTED or (named is not None and named.becomes not in lex.words):
+            continue  # a misspelt name of the model is read_names' to correct
+        near = [
+            t for t in targets if t[0] == low[0] and DamerauLevenshtein.distance(low, t, score_cutoff=1) <= 1
+        ]
+        if len(near) != 1:
+            continue
+        words[i] = replace(w, lower=near[0], norm=singular(near[0]))
+        notes.append(Evidence(w.raw, "word", near[0], 0.8, "corrected"))
+    return replace(d, words=tuple(words)).note(*notes) if notes else d
 
 
 # -- time ---------------------------------------------------------------------------------------------------
