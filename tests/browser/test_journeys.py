@@ -363,7 +363,7 @@ def test_admin_health(app: RunningApp, app_env: AppEnv, new_page: Any) -> None:
     _open(page, "Admin")
     page.get_by_role("tab", name="Health").click()
     page.get_by_role("button", name="Check system health").click()
-    page.get_by_text("schema version").first.wait_for()
+    page.get_by_text("schema revision").first.wait_for()
     wait_idle(page)
     body = page.inner_text("body")
     assert "metadata store — ok" in body and "warehouse — ok" in body, body[-800:]
