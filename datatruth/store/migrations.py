@@ -98,12 +98,16 @@ def shipped_head() -> str:
 
 
 def _stored_revision(engine: sa.Engine) -> str | None:
-    """The store's revision read with one query, or None (no version table yet, or no row)."""
-    with engine.connect() as conn:
-        if not sa.inspect(conn).has_table(VERSION_TABLE):
-            return None
-        table = sa.table(VERSION_TABLE, sa.column("version_num", sa.String))
-        found = conn.execute(sa.select(table.c.version_num)).scalars().all()
+    """The store's revision read with one query, or None (no version table yet, no row, or the store busy with
+    another process's migration: `migrate` then takes the careful, locked path)."""
+    try:
+        with engine.connect() as conn:
+            if not sa.inspect(conn).has_table(VERSION_TABLE):
+                return None
+            table = sa.table(VERSION_TABLE, sa.column("version_num", sa.String))
+            found = conn.execute(sa.select(table.c.version_num)).scalars().all()
+    except sa.exc.OperationalError:
+        return None  # e.g. SQLite's "database is locked" while another process commits its revisions
     return found[0] if len(found) == 1 else None
 
 
