@@ -71,6 +71,9 @@ def steps(ws: Any, store: Any, modules: tuple[str, ...] = ()) -> tuple[Step, ...
 
     out = [
         Step("opening the warehouse", lambda: ws.warehouse.run("SELECT 1", row_cap=1)),
+        # the SQLAlchemy engine is built on first use (the CLI's JSON path never needs it); the app's quality
+        # profiles, catalogue and column masking do, so the app builds it here rather than on a first visit
+        Step("connecting the warehouse's SQL toolkit", lambda: ws.warehouse.engine),
         Step("activating the semantic model", layer),
         Step("building the planner and its value index", planner),
         Step("compiling a first query", first_query),
