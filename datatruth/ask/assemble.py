@@ -1170,7 +1170,7 @@ class _Builder:
         for p in list(self.picks):
             if p.kind != "metric" or p.start < 2 or not additive(self.layer, p.targets[0]):
                 continue
-            if p.start - 1 in self.placed or any(p.end <= s.start <= p.end + 2 for s in d.numbers):
+            if p.start - 1 in self.placed or self._number_follows(p):
                 continue  # "with a premium above 10,000": the number says how much
             k = p.start - 1
             if (
@@ -1194,7 +1194,7 @@ class _Builder:
                 continue
             own = p.targets if p.kind == "dimension" else ()
             columns = [t for t in (*own, *p.alt("dimension")) if not is_yes_no(self.ctx, t)]
-            if not columns or any(p.end <= s.start <= p.end + 2 for s in d.numbers):
+            if not columns or self._number_follows(p):
                 continue  # "had a departure delay of at least 90 minutes": the number says which
             k = p.start - 1
             qualifier = d.lower(k) if d.lower(k) in _PRESENT_WORDS or d.lower(k) in _SIGN_WORDS else None
@@ -1833,9 +1833,16 @@ class _Builder:
         if p.kind == "dimension":
             dim = p.targets[0]
             return None if self.layer.dimension(dim).dimension.is_time else dim
-        entity = p.targets[0] if p.kind == "entity" else p.alt("entity")[0]
+        return self._code_column(p.targets[0] if p.kind == "entity" else p.alt("entity")[0])
+
+    def _code_column(self, entity: str) -> str | None:
+        """The column a code written after an entity's word is a value of: its identifying column, else its key."""
         keys = self.layer.entity_keys(entity)
         return identifying_dimension(self.layer, entity) or (keys[0] if len(keys) == 1 else None)
+
+    def _number_follows(self, p: Pick) -> bool:
+        """True when a number starts right after a pick ("a premium above 10,000"): the number says how much."""
+        return any(p.end <= s.start <= p.end + 2 for s in self.d.numbers)
 
     def values(self) -> None:
         self._merge_adjacent_values()
@@ -2108,8 +2115,7 @@ class _Builder:
             for term in self.ctx.vocabulary.lookup(normalize(d.text(p.start, cut))):
                 if term.kind != "entity":
                     continue
-                keys = self.layer.entity_keys(term.target)
-                dim = identifying_dimension(self.layer, term.target) or (keys[0] if len(keys) == 1 else None)
+                dim = self._code_column(term.target)
                 if dim is not None and all(reaches(self.ctx, m, dim) for m in models):
                     return {dim: [ValueCandidate(dim, d.text(cut, p.end))]}
         return {}
