@@ -199,6 +199,7 @@ def test_ask_shows_its_reading_above_the_numbers_and_a_refusal_offers_choices(
     choice = refusal.get_by_role("button", name="revenue by channel")
     choice.wait_for()
     screenshot(page, "journey-ask-refusal-choices")
+    wait_idle(page)  # a click while the script still runs can be lost in the rerun
     choice.click()
     wait_idle(page, timeout_ms=120_000)
     page.get_by_text("Revenue by sales channel").first.wait_for(timeout=60_000)
