@@ -393,6 +393,12 @@ def exp_avg_quantity(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame({"product__category": g.index, "quantity_avg": g.values})
 
 
+def exp_avg_unit_price(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    items = _items(d)
+    g = (items["amount"] / items["quantity"]).groupby(items["category"]).mean()
+    return pd.DataFrame({"product__category": g.index, "unit_price_avg": g.values})
+
+
 def exp_condition(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     counts = d["orders"].groupby("customer_id")["order_id"].nunique()
     keep = set(counts[counts > 6].index)
@@ -716,6 +722,23 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[dict[str, pd.DataFrame]], pd.Da
             "aggregates": [{"name": "quantity_avg", "function": "avg", "dimension": "item__quantity"}],
         },
         exp_avg_quantity,
+    ),
+    # an aggregate of each row's ratio of two columns ("average price per unit, where price per unit is
+    # amount divided by quantity"); a zero divisor would give NULL, which the average skips
+    "aggregate_row_ratio": (
+        {
+            "metrics": [],
+            "dimensions": ["product__category"],
+            "aggregates": [
+                {
+                    "name": "unit_price_avg",
+                    "function": "avg",
+                    "dimension": "item__amount",
+                    "divided_by": "item__quantity",
+                }
+            ],
+        },
+        exp_avg_unit_price,
     ),
     # a condition on a metric per member, compiled as a semi-join over the same filters and time
     "condition_on_metric": (

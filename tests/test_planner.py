@@ -279,6 +279,14 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             "routes with fewer than 10 flights in December",
             "which routes from Newark had more than 4,000 flights",
         ],
+        "a figure worked out row by row, defined in the question, then combined": [
+            "average of miles per minute by origin, where miles per minute is distance divided by air time",
+            "median minutes per mile for JetBlue, where minutes per mile = air time divided by distance",
+        ],
+        "the quantity and unit of a column restated before it": [
+            "median distance in miles of the flight by carrier",
+            "the average temperature in degrees of the weather at JFK",
+        ],
         "regression (questions of the first planner)": [
             "flights by carrier",
             "worst 5 airlines by on-time rate",
@@ -370,6 +378,9 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
 # Questions that must be refused, each with an interpretation so far and at least one choice that plans.
 UNANSWERABLE: dict[str, dict[str, list[str]]] = {
     "retail": {
+        "a count word before an amount of money": [
+            "how many revenue did we get in 2025",
+        ],
         "an average divided by a total means nothing": [
             "average order value per unit sold by category",
         ],
@@ -409,6 +420,9 @@ UNANSWERABLE: dict[str, dict[str, list[str]]] = {
         ],
     },
     "flights": {
+        "a figure worked out row by row with no way to combine the rows": [
+            "miles per minute by origin, where miles per minute is distance divided by air time",
+        ],
         "one word of a path-like value names no value ('Pacific' is not 'Pacific/Honolulu')": [
             "average arrival delay of flights to the Pacific zone",
         ],

@@ -86,7 +86,7 @@ class Answer:
             "sql": self.sql,
             "plan": self.plan.to_dict() if self.plan else None,
             "columns": [c.name for c in self.columns],
-            "rows": frame_rows(self.frame),
+            "rows": _years_as_years(frame_rows(self.frame), self.columns),
             "row_count": self.row_count,
             "cached": self.cached,
             "elapsed_ms": round(self.elapsed_ms, 3),
@@ -129,6 +129,19 @@ def json_value(value: Any) -> Any:
     if isinstance(value, bytes):
         return value.hex()
     return value
+
+
+def _years_as_years(rows: list[list[Any]], columns: tuple[ColumnInfo, ...]) -> list[list[Any]]:
+    """Rows with each period of a yearly time column as its year ("2025"), the way people write a year."""
+    # A yearly period is stored as its first day; "2025-01-01" reads as one day, not as the year.
+    yearly = [i for i, c in enumerate(columns) if c.role == "time" and c.name.endswith("__year")]
+    if not yearly:
+        return rows
+    for row in rows:
+        for i in yearly:
+            if i < len(row) and isinstance(row[i], str) and len(row[i]) >= 10 and row[i][4] == "-":
+                row[i] = row[i][:4]
+    return rows
 
 
 def frame_rows(frame: pd.DataFrame | Rows) -> list[list[Any]]:

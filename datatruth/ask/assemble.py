@@ -15,7 +15,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from datatruth.ask.interpret import dimension_label
-from datatruth.ask.reading import Draft, NumberSpan, Pick, PlanningContext, additive, number_of
+from datatruth.ask.reading import (
+    AggWord,
+    Definition,
+    Draft,
+    NumberSpan,
+    Pick,
+    PlanningContext,
+    additive,
+    is_numeric,
+    metric_unit,
+    number_of,
+)
 from datatruth.ask.timeparse import TimeHit, combine_ranges, period_start, shift
 from datatruth.ask.value_index import ValueCandidate
 from datatruth.ask.vocabulary import entity_words, normalize, plural, tokens
@@ -163,12 +174,6 @@ def _distance(ctx: PlanningContext, dimension: str, models: Sequence[str]) -> in
             path = ctx.graph.path(model, target)
             total += len(path.steps) if path else 99
     return total
-
-
-def is_numeric(ctx: PlanningContext, dimension: str) -> bool:
-    """True when a dimension holds numbers (declared with a unit, or numbers seen in the warehouse)."""
-    qd = ctx.layer.dimension(dimension)
-    return bool(qd.dimension.unit) or ctx.values.numeric.get(dimension, "bool") != "bool"
 
 
 def is_yes_no(ctx: PlanningContext, dimension: str) -> bool:
@@ -456,6 +461,9 @@ class _Builder:
     def definitions(self) -> None:
         d = self.d
         for definition in d.definitions:
+            if definition.ratio is not None:
+                self._defined_ratio(definition)
+                continue
             metric = AdhocMetric(definition.name, definition.expr, definition.filtered)
             self.defined[definition.name] = metric
             self.notes.append(
@@ -483,6 +491,79 @@ class _Builder:
             self.adhoc.append(metric)
             if not found:
                 self.notes.append(Evidence(definition.label, "other", "computed as defined", 1.0, "defined"))
+
+    def _defined_ratio(self, definition: Definition) -> None:
+        """ "the average of firefighters per mile, where firefighters per mile = number of firefighters divided by
+        miles to the nearest fire station": the aggregate word before the defined name takes each row's ratio."""
+        assert definition.ratio is not None  # narrows the type only
+        d = self.d
+        words = tokens(definition.label)
+        norms = [w.norm for w in d.words]
+        uses = [
+            i
+            for i in range(len(norms) - len(words) + 1)
+            if norms[i : i + len(words)] == words and not definition.start <= i < definition.end
+        ]
+        word = next(
+            (
+                a
+                for a in d.aggs
+                for i in uses
+                if a.end <= i and all(d.lower(k) in ("of", "the", "a") for k in range(a.end, i))
+            ),
+            None,
+        )
+        top, bottom = definition.ratio
+        shown = f"{dimension_label(self.layer, top)} ÷ {dimension_label(self.layer, bottom)}"
+        self.notes.append(
+            Evidence(
+                definition.phrase, "metric", f"{definition.label} = {shown}", 1.0, "defined in the question"
+            )
+        )
+        for i in uses:
+            self.place(i, i + len(words))
+            self.picks = [p for p in self.picks if p.end <= i or p.start >= i + len(words)]
+        word = word or self._aggregate_word_before(uses)
+        if word is None or word.function in ("count", "count_distinct"):
+            self.problems.append(
+                f"{definition.label} is worked out row by row; say how to combine the rows "
+                f"(the average, median, smallest or largest {definition.label})"
+            )
+            if uses and word is None:
+                first = uses[0]
+                self.rewrites.append(d.replaced(first, first + 1, f"the average {d.words[first].raw}"))
+            return
+        self.place(word.start, word.end)
+        self.d = replace(self.d, aggs=tuple(a for a in self.d.aggs if a != word))
+        self.aggregates.append(
+            Aggregate(
+                definition.name,
+                word.function,
+                top,
+                None,
+                0.5 if word.function == "median" else None,
+                f"{_FUNCTION_LABEL[word.function]} {definition.label} ({shown})",
+                bottom,
+            )
+        )
+
+    def _aggregate_word_before(self, starts: Sequence[int]) -> AggWord | None:
+        """An aggregate word ("median", "the largest") right before one of the given word positions, which the
+        aggregate stage left alone because no name followed it."""
+        d = self.d
+        lex = self.ctx.lexicon
+        lowers = [w.lower for w in d.words]
+        for i in starts:
+            k = i
+            while k > 0 and lowers[k - 1] in ("of", "the", "a"):
+                k -= 1
+            for j in range(max(0, k - 3), k):
+                phrase = lex.starts(lowers, j, [p for p, _ in lex.aggregates])
+                # its words may have been read into a name that the defined words cut (that name is gone)
+                taken = any(p.start <= j < p.end for p in self.picks) or j in self.placed
+                if phrase is not None and j + len(phrase) == k and not taken:
+                    return AggWord(j, k, dict(lex.aggregates)[phrase], d.text(j, k))
+        return None
 
     def phrasings(self) -> None:
         self._phrasings_as_values()
@@ -1107,6 +1188,17 @@ class _Builder:
                 continue
             if target.kind == "metric" and function in ("avg",) and self.d.lower(target.end) == "per":
                 continue  # "average revenue per customer": read with the per-entity ratio below
+            if (
+                target.kind == "metric"
+                and function == "count"
+                and self.layer.metric(target.targets[0]).format == "currency"
+            ):
+                # "how many revenue": a count word in front of an amount of money counts nothing named
+                self.problems.append(
+                    f"'{a.phrase}' counts things, but {target.phrase} is an amount of money "
+                    f"(ask for the total {target.phrase}, or name what to count)"
+                )
+                continue
             if target.kind == "metric" and function in ("sum", "count"):
                 continue
             if target.kind == "metric" and function == "avg" and not additive(self.layer, target.targets[0]):
@@ -1315,7 +1407,28 @@ class _Builder:
             return any(is_numeric(self.ctx, t) for t in p.targets)
         if p.kind == "entity":
             return bool(self._own_number_column(p))
+        if p.kind == "model":
+            return self._record_amount(p) is not None
         return p.kind in ("metric", "measure")
+
+    def _record_amount(self, p: Pick) -> str | None:
+        """ "premium amounts over 16,000": the column holding each counted record's amount — the column the
+        metric its words first named adds up, as a numeric dimension of that metric's table."""
+        said = p.alt("metric")
+        if not said:
+            return None
+        metric = self.layer.metric(said[0])
+        if metric.measure is None:
+            return None
+        owner, measure = self.layer.measure(metric.measure)
+        declared = [
+            f"{owner.prefix}__{dim.name}"
+            for dim in owner.dimensions
+            if normalize(dim.expr or dim.name) == normalize(measure.expr or "") and not dim.is_time
+        ]
+        # else the table's own column of that name (columns of a model's table can be filtered on)
+        column = f"{owner.prefix}__{measure.expr}" if re.fullmatch(r"\w+", measure.expr or "") else None
+        return next((c for c in [*declared, column] if c is not None and is_numeric(self.ctx, c)), None)
 
     def _own_number_column(self, p: Pick) -> list[str]:
         """ "claim amount entries of 2,000 or more": the entity's words also name a number column of its own."""
@@ -1354,6 +1467,8 @@ class _Builder:
             return self._number_filter(span, dims[0], p)
         if p.kind == "entity" and (own := self._own_number_column(p)):
             return self._number_filter(span, own[0], p)
+        if p.kind == "model" and (amount := self._record_amount(p)):
+            return self._number_filter(span, amount, p)
         if p.kind in ("metric", "measure") and [t for t in p.alt("dimension") if is_numeric(self.ctx, t)]:
             column = [t for t in p.alt("dimension") if is_numeric(self.ctx, t)][0]
             column_unit = unit(self.layer.dimension(column).dimension.unit or "count")
@@ -3426,20 +3541,7 @@ class _Builder:
                 self.place(i, i + 1)
 
     def _metric_unit(self, metric: str) -> str | None:
-        """The unit of a simple metric's values: its column's declared unit, or the unit of a date difference
-        (`DATEDIFF(close, open, DAY)` counts days)."""
-        m = self.layer.metric(metric)
-        if m.type != "simple" or not m.measure:
-            return None
-        model, measure = self.layer.measure(m.measure)
-        if measure.agg not in ("sum", "avg", "min", "max", "median", "percentile"):
-            return None
-        expr = measure.expr.strip().lower()
-        column = next((d for d in model.dimensions if d.expr.strip().lower() == expr and d.unit), None)
-        if column is not None:
-            return column.unit
-        found = _DATE_DIFF.search(expr)
-        return f"{found.group(1) or found.group(2)}s" if found else None
+        return metric_unit(self.layer, metric)
 
     # -- the plan -------------------------------------------------------------------------------------------
     def plan(self) -> QueryPlan:
@@ -3547,9 +3649,6 @@ _TO_DATE = {
 _PRESENT_WORDS = frozenset({"recorded", "known", "reported", "valid", "logged", "measured", "available"})
 _SIGN_WORDS = {"negative": "<", "positive": ">"}
 _HAVE_WORDS = frozenset({"with", "has", "have", "had", "having"})
-_DATE_DIFF = re.compile(
-    r"\bdate_?diff\s*\(\s*(?:'(day|hour|minute|second)'|[^()]*,\s*(day|hour|minute|second)\s*\))"
-)
 # words before the part a share asks about: "flights … were late" (the whole is in the subject), "revenue from
 # discounted lines", "orders placed online"
 _COPULAS = frozenset({"were", "was", "are", "is", "got", "been", "came", "come", "comes", "went"})

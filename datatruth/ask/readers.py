@@ -24,6 +24,8 @@ from datatruth.ask.reading import (
     PlanningContext,
     Ranking,
     additive,
+    is_numeric,
+    name_unit,
     number_of,
 )
 from datatruth.ask.timeparse import parse_time
@@ -31,7 +33,7 @@ from datatruth.ask.vocabulary import NEVER_CORRECTED, STOP_WORDS, normalize, sin
 from datatruth.errors import PlanningError
 from datatruth.semantic.model import METRIC_TIME
 from datatruth.semantic.plan import AdhocMetric, Evidence, FilteredInput
-from datatruth.semantic.units import unit_of_word
+from datatruth.semantic.units import QUANTITY_NOUNS, unit, unit_of_word
 
 _POST_COMPARATORS = {
     ("or", "more"): ">=",
@@ -88,7 +90,7 @@ def read_definitions(d: Draft, ctx: PlanningContext) -> Draft:
         if found is None:
             i += 1
             continue
-        start, name_start, name_end, stop, (expr, inputs, filtered) = found
+        start, name_start, name_end, stop, (expr, inputs, filtered, ratio) = found
         label = d.text(name_start, name_end) if name_end > name_start else ""
         name = re.sub(r"[^a-z0-9]+", "_", normalize(label)).strip("_") or f"defined_{len(definitions) + 1}"
         definitions.append(
@@ -102,10 +104,12 @@ def read_definitions(d: Draft, ctx: PlanningContext) -> Draft:
                 stop,
                 (name_start, name_end),
                 filtered,
+                ratio,
             )
         )
+        shown = f"{ratio[0]} / {ratio[1]} of each row" if ratio else expr
         d = d.mark(start, stop).note(
-            Evidence(d.text(start, stop), "metric", f"{name} = {expr}", 1.0, "defined")
+            Evidence(d.text(start, stop), "metric", f"{name} = {shown}", 1.0, "defined")
         )
         i = stop
     return replace(d, definitions=tuple(definitions)) if definitions else d
@@ -146,7 +150,7 @@ def _named_definition(d: Draft, ctx: PlanningContext, lowers: list[str], i: int)
             return None
         end = k + len(word)
         stop = _clause_end(d, lowers, end)
-        parsed = _arithmetic_of(d, ctx, end, stop)
+        parsed = _defined_expr(d, ctx, end, stop)
         return (i, first, k, stop, parsed) if parsed is not None and _one_period(d, end, stop) else None
     return None
 
@@ -159,7 +163,7 @@ def _appositive_definition(d: Draft, ctx: PlanningContext, lowers: list[str], i:
         if tuple(lowers[i : i + len(phrase)]) == phrase:
             end = i + len(phrase)
             stop = _clause_end(d, lowers, end)
-            parsed = _arithmetic_of(d, ctx, end, stop)
+            parsed = _defined_expr(d, ctx, end, stop)
             if parsed is None or not _one_period(d, end, stop):
                 return None
             # the defined name: the opening words up to the first comma or clause word, when they name no metric
@@ -177,6 +181,55 @@ def _appositive_definition(d: Draft, ctx: PlanningContext, lowers: list[str], i:
             name_end = min(name_end + 1, i) if name_end < i and "," in d.gap(name_end + 1) else name_end
             start_name = 1 if lowers[0] in ("what", "show", "the", "list", "give") else 0
             return (i, start_name, name_end, stop, parsed)
+    return None
+
+
+def _defined_expr(
+    d: Draft, ctx: PlanningContext, start: int, stop: int
+) -> tuple[str, tuple[str, ...], tuple[FilteredInput, ...], tuple[str, str] | None] | None:
+    """What a definition's words compute: arithmetic over metric names, else one numeric column divided by
+    another, row by row ("number of firefighters divided by miles to the nearest fire station")."""
+    parsed = _arithmetic_of(d, ctx, start, stop)
+    if parsed is not None:
+        return (*parsed, None)
+    ratio = _column_ratio(d, ctx, start, stop)
+    return ("", (), (), ratio) if ratio is not None else None
+
+
+_DIVIDED = (("divided", "by"), ("/",), ("over",))
+
+
+def _column_ratio(d: Draft, ctx: PlanningContext, start: int, stop: int) -> tuple[str, str] | None:
+    """Two numeric columns of one table joined by 'divided by' (each named, with at most its quantity's words
+    around it), or None."""
+    lowers = [d.lower(k) for k in range(start, stop)]
+    norms = [d.words[k].norm for k in range(start, stop)]
+    for op in _DIVIDED:
+        cut = next((k for k in range(len(lowers)) if tuple(lowers[k : k + len(op)]) == op), None)
+        if cut is None:
+            continue
+        left = _column_named(ctx, lowers[:cut], norms[:cut])
+        right = _column_named(ctx, lowers[cut + len(op) :], norms[cut + len(op) :])
+        if left and right and ctx.layer.dimension(left).model.name == ctx.layer.dimension(right).model.name:
+            return left, right
+    return None
+
+
+def _column_named(ctx: PlanningContext, lowers: list[str], norms: list[str]) -> str | None:
+    """The numeric column the words name to their end, after articles and words of its quantity ("miles to
+    the nearest fire station" is the column nearest firestation miles, held in miles)."""
+    for m in ctx.vocabulary.matches(norms, [True] * len(norms), ("dimension",)):
+        if m.end != len(norms) or m.score < 0.85 or not is_numeric(ctx, m.term.target):
+            continue
+        held = unit(ctx.layer.dimension(m.term.target).dimension.unit or "")
+        nouns = QUANTITY_NOUNS.get(held.kind, frozenset()) if held else frozenset()
+        if all(
+            w in ("the", "a", "an", "of", "to", "in", "its", "their")
+            or w in nouns
+            or (held is not None and (u := unit_of_word(w)) is not None and u.kind == held.kind)
+            for w in lowers[: m.start]
+        ):
+            return m.term.target
     return None
 
 
@@ -1059,9 +1112,30 @@ def read_names(d: Draft, ctx: PlanningContext) -> Draft:
     chosen.sort(key=lambda p: p.start)
     chosen += _coordinated(d, ctx, chosen, taken)
     chosen.sort(key=lambda p: p.start)
+    chosen = _without_restated_units(d, ctx, chosen)
     for p in chosen:
         d = d.mark(p.start, p.end)
     return replace(d, picks=tuple(chosen))
+
+
+def _without_restated_units(d: Draft, ctx: PlanningContext, picks: list[Pick]) -> list[Pick]:
+    """ "median distance in miles", "temperature in degrees": a unit word after 'in' that the name before it is
+    held in restates that name's unit; it is not a second name (the synonym "miles" of total distance)."""
+    out: list[Pick] = []
+    for p in picks:
+        said = unit_of_word(d.lower(p.start)) if p.end - p.start == 1 else None
+        before = out[-1] if out else None
+        if (
+            said is not None
+            and before is not None
+            and before.end == p.start - 1
+            and d.lower(p.start - 1) == "in"
+            and (held := unit(name_unit(ctx.layer, before.kind, before.targets[0]) or "")) is not None
+            and held.name == said.name
+        ):
+            continue  # the words stay free: the unit stage places them
+        out.append(p)
+    return out
 
 
 _NOT_ATTRIBUTES = frozenset(
@@ -1181,13 +1255,26 @@ def read_aggregates(d: Draft, ctx: PlanningContext) -> Draft:
             distinct = distinct or norms[end] in lex.distinct_words
             end += 1
         target = next((p for p in d.picks if p.start >= end), None)
+        if target is not None and _restates_quantity(d, ctx, end, target):
+            end = (
+                target.start
+            )  # "median distance in miles to the nearest fire station": the column's own words
         if target is None or any(
             not d.used[k] and lowers[k] not in ("of", "the", "a") and lowers[k] not in lex.function_words
             for k in range(end, target.start)
         ):
             i += 1
             continue
-        if function in ("count", "sum") and target.kind == "metric" and not distinct:
+        rows_of = _counted_records(d, ctx, target) if function == "count" and not distinct else None
+        if rows_of is not None:
+            # "how many loss payments": a total of amounts cannot be counted; its table's rows can
+            d = replace(d, picks=tuple(rows_of if p is target else p for p in d.picks))
+        elif (
+            function in ("count", "sum")
+            and target.kind == "metric"
+            and not distinct
+            and not (function == "count" and ctx.layer.metric(target.targets[0]).format == "currency")
+        ):
             d = d.mark(i, end)  # "number of flights", "total revenue": the metric already counts or sums
             i = end
             continue
@@ -1205,6 +1292,44 @@ def read_aggregates(d: Draft, ctx: PlanningContext) -> Draft:
                 found.append(AggWord(i, i + 1, "count_distinct", d.words[i].raw, True))
                 d = d.mark(i, i + 1)
     return replace(d, aggs=tuple(sorted(found, key=lambda a: a.start))) if found else d
+
+
+def _restates_quantity(d: Draft, ctx: PlanningContext, start: int, target: Pick) -> bool:
+    """True when the free words before a column name the quantity it holds: a noun of its unit's kind and
+    perhaps its unit ("distance in miles to", "the time in minutes of") — nothing else."""
+    if target.kind != "dimension" or target.start <= start:
+        return False
+    held = unit(ctx.layer.dimension(target.targets[0]).dimension.unit or "")
+    if held is None:
+        return False
+    words = [d.lower(k) for k in range(start, target.start)]
+    if any(d.used[k] for k in range(start, target.start)):
+        return False
+    nouns = QUANTITY_NOUNS.get(held.kind, frozenset())
+    if not any(w in nouns for w in words):
+        return False
+    return all(
+        w in nouns
+        or w in ("in", "to", "from", "of", "the", "a")
+        or ((u := unit_of_word(w)) is not None and u.kind == held.kind)
+        for w in words
+    )
+
+
+def _counted_records(d: Draft, ctx: PlanningContext, target: Pick) -> Pick | None:
+    """The table read from a count word's metric when the metric adds up amounts ("how many loss payments",
+    "number of premiums"): the metric's words also name a table whose rows can be counted."""
+    if target.kind != "metric" or not target.alt("model"):
+        return None
+    metric = ctx.layer.metric(target.targets[0])
+    if metric.type != "simple" or metric.measure is None:
+        return None
+    if ctx.layer.measure(metric.measure)[1].agg in ("count", "count_distinct"):
+        return None  # "number of orders": the metric already counts
+    model = target.alt("model")[0]
+    if not ctx.layer.has_metric(f"{model}_rows"):
+        return None
+    return replace(target, kind="model", targets=(model,), alts=((target.kind, target.targets),))
 
 
 # -- arithmetic between metrics -------------------------------------------------------------------------------

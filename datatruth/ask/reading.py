@@ -8,6 +8,7 @@ ranking, an aggregate, a list or a function word); words left unplaced at the en
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -133,6 +134,8 @@ class Definition:
         0,
     )  # the words of the defined name ("refund share"), read as that metric only
     filtered: tuple[FilteredInput, ...] = ()  # figures of the expression counted over some rows
+    # or a row's ratio of two numeric columns (qualified names), when the defined thing is per row
+    ratio: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -221,6 +224,43 @@ class Draft:
     def pick_at(self, i: int) -> Pick | None:
         """The pick covering word i, or None."""
         return next((p for p in self.picks if p.start <= i < p.end), None)
+
+
+_DATE_DIFF = re.compile(
+    r"\bdate_?diff\s*\(\s*(?:'(day|hour|minute|second)'|[^()]*,\s*(day|hour|minute|second)\s*\))"
+)
+
+
+def metric_unit(layer: SemanticLayer, metric: str) -> str | None:
+    """The unit of a simple metric's values: its column's declared unit, or the unit of a date difference
+    (`DATEDIFF(close, open, DAY)` counts days)."""
+    m = layer.metric(metric)
+    if m.type != "simple" or not m.measure:
+        return None
+    model, measure = layer.measure(m.measure)
+    if measure.agg not in ("sum", "avg", "min", "max", "median", "percentile"):
+        return None
+    expr = measure.expr.strip().lower()
+    column = next((d for d in model.dimensions if d.expr.strip().lower() == expr and d.unit), None)
+    if column is not None:
+        return column.unit
+    found = _DATE_DIFF.search(expr)
+    return f"{found.group(1) or found.group(2)}s" if found else None
+
+
+def name_unit(layer: SemanticLayer, kind: str, target: str) -> str | None:
+    """The unit a picked name's values are held in (a column's declared unit, a metric's column's), or None."""
+    if kind == "dimension" and layer.has_dimension(target):
+        return layer.dimension(target).dimension.unit
+    if kind == "metric" and layer.has_metric(target):
+        return metric_unit(layer, target)
+    return None
+
+
+def is_numeric(ctx: PlanningContext, dimension: str) -> bool:
+    """True when a dimension holds numbers (declared with a unit, or numbers seen in the warehouse)."""
+    qd = ctx.layer.dimension(dimension)
+    return bool(qd.dimension.unit) or ctx.values.numeric.get(dimension, "bool") != "bool"
 
 
 def additive(layer: SemanticLayer, metric: str) -> bool:

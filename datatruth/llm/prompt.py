@@ -185,6 +185,7 @@ def plan_schema(layer: SemanticLayer) -> dict[str, Any]:
                         "dimension": {"type": "string", "enum": dims[:-1] if METRIC_TIME in dims else dims},
                         "percentile": {"type": ["number", "null"]},
                         "label": {"type": "string"},
+                        "divided_by": {"type": ["string", "null"]},
                     },
                     "required": ["name", "function", "dimension"],
                 },

@@ -94,6 +94,7 @@ class _Agg:
     percentile: float | None = None
     filters: tuple[str, ...] = ()
     where: tuple[Filter, ...] = ()  # an ad-hoc figure's own filters (any reachable dimension)
+    divided_by: str | None = None  # a second dimension each row's value is divided by
 
 
 @dataclass(frozen=True)
@@ -272,6 +273,10 @@ def _check_input(layer: SemanticLayer, i: FilteredInput) -> None:
 
 def _check_aggregate(layer: SemanticLayer, a: Aggregate) -> None:
     layer.dimension(a.dimension)
+    if a.divided_by is not None:
+        layer.dimension(a.divided_by)
+        if a.function in ("count", "count_distinct"):
+            raise UserError(f"aggregate '{a.name}' divides two columns; count them without dividing")
     if a.over is not None:
         layer.model(a.over)
     if a.function == "percentile" and a.percentile is None:
@@ -406,7 +411,7 @@ def groups_of(p: _Plan) -> _Groups:
         time_dim = _model_time_dim(p, model)
         key = (model.name, time_dim, None)
         aggs = specs.setdefault(key, (model, time_dim, None, []))[3]
-        agg = _Agg(a.name, a.function, None, a.dimension, a.percentile)
+        agg = _Agg(a.name, a.function, None, a.dimension, a.percentile, divided_by=a.divided_by)
         aggs.append(agg)
         where[a.name] = (key, agg.alias)
     groups: list[_Group] = []
@@ -696,6 +701,10 @@ def _aggregate(
             )  # "the oldest year built" is a year, not a date
     else:
         value = sp.qualified(agg.expr or "1", group.model.name)
+    if agg.divided_by is not None:
+        # a row's ratio of two columns; a zero divisor gives NULL, which every aggregate skips
+        other = _reach(p, group.model, agg.divided_by, joins, f"aggregating {agg.alias}")
+        value = exp.Div(this=_double(value), expression=_nullif_zero(_double(other)))
     if agg.filters or agg.where:
         cond = _and(
             [_model_predicate(group, f, period) for f in agg.filters]

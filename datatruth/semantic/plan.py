@@ -150,6 +150,9 @@ class Aggregate:
     over: str | None = None  # the semantic model whose rows are aggregated (default: the dimension's own)
     percentile: float | None = None  # for function percentile (median is 0.5)
     label: str = ""
+    # a second column each row's value is divided by: "the average of firefighters per mile, where firefighters
+    # per mile = number of firefighters divided by miles to the nearest fire station"
+    divided_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -263,6 +266,7 @@ class QueryPlan:
                     **({"over": a.over} if a.over else {}),
                     **({"percentile": a.percentile} if a.percentile is not None else {}),
                     **({"label": a.label} if a.label else {}),
+                    **({"divided_by": a.divided_by} if a.divided_by else {}),
                 }
                 for a in self.aggregates
             ]
@@ -587,7 +591,9 @@ class _Reader:
         return TimeRange(start, end, label, self.grain(tr.get("grain"), f"{where}.grain"), tuple(parts))
 
     def aggregate(self, item: Any, where: str) -> Aggregate:
-        a = self.mapping(item, where, {"name", "function", "dimension", "over", "percentile", "label"})
+        a = self.mapping(
+            item, where, {"name", "function", "dimension", "over", "percentile", "label", "divided_by"}
+        )
         function = (self.text(a.get("function"), f"{where}.function") or "").lower()
         if function not in AGGREGATE_FUNCTIONS:
             raise self.fail(
@@ -610,6 +616,7 @@ class _Reader:
             self.text(a.get("over"), f"{where}.over", optional=True),
             0.5 if function == "median" else (float(p) if p is not None else None),
             label,
+            self.text(a.get("divided_by"), f"{where}.divided_by", optional=True),
         )
 
     def condition(self, item: Any, where: str) -> Condition:

@@ -74,6 +74,18 @@ def unit_of_word(word: str) -> Unit | None:
     return _BY_WORD.get(word.lower())
 
 
+# The noun people use for a quantity of each kind: "the distance in miles to the fire station" is a column
+# held in miles, "the time in minutes" one held in minutes.
+QUANTITY_NOUNS: dict[str, frozenset[str]] = {
+    "duration": frozenset({"time", "duration", "length", "wait"}),
+    "distance": frozenset({"distance", "length"}),
+    "money": frozenset({"amount", "value", "sum"}),
+    "temperature": frozenset({"temperature"}),
+    "speed": frozenset({"speed"}),
+    "age": frozenset({"age"}),
+}
+
+
 def unit_words() -> frozenset[str]:
     """Every word that names a unit."""
     return frozenset(_BY_WORD)

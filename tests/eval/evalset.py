@@ -7,7 +7,8 @@ could not answer) or wrong (rows that do not match the gold, or a number for a q
 Frames are compared by values, not by column names: every gold column must match one answer column
 (the answer may carry extra columns, e.g. the previous period next to a comparison), the row counts must
 be equal, and rows must match as a multiset — or in order when the case says `ordered: true`.
-Numbers match within a relative tolerance of 1e-6; dates match as ISO dates.
+Numbers match within a relative tolerance of 1e-6; dates match as ISO dates, and a year ("2025") as 2025 or
+the date of its first day.
 """
 
 from __future__ import annotations
@@ -102,11 +103,16 @@ def normalise(value: Any) -> Any:
         and value[11:19] == "00:00:00"
     ):
         return value[:10]
+    if isinstance(value, str) and len(value) == 4 and value.isdigit():
+        return float(value)  # a yearly period shown as its year ("2025")
     return value
 
 
 def same(a: Any, b: Any) -> bool:
-    """Equal cells (numbers within tolerance)."""
+    """Equal cells (numbers within tolerance; a year equals the date of its first day)."""
+    for year, day in ((a, b), (b, a)):
+        if isinstance(year, float) and isinstance(day, str) and year.is_integer():
+            return day == f"{int(year):04d}-01-01"
     if isinstance(a, float) and isinstance(b, float):
         if math.isnan(a) and math.isnan(b):
             return True
