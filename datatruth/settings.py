@@ -1,132 +1,193 @@
-"""Every process-wide setting, declared once with its environment variable, default and help."""
+"""Every process-wide setting, declared once (type, default, help) on `Settings`; pydantic-settings reads
+each one from its environment variable, DATATRUTH_ plus the setting's name in upper case."""
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from datatruth.errors import ConfigError, InternalError, UserError
+from pydantic import BeforeValidator, Field, ValidationError, ValidationInfo
+from pydantic_core import PydanticCustomError
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from pydantic_settings.sources.utils import parse_env_vars
+
+from datatruth.errors import ConfigError, UserError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # A workspace name is an identifier, never a path: it names folders under the data and workspaces dirs.
 WORKSPACE_NAME_RE = re.compile(r"[a-z][a-z0-9_-]{0,39}")
+ENV_PREFIX = "DATATRUTH_"
 
 
-@dataclass(frozen=True)
-class Setting:
-    """Declaration of one setting."""
-
-    env: str
-    default: str
-    help: str
+def env_name(setting: str) -> str:
+    """The environment variable of one setting (e.g. max_row_cap → DATATRUTH_MAX_ROW_CAP)."""
+    alias = Settings.model_fields[setting].validation_alias
+    return alias if isinstance(alias, str) else f"{ENV_PREFIX}{setting.upper()}"
 
 
-SETTINGS: dict[str, Setting] = {
-    "data_dir": Setting(
-        "DATATRUTH_DATA_DIR",
-        ".datatruth",
-        "Runtime state (warehouse files, caches, indexes), one subfolder per workspace.",
-    ),
-    "workspaces_dir": Setting(
-        "DATATRUTH_WORKSPACES_DIR", "workspaces", "Folder holding workspaces/<name>/workspace.yaml."
-    ),
-    "store_url": Setting(
-        "DATATRUTH_STORE_URL",
+def _refuse(info: ValidationInfo, what: str, value: Any, hint: str = "") -> PydanticCustomError:
+    field = Settings.model_fields[str(info.field_name)]
+    message = f"{env_name(str(info.field_name))} must be {what}"
+    hint = hint or f"got {value!r}; the default is {field.default!r}"
+    return PydanticCustomError("setting", "{message}", {"message": message, "hint": hint})
+
+
+def _path(value: Any) -> Path:
+    p = Path(str(value)).expanduser()
+    return p if p.is_absolute() else (REPO_ROOT / p)
+
+
+def _optional_path(value: Any) -> Path | None:
+    return _path(value) if value else None
+
+
+def _flag(value: Any) -> bool:
+    # Anything but an explicit yes is off: a hosted deployment is switched on on purpose.
+    return value if isinstance(value, bool) else str(value).strip().lower() in ("1", "true", "yes")
+
+
+def _upper(value: Any) -> str:
+    return str(value).upper()
+
+
+def _whole(value: Any, info: ValidationInfo) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise _refuse(info, "a whole number of megabytes", value, f"got {value!r}") from None
+
+
+def _positive_int(value: Any, info: ValidationInfo) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number <= 0:
+        raise _refuse(info, "a positive whole number", value)
+    return number
+
+
+def _positive_float(value: Any, info: ValidationInfo) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0.0
+    if number <= 0:
+        raise _refuse(info, "a positive number", value)
+    return number
+
+
+def _base_url(value: Any, info: ValidationInfo) -> str:
+    from urllib.parse import urlsplit
+
+    text = str(value).strip().rstrip("/")
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise _refuse(
+            info,
+            "an http(s) address such as https://datatruth.example.com",
+            value,
+            f"got {value!r}; include any path prefix the app is served under, nothing after it",
+        )
+    return text
+
+
+DirPath = Annotated[Path, BeforeValidator(_path)]
+OptionalPath = Annotated[Path | None, BeforeValidator(_optional_path)]
+Flag = Annotated[bool, BeforeValidator(_flag)]
+PositiveInt = Annotated[int, BeforeValidator(_positive_int)]
+PositiveFloat = Annotated[float, BeforeValidator(_positive_float)]
+
+
+class Settings(BaseSettings):
+    """Resolved settings for this process: each field is one setting, with its default and help."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, case_sensitive=False, extra="ignore", frozen=True, validate_default=True
+    )
+
+    data_dir: DirPath = Field(
+        Path(".datatruth"),  # relative paths are under the repo (see _path)
+        description="Runtime state (warehouse files, caches, indexes), one subfolder per workspace.",
+    )
+    workspaces_dir: DirPath = Field(
+        Path("workspaces"),
+        description="Folder holding workspaces/<name>/workspace.yaml.",
+    )
+    store_url: str = Field(
         "",
-        "SQLAlchemy URL of the metadata store; empty means SQLite at <data_dir>/metadata.sqlite.",
-    ),
-    "default_workspace": Setting(
-        "DATATRUTH_DEFAULT_WORKSPACE", "retail", "Workspace opened when none is named."
-    ),
-    "credentials_path": Setting(
-        "DATATRUTH_CREDENTIALS",
-        "",
-        "Path of the login credentials YAML (outside the repo); empty means local single-user mode.",
-    ),
-    "cookie_key": Setting(
-        "DATATRUTH_COOKIE_KEY", "", "Secret key for login cookies; required in hosted mode."
-    ),
-    "hosted": Setting(
-        "DATATRUTH_HOSTED",
-        "false",
-        "true for a shared team deployment: logins and a strong cookie key are required.",
-    ),
-    "chroma_url": Setting(
-        "DATATRUTH_CHROMA_URL", "", "URL of a chroma server; empty means an embedded index per workspace."
-    ),
-    "log_level": Setting("DATATRUTH_LOG_LEVEL", "INFO", "Log level for structured logs."),
-    "upload_max_mb": Setting(
-        "DATATRUTH_UPLOAD_MAX_MB", "200", "Largest file accepted by workspace load and the upload widget."
-    ),
-    "local_user": Setting("DATATRUTH_LOCAL_USER", "local", "User name in local single-user mode."),
-    "base_url": Setting(
-        "DATATRUTH_BASE_URL",
+        description="SQLAlchemy URL of the metadata store; empty means SQLite at <data_dir>/metadata.sqlite.",
+    )
+    default_workspace: str = Field("retail", description="Workspace opened when none is named.")
+    credentials_path: OptionalPath = Field(
+        None,
+        validation_alias="DATATRUTH_CREDENTIALS",
+        description="Path of the login credentials YAML (outside the repo); empty means local single-user mode.",
+    )
+    cookie_key: str = Field("", description="Secret key for login cookies; required in hosted mode.")
+    hosted: Flag = Field(
+        False, description="true for a shared team deployment: logins and a strong cookie key are required."
+    )
+    chroma_url: str = Field(
+        "", description="URL of a chroma server; empty means an embedded index per workspace."
+    )
+    log_level: Annotated[str, BeforeValidator(_upper)] = Field(
+        "INFO", description="Log level for structured logs."
+    )
+    upload_max_mb: Annotated[int, BeforeValidator(_whole)] = Field(
+        200, description="Largest file accepted by workspace load and the upload widget."
+    )
+    local_user: str = Field("local", description="User name in local single-user mode.")
+    base_url: Annotated[str, BeforeValidator(_base_url)] = Field(
         "http://localhost:8501",
-        "Address people open the app at (with any path prefix); share links start with it.",
-    ),
-    "workspace_env": Setting(
-        "DATATRUTH_WORKSPACE_ENV",
+        description="Address people open the app at (with any path prefix); share links start with it.",
+    )
+    workspace_env: str = Field(
         "",
-        "Environment variables a workspace may read (${VAR}, llm.api_key_env): comma-separated "
+        description="Environment variables a workspace may read (${VAR}, llm.api_key_env): comma-separated "
         "name patterns, {WS} is the workspace name in upper case, 'ws:PATTERN' limits an entry "
         "to one workspace; empty means any in local single-user mode and DATATRUTH_WS_{WS}_* "
         "with logins.",
-    ),
-    "llm_base_urls": Setting(
-        "DATATRUTH_LLM_BASE_URLS",
+    )
+    llm_base_urls: str = Field(
         "",
-        "Comma-separated LLM base URLs (prefixes) workspaces may use; in hosted mode a "
+        description="Comma-separated LLM base URLs (prefixes) workspaces may use; in hosted mode a "
         "workspace's llm.base_url must be one of them (empty: only the providers' defaults).",
-    ),
-    "max_row_cap": Setting(
-        "DATATRUTH_MAX_ROW_CAP",
-        "100000",
-        "Ceiling on any workspace's limits.row_cap (rows one query may return).",
-    ),
-    "max_timeout_s": Setting(
-        "DATATRUTH_MAX_TIMEOUT_S",
-        "300",
-        "Ceiling on any workspace's limits.timeout_s (seconds one query may run).",
-    ),
-    "max_memory_mb": Setting(
-        "DATATRUTH_MAX_MEMORY_MB",
-        "4096",
-        "Ceiling on any workspace's limits.memory_mb (DuckDB memory per process).",
-    ),
-    "warehouse_root": Setting(
-        "DATATRUTH_WAREHOUSE_ROOT",
-        "",
-        "Folder that warehouse files (DuckDB, SQLite) named by a workspace admin must be in; "
+    )
+    max_row_cap: PositiveInt = Field(
+        100_000, description="Ceiling on any workspace's limits.row_cap (rows one query may return)."
+    )
+    max_timeout_s: PositiveFloat = Field(
+        300.0, description="Ceiling on any workspace's limits.timeout_s (seconds one query may run)."
+    )
+    max_memory_mb: PositiveInt = Field(
+        4096, description="Ceiling on any workspace's limits.memory_mb (DuckDB memory per process)."
+    )
+    warehouse_root: OptionalPath = Field(
+        None,
+        description="Folder that warehouse files (DuckDB, SQLite) named by a workspace admin must be in; "
         "empty means anywhere in local single-user mode and none with logins.",
-    ),
-}
+    )
 
-
-@dataclass(frozen=True)
-class Settings:
-    """Resolved settings for this process."""
-
-    data_dir: Path
-    workspaces_dir: Path
-    store_url: str
-    default_workspace: str
-    credentials_path: Path | None
-    cookie_key: str
-    hosted: bool
-    chroma_url: str
-    log_level: str
-    upload_max_mb: int
-    local_user: str
-    base_url: str
-    workspace_env: str
-    llm_base_urls: str
-    max_row_cap: int
-    max_timeout_s: float
-    max_memory_mb: int
-    warehouse_root: Path | None
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Only what load_settings passes: it reads the environment (or a given one), never a .env file."""
+        return (init_settings,)
 
     @property
     def team_mode(self) -> bool:
@@ -152,74 +213,42 @@ class Settings:
         return f"sqlite:///{(self.data_dir / 'metadata.sqlite').resolve()}"
 
 
-def _path(value: str) -> Path:
-    p = Path(value).expanduser()
-    return p if p.is_absolute() else (REPO_ROOT / p)
+class _Environment(EnvSettingsSource):
+    """pydantic-settings' reading of environment variables, over a given mapping instead of os.environ."""
 
+    def __init__(self, settings_cls: type[BaseSettings], variables: Mapping[str, str]) -> None:
+        self._variables = variables
+        super().__init__(settings_cls)
 
-def _base_url(value: str) -> str:
-    from urllib.parse import urlsplit
-
-    text = value.strip().rstrip("/")
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise ConfigError(
-            f"{SETTINGS['base_url'].env} must be an http(s) address such as https://datatruth.example.com",
-            f"got {value!r}; include any path prefix the app is served under, nothing after it",
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return parse_env_vars(
+            self._variables, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str
         )
-    return text
 
 
-def _number(raw: dict[str, str], name: str, kind: type[int] | type[float]) -> Any:
-    try:
-        value = kind(raw[name])
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise ConfigError(
-            f"{SETTINGS[name].env} must be a positive {'whole ' if kind is int else ''}number",
-            f"got {raw[name]!r}; the default is {SETTINGS[name].default}",
-        )
-    return value
-
-
-def load_settings(env: dict[str, str] | None = None) -> Settings:
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read settings from the environment (or `env`), applying declared defaults."""
-    source = os.environ if env is None else env
-    raw = {name: source.get(s.env, s.default) for name, s in SETTINGS.items()}
+    values = _Environment(Settings, os.environ if env is None else env)()
     try:
-        upload = int(raw["upload_max_mb"])
-    except ValueError:
-        raise ConfigError(
-            f"{SETTINGS['upload_max_mb'].env} must be a whole number of megabytes",
-            f"got {raw['upload_max_mb']!r}",
-        ) from None
-    settings = Settings(
-        data_dir=_path(raw["data_dir"]),
-        workspaces_dir=_path(raw["workspaces_dir"]),
-        store_url=raw["store_url"],
-        default_workspace=raw["default_workspace"],
-        credentials_path=_path(raw["credentials_path"]) if raw["credentials_path"] else None,
-        cookie_key=raw["cookie_key"],
-        hosted=raw["hosted"].strip().lower() in ("1", "true", "yes"),
-        chroma_url=raw["chroma_url"],
-        log_level=raw["log_level"].upper(),
-        upload_max_mb=upload,
-        local_user=raw["local_user"],
-        base_url=_base_url(raw["base_url"]),
-        workspace_env=raw["workspace_env"],
-        llm_base_urls=raw["llm_base_urls"],
-        max_row_cap=_number(raw, "max_row_cap", int),
-        max_timeout_s=_number(raw, "max_timeout_s", float),
-        max_memory_mb=_number(raw, "max_memory_mb", int),
-        warehouse_root=_path(raw["warehouse_root"]) if raw["warehouse_root"] else None,
-    )
-    if {f.name for f in fields(Settings)} != set(SETTINGS):
-        raise InternalError("declare each setting once: Settings and SETTINGS name different settings")
-    return settings
+        return Settings(**values)
+    except ValidationError as err:
+        problems = [e.get("ctx") or {"message": f"{e['loc']}: {e['msg']}", "hint": ""} for e in err.errors()]
+        if len(problems) == 1:
+            raise ConfigError(problems[0]["message"], problems[0]["hint"]) from None
+        raise ConfigError("; ".join(f"{p['message']} ({p['hint']})" for p in problems)) from None
+
+
+def _shown(default: Any) -> str:
+    """A default as it is written in the environment."""
+    if isinstance(default, bool):
+        return str(default).lower()
+    return "" if default is None else str(default)
 
 
 def settings_help() -> str:
     """A table of every setting, its environment variable, default and meaning."""
-    rows = [f"{s.env:<28} default={s.default!r:<14} {s.help}" for s in SETTINGS.values()]
+    rows = [
+        f"{env_name(name):<28} default={_shown(field.default)!r:<14} {field.description}"
+        for name, field in Settings.model_fields.items()
+    ]
     return "\n".join(rows)

@@ -1,68 +1,31 @@
-"""Parse and validate workspaces/<ws>/checks.yaml into frozen CheckSpecs, reporting every issue with its line."""
+"""Parse and validate workspaces/<ws>/checks.yaml into frozen CheckSpecs, reporting every issue with its line.
+
+Each check type is a declared model (its keys, their types and defaults, the rules between keys); the
+models validate a file and CheckSpecs carry what the checks read.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 import sqlglot
 import sqlglot.expressions as exp
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, model_validator
 
 from datatruth.errors import ConfigError
-from datatruth.quality.outcome import SEVERITIES
+from datatruth.quality.outcome import Severity
 from datatruth.quality.sqlparts import FORMAT_CLASSES
-from datatruth.yamlsource import Issue, KeyPath, YamlDoc, load_yaml, parse_yaml
+from datatruth.yamlschema import Choice, Section, field_name, problem, validate
+from datatruth.yamlsource import Issue, YamlDoc, load_yaml, parse_yaml
 
-DIMENSIONS = ("freshness", "completeness", "accuracy", "consistency", "validity", "uniqueness")
-DETECTORS = ("iforest", "ecod", "copod", "knn", "lof", "hbos")
-_COMMON = {"name", "type", "table", "severity", "owner", "auto_resolve", "description", "dimension", "where"}
-# type -> (allowed extra keys, required keys, default dimension)
-CHECK_TYPES: dict[str, tuple[set[str], set[str], str]] = {
-    "not_null": ({"column", "max_null_share", "min_completeness"}, {"column"}, "completeness"),
-    "unique": ({"column", "columns", "max_duplicates"}, set(), "uniqueness"),
-    "accepted_values": ({"column", "values", "max_failing_share"}, {"column", "values"}, "validity"),
-    "range": ({"column", "min", "max", "max_failing_share"}, {"column"}, "validity"),
-    "regex": ({"column", "pattern", "format", "max_failing_share"}, {"column"}, "validity"),
-    "format": ({"column", "pattern", "format", "max_failing_share"}, {"column"}, "consistency"),
-    "freshness": ({"column", "max_age"}, {"max_age"}, "freshness"),
-    "latency": (
-        {"column", "event_column", "max_latency", "max_failing_rows"},
-        {"column", "event_column", "max_latency"},
-        "freshness",
-    ),
-    "row_count": ({"min", "max"}, set(), "completeness"),
-    "volume": (
-        {"time_column", "period", "min_training", "z_threshold", "seasonality", "lookback"},
-        set(),
-        "completeness",
-    ),
-    "drift": (
-        {"column", "method", "threshold", "bins", "baseline_where", "current_where", "sample_size"},
-        {"column"},
-        "accuracy",
-    ),
-    "outliers": (
-        {
-            "columns",
-            "expressions",
-            "detector",
-            "contamination",
-            "sample_size",
-            "tail",
-            "fence",
-            "log",
-            "max_outliers",
-        },
-        set(),
-        "accuracy",
-    ),
-    "schema": ({"columns", "allow_extra"}, set(), "validity"),
-    "referential": ({"column", "references", "max_orphans"}, {"column", "references"}, "consistency"),
-    "custom_sql": ({"sql", "max_rows"}, {"sql"}, "consistency"),
-}
+Dimension = Literal["freshness", "completeness", "accuracy", "consistency", "validity", "uniqueness"]
+Detector = Literal["iforest", "ecod", "copod", "knn", "lof", "hbos"]
+DIMENSIONS: tuple[str, ...] = get_args(Dimension)
+DETECTORS: tuple[str, ...] = get_args(Detector)
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
 _UNIT_HOURS = {"s": 1 / 3600, "m": 1 / 60, "h": 1.0, "d": 24.0, "w": 168.0}
 
@@ -127,268 +90,373 @@ def parse_where(text: str, dialect: str = "duckdb") -> exp.Expr:
     return tree
 
 
-class _Issues:
-    def __init__(self, doc: YamlDoc) -> None:
-        self.doc = doc
-        self.items: list[Issue] = []
-
-    def add(self, keys: KeyPath, message: str, hint: str = "") -> None:
-        self.items.append(self.doc.issue(keys, message, hint))
+# -- value types of checks.yaml ---------------------------------------------------------------------------------
 
 
 def _number(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool)
 
 
-def _shares_and_counts(kind: str, raw: Mapping[str, Any], at: KeyPath, issues: _Issues) -> None:
-    for key in ("max_null_share", "min_completeness", "max_failing_share", "contamination"):
-        if key in raw and not (_number(raw[key]) and 0 <= raw[key] <= 1):
-            issues.add(at + (key,), f"'{key}' must be a share between 0 and 1", "e.g. 0.01 for 1%")
-    for key in (
-        "max_duplicates",
-        "max_failing_rows",
-        "max_orphans",
-        "max_rows",
-        "max_outliers",
-        "min_training",
-        "sample_size",
-        "tail",
-        "bins",
-        "lookback",
-    ):
-        if key in raw and not (
-            isinstance(raw[key], int) and not isinstance(raw[key], bool) and raw[key] >= 0
-        ):
-            issues.add(at + (key,), f"'{key}' must be a whole number ≥ 0")
+def _share(value: float, info: ValidationInfo) -> float:
+    if not 0 <= value <= 1:
+        raise problem(f"'{field_name(info)}' must be a share between 0 and 1", "e.g. 0.01 for 1%")
+    return value
 
 
-def _unique_params(kind: str, raw: Mapping[str, Any], at: KeyPath, issues: _Issues) -> None:
-    has_col, has_cols = "column" in raw, "columns" in raw
-    if has_col == has_cols:
-        issues.add(
-            at,
-            "a unique check needs exactly one of 'column' or 'columns'",
-            "e.g. column: email, or columns: [customer_name, email]",
+def _count(value: int, info: ValidationInfo) -> int:
+    if value < 0:
+        raise problem(f"'{field_name(info)}' must be a whole number ≥ 0")
+    return value
+
+
+def _positive(value: float, info: ValidationInfo) -> float:
+    if not value > 0:
+        raise problem(f"'{field_name(info)}' must be a positive number")
+    return value
+
+
+def _fence(value: float) -> float:
+    if not value >= 0:
+        raise problem("'fence' must be a number ≥ 0 (multiples of the IQR)")
+    return value
+
+
+def _duration(value: Any, info: ValidationInfo) -> Any:
+    if parse_hours(value) is None:
+        raise problem(f"'{field_name(info)}' must be a duration like 36h, 2d, 90m or 1w")
+    return value
+
+
+def _bound(value: Any, info: ValidationInfo) -> Any:
+    if not (_number(value) or isinstance(value, str)):
+        raise problem(f"'{field_name(info)}' must be a number or a date string")
+    return value
+
+
+def _filter(value: str) -> str:
+    try:
+        parse_where(value)
+    except (sqlglot.errors.SqlglotError, ValueError) as err:
+        raise problem(
+            f"cannot use this filter: {str(err).splitlines()[0]}",
+            "write a boolean expression over the table's columns, e.g. dep_time IS NULL",
+        ) from None
+    return value
+
+
+def _pattern(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as err:
+        raise problem(f"invalid regular expression: {err}") from None
+    if "\\" in value:
+        raise problem(
+            "patterns may not contain backslashes",
+            "MySQL reads them as string escapes; use [0-9] for \\d and [.] for \\.",
         )
-    if has_cols and not (
-        isinstance(raw["columns"], list)
-        and raw["columns"]
-        and all(isinstance(c, str) for c in raw["columns"])
-    ):
-        issues.add(at + ("columns",), "'columns' must be a non-empty list of column names")
+    return value
 
 
-def _accepted_values_params(kind: str, raw: Mapping[str, Any], at: KeyPath, issues: _Issues) -> None:
-    if "values" in raw and not (isinstance(raw["values"], list) and raw["values"]):
-        issues.add(at + ("values",), "'values' must be a non-empty list")
+def _format(value: str) -> str:
+    if value not in FORMAT_CLASSES:
+        raise problem(f"unknown format '{value}'", f"known: {', '.join(FORMAT_CLASSES)}")
+    return value
 
 
-def _range_params(kind: str, raw: Mapping[str, Any], at: KeyPath, issues: _Issues) -> None:
-    if "min" not in raw and "max" not in raw:
-        issues.add(at, "a range check needs 'min', 'max' or both")
-    for key in ("min", "max"):
-        if key in raw and not (_number(raw[key]) or isinstance(raw[key], str)):
-            issues.add(at + (key,), f"'{key}' must be a number or a date string")
-    if _number(raw.get("min")) and _number(raw.get("max")) and raw["min"] > raw["max"]:
-        issues.add(at + ("min",), "'min' is greater than 'max'")
+def _arithmetic(value: str) -> str:
+    try:
+        tree = parse_where(value)
+    except (sqlglot.errors.SqlglotError, ValueError) as err:
+        raise problem(f"cannot parse expression: {str(err).splitlines()[0]}") from None
+    if not all(isinstance(f, exp.Cast | exp.Abs | exp.Ln) for f in tree.find_all(exp.Func)):
+        raise problem("only arithmetic over columns is allowed (and ABS, LN)")
+    return value
 
 
-def _pattern_params(kind: str, raw: Mapping[str, Any], at: KeyPath, issues: _Issues) -> None:
-    if ("pattern" in raw) == ("format" in raw):
-        issues.add(
-            at,
-            f"a {kind} check needs exactly one of 'pattern' or 'format'",
-            f"formats: {', '.join(FORMAT_CLASSES)}",
-        )
-    if "format" in raw and raw["format"] not in FORMAT_CLASSES:
-        issues.add(
-            at + ("format",), f"unknown format '{raw['format']}'", f"known: {', '.join(FORMAT_CLASSES)}"
-        )
-    if "pattern" in raw:
-        try:
-            re.compile(str(raw["pattern"]))
-        except re.error as err:
-            issues.add(at + ("pattern",), f"invalid regular expression: {err}")
-        if "\\" in str(raw["pattern"]):
-            issues.add(
-                at + ("pattern",),
-                "patterns may not contain backslashes",
-                "MySQL reads them as string escapes; use [0-9] for \\d and [.] for \\.",
-            )
+def _reference(value: str) -> str:
+    if value.count(".") != 1:
+        raise problem("'references' must be 'table.column'")
+    return value
 
 
-def _duration_params(kind: str, raw: Mapping[str, Any], at: KeyPath, issues: _Issues) -> None:
-    for key in ("max_age", "max_latency"):
-        if key in raw and parse_hours(raw[key]) is None:
-            issues.add(at + (key,), f"'{key}' must be a duration like 36h, 2d, 90m or 1w")
+def _schema_columns(value: Any) -> Any:
+    if not isinstance(value, dict | list):
+        raise problem("'columns' must map names to types (or list names)")
+    return value
 
 
-def _row_count_params(kind: str, raw: Mapping[str, Any], at: KeyPath, issues: _Issues) -> None:
-    if "min" not in raw and "max" not in raw:
-        issues.add(at, "a row_count check needs 'min', 'max' or both")
+def non_empty(what: str) -> AfterValidator:
+    """A list or mapping that must hold something; `what` says what it holds."""
+
+    def check(value: Any, info: ValidationInfo) -> Any:
+        if not value:
+            raise problem(f"'{field_name(info)}' must be {what}")
+        return value
+
+    return AfterValidator(check)
 
 
-def _volume_params(kind: str, raw: Mapping[str, Any], at: KeyPath, issues: _Issues) -> None:
-    if raw.get("period", "day") != "day":
-        issues.add(at + ("period",), "'period' must be day (daily buckets of the time column)")
-    if raw.get("seasonality", "none") not in ("none", "day_of_week"):
-        issues.add(at + ("seasonality",), "'seasonality' must be none or day_of_week")
-    if "z_threshold" in raw and not (_number(raw["z_threshold"]) and raw["z_threshold"] > 0):
-        issues.add(at + ("z_threshold",), "'z_threshold' must be a positive number")
+Share = Annotated[float, AfterValidator(_share)]
+Count = Annotated[int, AfterValidator(_count)]
+Positive = Annotated[float, AfterValidator(_positive)]
+Duration = Annotated[str | float, BeforeValidator(_duration)]
+Bound = Annotated[str | float, BeforeValidator(_bound)]
+Filter = Annotated[str, AfterValidator(_filter)]
+Pattern = Annotated[str, AfterValidator(_pattern)]
+Format = Annotated[str, AfterValidator(_format)]
+ColumnNames = Annotated[list[str], non_empty("a non-empty list of column names")]
 
 
-def _drift_params(kind: str, raw: Mapping[str, Any], at: KeyPath, issues: _Issues) -> None:
-    if raw.get("method", "psi") not in ("psi", "ks"):
-        issues.add(at + ("method",), "'method' must be psi or ks")
-    if "threshold" in raw and not (_number(raw["threshold"]) and raw["threshold"] > 0):
-        issues.add(at + ("threshold",), "'threshold' must be a positive number")
+# -- the declared shape of checks.yaml -------------------------------------------------------------------------
 
 
-def _outlier_expressions(raw: Mapping[str, Any], at: KeyPath, issues: _Issues) -> None:
-    if not isinstance(raw["expressions"], dict) or not raw["expressions"]:
-        issues.add(at + ("expressions",), "'expressions' must map a feature name to an arithmetic expression")
-        return
-    for fname, text in raw["expressions"].items():
-        try:
-            tree = parse_where(str(text))
-        except (sqlglot.errors.SqlglotError, ValueError) as err:
-            issues.add(at + ("expressions", fname), f"cannot parse expression: {str(err).splitlines()[0]}")
-            continue
-        if tree.find(exp.Func) is not None and not all(
-            isinstance(f, exp.Cast | exp.Abs | exp.Ln) for f in tree.find_all(exp.Func)
-        ):
-            issues.add(at + ("expressions", fname), "only arithmetic over columns is allowed (and ABS, LN)")
+class _Defaults(Section):
+    noun = "the defaults section"
+
+    severity: Severity | None = None
+    owner: str | None = None
+    auto_resolve: bool | None = None
 
 
-def _outliers_params(kind: str, raw: Mapping[str, Any], at: KeyPath, issues: _Issues) -> None:
-    if "columns" not in raw and "expressions" not in raw:
-        issues.add(at, "an outliers check needs 'columns' or 'expressions'")
-    if "columns" in raw and not (isinstance(raw["columns"], list) and raw["columns"]):
-        issues.add(at + ("columns",), "'columns' must be a non-empty list of numeric columns")
-    if "expressions" in raw:
-        _outlier_expressions(raw, at, issues)
-    if raw.get("detector", "iforest") not in DETECTORS:
-        issues.add(
-            at + ("detector",), f"unknown detector '{raw.get('detector')}'", f"known: {', '.join(DETECTORS)}"
-        )
-    if "fence" in raw and not (_number(raw["fence"]) and raw["fence"] >= 0):
-        issues.add(at + ("fence",), "'fence' must be a number ≥ 0 (multiples of the IQR)")
+class _ChecksFile(Section):
+    noun = "checks.yaml"
+
+    checks: list[dict[Any, Any]] = []
+    defaults: _Defaults = Field(default_factory=_Defaults)
 
 
-def _schema_params(kind: str, raw: Mapping[str, Any], at: KeyPath, issues: _Issues) -> None:
-    if "columns" in raw and not isinstance(raw["columns"], dict | list):
-        issues.add(at + ("columns",), "'columns' must map names to types (or list names)")
+def _named(value: str) -> str:
+    if not value.strip():
+        raise problem("check has no 'name'", "names identify a check in runs and incidents")
+    return value
 
 
-def _referential_params(kind: str, raw: Mapping[str, Any], at: KeyPath, issues: _Issues) -> None:
-    if not (isinstance(raw.get("references"), str) and raw["references"].count(".") == 1):
-        issues.add(at + ("references",), "'references' must be 'table.column'")
+class _Check(Section):
+    """Keys every check has; a subclass per type adds its own (and says which are required)."""
+
+    kind: ClassVar[str] = ""
+    dimension_default: ClassVar[str] = ""
+
+    name: Annotated[str, AfterValidator(_named)]
+    type: str
+    table: str  # every check reads a table, except custom SQL
+    severity: Severity | None = None  # the file's default, then warning
+    owner: str | None = None
+    auto_resolve: bool | None = None
+    description: str = ""
+    dimension: Dimension | None = None
+    where: Filter | None = None
 
 
-def _custom_sql_params(kind: str, raw: Mapping[str, Any], at: KeyPath, issues: _Issues) -> None:
-    if not isinstance(raw.get("sql"), str):
-        issues.add(at + ("sql",), "'sql' must be a SELECT returning the failing rows")
+class _NotNull(_Check):
+    kind, noun, dimension_default = "not_null", "a not_null check", "completeness"
+    column: str
+    max_null_share: Share | None = None
+    min_completeness: Share | None = None
 
 
-def _where_param(kind: str, raw: Mapping[str, Any], at: KeyPath, issues: _Issues) -> None:
-    if "where" in raw:
-        try:
-            parse_where(str(raw["where"]))
-        except (sqlglot.errors.SqlglotError, ValueError) as err:
-            issues.add(
-                at + ("where",),
-                f"cannot use this filter: {str(err).splitlines()[0]}",
-                "write a boolean expression over the table's columns, e.g. dep_time IS NULL",
-            )
+class _Unique(_Check):
+    kind, noun, dimension_default = "unique", "a unique check", "uniqueness"
+    exactly_one = (Choice(("column", "columns"), "e.g. column: email, or columns: [customer_name, email]"),)
+    column: str | None = None
+    columns: ColumnNames | None = None
+    max_duplicates: Count | None = None
 
 
-_ParamRule = Callable[[str, Mapping[str, Any], KeyPath, _Issues], None]
-# The rules of each check type between the shared first and last ones, in the order their issues are reported
-# (the duration rule runs for every type: a misplaced max_age is reported as a bad duration as well).
-_PARAM_RULES: dict[str, tuple[_ParamRule, ...]] = {
-    "unique": (_unique_params, _duration_params),
-    "accepted_values": (_accepted_values_params, _duration_params),
-    "range": (_range_params, _duration_params),
-    "regex": (_pattern_params, _duration_params),
-    "format": (_pattern_params, _duration_params),
-    "row_count": (_duration_params, _row_count_params),
-    "volume": (_duration_params, _volume_params),
-    "drift": (_duration_params, _drift_params),
-    "outliers": (_duration_params, _outliers_params),
-    "schema": (_duration_params, _schema_params),
-    "referential": (_duration_params, _referential_params),
-    "custom_sql": (_duration_params, _custom_sql_params),
-}
+class _AcceptedValues(_Check):
+    kind, noun, dimension_default = "accepted_values", "an accepted_values check", "validity"
+    column: str
+    values: Annotated[list[Any], non_empty("a non-empty list")]
+    max_failing_share: Share | None = None
 
 
-def _validate_params(kind: str, raw: Mapping[str, Any], at: KeyPath, issues: _Issues) -> None:
-    """Type-specific rules; every problem is added, nothing raises."""
-    for rule in (_shares_and_counts, *_PARAM_RULES.get(kind, (_duration_params,)), _where_param):
-        rule(kind, raw, at, issues)
+class _Range(_Check):
+    kind, noun, dimension_default = "range", "a range check", "validity"
+    at_least_one = (Choice(("min", "max")),)
+    column: str
+    min: Bound | None = None
+    max: Bound | None = None
+    max_failing_share: Share | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> _Range:
+        if _number(self.min) and _number(self.max) and float(self.min or 0) > float(self.max or 0):
+            raise problem("'min' is greater than 'max'")
+        return self
 
 
-def _check_spec(
-    raw: Any, i: int, defaults: dict[str, Any], seen: dict[str, int | None], doc: YamlDoc, issues: _Issues
-) -> CheckSpec | None:
-    """Entry `i` of 'checks' (issues added; None when it cannot become a spec)."""
-    at: KeyPath = ("checks", i)
-    if not isinstance(raw, dict):
-        issues.add(at, "each check must be a mapping with at least 'name' and 'type'")
-        return None
-    name, kind = raw.get("name"), raw.get("type")
-    if not isinstance(name, str) or not name.strip():
-        issues.add(at, "check has no 'name'", "names identify a check in runs and incidents")
-        name = f"check_{i + 1}"
-    elif name in seen:
-        issues.add(at + ("name",), f"duplicate check name '{name}'", f"first used on line {seen[name]}")
-    seen.setdefault(name, doc.line(*at, "name"))
-    if kind not in CHECK_TYPES:
-        issues.add(at + ("type",), f"unknown check type '{kind}'", f"known: {', '.join(CHECK_TYPES)}")
-        return None
-    allowed, required, dimension = CHECK_TYPES[kind]
-    for key in raw:
-        if key not in allowed | _COMMON:
-            issues.add(
-                at + (key,),
-                f"unknown key '{key}' for a {kind} check",
-                f"allowed: {', '.join(sorted(allowed | _COMMON))}",
-            )
-    for key in sorted(required):
-        if key not in raw:
-            issues.add(at, f"a {kind} check needs '{key}'")
-    if kind != "custom_sql" and not isinstance(raw.get("table"), str):
-        issues.add(at, f"a {kind} check needs 'table'")
-    severity = raw.get("severity", defaults.get("severity", "warning"))
-    if severity not in SEVERITIES:
-        issues.add(
-            at + ("severity",), f"unknown severity '{severity}'", f"use one of {', '.join(SEVERITIES)}"
-        )
-    dim = raw.get("dimension", dimension)
-    if dim not in DIMENSIONS:
-        issues.add(at + ("dimension",), f"unknown dimension '{dim}'", f"use one of {', '.join(DIMENSIONS)}")
-    auto = raw.get("auto_resolve", defaults.get("auto_resolve", True))
-    if not isinstance(auto, bool):
-        issues.add(at + ("auto_resolve",), "'auto_resolve' must be true or false")
-    _validate_params(kind, raw, at, issues)
-    params = {k: v for k, v in raw.items() if k not in _COMMON and k != "column"}
-    return CheckSpec(
-        name=str(name),
-        type=kind,
-        table=raw.get("table") if isinstance(raw.get("table"), str) else None,
-        column=raw.get("column") if isinstance(raw.get("column"), str) else None,
-        severity=str(severity),
-        owner=raw.get("owner", defaults.get("owner")),
-        auto_resolve=bool(auto),
-        dimension=str(dim),
-        params=params,
-        where=str(raw["where"]) if "where" in raw else None,
-        description=str(raw.get("description", "")),
-        line=doc.line(*at),
+class _Regex(_Check):
+    kind, noun, dimension_default = "regex", "a regex check", "validity"
+    exactly_one = (Choice(("pattern", "format"), f"formats: {', '.join(FORMAT_CLASSES)}"),)
+    column: str
+    pattern: Pattern | None = None
+    format: Format | None = None
+    max_failing_share: Share | None = None
+
+
+class _Format(_Regex):
+    kind, noun, dimension_default = "format", "a format check", "consistency"
+
+
+class _Freshness(_Check):
+    kind, noun, dimension_default = "freshness", "a freshness check", "freshness"
+    column: str | None = None
+    max_age: Duration
+
+
+class _Latency(_Check):
+    kind, noun, dimension_default = "latency", "a latency check", "freshness"
+    column: str
+    event_column: str
+    max_latency: Duration
+    max_failing_rows: Count | None = None
+
+
+class _RowCount(_Check):
+    kind, noun, dimension_default = "row_count", "a row_count check", "completeness"
+    at_least_one = (Choice(("min", "max")),)
+    min: float | None = None
+    max: float | None = None
+
+
+class _Volume(_Check):
+    kind, noun, dimension_default = "volume", "a volume check", "completeness"
+    time_column: str | None = None
+    period: Literal["day"] = "day"  # daily buckets of the time column
+    min_training: Count | None = None
+    z_threshold: Positive | None = None
+    seasonality: Literal["none", "day_of_week"] = "none"
+    lookback: Count | None = None
+
+
+class _Drift(_Check):
+    kind, noun, dimension_default = "drift", "a drift check", "accuracy"
+    column: str
+    method: Literal["psi", "ks"] = "psi"
+    threshold: Positive | None = None
+    bins: Count | None = None
+    baseline_where: Filter | None = None
+    current_where: Filter | None = None
+    sample_size: Count | None = None
+
+
+class _Outliers(_Check):
+    kind, noun, dimension_default = "outliers", "an outliers check", "accuracy"
+    at_least_one = (Choice(("columns", "expressions")),)
+    columns: Annotated[list[str], non_empty("a non-empty list of numeric columns")] | None = None
+    expressions: (
+        Annotated[
+            dict[str, Annotated[str, AfterValidator(_arithmetic)]],
+            non_empty("a mapping of feature names to arithmetic expressions"),
+        ]
+        | None
+    ) = None
+    detector: Detector = "iforest"
+    contamination: Share | None = None
+    sample_size: Count | None = None
+    tail: Count | None = None
+    fence: Annotated[float, AfterValidator(_fence)] | None = None
+    log: bool = False
+    max_outliers: Count | None = None
+
+
+class _Schema(_Check):
+    kind, noun, dimension_default = "schema", "a schema check", "validity"
+    columns: Annotated[Any, BeforeValidator(_schema_columns)] = None
+    allow_extra: bool = True
+
+
+class _Referential(_Check):
+    kind, noun, dimension_default = "referential", "a referential check", "consistency"
+    column: str
+    references: Annotated[str, AfterValidator(_reference)]
+    max_orphans: Count | None = None
+
+
+class _CustomSql(_Check):
+    kind, noun, dimension_default = "custom_sql", "a custom_sql check", "consistency"
+    table: str | None = None  # type: ignore[assignment]  # the SQL names its own tables
+    sql: str  # a SELECT returning the failing rows
+    max_rows: Count | None = None
+
+
+CHECK_TYPES: dict[str, type[_Check]] = {
+    cls.kind: cls
+    for cls in (
+        _NotNull,
+        _Unique,
+        _AcceptedValues,
+        _Range,
+        _Regex,
+        _Format,
+        _Freshness,
+        _Latency,
+        _RowCount,
+        _Volume,
+        _Drift,
+        _Outliers,
+        _Schema,
+        _Referential,
+        _CustomSql,
     )
+}
+_COMMON = set(_Check.model_fields)
+
+
+# -- reading checks.yaml ---------------------------------------------------------------------------------------
+
+
+def _check_spec(raw: Any, i: int, defaults: _Defaults, doc: YamlDoc) -> tuple[CheckSpec | None, list[Issue]]:
+    """Entry `i` of 'checks' as a spec, or None and its issues."""
+    if not isinstance(raw, dict):
+        return None, []  # the file's own validation says each check is a mapping
+    kind = raw.get("type")
+    model = CHECK_TYPES.get(kind) if isinstance(kind, str) else None
+    if model is None:
+        message = f"unknown check type '{kind}'" if kind is not None else "a check needs 'type'"
+        return None, [doc.issue(("checks", i, "type"), message, f"known: {', '.join(CHECK_TYPES)}")]
+    check, issues = validate(model, raw, doc, ("checks", i))
+    if check is None:
+        return None, issues
+    auto_resolve = check.auto_resolve if check.auto_resolve is not None else defaults.auto_resolve
+    return CheckSpec(
+        name=check.name,
+        type=check.kind,
+        table=check.table,
+        column=raw.get("column") if isinstance(raw.get("column"), str) else None,
+        severity=check.severity or defaults.severity or "warning",
+        owner=check.owner if check.owner is not None else defaults.owner,
+        auto_resolve=True if auto_resolve is None else auto_resolve,
+        dimension=check.dimension or check.dimension_default,
+        # The type's own keys as written: the checks read them (and format them in messages) unchanged.
+        params={k: v for k, v in raw.items() if k not in _COMMON and k != "column"},
+        where=check.where,
+        description=check.description,
+        line=doc.line("checks", i),
+    ), []
+
+
+def _duplicate_names(raw_checks: list[Any], doc: YamlDoc) -> list[Issue]:
+    """A name identifies a check in runs and incidents, so it is used once."""
+    first: dict[str, int | None] = {}
+    issues = []
+    for i, raw in enumerate(raw_checks):
+        name = raw.get("name") if isinstance(raw, dict) else None
+        if not isinstance(name, str) or not name.strip():
+            continue
+        if name in first:
+            issues.append(
+                doc.issue(
+                    ("checks", i, "name"),
+                    f"duplicate check name '{name}'",
+                    f"first used on line {first[name]}",
+                )
+            )
+        first.setdefault(name, doc.line("checks", i, "name"))
+    return issues
 
 
 def _suite(doc: YamlDoc) -> CheckSuite:
-    issues = _Issues(doc)
     data = doc.data
     if data is None:
         return CheckSuite(doc.path, ())
@@ -398,28 +466,20 @@ def _suite(doc: YamlDoc) -> CheckSuite:
             "",
             [doc.issue((), "expected 'checks:' at the top level")],
         )
-    for key in data:
-        if key not in ("checks", "defaults"):
-            issues.add((key,), f"unknown top-level key '{key}'", "allowed: checks, defaults")
-    defaults = data.get("defaults") or {}
-    if not isinstance(defaults, dict):
-        issues.add(("defaults",), "'defaults' must be a mapping (severity, owner, auto_resolve)")
-        defaults = {}
-    raw_checks = data.get("checks") or []
-    if not isinstance(raw_checks, list):
-        issues.add(("checks",), "'checks' must be a list")
-        raw_checks = []
-    seen: dict[str, int | None] = {}
-    specs = [
-        spec
-        for i, raw in enumerate(raw_checks)
-        if (spec := _check_spec(raw, i, defaults, seen, doc, issues)) is not None
-    ]
-    if issues.items:
+    file, issues = validate(_ChecksFile, data, doc)
+    defaults = file.defaults if file is not None else _Defaults()
+    raw_checks: list[Any] = data["checks"] if isinstance(data.get("checks"), list) else []
+    issues += _duplicate_names(raw_checks, doc)
+    specs = []
+    for i, raw in enumerate(raw_checks):
+        spec, found = _check_spec(raw, i, defaults, doc)
+        issues += found
+        if spec is not None:
+            specs.append(spec)
+    if issues:
+        issues.sort(key=lambda issue: issue.line or 0)  # in file order, as the user reads it
         raise ConfigError(
-            f"{doc.path} has {len(issues.items)} problem(s)",
-            "fix every line listed and run again",
-            issues.items,
+            f"{doc.path} has {len(issues)} problem(s)", "fix every line listed and run again", issues
         )
     return CheckSuite(doc.path, tuple(specs))
 

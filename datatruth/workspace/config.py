@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, cast, get_args
 
-from datatruth.errors import ConfigError
-from datatruth.settings import WORKSPACE_NAME_RE, Settings, load_settings
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
+
+from datatruth.errors import ConfigError, InternalError
+from datatruth.settings import WORKSPACE_NAME_RE, Settings, env_name, load_settings
 from datatruth.workspace.boundary import (
     VAR_RE,
     EnvPolicy,
@@ -20,11 +24,15 @@ from datatruth.workspace.boundary import (
     expand,
     llm_endpoint_refusal,
 )
+from datatruth.yamlschema import Section, field_name, problem, validate
 from datatruth.yamlsource import Issue, KeyPath, YamlDoc, load_yaml
 
-ROLES = ("admin", "analyst", "viewer")
-INCIDENT_ROLES = ("owner", "maintainer", "reviewer", "viewer")
-LLM_PROVIDERS = ("none", "openai", "azure", "ollama")
+Role = Literal["admin", "analyst", "viewer"]
+IncidentRole = Literal["owner", "maintainer", "reviewer", "viewer"]
+LLMProvider = Literal["none", "openai", "azure", "ollama"]
+ROLES: tuple[str, ...] = get_args(Role)
+INCIDENT_ROLES: tuple[str, ...] = get_args(IncidentRole)
+LLM_PROVIDERS: tuple[str, ...] = get_args(LLMProvider)
 NAME_RE = WORKSPACE_NAME_RE
 _VAR_RE = VAR_RE
 _SECRET_KEY_RE = re.compile(r"(password|passwd|secret|token|api_key|apikey)$", re.I)
@@ -130,116 +138,241 @@ def llm_refusals(settings: Settings, workspace: str, llm: LLMConfig) -> dict[str
     return out
 
 
-_TOP_KEYS = {
-    "title",
-    "description",
-    "warehouse",
-    "demo",
-    "semantic_models",
-    "checks",
-    "llm",
-    "limits",
-    "clock",
-    "members",
-    "webhook_url",
-    "allow_raw_samples",
-    "sensitive_columns",
-    "exposed_tables",
-}
-_LLM_KEYS = {
-    "provider",
-    "model",
-    "base_url",
-    "api_key_env",
-    "api_version",
-    "timeout_s",
-    "max_retries",
-    "allow_raw_sql",
-}
-_LIMIT_KEYS = {
-    "row_cap",
-    "timeout_s",
-    "questions_per_user_per_hour",
-    "cache_ttl_s",
-    "upper_tier_users",
-    "upper_tier_questions_per_hour",
-    "memory_mb",
-    "threads",
-}
-_MEMBER_KEYS = {"user", "role", "incident_role"}
+# -- the declared shape of workspace.yaml ----------------------------------------------------------------------
 
 
-class _Collector:
-    """Gathers issues while reading one document, so validation reports all of them at once."""
+@dataclass(frozen=True)
+class _Reading:
+    """What validating one workspace.yaml needs besides the file: its folder, the environment and the operator."""
 
-    def __init__(self, doc: YamlDoc, env: dict[str, str], workspace: str, policy: EnvPolicy) -> None:
-        self.doc = doc
-        self.env = env
-        self.workspace = workspace
-        self.policy = policy
-        self.issues: list[Issue] = []
+    folder: Path
+    workspace: str
+    env: Mapping[str, str]
+    policy: EnvPolicy
+    settings: Settings
 
-    def add(self, keys: KeyPath, message: str, hint: str = "") -> None:
-        self.issues.append(self.doc.issue(keys, message, hint))
 
-    def unknown_keys(self, mapping: dict, allowed: set[str], keys: KeyPath) -> None:
-        for key in mapping:
-            if key not in allowed:
-                close = _closest(str(key), allowed)
-                hint = f"did you mean '{close}'?" if close else f"allowed keys: {', '.join(sorted(allowed))}"
-                self.add(keys + (key,), f"unknown key '{key}'", hint)
+def _reading(info: ValidationInfo) -> _Reading:
+    if not isinstance(info.context, _Reading):
+        raise InternalError(
+            "workspace.yaml was validated without its reading context (a bug: please report it)"
+        )
+    return info.context
 
-    def interpolate(self, value: Any, keys: KeyPath) -> Any:
-        """Replace ${VAR} and ${VAR:-default} from the environment; an unset or disallowed variable is an issue."""
-        if not isinstance(value, str):
-            return value
-        resolved, problems = expand(value, self.workspace, self.policy, self.env)
-        for message, hint in problems:
-            self.add(keys, message, hint)
-        return resolved
 
-    def typed(
-        self, mapping: dict, key: str, kind: type | tuple[type, ...], default: Any, keys: KeyPath
-    ) -> Any:
-        if key not in mapping or mapping[key] is None:
-            return default
-        value = mapping[key]
-        if kind in (float, (int, float)) and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value) if kind is float else value
-        if isinstance(value, bool) and kind is not bool:
-            self.add(keys + (key,), f"'{key}' must be {_kind_name(kind)}, not a boolean")
-            return default
-        if not isinstance(value, kind):
-            self.add(
-                keys + (key,), f"'{key}' must be {_kind_name(kind)}, got {type(value).__name__} {value!r}"
+def _expanded(value: str, info: ValidationInfo) -> str:
+    """Replace ${VAR} and ${VAR:-default} from the environment; an unset or disallowed variable is a problem."""
+    reading = _reading(info)
+    resolved, problems = expand(value, reading.workspace, reading.policy, reading.env)
+    if problems:
+        hints = dict.fromkeys(hint for _, hint in problems)
+        raise problem("; ".join(message for message, _ in problems), "; ".join(hints))
+    return resolved
+
+
+def _beside(folder: Path, name: str) -> Path:
+    """A path written in workspace.yaml: relative to the file's folder."""
+    return (folder / name).resolve()
+
+
+def _model_file(value: str, info: ValidationInfo) -> str:
+    folder = _reading(info).folder
+    if not _beside(folder, value).exists():
+        raise problem(
+            f"semantic model path '{value}' does not exist",
+            f"paths are relative to {folder}; create the file or fix the path",
+        )
+    return value
+
+
+def _checks_file(value: str, info: ValidationInfo) -> str:
+    if not _beside(_reading(info).folder, value).exists():
+        raise problem(f"checks file '{value}' does not exist", "create it or remove the 'checks' key")
+    return value
+
+
+def _number(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
+
+
+def between(low: float, high: float) -> AfterValidator:
+    """A number setting must be finite and inside [low, high].
+
+    Outside its range a setting is refused with its line rather than quietly breaking queries (an infinite
+    timeout disarms the watchdog, NaN fails every comparison, a huge row cap overflows LIMIT).
+    """
+
+    def check(value: float, info: ValidationInfo) -> float:
+        if not math.isfinite(value) or not low <= value <= high:
+            raise problem(
+                f"'{field_name(info)}' is {value!r}; it must be between {_number(low)} and {_number(high)}",
+                "use a finite number in that range",
             )
-            return default
+        return value
+
+    return AfterValidator(check)
+
+
+def _user_name(value: Any) -> str:
+    # An empty or null user would be stored as the text 'None'.
+    if not isinstance(value, str) or not value.strip():
+        raise problem(
+            f"member user must be a name, got {value!r}",
+            "write e.g. user: ana (an empty or null user would be stored as the text 'None')",
+        )
+    return value
+
+
+CLOCK_RANGE = (dt.date(1900, 1, 1), dt.date(2999, 12, 31))
+
+
+def _clock(value: Any) -> dt.date | None:
+    """'today' (None) or a pinned day; a time of day is dropped, since "today" must stay a date."""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    elif isinstance(value, str) and value != "today":
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            raise problem(
+                f"clock '{value}' is not a date", "write 'today' or a date like 2024-12-31"
+            ) from None
+    if value in (None, "today"):
+        return None
+    if not isinstance(value, dt.date):
+        raise problem("clock must be 'today' or a date like 2024-12-31")
+    if not CLOCK_RANGE[0] <= value <= CLOCK_RANGE[1]:
+        raise problem(
+            f"clock {value.isoformat()} is outside {CLOCK_RANGE[0].year}-{CLOCK_RANGE[1].year}",
+            "pin a date between those years (date arithmetic for 'last year' needs room on both sides)",
+        )
+    return value
+
+
+Expanded = Annotated[str, AfterValidator(_expanded)]
+_VARIABLE_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class _WarehouseSection(Section):
+    noun = "the warehouse section"
+
+    url: Expanded = ""
+
+
+class _LLMSection(Section):
+    noun = "the llm section"
+
+    provider: LLMProvider = cast(LLMProvider, LLMConfig.provider)
+    model: str = LLMConfig.model
+    # Checked even when left out: the default key variable and endpoint are inside the boundary or not.
+    base_url: Expanded | None = Field(LLMConfig.base_url, validate_default=True)
+    api_key_env: str = Field(LLMConfig.api_key_env, validate_default=True)
+    api_version: str | None = LLMConfig.api_version
+    timeout_s: Annotated[float, between(0.1, 600)] = LLMConfig.timeout_s
+    max_retries: Annotated[int, between(0, 10)] = LLMConfig.max_retries
+    allow_raw_sql: bool = LLMConfig.allow_raw_sql
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _key_variable(cls, value: str, info: ValidationInfo) -> str:
+        if value and not _VARIABLE_NAME_RE.fullmatch(value):
+            raise problem(
+                "api_key_env must be the NAME of an environment variable, not the key itself",
+                "write e.g. api_key_env: OPENAI_API_KEY and export the key there",
+            )
+        return cls._inside_boundary(value, info, "api_key_env", LLMConfig(api_key_env=value))
+
+    @field_validator("base_url")
+    @classmethod
+    def _endpoint(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return cls._inside_boundary(value, info, "base_url", LLMConfig(base_url=value))
+
+    @staticmethod
+    def _inside_boundary(value: Any, info: ValidationInfo, key: str, config: LLMConfig) -> Any:
+        """Refuse what the operator's boundary does not allow (see llm_refusals)."""
+        if "provider" in info.data:  # an unknown provider is reported as such
+            reading = _reading(info)
+            config = dataclasses.replace(config, provider=info.data["provider"])
+            refused = llm_refusals(reading.settings, reading.workspace, config).get(key)
+            if refused is not None:
+                raise problem(*refused)
+        return value
+
+    @model_validator(mode="after")
+    def _model_named(self) -> _LLMSection:
+        if self.provider != "none" and not self.model:
+            raise problem(f"LLM provider '{self.provider}' needs a model", "add 'model: <name>' under llm")
+        return self
+
+
+class _LimitsSection(Section):
+    noun = "the limits section"
+
+    row_cap: Annotated[int, between(1, 1_000_000)] = Limits.row_cap
+    timeout_s: Annotated[float, between(0.1, 3600)] = Limits.timeout_s
+    questions_per_user_per_hour: Annotated[int, between(1, 1_000_000)] = Limits.questions_per_user_per_hour
+    cache_ttl_s: Annotated[int, between(0, 30 * 86400)] = Limits.cache_ttl_s
+    upper_tier_users: list[str] = []
+    upper_tier_questions_per_hour: Annotated[int, between(1, 1_000_000)] = (
+        Limits.upper_tier_questions_per_hour
+    )
+    memory_mb: Annotated[int, between(1, 1_000_000)] = Limits.memory_mb
+    threads: Annotated[int, between(1, 1024)] = Limits.threads
+
+    @field_validator("row_cap", "timeout_s", "memory_mb", "threads")
+    @classmethod
+    def _under_ceiling(cls, value: float, info: ValidationInfo) -> float:
+        """A workspace admin edits limits, but never past what the server allows (the operator's ceilings)."""
+        settings = _reading(info).settings
+        ceiling, source = {
+            "row_cap": (settings.max_row_cap, env_name("max_row_cap")),
+            "timeout_s": (settings.max_timeout_s, env_name("max_timeout_s")),
+            "memory_mb": (settings.max_memory_mb, env_name("max_memory_mb")),
+            "threads": (os.cpu_count() or 1, "the number of cores"),
+        }[field_name(info)]
+        if value > ceiling:
+            raise problem(
+                f"'{field_name(info)}' {value:g} is above this server's ceiling {ceiling:g}",
+                f"use at most {ceiling:g} (set by {source})",
+            )
         return value
 
 
-def _kind_name(kind: type | tuple[type, ...]) -> str:
-    names = {
-        int: "a whole number",
-        float: "a number",
-        str: "text",
-        bool: "true or false",
-        list: "a list",
-        dict: "a mapping",
-    }
-    if isinstance(kind, tuple):
-        return " or ".join(names.get(k, k.__name__) for k in kind)
-    return names.get(kind, kind.__name__)
+class _MemberSection(Section):
+    noun = "each member"
+    example = "e.g. - {user: ana, role: analyst}"
+
+    user: Annotated[str, BeforeValidator(_user_name)]
+    role: Role = "viewer"
+    incident_role: IncidentRole = "viewer"
 
 
-def _closest(word: str, options: set[str]) -> str | None:
-    from rapidfuzz import process
+class _WorkspaceFile(Section):
+    noun = "workspace.yaml"
 
-    best = process.extractOne(word, sorted(options), score_cutoff=70)
-    return best[0] if best else None
+    title: str | None = None  # the folder name
+    description: str = ""
+    # Sections left out are validated as empty ones: their defaults are inside the operator's boundary or not.
+    warehouse: _WarehouseSection = Field({}, validate_default=True)
+    demo: Literal["retail", "flights"] | None = None
+    semantic_models: list[Annotated[str, AfterValidator(_model_file)]] = []
+    checks: Annotated[str, AfterValidator(_checks_file)] | None = None
+    llm: _LLMSection = Field({}, validate_default=True)
+    limits: _LimitsSection = Field({}, validate_default=True)
+    clock: Annotated[dt.date | None, BeforeValidator(_clock)] = None
+    members: list[_MemberSection] = []
+    webhook_url: Expanded | None = None
+    allow_raw_samples: bool = False
+    sensitive_columns: list[str] = []
+    exposed_tables: list[str] = []
 
 
-def _check_literal_secrets(c: _Collector, node: Any, keys: KeyPath) -> None:
-    """Refuse secrets written into the YAML: they must come from ${VAR}."""
+# -- reading workspace.yaml ------------------------------------------------------------------------------------
+
+
+def _literal_secrets(doc: YamlDoc, node: Any, keys: KeyPath = ()) -> list[Issue]:
+    """Secrets written into the YAML, anywhere in it: they must come from ${VAR}."""
+    found: list[Issue] = []
     if isinstance(node, dict):
         for key, value in node.items():
             if (
@@ -248,30 +381,37 @@ def _check_literal_secrets(c: _Collector, node: Any, keys: KeyPath) -> None:
                 and value
                 and not _VAR_RE.fullmatch(value.strip())
             ):
-                c.add(
-                    keys + (key,),
-                    f"'{key}' holds a literal secret",
-                    f"write {key}: ${{SOME_ENV_VAR}} and set that variable in the environment",
+                found.append(
+                    doc.issue(
+                        keys + (key,),
+                        f"'{key}' holds a literal secret",
+                        f"write {key}: ${{SOME_ENV_VAR}} and set that variable in the environment",
+                    )
                 )
-            _check_literal_secrets(c, value, keys + (key,))
+            found += _literal_secrets(doc, value, keys + (key,))
     elif isinstance(node, list):
         for i, value in enumerate(node):
-            _check_literal_secrets(c, value, keys + (i,))
+            found += _literal_secrets(doc, value, keys + (i,))
     elif isinstance(node, str):
         match = _URL_PASSWORD_RE.match(node)
         if match and not _VAR_RE.fullmatch(match.group(1)):
-            c.add(
-                keys,
-                "a URL holds a literal password",
-                "put the password in an environment variable and write it as ${VAR} inside the URL",
+            found.append(
+                doc.issue(
+                    keys,
+                    "a URL holds a literal password",
+                    "put the password in an environment variable and write it as ${VAR} inside the URL",
+                )
             )
         for key, value in _url_query(node):
             if _SECRET_QUERY_RE.search(key) and value and not _VAR_RE.fullmatch(value):
-                c.add(
-                    keys,
-                    f"a URL holds a literal secret in its query ('{key}=...')",
-                    f"write {key}=${{SOME_ENV_VAR}} and set that variable in the environment",
+                found.append(
+                    doc.issue(
+                        keys,
+                        f"a URL holds a literal secret in its query ('{key}=...')",
+                        f"write {key}=${{SOME_ENV_VAR}} and set that variable in the environment",
+                    )
                 )
+    return found
 
 
 def _url_query(text: str) -> list[tuple[str, str]]:
@@ -284,48 +424,7 @@ def _url_query(text: str) -> list[tuple[str, str]]:
     return parse_qsl(urlsplit(text).query, keep_blank_values=True)
 
 
-# Value ranges: outside them a setting is refused with its line rather than quietly breaking queries
-# (an infinite timeout disarms the watchdog, NaN fails every comparison, a huge row cap overflows LIMIT).
-RANGES: dict[tuple[str, str], tuple[float, float]] = {
-    ("limits", "row_cap"): (1, 1_000_000),
-    ("limits", "timeout_s"): (0.1, 3600),
-    ("limits", "questions_per_user_per_hour"): (1, 1_000_000),
-    ("limits", "upper_tier_questions_per_hour"): (1, 1_000_000),
-    ("limits", "memory_mb"): (1, 1_000_000),
-    ("limits", "threads"): (1, 1024),
-    ("limits", "cache_ttl_s"): (0, 30 * 86400),
-    ("llm", "timeout_s"): (0.1, 600),
-    ("llm", "max_retries"): (0, 10),
-}
-
-
-CLOCK_RANGE = (dt.date(1900, 1, 1), dt.date(2999, 12, 31))
-
-
-def _check_ranges(c: _Collector, llm: LLMConfig, limits: Limits) -> None:
-    """Every number setting is finite and inside its range (see RANGES)."""
-    import math
-
-    for (section, key), (low, high) in RANGES.items():
-        value = getattr(llm if section == "llm" else limits, key)
-        if not math.isfinite(value) or not low <= value <= high:
-            c.add(
-                (section, key),
-                f"'{key}' is {value!r}; it must be between {_number(low)} and {_number(high)}",
-                "use a finite number in that range",
-            )
-
-
-def _number(value: float) -> str:
-    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
-
-
-def _is_user_name(value: Any) -> bool:
-    """A member's user is non-empty text (YAML `null`, lists and mappings are not names)."""
-    return isinstance(value, str) and bool(value.strip())
-
-
-def parse_workspace(  # noqa: C901 - one section of workspace.yaml after another
+def parse_workspace(
     path: Path,
     env: dict[str, str] | None = None,
     data_dir: Path | None = None,
@@ -339,194 +438,53 @@ def parse_workspace(  # noqa: C901 - one section of workspace.yaml after another
     settings = settings or load_settings(env)
     doc = load_yaml(path)
     name = path.parent.name
-    c = _Collector(doc, env, name, env_policy(settings))
-    raw = doc.data
-    if raw is None:
-        raw = {}
+    raw = {} if doc.data is None else doc.data
     if not isinstance(raw, dict):
         raise ConfigError(
             f"{path} must be a mapping of settings",
             "start with 'title: ...'",
             [doc.issue((), "top level is not a mapping")],
         )
+    issues: list[Issue] = []
     if not NAME_RE.fullmatch(name):
-        c.add(
-            (),
-            f"workspace folder name '{name}' is not a valid workspace name",
-            "use lower-case letters, digits, '-' or '_' (max 40), starting with a letter",
+        issues.append(
+            doc.issue(
+                (),
+                f"workspace folder name '{name}' is not a valid workspace name",
+                "use lower-case letters, digits, '-' or '_' (max 40), starting with a letter",
+            )
         )
-    c.unknown_keys(raw, _TOP_KEYS, ())
-    _check_literal_secrets(c, raw, ())
+    issues += _literal_secrets(doc, raw)
+    reading = _Reading(path.parent, name, env, env_policy(settings), settings)
+    file, problems = validate(_WorkspaceFile, raw, doc, context=reading)
+    issues += problems
+    if issues or file is None:
+        issues.sort(key=lambda issue: issue.line or 0)  # in file order, as the user reads it
+        raise ConfigError(f"{path} has {len(issues)} problem(s)", "fix each line listed and reload", issues)
+    return _config(file, path, data_dir)
 
-    title = c.typed(raw, "title", str, name, ())
-    description = c.typed(raw, "description", str, "", ())
-    demo = c.typed(raw, "demo", str, None, ())
-    if demo is not None and demo not in ("retail", "flights"):
-        c.add(("demo",), f"unknown demo '{demo}'", "use 'retail' or 'flights', or remove the key")
 
-    warehouse = c.typed(raw, "warehouse", dict, {}, ())
-    c.unknown_keys(warehouse, {"url"}, ("warehouse",))
-    url = c.interpolate(c.typed(warehouse, "url", str, "", ("warehouse",)), ("warehouse", "url"))
+def _config(file: _WorkspaceFile, path: Path, data_dir: Path | None) -> WorkspaceConfig:
+    """The validated file as the frozen config the rest of the package reads."""
+    name = path.parent.name
     ws_data = (data_dir or Path(".datatruth")) / name
-    if not url:
-        url = f"duckdb:///{ws_data / 'warehouse.duckdb'}"
-    url = url.replace("{data_dir}", str(ws_data))
-
-    models: list[Path] = []
-    for i, item in enumerate(c.typed(raw, "semantic_models", list, [], ())):
-        if not isinstance(item, str):
-            c.add(("semantic_models", i), "each semantic model entry must be a path")
-            continue
-        p = (path.parent / item).resolve()
-        if not p.exists():
-            c.add(
-                ("semantic_models", i),
-                f"semantic model path '{item}' does not exist",
-                f"paths are relative to {path.parent}; create the file or fix the path",
-            )
-        models.append(p)
-
-    checks_file = None
-    checks = c.typed(raw, "checks", str, None, ())
-    if checks is not None:
-        checks_file = (path.parent / checks).resolve()
-        if not checks_file.exists():
-            c.add(
-                ("checks",), f"checks file '{checks}' does not exist", "create it or remove the 'checks' key"
-            )
-
-    llm_raw = c.typed(raw, "llm", dict, {}, ())
-    c.unknown_keys(llm_raw, _LLM_KEYS, ("llm",))
-    provider = c.typed(llm_raw, "provider", str, "none", ("llm",))
-    if provider not in LLM_PROVIDERS:
-        c.add(
-            ("llm", "provider"),
-            f"unknown LLM provider '{provider}'",
-            f"use one of {', '.join(LLM_PROVIDERS)}",
-        )
-    api_key_env = c.typed(llm_raw, "api_key_env", str, "OPENAI_API_KEY", ("llm",))
-    if api_key_env and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", api_key_env):
-        c.add(
-            ("llm", "api_key_env"),
-            "api_key_env must be the NAME of an environment variable, not the key itself",
-            "write e.g. api_key_env: OPENAI_API_KEY and export the key there",
-        )
-    llm = LLMConfig(
-        provider=provider,
-        model=c.typed(llm_raw, "model", str, "", ("llm",)),
-        base_url=c.interpolate(c.typed(llm_raw, "base_url", str, None, ("llm",)), ("llm", "base_url")),
-        api_key_env=api_key_env,
-        api_version=c.typed(llm_raw, "api_version", str, None, ("llm",)),
-        timeout_s=c.typed(llm_raw, "timeout_s", float, 20.0, ("llm",)),
-        max_retries=c.typed(llm_raw, "max_retries", int, 2, ("llm",)),
-        allow_raw_sql=c.typed(llm_raw, "allow_raw_sql", bool, False, ("llm",)),
-    )
-    if llm.provider in ("openai", "azure", "ollama") and not llm.model:
-        c.add(("llm",), f"LLM provider '{provider}' needs a model", "add 'model: <name>' under llm")
-    for key, refused in llm_refusals(settings, name, llm).items():
-        c.add(("llm", key), *refused)
-
-    lim_raw = c.typed(raw, "limits", dict, {}, ())
-    c.unknown_keys(lim_raw, _LIMIT_KEYS, ("limits",))
-    limits = Limits(
-        row_cap=c.typed(lim_raw, "row_cap", int, 10_000, ("limits",)),
-        timeout_s=c.typed(lim_raw, "timeout_s", float, 30.0, ("limits",)),
-        questions_per_user_per_hour=c.typed(lim_raw, "questions_per_user_per_hour", int, 600, ("limits",)),
-        cache_ttl_s=c.typed(lim_raw, "cache_ttl_s", int, 3600, ("limits",)),
-        upper_tier_users=tuple(c.typed(lim_raw, "upper_tier_users", list, [], ("limits",))),
-        upper_tier_questions_per_hour=c.typed(
-            lim_raw, "upper_tier_questions_per_hour", int, 1000, ("limits",)
-        ),
-        memory_mb=c.typed(lim_raw, "memory_mb", int, Limits.memory_mb, ("limits",)),
-        threads=c.typed(lim_raw, "threads", int, Limits.threads, ("limits",)),
-    )
-    _check_ranges(c, llm, limits)
-    # The operator's ceilings: a workspace admin edits limits, but never past what the server allows.
-    ceilings = {
-        "row_cap": (settings.max_row_cap, "DATATRUTH_MAX_ROW_CAP"),
-        "timeout_s": (settings.max_timeout_s, "DATATRUTH_MAX_TIMEOUT_S"),
-        "memory_mb": (settings.max_memory_mb, "DATATRUTH_MAX_MEMORY_MB"),
-        "threads": (os.cpu_count() or 1, "the number of cores"),
-    }
-    for key, (ceiling, source) in ceilings.items():
-        value = getattr(limits, key)
-        low, high = RANGES[("limits", key)]
-        if math.isfinite(value) and low <= value <= high and value > ceiling:  # else the range issue says it
-            c.add(
-                ("limits", key),
-                f"'{key}' {value:g} is above this server's ceiling {ceiling:g}",
-                f"use at most {ceiling:g} (set by {source})",
-            )
-
-    clock: dt.date | None = None
-    clock_raw = raw.get("clock", "today")
-    if isinstance(clock_raw, dt.datetime):
-        clock = clock_raw.date()  # a pinned clock is a day; a time of day would make "today" a datetime
-    elif isinstance(clock_raw, dt.date):
-        clock = clock_raw
-    elif clock_raw in (None, "today"):
-        clock = None
-    elif isinstance(clock_raw, str):
-        try:
-            clock = dt.date.fromisoformat(clock_raw)
-        except ValueError:
-            c.add(("clock",), f"clock '{clock_raw}' is not a date", "write 'today' or a date like 2024-12-31")
-    else:
-        c.add(("clock",), "clock must be 'today' or a date like 2024-12-31")
-    if clock is not None and not CLOCK_RANGE[0] <= clock <= CLOCK_RANGE[1]:
-        c.add(
-            ("clock",),
-            f"clock {clock.isoformat()} is outside {CLOCK_RANGE[0].year}-{CLOCK_RANGE[1].year}",
-            "pin a date between those years (date arithmetic for 'last year' needs room on both sides)",
-        )
-        clock = None
-
-    members: list[Member] = []
-    for i, item in enumerate(c.typed(raw, "members", list, [], ())):
-        if not isinstance(item, dict) or "user" not in item:
-            c.add(("members", i), "each member needs 'user' and 'role'", "e.g. - {user: ana, role: analyst}")
-            continue
-        if not _is_user_name(item["user"]):
-            c.add(
-                ("members", i, "user"),
-                f"member user must be a name, got {item['user']!r}",
-                "write e.g. user: ana (an empty or null user would be stored as the text 'None')",
-            )
-            continue
-        c.unknown_keys(item, _MEMBER_KEYS, ("members", i))
-        role = item.get("role", "viewer")
-        if role not in ROLES:
-            c.add(("members", i, "role"), f"unknown role '{role}'", f"use one of {', '.join(ROLES)}")
-        incident_role = item.get("incident_role", "viewer")
-        if incident_role not in INCIDENT_ROLES:
-            c.add(
-                ("members", i, "incident_role"),
-                f"unknown incident role '{incident_role}'",
-                f"use one of {', '.join(INCIDENT_ROLES)}",
-            )
-        members.append(Member(str(item["user"]), str(role), str(incident_role)))
-
-    webhook = c.interpolate(c.typed(raw, "webhook_url", str, None, ()), ("webhook_url",)) or None
-    config = WorkspaceConfig(
+    url = file.warehouse.url or f"duckdb:///{ws_data / 'warehouse.duckdb'}"
+    limits = file.limits.model_dump()
+    return WorkspaceConfig(
         name=name,
         path=path,
-        title=title,
-        description=description,
-        warehouse_url=url,
-        demo=demo,
-        semantic_models=tuple(models),
-        checks_file=checks_file,
-        llm=llm,
-        limits=limits,
-        clock=clock,
-        members=tuple(members),
-        webhook_url=webhook,
-        allow_raw_samples=c.typed(raw, "allow_raw_samples", bool, False, ()),
-        sensitive_columns=tuple(str(x) for x in c.typed(raw, "sensitive_columns", list, [], ())),
-        exposed_tables=tuple(str(x).lower() for x in c.typed(raw, "exposed_tables", list, [], ())),
+        title=name if file.title is None else file.title,
+        description=file.description,
+        warehouse_url=url.replace("{data_dir}", str(ws_data)),
+        demo=file.demo,
+        semantic_models=tuple(_beside(path.parent, item) for item in file.semantic_models),
+        checks_file=_beside(path.parent, file.checks) if file.checks is not None else None,
+        llm=LLMConfig(**file.llm.model_dump()),
+        limits=Limits(**{**limits, "upper_tier_users": tuple(limits["upper_tier_users"])}),
+        clock=file.clock,
+        members=tuple(Member(m.user, m.role, m.incident_role) for m in file.members),
+        webhook_url=file.webhook_url or None,
+        allow_raw_samples=file.allow_raw_samples,
+        sensitive_columns=tuple(file.sensitive_columns),
+        exposed_tables=tuple(x.lower() for x in file.exposed_tables),
     )
-    if c.issues:
-        raise ConfigError(
-            f"{path} has {len(c.issues)} problem(s)", "fix each line listed and reload", c.issues
-        )
-    return config
