@@ -399,6 +399,13 @@ def exp_avg_unit_price(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame({"product__category": g.index, "unit_price_avg": g.values})
 
 
+def exp_orders_long_after_signup(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    orders = d["orders"].merge(d["customers"], on="customer_id")
+    days = (pd.to_datetime(orders["order_date"]) - pd.to_datetime(orders["signup_date"])).dt.days
+    g = orders[days > 100].groupby("region", dropna=False)["order_id"].nunique()
+    return pd.DataFrame({"customer__region": g.index, "orders": g.values})
+
+
 def exp_condition(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     counts = d["orders"].groupby("customer_id")["order_id"].nunique()
     keep = set(counts[counts > 6].index)
@@ -739,6 +746,23 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[dict[str, pd.DataFrame]], pd.Da
             ],
         },
         exp_avg_unit_price,
+    ),
+    # the days between two dates of a row, one of them on a joined model ("orders placed more than 100 days
+    # after the customer signed up")
+    "filter_days_between": (
+        {
+            "metrics": ["orders"],
+            "dimensions": ["customer__region"],
+            "filters": [
+                {
+                    "dimension": "order__order_date",
+                    "op": ">",
+                    "values": [100],
+                    "since": "customer__signup_date",
+                }
+            ],
+        },
+        exp_orders_long_after_signup,
     ),
     # a condition on a metric per member, compiled as a semi-join over the same filters and time
     "condition_on_metric": (

@@ -166,6 +166,10 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         "separate periods of a named date are those periods, never the span between them": [
             "revenue from customers who signed up in January or March 2025",
         ],
+        "a length of time between two named dates ('more than 2 weeks from signup date to order date')": [
+            "number of returns made more than 30 days from order date to return date",
+            "revenue from orders placed more than 2 weeks from signup date to order date by region",
+        ],
         "a grain asked of a named date groups by that date ('by month of signup date')": [
             "revenue by month of signup date in 2025",
         ],

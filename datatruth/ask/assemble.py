@@ -1215,11 +1215,20 @@ class _Builder:
     def numbers(self) -> None:
         for span in self.d.numbers:
             self.place(span.start, span.end)
+            if span.between is not None:
+                self._days_between(span, *span.between)
+                continue
             if span.start in self.in_parens and span.comparator == "" and self._restates_phrasing(span):
                 continue
             self._bind_number(span)
         self._having_one()
         self._counted_equalities()
+
+    def _days_between(self, span: NumberSpan, since: str, until: str) -> None:
+        """ "took more than 20 days from opening to closing": the whole days between two dates of the row."""
+        assert span.unit is not None  # narrows the type only
+        days = tuple(_clean(v * span.unit.factor / 1440) for v in span.values)  # a duration's base is minutes
+        self.filters.append(Filter(until, span.op, days, since=since))
 
     def _counted_equalities(self) -> None:
         """ "planes with 2 engines", "orders with 3 items": a bare number right before a column that counts

@@ -132,6 +132,11 @@ def _value_text(value: object, layer: SemanticLayer, f: Filter) -> str:
 
 def filter_words(layer: SemanticLayer, f: Filter) -> str:
     """One filter in words: "departure delay > 180 minutes", "airline is 'JetBlue Airways'"."""
+    if f.since is not None:
+        start = dimension_label(layer, f.since).lower()
+        end = dimension_label(layer, f.dimension).lower()
+        shown = " and ".join(_value_text(v, layer, f) for v in f.values)
+        return f"days from {start} to {end} {_OPS.get(f.op, f.op)} {shown}"
     label = (
         dimension_label(layer, f.dimension, None)
         if f.dimension != METRIC_TIME

@@ -25,6 +25,7 @@ from datatruth.ask.readers import (
     read_aggregates,
     read_arithmetic,
     read_definitions,
+    read_durations,
     read_names,
     read_numbers,
     read_ranking,
@@ -67,6 +68,7 @@ STAGES: tuple[tuple[str, Stage], ...] = (
     ("spelling", read_spelling),
     ("definitions", read_definitions),
     ("numbers", read_numbers),
+    ("durations", read_durations),  # before names: the dates a length of time runs between are not groupings
     ("ranking", read_ranking),
     ("share_and_growth", read_share_and_growth),
     ("names", read_names),

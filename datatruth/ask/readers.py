@@ -1227,6 +1227,86 @@ def _coordinated(d: Draft, ctx: PlanningContext, chosen: list[Pick], taken: list
     return out
 
 
+# -- lengths of time between two dates ---------------------------------------------------------------------
+
+_TOOK = frozenset({"took", "take", "takes", "taking", "lasted", "last", "lasts", "lasting", "spent", "spend"})
+_FROM_TO = {"from": ("to", "until", "till"), "between": ("and",)}
+
+
+def read_durations(d: Draft, ctx: PlanningContext) -> Draft:
+    """ "claims that took more than 20 days from opening to closing", "orders with over 3 days between order
+    date and ship date": a length of time followed by the two dates of the row it runs between."""
+    numbers = list(d.numbers)
+    for n, span in enumerate(numbers):
+        if span.unit is None or span.unit.kind != "duration" or span.end >= len(d.words):
+            continue
+        closers = _FROM_TO.get(d.lower(span.end))
+        if closers is None:
+            continue
+        cut = next((k for k in range(span.end + 1, len(d.words)) if d.lower(k) in closers), None)
+        if cut is None:
+            continue
+        stop = cut + 1
+        while stop < len(d.words) and not d.used[stop] and not _clause_break(d, stop):
+            stop += 1
+        pair = _two_dates(d, ctx, (span.end + 1, cut), (cut + 1, stop))
+        if pair is None:
+            continue
+        numbers[n] = replace(span, between=pair)
+        d = d.mark(span.end, stop)
+        if span.start > 0 and d.lower(span.start - 1) in _TOOK:
+            d = d.mark(span.start - 1, span.start)  # "took": the length of time is what it took
+        d = d.note(
+            Evidence(d.text(span.start, stop), "filter", f"days from {pair[0]} to {pair[1]}", 1.0, "duration")
+        )
+    return replace(d, numbers=tuple(numbers))
+
+
+def _clause_break(d: Draft, i: int) -> bool:
+    """True where a new part of the question starts: punctuation before word i, or a grouping word."""
+    return any(c in d.gap(i) for c in ",;?") or d.lower(i) in ("by", "per", "for", "in", "during", "where")
+
+
+def _two_dates(
+    d: Draft, ctx: PlanningContext, first: tuple[int, int], second: tuple[int, int]
+) -> tuple[str, str] | None:
+    """The time dimensions of one table that two runs of words name, or None unless exactly one pair does."""
+    starts, ends = _dates_named(d, ctx, *first), _dates_named(d, ctx, *second)
+    pairs = [(a, b) for a in starts for b in ends if a != b]
+    # two dates of one table first; else of two tables (the compiler joins them, or says it cannot)
+    same = [(a, b) for a, b in pairs if ctx.layer.dimension(a).model is ctx.layer.dimension(b).model]
+    chosen = same or pairs
+    return chosen[0] if len(chosen) == 1 else None
+
+
+def _dates_named(d: Draft, ctx: PlanningContext, start: int, stop: int) -> list[str]:
+    """The time dimensions a run of words names: by name ("claim open date"), or a verb's -ing form that is a
+    word of the date's name ("opening" → claim open date, "shipping" → ship date)."""
+    if stop <= start or stop - start > 5:
+        return []
+    norms = [d.words[k].norm for k in range(start, stop)]
+    while norms and norms[0] in ("the", "a", "its", "their"):
+        norms = norms[1:]
+    named = [
+        m.term.target
+        for m in ctx.vocabulary.matches(norms, [True] * len(norms), ("dimension",))
+        if m.start == 0 and m.end == len(norms) and m.score >= 0.85
+    ]
+    found = [t for t in dict.fromkeys(named) if ctx.layer.dimension(t).dimension.is_time]
+    if found or len(norms) != 1 or len(norms[0]) < 4:
+        return found
+    stems = {norms[0]}
+    for ending in ("ing", "ed"):
+        word = norms[0][: -len(ending)]
+        if norms[0].endswith(ending) and len(word) >= 3:
+            stems |= {word, word + "e"} | ({word[:-1]} if word[-1] == word[-2] else set())
+    return [
+        qd.name
+        for qd in ctx.layer.dimensions()
+        if qd.dimension.is_time and stems & set(qd.dimension.name.lower().split("_"))
+    ]
+
+
 # -- aggregates ---------------------------------------------------------------------------------------------
 
 

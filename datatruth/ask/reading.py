@@ -104,6 +104,9 @@ class NumberSpan:
     phrase: str
     number_at: int  # the first number word
     comparator: str = ""  # the comparator's words ("" when none was written)
+    # a length of time between two dates of the row (qualified names): "more than 20 days from opening to
+    # closing" is (claim_open_date, claim_close_date)
+    between: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)

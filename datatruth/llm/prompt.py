@@ -152,6 +152,10 @@ def plan_schema(layer: SemanticLayer) -> dict[str, Any]:
                         "dimension": {"type": "string", "enum": dims},
                         "op": {"type": "string", "enum": list(FILTER_OPS)},
                         "values": {"type": "array", "items": value},
+                        "since": {
+                            "type": ["string", "null"],
+                            "description": "another date: the filter tests the whole days from it to dimension",
+                        },
                     },
                     "required": ["dimension", "op", "values"],
                 },

@@ -258,6 +258,12 @@ def _check_filter(layer: SemanticLayer, f: Filter) -> None:
         qd = layer.dimension(f.dimension)
         if f.grain and not qd.dimension.is_time:
             raise UserError(f"'{f.dimension}' is not a time dimension, so a filter on it has no grain")
+    if f.since is not None:
+        dates = [layer.dimension(n) for n in (f.since, f.dimension) if n != METRIC_TIME]
+        if len(dates) != 2 or not all(d.dimension.is_time for d in dates) or f.grain:
+            raise UserError(
+                f"a filter on the days from '{f.since}' to '{f.dimension}' needs two named dates (and no grain)"
+            )
 
 
 def _check_input(layer: SemanticLayer, i: FilteredInput) -> None:
@@ -753,6 +759,11 @@ def _filter_sql(
         target = _time_expr(p, group, joins, "filtering on metric_time")
     else:
         target = _reach(p, model, f.dimension, joins, "filtering")
+    if f.since is not None:
+        # whole days between two dates of the row, counted alike on every engine (both cast to DATE)
+        start = _reach(p, model, f.since, joins, "filtering")
+        days = exp.DateDiff(this=_date(target), expression=_date(start), unit=exp.var("DAY"))
+        return _compare(days, f.op, [sp.value_literal(v) for v in f.values])
     if f.grain:
         target = sp.truncate(target, f.grain, p.dialect)
     is_time = (
@@ -1278,6 +1289,10 @@ def _or(conditions: list[exp.Expression]) -> exp.Expression:
 def _double(e: exp.Expression) -> exp.Expression:
     # PostgreSQL divides integers as integers; a double keeps ratios fractional on every engine
     return exp.Cast(this=e, to=exp.DataType.build("double"))
+
+
+def _date(e: exp.Expression) -> exp.Expression:
+    return exp.Cast(this=e, to=exp.DataType.build("date"))
 
 
 def _nullif_zero(e: exp.Expression) -> exp.Expression:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from datatruth.errors import UserError
@@ -67,9 +67,14 @@ class Filter:
     op: str
     values: tuple[Scalar, ...] = ()
     grain: str | None = None  # for a time dimension: compare at this grain (default: as stored)
+    # another date of the same rows: the filter tests the whole days from `since` to `dimension` ("claims that
+    # took more than 20 days from opening to closing")
+    since: str | None = None
 
     def describe(self) -> str:
         """The filter as short text."""
+        if self.since:
+            return f"days from {self.since} to {replace(self, since=None).describe()}"
         if self.op in ("is_null", "not_null"):
             return f"{self.dimension} {self.op.replace('_', ' ')}"
         if self.op == "between":
@@ -346,6 +351,7 @@ def _filter_dict(f: Filter) -> dict[str, Any]:
         "op": f.op,
         "values": [_json_value(v) for v in f.values],
         **({"grain": f.grain} if f.grain else {}),
+        **({"since": f.since} if f.since else {}),
     }
 
 
@@ -643,7 +649,7 @@ class _Reader:
         )
 
     def filter(self, item: Any, where: str) -> Filter:
-        f = self.mapping(item, where, {"dimension", "op", "values", "value", "grain"})
+        f = self.mapping(item, where, {"dimension", "op", "values", "value", "grain", "since"})
         dim = self.text(f.get("dimension"), f"{where}.dimension") or ""
         op_raw = self.text(f.get("op"), f"{where}.op") or ""
         op = _OP_ALIASES.get(op_raw.lower(), op_raw.lower())
@@ -665,4 +671,10 @@ class _Reader:
         if len(values) < low or (high is not None and len(values) > high):
             expected = f"{low}" if low == high else f"at least {low}"
             raise self.fail(f"{where}.values", f"operator {op} takes {expected} value(s), got {len(values)}")
-        return Filter(dim, op, tuple(values), self.grain(f.get("grain"), f"{where}.grain"))
+        return Filter(
+            dim,
+            op,
+            tuple(values),
+            self.grain(f.get("grain"), f"{where}.grain"),
+            self.text(f.get("since"), f"{where}.since", optional=True),
+        )

@@ -26,6 +26,7 @@ UNITS: tuple[Unit, ...] = (
     Unit("minutes", "duration", 1.0, ("minute", "minutes", "min", "mins", "m"), "minutes"),
     Unit("hours", "duration", 60.0, ("hour", "hours", "hr", "hrs", "h"), "hours"),
     Unit("days", "duration", 1440.0, ("day", "days"), "days"),
+    Unit("weeks", "duration", 10080.0, ("week", "weeks", "wk", "wks"), "weeks"),
     Unit("miles", "distance", 1.609344, ("mile", "miles", "mi"), "miles"),
     Unit(
         "kilometers",
