@@ -166,6 +166,10 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         "separate periods of a named date are those periods, never the span between them": [
             "revenue from customers who signed up in January or March 2025",
         ],
+        "one figure as a share of another ('refunds as a percentage of revenue'), never a share of the total": [
+            "refunds as a percentage of revenue by category",
+            "marketing spend as a share of revenue by month in 2025",
+        ],
         "a length of time between two named dates ('more than 2 weeks from signup date to order date')": [
             "number of returns made more than 30 days from order date to return date",
             "revenue from orders placed more than 2 weeks from signup date to order date by region",
@@ -382,6 +386,9 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
 # Questions that must be refused, each with an interpretation so far and at least one choice that plans.
 UNANSWERABLE: dict[str, dict[str, list[str]]] = {
     "retail": {
+        "a part of one figure as a share of the same figure (the part's filter would cut the whole too)": [
+            "online revenue as a share of revenue by month",
+        ],
         "a count word before an amount of money": [
             "how many revenue did we get in 2025",
         ],

@@ -1822,7 +1822,8 @@ class _Builder:
                     [w.norm for w in self.d.words[p.start : p.end]], "dimension"
                 )
             ]
-            taken = {r.name for r in self.dims}
+            # a column another name of the question reads is that name's, never this one's
+            taken = {r.name for r in self.dims} | {t for q in self.picks if q is not p for t in q.targets}
             own = [
                 t for t in p.targets if self.layer.dimension(t).model.name in anchors and t not in taken
             ] or [

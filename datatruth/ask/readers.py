@@ -890,6 +890,16 @@ _FAST_WORDS = {
 def read_share_and_growth(d: Draft, ctx: PlanningContext) -> Draft:
     """'share of total' / '% of total' and growth words ('growth', 'change' → previous period)."""
     lowers = [w.lower for w in d.words]
+    # "A as a share of B" divides A by B (the arithmetic stage reads it); "as a share of (the) total" is a share
+    ratio_words: set[int] = set()
+    for k in range(len(lowers)):
+        found = _AS_SHARE_OF.match(" ".join(lowers[k : k + 4])) or _AS_SHARE_OF.match(
+            " ".join(lowers[k : k + 3])
+        )
+        if lowers[k] == "as" and found:
+            after = [w for w in lowers[k + len(found.group(0).split()) :][:2] if w != "the"]
+            if after and after[0] not in ("total", "all", "everything", "overall"):
+                ratio_words |= set(range(k, k + len(found.group(0).split())))
     for phrase in _SHARE_PHRASES:
         k = len(phrase)
         for i in range(len(lowers) - k + 1):
@@ -898,6 +908,7 @@ def read_share_and_growth(d: Draft, ctx: PlanningContext) -> Draft:
                 and not any(d.used[i : i + k])
                 and not _starts_a_name(d, ctx, i)
                 and not _in_defined_name(d, i)
+                and i not in ratio_words
             ):
                 mark_from = i + 1 if phrase[0] == "what" else i
                 d = d.mark(mark_from, i + k)
@@ -1414,6 +1425,9 @@ def _counted_records(d: Draft, ctx: PlanningContext, target: Pick) -> Pick | Non
 
 # -- arithmetic between metrics -------------------------------------------------------------------------------
 
+_AS_SHARE_OF = re.compile(
+    r"^as (?:a |an )?(?:share|percentage|percent|proportion|fraction|%) of(?: the| all)?$"
+)
 _ARITH_NAMES = {"+": "plus", "-": "minus", "/": "per", "*": "times"}
 
 
@@ -1445,6 +1459,12 @@ def read_arithmetic(d: Draft, ctx: PlanningContext) -> Draft:
         between = " ".join(d.lower(k) for k in range(a.end, b.start))
         before = " ".join(d.lower(k) for k in range(max(0, a.start - 3), a.start))
         op = ops.get(between)
+        percent = bool(_AS_SHARE_OF.match(between))
+        if percent and a.targets[0] == b.targets[0]:
+            i += 1  # "online revenue as a share of revenue": a part over its whole, read as a share
+            continue
+        if percent:
+            op = "/"  # "expense payments as a share of loss payments": one figure over the other, in percent
         if between == "and" and re.search(r"\b(sum|total)\s+of(\s+the)?$|\bcombined$", before):
             op = "+"
         elif between == "and" and re.search(r"\bdifference\s+between(\s+the)?$", before):
@@ -1463,8 +1483,8 @@ def read_arithmetic(d: Draft, ctx: PlanningContext) -> Draft:
             i += 1
             continue
         left, right = a.targets[0], b.targets[0]
-        name = f"{left}_{_ARITH_NAMES[op]}_{right}"
-        adhoc.append(AdhocMetric(name, f"{left} {op} {right}"))
+        name = f"{left}_as_share_of_{right}" if percent else f"{left}_{_ARITH_NAMES[op]}_{right}"
+        adhoc.append(AdhocMetric(name, f"{left} {op} {right}", (), "percent" if percent else ""))
         inputs += [left, right]
         span_start = a.start
         for k in range(max(0, a.start - 3), a.start):
