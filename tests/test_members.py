@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-from conftest import REPO_ROOT
+from isolation import REPO
 
 from datatruth.ask.answer import AnswerColumn
 from datatruth.ask.charts import choose_chart
@@ -41,7 +41,7 @@ def test_a_repeated_label_carries_its_key_and_a_unique_one_does_not() -> None:
 
 
 def test_the_plan_says_which_column_names_a_key() -> None:
-    layer = load_semantic_model([REPO_ROOT / "semantic_models" / "retail"])
+    layer = load_semantic_model([REPO / "semantic_models" / "retail"])
     plan = QueryPlan.from_dict(
         {
             "metrics": ["revenue"],

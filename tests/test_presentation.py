@@ -17,7 +17,7 @@ import openpyxl
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
-from test_ask_pipeline import isolate
+from isolation import isolate
 
 from datatruth import resources
 from datatruth.ask import pipeline
