@@ -6,5 +6,6 @@ test:
 	./dev test
 install:
 	./dev install
-lint: install
+lint:
+	./dev install dev
 	.venv/bin/ruff check .

@@ -1,14 +1,17 @@
-"""Shared fixtures: the corpora folder, the local PostgreSQL and MariaDB test databases, and a Spark server."""
+"""Shared fixtures: the corpora folder, the local PostgreSQL and MariaDB test databases, a Spark server, and
+private folders for the workbench's settings (built from the helpers in tests/isolation.py)."""
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from isolation import REPO, isolate, make_shop
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("DATATRUTH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 MYSQL_URL = os.environ.get("DATATRUTH_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
 SPARK_URL_VAR = "DATATRUTH_TEST_SPARK_URL"
@@ -16,7 +19,7 @@ SPARK_URL_VAR = "DATATRUTH_TEST_SPARK_URL"
 
 def _corpora_path() -> Path:
     env = os.environ.get("DATATRUTH_CORPORA")
-    return Path(env) if env else REPO_ROOT.parent / "shared" / "corpora"
+    return Path(env) if env else REPO.parent / "shared" / "corpora"
 
 
 @pytest.fixture(scope="session")
@@ -112,3 +115,88 @@ def spark_flights(spark_url: str, tmp_path_factory: pytest.TempPathFactory):
                 sf.drop(spark_url, pair.database)
         finally:
             patch.undo()  # even when the server went away: later modules must not inherit these folders
+
+
+@pytest.fixture()
+def private_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Settings for an empty private data dir, workspaces dir and SQLite store, also set in os.environ."""
+    values = {
+        "DATATRUTH_DATA_DIR": str(tmp_path / "data"),
+        "DATATRUTH_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+        "DATATRUTH_STORE_URL": f"sqlite:///{tmp_path / 'metadata.sqlite'}",
+        "DATATRUTH_LOCAL_USER": "local",
+    }
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    return values
+
+
+@pytest.fixture()
+def retail_members(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
+    """(store, workspace): the shipped retail workspace over an empty private data dir (warehouse not built), its
+    members seeded in the store; cwd at the repo, as the pages expect."""
+    from datatruth.settings import load_settings
+    from datatruth.store import open_store
+    from datatruth.store.users import seed_from_config
+    from datatruth.workspace.registry import Workspace, load_config
+
+    monkeypatch.setenv("DATATRUTH_DATA_DIR", str(tmp_path / "data"))
+    for var in (
+        "DATATRUTH_STORE_URL",
+        "DATATRUTH_CREDENTIALS",
+        "DATATRUTH_WORKSPACES_DIR",
+        "DATATRUTH_HOSTED",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.chdir(REPO)
+    settings = load_settings()
+    store = open_store(settings=settings)
+    ws = Workspace(load_config("retail", settings), settings)
+    seed_from_config(store, "retail", ws.config.members)
+    return store, ws
+
+
+@pytest.fixture()
+def retail_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The store of a private data dir holding a copy of the built retail warehouse (workspace not opened); cwd
+    at the repo."""
+    from datatruth.settings import load_settings
+    from datatruth.store import open_store
+
+    isolate(monkeypatch, tmp_path)
+    monkeypatch.chdir(REPO)
+    return open_store(settings=load_settings())
+
+
+@pytest.fixture()
+def retail_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any]]:
+    """(workspace, store): the retail demo opened as the CLI does, in a private data dir holding a copy of the
+    built warehouse."""
+    from datatruth import resources
+    from datatruth.cli.ask import open_context
+
+    isolate(monkeypatch, tmp_path)
+    ws, store, _user = open_context("retail")
+    yield ws, store
+    resources.invalidate(ws.name)
+    ws.close()
+
+
+@pytest.fixture()
+def shop_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., tuple[Any, dict, Path]]:
+    """Make a one-table shop workspace (isolation.make_shop) as the default one, under private dirs set in
+    os.environ; returns (settings, the variables, the model file)."""
+    from datatruth.settings import load_settings
+
+    def make(name: str, **shop: str) -> tuple[Any, dict, Path]:
+        values = {
+            "DATATRUTH_DATA_DIR": str(tmp_path / "data"),
+            "DATATRUTH_WORKSPACES_DIR": str(tmp_path / "ws"),
+            "DATATRUTH_DEFAULT_WORKSPACE": name,
+        }
+        for key, value in values.items():
+            monkeypatch.setenv(key, value)
+        settings = load_settings(values)
+        return settings, values, make_shop(settings, name, tmp_path, **shop)
+
+    return make

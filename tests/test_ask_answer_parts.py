@@ -10,28 +10,28 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from datatruth.ask.answer import ColumnInfo, frame_rows, json_value
+from datatruth.ask.answer import AnswerColumn, frame_rows, json_value
 from datatruth.ask.charts import choose_chart
 from datatruth.ask.explain import explain, format_label, format_value
 from datatruth.ask.insights import find_insights
 
-REV = ColumnInfo("revenue", "metric", "currency", "Revenue")
-ORD = ColumnInfo("orders", "metric", "number", "Orders")
-RATE = ColumnInfo("on_time_rate", "metric", "percent", "On-time rate")
-REGION = ColumnInfo("customer__region", "dimension")
-CHANNEL = ColumnInfo("order__channel", "dimension")
-MONTH = ColumnInfo("metric_time__month", "time")
+REV = AnswerColumn("revenue", "metric", "currency", "Revenue")
+ORD = AnswerColumn("orders", "metric", "number", "Orders")
+RATE = AnswerColumn("on_time_rate", "metric", "percent", "On-time rate")
+REGION = AnswerColumn("customer__region", "dimension")
+CHANNEL = AnswerColumn("order__channel", "dimension")
+MONTH = AnswerColumn("metric_time__month", "time")
 
 
 def _months(n: int) -> list[dt.date]:
     return [dt.date(2025 + (m // 12), m % 12 + 1, 1) for m in range(n)]
 
 
-def kpi() -> tuple[pd.DataFrame, tuple[ColumnInfo, ...]]:
+def kpi() -> tuple[pd.DataFrame, tuple[AnswerColumn, ...]]:
     return pd.DataFrame({"revenue": [decimal.Decimal("1234567.89")]}), (REV,)
 
 
-def kpi_many() -> tuple[pd.DataFrame, tuple[ColumnInfo, ...]]:
+def kpi_many() -> tuple[pd.DataFrame, tuple[AnswerColumn, ...]]:
     return pd.DataFrame({"revenue": [decimal.Decimal("99.5")], "orders": [12], "on_time_rate": [0.8123]}), (
         REV,
         ORD,
@@ -39,18 +39,18 @@ def kpi_many() -> tuple[pd.DataFrame, tuple[ColumnInfo, ...]]:
     )
 
 
-def series() -> tuple[pd.DataFrame, tuple[ColumnInfo, ...]]:
+def series() -> tuple[pd.DataFrame, tuple[AnswerColumn, ...]]:
     values = [100.0, 110.0, 125.0, 130.0, 150.0, 170.0]
     return pd.DataFrame({"metric_time__month": _months(6), "revenue": values}), (MONTH, REV)
 
 
-def series_two_metrics() -> tuple[pd.DataFrame, tuple[ColumnInfo, ...]]:
+def series_two_metrics() -> tuple[pd.DataFrame, tuple[AnswerColumn, ...]]:
     return pd.DataFrame(
         {"metric_time__month": _months(4), "revenue": [5.5, 6.25, 7.0, 4.75], "orders": [10, 12, 14, 9]}
     ), (MONTH, REV, ORD)
 
 
-def series_by_dim() -> tuple[pd.DataFrame, tuple[ColumnInfo, ...]]:
+def series_by_dim() -> tuple[pd.DataFrame, tuple[AnswerColumn, ...]]:
     months = _months(3) * 2
     return pd.DataFrame(
         {
@@ -61,7 +61,7 @@ def series_by_dim() -> tuple[pd.DataFrame, tuple[ColumnInfo, ...]]:
     ), (MONTH, REGION, REV)
 
 
-def categories() -> tuple[pd.DataFrame, tuple[ColumnInfo, ...]]:
+def categories() -> tuple[pd.DataFrame, tuple[AnswerColumn, ...]]:
     regions = ["East", "West", "North", "South", "Central"]
     return pd.DataFrame(
         {
@@ -71,7 +71,7 @@ def categories() -> tuple[pd.DataFrame, tuple[ColumnInfo, ...]]:
     ), (REGION, REV)
 
 
-def categories_two_metrics() -> tuple[pd.DataFrame, tuple[ColumnInfo, ...]]:
+def categories_two_metrics() -> tuple[pd.DataFrame, tuple[AnswerColumn, ...]]:
     return pd.DataFrame({"customer__region": ["East", "West"], "revenue": [10.0, 20.0], "orders": [1, 2]}), (
         REGION,
         REV,
@@ -79,7 +79,7 @@ def categories_two_metrics() -> tuple[pd.DataFrame, tuple[ColumnInfo, ...]]:
     )
 
 
-def two_dims() -> tuple[pd.DataFrame, tuple[ColumnInfo, ...]]:
+def two_dims() -> tuple[pd.DataFrame, tuple[AnswerColumn, ...]]:
     return pd.DataFrame(
         {
             "customer__region": ["East", "East", "West", "West"],
@@ -89,13 +89,13 @@ def two_dims() -> tuple[pd.DataFrame, tuple[ColumnInfo, ...]]:
     ), (REGION, CHANNEL, ORD)
 
 
-def with_outlier() -> tuple[pd.DataFrame, tuple[ColumnInfo, ...]]:
+def with_outlier() -> tuple[pd.DataFrame, tuple[AnswerColumn, ...]]:
     names = [f"store {i}" for i in range(12)]
     values = [100, 102, 98, 101, 99, 103, 97, 100, 101, 99, 100, 900]
     return pd.DataFrame({"customer__region": names, "orders": values}), (REGION, ORD)
 
 
-def percents() -> tuple[pd.DataFrame, tuple[ColumnInfo, ...]]:
+def percents() -> tuple[pd.DataFrame, tuple[AnswerColumn, ...]]:
     return pd.DataFrame({"customer__region": ["A", "B", "C"], "on_time_rate": [0.5, 0.25, 0.125]}), (
         REGION,
         RATE,
@@ -154,9 +154,9 @@ def test_format_value(value, fmt, text: str) -> None:
     "value, column, text",
     [
         (dt.date(2025, 3, 1), MONTH, "2025-03"),
-        (dt.date(2025, 1, 1), ColumnInfo("metric_time__year", "time"), "2025"),
-        (pd.Timestamp("2025-04-01"), ColumnInfo("x__quarter", "time"), "2025-Q2"),
-        (dt.date(2025, 4, 7), ColumnInfo("metric_time__day", "time"), "2025-04-07"),
+        (dt.date(2025, 1, 1), AnswerColumn("metric_time__year", "time"), "2025"),
+        (pd.Timestamp("2025-04-01"), AnswerColumn("x__quarter", "time"), "2025-Q2"),
+        (dt.date(2025, 4, 7), AnswerColumn("metric_time__day", "time"), "2025-04-07"),
         (None, REGION, "(blank)"),
     ],
 )
@@ -167,7 +167,7 @@ def test_format_label(value, column, text: str) -> None:
 _NUMBER = re.compile(r"-?\$?\d[\d,]*(?:\.\d+)?%?")
 
 
-def _numbers_in(text: str, frame: pd.DataFrame, columns: tuple[ColumnInfo, ...]) -> list[str]:
+def _numbers_in(text: str, frame: pd.DataFrame, columns: tuple[AnswerColumn, ...]) -> list[str]:
     # Labels (dimension values and dates) are quoted from the frame too; take them out before reading numbers.
     labels = {format_label(v, c) for c in columns if c.role != "metric" for v in frame[c.name]}
     for label in sorted(labels, key=len, reverse=True):  # "store 11" before "store 1"
@@ -178,7 +178,7 @@ def _numbers_in(text: str, frame: pd.DataFrame, columns: tuple[ColumnInfo, ...])
     return _NUMBER.findall(text)
 
 
-def _in_frame(token: str, frame: pd.DataFrame, columns: tuple[ColumnInfo, ...]) -> bool:
+def _in_frame(token: str, frame: pd.DataFrame, columns: tuple[AnswerColumn, ...]) -> bool:
     percent = token.endswith("%")
     digits = token.replace("$", "").replace(",", "").rstrip("%")
     shown = float(digits)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
-from test_ask_pipeline import isolate
 
 from datatruth.store import feedback, history, proposals
 
@@ -14,18 +12,8 @@ REPO = Path(__file__).resolve().parent.parent
 PAGE = str(REPO / "pages" / "ask.py")
 
 
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    isolate(monkeypatch, tmp_path)
-    monkeypatch.chdir(REPO)
-    from datatruth.settings import load_settings
-    from datatruth.store import open_store
-
-    return open_store(settings=load_settings())
-
-
-def test_ask_page_answers_a_question_and_takes_feedback(env) -> None:
-    store = env
+def test_ask_page_answers_a_question_and_takes_feedback(retail_store) -> None:
+    store = retail_store
     at = AppTest.from_file(PAGE, default_timeout=120).run()
     assert not at.exception
     assert any("Ask a question in plain words" in i.value for i in at.info)
@@ -55,7 +43,7 @@ def test_ask_page_answers_a_question_and_takes_feedback(env) -> None:
     )
 
 
-def test_ask_page_shows_a_planning_error_with_choices(env) -> None:
+def test_ask_page_shows_a_planning_error_with_choices(retail_store) -> None:
     at = AppTest.from_file(PAGE, default_timeout=120).run()
     at.chat_input[0].set_value("zorblax by channel").run()
     assert not at.exception
@@ -69,13 +57,13 @@ def test_ask_page_shows_a_planning_error_with_choices(env) -> None:
     assert follow and "Revenue by sales channel" in follow[-1]
     assert any("Highest revenue" in m.value for m in at.markdown)  # re-asked with the choice
     # proposed: it applies to the one who chose it, and to everyone once an admin accepts it
-    assert feedback.synonyms(env, "retail") == []
+    assert feedback.synonyms(retail_store, "retail") == []
     assert ("zorblax", "revenue") in {
-        (s.term, s.target) for s in feedback.synonyms_for(env, "retail", "local")
+        (s.term, s.target) for s in feedback.synonyms_for(retail_store, "retail", "local")
     }
 
 
-def test_sql_tab_runs_guarded_sql(env) -> None:
+def test_sql_tab_runs_guarded_sql(retail_store) -> None:
     at = AppTest.from_file(PAGE, default_timeout=120).run()
     at.text_area(key="ask_sql_text").input("SELECT COUNT(*) AS n FROM stores")
     at.button(key="ask_sql_run").click().run()
@@ -86,7 +74,7 @@ def test_sql_tab_runs_guarded_sql(env) -> None:
     assert at.error
 
 
-def test_viewers_get_no_sql_tab(env) -> None:
+def test_viewers_get_no_sql_tab(retail_store) -> None:
     at = AppTest.from_file(PAGE, default_timeout=120)
     at.session_state["dt_user"] = "vic"  # a signed-in viewer of the retail workspace
     at.run()
@@ -96,7 +84,7 @@ def test_viewers_get_no_sql_tab(env) -> None:
     assert not at.exception and any("Orders is" in m.value for m in at.markdown)
 
 
-def test_answer_reads_with_labels_and_formatted_numbers(env) -> None:
+def test_answer_reads_with_labels_and_formatted_numbers(retail_store) -> None:
     import json
 
     at = AppTest.from_file(PAGE, default_timeout=120).run()
@@ -118,7 +106,7 @@ def test_answer_reads_with_labels_and_formatted_numbers(env) -> None:
     assert [b.label for b in at.get("download_button")] == ["CSV", "Excel"]
 
 
-def test_pinning_twice_says_so_instead_of_adding_a_duplicate(env) -> None:
+def test_pinning_twice_says_so_instead_of_adding_a_duplicate(retail_store) -> None:
     from datatruth.store import dashboards as boards
 
     at = AppTest.from_file(PAGE, default_timeout=120).run()
@@ -129,11 +117,11 @@ def test_pinning_twice_says_so_instead_of_adding_a_duplicate(env) -> None:
     at.button(key="pin-0").click().run()
     assert not at.exception
     assert any("already on 'Weekly'" in i.value and "not added twice" in i.value for i in at.info)
-    board = boards.find(env, "retail", "Weekly")
-    assert board is not None and len(boards.tiles_of(env, "retail", board.id)) == 1
+    board = boards.find(retail_store, "retail", "Weekly")
+    assert board is not None and len(boards.tiles_of(retail_store, "retail", board.id)) == 1
 
 
-def test_follow_up_toggle_names_what_it_refines_and_leaves_other_questions_alone(env) -> None:
+def test_follow_up_toggle_names_what_it_refines_and_leaves_other_questions_alone(retail_store) -> None:
     at = AppTest.from_file(PAGE, default_timeout=120).run()
     assert not at.toggle  # nothing to follow up on yet
     at.chat_input[0].set_value("revenue by channel in 2025").run()

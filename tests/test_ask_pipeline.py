@@ -6,13 +6,12 @@ import dataclasses
 import datetime as dt
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from isolation import isolate
 
-from datatruth import resources
 from datatruth.ask import pipeline, ratelimit
 from datatruth.errors import GuardRejected, PermissionDenied, PlanningError, RateLimited
 from datatruth.semantic.plan import DimensionRef, QueryPlan
@@ -23,40 +22,8 @@ from datatruth.workspace.config import Limits, LLMConfig
 REPO = Path(__file__).resolve().parent.parent
 
 
-def isolate(monkeypatch: pytest.MonkeyPatch, tmp: Path, workspace: str = "retail") -> dict[str, str]:
-    """Point data dir and store into tmp, reusing the repo's built demo warehouse when there is one."""
-    built = REPO / ".datatruth" / workspace
-    if (built / "warehouse.duckdb").exists() and (built / "warehouse.build.json").exists():
-        (tmp / workspace).mkdir(parents=True, exist_ok=True)
-        for name in ("warehouse.duckdb", "warehouse.build.json"):
-            shutil.copy2(built / name, tmp / workspace / name)
-        # The planner's value index is rebuilt when missing or stale; a fresh copy saves seconds per test.
-        if (built / "ask" / "value_index.json").exists():
-            (tmp / workspace / "ask").mkdir(exist_ok=True)
-            shutil.copy2(built / "ask" / "value_index.json", tmp / workspace / "ask" / "value_index.json")
-    env = {
-        "DATATRUTH_DATA_DIR": str(tmp),
-        "DATATRUTH_STORE_URL": f"sqlite:///{tmp / 'metadata.sqlite'}",
-        "DATATRUTH_LOCAL_USER": "local",
-    }
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    return env
-
-
-@pytest.fixture()
-def retail(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    from datatruth.cli.ask import open_context
-
-    isolate(monkeypatch, tmp_path)
-    ws, store, user = open_context("retail")
-    yield ws, store
-    resources.invalidate(ws.name)
-    ws.close()
-
-
-def test_raw_sql_is_guarded_cached_and_audited(retail) -> None:
-    ws, store = retail
+def test_raw_sql_is_guarded_cached_and_audited(retail_demo) -> None:
+    ws, store = retail_demo
     sql = "SELECT region, COUNT(*) AS n FROM customers GROUP BY region ORDER BY region"
     first = pipeline.run_sql(ws, sql, user="ana", store=store)
     assert not first.from_semantic_layer and not first.cached
@@ -70,8 +37,8 @@ def test_raw_sql_is_guarded_cached_and_audited(retail) -> None:
         pipeline.run_sql(ws, sql, user="vic", store=store)
 
 
-def test_ask_answers_with_chart_explanation_and_history(retail) -> None:
-    ws, store = retail
+def test_ask_answers_with_chart_explanation_and_history(retail_demo) -> None:
+    ws, store = retail_demo
     answer = pipeline.ask(ws, "revenue by month in 2025", user="local", store=store, session_id="s1")
     assert answer.plan is not None and "revenue" in answer.plan.metrics
     assert answer.row_count == 12 and not answer.cached and answer.from_semantic_layer
@@ -98,10 +65,10 @@ REAL_QUESTIONS = [
 ]
 
 
-def test_real_explanations_quote_only_numbers_of_the_result(retail) -> None:
+def test_real_explanations_quote_only_numbers_of_the_result(retail_demo) -> None:
     from test_ask_answer_parts import _in_frame, _numbers_in
 
-    ws, store = retail
+    ws, store = retail_demo
     for question in REAL_QUESTIONS:  # one workspace for all: opening it is the slow part
         answer = pipeline.ask(ws, question, user="local", store=store)
         tokens = _numbers_in(answer.explanation, answer.frame, answer.columns)
@@ -110,15 +77,15 @@ def test_real_explanations_quote_only_numbers_of_the_result(retail) -> None:
         assert missing == [], f"{question}: {answer.explanation}"
 
 
-def test_follow_up_uses_the_previous_plan(retail) -> None:
-    ws, store = retail
+def test_follow_up_uses_the_previous_plan(retail_demo) -> None:
+    ws, store = retail_demo
     first = pipeline.ask(ws, "revenue by product category in 2025", user="local", store=store)
     follow = pipeline.ask(ws, "only online", user="local", store=store, previous=first.plan)
     assert follow.plan is not None and follow.plan.filters and follow.row_count == first.row_count
 
 
-def test_planning_failure_is_recorded_and_raised(retail) -> None:
-    ws, store = retail
+def test_planning_failure_is_recorded_and_raised(retail_demo) -> None:
+    ws, store = retail_demo
     with pytest.raises(PlanningError) as err:
         pipeline.ask(ws, "zorblax quimble by flurb", user="local", store=store)
     assert err.value.message
@@ -126,10 +93,10 @@ def test_planning_failure_is_recorded_and_raised(retail) -> None:
     assert entry.error and entry.question == "zorblax quimble by flurb"
 
 
-def test_a_learned_synonym_is_used_by_the_next_question(retail) -> None:
+def test_a_learned_synonym_is_used_by_the_next_question(retail_demo) -> None:
     from datatruth.store import feedback
 
-    ws, store = retail
+    ws, store = retail_demo
     with pytest.raises(PlanningError):
         pipeline.ask(ws, "zorblax in 2025", user="local", store=store)
     feedback.learn_synonym(store, "retail", "local", "zorblax", "metric", "revenue")
@@ -137,10 +104,10 @@ def test_a_learned_synonym_is_used_by_the_next_question(retail) -> None:
     assert answer.plan.metrics == ("revenue",)
 
 
-def test_cache_stats_for_the_admin_page(retail) -> None:
+def test_cache_stats_for_the_admin_page(retail_demo) -> None:
     from datatruth.ask.cache import workspace_cache
 
-    ws, store = retail
+    ws, store = retail_demo
     pipeline.ask(ws, "orders in 2025", user="local", store=store)
     pipeline.ask(ws, "orders in 2025", user="local", store=store)
     stats = workspace_cache(ws).stats()
@@ -149,8 +116,8 @@ def test_cache_stats_for_the_admin_page(retail) -> None:
     assert not pipeline.ask(ws, "orders in 2025", user="local", store=store).cached
 
 
-def test_rate_limit_stops_the_question_and_says_when(retail) -> None:
-    ws, store = retail
+def test_rate_limit_stops_the_question_and_says_when(retail_demo) -> None:
+    ws, store = retail_demo
     ws.config = dataclasses.replace(
         ws.config, limits=dataclasses.replace(ws.config.limits, questions_per_user_per_hour=1)
     )
@@ -160,8 +127,8 @@ def test_rate_limit_stops_the_question_and_says_when(retail) -> None:
     assert len(history.recent(store, "retail", "local")) == 1  # the refused question is not counted
 
 
-def test_llm_hook_is_tried_only_when_the_rules_fail_and_an_llm_is_configured(retail) -> None:
-    ws, store = retail
+def test_llm_hook_is_tried_only_when_the_rules_fail_and_an_llm_is_configured(retail_demo) -> None:
+    ws, store = retail_demo
     seen = []
 
     def fake_llm(question: str, layer, context: pipeline.PlanContext) -> QueryPlan | None:
@@ -221,7 +188,7 @@ def test_rate_limit_unit(tmp_path: Path) -> None:
 # -- CLI --------------------------------------------------------------------------------------------------
 
 
-def test_cli_ask_json_contract(retail, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_ask_json_contract(retail_demo, capsys: pytest.CaptureFixture[str]) -> None:
     from datatruth.cli.main import main
 
     assert main(["ask", "-w", "retail", "--json", "orders by channel in 2025"]) == 0
@@ -244,7 +211,7 @@ def test_cli_ask_json_contract(retail, capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_cli_batch_keeps_order_and_follow_ups(
-    retail, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    retail_demo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from datatruth.cli.main import main
 
@@ -260,7 +227,7 @@ def test_cli_batch_keeps_order_and_follow_ups(
     assert lines[1]["plan"]["filters"] and lines[2]["row_count"] == 1
 
 
-def test_cli_readable_and_sql(retail, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_readable_and_sql(retail_demo, capsys: pytest.CaptureFixture[str]) -> None:
     from datatruth.cli.main import main
 
     assert main(["ask", "-w", "retail", "orders in 2025"]) == 0

@@ -28,7 +28,7 @@ def _run(tool: str, *args: str, timeout: float = 300) -> None:
     """Run a tool of this virtualenv in the repository root; fail with its whole output unless it exits 0."""
     exe = BIN / tool
     if not exe.exists():
-        pytest.fail(f"{tool} is not installed in {BIN}: run ./dev install")
+        pytest.fail(f"{tool} is not installed in {BIN}: run ./dev install dev")
     # NO_COLOR: plain text in the failure message; the tools need nothing else from the environment.
     done = subprocess.run(
         [str(exe), *args],

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_dashboards import demo_env
+from isolation import demo_env
 
 from datatruth import resources
 from datatruth.ask import pipeline

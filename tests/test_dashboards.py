@@ -8,7 +8,6 @@ import io
 import json
 import os
 import re
-import shutil
 import subprocess
 import threading
 import uuid
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from isolation import demo_env, open_demo
 
 from datatruth import resources
 from datatruth.ask import pipeline
@@ -31,50 +31,27 @@ from datatruth.store import audit
 from datatruth.store import dashboards as repo
 from datatruth.store import incidents as incident_repo
 from datatruth.store.engine import Store
-from datatruth.store.users import seed_from_config
-from datatruth.workspace.registry import Workspace, load_workspace
+from datatruth.workspace.registry import Workspace
 
 REPO = Path(__file__).resolve().parent.parent
-WORKSPACES = REPO / "workspaces"
-
-
-def demo_env(tmp: Path) -> dict[str, str]:
-    """Environment for an isolated data dir; the repo's built demo warehouses are copied in when present."""
-    for name in ("retail", "flights"):
-        built = REPO / ".datatruth" / name
-        if (built / "warehouse.duckdb").exists() and (built / "warehouse.build.json").exists():
-            (tmp / name).mkdir(parents=True, exist_ok=True)
-            for file in ("warehouse.duckdb", "warehouse.build.json"):
-                shutil.copy2(built / file, tmp / name / file)
-    return {
-        "DATATRUTH_DATA_DIR": str(tmp),
-        "DATATRUTH_WORKSPACES_DIR": str(WORKSPACES),
-        "DATATRUTH_STORE_URL": f"sqlite:///{tmp / 'metadata.sqlite'}",
-        "DATATRUTH_LOCAL_USER": "local",
-    }
 
 
 @pytest.fixture(scope="session")
-def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def demo_vars(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Settings for this module's private data dir, the built demo warehouses copied in."""
     return demo_env(tmp_path_factory.mktemp("dashboards"))
 
 
 @pytest.fixture(scope="session")
-def settings(env: dict[str, str]) -> Settings:
-    return load_settings(env)
-
-
-def open_all(settings: Settings, name: str) -> tuple[Workspace, Store]:
-    """A brand-new Workspace and Store object (what a restarted process would build)."""
-    ws = load_workspace(name, settings)
-    store = Store(settings.resolved_store_url())
-    seed_from_config(store, ws.name, ws.config.members)
-    return ws, store
+def settings(demo_vars: dict[str, str]) -> Settings:
+    """The settings every workspace of this module is opened with."""
+    return load_settings(demo_vars)
 
 
 @pytest.fixture(scope="session")
 def retail(settings: Settings) -> Iterator[tuple[Workspace, Store]]:
-    ws, store = open_all(settings, "retail")
+    """The retail demo and its store, shared by this module's tests."""
+    ws, store = open_demo(settings, "retail")
     yield ws, store
     resources.invalidate(ws.name)
     ws.close()
@@ -82,7 +59,8 @@ def retail(settings: Settings) -> Iterator[tuple[Workspace, Store]]:
 
 @pytest.fixture(scope="session")
 def flights(settings: Settings) -> Iterator[tuple[Workspace, Store]]:
-    ws, store = open_all(settings, "flights")
+    """The flights demo and its store, shared by this module's tests."""
+    ws, store = open_demo(settings, "flights")
     yield ws, store
     resources.invalidate(ws.name)
     ws.close()
@@ -108,7 +86,7 @@ def test_pinned_answer_survives_a_restart_and_rerenders_from_its_plan(settings: 
     assert tile.plan == answer.plan.to_dict() and tile.model_version and tile.model_version.startswith("v")
     assert set(tile.plan) <= {"metrics", "dimensions", "time_range", "evidence"}  # a plan, never rows
 
-    ws2, store2 = open_all(settings, "retail")  # a new process: new workspace, warehouse and store objects
+    ws2, store2 = open_demo(settings, "retail")  # a new process: new workspace, warehouse and store objects
     try:
         (found,) = repo.tiles_of(store2, "retail", tile.dashboard_id)
         assert found.id == tile.id and found.title == "Revenue 2025"
@@ -515,11 +493,14 @@ def test_alert_on_a_time_series_looks_at_the_latest_period(retail) -> None:
 
 
 def test_cli_pin_list_show_export_refresh(
-    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    demo_vars: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
 ) -> None:
     from datatruth.cli.main import main
 
-    for key, value in env.items():
+    for key, value in demo_vars.items():
         monkeypatch.setenv(key, value)
     board = unique("CLI")
     assert (
@@ -567,14 +548,14 @@ def test_cli_pin_list_show_export_refresh(
     assert main(["dashboards", "show", "-w", "flights", "no such board"]) == 2
 
 
-def test_installed_script_help_teaches_with_examples(env: dict[str, str]) -> None:
+def test_installed_script_help_teaches_with_examples(demo_vars: dict[str, str]) -> None:
     script = REPO / ".venv" / "bin" / "datatruth"
     result = subprocess.run(
         [str(script), "dashboards", "--help"],
         capture_output=True,
         text=True,
         timeout=60,
-        env={**os.environ, **env},
+        env={**os.environ, **demo_vars},
     )
     assert result.returncode == 0
     for word in ("list", "show", "refresh", "export", "pin", "Examples:", "exit 1"):
@@ -584,7 +565,7 @@ def test_installed_script_help_teaches_with_examples(env: dict[str, str]) -> Non
         capture_output=True,
         text=True,
         timeout=60,
-        env={**os.environ, **env},
+        env={**os.environ, **demo_vars},
     )
     assert listed.returncode == 0, listed.stderr
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from test_dashboards import demo_env
+from isolation import demo_env, open_demo
 
 from datatruth import resources
 from datatruth.ask import pipeline
@@ -27,16 +27,13 @@ from datatruth.insights.forecast import (
 )
 from datatruth.settings import load_settings
 from datatruth.store.engine import Store
-from datatruth.store.users import seed_from_config
-from datatruth.workspace.registry import Workspace, load_workspace
+from datatruth.workspace.registry import Workspace
 
 
 @pytest.fixture(scope="module")
 def retail(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Workspace, Store]]:
-    settings = load_settings(demo_env(tmp_path_factory.mktemp("forecast")))
-    ws = load_workspace("retail", settings)
-    store = Store(settings.resolved_store_url())
-    seed_from_config(store, ws.name, ws.config.members)
+    """The retail demo and its store in this module's private data dir."""
+    ws, store = open_demo(load_settings(demo_env(tmp_path_factory.mktemp("forecast"))), "retail")
     yield ws, store
     resources.invalidate(ws.name)
     ws.close()

@@ -37,7 +37,7 @@ def test_the_package_keeps_asserts_only_to_narrow_types() -> None:
 def test_an_alert_on_a_series_without_dates_reads_no_rows_instead_of_failing() -> None:
     import pandas as pd
 
-    from datatruth.ask.answer import Answer, ColumnInfo
+    from datatruth.ask.answer import Answer, AnswerColumn
     from datatruth.dashboards import alerts
 
     frame = pd.DataFrame({"month": pd.to_datetime([None, None]), "orders": [3, 4]})
@@ -46,7 +46,7 @@ def test_an_alert_on_a_series_without_dates_reads_no_rows_instead_of_failing() -
         None,
         "",
         frame,
-        (ColumnInfo("month", "time"), ColumnInfo("orders", "metric")),
+        (AnswerColumn("month", "time"), AnswerColumn("orders", "metric")),
         2,
         False,
         0.0,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pandas as pd
-from conftest import REPO_ROOT
+from isolation import REPO
 
-from datatruth.ask.answer import ColumnInfo
+from datatruth.ask.answer import AnswerColumn
 from datatruth.ask.charts import choose_chart
 from datatruth.ask.explain import explain
 from datatruth.ask.members import label_columns, shown, with_labels
@@ -13,9 +13,9 @@ from datatruth.semantic.model import load_semantic_model
 from datatruth.semantic.plan import QueryPlan
 
 COLUMNS = (
-    ColumnInfo("customer__customer_id", "dimension", None, "Customer id", names="customer__name"),
-    ColumnInfo("customer__name", "dimension", None, "Customer name"),
-    ColumnInfo("revenue", "metric", "currency", "Revenue"),
+    AnswerColumn("customer__customer_id", "dimension", None, "Customer id", names="customer__name"),
+    AnswerColumn("customer__name", "dimension", None, "Customer name"),
+    AnswerColumn("revenue", "metric", "currency", "Revenue"),
 )
 
 
@@ -41,7 +41,7 @@ def test_a_repeated_label_carries_its_key_and_a_unique_one_does_not() -> None:
 
 
 def test_the_plan_says_which_column_names_a_key() -> None:
-    layer = load_semantic_model([REPO_ROOT / "semantic_models" / "retail"])
+    layer = load_semantic_model([REPO / "semantic_models" / "retail"])
     plan = QueryPlan.from_dict(
         {
             "metrics": ["revenue"],
@@ -50,5 +50,5 @@ def test_the_plan_says_which_column_names_a_key() -> None:
     )
     pairs = label_columns(plan, layer)
     assert pairs == {"customer__customer_id": "customer__name"}
-    marked = with_labels((ColumnInfo("customer__customer_id"), ColumnInfo("customer__region")), pairs)
+    marked = with_labels((AnswerColumn("customer__customer_id"), AnswerColumn("customer__region")), pairs)
     assert marked[0].names == "customer__name" and marked[1].names == ""

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from isolation import demo_env
 from streamlit.testing.v1 import AppTest
-from test_dashboards import demo_env
 
 from datatruth import resources
 from datatruth.ask import pipeline
@@ -25,7 +25,8 @@ PAGE = str(REPO / "pages" / "dashboards.py")
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Workspace, Store]]:
+def page_retail(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Workspace, Store]]:
+    """The retail demo for this module's pages: settings in os.environ, cwd at the repo, members seeded."""
     variables = demo_env(tmp_path_factory.mktemp("page-dashboards"))
     with pytest.MonkeyPatch.context() as mp:
         for key, value in variables.items():
@@ -54,14 +55,14 @@ def pin(ws: Workspace, store: Store, board: str, question: str) -> repo.Tile:
     return service.pin(store, ws, "ana", board, question.capitalize(), question, plan)
 
 
-def test_empty_state_before_any_pin(env) -> None:
+def test_empty_state_before_any_pin(page_retail) -> None:
     at = page()
     assert not at.exception
     assert any("No dashboards yet" in i.value for i in at.info)
 
 
-def test_grid_of_tiles_orders_with_buttons_and_viewer_cannot_edit(env) -> None:
-    ws, store = env
+def test_grid_of_tiles_orders_with_buttons_and_viewer_cannot_edit(page_retail) -> None:
+    ws, store = page_retail
     first = pin(ws, store, "Sales", "revenue by month")
     second = pin(ws, store, "Sales", "orders by channel")
     at = page()
@@ -79,8 +80,8 @@ def test_grid_of_tiles_orders_with_buttons_and_viewer_cannot_edit(env) -> None:
     assert not [b for b in viewer.button if b.key and b.key.startswith(("up-", "down-", "rm-"))]
 
 
-def test_share_link_opens_one_tile_for_members_only(env) -> None:
-    ws, store = env
+def test_share_link_opens_one_tile_for_members_only(page_retail) -> None:
+    ws, store = page_retail
     tile = pin(ws, store, "Shared", "revenue by customer region")
     pin(ws, store, "Shared", "units")
     at = page("vic", ws="retail", dashboard=str(tile.dashboard_id), tile=str(tile.id))
@@ -92,8 +93,8 @@ def test_share_link_opens_one_tile_for_members_only(env) -> None:
     assert not outsider.subheader
 
 
-def test_stale_tile_offers_replan(env) -> None:
-    ws, store = env
+def test_stale_tile_offers_replan(page_retail) -> None:
+    ws, store = page_retail
     board = service.create_dashboard(store, "retail", "ana", "Stale board")
     tile = repo.add_tile(
         store,
@@ -113,8 +114,8 @@ def test_stale_tile_offers_replan(env) -> None:
     assert not at.warning
 
 
-def test_filters_from_the_page_apply_to_tiles_with_the_dimension(env) -> None:
-    ws, store = env
+def test_filters_from_the_page_apply_to_tiles_with_the_dimension(page_retail) -> None:
+    ws, store = page_retail
     region = pin(ws, store, "Filters", "revenue by customer region")
     spend = pin(ws, store, "Filters", "marketing spend by month")
     at = page(dashboard=str(region.dashboard_id), ws="retail")
@@ -134,8 +135,8 @@ def test_filters_from_the_page_apply_to_tiles_with_the_dimension(env) -> None:
     assert repo.get(store, "retail", region.dashboard_id).filters is None  # 'Apply' is not 'Save'
 
 
-def test_share_links_on_the_page_are_absolute(env, monkeypatch: pytest.MonkeyPatch) -> None:
-    ws, store = env
+def test_share_links_on_the_page_are_absolute(page_retail, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws, store = page_retail
     monkeypatch.setenv("DATATRUTH_BASE_URL", "https://dt.example.com")
     tile = pin(ws, store, "Absolute", "revenue by month")
     at = page(dashboard=str(tile.dashboard_id))

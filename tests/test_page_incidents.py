@@ -10,34 +10,19 @@ from streamlit.testing.v1 import AppTest
 
 from datatruth.incidents import service
 from datatruth.quality.outcome import CheckOutcome
-from datatruth.settings import load_settings
 from datatruth.store import incidents as repo
-from datatruth.store import open_store
-from datatruth.store.users import seed_from_config
-from datatruth.workspace.registry import Workspace, load_config
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("DATATRUTH_DATA_DIR", str(tmp_path))
-    monkeypatch.chdir(REPO)
-    settings = load_settings()
-    store = open_store(settings=settings)
-    ws = Workspace(load_config("retail", settings), settings)
-    seed_from_config(store, "retail", ws.config.members)
-    return store, ws
-
-
-def test_empty_board(env) -> None:
+def test_empty_board(retail_members) -> None:
     at = AppTest.from_file(str(REPO / "pages" / "incidents.py"), default_timeout=60).run()
     assert not at.exception
     assert any("No incidents yet" in i.value for i in at.info)
 
 
-def test_board_acknowledge_from_page(env) -> None:
-    store, ws = env
+def test_board_acknowledge_from_page(retail_members) -> None:
+    store, ws = retail_members
     oc = CheckOutcome(
         "emails_not_null",
         "not_null",
@@ -95,8 +80,8 @@ def _two_incidents(store, ws) -> tuple[int, int]:
     return opened[0], opened[1]
 
 
-def test_resolve_confirms_and_keeps_the_incident_selected(env) -> None:
-    store, ws = env
+def test_resolve_confirms_and_keeps_the_incident_selected(retail_members) -> None:
+    store, ws = retail_members
     first, second = _two_incidents(store, ws)
     at = AppTest.from_file(str(REPO / "pages" / "incidents.py"), default_timeout=60).run()
     at.selectbox(key="incident-pick").set_value(second).run()
@@ -126,8 +111,8 @@ def test_resolve_confirms_and_keeps_the_incident_selected(env) -> None:
 @pytest.mark.parametrize(
     "name, words", [("", "type the user name"), ("nobody", "'nobody' is not an active member")]
 )
-def test_assign_explains_a_missing_or_unknown_name(env, name: str, words: str) -> None:
-    store, ws = env
+def test_assign_explains_a_missing_or_unknown_name(retail_members, name: str, words: str) -> None:
+    store, ws = retail_members
     first, _second = _two_incidents(store, ws)
     at = AppTest.from_file(str(REPO / "pages" / "incidents.py"), default_timeout=60).run()
     at.selectbox(key="incident-pick").set_value(first).run()

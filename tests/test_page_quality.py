@@ -7,14 +7,11 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from test_ask_pipeline import isolate
 
 from datatruth.quality import overview as qo
 from datatruth.quality.outcome import CheckOutcome
 from datatruth.quality.spec import DIMENSIONS
-from datatruth.settings import load_settings
 from datatruth.store import checks as check_store
-from datatruth.store import open_store
 from datatruth.ui.trend import trend_figure
 
 REPO = Path(__file__).resolve().parent.parent
@@ -39,10 +36,9 @@ def _outcome(name: str, status: str, severity: str, dimension: str) -> CheckOutc
 
 
 @pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    isolate(monkeypatch, tmp_path)
-    monkeypatch.chdir(REPO)
-    store = open_store(settings=load_settings())
+def store(retail_store):
+    """The retail store with one check run: two failures, one of them critical."""
+    store = retail_store
     at = dt.datetime(2026, 10, 30, 2, 32, 55, 212500)
     outcomes = [
         _outcome("stores_city_known", "pass", "warning", "completeness"),

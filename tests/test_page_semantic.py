@@ -7,11 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from datatruth.settings import load_settings
 from datatruth.store import open_store, users
 from datatruth.store import semantic_versions as sv
-from datatruth.workspace.load_files import load_files
-from datatruth.workspace.registry import create_workspace
 
 REPO = Path(__file__).resolve().parent.parent
 PAGE = str(REPO / "pages" / "semantic_layer.py")
@@ -34,34 +31,22 @@ metrics:
 """
 
 
+ROWS = "order_id,order_date,status,amount\n1,2024-01-03,paid,10\n2,2024-02-01,open,5\n3,2024-02-11,paid,7\n"
+
+
 @pytest.fixture()
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    values = {
-        "DATATRUTH_DATA_DIR": str(tmp_path / "data"),
-        "DATATRUTH_WORKSPACES_DIR": str(tmp_path / "ws"),
-        "DATATRUTH_DEFAULT_WORKSPACE": "pageshop",
-    }
-    for key, value in values.items():
-        monkeypatch.setenv(key, value)
+def pageshop(shop_workspace, monkeypatch: pytest.MonkeyPatch):
+    """(settings, model file): the default workspace `pageshop`, a shop with synonyms; cwd at the repo."""
     monkeypatch.chdir(REPO)
-    settings = load_settings(values)
-    folder = settings.workspaces_dir / "pageshop" / "models"
-    folder.mkdir(parents=True)
-    (folder / "orders.yaml").write_text(MODEL)
-    create_workspace("pageshop", semantic_models=["models"], settings=settings)
-    csv = tmp_path / "orders.csv"
-    csv.write_text(
-        "order_id,order_date,status,amount\n1,2024-01-03,paid,10\n2,2024-02-01,open,5\n3,2024-02-11,paid,7\n"
-    )
-    load_files("pageshop", [csv], settings)
-    return settings, folder / "orders.yaml"
+    settings, _values, model = shop_workspace("pageshop", model=MODEL, rows=ROWS)
+    return settings, model
 
 
 def _app() -> AppTest:
     return AppTest.from_file(PAGE, default_timeout=60).run()
 
 
-def test_browse_and_search(env) -> None:
+def test_browse_and_search(pageshop) -> None:
     at = _app()
     assert not at.exception
     assert any("model version v1" in c.value for c in at.caption)
@@ -73,8 +58,8 @@ def test_browse_and_search(env) -> None:
     assert list(at.dataframe[0].value["dimension"]) == ["order__status"]
 
 
-def test_raw_yaml_is_validated_live_with_line_numbers(env) -> None:
-    _settings, path = env
+def test_raw_yaml_is_validated_live_with_line_numbers(pageshop) -> None:
+    _settings, path = pageshop
     at = _app()
     at.radio(key="sem-mode").set_value("Raw YAML").run()
     assert any("valid" in s.value for s in at.success)
@@ -87,8 +72,8 @@ def test_raw_yaml_is_validated_live_with_line_numbers(env) -> None:
     assert path.read_text() == MODEL
 
 
-def test_form_save_makes_a_new_version(env) -> None:
-    settings, path = env
+def test_form_save_makes_a_new_version(pageshop) -> None:
+    settings, path = pageshop
     at = _app()
     at.selectbox(key="sem-form-metric").set_value("revenue").run()
     at.text_area(key="sem-desc-revenue").input("Money in, before refunds")
@@ -101,7 +86,7 @@ def test_form_save_makes_a_new_version(env) -> None:
     assert sv.latest_version(store, "pageshop").author == settings.local_user
 
 
-def test_preview_shows_sql_and_rows(env) -> None:
+def test_preview_shows_sql_and_rows(pageshop) -> None:
     at = _app()
     at.selectbox(key="sem-prev-metric").set_value("revenue")
     at.selectbox(key="sem-prev-dim").set_value("metric_time")
@@ -114,8 +99,8 @@ def test_preview_shows_sql_and_rows(env) -> None:
     assert list(frame["revenue"]) == [10, 12]
 
 
-def test_history_diff_and_restore(env) -> None:
-    settings, path = env
+def test_history_diff_and_restore(pageshop) -> None:
+    settings, path = pageshop
     assert not _app().exception  # records version 1 from disk
     path.write_text(MODEL.replace("synonyms: [sales]", "synonyms: [sales, turnover]"))
     at = _app()
@@ -132,8 +117,8 @@ def test_history_diff_and_restore(env) -> None:
     assert path.read_text() == MODEL
 
 
-def test_viewers_read_but_do_not_edit(env, monkeypatch: pytest.MonkeyPatch) -> None:
-    settings, _path = env
+def test_viewers_read_but_do_not_edit(pageshop, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings, _path = pageshop
     monkeypatch.setenv("DATATRUTH_LOCAL_USER", "vic")
     users.set_membership(open_store(settings=settings), "pageshop", "vic", "viewer", actor="test")
     at = _app()

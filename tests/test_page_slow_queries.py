@@ -10,13 +10,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from datatruth.errors import LogFormatError
-from datatruth.settings import load_settings
 from datatruth.slowlog import service
-from datatruth.store import open_store
 from datatruth.store import slowqueries as repo
-from datatruth.store.users import seed_from_config
 from datatruth.ui.context import USER_KEY
-from datatruth.workspace.registry import Workspace, load_config
 
 REPO = Path(__file__).resolve().parent.parent
 PAGE = str(REPO / "pages" / "slow_queries.py")
@@ -52,24 +48,6 @@ def _workload(path: Path) -> Path:
     return _log(path, statements)
 
 
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("DATATRUTH_DATA_DIR", str(tmp_path / "data"))
-    for var in (
-        "DATATRUTH_STORE_URL",
-        "DATATRUTH_CREDENTIALS",
-        "DATATRUTH_WORKSPACES_DIR",
-        "DATATRUTH_HOSTED",
-    ):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.chdir(REPO)
-    settings = load_settings()
-    store = open_store(settings=settings)
-    ws = Workspace(load_config("retail", settings), settings)
-    seed_from_config(store, "retail", ws.config.members)
-    return store, ws
-
-
 def _upload(env, path: Path) -> int:
     store, ws = env
     triage = service.triage_upload(path.name, path.read_bytes(), ws.data_dir)
@@ -84,9 +62,9 @@ def _page(user: str = "admin") -> AppTest:
     return at.run()
 
 
-def test_store_and_page_show_whole_names_not_pt_text(env, tmp_path: Path) -> None:
-    store, _ws = env
-    snap = _upload(env, _workload(tmp_path / "app-slow.log"))
+def test_store_and_page_show_whole_names_not_pt_text(retail_members, tmp_path: Path) -> None:
+    store, _ws = retail_members
+    snap = _upload(retail_members, _workload(tmp_path / "app-slow.log"))
     stored = {c.fingerprint: c for c in repo.classes(store, "retail", snap)}
     want = (
         "update db?.tuningdetail_?_? n inner join db?.gonzo a on a.id = n.gonzo_id set n.state = ? "
@@ -102,9 +80,9 @@ def test_store_and_page_show_whole_names_not_pt_text(env, tmp_path: Path) -> Non
     assert not any("d?tuningdetail" in text or "d?gonzo" in text for text in shown["fingerprint"])
 
 
-def test_begin_and_end_are_not_n_plus_one(env, tmp_path: Path) -> None:
-    store, _ws = env
-    snap = _upload(env, _workload(tmp_path / "app-slow.log"))
+def test_begin_and_end_are_not_n_plus_one(retail_members, tmp_path: Path) -> None:
+    store, _ws = retail_members
+    snap = _upload(retail_members, _workload(tmp_path / "app-slow.log"))
     by_text = {c.fingerprint: c for c in repo.classes(store, "retail", snap)}
     for control in ("begin", "end", "commit"):
         assert by_text[control].calls == 600
@@ -126,13 +104,13 @@ def _chart_traces(at: AppTest) -> list[dict]:
     return json.loads(charts[0].proto.spec)["data"]
 
 
-def test_trend_draws_one_line_per_source(env, tmp_path: Path) -> None:
-    store, _ws = env
+def test_trend_draws_one_line_per_source(retail_members, tmp_path: Path) -> None:
+    store, _ws = retail_members
     app = _workload(tmp_path / "app-slow.log")
-    _upload(env, app)
-    _upload(env, app)  # the same log, analysed again later
+    _upload(retail_members, app)
+    _upload(retail_members, app)  # the same log, analysed again later
     batch = _log(tmp_path / "batch-slow.log", [(SHARDED.format(a=1, b=2, c=3), 9.0)])
-    _upload(env, batch)
+    _upload(retail_members, batch)
     [sharded] = [c for c in repo.classes(store, "retail", repo.snapshots(store, "retail")[0].id)]
     lines = service.trend_lines(store, "retail", sharded.query_id)
     assert sorted((line.source, len(line.taken_at)) for line in lines) == [
@@ -146,10 +124,10 @@ def test_trend_draws_one_line_per_source(env, tmp_path: Path) -> None:
     assert sorted((t["name"], len(t["x"])) for t in traces) == [("app-slow.log", 2), ("batch-slow.log", 1)]
 
 
-def test_unrelated_uploads_are_not_joined(env, tmp_path: Path) -> None:
-    store, _ws = env
-    _upload(env, _log(tmp_path / "one.log", [(SHARDED.format(a=1, b=2, c=3), 1.0)]))
-    _upload(env, _log(tmp_path / "two.log", [(SHARDED.format(a=4, b=5, c=6), 1.0)]))
+def test_unrelated_uploads_are_not_joined(retail_members, tmp_path: Path) -> None:
+    store, _ws = retail_members
+    _upload(retail_members, _log(tmp_path / "one.log", [(SHARDED.format(a=1, b=2, c=3), 1.0)]))
+    _upload(retail_members, _log(tmp_path / "two.log", [(SHARDED.format(a=4, b=5, c=6), 1.0)]))
     [cls] = repo.classes(store, "retail", repo.snapshots(store, "retail")[0].id)
     at = _page()
     at.selectbox[1].set_value(cls.id).run()
@@ -157,8 +135,8 @@ def test_unrelated_uploads_are_not_joined(env, tmp_path: Path) -> None:
     assert any("2 unrelated uploads" in c.value for c in at.caption)
 
 
-def test_upload_errors_name_the_file_not_the_server_folder(env, tmp_path: Path) -> None:
-    _store, ws = env
+def test_upload_errors_name_the_file_not_the_server_folder(retail_members, tmp_path: Path) -> None:
+    _store, ws = retail_members
     with pytest.raises(LogFormatError) as err:
         service.triage_upload("garbage.log", b"this is not a log\n" * 20, ws.data_dir)
     assert err.value.message.startswith("garbage.log ")

@@ -51,7 +51,7 @@ ADMIN_ONLY = {
 
 
 @pytest.fixture(scope="module")
-def retail(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+def retail_with_incident(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """A private data dir with the retail demo built, one open incident, and the shipped members."""
     data = tmp_path_factory.mktemp("smoke")
     with pytest.MonkeyPatch.context() as mp:
@@ -109,7 +109,7 @@ def test_every_page_is_listed() -> None:
 
 
 @pytest.mark.parametrize("page", PAGE_FILES)
-def test_page_runs_for_admin(retail: None, page: str) -> None:
+def test_page_runs_for_admin(retail_with_incident: None, page: str) -> None:
     at = _run(page, "admin")
     assert not at.exception, [e.message for e in at.exception]
     assert at.title, "every page starts with its title"
@@ -119,7 +119,7 @@ def test_page_runs_for_admin(retail: None, page: str) -> None:
 
 
 @pytest.mark.parametrize("page", PAGE_FILES)
-def test_page_runs_for_viewer_without_edit_controls(retail: None, page: str) -> None:
+def test_page_runs_for_viewer_without_edit_controls(retail_with_incident: None, page: str) -> None:
     at = _run(page, "vic")
     assert not at.exception, [e.message for e in at.exception]
     assert at.title
@@ -131,7 +131,7 @@ def test_page_runs_for_viewer_without_edit_controls(retail: None, page: str) -> 
         assert label not in _labels(at, kind), f"a viewer sees the {kind} '{label}' on {page}"
 
 
-def test_non_member_is_told_so(retail: None) -> None:
+def test_non_member_is_told_so(retail_with_incident: None) -> None:
     at = _run("pages/semantic_layer.py", "stranger")
     assert not at.exception
     assert not [b for b in at.button if "save" in b.label.lower()]

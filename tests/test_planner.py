@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from datatruth.ask.planner import MAX_QUESTION_CHARS, Planner, interpretation_of, plan_question
+from datatruth.ask.planner import MAX_QUESTION_CHARS, RulePlanner, interpretation_of, plan_question
 from datatruth.ask.value_index import ValueIndex
 from datatruth.errors import PlanningError
 from datatruth.semantic.compiler import compile_plan
@@ -496,8 +496,8 @@ def values_of(ws: str) -> ValueIndex:
 
 
 @cache
-def planner_of(ws: str) -> Planner:
-    return Planner(layer_of(ws), values_of(ws), TODAY[ws])
+def planner_of(ws: str) -> RulePlanner:
+    return RulePlanner(layer_of(ws), values_of(ws), TODAY[ws])
 
 
 def plan_data(plan: QueryPlan) -> dict[str, Any]:

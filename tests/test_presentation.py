@@ -17,11 +17,11 @@ import openpyxl
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
-from test_ask_pipeline import isolate
+from isolation import isolate
 
 from datatruth import resources
 from datatruth.ask import pipeline
-from datatruth.ask.answer import Answer, ColumnInfo
+from datatruth.ask.answer import Answer, AnswerColumn
 from datatruth.ask.charts import choose_chart, untitled
 from datatruth.ask.formats import number_style
 from datatruth.ask.insights import find_insights
@@ -198,9 +198,9 @@ def test_grouped_bars_of_two_formats_stand_side_by_side() -> None:
         {"order__channel": ["Online", "Store"], "revenue": [10.0, 20.0], "margin": [0.25, 0.5]}
     )
     columns = (
-        ColumnInfo("order__channel", "dimension", label="Sales channel"),
-        ColumnInfo("revenue", "metric", "currency", "Revenue"),
-        ColumnInfo("margin", "metric", "percent", "Gross margin %"),
+        AnswerColumn("order__channel", "dimension", label="Sales channel"),
+        AnswerColumn("revenue", "metric", "currency", "Revenue"),
+        AnswerColumn("margin", "metric", "percent", "Gross margin %"),
     )
     chart = choose_chart(frame, columns)
     assert [t.get("yaxis") for t in chart["data"]] == ["y", "y2"]
@@ -241,9 +241,9 @@ def test_weekdays_by_name(demos) -> None:
 
 def test_trend_grammar_and_rate_changes_in_points() -> None:
     months = [dt.date(2025, m, 1) for m in range(1, 6)]
-    month = ColumnInfo("metric_time__month", "time", label="Month")
-    rev = ColumnInfo("revenue", "metric", "currency", "Revenue", True)
-    rate = ColumnInfo("on_time_rate", "metric", "percent", "On-time rate", False)
+    month = AnswerColumn("metric_time__month", "time", label="Month")
+    rev = AnswerColumn("revenue", "metric", "currency", "Revenue", True)
+    rate = AnswerColumn("on_time_rate", "metric", "percent", "On-time rate", False)
     frame = pd.DataFrame(
         {
             "metric_time__month": months,
@@ -290,8 +290,8 @@ def test_excel_holds_numbers_with_formats_and_labelled_headers(demos) -> None:
 def test_decimal_and_weekday_cells() -> None:
     frame = pd.DataFrame({"metric_time__day_of_week": [1, 7], "revenue": [decimal.Decimal("10.50"), None]})
     columns = (
-        ColumnInfo("metric_time__day_of_week", "dimension"),
-        ColumnInfo("revenue", "metric", "currency"),
+        AnswerColumn("metric_time__day_of_week", "dimension"),
+        AnswerColumn("revenue", "metric", "currency"),
     )
     sheet = openpyxl.load_workbook(io.BytesIO(excel_bytes(frame, columns))).active
     assert [c.value for c in sheet[2]] == ["Monday", 10.5] and sheet[3][1].value is None

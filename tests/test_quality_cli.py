@@ -35,7 +35,7 @@ checks:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory) -> dict[str, str]:
+def flights_with_checks(tmp_path_factory) -> dict[str, str]:
     """A workspaces dir with a copy of the flights workspace whose checks include a critical failure."""
     root = tmp_path_factory.mktemp("quality_cli")
     ws_dir = root / "workspaces" / "flights"
@@ -48,10 +48,10 @@ def env(tmp_path_factory) -> dict[str, str]:
 
 
 @pytest.fixture()
-def cli_env(env, monkeypatch) -> dict[str, str]:
-    for k, v in env.items():
+def cli_env(flights_with_checks, monkeypatch) -> dict[str, str]:
+    for k, v in flights_with_checks.items():
         monkeypatch.setenv(k, v)
-    return env
+    return flights_with_checks
 
 
 def test_run_json_and_exit_code(cli_env, capsys) -> None:
@@ -97,12 +97,12 @@ def test_bad_checks_file_lists_every_issue(cli_env, capsys, tmp_path) -> None:
         checks.write_text(good)
 
 
-def test_installed_script(env) -> None:
+def test_installed_script(flights_with_checks) -> None:
     result = subprocess.run(
         [str(SCRIPT), "quality", "run", "-w", "flights", "--table", "airlines", "--json"],
         capture_output=True,
         text=True,
-        env={**os.environ, **env},
+        env={**os.environ, **flights_with_checks},
         timeout=300,
     )
     assert result.returncode == 0, result.stderr

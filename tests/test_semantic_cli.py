@@ -10,72 +10,43 @@ from pathlib import Path
 
 import pytest
 import sqlglot
+from isolation import SHOP_MODEL
 
 from datatruth.cli.main import main
 from datatruth.cli.semantic import parse_by
 from datatruth.errors import UserError
 from datatruth.semantic import versions
-from datatruth.settings import load_settings
 from datatruth.store import open_store, users
-from datatruth.workspace.load_files import load_files
-from datatruth.workspace.registry import create_workspace, load_workspace
+from datatruth.workspace.registry import load_workspace
 
 SHOP = Path(__file__).parent / "fixtures" / "dbt" / "shop"
 SCRIPT = Path(sys.executable).parent / "datatruth"
-MODEL = """\
-semantic_models:
-  - name: orders
-    table: orders
-    defaults: {agg_time_dimension: order_date}
-    entities:
-      - {name: order, type: primary, expr: order_id}
-    dimensions:
-      - {name: order_date, type: time}
-      - {name: status, type: categorical}
-    measures:
-      - {name: order_total, agg: sum, expr: amount}
-metrics:
-  - {name: revenue, type: simple, measure: order_total}
-"""
 
 
 @pytest.fixture()
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    values = {
-        "DATATRUTH_DATA_DIR": str(tmp_path / "data"),
-        "DATATRUTH_WORKSPACES_DIR": str(tmp_path / "ws"),
-        "DATATRUTH_DEFAULT_WORKSPACE": "shopcli",
-    }
-    for key, value in values.items():
-        monkeypatch.setenv(key, value)
-    settings = load_settings(values)
-    folder = settings.workspaces_dir / "shopcli" / "models"
-    folder.mkdir(parents=True)
-    (folder / "orders.yaml").write_text(MODEL)
-    create_workspace("shopcli", semantic_models=["models"], settings=settings)
-    csv = tmp_path / "orders.csv"
-    csv.write_text("order_id,order_date,status,amount\n1,2024-01-01,paid,10\n2,2024-02-01,open,5\n")
-    load_files("shopcli", [csv], settings)
+def shopcli(shop_workspace):
+    """(settings, variables): the default workspace `shopcli`, a one-table shop."""
+    settings, values, _model = shop_workspace("shopcli")
     return settings, values
 
 
-def test_validate_a_valid_model(env, capsys: pytest.CaptureFixture[str]) -> None:
+def test_validate_a_valid_model(shopcli, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["semantic", "validate", "-w", "shopcli"]) == 0
     assert "valid" in capsys.readouterr().out
     assert main(["semantic", "validate", "--json"]) == 0  # the default workspace
     assert json.loads(capsys.readouterr().out) == []
 
 
-def test_validate_lists_every_issue_and_exits_1(env, capsys: pytest.CaptureFixture[str]) -> None:
-    settings, _ = env
+def test_validate_lists_every_issue_and_exits_1(shopcli, capsys: pytest.CaptureFixture[str]) -> None:
+    settings, _ = shopcli
     path = settings.workspaces_dir / "shopcli" / "models" / "orders.yaml"
     path.write_text(
-        MODEL.replace("expr: amount", "expr: amount_x").replace("type: categorical", "type: colour")
+        SHOP_MODEL.replace("expr: amount", "expr: amount_x").replace("type: categorical", "type: colour")
     )
     assert main(["semantic", "validate", "-w", "shopcli", "--json"]) == 1
     issues = json.loads(capsys.readouterr().out)
     assert len(issues) >= 1 and all(i["file"].endswith("orders.yaml") and i["line"] for i in issues)
-    path.write_text(MODEL.replace("expr: amount", "expr: amount_x"))
+    path.write_text(SHOP_MODEL.replace("expr: amount", "expr: amount_x"))
     assert main(["semantic", "validate", "-w", "shopcli"]) == 1
     out = capsys.readouterr().out
     assert "amount_x" in out and "orders.yaml:" in out
@@ -106,14 +77,18 @@ def test_import_dbt_writes_files_for_review(tmp_path: Path, capsys: pytest.Captu
     assert "west_revenue" in summary["metrics"] and "dim_customers" in summary["tables"]  # no ref map given
 
 
-def test_history_and_diff(env, capsys: pytest.CaptureFixture[str]) -> None:
-    settings, _ = env
+def test_history_and_diff(shopcli, capsys: pytest.CaptureFixture[str]) -> None:
+    settings, _ = shopcli
     store = open_store(settings=settings)
     users.set_membership(store, "shopcli", "ana", "analyst", actor="test")
     ws = load_workspace("shopcli", settings)
     try:
         versions.save_model(
-            ws, store, {"models/orders.yaml": MODEL.replace("amount}", "amount * 2}")}, "ana", "double it"
+            ws,
+            store,
+            {"models/orders.yaml": SHOP_MODEL.replace("amount}", "amount * 2}")},
+            "ana",
+            "double it",
         )
     finally:
         ws.close()
@@ -134,7 +109,7 @@ def test_history_and_diff(env, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 @pytest.mark.parametrize("dialect", ["duckdb", "postgres", "mysql"])
-def test_compile_prints_sql(env, capsys: pytest.CaptureFixture[str], dialect: str) -> None:
+def test_compile_prints_sql(shopcli, capsys: pytest.CaptureFixture[str], dialect: str) -> None:
     assert (
         main(
             [
@@ -160,7 +135,7 @@ def test_compile_prints_sql(env, capsys: pytest.CaptureFixture[str], dialect: st
     assert {"revenue", "metric_time__month", "order__status"} <= {s.alias_or_name for s in tree.selects}
 
 
-def test_compile_unknown_metric_suggests_names(env, capsys: pytest.CaptureFixture[str]) -> None:
+def test_compile_unknown_metric_suggests_names(shopcli, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["semantic", "compile", "-w", "shopcli", "--metric", "revenu"]) == 2
     assert "revenue" in capsys.readouterr().err
 
@@ -178,8 +153,8 @@ def test_parse_by_needs_a_name() -> None:
         parse_by(":month")
 
 
-def test_the_installed_script(env) -> None:
-    _settings, values = env
+def test_the_installed_script(shopcli) -> None:
+    _settings, values = shopcli
     result = subprocess.run(
         [str(SCRIPT), "semantic", "validate", "-w", "shopcli", "--json"],
         capture_output=True,

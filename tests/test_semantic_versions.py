@@ -7,30 +7,16 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from isolation import SHOP_MODEL as MODEL
+from isolation import make_shop
 
 from datatruth.errors import ConfigError, PermissionDenied, UserError
 from datatruth.semantic import versions
 from datatruth.settings import load_settings
 from datatruth.store import audit, open_store, users
 from datatruth.store import semantic_versions as sv
-from datatruth.workspace.load_files import load_files
-from datatruth.workspace.registry import create_workspace, load_workspace
+from datatruth.workspace.registry import load_workspace
 
-MODEL = """\
-semantic_models:
-  - name: orders
-    table: orders
-    defaults: {agg_time_dimension: order_date}
-    entities:
-      - {name: order, type: primary, expr: order_id}
-    dimensions:
-      - {name: order_date, type: time}
-      - {name: status, type: categorical}
-    measures:
-      - {name: order_total, agg: sum, expr: amount}
-metrics:
-  - {name: revenue, type: simple, measure: order_total}
-"""
 KEY = "models/orders.yaml"
 
 
@@ -41,13 +27,7 @@ def _workspace(tmp_path: Path, name: str = "ver"):
             "DATATRUTH_WORKSPACES_DIR": str(tmp_path / "workspaces"),
         }
     )
-    folder = settings.workspaces_dir / name / "models"
-    folder.mkdir(parents=True)
-    (folder / "orders.yaml").write_text(MODEL)
-    create_workspace(name, semantic_models=["models"], settings=settings)
-    csv = tmp_path / "orders.csv"
-    csv.write_text("order_id,order_date,status,amount\n1,2024-01-01,paid,10\n2,2024-02-01,open,5\n")
-    load_files(name, [csv], settings)
+    make_shop(settings, name, tmp_path)
     return load_workspace(name, settings)
 
 
@@ -57,7 +37,8 @@ def _members(store, workspace: str) -> None:
 
 
 @pytest.fixture()
-def env(tmp_path: Path):
+def shop_versions(tmp_path: Path):
+    """(workspace, store): a one-table shop whose model files are versioned, with an analyst and a viewer."""
     ws = _workspace(tmp_path)
     store = open_store(f"sqlite:///{tmp_path / 'meta.sqlite'}")
     _members(store, ws.name)
@@ -66,8 +47,8 @@ def env(tmp_path: Path):
     store.dispose()
 
 
-def test_current_version_records_the_disk_files_once(env) -> None:
-    ws, store = env
+def test_current_version_records_the_disk_files_once(shop_versions) -> None:
+    ws, store = shop_versions
     assert sv.latest_version(store, ws.name) is None
     assert versions.current_version(store, ws) == 1
     assert versions.current_version(store, ws) == 1
@@ -75,16 +56,16 @@ def test_current_version_records_the_disk_files_once(env) -> None:
     assert first.files == {KEY: MODEL} and first.author == versions.DISK_AUTHOR
 
 
-def test_current_version_notices_edits_on_disk(env) -> None:
-    ws, store = env
+def test_current_version_notices_edits_on_disk(shop_versions) -> None:
+    ws, store = shop_versions
     versions.current_version(store, ws)
     path = ws.config.directory / KEY
     path.write_text(MODEL.replace("sum, expr: amount", "sum, expr: amount * 2"))
     assert versions.current_version(store, ws) == 2
 
 
-def test_save_writes_disk_and_a_new_audited_version(env) -> None:
-    ws, store = env
+def test_save_writes_disk_and_a_new_audited_version(shop_versions) -> None:
+    ws, store = shop_versions
     new = MODEL.replace("measure: order_total}", "measure: order_total, synonyms: [sales]}")
     saved = versions.save_model(ws, store, {KEY: new}, "ana", "add a synonym")
     assert saved.version == 2 and saved.author == "ana" and saved.message == "add a synonym"
@@ -94,8 +75,8 @@ def test_save_writes_disk_and_a_new_audited_version(env) -> None:
     assert any(e.username == "ana" and e.target == "v2" for e in entries)
 
 
-def test_a_viewer_may_not_save(env) -> None:
-    ws, store = env
+def test_a_viewer_may_not_save(shop_versions) -> None:
+    ws, store = shop_versions
     with pytest.raises(PermissionDenied):
         versions.save_model(ws, store, {KEY: MODEL + "\n"}, "vic", "try")
     with pytest.raises(PermissionDenied):
@@ -103,8 +84,8 @@ def test_a_viewer_may_not_save(env) -> None:
     assert sv.latest_version(store, ws.name) is None
 
 
-def test_a_model_with_errors_is_never_saved_and_every_issue_is_listed(env) -> None:
-    ws, store = env
+def test_a_model_with_errors_is_never_saved_and_every_issue_is_listed(shop_versions) -> None:
+    ws, store = shop_versions
     broken = MODEL.replace("expr: amount", "expr: amount_typo").replace(
         "measure: order_total}", "measure: nope}"
     )
@@ -123,20 +104,20 @@ def test_a_model_with_errors_is_never_saved_and_every_issue_is_listed(env) -> No
 
 
 @pytest.mark.parametrize("name", ["../workspace.yaml", "elsewhere/x.yaml", "models/notes.txt"])
-def test_only_model_files_may_be_written(env, name: str) -> None:
-    ws, store = env
+def test_only_model_files_may_be_written(shop_versions, name: str) -> None:
+    ws, store = shop_versions
     with pytest.raises(UserError):
         versions.save_model(ws, store, {name: MODEL}, "ana", "sneaky")
 
 
-def test_a_save_needs_a_message(env) -> None:
-    ws, store = env
+def test_a_save_needs_a_message(shop_versions) -> None:
+    ws, store = shop_versions
     with pytest.raises(UserError, match="message"):
         versions.save_model(ws, store, {KEY: MODEL}, "ana", "  ")
 
 
-def test_diff_is_a_readable_unified_diff_per_file(env) -> None:
-    ws, store = env
+def test_diff_is_a_readable_unified_diff_per_file(shop_versions) -> None:
+    ws, store = shop_versions
     new = MODEL.replace("agg: sum, expr: amount", "agg: sum, expr: amount, description: Paid amount")
     versions.save_model(
         ws,
@@ -153,8 +134,8 @@ def test_diff_is_a_readable_unified_diff_per_file(env) -> None:
     assert versions.diff(store, ws, 2, 2) == ""
 
 
-def test_restore_makes_a_new_version_with_the_old_content(env) -> None:
-    ws, store = env
+def test_restore_makes_a_new_version_with_the_old_content(shop_versions) -> None:
+    ws, store = shop_versions
     versions.save_model(
         ws,
         store,

@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from isolation import isolate
 from streamlit.testing.v1 import AppTest
-from test_ask_pipeline import isolate
 
 from datatruth.ask.pipeline import ask, run_sql
 from datatruth.sql.sensitive import MASK, columns_to_mask
@@ -54,7 +54,8 @@ def test_lineage_finds_every_derived_column(sql: str, columns: list[str], masked
 
 
 @pytest.fixture(scope="module")
-def retail(tmp_path_factory: pytest.TempPathFactory):
+def retail_masking(tmp_path_factory: pytest.TempPathFactory):
+    """(workspace, store, monkeypatch): the retail demo (built warehouse copied in) with the shipped members."""
     from datatruth.settings import load_settings
     from datatruth.store import open_store
     from datatruth.store.users import seed_from_config
@@ -79,8 +80,8 @@ def _raw_names(ws, store) -> set[str]:
     return {str(v) for v in frame.to_numpy().ravel()}
 
 
-def test_answers_mask_by_role(retail) -> None:
-    ws, store, _ = retail
+def test_answers_mask_by_role(retail_masking) -> None:
+    ws, store, _ = retail_masking
     question = "top 5 customers by revenue last year"
     admin = ask(ws, question, user="admin", store=store)
     # customers are grouped by id (not sensitive) and shown with their name (sensitive)
@@ -97,8 +98,8 @@ def test_answers_mask_by_role(retail) -> None:
         assert not any(n in shown for n in names), "no name reaches the explanation, insights or chart"
 
 
-def test_sql_tab_masks_for_analysts(retail) -> None:
-    ws, store, _ = retail
+def test_sql_tab_masks_for_analysts(retail_masking) -> None:
+    ws, store, _ = retail_masking
     raw = _raw_names(ws, store)
     for sql in (
         "SELECT customer_name, email, phone FROM customers LIMIT 50",
@@ -114,10 +115,10 @@ def test_sql_tab_masks_for_analysts(retail) -> None:
     assert MASK not in counts.to_numpy().ravel().tolist(), "columns that are not sensitive stay as they are"
 
 
-def test_dashboard_tiles_and_exports_mask_for_viewers(retail) -> None:
+def test_dashboard_tiles_and_exports_mask_for_viewers(retail_masking) -> None:
     from datatruth.dashboards import export, service
 
-    ws, store, _ = retail
+    ws, store, _ = retail_masking
     question = "top 5 customers by revenue last year"
     plan = ask(ws, question, user="ana", store=store).plan
     tile = service.pin(store, ws, "ana", "Top customers (masking)", "Top customers", question, plan)
@@ -131,8 +132,8 @@ def test_dashboard_tiles_and_exports_mask_for_viewers(retail) -> None:
     assert any(n.encode() in admin_csv for n in names), "an admin's export has the names"
 
 
-def test_ask_page_masks_for_a_viewer(retail) -> None:
-    ws, store, mp = retail
+def test_ask_page_masks_for_a_viewer(retail_masking) -> None:
+    ws, store, mp = retail_masking
     at = AppTest.from_file(str(REPO / "pages" / "ask.py"), default_timeout=120)
     at.session_state["dt_user"] = "vic"
     at.run()
@@ -150,10 +151,10 @@ def test_ask_page_masks_for_a_viewer(retail) -> None:
     assert MASK in shown and not any(n in shown for n in names)
 
 
-def test_quality_profiles_mask_sensitive_values(retail) -> None:
+def test_quality_profiles_mask_sensitive_values(retail_masking) -> None:
     from datatruth.quality.overview import table_detail
 
-    ws, store, _ = retail
+    ws, store, _ = retail_masking
     profile = table_detail(ws, store, "customers").profile
     names = profile.column("customer_name")  # frequent names were listed as top values, for every role
     assert names.top_values and all(v == MASK for v, _ in names.top_values)

@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_ask_pipeline import isolate
+from isolation import isolate
 
 from datatruth import resources
 from datatruth.ask import pipeline

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_ask_pipeline import isolate
+from isolation import isolate
 
 from datatruth import resources
 from datatruth.ask import pipeline

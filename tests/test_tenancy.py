@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from isolation import demo_env
 
 from datatruth.ask.cache import CacheKey, workspace_cache
 from datatruth.ask.pipeline import ask, run_sql
@@ -24,21 +22,16 @@ from datatruth.store.users import seed_from_config, set_membership
 from datatruth.workspace.registry import load_workspace
 
 REPO = Path(__file__).resolve().parent.parent
-SCRIPT = Path(sys.executable).parent / "datatruth"
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory):
+def two_demos(tmp_path_factory: pytest.TempPathFactory):
+    """(retail, flights, store, data dir): both demos in one private data dir (the built warehouses copied in, or
+    built there), their members in one store."""
     data = tmp_path_factory.mktemp("tenancy")
-    subprocess.run(
-        [str(SCRIPT), "demo", "build"],
-        check=True,
-        capture_output=True,
-        timeout=300,
-        env={**os.environ, "DATATRUTH_DATA_DIR": str(data)},
-    )
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DATATRUTH_DATA_DIR", str(data))
+        for key, value in demo_env(data).items():
+            mp.setenv(key, value)
         settings = load_settings()
         store = open_store(settings=settings)
         retail, flights = load_workspace("retail", settings), load_workspace("flights", settings)
@@ -48,8 +41,8 @@ def env(tmp_path_factory: pytest.TempPathFactory):
         yield retail, flights, store, data
 
 
-def test_sql_cannot_name_the_other_workspaces_tables(env) -> None:
-    retail, flights, store, data = env
+def test_sql_cannot_name_the_other_workspaces_tables(two_demos) -> None:
+    retail, flights, store, data = two_demos
     attempts = [
         "SELECT * FROM flights",
         "SELECT o.order_id FROM orders o JOIN flights f ON f.flight = o.order_id",
@@ -68,8 +61,8 @@ def test_sql_cannot_name_the_other_workspaces_tables(env) -> None:
             run_sql(retail, sql, user="ana", store=store)
 
 
-def test_engine_blocks_the_other_warehouse_file_even_without_the_guard(env) -> None:
-    retail, _, _, data = env
+def test_engine_blocks_the_other_warehouse_file_even_without_the_guard(two_demos) -> None:
+    retail, _, _, data = two_demos
     # Straight to the hardened connection: DuckDB's external access is off and locked.
     for sql in (
         f"ATTACH '{data / 'flights' / 'warehouse.duckdb'}' AS f (READ_ONLY)",
@@ -80,8 +73,8 @@ def test_engine_blocks_the_other_warehouse_file_even_without_the_guard(env) -> N
             retail.warehouse.run(sql, row_cap=10)
 
 
-def test_cache_is_per_workspace(env) -> None:
-    retail, flights, store, _ = env
+def test_cache_is_per_workspace(two_demos) -> None:
+    retail, flights, store, _ = two_demos
     run_sql(retail, "SELECT 42 AS answer", user="ana", store=store)
     run_sql(flights, "SELECT 42 AS answer", user="ana", store=store)
     rc, fc = workspace_cache(retail), workspace_cache(flights)
@@ -92,8 +85,8 @@ def test_cache_is_per_workspace(env) -> None:
     assert retail.warehouse.identity != flights.warehouse.identity
 
 
-def test_history_is_per_workspace_and_user(env) -> None:
-    retail, flights, store, _ = env
+def test_history_is_per_workspace_and_user(two_demos) -> None:
+    retail, flights, store, _ = two_demos
     answer = ask(retail, "revenue last year", user="ana", store=store)
     assert answer.history_id is not None
     assert history.get(store, "flights", answer.history_id) is None
@@ -101,15 +94,15 @@ def test_history_is_per_workspace_and_user(env) -> None:
     assert isinstance(answer.frame, pd.DataFrame)
 
 
-def test_non_member_cannot_ask(env) -> None:
-    _, flights, store, _ = env
+def test_non_member_cannot_ask(two_demos) -> None:
+    _, flights, store, _ = two_demos
     set_membership(store, "retail", "outsider", "analyst", actor="admin")
     with pytest.raises(PermissionDenied):
         ask(flights, "flights by origin", user="outsider", store=store)
 
 
-def test_incidents_are_per_workspace(env, capsys: pytest.CaptureFixture[str]) -> None:
-    retail, _, store, _ = env
+def test_incidents_are_per_workspace(two_demos, capsys: pytest.CaptureFixture[str]) -> None:
+    retail, _, store, _ = two_demos
     ws = dataclasses.replace(retail.config, webhook_url=None)
     retail_ws = type(retail)(ws, retail.settings)
     outcome = CheckOutcome(
@@ -124,10 +117,10 @@ def test_incidents_are_per_workspace(env, capsys: pytest.CaptureFixture[str]) ->
     assert "does not exist in workspace 'flights'" in capsys.readouterr().err
 
 
-def test_questions_are_audited_with_sql_but_never_rows(env) -> None:
+def test_questions_are_audited_with_sql_but_never_rows(two_demos) -> None:
     from datatruth.store import audit
 
-    retail, _, store, _ = env
+    retail, _, store, _ = two_demos
     answer = ask(retail, "orders by channel last year", user="ana", store=store)
     entry = next(
         e for e in audit.entries(store, "retail", action="ask") if e.target == "orders by channel last year"

@@ -49,7 +49,7 @@ def test_the_first_question_finds_everything_warm(flights, monkeypatch: pytest.M
 
     monkeypatch.setattr(validate, "activate", no_more)
     monkeypatch.setattr(planner, "load_or_build", no_more)
-    monkeypatch.setattr(planner, "Planner", no_more)
+    monkeypatch.setattr(planner, "RulePlanner", no_more)
     answer = pipeline.ask(ws, "number of flights by origin", user=user, store=store)
     assert answer.row_count == 3
 

@@ -19,15 +19,7 @@ SHOP = Path(__file__).parent / "fixtures" / "dbt" / "shop"
 SCRIPT = Path(sys.executable).parent / "datatruth"
 
 
-@pytest.fixture()
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    values = {"DATATRUTH_DATA_DIR": str(tmp_path / "data"), "DATATRUTH_WORKSPACES_DIR": str(tmp_path / "ws")}
-    for key, value in values.items():
-        monkeypatch.setenv(key, value)
-    return values
-
-
-def test_list_show_create(env, capsys: pytest.CaptureFixture[str]) -> None:
+def test_list_show_create(private_dirs, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["workspace", "list"]) == 0
     assert "No workspaces yet" in capsys.readouterr().out
     assert main(["workspace", "create", "sales", "--title", "Sales"]) == 0
@@ -52,13 +44,13 @@ def test_list_show_create(env, capsys: pytest.CaptureFixture[str]) -> None:
     ],
 )
 def test_create_option_mistakes_are_user_errors(
-    env, capsys: pytest.CaptureFixture[str], argv: list[str]
+    private_dirs, capsys: pytest.CaptureFixture[str], argv: list[str]
 ) -> None:
     assert main(argv) == 2
     assert "hint:" in capsys.readouterr().err
 
 
-def test_create_from_dbt_fixture(env, capsys: pytest.CaptureFixture[str]) -> None:
+def test_create_from_dbt_fixture(private_dirs, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(
         [
             "workspace",
@@ -77,12 +69,14 @@ def test_create_from_dbt_fixture(env, capsys: pytest.CaptureFixture[str]) -> Non
     assert "typed: orders.shipped_date" in out
     # Exit 1 means the model has issues (here the validator's subquery gap, see test_dbt_import), 0 when clean.
     assert code in (0, 1)
-    config = yaml.safe_load((Path(env["DATATRUTH_WORKSPACES_DIR"]) / "shop" / "workspace.yaml").read_text())
+    config = yaml.safe_load(
+        (Path(private_dirs["DATATRUTH_WORKSPACES_DIR"]) / "shop" / "workspace.yaml").read_text()
+    )
     assert config["semantic_models"] == ["semantic_models"]
 
 
 @pytest.mark.corpus
-def test_create_from_dbt_on_acme(env, corpora: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_create_from_dbt_on_acme(private_dirs, corpora: Path, capsys: pytest.CaptureFixture[str]) -> None:
     src = corpora / "acme_insurance"
     assert (
         main(
@@ -109,7 +103,9 @@ def test_create_from_dbt_on_acme(env, corpora: Path, capsys: pytest.CaptureFixtu
 
 
 @pytest.mark.postgres
-def test_create_with_draft_model_on_postgresql(env, pg_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_create_with_draft_model_on_postgresql(
+    private_dirs, pg_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     schema = f"wsdraft_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(pg_url)
     with admin.begin() as conn:
@@ -133,7 +129,7 @@ def test_create_with_draft_model_on_postgresql(env, pg_url: str, capsys: pytest.
         assert main(["workspace", "create", "pgdraft", "--warehouse", url, "--draft-model"]) == 0
         out = capsys.readouterr().out
         assert "drafted" in out and "the model is valid" in out
-        folder = Path(env["DATATRUTH_WORKSPACES_DIR"]) / "pgdraft"
+        folder = Path(private_dirs["DATATRUTH_WORKSPACES_DIR"]) / "pgdraft"
         draft = yaml.safe_load((folder / "semantic_models" / "draft.yaml").read_text())
         assert {m["name"] for m in draft["semantic_models"]} == {"regions", "sales"}
         assert yaml.safe_load((folder / "workspace.yaml").read_text())["semantic_models"] == [
@@ -150,7 +146,7 @@ def test_create_with_draft_model_on_postgresql(env, pg_url: str, capsys: pytest.
         admin.dispose()
 
 
-def test_load_files(env, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_load_files(private_dirs, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["workspace", "create", "mine"]) == 0
     csv = tmp_path / "Scores.csv"
     csv.write_text("name,score,zip\nann,1,01234\nbob,two,02345\ncid,3,03456,x\n")
@@ -166,7 +162,7 @@ def test_load_files(env, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert main(["workspace", "load", "mine", str(csv), "--type", "score=INT"]) == 2
 
 
-def test_load_through_the_installed_script(env, tmp_path: Path) -> None:
+def test_load_through_the_installed_script(private_dirs, tmp_path: Path) -> None:
     assert main(["workspace", "create", "mine"]) == 0
     csv = tmp_path / "t.csv"
     csv.write_text("a,b\n1,x\n2,y\n")
@@ -174,7 +170,7 @@ def test_load_through_the_installed_script(env, tmp_path: Path) -> None:
         [str(SCRIPT), "workspace", "load", "mine", str(csv)],
         capture_output=True,
         text=True,
-        env={**os.environ, **env},
+        env={**os.environ, **private_dirs},
         timeout=120,
         check=False,
     )

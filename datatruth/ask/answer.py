@@ -23,7 +23,7 @@ FORMATS = ("currency", "percent", "number")
 
 
 @dataclass(frozen=True)
-class ColumnInfo:
+class AnswerColumn:
     """One output column: its name, what it is (dimension, time or metric), its number format and label.
 
     `additive` says whether the values of disjoint rows add up to a meaningful total (sum and count
@@ -64,7 +64,7 @@ class Answer:
     frame: (
         pd.DataFrame | Rows
     )  # Rows only from the CLI's JSON path (datatruth.ask.lean), which shows no table
-    columns: tuple[ColumnInfo, ...]
+    columns: tuple[AnswerColumn, ...]
     row_count: int
     cached: bool
     elapsed_ms: float
@@ -131,7 +131,7 @@ def json_value(value: Any) -> Any:
     return value
 
 
-def _years_as_years(rows: list[list[Any]], columns: tuple[ColumnInfo, ...]) -> list[list[Any]]:
+def _years_as_years(rows: list[list[Any]], columns: tuple[AnswerColumn, ...]) -> list[list[Any]]:
     """Rows with each period of a yearly time column as its year ("2025"), the way people write a year."""
     # A yearly period is stored as its first day; "2025-01-01" reads as one day, not as the year.
     yearly = [i for i, c in enumerate(columns) if c.role == "time" and c.name.endswith("__year")]

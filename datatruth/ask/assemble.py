@@ -1,4 +1,4 @@
-"""Turn a reading of a question (a Draft) into a QueryPlan: decide what each name, value, number and time phrase
+"""Turn a reading of a question (a ReadingState) into a QueryPlan: decide what each name, value, number and time phrase
 does in the question, and collect every reading that cannot hold.
 
 A builder walks the steps in order — definitions, phrasings, metrics, entities, numbers, aggregates, values,
@@ -18,10 +18,10 @@ from datatruth.ask.interpret import dimension_label
 from datatruth.ask.reading import (
     AggWord,
     Definition,
-    Draft,
     NumberSpan,
     Pick,
     PlanningContext,
+    ReadingState,
     additive,
     is_numeric,
     metric_unit,
@@ -120,7 +120,7 @@ class Assembled:
     """The plan of a question, the reading with the words assembly placed, and what could not hold."""
 
     plan: QueryPlan
-    draft: Draft
+    reading: ReadingState
     problems: tuple[str, ...] = ()
     low_confidence: tuple[Evidence, ...] = ()
     rewrites: tuple[
@@ -256,7 +256,7 @@ def display_dimensions(ctx: PlanningContext, entity: str) -> list[DimensionRef]:
 class _Builder:
     """Collects the plan while assembly decides what each read piece of the question does."""
 
-    def __init__(self, d: Draft, ctx: PlanningContext, context_metrics: Sequence[str]) -> None:
+    def __init__(self, d: ReadingState, ctx: PlanningContext, context_metrics: Sequence[str]) -> None:
         self.d = d
         self.ctx = ctx
         self.layer = ctx.layer
@@ -3587,7 +3587,7 @@ _FUNCTION_LABEL = {
 }
 
 
-def assemble(d: Draft, ctx: PlanningContext, context_metrics: Sequence[str] = ()) -> Assembled:
+def assemble(d: ReadingState, ctx: PlanningContext, context_metrics: Sequence[str] = ()) -> Assembled:
     """Decide what each read piece does and build the QueryPlan; problems are collected, not raised."""
     b = _Builder(d, ctx, context_metrics)
     b.verbs()
@@ -3681,7 +3681,7 @@ def _is_code(raw: str) -> bool:
     )
 
 
-def _parenthesized(d: Draft) -> set[int]:
+def _parenthesized(d: ReadingState) -> set[int]:
     """Indices of the words written inside parentheses."""
     inside: set[int] = set()
     depth = 0
@@ -3705,7 +3705,7 @@ def _metric_of_measure(layer: SemanticLayer, measure: str) -> str | None:
     return None
 
 
-def _subject_nouns(d: Draft, picks: list[Pick]) -> set[int]:
+def _subject_nouns(d: ReadingState, picks: list[Pick]) -> set[int]:
     """A metric word that only describes what another metric is computed over is not a second metric:
     'cancellation rate for flights to Chicago', 'how many flights were cancelled' (flights is the subject of
     cancelled_flights), 'gross profit for Corporate customers'."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from datatruth.ask.answer import ColumnInfo, json_value
+from datatruth.ask.answer import AnswerColumn, json_value
 from datatruth.ask.explain import Shape, format_label, shape_of
 from datatruth.ask.formats import NumberStyle, number_style
 
@@ -24,11 +24,11 @@ def _values(frame: pd.DataFrame, column: str) -> list[Any]:
     return [json_value(v) for v in frame[column].tolist()]
 
 
-def _labels(frame: pd.DataFrame, column: ColumnInfo) -> list[str]:
+def _labels(frame: pd.DataFrame, column: AnswerColumn) -> list[str]:
     return [format_label(v, column) for v in frame[column.name].tolist()]
 
 
-def _style(frame: pd.DataFrame, metric: ColumnInfo) -> NumberStyle:
+def _style(frame: pd.DataFrame, metric: AnswerColumn) -> NumberStyle:
     return number_style(metric.format, frame[metric.name].tolist() if metric.name in frame.columns else ())
 
 
@@ -41,7 +41,7 @@ def _hover(x_title: str, series: str, style: NumberStyle) -> str:
 
 
 def _axes(
-    frame: pd.DataFrame, metrics: tuple[ColumnInfo, ...]
+    frame: pd.DataFrame, metrics: tuple[AnswerColumn, ...]
 ) -> dict[str, tuple[str, NumberStyle, list[str]]]:
     """One y axis per metric format (money, percent, count…): {format: (axis id, style, metric titles)}.
 
@@ -97,7 +97,7 @@ def untitled(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def choose_chart(
-    frame: pd.DataFrame, columns: tuple[ColumnInfo, ...], title: str = ""
+    frame: pd.DataFrame, columns: tuple[AnswerColumn, ...], title: str = ""
 ) -> dict[str, Any] | None:
     """A KPI card, line, bar or grouped chart for the result, or None when a table says it better."""
     if frame.empty:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from datatruth.ask.answer import ColumnInfo
+from datatruth.ask.answer import AnswerColumn
 from datatruth.ask.rows import Rows, cell, cells_at, is_missing, is_nat
 from datatruth.semantic.labels import in_sentence
 
@@ -62,7 +62,7 @@ def format_value(value: Any, fmt: str | None = None) -> str:
     return f"{number:,.2f}"
 
 
-def grain_of(column: ColumnInfo) -> str | None:
+def grain_of(column: AnswerColumn) -> str | None:
     """The time grain encoded in a column name such as metric_time__month."""
     for grain in sorted(GRAIN_SUFFIXES, key=len, reverse=True):
         if column.name.endswith(f"__{grain}"):
@@ -81,7 +81,7 @@ def weekday_name(value: Any) -> str | None:
     return WEEKDAYS[int(number) - 1]
 
 
-def format_label(value: Any, column: ColumnInfo) -> str:
+def format_label(value: Any, column: AnswerColumn) -> str:
     """A dimension value as text; time values at the grain of their column (2025, 2025-Q1, 2025-03, 2025-03-01),
     days of the week by name."""
     if value is None or is_nat(value) or (isinstance(value, float) and math.isnan(value)):
@@ -116,17 +116,17 @@ def _has_time(stamp: dt.datetime) -> bool:
 class Shape:
     """How a result is laid out: its dimension, time and metric columns."""
 
-    dimensions: tuple[ColumnInfo, ...]
-    times: tuple[ColumnInfo, ...]
-    metrics: tuple[ColumnInfo, ...]
+    dimensions: tuple[AnswerColumn, ...]
+    times: tuple[AnswerColumn, ...]
+    metrics: tuple[AnswerColumn, ...]
 
     @property
-    def labels(self) -> tuple[ColumnInfo, ...]:
+    def labels(self) -> tuple[AnswerColumn, ...]:
         """Every non-metric column, time first."""
         return self.times + self.dimensions
 
 
-def shape_of(frame: pd.DataFrame | Rows, columns: tuple[ColumnInfo, ...]) -> Shape:
+def shape_of(frame: pd.DataFrame | Rows, columns: tuple[AnswerColumn, ...]) -> Shape:
     """Split the columns of a result by role (only columns present in the frame)."""
     present = [c for c in columns if c.name in frame.columns]
     return Shape(
@@ -140,7 +140,7 @@ def _row_label(frame: pd.DataFrame | Rows, pos: int, shape: Shape) -> str:
     return " / ".join(format_label(cell(frame, c.name, pos), c) for c in shape.labels)
 
 
-def explain(frame: pd.DataFrame | Rows, columns: tuple[ColumnInfo, ...], subject: str = "") -> str:
+def explain(frame: pd.DataFrame | Rows, columns: tuple[AnswerColumn, ...], subject: str = "") -> str:
     """Describe the result in a few sentences; every number quoted is a cell of the frame."""
     if frame.empty:
         return "No rows matched this question."
@@ -171,7 +171,7 @@ def _plural(frame: pd.DataFrame | Rows, shape: Shape) -> str:
     return f"values of {names}"
 
 
-def _describe_metric(frame: pd.DataFrame | Rows, shape: Shape, metric: ColumnInfo) -> str:
+def _describe_metric(frame: pd.DataFrame | Rows, shape: Shape, metric: AnswerColumn) -> str:
     values = metric_values(frame, metric.name)
     valid = np.flatnonzero(~np.isnan(values))
     if valid.size == 0:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from datatruth.ask.answer import ColumnInfo, Insight
+from datatruth.ask.answer import AnswerColumn, Insight
 from datatruth.ask.explain import Shape, format_label, format_value, metric_values, shape_of
 from datatruth.ask.rows import Rows, cell, cells_at, is_missing
 from datatruth.semantic.labels import in_sentence
@@ -24,19 +24,19 @@ OUTLIER_Z = 2.0
 _HELPER_SUFFIXES = (f"{SEPARATOR}previous", f"{SEPARATOR}change_pct")
 
 
-def is_helper_column(column: ColumnInfo) -> bool:
+def is_helper_column(column: AnswerColumn) -> bool:
     """True for a comparison's previous-period and change columns."""
     return column.name.endswith(_HELPER_SUFFIXES)
 
 
-def is_additive(column: ColumnInfo) -> bool:
+def is_additive(column: AnswerColumn) -> bool:
     """True when the values of separate rows add up to a total (sums and counts; never percents or averages)."""
     if column.format == "percent" or column.name.endswith(f"{SEPARATOR}share"):
         return False
     return column.additive if column.additive is not None else True
 
 
-def find_insights(frame: pd.DataFrame | Rows, columns: tuple[ColumnInfo, ...]) -> tuple[Insight, ...]:
+def find_insights(frame: pd.DataFrame | Rows, columns: tuple[AnswerColumn, ...]) -> tuple[Insight, ...]:
     """All insights that the shape of the result supports, metric by metric."""
     if frame.empty or len(frame) < 2:
         return ()
@@ -61,7 +61,7 @@ def _label(frame: pd.DataFrame | Rows, shape: Shape, pos: int) -> str:
 
 
 def _time_insights(
-    frame: pd.DataFrame | Rows, shape: Shape, metric: ColumnInfo, values: np.ndarray
+    frame: pd.DataFrame | Rows, shape: Shape, metric: AnswerColumn, values: np.ndarray
 ) -> list[Insight]:
     time = shape.times[0]
     stamp = cells_at(frame, time.name)
@@ -107,7 +107,7 @@ def _time_insights(
 
 
 def _outliers(
-    frame: pd.DataFrame | Rows, shape: Shape, metric: ColumnInfo, values: np.ndarray
+    frame: pd.DataFrame | Rows, shape: Shape, metric: AnswerColumn, values: np.ndarray
 ) -> list[Insight]:
     present = np.flatnonzero(~np.isnan(values))
     data = values[present]
@@ -135,7 +135,9 @@ def _outliers(
     return out
 
 
-def _share(frame: pd.DataFrame | Rows, shape: Shape, metric: ColumnInfo, values: np.ndarray) -> list[Insight]:
+def _share(
+    frame: pd.DataFrame | Rows, shape: Shape, metric: AnswerColumn, values: np.ndarray
+) -> list[Insight]:
     data = np.nan_to_num(values, nan=0.0)
     if not is_additive(metric) or (data < 0).any():
         return []  # shares of an average, a ratio, a distinct count or of signed values are meaningless

@@ -6,11 +6,14 @@ never used to answer on its own: a guessed meaning is not a confident number.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from datatruth.ask.vocabulary import split_words
 from datatruth.errors import PlanningError
 from datatruth.semantic.plan import QueryPlan
+
+if TYPE_CHECKING:
+    from datatruth.ask.pipeline import PlanMaker
 
 MAX_CHOICES = 3
 
@@ -18,12 +21,12 @@ MAX_CHOICES = 3
 class ChoicePlanner:
     """Plans with the rules; a refusal gains "did you mean" questions built from the vector index's readings."""
 
-    def __init__(self, planner: Any, resolver: Callable[[str], Any]) -> None:
+    def __init__(self, planner: PlanMaker, resolver: Callable[[str], Any]) -> None:
         self.planner = planner
         self.resolver = resolver
 
     def complete(self, err: PlanningError, question: str) -> PlanningError:
-        """A refusal raised outside the planner, with an interpretation and choices (see Planner.complete)."""
+        """A refusal raised outside the planner, with an interpretation and choices (see RulePlanner.complete)."""
         return self.planner.complete(err, question)
 
     def plan(self, question: str, previous: QueryPlan | None = None) -> QueryPlan:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from datatruth.ask.answer import ColumnInfo
+from datatruth.ask.answer import AnswerColumn
 from datatruth.ask.explain import format_label
 from datatruth.ask.rows import Rows
 from datatruth.semantic.model import SemanticLayer
@@ -43,14 +43,14 @@ def label_columns(plan: QueryPlan, layer: SemanticLayer) -> dict[str, str]:
     return out
 
 
-def with_labels(columns: tuple[ColumnInfo, ...], pairs: dict[str, str]) -> tuple[ColumnInfo, ...]:
+def with_labels(columns: tuple[AnswerColumn, ...], pairs: dict[str, str]) -> tuple[AnswerColumn, ...]:
     """The columns with each entity key marked by the column that names its members."""
     return tuple(replace(c, names=pairs[c.name]) if c.name in pairs else c for c in columns)
 
 
 def shown(
-    frame: pd.DataFrame | Rows, columns: tuple[ColumnInfo, ...]
-) -> tuple[pd.DataFrame | Rows, tuple[ColumnInfo, ...]]:
+    frame: pd.DataFrame | Rows, columns: tuple[AnswerColumn, ...]
+) -> tuple[pd.DataFrame | Rows, tuple[AnswerColumn, ...]]:
     """The result as people read it: each key + label pair becomes one label column, and a label that repeats
     among different keys gets its key in brackets. Other columns are unchanged."""
     pairs = {

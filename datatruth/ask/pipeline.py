@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from datatruth import access, resources
 from datatruth.ask import ratelimit
-from datatruth.ask.answer import Answer, ColumnInfo
+from datatruth.ask.answer import Answer, AnswerColumn
 from datatruth.ask.cache import CacheKey, ResultCache, cache_for
 from datatruth.ask.charts import choose_chart
 from datatruth.ask.explain import explain
@@ -63,10 +63,12 @@ class PlanContext:
 LLMPlanner = Callable[[str, SemanticLayer, PlanContext], "QueryPlan | None"]
 
 
-class Planner(Protocol):
-    """The deterministic planner (datatruth.ask.planner)."""
+class PlanMaker(Protocol):
+    """What plans a question by rules: `RulePlanner` (datatruth.ask.planner), or a `ChoicePlanner` around it."""
 
     def plan(self, question: str, previous: QueryPlan | None = None) -> QueryPlan: ...
+
+    def complete(self, err: PlanningError, question: str) -> PlanningError: ...
 
 
 @dataclass(frozen=True)
@@ -375,19 +377,21 @@ def stage_execute(state: AskState) -> AskState:
     return replace(state, frame=result.frame, truncated=result.truncated, cached=False)
 
 
-def column_infos(compiled: Any, plan: QueryPlan | None) -> tuple[ColumnInfo, ...]:
+def column_infos(compiled: Any, plan: QueryPlan | None) -> tuple[AnswerColumn, ...]:
     """The compiler's output columns with time columns told apart from other dimensions."""
     time_columns = {d.column for d in plan.dimensions if d.grain in TIME_GRAINS} if plan else set()
     out = []
     for col in compiled.columns:
         role = "time" if col.role == "dimension" and col.name in time_columns else col.role
         out.append(
-            ColumnInfo(col.name, role, col.format, col.label, col.additive if col.role == "metric" else None)
+            AnswerColumn(
+                col.name, role, col.format, col.label, col.additive if col.role == "metric" else None
+            )
         )
     return tuple(out)
 
 
-def infer_columns(frame: pd.DataFrame) -> tuple[ColumnInfo, ...]:
+def infer_columns(frame: pd.DataFrame) -> tuple[AnswerColumn, ...]:
     """Roles of raw-SQL result columns from their types: dates are time, numbers are metrics."""
     import pandas as pd
 
@@ -405,7 +409,7 @@ def infer_columns(frame: pd.DataFrame) -> tuple[ColumnInfo, ...]:
             role = "metric"
         else:
             role = "dimension"
-        out.append(ColumnInfo(str(name), role, "number" if role == "metric" else None))
+        out.append(AnswerColumn(str(name), role, "number" if role == "metric" else None))
     return tuple(out)
 
 

@@ -35,7 +35,7 @@ from datatruth.ask.readers import (
     runs,
     unplaced,
 )
-from datatruth.ask.reading import Draft, PlanningContext
+from datatruth.ask.reading import PlanningContext, ReadingState
 from datatruth.ask.value_index import MAX_DISTINCT, ValueIndex, load_or_build
 from datatruth.ask.vocabulary import Vocabulary, build_vocabulary, plural, split_words
 from datatruth.errors import PlanningError, UserError
@@ -44,7 +44,7 @@ from datatruth.semantic.plan import QueryPlan
 
 __all__ = [
     "MAX_QUESTION_CHARS",
-    "Planner",
+    "RulePlanner",
     "PlanningContext",
     "build_planner",
     "default_time_dimension",
@@ -62,7 +62,7 @@ _MAX_CHOICE_CHARS = 120
 _TAUTOLOGY = re.compile(r"'\s*(?:or|and)\s|\b(\d+)'?\s*=\s*'?(\d+)\b", re.IGNORECASE)
 _LOW_METHODS = ("partial", "phonetic", "meaning", "fuzzy", "corrected")
 
-Stage = Callable[[Draft, PlanningContext], Draft]
+Stage = Callable[[ReadingState, PlanningContext], ReadingState]
 STAGES: tuple[tuple[str, Stage], ...] = (
     ("time", read_time),  # first: time words inside a definition ("refunds paid in 2025") are the question's
     ("spelling", read_spelling),
@@ -100,16 +100,16 @@ def check_length(question: str) -> None:
         )
 
 
-def new_draft(question: str) -> Draft:
+def new_reading(question: str) -> ReadingState:
     """An empty reading of a question."""
     words = tuple(split_words(question))
-    return Draft(question, words, tuple(False for _ in words))
+    return ReadingState(question, words, tuple(False for _ in words))
 
 
-def read_question(question: str, ctx: PlanningContext) -> Draft:
+def read_question(question: str, ctx: PlanningContext) -> ReadingState:
     """Run every reading stage over the question."""
     check_length(question)
-    d = new_draft(question)
+    d = new_reading(question)
     for _name, stage in STAGES:
         d = stage(d, ctx)
     return d
@@ -126,7 +126,7 @@ def low_confidence(plan: QueryPlan) -> tuple[Any, ...]:
 
 
 def finish(
-    d: Draft,
+    d: ReadingState,
     ctx: PlanningContext,
     context_metrics: Sequence[str] = (),
     *,
@@ -137,7 +137,7 @@ def finish(
     from datatruth.ask.consistency import check_plan
 
     built = assemble(d, ctx, context_metrics)
-    left = unplaced(built.draft, ctx)
+    left = unplaced(built.reading, ctx)
     problems = list(built.problems)
     plan = built.plan
     if not problems and (plan.outputs or plan.dimensions):
@@ -162,7 +162,12 @@ def plan_fragment(text: str, ctx: PlanningContext) -> QueryPlan | None:
 
 
 def _refusal(
-    d: Draft, ctx: PlanningContext, built: Assembled, left: list[int], problems: list[str], with_choices: bool
+    d: ReadingState,
+    ctx: PlanningContext,
+    built: Assembled,
+    left: list[int],
+    problems: list[str],
+    with_choices: bool,
 ) -> PlanningError:
     words = [d.words[i].raw for i in left]
     phrases = [" ".join(d.words[i].raw for i in run) for run in runs(left)]
@@ -243,7 +248,7 @@ _VALUE_WORDS = frozenset(
 
 
 def _choices(
-    d: Draft, ctx: PlanningContext, left: list[int], rewrites: Sequence[str] = (), understood: str = ""
+    d: ReadingState, ctx: PlanningContext, left: list[int], rewrites: Sequence[str] = (), understood: str = ""
 ) -> list[str]:
     """Up to three questions the planner can answer, close to the one asked: the rewrites assembly proposed,
     each unplaced phrase replaced by the nearest name of the kind its place asks for (a dimension after 'by',
@@ -446,7 +451,7 @@ class Planned:
     interpretation: str
 
 
-class Planner:
+class RulePlanner:
     """A workspace's planner: the layer, its vocabulary and value index built once, then `plan()` per question."""
 
     def __init__(
@@ -485,7 +490,7 @@ def _warehouse_fetch(ws: Any) -> Callable[[str], list[tuple[Any, ...]]]:
 
 def build_planner(
     ws: Any, store: Any = None, layer: SemanticLayer | None = None, user: str | None = None
-) -> Planner:
+) -> RulePlanner:
     """The cached planner of a workspace: its semantic layer, learned synonyms (from `store`: the accepted ones and
     `user`'s own open proposals) and value index (persisted under the workspace data dir, rebuilt when the model
     version changes)."""
@@ -501,7 +506,7 @@ def build_planner(
     today = ws.config.today()
     learned_key = tuple(sorted((s.term, s.target_kind, s.target) for s in learned))
 
-    def build() -> Planner:
+    def build() -> RulePlanner:
         from datatruth.ask import snapshot
 
         path = ws.data_dir / "ask" / "value_index.json"
@@ -514,7 +519,7 @@ def build_planner(
                 dialect=ws.warehouse.dialect,
                 sensitive=ws.config.sensitive_columns,
             )
-            found = Planner(layer, index, today, learned)
+            found = RulePlanner(layer, index, today, learned)
             # keyed after the build: the value index file it is keyed by may have just been written
             snapshot.save(
                 snapshot.planner_path(ws), snapshot.planner_key(ws, layer, learned_key, path), found

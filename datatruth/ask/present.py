@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from datatruth.ask.answer import ColumnInfo
+from datatruth.ask.answer import AnswerColumn
 from datatruth.ask.explain import format_label, format_value, grain_of
 from datatruth.ask.formats import NumberStyle, number_style
 
@@ -39,13 +39,13 @@ class Presented:
     styles: dict[str, NumberStyle]
 
 
-def _info(frame: pd.DataFrame, columns: tuple[ColumnInfo, ...]) -> list[ColumnInfo]:
+def _info(frame: pd.DataFrame, columns: tuple[AnswerColumn, ...]) -> list[AnswerColumn]:
     """Column infos in frame order; a column the infos do not describe is a dimension under its own name."""
     known = {c.name: c for c in columns}
-    return [known.get(str(name), ColumnInfo(str(name), label=str(name))) for name in frame.columns]
+    return [known.get(str(name), AnswerColumn(str(name), label=str(name))) for name in frame.columns]
 
 
-def _labels(infos: list[ColumnInfo]) -> list[str]:
+def _labels(infos: list[AnswerColumn]) -> list[str]:
     """Unique headers: the labels, with the column name added where two labels coincide."""
     titles = [c.title for c in infos]
     return [f"{t} ({c.name})" if titles.count(t) > 1 else t for t, c in zip(titles, infos, strict=True)]
@@ -67,11 +67,11 @@ def _numeric(series: pd.Series) -> pd.Series:
     return converted
 
 
-def _reads_as_period(info: ColumnInfo) -> bool:
+def _reads_as_period(info: AnswerColumn) -> bool:
     return info.role == "time" or grain_of(info) == "day_of_week"
 
 
-def present(frame: pd.DataFrame, columns: tuple[ColumnInfo, ...]) -> Presented:
+def present(frame: pd.DataFrame, columns: tuple[AnswerColumn, ...]) -> Presented:
     """The frame with labels as headers, periods as people write them ('2026-07', 'Monday') and numeric metrics."""
     infos = _info(frame, columns)
     labels = _labels(infos)
@@ -92,7 +92,7 @@ def present(frame: pd.DataFrame, columns: tuple[ColumnInfo, ...]) -> Presented:
     return Presented(pd.DataFrame(out, index=frame.index), styles)
 
 
-def as_text(frame: pd.DataFrame, columns: tuple[ColumnInfo, ...]) -> pd.DataFrame:
+def as_text(frame: pd.DataFrame, columns: tuple[AnswerColumn, ...]) -> pd.DataFrame:
     """Every cell as people read it (labels, periods, '$1,234.50', '16.35%', '17,283'): for HTML and reports."""
     infos = _info(frame, columns)
     out = {}
@@ -105,7 +105,7 @@ def as_text(frame: pd.DataFrame, columns: tuple[ColumnInfo, ...]) -> pd.DataFram
     return pd.DataFrame(out, index=frame.index)
 
 
-def csv_bytes(frame: pd.DataFrame, columns: tuple[ColumnInfo, ...]) -> bytes:
+def csv_bytes(frame: pd.DataFrame, columns: tuple[AnswerColumn, ...]) -> bytes:
     """CSV with labelled headers and plain numbers (no separators or symbols, so any tool reads them)."""
     infos = _info(frame, columns)
     data = frame.copy()
@@ -137,7 +137,7 @@ def _cell(value: object) -> object:
 
 
 def excel_bytes(
-    frame: pd.DataFrame, columns: tuple[ColumnInfo, ...], sheet: str = "data", title: str = ""
+    frame: pd.DataFrame, columns: tuple[AnswerColumn, ...], sheet: str = "data", title: str = ""
 ) -> bytes:
     """An .xlsx workbook: labelled headers, numbers as numeric cells with their format, periods as dates."""
     from openpyxl import Workbook

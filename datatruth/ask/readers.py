@@ -2,7 +2,7 @@
 
     definitions → time → numbers → ranking → share and growth → names → aggregates → arithmetic
 
-Each stage is `Draft, PlanningContext -> Draft`. None of them decides the plan: `assemble` does, once every
+Each stage is `ReadingState, PlanningContext -> ReadingState`. None of them decides the plan: `assemble` does, once every
 word has been read. A stage never drops a word silently: what it cannot read stays unplaced.
 """
 
@@ -18,11 +18,11 @@ from rapidfuzz.distance import DamerauLevenshtein
 from datatruth.ask.reading import (
     AggWord,
     Definition,
-    Draft,
     NumberSpan,
     Pick,
     PlanningContext,
     Ranking,
+    ReadingState,
     additive,
     is_numeric,
     name_unit,
@@ -77,7 +77,7 @@ _APPOSITIVE = (
 )
 
 
-def read_definitions(d: Draft, ctx: PlanningContext) -> Draft:
+def read_definitions(d: ReadingState, ctx: PlanningContext) -> ReadingState:
     """A metric defined in the question: "…, where total loss means loss payments plus expense payments",
     "catch-up by airline, defined as average departure delay minus average arrival delay", or with
     parentheses "(gross sales - revenue) / gross sales". The defined words are read as that metric."""
@@ -115,7 +115,7 @@ def read_definitions(d: Draft, ctx: PlanningContext) -> Draft:
     return replace(d, definitions=tuple(definitions)) if definitions else d
 
 
-def _clause_end(d: Draft, lowers: list[str], start: int) -> int:
+def _clause_end(d: ReadingState, lowers: list[str], start: int) -> int:
     """Where a definition's expression ends: a comma, a semicolon, a closing parenthesis it did not open, the end
     of the question, or the next clause word."""
     depth = d.gap(start).count("(") - d.gap(start).count(")") if start < len(lowers) else 0
@@ -136,7 +136,7 @@ def _clause_end(d: Draft, lowers: list[str], start: int) -> int:
     return stop
 
 
-def _named_definition(d: Draft, ctx: PlanningContext, lowers: list[str], i: int) -> tuple | None:
+def _named_definition(d: ReadingState, ctx: PlanningContext, lowers: list[str], i: int) -> tuple | None:
     """ "where NAME means|is|=|is defined as EXPR"."""
     n = len(lowers)
     if not (lowers[i] in _DEFINITION_START or "," in d.gap(i) or "(" in d.gap(i)):
@@ -155,7 +155,7 @@ def _named_definition(d: Draft, ctx: PlanningContext, lowers: list[str], i: int)
     return None
 
 
-def _appositive_definition(d: Draft, ctx: PlanningContext, lowers: list[str], i: int) -> tuple | None:
+def _appositive_definition(d: ReadingState, ctx: PlanningContext, lowers: list[str], i: int) -> tuple | None:
     """ "NAME …, defined as EXPR" / "NAME, i.e. EXPR": the name is the words the question opens with."""
     if i == 0 or not ("," in d.gap(i) or "(" in d.gap(i)):
         return None
@@ -185,7 +185,7 @@ def _appositive_definition(d: Draft, ctx: PlanningContext, lowers: list[str], i:
 
 
 def _defined_expr(
-    d: Draft, ctx: PlanningContext, start: int, stop: int
+    d: ReadingState, ctx: PlanningContext, start: int, stop: int
 ) -> tuple[str, tuple[str, ...], tuple[FilteredInput, ...], tuple[str, str] | None] | None:
     """What a definition's words compute: arithmetic over metric names, else one numeric column divided by
     another, row by row ("number of firefighters divided by miles to the nearest fire station")."""
@@ -199,7 +199,7 @@ def _defined_expr(
 _DIVIDED = (("divided", "by"), ("/",), ("over",))
 
 
-def _column_ratio(d: Draft, ctx: PlanningContext, start: int, stop: int) -> tuple[str, str] | None:
+def _column_ratio(d: ReadingState, ctx: PlanningContext, start: int, stop: int) -> tuple[str, str] | None:
     """Two numeric columns of one table joined by 'divided by' (each named, with at most its quantity's words
     around it), or None."""
     lowers = [d.lower(k) for k in range(start, stop)]
@@ -233,7 +233,7 @@ def _column_named(ctx: PlanningContext, lowers: list[str], norms: list[str]) -> 
     return None
 
 
-def _one_period(d: Draft, start: int, stop: int) -> bool:
+def _one_period(d: ReadingState, start: int, stop: int) -> bool:
     """True unless a definition names a period of its own that differs from another period of the question
     ("refunds paid in 2024 divided by 2025 revenue" is two periods, which one plan cannot hold)."""
     if stop <= start:
@@ -277,7 +277,7 @@ _OPERAND_VERBS = frozenset(
 
 
 def _arithmetic_of(  # noqa: C901 - a small parser of arithmetic words whose states read together
-    d: Draft,
+    d: ReadingState,
     ctx: PlanningContext,
     start: int,
     stop: int,
@@ -407,7 +407,7 @@ _OPERAND_ENDS = (
 
 
 def _filtered_operand(
-    d: Draft, ctx: PlanningContext, start: int, stop: int, number: int
+    d: ReadingState, ctx: PlanningContext, start: int, stop: int, number: int
 ) -> tuple[int, str, FilteredInput | None] | None:
     """Words from `start` up to the next operator, read as a question of their own: one simple metric with
     filters and nothing else (the question's own period may be repeated). None otherwise."""
@@ -477,7 +477,7 @@ def _metric_named(ctx: PlanningContext, phrase: str) -> str | None:
 # -- spelling -----------------------------------------------------------------------------------------------
 
 
-def read_spelling(d: Draft, ctx: PlanningContext) -> Draft:
+def read_spelling(d: ReadingState, ctx: PlanningContext) -> ReadingState:
     """A misspelt word that changes a number ("medain", "highst", "avrage") read as that word, one edit away and
     named in the reading ("reading 'medain' as median"); names of the model are corrected by `read_names`."""
     lex = ctx.lexicon
@@ -508,7 +508,7 @@ def read_spelling(d: Draft, ctx: PlanningContext) -> Draft:
 _TIME_PREPOSITIONS = frozenset({"over", "across", "throughout", "within", "during"})
 
 
-def read_time(d: Draft, ctx: PlanningContext) -> Draft:
+def read_time(d: ReadingState, ctx: PlanningContext) -> ReadingState:
     """Resolve time phrases against the workspace clock and mark their words; impossible dates are refused."""
     periods = tuple(
         (normalize(word), p.months) for p in ctx.lexicon.periods for word in (p.name, *p.synonyms)
@@ -564,7 +564,7 @@ _CLOCK_COMPARATORS = (
 )
 
 
-def _clock_at(d: Draft, i: int) -> tuple[float, int] | None:
+def _clock_at(d: ReadingState, i: int) -> tuple[float, int] | None:
     """A time of day starting at word i ("10 pm", "10:30 pm", "6am", "noon", "midnight", "22:00") as minutes
     after midnight, with the index after it; None when the words are not one."""
     n = len(d.words)
@@ -595,7 +595,7 @@ def _clock_at(d: Draft, i: int) -> tuple[float, int] | None:
     return float(hour * 60 + minute), end
 
 
-def _read_clock(d: Draft) -> tuple[Draft, list[NumberSpan]]:
+def _read_clock(d: ReadingState) -> tuple[ReadingState, list[NumberSpan]]:
     """ "at or after 10 pm", "before 6:30 am", "between 6 am and 9 am": times of day compared, in minutes."""
     lowers = [w.lower for w in d.words]
     spans: list[NumberSpan] = []
@@ -642,7 +642,7 @@ def _read_clock(d: Draft) -> tuple[Draft, list[NumberSpan]]:
     return d, spans
 
 
-def read_numbers(d: Draft, ctx: PlanningContext) -> Draft:
+def read_numbers(d: ReadingState, ctx: PlanningContext) -> ReadingState:
     """Comparators with their numbers and units: "more than 3 hours", "at least 20%", "two or more hours"."""
     d, spans = _read_clock(d)
     lowers = [w.lower for w in d.words]
@@ -713,7 +713,7 @@ def read_numbers(d: Draft, ctx: PlanningContext) -> Draft:
     return replace(d, numbers=tuple(spans)) if spans else d
 
 
-def _unit_after(d: Draft, end: int, number_word: str) -> tuple[Any, int]:
+def _unit_after(d: ReadingState, end: int, number_word: str) -> tuple[Any, int]:
     """The unit of a number: written in the number ("20%", "$500") or as the next word ("3 hours")."""
     if number_word.endswith("%"):
         return unit_of_word("%"), end
@@ -746,7 +746,7 @@ def _post_comparator(lowers: list[str], at: int) -> tuple[str, int] | None:
 # -- ranking ------------------------------------------------------------------------------------------------
 
 
-def read_ranking(d: Draft, ctx: PlanningContext) -> Draft:  # noqa: C901 - one rule per shape of ranking phrase
+def read_ranking(d: ReadingState, ctx: PlanningContext) -> ReadingState:  # noqa: C901 - one rule per shape of ranking phrase
     """Top/bottom N, best/worst, most/least, superlatives ("longest"), and explicit sort words. A question may
     rank twice in the same direction ("biggest-spending …? top 3 states …"): the two readings become one, the
     limit from whichever gives one; rankings that pull opposite ways are left unplaced, so the planner refuses."""
@@ -887,7 +887,7 @@ _FAST_WORDS = {
 }
 
 
-def read_share_and_growth(d: Draft, ctx: PlanningContext) -> Draft:
+def read_share_and_growth(d: ReadingState, ctx: PlanningContext) -> ReadingState:
     """'share of total' / '% of total' and growth words ('growth', 'change' → previous period)."""
     lowers = [w.lower for w in d.words]
     # "A as a share of B" divides A by B (the arithmetic stage reads it); "as a share of (the) total" is a share
@@ -926,12 +926,12 @@ def _adds_up(ctx: PlanningContext, metric: str) -> bool:
     return ctx.layer.metric(metric).type == "simple" and additive(ctx.layer, metric)
 
 
-def _in_defined_name(d: Draft, i: int) -> bool:
+def _in_defined_name(d: ReadingState, i: int) -> bool:
     """True when word i is part of a name the question defines ("refund share, i.e. …" asks for no share)."""
     return any(a <= i < b for a, b in (x.named for x in d.definitions))
 
 
-def _starts_a_name(d: Draft, ctx: PlanningContext, i: int) -> bool:
+def _starts_a_name(d: ReadingState, ctx: PlanningContext, i: int) -> bool:
     """True when word i is part of a multi-word vocabulary phrase ("share cancelled", "on-time percentage")."""
     norms = [w.norm for w in d.words]
     for a in range(max(0, i - 3), i + 1):
@@ -941,7 +941,7 @@ def _starts_a_name(d: Draft, ctx: PlanningContext, i: int) -> bool:
     return False
 
 
-def _growth(d: Draft, ctx: PlanningContext) -> Draft:
+def _growth(d: ReadingState, ctx: PlanningContext) -> ReadingState:
     for i, w in enumerate(d.words):
         if (
             not d.used[i]
@@ -989,7 +989,7 @@ _KIND_RANK = {
 _SOURCE_RANK = {"name": 0, "label": 1, "synonym": 2, "learned": 0, "phrasing": 2, "entity": 3}
 
 
-def _group_cue(d: Draft, ctx: PlanningContext, start: int) -> bool:
+def _group_cue(d: ReadingState, ctx: PlanningContext, start: int) -> bool:
     lowers = [w.lower for w in d.words]
     for cue in ctx.lexicon.group_cues:
         k = len(cue)
@@ -998,7 +998,7 @@ def _group_cue(d: Draft, ctx: PlanningContext, start: int) -> bool:
     return lowers[start - 1 : start] in (["which"], ["what"], ["each"], ["every"]) if start > 0 else False
 
 
-def _rank(d: Draft, ctx: PlanningContext, start: int, kind: str, kinds_here: set[str]) -> float:
+def _rank(d: ReadingState, ctx: PlanningContext, start: int, kind: str, kinds_here: set[str]) -> float:
     previous = d.lower(start - 1)
     ranked = (
         d.ranking is not None
@@ -1045,7 +1045,7 @@ def _rank(d: Draft, ctx: PlanningContext, start: int, kind: str, kinds_here: set
 _NAME_KINDS = frozenset({"metric", "measure", "dimension", "entity"})
 
 
-def read_names(d: Draft, ctx: PlanningContext) -> Draft:
+def read_names(d: ReadingState, ctx: PlanningContext) -> ReadingState:
     """Metric, dimension, entity, concept, phrasing, measure and value names among the free words, longest and
     best match first; each chosen pick remembers the other readings of its words."""
     free = [not u for u in d.used]
@@ -1129,7 +1129,7 @@ def read_names(d: Draft, ctx: PlanningContext) -> Draft:
     return replace(d, picks=tuple(chosen))
 
 
-def _without_restated_units(d: Draft, ctx: PlanningContext, picks: list[Pick]) -> list[Pick]:
+def _without_restated_units(d: ReadingState, ctx: PlanningContext, picks: list[Pick]) -> list[Pick]:
     """ "median distance in miles", "temperature in degrees": a unit word after 'in' that the name before it is
     held in restates that name's unit; it is not a second name (the synonym "miles" of total distance)."""
     out: list[Pick] = []
@@ -1176,7 +1176,7 @@ _NOT_ATTRIBUTES = frozenset(
 
 
 def _reordered(
-    d: Draft, ctx: PlanningContext, free: list[bool], kinds_at: dict[tuple[int, int], set[str]]
+    d: ReadingState, ctx: PlanningContext, free: list[bool], kinds_at: dict[tuple[int, int], set[str]]
 ) -> list[Pick]:
     """ "the name of its catastrophe", "the code of the airline": an attribute 'of' its owner names the column
     the model calls "catastrophe name" / "airline code"."""
@@ -1205,7 +1205,7 @@ def _reordered(
     return out
 
 
-def _coordinated(d: Draft, ctx: PlanningContext, chosen: list[Pick], taken: list[bool]) -> list[Pick]:
+def _coordinated(d: ReadingState, ctx: PlanningContext, chosen: list[Pick], taken: list[bool]) -> list[Pick]:
     """ "effective and expiration dates": a word joined by 'and'/'or'/',' to a longer name shares its last word
     ("effective date"); read it as that name when the vocabulary knows it."""
     out: list[Pick] = []
@@ -1321,7 +1321,7 @@ def _dates_named(d: Draft, ctx: PlanningContext, start: int, stop: int) -> list[
 # -- aggregates ---------------------------------------------------------------------------------------------
 
 
-def read_aggregates(d: Draft, ctx: PlanningContext) -> Draft:
+def read_aggregates(d: ReadingState, ctx: PlanningContext) -> ReadingState:
     """Aggregate words in front of a name: "average", "median", "how many distinct", "total", "number of"."""
     lex = ctx.lexicon
     lowers = [w.lower for w in d.words]
@@ -1385,7 +1385,7 @@ def read_aggregates(d: Draft, ctx: PlanningContext) -> Draft:
     return replace(d, aggs=tuple(sorted(found, key=lambda a: a.start))) if found else d
 
 
-def _restates_quantity(d: Draft, ctx: PlanningContext, start: int, target: Pick) -> bool:
+def _restates_quantity(d: ReadingState, ctx: PlanningContext, start: int, target: Pick) -> bool:
     """True when the free words before a column name the quantity it holds: a noun of its unit's kind and
     perhaps its unit ("distance in miles to", "the time in minutes of") — nothing else."""
     if target.kind != "dimension" or target.start <= start:
@@ -1407,7 +1407,7 @@ def _restates_quantity(d: Draft, ctx: PlanningContext, start: int, target: Pick)
     )
 
 
-def _counted_records(d: Draft, ctx: PlanningContext, target: Pick) -> Pick | None:
+def _counted_records(d: ReadingState, ctx: PlanningContext, target: Pick) -> Pick | None:
     """The table read from a count word's metric when the metric adds up amounts ("how many loss payments",
     "number of premiums"): the metric's words also name a table whose rows can be counted."""
     if target.kind != "metric" or not target.alt("model"):
@@ -1431,7 +1431,7 @@ _AS_SHARE_OF = re.compile(
 _ARITH_NAMES = {"+": "plus", "-": "minus", "/": "per", "*": "times"}
 
 
-def read_arithmetic(d: Draft, ctx: PlanningContext) -> Draft:
+def read_arithmetic(d: ReadingState, ctx: PlanningContext) -> ReadingState:
     """'revenue minus cost', 'sum of A and B', 'ratio of A to B' → ad-hoc metrics over two metric names."""
     picks = list(d.picks)
     adhoc: list[AdhocMetric] = list(d.adhoc)
@@ -1505,7 +1505,7 @@ def read_arithmetic(d: Draft, ctx: PlanningContext) -> Draft:
     return replace(d, picks=tuple(picks), adhoc=tuple(adhoc), adhoc_inputs=tuple(inputs)).note(*notes)
 
 
-def unplaced(d: Draft, ctx: PlanningContext) -> list[int]:
+def unplaced(d: ReadingState, ctx: PlanningContext) -> list[int]:
     """Indices of words no stage placed and that are not function words, light verbs or list words."""
     lex = ctx.lexicon
     out = []

@@ -1,6 +1,7 @@
-"""The planner's reading of a question so far (a frozen Draft): its words, which are placed, and what was read.
+"""The planner's reading of a question so far (a frozen ReadingState): its words, which are placed, and what was
+read.
 
-Each reading stage takes a Draft and returns a new one with more words placed. A word is placed when a stage
+Each reading stage takes a ReadingState and returns a new one with more words placed. A word is placed when a stage
 reads it as part of something (a name, a value, a time phrase, a number with its unit, a comparator, a
 ranking, an aggregate, a list or a function word); words left unplaced at the end make the planner refuse.
 """
@@ -168,8 +169,8 @@ class PlanningContext:
 
 
 @dataclass(frozen=True)
-class Draft:
-    """The planner's reading so far; each stage returns a new Draft."""
+class ReadingState:
+    """The planner's reading so far; each stage returns a new ReadingState."""
 
     question: str
     words: tuple[Word, ...]
@@ -202,15 +203,15 @@ class Draft:
         end = self.words[i].start if i < len(self.words) else len(self.question)
         return self.question[self.words[i - 1].end : end]
 
-    def mark(self, start: int, end: int) -> Draft:
-        """The draft with words [start, end) used."""
+    def mark(self, start: int, end: int) -> ReadingState:
+        """The reading with words [start, end) used."""
         used = list(self.used)
         for k in range(max(0, start), min(end, len(used))):
             used[k] = True
         return replace(self, used=tuple(used))
 
-    def note(self, *items: Evidence) -> Draft:
-        """The draft with more evidence."""
+    def note(self, *items: Evidence) -> ReadingState:
+        """The reading with more evidence."""
         return replace(self, evidence=self.evidence + items)
 
     def text(self, start: int, end: int) -> str:

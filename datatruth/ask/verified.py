@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from datatruth.ask.reading import Draft, PlanningContext
+from datatruth.ask.reading import PlanningContext, ReadingState
 from datatruth.errors import PlanningError, UserError
 from datatruth.semantic.model import SemanticLayer
 from datatruth.semantic.plan import Evidence, Filter, QueryPlan, TimeRange
@@ -171,7 +171,7 @@ def read_for_matching(question: str, ctx: PlanningContext) -> Reading | None:
     return _reduce(d, ctx)
 
 
-def _reduce(d: Draft, ctx: PlanningContext) -> Reading:  # noqa: C901 - one cover() per kind of placed word, read top to bottom
+def _reduce(d: ReadingState, ctx: PlanningContext) -> Reading:  # noqa: C901 - one cover() per kind of placed word, read top to bottom
     covered = [False] * len(d.words)
     tokens: set[str] = set()
 

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from datatruth import access
-from datatruth.ask.answer import ColumnInfo
+from datatruth.ask.answer import AnswerColumn
 from datatruth.ask.charts import untitled
 from datatruth.ask.present import as_text, csv_bytes, excel_bytes, file_stem
 from datatruth.ask.rows import as_frame
@@ -41,7 +41,9 @@ def safe_name(text: str) -> str:
     return cleaned[:60] or "export"
 
 
-def data_bytes(frame: pd.DataFrame, fmt: str, columns: tuple[ColumnInfo, ...] = (), title: str = "") -> bytes:
+def data_bytes(
+    frame: pd.DataFrame, fmt: str, columns: tuple[AnswerColumn, ...] = (), title: str = ""
+) -> bytes:
     """A frame as CSV or .xlsx bytes: labelled headers; in Excel numeric cells in their metric's format."""
     if fmt == "csv":
         return csv_bytes(frame, columns)

@@ -10,7 +10,7 @@ import numpy as np
 import sqlglot.expressions as exp
 
 from datatruth.errors import UserError
-from datatruth.quality import sqlparts as sp
+from datatruth.quality import stats_sql
 from datatruth.quality.spec import CheckSpec, parse_where
 
 if TYPE_CHECKING:
@@ -91,13 +91,13 @@ def _features(ctx: CheckContext, spec: CheckSpec) -> dict[str, exp.Expression]:
                 f"check '{spec.name}': column {c} is {info.type}, not numeric",
                 "outlier checks take numeric columns or arithmetic expressions",
             )
-        feats[str(c)] = sp.as_double(sp.col(str(c)))
+        feats[str(c)] = stats_sql.as_double(stats_sql.col(str(c)))
     for fname, text in (spec.params.get("expressions") or {}).items():
         tree = parse_where(str(text), ctx.source.dialect)
         for column in tree.find_all(exp.Column):
             ctx.source.column(str(spec.table), column.name)  # NotFound names the table's columns
             column.set("this", exp.to_identifier(column.name, quoted=True))
-        feats[str(fname)] = sp.as_double(tree)
+        feats[str(fname)] = stats_sql.as_double(tree)
     return feats
 
 
@@ -112,7 +112,7 @@ def outlier_check(ctx: CheckContext, spec: CheckSpec) -> CheckOutcome:
     present = exp.and_(*[exp.Not(this=exp.Is(this=e.copy(), expression=exp.Null())) for e in feats.values()])
     where = _filter(spec, present)
     size = int(p.get("sample_size", 20_000))
-    q = sp.sample_query(
+    q = stats_sql.sample_query(
         ctx.source.dialect, table, [e.copy().as_(f"f{i}") for i, e in enumerate(feats.values())], size, where
     )
     sample = np.array([[float(v) for v in r] for r in ctx.source.rows(q)], dtype=float)
@@ -159,14 +159,14 @@ def outlier_check(ctx: CheckContext, spec: CheckSpec) -> CheckOutcome:
     far = exp.or_(
         *[
             exp.or_(
-                exp.LT(this=e.copy(), expression=sp.lit(b.low)),
-                exp.GT(this=e.copy(), expression=sp.lit(b.high)),
+                exp.LT(this=e.copy(), expression=stats_sql.lit(b.low)),
+                exp.GT(this=e.copy(), expression=stats_sql.lit(b.high)),
             )
             for e, b in zip(feats.values(), bounds, strict=True)
         ]
     )
     total, far_out = ctx.source.rows(
-        exp.select(exp.Count(this=exp.Star()), sp.count_if(far)).from_(table).where(where)
+        exp.select(exp.Count(this=exp.Star()), stats_sql.count_if(far)).from_(table).where(where)
     )[0]
     total, far_out = int(total or 0), int(far_out or 0)
     limit = int(p.get("max_outliers", 0))

@@ -12,7 +12,7 @@ import sqlglot
 import sqlglot.expressions as exp
 
 from datatruth.errors import UserError
-from datatruth.quality import sqlparts as sp
+from datatruth.quality import stats_sql
 from datatruth.quality.outcome import CheckOutcome
 from datatruth.quality.source import Source
 from datatruth.quality.spec import CheckSpec, parse_hours, parse_where
@@ -111,8 +111,8 @@ def _outcome(
 
 def _share_check(ctx: CheckContext, spec: CheckSpec, bad: exp.Expression, what: str) -> CheckOutcome:
     """Count rows matching `bad` among rows with a value, and compare the share with max_failing_share."""
-    ref = sp.col(str(spec.column))
-    q = exp.select(exp.Count(this=ref), sp.count_if(bad)).from_(_table(ctx, spec))
+    ref = stats_sql.col(str(spec.column))
+    q = exp.select(exp.Count(this=ref), stats_sql.count_if(bad)).from_(_table(ctx, spec))
     where = _filter(spec)
     if where is not None:
         q = q.where(where)
@@ -142,7 +142,7 @@ def _share_check(ctx: CheckContext, spec: CheckSpec, bad: exp.Expression, what: 
 
 def check_not_null(ctx: CheckContext, spec: CheckSpec) -> CheckOutcome:
     """NULL share of a column against max_null_share (or 1 - min_completeness)."""
-    ref = sp.col(str(spec.column))
+    ref = stats_sql.col(str(spec.column))
     q = exp.select(exp.Count(this=exp.Star()), exp.Count(this=ref)).from_(_table(ctx, spec))
     where = _filter(spec)
     if where is not None:
@@ -175,17 +175,17 @@ def check_not_null(ctx: CheckContext, spec: CheckSpec) -> CheckOutcome:
 def check_unique(ctx: CheckContext, spec: CheckSpec) -> CheckOutcome:
     """Exact surplus rows sharing a key (a column or a column set); NULL keys are not duplicates."""
     names = list(spec.params.get("columns") or [spec.column])
-    keys = [sp.col(n) for n in names]
+    keys = [stats_sql.col(n) for n in names]
     where = _filter(spec, *[_not_null(k) for k in keys])
     groups = (
         exp.select(*keys, exp.Count(this=exp.Star()).as_("n"))
         .from_(_table(ctx, spec))
         .where(where)
         .group_by(*keys)
-        .having(exp.GT(this=exp.Count(this=exp.Star()), expression=sp.lit(1)))
+        .having(exp.GT(this=exp.Count(this=exp.Star()), expression=stats_sql.lit(1)))
     )
     q = exp.select(
-        exp.Sum(this=exp.Sub(this=exp.column("n"), expression=sp.lit(1))), exp.Count(this=exp.Star())
+        exp.Sum(this=exp.Sub(this=exp.column("n"), expression=stats_sql.lit(1))), exp.Count(this=exp.Star())
     ).from_(groups.subquery("d"))
     surplus, n_groups = ctx.source.rows(q)[0]
     surplus, n_groups = int(surplus or 0), int(n_groups or 0)
@@ -238,21 +238,21 @@ def check_unique(ctx: CheckContext, spec: CheckSpec) -> CheckOutcome:
 
 def check_accepted_values(ctx: CheckContext, spec: CheckSpec) -> CheckOutcome:
     """Values outside the accepted list."""
-    values = [sp.lit(v) for v in spec.params["values"]]
-    bad = exp.Not(this=exp.In(this=sp.col(str(spec.column)), expressions=values))
+    values = [stats_sql.lit(v) for v in spec.params["values"]]
+    bad = exp.Not(this=exp.In(this=stats_sql.col(str(spec.column)), expressions=values))
     return _share_check(ctx, spec, bad, "are not among the accepted values")
 
 
 def _bound(ctx: CheckContext, spec: CheckSpec, value: Any) -> exp.Expr:
     kind = ctx.source.column(str(spec.table), str(spec.column)).kind
     if kind == "temporal" and isinstance(value, str | dt.date):
-        return exp.cast(sp.lit(str(value)), exp.DataType.build("DATE"))
-    return sp.lit(value)
+        return exp.cast(stats_sql.lit(str(value)), exp.DataType.build("DATE"))
+    return stats_sql.lit(value)
 
 
 def check_range(ctx: CheckContext, spec: CheckSpec) -> CheckOutcome:
     """Values below min or above max."""
-    ref = sp.col(str(spec.column))
+    ref = stats_sql.col(str(spec.column))
     conds: list[exp.Expression] = []
     if "min" in spec.params:
         conds.append(exp.LT(this=ref, expression=_bound(ctx, spec, spec.params["min"])))
@@ -270,15 +270,15 @@ def check_range(ctx: CheckContext, spec: CheckSpec) -> CheckOutcome:
 
 def check_regex(ctx: CheckContext, spec: CheckSpec) -> CheckOutcome:
     """Values that do not match a pattern or a named format class (email, phone, ...)."""
-    pattern = spec.params.get("pattern") or sp.FORMAT_CLASSES[spec.params["format"]]
-    ref = sp.col(str(spec.column))
-    bad = exp.Not(this=exp.Paren(this=sp.regex_match(ctx.source.dialect, ref, str(pattern))))
+    pattern = spec.params.get("pattern") or stats_sql.FORMAT_CLASSES[spec.params["format"]]
+    ref = stats_sql.col(str(spec.column))
+    bad = exp.Not(this=exp.Paren(this=stats_sql.regex_match(ctx.source.dialect, ref, str(pattern))))
     what = f"do not match {spec.params.get('format') or repr(pattern)}"
     out = _share_check(ctx, spec, bad, what)
     if out.failed:
         # Name the shapes the column actually has, so a format drift is visible in the message.
         shapes = ctx.source.rows(
-            exp.select(sp.shape(ctx.source.dialect, ref).as_("s"), exp.Count(this=exp.Star()).as_("n"))
+            exp.select(stats_sql.shape(ctx.source.dialect, ref).as_("s"), exp.Count(this=exp.Star()).as_("n"))
             .from_(_table(ctx, spec))
             .where(_not_null(ref))
             .group_by(exp.column("s"))
@@ -300,7 +300,7 @@ def check_freshness(ctx: CheckContext, spec: CheckSpec) -> CheckOutcome:
             f"check '{spec.name}': {spec.table} has no date or timestamp column",
             "name the column with 'column:'",
         )
-    q = exp.select(exp.Max(this=sp.col(column))).from_(_table(ctx, spec))
+    q = exp.select(exp.Max(this=stats_sql.col(column))).from_(_table(ctx, spec))
     where = _filter(spec)
     if where is not None:
         q = q.where(where)
@@ -334,11 +334,16 @@ def check_freshness(ctx: CheckContext, spec: CheckSpec) -> CheckOutcome:
 
 def check_latency(ctx: CheckContext, spec: CheckSpec) -> CheckOutcome:
     """Rows whose load time (column) trails their event time (event_column) by more than max_latency."""
-    loaded, event = sp.col(str(spec.column)), sp.col(str(spec.params["event_column"]))
+    loaded, event = stats_sql.col(str(spec.column)), stats_sql.col(str(spec.params["event_column"]))
     limit_h = float(parse_hours(spec.params["max_latency"]) or 0)
-    lag = exp.Sub(this=sp.epoch(loaded, ctx.source.dialect), expression=sp.epoch(event, ctx.source.dialect))
-    bad = exp.GT(this=lag, expression=sp.lit(limit_h * 3600))
-    q = exp.select(exp.Count(this=exp.Star()), sp.count_if(bad), exp.Max(this=lag)).from_(_table(ctx, spec))
+    lag = exp.Sub(
+        this=stats_sql.epoch(loaded, ctx.source.dialect),
+        expression=stats_sql.epoch(event, ctx.source.dialect),
+    )
+    bad = exp.GT(this=lag, expression=stats_sql.lit(limit_h * 3600))
+    q = exp.select(exp.Count(this=exp.Star()), stats_sql.count_if(bad), exp.Max(this=lag)).from_(
+        _table(ctx, spec)
+    )
     where = _filter(spec)
     if where is not None:
         q = q.where(where)
@@ -403,7 +408,7 @@ def check_volume(ctx: CheckContext, spec: CheckSpec) -> CheckOutcome:
     z_limit = float(p.get("z_threshold", 3.0))
     tcol = p.get("time_column")
     if tcol:
-        day = exp.cast(sp.col(str(tcol)), exp.DataType.build("DATE"))
+        day = exp.cast(stats_sql.col(str(tcol)), exp.DataType.build("DATE"))
         start = (ctx.now - dt.timedelta(days=int(p.get("lookback", 90)) + 1)).date()
         q = (
             exp.select(day.as_("d"), exp.Count(this=exp.Star()))
@@ -412,8 +417,8 @@ def check_volume(ctx: CheckContext, spec: CheckSpec) -> CheckOutcome:
                 _filter(
                     spec,
                     exp.GTE(
-                        this=sp.col(str(tcol)),
-                        expression=exp.cast(sp.lit(start.isoformat()), exp.DataType.build("DATE")),
+                        this=stats_sql.col(str(tcol)),
+                        expression=exp.cast(stats_sql.lit(start.isoformat()), exp.DataType.build("DATE")),
                     ),
                 )
             )
@@ -476,12 +481,13 @@ def _distribution(
     ctx: CheckContext, spec: CheckSpec, where: exp.Expr | None, edges: list[float] | None, kind: str
 ) -> dict[str, float]:
     """Shares per bin (numeric, by `edges`) or per value (categorical), computed in SQL."""
-    ref = sp.col(str(spec.column))
+    ref = stats_sql.col(str(spec.column))
     if kind == "numeric" and edges is not None:
         ifs = [
-            exp.If(this=exp.LTE(this=ref, expression=sp.lit(e)), true=sp.lit(i)) for i, e in enumerate(edges)
+            exp.If(this=exp.LTE(this=ref, expression=stats_sql.lit(e)), true=stats_sql.lit(i))
+            for i, e in enumerate(edges)
         ]
-        key: exp.Expression = exp.Case(ifs=ifs, default=sp.lit(len(edges)))
+        key: exp.Expression = exp.Case(ifs=ifs, default=stats_sql.lit(len(edges)))
     else:
         key = exp.cast(ref, exp.DataType.build("VARCHAR" if ctx.source.dialect != "mysql" else "CHAR"))
     q = (
@@ -505,9 +511,9 @@ def psi(expected: dict[str, float], actual: dict[str, float], eps: float = 1e-4)
 
 
 def _sample_values(ctx: CheckContext, spec: CheckSpec, where: exp.Expr | None, size: int) -> list[float]:
-    ref = sp.col(str(spec.column))
+    ref = stats_sql.col(str(spec.column))
     cond = exp.and_(_not_null(ref), *([where] if where is not None else []))
-    q = sp.sample_query(ctx.source.dialect, _table(ctx, spec), [sp.as_double(ref)], size, cond)
+    q = stats_sql.sample_query(ctx.source.dialect, _table(ctx, spec), [stats_sql.as_double(ref)], size, cond)
     return [float(r[0]) for r in ctx.source.rows(q)]
 
 
@@ -592,9 +598,9 @@ def check_drift(ctx: CheckContext, spec: CheckSpec) -> CheckOutcome:
 def check_referential(ctx: CheckContext, spec: CheckSpec) -> CheckOutcome:
     """Non-null keys with no matching row in the referenced table."""
     rt, rc = str(spec.params["references"]).split(".", 1)
-    child = sp.col(str(spec.column))
+    child = stats_sql.col(str(spec.column))
     sub = (
-        exp.select(sp.lit(1))
+        exp.select(stats_sql.lit(1))
         .from_(ctx.source.table(rt).as_("r"))
         .where(
             exp.EQ(

@@ -14,8 +14,8 @@ from typing import Any
 
 import sqlglot.expressions as exp
 
-from datatruth.quality import sqlparts as sp
-from datatruth.quality.source import ColumnInfo, Source
+from datatruth.quality import stats_sql
+from datatruth.quality.source import Source, SourceColumn
 
 APPROX_DISTINCT_ABOVE = 200_000  # rows; at or below this, distinct counts and quantiles are exact
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -89,7 +89,7 @@ class TableProfile:
 Progress = Callable[[float, str], None]
 
 
-def pick_time_column(columns: tuple[ColumnInfo, ...]) -> str | None:
+def pick_time_column(columns: tuple[SourceColumn, ...]) -> str | None:
     """The column that tells when a row arrived: a hinted name first, then the first timestamp, then date."""
     temporal = [c for c in columns if c.kind == "temporal"]
     for hint in _TIME_HINTS:
@@ -129,7 +129,7 @@ def _float(value: Any) -> float | None:
 def _aggregate_query(
     source: Source,
     table: str,
-    columns: tuple[ColumnInfo, ...],
+    columns: tuple[SourceColumn, ...],
     approximate: bool,
     sampled: _SampleStats | None = None,
     formats: bool = True,
@@ -148,45 +148,45 @@ def _aggregate_query(
         items.append(e)
 
     for c in columns:
-        ref = sp.col(c.name)
+        ref = stats_sql.col(c.name)
         add(c.name, "nonnull", exp.Count(this=ref))
         if c.kind != "other":
-            add(c.name, "distinct", sp.distinct_count(d, ref, approximate))
+            add(c.name, "distinct", stats_sql.distinct_count(d, ref, approximate))
         # Strings get lengths, formats and top values instead: MIN/MAX of text is costly and says little.
         if c.kind in ("numeric", "temporal"):
             add(c.name, "min", exp.Min(this=ref))
             add(c.name, "max", exp.Max(this=ref))
         if sampled is not None and c.kind in ("numeric", "temporal"):
-            value = sp.as_double(ref) if c.kind == "numeric" else sp.epoch(ref, d)
-            center = sp.as_double(
-                sp.lit(sampled.centers.get(c.name) or 0.0)
+            value = stats_sql.as_double(ref) if c.kind == "numeric" else stats_sql.epoch(ref, d)
+            center = stats_sql.as_double(
+                stats_sql.lit(sampled.centers.get(c.name) or 0.0)
             )  # a DOUBLE, not a DECIMAL literal
             shifted = exp.Paren(this=exp.Sub(this=value, expression=center))
             add(c.name, "shifted_sum", exp.Sum(this=shifted))
             add(c.name, "shifted_squares", exp.Sum(this=exp.Mul(this=shifted, expression=shifted.copy())))
             continue  # quantiles of big DuckDB tables come from the sample
         if c.kind == "numeric":
-            add(c.name, "mean", exp.Avg(this=sp.as_double(ref)))
-            add(c.name, "stddev", exp.StddevSamp(this=sp.as_double(ref)))
-            together = sp.quantile_array(d, sp.as_double(ref), QUANTILES, approximate)
+            add(c.name, "mean", exp.Avg(this=stats_sql.as_double(ref)))
+            add(c.name, "stddev", exp.StddevSamp(this=stats_sql.as_double(ref)))
+            together = stats_sql.quantile_array(d, stats_sql.as_double(ref), QUANTILES, approximate)
             if together is not None:
                 add(c.name, "quantile_array", together)
                 continue
             for q in QUANTILES:
-                qe = sp.quantile(d, sp.as_double(ref), q, approximate)
+                qe = stats_sql.quantile(d, stats_sql.as_double(ref), q, approximate)
                 if qe is not None:
                     add(c.name, "quantile", qe, str(q))
         elif c.kind == "temporal":
-            add(c.name, "mean", exp.Avg(this=sp.epoch(ref, d)))
-            add(c.name, "stddev", exp.StddevSamp(this=sp.epoch(ref, d)))
+            add(c.name, "mean", exp.Avg(this=stats_sql.epoch(ref, d)))
+            add(c.name, "stddev", exp.StddevSamp(this=stats_sql.epoch(ref, d)))
         elif c.kind == "string":
-            length = sp.char_length(ref)
+            length = stats_sql.char_length(ref)
             add(c.name, "min_length", exp.Min(this=length))
             add(c.name, "max_length", exp.Max(this=length))
-            add(c.name, "mean_length", exp.Avg(this=sp.as_double(length)))
+            add(c.name, "mean_length", exp.Avg(this=stats_sql.as_double(length)))
             if formats and not approximate:
-                for fmt, pattern in sp.FORMAT_CLASSES.items():
-                    add(c.name, "format", sp.count_if(sp.regex_match(d, ref, pattern)), fmt)
+                for fmt, pattern in stats_sql.FORMAT_CLASSES.items():
+                    add(c.name, "format", stats_sql.count_if(stats_sql.regex_match(d, ref, pattern)), fmt)
     return exp.select(*items).from_(source.table(table)), slots
 
 
@@ -195,7 +195,7 @@ def _mysql_quantiles(source: Source, table: str, column: str, nonnull: int) -> d
     out: dict[str, float] = {}
     if nonnull == 0:
         return out
-    ref = sp.col(column)
+    ref = stats_sql.col(column)
     for q in QUANTILES:
         pos = q * (nonnull - 1)
         lo = int(math.floor(pos))
@@ -233,7 +233,7 @@ class _SampleStats:
 def _sample_stats(  # noqa: C901 - one query slot per column kind, read top to bottom
     source: Source,
     table: str,
-    columns: tuple[ColumnInfo, ...],
+    columns: tuple[SourceColumn, ...],
     size: int,
     total: int,
 ) -> _SampleStats:
@@ -248,38 +248,38 @@ def _sample_stats(  # noqa: C901 - one query slot per column kind, read top to b
     strings = [c for c in columns if c.kind == "string"]
     slots: list[tuple[str, str, str | None]] = []
     parts: list[exp.Select] = []
-    qs = exp.Array(expressions=[sp.lit(q) for q in QUANTILES])
+    qs = exp.Array(expressions=[stats_sql.lit(q) for q in QUANTILES])
     for group, sample in (
-        (numbers, lambda cols: sp.sample_query(d, source.table(table), cols, size)),
-        (strings, lambda cols: sp.block_sample_query(d, source.table(table), cols, size, total)),
+        (numbers, lambda cols: stats_sql.sample_query(d, source.table(table), cols, size)),
+        (strings, lambda cols: stats_sql.block_sample_query(d, source.table(table), cols, size, total)),
     ):
         if not group:
             continue
         items: list[exp.Expression] = [exp.Count(this=exp.Star())]
         slots.append(("", "rows", None))
         for c in group:
-            ref = sp.col(c.name)
+            ref = stats_sql.col(c.name)
             if c.kind == "numeric":
                 items += [
-                    exp.Anonymous(this="QUANTILE_CONT", expressions=[sp.as_double(ref), qs.copy()]),
-                    exp.Avg(this=sp.as_double(ref)),
+                    exp.Anonymous(this="QUANTILE_CONT", expressions=[stats_sql.as_double(ref), qs.copy()]),
+                    exp.Avg(this=stats_sql.as_double(ref)),
                 ]
                 slots += [(c.name, "quantiles", None), (c.name, "center", None)]
             elif c.kind == "temporal":
-                items.append(exp.Avg(this=sp.epoch(ref, d)))
+                items.append(exp.Avg(this=stats_sql.epoch(ref, d)))
                 slots.append((c.name, "center", None))
             else:
                 items.append(exp.Count(this=ref))
                 slots.append((c.name, "nonnull", None))
-                for fmt, pattern in sp.FORMAT_CLASSES.items():
-                    items.append(sp.count_if(sp.regex_match(d, ref, pattern)))
+                for fmt, pattern in stats_sql.FORMAT_CLASSES.items():
+                    items.append(stats_sql.count_if(stats_sql.regex_match(d, ref, pattern)))
                     slots.append((c.name, "format", fmt))
                 # HISTOGRAM returns every shape with its count as one map: no GROUP BY per column.
-                items.append(exp.Anonymous(this="HISTOGRAM", expressions=[sp.shape(d, ref)]))
+                items.append(exp.Anonymous(this="HISTOGRAM", expressions=[stats_sql.shape(d, ref)]))
                 slots.append((c.name, "shapes", None))
         parts.append(
             exp.select(*[e.as_(f"v{len(parts)}_{i}") for i, e in enumerate(items)]).from_(
-                sample([sp.col(c.name) for c in group]).subquery("s")
+                sample([stats_sql.col(c.name) for c in group]).subquery("s")
             )
         )
     if not parts:
@@ -316,7 +316,9 @@ def _sample_stats(  # noqa: C901 - one query slot per column kind, read top to b
     return _SampleStats(quantiles, centers, patterns)
 
 
-def _key_column(columns: tuple[ColumnInfo, ...], stats: dict[str, dict[str, Any]], n_rows: int) -> str | None:
+def _key_column(
+    columns: tuple[SourceColumn, ...], stats: dict[str, dict[str, Any]], n_rows: int
+) -> str | None:
     """A column with no NULLs whose estimated distinct count is near the row count: probably a key."""
     candidates = [
         c
@@ -332,7 +334,7 @@ def _key_column(columns: tuple[ColumnInfo, ...], stats: dict[str, dict[str, Any]
 
 def _distinct_count(source: Source, table: str, column: str) -> int:
     """Exact COUNT(DISTINCT column)."""
-    ref = sp.col(column)
+    ref = stats_sql.col(column)
     return int(
         source.rows(exp.select(exp.Count(this=exp.Distinct(expressions=[ref]))).from_(source.table(table)))[
             0
@@ -360,23 +362,28 @@ def _sampled_patterns(
     if not columns:
         return {}
     d = source.dialect
-    sample = sp.block_sample_query(d, source.table(table), [sp.col(c) for c in columns], size, total)
+    sample = stats_sql.block_sample_query(
+        d, source.table(table), [stats_sql.col(c) for c in columns], size, total
+    )
     items: list[exp.Expression] = []
     for c in columns:
-        items.append(exp.Count(this=sp.col(c)))
-        items += [sp.count_if(sp.regex_match(d, sp.col(c), p)) for p in sp.FORMAT_CLASSES.values()]
+        items.append(exp.Count(this=stats_sql.col(c)))
+        items += [
+            stats_sql.count_if(stats_sql.regex_match(d, stats_sql.col(c), p))
+            for p in stats_sql.FORMAT_CLASSES.values()
+        ]
     fq = (
         exp.select(*items).from_("s").with_("s", as_=sample, materialized=d in ("duckdb", "postgres") or None)
     )
     row = source.rows(fq)[0]
-    width = 1 + len(sp.FORMAT_CLASSES)
+    width = 1 + len(stats_sql.FORMAT_CLASSES)
     branches = []
     for c in columns:
-        shape = sp.shape(d, sp.col(c))
+        shape = stats_sql.shape(d, stats_sql.col(c))
         branches.append(
-            exp.select(sp.lit(c).as_("c"), shape.as_("v"), exp.Count(this=exp.Star()).as_("n"))
+            exp.select(stats_sql.lit(c).as_("c"), shape.as_("v"), exp.Count(this=exp.Star()).as_("n"))
             .from_("s")
-            .where(exp.Not(this=exp.Is(this=sp.col(c), expression=exp.Null())))
+            .where(exp.Not(this=exp.Is(this=stats_sql.col(c), expression=exp.Null())))
             .group_by(shape)
         )
     union: exp.Query = branches[0]
@@ -395,7 +402,7 @@ def _sampled_patterns(
         part = row[i * width : (i + 1) * width]
         top = tuple(sorted(shapes[c], key=lambda x: (-x[1], x[0]))[:5])
         out[c] = (
-            {f: int(v or 0) for f, v in zip(sp.FORMAT_CLASSES, part[1:], strict=True)},
+            {f: int(v or 0) for f, v in zip(stats_sql.FORMAT_CLASSES, part[1:], strict=True)},
             int(part[0] or 0),
             top,
         )
@@ -426,7 +433,7 @@ def duplicate_row_count(source: Source, table: str, columns: list[str] | None = 
         row_hash = (
             exp.Anonymous(this="HASH", expressions=[exp.column("t")])
             if source.dialect == "duckdb"
-            else exp.Anonymous(this="XXHASH64", expressions=[sp.col(n) for n in names])
+            else exp.Anonymous(this="XXHASH64", expressions=[stats_sql.col(n) for n in names])
         )
         q = exp.select(
             exp.Count(this=exp.Star()), exp.Count(this=exp.Distinct(expressions=[row_hash]))
@@ -434,14 +441,14 @@ def duplicate_row_count(source: Source, table: str, columns: list[str] | None = 
         total, hashes = source.rows(q)[0]
         if int(total) == int(hashes):
             return 0
-    keys = [sp.col(n) for n in names]
+    keys = [stats_sql.col(n) for n in names]
     inner = (
         exp.select(exp.Count(this=exp.Star()).as_("n"))
         .from_(source.table(table))
         .group_by(*keys)
-        .having(exp.GT(this=exp.Count(this=exp.Star()), expression=sp.lit(1)))
+        .having(exp.GT(this=exp.Count(this=exp.Star()), expression=stats_sql.lit(1)))
     )
-    q = exp.select(exp.Sum(this=exp.Sub(this=exp.column("n"), expression=sp.lit(1)))).from_(
+    q = exp.select(exp.Sum(this=exp.Sub(this=exp.column("n"), expression=stats_sql.lit(1)))).from_(
         inner.subquery("d")
     )
     value = source.rows(q)[0][0]
@@ -531,7 +538,7 @@ def profile_table(  # noqa: C901 - sampling choice, one query, then one row per 
         shapes: tuple[tuple[str, int], ...] = ()
         # Top values only where they say something: not for near-unique columns, not for continuous numbers.
         if nonnull and c.kind in ("string", "boolean") and distinct <= max(0.5 * nonnull, top_k):
-            top = _group_counts(source, table, sp.col(c.name), top_k)
+            top = _group_counts(source, table, stats_sql.col(c.name), top_k)
             queries += 1
         formats, base = (s["formats"], nonnull) if c.kind == "string" else ({}, 0)
         if c.name in sampled_patterns:
@@ -539,7 +546,9 @@ def profile_table(  # noqa: C901 - sampling choice, one query, then one row per 
         elif nonnull and c.kind == "string" and (s.get("mean_length") or 0) <= 64:
             shapes = tuple(
                 (str(k), n)
-                for k, n in _group_counts(source, table, sp.shape(source.dialect, sp.col(c.name)), 5)
+                for k, n in _group_counts(
+                    source, table, stats_sql.shape(source.dialect, stats_sql.col(c.name)), 5
+                )
             )
             queries += 1
         profiles.append(
@@ -550,7 +559,7 @@ def profile_table(  # noqa: C901 - sampling choice, one query, then one row per 
                 count=n_rows,
                 nulls=n_rows - nonnull,
                 distinct=distinct,
-                distinct_approximate=approximate and source.dialect in sp.APPROXIMATE_DIALECTS,
+                distinct_approximate=approximate and source.dialect in stats_sql.APPROXIMATE_DIALECTS,
                 min=s.get("min"),
                 max=s.get("max"),
                 mean=mean,
@@ -575,7 +584,7 @@ def profile_table(  # noqa: C901 - sampling choice, one query, then one row per 
         # A column whose every value differs makes every row differ. Exact distinct counts show such a column
         # for free; with estimates, one exact COUNT DISTINCT on the likeliest key usually settles it without
         # grouping whole rows.
-        exact_distinct = not (approximate and source.dialect in sp.APPROXIMATE_DIALECTS)
+        exact_distinct = not (approximate and source.dialect in stats_sql.APPROXIMATE_DIALECTS)
         if exact_distinct and any(int(stats[c.name].get("distinct") or 0) == n_rows for c in columns):
             dups = 0
         elif not exact_distinct and (key := _key_column(columns, stats, n_rows)) is not None:
@@ -623,7 +632,7 @@ def masked_profile(profile: TableProfile, sensitive: Iterable[str]) -> TableProf
 
 def histogram(source: Source, table: str, column: str, bins: int = 30) -> list[tuple[float, float, int]]:
     """Equal-width histogram of a numeric column computed in SQL: (low, high, count) per bin."""
-    ref = sp.as_double(sp.col(column))
+    ref = stats_sql.as_double(stats_sql.col(column))
     lo, hi = source.rows(exp.select(exp.Min(this=ref), exp.Max(this=ref)).from_(source.table(table)))[0]
     if lo is None:
         return []
@@ -632,15 +641,16 @@ def histogram(source: Source, table: str, column: str, bins: int = 30) -> list[t
     idx = exp.Least(
         this=exp.Floor(
             this=exp.Div(
-                this=exp.Paren(this=exp.Sub(this=ref, expression=sp.lit(lo))), expression=sp.lit(width)
+                this=exp.Paren(this=exp.Sub(this=ref, expression=stats_sql.lit(lo))),
+                expression=stats_sql.lit(width),
             )
         ),
-        expressions=[sp.lit(bins - 1)],
+        expressions=[stats_sql.lit(bins - 1)],
     )
     q = (
         exp.select(idx.as_("b"), exp.Count(this=exp.Star()).as_("n"))
         .from_(source.table(table))
-        .where(exp.Not(this=exp.Is(this=sp.col(column), expression=exp.Null())))
+        .where(exp.Not(this=exp.Is(this=stats_sql.col(column), expression=exp.Null())))
         .group_by(exp.column("b"))
         .order_by(exp.column("b"))
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from datatruth.errors import UserError
-from datatruth.quality import sqlparts as sp
+from datatruth.quality import stats_sql
 from datatruth.quality.checks import REDACTED
 from datatruth.quality.source import Source, open_source
 
@@ -48,7 +48,9 @@ def sample_frame(
     import pandas as pd
 
     columns = source.columns(table)
-    q = sp.sample_query(source.dialect, source.table(table), [sp.col(c.name) for c in columns], rows)
+    q = stats_sql.sample_query(
+        source.dialect, source.table(table), [stats_sql.col(c.name) for c in columns], rows
+    )
     frame = pd.DataFrame(source.rows(q), columns=[c.name for c in columns])
     for c in columns:
         if f"{table}.{c.name}".lower() in sensitive:

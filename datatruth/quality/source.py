@@ -27,7 +27,7 @@ _DIALECTS = {
 
 
 @dataclass(frozen=True)
-class ColumnInfo:
+class SourceColumn:
     """One column of a table as the warehouse reports it."""
 
     name: str
@@ -77,7 +77,7 @@ class Source:
             sa.event.listen(self.engine, "connect", _quiet_duckdb)
         self.schema = schema
         self.dialect = _DIALECTS.get(self.engine.dialect.name, self.engine.dialect.name)
-        self._columns: dict[str, tuple[ColumnInfo, ...]] = {}
+        self._columns: dict[str, tuple[SourceColumn, ...]] = {}
 
     def table(self, name: str) -> exp.Table:
         """A sqlglot table node for `name` (qualified with the schema when one is set)."""
@@ -140,7 +140,7 @@ class Source:
         )
         return sorted({str(r[0]) for r in rows})
 
-    def columns(self, table: str) -> tuple[ColumnInfo, ...]:
+    def columns(self, table: str) -> tuple[SourceColumn, ...]:
         """Columns of `table` in declaration order (cached per source)."""
         if table not in self._columns:
             # information_schema rather than SQLAlchemy reflection: duckdb_engine's reflection
@@ -164,7 +164,7 @@ class Source:
                     f"known tables: {', '.join(self.table_names())}",
                 )
             self._columns[table] = tuple(
-                ColumnInfo(
+                SourceColumn(
                     str(name),
                     str(dtype).upper(),
                     str(nullable).upper() in ("YES", "TRUE", "1"),
@@ -174,7 +174,7 @@ class Source:
             )
         return self._columns[table]
 
-    def column(self, table: str, name: str) -> ColumnInfo:
+    def column(self, table: str, name: str) -> SourceColumn:
         """One column of `table` (NotFound names the existing ones)."""
         for col in self.columns(table):
             if col.name.lower() == name.lower():

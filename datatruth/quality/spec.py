@@ -18,7 +18,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, mod
 
 from datatruth.errors import ConfigError
 from datatruth.quality.outcome import Severity
-from datatruth.quality.sqlparts import FORMAT_CLASSES
+from datatruth.quality.stats_sql import FORMAT_CLASSES
 from datatruth.yamlschema import Choice, Section, field_name, problem, validate
 from datatruth.yamlsource import Issue, YamlDoc, load_yaml, parse_yaml
 

@@ -26,7 +26,7 @@ _SAFE = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
 @dataclass(frozen=True)
-class ColumnInfo:
+class IntrospectedColumn:
     """One introspected column: its name, SQLAlchemy type and kind (time, number, text, bool, other)."""
 
     name: str
@@ -36,12 +36,12 @@ class ColumnInfo:
 
 
 @dataclass(frozen=True)
-class TableInfo:
+class IntrospectedTable:
     """One introspected table with its keys and, after profiling, its text columns' cardinality."""
 
     name: str
     schema: str | None
-    columns: tuple[ColumnInfo, ...]
+    columns: tuple[IntrospectedColumn, ...]
     primary_key: tuple[str, ...]
     foreign_keys: tuple[
         tuple[tuple[str, ...], str, tuple[str, ...]], ...
@@ -66,7 +66,7 @@ Describe = Callable[[DescribeRequest], Mapping[str, Any] | None]
 
 
 @dataclass(frozen=True)
-class Draft:
+class ModelDraft:
     """A drafted model: the YAML text for review, the tables it covers and notes on choices made."""
 
     text: str
@@ -152,7 +152,9 @@ def _duckdb_kind(type_name: str) -> str:
     return "other"
 
 
-def _introspect_duckdb(engine: sa.Engine, schema: str | None, wanted: set[str] | None) -> list[TableInfo]:
+def _introspect_duckdb(
+    engine: sa.Engine, schema: str | None, wanted: set[str] | None
+) -> list[IntrospectedTable]:
     """DuckDB's own catalog: duckdb-engine's reflection goes through pg_catalog views DuckDB lacks."""
     schema_name = schema or "main"
     with engine.connect() as conn:
@@ -171,22 +173,24 @@ def _introspect_duckdb(engine: sa.Engine, schema: str | None, wanted: set[str] |
             ),
             {"s": schema_name},
         ).all()
-    by_table: dict[str, list[ColumnInfo]] = {}
+    by_table: dict[str, list[IntrospectedColumn]] = {}
     for table, column, kind, nullable in cols:
-        by_table.setdefault(table, []).append(ColumnInfo(column, kind, _duckdb_kind(kind), nullable == "YES"))
+        by_table.setdefault(table, []).append(
+            IntrospectedColumn(column, kind, _duckdb_kind(kind), nullable == "YES")
+        )
     out = []
     for table in sorted(by_table):
         if wanted is not None and table.lower() not in wanted:
             continue
         pk = next((tuple(c[2]) for c in cons if c[0] == table and c[1] == "PRIMARY KEY"), ())
         fks = tuple((tuple(c[2]), c[3], tuple(c[4])) for c in cons if c[0] == table and c[1] == "FOREIGN KEY")
-        out.append(TableInfo(table, schema, tuple(by_table[table]), pk, fks))
+        out.append(IntrospectedTable(table, schema, tuple(by_table[table]), pk, fks))
     return out
 
 
 def introspect(
     engine: sa.Engine, schema: str | None = None, tables: Sequence[str] | None = None
-) -> list[TableInfo]:
+) -> list[IntrospectedTable]:
     """Tables with columns, primary and foreign keys, through sqlalchemy.inspect (DuckDB: its own catalog)."""
     if engine.dialect.name == "duckdb":
         wanted = {t.lower() for t in tables} if tables else None
@@ -211,7 +215,7 @@ def introspect(
         if wanted is not None and name.lower() not in wanted:
             continue
         cols = tuple(
-            ColumnInfo(c["name"], str(c["type"]), _kind(c["type"]), bool(c.get("nullable", True)))
+            IntrospectedColumn(c["name"], str(c["type"]), _kind(c["type"]), bool(c.get("nullable", True)))
             for c in inspector.get_columns(name, schema=schema)
         )
         pk = tuple(inspector.get_pk_constraint(name, schema=schema).get("constrained_columns") or ())
@@ -220,7 +224,7 @@ def introspect(
             for fk in inspector.get_foreign_keys(name, schema=schema)
             if fk.get("referred_table")
         )
-        out.append(TableInfo(name, schema, cols, pk, fks))
+        out.append(IntrospectedTable(name, schema, cols, pk, fks))
     if not out:
         raise UserError(
             "the database has no tables to draft a model from" + (f" in schema '{schema}'" if schema else ""),
@@ -232,7 +236,7 @@ def introspect(
 # -- stage 2: profile in SQL -------------------------------------------------------------------------------
 
 
-def profile(engine: sa.Engine, tables: list[TableInfo]) -> list[TableInfo]:
+def profile(engine: sa.Engine, tables: list[IntrospectedTable]) -> list[IntrospectedTable]:
     """Row counts, distinct counts of text/bool columns and their most frequent values, computed in SQL."""
     out = []
     with engine.connect() as conn:
@@ -258,7 +262,7 @@ def profile(engine: sa.Engine, tables: list[TableInfo]) -> list[TableInfo]:
                     )
                     samples[c.name] = tuple(str(r[0]) for r in conn.execute(q))
             out.append(
-                TableInfo(
+                IntrospectedTable(
                     info.name,
                     info.schema,
                     info.columns,
@@ -275,7 +279,7 @@ def profile(engine: sa.Engine, tables: list[TableInfo]) -> list[TableInfo]:
 # -- stage 3: build the model ------------------------------------------------------------------------------
 
 
-def _entity_name(info: TableInfo) -> str:
+def _entity_name(info: IntrospectedTable) -> str:
     if len(info.primary_key) == 1:
         col = snake(info.primary_key[0])
         if col.endswith("_id") and len(col) > 3:
@@ -283,7 +287,7 @@ def _entity_name(info: TableInfo) -> str:
     return singular(snake(info.name))
 
 
-def _is_categorical(info: TableInfo, col: ColumnInfo) -> bool:
+def _is_categorical(info: IntrospectedTable, col: IntrospectedColumn) -> bool:
     if col.kind == "bool":
         return True
     if col.kind != "text":
@@ -293,7 +297,7 @@ def _is_categorical(info: TableInfo, col: ColumnInfo) -> bool:
     return 0 < n <= MAX_CATEGORIES and (n <= info.row_count / 2 or info.row_count <= 2 * MAX_CATEGORIES)
 
 
-def _build(tables: list[TableInfo], notes: list[str]) -> dict[str, Any]:  # noqa: C901 - entities, then dimensions and measures of each table, as the YAML
+def _build(tables: list[IntrospectedTable], notes: list[str]) -> dict[str, Any]:  # noqa: C901 - entities, then dimensions and measures of each table, as the YAML
     entity_of = {t.name: _entity_name(t) for t in tables if t.primary_key}
     by_entity = {v: k for k, v in entity_of.items()}
     measure_names: dict[str, int] = {}
@@ -520,7 +524,7 @@ def draft_model(
     schema: str | None = None,
     tables: Sequence[str] | None = None,
     describe: Describe | None = None,
-) -> Draft:
+) -> ModelDraft:
     """Draft a semantic model for a database (any SQLAlchemy URL); returns YAML text for review."""
     if isinstance(url, str):
         # Drafting only reads: an embedded DuckDB file is opened read-only so a running app keeps its lock.
@@ -544,4 +548,4 @@ def draft_model(
         _apply_describe(content, describe, notes)
     header = "# Drafted by `datatruth` from the database; review names, descriptions and joins before use.\n"
     text = header + yaml.safe_dump(content, sort_keys=False, allow_unicode=True, width=110)
-    return Draft(text, tuple(i.name for i in infos), tuple(notes), content)
+    return ModelDraft(text, tuple(i.name for i in infos), tuple(notes), content)

@@ -174,7 +174,7 @@ class GuardVerdict:
 
 
 @dataclass(frozen=True)
-class _Draft:
+class _GuardState:
     """What the guard knows about the text so far; each stage returns an enriched copy or rejects."""
 
     text: str
@@ -198,7 +198,7 @@ def _reject(message: str, hint: str = "") -> GuardRejected:
     return GuardRejected(message, hint or "write one read-only SELECT over this workspace's tables")
 
 
-def _require_text(draft: _Draft) -> _Draft:
+def _require_text(draft: _GuardState) -> _GuardState:
     if not draft.text.strip():
         raise _reject("the SQL is empty")
     if len(draft.text) > MAX_SQL_CHARS:
@@ -206,7 +206,7 @@ def _require_text(draft: _Draft) -> _Draft:
     return draft
 
 
-def _tokenize(draft: _Draft) -> _Draft:
+def _tokenize(draft: _GuardState) -> _GuardState:
     try:
         tokens = tuple(Dialect.get_or_raise(draft.dialect).tokenize(draft.text))
     except SqlglotError as err:
@@ -230,7 +230,7 @@ def _check_gap(gap: str) -> None:
         )
 
 
-def _check_lexemes(draft: _Draft) -> _Draft:
+def _check_lexemes(draft: _GuardState) -> _GuardState:
     _check_tokens(draft.text, draft.tokens, draft.dialect)
     return draft
 
@@ -327,7 +327,7 @@ def _has_nested_comment(gap: str) -> bool:
     return False
 
 
-def _parse(draft: _Draft) -> _Draft:
+def _parse(draft: _GuardState) -> _GuardState:
     try:
         parser = Dialect.get_or_raise(draft.dialect).parser(error_level=ErrorLevel.RAISE)
         statements = parser.parse(list(draft.tokens), draft.text)
@@ -347,7 +347,7 @@ def _parse(draft: _Draft) -> _Draft:
     return dataclasses.replace(draft, tree=real[0])
 
 
-def _statement_keyword(tree: exp.Expr, draft: _Draft) -> str:
+def _statement_keyword(tree: exp.Expr, draft: _GuardState) -> str:
     if isinstance(tree, exp.Command):
         return str(tree.this).upper()
     if isinstance(tree, exp.Column):
@@ -355,7 +355,7 @@ def _statement_keyword(tree: exp.Expr, draft: _Draft) -> str:
     return _ROOT_KEYWORDS.get(tree.key, tree.key.upper())
 
 
-def _check_statement(draft: _Draft) -> _Draft:
+def _check_statement(draft: _GuardState) -> _GuardState:
     tree = draft.parsed
     while isinstance(tree, exp.Subquery) and not tree.alias and isinstance(tree.this, exp.Query):
         tree = tree.this
@@ -386,7 +386,7 @@ def _node_reason(node: exp.Expr) -> str:
     return f"unsupported SQL construct ({node.key})"
 
 
-def _check_nodes(draft: _Draft) -> _Draft:
+def _check_nodes(draft: _GuardState) -> _GuardState:
     for node in draft.parsed.walk():
         if isinstance(node, exp.Select) and not node.expressions:
             raise _reject("not allowed: a SELECT without a column list", "name the columns to return")
@@ -422,7 +422,7 @@ def _in_table_position(func: exp.Func) -> bool:
     return isinstance(parent, (exp.From, exp.Join, exp.Lateral)) and func.arg_key == "this"
 
 
-def _check_functions(draft: _Draft) -> _Draft:
+def _check_functions(draft: _GuardState) -> _GuardState:
     dialect = draft.dialect
     for func in draft.parsed.find_all(exp.Func):
         names = _function_names(func)
@@ -511,7 +511,7 @@ def _table_parts(table: exp.Table) -> list[exp.Identifier]:
     return present
 
 
-def _check_table(table: exp.Table, draft: _Draft) -> str | None:  # noqa: C901 - each rule a table reference must pass, in the order they apply
+def _check_table(table: exp.Table, draft: _GuardState) -> str | None:  # noqa: C901 - each rule a table reference must pass, in the order they apply
     """Check one table reference; return its normalised name, or None for a CTE or a table function."""
     dialect = draft.dialect
     if isinstance(table.this, exp.Func):
@@ -586,7 +586,7 @@ def _check_table(table: exp.Table, draft: _Draft) -> str | None:  # noqa: C901 -
     return name
 
 
-def _check_tables(draft: _Draft) -> _Draft:
+def _check_tables(draft: _GuardState) -> _GuardState:
     seen: dict[str, None] = {}
     for table in draft.parsed.find_all(exp.Table):
         name = _check_table(table, draft)
@@ -609,7 +609,7 @@ def _wrap(tree: exp.Expr, cap: int) -> exp.Expr:
     return outer
 
 
-def _apply_row_cap(draft: _Draft) -> _Draft:
+def _apply_row_cap(draft: _GuardState) -> _GuardState:
     cap, tree = draft.row_cap, draft.parsed
     if cap is None:
         return draft
@@ -679,7 +679,7 @@ def _cap_is_outermost(tokens: Sequence[Token]) -> bool:
     return last_cap >= 0 and all(t.token_type in _CAP_TAIL for t in tokens[last_cap + 1 :])
 
 
-def _render(draft: _Draft) -> _Draft:
+def _render(draft: _GuardState) -> _GuardState:
     """Render without comments, then re-read the output with the same lexical rules as the input.
 
     The output must be one comment-free statement that passes the input's lexical checks, with the row
@@ -719,7 +719,7 @@ def _render(draft: _Draft) -> _Draft:
     return dataclasses.replace(draft, rendered=rendered)
 
 
-STAGES: tuple[tuple[str, Callable[[_Draft], _Draft]], ...] = (
+STAGES: tuple[tuple[str, Callable[[_GuardState], _GuardState]], ...] = (
     ("text", _require_text),
     ("tokens", _tokenize),
     ("lexemes", _check_lexemes),
@@ -747,10 +747,10 @@ def _validate_arguments(dialect: str, allowed_tables: frozenset[str] | None, row
         raise UserError("allowed_tables must be a set of table names", "pass a frozenset of lower-case names")
 
 
-def _run(sql: str, dialect: str, allowed_tables: frozenset[str] | None, row_cap: int | None) -> _Draft:
+def _run(sql: str, dialect: str, allowed_tables: frozenset[str] | None, row_cap: int | None) -> _GuardState:
     _validate_arguments(dialect, allowed_tables, row_cap)
     tables = None if allowed_tables is None else frozenset(t.strip().lower() for t in allowed_tables)
-    draft = _Draft(text=sql, dialect=dialect, allowed_tables=tables, row_cap=row_cap)
+    draft = _GuardState(text=sql, dialect=dialect, allowed_tables=tables, row_cap=row_cap)
     for _name, stage in STAGES:
         draft = stage(draft)
     return draft

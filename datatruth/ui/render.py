@@ -7,7 +7,7 @@ import functools
 import pandas as pd
 import streamlit as st
 
-from datatruth.ask.answer import ColumnInfo
+from datatruth.ask.answer import AnswerColumn
 from datatruth.ask.present import XLSX_MIME, csv_bytes, present
 from datatruth.ask.present import excel_bytes as answer_excel_bytes
 from datatruth.errors import UserError
@@ -27,12 +27,14 @@ def empty_state(title: str, next_step: str) -> None:
     st.info(f"**{title}**\n\n{next_step}", icon=":material/info:")
 
 
-def excel_bytes(frame: pd.DataFrame, sheet: str = "data", columns: tuple[ColumnInfo, ...] = ()) -> bytes:
+def excel_bytes(frame: pd.DataFrame, sheet: str = "data", columns: tuple[AnswerColumn, ...] = ()) -> bytes:
     """The frame as an .xlsx file in memory (numbers as numeric cells, in their metric's format when known)."""
     return answer_excel_bytes(frame, columns, sheet)
 
 
-def download_buttons(frame: pd.DataFrame, name: str, key: str, columns: tuple[ColumnInfo, ...] = ()) -> None:
+def download_buttons(
+    frame: pd.DataFrame, name: str, key: str, columns: tuple[AnswerColumn, ...] = ()
+) -> None:
     """CSV and Excel download buttons for a table; `name` is the file name without extension."""
     left, right = st.columns(2)
     left.download_button(
@@ -62,7 +64,7 @@ def column_config(styles: dict) -> dict:
 
 
 def table(
-    frame: pd.DataFrame, name: str, key: str, max_rows: int = 1000, columns: tuple[ColumnInfo, ...] = ()
+    frame: pd.DataFrame, name: str, key: str, max_rows: int = 1000, columns: tuple[AnswerColumn, ...] = ()
 ) -> None:
     """A dataframe with downloads; with `columns`, labelled headers and formatted numbers. Large frames show
     the first rows and say so."""

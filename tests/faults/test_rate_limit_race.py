@@ -84,21 +84,21 @@ def _race(env: dict[str, str]) -> tuple[int, int]:
     return totals[0], totals[1]
 
 
-def test_four_processes_get_exactly_the_limit_on_sqlite(env: dict[str, str], tmp_path: Path) -> None:
-    _workspace(env, tmp_path)
-    assert _race(env) == (LIMIT, 20 - LIMIT)
+def test_four_processes_get_exactly_the_limit_on_sqlite(private_dirs: dict[str, str], tmp_path: Path) -> None:
+    _workspace(private_dirs, tmp_path)
+    assert _race(private_dirs) == (LIMIT, 20 - LIMIT)
 
 
 @pytest.mark.postgres
 def test_four_processes_get_exactly_the_limit_on_postgresql(
-    env: dict[str, str], tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+    private_dirs: dict[str, str], tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     schema = f"quota_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(pg_url)
     with admin.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     try:
-        env = {**env, "DATATRUTH_STORE_URL": f"{pg_url}?options=-csearch_path%3D{schema}"}
+        env = {**private_dirs, "DATATRUTH_STORE_URL": f"{pg_url}?options=-csearch_path%3D{schema}"}
         monkeypatch.setenv("DATATRUTH_STORE_URL", env["DATATRUTH_STORE_URL"])
         _workspace(env, tmp_path)
         assert _race(env) == (LIMIT, 20 - LIMIT)
@@ -108,8 +108,8 @@ def test_four_processes_get_exactly_the_limit_on_postgresql(
         admin.dispose()
 
 
-def test_raw_sql_counts_whether_it_succeeds_or_fails(env: dict[str, str], tmp_path: Path) -> None:
-    _workspace(env, tmp_path)
+def test_raw_sql_counts_whether_it_succeeds_or_fails(private_dirs: dict[str, str], tmp_path: Path) -> None:
+    _workspace(private_dirs, tmp_path)
     settings = load_settings()
     ws, store = load_workspace("mine", settings), open_store(settings=settings)
     try:

@@ -15,9 +15,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture()
-def retail_copy(env: dict[str, str]) -> Path:
+def retail_copy(private_dirs: dict[str, str]) -> Path:
     """The retail workspace with its own copy of the model files (to break one expression)."""
-    root = Path(env["DATATRUTH_WORKSPACES_DIR"])
+    root = Path(private_dirs["DATATRUTH_WORKSPACES_DIR"])
     shutil.copytree(REPO / "workspaces" / "retail", root / "retail")
     shutil.copytree(REPO / "semantic_models" / "retail", root.parent / "models")
     yaml_path = root / "retail" / "workspace.yaml"

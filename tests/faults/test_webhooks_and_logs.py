@@ -64,13 +64,13 @@ def hook() -> Iterator[str]:
 
 
 @pytest.fixture()
-def shop(env: dict[str, str], hook: str):
+def shop(private_dirs: dict[str, str], hook: str):
     settings = load_settings()
     create_workspace("shop", settings=settings)
     config = dataclasses.replace(
         load_config("shop", settings), webhook_url=hook, members=(Member("ana", "admin", "owner"),)
     )
-    store = Store(env["DATATRUTH_STORE_URL"])
+    store = Store(private_dirs["DATATRUTH_STORE_URL"])
     seed_from_config(store, "shop", config.members)
     return Workspace(config, settings), store
 
@@ -161,8 +161,8 @@ PROBE = (
 )
 
 
-def test_the_log_level_comes_from_the_environment(env: dict[str, str]) -> None:
-    info = _cli(PROBE, {**env, "DATATRUTH_LOG_LEVEL": "info"})
+def test_the_log_level_comes_from_the_environment(private_dirs: dict[str, str]) -> None:
+    info = _cli(PROBE, {**private_dirs, "DATATRUTH_LOG_LEVEL": "info"})
     assert info.returncode == 0
     (line,) = [json.loads(x) for x in info.stderr.splitlines() if x.startswith("{")]
     assert (
@@ -171,13 +171,13 @@ def test_the_log_level_comes_from_the_environment(env: dict[str, str]) -> None:
         and line["api_key"] == "***"
         and "rows" not in line
     )
-    quiet = _cli(PROBE, {**env, "DATATRUTH_LOG_LEVEL": "WARNING"})
+    quiet = _cli(PROBE, {**private_dirs, "DATATRUTH_LOG_LEVEL": "WARNING"})
     assert quiet.returncode == 0 and "probe line" not in quiet.stderr
-    bad = _cli(PROBE, {**env, "DATATRUTH_LOG_LEVEL": "LOUD"})
+    bad = _cli(PROBE, {**private_dirs, "DATATRUTH_LOG_LEVEL": "LOUD"})
     assert bad.returncode == 2 and "DATATRUTH_LOG_LEVEL is 'LOUD', which is not a log level" in bad.stderr
 
 
-def test_sqlglot_warnings_do_not_reach_the_terminal(env: dict[str, str], tmp_path: Path) -> None:
+def test_sqlglot_warnings_do_not_reach_the_terminal(private_dirs: dict[str, str], tmp_path: Path) -> None:
     from datatruth.workspace.load_files import load_files
 
     create_workspace("mine", settings=load_settings())
@@ -185,7 +185,7 @@ def test_sqlglot_warnings_do_not_reach_the_terminal(env: dict[str, str], tmp_pat
     load_files("mine", [tmp_path / "t.csv"], load_settings())
     result = subprocess.run(
         [str(SCRIPT), "sql", "-w", "mine", "VACUUM t"],
-        env={**os.environ, **env},
+        env={**os.environ, **private_dirs},
         capture_output=True,
         text=True,
         timeout=120,

@@ -25,7 +25,7 @@ BROKEN = {
 
 
 @pytest.fixture()
-def workspaces(env: dict[str, str]):
+def workspaces(private_dirs: dict[str, str]):
     settings = load_settings()
     for name in ("alpha", "omega"):
         create_workspace(name, settings=settings)

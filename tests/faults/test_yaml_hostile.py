@@ -62,14 +62,14 @@ def _run_cli(args: list[str], env: dict[str, str]) -> tuple[int, str, float, flo
 
 
 @pytest.fixture()
-def bomb_workspace(env: dict[str, str]) -> dict[str, str]:
-    folder = Path(env["DATATRUTH_WORKSPACES_DIR"]) / "bomb"
+def bomb_workspace(private_dirs: dict[str, str]) -> dict[str, str]:
+    folder = Path(private_dirs["DATATRUTH_WORKSPACES_DIR"]) / "bomb"
     folder.mkdir(parents=True)
     (folder / "workspace.yaml").write_text("title: Bomb\n" + alias_bomb(7, "sensitive_columns"))
-    good = Path(env["DATATRUTH_WORKSPACES_DIR"]) / "good"
+    good = Path(private_dirs["DATATRUTH_WORKSPACES_DIR"]) / "good"
     good.mkdir()
     (good / "workspace.yaml").write_text("title: Good\n")
-    return env
+    return private_dirs
 
 
 @pytest.mark.parametrize("command", [["workspace", "show", "bomb"], ["workspace", "list"]])
@@ -85,14 +85,14 @@ def test_a_7_level_alias_workspace_yaml_is_refused_by_show_and_list(
         assert code == 0  # list still lists; the bomb is one INVALID line
 
 
-def test_a_6_level_alias_model_file_is_refused(env: dict[str, str]) -> None:
-    folder = Path(env["DATATRUTH_WORKSPACES_DIR"]) / "shop"
+def test_a_6_level_alias_model_file_is_refused(private_dirs: dict[str, str]) -> None:
+    folder = Path(private_dirs["DATATRUTH_WORKSPACES_DIR"]) / "shop"
     folder.mkdir(parents=True)
     (folder / "model.yaml").write_text(
         "semantic_models:\n  - name: orders\n    model: orders\n" + alias_bomb(6, "metrics")
     )
     (folder / "workspace.yaml").write_text("title: Shop\nsemantic_models: [model.yaml]\n")
-    code, err, _seconds, rss_mb = _run_cli(["semantic", "validate", "-w", "shop"], env)
+    code, err, _seconds, rss_mb = _run_cli(["semantic", "validate", "-w", "shop"], private_dirs)
     assert "Traceback" not in err
     assert rss_mb < MAX_CLI_RSS_MB, f"peak RSS {rss_mb:.0f} MB"  # the unguarded loader: 2.4 GB
     assert code != 0 and "model.yaml:" in err and "alias bomb" in err

@@ -1,4 +1,4 @@
-"""Dialect-aware sqlglot expression builders shared by the profiler and the checks."""
+"""SQL for column statistics and checks: dialect-aware sqlglot builders shared by the profiler and the checks."""
 
 from __future__ import annotations
 
