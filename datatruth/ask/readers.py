@@ -1244,7 +1244,7 @@ _TOOK = frozenset({"took", "take", "takes", "taking", "lasted", "last", "lasts",
 _FROM_TO = {"from": ("to", "until", "till"), "between": ("and",)}
 
 
-def read_durations(d: Draft, ctx: PlanningContext) -> Draft:
+def read_durations(d: ReadingState, ctx: PlanningContext) -> ReadingState:
     """ "claims that took more than 20 days from opening to closing", "orders with over 3 days between order
     date and ship date": a length of time followed by the two dates of the row it runs between."""
     numbers = list(d.numbers)
@@ -1273,13 +1273,13 @@ def read_durations(d: Draft, ctx: PlanningContext) -> Draft:
     return replace(d, numbers=tuple(numbers))
 
 
-def _clause_break(d: Draft, i: int) -> bool:
+def _clause_break(d: ReadingState, i: int) -> bool:
     """True where a new part of the question starts: punctuation before word i, or a grouping word."""
     return any(c in d.gap(i) for c in ",;?") or d.lower(i) in ("by", "per", "for", "in", "during", "where")
 
 
 def _two_dates(
-    d: Draft, ctx: PlanningContext, first: tuple[int, int], second: tuple[int, int]
+    d: ReadingState, ctx: PlanningContext, first: tuple[int, int], second: tuple[int, int]
 ) -> tuple[str, str] | None:
     """The time dimensions of one table that two runs of words name, or None unless exactly one pair does."""
     starts, ends = _dates_named(d, ctx, *first), _dates_named(d, ctx, *second)
@@ -1290,7 +1290,7 @@ def _two_dates(
     return chosen[0] if len(chosen) == 1 else None
 
 
-def _dates_named(d: Draft, ctx: PlanningContext, start: int, stop: int) -> list[str]:
+def _dates_named(d: ReadingState, ctx: PlanningContext, start: int, stop: int) -> list[str]:
     """The time dimensions a run of words names: by name ("claim open date"), or a verb's -ing form that is a
     word of the date's name ("opening" → claim open date, "shipping" → ship date)."""
     if stop <= start or stop - start > 5:
