@@ -68,7 +68,7 @@ def shop(shop_ws, server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch):
     )
     server.reset()
     ws, store = shop_ws
-    planner = LLMQueryPlanner(ws, store=store, client=LLMClient(ws.config.llm, backoff_s=0.01))
+    planner = LLMQueryPlanner(ws, store=store, client=LLMClient(ws.config.llm))
     yield ws, store, planner, server
 
 
@@ -183,20 +183,30 @@ def test_bad_llm_answers_leave_the_rules_outcome_intact(shop, reply: Reply, outc
 
 def test_retries_with_backoff_after_500_and_429(shop) -> None:
     ws, store, _, fake = shop
-    planner = LLMQueryPlanner(ws, store=store, client=LLMClient(_config(ws, max_retries=2), backoff_s=0.01))
+    planner = LLMQueryPlanner(ws, store=store, client=LLMClient(_config(ws, max_retries=2)))
     fake.push(error_reply(500), error_reply(429), plan_reply(PLAN))
     answer = pipeline.ask(ws, UNPLANNABLE, user="local", store=store, llm_planner=planner)
     assert answer.plan_source == "llm" and len(fake.requests) == 3
     assert planner.last is not None and planner.last.attempts == 3
 
 
-def test_backoff_grows_exponentially_without_retry_after(shop) -> None:
+def test_the_library_retries_with_backoff_without_retry_after(shop) -> None:
     ws, _, _, fake = shop
-    waits: list[float] = []
-    client = LLMClient(_config(ws, max_retries=3), backoff_s=0.2, sleep=waits.append)
-    fake.push(*(error_reply(503, retry_after_ms=None) for _ in range(3)), plan_reply(PLAN))
+    client = LLMClient(_config(ws, max_retries=2))
+    fake.push(*(error_reply(503, retry_after_ms=None) for _ in range(2)), plan_reply(PLAN))
     reply = client.complete_json(ChatRequest("s", "u", {"type": "object"}))
-    assert waits == [0.2, 0.4, 0.8] and reply.attempts == 4
+    # the openai library numbers its retries in a request header; the reply counts every request
+    assert reply.attempts == 3
+    assert [r.headers.get("x-stainless-retry-count") for r in fake.requests] == ["0", "1", "2"]
+
+
+def test_retries_stop_at_max_retries_with_a_clear_message(shop) -> None:
+    ws, _, _, fake = shop
+    client = LLMClient(_config(ws, max_retries=1))
+    fake.push(*(error_reply(500) for _ in range(3)))
+    with pytest.raises(LLMUnavailable, match=r"InternalServerError\) after 2 attempt"):
+        client.complete_json(ChatRequest("s", "u", {"type": "object"}))
+    assert len(fake.requests) == 2
 
 
 def test_servers_without_json_schema_get_json_object(shop) -> None:

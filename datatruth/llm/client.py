@@ -1,8 +1,8 @@
 """A chat client for JSON answers: OpenAI, Azure OpenAI or any OpenAI-compatible server (Ollama, vLLM).
 
 It asks for structured output (`response_format` json_schema) and falls back to json_object for servers that
-lack json_schema. Timeouts, retries with exponential backoff (honouring Retry-After), and refusals are handled
-here; callers get a ChatReply or an LLMUnavailable / LLMRefused error, never a half answer. The API key is
+lack json_schema. Timeouts and refusals are handled here, retries with exponential backoff (honouring
+Retry-After) by the openai library (llm.max_retries); callers get a ChatReply or an LLMUnavailable / LLMRefused error, never a half answer. The API key is
 read from the environment variable NAMED in the workspace config and never logged or put in an error.
 """
 
@@ -12,17 +12,16 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from datatruth.errors import InternalError, UserError
+from datatruth.errors import UserError
 from datatruth.workspace.config import LLMConfig
 
 log = logging.getLogger(__name__)
 
 OLLAMA_URL = "http://localhost:11434/v1"
-MAX_BACKOFF_S = 8.0
 MAX_REPLY_DEPTH = 32  # a QueryPlan or SQL reply nests 4-5 levels; deeper is a broken or hostile reply
 _PLACEHOLDER_KEY = "not-needed"  # local OpenAI-compatible servers ignore the key, but the client wants one
 
@@ -69,7 +68,8 @@ def _api_key(config: LLMConfig, env: Mapping[str, str]) -> str:
 
 
 def build_openai_client(config: LLMConfig, env: Mapping[str, str] | None = None) -> Any:
-    """The `openai` client for a workspace's LLM settings (retries are done by LLMClient, not the library)."""
+    """The `openai` client for a workspace's LLM settings; the library retries timeouts, dropped connections,
+    429 and 5xx answers itself (llm.max_retries times, with exponential backoff that honours Retry-After)."""
     import openai
 
     env = os.environ if env is None else env
@@ -85,42 +85,24 @@ def build_openai_client(config: LLMConfig, env: Mapping[str, str] | None = None)
             api_version=config.api_version,
             api_key=key,
             timeout=config.timeout_s,
-            max_retries=0,
+            max_retries=config.max_retries,
         )
     base_url = config.base_url or (OLLAMA_URL if config.provider == "ollama" else None)
-    return openai.OpenAI(api_key=key, base_url=base_url, timeout=config.timeout_s, max_retries=0)
-
-
-def _retry_after(err: Exception) -> float | None:
-    response = getattr(err, "response", None)
-    headers = getattr(response, "headers", None) or {}
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        value = headers.get(name)
-        if value:
-            try:
-                return float(value) * scale
-            except ValueError:
-                return None
-    return None
+    return openai.OpenAI(
+        api_key=key, base_url=base_url, timeout=config.timeout_s, max_retries=config.max_retries
+    )
 
 
 class LLMClient:
-    """Sends ChatRequests to the configured model with timeout, retries and json_schema → json_object fallback."""
+    """Sends ChatRequests to the configured model with a timeout and the json_schema → json_object fallback;
+    retries are the openai library's own."""
 
     def __init__(
-        self,
-        config: LLMConfig,
-        *,
-        env: Mapping[str, str] | None = None,
-        backoff_s: float = 0.5,
-        sleep: Callable[[float], None] = time.sleep,
-        client: Any = None,
+        self, config: LLMConfig, *, env: Mapping[str, str] | None = None, client: Any = None
     ) -> None:
         if not config.enabled:
             raise LLMUnavailable("no LLM is configured for this workspace", "set llm.provider and llm.model")
         self.config = config
-        self.backoff_s = backoff_s
-        self._sleep = sleep
         self._client = client or build_openai_client(config, env)
         self._json_schema_ok = True
         self._lock = threading.Lock()
@@ -130,74 +112,32 @@ class LLMClient:
         import openai
 
         started = time.perf_counter()
-        attempts = 0
-        last: Exception | None = None
-        for attempt in range(self.config.max_retries + 1):
-            attempts += 1
-            mode = "json_schema" if self._json_schema_ok else "json_object"
-            try:
-                content = self._send(request, mode)
-                return ChatReply(
-                    content, self.config.model, mode, attempts, (time.perf_counter() - started) * 1000
-                )
-            except openai.BadRequestError as err:
-                if mode == "json_schema" and _mentions_response_format(err):
-                    # An OpenAI-compatible server without structured output: ask for plain JSON instead.
-                    log.info("LLM server rejected json_schema; falling back to json_object")
-                    with self._lock:
-                        self._json_schema_ok = False
-                    try:
-                        content = self._send(request, "json_object")
-                    except openai.APIError as second:
-                        raise LLMUnavailable(
-                            f"the LLM rejected the request: {_short(second)}",
-                            "check llm.model and that the server speaks the OpenAI API",
-                        ) from second
-                    return ChatReply(
-                        content,
-                        self.config.model,
-                        "json_object",
-                        attempts + 1,
-                        (time.perf_counter() - started) * 1000,
-                    )
+        mode = "json_schema" if self._json_schema_ok else "json_object"
+        try:
+            content, attempts = self._send(request, mode)
+        except openai.BadRequestError as err:
+            if mode != "json_schema" or not _mentions_response_format(err):
                 raise LLMUnavailable(
                     f"the LLM rejected the request: {_short(err)}",
                     "check llm.model and that the server speaks the OpenAI API",
                 ) from err
-            except (
-                openai.APITimeoutError,
-                openai.APIConnectionError,
-                openai.RateLimitError,
-                openai.InternalServerError,
-            ) as err:
-                last = err
-                if attempt < self.config.max_retries:
-                    wait = _retry_after(err)
-                    if wait is None:
-                        wait = self.backoff_s * (2**attempt)
-                    log.info(
-                        "LLM attempt %d failed (%s); retrying in %.2f s", attempts, type(err).__name__, wait
-                    )
-                    self._sleep(min(wait, MAX_BACKOFF_S))
-            except openai.APIStatusError as err:  # 401/403/404 and friends: retrying will not help
-                raise LLMUnavailable(
-                    f"the LLM answered HTTP {err.status_code}: {_short(err)}",
-                    "check llm.base_url, llm.model and the API key variable",
-                ) from err
-            except openai.APIError as err:  # e.g. a reply body that is not an OpenAI response at all
-                raise LLMUnavailable(
-                    f"the LLM server's reply was not understood: {_short(err)}",
-                    "check that llm.base_url points at an OpenAI-compatible API",
-                ) from err
-        if last is None:
-            raise InternalError(f"the LLM client made no attempt (max_retries={self.config.max_retries})")
-        kind = "timed out" if isinstance(last, openai.APITimeoutError) else f"failed ({type(last).__name__})"
-        raise LLMUnavailable(
-            f"the LLM {kind} after {attempts} attempt(s)",
-            f"the timeout is {self.config.timeout_s:g} s (llm.timeout_s); try again later",
-        ) from last
+            # An OpenAI-compatible server without structured output: ask for plain JSON instead.
+            log.info("LLM server rejected json_schema; falling back to json_object")
+            with self._lock:
+                self._json_schema_ok = False
+            try:
+                content, more = self._send(request, "json_object")
+            except openai.APIError as second:
+                raise _unavailable(second, self.config) from second
+            return ChatReply(
+                content, self.config.model, "json_object", 1 + more, (time.perf_counter() - started) * 1000
+            )
+        except openai.APIError as err:
+            raise _unavailable(err, self.config) from err
+        return ChatReply(content, self.config.model, mode, attempts, (time.perf_counter() - started) * 1000)
 
-    def _send(self, request: ChatRequest, mode: str) -> str:
+    def _send(self, request: ChatRequest, mode: str) -> tuple[str, int]:
+        """The reply's text and how many requests the library made for it (1 + its retries)."""
         from openai.types.chat import ChatCompletion
 
         if mode == "json_schema":
@@ -207,7 +147,7 @@ class LLMClient:
             }
         else:
             response_format = {"type": "json_object"}
-        completion = self._client.chat.completions.create(
+        raw = self._client.chat.completions.with_raw_response.create(
             model=self.config.model,
             temperature=0,
             messages=[
@@ -216,6 +156,10 @@ class LLMClient:
             ],
             response_format=response_format,
         )
+        # the library numbers its retries in a header of the request it finally sent
+        retries = raw.http_request.headers.get("x-stainless-retry-count", "0")
+        attempts = 1 + (int(retries) if retries.isdigit() else 0)
+        completion = raw.parse()
         if not isinstance(completion, ChatCompletion):
             # A non-JSON body (a proxy's HTML error page) comes back from the library as plain text.
             raise LLMUnavailable(
@@ -242,7 +186,33 @@ class LLMClient:
                 "read); it was treated as a bad reply",
                 "ask again; rephrasing usually helps",
             )
-        return content
+        return content, attempts
+
+
+def _unavailable(err: Exception, config: LLMConfig) -> LLMUnavailable:
+    """The user's error for a request the library gave up on (after its retries) or could not read."""
+    import openai
+
+    tries = f"after {config.max_retries + 1} attempt(s)"
+    if isinstance(err, openai.APITimeoutError):
+        return LLMUnavailable(
+            f"the LLM timed out {tries}",
+            f"the timeout is {config.timeout_s:g} s (llm.timeout_s); try again later",
+        )
+    if isinstance(err, openai.APIConnectionError | openai.RateLimitError | openai.InternalServerError):
+        return LLMUnavailable(
+            f"the LLM failed ({type(err).__name__}) {tries}",
+            f"the timeout is {config.timeout_s:g} s (llm.timeout_s); try again later",
+        )
+    if isinstance(err, openai.APIStatusError):  # 401/403/404 and friends: retrying would not help
+        return LLMUnavailable(
+            f"the LLM answered HTTP {err.status_code}: {_short(err)}",
+            "check llm.base_url, llm.model and the API key variable",
+        )
+    return LLMUnavailable(  # e.g. a reply body that is not an OpenAI response at all
+        f"the LLM server's reply was not understood: {_short(err)}",
+        "check that llm.base_url points at an OpenAI-compatible API",
+    )
 
 
 def json_depth(text: str) -> int:
