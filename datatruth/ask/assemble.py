@@ -1437,7 +1437,14 @@ class _Builder:
         ]
         # else the table's own column of that name (columns of a model's table can be filtered on)
         column = f"{owner.prefix}__{measure.expr}" if re.fullmatch(r"\w+", measure.expr or "") else None
-        return next((c for c in [*declared, column] if c is not None and is_numeric(self.ctx, c)), None)
+        return next(
+            (
+                c
+                for c in [*declared, column]
+                if c is not None and self.layer.has_dimension(c) and is_numeric(self.ctx, c)
+            ),
+            None,
+        )
 
     def _own_number_column(self, p: Pick) -> list[str]:
         """ "claim amount entries of 2,000 or more": the entity's words also name a number column of its own."""

@@ -219,7 +219,13 @@ def _column_named(ctx: PlanningContext, lowers: list[str], norms: list[str]) -> 
     """The numeric column the words name to their end, after articles and words of its quantity ("miles to
     the nearest fire station" is the column nearest firestation miles, held in miles)."""
     for m in ctx.vocabulary.matches(norms, [True] * len(norms), ("dimension",)):
-        if m.end != len(norms) or m.score < 0.85 or not is_numeric(ctx, m.term.target):
+        if (
+            m.end != len(norms)
+            or m.score < 0.85
+            or m.term.kind != "dimension"
+            or not ctx.layer.has_dimension(m.term.target)
+            or not is_numeric(ctx, m.term.target)
+        ):
             continue
         held = unit(ctx.layer.dimension(m.term.target).dimension.unit or "")
         nouns = QUANTITY_NOUNS.get(held.kind, frozenset()) if held else frozenset()
