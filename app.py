@@ -9,7 +9,7 @@ from datatruth.errors import UserError
 from datatruth.settings import load_settings
 from datatruth.ui.context import WORKSPACE_KEY, chosen_workspace
 from datatruth.ui.render import show_error
-from datatruth.ui.shell import sign_in, visible_pages, warm_workspace, warmup_progress
+from datatruth.ui.shell import preload_browser_code, sign_in, visible_pages, warm_workspace, warmup_progress
 from datatruth.workspace.registry import list_workspaces
 
 st.set_page_config(page_title="DataTruth", page_icon=":material/fact_check:", layout="wide")
@@ -56,6 +56,7 @@ with st.sidebar:
     else:
         st.caption(f"Signed in as **{user}**")
     progress_slot = st.empty()
+    preload_browser_code()
 
 try:
     pages = visible_pages(settings, chosen, user)
