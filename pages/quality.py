@@ -15,7 +15,7 @@ from datatruth.quality.report import DEFAULT_SAMPLE_ROWS, report_job, report_pat
 from datatruth.quality.runner import run_checks
 from datatruth.quality.spec import DIMENSIONS
 from datatruth.ui.context import page_context
-from datatruth.ui.render import download_buttons, empty_state, show_error
+from datatruth.ui.render import download_buttons, empty_state, lazy_expander, show_error
 from datatruth.ui.trend import gauges_figure, trend_figure
 
 st.title("Data quality")
@@ -165,7 +165,12 @@ def drill_down(ctx, ov: qo.QualityOverview) -> None:
     if detail.failed:
         st.markdown("**Failed checks**")
         for o in detail.failed:
-            with st.expander(f"{o.severity} · {o.check_name}: {o.message}"):
+            box = lazy_expander(
+                f"{o.severity} · {o.check_name}: {o.message}", key=f"dd-failed-{o.check_name}"
+            )
+            if box is None:
+                continue
+            with box:
                 if o.example_rows:
                     st.dataframe(pd.DataFrame(list(o.example_rows)), width="stretch", hide_index=True)
                 st.json(o.detail, expanded=False)
@@ -177,7 +182,10 @@ def drill_down(ctx, ov: qo.QualityOverview) -> None:
         label = (
             f"v{v.version} · {v.created_at:%Y-%m-%d %H:%M} · {verdict}{' · BREAKING' if v.breaking else ''}"
         )
-        with st.expander(label):
+        box = lazy_expander(label, key=f"dd-schema-{table}-{v.version}")
+        if box is None:
+            continue
+        with box:
             if v.changes:
                 st.dataframe(pd.DataFrame([c.__dict__ for c in v.changes]), width="stretch", hide_index=True)
             st.dataframe(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -25,6 +26,16 @@ def show_error(err: UserError) -> None:
 def empty_state(title: str, next_step: str) -> None:
     """Say what this area will show and what to do next."""
     st.info(f"**{title}**\n\n{next_step}", icon=":material/info:")
+
+
+def lazy_expander(label: str, key: str, expanded: bool = False) -> Any | None:
+    """An expander whose content is drawn only while it is open: the container to draw in, or None when closed.
+
+    Streamlit sends and the browser lays out a closed expander's content on every run; a page with a table or
+    a form in each of several closed expanders paid for all of them on every visit. Opening one reruns the page.
+    """
+    box = st.expander(label, expanded=expanded, key=key, on_change="rerun")
+    return box if box.open else None
 
 
 def excel_bytes(frame: pd.DataFrame, sheet: str = "data", columns: tuple[ColumnInfo, ...] = ()) -> bytes:
