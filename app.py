@@ -20,8 +20,10 @@ except UserError as err:
     show_error(err)
     st.stop()
 
-# The default workspace warms up in the background (once per process) while the person signs in.
+# The default workspace warms up in the background (once per process) while the person signs in, and the
+# browser loads the code of the charts and tables the first answer shows.
 warm_workspace(settings, settings.default_workspace)
+preload_browser_code()
 
 try:
     user, local_mode = sign_in(settings)
@@ -56,7 +58,6 @@ with st.sidebar:
     else:
         st.caption(f"Signed in as **{user}**")
     progress_slot = st.empty()
-    preload_browser_code()
 
 try:
     pages = visible_pages(settings, chosen, user)

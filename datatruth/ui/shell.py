@@ -89,8 +89,9 @@ def preload_browser_code() -> None:
 
     Streamlit's browser code for each kind of element is fetched and compiled on its first use; a plotly chart
     alone is ~4.7 MB of JavaScript. The first answer shows all three, and paid ~2 s for that code on a 2-core
-    machine; drawn here, right after signing in, the code loads while the person reads and types. The hidden
-    elements leave the page on the next run (only the rule that hides them stays, so they never flash).
+    machine; drawn on the session's first run (the sign-in form), the code loads while the person signs in and
+    types. The hidden elements leave the page on the next run (only the rule that hides them stays, so they
+    never flash).
     """
     st.html(f"<style>.st-key-{PRELOAD_KEY} {{display: none;}}</style>")
     if st.session_state.get(PRELOAD_KEY):
