@@ -28,16 +28,6 @@ def empty_state(title: str, next_step: str) -> None:
     st.info(f"**{title}**\n\n{next_step}", icon=":material/info:")
 
 
-def lazy_expander(label: str, key: str, expanded: bool = False) -> Any | None:
-    """An expander whose content is drawn only while it is open: the container to draw in, or None when closed.
-
-    Streamlit sends and the browser lays out a closed expander's content on every run; a page with a table or
-    a form in each of several closed expanders paid for all of them on every visit. Opening one reruns the page.
-    """
-    box = st.expander(label, expanded=expanded, key=key, on_change="rerun")
-    return box if box.open else None
-
-
 def excel_bytes(frame: pd.DataFrame, sheet: str = "data", columns: tuple[ColumnInfo, ...] = ()) -> bytes:
     """The frame as an .xlsx file in memory (numbers as numeric cells, in their metric's format when known)."""
     return answer_excel_bytes(frame, columns, sheet)
@@ -82,3 +72,13 @@ def table(
     if len(frame) > max_rows:
         st.caption(f"Showing the first {max_rows:,} of {len(frame):,} rows; the downloads hold all of them.")
     download_buttons(frame, name, key, columns)
+
+
+def lazy_expander(label: str, key: str, expanded: bool = False) -> Any | None:
+    """An expander whose content is drawn only while it is open: the container to draw in, or None when closed.
+
+    Streamlit sends and the browser lays out a closed expander's content on every run; a page with a table or
+    a form in each of several closed expanders paid for all of them on every visit. Opening one reruns the page.
+    """
+    box = st.expander(label, expanded=expanded, key=key, on_change="rerun")
+    return box if box.open else None
