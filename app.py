@@ -9,7 +9,7 @@ from datatruth.errors import UserError
 from datatruth.settings import load_settings
 from datatruth.ui.context import WORKSPACE_KEY, chosen_workspace
 from datatruth.ui.render import show_error
-from datatruth.ui.shell import sign_in, visible_pages, warm_workspace, warmup_progress
+from datatruth.ui.shell import preload_browser_code, sign_in, visible_pages, warm_workspace, warmup_progress
 from datatruth.workspace.registry import list_workspaces
 
 st.set_page_config(page_title="DataTruth", page_icon=":material/fact_check:", layout="wide")
@@ -20,8 +20,10 @@ except UserError as err:
     show_error(err)
     st.stop()
 
-# The default workspace warms up in the background (once per process) while the person signs in.
+# The default workspace warms up in the background (once per process) while the person signs in, and the
+# browser loads the code of the charts and tables the first answer shows.
 warm_workspace(settings, settings.default_workspace)
+preload_browser_code()
 
 try:
     user, local_mode = sign_in(settings)

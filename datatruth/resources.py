@@ -59,6 +59,7 @@ KINDS: dict[str, Kind] = {
         Kind("vocabulary", 32, help="vocabulary of a model content hash and learned synonyms (ask.planner)"),
         Kind("table-columns", 512, help="column types of a warehouse table, for masking (ask.masking)"),
         Kind("tile", 512, help="rendered dashboard tiles (dashboards.tiles)"),
+        Kind("table-detail", 64, help="drill-down profiles of the quality page (quality.overview)"),
         # One handle per chroma collection: its lock serialises rebuilds, and it re-syncs with the model on every
         # open, so it is never stale and a second handle next to it could rebuild the collection under a reader.
         Kind("vector-index", 16, invalidated=False, help="vector index handle (vector.index)"),

@@ -16,7 +16,7 @@ from datatruth.errors import UserError
 from datatruth.insights.forecast import add_forecast
 from datatruth.semantic.labels import column_label, label_words
 from datatruth.ui.context import page_context
-from datatruth.ui.render import column_config, empty_state, show_error
+from datatruth.ui.render import column_config, empty_state, lazy_expander, show_error
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -30,7 +30,10 @@ def _filters_panel(ctx, board, saved: Filters) -> Filters:
     """Date range and categorical filters; 'Apply' is for this session, 'Save' for everyone (editors)."""
     key = f"dash-filters-{board.id}"
     current = Filters.from_dict(st.session_state.get(key)) if key in st.session_state else saved
-    with st.expander("Filters" + ("" if current.empty else " (active)"), expanded=not current.empty):
+    box = lazy_expander("Filters" + ("" if current.empty else " (active)"), f"{key}-panel", not current.empty)
+    if box is None:
+        return current
+    with box:
         from datatruth.ask.pipeline import workspace_resources
 
         layer = workspace_resources(ctx.workspace, ctx.store).layer
@@ -163,7 +166,10 @@ def _tile(ctx, run: TileRun, index: int, count: int, can_edit: bool, rendered_at
             if remove.button("Remove", icon=":material/delete:", key=f"rm-{tile.id}", help="remove the tile"):
                 service.remove_tile(ctx.store, ctx.workspace.name, ctx.user, tile.id)
                 st.rerun()
-            with st.expander("Alert"):
+            box = lazy_expander("Alert", f"alert-box-{tile.id}")
+            if box is None:
+                return
+            with box:
                 rule_text = st.text_input(
                     "Alert when", key=f"alert-{tile.id}", placeholder="on_time_rate < 75%"
                 )

@@ -15,8 +15,8 @@ from datatruth.quality.report import DEFAULT_SAMPLE_ROWS, report_job, report_pat
 from datatruth.quality.runner import run_checks
 from datatruth.quality.spec import DIMENSIONS
 from datatruth.ui.context import page_context
-from datatruth.ui.render import download_buttons, empty_state, show_error
-from datatruth.ui.trend import gauge_figure, trend_figure
+from datatruth.ui.render import download_buttons, empty_state, lazy_expander, show_error
+from datatruth.ui.trend import gauges_figure, trend_figure
 
 st.title("Data quality")
 
@@ -31,9 +31,9 @@ def run_now(ctx) -> None:
 
 
 def header(ctx, ov: qo.QualityOverview) -> None:
-    cols = st.columns(7)
-    for col, gauge in zip(cols, ov.gauges(DIMENSIONS), strict=True):
-        # The title is text above the chart: inside a narrow plotly figure it was cut ("Completenes").
+    gauges = ov.gauges(DIMENSIONS)
+    # The titles are text above the gauges: inside a narrow plotly figure they were cut ("Completenes").
+    for col, gauge in zip(st.columns(len(gauges)), gauges, strict=True):
         col.markdown(
             f"**{gauge.title}**"
             + (
@@ -42,9 +42,11 @@ def header(ctx, ov: qo.QualityOverview) -> None:
                 else "  \n&nbsp;"
             )
         )
-        col.plotly_chart(gauge_figure(gauge), width="stretch", key=f"g-{gauge.title.lower()}")
-        if gauge.capped:
-            col.caption(f"measured {gauge.measured:.1f}, capped at {qo.CRITICAL_CAP:.0f}")
+    st.plotly_chart(gauges_figure(gauges), width="stretch", key="gauges")
+    if any(g.capped for g in gauges):
+        for col, gauge in zip(st.columns(len(gauges)), gauges, strict=True):
+            if gauge.capped:
+                col.caption(f"measured {gauge.measured:.1f}, capped at {qo.CRITICAL_CAP:.0f}")
     critical = ov.critical_failures
     if critical:
         names = ", ".join(f"**{o.check_name}**" for o in critical[:6]) + (" …" if len(critical) > 6 else "")
@@ -107,19 +109,14 @@ def trends_section(ctx, ov: qo.QualityOverview) -> None:
             )
 
 
-@st.cache_data(ttl=600, show_spinner="Profiling in the warehouse…")
-def _detail(_ctx, workspace: str, table: str, run_id: str | None) -> qo.TableDetail:
-    # Keyed by workspace, table and run so a new run (or another workspace) profiles again.
-    return qo.table_detail(_ctx.workspace, _ctx.store, table)
-
-
 def drill_down(ctx, ov: qo.QualityOverview) -> None:
     st.subheader("Drill down")
     tables = [t for t, _, _ in ov.tables]
     if not tables:
         return
     table = st.selectbox("Table", tables, key="dd-table")
-    detail = _detail(ctx, ctx.workspace.name, table, ov.run_id)
+    with st.spinner("Profiling in the warehouse…"):
+        detail = qo.table_detail_soon(ctx.workspace, ctx.store, table, ov.run_id).result()
     prof = detail.profile
     st.caption(
         f"{prof.row_count:,} rows · time column {prof.time_column or '—'} · newest {prof.newest or '—'} · "
@@ -168,7 +165,12 @@ def drill_down(ctx, ov: qo.QualityOverview) -> None:
     if detail.failed:
         st.markdown("**Failed checks**")
         for o in detail.failed:
-            with st.expander(f"{o.severity} · {o.check_name}: {o.message}"):
+            box = lazy_expander(
+                f"{o.severity} · {o.check_name}: {o.message}", key=f"dd-failed-{o.check_name}"
+            )
+            if box is None:
+                continue
+            with box:
                 if o.example_rows:
                     st.dataframe(pd.DataFrame(list(o.example_rows)), width="stretch", hide_index=True)
                 st.json(o.detail, expanded=False)
@@ -180,7 +182,10 @@ def drill_down(ctx, ov: qo.QualityOverview) -> None:
         label = (
             f"v{v.version} · {v.created_at:%Y-%m-%d %H:%M} · {verdict}{' · BREAKING' if v.breaking else ''}"
         )
-        with st.expander(label):
+        box = lazy_expander(label, key=f"dd-schema-{table}-{v.version}")
+        if box is None:
+            continue
+        with box:
             if v.changes:
                 st.dataframe(pd.DataFrame([c.__dict__ for c in v.changes]), width="stretch", hide_index=True)
             st.dataframe(
@@ -236,6 +241,13 @@ try:
             f"`workspaces/{ctx.workspace.name}/checks.yaml`.",
         )
     else:
+        tables = [t for t, _, _ in ov.tables]
+        if tables:
+            # The drill-down's profile starts now, in the warehouse, while the sections above it are drawn.
+            picked = st.session_state.get("dd-table")
+            qo.table_detail_soon(
+                ctx.workspace, ctx.store, picked if picked in tables else tables[0], ov.run_id
+            )
         header(ctx, ov)
         checks_section(ov)
         tables_section(ov)

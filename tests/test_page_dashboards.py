@@ -120,6 +120,9 @@ def test_filters_from_the_page_apply_to_tiles_with_the_dimension(page_retail) ->
     spend = pin(ws, store, "Filters", "marketing spend by month")
     at = page(dashboard=str(region.dashboard_id), ws="retail")
     key = f"dash-filters-{region.dashboard_id}"
+    assert not at.multiselect, "a closed panel draws no widgets"
+    at.session_state[f"{key}-panel"] = True  # opening the panel reruns the page
+    at.run()
     at.multiselect(key=f"{key}-dims").set_value(["customer__region"]).run()
     at.text_input(key=f"{key}-customer__region").input("West, South").run()
     at.button(key=f"{key}-apply").click().run()

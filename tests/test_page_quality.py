@@ -105,3 +105,43 @@ def test_one_run_trend_has_readable_ticks() -> None:
         "score",
     )
     assert len(set(two.data[0].x)) == 2  # two runs in one minute stay two points
+
+
+def test_the_gauges_are_one_figure_in_page_order(store) -> None:
+    from datatruth.ui.trend import GAUGE_COLOURS, gauges_figure
+
+    gauges = qo.overview(store, "retail").gauges(DIMENSIONS)
+    fig = gauges_figure(gauges)
+    assert [t.value for t in fig.data] == [g.shown for g in gauges]
+    assert [t.gauge.bar.color for t in fig.data] == [GAUGE_COLOURS[g.colour] for g in gauges]
+    assert fig.data[0].number.font.color == GAUGE_COLOURS["red"]  # the workspace: a critical check fails
+    domains = [tuple(t.domain.x) for t in fig.data]
+    assert all(a[1] < b[0] for a, b in zip(domains, domains[1:], strict=False)), domains
+
+
+def test_a_drill_down_is_profiled_once_and_a_failure_is_tried_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from datatruth import resources
+    from datatruth.errors import UserError
+
+    calls: list[str] = []
+
+    def detail(_ws: object, _store: object, table: str) -> str:
+        calls.append(table)
+        if len(calls) == 2:
+            raise UserError("the warehouse is not reachable")
+        return f"detail of {table}"
+
+    monkeypatch.setattr(qo, "table_detail", detail)
+    resources.clear()
+    ws = SimpleNamespace(name="retail", config="c", settings="s")
+    first = qo.table_detail_soon(ws, None, "stores", "run-1")  # type: ignore[arg-type]
+    assert first.result() == "detail of stores"
+    assert qo.table_detail_soon(ws, None, "stores", "run-1") is first  # type: ignore[arg-type]
+    failing = qo.table_detail_soon(ws, None, "stores", "run-2")  # type: ignore[arg-type]
+    with pytest.raises(UserError):
+        failing.result()
+    assert qo.table_detail_soon(ws, None, "stores", "run-2").result() == "detail of stores"  # type: ignore[arg-type]
+    assert calls == ["stores", "stores", "stores"]
+    resources.clear()

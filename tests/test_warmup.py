@@ -167,3 +167,21 @@ def _app_with_progress() -> None:
 def test_the_app_script_ends_once_the_warm_up_is_done() -> None:
     at = AppTest.from_function(_app_with_progress, default_timeout=60).run()
     assert not at.exception and at.markdown[0].value == "page done"
+
+
+def _app_with_preload() -> None:
+    import streamlit as st
+
+    from datatruth.ui.shell import preload_browser_code
+
+    preload_browser_code()
+    st.write("page done")
+
+
+def test_the_browser_code_is_preloaded_once_per_session() -> None:
+    at = AppTest.from_function(_app_with_preload, default_timeout=60).run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 1 and len(at.dataframe) == 1 and len(at.code) == 1
+    at.run()
+    assert not at.exception and at.markdown[-1].value == "page done"
+    assert not at.get("plotly_chart") and not at.dataframe and not at.code

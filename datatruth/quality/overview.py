@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from datatruth import resources
 from datatruth.quality import schema_registry
 from datatruth.quality.outcome import CheckOutcome
 from datatruth.quality.profile import TableProfile, histogram, profile_table
@@ -22,6 +25,8 @@ if TYPE_CHECKING:
 # A failing critical check caps what the score can read: below the amber band, so it never looks healthy.
 CRITICAL_CAP = 79.0
 GREEN_FROM, AMBER_FROM = 95.0, 80.0
+# A drill-down profile is live data: kept this long for its table and run, then profiled again.
+DETAIL_TTL_S = 600.0
 _STATUS_ORDER = {"error": 0, "fail": 1, "pass": 2}
 _SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
@@ -167,6 +172,39 @@ def table_detail(ws: Workspace, store: Store, table: str) -> TableDetail:
         outcomes,
         tuple(schema_registry.history(store, ws.name, table)),
     )
+
+
+@dataclass(frozen=True)
+class PendingDetail:
+    """A drill-down being computed on a worker thread, and when it was started."""
+
+    future: Future[TableDetail]
+    started: float
+
+    def fresh(self) -> bool:
+        """Younger than DETAIL_TTL_S and not failed (a failure is tried again on the next visit)."""
+        failed = self.future.done() and self.future.exception() is not None
+        return not failed and time.monotonic() - self.started < DETAIL_TTL_S
+
+
+_DETAIL_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="quality-detail")
+
+
+def table_detail_soon(ws: Workspace, store: Store, table: str, run_id: str | None) -> Future[TableDetail]:
+    """The drill-down of `table` for the run `run_id`, started on a worker thread (once per table, run and
+    DETAIL_TTL_S in this process); `.result()` waits for it and raises what `table_detail` raised.
+
+    The page starts it before drawing the sections above the drill-down: the profile's queries then run in
+    the warehouse while those sections are sent and drawn, instead of after them.
+    """
+    pending = resources.get(
+        "table-detail",
+        ws.name,
+        lambda: PendingDetail(_DETAIL_POOL.submit(table_detail, ws, store, table), time.monotonic()),
+        slot=(resources.workspace_stamp(ws), table, run_id),
+        fresh=PendingDetail.fresh,
+    )
+    return pending.future
 
 
 def column_distribution(ws: Workspace, table: str, column: str, bins: int = 30) -> list[tuple[Any, Any, int]]:

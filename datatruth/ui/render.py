@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -73,3 +74,13 @@ def table(
     if len(frame) > max_rows:
         st.caption(f"Showing the first {max_rows:,} of {len(frame):,} rows; the downloads hold all of them.")
     download_buttons(frame, name, key, columns)
+
+
+def lazy_expander(label: str, key: str, expanded: bool = False) -> Any | None:
+    """An expander whose content is drawn only while it is open: the container to draw in, or None when closed.
+
+    Streamlit sends and the browser lays out a closed expander's content on every run; a page with a table or
+    a form in each of several closed expanders paid for all of them on every visit. Opening one reruns the page.
+    """
+    box = st.expander(label, expanded=expanded, key=key, on_change="rerun")
+    return box if box.open else None

@@ -81,6 +81,28 @@ def sign_in(settings: Settings) -> tuple[str, bool]:
     return user, False
 
 
+PRELOAD_KEY = "dt-preload"
+
+
+def preload_browser_code() -> None:
+    """Once per session, draw a chart, a table and a code block out of sight, so the browser loads their code.
+
+    Streamlit's browser code for each kind of element is fetched and compiled on its first use; a plotly chart
+    alone is ~4.7 MB of JavaScript. The first answer shows all three, and paid ~2 s for that code on a 2-core
+    machine; drawn on the session's first run (the sign-in form), the code loads while the person signs in and
+    types. The hidden elements leave the page on the next run (only the rule that hides them stays, so they
+    never flash).
+    """
+    st.html(f"<style>.st-key-{PRELOAD_KEY} {{display: none;}}</style>")
+    if st.session_state.get(PRELOAD_KEY):
+        return
+    st.session_state[PRELOAD_KEY] = True
+    with st.container(key=PRELOAD_KEY):
+        st.plotly_chart({"data": [{"type": "scatter", "x": [0], "y": [0]}]}, key=f"{PRELOAD_KEY}-chart")
+        st.dataframe({"-": [0]}, key=f"{PRELOAD_KEY}-table")
+        st.code("SELECT 1", language="sql")
+
+
 def warm_workspace(settings: Settings, name: str) -> warmup.Warmup | None:
     """Start warming a workspace in the background (once per process); None when it cannot be opened.
 

@@ -1,4 +1,4 @@
-"""Small charts the pages share: a 0-100 gauge and a value-over-runs trend with readable ticks."""
+"""Small charts the pages share: a row of 0-100 gauges and a value-over-runs trend with readable ticks."""
 
 from __future__ import annotations
 
@@ -12,25 +12,34 @@ from datatruth.quality.overview import Gauge
 GAUGE_COLOURS = {"green": "#2e7d32", "amber": "#f9a825", "red": "#c62828", "grey": "#9e9e9e"}
 
 
-def gauge_figure(gauge: Gauge) -> go.Figure:
-    """A 0-100 gauge without a title (the page writes the title above it, where it is never cut)."""
-    value = gauge.shown
-    fig = go.Figure(
-        go.Indicator(
-            mode="gauge+number",
-            value=value if value is not None else 0,
-            number={
-                "suffix": "" if value is not None else " n/a",
-                "valueformat": ".1f",
-                "font": {"color": GAUGE_COLOURS["red"] if gauge.critical_failed else "#1f2933"},
-            },
-            gauge={
-                "axis": {"range": [0, 100], "tickvals": [0, 50, 100]},
-                "bar": {"color": GAUGE_COLOURS[gauge.colour]},
-            },
+def gauges_figure(gauges: Sequence[Gauge]) -> go.Figure:
+    """0-100 gauges side by side in one figure, without titles (the page writes each title above its gauge).
+
+    One figure rather than one per gauge: each plotly chart is serialised by the server and mounted and laid out
+    by the browser on its own, and seven of them cost the page more than the drawing itself.
+    """
+    count = max(len(gauges), 1)
+    pad = 0.025  # room for the tick labels between gauges; each gauge stays under its title
+    fig = go.Figure()
+    for i, gauge in enumerate(gauges):
+        value = gauge.shown
+        fig.add_trace(
+            go.Indicator(
+                mode="gauge+number",
+                value=value if value is not None else 0,
+                domain={"x": [i / count + pad, (i + 1) / count - pad], "y": [0, 1]},
+                number={
+                    "suffix": "" if value is not None else " n/a",
+                    "valueformat": ".1f",
+                    "font": {"color": GAUGE_COLOURS["red"] if gauge.critical_failed else "#1f2933"},
+                },
+                gauge={
+                    "axis": {"range": [0, 100], "tickvals": [0, 50, 100]},
+                    "bar": {"color": GAUGE_COLOURS[gauge.colour]},
+                },
+            )
         )
-    )
-    fig.update_layout(height=150, margin={"l": 18, "r": 18, "t": 10, "b": 0})
+    fig.update_layout(height=150, margin={"l": 0, "r": 0, "t": 10, "b": 0})
     return fig
 
 
