@@ -166,6 +166,9 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         "separate periods of a named date are those periods, never the span between them": [
             "revenue from customers who signed up in January or March 2025",
         ],
+        "members counted by a threshold on another count whose name contains theirs ('orders with > 5 lines')": [
+            "how many orders had more than 5 lines",
+        ],
         "one figure as a share of another ('refunds as a percentage of revenue'), never a share of the total": [
             "refunds as a percentage of revenue by category",
             "marketing spend as a share of revenue by month in 2025",

@@ -3763,8 +3763,8 @@ def _subject_nouns(d: ReadingState, picks: list[Pick]) -> set[int]:
             continue
         own = set(tokens(p.targets[0]))
         for q in picks:
-            if q is p or id(q) in subjects:
-                continue
+            if q is p or id(q) in subjects or any(n.end == q.start for n in d.numbers):
+                continue  # "orders with more than 5 order lines": a counted threshold is not what p describes
             between = {d.lower(i) for i in range(min(p.end, q.end), max(p.start, q.start))}
             if own < set(tokens(q.targets[0])) and not between & list_words:
                 subjects.add(id(p))
