@@ -294,6 +294,9 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             "average of miles per minute by origin, where miles per minute is distance divided by air time",
             "median minutes per mile for JetBlue, where minutes per mile = air time divided by distance",
         ],
+        "a threshold written as an amount 'of' a column ('more than 2 hours of air time')": [
+            "average departure delay of flights with more than 2 hours of air time",
+        ],
         "the quantity and unit of a column restated before it": [
             "median distance in miles of the flight by carrier",
             "the average temperature in degrees of the weather at JFK",

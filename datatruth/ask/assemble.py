@@ -3739,6 +3739,8 @@ def _subject_nouns(d: ReadingState, picks: list[Pick]) -> set[int]:
     for p in picks:
         if p.kind != "metric" or len(picks) - len(subjects) < 2:
             continue
+        if any(n.end == p.start or (n.end == p.start - 1 and d.lower(n.end) == "of") for n in d.numbers):
+            continue  # "more than 2 hours of air time": a number is about it, it describes nothing
         earlier = [q for q in picks if q.end <= p.start and id(q) not in subjects] or [
             q for q in d.picks if q.end <= p.start and q.kind == "entity"
         ]
