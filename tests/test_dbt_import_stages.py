@@ -194,6 +194,7 @@ def test_each_stage_takes_and_returns_frozen_state() -> None:
         assert isinstance(state, ImportState)
         names.append(stage.__name__)
     assert names == [
+        "parse_items",
         "convert_models",
         "convert_metrics",
         "add_implied_metrics",
@@ -202,3 +203,43 @@ def test_each_stage_takes_and_returns_frozen_state() -> None:
     ]
     with pytest.raises(dataclasses.FrozenInstanceError):
         state.notes = ()  # type: ignore[misc]
+
+
+# -- the first stage: dbt-semantic-interfaces objects -------------------------------------------------------
+
+
+def test_first_stage_gives_dsi_objects_with_the_resolved_ref_and_their_lines() -> None:
+    from dbt_semantic_interfaces.implementations.metric import PydanticMetric
+    from dbt_semantic_interfaces.implementations.semantic_model import PydanticSemanticModel
+
+    state = STAGES[0](
+        ImportState(read_project(SHOP / "models"), load_ref_map(SHOP / "ref_map.yaml"), Catalog())
+    )
+    models = {m.model.name: m for m in state.dbt_models if m.model is not None}
+    assert all(isinstance(m.model, PydanticSemanticModel) for m in models.values())
+    assert all(isinstance(m.metric, PydanticMetric) for m in state.dbt_metrics if m.metric is not None)
+    orders = models["orders"]
+    assert orders.model is not None
+    relation = orders.model.node_relation
+    assert (relation.alias, relation.schema_name, relation.relation_name) == ("orders", "main", "orders")
+    assert Path(orders.source.path).name == "orders.yml" and orders.source.line() is not None
+    # a measure whose aggregation DSI does not know is kept beside the model, to be noted by the conversion
+    assert [(m.name, m.measure is None) for m in orders.measures if m.agg == "mystery"] == [
+        ("unique_amounts", True)
+    ]
+
+
+def test_an_item_dsi_cannot_read_is_noted_with_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "orders.yml").write_text(
+        _GOOD
+        + "metrics:\n  - name: weekly_total\n    type: cumulative\n"
+        + "    type_params: {measure: order_total, window: weekly}\n"
+    )
+    result = import_dbt(tmp_path)
+    assert "weekly_total" not in result.metric_names()
+    [note] = [n for n in result.notes if "weekly_total" in n.message]
+    assert (Path(note.file).name, note.line) == ("orders.yml", 9)
+    assert note.message.startswith(
+        "metric skipped: metric 'weekly_total': dbt-semantic-interfaces cannot read it"
+    )
+    assert "Invalid window (weekly)" in note.message

@@ -2,8 +2,10 @@
 
 Steps, each in its own module:
   read.py         read the dbt YAML files (with lines) and check their shape; the ref map
-  convert.py      the conversion stages, pure: models → metrics → implied metrics → composites → dangling
-                  keys → one file per dbt file (models.py, metrics.py and filters.py do the detail)
+  parse.py        each item as a dbt-semantic-interfaces object (refs resolved to node relations), with
+                  its file, line and written keys
+  convert.py      the conversion stages, pure: parse → models → metrics → implied metrics → composites →
+                  dangling keys → one file per dbt file (models.py, metrics.py and filters.py do the detail)
   warehouse.py    after loading the seeds: columns the tables lack, empty columns retyped, role tables split
   workspace.py    write the files; build a DuckDB workspace from the project and its seed CSVs
 docs/semantic_format.md ("Importing from dbt MetricFlow") has the rules. Anything that cannot be carried

@@ -1,8 +1,9 @@
 """The conversion of a read dbt project into DataTruth model files: a list of named stages over frozen state.
 
-convert models → convert metrics → add implied metrics → finish composites → keep dangling keys as
-dimensions → assemble files. No stage reads a file or runs SQL: reading happens before (`read.py`), and
-whatever needs the warehouse or writes files happens after (`warehouse.py`, `workspace.py`).
+parse items (dbt-semantic-interfaces objects) → convert models → convert metrics → add implied metrics →
+finish composites → keep dangling keys as dimensions → assemble files. The stages after the first read the
+typed objects, never the dbt mappings. No stage reads a file or runs SQL: reading happens before
+(`read.py`), and whatever needs the warehouse or writes files happens after (`warehouse.py`, `workspace.py`).
 """
 
 from __future__ import annotations
@@ -14,13 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from dbt_semantic_interfaces.implementations.metric import PydanticMetric
 
 from datatruth.semantic.dbt.expressions import Unsupported
 from datatruth.semantic.dbt.filters import Catalog, model_info
 from datatruth.semantic.dbt.metrics import Placed, convert_metric, finish_composite, implied_metrics
 from datatruth.semantic.dbt.models import convert_model
+from datatruth.semantic.dbt.parse import DbtMetric, DbtModel, parse_project
 from datatruth.semantic.dbt.read import DbtProject, load_ref_map, read_project
-from datatruth.yamlsource import Issue, YamlDoc
+from datatruth.yamlsource import Issue
 
 _KEYS = ("primary", "unique", "natural")
 
@@ -65,9 +68,11 @@ class ImportState:
     project: DbtProject
     ref_map: Mapping[str, str]
     catalog: Catalog
+    dbt_models: tuple[DbtModel, ...] = ()  # the project's items as dbt-semantic-interfaces objects
+    dbt_metrics: tuple[DbtMetric, ...] = ()
     models: tuple[tuple[str, dict[str, Any]], ...] = ()  # (dbt file, converted model)
     metrics: tuple[Placed, ...] = ()
-    raw_filters: Mapping[str, Any] = field(default_factory=dict)  # metric → its dbt `filter:`, for composites
+    composites: Mapping[str, PydanticMetric] = field(default_factory=dict)  # metric → its dbt one, for inputs
     origins: Mapping[tuple[str, str], tuple[str, int | None]] = field(default_factory=dict)
     notes: tuple[Issue, ...] = ()
 
@@ -88,7 +93,16 @@ def convert(project: DbtProject, ref_map: Mapping[str, str], dialect: str = "sno
     return assemble(reduce(lambda state, stage: stage(state), STAGES, start))
 
 
-# -- stage 1: models -----------------------------------------------------------------------------------------
+# -- stage 1: dbt-semantic-interfaces objects -----------------------------------------------------------------
+
+
+def parse_items(state: ImportState) -> ImportState:
+    """Each semantic model and metric as a dbt-semantic-interfaces object, its ref resolved to a node relation."""
+    parsed = parse_project(state.project, state.ref_map)
+    return replace(state, dbt_models=parsed.models, dbt_metrics=parsed.metrics)
+
+
+# -- stage 2: models -----------------------------------------------------------------------------------------
 
 
 def convert_models(state: ImportState) -> ImportState:
@@ -97,22 +111,22 @@ def convert_models(state: ImportState) -> ImportState:
     models: list[tuple[str, dict[str, Any]]] = []
     created: list[Placed] = []
     infos, measures, files, origins = {}, {}, {}, {}
-    for doc in state.project.docs:
-        for i, raw in enumerate(doc.data.get("semantic_models") or []):
-            keys = ("semantic_models", i)
-            try:
-                converted = convert_model(raw, doc, keys, state.ref_map, state.catalog.dialect, notes)
-            except Unsupported as err:
-                notes.append(doc.issue(keys, f"semantic model skipped: {err}"))
-                continue
-            model = converted.model
-            models.append((doc.path, model))
-            created += [(doc.path, dict(m)) for m in converted.created_metrics]
-            infos[model["name"]] = model_info(model, raw.get("primary_entity"))
-            files[model["name"]] = doc.path
-            measures.update({m["name"]: model["name"] for m in model.get("measures", [])})
-            origins.update({k: (doc.path, line) for k, line in converted.origins.items()})
-            _note_primary_entity(raw, model, doc, keys, notes)
+    for item in state.dbt_models:
+        path = item.source.path
+        try:
+            converted = convert_model(item, state.catalog.dialect, notes)
+        except Unsupported as err:
+            notes.append(item.source.issue(f"semantic model skipped: {err}"))
+            continue
+        model = converted.model
+        primary = item.model.primary_entity if item.model is not None else None
+        models.append((path, model))
+        created += [(path, dict(m)) for m in converted.created_metrics]
+        infos[model["name"]] = model_info(model, primary)
+        files[model["name"]] = path
+        measures.update({m["name"]: model["name"] for m in model.get("measures", [])})
+        origins.update({k: (path, line) for k, line in converted.origins.items()})
+        _note_primary_entity(primary, model, item, notes)
     catalog = replace(state.catalog, models=infos, measures=measures, files=files)
     return replace(
         state,
@@ -125,51 +139,51 @@ def convert_models(state: ImportState) -> ImportState:
 
 
 def _note_primary_entity(
-    raw: Mapping[str, Any], model: Mapping[str, Any], doc: YamlDoc, keys: tuple, notes: list[Issue]
+    dbt_primary: str | None, model: Mapping[str, Any], item: DbtModel, notes: list[Issue]
 ) -> None:
     """dbt's `primary_entity` names a model's dimensions; without a primary key here they keep the model name."""
-    dbt_primary = raw.get("primary_entity")
     if (
         dbt_primary
         and dbt_primary != model["name"]
         and not any(e["type"] == "primary" for e in model.get("entities", []))
     ):
         notes.append(
-            doc.issue(
-                keys + ("primary_entity",),
+            item.source.issue(
                 f"model '{model['name']}' has no primary key: its "
                 f"dimensions are named {model['name']}__<dimension> here, not "
                 f"{dbt_primary}__<dimension>",
+                "primary_entity",
             )
         )
 
 
-# -- stage 2: metrics ----------------------------------------------------------------------------------------
+# -- stage 3: metrics ----------------------------------------------------------------------------------------
 
 
 def convert_metrics(state: ImportState) -> ImportState:
     """Each dbt metric converted (filters' Jinja → SQL); ratio and derived inputs are finished later."""
     notes: list[Issue] = []
     placed: list[Placed] = []
-    raw_filters: dict[str, Any] = {}
-    for doc in state.project.docs:
-        for i, raw in enumerate(doc.data.get("metrics") or []):
-            try:
-                metric = convert_metric(raw, state.catalog)
-            except Unsupported as err:
-                notes.append(doc.issue(("metrics", i), f"metric skipped: {err}"))
-                continue
-            raw_filters[metric["name"]] = raw.get("filter")
-            placed.append((doc.path, metric))
+    composites: dict[str, PydanticMetric] = {}
+    for item in state.dbt_metrics:
+        try:
+            if item.metric is None:
+                raise Unsupported(item.problem)
+            metric = convert_metric(item.metric, state.catalog)
+        except Unsupported as err:
+            notes.append(item.source.issue(f"metric skipped: {err}"))
+            continue
+        composites[metric["name"]] = item.metric
+        placed.append((item.source.path, metric))
     return replace(
         state,
         metrics=state.metrics + tuple(placed),
-        raw_filters=raw_filters,
+        composites=composites,
         notes=state.notes + tuple(notes),
     )
 
 
-# -- stage 3: metrics the project implies --------------------------------------------------------------------
+# -- stage 4: metrics the project implies --------------------------------------------------------------------
 
 
 def add_implied_metrics(state: ImportState) -> ImportState:
@@ -179,7 +193,7 @@ def add_implied_metrics(state: ImportState) -> ImportState:
     return replace(state, metrics=state.metrics + tuple(implied), notes=state.notes + tuple(notes))
 
 
-# -- stage 4: ratio and derived inputs -----------------------------------------------------------------------
+# -- stage 5: ratio and derived inputs -----------------------------------------------------------------------
 
 
 def finish_composites(state: ImportState) -> ImportState:
@@ -192,7 +206,7 @@ def finish_composites(state: ImportState) -> ImportState:
     out: list[Placed] = []
     for file, metric in state.metrics:
         try:
-            finished = finish_composite(metric, by_name, state.raw_filters.get(metric["name"]), state.catalog)
+            finished = finish_composite(metric, by_name, state.composites.get(metric["name"]), state.catalog)
         except Unsupported as err:
             notes.append(Issue(file, None, f"metric '{metric['name']}' skipped: {err}"))
             continue
@@ -200,7 +214,7 @@ def finish_composites(state: ImportState) -> ImportState:
     return replace(state, metrics=tuple(out), notes=state.notes + tuple(notes))
 
 
-# -- stage 5: foreign keys nobody owns -----------------------------------------------------------------------
+# -- stage 6: foreign keys nobody owns -----------------------------------------------------------------------
 
 
 def keep_dangling_keys(state: ImportState) -> ImportState:
@@ -243,6 +257,7 @@ def _as_dimensions(model: Mapping[str, Any], dangling: list[dict[str, Any]]) -> 
 
 
 STAGES: tuple[Stage, ...] = (
+    parse_items,
     convert_models,
     convert_metrics,
     add_implied_metrics,

@@ -1,6 +1,7 @@
 """dbt metrics as DataTruth metrics: simple/cumulative/ratio/derived, filtered inputs, and implied metrics.
 
-Pure conversion over a Catalog of the converted models; nothing here reads files or a database.
+Pure conversion of dbt-semantic-interfaces metrics (`parse.py`) over a Catalog of the converted models;
+nothing here reads files or a database.
 """
 
 from __future__ import annotations
@@ -9,91 +10,112 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlglot
+from dbt_semantic_interfaces.implementations.metric import (
+    PydanticMetric,
+    PydanticMetricInput,
+    PydanticMetricInputMeasure,
+    PydanticMetricTypeParams,
+)
 from sqlglot import exp
 
 from datatruth.semantic.dbt.expressions import Unsupported, portable_sql
 from datatruth.semantic.dbt.filters import Catalog, ModelInfo, translate_filter
+from datatruth.semantic.dbt.parse import METRIC_TYPES, filter_templates
 from datatruth.yamlsource import Issue
-
-_METRIC_TYPES = ("simple", "ratio", "derived", "cumulative")
 
 Placed = tuple[str, dict[str, Any]]  # (dbt file, metric): the file a metric is written to
 
 
-def convert_metric(raw: Mapping[str, Any], catalog: Catalog) -> dict[str, Any]:
+def convert_metric(dbt: PydanticMetric, catalog: Catalog) -> dict[str, Any]:
     """A dbt metric as DataTruth plain data; ratio/derived inputs are finished later (`finish_composite`)."""
-    name = str(raw.get("name", "")).strip()
-    kind = str(raw.get("type", "simple")).lower()
-    if kind not in _METRIC_TYPES:
+    name = dbt.name.strip()
+    kind = dbt.type.value
+    if kind not in METRIC_TYPES:
         raise Unsupported(f"metric '{name}': type '{kind}' is not supported")
-    params = dict(raw.get("type_params") or {})
-    params.update(raw.get("cumulative_type_params") or {})
-    params.update((raw.get("type_params") or {}).get("cumulative_type_params") or {})
     out: dict[str, Any] = {"name": name, "type": kind}
-    for key in ("label", "description"):
-        if raw.get(key):
-            out[key] = str(raw[key]).strip()
+    for key, text in (("label", dbt.label), ("description", dbt.description)):
+        if text:
+            out[key] = text.strip()
+    params = dbt.type_params
     if kind in ("simple", "cumulative"):
-        out.update(_measure_metric(name, kind, params, raw.get("filter"), catalog))
+        out.update(_measure_metric(name, kind, params, filter_templates(dbt.filter), catalog))
     elif kind == "ratio":
-        out["numerator"] = params.get("numerator")
-        out["denominator"] = params.get("denominator")
+        out["numerator"] = input_parts(params.numerator)[0]
+        out["denominator"] = input_parts(params.denominator)[0]
     else:
-        out["expr"] = portable_sql(params.get("expr", ""), catalog.dialect)
-        out["metrics"] = list(params.get("metrics") or [])
+        out["expr"] = portable_sql(params.expr or "", catalog.dialect)
+        out["metrics"] = [input_parts(m)[0] for m in params.metrics or []]
     return out
 
 
 def _measure_metric(
-    name: str, kind: str, params: Mapping[str, Any], raw_filter: Any, catalog: Catalog
+    name: str, kind: str, params: PydanticMetricTypeParams, metric_filter: tuple[str, ...], catalog: Catalog
 ) -> dict[str, Any]:
     """The measure, filter and window of a simple or cumulative metric."""
-    measure, measure_filter, _alias = input_parts(params.get("measure"))
+    measure, measure_filter, _alias = input_parts(params.measure)
     if measure not in catalog.measures:
         raise Unsupported(f"metric '{name}': measure '{measure}' is not defined")
     out: dict[str, Any] = {"measure": measure}
-    filters = [f for f in (raw_filter, measure_filter) if f]
+    filters = [*metric_filter, *measure_filter]
     if filters:
         out["filter"] = translate_filter(filters, catalog.measures[measure], catalog)
     if kind == "cumulative":
-        if params.get("window"):
-            out["window"] = str(params["window"])
-        if params.get("grain_to_date"):
-            out["grain_to_date"] = str(params["grain_to_date"]).lower()
+        # a cumulative_type_params value wins over the older one written directly in type_params
+        cumulative = params.cumulative_type_params
+        window = (
+            cumulative.window if cumulative is not None and cumulative.window is not None else params.window
+        )
+        if window is not None:
+            out["window"] = window.window_string
+        grain = cumulative.grain_to_date if cumulative is not None else None
+        if grain is None and params.grain_to_date is not None:
+            grain = params.grain_to_date.value
+        if grain:
+            out["grain_to_date"] = str(grain).lower()
     return out
 
 
-def input_parts(value: Any) -> tuple[str, Any, str | None]:
-    """A metric input written as a name or as `{name, filter, alias}`, as (name, filter, alias)."""
-    if isinstance(value, Mapping):
-        return str(value.get("name", "")), value.get("filter"), value.get("alias")
-    return str(value), None, None
+def input_parts(
+    value: PydanticMetricInput | PydanticMetricInputMeasure | None,
+) -> tuple[str, tuple[str, ...], str | None]:
+    """A metric's input (a metric or a measure, with an optional filter and alias) as (name, filter, alias)."""
+    if value is None:
+        return "None", (), None
+    return value.name, filter_templates(value.filter), value.alias
 
 
 # -- ratio and derived inputs ------------------------------------------------------------------------------
 
 
 def finish_composite(
-    metric: dict[str, Any], by_name: Mapping[str, dict[str, Any]], raw_filter: Any, catalog: Catalog
+    metric: dict[str, Any],
+    by_name: Mapping[str, dict[str, Any]],
+    dbt: PydanticMetric | None,
+    catalog: Catalog,
 ) -> list[dict[str, Any]]:
-    """A ratio or derived metric with its inputs resolved, preceded by any helper metric it needs."""
+    """A ratio or derived metric with its inputs resolved from its dbt metric, preceded by any helper metric."""
+    if dbt is None or metric["type"] not in ("ratio", "derived"):
+        return [metric]
+    metric_filter = filter_templates(dbt.filter)
     if metric["type"] == "ratio":
-        return _finish_ratio(metric, by_name, raw_filter, catalog)
-    if metric["type"] == "derived":
-        inputs = [_derived_input(v, by_name, raw_filter, catalog) for v in metric["metrics"]]
-        return [dict(metric, metrics=inputs)]
-    return [metric]
+        return _finish_ratio(metric, by_name, dbt.type_params, metric_filter, catalog)
+    inputs = [_derived_input(v, by_name, metric_filter, catalog) for v in dbt.type_params.metrics or []]
+    return [dict(metric, metrics=inputs)]
 
 
 def _finish_ratio(
-    metric: dict[str, Any], by_name: Mapping[str, dict[str, Any]], raw_filter: Any, catalog: Catalog
+    metric: dict[str, Any],
+    by_name: Mapping[str, dict[str, Any]],
+    params: PydanticMetricTypeParams,
+    metric_filter: tuple[str, ...],
+    catalog: Catalog,
 ) -> list[dict[str, Any]]:
     """Plain inputs stay; a filtered input becomes a helper metric (a ratio's inputs carry no filter)."""
     helpers = []
     finished = dict(metric)
-    for side in ("numerator", "denominator"):
-        input_name, input_filter, _alias = input_parts(metric[side])
-        wanted = [f for f in (input_filter, raw_filter) if f]
+    for side, value in (("numerator", params.numerator), ("denominator", params.denominator)):
+        input_name, input_filter, _alias = input_parts(value)
+        wanted = [*input_filter, *metric_filter]
         if wanted:
             helper = _helper_metric(metric["name"], side, by_name.get(input_name), wanted, catalog)
             helpers.append(helper)
@@ -103,7 +125,7 @@ def _finish_ratio(
 
 
 def _helper_metric(
-    ratio: str, side: str, base: Mapping[str, Any] | None, wanted: list[Any], catalog: Catalog
+    ratio: str, side: str, base: Mapping[str, Any] | None, wanted: list[str], catalog: Catalog
 ) -> dict[str, Any]:
     if base is None or base["type"] != "simple":
         raise Unsupported(f"a filtered {side} must be a simple metric")
@@ -119,19 +141,21 @@ def _helper_metric(
 
 
 def _derived_input(
-    value: Any, by_name: Mapping[str, Mapping[str, Any]], raw_filter: Any, catalog: Catalog
+    value: PydanticMetricInput,
+    by_name: Mapping[str, Mapping[str, Any]],
+    metric_filter: tuple[str, ...],
+    catalog: Catalog,
 ) -> Any:
     """One input of a derived metric: its name, or a mapping when it has an alias, offset or filter."""
     input_name, input_filter, alias = input_parts(value)
     item: dict[str, Any] = {"name": input_name}
     if alias:
         item["alias"] = str(alias)
-    options = value if isinstance(value, Mapping) else {}
-    if options.get("offset_window"):
-        item["offset_window"] = str(options["offset_window"])
-    if options.get("offset_to_grain"):
+    if value.offset_window is not None:
+        item["offset_window"] = value.offset_window.window_string
+    if value.offset_to_grain:
         raise Unsupported("offset_to_grain is not supported")
-    wanted = [f for f in (input_filter, raw_filter) if f]
+    wanted = [*input_filter, *metric_filter]
     if wanted:
         item["filter"] = translate_filter(wanted, _metric_model(input_name, by_name, catalog), catalog)
     return item if len(item) > 1 else input_name
