@@ -294,7 +294,9 @@ def probe_llm(
         return LLMCheck(False, "no LLM is configured (provider: none)", 0.0)
     started = time.perf_counter()
     try:
-        client = build_openai_client(replace(config, timeout_s=min(config.timeout_s, timeout_s)), env)
+        # one try: the probe says whether the LLM answers now, not whether it would after the library's retries
+        probe = replace(config, timeout_s=min(config.timeout_s, timeout_s), max_retries=0)
+        client = build_openai_client(probe, env)
         reply = client.chat.completions.create(
             model=config.model,
             max_tokens=5,

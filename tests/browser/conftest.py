@@ -226,6 +226,16 @@ def wait_idle(page: Any, timeout_ms: int = WAIT_MS, settle_ms: int = 400) -> Non
     )
 
 
+def chat_box(page: Any, timeout_ms: int = WAIT_MS) -> Any:
+    """The Ask page's chat input once it is the only one: while Streamlit replaces a page, the input of the run
+    before can stay beside the new one for a moment (typing into the old one would be lost)."""
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=\"stChatInputTextArea\"]').length === 1",
+        timeout=timeout_ms,
+    )
+    return page.get_by_test_id("stChatInputTextArea")
+
+
 def open_login_form(page: Any, app: RunningApp, path: str = "") -> None:
     """Open the app and wait for the sign-in form; fail at once (with the app's log) when the app crashed."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout

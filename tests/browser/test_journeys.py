@@ -15,6 +15,7 @@ import yaml
 from browser.conftest import (
     AppEnv,
     RunningApp,
+    chat_box,
     login,
     open_login_form,
     screenshot,
@@ -63,7 +64,7 @@ def _ask(page: Any, question: str) -> None:
     before = asked.count()
     for _ in range(3):
         wait_idle(page)
-        box = page.get_by_test_id("stChatInputTextArea")
+        box = chat_box(page)
         box.fill(question)
         box.press("Enter")
         try:

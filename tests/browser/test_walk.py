@@ -21,6 +21,7 @@ from browser.conftest import (
     VENV_BIN,
     AppEnv,
     RunningApp,
+    chat_box,
     login,
     screenshot,
     sidebar_nav,
@@ -157,10 +158,10 @@ def _charts_drawn(page: Any) -> None:
 def _ask(page: Any, question: str) -> Any:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    box = page.get_by_test_id("stChatInputTextArea")
     for attempt in range(3):
         # Text typed while Streamlit reruns the page can be dropped with the old input: type again, like a person.
         wait_idle(page)
+        box = chat_box(page)
         box.fill(question)
         box.press("Enter")
         try:
