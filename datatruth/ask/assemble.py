@@ -1831,12 +1831,20 @@ class _Builder:
             ]
             # a column another name of the question reads is that name's, never this one's
             taken = {r.name for r in self.dims} | {t for q in self.picks if q is not p for t in q.targets}
-            own = [
-                t for t in p.targets if self.layer.dimension(t).model.name in anchors and t not in taken
-            ] or [
+            own = [t for t in p.targets if self.layer.dimension(t).model.name in anchors and t not in taken]
+            # a longer name of the anchor's own column only when the words name no column reachable from it
+            # ("expiration date" → the policy's expiration date; "policy number" stays the policy number, not
+            # the "policy coverage detail number")
+            reachable = p.method == "exact" and any(
+                reaches(self.ctx, a, t) for t in p.targets for a in anchors
+            )
+            own = own or [
                 t
                 for t in wider
-                if self.layer.dimension(t).model.name in anchors and t not in taken and t not in p.targets
+                if self.layer.dimension(t).model.name in anchors
+                and t not in taken
+                and t not in p.targets
+                and not reachable
             ]
             if own:
                 return min(own, key=lambda t: anchors.index(self.layer.dimension(t).model.name))
