@@ -166,6 +166,10 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         "separate periods of a named date are those periods, never the span between them": [
             "revenue from customers who signed up in January or March 2025",
         ],
+        "a value belongs to the entity named right before it ('customers in Ohio … stores in Texas')": [
+            "orders from customers in Ohio to stores in Texas",
+            "revenue of stores located in Florida and stores located in Texas in 2025",
+        ],
         "members counted by a threshold on another count whose name contains theirs ('orders with > 5 lines')": [
             "how many orders had more than 5 lines",
         ],

@@ -2229,10 +2229,20 @@ class _Builder:
             if all(self._chain_head(q) is not head for q, _ in items)
         }
 
+        # "stores located in Texas": the entity named right before the value owns it, even when an earlier value
+        # took its column ("stores in Florida and stores in Texas" are two states of the stores)
+        near = {
+            t
+            for q in self.picks
+            if previous <= q.start and q.end <= head.start <= q.end + 3
+            for t in (q.targets if q.kind == "entity" else q.alt("entity"))
+        }
+
         order = sorted(
             ok,
             key=lambda dim: (
                 role(dim),
+                dim.split("__")[0] not in near,
                 dim in taken,
                 entity_first(dim),
                 -_exact_case(p, by_dim[dim]),
