@@ -33,7 +33,7 @@ from datatruth.ask.vocabulary import NEVER_CORRECTED, STOP_WORDS, normalize, sin
 from datatruth.errors import PlanningError
 from datatruth.semantic.model import METRIC_TIME
 from datatruth.semantic.plan import AdhocMetric, Evidence, FilteredInput
-from datatruth.semantic.units import QUANTITY_NOUNS, unit, unit_of_word
+from datatruth.semantic.units import QUANTITY_NOUNS, Unit, unit, unit_of_word
 
 _POST_COMPARATORS = {
     ("or", "more"): ">=",
@@ -228,13 +228,7 @@ def _column_named(ctx: PlanningContext, lowers: list[str], norms: list[str]) -> 
         ):
             continue
         held = unit(ctx.layer.dimension(m.term.target).dimension.unit or "")
-        nouns = QUANTITY_NOUNS.get(held.kind, frozenset()) if held else frozenset()
-        if all(
-            w in ("the", "a", "an", "of", "to", "in", "its", "their")
-            or w in nouns
-            or (held is not None and (u := unit_of_word(w)) is not None and u.kind == held.kind)
-            for w in lowers[: m.start]
-        ):
+        if _quantity_words(lowers[: m.start], held, ("the", "a", "an", "of", "to", "in", "its", "their")):
             return m.term.target
     return None
 
@@ -1402,13 +1396,19 @@ def _restates_quantity(d: ReadingState, ctx: PlanningContext, start: int, target
     words = [d.lower(k) for k in range(start, target.start)]
     if any(d.used[k] for k in range(start, target.start)):
         return False
-    nouns = QUANTITY_NOUNS.get(held.kind, frozenset())
-    if not any(w in nouns for w in words):
+    if not any(w in QUANTITY_NOUNS.get(held.kind, ()) for w in words):
         return False
+    return _quantity_words(words, held, ("in", "to", "from", "of", "the", "a"))
+
+
+def _quantity_words(words: list[str], held: Unit | None, glue: tuple[str, ...]) -> bool:
+    """True when every word is glue, a noun of the quantity a column holds or a unit of it ("distance", "in",
+    "miles")."""
+    nouns = QUANTITY_NOUNS.get(held.kind, frozenset()) if held else frozenset()
     return all(
-        w in nouns
-        or w in ("in", "to", "from", "of", "the", "a")
-        or ((u := unit_of_word(w)) is not None and u.kind == held.kind)
+        w in glue
+        or w in nouns
+        or (held is not None and (u := unit_of_word(w)) is not None and u.kind == held.kind)
         for w in words
     )
 
