@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -65,24 +65,19 @@ def _whole(value: Any, info: ValidationInfo) -> int:
         raise _refuse(info, "a whole number of megabytes", value, f"got {value!r}") from None
 
 
-def _positive_int(value: Any, info: ValidationInfo) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number <= 0:
-        raise _refuse(info, "a positive whole number", value)
-    return number
+def _positive(cast: Callable[[Any], float], what: str) -> Callable[[Any, ValidationInfo], Any]:
+    """A validator of a number above zero, read with `cast` (int or float); `what` names it in the refusal."""
 
+    def check(value: Any, info: ValidationInfo) -> Any:
+        try:
+            number = cast(value)
+        except ValueError:
+            number = 0
+        if number <= 0:
+            raise _refuse(info, what, value)
+        return number
 
-def _positive_float(value: Any, info: ValidationInfo) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        number = 0.0
-    if number <= 0:
-        raise _refuse(info, "a positive number", value)
-    return number
+    return check
 
 
 def _base_url(value: Any, info: ValidationInfo) -> str:
@@ -103,8 +98,8 @@ def _base_url(value: Any, info: ValidationInfo) -> str:
 DirPath = Annotated[Path, BeforeValidator(_path)]
 OptionalPath = Annotated[Path | None, BeforeValidator(_optional_path)]
 Flag = Annotated[bool, BeforeValidator(_flag)]
-PositiveInt = Annotated[int, BeforeValidator(_positive_int)]
-PositiveFloat = Annotated[float, BeforeValidator(_positive_float)]
+PositiveInt = Annotated[int, BeforeValidator(_positive(int, "a positive whole number"))]
+PositiveFloat = Annotated[float, BeforeValidator(_positive(float, "a positive number"))]
 
 
 class Settings(BaseSettings):
