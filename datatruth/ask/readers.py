@@ -892,14 +892,15 @@ def read_share_and_growth(d: ReadingState, ctx: PlanningContext) -> ReadingState
     lowers = [w.lower for w in d.words]
     # "A as a share of B" divides A by B (the arithmetic stage reads it); "as a share of (the) total" is a share
     ratio_words: set[int] = set()
-    for k in range(len(lowers)):
+    for k in (k for k, w in enumerate(lowers) if w == "as"):
         found = _AS_SHARE_OF.match(" ".join(lowers[k : k + 4])) or _AS_SHARE_OF.match(
             " ".join(lowers[k : k + 3])
         )
-        if lowers[k] == "as" and found:
-            after = [w for w in lowers[k + len(found.group(0).split()) :][:2] if w != "the"]
+        if found:
+            size = len(found.group(0).split())
+            after = [w for w in lowers[k + size :][:2] if w != "the"]
             if after and after[0] not in ("total", "all", "everything", "overall"):
-                ratio_words |= set(range(k, k + len(found.group(0).split())))
+                ratio_words |= set(range(k, k + size))
     for phrase in _SHARE_PHRASES:
         k = len(phrase)
         for i in range(len(lowers) - k + 1):
