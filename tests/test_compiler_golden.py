@@ -328,6 +328,18 @@ def exp_roas(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame({"metric_time__month": months, "roas": [s[m] / spend[m] for m in months]})
 
 
+def exp_adhoc_missing_side(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Sales minus ad spend per day of January 2024: a day without an ad has spent 0, not an unknown amount."""
+    items = _items(d)
+    sales = items.groupby(pd.to_datetime(items["order_date"]))["amount"].sum()
+    ads = d["ads"].assign(month=pd.to_datetime(d["ads"]["month"]), spend=d["ads"]["spend"].astype(float))
+    spend = ads.groupby("month")["spend"].sum()
+    days = sorted(set(sales.index) | set(spend.index))
+    days = [x for x in days if pd.Timestamp("2024-01-01") <= x < pd.Timestamp("2024-02-01")]
+    net = [sales.get(x, 0.0) - spend.get(x, 0.0) for x in days]
+    return pd.DataFrame({"metric_time__day": days, "net": net})
+
+
 def exp_limit(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return exp_by_region(d).sort_values("sales", ascending=False).head(2)
 
@@ -655,6 +667,15 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[dict[str, pd.DataFrame]], pd.Da
             ],
         },
         None,
+    ),
+    "adhoc_missing_side": (
+        {
+            "metrics": [],
+            "dimensions": ["metric_time:day"],
+            "adhoc_metrics": [{"name": "net", "expr": "sales - ad_spend"}],
+            "time_range": {"start": "2024-01-01", "end": "2024-02-01"},
+        },
+        exp_adhoc_missing_side,
     ),
     "order_limit": (
         {

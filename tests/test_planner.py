@@ -35,6 +35,19 @@ TODAY = {"retail": dt.date(2026, 10, 31), "flights": dt.date(2013, 12, 31)}
 # classes name what the reworked planner reads (or refuses) and why.
 QUESTIONS: dict[str, dict[str, list[str]]] = {
     "retail": {
+        "comparisons opened by 'compare', and exclusions written 'outside of' / 'everything other than'": [
+            "compare revenue in 2025 and 2024",
+            "compare revenue between June and July 2026",
+            "how many customers outside of texas (by customer state) ordered last month?",
+            "revenue by category in q2 2026 for everything other than electronics",
+        ],
+        "a period restated in parentheses is one period": [
+            "top 3 brands by revenue in summer 2025 (june-august)",
+        ],
+        "sorting keeps every row; a natural order adds nothing": [
+            "revenue by category sorted by revenue",
+            "revenue by month in 2025 in chronological order",
+        ],
         "regression (questions of the first planner)": [
             "revenue by month in 2025",
             "top 10 customers by revenue",
@@ -293,6 +306,16 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         "a condition on a member named by two columns": [
             "routes with fewer than 10 flights in December",
             "which routes from Newark had more than 4,000 flights",
+        ],
+        "members of a list typed in lower case, beside another member": [
+            "united vs delta average arrival delay",
+            "cancellation rate for jetblue, southwest and virgin america",
+        ],
+        "things named in the plural and narrowed are who did it, when another word groups": [
+            "number of flights by planes made by boeing, per carrier",
+        ],
+        "a name never reads across a parenthesis": [
+            "top 5 planes by number of flights (tail number)",
         ],
         "a figure worked out row by row, defined in the question, then combined": [
             "average of miles per minute by origin, where miles per minute is distance divided by air time",

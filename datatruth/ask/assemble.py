@@ -115,6 +115,26 @@ _PLURAL_DEFAULT_LIMIT = 10
 _RECENCY = {"recent", "latest", "newest", "earliest", "oldest", "last", "first"}
 
 
+# words that sort the rows without choosing some of them
+_SORT_WORDS = frozenset({"sorted", "ordered", "ranked", "sort", "ascending", "asc", "descending", "desc"})
+# words after a plural noun that narrow which ones are meant ("planes made by Boeing", "stores located in Ohio")
+_NARROWING = frozenset(
+    {
+        "made",
+        "built",
+        "manufactured",
+        "produced",
+        "operated",
+        "owned",
+        "located",
+        "based",
+        "that",
+        "which",
+        "who",
+    }
+)
+
+
 @dataclass(frozen=True)
 class Assembled:
     """The plan of a question, the reading with the words assembly placed, and what could not hold."""
@@ -1736,6 +1756,19 @@ class _Builder:
         k = p.start - 1
         while k >= 0 and d.lower(k) in ("a", "an", "any") and not d.used[k]:
             k -= 1
+        if (
+            d.lower(k) in ("without", "no")
+            and d.lower(k - 1) in ("and", "or", "vs", "versus", "&")
+            and d.lower(k - 2) in ("with", "has", "have", "having")
+            and k >= 2
+        ):
+            # "with and without a fireplace", "with or without one": both sides, one row each
+            self.place(k - 2, p.end)
+            self.roles[p.start] = "bound"
+            self._add_dim(
+                DimensionRef(targets[0]), d.text(k - 2, p.end), f"one row per {targets[0]} (yes and no)"
+            )
+            return True
         if d.lower(k) in ("with", "has", "have", "had", "having"):
             yes, first = True, k
         elif d.lower(k) in ("without", "no", "lacking"):
@@ -2330,6 +2363,8 @@ class _Builder:
         """ "orders placed on 31 October by customers in Utah": 'by' after a verb names who did it, when the
         question lists rows; it does not group them."""
         d = self.d
+        if self._narrowed_agent(p):
+            return True
         if not self.list_question():
             return False
         lex = self.ctx.lexicon
@@ -2340,6 +2375,23 @@ class _Builder:
             if (at := d.pick_at(k)) is not None and at.kind in ("entity", "metric"):
                 return False
         return False
+
+    def _narrowed_agent(self, p: Pick) -> bool:
+        """ "flights by planes made by Boeing, per carrier": things named in the plural and narrowed by what
+        follows are who did it, when another word asks for the grouping; 'by' does not group them."""
+        d = self.d
+        word = d.words[p.start] if p.end - p.start == 1 else None
+        if p.kind != "entity" or word is None or word.lower == word.norm or d.lower(p.end) not in _NARROWING:
+            return False
+        lowers = [w.lower for w in d.words]
+        return any(
+            tuple(lowers[k : k + len(cue)]) == cue
+            and k + len(cue) != p.start
+            and d.lower(k - 1) not in _NARROWING
+            for cue in self.ctx.lexicon.group_cues
+            if cue not in (("each",), ("every",))
+            for k in range(len(lowers))
+        )
 
     def _direct_target(self, p: Pick) -> bool:
         """True when another name is asked for directly ("which state", "top 3 states"), so a noun further on
@@ -2527,7 +2579,15 @@ class _Builder:
             while k > 0 and d.lower(k) in ("of", "the"):
                 k -= 1
             if k < p.start - 1 and d.lower(p.start - 1) != "the" and self._grain_word_at(k):
-                return p.targets[0]
+                # of the dates so named, one the figures can be split by: their own date first
+                metrics = self.all_metrics()
+                dates = [
+                    t
+                    for t in p.targets
+                    if self.layer.dimension(t).dimension.is_time and reachable(self.ctx, t, metrics)
+                ]
+                own = {default_time_dimension(self.layer, m) for m in metrics}
+                return next((t for t in dates if t in own), dates[0] if dates else p.targets[0])
         return None
 
     def _has_time(self) -> bool:
@@ -2560,7 +2620,10 @@ class _Builder:
             k -= 1
         p = next((q for q in self.picks if q.start <= k < q.end), None)
         if p is None:
-            return None
+            dim = self._date_named_by(k)
+            if dim is not None:
+                self.place(k, k + 1)  # "premium effective in 2017": the effective date
+            return dim
         if p.kind == "phrasing" and p.start in self.bound_dims:
             bound = self.layer.dimension(self.bound_dims[p.start])
             if bound.dimension.is_time or _year_like(bound):
@@ -2577,6 +2640,26 @@ class _Builder:
                 self.roles[p.start] = "bound"
                 return dims[0]
         return None
+
+    def _date_named_by(self, k: int) -> str | None:
+        """The date whose name starts with the free word k ("effective" → effective date), on a table of the
+        question's figures when several are so named; None when none or no single one."""
+        if k < 0 or self.d.used[k] or self.d.lower(k) in self.ctx.lexicon.words:
+            return None
+        word = self.d.words[k].norm
+        dates = list(
+            dict.fromkeys(
+                t.target
+                for t in self.ctx.vocabulary.containing([word], "dimension", extra=1)
+                if t.phrase.split()[:1] == [word]
+                and self.layer.has_dimension(t.target)
+                and self.layer.dimension(t.target).dimension.is_time
+            )
+        )
+        own = {m for metric in self.all_metrics() for m in metric_models(self.layer, metric)}
+        mine = [t for t in dates if self.layer.dimension(t).model.name in own]
+        chosen = mine or [t for t in dates if reachable(self.ctx, t, self.all_metrics())]
+        return chosen[0] if len(chosen) == 1 else None
 
     def _time_filter(self, dim: str, tr: TimeRange) -> None:
         qd = self.layer.dimension(dim)
@@ -2656,7 +2739,11 @@ class _Builder:
                 named = []
                 for q in self.picks:
                     # "…, with carrier, origin and destination": other entities named are their keys
-                    if q.kind == "entity" and q.targets[0] != entity and self.roles.get(q.start) == "entity":
+                    if (
+                        q.kind == "entity"
+                        and q.targets[0] != entity
+                        and self.roles.get(q.start) in ("entity", "group")
+                    ):
                         if len(self.layer.entity_keys(q.targets[0])) == 1:
                             named += entity_dimensions(self.ctx, q.targets[0])
                             self.roles[q.start] = "column"
@@ -2670,6 +2757,7 @@ class _Builder:
                         for r in self.dims
                     ]
                 self.dims = base + [r for r in dict.fromkeys(self.dims + named) if r not in base]
+                self.entity = self._list_rows_of(self.entity)
                 if any(r.name == METRIC_TIME for r in self.dims) and not self.context_metrics:
                     # "products by month": rows are listed one by one; a month splits a number, not a list
                     self.problems.append(
@@ -2716,6 +2804,7 @@ class _Builder:
                         for m in self._metrics_reaching(self.dims)[:3]
                     ]
             return
+        self._keys_of_named_members()
         for entity in self.group_entities:
             for ref in entity_dimensions(self.ctx, entity):
                 if ref not in self.dims:
@@ -2724,6 +2813,45 @@ class _Builder:
             for key in self.layer.entity_keys(entity):
                 if Filter(key, "not_null") not in self.filters:
                     self.filters.append(Filter(key, "not_null"))
+
+    def _keys_of_named_members(self) -> None:
+        """Members named by their label, one row each ("JetBlue vs Southwest"): the rows are the members (by
+        key, shown with the label), so two members who share a name are never added together."""
+        named = {f.dimension for f in self.filters if f.op in ("=", "in")}
+        for ref in list(self.dims):
+            if ref.name not in named:
+                continue
+            for entity in self.layer.entities():
+                keys = self.layer.entity_keys(entity)
+                if len(keys) == 1 and label_dimension(self.ctx, entity) == ref.name:
+                    if all(r.name != keys[0] for r in self.dims) and reaches(
+                        self.ctx, self._metric_model(), keys[0]
+                    ):
+                        self.dims.insert(self.dims.index(ref), DimensionRef(keys[0]))
+                    break
+
+    def _metric_model(self) -> str:
+        """The table of the question's first figure ("" when none)."""
+        for metric in self.all_metrics():
+            models = metric_models(self.layer, metric)
+            if models:
+                return models[0]
+        return ""
+
+    def _list_rows_of(self, model: str | None) -> str | None:
+        """The table whose rows a list walks: the listed entity's own, unless a column named is on the many side of
+        it ("which catastrophe was each claim? show claim number and catastrophe name" lists claims, each with
+        its catastrophe); then the first named column's table that reaches every column."""
+        names = [r.name for r in self.dims if r.name != METRIC_TIME]
+        if model is None or all(reaches(self.ctx, model, n) for n in names):
+            return model
+        for n in names:
+            other = self.layer.dimension(n).model.name
+            if all(reaches(self.ctx, other, m) for m in names) and not any(
+                self.ctx.graph.ambiguous(other, self.layer.dimension(m).model.name) for m in names
+            ):
+                return other
+        return model
 
     def to_date_totals(self) -> None:
         """ "year to date revenue by month": by a grain, 'to date' asks for the running total that restarts each
@@ -3067,6 +3195,9 @@ class _Builder:
             if target is None:
                 return
         self.order = [OrderBy(target, direction == "high")]
+        if r.word in _SORT_WORDS:
+            self.limit = r.limit  # "sorted by revenue" orders every row; it keeps them all
+            return
         self.limit = r.limit if r.limit is not None else self._limit_from_words()
         if following:
             return

@@ -27,6 +27,7 @@ from datatruth.ask.readers import (
     read_definitions,
     read_durations,
     read_names,
+    read_natural_order,
     read_numbers,
     read_ranking,
     read_share_and_growth,
@@ -65,6 +66,7 @@ _LOW_METHODS = ("partial", "phonetic", "meaning", "fuzzy", "corrected")
 Stage = Callable[[ReadingState, PlanningContext], ReadingState]
 STAGES: tuple[tuple[str, Stage], ...] = (
     ("time", read_time),  # first: time words inside a definition ("refunds paid in 2025") are the question's
+    ("natural_order", read_natural_order),  # before spelling: "in year order" is not "in year older"
     ("spelling", read_spelling),
     ("definitions", read_definitions),
     ("numbers", read_numbers),
@@ -74,6 +76,14 @@ STAGES: tuple[tuple[str, Stage], ...] = (
     ("names", read_names),
     ("aggregates", read_aggregates),
     ("arithmetic", read_arithmetic),
+)
+
+
+# "…; drop table orders" is a second SQL statement; "…; only stores in Texas" is a clause of the question
+_STATEMENT_AFTER_SEMICOLON = re.compile(
+    r";\s*(?:select|drop|delete|insert|update|alter|create|truncate|grant|revoke|exec|execute|union|with|"
+    r"attach|copy|pragma|set|call|merge|replace|load|install)\b|;\s*$",
+    re.IGNORECASE,
 )
 
 
@@ -87,7 +97,9 @@ def check_length(question: str) -> None:
             "ask one thing at a time, e.g. 'revenue by region last quarter'",
         )
     for mark in (";", "--", "/*", "*/"):
-        if mark in question:
+        if (mark in question and mark != ";") or (
+            mark == ";" and _STATEMENT_AFTER_SEMICOLON.search(question)
+        ):
             raise PlanningError(
                 f"'{mark}' is not part of a question: it separates or comments SQL statements",
                 "ask one question in words; to run your own SQL use the SQL page or %%dt_sql",

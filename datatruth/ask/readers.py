@@ -746,6 +746,25 @@ def _post_comparator(lowers: list[str], at: int) -> tuple[str, int] | None:
 # -- ranking ------------------------------------------------------------------------------------------------
 
 
+_NATURAL_ORDERS = frozenset({"chronological", "date", "time", "year", "month", "calendar", "alphabetical"})
+
+
+def read_natural_order(d: ReadingState, ctx: PlanningContext) -> ReadingState:
+    """Place "in chronological order", "in year order", "alphabetically": the order rows come in anyway (by their
+    periods and labels, earliest and A first), so the words ask for nothing more."""
+    for i in range(len(d.words)):
+        if d.lower(i) in ("chronologically", "alphabetically") and not d.used[i]:
+            d = d.mark(i, i + 1).note(Evidence(d.text(i, i + 1), "order", "natural", 1.0, "keyword"))
+        elif (
+            d.lower(i) == "in"
+            and d.lower(i + 1) in _NATURAL_ORDERS
+            and d.lower(i + 2) == "order"
+            and not d.used[i + 2]
+        ):
+            d = d.mark(i, i + 3).note(Evidence(d.text(i, i + 3), "order", "natural", 1.0, "keyword"))
+    return d
+
+
 def read_ranking(d: ReadingState, ctx: PlanningContext) -> ReadingState:  # noqa: C901 - one rule per shape of ranking phrase
     """Top/bottom N, best/worst, most/least, superlatives ("longest"), and explicit sort words. A question may
     rank twice in the same direction ("biggest-spending …? top 3 states …"): the two readings become one, the
@@ -1083,6 +1102,15 @@ def read_names(d: ReadingState, ctx: PlanningContext) -> ReadingState:
     for hit in ctx.values.matches(d.words, free, ctx.vocabulary.words):
         kinds_at.setdefault((hit.start, hit.end), set()).add("value")
         cands.append(Pick(hit.start, hit.end, "value", (), hit.phrase, hit.score, hit.method, hit.candidates))
+    # a name of several columns is not read as one that is empty in every row ("claim number" of fire claims)
+    cands = [
+        replace(p, targets=kept)
+        if p.kind == "dimension" and (kept := tuple(t for t in p.targets if not ctx.values.is_empty(t)))
+        else p
+        for p in cands
+    ]
+    # a name never reads across a parenthesis ("number of flights (tail number)" is not "flights tail number")
+    cands = [p for p in cands if not any(c in d.gap(k) for k in range(p.start + 1, p.end) for c in "()")]
     # a partial reading ("stores opened" inside "store opened date") loses to exact readings of its words
     exact_words = {
         k

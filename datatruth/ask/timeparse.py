@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from datatruth.errors import InternalError
@@ -676,6 +676,14 @@ _RULES: list[Rule] = [
         _comparison_previous,
     ),
     (re.compile(rf"\b{_point('a_')}\s*,?\s+{_COMPARE_WORDS}\s+(?:the\s+)?{_point('b_')}\b"), _versus),
+    # "compare revenue in 2025 and 2024", "comparing June with July": the periods a comparison opens with
+    (
+        re.compile(
+            rf"\b(?:compare|comparing|contrast|contrasting)\b[^.?;]{{0,80}}?(?P<span>(?:between\s+)?{_point('a_')}\s*,?\s+"
+            rf"(?:and|with|to)\s+(?:the\s+)?{_point('b_')})\b"
+        ),
+        _versus,
+    ),
     (
         re.compile(
             rf"\b(?:from\s+|between\s+)?(?P<m1>{_MONTH})\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s*"
@@ -1009,6 +1017,12 @@ def _parse(text: str, today: dt.date, periods: tuple[tuple[str, tuple[int, ...]]
                 comparison = comparison or hit.comparison
                 explicit = explicit or hit.explicit
                 parts.append((span[0], "comparison", phrase))
+    hits.sort(key=lambda h: h.start)
+    for k, said in enumerate(hits):
+        if k and said.time_range in ranges and _restates(hits[k - 1], said, text):
+            # its words are placed; its period is the one before it
+            ranges.remove(said.time_range)
+            hits[k] = replace(said, time_range=None, points=())
     ordered = tuple((kind, phrase) for _, kind, phrase in sorted(parts))
     return TimeMatch(
         combine_ranges(ranges),
@@ -1030,6 +1044,27 @@ def _parse(text: str, today: dt.date, periods: tuple[tuple[str, tuple[int, ...]]
 def _piece_label(day: dt.date) -> str:
     """A piece of a range as text: its year when it starts one, else its first day."""
     return str(day.year) if (day.month, day.day) == (1, 1) else day.isoformat()
+
+
+def _restates(before: TimeHit, last: TimeHit, text: str) -> bool:
+    """True when `last`, in parentheses and without a year, names the months of the period written just before
+    it: "summer 2025 (june-august)" is one period, not summer 2025 and June to August of this year."""
+    if before.time_range is None or last.time_range is None:
+        return False
+    if not re.fullmatch(r"\s*\(\s*", text[before.end : last.start]) or re.search(r"\d{4}", last.phrase):
+        return False
+    return _months_of(before.time_range) == _months_of(last.time_range)
+
+
+def _months_of(r: TimeRange) -> list[int] | None:
+    """The months of the year a range covers, in order (None for an open range or one over a year long)."""
+    if r.start is None or r.end is None or (r.end - r.start).days > 366:
+        return None
+    out, day = [], r.start.replace(day=1)
+    while day < r.end:
+        out.append(day.month)
+        day = shift(day, "month", 1)
+    return out
 
 
 def combine_ranges(ranges: list[TimeRange]) -> TimeRange | None:

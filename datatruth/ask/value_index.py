@@ -24,12 +24,51 @@ from datatruth.ask.vocabulary import STOP_WORDS, Word, normalize
 from datatruth.errors import UserError
 from datatruth.semantic.model import SemanticLayer, SemanticModel
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 MAX_DISTINCT = 2000
 _MAX_VALUE_WORDS = 6
+EMPTY = "no values: the column is empty in every row"
 # Short codes ("TX", "UA", "JFK") collide with English words; they count only when written in capitals
 # or right after a preposition that introduces a place or a party.
 _CODE_CUES = {"from", "to", "in", "at", "for", "via", "into", "out", "of", "by", "and", "or", "vs", "than"}
+
+# words of the calendar: in lower case they are time, never a value that happens to be spelled alike
+_CALENDAR_WORDS = frozenset(
+    {
+        "year",
+        "quarter",
+        "month",
+        "week",
+        "day",
+        "date",
+        "time",
+        "hour",
+        "minute",
+        "today",
+        "annual",
+        "monthly",
+    }
+)
+# words that join the members of a list of values
+_LIST_WORDS = frozenset({"and", "or", "vs", "versus", "&", "nor"})
+
+
+def _list_neighbours(words: Sequence[Word], i: int, is_value: Callable[[int], bool]) -> list[int]:
+    """The words next to word i in a list: across a list word ("united vs delta"), or a value right beside it
+    (a list written with commas: "jetblue, southwest")."""
+    out = []
+    for step in (-1, 1):
+        j = i + step
+        if not 0 <= j < len(words):
+            continue
+        if words[j].lower in _LIST_WORDS:
+            j += step
+        elif not is_value(j):
+            continue
+        if 0 <= j < len(words):
+            out.append(j)
+    return out
+
 
 Fetch = Callable[[str], list[tuple[Any, ...]]]
 
@@ -197,7 +236,61 @@ class ValueIndex:
                     hits.append(hit)
                     for k in range(hit.start, hit.end):
                         covered[k] = True
-        return hits
+        return hits + self._listed(words, free, covered, hits, vocabulary_words)
+
+    def _listed(
+        self,
+        words: Sequence[Word],
+        free: Sequence[bool],
+        covered: Sequence[bool],
+        hits: list[ValueHit],
+        vocabulary_words: frozenset[str],
+    ) -> list[ValueHit]:
+        """Lower-case words in a list of values of one dimension ("united vs delta", "jetblue, southwest and virgin
+        america"): each starts exactly one value of that dimension, and a neighbour in the list is a value of it
+        too. Alone, "united" or "delta" is an English word; beside another airline it names one."""
+        n = len(words)
+        dims: list[set[str]] = [set() for _ in range(n)]
+        for h in hits:
+            for k in range(h.start, h.end):
+                dims[k] |= {c.dimension for c in h.candidates}
+        leads = {
+            i: one
+            for i in range(n)
+            if free[i] and not covered[i] and (one := self._leading(words[i], vocabulary_words))
+        }
+        found: dict[int, ValueHit] = {}
+        changed = True
+        while changed:
+            changed = False
+            for i in (i for i in leads if i not in found):
+                for j in _list_neighbours(words, i, lambda j: bool(dims[j]) or j in leads):
+                    pair = j in leads and j not in found
+                    shared = (set(leads[i]) & set(leads[j]) - dims[j]) if pair else set(leads[i]) & dims[j]
+                    if len(shared) != 1:
+                        continue
+                    dim = shared.pop()
+                    for k in (i, j) if pair else (i,):
+                        found[k] = ValueHit(k, k + 1, words[k].raw, (leads[k][dim],), 0.75, "partial")
+                        dims[k].add(dim)
+                    changed = True
+                    break
+        return [found[k] for k in sorted(found)]
+
+    def _leading(self, word: Word, vocabulary_words: frozenset[str]) -> dict[str, ValueCandidate]:
+        """Per dimension, the one value whose name starts with this word (dimensions with several are left out)."""
+        if (
+            word.norm in STOP_WORDS
+            or word.norm in vocabulary_words
+            or len(word.norm) < 4
+            or not word.norm.isalpha()
+        ):
+            return {}
+        by_dim: dict[str, list[ValueCandidate]] = {}
+        for c in self._partial(word.norm):
+            if normalize(c.value).split()[:1] == [word.norm]:
+                by_dim.setdefault(c.dimension, []).append(c)
+        return {d: cs[0] for d, cs in by_dim.items() if len({c.value for c in cs}) == 1}
 
     def _partial(self, word: str) -> list[ValueCandidate]:
         """Values containing `word`, per dimension: the model's sample values when some match, else all of them
@@ -215,12 +308,18 @@ class ValueIndex:
                 out += cands
         return out
 
+    def is_empty(self, dimension: str) -> bool:
+        """True when the warehouse holds no value of this dimension at all."""
+        return self.skipped.get(dimension) == EMPTY
+
     def is_value_word(self, word: str) -> bool:
         """True when a normalised word is a whole value or part of one."""
         return word in self._exact or word in self._word
 
     def _single_word_ok(self, words: Sequence[Word], i: int, shouting: bool) -> bool:
         word = words[i]
+        if word.norm in _CALENDAR_WORDS and not word.raw[:1].isupper():
+            return False  # "by year" is a grain, not the value "Year" of some column
         if word.norm in STOP_WORDS or len(word.norm) <= 3:
             if word.raw.isupper() and not shouting and len(word.raw) >= 2:
                 return True
@@ -360,6 +459,9 @@ def build_value_index(
                 skipped[qd.name] = f"could not read values: {err.message}"
                 rows = []
             sample = [r[0] for r in rows if r and r[0] is not None]
+            if not sample and qd.name not in skipped and not found:
+                skipped[qd.name] = EMPTY  # a name the planner must not read as this column when another fits
+                continue
             kinds = {type(v).__name__ for v in sample[:50]}
             if sample and kinds == {"bool"}:
                 numeric[qd.name] = "bool"  # a yes/no column: "with a fireplace", "without one"

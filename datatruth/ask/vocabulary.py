@@ -212,6 +212,10 @@ def _skeleton_abbreviates(short: str, word: str) -> bool:
     # a longer word with letters missing is more likely a typo ("revnue") than a shorthand; fuzzy handles it
     if len(short) > 4 or short[-1] != word[-1]:
         return False
+    # a shorthand drops vowels ("qty", "mktg", "dept"); a word with them after its second letter is a word of
+    # its own ("file" is not "fireplace")
+    if any(ch in "aeiou" for ch in short[2:]):
+        return False
     it = iter(word)
     return all(ch in it for ch in short)
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib
+import logging
+import os
 import sys
 from collections.abc import Sequence
 
 from datatruth.errors import UserError
 
 EXIT_USER_ERROR = 2
+EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug, not the user's input
 
 DESCRIPTION = """\
 DataTruth: governed answers from real databases, data quality, incidents and slow-query triage.
@@ -111,6 +114,13 @@ def _run(words: list[str]) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as err:  # a bug: the user gets one line, the log keeps the traceback
+        if os.environ.get("DATATRUTH_DEBUG") == "1":
+            raise
+        logging.getLogger("datatruth.cli").exception("internal error in %s", command_of(words))
+        print(f"error: internal error ({type(err).__name__}: {err})", file=sys.stderr)
+        print("hint: this is a bug in DataTruth; rerun with DATATRUTH_DEBUG=1 to see where", file=sys.stderr)
+        return EXIT_INTERNAL_ERROR
 
 
 if __name__ == "__main__":

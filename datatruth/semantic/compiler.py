@@ -913,7 +913,7 @@ def _core(
     outputs: list[tuple[str, exp.Expression]] = [(c, sp.col(c, key_table)) for c in dim_cols]
     outputs += [(name, value_of(name)) for name in p.plan.metrics]
     for name, tree in p.adhoc:
-        outputs.append((name, _substitute(tree, {r: r for r in _refs(tree)}, value_of)))
+        outputs.append((name, _substitute(tree, {r: r for r in _refs(tree)}, _filled(p, value_of))))
     outputs += [(a.name, value_of(a.name)) for a in p.plan.aggregates]
     select = _select([_alias(e, n) for n, e in outputs], source, joins)
     return _Core(tuple(ctes), select, tuple(outputs))
@@ -1228,6 +1228,31 @@ def _substitute(
         for div in list(result.find_all(exp.Div)):
             div.set("expression", _nullif_zero(div.expression))
     return result
+
+
+_ADDITIVE = ("sum", "count", "count_distinct")
+
+
+def _filled(p: _Plan, value_of: Callable[[str], exp.Expression]) -> Callable[[str], exp.Expression]:
+    """`value_of` with 0 for a missing sum or count: in a figure defined in the question ("premium minus loss
+    payments"), a member with no loss payments has paid nothing, not an unknown amount."""
+    aggregates = {a.name: a.function for a in p.plan.aggregates}
+
+    def additive(name: str) -> bool:
+        if name in aggregates:
+            return aggregates[name] in _ADDITIVE
+        if not p.layer.has_metric(name):
+            return False
+        metric = p.layer.metric(name)
+        if metric.type != "simple" or metric.measure is None:
+            return False
+        return p.layer.measure(metric.measure)[1].agg in _ADDITIVE
+
+    def value(name: str) -> exp.Expression:
+        inner = value_of(name)
+        return exp.Coalesce(this=inner, expressions=[exp.Literal.number(0)]) if additive(name) else inner
+
+    return value
 
 
 # sqlglot renamed these arguments (from → from_, with → with_); support both spellings

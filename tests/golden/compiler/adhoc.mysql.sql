@@ -28,14 +28,14 @@ SELECT
   q_keys.order__channel AS order__channel,
   q_order_items_1.sales_total AS sales,
   (
-    q_order_items_1.sales_total
+    COALESCE(q_order_items_1.sales_total, 0)
   ) + (
-    q_orders_2.shipping_total
+    COALESCE(q_orders_2.shipping_total, 0)
   ) AS billed_by_hand,
   (
-    CAST(q_order_items_1.sales_total AS DOUBLE)
+    CAST(COALESCE(q_order_items_1.sales_total, 0) AS DOUBLE)
   ) / NULLIF((
-    CAST(q_orders_2.order_count AS DOUBLE)
+    CAST(COALESCE(q_orders_2.order_count, 0) AS DOUBLE)
   ), 0) AS per_order
 FROM q_keys
 LEFT JOIN q_order_items_1

@@ -30,9 +30,9 @@ WITH q_order_items_1 AS (
 SELECT
   q_keys.customer__region AS customer__region,
   (
-    CAST(q_order_items_1.sales_total__big_sales AS DOUBLE)
+    CAST(COALESCE(q_order_items_1.sales_total__big_sales, 0) AS DOUBLE)
   ) / NULLIF((
-    CAST(q_orders_2.order_count__online_orders AS DOUBLE)
+    CAST(COALESCE(q_orders_2.order_count__online_orders, 0) AS DOUBLE)
   ), 0) AS big_sales_per_online_order
 FROM q_keys
 LEFT JOIN q_order_items_1

@@ -30,10 +30,13 @@ WITH q_order_items_1 AS (
 SELECT
   q_keys.customer__region AS customer__region,
   CAST((
-    CAST(q_order_items_1.sales_total__big_sales AS DOUBLE PRECISION)
-  ) AS DOUBLE PRECISION) / NULLIF((
-    CAST(q_orders_2.order_count__online_orders AS DOUBLE PRECISION)
-  ), 0) AS big_sales_per_online_order
+    CAST(COALESCE(q_order_items_1.sales_total__big_sales, 0) AS DOUBLE PRECISION)
+  ) AS DOUBLE PRECISION) / NULLIF(
+    (
+      CAST(COALESCE(q_orders_2.order_count__online_orders, 0) AS DOUBLE PRECISION)
+    ),
+    0
+  ) AS big_sales_per_online_order
 FROM q_keys
 LEFT JOIN q_order_items_1
   ON q_order_items_1.customer__region IS NOT DISTINCT FROM q_keys.customer__region
