@@ -340,6 +340,20 @@ def exp_adhoc_missing_side(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame({"metric_time__day": days, "net": net})
 
 
+def exp_days_between(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Average and longest whole days from a customer's signup to each of their orders, per channel."""
+    o = d["orders"].merge(d["customers"], on="customer_id")
+    o = o.assign(days=(pd.to_datetime(o["order_date"]) - pd.to_datetime(o["signup_date"])).dt.days)
+    g = o.groupby("channel")["days"]
+    return pd.DataFrame(
+        {
+            "order__channel": g.mean().index,
+            "days_avg": g.mean().values,
+            "days_max": g.max().values.astype(float),
+        }
+    )
+
+
 def exp_limit(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return exp_by_region(d).sort_values("sales", ascending=False).head(2)
 
@@ -750,6 +764,31 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[dict[str, pd.DataFrame]], pd.Da
             "aggregates": [{"name": "quantity_avg", "function": "avg", "dimension": "item__quantity"}],
         },
         exp_avg_quantity,
+    ),
+    # an aggregate of the whole days between two dates of each row, one of them on a joined model ("average
+    # days from signup to order by channel")
+    "aggregate_days_between": (
+        {
+            "metrics": [],
+            "dimensions": ["order__channel"],
+            "aggregates": [
+                {
+                    "name": "days_avg",
+                    "function": "avg",
+                    "dimension": "order__order_date",
+                    "since": "customer__signup_date",
+                    "over": "orders",
+                },
+                {
+                    "name": "days_max",
+                    "function": "max",
+                    "dimension": "order__order_date",
+                    "since": "customer__signup_date",
+                    "over": "orders",
+                },
+            ],
+        },
+        exp_days_between,
     ),
     # an aggregate of each row's ratio of two columns ("average price per unit, where price per unit is
     # amount divided by quantity"); a zero divisor would give NULL, which the average skips

@@ -44,6 +44,14 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         "a period restated in parentheses is one period": [
             "top 3 brands by revenue in summer 2025 (june-august)",
         ],
+        "an aggregate of the days between two dates of each row": [
+            "average number of days from order date to return date in 2025",
+            "average days between signup date and order date by channel",
+        ],
+        "a condition on members with a period between them and the condition; two aggregates of one column": [
+            "how many orders in 2025 had more than 5 lines?",
+            "what's the lowest and highest unit cost among our laptops?",
+        ],
         "sorting keeps every row; a natural order adds nothing": [
             "revenue by category sorted by revenue",
             "revenue by month in 2025 in chronological order",
@@ -313,6 +321,10 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         ],
         "things named in the plural and narrowed are who did it, when another word groups": [
             "number of flights by planes made by boeing, per carrier",
+        ],
+        "a value named with the kind of its members, one row each; a dash between parts of a question": [
+            "how many different destinations does each NYC airport fly to?",
+            "united vs delta - average arrival delay",
         ],
         "a name never reads across a parenthesis": [
             "top 5 planes by number of flights (tail number)",

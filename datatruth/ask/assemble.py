@@ -1098,6 +1098,29 @@ class _Builder:
         self.notes.append(Evidence("how many times", "metric", counts[0], 1.0, "count of rows"))
         return True
 
+    def days_between(self) -> None:
+        """ "the average number of days from claim open date to claim close date": an aggregate of each row's
+        whole days between the two dates, over the later date's table."""
+        for x in self.d.days_between:
+            over = self.layer.dimension(x.until).model.name
+            if not reaches(self.ctx, over, x.since):
+                self.problems.append(
+                    f"{dimension_label(self.layer, x.since)} and {dimension_label(self.layer, x.until)} are not "
+                    "dates of one row, so the days between them cannot be counted"
+                )
+                continue
+            label = (
+                f"{_FUNCTION_LABEL[x.function]} days from {dimension_label(self.layer, x.since).lower()} "
+                f"to {dimension_label(self.layer, x.until).lower()}"
+            )
+            name = (
+                f"days_{x.function}"
+                if not any(a.name == f"days_{x.function}" for a in self.aggregates)
+                else (f"days_{x.function}_{len(self.aggregates) + 1}")
+            )
+            self.aggregates.append(Aggregate(name, x.function, x.until, None, None, label, since=x.since))
+            self.notes.append(Evidence(x.phrase, "metric", label, 1.0, "duration"))
+
     def aggregates_step(self) -> None:  # noqa: C901 - one branch per kind of name an aggregate word applies to
         d = self.d
         for a in d.aggs:
@@ -1546,6 +1569,11 @@ class _Builder:
             return True
         return False
 
+    def _in_time_phrase(self, k: int) -> bool:
+        """True when word k belongs to a time phrase of the question."""
+        w = self.d.words[k]
+        return any(a <= w.start and w.end <= b for a, b in self.d.time.spans)
+
     def _condition_holder(self, metric_pick: Pick, span: NumberSpan) -> tuple[str, ...] | None:
         """The members a condition on a metric is about, as the columns naming one member: the entity or
         dimension before 'with'/'who'/'that', else what the question groups by or counts ("which products had
@@ -1558,12 +1586,15 @@ class _Builder:
         total = {"total"} if metric is None or additive(self.layer, metric.name) else set()
         while (
             k >= 0
-            and d.lower(k)
-            in _SKIP_BEFORE
-            | total
-            | {"at", "least", "than", "more", "over"}
-            | self.ctx.lexicon.light_verbs
-            | self.ctx.lexicon.relation_verbs
+            and (
+                d.lower(k)
+                in _SKIP_BEFORE
+                | total
+                | {"at", "least", "than", "more", "over"}
+                | self.ctx.lexicon.light_verbs
+                | self.ctx.lexicon.relation_verbs
+                or self._in_time_phrase(k)  # "how many orders in 2025 had more than 5 lines"
+            )
             and not any(p.start <= k < p.end for p in self.picks)
         ):
             k -= 1
@@ -2016,6 +2047,25 @@ class _Builder:
     def _number_follows(self, p: Pick) -> bool:
         """True when a number starts right after a pick ("a premium above 10,000"): the number says how much."""
         return any(p.end <= s.start <= p.end + 2 for s in self.d.numbers)
+
+    def members_by_kind(self) -> None:
+        """ "each NYC airport", "every Texas store": the members the value names, of the kind the noun after it
+        names, one row each (the value still filters them)."""
+        d = self.d
+        for p in self.picks:
+            if p.kind != "value" or p.end >= len(d.words) or d.used[p.end] or p.end in self.placed:
+                continue
+            if d.lower(p.start - 1) not in ("each", "every", "per"):
+                continue
+            noun = d.words[p.end].norm
+            for dim in dict.fromkeys(c.dimension for c in p.values):
+                if noun in tokens(dimension_label(self.layer, dim)) or noun in tokens(
+                    self.layer.dimension(dim).model.name
+                ):
+                    self.place(p.start - 1, p.start)
+                    self.place(p.end, p.end + 1)
+                    self._add_dim(DimensionRef(dim), d.text(p.start - 1, p.end + 1), f"one row per {dim}")
+                    break
 
     def values(self) -> None:
         self._merge_adjacent_values()
@@ -3758,12 +3808,14 @@ def assemble(d: ReadingState, ctx: PlanningContext, context_metrics: Sequence[st
     b.entities()
     b.concepts()
     b.superlatives()
+    b.days_between()
     b.aggregates_step()
     b.numbers()
     b.per_entity()
     b.bind_times()
     b.dimensions()
     b.values()
+    b.members_by_kind()
     b.phrasing_filters_step()
     b.time()
     b.to_date_totals()

@@ -24,6 +24,7 @@ from datatruth.ask.lexicon import default_lexicon
 from datatruth.ask.readers import (
     read_aggregates,
     read_arithmetic,
+    read_days_between,
     read_definitions,
     read_durations,
     read_names,
@@ -70,7 +71,11 @@ STAGES: tuple[tuple[str, Stage], ...] = (
     ("spelling", read_spelling),
     ("definitions", read_definitions),
     ("numbers", read_numbers),
-    ("durations", read_durations),  # before names: the dates a length of time runs between are not groupings
+    ("durations", read_durations),
+    (
+        "days_between",
+        read_days_between,
+    ),  # "the average number of days from open date to close date"  # before names: the dates a length of time runs between are not groupings
     ("ranking", read_ranking),
     ("share_and_growth", read_share_and_growth),
     ("names", read_names),

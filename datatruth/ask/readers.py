@@ -17,6 +17,7 @@ from rapidfuzz.distance import DamerauLevenshtein
 
 from datatruth.ask.reading import (
     AggWord,
+    DaysBetween,
     Definition,
     NumberSpan,
     Pick,
@@ -59,7 +60,8 @@ _POST_COMPARATORS = {
 
 # -- definitions --------------------------------------------------------------------------------------------
 
-_DEFINITION_START = {"where", "with", "if", "assuming", "given"}
+_DEFINING_VERBS = frozenset({"computing", "calculating", "taking", "counting", "treating"})
+_DEFINITION_START = {"where", "with", "if", "assuming", "given", *_DEFINING_VERBS}
 _DEFINING = frozenset({"is", "means", "mean", "=", "defined", "equals", "being", "as"})
 # words that introduce a definition right after a comma or a parenthesis ("…, defined as A minus B")
 _APPOSITIVE = (
@@ -144,6 +146,8 @@ def _named_definition(d: ReadingState, ctx: PlanningContext, lowers: list[str], 
     first = i + 1 if lowers[i] in _DEFINITION_START else i
     for k in range(first + 1, min(n, first + 7)):
         word = ctx.lexicon.starts(lowers, k, ctx.lexicon.definition_words)
+        if word is None and lowers[i] in _DEFINING_VERBS and lowers[k] == "as":
+            word = ("as",)  # "computing loss ratio as A divided by B"
         if word is None:
             continue
         if any(w in ("what", "which", "how") for w in lowers[first:k]):
@@ -166,22 +170,27 @@ def _appositive_definition(d: ReadingState, ctx: PlanningContext, lowers: list[s
             parsed = _defined_expr(d, ctx, end, stop)
             if parsed is None or not _one_period(d, end, stop):
                 return None
-            # the defined name: the opening words up to the first comma or clause word, when they name no metric
-            name_end = 0
-            while (
-                name_end < i
-                and (
-                    lowers[name_end]
-                    not in ("by", "per", "for", "in", "of", "from", "to", "during", "each", "across")
-                    or d.gap(name_end) == "-"
-                )
-                and "," not in d.gap(name_end + 1)
+            # the defined name: the words of the clause before the comma ("for each claim number, the paid share
+            # of the claim, i.e. …"), up to a word that groups or places them ("catch-up by airline, defined as …");
+            # "per" belongs to the name of a ratio ("average loss payment per claim, defined as A divided by B")
+            start_name = max((k for k in range(1, i) if "," in d.gap(k)), default=0)
+            while start_name < i - 1 and lowers[start_name] in _NAME_OPENERS:
+                start_name += 1
+            stops = _NAME_STOPS if "/" not in parsed[0] else _NAME_STOPS - {"per"}
+            name_end = start_name
+            while name_end < i and (
+                lowers[name_end] not in stops or d.gap(name_end) == "-"
             ):  # "paid-to-reserved ratio": one hyphenated name
                 name_end += 1
-            name_end = min(name_end + 1, i) if name_end < i and "," in d.gap(name_end + 1) else name_end
-            start_name = 1 if lowers[0] in ("what", "show", "the", "list", "give") else 0
             return (i, start_name, name_end, stop, parsed)
     return None
+
+
+# words that open a question before the name of what it defines, and words that end that name
+_NAME_OPENERS = frozenset(
+    {"what", "whats", "is", "was", "the", "show", "list", "give", "me", "a", "an", "and"}
+)
+_NAME_STOPS = frozenset({"by", "per", "for", "in", "from", "to", "during", "each", "across"})
 
 
 def _defined_expr(
@@ -293,6 +302,7 @@ def _arithmetic_of(  # noqa: C901 - a small parser of arithmetic words whose sta
     depth = 0
     expect_operand = True
     pair: list[str] = []  # "the sum of A and B": the operator its 'and' stands for, until B is read
+    counting = False  # the operand was introduced by "number of"
     while i < stop:
         gap = d.gap(i) if i > start else ""
         if expect_operand:
@@ -309,16 +319,14 @@ def _arithmetic_of(  # noqa: C901 - a small parser of arithmetic words whose sta
             if (
                 lowers[i] in ("the", "a", "of", "total", "its", "their", "all") or d.used[i]
             ) and i + 1 < stop:
-                i += 1  # articles, and time words ("2025 revenue") read by the time stage
+                if not (lowers[i] in ("total", "all") and _named_at(d, ctx, i, stop)):
+                    i += 1  # articles, and time words ("2025 revenue") read by the time stage
+                    continue  # "total claim amount" may be a name of its own
+            if tuple(lowers[i : i + 2]) in (("number", "of"), ("count", "of")) and i + 2 < stop:
+                counting = True  # "divided by the number of claims": a figure that counts
+                i += 2
                 continue
-            found = None
-            for j in range(min(stop, i + 6), i, -1):
-                if any(")" in d.gap(k) or "(" in d.gap(k) for k in range(i + 1, j)):
-                    continue  # a name never spans a parenthesis
-                metric = _metric_named(ctx, " ".join(w.norm for w in d.words[i:j]))
-                if metric:
-                    found = (j, metric)
-                    break
+            found = _named_at(d, ctx, i, stop)
             ops = [p for p, _ in ctx.lexicon.arithmetic]
             if found is None or (
                 found[0] < stop
@@ -338,6 +346,9 @@ def _arithmetic_of(  # noqa: C901 - a small parser of arithmetic words whose sta
                 expect_operand = False
                 continue
             i, metric = found
+            if counting and not _counts(ctx, metric):
+                return None  # "the number of loss payments" is not their total amount
+            counting = False
             parts.append(metric)
             inputs.append(metric)
             expect_operand = False
@@ -381,6 +392,25 @@ def _arithmetic_of(  # noqa: C901 - a small parser of arithmetic words whose sta
     if expect_operand or len(inputs) < 2 or depth != 0:
         return None
     return " ".join(_unwrapped(parts)), tuple(inputs), tuple(filtered)
+
+
+def _named_at(d: ReadingState, ctx: PlanningContext, i: int, stop: int) -> tuple[int, str] | None:
+    """The longest metric name starting at word i (where it ends, the metric), or None."""
+    for j in range(min(stop, i + 6), i, -1):
+        if any(")" in d.gap(k) or "(" in d.gap(k) for k in range(i + 1, j)):
+            continue  # a name never spans a parenthesis
+        metric = _metric_named(ctx, " ".join(w.norm for w in d.words[i:j]))
+        if metric:
+            return j, metric
+    return None
+
+
+def _counts(ctx: PlanningContext, metric: str) -> bool:
+    """True for a metric that counts rows or members (its measure counts)."""
+    found = ctx.layer.metric(metric)
+    if found.type != "simple" or found.measure is None:
+        return False
+    return ctx.layer.measure(found.measure)[1].agg in ("count", "count_distinct")
 
 
 def _unwrapped(parts: list[str]) -> list[str]:
@@ -765,6 +795,22 @@ def read_natural_order(d: ReadingState, ctx: PlanningContext) -> ReadingState:
     return d
 
 
+def _opposite_pair(d: ReadingState, lex: Any, i: int) -> bool:
+    """True when word i and a ranking word of the other direction are joined by and/or ("lowest and highest")."""
+    sides = (lex.high, lex.low)
+    mine = next((k for k, side in enumerate(sides) if d.lower(i) in side), None)
+    if mine is None:
+        return False
+    for j in (i + 2, i - 2):
+        if (
+            0 <= j < len(d.words)
+            and d.lower((i + j) // 2) in ("and", "or", "&")
+            and d.lower(j) in sides[1 - mine]
+        ):
+            return True
+    return False
+
+
 def read_ranking(d: ReadingState, ctx: PlanningContext) -> ReadingState:  # noqa: C901 - one rule per shape of ranking phrase
     """Top/bottom N, best/worst, most/least, superlatives ("longest"), and explicit sort words. A question may
     rank twice in the same direction ("biggest-spending …? top 3 states …"): the two readings become one, the
@@ -780,6 +826,8 @@ def read_ranking(d: ReadingState, ctx: PlanningContext) -> ReadingState:  # noqa
             continue
         if d.lower(i) in ("most", "least", "more", "less") and d.lower(i - 1) == "at":
             continue
+        if _opposite_pair(d, lex, i):
+            continue  # "the lowest and highest unit cost": two aggregates of a column, not a ranking
         direction = (
             "best"
             if word == "best"
@@ -947,8 +995,17 @@ def _adds_up(ctx: PlanningContext, metric: str) -> bool:
 
 
 def _in_defined_name(d: ReadingState, i: int) -> bool:
-    """True when word i is part of a name the question defines ("refund share, i.e. …" asks for no share)."""
-    return any(a <= i < b for a, b in (x.named for x in d.definitions))
+    """True when word i is part of a name the question defines, where it is defined or used ("refund share,
+    i.e. …" and "paid share by claim, where paid share is …" ask for no share of a total)."""
+    if any(a <= i < b for a, b in (x.named for x in d.definitions)):
+        return True
+    lowers = [w.lower for w in d.words]
+    for x in d.definitions:
+        name = lowers[x.named[0] : x.named[1]]
+        size = len(name)
+        if size and any(lowers[s : s + size] == name for s in range(max(0, i - size + 1), i + 1)):
+            return True
+    return False
 
 
 def _starts_a_name(d: ReadingState, ctx: PlanningContext, i: int) -> bool:
@@ -1302,6 +1359,68 @@ def read_durations(d: ReadingState, ctx: PlanningContext) -> ReadingState:
     return replace(d, numbers=tuple(numbers))
 
 
+# nouns of a length of time: "the average number of days", "median time", "longest wait"
+_DURATION_NOUNS = frozenset({"day", "time", "duration", "length", "wait", "turnaround", "lag", "interval"})
+_DAY_FUNCTIONS = frozenset({"avg", "median", "min", "max", "sum"})
+
+
+def read_days_between(d: ReadingState, ctx: PlanningContext) -> ReadingState:
+    """ "the average number of days it takes to settle a claim (open date to close date)", "median days from
+    order date to return date": an aggregate word, a noun of a length of time, and the two dates of each row
+    it runs between (a few words of what happens between them may stand before the dates)."""
+    lex = ctx.lexicon
+    lowers = [w.lower for w in d.words]
+    n = len(lowers)
+    found: list[DaysBetween] = []
+    for i in range(n):
+        if d.used[i] or any(x.start <= i < x.end for x in found):
+            continue
+        phrase = lex.starts(lowers, i, [p for p, _ in lex.aggregates])
+        if phrase is None or dict(lex.aggregates)[phrase] not in _DAY_FUNCTIONS:
+            continue
+        j = i + len(phrase)
+        while j < n and lowers[j] in ("the", "number", "of", "amount") and not d.used[j]:
+            j += 1
+        if j >= n or d.used[j] or d.words[j].norm not in _DURATION_NOUNS:
+            continue
+        j += 1
+        if lowers[j - 1] == "length" and lowers[j : j + 2] == ["of", "time"]:
+            j += 2
+        pair = _date_pair_after(d, ctx, j)
+        if pair is None:
+            continue
+        (since, until), stop = pair
+        function = dict(lex.aggregates)[phrase]
+        found.append(DaysBetween(i, stop, function, since, until, d.text(i, stop)))
+        d = d.mark(i, stop).note(
+            Evidence(
+                d.text(i, stop), "metric", f"{function} of days from {since} to {until}", 1.0, "duration"
+            )
+        )
+    return replace(d, days_between=tuple(found)) if found else d
+
+
+def _date_pair_after(d: ReadingState, ctx: PlanningContext, start: int) -> tuple[tuple[str, str], int] | None:
+    """Two dates of one row named within a few words after `start` ("from A to B", "between A and B", "(A to
+    B)"), and where their words end; None unless exactly one pair is named."""
+    n = len(d.words)
+    for cut in range(start + 1, min(n, start + 12)):
+        if d.lower(cut) not in ("to", "and", "until", "till", "through") or d.used[cut]:
+            continue
+        for s in range(max(start, cut - 5), cut):
+            opened = s == start or d.lower(s - 1) in ("from", "between") or "(" in d.gap(s)
+            if not opened or any(d.used[k] for k in range(start, s)) or s - start > 6:
+                continue
+            for e in range(min(n, cut + 6), cut + 1, -1):
+                closed = e == n or ")" in d.gap(e) or _clause_break(d, e)
+                if not closed or any(d.used[k] for k in range(cut + 1, e)):
+                    continue
+                pair = _two_dates(d, ctx, (s, cut), (cut + 1, e))
+                if pair is not None and all(ctx.layer.dimension(x).dimension.is_time for x in pair):
+                    return pair, e
+    return None
+
+
 def _clause_break(d: ReadingState, i: int) -> bool:
     """True where a new part of the question starts: punctuation before word i, or a grouping word."""
     return any(c in d.gap(i) for c in ",;?") or d.lower(i) in ("by", "per", "for", "in", "during", "where")
@@ -1363,7 +1482,7 @@ def read_aggregates(d: ReadingState, ctx: PlanningContext) -> ReadingState:
             i += 1
             continue
         phrase = lex.starts(lowers, i, [p for p, _ in lex.aggregates])
-        if phrase is None or (d.ranking and d.ranking.start <= i < d.ranking.end):
+        if phrase is None or (d.ranking and d.ranking.start <= i < d.ranking.end) or _in_defined_name(d, i):
             i += 1
             continue
         function = dict(lex.aggregates)[phrase]
@@ -1375,12 +1494,16 @@ def read_aggregates(d: ReadingState, ctx: PlanningContext) -> ReadingState:
             distinct = distinct or norms[end] in lex.distinct_words
             end += 1
         target = next((p for p in d.picks if p.start >= end), None)
+        paired = _paired_aggregate(d, ctx, end)  # "the lowest and highest unit cost": both of one column
         if target is not None and _restates_quantity(d, ctx, end, target):
             end = (
                 target.start
             )  # "median distance in miles to the nearest fire station": the column's own words
         if target is None or any(
-            not d.used[k] and lowers[k] not in ("of", "the", "a") and lowers[k] not in lex.function_words
+            not d.used[k]
+            and lowers[k] not in ("of", "the", "a")
+            and lowers[k] not in lex.function_words
+            and not end <= k < paired
             for k in range(end, target.start)
         ):
             i += 1
@@ -1412,6 +1535,16 @@ def read_aggregates(d: ReadingState, ctx: PlanningContext) -> ReadingState:
                 found.append(AggWord(i, i + 1, "count_distinct", d.words[i].raw, True))
                 d = d.mark(i, i + 1)
     return replace(d, aggs=tuple(sorted(found, key=lambda a: a.start))) if found else d
+
+
+def _paired_aggregate(d: ReadingState, ctx: PlanningContext, end: int) -> int:
+    """Where "and <aggregate word>" right after an aggregate word ends ("lowest and highest", "min and max"), so
+    both apply to the name after them; `end` when there is none."""
+    lowers = [w.lower for w in d.words]
+    if d.lower(end) not in ("and", "or", "&") or d.used[end]:
+        return end
+    phrase = ctx.lexicon.starts(lowers, end + 1, [p for p, _ in ctx.lexicon.aggregates])
+    return end + 1 + len(phrase) if phrase is not None else end
 
 
 def _restates_quantity(d: ReadingState, ctx: PlanningContext, start: int, target: Pick) -> bool:
@@ -1550,6 +1683,8 @@ def unplaced(d: ReadingState, ctx: PlanningContext) -> list[int]:
         if i == 0 and w.lower in ("where", "when"):
             out.append(i)  # "where do …", "when did …" ask for a place or a time: something must answer it
             continue
+        if w.lower == "-" and _dash_separates(d, i):
+            continue  # "united vs delta - average arrival delay": a dash between parts of the question
         if (
             w.lower in lex.function_words
             or w.norm in lex.function_words
@@ -1561,6 +1696,14 @@ def unplaced(d: ReadingState, ctx: PlanningContext) -> list[int]:
             continue
         out.append(i)
     return out
+
+
+def _dash_separates(d: ReadingState, i: int) -> bool:
+    """True for a spaced dash after values or time ("united vs delta - …", "June 2025 - revenue"), where it
+    cannot mean minus: no figure stands before it."""
+    before = next((p for p in d.picks if p.end == i), None)
+    figures = [p for p in d.picks if p.start < i and p.kind in ("metric", "measure")]
+    return i == 0 or (before is not None and before.kind == "value") or not figures
 
 
 def runs(indices: Iterable[int]) -> list[list[int]]:

@@ -143,6 +143,19 @@ class Definition:
 
 
 @dataclass(frozen=True)
+class DaysBetween:
+    """An aggregate of the days between two dates of each row: "the average number of days from claim open date
+    to claim close date", "median days between order date and return date"."""
+
+    start: int  # the words of the whole phrase
+    end: int
+    function: str  # avg | median | min | max | sum
+    since: str  # the earlier date (qualified dimension)
+    until: str  # the later date
+    phrase: str
+
+
+@dataclass(frozen=True)
 class Ranking:
     """Top/bottom N, most/least, best/worst, or an explicit sort: direction and optional limit."""
 
@@ -182,6 +195,7 @@ class ReadingState:
     picks: tuple[Pick, ...] = ()
     numbers: tuple[NumberSpan, ...] = ()
     aggs: tuple[AggWord, ...] = ()
+    days_between: tuple[DaysBetween, ...] = ()
     definitions: tuple[Definition, ...] = ()
     adhoc: tuple[Any, ...] = ()  # AdhocMetric from arithmetic between metric names
     adhoc_inputs: tuple[str, ...] = ()

@@ -49,6 +49,8 @@ _CALENDAR_WORDS = frozenset(
         "monthly",
     }
 )
+# auxiliaries before the subject of a question ("how many planes did jetblue fly"): a name may follow
+_SUBJECT_CUES = frozenset({"did", "does", "do", "has", "have", "had"})
 # words that join the members of a list of values
 _LIST_WORDS = frozenset({"and", "or", "vs", "versus", "&", "nor"})
 
@@ -213,7 +215,7 @@ class ValueIndex:
                 word.possessive or i + 1 < n and words[i + 1].lower in ("vs", "versus", "or", "and", "&")
             )
             capital = word.raw[:1].isupper() and (i > 0 or leads_list) and not shouting
-            named = capital or (i > 0 and words[i - 1].lower in _CODE_CUES)
+            named = capital or (i > 0 and words[i - 1].lower in _CODE_CUES | _SUBJECT_CUES)
             if cands and capital:  # one word of a longer name counts only when written as a name
                 # "pilot" in "by pilot" is not "Pilot Point Airport"
                 hits.append(ValueHit(i, i + 1, word.raw, tuple(cands), 0.8, "partial"))

@@ -208,7 +208,9 @@ def _skeleton_abbreviates(short: str, word: str) -> bool:
     if len(short) < 3 or len(short) >= len(word) or short[0] != word[0]:
         return False
     if word.startswith(short):
-        return True
+        # a short prefix ending in a vowel is usually a word of its own ("age" is not "agent"); shorthands cut
+        # after a consonant ("rev", "cust", "dep")
+        return not (short[-1] in "aeiou" and len(short) <= 4)
     # a longer word with letters missing is more likely a typo ("revnue") than a shorthand; fuzzy handles it
     if len(short) > 4 or short[-1] != word[-1]:
         return False

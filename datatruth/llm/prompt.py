@@ -190,6 +190,7 @@ def plan_schema(layer: SemanticLayer) -> dict[str, Any]:
                         "percentile": {"type": ["number", "null"]},
                         "label": {"type": "string"},
                         "divided_by": {"type": ["string", "null"]},
+                        "since": {"type": ["string", "null"]},
                     },
                     "required": ["name", "function", "dimension"],
                 },

@@ -95,6 +95,7 @@ class _Agg:
     filters: tuple[str, ...] = ()
     where: tuple[Filter, ...] = ()  # an ad-hoc figure's own filters (any reachable dimension)
     divided_by: str | None = None  # a second dimension each row's value is divided by
+    since: str | None = None  # an earlier date: each row's value is the whole days from it to `dimension`
 
 
 @dataclass(frozen=True)
@@ -283,6 +284,17 @@ def _check_aggregate(layer: SemanticLayer, a: Aggregate) -> None:
         layer.dimension(a.divided_by)
         if a.function in ("count", "count_distinct"):
             raise UserError(f"aggregate '{a.name}' divides two columns; count them without dividing")
+    if a.since is not None:
+        if not (
+            layer.dimension(a.since).dimension.is_time and layer.dimension(a.dimension).dimension.is_time
+        ):
+            raise UserError(
+                f"aggregate '{a.name}' counts days between '{a.since}' and '{a.dimension}'; both must be dates"
+            )
+        if a.function in ("count", "count_distinct") or a.divided_by is not None:
+            raise UserError(
+                f"aggregate '{a.name}' counts days between two dates; take their avg, min, max or sum"
+            )
     if a.over is not None:
         layer.model(a.over)
     if a.function == "percentile" and a.percentile is None:
@@ -417,7 +429,9 @@ def groups_of(p: _Plan) -> _Groups:
         time_dim = _model_time_dim(p, model)
         key = (model.name, time_dim, None)
         aggs = specs.setdefault(key, (model, time_dim, None, []))[3]
-        agg = _Agg(a.name, a.function, None, a.dimension, a.percentile, divided_by=a.divided_by)
+        agg = _Agg(
+            a.name, a.function, None, a.dimension, a.percentile, divided_by=a.divided_by, since=a.since
+        )
         aggs.append(agg)
         where[a.name] = (key, agg.alias)
     groups: list[_Group] = []
@@ -699,7 +713,12 @@ def _join(p: _Plan, step: JoinStep, target: str) -> exp.Join:
 def _aggregate(
     p: _Plan, group: _Group, agg: _Agg, joins: _Joins, period: exp.Expression | None
 ) -> exp.Expression:
-    if agg.dimension is not None:
+    if agg.dimension is not None and agg.since is not None:
+        # whole days between two dates of the row, counted alike on every engine (both cast to DATE)
+        end = _reach(p, group.model, agg.dimension, joins, f"aggregating {agg.alias}")
+        start = _reach(p, group.model, agg.since, joins, f"aggregating {agg.alias}")
+        value: exp.Expression = exp.DateDiff(this=_date(end), expression=_date(start), unit=exp.var("DAY"))
+    elif agg.dimension is not None:
         value = _reach(p, group.model, agg.dimension, joins, f"aggregating {agg.alias}")
         if holds_years(p.layer.dimension(agg.dimension)):
             value = sp.truncate(

@@ -158,6 +158,9 @@ class Aggregate:
     # a second column each row's value is divided by: "the average of firefighters per mile, where firefighters
     # per mile = number of firefighters divided by miles to the nearest fire station"
     divided_by: str | None = None
+    # an earlier date of the same rows: each row's value is the whole days from `since` to `dimension` ("the
+    # average number of days from claim open date to claim close date")
+    since: str | None = None
 
 
 @dataclass(frozen=True)
@@ -272,6 +275,7 @@ class QueryPlan:
                     **({"percentile": a.percentile} if a.percentile is not None else {}),
                     **({"label": a.label} if a.label else {}),
                     **({"divided_by": a.divided_by} if a.divided_by else {}),
+                    **({"since": a.since} if a.since else {}),
                 }
                 for a in self.aggregates
             ]
@@ -598,7 +602,9 @@ class _Reader:
 
     def aggregate(self, item: Any, where: str) -> Aggregate:
         a = self.mapping(
-            item, where, {"name", "function", "dimension", "over", "percentile", "label", "divided_by"}
+            item,
+            where,
+            {"name", "function", "dimension", "over", "percentile", "label", "divided_by", "since"},
         )
         function = (self.text(a.get("function"), f"{where}.function") or "").lower()
         if function not in AGGREGATE_FUNCTIONS:
@@ -623,6 +629,7 @@ class _Reader:
             0.5 if function == "median" else (float(p) if p is not None else None),
             label,
             self.text(a.get("divided_by"), f"{where}.divided_by", optional=True),
+            self.text(a.get("since"), f"{where}.since", optional=True),
         )
 
     def condition(self, item: Any, where: str) -> Condition:
