@@ -44,6 +44,10 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         "a period restated in parentheses is one period": [
             "top 3 brands by revenue in summer 2025 (june-august)",
         ],
+        "members with at least one of a counted figure ('had returns'), counted among that figure's rows": [
+            "how many customers had returns in 2025?",
+            "revenue by category, only categories that have returns",
+        ],
         "an aggregate of the days between two dates of each row": [
             "average number of days from order date to return date in 2025",
             "average days between signup date and order date by channel",

@@ -1380,6 +1380,70 @@ class _Builder:
             self.filters.append(f)
             self.notes.append(Evidence(d.text(k, p.end), "filter", f"{column} {f.op}", 1.0, "presence"))
 
+    def existence(self) -> None:
+        """ "customers who had returns", "categories that have returns", "agents with any claims": members with
+        at least one of a counted figure; a condition on them, never a second figure."""
+        d = self.d
+        for p in list(self.picks):
+            if p.kind != "metric" or not additive(self.layer, p.targets[0]) or self._number_follows(p):
+                continue
+            if self.roles.get(p.start) is not None and p.targets[0] not in self.metrics:
+                continue
+            k = p.start - 1
+            if d.lower(k) == "any":
+                k -= 1
+            if d.lower(k) not in _HAVE_WORDS or d.used[k]:
+                continue  # "with a return" is read with the numbers
+            span = NumberSpan(k, k, ">", (0.0,), None, "", k)
+            holder = self._condition_holder(p, span)
+            if holder is None:
+                continue
+            self.place(k, p.start)
+            self.place(p.start, p.end)
+            self.roles[p.start] = "condition"
+            if p.targets[0] in self.metrics:
+                self.metrics.remove(p.targets[0])
+            self.conditions.append(Condition(holder[0], p.targets[0], ">", (0,), holder[1:]))
+            self.notes.append(
+                Evidence(d.text(k, p.end), "filter", f"{holder[0]} with {p.targets[0]} > 0", 1.0, "existence")
+            )
+
+    def existence_counts(self) -> None:
+        """ "how many customers had a return in 2025": the customers counted among that figure's rows (who
+        returned something then), not among the rows of another figure that counts them (who ordered then)."""
+        if self.dims or self.group_entities or len(self.metrics) != 1 or len(self.conditions) != 1:
+            return
+        c = self.conditions[0]
+        if c.together or not ((c.op == ">" and c.values == (0,)) or (c.op == ">=" and c.values == (1,))):
+            return
+        metric = self.layer.metric(self.metrics[0])
+        if metric.type != "simple" or metric.measure is None or metric.filter:
+            return
+        _, measure = self.layer.measure(metric.measure)
+        if measure.agg != "count_distinct" or normalize(measure.expr) != normalize(
+            c.dimension.split("__")[-1]
+        ):
+            return
+        over = metric_models(self.layer, c.metric)
+        if len(over) != 1 or not reaches(self.ctx, over[0], c.dimension):
+            return
+        label = metric.title
+        self.metrics = []
+        self.conditions = []
+        self.aggregates.append(
+            Aggregate(
+                f"{metric.name}_count",
+                "count_distinct",
+                c.dimension,
+                over[0],
+                None,
+                f"Number of {label.lower()}",
+            )
+        )
+        self.notes.append(
+            Evidence(label, "metric", f"count distinct {c.dimension} over {over[0]}", 1.0, "existence")
+        )
+
     def _restates_phrasing(self, span: NumberSpan) -> bool:
         """ "below freezing (32°F)": a bare number in parentheses after a phrasing names its threshold again."""
         prev = [
@@ -3811,6 +3875,8 @@ def assemble(d: ReadingState, ctx: PlanningContext, context_metrics: Sequence[st
     b.days_between()
     b.aggregates_step()
     b.numbers()
+    b.existence()
+    b.existence_counts()
     b.per_entity()
     b.bind_times()
     b.dimensions()

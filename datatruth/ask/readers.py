@@ -177,6 +177,12 @@ def _appositive_definition(d: ReadingState, ctx: PlanningContext, lowers: list[s
             while start_name < i - 1 and lowers[start_name] in _NAME_OPENERS:
                 start_name += 1
             stops = _NAME_STOPS if "/" not in parsed[0] else _NAME_STOPS - {"per"}
+            # "of" joins a name ("paid share of the claim") unless what follows names a member ("of policy 3100…")
+            if any(
+                any(c.isdigit() for c in d.words[k].raw) or d.words[k].raw[:1].isupper()
+                for k in range(start_name + 1, i)
+            ):
+                stops = stops | {"of"}
             name_end = start_name
             while name_end < i and (
                 lowers[name_end] not in stops or d.gap(name_end) == "-"
