@@ -48,6 +48,14 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             "how many customers had returns in 2025?",
             "revenue by category, only categories that have returns",
         ],
+        "members with a condition are listed unless counted; lists show the column they were tested on": [
+            "customers who spent more than $5,000 in 2025",
+            "number of customers who placed more than 10 orders in 2025",
+            "list the products with a list price of no more than $10",
+            "average unit price across order lines in Q1 2026",
+            "Which 3 physical stores had the highest AOV in summer 2025?",
+            "whcih physical store had the most returns last year?",
+        ],
         "an aggregate of the days between two dates of each row": [
             "average number of days from order date to return date in 2025",
             "average days between signup date and order date by channel",
@@ -329,6 +337,15 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         "a value named with the kind of its members, one row each; a dash between parts of a question": [
             "how many different destinations does each NYC airport fly to?",
             "united vs delta - average arrival delay",
+        ],
+        "an average over the rows named after 'per' / 'across'; one aggregate word for two columns": [
+            "Average number of seats per flight by airline",
+            "average temperature and wind speed at each of the NYC airports in July",
+        ],
+        "one row per member of a list ('one number per airport'); lower-case names before a verb or noun": [
+            "How many flights went to SFO, LAX, SEA and PDX? One number per airport please",
+            "what's the longest distance delta flew?",
+            "5 jetblue flights with the biggest arrival delay",
         ],
         "a name never reads across a parenthesis": [
             "top 5 planes by number of flights (tail number)",

@@ -365,8 +365,8 @@ class _Builder:
         or 'and X' after a grouped name ("per airline and origin"); the cue words are placed."""
         d = self.d
         lowers = [w.lower for w in d.words]
-        if p.start in self.in_parens:
-            return False
+        if p.start in self.in_parens and not self._grouped_in_parens(p):
+            return False  # "(tail number)" restates; "(by claim number)" still asks for a grouping
         prev = self.prev_pick(p)
         if (
             prev is not None
@@ -678,7 +678,9 @@ class _Builder:
             if self._aggregated(p) and column:
                 self.picks[idx] = replace(p, kind="dimension", targets=tuple(column))
                 continue
-            if entity and (self.group_position(p) or self._holds_condition(p) or self._is_counted_entity(p)):
+            # "number of customers who placed more than 10 orders": the count stays; the condition is on them
+            holds = self._holds_condition(p) and d.lower(p.start - 1) not in ("many", "of", "count")
+            if entity and (self.group_position(p) or holds or self._is_counted_entity(p)):
                 self.picks[idx] = replace(p, kind="entity", targets=entity)
                 continue
             if entity and self._listed_entity(p):
@@ -1687,6 +1689,13 @@ class _Builder:
                 if holder.kind != "entity":
                     self.picks[self.picks.index(holder)] = replace(holder, kind="entity", targets=(entity,))
                     self.place(holder.start, holder.end)
+                    counted = d.lower(holder.start - 1) in ("many", "of", "count", "total", "number")
+                    if holder.kind == "metric" and holder.targets[0] in self.metrics and not counted:
+                        # "customers who spent more than $5,000": those customers, not how many they are
+                        self.metrics.remove(holder.targets[0])
+                        self.roles[holder.start] = "group"
+                        if entity not in self.group_entities:
+                            self.group_entities.append(entity)
                 return tuple(keys)
         if holder.kind == "dimension":
             return (holder.targets[0],)
@@ -2112,24 +2121,50 @@ class _Builder:
         """True when a number starts right after a pick ("a premium above 10,000"): the number says how much."""
         return any(p.end <= s.start <= p.end + 2 for s in self.d.numbers)
 
-    def members_by_kind(self) -> None:
-        """ "each NYC airport", "every Texas store": the members the value names, of the kind the noun after it
-        names, one row each (the value still filters them)."""
+    def _grouped_in_parens(self, p: Pick) -> bool:
+        """ "loss payments (by claim number)" groups; "outside of texas (by customer state)" says which column the
+        value before the parenthesis is of."""
         d = self.d
-        for p in self.picks:
-            if p.kind != "value" or p.end >= len(d.words) or d.used[p.end] or p.end in self.placed:
+        cue = p.start - 1
+        if d.lower(cue) not in ("by", "per") or cue not in self.in_parens or cue - 1 in self.in_parens:
+            return False
+        before = d.pick_at(cue - 1)
+        return not (
+            before is not None
+            and before.kind == "value"
+            and any(c.dimension in p.targets for c in before.values)
+        )
+
+    def members_by_kind(self) -> None:
+        """ "each NYC airport", "at each of the NYC airports", "one number per airport": the members the values
+        name, of the kind the noun names, one row each (the values still filter them)."""
+        d = self.d
+        values = [p for p in self.picks if p.kind == "value"]
+        for i, w in enumerate(d.words):
+            if d.used[i] or i in self.placed or d.pick_at(i) is not None or not values:
                 continue
-            if d.lower(p.start - 1) not in ("each", "every", "per"):
+            k = i - 1
+            between = d.pick_at(k)
+            if between is not None and between.kind == "value":
+                k = between.start - 1  # "each NYC airport"
+            while k >= 0 and d.lower(k) in ("the", "of") and d.lower(k - 1) in ("each", "of", "the"):
+                k -= 1  # "each of the NYC airports"
+            if d.lower(k) not in ("each", "every", "per"):
                 continue
-            noun = d.words[p.end].norm
-            for dim in dict.fromkeys(c.dimension for c in p.values):
-                if noun in tokens(dimension_label(self.layer, dim)) or noun in tokens(
-                    self.layer.dimension(dim).model.name
-                ):
-                    self.place(p.start - 1, p.start)
-                    self.place(p.end, p.end + 1)
-                    self._add_dim(DimensionRef(dim), d.text(p.start - 1, p.end + 1), f"one row per {dim}")
-                    break
+            dims = {
+                c.dimension
+                for p in values
+                for c in p.values
+                if w.norm in tokens(dimension_label(self.layer, c.dimension))
+                or w.norm in tokens(self.layer.dimension(c.dimension).model.name)
+            }
+            dims &= {f.dimension for f in self.filters if f.op in ("=", "in")}  # the column the values filter
+            if len(dims) != 1:
+                continue
+            dim = dims.pop()
+            self.place(k, between.start if between is not None else i)
+            self.place(i, i + 1)
+            self._add_dim(DimensionRef(dim), d.text(k, i + 1), f"one row per {dim}")
 
     def values(self) -> None:
         self._merge_adjacent_values()
@@ -2872,6 +2907,19 @@ class _Builder:
                     ]
                 self.dims = base + [r for r in dict.fromkeys(self.dims + named) if r not in base]
                 self.entity = self._list_rows_of(self.entity)
+                # "products with a list price of no more than $10": the value each row was tested on is shown
+                tested = [
+                    f.dimension
+                    for f in self.filters
+                    if f.op in ("<", "<=", ">", ">=", "between")
+                    and f.since is None
+                    and f.dimension != METRIC_TIME
+                    and not self.layer.dimension(f.dimension).dimension.is_time
+                    and (self.entity is None or reaches(self.ctx, self.entity, f.dimension))
+                ]
+                self.dims += [
+                    DimensionRef(t) for t in dict.fromkeys(tested) if all(r.name != t for r in self.dims)
+                ]
                 if any(r.name == METRIC_TIME for r in self.dims) and not self.context_metrics:
                     # "products by month": rows are listed one by one; a month splits a number, not a list
                     self.problems.append(
@@ -3397,10 +3445,13 @@ class _Builder:
                 "group",
                 "entity",
             ):
-                previous = d.lower(p.start - 1)
-                value = number_of(previous)
-                if value is not None and value >= 1 and value == int(value) and not d.used[p.start - 1]:
-                    self.place(p.start - 1, p.start)
+                k = p.start - 1
+                # "which 3 physical stores", "5 jetblue flights": words narrowing the noun sit between
+                while (q := d.pick_at(k)) is not None and q.kind in ("value", "phrasing") and q.start < k + 1:
+                    k = q.start - 1
+                value = number_of(d.lower(k))
+                if value is not None and value >= 1 and value == int(value) and not d.used[k] and k >= 0:
+                    self.place(k, k + 1)
                     return int(value)
         group = [
             p
@@ -3529,10 +3580,12 @@ class _Builder:
         """ "average revenue per customer": a metric divided by the number of distinct members."""
         d = self.d
         for p in list(self.picks):
-            if p.kind != "entity" or d.lower(p.start - 1) != "per":
+            if p.kind != "entity" or d.lower(p.start - 1) not in ("per", "across"):
                 continue
             if self.roles.get(p.start) == "group" and self._per_own_row(p):
                 continue
+            if d.lower(p.start - 1) == "across":
+                continue  # "across stores" groups, unless it restates the rows (above)
             if self.roles.get(p.start) == "group" and not self._per_is_ratio(p):
                 continue
             entity = p.targets[0]
@@ -3575,8 +3628,23 @@ class _Builder:
         is already per member; the words restate it and split nothing."""
         prev = self.prev_pick(p)
         model = self.layer.entity_model(p.targets[0])
-        if prev is None or model is None or not self.metrics or prev.end != p.start - 1:
+        if prev is None or model is None or prev.end != p.start - 1 or not (self.metrics or self.aggregates):
             return False
+        # "average seats per flight", "average unit price across order lines": a column's average over the rows
+        # of that entity
+        for a in self.aggregates:
+            rows = a.over or self.layer.dimension(a.dimension).model.name
+            if a.function not in ("avg", "median", "min", "max", "percentile"):
+                return False
+            if rows != model.name and (a.over is not None or not reaches(self.ctx, model.name, a.dimension)):
+                return False
+        # "seats per flight": the seats of each flight's plane, averaged over flights
+        self.aggregates = [
+            a
+            if (a.over or self.layer.dimension(a.dimension).model.name) == model.name
+            else replace(a, over=model.name)
+            for a in self.aggregates
+        ]
         for name in self.metrics:
             metric = self.layer.metric(name)
             if (

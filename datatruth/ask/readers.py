@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
-from rapidfuzz.distance import DamerauLevenshtein
+from rapidfuzz.distance import OSA, DamerauLevenshtein
 
 from datatruth.ask.reading import (
     AggWord,
@@ -60,7 +60,19 @@ _POST_COMPARATORS = {
 
 # -- definitions --------------------------------------------------------------------------------------------
 
-_DEFINING_VERBS = frozenset({"computing", "calculating", "taking", "counting", "treating"})
+_DEFINING_VERBS = frozenset(
+    {
+        "computing",
+        "calculating",
+        "taking",
+        "counting",
+        "treating",
+        "compute",
+        "calculate",
+        "define",
+        "defining",
+    }
+)
 _DEFINITION_START = {"where", "with", "if", "assuming", "given", *_DEFINING_VERBS}
 _DEFINING = frozenset({"is", "means", "mean", "=", "defined", "equals", "being", "as"})
 # words that introduce a definition right after a comma or a parenthesis ("…, defined as A minus B")
@@ -134,8 +146,21 @@ def _clause_end(d: ReadingState, lowers: list[str], start: int) -> int:
             and (lowers[stop] != "with" or any(w in _DEFINING for w in lowers[stop + 1 : stop + 7]))
         ):
             break  # "…, where X is …" starts the next definition; "flights with a negative delay" does not
+        if stop > start and lowers[stop] == "by" and lowers[stop - 1] not in ("divided", "multiplied"):
+            break  # "… as premium - loss payments by policy number": the grouping is not part of the formula
         stop += 1
     return stop
+
+
+def _paren_end(d: ReadingState, i: int) -> int:
+    """The word after the parenthesis opened before word i closes (the question's end when it never does)."""
+    depth = 0
+    for k in range(i, len(d.words)):
+        gap = d.gap(k)
+        depth += gap.count("(") - gap.count(")")
+        if depth <= 0 and k > i:
+            return k
+    return len(d.words)
 
 
 def _named_definition(d: ReadingState, ctx: PlanningContext, lowers: list[str], i: int) -> tuple | None:
@@ -161,12 +186,15 @@ def _named_definition(d: ReadingState, ctx: PlanningContext, lowers: list[str], 
 
 def _appositive_definition(d: ReadingState, ctx: PlanningContext, lowers: list[str], i: int) -> tuple | None:
     """ "NAME …, defined as EXPR" / "NAME, i.e. EXPR": the name is the words the question opens with."""
-    if i == 0 or not ("," in d.gap(i) or "(" in d.gap(i)):
+    if i == 0 or not ("," in d.gap(i) or "(" in d.gap(i) or ":" in d.gap(i)):
         return None
-    for phrase in _APPOSITIVE:
+    # "net reserve (loss reserves minus loss payments)", "paid ratio: (A plus B) divided by C": the formula alone
+    bare = ((),) if "(" in d.gap(i) or ":" in d.gap(i) else ()
+    for phrase in (*_APPOSITIVE, *bare):
         if tuple(lowers[i : i + len(phrase)]) == phrase:
             end = i + len(phrase)
-            stop = _clause_end(d, lowers, end)
+            closes = not phrase and "(" in d.gap(i) and ":" not in d.gap(i)
+            stop = _paren_end(d, i) if closes else _clause_end(d, lowers, end)
             parsed = _defined_expr(d, ctx, end, stop)
             if parsed is None or not _one_period(d, end, stop):
                 return None
@@ -176,7 +204,15 @@ def _appositive_definition(d: ReadingState, ctx: PlanningContext, lowers: list[s
             start_name = max((k for k in range(1, i) if "," in d.gap(k)), default=0)
             while start_name < i - 1 and lowers[start_name] in _NAME_OPENERS:
                 start_name += 1
-            stops = _NAME_STOPS if "/" not in parsed[0] else _NAME_STOPS - {"per"}
+            # "per" belongs to the name of a ratio ("average loss payment per claim, defined as A divided by B"),
+            # unless the name already says it is a ratio or 'per' names members ("… ratio per agent id: …")
+            words = lowers[start_name:i]
+            per_at = words.index("per") if "per" in words else -1
+            grouping = per_at >= 0 and (
+                any(w in ("ratio", "rate", "share", "percentage", "percent") for w in words[:per_at])
+                or any(w in ("id", "number", "code", "identifier") for w in words[per_at:])
+            )
+            stops = _NAME_STOPS if "/" not in parsed[0] or grouping else _NAME_STOPS - {"per"}
             # "of" joins a name ("paid share of the claim") unless what follows names a member ("of policy 3100…")
             if any(
                 any(c.isdigit() for c in d.words[k].raw) or d.words[k].raw[:1].isupper()
@@ -561,6 +597,11 @@ def read_time(d: ReadingState, ctx: PlanningContext) -> ReadingState:
         hit = [i for i, w in enumerate(d.words) if w.start < b and a < w.end]
         if hit:
             d = d.mark(hit[0], hit[-1] + 1)
+            # "calendar year 2019", "the year 2025": the word 'year' before a year names it
+            k = hit[0] - 1
+            if d.lower(k) == "year" and d.lower(hit[0]).isdigit() and not d.used[k]:
+                d = d.mark(k, hit[0])
+                hit = [k, *hit]
             # "over the last 7 days", "across 2024": the preposition belongs to the time phrase
             k = hit[0] - 1
             while k > 0 and d.lower(k) in ("the", "a", "this", "that") and not d.used[k]:
@@ -972,8 +1013,9 @@ def read_share_and_growth(d: ReadingState, ctx: PlanningContext) -> ReadingState
         if found:
             size = len(found.group(0).split())
             after = [w for w in lowers[k + size :][:2] if w != "the"]
-            if after and after[0] not in ("total", "all", "everything", "overall"):
-                ratio_words |= set(range(k, k + size))
+            named = _named_at(d, ctx, k + size + (lowers[k + size : k + size + 1] == ["the"]), len(lowers))
+            if after and (after[0] not in ("total", "all", "everything", "overall") or named is not None):
+                ratio_words |= set(range(k, k + size))  # "… as a share of total claim amount": a name
     for phrase in _SHARE_PHRASES:
         k = len(phrase)
         for i in range(len(lowers) - k + 1):
@@ -1162,7 +1204,7 @@ def read_names(d: ReadingState, ctx: PlanningContext) -> ReadingState:
         score = best.score * 0.8 if kind == "model" else best.score
         cands.append(Pick(start, end, kind, targets, d.text(start, end), score, best.method))
     cands += _reordered(d, ctx, free, kinds_at)
-    for hit in ctx.values.matches(d.words, free, ctx.vocabulary.words):
+    for hit in ctx.values.matches(d.words, free, ctx.vocabulary.words, ctx.lexicon.words):
         kinds_at.setdefault((hit.start, hit.end), set()).add("value")
         cands.append(Pick(hit.start, hit.end, "value", (), hit.phrase, hit.score, hit.method, hit.candidates))
     # a name of several columns is not read as one that is empty in every row ("claim number" of fire claims)
@@ -1531,6 +1573,11 @@ def read_aggregates(d: ReadingState, ctx: PlanningContext) -> ReadingState:
             function = "count_distinct"
         found.append(AggWord(i, end, function, d.text(i, end), distinct))
         d = d.mark(i, end)
+        # "average temperature and wind speed": the aggregate word applies to both columns
+        shared = _second_column(d, ctx, target) if function in _DAY_FUNCTIONS else None
+        if shared is not None:
+            found.append(AggWord(target.end, shared.start, function, d.text(i, end), distinct))
+            d = d.mark(target.end, shared.start)
         i = end
     # "distinct" alone in front of a name: "distinct customers who bought …" (in a list it means distinct rows)
     listing = d.lower(0) in ("list", "show", "display", "give", "name")
@@ -1541,6 +1588,21 @@ def read_aggregates(d: ReadingState, ctx: PlanningContext) -> ReadingState:
                 found.append(AggWord(i, i + 1, "count_distinct", d.words[i].raw, True))
                 d = d.mark(i, i + 1)
     return replace(d, aggs=tuple(sorted(found, key=lambda a: a.start))) if found else d
+
+
+def _second_column(d: ReadingState, ctx: PlanningContext, target: Pick) -> Pick | None:
+    """The numeric column joined to an aggregated numeric column by 'and' or a comma, or None."""
+    after = next((p for p in d.picks if p.start >= target.end), None)
+
+    def numeric(p: Pick) -> bool:
+        columns = p.targets if p.kind == "dimension" else p.alt("dimension") if p.kind == "metric" else ()
+        return any(is_numeric(ctx, t) for t in columns)
+
+    if after is None or not (numeric(target) and numeric(after)):
+        return None
+    between = [d.lower(k) for k in range(target.end, after.start)]
+    joined = between in (["and"], ["&"]) or (not between and "," in d.gap(after.start))
+    return after if joined and not any(d.used[k] for k in range(target.end, after.start)) else None
 
 
 def _paired_aggregate(d: ReadingState, ctx: PlanningContext, end: int) -> int:
@@ -1689,6 +1751,8 @@ def unplaced(d: ReadingState, ctx: PlanningContext) -> list[int]:
         if i == 0 and w.lower in ("where", "when"):
             out.append(i)  # "where do …", "when did …" ask for a place or a time: something must answer it
             continue
+        if _mistyped_function_word(w.lower):
+            continue  # "whcih", "waht": a question word typed with one slip
         if w.lower == "-" and _dash_separates(d, i):
             continue  # "united vs delta - average arrival delay": a dash between parts of the question
         if (
@@ -1704,12 +1768,54 @@ def unplaced(d: ReadingState, ctx: PlanningContext) -> list[int]:
     return out
 
 
+# question words typed often enough to be mistyped; a word one slip away from one of them is that word
+_TYPED_OFTEN = frozenset(
+    {
+        "which",
+        "what",
+        "where",
+        "when",
+        "many",
+        "much",
+        "show",
+        "list",
+        "please",
+        "there",
+        "their",
+        "from",
+        "with",
+        "have",
+        "does",
+        "were",
+        "that",
+        "this",
+        "these",
+        "those",
+        "about",
+        "give",
+        "tell",
+    }
+)
+
+
+def _mistyped_function_word(word: str) -> bool:
+    """True for a word one edit (or one swap of neighbours) away from a common question word."""
+    return len(word) >= 4 and word.isalpha() and any(OSA.distance(word, w) == 1 for w in _TYPED_OFTEN)
+
+
 def _dash_separates(d: ReadingState, i: int) -> bool:
     """True for a spaced dash after values or time ("united vs delta - …", "June 2025 - revenue"), where it
     cannot mean minus: no figure stands before it."""
     before = next((p for p in d.picks if p.end == i), None)
     figures = [p for p in d.picks if p.start < i and p.kind in ("metric", "measure")]
-    return i == 0 or (before is not None and before.kind == "value") or not figures
+    after_time = i > 0 and d.used[i - 1] and d.pick_at(i - 1) is None  # "after 2019-03-01 - give …"
+    return (
+        i == 0
+        or (before is not None and before.kind == "value")
+        or not figures
+        or after_time
+        or d.lower(i + 1) in ("give", "show", "list", "display", "with", "including")
+    )
 
 
 def runs(indices: Iterable[int]) -> list[list[int]]:

@@ -51,6 +51,10 @@ _CALENDAR_WORDS = frozenset(
 )
 # auxiliaries before the subject of a question ("how many planes did jetblue fly"): a name may follow
 _SUBJECT_CUES = frozenset({"did", "does", "do", "has", "have", "had"})
+# words that order or qualify a noun ("first flights", "new customers"), never a name before it
+_ORDINALS = frozenset(
+    {"first", "second", "third", "last", "next", "early", "late", "new", "old", "other", "same"}
+)
 # words that join the members of a list of values
 _LIST_WORDS = frozenset({"and", "or", "vs", "versus", "&", "nor"})
 
@@ -160,6 +164,7 @@ class ValueIndex:
         words: Sequence[Word],
         free: Sequence[bool],
         vocabulary_words: frozenset[str] = frozenset(),
+        closed_words: frozenset[str] = frozenset(),
         fuzzy: bool = True,
     ) -> list[ValueHit]:
         """Candidate value mentions among the free words: exact and compact first, then partial and fuzzy."""
@@ -221,11 +226,19 @@ class ValueIndex:
                 hits.append(ValueHit(i, i + 1, word.raw, tuple(cands), 0.8, "partial"))
                 covered[i] = True
                 continue
-            leading = [c for c in cands if normalize(c.value).split()[:1] == [word.norm]]
+            leading = self._one_leading([c for c in cands if normalize(c.value).split()[:1] == [word.norm]])
+            # "jetblue flights", "delta planes": a name right before a noun of the model names a member
+            before_noun = (
+                i + 1 < n
+                and words[i + 1].norm in vocabulary_words
+                and words[i + 1].lower
+                != words[i + 1].norm  # "jetblue flights", "delta planes": a plural noun
+                and word.norm not in vocabulary_words | closed_words | _ORDINALS
+            )
             if (
                 len({c.value for c in leading}) == 1
-                and named
-                and i > 0
+                and (named or before_noun)
+                and (i > 0 or before_noun)
                 and words[i - 1].lower not in ("by", "and", "or", "vs", "than")
             ):
                 # "from newark", "for jetblue": in lower case, a place word only when it starts the name
@@ -293,6 +306,21 @@ class ValueIndex:
             if normalize(c.value).split()[:1] == [word.norm]:
                 by_dim.setdefault(c.dimension, []).append(c)
         return {d: cs[0] for d, cs in by_dim.items() if len({c.value for c in cs}) == 1}
+
+    def _one_leading(self, leading: list[ValueCandidate]) -> list[ValueCandidate]:
+        """Of the values a word starts, the one of a small list when the other lists are far longer: "southwest"
+        starts one of 16 airlines and two of 1,458 airports; it names the airline."""
+        if len({c.value for c in leading}) <= 1:
+            return leading
+        by_dim: dict[str, set[str]] = {}
+        for c in leading:
+            by_dim.setdefault(c.dimension, set()).add(c.value)
+        sizes = {dim: len(self.values.get(dim, ())) or 1 for dim in by_dim}
+        small = [dim for dim, values in by_dim.items() if len(values) == 1]
+        for dim in small:
+            if all(sizes[dim] * 10 <= sizes[other] for other in by_dim if other != dim):
+                return [c for c in leading if c.dimension == dim]
+        return leading
 
     def _partial(self, word: str) -> list[ValueCandidate]:
         """Values containing `word`, per dimension: the model's sample values when some match, else all of them
