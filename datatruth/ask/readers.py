@@ -1204,7 +1204,10 @@ def read_names(d: ReadingState, ctx: PlanningContext) -> ReadingState:
         score = best.score * 0.8 if kind == "model" else best.score
         cands.append(Pick(start, end, kind, targets, d.text(start, end), score, best.method))
     cands += _reordered(d, ctx, free, kinds_at)
-    for hit in ctx.values.matches(d.words, free, ctx.vocabulary.words, ctx.lexicon.words):
+    verbs = frozenset(
+        w for ph in ctx.layer.phrasings if ph.model for text in ph.words for w in text.lower().split()
+    )
+    for hit in ctx.values.matches(d.words, free, ctx.vocabulary.words, ctx.lexicon.words, verbs=verbs):
         kinds_at.setdefault((hit.start, hit.end), set()).add("value")
         cands.append(Pick(hit.start, hit.end, "value", (), hit.phrase, hit.score, hit.method, hit.candidates))
     # a name of several columns is not read as one that is empty in every row ("claim number" of fire claims)

@@ -166,6 +166,7 @@ class ValueIndex:
         vocabulary_words: frozenset[str] = frozenset(),
         closed_words: frozenset[str] = frozenset(),
         fuzzy: bool = True,
+        verbs: frozenset[str] = frozenset(),
     ) -> list[ValueHit]:
         """Candidate value mentions among the free words: exact and compact first, then partial and fuzzy."""
         hits: list[ValueHit] = []
@@ -228,13 +229,15 @@ class ValueIndex:
                 continue
             leading = self._one_leading([c for c in cands if normalize(c.value).split()[:1] == [word.norm]])
             # "jetblue flights", "delta planes": a name right before a noun of the model names a member
-            before_noun = (
+            # "jetblue flights", "delta planes": a plural noun of the model; "the distance delta flew": its verb
+            plural_noun = (
                 i + 1 < n
                 and words[i + 1].norm in vocabulary_words
-                and words[i + 1].lower
-                != words[i + 1].norm  # "jetblue flights", "delta planes": a plural noun
-                and word.norm not in vocabulary_words | closed_words | _ORDINALS
+                and words[i + 1].lower != words[i + 1].norm
             )
+            before_noun = (
+                plural_noun or (i + 1 < n and words[i + 1].lower in verbs)
+            ) and word.norm not in vocabulary_words | closed_words | _ORDINALS
             if (
                 len({c.value for c in leading}) == 1
                 and (named or before_noun)
