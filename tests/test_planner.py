@@ -56,6 +56,9 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             "Which 3 physical stores had the highest AOV in summer 2025?",
             "whcih physical store had the most returns last year?",
         ],
+        "the biggest member is the one with the most revenue (a phrasing of the model)": [
+            "biggest single order in 2025",
+        ],
         "an aggregate of the days between two dates of each row": [
             "average number of days from order date to return date in 2025",
             "average days between signup date and order date by channel",
@@ -347,6 +350,9 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             "what's the longest distance delta flew?",
             "5 jetblue flights with the biggest arrival delay",
         ],
+        "two routes compared, one row each": [
+            "avg arrival delay EWR to ORD vs LGA to ORD",
+        ],
         "a name never reads across a parenthesis": [
             "top 5 planes by number of flights (tail number)",
         ],
@@ -458,6 +464,9 @@ UNANSWERABLE: dict[str, dict[str, list[str]]] = {
         "a count word before an amount of money": [
             "how many revenue did we get in 2025",
         ],
+        "a size word with nothing to measure it ('big orders')": [
+            "big orders in 2025",
+        ],
         "an average divided by a total means nothing": [
             "average order value per unit sold by category",
         ],
@@ -497,6 +506,9 @@ UNANSWERABLE: dict[str, dict[str, list[str]]] = {
         ],
     },
     "flights": {
+        "two routes with no end in common": [
+            "flights JFK to LAX vs EWR to SFO",
+        ],
         "a figure worked out row by row with no way to combine the rows": [
             "miles per minute by origin, where miles per minute is distance divided by air time",
         ],

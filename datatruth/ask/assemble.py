@@ -2121,6 +2121,38 @@ class _Builder:
         """True when a number starts right after a pick ("a premium above 10,000"): the number says how much."""
         return any(p.end <= s.start <= p.end + 2 for s in self.d.numbers)
 
+    def route_versus(self) -> None:
+        """ "EWR to ORD vs LGA to ORD": two routes compared, one row each (by origin and destination). Two routes
+        that share no end would bring in the routes between them too, so they are refused."""
+        d = self.d
+        where = {id(q): dim for dim, items in self.value_dims.items() for q, _ in items}
+        routes = [
+            (a, b)
+            for a, b in zip(self.picks, self.picks[1:], strict=False)
+            if a.kind == "value"
+            and b.kind == "value"
+            and b.start == a.end + 1
+            and d.lower(a.end) in ("to", "→")
+        ]
+        for (a, b), (c, e) in zip(routes, routes[1:], strict=False):
+            between = [d.lower(k) for k in range(b.end, c.start)]
+            if not between or not all(
+                w in ("vs", "versus", "compared", "with", "to", "against", "and") for w in between
+            ):
+                continue
+            dims = [where.get(id(x)) for x in (a, b, c, e)]
+            if None in dims or dims[0] != dims[2] or dims[1] != dims[3] or dims[0] == dims[1]:
+                continue
+            if a.phrase.lower() != c.phrase.lower() and b.phrase.lower() != e.phrase.lower():
+                self.problems.append(
+                    f"'{d.text(a.start, e.end)}' compares two routes with no end in common; one question per route, "
+                    "or all routes between them, answers it"
+                )
+                self.rewrites.append(f"{self.d.question.split(a.phrase)[0]}{a.phrase} to {b.phrase}".strip())
+                continue
+            for dim in (dims[0], dims[1]):
+                self._add_dim(DimensionRef(str(dim)), d.text(a.start, e.end), f"one row per route: {dim}")
+
     def _grouped_in_parens(self, p: Pick) -> bool:
         """ "loss payments (by claim number)" groups; "outside of texas (by customer state)" says which column the
         value before the parenthesis is of."""
@@ -2477,6 +2509,8 @@ class _Builder:
                 return head  # "to Denver, Newark vs LaGuardia": the pair after the comma is a list of its own
             if not between and d.gap(head.start).strip() in _PAIR_DASHES:
                 return head  # "the JFK-LAX route": from the first to the second, not a list
+            if d.lower(head.end) in ("to", "→") and d.lower(q.start - 1) in ("to", "→"):
+                return head  # "EWR to ORD vs LGA to ORD": LGA starts a route of its own
             if all(
                 w in self.ctx.lexicon.list_words or w in ("vs", "versus", "compared", "against")
                 for w in between
@@ -3949,6 +3983,7 @@ def assemble(d: ReadingState, ctx: PlanningContext, context_metrics: Sequence[st
     b.bind_times()
     b.dimensions()
     b.values()
+    b.route_versus()
     b.members_by_kind()
     b.phrasing_filters_step()
     b.time()
