@@ -59,6 +59,9 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         "the biggest member is the one with the most revenue (a phrasing of the model)": [
             "biggest single order in 2025",
         ],
+        "a length of time defined in the question as one date minus another": [
+            "average return lag by category, where return lag is return date minus order date",
+        ],
         "an aggregate of the days between two dates of each row": [
             "average number of days from order date to return date in 2025",
             "average days between signup date and order date by channel",

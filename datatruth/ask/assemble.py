@@ -309,6 +309,9 @@ class _Builder:
         self.group_entities: list[str] = []
         self.list_entity: str | None = None
         self.value_dims: dict[str, list[tuple[Pick, list[ValueCandidate]]]] = {}
+        self.per_row: list[
+            str
+        ] = []  # figures defined row by row and asked for no aggregate (checked when grouped)
         self.bound_dims: dict[
             int, str
         ] = {}  # pick start → the dimension a phrasing/dimension pick stands for
@@ -481,7 +484,7 @@ class _Builder:
     def definitions(self) -> None:
         d = self.d
         for definition in d.definitions:
-            if definition.ratio is not None:
+            if definition.ratio is not None or definition.days is not None:
                 self._defined_ratio(definition)
                 continue
             metric = AdhocMetric(definition.name, definition.expr, definition.filtered)
@@ -515,7 +518,6 @@ class _Builder:
     def _defined_ratio(self, definition: Definition) -> None:
         """ "the average of firefighters per mile, where firefighters per mile = number of firefighters divided by
         miles to the nearest fire station": the aggregate word before the defined name takes each row's ratio."""
-        assert definition.ratio is not None  # narrows the type only
         d = self.d
         words = tokens(definition.label)
         norms = [w.norm for w in d.words]
@@ -533,8 +535,13 @@ class _Builder:
             ),
             None,
         )
-        top, bottom = definition.ratio
-        shown = f"{dimension_label(self.layer, top)} ÷ {dimension_label(self.layer, bottom)}"
+        if definition.ratio is not None:
+            top, bottom, since = definition.ratio[0], definition.ratio[1], None
+            shown = f"{dimension_label(self.layer, top)} ÷ {dimension_label(self.layer, bottom)}"
+        else:
+            assert definition.days is not None  # narrows the type only: the caller sends ratios or days
+            since, top, bottom = definition.days[0], definition.days[1], None
+            shown = f"days from {dimension_label(self.layer, since).lower()} to {dimension_label(self.layer, top).lower()}"
         self.notes.append(
             Evidence(
                 definition.phrase, "metric", f"{definition.label} = {shown}", 1.0, "defined in the question"
@@ -544,6 +551,15 @@ class _Builder:
             self.place(i, i + len(words))
             self.picks = [p for p in self.picks if p.end <= i or p.start >= i + len(words)]
         word = word or self._aggregate_word_before(uses)
+        if word is None and since is not None:
+            # "days to settle each claim, computed as …, by claim number": one value per row, shown per member
+            self.aggregates.append(
+                Aggregate(
+                    definition.name, "max", top, None, None, f"{definition.label} ({shown})", since=since
+                )
+            )
+            self.per_row.append(definition.name)
+            return
         if word is None or word.function in ("count", "count_distinct"):
             self.problems.append(
                 f"{definition.label} is worked out row by row; say how to combine the rows "
@@ -564,8 +580,25 @@ class _Builder:
                 0.5 if word.function == "median" else None,
                 f"{_FUNCTION_LABEL[word.function]} {definition.label} ({shown})",
                 bottom,
+                since,
             )
         )
+
+    def per_row_figures(self) -> None:
+        """A figure defined row by row with no aggregate word is shown per row: the rows must be split by the
+        member each row is ("by claim number"); over many rows it needs an average, a median, a total."""
+        for a in [a for a in self.aggregates if a.name in self.per_row]:
+            model = self.layer.dimension(a.dimension).model
+            own = model.primary_entity
+            keys = set(self.layer.entity_keys(own.name)) if own is not None else set()
+            label = label_dimension(self.ctx, own.name) if own is not None else None
+            if not any(r.name in keys or r.name == label for r in self.dims):
+                self.problems.append(
+                    f"{a.label} is worked out for each {model.name.replace('_', ' ')} row; split it by "
+                    f"{own.name.replace('_', ' ') if own else 'its rows'} or say how to combine the rows "
+                    "(the average, median, smallest or largest)"
+                )
+                self.rewrites.append(f"the average {self.d.question.strip()}")
 
     def _aggregate_word_before(self, starts: Sequence[int]) -> AggWord | None:
         """An aggregate word ("median", "the largest") right before one of the given word positions, which the
@@ -3991,6 +4024,7 @@ def assemble(d: ReadingState, ctx: PlanningContext, context_metrics: Sequence[st
     b.summed_columns()
     b.groups_and_lists()
     b.ranking()
+    b.per_row_figures()
     b.share_step()
     b.over_models()
     b.unused_entities()

@@ -104,7 +104,7 @@ def read_definitions(d: ReadingState, ctx: PlanningContext) -> ReadingState:
         if found is None:
             i += 1
             continue
-        start, name_start, name_end, stop, (expr, inputs, filtered, ratio) = found
+        start, name_start, name_end, stop, (expr, inputs, filtered, ratio, days) = found
         label = d.text(name_start, name_end) if name_end > name_start else ""
         name = re.sub(r"[^a-z0-9]+", "_", normalize(label)).strip("_") or f"defined_{len(definitions) + 1}"
         definitions.append(
@@ -119,9 +119,16 @@ def read_definitions(d: ReadingState, ctx: PlanningContext) -> ReadingState:
                 (name_start, name_end),
                 filtered,
                 ratio,
+                days,
             )
         )
-        shown = f"{ratio[0]} / {ratio[1]} of each row" if ratio else expr
+        shown = (
+            f"{ratio[0]} / {ratio[1]} of each row"
+            if ratio
+            else f"days from {days[0]} to {days[1]} of each row"
+            if days
+            else expr
+        )
         d = d.mark(start, stop).note(
             Evidence(d.text(start, stop), "metric", f"{name} = {shown}", 1.0, "defined")
         )
@@ -218,7 +225,7 @@ def _appositive_definition(d: ReadingState, ctx: PlanningContext, lowers: list[s
                 any(c.isdigit() for c in d.words[k].raw) or d.words[k].raw[:1].isupper()
                 for k in range(start_name + 1, i)
             ):
-                stops = stops | {"of"}
+                stops = stops | {"of", "to"}
             name_end = start_name
             while name_end < i and (
                 lowers[name_end] not in stops or d.gap(name_end) == "-"
@@ -232,19 +239,45 @@ def _appositive_definition(d: ReadingState, ctx: PlanningContext, lowers: list[s
 _NAME_OPENERS = frozenset(
     {"what", "whats", "is", "was", "the", "show", "list", "give", "me", "a", "an", "and"}
 )
-_NAME_STOPS = frozenset({"by", "per", "for", "in", "from", "to", "during", "each", "across"})
+_NAME_STOPS = frozenset({"by", "per", "for", "in", "from", "during", "each", "across"})
 
 
 def _defined_expr(
     d: ReadingState, ctx: PlanningContext, start: int, stop: int
-) -> tuple[str, tuple[str, ...], tuple[FilteredInput, ...], tuple[str, str] | None] | None:
+) -> (
+    tuple[str, tuple[str, ...], tuple[FilteredInput, ...], tuple[str, str] | None, tuple[str, str] | None]
+    | None
+):
     """What a definition's words compute: arithmetic over metric names, else one numeric column divided by
-    another, row by row ("number of firefighters divided by miles to the nearest fire station")."""
+    another, row by row ("number of firefighters divided by miles to the nearest fire station"), else the days
+    between two dates of a row ("claim close date minus claim open date", "the days from A to B")."""
     parsed = _arithmetic_of(d, ctx, start, stop)
     if parsed is not None:
-        return (*parsed, None)
+        return (*parsed, None, None)
     ratio = _column_ratio(d, ctx, start, stop)
-    return ("", (), (), ratio) if ratio is not None else None
+    if ratio is not None:
+        return ("", (), (), ratio, None)
+    days = _date_difference(d, ctx, start, stop)
+    return ("", (), (), None, days) if days is not None else None
+
+
+def _date_difference(d: ReadingState, ctx: PlanningContext, start: int, stop: int) -> tuple[str, str] | None:
+    """(earlier, later) for "LATER minus EARLIER" or "(the number of) days from EARLIER to LATER" spanning the
+    words [start, stop), or None."""
+    lowers = [d.lower(k) for k in range(start, stop)]
+    for op in (("minus",), ("-",)):
+        cut = next((k for k in range(len(lowers)) if tuple(lowers[k : k + len(op)]) == op), None)
+        if cut is not None:
+            pair = _two_dates(d, ctx, (start + cut + len(op), stop), (start, start + cut))
+            return pair if pair is not None else None
+    k = start
+    while k < stop and d.lower(k) in ("the", "number", "of", "whole", "calendar"):
+        k += 1
+    if k < stop and d.words[k].norm == "day":
+        found = _date_pair_after(d, ctx, k + 1)
+        if found is not None and found[1] == stop:
+            return found[0]
+    return None
 
 
 _DIVIDED = (("divided", "by"), ("/",), ("over",))

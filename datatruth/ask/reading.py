@@ -140,6 +140,8 @@ class Definition:
     filtered: tuple[FilteredInput, ...] = ()  # figures of the expression counted over some rows
     # or a row's ratio of two numeric columns (qualified names), when the defined thing is per row
     ratio: tuple[str, str] | None = None
+    # or the whole days between two dates of a row (earlier, later): "claim close date minus claim open date"
+    days: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
