@@ -56,6 +56,19 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             "Which 3 physical stores had the highest AOV in summer 2025?",
             "whcih physical store had the most returns last year?",
         ],
+        "a figure in the plural after a superlative ranks members; 'for all X except Y' is one total": [
+            "Which product category had the largest refunds last year?",
+            "Total refunds last year for all return reasons except Changed mind",
+        ],
+        "counts past values that narrow the counted ('how many Texas customers placed orders')": [
+            "how many Texas customers placed orders in 2025",
+            "How many non-Consumer customers ordered from us last quarter?",
+            "Which 5 physical stores brought in the most revenue in the first half of 2026?",
+        ],
+        "definitions that open the question ('X = A / B, for each …'), with a constant; a grain closing a list": [
+            "gross margin rate by category = gross margin / revenue * 100",
+            "revenue by category and year",
+        ],
         "the biggest member is the one with the most revenue (a phrasing of the model)": [
             "biggest single order in 2025",
         ],

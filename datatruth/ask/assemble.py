@@ -393,6 +393,10 @@ class _Builder:
             if p.start - k >= 0 and tuple(lowers[p.start - k : p.start]) == cue:
                 if cue == ("by",) and self._agentive_by(p):
                     return False
+                if cue in (("for", "all"), ("every",)) and self._all_but(p):
+                    return (
+                        False  # "for all return reasons except Changed mind": every reason but one, together
+                    )
                 self.place(p.start - k, p.start)
                 return True
         previous = d.lower(p.start - 1)
@@ -401,8 +405,13 @@ class _Builder:
         if p.kind in ("entity", "concept") or p.alt("entity"):
             # "which physical store", "which Texas customers": words narrowing the noun sit between
             k = p.start - 1
-            while k >= 0 and (q := d.pick_at(k)) is not None and q.kind in ("phrasing", "value"):
-                k = q.start - 1
+            while k >= 0:
+                if (q := d.pick_at(k)) is not None and q.kind in ("phrasing", "value"):
+                    k = q.start - 1
+                elif number_of(d.lower(k)) is not None and d.lower(k - 1) in ("which", "what"):
+                    k -= 1  # "which 5 physical stores": the number is the limit, read by the ranking
+                else:
+                    break
             if k < p.start - 1 and d.lower(k) in ("which", "what"):
                 return True
         r = d.ranking
@@ -712,7 +721,7 @@ class _Builder:
                 self.picks[idx] = replace(p, kind="dimension", targets=tuple(column))
                 continue
             # "number of customers who placed more than 10 orders": the count stays; the condition is on them
-            holds = self._holds_condition(p) and d.lower(p.start - 1) not in ("many", "of", "count")
+            holds = self._holds_condition(p) and not self._count_word_before(p)
             if entity and (self.group_position(p) or holds or self._is_counted_entity(p)):
                 self.picks[idx] = replace(p, kind="entity", targets=entity)
                 continue
@@ -1079,6 +1088,23 @@ class _Builder:
             or not all(d.lower(k) in ("the", "of", "a", "single", "one") for k in range(r.end, target.start))
         ):
             return
+        last = d.words[target.end - 1]
+        if (
+            target.alt("metric")
+            and last.lower != last.norm
+            and d.lower(0) in ("which", "what")
+            and any(q.kind in ("entity", "dimension") and q.end <= r.start for q in self.picks)
+        ):
+            # "which category had the largest refunds": the figure in the plural (the total) ranks the members;
+            # "the largest refund" is one row's
+            self.picks[self.picks.index(target)] = replace(
+                target, kind="metric", targets=target.alt("metric")
+            )
+            self.place(target.start, target.end)
+            self.roles[target.start] = "metric"
+            if target.alt("metric")[0] not in self.metrics:
+                self.metrics.append(target.alt("metric")[0])
+            return
         grouped = [
             p
             for p in self.picks
@@ -1427,7 +1453,11 @@ class _Builder:
             k = p.start - 1
             if d.lower(k) == "any":
                 k -= 1
-            if d.lower(k) not in _HAVE_WORDS or d.used[k]:
+            last = d.words[p.end - 1]
+            verbs = self.ctx.lexicon.light_verbs | self.ctx.lexicon.relation_verbs
+            # "customers who placed orders", "stores that made returns": a verb before a count in the plural
+            acted = d.lower(k) in verbs and last.lower != last.norm and not d.used[k]
+            if (d.lower(k) not in _HAVE_WORDS and not acted) or d.used[k]:
                 continue  # "with a return" is read with the numbers
             span = NumberSpan(k, k, ">", (0.0,), None, "", k)
             holder = self._condition_holder(p, span)
@@ -1722,7 +1752,7 @@ class _Builder:
                 if holder.kind != "entity":
                     self.picks[self.picks.index(holder)] = replace(holder, kind="entity", targets=(entity,))
                     self.place(holder.start, holder.end)
-                    counted = d.lower(holder.start - 1) in ("many", "of", "count", "total", "number")
+                    counted = self._count_word_before(holder)
                     if holder.kind == "metric" and holder.targets[0] in self.metrics and not counted:
                         # "customers who spent more than $5,000": those customers, not how many they are
                         self.metrics.remove(holder.targets[0])
@@ -1856,6 +1886,11 @@ class _Builder:
             target = self._choose_dimension(p)
             if target is None:
                 continue
+            if (
+                self.d.lower(p.end) in ("id", "ids", "identifier")
+                and self.ctx.values.numeric.get(target) == "int"
+            ):
+                self.place(p.end, p.end + 1)  # "policy holder id": the column holds the holder's id
             qd = self.layer.dimension(target)
             self.roles[p.start] = "group"
             if p.score < 0.85 or p.method in ("partial", "phonetic", "meaning"):
@@ -1964,9 +1999,14 @@ class _Builder:
                 if q is None or q.kind != "value":
                     continue
                 gap = range(q.end, p.start) if q.end <= p.start else range(p.end, q.start)
-                if all(self.d.lower(i) in ("of", "the", "=", "is", "in") for i in gap) and any(
-                    c.dimension in p.targets for c in q.values
-                ):
+                # "for all return reasons except Changed mind": the column the excluded value is of
+                negating = (
+                    {w for phrase in self.ctx.lexicon.negations for w in phrase} if q.start > p.end else set()
+                )
+                if all(
+                    self.d.lower(i) in ("of", "the", "=", "is", "in") or self.d.lower(i) in negating
+                    for i in gap
+                ) and any(c.dimension in p.targets for c in q.values):
                     out.add(p.start)
                     break
         return out
@@ -2185,6 +2225,31 @@ class _Builder:
                 continue
             for dim in (dims[0], dims[1]):
                 self._add_dim(DimensionRef(str(dim)), d.text(a.start, e.end), f"one row per route: {dim}")
+
+    def _count_word_before(self, p: Pick) -> bool:
+        """True when a count word stands before the name, past values that narrow it ("how many Texas customers",
+        "number of non-Consumer customers")."""
+        d = self.d
+        j = p.start - 1
+        while True:
+            q = d.pick_at(j)
+            if q is not None and q.kind in ("value", "phrasing"):
+                j = q.start - 1
+            elif d.lower(j) in ("non", "not"):
+                j -= 1
+            else:
+                break
+        return d.lower(j) in ("many", "of", "count", "total", "number")
+
+    def _all_but(self, p: Pick) -> bool:
+        """True when a negation and a value of this column follow it ("all reasons except Changed mind")."""
+        d = self.d
+        lowers = [w.lower for w in d.words]
+        phrase = self.ctx.lexicon.starts(lowers, p.end, self.ctx.lexicon.negations)
+        if phrase is None:
+            return False
+        q = d.pick_at(p.end + len(phrase))
+        return q is not None and q.kind == "value" and any(c.dimension in p.targets for c in q.values)
 
     def _grouped_in_parens(self, p: Pick) -> bool:
         """ "loss payments (by claim number)" groups; "outside of texas (by customer state)" says which column the

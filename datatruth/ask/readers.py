@@ -173,13 +173,16 @@ def _paren_end(d: ReadingState, i: int) -> int:
 def _named_definition(d: ReadingState, ctx: PlanningContext, lowers: list[str], i: int) -> tuple | None:
     """ "where NAME means|is|=|is defined as EXPR"."""
     n = len(lowers)
-    if not (lowers[i] in _DEFINITION_START or "," in d.gap(i) or "(" in d.gap(i)):
+    opening = i == 0 and lowers[i] not in _DEFINITION_START  # "claim expense ratio = A / B, for each claim"
+    if not (lowers[i] in _DEFINITION_START or "," in d.gap(i) or "(" in d.gap(i) or opening):
         return None
     first = i + 1 if lowers[i] in _DEFINITION_START else i
-    for k in range(first + 1, min(n, first + 7)):
+    for k in range(first + 1, min(n, first + 9 if opening else first + 7)):
         word = ctx.lexicon.starts(lowers, k, ctx.lexicon.definition_words)
         if word is None and lowers[i] in _DEFINING_VERBS and lowers[k] == "as":
             word = ("as",)  # "computing loss ratio as A divided by B"
+        if word is not None and opening and word not in _OPENING_DEFINERS:
+            word = None  # "revenue is …" opens a question, not a definition
         if word is None:
             continue
         if any(w in ("what", "which", "how") for w in lowers[first:k]):
@@ -187,7 +190,14 @@ def _named_definition(d: ReadingState, ctx: PlanningContext, lowers: list[str], 
         end = k + len(word)
         stop = _clause_end(d, lowers, end)
         parsed = _defined_expr(d, ctx, end, stop)
-        return (i, first, k, stop, parsed) if parsed is not None and _one_period(d, end, stop) else None
+        if parsed is None or not _one_period(d, end, stop):
+            return None
+        if not opening:
+            return (i, first, k, stop, parsed)
+        # the name runs to the first word that groups ("loss payment share by claim number = …"); the clause is
+        # the defining word and the formula, so the grouping words stay for the other readers
+        name_end = next((j for j in range(first, k) if lowers[j] in _NAME_STOPS), k)
+        return (k, first, name_end, stop, parsed)
     return None
 
 
@@ -235,6 +245,18 @@ def _appositive_definition(d: ReadingState, ctx: PlanningContext, lowers: list[s
     return None
 
 
+# words that define a name the question opens with ("loss ratio = …", "net means …")
+_OPENING_DEFINERS = frozenset(
+    {
+        ("=",),
+        ("means",),
+        ("is", "defined", "as"),
+        ("defined", "as"),
+        ("equals",),
+        ("is", "computed", "as"),
+        ("is", "calculated", "as"),
+    }
+)
 # words that open a question before the name of what it defines, and words that end that name
 _NAME_OPENERS = frozenset(
     {"what", "whats", "is", "was", "the", "show", "list", "give", "me", "a", "an", "and"}
@@ -397,6 +419,11 @@ def _arithmetic_of(  # noqa: C901 - a small parser of arithmetic words whose sta
                 if not (lowers[i] in ("total", "all") and _named_at(d, ctx, i, stop)):
                     i += 1  # articles, and time words ("2025 revenue") read by the time stage
                     continue  # "total claim amount" may be a name of its own
+            if re.fullmatch(r"\d+(?:\.\d+)?", lowers[i]) and parts and parts[-1] in ("*", "/"):
+                parts.append(lowers[i])  # "… * 100": a constant scales a figure
+                i += 1
+                expect_operand = False
+                continue
             if tuple(lowers[i : i + 2]) in (("number", "of"), ("count", "of")) and i + 2 < stop:
                 counting = True  # "divided by the number of claims": a figure that counts
                 i += 2
@@ -641,6 +668,19 @@ def read_time(d: ReadingState, ctx: PlanningContext) -> ReadingState:
                 k -= 1
             if k >= 0 and d.lower(k) in _TIME_PREPOSITIONS and not d.used[k]:
                 d = d.mark(k, k + 1)
+    if match.grain is None:
+        # "premium by policy number and year": a grain word closing a list of groupings
+        for k, w in enumerate(d.words):
+            if (
+                w.lower in _LISTED_GRAINS
+                and not d.used[k]
+                and d.lower(k - 1) in ("and", "&")
+                and d.lower(k + 1) in ("", "in", "for", "during", "of")
+                and any(d.lower(j) in ("by", "per") for j in range(max(0, k - 6), k - 1))
+            ):
+                match = replace(match, grain=_LISTED_GRAINS[w.lower])
+                d = d.mark(k - 1, k + 1)
+                break
     notes = []
     if match.time_range is not None:
         notes.append(
@@ -655,6 +695,9 @@ def read_time(d: ReadingState, ctx: PlanningContext) -> ReadingState:
             Evidence(match.phrase_of("comparison"), "comparison", match.comparison, 1.0, "timeparse")
         )
     return replace(d, time=match, comparison=match.comparison).note(*notes)
+
+
+_LISTED_GRAINS = {"year": "year", "quarter": "quarter", "month": "month", "week": "week", "day": "day"}
 
 
 # -- numbers ------------------------------------------------------------------------------------------------
@@ -1305,12 +1348,15 @@ def _without_restated_units(d: ReadingState, ctx: PlanningContext, picks: list[P
     out: list[Pick] = []
     for p in picks:
         said = unit_of_word(d.lower(p.start)) if p.end - p.start == 1 else None
-        before = out[-1] if out else None
+        # the name before, past values in between ("shortest flight distance out of EWR, in miles")
+        named = [q for q in out if q.kind != "value"]
+        before = named[-1] if named else None
         if (
             said is not None
             and before is not None
-            and before.end == p.start - 1
+            and (before.end == p.start - 1 or all(q.kind == "value" for q in out if q.start >= before.end))
             and d.lower(p.start - 1) == "in"
+            and before.targets
             and (held := unit(name_unit(ctx.layer, before.kind, before.targets[0]) or "")) is not None
             and held.name == said.name
         ):
@@ -1583,11 +1629,16 @@ def read_aggregates(d: ReadingState, ctx: PlanningContext) -> ReadingState:
             end = (
                 target.start
             )  # "median distance in miles to the nearest fire station": the column's own words
+        values = {k for p in d.picks if p.kind == "value" for k in range(p.start, p.end)}
+        if target is not None and target.kind == "value":
+            # "how many non-Consumer customers": values narrowing the counted name stand between
+            target = next((p for p in d.picks if p.start >= end and p.kind != "value"), None)
         if target is None or any(
             not d.used[k]
-            and lowers[k] not in ("of", "the", "a")
+            and lowers[k] not in ("of", "the", "a", "non", "not")
             and lowers[k] not in lex.function_words
             and not end <= k < paired
+            and k not in values
             for k in range(end, target.start)
         ):
             i += 1
