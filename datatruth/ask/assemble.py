@@ -1104,6 +1104,7 @@ class _Builder:
             self.roles[target.start] = "metric"
             if target.alt("metric")[0] not in self.metrics:
                 self.metrics.append(target.alt("metric")[0])
+                self.notes.append(Evidence(target.phrase, "metric", target.alt("metric")[0], target.score, "name"))
             return
         grouped = [
             p
