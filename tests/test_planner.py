@@ -366,6 +366,19 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             "what's the longest distance delta flew?",
             "5 jetblue flights with the biggest arrival delay",
         ],
+        "who did it, narrowed ('flown by planes with …'); a negated value after a verb ('not operated by')": [
+            "how many flights were flown by planes with more than 300 seats?",
+            "total flights to LAX, SFO or SEA not operated by United",
+        ],
+        "a noun ending several names is the one the figures reach ('each of the three airports')": [
+            "Give me the avg temperature in July at each of the three airports",
+            "number of flights scheduled out of each airport when visibility was under 1 mile",
+        ],
+        "row lists ranked by a column ('the 10 worst arrival delays on flights'), a shared number": [
+            "list the 10 worst arrival delays on flights out of LaGuardia",
+            "the 3 United flights to SFO with the biggest arrival delay",
+            "top 5 busiest routes",
+        ],
         "two routes compared, one row each": [
             "avg arrival delay EWR to ORD vs LGA to ORD",
         ],
@@ -522,6 +535,9 @@ UNANSWERABLE: dict[str, dict[str, list[str]]] = {
         ],
     },
     "flights": {
+        "a noun that ends several names the figures all reach": [
+            "number of flights by airport",
+        ],
         "two routes with no end in common": [
             "flights JFK to LAX vs EWR to SFO",
         ],

@@ -907,16 +907,34 @@ class _Builder:
             return True
         for p in self.picks:
             entity = p.targets if p.kind == "entity" else p.alt("entity")
+            k = p.start - 1
+            while (q := d.pick_at(k)) is not None and q.kind in ("value", "phrasing"):
+                k = q.start - 1  # "the 3 United flights with …"
             if (
                 entity
-                and p.start > 0
-                and number_of(d.lower(p.start - 1)) is not None
-                and not d.used[p.start - 1]
-                and d.lower(p.start - 2) in ("the", "which", "what", "")
-                and d.lower(p.end) in ("with", "that", "who", "whose", "where", "having")
+                and k >= 0
+                and number_of(d.lower(k)) is not None
+                and not d.used[k]
+                and d.lower(k - 1) in ("the", "which", "what", "")
+                and d.lower(self._past_places(p.end)) in ("with", "that", "who", "whose", "where", "having")
             ):
                 return True
         return False
+
+    def _past_places(self, k: int) -> int:
+        """The first word from k on that is not a value or the preposition before one ("to SFO", "out of JFK")."""
+        d = self.d
+        while k < len(d.words):
+            q = d.pick_at(k)
+            if q is not None and q.kind == "value":
+                k = q.end
+            elif d.lower(k) in ("to", "from", "at", "out", "of", "in", "into") and (
+                (q := d.pick_at(k + 1)) is not None and q.kind == "value" or d.lower(k + 1) == "of"
+            ):
+                k += 1
+            else:
+                return k
+        return k
 
     def _listed_model(self) -> str | None:
         """The model of the entity a list question names ("the 5 customers who …" → customers), or None."""
@@ -934,6 +952,18 @@ class _Builder:
             d.lower(k) in ("the", "all", "every", "me", "us", "each") for k in range(1, p.start)
         ):
             return True  # "list the orders placed …": the rows listed, whatever else is shown with them
+        r = d.ranking
+        ranked = d.pick_at(r.end) if r is not None and r.limit is not None else None
+        model = self.layer.entity_model(p.alt("entity")[0]) if p.alt("entity") else None
+        if (
+            d.lower(0) in ("list", "show", "display", "give")
+            and ranked is not None
+            and ranked.kind == "dimension"
+            and ranked.end <= p.start
+            and model is not None
+            and any(is_numeric(self.ctx, t) and reaches(self.ctx, model.name, t) for t in ranked.targets)
+        ):
+            return True  # "list the 10 worst arrival delays on flights out of LaGuardia": flights, ranked
         others = [q for q in self.picks if q.kind in ("metric", "measure") and q is not p]
         if others or d.aggs or self.adhoc:
             return False
@@ -1104,7 +1134,9 @@ class _Builder:
             self.roles[target.start] = "metric"
             if target.alt("metric")[0] not in self.metrics:
                 self.metrics.append(target.alt("metric")[0])
-                self.notes.append(Evidence(target.phrase, "metric", target.alt("metric")[0], target.score, "name"))
+                self.notes.append(
+                    Evidence(target.phrase, "metric", target.alt("metric")[0], target.score, "name")
+                )
             return
         grouped = [
             p
@@ -2195,6 +2227,60 @@ class _Builder:
         """True when a number starts right after a pick ("a premium above 10,000"): the number says how much."""
         return any(p.end <= s.start <= p.end + 2 for s in self.d.numbers)
 
+    def kinds_by_head_noun(self) -> None:
+        """ "avg temperature by airport", "at each of the three airports": a noun that ends the names of several
+        entities (origin airport, destination airport) names the one the question's figures reach."""
+        d = self.d
+        models = self.models()
+        if not models:
+            return
+        for i, w in enumerate(d.words):
+            if d.used[i] or i in self.placed or d.pick_at(i) is not None:
+                continue
+            k = i - 1
+            if number_of(d.lower(k)) is not None:
+                k -= 1  # "each of the three airports"
+            while k >= 0 and d.lower(k) in ("the", "of") and d.lower(k - 1) in ("each", "of", "the", "every"):
+                k -= 1
+            if d.lower(k) not in ("by", "per", "each", "every", "across") or k in self.placed:
+                continue
+            kinds = [
+                e
+                for e in self.layer.entities()
+                if tokens(e)[-1:] == [w.norm]
+                or (
+                    (model := self.layer.entity_model(e)) is not None
+                    and (own := model.primary_entity) is not None
+                    and own.name == e
+                    and tokens(own.label or "")[-1:] == [w.norm]
+                )
+            ]
+            reached = [
+                e
+                for e in kinds
+                if len(keys := self.layer.entity_keys(e)) == 1
+                and all(reaches(self.ctx, m, keys[0]) for m in models)
+            ]
+            before = {d.lower(k - 1), d.lower(k - 2)}
+            if len(reached) > 1 and before & {"from", "out"}:
+                reached = [e for e in reached if any(w in e for w in ("origin", "departure", "from"))]
+            elif len(reached) > 1 and before & {"to", "into"}:
+                reached = [
+                    e for e in reached if any(w in e for w in ("dest", "arrival"))
+                ]  # "into each airport"
+            if len(reached) != 1:
+                continue
+            if before & {"from", "out", "to", "into", "of"}:
+                self.place(
+                    min(j for j in (k - 2, k - 1) if d.lower(j) in ("from", "out", "to", "into", "of")), k
+                )
+            self.place(k, i + 1)
+            if reached[0] not in self.group_entities:
+                self.group_entities.append(reached[0])
+            self.notes.append(
+                Evidence(d.text(k, i + 1), "dimension", f"each {reached[0]} (by its key)", 0.9, "head noun")
+            )
+
     def route_versus(self) -> None:
         """ "EWR to ORD vs LGA to ORD": two routes compared, one row each (by origin and destination). Two routes
         that share no end would bring in the routes between them too, so they are refused."""
@@ -2365,9 +2451,10 @@ class _Builder:
             or ((at := d.pick_at(k)) is not None and at.kind in ("value", "entity", "dimension"))
         ):
             k -= 1
-        if k >= 1 and d.lower(k) in ("from", "in", "at", "for", "to") and not d.used[k]:
-            k -= 1  # "not from the West", "not in Texas"
-        if k >= 1 and d.lower(k) in self.ctx.lexicon.light_verbs and not d.used[k]:
+        if k >= 1 and d.lower(k) in ("from", "in", "at", "for", "to", "by") and not d.used[k]:
+            k -= 1  # "not from the West", "not in Texas", "not operated by United"
+        verbs = self.ctx.lexicon.light_verbs | self.ctx.lexicon.relation_verbs | self._model_verbs()
+        if k >= 1 and d.lower(k) in verbs and not (d.used[k] and d.pick_at(k) is None):
             k -= 1  # "orders not placed online"
         lowers = [w.lower for w in d.words]
         for back in range(k, max(-1, k - 3), -1):
@@ -2647,6 +2734,16 @@ class _Builder:
         d = self.d
         if self._narrowed_agent(p):
             return True
+        noun = d.words[p.start] if p.end - p.start == 1 else None
+        verbs = self.ctx.lexicon.light_verbs | self.ctx.lexicon.relation_verbs | self._model_verbs()
+        if (
+            p.kind == "entity"
+            and noun is not None
+            and noun.lower != noun.norm
+            and d.lower(p.start - 2) in verbs
+            and d.lower(p.end) in _NARROWING | {"with", "having"}
+        ):
+            return True  # "flights flown by planes with more than 300 seats": who flew them, narrowed
         if not self.list_question():
             return False
         lex = self.ctx.lexicon
@@ -2657,6 +2754,12 @@ class _Builder:
             if (at := d.pick_at(k)) is not None and at.kind in ("entity", "metric"):
                 return False
         return False
+
+    def _model_verbs(self) -> set[str]:
+        """The verbs of the model's phrasings that say where a relation is recorded ("fly", "flown")."""
+        return {
+            w for ph in self.layer.phrasings if ph.model for text in ph.words for w in text.lower().split()
+        }
 
     def _narrowed_agent(self, p: Pick) -> bool:
         """ "flights by planes made by Boeing, per carrier": things named in the plural and narrowed by what
@@ -4084,6 +4187,7 @@ def assemble(d: ReadingState, ctx: PlanningContext, context_metrics: Sequence[st
     b.values()
     b.route_versus()
     b.members_by_kind()
+    b.kinds_by_head_noun()
     b.phrasing_filters_step()
     b.time()
     b.to_date_totals()

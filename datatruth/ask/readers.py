@@ -181,8 +181,15 @@ def _named_definition(d: ReadingState, ctx: PlanningContext, lowers: list[str], 
         word = ctx.lexicon.starts(lowers, k, ctx.lexicon.definition_words)
         if word is None and lowers[i] in _DEFINING_VERBS and lowers[k] == "as":
             word = ("as",)  # "computing loss ratio as A divided by B"
-        if word is not None and opening and word not in _OPENING_DEFINERS:
-            word = None  # "revenue is …" opens a question, not a definition
+        if (
+            word is not None
+            and opening
+            and (
+                word not in _OPENING_DEFINERS
+                or any(c in d.gap(j) for j in range(first + 1, k + 1) for c in ",(:")
+            )
+        ):
+            word = None  # "revenue is …" opens a question; "X of Y, defined as …" is read as an apposition
         if word is None:
             continue
         if any(w in ("what", "which", "how") for w in lowers[first:k]):
@@ -994,8 +1001,8 @@ def read_ranking(d: ReadingState, ctx: PlanningContext) -> ReadingState:  # noqa
         agree = []
     end = first.end
     for r in sorted(agree, key=lambda r: r.start):
-        if r.start == end:
-            end = r.end  # "most recent", "most expensive": one ranking of two words
+        if r.start <= end < r.end:
+            end = r.end  # "most recent", "most expensive", "top 5 busiest" (the number shared): one ranking
     ranking = replace(
         first,
         end=end,
