@@ -69,6 +69,12 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             "gross margin rate by category = gross margin / revenue * 100",
             "revenue by category and year",
         ],
+        "a phrasing means the figure where the column's table has no link ('how much did customers spend')": [
+            "how much did customers in Ohio spend in 2025",
+            "who's our largest customer of all time by spend?",
+            "show me units sold by product category, leaving out Grocery",
+            "How did Miami #3 do against Miami #4 on units sold this year?",
+        ],
         "the biggest member is the one with the most revenue (a phrasing of the model)": [
             "biggest single order in 2025",
         ],
@@ -378,6 +384,12 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             "list the 10 worst arrival delays on flights out of LaGuardia",
             "the 3 United flights to SFO with the biggest arrival delay",
             "top 5 busiest routes",
+        ],
+        "a comparison asked in words puts the members side by side; a count shown, not rows; sound-alikes": [
+            "How does Delta's average arrival delay compare with United's?",
+            "show me how many JFK flights were scheduled to leave in below-freezing weather",
+            "longest air time of any JFK to LAX flight?",
+            "How many flights were flown on Airbus planes?",
         ],
         "two routes compared, one row each": [
             "avg arrival delay EWR to ORD vs LGA to ORD",

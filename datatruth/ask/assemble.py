@@ -115,6 +115,12 @@ _PLURAL_DEFAULT_LIMIT = 10
 _RECENCY = {"recent", "latest", "newest", "earliest", "oldest", "last", "first"}
 
 
+# words that ask for the members of a list side by side
+_COMPARE_WORDS = frozenset(
+    {"compare", "compared", "comparing", "comparison", "versus", "vs", "against", "contrast"}
+)
+# two words that ask for a count or a total, wherever the question starts
+_COUNT_PHRASES = frozenset({("how", "many"), ("how", "much"), ("number", "of"), ("count", "of")})
 # words that sort the rows without choosing some of them
 _SORT_WORDS = frozenset({"sorted", "ordered", "ranked", "sort", "ascending", "asc", "descending", "desc"})
 # words after a plural noun that narrow which ones are meant ("planes made by Boeing", "stores located in Ohio")
@@ -728,7 +734,7 @@ class _Builder:
             if entity and self._listed_entity(p):
                 self.picks[idx] = replace(p, kind="entity", targets=entity)
                 continue
-            if entity and d.lower(p.start - 1) in ("any", "single"):
+            if entity and d.lower(self._before_places(p.start - 1)) in ("any", "single"):
                 self.picks[idx] = replace(p, kind="entity", targets=entity)  # "of any flight": the population
                 continue
             if entity and d.lower(p.start - 1) in ("did", "do", "does") and p.start >= 3:
@@ -903,6 +909,9 @@ class _Builder:
         d = self.d
         if d.aggs or self.adhoc or d.definitions:
             return False
+        lowers = [w.lower for w in d.words]
+        if any(tuple(lowers[k : k + 2]) in _COUNT_PHRASES for k in range(len(lowers))):
+            return False  # "show me how many JFK flights …" asks for a number, not the rows
         if d.lower(0) in ("list", "show", "display", "give", "name", "enumerate"):
             return True
         for p in self.picks:
@@ -920,6 +929,64 @@ class _Builder:
             ):
                 return True
         return False
+
+    def phrasing_figures(self) -> None:
+        """A column name that is also a phrasing of a figure, where the column's table has no link to what the
+        question is about, means the figure: "how much did customers in Ohio spend" is revenue, not marketing
+        spend."""
+        for p in list(self.picks):
+            said = p.alt("phrasing") if p.kind in ("dimension", "metric") else ()
+            metric = self.layer.phrasings[int(said[0])].metric if said else None
+            if metric is None:
+                continue
+            anchors = [  # what the question is about: the entities it names, also where a count names them
+                m.name
+                for q in self.picks
+                if q is not p
+                for e in (q.targets if q.kind == "entity" else q.alt("entity"))
+                if (m := self.layer.entity_model(e)) is not None
+            ]
+            if not anchors:
+                continue
+            own = (
+                [self.layer.dimension(t).model.name for t in p.targets]
+                if p.kind == "dimension"
+                else list(metric_models(self.layer, p.targets[0]))
+            )
+            if any(self.ctx.graph.connected(a, m) for m in own for a in anchors):
+                continue
+            if not all(
+                self.ctx.graph.connected(m, a) for m in metric_models(self.layer, metric) for a in anchors
+            ):
+                continue
+            self.picks[self.picks.index(p)] = replace(p, kind="metric", targets=(metric,), alts=())
+
+    def _compares(self) -> bool:
+        """True when the question asks to compare ("compare", "compared with", "vs", "against"); the words are
+        placed."""
+        found = [i for i, w in enumerate(self.d.words) if w.lower in _COMPARE_WORDS]
+        for i in found:
+            self.place(i, i + 1)
+            if self.d.lower(i + 1) in ("with", "to", "against"):
+                self.place(i + 1, i + 2)
+        return bool(found)
+
+    def _before_places(self, k: int) -> int:
+        """The first word from k back that is not a value or a word joining values ("any JFK to LAX flight")."""
+        d = self.d
+        while k >= 0:
+            q = d.pick_at(k)
+            if q is not None and q.kind == "value":
+                k = q.start - 1
+            elif (
+                d.lower(k) in ("to", "from", "-")
+                and (q := d.pick_at(k - 1)) is not None
+                and q.kind == "value"
+            ):
+                k -= 1
+            else:
+                return k
+        return k
 
     def _past_places(self, k: int) -> int:
         """The first word from k on that is not a value or the preposition before one ("to SFO", "out of JFK")."""
@@ -948,6 +1015,9 @@ class _Builder:
     def _listed_entity(self, p: Pick) -> bool:
         """A metric word naming an entity in a question that asks for rows ("list the flights …")."""
         d = self.d
+        lowers = [w.lower for w in d.words]
+        if any(tuple(lowers[k : k + 2]) in _COUNT_PHRASES for k in range(p.start)):
+            return False  # "show me how many flights …": the number
         if d.lower(0) in ("list", "show", "display", "give", "name", "enumerate") and all(
             d.lower(k) in ("the", "all", "every", "me", "us", "each") for k in range(1, p.start)
         ):
@@ -1916,6 +1986,14 @@ class _Builder:
                     f"{p.phrase}, which I cannot apply without a value"
                 )
                 continue
+            if p.method in ("phonetic", "meaning") and not self.group_position(p):
+                # "spent more than 5 hours" is not "speed": a sound-alike word splits nothing unless asked to
+                label = dimension_label(self.layer, p.targets[0]).lower()
+                self.problems.append(
+                    f"'{p.phrase}' sounds like {label}, which the question does not ask to split by"
+                )
+                self.rewrites.append(self.d.replaced(p.start, p.end, ""))
+                continue
             target = self._choose_dimension(p)
             if target is None:
                 continue
@@ -2421,6 +2499,7 @@ class _Builder:
                 or self._per_member()
                 or by_list
                 or (self._and_list(items) and not negated and not self._asks_total())
+                or self._compares()  # "how does Delta's delay compare with United's": one row each
             )
             op = ("!=" if negated else "=") if len(values) == 1 else ("not_in" if negated else "in")
             self.filters.append(Filter(dim, op, values))
@@ -2749,6 +2828,8 @@ class _Builder:
         lex = self.ctx.lexicon
         for k in range(p.start - 2, max(-1, p.start - 8), -1):
             word = d.lower(k)
+            if (at := d.pick_at(k)) is not None and at.kind in ("metric", "measure"):
+                return False  # "units sold by product category": the verb is a figure's name; 'by' groups
             if word in lex.light_verbs or word in lex.relation_verbs:
                 return True
             if (at := d.pick_at(k)) is not None and at.kind in ("entity", "metric"):
@@ -4172,6 +4253,7 @@ def assemble(d: ReadingState, ctx: PlanningContext, context_metrics: Sequence[st
     b.presence()
     b.verb_subjects()
     b.extreme_rows()
+    b.phrasing_figures()
     b.metrics_step()
     b.entities()
     b.concepts()

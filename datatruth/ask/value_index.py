@@ -182,6 +182,8 @@ class ValueIndex:
                 key = " ".join(w.norm for w in words[i:j])
                 cands = self._exact.get(key)
                 method = "exact"
+                if cands:
+                    cands = cands + self._family(key, cands)
                 if not cands:
                     cands = self._compact.get(key.replace(" ", "").replace("-", ""))
                     method = "compact"
@@ -309,6 +311,22 @@ class ValueIndex:
             if normalize(c.value).split()[:1] == [word.norm]:
                 by_dim.setdefault(c.dimension, []).append(c)
         return {d: cs[0] for d, cs in by_dim.items() if len({c.value for c in cs}) == 1}
+
+    def _family(self, key: str, cands: list[ValueCandidate]) -> list[ValueCandidate]:
+        """Values of a short list that start with an exact value's words ("Airbus" is AIRBUS and AIRBUS
+        INDUSTRIE, two spellings of one maker); never in long lists of names, where "Wei Young" is one person."""
+        dims = {c.dimension for c in cands}
+        out: list[ValueCandidate] = []
+        for dim in dims:
+            values = self.values.get(dim, ())
+            if len(values) > 200:
+                continue
+            out += [
+                ValueCandidate(dim, v)
+                for v in values
+                if normalize(v).startswith(key + " ") and ValueCandidate(dim, v) not in cands
+            ]
+        return out
 
     def _one_leading(self, leading: list[ValueCandidate]) -> list[ValueCandidate]:
         """Of the values a word starts, the one of a small list when the other lists are far longer: "southwest"
