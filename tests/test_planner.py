@@ -75,6 +75,9 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             "show me units sold by product category, leaving out Grocery",
             "How did Miami #3 do against Miami #4 on units sold this year?",
         ],
+        "'at least one item' after a verb whose rows are counted": [
+            "How many unique customers returned at least one item last quarter?",
+        ],
         "the biggest member is the one with the most revenue (a phrasing of the model)": [
             "biggest single order in 2025",
         ],
@@ -391,6 +394,10 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             "longest air time of any JFK to LAX flight?",
             "How many flights were flown on Airbus planes?",
         ],
+        "a count asked after the fact; verbs of the model's phrasings in any tense": [
+            "flights over 2,000 miles out of Newark - how many were there?",
+            "how many flights did Envoy, ExpressJet and Endeavor cancel in February, all together?",
+        ],
         "two routes compared, one row each": [
             "avg arrival delay EWR to ORD vs LGA to ORD",
         ],
@@ -547,6 +554,9 @@ UNANSWERABLE: dict[str, dict[str, list[str]]] = {
         ],
     },
     "flights": {
+        "an average of the planes' column over flights: each plane once, or per flight?": [
+            "What's the average seat count of the planes that flew for JetBlue?",
+        ],
         "a noun that ends several names the figures all reach": [
             "number of flights by airport",
         ],

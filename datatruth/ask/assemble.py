@@ -115,6 +115,8 @@ _PLURAL_DEFAULT_LIMIT = 10
 _RECENCY = {"recent", "latest", "newest", "earliest", "oldest", "last", "first"}
 
 
+# nouns that name no thing of the model ("at least one item")
+_SOME_THING = frozenset({"item", "items", "thing", "things", "one", "time", "times"})
 # words that ask for the members of a list side by side
 _COMPARE_WORDS = frozenset(
     {"compare", "compared", "comparing", "comparison", "versus", "vs", "against", "contrast"}
@@ -1676,6 +1678,16 @@ class _Builder:
         dim = self._dimension_by_unit(span)
         if dim is not None:
             self._number_filter(span, dim, None)
+            return
+        if self.over and span.unit is None and (span.op, span.values) in ((">=", (1.0,)), (">", (0.0,))):
+            # "customers who sent back at least one item": counted over the returns, each has one already
+            self.place(span.start, span.end)
+            thing = d.pick_at(span.end)
+            if thing is not None and thing.kind == "entity" and thing.start == span.end:
+                self.place(thing.start, thing.end)  # "at least one item": what was returned, one or more
+                self.roles[thing.start] = "restated"
+            elif d.lower(span.end) in _SOME_THING:
+                self.place(span.end, span.end + 1)
             return
         self.problems.append(f"I could not tell what '{span.phrase}' is about")
 
@@ -4064,12 +4076,30 @@ class _Builder:
                 )
                 out.append(a)
                 continue
-            if chosen != own and a.function in ("sum", "avg", "median"):
+            if chosen != own and a.function in ("sum", "avg", "median", "percentile"):
+                if self._names_own_rows(own, chosen):
+                    # "the average seat count of the planes that flew for JetBlue": each plane once, or each
+                    # flight's plane? The two differ; the question must say
+                    rows = self.layer.model(chosen).primary_entity
+                    per = (rows.name if rows else chosen).replace("_", " ")
+                    self.problems.append(
+                        f"{a.label or a.dimension} of the {own.replace('_', ' ')}: counting each one once, or once "
+                        f"per {per}? Say 'per {per}' to weigh each by its {per}s"
+                    )
+                    self.rewrites.append(f"{self.d.question.rstrip(' ?.')} per {per}")
                 self.notes.append(
                     Evidence(a.label, "other", f"over each row of {chosen}", 0.9, "aggregate rows")
                 )
             out.append(replace(a, over=chosen if chosen != own else None))
         self.aggregates = out
+
+    def _names_own_rows(self, own: str, chosen: str) -> bool:
+        """True when the question names the column's own things ("the planes …") and not the rows it would be
+        counted over ("flights"), so which rows to weigh by is left open."""
+        owner = self.layer.model(own).primary_entity
+        rows = self.layer.model(chosen).primary_entity
+        named = {t for p in self.picks for t in (p.targets if p.kind == "entity" else p.alt("entity"))}
+        return owner is not None and owner.name in named and (rows is None or rows.name not in named)
 
     def _rows_of(self, a: Aggregate, timed: bool) -> str | None:
         """The model an aggregate is computed over: the verb's model, else the column's own, else any model that

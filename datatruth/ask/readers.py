@@ -1640,6 +1640,10 @@ def read_aggregates(d: ReadingState, ctx: PlanningContext) -> ReadingState:
         if target is not None and target.kind == "value":
             # "how many non-Consumer customers": values narrowing the counted name stand between
             target = next((p for p in d.picks if p.start >= end and p.kind != "value"), None)
+        if target is None and function == "count" and _counted_before(d, ctx, i):
+            d = d.mark(i, end)  # "flights over 2,000 miles out of Newark - how many were there?"
+            i = end
+            continue
         if target is None or any(
             not d.used[k]
             and lowers[k] not in ("of", "the", "a", "non", "not")
@@ -1673,15 +1677,26 @@ def read_aggregates(d: ReadingState, ctx: PlanningContext) -> ReadingState:
             found.append(AggWord(target.end, shared.start, function, d.text(i, end), distinct))
             d = d.mark(target.end, shared.start)
         i = end
-    # "distinct" alone in front of a name: "distinct customers who bought …" (in a list it means distinct rows)
+    d, found = _distinct_alone(d, lex, found)
+    return replace(d, aggs=tuple(sorted(found, key=lambda a: a.start))) if found else d
+
+
+def _distinct_alone(d: ReadingState, lex: Any, found: list[AggWord]) -> tuple[ReadingState, list[AggWord]]:
+    """ "distinct" alone in front of a name: "distinct customers who bought …" (in a list it means distinct
+    rows)."""
     listing = d.lower(0) in ("list", "show", "display", "give", "name")
-    for i in range(n if not listing else 0):
-        if not d.used[i] and norms[i] in lex.distinct_words:
+    for i in range(len(d.words) if not listing else 0):
+        if not d.used[i] and d.words[i].norm in lex.distinct_words:
             target = next((p for p in d.picks if p.start == i + 1), None)
             if target is not None:
                 found.append(AggWord(i, i + 1, "count_distinct", d.words[i].raw, True))
                 d = d.mark(i, i + 1)
-    return replace(d, aggs=tuple(sorted(found, key=lambda a: a.start))) if found else d
+    return d, found
+
+
+def _counted_before(d: ReadingState, ctx: PlanningContext, i: int) -> bool:
+    """True when a figure that counts things is named before word i ("flights …, how many?")."""
+    return any(p.end <= i and p.kind == "metric" and _counts(ctx, p.targets[0]) for p in d.picks)
 
 
 def _second_column(d: ReadingState, ctx: PlanningContext, target: Pick) -> Pick | None:
