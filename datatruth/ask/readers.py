@@ -73,7 +73,7 @@ _DEFINING_VERBS = frozenset(
         "defining",
     }
 )
-_DEFINITION_START = {"where", "with", "if", "assuming", "given", *_DEFINING_VERBS}
+_DEFINITION_START = {"where", "with", "if", "assuming", "given", "let", *_DEFINING_VERBS}
 _DEFINING = frozenset({"is", "means", "mean", "=", "defined", "equals", "being", "as"})
 # words that introduce a definition right after a comma or a parenthesis ("…, defined as A minus B")
 _APPOSITIVE = (
@@ -145,7 +145,7 @@ def _clause_end(d: ReadingState, lowers: list[str], start: int) -> int:
     while stop < n:
         gap = d.gap(stop) if stop > start else ""
         depth += gap.count("(") - gap.count(")")
-        if stop > start and ("," in gap or ";" in gap or depth < 0):
+        if stop > start and ("," in gap or ";" in gap or depth < 0 or _sentence_ends_before(d, stop)):
             break
         if (
             lowers[stop] in _DEFINITION_START
@@ -157,6 +157,16 @@ def _clause_end(d: ReadingState, lowers: list[str], start: int) -> int:
             break  # "… as premium - loss payments by policy number": the grouping is not part of the formula
         stop += 1
     return stop
+
+
+def _sentence_ends_before(d: ReadingState, i: int) -> bool:
+    """True when a sentence ends right before word i ("… total claim amount. What is …")."""
+    if i <= 0 or i >= len(d.words):
+        return False
+    before = d.question[d.words[i - 1].start : d.words[i].start].rstrip()
+    return before.endswith((".", "?", "!")) and not re.search(
+        r"\b(?:i\.e|e\.g|vs|inc|co|st|no)\.$", before.lower()
+    )
 
 
 def _paren_end(d: ReadingState, i: int) -> int:
@@ -181,6 +191,8 @@ def _named_definition(d: ReadingState, ctx: PlanningContext, lowers: list[str], 
         word = ctx.lexicon.starts(lowers, k, ctx.lexicon.definition_words)
         if word is None and lowers[i] in _DEFINING_VERBS and lowers[k] == "as":
             word = ("as",)  # "computing loss ratio as A divided by B"
+        if word is None and lowers[i] == "let" and lowers[k] == "be":
+            word = ("be",)  # "let paid share be A divided by B"
         if (
             word is not None
             and opening
@@ -407,6 +419,7 @@ def _arithmetic_of(  # noqa: C901 - a small parser of arithmetic words whose sta
     expect_operand = True
     pair: list[str] = []  # "the sum of A and B": the operator its 'and' stands for, until B is read
     counting = False  # the operand was introduced by "number of"
+    restated = 0  # a restating parenthesis just skipped
     while i < stop:
         gap = d.gap(i) if i > start else ""
         if expect_operand:
@@ -439,7 +452,7 @@ def _arithmetic_of(  # noqa: C901 - a small parser of arithmetic words whose sta
             ops = [p for p, _ in ctx.lexicon.arithmetic]
             if found is None or (
                 found[0] < stop
-                and ")" not in d.gap(found[0])
+                and not any(c in d.gap(found[0]) for c in "()")
                 and ctx.lexicon.starts(lowers, found[0], ops) is None
                 and not (d.used[found[0]] or lowers[found[0]] in _OPERAND_VERBS)
             ):
@@ -462,11 +475,17 @@ def _arithmetic_of(  # noqa: C901 - a small parser of arithmetic words whose sta
             inputs.append(metric)
             expect_operand = False
             continue
+        if "(" in gap and ")" not in gap and (end := _paren_end(d, i)) <= stop and end > i:
+            # "total loss amount (loss payments plus loss reserves) divided by …": the parenthesis restates it
+            i = end
+            restated = 1  # its closing parenthesis is not one the formula opened
+            continue
         # "refunds paid out in 2025": a verb after a figure, and time words the time stage reads, add nothing
         if not gap.count(")") and (d.used[i] or lowers[i] in _OPERAND_VERBS):
             i += 1
             continue
-        closed = gap.count(")")
+        closed = gap.count(")") - restated
+        restated = 0
         if closed:
             if closed > depth:
                 return None
@@ -1293,13 +1312,15 @@ def read_names(d: ReadingState, ctx: PlanningContext) -> ReadingState:
     for hit in ctx.values.matches(d.words, free, ctx.vocabulary.words, ctx.lexicon.words, verbs=verbs):
         kinds_at.setdefault((hit.start, hit.end), set()).add("value")
         cands.append(Pick(hit.start, hit.end, "value", (), hit.phrase, hit.score, hit.method, hit.candidates))
-    # a name of several columns is not read as one that is empty in every row ("claim number" of fire claims)
+    # a name is never read as a column that is empty in every row ("claim number" of fire claims): it could
+    # only answer with blanks
     cands = [
-        replace(p, targets=kept)
-        if p.kind == "dimension" and (kept := tuple(t for t in p.targets if not ctx.values.is_empty(t)))
+        replace(p, targets=tuple(t for t in p.targets if not ctx.values.is_empty(t)))
+        if p.kind == "dimension"
         else p
         for p in cands
     ]
+    cands = [p for p in cands if p.targets or p.kind == "value"]
     # a name never reads across a parenthesis ("number of flights (tail number)" is not "flights tail number")
     cands = [p for p in cands if not any(c in d.gap(k) for k in range(p.start + 1, p.end) for c in "()")]
     # a partial reading ("stores opened" inside "store opened date") loses to exact readings of its words

@@ -66,6 +66,7 @@ ABBREVIATIONS = {
     "seg": "segment",
     "reg": "region",
     "sub": "subcategory",
+    "zip": "postal",  # "zip code" is the postal code
 }
 # Ordinary words that say something of their own: never read as a typo of a name ("first" is not "frost"),
 # so a question that uses one the planner cannot place is refused, not answered with the name.
