@@ -963,6 +963,18 @@ class _Builder:
                 continue
             self.picks[self.picks.index(p)] = replace(p, kind="metric", targets=(metric,), alts=())
 
+    def empty_columns(self) -> None:
+        """A column empty in every row of the warehouse adds only blanks to a list; a list of nothing else is no
+        answer."""
+        if self.metrics or self.aggregates or self.adhoc:
+            return
+        empty = [r for r in self.dims if r.name != METRIC_TIME and self.ctx.values.is_empty(r.name)]
+        if empty and len(empty) == len(self.dims):
+            self.problems.append(
+                f"{dimension_label(self.layer, empty[0].name)} is empty in every row of the warehouse"
+            )
+        self.dims = [r for r in self.dims if r not in empty] or self.dims
+
     def _compares(self) -> bool:
         """True when the question asks to compare ("compare", "compared with", "vs", "against"); the words are
         placed."""
@@ -4305,6 +4317,7 @@ def assemble(d: ReadingState, ctx: PlanningContext, context_metrics: Sequence[st
     b.to_date_totals()
     b.summed_columns()
     b.groups_and_lists()
+    b.empty_columns()
     b.ranking()
     b.per_row_figures()
     b.share_step()

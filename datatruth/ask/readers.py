@@ -1312,15 +1312,13 @@ def read_names(d: ReadingState, ctx: PlanningContext) -> ReadingState:
     for hit in ctx.values.matches(d.words, free, ctx.vocabulary.words, ctx.lexicon.words, verbs=verbs):
         kinds_at.setdefault((hit.start, hit.end), set()).add("value")
         cands.append(Pick(hit.start, hit.end, "value", (), hit.phrase, hit.score, hit.method, hit.candidates))
-    # a name is never read as a column that is empty in every row ("claim number" of fire claims): it could
-    # only answer with blanks
+    # a name of several columns is not read as one that is empty in every row ("claim number" of fire claims)
     cands = [
-        replace(p, targets=tuple(t for t in p.targets if not ctx.values.is_empty(t)))
-        if p.kind == "dimension"
+        replace(p, targets=kept)
+        if p.kind == "dimension" and (kept := tuple(t for t in p.targets if not ctx.values.is_empty(t)))
         else p
         for p in cands
     ]
-    cands = [p for p in cands if p.targets or p.kind == "value"]
     # a name never reads across a parenthesis ("number of flights (tail number)" is not "flights tail number")
     cands = [p for p in cands if not any(c in d.gap(k) for k in range(p.start + 1, p.end) for c in "()")]
     # a partial reading ("stores opened" inside "store opened date") loses to exact readings of its words
