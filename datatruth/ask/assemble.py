@@ -25,6 +25,7 @@ from datatruth.ask.reading import (
     additive,
     is_numeric,
     metric_unit,
+    model_verbs,
     number_of,
 )
 from datatruth.ask.timeparse import TimeHit, combine_ranges, period_start, shift
@@ -2556,7 +2557,7 @@ class _Builder:
             k -= 1
         if k >= 1 and d.lower(k) in ("from", "in", "at", "for", "to", "by") and not d.used[k]:
             k -= 1  # "not from the West", "not in Texas", "not operated by United"
-        verbs = self.ctx.lexicon.light_verbs | self.ctx.lexicon.relation_verbs | self._model_verbs()
+        verbs = self.ctx.lexicon.light_verbs | self.ctx.lexicon.relation_verbs | model_verbs(self.layer)
         if k >= 1 and d.lower(k) in verbs and not (d.used[k] and d.pick_at(k) is None):
             k -= 1  # "orders not placed online"
         lowers = [w.lower for w in d.words]
@@ -2838,7 +2839,7 @@ class _Builder:
         if self._narrowed_agent(p):
             return True
         noun = d.words[p.start] if p.end - p.start == 1 else None
-        verbs = self.ctx.lexicon.light_verbs | self.ctx.lexicon.relation_verbs | self._model_verbs()
+        verbs = self.ctx.lexicon.light_verbs | self.ctx.lexicon.relation_verbs | model_verbs(self.layer)
         if (
             p.kind == "entity"
             and noun is not None
@@ -2859,12 +2860,6 @@ class _Builder:
             if (at := d.pick_at(k)) is not None and at.kind in ("entity", "metric"):
                 return False
         return False
-
-    def _model_verbs(self) -> set[str]:
-        """The verbs of the model's phrasings that say where a relation is recorded ("fly", "flown")."""
-        return {
-            w for ph in self.layer.phrasings if ph.model for text in ph.words for w in text.lower().split()
-        }
 
     def _narrowed_agent(self, p: Pick) -> bool:
         """ "flights by planes made by Boeing, per carrier": things named in the plural and narrowed by what

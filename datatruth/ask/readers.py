@@ -26,6 +26,7 @@ from datatruth.ask.reading import (
     ReadingState,
     additive,
     is_numeric,
+    model_verbs,
     name_unit,
     number_of,
 )
@@ -1306,9 +1307,7 @@ def read_names(d: ReadingState, ctx: PlanningContext) -> ReadingState:
         score = best.score * 0.8 if kind == "model" else best.score
         cands.append(Pick(start, end, kind, targets, d.text(start, end), score, best.method))
     cands += _reordered(d, ctx, free, kinds_at)
-    verbs = frozenset(
-        w for ph in ctx.layer.phrasings if ph.model for text in ph.words for w in text.lower().split()
-    )
+    verbs = model_verbs(ctx.layer)
     for hit in ctx.values.matches(d.words, free, ctx.vocabulary.words, ctx.lexicon.words, verbs=verbs):
         kinds_at.setdefault((hit.start, hit.end), set()).add("value")
         cands.append(Pick(hit.start, hit.end, "value", (), hit.phrase, hit.score, hit.method, hit.candidates))

@@ -277,6 +277,13 @@ def name_unit(layer: SemanticLayer, kind: str, target: str) -> str | None:
     return None
 
 
+def model_verbs(layer: SemanticLayer) -> frozenset[str]:
+    """The words of the model's phrasings that say where a relation is recorded ("fly", "flown", "returned")."""
+    return frozenset(
+        w for ph in layer.phrasings if ph.model for text in ph.words for w in text.lower().split()
+    )
+
+
 def is_numeric(ctx: PlanningContext, dimension: str) -> bool:
     """True when a dimension holds numbers (declared with a unit, or numbers seen in the warehouse)."""
     qd = ctx.layer.dimension(dimension)
