@@ -535,7 +535,8 @@ class _Builder:
 
     def _defined_ratio(self, definition: Definition) -> None:
         """ "the average of firefighters per mile, where firefighters per mile = number of firefighters divided by
-        miles to the nearest fire station": the aggregate word before the defined name takes each row's ratio."""
+        miles to the nearest fire station": the aggregate word before the defined name takes each row's ratio (or
+        each row's days between two dates, "where return lag is return date minus order date")."""
         d = self.d
         words = tokens(definition.label)
         norms = [w.norm for w in d.words]
@@ -912,8 +913,7 @@ class _Builder:
         d = self.d
         if d.aggs or self.adhoc or d.definitions:
             return False
-        lowers = [w.lower for w in d.words]
-        if any(tuple(lowers[k : k + 2]) in _COUNT_PHRASES for k in range(len(lowers))):
+        if self._count_phrase_before(len(d.words)):
             return False  # "show me how many JFK flights …" asks for a number, not the rows
         if d.lower(0) in ("list", "show", "display", "give", "name", "enumerate"):
             return True
@@ -1018,6 +1018,15 @@ class _Builder:
                 return k
         return k
 
+    def _count_phrase_before(self, end: int) -> bool:
+        """True when words before `end` ask for a count or a total ("how many", "number of")."""
+        lowers = [w.lower for w in self.d.words[:end]]
+        return any(tuple(lowers[k : k + 2]) in _COUNT_PHRASES for k in range(len(lowers)))
+
+    def _any_verb(self) -> frozenset[str]:
+        """Light and relation verbs of the lexicon, and the verbs of the model's phrasings."""
+        return self.ctx.lexicon.light_verbs | self.ctx.lexicon.relation_verbs | model_verbs(self.layer)
+
     def _listed_model(self) -> str | None:
         """The model of the entity a list question names ("the 5 customers who …" → customers), or None."""
         for p in self.picks:
@@ -1030,8 +1039,7 @@ class _Builder:
     def _listed_entity(self, p: Pick) -> bool:
         """A metric word naming an entity in a question that asks for rows ("list the flights …")."""
         d = self.d
-        lowers = [w.lower for w in d.words]
-        if any(tuple(lowers[k : k + 2]) in _COUNT_PHRASES for k in range(p.start)):
+        if self._count_phrase_before(p.start):
             return False  # "show me how many flights …": the number
         if d.lower(0) in ("list", "show", "display", "give", "name", "enumerate") and all(
             d.lower(k) in ("the", "all", "every", "me", "us", "each") for k in range(1, p.start)
@@ -2557,7 +2565,7 @@ class _Builder:
             k -= 1
         if k >= 1 and d.lower(k) in ("from", "in", "at", "for", "to", "by") and not d.used[k]:
             k -= 1  # "not from the West", "not in Texas", "not operated by United"
-        verbs = self.ctx.lexicon.light_verbs | self.ctx.lexicon.relation_verbs | model_verbs(self.layer)
+        verbs = self._any_verb()
         if k >= 1 and d.lower(k) in verbs and not (d.used[k] and d.pick_at(k) is None):
             k -= 1  # "orders not placed online"
         lowers = [w.lower for w in d.words]
@@ -2839,7 +2847,7 @@ class _Builder:
         if self._narrowed_agent(p):
             return True
         noun = d.words[p.start] if p.end - p.start == 1 else None
-        verbs = self.ctx.lexicon.light_verbs | self.ctx.lexicon.relation_verbs | model_verbs(self.layer)
+        verbs = self._any_verb()
         if (
             p.kind == "entity"
             and noun is not None

@@ -230,8 +230,8 @@ class ValueIndex:
                 covered[i] = True
                 continue
             leading = self._one_leading([c for c in cands if normalize(c.value).split()[:1] == [word.norm]])
-            # "jetblue flights", "delta planes": a name right before a noun of the model names a member
-            # "jetblue flights", "delta planes": a plural noun of the model; "the distance delta flew": its verb
+            # a name right before a plural noun of the model ("jetblue flights") or its verb ("the distance delta
+            # flew") names a member
             plural_noun = (
                 i + 1 < n
                 and words[i + 1].norm in vocabulary_words
