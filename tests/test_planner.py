@@ -287,6 +287,35 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         "a value describing the metric's subject": [
             "gross profit for Corporate customers in 2025",
         ],
+        "'to date', 'so far', 'all time': every day up to today, unless another phrase names the period": [
+            "total spend to date from customers who signed up in march 2026",
+            "orders by month so far",
+            "revenue in 2025 to date",
+        ],
+        "a verb and its particle around the thing moved ('sent something back'), and particles of light verbs": [
+            "how many customers sent something back last quarter",
+            "how much was paid out in refunds last month",
+        ],
+        "'cheapest and most expensive' of one column: both aggregates, once each": [
+            "cheapest and most expensive list price by category",
+        ],
+        "a superlative before a column of words ranks its members; a maximum of names means nothing": [
+            "most expensive category by average list price",
+        ],
+        "a ranking word that starts a phrasing of the model ('best selling') ranks by that phrasing's figure": [
+            "5 best selling products in september",
+            "best-selling product last year",
+        ],
+        "'how many' of an amount column counts the rows that hold the amounts, not distinct amounts": [
+            "how many refunds over $100 last month",
+        ],
+        "an amount of money right after the things it sizes: 'worth' that amount, through the model's phrasing": [
+            "How many orders over $1,000 were placed last month?",
+        ],
+        "a definition's name before the comma when the clause opens with its grouping; 'for that X' points back": [
+            "for each customer segment give me the net, meaning revenue minus refunds",
+            "order value by store, i.e. revenue divided by orders for that store, last year",
+        ],
     },
     "flights": {
         "a pair of codes joined by a dash is from the first to the second ('the JFK-LAX route')": [
@@ -499,6 +528,16 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         ],
         "members of an entity split by a grouping": [
             "planes by manufacturer",
+        ],
+        "'an hour and a half', 'two and a half hours': the half added to the number": [
+            "how many flights arrived more than an hour and a half late in march",
+            "flights more than two and a half hours late from LGA",
+        ],
+        "a dash before a question word separates the parts of a question": [
+            "JFK flights in May over 1,000 miles - how many were there",
+        ],
+        "a name written as one word that the model writes as two ('airtime')": [
+            "average airtime from JFK to LAX",
         ],
     },
 }

@@ -23,6 +23,7 @@ from datatruth.ask.reading import (
     PlanningContext,
     ReadingState,
     additive,
+    holds_words,
     is_numeric,
     metric_unit,
     model_verbs,
@@ -1208,6 +1209,7 @@ class _Builder:
         if (
             target is None
             or target.kind != "dimension"
+            or holds_words(self.ctx, target.targets[0])  # "the most expensive category" ranks categories
             or not all(d.lower(k) in ("the", "of", "a", "single", "one") for k in range(r.end, target.start))
         ):
             return
@@ -1393,6 +1395,21 @@ class _Builder:
                 numeric = is_numeric(self.ctx, dim)
                 if function in ("avg", "sum", "median") and not numeric:
                     self.problems.append(f"{target.phrase} is not a number, so it has no {function}")
+                    continue
+                held = self.layer.dimension(dim)
+                rows = f"{held.model.name}{ROWS_SUFFIX}"
+                if (
+                    function == "count"
+                    and not a.distinct
+                    and held.dimension.unit not in (None, "count")
+                    and self.layer.has_metric(rows)
+                ):
+                    # "how many refunds over $100": amounts are counted as the rows that hold them, not as
+                    # distinct amounts
+                    self.metrics.append(rows)
+                    self.roles[target.start] = "counted"
+                    self.place(target.start, target.end)
+                    self.notes.append(Evidence(f"{a.phrase} {target.phrase}", "metric", rows, 1.0, "rows"))
                     continue
                 if function == "count":
                     function = "count_distinct"
@@ -1710,7 +1727,30 @@ class _Builder:
             elif d.lower(span.end) in _SOME_THING:
                 self.place(span.end, span.end + 1)
             return
+        if self._implied_worth(span):
+            return
         self.problems.append(f"I could not tell what '{span.phrase}' is about")
+
+    def _implied_worth(self, span: NumberSpan) -> bool:
+        """ "orders over $500": an amount of money right after the things it sizes is short for "worth over
+        $500", read through the model's phrasing of 'worth' (no such phrasing: not understood)."""
+        if span.unit is None or span.unit.name != "currency":
+            return False
+        before = next((p for p in self.picks if p.end == span.start), None)
+        if before is None or before.kind not in ("metric", "entity"):
+            return False
+        worth = [
+            self.layer.phrasings[int(t.target)].metric
+            for t in self.ctx.vocabulary.lookup("worth")
+            if t.kind == "phrasing" and self.layer.phrasings[int(t.target)].metric
+        ]
+        if len(set(worth)) != 1 or worth[0] is None:
+            return False
+        implied = Pick(span.start, span.start, "metric", (worth[0],), "worth", 0.8, "implied")
+        if not self._number_target(span, implied):
+            return False
+        self.notes.append(Evidence(span.phrase, "metric", worth[0], 0.8, "worth"))
+        return True
 
     def _can_take_number(self, p: Pick) -> bool:
         """True when a pick can be what a number is about: a numeric column, a phrasing with one, or a metric."""
@@ -4210,6 +4250,29 @@ class _Builder:
             ):
                 self.place(i, i + 1)
 
+    def member_shown(self) -> None:
+        """ "the loss ratio on policy 31003000336": a figure for one member named by its number shows that number,
+        so the row says whose figure it is."""
+        if self.dims or self.group_entities or self.list_entity is not None:
+            return
+        keyed = [
+            f
+            for f in self.filters
+            if f.op == "="
+            and len(f.values) == 1
+            and str(f.values[0]).isdigit()
+            and self._names_member(f.dimension)
+        ]
+        if len(keyed) == 1:
+            self.dims.append(DimensionRef(keyed[0].dimension))
+
+    def _names_member(self, dimension: str) -> bool:
+        """True for an entity's key or the column that identifies its members (a policy's number)."""
+        entity = dimension.split("__")[0]
+        if entity not in self.layer.entities():
+            return False
+        return dimension in {identifying_dimension(self.layer, entity), *self.layer.entity_keys(entity)}
+
     def unit_mentions(self) -> None:
         """ "…, in minutes": a unit named for the answer must be the unit of the column computed."""
         d = self.d
@@ -4328,6 +4391,7 @@ def assemble(d: ReadingState, ctx: PlanningContext, context_metrics: Sequence[st
     b.unused_entities()
     b.trailing_each()
     b.listed_keys()
+    b.member_shown()
     b.unit_mentions()
     plan = b.plan()
     draft = b.d

@@ -25,13 +25,14 @@ from datatruth.ask.reading import (
     Ranking,
     ReadingState,
     additive,
+    holds_words,
     is_numeric,
     model_verbs,
     name_unit,
     number_of,
 )
 from datatruth.ask.timeparse import parse_time
-from datatruth.ask.vocabulary import NEVER_CORRECTED, STOP_WORDS, normalize, singular
+from datatruth.ask.vocabulary import NEVER_CORRECTED, STOP_WORDS, entity_words, normalize, singular
 from datatruth.errors import PlanningError
 from datatruth.semantic.model import METRIC_TIME
 from datatruth.semantic.plan import AdhocMetric, Evidence, FilteredInput
@@ -261,6 +262,13 @@ def _appositive_definition(d: ReadingState, ctx: PlanningContext, lowers: list[s
                 lowers[name_end] not in stops or d.gap(name_end) == "-"
             ):  # "paid-to-reserved ratio": one hyphenated name
                 name_end += 1
+            if name_end == start_name:
+                # "for each claim number give me the total reserves, meaning …": the clause opens with its
+                # grouping, so the name is the words just before the comma
+                start_name = i
+                while start_name > 0 and lowers[start_name - 1] not in stops | _NAME_OPENERS | _ASKING:
+                    start_name -= 1
+                name_end = i
             return (i, start_name, name_end, stop, parsed)
     return None
 
@@ -281,6 +289,7 @@ _OPENING_DEFINERS = frozenset(
 _NAME_OPENERS = frozenset(
     {"what", "whats", "is", "was", "the", "show", "list", "give", "me", "a", "an", "and"}
 )
+_ASKING = frozenset({"give", "tell", "get", "compute", "calculate", "find", "need", "want", "number", "id"})
 _NAME_STOPS = frozenset({"by", "per", "for", "in", "from", "during", "each", "across"})
 
 
@@ -451,6 +460,8 @@ def _arithmetic_of(  # noqa: C901 - a small parser of arithmetic words whose sta
                 continue
             found = _named_at(d, ctx, i, stop)
             ops = [p for p, _ in ctx.lexicon.arithmetic]
+            if found is not None and (back := _back_reference(d, ctx, found[0], stop)):
+                found = (found[0] + back, found[1])  # "total premium on the policy": the member asked about
             if found is None or (
                 found[0] < stop
                 and not any(c in d.gap(found[0]) for c in "()")
@@ -521,6 +532,30 @@ def _arithmetic_of(  # noqa: C901 - a small parser of arithmetic words whose sta
     if expect_operand or len(inputs) < 2 or depth != 0:
         return None
     return " ".join(_unwrapped(parts)), tuple(inputs), tuple(filtered)
+
+
+_BACK_PREPOSITIONS = frozenset({"on", "for", "of", "in", "per", "across", "under"})
+_BACK_DETERMINERS = frozenset(
+    {"the", "that", "this", "its", "their"}
+)  # never "each": "for each store" groups
+
+
+def _back_reference(d: ReadingState, ctx: PlanningContext, i: int, stop: int) -> int:
+    """How many words at i point back at the thing the question is about ("… divided by total premium on the
+    policy", "expense payments for that claim"): a preposition, a determiner and the name of an entity the
+    question names elsewhere; else 0. The figure is computed for the member or group the question names, so the
+    words add no condition."""
+    if i + 3 > stop or d.words[i].lower not in _BACK_PREPOSITIONS:
+        return 0
+    if d.words[i + 1].lower not in _BACK_DETERMINERS or any(
+        c in d.gap(k) for k in (i + 1, i + 2) for c in "(),"
+    ):
+        return 0
+    noun = singular(d.words[i + 2].norm)
+    named = any(noun in entity_words(ctx.layer, e) for e in ctx.layer.entities())
+    # the thing pointed at is named elsewhere in the question (its grouping or its member)
+    named_before = any(singular(w.norm) == noun for k, w in enumerate(d.words) if not i <= k < i + 3)
+    return 3 if named and named_before else 0
 
 
 def _named_at(d: ReadingState, ctx: PlanningContext, i: int, stop: int) -> tuple[int, str] | None:
@@ -862,7 +897,14 @@ def read_numbers(d: ReadingState, ctx: PlanningContext) -> ReadingState:
                     else:
                         i += 1
                         continue
+                half = ["and", "a", "half"]
+                if lowers[end : end + 3] == half and op != "between":
+                    values[-1] += 0.5  # "one and a half hours"
+                    end += 3
                 unit, end = _unit_after(d, end, lowers[j])
+                if unit is not None and lowers[end : end + 3] == half and op != "between":
+                    values[-1] += 0.5  # "an hour and a half"
+                    end += 3
                 post = _post_comparator(lowers, end)
                 spans.append(NumberSpan(i, end, op, tuple(values), unit, d.text(i, end), j, " ".join(phrase)))
                 d = d.mark(i, end)
@@ -998,7 +1040,11 @@ def read_ranking(d: ReadingState, ctx: PlanningContext) -> ReadingState:  # noqa
             i
         ) in ("most", "least"):
             end = max(end, i + 2)
-        found.append(Ranking(start, end, direction, d.lower(i), limit))
+        said = d.lower(i)
+        pair = normalize(f"{said} {d.lower(i + 1)}") if i + 1 < n and not d.used[i + 1] else ""
+        if pair and any(t.kind == "phrasing" for t in ctx.vocabulary.lookup(pair)):
+            said, end = pair, max(end, i + 2)  # "best selling": the model's phrasing says what ranks
+        found.append(Ranking(start, end, direction, said, limit))
     for i in range(n):
         if found or d.used[i]:
             break
@@ -1019,16 +1065,12 @@ def read_ranking(d: ReadingState, ctx: PlanningContext) -> ReadingState:  # noqa
     limits = {r.limit for r in [first, *agree] if r.limit is not None}
     if len(limits) > 1:
         agree = []
-    end = first.end
+    end, word = first.end, first.word
     for r in sorted(agree, key=lambda r: r.start):
         if r.start <= end < r.end:
-            end = r.end  # "most recent", "most expensive", "top 5 busiest" (the number shared): one ranking
-    ranking = replace(
-        first,
-        end=end,
-        limit=next(iter(limits), None),
-        word=d.lower(end - 1) if end > first.end else first.word,
-    )
+            # "most recent", "most expensive", "top 5 busiest" (the number shared): one ranking
+            end, word = r.end, r.word
+    ranking = replace(first, end=end, limit=next(iter(limits), None), word=word)
     for r in [first, *agree]:
         d = d.mark(r.start, r.end)
     notes = [Evidence(d.text(first.start, first.end), "order", ranking.direction, 1.0, "keyword")]
@@ -1672,6 +1714,9 @@ def read_aggregates(d: ReadingState, ctx: PlanningContext) -> ReadingState:
         ):
             i += 1
             continue
+        if function in _DAY_FUNCTIONS and target.kind == "dimension" and holds_words(ctx, target.targets[0]):
+            i += 1  # "the most expensive category": a maximum of names is no figure; 'most' ranks
+            continue
         rows_of = _counted_records(d, ctx, target) if function == "count" and not distinct else None
         if rows_of is not None:
             # "how many loss payments": a total of amounts cannot be counted; its table's rows can
@@ -1689,6 +1734,8 @@ def read_aggregates(d: ReadingState, ctx: PlanningContext) -> ReadingState:
             function = "count_distinct"
         found.append(AggWord(i, end, function, d.text(i, end), distinct))
         d = d.mark(i, end)
+        if d.ranking is not None and end <= d.ranking.start < paired:
+            d = replace(d, ranking=None)  # "lowest and most expensive X": the ranking words are the pair's
         # "average temperature and wind speed": the aggregate word applies to both columns
         shared = _second_column(d, ctx, target) if function in _DAY_FUNCTIONS else None
         if shared is not None:
@@ -1739,7 +1786,12 @@ def _paired_aggregate(d: ReadingState, ctx: PlanningContext, end: int) -> int:
     if d.lower(end) not in ("and", "or", "&") or d.used[end]:
         return end
     phrase = ctx.lexicon.starts(lowers, end + 1, [p for p, _ in ctx.lexicon.aggregates])
-    return end + 1 + len(phrase) if phrase is not None else end
+    if phrase is None:
+        return end
+    after = end + 1 + len(phrase)
+    if phrase in (("most",), ("least",)) and d.norm(after) in ctx.lexicon.high | ctx.lexicon.low:
+        after += 1  # "the cheapest and most expensive list price": 'most expensive' is one word for max
+    return after
 
 
 def _restates_quantity(d: ReadingState, ctx: PlanningContext, start: int, target: Pick) -> bool:
@@ -1882,6 +1934,8 @@ def unplaced(d: ReadingState, ctx: PlanningContext) -> list[int]:
             continue  # "whcih", "waht": a question word typed with one slip
         if w.lower == "-" and _dash_separates(d, i):
             continue  # "united vs delta - average arrival delay": a dash between parts of the question
+        if w.lower in ("out", "off", "up") and i and d.lower(i - 1) in lex.light_verbs:
+            continue  # "paid out", "took off": the particle of a verb that adds nothing
         if (
             w.lower in lex.function_words
             or w.norm in lex.function_words
@@ -1941,7 +1995,8 @@ def _dash_separates(d: ReadingState, i: int) -> bool:
         or (before is not None and before.kind == "value")
         or not figures
         or after_time
-        or d.lower(i + 1) in ("give", "show", "list", "display", "with", "including")
+        or d.lower(i + 1)
+        in ("give", "show", "list", "display", "with", "including", "how", "what", "which", "who", "whats")
     )
 
 

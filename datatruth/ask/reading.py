@@ -290,6 +290,11 @@ def is_numeric(ctx: PlanningContext, dimension: str) -> bool:
     return bool(qd.dimension.unit) or ctx.values.numeric.get(dimension, "bool") != "bool"
 
 
+def holds_words(ctx: PlanningContext, dimension: str) -> bool:
+    """True for a column of words (not numbers, not dates): its maximum or average means nothing."""
+    return ctx.layer.dimension(dimension).dimension.type != "time" and not is_numeric(ctx, dimension)
+
+
 def additive(layer: SemanticLayer, metric: str) -> bool:
     """True for a total or a count (or sums and differences of them): its values of disjoint rows add up."""
     m = layer.metric(metric)

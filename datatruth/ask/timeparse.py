@@ -233,6 +233,9 @@ class _Hit:
     periods: tuple[TimeRange, ...] = ()
     explicit: bool = False
     points: tuple[TimeRange, ...] = ()  # "from Q3 to Q4": the two periods the range was built from
+    until_now: bool = (
+        False  # "to date", "all time": every day up to today, unless another phrase names a period
+    )
 
 
 # -- calendar arithmetic -----------------------------------------------------------------------------------
@@ -430,6 +433,12 @@ def _to_date(m: re.Match[str], today: dt.date, text: str) -> _Hit:
         TimeRange(start, today + dt.timedelta(days=1), f"{unit} to date ({_unit_label(start, unit)})", unit),
         to_date=unit if "this" not in word and "current" not in word else None,
     )
+
+
+def _until_now(m: re.Match[str], today: dt.date, text: str) -> _Hit:
+    """ "to date", "so far", "all time": every day up to today (a period named elsewhere in the question wins)."""
+    end = today + dt.timedelta(days=1)
+    return _Hit(TimeRange(None, end, f"up to today ({today.day} {today:%b %Y})"), until_now=True)
 
 
 def _previous_period(m: re.Match[str], today: dt.date, text: str) -> _Hit:
@@ -747,6 +756,13 @@ _RULES: list[Rule] = [
     ),
     (
         re.compile(
+            r"\b(?:to[\s-]date|so\s+far|(?:up\s+)?(?:un)?till?\s+(?:now|today)|up\s+to\s+(?:now|today)|"
+            r"(?:of\s+)?all[\s-]time)\b"
+        ),
+        _until_now,
+    ),
+    (
+        re.compile(
             r"\b(?:(?:in|during|for|over)\s+)?(?:the\s+)?(?:last|previous|prior)\s+"
             r"(?P<unit>week|month|quarter|year)\b"
         ),
@@ -968,6 +984,7 @@ def _parse(text: str, today: dt.date, periods: tuple[tuple[str, tuple[int, ...]]
     compared: tuple[TimeRange, ...] = ()
     explicit = False
     parts: list[tuple[int, str, str]] = []
+    until_now: TimeRange | None = None
     rules: list[Rule] = list(_RULES)
     if periods:
         names = dict(periods)
@@ -997,7 +1014,10 @@ def _parse(text: str, today: dt.date, periods: tuple[tuple[str, tuple[int, ...]]
                     hit.points,
                 )
             )
-            if hit.time_range is not None:
+            if hit.until_now:
+                until_now = hit.time_range
+                parts.append((span[0], "range", phrase))
+            elif hit.time_range is not None:
                 ranges.append(hit.time_range)
                 parts.append((span[0], "range", phrase))
                 to_date = to_date or hit.to_date
@@ -1023,6 +1043,7 @@ def _parse(text: str, today: dt.date, periods: tuple[tuple[str, tuple[int, ...]]
             # its words are placed; its period is the one before it
             ranges.remove(said.time_range)
             hits[k] = replace(said, time_range=None, points=())
+    hits = _until_now_settled(until_now, ranges, bool(months or compared), hits)
     ordered = tuple((kind, phrase) for _, kind, phrase in sorted(parts))
     return TimeMatch(
         combine_ranges(ranges),
@@ -1039,6 +1060,19 @@ def _parse(text: str, today: dt.date, periods: tuple[tuple[str, tuple[int, ...]]
         explicit,
         tuple(impossible_dates(text, today)),
     )
+
+
+def _until_now_settled(
+    until_now: TimeRange | None, ranges: list[TimeRange], other: bool, hits: list[TimeHit]
+) -> list[TimeHit]:
+    """ "to date" alone is every day up to today (added to `ranges`); with a named period ("in 2025 to date")
+    that period says it, and the words stay placed without a range of their own."""
+    if until_now is None:
+        return hits
+    if not ranges and not other:
+        ranges.append(until_now)
+        return hits
+    return [replace(h, time_range=None) if h.time_range is until_now else h for h in hits]
 
 
 def _piece_label(day: dt.date) -> str:

@@ -223,6 +223,11 @@ def _skeleton_abbreviates(short: str, word: str) -> bool:
     return all(ch in it for ch in short)
 
 
+# what may stand between a verb and its particle ("sent it back", "checked them out")
+_OBJECTS = frozenset({"it", "them", "something", "anything", "stuff", "things", "one", "some", "any"})
+_PARTICLES = frozenset({"back", "out", "off", "up", "in", "down", "over"})
+
+
 class Vocabulary:
     """Every name a question may use for a metric, dimension or measure, with matching helpers."""
 
@@ -284,6 +289,9 @@ class Vocabulary:
                 return Correction(word, expansion, 0.9, "abbreviation")
         if word in STOP_WORDS or word in NEVER_CORRECTED or len(word) < 3:
             return None
+        compound = self._compound(word)
+        if compound is not None:
+            return Correction(word, compound, 0.9, "compound")
         shorts = [w for w in self._word_list if _skeleton_abbreviates(word, w)]
         if len(shorts) == 1:
             return Correction(word, shorts[0], 0.8, "abbreviation")
@@ -296,6 +304,19 @@ class Vocabulary:
                     sounds = self._phonetic.get(key, [])
                     if len(sounds) == 1 and fuzz.ratio(word, sounds[0]) >= 60:
                         return Correction(word, sounds[0], 0.75, "phonetic")
+        return None
+
+    def _compound(self, word: str) -> str | None:
+        """ "policyholder" for a name written "policy holder": the two words, when some name holds them side by
+        side (a word that only splits into unrelated vocabulary words stays unknown)."""
+        if len(word) < 7:
+            return None
+        for k in range(3, len(word) - 2):
+            head, tail = word[:k], word[k:]
+            if head in self.words and tail in self.words:
+                pair = f"{head} {tail}"
+                if any(f" {pair} " in f" {p} " for p in self._containing.get(head, ())):
+                    return pair
         return None
 
     # -- phrase level ------------------------------------------------------------------------------------------
@@ -338,6 +359,13 @@ class Vocabulary:
                 partial = False
                 loose = False
                 words_ij = phrase.split()
+                if not terms and j - i == 3 and words_ij[1] in _OBJECTS and words_ij[2] in _PARTICLES:
+                    # "sent something back": a verb and its particle around the thing moved
+                    terms = [
+                        t
+                        for t in self.by_phrase.get(f"{words_ij[0]} {words_ij[2]}", [])
+                        if t.kind == "phrasing"
+                    ]
                 if (
                     not terms
                     and j - i >= 3
