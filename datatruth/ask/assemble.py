@@ -4253,8 +4253,10 @@ class _Builder:
     def member_shown(self) -> None:
         """ "the loss ratio on policy 31003000336": a figure for one member named by its number shows that number,
         so the row says whose figure it is."""
-        if self.dims or self.group_entities or self.list_entity is not None:
+        if self.dims or self.group_entities or self.list_entity is not None or self.problems:
             return
+        if not (self.metrics or self.aggregates or self.adhoc or self.d.definitions):
+            return  # nothing is computed: the number alone would be shown as a list
         keyed = [
             f
             for f in self.filters
