@@ -354,6 +354,22 @@ def exp_days_between(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     )
 
 
+def exp_period_count(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """In how many distinct months, and in how many distinct clock hours, each channel had orders."""
+    o = d["orders"]
+    months = pd.to_datetime(o["order_date"]).dt.to_period("M")
+    hours = pd.to_datetime(o["ordered_at"]).dt.floor("h")
+    return pd.DataFrame(
+        {
+            "order__channel": sorted(o["channel"].unique()),
+            "month_count": [
+                float(months[o["channel"] == c].nunique()) for c in sorted(o["channel"].unique())
+            ],
+            "hour_count": [float(hours[o["channel"] == c].nunique()) for c in sorted(o["channel"].unique())],
+        }
+    )
+
+
 def exp_limit(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return exp_by_region(d).sort_values("sales", ascending=False).head(2)
 
@@ -789,6 +805,30 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[dict[str, pd.DataFrame]], pd.Da
             ],
         },
         exp_days_between,
+    ),
+    # periods counted: the distinct months and clock hours a date falls in ("on how many days did it rain")
+    "aggregate_period_count": (
+        {
+            "metrics": [],
+            "dimensions": ["order__channel"],
+            "aggregates": [
+                {
+                    "name": "month_count",
+                    "function": "count_distinct",
+                    "dimension": "order__order_date",
+                    "grain": "month",
+                    "over": "orders",
+                },
+                {
+                    "name": "hour_count",
+                    "function": "count_distinct",
+                    "dimension": "order__ordered_at",
+                    "grain": "hour",
+                    "over": "orders",
+                },
+            ],
+        },
+        exp_period_count,
     ),
     # an aggregate of each row's ratio of two columns ("average price per unit, where price per unit is
     # amount divided by quantity"); a zero divisor would give NULL, which the average skips

@@ -35,6 +35,19 @@ TODAY = {"retail": dt.date(2026, 10, 31), "flights": dt.date(2013, 12, 31)}
 # classes name what the reworked planner reads (or refuses) and why.
 QUESTIONS: dict[str, dict[str, list[str]]] = {
     "retail": {
+        "a verb between other things and a time dates those things; 'X first' sorts every row; lists of aggregates": [
+            "refunds on orders placed in December 2025",
+            "how much did we refund on orders that were placed in december 2025?",
+            "list the 5 cheapest products",
+            "list our phones with name and list price, most expensive first",
+            "min, max and median refund in Q2 2026",
+            "min / max / median refund for returns marked Damaged, Q2 2026",
+            "what % of orders were placed online last quarter",
+            "new customers in H1 2026 compared with H1 2025",
+            "revenue between March and May this year compared with the same months last year",
+            "revenue in the last quarter of 2025",
+            "revenue in the final half of last year",
+        ],
         "comparisons opened by 'compare', and exclusions written 'outside of' / 'everything other than'": [
             "compare revenue in 2025 and 2024",
             "compare revenue between June and July 2026",
@@ -318,6 +331,25 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         ],
     },
     "flights": {
+        "periods counted ('how many hours'), two periods set against each other, a count before a month": [
+            "for how many hours was visibility at LaGuardia below 1 mile?",
+            "on how many days did it rain at JFK",
+            "compare the number of flights in the first half of the year with the second half",
+            "compare flights in March and in April",
+            "the 10 january flights with the longest air time",
+        ],
+        "values named as people say them, a noun restating what a value is of, codes set against each other": [
+            "flights to airports in the Pacific time zone",
+            "flights over 2,000 miles broken out by NYC departure airport",
+            "cancellation rate jfk vs lga",
+            "min and max air time JFK -> BOS",
+            "How many different destinations does each of the three NYC airports serve?",
+        ],
+        "a condition on a figure per member, in the figure's unit ('where … was above 20 minutes')": [
+            "destinations where the average arrival delay was above 20 minutes",
+            "airlines whose average departure delay is over a quarter of an hour",
+            "flights that left more than three quarters of an hour late",
+        ],
         "a pair of codes joined by a dash is from the first to the second ('the JFK-LAX route')": [
             "average air time on the JFK-LAX route",
         ],
@@ -551,6 +583,9 @@ UNANSWERABLE: dict[str, dict[str, list[str]]] = {
         "a count word before an amount of money": [
             "how many revenue did we get in 2025",
         ],
+        "a ranking word tied to a column ('most expensive' = list price) with another figure asked": [
+            "revenue of the most expensive product",
+        ],
         "a size word with nothing to measure it ('big orders')": [
             "big orders in 2025",
         ],
@@ -593,6 +628,12 @@ UNANSWERABLE: dict[str, dict[str, list[str]]] = {
         ],
     },
     "flights": {
+        "days counted beside a figure: the days the figure holds on, or every day?": [
+            "how many days in December had flights cancelled",
+        ],
+        "a doubtful value ('Texas' inside airport names) is no sign of what a noun before it means": [
+            "how many flights to airports in Texas",
+        ],
         "an average of the planes' column over flights: each plane once, or per flight?": [
             "What's the average seat count of the planes that flew for JetBlue?",
         ],

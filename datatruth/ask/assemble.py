@@ -424,6 +424,11 @@ class _Builder:
                     break
             if k < p.start - 1 and d.lower(k) in ("which", "what"):
                 return True
+            if k < p.start - 1 and d.lower(k) in ("by", "per", "each", "every") and not d.used[k]:
+                self.place(
+                    k, k + 1
+                )  # "broken out by NYC departure airport": each of them, the values still filter
+                return True
         r = d.ranking
         if (
             r is not None
@@ -499,6 +504,33 @@ class _Builder:
                 self.picks.remove(p)
                 self.place(p.start, p.end)
                 self.notes.append(Evidence(p.phrase, "other", "a verb here", 1.0, "grammar"))
+
+    def untimed_verbs(self) -> None:
+        """ "customers who placed more than 10 orders": a verb the model ties to a date ("placed" → order date)
+        says which date a time next to it is about; with no time next to it, it is only a verb."""
+        d = self.d
+        for p in list(self.picks):
+            ph = self.phrasing(p) if p.kind == "phrasing" else None
+            if ph is None or ph.dimension is None or ph.op or ph.metric or ph.model:
+                continue
+            if not self.layer.dimension(ph.dimension).dimension.is_time:
+                continue
+            k = p.end
+            while k < len(d.words) and d.lower(k) in (
+                "in",
+                "on",
+                "during",
+                "before",
+                "after",
+                "since",
+                "between",
+            ):
+                k += 1
+            if k < len(d.words) and self._in_time_phrase(k):
+                continue
+            if all(d.lower(i) in self.ctx.lexicon.light_verbs for i in range(p.start, p.end)):
+                self.picks.remove(p)
+                self.place(p.start, p.end)
 
     def definitions(self) -> None:
         d = self.d
@@ -1313,6 +1345,9 @@ class _Builder:
     def aggregates_step(self) -> None:  # noqa: C901 - one branch per kind of name an aggregate word applies to
         d = self.d
         for a in d.aggs:
+            if a.period is not None:
+                self._period_count(a)
+                continue
             if self._times(a):
                 continue
             target = next(
@@ -1455,6 +1490,65 @@ class _Builder:
                 f"'{a.phrase}' of {target.phrase} is not something I can compute "
                 f"({target.phrase} is already a {self._kind_word(target)})"
             )
+
+    def _period_count(self, a: AggWord) -> None:
+        """ "for how many hours was visibility below 1 mile": the distinct hours of the rows the rest of the
+        question keeps. The rows are chosen once the filters are known (`over_models`); until then the first
+        model with a date stands in."""
+        self.place(a.start, a.end)
+        stand_in = next(
+            (t for m in self.layer.models if (t := model_time_dimension(self.layer, m.name)) is not None),
+            None,
+        )
+        if stand_in is None:
+            self.problems.append(f"'{a.phrase}' counts periods, but no table here has a date")
+            return
+        self.aggregates.append(
+            Aggregate(
+                f"{a.period}_count",
+                "count_distinct",
+                stand_in,
+                None,
+                None,
+                f"Number of {a.period}s",
+                grain=a.period,
+            )
+        )
+        self.notes.append(Evidence(a.phrase, "metric", f"count of distinct {a.period}s", 1.0, "aggregate"))
+
+    def _counted_periods(self, a: Aggregate) -> Aggregate:
+        """A period count over the rows it counts, or the problem that stops it."""
+        if self.all_metrics():
+            # "how many days had flights cancelled": the days on which the figure holds, or the figure and all
+            # days? Either reading is a guess
+            figures = ", ".join(self._figure_label(m) for m in self.all_metrics())
+            self.problems.append(
+                f"counting {a.grain}s beside a figure ({figures}) does not say which {a.grain}s to count; name "
+                f"the condition a {a.grain} must meet (e.g. 'on how many days was it raining')"
+            )
+        rows = self._period_rows(a)
+        if rows is None:
+            self.problems.append(f"no table with a date holds every filter asked, to count {a.grain}s in")
+        return rows or a
+
+    def _figure_label(self, metric: str) -> str:
+        m = self.layer.metric(metric)
+        return (m.label or m.name.replace("_", " ")).lower()
+
+    def _period_rows(self, a: Aggregate) -> Aggregate | None:
+        """The rows whose dates a period count counts: a model holding a filtered column (the weather readings
+        of "hours with visibility below 1 mile"), else the verb's or the figures' model, that has a date and
+        reaches every filter."""
+        asked = [f.dimension for f in self.filters if f.dimension != METRIC_TIME]
+        candidates = [self.layer.dimension(x).model.name for x in asked]
+        candidates += [self.over] if self.over else []
+        candidates += [m for x in self.all_metrics() for m in metric_models(self.layer, x)]
+        candidates += [m.name for m in self.layer.models]
+        for name in dict.fromkeys(candidates):
+            t = model_time_dimension(self.layer, name)
+            if t is not None and all(reaches(self.ctx, name, x) for x in asked):
+                return replace(a, dimension=t, over=name)
+        return None
 
     def _kind_word(self, p: Pick) -> str:
         return {"metric": "metric", "dimension": "column", "value": "value"}.get(p.kind, p.kind)
@@ -1855,7 +1949,13 @@ class _Builder:
             if holder is None:
                 return False
             if span.unit is not None and span.unit.name not in ("count", "currency"):
-                return False  # "flights of at least 1,000 miles": the miles are a column's, not a count's
+                # "destinations where the average arrival delay was above 20 minutes": a unit the figure comes in
+                # (converted); "flights of at least 1,000 miles": the miles are a column's, not a count's
+                held = unit(metric_unit(self.layer, metric) or "")
+                converted = [convert(v, span.unit, held) for v in span.values] if held is not None else [None]
+                if any(v is None for v in converted):
+                    return False
+                span = replace(span, values=tuple(v for v in converted if v is not None), unit=held)
             self.place(p.start, p.end)
             self.roles[p.start] = "condition"
             if p.targets[0] in self.metrics:
@@ -1895,7 +1995,15 @@ class _Builder:
                 d.lower(k)
                 in _SKIP_BEFORE
                 | total
-                | {"at", "least", "than", "more", "over"}
+                | {
+                    "at",
+                    "least",
+                    "than",
+                    "more",
+                    "over",
+                    "where",
+                    "whose",
+                }  # "destinations where the average …"
                 | self.ctx.lexicon.light_verbs
                 | self.ctx.lexicon.relation_verbs
                 or self._in_time_phrase(k)  # "how many orders in 2025 had more than 5 lines"
@@ -2432,6 +2540,33 @@ class _Builder:
                 Evidence(d.text(k, i + 1), "dimension", f"each {reached[0]} (by its key)", 0.9, "head noun")
             )
 
+    def value_kinds(self) -> None:
+        """ "flights to airports in the Pacific time zone": the noun right before a value ('airports in the …')
+        that ends the name of the entity whose column the value filters restates what the value is of."""
+        d = self.d
+        where = {id(q): dim for dim, items in self.value_dims.items() for q, _ in items}
+        for q in self.picks:
+            dim = where.get(id(q))
+            if dim is None or q.score < 0.85 or q.method not in ("exact", "code", "synonym"):
+                continue  # a doubtful value ("Texas" in an airport's name) is no sign of what the noun means
+            k = q.start - 1
+            while k >= 0 and d.lower(k) in ("the", "a", "an"):
+                k -= 1
+            if d.lower(k) not in ("in", "with", "at", "on"):
+                continue
+            k -= 1
+            if k < 0 or d.used[k] or k in self.placed or d.pick_at(k) is not None:
+                continue
+            own = self.layer.dimension(dim).model.primary_entity
+            if own is None or d.words[k].norm not in (tokens(own.name)[-1:] + tokens(own.label or "")[-1:]):
+                continue
+            self.place(k, k + 1)
+            self.notes.append(
+                Evidence(
+                    d.text(k, q.end), "other", f"{d.words[k].raw}: what {q.phrase} is of", 0.9, "head noun"
+                )
+            )
+
     def route_versus(self) -> None:
         """ "EWR to ORD vs LGA to ORD": two routes compared, one row each (by origin and destination). Two routes
         that share no end would bring in the routes between them too, so they are refused."""
@@ -2515,6 +2650,8 @@ class _Builder:
             between = d.pick_at(k)
             if between is not None and between.kind == "value":
                 k = between.start - 1  # "each NYC airport"
+            if number_of(d.lower(k)) is not None and d.lower(k - 1) in ("the", "of", "each"):
+                k -= 1  # "each of the three NYC airports"
             while k >= 0 and d.lower(k) in ("the", "of") and d.lower(k - 1) in ("each", "of", "the"):
                 k -= 1  # "each of the NYC airports"
             if d.lower(k) not in ("each", "every", "per"):
@@ -3153,12 +3290,15 @@ class _Builder:
             k -= 1
         p = next((q for q in self.picks if q.start <= k < q.end), None)
         if p is None:
-            dim = self._date_named_by(k)
+            dim = self._date_named_by(k) or self._date_of_things(k)
             if dim is not None:
                 self.place(k, k + 1)  # "premium effective in 2017": the effective date
             return dim
         if p.kind == "phrasing" and p.start in self.bound_dims:
             bound = self.layer.dimension(self.bound_dims[p.start])
+            figures = {default_time_dimension(self.layer, m) for m in self.all_metrics()}
+            if figures == {self.bound_dims[p.start]}:
+                return None  # "orders placed last month": the figures' own date, said again
             if bound.dimension.is_time or _year_like(bound):
                 return self.bound_dims[p.start]  # "signed up in 2026", "built before 1990"
             return None  # "left late in May": May is the flights' own time
@@ -3173,6 +3313,25 @@ class _Builder:
                 self.roles[p.start] = "bound"
                 return dims[0]
         return None
+
+    def _date_of_things(self, k: int) -> str | None:
+        """ "refunds on orders placed in December 2025": a light verb between a name of other things and a time
+        dates those things (the orders' date), when the figure is counted on another date."""
+        if k < 1 or self.d.lower(k) not in self.ctx.lexicon.light_verbs:
+            return None
+        thing = self.d.pick_at(k - 1)
+        if thing is None or thing.end != k or thing.kind not in ("metric", "entity"):
+            return None
+        if thing.kind == "metric":
+            dates = [default_time_dimension(self.layer, thing.targets[0])]
+        else:
+            model = self.layer.entity_model(thing.targets[0])
+            dates = [model_time_dimension(self.layer, model.name)] if model is not None else []
+        date = dates[0] if dates else None
+        figures = {default_time_dimension(self.layer, m) for m in self.all_metrics()}
+        if date is None or date in figures or not reachable(self.ctx, date, self.all_metrics()):
+            return None
+        return date
 
     def _date_named_by(self, k: int) -> str | None:
         """The date whose name starts with the free word k ("effective" → effective date), on a table of the
@@ -3686,6 +3845,23 @@ class _Builder:
                 self.notes.append(Evidence(r.word, "metric", metric, 0.9, "phrasing"))
                 if self.list_entity is not None:
                     self._list_to_group()
+        column = self._ranked_column(r.word)
+        if column is not None and (
+            target == column or any(a.name == target and a.dimension == column for a in self.aggregates)
+        ):
+            column = None  # "the most expensive category by average list price": the figure is of that column
+        if column is not None and target is not None:
+            # "revenue of the most expensive product": ranked by list price, then its revenue; not revenue's top
+            self.problems.append(
+                f"'{r.word}' ranks by {dimension_label(self.layer, column).lower()}, not by the figure asked; "
+                "ask for the ranked rows first"
+            )
+            return
+        if target is None and column is not None:
+            target = column
+            self.notes.append(Evidence(r.word, "order", column, 0.9, "phrasing"))
+            if self.dims and column not in {x.name for x in self.dims}:
+                self._add_dim(DimensionRef(column), r.word, f"ranked by {column}")
         if target is None and self.list_entity is not None:
             by = next(
                 (
@@ -3741,7 +3917,7 @@ class _Builder:
             if target is None:
                 return
         self.order = [OrderBy(target, direction == "high")]
-        if r.word in _SORT_WORDS:
+        if r.word in _SORT_WORDS or r.sort_only:
             self.limit = r.limit  # "sorted by revenue" orders every row; it keeps them all
             return
         self.limit = r.limit if r.limit is not None else self._limit_from_words()
@@ -3822,6 +3998,24 @@ class _Builder:
                 return target
         return None
 
+    def _ranked_column(self, word: str) -> str | None:
+        """ "the most expensive products", "cheapest first": an adjective the model ties to a column (expensive →
+        list price) ranks by that column, when the rows hold it."""
+        for t in self.ctx.vocabulary.lookup(normalize(word.split()[-1])):
+            ph = self.layer.phrasings[int(t.target)] if t.kind == "phrasing" else None
+            if (
+                ph is None
+                or ph.dimension is None
+                or ph.op
+                or ph.metric
+                or not is_numeric(self.ctx, ph.dimension)
+            ):
+                continue
+            if not self.reach_ok(ph.dimension):
+                continue
+            return ph.dimension
+        return None
+
     def _limit_from_words(self) -> int | None:
         d = self.d
         for p in self.picks:
@@ -3833,6 +4027,8 @@ class _Builder:
                 # "which 3 physical stores", "5 jetblue flights": words narrowing the noun sit between
                 while (q := d.pick_at(k)) is not None and q.kind in ("value", "phrasing") and q.start < k + 1:
                     k = q.start - 1
+                while k > 0 and any(h.start <= d.words[k].start < h.end for h in d.time.hits):
+                    k -= 1  # "the 10 january flights": the month narrows them too
                 value = number_of(d.lower(k))
                 if value is not None and value >= 1 and value == int(value) and not d.used[k] and k >= 0:
                     self.place(k, k + 1)
@@ -4120,6 +4316,9 @@ class _Builder:
         )
         out = []
         for a in self.aggregates:
+            if a.grain is not None:
+                out.append(self._counted_periods(a))
+                continue
             if a.over is not None:
                 out.append(a)
                 continue
@@ -4219,8 +4418,8 @@ class _Builder:
     def trailing_each(self) -> None:
         """ "…? show each with its number of flights", "give the count for each": with a grouping asked, a
         closing 'each' repeats it."""
-        if not self.dims:
-            return
+        if not self.dims and not self.group_entities:
+            return  # "customers who spent more than $4,000, and how much each spent": the customers, each
         lowers = [w.lower for w in self.d.words]
         for i, w in enumerate(lowers):
             if (
@@ -4249,6 +4448,30 @@ class _Builder:
                 and d.pick_at(i) is None
             ):
                 self.place(i, i + 1)
+
+    def keyed_rows(self) -> None:
+        """ "list our phones with name, brand and list price", "the coverage detail records on policy X with their
+        dates": columns of one kind of thing, its name among them (or 'records' said), list those things; each row
+        shows its key first, since names and dates repeat."""
+        if self.list_entity is not None or self.all_metrics() or self.aggregates or self.problems:
+            return
+        named = [r.name for r in self.dims if r.name != METRIC_TIME]
+        models = {self.layer.dimension(x).model.name for x in named}
+        if len(named) < 2 or len(models) != 1:
+            return
+        own = self.layer.model(models.pop()).primary_entity
+        keys = self.layer.entity_keys(own.name) if own is not None else []
+        if (
+            own is None
+            or len(keys) != 1
+            or keys[0] in named
+            or identifying_dimension(self.layer, own.name) in named
+        ):
+            return
+        rows = any(w.lower in ("record", "records", "row", "rows", "entry", "entries") for w in self.d.words)
+        if label_dimension(self.ctx, own.name) in named or rows:
+            self.dims.insert(0, DimensionRef(keys[0], _key_grain(self.ctx, keys[0])))
+            self.notes.append(Evidence("", "dimension", f"each {own.name} (by its key)", 0.9, "listed rows"))
 
     def member_shown(self) -> None:
         """ "the loss ratio on policy 31003000336": a figure for one member named by its number shows that number,
@@ -4356,6 +4579,7 @@ def assemble(d: ReadingState, ctx: PlanningContext, context_metrics: Sequence[st
     """Decide what each read piece does and build the QueryPlan; problems are collected, not raised."""
     b = _Builder(d, ctx, context_metrics)
     b.verbs()
+    b.untimed_verbs()
     b.definitions()
     b.phrasings()
     b.model_words()
@@ -4380,6 +4604,7 @@ def assemble(d: ReadingState, ctx: PlanningContext, context_metrics: Sequence[st
     b.route_versus()
     b.members_by_kind()
     b.kinds_by_head_noun()
+    b.value_kinds()
     b.phrasing_filters_step()
     b.time()
     b.to_date_totals()
@@ -4393,6 +4618,7 @@ def assemble(d: ReadingState, ctx: PlanningContext, context_metrics: Sequence[st
     b.unused_entities()
     b.trailing_each()
     b.listed_keys()
+    b.keyed_rows()
     b.member_shown()
     b.unit_mentions()
     plan = b.plan()
@@ -4650,6 +4876,10 @@ def _shifted(tr: TimeRange, comparison: str) -> TimeRange:
         raise InternalError(f"an open-ended time range has no period to compare with: {tr}")
     if comparison == "same_period_last_year":
         start, end = shift(tr.start, "year", -1), shift(tr.end, "year", -1)
+        year = str(tr.start.year)
+        if tr.label.count(year) == 1 and tr.label.endswith(year) and tr.label[:1].isupper():
+            # "March to May 2026" → "March to May 2025": the same words a year back
+            return TimeRange(start, end, tr.label[: -len(year)] + str(start.year), tr.grain)
         return TimeRange(
             start,
             end,

@@ -883,6 +883,8 @@ def read_numbers(d: ReadingState, ctx: PlanningContext) -> ReadingState:
                 and not d.used[j + 1]
             ):
                 value = 1.0  # "more than an hour", "over a mile"
+            if lowers[j : j + 3] in (["a", "quarter", "of"], ["three", "quarters", "of"]):
+                value, j = (0.25 if lowers[j] == "a" else 0.75), j + 1  # "over a quarter of an hour"
             if value is not None:
                 values = [value]
                 end = j + 1
@@ -941,11 +943,13 @@ def _unit_after(d: ReadingState, end: int, number_word: str) -> tuple[Any, int]:
         return unit_of_word("%"), end
     if number_word.startswith("$"):
         return unit_of_word("$"), end
+    if number_word in ("half", "quarter", "quarters") and d.lower(end) == "of":
+        end += 1  # "a quarter of an hour"
     if (
         end + 1 < len(d.words)
         and d.lower(end) in ("a", "an")
         and unit_of_word(d.lower(end + 1)) is not None
-        and number_word in ("half", "quarter")
+        and number_word in ("half", "quarter", "quarters")
     ):
         end += 1  # "half an hour"
     if end < len(d.words) and not d.used[end]:
@@ -988,7 +992,8 @@ def read_natural_order(d: ReadingState, ctx: PlanningContext) -> ReadingState:
 
 
 def _opposite_pair(d: ReadingState, lex: Any, i: int) -> bool:
-    """True when word i and a ranking word of the other direction are joined by and/or ("lowest and highest")."""
+    """True when word i and a ranking word of the other direction are joined by and/or ("lowest and highest"),
+    or word i is one of a list of aggregate words ("min, max and median refund", "min / max")."""
     sides = (lex.high, lex.low)
     mine = next((k for k, side in enumerate(sides) if d.lower(i) in side), None)
     if mine is None:
@@ -1000,7 +1005,20 @@ def _opposite_pair(d: ReadingState, lex: Any, i: int) -> bool:
             and d.lower(j) in sides[1 - mine]
         ):
             return True
-    return False
+    return _listed_aggregate(d, lex, i)
+
+
+_LIST_JOINS = ("and", "or", "&", "/")
+
+
+def _listed_aggregate(d: ReadingState, lex: Any, i: int) -> bool:
+    """True when an aggregate word sits next to another in a list: "min, max and median", "min / max"."""
+    words = {p[0] for p, _ in lex.aggregates if len(p) == 1}
+    if d.lower(i) not in words:
+        return False
+    ahead = i + 1 if "," in d.gap(i + 1) else i + 2 if d.lower(i + 1) in _LIST_JOINS else None
+    behind = i - 1 if "," in d.gap(i) else i - 2 if d.lower(i - 1) in _LIST_JOINS else None
+    return any(j is not None and 0 <= j < len(d.words) and d.lower(j) in words for j in (ahead, behind))
 
 
 def read_ranking(d: ReadingState, ctx: PlanningContext) -> ReadingState:  # noqa: C901 - one rule per shape of ranking phrase
@@ -1071,6 +1089,10 @@ def read_ranking(d: ReadingState, ctx: PlanningContext) -> ReadingState:  # noqa
             # "most recent", "most expensive", "top 5 busiest" (the number shared): one ranking
             end, word = r.end, r.word
     ranking = replace(first, end=end, limit=next(iter(limits), None), word=word)
+    if ranking.limit is None and d.lower(end) in ("first", "1st") and not d.used[end]:
+        # "loss reserves by claim number, biggest first": an order for every row, not the top one
+        ranking = replace(ranking, sort_only=True)
+        d = d.mark(end, end + 1)
     for r in [first, *agree]:
         d = d.mark(r.start, r.end)
     notes = [Evidence(d.text(first.start, first.end), "order", ranking.direction, 1.0, "keyword")]
@@ -1094,6 +1116,7 @@ _SHARE_PHRASES = (
     ("proportion", "of"),
     ("fraction", "of"),
     ("what", "share"),
+    ("what", "%"),
     ("what", "percentage"),
     ("what", "percent"),
     ("what", "proportion"),
@@ -1315,6 +1338,11 @@ def _rank(d: ReadingState, ctx: PlanningContext, start: int, kind: str, kinds_he
 _NAME_KINDS = frozenset({"metric", "measure", "dimension", "entity"})
 
 
+def _aggregate_words(lex: Any) -> frozenset[tuple[str, ...]]:
+    """The one-word aggregate phrases of the lexicon ("cheapest", "median")."""
+    return frozenset(p for p, _ in lex.aggregates if len(p) == 1)
+
+
 def read_names(d: ReadingState, ctx: PlanningContext) -> ReadingState:
     """Metric, dimension, entity, concept, phrasing, measure and value names among the free words, longest and
     best match first; each chosen pick remembers the other readings of its words."""
@@ -1337,6 +1365,8 @@ def read_names(d: ReadingState, ctx: PlanningContext) -> ReadingState:
             if k < len(norms) and m.end - m.start == 1
         ):
             continue  # a word of the lexicon ("median", "most") is never a typo of a name
+        if one_word and m.term.kind == "phrasing" and (norms[m.start],) in _aggregate_words(lex):
+            continue  # "cheapest and most expensive price": the word is a minimum here; a ranking reads its phrasing
         by_span.setdefault((m.start, m.end, m.term.kind), []).append(m)
     cands: list[Pick] = []
     kinds_at: dict[tuple[int, int], set[str]] = {}
@@ -1670,7 +1700,6 @@ def read_aggregates(d: ReadingState, ctx: PlanningContext) -> ReadingState:
     """Aggregate words in front of a name: "average", "median", "how many distinct", "total", "number of"."""
     lex = ctx.lexicon
     lowers = [w.lower for w in d.words]
-    norms = [w.norm for w in d.words]
     found: list[AggWord] = []
     i = 0
     n = len(lowers)
@@ -1683,13 +1712,13 @@ def read_aggregates(d: ReadingState, ctx: PlanningContext) -> ReadingState:
             i += 1
             continue
         function = dict(lex.aggregates)[phrase]
-        end = i + len(phrase)
-        distinct = False
-        while (
-            end < n and (norms[end] in lex.distinct_words or lowers[end] in ("of", "the")) and not d.used[end]
-        ):
-            distinct = distinct or norms[end] in lex.distinct_words
-            end += 1
+        end, distinct = _past_distinct(d, lex, i + len(phrase))
+        period = _counted_period(d, ctx, end, function)
+        if period is not None:
+            found.append(AggWord(i, end + 1, "count_distinct", d.text(i, end + 1), True, period))
+            d = replace(d, picks=tuple(p for p in d.picks if not p.start <= end < p.end)).mark(i, end + 1)
+            i = end + 1
+            continue
         target = next((p for p in d.picks if p.start >= end), None)
         paired = _paired_aggregate(d, ctx, end)  # "the lowest and highest unit cost": both of one column
         if target is not None and _restates_quantity(d, ctx, end, target):
@@ -1746,6 +1775,56 @@ def read_aggregates(d: ReadingState, ctx: PlanningContext) -> ReadingState:
     return replace(d, aggs=tuple(sorted(found, key=lambda a: a.start))) if found else d
 
 
+def _past_distinct(d: ReadingState, lex: Any, end: int) -> tuple[int, bool]:
+    """Where the words after an aggregate word ("how many distinct of the") end, and whether one said distinct."""
+    distinct = False
+    while (
+        end < len(d.words)
+        and not d.used[end]
+        and (d.norm(end) in lex.distinct_words or d.lower(end) in ("of", "the"))
+    ):
+        distinct = distinct or d.norm(end) in lex.distinct_words
+        end += 1
+    return end, distinct
+
+
+_PERIOD_NOUNS = {"hours": "hour", "days": "day", "weeks": "week", "months": "month", "quarters": "quarter"}
+# after the counted periods these words measure a span ("how many days to settle", "days between …"), not periods
+_SPAN_WORDS = frozenset(
+    {"to", "between", "from", "since", "until", "before", "after", "late", "early", "ago", "it"}
+)
+
+
+def _counted_period(d: ReadingState, ctx: PlanningContext, k: int, function: str) -> str | None:
+    """ "on how many days did it rain", "for how many hours was visibility below 1 mile": a count word before a
+    plural period noun counts the periods in which the rest holds. Not when the noun is part of a longer name
+    ("days to settle") or a span follows ("how many days between …")."""
+    if function not in ("count", "count_distinct") or k >= len(d.words) or d.lower(k) not in _PERIOD_NOUNS:
+        return None
+    if d.lower(k + 1) in _SPAN_WORDS:
+        return None
+    pick = d.pick_at(k)
+    if pick is None and d.used[k]:
+        return None  # read as time ("over the past days")
+    if pick is not None and (pick.end > k + 1 or pick.start < k or pick.kind != "dimension"):
+        return None
+    if (
+        pick is not None
+        and ctx.layer.dimension(pick.targets[0]).dimension.is_time is False
+        and not _date_part(ctx, pick.targets[0])
+    ):
+        return None
+    return _PERIOD_NOUNS[d.lower(k)]
+
+
+def _date_part(ctx: PlanningContext, dimension: str) -> bool:
+    """True when a column holds a part of a date (an hour of the day, a day of the week), not an amount."""
+    held = ctx.layer.dimension(dimension).dimension
+    return (held.unit or "") not in ("count",) and any(
+        w in held.name.lower().split("_") for w in ("hour", "day", "weekday", "month", "quarter")
+    )
+
+
 def _distinct_alone(d: ReadingState, lex: Any, found: list[AggWord]) -> tuple[ReadingState, list[AggWord]]:
     """ "distinct" alone in front of a name: "distinct customers who bought …" (in a list it means distinct
     rows)."""
@@ -1783,15 +1862,19 @@ def _paired_aggregate(d: ReadingState, ctx: PlanningContext, end: int) -> int:
     """Where "and <aggregate word>" right after an aggregate word ends ("lowest and highest", "min and max"), so
     both apply to the name after them; `end` when there is none."""
     lowers = [w.lower for w in d.words]
-    if d.lower(end) not in ("and", "or", "&") or d.used[end]:
-        return end
-    phrase = ctx.lexicon.starts(lowers, end + 1, [p for p, _ in ctx.lexicon.aggregates])
-    if phrase is None:
-        return end
-    after = end + 1 + len(phrase)
-    if phrase in (("most",), ("least",)) and d.norm(after) in ctx.lexicon.high | ctx.lexicon.low:
-        after += 1  # "the cheapest and most expensive list price": 'most expensive' is one word for max
-    return after
+    after = end
+    while True:
+        k = after
+        if d.lower(k) in _LIST_JOINS and not d.used[k]:
+            k += 1
+        elif "," not in d.gap(k):
+            return after  # "min, max and median": a comma, 'and', 'or' or '/' joins the list
+        phrase = ctx.lexicon.starts(lowers, k, [p for p, _ in ctx.lexicon.aggregates])
+        if phrase is None or k >= len(d.words) or d.used[k]:
+            return after
+        after = k + len(phrase)
+        if phrase in (("most",), ("least",)) and d.norm(after) in ctx.lexicon.high | ctx.lexicon.low:
+            after += 1  # "the cheapest and most expensive list price": 'most expensive' is one word for max
 
 
 def _restates_quantity(d: ReadingState, ctx: PlanningContext, start: int, target: Pick) -> bool:

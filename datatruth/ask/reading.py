@@ -119,6 +119,7 @@ class AggWord:
     function: str  # avg | median | min | max | sum | count | count_distinct
     phrase: str
     distinct: bool = False
+    period: str | None = None  # "how many hours …": the periods of this grain are counted, not a column
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,7 @@ class Ranking:
     direction: str  # high | low | best | worst
     word: str
     limit: int | None = None
+    sort_only: bool = False  # "biggest first": every row, in that order
 
 
 @dataclass(frozen=True)

@@ -340,7 +340,7 @@ def _read_point(m: re.Match[str], p: str) -> _Point | None:
 Rule = tuple[re.Pattern[str], Callable[[re.Match[str], dt.date, str], "_Hit | None"]]
 
 
-_COMPARE_RE = re.compile(r"\b(?:vs\.?|versus|compared|against|relative)\b")
+_COMPARE_RE = re.compile(r"\b(?:vs\.?|versus|compared?|comparing|against|relative)\b")
 
 
 def _comparison_year(m: re.Match[str], today: dt.date, text: str) -> _Hit:
@@ -476,6 +476,16 @@ def _part_of_year(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
     return _Hit(TimeRange(start, add_months(start, months), label, "quarter" if unit == "quarter" else None))
 
 
+def _last_of_year(m: re.Match[str], today: dt.date, text: str) -> _Hit:
+    """ "the last quarter of 2025" (Q4), "the final half of the year" (H2), "the last month of 2025" (December)."""
+    kind = m.group("kind")
+    year = _relative_year(re.sub(r"\s+", " ", m.group("year")), today) or today.year
+    months = {"quarter": 3, "half": 6, "month": 1}[kind]
+    start = dt.date(year, 13 - months, 1)
+    label = {"quarter": f"Q4 {year}", "half": f"H2 {year}", "month": f"December {year}"}[kind]
+    return _Hit(TimeRange(start, add_months(start, months), label, kind if kind != "half" else None))
+
+
 def _single_point(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
     a = _read_point(m, "a_")
     if a is None:
@@ -561,6 +571,8 @@ def _day_rule(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
     if re.search(r"\b(?:from|between)\s*$", text[: m.start()]):
         return None
     g = m.groupdict()
+    if g.get("dd") and _counts_things(m, text):
+        return None
     month = _MONTHS[g.get("dm") or g.get("md") or ""]
     day = int(g.get("dd") or g.get("mdd") or 0)
     year_text = g.get("dy") or g.get("mdy")
@@ -572,6 +584,18 @@ def _day_rule(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
     if year_text is None and start > today:
         start = start.replace(year=year - 1)
     return _Hit(TimeRange(start, start + dt.timedelta(days=1), start.strftime("%-d %B %Y"), "day"))
+
+
+def _counts_things(m: re.Match[str], text: str) -> bool:
+    """ "the 10 january flights", "top 5 december orders": a bare number after 'the' or 'top', then a month and a
+    plural noun, counts the things of that month; it is no day ("on the 10th of January" is)."""
+    said = m.group(0).lower()
+    if m.group("dy") or not re.match(r"(?:the\s+)?\d{1,2}\s", said):
+        return False  # "on the 10th", "10 January 2013": a day
+    before = text[: m.start()].lower().split()[-1:]
+    after = text[m.end() :].lower().split()[:1]
+    opens = said.startswith("the ") or before == ["top"]
+    return opens and bool(after) and after[0].isalpha() and after[0].endswith("s")
 
 
 def _day_range(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
@@ -661,7 +685,7 @@ def _week_of_month(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
     )
 
 
-_COMPARE_WORDS = r"(?:vs\.?|versus|compared\s+(?:to|with)|against|relative\s+to)"
+_COMPARE_WORDS = r"(?:vs\.?|versus|compared?\s+(?:to|with)|comparing\s+(?:to|with)|against|relative\s+to)"
 _RULES: list[Rule] = [
     (
         re.compile(
@@ -726,6 +750,14 @@ _RULES: list[Rule] = [
         _month_list,
     ),
     (re.compile(rf"\b(?P<word>since|after|before|until|till|prior to)\s+{_point('a_')}\b"), _since),
+    # "the last quarter of 2025" is Q4 2025, not last quarter and 2025
+    (
+        re.compile(
+            rf"\b(?:{_PREP})?(?:the\s+)?(?:last|final|closing)\s+(?P<kind>quarter|half|month)\s+of\s+"
+            rf"(?P<year>{_YEAR}|the\s+year|this\s+year|last\s+year)\b"
+        ),
+        _last_of_year,
+    ),
     (
         re.compile(
             rf"\b(?:{_PREP})?(?:(?P<ord>first|second|third|fourth|1st|2nd|3rd|4th)\s+(?P<kind>quarter|half)"
@@ -1044,6 +1076,7 @@ def _parse(text: str, today: dt.date, periods: tuple[tuple[str, tuple[int, ...]]
             ranges.remove(said.time_range)
             hits[k] = replace(said, time_range=None, points=())
     hits = _until_now_settled(until_now, ranges, bool(months or compared), hits)
+    compared, ranges, hits = _set_against(text, hits, ranges, taken, comparison, compared)
     ordered = tuple((kind, phrase) for _, kind, phrase in sorted(parts))
     return TimeMatch(
         combine_ranges(ranges),
@@ -1060,6 +1093,62 @@ def _parse(text: str, today: dt.date, periods: tuple[tuple[str, tuple[int, ...]]
         explicit,
         tuple(impossible_dates(text, today)),
     )
+
+
+def _set_against(
+    text: str,
+    hits: list[TimeHit],
+    ranges: list[TimeRange],
+    taken: list[tuple[int, int]],
+    comparison: str | None,
+    compared: tuple[TimeRange, ...],
+) -> tuple[tuple[TimeRange, ...], list[TimeRange], list[TimeHit]]:
+    """Two periods set against each other become compared periods (their compare word is taken); otherwise
+    (or when the question already compares with another period) nothing changes."""
+    pair = None if comparison or compared else _compared_ranges(text, hits, ranges)
+    if pair is None:
+        return compared, ranges, hits
+    periods, cue = pair
+    if cue is not None:
+        taken.append(cue)
+    return (
+        periods,
+        [],
+        [replace(h, time_range=None, periods=periods) if h.time_range in periods else h for h in hits],
+    )
+
+
+_CUE_BETWEEN = re.compile(
+    r"^\W*(?:(?P<cue>vs\.?|versus|compared\s+(?:to|with)|against)|(?P<soft>with|and|to))\W", re.I
+)
+
+
+def _compared_ranges(
+    text: str, hits: list[TimeHit], ranges: list[TimeRange]
+) -> tuple[tuple[TimeRange, TimeRange], tuple[int, int] | None] | None:
+    """ "the first half of the year vs the second half", "compare March with April": two periods set against each
+    other are compared, one row each, never added up. Returns the periods and the span of the compare word
+    between them (None when 'compare' opened the question and 'with'/'and' joins them)."""
+    said = [h for h in hits if h.time_range is not None and h.time_range in ranges]
+    if len(ranges) != 2 or len(said) != 2:
+        return None
+    a, b = sorted(said, key=lambda h: h.start)
+    first, second = a.time_range, b.time_range
+    assert first is not None and second is not None
+    if first.start is None or first.end is None or second.start is None or second.end is None:
+        return None
+    if first.start < second.end and second.start < first.end:
+        return None  # overlapping periods compare nothing
+    between = text[a.end : b.start]
+    m = _CUE_BETWEEN.match(re.sub(r"\b(?:in|during|for|of|the)\b", " ", between) + " ")
+    if m is None or len(between.split()) > 4:
+        return None
+    if m.group("cue"):
+        at = a.end + between.lower().index(m.group("cue").lower().split()[0])
+        return (first, second), (at, at + len(m.group("cue")))
+    if re.search(r"\b(?:compare|compared|comparing|contrast|contrasting)\b", text[: a.start], re.I):
+        return (first, second), None
+    return None
 
 
 def _until_now_settled(

@@ -384,7 +384,10 @@ class ValueIndex:
             ):
                 return True
             previous = words[i - 1].lower if i > 0 else ""
-            return word.norm not in STOP_WORDS and previous in _CODE_CUES and len(word.norm) >= 2
+            following = words[i + 1].lower if i + 1 < len(words) else ""
+            # "jfk vs lga": a short word set against another names a code as much as "from jfk" does
+            cued = previous in _CODE_CUES or following in ("vs", "versus")
+            return word.norm not in STOP_WORDS and cued and len(word.norm) >= 2
         return True
 
     def _fuzzy(

@@ -130,7 +130,7 @@ class Word:
 
 
 _RAW_TOKEN = re.compile(
-    r"\$?\d{1,3}(?:,\d{3})+(?:\.\d+)?%?|[A-Za-z0-9%$#][A-Za-z0-9%$#'.&]*|[/+*]|(?<=\s)-(?=\s)"
+    r"-+>|→|\$?\d{1,3}(?:,\d{3})+(?:\.\d+)?%?|[A-Za-z0-9%$#][A-Za-z0-9%$#'.&]*|[/+*]|(?<=\s)-(?=\s)"
     r"|>=|<=|[<>=]"
 )
 
@@ -139,6 +139,9 @@ def split_words(text: str) -> list[Word]:
     """The words of `text` (underscores and punctuation split words; a trailing 's is dropped)."""
     out = []
     for m in _RAW_TOKEN.finditer(text.replace("_", " ")):
+        if m.group(0).endswith(">") and m.group(0).startswith("-") or m.group(0) == "→":
+            out.append(Word(m.group(0), "to", "to", m.start(), m.end(), False))  # "JFK -> BOS": JFK to BOS
+            continue
         word = (
             m.group(0)
             if m.group(0) in ("/", "+", "*", "-", ">=", "<=", "<", ">", "=")

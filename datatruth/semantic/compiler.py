@@ -96,6 +96,7 @@ class _Agg:
     where: tuple[Filter, ...] = ()  # an ad-hoc figure's own filters (any reachable dimension)
     divided_by: str | None = None  # a second dimension each row's value is divided by
     since: str | None = None  # an earlier date: each row's value is the whole days from it to `dimension`
+    grain: str | None = None  # a date counted by the periods of this grain it falls in
 
 
 @dataclass(frozen=True)
@@ -295,6 +296,19 @@ def _check_aggregate(layer: SemanticLayer, a: Aggregate) -> None:
             raise UserError(
                 f"aggregate '{a.name}' counts days between two dates; take their avg, min, max or sum"
             )
+    if a.grain is not None:
+        held = layer.dimension(a.dimension).dimension
+        if not held.is_time or a.function != "count_distinct":
+            raise UserError(
+                f"aggregate '{a.name}' counts periods of '{a.dimension}'; that takes count_distinct of a date"
+            )
+        order = ("hour", "day", "week", "month", "quarter", "year")
+        finest = held.time_granularity or "day"
+        if a.grain in order and finest in order and order.index(a.grain) < order.index(finest):
+            raise UserError(
+                f"'{a.dimension}' holds {finest}s, not {a.grain}s",
+                f"count {finest}s or coarser periods of it",
+            )
     if a.over is not None:
         layer.model(a.over)
     if a.function == "percentile" and a.percentile is None:
@@ -430,7 +444,14 @@ def groups_of(p: _Plan) -> _Groups:
         key = (model.name, time_dim, None)
         aggs = specs.setdefault(key, (model, time_dim, None, []))[3]
         agg = _Agg(
-            a.name, a.function, None, a.dimension, a.percentile, divided_by=a.divided_by, since=a.since
+            a.name,
+            a.function,
+            None,
+            a.dimension,
+            a.percentile,
+            divided_by=a.divided_by,
+            since=a.since,
+            grain=a.grain,
         )
         aggs.append(agg)
         where[a.name] = (key, agg.alias)
@@ -720,7 +741,11 @@ def _aggregate(
         value: exp.Expression = exp.DateDiff(this=_date(end), expression=_date(start), unit=exp.var("DAY"))
     elif agg.dimension is not None:
         value = _reach(p, group.model, agg.dimension, joins, f"aggregating {agg.alias}")
-        if holds_years(p.layer.dimension(agg.dimension)):
+        if agg.grain is not None:
+            value = sp.truncate(
+                value, agg.grain, p.dialect
+            )  # "how many days": the distinct days of the dates
+        elif holds_years(p.layer.dimension(agg.dimension)):
             value = sp.truncate(
                 value, "year_number", p.dialect
             )  # "the oldest year built" is a year, not a date

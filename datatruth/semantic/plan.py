@@ -161,6 +161,9 @@ class Aggregate:
     # an earlier date of the same rows: each row's value is the whole days from `since` to `dimension` ("the
     # average number of days from claim open date to claim close date")
     since: str | None = None
+    # a date counted by the periods it falls in: "how many hours was visibility below 1 mile" counts the distinct
+    # hours of the readings (count_distinct of `dimension` truncated to this grain)
+    grain: str | None = None
 
 
 @dataclass(frozen=True)
@@ -276,6 +279,7 @@ class QueryPlan:
                     **({"label": a.label} if a.label else {}),
                     **({"divided_by": a.divided_by} if a.divided_by else {}),
                     **({"since": a.since} if a.since else {}),
+                    **({"grain": a.grain} if a.grain else {}),
                 }
                 for a in self.aggregates
             ]
@@ -604,7 +608,7 @@ class _Reader:
         a = self.mapping(
             item,
             where,
-            {"name", "function", "dimension", "over", "percentile", "label", "divided_by", "since"},
+            {"name", "function", "dimension", "over", "percentile", "label", "divided_by", "since", "grain"},
         )
         function = (self.text(a.get("function"), f"{where}.function") or "").lower()
         if function not in AGGREGATE_FUNCTIONS:
@@ -630,6 +634,7 @@ class _Reader:
             label,
             self.text(a.get("divided_by"), f"{where}.divided_by", optional=True),
             self.text(a.get("since"), f"{where}.since", optional=True),
+            self.grain(a.get("grain"), f"{where}.grain"),
         )
 
     def condition(self, item: Any, where: str) -> Condition:
