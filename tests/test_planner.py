@@ -47,6 +47,13 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             "revenue between March and May this year compared with the same months last year",
             "revenue in the last quarter of 2025",
             "revenue in the final half of last year",
+            "revenue in summer (June, July and August)",
+            "which region do our customers live in? top 2 regions by revenue in 2025",
+            "which region do our biggest customers live in?",
+            "top 5 busiest stores",
+            "what was our busiest day last month",
+            "orders over $500 by month in 2025",
+            "customers who spent more than $5,000 in 2025 by region",
         ],
         "comparisons opened by 'compare', and exclusions written 'outside of' / 'everything other than'": [
             "compare revenue in 2025 and 2024",
@@ -349,6 +356,7 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             "destinations where the average arrival delay was above 20 minutes",
             "airlines whose average departure delay is over a quarter of an hour",
             "flights that left more than three quarters of an hour late",
+            "what was the busiest day in July",
         ],
         "a pair of codes joined by a dash is from the first to the second ('the JFK-LAX route')": [
             "average air time on the JFK-LAX route",

@@ -127,6 +127,10 @@ _COMPARE_WORDS = frozenset(
 _COUNT_PHRASES = frozenset({("how", "many"), ("how", "much"), ("number", "of"), ("count", "of")})
 # words that sort the rows without choosing some of them
 _SORT_WORDS = frozenset({"sorted", "ordered", "ranked", "sort", "ascending", "asc", "descending", "desc"})
+# "in force on 2020-02-01": words saying a thing with a start and an end date spans a day, and those dates' names
+_IN_FORCE = (("in", "force"), ("in", "effect"), ("active",), ("valid",), ("live",))
+_STARTS = frozenset({"effective", "start", "begin", "inception", "from"})
+_ENDS = frozenset({"expiration", "expiry", "end", "termination", "until", "to"})
 # words after a plural noun that narrow which ones are meant ("planes made by Boeing", "stores located in Ohio")
 _NARROWING = frozenset(
     {
@@ -2036,7 +2040,8 @@ class _Builder:
                 if holder.kind != "entity":
                     self.picks[self.picks.index(holder)] = replace(holder, kind="entity", targets=(entity,))
                     self.place(holder.start, holder.end)
-                    counted = self._count_word_before(holder)
+                    # "orders over $500 by month": with another grouping asked, they are counted in each group
+                    counted = self._count_word_before(holder) or self._grouped_elsewhere(holder)
                     if holder.kind == "metric" and holder.targets[0] in self.metrics and not counted:
                         # "customers who spent more than $5,000": those customers, not how many they are
                         self.metrics.remove(holder.targets[0])
@@ -2047,6 +2052,26 @@ class _Builder:
         if holder.kind == "dimension":
             return (holder.targets[0],)
         return None
+
+    def _ranking_figure(self) -> str | None:
+        """The metric a ranking word stands for in the model's phrasings ("the busiest day": its flights)."""
+        r = self.d.ranking
+        if r is None:
+            return None
+        for t in self.ctx.vocabulary.lookup(normalize(r.word)):
+            if t.kind == "phrasing" and (metric := self.layer.phrasings[int(t.target)].metric):
+                return metric
+        return None
+
+    def _grouped_elsewhere(self, holder: Pick) -> bool:
+        """True when the question groups by a grain of time or by another name ('by month', 'per region')."""
+        d = self.d
+        return d.time.grain is not None or any(
+            q is not holder
+            and q.kind in ("dimension", "entity", "concept")
+            and d.lower(q.start - 1) in ("by", "per", "each", "across")
+            for q in self.picks
+        )
 
     def _number_filter(self, span: NumberSpan, dim: str, p: Pick | None) -> bool:
         qd = self.layer.dimension(dim)
@@ -3120,6 +3145,8 @@ class _Builder:
             if d.growth and len(hit.points) == 2 and hit.points[0].end == hit.points[1].start:
                 metric_ranges += list(hit.points)  # "from Q3 to Q4" compares, it does not add up
                 continue
+            if self._in_force(hit):
+                continue
             target = self._time_target(hit)
             between = d.question[previous[1] : hit.start].strip(" ,").lower() if previous else "-"
             if target is None and previous and between in ("", "or", "and", "and/or"):
@@ -3155,11 +3182,10 @@ class _Builder:
         if m.months:
             if self.time_range is not None and not self.time_range.parts and _covers_year(self.time_range):
                 pass  # "in 2025 winter months": the year bounds the months
-            elif self.time_range is not None and self.time_range.parts:
-                # "winter (December, January and February)": the listed months restate the season
-                months = {p[0].month for p in self.time_range.parts for p in [p]} | {
-                    mo for a, b in self.time_range.parts for mo in _months_between(a, b)
-                }
+            elif self.time_range is not None and self.time_range.start and self.time_range.end:
+                # "winter (December, January and February)", "summer (June, July and August)": the listed months
+                # restate the season
+                months = {mo for a, b in self.time_range.pieces() if a and b for mo in _months_between(a, b)}
                 if months == set(m.months):
                     self.time_range = None
             self.filters.append(Filter(METRIC_TIME, "in", tuple(m.months), "month_of_year"))
@@ -3313,6 +3339,50 @@ class _Builder:
                 self.roles[p.start] = "bound"
                 return dims[0]
         return None
+
+    def _in_force(self, hit: TimeHit) -> bool:
+        """ "policies in force on 2020-02-01": things with a start and an end date that span the day (start on or
+        before it, end on or after it). True when the phrase was read so."""
+        d = self.d
+        tr = hit.time_range
+        first = next((i for i, w in enumerate(d.words) if w.end > hit.start), None)
+        if tr is None or first is None or tr.start is None or tr.end != tr.start + dt.timedelta(days=1):
+            return False
+        k = first - 1
+        while k >= 0 and d.lower(k) in ("on", "as", "of", "at"):
+            k -= 1
+        said = next(
+            (p for p in _IN_FORCE if [d.lower(j) for j in range(k - len(p) + 1, k + 1)] == list(p)), None
+        )
+        if said is None:
+            return False
+        spans = []
+        for model in self.layer.models:
+            dates = [x for x in model.dimensions if x.is_time]
+            starts = [x for x in dates if set(x.name.lower().split("_")) & _STARTS]
+            ends = [x for x in dates if set(x.name.lower().split("_")) & _ENDS]
+            if len(starts) == 1 and len(ends) == 1 and self._names_model(model.name):
+                spans.append((f"{model.prefix}__{starts[0].name}", f"{model.prefix}__{ends[0].name}"))
+        if len(spans) != 1:
+            return False
+        begin, end = spans[0]
+        self.filters += [Filter(begin, "<=", (tr.start,)), Filter(end, ">=", (tr.start,))]
+        self.place(k - len(said) + 1, k + 1)
+        self.notes.append(
+            Evidence(" ".join(said), "filter", f"{begin} <= {tr.start} <= {end}", 0.9, "in force on a day")
+        )
+        return True
+
+    def _names_model(self, model: str) -> bool:
+        """True when the question names the model's things (an entity of it) or computes over it."""
+        named = {
+            m.name
+            for p in self.picks
+            if p.kind == "entity"
+            for t in p.targets
+            if (m := self.layer.entity_model(t)) is not None
+        }
+        return model in named or model in self.models()
 
     def _date_of_things(self, k: int) -> str | None:
         """ "refunds on orders placed in December 2025": a light verb between a name of other things and a time
@@ -3486,7 +3556,7 @@ class _Builder:
                     and all(r.name == METRIC_TIME for r in self.dims)
                     and not self.context_metrics
                 )
-                if only_time and not split:
+                if only_time and not split and not self._ranking_figure():
                     self.problems.append(
                         "the question asks for a split by time, but names no number to split"
                     )
@@ -3750,7 +3820,13 @@ class _Builder:
         """The entity that was to be listed becomes the grouping of a metric found later (ranking)."""
         entity = present(self.list_entity, "the entity being listed")
         self.group_entities.append(entity)
+        # "which region do our biggest customers live in?": the columns the question named stay beside them
+        named = {
+            p.targets[0] for p in self.picks if p.kind == "dimension" and self.roles.get(p.start) == "group"
+        }
+        kept = [r for r in self.dims if r.name in named]
         self.dims = entity_dimensions(self.ctx, entity)
+        self.dims += [r for r in kept if r not in self.dims]
         for key in self.layer.entity_keys(entity):
             if Filter(key, "not_null") not in self.filters:
                 self.filters.append(Filter(key, "not_null"))
@@ -4743,6 +4819,9 @@ def _subject_nouns(d: ReadingState, picks: list[Pick]) -> set[int]:
             before = (
                 q.start - 1
             )  # "for Corporate customers", "in in-store orders": the values describe the subject
+        ranked_by = d.lower(before) == "by" and d.ranking is not None and d.ranking.end <= before
+        if ranked_by:
+            continue  # "top 2 regions by revenue": what ranks them, never a description of another figure
         if earlier and d.lower(before) in (
             "for",
             "of",

@@ -1134,8 +1134,9 @@ def _compared_ranges(
         return None
     a, b = sorted(said, key=lambda h: h.start)
     first, second = a.time_range, b.time_range
-    assert first is not None and second is not None
-    if first.start is None or first.end is None or second.start is None or second.end is None:
+    if first is None or second is None or first.start is None or first.end is None:
+        return None
+    if second.start is None or second.end is None:
         return None
     if first.start < second.end and second.start < first.end:
         return None  # overlapping periods compare nothing
