@@ -54,6 +54,10 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             "what was our busiest day last month",
             "orders over $500 by month in 2025",
             "customers who spent more than $5,000 in 2025 by region",
+            "how many orders were over $1,000 last month",
+            "order lines with at least a 10% discount in September",
+            "best selling brands in Electronics",
+            "the 3 best selling categories in 2025",
         ],
         "comparisons opened by 'compare', and exclusions written 'outside of' / 'everything other than'": [
             "compare revenue in 2025 and 2024",
@@ -357,6 +361,7 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             "airlines whose average departure delay is over a quarter of an hour",
             "flights that left more than three quarters of an hour late",
             "what was the busiest day in July",
+            "most popular route from EWR",
         ],
         "a pair of codes joined by a dash is from the first to the second ('the JFK-LAX route')": [
             "average air time on the JFK-LAX route",

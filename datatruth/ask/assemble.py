@@ -1834,7 +1834,11 @@ class _Builder:
         $500", read through the model's phrasing of 'worth' (no such phrasing: not understood)."""
         if span.unit is None or span.unit.name != "currency":
             return False
-        before = next((p for p in self.picks if p.end == span.start), None)
+        # "orders over $500", "orders that were over $1,000"
+        gap = span.start
+        while gap > 0 and self.d.lower(gap - 1) in ("were", "was", "are", "is", "that", "which"):
+            gap -= 1
+        before = next((p for p in self.picks if p.end == gap), None)
         if before is None or before.kind not in ("metric", "entity"):
             return False
         worth = [
@@ -2052,6 +2056,22 @@ class _Builder:
         if holder.kind == "dimension":
             return (holder.targets[0],)
         return None
+
+    def _ranked_members(self, end: int) -> str | None:
+        """ "the best selling brands": a column right after a ranking word that stands for a figure is grouped
+        and ranked by that figure. Returns the figure, or None."""
+        figure = self._ranking_figure()
+        ranked = next((p for p in self.picks if p.kind == "dimension" and p.start == end), None)
+        if figure is None or ranked is None or not reachable(self.ctx, ranked.targets[0], [figure]):
+            return None
+        self.metrics.append(figure)
+        self.place(ranked.start, ranked.end)
+        self.roles[ranked.start] = "group"
+        self._add_dim(DimensionRef(ranked.targets[0]), ranked.phrase, f"ranked by {figure}")
+        self.notes.append(
+            Evidence(self.d.ranking.word if self.d.ranking else "", "metric", figure, 0.9, "phrasing")
+        )
+        return figure
 
     def _ranking_figure(self) -> str | None:
         """The metric a ranking word stands for in the model's phrasings ("the busiest day": its flights)."""
@@ -3901,7 +3921,9 @@ class _Builder:
             )  # "top 5 instead": the previous question's first metric ranks
         target = self._order_target(outputs)
         if target is None and not outputs and self.list_entity is None and not self.dims:
-            return
+            target = self._ranked_members(r.end)
+            if target is None:
+                return
         direction = r.direction
         if direction in ("best", "worst"):
             lower_better = any(w in (target or "") for w in self.ctx.lexicon.lower_is_better)

@@ -871,8 +871,10 @@ def read_numbers(d: ReadingState, ctx: PlanningContext) -> ReadingState:
         if phrase is not None and not any(d.used[i : i + len(phrase)]):
             op = dict(ctx.lexicon.comparators)[phrase]
             j = i + len(phrase)
-            if lowers[j : j + 1] == ["the"]:
-                j += 1
+            if lowers[j : j + 1] == ["the"] or (
+                lowers[j : j + 1] in (["a"], ["an"]) and j + 1 < n and number_of(lowers[j + 1]) is not None
+            ):
+                j += 1  # "at least a 10% discount"
             value = number_of(lowers[j]) if j < n and not d.used[j] else None
             if (
                 value is None
