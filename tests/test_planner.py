@@ -362,6 +362,8 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             "flights that left more than three quarters of an hour late",
             "what was the busiest day in July",
             "most popular route from EWR",
+            "what percent of flights arrived late",
+            "percentage of flights departing late by airline",
         ],
         "a pair of codes joined by a dash is from the first to the second ('the JFK-LAX route')": [
             "average air time on the JFK-LAX route",

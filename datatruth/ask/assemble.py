@@ -4236,6 +4236,17 @@ class _Builder:
 
         after = [(s, f) for s, f in placed if s >= metric_pick.end and f in self.filters]
         parts = [f for s, f in after if cue(s) in _COPULAS] or [f for s, f in after if cue(s) in _PART_CUES]
+        # "what percent of flights arrived late", "fraction of flights cancelled": a verb of the model right after
+        # the figure says which part
+        verbs = model_verbs(self.layer) | self.ctx.lexicon.light_verbs
+
+        def right_after(start: int) -> bool:
+            k = start - 1
+            while k >= metric_pick.end and d.lower(k) in verbs | {"that", "which", "who"}:
+                k -= 1  # "flights departing late", "flights that arrived late"
+            return k == metric_pick.end - 1
+
+        parts = parts or [f for s, f in self.phrasing_filters.items() if right_after(s) and f in self.filters]
         if not parts or not (grouped or any(f.op not in ("=", "in") for f in parts)):
             return False
         metric = self.metrics[0]

@@ -1809,22 +1809,17 @@ def _counted_period(d: ReadingState, ctx: PlanningContext, k: int, function: str
     if pick is None and d.used[k]:
         return None  # read as time ("over the past days")
     if pick is not None and (pick.end > k + 1 or pick.start < k or pick.kind != "dimension"):
-        return None
-    if (
-        pick is not None
-        and ctx.layer.dimension(pick.targets[0]).dimension.is_time is False
-        and not _date_part(ctx, pick.targets[0])
-    ):
-        return None
+        return None  # "how many days to settle": a longer name
+    if pick is not None and not _dated(ctx, pick.targets[0]):
+        return None  # a column of amounts that happens to be called so
     return _PERIOD_NOUNS[d.lower(k)]
 
 
-def _date_part(ctx: PlanningContext, dimension: str) -> bool:
-    """True when a column holds a part of a date (an hour of the day, a day of the week), not an amount."""
+def _dated(ctx: PlanningContext, dimension: str) -> bool:
+    """True when a column is a date or holds a part of one (an hour of the day, a day of the week)."""
     held = ctx.layer.dimension(dimension).dimension
-    return (held.unit or "") not in ("count",) and any(
-        w in held.name.lower().split("_") for w in ("hour", "day", "weekday", "month", "quarter")
-    )
+    part = any(w in held.name.lower().split("_") for w in ("hour", "day", "weekday", "month", "quarter"))
+    return held.is_time or (part and held.unit != "count")
 
 
 def _distinct_alone(d: ReadingState, lex: Any, found: list[AggWord]) -> tuple[ReadingState, list[AggWord]]:
