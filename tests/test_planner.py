@@ -646,6 +646,9 @@ UNANSWERABLE: dict[str, dict[str, list[str]]] = {
         "days counted beside a figure: the days the figure holds on, or every day?": [
             "how many days in December had flights cancelled",
         ],
+        "'how many hours of delay' is an amount of time, never how many different hours of the day": [
+            "how many hours of delay did United have",
+        ],
         "a doubtful value ('Texas' inside airport names) is no sign of what a noun before it means": [
             "how many flights to airports in Texas",
         ],

@@ -127,6 +127,8 @@ _COMPARE_WORDS = frozenset(
 _COUNT_PHRASES = frozenset({("how", "many"), ("how", "much"), ("number", "of"), ("count", "of")})
 # words that sort the rows without choosing some of them
 _SORT_WORDS = frozenset({"sorted", "ordered", "ranked", "sort", "ascending", "asc", "descending", "desc"})
+# period nouns: "how many hours" counts periods or asks for an amount of time, never different hours of the day
+_PERIOD_WORDS = frozenset({"hours", "days", "weeks", "months", "quarters", "years"})
 # "in force on 2020-02-01": words saying a thing with a start and an end date spans a day, and those dates' names
 _IN_FORCE = (("in", "force"), ("in", "effect"), ("active",), ("valid",), ("live",))
 _STARTS = frozenset({"effective", "start", "begin", "inception", "from"})
@@ -1449,6 +1451,13 @@ class _Builder:
                     self.roles[target.start] = "counted"
                     self.place(target.start, target.end)
                     self.notes.append(Evidence(f"{a.phrase} {target.phrase}", "metric", rows, 1.0, "rows"))
+                    continue
+                if function == "count" and not a.distinct and target.phrase.lower() in _PERIOD_WORDS:
+                    # "how many hours of delay": an amount of time, not how many different hours of the day
+                    self.problems.append(
+                        f"'{a.phrase} {target.phrase}' reads as an amount of time, which I cannot total here; "
+                        f"ask for the total or average of the time itself"
+                    )
                     continue
                 if function == "count":
                     function = "count_distinct"

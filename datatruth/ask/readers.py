@@ -1805,6 +1805,13 @@ def _counted_period(d: ReadingState, ctx: PlanningContext, k: int, function: str
         return None
     if d.lower(k + 1) in _SPAN_WORDS:
         return None
+    amount = d.pick_at(k + 2) if d.lower(k + 1) == "of" else None
+    if amount is not None and name_unit(ctx.layer, amount.kind, amount.targets[0]) in (
+        "minutes",
+        "hours",
+        "days",
+    ):
+        return None  # "how many hours of delay": an amount of time, in hours
     pick = d.pick_at(k)
     if pick is None and d.used[k]:
         return None  # read as time ("over the past days")

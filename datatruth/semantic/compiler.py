@@ -306,7 +306,7 @@ def _check_aggregate(layer: SemanticLayer, a: Aggregate) -> None:
         finest = held.time_granularity or "day"
         if a.grain in order and finest in order and order.index(a.grain) < order.index(finest):
             raise UserError(
-                f"'{a.dimension}' holds {finest}s, not {a.grain}s",
+                f"{(held.label or held.name.replace('_', ' ')).lower()} holds {finest}s, not {a.grain}s",
                 f"count {finest}s or coarser periods of it",
             )
     if a.over is not None:
