@@ -21,6 +21,7 @@ from datatruth.ask.reading import (
     NumberSpan,
     Pick,
     PlanningContext,
+    Ranking,
     ReadingState,
     additive,
     holds_words,
@@ -1534,7 +1535,7 @@ class _Builder:
         if self.all_metrics():
             # "how many days had flights cancelled": the days on which the figure holds, or the figure and all
             # days? Either reading is a guess
-            figures = ", ".join(self._figure_label(m) for m in self.all_metrics())
+            figures = ", ".join(self._metric_words(m) for m in self.all_metrics())
             self.problems.append(
                 f"counting {a.grain}s beside a figure ({figures}) does not say which {a.grain}s to count; name "
                 f"the condition a {a.grain} must meet (e.g. 'on how many days was it raining')"
@@ -1543,10 +1544,6 @@ class _Builder:
         if rows is None:
             self.problems.append(f"no table with a date holds every filter asked, to count {a.grain}s in")
         return rows or a
-
-    def _figure_label(self, metric: str) -> str:
-        m = self.layer.metric(metric)
-        return (m.label or m.name.replace("_", " ")).lower()
 
     def _period_rows(self, a: Aggregate) -> Aggregate | None:
         """The rows whose dates a period count counts: a model holding a filtered column (the weather readings
@@ -2066,20 +2063,18 @@ class _Builder:
             return (holder.targets[0],)
         return None
 
-    def _ranked_members(self, end: int) -> str | None:
+    def _ranked_members(self, r: Ranking) -> str | None:
         """ "the best selling brands": a column right after a ranking word that stands for a figure is grouped
         and ranked by that figure. Returns the figure, or None."""
         figure = self._ranking_figure()
-        ranked = next((p for p in self.picks if p.kind == "dimension" and p.start == end), None)
+        ranked = next((p for p in self.picks if p.kind == "dimension" and p.start == r.end), None)
         if figure is None or ranked is None or not reachable(self.ctx, ranked.targets[0], [figure]):
             return None
         self.metrics.append(figure)
         self.place(ranked.start, ranked.end)
         self.roles[ranked.start] = "group"
         self._add_dim(DimensionRef(ranked.targets[0]), ranked.phrase, f"ranked by {figure}")
-        self.notes.append(
-            Evidence(self.d.ranking.word if self.d.ranking else "", "metric", figure, 0.9, "phrasing")
-        )
+        self.notes.append(Evidence(r.word, "metric", figure, 0.9, "phrasing"))
         return figure
 
     def _ranking_figure(self) -> str | None:
@@ -3351,8 +3346,7 @@ class _Builder:
             return dim
         if p.kind == "phrasing" and p.start in self.bound_dims:
             bound = self.layer.dimension(self.bound_dims[p.start])
-            figures = {default_time_dimension(self.layer, m) for m in self.all_metrics()}
-            if figures == {self.bound_dims[p.start]}:
+            if self._figure_dates() == {self.bound_dims[p.start]}:
                 return None  # "orders placed last month": the figures' own date, said again
             if bound.dimension.is_time or _year_like(bound):
                 return self.bound_dims[p.start]  # "signed up in 2026", "built before 1990"
@@ -3422,15 +3416,17 @@ class _Builder:
         if thing is None or thing.end != k or thing.kind not in ("metric", "entity"):
             return None
         if thing.kind == "metric":
-            dates = [default_time_dimension(self.layer, thing.targets[0])]
+            date = default_time_dimension(self.layer, thing.targets[0])
         else:
             model = self.layer.entity_model(thing.targets[0])
-            dates = [model_time_dimension(self.layer, model.name)] if model is not None else []
-        date = dates[0] if dates else None
-        figures = {default_time_dimension(self.layer, m) for m in self.all_metrics()}
-        if date is None or date in figures or not reachable(self.ctx, date, self.all_metrics()):
+            date = model_time_dimension(self.layer, model.name) if model is not None else None
+        if date is None or date in self._figure_dates() or not reachable(self.ctx, date, self.all_metrics()):
             return None
         return date
+
+    def _figure_dates(self) -> set[str | None]:
+        """The dates the question's figures are counted on."""
+        return {default_time_dimension(self.layer, m) for m in self.all_metrics()}
 
     def _date_named_by(self, k: int) -> str | None:
         """The date whose name starts with the free word k ("effective" → effective date), on a table of the
@@ -3930,7 +3926,7 @@ class _Builder:
             )  # "top 5 instead": the previous question's first metric ranks
         target = self._order_target(outputs)
         if target is None and not outputs and self.list_entity is None and not self.dims:
-            target = self._ranked_members(r.end)
+            target = self._ranked_members(r)
             if target is None:
                 return
         direction = r.direction
@@ -3938,15 +3934,9 @@ class _Builder:
             lower_better = any(w in (target or "") for w in self.ctx.lexicon.lower_is_better)
             direction = "high" if (direction == "best") != lower_better else "low"
         if target is None:
-            busy = [
-                t
-                for t in self.ctx.vocabulary.lookup(normalize(r.word))
-                if t.kind == "phrasing" and self.layer.phrasings[int(t.target)].metric
-            ]
-            if busy:
+            metric = self._ranking_figure()
+            if metric is not None:
                 # "the busiest route": busy is a number of the model (flights)
-                metric = self.layer.phrasings[int(busy[0].target)].metric
-                assert metric is not None  # narrows the type only: `busy` keeps phrasings that name a metric
                 self.metrics.append(metric)
                 target = metric
                 self.notes.append(Evidence(r.word, "metric", metric, 0.9, "phrasing"))

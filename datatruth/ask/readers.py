@@ -1015,7 +1015,7 @@ _LIST_JOINS = ("and", "or", "&", "/")
 
 def _listed_aggregate(d: ReadingState, lex: Any, i: int) -> bool:
     """True when an aggregate word sits next to another in a list: "min, max and median", "min / max"."""
-    words = {p[0] for p, _ in lex.aggregates if len(p) == 1}
+    words = {p[0] for p in _aggregate_words(lex)}
     if d.lower(i) not in words:
         return False
     ahead = i + 1 if "," in d.gap(i + 1) else i + 2 if d.lower(i + 1) in _LIST_JOINS else None
@@ -1352,6 +1352,7 @@ def read_names(d: ReadingState, ctx: PlanningContext) -> ReadingState:
     norms = [w.norm for w in d.words]
     lex = ctx.lexicon
     by_span: dict[tuple[int, int, str], list[Any]] = {}
+    aggregate_words = _aggregate_words(lex)
     for m in ctx.vocabulary.matches(norms, free):
         one_word = m.end - m.start == 1
         if (
@@ -1367,7 +1368,7 @@ def read_names(d: ReadingState, ctx: PlanningContext) -> ReadingState:
             if k < len(norms) and m.end - m.start == 1
         ):
             continue  # a word of the lexicon ("median", "most") is never a typo of a name
-        if one_word and m.term.kind == "phrasing" and (norms[m.start],) in _aggregate_words(lex):
+        if one_word and m.term.kind == "phrasing" and (norms[m.start],) in aggregate_words:
             continue  # "cheapest and most expensive price": the word is a minimum here; a ranking reads its phrasing
         by_span.setdefault((m.start, m.end, m.term.kind), []).append(m)
     cands: list[Pick] = []

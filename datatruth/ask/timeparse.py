@@ -1118,9 +1118,8 @@ def _set_against(
     )
 
 
-_CUE_BETWEEN = re.compile(
-    r"^\W*(?:(?P<cue>vs\.?|versus|compared\s+(?:to|with)|against)|(?P<soft>with|and|to))\W", re.I
-)
+# the words between two compared periods: a compare word, or 'with'/'and'/'to' after an opening 'compare'
+_CUE_BETWEEN = re.compile(rf"^\W*(?:(?P<cue>{_COMPARE_WORDS})|with|and|to)\W", re.I)
 
 
 def _compared_ranges(
