@@ -35,6 +35,14 @@ TODAY = {"retail": dt.date(2026, 10, 31), "flights": dt.date(2013, 12, 31)}
 # classes name what the reworked planner reads (or refuses) and why.
 QUESTIONS: dict[str, dict[str, list[str]]] = {
     "retail": {
+        "spoken arithmetic reads left to right; definitions built on definitions; 'in total'; 'calendar year'": [
+            "margin rate by category, where margin rate is revenue minus cost divided by revenue",
+            "net per order, where net is revenue minus refunds and net per order is net divided by orders",
+            "net per order, where net per order is net divided by orders, and net is revenue minus refunds",
+            "how much revenue in total did we book during calendar year 2025?",
+            "How many units have we sold this year if you leave out Grocery?",
+            "largest individual refund we paid out last month - which return was it?",
+        ],
         "a verb between other things and a time dates those things; 'X first' sorts every row; lists of aggregates": [
             "refunds on orders placed in December 2025",
             "how much did we refund on orders that were placed in december 2025?",
@@ -585,6 +593,11 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         ],
         "a name written as one word that the model writes as two ('airtime')": [
             "average airtime from JFK to LAX",
+        ],
+        "one unit and a comparator after it; 'month by month'": [
+            "How many Newark departures were delayed by an hour and a half or more?",
+            "flights from JFK delayed an hour or more in May",
+            "Month by month, what was the average arrival delay on Newark to O'Hare?",
         ],
     },
 }

@@ -566,8 +566,10 @@ class _Builder:
                     and not inside
                     and not (definition.start <= i + len(words) - 1 < definition.end)
                 ):
-                    self.place(i, i + len(words))
-                    self.picks = [p for p in self.picks if p.end <= i or p.start >= i + len(words)]
+                    # "incurred amount" for a defined "incurred": the noun restates the figure
+                    end = i + len(words) + (d.norm(i + len(words)) in _RESTATING_NOUNS)
+                    self.place(i, end)
+                    self.picks = [p for p in self.picks if p.end <= i or p.start >= end]
                     found = True
             self.adhoc.append(metric)
             if not found:
@@ -2594,6 +2596,7 @@ class _Builder:
         that ends the name of the entity whose column the value filters restates what the value is of."""
         d = self.d
         where = {id(q): dim for dim, items in self.value_dims.items() for q, _ in items}
+        self._restating_counts(where)
         for q in self.picks:
             dim = where.get(id(q))
             if dim is None or q.score < 0.85 or q.method not in ("exact", "code", "synonym"):
@@ -2615,6 +2618,26 @@ class _Builder:
                     d.text(k, q.end), "other", f"{d.words[k].raw}: what {q.phrase} is of", 0.9, "head noun"
                 )
             )
+
+    def _restating_counts(self, where: dict[int, str]) -> None:
+        """ "units bought: Corporate customers versus Small Business customers": with another figure asked, the
+        count of an entity right after a value of that entity's column says whose figure it is, not a figure."""
+        for q in list(self.picks):
+            dim = where.get(id(q))
+            p = next((x for x in self.picks if x.start == q.end and x.kind == "metric"), None)
+            if dim is None or p is None or p.targets[0] not in self.metrics:
+                continue
+            own = self.layer.dimension(dim).model.primary_entity
+            counted = any(
+                kind == "entity" and own is not None and own.name in targets for kind, targets in p.alts
+            )
+            if counted and any(m != p.targets[0] for m in self.metrics):
+                self.metrics.remove(p.targets[0])
+                self.picks.remove(p)
+                self.place(p.start, p.end)
+                self.notes.append(
+                    Evidence(p.phrase, "other", f"whose figure: {q.phrase} {p.phrase}", 0.9, "head noun")
+                )
 
     def route_versus(self) -> None:
         """ "EWR to ORD vs LGA to ORD": two routes compared, one row each (by origin and destination). Two routes
@@ -2795,7 +2818,7 @@ class _Builder:
         if k >= 1 and d.lower(k) in verbs and not (d.used[k] and d.pick_at(k) is None):
             k -= 1  # "orders not placed online"
         lowers = [w.lower for w in d.words]
-        for back in range(k, max(-1, k - 3), -1):
+        for back in range(max(0, k - 4), k + 1):  # the longest phrase first: "if you leave out"
             phrase = self.ctx.lexicon.starts(lowers, back, self.ctx.lexicon.negations)
             if phrase is not None and back + len(phrase) > k:
                 self.place(back, back + len(phrase))
@@ -3360,8 +3383,19 @@ class _Builder:
             if dims:
                 self.place(p.start, p.end)
                 self.roles[p.start] = "bound"
-                return dims[0]
+                return self._nearest_date(dims)
         return None
+
+    def _nearest_date(self, dims: list[str]) -> str:
+        """Of several dates one phrase names ("took effect": the effective date of policies, of premiums, of
+        coverages), the one of the figures' own rows, else the one their rows reach by the fewest joins."""
+        metrics = self.all_metrics()
+        if len(dims) == 1 or not metrics:
+            return dims[0]
+        models = [m for metric in metrics for m in metric_models(self.layer, metric)]
+        reached = [t for t in dims if reachable(self.ctx, t, metrics)] or dims
+        nearest = min(_distance(self.ctx, t, models) for t in reached)
+        return next(t for t in reached if _distance(self.ctx, t, models) == nearest)
 
     def _in_force(self, hit: TimeHit) -> bool:
         """ "policies in force on 2020-02-01": things with a start and an end date that span the day (start on or
@@ -4652,7 +4686,7 @@ class _Builder:
     # -- the plan -------------------------------------------------------------------------------------------
     def plan(self) -> QueryPlan:
         return QueryPlan(
-            tuple(self.metrics),
+            tuple(dict.fromkeys(self.metrics)),  # a figure named twice is one column
             tuple(self.dims),
             tuple(self.filters),
             self.time_range,
@@ -4663,7 +4697,7 @@ class _Builder:
             self.limit,
             tuple(self.adhoc),
             tuple(self.notes),
-            tuple(self.aggregates),
+            tuple(dict.fromkeys(self.aggregates)),  # an aggregate named twice is one column
             tuple(self.conditions),
             tuple(self.periods),
             tuple(self.result_filters),
@@ -4681,6 +4715,9 @@ _FUNCTION_LABEL = {
     "count_distinct": "Number of distinct",
     "percentile": "Percentile of",
 }
+
+
+_RESTATING_NOUNS = frozenset({"amount", "figure", "value", "total"})
 
 
 def assemble(d: ReadingState, ctx: PlanningContext, context_metrics: Sequence[str] = ()) -> Assembled:

@@ -60,6 +60,7 @@ class Lexicon:
     definition_words: tuple[tuple[str, ...], ...]
     arithmetic: tuple[tuple[tuple[str, ...], str], ...]  # phrase → + - * /
     periods: tuple[NamedPeriod, ...]
+    noun_forms: tuple[tuple[str, str], ...] = ()  # "paid" → "payment": a name said with a participle
 
     @property
     def words(self) -> frozenset[str]:
@@ -160,4 +161,5 @@ def default_lexicon() -> Lexicon:
         periods=tuple(
             NamedPeriod(p["name"], tuple(p["months"]), tuple(p.get("synonyms", ()))) for p in raw["periods"]
         ),
+        noun_forms=tuple((str(k).lower(), str(v).lower()) for k, v in raw.get("noun_forms", {}).items()),
     )

@@ -97,12 +97,48 @@ def read_definitions(d: ReadingState, ctx: PlanningContext) -> ReadingState:
     """A metric defined in the question: "…, where total loss means loss payments plus expense payments",
     "catch-up by airline, defined as average departure delay minus average arrival delay", or with
     parentheses "(gross sales - revenue) / gross sales". The defined words are read as that metric."""
+    first = _definitions(d, ctx, ())
+    # a second reading lets a definition use a name defined after it ("where loss ratio is total loss divided by
+    # premium, and total loss is loss payments plus expense payments")
+    definitions = _definitions(d, ctx, first) if first else first
+    if len(definitions) < len(first):
+        definitions = first
+    for definition in definitions:
+        shown = (
+            f"{definition.ratio[0]} / {definition.ratio[1]} of each row"
+            if definition.ratio
+            else f"days from {definition.days[0]} to {definition.days[1]} of each row"
+            if definition.days
+            else definition.expr
+        )
+        d = d.mark(definition.start, definition.end).note(
+            Evidence(
+                d.text(definition.start, definition.end),
+                "metric",
+                f"{definition.name} = {shown}",
+                1.0,
+                "defined",
+            )
+        )
+    return replace(d, definitions=definitions) if definitions else d
+
+
+def _definitions(
+    d: ReadingState, ctx: PlanningContext, known: tuple[Definition, ...]
+) -> tuple[Definition, ...]:
+    """The definitions of a question in order; each may use the names of those before it and of `known`."""
     n = len(d.words)
     lowers = [w.lower for w in d.words]
     definitions: list[Definition] = []
     i = 0
     while i < n:
-        found = _named_definition(d, ctx, lowers, i) or _appositive_definition(d, ctx, lowers, i)
+        others = tuple(x for x in known if x.start != i and x.named[0] not in (i, i + 1))
+        seen = replace(
+            d,
+            definitions=tuple(definitions)
+            + tuple(x for x in others if x.name not in {y.name for y in definitions}),
+        )
+        found = _named_definition(seen, ctx, lowers, i) or _appositive_definition(seen, ctx, lowers, i)
         if found is None:
             i += 1
             continue
@@ -124,18 +160,8 @@ def read_definitions(d: ReadingState, ctx: PlanningContext) -> ReadingState:
                 days,
             )
         )
-        shown = (
-            f"{ratio[0]} / {ratio[1]} of each row"
-            if ratio
-            else f"days from {days[0]} to {days[1]} of each row"
-            if days
-            else expr
-        )
-        d = d.mark(start, stop).note(
-            Evidence(d.text(start, stop), "metric", f"{name} = {shown}", 1.0, "defined")
-        )
         i = stop
-    return replace(d, definitions=tuple(definitions)) if definitions else d
+    return tuple(definitions)
 
 
 def _clause_end(d: ReadingState, lowers: list[str], start: int) -> int:
@@ -157,8 +183,21 @@ def _clause_end(d: ReadingState, lowers: list[str], start: int) -> int:
             break  # "…, where X is …" starts the next definition; "flights with a negative delay" does not
         if stop > start and lowers[stop] == "by" and lowers[stop - 1] not in ("divided", "multiplied"):
             break  # "… as premium - loss payments by policy number": the grouping is not part of the formula
+        if stop > start and lowers[stop] == "and" and _defines_next(lowers, stop + 1):
+            break  # "where total loss is A plus B and loss ratio is …": the next definition
         stop += 1
     return stop
+
+
+def _defines_next(lowers: list[str], i: int) -> bool:
+    """True when a short name and a defining word start at i ("loss ratio is …"), with no 'and' or 'of' between:
+    "the sum of A and B and C is …" defines C only after its second 'and'."""
+    for k in range(i + 1, min(len(lowers), i + 5)):
+        if lowers[k] in ("and", "of", "plus", "minus", "over", "times", "by"):
+            return False
+        if lowers[k] in ("is", "means", "=", "equals"):
+            return True
+    return False
 
 
 def _sentence_ends_before(d: ReadingState, i: int) -> bool:
@@ -186,9 +225,11 @@ def _named_definition(d: ReadingState, ctx: PlanningContext, lowers: list[str], 
     """ "where NAME means|is|=|is defined as EXPR"."""
     n = len(lowers)
     opening = i == 0 and lowers[i] not in _DEFINITION_START  # "claim expense ratio = A / B, for each claim"
-    if not (lowers[i] in _DEFINITION_START or "," in d.gap(i) or "(" in d.gap(i) or opening):
+    # "where A is …, and B is …": a definition right after another one
+    chained = lowers[i] == "and" and (bool(d.definitions) or "," in d.gap(i)) and _defines_next(lowers, i + 1)
+    if not (lowers[i] in _DEFINITION_START or "," in d.gap(i) or "(" in d.gap(i) or opening or chained):
         return None
-    first = i + 1 if lowers[i] in _DEFINITION_START else i
+    first = i + 1 if lowers[i] in _DEFINITION_START or chained else i
     for k in range(first + 1, min(n, first + 9 if opening else first + 7)):
         word = ctx.lexicon.starts(lowers, k, ctx.lexicon.definition_words)
         if word is None and lowers[i] in _DEFINING_VERBS and lowers[k] == "as":
@@ -404,6 +445,10 @@ _OPERAND_VERBS = frozenset(
         "generated",
         "collected",
         "reserved",
+        "written",
+        "charged",
+        "billed",
+        "held",
         "in",
         "during",
         "for",
@@ -436,6 +481,14 @@ def _arithmetic_of(  # noqa: C901 - a small parser of arithmetic words whose sta
             opened = gap.count("(") + (1 if i == start and "(" in d.gap(i) else 0)
             parts += ["("] * opened
             depth += opened
+            earlier = _defined_at(d, i, stop)
+            if earlier is not None:
+                # "loss ratio is total loss divided by premium", with total loss defined in the same question
+                i, definition = earlier
+                parts += ["(", definition.expr, ")"]
+                inputs += [n for n in definition.inputs if n not in inputs]
+                expect_operand = False
+                continue
             joined = _PAIRED.get(tuple(lowers[i : i + 2]))
             if joined and not pair and i + 2 < stop:
                 parts.append("(")
@@ -444,7 +497,9 @@ def _arithmetic_of(  # noqa: C901 - a small parser of arithmetic words whose sta
                 i += 2
                 continue
             if (
-                lowers[i] in ("the", "a", "of", "total", "its", "their", "all") or d.used[i]
+                lowers[i] in ("the", "a", "of", "total", "its", "their", "all")
+                or d.used[i]
+                or _possessive_back_reference(d, ctx, i)
             ) and i + 1 < stop:
                 if not (lowers[i] in ("total", "all") and _named_at(d, ctx, i, stop)):
                     i += 1  # articles, and time words ("2025 revenue") read by the time stage
@@ -454,13 +509,17 @@ def _arithmetic_of(  # noqa: C901 - a small parser of arithmetic words whose sta
                 i += 1
                 expect_operand = False
                 continue
-            if tuple(lowers[i : i + 2]) in (("number", "of"), ("count", "of")) and i + 2 < stop:
+            if (
+                tuple(lowers[i : i + 2]) in (("number", "of"), ("count", "of"))
+                and i + 2 < stop
+                and _named_at(d, ctx, i, stop) is None  # "number of policies" may be a metric's own name
+            ):
                 counting = True  # "divided by the number of claims": a figure that counts
                 i += 2
                 continue
             found = _named_at(d, ctx, i, stop)
             ops = [p for p, _ in ctx.lexicon.arithmetic]
-            if found is not None and (back := _back_reference(d, ctx, found[0], stop)):
+            if found is not None and (back := _back_reference(d, ctx, found[0], stop, found[1])):
                 found = (found[0] + back, found[1])  # "total premium on the policy": the member asked about
             if found is None or (
                 found[0] < stop
@@ -513,10 +572,18 @@ def _arithmetic_of(  # noqa: C901 - a small parser of arithmetic words whose sta
             i += 1
             expect_operand = True
             continue
+        if parts and (back := _back_reference(d, ctx, i, stop, inputs[-1])):
+            i += back  # "… divided by all the premium written on the policy"
+            continue
         op = ctx.lexicon.starts(lowers, i, [p for p, _ in ctx.lexicon.arithmetic])
         if op is None:
             return None
-        parts.append(dict(ctx.lexicon.arithmetic)[op])
+        symbol = dict(ctx.lexicon.arithmetic)[op]
+        if symbol in ("/", "*") and op not in (("/",), ("*",)) and _open_sum(parts):
+            # spoken arithmetic reads left to right: "loss payments plus loss reserves divided by premium" is
+            # (A + B) / C, never A + B / C; symbols typed as such keep their usual precedence
+            parts = ["(", *parts, ")"]
+        parts.append(symbol)
         i += len(op)
         expect_operand = True
     if pair and pair[1] == "second" and not expect_operand:
@@ -540,7 +607,7 @@ _BACK_DETERMINERS = frozenset(
 )  # never "each": "for each store" groups
 
 
-def _back_reference(d: ReadingState, ctx: PlanningContext, i: int, stop: int) -> int:
+def _back_reference(d: ReadingState, ctx: PlanningContext, i: int, stop: int, metric: str) -> int:
     """How many words at i point back at the thing the question is about ("… divided by total premium on the
     policy", "expense payments for that claim"): a preposition, a determiner and the name of an entity the
     question names elsewhere; else 0. The figure is computed for the member or group the question names, so the
@@ -555,7 +622,49 @@ def _back_reference(d: ReadingState, ctx: PlanningContext, i: int, stop: int) ->
     named = any(noun in entity_words(ctx.layer, e) for e in ctx.layer.entities())
     # the thing pointed at is named elsewhere in the question (its grouping or its member)
     named_before = any(singular(w.norm) == noun for k, w in enumerate(d.words) if not i <= k < i + 3)
-    return 3 if named and named_before else 0
+    if named and named_before:
+        return 3
+    # "loss payments on its claims": the figure's own rows belong to those things, so the words name the path
+    # from the member asked about to the figure, not a condition
+    own = d.words[i + 1].lower in ("its", "their") and any(
+        noun in entity_words(ctx.layer, e.name) for m in ctx.layer.models_for(metric) for e in m.entities
+    )
+    return 3 if own else 0
+
+
+def _open_sum(parts: list[str]) -> bool:
+    """True when the expression so far adds or subtracts outside any parenthesis."""
+    depth = 0
+    for part in parts:
+        depth += (part == "(") - (part == ")")
+        if depth == 0 and part in ("+", "-"):
+            return True
+    return False
+
+
+def _defined_at(d: ReadingState, i: int, stop: int) -> tuple[int, Definition] | None:
+    """The longest name of another definition of the question starting at word i (where it ends, the
+    definition), or None; only definitions that are arithmetic over metric names stand in for a name."""
+    found: tuple[int, Definition] | None = None
+    for definition in d.definitions:
+        if definition.filtered or definition.ratio or definition.days or not definition.expr:
+            continue
+        size = len(definition.label.split())
+        if i + size <= stop and normalize(d.text(i, i + size)) == normalize(definition.label):
+            if found is None or i + size > found[0]:
+                found = (i + size, definition)
+    return found
+
+
+def _possessive_back_reference(d: ReadingState, ctx: PlanningContext, i: int) -> bool:
+    """True for "the policy's" in "… divided by the policy's total premium" when the question names that policy
+    (or groups by policies) elsewhere: the figure is computed for it, so the word adds no condition."""
+    if not d.words[i].possessive:
+        return False
+    noun = singular(d.words[i].norm)
+    return any(noun in entity_words(ctx.layer, e) for e in ctx.layer.entities()) and any(
+        singular(w.norm) == noun for k, w in enumerate(d.words) if k != i
+    )
 
 
 def _named_at(d: ReadingState, ctx: PlanningContext, i: int, stop: int) -> tuple[int, str] | None:
@@ -574,7 +683,13 @@ def _counts(ctx: PlanningContext, metric: str) -> bool:
     found = ctx.layer.metric(metric)
     if found.type != "simple" or found.measure is None:
         return False
-    return ctx.layer.measure(found.measure)[1].agg in ("count", "count_distinct")
+    measure = ctx.layer.measure(found.measure)[1]
+    # a sum of 1 per row (the dbt import's "number of policies") counts rows as well
+    return (
+        measure.agg in ("count", "count_distinct")
+        or measure.agg == "sum"
+        and (measure.expr or "").strip() == "1"
+    )
 
 
 def _unwrapped(parts: list[str]) -> list[str]:
@@ -665,7 +780,13 @@ def _metric_named(ctx: PlanningContext, phrase: str) -> str | None:
     matches = ctx.vocabulary.matches(words, [True] * len(words), ("metric",))
     full = [m for m in matches if m.start == 0 and m.end == len(words) and m.score >= 0.85]
     targets = {m.term.target for m in full}
-    return targets.pop() if len(targets) == 1 else None
+    if len(targets) == 1:
+        return targets.pop()
+    nouns = dict(ctx.lexicon.noun_forms)
+    if not targets and len(words) > 1 and words[-1] in nouns:
+        # "loss paid" names loss payments, "expense reserved" the expense reserve
+        return _metric_named(ctx, " ".join([*words[:-1], nouns[words[-1]]]))
+    return None
 
 
 # -- spelling -----------------------------------------------------------------------------------------------
@@ -862,6 +983,7 @@ def read_numbers(d: ReadingState, ctx: PlanningContext) -> ReadingState:
     d, spans = _read_clock(d)
     lowers = [w.lower for w in d.words]
     n = len(lowers)
+    d = _units_or_more(d, lowers, spans)
     i = 0
     while i < n:
         if d.used[i]:
@@ -962,6 +1084,45 @@ def _unit_after(d: ReadingState, end: int, number_word: str) -> tuple[Any, int]:
         if d.lower(end) == "per" and d.lower(end + 1) == "cent":
             return unit_of_word("percent"), end + 2
     return None, end
+
+
+def _units_or_more(d: ReadingState, lowers: list[str], spans: list[NumberSpan]) -> ReadingState:
+    """Read every "an hour and a half or more" into `spans`; the reading with their words placed."""
+    for k in range(len(lowers)):
+        one = _one_unit_or_more(d, lowers, k)
+        if one is not None:
+            spans.append(one)  # "delayed by an hour and a half or more", "a mile or longer"
+            d = d.mark(one.start, one.end)
+    return d
+
+
+def _in_total(d: ReadingState, lowers: list[str]) -> ReadingState:
+    """ "how much premium in total took effect …": 'in total' sums the figure before it, so it aggregates
+    nothing after it; its words are placed."""
+    for k in range(1, len(lowers)):
+        if lowers[k - 1 : k + 1] == ["in", "total"] and any(p.end < k for p in d.picks) and not d.used[k]:
+            d = d.mark(k - 1, k + 1)
+    return d
+
+
+def _one_unit_or_more(d: ReadingState, lowers: list[str], i: int) -> NumberSpan | None:
+    """ "an hour and a half or more", "a mile or less": one unit (and a half), then a comparator after it."""
+    if lowers[i] not in ("a", "an") or i + 1 >= len(lowers) or any(d.used[i : i + 2]):
+        return None
+    said = unit_of_word(lowers[i + 1])
+    if said is None or said.name in ("count", "currency"):
+        return None
+    unit, end = _unit_after(d, i + 1, "1")
+    if unit is None:
+        return None
+    value = 1.0
+    if lowers[end : end + 3] == ["and", "a", "half"]:
+        value, end = 1.5, end + 3
+    post = _post_comparator(lowers, end)
+    if post is None:
+        return None
+    op, k = post
+    return NumberSpan(i, end + k, op, (value,), unit, d.text(i, end + k), i, " ".join(lowers[end : end + k]))
 
 
 def _post_comparator(lowers: list[str], at: int) -> tuple[str, int] | None:
@@ -1676,6 +1837,8 @@ def _dates_named(d: ReadingState, ctx: PlanningContext, start: int, stop: int) -
     norms = [d.words[k].norm for k in range(start, stop)]
     while norms and norms[0] in ("the", "a", "its", "their"):
         norms = norms[1:]
+    if len(norms) >= 3 and norms[0] == "when" and norms[-2] in ("was", "were", "got", "is", "are", "be"):
+        norms = norms[-1:]  # "when the claim was opened", "when it was closed": the verb names the date
     named = [
         m.term.target
         for m in ctx.vocabulary.matches(norms, [True] * len(norms), ("dimension",))
@@ -1704,6 +1867,7 @@ def read_aggregates(d: ReadingState, ctx: PlanningContext) -> ReadingState:
     lex = ctx.lexicon
     lowers = [w.lower for w in d.words]
     found: list[AggWord] = []
+    d = _in_total(d, lowers)
     i = 0
     n = len(lowers)
     while i < n:
@@ -1836,6 +2000,11 @@ def _distinct_alone(d: ReadingState, lex: Any, found: list[AggWord]) -> tuple[Re
     listing = d.lower(0) in ("list", "show", "display", "give", "name")
     for i in range(len(d.words) if not listing else 0):
         if not d.used[i] and d.words[i].norm in lex.distinct_words:
+            if d.lower(i - 1) in lex.high | lex.low:
+                d = d.mark(
+                    i, i + 1
+                )  # "the largest individual refund": one row, not a count of different ones
+                continue
             target = next((p for p in d.picks if p.start == i + 1), None)
             if target is not None:
                 found.append(AggWord(i, i + 1, "count_distinct", d.words[i].raw, True))

@@ -176,7 +176,7 @@ def _point(p: str) -> str:
         rf"(?:(?P<{p}iso>\d{{4}}-\d{{2}}-\d{{2}})"
         rf"|q(?P<{p}q>[1-4])(?:\s+(?:of\s+)?(?P<{p}qy>{_YEAR}))?"
         rf"|(?P<{p}m>{_MONTH})(?:\s+(?P<{p}my>{_YEAR}))?"
-        rf"|(?P<{p}y>{_YEAR}))"
+        rf"|(?:(?<!by\s)(?<!per\s)(?:calendar\s+)?year\s+)?(?P<{p}y>{_YEAR}))"  # "calendar year 2019" is the year 2019
     )
 
 
@@ -810,6 +810,8 @@ _RULES: list[Rule] = [
         _day_rule,
     ),
     (re.compile(rf"\b(?P<prep>{_PREP})?(?:(?P<ry>{_YEAR})\s*-?\s*q(?P<rq>[1-4])|{_point('a_')})\b"), _year_q),
+    # "month by month": one row per month
+    (re.compile(r"\b(?P<g>day|week|month|quarter|year)\s+by\s+(?P=g)\b"), _grain),
     (
         re.compile(
             r"\b(?:by|per|each|every|for\s+each|for\s+every|across|over)\s+(?:the\s+)?"

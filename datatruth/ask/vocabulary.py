@@ -502,11 +502,15 @@ def _dimension_phrases(layer: SemanticLayer) -> Iterable[Term]:
             yield Term(normalize(syn), "dimension", qd.name, "synonym")
         if dim.is_time:
             yield from (Term(n, "dimension", qd.name, "verb") for n in _event_phrases(normalize(local)))
+            yield from (Term(n, "dimension", qd.name, "verb") for n in _bound_phrases(normalize(local)))
         # the first line of an address is what people call the street address
         if re.fullmatch(
             r"(address line ?1|line ?1 address|address ?1|street address line)", normalize(local)
         ):
             yield Term("street address", "dimension", qd.name, "synonym")
+        # the formal names of an address's parts, as people say them
+        for said in _ADDRESS_WORDS.get(normalize(local), ()):
+            yield Term(said, "dimension", qd.name, "synonym")
         # "year_built": the year answers to its verb ("buildings built before 1980", "built in 1999")
         parts = normalize(local).split()
         if (
@@ -549,6 +553,37 @@ _EVENT_VERBS = {
 _IRREGULAR_DONE = frozenset(
     {"built", "made", "born", "sold", "bought", "paid", "begun", "won", "lost", "held"}
 )
+
+
+# the words that name the first and the last day of something in force ("policy_effective_date",
+# "coverage_expiration_date", "begin_date"), and what people call those days
+_START_WORDS = frozenset({"effective", "inception", "begin", "start", "commencement"})
+_END_WORDS = frozenset({"expiration", "expiry", "end", "termination"})
+# (a short list: never "start" or "end" alone, which read as other words too; longer lists tipped the close
+# spellings of unrelated names, "fire station" for "firestation miles")
+_START_PHRASES = ("start date", "begin date")
+_END_PHRASES = ("end date", "expiry date")
+
+
+_ADDRESS_WORDS = {
+    "municipality name": ("city", "town"),
+    "municipality": ("city", "town"),
+    "postal code": ("zip", "zip code", "postcode"),
+}
+
+
+def _bound_phrases(local: str) -> tuple[str, ...]:
+    """What people call the first or last day of something in force: "policy effective date" → "start date",
+    "took effect"; "policy expiration date" → "end date", "expiry"."""
+    words = set(local.split())
+    if "date" not in words:
+        return ()
+    if words & _START_WORDS and not words & _END_WORDS:
+        took = ("took effect",) if "effective" in words else ()
+        return _START_PHRASES + took
+    if words & _END_WORDS and not words & _START_WORDS:
+        return _END_PHRASES
+    return ()
 
 
 def _event_phrases(local: str) -> list[str]:
