@@ -491,6 +491,17 @@ def exp_periods(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["period", "period_start", "sales"])
 
 
+def exp_seasons(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Sales of every summer against every winter, one row each (a season of every year has no first day)."""
+    items = _items(d)
+    month = pd.to_datetime(items["order_date"]).dt.month
+    rows = [
+        ("summer", items[month.isin([6, 7, 8])]["amount"].sum()),
+        ("winter", items[month.isin([12, 1, 2])]["amount"].sum()),
+    ]
+    return pd.DataFrame(rows, columns=["period", "sales"])
+
+
 def exp_winter_months(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     o = d["orders"]
     keep = pd.to_datetime(o["order_date"]).dt.month.isin([12, 1, 2])
@@ -928,6 +939,17 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[dict[str, pd.DataFrame]], pd.Da
             ],
         },
         exp_periods,
+    ),
+    # seasons of every year compared ("sales in summer vs winter"): the month of the year names the period
+    "periods_seasons": (
+        {
+            "metrics": ["sales"],
+            "periods": [
+                {"label": "summer", "months": [6, 7, 8]},
+                {"label": "winter", "months": [12, 1, 2]},
+            ],
+        },
+        exp_seasons,
     ),
     "filter_month_of_year": (
         {

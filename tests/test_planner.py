@@ -42,6 +42,10 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             "how much revenue in total did we book during calendar year 2025?",
             "How many units have we sold this year if you leave out Grocery?",
             "largest individual refund we paid out last month - which return was it?",
+            "For the stores that opened in 2022, what's each one's revenue so far this year?",
+            "How did online compare with in-store in Q3 2026 on number of orders and average order value?",
+            "What is the total amount of refunds by return reason in 2025?",
+            "For each store, return the store name and revenue in 2025",
         ],
         "a verb between other things and a time dates those things; 'X first' sorts every row; lists of aggregates": [
             "refunds on orders placed in December 2025",
@@ -594,6 +598,16 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         "a name written as one word that the model writes as two ('airtime')": [
             "average airtime from JFK to LAX",
         ],
+        "two seasons of every year set against each other are compared, one row each": [
+            "average departure delay in summer vs winter",
+            "compare the number of flights in summer with winter",
+            "were delays higher in summer than in winter?",
+            "Were there more cancellations in June compared with July?",
+            "flights in autumn vs spring by origin",
+        ],
+        "counting a unit of measure sums the column in it": [
+            "How many inches of rain fell at LaGuardia in September?",
+        ],
         "one unit and a comparator after it; 'month by month'": [
             "How many Newark departures were delayed by an hour and a half or more?",
             "flights from JFK delayed an hour or more in May",
@@ -605,6 +619,9 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
 # Questions that must be refused, each with an interpretation so far and at least one choice that plans.
 UNANSWERABLE: dict[str, dict[str, list[str]]] = {
     "retail": {
+        "a season of every year against one month of one year": [
+            "revenue in summer vs june",
+        ],
         "a part of one figure as a share of the same figure (the part's filter would cut the whole too)": [
             "online revenue as a share of revenue by month",
         ],

@@ -957,7 +957,7 @@ class _Builder:
             return False
         if self._count_phrase_before(len(d.words)):
             return False  # "show me how many JFK flights …" asks for a number, not the rows
-        if d.lower(0) in ("list", "show", "display", "give", "name", "enumerate"):
+        if d.lower(0) in ("list", "show", "display", "give", "name", "enumerate") or self._return_verb(0):
             return True
         for p in self.picks:
             entity = p.targets if p.kind == "entity" else p.alt("entity")
@@ -1016,7 +1016,30 @@ class _Builder:
             self.problems.append(
                 f"{dimension_label(self.layer, empty[0].name)} is empty in every row of the warehouse"
             )
+        for r in empty:
+            self._empty_figure(r.name)
         self.dims = [r for r in self.dims if r not in empty] or self.dims
+
+    def _empty_figure(self, column: str) -> None:
+        """ "total premium of the policies …": an empty column whose words also name a figure of the model was
+        most likely meant as that figure; dropping it would answer another question, so it is refused with the
+        figure offered."""
+        d = self.d
+        for p in self.picks:
+            if p.kind != "dimension" or column not in p.targets:
+                continue
+            for k in range(p.start, p.end):
+                metric = next(
+                    (t.target for t in self.ctx.vocabulary.lookup(d.words[k].norm) if t.kind == "metric"),
+                    None,
+                )
+                if metric is not None:
+                    self.problems.append(
+                        f"'{p.phrase}' reads as {dimension_label(self.layer, column).lower()}, a column that is empty in "
+                        f"every row; '{d.words[k].raw}' is also the figure {metric.replace('_', ' ')}"
+                    )
+                    self.rewrites.append(d.replaced(p.start, p.end, d.words[k].raw))
+                    return
 
     def _compares(self) -> bool:
         """True when the question asks to compare ("compare", "compared with", "vs", "against"); the words are
@@ -1170,7 +1193,7 @@ class _Builder:
                 )
                 continue
             listed = self.list_question() and self._listed_entity(p) and not self.group_entities
-            if (self.group_position(p) or listed) and not self._is_counted(p):
+            if (self.group_position(p) or listed or self._each_refers_back(p)) and not self._is_counted(p):
                 # "list the orders … with their order total": one row per order, with the number beside it
                 self.roles[p.start] = "group"
                 if entity not in self.group_entities:
@@ -1434,6 +1457,7 @@ class _Builder:
                 and all((self.layer.dimension(t).dimension.unit or "") == "count" for t in target.targets[:1])
             ):
                 continue  # "number of seats": the column already holds the number
+            target = self._summed_condition(target, function)
             if target.kind == "dimension":
                 dim = target.targets[0]
                 numeric = is_numeric(self.ctx, dim)
@@ -1506,6 +1530,16 @@ class _Builder:
                 f"'{a.phrase}' of {target.phrase} is not something I can compute "
                 f"({target.phrase} is already a {self._kind_word(target)})"
             )
+
+    def _summed_condition(self, target: Pick, function: str) -> Pick:
+        """ "how many inches of rain fell": a sum of a condition that only keeps the rows where its column is
+        above zero ("raining" = precipitation > 0) is the sum of that column; the rows it leaves out add 0."""
+        if target.kind != "phrasing" or function != "sum":
+            return target
+        ph = self.phrasing(target)
+        if ph.dimension is None or ph.op not in (">", "!=") or tuple(ph.values) != (0,):
+            return target
+        return replace(target, kind="dimension", targets=(ph.dimension,))
 
     def _period_count(self, a: AggWord) -> None:
         """ "for how many hours was visibility below 1 mile": the distinct hours of the rows the rest of the
@@ -2326,8 +2360,13 @@ class _Builder:
         versus = next((ph for ph in self.ctx.lexicon.versus if tuple(lowers[j : j + len(ph)]) == ph), None)
         if versus is None and tuple(lowers[j : j + 2]) == ("or", "not"):
             versus = ("or",)
-        if versus is not None and self.d.lower(j + len(versus)) in ("without", "no", "not", "with"):
-            return len(versus) + 1
+        if versus is None:
+            return 0
+        k = j + len(versus)
+        while self.d.lower(k) in ("those", "the", "ones", "them") and k < j + len(versus) + 2:
+            k += 1  # "… against those without one"
+        if self.d.lower(k) in ("without", "no", "not", "with"):
+            return k - j + 1
         return 0
 
     def _describing(self) -> set[int]:
@@ -3875,6 +3914,23 @@ class _Builder:
         self.dims = [r for r in self.dims if r.name != column]
         self.filters = [f for f in self.filters if not (f.dimension == column and f.op == "not_null")]
 
+    def _each_refers_back(self, p: Pick) -> bool:
+        """ "for the stores that opened in 2022, what's each one's revenue?": a later 'each' ('each one', 'each
+        of them') that names nothing after it points back at the things named before it, so they group; the
+        'each' words are placed. Only when no other thing is named between them and a figure is asked."""
+        d = self.d
+        for i in range(p.end, len(d.words)):
+            if any(q.start == i and q.kind in ("entity", "model") for q in self.picks):
+                return False
+            if d.lower(i) != "each" or d.used[i] or any(q.start == i + 1 for q in self.picks):
+                continue
+            end = i + 1 + (d.lower(i + 1) == "one") + 2 * ([d.lower(i + 1), d.lower(i + 2)] == ["of", "them"])
+            if not any(q.kind == "metric" for q in self.picks):
+                return False
+            self.place(i, end)
+            return True
+        return False
+
     def _list_to_group(self) -> None:
         """The entity that was to be listed becomes the grouping of a metric found later (ranking)."""
         entity = present(self.list_entity, "the entity being listed")
@@ -4640,6 +4696,48 @@ class _Builder:
             return False
         return dimension in {identifying_dimension(self.layer, entity), *self.layer.entity_keys(entity)}
 
+    def _return_verb(self, i: int) -> bool:
+        """True for "return" used as a command ("Return all the claims with …", "for each claim, return the claim
+        number …"): opening the question or a clause, before a determiner, and naming nothing of the model."""
+        d = self.d
+        return (
+            d.lower(i) == "return"
+            and (i == 0 or "," in d.gap(i))
+            and d.lower(i + 1) in ("the", "all", "every", "each", "a", "an", "me", "us", "their", "its")
+            and not any(p.start <= i < p.end and p.end - p.start > 1 for p in self.picks)
+        )
+
+    def command_words(self) -> None:
+        """ "return" used as a command asks for the answer, like "show" (even where the model has returns: the
+        noun never opens a clause before 'the')."""
+        for i in range(len(self.d.words)):
+            if self._return_verb(i):
+                self.picks = [p for p in self.picks if not p.start <= i < p.end]
+                self.place(i, i + 1)
+
+    def which_is_more(self) -> None:
+        """ "were there more cancellations in June compared with July?": a yes-or-no question that sets compared
+        periods against each other asks which is bigger; both rows answer it, so the comparative is placed."""
+        d = self.d
+        if not self.periods or d.lower(0) not in (
+            "were",
+            "was",
+            "did",
+            "do",
+            "does",
+            "is",
+            "are",
+            "has",
+            "have",
+        ):
+            return
+        for i in range(1, len(d.words)):
+            if (
+                d.lower(i) in ("more", "fewer", "less", "higher", "lower", "bigger", "smaller")
+                and not d.used[i]
+            ):
+                self.place(i, i + 1)
+
     def unit_mentions(self) -> None:
         """ "…, in minutes": a unit named for the answer must be the unit of the column computed."""
         d = self.d
@@ -4724,6 +4822,7 @@ def assemble(d: ReadingState, ctx: PlanningContext, context_metrics: Sequence[st
     """Decide what each read piece does and build the QueryPlan; problems are collected, not raised."""
     b = _Builder(d, ctx, context_metrics)
     b.verbs()
+    b.command_words()
     b.untimed_verbs()
     b.definitions()
     b.phrasings()
@@ -4766,6 +4865,7 @@ def assemble(d: ReadingState, ctx: PlanningContext, context_metrics: Sequence[st
     b.keyed_rows()
     b.member_shown()
     b.unit_mentions()
+    b.which_is_more()
     plan = b.plan()
     draft = b.d
     for i in b.placed:

@@ -224,7 +224,8 @@ def _paren_end(d: ReadingState, i: int) -> int:
 def _named_definition(d: ReadingState, ctx: PlanningContext, lowers: list[str], i: int) -> tuple | None:
     """ "where NAME means|is|=|is defined as EXPR"."""
     n = len(lowers)
-    opening = i == 0 and lowers[i] not in _DEFINITION_START  # "claim expense ratio = A / B, for each claim"
+    # "claim expense ratio = A / B, for each claim"; "… per policy? Loss ratio is A divided by B."
+    opening = (i == 0 or _sentence_ends_before(d, i)) and lowers[i] not in _DEFINITION_START
     # "where A is …, and B is …": a definition right after another one
     chained = lowers[i] == "and" and (bool(d.definitions) or "," in d.gap(i)) and _defines_next(lowers, i + 1)
     if not (lowers[i] in _DEFINITION_START or "," in d.gap(i) or "(" in d.gap(i) or opening or chained):
@@ -240,11 +241,13 @@ def _named_definition(d: ReadingState, ctx: PlanningContext, lowers: list[str], 
             word is not None
             and opening
             and (
-                word not in _OPENING_DEFINERS
+                (word not in _OPENING_DEFINERS and not (i > 0 and word == ("is",)))
                 or any(c in d.gap(j) for j in range(first + 1, k + 1) for c in ",(:")
             )
         ):
-            word = None  # "revenue is …" opens a question; "X of Y, defined as …" is read as an apposition
+            # "revenue is …" opens a question, but a later sentence "Loss ratio is A divided by B." defines;
+            # "X of Y, defined as …" is read as an apposition
+            word = None
         if word is None:
             continue
         if any(w in ("what", "which", "how") for w in lowers[first:k]):
@@ -265,10 +268,14 @@ def _named_definition(d: ReadingState, ctx: PlanningContext, lowers: list[str], 
 
 def _appositive_definition(d: ReadingState, ctx: PlanningContext, lowers: list[str], i: int) -> tuple | None:
     """ "NAME …, defined as EXPR" / "NAME, i.e. EXPR": the name is the words the question opens with."""
-    if i == 0 or not ("," in d.gap(i) or "(" in d.gap(i) or ":" in d.gap(i)):
+    # a spaced dash opens an apposition too ("the fireplace rate - the number of … divided by …"); a dash inside
+    # a word ("paid-to-incurred") does not
+    dash = i >= 2 and lowers[i - 1] in ("-", "–", "—")
+    if i == 0 or not ("," in d.gap(i) or "(" in d.gap(i) or ":" in d.gap(i) or dash):
         return None
+    head = i - 1 if dash else i  # where the words before the formula end
     # "net reserve (loss reserves minus loss payments)", "paid ratio: (A plus B) divided by C": the formula alone
-    bare = ((),) if "(" in d.gap(i) or ":" in d.gap(i) else ()
+    bare = ((),) if "(" in d.gap(i) or ":" in d.gap(i) or dash else ()
     for phrase in (*_APPOSITIVE, *bare):
         if tuple(lowers[i : i + len(phrase)]) == phrase:
             end = i + len(phrase)
@@ -280,12 +287,12 @@ def _appositive_definition(d: ReadingState, ctx: PlanningContext, lowers: list[s
             # the defined name: the words of the clause before the comma ("for each claim number, the paid share
             # of the claim, i.e. …"), up to a word that groups or places them ("catch-up by airline, defined as …");
             # "per" belongs to the name of a ratio ("average loss payment per claim, defined as A divided by B")
-            start_name = max((k for k in range(1, i) if "," in d.gap(k)), default=0)
-            while start_name < i - 1 and lowers[start_name] in _NAME_OPENERS:
+            start_name = max((k for k in range(1, head) if "," in d.gap(k)), default=0)
+            while start_name < head - 1 and lowers[start_name] in _NAME_OPENERS:
                 start_name += 1
             # "per" belongs to the name of a ratio ("average loss payment per claim, defined as A divided by B"),
             # unless the name already says it is a ratio or 'per' names members ("… ratio per agent id: …")
-            words = lowers[start_name:i]
+            words = lowers[start_name:head]
             per_at = words.index("per") if "per" in words else -1
             grouping = per_at >= 0 and (
                 any(w in ("ratio", "rate", "share", "percentage", "percent") for w in words[:per_at])
@@ -295,22 +302,22 @@ def _appositive_definition(d: ReadingState, ctx: PlanningContext, lowers: list[s
             # "of" joins a name ("paid share of the claim") unless what follows names a member ("of policy 3100…")
             if any(
                 any(c.isdigit() for c in d.words[k].raw) or d.words[k].raw[:1].isupper()
-                for k in range(start_name + 1, i)
+                for k in range(start_name + 1, head)
             ):
                 stops = stops | {"of", "to"}
             name_end = start_name
-            while name_end < i and (
+            while name_end < head and (
                 lowers[name_end] not in stops or d.gap(name_end) == "-"
             ):  # "paid-to-reserved ratio": one hyphenated name
                 name_end += 1
             if name_end == start_name:
                 # "for each claim number give me the total reserves, meaning …": the clause opens with its
                 # grouping, so the name is the words just before the comma
-                start_name = i
+                start_name = head
                 while start_name > 0 and lowers[start_name - 1] not in stops | _NAME_OPENERS | _ASKING:
                     start_name -= 1
-                name_end = i
-            return (i, start_name, name_end, stop, parsed)
+                name_end = head
+            return (head, start_name, name_end, stop, parsed)
     return None
 
 
@@ -1531,6 +1538,8 @@ def read_names(d: ReadingState, ctx: PlanningContext) -> ReadingState:
             continue  # a word of the lexicon ("median", "most") is never a typo of a name
         if one_word and m.term.kind == "phrasing" and (norms[m.start],) in aggregate_words:
             continue  # "cheapest and most expensive price": the word is a minimum here; a ranking reads its phrasing
+        if any(_sentence_ends_before(d, k) for k in range(m.start + 1, m.end)):
+            continue  # "… per policy? Loss ratio is …": a name never runs across the end of a sentence
         by_span.setdefault((m.start, m.end, m.term.kind), []).append(m)
     cands: list[Pick] = []
     kinds_at: dict[tuple[int, int], set[str]] = {}
@@ -1880,6 +1889,7 @@ def read_aggregates(d: ReadingState, ctx: PlanningContext) -> ReadingState:
             continue
         function = dict(lex.aggregates)[phrase]
         end, distinct = _past_distinct(d, lex, i + len(phrase))
+        function, end = _amount_in_units(lowers, function, end)
         period = _counted_period(d, ctx, end, function)
         if period is not None:
             found.append(AggWord(i, end + 1, "count_distinct", d.text(i, end + 1), True, period))
@@ -1940,6 +1950,22 @@ def read_aggregates(d: ReadingState, ctx: PlanningContext) -> ReadingState:
         i = end
     d, found = _distinct_alone(d, lex, found)
     return replace(d, aggs=tuple(sorted(found, key=lambda a: a.start))) if found else d
+
+
+def _amount_in_units(lowers: list[str], function: str, end: int) -> tuple[str, int]:
+    """ "how many inches of rain": counting a unit of measure of something sums it (the unit and 'of' are
+    read); any other count is left as it is, and so is time ("how many hours of delay" is refused elsewhere:
+    hours are also periods that can be counted)."""
+    said = unit_of_word(lowers[end]) if end < len(lowers) else None
+    if (
+        function != "count"
+        or said is None
+        or said.name in ("count", "currency")
+        or said.kind == "duration"
+        or lowers[end + 1 : end + 2] != ["of"]
+    ):
+        return function, end
+    return "sum", end + 2
 
 
 def _past_distinct(d: ReadingState, lex: Any, end: int) -> tuple[int, bool]:

@@ -882,12 +882,20 @@ def _season_rule(names: tuple[tuple[str, tuple[int, ...]], ...]) -> re.Pattern[s
     )
 
 
-def _season(m: re.Match[str], today: dt.date, names: dict[str, tuple[int, ...]]) -> _Hit | None:
+def _season(
+    m: re.Match[str], today: dt.date, names: dict[str, tuple[int, ...]], text: str = ""
+) -> _Hit | None:
     """A named set of months: every year when no year is said, else that year's (winter 2025 = Dec 2024-Feb
     2025); "last winter" is the most recent one that has ended, "this summer" the one of this year."""
     word = m.group("season")
+    set_against = re.search(
+        rf"\b(?:{_COMPARE_WORDS}|than)\s*$", text[: m.start()], re.I
+    )  # "autumn vs spring"
     if word in _VERB_SEASONS and not (
-        m.group("y") or m.group("rel") or re.match(r"(?:in|during|for|over|of|the)\s", m.group(0).lower())
+        m.group("y")
+        or m.group("rel")
+        or re.match(r"(?:in|during|for|over|of|the)\s", m.group(0).lower())
+        or set_against
     ):
         return None  # "which policy does claim 12 fall under": a verb, not autumn
     months = names[word]
@@ -1022,7 +1030,7 @@ def _parse(text: str, today: dt.date, periods: tuple[tuple[str, tuple[int, ...]]
     rules: list[Rule] = list(_RULES)
     if periods:
         names = dict(periods)
-        rules.insert(2, (_season_rule(periods), lambda m, t, x: _season(m, t, names)))
+        rules.insert(2, (_season_rule(periods), lambda m, t, x: _season(m, t, names, x)))
     for pattern, handler in rules:
         for m in pattern.finditer(text):
             span = m.span("span") if "span" in pattern.groupindex else m.span()
@@ -1079,6 +1087,7 @@ def _parse(text: str, today: dt.date, periods: tuple[tuple[str, tuple[int, ...]]
             hits[k] = replace(said, time_range=None, points=())
     hits = _until_now_settled(until_now, ranges, bool(months or compared), hits)
     compared, ranges, hits = _set_against(text, hits, ranges, taken, comparison, compared)
+    months, months_label = _months_left(compared, months, months_label)
     ordered = tuple((kind, phrase) for _, kind, phrase in sorted(parts))
     return TimeMatch(
         combine_ranges(ranges),
@@ -1107,9 +1116,18 @@ def _set_against(
 ) -> tuple[tuple[TimeRange, ...], list[TimeRange], list[TimeHit]]:
     """Two periods set against each other become compared periods (their compare word is taken); otherwise
     (or when the question already compares with another period) nothing changes."""
-    pair = None if comparison or compared else _compared_ranges(text, hits, ranges)
-    if pair is None:
+    if comparison or compared:
         return compared, ranges, hits
+    pair = _compared_ranges(text, hits, ranges)
+    if pair is None:
+        seasons = None if ranges else _compared_seasons(text, hits)
+        if seasons is None:
+            return compared, ranges, hits
+        (a, b), cue = seasons
+        if cue is not None:
+            taken.append(cue)
+        periods = (_season_period(a), _season_period(b))
+        return periods, ranges, [replace(h, months=(), periods=periods) if h in (a, b) else h for h in hits]
     periods, cue = pair
     if cue is not None:
         taken.append(cue)
@@ -1120,8 +1138,37 @@ def _set_against(
     )
 
 
+def _months_left(
+    compared: tuple[TimeRange, ...], months: tuple[int, ...], label: str
+) -> tuple[tuple[int, ...], str]:
+    """The months of every year that filter the question: none once seasons are compared instead."""
+    return ((), "") if any(p.months for p in compared) else (months, label)
+
+
+def _season_period(hit: TimeHit) -> TimeRange:
+    """A season of every year as a compared period, labelled with its name ("summer")."""
+    label = re.sub(r"^(?:(?:in|during|over|for|of|the)\s+)+", "", hit.phrase.strip(), flags=re.I)
+    return TimeRange(label=label, months=hit.months)
+
+
+def _compared_seasons(
+    text: str, hits: list[TimeHit]
+) -> tuple[tuple[TimeHit, TimeHit], tuple[int, int] | None] | None:
+    """ "summer vs winter", "compare summer with winter": two seasons of every year set against each other are
+    compared, one row each; seasons that share a month compare nothing."""
+    said = [h for h in hits if h.months and h.time_range is None]
+    if len(said) != 2:
+        return None
+    a, b = sorted(said, key=lambda h: h.start)
+    if set(a.months) & set(b.months):
+        return None
+    cue = _cue_between(text, a, b)
+    return ((a, b), cue[1]) if cue is not None else None
+
+
 # the words between two compared periods: a compare word, or 'with'/'and'/'to' after an opening 'compare'
-_CUE_BETWEEN = re.compile(rf"^\W*(?:(?P<cue>{_COMPARE_WORDS})|with|and|to)\W", re.I)
+# ("more in June than in July": 'than' sets two periods against each other too)
+_CUE_BETWEEN = re.compile(rf"^\W*(?:(?P<cue>{_COMPARE_WORDS}|than)|with|and|to)\W", re.I)
 
 
 def _compared_ranges(
@@ -1141,15 +1188,22 @@ def _compared_ranges(
         return None
     if first.start < second.end and second.start < first.end:
         return None  # overlapping periods compare nothing
+    cue = _cue_between(text, a, b)
+    return ((first, second), cue[1]) if cue is not None else None
+
+
+def _cue_between(text: str, a: TimeHit, b: TimeHit) -> tuple[bool, tuple[int, int] | None] | None:
+    """What sets two time phrases against each other: a compare word between them (its span), or 'with' /
+    'and' / 'to' after an opening 'compare' (no span); None when nothing does."""
     between = text[a.end : b.start]
     m = _CUE_BETWEEN.match(re.sub(r"\b(?:in|during|for|of|the)\b", " ", between) + " ")
     if m is None or len(between.split()) > 4:
         return None
     if m.group("cue"):
         at = a.end + between.lower().index(m.group("cue").lower().split()[0])
-        return (first, second), (at, at + len(m.group("cue")))
+        return True, (at, at + len(m.group("cue")))
     if re.search(r"\b(?:compare|compared|comparing|contrast|contrasting)\b", text[: a.start], re.I):
-        return (first, second), None
+        return True, None
     return None
 
 

@@ -191,10 +191,9 @@ def resolve(plan: QueryPlan, layer: SemanticLayer, dialect: str) -> _Plan:
         layer.metric(name)
     dims: list[_Dim] = []
     if plan.periods:
-        dims += [
-            _Dim(DimensionRef(PERIOD), PERIOD, None, None, "period"),
-            _Dim(DimensionRef(PERIOD_START), PERIOD_START, None, None, "period_start"),
-        ]
+        dims.append(_Dim(DimensionRef(PERIOD), PERIOD, None, None, "period"))
+        if not all(tr.months for tr in plan.periods):  # a season of every year has no first day
+            dims.append(_Dim(DimensionRef(PERIOD_START), PERIOD_START, None, None, "period_start"))
     dims += [_resolve_dim(layer, d) for d in plan.dimensions]
     columns = [d.column for d in dims]
     if len(set(columns)) != len(columns):
@@ -541,6 +540,8 @@ def _time_expr(p: _Plan, group: _Group, joins: _Joins, why: str) -> exp.Expressi
 
 
 def _range_condition(p: _Plan, value: exp.Expression, tr: TimeRange) -> exp.Expression | None:
+    if tr.months:
+        return _months_condition(p, value, tr)
     pieces = []
     for start, end in tr.pieces():
         parts: list[exp.Expression] = []
@@ -555,10 +556,26 @@ def _range_condition(p: _Plan, value: exp.Expression, tr: TimeRange) -> exp.Expr
     return _or(pieces)
 
 
+def _months_condition(p: _Plan, value: exp.Expression, tr: TimeRange) -> exp.Expression:
+    """The row's month of the year is one of a season's months (within the range's bounds, when it has any)."""
+    month = sp.truncate(value.copy(), "month_of_year", p.dialect)
+    cond: exp.Expression = exp.In(this=month, expressions=[exp.Literal.number(m) for m in tr.months])
+    if tr.start or tr.end:
+        bounds = _range_condition(p, value, TimeRange(tr.start, tr.end))
+        cond = _and([cond, bounds]) if bounds is not None else cond
+    return cond
+
+
 def _period_case(p: _Plan, value: exp.Expression, label: bool) -> exp.Expression:
-    """CASE that names (or dates) the compared period a row falls in."""
+    """CASE that names (or dates) the compared period a row falls in; a season of every year has no first
+    day, so its period start is NULL."""
     ifs = []
     for tr in p.plan.periods:
+        if tr.months:
+            cond = _months_condition(p, value, tr)
+            result: exp.Expression = exp.Literal.string(tr.describe()) if label else exp.Null()
+            ifs.append(exp.If(this=cond, true=result))
+            continue
         if tr.start is None or tr.end is None:
             raise InternalError(f"a compared period is open-ended: {tr}")
         cond = _and(

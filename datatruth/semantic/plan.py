@@ -97,6 +97,8 @@ class TimeRange:
     label: str = ""
     grain: str | None = None  # the grain the words named ("last quarter" → quarter), informational
     parts: tuple[tuple[dt.date, dt.date], ...] = ()
+    # months of every year ("summer" = 6, 7, 8): a compared period that is a season of every year, not a range
+    months: tuple[int, ...] = ()
 
     def pieces(self) -> tuple[tuple[dt.date | None, dt.date | None], ...]:
         """The [start, end) pieces the range covers: its parts, else the range itself."""
@@ -372,6 +374,8 @@ def _range_dict(tr: TimeRange) -> dict[str, Any]:
     }
     if tr.parts:
         out["parts"] = [[a.isoformat(), b.isoformat()] for a, b in tr.parts]
+    if tr.months:
+        out["months"] = list(tr.months)
     return out
 
 
@@ -527,8 +531,8 @@ class _Reader:
             for i, item in enumerate(self.items(raw.get("periods"), "periods"))
         ]
         for i, p in enumerate(periods):
-            if p.start is None or p.end is None:
-                raise self.fail(f"periods[{i}]", "a compared period needs a start and an end")
+            if (p.start is None or p.end is None) and not p.months:
+                raise self.fail(f"periods[{i}]", "a compared period needs a start and an end, or months")
         comparison = self.text(raw.get("comparison"), "comparison", optional=True)
         if comparison is not None and comparison not in COMPARISONS:
             raise self.fail(
@@ -586,7 +590,7 @@ class _Reader:
         )
 
     def time_range(self, value: Any, where: str) -> TimeRange:
-        tr = self.mapping(value, where, {"start", "end", "label", "grain", "parts"})
+        tr = self.mapping(value, where, {"start", "end", "label", "grain", "parts", "months"})
         start, end = self.date(tr.get("start"), f"{where}.start"), self.date(tr.get("end"), f"{where}.end")
         if start and end and end <= start:
             raise self.fail(where, f"end {end} must be after start {start} (end is exclusive)")
@@ -602,7 +606,12 @@ class _Reader:
             if a is None or b is None or b <= a:
                 raise self.fail(f"{where}.parts[{i}]", "expected [start, end] with end after start")
             parts.append((a, b))
-        return TimeRange(start, end, label, self.grain(tr.get("grain"), f"{where}.grain"), tuple(parts))
+        months = self.items(tr.get("months"), f"{where}.months")
+        if not all(isinstance(m, int) and not isinstance(m, bool) and 1 <= m <= 12 for m in months):
+            raise self.fail(f"{where}.months", "expected month numbers from 1 to 12")
+        return TimeRange(
+            start, end, label, self.grain(tr.get("grain"), f"{where}.grain"), tuple(parts), tuple(months)
+        )
 
     def aggregate(self, item: Any, where: str) -> Aggregate:
         a = self.mapping(

@@ -1,0 +1,31 @@
+WITH q_order_items_1 AS (
+  SELECT
+    CASE
+      WHEN CAST(EXTRACT(MONTH FROM orders.order_date) AS INT) IN (6, 7, 8)
+      THEN 'summer'
+      WHEN CAST(EXTRACT(MONTH FROM orders.order_date) AS INT) IN (12, 1, 2)
+      THEN 'winter'
+    END AS period,
+    SUM(order_items.amount) AS sales_total
+  FROM order_items AS order_items
+  LEFT JOIN orders AS orders
+    ON order_items.order_id = orders.order_id
+  WHERE
+    (
+      CAST(EXTRACT(MONTH FROM orders.order_date) AS INT) IN (6, 7, 8)
+      OR CAST(EXTRACT(MONTH FROM orders.order_date) AS INT) IN (12, 1, 2)
+    )
+  GROUP BY
+    CASE
+      WHEN CAST(EXTRACT(MONTH FROM orders.order_date) AS INT) IN (6, 7, 8)
+      THEN 'summer'
+      WHEN CAST(EXTRACT(MONTH FROM orders.order_date) AS INT) IN (12, 1, 2)
+      THEN 'winter'
+    END
+)
+SELECT
+  q_order_items_1.period AS period,
+  q_order_items_1.sales_total AS sales
+FROM q_order_items_1
+ORDER BY
+  q_order_items_1.period ASC
