@@ -34,6 +34,7 @@ QUESTIONS = {
         "AOV by month in 2025",
         "gross margin % by product category this year",
         "top 5 products by revenue last year",
+        "top 5 customers by number of orders in 2025",
         "revenue last quarter vs the previous quarter",
         "orders in Q3 2026 compared with the same period last year",
         "share of revenue by product category in 2025",

@@ -54,6 +54,17 @@ def test_ask_answers_with_chart_explanation_and_history(retail_demo) -> None:
     assert not fresh.cached
 
 
+def test_a_tie_at_the_cut_of_a_top_n_is_said(retail_demo) -> None:
+    """Two customers have 34 orders in 2025 at 5th place: the top 5 shows one and says the other exists."""
+    ws, store = retail_demo
+    tied = pipeline.ask(ws, "top 5 customers by number of orders in 2025", user="local", store=store)
+    assert tied.row_count == 5
+    assert "5th place is a tie" in tied.interpretation and "(34)" in tied.interpretation
+    # the 2nd and 3rd customers have 45 and 35 orders: a top 2 ends cleanly
+    clean = pipeline.ask(ws, "top 2 customers by number of orders in 2025", user="local", store=store)
+    assert clean.row_count == 2 and "tie" not in clean.interpretation
+
+
 REAL_QUESTIONS = [
     "revenue in 2025",
     "revenue by month in 2025",

@@ -605,6 +605,11 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             "Were there more cancellations in June compared with July?",
             "flights in autumn vs spring by origin",
         ],
+        "a ranking word next to a condition on a number's sign ranks listed rows by that number": [
+            "the 10 most delayed flights",
+            "which 5 flights were delayed the most",
+            "Which 4 United flights in December arrived furthest ahead of schedule?",
+        ],
         "counting a unit of measure sums the column in it": [
             "How many inches of rain fell at LaGuardia in September?",
         ],

@@ -3914,6 +3914,29 @@ class _Builder:
         self.dims = [r for r in self.dims if r.name != column]
         self.filters = [f for f in self.filters if not (f.dimension == column and f.op == "not_null")]
 
+    def _ranked_condition(self, r: Ranking) -> tuple[str, str] | None:
+        """ "the 10 most delayed flights", "which 5 flights were delayed the most", "left the furthest behind
+        schedule": a ranking word next to a condition of the model on a number's sign (delayed = departure delay
+        > 0; early = arrival delay < 0) ranks the listed rows by that number, the way the condition points."""
+        d = self.d
+        for p in self.picks:
+            if p.kind != "phrasing":
+                continue
+            after = p.start == r.end
+            before = p.end <= r.start and all(d.lower(k) in ("the",) for k in range(p.end, r.start))
+            if not (after or before):
+                continue
+            ph = self.phrasing(p)
+            if ph.dimension is None or tuple(ph.values) != (0,) or ph.op not in (">", ">=", "<", "<="):
+                continue
+            if not is_numeric(self.ctx, ph.dimension):
+                continue
+            up = ph.op in (">", ">=")
+            direction = r.direction if up else ("low" if r.direction == "high" else "high")
+            self.notes.append(Evidence(f"{r.word} {p.phrase}", "order", ph.dimension, 0.9, "phrasing"))
+            return ph.dimension, direction
+        return None
+
     def _each_refers_back(self, p: Pick) -> bool:
         """ "for the stores that opened in 2022, what's each one's revenue?": a later 'each' ('each one', 'each
         of them') that names nothing after it points back at the things named before it, so they group; the
@@ -4083,6 +4106,12 @@ class _Builder:
                 self.metrics.append(target)
                 self.notes.append(Evidence(r.word, "metric", target, 0.9, "rows of the verb"))
                 self._list_to_group()
+        if (
+            target is None
+            and self.list_entity is not None
+            and (ranked := self._ranked_condition(r)) is not None
+        ):
+            target, direction = ranked  # "the 10 most delayed flights": by the departure delay, largest first
         if target is None:
             self.problems.append(f"'{r.word}' does not say by what to rank")
             for m in self._metrics_reaching(self.dims)[:4]:

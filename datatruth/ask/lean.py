@@ -70,6 +70,7 @@ def stage_answer_rows(state: pipeline.AskState) -> pipeline.AskState:
     if state.plan is not None and layer is not None:
         columns = with_labels(columns, label_columns(state.plan, layer))
     view, view_columns = shown(frame, columns)
+    tie = pipeline.tie_at_cut(state, frame, columns)
     answer = Answer(
         question=req.question,
         plan=state.plan,
@@ -92,7 +93,8 @@ def stage_answer_rows(state: pipeline.AskState) -> pipeline.AskState:
         plan_source=state.plan_source,
         interpretation=pipeline._with_row_cap(
             state.interpretation, state.truncated, req.ws.config.limits.row_cap
-        ),
+        )
+        + (f" — {tie}" if tie else ""),
     )
     return replace(state, answer=answer)
 

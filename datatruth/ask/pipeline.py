@@ -33,6 +33,7 @@ from datatruth.ask.explain import explain
 from datatruth.ask.insights import find_insights
 from datatruth.ask.masking import masked_for
 from datatruth.ask.members import label_columns, shown, with_labels
+from datatruth.ask.ties import run_wider_plan, tie_note
 from datatruth.errors import PlanningError, UserError, present
 from datatruth.semantic.model import TIME_GRAINS, SemanticLayer
 from datatruth.semantic.plan import QueryPlan
@@ -425,6 +426,8 @@ def stage_answer(state: AskState) -> AskState:
         columns = with_labels(columns, label_columns(state.plan, layer))
     # people read members by label (the key only where labels repeat); the answer keeps every column
     view, view_columns = shown(frame, columns)
+    # a masked result says nothing more about its rows; an unmasked one names a tie at a "top N" cut
+    tie = tie_at_cut(state, frame, columns) if frame is raw else ""
     title = ", ".join(c.title for c in columns if c.role == "metric")
     answer = Answer(
         question=req.question,
@@ -450,9 +453,19 @@ def stage_answer(state: AskState) -> AskState:
             state.interpretation or "Your SQL, run as written (not from the semantic layer)",
             state.truncated,
             req.ws.config.limits.row_cap,
-        ),
+        )
+        + (f" — {tie}" if tie else ""),
     )
     return replace(state, answer=answer)
+
+
+def tie_at_cut(state: AskState, frame: Any, columns: tuple[AnswerColumn, ...]) -> str:
+    """The sentence naming a tie at the cut of a "top N" answer of the semantic layer, or ""."""
+    res = state.resources
+    if state.compiled is None or res is None or res.layer is None:
+        return ""
+    run = run_wider_plan(state.request.ws, res.layer, res.cache, res.allowed_tables, _guarded)
+    return tie_note(state.plan, frame, columns, run)
 
 
 def _with_row_cap(text: str, truncated: bool, cap: int) -> str:

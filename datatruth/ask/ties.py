@@ -1,0 +1,102 @@
+"""Ties at a ranking's cut: the row just past "top N" that ranks equal to the last row shown.
+
+"top 5 customers by orders" with two customers at 34 orders in 5th place shows one of them; which one is a
+tie-break the question never asked for. The answer says so instead of letting the list look complete.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from datatruth.ask.answer import AnswerColumn
+from datatruth.ask.cache import CacheKey
+from datatruth.errors import WarehouseError
+from datatruth.semantic.plan import QueryPlan
+from datatruth.warehouse import dataversion
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+log = logging.getLogger(__name__)
+
+
+def tie_note(
+    plan: QueryPlan | None,
+    shown: Any,
+    columns: tuple[AnswerColumn, ...],
+    run_wider: Any,
+) -> str:
+    """A sentence naming a tie at the cut of a "top N" answer, or "" when there is none.
+
+    `run_wider(plan)` returns the frame of the plan with one more row allowed; it runs only when the answer
+    filled its N rows, so other answers cost nothing."""
+    if plan is None or not plan.limit or not plan.order or len(shown) != plan.limit:
+        return ""
+    key = plan.order[0].key
+    if key not in list(shown.columns):
+        return ""
+    wider = run_wider(replace(plan, limit=plan.limit + 1))
+    if wider is None or len(wider) <= plan.limit or key not in list(wider.columns):
+        return ""
+    last, past = _cell(shown, key, plan.limit - 1), _cell(wider, key, plan.limit)
+    if last is None or past is None or last != past:
+        return ""
+    label = next((c.title for c in columns if c.name == key), key.replace("_", " "))
+    place = _ordinal(plan.limit)
+    return (
+        f"{place} place is a tie: at least one more row has the same {label.lower()} ({_shown(last, columns, key)}) "
+        "and is not listed"
+    )
+
+
+def run_wider_plan(ws: Any, layer: Any, cache: Any, allowed_tables: frozenset[str], guard: Any) -> Any:
+    """A function that runs a plan like Ask does (compiled, guarded, cached, within the workspace's limits);
+    a warehouse error leaves the answer without a tie note and is logged."""
+    from datatruth.semantic.compiler import compile_plan
+
+    def run(plan: QueryPlan) -> pd.DataFrame | None:
+        compiled = compile_plan(plan, layer, ws.warehouse.dialect)
+        limits = ws.config.limits
+        sql = guard(compiled.sql, ws.warehouse.dialect, allowed_tables, limits.row_cap + 1)
+        key = CacheKey(
+            sql,
+            compiled.model_version,
+            f"{ws.warehouse.identity}#{dataversion.stamp(ws.data_dir, ws.config.warehouse_url)}",
+        )
+        hit = cache.get(key)
+        if hit is not None:
+            return hit.frame
+        try:
+            result = ws.warehouse.run(sql, row_cap=limits.row_cap, timeout_s=limits.timeout_s)
+        except WarehouseError as err:
+            log.warning("tie check skipped: %s", err.message)
+            return None
+        cache.put(key, result.frame, result.truncated)
+        return result.frame
+
+    return run
+
+
+def _cell(frame: Any, key: str, i: int) -> Any:
+    """Row i of column `key`, of a DataFrame or of Rows."""
+    return frame.column(key)[i] if hasattr(frame, "column") else frame[key].iloc[i]
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _shown(value: Any, columns: tuple[AnswerColumn, ...], key: str) -> str:
+    fmt = next((c.format for c in columns if c.name == key), None)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if fmt == "currency":
+        return f"${number:,.2f}"
+    if fmt == "percent":
+        return f"{number:.2%}"
+    return f"{number:,.0f}" if number == int(number) else f"{number:,.2f}"
