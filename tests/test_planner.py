@@ -45,6 +45,7 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             "For the stores that opened in 2022, what's each one's revenue so far this year?",
             "How did online compare with in-store in Q3 2026 on number of orders and average order value?",
             "What is the total amount of refunds by return reason in 2025?",
+            "How many orders per store in 2025? Leave out stores with no orders.",
             "For each store, return the store name and revenue in 2025",
         ],
         "a verb between other things and a time dates those things; 'X first' sorts every row; lists of aggregates": [
@@ -609,6 +610,14 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             "the 10 most delayed flights",
             "which 5 flights were delayed the most",
             "Which 4 United flights in December arrived furthest ahead of schedule?",
+        ],
+        "a comparative in a yes-or-no question over two periods joined by 'or' compares them": [
+            "Was the cancellation rate worse in spring or in the fall?",
+            "did we have more flights in March or in April?",
+        ],
+        "'on average, how many <column>' is the column's average; 'flown by aircraft built before …' narrows": [
+            "On average how many seats does an Embraer plane have?",
+            "what's the average departure delay for flights flown by aircraft built before 1990?",
         ],
         "counting a unit of measure sums the column in it": [
             "How many inches of rain fell at LaGuardia in September?",

@@ -24,6 +24,7 @@ from datatruth.ask.reading import (
     Ranking,
     ReadingState,
     additive,
+    counts_things,
     holds_words,
     is_numeric,
     metric_unit,
@@ -1456,7 +1457,12 @@ class _Builder:
                 and not a.distinct
                 and all((self.layer.dimension(t).dimension.unit or "") == "count" for t in target.targets[:1])
             ):
-                continue  # "number of seats": the column already holds the number
+                if (at := self._on_average()) is None:
+                    continue  # "number of seats": the column already holds the number
+                function = (
+                    "avg"  # "on average, how many seats does an Embraer plane have": the column's average
+                )
+                self.place(at, at + 2)
             target = self._summed_condition(target, function)
             if target.kind == "dimension":
                 dim = target.targets[0]
@@ -1530,6 +1536,18 @@ class _Builder:
                 f"'{a.phrase}' of {target.phrase} is not something I can compute "
                 f"({target.phrase} is already a {self._kind_word(target)})"
             )
+
+    def _on_average(self) -> int | None:
+        """Where "on average" is said (free words), or None."""
+        d = self.d
+        return next(
+            (
+                k
+                for k in range(len(d.words) - 1)
+                if d.lower(k) == "on" and d.lower(k + 1) == "average" and not d.used[k] and not d.used[k + 1]
+            ),
+            None,
+        )
 
     def _summed_condition(self, target: Pick, function: str) -> Pick:
         """ "how many inches of rain fell": a sum of a condition that only keeps the rows where its column is
@@ -3139,9 +3157,14 @@ class _Builder:
         if (
             p.kind == "entity"
             and noun is not None
-            and noun.lower != noun.norm
             and d.lower(p.start - 2) in verbs
-            and d.lower(p.end) in _NARROWING | {"with", "having"}
+            and (
+                noun.lower != noun.norm
+                and d.lower(p.end) in _NARROWING | {"with", "having"}
+                # "flown by aircraft built before 1990": a noun the same in the plural, narrowed by a verb
+                or d.lower(p.end) in verbs
+                or any(q.start == p.end and q.kind == "phrasing" for q in self.picks)
+            )
         ):
             return True  # "flights flown by planes with more than 300 seats": who flew them, narrowed
         if not self.list_question():
@@ -4029,6 +4052,11 @@ class _Builder:
             self.order = [OrderBy(key, descending)]
             self.limit = (r.limit if r is not None else None) or self._limit_from_words() or 1
             return
+        if r is not None and self._asks_which_period(r):
+            self.place(
+                r.start, r.end
+            )  # "was the cancellation rate worse in spring or in the fall?": both rows
+            return
         if r is None:
             return
         self.place(r.start, r.end)
@@ -4731,7 +4759,7 @@ class _Builder:
         d = self.d
         return (
             d.lower(i) == "return"
-            and (i == 0 or "," in d.gap(i))
+            and (i == 0 or "," in d.gap(i) or _sentence_starts(d, i))
             and d.lower(i + 1) in ("the", "all", "every", "each", "a", "an", "me", "us", "their", "its")
             and not any(p.start <= i < p.end and p.end - p.start > 1 for p in self.picks)
         )
@@ -4744,21 +4772,54 @@ class _Builder:
                 self.picks = [p for p in self.picks if not p.start <= i < p.end]
                 self.place(i, i + 1)
 
+    def members_without_rows(self) -> None:
+        """ "How many claims per catastrophe? Leave out catastrophes with no claims.": members with none of the
+        figure never make a row of it, so leaving them out changes nothing; the clause is placed, not a filter.
+        Only when the figure it names is the one the question asks for, named before it."""
+        d = self.d
+        lowers = [w.lower for w in d.words]
+        for i in range(len(lowers)):
+            phrase = next((x for x in _LEAVE_OUT if tuple(lowers[i : i + len(x)]) == x), None)
+            if phrase is None or any(d.used[i : i + len(phrase)]):
+                continue
+            k = i + len(phrase)
+            while (
+                k < len(lowers)
+                and k < i + len(phrase) + 4
+                and lowers[k : k + 2] not in (["with", "no"], ["without"])
+            ):
+                k += 1
+            cue = 2 if lowers[k : k + 2] == ["with", "no"] else 1 if lowers[k : k + 1] == ["without"] else 0
+            figure = next(
+                (p for p in self.picks if p.start == k + cue and p.kind in ("metric", "measure")), None
+            )
+            if not cue or figure is None:
+                continue
+            if not any(q.kind == "metric" and q.targets == figure.targets and q.end <= i for q in self.picks):
+                continue
+            if figure.kind != "metric" or not counts_things(self.ctx, figure.targets[0]):
+                continue  # a member with rows may still sum to nothing ("stores without revenue")
+            self.picks = [p for p in self.picks if not i <= p.start < figure.end]
+            self.place(i, figure.end)
+            self.notes.append(
+                Evidence(d.text(i, figure.end), "other", "members without rows never show", 1.0, "grammar")
+            )
+
+    def _asks_which_period(self, r: Ranking) -> bool:
+        """True for a ranking word in a yes-or-no question over compared periods ("was it worse in spring or in
+        the fall?", "were there more …"): the rows of both periods answer it; nothing is ranked or cut."""
+        return (
+            bool(self.periods)
+            and r.limit is None
+            and r.end - r.start == 1
+            and self.d.lower(0) in _YES_NO_OPENERS
+        )
+
     def which_is_more(self) -> None:
         """ "were there more cancellations in June compared with July?": a yes-or-no question that sets compared
         periods against each other asks which is bigger; both rows answer it, so the comparative is placed."""
         d = self.d
-        if not self.periods or d.lower(0) not in (
-            "were",
-            "was",
-            "did",
-            "do",
-            "does",
-            "is",
-            "are",
-            "has",
-            "have",
-        ):
+        if not self.periods or d.lower(0) not in _YES_NO_OPENERS:
             return
         for i in range(1, len(d.words)):
             if (
@@ -4852,6 +4913,7 @@ def assemble(d: ReadingState, ctx: PlanningContext, context_metrics: Sequence[st
     b = _Builder(d, ctx, context_metrics)
     b.verbs()
     b.command_words()
+    b.members_without_rows()
     b.untimed_verbs()
     b.definitions()
     b.phrasings()
@@ -4934,8 +4996,30 @@ _TO_DATE = {
 _PRESENT_WORDS = frozenset({"recorded", "known", "reported", "valid", "logged", "measured", "available"})
 _SIGN_WORDS = {"negative": "<", "positive": ">"}
 _HAVE_WORDS = frozenset({"with", "has", "have", "had", "having"})
+
+
 # words before the part a share asks about: "flights … were late" (the whole is in the subject), "revenue from
 # discounted lines", "orders placed online"
+_LEAVE_OUT = (
+    ("leave", "out"),
+    ("leaving", "out"),
+    ("skip",),
+    ("skipping",),
+    ("exclude",),
+    ("excluding",),
+    ("omit",),
+    ("drop",),
+    ("ignore",),
+)
+
+
+def _sentence_starts(d: ReadingState, i: int) -> bool:
+    """True when word i opens a sentence after another ("… each policy? Return the policy number …")."""
+    before = d.question[d.words[i - 1].end : d.words[i].start] if 0 < i < len(d.words) else ""
+    return any(c in before for c in ".?!")
+
+
+_YES_NO_OPENERS = frozenset({"were", "was", "did", "do", "does", "is", "are", "has", "have"})
 _COPULAS = frozenset({"were", "was", "are", "is", "got", "been", "came", "come", "comes", "went"})
 _PART_CUES = frozenset({"from", "placed", "made", "through", "via", "using", "with"})
 _SUBJECT_PRONOUNS = frozenset({"we", "they", "you", "i", "he", "she", "it"})

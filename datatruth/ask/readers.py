@@ -25,6 +25,7 @@ from datatruth.ask.reading import (
     Ranking,
     ReadingState,
     additive,
+    counts_things,
     holds_words,
     is_numeric,
     model_verbs,
@@ -191,13 +192,20 @@ def _clause_end(d: ReadingState, lowers: list[str], start: int) -> int:
 
 def _defines_next(lowers: list[str], i: int) -> bool:
     """True when a short name and a defining word start at i ("loss ratio is …"), with no 'and' or 'of' between:
-    "the sum of A and B and C is …" defines C only after its second 'and'."""
+    "the sum of A and B and C is …" defines C only after its second 'and'. After "define A as …", 'as' defines
+    the next one too ("…, and reserve share as …")."""
     for k in range(i + 1, min(len(lowers), i + 5)):
         if lowers[k] in ("and", "of", "plus", "minus", "over", "times", "by"):
             return False
-        if lowers[k] in ("is", "means", "=", "equals"):
+        if lowers[k] in ("is", "means", "=", "equals") or lowers[k] == "as" and _defined_with_as(lowers, i):
             return True
     return False
+
+
+def _defined_with_as(lowers: list[str], i: int) -> bool:
+    """True when an earlier definition of the question reads "define(d) … as" / "taking … as"."""
+    opened = [k for k in range(i) if lowers[k] in ("define", "defining", "taking", "treating", "computing")]
+    return any("as" in lowers[k + 1 : k + 7] for k in opened)
 
 
 def _sentence_ends_before(d: ReadingState, i: int) -> bool:
@@ -237,6 +245,10 @@ def _named_definition(d: ReadingState, ctx: PlanningContext, lowers: list[str], 
             word = ("as",)  # "computing loss ratio as A divided by B"
         if word is None and lowers[i] == "let" and lowers[k] == "be":
             word = ("be",)  # "let paid share be A divided by B"
+        if word is None and lowers[i] in _DEFINING_VERBS and lowers[k : k + 2] == ["to", "be"]:
+            word = ("to", "be")  # "taking average cost per claim to be A divided by B"
+        if word is None and chained and lowers[k] == "as" and _defined_with_as(lowers, i):
+            word = ("as",)  # "define total reserves as A plus B, and reserve share as C over D"
         if (
             word is not None
             and opening
@@ -317,6 +329,10 @@ def _appositive_definition(d: ReadingState, ctx: PlanningContext, lowers: list[s
                 while start_name > 0 and lowers[start_name - 1] not in stops | _NAME_OPENERS | _ASKING:
                     start_name -= 1
                 name_end = head
+            if set(lowers[start_name:name_end]) & {"let", "be", "is", "means", "equals", "=", "define"}:
+                return (
+                    None  # "let total incurred be total loss (…) plus …": a definition of its own, not a name
+                )
             return (head, start_name, name_end, stop, parsed)
     return None
 
@@ -525,6 +541,16 @@ def _arithmetic_of(  # noqa: C901 - a small parser of arithmetic words whose sta
                 i += 2
                 continue
             found = _named_at(d, ctx, i, stop)
+            spelled = _spelled_in_parenthesis(d, ctx, i, stop) if found is None else None
+            if spelled is not None:
+                # "total loss (loss payments plus loss reserves) plus claim expense": an operand the model does
+                # not name, spelled out in the parenthesis after it
+                i, expr, names = spelled
+                parts += ["(", expr, ")"]
+                inputs += [x for x in names if x not in inputs]
+                expect_operand = False
+                restated = 1  # its closing parenthesis is not one the formula opened
+                continue
             ops = [p for p, _ in ctx.lexicon.arithmetic]
             if found is not None and (back := _back_reference(d, ctx, found[0], stop, found[1])):
                 found = (found[0] + back, found[1])  # "total premium on the policy": the member asked about
@@ -639,6 +665,31 @@ def _back_reference(d: ReadingState, ctx: PlanningContext, i: int, stop: int, me
     return 3 if own else 0
 
 
+def _spelled_in_parenthesis(
+    d: ReadingState, ctx: PlanningContext, i: int, stop: int
+) -> tuple[int, str, tuple[str, ...]] | None:
+    """(where it ends, the formula, its metrics) for a few words the model has no name for followed by a
+    parenthesis holding arithmetic over names ("total loss (loss payments plus loss reserves)"), else None."""
+    for k in range(i + 1, min(stop, i + 4)):
+        if ")" in d.gap(k):
+            return None
+        if "(" not in d.gap(k):
+            continue
+        if any(
+            ctx.lexicon.starts([w.lower for w in d.words], j, [p for p, _ in ctx.lexicon.arithmetic])
+            for j in range(i, k)
+        ):
+            return None  # "A plus (B minus C)": an operator before the parenthesis is the formula's own
+        close = _paren_end(d, k)
+        if close > stop:
+            return None
+        inner = _arithmetic_of(d, ctx, k, close)
+        if inner is None or inner[2]:
+            return None
+        return close, inner[0], inner[1]
+    return None
+
+
 def _open_sum(parts: list[str]) -> bool:
     """True when the expression so far adds or subtracts outside any parenthesis."""
     depth = 0
@@ -687,16 +738,7 @@ def _named_at(d: ReadingState, ctx: PlanningContext, i: int, stop: int) -> tuple
 
 def _counts(ctx: PlanningContext, metric: str) -> bool:
     """True for a metric that counts rows or members (its measure counts)."""
-    found = ctx.layer.metric(metric)
-    if found.type != "simple" or found.measure is None:
-        return False
-    measure = ctx.layer.measure(found.measure)[1]
-    # a sum of 1 per row (the dbt import's "number of policies") counts rows as well
-    return (
-        measure.agg in ("count", "count_distinct")
-        or measure.agg == "sum"
-        and (measure.expr or "").strip() == "1"
-    )
+    return counts_things(ctx, metric)
 
 
 def _unwrapped(parts: list[str]) -> list[str]:

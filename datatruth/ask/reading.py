@@ -309,3 +309,17 @@ def additive(layer: SemanticLayer, metric: str) -> bool:
     if m.measure is None:
         return False
     return layer.measure(m.measure)[1].agg in ("sum", "count", "count_distinct")
+
+
+def counts_things(ctx: PlanningContext, metric: str) -> bool:
+    """True for a metric that counts rows or members: its measure counts, or sums 1 per row (the dbt import's
+    "number of policies")."""
+    found = ctx.layer.metric(metric)
+    if found.type != "simple" or found.measure is None:
+        return False
+    measure = ctx.layer.measure(found.measure)[1]
+    return (
+        measure.agg in ("count", "count_distinct")
+        or measure.agg == "sum"
+        and (measure.expr or "").strip() == "1"
+    )

@@ -814,7 +814,7 @@ _RULES: list[Rule] = [
     (re.compile(r"\b(?P<g>day|week|month|quarter|year)\s+by\s+(?P=g)\b"), _grain),
     (
         re.compile(
-            r"\b(?:by|per|each|every|for\s+each|for\s+every|across|over)\s+(?:the\s+)?"
+            r"\b(?:by|per|each|every|for\s+each|for\s+every|across|over)\s+(?:the\s+)?(?:calendar\s+)?"
             r"(?P<g>day\s+of\s+(?:the\s+)?week|weekdays?|week\s*days?|hours?|days?|dates?|weeks?|months?|"
             r"quarters?|years?)\b(?!\s+of\s+(?:the\s+)?(?:day|week|month|year))"
         ),
@@ -1167,6 +1167,10 @@ def _compared_seasons(
 
 
 # the words between two compared periods: a compare word, or 'with'/'and'/'to' after an opening 'compare'
+# a comparative asks which of two periods joined by 'or' is bigger ("more flights in March or in April?")
+_COMPARATIVE = re.compile(
+    r"\b(?:more|fewer|less|higher|lower|better|worse|bigger|smaller|busier|quieter|longer|shorter)\b", re.I
+)
 # ("more in June than in July": 'than' sets two periods against each other too)
 _CUE_BETWEEN = re.compile(rf"^\W*(?:(?P<cue>{_COMPARE_WORDS}|than)|with|and|to)\W", re.I)
 
@@ -1197,6 +1201,12 @@ def _cue_between(text: str, a: TimeHit, b: TimeHit) -> tuple[bool, tuple[int, in
     'and' / 'to' after an opening 'compare' (no span); None when nothing does."""
     between = text[a.end : b.start]
     m = _CUE_BETWEEN.match(re.sub(r"\b(?:in|during|for|of|the)\b", " ", between) + " ")
+    if (
+        m is None
+        and _COMPARATIVE.search(text)
+        and re.fullmatch(r"\W*or\W*", re.sub(r"\b(?:in|during|for|of|the)\b", " ", between))
+    ):
+        return True, None  # "did we have more flights in March or in April?": which of the two
     if m is None or len(between.split()) > 4:
         return None
     if m.group("cue"):

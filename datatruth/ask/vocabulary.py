@@ -579,7 +579,7 @@ def _bound_phrases(local: str) -> tuple[str, ...]:
     if "date" not in words:
         return ()
     if words & _START_WORDS and not words & _END_WORDS:
-        took = ("took effect",) if "effective" in words else ()
+        took = ("took effect", "became effective") if "effective" in words else ()
         return _START_PHRASES + took
     if words & _END_WORDS and not words & _START_WORDS:
         return _END_PHRASES

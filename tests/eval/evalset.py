@@ -8,7 +8,7 @@ Frames are compared by values, not by column names: every gold column must match
 (the answer may carry extra columns, e.g. the previous period next to a comparison), the row counts must
 be equal, and rows must match as a multiset — or in order when the case says `ordered: true`.
 Numbers match within a relative tolerance of 1e-6; dates match as ISO dates, and a year ("2025") as 2025 or
-the date of its first day.
+the date of its first day; a named period matches under any of its names ("fall" = "autumn").
 """
 
 from __future__ import annotations
@@ -105,7 +105,19 @@ def normalise(value: Any) -> Any:
         return value[:10]
     if isinstance(value, str) and len(value) == 4 and value.isdigit():
         return float(value)  # a yearly period shown as its year ("2025")
+    if isinstance(value, str) and value.lower() in _PERIOD_NAMES:
+        return _PERIOD_NAMES[value.lower()]  # a season said either way ("fall" / "autumn") names one period
     return value
+
+
+def _period_names() -> dict[str, str]:
+    """Every name of a named period of the packaged lexicon → its first name."""
+    from datatruth.ask.lexicon import default_lexicon
+
+    return {w.lower(): p.name for p in default_lexicon().periods for w in (p.name, *p.synonyms)}
+
+
+_PERIOD_NAMES = _period_names()
 
 
 def same(a: Any, b: Any) -> bool:
