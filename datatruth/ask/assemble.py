@@ -2653,7 +2653,6 @@ class _Builder:
         that ends the name of the entity whose column the value filters restates what the value is of."""
         d = self.d
         where = {id(q): dim for dim, items in self.value_dims.items() for q, _ in items}
-        self._restating_counts(where)
         for q in self.picks:
             dim = where.get(id(q))
             if dim is None or q.score < 0.85 or q.method not in ("exact", "code", "synonym"):
@@ -2675,26 +2674,6 @@ class _Builder:
                     d.text(k, q.end), "other", f"{d.words[k].raw}: what {q.phrase} is of", 0.9, "head noun"
                 )
             )
-
-    def _restating_counts(self, where: dict[int, str]) -> None:
-        """ "units bought: Corporate customers versus Small Business customers": with another figure asked, the
-        count of an entity right after a value of that entity's column says whose figure it is, not a figure."""
-        for q in list(self.picks):
-            dim = where.get(id(q))
-            p = next((x for x in self.picks if x.start == q.end and x.kind == "metric"), None)
-            if dim is None or p is None or p.targets[0] not in self.metrics:
-                continue
-            own = self.layer.dimension(dim).model.primary_entity
-            counted = any(
-                kind == "entity" and own is not None and own.name in targets for kind, targets in p.alts
-            )
-            if counted and any(m != p.targets[0] for m in self.metrics):
-                self.metrics.remove(p.targets[0])
-                self.picks.remove(p)
-                self.place(p.start, p.end)
-                self.notes.append(
-                    Evidence(p.phrase, "other", f"whose figure: {q.phrase} {p.phrase}", 0.9, "head noun")
-                )
 
     def route_versus(self) -> None:
         """ "EWR to ORD vs LGA to ORD": two routes compared, one row each (by origin and destination). Two routes
