@@ -30,6 +30,7 @@ from datatruth.ask.reading import (
     metric_unit,
     model_verbs,
     number_of,
+    sentence_ends_before,
 )
 from datatruth.ask.timeparse import TimeHit, combine_ranges, period_start, shift
 from datatruth.ask.value_index import ValueCandidate
@@ -4738,7 +4739,7 @@ class _Builder:
         d = self.d
         return (
             d.lower(i) == "return"
-            and (i == 0 or "," in d.gap(i) or _sentence_starts(d, i))
+            and (i == 0 or "," in d.gap(i) or sentence_ends_before(d, i))
             and d.lower(i + 1) in ("the", "all", "every", "each", "a", "an", "me", "us", "their", "its")
             and not any(p.start <= i < p.end and p.end - p.start > 1 for p in self.picks)
         )
@@ -4990,12 +4991,6 @@ _LEAVE_OUT = (
     ("drop",),
     ("ignore",),
 )
-
-
-def _sentence_starts(d: ReadingState, i: int) -> bool:
-    """True when word i opens a sentence after another ("… each policy? Return the policy number …")."""
-    before = d.question[d.words[i - 1].end : d.words[i].start] if 0 < i < len(d.words) else ""
-    return any(c in before for c in ".?!")
 
 
 _YES_NO_OPENERS = frozenset({"were", "was", "did", "do", "does", "is", "are", "has", "have"})

@@ -62,9 +62,9 @@ def stage_answer_rows(state: pipeline.AskState) -> pipeline.AskState:
     frame = state.frame
     if not isinstance(frame, Rows) or state.compiled is None or not state.interpretation:
         return pipeline.stage_answer(replace(state, frame=as_frame(frame)))
-    frame = masked_for(req.ws, req.store, req.user, state.sql, frame)
-    if not isinstance(frame, Rows):  # masked: a DataFrame now, and the pipeline's own stage takes over
-        return pipeline.stage_answer(replace(state, frame=frame))
+    frame, masked = masked_for(req.ws, req.store, req.user, state.sql, frame)
+    if masked or not isinstance(frame, Rows):  # a DataFrame now: the pipeline's own stage masks and answers
+        return pipeline.stage_answer(replace(state, frame=as_frame(state.frame)))
     columns = pipeline.column_infos(state.compiled, state.plan)
     layer = state.resources.layer if state.resources is not None else None
     if state.plan is not None and layer is not None:
@@ -91,10 +91,9 @@ def stage_answer_rows(state: pipeline.AskState) -> pipeline.AskState:
         from_semantic_layer=True,
         truncated=state.truncated,
         plan_source=state.plan_source,
-        interpretation=pipeline._with_row_cap(
-            state.interpretation, state.truncated, req.ws.config.limits.row_cap
-        )
-        + (f" — {tie}" if tie else ""),
+        interpretation=pipeline.interpretation_shown(
+            state.interpretation, state.truncated, req.ws.config.limits.row_cap, tie
+        ),
     )
     return replace(state, answer=answer)
 

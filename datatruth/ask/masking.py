@@ -48,16 +48,16 @@ def _schema(ws: Workspace, tables: frozenset[str]) -> dict[str, dict[str, str]]:
 
 def masked_for(
     ws: Workspace, store: Store, user: str, sql: str, frame: pd.DataFrame | Rows
-) -> pd.DataFrame | Rows:
-    """`frame` as `user` may see it: result columns derived from sensitive columns masked unless their role may."""
+) -> tuple[pd.DataFrame | Rows, bool]:
+    """`frame` as `user` may see it (result columns derived from sensitive columns masked unless their role
+    may), and whether any column was masked."""
     if frame.empty or sees_sensitive(ws, store, user):
-        return frame
+        return frame, False
     # Column lineage (sqlglot's optimizer) and the masked DataFrame are only needed here.
     from datatruth.sql.sensitive import columns_to_mask, mask_frame, referenced_tables
 
     frame = as_frame(frame)
     dialect = ws.warehouse.dialect
     schema = _schema(ws, referenced_tables(sql, dialect))
-    return mask_frame(
-        frame, columns_to_mask(sql, dialect, ws.config.sensitive_columns, frame.columns, schema)
-    )
+    hidden = columns_to_mask(sql, dialect, ws.config.sensitive_columns, frame.columns, schema)
+    return mask_frame(frame, hidden), bool(hidden)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -33,8 +34,8 @@ from datatruth.ask.explain import explain
 from datatruth.ask.insights import find_insights
 from datatruth.ask.masking import masked_for
 from datatruth.ask.members import label_columns, shown, with_labels
-from datatruth.ask.ties import run_wider_plan, tie_note
-from datatruth.errors import PlanningError, UserError, present
+from datatruth.ask.ties import tie_note
+from datatruth.errors import PlanningError, UserError, WarehouseError, present
 from datatruth.semantic.model import TIME_GRAINS, SemanticLayer
 from datatruth.semantic.plan import QueryPlan
 from datatruth.store import audit, history
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
     from datatruth.ask.meaning import ChoicePlanner
 
 RAW_SQL_VERSION = "raw-sql"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -418,8 +421,9 @@ def stage_answer(state: AskState) -> AskState:
     """Chart, insights and explanation from the frame."""
     req = state.request
     # Sensitive columns are masked by role before anything (chart, insights, explanation) is built from rows.
-    raw = present(state.frame, "the result (stage_execute runs first)")
-    frame = masked_for(req.ws, req.store, req.user, state.sql, raw)
+    frame, masked = masked_for(
+        req.ws, req.store, req.user, state.sql, present(state.frame, "the result (stage_execute runs first)")
+    )
     columns = column_infos(state.compiled, state.plan) if state.compiled is not None else infer_columns(frame)
     layer = state.resources.layer if state.resources is not None else None
     if state.plan is not None and layer is not None:
@@ -427,7 +431,7 @@ def stage_answer(state: AskState) -> AskState:
     # people read members by label (the key only where labels repeat); the answer keeps every column
     view, view_columns = shown(frame, columns)
     # a masked result says nothing more about its rows; an unmasked one names a tie at a "top N" cut
-    tie = tie_at_cut(state, frame, columns) if frame is raw else ""
+    tie = "" if masked else tie_at_cut(state, frame, columns)
     title = ", ".join(c.title for c in columns if c.role == "metric")
     answer = Answer(
         question=req.question,
@@ -449,12 +453,12 @@ def stage_answer(state: AskState) -> AskState:
         from_semantic_layer=state.compiled is not None,
         truncated=state.truncated,
         plan_source=state.plan_source,
-        interpretation=_with_row_cap(
+        interpretation=interpretation_shown(
             state.interpretation or "Your SQL, run as written (not from the semantic layer)",
             state.truncated,
             req.ws.config.limits.row_cap,
-        )
-        + (f" — {tie}" if tie else ""),
+            tie,
+        ),
     )
     return replace(state, answer=answer)
 
@@ -464,13 +468,24 @@ def tie_at_cut(state: AskState, frame: Any, columns: tuple[AnswerColumn, ...]) -
     res = state.resources
     if state.compiled is None or res is None or res.layer is None:
         return ""
-    run = run_wider_plan(state.request.ws, res.layer, res.cache, res.allowed_tables, _guarded)
-    return tie_note(state.plan, frame, columns, run)
+
+    def run_wider(plan: QueryPlan) -> Any:
+        # the wider plan takes Ask's own steps (compiled, guarded, cached), so it cannot drift from the answer
+        wider = replace(state, plan=plan, frame=None, truncated=False, cached=False)
+        try:
+            return stage_execute(stage_guard(stage_compile(wider))).frame
+        except WarehouseError as err:
+            log.warning("tie check skipped: %s", err.message)
+            return None
+
+    return tie_note(state.plan, frame, columns, run_wider)
 
 
-def _with_row_cap(text: str, truncated: bool, cap: int) -> str:
-    """The interpretation, saying when the row cap cut the result."""
-    return f"{text} — showing the first {cap:,} rows (the workspace's row cap)" if truncated else text
+def interpretation_shown(text: str, truncated: bool, cap: int, tie: str = "") -> str:
+    """The interpretation as shown: saying when the row cap cut the result, and naming a tie at the cut."""
+    if truncated:
+        text = f"{text} — showing the first {cap:,} rows (the workspace's row cap)"
+    return f"{text} — {tie}" if tie else text
 
 
 def stage_record(state: AskState) -> AskState:

@@ -31,6 +31,7 @@ from datatruth.ask.reading import (
     model_verbs,
     name_unit,
     number_of,
+    sentence_ends_before,
 )
 from datatruth.ask.timeparse import parse_time
 from datatruth.ask.vocabulary import NEVER_CORRECTED, STOP_WORDS, entity_words, normalize, singular
@@ -174,7 +175,7 @@ def _clause_end(d: ReadingState, lowers: list[str], start: int) -> int:
     while stop < n:
         gap = d.gap(stop) if stop > start else ""
         depth += gap.count("(") - gap.count(")")
-        if stop > start and ("," in gap or ";" in gap or depth < 0 or _sentence_ends_before(d, stop)):
+        if stop > start and ("," in gap or ";" in gap or depth < 0 or sentence_ends_before(d, stop)):
             break
         if (
             lowers[stop] in _DEFINITION_START
@@ -208,16 +209,6 @@ def _defined_with_as(lowers: list[str], i: int) -> bool:
     return any("as" in lowers[k + 1 : k + 7] for k in opened)
 
 
-def _sentence_ends_before(d: ReadingState, i: int) -> bool:
-    """True when a sentence ends right before word i ("… total claim amount. What is …")."""
-    if i <= 0 or i >= len(d.words):
-        return False
-    before = d.question[d.words[i - 1].start : d.words[i].start].rstrip()
-    return before.endswith((".", "?", "!")) and not re.search(
-        r"\b(?:i\.e|e\.g|vs|inc|co|st|no)\.$", before.lower()
-    )
-
-
 def _paren_end(d: ReadingState, i: int) -> int:
     """The word after the parenthesis opened before word i closes (the question's end when it never does)."""
     depth = 0
@@ -233,7 +224,7 @@ def _named_definition(d: ReadingState, ctx: PlanningContext, lowers: list[str], 
     """ "where NAME means|is|=|is defined as EXPR"."""
     n = len(lowers)
     # "claim expense ratio = A / B, for each claim"; "… per policy? Loss ratio is A divided by B."
-    opening = (i == 0 or _sentence_ends_before(d, i)) and lowers[i] not in _DEFINITION_START
+    opening = (i == 0 or sentence_ends_before(d, i)) and lowers[i] not in _DEFINITION_START
     # "where A is …, and B is …": a definition right after another one
     chained = lowers[i] == "and" and (bool(d.definitions) or "," in d.gap(i)) and _defines_next(lowers, i + 1)
     if not (lowers[i] in _DEFINITION_START or "," in d.gap(i) or "(" in d.gap(i) or opening or chained):
@@ -1580,7 +1571,7 @@ def read_names(d: ReadingState, ctx: PlanningContext) -> ReadingState:
             continue  # a word of the lexicon ("median", "most") is never a typo of a name
         if one_word and m.term.kind == "phrasing" and (norms[m.start],) in aggregate_words:
             continue  # "cheapest and most expensive price": the word is a minimum here; a ranking reads its phrasing
-        if any(_sentence_ends_before(d, k) for k in range(m.start + 1, m.end)):
+        if any(sentence_ends_before(d, k) for k in range(m.start + 1, m.end)):
             continue  # "… per policy? Loss ratio is …": a name never runs across the end of a sentence
         by_span.setdefault((m.start, m.end, m.term.kind), []).append(m)
     cands: list[Pick] = []

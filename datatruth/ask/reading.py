@@ -311,6 +311,16 @@ def additive(layer: SemanticLayer, metric: str) -> bool:
     return layer.measure(m.measure)[1].agg in ("sum", "count", "count_distinct")
 
 
+def sentence_ends_before(d: ReadingState, i: int) -> bool:
+    """True when a sentence ends right before word i ("… total claim amount. What is …")."""
+    if i <= 0 or i >= len(d.words):
+        return False
+    before = d.question[d.words[i - 1].start : d.words[i].start].rstrip()
+    return before.endswith((".", "?", "!")) and not re.search(
+        r"\b(?:i\.e|e\.g|vs|inc|co|st|no)\.$", before.lower()
+    )
+
+
 def counts_things(ctx: PlanningContext, metric: str) -> bool:
     """True for a metric that counts rows or members: its measure counts, or sums 1 per row (the dbt import's
     "number of policies")."""

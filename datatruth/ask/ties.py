@@ -6,20 +6,11 @@ tie-break the question never asked for. The answer says so instead of letting th
 
 from __future__ import annotations
 
-import logging
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from datatruth.ask.answer import AnswerColumn
-from datatruth.ask.cache import CacheKey
-from datatruth.errors import WarehouseError
 from datatruth.semantic.plan import QueryPlan
-from datatruth.warehouse import dataversion
-
-if TYPE_CHECKING:
-    import pandas as pd
-
-log = logging.getLogger(__name__)
 
 
 def tie_note(
@@ -49,34 +40,6 @@ def tie_note(
         f"{place} place is a tie: at least one more row has the same {label.lower()} ({_shown(last, columns, key)}) "
         "and is not listed"
     )
-
-
-def run_wider_plan(ws: Any, layer: Any, cache: Any, allowed_tables: frozenset[str], guard: Any) -> Any:
-    """A function that runs a plan like Ask does (compiled, guarded, cached, within the workspace's limits);
-    a warehouse error leaves the answer without a tie note and is logged."""
-    from datatruth.semantic.compiler import compile_plan
-
-    def run(plan: QueryPlan) -> pd.DataFrame | None:
-        compiled = compile_plan(plan, layer, ws.warehouse.dialect)
-        limits = ws.config.limits
-        sql = guard(compiled.sql, ws.warehouse.dialect, allowed_tables, limits.row_cap + 1)
-        key = CacheKey(
-            sql,
-            compiled.model_version,
-            f"{ws.warehouse.identity}#{dataversion.stamp(ws.data_dir, ws.config.warehouse_url)}",
-        )
-        hit = cache.get(key)
-        if hit is not None:
-            return hit.frame
-        try:
-            result = ws.warehouse.run(sql, row_cap=limits.row_cap, timeout_s=limits.timeout_s)
-        except WarehouseError as err:
-            log.warning("tie check skipped: %s", err.message)
-            return None
-        cache.put(key, result.frame, result.truncated)
-        return result.frame
-
-    return run
 
 
 def _cell(frame: Any, key: str, i: int) -> Any:
