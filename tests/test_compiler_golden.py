@@ -435,6 +435,23 @@ def exp_avg_quantity(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame({"product__category": g.index, "quantity_avg": g.values})
 
 
+def _sales_per_order(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    items = d["order_items"].assign(amount=lambda f: f["amount"].astype(float))
+    per = items.groupby("order_id", as_index=False)["amount"].sum()
+    return per.merge(d["orders"], on="order_id")
+
+
+def exp_order_total_per_channel(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    g = _sales_per_order(d).groupby("channel")["amount"]
+    return pd.DataFrame(
+        {
+            "order__channel": g.mean().index,
+            "order_total_avg": g.mean().values,
+            "order_total_max": g.max().values,
+        }
+    )
+
+
 def exp_avg_unit_price(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     items = _items(d)
     g = (items["amount"] / items["quantity"]).groupby(items["category"]).mean()
@@ -817,6 +834,45 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[dict[str, pd.DataFrame]], pd.Da
         },
         exp_days_between,
     ),
+    # a metric counted once per member, then aggregated over the members ("the average and the largest order
+    # total by channel"): each order's sales in a CTE, averaged (and, in a second plan, maxed) over orders
+    "aggregate_per_member": (
+        {
+            "metrics": [],
+            "dimensions": ["order__channel"],
+            "aggregates": [
+                {
+                    "name": "order_total_avg",
+                    "function": "avg",
+                    "dimension": "order__order_id",
+                    "metric": "sales",
+                }
+            ],
+        },
+        lambda d: exp_order_total_per_channel(d)[["order__channel", "order_total_avg"]],
+    ),
+    "aggregate_per_member_max": (
+        {
+            "metrics": [],
+            "dimensions": ["order__channel"],
+            "aggregates": [
+                {
+                    "name": "order_total_max",
+                    "function": "max",
+                    "dimension": "order__order_id",
+                    "metric": "sales",
+                }
+            ],
+            "order": [{"key": "order_total_max", "descending": True}],
+            "limit": 1,
+        },
+        lambda d: (
+            exp_order_total_per_channel(d)
+            .sort_values("order_total_max", ascending=False)
+            .head(1)[["order__channel", "order_total_max"]]
+            .reset_index(drop=True)
+        ),
+    ),
     # periods counted: the distinct months and clock hours a date falls in ("on how many days did it rain")
     "aggregate_period_count": (
         {
@@ -1070,9 +1126,38 @@ def test_median_runs_on_duckdb(layer: SemanticLayer, data: dict[str, pd.DataFram
     assert float(got.iloc[0, 0]) == pytest.approx(float(data["orders"]["shipping"].astype(float).median()))
 
 
+def test_median_of_a_figure_per_member_runs_on_duckdb(
+    layer: SemanticLayer, data: dict[str, pd.DataFrame]
+) -> None:
+    """The median order total: the median, over orders, of each order's sales (not a median of item amounts)."""
+    con = duckdb.connect()
+    _load(con, data, "TIMESTAMP", "?")
+    plan = QueryPlan.from_dict(
+        {
+            "metrics": [],
+            "aggregates": [
+                {"name": "m", "function": "median", "dimension": "order__order_id", "metric": "sales"}
+            ],
+        }
+    )
+    got = _frame(con.execute(compile_plan(plan, layer, "duckdb").sql))
+    per_order = _sales_per_order(data)["amount"]
+    assert float(got.iloc[0, 0]) == pytest.approx(float(per_order.median()), abs=0.01)  # DECIMAL(…, 2)
+    assert float(got.iloc[0, 0]) != pytest.approx(float(data["order_items"]["amount"].astype(float).median()))
+
+
 @pytest.mark.parametrize(
     "plan, message",
     [
+        (
+            {
+                "metrics": ["orders"],
+                "aggregates": [
+                    {"name": "m", "function": "avg", "dimension": "order__order_id", "metric": "sales"}
+                ],
+            },
+            "asked alone",
+        ),
         ({"metrics": ["shipping"], "dimensions": ["product__category"]}, "many' side of a one-to-many join"),
         ({"metrics": ["ad_spend"], "dimensions": ["customer__region"]}, "no entity links"),
         ({"metrics": ["sales"], "comparison": "previous_period"}, "needs a time range"),

@@ -35,6 +35,16 @@ TODAY = {"retail": dt.date(2026, 10, 31), "flights": dt.date(2013, 12, 31)}
 # classes name what the reworked planner reads (or refuses) and why.
 QUESTIONS: dict[str, dict[str, list[str]]] = {
     "retail": {
+        "a figure per member, aggregated over the members; 'to date' needs no range; written-out days": [
+            "median order total in September",
+            "average order total by channel in Q3",
+            "median revenue per order by channel in Q3",
+            "average number of orders per customer in 2025",
+            "average orders per customer in 2025",
+            "revenue before 1 June 2026",
+            "orders from June 1, 2026 to June 15, 2026",
+            "revenue to date by channel",
+        ],
         "spoken arithmetic reads left to right; definitions built on definitions; 'in total'; 'calendar year'": [
             "margin rate by category, where margin rate is revenue minus cost divided by revenue",
             "net per order, where net is revenue minus refunds and net per order is net divided by orders",
@@ -324,7 +334,7 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         "a value describing the metric's subject": [
             "gross profit for Corporate customers in 2025",
         ],
-        "'to date', 'so far', 'all time': every day up to today, unless another phrase names the period": [
+        "'to date', 'so far', 'all time': every day recorded (no range), unless another phrase names the period": [
             "total spend to date from customers who signed up in march 2026",
             "orders by month so far",
             "revenue in 2025 to date",
@@ -355,6 +365,12 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         ],
     },
     "flights": {
+        "'flown by' names who flew (a filter, not a row each); a compared member takes the first one's column": [
+            "Total miles flown by United, Delta or American this year",
+            "flights operated by United or Delta in March",
+            "Compare JetBlue's cancellation rate with Southwest's",
+            "Which 3 origin-destination pairs racked up the most miles in summer 2013?",
+        ],
         "periods counted ('how many hours'), two periods set against each other, a count before a month": [
             "for how many hours was visibility at LaGuardia below 1 mile?",
             "on how many days did it rain at JFK",

@@ -1046,7 +1046,9 @@ class _Builder:
     def _compares(self) -> bool:
         """True when the question asks to compare ("compare", "compared with", "vs", "against"); the words are
         placed."""
-        found = [i for i, w in enumerate(self.d.words) if w.lower in _COMPARE_WORDS]
+        found = [
+            i for i, w in enumerate(self.d.words) if w.lower in _COMPARE_WORDS and not self._booked_against(i)
+        ]
         for i in found:
             self.place(i, i + 1)
             if self.d.lower(i + 1) in ("with", "to", "against"):
@@ -1229,6 +1231,7 @@ class _Builder:
                 or d.lower(k) in self.ctx.lexicon.function_words
                 or not d.lower(k).endswith("s")
                 or not d.lower(k).isalpha()
+                or "(" in d.gap(p.start)  # "coverage periods (start and end dates)": no verb across a bracket
             ):
                 continue
             if any(
@@ -1423,6 +1426,13 @@ class _Builder:
             if target.kind == "entity":
                 entity = target.targets[0]
                 keys = self.layer.entity_keys(entity)
+                summed = self._amount_of_rows(entity) if function == "sum" else None
+                if summed is not None:
+                    # "the total of all the claim amounts": the rows are amounts; their measure sums them
+                    self.metrics.append(summed)
+                    self.roles[target.start] = "counted"
+                    self.notes.append(Evidence(f"{a.phrase} {target.phrase}", "metric", summed, 1.0, "rows"))
+                    continue
                 if function not in ("count", "count_distinct") or len(keys) != 1:
                     if function in ("count", "count_distinct"):
                         self.problems.append(
@@ -1533,10 +1543,57 @@ class _Builder:
             if target.kind == "metric" and function == "avg" and not additive(self.layer, target.targets[0]):
                 self.place(a.start, a.end)  # "average basket size": the metric already is an average
                 continue
+            if target.kind == "metric" and self._figure_per_member(a, target, function):
+                continue
             self.problems.append(
                 f"'{a.phrase}' of {target.phrase} is not something I can compute "
                 f"({target.phrase} is already a {self._kind_word(target)})"
             )
+
+    def _figure_per_member(self, a: AggWord, target: Pick, function: str) -> bool:
+        """ "the median order total", "the largest revenue per store": a total or count taken once per member of
+        an entity (named after 'per', or as the figure's first word), then aggregated over the members."""
+        d, metric = self.d, target.targets[0]
+        if function not in ("avg", "median", "min", "max") or not additive(self.layer, metric):
+            return False
+        named = d.pick_at(target.end + 1) if d.lower(target.end) == "per" else None
+        if named is not None and named.kind == "entity" and named.start == target.end + 1:
+            entity, stop = named.targets[0], named.end
+        else:
+            first = d.words[target.start].norm
+            owners = [e for e in self.layer.entities() if first in entity_words(self.layer, e)]
+            if len(owners) != 1 or target.end - target.start < 2:
+                return False
+            entity, stop = owners[0], target.end
+        keys = self.layer.entity_keys(entity)
+        models = metric_models(self.layer, metric)
+        if len(keys) != 1 or not models or not all(reaches(self.ctx, m, keys[0]) for m in models):
+            return False
+        label = f"{_FUNCTION_LABEL[function]} {target.phrase.lower()}"
+        if named is not None:
+            label += f" per {named.phrase.lower()}"
+        else:  # "median order total (each order's revenue)": the figure behind the words, said
+            label += f" (each {entity.replace('_', ' ')}'s {self.layer.metric(metric).title.lower()})"
+        self.aggregates.append(
+            Aggregate(
+                f"{metric}_per_{entity}_{function}",
+                function,
+                keys[0],
+                None,
+                0.5 if function == "median" else None,
+                label,
+                metric=metric,
+            )
+        )
+        if metric in self.metrics:
+            self.metrics.remove(metric)
+        self.roles[target.start] = "aggregated"
+        self.place(a.start, a.end)
+        self.place(target.start, stop)
+        self.notes.append(
+            Evidence(f"{a.phrase} {target.phrase}", "metric", f"{label} (each {entity})", 1.0, "aggregate")
+        )
+        return True
 
     def _on_average(self) -> int | None:
         """Where "on average" is said (free words), or None."""
@@ -2214,6 +2271,36 @@ class _Builder:
         )  # "flights of at least 1,000 miles": the flight's own distance
         return found[0] if len(found) == 1 else None
 
+    def _booked_against(self, i: int) -> bool:
+        """ "the amounts booked against it": 'against' before a word pointing back names what the rows are
+        recorded on; it compares nothing."""
+        return self.d.lower(i) == "against" and self.d.lower(i + 1) in ("it", "them", "each", "that", "this")
+
+    def booked_against(self) -> None:
+        """Place each 'against' that points back ("booked against it")."""
+        for i in range(len(self.d.words)):
+            if self._booked_against(i) and not self.d.used[i]:
+                self.place(i, i + 1)
+
+    def date_words(self) -> None:
+        """ "the date it expires", "the date each one becomes effective": 'date' before the words naming a date
+        column is that column's, not a column of its own."""
+        d = self.d
+        for i, w in enumerate(d.words):
+            if d.used[i] or w.lower not in ("date", "dates", "day"):
+                continue
+            k = i + 1
+            while k < min(len(d.words), i + 4) and d.lower(k) in _DATE_FILLERS:
+                k += 1
+            p = d.pick_at(k)
+            if (
+                p is not None
+                and p.start == k
+                and p.kind == "dimension"
+                and self.layer.dimension(p.targets[0]).dimension.is_time
+            ):
+                self.place(i, i + 1)
+
     def dimensions(self) -> None:  # noqa: C901 - one rule per role a column word can take, tried in order
         describing = self._describing()
         r = self.d.ranking
@@ -2441,7 +2528,11 @@ class _Builder:
                 )
             ]
             # a column another name of the question reads is that name's, never this one's
-            taken = {r.name for r in self.dims} | {t for q in self.picks if q is not p for t in q.targets}
+            # (a date a time phrase filters is not listed by it: "written with a start date in 2019 … effective
+            # date" lists that same date)
+            taken = {r.name for r in self.dims} | {
+                t for q in self.picks if q is not p and self.roles.get(q.start) != "bound" for t in q.targets
+            }
             own = [t for t in p.targets if self.layer.dimension(t).model.name in anchors and t not in taken]
             # a longer name of the anchor's own column only when the words name no column reachable from it
             # ("expiration date" → the policy's expiration date; "policy number" stays the policy number, not
@@ -2809,7 +2900,10 @@ class _Builder:
             values = tuple(dict.fromkeys(c.value for _, c_list in items for c in c_list))
             negated = any(self._negated(p) for p, _ in items)
             heads = {self._chain_head(p).start for p, _ in items}
-            by_list = any(self.d.lower(h - 1) == "by" for h in heads)
+            # "revenue by Home and Beauty" asks a row each; "miles flown by United or Delta" names who flew them
+            by_list = any(
+                self.d.lower(h - 1) == "by" and self.d.lower(h - 2) not in self._any_verb() for h in heads
+            )
             if by_list:
                 for h in heads:
                     self.place(h - 1, h)
@@ -3021,6 +3115,10 @@ class _Builder:
         def entity_first(dim: str) -> int:
             return 0 if dim.split("__")[0] in mentioned else 1
 
+        # "compare JetBlue's rate with Southwest's": the second member is of the column the first one took
+        compared = any(
+            w.lower in _COMPARE_WORDS and not self._booked_against(k) for k, w in enumerate(d.words)
+        ) and bool(before & {"with", "to", "against"})
         taken = {
             x
             for x, items in self.value_dims.items()
@@ -3041,7 +3139,7 @@ class _Builder:
             key=lambda dim: (
                 role(dim),
                 dim.split("__")[0] not in near,
-                dim in taken,
+                dim in taken and not compared,
                 entity_first(dim),
                 -_exact_case(p, by_dim[dim]),
                 _distance(self.ctx, dim, models) if models else 0,
@@ -3432,8 +3530,12 @@ class _Builder:
         """Of several dates one phrase names ("took effect": the effective date of policies, of premiums, of
         coverages), the one of the figures' own rows, else the one their rows reach by the fewest joins."""
         metrics = self.all_metrics()
-        if len(dims) == 1 or not metrics:
+        listed = None if metrics else self._listed_model()
+        if len(dims) == 1 or not (metrics or listed):
             return dims[0]
+        if listed is not None:
+            # "which policies took effect in 2019": the policies' own date, not a party role's
+            return min(dims, key=lambda t: _distance(self.ctx, t, [listed]))
         models = [m for metric in metrics for m in metric_models(self.layer, metric)]
         reached = [t for t in dims if reachable(self.ctx, t, metrics)] or dims
         nearest = min(_distance(self.ctx, t, models) for t in reached)
@@ -3445,10 +3547,23 @@ class _Builder:
         d = self.d
         tr = hit.time_range
         first = next((i for i, w in enumerate(d.words) if w.end > hit.start), None)
-        if tr is None or first is None or tr.start is None or tr.end != tr.start + dt.timedelta(days=1):
+        if tr is None or first is None or tr.start is None or tr.end is None:
             return False
+        one_day = tr.end == tr.start + dt.timedelta(days=1)
         k = first - 1
-        while k >= 0 and d.lower(k) in ("on", "as", "of", "at"):
+        # "in force on 2020-02-01", "in force at some point in 2017", "active at any time during 2019"
+        while k >= 0 and d.lower(k) in (
+            "on",
+            "as",
+            "of",
+            "at",
+            "some",
+            "any",
+            "point",
+            "time",
+            "during",
+            "in",
+        ):
             k -= 1
         said = next(
             (p for p in _IN_FORCE if [d.lower(j) for j in range(k - len(p) + 1, k + 1)] == list(p)), None
@@ -3461,16 +3576,43 @@ class _Builder:
             starts = [x for x in dates if set(x.name.lower().split("_")) & _STARTS]
             ends = [x for x in dates if set(x.name.lower().split("_")) & _ENDS]
             if len(starts) == 1 and len(ends) == 1 and self._names_model(model.name):
-                spans.append((f"{model.prefix}__{starts[0].name}", f"{model.prefix}__{ends[0].name}"))
+                spans.append(
+                    (
+                        self._named_before(model.name, k),
+                        f"{model.prefix}__{starts[0].name}",
+                        f"{model.prefix}__{ends[0].name}",
+                    )
+                )
+        # "which coverage details were in force …? show the policy number": the things named before the words
+        nearest = max((at for at, _, _ in spans), default=-1)
+        spans = [x for x in spans if x[0] == nearest] if nearest >= 0 else spans
         if len(spans) != 1:
             return False
-        begin, end = spans[0]
-        self.filters += [Filter(begin, "<=", (tr.start,)), Filter(end, ">=", (tr.start,))]
+        _, begin, end = spans[0]
+        if one_day:
+            self.filters += [Filter(begin, "<=", (tr.start,)), Filter(end, ">=", (tr.start,))]
+            target = f"{begin} <= {tr.start} <= {end}"
+        else:
+            # in force at some point of a period: it began before the period ended and ended after it began
+            self.filters += [Filter(begin, "<", (tr.end,)), Filter(end, ">=", (tr.start,))]
+            target = f"{begin} < {tr.end} and {end} >= {tr.start}"
         self.place(k - len(said) + 1, k + 1)
-        self.notes.append(
-            Evidence(" ".join(said), "filter", f"{begin} <= {tr.start} <= {end}", 0.9, "in force on a day")
-        )
+        self.place(k + 1, first)
+        self.notes.append(Evidence(" ".join(said), "filter", target, 0.9, "in force in a period"))
         return True
+
+    def _named_before(self, model: str, k: int) -> int:
+        """Where the last name of the model's things before word k starts, or -1."""
+        return max(
+            (
+                p.start
+                for p in self.picks
+                if p.kind == "entity"
+                and p.start < k
+                and any((m := self.layer.entity_model(t)) is not None and m.name == model for t in p.targets)
+            ),
+            default=-1,
+        )
 
     def _names_model(self, model: str) -> bool:
         """True when the question names the model's things (an entity of it) or computes over it."""
@@ -4534,7 +4676,8 @@ class _Builder:
                 self.d.replaced(prev.start, prev.end, f"average {prev.phrase}"),
             ]
             return False
-        if agg == "sum" or (agg in ("count", "count_distinct") and others):
+        # "average number of orders per customer": an average said of a count per member divides too
+        if agg == "sum" or (agg in ("count", "count_distinct") and (others or averaged)):
             self.roles[p.start] = "per"
             self.group_entities = [e for e in self.group_entities if e != p.targets[0]]
             return True
@@ -4726,6 +4869,25 @@ class _Builder:
         if len(keyed) == 1:
             self.dims.append(DimensionRef(keyed[0].dimension))
 
+    def _amount_of_rows(self, entity: str) -> str | None:
+        """The one unfiltered metric summing the column an entity's rows are named for (a claim amount's
+        `claim_amount`), or None."""
+        model = self.layer.entity_model(entity)
+        if model is None:
+            return None
+        found = [
+            m.name
+            for m in self.layer.metrics
+            if m.type == "simple"
+            and m.measure is not None
+            and not m.filter
+            and (meas := model.measure(m.measure)) is not None
+            and meas.agg == "sum"
+            and not meas.filter
+            and meas.expr.strip().lower() == entity.lower()
+        ]
+        return found[0] if len(found) == 1 else None
+
     def _names_member(self, dimension: str) -> bool:
         """True for an entity's key or the column that identifies its members (a policy's number)."""
         entity = dimension.split("__")[0]
@@ -4915,6 +5077,8 @@ def assemble(d: ReadingState, ctx: PlanningContext, context_metrics: Sequence[st
     b.per_entity()
     b.bind_times()
     b.dimensions()
+    b.date_words()
+    b.booked_against()
     b.values()
     b.route_versus()
     b.members_by_kind()
@@ -4993,6 +5157,8 @@ _LEAVE_OUT = (
 )
 
 
+# words between 'date' and the words naming the date ("the date each one becomes effective")
+_DATE_FILLERS = frozenset({"each", "one", "it", "they", "that", "this", "was", "were", "is", "will", "when"})
 _YES_NO_OPENERS = frozenset({"were", "was", "did", "do", "does", "is", "are", "has", "have"})
 _COPULAS = frozenset({"were", "was", "are", "is", "got", "been", "came", "come", "comes", "went"})
 _PART_CUES = frozenset({"from", "placed", "made", "through", "via", "using", "with"})

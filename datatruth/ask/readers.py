@@ -1605,6 +1605,18 @@ def read_names(d: ReadingState, ctx: PlanningContext) -> ReadingState:
         if p.method in ("exact", "synonym", "learned", "code") and p.score >= 1.0
         for k in range(p.start, p.end)
     }
+    # "average orders per customer": an aggregate word in front of an exact plural name reads as the aggregate,
+    # not as part of a longer name ("average order value"; "average order" still is)
+    said = {p[0] for p, _ in ctx.lexicon.aggregates if len(p) == 1}
+    exact_words |= {
+        k
+        for p in cands
+        if p.method in ("exact", "synonym")
+        and p.start >= 1
+        and d.lower(p.start - 1) in said
+        and d.words[p.end - 1].lower != d.words[p.end - 1].norm
+        for k in (p.start - 1,)
+    }
     cands = [
         p for p in cands if p.method != "partial" or not all(k in exact_words for k in range(p.start, p.end))
     ]
@@ -1708,7 +1720,7 @@ def _reordered(
             not free[i]
             or norms[i + 1] != "of"
             or norms[i + 2] not in ("its", "their", "the", "each")
-            or norms[i] in _NOT_ATTRIBUTES
+            or (norms[i] in _NOT_ATTRIBUTES and not _number_of_one(d, i))
         ):
             continue
         k = i + 3
@@ -1722,6 +1734,15 @@ def _reordered(
                 out.append(Pick(i, j, "dimension", (terms[0].target,), d.text(i, j), 1.0, "exact"))
                 break
     return out
+
+
+def _number_of_one(d: ReadingState, i: int) -> bool:
+    """ "the number of the policy it was filed under": 'number' of one thing (a singular noun after 'the', not
+    followed by 'of') is its identifying number; "the number of the policies" counts them."""
+    if d.lower(i) != "number" or d.lower(i + 2) not in ("the", "its", "each") or i + 3 >= len(d.words):
+        return False
+    owner = d.words[i + 3]
+    return owner.lower == owner.norm and owner.lower.isalpha() and d.lower(i + 4) != "of"
 
 
 def _coordinated(d: ReadingState, ctx: PlanningContext, chosen: list[Pick], taken: list[bool]) -> list[Pick]:
@@ -1809,7 +1830,12 @@ def read_days_between(d: ReadingState, ctx: PlanningContext) -> ReadingState:
         if d.used[i] or any(x.start <= i < x.end for x in found):
             continue
         phrase = lex.starts(lowers, i, [p for p, _ in lex.aggregates])
-        if phrase is None or dict(lex.aggregates)[phrase] not in _DAY_FUNCTIONS:
+        if phrase is None:
+            continue
+        function = dict(lex.aggregates)[phrase]
+        # "on average, how many days pass between …": the count of days is averaged over the rows
+        averaged = _said_on_average(d, lowers) if function == "count" and phrase == ("how", "many") else None
+        if function not in _DAY_FUNCTIONS and averaged is None:
             continue
         j = i + len(phrase)
         while j < n and lowers[j] in ("the", "number", "of", "amount") and not d.used[j]:
@@ -1823,7 +1849,9 @@ def read_days_between(d: ReadingState, ctx: PlanningContext) -> ReadingState:
         if pair is None:
             continue
         (since, until), stop = pair
-        function = dict(lex.aggregates)[phrase]
+        if averaged is not None:
+            function = "avg"
+            d = d.mark(averaged, averaged + 2)
         found.append(DaysBetween(i, stop, function, since, until, d.text(i, stop)))
         d = d.mark(i, stop).note(
             Evidence(
@@ -1831,6 +1859,18 @@ def read_days_between(d: ReadingState, ctx: PlanningContext) -> ReadingState:
             )
         )
     return replace(d, days_between=tuple(found)) if found else d
+
+
+def _said_on_average(d: ReadingState, lowers: list[str]) -> int | None:
+    """Where a free "on average" is said, or None."""
+    return next(
+        (
+            k
+            for k in range(len(lowers) - 1)
+            if lowers[k : k + 2] == ["on", "average"] and not d.used[k] and not d.used[k + 1]
+        ),
+        None,
+    )
 
 
 def _date_pair_after(d: ReadingState, ctx: PlanningContext, start: int) -> tuple[tuple[str, str], int] | None:
@@ -1879,8 +1919,10 @@ def _dates_named(d: ReadingState, ctx: PlanningContext, start: int, stop: int) -
     norms = [d.words[k].norm for k in range(start, stop)]
     while norms and norms[0] in ("the", "a", "its", "their"):
         norms = norms[1:]
-    if len(norms) >= 3 and norms[0] == "when" and norms[-2] in ("was", "were", "got", "is", "are", "be"):
-        norms = norms[-1:]  # "when the claim was opened", "when it was closed": the verb names the date
+    passive = ("was", "were", "got", "is", "are", "be", "being", "getting", "gets")
+    if len(norms) >= 2 and norms[-2] in passive and (norms[0] == "when" or len(norms) <= 3):
+        # "when the claim was opened", "a claim being opened", "being closed": the verb names the date
+        norms = norms[-1:]
     named = [
         m.term.target
         for m in ctx.vocabulary.matches(norms, [True] * len(norms), ("dimension",))

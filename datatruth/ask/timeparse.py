@@ -174,6 +174,9 @@ def _point(p: str) -> str:
     """A regex for one calendar point (a date, a quarter, a month or a year) with group names prefixed by p."""
     return (
         rf"(?:(?P<{p}iso>\d{{4}}-\d{{2}}-\d{{2}})"
+        # "1 June 2019", "June 1st, 2019": a day written out, with its year
+        rf"|(?P<{p}dd>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<{p}dm>{_MONTH}),?\s+(?P<{p}dy>{_YEAR})"
+        rf"|(?P<{p}md>{_MONTH})\s+(?P<{p}mdd>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<{p}mdy>{_YEAR})"
         rf"|q(?P<{p}q>[1-4])(?:\s+(?:of\s+)?(?P<{p}qy>{_YEAR}))?"
         rf"|(?P<{p}m>{_MONTH})(?:\s+(?P<{p}my>{_YEAR}))?"
         rf"|(?:(?<!by\s)(?<!per\s)(?:calendar\s+)?year\s+)?(?P<{p}y>{_YEAR}))"  # "calendar year 2019" is the year 2019
@@ -234,7 +237,7 @@ class _Hit:
     explicit: bool = False
     points: tuple[TimeRange, ...] = ()  # "from Q3 to Q4": the two periods the range was built from
     until_now: bool = (
-        False  # "to date", "all time": every day up to today, unless another phrase names a period
+        False  # "to date", "all time": every day recorded (no range), unless another phrase names a period
     )
 
 
@@ -323,6 +326,16 @@ def _read_point(m: re.Match[str], p: str) -> _Point | None:
     if g.get(p + "iso"):
         try:
             day = dt.date.fromisoformat(g[p + "iso"])
+        except ValueError:
+            return None
+        return _Point("day", None, day=day) if MIN_YEAR <= day.year <= MAX_YEAR else None
+    if g.get(p + "dm") or g.get(p + "md"):
+        try:
+            day = dt.date(
+                int(g.get(p + "dy") or g.get(p + "mdy") or 0),
+                _MONTHS[g.get(p + "dm") or g.get(p + "md") or ""],
+                int(g.get(p + "dd") or g.get(p + "mdd") or 0),
+            )
         except ValueError:
             return None
         return _Point("day", None, day=day) if MIN_YEAR <= day.year <= MAX_YEAR else None
@@ -436,9 +449,10 @@ def _to_date(m: re.Match[str], today: dt.date, text: str) -> _Hit:
 
 
 def _until_now(m: re.Match[str], today: dt.date, text: str) -> _Hit:
-    """ "to date", "so far", "all time": every day up to today (a period named elsewhere in the question wins)."""
-    end = today + dt.timedelta(days=1)
-    return _Hit(TimeRange(None, end, f"up to today ({today.day} {today:%b %Y})"), until_now=True)
+    """ "to date", "so far", "all time": every day recorded, which needs no range (a period named elsewhere in the
+    question says it). Bounding it at today would only drop the rows without a date: a table whose dates are empty
+    would answer nothing."""
+    return _Hit(None, until_now=True)
 
 
 def _previous_period(m: re.Match[str], today: dt.date, text: str) -> _Hit:
@@ -1026,7 +1040,6 @@ def _parse(text: str, today: dt.date, periods: tuple[tuple[str, tuple[int, ...]]
     compared: tuple[TimeRange, ...] = ()
     explicit = False
     parts: list[tuple[int, str, str]] = []
-    until_now: TimeRange | None = None
     rules: list[Rule] = list(_RULES)
     if periods:
         names = dict(periods)
@@ -1057,7 +1070,6 @@ def _parse(text: str, today: dt.date, periods: tuple[tuple[str, tuple[int, ...]]
                 )
             )
             if hit.until_now:
-                until_now = hit.time_range
                 parts.append((span[0], "range", phrase))
             elif hit.time_range is not None:
                 ranges.append(hit.time_range)
@@ -1085,7 +1097,6 @@ def _parse(text: str, today: dt.date, periods: tuple[tuple[str, tuple[int, ...]]
             # its words are placed; its period is the one before it
             ranges.remove(said.time_range)
             hits[k] = replace(said, time_range=None, points=())
-    hits = _until_now_settled(until_now, ranges, bool(months or compared), hits)
     compared, ranges, hits = _set_against(text, hits, ranges, taken, comparison, compared)
     months, months_label = _months_left(compared, months, months_label)
     ordered = tuple((kind, phrase) for _, kind, phrase in sorted(parts))
@@ -1215,19 +1226,6 @@ def _cue_between(text: str, a: TimeHit, b: TimeHit) -> tuple[bool, tuple[int, in
     if re.search(r"\b(?:compare|compared|comparing|contrast|contrasting)\b", text[: a.start], re.I):
         return True, None
     return None
-
-
-def _until_now_settled(
-    until_now: TimeRange | None, ranges: list[TimeRange], other: bool, hits: list[TimeHit]
-) -> list[TimeHit]:
-    """ "to date" alone is every day up to today (added to `ranges`); with a named period ("in 2025 to date")
-    that period says it, and the words stay placed without a range of their own."""
-    if until_now is None:
-        return hits
-    if not ranges and not other:
-        ranges.append(until_now)
-        return hits
-    return [replace(h, time_range=None) if h.time_range is until_now else h for h in hits]
 
 
 def _piece_label(day: dt.date) -> str:

@@ -569,6 +569,8 @@ _ADDRESS_WORDS = {
     "municipality name": ("city", "town"),
     "municipality": ("city", "town"),
     "postal code": ("zip", "zip code", "postcode"),
+    "state code": ("state",),
+    "country code": ("country",),
 }
 
 
@@ -579,10 +581,10 @@ def _bound_phrases(local: str) -> tuple[str, ...]:
     if "date" not in words:
         return ()
     if words & _START_WORDS and not words & _END_WORDS:
-        took = ("took effect", "became effective") if "effective" in words else ()
+        took = ("took effect", "became effective", "becomes effective") if "effective" in words else ()
         return _START_PHRASES + took
     if words & _END_WORDS and not words & _START_WORDS:
-        return _END_PHRASES
+        return _END_PHRASES + (("expires", "expired") if words & {"expiration", "expiry"} else ())
     return ()
 
 
@@ -612,6 +614,10 @@ def entity_words(layer: SemanticLayer, entity: str) -> set[str]:
     and the name of the model that owns it."""
     model = layer.entity_model(entity)
     words = {normalize(entity), normalize(re.sub(r"_(identifier|id|key|code)$", "", entity))}
+    # "policy coverage detail" is what people call a coverage detail: the owner's name in front is implied
+    parts = normalize(entity).split()
+    if len(parts) >= 3 and parts[0] in {normalize(e) for e in layer.entities() if e != entity}:
+        words.add(" ".join(parts[1:]))
     if model is not None:
         words.add(normalize(model.name))
         owner = model.primary_entity

@@ -173,6 +173,8 @@ def compile_plan(plan: QueryPlan, layer: SemanticLayer, dialect: str) -> Compile
 
 
 def _compile(plan: QueryPlan, layer: SemanticLayer, dialect: str) -> CompiledQuery:
+    if any(a.metric for a in plan.aggregates):
+        return _member_figures(plan, layer, dialect)
     resolved = resolve(plan, layer, dialect)
     if plan.is_list:
         select, columns = list_query(resolved)
@@ -180,6 +182,71 @@ def _compile(plan: QueryPlan, layer: SemanticLayer, dialect: str) -> CompiledQue
         select, columns = aggregate_query(resolved)
     sql = select.sql(dialect=dialect, pretty=True, copy=False)
     return CompiledQuery(sql, select, dialect, columns, layer.version_hash)
+
+
+_MEMBERS = "per_member"
+
+
+def _member_figures(plan: QueryPlan, layer: SemanticLayer, dialect: str) -> CompiledQuery:
+    """An aggregate of a metric counted once per member ("the median order total"): the plan's metric per member
+    (with its filters, period and groups) is a CTE; the outer query aggregates its rows by the plan's groups."""
+    a = plan.aggregates[0]
+    metric = present(a.metric, "the aggregate's metric")
+    if len(plan.aggregates) > 1 or plan.metrics or plan.adhoc_metrics or plan.conditions or plan.periods:
+        raise UserError(
+            f"'{a.name}' aggregates {metric} per member and is asked alone",
+            "ask for the other figures in a question of their own",
+        )
+    if plan.comparison is not None or plan.share_of_total or plan.result_filters:
+        raise UserError(f"'{a.name}' cannot be compared or shared", "ask for the figure alone")
+    if a.function not in ("avg", "median", "percentile", "min", "max", "sum"):
+        raise UserError(f"'{a.name}': a figure per member is averaged, summed or ranked, not {a.function}")
+    inner_plan = replace(
+        plan,
+        metrics=(metric,),
+        aggregates=(),
+        dimensions=(*plan.dimensions, DimensionRef(a.dimension)),
+        order=(),
+        limit=None,
+        evidence=(),
+    )
+    inner = _compile(inner_plan, layer, dialect)
+    figure = next(c for c in inner.columns if c.role == "metric")
+    groups = [c for c in inner.columns if c.role == "dimension" and c.name != a.dimension]
+    body = inner.ast.copy()
+    ctes = list(body.args["with_"].expressions) if body.args.get("with_") else []
+    body.set("with_", None)
+    body.set("order", None)  # the members are aggregated; their order is the outer query's
+    value = sp.col(figure.name, _MEMBERS)
+    functions: dict[str, Callable[[], exp.Expression]] = {
+        "avg": lambda: exp.Avg(this=value),
+        "min": lambda: exp.Min(this=value),
+        "max": lambda: exp.Max(this=value),
+        "sum": lambda: exp.Sum(this=value),
+    }
+    made = functions.get(a.function)
+    agg = made() if made else sp.percentile(value, a.percentile or 0.5, dialect, a.function)
+    exprs = {c.name: sp.col(c.name, _MEMBERS) for c in groups} | {a.name: agg}
+    select = exp.select(*(e.copy().as_(n) for n, e in exprs.items())).from_(exp.to_table(_MEMBERS))
+    if groups:
+        select = select.group_by(*(sp.col(c.name, _MEMBERS) for c in groups))
+    ctes.append(exp.CTE(this=body, alias=exp.TableAlias(this=sp.ident(_MEMBERS))))
+    select.set("with_", exp.With(expressions=ctes))
+    order = [
+        exp.Ordered(this=exprs[o.key].copy(), desc=o.descending, nulls_first=False)
+        for o in plan.order
+        if o.key in exprs
+    ]
+    order += [exp.Ordered(this=exprs[c.name].copy(), desc=False, nulls_first=False) for c in groups]
+    if order:
+        select.set("order", exp.Order(expressions=order))
+    if plan.limit is not None:
+        select.set("limit", exp.Limit(expression=exp.Literal.number(plan.limit)))
+    label = a.label or f"{a.function} of {metric} per member"
+    columns = (*groups, OutputColumn(a.name, "metric", figure.format, label))
+    return CompiledQuery(
+        select.sql(dialect=dialect, pretty=True), select, dialect, columns, layer.version_hash
+    )
 
 
 # -- stage 1: resolve ---------------------------------------------------------------------------------------

@@ -59,9 +59,12 @@ def dimension_label(layer: SemanticLayer | None, name: str, grain: str | None = 
     if name == METRIC_TIME:
         return GRAIN_LABELS.get(grain or "day", humanize(grain or "date"))
     base = humanize(name)
+    entity, _, local = name.partition(SEPARATOR)
+    if local.startswith(f"{entity}_"):
+        base = humanize(local)  # `policy__policy_number` is 'Policy number', not 'Policy policy number'
     if layer is not None and layer.has_dimension(name):
         qualified = layer.dimension(name)
-        base = qualified.dimension.label or humanize(name)
+        base = qualified.dimension.label or base
         if grain and grain != qualified.dimension.time_granularity:
             return f"{base} ({GRAIN_LABELS.get(grain, grain).lower()})"
     elif grain:

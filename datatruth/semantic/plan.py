@@ -166,6 +166,9 @@ class Aggregate:
     # a date counted by the periods it falls in: "how many hours was visibility below 1 mile" counts the distinct
     # hours of the readings (count_distinct of `dimension` truncated to this grain)
     grain: str | None = None
+    # a metric counted once per member of `dimension` (an entity key), then aggregated over the members: "the
+    # median order total" is the median, over orders, of revenue per order
+    metric: str | None = None
 
 
 @dataclass(frozen=True)
@@ -282,6 +285,7 @@ class QueryPlan:
                     **({"divided_by": a.divided_by} if a.divided_by else {}),
                     **({"since": a.since} if a.since else {}),
                     **({"grain": a.grain} if a.grain else {}),
+                    **({"metric": a.metric} if a.metric else {}),
                 }
                 for a in self.aggregates
             ]
@@ -617,7 +621,18 @@ class _Reader:
         a = self.mapping(
             item,
             where,
-            {"name", "function", "dimension", "over", "percentile", "label", "divided_by", "since", "grain"},
+            {
+                "name",
+                "function",
+                "dimension",
+                "over",
+                "percentile",
+                "label",
+                "divided_by",
+                "since",
+                "grain",
+                "metric",
+            },
         )
         function = (self.text(a.get("function"), f"{where}.function") or "").lower()
         if function not in AGGREGATE_FUNCTIONS:
@@ -644,6 +659,7 @@ class _Reader:
             self.text(a.get("divided_by"), f"{where}.divided_by", optional=True),
             self.text(a.get("since"), f"{where}.since", optional=True),
             self.grain(a.get("grain"), f"{where}.grain"),
+            self.text(a.get("metric"), f"{where}.metric", optional=True),
         )
 
     def condition(self, item: Any, where: str) -> Condition:
