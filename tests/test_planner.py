@@ -44,6 +44,11 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             "revenue before 1 June 2026",
             "orders from June 1, 2026 to June 15, 2026",
             "revenue to date by channel",
+            "what was the median order value in Q3 2026?",
+            "largest order value last month",
+            "what is the maximum number of lines on a single order placed in 2025?",
+            "largest single refund on a return last quarter?",
+            "number of orders over $1,000 this year",
         ],
         "spoken arithmetic reads left to right; definitions built on definitions; 'in total'; 'calendar year'": [
             "margin rate by category, where margin rate is revenue minus cost divided by revenue",
@@ -370,6 +375,10 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             "flights operated by United or Delta in March",
             "Compare JetBlue's cancellation rate with Southwest's",
             "Which 3 origin-destination pairs racked up the most miles in summer 2013?",
+            "Newark departures in June that got in at least 90 minutes late - how many?",
+            "total number of flights Delta, United or JetBlue ran out of JFK",
+            "Which 4 Newark flights spent the most time in the air? Give carrier, flight no., origin and dest.",
+            "List the 5 worst arrival delays in winter 2013: carrier, flight #, date, origin, destination and the delay",
         ],
         "periods counted ('how many hours'), two periods set against each other, a count before a month": [
             "for how many hours was visibility at LaGuardia below 1 mile?",
@@ -703,6 +712,9 @@ UNANSWERABLE: dict[str, dict[str, list[str]]] = {
         ],
     },
     "flights": {
+        "'this winter' said in December: the winter this year began in, or the one that began this month": [
+            "flights this winter",
+        ],
         "days counted beside a figure: the days the figure holds on, or every day?": [
             "how many days in December had flights cancelled",
         ],

@@ -749,6 +749,28 @@ class _Builder:
                     p, values=tuple(c for c in p.values if c.dimension in narrow[p.start])
                 )
 
+    def restated_heads(self) -> None:
+        """ "the 5 worst arrival delays: carrier, flight number … and the delay": a one-word figure that is the
+        last word of a column named earlier restates that column; it is no figure of its own."""
+        d = self.d
+        for p in list(self.picks):
+            if p.kind not in ("metric", "measure") or p.end - p.start != 1 or d.lower(p.start - 1) != "the":
+                continue
+            earlier = [
+                q
+                for q in self.picks
+                if q.kind == "dimension"
+                and q.end <= p.start - 1
+                and q.end - q.start > 1
+                and d.words[q.end - 1].norm == d.words[p.start].norm
+            ]
+            if earlier:
+                self.picks.remove(p)
+                self.place(p.start, p.end)
+                self.notes.append(
+                    Evidence(p.phrase, "other", f"the {earlier[-1].phrase} again", 1.0, "restated")
+                )
+
     def metrics_step(self) -> None:  # noqa: C901 - one rule per role a metric word can take, tried in order
         """Metric picks become metrics, unless they are the subject of another metric, an entity being grouped,
         listed or counted, or a column being aggregated."""
@@ -1188,6 +1210,8 @@ class _Builder:
                 continue
             if self.d.lower(p.start - 1) in ("any", "single", "all") and not self.group_position(p):
                 self.roles[p.start] = "population"  # "the longest air time of any flight"
+                if self.d.lower(p.start - 2) == "across":
+                    self.place(p.start - 2, p.start - 1)  # "across all claims": over every one of them
                 continue
             if self._per_unit(p):
                 self.place(p.start - 1, p.start)
@@ -1195,6 +1219,11 @@ class _Builder:
                 self.notes.append(
                     Evidence(f"per {p.phrase}", "other", f"averaged over each {entity}", 1.0, "unit")
                 )
+                continue
+            if self._describes_a_column(p):
+                self.roles[p.start] = "restated"  # "the agent id of the policy each claim falls under"
+                if self.d.lower(p.start - 1) == "each":
+                    self.place(p.start - 1, p.start)
                 continue
             listed = self.list_question() and self._listed_entity(p) and not self.group_entities
             if (self.group_position(p) or listed or self._each_refers_back(p)) and not self._is_counted(p):
@@ -1207,6 +1236,30 @@ class _Builder:
                 )
             else:
                 self.roles[p.start] = "entity"
+
+    def _describes_a_column(self, p: Pick) -> bool:
+        """An entity that only says whose column another word names: the owner after "of the" ("the agent id of
+        the policy": the policy's agent id), or the subject of a clause right after that owner ("the policy each
+        claim falls under"). Neither asks for a row each."""
+        d, entity = self.d, p.targets[0]
+        before = next((q for q in self.picks if q.end == p.start - 2), None)
+        if (
+            d.lower(p.start - 2) == "of"
+            and d.lower(p.start - 1) in ("the", "its", "their")
+            and before is not None
+            and before.kind == "dimension"
+            and all(t.startswith(f"{entity}__") for t in before.targets)
+        ):
+            return True
+        owner = next((q for q in self.picks if q.end == p.start - 1 and q.kind == "entity"), None)
+        verbs = self.ctx.lexicon.relation_verbs | self.ctx.lexicon.light_verbs
+        return (
+            owner is not None
+            and owner.targets[0] != entity
+            and d.lower(p.start - 1) == "each"
+            and (d.lower(p.end) in verbs or d.lower(p.end + 1) in verbs and d.lower(p.end) in ("was", "is"))
+            and self._describes_a_column(owner)
+        )
 
     def _is_counted(self, p: Pick) -> bool:
         return any(
@@ -1551,20 +1604,27 @@ class _Builder:
             )
 
     def _figure_per_member(self, a: AggWord, target: Pick, function: str) -> bool:
-        """ "the median order total", "the largest revenue per store": a total or count taken once per member of
-        an entity (named after 'per', or as the figure's first word), then aggregated over the members."""
+        """ "the median order total", "the largest revenue per store", "the most lines on a single order": a total
+        or count taken once per member of an entity (named after 'per' / 'on a single', or as the figure's first
+        word), then aggregated over the members. A ratio over a count of the members ("median order value" =
+        revenue / orders) is its numerator per member."""
         d, metric = self.d, target.targets[0]
-        if function not in ("avg", "median", "min", "max") or not additive(self.layer, metric):
+        if function not in ("avg", "median", "min", "max"):
             return False
-        named = d.pick_at(target.end + 1) if d.lower(target.end) == "per" else None
-        if named is not None and named.kind == "entity" and named.start == target.end + 1:
-            entity, stop = named.targets[0], named.end
+        named, stop = self._member_named_after(target)
+        if named is not None:
+            entity = named.targets[0] if named.kind == "entity" else named.alt("entity")[0]
         else:
             first = d.words[target.start].norm
             owners = [e for e in self.layer.entities() if first in entity_words(self.layer, e)]
             if len(owners) != 1 or target.end - target.start < 2:
                 return False
             entity, stop = owners[0], target.end
+        if not additive(self.layer, metric):
+            numerator = self._numerator_per(metric, entity)
+            if numerator is None or function == "avg":
+                return False  # "average order value" already is the average
+            metric = numerator
         keys = self.layer.entity_keys(entity)
         models = metric_models(self.layer, metric)
         if len(keys) != 1 or not models or not all(reaches(self.ctx, m, keys[0]) for m in models):
@@ -1585,8 +1645,9 @@ class _Builder:
                 metric=metric,
             )
         )
-        if metric in self.metrics:
-            self.metrics.remove(metric)
+        for asked in (target, named):
+            if asked is not None and asked.kind == "metric" and asked.targets[0] in self.metrics:
+                self.metrics.remove(asked.targets[0])
         self.roles[target.start] = "aggregated"
         self.place(a.start, a.end)
         self.place(target.start, stop)
@@ -1594,6 +1655,59 @@ class _Builder:
             Evidence(f"{a.phrase} {target.phrase}", "metric", f"{label} (each {entity})", 1.0, "aggregate")
         )
         return True
+
+    def _extreme_per_member(self, r: Ranking, metric: str, direction: str) -> bool:
+        """A ranking word with nothing to rank but a figure of one member ("the largest order value", "the most
+        lines on a single order"): the maximum (or minimum) of the figure per member; the order is dropped."""
+        pick = next(
+            (p for p in self.picks if p.kind == "metric" and p.targets == (metric,) and p.start >= r.end),
+            None,
+        )
+        word = AggWord(r.start, r.end, "max" if direction == "high" else "min", self.d.text(r.start, r.end))
+        if pick is None or not self._figure_per_member(word, pick, word.function):
+            return False
+        self.order, self.limit = [], None
+        return True
+
+    def _member_named_after(self, target: Pick) -> tuple[Pick | None, int]:
+        """The entity named right after a figure as its member ("per store", "on a single order", "in an
+        order"), with where its words end; (None, 0) when there is none."""
+        d = self.d
+        k = target.end
+        if d.lower(k) == "per":
+            k += 1
+        elif d.lower(k) in ("on", "in", "for") and d.lower(k + 1) in ("a", "an", "one", "single"):
+            k += 2 if d.lower(k + 2) != "single" else 3
+        else:
+            return None, 0
+        # "a return" names the entity even where the model also counts returns as a metric
+        named = next(
+            (p for p in self.picks if p.start == k and (p.kind == "entity" or p.alt("entity"))), None
+        )
+        return (named, named.end) if named is not None else (None, 0)
+
+    def _numerator_per(self, metric: str, entity: str) -> str | None:
+        """For a ratio whose denominator counts an entity's members (average order value = revenue / orders),
+        the additive numerator: the ratio's figure for one member. None otherwise."""
+        m = self.layer.metric(metric)
+        if m.type != "ratio" or not m.numerator or not m.denominator:
+            return None
+        if self._counted_key(m.denominator) not in self.layer.entity_keys(entity):
+            return None
+        return m.numerator if additive(self.layer, m.numerator) else None
+
+    def _counted_key(self, metric: str) -> str | None:
+        """The key of the entity whose members a metric counts (orders: COUNT(DISTINCT order_id)), or None."""
+        found = self.layer.metric(metric)
+        if found.type != "simple" or not found.measure or found.filter:
+            return None
+        model, measure = self.layer.measure(found.measure)
+        own = model.primary_entity
+        keys = self.layer.entity_keys(own.name) if own is not None else ()
+        if measure.agg != "count_distinct" or len(keys) != 1:
+            return None
+        same = self.layer.dimension(keys[0]).dimension.expr.strip().lower() == measure.expr.strip().lower()
+        return keys[0] if same else None
 
     def _on_average(self) -> int | None:
         """Where "on average" is said (free words), or None."""
@@ -2014,6 +2128,21 @@ class _Builder:
             None,
         )
 
+    def _member_total(self, metric: str) -> tuple[str, str] | None:
+        """For a metric counting an entity's members (orders), that entity's key and the money metric the model
+        calls its total ("order total" → revenue); None unless the model names exactly one."""
+        key = self._counted_key(metric)
+        if key is None:
+            return None
+        named = [
+            t.target if t.kind == "metric" else self.layer.phrasings[int(t.target)].metric
+            for word in entity_words(self.layer, key.split("__")[0])
+            for t in self.ctx.vocabulary.lookup(normalize(f"{word} total"))
+            if t.kind in ("metric", "phrasing")
+        ]
+        totals = {m for m in named if m and self.layer.metric(m).format == "currency"}
+        return (key, totals.pop()) if len(totals) == 1 else None
+
     def _own_number_column(self, p: Pick) -> list[str]:
         """ "claim amount entries of 2,000 or more": the entity's words also name a number column of its own."""
         models = {m.name for e in p.targets if (m := self.layer.entity_model(e)) is not None}
@@ -2067,6 +2196,24 @@ class _Builder:
                     self.metrics.remove(p.targets[0])
                 self.picks[self.picks.index(p)] = replace(p, kind="dimension", targets=(column,))
                 return self._number_filter(span, column, p)
+        if p.kind == "metric" and span.unit is not None and span.unit.name == "currency":
+            if (total := self._member_total(p.targets[0])) is not None:
+                # "orders over $1,000": the orders whose order total (as the model names it) is over $1,000
+                key, money = total
+                values = tuple(_clean(v) for v in span.values)
+                self.place(p.start, p.end)
+                self.conditions.append(Condition(key, money, span.op, values))
+                self.notes.append(Evidence(span.phrase, "metric", money, 0.8, "worth"))  # said in the reading
+                self.notes.append(
+                    Evidence(
+                        f"{p.phrase} {span.phrase}",
+                        "filter",
+                        f"{key} with {money} {span.op} {values[0]}",
+                        1.0,
+                        "member total",
+                    )
+                )
+                return True
         if p.kind in ("metric", "measure"):
             holder = self._condition_holder(p, span)
             metric = p.targets[0] if p.kind == "metric" else _metric_of_measure(self.layer, p.targets[0])
@@ -2274,13 +2421,45 @@ class _Builder:
     def _booked_against(self, i: int) -> bool:
         """ "the amounts booked against it": 'against' before a word pointing back names what the rows are
         recorded on; it compares nothing."""
-        return self.d.lower(i) == "against" and self.d.lower(i + 1) in ("it", "them", "each", "that", "this")
+        d = self.d
+        ends = i + 1 >= len(d.words) or any(
+            c in d.gap(i + 1) for c in ".?!,;"
+        )  # "… the claim was made against."
+        return d.lower(i) == "against" and (ends or d.lower(i + 1) in ("it", "them", "each", "that", "this"))
+
+    def across_all(self) -> None:
+        """ "across all claims, what is the expense-to-loss ratio": the rows a figure runs over, said in full;
+        the things named are the population, not a figure of their own (when the question has one)."""
+        d = self.d
+        for i in range(len(d.words) - 2):
+            if d.lower(i) != "across" or d.lower(i + 1) not in ("all", "every") or d.used[i]:
+                continue
+            named = next((p for p in self.picks if p.start == i + 2), None)
+            if named is None or not (named.kind == "entity" or named.alt("entity")):
+                continue
+            figures = [p for p in self.picks if p is not named and p.kind in ("metric", "measure")]
+            if not (figures or self.adhoc or d.aggs or d.days_between):
+                continue
+            self.picks.remove(named)
+            self.place(i, named.end)
+            self.notes.append(Evidence(d.text(i, named.end), "other", "every row counts", 1.0, "population"))
 
     def booked_against(self) -> None:
-        """Place each 'against' that points back ("booked against it")."""
-        for i in range(len(self.d.words)):
-            if self._booked_against(i) and not self.d.used[i]:
+        """Place each 'against' that points back ("booked against it"), and "next to" after a name ("each claim
+        number next to its policy number": shown side by side)."""
+        d = self.d
+        for i in range(len(d.words)):
+            if self._booked_against(i) and not d.used[i]:
                 self.place(i, i + 1)
+            side_by_side = (
+                d.lower(i) == "next"
+                and d.lower(i + 1) == "to"
+                and i > 0
+                and (d.used[i - 1] or any(p.end == i for p in self.picks))
+                and not d.used[i]
+            )
+            if side_by_side:
+                self.place(i, i + 2)
 
     def date_words(self) -> None:
         """ "the date it expires", "the date each one becomes effective": 'date' before the words naming a date
@@ -4107,6 +4286,13 @@ class _Builder:
         named = {
             p.targets[0] for p in self.picks if p.kind == "dimension" and self.roles.get(p.start) == "group"
         }
+        # "…: carrier, flight number, origin, destination": other things named as columns stay too
+        named |= {
+            r.name
+            for p in self.picks
+            if p.kind == "entity" and self.roles.get(p.start) == "column"
+            for r in entity_dimensions(self.ctx, p.targets[0])
+        }
         kept = [r for r in self.dims if r.name in named]
         self.dims = entity_dimensions(self.ctx, entity)
         self.dims += [r for r in kept if r not in self.dims]
@@ -4290,6 +4476,8 @@ class _Builder:
         if following:
             return
         if not self.dims and not self.list_entity and (self.limit is None or self.limit == 1):
+            if r.limit is None and self._extreme_per_member(r, target, direction):
+                return  # "the maximum number of lines on a single order": the largest figure of one order
             self.problems.append(
                 f"'{r.word}' ranks, but nothing in the question says what is ranked "
                 f"(the {r.word} what: which month, which store, which order?)"
@@ -5058,6 +5246,7 @@ def assemble(d: ReadingState, ctx: PlanningContext, context_metrics: Sequence[st
     b.members_without_rows()
     b.untimed_verbs()
     b.definitions()
+    b.across_all()
     b.phrasings()
     b.model_words()
     b.literals()
@@ -5065,6 +5254,7 @@ def assemble(d: ReadingState, ctx: PlanningContext, context_metrics: Sequence[st
     b.verb_subjects()
     b.extreme_rows()
     b.phrasing_figures()
+    b.restated_heads()
     b.metrics_step()
     b.entities()
     b.concepts()

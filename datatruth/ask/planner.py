@@ -435,13 +435,14 @@ def _completed(err: PlanningError, question: str, ctx: PlanningContext) -> Plann
     """Every refusal says what was understood (or that nothing was) and offers at least one question that can
     be answered: for refusals raised before assembly (length, SQL marks, impossible dates, empty text), the
     question cut at the problem, without its numbers, or the model's first metrics."""
+    offered = [] if err.interpretation else err.choices  # a reader's rewrites are planned here, like the rest
     if not err.interpretation:
         err.interpretation = NOTHING_YET
-    if err.choices:
+    if err.choices and not offered:
         return err
     head = re.split(r";|--|/\*|\*/|[.?!\n]", question[:MAX_QUESTION_CHARS], maxsplit=1)[0]
     undated = " ".join(w for w in question[:MAX_QUESTION_CHARS].split() if not any(ch.isdigit() for ch in w))
-    candidates = [head, undated] + [_name_words(ctx, m) for m in ctx.layer.metric_names()[:3]]
+    candidates = [*offered, head, undated] + [_name_words(ctx, m) for m in ctx.layer.metric_names()[:3]]
     out: list[str] = []
     for text in candidates:
         text = _tidy(text)

@@ -33,10 +33,10 @@ from datatruth.ask.reading import (
     number_of,
     sentence_ends_before,
 )
-from datatruth.ask.timeparse import parse_time
+from datatruth.ask.timeparse import parse_time, straddled_season
 from datatruth.ask.vocabulary import NEVER_CORRECTED, STOP_WORDS, entity_words, normalize, singular
 from datatruth.errors import PlanningError
-from datatruth.semantic.model import METRIC_TIME
+from datatruth.semantic.model import METRIC_TIME, ROWS_SUFFIX
 from datatruth.semantic.plan import AdhocMetric, Evidence, FilteredInput
 from datatruth.semantic.units import QUANTITY_NOUNS, Unit, unit, unit_of_word
 
@@ -822,11 +822,29 @@ def _metric_named(ctx: PlanningContext, phrase: str) -> str | None:
     targets = {m.term.target for m in full}
     if len(targets) == 1:
         return targets.pop()
+    if not targets and (rows := _rows_named(ctx, words)) is not None:
+        return rows
     nouns = dict(ctx.lexicon.noun_forms)
     if not targets and len(words) > 1 and words[-1] in nouns:
         # "loss paid" names loss payments, "expense reserved" the expense reserve
         return _metric_named(ctx, " ".join([*words[:-1], nouns[words[-1]]]))
     return None
+
+
+def _rows_named(ctx: PlanningContext, words: list[str]) -> str | None:
+    """ "number of premium records", "premium rows": the count of a table's rows the model names."""
+    if words[:2] in (["number", "of"], ["count", "of"]):
+        words = words[2:]
+    if words and words[-1] in ("record", "records", "row", "rows", "entry", "entries"):
+        words = words[:-1]
+    else:
+        return None
+    found = {
+        f"{t.target}{ROWS_SUFFIX}"
+        for t in ctx.vocabulary.lookup(" ".join(words))
+        if t.kind == "model" and ctx.layer.has_metric(f"{t.target}{ROWS_SUFFIX}")
+    }
+    return found.pop() if len(found) == 1 else None
 
 
 # -- spelling -----------------------------------------------------------------------------------------------
@@ -875,6 +893,21 @@ def read_time(d: ReadingState, ctx: PlanningContext) -> ReadingState:
             "write a real date between 1900 and 2100, e.g. 2024-02-29, 'in March 2025' or 'last 30 days'",
             unmatched=[],
             interpretation="",
+        )
+    straddled = straddled_season(d.question, ctx.today, periods)
+    if straddled is not None:
+        said, year = straddled
+        season = said.split()[-1]
+        raise PlanningError(
+            f"'{said}' can mean {season} {year - 1} (the one this year began in) or {season} {year} (the one that "
+            f"began this month)",
+            f"name the year the {season} ends in, e.g. '{season} {year}'",
+            unmatched=[],
+            interpretation="",
+            choices=[
+                re.sub(re.escape(said), f"{season} {y}", d.question, count=1, flags=re.IGNORECASE)
+                for y in (year, year - 1)
+            ],
         )
     for a, b in match.spans:
         hit = [i for i, w in enumerate(d.words) if w.start < b and a < w.end]
@@ -1721,6 +1754,8 @@ def _reordered(
             or norms[i + 1] != "of"
             or norms[i + 2] not in ("its", "their", "the", "each")
             or (norms[i] in _NOT_ATTRIBUTES and not _number_of_one(d, i))
+            # "the agent id of the policy": 'id' ends the name before it, it is no attribute of its own
+            or (i > 0 and free[i - 1] and norms[i - 1].isalpha() and norms[i - 1] not in STOP_WORDS)
         ):
             continue
         k = i + 3

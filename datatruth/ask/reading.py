@@ -282,8 +282,18 @@ def name_unit(layer: SemanticLayer, kind: str, target: str) -> str | None:
 def model_verbs(layer: SemanticLayer) -> frozenset[str]:
     """The words of the model's phrasings that say where a relation is recorded ("fly", "flown", "returned")."""
     return frozenset(
-        w for ph in layer.phrasings if ph.model for text in ph.words for w in text.lower().split()
+        w
+        for ph in layer.phrasings
+        if ph.model
+        for text in ph.words
+        for w in text.lower().split()
+        if w not in _PARTICLES  # "got in", "took off": the verb, never the particle
     )
+
+
+_PARTICLES = frozenset(
+    {"in", "off", "up", "out", "on", "back", "down", "over", "away", "to", "by", "at", "for"}
+)
 
 
 def is_numeric(ctx: PlanningContext, dimension: str) -> bool:

@@ -884,6 +884,23 @@ def impossible_dates(text: str, today: dt.date) -> list[str]:
     return found
 
 
+def straddled_season(
+    text: str, today: dt.date, periods: tuple[tuple[str, tuple[int, ...]], ...]
+) -> tuple[str, int] | None:
+    """ "this winter" said in December: the winter that began this month or the one this year began in; the
+    words do not say which. The phrase and the later season's year, or None."""
+    names = dict(periods)
+    if not names:
+        return None
+    for m in _season_rule(tuple(names.items())).finditer(text.lower()):
+        if (m.group("rel") or "") not in ("this", "current") or m.group("y"):
+            continue
+        months = names[m.group("season")]
+        if months[0] > months[-1] and today.month >= months[0]:
+            return m.group(0).strip(), today.year + 1
+    return None
+
+
 _VERB_SEASONS = frozenset({"fall", "spring"})  # season names that are also verbs need a time word around them
 
 
