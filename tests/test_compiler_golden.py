@@ -435,6 +435,15 @@ def exp_avg_quantity(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame({"product__category": g.index, "quantity_avg": g.values})
 
 
+def _orders_by_channel_in_months(
+    d: dict[str, pd.DataFrame], year: int, months: tuple[int, ...]
+) -> pd.DataFrame:
+    days = pd.to_datetime(d["orders"]["order_date"])
+    kept = d["orders"][(days.dt.year == year) & days.dt.month.isin(months)]
+    g = kept.groupby("channel")["order_id"].nunique()
+    return pd.DataFrame({"order__channel": g.index, "orders": g.values})
+
+
 def _sales_per_order(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     items = d["order_items"].assign(amount=lambda f: f["amount"].astype(float))
     per = items.groupby("order_id", as_index=False)["amount"].sum()
@@ -833,6 +842,20 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[dict[str, pd.DataFrame]], pd.Da
             ],
         },
         exp_days_between,
+    ),
+    # a season's months inside one year ("the winter months of 2024": January, February and December 2024)
+    "season_months_of_a_year": (
+        {
+            "metrics": ["orders"],
+            "dimensions": ["order__channel"],
+            "time_range": {
+                "start": "2024-01-01",
+                "end": "2025-01-01",
+                "label": "winter months of 2024",
+                "months": [1, 2, 12],
+            },
+        },
+        lambda d: _orders_by_channel_in_months(d, 2024, (1, 2, 12)),
     ),
     # a metric counted once per member, then aggregated over the members ("the average and the largest order
     # total by channel"): each order's sales in a CTE, averaged (and, in a second plan, maxed) over orders

@@ -124,12 +124,12 @@ BANKS = [
     pytest.param("bank_acme", marks=pytest.mark.corpus),
     *(
         f"probe{n}_{ws}"
-        for n in ("", "2", "3", "4", "5", "6", "7", "8", "9", "10")
+        for n in ("", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11")
         for ws in ("retail", "flights")
     ),
     *(
         pytest.param(f"probe{n}_acme", marks=pytest.mark.corpus)
-        for n in ("", "2", "3", "4", "5", "6", "7", "8", "9", "10")
+        for n in ("", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11")
     ),
 ]
 MAX_WRONG = 0.02  # a wrong number is the worst answer: at most 2% of a bank

@@ -49,6 +49,10 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             "what is the maximum number of lines on a single order placed in 2025?",
             "largest single refund on a return last quarter?",
             "number of orders over $1,000 this year",
+            "What's the largest single refund we've paid out this year?",
+            "no. of different products that got returned last quarter",
+            "Electronics compared with Home - how many units did each sell last year?",
+            "hey, how does average order value stack up for Consumer versus Corporate customers this year?",
         ],
         "spoken arithmetic reads left to right; definitions built on definitions; 'in total'; 'calendar year'": [
             "margin rate by category, where margin rate is revenue minus cost divided by revenue",
@@ -379,6 +383,12 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             "total number of flights Delta, United or JetBlue ran out of JFK",
             "Which 4 Newark flights spent the most time in the air? Give carrier, flight no., origin and dest.",
             "List the 5 worst arrival delays in winter 2013: carrier, flight #, date, origin, destination and the delay",
+            "Delta average departure delay",
+            "ExpressJet median departure delay over the winter months",
+            "flights by month in the winter months of 2013",
+            "flights in the winter months of 2013 and in June 2013",
+            "Average seat count across Delta's flights this year",
+            "Were departures more delayed in spring or in autumn? avg dep delay for each",
         ],
         "periods counted ('how many hours'), two periods set against each other, a count before a month": [
             "for how many hours was visibility at LaGuardia below 1 mile?",
@@ -714,6 +724,12 @@ UNANSWERABLE: dict[str, dict[str, list[str]]] = {
     "flights": {
         "'this winter' said in December: the winter this year began in, or the one that began this month": [
             "flights this winter",
+        ],
+        "'more delayed' with no figure of the delay named": [
+            "were flights more delayed in spring or autumn",
+        ],
+        "separate months set against a previous period (no one span to shift)": [
+            "flights in December, January and February 2013 vs previous period",
         ],
         "days counted beside a figure: the days the figure holds on, or every day?": [
             "how many days in December had flights cancelled",

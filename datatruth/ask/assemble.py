@@ -1612,8 +1612,12 @@ class _Builder:
         if function not in ("avg", "median", "min", "max"):
             return False
         named, stop = self._member_named_after(target)
+        own = self._own_rows_entity(metric) if d.lower(target.start - 1) in ("single", "individual") else None
         if named is not None:
             entity = named.targets[0] if named.kind == "entity" else named.alt("entity")[0]
+        elif own is not None:
+            entity, stop = own, target.end  # "the largest single refund": one refund is one row of returns
+            self.place(target.start - 1, target.start)
         else:
             first = d.words[target.start].norm
             owners = [e for e in self.layer.entities() if first in entity_words(self.layer, e)]
@@ -1668,6 +1672,14 @@ class _Builder:
             return False
         self.order, self.limit = [], None
         return True
+
+    def _own_rows_entity(self, metric: str) -> str | None:
+        """The entity whose rows a simple metric adds up (refunds: returns), or None."""
+        found = self.layer.metric(metric)
+        if found.type != "simple" or not found.measure:
+            return None
+        own = self.layer.measure(found.measure)[0].primary_entity
+        return own.name if own is not None else None
 
     def _member_named_after(self, target: Pick) -> tuple[Pick | None, int]:
         """The entity named right after a figure as its member ("per store", "on a single order", "in an
@@ -2432,23 +2444,39 @@ class _Builder:
         the things named are the population, not a figure of their own (when the question has one)."""
         d = self.d
         for i in range(len(d.words) - 2):
-            if d.lower(i) != "across" or d.lower(i + 1) not in ("all", "every") or d.used[i]:
+            if d.lower(i) != "across" or d.used[i]:
                 continue
-            named = next((p for p in self.picks if p.start == i + 2), None)
+            # "across all claims", "across Delta's flights": a qualifier says these are the rows, not a row each
+            k = i + 1
+            while (
+                value := next((p for p in self.picks if p.start == k and p.kind == "value"), None)
+            ) is not None:
+                k = value.end
+            if k == i + 1 and d.lower(k) not in ("all", "every"):
+                continue
+            k += 1 if k == i + 1 else 0
+            named = next((p for p in self.picks if p.start == k), None)
             if named is None or not (named.kind == "entity" or named.alt("entity")):
                 continue
             figures = [p for p in self.picks if p is not named and p.kind in ("metric", "measure")]
             if not (figures or self.adhoc or d.aggs or d.days_between):
                 continue
             self.picks.remove(named)
-            self.place(i, named.end)
-            self.notes.append(Evidence(d.text(i, named.end), "other", "every row counts", 1.0, "population"))
+            self.place(i, i + 1)
+            self.place(named.start - (1 if d.lower(named.start - 1) in ("all", "every") else 0), named.end)
+            self.notes.append(Evidence(d.text(i, named.end), "other", "the rows counted", 1.0, "population"))
 
-    def booked_against(self) -> None:
-        """Place each 'against' that points back ("booked against it"), and "next to" after a name ("each claim
-        number next to its policy number": shown side by side)."""
+    def connector_phrases(self) -> None:
+        """Place each 'against' that points back ("booked against it"), "next to" after a name ("each claim
+        number next to its policy number": shown side by side) and "stack up" in a comparison ("how does AOV stack
+        up for Consumer versus Corporate")."""
         d = self.d
+        compares = any(w.lower in _COMPARE_WORDS for w in d.words)
         for i in range(len(d.words)):
+            if compares and d.lower(i) in ("stack", "stacks") and d.lower(i + 1) == "up" and not d.used[i]:
+                self.place(i, i + 2)
+            if d.lower(i) in ("ended", "ends", "end", "wound") and d.lower(i + 1) == "up" and not d.used[i]:
+                self.place(i, i + 2)  # "flights that ended up cancelled": the state they came to
             if self._booked_against(i) and not d.used[i]:
                 self.place(i, i + 1)
             side_by_side = (
@@ -3312,6 +3340,8 @@ class _Builder:
             if previous <= q.start and q.end <= head.start <= q.end + 3
             for t in (q.targets if q.kind == "entity" else q.alt("entity"))
         }
+        # "our Texas stores": the things named right after a value own it too
+        near |= {t for q in self.picks if q.start == p.end and q.kind == "entity" for t in q.targets}
 
         order = sorted(
             ok,
@@ -3558,7 +3588,13 @@ class _Builder:
             self.notes.append(Evidence(m.months_label, "time", m.months_label, 1.0, "named period"))
         if m.periods:
             self.periods = list(m.periods)
-        if self.comparison and m.explicit_comparison and not d.growth:
+        if self.comparison and self.time_range is not None and self.time_range.parts:
+            # "December, January and February 2013 vs previous period": separate pieces have no one span to shift
+            self.problems.append(
+                f"{self.time_range.describe()} is made of separate periods, which cannot be set against a "
+                "previous period; compare two named periods instead (e.g. 'winter 2013 vs winter 2012')"
+            )
+        elif self.comparison and m.explicit_comparison and not d.growth:
             base = self.time_range or _default_comparison_range(self.comparison, m.grain, self.ctx.today)
             if base.start and base.end and m.grain:
                 # "revenue by month last quarter vs previous period": each month beside its counterpart
@@ -4621,6 +4657,17 @@ class _Builder:
 
     def phrasing_filters_step(self) -> None:
         for start, f in list(self.phrasing_filters.items()):
+            if self.d.lower(start - 1) in ("more", "less") and f.dimension != METRIC_TIME:
+                # "were departures more delayed in spring or in autumn? avg dep delay": 'more delayed' compares
+                # the delay the figure measures; it keeps no rows out
+                if any(self._measures_column(m, f.dimension) for m in self.metrics):
+                    self.place(start - 1, start)
+                    continue
+                self.problems.append(
+                    f"'{self.d.text(start - 1, start + 1)}' compares {dimension_label(self.layer, f.dimension).lower()}"
+                    " without saying which figure of it (the average, the total?)"
+                )
+                continue
             negated = self.d.lower(start - 1) in ("not", "never", "non") or (
                 self.d.lower(start - 1) in ("weren't", "wasn't", "didn't", "were", "was")
                 and self.d.lower(start - 2) in ("not",)
@@ -4630,6 +4677,18 @@ class _Builder:
                 f = _negate(f)
                 self.phrasing_filters[start] = f
             self.filters.append(f)
+
+    def _measures_column(self, metric: str, dimension: str) -> bool:
+        """True when a metric aggregates the column a dimension reads (average departure delay: dep_delay)."""
+        held = self.layer.dimension(dimension)
+        for name in self.layer.measures_for(metric):
+            model, measure = self.layer.measure(name)
+            if (
+                model.name == held.model.name
+                and measure.expr.strip().lower() == held.dimension.expr.strip().lower()
+            ):
+                return True
+        return False
 
     def share_step(self) -> None:
         if not self.share:
@@ -4984,7 +5043,7 @@ class _Builder:
     def trailing_each(self) -> None:
         """ "…? show each with its number of flights", "give the count for each": with a grouping asked, a
         closing 'each' repeats it."""
-        if not self.dims and not self.group_entities:
+        if not self.dims and not self.group_entities and not self.periods:
             return  # "customers who spent more than $4,000, and how much each spent": the customers, each
         lowers = [w.lower for w in self.d.words]
         for i, w in enumerate(lowers):
@@ -4992,7 +5051,8 @@ class _Builder:
                 w in ("each", "every")
                 and not self.d.used[i]
                 and i not in self.placed
-                and not any(q.start == i + 1 for q in self.picks)
+                # "each customer" names what is grouped; "how many units did each sell" points back
+                and not any(q.start == i + 1 and q.kind != "phrasing" for q in self.picks)
             ):
                 self.place(i, i + 1)
 
@@ -5268,7 +5328,7 @@ def assemble(d: ReadingState, ctx: PlanningContext, context_metrics: Sequence[st
     b.bind_times()
     b.dimensions()
     b.date_words()
-    b.booked_against()
+    b.connector_phrases()
     b.values()
     b.route_versus()
     b.members_by_kind()

@@ -899,14 +899,14 @@ def read_time(d: ReadingState, ctx: PlanningContext) -> ReadingState:
         said, year = straddled
         season = said.split()[-1]
         raise PlanningError(
-            f"'{said}' can mean {season} {year - 1} (the one this year began in) or {season} {year} (the one that "
-            f"began this month)",
+            f"'{said}' can mean {season} {year - 1} (the one this year began in), {season} {year} (the one that "
+            f"began this month) or the {season} months of {year - 1}",
             f"name the year the {season} ends in, e.g. '{season} {year}'",
             unmatched=[],
             interpretation="",
             choices=[
-                re.sub(re.escape(said), f"{season} {y}", d.question, count=1, flags=re.IGNORECASE)
-                for y in (year, year - 1)
+                re.sub(re.escape(said), text, d.question, count=1, flags=re.IGNORECASE)
+                for text in (f"{season} {year}", f"{season} {year - 1}", f"the {season} months of {year - 1}")
             ],
         )
     for a, b in match.spans:
@@ -1628,6 +1628,10 @@ def read_names(d: ReadingState, ctx: PlanningContext) -> ReadingState:
         if p.kind == "dimension" and (kept := tuple(t for t in p.targets if not ctx.values.is_empty(t)))
         else p
         for p in cands
+    ]
+    # "the policy numbers of policies that …" are their numbers: a count is said "number of", never "numbers of"
+    cands = [
+        p for p in cands if not (p.kind in ("metric", "measure") and d.words[p.start].lower == "numbers")
     ]
     # a name never reads across a parenthesis ("number of flights (tail number)" is not "flights tail number")
     cands = [p for p in cands if not any(c in d.gap(k) for k in range(p.start + 1, p.end) for c in "()")]

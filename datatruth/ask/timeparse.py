@@ -909,7 +909,7 @@ def _season_rule(names: tuple[tuple[str, tuple[int, ...]], ...]) -> re.Pattern[s
     words = "|".join(sorted((re.escape(n) for n, _ in names), key=len, reverse=True))
     return re.compile(
         rf"\b(?:(?:in|during|for|over|of)\s+)?(?:the\s+)?(?:(?P<rel>last|this|previous|past|current)\s+)?"
-        rf"(?P<season>{words})(?:\s+(?:months?\s+)?(?:of\s+)?(?P<y>{_YEAR}))?\b"
+        rf"(?P<season>{words})(?P<mw>\s+months?\b)?(?:\s+(?:of\s+)?(?P<y>{_YEAR}))?\b"
     )
 
 
@@ -935,6 +935,26 @@ def _season(
     rel = m.group("rel")
     if year is None and rel is None:
         return _Hit(months=months, months_label=f"{label} of every year")
+    if year is not None and m.group("mw"):
+        # "the winter months of 2013": the season's months inside that year (January, February and December)
+        inside = sorted(months)
+        names_in = ", ".join(_MONTH_NAMES[i] for i in inside)
+        pieces: list[tuple[dt.date, dt.date]] = []
+        for month in inside:  # runs of months next to each other are one piece (January–February, December)
+            day = dt.date(year, month, 1)
+            if pieces and pieces[-1][1] == day:
+                pieces[-1] = (pieces[-1][0], add_months(day, 1))
+            else:
+                pieces.append((day, add_months(day, 1)))
+        return _Hit(
+            TimeRange(
+                pieces[0][0],
+                pieces[-1][1],
+                f"{word} months of {year} ({names_in})",
+                None,
+                tuple(pieces) if len(pieces) > 1 else (),
+            )
+        )
     contiguous = all((b - a) % 12 == 1 for a, b in zip(months, months[1:], strict=False))
     if not contiguous:
         return None

@@ -218,9 +218,15 @@ class ValueIndex:
             # a word inside a longer name ("pilots" in "Pilot Point Airport") must look like a name: capitalised,
             # or after a word that introduces a place or a party ("to denver")
             # the first word of a question is capitalised anyway; it names a value only as the first of a list
-            # ("Southwest vs JetBlue")
+            # ("Southwest vs JetBlue"), or as the name in front of a figure ("Delta average departure delay")
             leads_list = i == 0 and (
-                word.possessive or i + 1 < n and words[i + 1].lower in ("vs", "versus", "or", "and", "&")
+                word.possessive
+                or i + 1 < n
+                and (
+                    words[i + 1].lower in ("vs", "versus", "or", "and", "&")
+                    or words[i + 1].norm in vocabulary_words
+                    and word.norm not in closed_words | vocabulary_words
+                )
             )
             capital = word.raw[:1].isupper() and (i > 0 or leads_list) and not shouting
             named = capital or (i > 0 and words[i - 1].lower in _CODE_CUES | _SUBJECT_CUES)

@@ -151,7 +151,10 @@ def split_words(text: str) -> list[Word]:
         if possessive:
             word = word[:-2]
         word = word.replace("'", "")
-        if word == "#" or (m.group(0).lower() == "no." and out and out[-1].lower.isalpha()):
+        abbreviated = m.group(0).lower() == "no." and (
+            (out and out[-1].lower.isalpha()) or text[m.end() :].lstrip().lower().startswith("of ")
+        )
+        if word == "#" or abbreviated:
             # "flight #", "flight no.": the sign and the abbreviation read as the word 'number'
             out.append(Word(word, "number", "number", m.start(), m.end(), False))
         elif word:

@@ -287,11 +287,7 @@ def resolve(plan: QueryPlan, layer: SemanticLayer, dialect: str) -> _Plan:
         n for _, tree in adhoc for n in _refs(tree) if n not in aggregate_names
     ]:
         _collect(layer, name, needed, ())
-    if plan.comparison and not (plan.time_range and plan.time_range.start and plan.time_range.end):
-        raise UserError(
-            "a comparison needs a time range with a start and an end",
-            "ask for a period, e.g. 'last quarter vs previous period'",
-        )
+    _check_comparison(plan)
     if plan.periods and (plan.comparison or plan.time_range is not None and plan.time_range.parts):
         raise UserError(
             "compared periods cannot be combined with another comparison",
@@ -343,6 +339,19 @@ def _check_input(layer: SemanticLayer, i: FilteredInput) -> None:
         )
     for f in i.filters:
         _check_filter(layer, f)
+
+
+def _check_comparison(plan: QueryPlan) -> None:
+    if plan.comparison and not (plan.time_range and plan.time_range.start and plan.time_range.end):
+        raise UserError(
+            "a comparison needs a time range with a start and an end",
+            "ask for a period, e.g. 'last quarter vs previous period'",
+        )
+    if plan.comparison and plan.time_range is not None and plan.time_range.months:
+        raise UserError(
+            "a season's months of one year cannot be compared with a previous period",
+            "compare two named periods instead, e.g. 'summer 2013 vs summer 2012'",
+        )
 
 
 def _check_aggregate(layer: SemanticLayer, a: Aggregate) -> None:
@@ -697,7 +706,9 @@ def _group_cte(  # noqa: C901 - one branch per dimension kind, then the CTE in S
         if time_expr is None:
             time_expr = _time_expr(p, group, joins, "applying the time range")
         assert time_range is not None  # narrows the type only: start and end come from time_range
-        bounded = TimeRange(start, end, parts=time_range.parts if start == time_range.start else ())
+        bounded = TimeRange(
+            start, end, parts=time_range.parts if start == time_range.start else (), months=time_range.months
+        )
         cond = _range_condition(p, time_expr, bounded)
         if cond is not None:
             conditions.append(cond)

@@ -97,7 +97,8 @@ class TimeRange:
     label: str = ""
     grain: str | None = None  # the grain the words named ("last quarter" → quarter), informational
     parts: tuple[tuple[dt.date, dt.date], ...] = ()
-    # months of every year ("summer" = 6, 7, 8): a compared period that is a season of every year, not a range
+    # months of the year ("summer" = 6, 7, 8): with no bounds, a compared season of every year; with bounds,
+    # those months inside them ("the winter months of 2013" = January, February and December 2013)
     months: tuple[int, ...] = ()
 
     def pieces(self) -> tuple[tuple[dt.date | None, dt.date | None], ...]:
