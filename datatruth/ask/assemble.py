@@ -30,6 +30,7 @@ from datatruth.ask.reading import (
     metric_unit,
     model_verbs,
     number_of,
+    said_on_average,
     sentence_ends_before,
 )
 from datatruth.ask.timeparse import TimeHit, combine_ranges, period_start, shift
@@ -1521,7 +1522,7 @@ class _Builder:
                 and not a.distinct
                 and all((self.layer.dimension(t).dimension.unit or "") == "count" for t in target.targets[:1])
             ):
-                if (at := self._on_average()) is None:
+                if (at := said_on_average(self.d)) is None:
                     continue  # "number of seats": the column already holds the number
                 function = (
                     "avg"  # "on average, how many seats does an Embraer plane have": the column's average
@@ -1720,18 +1721,6 @@ class _Builder:
             return None
         same = self.layer.dimension(keys[0]).dimension.expr.strip().lower() == measure.expr.strip().lower()
         return keys[0] if same else None
-
-    def _on_average(self) -> int | None:
-        """Where "on average" is said (free words), or None."""
-        d = self.d
-        return next(
-            (
-                k
-                for k in range(len(d.words) - 1)
-                if d.lower(k) == "on" and d.lower(k + 1) == "average" and not d.used[k] and not d.used[k + 1]
-            ),
-            None,
-        )
 
     def _summed_condition(self, target: Pick, function: str) -> Pick:
         """ "how many inches of rain fell": a sum of a condition that only keeps the rows where its column is

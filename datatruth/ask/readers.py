@@ -31,6 +31,7 @@ from datatruth.ask.reading import (
     model_verbs,
     name_unit,
     number_of,
+    said_on_average,
     sentence_ends_before,
 )
 from datatruth.ask.timeparse import parse_time, straddled_season
@@ -1873,7 +1874,7 @@ def read_days_between(d: ReadingState, ctx: PlanningContext) -> ReadingState:
             continue
         function = dict(lex.aggregates)[phrase]
         # "on average, how many days pass between …": the count of days is averaged over the rows
-        averaged = _said_on_average(d, lowers) if function == "count" and phrase == ("how", "many") else None
+        averaged = said_on_average(d) if function == "count" and phrase == ("how", "many") else None
         if function not in _DAY_FUNCTIONS and averaged is None:
             continue
         j = i + len(phrase)
@@ -1898,18 +1899,6 @@ def read_days_between(d: ReadingState, ctx: PlanningContext) -> ReadingState:
             )
         )
     return replace(d, days_between=tuple(found)) if found else d
-
-
-def _said_on_average(d: ReadingState, lowers: list[str]) -> int | None:
-    """Where a free "on average" is said, or None."""
-    return next(
-        (
-            k
-            for k in range(len(lowers) - 1)
-            if lowers[k : k + 2] == ["on", "average"] and not d.used[k] and not d.used[k + 1]
-        ),
-        None,
-    )
 
 
 def _date_pair_after(d: ReadingState, ctx: PlanningContext, start: int) -> tuple[tuple[str, str], int] | None:

@@ -321,6 +321,18 @@ def additive(layer: SemanticLayer, metric: str) -> bool:
     return layer.measure(m.measure)[1].agg in ("sum", "count", "count_distinct")
 
 
+def said_on_average(d: ReadingState) -> int | None:
+    """Where a free "on average" is said (both words not yet placed), or None."""
+    return next(
+        (
+            k
+            for k in range(len(d.words) - 1)
+            if d.lower(k) == "on" and d.lower(k + 1) == "average" and not d.used[k] and not d.used[k + 1]
+        ),
+        None,
+    )
+
+
 def sentence_ends_before(d: ReadingState, i: int) -> bool:
     """True when a sentence ends right before word i ("… total claim amount. What is …")."""
     if i <= 0 or i >= len(d.words):
