@@ -564,7 +564,7 @@ def _arithmetic_of(  # noqa: C901 - a small parser of arithmetic words whose sta
                 expect_operand = False
                 continue
             i, metric = found
-            if counting and not _counts(ctx, metric):
+            if counting and not counts_things(ctx, metric):
                 return None  # "the number of loss payments" is not their total amount
             counting = False
             parts.append(metric)
@@ -726,11 +726,6 @@ def _named_at(d: ReadingState, ctx: PlanningContext, i: int, stop: int) -> tuple
         if metric:
             return j, metric
     return None
-
-
-def _counts(ctx: PlanningContext, metric: str) -> bool:
-    """True for a metric that counts rows or members (its measure counts)."""
-    return counts_things(ctx, metric)
 
 
 def _unwrapped(parts: list[str]) -> list[str]:
@@ -2143,7 +2138,7 @@ def _distinct_alone(d: ReadingState, lex: Any, found: list[AggWord]) -> tuple[Re
 
 def _counted_before(d: ReadingState, ctx: PlanningContext, i: int) -> bool:
     """True when a figure that counts things is named before word i ("flights …, how many?")."""
-    return any(p.end <= i and p.kind == "metric" and _counts(ctx, p.targets[0]) for p in d.picks)
+    return any(p.end <= i and p.kind == "metric" and counts_things(ctx, p.targets[0]) for p in d.picks)
 
 
 def _second_column(d: ReadingState, ctx: PlanningContext, target: Pick) -> Pick | None:
