@@ -35,6 +35,21 @@ TODAY = {"retail": dt.date(2026, 10, 31), "flights": dt.date(2013, 12, 31)}
 # classes name what the reworked planner reads (or refuses) and why.
 QUESTIONS: dict[str, dict[str, list[str]]] = {
     "retail": {
+        "contractions and '#' before a code; a misspelt light verb; 'lifetime'; 'stack up against' compares; a value "
+        "owned by the thing named right after it; bare 'ids' of the grouped entity; a dash-apposition definition": [
+            "How many orders over $500 did we recieve last month?",
+            "How did the number of orders in Q3 stack up against Q2?",
+            "Hartford customers who signed up in October - id, name and signup date please",
+            "Which customers have placed more than 16 orders so far this year? Give me their ids and order counts.",
+            "customer 4821 - lifetime spend and number of orders",
+            "revenue of order #419365",
+            "I'd like the average selling price - revenue divided by units sold - for each Electronics subcategory "
+            "this year.",
+            "How many unique shoppers did our Texas stores have in 2025?",
+            "revenue from Texas customers by store in 2025",
+            "revenue by region in 2025, one line per region",
+            "figure out revenue by region in 2025",
+        ],
         "a figure per member, aggregated over the members; 'to date' needs no range; written-out days": [
             "median order total in September",
             "average order total by channel in Q3",
@@ -374,6 +389,15 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         ],
     },
     "flights": {
+        "most + a condition said as a plural counts its rows; 'in hours when' a condition of the hourly weather; a "
+        "list member takes its earlier members' column; 'compare' splits the list nearest it": [
+            "Whcih airline had the most early arrivals in December?",
+            "which origin had the fewest late departures",
+            "Number of Newark departures scheduled in hours when the wind was over 20 mph?",
+            "United vs Delta - average departure delay",
+            "I'd like to compare Virgin America, JetBlue and Delta on average arrival delay for flights to SFO or "
+            "LAX.",
+        ],
         "'flown by' names who flew (a filter, not a row each); a compared member takes the first one's column": [
             "Total miles flown by United, Delta or American this year",
             "flights operated by United or Delta in March",
@@ -668,6 +692,9 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
 # Questions that must be refused, each with an interpretation so far and at least one choice that plans.
 UNANSWERABLE: dict[str, dict[str, list[str]]] = {
     "retail": {
+        "a price asked with 'what … sold for'": [
+            "What was on order #419365? Product, quantity and what each line sold for.",
+        ],
         "a season of every year against one month of one year": [
             "revenue in summer vs june",
         ],
@@ -722,6 +749,9 @@ UNANSWERABLE: dict[str, dict[str, list[str]]] = {
         ],
     },
     "flights": {
+        "a condition held on 'days when', of hourly readings": [
+            "how many flights left JFK on days when it was raining",
+        ],
         "'this winter' said in December: the winter this year began in, or the one that began this month": [
             "flights this winter",
         ],

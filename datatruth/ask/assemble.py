@@ -318,6 +318,7 @@ class _Builder:
         self.limit: int | None = None
         self.entity: str | None = None
         self.over: str | None = None
+        self.rows_of: str | None = None  # "across all premium records": the figure taken over its own rows
         self.comparison = d.comparison
         self.share = d.share
         self.notes: list[Evidence] = list(d.evidence)
@@ -422,8 +423,9 @@ class _Builder:
         previous = d.lower(p.start - 1)
         if previous in ("which", "what", "each", "every"):
             return True
-        if p.kind in ("entity", "concept") or p.alt("entity"):
-            # "which physical store", "which Texas customers": words narrowing the noun sit between
+        if p.kind in ("entity", "concept", "dimension") or p.alt("entity"):
+            # "which physical store", "which Texas customers", "each Electronics subcategory": words narrowing
+            # the noun sit between
             k = p.start - 1
             while k >= 0:
                 if (q := d.pick_at(k)) is not None and q.kind in ("phrasing", "value"):
@@ -683,11 +685,20 @@ class _Builder:
         return None
 
     def phrasings(self) -> None:
+        d = self.d
         self._phrasings_as_values()
         for p in list(self.picks):
             if p.kind != "phrasing":
                 continue
             ph = self.phrasing(p)
+            if (
+                ph.model
+                and d.lower(p.end) == "for"
+                and "what" in {d.lower(k) for k in range(p.start - 4, p.start)}
+            ):
+                # "what each line sold for" asks for a price; as a verb of the rows it would be silently dropped
+                self.problems.append(f"'what … {p.phrase} for' asks for a price: name the figure to show")
+                continue
             self.place(p.start, p.end)
             self.roles[p.start] = "phrasing"
             if ph.model:
@@ -1152,6 +1163,8 @@ class _Builder:
         others = [q for q in self.picks if q.kind in ("metric", "measure") and q is not p]
         if others or d.aggs or self.adhoc:
             return False
+        if model is not None and self._own_columns_follow(p, model.name):
+            return True
         first = d.lower(0)
         return (
             first in ("list", "show", "display", "give", "name", "enumerate")
@@ -1160,6 +1173,31 @@ class _Builder:
                 d.ranking is not None
                 and any(number_of(d.lower(k)) is not None for k in range(max(0, p.start - 2), p.start))
             )
+        )
+
+    def _own_columns_follow(self, p: Pick, model: str) -> bool:
+        """ "Hartford customers who signed up in October - id, name and signup date": a question that opens with
+        things and, after a colon or dash, names only columns of their own asks for their rows, not a count."""
+        d = self.d
+        if any(
+            not (d.used[k] or d.lower(k) in ("the", "our", "all"))
+            for k in range(self._before_places(p.start - 1) + 1)
+        ):
+            return False
+        cut = next(
+            (
+                k + (d.lower(k) in ("-", "—", "–"))
+                for k in range(p.end + 1, len(d.words))
+                if ":" in d.gap(k) or d.lower(k) in ("-", "—", "–")
+            ),
+            None,
+        )
+        if cut is None:
+            return False
+        columns = [q for q in self.picks if q.start >= cut]
+        return bool(columns) and all(
+            q.kind == "dimension" and all(self.layer.dimension(t).model.name == model for t in q.targets[:1])
+            for q in columns
         )
 
     def _per_unit(self, p: Pick) -> bool:
@@ -1613,12 +1651,14 @@ class _Builder:
         if function not in ("avg", "median", "min", "max"):
             return False
         named, stop = self._member_named_after(target)
-        own = self._own_rows_entity(metric) if d.lower(target.start - 1) in ("single", "individual") else None
+        single = d.lower(target.start - 1) in ("single", "individual")
+        own = self._own_rows_entity(metric) if single or self.rows_of == metric else None
         if named is not None:
             entity = named.targets[0] if named.kind == "entity" else named.alt("entity")[0]
         elif own is not None:
             entity, stop = own, target.end  # "the largest single refund": one refund is one row of returns
-            self.place(target.start - 1, target.start)
+            if single:
+                self.place(target.start - 1, target.start)
         else:
             first = d.words[target.start].norm
             owners = [e for e in self.layer.entities() if first in entity_words(self.layer, e)]
@@ -2445,14 +2485,20 @@ class _Builder:
                 continue
             k += 1 if k == i + 1 else 0
             named = next((p for p in self.picks if p.start == k), None)
-            if named is None or not (named.kind == "entity" or named.alt("entity")):
+            # "across all premium records": the rows of a table, said with its name and 'records'
+            rows = named is not None and d.lower(named.end) in ("records", "rows", "entries")
+            if named is None or not (named.kind == "entity" or named.alt("entity") or rows):
                 continue
             figures = [p for p in self.picks if p is not named and p.kind in ("metric", "measure")]
             if not (figures or self.adhoc or d.aggs or d.days_between):
                 continue
             self.picks.remove(named)
+            if rows and named.kind == "metric":
+                self.rows_of = named.targets[0]
             self.place(i, i + 1)
-            self.place(named.start - (1 if d.lower(named.start - 1) in ("all", "every") else 0), named.end)
+            self.place(
+                named.start - (1 if d.lower(named.start - 1) in ("all", "every") else 0), named.end + rows
+            )
             self.notes.append(Evidence(d.text(i, named.end), "other", "the rows counted", 1.0, "population"))
 
     def connector_phrases(self) -> None:
@@ -2464,6 +2510,8 @@ class _Builder:
         for i in range(len(d.words)):
             if compares and d.lower(i) in ("stack", "stacks") and d.lower(i + 1) == "up" and not d.used[i]:
                 self.place(i, i + 2)
+            if d.lower(i) == "out" and d.lower(i + 1) == "of" and d.lower(i + 2) == "all" and not d.used[i]:
+                self.place(i, i + 3)  # "out of all the planes that flew for American": among them
             if d.lower(i) in ("ended", "ends", "end", "wound") and d.lower(i + 1) == "up" and not d.used[i]:
                 self.place(i, i + 2)  # "flights that ended up cancelled": the state they came to
             if self._booked_against(i) and not d.used[i]:
@@ -2547,6 +2595,8 @@ class _Builder:
                 )
                 continue
             if self._yes_no_condition(p):
+                continue
+            if self._grain_clause(p):
                 continue
             if self.d.lower(p.start - 1) in ("a", "an", "any", "no") and not self.group_position(p):
                 self.problems.append(
@@ -3108,7 +3158,7 @@ class _Builder:
                 or self._per_member()
                 or by_list
                 or (self._and_list(items) and not negated and not self._asks_total())
-                or self._compares()  # "how does Delta's delay compare with United's": one row each
+                or (self._compares() and self._compared_list(dim))  # "how does Delta's compare with United's"
             )
             op = ("!=" if negated else "=") if len(values) == 1 else ("not_in" if negated else "in")
             self.filters.append(Filter(dim, op, values))
@@ -3128,6 +3178,48 @@ class _Builder:
                 )
         self._check_same_entity_filters()
         self._restated_keys()
+
+    def _grain_clause(self, p: Pick) -> bool:
+        """ "departures scheduled in hours when the wind was over 20 mph": a period word heading a when/where
+        clause names the grain the condition holds at, not a split. When the condition's table is keyed by that
+        grain (weather by airport and hour) each row's joined reading is that period's: the words are placed.
+        A coarser period ("on days when it rained") asks whether the condition held at any time that day, which
+        one row's reading cannot say: refused."""
+        d = self.d
+        grain = d.norm(p.end - 1)
+        if p.end - p.start != 1 or grain not in _GRAINS or d.lower(p.end) not in ("when", "where"):
+            return False
+        k = p.start - 1 - (d.lower(p.start - 1) in ("a", "an", "the", "any"))
+        if d.lower(k) not in ("in", "on", "during", "at"):
+            return False
+        own = self.layer.dimension(p.targets[0]).model.name
+        columns = [f.dimension for f in self.filters] + [
+            ph.dimension
+            for q in self.picks
+            if q.kind == "phrasing" and q.start > p.end and (ph := self.phrasing(q)).dimension and ph.op
+        ]
+        models = {m for c in columns if (m := self.layer.dimension(c).model) is not None and m.name != own}
+        if not models:
+            return False
+        if all(_keyed_by_grain(m, grain) for m in models):
+            self.roles[p.start] = "restated"
+            self.place(k, p.end + 1)
+            return True
+        self.problems.append(
+            f"'{d.text(k, p.end + 1)}' asks whether the condition held at any time in each {grain}; "
+            "I can only test it at each row's own reading"
+        )
+        return True
+
+    def _compared_list(self, dim: str) -> bool:
+        """ "compare Virgin America, JetBlue and Delta … for flights to SFO or LAX": with two lists of values,
+        the one nearest the compare word is compared (a row each); the other only filters."""
+        lists = {x: [p.start for p, _ in items] for x, items in self.value_dims.items() if len(items) > 1}
+        said = [i for i, w in enumerate(self.d.words) if w.lower in _COMPARE_WORDS]
+        if len(lists) < 2 or not said:
+            return True
+        nearest = min(lists, key=lambda x: min(abs(i - k) for i in said for k in lists[x]))
+        return dim == nearest
 
     def _negated(self, p: Pick) -> bool:
         d = self.d
@@ -3330,12 +3422,30 @@ class _Builder:
             for t in (q.targets if q.kind == "entity" else q.alt("entity"))
         }
         # "our Texas stores": the things named right after a value own it too
-        near |= {t for q in self.picks if q.start == p.end and q.kind == "entity" for t in q.targets}
+        # (first of all: "shoppers at our Texas stores" are the stores' state, "Texas store city" the store's)
+        right_after = {
+            t
+            for q in self.picks
+            if q.start == p.end
+            for t in (q.targets if q.kind == "entity" else q.alt("entity"))
+        } | {
+            t.split("__")[0]
+            for q in self.picks
+            if q.start == p.end and q.kind == "dimension"
+            for t in q.targets
+        }
+        near |= right_after
 
+        # "United vs Delta", "Virgin America, JetBlue and Delta": a member of a list is of its earlier members' column
+        listed = {
+            x for x, items in self.value_dims.items() if any(self._chain_head(q) is head for q, _ in items)
+        }
         order = sorted(
             ok,
             key=lambda dim: (
+                bool(listed) and dim not in listed,
                 role(dim),
+                dim.split("__")[0] not in right_after,
                 dim.split("__")[0] not in near,
                 dim in taken and not compared,
                 entity_first(dim),
@@ -3927,7 +4037,9 @@ class _Builder:
             computed = True
         if not computed:
             for i, w in enumerate(self.d.words):
-                if w.lower in self.ctx.lexicon.relation_verbs:
+                # "what each line sold for" asks for a price, which a list verb would silently drop
+                priced = self.d.lower(i + 1) == "for" and "what" in {self.d.lower(k) for k in range(i - 4, i)}
+                if w.lower in self.ctx.lexicon.relation_verbs and not priced:
                     self.place(i, i + 1)
             entities = [
                 p for p in self.picks if p.kind == "entity" and self.roles.get(p.start) in ("entity", "group")
@@ -4275,6 +4387,8 @@ class _Builder:
             before = p.end <= r.start and all(d.lower(k) in ("the",) for k in range(p.end, r.start))
             if not (after or before):
                 continue
+            if after and d.words[p.end - 1].lower != d.words[p.end - 1].norm:
+                continue  # "the most early arrivals": a plural names the rows counted, not a number to rank by
             ph = self.phrasing(p)
             if ph.dimension is None or tuple(ph.values) != (0,) or ph.op not in (">", ">=", "<", "<="):
                 continue
@@ -4284,6 +4398,26 @@ class _Builder:
             direction = r.direction if up else ("low" if r.direction == "high" else "high")
             self.notes.append(Evidence(f"{r.word} {p.phrase}", "order", ph.dimension, 0.9, "phrasing"))
             return ph.dimension, direction
+        return None
+
+    def _counted_condition(self, r: Ranking) -> str | None:
+        """ "the most early arrivals", "the fewest late departures": most/fewest right before a condition of the
+        model written as a plural noun counts the rows the condition keeps (the condition stays a filter)."""
+        d = self.d
+        if r.word not in ("most", "least", "fewest") or r.limit is not None:
+            return None
+        for p in self.picks:
+            if (
+                p.kind != "phrasing"
+                or p.start != r.end
+                or d.words[p.end - 1].lower == d.words[p.end - 1].norm
+            ):
+                continue
+            ph = self.phrasing(p)
+            if ph.dimension is None or not ph.op:
+                continue
+            counts = self._row_counts(self.layer.dimension(ph.dimension).model.name)
+            return counts[0] if counts else None
         return None
 
     def _each_refers_back(self, p: Pick) -> bool:
@@ -4467,6 +4601,12 @@ class _Builder:
                 self.metrics.append(target)
                 self.notes.append(Evidence(r.word, "metric", target, 0.9, "rows of the verb"))
                 self._list_to_group()
+        if target is None and self.list_entity is not None and (counted := self._counted_condition(r)):
+            # "which airline had the most early arrivals": the condition's rows are counted per member
+            target = counted
+            self.metrics.append(target)
+            self.notes.append(Evidence(r.word, "metric", target, 0.9, "rows of the condition"))
+            self._list_to_group()
         if (
             target is None
             and self.list_entity is not None
@@ -5048,9 +5188,15 @@ class _Builder:
     def listed_keys(self) -> None:
         """ "list airlines with code and name": in a list of an entity's rows, 'code' / 'id' / 'number' after
         'with' or 'and' asks for its key, which the rows already show."""
-        if self.list_entity is None or self.metrics or self.aggregates:
+        # "which customers placed more than 16 orders? give me their ids and order counts": the one grouped
+        # entity's key, shown on each row, is what 'ids' asks for
+        if self.list_entity is not None and not (self.metrics or self.aggregates):
+            entity = self.list_entity
+        elif self.list_entity is None and len(self.group_entities) == 1:
+            entity = self.group_entities[0]
+        else:
             return
-        keys = set(self.layer.entity_keys(self.list_entity))
+        keys = set(self.layer.entity_keys(entity))
         if not keys & {r.name for r in self.dims}:
             return
         d = self.d
@@ -5059,7 +5205,10 @@ class _Builder:
                 w.lower in ("code", "codes", "id", "ids", "identifier", "key", "number")
                 and not d.used[i]
                 and i not in self.placed
-                and (d.lower(i - 1) in ("with", "and", "its", "their", "the") or "," in d.gap(i))
+                and (
+                    d.lower(i - 1) in ("with", "and", "its", "their", "the", "-")
+                    or d.gap(i).strip() in (",", ":")
+                )
                 and d.pick_at(i) is None
             ):
                 self.place(i, i + 1)
@@ -5150,6 +5299,12 @@ class _Builder:
             if self._return_verb(i):
                 self.picks = [p for p in self.picks if not p.start <= i < p.end]
                 self.place(i, i + 1)
+            if (
+                self.d.lower(i) in ("work", "figure")
+                and self.d.lower(i + 1) == "out"
+                and not self.d.used[i + 1]
+            ):
+                self.place(i, i + 2)  # "work out its loss ratio": compute it
 
     def members_without_rows(self) -> None:
         """ "How many claims per catastrophe? Leave out catastrophes with no claims.": members with none of the
@@ -5285,6 +5440,16 @@ _FUNCTION_LABEL = {
 
 
 _RESTATING_NOUNS = frozenset({"amount", "figure", "value", "total"})
+_GRAINS = ("hour", "day", "week", "month", "quarter", "year")
+
+
+def _keyed_by_grain(model: SemanticModel, grain: str) -> bool:
+    """True when a model's own key includes a time column at this grain (weather: airport and hour)."""
+    key = model.primary_entity
+    if key is None:
+        return False
+    parts = key.expr if isinstance(key.expr, tuple) else (key.expr,)
+    return any(t.is_time and t.time_granularity == grain and t.expr in parts for t in model.dimensions)
 
 
 def assemble(d: ReadingState, ctx: PlanningContext, context_metrics: Sequence[str] = ()) -> Assembled:

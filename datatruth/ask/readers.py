@@ -285,7 +285,16 @@ def _appositive_definition(d: ReadingState, ctx: PlanningContext, lowers: list[s
             end = i + len(phrase)
             closes = not phrase and "(" in d.gap(i) and ":" not in d.gap(i)
             stop = _paren_end(d, i) if closes else _clause_end(d, lowers, end)
-            parsed = _defined_expr(d, ctx, end, stop)
+            closing = (
+                next((k for k in range(end + 1, stop) if lowers[k] in ("-", "–", "—")), None)
+                if dash
+                else None
+            )
+            parsed = _defined_expr(d, ctx, end, closing) if closing is not None else None
+            if parsed is not None and closing is not None:
+                stop = closing + 1  # "the average selling price - revenue divided by units sold - for each …"
+            else:
+                parsed = _defined_expr(d, ctx, end, stop)
             if parsed is None or not _one_period(d, end, stop):
                 return None
             # the defined name: the words of the clause before the comma ("for each claim number, the paid share
@@ -343,7 +352,33 @@ _OPENING_DEFINERS = frozenset(
 )
 # words that open a question before the name of what it defines, and words that end that name
 _NAME_OPENERS = frozenset(
-    {"what", "whats", "is", "was", "the", "show", "list", "give", "me", "a", "an", "and"}
+    {
+        "what",
+        "whats",
+        "is",
+        "was",
+        "the",
+        "show",
+        "list",
+        "give",
+        "me",
+        "a",
+        "an",
+        "and",
+        "i",
+        "we",
+        "would",
+        "like",
+        "want",
+        "need",
+        "to",
+        "see",
+        "can",
+        "could",
+        "you",
+        "please",
+        "us",
+    }
 )
 _ASKING = frozenset({"give", "tell", "get", "compute", "calculate", "find", "need", "want", "number", "id"})
 _NAME_STOPS = frozenset({"by", "per", "for", "in", "from", "during", "each", "across"})
@@ -647,6 +682,12 @@ def _back_reference(d: ReadingState, ctx: PlanningContext, i: int, stop: int, me
     named = any(noun in entity_words(ctx.layer, e) for e in ctx.layer.entities())
     # the thing pointed at is named elsewhere in the question (its grouping or its member)
     named_before = any(singular(w.norm) == noun for k, w in enumerate(d.words) if not i <= k < i + 3)
+    if named and named_before and d.words[i + 2].possessive and i + 4 <= stop:
+        # "loss payments on the policy's claims": the member's own things, the path to the figure's rows
+        owned = singular(d.words[i + 3].norm)
+        if "(" not in d.gap(i + 3) and any(owned in entity_words(ctx.layer, e) for e in ctx.layer.entities()):
+            return 4
+        return 0
     if named and named_before:
         return 3
     # "loss payments on its claims": the figure's own rows belong to those things, so the words name the path
@@ -850,7 +891,8 @@ def read_spelling(d: ReadingState, ctx: PlanningContext) -> ReadingState:
     """A misspelt word that changes a number ("medain", "highst", "avrage") read as that word, one edit away and
     named in the reading ("reading 'medain' as median"); names of the model are corrected by `read_names`."""
     lex = ctx.lexicon
-    targets = sorted(lex.meaningful)
+    # a long light verb misspelt ("recieve") is read as itself too: it places a word and changes no number
+    targets = sorted(lex.meaningful | {w for w in lex.light_verbs if len(w) >= 6 and w.isalpha()})
     words = list(d.words)
     notes = []
     for i, w in enumerate(d.words):
@@ -1220,6 +1262,14 @@ def read_natural_order(d: ReadingState, ctx: PlanningContext) -> ReadingState:
             and not d.used[i + 2]
         ):
             d = d.mark(i, i + 3).note(Evidence(d.text(i, i + 3), "order", "natural", 1.0, "keyword"))
+        elif (
+            d.lower(i) in ("one", "a")
+            and d.lower(i + 1) == "line"
+            and d.lower(i + 2) in ("per", "each", "for")
+            and not d.used[i + 1]
+        ):
+            # "one line per year": a row of the answer, not an order line; 'per year' still says the rows
+            d = d.mark(i, i + 2)
     return d
 
 
@@ -2317,6 +2367,9 @@ def unplaced(d: ReadingState, ctx: PlanningContext) -> list[int]:
             continue  # "united vs delta - average arrival delay": a dash between parts of the question
         if w.lower in ("out", "off", "up") and i and d.lower(i - 1) in lex.light_verbs:
             continue  # "paid out", "took off": the particle of a verb that adds nothing
+        if w.lower in ("/", "+") and _between_figures(d, i):
+            out.append(i)  # "(A + B on the claims) / (premium)": arithmetic no reader took, never a list
+            continue
         if (
             w.lower in lex.function_words
             or w.norm in lex.function_words
@@ -2328,6 +2381,19 @@ def unplaced(d: ReadingState, ctx: PlanningContext) -> list[int]:
             continue
         out.append(i)
     return out
+
+
+def _between_figures(d: ReadingState, i: int) -> bool:
+    """True when a '/' or '+' sits between two figures (metrics or measures, a few words away) or next to a
+    parenthesis: an operator of arithmetic, not a list of columns ("code + name")."""
+    if ")" in d.gap(i) or "(" in d.gap(i + 1):
+        return True
+
+    def figure(k: int) -> bool:
+        p = d.pick_at(k)
+        return p is not None and p.kind in ("metric", "measure")
+
+    return any(figure(k) for k in range(i - 3, i)) and any(figure(k) for k in range(i + 1, i + 4))
 
 
 # question words typed often enough to be mistyped; a word one slip away from one of them is that word

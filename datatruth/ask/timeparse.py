@@ -803,7 +803,7 @@ _RULES: list[Rule] = [
     (
         re.compile(
             r"\b(?:to[\s-]date|so\s+far|(?:up\s+)?(?:un)?till?\s+(?:now|today)|up\s+to\s+(?:now|today)|"
-            r"(?:of\s+)?all[\s-]time)\b"
+            r"(?:of\s+)?all[\s-]time|(?:(?:over|in)\s+(?:the|their|its|his|her)\s+)?lifetime)\b"
         ),
         _until_now,
     ),
@@ -1220,6 +1220,9 @@ _COMPARATIVE = re.compile(
     r"\b(?:more|fewer|less|higher|lower|better|worse|bigger|smaller|busier|quieter|longer|shorter)\b", re.I
 )
 # ("more in June than in July": 'than' sets two periods against each other too)
+_COMPARING_VERB = re.compile(
+    r"^\W*(?:stack(?:s|ed)?|measure(?:s|d)?|hold(?:s)?|held|line(?:s|d)?)\s+up\b", re.I
+)
 _CUE_BETWEEN = re.compile(rf"^\W*(?:(?P<cue>{_COMPARE_WORDS}|than)|with|and|to)\W", re.I)
 
 
@@ -1247,7 +1250,9 @@ def _compared_ranges(
 def _cue_between(text: str, a: TimeHit, b: TimeHit) -> tuple[bool, tuple[int, int] | None] | None:
     """What sets two time phrases against each other: a compare word between them (its span), or 'with' /
     'and' / 'to' after an opening 'compare' (no span); None when nothing does."""
-    between = text[a.end : b.start]
+    raw = text[a.end : b.start]
+    # "how did Q3 stack up against Q2": the verb of the comparison stands before its compare word
+    between = _COMPARING_VERB.sub(" ", raw)
     m = _CUE_BETWEEN.match(re.sub(r"\b(?:in|during|for|of|the)\b", " ", between) + " ")
     if (
         m is None
@@ -1258,7 +1263,7 @@ def _cue_between(text: str, a: TimeHit, b: TimeHit) -> tuple[bool, tuple[int, in
     if m is None or len(between.split()) > 4:
         return None
     if m.group("cue"):
-        at = a.end + between.lower().index(m.group("cue").lower().split()[0])
+        at = a.end + raw.lower().index(m.group("cue").lower().split()[0])
         return True, (at, at + len(m.group("cue")))
     if re.search(r"\b(?:compare|compared|comparing|contrast|contrasting)\b", text[: a.start], re.I):
         return True, None

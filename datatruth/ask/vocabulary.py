@@ -135,6 +135,10 @@ _RAW_TOKEN = re.compile(
 )
 
 
+_CONTRACTION = re.compile(r"^([A-Za-z]+)'(d|ll|m|ve|re)$", re.IGNORECASE)
+_CONTRACTED = {"d": "would", "ll": "will", "m": "am", "ve": "have", "re": "are"}
+
+
 def split_words(text: str) -> list[Word]:
     """The words of `text` (underscores and punctuation split words; a trailing 's is dropped)."""
     out = []
@@ -147,6 +151,14 @@ def split_words(text: str) -> list[Word]:
             if m.group(0) in ("/", "+", "*", "-", ">=", "<=", "<", ">", "=")
             else m.group(0).strip(".'-&")
         )
+        contraction = _CONTRACTION.match(word)
+        if contraction:
+            # "I'd like", "we'll need": the pronoun and its auxiliary, not the word 'id'
+            head, tail = contraction.group(1), _CONTRACTED[contraction.group(2).lower()]
+            cut = m.start() + len(head)
+            out.append(Word(head, head.lower(), singular(head.lower()), m.start(), cut, False))
+            out.append(Word(tail, tail, tail, cut, m.end(), False))
+            continue
         possessive = word.lower().endswith("'s")
         if possessive:
             word = word[:-2]
@@ -154,6 +166,11 @@ def split_words(text: str) -> list[Word]:
         abbreviated = m.group(0).lower() == "no." and (
             (out and out[-1].lower.isalpha()) or text[m.end() :].lstrip().lower().startswith("of ")
         )
+        if len(word) > 1 and word[0] == "#" and word[1:].isdigit():
+            # "order #419365": the sign reads as 'number', the digits as the code after it
+            out.append(Word("#", "number", "number", m.start(), m.start() + 1, False))
+            out.append(Word(word[1:], word[1:], word[1:], m.start() + 1, m.end(), False))
+            continue
         if word == "#" or abbreviated:
             # "flight #", "flight no.": the sign and the abbreviation read as the word 'number'
             out.append(Word(word, "number", "number", m.start(), m.end(), False))
@@ -588,7 +605,7 @@ def _bound_phrases(local: str) -> tuple[str, ...]:
         return ()
     if words & _START_WORDS and not words & _END_WORDS:
         took = ("took effect", "became effective", "becomes effective") if "effective" in words else ()
-        return _START_PHRASES + took
+        return _START_PHRASES + took + (("take effect", "takes effect", "taking effect") if took else ())
     if words & _END_WORDS and not words & _START_WORDS:
         return _END_PHRASES + (("expires", "expired") if words & {"expiration", "expiry"} else ())
     return ()
@@ -665,6 +682,33 @@ def _entity_phrases(layer: SemanticLayer) -> Iterable[Term]:
             yield Term(normalize(text), "phrasing", str(i), "phrasing")
 
 
+def _participle_phrases(terms: Sequence[Term]) -> list[Term]:
+    """A figure named by a noun is also said with its participle: "loss payment amount" → "loss paid", "paid out
+    on losses", "loss was paid"; "expense reserve" → "expense reserved" (the lexicon's noun_forms)."""
+    from datatruth.ask.lexicon import default_lexicon
+
+    participles = {noun: done for done, noun in default_lexicon().noun_forms}
+    out = []
+    for term in terms:
+        words = term.phrase.split()
+        if len(words) == 3 and words[2] == "amount":
+            words = words[:2]
+        if term.kind not in ("metric", "measure") or len(words) != 2 or words[1] not in participles:
+            continue
+        rest, done = words[0], participles[words[1]]
+        for phrase in (
+            f"{rest} {done}",
+            f"{done} on {rest}",
+            f"{done} out on {rest}",
+            f"{done} for {rest}",
+            f"{rest} was {done}",
+            f"{rest} were {done}",
+            f"{rest} {done} out",
+        ):
+            out.append(Term(normalize(phrase), term.kind, term.target, term.source))
+    return out
+
+
 def build_vocabulary(layer: SemanticLayer, learned: Iterable[object] = ()) -> Vocabulary:
     """The vocabulary of a layer plus learned synonyms (objects with .term, .target_kind, .target)."""
     terms: list[Term] = []
@@ -693,6 +737,7 @@ def build_vocabulary(layer: SemanticLayer, learned: Iterable[object] = ()) -> Vo
         )
         if known:
             terms.append(Term(normalize(str(getattr(item, "term", ""))), kind, target, "learned"))
+    terms += _participle_phrases(terms)
     # Names written with shorthands ("avg_dep_delay") also answer to the long words ("average departure delay").
     for term in list(terms):
         words = term.phrase.split()
