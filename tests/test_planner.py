@@ -50,6 +50,13 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             "revenue by region in 2025, one line per region",
             "figure out revenue by region in 2025",
         ],
+        "'profitable' is gross margin; 'which of our stores … the most' is one; 'the smallest and the largest' are two "
+        "aggregates; 'count by' groups": [
+            "which 10 custmers were the most profitable for us in 2025?",
+            "Which of our physical stores brought in the most money last year?",
+            "For returns in 2025, what were the smallest and the largest refund for each return reason?",
+            "order count by region in 2025",
+        ],
         "a figure per member, aggregated over the members; 'to date' needs no range; written-out days": [
             "median order total in September",
             "average order total by channel in Q3",
@@ -397,6 +404,12 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             "United vs Delta - average departure delay",
             "I'd like to compare Virgin America, JetBlue and Delta on average arrival delay for flights to SFO or "
             "LAX.",
+        ],
+        "'of the year' is this year (not the year a plane was built); a condition's verb before 'a share of its "
+        "flights' is the part, each member's share ranks": [
+            "What was Newark's busiest day of the year?",
+            "Delta vs American: which one cancelled a bigger share of its flights?",
+            "which airline cancelled the largest share of its flights",
         ],
         "'flown by' names who flew (a filter, not a row each); a compared member takes the first one's column": [
             "Total miles flown by United, Delta or American this year",

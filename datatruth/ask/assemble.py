@@ -432,6 +432,8 @@ class _Builder:
                     k = q.start - 1
                 elif number_of(d.lower(k)) is not None and d.lower(k - 1) in ("which", "what"):
                     k -= 1  # "which 5 physical stores": the number is the limit, read by the ranking
+                elif d.lower(k) in ("our", "the", "your", "their") and d.lower(k - 1) == "of":
+                    k -= 2  # "which of our physical stores"
                 else:
                     break
             if k < p.start - 1 and d.lower(k) in ("which", "what"):
@@ -2510,6 +2512,18 @@ class _Builder:
         for i in range(len(d.words)):
             if compares and d.lower(i) in ("stack", "stacks") and d.lower(i + 1) == "up" and not d.used[i]:
                 self.place(i, i + 2)
+            if (
+                d.lower(i) in ("of", "in")
+                and d.lower(i + 1) in ("any", "every", "all")
+                and d.norm(i + 2) in ("type", "kind", "sort")
+                and not d.used[i + 2]
+                and d.pick_at(i + 2) is None
+            ):
+                self.place(i, i + 3)  # "claim amount entries, of any type": no condition on the kind
+            if d.norm(i) == "period" and not d.used[i] and any(self._period_model(q) for q in self.picks):
+                self.place(
+                    i, i + 1
+                )  # "the coverage periods … the period's start and end dates": the same rows
             if d.lower(i) == "out" and d.lower(i + 1) == "of" and d.lower(i + 2) == "all" and not d.used[i]:
                 self.place(i, i + 3)  # "out of all the planes that flew for American": among them
             if d.lower(i) in ("ended", "ends", "end", "wound") and d.lower(i + 1) == "up" and not d.used[i]:
@@ -2534,14 +2548,32 @@ class _Builder:
             if d.used[i] or w.lower not in ("date", "dates", "day"):
                 continue
             k = i + 1
-            while k < min(len(d.words), i + 4) and d.lower(k) in _DATE_FILLERS:
-                k += 1
+            owners: list[str] = []
+            while k < min(len(d.words), i + 5):
+                q = d.pick_at(k)
+                if d.lower(k) in _DATE_FILLERS:
+                    k += 1
+                elif (
+                    q is not None
+                    and d.lower(k - 1) in ("each", "every")
+                    and (q.kind == "entity" or q.alt("entity"))
+                ):
+                    # "the date each claim was opened": the thing whose date it is, between
+                    owners += q.targets if q.kind == "entity" else q.alt("entity")
+                    k = q.end
+                else:
+                    break
             p = d.pick_at(k)
             if (
                 p is not None
                 and p.start == k
                 and p.kind == "dimension"
                 and self.layer.dimension(p.targets[0]).dimension.is_time
+                and all(
+                    (m := self.layer.entity_model(e)) is not None
+                    and m.name == self.layer.dimension(p.targets[0]).model.name
+                    for e in owners
+                )
             ):
                 self.place(i, i + 1)
 
@@ -2579,7 +2611,7 @@ class _Builder:
             ):
                 self.roles[p.start] = "ranked"  # "the 5 flights with the longest arrival delay"
                 continue
-            if p.start in self.in_parens and not self.group_position(p):
+            if p.start in self.in_parens and not self.group_position(p) and not self._dates_of_period(p):
                 self.roles[p.start] = "restated"  # "(precipitation above zero at the scheduled hour)"
                 continue
             if (
@@ -2759,7 +2791,25 @@ class _Builder:
                 name = self.layer.dimension(q.targets[0]).model.name
                 if name not in out:
                     out.append(name)
+        if p.kind == "dimension" and self.layer.dimension(p.targets[0]).dimension.is_time:
+            # "the start and end date of each of its coverage periods": a period's dates are its own
+            periods = [m for q in self.picks if (m := self._period_model(q)) is not None]
+            out = periods + [m for m in out if m not in periods]
         return out
+
+    def _dates_of_period(self, p: Pick) -> bool:
+        """ "the coverage periods (effective and expiration dates)": the dates in parentheses after a period
+        are the columns asked for, not a restatement."""
+        return self.layer.dimension(p.targets[0]).dimension.is_time and any(
+            self._period_model(q) is not None and q.end <= p.start <= q.end + 3 for q in self.picks
+        )
+
+    def _period_model(self, q: Pick) -> str | None:
+        """The model of an entity named as a period ("coverage periods"), or None."""
+        if q.kind != "entity" or self.d.norm(q.end - 1) != "period":
+            return None
+        model = self.layer.entity_model(q.targets[0])
+        return model.name if model is not None else None
 
     def _choose_dimension(self, p: Pick) -> str | None:
         models = self.models()
@@ -3463,15 +3513,20 @@ class _Builder:
         """ "policy 31003000336" read as one value of another column (an agreement named "Policy 31003000336"):
         the entity's word, then a code of that entity (as `literals` reads it)."""
         d = self.d
-        for cut in range(p.start + 1, p.end):
-            if not all(_is_code(d.words[k].raw) for k in range(cut, p.end)):
+        end = p.end
+        while end > p.start + 1 and d.lower(end - 1) in ("-", "–", "—"):
+            end -= (
+                1  # "on policy 31003000336 - id, …": the dash after the code separates, it is no part of it
+            )
+        for cut in range(p.start + 1, end):
+            if not all(_is_code(d.words[k].raw) for k in range(cut, end)):
                 continue
             for term in self.ctx.vocabulary.lookup(normalize(d.text(p.start, cut))):
                 if term.kind != "entity":
                     continue
                 dim = self._code_column(term.target)
                 if dim is not None and all(reaches(self.ctx, m, dim) for m in models):
-                    return {dim: [ValueCandidate(dim, d.text(cut, p.end))]}
+                    return {dim: [ValueCandidate(dim, d.text(cut, end))]}
         return {}
 
     def _hostable(self, dim: str) -> bool:
@@ -4759,7 +4814,9 @@ class _Builder:
         ]
         if group:
             plural = any(w.raw.lower() != w.norm for w in d.words[group[0].start : group[0].end])
-            return _PLURAL_DEFAULT_LIMIT if plural else 1
+            # "which of our stores brought in the most": one of them
+            one_of = d.lower(0) in ("which", "what") and d.lower(1) == "of" and not d.used[1]
+            return _PLURAL_DEFAULT_LIMIT if plural and not one_of else 1
         hit = next((h for h in d.time.hits if h.grain), None)
         if hit is not None:
             first = next((i for i, w in enumerate(d.words) if w.end > hit.start), None)
@@ -4891,6 +4948,15 @@ class _Builder:
             return k == metric_pick.end - 1
 
         parts = parts or [f for s, f in self.phrasing_filters.items() if right_after(s) and f in self.filters]
+        # "which one cancelled a bigger share of its flights": the condition's verb before the share of them
+        parts = parts or [
+            f
+            for s, f in self.phrasing_filters.items()
+            if f in self.filters
+            and (q := d.pick_at(s)) is not None
+            and q.end < metric_pick.start
+            and all(d.lower(k) in _SHARE_OF_ITS for k in range(q.end, metric_pick.start))
+        ]
         if not parts or not (grouped or any(f.op not in ("=", "in") for f in parts)):
             return False
         metric = self.metrics[0]
@@ -4901,6 +4967,8 @@ class _Builder:
         name = f"share_of_{metric}"
         self.metrics = []
         self.adhoc.append(AdhocMetric(name, f"{part.name} / {metric}", (part,), "percent"))
+        # "which airline cancelled the largest share of its flights": the share ranks, not the count
+        self.order = [replace(o, key=name) if o.key == metric else o for o in self.order]
         self.share = False
         self.notes.append(
             Evidence(
@@ -5353,7 +5421,12 @@ class _Builder:
         """ "were there more cancellations in June compared with July?": a yes-or-no question that sets compared
         periods against each other asks which is bigger; both rows answer it, so the comparative is placed."""
         d = self.d
-        if not self.periods or d.lower(0) not in _YES_NO_OPENERS:
+        # "Delta vs American: which one cancelled a bigger share?": a row per member answers it too
+        shown = {r.name for r in self.dims}
+        members = any(f.op == "in" and f.dimension in shown for f in self.filters) and any(
+            w.lower in ("which", "who") for w in d.words
+        )
+        if not (self.periods and d.lower(0) in _YES_NO_OPENERS or members):
             return
         for i in range(1, len(d.words)):
             if (
@@ -5441,6 +5514,33 @@ _FUNCTION_LABEL = {
 
 _RESTATING_NOUNS = frozenset({"amount", "figure", "value", "total"})
 _GRAINS = ("hour", "day", "week", "month", "quarter", "year")
+# the words between a condition's verb and the figure it takes a share of ("cancelled a bigger share of its flights")
+_SHARE_OF_ITS = frozenset(
+    {
+        "a",
+        "the",
+        "bigger",
+        "larger",
+        "higher",
+        "greater",
+        "largest",
+        "biggest",
+        "highest",
+        "greatest",
+        "smallest",
+        "lowest",
+        "smaller",
+        "lower",
+        "share",
+        "proportion",
+        "fraction",
+        "percentage",
+        "percent",
+        "of",
+        "its",
+        "their",
+    }
+)
 
 
 def _keyed_by_grain(model: SemanticModel, grain: str) -> bool:

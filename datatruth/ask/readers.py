@@ -307,9 +307,13 @@ def _appositive_definition(d: ReadingState, ctx: PlanningContext, lowers: list[s
             # unless the name already says it is a ratio or 'per' names members ("… ratio per agent id: …")
             words = lowers[start_name:head]
             per_at = words.index("per") if "per" in words else -1
-            grouping = per_at >= 0 and (
-                any(w in ("ratio", "rate", "share", "percentage", "percent") for w in words[:per_at])
-                or any(w in ("id", "number", "code", "identifier") for w in words[per_at:])
+            grouping = (
+                per_at >= 0
+                and (
+                    per_at == 0  # "per claim: A divided by B" names no figure before 'per'
+                    or any(w in ("ratio", "rate", "share", "percentage", "percent") for w in words[:per_at])
+                    or any(w in ("id", "number", "code", "identifier") for w in words[per_at:])
+                )
             )
             stops = _NAME_STOPS if "/" not in parsed[0] or grouping else _NAME_STOPS - {"per"}
             # "of" joins a name ("paid share of the claim") unless what follows names a member ("of policy 3100…")
@@ -330,6 +334,10 @@ def _appositive_definition(d: ReadingState, ctx: PlanningContext, lowers: list[s
                 while start_name > 0 and lowers[start_name - 1] not in stops | _NAME_OPENERS | _ASKING:
                     start_name -= 1
                 name_end = head
+                if lowers[start_name - 1 : start_name] in (["per"], ["by"], ["each"], ["every"]):
+                    start_name = name_end = (
+                        head  # "per claim: A divided by B": the words group, they name nothing
+                    )
             if set(lowers[start_name:name_end]) & {"let", "be", "is", "means", "equals", "=", "define"}:
                 return (
                     None  # "let total incurred be total loss (…) plus …": a definition of its own, not a name
@@ -1280,10 +1288,13 @@ def _opposite_pair(d: ReadingState, lex: Any, i: int) -> bool:
     mine = next((k for k, side in enumerate(sides) if d.lower(i) in side), None)
     if mine is None:
         return False
-    for j in (i + 2, i - 2):
+    for j in (i + 2, i - 2, i + 3, i - 3):
+        between = [d.lower(k) for k in range(min(i, j) + 1, max(i, j))]
+        # "lowest and highest", "the smallest and the largest refund"
         if (
             0 <= j < len(d.words)
-            and d.lower((i + j) // 2) in ("and", "or", "&")
+            and between[:1] in (["and"], ["or"], ["&"])
+            and between[1:] in ([], ["the"])
             and d.lower(j) in sides[1 - mine]
         ):
             return True
@@ -2058,14 +2069,7 @@ def read_aggregates(d: ReadingState, ctx: PlanningContext) -> ReadingState:
             d = d.mark(i, end)  # "flights over 2,000 miles out of Newark - how many were there?"
             i = end
             continue
-        if target is None or any(
-            not d.used[k]
-            and lowers[k] not in ("of", "the", "a", "non", "not")
-            and lowers[k] not in lex.function_words
-            and not end <= k < paired
-            and k not in values
-            for k in range(end, target.start)
-        ):
+        if target is None or not _reaches_target(d, lex, range(end, target.start), paired, values):
             i += 1
             continue
         if function in _DAY_FUNCTIONS and target.kind == "dimension" and holds_words(ctx, target.targets[0]):
@@ -2098,6 +2102,22 @@ def read_aggregates(d: ReadingState, ctx: PlanningContext) -> ReadingState:
         i = end
     d, found = _distinct_alone(d, lex, found)
     return replace(d, aggs=tuple(sorted(found, key=lambda a: a.start))) if found else d
+
+
+def _reaches_target(d: ReadingState, lex: Any, between: range, paired: int, values: set[int]) -> bool:
+    """True when the words between an aggregate word and the name after it leave the name its target: only
+    articles, function words, the paired aggregate and values stand there, and no 'by' or 'per' ("claim count
+    by policy number": the name after 'by' groups, it is not what is counted)."""
+    for k in between:
+        if d.used[k]:
+            continue
+        if d.lower(k) in ("by", "per"):
+            return False
+        if d.lower(k) in ("of", "the", "a", "non", "not") or d.lower(k) in lex.function_words:
+            continue
+        if not (between.start <= k < paired or k in values):
+            return False
+    return True
 
 
 def _amount_in_units(lowers: list[str], function: str, end: int) -> tuple[str, int]:
@@ -2217,6 +2237,8 @@ def _paired_aggregate(d: ReadingState, ctx: PlanningContext, end: int) -> int:
             k += 1
         elif "," not in d.gap(k):
             return after  # "min, max and median": a comma, 'and', 'or' or '/' joins the list
+        if d.lower(k) == "the" and not d.used[k]:
+            k += 1  # "the smallest and the largest refund"
         phrase = ctx.lexicon.starts(lowers, k, [p for p, _ in ctx.lexicon.aggregates])
         if phrase is None or k >= len(d.words) or d.used[k]:
             return after
@@ -2365,8 +2387,17 @@ def unplaced(d: ReadingState, ctx: PlanningContext) -> list[int]:
             continue  # "whcih", "waht": a question word typed with one slip
         if w.lower == "-" and _dash_separates(d, i):
             continue  # "united vs delta - average arrival delay": a dash between parts of the question
-        if w.lower in ("out", "off", "up") and i and d.lower(i - 1) in lex.light_verbs:
-            continue  # "paid out", "took off": the particle of a verb that adds nothing
+        if (
+            w.lower in ("out", "off", "up", "aside")
+            and d.lower(i - 1) in lex.light_verbs | lex.function_words | _SUMMING_VERBS
+        ):
+            continue  # "paid out", "took off", "pull up", "set aside": the particle of a verb that adds nothing
+        if (
+            w.lower in _SUMMING_VERBS
+            and d.lower(i + 1) == "up"
+            and (d.aggs or any(p.kind == "metric" for p in d.picks))
+        ):
+            continue  # "loss payments summed up by catastrophe", "what do they add up to": the figure's own sum
         if w.lower in ("/", "+") and _between_figures(d, i):
             out.append(i)  # "(A + B on the claims) / (premium)": arithmetic no reader took, never a list
             continue
@@ -2381,6 +2412,11 @@ def unplaced(d: ReadingState, ctx: PlanningContext) -> list[int]:
             continue
         out.append(i)
     return out
+
+
+_SUMMING_VERBS = frozenset(
+    {"summed", "sum", "sums", "add", "adds", "added", "tally", "tallied", "totted", "tot"}
+)
 
 
 def _between_figures(d: ReadingState, i: int) -> bool:

@@ -436,6 +436,17 @@ def _rolling(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
     return _Hit(TimeRange(start, end, f"last {n} {plural}", unit))
 
 
+def _the_year(today: dt.date, text: str) -> _Hit:
+    """ "the busiest day of the year": this year so far; with a year named elsewhere ("… of the year in 2025")
+    that year says it and these words add nothing."""
+    if re.search(r"\b(?:1[89]|2[01])\d{2}\b|\b(?:last|previous|this|next)\s+year\b", text):
+        return _Hit(None, until_now=True)
+    start = period_start(today, "year")
+    return _Hit(
+        TimeRange(start, today + dt.timedelta(days=1), f"year to date ({_unit_label(start, 'year')})", "year")
+    )
+
+
 def _to_date(m: re.Match[str], today: dt.date, text: str) -> _Hit:
     word = m.group(0)
     unit = next((u for u in ("year", "month", "quarter", "week") if u in word), None)
@@ -807,6 +818,8 @@ _RULES: list[Rule] = [
         ),
         _until_now,
     ),
+    # "Newark's busiest day of the year": the year the question is about (this one unless it names another)
+    (re.compile(r"\bof\s+the\s+year\b(?!\s*\d)"), lambda m, t, x: _the_year(t, x)),
     (
         re.compile(
             r"\b(?:(?:in|during|for|over)\s+)?(?:the\s+)?(?:last|previous|prior)\s+"

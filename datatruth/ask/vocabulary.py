@@ -141,8 +141,11 @@ _CONTRACTED = {"d": "would", "ll": "will", "m": "am", "ve": "have", "re": "are"}
 
 def split_words(text: str) -> list[Word]:
     """The words of `text` (underscores and punctuation split words; a trailing 's is dropped)."""
-    out = []
+    out: list[Word] = []
     for m in _RAW_TOKEN.finditer(text.replace("_", " ")):
+        if m.group(0) == "/" and out and out[-1].raw.lower() == "w" and out[-1].end == m.start():
+            out[-1] = Word("w/", "with", "with", out[-1].start, m.end(), False)  # "claim numbers w/ dates"
+            continue
         if m.group(0).endswith(">") and m.group(0).startswith("-") or m.group(0) == "→":
             out.append(Word(m.group(0), "to", "to", m.start(), m.end(), False))  # "JFK -> BOS": JFK to BOS
             continue
@@ -604,8 +607,12 @@ def _bound_phrases(local: str) -> tuple[str, ...]:
     if "date" not in words:
         return ()
     if words & _START_WORDS and not words & _END_WORDS:
-        took = ("took effect", "became effective", "becomes effective") if "effective" in words else ()
-        return _START_PHRASES + took + (("take effect", "takes effect", "taking effect") if took else ())
+        took: tuple[str, ...] = ()
+        if "effective" in words:
+            took = ("took effect", "became effective", "becomes effective", "take effect", "takes effect")
+        # "coverage periods that started during 2019": a row's own start (never 'start' alone: it reads as
+        # other words too)
+        return _START_PHRASES + took + ("started", "begins", "began")
     if words & _END_WORDS and not words & _START_WORDS:
         return _END_PHRASES + (("expires", "expired") if words & {"expiration", "expiry"} else ())
     return ()
@@ -649,6 +656,26 @@ def entity_words(layer: SemanticLayer, entity: str) -> set[str]:
     return {w for w in words if w}
 
 
+def _period_phrases(layer: SemanticLayer) -> Iterable[Term]:
+    """A row that runs from a start date to an end date is a period: "coverage periods" are the coverage
+    details (each in force from its effective to its expiration date), "policy period" a policy's. Said with the
+    entity's words or with a one-word column of its own ("coverage")."""
+    for model in layer.models:
+        owner = model.primary_entity
+        times = [normalize(d.name) for d in model.dimensions if d.is_time]
+        starts = [t for t in times if set(t.split()) & _START_WORDS and "date" in t.split()]
+        ends = [t for t in times if set(t.split()) & _END_WORDS and "date" in t.split()]
+        if owner is None or len(starts) != 1 or len(ends) != 1:
+            continue
+        words = entity_words(layer, owner.name) | {
+            normalize(d.name)
+            for d in model.dimensions
+            if not d.is_time and len(normalize(d.name).split()) == 1
+        }
+        for word in words:
+            yield Term(f"{word} period", "entity", owner.name, "name")
+
+
 def _entity_phrases(layer: SemanticLayer) -> Iterable[Term]:
     from datatruth.ask.assemble import identifying_dimension
 
@@ -663,6 +690,7 @@ def _entity_phrases(layer: SemanticLayer) -> Iterable[Term]:
                 number = identifying_dimension(layer, entity) or keys[0]
                 for word in ("number", "no", "code"):
                     yield Term(f"{phrase} {word}", "dimension", number, "name")
+    yield from _period_phrases(layer)
     entity_names = set(layer.entities())
     for model in layer.models:
         owner = model.primary_entity
