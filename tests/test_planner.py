@@ -57,6 +57,14 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             "For returns in 2025, what were the smallest and the largest refund for each return reason?",
             "order count by region in 2025",
         ],
+        "'by customers who …' after a verb and its time names who; 'for every segment other than' is all but one, "
+        "together; 'top-grossing', 'pulled in the most money'": [
+            "numbr of orders placed this year by customers who signed up during 2025",
+            "orders placed in 2025 by customers in Utah",
+            "revenue by customer region this year for every segment other than Consumer",
+            "what was our top-grossing physical shop last quarter?",
+            "Which Electronics product pulled in the most money last month?",
+        ],
         "a figure per member, aggregated over the members; 'to date' needs no range; written-out days": [
             "median order total in September",
             "average order total by channel in Q3",
@@ -410,6 +418,14 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             "What was Newark's busiest day of the year?",
             "Delta vs American: which one cancelled a bigger share of its flights?",
             "which airline cancelled the largest share of its flights",
+        ],
+        "'worst' of a delay is its largest; a number ranked 'by' is not a column to list; 'but' between two "
+        "conditions; a comparative a row per member answers; a unit alone in parentheses": [
+            "worst arrival delay at each NYC airport",
+            "Show me the 3 longest flights out of Newark by time in the air",
+            "How many flights left at least 90 minutes late but less than 2 hrs late?",
+            "was it windier at Newark, JFK or LaGuardia in March? average wind speed for each",
+            "total precipitation at LaGuardia in 2013 (inches)",
         ],
         "'flown by' names who flew (a filter, not a row each); a compared member takes the first one's column": [
             "Total miles flown by United, Delta or American this year",

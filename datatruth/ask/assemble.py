@@ -414,10 +414,10 @@ class _Builder:
             if p.start - k >= 0 and tuple(lowers[p.start - k : p.start]) == cue:
                 if cue == ("by",) and self._agentive_by(p):
                     return False
-                if cue in (("for", "all"), ("every",)) and self._all_but(p):
-                    return (
-                        False  # "for all return reasons except Changed mind": every reason but one, together
-                    )
+                if cue in (("for", "all"), ("every",), ("for", "every"), ("all",)) and self._all_but(p):
+                    # "for all return reasons except Changed mind": every reason but one, together
+                    self.place(p.start - k, p.start)
+                    return False
                 self.place(p.start - k, p.start)
                 return True
         previous = d.lower(p.start - 1)
@@ -1417,7 +1417,12 @@ class _Builder:
             return
         from datatruth.ask.reading import AggWord
 
-        function = "max" if r.direction in ("high", "best") else "min"
+        high = r.direction == "high"
+        if r.direction in ("best", "worst"):
+            # "the worst arrival delay": for a number where lower is better, the worst is the largest
+            lower_better = any(w in target.targets[0] for w in self.ctx.lexicon.lower_is_better)
+            high = (r.direction == "best") != lower_better
+        function = "max" if high else "min"
         self.d = replace(
             d,
             aggs=tuple(sorted(d.aggs + (AggWord(r.start, r.end, function, r.word),), key=lambda a: a.start)),
@@ -2524,6 +2529,10 @@ class _Builder:
                 self.place(
                     i, i + 1
                 )  # "the coverage periods … the period's start and end dates": the same rows
+            if not d.used[i] and d.pick_at(i) is None and self._head_noun_back(i):
+                self.place(i, i + 1)  # "who the policy holder is … the holder's party id": the same holder
+            if d.lower(i) == "but" and not d.used[i] and self._joins_conditions(i):
+                self.place(i, i + 1)  # "at least 90 minutes late but less than 2 hrs late": both hold
             if d.lower(i) == "out" and d.lower(i + 1) == "of" and d.lower(i + 2) == "all" and not d.used[i]:
                 self.place(i, i + 3)  # "out of all the planes that flew for American": among them
             if d.lower(i) in ("ended", "ends", "end", "wound") and d.lower(i + 1) == "up" and not d.used[i]:
@@ -2539,6 +2548,25 @@ class _Builder:
             )
             if side_by_side:
                 self.place(i, i + 2)
+
+    def _head_noun_back(self, i: int) -> bool:
+        """True when word i, possessive, repeats the last word of a longer name said earlier ("the policy holder
+        … the holder's party id"), pointing back at it."""
+        d = self.d
+        return any(
+            q.kind in ("entity", "dimension")
+            and q.end <= i
+            and q.end - q.start >= 2
+            and d.norm(q.end - 1) == d.norm(i)
+            and d.words[i].possessive
+            for q in self.picks
+        )
+
+    def _joins_conditions(self, i: int) -> bool:
+        """True when word i stands between two numeric conditions the question read ("at least 90 minutes
+        late but less than 2 hours late")."""
+        spans = self.d.numbers
+        return any(a.end <= i for a in spans) and any(b.start == i + 1 for b in spans)
 
     def date_words(self) -> None:
         """ "the date it expires", "the date each one becomes effective": 'date' before the words naming a date
@@ -2629,6 +2657,14 @@ class _Builder:
             if self._yes_no_condition(p):
                 continue
             if self._grain_clause(p):
+                continue
+            if self.d.lower(p.end) in ("records", "rows", "entries") and any(
+                t.kind == "model" for t in self.ctx.vocabulary.lookup(normalize(p.phrase))
+            ):
+                # "the top 3 premium records": rows of the premium table (its figure, row by row), not a column
+                # named premium
+                self.roles[p.start] = "restated"
+                self.place(p.end, p.end + 1)
                 continue
             if self.d.lower(p.start - 1) in ("a", "an", "any", "no") and not self.group_position(p):
                 self.problems.append(
@@ -3595,13 +3631,22 @@ class _Builder:
             return True
         noun = d.words[p.start] if p.end - p.start == 1 else None
         verbs = self._any_verb()
+        k = p.start - 2
+        while k > 0 and self._in_time_phrase(k):
+            k -= 1  # "orders placed this year by customers who …": the verb's time stands between
         if (
             p.kind == "entity"
             and noun is not None
-            and d.lower(p.start - 2) in verbs
+            and d.lower(k) in verbs
             and (
                 noun.lower != noun.norm
-                and d.lower(p.end) in _NARROWING | {"with", "having"}
+                and (
+                    d.lower(p.end) in _NARROWING | {"with", "having"}
+                    # "orders placed in 2025 by customers in Utah": who placed them, narrowed by a value
+                    or d.lower(p.end) in ("in", "from")
+                    and (q := d.pick_at(p.end + 1)) is not None
+                    and q.kind == "value"
+                )
                 # "flown by aircraft built before 1990": a noun the same in the plural, narrowed by a verb
                 or d.lower(p.end) in verbs
                 or any(q.start == p.end and q.kind == "phrasing" for q in self.picks)
@@ -4552,7 +4597,20 @@ class _Builder:
         ]
 
     def _explicit_columns(self) -> bool:
-        return any(self.roles.get(p.start) == "group" and p.kind == "dimension" for p in self.picks)
+        """True when the question names columns to list (a number the rows are ranked by is not one: "the 3
+        longest flights out of Newark by time in the air" still shows each flight's usual columns)."""
+        r = self.d.ranking
+        return any(
+            self.roles.get(p.start) == "group"
+            and p.kind == "dimension"
+            and not (
+                r is not None
+                and r.end <= p.start
+                and self.d.lower(p.start - 1) == "by"
+                and is_numeric(self.ctx, p.targets[0])
+            )
+            for p in self.picks
+        )
 
     def _prefix(self, entity: str) -> str:
         model = self.layer.entity_model(entity)
@@ -5423,16 +5481,13 @@ class _Builder:
         d = self.d
         # "Delta vs American: which one cancelled a bigger share?": a row per member answers it too
         shown = {r.name for r in self.dims}
-        members = any(f.op == "in" and f.dimension in shown for f in self.filters) and any(
-            w.lower in ("which", "who") for w in d.words
+        members = any(f.op == "in" and f.dimension in shown for f in self.filters) and (
+            any(w.lower in ("which", "who") for w in d.words) or d.lower(0) in _YES_NO_OPENERS
         )
         if not (self.periods and d.lower(0) in _YES_NO_OPENERS or members):
             return
         for i in range(1, len(d.words)):
-            if (
-                d.lower(i) in ("more", "fewer", "less", "higher", "lower", "bigger", "smaller")
-                and not d.used[i]
-            ):
+            if d.lower(i) in _COMPARATIVES and not d.used[i]:
                 self.place(i, i + 1)
 
     def unit_mentions(self) -> None:
@@ -5461,7 +5516,11 @@ class _Builder:
                 if w.lower in ("money", "cash") and not d.used[i] and i not in self.placed:
                     self.place(i, i + 1)
         for i, w in enumerate(d.words):
-            if d.used[i] or i in self.placed or d.lower(i - 1) not in ("in", "as"):
+            # "(inches)", ", total inches": the unit said alone in parentheses or after 'total' at the end too
+            alone = (
+                "(" in d.gap(i) and ")" in d.gap(i + 1) or d.lower(i - 1) == "total" and i == len(d.words) - 1
+            )
+            if d.used[i] or i in self.placed or not (d.lower(i - 1) in ("in", "as") or alone):
                 continue
             said = unit_of_word(w.lower)
             if said is None or said.name == "count":
@@ -5514,6 +5573,32 @@ _FUNCTION_LABEL = {
 
 _RESTATING_NOUNS = frozenset({"amount", "figure", "value", "total"})
 _GRAINS = ("hour", "day", "week", "month", "quarter", "year")
+# "was it windier at Newark, JFK or LaGuardia?": comparatives that a row per member (or period) answers
+_COMPARATIVES = frozenset(
+    {
+        "more",
+        "fewer",
+        "less",
+        "higher",
+        "lower",
+        "bigger",
+        "smaller",
+        "larger",
+        "greater",
+        "busier",
+        "quieter",
+        "longer",
+        "shorter",
+        "windier",
+        "hotter",
+        "colder",
+        "warmer",
+        "wetter",
+        "rainier",
+        "better",
+        "worse",
+    }
+)
 # the words between a condition's verb and the figure it takes a share of ("cancelled a bigger share of its flights")
 _SHARE_OF_ITS = frozenset(
     {

@@ -1388,6 +1388,8 @@ def read_ranking(d: ReadingState, ctx: PlanningContext) -> ReadingState:  # noqa
         d = d.mark(end, end + 1)
     for r in [first, *agree]:
         d = d.mark(r.start, r.end)
+        if r is not first and d.lower(r.end) in ("first", "1st") and not d.used[r.end]:
+            d = d.mark(r.end, r.end + 1)  # "top 3 premium records by amount, biggest first": the same order
     notes = [Evidence(d.text(first.start, first.end), "order", ranking.direction, 1.0, "keyword")]
     if ranking.limit is not None:
         notes.append(Evidence(str(ranking.limit), "limit", str(ranking.limit), 1.0, "keyword"))
