@@ -427,6 +427,11 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             "was it windier at Newark, JFK or LaGuardia in March? average wind speed for each",
             "total precipitation at LaGuardia in 2013 (inches)",
         ],
+        "a share of a comparison on a number is over the rows where the number is known; a verb's part after the "
+        "values that narrow the whole": [
+            "what percentage of JetBlue flights were on time?",
+            "what percentage of flights from JFK left late",
+        ],
         "'flown by' names who flew (a filter, not a row each); a compared member takes the first one's column": [
             "Total miles flown by United, Delta or American this year",
             "flights operated by United or Delta in March",

@@ -4994,18 +4994,32 @@ class _Builder:
             return d.lower(k) if k >= metric_pick.end else ""
 
         after = [(s, f) for s, f in placed if s >= metric_pick.end and f in self.filters]
-        parts = [f for s, f in after if cue(s) in _COPULAS] or [f for s, f in after if cue(s) in _PART_CUES]
+        copula_parts = [f for s, f in after if cue(s) in _COPULAS]
+        cue_parts = [f for s, f in after if cue(s) in _PART_CUES]
         # "what percent of flights arrived late", "fraction of flights cancelled": a verb of the model right after
         # the figure says which part
         verbs = model_verbs(self.layer) | self.ctx.lexicon.light_verbs
 
         def right_after(start: int) -> bool:
             k = start - 1
-            while k >= metric_pick.end and d.lower(k) in verbs | {"that", "which", "who"}:
-                k -= 1  # "flights departing late", "flights that arrived late"
+            while k >= metric_pick.end:
+                if d.lower(k) in verbs | {"that", "which", "who"}:
+                    k -= 1  # "flights departing late", "flights that arrived late"
+                elif (q := d.pick_at(k)) is not None and q.kind == "value" and q.start >= metric_pick.end:
+                    k = q.start - 1  # "flights from JFK that left late": the values narrow the whole
+                elif d.lower(k) in ("from", "to", "at", "in", "out", "of"):
+                    k -= 1
+                else:
+                    break
             return k == metric_pick.end - 1
 
-        parts = parts or [f for s, f in self.phrasing_filters.items() if right_after(s) and f in self.filters]
+        # a copula's part first ("flights from JFK were late"), then a verb's ("flights from JFK that left
+        # late"), then a cue's ("revenue from online")
+        parts = (
+            copula_parts
+            or [f for s, f in self.phrasing_filters.items() if right_after(s) and f in self.filters]
+            or cue_parts
+        )
         # "which one cancelled a bigger share of its flights": the condition's verb before the share of them
         parts = parts or [
             f
@@ -5024,7 +5038,22 @@ class _Builder:
                 self.filters.remove(f)
         name = f"share_of_{metric}"
         self.metrics = []
-        self.adhoc.append(AdhocMetric(name, f"{part.name} / {metric}", (part,), "percent"))
+        # "what percentage of JetBlue flights were on time": a comparison on a number says nothing of the rows
+        # where the number is missing (a cancelled flight has no arrival delay), so the whole is the rows where
+        # it is known, as the model's own rates count
+        known = tuple(
+            dict.fromkeys(
+                Filter(f.dimension, "not_null", ())
+                for f in parts
+                if f.op in ("<", "<=", ">", ">=", "between") and is_numeric(self.ctx, f.dimension)
+            )
+        )
+        inputs: tuple[FilteredInput, ...] = (part,)
+        whole = metric
+        if known:
+            inputs += (FilteredInput(f"{metric}_known", metric, known),)
+            whole = f"{metric}_known"
+        self.adhoc.append(AdhocMetric(name, f"{part.name} / {whole}", inputs, "percent"))
         # "which airline cancelled the largest share of its flights": the share ranks, not the count
         self.order = [replace(o, key=name) if o.key == metric else o for o in self.order]
         self.share = False
