@@ -3273,7 +3273,7 @@ class _Builder:
         one row's reading cannot say: refused."""
         d = self.d
         grain = d.norm(p.end - 1)
-        if p.end - p.start != 1 or grain not in _GRAINS or d.lower(p.end) not in ("when", "where"):
+        if p.end - p.start != 1 or grain not in TIME_GRAINS or d.lower(p.end) not in ("when", "where"):
             return False
         k = p.start - 1 - (d.lower(p.start - 1) in ("a", "an", "the", "any"))
         if d.lower(k) not in ("in", "on", "during", "at"):
@@ -5601,7 +5601,6 @@ _FUNCTION_LABEL = {
 
 
 _RESTATING_NOUNS = frozenset({"amount", "figure", "value", "total"})
-_GRAINS = ("hour", "day", "week", "month", "quarter", "year")
 # "was it windier at Newark, JFK or LaGuardia?": comparatives that a row per member (or period) answers
 _COMPARATIVES = frozenset(
     {
