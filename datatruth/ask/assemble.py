@@ -58,7 +58,7 @@ from datatruth.semantic.plan import (
     QueryPlan,
     TimeRange,
 )
-from datatruth.semantic.units import convert, unit, unit_of_word
+from datatruth.semantic.units import Unit, convert, unit, unit_of_word
 
 _NEGATION_WORDS = {
     "excluding",
@@ -124,6 +124,14 @@ _RECENCY = {"recent", "latest", "newest", "earliest", "oldest", "last", "first"}
 # nouns that name no thing of the model ("at least one item")
 _SOME_THING = frozenset({"item", "items", "thing", "things", "one", "time", "times"})
 # words that ask for the members of a list side by side
+# the words that restate, after a comma, what is before them ("to Washington, i.e. DCA or IAD")
+_RESTATING_WORDS = frozenset(
+    {"i.e", "ie", "i", "e", "namely", "aka", "that", "is", "meaning", "specifically"}
+)
+# the verbs a question that lists rows opens with ("pull the claims opened in June")
+_LIST_OPENERS = frozenset(
+    {"list", "show", "display", "give", "name", "enumerate", "pull", "fetch", "retrieve"}
+)
 _COMPARE_WORDS = frozenset(
     {"compare", "compared", "comparing", "comparison", "versus", "vs", "against", "contrast"}
 )
@@ -303,6 +311,7 @@ class _Builder:
         self.context_metrics = list(context_metrics)
         self.metrics: list[str] = []
         self.adhoc: list[AdhocMetric] = list(d.adhoc)
+        self.said_units: list[int] = []  # metric words read as the unit asked for ("delay in miles")
         self.aggregates: list[Aggregate] = []
         self.dims: list[DimensionRef] = []
         self.filters: list[Filter] = []
@@ -763,6 +772,34 @@ class _Builder:
                     p, values=tuple(c for c in p.values if c.dimension in narrow[p.start])
                 )
 
+    def split_figures(self) -> None:
+        """ "how many items did we sell": a figure the model names by a noun and a verb ("items sold"), asked with
+        the verb after the noun; the noun counted and the verb read together are that figure, not a count of
+        different products. The verb's other forms come from its phrasing ("sell", "sold", "selling")."""
+        for p in list(self.picks):
+            if p.kind not in ("entity", "metric") or not self._count_word_before(p):
+                continue
+            for q in self.picks:
+                if q.kind != "phrasing" or not 0 < q.start - p.end <= 3:
+                    continue
+                said = self.phrasing(q)
+                if said.model is None or said.op or said.dimension or said.metric:
+                    continue  # a verb saying where a thing happens, never a condition ("were cancelled")
+                forms = (q.phrase, *said.words)
+                found = {
+                    t.target
+                    for f in forms
+                    for t in self.ctx.vocabulary.lookup(normalize(f"{p.phrase} {f}"))
+                    if t.kind == "metric"
+                }
+                if len(found) != 1:
+                    continue
+                metric = found.pop()
+                self.picks[self.picks.index(p)] = replace(p, kind="metric", targets=(metric,), alts=())
+                self.place(q.start, q.end)
+                self.notes.append(Evidence(f"{p.phrase} … {q.phrase}", "metric", metric, 1.0, "split name"))
+                break
+
     def restated_heads(self) -> None:
         """ "the 5 worst arrival delays: carrier, flight number … and the delay": a one-word figure that is the
         last word of a column named earlier restates that column; it is no figure of its own."""
@@ -861,6 +898,16 @@ class _Builder:
             self.metrics.append(self.growth_metric)
             self.notes.append(Evidence("grew", "metric", self.growth_metric, 0.9, "phrasing"))
         for p in metric_picks:
+            if (
+                len(metric_picks) > 1
+                and p.end - p.start == 1
+                and d.lower(p.start - 1) in ("in", "as")
+                and unit_of_word(p.phrase.lower()) is not None
+            ):
+                # "average delay in miles": a unit asked for the answer, though the model calls a figure "miles"
+                self.said_units.append(p.start)
+                self.picks[self.picks.index(p)] = replace(p, kind="subject")
+                continue
             if id(p) in subjects:
                 self.place(p.start, p.end)
                 self.roles[p.start] = "subject"
@@ -995,7 +1042,7 @@ class _Builder:
             return False
         if self._count_phrase_before(len(d.words)):
             return False  # "show me how many JFK flights …" asks for a number, not the rows
-        if d.lower(0) in ("list", "show", "display", "give", "name", "enumerate") or self._return_verb(0):
+        if d.lower(0) in _LIST_OPENERS or self._return_verb(0):
             return True
         for p in self.picks:
             entity = p.targets if p.kind == "entity" else p.alt("entity")
@@ -1146,15 +1193,18 @@ class _Builder:
         d = self.d
         if self._count_phrase_before(p.start):
             return False  # "show me how many flights …": the number
-        if d.lower(0) in ("list", "show", "display", "give", "name", "enumerate") and all(
-            d.lower(k) in ("the", "all", "every", "me", "us", "each") for k in range(1, p.start)
+        if d.lower(0) in _LIST_OPENERS and all(
+            d.lower(k) in ("the", "all", "every", "me", "us", "each")
+            or any(a <= d.words[k].start < b for a, b in d.time.spans)  # "October's"
+            for k in range(1, p.start)
         ):
-            return True  # "list the orders placed …": the rows listed, whatever else is shown with them
+            # "list the orders placed …", "list October's returns": the rows listed, whatever else is shown
+            return True
         r = d.ranking
         ranked = d.pick_at(r.end) if r is not None and r.limit is not None else None
         model = self.layer.entity_model(p.alt("entity")[0]) if p.alt("entity") else None
         if (
-            d.lower(0) in ("list", "show", "display", "give")
+            d.lower(0) in _LIST_OPENERS - {"name", "enumerate"}
             and ranked is not None
             and ranked.kind == "dimension"
             and ranked.end <= p.start
@@ -1169,7 +1219,7 @@ class _Builder:
             return True
         first = d.lower(0)
         return (
-            first in ("list", "show", "display", "give", "name", "enumerate")
+            first in _LIST_OPENERS
             and d.ranking is None
             or (
                 d.ranking is not None
@@ -2272,7 +2322,9 @@ class _Builder:
             if span.unit is not None and span.unit.name not in ("count", "currency"):
                 # "destinations where the average arrival delay was above 20 minutes": a unit the figure comes in
                 # (converted); "flights of at least 1,000 miles": the miles are a column's, not a count's
-                held = unit(metric_unit(self.layer, metric) or "")
+                # a percent figure holds a fraction (0.41 shows as 41%): "under 40%" is under 0.4
+                percent = self.layer.has_metric(metric) and self.layer.metric(metric).format == "percent"
+                held = unit(metric_unit(self.layer, metric) or ("fraction" if percent else ""))
                 converted = [convert(v, span.unit, held) for v in span.values] if held is not None else [None]
                 if any(v is None for v in converted):
                     return False
@@ -2622,9 +2674,16 @@ class _Builder:
                 else None
             )
             shown = [u for m in self.metrics if (u := unit(self._metric_unit(m) or ""))]
+            shown += [
+                u
+                for a in self.aggregates
+                if self.layer.has_dimension(a.dimension)
+                and a.function not in ("count", "count_distinct")
+                and (u := unit(self.layer.dimension(a.dimension).dimension.unit or ""))
+            ]
             if said is not None and any(u.kind == said.kind for u in shown):
                 # "average departure delay in hours": the unit of the answer, not a grouping by hour
-                if not any(u.name == said.name for u in shown):
+                if not any(u.name == said.name for u in shown) and not self._converted(said):
                     self.problems.append(
                         f"the answer comes in {shown[0].label}, not {said.label}; ask without 'in {p.phrase}'"
                     )
@@ -3258,6 +3317,13 @@ class _Builder:
                         p.method,
                     )
                 )
+            first = min(heads)
+            if (
+                versus
+                and self.d.lower(first - 1) in ("between", "across", "among")
+                and any(w.lower in _COMPARE_WORDS | {"difference", "differ"} for w in self.d.words[:first])
+            ):
+                self.place(first - 1, first)  # "compare … between Corporate and Small Business"
             if versus and not negated:
                 self._add_dim(
                     DimensionRef(dim), " vs ".join(p.phrase for p, _ in items), f"one row per {dim}"
@@ -3350,10 +3416,12 @@ class _Builder:
         d = self.d
         restated: set[int] = set()
         for k, q in enumerate(value_picks):
-            if k == 0 or "(" not in d.gap(q.start):
+            if k == 0 or not ("(" in d.gap(q.start) or self._restating(value_picks[k - 1].end, q.start)):
                 continue
             p = value_picks[k - 1]
-            if any(
+            if self._restating(p.end, q.start):
+                self.place(p.end, q.start)  # "to Washington, i.e. DCA or IAD": the words that restate
+            elif any(
                 not d.used[i] and d.lower(i) not in self.ctx.lexicon.list_words for i in range(p.end, q.start)
             ):
                 continue
@@ -3373,6 +3441,12 @@ class _Builder:
                     )
                 )
         return restated
+
+    def _restating(self, end: int, start: int) -> bool:
+        """True when the words from `end` to `start` restate what is before them, after a comma ("…, i.e. …",
+        "…, namely …")."""
+        words = [self.d.lower(k) for k in range(end, start)]
+        return bool(words) and "," in self.d.gap(end) and set(words) <= _RESTATING_WORDS
 
     def _and_list(self, items: list[tuple[Pick, list[ValueCandidate]]]) -> bool:
         """ "for United, Delta and American": several values joined by 'and' (not 'or') ask for each of them."""
@@ -3595,7 +3669,7 @@ class _Builder:
             if all(
                 w in self.ctx.lexicon.list_words or w in ("vs", "versus", "compared", "against")
                 for w in between
-            ):
+            ) or self._restating(q.end, head.start):
                 head = q  # joined by list words, a comma, a parenthesis, or written next to it as one name
                 continue
             return head
@@ -5549,14 +5623,23 @@ class _Builder:
             alone = (
                 "(" in d.gap(i) and ")" in d.gap(i + 1) or d.lower(i - 1) == "total" and i == len(d.words) - 1
             )
-            if d.used[i] or i in self.placed or not (d.lower(i - 1) in ("in", "as") or alone):
+            if (
+                (d.used[i] and i not in self.said_units)
+                or i in self.placed
+                or not (d.lower(i - 1) in ("in", "as") or alone)
+            ):
                 continue
             said = unit_of_word(w.lower)
             if said is None or said.name == "count":
                 continue
             if any(u is not None and u.name == said.name for u in units):
                 self.place(i, i + 1)
-            elif any(u is not None and u.kind == said.kind for u in units):
+            elif self._converted(said):
+                self.place(i, i + 1)
+            elif any(u is not None and u.kind == said.kind for u in units) or (
+                any(u is not None for u in units) and said.kind in ("duration", "distance", "speed", "money")
+            ):
+                # "average delay in miles" as much as "in weeks": a unit the answer does not come in
                 self.problems.append(
                     f"the answer comes in {next(u.label for u in units if u)}, "
                     f"not {said.label}; ask without 'in {w.raw}'"
@@ -5565,6 +5648,35 @@ class _Builder:
 
     def _metric_unit(self, metric: str) -> str | None:
         return metric_unit(self.layer, metric)
+
+    def _converted(self, said: Unit) -> bool:
+        """ "average air time in hours": the one figure held in another unit of the same kind (minutes) is
+        also given in the unit asked for, as a figure of its own beside it (a length of time or a distance)."""
+        if said.kind not in ("duration", "distance") or self.share or self.comparison:
+            return False
+        held: list[tuple[str, Unit]] = [
+            (m, u) for m in self.metrics if (name := self._metric_unit(m)) and (u := unit(name)) is not None
+        ]
+        held += [
+            (a.name, u)
+            for a in self.aggregates
+            if self.layer.has_dimension(a.dimension)
+            and a.function not in ("count", "count_distinct")
+            and (u := unit(self.layer.dimension(a.dimension).dimension.unit or "")) is not None
+        ]
+        if len(held) != 1 or held[0][1].kind != said.kind or held[0][1].name == said.name:
+            return False
+        name, source = held[0]
+        ratio = said.factor / source.factor
+        expr = f"{name} / {ratio:g}" if ratio >= 1 else f"{name} * {1 / ratio:g}"
+        label = next((a.label for a in self.aggregates if a.name == name), "") or (
+            self.layer.metric(name).title if self.layer.has_metric(name) else name
+        )
+        words = (
+            re.sub(r"\(.*?\)", "", label).lower().split()
+        )  # "Average air time (min)": without the old unit
+        self.adhoc.append(AdhocMetric("_".join([*words, "in", said.name]), expr))
+        return True
 
     # -- the plan -------------------------------------------------------------------------------------------
     def plan(self) -> QueryPlan:
@@ -5681,6 +5793,7 @@ def assemble(d: ReadingState, ctx: PlanningContext, context_metrics: Sequence[st
     b.verb_subjects()
     b.extreme_rows()
     b.phrasing_figures()
+    b.split_figures()
     b.restated_heads()
     b.metrics_step()
     b.entities()

@@ -107,6 +107,17 @@ def _expr_words(layer: SemanticLayer, expr: str, plan: QueryPlan | None = None) 
     return " ".join(words).replace("( ", "(").replace(" )", ")")
 
 
+def _condition_value(layer: SemanticLayer, c: Condition, value: object) -> str:
+    """A condition's number as its figure shows: a percent figure's 0.4 is 40%."""
+    if (
+        isinstance(value, int | float)
+        and layer.has_metric(c.metric)
+        and layer.metric(c.metric).format == "percent"
+    ):
+        return f"{value * 100:.4g}%"
+    return _value_text(value, layer, Filter(c.dimension, c.op))
+
+
 def _value_text(value: object, layer: SemanticLayer, f: Filter) -> str:
     if f.grain == "month_of_year" and isinstance(value, int) and 1 <= value <= 12:
         return _MONTHS[value]
@@ -269,7 +280,7 @@ def interpret(  # noqa: C901 - one clause of the reading per plan field, in read
     ]
     conditions += [
         f"{_members(layer, c)} with {metric_label(layer, plan, c.metric).lower()} "
-        f"{_OPS.get(c.op, c.op)} {' and '.join(_value_text(v, layer, Filter(c.dimension, c.op)) for v in c.values)}"
+        f"{_OPS.get(c.op, c.op)} {' and '.join(_condition_value(layer, c, v) for v in c.values)}"
         for c in plan.conditions
     ]
     if conditions:

@@ -237,7 +237,8 @@ def _understood(built: Assembled, ctx: PlanningContext) -> str:
 def _nearest_values(ctx: PlanningContext, phrase: str) -> list[str]:
     from rapidfuzz import fuzz, process
 
-    pool = sorted({v for vals in ctx.values.values.values() for v in vals})
+    # a value far shorter than the phrase ("A") matches any phrase it is part of: never a name to offer
+    pool = sorted({v for vals in ctx.values.values.values() for v in vals if 2 * len(v) >= len(phrase)})
     return [m[0] for m in process.extract(phrase, pool, scorer=fuzz.WRatio, limit=3, score_cutoff=80)]
 
 
@@ -297,12 +298,16 @@ def _choices(
                 _name_words(ctx, m) for m in ctx.layer.metric_names()[:3]
             ]  # nothing near: the first metrics
             names += [_entity_words(ctx, t) for t in ctx.vocabulary.nearest(phrase, ("entity",), 2)]
+            # a misspelt name ("Amercan flights") is closer to a value than to any metric
+            names = _nearest_values(ctx, " ".join(d.words[i].raw for i in range(first, last))) + names
             candidates += [d.replaced(first, last, n) for n in names]
             candidates.append(d.replaced(first, last, ""))
     if left:
         dropped = set(left) | {
             run[0] - 1 for run in runs(left) if d.lower(run[0] - 1) in _GROUP_WORDS | _VALUE_WORDS
         }
+        # "how many" stays whole when the word after it goes ("how many Amrcan flights" → "how many flights")
+        dropped -= {i for i in left if d.lower(i) in ("many", "much") and d.lower(i - 1) == "how"}
         candidates.append(" ".join(w.raw for i, w in enumerate(d.words) if i not in dropped))
     candidates += [_name_words(ctx, m) for m in ctx.layer.metric_names()[:3]]
     out: list[str] = []
@@ -363,6 +368,8 @@ def _tidy(text: str) -> str:
         "than",
     }:
         words.pop()
+    # a name put in place of an unknown word next to the same noun ("how many flights flights") says it once
+    words = [w for k, w in enumerate(words) if k == 0 or w.lower() != words[k - 1].lower()]
     return " ".join(words).rstrip(",")
 
 

@@ -1382,10 +1382,23 @@ def read_ranking(d: ReadingState, ctx: PlanningContext) -> ReadingState:  # noqa
             # "most recent", "most expensive", "top 5 busiest" (the number shared): one ranking
             end, word = r.end, r.word
     ranking = replace(first, end=end, limit=next(iter(limits), None), word=word)
-    if ranking.limit is None and d.lower(end) in ("first", "1st") and not d.used[end]:
+    # "biggest first", and "biggest refund first" with the ranked figure between: the order of every row
+    first_word = next(
+        (
+            k
+            for k in (end, end + 1, end + 2)
+            if d.lower(k) in ("first", "1st")
+            and not d.used[k]
+            and all(
+                not d.used[j] and d.words[j].raw.isalpha() and "," not in d.gap(j + 1) for j in range(end, k)
+            )
+        ),
+        None,
+    )
+    if ranking.limit is None and first_word is not None:
         # "loss reserves by claim number, biggest first": an order for every row, not the top one
         ranking = replace(ranking, sort_only=True)
-        d = d.mark(end, end + 1)
+        d = d.mark(first_word, first_word + 1)
     for r in [first, *agree]:
         d = d.mark(r.start, r.end)
         if r is not first and d.lower(r.end) in ("first", "1st") and not d.used[r.end]:
@@ -2379,9 +2392,12 @@ def unplaced(d: ReadingState, ctx: PlanningContext) -> list[int]:
     """Indices of words no stage placed and that are not function words, light verbs or list words."""
     lex = ctx.lexicon
     out = []
+    restating = _shared_heads(d, ctx)
     for i, w in enumerate(d.words):
         if d.used[i]:
             continue
+        if singular(w.lower) in restating:
+            continue  # "the biggest payments, counting loss payments plus expense payments": the sum spelled out
         if i == 0 and w.lower in ("where", "when"):
             out.append(i)  # "where do …", "when did …" ask for a place or a time: something must answer it
             continue
@@ -2414,6 +2430,26 @@ def unplaced(d: ReadingState, ctx: PlanningContext) -> list[int]:
             continue
         out.append(i)
     return out
+
+
+def _shared_heads(d: ReadingState, ctx: PlanningContext) -> set[str]:
+    """The word every figure of an arithmetic spelled out in the question shares ("payment" of loss payments plus
+    expense payments; "loss" of loss payments plus loss reserves), and the last word of a defined name: said
+    alone, it names that figure."""
+    # "… expense-to-loss ratio: A divided by B. Show claim number and the ratio": the defined name's head noun
+    shared: set[str] = {singular(x.label.split()[-1].lower()) for x in d.definitions if x.label.split()}
+    for expr in [x.expr for x in d.definitions] + [a.expr for a in d.adhoc]:
+        names = set(re.findall(r"[a-z_][a-z0-9_]*", expr))
+        if len(names) < 2:
+            continue
+        words = []
+        for name in names:
+            said = name.split("_")
+            if ctx.layer.has_metric(name):
+                said += normalize(ctx.layer.metric(name).title).split()
+            words.append({singular(w) for w in said if w and w not in STOP_WORDS})
+        shared |= set.intersection(*words)
+    return shared
 
 
 _SUMMING_VERBS = frozenset(

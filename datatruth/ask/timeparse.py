@@ -626,13 +626,15 @@ def _counts_things(m: re.Match[str], text: str) -> bool:
 def _day_range(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
     """ "July 1 to 7", "from July 1 to July 7, 2013", "1-7 July": the days from the first through the last."""
     g = m.groupdict()
-    first_month = _MONTHS[g.get("m1") or g.get("mb") or ""]
-    last_month = _MONTHS[g["m2"]] if g.get("m2") else first_month
-    year_text = g.get("y") or g.get("yb")
+    if g.get("andc") and not m.group(0).lower().startswith("between"):
+        return None  # "on 3 May and 5 May" names two days; "between 3 May and 5 May" the days from one to the other
+    first_month = _MONTHS[g.get("m1") or g.get("mb") or g.get("m1c") or ""]
+    last_month = _MONTHS[g.get("m2") or g.get("m2c") or ""] if g.get("m2") or g.get("m2c") else first_month
+    year_text = g.get("y") or g.get("yb") or g.get("yc")
     year = int(year_text) if year_text else today.year
     try:
-        start = dt.date(year, first_month, int(g.get("d1") or g.get("d1b") or 0))
-        last = dt.date(year, last_month, int(g.get("d2") or g.get("d2b") or 0))
+        start = dt.date(year, first_month, int(g.get("d1") or g.get("d1b") or g.get("d1c") or 0))
+        last = dt.date(year, last_month, int(g.get("d2") or g.get("d2b") or g.get("d2c") or 0))
     except ValueError:
         return None
     if year_text is None and start > today:
@@ -660,7 +662,14 @@ _NAMED_DAYS = {
     "the fourth of july": (7, 4),
     "fourth of july": (7, 4),
 }
-_AFTER_THANKSGIVING = {"thanksgiving": 0, "thanksgiving day": 0, "black friday": 1, "cyber monday": 4}
+_AFTER_THANKSGIVING = {
+    "thanksgiving": 0,
+    "thanksgiving day": 0,
+    "black friday": 1,
+    "cyber monday": 4,
+    "thanksgiving weekend": 0,
+}
+_NAMED_DAYS_LONG = {"thanksgiving weekend": 4}  # Thursday through Sunday
 
 
 _NAMED_DAY_NAMES = "|".join(
@@ -670,7 +679,8 @@ _NAMED_DAY_NAMES = "|".join(
 
 
 def _named_day(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
-    """ "Christmas Day 2013", "on Halloween": that one day (the most recent one when no year is given)."""
+    """ "Christmas Day 2013", "on Halloween": that one day (the most recent one when no year is given);
+    "Thanksgiving weekend" runs from the Thursday through the Sunday."""
     name = re.sub(r"\s+", " ", m.group("name").replace("’", "'"))
     year = int(m.group("hy")) if m.group("hy") else today.year
 
@@ -684,7 +694,11 @@ def _named_day(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
     start = on(year)
     if not m.group("hy") and start > today:
         start = on(year - 1)
-    return _Hit(TimeRange(start, start + dt.timedelta(days=1), start.strftime("%-d %B %Y"), "day"))
+    days = _NAMED_DAYS_LONG.get(name, 1)
+    end = start + dt.timedelta(days=days)
+    last = end - dt.timedelta(days=1)
+    label = start.strftime("%-d %B %Y") if days == 1 else f"{start:%-d %B} to {last:%-d %B %Y}"
+    return _Hit(TimeRange(start, end, label, "day"))
 
 
 def _week_of_month(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
@@ -749,6 +763,10 @@ _RULES: list[Rule] = [
             rf"(?:,?\s+(?P<y>{_YEAR}))?\b|\b(?:from\s+|between\s+)?(?:the\s+)?(?P<d1b>\d{{1,2}})(?:st|nd|rd|th)?\s*"
             rf"(?:-|to|through|thru|until|till|and)\s*(?:the\s+)?(?P<d2b>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?"
             rf"(?P<mb>{_MONTH})(?:,?\s+(?P<yb>{_YEAR}))?\b"
+            # "28 Nov - 1 Dec": each day before its own month
+            rf"|\b(?:from\s+|between\s+)?(?:the\s+)?(?P<d1c>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m1c>{_MONTH})"
+            rf"\s*(?:-|to|through|thru|until|till|(?P<andc>and))\s*(?:the\s+)?(?P<d2c>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?"
+            rf"(?P<m2c>{_MONTH})(?:,?\s+(?P<yc>{_YEAR}))?\b"
         ),
         _day_range,
     ),
@@ -1008,6 +1026,7 @@ def _corrected(text: str) -> tuple[str, list[int]]:
     """The text with time shorthands spelled out ("last yr") and month names with typos mended ("Agust"), and
     for each character of the result the index of the character it came from (so spans map back)."""
     from rapidfuzz import fuzz, process
+    from rapidfuzz.distance import OSA
 
     out: list[str] = []
     where: list[int] = []
@@ -1018,7 +1037,9 @@ def _corrected(text: str) -> tuple[str, list[int]]:
         new = _SHORT.get(word)
         if new is None and len(word) >= 5 and word not in _MONTHS:
             found = process.extractOne(word, months, scorer=fuzz.ratio, score_cutoff=85)
-            new = found[0] if found else None
+            # two letters swapped ("Marhc") is one slip of the hand, though the ratio counts it as two edits
+            swapped = [mo for mo in months if OSA.distance(word, mo, score_cutoff=1) <= 1]
+            new = found[0] if found else swapped[0] if len(swapped) == 1 else None
         if new is None:
             continue
         out.append(text[last : m.start()])

@@ -9,6 +9,7 @@ workspace data dir, keyed by the semantic model's version so a changed model reb
 
 from __future__ import annotations
 
+import calendar
 import json
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -18,6 +19,7 @@ from typing import Any
 
 import sqlglot
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 from sqlglot import exp
 
 from datatruth.ask.vocabulary import STOP_WORDS, Word, normalize
@@ -49,6 +51,8 @@ _CALENDAR_WORDS = frozenset(
         "monthly",
     }
 )
+# the names of months and weekdays, which a misspelt word is read as before any value
+_PLAIN_NAMES = frozenset(n.lower() for n in (*calendar.month_name[1:], *calendar.day_name))
 # auxiliaries before the subject of a question ("how many planes did jetblue fly"): a name may follow
 _SUBJECT_CUES = frozenset({"did", "does", "do", "has", "have", "had"})
 # words that order or qualify a noun ("first flights", "new customers"), never a name before it
@@ -148,6 +152,13 @@ class ValueIndex:
         for key in sorted(self._exact):
             if len(key) >= 4:
                 self._fuzzy_keys.setdefault(key[0], []).append(key)
+        self._word_keys: dict[str, list[str]] = {}
+        for word in sorted(
+            w
+            for w in set(self._word) | {k for k in self._exact if " " not in k}
+            if len(w) >= 5 and w.isalpha()
+        ):
+            self._word_keys.setdefault(word[0], []).append(word)
         self.max_words = min(_MAX_VALUE_WORDS, max((len(k.split()) for k in self._exact), default=1))
 
     @property
@@ -184,7 +195,8 @@ class ValueIndex:
                 method = "exact"
                 if cands:
                     cands = cands + self._family(key, cands)
-                if not cands:
+                if not cands and not (j - i >= 2 and words[i].norm in STOP_WORDS):
+                    # "on lines" is a preposition and a noun, never "Online" written apart
                     cands = self._compact.get(key.replace(" ", "").replace("-", ""))
                     method = "compact"
                 if not cands and j - i >= 2:
@@ -257,7 +269,7 @@ class ValueIndex:
                 covered[i] = True
                 continue
             if fuzzy and not cands and named:
-                hit = self._fuzzy(words, i, free, covered)
+                hit = self._fuzzy(words, i, free, covered, vocabulary_words)
                 if hit is not None:
                     hits.append(hit)
                     for k in range(hit.start, hit.end):
@@ -397,7 +409,12 @@ class ValueIndex:
         return True
 
     def _fuzzy(
-        self, words: Sequence[Word], i: int, free: Sequence[bool], covered: Sequence[bool]
+        self,
+        words: Sequence[Word],
+        i: int,
+        free: Sequence[bool],
+        covered: Sequence[bool],
+        vocabulary_words: frozenset[str],
     ) -> ValueHit | None:
         best: ValueHit | None = None
         for j in (i + 2, i + 1):
@@ -416,7 +433,30 @@ class ValueIndex:
                 best = ValueHit(
                     i, j, " ".join(w.raw for w in words[i:j]), tuple(self._exact[found[0]]), score, "fuzzy"
                 )
-        return best
+        return best or self._respelled(words[i], i, vocabulary_words)
+
+    def _respelled(self, word: Word, i: int, vocabulary_words: frozenset[str]) -> ValueHit | None:
+        """A name misspelt by one edit ("Newrak", "Amercan"): the one word of a value at that distance, when it is a
+        whole value or starts exactly one. A ratio cut-off misses a swapped pair of letters in a short word."""
+        norm = word.norm
+        if len(norm) < 5 or not norm.isalpha() or not word.raw[:1].isupper() or word.raw.isupper():
+            return None  # only a word written as a name: "in stock" is no misspelt "Snacks"
+        if any(OSA.distance(norm, w, score_cutoff=1) <= 1 for w in _PLAIN_NAMES | vocabulary_words):
+            return None  # "Marhc" is March, "flihgts" is flights: a word of the model or calendar comes first
+        near = [
+            w
+            for w in self._word_keys.get(norm[0], ())
+            if abs(len(w) - len(norm)) <= 1 and OSA.distance(norm, w, score_cutoff=1) <= 1
+        ]
+        if len(near) != 1:
+            return None  # two names one letter away: no guess
+        right = near[0]
+        cands = self._exact.get(right) or [
+            c for c in self._partial(right) if normalize(c.value).split()[:1] == [right]
+        ]
+        if not cands or len({c.dimension for c in cands}) != len({(c.dimension, c.value) for c in cands}):
+            return None  # one value per dimension at most: the rest is left to the reading of the question
+        return ValueHit(i, i + 1, word.raw, tuple(cands), 0.7, "fuzzy")
 
     # -- persistence -----------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

@@ -514,6 +514,15 @@ def _dimension_phrases(layer: SemanticLayer) -> Iterable[Term]:
         entity, _, local = qd.name.partition("__")
         dim = qd.dimension
         names = [normalize(local), normalize(f"{entity} {local}")]
+        if (
+            dim.is_time
+            and dim.label
+            and normalize(dim.label) != names[0]
+            and re.fullmatch(r"\w+ed (at|on)", names[0])
+        ):
+            # a timestamp column's snake-case name ("ordered_at") is a verb and a preposition in a sentence
+            # ("customers who ordered at the Denver store"): with a label of its own, the label names it
+            names.pop(0)
         # a column counting things answers to the things: "8 firefighters" is number_of_firefighters = 8
         counted = re.sub(r"^(number|num|count|no) of ", "", normalize(local))
         if counted != normalize(local) and counted:
@@ -634,6 +643,7 @@ def _event_phrases(local: str) -> list[str]:
         f"{done} date",
         f"date it was {done}",
         f"date they were {done}",
+        f"date each was {done}",
         f"{noun} date",
         f"date of {noun}",
     ]

@@ -721,6 +721,24 @@ def _group_cte(  # noqa: C901 - one branch per dimension kind, then the CTE in S
     if period is None and time_range and time_range.start:
         period = sp.date_literal(time_range.start)
 
+    # a figure over some rows only ("cancelled flights by airline"): when it is all the group computes, those rows
+    # are the group's rows, so a member with none of them is no row, as in SQL written by hand, MetricFlow or
+    # pandas, not a row of zeros
+    first = group.aggs[0] if group.aggs else None
+    if (
+        first is not None
+        and (first.filters or first.where)
+        and dim_exprs
+        and group.cumulative is None
+        and len({(a.filters, a.where) for a in group.aggs}) == 1
+    ):
+        conditions.append(
+            _and(
+                [_model_predicate(group, f, period) for f in first.filters]
+                + [_filter_sql(p, group.model, group, f, joins) for f in first.where]
+            )
+        )
+        group = replace(group, aggs=tuple(replace(a, filters=(), where=()) for a in group.aggs))
     aggs = [(a.alias, _aggregate(p, group, a, joins, period)) for a in group.aggs]
     select = _select(
         [_alias(e, n) for n, e in dim_exprs + aggs],

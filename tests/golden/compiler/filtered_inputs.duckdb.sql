@@ -1,21 +1,25 @@
 WITH q_order_items_1 AS (
   SELECT
     customers.region AS customer__region,
-    SUM(CASE WHEN order_items.quantity >= 3 THEN order_items.amount END) AS sales_total__big_sales
+    SUM(order_items.amount) AS sales_total__big_sales
   FROM order_items AS order_items
   LEFT JOIN orders AS orders
     ON order_items.order_id = orders.order_id
   LEFT JOIN customers AS customers
     ON orders.customer_id = customers.customer_id
+  WHERE
+    order_items.quantity >= 3
   GROUP BY
     customers.region
 ), q_orders_2 AS (
   SELECT
     customers.region AS customer__region,
-    COUNT(DISTINCT CASE WHEN orders.channel = 'Online' THEN orders.order_id END) AS order_count__online_orders
+    COUNT(DISTINCT orders.order_id) AS order_count__online_orders
   FROM orders AS orders
   LEFT JOIN customers AS customers
     ON orders.customer_id = customers.customer_id
+  WHERE
+    orders.channel = 'Online'
   GROUP BY
     customers.region
 ), q_keys AS (

@@ -25,10 +25,12 @@ WITH q_orders_1 AS (
         QUARTER(orders.order_date) - 1
       ) QUARTER
     ) AS metric_time__quarter,
-    SUM(CASE WHEN order_items.amount >= 50 THEN order_items.amount END) AS big_sales_total
+    SUM(order_items.amount) AS big_sales_total
   FROM order_items AS order_items
   LEFT JOIN orders AS orders
     ON order_items.order_id = orders.order_id
+  WHERE
+    order_items.amount >= 50
   GROUP BY
     DATE_ADD(
       MAKEDATE(YEAR(orders.order_date), 1),

@@ -10,10 +10,12 @@ WITH q_orders_1 AS (
 ), q_order_items_2 AS (
   SELECT
     CAST(DATE_TRUNC('QUARTER', orders.order_date) AS DATE) AS metric_time__quarter,
-    SUM(CASE WHEN order_items.amount >= 50 THEN order_items.amount END) AS big_sales_total
+    SUM(order_items.amount) AS big_sales_total
   FROM order_items AS order_items
   LEFT JOIN orders AS orders
     ON order_items.order_id = orders.order_id
+  WHERE
+    order_items.amount >= 50
   GROUP BY
     CAST(DATE_TRUNC('QUARTER', orders.order_date) AS DATE)
 ), q_keys AS (
