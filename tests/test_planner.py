@@ -45,6 +45,12 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             "list October's returns with a refund above $500, biggest refund first",
             "how many items did we sell at full price last month",
         ],
+        "'Voltix vs Auralis: A and B' lists two figures (a bare formula needs an operator); '2021 or later' is "
+        "open-ended; 'the same quarter a year earlier' compares": [
+            "Voltix vs Auralis: units sold and gross margin in Q3 2026",
+            "How many orders did stores that opened in 2021 or later get this year?",
+            "How did revenue in the third quarter of 2026 compare with the same quarter a year earlier?",
+        ],
         "contractions and '#' before a code; a misspelt light verb; 'lifetime'; 'stack up against' compares; a value "
         "owned by the thing named right after it; bare 'ids' of the grouped entity; a dash-apposition definition": [
             "How many orders over $500 did we recieve last month?",
@@ -423,6 +429,12 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             "What was the mean departure delay over Thanksgiving weekend (Nov 28 - Dec 1)?",
             "average departure delay 28 Nov - 1 Dec",
             "How many flights went from LaGuardia to Washington, i.e. DCA or IAD, in total?",
+        ],
+        "days written after a holiday ('over Christmas, Dec 24 to 26') are its period; 'took off' departed; a list "
+        "of places in the column all its members share ('Orlando, Tampa and Fort Myers' are airport codes)": [
+            "I'd like to know how many flights got cancelled over Christmas, Dec 24 to 26.",
+            "How many flights took off from Newark while it was raining?",
+            "From JFK, how many flights went to Orlando, Tampa and Fort Myers? Give me one number per destination.",
         ],
         "most + a condition said as a plural counts its rows; 'in hours when' a condition of the hourly weather; a "
         "list member takes its earlier members' column; 'compare' splits the list nearest it": [

@@ -123,7 +123,8 @@ _RECENCY = {"recent", "latest", "newest", "earliest", "oldest", "last", "first"}
 
 # nouns that name no thing of the model ("at least one item")
 _SOME_THING = frozenset({"item", "items", "thing", "things", "one", "time", "times"})
-# words that ask for the members of a list side by side
+# the operators between two names defined in the question ("reserves minus payments"); "divided by" is two words
+_OPERATORS = {"minus": ("-", 1), "plus": ("+", 1), "over": ("/", 1), "times": ("*", 1), "less": ("-", 1)}
 # the words that restate, after a comma, what is before them ("to Washington, i.e. DCA or IAD")
 _RESTATING_WORDS = frozenset(
     {"i.e", "ie", "i", "e", "namely", "aka", "that", "is", "meaning", "specifically"}
@@ -132,6 +133,7 @@ _RESTATING_WORDS = frozenset(
 _LIST_OPENERS = frozenset(
     {"list", "show", "display", "give", "name", "enumerate", "pull", "fetch", "retrieve"}
 )
+# words that ask for the members of a list side by side
 _COMPARE_WORDS = frozenset(
     {"compare", "compared", "comparing", "comparison", "versus", "vs", "against", "contrast"}
 )
@@ -590,6 +592,37 @@ class _Builder:
             self.adhoc.append(metric)
             if not found:
                 self.notes.append(Evidence(definition.label, "other", "computed as defined", 1.0, "defined"))
+        self._defined_arithmetic()
+
+    def _defined_arithmetic(self) -> None:
+        """ "work out reserves minus payments, where reserves = A + B and payments = C + D": two names defined in
+        the question, set against each other by an operator, are the one figure asked for."""
+        d = self.d
+        plain = [x for x in d.definitions if x.ratio is None and x.days is None]
+        norms = [w.norm for w in d.words]
+        for a in plain:
+            for b in plain:
+                left, right = tokens(a.label), tokens(b.label)
+                for i in range(len(norms) - len(left) + 1):
+                    if norms[i : i + len(left)] != left or any(x.start <= i < x.end for x in plain):
+                        continue
+                    k = i + len(left)
+                    op, width = _OPERATORS.get(d.lower(k), ("", 1))
+                    if d.lower(k) == "divided" and d.lower(k + 1) == "by":
+                        op, width = "/", 2
+                    if not op or a is b or norms[k + width : k + width + len(right)] != right:
+                        continue
+                    both = AdhocMetric(
+                        f"{a.name}_{d.lower(k)}_{b.name}",
+                        f"( {a.expr} ) {op} ( {b.expr} )",  # spaced: the interpretation reads it word by word
+                        a.filtered + b.filtered,
+                    )
+                    self.place(k, k + width)
+                    self.adhoc = [m for m in self.adhoc if m.name not in (a.name, b.name)] + [both]
+                    self.notes.append(
+                        Evidence(d.text(i, k + width + len(right)), "metric", both.expr, 1.0, "defined names")
+                    )
+                    return
 
     def _defined_ratio(self, definition: Definition) -> None:
         """ "the average of firefighters per mile, where firefighters per mile = number of firefighters divided by
@@ -3600,10 +3633,15 @@ class _Builder:
         listed = {
             x for x, items in self.value_dims.items() if any(self._chain_head(q) is head for q, _ in items)
         }
+        # "to Orlando, Tampa and Fort Myers": the column every member of the list can be read in (the airport
+        # codes), not an airport that happens to be called "Orlando"
+        siblings = [q for q in self.picks if q.kind == "value" and q is not p and self._chain_head(q) is head]
+        shared = {dim for dim in ok if all(any(c.dimension == dim for c in q.values) for q in siblings)}
         order = sorted(
             ok,
             key=lambda dim: (
                 bool(listed) and dim not in listed,
+                bool(siblings) and bool(shared) and dim not in shared,
                 role(dim),
                 dim.split("__")[0] not in right_after,
                 dim.split("__")[0] not in near,
@@ -3912,6 +3950,7 @@ class _Builder:
                 self._add_dim(finer, grain, finer.column)
             elif not any(r.name == METRIC_TIME for r in self.dims):
                 self.dims.insert(0, DimensionRef(METRIC_TIME, grain))
+        self._range_on_split_date()
         uses_time = self.time_range is not None or grain or self.comparison or self.periods or m.months
         for dim, tr in self.date_pieces:
             if uses_time or len(self.date_pieces) > 1:
@@ -3938,6 +3977,36 @@ class _Builder:
         if uses_time and not self._has_time():
             self.problems.append(
                 f"{', '.join(self.all_metrics()) or 'this'} cannot be placed in time: no date to count it on"
+            )
+
+    def _range_on_split_date(self) -> None:
+        """ "claims opened per month in 2019": the rows are split by a date of the figure's own table other than
+        the one it is counted on; a period said without a date of its own is on the date the rows are split by
+        (the claims opened in 2019), never on the other date."""
+        if self.time_range is None or self.time_dimension is not None or self.periods or self.comparison:
+            return
+        metrics = self.all_metrics()
+        own = {m for x in metrics for m in metric_models(self.layer, x)}
+        defaults = {default_time_dimension(self.layer, x) for x in metrics}
+        split = [
+            r.name
+            for r in self.dims
+            if r.name != METRIC_TIME
+            and r.grain
+            and self.layer.dimension(r.name).dimension.is_time
+            and self.layer.dimension(r.name).model.name in own
+            and r.name not in defaults
+        ]
+        if len(split) == 1 and len(own) == 1 and not any(r.name == METRIC_TIME for r in self.dims):
+            self.time_dimension = split[0]
+            self.notes.append(
+                Evidence(
+                    self.time_range.describe(),
+                    "time",
+                    f"{split[0]} in {self.time_range.describe()}",
+                    1.0,
+                    "split date",
+                )
             )
 
     def _grain_of_named_time(self) -> str | None:

@@ -146,7 +146,10 @@ def _definitions(
             i += 1
             continue
         start, name_start, name_end, stop, (expr, inputs, filtered, ratio, days) = found
-        label = d.text(name_start, name_end) if name_end > name_start else ""
+        # an unnamed formula ("Per claim: A divided by B") is called by its own words, not "defined 1"
+        label = (
+            d.text(name_start, name_end) if name_end > name_start else d.text(start, stop)[:60].strip(" ,.;:")
+        )
         name = re.sub(r"[^a-z0-9]+", "_", normalize(label)).strip("_") or f"defined_{len(definitions) + 1}"
         definitions.append(
             Definition(
@@ -297,6 +300,8 @@ def _appositive_definition(d: ReadingState, ctx: PlanningContext, lowers: list[s
                 parsed = _defined_expr(d, ctx, end, stop)
             if parsed is None or not _one_period(d, end, stop):
                 return None
+            if not phrase and not set(lowers[end:stop]) & _OPERATOR_WORDS:
+                return None  # "Voltix vs Auralis: units sold and gross margin" lists two figures; 'and' adds nothing
             # the defined name: the words of the clause before the comma ("for each claim number, the paid share
             # of the claim, i.e. …"), up to a word that groups or places them ("catch-up by airline, defined as …");
             # "per" belongs to the name of a ratio ("average loss payment per claim, defined as A divided by B")
@@ -346,6 +351,26 @@ def _appositive_definition(d: ReadingState, ctx: PlanningContext, lowers: list[s
     return None
 
 
+# the words of arithmetic other than 'and': a formula written bare (after a colon, a dash or in parentheses)
+# names one of them, else its 'and' joins a list of figures
+_OPERATOR_WORDS = frozenset(
+    {
+        "plus",
+        "+",
+        "minus",
+        "-",
+        "less",
+        "divided",
+        "/",
+        "over",
+        "times",
+        "*",
+        "multiplied",
+        "added",
+        "share",
+        "ratio",
+    }
+)
 # words that define a name the question opens with ("loss ratio = …", "net means …")
 _OPENING_DEFINERS = frozenset(
     {
@@ -2408,7 +2433,8 @@ def unplaced(d: ReadingState, ctx: PlanningContext) -> list[int]:
         if (
             w.lower in ("out", "off", "up", "aside")
             and d.lower(i - 1) in lex.light_verbs | lex.function_words | _SUMMING_VERBS
-        ):
+            and not (w.lower == "off" and d.lower(i - 1) in ("took", "take", "takes", "taking"))
+        ):  # (but "took off" is a verb of its own: a flight that took off departed)
             continue  # "paid out", "took off", "pull up", "set aside": the particle of a verb that adds nothing
         if (
             w.lower in _SUMMING_VERBS
@@ -2438,7 +2464,10 @@ def _shared_heads(d: ReadingState, ctx: PlanningContext) -> set[str]:
     alone, it names that figure."""
     # "… expense-to-loss ratio: A divided by B. Show claim number and the ratio": the defined name's head noun
     shared: set[str] = {singular(x.label.split()[-1].lower()) for x in d.definitions if x.label.split()}
-    for expr in [x.expr for x in d.definitions] + [a.expr for a in d.adhoc]:
+    exprs = [x.expr for x in d.definitions] + [a.expr for a in d.adhoc]
+    if any("/" in e for e in exprs):
+        shared |= _RATIO_NOUNS  # "Per claim: A divided by B. Show claim number and the ratio."
+    for expr in exprs:
         names = set(re.findall(r"[a-z_][a-z0-9_]*", expr))
         if len(names) < 2:
             continue
@@ -2452,6 +2481,7 @@ def _shared_heads(d: ReadingState, ctx: PlanningContext) -> set[str]:
     return shared
 
 
+_RATIO_NOUNS = frozenset({"ratio", "rate", "share", "fraction", "proportion", "quotient"})
 _SUMMING_VERBS = frozenset(
     {"summed", "sum", "sums", "add", "adds", "added", "tally", "tallied", "totted", "tot"}
 )

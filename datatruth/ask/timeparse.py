@@ -423,6 +423,19 @@ def _since(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
     return _Hit(TimeRange(start, end, f"{word} {a.label(a0)}"))
 
 
+def _open_ended(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
+    """ "in 2021 or later", "2021 onwards": from the period on, to today; "in 2021 or earlier": up to its end."""
+    a = _read_point(m, "a_")
+    if a is None:
+        return None
+    a0, a1 = a.resolved(today)
+    tail = re.sub(r"\s+", " ", m.group("tail"))
+    if tail.endswith(("earlier", "before")):
+        return _Hit(TimeRange(None, a1, f"{a.label(a0)} {tail}"))
+    end = today + dt.timedelta(days=1)
+    return _Hit(TimeRange(a0, end, f"{a.label(a0)} {tail}")) if a0 < end else None
+
+
 def _rolling(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
     raw = m.group("n") or "1"
     n = int(raw) if raw.isdigit() else _NUMBER_WORDS[raw]
@@ -731,7 +744,7 @@ _RULES: list[Rule] = [
             r"\b(?:year[\s-]*over[\s-]*year|yoy|y/y|year[\s-]on[\s-]year|"
             + _COMPARE_WORDS
             + r"\s+(?:the\s+)?(?:same\s+(?:period|time|quarter|month|week|months|weeks)\s+"
-            r"(?:of\s+)?)?(?:(?:the\s+)?(?:last|previous|prior|a)\s+year|one\s+year\s+(?:ago|earlier|before))"
+            r"(?:of\s+)?)?(?:(?:a|one)\s+year\s+(?:ago|earlier|before)|(?:the\s+)?(?:last|previous|prior|a)\s+year)"
             r"(?:'s)?|(?:than|from)\s+(?:the\s+)?same\s+(?:period|time|quarter|month|week)\s+last\s+year|"
             r"same\s+(?:period|time|quarter|month|week)\s+(?:of\s+)?(?:the\s+)?(?:last|previous|prior)\s+year)\b"
         ),
@@ -791,6 +804,13 @@ _RULES: list[Rule] = [
             rf"(?:\s+(?:of\s+)?(?P<ly>{_YEAR}))?\b"
         ),
         _month_list,
+    ),
+    (
+        re.compile(
+            rf"\b(?:(?:in|from|during)\s+)?{_point('a_')}\s*,?\s+(?P<tail>(?:or|and)\s+(?:later|after|since|"
+            rf"earlier|before)|onwards?|or\s+more\s+recently)\b"
+        ),
+        _open_ended,
     ),
     (re.compile(rf"\b(?P<word>since|after|before|until|till|prior to)\s+{_point('a_')}\b"), _since),
     # "the last quarter of 2025" is Q4 2025, not last quarter and 2025
@@ -1163,11 +1183,7 @@ def _parse(text: str, today: dt.date, periods: tuple[tuple[str, tuple[int, ...]]
                 explicit = explicit or hit.explicit
                 parts.append((span[0], "comparison", phrase))
     hits.sort(key=lambda h: h.start)
-    for k, said in enumerate(hits):
-        if k and said.time_range in ranges and _restates(hits[k - 1], said, text):
-            # its words are placed; its period is the one before it
-            ranges.remove(said.time_range)
-            hits[k] = replace(said, time_range=None, points=())
+    _drop_restated(hits, ranges, text)
     compared, ranges, hits = _set_against(text, hits, ranges, taken, comparison, compared)
     months, months_label = _months_left(compared, months, months_label)
     ordered = tuple((kind, phrase) for _, kind, phrase in sorted(parts))
@@ -1186,6 +1202,25 @@ def _parse(text: str, today: dt.date, periods: tuple[tuple[str, tuple[int, ...]]
         explicit,
         tuple(impossible_dates(text, today)),
     )
+
+
+def _drop_restated(hits: list[TimeHit], ranges: list[TimeRange], text: str) -> None:
+    """Of two phrases that say one period twice, keep one: "summer 2025 (june-august)" is summer 2025; "over
+    Christmas, Dec 24 to 26" is the days written out, which the holiday's name stood for. The words of both stay
+    placed."""
+    for k, said in enumerate(hits):
+        before = hits[k - 1].time_range if k else None
+        if (
+            k
+            and said.time_range is not None
+            and said.time_range in ranges
+            and _restates(hits[k - 1], said, text)
+        ):
+            ranges.remove(said.time_range)
+            hits[k] = replace(said, time_range=None, points=())
+        elif before is not None and before in ranges and _spells_out(hits[k - 1], said, text):
+            ranges.remove(before)
+            hits[k - 1] = replace(hits[k - 1], time_range=None, points=())
 
 
 def _set_against(
@@ -1317,6 +1352,19 @@ def _restates(before: TimeHit, last: TimeHit, text: str) -> bool:
     if not re.fullmatch(r"\s*\(\s*", text[before.end : last.start]) or re.search(r"\d{4}", last.phrase):
         return False
     return _months_of(before.time_range) == _months_of(last.time_range)
+
+
+def _spells_out(named: TimeHit, days: TimeHit, text: str) -> bool:
+    """True when `days`, written right after a named day ("Christmas, Dec 24 to 26", "Thanksgiving (Nov 28 -
+    Dec 1)"), is a span of days holding it: the holiday's name is loose, the days are what the question means."""
+    a, b = named.time_range, days.time_range
+    if a is None or b is None or not all((a.start, a.end, b.start, b.end)):
+        return False
+    if not re.search(rf"\b(?:{_NAMED_DAY_NAMES})\b", named.phrase):
+        return False
+    if not re.fullmatch(r"[\s,(:–—-]*(?:i\.?e\.?,?\s*)?", text[named.end : days.start]):
+        return False
+    return b.start <= a.start and a.end <= b.end and (b.end - b.start).days > 1  # type: ignore[operator]
 
 
 def _months_of(r: TimeRange) -> list[int] | None:
