@@ -51,6 +51,13 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             "How many orders did stores that opened in 2021 or later get this year?",
             "How did revenue in the third quarter of 2026 compare with the same quarter a year earlier?",
         ],
+        "'the reason was A or B' filters, one total; 'each order's date and total' is the order total; 'six "
+        "highest gross-margin products' ranks products; 'teh' is 'the'": [
+            "How much have we refunded this year on returns where the reason was Damaged or Not as described?",
+            "List the orders customer 35 placed last quarter, oldest first, with each order's date and total.",
+            "Give me our six highest gross-margin products so far this year.",
+            "show me teh four largest refunds in October 2026 - return id, date, reason and amount",
+        ],
         "contractions and '#' before a code; a misspelt light verb; 'lifetime'; 'stack up against' compares; a value "
         "owned by the thing named right after it; bare 'ids' of the grouped entity; a dash-apposition definition": [
             "How many orders over $500 did we recieve last month?",
@@ -435,6 +442,12 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             "I'd like to know how many flights got cancelled over Christmas, Dec 24 to 26.",
             "How many flights took off from Newark while it was raining?",
             "From JFK, how many flights went to Orlando, Tampa and Fort Myers? Give me one number per destination.",
+        ],
+        "'to' before a verb is no destination ('I'd like to compare JFK versus Newark'); 'what was the longest X "
+        "for each airline' is the maximum per airline; 'on or after' holds the day": [
+            "I'd like to compare JFK versus Newark on average departure delay in July.",
+            "What was the longest arrival delay for each airline?",
+            "flights on or after 1 Dec 2013",
         ],
         "most + a condition said as a plural counts its rows; 'in hours when' a condition of the hourly weather; a "
         "list member takes its earlier members' column; 'compare' splits the list nearest it": [

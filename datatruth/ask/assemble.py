@@ -129,6 +129,26 @@ _OPERATORS = {"minus": ("-", 1), "plus": ("+", 1), "over": ("/", 1), "times": ("
 _RESTATING_WORDS = frozenset(
     {"i.e", "ie", "i", "e", "namely", "aka", "that", "is", "meaning", "specifically"}
 )
+# words that open a noun phrase ("to the airports", "to all our stores"): a 'to' before them is a destination
+_DETERMINERS = frozenset(
+    {
+        "the",
+        "a",
+        "an",
+        "all",
+        "any",
+        "our",
+        "my",
+        "your",
+        "their",
+        "these",
+        "those",
+        "this",
+        "that",
+        "each",
+        "every",
+    }
+)
 # the verbs a question that lists rows opens with ("pull the claims opened in June")
 _LIST_OPENERS = frozenset(
     {"list", "show", "display", "give", "name", "enumerate", "pull", "fetch", "retrieve"}
@@ -464,6 +484,16 @@ class _Builder:
             return False  # "the most orders" counts orders; it does not rank them
         if r is not None and (r.end == p.start or (r.end == p.start - 1 and previous == "the")):
             return True
+        figure = d.pick_at(p.start - 1)
+        if (
+            r is not None
+            and r.limit is not None
+            and (p.kind in ("entity", "concept") or p.alt("entity"))
+            and figure is not None
+            and figure.kind in ("metric", "measure")
+            and figure.start == r.end
+        ):
+            return True  # "our six highest gross-margin products": the figure ranks the things after it
         if (
             r is not None
             and r.start > p.end
@@ -804,6 +834,29 @@ class _Builder:
                 self.picks[k] = replace(
                     p, values=tuple(c for c in p.values if c.dimension in narrow[p.start])
                 )
+
+    def bare_totals(self) -> None:
+        """ "List the orders …, with each order's date and total": 'total' said alone in a list of things is
+        their total as the model's phrasing names it ("order total"), never a word to drop."""
+        d = self.d
+        if not self.list_question():
+            return
+        for i, w in enumerate(d.words):
+            if w.lower not in ("total", "totals") or d.used[i] or d.pick_at(i) is not None:
+                continue
+            for p in self.picks:
+                if p.end > i or not (p.targets if p.kind == "entity" else p.alt("entity")):
+                    continue
+                said = [
+                    t
+                    for t in self.ctx.vocabulary.lookup(normalize(f"{p.phrase} total"))
+                    if t.kind == "phrasing"
+                ]
+                if said:
+                    self.picks.append(Pick(i, i + 1, "phrasing", (said[0].target,), w.raw, 0.9, "implied"))
+                    self.picks.sort(key=lambda q: q.start)
+                    self.notes.append(Evidence(w.raw, "metric", f"{p.phrase} total", 0.9, "implied"))
+                    return
 
     def split_figures(self) -> None:
         """ "how many items did we sell": a figure the model names by a noun and a verb ("items sold"), asked with
@@ -1494,7 +1547,9 @@ class _Builder:
                 p.start >= target.end and d.lower(p.start - 1) in ("by", "per", "each", "every")
                 for p in grouped
             )
-            and not {"which", "what", "who", "whose"} & {w.lower for w in d.words}
+            and not {"which", "who", "whose"} & {w.lower for w in d.words}
+            # "what airline had …" asks which one; "what was the longest delay for each airline" asks the figure
+            and not any(w.lower == "what" and d.pick_at(k + 1) is not None for k, w in enumerate(d.words))
         )
         if (grouped and not per_group) or self.metrics:
             return
@@ -2898,7 +2953,9 @@ class _Builder:
                     {w for phrase in self.ctx.lexicon.negations for w in phrase} if q.start > p.end else set()
                 )
                 if all(
-                    self.d.lower(i) in ("of", "the", "=", "is", "in") or self.d.lower(i) in negating
+                    self.d.lower(i)
+                    in ("of", "the", "=", "is", "in", "was", "were", "are")  # "the reason was X"
+                    or self.d.lower(i) in negating
                     for i in gap
                 ) and any(c.dimension in p.targets for c in q.values):
                     out.add(p.start)
@@ -3568,7 +3625,17 @@ class _Builder:
         head = self._chain_head(p)
         # the cue words of this list: after the previous value (another list's cue is not this one's)
         previous = max((q.end for q in self.picks if q.kind == "value" and q.end <= head.start), default=0)
-        before = {d.lower(k) for k in range(max(previous, head.start - 3), head.start)}
+        before = {
+            d.lower(k)
+            for k in range(max(previous, head.start - 3), head.start)
+            # "I'd like to compare JFK …": 'to' before a verb is no destination
+            if not (
+                d.lower(k) == "to"
+                and k + 1 < head.start
+                and d.lower(k + 1) in self.ctx.lexicon.function_words | self.ctx.lexicon.light_verbs
+                and d.lower(k + 1) not in _DETERMINERS
+            )
+        }
         after = d.lower(p.end)
         mentioned = {t for q in self.picks if q.kind == "entity" for t in q.targets}
         mentioned |= {self.layer.dimension(self.bound_dims[s]).model.prefix for s in self.bound_dims}
@@ -5855,6 +5922,7 @@ def assemble(d: ReadingState, ctx: PlanningContext, context_metrics: Sequence[st
     b.untimed_verbs()
     b.definitions()
     b.across_all()
+    b.bare_totals()
     b.phrasings()
     b.model_words()
     b.literals()

@@ -2532,6 +2532,8 @@ _TYPED_OFTEN = frozenset(
 
 def _mistyped_function_word(word: str) -> bool:
     """True for a word one edit (or one swap of neighbours) away from a common question word."""
+    if word in ("teh", "hte", "adn", "nad"):
+        return True  # "the" and "and" with two letters swapped: too short for the distance rule below
     return len(word) >= 4 and word.isalpha() and any(OSA.distance(word, w) == 1 for w in _TYPED_OFTEN)
 
 

@@ -414,9 +414,14 @@ def _since(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
         return None
     a0, a1 = a.resolved(today)
     word = m.group("word")
+    inclusive = bool(m.group("on"))  # "on or after 1 Jan 2018" holds the day itself
     end = today + dt.timedelta(days=1)
     if word in ("before", "until", "till", "prior to"):
+        if inclusive:
+            return _Hit(TimeRange(None, a1, f"on or before {a.label(a0)}"))
         return _Hit(TimeRange(None, a0, f"before {a.label(a0)}"))
+    if inclusive:
+        return _Hit(TimeRange(a0, end, f"on or after {a.label(a0)}")) if a0 < end else None
     start = a1 if word == "after" else a0
     if start >= end:
         return None
@@ -812,7 +817,12 @@ _RULES: list[Rule] = [
         ),
         _open_ended,
     ),
-    (re.compile(rf"\b(?P<word>since|after|before|until|till|prior to)\s+{_point('a_')}\b"), _since),
+    (
+        re.compile(
+            rf"\b(?P<on>on\s+or\s+)?(?P<word>since|after|before|until|till|prior to)\s+{_point('a_')}\b"
+        ),
+        _since,
+    ),
     # "the last quarter of 2025" is Q4 2025, not last quarter and 2025
     (
         re.compile(
