@@ -58,6 +58,11 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             "Give me our six highest gross-margin products so far this year.",
             "show me teh four largest refunds in October 2026 - return id, date, reason and amount",
         ],
+        "a name never runs across a comma ('by return reason, for returns in 2025'); 'list the Trailhead returns' "
+        "lists rows": [
+            "median refund per return, broken down by return reason, for returns in 2025",
+            "List the Trailhead returns for Damaged items in October 2026, newest first, with the refund on each",
+        ],
         "contractions and '#' before a code; a misspelt light verb; 'lifetime'; 'stack up against' compares; a value "
         "owned by the thing named right after it; bare 'ids' of the grouped entity; a dash-apposition definition": [
             "How many orders over $500 did we recieve last month?",

@@ -1282,6 +1282,8 @@ class _Builder:
         if d.lower(0) in _LIST_OPENERS and all(
             d.lower(k) in ("the", "all", "every", "me", "us", "each")
             or any(a <= d.words[k].start < b for a, b in d.time.spans)  # "October's"
+            or (q := d.pick_at(k)) is not None
+            and q.kind == "value"  # "the Trailhead returns"
             for k in range(1, p.start)
         ):
             # "list the orders placed …", "list October's returns": the rows listed, whatever else is shown

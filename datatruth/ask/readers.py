@@ -1686,6 +1686,8 @@ def read_names(d: ReadingState, ctx: PlanningContext) -> ReadingState:
     aggregate_words = _aggregate_words(lex)
     for m in ctx.vocabulary.matches(norms, free):
         one_word = m.end - m.start == 1
+        if any(c in d.gap(k) for k in range(m.start + 1, m.end) for c in ",;:"):
+            continue  # "by return reason, for returns in 2025": a name never runs across a comma
         if (
             one_word
             and (norms[m.start] in STOP_WORDS or norms[m.start] in lex.function_words)
