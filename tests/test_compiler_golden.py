@@ -561,7 +561,49 @@ def exp_top_customers(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     )
 
 
+def exp_top_categories_per_region(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The two categories with the most sales in each region (ties broken by category name)."""
+    g = _items(d).groupby(["region", "category"], dropna=False)["amount"].sum().reset_index()
+    g = g.sort_values(["region", "amount", "category"], ascending=[True, False, True], na_position="last")
+    g = g.groupby("region", dropna=False, sort=False).head(2)
+    return pd.DataFrame(
+        {
+            "customer__region": g["region"].values,
+            "product__category": g["category"].values,
+            "sales": g["amount"].values,
+        }
+    )
+
+
+def exp_latest_orders_per_channel(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The two highest order ids of each channel, listed."""
+    o = d["orders"][["channel", "order_id"]].drop_duplicates()
+    o = o.sort_values(["channel", "order_id"], ascending=[True, False]).groupby("channel", sort=False).head(2)
+    return pd.DataFrame({"order__channel": o["channel"].values, "order__order_id": o["order_id"].values})
+
+
 CASES: dict[str, tuple[dict[str, Any], Callable[[dict[str, pd.DataFrame]], pd.DataFrame] | None]] = {
+    # "the top 2 categories in each region": the limit holds within each region
+    "top_per_group": (
+        {
+            "metrics": ["sales"],
+            "dimensions": ["customer__region", "product__category"],
+            "order": [{"key": "sales", "descending": True}],
+            "limit": 2,
+            "limit_per": ["customer__region"],
+        },
+        exp_top_categories_per_region,
+    ),
+    "list_top_per_group": (
+        {
+            "metrics": [],
+            "dimensions": ["order__channel", "order__order_id"],
+            "order": [{"key": "order__order_id", "descending": True}],
+            "limit": 2,
+            "limit_per": ["order__channel"],
+        },
+        exp_latest_orders_per_channel,
+    ),
     "simple_total": ({"metrics": ["sales"]}, None),
     "join_two_hops": ({"metrics": ["sales"], "dimensions": ["customer__region"]}, exp_by_region),
     "fanout_no_double_count": (

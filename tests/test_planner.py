@@ -35,6 +35,22 @@ TODAY = {"retail": dt.date(2026, 10, 31), "flights": dt.date(2013, 12, 31)}
 # classes name what the reworked planner reads (or refuses) and why.
 QUESTIONS: dict[str, dict[str, list[str]]] = {
     "retail": {
+        "a ranking beside another thing said with each / every / per holds within each of them; the possessive "
+        "'each customer's region' does not; a plural value before 'with' lists the rows of its kind; 'rank' / "
+        "'sort' as a command; 'across' before listed values; a misspelt time connector; 'how much did shoppers "
+        "spend' has the shoppers as its subject": [
+            "top 3 products in each category by revenue",
+            "For each category, the single product with the highest revenue in Q2 2026",
+            "top product by revenue each month in 2025",
+            "top 5 customers by revenue with each customer's region",
+            "show me the Voltix laptops with their list price and unit cost",
+            "rank the stores by revenue in 2025",
+            "sort the brands by units sold last year, lowest first",
+            "Units sold in 2025 across Phones, Laptops or Audio products, as one combined total",
+            "new signups betwen March and May 2026",
+            "orders placed aftr 1 May 2026",
+            "How much did shoppers spend on full-price items in-store last quarter?",
+        ],
         "'on lines' is no value 'Online'; a timestamp's snake-case name is a verb ('ordered at the Denver store'); a "
         "percent condition on a percent figure; 'compare between A and B'; '<superlative> <figure> first' orders "
         "a list; 'how many items did we sell' is the figure 'items sold'": [
@@ -432,6 +448,16 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         ],
     },
     "flights": {
+        "a phrasing read across the ranking word inside it ('departed furthest ahead of schedule'); the rows a "
+        "superlative looks over ('on a flight'); a count's name after a number lists those rows; a limit per "
+        "origin": [
+            "Give me the 4 flights that departed furthest ahead of schedule",
+            "the 3 flights that left the furthest ahead of schedule",
+            "What's the longest air time recorded on a flight to Honolulu?",
+            "List the 5 LaGuardia departures with the longest arrival delays",
+            "which airline had the most flights from each origin",
+            "top 5 destinations per origin by number of flights",
+        ],
         "a name misspelt by one edit ('Amercan', 'Newrak'); a month with two letters swapped; a figure asked 'in "
         "hours' is also given in hours; 'Thanksgiving weekend'; '28 Nov - 1 Dec'; values restated after 'i.e.'": [
             "how many Amercan flights in Marhc",

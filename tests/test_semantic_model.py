@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -153,6 +154,10 @@ def test_plan_round_trips_through_json() -> None:
     assert back.filters[1].values == ("2025-01-01", "2025-03-31")
     assert back.to_dict() == FULL_PLAN.to_dict()
     assert QueryPlan.from_dict(QueryPlan(("x",)).to_dict()) == QueryPlan(("x",))
+    per_group = dataclasses.replace(FULL_PLAN, limit_per=("customer__region",))
+    again = QueryPlan.from_dict(json.loads(json.dumps(per_group.to_dict())))
+    assert again.limit_per == ("customer__region",) and again.to_dict() == per_group.to_dict()
+    assert per_group.describe().endswith("top 5 per customer__region")
 
 
 def test_plan_describe() -> None:
@@ -208,6 +213,8 @@ def test_plan_shorthands() -> None:
         ({"metrics": ["m"], "share_of_total": "yes"}, "expected true or false"),
         ({"metrics": ["m"], "limit": 0}, "positive whole number"),
         ({"metrics": ["m"], "limit": True}, "positive whole number"),
+        ({"metrics": ["m"], "limit_per": ["a__b"]}, "a limit per group needs a limit"),
+        ({"metrics": ["m"], "limit": 2, "limit_per": "a__b"}, "limit_per: expected a list"),
         ({"metrics": ["m"], "order": [{"key": "m", "descending": "no"}]}, "expected true or false"),
         ({"metrics": ["m"], "adhoc_metrics": [{"name": "x"}]}, r"adhoc_metrics\[0\].expr"),
     ],

@@ -121,6 +121,8 @@ _PLURAL_DEFAULT_LIMIT = 10
 _RECENCY = {"recent", "latest", "newest", "earliest", "oldest", "last", "first"}
 
 
+# the periods a time split is said with ("the top product each month")
+_GRAIN_NOUNS = frozenset({"day", "week", "month", "quarter", "year"})
 # nouns that name no thing of the model ("at least one item")
 _SOME_THING = frozenset({"item", "items", "thing", "things", "one", "time", "times"})
 # the operators between two names defined in the question ("reserves minus payments"); "divided by" is two words
@@ -160,7 +162,9 @@ _COMPARE_WORDS = frozenset(
 # two words that ask for a count or a total, wherever the question starts
 _COUNT_PHRASES = frozenset({("how", "many"), ("how", "much"), ("number", "of"), ("count", "of")})
 # words that sort the rows without choosing some of them
-_SORT_WORDS = frozenset({"sorted", "ordered", "ranked", "sort", "ascending", "asc", "descending", "desc"})
+_SORT_WORDS = frozenset(
+    {"sorted", "ordered", "ranked", "sort", "rank", "order", "ascending", "asc", "descending", "desc"}
+)
 # period nouns: "how many hours" counts periods or asks for an amount of time, never different hours of the day
 _PERIOD_WORDS = frozenset({"hours", "days", "weeks", "months", "quarters", "years"})
 # "in force on 2020-02-01": words saying a thing with a start and an end date spans a day, and those dates' names
@@ -323,6 +327,12 @@ def display_dimensions(ctx: PlanningContext, entity: str) -> list[DimensionRef]:
     return refs[:8]
 
 
+def _name_forms(d: ReadingState, definition: Definition) -> list[list[str]]:
+    """The words a defined name is used by: in full, then without its owner."""
+    short = d.unowned_name(definition)
+    return [tokens(definition.label)] + ([short] if short else [])
+
+
 class _Builder:
     """Collects the plan while assembly decides what each read piece of the question does."""
 
@@ -347,6 +357,9 @@ class _Builder:
         ] = []  # separate periods of a named date, placed by `time`
         self.order: list[OrderBy] = []
         self.limit: int | None = None
+        self.limit_per: list[
+            str
+        ] = []  # "top 3 products in each category": the limit holds within each category
         self.entity: str | None = None
         self.over: str | None = None
         self.rows_of: str | None = None  # "across all premium records": the figure taken over its own rows
@@ -440,6 +453,15 @@ class _Builder:
         ):
             self.place(p.start - 1, p.start)
             return True  # "by month and origin": the grain was read as time, the next name groups too
+        verb = 1 if lowers[:1] in (["please"], ["now"]) else 0
+        if (
+            d.ranking is not None
+            and lowers[verb : verb + 1] in (["rank"], ["sort"], ["order"])
+            and verb < p.start
+            and all(w in ("the", "our", "all", "my") for w in lowers[verb + 1 : p.start])
+        ):
+            self.place(verb + 1, p.start)
+            return True  # "Rank the coverage details by premium": the rows ranked
         for cue in self.ctx.lexicon.group_cues:
             k = len(cue)
             if p.start - k >= 0 and tuple(lowers[p.start - k : p.start]) == cue:
@@ -604,21 +626,23 @@ class _Builder:
                     "defined in the question",
                 )
             )
-            words = tokens(definition.label)
             norms = [w.norm for w in d.words]
             found = False
-            for i in range(len(norms) - len(words) + 1):
-                inside = definition.start <= i < definition.end
-                if (
-                    norms[i : i + len(words)] == words
-                    and not inside
-                    and not (definition.start <= i + len(words) - 1 < definition.end)
-                ):
-                    # "incurred amount" for a defined "incurred": the noun restates the figure
-                    end = i + len(words) + (d.norm(i + len(words)) in _RESTATING_NOUNS)
-                    self.place(i, end)
-                    self.picks = [p for p in self.picks if p.end <= i or p.start >= end]
-                    found = True
+            for words in _name_forms(d, definition):
+                for i in range(len(norms) - len(words) + 1):
+                    inside = definition.start <= i < definition.end
+                    if (
+                        norms[i : i + len(words)] == words
+                        and not inside
+                        and not (definition.start <= i + len(words) - 1 < definition.end)
+                    ):
+                        # "incurred amount" for a defined "incurred": the noun restates the figure
+                        end = i + len(words) + (d.norm(i + len(words)) in _RESTATING_NOUNS)
+                        self.place(i, end)
+                        self.picks = [p for p in self.picks if p.end <= i or p.start >= end]
+                        found = True
+                if found:
+                    break
             self.adhoc.append(metric)
             if not found:
                 self.notes.append(Evidence(definition.label, "other", "computed as defined", 1.0, "defined"))
@@ -1499,6 +1523,49 @@ class _Builder:
             if own:
                 self.picks[self.picks.index(target)] = replace(target, kind="dimension", targets=tuple(own))
 
+    def _rows_named(self, target: Pick) -> None:
+        """ "the longest air time recorded on a flight to Honolulu": the count of the column's own rows, said
+        after it with on / of / for / among, names the rows the superlative looks over, not a figure to rank by."""
+        d = self.d
+        if len(self.metrics) != 1 or not self.layer.has_dimension(target.targets[0]):
+            return
+        model = self.layer.dimension(target.targets[0]).model.name
+        if self.metrics[0] not in self._row_counts(model):
+            return
+        rows = next((p for p in self.picks if p.kind == "metric" and p.targets[0] == self.metrics[0]), None)
+        if rows is None or rows.start < target.end:
+            return
+        k = rows.start - 1
+        while d.lower(k) in ("a", "an", "the", "any", "all", "each", "every", "single", "one"):
+            k -= 1
+        if d.lower(k) not in ("on", "of", "for", "among", "across"):
+            return
+        self.metrics.remove(rows.targets[0])
+        self.roles[rows.start] = "entity"
+        self.notes.append(Evidence(rows.phrase, "other", f"the rows of {model}", 0.9, "rows of the column"))
+
+    def rows_named_by_count(self) -> None:
+        """ "the 5 LaGuardia departures with the longest arrival delays": the name of a count of a model's rows,
+        after a number and before 'with' / 'that', names those rows, as "the 5 flights with …" does."""
+        d = self.d
+        for p in list(self.picks):
+            last = d.words[p.end - 1]
+            if p.kind != "metric" or p.alt("entity") or last.lower == last.norm:
+                continue
+            if d.lower(p.end) not in ("with", "that", "which", "where", "whose"):
+                continue
+            model = next(
+                (m.name for m in self.layer.models if p.targets[0] in self._row_counts(m.name)), None
+            )
+            own = self.layer.model(model).primary_entity if model else None
+            k = p.start - 1
+            while k >= 0 and ((q := d.pick_at(k)) is not None and q.kind == "value" or d.lower(k) == "the"):
+                k -= 1
+            count = number_of(d.lower(k)) if k >= 0 else None
+            if own is None or count is None or count != int(count) or count < 1:
+                continue
+            self.picks[self.picks.index(p)] = replace(p, kind="entity", targets=(own.name,))
+
     def superlatives(self) -> None:
         """A superlative right before a column, with nothing to rank ("the shortest flight distance", "the latest
         order date"), asks for the column's maximum or minimum."""
@@ -1553,6 +1620,7 @@ class _Builder:
             # "what airline had …" asks which one; "what was the longest delay for each airline" asks the figure
             and not any(w.lower == "what" and d.pick_at(k + 1) is not None for k, w in enumerate(d.words))
         )
+        self._rows_named(target)
         if (grouped and not per_group) or self.metrics:
             return
         from datatruth.ask.reading import AggWord
@@ -4697,7 +4765,8 @@ class _Builder:
                 continue
             after = p.start == r.end
             before = p.end <= r.start and all(d.lower(k) in ("the",) for k in range(p.end, r.start))
-            if not (after or before):
+            inside = p.start < r.start and r.end < p.end  # "departed furthest ahead of schedule"
+            if not (after or before or inside):
                 continue
             if after and d.words[p.end - 1].lower != d.words[p.end - 1].norm:
                 continue  # "the most early arrivals": a plural names the rows counted, not a number to rank by
@@ -4708,7 +4777,8 @@ class _Builder:
                 continue
             up = ph.op in (">", ">=")
             direction = r.direction if up else ("low" if r.direction == "high" else "high")
-            self.notes.append(Evidence(f"{r.word} {p.phrase}", "order", ph.dimension, 0.9, "phrasing"))
+            said = p.phrase if inside else f"{r.word} {p.phrase}"
+            self.notes.append(Evidence(said, "order", ph.dimension, 0.9, "phrasing"))
             return ph.dimension, direction
         return None
 
@@ -5525,6 +5595,12 @@ class _Builder:
             model = self.layer.entity_model(entity)
             if model is None or model.name in used_models:
                 continue
+            # "how much did shoppers spend": the subject of the question's verb, who does what every row records
+            k = p.start - 1
+            while self.d.lower(k) in ("our", "the", "all", "your"):
+                k -= 1
+            if self.d.lower(k) in ("did", "do", "does") and self.d.lower(0) in ("how", "what"):
+                continue
             # the entity of the rows a metric counts ("flights" next to the flights metric) is its subject
             if any(
                 model.name == m.name or (m.primary_entity is not None and m.primary_entity.name == entity)
@@ -5573,7 +5649,7 @@ class _Builder:
                 and not d.used[i]
                 and i not in self.placed
                 and (
-                    d.lower(i - 1) in ("with", "and", "its", "their", "the", "-")
+                    d.lower(i - 1) in ("with", "and", "its", "their", "the", "-", "record", "row", "entry")
                     or d.gap(i).strip() in (",", ":")
                 )
                 and d.pick_at(i) is None
@@ -5590,7 +5666,8 @@ class _Builder:
         models = {self.layer.dimension(x).model.name for x in named}
         if len(named) < 2 or len(models) != 1:
             return
-        own = self.layer.model(models.pop()).primary_entity
+        model = models.pop()
+        own = self.layer.model(model).primary_entity
         keys = self.layer.entity_keys(own.name) if own is not None else []
         if (
             own is None
@@ -5600,9 +5677,34 @@ class _Builder:
         ):
             return
         rows = any(w.lower in ("record", "records", "row", "rows", "entry", "entries") for w in self.d.words)
-        if label_dimension(self.ctx, own.name) in named or rows:
+        label = label_dimension(self.ctx, own.name)
+        if label in named or rows or self._kind_listed(model):
+            if label is not None and label not in named and not rows:
+                self.dims.insert(
+                    0, DimensionRef(label)
+                )  # "the Voltix laptops with their price": which laptops
             self.dims.insert(0, DimensionRef(keys[0], _key_grain(self.ctx, keys[0])))
             self.notes.append(Evidence("", "dimension", f"each {own.name} (by its key)", 0.9, "listed rows"))
+
+    def _kind_listed(self, model: str) -> bool:
+        """ "show me the Voltix laptops with their list price": a value said in the plural before the columns
+        ('with', 'and their', ',') names a kind of the model's rows, and those rows are what is listed."""
+        d = self.d
+        for p in self.picks:
+            last = d.words[p.end - 1]
+            if (
+                p.kind != "value"
+                or last.lower == last.norm
+                or d.lower(p.end) not in ("with", "and", "including")
+            ):
+                continue
+            if any(
+                f.op in ("=", "in") and self.layer.dimension(f.dimension).model.name == model
+                for f in self.filters
+                if self.layer.has_dimension(f.dimension)
+            ):
+                return True
+        return False
 
     def member_shown(self) -> None:
         """ "the loss ratio on policy 31003000336": a figure for one member named by its number shows that number,
@@ -5714,6 +5816,83 @@ class _Builder:
             and r.limit is None
             and r.end - r.start == 1
             and self.d.lower(0) in _YES_NO_OPENERS
+        )
+
+    def across_values(self) -> None:
+        """ "units sold across Phones, Laptops or Audio": 'across' before listed values says over them, whether
+        the answer splits by them or totals them (the list decides which)."""
+        d = self.d
+        read = {f.dimension for f in self.filters if f.op in ("=", "in")} | {r.name for r in self.dims}
+        for i, w in enumerate(d.words):
+            if w.lower != "across" or d.used[i] or i in self.placed:
+                continue
+            k = i + 1
+            while d.lower(k) in ("the", "our", "all"):
+                k += 1
+            p = d.pick_at(k)
+            if (
+                p is not None
+                and p.kind == "value"
+                and p.start == k
+                and {v.dimension for v in p.values} & read
+            ):
+                self.place(i, k)
+
+    def versus_figures(self) -> None:
+        """ "Loss payments vs expense payments: the total of each": 'vs' between two figures asked for sets them
+        side by side, and 'each' after 'of' names them both."""
+        d = self.d
+        figures = [
+            p for p in self.picks if p.kind in ("metric", "measure") and p.targets[0] in self.all_metrics()
+        ]
+        if len(set(self.all_metrics())) < 2:
+            return
+        versus = {p[0] for p in self.ctx.lexicon.versus if len(p) == 1}
+        for i, w in enumerate(d.words):
+            if d.used[i] or i in self.placed:
+                continue
+            between = any(a.end == i for a in figures) and any(b.start == i + 1 for b in figures)
+            if w.lower in versus and between:
+                self.place(i, i + 1)
+            elif w.lower in ("each", "both") and d.lower(i - 1) == "of" and d.pick_at(i + 1) is None:
+                self.place(i, i + 1)
+
+    def limit_per_group(self) -> None:
+        """ "the top 3 products in each category", "for each store, the best-selling product", "which airline
+        had the most flights from each origin": a ranking of one thing beside another said with each / every /
+        per holds within each value of that other."""
+        if self.limit is None or not self.order or len(self.dims) < 2 or self.problems:
+            return
+        d = self.d
+        names = {ref.name for ref in self.dims}
+        per: list[str] = []
+        others: set[str] = set()
+        for p in self.picks:
+            if p.kind == "entity":
+                found = tuple(k for k in self.layer.entity_keys(p.targets[0]) if k in names)
+            elif p.kind == "dimension" and p.targets[0] in names:
+                found = (p.targets[0],)
+            else:
+                continue
+            if not found:
+                continue
+            possessive = any(w.possessive for w in d.words[p.start : p.end])  # "each customer's region"
+            if (
+                d.lower(p.start - 1) in ("each", "every", "per")
+                and self.roles.get(p.start) != "unit"
+                and not possessive
+            ):
+                per += [k for k in found if k not in per]
+            else:
+                others.update(found)
+        for k, w in enumerate(d.words):
+            if d.lower(k - 1) in ("each", "every", "per") and w.norm in _GRAIN_NOUNS and METRIC_TIME in names:
+                per.append(METRIC_TIME)  # "the top product each month"
+        if not per or set(per) & others or not names - set(per):
+            return  # "top 5 customers … with each customer's region": the ranked thing itself, said again
+        self.limit_per = per
+        self.notes.append(
+            Evidence("each", "limit", f"top {self.limit} within each {', '.join(per)}", 1.0, "each")
         )
 
     def which_is_more(self) -> None:
@@ -5835,6 +6014,7 @@ class _Builder:
             tuple(self.periods),
             tuple(self.result_filters),
             self.entity,
+            tuple(self.limit_per) if self.limit is not None else (),
         )
 
 
@@ -5931,6 +6111,7 @@ def assemble(d: ReadingState, ctx: PlanningContext, context_metrics: Sequence[st
     b.presence()
     b.verb_subjects()
     b.extreme_rows()
+    b.rows_named_by_count()
     b.phrasing_figures()
     b.split_figures()
     b.restated_heads()
@@ -5970,6 +6151,9 @@ def assemble(d: ReadingState, ctx: PlanningContext, context_metrics: Sequence[st
     b.member_shown()
     b.unit_mentions()
     b.which_is_more()
+    b.across_values()
+    b.versus_figures()
+    b.limit_per_group()
     plan = b.plan()
     draft = b.d
     for i in b.placed:

@@ -212,6 +212,20 @@ def range_words(tr: TimeRange) -> str:
     return "all time"
 
 
+def _group_words(layer: SemanticLayer, plan: QueryPlan, name: str) -> str:
+    """What one group of a limit per group is called: an entity's key by the entity ("store"), a period by its
+    grain ("month"), else the column's label."""
+    owner = next((e for e in layer.entities() if name in layer.entity_keys(e)), None)
+    if owner is not None:
+        model = layer.entity_model(owner)
+        key = model.primary_entity if model else None
+        return (key.title if key else owner.replace("_", " ")).lower()
+    ref = next((d for d in plan.dimensions if d.name == name), None)
+    if name == METRIC_TIME and ref is not None:
+        return _GRAINS.get(ref.grain or "day", ref.grain or "day")
+    return dimension_label(layer, name).lower()
+
+
 def interpret(  # noqa: C901 - one clause of the reading per plan field, in reading order
     plan: QueryPlan,
     layer: SemanticLayer,
@@ -328,6 +342,8 @@ def interpret(  # noqa: C901 - one clause of the reading per plan field, in read
             parts.append(f"{'top' if o.descending else 'bottom'} {plan.limit} by {label.lower()}{change}")
         else:
             parts.append(f"sorted by {label.lower()}{change}{' (highest first)' if o.descending else ''}")
+        if plan.limit_per and plan.limit is not None:
+            parts[-1] += " in each " + " and ".join(_group_words(layer, plan, n) for n in plan.limit_per)
     elif plan.limit is not None:
         parts.append(f"first {plan.limit}")
     text = ", ".join(parts)

@@ -925,7 +925,12 @@ def read_spelling(d: ReadingState, ctx: PlanningContext) -> ReadingState:
     named in the reading ("reading 'medain' as median"); names of the model are corrected by `read_names`."""
     lex = ctx.lexicon
     # a long light verb misspelt ("recieve") is read as itself too: it places a word and changes no number
-    targets = sorted(lex.meaningful | {w for w in lex.light_verbs if len(w) >= 6 and w.isalpha()})
+    # and so is a long function word ("somethng"): it changes nothing but is no longer left over
+    targets = sorted(
+        lex.meaningful
+        | {w for w in lex.light_verbs if len(w) >= 6 and w.isalpha()}
+        | {w for w in lex.function_words if len(w) >= 7 and w.isalpha()}
+    )
     words = list(d.words)
     notes = []
     for i, w in enumerate(d.words):
@@ -957,7 +962,10 @@ def read_time(d: ReadingState, ctx: PlanningContext) -> ReadingState:
     periods = tuple(
         (normalize(word), p.months) for p in ctx.lexicon.periods for word in (p.name, *p.synonyms)
     )
-    match = parse_time(d.question, ctx.today, periods)
+    text, back, fixed = _time_words_spelt(d, ctx)
+    match = parse_time(text, ctx.today, periods)
+    if back:
+        match = replace(match, spans=tuple((back(a), back(b)) for a, b in match.spans))
     if match.errors:
         raise PlanningError(
             f"I cannot read the time in this question: {match.errors[0]}",
@@ -1021,7 +1029,41 @@ def read_time(d: ReadingState, ctx: PlanningContext) -> ReadingState:
         notes.append(
             Evidence(match.phrase_of("comparison"), "comparison", match.comparison, 1.0, "timeparse")
         )
+    notes += fixed
     return replace(d, time=match, comparison=match.comparison).note(*notes)
+
+
+# the words that join a time phrase; one misspelt ("betwen March and May") is read as meant
+_TIME_CONNECTORS = ("between", "through", "until", "since", "before", "after", "during")
+
+
+def _time_words_spelt(d: ReadingState, ctx: PlanningContext) -> tuple[str, Any, list[Evidence]]:
+    """The question with a misspelt time connector corrected (one edit away, not a word of the lexicon or the
+    model), a map from its character offsets back to the question's, and the notes naming each correction."""
+    pieces: list[str] = []
+    moved: list[tuple[int, int]] = []  # (end in the corrected text, shift to add back)
+    notes: list[Evidence] = []
+    last, shift = 0, 0
+    for w in d.words:
+        low = w.lower
+        if len(low) < 4 or not low.isalpha() or low in ctx.lexicon.words or low in ctx.vocabulary.words:
+            continue
+        near = [t for t in _TIME_CONNECTORS if DamerauLevenshtein.distance(low, t, score_cutoff=1) <= 1]
+        if len(near) != 1 or near[0] == low:
+            continue
+        pieces += [d.question[last : w.start], near[0]]
+        last = w.end
+        shift += (w.end - w.start) - len(near[0])
+        moved.append((len("".join(pieces)), shift))
+        notes.append(Evidence(w.raw, "word", near[0], 0.8, "corrected"))
+    if not moved:
+        return d.question, None, []
+    text = "".join(pieces) + d.question[last:]
+
+    def back(position: int) -> int:
+        return position + next((s for end, s in reversed(moved) if end <= position), 0)
+
+    return text, back, notes
 
 
 _LISTED_GRAINS = {"year": "year", "quarter": "quarter", "month": "month", "week": "week", "day": "day"}
@@ -1389,6 +1431,11 @@ def read_ranking(d: ReadingState, ctx: PlanningContext) -> ReadingState:  # noqa
             found.append(Ranking(i, i + 1, "high" if desc else "low", d.lower(i)))
         elif d.lower(i) in ("sorted", "ordered", "ranked", "sort") and d.lower(i + 1) == "by":
             found.append(Ranking(i, i + 2, "high", d.lower(i)))
+    verb = _sorting_verb(d)
+    if verb is not None and found:
+        d = d.mark(verb, verb + 1)  # "Rank the coverage details by premium, highest first": the same order
+    elif verb is not None:
+        found.append(Ranking(verb, verb + 1, "high", d.lower(verb), sort_only=True))
     if not found:
         return d
     first = found[0]
@@ -1432,6 +1479,22 @@ def read_ranking(d: ReadingState, ctx: PlanningContext) -> ReadingState:  # noqa
     if ranking.limit is not None:
         notes.append(Evidence(str(ranking.limit), "limit", str(ranking.limit), 1.0, "keyword"))
     return replace(d, ranking=ranking).note(*notes)
+
+
+def _sorting_verb(d: ReadingState) -> int | None:
+    """ "Rank the stores by revenue", "sort brands by units sold": a command that orders every row, largest
+    first unless told otherwise; where its word is, or None."""
+    i = 1 if d.lower(0) in ("please", "now") else 0
+    if d.used[i] or d.lower(i) not in ("rank", "sort", "order") or i + 1 >= len(d.words):
+        return None
+    after = d.words[i + 1]
+    determiner = after.lower in ("the", "our", "all", "my", "these", "those", "each")
+    # "order lines by product", "order count by region" are names; a verb takes its rows after an article
+    if not determiner and (d.lower(i) == "order" or after.lower == after.norm):
+        return None
+    if any(d.lower(k) == "by" for k in range(i + 2, len(d.words))):
+        return i
+    return None
 
 
 # -- share and growth ---------------------------------------------------------------------------------------
@@ -1549,11 +1612,12 @@ def _in_defined_name(d: ReadingState, i: int) -> bool:
     if any(a <= i < b for a, b in (x.named for x in d.definitions)):
         return True
     lowers = [w.lower for w in d.words]
+    norms = [w.norm for w in d.words]
     for x in d.definitions:
-        name = lowers[x.named[0] : x.named[1]]
-        size = len(name)
-        if size and any(lowers[s : s + size] == name for s in range(max(0, i - size + 1), i + 1)):
-            return True
+        for words, name in ((lowers, lowers[x.named[0] : x.named[1]]), (norms, d.unowned_name(x))):
+            size = len(name)
+            if size and any(words[s : s + size] == name for s in range(max(0, i - size + 1), i + 1)):
+                return True
     return False
 
 
@@ -1717,6 +1781,7 @@ def read_names(d: ReadingState, ctx: PlanningContext) -> ReadingState:
         score = best.score * 0.8 if kind == "model" else best.score
         cands.append(Pick(start, end, kind, targets, d.text(start, end), score, best.method))
     cands += _reordered(d, ctx, free, kinds_at)
+    cands += _across_ranking(d, ctx, free, kinds_at)
     verbs = model_verbs(ctx.layer)
     for hit in ctx.values.matches(d.words, free, ctx.vocabulary.words, ctx.lexicon.words, verbs=verbs):
         kinds_at.setdefault((hit.start, hit.end), set()).add("value")
@@ -1871,6 +1936,36 @@ def _reordered(
                 kinds_at.setdefault((i, j), set()).add("dimension")
                 out.append(Pick(i, j, "dimension", (terms[0].target,), d.text(i, j), 1.0, "exact"))
                 break
+    return out
+
+
+def _across_ranking(
+    d: ReadingState, ctx: PlanningContext, free: list[bool], kinds_at: dict[tuple[int, int], set[str]]
+) -> list[Pick]:
+    """ "the flights that departed furthest ahead of schedule": a ranking word inside a phrasing ("departed ahead
+    of schedule") ranks by it; the phrasing is read whole, across the ranking word."""
+    r = d.ranking
+    if r is None or r.start == 0:
+        return []
+    norms = [w.norm for w in d.words]
+    out: list[Pick] = []
+    for i in range(max(0, r.start - 3), r.start):
+        for j in range(min(len(norms), r.end + 4), r.end, -1):
+            if not all(free[i : r.start]) or not all(free[r.end : j]):
+                continue
+            lead = (
+                norms[i : r.start - 1] if norms[r.start - 1] == "the" else norms[i : r.start]
+            )  # "left the furthest"
+            if not lead:
+                continue
+            phrase = " ".join(lead + norms[r.end : j])
+            targets = tuple(
+                dict.fromkeys(t.target for t in ctx.vocabulary.lookup(phrase) if t.kind == "phrasing")
+            )
+            if targets:
+                kinds_at.setdefault((i, j), set()).add("phrasing")
+                out.append(Pick(i, j, "phrasing", targets, d.text(i, j), 1.0, "exact"))
+                return out
     return out
 
 

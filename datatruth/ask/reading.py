@@ -221,6 +221,23 @@ class ReadingState:
         end = self.words[i].start if i < len(self.words) else len(self.question)
         return self.question[self.words[i - 1].end : end]
 
+    def unowned_name(self, definition: Definition) -> list[str]:
+        """A defined name's words without its owner ("a claim's outstanding reserve", "the expense share of a
+        claim" are used as "the outstanding reserve", "the expense share"), or [] when it names none."""
+        words = self.words[definition.named[0] : definition.named[1]]
+        k = 0
+        while k < len(words) - 1 and words[k].lower in ("a", "an", "the", "each", "every"):
+            k += 1
+        if k < len(words) - 1 and words[k].possessive:
+            return [w.norm for w in words[k + 1 :]]
+        if (
+            len(words) >= 4
+            and words[-3].lower == "of"
+            and words[-2].lower in ("a", "an", "the", "each", "every")
+        ):
+            return [w.norm for w in words[:-3] if w.lower not in ("a", "an", "the")]
+        return []
+
     def mark(self, start: int, end: int) -> ReadingState:
         """The reading with words [start, end) used."""
         used = list(self.used)

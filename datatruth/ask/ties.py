@@ -23,7 +23,7 @@ def tie_note(
 
     `run_wider(plan)` returns the frame of the plan with one more row allowed; it runs only when the answer
     filled its N rows, so other answers cost nothing."""
-    if plan is None or not plan.limit or not plan.order or len(shown) != plan.limit:
+    if plan is None or not plan.limit or not plan.order or plan.limit_per or len(shown) != plan.limit:
         return ""
     key = plan.order[0].key
     if key not in list(shown.columns):

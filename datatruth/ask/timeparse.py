@@ -862,7 +862,8 @@ _RULES: list[Rule] = [
     (
         re.compile(
             r"\b(?:to[\s-]date|so\s+far|(?:up\s+)?(?:un)?till?\s+(?:now|today)|up\s+to\s+(?:now|today)|"
-            r"(?:of\s+)?all[\s-]time|(?:(?:over|in)\s+(?:the|their|its|his|her)\s+)?lifetime)\b"
+            r"(?:of\s+)?all[\s-]time|(?:(?:over|in)\s+(?:the|their|its|his|her)\s+)?lifetime|"
+            r"(?:(?:across|over|for|in|from)\s+)?all\s+(?:the\s+)?years(?:\s+(?:together|combined))?)\b"
         ),
         _until_now,
     ),

@@ -240,6 +240,11 @@ def _member_figures(plan: QueryPlan, layer: SemanticLayer, dialect: str) -> Comp
     order += [exp.Ordered(this=exprs[c.name].copy(), desc=False, nulls_first=False) for c in groups]
     if order:
         select.set("order", exp.Order(expressions=order))
+    if plan.limit_per:
+        raise UserError(
+            "a figure per member is ranked over every group at once, not within each",
+            "ask for the top rows without 'in each …'",
+        )
     if plan.limit is not None:
         select.set("limit", exp.Limit(expression=exp.Literal.number(plan.limit)))
     label = a.label or f"{a.function} of {metric} per member"
@@ -1242,11 +1247,55 @@ def _order_limit(
     for d in p.dims:
         if d.column not in used:
             order.append(exp.Ordered(this=exprs[d.column].copy(), desc=False, nulls_first=False))
+    if p.plan.limit_per and p.plan.limit is not None:
+        return _limit_per_group(p, select, names, p.plan.limit)
     if order:
         select.set("order", exp.Order(expressions=order))
     if p.plan.limit is not None:
         select.set("limit", exp.Limit(expression=exp.Literal.number(p.plan.limit)))
     return select
+
+
+_RANK = "rank_in_group"
+
+
+def _limit_per_group(p: _Plan, select: exp.Select, names: list[str], limit: int) -> exp.Select:
+    """ "the top 3 products in each category": the rows numbered within each group by the plan's order (the
+    other columns break ties), and the first `limit` of each kept; the answer is ordered by group, then rank."""
+    per = [
+        d.column
+        for d in p.dims
+        if d.qualified in p.plan.limit_per or (d.kind == "time" and METRIC_TIME in p.plan.limit_per)
+    ]
+    if len(per) != len(set(p.plan.limit_per)):
+        raise UserError(
+            "a limit per group names a dimension the answer is not split by",
+            f"split the answer by {', '.join(p.plan.limit_per)} too",
+        )
+    keys = [(o.key, o.descending) for o in p.plan.order]
+    keys += [
+        (d.column, False) for d in p.dims if d.column not in per and d.column not in {k for k, _ in keys}
+    ]
+    window = exp.Window(
+        this=exp.RowNumber(),
+        partition_by=[sp.col(c, "t") for c in per],
+        order=exp.Order(
+            expressions=[exp.Ordered(this=sp.col(k, "t"), desc=desc, nulls_first=False) for k, desc in keys]
+        ),
+    )
+    numbered = _select(
+        [sp.col(n, "t") for n in names] + [_alias(window, _RANK)],
+        exp.Subquery(this=select, alias=exp.TableAlias(this=sp.ident("t"))),
+    )
+    outer = _select(
+        [sp.col(n, "r") for n in names],
+        exp.Subquery(this=numbered, alias=exp.TableAlias(this=sp.ident("r"))),
+        where=exp.LTE(this=sp.col(_RANK, "r"), expression=exp.Literal.number(limit)),
+    )
+    ordered = [exp.Ordered(this=sp.col(c, "r"), desc=False, nulls_first=False) for c in per]
+    ordered.append(exp.Ordered(this=sp.col(_RANK, "r")))
+    outer.set("order", exp.Order(expressions=ordered))
+    return outer
 
 
 # -- lists of rows ------------------------------------------------------------------------------------------

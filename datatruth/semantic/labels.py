@@ -125,7 +125,9 @@ def describe_plan(plan: QueryPlan, layer: SemanticLayer | None) -> str:
             parts.append(f"{in_sentence(label)}, {'highest' if o.descending else 'lowest'} first")
         text += "; sorted by " + "; ".join(parts)
     if plan.limit is not None:
-        text += f"; top {plan.limit:,}"
+        text += f"; top {plan.limit:,}" + (
+            " in each " + ", ".join(column_label(layer, n) for n in plan.limit_per) if plan.limit_per else ""
+        )
     return text
 
 

@@ -224,6 +224,9 @@ class QueryPlan:
     entity: str | None = (
         None  # list questions: the model whose rows are listed (default: chosen by the compiler)
     )
+    limit_per: tuple[
+        str, ...
+    ] = ()  # dimensions within each of whose values the limit applies ("in each category")
 
     @property
     def is_list(self) -> bool:
@@ -268,7 +271,9 @@ class QueryPlan:
                 "sorted by " + ", ".join(o.key + (" desc" if o.descending else "") for o in self.order)
             )
         if self.limit is not None:
-            parts.append(f"top {self.limit}")
+            parts.append(
+                f"top {self.limit}" + (f" per {', '.join(self.limit_per)}" if self.limit_per else "")
+            )
         return " ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
@@ -318,6 +323,8 @@ class QueryPlan:
                 out[key] = getattr(self, key)
         if self.share_of_total:
             out["share_of_total"] = True
+        if self.limit_per:
+            out["limit_per"] = list(self.limit_per)
         if self.order:
             out["order"] = [{"key": o.key, "descending": o.descending} for o in self.order]
         if self.adhoc_metrics:
@@ -401,6 +408,7 @@ _PLAN_KEYS = {
     "periods",
     "result_filters",
     "entity",
+    "limit_per",
 }
 
 
@@ -560,6 +568,12 @@ class _Reader:
         limit = raw.get("limit")
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
             raise self.fail("limit", f"expected a positive whole number, got {limit!r}")
+        limit_per = tuple(
+            self.text(x, f"limit_per[{i}]") or ""
+            for i, x in enumerate(self.items(raw.get("limit_per"), "limit_per"))
+        )
+        if limit_per and limit is None:
+            raise self.fail("limit_per", "a limit per group needs a limit", "add limit: N")
         evidence = []
         for i, item in enumerate(self.items(raw.get("evidence"), "evidence")):
             e = self.mapping(item, f"evidence[{i}]", {"phrase", "kind", "target", "score", "method"})
@@ -592,6 +606,7 @@ class _Reader:
             tuple(periods),
             tuple(result_filters),
             self.text(raw.get("entity"), "entity", optional=True),
+            limit_per,
         )
 
     def time_range(self, value: Any, where: str) -> TimeRange:
