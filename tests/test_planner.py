@@ -35,6 +35,17 @@ TODAY = {"retail": dt.date(2026, 10, 31), "flights": dt.date(2013, 12, 31)}
 # classes name what the reworked planner reads (or refuses) and why.
 QUESTIONS: dict[str, dict[str, list[str]]] = {
     "retail": {
+        "a misspelt compare word still compares periods; a phrasing's figure ranks a column of names; a formula "
+        "ends at a dash before the question; 'returned more than N times' counts the verb's own dated rows (an "
+        "order line is no order); a number before the things sorted limits them": [
+            "compre new signups in September 2026 with September 2025",
+            "best-selling brand in each product category in 2025",
+            "Define items per order as units sold divided by number of orders - what was it for Online vs Store "
+            "last quarter?",
+            "How many products were returned more than 40 times in 2025?",
+            "how many customers returned something more than 3 times this year",
+            "the 5 stores sorted by revenue in 2025",
+        ],
         "a ranking beside another thing said with each / every / per holds within each of them; the possessive "
         "'each customer's region' does not; a plural value before 'with' lists the rows of its kind; 'rank' / "
         "'sort' as a command; 'across' before listed values; a misspelt time connector; 'how much did shoppers "
@@ -448,6 +459,11 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         ],
     },
     "flights": {
+        "a verb apart from the rest of its phrasing, across a value: 'left LaGuardia early' departed early": [
+            "How many flights left LaGuardia early in freezing weather?",
+            "how many flights arrived early at Boston",
+            "how many planes flew more than 1000 times in 2013",
+        ],
         "a phrasing read across the ranking word inside it ('departed furthest ahead of schedule'); the rows a "
         "superlative looks over ('on a flight'); a count's name after a number lists those rows; a limit per "
         "origin": [
@@ -802,6 +818,9 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
 # Questions that must be refused, each with an interpretation so far and at least one choice that plans.
 UNANSWERABLE: dict[str, dict[str, list[str]]] = {
     "retail": {
+        "'ordered more than N times' counts orders, and an order line is not one: no count of lines instead": [
+            "how many customers ordered more than 10 times in 2025",
+        ],
         "a price asked with 'what … sold for'": [
             "What was on order #419365? Product, quantity and what each line sold for.",
         ],

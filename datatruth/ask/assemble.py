@@ -866,6 +866,9 @@ class _Builder:
         if not self.list_question():
             return
         for i, w in enumerate(d.words):
+            if w.lower in ("amount", "amounts") and not d.used[i] and d.pick_at(i) is None:
+                self._bare_amount(i)
+                continue
             if w.lower not in ("total", "totals") or d.used[i] or d.pick_at(i) is not None:
                 continue
             for p in self.picks:
@@ -881,6 +884,28 @@ class _Builder:
                     self.picks.sort(key=lambda q: q.start)
                     self.notes.append(Evidence(w.raw, "metric", f"{p.phrase} total", 0.9, "implied"))
                     return
+
+    def _bare_amount(self, i: int) -> None:
+        """ "the policy amount rows …: policy number, effective date and amount": 'amount' listed alone beside
+        the columns of things whose rows are amounts is that amount (the measure summing it, per row)."""
+        d = self.d
+        if d.lower(i + 1) == "of" or not (
+            d.lower(i - 1) in ("and", "the", "its", "their") or "," in d.gap(i)
+        ):
+            return
+        if any(p.kind in ("metric", "measure") for p in self.picks):
+            return  # "the claim amount records that are loss payments, with … amount": the figure named
+        listed = [p.targets[0] for p in self.picks if p.kind == "entity" and p.end <= i]
+        found = {m for e in listed if (m := self._amount_of_rows(e)) is not None}
+        if len(found) == 1:
+            metric = found.pop()
+            self.picks.append(Pick(i, i + 1, "metric", (metric,), d.words[i].raw, 0.9, "implied"))
+            self.picks.sort(key=lambda q: q.start)
+            self.notes.append(Evidence(d.words[i].raw, "metric", metric, 0.9, "the amount of each row"))
+        elif listed:
+            self.problems.append(
+                f"'{d.words[i].raw}' names no one amount of the {listed[0].replace('_', ' ')} rows"
+            )
 
     def split_figures(self) -> None:
         """ "how many items did we sell": a figure the model names by a noun and a verb ("items sold"), asked with
@@ -2313,9 +2338,41 @@ class _Builder:
             elif d.lower(span.end) in _SOME_THING:
                 self.place(span.end, span.end + 1)
             return
-        if self._implied_worth(span):
+        if self._implied_worth(span) or self._times_done(span):
             return
         self.problems.append(f"I could not tell what '{span.phrase}' is about")
+
+    def _times_done(self, span: NumberSpan) -> bool:
+        """ "how many products were returned more than 40 times": the verb's own rows (returns), counted per thing
+        counted, compared with the number; only where the verb names the rows the things are counted over."""
+        d = self.d
+        if d.lower(span.end) != "times" or not self.over or span.unit is not None:
+            return False
+        verb = next(
+            (p for p in reversed(self.picks) if p.kind == "phrasing" and p.end <= span.start),
+            None,
+        )
+        counts = self._row_counts(self.over)
+        keyed = [a for a in self.aggregates if a.function == "count_distinct" and a.over == self.over]
+        if verb is None or self.phrasing(verb).model != self.over or not counts or len(keyed) != 1:
+            return False
+        # each row one time the verb happened: a row dated by a date of its own (a return), never one dated by
+        # its parent's (an order line is not an order: "ordered more than 10 times" counts orders)
+        if not any(x.type == "time" for x in self.layer.model(self.over).dimensions):
+            return False
+        values = tuple(_clean(v) for v in span.values)
+        self.conditions.append(Condition(keyed[0].dimension, counts[0], span.op, values))
+        self.place(span.start, span.end + 1)
+        self.notes.append(
+            Evidence(
+                f"{verb.phrase} {span.phrase} times",
+                "filter",
+                f"{keyed[0].dimension} with {counts[0]} {span.op} {values[0]}",
+                1.0,
+                "times",
+            )
+        )
+        return True
 
     def _implied_worth(self, span: NumberSpan) -> bool:
         """ "orders over $500": an amount of money right after the things it sizes is short for "worth over
@@ -2690,7 +2747,8 @@ class _Builder:
         the things named are the population, not a figure of their own (when the question has one)."""
         d = self.d
         for i in range(len(d.words) - 2):
-            if d.lower(i) != "across" or d.used[i]:
+            over_all = d.lower(i) == "over" and d.lower(i + 1) in ("all", "every")  # "over all claims"
+            if not (d.lower(i) == "across" or over_all) or d.used[i]:
                 continue
             # "across all claims", "across Delta's flights": a qualifier says these are the rows, not a row each
             k = i + 1
@@ -2707,7 +2765,7 @@ class _Builder:
             if named is None or not (named.kind == "entity" or named.alt("entity") or rows):
                 continue
             figures = [p for p in self.picks if p is not named and p.kind in ("metric", "measure")]
-            if not (figures or self.adhoc or d.aggs or d.days_between):
+            if not (figures or self.adhoc or self.aggregates or d.aggs or d.days_between or d.definitions):
                 continue
             self.picks.remove(named)
             if rows and named.kind == "metric":
@@ -2831,14 +2889,7 @@ class _Builder:
                 if p.end - p.start == 1 and self.d.lower(p.start - 1) == "in"
                 else None
             )
-            shown = [u for m in self.metrics if (u := unit(self._metric_unit(m) or ""))]
-            shown += [
-                u
-                for a in self.aggregates
-                if self.layer.has_dimension(a.dimension)
-                and a.function not in ("count", "count_distinct")
-                and (u := unit(self.layer.dimension(a.dimension).dimension.unit or ""))
-            ]
+            shown = [u for _, u in self._output_units()]
             if said is not None and any(u.kind == said.kind for u in shown):
                 # "average departure delay in hours": the unit of the answer, not a grouping by hour
                 if not any(u.name == said.name for u in shown) and not self._converted(said):
@@ -3193,7 +3244,7 @@ class _Builder:
                         self.place(k, k + 1)
                     k += 1 if d.lower(k) in ("and", "or", "vs", "versus", "&") else 0
                     if k < len(d.words) and d.norm(k) in {w.norm for w in d.words[p.start : p.end]}:
-                        self.place(k, k + 1)  # "claim 1 vs claim 2": the name again
+                        self._name_again(k, p, dim)
                         k += 1
                     if k < len(d.words) and _is_code(d.words[k].raw):
                         continue
@@ -3210,7 +3261,10 @@ class _Builder:
                 self.picks[self.picks.index(p)] = replace(p, kind="dimension", targets=(dim,))
             op = "=" if len(found) == 1 else "in"
             self.filters.append(Filter(dim, op, tuple(found)))
-            if versus or (len(found) > 1 and self._per_member()):
+            compared = (
+                d.lower(0) in ("compare", "comparing") and p.start <= 2
+            )  # "Compare claim 1 and claim 2"
+            if versus or (len(found) > 1 and (self._per_member() or compared)):
                 self._add_dim(DimensionRef(dim), p.phrase, f"one row per {dim}")
             self.notes.append(
                 Evidence(
@@ -3221,6 +3275,14 @@ class _Builder:
                     "literal",
                 )
             )
+
+    def _name_again(self, k: int, p: Pick, dim: str) -> None:
+        """ "claim 1 vs claim 2": the name said again before the next code names the same column, no figure."""
+        self.place(k, k + 1)
+        again = self.d.pick_at(k)
+        if again is not None and again is not p:
+            self.picks[self.picks.index(again)] = replace(again, kind="dimension", targets=(dim,))
+            self.roles[k] = "literal"
 
     def _literal_column(self, p: Pick) -> str | None:
         if p.kind == "dimension":
@@ -4765,8 +4827,7 @@ class _Builder:
                 continue
             after = p.start == r.end
             before = p.end <= r.start and all(d.lower(k) in ("the",) for k in range(p.end, r.start))
-            inside = p.start < r.start and r.end < p.end  # "departed furthest ahead of schedule"
-            if not (after or before or inside):
+            if not (after or before):
                 continue
             if after and d.words[p.end - 1].lower != d.words[p.end - 1].norm:
                 continue  # "the most early arrivals": a plural names the rows counted, not a number to rank by
@@ -4777,8 +4838,7 @@ class _Builder:
                 continue
             up = ph.op in (">", ">=")
             direction = r.direction if up else ("low" if r.direction == "high" else "high")
-            said = p.phrase if inside else f"{r.word} {p.phrase}"
-            self.notes.append(Evidence(said, "order", ph.dimension, 0.9, "phrasing"))
+            self.notes.append(Evidence(f"{r.word} {p.phrase}", "order", ph.dimension, 0.9, "phrasing"))
             return ph.dimension, direction
         return None
 
@@ -5030,7 +5090,9 @@ class _Builder:
                 return
         self.order = [OrderBy(target, direction == "high")]
         if r.word in _SORT_WORDS or r.sort_only:
-            self.limit = r.limit  # "sorted by revenue" orders every row; it keeps them all
+            # "sorted by revenue" orders every row; it keeps them all, unless a number says how many ("which two
+            # coverage details carry the smallest premium? Lowest first")
+            self.limit = r.limit if r.limit is not None else self._said_limit()
             return
         self.limit = r.limit if r.limit is not None else self._limit_from_words()
         if following:
@@ -5103,6 +5165,12 @@ class _Builder:
                 p for p in after if d.lower(p.start - 1) == "by"
             ]
             col = ranked[0] if ranked else None
+            if col is not None and not is_numeric(self.ctx, col.targets[0]) and self._ranking_figure():
+                # "best-selling brand in each category": the phrasing's figure ranks the brands, not their names
+                self.roles[col.start] = "group"
+                if DimensionRef(col.targets[0]) not in self.dims:
+                    self.dims.append(DimensionRef(col.targets[0]))
+                return None
             if col is not None:
                 target = col.targets[0]
                 ref = DimensionRef(target)
@@ -5131,22 +5199,10 @@ class _Builder:
         return None
 
     def _limit_from_words(self) -> int | None:
+        said = self._said_limit()
+        if said is not None:
+            return said
         d = self.d
-        for p in self.picks:
-            if p.kind in ("entity", "dimension", "concept") and self.roles.get(p.start) in (
-                "group",
-                "entity",
-            ):
-                k = p.start - 1
-                # "which 3 physical stores", "5 jetblue flights": words narrowing the noun sit between
-                while (q := d.pick_at(k)) is not None and q.kind in ("value", "phrasing") and q.start < k + 1:
-                    k = q.start - 1
-                while k > 0 and any(h.start <= d.words[k].start < h.end for h in d.time.hits):
-                    k -= 1  # "the 10 january flights": the month narrows them too
-                value = number_of(d.lower(k))
-                if value is not None and value >= 1 and value == int(value) and not d.used[k] and k >= 0:
-                    self.place(k, k + 1)
-                    return int(value)
         group = [
             p
             for p in self.picks
@@ -5165,6 +5221,26 @@ class _Builder:
                 d.ranking is not None and d.ranking.end == first
             ):
                 return 1 if not hit.phrase.endswith("s") else _PLURAL_DEFAULT_LIMIT  # "quietest month"
+        return None
+
+    def _said_limit(self) -> int | None:
+        """A number written before the things ranked ("which 3 physical stores", "5 jetblue flights"), placed."""
+        d = self.d
+        for p in self.picks:
+            if p.kind in ("entity", "dimension", "concept") and self.roles.get(p.start) in (
+                "group",
+                "entity",
+            ):
+                k = p.start - 1
+                # words narrowing the noun sit between
+                while (q := d.pick_at(k)) is not None and q.kind in ("value", "phrasing") and q.start < k + 1:
+                    k = q.start - 1
+                while k > 0 and any(h.start <= d.words[k].start < h.end for h in d.time.hits):
+                    k -= 1  # "the 10 january flights": the month narrows them too
+                value = number_of(d.lower(k))
+                if value is not None and value >= 1 and value == int(value) and not d.used[k] and k >= 0:
+                    self.place(k, k + 1)
+                    return int(value)
         return None
 
     def concepts(self) -> None:
@@ -5966,21 +6042,25 @@ class _Builder:
     def _metric_unit(self, metric: str) -> str | None:
         return metric_unit(self.layer, metric)
 
-    def _converted(self, said: Unit) -> bool:
-        """ "average air time in hours": the one figure held in another unit of the same kind (minutes) is
-        also given in the unit asked for, as a figure of its own beside it (a length of time or a distance)."""
-        if said.kind not in ("duration", "distance") or self.share or self.comparison:
-            return False
-        held: list[tuple[str, Unit]] = [
-            (m, u) for m in self.metrics if (name := self._metric_unit(m)) and (u := unit(name)) is not None
-        ]
-        held += [
+    def _output_units(self) -> list[tuple[str, Unit]]:
+        """The unit of each figure the answer gives (metrics, and aggregates of a column that keep its unit),
+        with the figure's name."""
+        out = [(m, u) for m in self.metrics if (u := unit(self._metric_unit(m) or "")) is not None]
+        out += [
             (a.name, u)
             for a in self.aggregates
             if self.layer.has_dimension(a.dimension)
             and a.function not in ("count", "count_distinct")
             and (u := unit(self.layer.dimension(a.dimension).dimension.unit or "")) is not None
         ]
+        return out
+
+    def _converted(self, said: Unit) -> bool:
+        """ "average air time in hours": the one figure held in another unit of the same kind (minutes) is
+        also given in the unit asked for, as a figure of its own beside it (a length of time or a distance)."""
+        if said.kind not in ("duration", "distance") or self.share or self.comparison:
+            return False
+        held = self._output_units()
         if len(held) != 1 or held[0][1].kind != said.kind or held[0][1].name == said.name:
             return False
         name, source = held[0]

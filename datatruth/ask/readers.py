@@ -191,8 +191,13 @@ def _clause_end(d: ReadingState, lowers: list[str], start: int) -> int:
             break  # "… as premium - loss payments by policy number": the grouping is not part of the formula
         if stop > start and lowers[stop] == "and" and _defines_next(lowers, stop + 1):
             break  # "where total loss is A plus B and loss ratio is …": the next definition
+        if stop > start and lowers[stop] in ("-", "—") and lowers[stop + 1 : stop + 2] in _ASKED_AFTER_DASH:
+            break  # "define X as A divided by B - what was it …": the question after the formula
         stop += 1
     return stop
+
+
+_ASKED_AFTER_DASH = (["what"], ["whats"], ["how"], ["which"], ["who"], ["show"], ["give"], ["list"], ["tell"])
 
 
 def _defines_next(lowers: list[str], i: int) -> bool:
@@ -1033,8 +1038,21 @@ def read_time(d: ReadingState, ctx: PlanningContext) -> ReadingState:
     return replace(d, time=match, comparison=match.comparison).note(*notes)
 
 
-# the words that join a time phrase; one misspelt ("betwen March and May") is read as meant
-_TIME_CONNECTORS = ("between", "through", "until", "since", "before", "after", "during")
+# the words that join a time phrase or compare periods; one misspelt ("betwen March and May", "compre
+# September 2026 with September 2025") is read as meant
+_TIME_CONNECTORS = (
+    "between",
+    "through",
+    "until",
+    "since",
+    "before",
+    "after",
+    "during",
+    "compare",
+    "compared",
+    "comparing",
+    "versus",
+)
 
 
 def _time_words_spelt(d: ReadingState, ctx: PlanningContext) -> tuple[str, Any, list[Evidence]]:
@@ -1781,11 +1799,11 @@ def read_names(d: ReadingState, ctx: PlanningContext) -> ReadingState:
         score = best.score * 0.8 if kind == "model" else best.score
         cands.append(Pick(start, end, kind, targets, d.text(start, end), score, best.method))
     cands += _reordered(d, ctx, free, kinds_at)
-    cands += _across_ranking(d, ctx, free, kinds_at)
     verbs = model_verbs(ctx.layer)
     for hit in ctx.values.matches(d.words, free, ctx.vocabulary.words, ctx.lexicon.words, verbs=verbs):
         kinds_at.setdefault((hit.start, hit.end), set()).add("value")
         cands.append(Pick(hit.start, hit.end, "value", (), hit.phrase, hit.score, hit.method, hit.candidates))
+    cands = _verb_siblings(d, ctx, free, cands)
     # a name of several columns is not read as one that is empty in every row ("claim number" of fire claims)
     cands = [
         replace(p, targets=kept)
@@ -1939,33 +1957,30 @@ def _reordered(
     return out
 
 
-def _across_ranking(
-    d: ReadingState, ctx: PlanningContext, free: list[bool], kinds_at: dict[tuple[int, int], set[str]]
-) -> list[Pick]:
-    """ "the flights that departed furthest ahead of schedule": a ranking word inside a phrasing ("departed ahead
-    of schedule") ranks by it; the phrasing is read whole, across the ranking word."""
-    r = d.ranking
-    if r is None or r.start == 0:
-        return []
+def _verb_siblings(d: ReadingState, ctx: PlanningContext, free: list[bool], cands: list[Pick]) -> list[Pick]:
+    """ "the flights that departed furthest ahead of schedule", "flights that left LaGuardia early": a phrasing
+    whose verb stands apart from its other words, across a ranking word or a value, is the one read ("departed
+    ahead of schedule", "left early"), not the shorter phrasing of the words alone (an early arrival)."""
     norms = [w.norm for w in d.words]
-    out: list[Pick] = []
-    for i in range(max(0, r.start - 3), r.start):
-        for j in range(min(len(norms), r.end + 4), r.end, -1):
-            if not all(free[i : r.start]) or not all(free[r.end : j]):
+    gaps = [(p.start, p.end) for p in cands if p.kind == "value"]
+    if d.ranking is not None:
+        r = d.ranking
+        gaps.append((r.start - (norms[r.start - 1 : r.start] == ["the"]), r.end))  # "left the furthest"
+    out = list(cands)
+    for g0, g1 in gaps:
+        for j in range(min(len(norms), g1 + 4), g1, -1):
+            alone = [c for c in out if c.kind == "phrasing" and (c.start, c.end) == (g1, j)]
+            if not alone or not all(free[g1:j]):
                 continue
-            lead = (
-                norms[i : r.start - 1] if norms[r.start - 1] == "the" else norms[i : r.start]
-            )  # "left the furthest"
-            if not lead:
-                continue
-            phrase = " ".join(lead + norms[r.end : j])
-            targets = tuple(
-                dict.fromkeys(t.target for t in ctx.vocabulary.lookup(phrase) if t.kind == "phrasing")
-            )
-            if targets:
-                kinds_at.setdefault((i, j), set()).add("phrasing")
-                out.append(Pick(i, j, "phrasing", targets, d.text(i, j), 1.0, "exact"))
-                return out
+            for i in range(max(0, g0 - 2), g0):
+                if not all(free[i:g0]):
+                    continue
+                terms = ctx.vocabulary.lookup(" ".join(norms[i:g0] + norms[g1:j]))
+                targets = tuple(dict.fromkeys(t.target for t in terms if t.kind == "phrasing"))
+                if targets and set(targets) != set(alone[0].targets):
+                    sibling = Pick(g1, j, "phrasing", targets, d.text(g1, j), alone[0].score, "verb")
+                    out = [c for c in out if c not in alone] + [sibling]
+                    break
     return out
 
 
