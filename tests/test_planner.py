@@ -35,6 +35,11 @@ TODAY = {"retail": dt.date(2026, 10, 31), "flights": dt.date(2013, 12, 31)}
 # classes name what the reworked planner reads (or refuses) and why.
 QUESTIONS: dict[str, dict[str, list[str]]] = {
     "retail": {
+        "'when they opened' in a list asks for the date the verb names; a year before a noun of things after "
+        "'from' / 'of' is the year ('order lines from 2025 orders')": [
+            "Show me the Oregon stores with their city and when they opened",
+            "How many order lines from 2025 orders had a discount of 20% or more?",
+        ],
         "a misspelt compare word still compares periods; a phrasing's figure ranks a column of names; a formula "
         "ends at a dash before the question; 'returned more than N times' counts the verb's own dated rows (an "
         "order line is no order); a number before the things sorted limits them": [
@@ -459,6 +464,9 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         ],
     },
     "flights": {
+        "'but' adding one more condition ('… but were in the air for under 2 hours')": [
+            "How many flights covered more than 1,000 miles but were in the air for under 2 hours?",
+        ],
         "a verb apart from the rest of its phrasing, across a value: 'left LaGuardia early' departed early": [
             "How many flights left LaGuardia early in freezing weather?",
             "how many flights arrived early at Boston",

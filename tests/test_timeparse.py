@@ -21,6 +21,8 @@ RANGES = [
     ("sales in q2", OCT31, D(2026, 4, 1), D(2026, 7, 1)),
     ("sales in q3", FEB10, D(2024, 7, 1), D(2024, 10, 1)),
     ("orders between March and May", OCT31, D(2026, 3, 1), D(2026, 6, 1)),
+    ("order lines from 2025 orders", OCT31, D(2025, 1, 1), D(2026, 1, 1)),
+    ("the lines of 2024 orders", OCT31, D(2024, 1, 1), D(2025, 1, 1)),
     ("orders between November and January", OCT31, D(2025, 11, 1), D(2026, 2, 1)),
     ("orders from Jan 2024 to Mar 2024", OCT31, D(2024, 1, 1), D(2024, 4, 1)),
     ("orders from March to May 2024", OCT31, D(2024, 3, 1), D(2024, 6, 1)),
@@ -141,6 +143,7 @@ def test_periods_side_by_side_are_each_kept() -> None:
         "flights longer than 2000 miles",
         "top 2020 customers",
         "more than 1999 orders",
+        "customers with 2025 orders",
         "revenue by region",
         "may I see revenue",
         "orders with a discount",
@@ -149,6 +152,11 @@ def test_periods_side_by_side_are_each_kept() -> None:
 def test_numbers_and_words_that_are_not_time(text: str) -> None:
     found = parse_time(text, OCT31)
     assert found.time_range is None and found.spans == ()
+
+
+def test_all_years_together_is_every_day_recorded() -> None:
+    found = parse_time("the premium on policy 7, all years together", OCT31)
+    assert found.time_range is None and found.spans, "the words are read, and no range is set"
 
 
 def test_spans_point_at_the_phrase() -> None:

@@ -121,6 +121,8 @@ _PLURAL_DEFAULT_LIMIT = 10
 _RECENCY = {"recent", "latest", "newest", "earliest", "oldest", "last", "first"}
 
 
+# nouns that name a table's rows ("premium entries", "claim amount records")
+_RECORD_NOUNS = frozenset({"entry", "entries", "record", "records", "row", "rows"})
 # the periods a time split is said with ("the top product each month")
 _GRAIN_NOUNS = frozenset({"day", "week", "month", "quarter", "year"})
 # nouns that name no thing of the model ("at least one item")
@@ -1252,7 +1254,7 @@ class _Builder:
                 metric = next(
                     (t.target for t in self.ctx.vocabulary.lookup(d.words[k].norm) if t.kind == "metric"),
                     None,
-                )
+                ) or next(iter(p.alt("metric")), None)  # "premuim": the figure its correction also names
                 if metric is not None:
                     self.problems.append(
                         f"'{p.phrase}' reads as {dimension_label(self.layer, column).lower()}, a column that is empty in "
@@ -2282,8 +2284,10 @@ class _Builder:
     def _bind_number(self, span: NumberSpan) -> None:
         d = self.d
         after = next((p for p in self.picks if p.start >= span.end), None)
-        if after is not None and not all(
-            d.lower(k) in ("of", "the", "a", "in") for k in range(span.end, after.start)
+        if after is not None and (
+            not all(d.lower(k) in ("of", "the", "a", "in") for k in range(span.end, after.start))
+            # "records above 2,000 — claim number and amount": never across a dash, colon or comma
+            or any(c in d.gap(k) for k in range(span.end, after.start + 1) for c in ",;:—–()")
         ):
             after = None
         k = span.start - 1
@@ -2399,6 +2403,24 @@ class _Builder:
         self.notes.append(Evidence(span.phrase, "metric", worth[0], 0.8, "worth"))
         return True
 
+    def _amount_condition(self, span: NumberSpan, p: Pick, summed: str) -> bool:
+        """ "the claim amount records above 2,000": things whose rows are amounts, each amount compared."""
+        keys = self.layer.entity_keys(p.targets[0])
+        if len(keys) != 1 or (span.unit is not None and span.unit.name not in ("count", "currency")):
+            return False
+        values = tuple(_clean(v) for v in span.values)
+        self.conditions.append(Condition(keys[0], summed, span.op, values))
+        self.notes.append(
+            Evidence(
+                f"{p.phrase} {span.phrase}",
+                "filter",
+                f"{keys[0]} with {summed} {span.op} {values[0]}",
+                1.0,
+                "amount of each",
+            )
+        )
+        return True
+
     def _can_take_number(self, p: Pick) -> bool:
         """True when a pick can be what a number is about: a numeric column, a phrasing with one, or a metric."""
         if p.kind == "phrasing":
@@ -2410,7 +2432,7 @@ class _Builder:
         if p.kind == "dimension":
             return any(is_numeric(self.ctx, t) for t in p.targets)
         if p.kind == "entity":
-            return bool(self._own_number_column(p))
+            return bool(self._own_number_column(p)) or self._amount_of_rows(p.targets[0]) is not None
         if p.kind == "model":
             return self._record_amount(p) is not None
         return p.kind in ("metric", "measure")
@@ -2495,6 +2517,8 @@ class _Builder:
             return self._number_filter(span, own[0], p)
         if p.kind == "model" and (amount := self._record_amount(p)):
             return self._number_filter(span, amount, p)
+        if p.kind == "entity" and (summed := self._amount_of_rows(p.targets[0])) is not None:
+            return self._amount_condition(span, p, summed)
         if p.kind in ("metric", "measure") and [t for t in p.alt("dimension") if is_numeric(self.ctx, t)]:
             column = [t for t in p.alt("dimension") if is_numeric(self.ctx, t)][0]
             column_unit = unit(self.layer.dimension(column).dimension.unit or "count")
@@ -2759,6 +2783,12 @@ class _Builder:
             if k == i + 1 and d.lower(k) not in ("all", "every"):
                 continue
             k += 1 if k == i + 1 else 0
+            if (
+                d.lower(k - 1) == "all"
+                and d.lower(k) == "of"
+                and d.lower(k + 1) in ("their", "its", "the", "our")
+            ):
+                k += 2  # "across all of their policies"
             named = next((p for p in self.picks if p.start == k), None)
             # "across all premium records": the rows of a table, said with its name and 'records'
             rows = named is not None and d.lower(named.end) in ("records", "rows", "entries")
@@ -2771,8 +2801,10 @@ class _Builder:
             if rows and named.kind == "metric":
                 self.rows_of = named.targets[0]
             self.place(i, i + 1)
+            said_all = 3 if d.lower(named.start - 2) == "of" and d.lower(named.start - 3) == "all" else 1
             self.place(
-                named.start - (1 if d.lower(named.start - 1) in ("all", "every") else 0), named.end + rows
+                named.start - (said_all if d.lower(named.start - said_all) in ("all", "every") else 0),
+                named.end + rows,
             )
             self.notes.append(Evidence(d.text(i, named.end), "other", "the rows counted", 1.0, "population"))
 
@@ -4464,6 +4496,31 @@ class _Builder:
                 f", which holds no dates I can split that way"
             )
 
+    def when_columns(self) -> None:
+        """ "the Oregon stores with their city and when they opened": in a list, 'when' before a verb the model
+        ties to a date (opened → opening date) asks for that date as a column."""
+        d = self.d
+        if self.metrics or self.aggregates or self.adhoc or not self.list_question():
+            return
+        for p in self.picks:
+            if p.kind != "phrasing":
+                continue
+            ph = self.phrasing(p)
+            if ph.dimension is None or ph.op or ph.values or not self.layer.has_dimension(ph.dimension):
+                continue
+            if not self.layer.dimension(ph.dimension).dimension.is_time:
+                continue
+            k = p.start - 1
+            if d.lower(k) in ("they", "it", "each", "these", "those", "we", "was", "were"):
+                k -= 1
+            if d.lower(k) != "when" or any(h.start >= d.words[p.end - 1].end for h in d.time.hits):
+                continue
+            ref = DimensionRef(ph.dimension, "day")
+            if ref not in self.dims:
+                self.dims.append(ref)
+            self.place(k, p.end)
+            self.notes.append(Evidence(d.text(k, p.end), "dimension", ph.dimension, 0.9, "when"))
+
     def groups_and_lists(self) -> None:  # noqa: C901 - lists and groupings share the checks on what the question names
         """With no metric, the question lists rows (of an entity, or of the columns named); else entities asked
         for by a group cue become key + label dimensions."""
@@ -5165,6 +5222,12 @@ class _Builder:
                 p for p in after if d.lower(p.start - 1) == "by"
             ]
             col = ranked[0] if ranked else None
+            if col is not None and self.ctx.values.is_empty(col.targets[0]):
+                self.problems.append(
+                    f"{dimension_label(self.layer, col.targets[0])} is empty in every row of the warehouse; "
+                    "nothing can be ranked by it"
+                )
+                return None
             if col is not None and not is_numeric(self.ctx, col.targets[0]) and self._ranking_figure():
                 # "best-selling brand in each category": the phrasing's figure ranks the brands, not their names
                 self.roles[col.start] = "group"
@@ -5894,6 +5957,30 @@ class _Builder:
             and self.d.lower(0) in _YES_NO_OPENERS
         )
 
+    def each_record(self) -> None:
+        """ "every premium entry on policy X", "average premium per premium entry (premium divided by the number
+        of premium records)": 'every' / 'each' before a figure's rows said as records are those rows, as "the
+        premium records" are; 'per' there restates a division by their number already spelled out."""
+        d = self.d
+        exprs = [a.expr for a in self.adhoc] + [x.expr for x in d.definitions]
+        for p in self.picks:
+            if (
+                p.kind != "metric"
+                or d.lower(p.end) not in _RECORD_NOUNS
+                or d.used[p.start - 1 : p.start] != (False,)
+            ):
+                continue
+            said = d.lower(p.start - 1)
+            model = metric_models(self.layer, p.targets[0])
+            counts = [*(self._row_counts(model[0]) if model else []), f"{p.targets[0]}{ROWS_SUFFIX}"]
+            divided = any("/" in e and any(c in re.findall(r"\w+", e) for c in counts) for e in exprs)
+            if said in ("every", "each") or (said == "per" and divided):
+                self.place(p.start - 1, p.start)
+                self.place(p.end, p.end + 1)
+            if said == "per" and divided and p.targets[0] in self.metrics:
+                self.place(p.start, p.end)
+                self.metrics.remove(p.targets[0])  # restated by the division, no figure of its own
+
     def across_values(self) -> None:
         """ "units sold across Phones, Laptops or Audio": 'across' before listed values says over them, whether
         the answer splits by them or totals them (the list decides which)."""
@@ -6196,6 +6283,7 @@ def assemble(d: ReadingState, ctx: PlanningContext, context_metrics: Sequence[st
     b.split_figures()
     b.restated_heads()
     b.metrics_step()
+    b.each_record()
     b.entities()
     b.concepts()
     b.superlatives()
@@ -6218,6 +6306,7 @@ def assemble(d: ReadingState, ctx: PlanningContext, context_metrics: Sequence[st
     b.time()
     b.to_date_totals()
     b.summed_columns()
+    b.when_columns()
     b.groups_and_lists()
     b.empty_columns()
     b.ranking()

@@ -76,9 +76,11 @@ _DEFINING_VERBS = frozenset(
         "calculate",
         "define",
         "defining",
+        "treat",
     }
 )
-_DEFINITION_START = {"where", "with", "if", "assuming", "given", "let", *_DEFINING_VERBS}
+# "Say the paid ratio of a claim is …", "Suppose net is …": openers of a definition, like "let"
+_DEFINITION_START = {"where", "with", "if", "assuming", "given", "let", "say", "suppose", *_DEFINING_VERBS}
 _DEFINING = frozenset({"is", "means", "mean", "=", "defined", "equals", "being", "as"})
 # words that introduce a definition right after a comma or a parenthesis ("…, defined as A minus B")
 _APPOSITIVE = (
@@ -1811,6 +1813,18 @@ def read_names(d: ReadingState, ctx: PlanningContext) -> ReadingState:
         else p
         for p in cands
     ]
+    # "top 3 coverage details by premium": a column empty in every row is not what a word means when the same
+    # words also name a figure of the model
+    figures = {(p.start, p.end) for p in cands if p.kind == "metric"}
+    cands = [
+        p
+        for p in cands
+        if not (
+            p.kind == "dimension"
+            and (p.start, p.end) in figures
+            and all(ctx.values.is_empty(t) for t in p.targets)
+        )
+    ]
     # "the policy numbers of policies that …" are their numbers: a count is said "number of", never "numbers of"
     cands = [
         p for p in cands if not (p.kind in ("metric", "measure") and d.words[p.start].lower == "numbers")
@@ -2542,6 +2556,8 @@ def unplaced(d: ReadingState, ctx: PlanningContext) -> list[int]:
             continue  # "whcih", "waht": a question word typed with one slip
         if w.lower == "-" and _dash_separates(d, i):
             continue  # "united vs delta - average arrival delay": a dash between parts of the question
+        if w.lower == "but" and d.lower(i + 1) in _BUT_BEFORE and i > 0:
+            continue  # "covered more than 1,000 miles but were in the air for under 2 hours": one more condition
         if (
             w.lower in ("out", "off", "up", "aside")
             and d.lower(i - 1) in lex.light_verbs | lex.function_words | _SUMMING_VERBS
@@ -2593,6 +2609,10 @@ def _shared_heads(d: ReadingState, ctx: PlanningContext) -> set[str]:
     return shared
 
 
+# the words after a 'but' that adds one more condition to the things described ("… but were …")
+_BUT_BEFORE = frozenset(
+    {"were", "was", "is", "are", "had", "has", "have", "did", "got", "with", "still", "also"}
+)
 _RATIO_NOUNS = frozenset({"ratio", "rate", "share", "fraction", "proportion", "quotient"})
 _SUMMING_VERBS = frozenset(
     {"summed", "sum", "sums", "add", "adds", "added", "tally", "tallied", "totted", "tot"}

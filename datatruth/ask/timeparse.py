@@ -536,8 +536,10 @@ def _single_point(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
     before = text[: m.start()].split()[-1:] if not m.group("prep") else []
     after = text[m.end() :].split()[:1]
     if a.unit == "year":
+        # "more than 2025 orders" counts; "order lines from 2025 orders" are those of the year's orders
+        placed = bool(m.group("prep")) or before[:1] in (["from"], ["of"], ["among"])
         if (before and before[0] in _COMPARATOR_WORDS | {">", "<", ">=", "<=", "="}) or (
-            after and after[0] in _QUANTITY_WORDS
+            after and after[0] in _QUANTITY_WORDS and not placed
         ):
             return None
     if a.unit == "month" and a.year is None and not m.group("prep") and m.group("a_m") in _AMBIGUOUS_MONTHS:
