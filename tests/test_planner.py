@@ -35,6 +35,20 @@ TODAY = {"retail": dt.date(2026, 10, 31), "flights": dt.date(2013, 12, 31)}
 # classes name what the reworked planner reads (or refuses) and why.
 QUESTIONS: dict[str, dict[str, list[str]]] = {
     "retail": {
+        "'per' with values before the averaged column's own rows averages over them; it splits nothing": [
+            "What was the average refund per Damaged return logged in August 2026?",
+        ],
+        "'through' before a value is the way it happened; 'ids' is the plural of id": [
+            "how many distinct customers ordered through the online channel in September 2026",
+            "Pure Leaf fragrance products: product ids, names and list prices",
+        ],
+        "'came back' returns, 'moved' sells; a condition on a figure per value of a column after such a verb": [
+            "Count the different products that came back for wrong size this year.",
+            "Which brands moved fewer than 3,000 units in October 2026?",
+        ],
+        "'what did shoppers spend': the noun is who did what the figure's verb says": [
+            "What did shoppers spend in-store on discounted items during August 2026?",
+        ],
         "'when they opened' in a list asks for the date the verb names; a year before a noun of things after "
         "'from' / 'of' is the year ('order lines from 2025 orders')": [
             "Show me the Oregon stores with their city and when they opened",
@@ -464,6 +478,21 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         ],
     },
     "flights": {
+        "a ranking 'from each of' the members of a list, or of the members a noun names, holds within each": [
+            "What was the busiest destination from each of the three NYC airports?",
+            "busiest destination from each of JFK, LGA and EWR",
+            "busiest destination from each NYC airport",
+        ],
+        "'flown by turboprop planes' narrows, it does not split; 'despite' joins two conditions": [
+            "What's the average distance of flights flown by turboprop planes?",
+            "How many Delta flights got in early despite leaving late?",
+        ],
+        "a superlative over 'any <value> X' rows and the column after their verb is the column's extreme": [
+            "What's the longest any United flight spent in the air?",
+        ],
+        "'inclusive' after a range read from its two ends": [
+            "flights with a distance between 100 and 200 miles inclusive",
+        ],
         "'but' adding one more condition ('… but were in the air for under 2 hours')": [
             "How many flights covered more than 1,000 miles but were in the air for under 2 hours?",
         ],
@@ -826,6 +855,9 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
 # Questions that must be refused, each with an interpretation so far and at least one choice that plans.
 UNANSWERABLE: dict[str, dict[str, list[str]]] = {
     "retail": {
+        "a word that runs on after a name is another word, never that name misspelt": [
+            "how many storefronts are in Texas",
+        ],
         "'ordered more than N times' counts orders, and an order line is not one: no count of lines instead": [
             "how many customers ordered more than 10 times in 2025",
         ],

@@ -35,7 +35,15 @@ from datatruth.ask.reading import (
 )
 from datatruth.ask.timeparse import TimeHit, combine_ranges, period_start, shift
 from datatruth.ask.value_index import ValueCandidate
-from datatruth.ask.vocabulary import entity_words, normalize, plural, tokens
+from datatruth.ask.vocabulary import (
+    GRAIN_NOUNS,
+    RECORD_NOUNS,
+    RECORD_PLURALS,
+    entity_words,
+    normalize,
+    plural,
+    tokens,
+)
 from datatruth.errors import InternalError, present
 from datatruth.semantic.model import (
     METRIC_TIME,
@@ -112,19 +120,13 @@ _SKIP_BEFORE = {
     "by",
     "who",
     "which",
-    "entries",
-    "records",
-    "rows",
+    *RECORD_PLURALS,
 }
 _ID_COLUMNS = ("name", "title", "label", "number", "code", "faa", "carrier", "id", "identifier", "key")
 _PLURAL_DEFAULT_LIMIT = 10
 _RECENCY = {"recent", "latest", "newest", "earliest", "oldest", "last", "first"}
 
 
-# nouns that name a table's rows ("premium entries", "claim amount records")
-_RECORD_NOUNS = frozenset({"entry", "entries", "record", "records", "row", "rows"})
-# the periods a time split is said with ("the top product each month")
-_GRAIN_NOUNS = frozenset({"day", "week", "month", "quarter", "year"})
 # nouns that name no thing of the model ("at least one item")
 _SOME_THING = frozenset({"item", "items", "thing", "things", "one", "time", "times"})
 # the operators between two names defined in the question ("reserves minus payments"); "divided by" is two words
@@ -493,6 +495,13 @@ class _Builder:
                     break
             if k < p.start - 1 and d.lower(k) in ("which", "what"):
                 return True
+            if (
+                k < p.start - 1
+                and d.lower(k) == "by"
+                and (d.lower(k - 1) in self._any_verb() or self._phrasing_at(k - 1))
+                and d.lower(k - 1) not in ("broken", "split", "grouped", "broke", "break")
+            ):
+                return False  # "flights flown by turboprop planes": who flew them, the value filters
             if k < p.start - 1 and d.lower(k) in ("by", "per", "each", "every") and not d.used[k]:
                 self.place(
                     k, k + 1
@@ -550,6 +559,7 @@ class _Builder:
                 and not d.used[k]
                 for k in range(r.end, p.start)
             )
+            and d.lower(self._before_values(p)) != "any"  # "the longest any United flight spent in the air"
         ):
             return True  # "top 3 Beauty products", "top 5 Corporate-segment customers"
         if number_of(previous) is not None and d.ranking is not None and not d.used[p.start - 1]:
@@ -995,7 +1005,22 @@ class _Builder:
             if entity and d.lower(self._before_places(p.start - 1)) in ("any", "single"):
                 self.picks[idx] = replace(p, kind="entity", targets=entity)  # "of any flight": the population
                 continue
-            if entity and d.lower(p.start - 1) in ("did", "do", "does") and p.start >= 3:
+            if (
+                entity
+                and d.lower(p.start - 1) in ("did", "do", "does")
+                and (
+                    p.start >= 3
+                    # "what did shoppers spend": the verb names the figure, the noun who did it
+                    or d.lower(p.start - 2) == "what"
+                    and any(
+                        q.start == p.end
+                        and (
+                            q.kind == "metric" or q.kind == "phrasing" and self.phrasing(q).metric is not None
+                        )
+                        for q in self.picks
+                    )
+                )
+            ):
                 # "how many brands did customers in Ohio buy": the subject of the verb, not a second count
                 self.picks[idx] = replace(p, kind="entity", targets=entity)
                 self.place(p.start - 1, p.start)
@@ -1312,6 +1337,10 @@ class _Builder:
         lowers = [w.lower for w in self.d.words[:end]]
         return any(tuple(lowers[k : k + 2]) in _COUNT_PHRASES for k in range(len(lowers)))
 
+    def _phrasing_at(self, k: int) -> bool:
+        """Whether word `k` is part of one of the model's phrasings ("flown", "cancelled")."""
+        return (q := self.d.pick_at(k)) is not None and q.kind == "phrasing"
+
     def _any_verb(self) -> frozenset[str]:
         """Light and relation verbs of the lexicon, and the verbs of the model's phrasings."""
         return self.ctx.lexicon.light_verbs | self.ctx.lexicon.relation_verbs | model_verbs(self.layer)
@@ -1391,11 +1420,19 @@ class _Builder:
             for q in columns
         )
 
+    def _before_values(self, p: Pick) -> int:
+        """Where the word before `p` stands, past the values said in front of it ("per Damaged return", "any
+        United flight")."""
+        k = p.start - 1
+        while (q := next((q for q in self.picks if q.kind == "value" and q.end == k + 1), None)) is not None:
+            k = q.start - 1
+        return k
+
     def _per_unit(self, p: Pick) -> bool:
         """ "average quantity per order line": 'per' + the entity whose rows the averaged column lives on names
-        the averaging unit, not a grouping."""
+        the averaging unit, not a grouping; values may stand between ("per Damaged return")."""
         d = self.d
-        if d.lower(p.start - 1) != "per":
+        if d.lower(self._before_values(p)) != "per":
             return False
         model = self.layer.entity_model(p.targets[0])
         for a in d.aggs:
@@ -1438,13 +1475,16 @@ class _Builder:
             if p.start in self.in_parens and not self.group_position(p):
                 self.roles[p.start] = "restated"
                 continue
-            if self.d.lower(p.start - 1) in ("any", "single", "all") and not self.group_position(p):
+            if self.d.lower(self._before_values(p)) in ("any", "single", "all") and not self.group_position(
+                p
+            ):
                 self.roles[p.start] = "population"  # "the longest air time of any flight"
                 if self.d.lower(p.start - 2) == "across":
                     self.place(p.start - 2, p.start - 1)  # "across all claims": over every one of them
                 continue
             if self._per_unit(p):
-                self.place(p.start - 1, p.start)
+                k = self._before_values(p)
+                self.place(k, k + 1)
                 self.roles[p.start] = "unit"
                 self.notes.append(
                     Evidence(f"per {p.phrase}", "other", f"averaged over each {entity}", 1.0, "unit")
@@ -1593,6 +1633,16 @@ class _Builder:
                 continue
             self.picks[self.picks.index(p)] = replace(p, kind="entity", targets=(own.name,))
 
+    def _population_words(self) -> set[int]:
+        """The words naming the rows a figure looks over ("any United flight spent"), with the verb after them."""
+        out: set[int] = set()
+        for p in self.picks:
+            if self.roles.get(p.start) == "population":
+                out.update(range(self._before_values(p), p.end))
+                if self.d.lower(p.end) in self.ctx.lexicon.light_verbs:
+                    out.add(p.end)  # "the longest any flight spent in the air"
+        return out
+
     def superlatives(self) -> None:
         """A superlative right before a column, with nothing to rank ("the shortest flight distance", "the latest
         order date"), asks for the column's maximum or minimum."""
@@ -1600,12 +1650,16 @@ class _Builder:
         r = d.ranking
         if r is None or r.limit is not None:
             return
-        target = next((p for p in self.picks if p.start >= r.end), None)
+        population = self._population_words()
+        target = next((p for p in self.picks if p.start >= r.end and p.start not in population), None)
         if (
             target is None
             or target.kind != "dimension"
             or holds_words(self.ctx, target.targets[0])  # "the most expensive category" ranks categories
-            or not all(d.lower(k) in ("the", "of", "a", "single", "one") for k in range(r.end, target.start))
+            or not all(
+                d.lower(k) in ("the", "of", "a", "single", "one") or k in population
+                for k in range(r.end, target.start)
+            )
         ):
             return
         last = d.words[target.end - 1]
@@ -1729,6 +1783,8 @@ class _Builder:
                     and not (
                         p.kind == "value" and any(q.start >= p.end and q.kind != "value" for q in self.picks)
                     )
+                    # "the longest any flight spent in the air": the rows looked over stand between
+                    and self.roles.get(p.start) != "population"
                 ),
                 None,
             )
@@ -2621,6 +2677,7 @@ class _Builder:
                 or self._in_time_phrase(k)  # "how many orders in 2025 had more than 5 lines"
             )
             and not any(p.start <= k < p.end for p in self.picks)
+            or self._verb_of_rows(k)  # "which brands moved fewer than 3,000 units"
         ):
             k -= 1
         holder = next((p for p in self.picks if p.start <= k < p.end), None)
@@ -2660,6 +2717,11 @@ class _Builder:
         if holder.kind == "dimension":
             return (holder.targets[0],)
         return None
+
+    def _verb_of_rows(self, k: int) -> bool:
+        """Whether word `k` is a phrasing's verb that names the rows it happens on ("sold": order lines)."""
+        q = self.d.pick_at(k)
+        return q is not None and q.kind == "phrasing" and self.phrasing(q).model is not None
 
     def _ranked_members(self, r: Ranking) -> str | None:
         """ "the best selling brands": a column right after a ranking word that stands for a figure is grouped
@@ -2780,7 +2842,7 @@ class _Builder:
                 value := next((p for p in self.picks if p.start == k and p.kind == "value"), None)
             ) is not None:
                 k = value.end
-            if k == i + 1 and d.lower(k) not in ("all", "every"):
+            if k == i + 1 and d.lower(k) not in ("all", "every") and not self._aggregated_rows(k):
                 continue
             k += 1 if k == i + 1 else 0
             if (
@@ -2791,7 +2853,7 @@ class _Builder:
                 k += 2  # "across all of their policies"
             named = next((p for p in self.picks if p.start == k), None)
             # "across all premium records": the rows of a table, said with its name and 'records'
-            rows = named is not None and d.lower(named.end) in ("records", "rows", "entries")
+            rows = named is not None and d.lower(named.end) in RECORD_PLURALS
             if named is None or not (named.kind == "entity" or named.alt("entity") or rows):
                 continue
             figures = [p for p in self.picks if p is not named and p.kind in ("metric", "measure")]
@@ -2807,6 +2869,25 @@ class _Builder:
                 named.end + rows,
             )
             self.notes.append(Evidence(d.text(i, named.end), "other", "the rows counted", 1.0, "population"))
+
+    def _aggregated_rows(self, k: int) -> bool:
+        """ "distinct postal codes across the location addresses": 'the' + the entity whose own columns every
+        aggregate word of the question takes names the rows they run over."""
+        d = self.d
+        named = d.pick_at(k + 1)
+        if d.lower(k) != "the" or named is None or named.start != k + 1:
+            return False
+        entity = named.targets if named.kind == "entity" else named.alt("entity")
+        model = self.layer.entity_model(entity[0]) if entity else None
+        if model is None or not d.aggs:
+            return False
+        for a in d.aggs:
+            column = next((q for q in self.picks if q.start >= a.end), None)
+            if column is None or column.kind != "dimension" or column.start >= named.start:
+                return False
+            if any(self.layer.dimension(t).model.name != model.name for t in column.targets):
+                return False
+        return True
 
     def connector_phrases(self) -> None:
         """Place each 'against' that points back ("booked against it"), "next to" after a name ("each claim
@@ -2958,7 +3039,7 @@ class _Builder:
                 continue
             if self._grain_clause(p):
                 continue
-            if self.d.lower(p.end) in ("records", "rows", "entries") and any(
+            if self.d.lower(p.end) in RECORD_PLURALS and any(
                 t.kind == "model" for t in self.ctx.vocabulary.lookup(normalize(p.phrase))
             ):
                 # "the top 3 premium records": rows of the premium table (its figure, row by row), not a column
@@ -3529,6 +3610,11 @@ class _Builder:
         }
         for p in value_picks:
             self.place(p.start, p.end)
+            k = p.start - 1
+            while k > 0 and self.d.lower(k) in ("the", "our", "their", "its", "a", "an"):
+                k -= 1
+            if self.d.lower(k) in ("through", "thru") and not self.d.used[k]:
+                self.place(k, k + 1)  # "ordered through the online channel": the way, as 'via'
             if p.start in asks_each:
                 continue  # "for each of those years": the words ask for one row each, they name no value
             if p.start in inner:
@@ -3808,6 +3894,13 @@ class _Builder:
             head.start - 1
         ) in ("at", "in", "into")
 
+        # "from each of the three NYC airports": the cue stands before the words that ask for one row each
+        cue = head.start - 1
+        while cue > 0 and (
+            d.lower(cue) in ("each", "every", "of", "the", "all") or number_of(d.lower(cue)) is not None
+        ):
+            cue -= 1
+
         def role(dim: str) -> int:
             name = dim.lower()
             is_from = "origin" in name or "from" in name or "departure" in name
@@ -3816,9 +3909,9 @@ class _Builder:
                 return 0 if is_to else 1  # "JFK-LAX": the second of a pair is where it goes
             if arriving and not before & _FROM_CUES:
                 return 0 if is_to else 1
-            if d.lower(head.start - 1) in _FROM_CUES or (before & _FROM_CUES and not before & _TO_CUES):
+            if d.lower(cue) in _FROM_CUES or (before & _FROM_CUES and not before & _TO_CUES):
                 return 0 if is_from else 1
-            if d.lower(head.start - 1) in _TO_CUES or before & _TO_CUES:
+            if d.lower(cue) in _TO_CUES or before & _TO_CUES:
                 return 0 if is_to else 1
             if after in ("to", "-", "→"):
                 return 0 if is_from else 1
@@ -4079,6 +4172,8 @@ class _Builder:
         previous: tuple[str, int] | None = None
         for hit in d.time.hits:
             if hit.time_range is None:
+                if hit.periods:
+                    self._compared_on(hit)
                 continue
             if d.growth and len(hit.points) == 2 and hit.points[0].end == hit.points[1].start:
                 metric_ranges += list(hit.points)  # "from Q3 to Q4" compares, it does not add up
@@ -4275,6 +4370,30 @@ class _Builder:
             return model_time_dimension(self.layer, self._list_model()) is not None
         return True
 
+    def inclusive_ranges(self) -> None:
+        """ "between 1 January 2017 and 31 December 2018, inclusive": ranges read from two named ends already hold
+        both, so the word changes nothing after one ("inclusive of tax" is another matter)."""
+        d = self.d
+        for k, w in enumerate(d.words):
+            if w.lower not in ("inclusive", "inclusively") or d.used[k] or d.lower(k + 1) == "of":
+                continue
+            if any(d.used[j] and d.lower(j) in ("between", "from") for j in range(k)):
+                self.place(k, k + 1)
+
+    def _compared_on(self, hit: TimeHit) -> None:
+        """ "premium effective in 2018 vs premium effective in 2019": compared periods said with a date's name
+        are compared on that date, which must be the figures' own."""
+        target = self._time_target(hit)
+        if target is None:
+            return
+        own = {default_time_dimension(self.layer, m) for m in self.all_metrics()}
+        if own != {target}:
+            shown = dimension_label(self.layer, target).lower()
+            self.problems.append(
+                f"'{hit.phrase}' names the {shown}, but periods are compared on the figures' own date; "
+                "ask for one period at a time"
+            )
+
     def _time_target(self, hit: TimeHit) -> str | None:
         """The dimension a time phrase is about when the words before it name one ("signed up in 2026",
         "built before 1990", "opened after 2020"); None for the metric's own time."""
@@ -4440,6 +4559,9 @@ class _Builder:
         if k < 0 or self.d.used[k] or self.d.lower(k) in self.ctx.lexicon.words:
             return None
         word = self.d.words[k].norm
+        fixed = None if word in self.ctx.vocabulary.words else self.ctx.vocabulary.correct(self.d.lower(k))
+        if fixed is not None and " " not in fixed.becomes and fixed.score >= 0.9:
+            word = fixed.becomes  # "premium effecive in 2018": the effective date, misspelt
         dates = list(
             dict.fromkeys(
                 t.target
@@ -4452,7 +4574,11 @@ class _Builder:
         own = {m for metric in self.all_metrics() for m in metric_models(self.layer, metric)}
         mine = [t for t in dates if self.layer.dimension(t).model.name in own]
         chosen = mine or [t for t in dates if reachable(self.ctx, t, self.all_metrics())]
-        return chosen[0] if len(chosen) == 1 else None
+        if len(chosen) != 1:
+            return None
+        if word != self.d.words[k].norm:
+            self.notes.append(Evidence(self.d.words[k].raw, "word", word, 0.9, "corrected"))
+        return chosen[0]
 
     def _time_filter(self, dim: str, tr: TimeRange) -> None:
         qd = self.layer.dimension(dim)
@@ -4951,6 +5077,8 @@ class _Builder:
             if p.kind == "entity" and self.roles.get(p.start) == "column"
             for r in entity_dimensions(self.ctx, p.targets[0])
         }
+        # "the busiest destination from each of JFK, LGA and EWR": the members asked for one row each stay
+        named |= {f.dimension for f in self.filters if f.op == "in"}
         kept = [r for r in self.dims if r.name in named]
         self.dims = entity_dimensions(self.ctx, entity)
         self.dims += [r for r in kept if r not in self.dims]
@@ -5815,7 +5943,7 @@ class _Builder:
             or identifying_dimension(self.layer, own.name) in named
         ):
             return
-        rows = any(w.lower in ("record", "records", "row", "rows", "entry", "entries") for w in self.d.words)
+        rows = any(w.lower in RECORD_NOUNS for w in self.d.words)
         label = label_dimension(self.ctx, own.name)
         if label in named or rows or self._kind_listed(model):
             if label is not None and label not in named and not rows:
@@ -5966,7 +6094,7 @@ class _Builder:
         for p in self.picks:
             if (
                 p.kind != "metric"
-                or d.lower(p.end) not in _RECORD_NOUNS
+                or d.lower(p.end) not in RECORD_NOUNS
                 or d.used[p.start - 1 : p.start] != (False,)
             ):
                 continue
@@ -6048,8 +6176,12 @@ class _Builder:
                 per += [k for k in found if k not in per]
             else:
                 others.update(found)
+        for dim, items in self.value_dims.items():
+            # "from each of JFK, LGA and EWR", "each of the three NYC airports": the members, one group each
+            if dim in names and any(self._each_before(p.start) for p, _ in items):
+                per += [dim] if dim not in per else []
         for k, w in enumerate(d.words):
-            if d.lower(k - 1) in ("each", "every", "per") and w.norm in _GRAIN_NOUNS and METRIC_TIME in names:
+            if d.lower(k - 1) in ("each", "every", "per") and w.norm in GRAIN_NOUNS and METRIC_TIME in names:
                 per.append(METRIC_TIME)  # "the top product each month"
         if not per or set(per) & others or not names - set(per):
             return  # "top 5 customers … with each customer's region": the ranked thing itself, said again
@@ -6057,6 +6189,14 @@ class _Builder:
         self.notes.append(
             Evidence("each", "limit", f"top {self.limit} within each {', '.join(per)}", 1.0, "each")
         )
+
+    def _each_before(self, k: int) -> bool:
+        """Whether 'each of (the) (three)' or 'every' stands right before word `k`."""
+        d = self.d
+        k -= 1
+        while k > 0 and (d.lower(k) in ("of", "the") or number_of(d.lower(k)) is not None):
+            k -= 1
+        return d.lower(k) in ("each", "every")
 
     def which_is_more(self) -> None:
         """ "were there more cancellations in June compared with July?": a yes-or-no question that sets compared
@@ -6304,6 +6444,7 @@ def assemble(d: ReadingState, ctx: PlanningContext, context_metrics: Sequence[st
     b.value_kinds()
     b.phrasing_filters_step()
     b.time()
+    b.inclusive_ranges()
     b.to_date_totals()
     b.summed_columns()
     b.when_columns()

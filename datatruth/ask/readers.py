@@ -35,7 +35,15 @@ from datatruth.ask.reading import (
     sentence_ends_before,
 )
 from datatruth.ask.timeparse import parse_time, straddled_season
-from datatruth.ask.vocabulary import NEVER_CORRECTED, STOP_WORDS, entity_words, normalize, singular
+from datatruth.ask.vocabulary import (
+    GRAIN_NOUNS,
+    NEVER_CORRECTED,
+    RECORD_NOUNS,
+    STOP_WORDS,
+    entity_words,
+    normalize,
+    singular,
+)
 from datatruth.errors import PlanningError
 from datatruth.semantic.model import METRIC_TIME, ROWS_SUFFIX
 from datatruth.semantic.plan import AdhocMetric, Evidence, FilteredInput
@@ -912,7 +920,7 @@ def _rows_named(ctx: PlanningContext, words: list[str]) -> str | None:
     """ "number of premium records", "premium rows": the count of a table's rows the model names."""
     if words[:2] in (["number", "of"], ["count", "of"]):
         words = words[2:]
-    if words and words[-1] in ("record", "records", "row", "rows", "entry", "entries"):
+    if words and words[-1] in RECORD_NOUNS:
         words = words[:-1]
     else:
         return None
@@ -1014,13 +1022,13 @@ def read_time(d: ReadingState, ctx: PlanningContext) -> ReadingState:
         # "premium by policy number and year": a grain word closing a list of groupings
         for k, w in enumerate(d.words):
             if (
-                w.lower in _LISTED_GRAINS
+                w.lower in GRAIN_NOUNS
                 and not d.used[k]
                 and d.lower(k - 1) in ("and", "&")
                 and d.lower(k + 1) in ("", "in", "for", "during", "of")
                 and any(d.lower(j) in ("by", "per") for j in range(max(0, k - 6), k - 1))
             ):
-                match = replace(match, grain=_LISTED_GRAINS[w.lower])
+                match = replace(match, grain=w.lower)
                 d = d.mark(k - 1, k + 1)
                 break
     notes = []
@@ -1084,9 +1092,6 @@ def _time_words_spelt(d: ReadingState, ctx: PlanningContext) -> tuple[str, Any, 
         return position + next((s for end, s in reversed(moved) if end <= position), 0)
 
     return text, back, notes
-
-
-_LISTED_GRAINS = {"year": "year", "quarter": "quarter", "month": "month", "week": "week", "day": "day"}
 
 
 # -- numbers ------------------------------------------------------------------------------------------------

@@ -76,6 +76,12 @@ first second third fourth fifth sixth seventh eighth ninth tenth last next previ
 weekends month months year years quarter quarters half morning evening night noon midnight
 """.split()
 )
+# Nouns that name a table's rows ("premium records", "every claim entry"); the plurals alone follow a name
+# ("across all premium records"), where a singular would be part of the name.
+RECORD_PLURALS = frozenset({"entries", "records", "rows"})
+RECORD_NOUNS = RECORD_PLURALS | {"entry", "record", "row"}
+# The periods a time split or a listed grain is said with ("the top product each month", "by agent and year").
+GRAIN_NOUNS = frozenset({"day", "week", "month", "quarter", "year"})
 # Words that carry no meaning for matching names; never corrected, never reported as unplaced.
 STOP_WORDS = frozenset(
     """
@@ -106,6 +112,8 @@ def plural(phrase: str) -> str:
 
 def singular(word: str) -> str:
     """A crude but stable singular of one lower-case word (applied to questions and vocabulary alike)."""
+    if word == "ids":
+        return "id"  # "product ids": short words are otherwise kept whole ("bus", "gas", "has")
     if len(word) <= 3 or not word.isalpha():
         return word
     if word.endswith("ies") and len(word) > 4:
@@ -115,6 +123,16 @@ def singular(word: str) -> str:
     if word.endswith("s") and not word.endswith(("ss", "us", "is", "ous")):
         return word[:-1]
     return word
+
+
+# endings that inflect a word ("ordered", "shipping"); any other ending of two letters or more makes a new word
+_INFLECTIONS = frozenset({"ed", "es", "ing", "er", "ers", "ly", "ings", "ied"})
+
+
+def _another_word(word: str, known: str) -> bool:
+    """Whether `word` is `known` with a non-inflecting ending of two letters or more ("lineup", "storefront")."""
+    rest = word[len(known) :]
+    return word.startswith(known) and len(rest) >= 2 and rest not in _INFLECTIONS
 
 
 @dataclass(frozen=True)
@@ -326,6 +344,8 @@ class Vocabulary:
             return Correction(word, shorts[0], 0.8, "abbreviation")
         if len(word) >= 4:
             best = process.extractOne(word, self._word_list, scorer=fuzz.ratio, score_cutoff=80)
+            if best is not None and _another_word(word, best[0]):
+                return None  # "lineup" is no misspelt "line": a word went on after it
             if best is not None and (best[1] >= 85 or (len(word) >= 6 and best[1] >= 80)):
                 return Correction(word, best[0], round(best[1] / 100, 3), "fuzzy")
             if word.isalpha():
