@@ -35,6 +35,20 @@ TODAY = {"retail": dt.date(2026, 10, 31), "flights": dt.date(2013, 12, 31)}
 # classes name what the reworked planner reads (or refuses) and why.
 QUESTIONS: dict[str, dict[str, list[str]]] = {
     "retail": {
+        "a figure between a ranking word and the thing ranked, with 'each' said: the best one in each group": [
+            "the highest-revenue store in each region this year",
+            "For each store region, the higest-revenue store this year",
+        ],
+        "a value right after a column is of the thing that owns the column; 'the same stretch of last year'": [
+            "list the store names in Texas",
+            "Year-to-date order count against the same stretch of last year",
+        ],
+        "'as a share of the Beauty total' after Beauty units: the whole the value already names": [
+            "Beauty units in 2025 by subcategory as a share of the Beauty total",
+        ],
+        "'are sign-ups up … versus last month? Show both months': the compared periods, one row each": [
+            "Are sign-ups up this month versus last month? Show both months.",
+        ],
         "'per' with values before the averaged column's own rows averages over them; it splits nothing": [
             "What was the average refund per Damaged return logged in August 2026?",
         ],
@@ -478,6 +492,21 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         ],
     },
     "flights": {
+        "'all year' is the year; a condition on a count that values narrow ('fewer than 100 LaGuardia …')": [
+            "Which destinations saw fewer than 100 LaGuardia departures all year?",
+            "Which destinations received fewer than 100 flights from LaGuardia all year?",
+        ],
+        "'- show them' at the end lists the rows; 'rank the three New York airports' ranks those members": [
+            "Flights scheduled to depart from LaGuardia before 6 am on July 4th - show them.",
+            "Rank the three New York airports by cancellation rate, worst first.",
+        ],
+        "'what share of departures did JetBlue account for' at each airport: JetBlue's part of each one's": [
+            "At each of the three NYC airports, what share of departures did JetBlue account for?",
+        ],
+        "an extreme of a summed figure over 'any single' row is the column's extreme; 'and in what year'": [
+            "longest distance flown on any single flight out of LaGuardia",
+            "Which planes were built before 1965, and in what year?",
+        ],
         "a ranking 'from each of' the members of a list, or of the members a noun names, holds within each": [
             "What was the busiest destination from each of the three NYC airports?",
             "busiest destination from each of JFK, LGA and EWR",
@@ -855,6 +884,12 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
 # Questions that must be refused, each with an interpretation so far and at least one choice that plans.
 UNANSWERABLE: dict[str, dict[str, list[str]]] = {
     "retail": {
+        "a dash after '<value> vs <value> customers' is no minus: the count of customers is no figure asked": [
+            "Consumer vs Corporate customers - avg order value last quarter?",
+        ],
+        "a share of the members that meet a condition on a figure of their own is not computed, never guessed": [
+            "What share of September 2026 orders had more than $750 of revenue?",
+        ],
         "a word that runs on after a name is another word, never that name misspelt": [
             "how many storefronts are in Texas",
         ],

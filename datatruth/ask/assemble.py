@@ -520,13 +520,15 @@ class _Builder:
         figure = d.pick_at(p.start - 1)
         if (
             r is not None
-            and r.limit is not None
+            and (r.limit is not None or self._per_group_said())
             and (p.kind in ("entity", "concept") or p.alt("entity"))
             and figure is not None
             and figure.kind in ("metric", "measure")
             and figure.start == r.end
         ):
-            return True  # "our six highest gross-margin products": the figure ranks the things after it
+            # "our six highest gross-margin products", "the highest-revenue store in each region": the figure
+            # ranks the things after it
+            return True
         if (
             r is not None
             and r.start > p.end
@@ -568,6 +570,10 @@ class _Builder:
         if d.lower(p.start - 2) in ("which", "what", "the") and number_of(previous) is not None:
             return True
         return False
+
+    def _per_group_said(self) -> bool:
+        """Whether 'each' / 'every' / 'for each' is said anywhere in the question."""
+        return any(w.lower in ("each", "every") for w in self.d.words)
 
     def _grain_word_at(self, i: int, cues: Sequence[str] = ("by", "per", "each")) -> bool:
         """True when word i ends a time grain asked for with a group cue ("by month", "per week")."""
@@ -991,6 +997,7 @@ class _Builder:
             column = [t for t in p.alt("dimension") if is_numeric(self.ctx, t)]
             listed = self._listed_model() if self.list_question() else None
             column = [t for t in column if listed is None or reaches(self.ctx, listed, t)]
+            column = column or self._extreme_of_a_sum(p)
             if self._aggregated(p) and column:
                 self.picks[idx] = replace(p, kind="dimension", targets=tuple(column))
                 continue
@@ -1151,6 +1158,29 @@ class _Builder:
             return "count" if agg == "count" else agg
         return m.type
 
+    def _extreme_of_a_sum(self, p: Pick) -> list[str]:
+        """ "the longest distance flown on any single flight": an extreme word before a figure that sums one
+        column, over the rows of one thing each ('any single …'), is that column's extreme row."""
+        d = self.d
+        r = d.ranking
+        if (
+            r is None
+            or r.limit is not None
+            or r.word not in _EXTREME_WORDS
+            or r.end != p.start
+            or p.kind != "metric"
+            or not any(w.lower in ("any", "single") for w in d.words[p.end :])
+        ):
+            return []
+        metric = self.layer.metric(p.targets[0])
+        if metric.type != "simple" or not metric.measure or metric.filter:
+            return []
+        model, measure = self.layer.measure(metric.measure)
+        column = f"{model.prefix}__{measure.expr or measure.name}"
+        if measure.agg != "sum" or not self.layer.has_dimension(column) or not is_numeric(self.ctx, column):
+            return []
+        return [column]
+
     def _aggregated(self, p: Pick) -> bool:
         d = self.d
         agg = next(
@@ -1206,6 +1236,8 @@ class _Builder:
             return False  # "show me how many JFK flights …" asks for a number, not the rows
         if d.lower(0) in _LIST_OPENERS or self._return_verb(0):
             return True
+        if self._list_verb_closing():
+            return True
         for p in self.picks:
             entity = p.targets if p.kind == "entity" else p.alt("entity")
             k = p.start - 1
@@ -1220,6 +1252,17 @@ class _Builder:
                 and d.lower(self._past_places(p.end)) in ("with", "that", "who", "whose", "where", "having")
             ):
                 return True
+        return False
+
+    def _list_verb_closing(self) -> bool:
+        """ "Flights … before 6 am on July 4th - show them": a list verb after a break at the end asks for rows."""
+        d = self.d
+        for k in range(len(d.words) - 1, 0, -1):
+            if d.lower(k) in _LIST_OPENERS:
+                rest = [d.lower(j) for j in range(k + 1, len(d.words))]
+                return (
+                    any(mark in d.gap(k) for mark in "-–—,:;.") or d.lower(k - 1) in ("-", "–", "—")
+                ) and all(w in ("them", "those", "these", "all", "me", "please") for w in rest)
         return False
 
     def phrasing_figures(self) -> None:
@@ -1368,6 +1411,11 @@ class _Builder:
         ):
             # "list the orders placed …", "list October's returns": the rows listed, whatever else is shown
             return True
+        if self._list_verb_closing() and all(
+            d.lower(k) in ("the", "all", "every") or (q := d.pick_at(k)) is not None and q.kind == "value"
+            for k in range(0, p.start)
+        ):
+            return True  # "Flights … on July 4th - show them": the rows the question opens with
         r = d.ranking
         ranked = d.pick_at(r.end) if r is not None and r.limit is not None else None
         model = self.layer.entity_model(p.alt("entity")[0]) if p.alt("entity") else None
@@ -1475,9 +1523,16 @@ class _Builder:
             if p.start in self.in_parens and not self.group_position(p):
                 self.roles[p.start] = "restated"
                 continue
-            if self.d.lower(self._before_values(p)) in ("any", "single", "all") and not self.group_position(
-                p
+            # "the total of every claim amount": all of them, not one total each
+            every = self.d.lower(p.start - 1) == "every" and any(
+                a.end in (p.start - 2, p.start - 1) for a in self.d.aggs
+            )
+            if every or (
+                self.d.lower(self._before_values(p)) in ("any", "single", "all")
+                and not self.group_position(p)
             ):
+                if every:
+                    self.place(p.start - 1, p.start)
                 self.roles[p.start] = "population"  # "the longest air time of any flight"
                 if self.d.lower(p.start - 2) == "across":
                     self.place(p.start - 2, p.start - 1)  # "across all claims": over every one of them
@@ -1633,6 +1688,18 @@ class _Builder:
                 continue
             self.picks[self.picks.index(p)] = replace(p, kind="entity", targets=(own.name,))
 
+    def _asks_which_date(self) -> bool:
+        """ "… and in what year?" in a list whose rows show a date or a year: the words ask for that column."""
+        d = self.d
+        asked = any(
+            w.norm in GRAIN_NOUNS and d.lower(k - 1) in ("what", "which") for k, w in enumerate(d.words)
+        )
+        return asked and any(
+            r.name != METRIC_TIME
+            and (self.layer.dimension(r.name).dimension.is_time or _year_like(self.layer.dimension(r.name)))
+            for r in self.dims
+        )
+
     def _population_words(self) -> set[int]:
         """The words naming the rows a figure looks over ("any United flight spent"), with the verb after them."""
         out: set[int] = set()
@@ -1783,11 +1850,21 @@ class _Builder:
                     and not (
                         p.kind == "value" and any(q.start >= p.end and q.kind != "value" for q in self.picks)
                     )
-                    # "the longest any flight spent in the air": the rows looked over stand between
-                    and self.roles.get(p.start) != "population"
                 ),
                 None,
             )
+            # "the longest any flight spent in the air": the rows looked over stand between
+            after_rows = next(
+                (q for q in self.picks if target is not None and q.start >= target.end and q.kind != "value"),
+                None,
+            )
+            if (
+                target is not None
+                and self.roles.get(target.start) == "population"
+                and after_rows is not None
+                and after_rows.kind == "dimension"
+            ):
+                target = after_rows
             if target is None:
                 self.problems.append(f"'{a.phrase}' is not followed by something to compute it over")
                 continue
@@ -2337,15 +2414,35 @@ class _Builder:
             and abs(float(f.values[0]) - span.values[0]) < 1e-9
         )
 
-    def _bind_number(self, span: NumberSpan) -> None:
+    def _pick_after_number(self, span: NumberSpan) -> Pick | None:
+        """The name right after a number that it may be about, past values that narrow a figure ("fewer than 100
+        LaGuardia departures"); never across a dash, a colon or a comma."""
         d = self.d
-        after = next((p for p in self.picks if p.start >= span.end), None)
+        first = next((p for p in self.picks if p.start >= span.end), None)
+        after = first
+        while after is not None and after.kind == "value":
+            nxt = next((p for p in self.picks if p.start == after.end), None)
+            if nxt is None or nxt.kind not in ("value", "metric", "measure"):
+                break
+            after = nxt
+        if after is not None and after.kind == "value":
+            after = first
         if after is not None and (
-            not all(d.lower(k) in ("of", "the", "a", "in") for k in range(span.end, after.start))
-            # "records above 2,000 — claim number and amount": never across a dash, colon or comma
+            not all(
+                d.lower(k) in ("of", "the", "a", "in")
+                or (q := d.pick_at(k)) is not None
+                and q.kind == "value"
+                for k in range(span.end, after.start)
+            )
+            # "records above 2,000 — claim number and amount"
             or any(c in d.gap(k) for k in range(span.end, after.start + 1) for c in ",;:—–()")
         ):
-            after = None
+            return None
+        return after
+
+    def _bind_number(self, span: NumberSpan) -> None:
+        d = self.d
+        after = self._pick_after_number(span)
         k = span.start - 1
         while k >= 0 and d.lower(k) in _SKIP_BEFORE and not d.used[k]:
             k -= 1
@@ -2997,6 +3094,15 @@ class _Builder:
             if p.start in describing:
                 self.roles[p.start] = "describes"
                 continue
+            if (
+                self.d.lower(p.start - 1) == "both"
+                and self.d.words[p.start].norm in GRAIN_NOUNS
+                and (self.d.time.periods or self.d.time.comparison)
+            ):
+                self.roles[p.start] = (
+                    "restated"  # "… versus last month? Show both months.": the compared ones
+                )
+                continue
             said = (
                 unit_of_word(p.phrase.lower())
                 if p.end - p.start == 1 and self.d.lower(p.start - 1) == "in"
@@ -3534,8 +3640,8 @@ class _Builder:
             q = d.pick_at(j)
             if q is not None and q.kind in ("value", "phrasing"):
                 j = q.start - 1
-            elif d.lower(j) in ("non", "not"):
-                j -= 1
+            elif d.lower(j) in ("non", "not") or j > 0 and d.lower(j) != "of" and self._in_time_phrase(j):
+                j -= 1  # "what share of September 2026 orders": the period narrows them too
             else:
                 break
         return d.lower(j) in ("many", "of", "count", "total", "number")
@@ -3580,8 +3686,9 @@ class _Builder:
                 k -= 1  # "each of the three NYC airports"
             while k >= 0 and d.lower(k) in ("the", "of") and d.lower(k - 1) in ("each", "of", "the"):
                 k -= 1  # "each of the NYC airports"
-            if d.lower(k) not in ("each", "every", "per"):
-                continue
+            ranked = d.lower(k) == "the" and d.lower(k - 1) in ("rank", "sort", "compare") and k - 1 == 0
+            if d.lower(k) not in ("each", "every", "per") and not ranked:
+                continue  # "rank the three New York airports by …": the members ranked, one row each
             dims = {
                 c.dimension
                 for p in values
@@ -3937,6 +4044,13 @@ class _Builder:
             for q in self.picks
             if previous <= q.start and q.end <= head.start <= q.end + 3
             for t in (q.targets if q.kind == "entity" else q.alt("entity"))
+        }
+        # "the store names in Texas": a column named right before the value is of the thing that owns it
+        near |= {
+            t.split("__")[0]
+            for q in self.picks
+            if q.kind == "dimension" and previous <= q.start and q.end <= head.start <= q.end + 2
+            for t in q.targets
         }
         # "our Texas stores": the things named right after a value own it too
         # (first of all: "shoppers at our Texas stores" are the stores' state, "Texas store city" the store's)
@@ -4384,10 +4498,23 @@ class _Builder:
         """ "premium effective in 2018 vs premium effective in 2019": compared periods said with a date's name
         are compared on that date, which must be the figures' own."""
         target = self._time_target(hit)
-        if target is None:
+        if target is None or not self.all_metrics():
             return
         own = {default_time_dimension(self.layer, m) for m in self.all_metrics()}
-        if own != {target}:
+        models = {x for m in self.all_metrics() for x in metric_models(self.layer, m)}
+        if (
+            own != {target}
+            and models == {self.layer.dimension(target).model.name}
+            and self.time_dimension
+            in (
+                None,
+                target,
+            )
+        ):
+            # "claims opened: January 2019 vs June 2019": another date of the figures' own rows; compared on it
+            self.time_dimension = target
+            self.notes.append(Evidence(hit.phrase, "time", f"periods compared on {target}", 1.0, "time"))
+        elif own != {target}:
             shown = dimension_label(self.layer, target).lower()
             self.problems.append(
                 f"'{hit.phrase}' names the {shown}, but periods are compared on the figures' own date; "
@@ -4404,7 +4531,7 @@ class _Builder:
         k = first - 1
         while (
             k >= 0
-            and d.lower(k) in _SKIP_BEFORE | {"in", "on", "during", "before", "after", "since", "until"}
+            and d.lower(k) in _SKIP_BEFORE | {"in", "on", "or", "during", "before", "after", "since", "until"}
             and not any(p.start <= k < p.end for p in self.picks)
         ):
             k -= 1
@@ -4572,6 +4699,19 @@ class _Builder:
             )
         )
         own = {m for metric in self.all_metrics() for m in metric_models(self.layer, metric)}
+        if not own and (listed := self._listed_model()) is not None:
+            # "policies effective on or after 1 March 2019": the rows named first, their own date (which may
+            # say their name first: "policy effective date")
+            own = {listed}
+            dates += [
+                t.target
+                for t in self.ctx.vocabulary.containing([word], "dimension", extra=2)
+                if t.phrase.split()[1:2] == [word]
+                and self.layer.has_dimension(t.target)
+                and self.layer.dimension(t.target).dimension.is_time
+                and self.layer.dimension(t.target).model.name == listed
+            ]
+        dates = list(dict.fromkeys(dates))
         mine = [t for t in dates if self.layer.dimension(t).model.name in own]
         chosen = mine or [t for t in dates if reachable(self.ctx, t, self.all_metrics())]
         if len(chosen) != 1:
@@ -4717,6 +4857,9 @@ class _Builder:
                 self.dims += [
                     DimensionRef(t) for t in dict.fromkeys(tested) if all(r.name != t for r in self.dims)
                 ]
+                if any(r.name == METRIC_TIME for r in self.dims) and self._asks_which_date():
+                    # "which planes were built before 1965, and in what year?": the date shown already says it
+                    self.dims = [r for r in self.dims if r.name != METRIC_TIME]
                 if any(r.name == METRIC_TIME for r in self.dims) and not self.context_metrics:
                     # "products by month": rows are listed one by one; a month splits a number, not a list
                     self.problems.append(
@@ -5545,6 +5688,13 @@ class _Builder:
         after = [(s, f) for s, f in placed if s >= metric_pick.end and f in self.filters]
         copula_parts = [f for s, f in after if cue(s) in _COPULAS]
         cue_parts = [f for s, f in after if cue(s) in _PART_CUES]
+        # "what share of departures did JetBlue account for": the subject of the verb of taking a part
+        cue_parts += [
+            f
+            for s, f in after
+            if cue(s) in ("did", "do", "does")
+            and any(d.lower(k) in _TAKING_A_PART for k in range(s, len(d.words)))
+        ]
         # "what percent of flights arrived late", "fraction of flights cancelled": a verb of the model right after
         # the figure says which part
         verbs = model_verbs(self.layer) | self.ctx.lexicon.light_verbs
@@ -5897,7 +6047,7 @@ class _Builder:
 
     def listed_keys(self) -> None:
         """ "list airlines with code and name": in a list of an entity's rows, 'code' / 'id' / 'number' after
-        'with' or 'and' asks for its key, which the rows already show."""
+        'with' or 'and' asks for its key, and 'name' for its label, which the rows already show."""
         # "which customers placed more than 16 orders? give me their ids and order counts": the one grouped
         # entity's key, shown on each row, is what 'ids' asks for
         if self.list_entity is not None and not (self.metrics or self.aggregates):
@@ -5910,9 +6060,12 @@ class _Builder:
         if not keys & {r.name for r in self.dims}:
             return
         d = self.d
+        asked = {"code", "codes", "id", "ids", "identifier", "key", "number"}
+        if label_dimension(self.ctx, entity) in {r.name for r in self.dims}:
+            asked |= {"name", "names"}  # "the catastrophes with their ids and names": the label shown beside
         for i, w in enumerate(d.words):
             if (
-                w.lower in ("code", "codes", "id", "ids", "identifier", "key", "number")
+                w.lower in asked
                 and not d.used[i]
                 and i not in self.placed
                 and (
@@ -6161,8 +6314,8 @@ class _Builder:
         for p in self.picks:
             if p.kind == "entity":
                 found = tuple(k for k in self.layer.entity_keys(p.targets[0]) if k in names)
-            elif p.kind == "dimension" and p.targets[0] in names:
-                found = (p.targets[0],)
+            elif p.kind == "dimension" and any(t in names for t in p.targets):
+                found = tuple(t for t in p.targets if t in names)[:1]  # "each region": the store's, shown
             else:
                 continue
             if not found:
@@ -6207,7 +6360,7 @@ class _Builder:
         members = any(f.op == "in" and f.dimension in shown for f in self.filters) and (
             any(w.lower in ("which", "who") for w in d.words) or d.lower(0) in _YES_NO_OPENERS
         )
-        if not (self.periods and d.lower(0) in _YES_NO_OPENERS or members):
+        if not ((self.periods or self.comparison) and d.lower(0) in _YES_NO_OPENERS or members):
             return
         for i in range(1, len(d.words)):
             if d.lower(i) in _COMPARATIVES and not d.used[i]:
@@ -6339,6 +6492,10 @@ _FUNCTION_LABEL = {
 
 _RESTATING_NOUNS = frozenset({"amount", "figure", "value", "total"})
 # "was it windier at Newark, JFK or LaGuardia?": comparatives that a row per member (or period) answers
+# verbs that say a part takes its share of a whole ("what share of departures did JetBlue account for")
+_TAKING_A_PART = frozenset(
+    {"account", "accounted", "represent", "represented", "contribute", "contributed", "make", "made"}
+)
 _COMPARATIVES = frozenset(
     {
         "more",
@@ -6362,6 +6519,8 @@ _COMPARATIVES = frozenset(
         "rainier",
         "better",
         "worse",
+        "up",  # "are sign-ups up this month versus last month?"
+        "down",
     }
 )
 # the words between a condition's verb and the figure it takes a share of ("cancelled a bigger share of its flights")

@@ -303,7 +303,15 @@ def interpret(  # noqa: C901 - one clause of the reading per plan field, in read
         if a.over:
             parts.append(f"{a.label.lower() or a.name} counted over {a.over.replace('_', ' ')} rows")
     if plan.periods:
-        parts.append("comparing " + " with ".join(range_words(p) for p in plan.periods) + ", one row each")
+        # "claims opened: January vs June": periods of another date than the figures' own say which one
+        on = (
+            f" by {dimension_label(layer, plan.time_dimension).lower()}"
+            if plan.time_dimension and layer.has_dimension(plan.time_dimension)
+            else ""
+        )
+        parts.append(
+            "comparing " + " with ".join(range_words(p) for p in plan.periods) + f"{on}, one row each"
+        )
     elif plan.time_range is not None and plan.time_dimension and layer.has_dimension(plan.time_dimension):
         # the period is of another date than the metric's own ("signup date in January and March 2025")
         parts.append(

@@ -1602,7 +1602,14 @@ def read_share_and_growth(d: ReadingState, ctx: PlanningContext) -> ReadingState
         if found:
             size = len(found.group(0).split())
             after = [w for w in lowers[k + size :][:2] if w != "the"]
-            named = _named_at(d, ctx, k + size + (lowers[k + size : k + size + 1] == ["the"]), len(lowers))
+            at = k + size + (lowers[k + size : k + size + 1] == ["the"])
+            named = _named_at(d, ctx, at, len(lowers))
+            if (
+                lowers[at + 1 : at + 2] == ["total"]
+                and lowers[at] in lowers[:k]
+                and ctx.values.dimensions_with(lowers[at])
+            ):
+                continue  # "Beauty units … as a share of the Beauty total": the whole the value already names
             if after and (after[0] not in ("total", "all", "everything", "overall") or named is not None):
                 ratio_words |= set(range(k, k + size))  # "… as a share of total claim amount": a name
     for phrase in _SHARE_PHRASES:
@@ -2286,6 +2293,8 @@ def _reaches_target(d: ReadingState, lex: Any, between: range, paired: int, valu
             return False
         if d.lower(k) in ("of", "the", "a", "non", "not") or d.lower(k) in lex.function_words:
             continue
+        if d.lower(k) == "every" and d.lower(k - 1) == "of":
+            continue  # "the total of every claim amount": all of them
         if not (between.start <= k < paired or k in values):
             return False
     return True
@@ -2498,6 +2507,14 @@ def read_arithmetic(d: ReadingState, ctx: PlanningContext) -> ReadingState:
         between = " ".join(d.lower(k) for k in range(a.end, b.start))
         before = " ".join(d.lower(k) for k in range(max(0, a.start - 3), a.start))
         op = ops.get(between)
+        if (
+            op == "-"
+            and between == "-"
+            and a.alt("entity")
+            and (q := d.pick_at(a.start - 1))
+            and q.kind == "value"
+        ):
+            op = None  # "Consumer vs Corporate customers - avg order value": a heading and its figure
         percent = bool(_AS_SHARE_OF.match(between))
         if percent and a.targets[0] == b.targets[0]:
             i += 1  # "online revenue as a share of revenue": a part over its whole, read as a share

@@ -750,10 +750,10 @@ _RULES: list[Rule] = [
         re.compile(
             r"\b(?:year[\s-]*over[\s-]*year|yoy|y/y|year[\s-]on[\s-]year|"
             + _COMPARE_WORDS
-            + r"\s+(?:the\s+)?(?:same\s+(?:period|time|quarter|month|week|months|weeks)\s+"
+            + r"\s+(?:the\s+)?(?:same\s+(?:period|time|stretch|quarter|month|week|months|weeks)\s+"
             r"(?:of\s+)?)?(?:(?:a|one)\s+year\s+(?:ago|earlier|before)|(?:the\s+)?(?:last|previous|prior|a)\s+year)"
-            r"(?:'s)?|(?:than|from)\s+(?:the\s+)?same\s+(?:period|time|quarter|month|week)\s+last\s+year|"
-            r"same\s+(?:period|time|quarter|month|week)\s+(?:of\s+)?(?:the\s+)?(?:last|previous|prior)\s+year)\b"
+            r"(?:'s)?|(?:than|from)\s+(?:the\s+)?same\s+(?:period|time|stretch|quarter|month|week)\s+last\s+year|"
+            r"same\s+(?:period|time|stretch|quarter|month|week)\s+(?:of\s+)?(?:the\s+)?(?:last|previous|prior)\s+year)\b"
         ),
         _comparison_year,
     ),
@@ -871,6 +871,14 @@ _RULES: list[Rule] = [
     ),
     # "Newark's busiest day of the year": the year the question is about (this one unless it names another)
     (re.compile(r"\bof\s+the\s+year\b(?!\s*\d)"), lambda m, t, x: _the_year(t, x)),
+    # "fewer than 100 flights all year": the whole of the year the question is about, as above
+    (
+        re.compile(
+            r"\b(?:all\s+year(?:\s+(?:long|round))?|(?:over|for|during|in|across)?\s*(?:the|this)\s+"
+            r"(?:whole|entire|full)\s+year|throughout\s+the\s+year)\b(?!\s*\d)"
+        ),
+        lambda m, t, x: _the_year(t, x),
+    ),
     (
         re.compile(
             r"\b(?:(?:in|during|for|over)\s+)?(?:the\s+)?(?:last|previous|prior)\s+"

@@ -563,6 +563,7 @@ def _dimension_phrases(layer: SemanticLayer) -> Iterable[Term]:
             r"(address line ?1|line ?1 address|address ?1|street address line)", normalize(local)
         ):
             yield Term("street address", "dimension", qd.name, "synonym")
+            yield Term("street", "dimension", qd.name, "synonym")
         # the formal names of an address's parts, as people say them
         for said in _ADDRESS_WORDS.get(normalize(local), ()):
             yield Term(said, "dimension", qd.name, "synonym")
@@ -621,7 +622,7 @@ _END_PHRASES = ("end date", "expiry date")
 
 
 _ADDRESS_WORDS = {
-    "municipality name": ("city", "town"),
+    "municipality name": ("city", "town", "municipality"),
     "municipality": ("city", "town"),
     "postal code": ("zip", "zip code", "postcode"),
     "state code": ("state",),
