@@ -43,6 +43,10 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             "list the store names in Texas",
             "Year-to-date order count against the same stretch of last year",
         ],
+        "a named day with a relative year ('on Valentine's Day this yaer') is that day, misspelt year and all": [
+            "how many Beauty items did we sell on Valentine's Day this yaer?",
+            "revenue on Christmas Eve last year",
+        ],
         "'as a share of the Beauty total' after Beauty units: the whole the value already names": [
             "Beauty units in 2025 by subcategory as a share of the Beauty total",
         ],
@@ -492,6 +496,9 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         ],
     },
     "flights": {
+        "a top N keeps members whose label is missing from the lookup table (San Juan is no row of airports)": [
+            "Rank the five JFK destinations with the most total miles flown, biggest first.",
+        ],
         "'all year' is the year; a condition on a count that values narrow ('fewer than 100 LaGuardia …')": [
             "Which destinations saw fewer than 100 LaGuardia departures all year?",
             "Which destinations received fewer than 100 flights from LaGuardia all year?",

@@ -48,6 +48,8 @@ RANGES = [
     ("the fourth quarter", FEB10, D(2024, 10, 1), D(2025, 1, 1)),
     ("second half of the year", OCT31, D(2026, 7, 1), D(2027, 1, 1)),
     ("fewer than 100 flights all year", OCT31, D(2026, 1, 1), D(2026, 11, 1)),
+    ("on Christmas Eve last year", OCT31, D(2025, 12, 24), D(2025, 12, 25)),
+    ("on Valentine's Day this year", OCT31, D(2026, 2, 14), D(2026, 2, 15)),
     ("over the whole year", OCT31, D(2026, 1, 1), D(2026, 11, 1)),
     ("first half of last year", OCT31, D(2025, 1, 1), D(2025, 7, 1)),
     ("H1 2025", OCT31, D(2025, 1, 1), D(2025, 7, 1)),

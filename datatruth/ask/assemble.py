@@ -1380,6 +1380,13 @@ class _Builder:
         lowers = [w.lower for w in self.d.words[:end]]
         return any(tuple(lowers[k : k + 2]) in _COUNT_PHRASES for k in range(len(lowers)))
 
+    def _said(self, p: Pick) -> str:
+        """The words of a pick for a label: as written, or the name it was read as when they were misspelt
+        ("custmers" is labelled customers)."""
+        if p.score >= 1.0 or not p.targets:
+            return p.phrase
+        return p.targets[0].replace("_", " ") if p.kind == "entity" else p.phrase
+
     def _phrasing_at(self, k: int) -> bool:
         """Whether word `k` is part of one of the model's phrasings ("flown", "cancelled")."""
         return (q := self.d.pick_at(k)) is not None and q.kind == "phrasing"
@@ -1848,7 +1855,11 @@ class _Builder:
                     for p in self.picks
                     if p.start >= a.end
                     and not (
-                        p.kind == "value" and any(q.start >= p.end and q.kind != "value" for q in self.picks)
+                        p.kind in ("value", "phrasing")
+                        and (
+                            p.kind == "value" or self.phrasing(p).op is not None
+                        )  # "how many in-store orders"
+                        and any(q.start >= p.end and q.kind not in ("value", "phrasing") for q in self.picks)
                     )
                 ),
                 None,
@@ -1919,7 +1930,7 @@ class _Builder:
                         keys[0],
                         self.over,
                         None,
-                        f"Number of {_plural(target.phrase)}",
+                        f"Number of {_plural(self._said(target))}",
                     )
                 )
                 self.roles[target.start] = "counted"
@@ -2942,6 +2953,7 @@ class _Builder:
             if k == i + 1 and d.lower(k) not in ("all", "every") and not self._aggregated_rows(k):
                 continue
             k += 1 if k == i + 1 else 0
+            k += 1 if d.lower(k) == "the" and d.lower(k - 1) == "all" else 0  # "across all the claims"
             if (
                 d.lower(k - 1) == "all"
                 and d.lower(k) == "of"
@@ -5081,7 +5093,7 @@ class _Builder:
                 keys[0],
                 self.over,
                 None,
-                f"Number of {_plural(head.phrase)}",
+                f"Number of {_plural(self._said(head))}",
             )
         )
         self.roles[head.start] = "counted"
@@ -5438,8 +5450,15 @@ class _Builder:
                 "answer into rows (top 3 what?)"
             )
         if outputs and self.limit is not None:
-            # "which tail number flew the most": rows without a tail number are not one of them
+            # "which tail number flew the most": rows without a tail number are not one of them; a member's
+            # label shown beside its key may be missing (San Juan is no row of airports) and keeps the row
+            names = {ref.name for ref in self.dims}
+            shown = [e for e in self.layer.entities() if set(self.layer.entity_keys(e) or ["-"]) <= names]
+            keys = {k for e in shown for k in self.layer.entity_keys(e)}
+            labels = {label_dimension(self.ctx, e) for e in shown} - keys
             for ref in self.dims:
+                if ref.name in labels:
+                    continue
                 if ref.name != METRIC_TIME and Filter(ref.name, "not_null") not in self.filters:
                     self.filters.append(Filter(ref.name, "not_null"))
         self.notes.append(
@@ -5791,7 +5810,12 @@ class _Builder:
                 continue
             metric = self.metrics[0]
             count = Aggregate(
-                f"{entity}_count", "count_distinct", keys[0], None, None, f"Number of {_plural(p.phrase)}"
+                f"{entity}_count",
+                "count_distinct",
+                keys[0],
+                None,
+                None,
+                f"Number of {_plural(self._said(p))}",
             )
             if not any(reaches(self.ctx, m, keys[0]) for m in metric_models(self.layer, metric)):
                 continue

@@ -8,6 +8,7 @@ word has been read. A stage never drops a word silently: what it cannot read sta
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Iterable
 from dataclasses import replace
@@ -1050,6 +1051,7 @@ def read_time(d: ReadingState, ctx: PlanningContext) -> ReadingState:
 
 # the words that join a time phrase or compare periods; one misspelt ("betwen March and May", "compre
 # September 2026 with September 2025") is read as meant
+_TIME_NOUNS = (*GRAIN_NOUNS, *(m.lower() for m in calendar.month_name[1:]))
 _TIME_CONNECTORS = (
     "between",
     "through",
@@ -1077,6 +1079,10 @@ def _time_words_spelt(d: ReadingState, ctx: PlanningContext) -> tuple[str, Any, 
         if len(low) < 4 or not low.isalpha() or low in ctx.lexicon.words or low in ctx.vocabulary.words:
             continue
         near = [t for t in _TIME_CONNECTORS if DamerauLevenshtein.distance(low, t, score_cutoff=1) <= 1]
+        # "this yaer": two letters of a period's name swapped (only a swap: "near" is no misspelt "year")
+        near += [
+            t for t in _TIME_NOUNS if sorted(t) == sorted(low) and OSA.distance(low, t, score_cutoff=1) <= 1
+        ]
         if len(near) != 1 or near[0] == low:
             continue
         pieces += [d.question[last : w.start], near[0]]

@@ -703,6 +703,9 @@ def _named_day(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
     "Thanksgiving weekend" runs from the Thursday through the Sunday."""
     name = re.sub(r"\s+", " ", m.group("name").replace("’", "'"))
     year = int(m.group("hy")) if m.group("hy") else today.year
+    said = m.group("hy") or m.group("rel")  # "on Christmas Eve last year": that year's, said relatively
+    if m.group("rel") in ("last", "previous"):
+        year -= 1
 
     def on(y: int) -> dt.date:
         if name in _NAMED_DAYS:
@@ -712,7 +715,7 @@ def _named_day(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
         return thanksgiving + dt.timedelta(days=_AFTER_THANKSGIVING[name])
 
     start = on(year)
-    if not m.group("hy") and start > today:
+    if not said and start > today:
         start = on(year - 1)
     days = _NAMED_DAYS_LONG.get(name, 1)
     end = start + dt.timedelta(days=days)
@@ -790,7 +793,13 @@ _RULES: list[Rule] = [
         ),
         _day_range,
     ),
-    (re.compile(rf"\b(?:on\s+)?(?P<name>{_NAMED_DAY_NAMES})(?:,?\s+(?P<hy>{_YEAR}))?\b"), _named_day),
+    (
+        re.compile(
+            rf"\b(?:on\s+)?(?P<name>{_NAMED_DAY_NAMES})"
+            rf"(?:,?\s+(?:(?P<hy>{_YEAR})|(?P<rel>this|last|previous)\s+year))?\b"
+        ),
+        _named_day,
+    ),
     (
         re.compile(
             rf"\b(?:(?:in|during|for|over)\s+)?(?:the\s+)?(?P<wo>first|second|third|fourth|1st|2nd|3rd|4th|last)"

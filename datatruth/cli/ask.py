@@ -203,7 +203,7 @@ def _print_readable(asked: Asked, several: bool) -> None:
 
 
 def print_answer_table(answer: Any, limit: int = 40) -> None:
-    """Print an answer's rows as an aligned table, numbers in their metric's format."""
+    """Print an answer's rows as an aligned table under their labels, numbers in their metric's format."""
     from datatruth.ask.explain import format_label, format_value
 
     columns = answer.columns
@@ -215,8 +215,9 @@ def print_answer_table(answer: Any, limit: int = 40) -> None:
                 for v, c in zip(row, columns, strict=True)
             ]
         )
-    widths = [max([len(c.name)] + [len(r[i]) for r in shown]) for i, c in enumerate(columns)]
-    print("  ".join(c.name.ljust(w) for c, w in zip(columns, widths, strict=True)))
+    # people read labels ("Destination airport code"); `--json` keeps the column names for programs
+    widths = [max([len(c.title)] + [len(r[i]) for r in shown]) for i, c in enumerate(columns)]
+    print("  ".join(c.title.ljust(w) for c, w in zip(columns, widths, strict=True)))
     print("  ".join("-" * w for w in widths))
     for row in shown:
         print(

@@ -13,6 +13,7 @@ the date of its first day; a named period matches under any of its names ("fall"
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import math
 import os
@@ -110,6 +111,8 @@ def normalise(value: Any) -> Any:
         return float(value)  # a yearly period shown as its year ("2025")
     if isinstance(value, str) and value.lower() in _PERIOD_NAMES:
         return _PERIOD_NAMES[value.lower()]  # a season said either way ("fall" / "autumn") names one period
+    if isinstance(value, str) and value.lower() in _DAY_NUMBERS:
+        return _DAY_NUMBERS[value.lower()]  # a day of the week by its name or its ISO number (Monday = 1)
     return value
 
 
@@ -121,6 +124,7 @@ def _period_names() -> dict[str, str]:
 
 
 _PERIOD_NAMES = _period_names()
+_DAY_NUMBERS = {name.lower(): float(i + 1) for i, name in enumerate(calendar.day_name)}
 
 
 def same(a: Any, b: Any) -> bool:
