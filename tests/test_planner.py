@@ -496,6 +496,14 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         ],
     },
     "flights": {
+        "'scheduled to leave … after 10 pm actually took off': the time is the schedule's, the verb a condition": [
+            "how many flights scheduled to leave JFK after 10 pm actually took off?",
+            "how many flights actually took off in May",
+        ],
+        "'what share of Newark's flights did United operate': the part over the whole the value narrows": [
+            "What share of Newark's flights did United operate?",
+            "what percentage of JFK flights were United",
+        ],
         "a top N keeps members whose label is missing from the lookup table (San Juan is no row of airports)": [
             "Rank the five JFK destinations with the most total miles flown, biggest first.",
         ],
@@ -893,6 +901,9 @@ UNANSWERABLE: dict[str, dict[str, list[str]]] = {
     "retail": {
         "a dash after '<value> vs <value> customers' is no minus: the count of customers is no figure asked": [
             "Consumer vs Corporate customers - avg order value last quarter?",
+        ],
+        "an average of the products' own column over their order lines asks which weight ('of a laptop we sell')": [
+            "What's the avrage catalog price of a laptop we sell?",
         ],
         "a share of the members that meet a condition on a figure of their own is not computed, never guessed": [
             "What share of September 2026 orders had more than $750 of revenue?",

@@ -815,6 +815,7 @@ class _Builder:
                 # "what each line sold for" asks for a price; as a verb of the rows it would be silently dropped
                 self.problems.append(f"'what … {p.phrase} for' asks for a price: name the figure to show")
                 continue
+            p, ph = self._condition_when_nothing_said(p, ph)
             self.place(p.start, p.end)
             self.roles[p.start] = "phrasing"
             if ph.model:
@@ -839,6 +840,24 @@ class _Builder:
                     p.phrase, "filter" if ph.op else "other", _describe_phrasing(ph), p.score, "phrasing"
                 )
             )
+
+    def _condition_when_nothing_said(self, p: Pick, ph: Phrasing) -> tuple[Pick, Phrasing]:
+        """ "how many flights actually took off": words that place a time said next to them, with none said after
+        them, are the condition the same words state elsewhere in the model (the flight departed)."""
+        if ph.op or not ph.dimension or len(p.targets) < 2:
+            return p, ph
+        k = p.end
+        while (q := self.d.pick_at(k)) is not None and q.kind == "value":
+            k = q.end
+        if any(s.start in (k, k + 1) for s in self.d.numbers):
+            return p, ph  # "actually left at 6 am": the time of day
+        for t in p.targets[1:]:
+            other = self.layer.phrasings[int(t)]
+            if other.dimension == ph.dimension and other.op:
+                chosen = replace(p, targets=(t,))
+                self.picks[self.picks.index(p)] = chosen
+                return chosen, other
+        return p, ph
 
     def _phrasings_as_values(self) -> None:
         """ "online vs in-store", "in-store or online": a phrasing that names one value of a column, listed with
@@ -2425,6 +2444,16 @@ class _Builder:
             and abs(float(f.values[0]) - span.values[0]) < 1e-9
         )
 
+    def _phrasing_before(self, span: NumberSpan) -> Pick | None:
+        """The phrasing right before a number, past the values between ("leave JFK after 10 pm")."""
+        k = span.start - 1
+        while (q := self.d.pick_at(k)) is not None and q.kind == "value":
+            k = q.start - 1
+        q = self.d.pick_at(k)
+        return next(
+            (p for p in self.picks if q is not None and p.start == q.start and p.kind == "phrasing"), None
+        )
+
     def _pick_after_number(self, span: NumberSpan) -> Pick | None:
         """The name right after a number that it may be about, past values that narrow a figure ("fewer than 100
         LaGuardia departures"); never across a dash, a colon or a comma."""
@@ -2486,7 +2515,18 @@ class _Builder:
                 p for p in self.picks if floor <= p.start and p.end <= span.start and self._can_take_number(p)
             ]
             before = back[-1] if back else before
-        for target in (after, before):
+        order = (after, before)
+        said = self._phrasing_before(span)
+        if (
+            span.comparator in ("after", "before")
+            and said is not None
+            and after is not None
+            and after.kind == "phrasing"
+            and self._can_take_number(said)
+        ):
+            # "scheduled to leave JFK after 10 pm actually took off": 'after' attaches to the verb before it
+            order = (said, after)
+        for target in order:
             if target is None:
                 continue
             bound = self._number_target(span, target)
@@ -5707,12 +5747,13 @@ class _Builder:
         after = [(s, f) for s, f in placed if s >= metric_pick.end and f in self.filters]
         copula_parts = [f for s, f in after if cue(s) in _COPULAS]
         cue_parts = [f for s, f in after if cue(s) in _PART_CUES]
-        # "what share of departures did JetBlue account for": the subject of the verb of taking a part
+        # "what share of departures did JetBlue account for", "what share of Newark's flights did United
+        # operate": the subject of the verb after 'did' is the part
         cue_parts += [
             f
             for s, f in after
             if cue(s) in ("did", "do", "does")
-            and any(d.lower(k) in _TAKING_A_PART for k in range(s, len(d.words)))
+            and any(d.lower(k) in _TAKING_A_PART | self._any_verb() for k in range(s, len(d.words)))
         ]
         # "what percent of flights arrived late", "fraction of flights cancelled": a verb of the model right after
         # the figure says which part
@@ -5747,7 +5788,10 @@ class _Builder:
             and q.end < metric_pick.start
             and all(d.lower(k) in _SHARE_OF_ITS for k in range(q.end, metric_pick.start))
         ]
-        if not parts or not (grouped or any(f.op not in ("=", "in") for f in parts)):
+        # "what share of Newark's flights did United operate": a value that narrows the whole stays a filter of
+        # both; without one, a share of equal-valued parts is read by `share_step` (one row per value)
+        narrowed = any(f not in parts and f.dimension != METRIC_TIME for f in self.filters)
+        if not parts or not (grouped or narrowed or any(f.op not in ("=", "in") for f in parts)):
             return False
         metric = self.metrics[0]
         part = FilteredInput(f"{metric}_part", metric, tuple(dict.fromkeys(parts)))
@@ -5962,6 +6006,15 @@ class _Builder:
                 )
                 out.append(a)
                 continue
+            if chosen != own and self._own_column_for_group(own):
+                # "coverage details per insured object": the coverage detail holds its object's key itself; counted
+                # through claims it would leave out every coverage detail without a claim
+                self.problems.append(
+                    f"{a.label or a.dimension} by {', '.join(dimension_label(self.layer, r.name).lower() for r in self.dims)}"
+                    " would count only the "
+                    f"{own.replace('_', ' ')} rows found in {chosen.replace('_', ' ')}, though they hold that key "
+                    "themselves; the model does not link the two, so ask for the key column by its own name"
+                )
             if chosen != own and a.function in ("sum", "avg", "median", "percentile"):
                 if self._names_own_rows(own, chosen):
                     # "the average seat count of the planes that flew for JetBlue": each plane once, or each
@@ -5979,12 +6032,36 @@ class _Builder:
             out.append(replace(a, over=chosen if chosen != own else None))
         self.aggregates = out
 
+    def _own_column_for_group(self, own: str) -> bool:
+        """Whether a grouping key is also a plain column of the counted model, under the same column name."""
+        columns = {d.expr for d in self.layer.model(own).dimensions}
+        for ref in self.dims:
+            if ref.name == METRIC_TIME:
+                continue
+            qd = self.layer.dimension(ref.name)
+            owner = qd.model.primary_entity
+            if (
+                qd.model.name != own
+                and qd.dimension.expr in columns
+                and owner is not None
+                and ref.name in self.layer.entity_keys(owner.name)
+            ):
+                return True
+        return False
+
     def _names_own_rows(self, own: str, chosen: str) -> bool:
         """True when the question names the column's own things ("the planes …") and not the rows it would be
         counted over ("flights"), so which rows to weigh by is left open."""
         owner = self.layer.model(own).primary_entity
         rows = self.layer.model(chosen).primary_entity
         named = {t for p in self.picks for t in (p.targets if p.kind == "entity" else p.alt("entity"))}
+        if owner is not None and any(
+            p.kind == "value"
+            and self.d.lower(p.start - 1) in ("a", "an", "each", "every", "one", "of")
+            and any(self.layer.dimension(c.dimension).model.name == own for c in p.values)
+            for p in self.picks
+        ):
+            named.add(owner.name)  # "the average catalog price of a laptop we sell": one of the products
         return owner is not None and owner.name in named and (rows is None or rows.name not in named)
 
     def _rows_of(self, a: Aggregate, timed: bool) -> str | None:

@@ -741,6 +741,20 @@ def _entity_phrases(layer: SemanticLayer) -> Iterable[Term]:
             yield Term(normalize(text), "phrasing", str(i), "phrasing")
 
 
+def _done_forms(terms: Sequence[Term]) -> list[Term]:
+    """ "insured object" for the insurable object: a thing named by what can be done to it answers to the
+    participle too (insurable → insured, billable → billed)."""
+    out = []
+    for term in terms:
+        words = term.phrase.split()
+        if term.kind not in ("entity", "dimension") or len(words) < 2:
+            continue
+        done = [w[:-4] + "ed" if w.endswith("able") and len(w) > 6 else w for w in words]
+        if done != words:
+            out.append(Term(" ".join(done), term.kind, term.target, "synonym"))
+    return out
+
+
 def _participle_phrases(terms: Sequence[Term]) -> list[Term]:
     """A figure named by a noun is also said with its participle: "loss payment amount" → "loss paid", "paid out
     on losses", "loss was paid"; "expense reserve" → "expense reserved" (the lexicon's noun_forms)."""
@@ -797,6 +811,7 @@ def build_vocabulary(layer: SemanticLayer, learned: Iterable[object] = ()) -> Vo
         if known:
             terms.append(Term(normalize(str(getattr(item, "term", ""))), kind, target, "learned"))
     terms += _participle_phrases(terms)
+    terms += _done_forms(terms)
     # Names written with shorthands ("avg_dep_delay") also answer to the long words ("average departure delay").
     for term in list(terms):
         words = term.phrase.split()
