@@ -561,7 +561,8 @@ class _Builder:
                 and not d.used[k]
                 for k in range(r.end, p.start)
             )
-            and d.lower(self._before_values(p)) != "any"  # "the longest any United flight spent in the air"
+            and d.lower(self._before_places(p.start - 1))
+            != "any"  # "the longest any United flight spent in the air"
         ):
             return True  # "top 3 Beauty products", "top 5 Corporate-segment customers"
         if number_of(previous) is not None and d.ranking is not None and not d.used[p.start - 1]:
@@ -1494,19 +1495,11 @@ class _Builder:
             for q in columns
         )
 
-    def _before_values(self, p: Pick) -> int:
-        """Where the word before `p` stands, past the values said in front of it ("per Damaged return", "any
-        United flight")."""
-        k = p.start - 1
-        while (q := next((q for q in self.picks if q.kind == "value" and q.end == k + 1), None)) is not None:
-            k = q.start - 1
-        return k
-
     def _per_unit(self, p: Pick) -> bool:
         """ "average quantity per order line": 'per' + the entity whose rows the averaged column lives on names
         the averaging unit, not a grouping; values may stand between ("per Damaged return")."""
         d = self.d
-        if d.lower(self._before_values(p)) != "per":
+        if d.lower(self._before_places(p.start - 1)) != "per":
             return False
         model = self.layer.entity_model(p.targets[0])
         for a in d.aggs:
@@ -1554,7 +1547,7 @@ class _Builder:
                 a.end in (p.start - 2, p.start - 1) for a in self.d.aggs
             )
             if every or (
-                self.d.lower(self._before_values(p)) in ("any", "single", "all")
+                self.d.lower(self._before_places(p.start - 1)) in ("any", "single", "all")
                 and not self.group_position(p)
             ):
                 if every:
@@ -1564,7 +1557,7 @@ class _Builder:
                     self.place(p.start - 2, p.start - 1)  # "across all claims": over every one of them
                 continue
             if self._per_unit(p):
-                k = self._before_values(p)
+                k = self._before_places(p.start - 1)
                 self.place(k, k + 1)
                 self.roles[p.start] = "unit"
                 self.notes.append(
@@ -1731,7 +1724,7 @@ class _Builder:
         out: set[int] = set()
         for p in self.picks:
             if self.roles.get(p.start) == "population":
-                out.update(range(self._before_values(p), p.end))
+                out.update(range(self._before_places(p.start - 1), p.end))
                 if self.d.lower(p.end) in self.ctx.lexicon.light_verbs:
                     out.add(p.end)  # "the longest any flight spent in the air"
         return out
@@ -2446,10 +2439,7 @@ class _Builder:
 
     def _phrasing_before(self, span: NumberSpan) -> Pick | None:
         """The phrasing right before a number, past the values between ("leave JFK after 10 pm")."""
-        k = span.start - 1
-        while (q := self.d.pick_at(k)) is not None and q.kind == "value":
-            k = q.start - 1
-        q = self.d.pick_at(k)
+        q = self.d.pick_at(self._before_places(span.start - 1))
         return next(
             (p for p in self.picks if q is not None and p.start == q.start and p.kind == "phrasing"), None
         )
