@@ -35,6 +35,31 @@ TODAY = {"retail": dt.date(2026, 10, 31), "flights": dt.date(2013, 12, 31)}
 # classes name what the reworked planner reads (or refuses) and why.
 QUESTIONS: dict[str, dict[str, list[str]]] = {
     "retail": {
+        "members whose figure in one period beats another: both figures, the change, and the rows it keeps": [
+            "Which product categories took in more in October 2026 than they did in September?",
+            "which stores had fewer orders in September 2026 than in August 2026",
+            "South region stores whose revenue in 2025 was higher than in 2024",
+        ],
+        "plural day names are every such day; two of them set against each other get a row each": [
+            "Did we sell more units on Saturdays or on Sundays last year?",
+            "units sold on weekends last year",
+        ],
+        "'<value> <its column> <noun>' narrows the noun; '- id, name, …' after a list of one table's columns": [
+            "which South region stores had the most revenue in 2025",
+            "nimbus phones - id, name, list price, unit cost",
+        ],
+        "a figure split by an entity's name is split by the entity, key first": [
+            "revenue by customer name last month",
+        ],
+        "a short capitalised value leading the last of a list; a rate said as what something is; 'each <value> X'": [
+            "Units sold for Kids, Men and Women apparel last year",
+            "Total units sold at a 20% dicount in 2025",
+            "What's the most profitible product in each Home subcategory this year?",
+        ],
+        "a formula with parentheses, read whole": [
+            "gross sales / (gross sales + revenue) in 2025",
+            "(gross sales - revenue) / gross sales by month in 2025",
+        ],
         "a figure between a ranking word and the thing ranked, with 'each' said: the best one in each group": [
             "the highest-revenue store in each region this year",
             "For each store region, the higest-revenue store this year",
@@ -496,6 +521,24 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         ],
     },
     "flights": {
+        "'A vs B' of an entity's names is split by the entity; 'each airline's worst' ranks within each airline": [
+            "Average flight distance: Hawaiian vs Alaska",
+            "Which month was each airline's worst for average departure delay?",
+        ],
+        "'across the <group>' groups; 'as shares' is a share of the total": [
+            "split the flights across the origin airports as shares",
+        ],
+        "'the worst X a <value> flight had' is over every such flight; 'of flights' names the rows": [
+            "What's the worst arrival delay a Hawaiian Airlines flight had?",
+            "what's the median distance of flights out of LaGuardia?",
+        ],
+        "a period's name with a letter left out ('third quater')": [
+            "Was the first quarter busier than the third quater?",
+        ],
+        "a misspelt name that starts several values; 'each one separately'": [
+            "how many Soutwest flights got scrubbed this year",
+            "Average departure delay for Miami, Fort Lauderdale and West Palm Beach, each one separately",
+        ],
         "'scheduled to leave … after 10 pm actually took off': the time is the schedule's, the verb a condition": [
             "how many flights scheduled to leave JFK after 10 pm actually took off?",
             "how many flights actually took off in May",
@@ -899,6 +942,12 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
 # Questions that must be refused, each with an interpretation so far and at least one choice that plans.
 UNANSWERABLE: dict[str, dict[str, list[str]]] = {
     "retail": {
+        "'what they list for': a verb with its own subject is no command to list": [
+            "Show me the Hearth & Co decor products and what they list for",
+        ],
+        "parenthesised arithmetic that is not a formula alone is never read two names at a time": [
+            "revenue in 2025 and gross sales / (gross sales + revenue)",
+        ],
         "a dash after '<value> vs <value> customers' is no minus: the count of customers is no figure asked": [
             "Consumer vs Corporate customers - avg order value last quarter?",
         ],
@@ -971,6 +1020,9 @@ UNANSWERABLE: dict[str, dict[str, list[str]]] = {
         ],
     },
     "flights": {
+        "a figure 'of' another figure ('average hours of departure delay') is one figure said in two parts": [
+            "average hours of departure delay",
+        ],
         "a condition held on 'days when', of hourly readings": [
             "how many flights left JFK on days when it was raining",
         ],

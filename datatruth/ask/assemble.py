@@ -9,6 +9,7 @@ collected, not thrown one by one: the planner refuses with all of them and what 
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
@@ -466,6 +467,10 @@ class _Builder:
         ):
             self.place(verb + 1, p.start)
             return True  # "Rank the coverage details by premium": the rows ranked
+        if lowers[p.start - 2 : p.start] == ["across", "the"] and (self.share or _SPREAD_WORDS & set(lowers)):
+            # "split the miles across the origin airports"; "premium across the policies they sold" is a total
+            self.place(p.start - 2, p.start)
+            return True  # each of them ("across the three …" is not read: nothing checks the count)
         for cue in self.ctx.lexicon.group_cues:
             k = len(cue)
             if p.start - k >= 0 and tuple(lowers[p.start - k : p.start]) == cue:
@@ -487,6 +492,8 @@ class _Builder:
             while k >= 0:
                 if (q := d.pick_at(k)) is not None and q.kind in ("phrasing", "value"):
                     k = q.start - 1
+                elif q is not None and q.kind == "dimension" and self._kind_of_value_before(q):
+                    k = q.start - 1  # "which South region stores": the kind of the value said with it
                 elif number_of(d.lower(k)) is not None and d.lower(k - 1) in ("which", "what"):
                     k -= 1  # "which 5 physical stores": the number is the limit, read by the ranking
                 elif d.lower(k) in ("our", "the", "your", "their") and d.lower(k - 1) == "of":
@@ -1029,7 +1036,8 @@ class _Builder:
             if entity and self._listed_entity(p):
                 self.picks[idx] = replace(p, kind="entity", targets=entity)
                 continue
-            if entity and d.lower(self._before_places(p.start - 1)) in ("any", "single"):
+            said = d.lower(self._before_places(p.start - 1))
+            if entity and (said in ("any", "single") or self._relative_row(p, said)):
                 self.picks[idx] = replace(p, kind="entity", targets=entity)  # "of any flight": the population
                 continue
             if (
@@ -1517,6 +1525,25 @@ class _Builder:
                 return True
         return False
 
+    def _kind_of_value_before(self, p: Pick) -> bool:
+        """True for a column name right after a value of that column ("the South region")."""
+        before = self.d.pick_at(p.start - 1)
+        return (
+            before is not None
+            and before.kind == "value"
+            and any(c.dimension in p.targets for c in before.values)
+        )
+
+    def _relative_row(self, p: Pick, said: str) -> bool:
+        """ "the longest arrival delay a Hawaiian flight had": a superlative of a column, then 'a' row of the
+        entity with its verb, is the extreme over every such row (as "… of any Hawaiian flight")."""
+        d = self.d
+        verbs = self.ctx.lexicon.light_verbs | self.ctx.lexicon.relation_verbs
+        before = [k for k in range(p.start) if any(a.start <= k < a.end for a in d.aggs)]
+        if d.ranking is not None and d.ranking.end <= p.start:
+            before.append(d.ranking.start)
+        return said in ("a", "an") and d.lower(p.end) in verbs and bool(before)
+
     def model_words(self) -> None:
         """ "fire claim records": the name of a table whose rows the question is about (a model without an
         entity of its own name); its rows are what is aggregated or listed."""
@@ -1546,8 +1573,11 @@ class _Builder:
             every = self.d.lower(p.start - 1) == "every" and any(
                 a.end in (p.start - 2, p.start - 1) for a in self.d.aggs
             )
+            said = self.d.lower(self._before_places(p.start - 1))
+            # "show all occurrences with their dates": with nothing to compute, all of them are the rows listed
+            figure = bool(self.metrics or self.adhoc or self.d.aggs) or said != "all"
             if every or (
-                self.d.lower(self._before_places(p.start - 1)) in ("any", "single", "all")
+                (said in ("any", "single", "all") and figure or self._relative_row(p, said))
                 and not self.group_position(p)
             ):
                 if every:
@@ -3187,6 +3217,12 @@ class _Builder:
                 continue
             if self._grain_clause(p):
                 continue
+            head = self.d.pick_at(p.end)
+            if self._kind_of_value_before(p) and (
+                head is not None and head.kind in ("entity", "dimension") or not self.group_position(p)
+            ):
+                self.roles[p.start] = "restated"  # "South region stores": the kind of the value before them
+                continue
             if self.d.lower(p.end) in RECORD_PLURALS and any(
                 t.kind == "model" for t in self.ctx.vocabulary.lookup(normalize(p.phrase))
             ):
@@ -3987,7 +4023,13 @@ class _Builder:
             nxt = next((q for q in self.picks if q.start >= i + len(phrase)), None)
             if nxt is not None and nxt.start == i + len(phrase) and nxt.kind != "value":
                 continue  # "for each region" is a group cue, read with its name
-            self.place(i, i + len(phrase))
+            end = i + len(phrase)
+            # "each one separately": the words saying it twice over
+            while (more := self.ctx.lexicon.starts(lowers, end, self.ctx.lexicon.per_member)) and not any(
+                d.used[end : end + len(more)]
+            ):
+                end += len(more)
+            self.place(i, end)
             return True
         return False
 
@@ -4349,6 +4391,41 @@ class _Builder:
             # "built in 1999, 2000 or 2016": phrases of one date are one set of periods, never all at once
             self._time_filter(target, combine_ranges(ranges) or ranges[0])
         self.metric_ranges = metric_ranges
+
+    def weekdays(self) -> None:
+        """ "on Saturdays", "at weekends", "Saturdays or Sundays": every such day of the week (ISO numbers, Monday
+        = 1), a filter on the figures' own date; two or more days set against each other get a row each."""
+        d = self.d
+        said: list[int] = []
+        days: list[int] = []
+        for i, w in enumerate(d.words):
+            if d.used[i] or i in self.placed:
+                continue
+            found = _WEEKDAY_PLURALS.get(w.lower)
+            if found is None:
+                continue
+            said.append(i)
+            days += [x for x in found if x not in days]
+        if not days or not self.all_metrics():
+            return
+        for i in said:
+            self.place(i, i + 1)
+            if d.lower(i - 1) in ("on", "at", "during") and not d.used[i - 1]:
+                self.place(i - 1, i)
+        self.filters.append(
+            Filter(METRIC_TIME, "in" if len(days) > 1 else "=", tuple(sorted(days)), "day_of_week")
+        )
+        self.notes.append(
+            Evidence(
+                ", ".join(d.words[i].raw for i in said), "time", f"day of week in {days}", 1.0, "weekday"
+            )
+        )
+        if len(said) > 1 and any(
+            d.lower(k) in ("or", "vs", "versus", "and") for k in range(said[0], said[-1])
+        ):
+            self._add_dim(
+                DimensionRef(METRIC_TIME, "day_of_week"), "days of the week", "one row per day of the week"
+            )
 
     def time(self) -> None:  # noqa: C901 - one branch per time construct: range, months, periods, comparison, grain
         d = self.d
@@ -6081,7 +6158,7 @@ class _Builder:
             return
         used_models = set(self.models())
         for f in self.filters + self.result_filters:
-            if f.dimension != METRIC_TIME:
+            if f.dimension != METRIC_TIME and self.layer.has_dimension(f.dimension):
                 used_models.add(self.layer.dimension(f.dimension).model.name)
         for c in self.conditions:
             used_models.add(self.layer.dimension(c.dimension).model.name)
@@ -6090,7 +6167,7 @@ class _Builder:
         tested = {
             self.layer.dimension(f.dimension).model.name
             for f in self.filters + self.result_filters
-            if f.dimension != METRIC_TIME
+            if f.dimension != METRIC_TIME and self.layer.has_dimension(f.dimension)
         }
         for p in self.picks:
             if p.kind != "entity" or self.roles.get(p.start) != "entity":
@@ -6145,6 +6222,10 @@ class _Builder:
             entity = self.list_entity
         elif self.list_entity is None and len(self.group_entities) == 1:
             entity = self.group_entities[0]
+        elif (owner := self._owner_listed()) is not None:
+            entity = (
+                owner  # "nimbus phones - id, name, list price": the columns of one table, its key among them
+            )
         else:
             return
         keys = set(self.layer.entity_keys(entity))
@@ -6161,11 +6242,19 @@ class _Builder:
                 and i not in self.placed
                 and (
                     d.lower(i - 1) in ("with", "and", "its", "their", "the", "-", "record", "row", "entry")
-                    or d.gap(i).strip() in (",", ":")
+                    or d.gap(i).strip() in (",", ":", "?", ".", "(", "—", "–")
                 )
                 and d.pick_at(i) is None
             ):
                 self.place(i, i + 1)
+
+    def _owner_listed(self) -> str | None:
+        """The entity whose table holds every column a list shows, when nothing is computed."""
+        if self.metrics or self.aggregates or self.adhoc:
+            return None
+        models = {self.layer.dimension(r.name).model.name for r in self.dims if r.name != METRIC_TIME}
+        own = self.layer.model(models.pop()).primary_entity if len(models) == 1 else None
+        return own.name if own is not None else None
 
     def keyed_rows(self) -> None:
         """ "list our phones with name, brand and list price", "the coverage detail records on policy X with their
@@ -6411,9 +6500,12 @@ class _Builder:
                 continue
             if not found:
                 continue
-            possessive = any(w.possessive for w in d.words[p.start : p.end])  # "each customer's region"
+            # "each customer's region" names the ranked thing's own column; "each airline's worst (month)" ranks
+            possessive = any(w.possessive for w in d.words[p.start : p.end]) and not (
+                d.ranking is not None and d.ranking.start == p.end
+            )
             if (
-                d.lower(p.start - 1) in ("each", "every", "per")
+                d.lower(self._before_places(p.start - 1)) in ("each", "every", "per")
                 and self.roles.get(p.start) != "unit"
                 and not possessive
             ):
@@ -6434,6 +6526,64 @@ class _Builder:
             Evidence("each", "limit", f"top {self.limit} within each {', '.join(per)}", 1.0, "each")
         )
 
+    def figure_of_figure(self) -> None:
+        """ "average hours of departure delay": a figure 'of' another figure is one figure said in two parts (a
+        unit and its column), never two answers; that question is refused rather than guessed. A count of the
+        rows the column is taken over ("the median distance of flights") names those rows, not a figure."""
+        outputs = {a.dimension for a in self.aggregates} | set(self.metrics)
+        if len(self.aggregates) + len(self.metrics) < 2:
+            return
+        picks = sorted(self.picks, key=lambda p: p.start)
+        for p, q in zip(picks, picks[1:], strict=False):
+            between = [self.d.lower(k) for k in range(p.end, q.start)]
+            if between[:1] != ["of"] or any(w not in ("of", "the", "a", "an") for w in between):
+                continue
+            if not (set(p.targets) & outputs and set(q.targets) & outputs):
+                continue
+            columns = [a.dimension for a in self.aggregates if a.dimension in p.targets]
+            models = {self.layer.dimension(c).model.name for c in columns}
+            if len(models) == 1 and q.targets[0] in self._row_counts(models.pop()):
+                # "the median distance of flights": the rows the column is taken over, no second figure
+                self.metrics = [m for m in self.metrics if m != q.targets[0]]
+                self.roles[q.start] = "population"
+            else:
+                self.problems.append(
+                    f"'{self.d.text(p.start, q.end)}' reads as two figures ({p.phrase} and {q.phrase}), "
+                    "not as one; ask for the one you mean"
+                )
+
+    def asked_when(self) -> None:
+        """ "When was claim 12312701 opened?": a listing of dates answers 'when'."""
+        listing = not (self.metrics or self.adhoc or self.aggregates)
+        if self.d.lower(0) == "when" and listing and any(self._is_date(r.name) for r in self.dims):
+            self.place(0, 1)
+
+    def _is_date(self, name: str) -> bool:
+        return name == METRIC_TIME or self.layer.dimension(name).dimension.is_time
+
+    def keyed_labels(self) -> None:
+        """ "loss payments by catastrophe name", "Hawaiian vs Alaska" (read as airline names): a figure split by the
+        name of an entity is split by the entity, key first, so two members who share a name stay apart."""
+        if not (self.metrics or self.adhoc or self.aggregates) or self.problems:
+            return
+        out: list[DimensionRef] = []
+        for ref in self.dims:
+            entity = next(
+                (e for e in self.layer.entities() if label_dimension(self.ctx, e) == ref.name), None
+            )
+            keys = [DimensionRef(k, _key_grain(self.ctx, k)) for k in self.layer.entity_keys(entity or "")]
+            if (
+                entity is not None
+                and keys
+                and all(k not in self.dims and k not in out and self.reach_ok(k.name) for k in keys)
+            ):
+                out += keys
+                self.notes.append(
+                    Evidence(ref.name, "dimension", f"each {entity} (by its key)", 1.0, "label")
+                )
+            out.append(ref)
+        self.dims = out
+
     def _each_before(self, k: int) -> bool:
         """Whether 'each of (the) (three)' or 'every' stands right before word `k`."""
         d = self.d
@@ -6441,6 +6591,61 @@ class _Builder:
         while k > 0 and (d.lower(k) in ("of", "the") or number_of(d.lower(k)) is not None):
             k -= 1
         return d.lower(k) in ("each", "every")
+
+    def more_in_one_period(self) -> None:
+        """ "Which categories took in more in October than in September?": of two compared periods, the members
+        whose figure in the first is above (below) the second, one row each with both figures and the change."""
+        d = self.d
+        if len(self.periods) != 2 or len(self.metrics) != 1 or self.adhoc or self.aggregates or self.problems:
+            return
+        holder = next(
+            (
+                p
+                for p in self.picks
+                if p.kind == "entity" and d.lower(p.end) in ("whose", "that", "with", "where")
+            ),
+            None,
+        )
+        if not self.dims and holder is not None and self.roles.get(holder.start) in (None, "entity"):
+            self.dims = entity_dimensions(self.ctx, holder.targets[0])  # "stores whose revenue in A …"
+            self.roles[holder.start] = "group"
+        if not self.dims or any(r.name == METRIC_TIME for r in self.dims):
+            return
+        word = next(
+            (
+                i
+                for i, w in enumerate(d.words)
+                if w.lower in _MORE_OR_LESS and not d.used[i] and i not in self.placed
+            ),
+            None,
+        )
+        if word is None or "than" not in [w.lower for w in d.words[word + 1 :]]:
+            return
+        metric = self.metrics[0]
+        dim = default_time_dimension(self.layer, metric)
+        if (
+            dim is None
+            or not self.layer.has_dimension(dim)
+            or self.layer.metric(metric).measure is None
+            or any(p.parts or p.months or p.start is None or p.end is None for p in self.periods)
+        ):
+            return
+        inputs = [
+            FilteredInput(f"{metric}_in_{n}", metric, (Filter(dim, ">=", (start,)), Filter(dim, "<", (end,))))
+            for n, (start, end) in enumerate(((p.start, p.end) for p in self.periods if p.start and p.end), 1)
+        ]
+        names = [f"{metric}_{_slug(p.label or p.describe())}" for p in self.periods]
+        if names[0] == names[1]:
+            return
+        self.adhoc += [AdhocMetric(n, i.name, (i,)) for n, i in zip(names, inputs, strict=True)]
+        change = f"{metric}_change"
+        self.adhoc.append(AdhocMetric(change, f"{inputs[0].name} - {inputs[1].name}", tuple(inputs)))
+        self.result_filters.append(Filter(change, _MORE_OR_LESS[d.lower(word)], (0,)))
+        self.metrics, self.periods = [], []
+        self.place(word, word + 1)
+        self.notes.append(
+            Evidence(d.words[word].raw, "filter", f"{change} {_MORE_OR_LESS[d.lower(word)]} 0", 1.0, "than")
+        )
 
     def which_is_more(self) -> None:
         """ "were there more cancellations in June compared with July?": a yes-or-no question that sets compared
@@ -6587,6 +6792,26 @@ _RESTATING_NOUNS = frozenset({"amount", "figure", "value", "total"})
 _TAKING_A_PART = frozenset(
     {"account", "accounted", "represent", "represented", "contribute", "contributed", "make", "made"}
 )
+# verbs that spread a figure over the members of a group ("split the flights across the airports")
+_SPREAD_WORDS = frozenset({"split", "spread", "break", "distribute", "distributed", "divide"})
+# "more in October than in September": which side of the other period a member's figure must be on
+_MORE_OR_LESS = {
+    "more": ">",
+    "higher": ">",
+    "bigger": ">",
+    "greater": ">",
+    "larger": ">",
+    "less": "<",
+    "fewer": "<",
+    "lower": "<",
+    "smaller": "<",
+}
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
 _COMPARATIVES = frozenset(
     {
         "more",
@@ -6694,6 +6919,7 @@ def assemble(d: ReadingState, ctx: PlanningContext, context_metrics: Sequence[st
     b.value_kinds()
     b.phrasing_filters_step()
     b.time()
+    b.weekdays()
     b.inclusive_ranges()
     b.to_date_totals()
     b.summed_columns()
@@ -6704,16 +6930,20 @@ def assemble(d: ReadingState, ctx: PlanningContext, context_metrics: Sequence[st
     b.per_row_figures()
     b.share_step()
     b.over_models()
+    b.more_in_one_period()
     b.unused_entities()
     b.trailing_each()
-    b.listed_keys()
     b.keyed_rows()
+    b.listed_keys()
     b.member_shown()
     b.unit_mentions()
     b.which_is_more()
     b.across_values()
     b.versus_figures()
     b.limit_per_group()
+    b.keyed_labels()
+    b.asked_when()
+    b.figure_of_figure()
     plan = b.plan()
     draft = b.d
     for i in b.placed:
@@ -6772,6 +7002,12 @@ _LEAVE_OUT = (
 
 # words between 'date' and the words naming the date ("the date each one becomes effective")
 _DATE_FILLERS = frozenset({"each", "one", "it", "they", "that", "this", "was", "were", "is", "will", "when"})
+# plural day names mean every such day ("on Saturdays"); the singular may name one date, so it is left alone
+_WEEKDAY_PLURALS = {
+    **{f"{name.lower()}s": (n,) for n, name in enumerate(calendar.day_name, start=1)},
+    "weekends": (6, 7),
+    "weekdays": (1, 2, 3, 4, 5),
+}
 _YES_NO_OPENERS = frozenset({"were", "was", "did", "do", "does", "is", "are", "has", "have"})
 _COPULAS = frozenset({"were", "was", "are", "is", "got", "been", "came", "come", "comes", "went"})
 _PART_CUES = frozenset({"from", "placed", "made", "through", "via", "using", "with"})

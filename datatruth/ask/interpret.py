@@ -71,6 +71,20 @@ def dimension_label(layer: SemanticLayer, name: str, grain: str | None = None) -
     return text[:1].upper() + text[1:] if text else name
 
 
+_LABEL_ENDINGS = ("name", "title", "label", "number", "code")
+
+
+def _label_of(keys: Sequence[str], names: Sequence[str]) -> list[str]:
+    """The columns of a grouping that label an entity's members: of the key's own table, named as a name or a
+    number ("product name", not the "product category" grouped beside it)."""
+    table = keys[0].split("__")[0]
+    return [
+        x
+        for x in names
+        if x not in keys and x.split("__")[0] == table and x.rsplit("_", 1)[-1] in _LABEL_ENDINGS
+    ]
+
+
 def metric_label(layer: SemanticLayer, plan: QueryPlan, name: str) -> str:
     """The label of a metric, ad-hoc metric or aggregate of a plan."""
     if layer.has_metric(name):
@@ -79,6 +93,10 @@ def metric_label(layer: SemanticLayer, plan: QueryPlan, name: str) -> str:
         if a.name == name:
             return a.label or name.replace("_", " ")
     for adhoc in plan.adhoc_metrics:
+        if adhoc.name == name and adhoc.expr in {i.name for i in adhoc.inputs}:
+            return adhoc.name.replace(
+                "_", " "
+            )  # a figure over some rows, named for them ("revenue october 2026")
         if adhoc.name == name:
             return f"{adhoc.name.replace('_', ' ')} ({_expr_words(layer, adhoc.expr, plan)})"
     return name.replace("_", " ")
@@ -93,6 +111,12 @@ def _expr_words(layer: SemanticLayer, expr: str, plan: QueryPlan | None = None) 
         for a in (plan.adhoc_metrics if plan is not None else ())
         for i in a.inputs
         if layer.has_metric(i.metric)
+    }
+    # a figure over some rows that the plan also shows on its own is said by that name
+    counted |= {
+        a.expr: a.name.replace("_", " ")
+        for a in (plan.adhoc_metrics if plan is not None else ())
+        if a.expr in {i.name for i in a.inputs}
     }
     words = []
     for token in expr.split():
@@ -139,6 +163,14 @@ def _value_text(value: object, layer: SemanticLayer, f: Filter) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}" if abs(value) >= 10000 else str(value)
     return str(value)
+
+
+def _result_words(layer: SemanticLayer, plan: QueryPlan, f: Filter) -> str:
+    """A filter of the result rows in words: on a column ("region is 'West'") or on a computed figure."""
+    if f.dimension not in plan.outputs:
+        return filter_words(layer, f)
+    shown = " and ".join(str(v) for v in f.values)
+    return f"{metric_label(layer, plan, f.dimension).lower()} {_OPS.get(f.op, f.op)} {shown}"
 
 
 def filter_words(layer: SemanticLayer, f: Filter) -> str:
@@ -246,9 +278,16 @@ def interpret(  # noqa: C901 - one clause of the reading per plan field, in read
         )
     else:
         what = " and ".join(outputs) if len(outputs) <= 2 else ", ".join(outputs[:-1]) + " and " + outputs[-1]
+        names = [x.name for x in dims]
         by = []
         owners = {k: e for e in layer.entities() for k in layer.entity_keys(e)}
-        done: set[str] = set()
+        # a label shown beside its key is said with the key ("store (each store id, shown with its store name)")
+        done: set[str] = {
+            x
+            for d in dims
+            if d.name in owners
+            for x in _label_of(layer.entity_keys(owners[d.name]), names)[:1]
+        }
         for d in dims:
             if d.name in done:
                 continue
@@ -259,11 +298,7 @@ def interpret(  # noqa: C901 - one clause of the reading per plan field, in read
                 model = layer.entity_model(entity)
                 owner = model.primary_entity if model else None
                 title = (owner.title if owner else entity.replace("_", " ")).lower()
-                label_dims = [
-                    x.name
-                    for x in dims
-                    if x.name not in keys_of and x.name.split("__")[0] == keys_of[0].split("__")[0]
-                ]
+                label_dims = _label_of(keys_of, [x.name for x in dims])
                 done.update(label_dims[:1])
                 key_words = " + ".join(dimension_label(layer, k).lower() for k in keys_of)
                 by.append(
@@ -330,10 +365,14 @@ def interpret(  # noqa: C901 - one clause of the reading per plan field, in read
             )
         )
     if plan.share_of_total:
-        scope = ", ".join(dimension_label(layer, f.dimension).lower() for f in plan.result_filters)
+        scope = ", ".join(
+            dimension_label(layer, f.dimension).lower()
+            for f in plan.result_filters
+            if f.dimension not in plan.outputs
+        )
         parts.append("as a share of the total" + (f" over every {scope}" if scope else ""))
     if plan.result_filters:
-        parts.append("showing " + " and ".join(filter_words(layer, f) for f in plan.result_filters))
+        parts.append("showing " + " and ".join(_result_words(layer, plan, f) for f in plan.result_filters))
     if plan.order:
         o = plan.order[0]
         key = o.key.replace("__change_pct", "")

@@ -86,6 +86,9 @@ _DEFINING_VERBS = frozenset(
         "define",
         "defining",
         "treat",
+        "take",
+        "consider",
+        "considering",
     }
 )
 # "Say the paid ratio of a claim is …", "Suppose net is …": openers of a definition, like "let"
@@ -152,15 +155,17 @@ def _definitions(
             definitions=tuple(definitions)
             + tuple(x for x in others if x.name not in {y.name for y in definitions}),
         )
-        found = _named_definition(seen, ctx, lowers, i) or _appositive_definition(seen, ctx, lowers, i)
+        found = (
+            _named_definition(seen, ctx, lowers, i)
+            or _appositive_definition(seen, ctx, lowers, i)
+            or _opening_formula(seen, ctx, lowers, i)
+        )
         if found is None:
             i += 1
             continue
         start, name_start, name_end, stop, (expr, inputs, filtered, ratio, days) = found
         # an unnamed formula ("Per claim: A divided by B") is called by its own words, not "defined 1"
-        label = (
-            d.text(name_start, name_end) if name_end > name_start else d.text(start, stop)[:60].strip(" ,.;:")
-        )
+        label = d.text(name_start, name_end) if name_end > name_start else _formula_words(d.text(start, stop))
         name = re.sub(r"[^a-z0-9]+", "_", normalize(label)).strip("_") or f"defined_{len(definitions) + 1}"
         definitions.append(
             Definition(
@@ -184,7 +189,8 @@ def _definitions(
 def _clause_end(d: ReadingState, lowers: list[str], start: int) -> int:
     """Where a definition's expression ends: a comma, a semicolon, a closing parenthesis it did not open, the end
     of the question, or the next clause word."""
-    depth = d.gap(start).count("(") - d.gap(start).count(")") if start < len(lowers) else 0
+    opening = _text_before(d, start)
+    depth = opening.count("(") - opening.count(")") if start < len(lowers) else 0
     stop = start
     n = len(lowers)
     while stop < n:
@@ -289,6 +295,41 @@ def _named_definition(d: ReadingState, ctx: PlanningContext, lowers: list[str], 
     return None
 
 
+_SYMBOL_WORDS = {"+": "plus", "-": "minus", "/": "divided by", "*": "times"}
+
+
+def _formula_words(text: str) -> str:
+    """A formula's own words as its name, its symbols said ("A / B" is "A divided by B"), cut at a word."""
+    words = [_SYMBOL_WORDS.get(w, w) for w in re.sub(r"[()]", " ", text).split()]
+    out = ""
+    for w in words:
+        if len(out) + len(w) + 1 > 60:
+            break
+        out = f"{out} {w}" if out else w
+    return out.strip(" ,.;:")
+
+
+def _text_before(d: ReadingState, i: int) -> str:
+    """The characters before word i: the gap after the word before it, or the question's opening characters."""
+    return d.gap(i) if i > 0 else d.question[: d.words[0].start] if d.words else ""
+
+
+def _opening_formula(d: ReadingState, ctx: PlanningContext, lowers: list[str], i: int) -> tuple | None:
+    """ "(A + B) / (C + D) by month", "A / (B + C)": a formula with parentheses that opens a sentence, named by
+    its own words."""
+    if not (i == 0 or sentence_ends_before(d, i)):
+        return None
+    stop = _clause_end(d, lowers, i)
+    while stop > i + 1 and d.used[stop - 1]:
+        stop -= 1  # "… in 2025": the time the formula is taken over is the time stage's
+    parens = "(" in _text_before(d, i) or any("(" in d.gap(k) for k in range(i + 1, stop))
+    # "revenue in 2025 and A / (B + C)" lists two things; only a formula alone is read as one
+    if not parens or "and" in lowers[i:stop] or not set(lowers[i:stop]) & _OPERATOR_WORDS:
+        return None
+    parsed = _defined_expr(d, ctx, i, stop)
+    return None if parsed is None else (i, i, i, stop, parsed)
+
+
 def _appositive_definition(d: ReadingState, ctx: PlanningContext, lowers: list[str], i: int) -> tuple | None:
     """ "NAME …, defined as EXPR" / "NAME, i.e. EXPR": the name is the words the question opens with."""
     # a spaced dash opens an apposition too ("the fireplace rate - the number of … divided by …"); a dash inside
@@ -363,6 +404,8 @@ def _appositive_definition(d: ReadingState, ctx: PlanningContext, lowers: list[s
                 return (
                     None  # "let total incurred be total loss (…) plus …": a definition of its own, not a name
                 )
+            if set(lowers[start_name:head]) & {"plus", "+", "/", "*", "divided", "multiplied", "times"}:
+                return None  # "(A + B) / (C + D)": arithmetic before the parenthesis, never a name
             return (head, start_name, name_end, stop, parsed)
     return None
 
@@ -577,7 +620,7 @@ def _arithmetic_of(  # noqa: C901 - a small parser of arithmetic words whose sta
     while i < stop:
         gap = d.gap(i) if i > start else ""
         if expect_operand:
-            opened = gap.count("(") + (1 if i == start and "(" in d.gap(i) else 0)
+            opened = gap.count("(") + (1 if i == start and "(" in _text_before(d, i) else 0)
             parts += ["("] * opened
             depth += opened
             earlier = _defined_at(d, i, stop)
@@ -1083,6 +1126,12 @@ def _time_words_spelt(d: ReadingState, ctx: PlanningContext) -> tuple[str, Any, 
         near += [
             t for t in _TIME_NOUNS if sorted(t) == sorted(low) and OSA.distance(low, t, score_cutoff=1) <= 1
         ]
+        # "third quater": a letter left out of (or doubled in) a longer period's name
+        near += [
+            t
+            for t in _TIME_NOUNS
+            if len(t) >= 6 and abs(len(t) - len(low)) == 1 and OSA.distance(low, t, score_cutoff=1) <= 1
+        ]
         if len(near) != 1 or near[0] == low:
             continue
         pieces += [d.question[last : w.start], near[0]]
@@ -1268,7 +1317,9 @@ def read_numbers(d: ReadingState, ctx: PlanningContext) -> ReadingState:
                 i = end
                 continue
             unit, end = _unit_after(d, i + 1, lowers[i])
-            if unit is not None and end > i + 1 and unit.name != "count":
+            # "at a 20% discount", "a discount of 20%": a percentage said as what something is, not a share of it
+            rate = unit is not None and unit.name == "percent" and d.lower(i - 1) in ("a", "an", "of", "at")
+            if unit is not None and (end > i + 1 or rate and d.lower(end) != "of") and unit.name != "count":
                 # a number with a unit but no comparator ("flights 3 hours late"): equality, shown as such
                 spans.append(NumberSpan(i, end, "=", (value,), unit, d.text(i, end), i))
                 d = d.mark(i, end)
@@ -1462,7 +1513,7 @@ def read_ranking(d: ReadingState, ctx: PlanningContext) -> ReadingState:  # noqa
             found.append(Ranking(i, i + 1, "high" if desc else "low", d.lower(i)))
         elif d.lower(i) in ("sorted", "ordered", "ranked", "sort") and d.lower(i + 1) == "by":
             found.append(Ranking(i, i + 2, "high", d.lower(i)))
-    verb = _sorting_verb(d)
+    verb = _sorting_verb(d, ranked=bool(found))
     if verb is not None and found:
         d = d.mark(verb, verb + 1)  # "Rank the coverage details by premium, highest first": the same order
     elif verb is not None:
@@ -1512,9 +1563,10 @@ def read_ranking(d: ReadingState, ctx: PlanningContext) -> ReadingState:  # noqa
     return replace(d, ranking=ranking).note(*notes)
 
 
-def _sorting_verb(d: ReadingState) -> int | None:
+def _sorting_verb(d: ReadingState, ranked: bool = False) -> int | None:
     """ "Rank the stores by revenue", "sort brands by units sold": a command that orders every row, largest
-    first unless told otherwise; where its word is, or None."""
+    first unless told otherwise; where its word is, or None. With a ranking word in the question ("Rank the
+    five destinations with the most miles") no 'by' is needed: the ranking says by what."""
     i = 1 if d.lower(0) in ("please", "now") else 0
     if d.used[i] or d.lower(i) not in ("rank", "sort", "order") or i + 1 >= len(d.words):
         return None
@@ -1523,7 +1575,7 @@ def _sorting_verb(d: ReadingState) -> int | None:
     # "order lines by product", "order count by region" are names; a verb takes its rows after an article
     if not determiner and (d.lower(i) == "order" or after.lower == after.norm):
         return None
-    if any(d.lower(k) == "by" for k in range(i + 2, len(d.words))):
+    if ranked and determiner or any(d.lower(k) == "by" for k in range(i + 2, len(d.words))):
         return i
     return None
 
@@ -1552,6 +1604,10 @@ _SHARE_PHRASES = (
     ("mix",),
     ("contribution",),
     ("breakdown", "in", "percent"),
+    ("as", "shares"),  # "split the miles across the airports as shares"
+    ("as", "percentages"),
+    ("as", "proportions"),
+    ("as", "fractions"),
     ("percentage",),
     ("proportion",),
 )
@@ -2444,9 +2500,15 @@ def _restates_quantity(d: ReadingState, ctx: PlanningContext, start: int, target
     words = [d.lower(k) for k in range(start, target.start)]
     if any(d.used[k] for k in range(start, target.start)):
         return False
-    if not any(w in QUANTITY_NOUNS.get(held.kind, ()) for w in words):
+    # "distance in miles to …", or the column's own unit for its quantity ("average miles to the nearest …")
+    if not any(w in QUANTITY_NOUNS.get(held.kind, ()) or _is_unit(w, held) for w in words):
         return False
     return _quantity_words(words, held, ("in", "to", "from", "of", "the", "a"))
+
+
+def _is_unit(word: str, held: Unit) -> bool:
+    found = unit_of_word(word)
+    return found is not None and found.name == held.name
 
 
 def _quantity_words(words: list[str], held: Unit | None, glue: tuple[str, ...]) -> bool:
@@ -2513,6 +2575,8 @@ def read_arithmetic(d: ReadingState, ctx: PlanningContext) -> ReadingState:
         between = " ".join(d.lower(k) for k in range(a.end, b.start))
         before = " ".join(d.lower(k) for k in range(max(0, a.start - 3), a.start))
         op = ops.get(between)
+        if any(c in d.gap(k) for k in range(a.end, b.start + 1) for c in "()"):
+            op = None  # "A / (B + C)": a parenthesis no formula reader took is never read two names at a time
         if (
             op == "-"
             and between == "-"
@@ -2598,6 +2662,9 @@ def unplaced(d: ReadingState, ctx: PlanningContext) -> list[int]:
             and (d.aggs or any(p.kind == "metric" for p in d.picks))
         ):
             continue  # "loss payments summed up by catastrophe", "what do they add up to": the figure's own sum
+        if w.lower in _COMMAND_VERBS and d.lower(i - 1) in _THIRD_PERSON and not d.gap(i).strip():
+            out.append(i)  # "what they list for", "what it shows": a verb with its own subject, not a command
+            continue
         if w.lower in ("/", "+") and _between_figures(d, i):
             out.append(i)  # "(A + B on the claims) / (premium)": arithmetic no reader took, never a list
             continue
@@ -2645,6 +2712,9 @@ _RATIO_NOUNS = frozenset({"ratio", "rate", "share", "fraction", "proportion", "q
 _SUMMING_VERBS = frozenset(
     {"summed", "sum", "sums", "add", "adds", "added", "tally", "tallied", "totted", "tot"}
 )
+# the words that ask for the answer ("show", "list") and the subjects that make them a verb of the data instead
+_COMMAND_VERBS = frozenset({"list", "show", "display", "report"})
+_THIRD_PERSON = frozenset({"they", "it", "he", "she"})
 
 
 def _between_figures(d: ReadingState, i: int) -> bool:

@@ -1315,14 +1315,17 @@ def _compared_seasons(
 
 # the words between two compared periods: a compare word, or 'with'/'and'/'to' after an opening 'compare'
 # a comparative asks which of two periods joined by 'or' is bigger ("more flights in March or in April?")
-_COMPARATIVE = re.compile(
-    r"\b(?:more|fewer|less|higher|lower|better|worse|bigger|smaller|busier|quieter|longer|shorter)\b", re.I
-)
+_COMPARATIVES = r"(?:more|fewer|less|higher|lower|better|worse|bigger|smaller|busier|quieter|longer|shorter)"
+_COMPARATIVE = re.compile(rf"\b{_COMPARATIVES}\b", re.I)
 # ("more in June than in July": 'than' sets two periods against each other too)
 _COMPARING_VERB = re.compile(
     r"^\W*(?:stack(?:s|ed)?|measure(?:s|d)?|hold(?:s)?|held|line(?:s|d)?)\s+up\b", re.I
 )
-_CUE_BETWEEN = re.compile(rf"^\W*(?:(?P<cue>{_COMPARE_WORDS}|than)|with|and|to)\W", re.I)
+# ("revenue in 2025 was higher than in 2024": the comparative and its verb stand before 'than')
+_CUE_BETWEEN = re.compile(
+    rf"^\W*(?:(?:(?:was|were|is|are)\s+)?(?:{_COMPARATIVES}\s+)?(?P<cue>{_COMPARE_WORDS}|than)|with|and|to)\W",
+    re.I,
+)
 
 
 def _compared_ranges(

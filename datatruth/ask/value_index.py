@@ -401,6 +401,19 @@ class ValueIndex:
                 and words[i - 1].lower in ("and", "or", "&", "vs", "versus", "nor")
             ):
                 return True
+            if (
+                word.raw[:1].isupper()
+                and not shouting
+                and i > 0
+                and len(word.raw) >= 3
+                and word.norm not in STOP_WORDS
+                and i + 2 < len(words)
+                and words[i + 1].lower in ("and", "or", "&", "nor")
+                and words[i + 2].raw[:1].isupper()
+            ):
+                return (
+                    True  # "Kids, Men and Women": a capitalised word leading the last of a list names a value
+                )
             previous = words[i - 1].lower if i > 0 else ""
             following = words[i + 1].lower if i + 1 < len(words) else ""
             # "jfk vs lga": a short word set against another names a code as much as "from jfk" does
@@ -454,9 +467,11 @@ class ValueIndex:
         cands = self._exact.get(right) or [
             c for c in self._partial(right) if normalize(c.value).split()[:1] == [right]
         ]
-        if not cands or len({c.dimension for c in cands}) != len({(c.dimension, c.value) for c in cands}):
-            return None  # one value per dimension at most: the rest is left to the reading of the question
-        return ValueHit(i, i + 1, word.raw, tuple(cands), 0.7, "fuzzy")
+        if cands and len({c.dimension for c in cands}) != len({(c.dimension, c.value) for c in cands}):
+            # "Soutwest" starts several airports too: read as the name written right would be, one word of
+            # longer names, and left to the reading of the question like it
+            cands = self._partial(right)
+        return ValueHit(i, i + 1, word.raw, tuple(cands), 0.7, "fuzzy") if cands else None
 
     # -- persistence -----------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

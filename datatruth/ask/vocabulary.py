@@ -73,7 +73,7 @@ ABBREVIATIONS = {
 NEVER_CORRECTED = frozenset(
     """
 first second third fourth fifth sixth seventh eighth ninth tenth last next previous prior week weeks weekend
-weekends month months year years quarter quarters half morning evening night noon midnight
+weekends month months year years quarter quarters half morning evening night noon midnight order sort rank
 """.split()
 )
 # Nouns that name a table's rows ("premium records", "every claim entry"); the plurals alone follow a name

@@ -271,8 +271,8 @@ def resolve(plan: QueryPlan, layer: SemanticLayer, dialect: str) -> _Plan:
     if len(set(columns)) != len(columns):
         raise UserError("the plan asks for the same dimension twice", "remove the repeated dimension")
     time_grain = next((d.grain for d in dims if d.kind == "time"), None)
-    for f in plan.filters + plan.result_filters:
-        _check_filter(layer, f)
+    for f in plan.filters + tuple(f for f in plan.result_filters if f.dimension not in plan.outputs):
+        _check_filter(layer, f)  # a result filter on a computed figure ("… change > 0") names no dimension
     for a in plan.aggregates:
         _check_aggregate(layer, a)
     for c in plan.conditions:
@@ -1169,6 +1169,8 @@ def aggregate_query(p: _Plan) -> tuple[exp.Select, tuple[OutputColumn, ...]]:
 
 
 def _result_filter(p: _Plan, f: Filter) -> exp.Expression:
+    if f.dimension in p.plan.outputs:
+        return _compare(sp.col(f.dimension, "final"), f.op, [sp.value_literal(v) for v in f.values])
     column = next((d.column for d in p.dims if d.qualified == f.dimension), None)
     if column is None:
         raise UserError(
