@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from isolation import REPO
 
 from datatruth.ask.answer import AnswerColumn
 from datatruth.ask.charts import choose_chart
 from datatruth.ask.explain import explain
 from datatruth.ask.members import label_columns, shown, with_labels
+from datatruth.ask.pipeline import said_counts
+from datatruth.errors import PlanningError
 from datatruth.semantic.model import load_semantic_model
-from datatruth.semantic.plan import QueryPlan
+from datatruth.semantic.plan import Evidence, QueryPlan
 
 COLUMNS = (
     AnswerColumn("customer__customer_id", "dimension", None, "Customer id", names="customer__name"),
@@ -52,3 +55,14 @@ def test_the_plan_says_which_column_names_a_key() -> None:
     assert pairs == {"customer__customer_id": "customer__name"}
     marked = with_labels((AnswerColumn("customer__customer_id"), AnswerColumn("customer__region")), pairs)
     assert marked[0].names == "customer__name" and marked[1].names == ""
+
+
+def test_a_count_said_of_the_members_must_match_the_answer() -> None:
+    """ "the three origin airports": an answer with another number of them is refused, not shown."""
+    said = Evidence("three origin airports", "members", "3 origin_airport__faa", 1.0, "count")
+    plan = QueryPlan(metrics=("flights",), evidence=(said,))
+    frame = pd.DataFrame({"origin_airport__faa": ["EWR", "JFK", "LGA", "JFK"], "flights": [1, 2, 3, 4]})
+    said_counts(plan, frame, truncated=False)  # three airports, each on one or more rows
+    with pytest.raises(PlanningError, match="'three origin airports', but the answer has 2"):
+        said_counts(plan, frame.iloc[1:3], truncated=False)
+    said_counts(plan, frame.iloc[1:3], truncated=True)  # a cut answer cannot be counted

@@ -40,6 +40,10 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
             "which stores had fewer orders in September 2026 than in August 2026",
             "South region stores whose revenue in 2025 was higher than in 2024",
         ],
+        "a period's share of a longer period that holds it; 'per X' with X's id shown is one figure each": [
+            "what share of 2025 revenue came in December",
+            "What's the revenue per store in 2025? Show the store id too.",
+        ],
         "plural day names are every such day; two of them set against each other get a row each": [
             "Did we sell more units on Saturdays or on Sundays last year?",
             "units sold on weekends last year",
@@ -527,10 +531,17 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         ],
         "'across the <group>' groups; 'as shares' is a share of the total": [
             "split the flights across the origin airports as shares",
+            "Split the total miles flown across the three origin airports as shares.",
+            "For each of the three origin airports, what are its 2 busiest destinations?",
         ],
         "'the worst X a <value> flight had' is over every such flight; 'of flights' names the rows": [
             "What's the worst arrival delay a Hawaiian Airlines flight had?",
             "what's the median distance of flights out of LaGuardia?",
+        ],
+        "'averaged more than N' for each member: the column's average, kept where it passes": [
+            "Which airlines averaged more than 10 minutes of arrival delay?",
+            "Which airlines' flights out of Newark averaged more than 1,000 miles?",
+            "What fraction of the year's cancellations happened in February?",
         ],
         "a period's name with a letter left out ('third quater')": [
             "Was the first quarter busier than the third quater?",

@@ -467,10 +467,13 @@ class _Builder:
         ):
             self.place(verb + 1, p.start)
             return True  # "Rank the coverage details by premium": the rows ranked
-        if lowers[p.start - 2 : p.start] == ["across", "the"] and (self.share or _SPREAD_WORDS & set(lowers)):
-            # "split the miles across the origin airports"; "premium across the policies they sold" is a total
-            self.place(p.start - 2, p.start)
-            return True  # each of them ("across the three …" is not read: nothing checks the count)
+        said = p.start - 1 if number_of(lowers[p.start - 1]) is not None else p.start
+        if lowers[said - 2 : said] == ["across", "the"] and (self.share or _SPREAD_WORDS & set(lowers)):
+            # "split the miles across the (three) origin airports"; "premium across the policies they sold" is a
+            # total
+            self._said_count(said, p)
+            self.place(said - 2, p.start)
+            return True
         for cue in self.ctx.lexicon.group_cues:
             k = len(cue)
             if p.start - k >= 0 and tuple(lowers[p.start - k : p.start]) == cue:
@@ -1525,6 +1528,23 @@ class _Builder:
                 return True
         return False
 
+    def _said_count(self, k: int, p: Pick, column: str | None = None) -> None:
+        """ "the three origin airports": a count said of the members grouped, which the answer must have (the
+        pipeline checks it against the rows)."""
+        n = number_of(self.d.lower(k)) if 0 <= k < p.start else None
+        if n is None or n != int(n) or n < 2:
+            return
+        columns = (
+            [column]
+            if column
+            else self.layer.entity_keys(p.targets[0])
+            if p.kind == "entity"
+            else p.targets[:1]
+        )
+        if len(columns) == 1:
+            phrase = self.d.text(k, p.end)
+            self.notes.append(Evidence(phrase, "members", f"{int(n)} {columns[0]}", 1.0, "count"))
+
     def _kind_of_value_before(self, p: Pick) -> bool:
         """True for a column name right after a value of that column ("the South region")."""
         before = self.d.pick_at(p.start - 1)
@@ -2266,7 +2286,8 @@ class _Builder:
                 continue
             if span.start in self.in_parens and span.comparator == "" and self._restates_phrasing(span):
                 continue
-            self._bind_number(span)
+            if not self._averaged(span):
+                self._bind_number(span)
         self._having_one()
         self._counted_equalities()
 
@@ -2569,6 +2590,55 @@ class _Builder:
         if self._implied_worth(span) or self._times_done(span):
             return
         self.problems.append(f"I could not tell what '{span.phrase}' is about")
+
+    def _averaged(self, span: NumberSpan) -> bool:
+        """ "which airlines averaged more than 1,000 miles", "… averaged more than 10 minutes of arrival delay": the
+        average of the column the number is about, for each member grouped, kept where it passes."""
+        d = self.d
+        word = span.start - 1
+        said = any(
+            a.start == word and a.function == "avg" for a in d.aggs
+        )  # read as "average … arrival delay"
+        if word < 0 or not d.words[word].raw.lower().startswith("averag") or (d.used[word] and not said):
+            return False
+        if not any(
+            p.kind == "entity"
+            and p.end <= span.start
+            and self.roles.get(p.start) in (None, "group", "entity")
+            for p in self.picks
+        ):
+            return False
+        end, column, q = span.end, None, None
+        if d.lower(span.end) == "of":
+            q = d.pick_at(span.end + 1 + (d.lower(span.end + 1) == "the"))
+            named = (q.targets + q.alt("dimension")) if q is not None else ()
+            column = next((t for t in named if self.layer.has_dimension(t) and is_numeric(self.ctx, t)), None)
+        else:
+            column = self._dimension_by_unit(span)
+        if column is None:
+            return False
+        before = len(self.filters)
+        self._number_filter(span, column, None)
+        if len(self.filters) > before:
+            # the figure the aggregate word already made ("average arrival delay"), else the column's average
+            name = next((m for m in self.metrics if q is not None and m in q.targets), None) or next(
+                (a.name for a in self.aggregates if a.dimension == column and a.function == "avg"), None
+            )
+            if name is None:
+                name = f"average_{column.split('__')[-1]}"
+                label = f"Average {dimension_label(self.layer, column).lower()}"
+                self.aggregates.append(Aggregate(name, "avg", column, label=label))
+            self.result_filters.append(replace(self.filters.pop(), dimension=name))
+            if self.notes and self.notes[-1].method == "number":
+                self.notes.pop()  # the rows are not filtered: the note of the row filter would mislead
+            rows = self._row_counts(self.layer.dimension(column).model.name)
+            self.metrics = [
+                m for m in self.metrics if m not in rows
+            ]  # "airlines' flights": the rows averaged
+        if q is not None:
+            end, self.roles[q.start] = max(end, q.end), self.roles.get(q.start) or "bound"
+        self.place(word, end)
+        return True
 
     def _times_done(self, span: NumberSpan) -> bool:
         """ "how many products were returned more than 40 times": the verb's own rows (returns), counted per thing
@@ -3001,6 +3071,12 @@ class _Builder:
         the things named are the population, not a figure of their own (when the question has one)."""
         d = self.d
         for i in range(len(d.words) - 2):
+            whole = (
+                d.lower(i + 2) in ("whole", "entire") and d.pick_at(i + 3) is None and i + 3 < len(d.words)
+            )
+            if d.lower(i) in ("across", "over") and d.lower(i + 1) == "the" and whole and not d.used[i]:
+                self.place(i, i + 4)  # "across the whole book": every row, said of the business itself
+                continue
             over_all = d.lower(i) == "over" and d.lower(i + 1) in ("all", "every")  # "over all claims"
             if not (d.lower(i) == "across" or over_all) or d.used[i]:
                 continue
@@ -3287,6 +3363,17 @@ class _Builder:
         targets = [t for t in p.targets if is_yes_no(self.ctx, t)]
         if not targets or self.group_position(p):
             return False
+        w = p.start - 1
+        while w >= 0 and d.lower(w) in _WHETHER_GLUE and not d.used[w]:
+            w -= 1
+        if d.lower(w) == "whether" and d.lower(w - 1) in ("by", "on") and not d.used[w]:
+            # "split by whether there is a fireplace": one row for each side
+            self.place(w - 1, p.end)
+            self.roles[p.start] = "bound"
+            self._add_dim(
+                DimensionRef(targets[0]), d.text(w - 1, p.end), f"one row per {targets[0]} (yes and no)"
+            )
+            return True
         k = p.start - 1
         while k >= 0 and d.lower(k) in ("a", "an", "any") and not d.used[k]:
             k -= 1
@@ -5752,6 +5839,37 @@ class _Builder:
                 return True
         return False
 
+    def _period_share(self) -> bool:
+        """ "what share of the year's cancellations fell in February": the figure over a period, divided by the
+        figure over a longer period that holds it."""
+        ranges = [r for r in self.metric_ranges if r.start and r.end and not r.parts and not r.months]
+        if len(ranges) != 2 or len(self.metrics) != 1 or self.layer.metric(self.metrics[0]).measure is None:
+            return False
+        inner, outer = sorted(
+            ranges, key=lambda r: (r.end - r.start) if r.start and r.end else dt.timedelta()
+        )
+        if not (inner.start and inner.end and outer.start and outer.end):
+            return False
+        if not (outer.start <= inner.start and inner.end <= outer.end) or (inner.end - inner.start) == (
+            outer.end - outer.start
+        ):
+            return False
+        metric = self.metrics[0]
+        dim = default_time_dimension(self.layer, metric)
+        if dim is None or not self.layer.has_dimension(dim):
+            return False
+        part, whole = (
+            FilteredInput(f"{metric}_{side}", metric, (Filter(dim, ">=", (a,)), Filter(dim, "<", (b,))))
+            for side, a, b in (("part", inner.start, inner.end), ("whole", outer.start, outer.end))
+        )
+        name = f"{metric}_{_slug(inner.describe())}_share_of_{_slug(outer.describe())}"
+        self.adhoc.append(AdhocMetric(name, f"{part.name} / {whole.name}", (part, whole), "percent"))
+        self.metrics, self.time_range, self.share = [], None, False
+        self.notes.append(
+            Evidence(inner.describe(), "comparison", f"share of {outer.describe()}", 1.0, "period")
+        )
+        return True
+
     def share_step(self) -> None:
         if not self.share:
             return
@@ -5766,6 +5884,8 @@ class _Builder:
         if self._slice_share(bool(grouped)):
             return
         if grouped:
+            return
+        if self._period_share():
             return
         slices = [
             f
@@ -6030,6 +6150,17 @@ class _Builder:
         # a sum divided per member ("revenue per customer"); a count only when the answer is also split by
         # something else ("orders per customer by segment"); an average or a rate per member is a grouping
         averaged = any(a.function == "avg" and a.end <= prev.start for a in self.d.aggs)
+        # "the premium per policy? Show the policy number too": each one, shown by its number
+        shown = {identifying_dimension(self.layer, p.targets[0]), *self.layer.entity_keys(p.targets[0])}
+        if (
+            agg == "sum"
+            and not others
+            and not averaged
+            and any(
+                q.start > p.start and q.kind == "dimension" and set(q.targets) & shown for q in self.picks
+            )
+        ):
+            return False
         if agg == "sum" and not others and not averaged:
             # "expense reserves per claim": one figure per claim, or the average per claim? both are common
             self.problems.append(
@@ -6505,17 +6636,23 @@ class _Builder:
                 d.ranking is not None and d.ranking.start == p.end
             )
             if (
-                d.lower(self._before_places(p.start - 1)) in ("each", "every", "per")
+                (
+                    d.lower(self._before_places(p.start - 1)) in ("each", "every", "per")
+                    or self._each_before(p.start)
+                )
                 and self.roles.get(p.start) != "unit"
                 and not possessive
             ):
                 per += [k for k in found if k not in per]
+                self._said_count(p.start - 1, p)  # "each of the three origin airports"
             else:
                 others.update(found)
         for dim, items in self.value_dims.items():
             # "from each of JFK, LGA and EWR", "each of the three NYC airports": the members, one group each
             if dim in names and any(self._each_before(p.start) for p, _ in items):
                 per += [dim] if dim not in per else []
+                first = min(p.start for p, _ in items)
+                self._said_count(first - 1, items[0][0], dim)  # "each of the three NYC airports"
         for k, w in enumerate(d.words):
             if d.lower(k - 1) in ("each", "every", "per") and w.norm in GRAIN_NOUNS and METRIC_TIME in names:
                 per.append(METRIC_TIME)  # "the top product each month"
@@ -6791,6 +6928,10 @@ _RESTATING_NOUNS = frozenset({"amount", "figure", "value", "total"})
 # verbs that say a part takes its share of a whole ("what share of departures did JetBlue account for")
 _TAKING_A_PART = frozenset(
     {"account", "accounted", "represent", "represented", "contribute", "contributed", "make", "made"}
+)
+# the words between 'whether' and a yes/no column ("whether there is a fireplace", "whether it had one")
+_WHETHER_GLUE = frozenset(
+    {"there", "is", "are", "was", "were", "it", "they", "has", "have", "had", "a", "an", "the"}
 )
 # verbs that spread a figure over the members of a group ("split the flights across the airports")
 _SPREAD_WORDS = frozenset({"split", "spread", "break", "distribute", "distributed", "divide"})

@@ -417,13 +417,28 @@ def infer_columns(frame: pd.DataFrame) -> tuple[AnswerColumn, ...]:
     return tuple(out)
 
 
+def said_counts(plan: QueryPlan | None, frame: Any, truncated: bool) -> None:
+    """Refuse an answer whose members do not number what the question said ("the three origin airports")."""
+    if plan is None or truncated:
+        return
+    for e in plan.evidence:
+        if e.kind != "members":
+            continue
+        n, column = e.target.split(" ", 1)
+        if column in frame.columns and (found := frame[column].nunique(dropna=False)) != int(n):
+            raise PlanningError(
+                f"the question says '{e.phrase}', but the answer has {found} of them",
+                "ask without the number, or name the ones you mean",
+            )
+
+
 def stage_answer(state: AskState) -> AskState:
     """Chart, insights and explanation from the frame."""
     req = state.request
+    result = present(state.frame, "the result (stage_execute runs first)")
+    said_counts(state.plan, result, state.truncated)
     # Sensitive columns are masked by role before anything (chart, insights, explanation) is built from rows.
-    frame, masked = masked_for(
-        req.ws, req.store, req.user, state.sql, present(state.frame, "the result (stage_execute runs first)")
-    )
+    frame, masked = masked_for(req.ws, req.store, req.user, state.sql, result)
     columns = column_infos(state.compiled, state.plan) if state.compiled is not None else infer_columns(frame)
     layer = state.resources.layer if state.resources is not None else None
     if state.plan is not None and layer is not None:

@@ -262,8 +262,12 @@ def _named_definition(d: ReadingState, ctx: PlanningContext, lowers: list[str], 
             word = ("as",)  # "computing loss ratio as A divided by B"
         if word is None and lowers[i] == "let" and lowers[k] == "be":
             word = ("be",)  # "let paid share be A divided by B"
-        if word is None and lowers[i] in _DEFINING_VERBS and lowers[k : k + 2] == ["to", "be"]:
-            word = ("to", "be")  # "taking average cost per claim to be A divided by B"
+        if (
+            word is None
+            and lowers[i] in _DEFINING_VERBS
+            and lowers[k : k + 2] in (["to", "be"], ["to", "mean"])
+        ):
+            word = (lowers[k], lowers[k + 1])  # "taking average cost per claim to be A divided by B"
         if word is None and chained and lowers[k] == "as" and _defined_with_as(lowers, i):
             word = ("as",)  # "define total reserves as A plus B, and reserve share as C over D"
         if (
