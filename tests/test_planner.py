@@ -546,6 +546,9 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         "a period's name with a letter left out ('third quater')": [
             "Was the first quarter busier than the third quater?",
         ],
+        "'how many times did <one named> <its verb>' counts its rows": [
+            "how many times did United flight 1545 operate in 2013?",
+        ],
         "a misspelt name that starts several values; 'each one separately'": [
             "how many Soutwest flights got scrubbed this year",
             "Average departure delay for Miami, Fort Lauderdale and West Palm Beach, each one separately",

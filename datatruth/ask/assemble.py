@@ -291,9 +291,15 @@ def identifying_dimension(layer: SemanticLayer, entity: str) -> str | None:
     base = entity.split("_")[0]
     for dim in model.dimensions:
         words = dim.name.split("_")
+        if _CLASS_WORDS & set(words):
+            continue  # "party_type_code" sorts parties into kinds; it names none of them
         if not dim.is_time and words[-1] in ("number", "code", "no") and (base in words or len(words) == 1):
             return f"{model.prefix}__{dim.name}"
     return None
+
+
+# words of a column that classifies members rather than naming one ("catastrophe_type_code")
+_CLASS_WORDS = frozenset({"type", "kind", "status", "class", "category", "role", "group"})
 
 
 def entity_dimensions(ctx: PlanningContext, entity: str) -> list[DimensionRef]:
@@ -3637,10 +3643,7 @@ class _Builder:
                 continue
             self.place(p.start, p.end)
             self.roles[p.start] = "literal"
-            if p.kind in ("metric", "measure") and p.targets[0] in self.metrics:
-                self.metrics.remove(
-                    p.targets[0]
-                )  # "claims 12312701 and 12312702" names claims, not their count
+            self._literal_figure(p)
             if p.kind != "dimension":
                 self.picks[self.picks.index(p)] = replace(p, kind="dimension", targets=(dim,))
             op = "=" if len(found) == 1 else "in"
@@ -3660,6 +3663,32 @@ class _Builder:
                 )
             )
 
+    def _literal_figure(self, p: Pick) -> None:
+        """ "claims 12312701 and 12312702" names claims, not their count; "how many times did flight 1545 operate"
+        counts its rows."""
+        times = self._times_of_literal(p)
+        if times is not None:
+            self.place(times, times + 1)
+            self.metrics += [p.targets[0]] if p.targets[0] not in self.metrics else []
+            self.notes.append(
+                Evidence(self.d.text(times - 2, times + 1), "metric", p.targets[0], 1.0, "count")
+            )
+        elif p.kind in ("metric", "measure") and p.targets[0] in self.metrics:
+            self.metrics.remove(p.targets[0])
+
+    def _times_of_literal(self, p: Pick) -> int | None:
+        """ "how many times did flight 1545 operate": where 'times' is when the rows of the one named are counted,
+        the verb after it being one of those rows happening ("was claim X paid" counts payments: not read)."""
+        d = self.d
+        times = next((k for k in range(p.start) if d.lower(k - 1) == "many" and d.lower(k) == "times"), None)
+        verb = next((q for q in self.picks if q.start >= p.end), None)
+        if times is None or verb is None or verb.kind != "phrasing" or p.kind != "metric":
+            return None
+        ph = self.phrasing(verb)
+        plain = not ph.op and ph.dimension is None and ph.metric in (None, p.targets[0])
+        own = ph.model in (None, *metric_models(self.layer, p.targets[0]))
+        return times if plain and own and counts_things(self.ctx, p.targets[0]) else None
+
     def _name_again(self, k: int, p: Pick, dim: str) -> None:
         """ "claim 1 vs claim 2": the name said again before the next code names the same column, no figure."""
         self.place(k, k + 1)
@@ -3675,9 +3704,13 @@ class _Builder:
         return self._code_column(p.targets[0] if p.kind == "entity" else p.alt("entity")[0])
 
     def _code_column(self, entity: str) -> str | None:
-        """The column a code written after an entity's word is a value of: its identifying column, else its key."""
+        """The column a code written after an entity's word is a value of: its identifying column, else its key
+        (also when the identifying column is empty in every row: "catastrophe 4" is no code nobody has)."""
         keys = self.layer.entity_keys(entity)
-        return identifying_dimension(self.layer, entity) or (keys[0] if len(keys) == 1 else None)
+        ident = identifying_dimension(self.layer, entity)
+        if ident is not None and not self.ctx.values.is_empty(ident):
+            return ident
+        return keys[0] if len(keys) == 1 else None
 
     def _number_follows(self, p: Pick) -> bool:
         """True when a number starts right after a pick ("a premium above 10,000"): the number says how much."""

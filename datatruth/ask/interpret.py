@@ -291,8 +291,8 @@ def interpret(  # noqa: C901 - one clause of the reading per plan field, in read
         for d in dims:
             if d.name in done:
                 continue
-            if d.name in owners:
-                entity = owners[d.name]
+            if d.name in owners and all(k in names for k in layer.entity_keys(owners[d.name])):
+                entity = owners[d.name]  # every key of the entity grouped: its members, one each
                 keys_of = layer.entity_keys(entity)
                 done.update(keys_of)
                 model = layer.entity_model(entity)
