@@ -5872,11 +5872,30 @@ class _Builder:
                 return True
         return False
 
+    def _over_period(self, name: str, period: TimeRange) -> FilteredInput | None:
+        """The plan's one metric counted only over one bounded period of its own date, or None when it cannot be
+        (no measure, no date of its own, or a period in pieces)."""
+        metric = self.metrics[0]
+        dim = default_time_dimension(self.layer, metric)
+        if (
+            dim is None
+            or not self.layer.has_dimension(dim)
+            or self.layer.metric(metric).measure is None
+            or period.parts
+            or period.months
+            or period.start is None
+            or period.end is None
+        ):
+            return None
+        return FilteredInput(
+            name, metric, (Filter(dim, ">=", (period.start,)), Filter(dim, "<", (period.end,)))
+        )
+
     def _period_share(self) -> bool:
         """ "what share of the year's cancellations fell in February": the figure over a period, divided by the
         figure over a longer period that holds it."""
         ranges = [r for r in self.metric_ranges if r.start and r.end and not r.parts and not r.months]
-        if len(ranges) != 2 or len(self.metrics) != 1 or self.layer.metric(self.metrics[0]).measure is None:
+        if len(ranges) != 2 or len(self.metrics) != 1:
             return False
         inner, outer = sorted(
             ranges, key=lambda r: (r.end - r.start) if r.start and r.end else dt.timedelta()
@@ -5888,13 +5907,9 @@ class _Builder:
         ):
             return False
         metric = self.metrics[0]
-        dim = default_time_dimension(self.layer, metric)
-        if dim is None or not self.layer.has_dimension(dim):
+        part, whole = self._over_period(f"{metric}_part", inner), self._over_period(f"{metric}_whole", outer)
+        if part is None or whole is None:
             return False
-        part, whole = (
-            FilteredInput(f"{metric}_{side}", metric, (Filter(dim, ">=", (a,)), Filter(dim, "<", (b,))))
-            for side, a, b in (("part", inner.start, inner.end), ("whole", outer.start, outer.end))
-        )
         name = f"{metric}_{_slug(inner.describe())}_share_of_{_slug(outer.describe())}"
         self.adhoc.append(AdhocMetric(name, f"{part.name} / {whole.name}", (part, whole), "percent"))
         self.metrics, self.time_range, self.share = [], None, False
@@ -6792,18 +6807,10 @@ class _Builder:
         if word is None or "than" not in [w.lower for w in d.words[word + 1 :]]:
             return
         metric = self.metrics[0]
-        dim = default_time_dimension(self.layer, metric)
-        if (
-            dim is None
-            or not self.layer.has_dimension(dim)
-            or self.layer.metric(metric).measure is None
-            or any(p.parts or p.months or p.start is None or p.end is None for p in self.periods)
-        ):
+        found = [self._over_period(f"{metric}_in_{n}", p) for n, p in enumerate(self.periods, start=1)]
+        inputs = [i for i in found if i is not None]
+        if len(inputs) != len(found):
             return
-        inputs = [
-            FilteredInput(f"{metric}_in_{n}", metric, (Filter(dim, ">=", (start,)), Filter(dim, "<", (end,))))
-            for n, (start, end) in enumerate(((p.start, p.end) for p in self.periods if p.start and p.end), 1)
-        ]
         names = [f"{metric}_{_slug(p.label or p.describe())}" for p in self.periods]
         if names[0] == names[1]:
             return

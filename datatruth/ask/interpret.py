@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from datatruth.semantic.model import METRIC_TIME, SemanticLayer
-from datatruth.semantic.plan import Condition, Evidence, Filter, QueryPlan, TimeRange
+from datatruth.semantic.plan import AdhocMetric, Condition, Evidence, Filter, QueryPlan, TimeRange
 from datatruth.semantic.units import unit
 
 _OPS = {
@@ -93,13 +93,18 @@ def metric_label(layer: SemanticLayer, plan: QueryPlan, name: str) -> str:
         if a.name == name:
             return a.label or name.replace("_", " ")
     for adhoc in plan.adhoc_metrics:
-        if adhoc.name == name and adhoc.expr in {i.name for i in adhoc.inputs}:
+        if adhoc.name == name and _one_input(adhoc):
             return adhoc.name.replace(
                 "_", " "
             )  # a figure over some rows, named for them ("revenue october 2026")
         if adhoc.name == name:
             return f"{adhoc.name.replace('_', ' ')} ({_expr_words(layer, adhoc.expr, plan)})"
     return name.replace("_", " ")
+
+
+def _one_input(adhoc: AdhocMetric) -> bool:
+    """True for an ad-hoc figure that is one of its inputs alone (a figure over some rows, shown on its own)."""
+    return adhoc.expr in {i.name for i in adhoc.inputs}
 
 
 def _expr_words(layer: SemanticLayer, expr: str, plan: QueryPlan | None = None) -> str:
@@ -116,7 +121,7 @@ def _expr_words(layer: SemanticLayer, expr: str, plan: QueryPlan | None = None) 
     counted |= {
         a.expr: a.name.replace("_", " ")
         for a in (plan.adhoc_metrics if plan is not None else ())
-        if a.expr in {i.name for i in a.inputs}
+        if _one_input(a)
     }
     words = []
     for token in expr.split():
