@@ -91,14 +91,25 @@ def test_answer_reads_with_labels_and_formatted_numbers(retail_store) -> None:
     at.chat_input[0].set_value("revenue by month last quarter vs previous period").run()
     assert not at.exception
     table = at.dataframe[0]
-    assert list(table.value.columns) == ["Month", "Revenue", "Revenue (previous period)", "Revenue change"]
+    assert list(table.value.columns) == [
+        "Month",
+        "Revenue",
+        "Revenue (previous period)",
+        "Revenue difference",
+        "Revenue change",
+    ]
     assert table.value["Month"].tolist() == ["2026-07", "2026-08", "2026-09"]
     formats = {
         name: spec["type_config"]["format"]
         for name, spec in json.loads(table.proto.columns).items()
         if "type_config" in spec
     }
-    assert formats == {"Revenue": "dollar", "Revenue (previous period)": "dollar", "Revenue change": "%.2f%%"}
+    assert formats == {
+        "Revenue": "dollar",
+        "Revenue (previous period)": "dollar",
+        "Revenue difference": "dollar",
+        "Revenue change": "%.2f%%",
+    }
     plan = [m.value for m in at.markdown if m.value.startswith("**Revenue by month")]
     assert plan == ["**Revenue by month, for last quarter (Q3 2026), compared with the previous period**"]
     matched = at.dataframe[1].value["matched"].tolist()  # the evidence table of the plan panel

@@ -299,8 +299,11 @@ def exp_comparison(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     rows = []
     for m in pd.date_range("2025-04-01", "2025-06-01", freq="MS"):
         now, before = s.get(m), s.get(m - pd.DateOffset(months=3))
-        rows.append((m, now, before, (now - before) / before))
-    return pd.DataFrame(rows, columns=["metric_time__month", "sales", "sales__previous", "sales__change_pct"])
+        rows.append((m, now, before, now - before, (now - before) / before))
+    return pd.DataFrame(
+        rows,
+        columns=["metric_time__month", "sales", "sales__previous", "sales__difference", "sales__change_pct"],
+    )
 
 
 def exp_ytd_comparison(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -309,10 +312,9 @@ def exp_ytd_comparison(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     rows = []
     for m in pd.date_range("2025-01-01", "2025-03-01", freq="MS"):
         now, before = ytd.get(m), ytd.get(m - pd.DateOffset(months=3))
-        rows.append((m, now, before, (now - before) / before))
-    return pd.DataFrame(
-        rows, columns=["metric_time__month", "sales_ytd", "sales_ytd__previous", "sales_ytd__change_pct"]
-    )
+        rows.append((m, now, before, now - before, (now - before) / before))
+    columns = ["sales_ytd", "sales_ytd__previous", "sales_ytd__difference", "sales_ytd__change_pct"]
+    return pd.DataFrame(rows, columns=["metric_time__month", *columns])
 
 
 def exp_share(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -504,6 +506,18 @@ def exp_filtered_inputs(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["customer__region", "big_sales_per_online_order"])
 
 
+def exp_share_of_tested_members(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    items = _items(d)
+    per_order = items.groupby("order_id")["amount"].sum()
+    big = set(per_order[per_order > BIG_ORDER].index)
+    o = d["orders"].merge(d["customers"][["customer_id", "region"]], on="customer_id", how="left")
+    rows = [
+        (region, part["order_id"].isin(big).sum() / part["order_id"].nunique())
+        for region, part in o.groupby("region", dropna=False)
+    ]
+    return pd.DataFrame(rows, columns=["customer__region", "share_of_big_orders"])
+
+
 def exp_periods(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     items = _items(d)
     day = pd.to_datetime(items["order_date"])
@@ -582,6 +596,7 @@ def exp_latest_orders_per_channel(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame({"order__channel": o["channel"].values, "order__order_id": o["order_id"].values})
 
 
+BIG_ORDER = 100  # an order worth more than this is "big" in share_of_tested_members
 CASES: dict[str, tuple[dict[str, Any], Callable[[dict[str, pd.DataFrame]], pd.DataFrame] | None]] = {
     # "the top 2 categories in each region": the limit holds within each region
     "top_per_group": (
@@ -1051,6 +1066,37 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[dict[str, pd.DataFrame]], pd.Da
         },
         exp_filtered_inputs,
     ),
+    # a share of the members that pass a test of their own figure ("what share of orders were worth more than
+    # $100"): the test is a semi-join inside the part's aggregate, the whole counts every order
+    "share_of_tested_members": (
+        {
+            "metrics": [],
+            "dimensions": ["customer__region"],
+            "adhoc_metrics": [
+                {
+                    "name": "share_of_big_orders",
+                    "expr": "big_orders / orders",
+                    "format": "percent",
+                    "inputs": [
+                        {
+                            "name": "big_orders",
+                            "metric": "orders",
+                            "filters": [],
+                            "conditions": [
+                                {
+                                    "dimension": "order__order_id",
+                                    "metric": "sales",
+                                    "op": ">",
+                                    "values": [BIG_ORDER],
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ],
+        },
+        exp_share_of_tested_members,
+    ),
     "periods": (
         {
             "metrics": ["sales"],
@@ -1256,6 +1302,7 @@ def test_output_columns_and_version(layer: SemanticLayer) -> None:
         ("metric_time__month", "dimension", None),
         ("sales", "metric", "currency"),
         ("sales__previous", "metric", "currency"),
+        ("sales__difference", "metric", "currency"),
         ("sales__change_pct", "metric", "percent"),
     ]
     assert compiled.model_version == layer.version_hash

@@ -35,6 +35,28 @@ TODAY = {"retail": dt.date(2026, 10, 31), "flights": dt.date(2013, 12, 31)}
 # classes name what the reworked planner reads (or refuses) and why.
 QUESTIONS: dict[str, dict[str, list[str]]] = {
     "retail": {
+        "how many more (fewer) in one period than another: both figures and the difference": [
+            "How many more online orders did we get in October 2026 than in October 2025?",
+            "how much less revenue did we make in Q2 2026 than in Q3 2026",
+        ],
+        "a change from one period to the next: the later period against the one before, with the difference": [
+            "By how many dollars did Electronics revenue change from Q2 2026 to Q3 2026?",
+        ],
+        "a share whose part is a compared number: the part's rows over the rows where the number is known": [
+            "what share of order lines had a discount of 20% or more in 2025",
+        ],
+        "a word of the metric's own name before its synonym restates it": ["new sign-ups by month in 2025"],
+        "a condition the question names before using it is said in full at each use": [
+            "Let's call a large order one worth more than $500. How many large orders were placed in September 2026?",
+            "Treat any order with more than $2,000 of revenue as a whale order. What share of 2025 orders were whales?",
+        ],
+        "a count asked after what it counts ('X - how many?') is 'how many X'": [
+            "returns for wrong size last quarter: how many were there?",
+        ],
+        "a share of the members that pass a test of their own figure: their figure over every member's": [
+            "What share of September 2026 orders had more than $750 of revenue?",
+            "share of customers with more than 10 orders in 2025",
+        ],
         "members whose figure in one period beats another: both figures, the change, and the rows it keeps": [
             "Which product categories took in more in October 2026 than they did in September?",
             "which stores had fewer orders in September 2026 than in August 2026",
@@ -525,6 +547,16 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         ],
     },
     "flights": {
+        "a share whose part is a compared number or a place after a copula ('went to')": [
+            "what fraction of flights arrived more than an hour late",
+            "What share of Newark's flights went to Chicago O'Hare?",
+        ],
+        "a decade is its ten years, on a column of years too": [
+            "how many flights were on planes built in the 1990s",
+        ],
+        "a change from one period to the next in the figure's unit": [
+            "by how many minutes did the average departure delay change from June to July",
+        ],
         "'A vs B' of an entity's names is split by the entity; 'each airline's worst' ranks within each airline": [
             "Average flight distance: Hawaiian vs Alaska",
             "Which month was each airline's worst for average departure delay?",
@@ -956,6 +988,9 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
 # Questions that must be refused, each with an interpretation so far and at least one choice that plans.
 UNANSWERABLE: dict[str, dict[str, list[str]]] = {
     "retail": {
+        "a change 'from A to B' between periods that are not next to each other is never the range's": [
+            "how did revenue change from Q1 2026 to Q3 2026",
+        ],
         "'what they list for': a verb with its own subject is no command to list": [
             "Show me the Hearth & Co decor products and what they list for",
         ],
@@ -967,9 +1002,6 @@ UNANSWERABLE: dict[str, dict[str, list[str]]] = {
         ],
         "an average of the products' own column over their order lines asks which weight ('of a laptop we sell')": [
             "What's the avrage catalog price of a laptop we sell?",
-        ],
-        "a share of the members that meet a condition on a figure of their own is not computed, never guessed": [
-            "What share of September 2026 orders had more than $750 of revenue?",
         ],
         "a word that runs on after a name is another word, never that name misspelt": [
             "how many storefronts are in Texas",
@@ -1034,6 +1066,9 @@ UNANSWERABLE: dict[str, dict[str, list[str]]] = {
         ],
     },
     "flights": {
+        "a share of members ('what share of airlines') that a test of their figure picks out counts members": [
+            "what share of airlines had more than 10000 flights",
+        ],
         "a figure 'of' another figure ('average hours of departure delay') is one figure said in two parts": [
             "average hours of departure delay",
         ],

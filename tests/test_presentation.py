@@ -73,7 +73,7 @@ def _layer(demos: dict, workspace: str) -> Any:
         (
             "retail",
             "revenue by month last quarter vs previous period",
-            ["Month", "Revenue", "Revenue (previous period)", "Revenue change"],
+            ["Month", "Revenue", "Revenue (previous period)", "Revenue difference", "Revenue change"],
         ),
         # members are grouped by key and shown with their label
         (
@@ -187,6 +187,7 @@ def test_percent_series_gets_its_own_axis(demos) -> None:
         and traces["Revenue (previous period)"].get("yaxis", "y") == "y"
     )
     assert traces["Revenue change"]["yaxis"] == "y2"
+    assert "Revenue difference" not in traces  # the gap between the two lines drawn, not a line of its own
     layout = chart["layout"]
     assert layout["yaxis"]["tickprefix"] == "$" and layout["yaxis2"]["tickformat"].endswith("%")
     assert layout["yaxis2"]["overlaying"] == "y" and layout["yaxis2"]["side"] == "right"

@@ -36,8 +36,8 @@ def test_one_new_synonym_is_a_one_line_diff() -> None:
         format=metric["format"],
     )["metrics.yaml"]
     assert _changed(text, changed) == [
-        "-    synonyms: [sales, net sales, turnover, income, takings]",
-        "+    synonyms: [sales, net sales, turnover, income, takings, top line]",
+        "-    synonyms: [sales, net sales, net revenue, turnover, income, takings]",
+        "+    synonyms: [sales, net sales, net revenue, turnover, income, takings, top line]",
     ]
     assert changed.splitlines()[0].startswith("# Business metrics")  # the header comment stays
 

@@ -392,6 +392,8 @@ class _Builder:
             int, str
         ] = {}  # pick start → the dimension a phrasing/dimension pick stands for
         self.phrasing_filters: dict[int, Filter] = {}
+        self.number_filters: dict[int, Filter] = {}  # where a compared number's phrase starts → its filter
+        self.number_conditions: dict[int, Condition] = {}  # the same for a test of members' own figures
         self.defined: dict[str, AdhocMetric] = {}
         self.growth_metric: str | None = None
         self.in_parens = _parenthesized(d)
@@ -1010,6 +1012,18 @@ class _Builder:
                 self.notes.append(
                     Evidence(p.phrase, "other", f"the {earlier[-1].phrase} again", 1.0, "restated")
                 )
+
+    def restated_metric_words(self) -> None:
+        """ "new sign-ups": a word of a metric's own name right before a synonym of it restates the metric."""
+        d = self.d
+        for p in self.picks:
+            k = p.start - 1
+            if self.roles.get(p.start) != "metric" or k < 0 or d.used[k] or k in self.placed:
+                continue
+            metric = self.layer.metric(p.targets[0])
+            own = set(tokens(" ".join([metric.name, metric.label or ""])))
+            if d.words[k].norm in own and d.words[k].norm not in {w.norm for w in d.words[p.start : p.end]}:
+                self.place(k, k + 1)
 
     def metrics_step(self) -> None:  # noqa: C901 - one rule per role a metric word can take, tried in order
         """Metric picks become metrics, unless they are the subject of another metric, an entity being grouped,
@@ -2292,8 +2306,11 @@ class _Builder:
                 continue
             if span.start in self.in_parens and span.comparator == "" and self._restates_phrasing(span):
                 continue
+            held = len(self.conditions)
             if not self._averaged(span):
                 self._bind_number(span)
+            if len(self.conditions) == held + 1:
+                self.number_conditions[span.start] = self.conditions[-1]
         self._having_one()
         self._counted_equalities()
 
@@ -3032,6 +3049,7 @@ class _Builder:
         op = span.op
         f = Filter(dim, op, clean)
         self.filters.append(f)
+        self.number_filters[min(span.start, p.start) if p is not None else span.start] = f
         unit_text = (
             f" {target_unit.label}"
             if target_unit and target_unit.name not in ("count", "fraction", "hhmm")
@@ -4493,7 +4511,12 @@ class _Builder:
                 if hit.periods:
                     self._compared_on(hit)
                 continue
-            if d.growth and len(hit.points) == 2 and hit.points[0].end == hit.points[1].start:
+            if self._changes() and len(hit.points) == 2:
+                if hit.points[0].end != hit.points[1].start:
+                    self.problems.append(
+                        f"'{d.question[hit.start : hit.end].strip()}' sets two periods that are not next to each "
+                        "other against each other; ask for both, e.g. 'revenue in Q1 2026 vs Q3 2026'"
+                    )
                 metric_ranges += list(hit.points)  # "from Q3 to Q4" compares, it does not add up
                 continue
             if self._in_force(hit):
@@ -4511,6 +4534,13 @@ class _Builder:
             # "built in 1999, 2000 or 2016": phrases of one date are one set of periods, never all at once
             self._time_filter(target, combine_ranges(ranges) or ranges[0])
         self.metric_ranges = metric_ranges
+
+    def _changes(self) -> bool:
+        """Whether a growth word sets periods against each other ("grew fastest", "how much did revenue change
+        from Q2 to Q3"), not a comparison said with a compare word ("Q2 to Q3 vs the previous period")."""
+        return self.d.growth or (
+            self.d.comparison == "previous_period" and not self.d.time.explicit_comparison
+        )
 
     def weekdays(self) -> None:
         """ "on Saturdays", "at weekends", "Saturdays or Sundays": every such day of the week (ISO numbers, Monday
@@ -4552,7 +4582,7 @@ class _Builder:
         m = d.time
         metric_ranges = list(self.metric_ranges)
         if (
-            d.growth
+            self._changes()
             and len(metric_ranges) == 2
             and metric_ranges[0].end == metric_ranges[1].start
             and metric_ranges[0].grain == metric_ranges[1].grain
@@ -5929,6 +5959,8 @@ class _Builder:
             )
             return
         grouped = {r.name for r in self.dims}
+        if self._share_of_members():
+            return
         if self._slice_share(bool(grouped)):
             return
         if grouped:
@@ -5962,6 +5994,28 @@ class _Builder:
             )
         )
 
+    def _share_of_members(self) -> bool:
+        """ "what share of airlines had more than 10,000 flights" counts airlines, not their flights: a share of
+        the members a test picks out is not computed here, so it is refused with the count it can give."""
+        d = self.d
+        for i in range(len(d.words) - 2):
+            if d.lower(i) not in _SHARE_NOUNS or d.lower(i + 1) != "of":
+                continue
+            k = i + 2
+            while d.lower(k) in ("the", "our", "all", "those", "these"):
+                k += 1
+            p = d.pick_at(k)
+            if p is None or p.kind != "entity":
+                continue
+            keys = set(self.layer.entity_keys(p.targets[0]))
+            if any(c.dimension in keys for c in self.conditions):
+                self.problems.append(
+                    f"a share of {p.phrase} counts {p.phrase}, which I cannot do with a test of their own "
+                    f"figure; ask how many {p.phrase} pass it, and how many there are"
+                )
+                return True
+        return False
+
     def _slice_share(self, grouped: bool) -> bool:
         """ "what percentage of flights from JFK were late", "share of orders placed online by month": the part
         (after 'were', 'from', 'placed'…) over the whole it is part of (the other filters), in each group — a
@@ -5970,12 +6024,20 @@ class _Builder:
         if len(self.metrics) != 1 or self.adhoc or self.aggregates or metric_pick is None:
             return False
         d = self.d
-        placed = [(s, f) for s, f in self.phrasing_filters.items()]
-        placed += [(q.start, f) for f in self.filters for q, _ in self.value_dims.get(f.dimension, [])]
+        # "what fraction of flights arrived more than an hour late": a compared number names a part as a
+        # phrasing does
+        said = [*self.phrasing_filters.items(), *self.number_filters.items()]
+        placed = [
+            *said,
+            *((q.start, f) for f in self.filters for q, _ in self.value_dims.get(f.dimension, [])),
+        ]
 
         def cue(start: int) -> str:
             k = start - 1
             while k > metric_pick.end and d.lower(k) in ("the", "a", "an", "all", "any", "not"):
+                k -= 1
+            # "what share of Newark's flights went to O'Hare": the copula before the place's preposition
+            if k > metric_pick.end and d.lower(k) in _PLACE_WORDS and d.lower(k - 1) in _COPULAS:
                 k -= 1
             return d.lower(k) if k >= metric_pick.end else ""
 
@@ -6007,13 +6069,18 @@ class _Builder:
                     break
             return k == metric_pick.end - 1
 
+        # "what share of September's orders had more than $750 of revenue", "… orders with revenue above $750":
+        # members that pass a test of their own figure are a part too
+        tested = [
+            c
+            for s, c in self.number_conditions.items()
+            if s >= metric_pick.end
+            and c in self.conditions
+            and cue(self._past_figure(s)) in _COPULAS | _PART_CUES
+        ]
         # a copula's part first ("flights from JFK were late"), then a verb's ("flights from JFK that left
         # late"), then a cue's ("revenue from online")
-        parts = (
-            copula_parts
-            or [f for s, f in self.phrasing_filters.items() if right_after(s) and f in self.filters]
-            or cue_parts
-        )
+        parts = copula_parts or [f for s, f in said if right_after(s) and f in self.filters] or cue_parts
         # "which one cancelled a bigger share of its flights": the condition's verb before the share of them
         parts = parts or [
             f
@@ -6026,13 +6093,17 @@ class _Builder:
         # "what share of Newark's flights did United operate": a value that narrows the whole stays a filter of
         # both; without one, a share of equal-valued parts is read by `share_step` (one row per value)
         narrowed = any(f not in parts and f.dimension != METRIC_TIME for f in self.filters)
-        if not parts or not (grouped or narrowed or any(f.op not in ("=", "in") for f in parts)):
+        if not (parts or tested) or not (
+            grouped or narrowed or tested or any(f.op not in ("=", "in") for f in parts)
+        ):
             return False
         metric = self.metrics[0]
-        part = FilteredInput(f"{metric}_part", metric, tuple(dict.fromkeys(parts)))
+        part = FilteredInput(f"{metric}_part", metric, tuple(dict.fromkeys(parts)), tuple(tested))
         for f in parts:
             if f in self.filters:
                 self.filters.remove(f)
+        for c in tested:
+            self.conditions.remove(c)
         name = f"share_of_{metric}"
         self.metrics = []
         # "what percentage of JetBlue flights were on time": a comparison on a number says nothing of the rows
@@ -6060,6 +6131,12 @@ class _Builder:
             )
         )
         return True
+
+    def _past_figure(self, start: int) -> int:
+        """Where a compared number's phrase starts, past the figure named right before it ("with revenue above
+        $750" starts at 'revenue')."""
+        q = self.d.pick_at(start - 1)
+        return q.start if q is not None and q.kind in ("metric", "measure") else start
 
     def per_entity(self) -> None:
         """ "average revenue per customer": a metric divided by the number of distinct members."""
@@ -6794,7 +6871,10 @@ class _Builder:
         if not self.dims and holder is not None and self.roles.get(holder.start) in (None, "entity"):
             self.dims = entity_dimensions(self.ctx, holder.targets[0])  # "stores whose revenue in A …"
             self.roles[holder.start] = "group"
-        if not self.dims or any(r.name == METRIC_TIME for r in self.dims):
+        if any(r.name == METRIC_TIME for r in self.dims):
+            return
+        if not self.dims:
+            self._how_many_more()
             return
         word = next(
             (
@@ -6807,21 +6887,63 @@ class _Builder:
         if word is None or "than" not in [w.lower for w in d.words[word + 1 :]]:
             return
         metric = self.metrics[0]
-        found = [self._over_period(f"{metric}_in_{n}", p) for n, p in enumerate(self.periods, start=1)]
-        inputs = [i for i in found if i is not None]
-        if len(inputs) != len(found):
+        figures = self._in_each_period(metric)
+        if figures is None:
             return
-        names = [f"{metric}_{_slug(p.label or p.describe())}" for p in self.periods]
-        if names[0] == names[1]:
-            return
-        self.adhoc += [AdhocMetric(n, i.name, (i,)) for n, i in zip(names, inputs, strict=True)]
+        inputs, money = figures
         change = f"{metric}_change"
-        self.adhoc.append(AdhocMetric(change, f"{inputs[0].name} - {inputs[1].name}", tuple(inputs)))
+        self.adhoc.append(AdhocMetric(change, f"{inputs[0].name} - {inputs[1].name}", tuple(inputs), money))
         self.result_filters.append(Filter(change, _MORE_OR_LESS[d.lower(word)], (0,)))
         self.metrics, self.periods = [], []
         self.place(word, word + 1)
         self.notes.append(
             Evidence(d.words[word].raw, "filter", f"{change} {_MORE_OR_LESS[d.lower(word)]} 0", 1.0, "than")
+        )
+
+    def _in_each_period(self, metric: str) -> tuple[list[FilteredInput], str] | None:
+        """The metric over each of the two compared periods, added as figures of their own ("revenue q3 2026"),
+        with the format they share; None when a period cannot be counted on its own."""
+        found = [self._over_period(f"{metric}_in_{n}", p) for n, p in enumerate(self.periods, start=1)]
+        inputs = [i for i in found if i is not None]
+        names = [f"{metric}_{_slug(p.label or p.describe())}" for p in self.periods]
+        if len(inputs) != 2 or len(found) != 2 or names[0] == names[1]:
+            return None
+        money = "currency" if self.layer.metric(metric).format == "currency" else ""
+        self.adhoc += [AdhocMetric(n, i.name, (i,), money) for n, i in zip(names, inputs, strict=True)]
+        return inputs, money
+
+    def _how_many_more(self) -> None:
+        """ "How many more online orders did we get in October 2026 than in October 2025?": the figure in each
+        of the two periods and the difference, the first less the second ('fewer' / 'less': the second less the
+        first)."""
+        d = self.d
+        word = next(
+            (
+                i
+                for i in range(2, len(d.words))
+                if d.lower(i) in ("more", "fewer", "less")
+                and d.lower(i - 1) in ("many", "much")
+                and d.lower(i - 2) == "how"
+                and not d.used[i]
+                and i not in self.placed
+            ),
+            None,
+        )
+        if word is None or "than" not in [w.lower for w in d.words[word + 1 :]]:
+            return
+        metric = self.metrics[0]
+        figures = self._in_each_period(metric)
+        if figures is None:
+            return
+        inputs, money = figures
+        first, second = inputs if d.lower(word) == "more" else inputs[::-1]
+        self.adhoc.append(
+            AdhocMetric(f"{metric}_difference", f"{first.name} - {second.name}", tuple(inputs), money)
+        )
+        self.metrics, self.periods = [], []
+        self.place(word - 1, word + 1)
+        self.notes.append(
+            Evidence(d.text(word - 2, word + 1), "comparison", f"{first.name} - {second.name}", 1.0, "than")
         )
 
     def which_is_more(self) -> None:
@@ -6869,16 +6991,22 @@ class _Builder:
             alone = (
                 "(" in d.gap(i) and ")" in d.gap(i + 1) or d.lower(i - 1) == "total" and i == len(d.words) - 1
             )
+            # "by how many dollars did revenue change": the unit the answer is asked in
+            asked = d.lower(i - 1) == "many" and d.lower(i - 2) == "how" and i - 1 not in self.placed
             if (
                 (d.used[i] and i not in self.said_units)
                 or i in self.placed
-                or not (d.lower(i - 1) in ("in", "as") or alone)
+                or not (d.lower(i - 1) in ("in", "as") or alone or asked)
             ):
                 continue
             said = unit_of_word(w.lower)
             if said is None or said.name == "count":
                 continue
-            if any(u is not None and u.name == said.name for u in units):
+            if asked and any(u is not None and u.name == said.name for u in units):
+                self.place(i - 1, i + 1)
+            elif asked:
+                continue
+            elif any(u is not None and u.name == said.name for u in units):
                 self.place(i, i + 1)
             elif self._converted(said):
                 self.place(i, i + 1)
@@ -7079,6 +7207,7 @@ def assemble(d: ReadingState, ctx: PlanningContext, context_metrics: Sequence[st
     b.split_figures()
     b.restated_heads()
     b.metrics_step()
+    b.restated_metric_words()
     b.each_record()
     b.entities()
     b.concepts()
@@ -7191,7 +7320,11 @@ _WEEKDAY_PLURALS = {
 }
 _YES_NO_OPENERS = frozenset({"were", "was", "did", "do", "does", "is", "are", "has", "have"})
 _COPULAS = frozenset({"were", "was", "are", "is", "got", "been", "came", "come", "comes", "went"})
-_PART_CUES = frozenset({"from", "placed", "made", "through", "via", "using", "with"})
+_SHARE_NOUNS = frozenset({"share", "fraction", "percent", "percentage", "proportion"})
+_PLACE_WORDS = frozenset({"to", "from", "into", "at", "in", "on", "for", "through", "via"})
+_PART_CUES = frozenset(
+    {"from", "placed", "made", "through", "via", "using", "with", "had", "have", "has", "worth"}
+)
 _SUBJECT_PRONOUNS = frozenset({"we", "they", "you", "i", "he", "she", "it"})
 
 

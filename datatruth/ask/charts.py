@@ -7,11 +7,13 @@ accepts it unchanged and the tests check that it validates.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from datatruth.ask.answer import AnswerColumn, json_value
 from datatruth.ask.explain import Shape, format_label, shape_of
 from datatruth.ask.formats import NumberStyle, number_style
+from datatruth.semantic.model import SEPARATOR
 
 if TYPE_CHECKING:
     import pandas as pd  # charts are drawn from DataFrames; the module is imported before any exists
@@ -103,6 +105,9 @@ def choose_chart(
     if frame.empty:
         return None
     shape = shape_of(frame, columns)
+    # a comparison's difference is the gap between two series already drawn: a third line says nothing more
+    drawn = tuple(m for m in shape.metrics if not m.name.endswith(f"{SEPARATOR}difference"))
+    shape = replace(shape, metrics=drawn)
     if not shape.metrics:
         return None
     if not shape.labels:

@@ -160,8 +160,8 @@ def explain(frame: pd.DataFrame | Rows, columns: tuple[AnswerColumn, ...], subje
         return f"{prefix}for {_row_label(frame, 0, shape)}, " + "; ".join(parts) + "."
     sentences = []
     for metric in shape.metrics:
-        if metric.name.endswith("__previous"):
-            continue  # the previous period is in the table; its change column says how it compares
+        if metric.name.endswith(("__previous", "__difference")):
+            continue  # the previous period and the difference are in the table; the change says how they compare
         sentences.append(_describe_metric(frame, shape, metric))
     return prefix + " ".join(s for s in sentences if s)
 

@@ -21,7 +21,7 @@ TREND_MIN_MOVE = 0.05
 OUTLIER_MIN_ROWS = 8
 OUTLIER_Z = 2.0
 # Columns a comparison adds next to each metric: they restate it, so they get no insights of their own.
-_HELPER_SUFFIXES = (f"{SEPARATOR}previous", f"{SEPARATOR}change_pct")
+_HELPER_SUFFIXES = (f"{SEPARATOR}previous", f"{SEPARATOR}difference", f"{SEPARATOR}change_pct")
 
 
 def is_helper_column(column: AnswerColumn) -> bool:

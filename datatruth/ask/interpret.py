@@ -8,7 +8,7 @@ planned (the rules, an LLM or a verified question) and the row cap when it cut t
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from datatruth.semantic.model import METRIC_TIME, SemanticLayer
 from datatruth.semantic.plan import AdhocMetric, Condition, Evidence, Filter, QueryPlan, TimeRange
@@ -102,6 +102,15 @@ def metric_label(layer: SemanticLayer, plan: QueryPlan, name: str) -> str:
     return name.replace("_", " ")
 
 
+def _tests(layer: SemanticLayer, plan: QueryPlan, conditions: Iterable[Condition]) -> list[str]:
+    """Tests of members' own figures in words: "order id with revenue > 750"."""
+    return [
+        f"{_members(layer, c)} with {metric_label(layer, plan, c.metric).lower()} "
+        f"{_OPS.get(c.op, c.op)} {' and '.join(_condition_value(layer, c, v) for v in c.values)}"
+        for c in conditions
+    ]
+
+
 def _one_input(adhoc: AdhocMetric) -> bool:
     """True for an ad-hoc figure that is one of its inputs alone (a figure over some rows, shown on its own)."""
     return adhoc.expr in {i.name for i in adhoc.inputs}
@@ -110,13 +119,14 @@ def _one_input(adhoc: AdhocMetric) -> bool:
 def _expr_words(layer: SemanticLayer, expr: str, plan: QueryPlan | None = None) -> str:
     counted = {a.name: (a.label or a.name).lower() for a in plan.aggregates} if plan is not None else {}
     # a figure over some rows reads with its filters: "flights (where departure delay > 15 minutes)"
-    counted |= {
-        i.name: f"{layer.metric(i.metric).title.lower()} (where "
-        f"{' and '.join(filter_words(layer, f) for f in i.filters)})"
-        for a in (plan.adhoc_metrics if plan is not None else ())
-        for i in a.inputs
-        if layer.has_metric(i.metric)
-    }
+    if plan is not None:
+        counted |= {
+            i.name: f"{layer.metric(i.metric).title.lower()} (where "
+            f"{' and '.join([*(filter_words(layer, f) for f in i.filters), *_tests(layer, plan, i.conditions)])})"
+            for a in plan.adhoc_metrics
+            for i in a.inputs
+            if layer.has_metric(i.metric)
+        }
     # a figure over some rows that the plan also shows on its own is said by that name
     counted |= {
         a.expr: a.name.replace("_", " ")
@@ -332,11 +342,7 @@ def interpret(  # noqa: C901 - one clause of the reading per plan field, in read
         for f in plan.filters
         if not (f.op == "not_null" and f.dimension in grouped and not plan.is_list)
     ]
-    conditions += [
-        f"{_members(layer, c)} with {metric_label(layer, plan, c.metric).lower()} "
-        f"{_OPS.get(c.op, c.op)} {' and '.join(_condition_value(layer, c, v) for v in c.values)}"
-        for c in plan.conditions
-    ]
+    conditions += _tests(layer, plan, plan.conditions)
     if conditions:
         parts.append("where " + " and ".join(conditions))
     for a in plan.aggregates:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from datatruth import resources
+from datatruth.ask import named_conditions
 from datatruth.ask.assemble import Assembled, assemble, default_time_dimension, metric_models, reachable
 from datatruth.ask.interpret import interpret
 from datatruth.ask.lexicon import default_lexicon
@@ -42,7 +43,7 @@ from datatruth.ask.value_index import MAX_DISTINCT, ValueIndex, load_or_build
 from datatruth.ask.vocabulary import Vocabulary, build_vocabulary, plural, split_words
 from datatruth.errors import PlanningError, UserError
 from datatruth.semantic.model import SemanticLayer
-from datatruth.semantic.plan import QueryPlan
+from datatruth.semantic.plan import Evidence, QueryPlan
 
 __all__ = [
     "MAX_QUESTION_CHARS",
@@ -62,6 +63,7 @@ MAX_CHOICES = 3
 _MAX_CHOICE_CHARS = 120
 # a quote closing a value followed by OR/AND, or a number compared with a number: SQL written into a question
 _TAUTOLOGY = re.compile(r"'\s*(?:or|and)\s|\b(\d+)'?\s*=\s*'?(\d+)\b", re.IGNORECASE)
+NAMED = "named in the question"  # the method of a condition the question names before using it
 _LOW_METHODS = ("partial", "phonetic", "meaning", "fuzzy", "corrected")
 
 Stage = Callable[[ReadingState, PlanningContext], ReadingState]
@@ -123,10 +125,29 @@ def new_reading(question: str) -> ReadingState:
     return ReadingState(question, words, tuple(False for _ in words))
 
 
+# "fire claims with 10 firefighters - how many?": a count asked after the things it counts
+_TRAILING_COUNT = re.compile(
+    r"^(?P<body>.*?\w)\s*[-–—:,]\s*how\s+many(?:\s+(?:are|were|is|was)\s+there)?(?:\s+in\s+total)?\s*\??\s*$",
+    re.IGNORECASE,
+)
+
+
+def count_first(question: str) -> str:
+    """A count asked after what it counts, said the usual way round ("X - how many?" is "how many X?")."""
+    m = _TRAILING_COUNT.match(question)
+    if m is None or re.match(r"\s*(?:how\s+many|count|number)\b", m.group("body"), re.IGNORECASE):
+        return question
+    return f"how many {m.group('body')}?"
+
+
 def read_question(question: str, ctx: PlanningContext) -> ReadingState:
     """Run every reading stage over the question."""
     check_length(question)
-    d = new_reading(question)
+    text, named = named_conditions.expand(count_first(question))
+    d = new_reading(text)
+    if named is not None:
+        said = f"{named.noun} {named.condition}"
+        d = d.note(Evidence(named.name, "filter", said, 1.0, NAMED))
     for _name, stage in STAGES:
         d = stage(d, ctx)
     return d
@@ -562,4 +583,7 @@ def interpretation_of(plan: QueryPlan, layer: SemanticLayer, source: str = "rule
     followed = next(
         (e.target.removeprefix("follow-up of: ") for e in plan.evidence if e.method == "followup"), ""
     )
-    return interpret(replace(plan), layer, source=source, followed=followed, low=low_confidence(plan))
+    # a condition the question named ("call a big order one worth more than $1,000") is said with the rest
+    named = tuple(e for e in plan.evidence if e.method == NAMED)
+    low = named + low_confidence(plan)
+    return interpret(replace(plan), layer, source=source, followed=followed, low=low)

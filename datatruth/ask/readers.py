@@ -1352,7 +1352,9 @@ def _unit_after(d: ReadingState, end: int, number_word: str) -> tuple[Any, int]:
         unit = unit_of_word(d.lower(end))
         # "3 m" or "5 s" alone are too short to be units unless written right after the number ("32°F" too)
         if unit is not None and (len(d.lower(end)) > 1 or d.gap(end).strip() in ("", "°")):
-            return unit, end + 1
+            # "more than 10 miles away": how far, said of the distance
+            away = unit.kind == "distance" and d.lower(end + 1) == "away" and not d.used[end + 1]
+            return unit, end + 2 if away else end + 1
         if d.lower(end) == "per" and d.lower(end + 1) == "cent":
             return unit_of_word("percent"), end + 2
     return None, end

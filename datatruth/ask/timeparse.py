@@ -698,6 +698,14 @@ _NAMED_DAY_NAMES = "|".join(
 )
 
 
+def _decade(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
+    """ "homes built in the 1990s": the ten years from the decade's first."""
+    first = int(m.group("decade"))
+    if first < MIN_YEAR or first + 10 > MAX_YEAR:
+        return None
+    return _Hit(TimeRange(dt.date(first, 1, 1), dt.date(first + 10, 1, 1), f"the {first}s", "year"))
+
+
 def _named_day(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
     """ "Christmas Day 2013", "on Halloween": that one day (the most recent one when no year is given);
     "Thanksgiving weekend" runs from the Thursday through the Sunday."""
@@ -793,6 +801,7 @@ _RULES: list[Rule] = [
         ),
         _day_range,
     ),
+    (re.compile(rf"\b{_PREP}?the\s+(?P<decade>(?:19|20)\d0)'?s\b"), _decade),
     (
         re.compile(
             rf"\b(?:on\s+)?(?P<name>{_NAMED_DAY_NAMES})"

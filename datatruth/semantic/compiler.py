@@ -94,6 +94,7 @@ class _Agg:
     percentile: float | None = None
     filters: tuple[str, ...] = ()
     where: tuple[Filter, ...] = ()  # an ad-hoc figure's own filters (any reachable dimension)
+    conditions: tuple[Condition, ...] = ()  # and its members' tests ("orders with more than $750 of revenue")
     divided_by: str | None = None  # a second dimension each row's value is divided by
     since: str | None = None  # an earlier date: each row's value is the whole days from it to `dimension`
     grain: str | None = None  # a date counted by the periods of this grain it falls in
@@ -344,6 +345,8 @@ def _check_input(layer: SemanticLayer, i: FilteredInput) -> None:
         )
     for f in i.filters:
         _check_filter(layer, f)
+    for c in i.conditions:
+        _check_condition(layer, c)
 
 
 def _check_comparison(plan: QueryPlan) -> None:
@@ -515,6 +518,7 @@ def groups_of(p: _Plan) -> _Groups:
                 measure.percentile,
                 ((measure.filter,) if measure.filter else ()) + ((metric.filter,) if metric.filter else ()),
                 inp.filters,
+                inp.conditions,
             )
             aggs.append(agg)
             where[inp.name] = (key, agg.alias)
@@ -733,9 +737,10 @@ def _group_cte(  # noqa: C901 - one branch per dimension kind, then the CTE in S
     if (
         first is not None
         and (first.filters or first.where)
+        and not first.conditions
         and dim_exprs
         and group.cumulative is None
-        and len({(a.filters, a.where) for a in group.aggs}) == 1
+        and len({(a.filters, a.where, a.conditions) for a in group.aggs}) == 1
     ):
         conditions.append(
             _and(
@@ -873,10 +878,14 @@ def _aggregate(
         # a row's ratio of two columns; a zero divisor gives NULL, which every aggregate skips
         other = _reach(p, group.model, agg.divided_by, joins, f"aggregating {agg.alias}")
         value = exp.Div(this=_double(value), expression=_nullif_zero(_double(other)))
-    if agg.filters or agg.where:
+    if agg.filters or agg.where or agg.conditions:
         cond = _and(
             [_model_predicate(group, f, period) for f in agg.filters]
             + [_filter_sql(p, group.model, group, f, joins) for f in agg.where]
+            + [
+                _condition_sql(p, group.model, c, joins, i, f"{agg.alias}_condition")
+                for i, c in enumerate(agg.conditions)
+            ]
         )
         value = exp.Case(ifs=[exp.If(this=cond, true=value)])
     if agg.function == "sum":
@@ -960,7 +969,9 @@ def _compare(target: exp.Expression, op: str, values: list[exp.Expression]) -> e
     return exp.Not(this=exp.Is(this=target, expression=exp.Null()))
 
 
-def _condition_sql(p: _Plan, model: SemanticModel, c: Condition, joins: _Joins, index: int) -> exp.Expression:
+def _condition_sql(
+    p: _Plan, model: SemanticModel, c: Condition, joins: _Joins, index: int, prefix: str = "condition"
+) -> exp.Expression:
     """`member IN (members whose metric passes)`: the metric computed per member over the same filters and
     time as the rest of the plan."""
     names = (c.dimension, *c.together)
@@ -971,7 +982,7 @@ def _condition_sql(p: _Plan, model: SemanticModel, c: Condition, joins: _Joins, 
         time_range=p.plan.time_range,
         time_dimension=p.plan.time_dimension,
     )
-    alias = f"condition_{index + 1}"
+    alias = f"{prefix}_{index + 1}"
     inner = _renamed_ctes(_compile(sub, p.layer, p.dialect).ast.copy(), f"{alias}_")
     inner.set("order", None)  # a set of members has no order
     test = _compare(sp.col(c.metric, alias), c.op, [sp.value_literal(v) for v in c.values])
@@ -1124,8 +1135,11 @@ def aggregate_query(p: _Plan) -> tuple[exp.Select, tuple[OutputColumn, ...]]:
                     this=exp.Paren(this=exp.Sub(this=_double(now), expression=_double(before))),
                     expression=_nullif_zero(before),
                 )
+                # the change both ways: in the figure's own unit ("by how many dollars") and as a percent
+                difference = exp.Sub(this=now.copy(), expression=before.copy())
                 select_cols += [
                     (f"{name}{SEPARATOR}previous", before),
+                    (f"{name}{SEPARATOR}difference", difference),
                     (f"{name}{SEPARATOR}change_pct", change),
                 ]
                 column = next(c for c in out_columns if c.name == name)
@@ -1135,6 +1149,13 @@ def aggregate_query(p: _Plan) -> tuple[exp.Select, tuple[OutputColumn, ...]]:
                         "metric",
                         column.format,
                         f"{column.label} (previous period)",
+                        column.additive,
+                    ),
+                    OutputColumn(
+                        f"{name}{SEPARATOR}difference",
+                        "metric",
+                        column.format,
+                        f"{column.label} difference",
                         column.additive,
                     ),
                     OutputColumn(

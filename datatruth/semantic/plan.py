@@ -134,6 +134,8 @@ class FilteredInput:
     name: str  # the name the ad-hoc expression uses
     metric: str
     filters: tuple[Filter, ...]
+    # members whose own figure passes a test ("orders with more than $750 of revenue"): only their rows count
+    conditions: tuple[Condition, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -302,16 +304,7 @@ class QueryPlan:
         if self.filters:
             out["filters"] = [_filter_dict(f) for f in self.filters]
         if self.conditions:
-            out["conditions"] = [
-                {
-                    "dimension": c.dimension,
-                    "metric": c.metric,
-                    "op": c.op,
-                    "values": [_json_value(v) for v in c.values],
-                    **({"together": list(c.together)} if c.together else {}),
-                }
-                for c in self.conditions
-            ]
+            out["conditions"] = [_condition_dict(c) for c in self.conditions]
         if self.time_range:
             out["time_range"] = _range_dict(self.time_range)
         if self.periods:
@@ -339,6 +332,11 @@ class QueryPlan:
                                     "name": i.name,
                                     "metric": i.metric,
                                     "filters": [_filter_dict(f) for f in i.filters],
+                                    **(
+                                        {"conditions": [_condition_dict(c) for c in i.conditions]}
+                                        if i.conditions
+                                        else {}
+                                    ),
                                 }
                                 for i in a.inputs
                             ]
@@ -365,6 +363,16 @@ class QueryPlan:
 
 def _json_value(value: Scalar) -> Any:
     return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _condition_dict(c: Condition) -> dict[str, Any]:
+    return {
+        "dimension": c.dimension,
+        "metric": c.metric,
+        "op": c.op,
+        "values": [_json_value(v) for v in c.values],
+        **({"together": list(c.together)} if c.together else {}),
+    }
 
 
 def _filter_dict(f: Filter) -> dict[str, Any]:
@@ -483,7 +491,7 @@ class _Reader:
             inputs = []
             for k, raw_input in enumerate(self.items(a.get("inputs"), f"adhoc_metrics[{i}].inputs")):
                 where = f"adhoc_metrics[{i}].inputs[{k}]"
-                one = self.mapping(raw_input, where, {"name", "metric", "filters"})
+                one = self.mapping(raw_input, where, {"name", "metric", "filters", "conditions"})
                 inputs.append(
                     FilteredInput(
                         self.text(one.get("name"), f"{where}.name") or "",
@@ -491,6 +499,10 @@ class _Reader:
                         tuple(
                             self.filter(f, f"{where}.filters[{j}]")
                             for j, f in enumerate(self.items(one.get("filters"), f"{where}.filters"))
+                        ),
+                        tuple(
+                            self.condition(c, f"{where}.conditions[{j}]")
+                            for j, c in enumerate(self.items(one.get("conditions"), f"{where}.conditions"))
                         ),
                     )
                 )

@@ -59,6 +59,7 @@ WITH q_order_items_1_base AS (
     answer.metric_time__month AS metric_time__month,
     answer.sales_ytd AS sales_ytd,
     previous.sales_ytd AS sales_ytd__previous,
+    answer.sales_ytd - previous.sales_ytd AS sales_ytd__difference,
     CAST((
       CAST(answer.sales_ytd AS DOUBLE PRECISION) - CAST(previous.sales_ytd AS DOUBLE PRECISION)
     ) AS DOUBLE PRECISION) / NULLIF(previous.sales_ytd, 0) AS sales_ytd__change_pct
@@ -70,6 +71,7 @@ SELECT
   final.metric_time__month,
   final.sales_ytd,
   final.sales_ytd__previous,
+  final.sales_ytd__difference,
   final.sales_ytd__change_pct
 FROM final
 ORDER BY

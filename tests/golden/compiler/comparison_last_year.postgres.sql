@@ -84,10 +84,12 @@ WITH q_order_items_1 AS (
     answer.sales AS sales,
     answer.orders AS orders,
     previous.sales AS sales__previous,
+    answer.sales - previous.sales AS sales__difference,
     CAST((
       CAST(answer.sales AS DOUBLE PRECISION) - CAST(previous.sales AS DOUBLE PRECISION)
     ) AS DOUBLE PRECISION) / NULLIF(previous.sales, 0) AS sales__change_pct,
     previous.orders AS orders__previous,
+    answer.orders - previous.orders AS orders__difference,
     CAST((
       CAST(answer.orders AS DOUBLE PRECISION) - CAST(previous.orders AS DOUBLE PRECISION)
     ) AS DOUBLE PRECISION) / NULLIF(previous.orders, 0) AS orders__change_pct
@@ -100,8 +102,10 @@ SELECT
   final.sales,
   final.orders,
   final.sales__previous,
+  final.sales__difference,
   final.sales__change_pct,
   final.orders__previous,
+  final.orders__difference,
   final.orders__change_pct
 FROM final
 ORDER BY

@@ -47,10 +47,12 @@ WITH q_order_items_1 AS (
     answer.sales AS sales,
     answer.ad_spend AS ad_spend,
     previous.sales AS sales__previous,
+    answer.sales - previous.sales AS sales__difference,
     CAST((
       CAST(answer.sales AS DOUBLE PRECISION) - CAST(previous.sales AS DOUBLE PRECISION)
     ) AS DOUBLE PRECISION) / NULLIF(previous.sales, 0) AS sales__change_pct,
     previous.ad_spend AS ad_spend__previous,
+    answer.ad_spend - previous.ad_spend AS ad_spend__difference,
     CAST((
       CAST(answer.ad_spend AS DOUBLE PRECISION) - CAST(previous.ad_spend AS DOUBLE PRECISION)
     ) AS DOUBLE PRECISION) / NULLIF(previous.ad_spend, 0) AS ad_spend__change_pct,
@@ -64,8 +66,10 @@ SELECT
   final.sales,
   final.ad_spend,
   final.sales__previous,
+  final.sales__difference,
   final.sales__change_pct,
   final.ad_spend__previous,
+  final.ad_spend__difference,
   final.ad_spend__change_pct,
   final.sales__share,
   final.ad_spend__share

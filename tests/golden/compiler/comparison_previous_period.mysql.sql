@@ -51,6 +51,7 @@ WITH q_order_items_1 AS (
     answer.metric_time__month AS metric_time__month,
     answer.sales AS sales,
     previous.sales AS sales__previous,
+    answer.sales - previous.sales AS sales__difference,
     (
       CAST(answer.sales AS DOUBLE) - CAST(previous.sales AS DOUBLE)
     ) / NULLIF(previous.sales, 0) AS sales__change_pct
@@ -62,6 +63,7 @@ SELECT
   final.metric_time__month,
   final.sales,
   final.sales__previous,
+  final.sales__difference,
   final.sales__change_pct
 FROM final
 ORDER BY

@@ -35,6 +35,7 @@ WITH q_flights_1 AS (
     answer.metric_time__month AS metric_time__month,
     answer.on_time_rate AS on_time_rate,
     previous.on_time_rate AS on_time_rate__previous,
+    answer.on_time_rate - previous.on_time_rate AS on_time_rate__difference,
     (
       CAST(answer.on_time_rate AS DOUBLE) - CAST(previous.on_time_rate AS DOUBLE)
     ) / NULLIF(previous.on_time_rate, 0) AS on_time_rate__change_pct
@@ -46,6 +47,7 @@ SELECT
   final.metric_time__month,
   final.on_time_rate,
   final.on_time_rate__previous,
+  final.on_time_rate__difference,
   final.on_time_rate__change_pct
 FROM final
 ORDER BY
