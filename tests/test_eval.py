@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -19,9 +20,30 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp: Path, workspace: str) ->
         monkeypatch.setenv(key, value)
 
 
-def _acme_env(monkeypatch: pytest.MonkeyPatch, tmp: Path, corpora: Path) -> None:
+@pytest.fixture(scope="session")
+def acme_base(tmp_path_factory: pytest.TempPathFactory, corpora: Path) -> Path:
+    """The ACME workspace imported once, its planner built: each set runs in a copy of it with a store of its
+    own (importing the corpus for every set was most of an ACME set's time)."""
+    from datatruth.cli.ask import ask_one, open_context
+
+    base = tmp_path_factory.mktemp("acme-base")
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in isolated_env(base, "acme").items():
+            mp.setenv(key, value)
+        import_acme(corpora)
+        ws, store, user = open_context("acme")
+        try:
+            ask_one(ws, store, user, "claims", as_json=True)  # writes the planner snapshots the copies reuse
+        finally:
+            ws.close()
+    return base
+
+
+def _acme_env(monkeypatch: pytest.MonkeyPatch, tmp: Path, base: Path) -> None:
+    shutil.copytree(base / "workspaces", tmp / "workspaces")
+    # the answer cache stays behind: every set answers from the warehouse
+    shutil.copytree(base / "data", tmp / "data", ignore=shutil.ignore_patterns("cache"))
     _isolated_env(monkeypatch, tmp, "acme")
-    import_acme(corpora)
 
 
 def _run(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> list:
@@ -30,7 +52,7 @@ def _run(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: py
 
     evalset = load_set(name)
     if evalset.workspace == "acme":
-        _acme_env(monkeypatch, tmp_path, request.getfixturevalue("corpora"))
+        _acme_env(monkeypatch, tmp_path, request.getfixturevalue("acme_base"))
     else:
         _isolated_env(monkeypatch, tmp_path, evalset.workspace)
     ws, store, user = open_context(evalset.workspace)
