@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
-import shutil
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
-from eval.evalset import compare, import_acme, isolated_env, load_set, run_set, summary
+from eval.evalset import (
+    CaseResult,
+    compare,
+    copy_acme,
+    isolated_env,
+    load_set,
+    prepare_acme,
+    read_many,
+    run_set,
+    summary,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 THRESHOLD = 0.95
@@ -24,25 +37,16 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp: Path, workspace: str) ->
 def acme_base(tmp_path_factory: pytest.TempPathFactory, corpora: Path) -> Path:
     """The ACME workspace imported once, its planner built: each set runs in a copy of it with a store of its
     own (importing the corpus for every set was most of an ACME set's time)."""
-    from datatruth.cli.ask import ask_one, open_context
-
     base = tmp_path_factory.mktemp("acme-base")
     with pytest.MonkeyPatch.context() as mp:
         for key, value in isolated_env(base, "acme").items():
             mp.setenv(key, value)
-        import_acme(corpora)
-        ws, store, user = open_context("acme")
-        try:
-            ask_one(ws, store, user, "claims", as_json=True)  # writes the planner snapshots the copies reuse
-        finally:
-            ws.close()
+        prepare_acme(corpora)
     return base
 
 
 def _acme_env(monkeypatch: pytest.MonkeyPatch, tmp: Path, base: Path) -> None:
-    shutil.copytree(base / "workspaces", tmp / "workspaces")
-    # the answer cache stays behind: every set answers from the warehouse
-    shutil.copytree(base / "data", tmp / "data", ignore=shutil.ignore_patterns("cache"))
+    copy_acme(base, tmp)
     _isolated_env(monkeypatch, tmp, "acme")
 
 
@@ -149,6 +153,66 @@ BANKS = [
     *(pytest.param(f"probe{n}_acme", marks=pytest.mark.corpus) for n in _ROUNDS),
 ]
 MAX_WRONG = 0.02  # a wrong number is the worst answer: at most 2% of a bank
+HELPER_WAIT_S = 3600  # how long a set answered by the second process may take to appear
+
+
+class _Helper:
+    """A second process answering every other selected set (the machine has two cores and each set runs in its
+    own copy of its workspace), its results read back by the tests of those sets."""
+
+    def __init__(self, names: list[str], folder: Path) -> None:
+        self.names = set(names)
+        self.out = folder / "results.jsonl"
+        self.log = folder / "stderr.txt"
+        with self.log.open("w") as err:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "eval.evalset", "--many", str(self.out), *names],
+                cwd=REPO / "tests",
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+                env={**os.environ, "PYTHONPATH": str(REPO)},
+            )
+
+    def results(self, name: str) -> list[CaseResult]:
+        """The results of set `name`, waiting for the second process to finish it."""
+        deadline = time.monotonic() + HELPER_WAIT_S
+        while True:
+            exited = self.proc.poll() is not None
+            found = read_many(self.out, name).get(name)
+            if found is not None:
+                return found
+            if exited or time.monotonic() > deadline:
+                tail = self.log.read_text(errors="replace")[-3000:]
+                pytest.fail(
+                    f"the second process gave no results for {name} (exit {self.proc.poll()}):\n{tail}"
+                )
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _corpora_found() -> bool:
+    return Path(os.environ.get("DATATRUTH_CORPORA", REPO.parent / "shared" / "corpora")).is_dir()
+
+
+@pytest.fixture(scope="session")
+def helper(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """The second process for the bank tests this run selected: it answers every other one of them."""
+    selected = [
+        item.callspec.params["name"]
+        for item in request.session.items
+        if getattr(item, "originalname", "") == "test_question_bank_is_rarely_wrong_and_refuses_well"
+    ]
+    if not _corpora_found():
+        selected = [n for n in selected if load_set(n).workspace != "acme"]  # those tests skip or fail alone
+    helped = selected[1::2]
+    running = _Helper(helped, tmp_path_factory.mktemp("eval-helper")) if helped else None
+    yield running
+    if running is not None:
+        running.stop()
 
 
 @pytest.mark.slow
@@ -159,11 +223,17 @@ def test_question_bank_is_rarely_wrong_and_refuses_well(
     monkeypatch: pytest.MonkeyPatch,
     request: pytest.FixtureRequest,
     capsys: pytest.CaptureFixture[str],
+    helper: _Helper | None,
 ) -> None:
     """Banks written before the planner rework by people who did not write it: correct / refused / wrong are
     printed; the test fails when more than 2% are wrong, or when a refusal does not say what was understood and
     offer at least one question that can be answered."""
-    results = _run(name, tmp_path, monkeypatch, request)
+    if load_set(name).workspace == "acme":
+        request.getfixturevalue("corpora")  # a missing corpus fails under CI and skips elsewhere
+    if helper is not None and name in helper.names:
+        results = helper.results(name)
+    else:
+        results = _run(name, tmp_path, monkeypatch, request)
     line = summary(name, results)
     wrong = [
         f"{r.case.id} {r.case.question!r}: {r.reason}"

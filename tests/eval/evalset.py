@@ -322,11 +322,100 @@ def evaluate(name: str, corpora: Path | None = None) -> list[CaseResult]:
         ws.close()
 
 
+def prepare_acme(corpora: Path) -> None:
+    """Import the ACME workspace in the current environment and write its planner snapshots (one question
+    does), so that copies of it (`copy_acme`) answer without importing the corpus again."""
+    import_acme(corpora)
+    from datatruth.cli.ask import open_context
+
+    ws, store, user = open_context("acme")
+    try:
+        ask_one(ws, store, user, "claims", as_json=True)
+    finally:
+        ws.close()
+
+
+def copy_acme(base: Path, tmp: Path) -> None:
+    """A copy of the workspace `prepare_acme` made under `base`, in `tmp`, without its answer cache (every set
+    answers from the warehouse); the store is not copied, so each set has its own."""
+    shutil.copytree(base / "workspaces", tmp / "workspaces")
+    shutil.copytree(base / "data", tmp / "data", ignore=shutil.ignore_patterns("cache"))
+
+
+def run_many(names: list[str], corpora: Path, out: Path) -> None:
+    """Run sets one after another, each in a temporary copy of its workspace, and append a JSON line per set to
+    `out` as it finishes: the test suite's second process answers half of the sets this way."""
+    import json
+
+    saved = dict(os.environ)
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        acme_base: Path | None = None
+        for n, name in enumerate(names):
+            tmp = root / f"set{n}"
+            workspace = load_set(name).workspace
+            if workspace == "acme" and acme_base is None:
+                acme_base = root / "acme-base"
+                os.environ.update(isolated_env(acme_base, "acme"))
+                prepare_acme(corpora)
+            if workspace == "acme" and acme_base is not None:
+                copy_acme(acme_base, tmp)
+            os.environ.clear()
+            os.environ.update(saved)
+            os.environ.update(isolated_env(tmp, workspace))
+            from datatruth.cli.ask import open_context
+
+            ws, store, user = open_context(workspace)
+            try:
+                results = run_set(ws, store, user, load_set(name))
+            finally:
+                ws.close()
+            shown = ("error", "interpretation", "choices")
+            line = {
+                "name": name,
+                "results": [
+                    {
+                        "id": r.case.id,
+                        "ok": r.ok,
+                        "reason": r.reason,
+                        "outcome": r.outcome,
+                        "payload": {k: r.payload[k] for k in shown if k in r.payload} if r.payload else None,
+                    }
+                    for r in results
+                ],
+            }
+            with out.open("a", encoding="utf-8") as f:
+                f.write(json.dumps(line) + "\n")
+
+
+def read_many(out: Path, only: str | None = None) -> dict[str, list[CaseResult]]:
+    """The sets `run_many` has finished so far (or only set `only`), by name, as results of their cases."""
+    import json
+
+    found: dict[str, list[CaseResult]] = {}
+    if not out.exists():
+        return found
+    for text in out.read_text(encoding="utf-8").splitlines():
+        if not text.endswith("}") or (only is not None and f'"name": "{only}"' not in text):
+            continue  # a line still being written, or another set's
+        line = json.loads(text)
+        cases = {c.id: c for c in load_set(line["name"]).cases}
+        found[line["name"]] = [
+            CaseResult(cases[r["id"]], r["ok"], r["reason"], "", r["outcome"], r["payload"])
+            for r in line["results"]
+        ]
+    return found
+
+
 def main(argv: list[str]) -> int:
-    """`python -m eval.evalset NAME [--verbose]` from tests/: run one set in a temporary folder and print it."""
+    """`python -m eval.evalset NAME [--verbose]` from tests/: run one set in a temporary folder and print it;
+    `python -m eval.evalset --many OUT NAME…`: run sets one after another, a JSON line per set in OUT."""
+    corpora = Path(os.environ.get("DATATRUTH_CORPORA", REPO.parent / "shared" / "corpora"))
+    if argv[0] == "--many":
+        run_many(argv[2:], corpora, Path(argv[1]))
+        return 0
     name = argv[0]
     verbose = "--verbose" in argv
-    corpora = Path(os.environ.get("DATATRUTH_CORPORA", REPO.parent / "shared" / "corpora"))
     with tempfile.TemporaryDirectory() as tmp:
         os.environ.update(isolated_env(Path(tmp), load_set(name).workspace, corpora))
         results = evaluate(name, corpora)
