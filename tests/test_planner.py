@@ -42,6 +42,10 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         "a change from one period to the next: the later period against the one before, with the difference": [
             "By how many dollars did Electronics revenue change from Q2 2026 to Q3 2026?",
         ],
+        "with a grain, 'from A to B' is the range whose every period is set against the one before it": [
+            "revenue change by month from January to June 2026",
+            "monthly revenue growth from Q1 to Q2 2026",
+        ],
         "a share whose part is a compared number: the part's rows over the rows where the number is known": [
             "what share of order lines had a discount of 20% or more in 2025",
         ],

@@ -4537,9 +4537,12 @@ class _Builder:
 
     def _changes(self) -> bool:
         """Whether a growth word sets periods against each other ("grew fastest", "how much did revenue change
-        from Q2 to Q3"), not a comparison said with a compare word ("Q2 to Q3 vs the previous period")."""
+        from Q2 to Q3"), not a comparison said with a compare word ("Q2 to Q3 vs the previous period"), nor
+        each period of a grain against the one before it ("revenue change by month from January to June")."""
         return self.d.growth or (
-            self.d.comparison == "previous_period" and not self.d.time.explicit_comparison
+            self.d.comparison == "previous_period"
+            and not self.d.time.explicit_comparison
+            and self.d.time.grain is None
         )
 
     def weekdays(self) -> None:
