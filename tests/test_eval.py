@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from eval.evalset import (
     CaseResult,
+    answer,
     compare,
     copy_acme,
     isolated_env,
     load_set,
     prepare_acme,
     read_many,
-    run_set,
     summary,
 )
 
@@ -51,19 +51,13 @@ def _acme_env(monkeypatch: pytest.MonkeyPatch, tmp: Path, base: Path) -> None:
 
 
 def _run(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> list:
-    """Every case of a question set answered in an isolated copy of its workspace (ACME imported first)."""
-    from datatruth.cli.ask import open_context
-
+    """Every case of a question set answered in an isolated copy of its workspace (of the ACME import)."""
     evalset = load_set(name)
     if evalset.workspace == "acme":
         _acme_env(monkeypatch, tmp_path, request.getfixturevalue("acme_base"))
     else:
         _isolated_env(monkeypatch, tmp_path, evalset.workspace)
-    ws, store, user = open_context(evalset.workspace)
-    try:
-        return run_set(ws, store, user, evalset)
-    finally:
-        ws.close()
+    return answer(evalset)
 
 
 @pytest.mark.slow

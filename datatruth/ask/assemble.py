@@ -12,7 +12,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from datatruth.ask.interpret import dimension_label
@@ -6879,15 +6879,8 @@ class _Builder:
         if not self.dims:
             self._how_many_more()
             return
-        word = next(
-            (
-                i
-                for i, w in enumerate(d.words)
-                if w.lower in _MORE_OR_LESS and not d.used[i] and i not in self.placed
-            ),
-            None,
-        )
-        if word is None or "than" not in [w.lower for w in d.words[word + 1 :]]:
+        word = self._comparative_before_than(lambda i: d.lower(i) in _MORE_OR_LESS)
+        if word is None:
             return
         metric = self.metrics[0]
         figures = self._in_each_period(metric)
@@ -6903,13 +6896,23 @@ class _Builder:
             Evidence(d.words[word].raw, "filter", f"{change} {_MORE_OR_LESS[d.lower(word)]} 0", 1.0, "than")
         )
 
+    def _comparative_before_than(self, fits: Callable[[int], bool]) -> int | None:
+        """The first unplaced word that `fits` with a 'than' somewhere after it ("more in A than in B")."""
+        d = self.d
+        word = next(
+            (i for i in range(len(d.words)) if fits(i) and not d.used[i] and i not in self.placed), None
+        )
+        if word is None or "than" not in [w.lower for w in d.words[word + 1 :]]:
+            return None
+        return word
+
     def _in_each_period(self, metric: str) -> tuple[list[FilteredInput], str] | None:
         """The metric over each of the two compared periods, added as figures of their own ("revenue q3 2026"),
         with the format they share; None when a period cannot be counted on its own."""
         found = [self._over_period(f"{metric}_in_{n}", p) for n, p in enumerate(self.periods, start=1)]
         inputs = [i for i in found if i is not None]
         names = [f"{metric}_{_slug(p.label or p.describe())}" for p in self.periods]
-        if len(inputs) != 2 or len(found) != 2 or names[0] == names[1]:
+        if len(found) != 2 or len(inputs) != 2 or names[0] == names[1]:
             return None
         money = "currency" if self.layer.metric(metric).format == "currency" else ""
         self.adhoc += [AdhocMetric(n, i.name, (i,), money) for n, i in zip(names, inputs, strict=True)]
@@ -6920,19 +6923,15 @@ class _Builder:
         of the two periods and the difference, the first less the second ('fewer' / 'less': the second less the
         first)."""
         d = self.d
-        word = next(
-            (
-                i
-                for i in range(2, len(d.words))
-                if d.lower(i) in ("more", "fewer", "less")
+        word = self._comparative_before_than(
+            lambda i: (
+                i >= 2
+                and d.lower(i) in ("more", "fewer", "less")
                 and d.lower(i - 1) in ("many", "much")
                 and d.lower(i - 2) == "how"
-                and not d.used[i]
-                and i not in self.placed
-            ),
-            None,
+            )
         )
-        if word is None or "than" not in [w.lower for w in d.words[word + 1 :]]:
+        if word is None:
             return
         metric = self.metrics[0]
         figures = self._in_each_period(metric)

@@ -307,19 +307,25 @@ def import_acme(corpora: Path) -> None:
     )
 
 
-def evaluate(name: str, corpora: Path | None = None) -> list[CaseResult]:
-    """Run set `name` in the current environment (see `isolated_env`) and return every case's result."""
+def answer(evalset: EvalSet) -> list[CaseResult]:
+    """Every case of a set answered in its workspace as the current environment places it (see
+    `isolated_env`); the workspace must already be there."""
     from datatruth.cli.ask import open_context
 
-    evalset = load_set(name)
-    if evalset.workspace == "acme":
-        assert corpora is not None, "the acme sets need the corpora folder"
-        import_acme(corpora)
     ws, store, user = open_context(evalset.workspace)
     try:
         return run_set(ws, store, user, evalset)
     finally:
         ws.close()
+
+
+def evaluate(name: str, corpora: Path | None = None) -> list[CaseResult]:
+    """Run set `name` in the current environment (see `isolated_env`) and return every case's result."""
+    evalset = load_set(name)
+    if evalset.workspace == "acme":
+        assert corpora is not None, "the acme sets need the corpora folder"
+        import_acme(corpora)
+    return answer(evalset)
 
 
 def prepare_acme(corpora: Path) -> None:
@@ -353,7 +359,8 @@ def run_many(names: list[str], corpora: Path, out: Path) -> None:
         acme_base: Path | None = None
         for n, name in enumerate(names):
             tmp = root / f"set{n}"
-            workspace = load_set(name).workspace
+            evalset = load_set(name)
+            workspace = evalset.workspace
             if workspace == "acme" and acme_base is None:
                 acme_base = root / "acme-base"
                 os.environ.update(isolated_env(acme_base, "acme"))
@@ -363,13 +370,7 @@ def run_many(names: list[str], corpora: Path, out: Path) -> None:
             os.environ.clear()
             os.environ.update(saved)
             os.environ.update(isolated_env(tmp, workspace))
-            from datatruth.cli.ask import open_context
-
-            ws, store, user = open_context(workspace)
-            try:
-                results = run_set(ws, store, user, load_set(name))
-            finally:
-                ws.close()
+            results = answer(evalset)
             shown = ("error", "interpretation", "choices")
             line = {
                 "name": name,
