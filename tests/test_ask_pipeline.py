@@ -54,6 +54,36 @@ def test_ask_answers_with_chart_explanation_and_history(retail_demo) -> None:
     assert not fresh.cached
 
 
+def test_a_column_that_a_metric_sums_is_that_metric_per_group(retail_demo) -> None:
+    """ "spend by marketing channel": the undeclared column `spend` is what marketing spend sums, so the answer is
+    that metric per channel, not a list of the monthly rows; 'list …' still lists them."""
+    ws, store = retail_demo
+    answer = pipeline.ask(ws, "spend by marketing channel", user="local", store=store)
+    assert answer.plan is not None and answer.plan.metrics == ("marketing_spend",)
+    sql = "SELECT marketing_channel, SUM(spend) AS s FROM marketing_spend GROUP BY 1 ORDER BY 1"
+    gold = pipeline.run_sql(ws, sql, user="local", store=store).frame
+    assert answer.frame.iloc[:, 0].tolist() == gold["marketing_channel"].tolist()
+    assert [round(float(x), 2) for x in answer.frame.iloc[:, -1]] == [round(float(x), 2) for x in gold["s"]]
+    listed = pipeline.ask(ws, "list spend by marketing channel", user="local", store=store)
+    assert listed.plan is not None and not listed.plan.metrics and listed.row_count > 5
+    # rows cannot be split by period: the column ranked per month is its total too
+    ranked = pipeline.ask(
+        ws,
+        "for each marketing channel, which month of 2025 had the highest spend?",
+        user="local",
+        store=store,
+    )
+    assert ranked.plan is not None and ranked.plan.metrics == ("marketing_spend",) and ranked.row_count == 5
+    sql = (
+        "SELECT marketing_channel, MAX(spend) AS s FROM marketing_spend WHERE month >= DATE '2025-01-01' "
+        "AND month < DATE '2026-01-01' GROUP BY 1 ORDER BY 1"
+    )
+    best = pipeline.run_sql(ws, sql, user="local", store=store).frame
+    assert sorted(round(float(x), 2) for x in ranked.frame.iloc[:, -1]) == sorted(
+        round(float(x), 2) for x in best["s"]
+    )
+
+
 def test_a_tie_at_the_cut_of_a_top_n_is_said(retail_demo) -> None:
     """Two customers have 34 orders in 2025 at 5th place: the top 5 shows one and says the other exists."""
     ws, store = retail_demo

@@ -518,6 +518,22 @@ def exp_share_of_tested_members(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["customer__region", "share_of_big_orders"])
 
 
+def exp_grew_between_periods(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Regions with more orders in Q1 2025 than in Q1 2024: both figures and the change."""
+    o = d["orders"].merge(d["customers"], on="customer_id", how="left")
+    day = pd.to_datetime(o["order_date"])
+    rows = []
+    for region, part in o.groupby("region", dropna=False):
+        pday = day[part.index]
+        now = part[(pday >= "2025-01-01") & (pday < "2025-04-01")]["order_id"].nunique()
+        before = part[(pday >= "2024-01-01") & (pday < "2024-04-01")]["order_id"].nunique()
+        if now - before > 0:
+            rows.append((region, now, before, now - before))
+    return pd.DataFrame(
+        rows, columns=["customer__region", "orders_q1_2025", "orders_q1_2024", "orders_change"]
+    )
+
+
 def exp_periods(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     items = _items(d)
     day = pd.to_datetime(items["order_date"])
@@ -597,6 +613,20 @@ def exp_latest_orders_per_channel(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 BIG_ORDER = 100  # an order worth more than this is "big" in share_of_tested_members
+
+
+def _orders_between(name: str, start: str, end: str) -> dict[str, Any]:
+    """Orders dated from `start` up to `end`, as an input of an ad-hoc figure."""
+    dates = [(">=", start), ("<", end)]
+    return {
+        "name": name,
+        "metric": "orders",
+        "filters": [{"dimension": "order__order_date", "op": op, "values": [day]} for op, day in dates],
+    }
+
+
+Q1_2025 = _orders_between("orders_in_1", "2025-01-01", "2025-04-01")
+Q1_2024 = _orders_between("orders_in_2", "2024-01-01", "2024-04-01")
 CASES: dict[str, tuple[dict[str, Any], Callable[[dict[str, pd.DataFrame]], pd.DataFrame] | None]] = {
     # "the top 2 categories in each region": the limit holds within each region
     "top_per_group": (
@@ -1065,6 +1095,21 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[dict[str, pd.DataFrame]], pd.Da
             ],
         },
         exp_filtered_inputs,
+    ),
+    # members whose figure grew between two periods ("regions with more orders in Q1 2025 than in Q1 2024"):
+    # each period's figure is an input that two ad-hoc figures share, counted once
+    "grew_between_periods": (
+        {
+            "metrics": [],
+            "dimensions": ["customer__region"],
+            "result_filters": [{"dimension": "orders_change", "op": ">", "values": [0]}],
+            "adhoc_metrics": [
+                {"name": "orders_q1_2025", "expr": "orders_in_1", "inputs": [Q1_2025]},
+                {"name": "orders_q1_2024", "expr": "orders_in_2", "inputs": [Q1_2024]},
+                {"name": "orders_change", "expr": "orders_in_1 - orders_in_2", "inputs": [Q1_2025, Q1_2024]},
+            ],
+        },
+        exp_grew_between_periods,
     ),
     # a share of the members that pass a test of their own figure ("what share of orders were worth more than
     # $100"): the test is a semi-join inside the part's aggregate, the whole counts every order

@@ -35,6 +35,22 @@ TODAY = {"retail": dt.date(2026, 10, 31), "flights": dt.date(2013, 12, 31)}
 # classes name what the reworked planner reads (or refuses) and why.
 QUESTIONS: dict[str, dict[str, list[str]]] = {
     "retail": {
+        "a comparative said by a phrasing ('busier', 'quieter') with two periods keeps the members it fits": [
+            "Which West stores were busier in August 2026 than in August 2025?",
+            "which stores were quieter in Q3 2026 than in Q3 2025",
+        ],
+        "a kind of product said in the plural before one column lists those products, keyed": [
+            "Show me the Voltix phones with their unit cost",
+        ],
+        "a misspelt growth word still sets the periods against each other": [
+            "how much did revenue chnage from Q1 2026 to Q2 2026",
+        ],
+        "'highest' / 'lowest' before words naming a figure and a kind of thing grade the figure": [
+            "which month had the highest marketing spend in 2026",
+        ],
+        "a ranking within each group of a column the figure reaches, named by a shorter word ('each channel')": [
+            "which quarter of 2025 had the highest marketing spend for each channel",
+        ],
         "how many more (fewer) in one period than another: both figures and the difference": [
             "How many more online orders did we get in October 2026 than in October 2025?",
             "how much less revenue did we make in Q2 2026 than in Q3 2026",
@@ -551,6 +567,12 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         ],
     },
     "flights": {
+        "a count said after a comma or 'and' goes on the list of what the rows have": [
+            "how many planes had 2 engines and 55 seats",
+        ],
+        "'as a share of the airport's total' after a value of the airport: the whole is that airport's": [
+            "EWR flights by airline as a share of the airport's total",
+        ],
         "a share whose part is a compared number or a place after a copula ('went to')": [
             "what fraction of flights arrived more than an hour late",
             "What share of Newark's flights went to Chicago O'Hare?",

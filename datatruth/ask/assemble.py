@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from datatruth.ask.interpret import dimension_label
+from datatruth.ask.lexicon import default_lexicon
 from datatruth.ask.reading import (
     AggWord,
     Definition,
@@ -46,6 +47,7 @@ from datatruth.ask.vocabulary import (
     tokens,
 )
 from datatruth.errors import InternalError, present
+from datatruth.semantic.joins import JoinGraph
 from datatruth.semantic.model import (
     METRIC_TIME,
     ROWS_SUFFIX,
@@ -67,7 +69,7 @@ from datatruth.semantic.plan import (
     QueryPlan,
     TimeRange,
 )
-from datatruth.semantic.units import Unit, convert, unit, unit_of_word
+from datatruth.semantic.units import QUANTITY_NOUNS, Unit, convert, unit, unit_of_word
 
 _NEGATION_WORDS = {
     "excluding",
@@ -528,11 +530,11 @@ class _Builder:
         r = d.ranking
         if (
             r is not None
-            and r.word in ("most", "least", "fewest", "more", "less")
+            and r.word in ("most", "least", "fewest", "more", "less", "highest", "lowest")
             and p.kind in ("metric", "measure")
             and (r.end == p.start or (r.end == p.start - 1 and previous == "the"))
         ):
-            return False  # "the most orders" counts orders; it does not rank them
+            return False  # "the most orders" counts orders, "the highest marketing spend" is a figure
         if r is not None and (r.end == p.start or (r.end == p.start - 1 and previous == "the")):
             return True
         figure = d.pick_at(p.start - 1)
@@ -2338,20 +2340,29 @@ class _Builder:
                 elif not values or d.lower(k) not in ("or", "and") and "," not in d.gap(k + 1):
                     break
                 k -= 1
+            first = k + 1
+            if d.lower(first) == "and" and values:
+                first += 1  # the loop read "… and 4" as a list of numbers that has only one
+            verbs = ("with", "had", "has", "have", "of")
+            # "had a fireplace, 4 firefighters and …": a number after a comma or 'and' goes on the list of what
+            # the earlier 'had' / 'with' says the rows have
+            joined = (d.lower(first - 1) == "and" or "," in d.gap(first)) and any(
+                d.lower(x) in verbs[:-1] for x in range(first - 1)
+            )
             if (
                 not values
                 or column is None
-                or d.lower(k) not in ("with", "had", "has", "have", "of")
-                or number_of(d.lower(k + 1)) is None
+                or not (d.lower(first - 1) in verbs or joined)
+                or number_of(d.lower(first)) is None
             ):
                 continue
-            self.place(k + 1, p.end)
+            self.place(first if d.lower(first - 1) != "and" else first - 1, p.end)
             self.roles[p.start] = "bound"
             self.filters.append(Filter(column, "=" if len(values) == 1 else "in", tuple(values)))
             if len(values) > 1 and self._per_member():
                 self._add_dim(DimensionRef(column), p.phrase, f"one row per {column}")
             self.notes.append(
-                Evidence(d.text(k + 1, p.end), "filter", f"{column} in {values}", 1.0, "number")
+                Evidence(d.text(first, p.end), "filter", f"{column} in {values}", 1.0, "number")
             )
 
     def _having_one(self) -> None:
@@ -3641,6 +3652,8 @@ class _Builder:
             versus = False
             while k < len(d.words) and not d.used[k] and k not in self.placed:
                 raw = d.words[k].raw
+                if not found and d.gap(k).strip() in (",", ";"):
+                    break  # "had a fireplace, 4 firefighters": a comma ends the name before the number
                 if _is_code(raw) and (not found or _same_shape(found[0], raw)):
                     found.append(raw)
                     self.place(k, k + 1)
@@ -5279,9 +5292,8 @@ class _Builder:
             return
         qd = self.layer.dimension(target)
         words = {w.lower for w in self.d.words}
-        if not qd.dimension.unit or words & {"list", "all", "every", "each", "enumerate"}:
-            return  # ids and codes hold numbers too; 'list …' / 'for each …' asks for the rows
-        column = qd.dimension.expr or qd.dimension.name
+        if words & {"list", "all", "every", "each", "enumerate"}:
+            return  # 'list …' / 'for each …' asks for the rows
         # "distance per flight by origin": each row of the column's model is one flight, so the figure per
         # flight is the column's average
         own = next(
@@ -5295,17 +5307,9 @@ class _Builder:
             ),
             None,
         )
-        how = ("avg", "median") if own is not None else ("sum",)
-        totals = [
-            m.name
-            for m in self.layer.metrics
-            if m.type == "simple"
-            and m.measure
-            and not m.filter
-            and self.layer.measure(m.measure)[0].name == qd.model.name
-            and self.layer.measure(m.measure)[1].agg == how[0]
-            and (self.layer.measure(m.measure)[1].expr or m.measure) == column
-        ]
+        totals = self._metrics_of_column(target, "avg" if own is not None else "sum")
+        if not qd.dimension.unit and len(totals) != 1:
+            return  # ids and codes hold numbers too: only a column with a unit, or one a metric sums, is an amount
         if own is not None and len(totals) == 1:
             self.roles[own.start] = "per"
             self.group_entities = [e for e in self.group_entities if e != own.targets[0]]
@@ -5326,6 +5330,21 @@ class _Builder:
         self.roles[head.start] = "metric"
         self.low.append(Evidence(head.phrase, "metric", totals[0], 0.8, "total of the column"))
         self.notes.append(Evidence(head.phrase, "metric", totals[0], 0.8, "total of the column"))
+
+    def _metrics_of_column(self, dimension: str, agg: str) -> list[str]:
+        """The unfiltered simple metrics that aggregate exactly this column of their own model this way."""
+        qd = self.layer.dimension(dimension)
+        column = qd.dimension.expr or qd.dimension.name
+        return [
+            m.name
+            for m in self.layer.metrics
+            if m.type == "simple"
+            and m.measure
+            and not m.filter
+            and self.layer.measure(m.measure)[0].name == qd.model.name
+            and self.layer.measure(m.measure)[1].agg == agg
+            and (self.layer.measure(m.measure)[1].expr or m.measure) == column
+        ]
 
     def _counted_entity(self, head: Pick, rest: list[Pick]) -> None:
         """ "planes by manufacturer": members of an entity split by something count them (a list would not be
@@ -5587,6 +5606,8 @@ class _Builder:
             outputs = list(
                 self.context_metrics
             )  # "top 5 instead": the previous question's first metric ranks
+        if not outputs and (summed := self._ranked_total(r)) is not None:
+            outputs = [summed]
         target = self._order_target(outputs)
         if target is None and not outputs and self.list_entity is None and not self.dims:
             target = self._ranked_members(r)
@@ -5725,6 +5746,26 @@ class _Builder:
             Evidence(r.word, "order", f"{target} {'desc' if direction == 'high' else 'asc'}", 1.0, "keyword")
         )
 
+    def _ranked_total(self, r: Ranking) -> str | None:
+        """ "which month of 2025 had the highest spend": rows cannot be split by period, so a column of amounts
+        ranked per period is the metric that totals it (one metric must sum exactly that column)."""
+        if not any(x.name == METRIC_TIME for x in self.dims):
+            return None
+        p = next((q for q in self.picks if q.kind == "dimension" and q.start == r.end), None)
+        if p is None or not self.layer.has_dimension(p.targets[0]) or not is_numeric(self.ctx, p.targets[0]):
+            return None
+        totals = self._metrics_of_column(p.targets[0], "sum")
+        if len(totals) != 1:
+            return None
+        self.dims = [x for x in self.dims if x.name != p.targets[0]]
+        self.filters = [f for f in self.filters if not (f.dimension == p.targets[0] and f.op == "not_null")]
+        self.place(p.start, p.end)
+        self.metrics.append(totals[0])
+        self.roles[p.start] = "metric"
+        self.low.append(Evidence(p.phrase, "metric", totals[0], 0.8, "total of the column"))
+        self.notes.append(Evidence(p.phrase, "metric", totals[0], 0.8, "total of the column"))
+        return totals[0]
+
     def _order_target(self, outputs: list[str]) -> str | None:
         d = self.d
         for p in self.picks:
@@ -5822,7 +5863,9 @@ class _Builder:
             if p.kind in ("entity", "dimension", "concept") and self.roles.get(p.start) in ("group", "entity")
         ]
         if group:
-            plural = any(w.raw.lower() != w.norm for w in d.words[group[0].start : group[0].end])
+            span = list(d.words[group[0].start : group[0].end])
+            head = span[: next((k for k, w in enumerate(span) if w.lower == "of"), len(span))]
+            plural = any(w.raw.lower() != w.norm for w in head)  # "which number of firefighters": one number
             # "which of our stores brought in the most": one of them
             one_of = d.lower(0) in ("which", "what") and d.lower(1) == "of" and not d.used[1]
             return _PLURAL_DEFAULT_LIMIT if plural and not one_of else 1
@@ -6451,10 +6494,48 @@ class _Builder:
                 for m in (self.layer.model(x) for x in self.models())
             ):
                 continue
+            if model.name in self._path_models():
+                continue  # "by the postal code of the insured object's address": the way to the grouped column
             self.problems.append(
                 f"I read '{p.phrase}' as {entity.replace('_', ' ')} but the question does not say "
                 "what to do with it (group by it, count it, or filter it)"
             )
+
+    def _path_models(self) -> set[str]:
+        """The models the joins pass through (or end at) on the way from the figures' models to a grouped
+        column's model."""
+        graph = JoinGraph.of(self.layer)
+        grouped = {
+            self.layer.dimension(r.name).model.name
+            for r in self.dims
+            if r.name != METRIC_TIME and self.layer.has_dimension(r.name)
+        }
+        found: set[str] = set()
+        for source in self.models():
+            for target in grouped:
+                path = graph.path(source, target)
+                if path is not None and len(path.steps) > 1:
+                    found |= {step.target for step in path.steps}
+        return found
+
+    def path_nouns(self) -> None:
+        """ "by the postal code of the insured object's address": after 'the' or another model of the way, the noun that ends
+        the entity name of a model the joins pass through restates that way; it asks for nothing more."""
+        d = self.d
+        nouns: dict[str, str] = {}
+        for name in self._path_models():
+            own = self.layer.model(name).primary_entity
+            if own is not None:
+                nouns[own.name.split("_")[-1]] = name
+        for i, w in enumerate(d.words):
+            if w.norm not in nouns or d.used[i] or i in self.placed or d.pick_at(i) is not None:
+                continue
+            before = next((p for p in self.picks if p.end == i and p.kind == "entity"), None)
+            on_way = before is not None and any(
+                self.layer.model(m).entity(before.targets[0]) is not None for m in nouns.values()
+            )
+            if d.lower(i - 1) in ("the", "its", "their") or on_way:
+                self.place(i, i + 1)  # "the insured object's address" (the possessive is read away)
 
     def trailing_each(self) -> None:
         """ "…? show each with its number of flights", "give the count for each": with a grouping asked, a
@@ -6515,6 +6596,42 @@ class _Builder:
         own = self.layer.model(models.pop()).primary_entity if len(models) == 1 else None
         return own.name if own is not None else None
 
+    def named_amount(self) -> None:
+        """ "for policy amount 11, what is the amount and its effective date": in a list of one table's rows,
+        'the amount' / 'its value' names that table's one column spelled so; there it is no filler word."""
+        if self.all_metrics() or self.aggregates or self.problems:
+            return
+        named = [r.name for r in self.dims if r.name != METRIC_TIME]
+        named += [f.dimension for f in self.filters if self.layer.has_dimension(f.dimension)]
+        models = {self.layer.dimension(x).model.name for x in named}
+        if len(models) != 1:
+            return
+        model = models.pop()
+        d = self.d
+        for i, w in enumerate(d.words):
+            if (
+                w.lower not in ("amount", "value")
+                or d.used[i]
+                or i in self.placed
+                or d.pick_at(i) is not None
+                or d.lower(i - 1) not in ("the", "its", "their")
+                or d.lower(i + 1) == "of"
+            ):
+                continue
+            columns = [
+                q.name
+                for q in self.layer.dimensions()
+                if q.model.name == model
+                and not q.dimension.is_time
+                and (q.dimension.expr or q.dimension.name).lower().rsplit("_", 1)[-1] == w.lower
+            ]
+            if len(columns) != 1:
+                continue
+            if columns[0] not in {r.name for r in self.dims}:
+                self.dims.append(DimensionRef(columns[0]))
+            self.place(i, i + 1)
+            self.notes.append(Evidence(w.raw, "dimension", columns[0], 0.9, "column of the listed rows"))
+
     def keyed_rows(self) -> None:
         """ "list our phones with name, brand and list price", "the coverage detail records on policy X with their
         dates": columns of one kind of thing, its name among them (or 'records' said), list those things; each row
@@ -6523,9 +6640,13 @@ class _Builder:
             return
         named = [r.name for r in self.dims if r.name != METRIC_TIME]
         models = {self.layer.dimension(x).model.name for x in named}
-        if len(named) < 2 or len(models) != 1:
+        if not named or len(models) != 1:
             return
         model = models.pop()
+        # "list the unit costs" asks for the values; "the Voltix laptops with their cost", the laptops
+        members = self._kind_listed(model) or self._members_named(model, named)
+        if len(named) == 1 and not members:
+            return
         own = self.layer.model(model).primary_entity
         keys = self.layer.entity_keys(own.name) if own is not None else []
         if (
@@ -6537,13 +6658,29 @@ class _Builder:
             return
         rows = any(w.lower in RECORD_NOUNS for w in self.d.words)
         label = label_dimension(self.ctx, own.name)
-        if label in named or rows or self._kind_listed(model):
+        if label in named or rows or members:
             if label is not None and label not in named and not rows:
                 self.dims.insert(
                     0, DimensionRef(label)
                 )  # "the Voltix laptops with their price": which laptops
             self.dims.insert(0, DimensionRef(keys[0], _key_grain(self.ctx, keys[0])))
             self.notes.append(Evidence("", "dimension", f"each {own.name} (by its key)", 0.9, "listed rows"))
+
+    def _members_named(self, model: str, named: list[str]) -> bool:
+        """ "the street addresses with postal code 78704": a column said in the plural of the noun that ends its
+        table's entity name (location address) names those rows themselves, not the column's distinct values."""
+        own = self.layer.model(model).primary_entity
+        if own is None:
+            return False
+        for p in self.picks:
+            last = self.d.words[p.end - 1]
+            if (
+                set(named) & set(p.targets)
+                and last.lower != last.norm
+                and last.norm == own.name.split("_")[-1]
+            ):
+                return True
+        return False
 
     def _kind_listed(self, model: str) -> bool:
         """ "show me the Voltix laptops with their list price": a value said in the plural before the columns
@@ -6753,8 +6890,11 @@ class _Builder:
         for p in self.picks:
             if p.kind == "entity":
                 found = tuple(k for k in self.layer.entity_keys(p.targets[0]) if k in names)
-            elif p.kind == "dimension" and any(t in names for t in p.targets):
-                found = tuple(t for t in p.targets if t in names)[:1]  # "each region": the store's, shown
+            elif p.kind == "dimension":
+                # "each region": the store's, shown; "for each channel": the column the figure reaches, read
+                # for these words
+                said = [n.target for n in self.notes if n.kind == "dimension" and n.phrase == p.phrase]
+                found = tuple(t for t in (*p.targets, *said) if t in names)[:1]
             else:
                 continue
             if not found:
@@ -6790,6 +6930,38 @@ class _Builder:
         self.notes.append(
             Evidence("each", "limit", f"top {self.limit} within each {', '.join(per)}", 1.0, "each")
         )
+
+    def shown_figure_asked(self) -> None:
+        """ "Which … has the lowest average distance? Include that average.": a closing sentence asking to show a
+        figure of the kind the answer already computes (an average, a total, a count) asks for nothing more."""
+        d = self.d
+        functions = {a.function for a in self.aggregates}
+        functions |= {self._metric_function(m) for m in self.all_metrics()}
+        kinds = {"average": "avg", "mean": "avg", "total": "sum", "sum": "sum", "count": "count"}
+        for i, w in enumerate(d.words):
+            if w.lower not in ("include", "show", "give", "add") or not sentence_ends_before(d, i):
+                continue
+            k = i + 1
+            while d.lower(k) in ("me", "us", "also", "that", "the", "this", "its", "their", "those"):
+                k += 1
+            noun = d.norm(k)
+            if k + 1 < len(d.words) and not sentence_ends_before(d, k + 1):
+                continue  # more follows: a request of its own
+            if (
+                noun in kinds
+                and kinds[noun] in functions
+                or noun in ("figure", "value", "number")
+                and functions
+            ):
+                self.place(i, k + 1)
+
+    def _metric_function(self, metric: str) -> str:
+        """The aggregation of a simple metric's measure ('avg', 'sum', 'count', …), or '' for other metrics."""
+        m = self.layer.metric(metric)
+        if m.type != "simple" or not m.measure:
+            return ""
+        agg = self.layer.measure(m.measure)[1].agg
+        return {"count_distinct": "count", "average": "avg"}.get(agg, agg)
 
     def figure_of_figure(self) -> None:
         """ "average hours of departure delay": a figure 'of' another figure is one figure said in two parts (a
@@ -6880,7 +7052,8 @@ class _Builder:
             self._how_many_more()
             return
         word = self._comparative_before_than(lambda i: d.lower(i) in _MORE_OR_LESS)
-        if word is None:
+        op = _MORE_OR_LESS.get(d.lower(word)) if word is not None else self._phrased_comparative()
+        if op is None:
             return
         metric = self.metrics[0]
         figures = self._in_each_period(metric)
@@ -6889,12 +7062,29 @@ class _Builder:
         inputs, money = figures
         change = f"{metric}_change"
         self.adhoc.append(AdhocMetric(change, f"{inputs[0].name} - {inputs[1].name}", tuple(inputs), money))
-        self.result_filters.append(Filter(change, _MORE_OR_LESS[d.lower(word)], (0,)))
+        self.result_filters.append(Filter(change, op, (0,)))
         self.metrics, self.periods = [], []
-        self.place(word, word + 1)
-        self.notes.append(
-            Evidence(d.words[word].raw, "filter", f"{change} {_MORE_OR_LESS[d.lower(word)]} 0", 1.0, "than")
-        )
+        if word is not None:
+            self.place(word, word + 1)
+        self.notes.append(Evidence("than", "filter", f"{change} {op} 0", 1.0, "than"))
+
+    def _phrased_comparative(self) -> str | None:
+        """ "stores busier in A than in B": the metric read from a comparative phrasing word with a 'than' after
+        it; '<' when its superlative is a low word ("quieter" → "quietest"), else '>'; None without one."""
+        d = self.d
+        for i, w in enumerate(d.words):
+            low = w.lower
+            if (
+                self.roles.get(i) != "metric"
+                or not low.endswith("er")
+                or "than" not in [x.lower for x in d.words[i + 1 :]]
+            ):
+                continue
+            if not any(n.phrase.lower() == low and n.method == "phrasing" for n in self.notes):
+                continue
+            superlative = low[:-3] + "iest" if low.endswith("ier") else low[:-2] + "est"
+            return "<" if normalize(superlative) in default_lexicon().low else ">"
+        return None
 
     def _comparative_before_than(self, fits: Callable[[int], bool]) -> int | None:
         """The first unplaced word that `fits` with a 'than' somewhere after it ("more in A than in B")."""
@@ -6963,9 +7153,24 @@ class _Builder:
             if d.lower(i) in _COMPARATIVES and not d.used[i]:
                 self.place(i, i + 1)
 
+    def _quantity_after_column(self) -> None:
+        """ "distinct nearest-station distances": the noun of the quantity a column holds, right after its name,
+        restates it."""
+        d = self.d
+        for p in self.picks:
+            if p.kind != "dimension" or not p.targets or not self.layer.has_dimension(p.targets[0]):
+                continue
+            held = unit(self.layer.dimension(p.targets[0]).dimension.unit or "")
+            k = p.end
+            if held is None or k >= len(d.words) or d.used[k] or k in self.placed:
+                continue
+            if d.norm(k) in QUANTITY_NOUNS.get(held.kind, ()):
+                self.place(k, k + 1)
+
     def unit_mentions(self) -> None:
         """ "…, in minutes": a unit named for the answer must be the unit of the column computed."""
         d = self.d
+        self._quantity_after_column()
         columns = [a.dimension for a in self.aggregates] + [
             r.name for r in self.dims if r.name != METRIC_TIME
         ]
@@ -7244,7 +7449,9 @@ def assemble(d: ReadingState, ctx: PlanningContext, context_metrics: Sequence[st
     b.over_models()
     b.more_in_one_period()
     b.unused_entities()
+    b.path_nouns()
     b.trailing_each()
+    b.named_amount()
     b.keyed_rows()
     b.listed_keys()
     b.member_shown()
@@ -7256,6 +7463,7 @@ def assemble(d: ReadingState, ctx: PlanningContext, context_metrics: Sequence[st
     b.keyed_labels()
     b.asked_when()
     b.figure_of_figure()
+    b.shown_figure_asked()
     plan = b.plan()
     draft = b.d
     for i in b.placed:

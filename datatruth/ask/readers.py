@@ -1000,6 +1000,8 @@ def read_spelling(d: ReadingState, ctx: PlanningContext) -> ReadingState:
         low = w.lower
         if d.used[i] or len(low) < 3 or not low.isalpha() or low in lex.words or w.norm in lex.words:
             continue
+        if low in targets or low in _GROWTH_WORDS:
+            continue  # spelt right
         if low in ctx.vocabulary.words or w.norm in ctx.vocabulary.words or ctx.values.is_value_word(w.norm):
             continue
         named = ctx.vocabulary.correct(low)
@@ -1007,6 +1009,11 @@ def read_spelling(d: ReadingState, ctx: PlanningContext) -> ReadingState:
             continue  # a misspelt name of the model is read_names' to correct
         near = [
             t for t in targets if t[0] == low[0] and DamerauLevenshtein.distance(low, t, score_cutoff=1) <= 1
+        ] or [
+            # "chnage": two letters of a growth word swapped ("charged" is a word of its own, not "changed")
+            t
+            for t in _GROWTH_WORDS
+            if len(t) >= 5 and sorted(t) == sorted(low) and OSA.distance(low, t, score_cutoff=1) <= 1
         ]
         if len(near) != 1:
             continue
@@ -1678,6 +1685,9 @@ def read_share_and_growth(d: ReadingState, ctx: PlanningContext) -> ReadingState
                 and ctx.values.dimensions_with(lowers[at])
             ):
                 continue  # "Beauty units … as a share of the Beauty total": the whole the value already names
+            if lowers[at + 1 : at + 2] == ["total"] and _kind_of_value_before(d, ctx, at, k):
+                d = d.mark(at, at + 1)  # "JFK's flights … as a share of the airport's total": JFK's total
+                continue
             if after and (after[0] not in ("total", "all", "everything", "overall") or named is not None):
                 ratio_words |= set(range(k, k + size))  # "… as a share of total claim amount": a name
     for phrase in _SHARE_PHRASES:
@@ -1699,6 +1709,17 @@ def read_share_and_growth(d: ReadingState, ctx: PlanningContext) -> ReadingState
                     ctx,
                 )
     return _growth(d, ctx)
+
+
+def _kind_of_value_before(d: ReadingState, ctx: PlanningContext, at: int, end: int) -> bool:
+    """True when word `at` names the kind of a value said before word `end` ("airport" for JFK: a word of the
+    name of a column that holds it)."""
+    kind = d.norm(at)
+    return any(
+        kind in c.dimension.replace("__", "_").split("_")
+        for j in range(end)
+        for c in ctx.values.dimensions_with(d.lower(j))
+    )
 
 
 def _adds_up(ctx: PlanningContext, metric: str) -> bool:
@@ -1795,7 +1816,18 @@ def _rank(d: ReadingState, ctx: PlanningContext, start: int, kind: str, kinds_he
         and (d.ranking.end == start or number_of(previous) is not None and not d.used[start - 1])
         and d.ranking.word not in ("most", "least", "fewest", "more", "less")
     )  # "the most orders" counts orders
-    cue = _group_cue(d, ctx, start) or ranked
+    grouped = _group_cue(d, ctx, start)
+    # "which month had the highest marketing spend": 'highest' / 'lowest' grade an amount, so words that name both
+    # a figure and a kind of thing name the figure there ("the top customers" still ranks customers)
+    if (
+        ranked
+        and not grouped
+        and d.ranking is not None
+        and d.ranking.word in ("highest", "lowest")
+        and {"metric", "entity"} <= kinds_here
+    ):
+        return _KIND_RANK[kind]
+    cue = grouped or ranked
     if kind in ("dimension", "entity", "concept") and cue:
         return -1.0 + (0.25 if kind == "dimension" and "entity" in kinds_here else 0.0)
     if kind == "metric" and cue and kinds_here & {"dimension", "entity", "concept"}:
@@ -1940,6 +1972,15 @@ def read_names(d: ReadingState, ctx: PlanningContext) -> ReadingState:
         p
         for p in cands
         if p.kind not in _NAME_KINDS or not any(p.start < q.start < p.end < q.end for q in heads)
+    ]
+    # "paid out in loss payments": a reading that ends inside a longer mention of the same figure loses to it
+    cands = [
+        p
+        for p in cands
+        if not any(
+            q.kind == p.kind and set(q.targets) & set(p.targets) and p.start < q.start < p.end < q.end
+            for q in cands
+        )
     ]
     readings: dict[tuple[int, int], list[tuple[str, tuple[str, ...]]]] = {}
     for p in cands:

@@ -9,12 +9,13 @@ Every match remembers the words it read, its score and the method, so the planne
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import jellyfish
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 from datatruth.semantic.model import SemanticLayer
 
@@ -355,6 +356,28 @@ class Vocabulary:
                         return Correction(word, sounds[0], 0.75, "phonetic")
         return None
 
+    def _compounds_asked(self, words: list[str]) -> Iterator[tuple[int, list[str]]]:
+        """The phrase with one name written as one word put back: two words joined (a misspelling of the
+        joined word corrected), or one word that only ends a longer name and is no name itself."""
+        for m in range(len(words) - 1):
+            both = words[m] + words[m + 1]
+            if (
+                both not in self.words
+                and not {words[m], words[m + 1]} & STOP_WORDS
+                and min(map(len, words[m : m + 2])) >= 3
+            ):
+                fix = self.correct(both)
+                # "fire staion" is one letter off "firestation"; "tea subcategory" is no misspelt "subcategory"
+                if fix is not None and Levenshtein.distance(both, fix.becomes, score_cutoff=1) <= 1:
+                    both = fix.becomes
+            yield m, words[:m] + [both] + words[m + 2 :]
+        for m, word in enumerate(words):
+            if len(word) < 5 or word in self.words or word in STOP_WORDS:
+                continue
+            longer = [w for w in self._word_list if w.endswith(word) and len(w) >= len(word) + 3]
+            if len(longer) == 1:
+                yield m, words[:m] + longer + words[m + 1 :]
+
     def _compound(self, word: str) -> str | None:
         """ "policyholder" for a name written "policy holder": the two words, when some name holds them side by
         side (a word that only splits into unrelated vocabulary words stays unknown)."""
@@ -432,9 +455,9 @@ class Vocabulary:
                     terms = self._within(words_ij)
                     partial = bool(terms)
                 if not terms and j - i >= 2:
-                    # a name written as one word ("firestation") asked as two ("fire station")
-                    for m in range(len(words_ij) - 1):
-                        joined = words_ij[:m] + [words_ij[m] + words_ij[m + 1]] + words_ij[m + 2 :]
+                    # a name written as one word ("firestation") asked as two ("fire station", "fire staion"), or
+                    # by its last part ("the nearest station")
+                    for m, joined in self._compounds_asked(words_ij):
                         if joined[m] in self.words and len(joined[m]) >= 7:
                             terms = self.by_phrase.get(" ".join(joined)) or (
                                 self._within(joined) if len(joined) >= 2 else []
@@ -757,7 +780,8 @@ def _done_forms(terms: Sequence[Term]) -> list[Term]:
 
 def _participle_phrases(terms: Sequence[Term]) -> list[Term]:
     """A figure named by a noun is also said with its participle: "loss payment amount" → "loss paid", "paid out
-    on losses", "loss was paid"; "expense reserve" → "expense reserved" (the lexicon's noun_forms)."""
+    on losses", "paid out in expenses", "loss was paid"; "expense reserve" → "expense reserved" (the lexicon's
+    noun_forms)."""
     from datatruth.ask.lexicon import default_lexicon
 
     participles = {noun: done for done, noun in default_lexicon().noun_forms}
@@ -773,6 +797,8 @@ def _participle_phrases(terms: Sequence[Term]) -> list[Term]:
             f"{rest} {done}",
             f"{done} on {rest}",
             f"{done} out on {rest}",
+            f"{done} in {rest}",  # "how much was paid out in expenses"
+            f"{done} out in {rest}",
             f"{done} for {rest}",
             f"{rest} was {done}",
             f"{rest} were {done}",

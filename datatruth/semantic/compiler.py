@@ -520,7 +520,9 @@ def groups_of(p: _Plan) -> _Groups:
                 inp.filters,
                 inp.conditions,
             )
-            aggs.append(agg)
+            # an input shared by two ad-hoc figures ("orders in A" and "orders in A - orders in B") is counted once
+            if all(a.alias != agg.alias for a in aggs):
+                aggs.append(agg)
             where[inp.name] = (key, agg.alias)
     for a in p.plan.aggregates:
         model = p.layer.model(a.over) if a.over else p.layer.dimension(a.dimension).model
