@@ -605,6 +605,22 @@ def exp_top_categories_per_region(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     )
 
 
+def exp_best_day_each_month(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The day with the most sales in each month, beside its month."""
+    items = _items(d)
+    day = pd.to_datetime(items["order_date"])
+    g = items.assign(day=day.dt.normalize()).groupby("day")["amount"].sum().reset_index()
+    g["month"] = g["day"].dt.to_period("M").dt.to_timestamp()
+    g = g.sort_values(["month", "amount"], ascending=[True, False]).groupby("month").head(1)
+    return pd.DataFrame(
+        {
+            "metric_time__day": g["day"].values,
+            "metric_time__month": g["month"].values,
+            "sales": g["amount"].values,
+        }
+    )
+
+
 def exp_latest_orders_per_channel(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """The two highest order ids of each channel, listed."""
     o = d["orders"][["channel", "order_id"]].drop_duplicates()
@@ -638,6 +654,17 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[dict[str, pd.DataFrame]], pd.Da
             "limit_per": ["customer__region"],
         },
         exp_top_categories_per_region,
+    ),
+    # "the best day of each month": a ranking within each period of a coarser grain than the rows'
+    "best_day_each_month": (
+        {
+            "metrics": ["sales"],
+            "dimensions": ["metric_time:day", "metric_time:month"],
+            "order": [{"key": "sales", "descending": True}],
+            "limit": 1,
+            "limit_per": ["metric_time:month"],
+        },
+        exp_best_day_each_month,
     ),
     "list_top_per_group": (
         {

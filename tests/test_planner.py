@@ -45,6 +45,12 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         "a misspelt growth word still sets the periods against each other": [
             "how much did revenue chnage from Q1 2026 to Q2 2026",
         ],
+        "'among X, which one …': one of those members, ranked (within each group when 'in each' is said)": [
+            "Among our physical stores, which one brought in the most revenue in each store region in 2025?",
+        ],
+        "a change from a period to the same period a year later: the later against the year before": [
+            "change in revenue, Q3 2025 to Q3 2026",
+        ],
         "'highest' / 'lowest' before words naming a figure and a kind of thing grade the figure": [
             "which month had the highest marketing spend in 2026",
         ],
@@ -567,6 +573,10 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         ],
     },
     "flights": {
+        "a period ranked within each period of a coarser grain: one row per finer period, top within each": [
+            "which day in each month had the most flights",
+            "for each quarter, which week had the most cancelled flights",
+        ],
         "a count said after a comma or 'and' goes on the list of what the rows have": [
             "how many planes had 2 engines and 55 seats",
         ],

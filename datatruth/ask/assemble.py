@@ -373,6 +373,7 @@ class _Builder:
         self.limit_per: list[
             str
         ] = []  # "top 3 products in each category": the limit holds within each category
+        self.within_period: str | None = None  # "the worst day of each month": the grain of the outer period
         self.entity: str | None = None
         self.over: str | None = None
         self.rows_of: str | None = None  # "across all premium records": the figure taken over its own rows
@@ -468,6 +469,13 @@ class _Builder:
         ):
             self.place(p.start - 1, p.start)
             return True  # "by month and origin": the grain was read as time, the next name groups too
+        # "among physical stores, which one had the most orders": the one asked for is one of them
+        if (p.kind in ("entity", "concept") or p.alt("entity")) and lowers[p.end : p.end + 2] in (
+            ["which", "one"],
+            ["which", "ones"],
+        ):
+            self.place(p.end, p.end + 2)
+            return True
         verb = 1 if lowers[:1] in (["please"], ["now"]) else 0
         if (
             d.ranking is not None
@@ -1491,6 +1499,13 @@ class _Builder:
         others = [q for q in self.picks if q.kind in ("metric", "measure") and q is not p]
         if others or d.aggs or self.adhoc:
             return False
+        lowers = [w.lower for w in d.words]
+        if (
+            all(w in ("the", "all", "our") for w in lowers[: p.start])
+            and not self._count_phrase_before(p.start)
+            and any(lowers[k : k + 2] in (["each", "one"], ["each", "of"]) for k in range(p.end, len(lowers)))
+        ):
+            return True  # "claims and the coverage detail each one is filed under": the claims, one row each
         if model is not None and self._own_columns_follow(p, model.name):
             return True
         first = d.lower(0)
@@ -1581,7 +1596,9 @@ class _Builder:
         entity with its verb, is the extreme over every such row (as "… of any Hawaiian flight")."""
         d = self.d
         verbs = self.ctx.lexicon.light_verbs | self.ctx.lexicon.relation_verbs
-        before = [k for k in range(p.start) if any(a.start <= k < a.end for a in d.aggs)]
+        # "how many different coverage details have had a claim filed": a count of other things is no extreme
+        extremes = [a for a in d.aggs if a.function not in ("count", "count_distinct")]
+        before = [k for k in range(p.start) if any(a.start <= k < a.end for a in extremes)]
         if d.ranking is not None and d.ranking.end <= p.start:
             before.append(d.ranking.start)
         return said in ("a", "an") and d.lower(p.end) in verbs and bool(before)
@@ -3810,6 +3827,7 @@ class _Builder:
             dim = where.get(id(q))
             if dim is None or q.score < 0.85 or q.method not in ("exact", "code", "synonym"):
                 continue  # a doubtful value ("Texas" in an airport's name) is no sign of what the noun means
+            self._column_words_before(q, dim)
             k = q.start - 1
             while k >= 0 and d.lower(k) in ("the", "a", "an"):
                 k -= 1
@@ -3827,6 +3845,25 @@ class _Builder:
                     d.text(k, q.end), "other", f"{d.words[k].raw}: what {q.phrase} is of", 0.9, "head noun"
                 )
             )
+
+    def _column_words_before(self, q: Pick, dim: str) -> None:
+        """ "where amount type is Year": the words before 'is' that spell part of the name of the value's column
+        (amount_type_code) say which column the value is of."""
+        d = self.d
+        k = q.start - 1
+        if d.lower(k) not in ("is", "was", "=", "equals"):
+            return
+        names = set(tokens(self.layer.dimension(dim).dimension.name))
+        first = k
+        while (
+            first > 0
+            and d.norm(first - 1) in names
+            and not d.used[first - 1]
+            and first - 1 not in self.placed
+        ):
+            first -= 1
+        if first < k and any(d.pick_at(x) is None for x in range(first, k)):
+            self.place(first, k + 1)
 
     def route_versus(self) -> None:
         """ "EWR to ORD vs LGA to ORD": two routes compared, one row each (by origin and destination). Two routes
@@ -4525,7 +4562,7 @@ class _Builder:
                     self._compared_on(hit)
                 continue
             if self._changes() and len(hit.points) == 2:
-                if hit.points[0].end != hit.points[1].start:
+                if hit.points[0].end != hit.points[1].start and not _year_apart(*hit.points):
                     self.problems.append(
                         f"'{d.question[hit.start : hit.end].strip()}' sets two periods that are not next to each "
                         "other against each other; ask for both, e.g. 'revenue in Q1 2026 vs Q3 2026'"
@@ -4607,6 +4644,11 @@ class _Builder:
             self.time_range = metric_ranges[1]
             self.comparison = "previous_period"
             metric_ranges = []
+        elif self._changes() and len(metric_ranges) == 2 and _year_apart(*metric_ranges):
+            # "change in returns, Oct 2025 to Oct 2026": the later period against the same one a year before
+            self.time_range = metric_ranges[1]
+            self.comparison = "same_period_last_year"
+            metric_ranges = []
         if len(metric_ranges) == 1:
             self.time_range = metric_ranges[0]
         elif metric_ranges:
@@ -4675,6 +4717,7 @@ class _Builder:
                 self._add_dim(finer, grain, finer.column)
             elif not any(r.name == METRIC_TIME for r in self.dims):
                 self.dims.insert(0, DimensionRef(METRIC_TIME, grain))
+            self._period_within_period()
         self._range_on_split_date()
         uses_time = self.time_range is not None or grain or self.comparison or self.periods or m.months
         for dim, tr in self.date_pieces:
@@ -4703,6 +4746,27 @@ class _Builder:
             self.problems.append(
                 f"{', '.join(self.all_metrics()) or 'this'} cannot be placed in time: no date to count it on"
             )
+
+    def _period_within_period(self) -> None:
+        """ "which day in each month had the most flights", "for each month, which day had the worst delay": a
+        ranked period of one grain within each period of a coarser one said with each / every / per: a row per
+        finer period beside its coarser one, the ranking kept within each (see limit_per_group)."""
+        hits = [h for h in self.d.time.hits if h.grain]
+        if len({h.grain for h in hits}) != 2 or self.d.ranking is None:
+            return
+        if any(h.grain not in _GRAIN_ORDER for h in hits):
+            return  # "the busiest day of the week": a day of the week is a kind of day, not a period
+        grains = sorted({h.grain for h in hits}, key=_GRAIN_ORDER.index)
+        fine, coarse = grains
+        said_each = [h for h in hits if set(h.phrase.lower().split()) & {"each", "every", "per"}]
+        if [h.grain for h in said_each] != [coarse]:
+            return
+        refs = [r for r in self.dims if r.name == METRIC_TIME]
+        if [r.grain for r in refs] not in ([coarse], [fine]):
+            return
+        self.dims = [r for r in self.dims if r.name != METRIC_TIME]
+        self.dims[:0] = [DimensionRef(METRIC_TIME, fine), DimensionRef(METRIC_TIME, coarse)]
+        self.within_period = coarse
 
     def _range_on_split_date(self) -> None:
         """ "claims opened per month in 2019": the rows are split by a date of the figure's own table other than
@@ -5866,17 +5930,18 @@ class _Builder:
             span = list(d.words[group[0].start : group[0].end])
             head = span[: next((k for k, w in enumerate(span) if w.lower == "of"), len(span))]
             plural = any(w.raw.lower() != w.norm for w in head)  # "which number of firefighters": one number
-            # "which of our stores brought in the most": one of them
+            # "which of our stores brought in the most", "among our stores, which one …": one of them
             one_of = d.lower(0) in ("which", "what") and d.lower(1) == "of" and not d.used[1]
+            one_of = one_of or d.lower(group[0].end) == "which" and d.lower(group[0].end + 1) == "one"
             return _PLURAL_DEFAULT_LIMIT if plural and not one_of else 1
-        hit = next((h for h in d.time.hits if h.grain), None)
-        if hit is not None:
+        # "quietest month"; "for each month, which day …": the period asked for, not the one it is ranked within
+        for hit in (h for h in d.time.hits if h.grain):
             first = next((i for i, w in enumerate(d.words) if w.end > hit.start), None)
             before = d.lower(first - 1) if first else ""
             if before in self.ctx.lexicon.high | self.ctx.lexicon.low | {"which", "what"} or (
                 d.ranking is not None and d.ranking.end == first
             ):
-                return 1 if not hit.phrase.endswith("s") else _PLURAL_DEFAULT_LIMIT  # "quietest month"
+                return 1 if not hit.phrase.endswith("s") else _PLURAL_DEFAULT_LIMIT
         return None
 
     def _said_limit(self) -> int | None:
@@ -6923,7 +6988,8 @@ class _Builder:
                 self._said_count(first - 1, items[0][0], dim)  # "each of the three NYC airports"
         for k, w in enumerate(d.words):
             if d.lower(k - 1) in ("each", "every", "per") and w.norm in GRAIN_NOUNS and METRIC_TIME in names:
-                per.append(METRIC_TIME)  # "the top product each month"
+                # "the top product each month"; "the worst day of each month": the month of two periods
+                per.append(f"{METRIC_TIME}:{self.within_period}" if self.within_period else METRIC_TIME)
         if not per or set(per) & others or not names - set(per):
             return  # "top 5 customers … with each customer's region": the ranked thing itself, said again
         self.limit_per = per
@@ -7742,6 +7808,13 @@ def _months_between(a: dt.date, b: dt.date) -> list[int]:
         out.append(day.month)
         day = shift(day, "month", 1)
     return out
+
+
+def _year_apart(a: TimeRange, b: TimeRange) -> bool:
+    """True when `b` is the period `a` is, one year later (October 2025 and October 2026)."""
+    if a.start is None or a.end is None or b.start is None or b.end is None or a.grain != b.grain:
+        return False
+    return shift(a.start, "year", 1) == b.start and shift(a.end, "year", 1) == b.end
 
 
 def _shifted(tr: TimeRange, comparison: str) -> TimeRange:

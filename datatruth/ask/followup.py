@@ -217,7 +217,11 @@ def merge_followup(previous: QueryPlan, question: str, ctx: PlanningContext) -> 
         new.result_filters or previous.result_filters,
         previous.entity,
         # "top 3 in each category" carries on while the answer is still split by the category
-        tuple(n for n in (new.limit_per or previous.limit_per) if any(d.name == n for d in dims))
+        tuple(
+            n
+            for n in (new.limit_per or previous.limit_per)
+            if any(d.name == n.partition(":")[0] for d in dims)
+        )
         if limit is not None
         else (),
     )

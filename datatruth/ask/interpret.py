@@ -267,8 +267,9 @@ def _group_words(layer: SemanticLayer, plan: QueryPlan, name: str) -> str:
         model = layer.entity_model(owner)
         key = model.primary_entity if model else None
         return (key.title if key else owner.replace("_", " ")).lower()
-    ref = next((d for d in plan.dimensions if d.name == name), None)
-    if name == METRIC_TIME and ref is not None:
+    base, _, grain = name.partition(":")  # "metric_time:month": the month of an answer split by two periods
+    ref = next((d for d in plan.dimensions if d.name == base and (not grain or d.grain == grain)), None)
+    if base == METRIC_TIME and ref is not None:
         return _GRAINS.get(ref.grain or "day", ref.grain or "day")
     return dimension_label(layer, name).lower()
 

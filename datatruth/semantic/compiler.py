@@ -1287,10 +1287,15 @@ _RANK = "rank_in_group"
 def _limit_per_group(p: _Plan, select: exp.Select, names: list[str], limit: int) -> exp.Select:
     """ "the top 3 products in each category": the rows numbered within each group by the plan's order (the
     other columns break ties), and the first `limit` of each kept; the answer is ordered by group, then rank."""
+    # "metric_time:month": the period of that grain when the answer is split by two ("the worst day of each month")
     per = [
         d.column
         for d in p.dims
-        if d.qualified in p.plan.limit_per or (d.kind == "time" and METRIC_TIME in p.plan.limit_per)
+        if d.qualified in p.plan.limit_per
+        or (
+            d.kind == "time"
+            and (METRIC_TIME in p.plan.limit_per or f"{METRIC_TIME}:{d.grain}" in p.plan.limit_per)
+        )
     ]
     if len(per) != len(set(p.plan.limit_per)):
         raise UserError(
