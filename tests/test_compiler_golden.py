@@ -1398,3 +1398,20 @@ def test_compile_is_deterministic_cached_and_fast(layer: SemanticLayer) -> None:
     for limit in range(1, 6):
         sql = compile_plan(QueryPlan.from_dict({**base, "limit": limit}), layer, "duckdb").sql
         assert sql.startswith(first.sql.rsplit("ORDER BY", 1)[0]) and f"LIMIT {limit}" in sql
+
+
+def test_a_figure_set_against_the_year_before_is_labelled_so(layer: SemanticLayer) -> None:
+    """The column beside a figure says which period it is: the one before, or the same one a year earlier."""
+    for comparison, said in (
+        ("same_period_last_year", "a year earlier"),
+        ("previous_period", "previous period"),
+    ):
+        plan = QueryPlan.from_dict(
+            {
+                "metrics": ["sales"],
+                "time_range": {"start": "2025-01-01", "end": "2025-07-01"},
+                "comparison": comparison,
+            }
+        )
+        labels = [c.label for c in compile_plan(plan, layer, dialect="duckdb").columns]
+        assert any(label.endswith(f"({said})") for label in labels), labels

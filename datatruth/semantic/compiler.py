@@ -1150,7 +1150,7 @@ def aggregate_query(p: _Plan) -> tuple[exp.Select, tuple[OutputColumn, ...]]:
                         f"{name}{SEPARATOR}previous",
                         "metric",
                         column.format,
-                        f"{column.label} (previous period)",
+                        f"{column.label} ({'a year earlier' if plan.comparison == 'same_period_last_year' else 'previous period'})",
                         column.additive,
                     ),
                     OutputColumn(
