@@ -5378,7 +5378,6 @@ class _Builder:
             self.roles[own.start] = "per"
             self.group_entities = [e for e in self.group_entities if e != own.targets[0]]
             self.place(own.start - 1, own.end)
-        ref = next((r for r in self.dims if r.name == target), None)
         if len(totals) != 1:
             self.problems.append(
                 f"'{head.phrase}' is a column of numbers: say how to combine it per group, "
@@ -5388,12 +5387,16 @@ class _Builder:
                 self.d.replaced(head.start, head.end, f"{how} {head.phrase}") for how in ("total", "average")
             ]
             return
-        if ref is not None:
-            self.dims.remove(ref)
-        self.metrics.append(totals[0])
-        self.roles[head.start] = "metric"
-        self.low.append(Evidence(head.phrase, "metric", totals[0], 0.8, "total of the column"))
-        self.notes.append(Evidence(head.phrase, "metric", totals[0], 0.8, "total of the column"))
+        self._column_as_metric(head, target, totals[0])
+
+    def _column_as_metric(self, p: Pick, column: str, metric: str) -> None:
+        """The words of a column read as the one metric that aggregates it: the column leaves the answer's
+        columns and the reading is named as a guess."""
+        self.dims = [r for r in self.dims if r.name != column]
+        self.metrics.append(metric)
+        self.roles[p.start] = "metric"
+        self.low.append(Evidence(p.phrase, "metric", metric, 0.8, "total of the column"))
+        self.notes.append(Evidence(p.phrase, "metric", metric, 0.8, "total of the column"))
 
     def _metrics_of_column(self, dimension: str, agg: str) -> list[str]:
         """The unfiltered simple metrics that aggregate exactly this column of their own model this way."""
@@ -5821,13 +5824,9 @@ class _Builder:
         totals = self._metrics_of_column(p.targets[0], "sum")
         if len(totals) != 1:
             return None
-        self.dims = [x for x in self.dims if x.name != p.targets[0]]
         self.filters = [f for f in self.filters if not (f.dimension == p.targets[0] and f.op == "not_null")]
         self.place(p.start, p.end)
-        self.metrics.append(totals[0])
-        self.roles[p.start] = "metric"
-        self.low.append(Evidence(p.phrase, "metric", totals[0], 0.8, "total of the column"))
-        self.notes.append(Evidence(p.phrase, "metric", totals[0], 0.8, "total of the column"))
+        self._column_as_metric(p, p.targets[0], totals[0])
         return totals[0]
 
     def _order_target(self, outputs: list[str]) -> str | None:
@@ -6536,6 +6535,7 @@ class _Builder:
             for f in self.filters + self.result_filters
             if f.dimension != METRIC_TIME and self.layer.has_dimension(f.dimension)
         }
+        path_models: set[str] | None = None
         for p in self.picks:
             if p.kind != "entity" or self.roles.get(p.start) != "entity":
                 continue
@@ -6559,7 +6559,9 @@ class _Builder:
                 for m in (self.layer.model(x) for x in self.models())
             ):
                 continue
-            if model.name in self._path_models():
+            if path_models is None:
+                path_models = self._path_models()  # worked out once, and only when an entity is left over
+            if model.name in path_models:
                 continue  # "by the postal code of the insured object's address": the way to the grouped column
             self.problems.append(
                 f"I read '{p.phrase}' as {entity.replace('_', ' ')} but the question does not say "
@@ -7002,7 +7004,9 @@ class _Builder:
         figure of the kind the answer already computes (an average, a total, a count) asks for nothing more."""
         d = self.d
         functions = {a.function for a in self.aggregates}
-        functions |= {self._metric_function(m) for m in self.all_metrics()}
+        functions |= {
+            {"count_distinct": "count"}.get(k, k) for k in map(self._metric_kind, self.all_metrics())
+        }
         kinds = {"average": "avg", "mean": "avg", "total": "sum", "sum": "sum", "count": "count"}
         for i, w in enumerate(d.words):
             if w.lower not in ("include", "show", "give", "add") or not sentence_ends_before(d, i):
@@ -7020,14 +7024,6 @@ class _Builder:
                 and functions
             ):
                 self.place(i, k + 1)
-
-    def _metric_function(self, metric: str) -> str:
-        """The aggregation of a simple metric's measure ('avg', 'sum', 'count', …), or '' for other metrics."""
-        m = self.layer.metric(metric)
-        if m.type != "simple" or not m.measure:
-            return ""
-        agg = self.layer.measure(m.measure)[1].agg
-        return {"count_distinct": "count", "average": "avg"}.get(agg, agg)
 
     def figure_of_figure(self) -> None:
         """ "average hours of departure delay": a figure 'of' another figure is one figure said in two parts (a
