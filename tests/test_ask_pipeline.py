@@ -82,6 +82,26 @@ def test_a_column_that_a_metric_sums_is_that_metric_per_group(retail_demo) -> No
     assert sorted(round(float(x), 2) for x in ranked.frame.iloc[:, -1]) == sorted(
         round(float(x), 2) for x in best["s"]
     )
+    # "more spend in A than in B": the channels whose total rose, not a list of the rows of either period
+    rose = pipeline.ask(
+        ws, "Which marketing channels got more spend in Q2 2026 than in Q1 2026?", user="local", store=store
+    )
+    sql = (
+        "SELECT marketing_channel FROM marketing_spend GROUP BY 1 HAVING SUM(CASE WHEN month >= DATE '2026-04-01' "
+        "AND month < DATE '2026-07-01' THEN spend ELSE 0 END) > SUM(CASE WHEN month >= DATE '2026-01-01' "
+        "AND month < DATE '2026-04-01' THEN spend ELSE 0 END) ORDER BY 1"
+    )
+    gold = pipeline.run_sql(ws, sql, user="local", store=store).frame
+    assert rose.plan is not None and rose.plan.result_filters
+    assert sorted(rose.frame.iloc[:, 0]) == gold["marketing_channel"].tolist()
+    # the comparative said inside the phrasing "we spend on" asks the same
+    said = pipeline.ask(
+        ws,
+        "which marketing channels did we spend more on in Q2 2026 than in Q1 2026?",
+        user="local",
+        store=store,
+    )
+    assert sorted(said.frame.iloc[:, 0]) == gold["marketing_channel"].tolist()
 
 
 def test_a_tie_at_the_cut_of_a_top_n_is_said(retail_demo) -> None:

@@ -35,6 +35,11 @@ from datatruth.ask.named_conditions import expand
             "What share of 2025 orders with more than $2,000 of revenue?",
             "whale",
         ),
+        (
+            "An order counts as chunky if it has more than 5 lines. How many chunky ones did we get in May?",
+            "How many orders that has more than 5 lines did we get in May?",
+            "chunky",
+        ),
     ],
 )
 def test_a_named_condition_is_said_in_full_where_it_is_used(question: str, expanded: str, name: str) -> None:

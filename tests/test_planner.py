@@ -35,6 +35,25 @@ TODAY = {"retail": dt.date(2026, 10, 31), "flights": dt.date(2013, 12, 31)}
 # classes name what the reworked planner reads (or refuses) and why.
 QUESTIONS: dict[str, dict[str, list[str]]] = {
     "retail": {
+        "a name column ranked with no figure is ranked by the count of the rows it belongs to": [
+            "the most common return reason in each store region in 2024",
+        ],
+        "a ratio or derived figure compared over two periods is worked out from its parts in each": [
+            "which categories had a higher gross margin % in Q2 2026 than in Q1 2026",
+            "how much more gross margin did we make in 2025 than in 2024",
+        ],
+        "'how many more or fewer … than' is the signed difference of the two periods": [
+            "how many more or fewer orders did we get in September 2026 than in September 2025",
+        ],
+        "'more often … than' over a name column counts the rows it belongs to": [
+            "Which return reasons came up less often in Q2 2026 than in Q1 2026?",
+        ],
+        "'a <value> return' after a figure of one return names the member, not a second figure": [
+            "largest single refund for a Damaged return in 2025",
+        ],
+        "'each' with two letters swapped before a period still asks for one row per period": [
+            "How many returns did we have eahc month in 2025?",
+        ],
         "a comparative said by a phrasing ('busier', 'quieter') with two periods keeps the members it fits": [
             "Which West stores were busier in August 2026 than in August 2025?",
             "which stores were quieter in Q3 2026 than in Q3 2025",
@@ -573,6 +592,16 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         ],
     },
     "flights": {
+        "a figure tested against a number for each period of a grain keeps the periods that pass": [
+            "Which months had a cancellation rate above 2%?",
+            "Show the months where the cancellation rate topped 4%.",
+        ],
+        "a number before 'different <things>' tests that count for each member grouped": [
+            "Which airlines flew to more than 50 different destinations?",
+        ],
+        "'each of the three airports' after one named airport is the three, not the one": [
+            "Of the flights to Atlanta, what share left from each of the three airports?",
+        ],
         "a period ranked within each period of a coarser grain: one row per finer period, top within each": [
             "which day in each month had the most flights",
             "for each quarter, which week had the most cancelled flights",
@@ -1090,6 +1119,9 @@ UNANSWERABLE: dict[str, dict[str, list[str]]] = {
         "a split of nothing": [
             "by region in 2025",
         ],
+        "a name column ranked where no count of its rows reaches the groups": [
+            "top category in each region",
+        ],
         "impossible or absurd dates": [
             "revenue on 2024-02-30",
             "revenue in the last 100000 years",
@@ -1104,6 +1136,9 @@ UNANSWERABLE: dict[str, dict[str, list[str]]] = {
     "flights": {
         "a share of members ('what share of airlines') that a test of their figure picks out counts members": [
             "what share of airlines had more than 10000 flights",
+        ],
+        "a rate tested against a percent with no members or periods to test (never another percent column)": [
+            "cancellation rate above 3%",
         ],
         "a figure 'of' another figure ('average hours of departure delay') is one figure said in two parts": [
             "average hours of departure delay",
@@ -1381,6 +1416,12 @@ def test_word_corrections(ws: str, word: str, becomes: str, method: str) -> None
 @pytest.mark.parametrize("word", ["the", "by", "texas", "weather", "mars", "revenue", "in"])
 def test_known_or_unrelated_words_are_not_corrected(word: str) -> None:
     assert planner_of("retail").vocabulary.correct(word) is None
+
+
+@pytest.mark.parametrize(("ws", "word"), [("retail", "depart"), ("retail", "market"), ("flights", "perform")])
+def test_a_word_that_stops_where_a_suffix_starts_is_no_shorthand(ws: str, word: str) -> None:
+    # "depart" is a verb of its own, not "department" cut short
+    assert planner_of(ws).vocabulary.correct(word) is None
 
 
 def test_normalisation() -> None:

@@ -95,7 +95,14 @@ GRAINS = [
     ("revenue for each month", "month"),
     ("revenue over time", "month"),
     ("revenue over time by quarter", "quarter"),
+    ("show the months where revenue was above $1m", "month"),
+    ("weeks with more than 500 orders", "week"),
 ]
+
+
+def test_periods_named_inside_a_question_are_no_grain() -> None:
+    # only the periods the question opens by asking for are one row each
+    assert parse_time("flights on days when it rained", OCT31).grain is None
 
 
 @pytest.mark.parametrize(("text", "grain"), GRAINS)

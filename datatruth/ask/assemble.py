@@ -14,6 +14,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 
 from datatruth.ask.interpret import dimension_label
 from datatruth.ask.lexicon import default_lexicon
@@ -47,6 +48,7 @@ from datatruth.ask.vocabulary import (
     tokens,
 )
 from datatruth.errors import InternalError, present
+from datatruth.semantic.compiler import bracketed, in_simple_terms
 from datatruth.semantic.joins import JoinGraph
 from datatruth.semantic.model import (
     METRIC_TIME,
@@ -2177,7 +2179,7 @@ class _Builder:
                 metric=metric,
             )
         )
-        for asked in (target, named):
+        for asked in (target, named, self._one_member_named(entity)):
             if asked is not None and asked.kind == "metric" and asked.targets[0] in self.metrics:
                 self.metrics.remove(asked.targets[0])
         self.roles[target.start] = "aggregated"
@@ -2187,6 +2189,26 @@ class _Builder:
             Evidence(f"{a.phrase} {target.phrase}", "metric", f"{label} (each {entity})", 1.0, "aggregate")
         )
         return True
+
+    def _one_member_named(self, entity: str) -> Pick | None:
+        """ "… for a Late delivery return": the entity said once, after 'a', where it also reads as the count of
+        its rows; the words name the member the figure is of, not a second figure."""
+        d = self.d
+        model = self.layer.entity_model(entity)
+        counts = self._row_counts(model.name) if model is not None else []
+        for p in self.picks:
+            if p.kind != "metric" or p.targets[0] not in self.metrics:
+                continue
+            if not (p.targets[0] in counts or entity in p.alt("entity")):
+                continue
+            k = p.start - 1
+            if (before := d.pick_at(k)) is not None and before.kind == "value":
+                k = before.start - 1  # "a Late delivery return"
+            plural = any(w.raw.lower() != w.norm for w in d.words[p.start : p.end])
+            if d.lower(k) in ("a", "an", "one") and not plural:
+                self.roles[p.start] = "entity"
+                return p
+        return None
 
     def _extreme_per_member(self, r: Ranking, metric: str, direction: str) -> bool:
         """A ranking word with nothing to rank but a figure of one member ("the largest order value", "the most
@@ -2624,23 +2646,76 @@ class _Builder:
             bound = self._number_target(span, target)
             if bound:
                 return
+        if self._figure_without_members(span, after, before):
+            return
         dim = self._dimension_by_unit(span)
         if dim is not None:
             self._number_filter(span, dim, None)
             return
-        if self.over and span.unit is None and (span.op, span.values) in ((">=", (1.0,)), (">", (0.0,))):
-            # "customers who sent back at least one item": counted over the returns, each has one already
-            self.place(span.start, span.end)
-            thing = d.pick_at(span.end)
-            if thing is not None and thing.kind == "entity" and thing.start == span.end:
-                self.place(thing.start, thing.end)  # "at least one item": what was returned, one or more
-                self.roles[thing.start] = "restated"
-            elif d.lower(span.end) in _SOME_THING:
-                self.place(span.end, span.end + 1)
-            return
-        if self._implied_worth(span) or self._times_done(span):
+        if (
+            self._at_least_one(span)
+            or self._implied_worth(span)
+            or self._times_done(span)
+            or self._distinct_counted(span)
+        ):
             return
         self.problems.append(f"I could not tell what '{span.phrase}' is about")
+
+    def _at_least_one(self, span: NumberSpan) -> bool:
+        """ "customers who sent back at least one item": counted over the returns, each has one already; the
+        words are placed and True returned."""
+        d = self.d
+        if (
+            not self.over
+            or span.unit is not None
+            or (span.op, span.values) not in ((">=", (1.0,)), (">", (0.0,)))
+        ):
+            return False
+        self.place(span.start, span.end)
+        thing = d.pick_at(span.end)
+        if thing is not None and thing.kind == "entity" and thing.start == span.end:
+            self.place(thing.start, thing.end)  # "at least one item": what was returned, one or more
+            self.roles[thing.start] = "restated"
+        elif d.lower(span.end) in _SOME_THING:
+            self.place(span.end, span.end + 1)
+        return True
+
+    def _figure_without_members(self, span: NumberSpan, *near: Pick | None) -> bool:
+        """ "cancellation rate above 3%" with nothing to test it on: a metric next to a number in the unit it comes
+        in (a rate and a percent, an amount and dollars) is the figure tested, never some other column in that
+        unit; the problem is said and True returned."""
+        for p in near:
+            if p is None or p.kind != "metric" or span.unit is None:
+                continue
+            if (self.layer.metric(p.targets[0]).format, span.unit.name) in (
+                ("percent", "percent"),
+                ("currency", "currency"),
+            ):
+                self.problems.append(
+                    f"'{p.phrase} {span.phrase}' tests a figure, but the question names no members or periods to "
+                    "test it on (e.g. 'which months had …', 'airlines with …')"
+                )
+                return True
+        return False
+
+    def _distinct_counted(self, span: NumberSpan) -> bool:
+        """ "airlines that flew to more than 40 different destinations": the number of different members counted
+        right after it, for each member grouped, kept where it passes."""
+        word = next((a for a in self.d.aggs if a.start == span.end and a.function == "count_distinct"), None)
+        counted = [a for a in self.aggregates if a.function == "count_distinct"]
+        grouped = any(
+            p.kind == "entity"
+            and p.end <= span.start
+            and self.roles.get(p.start) in (None, "group", "entity")
+            for p in self.picks
+        )
+        if word is None or len(counted) != 1 or not grouped or (span.unit and span.unit.name != "count"):
+            return False
+        values = tuple(int(v) if float(v).is_integer() else v for v in span.values)
+        self.result_filters.append(Filter(counted[0].name, span.op, values))
+        self.place(span.start, span.end)
+        self.notes.append(Evidence(span.phrase, "filter", f"{counted[0].name} {span.op}", 1.0, "number"))
+        return True
 
     def _averaged(self, span: NumberSpan) -> bool:
         """ "which airlines averaged more than 1,000 miles", "… averaged more than 10 minutes of arrival delay": the
@@ -2901,7 +2976,7 @@ class _Builder:
             metric = p.targets[0] if p.kind == "metric" else _metric_of_measure(self.layer, p.targets[0])
             if metric is None:
                 return False
-            if holder is None:
+            if holder is None and self.d.time.grain is None:
                 return False
             if span.unit is not None and span.unit.name not in ("count", "currency"):
                 # "destinations where the average arrival delay was above 20 minutes": a unit the figure comes in
@@ -2913,11 +2988,19 @@ class _Builder:
                 if any(v is None for v in converted):
                     return False
                 span = replace(span, values=tuple(v for v in converted if v is not None), unit=held)
+            values = tuple(_clean(v) for v in span.values)
+            if holder is None:
+                # "which months had a cancellation rate above 3%": the periods whose figure passes are shown
+                self.result_filters.append(Filter(metric, span.op, values))
+                self.place(p.start, p.end)
+                self.notes.append(
+                    Evidence(f"{p.phrase} {span.phrase}", "filter", f"{metric} {span.op}", 1.0, "number")
+                )
+                return True
             self.place(p.start, p.end)
             self.roles[p.start] = "condition"
             if p.targets[0] in self.metrics:
                 self.metrics.remove(p.targets[0])
-            values = tuple(_clean(v) for v in span.values)
             self.conditions.append(Condition(holder[0], metric, span.op, values, holder[1:]))
             self.notes.append(
                 Evidence(
@@ -3948,7 +4031,8 @@ class _Builder:
             between = d.pick_at(k)
             if between is not None and between.kind == "value":
                 k = between.start - 1  # "each NYC airport"
-            if number_of(d.lower(k)) is not None and d.lower(k - 1) in ("the", "of", "each"):
+            said = number_of(d.lower(k))
+            if said is not None and d.lower(k - 1) in ("the", "of", "each"):
                 k -= 1  # "each of the three NYC airports"
             while k >= 0 and d.lower(k) in ("the", "of") and d.lower(k - 1) in ("each", "of", "the"):
                 k -= 1  # "each of the NYC airports"
@@ -3966,6 +4050,9 @@ class _Builder:
             if len(dims) != 1:
                 continue
             dim = dims.pop()
+            named = {v for f in self.filters if f.dimension == dim for v in f.values}
+            if said is not None and said > len(named):
+                continue  # "to O'Hare, … from each of the three airports": three members, not the one value named
             self.place(k, between.start if between is not None else i)
             self.place(i, i + 1)
             self._add_dim(DimensionRef(dim), d.text(k, i + 1), f"one row per {dim}")
@@ -5875,27 +5962,57 @@ class _Builder:
             ranked = [p for p in after if self.roles.get(p.start) == "ranked"] or [
                 p for p in after if d.lower(p.start - 1) == "by"
             ]
-            col = ranked[0] if ranked else None
-            if col is not None and self.ctx.values.is_empty(col.targets[0]):
-                self.problems.append(
-                    f"{dimension_label(self.layer, col.targets[0])} is empty in every row of the warehouse; "
-                    "nothing can be ranked by it"
-                )
-                return None
-            if col is not None and not is_numeric(self.ctx, col.targets[0]) and self._ranking_figure():
-                # "best-selling brand in each category": the phrasing's figure ranks the brands, not their names
-                self.roles[col.start] = "group"
-                if DimensionRef(col.targets[0]) not in self.dims:
-                    self.dims.append(DimensionRef(col.targets[0]))
-                return None
-            if col is not None:
-                target = col.targets[0]
-                ref = DimensionRef(target)
-                if ref not in self.dims:
-                    self.dims.append(ref)
-                self.filters.append(Filter(target, "not_null"))
-                return target
+            return self._ranked_by_column(ranked[0]) if ranked else None
         return None
+
+    def _ranked_by_column(self, col: Pick) -> str | None:
+        """What ranks the rows when a ranking word stands before a column: the column itself if it holds numbers
+        or dates, else the figure of a phrasing or the count of the rows the column belongs to."""
+        column = col.targets[0]
+        if self.ctx.values.is_empty(column):
+            self.problems.append(
+                f"{dimension_label(self.layer, column)} is empty in every row of the warehouse; "
+                "nothing can be ranked by it"
+            )
+            return None
+        if not is_numeric(self.ctx, column) and self._ranking_figure():
+            # "best-selling brand in each category": the phrasing's figure ranks the brands, not their names
+            self.roles[col.start] = "group"
+            if DimensionRef(column) not in self.dims:
+                self.dims.append(DimensionRef(column))
+            return None
+        if holds_words(self.ctx, column):
+            # "top return reason in each region": names have no order; the column's own rows are counted
+            return self._counted_members(col)
+        if DimensionRef(column) not in self.dims:
+            self.dims.append(DimensionRef(column))
+        self.filters.append(Filter(column, "not_null"))
+        return column
+
+    def _counted_members(self, col: Pick) -> str | None:
+        """The declared count of the rows a ranked name column belongs to, as the figure that ranks it; None
+        (with a problem) when there is none or it cannot be split as asked."""
+        column = col.targets[0]
+        model = self.layer.dimension(column).model.name
+        dims = [*self.dims, DimensionRef(column)]
+        counts = [
+            m
+            for m in self._row_counts(model)
+            if m != f"{model}_rows" and all(reaches(self.ctx, model, x.name) for x in dims)
+        ]
+        if not counts:
+            r = present(self.d.ranking, "the ranking")
+            self.problems.append(
+                f"'{r.word}' would rank {dimension_label(self.layer, column).lower()} by its name; "
+                "say by which figure"
+            )
+            return None
+        self.roles[col.start] = "group"
+        if DimensionRef(column) not in self.dims:
+            self.dims.append(DimensionRef(column))
+        self.metrics.append(counts[0])
+        self.notes.append(Evidence(col.phrase, "metric", counts[0], 0.9, "rows of the ranked column"))
+        return counts[0]
 
     def _ranked_column(self, word: str) -> str | None:
         """ "the most expensive products", "cheapest first": an adjective the model ties to a column (expensive →
@@ -6012,10 +6129,10 @@ class _Builder:
                 return True
         return False
 
-    def _over_period(self, name: str, period: TimeRange) -> FilteredInput | None:
-        """The plan's one metric counted only over one bounded period of its own date, or None when it cannot be
-        (no measure, no date of its own, or a period in pieces)."""
-        metric = self.metrics[0]
+    def _over_period(self, name: str, period: TimeRange, metric: str = "") -> FilteredInput | None:
+        """A simple metric (the plan's one metric by default) counted only over one bounded period of its own
+        date, or None when it cannot be (no measure, no date of its own, or a period in pieces)."""
+        metric = metric or self.metrics[0]
         dim = default_time_dimension(self.layer, metric)
         if (
             dim is None
@@ -7095,6 +7212,8 @@ class _Builder:
         """ "Which categories took in more in October than in September?": of two compared periods, the members
         whose figure in the first is above (below) the second, one row each with both figures and the change."""
         d = self.d
+        if len(self.periods) == 2 and not (self.metrics or self.adhoc or self.aggregates or self.problems):
+            self._counted_more_often()
         if len(self.periods) != 2 or len(self.metrics) != 1 or self.adhoc or self.aggregates or self.problems:
             return
         holder = next(
@@ -7121,14 +7240,61 @@ class _Builder:
         figures = self._in_each_period(metric)
         if figures is None:
             return
-        inputs, money = figures
+        exprs, inputs, money = figures
         change = f"{metric}_change"
-        self.adhoc.append(AdhocMetric(change, f"{inputs[0].name} - {inputs[1].name}", tuple(inputs), money))
+        self.adhoc.append(AdhocMetric(change, _difference(exprs[0], exprs[1]), tuple(inputs), money))
         self.result_filters.append(Filter(change, op, (0,)))
         self.metrics, self.periods = [], []
         if word is not None:
             self.place(word, word + 1)
         self.notes.append(Evidence("than", "filter", f"{change} {op} 0", 1.0, "than"))
+
+    def _counted_more_often(self) -> None:
+        """ "Which return reasons came up more often in Q3 than in Q2?": how often is the number of rows the named
+        column belongs to, when its model declares that count; "channels that got more spend in Q3 than in Q2":
+        a column of numbers right after the comparative is its one total."""
+        d = self.d
+        word = self._comparative_before_than(lambda i: d.lower(i) in _MORE_OR_LESS)
+        if word is None:
+            return
+        col = d.pick_at(word + 1)
+        if col is not None and col.kind == "dimension" and col.start == word + 1:
+            column = col.targets[0]
+            sums = self._metrics_of_column(column, "sum") if is_numeric(self.ctx, column) else []
+            if len(sums) == 1:
+                self._column_as_metric(col, column, sums[0])
+            return
+        if (metric := self._phrasing_around(word)) is not None:
+            self.metrics.append(metric)  # "which channels did we spend more on in A than in B"
+            return
+        if d.lower(word + 1) not in ("often", "frequently"):
+            return
+        models = {self.layer.dimension(r.name).model.name for r in self.dims if r.name != METRIC_TIME}
+        if len(models) != 1 or not all(holds_words(self.ctx, r.name) for r in self.dims):
+            return
+        model = models.pop()
+        counts = [m for m in self._row_counts(model) if m != f"{model}_rows"]
+        if counts:
+            self.metrics.append(counts[0])
+            self.place(word + 1, word + 2)
+            self.notes.append(Evidence(d.text(word, word + 2), "metric", counts[0], 0.9, "rows counted"))
+
+    def _phrasing_around(self, word: int) -> str | None:
+        """The metric of a phrasing said with a comparative inside it ("we spend more on": "we spend on"), its
+        words placed; None when the words around the comparative make none."""
+        d = self.d
+        for back in (2, 1):
+            if word - back < 0 or word + 1 >= len(d.words):
+                continue
+            said = [w.lower for w in d.words[word - back : word]] + [d.lower(word + 1)]
+            for t in self.ctx.vocabulary.lookup(normalize(" ".join(said))):
+                metric = self.layer.phrasings[int(t.target)].metric if t.kind == "phrasing" else None
+                if metric:
+                    self.place(word - back, word)  # the comparative itself is left for the comparison
+                    self.place(word + 1, word + 2)
+                    self.notes.append(Evidence(" ".join(said), "metric", metric, 1.0, "phrasing"))
+                    return metric
+        return None
 
     def _phrased_comparative(self) -> str | None:
         """ "stores busier in A than in B": the metric read from a comparative phrasing word with a 'than' after
@@ -7158,17 +7324,29 @@ class _Builder:
             return None
         return word
 
-    def _in_each_period(self, metric: str) -> tuple[list[FilteredInput], str] | None:
+    def _in_each_period(self, metric: str) -> tuple[list[str], list[FilteredInput], str] | None:
         """The metric over each of the two compared periods, added as figures of their own ("revenue q3 2026"),
-        with the format they share; None when a period cannot be counted on its own."""
-        found = [self._over_period(f"{metric}_in_{n}", p) for n, p in enumerate(self.periods, start=1)]
-        inputs = [i for i in found if i is not None]
+        with the expression of each over its inputs and the format they share; a ratio or derived metric is
+        worked out from its simple parts in each period. None when a period cannot be counted on its own."""
         names = [f"{metric}_{_slug(p.label or p.describe())}" for p in self.periods]
-        if len(found) != 2 or len(inputs) != 2 or names[0] == names[1]:
+        if len(self.periods) != 2 or names[0] == names[1]:
             return None
-        money = "currency" if self.layer.metric(metric).format == "currency" else ""
-        self.adhoc += [AdhocMetric(n, i.name, (i,), money) for n, i in zip(names, inputs, strict=True)]
-        return inputs, money
+        exprs: list[str] = []
+        per_period: list[tuple[FilteredInput, ...]] = []
+        for n, period in enumerate(self.periods, start=1):
+            terms = in_simple_terms(self.layer, metric, partial(_in_period, n))
+            if terms is None:
+                return None
+            found = [self._over_period(f"{m}_in_{n}", period, m) for m in terms[1]]
+            figures = tuple(i for i in found if i is not None)
+            if len(figures) != len(found):
+                return None
+            exprs.append(terms[0])
+            per_period.append(figures)
+        fmt = self.layer.metric(metric).format
+        fmt = fmt if fmt in ("currency", "percent") else ""
+        self.adhoc += [AdhocMetric(n, e, i, fmt) for n, e, i in zip(names, exprs, per_period, strict=True)]
+        return exprs, [i for figures in per_period for i in figures], fmt
 
     def _how_many_more(self) -> None:
         """ "How many more online orders did we get in October 2026 than in October 2025?": the figure in each
@@ -7189,15 +7367,17 @@ class _Builder:
         figures = self._in_each_period(metric)
         if figures is None:
             return
-        inputs, money = figures
-        first, second = inputs if d.lower(word) == "more" else inputs[::-1]
+        exprs, inputs, money = figures
+        # "how many more or fewer …": the signed difference, the first period less the second
+        either = d.lower(word + 1) == "or" and d.lower(word + 2) in ("more", "fewer", "less")
+        first, second = exprs if d.lower(word) == "more" or either else exprs[::-1]
         self.adhoc.append(
-            AdhocMetric(f"{metric}_difference", f"{first.name} - {second.name}", tuple(inputs), money)
+            AdhocMetric(f"{metric}_difference", _difference(first, second), tuple(inputs), money)
         )
         self.metrics, self.periods = [], []
-        self.place(word - 1, word + 1)
+        self.place(word - 1, word + (3 if either else 1))
         self.notes.append(
-            Evidence(d.text(word - 2, word + 1), "comparison", f"{first.name} - {second.name}", 1.0, "than")
+            Evidence(d.text(word - 2, word + 1), "comparison", _difference(first, second), 1.0, "than")
         )
 
     def which_is_more(self) -> None:
@@ -7444,6 +7624,16 @@ _SHARE_OF_ITS = frozenset(
         "their",
     }
 )
+
+
+def _in_period(n: int, metric: str) -> str:
+    """The name of a simple metric's figure in the n-th compared period ("revenue_in_1")."""
+    return f"{metric}_in_{n}"
+
+
+def _difference(first: str, second: str) -> str:
+    """`first - second` over two ad-hoc expressions, each in brackets unless it is a single name."""
+    return f"{bracketed(first)} - {bracketed(second)}"
 
 
 def _keyed_by_grain(model: SemanticModel, grain: str) -> bool:

@@ -8,6 +8,7 @@ planned (the rules, an LLM or a verified question) and the row cap when it cut t
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 
 from datatruth.semantic.model import METRIC_TIME, SemanticLayer
@@ -97,9 +98,27 @@ def metric_label(layer: SemanticLayer, plan: QueryPlan, name: str) -> str:
             return adhoc.name.replace(
                 "_", " "
             )  # a figure over some rows, named for them ("revenue october 2026")
+        if adhoc.name == name and (rows := _same_rows(layer, adhoc)):
+            # "gross margin pct 2025": a figure worked out from parts that are all counted over the same rows
+            parts = {i.name: i.metric for i in adhoc.inputs}
+            words = _expr_words(layer, " ".join(parts.get(t, t) for t in _tokens(adhoc.expr)))
+            return f"{adhoc.name.replace('_', ' ')} ({words}, where {rows})"
         if adhoc.name == name:
-            return f"{adhoc.name.replace('_', ' ')} ({_expr_words(layer, adhoc.expr, plan)})"
+            return f"{adhoc.name.replace('_', ' ')} ({_expr_words(layer, adhoc.expr, plan, name)})"
     return name.replace("_", " ")
+
+
+def _same_rows(layer: SemanticLayer, adhoc: AdhocMetric) -> str:
+    """The filters, in words, that every input of an ad-hoc figure of two or more inputs shares; '' otherwise."""
+    filters = {i.filters for i in adhoc.inputs}
+    if len(adhoc.inputs) < 2 or len(filters) != 1 or any(i.conditions for i in adhoc.inputs):
+        return ""
+    return " and ".join(filter_words(layer, f) for f in adhoc.inputs[0].filters)
+
+
+def _tokens(expr: str) -> list[str]:
+    """An ad-hoc expression's names, numbers, operators and brackets, for saying it in words."""
+    return re.findall(r"[A-Za-z_]\w*|\d+(?:\.\d+)?|\S", expr)
 
 
 def _tests(layer: SemanticLayer, plan: QueryPlan, conditions: Iterable[Condition]) -> list[str]:
@@ -116,7 +135,7 @@ def _one_input(adhoc: AdhocMetric) -> bool:
     return adhoc.expr in {i.name for i in adhoc.inputs}
 
 
-def _expr_words(layer: SemanticLayer, expr: str, plan: QueryPlan | None = None) -> str:
+def _expr_words(layer: SemanticLayer, expr: str, plan: QueryPlan | None = None, own: str = "") -> str:
     counted = {a.name: (a.label or a.name).lower() for a in plan.aggregates} if plan is not None else {}
     # a figure over some rows reads with its filters: "flights (where departure delay > 15 minutes)"
     if plan is not None:
@@ -133,8 +152,18 @@ def _expr_words(layer: SemanticLayer, expr: str, plan: QueryPlan | None = None) 
         for a in (plan.adhoc_metrics if plan is not None else ())
         if _one_input(a)
     }
+    tokens = _tokens(expr)
+    for a in plan.adhoc_metrics if plan is not None else ():
+        # "(gross margin pct 2025) minus (gross margin pct 2024)": a part the plan shows as a figure of its own
+        inner = ["(", *_tokens(a.expr), ")"]
+        if a.name == own or _one_input(a) or len(inner) < 5:
+            continue
+        for k in range(len(tokens) - len(inner), -1, -1):
+            if tokens[k : k + len(inner)] == inner:
+                tokens[k : k + len(inner)] = [a.name]
+                counted[a.name] = a.name.replace("_", " ")
     words = []
-    for token in expr.split():
+    for token in tokens:
         if layer.has_metric(token):
             words.append(layer.metric(token).title.lower())
         elif token in counted:
@@ -184,7 +213,12 @@ def _result_words(layer: SemanticLayer, plan: QueryPlan, f: Filter) -> str:
     """A filter of the result rows in words: on a column ("region is 'West'") or on a computed figure."""
     if f.dimension not in plan.outputs:
         return filter_words(layer, f)
-    shown = " and ".join(str(v) for v in f.values)
+    fmt = layer.metric(f.dimension).format if layer.has_metric(f.dimension) else ""
+    fmt = fmt or next((a.format for a in plan.adhoc_metrics if a.name == f.dimension), "")
+    # a percent figure holds a fraction: "cancellation rate > 3%", not "> 0.03"
+    shown = " and ".join(
+        f"{v * 100:.4g}%" if fmt == "percent" and isinstance(v, int | float) else str(v) for v in f.values
+    )
     return f"{metric_label(layer, plan, f.dimension).lower()} {_OPS.get(f.op, f.op)} {shown}"
 
 

@@ -32,6 +32,12 @@ _TREAT_AS = re.compile(
     rf"(?:(?:a|an)\s+)?(?:{_QUOTED}|(?P<name>{_WORDS})){_END}",
     re.IGNORECASE,
 )
+# "a fire claim counts as well staffed if it had at least 8 firefighters"
+_COUNTS_AS = re.compile(
+    rf"^\s*(?:a|an|any|every)\s+(?P<noun>{_WORDS}?)\s+(?:counts|qualifies|is\s+considered|is\s+classed)\s+as\s+"
+    rf"(?:(?:a|an)\s+)?(?:{_QUOTED}|(?P<name>{_WORDS}?))\s+(?:if|when|whenever)\s+(?P<cond>[^.;:?]+?){_END}",
+    re.IGNORECASE,
+)
 # words a condition may open with and still follow its noun as it stands ("orders worth more than $1,000")
 _POSTMODIFIERS = (
     "with",
@@ -85,6 +91,11 @@ def _read(question: str) -> tuple[NamedCondition, str] | None:
         if name.lower().endswith(" " + noun.lower()):
             name = name[: -len(noun) - 1]  # "as a high-value order": the name is 'high-value'
         named = NamedCondition(name, noun, m.group("cond").strip()) if name else None
+    elif m := _COUNTS_AS.match(question):
+        noun = m.group("noun").strip()
+        name = (m.group("quoted") or m.group("name") or "").strip()
+        condition = _after_noun(m.group("cond"))
+        named = NamedCondition(name, noun, condition) if name and condition else None
     else:
         return None
     return (named, question[m.end() :].strip()) if named is not None else None
@@ -126,6 +137,8 @@ def _said_in_full(text: str, named: NamedCondition) -> str:
         # "well-staffed fire claims", "high-value orders": the name said before the noun
         (rf"\b{name}\s+{nouns}\b", full_many),
         (rf"\b{name}\s+{noun}\b", full_one),
+        # "for the well staffed ones": the name said of the noun's members, the noun left out
+        (rf"\b{name}\s+ones\b", full_many),
         # "big baskets", "big orders": the name is a noun of its own
         (rf"\b{re.escape(plural(named.name.lower()))}\b", full_many),
         # "orders were high-value", "fire claims are remote": the name said of them

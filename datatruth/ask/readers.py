@@ -1133,9 +1133,12 @@ def _time_words_spelt(d: ReadingState, ctx: PlanningContext) -> tuple[str, Any, 
         if len(low) < 4 or not low.isalpha() or low in ctx.lexicon.words or low in ctx.vocabulary.words:
             continue
         near = [t for t in _TIME_CONNECTORS if DamerauLevenshtein.distance(low, t, score_cutoff=1) <= 1]
-        # "this yaer": two letters of a period's name swapped (only a swap: "near" is no misspelt "year")
+        # "this yaer", "eahc month": two letters of a period's name (or of 'each') swapped (only a swap: "near"
+        # is no misspelt "year")
         near += [
-            t for t in _TIME_NOUNS if sorted(t) == sorted(low) and OSA.distance(low, t, score_cutoff=1) <= 1
+            t
+            for t in (*_TIME_NOUNS, "each", "every")
+            if sorted(t) == sorted(low) and OSA.distance(low, t, score_cutoff=1) <= 1
         ]
         # "third quater": a letter left out of (or doubled in) a longer period's name
         near += [

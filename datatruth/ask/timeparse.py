@@ -934,6 +934,14 @@ _RULES: list[Rule] = [
         ),
         _grain,
     ),
+    # "show the months where the cancellation rate was above 3%": the periods asked for, one row each
+    (
+        re.compile(
+            r"^\s*(?:(?:show|list|give|find)(?:\s+me)?\s+)?(?:all\s+)?(?:the\s+)?"
+            r"(?P<span>(?P<g>day|week|month|quarter|year)s)\s+(?=(?:where|when|with|that|in\s+which)\b)"
+        ),
+        _grain,
+    ),
     (re.compile(r"\b(?:over\s+time|trends?|trending|time\s+series)\b"), _weak_grain),
 ]
 

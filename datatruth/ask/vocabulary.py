@@ -251,6 +251,12 @@ def _loose_key(words: Sequence[str]) -> str:
     return " ".join(w for w in words if w not in _LOOSE_WORDS)
 
 
+# endings that make a word from a word ("cover" → "coverage"): what stops before one is no shorthand
+_SUFFIXES = frozenset(
+    {"age", "al", "ance", "ence", "ed", "er", "ers", "ing", "ion", "ions", "ment", "ness", "y"}
+)
+
+
 def _skeleton_abbreviates(short: str, word: str) -> bool:
     """True when `short` is a plausible abbreviation of `word`: same first letter and in-order letters,
     and either a prefix (cust → customer) or sharing the last letter (qty → quantity, mktg → marketing)."""
@@ -340,6 +346,9 @@ class Vocabulary:
         compound = self._compound(word)
         if compound is not None:
             return Correction(word, compound, 0.9, "compound")
+        longer = [w[len(word) :] for w in self._word_list if w.startswith(word) and w != word]
+        if len(word) >= 5 and longer and all(rest in _SUFFIXES for rest in longer):
+            return None  # the stem of words of the model is a word of its own ("cover" is no "coverage")
         shorts = [w for w in self._word_list if _skeleton_abbreviates(word, w)]
         if len(shorts) == 1:
             return Correction(word, shorts[0], 0.8, "abbreviation")

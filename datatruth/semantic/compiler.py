@@ -439,6 +439,53 @@ def _parse_adhoc(layer: SemanticLayer, plan: QueryPlan, name: str, text: str) ->
     return tree
 
 
+def in_simple_terms(
+    layer: SemanticLayer, name: str, name_of: Callable[[str], str] | None = None, depth: int = 0
+) -> tuple[str, tuple[str, ...]] | None:
+    """A metric as an ad-hoc expression over simple metrics ("gross_margin_pct" → "(revenue - cost) / revenue"),
+    each written as `name_of` names it, and the simple metrics it uses; None when a part is
+    shifted in time, filtered, cumulative or nested too deep."""
+    metric = layer.metric(name)
+    if metric.type == "simple" and metric.measure is not None:
+        return (name_of(name) if name_of else name), (name,)
+    if depth > 5 or metric.filter:
+        return None
+    if metric.type == "ratio" and metric.numerator and metric.denominator:
+        top = in_simple_terms(layer, metric.numerator, name_of, depth + 1)
+        bottom = in_simple_terms(layer, metric.denominator, name_of, depth + 1)
+        if top is None or bottom is None:
+            return None
+        return f"{bracketed(top[0])} / {bracketed(bottom[0])}", tuple(dict.fromkeys(top[1] + bottom[1]))
+    if (
+        metric.type != "derived"
+        or not metric.expr
+        or any(i.offset_window or i.filter for i in metric.metrics)
+    ):
+        return None
+    parts = {i.ref: in_simple_terms(layer, i.name, name_of, depth + 1) for i in metric.metrics}
+    if any(v is None for v in parts.values()):
+        return None
+    try:
+        tree = sp.parse_expr(metric.expr).copy()
+    except ParseError:
+        return None
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        part = parts.get(node.name) if isinstance(node, exp.Column) and not node.table else None
+        if part is None:
+            return node
+        inner = sp.parse_expr(part[0]).copy()
+        return inner if isinstance(inner, exp.Column) else exp.Paren(this=inner)
+
+    used = tuple(dict.fromkeys(m for v in parts.values() if v is not None for m in v[1]))
+    return tree.transform(swap).sql(), used
+
+
+def bracketed(expr: str) -> str:
+    """An ad-hoc expression in brackets, unless it is a single name."""
+    return expr if expr.isidentifier() else f"({expr})"
+
+
 def _collect(layer: SemanticLayer, name: str, out: list[str], stack: tuple[str, ...]) -> None:
     if name in stack:
         raise UserError(
