@@ -51,6 +51,15 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         "'a <value> return' after a figure of one return names the member, not a second figure": [
             "largest single refund for a Damaged return in 2025",
         ],
+        "'A vs B (X plus Y)': the figure defined in brackets stands on its side of 'vs', named by the words after it": [
+            "revenue vs total outflow (cost plus refunds) in 2025",
+        ],
+        "members counted by a test of a figure in a period are counted over the rows the figure counts": [
+            "how many stores took more than 2,500 orders in 2025",
+        ],
+        "'… and when they opened' after the rows asked for is the date column the verb names": [
+            "Texas stores and when they opened",
+        ],
         "'each' with two letters swapped before a period still asks for one row per period": [
             "How many returns did we have eahc month in 2025?",
         ],

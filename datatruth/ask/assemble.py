@@ -5202,8 +5202,9 @@ class _Builder:
         """ "the Oregon stores with their city and when they opened": in a list, 'when' before a verb the model
         ties to a date (opened → opening date) asks for that date as a column."""
         d = self.d
-        if self.metrics or self.aggregates or self.adhoc or not self.list_question():
+        if self.metrics or self.aggregates or self.adhoc or d.aggs:
             return
+        listing = self.list_question()
         for p in self.picks:
             if p.kind != "phrasing":
                 continue
@@ -5217,6 +5218,8 @@ class _Builder:
                 k -= 1
             if d.lower(k) != "when" or any(h.start >= d.words[p.end - 1].end for h in d.time.hits):
                 continue
+            if not listing and d.lower(k - 1) != "and":
+                continue  # "California stores and when they opened": the rows with one more column
             ref = DimensionRef(ph.dimension, "day")
             if ref not in self.dims:
                 self.dims.append(ref)
@@ -6531,6 +6534,19 @@ class _Builder:
             return True
         return False
 
+    def _rows_of_condition(self, a: Aggregate, own: str) -> str | None:
+        """The model whose rows a condition on the counted members counts (the period of the question is that
+        model's, not a date of the members' own table); None otherwise."""
+        if a.function != "count_distinct":
+            return None
+        for c in self.conditions:
+            models = metric_models(self.layer, c.metric)
+            if c.dimension != a.dimension or len(models) != 1 or models[0] == own:
+                continue
+            if reaches(self.ctx, models[0], a.dimension):
+                return models[0]
+        return None
+
     def over_models(self) -> None:
         """Choose the rows each aggregate is computed over: the verb's model ("planes that flew" → flights),
         else the column's own model when it reaches every filter, else a model that reaches everything."""
@@ -6549,6 +6565,14 @@ class _Builder:
                 out.append(a)
                 continue
             own = self.layer.dimension(a.dimension).model.name
+            if timed and (through := self._rows_of_condition(a, own)) is not None:
+                # "stores that took more than 2,500 orders in 2025": the year is the orders', not the stores'
+                # opening dates; the members are counted over the rows the condition counts
+                out.append(replace(a, over=through))
+                self.notes.append(
+                    Evidence(a.label or a.name, "other", f"counted over {through} rows", 0.9, "rows")
+                )
+                continue
             chosen = self._rows_of(a, timed)
             if chosen is None:
                 self.problems.append(
@@ -7052,10 +7076,13 @@ class _Builder:
         if len(set(self.all_metrics())) < 2:
             return
         versus = {p[0] for p in self.ctx.lexicon.versus if len(p) == 1}
+        # "total loss amount vs total expenses (A plus B)": a figure defined in the question stands on a side too
+        starts = {b.start for b in figures} | {x.named[0] for x in d.definitions if x.named != (0, 0)}
+        ends = {a.end for a in figures} | {x.named[1] for x in d.definitions if x.named != (0, 0)}
         for i, w in enumerate(d.words):
             if d.used[i] or i in self.placed:
                 continue
-            between = any(a.end == i for a in figures) and any(b.start == i + 1 for b in figures)
+            between = i in ends and i + 1 in starts
             if w.lower in versus and between:
                 self.place(i, i + 1)
             elif w.lower in ("each", "both") and d.lower(i - 1) == "of" and d.pick_at(i + 1) is None:

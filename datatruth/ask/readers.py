@@ -367,6 +367,10 @@ def _appositive_definition(d: ReadingState, ctx: PlanningContext, lowers: list[s
             # of the claim, i.e. …"), up to a word that groups or places them ("catch-up by airline, defined as …");
             # "per" belongs to the name of a ratio ("average loss payment per claim, defined as A divided by B")
             start_name = max((k for k in range(1, head) if "," in d.gap(k)), default=0)
+            # "total loss amount vs total expenses (A plus B)": the name is what stands after 'vs'
+            start_name = max(
+                [start_name, *(k + 1 for k in range(start_name, head) if lowers[k] in _VERSUS_WORDS)]
+            )
             while start_name < head - 1 and lowers[start_name] in _NAME_OPENERS:
                 start_name += 1
             # "per" belongs to the name of a ratio ("average loss payment per claim, defined as A divided by B"),
@@ -478,6 +482,7 @@ _NAME_OPENERS = frozenset(
 )
 _ASKING = frozenset({"give", "tell", "get", "compute", "calculate", "find", "need", "want", "number", "id"})
 _NAME_STOPS = frozenset({"by", "per", "for", "in", "from", "during", "each", "across"})
+_VERSUS_WORDS = frozenset({"vs", "versus", "against"})
 
 
 def _defined_expr(
