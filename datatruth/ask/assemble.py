@@ -5679,8 +5679,9 @@ class _Builder:
         self.list_entity = None
         self.entity = None
 
-    def _row_counts(self, model: str) -> list[str]:
-        """The metrics that count a model's rows with no condition: declared ones first, then `<model>_rows`."""
+    def _row_counts(self, model: str, declared: bool = False) -> list[str]:
+        """The metrics that count a model's rows with no condition: declared ones first, then `<model>_rows`
+        (left out when only `declared` ones are asked for)."""
         out = []
         for m in self.layer.metrics:
             if m.type == "simple" and m.measure and not m.filter:
@@ -5692,7 +5693,7 @@ class _Builder:
                     and not measure.filter
                 ):
                     out.append(m.name)
-        if self.layer.has_metric(f"{model}_rows"):
+        if not declared and self.layer.has_metric(f"{model}_rows"):
             out.append(f"{model}_rows")
         return out
 
@@ -6000,8 +6001,8 @@ class _Builder:
         dims = [*self.dims, DimensionRef(column)]
         counts = [
             m
-            for m in self._row_counts(model)
-            if m != f"{model}_rows" and all(reaches(self.ctx, model, x.name) for x in dims)
+            for m in self._row_counts(model, declared=True)
+            if all(reaches(self.ctx, model, x.name) for x in dims)
         ]
         if not counts:
             r = present(self.d.ranking, "the ranking")
@@ -7300,7 +7301,7 @@ class _Builder:
         if len(models) != 1 or not all(holds_words(self.ctx, r.name) for r in self.dims):
             return
         model = models.pop()
-        counts = [m for m in self._row_counts(model) if m != f"{model}_rows"]
+        counts = self._row_counts(model, declared=True)
         if counts:
             self.metrics.append(counts[0])
             self.place(word + 1, word + 2)
