@@ -4,6 +4,8 @@ private folders for the workbench's settings (built from the helpers in tests/is
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -34,6 +36,43 @@ def corpora() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+BANK_TEST = "test_question_bank_is_rarely_wrong_and_refuses_well"
+_HELPER = pytest.StashKey[Any]()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the eval gate's second process as soon as the run is known, so that it answers sets beside the
+    rest of the suite (see tests/eval/helper.py); only when two or more bank tests were selected."""
+    names = [
+        item.callspec.params["name"]
+        for item in session.items
+        if getattr(item, "originalname", "") == BANK_TEST
+    ]
+    if len(names) < 2:
+        return
+    from eval.evalset import load_set
+    from eval.helper import SecondProcess
+
+    if not _corpora_path().is_dir():  # the ACME sets' tests skip or fail on their own
+        names = [n for n in names if load_set(n).workspace != "acme"]
+
+    session.config.stash[_HELPER] = SecondProcess(names, Path(tempfile.mkdtemp(prefix="datatruth-eval-")))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Stop the second process and remove its folder."""
+    running = session.config.stash.get(_HELPER, None)
+    if running is not None:
+        running.stop()
+        shutil.rmtree(running.out.parent, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def eval_helper(request: pytest.FixtureRequest) -> Any:
+    """The eval gate's second process, or None when this run selected fewer than two bank tests."""
+    return request.config.stash.get(_HELPER, None)
 
 
 def _reachable(url: str) -> str | None:

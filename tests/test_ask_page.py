@@ -20,7 +20,7 @@ def test_ask_page_answers_a_question_and_takes_feedback(retail_store) -> None:
     assert [t.label for t in at.tabs] == ["Ask", "SQL"]  # the local user is an admin
     at.chat_input[0].set_value("orders by channel in 2025").run()
     assert not at.exception
-    assert any("Highest orders" in m.value for m in at.markdown)
+    assert any("Orders, highest first" in m.value for m in at.markdown)
     # the reading comes first, in labels: what was counted, split by what, over which period
     read = [i.value for i in at.info if "Read as:" in i.value]
     assert read and "Orders by sales channel, 2025" in read[0]
@@ -55,7 +55,7 @@ def test_ask_page_shows_a_planning_error_with_choices(retail_store) -> None:
     assert not at.exception
     follow = [i.value for i in at.info if "Read as:" in i.value]
     assert follow and "Revenue by sales channel" in follow[-1]
-    assert any("Highest revenue" in m.value for m in at.markdown)  # re-asked with the choice
+    assert any("Revenue, highest first" in m.value for m in at.markdown)  # re-asked with the choice
     # proposed: it applies to the one who chose it, and to everyone once an admin accepts it
     assert feedback.synonyms(retail_store, "retail") == []
     assert ("zorblax", "revenue") in {

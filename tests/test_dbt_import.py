@@ -468,3 +468,33 @@ def test_a_repeating_key_without_named_roles_is_only_demoted(tmp_path: Path, row
         "policy_party",
     ]
     assert _model(result, "policy_party")["entities"][0]["type"] == "foreign"
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize(
+    "question, shown, order, limit",
+    [
+        # 'when did it <verb>': the date columns of the thing named whose names hold the verbs
+        ("claim 12312702: when did it open and close?", ("claim_open_date", "claim_close_date"), None, None),
+        # '… and how many did not': the count split by the yes-or-no column, not kept to one side of it
+        ("how many fire claims had a fireplace and how many did not", ("fireplace",), None, None),
+        # rows of one thing listed 'by name': in the order of the column that names them
+        ("list the catastrophes by name", ("catastrophe_name",), "catastrophe_name", None),
+        # 'most often': how many rows hold each value, whatever the column holds
+        ("which number of firefighters shows up most often on fire claims", ("number_of_firefighters",), "", 1),
+    ],
+)
+def test_acme_reads_the_words_said_around_its_columns(
+    acme, question: str, shown: tuple[str, ...], order: str | None, limit: int | None
+) -> None:
+    from datatruth.ask.planner import build_planner
+
+    _built, ws, _src = acme
+    plan = build_planner(ws).plan(question)
+    names = [d.name.split("__")[-1] for d in plan.dimensions]
+    assert all(s in names for s in shown), names
+    assert not [f for f in plan.filters if f.dimension.split("__")[-1] in shown and f.op == "="], plan.filters
+    if order is not None:
+        keys = [o.key.split("__")[-1] for o in plan.order]
+        assert keys and (keys[0] == order if order else plan.order[0].descending), plan.order
+    assert plan.limit == limit

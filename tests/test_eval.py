@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 from eval.evalset import (
-    CaseResult,
     answer,
     compare,
     copy_acme,
     isolated_env,
     load_set,
     prepare_acme,
-    read_many,
     summary,
 )
+from eval.helper import SecondProcess
 
 REPO = Path(__file__).resolve().parent.parent
 THRESHOLD = 0.95
@@ -136,9 +131,9 @@ def test_compare(gold: list, got: list, ordered: bool, ok: bool) -> None:
     assert (compare(gold, got, ordered) == "") is ok
 
 
-# the banks, then the probe sets independent writers wrote during the later rework (thirty-two rounds; each round
+# the banks, then the probe sets independent writers wrote during the later rework (thirty-three rounds; each round
 # was run once before the planner was changed for it, and those first numbers are in the README)
-_ROUNDS = ("", *(str(n) for n in range(2, 33)))
+_ROUNDS = ("", *(str(n) for n in range(2, 34)))
 BANKS = [
     "bank_retail",
     "bank_flights",
@@ -147,66 +142,6 @@ BANKS = [
     *(pytest.param(f"probe{n}_acme", marks=pytest.mark.corpus) for n in _ROUNDS),
 ]
 MAX_WRONG = 0.02  # a wrong number is the worst answer: at most 2% of a bank
-HELPER_WAIT_S = 3600  # how long a set answered by the second process may take to appear
-
-
-class _Helper:
-    """A second process answering every other selected set (the machine has two cores and each set runs in its
-    own copy of its workspace), its results read back by the tests of those sets."""
-
-    def __init__(self, names: list[str], folder: Path) -> None:
-        self.names = set(names)
-        self.out = folder / "results.jsonl"
-        self.log = folder / "stderr.txt"
-        with self.log.open("w") as err:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "eval.evalset", "--many", str(self.out), *names],
-                cwd=REPO / "tests",
-                stdout=subprocess.DEVNULL,
-                stderr=err,
-                env={**os.environ, "PYTHONPATH": str(REPO)},
-            )
-
-    def results(self, name: str) -> list[CaseResult]:
-        """The results of set `name`, waiting for the second process to finish it."""
-        deadline = time.monotonic() + HELPER_WAIT_S
-        while True:
-            exited = self.proc.poll() is not None
-            found = read_many(self.out, name).get(name)
-            if found is not None:
-                return found
-            if exited or time.monotonic() > deadline:
-                tail = self.log.read_text(errors="replace")[-3000:]
-                pytest.fail(
-                    f"the second process gave no results for {name} (exit {self.proc.poll()}):\n{tail}"
-                )
-            time.sleep(0.5)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-
-def _corpora_found() -> bool:
-    return Path(os.environ.get("DATATRUTH_CORPORA", REPO.parent / "shared" / "corpora")).is_dir()
-
-
-@pytest.fixture(scope="session")
-def helper(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
-    """The second process for the bank tests this run selected: it answers every other one of them."""
-    selected = [
-        item.callspec.params["name"]
-        for item in request.session.items
-        if getattr(item, "originalname", "") == "test_question_bank_is_rarely_wrong_and_refuses_well"
-    ]
-    if not _corpora_found():
-        selected = [n for n in selected if load_set(n).workspace != "acme"]  # those tests skip or fail alone
-    helped = selected[1::2]
-    running = _Helper(helped, tmp_path_factory.mktemp("eval-helper")) if helped else None
-    yield running
-    if running is not None:
-        running.stop()
 
 
 @pytest.mark.slow
@@ -217,15 +152,18 @@ def test_question_bank_is_rarely_wrong_and_refuses_well(
     monkeypatch: pytest.MonkeyPatch,
     request: pytest.FixtureRequest,
     capsys: pytest.CaptureFixture[str],
-    helper: _Helper | None,
+    eval_helper: SecondProcess | None,
 ) -> None:
     """Banks written before the planner rework by people who did not write it: correct / refused / wrong are
     printed; the test fails when more than 2% are wrong, or when a refusal does not say what was understood and
     offer at least one question that can be answered."""
     if load_set(name).workspace == "acme":
         request.getfixturevalue("corpora")  # a missing corpus fails under CI and skips elsewhere
-    if helper is not None and name in helper.names:
-        results = helper.results(name)
+    if eval_helper is not None and not eval_helper.claim(name):
+        try:
+            results = eval_helper.results(name)
+        except RuntimeError as err:
+            pytest.fail(str(err))
     else:
         results = _run(name, tmp_path, monkeypatch, request)
     line = summary(name, results)

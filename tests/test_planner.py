@@ -35,6 +35,34 @@ TODAY = {"retail": dt.date(2026, 10, 31), "flights": dt.date(2013, 12, 31)}
 # classes name what the reworked planner reads (or refuses) and why.
 QUESTIONS: dict[str, dict[str, list[str]]] = {
     "retail": {
+        "'the most <figure in the plural>' ranks members by its total, never by one row's amount": [
+            "which 2 stores had the most refunds in Q1 2026",
+        ],
+        "'top N <things> by <figure>' ranks by the figure, though its name is also a column or a kind of row": [
+            "top 4 brands by refunds in 2024",
+            "top 3 stores by orders in Q2 2026",
+        ],
+        "'give me <a figure that adds up an amount>' is that amount, though its rows are named alike": [
+            "Give me marketing spend in Q1 2026",
+        ],
+        "'what does each one cost' of things listed is their per-item column": [
+            "which Nimbus products do we carry, and what does each one cost us?",
+        ],
+        "a count of things whose verb starts the next figure's name counts them over that figure's rows": [
+            "how many customers returned units in Q3 2026",
+        ],
+        "the things right after the verb of the rows counted are what the verb acts on": [
+            "how many customers bought products in Q2 2026",
+        ],
+        "'what's the difference' of two compared periods is the later less the earlier": [
+            "orders in March 2026 compared with March 2025 - what's the difference?",
+        ],
+        "'since the start of <period>' runs from that period's first day to today": [
+            "new customers each month since the start of 2026",
+        ],
+        "a grain's adverb misspelt by one letter": [
+            "monthy refunds in 2025",
+        ],
         "a name column ranked with no figure is ranked by the count of the rows it belongs to": [
             "the most common return reason in each store region in 2024",
         ],
@@ -601,6 +629,18 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         ],
     },
     "flights": {
+        "'the first <thing>' and 'the last N <things>' are the earliest and latest rows": [
+            "date of the first flight to Anchorage",
+            "the last 2 flights out of LGA on 2013-06-30",
+        ],
+        "a running total by a grain within one year is the model's year-to-date figure; 'year-to-date' hyphenated": [
+            "running total of flights from EWR by month in 2013",
+            "year-to-date flights to Denver, month by month",
+        ],
+        "days of the US calendar counted from a weekday of a month; a holiday misspelt by one letter": [
+            "flights from JFK on Labor Day by carrier",
+            "how many flights on Thanksgivng",
+        ],
         "a figure tested against a number for each period of a grain keeps the periods that pass": [
             "Which months had a cancellation rate above 2%?",
             "Show the months where the cancellation rate topped 4%.",
@@ -1143,6 +1183,12 @@ UNANSWERABLE: dict[str, dict[str, list[str]]] = {
         ],
     },
     "flights": {
+        "values named with no figure about them ('A vs B' alone) ask for nothing the plan could show": [
+            "LaGuardia vs Newark",
+        ],
+        "a running total over more than one year, where the model's figure restarts each year": [
+            "running total of flights by day",
+        ],
         "a share of members ('what share of airlines') that a test of their figure picks out counts members": [
             "what share of airlines had more than 10000 flights",
         ],

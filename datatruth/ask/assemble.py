@@ -1052,6 +1052,7 @@ class _Builder:
                 ]
                 if p.kind == "metric" and columns and not p.alt("entity"):
                     self.picks[self.picks.index(p)] = replace(p, kind="dimension", targets=tuple(columns))
+        self._each_ones_figure()
         metric_picks = [p for p in self.picks if p.kind in ("metric", "measure")]
         for p in metric_picks:
             idx = self.picks.index(p)
@@ -1065,10 +1066,16 @@ class _Builder:
                 continue
             # "number of customers who placed more than 10 orders": the count stays; the condition is on them
             holds = self._holds_condition(p) and not self._count_word_before(p)
+            if entity and self._figure_ranked_by(p):
+                continue
             if entity and (self.group_position(p) or holds or self._is_counted_entity(p)):
                 self.picks[idx] = replace(p, kind="entity", targets=entity)
                 continue
-            if entity and self._listed_entity(p):
+            # "give me marketing spend": a figure that adds up an amount is that amount, though its rows are
+            # named alike; "give me orders" (a count of the rows) lists them
+            counts = p.kind == "metric" and self._metric_kind(p.targets[0]) in ("count", "count_distinct")
+            rows = counts or p.kind != "metric" or d.lower(p.end) in ("rows", "records", "entries")
+            if entity and self._listed_entity(p) and rows:
                 self.picks[idx] = replace(p, kind="entity", targets=entity)
                 continue
             said = d.lower(self._before_places(p.start - 1))
@@ -1244,6 +1251,21 @@ class _Builder:
             return []
         return [column]
 
+    def _figure_ranked_by(self, p: Pick) -> bool:
+        """ "top 5 customers by orders": after a ranking that cuts and the things it ranks, 'by' and a figure say
+        what ranks them (the figure, not its rows to group by)."""
+        d = self.d
+        r = d.ranking
+        return (
+            r is not None
+            and d.lower(p.start - 1) == "by"
+            and (r.limit is not None or r.word in ("top", "bottom"))
+            and any(
+                q.kind in ("entity", "dimension", "concept") and r.end <= q.start and q.end < p.start
+                for q in self.picks
+            )
+        )
+
     def _aggregated(self, p: Pick) -> bool:
         d = self.d
         agg = next(
@@ -1257,6 +1279,9 @@ class _Builder:
         if agg is not None:
             return True
         r = d.ranking
+        last = d.words[p.end - 1]
+        if r is not None and r.word in _COUNTING_RANKS and last.lower != last.norm:
+            return False  # "the most refunds": how many or how much in all, never one row's refund
         return (
             r is not None
             and r.end <= p.start
@@ -1457,6 +1482,26 @@ class _Builder:
     def _any_verb(self) -> frozenset[str]:
         """Light and relation verbs of the lexicon, and the verbs of the model's phrasings."""
         return self.ctx.lexicon.light_verbs | self.ctx.lexicon.relation_verbs | model_verbs(self.layer)
+
+    def _each_ones_figure(self) -> None:
+        """ "which Velo items do we carry, and what does each one cost us": a figure asked of each one of the
+        things named, where their rows hold that figure per item ('unit cost'), is that column; the total cost of
+        everything sold is not what one item costs."""
+        d = self.d
+        each = [i for i in range(len(d.words)) if d.lower(i) == "each" and d.lower(i + 1) in ("one", "item")]
+        each += [i for i in range(len(d.words)) if d.lower(i) == "apiece"]
+        if not each:
+            return
+        named = next((q for q in self.picks if q.kind == "entity" and q.end <= each[0]), None)
+        model = self.layer.entity_model(named.targets[0]) if named is not None else None
+        if named is None or model is None:
+            return
+        after = named.end
+        for p in [q for q in self.picks if q.kind == "metric" and q.end - q.start == 1 and q.start > after]:
+            column = f"{model.prefix}__unit_{d.norm(p.start)}"
+            if self.layer.has_dimension(column) and is_numeric(self.ctx, column):
+                self.picks[self.picks.index(p)] = replace(p, kind="dimension", targets=(column,))
+                self.notes.append(Evidence(p.phrase, "dimension", column, p.score, "each one"))
 
     def _listed_model(self) -> str | None:
         """The model of the entity a list question names ("the 5 customers who …" → customers), or None."""
@@ -2308,6 +2353,7 @@ class _Builder:
 
     def _counted_periods(self, a: Aggregate) -> Aggregate:
         """A period count over the rows it counts, or the problem that stops it."""
+        self._one_row_a_period()
         if self.all_metrics():
             # "how many days had flights cancelled": the days on which the figure holds, or the figure and all
             # days? Either reading is a guess
@@ -2320,6 +2366,26 @@ class _Builder:
         if rows is None:
             self.problems.append(f"no table with a date holds every filter asked, to count {a.grain}s in")
         return rows or a
+
+    def _one_row_a_period(self) -> None:
+        """ "on how many days did a flight go to Nantucket": 'a' (or 'any') before the one figure, which counts
+        rows, asks for the periods with at least one of those rows; the rows are counted over, not shown."""
+        d = self.d
+        metric = self.metrics[0] if len(self.metrics) == 1 and not self.adhoc else None
+        said = next(
+            (p for p in self.picks if p.kind == "metric" and metric is not None and p.targets[0] == metric),
+            None,
+        )
+        if said is None or metric is None or d.lower(said.start - 1) not in ("a", "an", "any", "one"):
+            return
+        if self._metric_kind(metric) not in ("count", "count_distinct") or self.layer.metric(metric).filter:
+            return
+        self.over = metric_models(self.layer, metric)[0]
+        self.metrics = []
+        self.place(said.start - 1, said.end)
+        self.notes.append(
+            Evidence(d.text(said.start - 1, said.end), "other", f"at least one of {metric}", 1.0, "rows")
+        )
 
     def _period_rows(self, a: Aggregate) -> Aggregate | None:
         """The rows whose dates a period count counts: a model holding a filtered column (the weather readings
@@ -2493,7 +2559,21 @@ class _Builder:
             verbs = self.ctx.lexicon.light_verbs | self.ctx.lexicon.relation_verbs
             # "customers who placed orders", "stores that made returns": a verb before a count in the plural
             acted = d.lower(k) in verbs and last.lower != last.norm and not d.used[k]
-            if (d.lower(k) not in _HAVE_WORDS and not acted) or d.used[k]:
+            # "how many customers returned units": the verb is the figure's own first word, right after the
+            # things counted
+            subject = self.prev_pick(p)
+            if (
+                not acted
+                and p.end - p.start >= 2
+                and d.lower(p.start) in model_verbs(self.layer)
+                and last.lower != last.norm
+                and subject is not None
+                and subject.end == p.start
+                and subject.kind == "metric"
+                and subject.alt("entity")
+            ):
+                acted, k = True, p.start
+            if (d.lower(k) not in _HAVE_WORDS and not acted) or (d.used[k] and k != p.start):
                 continue  # "with a return" is read with the numbers
             span = NumberSpan(k, k, ">", (0.0,), None, "", k)
             holder = self._condition_holder(p, span)
@@ -3298,6 +3378,14 @@ class _Builder:
                 self.place(i, i + 3)  # "out of all the planes that flew for American": among them
             if d.lower(i) in ("ended", "ends", "end", "wound") and d.lower(i + 1) == "up" and not d.used[i]:
                 self.place(i, i + 2)  # "flights that ended up cancelled": the state they came to
+            if (
+                d.lower(i) in ("show", "shows", "showed", "turn", "turns", "turned", "come", "comes", "came")
+                and d.lower(i + 1) == "up"
+                and d.lower(i + 2) in ("most", "more", "least", "less")
+                and d.lower(i + 3) == "often"
+            ):
+                # "which distance shows up most often": how often it is found in the rows
+                self.place(i, i + 2)
             if self._booked_against(i) and not d.used[i]:
                 self.place(i, i + 1)
             side_by_side = (
@@ -5226,6 +5314,101 @@ class _Builder:
             self.place(k, p.end)
             self.notes.append(Evidence(d.text(k, p.end), "dimension", ph.dimension, 0.9, "when"))
 
+    def listed_by_name(self) -> None:
+        """ "List every catastrophe on file by name": rows of one thing listed 'by name' are in the order of
+        the column that names them (shown already), not split by some other name column."""
+        d = self.d
+        entity = self.list_entity
+        label = label_dimension(self.ctx, entity) if entity else None
+        if label is None or self.order or self.metrics or self.aggregates:
+            return
+        for i in range(1, len(d.words)):
+            k = i + (d.lower(i) in ("their", "its", "the"))
+            if d.lower(i - 1) != "by" or d.lower(k) != "name" or d.used[k] or d.pick_at(k) is not None:
+                continue
+            if not any(r.name == label for r in self.dims):
+                self.dims.append(DimensionRef(label))
+            self.order.append(OrderBy(label))
+            self.place(i - 1, k + 1)
+            self.notes.append(Evidence(d.text(i - 1, k + 1), "dimension", label, 1.0, "in name order"))
+            return
+
+    def counted_both_ways(self) -> None:
+        """ "How many fire claims have a fireplace and how many don't?": a count asked for the rows that hold a
+        yes-or-no column and again for those that do not is the count split by that column."""
+        d = self.d
+        n = len(d.words)
+        at = next(
+            (
+                i
+                for i in range(1, n - 2)
+                if d.lower(i) == "and"
+                and d.lower(i + 1) == "how"
+                and d.lower(i + 2) == "many"
+                and not d.used[i + 2]
+            ),
+            None,
+        )
+        if at is None:
+            return
+        if tuple(d.lower(k) for k in range(at + 3, n)) not in _NEGATED_TAILS:
+            return
+        yes_no = [
+            f
+            for f in self.filters
+            if f.op == "="
+            and len(f.values) == 1
+            and isinstance(f.values[0], bool)
+            and f.dimension != METRIC_TIME
+        ]
+        if len(yes_no) != 1 or len(self.metrics) + len(self.aggregates) != 1:
+            return
+        self.filters.remove(yes_no[0])
+        self.dims.append(DimensionRef(yes_no[0].dimension))
+        self.place(at, n)
+        self.notes.append(Evidence(d.text(at, n), "dimension", yes_no[0].dimension, 1.0, "both ways"))
+
+    def when_verbs(self) -> None:
+        """ "Occurrence 1: when did it begin and end?": with no figure, 'when did it' before verbs that name date
+        columns of the thing asked about (begin → its begin date and time) asks for those columns."""
+        d = self.d
+        if self.metrics or self.aggregates or self.adhoc or d.aggs:
+            return
+        w = next((i for i in range(len(d.words)) if d.lower(i) == "when" and not d.used[i]), None)
+        if w is None or d.lower(w + 1) not in ("did", "does", "do", "was", "were", "is"):
+            return
+        k = w + 2 + (d.lower(w + 2) in ("it", "they", "this", "that"))
+        models = {
+            self.layer.dimension(f.dimension).model.name
+            for f in self.filters
+            if self.layer.has_dimension(f.dimension)
+        }
+        found: list[str] = []
+        verbs: list[int] = []
+        for i in range(k, len(d.words)):
+            word = d.lower(i)
+            if word in ("and", "or") or d.used[i]:
+                continue
+            stem = word[:-2] if word.endswith("ed") else word
+            dates = [
+                f"{m.prefix}__{x.name}"
+                for m in self.layer.models
+                if m.name in models
+                for x in m.dimensions
+                if x.is_time and stem in x.name.split("_")
+            ]
+            if not dates:
+                return
+            found += [x for x in dates if x not in found]
+            verbs.append(i)
+        if not verbs:
+            return
+        self.dims += [DimensionRef(x, "day") for x in found if DimensionRef(x, "day") not in self.dims]
+        self.place(w, k)
+        for i in verbs:
+            self.place(i, i + 1)
+        self.notes.append(Evidence(d.text(w, verbs[-1] + 1), "dimension", ", ".join(found), 0.9, "when"))
+
     def groups_and_lists(self) -> None:  # noqa: C901 - lists and groupings share the checks on what the question names
         """With no metric, the question lists rows (of an entity, or of the columns named); else entities asked
         for by a group cue become key + label dimensions."""
@@ -5299,7 +5482,8 @@ class _Builder:
                 if any(r.name == METRIC_TIME for r in self.dims) and self._asks_which_date():
                     # "which planes were built before 1965, and in what year?": the date shown already says it
                     self.dims = [r for r in self.dims if r.name != METRIC_TIME]
-                if any(r.name == METRIC_TIME for r in self.dims) and not self.context_metrics:
+                ranked = self.d.ranking is not None and self._ranked_doers(self.d.ranking)
+                if any(r.name == METRIC_TIME for r in self.dims) and not self.context_metrics and not ranked:
                     # "products by month": rows are listed one by one; a month splits a number, not a list
                     self.problems.append(
                         f"'{entities[0].phrase}' are listed one by one; a split by time needs a "
@@ -5396,15 +5580,44 @@ class _Builder:
 
     def to_date_totals(self) -> None:
         """ "year to date revenue by month": by a grain, 'to date' asks for the running total that restarts each
-        year (the model's cumulative metric of that measure), not for the months' own figures."""
-        phrases = " ".join(self.d.time.phrases).lower()
+        year (the model's cumulative metric of that measure), not for the months' own figures. "A running total
+        by month" within one year is the same; a running total the model cannot give is refused, never dropped."""
+        d = self.d
+        phrases = " ".join(d.time.phrases).lower().replace("-", " ")
+        running = [
+            i
+            for i, w in enumerate(d.words)
+            if w.lower == "running"
+            and d.lower(i + 1) in ("total", "count", "sum", "tally", "year", "quarter")
+        ]
+        to_date = next((g for g, words in _TO_DATE.items() if any(w in phrases for w in words)), None)
+        span = self.time_range
+        if to_date is None and running and span and span.start and span.end:
+            within = span.start.year == (span.end - dt.timedelta(days=1)).year
+            to_date = "year" if within else None
+        found = self._running_metric(to_date) if to_date else None
+        if found is None:
+            if running:
+                self.problems.append(
+                    f"'{d.text(running[0], running[0] + 2)}' asks for a total to date that I cannot work out here: "
+                    "the model declares none for this figure and grain, or the period spans more than one year"
+                )
+            return
+        self.metrics = [found]
+        grain = next((r.grain for r in self.dims if r.name == METRIC_TIME and r.grain), "")
+        self.notes.append(Evidence(f"{to_date} to date", "metric", found, 1.0, "running total by " + grain))
+        for i in running:
+            self.place(i, i + 1 + (d.lower(i + 1) in ("total", "count", "sum", "tally")))
+
+    def _running_metric(self, to_date: str) -> str | None:
+        """The model's one cumulative metric of the asked metric's measure that restarts each `to_date` period,
+        when the question asks for one figure by a grain."""
         grain = next((r.grain for r in self.dims if r.name == METRIC_TIME and r.grain), None)
         if grain is None or len(self.metrics) != 1 or self.adhoc or self.aggregates:
-            return
-        to_date = next((g for g, words in _TO_DATE.items() if any(w in phrases for w in words)), None)
+            return None
         metric = self.layer.metric(self.metrics[0])
-        if to_date is None or metric.type != "simple" or not metric.measure or metric.filter:
-            return
+        if metric.type != "simple" or not metric.measure or metric.filter:
+            return None
         running = [
             m.name
             for m in self.layer.metrics
@@ -5413,12 +5626,7 @@ class _Builder:
             and m.grain_to_date == to_date
             and not m.filter
         ]
-        if len(running) != 1:
-            return
-        self.metrics = running
-        self.notes.append(
-            Evidence(f"{to_date} to date", "metric", running[0], 1.0, "running total by " + grain)
-        )
+        return running[0] if len(running) == 1 else None
 
     def summed_columns(self) -> None:
         """ "qty by brand": a numeric column asked for per group with no aggregate word means the metric that
@@ -5670,7 +5878,8 @@ class _Builder:
         }
         # "the busiest destination from each of JFK, LGA and EWR": the members asked for one row each stay
         named |= {f.dimension for f in self.filters if f.op == "in"}
-        kept = [r for r in self.dims if r.name in named]
+        # "top 2 airlines flying to Charlotte in each quarter": a grain asked for stays too
+        kept = [r for r in self.dims if r.name in named or r.name == METRIC_TIME]
         self.dims = entity_dimensions(self.ctx, entity)
         self.dims += [r for r in kept if r not in self.dims]
         for key in self.layer.entity_keys(entity):
@@ -5824,8 +6033,7 @@ class _Builder:
         if (
             target is None
             and self.over
-            and r.word in ("most", "least", "fewest")
-            and r.limit is None
+            and (r.word in ("most", "least", "fewest") and r.limit is None or self._ranked_doers(r))
             and self.list_entity is not None
         ):
             counts = self._row_counts(self.over)
@@ -5952,6 +6160,16 @@ class _Builder:
                 return ref.column
         if outputs:
             return outputs[0]
+        often = d.ranking is not None and d.lower(d.ranking.end - 1) in (
+            "often",
+            "frequently",
+            "common",
+            "frequent",
+        )
+        named = [p for p in self.picks if p.kind == "dimension" and d.ranking and p.end <= d.ranking.start]
+        if often and len(named) == 1 and not self.ctx.values.is_empty(named[0].targets[0]):
+            # "which distance shows up most often": how many rows hold each value, whatever the column holds
+            return self._counted_members(named[0], every_row=True)
         if self.list_entity is not None or (self.dims and not outputs):
             # "the 5 flights with the longest arrival delay", "the 3 longest routes by distance": the column
             # after the ranking word, else the one after 'by'
@@ -5968,6 +6186,18 @@ class _Builder:
             ]
             return self._ranked_by_column(ranked[0]) if ranked else None
         return None
+
+    def _ranked_doers(self, r: Ranking) -> bool:
+        """ "top 2 airlines flying to Charlotte": the things ranked, right after 'top N', do what the model's verb
+        says of its rows; how many of those rows each has is what ranks them."""
+        named = self.d.pick_at(r.end)
+        return (
+            r.word in ("top", "bottom")
+            and named is not None
+            and named.start == r.end
+            and named.kind == "entity"
+            and self.d.lower(named.end) in model_verbs(self.layer)
+        )
 
     def _ranked_by_column(self, col: Pick) -> str | None:
         """What ranks the rows when a ranking word stands before a column: the column itself if it holds numbers
@@ -5993,15 +6223,16 @@ class _Builder:
         self.filters.append(Filter(column, "not_null"))
         return column
 
-    def _counted_members(self, col: Pick) -> str | None:
-        """The declared count of the rows a ranked name column belongs to, as the figure that ranks it; None
-        (with a problem) when there is none or it cannot be split as asked."""
+    def _counted_members(self, col: Pick, every_row: bool = False) -> str | None:
+        """The declared count of the rows a ranked name column belongs to (any count of them, with `every_row`:
+        "most often" asks how many rows), as the figure that ranks it; None (with a problem) when there is none
+        or it cannot be split as asked."""
         column = col.targets[0]
         model = self.layer.dimension(column).model.name
         dims = [*self.dims, DimensionRef(column)]
         counts = [
             m
-            for m in self._row_counts(model, declared=True)
+            for m in self._row_counts(model, declared=not every_row)
             if all(reaches(self.ctx, model, x.name) for x in dims)
         ]
         if not counts:
@@ -6703,12 +6934,34 @@ class _Builder:
                 continue
             if path_models is None:
                 path_models = self._path_models()  # worked out once, and only when an entity is left over
-            if model.name in path_models:
-                continue  # "by the postal code of the insured object's address": the way to the grouped column
+            # "by the postal code of the insured object's address": the way to the grouped column; or what the
+            # verb of the counted rows acts on
+            if model.name in path_models or self._acted_on(p, k):
+                continue
             self.problems.append(
                 f"I read '{p.phrase}' as {entity.replace('_', ' ')} but the question does not say "
                 "what to do with it (group by it, count it, or filter it)"
             )
+
+    def _acted_on(self, p: Pick, k: int) -> bool:
+        """ "how many customers bought products", "stores that sold items": the thing right after the verb of the
+        rows counted, which every one of those rows holds one of, is what the verb acts on; no condition."""
+        verbs = self.ctx.lexicon.light_verbs | self.ctx.lexicon.relation_verbs | model_verbs(self.layer)
+        keys = self.layer.entity_keys(p.targets[0])
+        if (
+            k < 0
+            or self.d.lower(k) not in verbs
+            or self.d.lower(p.end - 1) == self.d.norm(p.end - 1)
+            or not keys
+        ):
+            return False
+        if not all(
+            reaches(self.ctx, m, keys[0]) for m in [*self.models(), *([self.over] if self.over else [])]
+        ):
+            return False
+        self.place(p.start, p.end)
+        self.notes.append(Evidence(p.phrase, "other", f"what is {self.d.lower(k)}", 0.9, "verb object"))
+        return True
 
     def _path_models(self) -> set[str]:
         """The models the joins pass through (or end at) on the way from the figures' models to a grouped
@@ -7390,6 +7643,7 @@ class _Builder:
             )
         )
         if word is None:
+            self._difference_asked()
             return
         metric = self.metrics[0]
         figures = self._in_each_period(metric)
@@ -7406,6 +7660,37 @@ class _Builder:
         self.place(word - 1, word + (3 if either else 1))
         self.notes.append(
             Evidence(d.text(word - 2, word + 1), "comparison", _difference(first, second), 1.0, "than")
+        )
+
+    def _difference_asked(self) -> None:
+        """ "signups in August 2026 compared with August 2025 - what's the difference?": the figure of the later
+        period less that of the earlier (a change runs forward in time), beside each period's own figure."""
+        d = self.d
+        word = next(
+            (
+                i
+                for i in range(len(d.words))
+                if d.lower(i) == "difference" and not d.used[i] and i not in self.placed
+            ),
+            None,
+        )
+        starts = [p.start for p in self.periods]
+        if word is None or starts[0] is None or starts[1] is None:
+            return
+        metric = self.metrics[0]
+        later = 0 if starts[0] > starts[1] else 1
+        figures = self._in_each_period(metric)
+        if figures is None:
+            return
+        exprs, inputs, money = figures
+        first, second = exprs[later], exprs[1 - later]
+        self.adhoc.append(
+            AdhocMetric(f"{metric}_difference", _difference(first, second), tuple(inputs), money)
+        )
+        self.metrics, self.periods = [], []
+        self.place(word, word + 1)
+        self.notes.append(
+            Evidence("difference", "comparison", _difference(first, second), 1.0, "later less earlier")
         )
 
     def which_is_more(self) -> None:
@@ -7709,6 +7994,7 @@ def assemble(d: ReadingState, ctx: PlanningContext, context_metrics: Sequence[st
     b.dimensions()
     b.date_words()
     b.connector_phrases()
+    b.counted_both_ways()
     b.values()
     b.route_versus()
     b.members_by_kind()
@@ -7721,9 +8007,11 @@ def assemble(d: ReadingState, ctx: PlanningContext, context_metrics: Sequence[st
     b.to_date_totals()
     b.summed_columns()
     b.when_columns()
+    b.when_verbs()
     b.groups_and_lists()
     b.empty_columns()
     b.ranking()
+    b.listed_by_name()
     b.per_row_figures()
     b.share_step()
     b.over_models()
@@ -7773,6 +8061,25 @@ _EXTREME_WORDS = frozenset(
         "lightest",
     }
 )
+
+# "… and how many don't": the other side of a yes-or-no column asked for after the first
+_NEGATED_TAILS = frozenset(
+    {
+        ("dont",),
+        ("don't",),
+        ("do", "not"),
+        ("doesnt",),
+        ("does", "not"),
+        ("not",),
+        ("didnt",),
+        ("did", "not"),
+        ("dont", "have"),
+        ("do", "not", "have"),
+        ("without",),
+    }
+)
+# ranking words that count or add up, never pick one row's extreme ("the most refunds", "the fewest returns")
+_COUNTING_RANKS = frozenset({"most", "fewest", "least"})
 
 _TO_DATE = {
     "year": ("year to date", "ytd", "so far this year"),

@@ -86,7 +86,21 @@ def time_usable(plan: QueryPlan, layer: SemanticLayer) -> list[str]:
     ]
 
 
-CHECKS = (contradictory_filters, share_total, time_usable)
+def asks_something(plan: QueryPlan, layer: SemanticLayer) -> list[str]:
+    """A list whose every column is held to the values the question named ("Reagan National vs Dulles" with no
+    figure) would only repeat them: say what to show of them."""
+    if plan.metrics or plan.adhoc_metrics or plan.aggregates or not plan.dimensions:
+        return []
+    pinned = {f.dimension for f in plan.filters if f.op in ("=", "in")}
+    if any(d.name not in pinned for d in plan.dimensions):
+        return []
+    from datatruth.ask.interpret import dimension_label
+
+    named = ", ".join(sorted({dimension_label(layer, d.name).lower() for d in plan.dimensions}))
+    return [f"the question names only values of {named} and asks for no figure about them"]
+
+
+CHECKS = (contradictory_filters, share_total, time_usable, asks_something)
 
 
 def check_plan(plan: QueryPlan, layer: SemanticLayer) -> list[str]:

@@ -208,8 +208,10 @@ def _describe_metric(frame: pd.DataFrame | Rows, shape: Shape, metric: AnswerCol
     listed = ", ".join(
         f"{_row_label(frame, int(pos), shape)} ({quoted(int(pos))})" for pos in ranked[:_MAX_LISTED]
     )
-    text = f"Highest {in_sentence(metric.title)}: {listed}"
+    # every row listed ("bottom 2 stores"): their order, not a claim that they are the highest
+    text = f"{metric.title}, highest first: {listed}"
     if len(ranked) > _MAX_LISTED:
+        text = f"Highest {in_sentence(metric.title)}: {listed}"
         bottom = int(ranked[-1])
         text += f"; lowest: {_row_label(frame, bottom, shape)} ({quoted(bottom)})"
     return text + "."

@@ -1110,7 +1110,12 @@ def read_time(d: ReadingState, ctx: PlanningContext) -> ReadingState:
 
 # the words that join a time phrase or compare periods; one misspelt ("betwen March and May", "compre
 # September 2026 with September 2025") is read as meant
-_TIME_NOUNS = (*GRAIN_NOUNS, *(m.lower() for m in calendar.month_name[1:]))
+_TIME_NOUNS = (
+    *GRAIN_NOUNS,
+    *(m.lower() for m in calendar.month_name[1:]),
+    *("daily", "weekly", "monthly", "quarterly", "yearly", "annually"),
+    *("thanksgiving", "christmas", "halloween", "juneteenth"),  # one-word names of days (timeparse)
+)
 _TIME_CONNECTORS = (
     "between",
     "through",
@@ -1484,6 +1489,27 @@ def _listed_aggregate(d: ReadingState, lex: Any, i: int) -> bool:
     return any(j is not None and 0 <= j < len(d.words) and d.lower(j) in words for j in (ahead, behind))
 
 
+def _first_or_last_row(d: ReadingState, ctx: PlanningContext, i: int) -> int | None:
+    """ "the first flight to Jackson Hole", "the very last claim", "the first 5 orders": 'first' / 'last' before
+    things the model keeps rows of are the earliest / latest of them, not a period ("the last quarter"); the
+    count of rows asked for (1 for a singular noun), or None."""
+    if d.lower(i) not in ("first", "last") or d.used[i] or d.lower(i - 1) not in ("the", "very"):
+        return None
+    k, count = i + 1, number_of(d.lower(i + 1))
+    if count is not None and count >= 1 and count == int(count) and not d.used[k]:
+        k += 1
+    if (
+        k >= len(d.words)
+        or d.used[k]
+        or not any(t.kind == "entity" for t in ctx.vocabulary.lookup(d.norm(k)))
+    ):
+        return None
+    singular = d.words[k].lower == d.words[k].norm
+    if count is None:
+        return 1 if singular else None
+    return int(count) if not singular or count == 1 else None
+
+
 def read_ranking(d: ReadingState, ctx: PlanningContext) -> ReadingState:  # noqa: C901 - one rule per shape of ranking phrase
     """Top/bottom N, best/worst, most/least, superlatives ("longest"), and explicit sort words. A question may
     rank twice in the same direction ("biggest-spending …? top 3 states …"): the two readings become one, the
@@ -1495,6 +1521,13 @@ def read_ranking(d: ReadingState, ctx: PlanningContext) -> ReadingState:  # noqa
         if d.used[i] or any(r.start <= i < r.end for r in found):
             continue
         word = d.norm(i)
+        rows = _first_or_last_row(d, ctx, i)
+        if rows is not None:
+            earliest = d.lower(i) == "first"
+            limit = rows if rows > 1 else None
+            said = "earliest" if earliest else "latest"
+            found.append(Ranking(i, i + 1 + (limit is not None), "low" if earliest else "high", said, limit))
+            continue
         if word not in lex.high | lex.low and d.lower(i) not in lex.high | lex.low:
             continue
         if d.lower(i) in ("most", "least", "more", "less") and d.lower(i - 1) == "at":
@@ -1834,6 +1867,15 @@ def _rank(d: ReadingState, ctx: PlanningContext, start: int, kind: str, kinds_he
         and d.ranking.word in ("highest", "lowest")
         and {"metric", "entity"} <= kinds_here
     ):
+        return _KIND_RANK[kind]
+    if (
+        previous == "by"
+        and d.ranking is not None
+        and d.ranking.end < start
+        and (d.ranking.limit is not None or d.ranking.word in ("top", "bottom"))
+        and "metric" in kinds_here
+    ):
+        # "top 3 brands by refunds": what ranks them is the figure, not a column to split by
         return _KIND_RANK[kind]
     cue = grouped or ranked
     if kind in ("dimension", "entity", "concept") and cue:

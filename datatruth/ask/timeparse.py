@@ -416,6 +416,12 @@ def _since(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
     word = m.group("word")
     inclusive = bool(m.group("on"))  # "on or after 1 Jan 2018" holds the day itself
     end = today + dt.timedelta(days=1)
+    if m.group("edge"):  # "since the start of 2025", "until the end of Q2": one boundary of the period
+        edge = a1 if m.group("edge") == "end" else a0
+        said = f"{word} the {m.group('edge')} of {a.label(a0)}"
+        if word in ("since", "after"):
+            return _Hit(TimeRange(edge, end, said)) if edge < end else None
+        return _Hit(TimeRange(None, edge, said))
     if word in ("before", "until", "till", "prior to"):
         if inclusive:
             return _Hit(TimeRange(None, a1, f"on or before {a.label(a0)}"))
@@ -681,6 +687,26 @@ _NAMED_DAYS = {
     "independence day": (7, 4),
     "the fourth of july": (7, 4),
     "fourth of july": (7, 4),
+    "juneteenth": (6, 19),
+    "veterans day": (11, 11),
+    "veterans' day": (11, 11),
+}
+# US days that fall on the n-th (or, -1, the last) given weekday of a month: (month, weekday, n, days before)
+_NTH_WEEKDAY_DAYS = {
+    "martin luther king day": (1, 0, 3, 0),
+    "mlk day": (1, 0, 3, 0),
+    "presidents day": (2, 0, 3, 0),
+    "presidents' day": (2, 0, 3, 0),
+    "memorial day": (5, 0, -1, 0),
+    "memorial day weekend": (5, 0, -1, 2),  # Saturday through Monday
+    "mother's day": (5, 6, 2, 0),
+    "mothers day": (5, 6, 2, 0),
+    "father's day": (6, 6, 3, 0),
+    "fathers day": (6, 6, 3, 0),
+    "labor day": (9, 0, 1, 0),
+    "labour day": (9, 0, 1, 0),
+    "labor day weekend": (9, 0, 1, 2),
+    "columbus day": (10, 0, 2, 0),
 }
 _AFTER_THANKSGIVING = {
     "thanksgiving": 0,
@@ -694,8 +720,17 @@ _NAMED_DAYS_LONG = {"thanksgiving weekend": 4}  # Thursday through Sunday
 
 _NAMED_DAY_NAMES = "|".join(
     re.escape(n).replace(r"\ ", r"\s+")
-    for n in sorted([*_NAMED_DAYS, *_AFTER_THANKSGIVING], key=len, reverse=True)
+    for n in sorted([*_NAMED_DAYS, *_AFTER_THANKSGIVING, *_NTH_WEEKDAY_DAYS], key=len, reverse=True)
 )
+
+
+def _nth_weekday(year: int, month: int, weekday: int, n: int) -> dt.date:
+    """The n-th `weekday` (Monday 0) of a month; n = -1 is the month's last one."""
+    if n > 0:
+        first = dt.date(year, month, 1)
+        return first + dt.timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
+    last = shift(dt.date(year, month, 1), "month", 1) - dt.timedelta(days=1)
+    return last - dt.timedelta(days=(last.weekday() - weekday) % 7)
 
 
 def _decade(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
@@ -718,6 +753,9 @@ def _named_day(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
     def on(y: int) -> dt.date:
         if name in _NAMED_DAYS:
             return dt.date(y, *_NAMED_DAYS[name])
+        if name in _NTH_WEEKDAY_DAYS:
+            month, weekday, n, before = _NTH_WEEKDAY_DAYS[name]
+            return _nth_weekday(y, month, weekday, n) - dt.timedelta(days=before)
         first = dt.date(y, 11, 1)
         thanksgiving = first + dt.timedelta(days=(3 - first.weekday()) % 7 + 21)  # the fourth Thursday
         return thanksgiving + dt.timedelta(days=_AFTER_THANKSGIVING[name])
@@ -725,7 +763,7 @@ def _named_day(m: re.Match[str], today: dt.date, text: str) -> _Hit | None:
     start = on(year)
     if not said and start > today:
         start = on(year - 1)
-    days = _NAMED_DAYS_LONG.get(name, 1)
+    days = _NAMED_DAYS_LONG.get(name, 1 + _NTH_WEEKDAY_DAYS.get(name, (0, 0, 0, 0))[3])
     end = start + dt.timedelta(days=days)
     last = end - dt.timedelta(days=1)
     label = start.strftime("%-d %B %Y") if days == 1 else f"{start:%-d %B} to {last:%-d %B %Y}"
@@ -839,7 +877,8 @@ _RULES: list[Rule] = [
     ),
     (
         re.compile(
-            rf"\b(?P<on>on\s+or\s+)?(?P<word>since|after|before|until|till|prior to)\s+{_point('a_')}\b"
+            rf"\b(?P<on>on\s+or\s+)?(?P<word>since|after|before|until|till|prior to)\s+"
+            rf"(?:(?:the\s+)?(?P<edge>start|beginning|end)\s+of\s+)?{_point('a_')}\b"
         ),
         _since,
     ),

@@ -199,7 +199,11 @@ class ValueIndex:
                     # "on lines" is a preposition and a noun, never "Online" written apart
                     cands = self._compact.get(key.replace(" ", "").replace("-", ""))
                     method = "compact"
-                if not cands and j - i >= 2:
+                if (
+                    not cands
+                    and j - i >= 2
+                    and not self._common_words(words[i:j], i, vocabulary_words | closed_words | _ORDINALS)
+                ):
                     cands = self._prefix.get(key)  # "Endeavor Air" for "Endeavor Air Inc."
                     method = "prefix"
                 if not cands:
@@ -275,6 +279,13 @@ class ValueIndex:
                     for k in range(hit.start, hit.end):
                         covered[k] = True
         return hits + self._listed(words, free, covered, hits, vocabulary_words)
+
+    @staticmethod
+    def _common_words(said: Sequence[Word], at: int, common: frozenset[str]) -> bool:
+        """ "the first flight": words of the question's own language (the model's nouns, ranking words) that only
+        begin a longer name ("First Flight Airport") do not name it unless written as a name mid-sentence."""
+        as_name = at > 0 and all(w.raw[:1].isupper() for w in said)
+        return not as_name and all(w.norm in common or w.lower in common for w in said)
 
     def _listed(
         self,

@@ -348,9 +348,19 @@ def copy_acme(base: Path, tmp: Path) -> None:
     shutil.copytree(base / "data", tmp / "data", ignore=shutil.ignore_patterns("cache"))
 
 
-def run_many(names: list[str], corpora: Path, out: Path) -> None:
+def claim(claims: Path, name: str) -> bool:
+    """Take set `name` for this process: True for the first process to ask, False for every later one."""
+    try:
+        os.close(os.open(claims / name, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    return True
+
+
+def run_many(names: list[str], corpora: Path, out: Path, claims: Path | None = None) -> None:
     """Run sets one after another, each in a temporary copy of its workspace, and append a JSON line per set to
-    `out` as it finishes: the test suite's second process answers half of the sets this way."""
+    `out` as it finishes: the test suite's second process answers its share of the sets this way. With
+    `claims`, a set another process has claimed there is left to it."""
     import json
 
     saved = dict(os.environ)
@@ -358,6 +368,8 @@ def run_many(names: list[str], corpora: Path, out: Path) -> None:
         root = Path(scratch)
         acme_base: Path | None = None
         for n, name in enumerate(names):
+            if claims is not None and not claim(claims, name):
+                continue
             tmp = root / f"set{n}"
             evalset = load_set(name)
             workspace = evalset.workspace
@@ -410,10 +422,14 @@ def read_many(out: Path, only: str | None = None) -> dict[str, list[CaseResult]]
 
 def main(argv: list[str]) -> int:
     """`python -m eval.evalset NAME [--verbose]` from tests/: run one set in a temporary folder and print it;
-    `python -m eval.evalset --many OUT NAME…`: run sets one after another, a JSON line per set in OUT."""
+    `python -m eval.evalset --many OUT [--claims DIR] NAME…`: run sets one after another, a JSON line per set in
+    OUT, leaving out those another process claimed in DIR."""
     corpora = Path(os.environ.get("DATATRUTH_CORPORA", REPO.parent / "shared" / "corpora"))
     if argv[0] == "--many":
-        run_many(argv[2:], corpora, Path(argv[1]))
+        names, claims = argv[2:], None
+        if names[:1] == ["--claims"]:
+            claims, names = Path(names[1]), names[2:]
+        run_many(names, corpora, Path(argv[1]), claims)
         return 0
     name = argv[0]
     verbose = "--verbose" in argv
