@@ -480,8 +480,22 @@ def test_a_repeating_key_without_named_roles_is_only_demoted(tmp_path: Path, row
         ("how many fire claims had a fireplace and how many did not", ("fireplace",), None, None),
         # rows of one thing listed 'by name': in the order of the column that names them
         ("list the catastrophes by name", ("catastrophe_name",), "catastrophe_name", None),
+        # two counts of one column set side by side: one row each
+        (
+            "how many fire claims with 5 firefighters vs 9 firefighters",
+            ("number_of_firefighters",),
+            None,
+            None,
+        ),
+        # 'the build year' is the year built; 'the most fire claims' counts the rows the model's name says
+        ("which build year has the fewest fire claims", ("year_built",), None, 1),
         # 'most often': how many rows hold each value, whatever the column holds
-        ("which number of firefighters shows up most often on fire claims", ("number_of_firefighters",), "", 1),
+        (
+            "which number of firefighters shows up most often on fire claims",
+            ("number_of_firefighters",),
+            "",
+            1,
+        ),
     ],
 )
 def test_acme_reads_the_words_said_around_its_columns(
@@ -498,3 +512,15 @@ def test_acme_reads_the_words_said_around_its_columns(
         keys = [o.key.split("__")[-1] for o in plan.order]
         assert keys and (keys[0] == order if order else plan.order[0].descending), plan.order
     assert plan.limit == limit
+
+
+@pytest.mark.corpus
+def test_acme_a_definition_restated_in_brackets_adds_nothing(acme) -> None:
+    from datatruth.ask.planner import build_planner
+
+    _built, ws, _src = acme
+    plan = build_planner(ws).plan("total loss amount (payments plus reserves) for claim 12312702")
+    assert plan.metrics == ("total_loss_amount",)
+    assert [(f.dimension.split("__")[-1], f.values) for f in plan.filters] == [
+        ("company_claim_number", ("12312702",))
+    ]

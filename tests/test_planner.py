@@ -35,6 +35,10 @@ TODAY = {"retail": dt.date(2026, 10, 31), "flights": dt.date(2013, 12, 31)}
 # classes name what the reworked planner reads (or refuses) and why.
 QUESTIONS: dict[str, dict[str, list[str]]] = {
     "retail": {
+        "the model's own words: 'budget' for marketing spend, 'gear' for products": [
+            "marketing budget by channel in Q1 2026",
+            "how many customers bought Kestrel gear in 2025",
+        ],
         "'the most <figure in the plural>' ranks members by its total, never by one row's amount": [
             "which 2 stores had the most refunds in Q1 2026",
         ],
@@ -629,6 +633,18 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         ],
     },
     "flights": {
+        "a minus right before a number is its sign, never dropped": [
+            "flights from LGA with a departure delay under -10 minutes",
+        ],
+        "a temperature in Celsius is converted to the column's Fahrenheit, offset and all": [
+            "flights from EWR when the temperature was below -5 C",
+        ],
+        "'what share of X's flights headed to Y': the place after a verb of going is the part": [
+            "what share of Newark's flights headed to Boston",
+        ],
+        "a value named exactly, then a noun of the model, is that value and its other spellings": [
+            "JFK flights on McDonnell Douglas aircraft in June",
+        ],
         "'the first <thing>' and 'the last N <things>' are the earliest and latest rows": [
             "date of the first flight to Anchorage",
             "the last 2 flights out of LGA on 2013-06-30",
@@ -1487,6 +1503,12 @@ def test_normalisation() -> None:
     words = split_words("revenue / orders for O'Hare")
     assert [w.raw for w in words] == ["revenue", "/", "orders", "for", "OHare"]
     assert words[2].start == 10 and words[2].end == 16
+    # a minus before a number is its sign; between digits, or alone between words, it is a dash
+    said = split_words("delay below -30 minutes (-5) on 2013-06-30, 10-20, Nov 28 - Dec 1")
+    assert [w.raw for w in said] == [
+        *("delay", "below", "-30", "minutes", "-5", "on", "2013", "06", "30", "10", "20"),
+        *("Nov", "28", "-", "Dec", "1"),
+    ]
 
 
 _ENTITY_LAYER = """

@@ -17,6 +17,8 @@ from datatruth.semantic.units import convert, unit, unit_from_name, unit_of_word
         (22 * 60, "clock", "hhmm", 2200.0),  # 10 pm
         (6 * 60 + 30, "clock", "hhmm", 630.0),
         (24 * 60, "clock", "hhmm", 2400.0),  # the end of the day, as nycflights writes midnight
+        (-10, "celsius", "fahrenheit", 14.0),  # the scales differ by an offset as well as a size
+        (212, "fahrenheit", "celsius", 100.0),
     ],
 )
 def test_conversions(value: float, source: str, target: str, expected: float) -> None:

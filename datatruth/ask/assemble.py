@@ -399,6 +399,7 @@ class _Builder:
         self.phrasing_filters: dict[int, Filter] = {}
         self.number_filters: dict[int, Filter] = {}  # where a compared number's phrase starts → its filter
         self.number_conditions: dict[int, Condition] = {}  # the same for a test of members' own figures
+        self.said_numbers: dict[int, Filter] = {}  # where each number compared with a column is written
         self.defined: dict[str, AdhocMetric] = {}
         self.growth_metric: str | None = None
         self.in_parens = _parenthesized(d)
@@ -2420,6 +2421,30 @@ class _Builder:
                 self.number_conditions[span.start] = self.conditions[-1]
         self._having_one()
         self._counted_equalities()
+        self._numbers_versus()
+
+    def _numbers_versus(self) -> None:
+        """ "fire claims 1 mile from the station vs 2 miles", "4 firefighters vs 10 firefighters": two numbers
+        of one column set side by side are one row each, not two conditions that cannot both hold."""
+        d = self.d
+        said = sorted(self.said_numbers.items())
+        for (a, first), (b, second) in zip(said, said[1:], strict=False):
+            between = [k for k in range(a, b) if d.lower(k) in ("vs", "versus") and not d.used[k]]
+            if (
+                not between
+                or first.op != "="
+                or second.op != "="
+                or first.dimension != second.dimension
+                or first not in self.filters
+                or second not in self.filters
+            ):
+                continue
+            self.filters = [f for f in self.filters if f not in (first, second)]
+            self.filters.append(Filter(first.dimension, "in", (*first.values, *second.values)))
+            if DimensionRef(first.dimension) not in self.dims:
+                self.dims.append(DimensionRef(first.dimension))
+            self.place(between[0], between[0] + 1)
+            self.notes.append(Evidence(d.text(a, b), "dimension", first.dimension, 1.0, "one row each"))
 
     def _days_between(self, span: NumberSpan, since: str, until: str) -> None:
         """ "took more than 20 days from opening to closing": the whole days between two dates of the row."""
@@ -2454,6 +2479,16 @@ class _Builder:
             joined = (d.lower(first - 1) == "and" or "," in d.gap(first)) and any(
                 d.lower(x) in verbs[:-1] for x in range(first - 1)
             )
+            # "with 4 firefighters vs 10 firefighters": the second count set beside the first, one row each
+            earlier = next((f for f in self.filters if f.dimension == column and f.op == "="), None)
+            if values and earlier is not None and d.lower(first - 1) in ("vs", "versus"):
+                self.filters.remove(earlier)
+                self.filters.append(Filter(earlier.dimension, "in", (*earlier.values, *values)))
+                if DimensionRef(earlier.dimension) not in self.dims:
+                    self.dims.append(DimensionRef(earlier.dimension))
+                self.place(first - 1, p.end)
+                self.roles[p.start] = "bound"
+                continue
             if (
                 not values
                 or column is None
@@ -2720,9 +2755,11 @@ class _Builder:
         ):
             # "scheduled to leave JFK after 10 pm actually took off": 'after' attaches to the verb before it
             order = (said, after)
+        measured = span.unit is not None and span.unit.name != "count"
+        by_unit = self._dimension_by_unit(span) if measured else None
         for target in order:
-            if target is None:
-                continue
+            if target is None or (by_unit is not None and self._not_in_unit(target, span)):
+                continue  # "number of firefighters: fire claims 1 mile from the station": the column in miles
             bound = self._number_target(span, target)
             if bound:
                 return
@@ -2740,6 +2777,13 @@ class _Builder:
         ):
             return
         self.problems.append(f"I could not tell what '{span.phrase}' is about")
+
+    def _not_in_unit(self, target: Pick, span: NumberSpan) -> bool:
+        """A column named near a measured number ("1 mile") that holds no quantity of that kind."""
+        if target.kind != "dimension" or span.unit is None:
+            return False
+        held = [unit(self.layer.dimension(t).dimension.unit or "") for t in target.targets]
+        return all(u is None or u.kind != span.unit.kind for u in held)
 
     def _at_least_one(self, span: NumberSpan) -> bool:
         """ "customers who sent back at least one item": counted over the returns, each has one already; the
@@ -3241,6 +3285,7 @@ class _Builder:
         f = Filter(dim, op, clean)
         self.filters.append(f)
         self.number_filters[min(span.start, p.start) if p is not None else span.start] = f
+        self.said_numbers[span.start] = f
         unit_text = (
             f" {target_unit.label}"
             if target_unit and target_unit.name not in ("count", "fraction", "hhmm")
@@ -5314,6 +5359,34 @@ class _Builder:
             self.place(k, p.end)
             self.notes.append(Evidence(d.text(k, p.end), "dimension", ph.dimension, 0.9, "when"))
 
+    def restated_definition(self) -> None:
+        """ "Total loss amount (payments plus reserves) on claim 12312701": words in brackets right after a
+        figure made of other figures, each a word of those figures' names, restate its definition; they add
+        nothing (other words there are still left to the checks)."""
+        d = self.d
+        joiners = {"plus", "and", "minus", "less", "over", "divided", "by", "times", "+", "-", "/", "*"}
+        for p in self.picks:
+            if p.kind != "metric" or p.targets[0] not in self.metrics or p.end not in self.in_parens:
+                continue
+            inputs = [i.name for i in self.layer.metric(p.targets[0]).metrics]
+            said = {
+                w
+                for name in inputs
+                for text in (name, self.layer.metric(name).label or "")
+                for w in normalize(text).split()
+            }
+            run = []
+            k = p.end
+            while k in self.in_parens:
+                run.append(k)
+                k += 1
+            content = [i for i in run if not d.used[i] and i not in self.placed and d.lower(i) not in joiners]
+            if inputs and content and all(d.norm(i) in said for i in content):
+                self.place(run[0], run[-1] + 1)
+                self.notes.append(
+                    Evidence(d.text(run[0], run[-1] + 1), "other", "its definition", 1.0, "restated")
+                )
+
     def listed_by_name(self) -> None:
         """ "List every catastrophe on file by name": rows of one thing listed 'by name' are in the order of
         the column that names them (shown already), not split by some other name column."""
@@ -6043,6 +6116,23 @@ class _Builder:
                 self.metrics.append(target)
                 self.notes.append(Evidence(r.word, "metric", target, 0.9, "rows of the verb"))
                 self._list_to_group()
+        named = self.d.pick_at(r.end)
+        if (
+            target is None
+            and self.over
+            and r.word in ("most", "least", "fewest")
+            and r.limit is None
+            and self.list_entity is None
+            and self.dims
+            and named is not None
+            and self.roles.get(named.start) == "model"
+            and (counts := self._row_counts(self.over))
+        ):
+            # "which build year has the most fire claims": the rows the model's name says are counted per group
+            target = counts[0]
+            self.metrics.append(target)
+            self.entity = None
+            self.notes.append(Evidence(named.phrase, "metric", target, 0.9, "rows named"))
         if target is None and self.list_entity is not None and (counted := self._counted_condition(r)):
             # "which airline had the most early arrivals": the condition's rows are counted per member
             target = counted
@@ -6498,9 +6588,12 @@ class _Builder:
             k = start - 1
             while k > metric_pick.end and d.lower(k) in ("the", "a", "an", "all", "any", "not"):
                 k -= 1
-            # "what share of Newark's flights went to O'Hare": the copula before the place's preposition
-            if k > metric_pick.end and d.lower(k) in _PLACE_WORDS and d.lower(k - 1) in _COPULAS:
+            # "what share of Newark's flights went to O'Hare": the copula (or a verb of going: "headed to")
+            # before the place's preposition
+            going = _COPULAS | _GOING | model_verbs(self.layer)
+            if k > metric_pick.end and d.lower(k) in _PLACE_WORDS and d.lower(k - 1) in going:
                 k -= 1
+                return "went" if d.lower(k) not in _COPULAS else d.lower(k)
             return d.lower(k) if k >= metric_pick.end else ""
 
         after = [(s, f) for s, f in placed if s >= metric_pick.end and f in self.filters]
@@ -8032,6 +8125,7 @@ def assemble(d: ReadingState, ctx: PlanningContext, context_metrics: Sequence[st
     b.asked_when()
     b.figure_of_figure()
     b.shown_figure_asked()
+    b.restated_definition()
     plan = b.plan()
     draft = b.d
     for i in b.placed:
@@ -8117,6 +8211,7 @@ _WEEKDAY_PLURALS = {
 }
 _YES_NO_OPENERS = frozenset({"were", "was", "did", "do", "does", "is", "are", "has", "have"})
 _COPULAS = frozenset({"were", "was", "are", "is", "got", "been", "came", "come", "comes", "went"})
+_GOING = frozenset({"headed", "heading", "bound", "travelled", "traveled"})
 _SHARE_NOUNS = frozenset({"share", "fraction", "percent", "percentage", "proportion"})
 _PLACE_WORDS = frozenset({"to", "from", "into", "at", "in", "on", "for", "through", "via"})
 _PART_CUES = frozenset(

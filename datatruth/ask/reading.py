@@ -63,6 +63,9 @@ def number_of(word: str) -> float | None:
     text = word.lower().strip()
     if text in _NUMBER_WORDS:
         return float(_NUMBER_WORDS[text])
+    if text.startswith("-") and text[1:2].isdigit():  # "-10": a number below zero
+        found = number_of(text[1:])
+        return -found if found is not None else None
     text = text.lstrip("$").rstrip("%")
     scale = 1.0
     if text[-1:] in ("k", "m", "b") and text[:-1].replace(",", "").replace(".", "", 1).isdigit():

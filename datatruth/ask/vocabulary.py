@@ -148,7 +148,9 @@ class Word:
     possessive: bool = False  # written with 's ("Delta's")
 
 
+# a minus right before a number that starts a word is its sign ("below -10 °C"); between digits it is a dash
 _RAW_TOKEN = re.compile(
+    r"(?<![^\s(])-\d+(?:\.\d+)?%?(?![\w-])|"
     r"-+>|→|\$?\d{1,3}(?:,\d{3})+(?:\.\d+)?%?|[A-Za-z0-9%$#][A-Za-z0-9%$#'.&]*|[/+*]|(?<=\s)-(?=\s)"
     r"|>=|<=|[<>=]"
 )
@@ -168,9 +170,10 @@ def split_words(text: str) -> list[Word]:
         if m.group(0).endswith(">") and m.group(0).startswith("-") or m.group(0) == "→":
             out.append(Word(m.group(0), "to", "to", m.start(), m.end(), False))  # "JFK -> BOS": JFK to BOS
             continue
+        signed = m.group(0)[:1] == "-" and m.group(0)[1:2].isdigit()  # "-10": the sign stays
         word = (
             m.group(0)
-            if m.group(0) in ("/", "+", "*", "-", ">=", "<=", "<", ">", "=")
+            if m.group(0) in ("/", "+", "*", "-", ">=", "<=", "<", ">", "=") or signed
             else m.group(0).strip(".'-&")
         )
         contraction = _CONTRACTION.match(word)
@@ -599,15 +602,7 @@ def _dimension_phrases(layer: SemanticLayer) -> Iterable[Term]:
         # the formal names of an address's parts, as people say them
         for said in _ADDRESS_WORDS.get(normalize(local), ()):
             yield Term(said, "dimension", qd.name, "synonym")
-        # "year_built": the year answers to its verb ("buildings built before 1980", "built in 1999")
-        parts = normalize(local).split()
-        if (
-            len(parts) == 2
-            and "year" in parts
-            and (verb := parts[1 - parts.index("year")]) != "year"
-            and (verb.endswith("ed") or verb in _IRREGULAR_DONE)
-        ):
-            yield Term(verb, "dimension", qd.name, "verb")
+        yield from _year_phrases(qd.name, normalize(local))
         # a dimension holding identifiers answers to "<name> id" ("agent id", "policy holder id")
         if not dim.is_time and not any(normalize(local).endswith(w) for w in _ID_WORDS):
             for base in {normalize(local), normalize(dim.label)} - {""}:
@@ -638,9 +633,22 @@ _EVENT_VERBS = {
 }
 
 
+def _year_phrases(name: str, local: str) -> Iterable[Term]:
+    """ "year_built": the year answers to its verb ("buildings built before 1980", "built in 1999") and to the
+    noun of the deed before 'year' ("the build year", "birth year"), as people also say it."""
+    parts = local.split()
+    if len(parts) != 2 or "year" not in parts or (verb := parts[1 - parts.index("year")]) == "year":
+        return
+    if verb.endswith("ed") or verb in _IRREGULAR_DONE:
+        yield Term(verb, "dimension", name, "verb")
+    if verb in _DEED_NOUNS:
+        yield Term(f"{_DEED_NOUNS[verb]} year", "dimension", name, "synonym")
+
+
 _IRREGULAR_DONE = frozenset(
     {"built", "made", "born", "sold", "bought", "paid", "begun", "won", "lost", "held"}
 )
+_DEED_NOUNS = {"built": "build", "born": "birth", "sold": "sale", "bought": "purchase"}
 
 
 # the words that name the first and the last day of something in force ("policy_effective_date",

@@ -55,6 +55,7 @@ UNITS: tuple[Unit, ...] = (
     Unit("inches", "length", 1.0, ("inch", "inches"), "inches"),
     Unit("mph", "speed", 1.0, ("mph", "miles per hour"), "mph"),
     Unit("fahrenheit", "temperature", 1.0, ("degree", "degrees", "°f", "fahrenheit", "f"), "°F"),
+    Unit("celsius", "temperature", 1.0, ("°c", "celsius", "centigrade", "c"), "°C"),
     Unit("count", "count", 1.0, (), ""),
     # a time of day: questions say "10 pm" (read as minutes after midnight); columns hold it as hhmm (2200)
     Unit("clock", "clock", 1.0, ("am", "pm", "a.m.", "p.m."), "time of day"),
@@ -126,4 +127,7 @@ def convert(value: float, source: Unit, target: Unit) -> float | None:
     if source.kind == "clock" and source.name != target.name:
         minutes = int(round(value))
         return float(minutes // 60 * 100 + minutes % 60) if target.name == "hhmm" else None
+    if source.kind == "temperature" and source.name != target.name:
+        # the two scales differ by an offset as well as a size: -10 °C is 14 °F
+        return value * 9 / 5 + 32 if source.name == "celsius" else (value - 32) * 5 / 9
     return value * source.factor / target.factor
