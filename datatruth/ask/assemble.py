@@ -69,6 +69,7 @@ from datatruth.semantic.plan import (
     FilteredInput,
     OrderBy,
     QueryPlan,
+    Scalar,
     TimeRange,
 )
 from datatruth.semantic.units import QUANTITY_NOUNS, Unit, convert, unit, unit_of_word
@@ -2439,12 +2440,17 @@ class _Builder:
                 or second not in self.filters
             ):
                 continue
-            self.filters = [f for f in self.filters if f not in (first, second)]
-            self.filters.append(Filter(first.dimension, "in", (*first.values, *second.values)))
-            if DimensionRef(first.dimension) not in self.dims:
-                self.dims.append(DimensionRef(first.dimension))
+            self.filters.remove(second)
+            self._side_by_side(first, second.values)
             self.place(between[0], between[0] + 1)
             self.notes.append(Evidence(d.text(a, b), "dimension", first.dimension, 1.0, "one row each"))
+
+    def _side_by_side(self, said: Filter, more: tuple[Scalar, ...]) -> None:
+        """The values of a column said one after another with 'vs' between: one row for each of them."""
+        self.filters.remove(said)
+        self.filters.append(Filter(said.dimension, "in", (*said.values, *more)))
+        if DimensionRef(said.dimension) not in self.dims:
+            self.dims.append(DimensionRef(said.dimension))
 
     def _days_between(self, span: NumberSpan, since: str, until: str) -> None:
         """ "took more than 20 days from opening to closing": the whole days between two dates of the row."""
@@ -2482,10 +2488,7 @@ class _Builder:
             # "with 4 firefighters vs 10 firefighters": the second count set beside the first, one row each
             earlier = next((f for f in self.filters if f.dimension == column and f.op == "="), None)
             if values and earlier is not None and d.lower(first - 1) in ("vs", "versus"):
-                self.filters.remove(earlier)
-                self.filters.append(Filter(earlier.dimension, "in", (*earlier.values, *values)))
-                if DimensionRef(earlier.dimension) not in self.dims:
-                    self.dims.append(DimensionRef(earlier.dimension))
+                self._side_by_side(earlier, tuple(values))
                 self.place(first - 1, p.end)
                 self.roles[p.start] = "bound"
                 continue
@@ -6584,16 +6587,16 @@ class _Builder:
             *((q.start, f) for f in self.filters for q, _ in self.value_dims.get(f.dimension, [])),
         ]
 
+        going = _GOING | model_verbs(self.layer)
+
         def cue(start: int) -> str:
             k = start - 1
             while k > metric_pick.end and d.lower(k) in ("the", "a", "an", "all", "any", "not"):
                 k -= 1
-            # "what share of Newark's flights went to O'Hare": the copula (or a verb of going: "headed to")
-            # before the place's preposition
-            going = _COPULAS | _GOING | model_verbs(self.layer)
-            if k > metric_pick.end and d.lower(k) in _PLACE_WORDS and d.lower(k - 1) in going:
-                k -= 1
-                return "went" if d.lower(k) not in _COPULAS else d.lower(k)
+            # "what share of Newark's flights went to O'Hare": the copula before the place's preposition; a
+            # verb of going ("headed to", "flew to") says the same and is read as 'went'
+            if k > metric_pick.end and d.lower(k) in _PLACE_WORDS and d.lower(k - 1) in _COPULAS | going:
+                return d.lower(k - 1) if d.lower(k - 1) in _COPULAS else "went"
             return d.lower(k) if k >= metric_pick.end else ""
 
         after = [(s, f) for s, f in placed if s >= metric_pick.end and f in self.filters]
