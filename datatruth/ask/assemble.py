@@ -33,6 +33,7 @@ from datatruth.ask.reading import (
     metric_unit,
     model_verbs,
     number_of,
+    ranked_by_at,
     said_on_average,
     sentence_ends_before,
 )
@@ -1256,12 +1257,10 @@ class _Builder:
     def _figure_ranked_by(self, p: Pick) -> bool:
         """ "top 5 customers by orders": after a ranking that cuts and the things it ranks, 'by' and a figure say
         what ranks them (the figure, not its rows to group by)."""
-        d = self.d
-        r = d.ranking
+        r = self.d.ranking
         return (
             r is not None
-            and d.lower(p.start - 1) == "by"
-            and (r.limit is not None or r.word in ("top", "bottom"))
+            and ranked_by_at(self.d, p.start)
             and any(
                 q.kind in ("entity", "dimension", "concept") and r.end <= q.start and q.end < p.start
                 for q in self.picks

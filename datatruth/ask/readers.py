@@ -32,6 +32,7 @@ from datatruth.ask.reading import (
     model_verbs,
     name_unit,
     number_of,
+    ranked_by_at,
     said_on_average,
     sentence_ends_before,
 )
@@ -1868,13 +1869,7 @@ def _rank(d: ReadingState, ctx: PlanningContext, start: int, kind: str, kinds_he
         and {"metric", "entity"} <= kinds_here
     ):
         return _KIND_RANK[kind]
-    if (
-        previous == "by"
-        and d.ranking is not None
-        and d.ranking.end < start
-        and (d.ranking.limit is not None or d.ranking.word in ("top", "bottom"))
-        and "metric" in kinds_here
-    ):
+    if ranked_by_at(d, start) and "metric" in kinds_here:
         # "top 3 brands by refunds": what ranks them is the figure, not a column to split by
         return _KIND_RANK[kind]
     cue = grouped or ranked

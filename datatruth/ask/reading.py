@@ -353,6 +353,18 @@ def said_on_average(d: ReadingState) -> int | None:
     )
 
 
+def ranked_by_at(d: ReadingState, start: int) -> bool:
+    """ "top 3 brands by refunds": 'by' right before word `start`, after a ranking that cuts (a number, or
+    'top' / 'bottom'); what follows names what ranks."""
+    r = d.ranking
+    return (
+        r is not None
+        and d.lower(start - 1) == "by"
+        and r.end < start
+        and (r.limit is not None or r.word in ("top", "bottom"))
+    )
+
+
 def sentence_ends_before(d: ReadingState, i: int) -> bool:
     """True when a sentence ends right before word i ("… total claim amount. What is …")."""
     if i <= 0 or i >= len(d.words):

@@ -184,6 +184,7 @@ class ValueIndex:
         n = len(words)
         covered = [False] * n
         shouting = all(w.raw.isupper() for w in words if w.raw.isalpha())
+        common = vocabulary_words | closed_words | _ORDINALS  # the question's own words (`_common_words`)
         for i in range(n):
             if not free[i]:
                 continue
@@ -199,16 +200,15 @@ class ValueIndex:
                     # "on lines" is a preposition and a noun, never "Online" written apart
                     cands = self._compact.get(key.replace(" ", "").replace("-", ""))
                     method = "compact"
-                common = vocabulary_words | closed_words | _ORDINALS
                 # "McDonnell Douglas aircraft": a value named exactly, then a noun of the model, is that value
                 # (and its family), not a longer name the noun happens to begin
-                named_before = (
-                    words[j - 1].norm in common and " ".join(w.norm for w in words[i : j - 1]) in self._exact
-                )
                 if (
                     not cands
                     and j - i >= 2
-                    and not named_before
+                    and not (
+                        words[j - 1].norm in common
+                        and " ".join(w.norm for w in words[i : j - 1]) in self._exact
+                    )
                     and not self._common_words(words[i:j], i, common)
                 ):
                     cands = self._prefix.get(key)  # "Endeavor Air" for "Endeavor Air Inc."
